@@ -1,0 +1,3 @@
+module mapreduce
+
+go 1.26
