@@ -1,0 +1,347 @@
+package mr
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// A scheduler test moves a fake clock by hand; nothing here sleeps.
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+type schedHarness struct {
+	t   *testing.T
+	s   *scheduler
+	now time.Time
+}
+
+func newHarness(t *testing.T, nMap, nReduce int) *schedHarness {
+	cfg := schedConfig{nMap: nMap, nReduce: nReduce, heartbeatTimeout: 4 * time.Second,
+		taskTimeout: 10 * time.Second, maxFailures: 3}
+	return &schedHarness{t: t, s: newScheduler(cfg), now: t0}
+}
+
+func (h *schedHarness) tick(d time.Duration) {
+	h.now = h.now.Add(d)
+	h.s.expireWorkers(h.now)
+	h.s.expireSlow(h.now)
+}
+
+// run moves the clock by d in heartbeat-sized steps; the named workers
+// beat at every step, the others stay silent.
+func (h *schedHarness) run(d time.Duration, beating ...string) {
+	for end := h.now.Add(d); h.now.Before(end); {
+		h.tick(500 * time.Millisecond)
+		h.beat(beating...)
+	}
+}
+
+func (h *schedHarness) join(addr string) string {
+	w, err := h.s.register("app", addr, h.now)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return w.id
+}
+
+func (h *schedHarness) get(id string, want Action) *attempt {
+	h.t.Helper()
+	as := h.s.assign(id, h.now)
+	if as.action != want {
+		h.t.Fatalf("assign(%s) = %s, want %s", id, as.action, want)
+	}
+	return as.a
+}
+
+func (h *schedHarness) mapDone(id string, a *attempt) bool {
+	runs := make([]RunInfo, h.s.cfg.nReduce)
+	for i := range runs {
+		runs[i] = RunInfo{Size: int64(10 + a.task.index), CRC: uint32(a.n)}
+	}
+	return h.s.mapDone(&ReportMapArgs{WorkerID: id, Task: a.task.index, Attempt: a.n, Runs: runs}, h.now)
+}
+
+func (h *schedHarness) reduceDone(id string, a *attempt) bool {
+	return h.s.reduceDone(id, a.task.index, a.n, 0, 0, h.now)
+}
+
+func (h *schedHarness) beat(ids ...string) {
+	for _, id := range ids {
+		h.s.heartbeat(id, h.now)
+	}
+}
+
+func TestHappyPathRunsEachTaskOnce(t *testing.T) {
+	h := newHarness(t, 3, 2)
+	w1, w2, w3 := h.join("a:1"), h.join("b:1"), h.join("c:1")
+	m0, m1 := h.get(w1, ActMap), h.get(w2, ActMap)
+	if !h.mapDone(w1, m0) {
+		t.Fatal("first map report refused")
+	}
+	m2 := h.get(w1, ActMap)
+	// Reduces wait for the last map; the early Exit is never given.
+	h.get(w3, ActWait)
+	h.mapDone(w2, m1)
+	h.mapDone(w1, m2)
+	if h.s.phase != PhaseReduce {
+		t.Fatalf("phase %s, want reduce", h.s.phase)
+	}
+	r0, r1 := h.get(w1, ActReduce), h.get(w2, ActReduce)
+	src := h.s.sources(r1.task.index)
+	if len(src) != 3 || src[1].Addr != "b:1" || src[2].Addr != "a:1" || src[0].Attempt != 1 {
+		t.Fatalf("sources = %+v", src)
+	}
+	h.reduceDone(w1, r0)
+	h.get(w1, ActWait)
+	h.reduceDone(w2, r1)
+	if h.s.phase != PhaseMerge {
+		t.Fatalf("phase %s, want merge", h.s.phase)
+	}
+	h.get(w1, ActWait) // the final file is not written yet
+	if h.s.heartbeat(w1, h.now) != ActWait {
+		t.Fatal("exit before the final output")
+	}
+	h.s.finish()
+	h.get(w1, ActExit)
+	if h.s.allExited() {
+		t.Fatal("w2 has not been told to exit")
+	}
+	h.get(w2, ActExit)
+	h.get(w3, ActExit)
+	if !h.s.allExited() {
+		t.Fatal("allExited false after both got Exit")
+	}
+	for _, tk := range append(h.s.maps, h.s.reduces...) {
+		if len(tk.history) != 1 {
+			t.Errorf("%s-%d ran %d attempts", tk.kind, tk.index, len(tk.history))
+		}
+	}
+}
+
+func TestDeadWorkerLosesRunningAndCompletedMaps(t *testing.T) {
+	h := newHarness(t, 2, 1)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	m0 := h.get(w1, ActMap)
+	m1 := h.get(w2, ActMap)
+	h.mapDone(w1, m0)
+	// w1 goes silent; w2 keeps beating.
+	h.run(4*time.Second, w2)
+	if h.s.workers[w1].dead {
+		t.Fatal("w1 declared dead after exactly the timeout")
+	}
+	h.run(500*time.Millisecond, w2)
+	if !h.s.workers[w1].dead {
+		t.Fatal("w1 not declared dead after 4 s of silence")
+	}
+	if m0.task.state != taskIdle || h.s.mapsDone != 0 {
+		t.Fatalf("completed map of dead worker: state %s, mapsDone %d", m0.task.state, h.s.mapsDone)
+	}
+	h.mapDone(w2, m1)
+	again := h.get(w2, ActMap)
+	if again.task != m0.task || again.n != 2 {
+		t.Fatalf("re-run got %s", again.ID())
+	}
+	// The dead worker's late report and requests are refused.
+	if h.mapDone(w1, m0) {
+		t.Fatal("report of a dead worker accepted")
+	}
+	if h.s.heartbeat(w1, h.now) != ActReregister {
+		t.Fatal("dead worker not told to re-register")
+	}
+	h.get(w1, ActReregister)
+}
+
+func TestDeadWorkerAfterReducesDoneKeepsMaps(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	h.mapDone(w1, h.get(w1, ActMap))
+	h.reduceDone(w2, h.get(w2, ActReduce))
+	h.tick(5 * time.Second)
+	if h.s.mapsDone != 1 || h.s.phase != PhaseMerge {
+		t.Fatalf("mapsDone %d phase %s after reduces were done", h.s.mapsDone, h.s.phase)
+	}
+}
+
+func TestSlowTaskGetsOneBackupAndFirstCompletionWins(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	slow := h.get(w1, ActMap)
+	h.get(w2, ActWait)
+	h.run(9*time.Second, w1, w2)
+	h.get(w2, ActWait)
+	h.run(2*time.Second, w1, w2)
+	backup := h.get(w2, ActMap)
+	if backup.task != slow.task || backup.n != 2 {
+		t.Fatalf("backup is %s", backup.ID())
+	}
+	h.run(11*time.Second, w1, w2)
+	if len(slow.task.running) != 2 || len(h.s.backups) != 0 {
+		t.Fatalf("%d attempts running, %d backups queued", len(slow.task.running), len(h.s.backups))
+	}
+	if !h.mapDone(w2, backup) {
+		t.Fatal("backup's report refused")
+	}
+	if h.mapDone(w1, slow) {
+		t.Fatal("late report of the superseded attempt accepted")
+	}
+	if got := h.s.sources(0)[0]; got.Addr != "b:1" || got.Attempt != 2 {
+		t.Fatalf("source = %+v, want the winner's", got)
+	}
+}
+
+func TestStaleReportNeverOverwritesCommittedOutput(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	first := h.get(w1, ActMap)
+	h.run(11*time.Second, w1, w2)
+	second := h.get(w2, ActMap)
+	h.mapDone(w1, first)
+	if h.mapDone(w2, second) {
+		t.Fatal("second completion accepted")
+	}
+	if got := h.s.sources(0)[0]; got.Addr != "a:1" || got.Attempt != 1 {
+		t.Fatalf("committed output changed: %+v", got)
+	}
+	if second.outcome != OutcomeLost || first.outcome != OutcomeWon {
+		t.Fatalf("outcomes %s/%s", first.outcome, second.outcome)
+	}
+}
+
+func TestReportWithWrongAttemptOrWorkerIgnored(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	a := h.get(w1, ActMap)
+	cases := []ReportMapArgs{
+		{WorkerID: w2, Task: 0, Attempt: 1},
+		{WorkerID: w1, Task: 0, Attempt: 2},
+		{WorkerID: w1, Task: 5, Attempt: 1},
+		{WorkerID: w1, Task: -1, Attempt: 1},
+		{WorkerID: "nobody", Task: 0, Attempt: 1},
+		{WorkerID: w1, Task: 0, Attempt: 1, Runs: nil}, // wrong number of runs
+	}
+	for _, c := range cases {
+		c := c
+		if c.Runs == nil && c.WorkerID != w1 {
+			c.Runs = make([]RunInfo, 1)
+		}
+		if h.s.mapDone(&c, h.now) {
+			t.Errorf("report %+v accepted", c)
+		}
+	}
+	if !h.mapDone(w1, a) {
+		t.Fatal("the real report was refused")
+	}
+}
+
+func TestFetchFailureRerunsMapAndReducerWaits(t *testing.T) {
+	h := newHarness(t, 2, 2)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	m0, m1 := h.get(w1, ActMap), h.get(w2, ActMap)
+	h.mapDone(w1, m0)
+	h.mapDone(w2, m1)
+	r := h.get(w2, ActReduce)
+	// w1 still beats: only map 0 is re-run, not all of w1's work.
+	rep := h.s.locate(&LocateArgs{WorkerID: w2, Reduce: r.task.index, Attempt: r.n, Map: 0, Failed: 1}, h.now)
+	if rep.Ready || rep.Abort {
+		t.Fatalf("locate = %+v, want wait", rep)
+	}
+	if h.s.workers[w1].dead || m0.task.state != taskIdle || h.s.phase != PhaseMap {
+		t.Fatalf("dead=%v state=%s phase=%s", h.s.workers[w1].dead, m0.task.state, h.s.phase)
+	}
+	// A second report naming the same lost attempt changes nothing.
+	h.s.locate(&LocateArgs{WorkerID: w2, Reduce: r.task.index, Attempt: r.n, Map: 0, Failed: 1}, h.now)
+	rerun := h.get(w1, ActMap)
+	if rerun.n != 2 {
+		t.Fatalf("re-run is %s", rerun.ID())
+	}
+	// A reducer waiting for maps is not slow.
+	h.run(11*time.Second, w1, w2)
+	for _, b := range h.s.backups {
+		if b.kind == ReduceTask {
+			t.Fatal("waiting reducer queued for backup")
+		}
+	}
+	h.mapDone(w1, rerun)
+	rep = h.s.locate(&LocateArgs{WorkerID: w2, Reduce: r.task.index, Attempt: r.n, Map: 0}, h.now)
+	if !rep.Ready || rep.Source.Attempt != 2 {
+		t.Fatalf("locate after re-run = %+v", rep)
+	}
+}
+
+func TestFetchFailureFromSilentOwnerKillsIt(t *testing.T) {
+	h := newHarness(t, 2, 1)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	h.mapDone(w1, h.get(w1, ActMap))
+	h.mapDone(w1, h.get(w1, ActMap))
+	r := h.get(w2, ActReduce)
+	h.tick(2 * time.Second)
+	h.beat(w2)
+	h.s.locate(&LocateArgs{WorkerID: w2, Reduce: 0, Attempt: r.n, Map: 1, Failed: 1}, h.now)
+	if !h.s.workers[w1].dead || h.s.mapsDone != 0 {
+		t.Fatalf("silent owner: dead=%v mapsDone=%d", h.s.workers[w1].dead, h.s.mapsDone)
+	}
+}
+
+func TestLocateForStaleReducerAborts(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1 := h.join("a:1")
+	h.mapDone(w1, h.get(w1, ActMap))
+	rep := h.s.locate(&LocateArgs{WorkerID: w1, Reduce: 0, Attempt: 7, Map: 0}, h.now)
+	if !rep.Abort {
+		t.Fatalf("locate = %+v, want abort", rep)
+	}
+}
+
+func TestRepeatedAppFailureFailsJob(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1 := h.join("a:1")
+	for i := 1; i <= 3; i++ {
+		a := h.get(w1, ActMap)
+		if a.n != i {
+			t.Fatalf("attempt %d is %s", i, a.ID())
+		}
+		h.s.failed(&ReportFailureArgs{WorkerID: w1, Kind: MapTask, Task: 0, Attempt: a.n, Err: "panic: boom"}, h.now)
+	}
+	if h.s.phase != PhaseFailed || h.s.failure == "" {
+		t.Fatalf("phase %s failure %q", h.s.phase, h.s.failure)
+	}
+	h.get(w1, ActExit)
+}
+
+func TestWrongAppRefused(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	h.join("a:1")
+	if _, err := h.s.register("other", "b:1", h.now); !errors.Is(err, ErrWrongApp) {
+		t.Fatalf("register other app: %v", err)
+	}
+}
+
+func TestAskingAgainAbandonsCurrentAttempt(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1 := h.join("a:1")
+	a := h.get(w1, ActMap)
+	b := h.get(w1, ActMap)
+	if a.outcome != OutcomeFailed || b.n != 2 || len(b.task.running) != 1 {
+		t.Fatalf("a=%s b=%s running=%d", a.outcome, b.ID(), len(b.task.running))
+	}
+}
+
+func TestNoMapsGoesStraightToReduce(t *testing.T) {
+	h := newHarness(t, 0, 2)
+	w1 := h.join("a:1")
+	h.reduceDone(w1, h.get(w1, ActReduce))
+	h.reduceDone(w1, h.get(w1, ActReduce))
+	if h.s.phase != PhaseMerge {
+		t.Fatalf("phase %s", h.s.phase)
+	}
+}
+
+func TestEnumsPrint(t *testing.T) {
+	for _, s := range []string{MapTask.String(), ReduceTask.String(), PhaseReduce.String(),
+		OutcomeWon.String(), ActReduce.String(), taskRunning.String()} {
+		if s == "" || s[len(s)-1] == '?' {
+			t.Errorf("enum prints %q", s)
+		}
+	}
+}
