@@ -1,0 +1,184 @@
+package mr
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// merger yields the records of several sorted runs in key order (bytewise,
+// as bytes.Compare). Records with equal keys come in run order (run 0's
+// first, then run 1's...) and, within one run, in file order: the merge is
+// stable. It holds one record per run in memory, in the runs' own buffers,
+// and a min-heap of the indexes of runs that have a current record.
+//
+// The record being returned stays in its run's buffers, so that run is only
+// advanced by the following call to Next. Not safe for concurrent use.
+type merger struct {
+	runs    []*runReader
+	heap    []int // run indexes; heap[0] is the run holding the current record
+	started bool
+	err     error
+}
+
+// newMerger returns a merger over runs. The runs must not have been
+// advanced yet; the merger owns them from now on.
+func newMerger(runs []*runReader) *merger {
+	return &merger{runs: runs, heap: make([]int, 0, len(runs))}
+}
+
+// Next advances to the next record in merge order. It returns false when
+// every run is exhausted and verified, or on the first error of any run.
+func (m *merger) Next() bool {
+	if m.err != nil {
+		return false
+	}
+	if !m.started {
+		m.started = true
+		return m.init()
+	}
+	if len(m.heap) == 0 {
+		return false
+	}
+	switch {
+	case m.advance(m.heap[0]):
+		m.down(0)
+	case m.err != nil:
+		return false
+	default:
+		m.pop()
+	}
+	return len(m.heap) > 0
+}
+
+// init reads the first record of every run and builds the heap.
+func (m *merger) init() bool {
+	for i := range m.runs {
+		if m.advance(i) {
+			m.heap = append(m.heap, i)
+		} else if m.err != nil {
+			return false
+		}
+	}
+	for i := len(m.heap)/2 - 1; i >= 0; i-- {
+		m.down(i)
+	}
+	return len(m.heap) > 0
+}
+
+// advance moves run i to its next record, recording its error if it fails.
+func (m *merger) advance(i int) bool {
+	r := m.runs[i]
+	if r.Next() {
+		return true
+	}
+	if err := r.Err(); err != nil {
+		m.err = fmt.Errorf("mr: merging run %d: %w", i, err)
+	}
+	return false
+}
+
+// Key returns the current key, after Next returned true. It is valid until
+// the next call to Next.
+func (m *merger) Key() []byte { return m.runs[m.heap[0]].Key() }
+
+// Value returns the current value. It is valid until the next call to Next.
+func (m *merger) Value() []byte { return m.runs[m.heap[0]].Value() }
+
+// Source returns the index of the run the current record came from.
+func (m *merger) Source() int { return m.heap[0] }
+
+// Err returns the first error of any run, which wraps ErrCorruptRun, or nil.
+func (m *merger) Err() error { return m.err }
+
+// less orders heap slots by their runs' current keys, then by run index,
+// which makes the merge stable.
+func (m *merger) less(a, b int) bool {
+	i, j := m.heap[a], m.heap[b]
+	if c := bytes.Compare(m.runs[i].Key(), m.runs[j].Key()); c != 0 {
+		return c < 0
+	}
+	return i < j
+}
+
+// down restores the heap property below slot i.
+func (m *merger) down(i int) {
+	n := len(m.heap)
+	for {
+		least, l := i, 2*i+1
+		if l < n && m.less(l, least) {
+			least = l
+		}
+		if r := l + 1; r < n && m.less(r, least) {
+			least = r
+		}
+		if least == i {
+			return
+		}
+		m.heap[i], m.heap[least] = m.heap[least], m.heap[i]
+		i = least
+	}
+}
+
+// pop removes the top of the heap.
+func (m *merger) pop() {
+	last := len(m.heap) - 1
+	m.heap[0] = m.heap[last]
+	m.heap = m.heap[:last]
+	m.down(0)
+}
+
+// reduceMerged groups the merged stream by key and calls reduce once per
+// distinct key with that key's values in merge order, writing (key, result)
+// to out, which it does not close. Only one key's values are held at a time.
+// It returns the first error of the merger or the writer.
+//
+// The key, the value strings and the values slice passed to reduce are fresh
+// and may be kept; the strings of one key share a single allocation.
+func reduceMerged(m *merger, reduce func(key string, values []string) string, out *runWriter) error {
+	var g keyGroup
+	for ok := m.Next(); ok; {
+		g.reset(m.Key())
+		for ; ok && bytes.Equal(m.Key(), g.buf[:g.klen]); ok = m.Next() {
+			g.add(m.Value())
+		}
+		key, values := g.strings()
+		if err := out.Write(key, reduce(key, values)); err != nil {
+			return err
+		}
+	}
+	return m.Err()
+}
+
+// keyGroup accumulates one key and its values as bytes, so that turning them
+// into strings costs a single allocation.
+type keyGroup struct {
+	buf  []byte // key, then the values back to back
+	klen int
+	ends []int // end offset in buf of each value
+}
+
+// reset starts a group for key.
+func (g *keyGroup) reset(key []byte) {
+	g.buf = append(g.buf[:0], key...)
+	g.klen = len(key)
+	g.ends = g.ends[:0]
+}
+
+// add appends one value to the group.
+func (g *keyGroup) add(value []byte) {
+	g.buf = append(g.buf, value...)
+	g.ends = append(g.ends, len(g.buf))
+}
+
+// strings returns the group's key and values as fresh strings in a fresh
+// slice.
+func (g *keyGroup) strings() (string, []string) {
+	s := string(g.buf)
+	values := make([]string, len(g.ends))
+	start := g.klen
+	for i, end := range g.ends {
+		values[i] = s[start:end]
+		start = end
+	}
+	return s[:g.klen], values
+}

@@ -1,0 +1,281 @@
+package mr
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// runsOf encodes each record list as a run and returns readers over them.
+func runsOf(t testing.TB, runs ...[]KeyValue) []*runReader {
+	t.Helper()
+	rs := make([]*runReader, len(runs))
+	for i, kvs := range runs {
+		data := encodeRun(t, kvs)
+		rs[i] = newRunReader(bytes.NewReader(data), int64(len(data)))
+	}
+	return rs
+}
+
+// sourced is a merged record with the run it came from.
+type sourced struct {
+	KeyValue
+	src int
+}
+
+// drain returns every record of m.
+func drain(m *merger) ([]sourced, error) {
+	var out []sourced
+	for m.Next() {
+		out = append(out, sourced{KeyValue{string(m.Key()), string(m.Value())}, m.Source()})
+	}
+	return out, m.Err()
+}
+
+// referenceMerge is the merge by definition: all records tagged with run and
+// position, stably sorted by key.
+func referenceMerge(runs [][]KeyValue) []sourced {
+	var all []sourced
+	for i, kvs := range runs {
+		for _, kv := range kvs {
+			all = append(all, sourced{kv, i})
+		}
+	}
+	slices.SortStableFunc(all, func(a, b sourced) int { return strings.Compare(a.Key, b.Key) })
+	return all
+}
+
+func mkKV(key, value string) KeyValue { return KeyValue{key, value} }
+
+func TestMerger(t *testing.T) {
+	tests := []struct {
+		name string
+		runs [][]KeyValue
+	}{
+		{"no runs", nil},
+		{"one empty run", [][]KeyValue{nil}},
+		{"all empty", [][]KeyValue{nil, nil, nil}},
+		{"one run", [][]KeyValue{{mkKV("a", "1"), mkKV("b", "2"), mkKV("b", "3")}}},
+		{"disjoint", [][]KeyValue{{mkKV("a", "1"), mkKV("b", "1")}, {mkKV("c", "1"), mkKV("d", "1")}}},
+		{"disjoint reversed", [][]KeyValue{{mkKV("c", "1"), mkKV("d", "1")}, {mkKV("a", "1"), mkKV("b", "1")}}},
+		{"interleaved", [][]KeyValue{{mkKV("a", "0"), mkKV("c", "0"), mkKV("e", "0")}, {mkKV("b", "1"), mkKV("d", "1")}}},
+		{"overlapping", [][]KeyValue{{mkKV("a", "0"), mkKV("b", "0")}, {mkKV("b", "1"), mkKV("c", "1")}, {mkKV("a", "2"), mkKV("c", "2")}}},
+		{"equal keys", [][]KeyValue{{mkKV("k", "0a"), mkKV("k", "0b")}, {mkKV("k", "1a")}, {mkKV("k", "2a"), mkKV("k", "2b")}}},
+		{"empty runs between", [][]KeyValue{nil, {mkKV("b", "1")}, nil, {mkKV("a", "3")}, nil}},
+		{"empty and binary keys", [][]KeyValue{{mkKV("", "0"), mkKV("\x00", "0")}, {mkKV("", "1"), mkKV("\xff", "1")}}},
+		{"prefix keys", [][]KeyValue{{mkKV("ab", "0"), mkKV("abc", "0")}, {mkKV("a", "1"), mkKV("abc", "1")}}},
+		{"many runs", manyRuns(9, 300)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newMerger(runsOf(t, tt.runs...))
+			got, err := drain(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Next() {
+				t.Fatal("Next after the end returned true")
+			}
+			if want := referenceMerge(tt.runs); !slices.Equal(got, want) {
+				t.Fatalf("merge\n got %v\nwant %v", got, want)
+			}
+		})
+	}
+}
+
+// manyRuns returns n sorted runs of about size records over a small key
+// space, so keys repeat within and across runs. Values name their run and
+// position so stability is visible.
+func manyRuns(n, size int) [][]KeyValue {
+	runs := make([][]KeyValue, n)
+	for i := range runs {
+		for j, r := range wcRecords(size+i*7, uint64(i)) {
+			runs[i] = append(runs[i], mkKV(r.Key[:3], fmt.Sprintf("%d.%d", i, j)))
+		}
+	}
+	return runs
+}
+
+func TestMergerStable(t *testing.T) {
+	runs := [][]KeyValue{
+		{mkKV("a", "0.0"), mkKV("x", "0.1"), mkKV("x", "0.2")},
+		{mkKV("x", "1.0")},
+		{mkKV("b", "2.0"), mkKV("x", "2.1"), mkKV("x", "2.2"), mkKV("z", "2.3")},
+	}
+	got, err := drain(newMerger(runsOf(t, runs...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var xs []string
+	var srcs []int
+	for _, r := range got {
+		if r.Key == "x" {
+			xs = append(xs, r.Value)
+			srcs = append(srcs, r.src)
+		}
+	}
+	if want := []string{"0.1", "0.2", "1.0", "2.1", "2.2"}; !slices.Equal(xs, want) {
+		t.Fatalf("values of x = %v, want %v", xs, want)
+	}
+	if want := []int{0, 0, 1, 2, 2}; !slices.Equal(srcs, want) {
+		t.Fatalf("sources of x = %v, want %v", srcs, want)
+	}
+}
+
+func TestMergerCorruptRun(t *testing.T) {
+	good := encodeRun(t, []KeyValue{mkKV("a", "1"), mkKV("c", "1"), mkKV("e", "1")})
+	bad := encodeRun(t, []KeyValue{mkKV("b", "1"), mkKV("d", "1"), mkKV("f", "1")})
+	bad[len(bad)-1] ^= 1 // CRC: detected only at the end of the run
+	truncated := bad[:8]
+	badMagic := append([]byte("MRR0"), good[4:]...)
+	for name, data := range map[string][]byte{"bad crc": bad, "truncated": truncated, "bad magic": badMagic} {
+		t.Run(name, func(t *testing.T) {
+			runs := []*runReader{
+				newRunReader(bytes.NewReader(good), int64(len(good))),
+				newRunReader(bytes.NewReader(data), -1),
+			}
+			m := newMerger(runs)
+			got, err := drain(m)
+			if !errors.Is(err, ErrCorruptRun) || !strings.Contains(err.Error(), "run 1") {
+				t.Fatalf("err = %v after %v, want ErrCorruptRun naming run 1", err, got)
+			}
+			if m.Next() {
+				t.Fatal("Next after an error returned true")
+			}
+		})
+	}
+}
+
+// reduceReference groups by key with a map and sorts the keys.
+func reduceReference(runs [][]KeyValue, reduce func(string, []string) string) []KeyValue {
+	groups := map[string][]string{}
+	for _, r := range referenceMerge(runs) {
+		groups[r.Key] = append(groups[r.Key], r.Value)
+	}
+	var out []KeyValue
+	for _, k := range slices.Sorted(maps.Keys(groups)) {
+		out = append(out, mkKV(k, reduce(k, groups[k])))
+	}
+	return out
+}
+
+// joinReduce records the key and values it saw, so ordering is checked too.
+func joinReduce(key string, values []string) string {
+	return key + "=" + strings.Join(values, ",")
+}
+
+func TestReduceMerged(t *testing.T) {
+	for _, runs := range [][][]KeyValue{
+		nil,
+		{nil, nil},
+		{{mkKV("a", "1")}},
+		{{mkKV("", "e"), mkKV("a", "1"), mkKV("a", "2")}, {mkKV("", "f"), mkKV("b", "3")}},
+		manyRuns(5, 200),
+	} {
+		var buf bytes.Buffer
+		out := newRunWriter(&buf)
+		if err := reduceMerged(newMerger(runsOf(t, runs...)), joinReduce, out); err != nil {
+			t.Fatal(err)
+		}
+		if err := out.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeRun(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := reduceReference(runs, joinReduce); !kvsEqual(got, want) {
+			t.Fatalf("reduceMerged\n got %v\nwant %v", got, want)
+		}
+	}
+}
+
+func TestReduceMergedKeepsStrings(t *testing.T) {
+	runs := manyRuns(3, 100)
+	kept := map[string][]string{}
+	keep := func(key string, values []string) string {
+		kept[key] = values // kept as is: the slice and strings are fresh
+		return strconv.Itoa(len(values))
+	}
+	if err := reduceMerged(newMerger(runsOf(t, runs...)), keep, newRunWriter(&bytes.Buffer{})); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reduceReference(runs, joinReduce) {
+		if got := r.Key + "=" + strings.Join(kept[r.Key], ","); got != r.Value {
+			t.Fatalf("kept strings changed: %q, want %q", got, r.Value)
+		}
+	}
+}
+
+func TestReduceMergedErrors(t *testing.T) {
+	data := encodeRun(t, []KeyValue{mkKV("a", "1"), mkKV("b", "1")})
+	data[len(data)-1] ^= 1
+	runs := []*runReader{newRunReader(bytes.NewReader(data), int64(len(data)))}
+	err := reduceMerged(newMerger(runs), joinReduce, newRunWriter(&bytes.Buffer{}))
+	if !errors.Is(err, ErrCorruptRun) {
+		t.Fatalf("corrupt run: err = %v", err)
+	}
+	out := newRunWriter(&failWriter{})
+	out.Close() // fails; the writer's error is sticky
+	err = reduceMerged(newMerger(runsOf(t, []KeyValue{mkKV("a", "1")})), joinReduce, out)
+	if !errors.Is(err, errDiskFull) {
+		t.Fatalf("failing writer: err = %v", err)
+	}
+}
+
+// benchRuns splits the benchmark records round-robin into 8 encoded runs.
+func benchRuns(b *testing.B) (datas [][]byte, total int64) {
+	all := benchRecords()
+	for i := range 8 {
+		var part []KeyValue
+		for j := i; j < len(all); j += 8 {
+			part = append(part, all[j])
+		}
+		datas = append(datas, encodeRun(b, part))
+		total += int64(len(datas[i]))
+	}
+	return datas, total
+}
+
+// openRuns returns fresh readers over datas.
+func openRuns(datas [][]byte) []*runReader {
+	runs := make([]*runReader, len(datas))
+	for i, d := range datas {
+		runs[i] = newRunReader(bytes.NewReader(d), int64(len(d)))
+	}
+	return runs
+}
+
+func BenchmarkMerge(b *testing.B) {
+	datas, total := benchRuns(b)
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		m := newMerger(openRuns(datas))
+		n := 0
+		for m.Next() {
+			n++
+		}
+		if m.Err() != nil || n != len(benchRecords()) {
+			b.Fatalf("merged %d records: %v", n, m.Err())
+		}
+	}
+}
+
+func BenchmarkReduceMerged(b *testing.B) {
+	datas, total := benchRuns(b)
+	count := func(_ string, values []string) string { return strconv.Itoa(len(values)) }
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := reduceMerged(newMerger(openRuns(datas)), count, newRunWriter(io.Discard)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,501 @@
+package mr
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/iotest"
+)
+
+// encodeRun returns kvs in the run format.
+func encodeRun(t testing.TB, kvs []KeyValue) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := newRunWriter(&buf)
+	for _, kv := range kvs {
+		if err := w.Write(kv.Key, kv.Value); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if w.Count() != int64(len(kvs)) {
+		t.Fatalf("Count = %d, want %d", w.Count(), len(kvs))
+	}
+	return buf.Bytes()
+}
+
+// decodeRun reads a whole run from r.
+func decodeRun(r io.Reader, size int64) ([]KeyValue, error) {
+	rr := newRunReader(r, size)
+	var kvs []KeyValue
+	for rr.Next() {
+		kvs = append(kvs, KeyValue{string(rr.Key()), string(rr.Value())})
+	}
+	if err := rr.Err(); err != nil {
+		return kvs, err
+	}
+	if rr.Count() != int64(len(kvs)) {
+		return kvs, fmt.Errorf("Count = %d, read %d", rr.Count(), len(kvs))
+	}
+	return kvs, nil
+}
+
+// sealRun turns body (header and records, no end marker) into a run with
+// the given count and a valid CRC, so tests can build runs that only a
+// structural check rejects.
+func sealRun(body []byte, count uint64) []byte {
+	return withTrailer(append(slices.Clone(body), 0), count)
+}
+
+// withTrailer appends count and a valid CRC to b.
+func withTrailer(b []byte, count uint64) []byte {
+	b = binary.LittleEndian.AppendUint64(b, count)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crc32cTable))
+}
+
+// wcRecords returns n sorted word-count-like records.
+func wcRecords(n int, seed uint64) []KeyValue {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	kvs := make([]KeyValue, n)
+	for i := range kvs {
+		word := make([]byte, 3+rng.IntN(8))
+		for j := range word {
+			word[j] = byte('a' + rng.IntN(26))
+		}
+		kvs[i] = KeyValue{string(word), "1"}
+	}
+	slices.SortFunc(kvs, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
+	return kvs
+}
+
+var benchRecords = sync.OnceValue(func() []KeyValue { return wcRecords(1_000_000, 7) })
+
+func TestRunRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		kvs  []KeyValue
+	}{
+		{"empty", nil},
+		{"one", []KeyValue{{"a", "1"}}},
+		{"empty key", []KeyValue{{"", "v"}}},
+		{"empty value", []KeyValue{{"k", ""}}},
+		{"empty both", []KeyValue{{"", ""}, {"", ""}}},
+		{"binary", []KeyValue{{"\x00", "\x00\x00"}, {"\x00\xff\x80", "\xff\x00"}}},
+		{"long key", []KeyValue{{strings.Repeat("k", 300), "v"}}},
+		{"many", wcRecords(20000, 1)},
+		{"1MiB value", []KeyValue{{"big", strings.Repeat("0123456789abcdef", 1<<16)}, {"z", "1"}}},
+	}
+	readers := map[string]func(io.Reader) io.Reader{
+		"plain":   func(r io.Reader) io.Reader { return r },
+		"onebyte": iotest.OneByteReader,
+		"half":    iotest.HalfReader,
+		"dataerr": iotest.DataErrReader,
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := encodeRun(t, tt.kvs)
+			checkWriteBytes(t, tt.kvs, data)
+			for rname, wrap := range readers {
+				for _, size := range []int64{int64(len(data)), -1} {
+					got, err := decodeRun(wrap(bytes.NewReader(data)), size)
+					if err != nil {
+						t.Fatalf("%s, size %d: %v", rname, size, err)
+					}
+					if !kvsEqual(got, tt.kvs) {
+						t.Fatalf("%s, size %d: records differ", rname, size)
+					}
+				}
+			}
+		})
+	}
+}
+
+// checkWriteBytes checks that WriteBytes encodes kvs exactly as Write did.
+func checkWriteBytes(t *testing.T, kvs []KeyValue, want []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := newRunWriter(&buf)
+	for _, kv := range kvs {
+		if err := w.WriteBytes([]byte(kv.Key), []byte(kv.Value)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Fatal("WriteBytes and Write encode differently")
+	}
+}
+
+func kvsEqual(a, b []KeyValue) bool { return len(a) == len(b) && (len(a) == 0 || slices.Equal(a, b)) }
+
+// TestRunFormat pins the byte layout.
+func TestRunFormat(t *testing.T) {
+	got := encodeRun(t, []KeyValue{{"ab", "1"}, {"", strings.Repeat("x", 200)}})
+	want := []byte("MRR1\x03ab\x011\x01\xc8\x01" + strings.Repeat("x", 200) + "\x00")
+	want = binary.LittleEndian.AppendUint64(want, 2)
+	want = binary.LittleEndian.AppendUint32(want, crc32.Checksum(want, crc32.MakeTable(crc32.Castagnoli)))
+	if !bytes.Equal(got, want) {
+		t.Fatalf("encoding\n got %q\nwant %q", got, want)
+	}
+}
+
+// checkCorrupt asserts that data fails to decode with every size mode.
+func checkCorrupt(t *testing.T, data []byte, sizes ...int64) {
+	t.Helper()
+	for _, size := range append(sizes, int64(len(data)), -1) {
+		_, err := decodeRun(bytes.NewReader(data), size)
+		if !errors.Is(err, ErrCorruptRun) {
+			t.Fatalf("size %d: err = %v, want ErrCorruptRun\ndata %q", size, err, data)
+		}
+	}
+}
+
+func TestRunCorruptBitFlips(t *testing.T) {
+	data := encodeRun(t, []KeyValue{{"a", "1"}, {"bb", ""}, {"", "\x00z"}, {"c", "1"}})
+	for i := range data {
+		for bit := range 8 {
+			bad := slices.Clone(data)
+			bad[i] ^= 1 << bit
+			checkCorrupt(t, bad)
+		}
+		bad := slices.Clone(data)
+		bad[i] ^= 0xff
+		checkCorrupt(t, bad)
+	}
+}
+
+func TestRunCorruptTruncated(t *testing.T) {
+	data := encodeRun(t, []KeyValue{{"a", "1"}, {"bb", strings.Repeat("v", 130)}, {"c", "1"}})
+	for n := range data {
+		// Also with the caller believing the full size.
+		checkCorrupt(t, data[:n], int64(len(data)))
+	}
+}
+
+func TestRunCorruptTrailingByte(t *testing.T) {
+	data := encodeRun(t, []KeyValue{{"a", "1"}})
+	checkCorrupt(t, append(slices.Clone(data), 0), int64(len(data)))
+	checkCorrupt(t, append(encodeRun(t, nil), 0), runMinLen)
+}
+
+func TestRunCorruptCases(t *testing.T) {
+	varint := func(v uint64) string { return string(binary.AppendUvarint(nil, v)) }
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"empty stream", nil},
+		{"bad magic", sealRun([]byte("MRR2"), 0)},
+		{"count too high", sealRun([]byte("MRR1\x02a\x011"), 2)},
+		{"count too low", sealRun([]byte("MRR1\x02a\x011"), 0)},
+		{"overlong varint", sealRun([]byte("MRR1\x82\x00a\x011"), 1)},
+		{"overlong end marker", withTrailer([]byte("MRR1\x80\x00"), 0)},
+		{"varint overflow", sealRun([]byte("MRR1\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f"), 1)},
+		{"huge key length", sealRun([]byte("MRR1"+varint(1<<62)+"a\x00"), 1)},
+		{"huge value length", sealRun([]byte("MRR1\x02a"+varint(1<<40)+"x"), 1)},
+		{"key length past end", sealRun([]byte("MRR1\x10a\x00"), 1)},
+		{"missing trailer", []byte("MRR1\x02a\x011\x00")},
+		{"header only", []byte("MRR1")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkCorrupt(t, tt.data) })
+	}
+}
+
+func TestRunSizeMismatch(t *testing.T) {
+	data := encodeRun(t, []KeyValue{{"a", "1"}})
+	for _, size := range []int64{0, runMinLen - 1, int64(len(data)) - 1, int64(len(data)) + 1, 1 << 40} {
+		_, err := decodeRun(bytes.NewReader(data), size)
+		if !errors.Is(err, ErrCorruptRun) {
+			t.Errorf("size %d: err = %v, want ErrCorruptRun", size, err)
+		}
+	}
+}
+
+func TestRunErrorMessage(t *testing.T) {
+	data := sealRun([]byte("MRR1\x02a\x011\x02b\x7f"), 2)
+	_, err := decodeRun(bytes.NewReader(data), int64(len(data)))
+	want := "mr: corrupt run file: record 1: value length 127 exceeds remaining 0 bytes"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+}
+
+// allocatedBy returns the bytes allocated on the heap while f runs.
+func allocatedBy(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+func TestRunHugeLengthNoHugeAlloc(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		data []byte
+		size int64
+	}{
+		{"known size", []byte("MRR1" + string(binary.AppendUvarint(nil, 1<<40)) + "abc"), 1 << 20},
+		{"unknown size over cap", []byte("MRR1" + string(binary.AppendUvarint(nil, 1<<40)) + "abc"), -1},
+		{"unknown size under cap", []byte("MRR1" + string(binary.AppendUvarint(nil, 60<<20)) + "abc"), -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			n := allocatedBy(func() { _, err = decodeRun(bytes.NewReader(tt.data), tt.size) })
+			if !errors.Is(err, ErrCorruptRun) {
+				t.Fatalf("err = %v, want ErrCorruptRun", err)
+			}
+			if n > 4<<20 {
+				t.Fatalf("allocated %d bytes decoding %d", n, len(tt.data))
+			}
+		})
+	}
+}
+
+func TestRunReaderSourceError(t *testing.T) {
+	boom := errors.New("connection reset")
+	data := encodeRun(t, []KeyValue{{"a", "1"}, {"b", "2"}})
+	r := io.MultiReader(bytes.NewReader(data[:10]), iotest.ErrReader(boom))
+	_, err := decodeRun(r, int64(len(data)))
+	if !errors.Is(err, ErrCorruptRun) || !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want ErrCorruptRun wrapping %v", err, boom)
+	}
+}
+
+func TestRunReaderStopsAfterEnd(t *testing.T) {
+	rr := newRunReader(bytes.NewReader(encodeRun(t, []KeyValue{{"a", "1"}})), -1)
+	for range 3 {
+		rr.Next()
+	}
+	if rr.Next() || rr.Err() != nil || rr.Count() != 1 {
+		t.Fatalf("after end: Err = %v, Count = %d", rr.Err(), rr.Count())
+	}
+}
+
+// failWriter accepts n bytes, then fails.
+type failWriter struct{ n int }
+
+var errDiskFull = errors.New("disk full")
+
+func (f *failWriter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		n := f.n
+		f.n = 0
+		return n, errDiskFull
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+func TestRunWriterErrors(t *testing.T) {
+	for _, tt := range []struct{ limit, records int }{{0, 20000}, {10, 20000}, {70 << 10, 20000}, {5, 10}, {110, 10}, {115, 10}} {
+		w := newRunWriter(&failWriter{n: tt.limit})
+		var err error
+		for i := 0; i < tt.records && err == nil; i++ {
+			err = w.Write("key", "value")
+		}
+		if cerr := w.Close(); !errors.Is(cerr, errDiskFull) || (err != nil && !errors.Is(err, errDiskFull)) {
+			t.Errorf("%+v: Write err = %v, Close err = %v, want %v", tt, err, cerr, errDiskFull)
+		}
+	}
+	w := newRunWriter(io.Discard)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := w.Write("a", "1"); !errors.Is(err, errRunWriterClosed) {
+		t.Fatalf("Write after Close: %v", err)
+	}
+}
+
+func TestRunWriterRecordTooLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates 64 MiB")
+	}
+	w := newRunWriter(io.Discard)
+	big := make([]byte, maxRunRecord+1)
+	if err := w.WriteBytes([]byte("k"), big); err == nil {
+		t.Fatal("oversized value accepted")
+	}
+	if err := w.WriteBytes([]byte("k"), big[:maxRunRecord]); err != nil {
+		t.Fatalf("value of maxRunRecord bytes: %v", err)
+	}
+}
+
+func TestWriteRunFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mr-3-1")
+	kvs := wcRecords(5000, 3)
+	for range 2 { // the second write replaces the first
+		size, crc, err := writeRunFile(path, kvs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsize, fcrc, err := fileCRC(path)
+		if err != nil || fsize != size || fcrc != crc {
+			t.Fatalf("writeRunFile = (%d, %08x), fileCRC = (%d, %08x, %v)", size, crc, fsize, fcrc, err)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 || entries[0].Name() != "mr-3-1" {
+		t.Fatalf("directory holds %v (%v), want only mr-3-1", entries, err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := decodeRun(f, -1)
+	if err != nil || !kvsEqual(got, kvs) {
+		t.Fatalf("reading back: %v", err)
+	}
+}
+
+func TestWriteRunFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := writeRunFile(filepath.Join(dir, "missing", "mr-0-0"), nil); err == nil {
+		t.Fatal("writeRunFile into a missing directory succeeded")
+	}
+	// A directory in the way makes the rename fail after the temp file exists.
+	path := filepath.Join(dir, "mr-0-0")
+	if err := os.MkdirAll(filepath.Join(path, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := writeRunFile(path, []KeyValue{{"a", "1"}}); err == nil {
+		t.Fatal("writeRunFile over a non-empty directory succeeded")
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(tmps) != 0 {
+		t.Fatalf("left behind %v", tmps)
+	}
+	if _, _, err := fileCRC(filepath.Join(dir, "nope")); err == nil {
+		t.Fatal("fileCRC of a missing file succeeded")
+	}
+}
+
+func FuzzRunReader(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("MRR1"))
+	f.Add(encodeRun(f, nil))
+	f.Add(encodeRun(f, []KeyValue{{"a", "1"}, {"b", ""}, {"", "x"}}))
+	f.Add(encodeRun(f, []KeyValue{{strings.Repeat("k", 200), strings.Repeat("v", 300)}}))
+	f.Add(sealRun([]byte("MRR1\x82\x00a\x011"), 1))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		known, errKnown := decodeRun(bytes.NewReader(data), int64(len(data)))
+		unknown, errUnknown := decodeRun(iotest.HalfReader(bytes.NewReader(data)), -1)
+		if (errKnown == nil) != (errUnknown == nil) {
+			t.Fatalf("size known: %v; unknown: %v", errKnown, errUnknown)
+		}
+		for _, err := range []error{errKnown, errUnknown} {
+			if err != nil && !errors.Is(err, ErrCorruptRun) {
+				t.Fatalf("error %v does not wrap ErrCorruptRun", err)
+			}
+		}
+		if errKnown != nil {
+			return
+		}
+		if !kvsEqual(known, unknown) {
+			t.Fatal("size modes decode differently")
+		}
+		if again := encodeRun(t, known); !bytes.Equal(again, data) {
+			t.Fatalf("clean decode re-encodes differently\n got %q\nwant %q", again, data)
+		}
+	})
+}
+
+// pairsFromBytes splits data into arbitrary key/value pairs: each field is a
+// length byte followed by up to that many bytes.
+func pairsFromBytes(data []byte) []KeyValue {
+	var kvs []KeyValue
+	field := func() string {
+		if len(data) == 0 {
+			return ""
+		}
+		n := min(int(data[0]), len(data)-1)
+		s := string(data[1 : 1+n])
+		data = data[1+n:]
+		return s
+	}
+	for len(data) > 0 {
+		kvs = append(kvs, KeyValue{field(), field()})
+	}
+	return kvs
+}
+
+func FuzzRunRoundTrip(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("\x01a\x011"))
+	f.Add([]byte("\x00\x00\x00\x00\x03\x00\xff\x80\x02zz"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		kvs := pairsFromBytes(data)
+		enc := encodeRun(t, kvs)
+		for _, size := range []int64{int64(len(enc)), -1} {
+			got, err := decodeRun(iotest.OneByteReader(bytes.NewReader(enc)), size)
+			if err != nil || !kvsEqual(got, kvs) {
+				t.Fatalf("size %d: round trip failed: %v", size, err)
+			}
+		}
+	})
+}
+
+func BenchmarkRunWrite(b *testing.B) {
+	kvs := benchRecords()
+	n := len(encodeRun(b, kvs))
+	var buf bytes.Buffer
+	buf.Grow(n)
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		w := newRunWriter(&buf)
+		for _, kv := range kvs {
+			w.Write(kv.Key, kv.Value)
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRunRead(b *testing.B) {
+	data := encodeRun(b, benchRecords())
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rr := newRunReader(bytes.NewReader(data), int64(len(data)))
+		for rr.Next() {
+		}
+		if err := rr.Err(); err != nil || rr.Count() != int64(len(benchRecords())) {
+			b.Fatalf("read %d records: %v", rr.Count(), err)
+		}
+	}
+}
+
+// stuckReader returns no data and no error, forever.
+type stuckReader struct{}
+
+func (stuckReader) Read([]byte) (int, error) { return 0, nil }
+
+func TestRunReaderNoProgress(t *testing.T) {
+	_, err := decodeRun(stuckReader{}, -1)
+	if !errors.Is(err, ErrCorruptRun) || !errors.Is(err, io.ErrNoProgress) {
+		t.Fatalf("err = %v, want ErrCorruptRun wrapping io.ErrNoProgress", err)
+	}
+}
