@@ -1,0 +1,168 @@
+// Mrgen writes a deterministic text corpus for MapReduce tests and
+// benchmarks.
+//
+// Usage:
+//
+//	mrgen [-out DIR] [-files 8] [-size 200000] [-seed 1] [-prefix input-]
+//	      [-vocab 50000] [-zipf 1.1] [-crlf-every 0]
+//
+// It writes DIR/<prefix><i>.txt for i = 1..files, creating DIR if needed.
+// Each file is text of about size bytes, ending at the first line end at or
+// past size. Lines hold 5 to 15 space-separated tokens: made-up words drawn
+// from a vocabulary of -vocab words with Zipf-distributed ranks (exponent
+// -zipf), with occasional commas, periods, quotes, apostrophes, hyphens and
+// numbers. About 10% of the words contain non-ASCII letters (é, ü, ß, ø,
+// ñ, ç, Cyrillic, Greek) and some are capitalised variants of others. With
+// -crlf-every N > 0 every Nth line ends in "\r\n" instead of "\n".
+//
+// The vocabulary depends only on -vocab; file i's text is seeded by
+// seed+i. The same flags give the same bytes on every run and machine.
+// Each file is written to a hidden temporary name in DIR and renamed into
+// place, so a reader never sees a partial input.
+//
+// Exit status: 0 on success, 2 for bad flags, 1 if writing fails; errors
+// are reported as one "mrgen: ..." line on standard error.
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// maxVocab bounds -vocab so that a typo cannot exhaust memory.
+const maxVocab = 10_000_000
+
+// config holds the command line, validated by parseFlags.
+type config struct {
+	out       string
+	files     int
+	size      int64
+	seed      uint64
+	prefix    string
+	vocab     int
+	zipf      float64
+	crlfEvery int
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main with its environment passed in; it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs, cfg := newFlagSet()
+	err := parseFlags(fs, cfg, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mrgen: %v\n", err)
+		return 2
+	}
+	if err := writeCorpus(*cfg); err != nil {
+		fmt.Fprintf(stderr, "mrgen: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// newFlagSet defines the flags, with their defaults, into the returned
+// config. Parse errors are returned, not printed.
+func newFlagSet() (*flag.FlagSet, *config) {
+	cfg := &config{}
+	fs := flag.NewFlagSet("mrgen", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: mrgen [flags]")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&cfg.out, "out", ".", "output `directory`, created if missing")
+	fs.IntVar(&cfg.files, "files", 8, "number of files")
+	fs.Int64Var(&cfg.size, "size", 200000, "approximate size of each file in `bytes`")
+	fs.Uint64Var(&cfg.seed, "seed", 1, "random seed; file i uses seed+i")
+	fs.StringVar(&cfg.prefix, "prefix", "input-", "file names are <prefix><i>.txt")
+	fs.IntVar(&cfg.vocab, "vocab", 50000, "number of distinct words")
+	fs.Float64Var(&cfg.zipf, "zipf", 1.1, "Zipf exponent of word ranks, > 1")
+	fs.IntVar(&cfg.crlfEvery, "crlf-every", 0, "end every `N`th line with \\r\\n; 0 for never")
+	return fs, cfg
+}
+
+// parseFlags parses args with fs, which defines its flags into cfg, and
+// checks the values.
+func parseFlags(fs *flag.FlagSet, cfg *config, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch c := *cfg; {
+	case fs.NArg() > 0:
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case c.files < 1:
+		return fmt.Errorf("-files %d: must be at least 1", c.files)
+	case c.size < 1:
+		return fmt.Errorf("-size %d: must be at least 1", c.size)
+	case c.vocab < 1 || c.vocab > maxVocab:
+		return fmt.Errorf("-vocab %d: must be between 1 and %d", c.vocab, maxVocab)
+	case !(c.zipf > 1) || math.IsInf(c.zipf, 1):
+		return fmt.Errorf("-zipf %v: must be a finite number greater than 1", c.zipf)
+	case c.crlfEvery < 0:
+		return fmt.Errorf("-crlf-every %d: must not be negative", c.crlfEvery)
+	case strings.ContainsRune(c.prefix, '/') || strings.ContainsRune(c.prefix, filepath.Separator):
+		return fmt.Errorf("-prefix %q: must not contain a path separator", c.prefix)
+	}
+	return nil
+}
+
+// writeCorpus writes every file of cfg.
+func writeCorpus(cfg config) error {
+	if err := os.MkdirAll(cfg.out, 0o777); err != nil {
+		return fmt.Errorf("creating output directory: %w", err)
+	}
+	v := newVocabulary(cfg.vocab)
+	for i := 1; i <= cfg.files; i++ {
+		p := params{size: cfg.size, seed: cfg.seed + uint64(i), zipf: cfg.zipf, crlfEvery: cfg.crlfEvery}
+		path := filepath.Join(cfg.out, fmt.Sprintf("%s%d.txt", cfg.prefix, i))
+		if err := writeFile(path, v, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFile generates one file under a hidden temporary name next to path
+// and renames it into place; on failure it removes the temporary file.
+func writeFile(path string, v *vocabulary, p params) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			err = fmt.Errorf("writing %s: %w", path, err)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if _, err := generate(bw, v, p); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+// gen returns the text generate writes for p with a vocabulary of n words.
+func gen(t testing.TB, n int, p params) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	written, err := generate(&b, newVocabulary(n), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if written != int64(b.Len()) {
+		t.Fatalf("generate reported %d bytes, wrote %d", written, b.Len())
+	}
+	return b.Bytes()
+}
+
+func defaultParams(size int64, seed uint64) params {
+	return params{size: size, seed: seed, zipf: 1.1}
+}
+
+func TestSameSeedSameBytes(t *testing.T) {
+	a := gen(t, 5000, defaultParams(100_000, 7))
+	b := gen(t, 5000, defaultParams(100_000, 7))
+	if !bytes.Equal(a, b) {
+		t.Fatal("two runs with seed 7 differ")
+	}
+}
+
+func TestDifferentSeedDifferentBytes(t *testing.T) {
+	a := gen(t, 5000, defaultParams(100_000, 7))
+	b := gen(t, 5000, defaultParams(100_000, 8))
+	if bytes.Equal(a, b) {
+		t.Fatal("seeds 7 and 8 give the same text")
+	}
+}
+
+func TestEndsAtFirstLineEndPastSize(t *testing.T) {
+	for _, size := range []int64{1, 100, 4096, 200_000} {
+		out := gen(t, 50000, defaultParams(size, 1))
+		if int64(len(out)) < size {
+			t.Errorf("size %d: wrote only %d bytes", size, len(out))
+		}
+		if !bytes.HasSuffix(out, []byte("\n")) {
+			t.Errorf("size %d: output does not end at a line end", size)
+		}
+		// The last line is the first to reach size: everything before it
+		// stays short of size.
+		last := bytes.LastIndexByte(out[:len(out)-1], '\n') + 1
+		if int64(last) >= size {
+			t.Errorf("size %d: %d bytes before the last line, want fewer", size, last)
+		}
+	}
+}
+
+func TestLinesAreWellFormed(t *testing.T) {
+	out := string(gen(t, 50000, params{size: 200_000, seed: 3, zipf: 1.1, crlfEvery: 4}))
+	if !utf8.ValidString(out) {
+		t.Fatal("output is not valid UTF-8")
+	}
+	lines := strings.SplitAfter(out, "\n")
+	lines = lines[:len(lines)-1] // empty string after the final "\n"
+	for i, l := range lines {
+		crlf := strings.HasSuffix(l, "\r\n")
+		if want := (i+1)%4 == 0; crlf != want {
+			t.Fatalf("line %d: crlf = %v, want %v", i+1, crlf, want)
+		}
+		body := strings.TrimRight(l, "\r\n")
+		n := len(strings.Split(body, " "))
+		if n < 5 || n > 15 || strings.Contains(body, "  ") {
+			t.Fatalf("line %d has %d tokens: %q", i+1, n, body)
+		}
+	}
+}
+
+func TestVocabulary(t *testing.T) {
+	v := newVocabulary(50000)
+	seen := make(map[string]bool)
+	nonASCII, capital := 0, 0
+	for i, w := range v.words {
+		s := string(w)
+		if seen[s] {
+			t.Fatalf("word %q appears twice", s)
+		}
+		seen[s] = true
+		if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsLetter(r) }) >= 0 || s == "" {
+			t.Fatalf("word %d %q is not a run of letters", i, s)
+		}
+		if len(s) != utf8.RuneCountInString(s) {
+			nonASCII++
+		}
+		if r, _ := utf8.DecodeRuneInString(s); unicode.IsUpper(r) {
+			capital++
+		}
+	}
+	if pct := nonASCII * 100 / len(v.words); pct < 7 || pct > 14 {
+		t.Errorf("%d%% of words are non-ASCII, want about 10%%", pct)
+	}
+	if capital == 0 {
+		t.Error("no capitalised words")
+	}
+	if !bytes.Equal(newVocabulary(50000).words[49999], v.words[49999]) {
+		t.Error("vocabulary is not deterministic")
+	}
+}
+
+func TestRunWritesFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "corpus")
+	var stderr bytes.Buffer
+	args := []string{"-out", dir, "-files", "3", "-size", "5000", "-prefix", "in-"}
+	if code := run(args, io.Discard, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != "in-1.txt in-2.txt in-3.txt" {
+		t.Errorf("files = %s", got)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"-files", "x"}, 2},
+		{[]string{"-nosuch"}, 2},
+		{[]string{"-size", "0"}, 2},
+		{[]string{"-zipf", "1"}, 2},
+		{[]string{"-vocab", "0"}, 2},
+		{[]string{"-crlf-every", "-1"}, 2},
+		{[]string{"-prefix", "a/b"}, 2},
+		{[]string{"stray"}, 2},
+		{[]string{"-out", filepath.Join(file, "sub")}, 1},
+	} {
+		var stderr bytes.Buffer
+		code := run(tc.args, io.Discard, &stderr)
+		msg := stderr.String()
+		if code != tc.code || !strings.HasPrefix(msg, "mrgen: ") || strings.Count(msg, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and one mrgen: line", tc.args, code, msg, tc.code)
+		}
+	}
+}
+
+func BenchmarkGenerate(b *testing.B) {
+	v := newVocabulary(50000)
+	const size = 16 << 20
+	b.SetBytes(size)
+	for i := 0; b.Loop(); i++ {
+		if _, err := generate(io.Discard, v, defaultParams(size, uint64(i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

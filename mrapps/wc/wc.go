@@ -1,0 +1,59 @@
+// Wc is the word-count application, the "hello world" of MapReduce.
+//
+// A word is a maximal run of Unicode letters (unicode.IsLetter), so digits,
+// punctuation and apostrophes separate words and case is significant. Map
+// emits (word, "1") for every occurrence, Combine pre-aggregates one map
+// task's values for a key into their sum, and Reduce sums the (possibly
+// combined) counts, so the output is the same with or without the combiner:
+// one line per word with its number of occurrences in all inputs.
+//
+// Build it with
+//
+//	go build -buildmode=plugin -o wc.so ./mrapps/wc
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"mapreduce/mr"
+)
+
+// Map emits (word, "1") for each word of contents, in order.
+func Map(filename string, contents string) []mr.KeyValue {
+	words := strings.FieldsFunc(contents, notLetter)
+	kva := make([]mr.KeyValue, len(words))
+	for i, w := range words {
+		kva[i] = mr.KeyValue{Key: w, Value: "1"}
+	}
+	return kva
+}
+
+// Combine sums a key's counts from one map task into a single count.
+func Combine(key string, values []string) []string {
+	return []string{strconv.Itoa(sum(key, values))}
+}
+
+// Reduce returns the total count of key: the sum of its values, each of
+// which is "1" from Map or a partial sum from Combine.
+func Reduce(key string, values []string) string {
+	return strconv.Itoa(sum(key, values))
+}
+
+func notLetter(r rune) bool { return !unicode.IsLetter(r) }
+
+// sum adds values as decimal integers. Every value was produced by Map or
+// Combine, so one that does not parse is a bug worth stopping for.
+func sum(key string, values []string) int {
+	total := 0
+	for _, v := range values {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			panic(fmt.Sprintf("wc: count %q of key %q is not an integer", v, key))
+		}
+		total += n
+	}
+	return total
+}
