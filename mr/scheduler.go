@@ -62,15 +62,16 @@ func (p Phase) String() string {
 type Outcome uint8
 
 const (
-	OutcomeRunning Outcome = iota
-	OutcomeWon             // its report was the first valid completion
-	OutcomeLost            // another attempt won, or its output was lost
-	OutcomeFailed          // the app failed, or the worker abandoned it
-	OutcomeDied            // its worker was declared dead while it ran
+	OutcomeRunning   Outcome = iota
+	OutcomeWon               // its report was the first valid completion
+	OutcomeLost              // another attempt won, or its output was lost
+	OutcomeFailed            // the app failed, or the worker abandoned it
+	OutcomeDied              // its worker was declared dead while it ran
+	OutcomeAbandoned         // its worker gave it up (asked for new work, or gave way to a re-run)
 )
 
 func (o Outcome) String() string {
-	return [...]string{"running", "won", "lost", "failed", "died"}[o]
+	return [...]string{"running", "won", "lost", "failed", "died", "abandoned"}[o]
 }
 
 var (
@@ -94,8 +95,9 @@ type task struct {
 	winner   *attempt   // the committed attempt, while state is done
 	history  []*attempt // every attempt, in assignment order
 	failures int
-	queued   bool // in the idle queue
-	backup   bool // in the backup queue
+	queued   bool      // in the idle queue
+	idleAt   time.Time // when it last went back to idle
+	backup   bool      // in the backup queue
 }
 
 type attempt struct {
@@ -149,12 +151,14 @@ type scheduler struct {
 	events      []Event
 }
 
-// Event is one thing that happened, for the coordinator to log.
+// Event is one thing that happened, for the coordinator to log: a
+// constant message, the attempt and worker it concerns, and more
+// key/value pairs.
 type Event struct {
 	Msg     string
 	Attempt string
 	Worker  string
-	Detail  string
+	Args    []any
 }
 
 func newScheduler(cfg schedConfig) *scheduler {
@@ -162,12 +166,12 @@ func newScheduler(cfg schedConfig) *scheduler {
 	s.maps = makeTasks(MapTask, cfg.nMap)
 	s.reduces = makeTasks(ReduceTask, cfg.nReduce)
 	for _, t := range s.maps {
-		s.enqueue(t)
+		s.enqueue(t, time.Time{})
 	}
 	if cfg.nMap == 0 {
 		s.phase = PhaseReduce
 		for _, t := range s.reduces {
-			s.enqueue(t)
+			s.enqueue(t, time.Time{})
 		}
 	}
 	return s
@@ -181,8 +185,8 @@ func makeTasks(kind TaskKind, n int) []*task {
 	return ts
 }
 
-func (s *scheduler) logf(msg string, a *attempt, w *worker, format string, args ...any) {
-	e := Event{Msg: msg, Detail: fmt.Sprintf(format, args...)}
+func (s *scheduler) note(msg string, a *attempt, w *worker, args ...any) {
+	e := Event{Msg: msg, Args: args}
 	if a != nil {
 		e.Attempt = a.ID()
 	}
@@ -210,7 +214,7 @@ func (s *scheduler) register(app, addr string, now time.Time) (*worker, error) {
 	s.nextWorker++
 	w := &worker{id: fmt.Sprintf("w%d", s.nextWorker), addr: addr, lastSeen: now, owned: make(map[int]*task)}
 	s.workers[w.id] = w
-	s.logf("worker joined", nil, w, "addr=%s", addr)
+	s.note("worker joined", nil, w, "addr", addr)
 	return w, nil
 }
 
@@ -251,8 +255,8 @@ func (s *scheduler) assign(id string, now time.Time) assignment {
 		return assignment{action: ActExit}
 	}
 	if a := w.current; a != nil && a.outcome == OutcomeRunning {
-		s.logf("attempt abandoned", a, w, "")
-		s.endAttempt(a, OutcomeFailed, now)
+		s.note("attempt abandoned", a, w)
+		s.endAttempt(a, OutcomeAbandoned, now)
 	}
 	t := s.nextTask(w)
 	if t == nil {
@@ -307,7 +311,7 @@ func (s *scheduler) startAttempt(t *task, w *worker, now time.Time) *attempt {
 	w.current = a
 	w.attempts = append(w.attempts, a)
 	heap.Push(&s.deadlines, deadline{at: now.Add(s.cfg.taskTimeout), a: a})
-	s.logf("task assigned", a, w, "")
+	s.note("task assigned", a, w)
 	return a
 }
 
@@ -327,12 +331,13 @@ func (s *scheduler) endAttempt(a *attempt, o Outcome, now time.Time) {
 	}
 	if len(t.running) == 0 && t.state == taskRunning {
 		t.state = taskIdle
-		s.enqueue(t)
+		s.enqueue(t, now)
 	}
 }
 
-func (s *scheduler) enqueue(t *task) {
+func (s *scheduler) enqueue(t *task, now time.Time) {
 	if !t.queued {
+		t.idleAt = now
 		t.queued = true
 		s.idle[t.kind-1].push(t)
 	}
@@ -376,7 +381,7 @@ func (s *scheduler) mapDone(args *ReportMapArgs, now time.Time) bool {
 		s.setPhase(PhaseReduce)
 		for _, t := range s.reduces {
 			if t.state == taskIdle {
-				s.enqueue(t)
+				s.enqueue(t, now)
 			}
 		}
 	}
@@ -407,10 +412,10 @@ func (s *scheduler) win(a *attempt, now time.Time) {
 	t.state, t.winner = taskDone, a
 	s.endAttempt(a, OutcomeWon, now)
 	for len(t.running) > 0 {
-		s.logf("attempt superseded", t.running[0], t.running[0].worker, "winner=%s", a.ID())
+		s.note("attempt superseded", t.running[0], t.running[0].worker, "winner", a.ID())
 		s.endAttempt(t.running[0], OutcomeLost, now)
 	}
-	s.logf("task done", a, a.worker, "")
+	s.note("task done", a, a.worker)
 }
 
 func (s *scheduler) staleReport(id string, kind TaskKind, index, n int) {
@@ -422,7 +427,7 @@ func (s *scheduler) staleReport(id string, kind TaskKind, index, n int) {
 }
 
 func (s *scheduler) setPhase(p Phase) {
-	s.logf("phase changed", nil, nil, "phase=%s", p)
+	s.note("phase changed", nil, nil, "phase", p.String())
 	s.phase = p
 }
 
@@ -436,7 +441,7 @@ func (s *scheduler) failed(args *ReportFailureArgs, now time.Time) bool {
 	}
 	a.worker.lastSeen = now
 	a.task.failures++
-	s.logf("attempt failed", a, a.worker, "err=%q", args.Err)
+	s.note("attempt failed", a, a.worker, "err", args.Err)
 	s.endAttempt(a, OutcomeFailed, now)
 	if a.task.failures >= s.cfg.maxFailures && !s.over() {
 		s.failure = fmt.Sprintf("%s failed %d times, last: %s", a.ID(), a.task.failures, args.Err)
@@ -459,6 +464,13 @@ func (s *scheduler) locate(args *LocateArgs, now time.Time) LocateReply {
 	if t.state == taskDone && args.Failed != 0 && t.winner.n == args.Failed {
 		s.lostOutput(t, r, now)
 	}
+	if t.state == taskIdle && now.Sub(t.idleAt) > s.cfg.heartbeatTimeout/2 {
+		// Nobody else is free to re-run it: give up this attempt so that
+		// its worker can. The reduce task runs again once the maps are done.
+		s.note("attempt gives way", r, r.worker, "waiting_for", fmt.Sprintf("map-%d", t.index))
+		s.endAttempt(r, OutcomeAbandoned, now)
+		return LocateReply{Abort: true}
+	}
 	if t.state != taskDone {
 		return LocateReply{}
 	}
@@ -469,7 +481,7 @@ func (s *scheduler) locate(args *LocateArgs, now time.Time) LocateReply {
 // lostOutput handles a reducer's word that map task t's output is gone.
 func (s *scheduler) lostOutput(t *task, by *attempt, now time.Time) {
 	owner := t.winner.worker
-	s.logf("fetch failure reported", t.winner, owner, "by=%s", by.ID())
+	s.note("fetch failure reported", t.winner, owner, "by", by.ID())
 	if now.Sub(owner.lastSeen) > s.cfg.heartbeatTimeout/4 {
 		s.kill(owner, now, "unreachable and silent")
 		return
@@ -482,10 +494,10 @@ func (s *scheduler) rerunMap(t *task, now time.Time) {
 	w := t.winner.worker
 	delete(w.owned, t.index)
 	t.winner.outcome, t.winner.end = OutcomeLost, now
-	s.logf("map output lost", t.winner, w, "")
+	s.note("map output lost", t.winner, w)
 	t.winner, t.state = nil, taskIdle
 	s.mapsDone--
-	s.enqueue(t)
+	s.enqueue(t, now)
 	if s.phase == PhaseReduce {
 		s.setPhase(PhaseMap)
 	}
@@ -519,7 +531,7 @@ func (s *scheduler) expireWorkers(now time.Time) {
 // holds are re-run while some reduce may still need them.
 func (s *scheduler) kill(w *worker, now time.Time, why string) {
 	w.dead = true
-	s.logf("worker died", nil, w, "why=%q", why)
+	s.note("worker died", nil, w, "why", why)
 	if a := w.current; a != nil && a.outcome == OutcomeRunning {
 		s.endAttempt(a, OutcomeDied, now)
 	}
@@ -551,7 +563,7 @@ func (s *scheduler) expireSlow(now time.Time) {
 		if t := a.task; len(t.running) == 1 && !t.backup {
 			t.backup = true
 			s.backups = append(s.backups, t)
-			s.logf("task slow", a, a.worker, "running=%s", now.Sub(a.start))
+			s.note("task slow", a, a.worker, "running", now.Sub(a.start).Round(time.Millisecond).String())
 		}
 	}
 }

@@ -322,7 +322,7 @@ func TestAskingAgainAbandonsCurrentAttempt(t *testing.T) {
 	w1 := h.join("a:1")
 	a := h.get(w1, ActMap)
 	b := h.get(w1, ActMap)
-	if a.outcome != OutcomeFailed || b.n != 2 || len(b.task.running) != 1 {
+	if a.outcome != OutcomeAbandoned || b.n != 2 || len(b.task.running) != 1 {
 		t.Fatalf("a=%s b=%s running=%d", a.outcome, b.ID(), len(b.task.running))
 	}
 }
@@ -343,5 +343,33 @@ func TestEnumsPrint(t *testing.T) {
 		if s == "" || s[len(s)-1] == '?' {
 			t.Errorf("enum prints %q", s)
 		}
+	}
+}
+
+// A reducer waiting for a re-run that nobody picks up gives way, so that
+// its own worker can run the map (with one worker, nobody else can).
+func TestWaitingReducerGivesWayToIdleMap(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1 := h.join("a:1")
+	h.mapDone(w1, h.get(w1, ActMap))
+	r := h.get(w1, ActReduce)
+	locate := func(failed int) LocateReply {
+		return h.s.locate(&LocateArgs{WorkerID: w1, Reduce: 0, Attempt: r.n, Map: 0, Failed: failed}, h.now)
+	}
+	if rep := locate(1); rep.Ready || rep.Abort {
+		t.Fatalf("first locate = %+v, want wait", rep)
+	}
+	h.run(time.Second, w1)
+	if rep := locate(0); rep.Abort {
+		t.Fatal("gave way before the map was idle for long")
+	}
+	h.run(1500*time.Millisecond, w1)
+	if rep := locate(0); !rep.Abort || r.outcome != OutcomeAbandoned {
+		t.Fatalf("locate = %+v, outcome %s; want abort", rep, r.outcome)
+	}
+	m := h.get(w1, ActMap)
+	h.mapDone(w1, m)
+	if r2 := h.get(w1, ActReduce); r2.n != 2 {
+		t.Fatalf("reduce re-run is %s", r2.ID())
 	}
 }

@@ -1,0 +1,92 @@
+// Command mrcoordinator runs the coordinator of one MapReduce job.
+//
+//	mrcoordinator [flags] inputs...
+//
+// It listens on -addr (default $COORDINATOR_HOST, else 127.0.0.1:1234) for
+// workers, hands out map and reduce tasks, and writes mr-out-Y for every
+// reduce task and mr-<app>-all, all outputs merged by key, into -out. It
+// exits 0 once both are complete.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"mapreduce/mr"
+)
+
+func main() {
+	var cfg mr.Config
+	addrFile := flag.String("addr-file", "", "once listening, write the actual host:port to this `file`")
+	verbose := flag.Bool("v", false, "log debug detail")
+	flag.StringVar(&cfg.Addr, "addr", envOr("COORDINATOR_HOST", mr.DefaultAddr), "listen on `host:port` (port 0 picks a free port)")
+	flag.IntVar(&cfg.NReduce, "nreduce", 10, "number of reduce tasks")
+	flag.StringVar(&cfg.OutDir, "out", ".", "output `directory`")
+	flag.StringVar(&cfg.App, "app", "", "app `name` every worker must run (default: the first worker's)")
+	flag.Int64Var(&cfg.SplitSize, "split-size", 64<<20, "cut inputs larger than this many `bytes` into several map tasks")
+	flag.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", 0, "declare a silent worker dead after this long (default 4s)")
+	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", 0, "start a backup attempt of a task running this long (default 10s)")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrcoordinator [flags] inputs...\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() == 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if cfg.NReduce < 1 {
+		fatal(fmt.Errorf("-nreduce %d: must be at least 1", cfg.NReduce))
+	}
+	if cfg.SplitSize < 1 {
+		fatal(fmt.Errorf("-split-size %d: must be at least 1", cfg.SplitSize))
+	}
+	cfg.Logger = newLogger(*verbose)
+	c, err := mr.NewCoordinator(cfg, flag.Args())
+	if err != nil {
+		fatal(err)
+	}
+	if *addrFile != "" {
+		if err := writeFileAtomic(*addrFile, c.Addr()+"\n"); err != nil {
+			fatal(err)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := c.Run(ctx); err != nil {
+		fatal(err)
+	}
+}
+
+func newLogger(verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func writeFileAtomic(path, data string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func fatal(err error) {
+	fmt.Fprintf(os.Stderr, "mrcoordinator: %v\n", err)
+	os.Exit(1)
+}

@@ -1,0 +1,72 @@
+// Command mrworker runs tasks of a MapReduce job for a coordinator.
+//
+//	mrworker [flags] app.so
+//
+// It finds the coordinator at -coordinator (default $COORDINATOR_HOST,
+// else 127.0.0.1:1234), keeps the run files it produces in a directory of
+// its own and serves them to reducers over HTTP. It exits 0 when the job
+// is done, 1 when the coordinator stops answering for about 3 s.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"mapreduce/mr"
+)
+
+func main() {
+	var cfg mr.WorkerConfig
+	verbose := flag.Bool("v", false, "log debug detail")
+	flag.StringVar(&cfg.Coordinator, "coordinator", envOr("COORDINATOR_HOST", mr.DefaultAddr), "the coordinator's `host:port`")
+	flag.StringVar(&cfg.Dir, "dir", "", "private `directory` for run files (default: a temp dir removed at exit)")
+	flag.StringVar(&cfg.Listen, "listen", ":0", "listen `address` of the run-file server")
+	flag.StringVar(&cfg.Advertise, "advertise", os.Getenv("MRWORKER_ADVERTISE"),
+		"`host` that peers use to reach this worker (default: the address that reaches the coordinator; env MRWORKER_ADVERTISE)")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrworker [flags] app.so\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	app, err := mr.LoadPlugin(flag.Arg(0))
+	if err != nil {
+		fatal(err)
+	}
+	w, err := mr.NewWorker(cfg, app)
+	if err != nil {
+		fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err = w.Run(ctx)
+	stop()
+	w.Close()
+	if err != nil {
+		fatal(err)
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func fatal(err error) {
+	fmt.Fprintf(os.Stderr, "mrworker: %v\n", err)
+	os.Exit(1)
+}

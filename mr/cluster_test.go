@@ -1,0 +1,338 @@
+package mr
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode"
+)
+
+// In-process clusters: a coordinator and workers as goroutines on
+// loopback, with Go functions as the app. Synchronisation is on the
+// coordinator's change channel and on gates in the app, never on sleeps;
+// the timeouts below only bound how long a broken run can take.
+
+func wordCount() *App {
+	return &App{
+		Name: "wc",
+		Map: func(_, contents string) []KeyValue {
+			var kvs []KeyValue
+			for _, w := range strings.FieldsFunc(contents, func(r rune) bool { return !unicode.IsLetter(r) }) {
+				kvs = append(kvs, KeyValue{w, "1"})
+			}
+			return kvs
+		},
+		Reduce: func(_ string, values []string) string {
+			n := 0
+			for _, v := range values {
+				k, _ := strconv.Atoi(v)
+				n += k
+			}
+			return strconv.Itoa(n)
+		},
+	}
+}
+
+func testInputs(t *testing.T, n int) []string {
+	dir := t.TempDir()
+	words := []string{"alpha", "beta", "gamma", "delta", "épée", "straße", "кот", "λόγος", "x", "Alpha"}
+	var inputs []string
+	for i := 0; i < n; i++ {
+		var b strings.Builder
+		for j := 0; j < 400+97*i; j++ {
+			fmt.Fprintf(&b, "%s, %s.", words[(i*7+j*j)%len(words)], words[j%len(words)])
+			if j%5 == 4 {
+				b.WriteString("\n")
+			}
+		}
+		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("in-%d.txt", i), b.String()))
+	}
+	return inputs
+}
+
+func quietLogger() *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+type cluster struct {
+	t       *testing.T
+	c       *Coordinator
+	workers []*Worker
+	cancels []context.CancelFunc
+	result  chan error
+	out     string
+}
+
+func testConfig(out string) Config {
+	return Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, HeartbeatTimeout: 400 * time.Millisecond,
+		TaskTimeout: 5 * time.Second, LongPoll: 100 * time.Millisecond, ExitGrace: 500 * time.Millisecond,
+		ProgressEvery: time.Second, Logger: quietLogger()}
+}
+
+func startCluster(t *testing.T, cfg Config, inputs []string, app *App, nWorkers int) *cluster {
+	t.Helper()
+	c, err := NewCoordinator(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := &cluster{t: t, c: c, result: make(chan error, 1), out: cfg.OutDir}
+	go func() { cl.result <- c.Run(context.Background()) }()
+	for i := 0; i < nWorkers; i++ {
+		w, err := NewWorker(WorkerConfig{Coordinator: c.Addr(), Listen: "127.0.0.1:0",
+			HeartbeatInterval: 50 * time.Millisecond, LostAfter: 2 * time.Second, Logger: cfg.Logger}, app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cl.workers, cl.cancels = append(cl.workers, w), append(cl.cancels, cancel)
+		go w.Run(ctx)
+	}
+	t.Cleanup(func() {
+		for i, w := range cl.workers {
+			cl.cancels[i]()
+			w.Close()
+		}
+	})
+	return cl
+}
+
+// wait returns the coordinator's result, failing the test after a bound.
+func (cl *cluster) wait() error {
+	select {
+	case err := <-cl.result:
+		return err
+	case <-time.After(60 * time.Second):
+		cl.t.Fatal("job did not finish within 60 s")
+		return nil
+	}
+}
+
+// waitFor blocks until cond holds on the scheduler, checking after every change.
+func (cl *cluster) waitFor(what string, cond func(s *scheduler) bool) {
+	cl.t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		cl.c.mu.Lock()
+		ok, ch := cond(cl.c.sched), cl.c.changed
+		cl.c.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			cl.t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// kill stops worker i as a crash would: no more heartbeats, no file server.
+func (cl *cluster) kill(i int) {
+	cl.cancels[i]()
+	cl.workers[i].Close()
+}
+
+func sequentialOutput(t *testing.T, app *App, inputs []string) string {
+	t.Helper()
+	want := filepath.Join(t.TempDir(), "mr-out-0")
+	if err := Sequential(app, inputs, want); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func (cl *cluster) checkOutput(app *App, inputs []string) {
+	cl.t.Helper()
+	want := sequentialOutput(cl.t, app, inputs)
+	got, err := os.ReadFile(filepath.Join(cl.out, "mr-"+app.Name+"-all"))
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	if string(got) != want {
+		cl.t.Fatalf("mr-%s-all differs from the sequential output:\n got %d bytes\nwant %d bytes", app.Name, len(got), len(want))
+	}
+	var parts []string
+	for r := 0; r < cl.c.cfg.NReduce; r++ {
+		b, err := os.ReadFile(filepath.Join(cl.out, fmt.Sprintf("mr-out-%d", r)))
+		if err != nil {
+			cl.t.Fatal(err)
+		}
+		parts = append(parts, string(b))
+	}
+	if n := strings.Count(strings.Join(parts, ""), "\n"); n != strings.Count(want, "\n") {
+		cl.t.Fatalf("mr-out-* hold %d lines, want %d", n, strings.Count(want, "\n"))
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(cl.out, ".*tmp")); len(tmp) > 0 {
+		cl.t.Fatalf("temp files left visible: %v", tmp)
+	}
+}
+
+func TestClusterMatchesSequential(t *testing.T) {
+	inputs := testInputs(t, 5)
+	app := wordCount()
+	cl := startCluster(t, testConfig(t.TempDir()), inputs, app, 3)
+	if err := cl.wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.checkOutput(app, inputs)
+	for _, tk := range append(cl.c.sched.maps, cl.c.sched.reduces...) {
+		if len(tk.history) != 1 {
+			t.Errorf("%s-%d ran %d attempts in a run without failures", tk.kind, tk.index, len(tk.history))
+		}
+	}
+}
+
+func TestClusterSplitsLargeInputs(t *testing.T) {
+	inputs := testInputs(t, 2)
+	app := wordCount()
+	cfg := testConfig(t.TempDir())
+	cfg.SplitSize = 1000
+	cl := startCluster(t, cfg, inputs, app, 2)
+	if n := len(cl.c.splits); n < 10 {
+		t.Fatalf("%d splits, want many", n)
+	}
+	if err := cl.wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.checkOutput(app, inputs)
+}
+
+// "If a worker fails, ... completed map tasks are re-executed on a failure
+// because their output is stored on the local disk(s) of the failed
+// machine" (OSDI'04, 3.3): kill a worker holding map output while the
+// reducers are running.
+func TestClusterKillOutputHolderDuringReduce(t *testing.T) {
+	inputs := testInputs(t, 6)
+	app := wordCount()
+	gate, started := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	reduce := app.Reduce
+	app.Reduce = func(k string, vs []string) string {
+		once.Do(func() { close(started); <-gate })
+		return reduce(k, vs)
+	}
+	cl := startCluster(t, testConfig(t.TempDir()), inputs, app, 3)
+	<-started
+	victim := -1
+	cl.c.mu.Lock()
+	for i, w := range cl.workers {
+		if sw := cl.c.sched.workers[w.ID()]; sw != nil && len(sw.owned) > 0 {
+			victim = i
+			break
+		}
+	}
+	cl.c.mu.Unlock()
+	if victim < 0 {
+		t.Fatal("no worker holds map output in the reduce phase")
+	}
+	id := cl.workers[victim].ID()
+	cl.kill(victim)
+	cl.waitFor("the victim declared dead", func(s *scheduler) bool { return s.workers[id].dead })
+	close(gate)
+	if err := cl.wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.checkOutput(app, inputs)
+	reran := 0
+	for _, tk := range cl.c.sched.maps {
+		if len(tk.history) > 1 {
+			reran++
+		}
+	}
+	if reran == 0 {
+		t.Fatal("no map task was re-executed after its owner died")
+	}
+}
+
+// A reducer whose owner serves a corrupt file reports it; the coordinator
+// re-runs that map task and the reducer fetches the new output.
+func TestClusterCorruptRunFileIsRefetched(t *testing.T) {
+	inputs := testInputs(t, 3)
+	app := wordCount()
+	// The last map waits until map 0's output is corrupted, so the reducer
+	// cannot have fetched it yet.
+	gate := make(chan struct{})
+	mapFn := app.Map
+	app.Map = func(name, contents string) []KeyValue {
+		if name == inputs[2] {
+			<-gate
+		}
+		return mapFn(name, contents)
+	}
+	cfg := testConfig(t.TempDir())
+	cfg.NReduce = 1
+	cl := startCluster(t, cfg, inputs, app, 1)
+	cl.waitFor("map 0 done", func(s *scheduler) bool { return s.maps[0].state == taskDone })
+	path := filepath.Join(cl.workers[0].dir, runFileKey(0, 0, 1))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	close(gate)
+	if err := cl.wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.checkOutput(app, inputs)
+	if n := len(cl.c.sched.maps[0].history); n != 2 {
+		t.Fatalf("map 0 ran %d attempts, want 2 (the corrupt output re-run once)", n)
+	}
+}
+
+func TestCoordinatorRejectsBadInputBeforeListening(t *testing.T) {
+	_, err := NewCoordinator(testConfig(t.TempDir()), []string{"/nonexistent/input.txt"})
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/input.txt") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestWorkerExitsWhenCoordinatorDies(t *testing.T) {
+	inputs := testInputs(t, 1)
+	app := wordCount()
+	block := make(chan struct{})
+	defer close(block)
+	app.Map = func(string, string) []KeyValue { <-block; return nil }
+	cfg := testConfig(t.TempDir())
+	c, err := NewCoordinator(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	go c.Run(ctx)
+	w, err := NewWorker(WorkerConfig{Coordinator: c.Addr(), Listen: "127.0.0.1:0",
+		HeartbeatInterval: 20 * time.Millisecond, LostAfter: 300 * time.Millisecond, Logger: cfg.Logger}, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	res := make(chan error, 1)
+	go func() { res <- w.Run(context.Background()) }()
+	(&cluster{t: t, c: c}).waitFor("the map assigned", func(s *scheduler) bool { return s.maps[0].state == taskRunning })
+	stop()
+	select {
+	case err := <-res:
+		if err == nil || !strings.Contains(err.Error(), "stopped answering") || !strings.Contains(err.Error(), c.Addr()) {
+			t.Fatalf("worker returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("worker still running 10 s after the coordinator died")
+	}
+}

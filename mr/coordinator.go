@@ -1,0 +1,301 @@
+package mr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/rpc"
+	"os"
+	"sync"
+	"time"
+)
+
+// Coordinator runs one job: it hands out tasks over net/rpc, serves input
+// splits and receives reduce outputs over HTTP, all on one TCP port, and
+// writes mr-out-Y and mr-<app>-all.
+type Coordinator struct {
+	cfg     Config
+	log     *slog.Logger
+	splits  []Split
+	ln      net.Listener
+	http    *http.Server
+	rpc     *rpc.Server
+	workDir string // reduce outputs in run format, for the final merge
+	done    chan struct{}
+	stop    chan struct{} // closed when Run returns: ends long polls and tickers
+	wg      sync.WaitGroup
+
+	// mu guards sched, changed, committed, conns, err and finished.
+	mu        sync.Mutex
+	sched     *scheduler
+	changed   chan struct{} // closed and replaced whenever the scheduler changes
+	committed int           // reduce outputs renamed into place
+	conns     map[net.Conn]struct{}
+	err       error // why the job failed
+	finished  bool  // done is closed
+}
+
+// NewCoordinator checks the inputs, cuts them into splits and starts
+// listening. It fails on missing or unreadable inputs and on an address
+// it cannot listen on, before any worker can join.
+func NewCoordinator(cfg Config, inputs []string) (*Coordinator, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if len(inputs) == 0 {
+		return nil, errors.New("mr: no input files")
+	}
+	splits, err := makeSplits(inputs, cfg.SplitSize)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("mr: output directory: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("mr: listening on %s: %w", cfg.Addr, err)
+	}
+	workDir, err := os.MkdirTemp("", "mrcoordinator-")
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("mr: work directory: %w", err)
+	}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, splits: splits, ln: ln, workDir: workDir,
+		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
+		conns: make(map[net.Conn]struct{})}
+	c.sched = newScheduler(schedConfig{nMap: len(splits), nReduce: cfg.NReduce, app: cfg.App,
+		heartbeatTimeout: cfg.HeartbeatTimeout, taskTimeout: cfg.TaskTimeout, maxFailures: cfg.MaxFailures})
+	c.rpc = rpc.NewServer()
+	if err := c.rpc.RegisterName("Coordinator", &coordRPC{c}); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	c.http = &http.Server{Handler: c.mux(), ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10,
+		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
+	return c, nil
+}
+
+// Addr is the address the coordinator listens on.
+func (c *Coordinator) Addr() string { return c.ln.Addr().String() }
+
+// Done is closed when the job is over, finished or failed.
+func (c *Coordinator) Done() <-chan struct{} { return c.done }
+
+// Run serves until the job is over (or ctx ends), gives workers a moment
+// to hear Exit, then shuts down. It returns nil when mr-out-* and
+// mr-<app>-all are complete, else why the job did not finish.
+func (c *Coordinator) Run(ctx context.Context) error {
+	c.log.Info("coordinator listening", "addr", c.Addr(), "maps", len(c.splits), "reduces", c.cfg.NReduce)
+	c.goTracked(func() {
+		if err := c.http.Serve(c.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.fail(fmt.Errorf("mr: serving: %w", err))
+		}
+	})
+	c.goTracked(c.tick)
+	select {
+	case <-c.done:
+		c.waitForExits()
+	case <-ctx.Done():
+		c.fail(fmt.Errorf("mr: coordinator stopped: %w", context.Cause(ctx)))
+	}
+	c.shutdown()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil {
+		c.log.Info("job done", "out", c.cfg.OutDir, "app", c.sched.cfg.app)
+	}
+	return c.err
+}
+
+func (c *Coordinator) goTracked(f func()) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		f()
+	}()
+}
+
+// tick drives time: the heartbeat monitor, the rescheduler of slow tasks
+// and the progress line.
+func (c *Coordinator) tick() {
+	monitor := time.NewTicker(max(c.cfg.HeartbeatTimeout/8, 10*time.Millisecond))
+	slow := time.NewTicker(max(c.cfg.TaskTimeout/10, 10*time.Millisecond))
+	progress := time.NewTicker(c.cfg.ProgressEvery)
+	defer monitor.Stop()
+	defer slow.Stop()
+	defer progress.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-monitor.C:
+			c.update(func(s *scheduler, now time.Time) { s.expireWorkers(now) })
+		case <-slow.C:
+			c.update(func(s *scheduler, now time.Time) { s.expireSlow(now) })
+		case <-progress.C:
+			c.mu.Lock()
+			p := c.sched.progress()
+			c.mu.Unlock()
+			c.log.Info(p.String(), "phase", p.Phase.String(), "workers", p.LiveWorkers)
+		}
+	}
+}
+
+// update applies f to the scheduler under the lock, wakes long polls if
+// anything happened, and logs what did after unlocking.
+func (c *Coordinator) update(f func(s *scheduler, now time.Time)) {
+	c.mu.Lock()
+	f(c.sched, time.Now())
+	events := c.changedLocked()
+	c.mu.Unlock()
+	c.logEvents(events)
+}
+
+func (c *Coordinator) changedLocked() []Event {
+	events := c.sched.takeEvents()
+	if len(events) > 0 {
+		close(c.changed)
+		c.changed = make(chan struct{})
+	}
+	if c.sched.phase == PhaseFailed && c.err == nil {
+		c.err = fmt.Errorf("mr: job failed: %s", c.sched.failure)
+		c.finishLocked()
+	}
+	return events
+}
+
+func (c *Coordinator) logEvents(events []Event) {
+	for _, e := range events {
+		args := make([]any, 0, 4+len(e.Args))
+		if e.Attempt != "" {
+			args = append(args, "attempt", e.Attempt)
+		}
+		if e.Worker != "" {
+			args = append(args, "worker", e.Worker)
+		}
+		c.log.Info(e.Msg, append(args, e.Args...)...)
+	}
+}
+
+// fail ends the job with err, unless it is already over.
+func (c *Coordinator) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.finished {
+		c.err = err
+		c.log.Error("job failed", "err", err)
+		c.finishLocked()
+	}
+}
+
+func (c *Coordinator) finishLocked() {
+	if !c.finished {
+		c.finished = true
+		close(c.done)
+	}
+}
+
+// waitForExits gives live workers up to ExitGrace to ask for work and be
+// told to exit, so they leave cleanly instead of finding us gone.
+func (c *Coordinator) waitForExits() {
+	deadline := time.NewTimer(c.cfg.ExitGrace)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		all, ch := c.sched.allExited(), c.changed
+		c.mu.Unlock()
+		if all {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return
+		}
+	}
+}
+
+func (c *Coordinator) shutdown() {
+	close(c.stop)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c.http.Shutdown(ctx)
+	c.mu.Lock()
+	for conn := range c.conns {
+		conn.Close()
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+	os.RemoveAll(c.workDir)
+}
+
+// commitReduce is called once a reduce output is renamed into place; the
+// last one starts the final merge.
+func (c *Coordinator) commitReduce() {
+	c.mu.Lock()
+	c.committed++
+	last := c.committed == c.cfg.NReduce
+	c.mu.Unlock()
+	if last {
+		c.goTracked(c.writeFinal)
+	}
+}
+
+// writeFinal merges the reduce outputs into mr-<app>-all, then ends the job.
+func (c *Coordinator) writeFinal() {
+	c.mu.Lock()
+	app := c.sched.cfg.app
+	c.mu.Unlock()
+	start := time.Now()
+	name, err := mergeOutputs(c.workDir, c.cfg.OutDir, app, c.cfg.NReduce)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	c.log.Info("final output written", "file", name, "elapsed", time.Since(start).Round(time.Millisecond).String())
+	c.mu.Lock()
+	c.sched.finish()
+	events := c.changedLocked()
+	c.finishLocked()
+	c.mu.Unlock()
+	c.logEvents(events)
+}
+
+// handleRPC upgrades a CONNECT request to a net/rpc connection whose
+// reads time out when the worker goes quiet.
+func (c *Coordinator) handleRPC(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodConnect {
+		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+		return
+	}
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	io.WriteString(conn, "HTTP/1.0 "+rpcConnected+"\n\n")
+	c.mu.Lock()
+	c.conns[conn] = struct{}{}
+	c.mu.Unlock()
+	c.rpc.ServeConn(idleConn{Conn: conn, idle: c.cfg.HeartbeatTimeout + c.cfg.LongPoll + 10*time.Second})
+	c.mu.Lock()
+	delete(c.conns, conn)
+	c.mu.Unlock()
+}
+
+// idleConn closes a connection on which nothing arrives for idle.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c idleConn) Read(p []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(c.idle))
+	return c.Conn.Read(p)
+}

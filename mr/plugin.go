@@ -1,0 +1,88 @@
+package mr
+
+import (
+	"fmt"
+	"path/filepath"
+	"plugin"
+	"strings"
+)
+
+// App is a MapReduce application: the functions a plugin exports.
+//
+// Map is called once per split with the input's name as given to the
+// coordinator and the split's contents (whole lines). Reduce is called
+// once per distinct key with all of that key's values. Both must be
+// deterministic functions of their arguments: a task may run more than
+// once, on different machines, and only one run's output is kept.
+//
+// Combine is optional: if set, the map side calls it on each key's values
+// before writing them, and what it returns replaces them. Output must not
+// change whether Combine runs or not (Reduce must accept its results).
+type App struct {
+	Name    string // the plugin's base name without .so: "wc"
+	Map     func(filename, contents string) []KeyValue
+	Reduce  func(key string, values []string) string
+	Combine func(key string, values []string) []string
+}
+
+// LoadPlugin opens a Go plugin built with -buildmode=plugin and looks up
+// its Map, Reduce and optional Combine.
+func LoadPlugin(path string) (*App, error) {
+	p, err := plugin.Open(path)
+	if err != nil {
+		return nil, pluginError(path, err)
+	}
+	app := &App{Name: AppName(path)}
+	if err := lookup(p, path, "Map", &app.Map, true); err != nil {
+		return nil, err
+	}
+	if err := lookup(p, path, "Reduce", &app.Reduce, true); err != nil {
+		return nil, err
+	}
+	if err := lookup(p, path, "Combine", &app.Combine, false); err != nil {
+		return nil, err
+	}
+	return app, nil
+}
+
+// AppName is the app's name for a plugin path: "bin/wc.so" is "wc".
+func AppName(path string) string {
+	return strings.TrimSuffix(filepath.Base(path), ".so")
+}
+
+func lookup[F any](p *plugin.Plugin, path, name string, dst *F, required bool) error {
+	sym, err := p.Lookup(name)
+	if err != nil {
+		if !required {
+			return nil
+		}
+		return fmt.Errorf("mr: plugin %s does not export %s", path, name)
+	}
+	f, ok := sym.(F)
+	if !ok {
+		return fmt.Errorf("mr: plugin %s: %s has type %T, want %T", path, name, sym, *dst)
+	}
+	*dst = f
+	return nil
+}
+
+// pluginError turns plugin.Open's text into one line saying what to do.
+func pluginError(path string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "different version of package"),
+		strings.Contains(msg, "built with a different"):
+		return fmt.Errorf("mr: plugin %s and this binary were built from different sources or flags "+
+			"(e.g. -race on one only); rebuild both with scripts/build.sh (%s)", path, firstLine(msg))
+	case strings.Contains(msg, "no such file"):
+		return fmt.Errorf("mr: plugin %s: no such file", path)
+	}
+	return fmt.Errorf("mr: plugin %s: %s", path, firstLine(msg))
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
