@@ -2,6 +2,7 @@ package mr
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -334,5 +335,32 @@ func TestWorkerExitsWhenCoordinatorDies(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("worker still running 10 s after the coordinator died")
+	}
+}
+
+func TestSummaryCountsAttempts(t *testing.T) {
+	inputs := testInputs(t, 3)
+	app := wordCount()
+	cl := startCluster(t, testConfig(t.TempDir()), inputs, app, 2)
+	if err := cl.wait(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(cl.out, "mr-wc-summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum Summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Phase != "done" || sum.MapAttempts != 3 || sum.ReduceAttempts != 4 || len(sum.Workers) != 2 || len(sum.Tasks) != 7 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	won := 0
+	for _, w := range sum.Workers {
+		won += len(w.Won)
+	}
+	if won != 7 || sum.Tasks[0].Winner != "map-0.a1" {
+		t.Fatalf("%d attempts won, tasks[0] = %+v", won, sum.Tasks[0])
 	}
 }

@@ -25,6 +25,7 @@ type Coordinator struct {
 	http    *http.Server
 	rpc     *rpc.Server
 	workDir string // reduce outputs in run format, for the final merge
+	start   time.Time
 	done    chan struct{}
 	stop    chan struct{} // closed when Run returns: ends long polls and tickers
 	wg      sync.WaitGroup
@@ -92,6 +93,7 @@ func (c *Coordinator) Done() <-chan struct{} { return c.done }
 // to hear Exit, then shuts down. It returns nil when mr-out-* and
 // mr-<app>-all are complete, else why the job did not finish.
 func (c *Coordinator) Run(ctx context.Context) error {
+	c.start = time.Now()
 	c.log.Info("coordinator listening", "addr", c.Addr(), "maps", len(c.splits), "reduces", c.cfg.NReduce)
 	c.goTracked(func() {
 		if err := c.http.Serve(c.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -107,11 +109,24 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	}
 	c.shutdown()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err == nil {
-		c.log.Info("job done", "out", c.cfg.OutDir, "app", c.sched.cfg.app)
+	sum, err := c.sched.summary(c.start, time.Now()), c.err
+	c.mu.Unlock()
+	c.report(sum)
+	if err == nil {
+		c.log.Info("job done", "out", c.cfg.OutDir, "app", sum.App)
 	}
-	return c.err
+	return err
+}
+
+// report writes the job summary and logs its gist.
+func (c *Coordinator) report(sum Summary) {
+	name, err := writeSummary(c.cfg.OutDir, sum)
+	if err != nil {
+		c.log.Error("summary not written", "err", err)
+	}
+	c.log.Info("job summary", "file", name, "phase", sum.Phase, "elapsed", sum.Elapsed,
+		"maps", sum.Maps, "map_attempts", sum.MapAttempts, "reduces", sum.Reduces,
+		"reduce_attempts", sum.ReduceAttempts, "workers", len(sum.Workers))
 }
 
 func (c *Coordinator) goTracked(f func()) {

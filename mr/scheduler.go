@@ -235,6 +235,7 @@ func (s *scheduler) heartbeat(id string, now time.Time) Action {
 	}
 	w.lastSeen = now
 	if s.over() {
+		w.exitSent = true
 		return ActExit
 	}
 	return ActWait

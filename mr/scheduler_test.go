@@ -108,7 +108,9 @@ func TestHappyPathRunsEachTaskOnce(t *testing.T) {
 		t.Fatal("w2 has not been told to exit")
 	}
 	h.get(w2, ActExit)
-	h.get(w3, ActExit)
+	if h.s.heartbeat(w3, h.now) != ActExit { // hearing it by heartbeat counts too
+		t.Fatal("heartbeat after the end is not told to exit")
+	}
 	if !h.s.allExited() {
 		t.Fatal("allExited false after both got Exit")
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/rpc"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -97,6 +98,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	cancel(err)
 	if errors.Is(err, errExit) {
+		w.log.Info("job over, worker exiting", "worker", w.ID())
 		return nil
 	}
 	return err
@@ -131,9 +133,18 @@ func (w *Worker) Close() error {
 	return nil
 }
 
+// removeDir removes the temp dir, or from a directory we were given,
+// the files and directories that we put there.
 func (w *Worker) removeDir() {
 	if w.ownDir {
 		os.RemoveAll(w.dir)
+		return
+	}
+	for _, pattern := range []string{"mr-*-*.a*", ".mr-*-*.a*.tmp", "reduce-*.a*"} {
+		matches, _ := filepath.Glob(filepath.Join(w.dir, pattern))
+		for _, m := range matches {
+			os.RemoveAll(m)
+		}
 	}
 }
 
