@@ -39,11 +39,25 @@ func Sequential(app *App, inputs []string, outPath string) error {
 		for ; j < len(all) && all[j].Key == all[i].Key; j++ {
 			values = append(values, all[j].Value)
 		}
-		fmt.Fprintf(bw, "%v %v\n", all[i].Key, app.Reduce(all[i].Key, values))
+		out, err := callReduce(app.Reduce, all[i].Key, values)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(bw, "%v %v\n", all[i].Key, out)
 		i = j
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("mr: writing %s: %w", outPath, err)
 	}
 	return out.Commit()
+}
+
+// callReduce calls the app's Reduce, turning a panic into an appError.
+func callReduce(f func(string, []string) string, key string, values []string) (out string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &appError{fmt.Sprintf("Reduce(%q) panicked: %v", key, p)}
+		}
+	}()
+	return f(key, values), nil
 }
