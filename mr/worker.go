@@ -72,7 +72,7 @@ func NewWorker(cfg WorkerConfig, app *App) (*Worker, error) {
 
 var (
 	// ErrCoordinatorLost means the coordinator stopped answering.
-	ErrCoordinatorLost = errors.New("mr: coordinator stopped answering")
+	ErrCoordinatorLost = errors.New("mr: coordinator lost")
 	// errExit ends a worker's run: the job is over.
 	errExit = errors.New("mr: job over")
 )
@@ -170,7 +170,7 @@ func (w *Worker) lost() error {
 	if time.Since(time.Unix(0, w.lastOK.Load())) < w.cfg.LostAfter {
 		return nil
 	}
-	return fmt.Errorf("%w: %s unreachable for %s", ErrCoordinatorLost, w.cfg.Coordinator, w.cfg.LostAfter)
+	return fmt.Errorf("%w: coordinator at %s stopped answering (nothing for %s)", ErrCoordinatorLost, w.cfg.Coordinator, w.cfg.LostAfter)
 }
 
 // retry calls method until it succeeds, the coordinator refuses (a

@@ -28,6 +28,7 @@ func main() {
 	flag.StringVar(&cfg.Listen, "listen", ":0", "listen `address` of the run-file server")
 	flag.StringVar(&cfg.Advertise, "advertise", os.Getenv("MRWORKER_ADVERTISE"),
 		"`host` that peers use to reach this worker (default: the address that reaches the coordinator; env MRWORKER_ADVERTISE)")
+	flag.DurationVar(&cfg.LostAfter, "lost-after", 0, "exit when the coordinator has not answered for this long (default 3s)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrworker [flags] app.so\n")
 		flag.PrintDefaults()
