@@ -235,10 +235,17 @@ func (s *scheduler) heartbeat(id string, now time.Time) Action {
 	}
 	w.lastSeen = now
 	if s.over() {
-		w.exitSent = true
+		s.toldToExit(w)
 		return ActExit
 	}
 	return ActWait
+}
+
+func (s *scheduler) toldToExit(w *worker) {
+	if !w.exitSent {
+		w.exitSent = true
+		s.note("worker told to exit", nil, w)
+	}
 }
 
 func (s *scheduler) over() bool { return s.phase == PhaseDone || s.phase == PhaseFailed }
@@ -252,7 +259,7 @@ func (s *scheduler) assign(id string, now time.Time) assignment {
 	}
 	w.lastSeen = now
 	if s.over() {
-		w.exitSent = true
+		s.toldToExit(w)
 		return assignment{action: ActExit}
 	}
 	if a := w.current; a != nil && a.outcome == OutcomeRunning {
