@@ -364,3 +364,27 @@ func TestSummaryCountsAttempts(t *testing.T) {
 		t.Fatalf("%d attempts won, tasks[0] = %+v", won, sum.Tasks[0])
 	}
 }
+
+// testCorpus makes about n bytes of text with a skewed vocabulary.
+func testCorpus(n int) string {
+	var b strings.Builder
+	words := make([]string, 5000)
+	for i := range words {
+		words[i] = fmt.Sprintf("w%cx%dé", 'a'+rune(i%26), i)
+		words[i] = strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return 'a' + (r - '0')
+			}
+			return r
+		}, words[i])
+	}
+	for i := 0; b.Len() < n; i++ {
+		b.WriteString(words[(i*i+7*i)%len(words)%(1+i%len(words))])
+		if i%12 == 11 {
+			b.WriteString(".\n")
+		} else {
+			b.WriteString(" ")
+		}
+	}
+	return b.String()
+}

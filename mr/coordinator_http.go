@@ -21,8 +21,6 @@ const (
 	hdrRead = "X-Mr-Read"   // bytes the reducer fetched, for the summary
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 func (c *Coordinator) mux() *http.ServeMux {
 	m := http.NewServeMux()
 	m.HandleFunc(rpcPath, c.handleRPC)

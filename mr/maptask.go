@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,17 +47,12 @@ func (w *Worker) doMap(ctx context.Context, t *GetTaskReply) ([]RunInfo, error) 
 	if err != nil {
 		return nil, err
 	}
-	parts := partition(kvs, t.NReduce)
 	runs := make([]RunInfo, t.NReduce)
-	for r, part := range parts {
-		if part, err = combine(w.app.Combine, part); err != nil {
+	for r, part := range groupByPartition(kvs, t.NReduce) {
+		path := filepath.Join(w.dir, runFileKey(t.Task, r, t.Attempt))
+		if runs[r], err = writeRunFile(path, writeGroups(part, w.app.Combine)); err != nil {
 			return nil, err
 		}
-		size, crc, err := writeRunFile(filepath.Join(w.dir, runFileKey(t.Task, r, t.Attempt)), part)
-		if err != nil {
-			return nil, err
-		}
-		runs[r] = RunInfo{Size: size, CRC: crc, Records: int64(len(part))}
 	}
 	return runs, nil
 }
@@ -101,45 +95,4 @@ func callMap(f func(string, string) []KeyValue, name, contents string) (kvs []Ke
 		}
 	}()
 	return f(name, contents), nil
-}
-
-// partition splits records by reduce task, each sorted by key; records
-// with equal keys keep Map's order.
-func partition(kvs []KeyValue, nReduce int) [][]KeyValue {
-	parts := make([][]KeyValue, nReduce)
-	for _, kv := range kvs {
-		r := ihash(kv.Key) % nReduce
-		parts[r] = append(parts[r], kv)
-	}
-	for _, p := range parts {
-		slices.SortStableFunc(p, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
-	}
-	return parts
-}
-
-// combine applies the app's optional Combine to each key's values of a
-// sorted partition.
-func combine(f func(string, []string) []string, part []KeyValue) (out []KeyValue, err error) {
-	if f == nil {
-		return part, nil
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			err = &appError{fmt.Sprintf("Combine panicked: %v", p)}
-		}
-	}()
-	out = part[:0:0]
-	var values []string
-	for i := 0; i < len(part); {
-		j, key := i, part[i].Key
-		values = values[:0]
-		for ; j < len(part) && part[j].Key == key; j++ {
-			values = append(values, part[j].Value)
-		}
-		for _, v := range f(key, values) {
-			out = append(out, KeyValue{key, v})
-		}
-		i = j
-	}
-	return out, nil
 }

@@ -19,7 +19,6 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 )
 
@@ -41,8 +40,8 @@ var (
 	errRunWriterClosed = errors.New("mr: write to closed run writer")
 )
 
-// crc32cTable is the CRC-32C (Castagnoli) table used for run files and their checksums.
-var crc32cTable = crc32.MakeTable(crc32.Castagnoli)
+// castagnoli is the CRC-32C (Castagnoli) table used for run files and their checksums.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // crcWriter passes writes through to w, counting and hashing the bytes that
 // w accepted.
@@ -56,7 +55,7 @@ type crcWriter struct {
 func (c *crcWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
-	c.crc = crc32.Update(c.crc, crc32cTable, p[:n])
+	c.crc = crc32.Update(c.crc, castagnoli, p[:n])
 	return n, err
 }
 
@@ -171,54 +170,41 @@ func (w *runWriter) Count() int64 { return w.count }
 // has accepted. After a successful Close they describe the whole run.
 func (w *runWriter) written() (size int64, crc uint32) { return w.cw.n, w.cw.crc }
 
-// writeRunFile writes kvs, already sorted by the caller, to path atomically:
-// a temporary file in the same directory is written, synced, closed and
-// renamed over path. It returns the size and the CRC-32C of all bytes of the
-// file, which peers use to verify a fetched copy. On error nothing is left
-// behind.
-func writeRunFile(path string, kvs []KeyValue) (size int64, crc uint32, err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+// writeRunFile writes a run file at path through fill, atomically: it
+// appears complete or not at all. fill must write records in key order.
+// The result has the size and CRC-32C of the whole file's bytes, which
+// peers use to verify a fetched copy. Run files die with their worker, so
+// they are not fsynced.
+func writeRunFile(path string, fill func(*runWriter) error) (RunInfo, error) {
+	f, err := createScratch(path)
 	if err != nil {
-		return 0, 0, fmt.Errorf("mr: writing run %s: %w", path, err)
+		return RunInfo{}, err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
+	defer f.Abort()
 	w := newRunWriter(f)
-	for _, kv := range kvs {
-		if err = w.Write(kv.Key, kv.Value); err != nil {
-			return 0, 0, fmt.Errorf("mr: writing run %s: %w", path, err)
-		}
+	if err := fill(w); err != nil {
+		return RunInfo{}, fmt.Errorf("mr: writing run %s: %w", path, err)
 	}
-	if err = w.Close(); err != nil {
-		return 0, 0, fmt.Errorf("mr: writing run %s: %w", path, err)
+	if err := w.Close(); err != nil {
+		return RunInfo{}, fmt.Errorf("mr: writing run %s: %w", path, err)
 	}
-	if err = commitRunFile(f, path); err != nil {
-		return 0, 0, err
+	if err := f.Commit(); err != nil {
+		return RunInfo{}, err
 	}
-	size, crc = w.written()
-	return size, crc, nil
+	size, crc := w.written()
+	return RunInfo{Size: size, CRC: crc, Records: w.Count()}, nil
 }
 
-// commitRunFile syncs and closes f, then renames it to path.
-func commitRunFile(f *os.File, path string) error {
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("mr: syncing %s: %w", f.Name(), err)
+// writeRecords writes records already sorted by key.
+func writeRecords(kvs []KeyValue) func(*runWriter) error {
+	return func(w *runWriter) error {
+		for _, kv := range kvs {
+			if err := w.Write(kv.Key, kv.Value); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("mr: closing %s: %w", f.Name(), err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("mr: renaming %s to %s: %w", f.Name(), path, err)
-	}
-	return nil
 }
 
 // fileCRC returns the size and CRC-32C of all bytes of the file at path.
@@ -228,7 +214,7 @@ func fileCRC(path string) (int64, uint32, error) {
 		return 0, 0, fmt.Errorf("mr: checksumming run: %w", err)
 	}
 	defer f.Close()
-	h := crc32.New(crc32cTable)
+	h := crc32.New(castagnoli)
 	n, err := io.CopyBuffer(h, f, make([]byte, runBufSize))
 	if err != nil {
 		return 0, 0, fmt.Errorf("mr: checksumming %s: %w", path, err)
@@ -490,7 +476,7 @@ func (r *runReader) compact() {
 
 // hash adds the consumed, not yet hashed bytes to the CRC.
 func (r *runReader) hash() {
-	r.crc = crc32.Update(r.crc, crc32cTable, r.buf[r.hashed:r.r])
+	r.crc = crc32.Update(r.crc, castagnoli, r.buf[r.hashed:r.r])
 	r.hashed = r.r
 }
 

@@ -63,7 +63,7 @@ func sealRun(body []byte, count uint64) []byte {
 // withTrailer appends count and a valid CRC to b.
 func withTrailer(b []byte, count uint64) []byte {
 	b = binary.LittleEndian.AppendUint64(b, count)
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crc32cTable))
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
 // wcRecords returns n sorted word-count-like records.
@@ -345,13 +345,13 @@ func TestWriteRunFile(t *testing.T) {
 	path := filepath.Join(dir, "mr-3-1")
 	kvs := wcRecords(5000, 3)
 	for range 2 { // the second write replaces the first
-		size, crc, err := writeRunFile(path, kvs)
+		info, err := writeRunFile(path, writeRecords(kvs))
 		if err != nil {
 			t.Fatal(err)
 		}
 		fsize, fcrc, err := fileCRC(path)
-		if err != nil || fsize != size || fcrc != crc {
-			t.Fatalf("writeRunFile = (%d, %08x), fileCRC = (%d, %08x, %v)", size, crc, fsize, fcrc, err)
+		if err != nil || fsize != info.Size || fcrc != info.CRC || info.Records != int64(len(kvs)) {
+			t.Fatalf("writeRunFile = %+v, fileCRC = (%d, %08x, %v)", info, fsize, fcrc, err)
 		}
 	}
 	entries, err := os.ReadDir(dir)
@@ -371,7 +371,7 @@ func TestWriteRunFile(t *testing.T) {
 
 func TestWriteRunFileErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, _, err := writeRunFile(filepath.Join(dir, "missing", "mr-0-0"), nil); err == nil {
+	if _, err := writeRunFile(filepath.Join(dir, "missing", "mr-0-0"), writeRecords(nil)); err == nil {
 		t.Fatal("writeRunFile into a missing directory succeeded")
 	}
 	// A directory in the way makes the rename fail after the temp file exists.
@@ -379,7 +379,7 @@ func TestWriteRunFileErrors(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(path, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := writeRunFile(path, []KeyValue{{"a", "1"}}); err == nil {
+	if _, err := writeRunFile(path, writeRecords([]KeyValue{{"a", "1"}})); err == nil {
 		t.Fatal("writeRunFile over a non-empty directory succeeded")
 	}
 	if tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(tmps) != 0 {
