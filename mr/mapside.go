@@ -41,7 +41,7 @@ func groupByPartition(kvs []KeyValue, nReduce int) [][]group {
 	next := make([]int32, len(groups))
 	off := int32(0)
 	for id, n := range counts {
-		groups[id].values = vals[off:off : off+n]
+		groups[id].values = vals[off : off : off+n]
 		next[id] = off
 		off += n
 	}
