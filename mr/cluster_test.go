@@ -388,3 +388,29 @@ func testCorpus(n int) string {
 	}
 	return b.String()
 }
+
+// A tiny map buffer forces spills and a tiny fan-in forces merge passes:
+// the output must not change.
+func TestClusterSpillsAndMergePasses(t *testing.T) {
+	inputs := testInputs(t, 5)
+	app := wordCount()
+	app.Combine = func(k string, vs []string) []string { return []string{app.Reduce(k, vs)} }
+	cfg := testConfig(t.TempDir())
+	c, err := NewCoordinator(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := &cluster{t: t, c: c, result: make(chan error, 1), out: cfg.OutDir}
+	go func() { cl.result <- c.Run(context.Background()) }()
+	w, err := NewWorker(WorkerConfig{Coordinator: c.Addr(), Listen: "127.0.0.1:0", MapBuffer: 2 << 10,
+		MergeFanIn: 2, Logger: cfg.Logger}, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	go w.Run(context.Background())
+	if err := cl.wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.checkOutput(app, inputs)
+}

@@ -2,15 +2,30 @@ package mr
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 )
 
-// The map side's data path: Map's records are grouped by key with one
-// hash lookup each (not sorted: most keys repeat, so sorting the records
-// costs n log n string comparisons where grouping costs n lookups and a
-// sort of the distinct keys). Each key's values keep Map's order, so the
-// result equals a stable sort by key.
+// The map side's data path. Records are grouped by key as they are
+// emitted, with one hash lookup each: most keys repeat, so grouping costs
+// n lookups plus a sort of the distinct keys where sorting the records
+// would cost n log n string comparisons. Each key's values keep Map's
+// order, so the result equals a stable sort by key. With a Combine, a
+// key's values are combined every combineEvery values, so a buffer holds
+// little more than the distinct keys. When the buffer outgrows its limit
+// it is spilled as one sorted run per partition, and the spills are
+// merged into the final run files at the end.
+
+// combineEvery is how many values of one key wait before Combine runs.
+const combineEvery = 64
+
+// Estimated bytes held per distinct key and per value, beyond their text.
+const (
+	groupOverhead = 96
+	valueOverhead = 16
+)
 
 // group is one distinct key and its values in emission order.
 type group struct {
@@ -18,70 +33,177 @@ type group struct {
 	values []string
 }
 
-// groupByPartition groups records by key and deals the groups out to
-// nReduce partitions by ihash(key) % nReduce, each sorted by key.
-func groupByPartition(kvs []KeyValue, nReduce int) [][]group {
-	ids := make(map[string]int32, len(kvs)/8+16)
-	gid := make([]int32, len(kvs))
-	var groups []group
-	var counts []int32
-	for i, kv := range kvs {
-		id, ok := ids[kv.Key]
-		if !ok {
-			id = int32(len(groups))
-			ids[kv.Key] = id
-			groups = append(groups, group{key: kv.Key})
-			counts = append(counts, 0)
-		}
-		gid[i] = id
-		counts[id]++
+// mapOutput collects one map attempt's records for nReduce partitions.
+type mapOutput struct {
+	nReduce int
+	limit   int64 // spill when the estimated size exceeds this
+	combine func(key string, values []string) []string
+	spillTo func(spill, r int) string // path of spill file for partition r
+
+	ids    map[string]int32
+	groups []group
+	size   int64
+	spills int
+	err    error // first spill error; later emits are dropped
+}
+
+func newMapOutput(nReduce int, limit int64, combine func(string, []string) []string, spillTo func(int, int) string) *mapOutput {
+	return &mapOutput{nReduce: nReduce, limit: limit, combine: combine, spillTo: spillTo, ids: make(map[string]int32)}
+}
+
+// emit adds one record.
+func (o *mapOutput) emit(key, value string) {
+	id, ok := o.ids[key]
+	if !ok {
+		id = int32(len(o.groups))
+		o.ids[key] = id
+		o.groups = append(o.groups, group{key: key})
+		o.size += int64(len(key)) + groupOverhead
 	}
-	// Lay every group's values out contiguously, in order, in one array.
-	vals := make([]string, len(kvs))
-	next := make([]int32, len(groups))
-	off := int32(0)
-	for id, n := range counts {
-		groups[id].values = vals[off : off : off+n]
-		next[id] = off
-		off += n
+	g := &o.groups[id]
+	g.values = append(g.values, value)
+	o.size += int64(len(value)) + valueOverhead
+	if o.combine != nil && len(g.values) >= combineEvery {
+		o.size -= valuesSize(g.values)
+		g.values = append(g.values[:0], o.combine(key, g.values)...)
+		o.size += valuesSize(g.values)
 	}
-	for i, kv := range kvs {
-		vals[next[gid[i]]] = kv.Value
-		next[gid[i]]++
+	if o.size > o.limit && o.err == nil {
+		o.err = o.spill()
 	}
-	parts := make([][]group, nReduce)
-	for id := range groups {
-		g := &groups[id]
-		g.values = g.values[:counts[id]]
-		r := ihash(g.key) % nReduce
-		parts[r] = append(parts[r], *g)
+}
+
+func valuesSize(values []string) int64 {
+	n := int64(len(values)) * valueOverhead
+	for _, v := range values {
+		n += int64(len(v))
+	}
+	return n
+}
+
+// partitions deals the groups out by ihash(key) % nReduce, each sorted by key.
+func (o *mapOutput) partitions() [][]*group {
+	parts := make([][]*group, o.nReduce)
+	for i := range o.groups {
+		g := &o.groups[i]
+		r := ihash(g.key) % o.nReduce
+		parts[r] = append(parts[r], g)
 	}
 	for _, p := range parts {
-		slices.SortFunc(p, func(a, b group) int { return strings.Compare(a.key, b.key) })
+		slices.SortFunc(p, func(a, b *group) int { return strings.Compare(a.key, b.key) })
 	}
 	return parts
 }
 
+// spill writes the buffer as one sorted run per partition and empties it.
+func (o *mapOutput) spill() error {
+	for r, part := range o.partitions() {
+		if _, err := writeRunFile(o.spillTo(o.spills, r), writeGroups(part, o.combine)); err != nil {
+			return err
+		}
+	}
+	o.spills++
+	o.ids = make(map[string]int32)
+	o.groups, o.size = nil, 0
+	return nil
+}
+
+// finish writes partition r's final run file at final(r) for every r:
+// straight from memory if nothing was spilled, else by merging the spills.
+func (o *mapOutput) finish(final func(r int) string) ([]RunInfo, error) {
+	if o.err != nil {
+		return nil, o.err
+	}
+	runs := make([]RunInfo, o.nReduce)
+	if o.spills == 0 {
+		for r, part := range o.partitions() {
+			var err error
+			if runs[r], err = writeRunFile(final(r), writeGroups(part, o.combine)); err != nil {
+				return nil, err
+			}
+		}
+		return runs, nil
+	}
+	if len(o.groups) > 0 {
+		if err := o.spill(); err != nil {
+			return nil, err
+		}
+	}
+	defer o.removeSpills()
+	for r := range runs {
+		var err error
+		if runs[r], err = o.mergeSpills(r, final(r)); err != nil {
+			return nil, err
+		}
+	}
+	return runs, nil
+}
+
+// mergeSpills merges partition r's spills into path, combining each key's
+// values from all spills once more.
+func (o *mapOutput) mergeSpills(r int, path string) (RunInfo, error) {
+	readers := make([]*runReader, o.spills)
+	for k := range readers {
+		f, err := os.Open(o.spillTo(k, r))
+		if err != nil {
+			return RunInfo{}, err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return RunInfo{}, err
+		}
+		readers[k] = newRunReader(f, st.Size())
+	}
+	return writeRunFile(path, func(w *runWriter) error {
+		return eachKey(newMerger(readers), func(key string, values []string) error {
+			return writeValues(w, key, values, o.combine)
+		})
+	})
+}
+
+func (o *mapOutput) removeSpills() {
+	for k := 0; k < o.spills; k++ {
+		for r := 0; r < o.nReduce; r++ {
+			os.Remove(o.spillTo(k, r))
+		}
+	}
+}
+
 // writeGroups writes a sorted partition, passing each key's values
 // through combine when the app has one.
-func writeGroups(part []group, combine func(string, []string) []string) func(*runWriter) error {
-	return func(w *runWriter) (err error) {
-		defer func() {
-			if p := recover(); p != nil {
-				err = &appError{fmt.Sprintf("Combine panicked: %v", p)}
-			}
-		}()
+func writeGroups(part []*group, combine func(string, []string) []string) func(*runWriter) error {
+	return func(w *runWriter) error {
 		for _, g := range part {
-			values := g.values
-			if combine != nil {
-				values = combine(g.key, values)
-			}
-			for _, v := range values {
-				if err := w.Write(g.key, v); err != nil {
-					return err
-				}
+			if err := writeValues(w, g.key, g.values, combine); err != nil {
+				return err
 			}
 		}
 		return nil
+	}
+}
+
+// writeValues writes one key's values, combined first if combine is set.
+func writeValues(w *runWriter, key string, values []string, combine func(string, []string) []string) (err error) {
+	if combine != nil {
+		defer func() {
+			if p := recover(); p != nil {
+				err = &appError{fmt.Sprintf("Combine(%q) panicked: %v", key, p)}
+			}
+		}()
+		values = combine(key, values)
+	}
+	for _, v := range values {
+		if err := w.Write(key, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// spillPath names spill k of partition r of a map attempt in dir.
+func spillPath(dir string, task, attempt int) func(k, r int) string {
+	return func(k, r int) string {
+		return filepath.Join(dir, fmt.Sprintf("spill-%d.a%d-%d-%d", task, attempt, k, r))
 	}
 }

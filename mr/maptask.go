@@ -43,18 +43,11 @@ func (w *Worker) doMap(ctx context.Context, t *GetTaskReply) ([]RunInfo, error) 
 	if err != nil {
 		return nil, err
 	}
-	kvs, err := callMap(w.app.Map, t.Split.File, contents)
-	if err != nil {
+	out := newMapOutput(t.NReduce, w.cfg.MapBuffer, w.app.Combine, spillPath(w.dir, t.Task, t.Attempt))
+	if err := callMap(w.app, t.Split.File, contents, out.emit); err != nil {
 		return nil, err
 	}
-	runs := make([]RunInfo, t.NReduce)
-	for r, part := range groupByPartition(kvs, t.NReduce) {
-		path := filepath.Join(w.dir, runFileKey(t.Task, r, t.Attempt))
-		if runs[r], err = writeRunFile(path, writeGroups(part, w.app.Combine)); err != nil {
-			return nil, err
-		}
-	}
-	return runs, nil
+	return out.finish(func(r int) string { return filepath.Join(w.dir, runFileKey(t.Task, r, t.Attempt)) })
 }
 
 // fetchSplit reads the attempt's split from the coordinator.
@@ -87,12 +80,20 @@ func (w *Worker) fetchSplit(ctx context.Context, t *GetTaskReply) (string, error
 	return b.String(), nil
 }
 
-// callMap calls the app's Map, turning a panic into an appError.
-func callMap(f func(string, string) []KeyValue, name, contents string) (kvs []KeyValue, err error) {
+// callMap runs the app's map function over one input, passing every
+// record to emit, and turns a panic into an appError.
+func callMap(app *App, name, contents string, emit func(key, value string)) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &appError{fmt.Sprintf("Map(%s) panicked: %v", name, p)}
 		}
 	}()
-	return f(name, contents), nil
+	if app.MapEmit != nil {
+		app.MapEmit(name, contents, emit)
+		return nil
+	}
+	for _, kv := range app.Map(name, contents) {
+		emit(kv.Key, kv.Value)
+	}
+	return nil
 }

@@ -3,7 +3,9 @@ package mr
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode"
 )
 
 // benchCorpus is a wc-like workload: set MR_BENCH_INPUT to a text file,
@@ -20,18 +22,31 @@ func benchCorpus(b *testing.B) string {
 }
 
 func BenchmarkMapSide(b *testing.B) {
+	b.Run("Map", func(b *testing.B) { benchMapSide(b, wordCount()) })
+	b.Run("MapEmit", func(b *testing.B) {
+		app := wordCount()
+		app.MapEmit = func(_, contents string, emit func(k, v string)) {
+			for _, w := range strings.FieldsFunc(contents, func(r rune) bool { return !unicode.IsLetter(r) }) {
+				emit(w, "1")
+			}
+		}
+		benchMapSide(b, app)
+	})
+}
+
+func benchMapSide(b *testing.B, app *App) {
 	contents := benchCorpus(b)
-	app := wordCount()
 	app.Combine = func(k string, vs []string) []string { return []string{app.Reduce(k, vs)} }
 	dir := b.TempDir()
 	b.SetBytes(int64(len(contents)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		kvs := app.Map("in", contents)
-		for r, p := range groupByPartition(kvs, 10) {
-			if _, err := writeRunFile(filepath.Join(dir, runFileName(0, r)), writeGroups(p, app.Combine)); err != nil {
-				b.Fatal(err)
-			}
+		out := newMapOutput(10, 64<<20, app.Combine, spillPath(dir, 0, i))
+		if err := callMap(app, "in", contents, out.emit); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := out.finish(func(r int) string { return filepath.Join(dir, runFileName(0, r)) }); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -135,14 +135,21 @@ func (m *merger) pop() {
 // The key, the value strings and the values slice passed to reduce are fresh
 // and may be kept; the strings of one key share a single allocation.
 func reduceMerged(m *merger, reduce func(key string, values []string) string, out *runWriter) error {
+	return eachKey(m, func(key string, values []string) error {
+		return out.Write(key, reduce(key, values))
+	})
+}
+
+// eachKey calls f once per distinct key of the merged stream, with the
+// key's values in merge order, holding one key's values at a time.
+func eachKey(m *merger, f func(key string, values []string) error) error {
 	var g keyGroup
 	for ok := m.Next(); ok; {
 		g.reset(m.Key())
 		for ; ok && bytes.Equal(m.Key(), g.buf[:g.klen]); ok = m.Next() {
 			g.add(m.Value())
 		}
-		key, values := g.strings()
-		if err := out.Write(key, reduce(key, values)); err != nil {
+		if err := f(g.strings()); err != nil {
 			return err
 		}
 	}

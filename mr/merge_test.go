@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -243,8 +244,8 @@ func benchRuns(b *testing.B) (datas [][]byte, total int64) {
 	return datas, total
 }
 
-// openRuns returns fresh readers over datas.
-func openRuns(datas [][]byte) []*runReader {
+// readersOf returns fresh readers over datas.
+func readersOf(datas [][]byte) []*runReader {
 	runs := make([]*runReader, len(datas))
 	for i, d := range datas {
 		runs[i] = newRunReader(bytes.NewReader(d), int64(len(d)))
@@ -257,7 +258,7 @@ func BenchmarkMerge(b *testing.B) {
 	b.SetBytes(total)
 	b.ReportAllocs()
 	for b.Loop() {
-		m := newMerger(openRuns(datas))
+		m := newMerger(readersOf(datas))
 		n := 0
 		for m.Next() {
 			n++
@@ -274,8 +275,50 @@ func BenchmarkReduceMerged(b *testing.B) {
 	b.SetBytes(total)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := reduceMerged(newMerger(openRuns(datas)), count, newRunWriter(io.Discard)); err != nil {
+		if err := reduceMerged(newMerger(readersOf(datas)), count, newRunWriter(io.Discard)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Several merge passes give the same stream as one merge: same keys, and
+// equal keys still in run order.
+func TestMergePassesKeepOrder(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	var all []KeyValue
+	for i := 0; i < 11; i++ {
+		var kvs []KeyValue
+		for j := 0; j < 30; j++ {
+			kvs = append(kvs, KeyValue{fmt.Sprintf("k%03d", (j*7+i)%40), fmt.Sprintf("run%d-%d", i, j)})
+		}
+		slices.SortStableFunc(kvs, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
+		all = append(all, kvs...)
+		p := filepath.Join(dir, fmt.Sprintf("in-%d", i))
+		if _, err := writeRunFile(p, writeRecords(kvs)); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	slices.SortStableFunc(all, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
+	out, err := mergePasses(paths, 3, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) > 3 {
+		t.Fatalf("%d runs left, want at most 3", len(out))
+	}
+	runs, closeAll, err := openRuns(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	m := newMerger(runs)
+	var got []KeyValue
+	for m.Next() {
+		got = append(got, KeyValue{string(m.Key()), string(m.Value())})
+	}
+	if m.Err() != nil || !slices.Equal(got, all) {
+		t.Fatalf("multi-pass merge differs from one stable sort (err %v)", m.Err())
 	}
 }

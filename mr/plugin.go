@@ -15,12 +15,21 @@ import (
 // deterministic functions of their arguments: a task may run more than
 // once, on different machines, and only one run's output is kept.
 //
-// Combine is optional: if set, the map side calls it on each key's values
-// before writing them, and what it returns replaces them. Output must not
-// change whether Combine runs or not (Reduce must accept its results).
+// MapEmit is optional: the same as Map, but handing each record to emit
+// as it goes, so the engine need not hold them all at once. When a plugin
+// exports it, workers call it instead of Map.
+//
+// Combine is optional: if set, the map side calls it on a key's values
+// and what it returns replaces them. It may run several times for one key
+// in one map task, on consecutive runs of values that may include its own
+// earlier results; output must not change whether it runs or not.
+//
+// Neither Map, MapEmit, Reduce nor Combine may keep the values slice it
+// is given after returning.
 type App struct {
 	Name    string // the plugin's base name without .so: "wc"
 	Map     func(filename, contents string) []KeyValue
+	MapEmit func(filename, contents string, emit func(key, value string))
 	Reduce  func(key string, values []string) string
 	Combine func(key string, values []string) []string
 }
@@ -37,6 +46,9 @@ func LoadPlugin(path string) (*App, error) {
 		return nil, err
 	}
 	if err := lookup(p, path, "Reduce", &app.Reduce, true); err != nil {
+		return nil, err
+	}
+	if err := lookup(p, path, "MapEmit", &app.MapEmit, false); err != nil {
 		return nil, err
 	}
 	if err := lookup(p, path, "Combine", &app.Combine, false); err != nil {

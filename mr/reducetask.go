@@ -112,19 +112,18 @@ func (w *Worker) fetchSource(ctx context.Context, t *GetTaskReply, src MapSource
 // reduceRuns merges the fetched runs and calls Reduce per key, writing the
 // results as a run file in dir. It returns that file's path.
 func (w *Worker) reduceRuns(t *GetTaskReply, dir string) (path string, err error) {
-	runs := make([]*runReader, len(t.Sources))
+	paths := make([]string, len(t.Sources))
 	for i, src := range t.Sources {
-		f, err := os.Open(filepath.Join(dir, runFileName(src.Map, t.Task)))
-		if err != nil {
-			return "", err
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return "", err
-		}
-		runs[i] = newRunReader(f, st.Size())
+		paths[i] = filepath.Join(dir, runFileName(src.Map, t.Task))
 	}
+	if paths, err = mergePasses(paths, w.cfg.MergeFanIn, dir); err != nil {
+		return "", err
+	}
+	runs, closeAll, err := openRuns(paths)
+	if err != nil {
+		return "", err
+	}
+	defer closeAll()
 	path = filepath.Join(dir, "out.run")
 	f, err := os.Create(path)
 	if err != nil {
@@ -144,6 +143,69 @@ func (w *Worker) reduceRuns(t *GetTaskReply, dir string) (path string, err error
 		return "", err
 	}
 	return path, f.Close()
+}
+
+// mergePasses merges runs, fanIn at a time and in order, into fewer runs
+// in dir until at most fanIn are left, so that the final merge never holds
+// more than fanIn files open. Order is kept: equal keys stay in run order.
+func mergePasses(paths []string, fanIn int, dir string) ([]string, error) {
+	for pass := 0; len(paths) > fanIn; pass++ {
+		var next []string
+		for i := 0; i < len(paths); i += fanIn {
+			batch := paths[i:min(i+fanIn, len(paths))]
+			out := filepath.Join(dir, fmt.Sprintf("pass-%d-%d.run", pass, len(next)))
+			if err := mergeFiles(batch, out); err != nil {
+				return nil, err
+			}
+			next = append(next, out)
+		}
+		paths = next
+	}
+	return paths, nil
+}
+
+// mergeFiles merges sorted run files into one.
+func mergeFiles(paths []string, out string) error {
+	runs, closeAll, err := openRuns(paths)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	_, err = writeRunFile(out, func(w *runWriter) error {
+		m := newMerger(runs)
+		for m.Next() {
+			if err := w.WriteBytes(m.Key(), m.Value()); err != nil {
+				return err
+			}
+		}
+		return m.Err()
+	})
+	return err
+}
+
+// openRuns opens run files for reading; closeAll closes them.
+func openRuns(paths []string) (runs []*runReader, closeAll func(), err error) {
+	var files []*os.File
+	closeAll = func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		files = append(files, f)
+		st, err := f.Stat()
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		runs = append(runs, newRunReader(f, st.Size()))
+	}
+	return runs, closeAll, nil
 }
 
 // upload sends the reduce output to the coordinator, which commits the

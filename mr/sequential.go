@@ -19,11 +19,10 @@ func Sequential(app *App, inputs []string, outPath string) error {
 		if err != nil {
 			return fmt.Errorf("mr: input %s: %w", name, unwrapPath(err))
 		}
-		kvs, err := callMap(app.Map, name, string(b))
-		if err != nil {
+		emit := func(k, v string) { all = append(all, KeyValue{k, v}) }
+		if err := callMap(app, name, string(b), emit); err != nil {
 			return err
 		}
-		all = append(all, kvs...)
 	}
 	slices.SortStableFunc(all, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
 	out, err := createAtomic(outPath)

@@ -140,7 +140,7 @@ func (w *Worker) removeDir() {
 		os.RemoveAll(w.dir)
 		return
 	}
-	for _, pattern := range []string{"mr-*-*.a*", ".mr-*-*.a*.tmp", "reduce-*.a*"} {
+	for _, pattern := range []string{"mr-*-*.a*", ".mr-*-*.a*.tmp", "reduce-*.a*", "spill-*", ".spill-*.tmp"} {
 		matches, _ := filepath.Glob(filepath.Join(w.dir, pattern))
 		for _, m := range matches {
 			os.RemoveAll(m)

@@ -15,20 +15,41 @@ package main
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"mapreduce/mr"
 )
 
 // Map emits (word, "1") for each word of contents, in order.
 func Map(filename string, contents string) []mr.KeyValue {
-	words := strings.FieldsFunc(contents, notLetter)
-	kva := make([]mr.KeyValue, len(words))
-	for i, w := range words {
-		kva[i] = mr.KeyValue{Key: w, Value: "1"}
-	}
+	var kva []mr.KeyValue
+	MapEmit(filename, contents, func(k, v string) { kva = append(kva, mr.KeyValue{Key: k, Value: v}) })
 	return kva
+}
+
+// MapEmit is Map handing each record to emit as it goes; the engine
+// prefers it, so that a map task need not hold all its records at once.
+func MapEmit(filename string, contents string, emit func(key, value string)) {
+	start := -1 // start of the current word, or -1 between words
+	for i := 0; i < len(contents); {
+		c, size := rune(contents[i]), 1
+		if c >= utf8.RuneSelf {
+			c, size = utf8.DecodeRuneInString(contents[i:])
+		}
+		letter := ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || (c >= utf8.RuneSelf && unicode.IsLetter(c))
+		switch {
+		case letter && start < 0:
+			start = i
+		case !letter && start >= 0:
+			emit(contents[start:i], "1")
+			start = -1
+		}
+		i += size
+	}
+	if start >= 0 {
+		emit(contents[start:], "1")
+	}
 }
 
 // Combine sums a key's counts from one map task into a single count.
@@ -41,8 +62,6 @@ func Combine(key string, values []string) []string {
 func Reduce(key string, values []string) string {
 	return strconv.Itoa(sum(key, values))
 }
-
-func notLetter(r rune) bool { return !unicode.IsLetter(r) }
 
 // sum adds values as decimal integers. Every value was produced by Map or
 // Combine, so one that does not parse is a bug worth stopping for.
