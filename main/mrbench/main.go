@@ -1,0 +1,38 @@
+// Command mrbench holds the helpers of scripts/bench.sh.
+//
+//	mrbench time -o FILE -- command args...
+//	    runs the command and appends "wall_seconds peak_rss_kib exit_code"
+//	    to FILE (peak RSS from wait4's rusage, so no external tool is needed).
+//	mrbench limit -o OUT inputs...
+//	    a fused, single-process word count over all cores: the practical
+//	    limit for wc on this machine. OUT gets the same bytes as mr-wc-all.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "time":
+		err = timeCmd(os.Args[2:])
+	case "limit":
+		err = limitCmd(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mrbench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "usage: mrbench time -o FILE -- command args...\n       mrbench limit -o OUT inputs...\n")
+	os.Exit(2)
+}
