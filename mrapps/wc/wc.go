@@ -15,10 +15,9 @@ package main
 import (
 	"fmt"
 	"strconv"
-	"unicode"
-	"unicode/utf8"
 
 	"mapreduce/mr"
+	"mapreduce/mrapps/internal/words"
 )
 
 // Map emits (word, "1") for each word of contents, in order.
@@ -31,25 +30,7 @@ func Map(filename string, contents string) []mr.KeyValue {
 // MapEmit is Map handing each record to emit as it goes; the engine
 // prefers it, so that a map task need not hold all its records at once.
 func MapEmit(filename string, contents string, emit func(key, value string)) {
-	start := -1 // start of the current word, or -1 between words
-	for i := 0; i < len(contents); {
-		c, size := rune(contents[i]), 1
-		if c >= utf8.RuneSelf {
-			c, size = utf8.DecodeRuneInString(contents[i:])
-		}
-		letter := ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || (c >= utf8.RuneSelf && unicode.IsLetter(c))
-		switch {
-		case letter && start < 0:
-			start = i
-		case !letter && start >= 0:
-			emit(contents[start:i], "1")
-			start = -1
-		}
-		i += size
-	}
-	if start >= 0 {
-		emit(contents[start:], "1")
-	}
+	words.Each(contents, func(w string) { emit(w, "1") })
 }
 
 // Combine sums a key's counts from one map task into a single count.

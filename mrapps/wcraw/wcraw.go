@@ -1,0 +1,31 @@
+// Wcraw is word count without a combiner: every occurrence of every word
+// crosses the shuffle as its own record. It is the shuffle-heavy case of
+// scripts/bench.sh; its output equals wc's.
+//
+// A word is a maximal run of Unicode letters. Map emits (word, "1") for
+// every occurrence; Reduce counts a word's values.
+package main
+
+import (
+	"strconv"
+
+	"mapreduce/mr"
+	"mapreduce/mrapps/internal/words"
+)
+
+// Map emits (word, "1") for each word of contents, in order.
+func Map(filename string, contents string) []mr.KeyValue {
+	var kva []mr.KeyValue
+	MapEmit(filename, contents, func(k, v string) { kva = append(kva, mr.KeyValue{Key: k, Value: v}) })
+	return kva
+}
+
+// MapEmit is Map handing each record to emit as it goes.
+func MapEmit(filename string, contents string, emit func(key, value string)) {
+	words.Each(contents, func(w string) { emit(w, "1") })
+}
+
+// Reduce returns the number of occurrences of key.
+func Reduce(key string, values []string) string {
+	return strconv.Itoa(len(values))
+}
