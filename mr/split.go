@@ -1,7 +1,7 @@
 package mr
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -44,10 +44,11 @@ func splitFile(name string, size int64) ([]Split, error) {
 	}
 	total := st.Size()
 	var splits []Split
+	buf := make([]byte, 4096)
 	for start := int64(0); start < total || len(splits) == 0; {
 		end := total
 		if start+size < total {
-			if end, err = lineEnd(f, start+size-1, total); err != nil {
+			if end, err = lineEnd(f, start+size-1, total, buf); err != nil {
 				return nil, fmt.Errorf("mr: input %s: %w", name, err)
 			}
 		}
@@ -58,21 +59,22 @@ func splitFile(name string, size int64) ([]Split, error) {
 }
 
 // lineEnd returns the offset just past the first '\n' at or after off,
-// or total if there is none.
-func lineEnd(f *os.File, off, total int64) (int64, error) {
-	r := bufio.NewReaderSize(io.NewSectionReader(f, off, total-off), 64<<10)
-	for pos := off; ; {
-		chunk, err := r.ReadSlice('\n')
-		pos += int64(len(chunk))
-		switch {
-		case err == nil:
-			return pos, nil
-		case err == io.EOF:
-			return total, nil
-		case !errors.Is(err, bufio.ErrBufferFull):
+// or total if there is none. buf is scratch space.
+func lineEnd(f *os.File, off, total int64, buf []byte) (int64, error) {
+	for off < total {
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), total-off)], off)
+		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+			return off + int64(i) + 1, nil
+		}
+		if err != nil && err != io.EOF {
 			return 0, err
 		}
+		if n == 0 {
+			break // the file shrank under us
+		}
+		off += int64(n)
 	}
+	return total, nil
 }
 
 // unwrapPath drops the *PathError wrapper, whose text repeats the name.

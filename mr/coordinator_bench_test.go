@@ -1,0 +1,110 @@
+package mr
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// BenchmarkCoordinatorTasks serves 100,000 no-op map tasks (and one
+// reduce) over real loopback RPC to 50 simulated workers, goroutines that
+// ask, report at once, and never read their splits. It reports tasks/s
+// and the coordinator's heap when the job is done.
+func BenchmarkCoordinatorTasks(b *testing.B) {
+	const tasks, workers = 100_000, 50
+	input := filepath.Join(b.TempDir(), "tasks.txt")
+	if err := os.WriteFile(input, bytes.Repeat([]byte("x\n"), tasks), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		cfg := testConfig(b.TempDir())
+		cfg.NReduce, cfg.SplitSize, cfg.HeartbeatTimeout = 1, 1, time.Minute
+		c, err := NewCoordinator(cfg, []string{input})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() { done <- c.Run(context.Background()) }()
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := simulateWorker(c.Addr()); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		elapsed := time.Since(start)
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(tasks+1)/elapsed.Seconds(), "tasks/s")
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "MiB-heap")
+		runtime.KeepAlive(c)
+	}
+}
+
+// simulateWorker registers and runs whatever it is given in no time: a
+// map reports one empty run, a reduce uploads an empty output.
+func simulateWorker(addr string) error {
+	cc := &coordClient{addr: addr, timeout: 5 * time.Second}
+	defer cc.close()
+	var reg RegisterReply
+	if err := cc.call("Register", &RegisterArgs{App: "bench", Addr: "127.0.0.1:1"}, &reg, 5*time.Second); err != nil {
+		return err
+	}
+	for {
+		var t GetTaskReply
+		if err := cc.call("GetTask", &GetTaskArgs{WorkerID: reg.WorkerID}, &t, 10*time.Second); err != nil {
+			return err
+		}
+		switch t.Action {
+		case ActExit:
+			return nil
+		case ActMap:
+			var rep ReportReply
+			args := &ReportMapArgs{WorkerID: reg.WorkerID, Task: t.Task, Attempt: t.Attempt, Runs: make([]RunInfo, t.NReduce)}
+			if err := cc.call("ReportMap", args, &rep, 5*time.Second); err != nil {
+				return err
+			}
+		case ActReduce:
+			if err := uploadEmpty(addr, reg.WorkerID, t); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func uploadEmpty(addr, worker string, t GetTaskReply) error {
+	var buf bytes.Buffer
+	w := newRunWriter(&buf)
+	w.Close()
+	_, crc := w.written()
+	u := fmt.Sprintf("http://%s/reduce?worker=%s&task=%d&attempt=%d", addr, worker, t.Task, t.Attempt)
+	req, _ := http.NewRequest(http.MethodPost, u, bytes.NewReader(buf.Bytes()))
+	req.Header.Set(hdrCRC, strconv.FormatUint(uint64(crc), 10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("upload: %s", resp.Status)
+	}
+	return nil
+}
+
