@@ -107,4 +107,3 @@ func uploadEmpty(addr, worker string, t GetTaskReply) error {
 	}
 	return nil
 }
-
