@@ -176,14 +176,19 @@ func (c *Coordinator) update(f func(s *scheduler, now time.Time)) {
 func (c *Coordinator) changedLocked() []Event {
 	events := c.sched.takeEvents()
 	if len(events) > 0 {
-		close(c.changed)
-		c.changed = make(chan struct{})
+		c.broadcastLocked()
 	}
 	if c.sched.phase == PhaseFailed && c.err == nil {
 		c.err = fmt.Errorf("mr: job failed: %s", c.sched.failure)
 		c.finishLocked()
 	}
 	return events
+}
+
+// broadcastLocked wakes everyone waiting on c.changed.
+func (c *Coordinator) broadcastLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
 }
 
 func (c *Coordinator) logEvents(events []Event) {
@@ -217,14 +222,16 @@ func (c *Coordinator) finishLocked() {
 	}
 }
 
-// waitForExits gives live workers up to ExitGrace to ask for work and be
-// told to exit, so they leave cleanly instead of finding us gone.
+// waitForExits gives live workers up to ExitGrace to be told to exit and
+// to hang up, so they leave cleanly instead of finding us gone. A worker
+// closes its connection only after reading the answer, so waiting for
+// the connections to close is what makes sure every Exit was delivered.
 func (c *Coordinator) waitForExits() {
 	deadline := time.NewTimer(c.cfg.ExitGrace)
 	defer deadline.Stop()
 	for {
 		c.mu.Lock()
-		all, ch := c.sched.allExited(), c.changed
+		all, ch := c.sched.allExited() && len(c.conns) == 0, c.changed
 		c.mu.Unlock()
 		if all {
 			return
@@ -301,6 +308,7 @@ func (c *Coordinator) handleRPC(w http.ResponseWriter, r *http.Request) {
 	c.rpc.ServeConn(idleConn{Conn: conn, idle: c.cfg.HeartbeatTimeout + c.cfg.LongPoll + 10*time.Second})
 	c.mu.Lock()
 	delete(c.conns, conn)
+	c.broadcastLocked()
 	c.mu.Unlock()
 }
 

@@ -2,6 +2,7 @@ package mr
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"plugin"
 	"strings"
@@ -37,6 +38,9 @@ type App struct {
 // LoadPlugin opens a Go plugin built with -buildmode=plugin and looks up
 // its Map, Reduce and optional Combine.
 func LoadPlugin(path string) (*App, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("mr: plugin %s: %w", path, unwrapPath(err))
+	}
 	p, err := plugin.Open(path)
 	if err != nil {
 		return nil, pluginError(path, err)
@@ -86,8 +90,6 @@ func pluginError(path string, err error) error {
 		strings.Contains(msg, "built with a different"):
 		return fmt.Errorf("mr: plugin %s and this binary were built from different sources or flags "+
 			"(e.g. -race on one only); rebuild both with scripts/build.sh (%s)", path, firstLine(msg))
-	case strings.Contains(msg, "no such file"):
-		return fmt.Errorf("mr: plugin %s: no such file", path)
 	}
 	return fmt.Errorf("mr: plugin %s: %s", path, firstLine(msg))
 }

@@ -82,6 +82,7 @@ var (
 func (w *Worker) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	defer w.coord.close() // hanging up tells the coordinator we heard the end
 	w.goTracked(func() { w.files.Serve(w.ln) })
 	w.lastOK.Store(time.Now().UnixNano())
 	if err := w.register(ctx); err != nil {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# test-mr-many.sh N: runs the acceptance suite (test-mr.sh) N times, to catch
+# failures that show up only now and then.
+#
+# Run 1 is the full suite (go vet, go test -race, scripts/build.sh -race, the
+# cases); runs 2..N reuse its binaries and skip go vet and go test
+# (MR_SKIP_BUILD=1 MR_SKIP_GO_TESTS=1). Other MR_* variables of test-mr.sh
+# (MR_CASES, MR_VERBOSE, ...) pass through. Stops at the first failing run,
+# names it and exits non-zero; otherwise ends with "N/N runs passed".
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+if (($# != 1)) || ! [[ $1 =~ ^[1-9][0-9]*$ ]]; then
+	echo "usage: bash test-mr-many.sh N   (N >= 1 runs of test-mr.sh)" >&2
+	exit 2
+fi
+n=$1
+start=$SECONDS
+
+for ((i = 1; i <= n; i++)); do
+	echo "=== test-mr-many: run $i/$n"
+	if ((i == 1)); then
+		rc=0
+		bash test-mr.sh || rc=$?
+	else
+		rc=0
+		MR_SKIP_BUILD=1 MR_SKIP_GO_TESTS=1 bash test-mr.sh || rc=$?
+	fi
+	if ((rc != 0)); then
+		echo "=== test-mr-many: run $i/$n FAILED (exit status $rc) after $((SECONDS - start))s"
+		echo "$((i - 1))/$n runs passed"
+		exit 1
+	fi
+done
+echo "=== test-mr-many: all runs passed in $((SECONDS - start))s"
+echo "$n/$n runs passed"

@@ -1,0 +1,822 @@
+#!/usr/bin/env bash
+# test-mr.sh: the acceptance suite. Usage: bash test-mr.sh
+#
+# 1. go vet ./... and go test -race ./...
+# 2. scripts/build.sh -race (binaries and plugins with the same flags)
+# 3. the classic MapReduce cases on real processes: wc, indexer, map and
+#    reduce parallelism, job count, early exit, crash, and bad input.
+#
+# Every case prints "--- <name> test: PASS" or "--- <name> test: FAIL: <why>"
+# (go vet and go test print "--- go vet: ..." and "--- go test: ...") and,
+# on failure, the tail of its processes' logs. The last line is
+# "N passed, N failed"; the exit status is 0 only when nothing failed.
+#
+# Isolation: everything runs in a fresh scratch directory (mktemp -d) that is
+# removed on exit, together with every process the suite started. Each case
+# has a directory of its own in it:
+#   coord/      the coordinator's cwd, holding the only copy of the inputs
+#               (input-1.txt .. input-8.txt, passed by these relative names;
+#               mrsequential runs here too, so Map sees the same names)
+#   out/        the coordinator's -out directory
+#   w1/ w2/ ... one cwd per worker process, with its -dir (run/) inside
+#   markers/    MR_MARKER_DIR, shared by the workers of the case
+#   expected    the reference output (mrsequential's mr-out-0)
+#   *.log       one log per process
+# The crash case's restarted workers get w<loop>.<n>/ instead of w<i>/.
+#
+# A job case passes when the coordinator exits 0; every worker exits 0
+# within 15 s after it (crash workers may exit any way, within 30 s); out/
+# holds mr-out-0..9, mr-<app>-all, optionally mr-<app>-summary.json and
+# nothing else; mr-<app>-all equals mrsequential's mr-out-0 byte for byte
+# and the sorted mr-out-* equal its sorted lines (marker apps: the checks of
+# the case instead); and no log reports a data race.
+#
+# Coordinators listen on 127.0.0.1:0 and publish their address through
+# -addr-file, so two suites can run at once on one machine. Every process
+# runs under timeout(1); a case whose process times out fails.
+#
+# Environment:
+#   MR_SKIP_GO_TESTS=1  skip go vet and go test (test-mr-many.sh repeats)
+#   MR_SKIP_BUILD=1     use the binaries already in bin/ (build them with
+#                       scripts/build.sh -race first)
+#   MR_CASES="wc crash" run only these cases (names as in CASES below:
+#                       wc indexer map_parallelism reduce_parallelism
+#                       job_count early_exit crash bad_input)
+#   MR_VERBOSE=1        pass -v to the coordinator and the workers
+#   MR_KEEP=1           keep the scratch directory and print its path
+#   MR_TIMEOUT=120      seconds allowed to each process of a normal case
+#   MR_CRASH_TIMEOUT=240 seconds allowed to the crash case's coordinator
+#
+# To add a case: write a function case_<name> that returns 0 to pass, or
+# calls `fail "reason"` and returns 1, and add "<title>|<name>" to CASES.
+# Helpers: new_case_dirs, reference, start_coordinator, start_worker,
+# finish_job, check_outputs (see their comments).
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")" || exit 1
+ROOT=$PWD
+
+MR_SKIP_GO_TESTS=${MR_SKIP_GO_TESTS:-0}
+MR_SKIP_BUILD=${MR_SKIP_BUILD:-0}
+MR_CASES=${MR_CASES:-}
+MR_VERBOSE=${MR_VERBOSE:-0}
+MR_KEEP=${MR_KEEP:-0}
+TIMEOUT=${MR_TIMEOUT:-120}
+CRASH_TIMEOUT=${MR_CRASH_TIMEOUT:-240}
+
+NREDUCE=10
+NFILES=8
+FILE_SIZE=150000
+SEED=1
+
+# The cases after build, in order: "<title>|<function suffix>".
+CASES=(
+	"wc|wc"
+	"indexer|indexer"
+	"map parallelism|map_parallelism"
+	"reduce parallelism|reduce_parallelism"
+	"job count|job_count"
+	"early exit|early_exit"
+	"crash|crash"
+	"bad input|bad_input"
+)
+
+SUITE_START=$SECONDS
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/mr-test.XXXXXX") || exit 1
+BIN=$SCRATCH/bin
+INPUT_DIR=$SCRATCH/inputs
+INPUTS=()
+VFLAG=()
+[[ $MR_VERBOSE == 1 ]] && VFLAG=(-v)
+
+PASSED=0
+FAILED=0
+TIMES=()
+
+# ---------------------------------------------------------------------------
+# Processes. Every background process is started by spawn and recorded in
+# LIVE until reaped; cleanup kills whatever is still there.
+
+declare -A LIVE=()    # pid -> 1 while started and not yet reaped
+declare -A EXIT_RC=() # pid -> exit status, once reaped
+SPAWNED=
+
+# spawn LOG DIR SECS CMD...: runs CMD in DIR under `timeout -k 2 SECS`, in
+# the background, stdout and stderr to LOG; sets SPAWNED to its pid (the
+# timeout process, which forwards signals to CMD's whole process group).
+spawn() {
+	local log=$1 dir=$2 secs=$3
+	shift 3
+	(cd "$dir" && exec timeout -k 2 "$secs" "$@") </dev/null >"$log" 2>&1 &
+	SPAWNED=$!
+	LIVE[$SPAWNED]=1
+	CASE_LOGS+=("$log")
+}
+
+# reap PID: waits for PID (once; later calls return the same status).
+reap() {
+	local pid=$1 rc
+	if [[ -n ${EXIT_RC[$pid]:-} ]]; then
+		return "${EXIT_RC[$pid]}"
+	fi
+	wait "$pid"
+	rc=$?
+	EXIT_RC[$pid]=$rc
+	unset "LIVE[$pid]"
+	return "$rc"
+}
+
+# run_bounded LOG DIR SECS CMD...: spawn and reap; returns CMD's status
+# (124 or 137 when it timed out).
+run_bounded() {
+	spawn "$@"
+	reap "$SPAWNED"
+}
+
+# timed_out RC: whether an exit status is timeout(1)'s.
+timed_out() { [[ $1 == 124 || $1 == 137 ]]; }
+
+# alive PID: whether a process we started has not exited yet.
+alive() { [[ -z ${EXIT_RC[$1]:-} ]] && kill -0 "$1" 2>/dev/null; }
+
+# wait_gone SECS PID...: waits until every PID has exited, at most SECS
+# seconds; returns 1 if some are still running.
+wait_gone() {
+	local secs=$1 deadline pid
+	shift
+	deadline=$((SECONDS + secs))
+	for pid in "$@"; do
+		while alive "$pid"; do
+			((SECONDS >= deadline)) && return 1
+			sleep 0.1
+		done
+	done
+	return 0
+}
+
+# stop_all: kills every process still live and reaps it.
+stop_all() {
+	local pid
+	for pid in "${!LIVE[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${!LIVE[@]}"; do
+		reap "$pid"
+	done
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	stop_all
+	if [[ $MR_KEEP == 1 ]]; then
+		echo "scratch directory kept: $SCRATCH"
+	else
+		rm -rf "$SCRATCH"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo "test-mr.sh: interrupted" >&2; exit 130' INT
+trap 'echo "test-mr.sh: terminated" >&2; exit 143' TERM
+
+# ---------------------------------------------------------------------------
+# Case bookkeeping.
+
+REASON=
+CASE_DIR=
+CASE_LOGS=()
+
+
+# fail REASON...: records why the current case fails; returns 1.
+fail() {
+	REASON="$*"
+	return 1
+}
+
+# last_line FILE: the last non-empty line of FILE, for reasons.
+last_line() {
+	grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1
+}
+
+# show_logs: prints the tail of the case's logs (the first ones, which are
+# the reference and the coordinator, and the last few workers).
+show_logs() {
+	local n=${#CASE_LOGS[@]} i log lines
+	for ((i = 0; i < n; i++)); do
+		log=${CASE_LOGS[i]}
+		((i >= 3 && i < n - 6)) && continue
+		[[ -f $log ]] || continue
+		lines=10
+		[[ $log == */coordinator.log ]] && lines=25
+		if [[ ! -s $log ]]; then
+			echo "    ==> ${log#"$SCRATCH"/} (empty) <=="
+			continue
+		fi
+		echo "    ==> ${log#"$SCRATCH"/} (last $lines lines) <=="
+		tail -n "$lines" "$log" | sed 's/^/    /'
+	done
+	if ((n > 9)); then
+		echo "    (logs of $((n - 9)) more processes left out)"
+	fi
+}
+
+# check_no_races: fails if any log of the case reports a data race (the
+# crash case ignores its workers' exit statuses, so look at the logs).
+check_no_races() {
+	local log
+	for log in "${CASE_LOGS[@]}" "$CASE_DIR"/*.log; do
+		if [[ -f $log ]] && grep -q 'WARNING: DATA RACE' "$log"; then
+			fail "data race reported in ${log#"$SCRATCH"/}"
+			return 1
+		fi
+	done
+}
+
+# report TITLE STATUS: prints the verdict line and counts it.
+report() {
+	local title=$1 status=$2
+	if ((status == 0)); then
+		echo "--- $title: PASS"
+		PASSED=$((PASSED + 1))
+	else
+		echo "--- $title: FAIL: ${REASON:-no reason given}"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# run_case TITLE NAME: runs case_NAME in $SCRATCH/NAME and reports it.
+run_case() {
+	local title=$1 name=$2 start=$SECONDS status
+	CASE_DIR=$SCRATCH/$name
+	CASE_LOGS=()
+	REASON=
+	mkdir -p "$CASE_DIR"
+	echo "*** Starting $title test."
+	"case_$name"
+	status=$?
+	stop_all
+	if ((status == 0)); then
+		check_no_races || status=1
+	fi
+	report "$title test" "$status"
+	((status != 0)) && show_logs
+	TIMES+=("$title $((SECONDS - start))s")
+	return "$status"
+}
+
+# selected NAME: whether MR_CASES (if set) names the case.
+selected() {
+	[[ -z $MR_CASES ]] && return 0
+	[[ " $MR_CASES " == *" $1 "* ]]
+}
+
+# ---------------------------------------------------------------------------
+# Steps before the cases: go vet, go test, build, inputs.
+
+step_go_vet() {
+	local start=$SECONDS log=$SCRATCH/go-vet.log rc
+	CASE_LOGS=()
+	REASON=
+	echo "*** go vet ./..."
+	run_bounded "$log" "$ROOT" 300 go vet ./...
+	rc=$?
+	cat "$log"
+	if timed_out "$rc"; then
+		fail "go vet timed out"
+	elif ((rc != 0)); then
+		fail "go vet exited with status $rc"
+	fi
+	report "go vet" "$rc"
+	TIMES+=("go vet $((SECONDS - start))s")
+}
+
+step_go_test() {
+	local start=$SECONDS log=$SCRATCH/go-test.log rc
+	CASE_LOGS=()
+	REASON=
+	echo "*** go test -race ./..."
+	run_bounded "$log" "$ROOT" 900 go test -race ./...
+	rc=$?
+	cat "$log"
+	if timed_out "$rc"; then
+		fail "go test timed out"
+	elif ((rc != 0)); then
+		fail "go test exited with status $rc"
+	fi
+	report "go test" "$rc"
+	TIMES+=("go test $((SECONDS - start))s")
+}
+
+# step_build: builds (unless MR_SKIP_BUILD=1) and copies bin/ into the
+# scratch directory, so a rebuild during the run cannot change the binaries
+# under the cases' feet.
+step_build() {
+	local start=$SECONDS log=$SCRATCH/build.log rc=0 f
+	CASE_LOGS=()
+	REASON=
+	if [[ $MR_SKIP_BUILD != 1 ]]; then
+		echo "*** scripts/build.sh -race"
+		run_bounded "$log" "$ROOT" 900 bash scripts/build.sh -race
+		rc=$?
+		cat "$log"
+		if timed_out "$rc"; then
+			fail "build timed out"
+		elif ((rc != 0)); then
+			fail "scripts/build.sh -race exited with status $rc"
+		fi
+	fi
+	if ((rc == 0)); then
+		for f in mrcoordinator mrworker mrsequential mrgen wc.so indexer.so \
+			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so; do
+			if [[ ! -f $ROOT/bin/$f ]]; then
+				fail "bin/$f is missing (run scripts/build.sh -race)"
+				rc=1
+				break
+			fi
+		done
+	fi
+	if ((rc == 0)); then
+		mkdir -p "$BIN" && cp -p "$ROOT"/bin/* "$BIN"/ || {
+			fail "cannot copy bin/ to $BIN"
+			rc=1
+		}
+	fi
+	[[ $MR_SKIP_BUILD == 1 && $rc == 0 ]] && echo "*** using the binaries in bin/ (MR_SKIP_BUILD=1)"
+	report "build" "$rc"
+	TIMES+=("build $((SECONDS - start))s")
+	return "$rc"
+}
+
+# step_inputs: generates the inputs once; the cases copy them.
+step_inputs() {
+	local log=$SCRATCH/mrgen.log rc i
+	CASE_LOGS=()
+	REASON=
+	run_bounded "$log" "$SCRATCH" 60 "$BIN/mrgen" -out "$INPUT_DIR" \
+		-files "$NFILES" -size "$FILE_SIZE" -seed "$SEED" -prefix input-
+	rc=$?
+	if ((rc != 0)); then
+		fail "mrgen exited with status $rc: $(last_line "$log")"
+	else
+		for ((i = 1; i <= NFILES; i++)); do
+			if [[ ! -s $INPUT_DIR/input-$i.txt ]]; then
+				fail "mrgen did not write input-$i.txt"
+				rc=1
+				break
+			fi
+			INPUTS+=("input-$i.txt")
+		done
+	fi
+	if ((rc != 0)); then
+		report "inputs" 1
+		show_logs
+	fi
+	return "$rc"
+}
+
+# ---------------------------------------------------------------------------
+# Helpers of the job cases. They use CASE_DIR and set the globals below.
+
+COORD_PID=
+ADDR=
+WORKER_PIDS=()
+
+# new_case_dirs: creates coord/ (with a copy of the inputs), out/, markers/.
+new_case_dirs() {
+	COORD_PID=
+	ADDR=
+	WORKER_PIDS=()
+	mkdir -p "$CASE_DIR/coord" "$CASE_DIR/out" "$CASE_DIR/markers" &&
+		cp "$INPUT_DIR"/input-*.txt "$CASE_DIR/coord/" ||
+		fail "cannot set up $CASE_DIR"
+}
+
+# reference APP: runs mrsequential APP.so on the inputs in coord/ (same cwd
+# and names as the coordinator) and moves its mr-out-0 to $CASE_DIR/expected.
+reference() {
+	local app=$1 log=$CASE_DIR/mrsequential.log rc
+	run_bounded "$log" "$CASE_DIR/coord" "$TIMEOUT" \
+		"$BIN/mrsequential" "$BIN/$app.so" "${INPUTS[@]}"
+	rc=$?
+	if timed_out "$rc"; then
+		fail "mrsequential $app.so timed out after ${TIMEOUT}s"
+		return 1
+	elif ((rc != 0)); then
+		fail "mrsequential $app.so exited with status $rc: $(last_line "$log")"
+		return 1
+	fi
+	[[ -f $CASE_DIR/coord/mr-out-0 ]] || {
+		fail "mrsequential $app.so wrote no mr-out-0"
+		return 1
+	}
+	mv "$CASE_DIR/coord/mr-out-0" "$CASE_DIR/expected"
+}
+
+# start_coordinator SECS [FLAGS...]: starts the coordinator in coord/ on
+# 127.0.0.1:0 with the inputs, waits (at most 10 s) for its address file and
+# sets COORD_PID and ADDR.
+start_coordinator() {
+	local secs=$1 addr_file=$CASE_DIR/coord.addr deadline
+	shift
+	spawn "$CASE_DIR/coordinator.log" "$CASE_DIR/coord" "$secs" \
+		"$BIN/mrcoordinator" -addr 127.0.0.1:0 -addr-file "$addr_file" \
+		-nreduce "$NREDUCE" -out "$CASE_DIR/out" "${VFLAG[@]}" "$@" "${INPUTS[@]}"
+	COORD_PID=$SPAWNED
+	deadline=$((SECONDS + 10))
+	until [[ -s $addr_file ]]; do
+		if ! alive "$COORD_PID"; then
+			reap "$COORD_PID"
+			fail "coordinator exited with status $? before listening: $(last_line "$CASE_DIR/coordinator.log")"
+			return 1
+		fi
+		if ((SECONDS >= deadline)); then
+			fail "coordinator wrote no address file within 10 s"
+			return 1
+		fi
+		sleep 0.05
+	done
+	ADDR=$(<"$addr_file")
+	[[ $ADDR == *:* ]] || {
+		fail "coordinator's address file holds '$ADDR', not host:port"
+		return 1
+	}
+}
+
+# start_worker NAME APP SECS: starts a worker in $CASE_DIR/NAME (its cwd,
+# with -dir NAME/run) on APP.so, talking to ADDR; appends it to WORKER_PIDS.
+start_worker() {
+	local name=$1 app=$2 secs=$3 dir=$CASE_DIR/$1
+	mkdir -p "$dir/run"
+	spawn "$CASE_DIR/$name.log" "$dir" "$secs" \
+		env COORDINATOR_HOST="$ADDR" MR_MARKER_DIR="$CASE_DIR/markers" \
+		"$BIN/mrworker" -dir "$dir/run" "${VFLAG[@]}" "$BIN/$app.so"
+	WORKER_PIDS+=("$SPAWNED")
+}
+
+# start_job APP NWORKERS: the coordinator, then NWORKERS workers w1..wN.
+start_job() {
+	local app=$1 n=$2 i
+	start_coordinator "$TIMEOUT" || return 1
+	for ((i = 1; i <= n; i++)); do
+		start_worker "w$i" "$app" "$TIMEOUT"
+	done
+}
+
+# worker_label NAME: "w2 (coordinator's w3)": the worker's directory name
+# and, when its log says, the id the coordinator gave it.
+worker_label() {
+	local id
+	id=$(grep -m 1 -o 'msg="worker registered" worker=[^ ]*' "$CASE_DIR/$1.log" 2>/dev/null)
+	if [[ -n $id ]]; then
+		echo "$1 (coordinator's ${id##*=})"
+	else
+		echo "$1"
+	fi
+}
+
+# finish_job: waits for the coordinator, then gives the workers 15 s more to
+# exit. Fails unless the coordinator and every worker exited 0 in time.
+finish_job() {
+	local rc i pid
+	reap "$COORD_PID"
+	rc=$?
+	if timed_out "$rc"; then
+		fail "coordinator timed out after ${TIMEOUT}s"
+		return 1
+	elif ((rc != 0)); then
+		fail "coordinator exited with status $rc: $(last_line "$CASE_DIR/coordinator.log")"
+		return 1
+	fi
+	if ! wait_gone 15 "${WORKER_PIDS[@]}"; then
+		for ((i = 0; i < ${#WORKER_PIDS[@]}; i++)); do
+			alive "${WORKER_PIDS[i]}" && break
+		done
+		fail "worker $(worker_label "w$((i + 1))") still running 15 s after the coordinator exited 0"
+		return 1
+	fi
+	for ((i = 0; i < ${#WORKER_PIDS[@]}; i++)); do
+		pid=${WORKER_PIDS[i]}
+		reap "$pid"
+		rc=$?
+		if ((rc != 0)); then
+			if timed_out "$rc"; then
+				fail "worker $(worker_label "w$((i + 1))") timed out after ${TIMEOUT}s"
+			else
+				fail "worker $(worker_label "w$((i + 1))") exited with status $rc after the job: $(last_line "$CASE_DIR/w$((i + 1)).log")"
+			fi
+			return 1
+		fi
+	done
+}
+
+# sorted FILE...: the lines of the files, sorted bytewise.
+sorted() { cat "$@" | LC_ALL=C sort; }
+
+# check_files APP: out/ holds exactly mr-out-0..mr-out-(R-1), mr-APP-all
+# and (optionally) the job summary mr-APP-summary.json: no temp or other
+# files. mr-APP-all has the lines of the mr-out-*.
+check_files() {
+	local app=$1 out=$CASE_DIR/out y f base extra=()
+	for ((y = 0; y < NREDUCE; y++)); do
+		[[ -f $out/mr-out-$y ]] || {
+			fail "mr-out-$y is missing"
+			return 1
+		}
+	done
+	[[ -f $out/mr-$app-all ]] || {
+		fail "mr-$app-all is missing"
+		return 1
+	}
+	for f in "$out"/* "$out"/.[!.]*; do
+		[[ -e $f ]] || continue
+		base=${f##*/}
+		[[ $base =~ ^mr-out-[0-9]+$ && ${base#mr-out-} -lt $NREDUCE ]] && continue
+		[[ $base == "mr-$app-all" || $base == "mr-$app-summary.json" ]] && continue
+		extra+=("$base")
+	done
+	((${#extra[@]} == 0)) || {
+		fail "unexpected files in the output directory: ${extra[*]}"
+		return 1
+	}
+	cmp -s <(sorted "$out"/mr-out-*) <(sorted "$out/mr-$app-all") || {
+		fail "mr-$app-all does not hold the same lines as mr-out-*"
+		return 1
+	}
+}
+
+# check_outputs APP: check_files, then mr-APP-all equals the reference byte
+# for byte and the mr-out-* hold the reference's lines.
+check_outputs() {
+	local app=$1 out=$CASE_DIR/out diff
+	check_files "$app" || return 1
+	if ! diff=$(cmp "$out/mr-$app-all" "$CASE_DIR/expected" 2>&1); then
+		fail "mr-$app-all differs from mrsequential's mr-out-0: ${diff#"$CASE_DIR"/}"
+		return 1
+	fi
+	cmp -s <(sorted "$out"/mr-out-*) <(sorted "$CASE_DIR/expected") || {
+		fail "sorted mr-out-* differ from sorted mrsequential output"
+		return 1
+	}
+}
+
+# ---------------------------------------------------------------------------
+# The cases.
+
+case_wc() {
+	new_case_dirs || return 1
+	reference wc || return 1
+	start_job wc 3 || return 1
+	finish_job || return 1
+	check_outputs wc
+}
+
+case_indexer() {
+	new_case_dirs || return 1
+	reference indexer || return 1
+	start_job indexer 2 || return 1
+	finish_job || return 1
+	check_outputs indexer
+}
+
+case_map_parallelism() {
+	local all=$CASE_DIR/out/mr-mtiming-all nt
+	new_case_dirs || return 1
+	start_job mtiming 2 || return 1
+	finish_job || return 1
+	check_files mtiming || return 1
+	nt=$(grep -c '^times-' "$all")
+	((nt == 2)) || {
+		fail "saw $nt workers running maps rather than 2"
+		return 1
+	}
+	awk '$1 ~ /^parallel-/ && $2 >= 2 { found = 1 } END { exit !found }' "$all" || {
+		fail "map workers did not run in parallel: $(grep '^parallel-' "$all" | tr '\n' ' ')"
+		return 1
+	}
+}
+
+case_reduce_parallelism() {
+	local all=$CASE_DIR/out/mr-rtiming-all n
+	new_case_dirs || return 1
+	start_job rtiming 2 || return 1
+	finish_job || return 1
+	check_files rtiming || return 1
+	n=$(grep -c '^[a-j] ' "$all")
+	((n == 10)) || {
+		fail "expected the 10 keys a..j, found $n"
+		return 1
+	}
+	awk '$2 >= 2 { found = 1 } END { exit !found }' "$all" || {
+		fail "reduce workers did not run in parallel: $(tr '\n' ' ' <"$all")"
+		return 1
+	}
+}
+
+case_job_count() {
+	local all=$CASE_DIR/out/mr-jobcount-all got nm
+	new_case_dirs || return 1
+	start_job jobcount 4 || return 1
+	finish_job || return 1
+	check_files jobcount || return 1
+	nm=$(find "$CASE_DIR/markers" -name 'mr-worker-jobcount-*' | wc -l)
+	((nm == NFILES)) || {
+		fail "$nm map calls ran for $NFILES map tasks"
+		return 1
+	}
+	got=$(<"$all")
+	[[ $got == "a $NFILES" ]] || {
+		fail "output is '$(tr '\n' ' ' <"$all")', want 'a $NFILES'"
+		return 1
+	}
+}
+
+# case_early_exit: when the first process exits (coordinator or worker), the
+# output must already be complete and correct, and must not change after.
+case_early_exit() {
+	local out=$CASE_DIR/out all=$CASE_DIR/out/mr-early_exit-all first rc who i
+	local pids=()
+	new_case_dirs || return 1
+	reference early_exit || return 1
+	start_job early_exit 3 || return 1
+	pids=("$COORD_PID" "${WORKER_PIDS[@]}")
+	wait -n -p first "${pids[@]}"
+	rc=$?
+	EXIT_RC[$first]=$rc
+	unset "LIVE[$first]"
+	# Snapshot at once, before anything else can change.
+	sorted "$out"/mr-out-* >"$CASE_DIR/initial-sorted" 2>/dev/null
+	[[ -f $all ]] && cp "$all" "$CASE_DIR/initial-all"
+	who=coordinator
+	for ((i = 0; i < ${#WORKER_PIDS[@]}; i++)); do
+		[[ ${WORKER_PIDS[i]} == "$first" ]] && who="worker $(worker_label "w$((i + 1))")"
+	done
+	echo "    first to exit: $who (status $rc)"
+	finish_job || return 1
+	check_outputs early_exit || return 1
+	[[ -f $CASE_DIR/initial-all ]] || {
+		fail "$who exited (status $rc) before mr-early_exit-all existed"
+		return 1
+	}
+	cmp -s "$CASE_DIR/initial-all" "$all" || {
+		fail "mr-early_exit-all changed after $who exited"
+		return 1
+	}
+	cmp -s "$CASE_DIR/initial-sorted" <(sorted "$out"/mr-out-*) || {
+		fail "mr-out-* changed after $who exited (output incomplete when the first process exited)"
+		return 1
+	}
+}
+
+# crash_loop I: restarts a crash.so worker (fresh dir w<I>.<n> each time)
+# until the coordinator has exited. TERM stops the loop and its worker.
+crash_loop() {
+	local i=$1 n=0 child='' dir
+	trap '[[ -n $child ]] && kill "$child" 2>/dev/null; exit 0' TERM
+	while [[ ! -e $CASE_DIR/coord.exited ]] && kill -0 "$COORD_PID" 2>/dev/null; do
+		n=$((n + 1))
+		dir=$CASE_DIR/w$i.$n
+		mkdir -p "$dir/run"
+		(cd "$dir" && exec timeout -k 2 "$CRASH_TIMEOUT" \
+			env COORDINATOR_HOST="$ADDR" MR_MARKER_DIR="$CASE_DIR/markers" \
+			"$BIN/mrworker" -dir "$dir/run" "${VFLAG[@]}" "$BIN/crash.so") \
+			</dev/null >"$CASE_DIR/w$i.$n.log" 2>&1 &
+		child=$!
+		wait "$child"
+		child=
+		sleep 1
+	done
+}
+
+case_crash() {
+	local loops=() i rc nlogs f
+	new_case_dirs || return 1
+	reference nocrash || return 1
+	start_coordinator "$CRASH_TIMEOUT" || return 1
+	for i in 1 2 3; do
+		crash_loop "$i" &
+		loops+=("$!")
+		LIVE[$!]=1
+	done
+	reap "$COORD_PID"
+	rc=$?
+	touch "$CASE_DIR/coord.exited"
+	# The loops' logs, in start order, for show_logs.
+	nlogs=$(find "$CASE_DIR" -maxdepth 1 -name 'w*.log' | wc -l)
+	while IFS= read -r f; do CASE_LOGS+=("$f"); done < <(ls -tr "$CASE_DIR"/w*.log 2>/dev/null)
+	if timed_out "$rc"; then
+		fail "coordinator timed out after ${CRASH_TIMEOUT}s ($nlogs worker processes ran)"
+		return 1
+	elif ((rc != 0)); then
+		fail "coordinator exited with status $rc: $(last_line "$CASE_DIR/coordinator.log")"
+		return 1
+	fi
+	echo "    $nlogs worker processes ran"
+	# A worker may be sleeping up to 10 s inside Map or Reduce, then needs
+	# ~3 s to notice that the coordinator is gone.
+	wait_gone 30 "${loops[@]}" || {
+		fail "crash workers still running 30 s after the coordinator exited"
+		return 1
+	}
+	for i in "${loops[@]}"; do reap "$i"; done
+	check_outputs crash
+}
+
+# case_bad_input: missing input file, missing plugin, unreachable
+# coordinator: each exits non-zero, quickly, with one clear line.
+case_bad_input() {
+	local d=$CASE_DIR rc out lines start elapsed port=1
+	mkdir -p "$d/coord" "$d/out" "$d/w1/run" "$d/w2/run" &&
+		cp "$INPUT_DIR/input-1.txt" "$d/coord/" || {
+		fail "cannot set up $d"
+		return 1
+	}
+
+	# 1. A coordinator with a missing input exits non-zero within 5 s,
+	#    printing one line that names the file.
+	run_bounded "$d/coordinator.log" "$d/coord" 5 "$BIN/mrcoordinator" \
+		-addr 127.0.0.1:0 -addr-file "$d/coord.addr" -out "$d/out" \
+		input-1.txt no-such-input.txt
+	rc=$?
+	out=$(<"$d/coordinator.log")
+	lines=$(grep -c . "$d/coordinator.log")
+	if timed_out "$rc"; then
+		fail "coordinator with a missing input still running after 5 s"
+		return 1
+	elif ((rc == 0)); then
+		fail "coordinator with a missing input exited 0"
+		return 1
+	elif ((lines != 1)) || [[ $out != *no-such-input.txt* ]]; then
+		fail "coordinator with a missing input printed $lines lines, want one naming no-such-input.txt: $(last_line "$d/coordinator.log")"
+		return 1
+	fi
+	echo "    missing input: status $rc: $out"
+
+	# 2. A worker given a plugin that does not exist exits non-zero with one
+	#    line naming it.
+	run_bounded "$d/w1.log" "$d/w1" 10 env COORDINATOR_HOST="127.0.0.1:$port" \
+		"$BIN/mrworker" -dir "$d/w1/run" "$d/no-such-app.so"
+	rc=$?
+	out=$(<"$d/w1.log")
+	lines=$(grep -c . "$d/w1.log")
+	if timed_out "$rc"; then
+		fail "worker with a missing plugin still running after 10 s"
+		return 1
+	elif ((rc == 0)); then
+		fail "worker with a missing plugin exited 0"
+		return 1
+	elif ((lines != 1)) || [[ $out != *no-such-app.so* ]]; then
+		fail "worker with a missing plugin printed $lines lines, want one naming no-such-app.so: $(last_line "$d/w1.log")"
+		return 1
+	fi
+	echo "    missing plugin: status $rc: $out"
+
+	# 3. A worker whose coordinator does not answer exits non-zero within
+	#    ~10 s. Nothing listens on 127.0.0.1:1 (checked).
+	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		fail "something listens on 127.0.0.1:$port; cannot test an unreachable coordinator"
+		return 1
+	fi
+	start=$SECONDS
+	run_bounded "$d/w2.log" "$d/w2" 15 env COORDINATOR_HOST="127.0.0.1:$port" \
+		"$BIN/mrworker" -dir "$d/w2/run" "$BIN/wc.so"
+	rc=$?
+	elapsed=$((SECONDS - start))
+	if timed_out "$rc"; then
+		fail "worker with no coordinator still running after 15 s"
+		return 1
+	elif ((rc == 0)); then
+		fail "worker with no coordinator exited 0"
+		return 1
+	elif ((elapsed > 10)); then
+		fail "worker with no coordinator took ${elapsed}s to give up (want ~3 s, at most 10)"
+		return 1
+	fi
+	echo "    no coordinator: status $rc after ${elapsed}s: $(last_line "$d/w2.log")"
+}
+
+# ---------------------------------------------------------------------------
+
+main() {
+	local entry title name
+	echo "test-mr.sh: scratch directory $SCRATCH"
+	if [[ $MR_SKIP_GO_TESTS != 1 ]]; then
+		step_go_vet
+		step_go_test
+	fi
+	if step_build && step_inputs; then
+		for entry in "${CASES[@]}"; do
+			title=${entry%%|*}
+			name=${entry#*|}
+			selected "$name" || continue
+			run_case "$title" "$name"
+		done
+	fi
+	local wall=$((SECONDS - SUITE_START))
+	echo "*** times: $(printf '%s, ' "${TIMES[@]}" | sed 's/, $//')"
+	printf '*** wall time: %dm%02ds\n' $((wall / 60)) $((wall % 60))
+	echo "$PASSED passed, $FAILED failed"
+	((FAILED == 0))
+}
+
+main
