@@ -2,7 +2,7 @@
 # build.sh [-race]: builds every binary and every plugin of the repository
 # into bin/, all with exactly the same `go build` flags.
 #
-#   bin/mrcoordinator bin/mrworker bin/mrsequential bin/mrgen   (./main/<name>)
+#   bin/<name> for every folder main/<name> (mrcoordinator, mrworker, mrsequential, mrgen, mrbench)
 #   bin/<app>.so for every folder mrapps/<app> except mrapps/internal
 #
 # Go refuses to load a plugin built with other flags than its host binary
@@ -35,7 +35,10 @@ for arg in "$@"; do
 	esac
 done
 
-BINARIES=(mrcoordinator mrworker mrsequential mrgen)
+BINARIES=()
+for d in main/*/; do
+	BINARIES+=("$(basename "$d")")
+done
 APPS=()
 for d in mrapps/*/; do
 	app=$(basename "$d")
