@@ -85,7 +85,8 @@ type WorkerConfig struct {
 	FetchTimeout      time.Duration // one HTTP fetch of a split or run file (default 60 s)
 	FetchRetries      int           // tries per run file before asking the coordinator (default 3)
 	FetchParallel     int           // concurrent fetches of one reducer (default 4)
-	MapBuffer         int64         // map output held in memory before spilling to disk (default 64 MiB)
+	MapBuffer         int64         // map output held in memory before spilling to disk (default 16 MiB)
+	LimitMemory       bool          // set the Go heap's soft limit (GOMEMLIMIT) to what the job needs: split size + MapBuffer + 16 MiB
 	MergeFanIn        int           // runs merged at once by a reducer; more take several passes (default 64)
 
 	Logger *slog.Logger // default slog.Default()
@@ -114,7 +115,7 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 		c.FetchParallel = 4
 	}
 	if c.MapBuffer <= 0 {
-		c.MapBuffer = 64 << 20
+		c.MapBuffer = 16 << 20
 	}
 	if c.MergeFanIn < 2 {
 		c.MergeFanIn = 64

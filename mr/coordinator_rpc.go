@@ -15,7 +15,7 @@ func (r *coordRPC) Register(args *RegisterArgs, reply *RegisterReply) error {
 	c.update(func(s *scheduler, now time.Time) {
 		var w *worker
 		if w, err = s.register(args.App, args.Addr, now); err == nil {
-			reply.WorkerID, reply.NReduce = w.id, s.cfg.nReduce
+			reply.WorkerID, reply.NReduce, reply.SplitSize = w.id, s.cfg.nReduce, c.cfg.SplitSize
 		}
 	})
 	if err != nil {

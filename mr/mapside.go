@@ -21,9 +21,10 @@ import (
 // combineEvery is how many values of one key wait before Combine runs.
 const combineEvery = 64
 
-// Estimated bytes held per distinct key and per value, beyond their text.
+// Bytes held per distinct key beyond its text (the group, its slot in
+// groups, the map entry), and per slot of a values slice.
 const (
-	groupOverhead = 96
+	groupOverhead = 128
 	valueOverhead = 16
 )
 
@@ -61,20 +62,22 @@ func (o *mapOutput) emit(key, value string) {
 		o.size += int64(len(key)) + groupOverhead
 	}
 	g := &o.groups[id]
+	slots := cap(g.values)
 	g.values = append(g.values, value)
-	o.size += int64(len(value)) + valueOverhead
+	o.size += int64(len(value)) + int64(cap(g.values)-slots)*valueOverhead
 	if o.combine != nil && len(g.values) >= combineEvery {
-		o.size -= valuesSize(g.values)
+		slots = cap(g.values)
+		o.size -= textSize(g.values)
 		g.values = append(g.values[:0], o.combine(key, g.values)...)
-		o.size += valuesSize(g.values)
+		o.size += textSize(g.values) + int64(cap(g.values)-slots)*valueOverhead
 	}
 	if o.size > o.limit && o.err == nil {
 		o.err = o.spill()
 	}
 }
 
-func valuesSize(values []string) int64 {
-	n := int64(len(values)) * valueOverhead
+func textSize(values []string) int64 {
+	var n int64
 	for _, v := range values {
 		n += int64(len(v))
 	}

@@ -41,10 +41,12 @@ type RegisterArgs struct {
 	Addr string
 }
 
-// RegisterReply carries the id the worker uses in every later call.
+// RegisterReply carries the id the worker uses in every later call, and
+// the job's split size, which bounds the input a map attempt holds.
 type RegisterReply struct {
-	WorkerID string
-	NReduce  int
+	WorkerID  string
+	NReduce   int
+	SplitSize int64
 }
 
 // HeartbeatArgs names the worker that is alive.

@@ -10,6 +10,7 @@ import (
 	"net/rpc"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -214,6 +215,11 @@ func (w *Worker) register(ctx context.Context) error {
 	w.served = make(map[string]bool) // a new identity owns no committed output
 	w.mu.Unlock()
 	w.reregFlag.Store(false)
+	if w.cfg.LimitMemory && reply.SplitSize > 0 {
+		limit := reply.SplitSize + w.cfg.MapBuffer + 16<<20
+		debug.SetMemoryLimit(limit)
+		w.log.Debug("memory limit set", "bytes", limit)
+	}
 	w.log.Info("worker registered", "worker", reply.WorkerID, "coordinator", w.cfg.Coordinator, "addr", addr, "app", w.app.Name)
 	return nil
 }

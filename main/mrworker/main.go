@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"mapreduce/mr"
@@ -28,6 +29,9 @@ func main() {
 	flag.StringVar(&cfg.Listen, "listen", ":0", "listen `address` of the run-file server")
 	flag.StringVar(&cfg.Advertise, "advertise", os.Getenv("MRWORKER_ADVERTISE"),
 		"`host` that peers use to reach this worker (default: the address that reaches the coordinator; env MRWORKER_ADVERTISE)")
+	flag.Int64Var(&cfg.MapBuffer, "map-buffer", 16<<20, "`bytes` of map output held in memory before spilling sorted runs to disk")
+	memLimit := flag.Int64("memory-limit", 0,
+		"soft limit in `bytes` for the Go heap (default: $GOMEMLIMIT if set, else the job's split size + map buffer + 16 MiB)")
 	flag.DurationVar(&cfg.LostAfter, "lost-after", 0, "exit when the coordinator has not answered for this long (default 3s)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrworker [flags] app.so\n")
@@ -43,6 +47,12 @@ func main() {
 		level = slog.LevelDebug
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	switch {
+	case *memLimit > 0:
+		debug.SetMemoryLimit(*memLimit)
+	case os.Getenv("GOMEMLIMIT") == "":
+		cfg.LimitMemory = true
+	}
 	app, err := mr.LoadPlugin(flag.Arg(0))
 	if err != nil {
 		fatal(err)
