@@ -158,15 +158,17 @@ func (c *Coordinator) commitRun(run string, size, read int64, q attemptQuery) (b
 	if err := out.Commit(); err != nil {
 		return true, err
 	}
-	if err := os.Rename(run, c.reduceRun(q.task)); err != nil {
+	if err := os.Rename(run, reduceRunPath(c.workDir, q.task)); err != nil {
 		return true, err
 	}
 	c.commitReduce()
 	return true, nil
 }
 
-func (c *Coordinator) reduceRun(task int) string {
-	return filepath.Join(c.workDir, fmt.Sprintf("reduce-%d.run", task))
+// reduceRunPath is where the coordinator keeps reduce task r's committed
+// output in run format, for the final merge.
+func reduceRunPath(workDir string, r int) string {
+	return filepath.Join(workDir, fmt.Sprintf("reduce-%d.run", r))
 }
 
 // runToText writes the records of the run file at path as the text lines
@@ -204,19 +206,15 @@ func mergeOutputs(workDir, outDir, app string, nReduce int) (string, error) {
 		return "", err
 	}
 	defer out.Abort()
-	runs := make([]*runReader, nReduce)
-	for i := range runs {
-		f, err := os.Open(filepath.Join(workDir, fmt.Sprintf("reduce-%d.run", i)))
-		if err != nil {
-			return "", fmt.Errorf("mr: final merge: %w", err)
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return "", err
-		}
-		runs[i] = newRunReader(f, st.Size())
+	paths := make([]string, nReduce)
+	for r := range paths {
+		paths[r] = reduceRunPath(workDir, r)
 	}
+	runs, closeAll, err := openRuns(paths)
+	if err != nil {
+		return "", fmt.Errorf("mr: final merge: %w", err)
+	}
+	defer closeAll()
 	bw := bufio.NewWriterSize(out, 256<<10)
 	m := newMerger(runs)
 	for m.Next() {

@@ -199,11 +199,8 @@ func (w *Worker) retry(ctx context.Context, method string, args, reply any, time
 
 // register introduces the worker, advertising its run-file server.
 func (w *Worker) register(ctx context.Context) error {
-	if _, err := w.coord.get(); err != nil {
-		// dial once so localIP knows the address that reaches the coordinator
-		if lerr := w.retry(ctx, "Heartbeat", &HeartbeatArgs{}, &HeartbeatReply{}, w.cfg.RPCTimeout); lerr != nil {
-			return lerr
-		}
+	if err := w.connect(ctx); err != nil {
+		return err
 	}
 	addr := w.advertised()
 	var reply RegisterReply
@@ -222,6 +219,27 @@ func (w *Worker) register(ctx context.Context) error {
 	}
 	w.log.Info("worker registered", "worker", reply.WorkerID, "coordinator", w.cfg.Coordinator, "addr", addr, "app", w.app.Name)
 	return nil
+}
+
+// connect dials the coordinator, retrying until it answers or is lost,
+// so that localIP knows the address that reaches it.
+func (w *Worker) connect(ctx context.Context) error {
+	backoff := 50 * time.Millisecond
+	for {
+		_, err := w.coord.get()
+		if err == nil {
+			return nil
+		}
+		if lerr := w.lost(); lerr != nil {
+			return fmt.Errorf("%w (last error: %v)", lerr, err)
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
 }
 
 // advertised is host:port of the run-file server as peers should dial it.
