@@ -178,11 +178,20 @@ func (w *Worker) lost() error {
 // retry calls method until it succeeds, the coordinator refuses (a
 // ServerError), the coordinator is lost or ctx ends.
 func (w *Worker) retry(ctx context.Context, method string, args, reply any, timeout time.Duration) error {
-	backoff := 50 * time.Millisecond
-	for {
+	return w.persist(ctx, func() (bool, error) {
 		err := w.call(method, args, reply, timeout)
 		var se rpc.ServerError
-		if err == nil || errors.As(err, &se) {
+		return err == nil || errors.As(err, &se), err
+	})
+}
+
+// persist calls try, backing off, until it says it is done, the
+// coordinator is lost or ctx ends.
+func (w *Worker) persist(ctx context.Context, try func() (done bool, err error)) error {
+	backoff := 50 * time.Millisecond
+	for {
+		done, err := try()
+		if done {
 			return err
 		}
 		if lerr := w.lost(); lerr != nil {
@@ -224,22 +233,10 @@ func (w *Worker) register(ctx context.Context) error {
 // connect dials the coordinator, retrying until it answers or is lost,
 // so that localIP knows the address that reaches it.
 func (w *Worker) connect(ctx context.Context) error {
-	backoff := 50 * time.Millisecond
-	for {
+	return w.persist(ctx, func() (bool, error) {
 		_, err := w.coord.get()
-		if err == nil {
-			return nil
-		}
-		if lerr := w.lost(); lerr != nil {
-			return fmt.Errorf("%w (last error: %v)", lerr, err)
-		}
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 500*time.Millisecond)
-	}
+		return err == nil, err
+	})
 }
 
 // advertised is host:port of the run-file server as peers should dial it.
