@@ -82,7 +82,8 @@ type WorkerConfig struct {
 	HeartbeatInterval time.Duration // default 500 ms
 	LostAfter         time.Duration // coordinator unreachable this long: give up (default 3 s)
 	RPCTimeout        time.Duration // per-call deadline beyond the long poll (default 2 s)
-	FetchTimeout      time.Duration // one HTTP fetch of a split or run file (default 60 s)
+	FetchTimeout      time.Duration // one HTTP fetch of a split or run file, plus 1 s per MiB (default 60 s)
+	StallTimeout      time.Duration // a peer that sends nothing this long mid-request is given up on (default 5 s)
 	FetchRetries      int           // tries per run file before asking the coordinator (default 3)
 	FetchParallel     int           // concurrent fetches of one reducer (default 4)
 	MapBuffer         int64         // map output held in memory before spilling to disk (default 16 MiB)
@@ -108,6 +109,7 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 	def(&c.LostAfter, 3*time.Second)
 	def(&c.RPCTimeout, 2*time.Second)
 	def(&c.FetchTimeout, 60*time.Second)
+	def(&c.StallTimeout, 5*time.Second)
 	if c.FetchRetries <= 0 {
 		c.FetchRetries = 3
 	}

@@ -94,6 +94,7 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !c.running(ReduceTask, q) {
+		c.log.Info("stale report ignored", "attempt", attemptName(ReduceTask, q.task, q.attempt), "worker", q.worker)
 		http.Error(w, "no such running reduce attempt", http.StatusConflict)
 		return
 	}

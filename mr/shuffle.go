@@ -18,13 +18,24 @@ import (
 // The shuffle: each worker serves the run files of its committed map
 // attempts, GET /mr-X-Y?attempt=N, and reducers fetch and verify them.
 
+// newHTTPClient is the worker's client for splits, run files and
+// uploads. Every read on its connections must make progress within
+// StallTimeout, so a hung or frozen peer (which still completes TCP
+// handshakes) costs seconds, not the whole FetchTimeout.
 func newHTTPClient(cfg WorkerConfig) *http.Client {
 	dialer := &net.Dialer{Timeout: cfg.RPCTimeout, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return idleConn{Conn: conn, idle: cfg.StallTimeout}, nil
+	}
 	return &http.Client{Transport: &http.Transport{
-		DialContext:           dialer.DialContext,
+		DialContext:           dial,
 		MaxIdleConnsPerHost:   cfg.FetchParallel,
-		IdleConnTimeout:       time.Minute,
-		ResponseHeaderTimeout: cfg.FetchTimeout,
+		IdleConnTimeout:       cfg.StallTimeout,
+		ResponseHeaderTimeout: cfg.StallTimeout,
 		DisableCompression:    true,
 	}}
 }

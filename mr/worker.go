@@ -124,11 +124,9 @@ func (w *Worker) Close() error {
 	if closed {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	w.files.Shutdown(ctx)
-	w.ln.Close()
 	w.coord.close()
+	w.files.Close() // the job is over or we are gone: nobody needs our files
+	w.ln.Close()
 	w.httpc.CloseIdleConnections()
 	w.wg.Wait()
 	w.removeDir()

@@ -1,0 +1,618 @@
+#!/usr/bin/env bash
+# lan-tests.sh: the multi-host scenarios, on LANs of network namespaces
+# made by scripts/cluster.sh. Usage: sudo bash scripts/lan-tests.sh [-build]
+#
+# Every scenario builds a LAN of its own (coordinator on host 0, three
+# worker hosts), runs one job over the same generated inputs, checks the
+# output against mrsequential's byte for byte plus the facts below, and
+# tears the LAN down, checking that nothing of it is left. Each prints
+# "--- lan <name> test: PASS" or "--- lan <name> test: FAIL: <why>" (then
+# the tails of its logs); the last line is "N passed, N failed".
+#
+#   happy-wc, happy-indexer  3 workers; exactly M map and R reduce attempts,
+#                        every worker exits 0.
+#   owner-killed         as the reduce phase starts, kill -9 the worker that
+#                        won the most maps: reducers fail to fetch from it and
+#                        report it; its maps (and only they) run once more,
+#                        elsewhere.
+#   partition            a worker owning map output is cut off (its switch
+#                        port down) while inside a reduce, until declared
+#                        dead, then reconnected: its work is redone, its late
+#                        upload is refused, it re-registers and finishes.
+#   straggler            one worker's first Map sleeps 8 s (task timeout 5 s)
+#                        while it heartbeats: a backup elsewhere wins, its late
+#                        report is ignored, nobody ever connects to its file
+#                        server (no TCP passive open in its namespace).
+#   frozen               like partition, but SIGSTOP / SIGCONT.
+#   coordinator-killed   kill -9 the coordinator while the workers sit in a
+#                        5-20 s Reduce: every worker is gone within 5 s, exit
+#                        status non-zero, last line "...coordinator at ADDR
+#                        stopped answering...".
+#   wrong-app            an indexer.so worker joins a straggler.so job: one
+#                        clear line, exit 1; the job is unaffected.
+#
+# Timing. Coordinators run with -heartbeat-timeout 2s and -task-timeout 5s
+# (10s where backups would only add noise). The app is mrapps/straggler,
+# word count whose output equals wc's, slowed by marker files put in one
+# host's private directory: "straggler" makes the process's first Map call
+# sleep, "slow-reduce" its first Reduce call (after that reduce attempt has
+# fetched its inputs). A slow first Reduce keeps the reduce phase open for
+# seconds, so a worker can be killed, cut or frozen while reducers are at
+# work and later reduce tasks still need its map output; different delays
+# on different hosts order the late reports before the job's end.
+#
+# Exit status: 0 when every scenario passed, 1 when one failed, 0 with the
+# single line "--- lan tests: SKIP (<reason>)" when this machine cannot
+# build the LAN (not root, no ip/unshare/nsenter, namespaces forbidden).
+#
+# Environment:
+#   LAN_BUILD=1           build first with scripts/build.sh $LAN_BUILD_FLAGS
+#                         (default -race; "none" for no flags); -build is
+#                         the same. Otherwise bin/ must be built already.
+#   LAN_BIN_FROM=DIR      take the binaries from DIR instead of bin/
+#   LAN_CASES="a b"       run only these scenarios (names as above)
+#   LAN_KEEP=1            keep the scratch directory (logs) and print it
+#   LAN_VERBOSE=1         -v for the coordinator and the workers
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+ROOT=$PWD
+
+LAN_BUILD=${LAN_BUILD:-0}
+LAN_BUILD_FLAGS=${LAN_BUILD_FLAGS:--race}
+LAN_CASES=${LAN_CASES:-}
+LAN_KEEP=${LAN_KEEP:-0}
+LAN_BIN_FROM=${LAN_BIN_FROM:-$ROOT/bin}
+for arg in "$@"; do
+	case $arg in
+	-build) LAN_BUILD=1 ;;
+	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" && exit 0 ;;
+	*) echo "lan-tests.sh: unknown argument $arg" >&2 && exit 2 ;;
+	esac
+done
+
+# shellcheck source-path=SCRIPTDIR source=cluster.sh
+source "$ROOT/scripts/cluster.sh"
+
+if ! lan_check; then
+	echo "--- lan tests: SKIP ($LAN_WHY)"
+	exit 0
+fi
+
+NFILES=8
+NREDUCE=10
+FAST=(-heartbeat-timeout 2s -task-timeout 5s)
+NOBACKUP=(-heartbeat-timeout 2s -task-timeout 10s)
+PROC_SECS=60 # timeout(1) of every process
+JOB_SECS=45  # how long a scenario waits for its coordinator
+SCENARIO_SECS=60 # a scenario that takes longer fails
+[[ ${LAN_VERBOSE:-0} == 1 ]] && LAN_VFLAG=(-v)
+
+SCENARIOS=(happy-wc happy-indexer owner-killed partition straggler frozen coordinator-killed wrong-app)
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/mr-lan.XXXXXX") || exit 1
+LAN_BIN=$SCRATCH/bin
+INPUTS=()
+PASSED=0
+FAILED=0
+TIMES=()
+REASON=
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	lan_down
+	if [[ $LAN_KEEP == 1 ]]; then
+		echo "scratch directory kept: $SCRATCH"
+	else
+		rm -rf "$SCRATCH"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo "lan-tests.sh: interrupted" >&2; exit 130' INT
+trap 'echo "lan-tests.sh: terminated" >&2; exit 143' TERM
+
+# ---------------------------------------------------------------------------
+# Bookkeeping.
+
+# fail REASON...: records why the scenario fails; returns 1.
+fail() {
+	REASON="$*"
+	return 1
+}
+
+# last_line FILE: its last non-empty line.
+last_line() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1; }
+
+# now: seconds since the epoch, with microseconds.
+now() { echo "$EPOCHREALTIME"; }
+
+# since T: seconds (one decimal) from T to now.
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+
+# before T SECS: whether less than SECS have passed since T.
+before() { awk -v a="$1" -v b="$EPOCHREALTIME" -v s="$2" 'BEGIN { exit !(b - a < s) }'; }
+
+# show_logs: the tails of the current LAN's logs.
+show_logs() {
+	local f n
+	for f in "$LAN_DIR"/host*.log; do
+		[[ -f $f ]] || continue
+		n=8
+		[[ $f == */host0.log ]] && n=20
+		echo "    ==> ${f#"$SCRATCH"/} (last $n lines) <=="
+		tail -n "$n" "$f" | cut -c1-300 | sed 's/^/    /'
+	done
+}
+
+# leftovers NAME: what is left of the LAN NAME after lan_down, if anything.
+leftovers() {
+	local name=$1 f pid left=()
+	while read -r f; do
+		[[ -n $f ]] && left+=("namespace $f")
+	done < <(ip netns list 2>/dev/null | awk -v p="$name-" 'index($1, p) == 1 { print $1 }')
+	for f in "$LAN_DIR"/host*.pid; do
+		[[ -f $f ]] || continue
+		pid=$(<"$f")
+		kill -0 "$pid" 2>/dev/null && left+=("process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-60))")
+	done
+	for pid in "${LAN_TPID[@]}"; do
+		kill -0 "$pid" 2>/dev/null && left+=("timeout process $pid")
+	done
+	if mount | grep -q "$LAN_DIR/"; then
+		left+=("a mount under $LAN_DIR")
+	fi
+	echo "${left[*]}"
+}
+
+# run_scenario NAME: runs scenario_NAME on a fresh LAN and reports it.
+run_scenario() {
+	local name=$1 start=$EPOCHREALTIME status left lan
+	REASON=
+	echo "*** Starting lan $name test."
+	if lan_up 3 "$SCRATCH/$name"; then
+		lan=$LAN_NAME
+		"scenario_${name//-/_}"
+		status=$?
+	else
+		lan=$LAN_NAME
+		status=1
+		REASON="cannot build the LAN (see above)"
+	fi
+	lan_down
+	if ((status == 0)) && ! before "$start" "$SCENARIO_SECS"; then
+		status=1
+		REASON="took $(since "$start")s, more than ${SCENARIO_SECS}s"
+	fi
+	left=$(leftovers "$lan")
+	if [[ -n $left ]]; then
+		((status == 0)) && REASON="left behind after teardown: $left"
+		status=1
+	fi
+	if ((status == 0)); then
+		echo "--- lan $name test: PASS"
+		PASSED=$((PASSED + 1))
+	else
+		echo "--- lan $name test: FAIL: ${REASON:-no reason given}"
+		show_logs
+		FAILED=$((FAILED + 1))
+	fi
+	TIMES+=("$name $(since "$start")s")
+}
+
+# ---------------------------------------------------------------------------
+# Set-up: binaries, inputs, references.
+
+setup() {
+	local f log=$SCRATCH/setup.log
+	if [[ $LAN_BUILD == 1 ]]; then
+		local flags=()
+		[[ $LAN_BUILD_FLAGS != none ]] && read -ra flags <<<"$LAN_BUILD_FLAGS"
+		echo "*** scripts/build.sh ${flags[*]}"
+		timeout 900 bash scripts/build.sh "${flags[@]}" >"$log" 2>&1 || {
+			cat "$log"
+			fail "scripts/build.sh ${flags[*]} failed"
+			return 1
+		}
+	fi
+	# A copy of bin/, so that a rebuild during the run changes nothing.
+	mkdir -p "$LAN_BIN"
+	for f in mrcoordinator mrworker mrsequential mrgen wc.so indexer.so straggler.so; do
+		[[ -f $LAN_BIN_FROM/$f ]] || {
+			fail "$LAN_BIN_FROM/$f is missing: build with scripts/build.sh (or run with LAN_BUILD=1)"
+			return 1
+		}
+		cp -p "$LAN_BIN_FROM/$f" "$LAN_BIN/" || return 1
+	done
+	timeout 60 "$LAN_BIN/mrgen" -out "$SCRATCH/inputs" -files "$NFILES" -size 150000 -seed 1 \
+		-prefix input- >"$log" 2>&1 || {
+		fail "mrgen failed: $(last_line "$log")"
+		return 1
+	}
+	for ((f = 1; f <= NFILES; f++)); do
+		INPUTS+=("$SCRATCH/inputs/input-$f.txt")
+	done
+	reference wc && reference indexer && reference straggler || return 1
+	cmp -s "$SCRATCH/ref-wc" "$SCRATCH/ref-straggler" ||
+		fail "mrsequential straggler.so and wc.so disagree"
+}
+
+# reference APP: mrsequential's output for APP, in $SCRATCH/ref-APP. It
+# runs where the inputs are, so Map sees the same names as on host 0.
+reference() {
+	local app=$1 log=$SCRATCH/ref-$1.log
+	(cd "$SCRATCH/inputs" && timeout 120 "$LAN_BIN/mrsequential" "$LAN_BIN/$app.so" input-*.txt) >"$log" 2>&1 &&
+		mv "$SCRATCH/inputs/mr-out-0" "$SCRATCH/ref-$app" || {
+		fail "mrsequential $app.so failed: $(last_line "$log")"
+		return 1
+	}
+}
+
+# ---------------------------------------------------------------------------
+# Helpers of the scenarios.
+
+# job COORDFLAGS...: the coordinator with the inputs, R reduce tasks.
+job() {
+	start_coordinator -timeout "$PROC_SECS" -nreduce "$NREDUCE" "$@" -- "${INPUTS[@]}"
+}
+
+# worker HOST APP [start_worker options...]
+worker() {
+	local h=$1 app=$2
+	shift 2
+	start_worker "$h" "$app" -timeout "$PROC_SECS" "$@"
+}
+
+# wait_coordinator: waits for the coordinator to exit 0.
+wait_coordinator() {
+	wait_host 0 "$JOB_SECS" || {
+		fail "the job did not end within ${JOB_SECS}s"
+		return 1
+	}
+	[[ ${LAN_RC[0]} == 0 ]] || {
+		fail "coordinator exited with status ${LAN_RC[0]}: $(last_line "$(lan_log 0)")"
+		return 1
+	}
+}
+
+# wait_workers HOST...: each exits 0 within 10 s (of the coordinator).
+wait_workers() {
+	local h
+	for h in "$@"; do
+		wait_host "$h" 10 || {
+			fail "the worker on host $h was still running 10 s after the job ended"
+			return 1
+		}
+		[[ ${LAN_RC[$h]} == 0 ]] || {
+			fail "the worker on host $h exited with status ${LAN_RC[$h]} after the job: $(last_line "$(lan_log "$h")")"
+			return 1
+		}
+	done
+}
+
+# check_output APP: mr-APP-all collected from host 0 is mrsequential's
+# output (ref-wc for straggler).
+check_output() {
+	local app=$1 ref=$1 got=$LAN_DIR/host0.out/mr-$1-all
+	[[ $app == straggler ]] && ref="wc"
+	[[ -f $got ]] || {
+		fail "no mr-$app-all came back from host 0"
+		return 1
+	}
+	cmp -s "$got" "$SCRATCH/ref-$ref" || {
+		fail "mr-$app-all differs from mrsequential $ref.so: $(cmp "$got" "$SCRATCH/ref-$ref" 2>&1 | head -n 1)"
+		return 1
+	}
+}
+
+# summary_field NAME: NAME=value from the coordinator's "job summary" line.
+summary_field() {
+	grep -E 'msg="job summary"' "$(lan_log 0)" | grep -oE " $1=[^ ]+" | head -n 1 | cut -d= -f2
+}
+
+# check_counts MAP_ATTEMPTS REDUCE_ATTEMPTS WORKERS: the summary line's
+# counts ("-" skips one).
+check_counts() {
+	local want=("$@") keys=(map_attempts reduce_attempts workers) i got
+	[[ $(summary_field maps) == "$NFILES" && $(summary_field reduces) == "$NREDUCE" ]] || {
+		fail "job summary says maps=$(summary_field maps) reduces=$(summary_field reduces), want $NFILES and $NREDUCE"
+		return 1
+	}
+	for i in 0 1 2; do
+		[[ ${want[i]} == - ]] && continue
+		got=$(summary_field "${keys[i]}")
+		[[ $got == "${want[i]}" ]] || {
+			fail "job summary says ${keys[i]}=$got, want ${want[i]}"
+			return 1
+		}
+	done
+}
+
+# attempts: one line per attempt from the summary JSON,
+# "task attempt worker outcome winner" (winner: the task's winning attempt).
+attempts() {
+	awk -F'"' '
+		$2 == "task"    { task = $4; winner = "" }
+		$2 == "winner"  { winner = $4 }
+		$2 == "id" && $4 ~ /^(map|reduce)-/ { id = $4 }
+		$2 == "worker" && id != "" { w = $4 }
+		$2 == "outcome" && id != "" { print task, id, w, $4, winner; id = "" }
+	' "$LAN_DIR"/host0.out/mr-*-summary.json
+}
+
+# n_attempts TASK: how many attempts TASK had.
+n_attempts() { attempts | awk -v t="$1" '$1 == t' | wc -l; }
+
+# outcome ATTEMPT: its outcome in the summary.
+outcome() { attempts | awk -v a="$1" '$2 == a { print $4 }'; }
+
+# won_by_worker ID: the tasks whose winning attempt ran on worker ID.
+won_by_worker() { attempts | awk -v w="$1" '$2 == $5 && $3 == w { print $1 }'; }
+
+# maps_won_so_far ID: the map tasks the coordinator has logged as done by
+# worker ID (as "map-3").
+maps_won_so_far() {
+	grep -E "msg=\"task done\" attempt=map-[0-9]+\.a[0-9]+ worker=$1( |$)" "$(lan_log 0)" |
+		grep -oE 'attempt=map-[0-9]+' | cut -d= -f2
+}
+
+# log_has HOST ERE: whether the host's log has a matching line.
+log_has() { grep -qE -- "$2" "$(lan_log "$1")"; }
+
+# need_log HOST ERE WHAT: fails with "no WHAT" unless log_has.
+need_log() {
+	log_has "$1" "$2" || fail "no $3 in host $1's log"
+}
+
+# tcp_passive_opens HOST: TCP connections ever accepted in its namespace.
+tcp_passive_opens() {
+	lan_exec "$1" awk '$1 == "Tcp:" && $2 ~ /^[0-9]+$/ { print $7 }' /proc/net/snmp
+}
+
+# check_redone ID MAPS...: the map tasks MAPS, once won by worker ID,
+# ran exactly once more and were won by another worker; every other map
+# task ran once.
+check_redone() {
+	local id=$1 t n
+	shift
+	for ((t = 0; t < NFILES; t++)); do
+		n=$(n_attempts "map-$t")
+		if [[ " $* " == *" map-$t "* ]]; then
+			((n == 2)) || {
+				fail "map-$t (its output lost with $id) had $n attempts, want 2"
+				return 1
+			}
+			[[ $(attempts | awk -v t="map-$t" '$1 == t && $2 == $5 { print $3 }') != "$id" ]] || {
+				fail "map-$t is still won by $id"
+				return 1
+			}
+		else
+			((n == 1)) || {
+				fail "map-$t (not held by $id) had $n attempts, want 1"
+				return 1
+			}
+		fi
+	done
+	[[ -z $(won_by_worker "$id") ]] || {
+		fail "$id, declared dead, still wins $(won_by_worker "$id" | tr '\n' ' ')"
+		return 1
+	}
+}
+
+# check_isolation HOST: while HOST's worker and the coordinator run, each
+# sees its own files only. Seen through a process's /proc/PID/root (its
+# mount namespace), its private directory holds its files while the same
+# path is an empty directory for us and for the other; host 0's inputs
+# are invisible from HOST.
+check_isolation() {
+	local h=$1 wpid cpid mine=$LAN_DIR/host$1.fs coord=$LAN_DIR/host0.fs
+	wpid=$(host_pid "$h") && cpid=$(host_pid 0) || fail "no pid for host $h or 0" || return 1
+	[[ -d /proc/$wpid/root$mine/run && -f /proc/$cpid/root$coord/input-1.txt ]] ||
+		fail "host $h's run/ or host 0's input-1.txt is not in their private directories" || return 1
+	[[ -z $(ls -A "$mine") && -z $(ls -A "$coord") ]] ||
+		fail "the private directories show through on the host: $(ls -A "$mine" "$coord" | tr '\n' ' ')" || return 1
+	[[ -z $(ls -A "/proc/$wpid/root$coord") && -z $(ls -A "/proc/$cpid/root$mine") ]] ||
+		fail "host $h and host 0 see each other's files" || return 1
+}
+
+# ---------------------------------------------------------------------------
+# The scenarios.
+
+scenario_happy() {
+	local app=$1 h
+	job "${FAST[@]}"
+	for h in 1 2 3; do worker "$h" "$app"; done
+	wait_coordinator || return 1
+	wait_workers 1 2 3 || return 1
+	check_output "$app" || return 1
+	check_counts "$NFILES" "$NREDUCE" 3 || return 1
+	[[ -z $(attempts | awk '$4 != "won"') ]] ||
+		fail "attempts that did not win: $(attempts | awk '$4 != "won" { print $2 "=" $4 }' | tr '\n' ' ')"
+}
+scenario_happy_wc() { scenario_happy wc; }
+scenario_happy_indexer() { scenario_happy indexer; }
+
+# scenario_owner_killed: kill -9 the top map owner as the reduce phase
+# starts. Every reducer sits 1 s in its first Reduce (its inputs already
+# fetched); the next reduce attempts then fetch from the dead owner, fail,
+# and report it, well before the 4 s heartbeat timeout would tell.
+scenario_owner_killed() {
+	local h victim vh owned=() survivors=() reports
+	job -heartbeat-timeout 4s -task-timeout 10s
+	for h in 1 2 3; do worker "$h" straggler -file slow-reduce=1s; done
+	wait_for_log "$(lan_log 0)" 'msg="phase changed" phase=reduce' 30 ||
+		fail "the map phase did not end within 30 s" || return 1
+	victim=$(grep -E 'msg="task done" attempt=map-' "$(lan_log 0)" | grep -oE 'worker=w[0-9]+' |
+		sort | uniq -c | sort -rn | awk 'NR == 1 { sub("worker=", "", $2); print $2 }')
+	vh=$(worker_id_host "$victim") || fail "no host for worker $victim" || return 1
+	mapfile -t owned < <(maps_won_so_far "$victim")
+	kill -KILL "$(host_pid "$vh")"
+	wait_coordinator || return 1
+	wait_host "$vh" 5 && [[ ${LAN_RC[$vh]} == 137 ]] ||
+		fail "the killed worker's status is ${LAN_RC[$vh]:-unknown}, want 137" || return 1
+	for h in 1 2 3; do
+		((h == vh)) || survivors+=("$h")
+	done
+	wait_workers "${survivors[@]}" || return 1
+	check_output straggler || return 1
+	check_redone "$victim" "${owned[@]}" || return 1
+	reports=$(grep -cE "msg=\"fetch failure reported\" attempt=map-[0-9]+\.a1 worker=$victim( |$)" "$(lan_log 0)")
+	((reports > 0)) || fail "no reducer reported a failed fetch from $victim" || return 1
+	echo "    killed $victim (host $vh), owner of ${owned[*]}; $reports fetch failures reported;" \
+		"$(grep -oE "msg=\"worker died\" worker=$victim why=.*" "$(lan_log 0)" | head -n 1)"
+}
+
+# cut_or_freeze HOW: HOW is partition or frozen. Host 3 starts alone, so it
+# owns map output; it sits in a 4 s first Reduce when it is cut off or
+# stopped, until declared dead; then it comes back, its upload is refused,
+# it registers again and the job ends, while hosts 1 and 2 (8 s first
+# Reduce) keep the job open until then.
+cut_or_freeze() {
+	local how=$1 vid owned=() ra t0 pid
+	job "${NOBACKUP[@]}"
+	worker 3 straggler -file slow-reduce=4s -lost-after 60s
+	wait_for_log "$(lan_log 0)" 'msg="task done" attempt=map-' 20 ||
+		fail "host 3 did no map within 20 s" || return 1
+	worker 1 straggler -file slow-reduce=8s
+	worker 2 straggler -file slow-reduce=8s
+	wait_for_log "$(lan_log 3)" '^straggler: Reduce sleeping' 30 ||
+		fail "host 3 never reached its slow Reduce" || return 1
+	vid=$(host_worker_ids 3 | head -n 1)
+	mapfile -t owned < <(maps_won_so_far "$vid")
+	ra=$(grep -E "msg=\"task assigned\" attempt=reduce-[0-9]+\.a[0-9]+ worker=$vid( |$)" "$(lan_log 0)" |
+		grep -oE 'reduce-[0-9]+\.a[0-9]+' | tail -n 1)
+	t0=$(now)
+	if [[ $how == partition ]]; then
+		link_down 3
+	else
+		pid=$(host_pid 3)
+		kill -STOP "$pid"
+	fi
+	wait_for_log "$(lan_log 0)" "msg=\"worker died\" worker=$vid( |$)" 10
+	local died=$?
+	if [[ $how == partition ]]; then link_up 3; else kill -CONT "$pid"; fi
+	((died == 0)) || fail "$vid (host 3) was not declared dead within 10 s" || return 1
+	echo "    host 3 ($vid, owner of ${owned[*]}, running $ra) $how for $(since "$t0")s"
+	wait_coordinator || return 1
+	wait_workers 1 2 3 || return 1
+	check_output straggler || return 1
+	need_log 3 'msg="coordinator forgot this worker; registering again"' "re-registration" || return 1
+	need_log 3 "msg=\"attempt stale\" attempt=$ra " "\"attempt stale\" for $ra (its late upload)" || return 1
+	[[ $(outcome "$ra") == died ]] ||
+		fail "$ra's outcome is $(outcome "$ra"), want died" || return 1
+	check_redone "$vid" "${owned[@]}"
+}
+scenario_partition() { cut_or_freeze partition; }
+scenario_frozen() { cut_or_freeze frozen; }
+
+# scenario_straggler: host 3's first Map sleeps 8 s; a backup wins at 5 s.
+scenario_straggler() {
+	local vid slow opens
+	job "${FAST[@]}"
+	worker 3 straggler -file straggler=8s
+	wait_for_log "$(lan_log 3)" '^straggler: Map\(.*\) sleeping' 20 ||
+		fail "host 3 never reached its slow Map" || return 1
+	check_isolation 3 || return 1
+	vid=$(host_worker_ids 3 | head -n 1)
+	slow=$(grep -E "msg=\"task assigned\" attempt=map-[0-9]+\.a1 worker=$vid( |$)" "$(lan_log 0)" |
+		grep -oE 'map-[0-9]+\.a1' | head -n 1)
+	worker 1 straggler -file slow-reduce=4s
+	worker 2 straggler -file slow-reduce=4s
+	wait_coordinator || return 1
+	wait_workers 1 2 3 || return 1
+	check_output straggler || return 1
+	need_log 0 "msg=\"task slow\" attempt=$slow worker=$vid" "\"task slow\" for $slow" || return 1
+	need_log 0 "msg=\"attempt superseded\" attempt=$slow worker=$vid" "\"attempt superseded\" for $slow" || return 1
+	need_log 0 "msg=\"stale report ignored\" attempt=$slow worker=$vid" "\"stale report ignored\" for $slow (the late report)" || return 1
+	need_log 3 "msg=\"attempt stale\" attempt=$slow " "\"attempt stale\" for $slow" || return 1
+	! log_has 0 'msg="worker died"' || fail "a worker was declared dead: $(grep 'msg="worker died"' "$(lan_log 0)" | head -n 1)" || return 1
+	[[ $(outcome "$slow") == lost ]] || fail "$slow's outcome is $(outcome "$slow"), want lost" || return 1
+	[[ $(n_attempts "${slow%.a1}") == 2 ]] || fail "${slow%.a1} had $(n_attempts "${slow%.a1}") attempts, want 2" || return 1
+	check_counts $((NFILES + 1)) "$NREDUCE" 3 || return 1
+	# Nothing but reducers ever connects to a worker: the counter shows
+	# whether anyone fetched from host 3 (and, on 1 and 2, that it counts).
+	opens=$(tcp_passive_opens 3)
+	[[ $opens == 0 ]] || fail "host 3 accepted $opens TCP connections: its output was fetched" || return 1
+	(($(tcp_passive_opens 1) + $(tcp_passive_opens 2) > 0)) ||
+		fail "hosts 1 and 2 accepted no connection: reducers fetched nothing?" || return 1
+	echo "    $slow on $vid lost to a backup; host 3 accepted $opens connections, hosts 1 and 2 $(tcp_passive_opens 1) and $(tcp_passive_opens 2)"
+}
+
+# scenario_coordinator_killed: kill -9 the coordinator while every worker
+# sits in a long Reduce; all must leave within 5 s.
+scenario_coordinator_killed() {
+	local h t0 pids=() gone=() re
+	job "${FAST[@]}"
+	for h in 1 2 3; do worker "$h" straggler -file slow-reduce=20s; done
+	for h in 1 2 3; do
+		wait_for_log "$(lan_log "$h")" '^straggler: Reduce sleeping' 30 ||
+			fail "host $h never reached its slow Reduce" || return 1
+		pids[h]=$(host_pid "$h")
+	done
+	kill -KILL "$(host_pid 0)"
+	t0=$(now)
+	for h in 1 2 3; do
+		while kill -0 "${pids[h]}" 2>/dev/null; do
+			before "$t0" 8 || break
+			sleep 0.05
+		done
+		gone[h]=$(since "$t0")
+	done
+	echo "    workers gone ${gone[1]}s, ${gone[2]}s, ${gone[3]}s after the coordinator was killed"
+	re="^mrworker: mr: coordinator lost: coordinator at $(lan_coord | sed 's/\./\\./g') stopped answering"
+	for h in 1 2 3; do
+		awk -v g="${gone[h]}" 'BEGIN { exit !(g <= 5.0) }' ||
+			fail "the worker on host $h was still running ${gone[h]}s after the coordinator was killed" || return 1
+		wait_host "$h" 5 || fail "host $h's wrapper did not exit" || return 1
+		[[ ${LAN_RC[$h]} != 0 ]] || fail "the worker on host $h exited 0" || return 1
+		[[ $(last_line "$(lan_log "$h")") =~ $re ]] ||
+			fail "host $h's last line is: $(last_line "$(lan_log "$h")")" || return 1
+	done
+}
+
+# scenario_wrong_app: indexer.so tries to join a straggler.so job.
+scenario_wrong_app() {
+	local want line n
+	job "${FAST[@]}"
+	worker 1 straggler -file slow-reduce=3s
+	worker 2 straggler -file slow-reduce=3s
+	wait_for_log "$(lan_log 0)" "msg=\"worker joined\".* addr=$(lan_addr 2):" 20 &&
+		wait_for_log "$(lan_log 0)" "msg=\"worker joined\".* addr=$(lan_addr 1):" 20 ||
+		fail "hosts 1 and 2 did not join within 20 s" || return 1
+	worker 3 indexer
+	wait_host 3 10 || fail "the indexer worker still runs 10 s after starting" || return 1
+	[[ ${LAN_RC[3]} == 1 ]] || fail "the indexer worker exited with status ${LAN_RC[3]}, want 1" || return 1
+	want="mrworker: mr: registering with $(lan_coord): mr: worker runs a different app than the job: "
+	want+="worker at $(lan_addr 3):$LAN_WORKER_PORT runs \"indexer\", the job runs \"straggler\""
+	line=$(last_line "$(lan_log 3)")
+	[[ $line == "$want" ]] || fail "the refused worker's last line is: $line" || return 1
+	n=$(grep -c . "$(lan_log 3)")
+	((n == 1)) || fail "the refused worker wrote $n lines, want 1" || return 1
+	need_log 0 "msg=\"worker refused\" addr=$(lan_addr 3):" "\"worker refused\"" || return 1
+	host_alive 0 || fail "the job ended before the wrong worker was refused" || return 1
+	wait_coordinator || return 1
+	wait_workers 1 2 || return 1
+	check_output straggler || return 1
+	check_counts "$NFILES" "$NREDUCE" 2
+}
+
+# ---------------------------------------------------------------------------
+
+selected() {
+	[[ -z $LAN_CASES ]] && return 0
+	[[ " $LAN_CASES " == *" $1 "* ]]
+}
+
+SUITE_START=$EPOCHREALTIME
+if ! setup; then
+	echo "--- lan setup: FAIL: $REASON"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+for s in "${SCENARIOS[@]}"; do
+	selected "$s" && run_scenario "$s"
+done
+echo "times: ${TIMES[*]} (suite $(since "$SUITE_START")s)"
+echo "$PASSED passed, $FAILED failed"
+((FAILED == 0))
