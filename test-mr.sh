@@ -5,6 +5,10 @@
 # 2. scripts/build.sh -race (binaries and plugins with the same flags)
 # 3. the classic MapReduce cases on real processes: wc, indexer, map and
 #    reduce parallelism, job count, early exit, crash, and bad input.
+# 4. the multi-host scenarios of scripts/lan-tests.sh (network namespaces,
+#    no shared disk, faults injected), with the same race-built binaries;
+#    each of its "--- lan <name> test" lines counts as a case. Without root
+#    or namespaces it prints exactly why it skipped (MR_SKIP_LAN=1 skips it).
 #
 # Every case prints "--- <name> test: PASS" or "--- <name> test: FAIL: <why>"
 # (go vet and go test print "--- go vet: ..." and "--- go test: ...") and,
@@ -37,6 +41,7 @@
 #
 # Environment:
 #   MR_SKIP_GO_TESTS=1  skip go vet and go test (test-mr-many.sh repeats)
+#   MR_SKIP_LAN=1       skip the multi-host scenarios
 #   MR_SKIP_BUILD=1     use the binaries already in bin/ (build them with
 #                       scripts/build.sh -race first)
 #   MR_CASES="wc crash" run only these cases (names as in CASES below:
@@ -58,6 +63,7 @@ ROOT=$PWD
 
 MR_SKIP_GO_TESTS=${MR_SKIP_GO_TESTS:-0}
 MR_SKIP_BUILD=${MR_SKIP_BUILD:-0}
+MR_SKIP_LAN=${MR_SKIP_LAN:-0}
 MR_CASES=${MR_CASES:-}
 MR_VERBOSE=${MR_VERBOSE:-0}
 MR_KEEP=${MR_KEEP:-0}
@@ -796,6 +802,25 @@ case_bad_input() {
 }
 
 # ---------------------------------------------------------------------------
+# The multi-host scenarios.
+
+# step_lan: runs scripts/lan-tests.sh on this suite's binaries and counts
+# its PASS and FAIL lines as cases of ours.
+step_lan() {
+	local start=$SECONDS log=$SCRATCH/lan-tests.log line
+	echo "*** Starting multi-host (network namespace) scenarios."
+	LAN_BIN_FROM=$BIN bash scripts/lan-tests.sh 2>&1 | tee "$log"
+	while IFS= read -r line; do
+		case $line in
+		"--- lan "*": PASS"*) PASSED=$((PASSED + 1)) ;;
+		"--- lan "*": FAIL"*) FAILED=$((FAILED + 1)) ;;
+		esac
+	done <"$log"
+	if ! grep -q -- '^--- lan ' "$log"; then
+		report "lan tests (no result line)" 1
+	fi
+	TIMES+=("lan $((SECONDS - start))s")
+}
 
 main() {
 	local entry title name
@@ -811,6 +836,9 @@ main() {
 			selected "$name" || continue
 			run_case "$title" "$name"
 		done
+		if [[ $MR_SKIP_LAN != 1 && -z $MR_CASES ]]; then
+			step_lan
+		fi
 	fi
 	local wall=$((SECONDS - SUITE_START))
 	echo "*** times: $(printf '%s, ' "${TIMES[@]}" | sed 's/, $//')"
