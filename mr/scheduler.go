@@ -13,67 +13,6 @@ import (
 	"time"
 )
 
-// TaskKind is map or reduce.
-type TaskKind uint8
-
-const (
-	MapTask TaskKind = iota + 1
-	ReduceTask
-)
-
-func (k TaskKind) String() string {
-	switch k {
-	case MapTask:
-		return "map"
-	case ReduceTask:
-		return "reduce"
-	}
-	return "task?"
-}
-
-type taskState uint8
-
-const (
-	taskIdle taskState = iota
-	taskRunning
-	taskDone
-)
-
-func (s taskState) String() string {
-	return [...]string{"idle", "running", "done"}[s]
-}
-
-// Phase is where the job stands.
-type Phase uint8
-
-const (
-	PhaseMap    Phase = iota // some map task is not done
-	PhaseReduce              // all maps done, some reduce is not
-	PhaseMerge               // all reduces done; the coordinator writes the final file
-	PhaseDone                // the final output is complete
-	PhaseFailed              // a task failed too often
-)
-
-func (p Phase) String() string {
-	return [...]string{"map", "reduce", "merge", "done", "failed"}[p]
-}
-
-// Outcome is how an attempt ended.
-type Outcome uint8
-
-const (
-	OutcomeRunning   Outcome = iota
-	OutcomeWon               // its report was the first valid completion
-	OutcomeLost              // another attempt won, or its output was lost
-	OutcomeFailed            // the app failed, or the worker abandoned it
-	OutcomeDied              // its worker was declared dead while it ran
-	OutcomeAbandoned         // its worker gave it up (asked for new work, or gave way to a re-run)
-)
-
-func (o Outcome) String() string {
-	return [...]string{"running", "won", "lost", "failed", "died", "abandoned"}[o]
-}
-
 var (
 	// ErrWrongApp refuses a worker whose app differs from the job's.
 	ErrWrongApp = errors.New("mr: worker runs a different app than the job")
@@ -610,49 +549,4 @@ func (s *scheduler) progress() Progress {
 		}
 	}
 	return p
-}
-
-// taskQueue is a FIFO of tasks; entries whose task is no longer idle are
-// skipped on pop.
-type taskQueue struct {
-	items []*task
-	head  int
-}
-
-func (q *taskQueue) push(t *task) { q.items = append(q.items, t) }
-
-func (q *taskQueue) pop() *task {
-	for q.head < len(q.items) {
-		t := q.items[q.head]
-		q.items[q.head] = nil
-		q.head++
-		if q.head > 64 && q.head*2 > len(q.items) {
-			q.items = append([]*task(nil), q.items[q.head:]...)
-			q.head = 0
-		}
-		t.queued = false
-		if t.state == taskIdle {
-			return t
-		}
-	}
-	return nil
-}
-
-// deadline is when a running attempt becomes slow.
-type deadline struct {
-	at time.Time
-	a  *attempt
-}
-
-type deadlineHeap []deadline
-
-func (h deadlineHeap) Len() int           { return len(h) }
-func (h deadlineHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h deadlineHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *deadlineHeap) Push(x any)        { *h = append(*h, x.(deadline)) }
-func (h *deadlineHeap) Pop() any {
-	old := *h
-	d := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return d
 }
