@@ -730,54 +730,53 @@ case_crash() {
 
 # case_bad_input: missing input file, missing plugin, unreachable
 # coordinator: each exits non-zero, quickly, with one clear line.
+# one_line_error WHAT NAME LOG DIR CMD...: runs CMD (5 s at most) and
+# checks that it exits non-zero printing exactly one line that names NAME.
+one_line_error() {
+	local what=$1 name=$2 log=$3 dir=$4 rc out lines
+	shift 4
+	run_bounded "$log" "$dir" 5 "$@"
+	rc=$?
+	out=$(<"$log")
+	lines=$(grep -c . "$log")
+	if timed_out "$rc"; then
+		fail "$what still running after 5 s"
+		return 1
+	elif ((rc == 0)); then
+		fail "$what exited 0"
+		return 1
+	elif ((lines != 1)) || [[ $out != *"$name"* ]]; then
+		fail "$what printed $lines lines, want one naming $name: $(last_line "$log")"
+		return 1
+	fi
+	echo "    $what: status $rc: $out"
+}
+
 case_bad_input() {
-	local d=$CASE_DIR rc out lines start elapsed port=1
+	local d=$CASE_DIR rc start elapsed port=1
 	mkdir -p "$d/coord" "$d/out" "$d/w1/run" "$d/w2/run" &&
-		cp "$INPUT_DIR/input-1.txt" "$d/coord/" || {
+		cp "$INPUT_DIR"/input-*.txt "$d/coord/" || {
 		fail "cannot set up $d"
 		return 1
 	}
 
-	# 1. A coordinator with a missing input exits non-zero within 5 s,
-	#    printing one line that names the file.
-	run_bounded "$d/coordinator.log" "$d/coord" 5 "$BIN/mrcoordinator" \
-		-addr 127.0.0.1:0 -addr-file "$d/coord.addr" -out "$d/out" \
-		input-1.txt no-such-input.txt
-	rc=$?
-	out=$(<"$d/coordinator.log")
-	lines=$(grep -c . "$d/coordinator.log")
-	if timed_out "$rc"; then
-		fail "coordinator with a missing input still running after 5 s"
-		return 1
-	elif ((rc == 0)); then
-		fail "coordinator with a missing input exited 0"
-		return 1
-	elif ((lines != 1)) || [[ $out != *no-such-input.txt* ]]; then
-		fail "coordinator with a missing input printed $lines lines, want one naming no-such-input.txt: $(last_line "$d/coordinator.log")"
-		return 1
-	fi
-	echo "    missing input: status $rc: $out"
+	# A coordinator with a missing input, a worker with a missing plugin or
+	# a file that is no plugin, a coordinator on a port already taken: each
+	# exits non-zero at once with one line naming what is at fault.
+	one_line_error "coordinator with a missing input" no-such-input.txt "$d/c1.log" "$d/coord" \
+		"$BIN/mrcoordinator" -addr 127.0.0.1:0 -out "$d/out" input-1.txt no-such-input.txt || return 1
+	one_line_error "worker with a missing plugin" no-such-app.so "$d/w1.log" "$d/w1" \
+		env COORDINATOR_HOST="127.0.0.1:$port" "$BIN/mrworker" -dir "$d/w1/run" "$d/no-such-app.so" || return 1
+	echo "not a plugin" >"$d/bogus.so"
+	one_line_error "worker with a file that is no plugin" bogus.so "$d/w3.log" "$d/w1" \
+		env COORDINATOR_HOST="127.0.0.1:$port" "$BIN/mrworker" -dir "$d/w1/run" "$d/bogus.so" || return 1
+	start_coordinator 30 || return 1
+	one_line_error "coordinator on a busy port" "$ADDR" "$d/c2.log" "$d/coord" \
+		"$BIN/mrcoordinator" -addr "$ADDR" -out "$d/out" input-1.txt || return 1
+	kill "$COORD_PID" 2>/dev/null
+	reap "$COORD_PID"
 
-	# 2. A worker given a plugin that does not exist exits non-zero with one
-	#    line naming it.
-	run_bounded "$d/w1.log" "$d/w1" 10 env COORDINATOR_HOST="127.0.0.1:$port" \
-		"$BIN/mrworker" -dir "$d/w1/run" "$d/no-such-app.so"
-	rc=$?
-	out=$(<"$d/w1.log")
-	lines=$(grep -c . "$d/w1.log")
-	if timed_out "$rc"; then
-		fail "worker with a missing plugin still running after 10 s"
-		return 1
-	elif ((rc == 0)); then
-		fail "worker with a missing plugin exited 0"
-		return 1
-	elif ((lines != 1)) || [[ $out != *no-such-app.so* ]]; then
-		fail "worker with a missing plugin printed $lines lines, want one naming no-such-app.so: $(last_line "$d/w1.log")"
-		return 1
-	fi
-	echo "    missing plugin: status $rc: $out"
-
-	# 3. A worker whose coordinator does not answer exits non-zero within
+	# A worker whose coordinator does not answer exits non-zero within
 	#    ~10 s. Nothing listens on 127.0.0.1:1 (checked).
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 		fail "something listens on 127.0.0.1:$port; cannot test an unreachable coordinator"

@@ -113,3 +113,16 @@ func dialRPC(addr string, timeout time.Duration) (net.Conn, error) {
 	conn.SetDeadline(time.Time{})
 	return conn, nil
 }
+
+// listen opens a TCP listener, with an error that names the address once.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe.Err
+		}
+		return nil, fmt.Errorf("mr: listening on %s: %w", addr, err)
+	}
+	return ln, nil
+}

@@ -58,9 +58,9 @@ func NewCoordinator(cfg Config, inputs []string) (*Coordinator, error) {
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: output directory: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen(cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("mr: listening on %s: %w", cfg.Addr, err)
+		return nil, err
 	}
 	workDir, err := os.MkdirTemp("", "mrcoordinator-")
 	if err != nil {

@@ -91,7 +91,15 @@ func pluginError(path string, err error) error {
 		return fmt.Errorf("mr: plugin %s and this binary were built from different sources or flags "+
 			"(e.g. -race on one only); rebuild both with scripts/build.sh (%s)", path, firstLine(msg))
 	}
-	return fmt.Errorf("mr: plugin %s: %s", path, firstLine(msg))
+	return fmt.Errorf("mr: plugin %s: %s", path, lastPart(firstLine(msg)))
+}
+
+// lastPart drops the "plugin.Open(path): path: " prefixes of an error text.
+func lastPart(s string) string {
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
 }
 
 func firstLine(s string) string {

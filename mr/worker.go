@@ -57,10 +57,10 @@ func NewWorker(cfg WorkerConfig, app *App) (*Worker, error) {
 	} else if err := os.MkdirAll(w.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: worker directory: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := listen(cfg.Listen)
 	if err != nil {
 		w.removeDir()
-		return nil, fmt.Errorf("mr: listening on %s: %w", cfg.Listen, err)
+		return nil, err
 	}
 	w.ln = ln
 	w.coord = &coordClient{addr: cfg.Coordinator, timeout: cfg.RPCTimeout}
