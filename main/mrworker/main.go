@@ -63,9 +63,14 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err = w.Run(ctx)
+	interrupted := ctx.Err() != nil
 	stop()
 	w.Close()
-	if err != nil {
+	switch {
+	case err == nil:
+	case interrupted:
+		fatal(fmt.Errorf("interrupted by a signal (%v)", err))
+	default:
 		fatal(err)
 	}
 }
