@@ -35,32 +35,12 @@ func (r *coordRPC) Heartbeat(args *HeartbeatArgs, reply *HeartbeatReply) error {
 
 // GetTask long-polls for the worker's next attempt.
 func (r *coordRPC) GetTask(args *GetTaskArgs, reply *GetTaskReply) error {
-	c := r.c
-	timeout := time.NewTimer(c.cfg.LongPoll)
-	defer timeout.Stop()
-	for {
-		c.mu.Lock()
-		as := c.sched.assign(args.WorkerID, time.Now())
-		if as.action != ActWait {
-			c.fillTaskLocked(as, reply)
-		}
-		events := c.changedLocked()
-		ch := c.changed
-		c.mu.Unlock()
-		c.logEvents(events)
-		if as.action != ActWait {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-timeout.C:
-			reply.Action = ActWait
-			return nil
-		case <-c.stop:
-			reply.Action = ActWait
-			return nil
-		}
-	}
+	r.c.longPoll(func(s *scheduler, now time.Time) bool {
+		as := s.assign(args.WorkerID, now)
+		r.c.fillTaskLocked(as, reply)
+		return as.action != ActWait
+	})
+	return nil
 }
 
 func (c *Coordinator) fillTaskLocked(as assignment, reply *GetTaskReply) {
@@ -94,26 +74,36 @@ func (r *coordRPC) ReportFailure(args *ReportFailureArgs, reply *ReportReply) er
 // Locate tells a reducer where a map task's output is, waiting up to the
 // long-poll interval while that map task is being re-run.
 func (r *coordRPC) Locate(args *LocateArgs, reply *LocateReply) error {
-	c := r.c
+	r.c.longPoll(func(s *scheduler, now time.Time) bool {
+		*reply = s.locate(args, now)
+		args.Failed = 0 // a failure is reported once
+		return reply.Ready || reply.Abort
+	})
+	return nil
+}
+
+// longPoll calls f on the scheduler under the lock until f says it is
+// done, trying again after every change, for at most the long-poll
+// interval or until the coordinator stops.
+func (c *Coordinator) longPoll(f func(s *scheduler, now time.Time) (done bool)) {
 	timeout := time.NewTimer(c.cfg.LongPoll)
 	defer timeout.Stop()
 	for {
 		c.mu.Lock()
-		*reply = c.sched.locate(args, time.Now())
-		args.Failed = 0 // a failure is reported once
+		done := f(c.sched, time.Now())
 		events := c.changedLocked()
 		ch := c.changed
 		c.mu.Unlock()
 		c.logEvents(events)
-		if reply.Ready || reply.Abort {
-			return nil
+		if done {
+			return
 		}
 		select {
 		case <-ch:
 		case <-timeout.C:
-			return nil
+			return
 		case <-c.stop:
-			return nil
+			return
 		}
 	}
 }

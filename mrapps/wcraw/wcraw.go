@@ -15,14 +15,12 @@ import (
 
 // Map emits (word, "1") for each word of contents, in order.
 func Map(filename string, contents string) []mr.KeyValue {
-	var kva []mr.KeyValue
-	MapEmit(filename, contents, func(k, v string) { kva = append(kva, mr.KeyValue{Key: k, Value: v}) })
-	return kva
+	return words.Ones(contents)
 }
 
 // MapEmit is Map handing each record to emit as it goes.
 func MapEmit(filename string, contents string, emit func(key, value string)) {
-	words.Each(contents, func(w string) { emit(w, "1") })
+	words.EmitOnes(contents, emit)
 }
 
 // Reduce returns the number of occurrences of key.

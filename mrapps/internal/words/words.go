@@ -8,6 +8,8 @@ package words
 import (
 	"unicode"
 	"unicode/utf8"
+
+	"mapreduce/mr"
 )
 
 // Each calls f with every word of s, in order. The words are substrings
@@ -32,4 +34,17 @@ func Each(s string, f func(word string)) {
 	if start >= 0 {
 		f(s[start:])
 	}
+}
+
+// EmitOnes calls emit(word, "1") for every word of s: the map side of a
+// word count.
+func EmitOnes(s string, emit func(key, value string)) {
+	Each(s, func(w string) { emit(w, "1") })
+}
+
+// Ones returns a record (word, "1") for every word of s, in order.
+func Ones(s string) []mr.KeyValue {
+	var kva []mr.KeyValue
+	EmitOnes(s, func(k, v string) { kva = append(kva, mr.KeyValue{Key: k, Value: v}) })
+	return kva
 }
