@@ -1,29 +1,22 @@
 package mr
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/rpc"
 	"sync"
 	"time"
+
+	"mapreduce/mr/internal/protocol"
 )
-
-// rpcPath is where the coordinator's HTTP server upgrades a CONNECT
-// request to a net/rpc connection: RPC and HTTP share one port.
-const rpcPath = "/_mr_rpc_"
-
-const rpcConnected = "200 Connected to mapreduce RPC"
 
 // coordClient is a worker's connection to the coordinator: one net/rpc
 // client, redialled after any transport error, with a deadline on every
 // call. It is safe for concurrent use.
 type coordClient struct {
-	addr    string
-	timeout time.Duration // dial and handshake deadline
+	addr        string
+	dialTimeout time.Duration // dial and handshake deadline
 
 	// mu guards client and local.
 	mu     sync.Mutex
@@ -59,9 +52,9 @@ func (c *coordClient) get() (*rpc.Client, error) {
 	if c.client != nil {
 		return c.client, nil
 	}
-	conn, err := dialRPC(c.addr, c.timeout)
+	conn, err := protocol.DialRPC(c.addr, c.dialTimeout)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("mr: %w", err)
 	}
 	c.client = rpc.NewClient(conn)
 	c.local, _, _ = net.SplitHostPort(conn.LocalAddr().String())
@@ -92,26 +85,6 @@ func (c *coordClient) close() {
 	if cl != nil {
 		cl.Close()
 	}
-}
-
-// dialRPC connects and performs the CONNECT handshake within timeout.
-func dialRPC(addr string, timeout time.Duration) (net.Conn, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
-	if err != nil {
-		return nil, err
-	}
-	conn.SetDeadline(time.Now().Add(timeout))
-	io.WriteString(conn, "CONNECT "+rpcPath+" HTTP/1.0\n\n")
-	resp, err := http.ReadResponse(bufio.NewReader(io.LimitReader(conn, 4096)), &http.Request{Method: "CONNECT"})
-	if err == nil && resp.Status != rpcConnected {
-		err = fmt.Errorf("unexpected answer %q", resp.Status)
-	}
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("mr: %s is not a mapreduce coordinator: %w", addr, err)
-	}
-	conn.SetDeadline(time.Time{})
-	return conn, nil
 }
 
 // listen opens a TCP listener, with an error that names the address once.

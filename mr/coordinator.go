@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"mapreduce/mr/internal/protocol"
 )
 
 // Coordinator runs one job: it hands out tasks over net/rpc, serves input
@@ -20,7 +21,7 @@ import (
 type Coordinator struct {
 	cfg     Config
 	log     *slog.Logger
-	splits  []Split
+	splits  []protocol.Split
 	ln      net.Listener
 	http    *http.Server
 	rpc     *rpc.Server
@@ -95,12 +96,12 @@ func (c *Coordinator) Done() <-chan struct{} { return c.done }
 func (c *Coordinator) Run(ctx context.Context) error {
 	c.start = time.Now()
 	c.log.Info("coordinator listening", "addr", c.Addr(), "maps", len(c.splits), "reduces", c.cfg.NReduce)
-	c.goTracked(func() {
+	c.wg.Go(func() {
 		if err := c.http.Serve(c.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			c.fail(fmt.Errorf("mr: serving: %w", err))
 		}
 	})
-	c.goTracked(c.tick)
+	c.wg.Go(c.tick)
 	select {
 	case <-c.done:
 		c.waitForExits()
@@ -129,14 +130,6 @@ func (c *Coordinator) report(sum Summary) {
 		"reduce_attempts", sum.ReduceAttempts, "workers", len(sum.Workers))
 }
 
-func (c *Coordinator) goTracked(f func()) {
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		f()
-	}()
-}
-
 // tick drives time: the heartbeat monitor, the rescheduler of slow tasks
 // and the progress line.
 func (c *Coordinator) tick() {
@@ -158,7 +151,7 @@ func (c *Coordinator) tick() {
 			c.mu.Lock()
 			p := c.sched.progress()
 			c.mu.Unlock()
-			c.log.Info(p.String(), "phase", p.Phase.String(), "workers", p.LiveWorkers)
+			c.log.Info(p.String(), "phase", p.Phase, "workers", p.LiveWorkers)
 		}
 	}
 }
@@ -173,13 +166,13 @@ func (c *Coordinator) update(f func(s *scheduler, now time.Time)) {
 	c.logEvents(events)
 }
 
-func (c *Coordinator) changedLocked() []Event {
+func (c *Coordinator) changedLocked() []event {
 	events := c.sched.takeEvents()
 	if len(events) > 0 {
 		c.broadcastLocked()
 	}
-	if c.sched.phase == PhaseFailed && c.err == nil {
-		c.err = fmt.Errorf("mr: job failed: %s", c.sched.failure)
+	if why, failed := c.sched.failedWith(); failed && c.err == nil {
+		c.err = fmt.Errorf("mr: job failed: %s", why)
 		c.finishLocked()
 	}
 	return events
@@ -191,16 +184,16 @@ func (c *Coordinator) broadcastLocked() {
 	c.changed = make(chan struct{})
 }
 
-func (c *Coordinator) logEvents(events []Event) {
+func (c *Coordinator) logEvents(events []event) {
 	for _, e := range events {
-		args := make([]any, 0, 4+len(e.Args))
-		if e.Attempt != "" {
-			args = append(args, "attempt", e.Attempt)
+		args := make([]any, 0, 4+len(e.args))
+		if e.attempt != "" {
+			args = append(args, "attempt", e.attempt)
 		}
-		if e.Worker != "" {
-			args = append(args, "worker", e.Worker)
+		if e.worker != "" {
+			args = append(args, "worker", e.worker)
 		}
-		c.log.Info(e.Msg, append(args, e.Args...)...)
+		c.log.Info(e.msg, append(args, e.args...)...)
 	}
 }
 
@@ -256,69 +249,4 @@ func (c *Coordinator) shutdown() {
 	c.mu.Unlock()
 	c.wg.Wait()
 	os.RemoveAll(c.workDir)
-}
-
-// commitReduce is called once a reduce output is renamed into place; the
-// last one starts the final merge.
-func (c *Coordinator) commitReduce() {
-	c.mu.Lock()
-	c.committed++
-	last := c.committed == c.cfg.NReduce
-	c.mu.Unlock()
-	if last {
-		c.goTracked(c.writeFinal)
-	}
-}
-
-// writeFinal merges the reduce outputs into mr-<app>-all, then ends the job.
-func (c *Coordinator) writeFinal() {
-	c.mu.Lock()
-	app := c.sched.cfg.app
-	c.mu.Unlock()
-	start := time.Now()
-	name, err := mergeOutputs(c.workDir, c.cfg.OutDir, app, c.cfg.NReduce)
-	if err != nil {
-		c.fail(err)
-		return
-	}
-	c.log.Info("final output written", "file", name, "elapsed", time.Since(start).Round(time.Millisecond).String())
-	c.mu.Lock()
-	c.sched.finish()
-	events := c.changedLocked()
-	c.finishLocked()
-	c.mu.Unlock()
-	c.logEvents(events)
-}
-
-// handleRPC upgrades a CONNECT request to a net/rpc connection whose
-// reads time out when the worker goes quiet.
-func (c *Coordinator) handleRPC(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodConnect {
-		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
-		return
-	}
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		return
-	}
-	io.WriteString(conn, "HTTP/1.0 "+rpcConnected+"\n\n")
-	c.mu.Lock()
-	c.conns[conn] = struct{}{}
-	c.mu.Unlock()
-	c.rpc.ServeConn(idleConn{Conn: conn, idle: c.cfg.HeartbeatTimeout + c.cfg.LongPoll + 10*time.Second})
-	c.mu.Lock()
-	delete(c.conns, conn)
-	c.broadcastLocked()
-	c.mu.Unlock()
-}
-
-// idleConn closes a connection on which nothing arrives for idle.
-type idleConn struct {
-	net.Conn
-	idle time.Duration
-}
-
-func (c idleConn) Read(p []byte) (int, error) {
-	c.Conn.SetReadDeadline(time.Now().Add(c.idle))
-	return c.Conn.Read(p)
 }

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"mapreduce/mr/internal/protocol"
+	"mapreduce/mr/internal/runfile"
 )
 
 // BenchmarkCoordinatorTasks serves 100,000 no-op map tasks (and one
@@ -61,27 +64,28 @@ func BenchmarkCoordinatorTasks(b *testing.B) {
 // simulateWorker registers and runs whatever it is given in no time: a
 // map reports one empty run, a reduce uploads an empty output.
 func simulateWorker(addr string) error {
-	cc := &coordClient{addr: addr, timeout: 5 * time.Second}
+	cc := &coordClient{addr: addr, dialTimeout: 5 * time.Second}
 	defer cc.close()
-	var reg RegisterReply
-	if err := cc.call("Register", &RegisterArgs{App: "bench", Addr: "127.0.0.1:1"}, &reg, 5*time.Second); err != nil {
+	var reg protocol.RegisterReply
+	if err := cc.call("Register", &protocol.RegisterArgs{App: "bench", Addr: "127.0.0.1:1"}, &reg, 5*time.Second); err != nil {
 		return err
 	}
 	for {
-		var t GetTaskReply
-		if err := cc.call("GetTask", &GetTaskArgs{WorkerID: reg.WorkerID}, &t, 10*time.Second); err != nil {
+		var t protocol.GetTaskReply
+		if err := cc.call("GetTask", &protocol.GetTaskArgs{WorkerID: reg.WorkerID}, &t, 10*time.Second); err != nil {
 			return err
 		}
 		switch t.Action {
-		case ActExit:
+		case protocol.ActExit:
 			return nil
-		case ActMap:
-			var rep ReportReply
-			args := &ReportMapArgs{WorkerID: reg.WorkerID, Task: t.Task, Attempt: t.Attempt, Runs: make([]RunInfo, t.NReduce)}
+		case protocol.ActMap:
+			var rep protocol.ReportReply
+			a := protocol.Attempt{WorkerID: reg.WorkerID, Kind: protocol.MapTask, Task: t.Task, N: t.Attempt}
+			args := &protocol.ReportMapArgs{Attempt: a, Runs: make([]protocol.RunInfo, t.NReduce)}
 			if err := cc.call("ReportMap", args, &rep, 5*time.Second); err != nil {
 				return err
 			}
-		case ActReduce:
+		case protocol.ActReduce:
 			if err := uploadEmpty(addr, reg.WorkerID, t); err != nil {
 				return err
 			}
@@ -89,14 +93,14 @@ func simulateWorker(addr string) error {
 	}
 }
 
-func uploadEmpty(addr, worker string, t GetTaskReply) error {
+func uploadEmpty(addr, worker string, t protocol.GetTaskReply) error {
 	var buf bytes.Buffer
-	w := newRunWriter(&buf)
+	w := runfile.NewWriter(&buf)
 	w.Close()
-	_, crc := w.written()
-	u := fmt.Sprintf("http://%s/reduce?worker=%s&task=%d&attempt=%d", addr, worker, t.Task, t.Attempt)
-	req, _ := http.NewRequest(http.MethodPost, u, bytes.NewReader(buf.Bytes()))
-	req.Header.Set(hdrCRC, strconv.FormatUint(uint64(crc), 10))
+	_, crc := w.Written()
+	a := protocol.Attempt{WorkerID: worker, Kind: protocol.ReduceTask, Task: t.Task, N: t.Attempt}
+	req, _ := http.NewRequest(http.MethodPost, protocol.ReduceURL(addr, a), bytes.NewReader(buf.Bytes()))
+	req.Header.Set(protocol.HeaderCRC, strconv.FormatUint(uint64(crc), 10))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

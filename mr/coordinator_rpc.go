@@ -1,7 +1,11 @@
 package mr
 
 import (
+	"net"
+	"net/http"
 	"time"
+
+	"mapreduce/mr/internal/protocol"
 )
 
 // coordRPC holds the coordinator's RPC methods, so net/rpc sees only them.
@@ -9,13 +13,14 @@ import (
 type coordRPC struct{ c *Coordinator }
 
 // Register adds a worker; a worker running another app is refused.
-func (r *coordRPC) Register(args *RegisterArgs, reply *RegisterReply) error {
+func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.RegisterReply) error {
 	c := r.c
 	var err error
 	c.update(func(s *scheduler, now time.Time) {
 		var w *worker
 		if w, err = s.register(args.App, args.Addr, now); err == nil {
-			reply.WorkerID, reply.NReduce, reply.SplitSize = w.id, s.cfg.nReduce, c.cfg.SplitSize
+			reply.WorkerID, reply.NReduce = w.id, c.cfg.NReduce
+			reply.SplitSize, reply.LongPoll = c.cfg.SplitSize, int64(c.cfg.LongPoll)
 		}
 	})
 	if err != nil {
@@ -25,58 +30,42 @@ func (r *coordRPC) Register(args *RegisterArgs, reply *RegisterReply) error {
 }
 
 // Heartbeat records that a worker is alive.
-func (r *coordRPC) Heartbeat(args *HeartbeatArgs, reply *HeartbeatReply) error {
-	c := r.c
-	c.mu.Lock()
-	reply.Action = c.sched.heartbeat(args.WorkerID, time.Now())
-	c.mu.Unlock()
+func (r *coordRPC) Heartbeat(args *protocol.HeartbeatArgs, reply *protocol.HeartbeatReply) error {
+	r.c.update(func(s *scheduler, now time.Time) { reply.Action = s.heartbeat(args.WorkerID, now) })
 	return nil
 }
 
 // GetTask long-polls for the worker's next attempt.
-func (r *coordRPC) GetTask(args *GetTaskArgs, reply *GetTaskReply) error {
+func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskReply) error {
 	r.c.longPoll(func(s *scheduler, now time.Time) bool {
-		as := s.assign(args.WorkerID, now)
-		r.c.fillTaskLocked(as, reply)
-		return as.action != ActWait
+		*reply = s.assign(args.WorkerID, now)
+		if reply.Action == protocol.ActMap {
+			reply.Split = r.c.splits[reply.Task]
+		}
+		return reply.Action != protocol.ActWait
 	})
 	return nil
 }
 
-func (c *Coordinator) fillTaskLocked(as assignment, reply *GetTaskReply) {
-	s := c.sched
-	reply.Action = as.action
-	reply.NMap, reply.NReduce = len(s.maps), len(s.reduces)
-	switch as.action {
-	case ActMap:
-		reply.Task, reply.Attempt = as.a.task.index, as.a.n
-		reply.Split = c.splits[as.a.task.index]
-	case ActReduce:
-		reply.Task, reply.Attempt = as.a.task.index, as.a.n
-		reply.Sources = s.sources(as.a.task.index)
-	case ActExit:
-		reply.Reason = s.failure
-	}
-}
-
 // ReportMap commits a map attempt's output if it is the first valid report.
-func (r *coordRPC) ReportMap(args *ReportMapArgs, reply *ReportReply) error {
-	r.c.update(func(s *scheduler, now time.Time) { reply.Accepted = s.mapDone(args, now) })
+func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.ReportReply) error {
+	r.c.update(func(s *scheduler, now time.Time) { reply.Accepted = s.mapDone(args.Attempt, args.Runs, args.Read, now) })
 	return nil
 }
 
-// ReportFailure records an attempt that failed in the app.
-func (r *coordRPC) ReportFailure(args *ReportFailureArgs, reply *ReportReply) error {
-	r.c.update(func(s *scheduler, now time.Time) { reply.Accepted = s.failed(args, now) })
+// ReportFailure records an attempt that could not complete.
+func (r *coordRPC) ReportFailure(args *protocol.ReportFailureArgs, reply *protocol.ReportReply) error {
+	r.c.update(func(s *scheduler, now time.Time) { reply.Accepted = s.failed(args.Attempt, args.Err, now) })
 	return nil
 }
 
 // Locate tells a reducer where a map task's output is, waiting up to the
 // long-poll interval while that map task is being re-run.
-func (r *coordRPC) Locate(args *LocateArgs, reply *LocateReply) error {
+func (r *coordRPC) Locate(args *protocol.LocateArgs, reply *protocol.LocateReply) error {
+	failed := args.Failed
 	r.c.longPoll(func(s *scheduler, now time.Time) bool {
-		*reply = s.locate(args, now)
-		args.Failed = 0 // a failure is reported once
+		*reply = s.locate(args.Attempt, args.Map, failed, now)
+		failed = 0 // a failure is reported once
 		return reply.Ready || reply.Abort
 	})
 	return nil
@@ -106,4 +95,32 @@ func (c *Coordinator) longPoll(f func(s *scheduler, now time.Time) (done bool)) 
 			return
 		}
 	}
+}
+
+// handleRPC upgrades a CONNECT request to a net/rpc connection whose
+// reads time out when the worker goes quiet.
+func (c *Coordinator) handleRPC(w http.ResponseWriter, r *http.Request) {
+	conn, err := protocol.AcceptRPC(w, r)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	c.conns[conn] = struct{}{}
+	c.mu.Unlock()
+	c.rpc.ServeConn(idleConn{Conn: conn, idle: c.cfg.HeartbeatTimeout + c.cfg.LongPoll + 10*time.Second})
+	c.mu.Lock()
+	delete(c.conns, conn)
+	c.broadcastLocked()
+	c.mu.Unlock()
+}
+
+// idleConn closes a connection on which nothing arrives for idle.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c idleConn) Read(p []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(c.idle))
+	return c.Conn.Read(p)
 }

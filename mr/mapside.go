@@ -1,11 +1,12 @@
 package mr
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
+
+	"mapreduce/mr/internal/protocol"
+	"mapreduce/mr/internal/runfile"
 )
 
 // The map side's data path. Records are grouped by key as they are
@@ -101,7 +102,7 @@ func (o *mapOutput) partitions() [][]*group {
 // spill writes the buffer as one sorted run per partition and empties it.
 func (o *mapOutput) spill() error {
 	for r, part := range o.partitions() {
-		if _, err := writeRunFile(o.spillTo(o.spills, r), writeGroups(part, o.combine)); err != nil {
+		if _, err := runfile.WriteFile(o.spillTo(o.spills, r), writeGroups(part, o.combine)); err != nil {
 			return err
 		}
 	}
@@ -113,15 +114,15 @@ func (o *mapOutput) spill() error {
 
 // finish writes partition r's final run file at final(r) for every r:
 // straight from memory if nothing was spilled, else by merging the spills.
-func (o *mapOutput) finish(final func(r int) string) ([]RunInfo, error) {
+func (o *mapOutput) finish(final func(r int) string) ([]protocol.RunInfo, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
-	runs := make([]RunInfo, o.nReduce)
+	runs := make([]protocol.RunInfo, o.nReduce)
 	if o.spills == 0 {
 		for r, part := range o.partitions() {
 			var err error
-			if runs[r], err = writeRunFile(final(r), writeGroups(part, o.combine)); err != nil {
+			if runs[r], err = writeRun(final(r), writeGroups(part, o.combine)); err != nil {
 				return nil, err
 			}
 		}
@@ -144,22 +145,22 @@ func (o *mapOutput) finish(final func(r int) string) ([]RunInfo, error) {
 
 // mergeSpills merges partition r's spills into path, combining each key's
 // values from all spills once more.
-func (o *mapOutput) mergeSpills(r int, path string) (RunInfo, error) {
-	readers := make([]*runReader, o.spills)
+func (o *mapOutput) mergeSpills(r int, path string) (protocol.RunInfo, error) {
+	readers := make([]*runfile.Reader, o.spills)
 	for k := range readers {
 		f, err := os.Open(o.spillTo(k, r))
 		if err != nil {
-			return RunInfo{}, err
+			return protocol.RunInfo{}, err
 		}
 		defer f.Close()
 		st, err := f.Stat()
 		if err != nil {
-			return RunInfo{}, err
+			return protocol.RunInfo{}, err
 		}
-		readers[k] = newRunReader(f, st.Size())
+		readers[k] = runfile.NewReader(f, st.Size())
 	}
-	return writeRunFile(path, func(w *runWriter) error {
-		return eachKey(newMerger(readers), func(key string, values []string) error {
+	return writeRun(path, func(w *runfile.Writer) error {
+		return runfile.GroupByKey(runfile.NewMerger(readers), func(key string, values []string) error {
 			return writeValues(w, key, values, o.combine)
 		})
 	})
@@ -175,8 +176,8 @@ func (o *mapOutput) removeSpills() {
 
 // writeGroups writes a sorted partition, passing each key's values
 // through combine when the app has one.
-func writeGroups(part []*group, combine func(string, []string) []string) func(*runWriter) error {
-	return func(w *runWriter) error {
+func writeGroups(part []*group, combine func(string, []string) []string) func(*runfile.Writer) error {
+	return func(w *runfile.Writer) error {
 		for _, g := range part {
 			if err := writeValues(w, g.key, g.values, combine); err != nil {
 				return err
@@ -186,15 +187,19 @@ func writeGroups(part []*group, combine func(string, []string) []string) func(*r
 	}
 }
 
+// writeRun writes a final run file and describes it for the report.
+func writeRun(path string, fill func(*runfile.Writer) error) (protocol.RunInfo, error) {
+	info, err := runfile.WriteFile(path, fill)
+	return protocol.RunInfo{Size: info.Size, CRC: info.CRC}, err
+}
+
 // writeValues writes one key's values, combined first if combine is set.
-func writeValues(w *runWriter, key string, values []string, combine func(string, []string) []string) (err error) {
+func writeValues(w *runfile.Writer, key string, values []string, combine func(string, []string) []string) error {
 	if combine != nil {
-		defer func() {
-			if p := recover(); p != nil {
-				err = &appError{fmt.Sprintf("Combine(%q) panicked: %v", key, p)}
-			}
-		}()
-		values = combine(key, values)
+		var err error
+		if values, err = callCombine(combine, key, values); err != nil {
+			return err
+		}
 	}
 	for _, v := range values {
 		if err := w.Write(key, v); err != nil {
@@ -202,11 +207,4 @@ func writeValues(w *runWriter, key string, values []string, combine func(string,
 		}
 	}
 	return nil
-}
-
-// spillPath names spill k of partition r of a map attempt in dir.
-func spillPath(dir string, task, attempt int) func(k, r int) string {
-	return func(k, r int) string {
-		return filepath.Join(dir, fmt.Sprintf("spill-%d.a%d-%d-%d", task, attempt, k, r))
-	}
 }

@@ -2,12 +2,13 @@ package mr
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"mapreduce/mr/internal/runfile"
 )
 
 // runMapOutput feeds records through a mapOutput with the given buffer
@@ -26,20 +27,31 @@ func runMapOutput(t *testing.T, kvs []KeyValue, limit int64, combine func(string
 	}
 	out := make([][]KeyValue, 3)
 	for r := range out {
-		f, err := os.Open(final(r))
-		if err != nil {
-			t.Fatal(err)
+		if out[r], err = readRun(final(r)); err != nil {
+			t.Fatalf("partition %d: %v", r, err)
 		}
-		out[r], err = decodeRun(f, runs[r].Size)
-		f.Close()
-		if err != nil || int64(len(out[r])) != runs[r].Records {
-			t.Fatalf("partition %d: %v, %d records, info says %d", r, err, len(out[r]), runs[r].Records)
+		if size, crc, _ := runfile.Checksum(final(r)); size != runs[r].Size || crc != runs[r].CRC {
+			t.Fatalf("partition %d: %d bytes crc %08x, report says %+v", r, size, crc, runs[r])
 		}
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "*spill*")); len(left) > 0 {
 		t.Fatalf("spill files left: %v", left)
 	}
 	return out, o.spills
+}
+
+// readRun returns the records of the run file at path.
+func readRun(path string) ([]KeyValue, error) {
+	runs, closeAll, err := runfile.OpenAll([]string{path})
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll()
+	var kvs []KeyValue
+	for runs[0].Next() {
+		kvs = append(kvs, KeyValue{string(runs[0].Key()), string(runs[0].Value())})
+	}
+	return kvs, runs[0].Err()
 }
 
 func mapSideRecords() []KeyValue {

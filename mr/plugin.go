@@ -108,3 +108,46 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// appError is a failure inside the app's Map, Combine or Reduce (a panic).
+type appError struct{ msg string }
+
+func (e *appError) Error() string { return "app: " + e.msg }
+
+// callMap runs the app's map function over one input, passing every
+// record to emit, and turns a panic into an appError.
+func callMap(app *App, name, contents string, emit func(key, value string)) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &appError{fmt.Sprintf("Map(%s) panicked: %v", name, p)}
+		}
+	}()
+	if app.MapEmit != nil {
+		app.MapEmit(name, contents, emit)
+		return nil
+	}
+	for _, kv := range app.Map(name, contents) {
+		emit(kv.Key, kv.Value)
+	}
+	return nil
+}
+
+// callReduce calls the app's Reduce, turning a panic into an appError.
+func callReduce(f func(string, []string) string, key string, values []string) (out string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &appError{fmt.Sprintf("Reduce(%q) panicked: %v", key, p)}
+		}
+	}()
+	return f(key, values), nil
+}
+
+// callCombine calls the app's Combine, turning a panic into an appError.
+func callCombine(f func(string, []string) []string, key string, values []string) (out []string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &appError{fmt.Sprintf("Combine(%q) panicked: %v", key, p)}
+		}
+	}()
+	return f(key, values), nil
+}

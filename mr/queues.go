@@ -1,6 +1,9 @@
 package mr
 
-import "time"
+import (
+	"container/heap"
+	"time"
+)
 
 // taskQueue is a FIFO of tasks; entries whose task is no longer idle are
 // skipped on pop.
@@ -34,7 +37,11 @@ type deadline struct {
 	a  *attempt
 }
 
+// deadlineHeap orders running attempts by deadline, earliest first.
 type deadlineHeap []deadline
+
+func (h *deadlineHeap) push(d deadline) { heap.Push(h, d) }
+func (h *deadlineHeap) pop() deadline   { return heap.Pop(h).(deadline) }
 
 func (h deadlineHeap) Len() int           { return len(h) }
 func (h deadlineHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }

@@ -4,13 +4,17 @@ package mr
 // attempts, owners and workers, with no goroutines, sockets, files or
 // clock. Every method that depends on time takes now; the coordinator's
 // RPC handlers lock, call and copy, and two tickers drive expiry. Tests
-// move now by hand.
+// move now by hand. The coordinator uses the scheduler through its
+// methods only: assign, the reports (each given the protocol.Attempt it
+// concerns), locate, the expiry ticks and the read-only views (app,
+// failure, progress, summary, takeEvents).
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"time"
+
+	"mapreduce/mr/internal/protocol"
 )
 
 var (
@@ -22,12 +26,12 @@ type schedConfig struct {
 	nMap, nReduce    int
 	heartbeatTimeout time.Duration // no heartbeat for this long: the worker is dead
 	taskTimeout      time.Duration // an attempt running this long gets a backup
-	maxFailures      int           // app failures of one task that fail the job
+	maxFailures      int           // failures of one task that fail the job
 	app              string        // the job's app; "" until the first worker names it
 }
 
 type task struct {
-	kind     TaskKind
+	kind     protocol.TaskKind
 	index    int
 	state    taskState
 	running  []*attempt // at most two: the original and one backup
@@ -46,16 +50,14 @@ type attempt struct {
 	start    time.Time
 	progress time.Time // last sign of progress; a stalled reducer is not slow
 	end      time.Time
-	outcome  Outcome
-	runs     []RunInfo // a map attempt's output, once reported
-	read     int64     // bytes of input (map) or run files (reduce) read
-	written  int64     // bytes written
+	outcome  outcome
+	runs     []protocol.RunInfo // a map attempt's output, once reported
+	read     int64              // bytes of input (map) or run files (reduce) read
+	written  int64              // bytes written
 }
 
 // ID is the attempt's name in every log line: "map-3.a2".
-func (a *attempt) ID() string {
-	return fmt.Sprintf("%s-%d.a%d", a.task.kind, a.task.index, a.n)
-}
+func (a *attempt) ID() string { return protocol.AttemptName(a.task.kind, a.task.index, a.n) }
 
 type worker struct {
 	id       string
@@ -66,12 +68,6 @@ type worker struct {
 	current  *attempt      // the attempt it was last given
 	owned    map[int]*task // done map tasks whose output lives only here
 	attempts []*attempt    // every attempt it was given
-}
-
-// assignment is the scheduler's answer to a request for work.
-type assignment struct {
-	action Action
-	a      *attempt
 }
 
 type scheduler struct {
@@ -85,30 +81,30 @@ type scheduler struct {
 	nextWorker  int
 	mapsDone    int
 	reducesDone int
-	phase       Phase
-	failure     string // why the job failed, in PhaseFailed
-	events      []Event
+	phase       phase
+	failure     string // why the job failed, in phaseFailed
+	events      []event
 }
 
-// Event is one thing that happened, for the coordinator to log: a
+// event is one thing that happened, for the coordinator to log: a
 // constant message, the attempt and worker it concerns, and more
 // key/value pairs.
-type Event struct {
-	Msg     string
-	Attempt string
-	Worker  string
-	Args    []any
+type event struct {
+	msg     string
+	attempt string
+	worker  string
+	args    []any
 }
 
 func newScheduler(cfg schedConfig) *scheduler {
 	s := &scheduler{cfg: cfg, workers: make(map[string]*worker)}
-	s.maps = makeTasks(MapTask, cfg.nMap)
-	s.reduces = makeTasks(ReduceTask, cfg.nReduce)
+	s.maps = makeTasks(protocol.MapTask, cfg.nMap)
+	s.reduces = makeTasks(protocol.ReduceTask, cfg.nReduce)
 	for _, t := range s.maps {
 		s.enqueue(t, time.Time{})
 	}
 	if cfg.nMap == 0 {
-		s.phase = PhaseReduce
+		s.phase = phaseReduce
 		for _, t := range s.reduces {
 			s.enqueue(t, time.Time{})
 		}
@@ -116,7 +112,7 @@ func newScheduler(cfg schedConfig) *scheduler {
 	return s
 }
 
-func makeTasks(kind TaskKind, n int) []*task {
+func makeTasks(kind protocol.TaskKind, n int) []*task {
 	ts := make([]*task, n)
 	for i := range ts {
 		ts[i] = &task{kind: kind, index: i}
@@ -125,22 +121,28 @@ func makeTasks(kind TaskKind, n int) []*task {
 }
 
 func (s *scheduler) note(msg string, a *attempt, w *worker, args ...any) {
-	e := Event{Msg: msg, Args: args}
+	e := event{msg: msg, args: args}
 	if a != nil {
-		e.Attempt = a.ID()
+		e.attempt = a.ID()
 	}
 	if w != nil {
-		e.Worker = w.id
+		e.worker = w.id
 	}
 	s.events = append(s.events, e)
 }
 
 // takeEvents returns what happened since the last call.
-func (s *scheduler) takeEvents() []Event {
+func (s *scheduler) takeEvents() []event {
 	ev := s.events
 	s.events = nil
 	return ev
 }
+
+// app is the job's app name, "" until the first worker registered.
+func (s *scheduler) app() string { return s.cfg.app }
+
+// failedWith reports whether the job failed, and why.
+func (s *scheduler) failedWith() (string, bool) { return s.failure, s.phase == phaseFailed }
 
 // register adds a worker serving its run files at addr.
 func (s *scheduler) register(app, addr string, now time.Time) (*worker, error) {
@@ -167,17 +169,17 @@ func (s *scheduler) live(id string) *worker {
 }
 
 // heartbeat records that a worker is alive and tells it whether to go on.
-func (s *scheduler) heartbeat(id string, now time.Time) Action {
+func (s *scheduler) heartbeat(id string, now time.Time) protocol.Action {
 	w := s.live(id)
 	if w == nil {
-		return ActReregister
+		return protocol.ActReregister
 	}
 	w.lastSeen = now
 	if s.over() {
 		s.toldToExit(w)
-		return ActExit
+		return protocol.ActExit
 	}
-	return ActWait
+	return protocol.ActWait
 }
 
 func (s *scheduler) toldToExit(w *worker) {
@@ -187,33 +189,41 @@ func (s *scheduler) toldToExit(w *worker) {
 	}
 }
 
-func (s *scheduler) over() bool { return s.phase == PhaseDone || s.phase == PhaseFailed }
+func (s *scheduler) over() bool { return s.phase == phaseDone || s.phase == phaseFailed }
 
 // assign hands the worker its next attempt, or tells it to wait or exit.
 // A worker asks only when idle, so an attempt it still holds is abandoned.
-func (s *scheduler) assign(id string, now time.Time) assignment {
+// The reply lacks only a map attempt's Split, which the coordinator owns.
+func (s *scheduler) assign(id string, now time.Time) protocol.GetTaskReply {
+	reply := protocol.GetTaskReply{Action: protocol.ActWait, NMap: len(s.maps), NReduce: len(s.reduces)}
 	w := s.live(id)
-	if w == nil {
-		return assignment{action: ActReregister}
+	switch {
+	case w == nil:
+		reply.Action = protocol.ActReregister
+		return reply
+	case s.over():
+		w.lastSeen = now
+		s.toldToExit(w)
+		reply.Action, reply.Reason = protocol.ActExit, s.failure
+		return reply
 	}
 	w.lastSeen = now
-	if s.over() {
-		s.toldToExit(w)
-		return assignment{action: ActExit}
-	}
-	if a := w.current; a != nil && a.outcome == OutcomeRunning {
+	if a := w.current; a != nil && a.outcome == outcomeRunning {
 		s.note("attempt abandoned", a, w)
-		s.endAttempt(a, OutcomeAbandoned, now)
+		s.endAttempt(a, outcomeAbandoned, now)
 	}
 	t := s.nextTask(w)
 	if t == nil {
-		return assignment{action: ActWait}
+		return reply
 	}
 	a := s.startAttempt(t, w, now)
-	if t.kind == MapTask {
-		return assignment{action: ActMap, a: a}
+	reply.Task, reply.Attempt = t.index, a.n
+	if t.kind == protocol.MapTask {
+		reply.Action = protocol.ActMap
+	} else {
+		reply.Action, reply.Sources = protocol.ActReduce, s.sources(t.index)
 	}
-	return assignment{action: ActReduce, a: a}
+	return reply
 }
 
 // nextTask picks an idle task (maps first), else a slow task to back up.
@@ -240,7 +250,7 @@ func (s *scheduler) popBackup(w *worker) *task {
 			i--
 			continue
 		}
-		if t.running[0].worker == w || (t.kind == ReduceTask && s.mapsDone < len(s.maps)) {
+		if t.running[0].worker == w || (t.kind == protocol.ReduceTask && s.mapsDone < len(s.maps)) {
 			continue
 		}
 		t.backup = false
@@ -257,15 +267,15 @@ func (s *scheduler) startAttempt(t *task, w *worker, now time.Time) *attempt {
 	t.state = taskRunning
 	w.current = a
 	w.attempts = append(w.attempts, a)
-	heap.Push(&s.deadlines, deadline{at: now.Add(s.cfg.taskTimeout), a: a})
+	s.deadlines.push(deadline{at: now.Add(s.cfg.taskTimeout), a: a})
 	s.note("task assigned", a, w)
 	return a
 }
 
 // endAttempt takes a running attempt out of its task; a task left with no
 // running attempt and not done goes back to the idle queue.
-func (s *scheduler) endAttempt(a *attempt, o Outcome, now time.Time) {
-	if a.outcome != OutcomeRunning {
+func (s *scheduler) endAttempt(a *attempt, o outcome, now time.Time) {
+	if a.outcome != outcomeRunning {
 		return
 	}
 	a.outcome, a.end = o, now
@@ -290,263 +300,7 @@ func (s *scheduler) enqueue(t *task, now time.Time) {
 	}
 }
 
-// running returns the attempt if it is still running for a live worker
-// with this id, or nil: every report passes through here, which is what
-// fences stale ones.
-func (s *scheduler) running(id string, kind TaskKind, index, n int) *attempt {
-	w := s.live(id)
-	tasks := s.maps
-	if kind == ReduceTask {
-		tasks = s.reduces
-	}
-	if w == nil || index < 0 || index >= len(tasks) || n < 1 || n > len(tasks[index].history) {
-		return nil
-	}
-	a := tasks[index].history[n-1]
-	if a.worker != w || a.outcome != OutcomeRunning {
-		return nil
-	}
-	return a
-}
-
-// mapDone commits a map attempt's output if it is the first valid report.
-func (s *scheduler) mapDone(args *ReportMapArgs, now time.Time) bool {
-	a := s.running(args.WorkerID, MapTask, args.Task, args.Attempt)
-	if a == nil || len(args.Runs) != s.cfg.nReduce {
-		s.staleReport(args.WorkerID, MapTask, args.Task, args.Attempt)
-		return false
-	}
-	a.worker.lastSeen = now
-	a.runs, a.read = args.Runs, args.Read
-	for _, r := range args.Runs {
-		a.written += r.Size
-	}
-	s.win(a, now)
-	a.worker.owned[a.task.index] = a.task
-	s.mapsDone++
-	if s.mapsDone == len(s.maps) && s.phase == PhaseMap {
-		s.setPhase(PhaseReduce)
-		for _, t := range s.reduces {
-			if t.state == taskIdle {
-				s.enqueue(t, now)
-			}
-		}
-	}
-	return true
-}
-
-// reduceDone commits a reduce attempt whose output the coordinator holds.
-func (s *scheduler) reduceDone(id string, index, n int, read, written int64, now time.Time) bool {
-	a := s.running(id, ReduceTask, index, n)
-	if a == nil {
-		s.staleReport(id, ReduceTask, index, n)
-		return false
-	}
-	a.worker.lastSeen = now
-	a.read, a.written = read, written
-	s.win(a, now)
-	s.reducesDone++
-	if s.reducesDone == len(s.reduces) {
-		s.setPhase(PhaseMerge)
-	}
-	return true
-}
-
-// win marks a the task's committed attempt; any other running attempt of
-// the task has lost.
-func (s *scheduler) win(a *attempt, now time.Time) {
-	t := a.task
-	t.state, t.winner = taskDone, a
-	s.endAttempt(a, OutcomeWon, now)
-	for len(t.running) > 0 {
-		s.note("attempt superseded", t.running[0], t.running[0].worker, "winner", a.ID())
-		s.endAttempt(t.running[0], OutcomeLost, now)
-	}
-	s.note("task done", a, a.worker)
-}
-
-func (s *scheduler) staleReport(id string, kind TaskKind, index, n int) {
-	s.events = append(s.events, Event{Msg: "stale report ignored", Worker: id,
-		Attempt: fmt.Sprintf("%s-%d.a%d", kind, index, n)})
-	if w := s.live(id); w != nil && w.current != nil && w.current.outcome != OutcomeRunning {
-		w.current = nil
-	}
-}
-
-func (s *scheduler) setPhase(p Phase) {
+func (s *scheduler) setPhase(p phase) {
 	s.note("phase changed", nil, nil, "phase", p.String())
 	s.phase = p
-}
-
-// failed records an attempt that failed in the app. The job fails when
-// one task has failed maxFailures times.
-func (s *scheduler) failed(args *ReportFailureArgs, now time.Time) bool {
-	a := s.running(args.WorkerID, args.Kind, args.Task, args.Attempt)
-	if a == nil {
-		s.staleReport(args.WorkerID, args.Kind, args.Task, args.Attempt)
-		return false
-	}
-	a.worker.lastSeen = now
-	a.task.failures++
-	s.note("attempt failed", a, a.worker, "err", args.Err)
-	s.endAttempt(a, OutcomeFailed, now)
-	if a.task.failures >= s.cfg.maxFailures && !s.over() {
-		s.failure = fmt.Sprintf("%s failed %d times, last: %s", a.ID(), a.task.failures, args.Err)
-		s.setPhase(PhaseFailed)
-	}
-	return true
-}
-
-// locate answers a reducer that needs map task m's output. When failed
-// names the committed attempt, the reducer could not fetch it: an owner
-// that has also stopped heartbeating is declared dead, else just task m
-// is re-run. Reports naming an older attempt are answered, not believed.
-func (s *scheduler) locate(args *LocateArgs, now time.Time) LocateReply {
-	r := s.running(args.WorkerID, ReduceTask, args.Reduce, args.Attempt)
-	if r == nil || args.Map < 0 || args.Map >= len(s.maps) {
-		return LocateReply{Abort: true}
-	}
-	r.worker.lastSeen = now
-	t := s.maps[args.Map]
-	if t.state == taskDone && args.Failed != 0 && t.winner.n == args.Failed {
-		s.lostOutput(t, r, now)
-	}
-	if t.state == taskIdle && now.Sub(t.idleAt) > s.cfg.heartbeatTimeout/2 {
-		// Nobody else is free to re-run it: give up this attempt so that
-		// its worker can. The reduce task runs again once the maps are done.
-		s.note("attempt gives way", r, r.worker, "waiting_for", fmt.Sprintf("map-%d", t.index))
-		s.endAttempt(r, OutcomeAbandoned, now)
-		return LocateReply{Abort: true}
-	}
-	if t.state != taskDone {
-		return LocateReply{}
-	}
-	r.progress = now
-	return LocateReply{Ready: true, Source: s.source(t, args.Reduce)}
-}
-
-// lostOutput handles a reducer's word that map task t's output is gone.
-func (s *scheduler) lostOutput(t *task, by *attempt, now time.Time) {
-	owner := t.winner.worker
-	s.note("fetch failure reported", t.winner, owner, "by", by.ID())
-	if now.Sub(owner.lastSeen) > s.cfg.heartbeatTimeout/4 {
-		s.kill(owner, now, "unreachable and silent")
-		return
-	}
-	s.rerunMap(t, now)
-}
-
-// rerunMap sends a done map task back to idle: its output is lost.
-func (s *scheduler) rerunMap(t *task, now time.Time) {
-	w := t.winner.worker
-	delete(w.owned, t.index)
-	t.winner.outcome, t.winner.end = OutcomeLost, now
-	s.note("map output lost", t.winner, w)
-	t.winner, t.state = nil, taskIdle
-	s.mapsDone--
-	s.enqueue(t, now)
-	if s.phase == PhaseReduce {
-		s.setPhase(PhaseMap)
-	}
-}
-
-// source tells reduce task r where map task t's committed output is.
-func (s *scheduler) source(t *task, r int) MapSource {
-	a := t.winner
-	return MapSource{Map: t.index, Attempt: a.n, Addr: a.worker.addr, Size: a.runs[r].Size, CRC: a.runs[r].CRC}
-}
-
-// sources lists every map task's committed output for reduce task r.
-func (s *scheduler) sources(r int) []MapSource {
-	out := make([]MapSource, len(s.maps))
-	for i, t := range s.maps {
-		out[i] = s.source(t, r)
-	}
-	return out
-}
-
-// expireWorkers declares dead every worker silent for the heartbeat timeout.
-func (s *scheduler) expireWorkers(now time.Time) {
-	for _, w := range s.workers {
-		if !w.dead && now.Sub(w.lastSeen) > s.cfg.heartbeatTimeout {
-			s.kill(w, now, "no heartbeat")
-		}
-	}
-}
-
-// kill declares w dead: its running attempt ends, and the map outputs it
-// holds are re-run while some reduce may still need them.
-func (s *scheduler) kill(w *worker, now time.Time, why string) {
-	w.dead = true
-	s.note("worker died", nil, w, "why", why)
-	if a := w.current; a != nil && a.outcome == OutcomeRunning {
-		s.endAttempt(a, OutcomeDied, now)
-	}
-	if s.reducesDone == len(s.reduces) {
-		return
-	}
-	for _, t := range w.owned {
-		s.rerunMap(t, now)
-	}
-}
-
-// expireSlow queues for backup every task whose only attempt has run
-// longer than the task timeout.
-func (s *scheduler) expireSlow(now time.Time) {
-	for s.deadlines.Len() > 0 && !s.deadlines[0].at.After(now) {
-		d := heap.Pop(&s.deadlines).(deadline)
-		a := d.a
-		if a.outcome != OutcomeRunning {
-			continue
-		}
-		due := a.progress.Add(s.cfg.taskTimeout)
-		if a.task.kind == ReduceTask && s.mapsDone < len(s.maps) {
-			due = now.Add(s.cfg.taskTimeout) // waiting for maps is not slowness
-		}
-		if due.After(now) {
-			heap.Push(&s.deadlines, deadline{at: due, a: a})
-			continue
-		}
-		if t := a.task; len(t.running) == 1 && !t.backup {
-			t.backup = true
-			s.backups = append(s.backups, t)
-			s.note("task slow", a, a.worker, "running", now.Sub(a.start).Round(time.Millisecond).String())
-		}
-	}
-}
-
-// finish marks the final output written: workers are told to exit.
-func (s *scheduler) finish() { s.setPhase(PhaseDone) }
-
-// allExited reports whether every live worker has been told to exit.
-func (s *scheduler) allExited() bool {
-	for _, w := range s.workers {
-		if !w.dead && !w.exitSent {
-			return false
-		}
-	}
-	return true
-}
-
-// Progress counts done tasks.
-type Progress struct {
-	Phase                Phase
-	MapsDone, Maps       int
-	ReducesDone, Reduces int
-	Workers, LiveWorkers int
-}
-
-func (p Progress) String() string {
-	return fmt.Sprintf("map %d/%d done, reduce %d/%d", p.MapsDone, p.Maps, p.ReducesDone, p.Reduces)
-}
-
-func (s *scheduler) progress() Progress {
-	p := Progress{Phase: s.phase, MapsDone: s.mapsDone, Maps: len(s.maps),
-		ReducesDone: s.reducesDone, Reduces: len(s.reduces), Workers: len(s.workers)}
-	for _, w := range s.workers {
-		if !w.dead {
-			p.LiveWorkers++
-		}
-	}
-	return p
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"mapreduce/mr/internal/protocol"
 )
 
 // A scheduler test moves a fake clock by hand; nothing here sleeps.
@@ -45,25 +47,36 @@ func (h *schedHarness) join(addr string) string {
 	return w.id
 }
 
-func (h *schedHarness) get(id string, want Action) *attempt {
+func (h *schedHarness) get(id string, want protocol.Action) *attempt {
 	h.t.Helper()
-	as := h.s.assign(id, h.now)
-	if as.action != want {
-		h.t.Fatalf("assign(%s) = %s, want %s", id, as.action, want)
+	reply := h.s.assign(id, h.now)
+	if reply.Action != want {
+		h.t.Fatalf("assign(%s) = %s, want %s", id, reply.Action, want)
 	}
-	return as.a
+	switch want {
+	case protocol.ActMap:
+		return h.s.maps[reply.Task].history[reply.Attempt-1]
+	case protocol.ActReduce:
+		return h.s.reduces[reply.Task].history[reply.Attempt-1]
+	}
+	return nil
+}
+
+// ref names attempt a as run by worker id.
+func ref(id string, a *attempt) protocol.Attempt {
+	return protocol.Attempt{WorkerID: id, Kind: a.task.kind, Task: a.task.index, N: a.n}
 }
 
 func (h *schedHarness) mapDone(id string, a *attempt) bool {
-	runs := make([]RunInfo, h.s.cfg.nReduce)
+	runs := make([]protocol.RunInfo, h.s.cfg.nReduce)
 	for i := range runs {
-		runs[i] = RunInfo{Size: int64(10 + a.task.index), CRC: uint32(a.n)}
+		runs[i] = protocol.RunInfo{Size: int64(10 + a.task.index), CRC: uint32(a.n)}
 	}
-	return h.s.mapDone(&ReportMapArgs{WorkerID: id, Task: a.task.index, Attempt: a.n, Runs: runs}, h.now)
+	return h.s.mapDone(ref(id, a), runs, 0, h.now)
 }
 
 func (h *schedHarness) reduceDone(id string, a *attempt) bool {
-	return h.s.reduceDone(id, a.task.index, a.n, 0, 0, h.now)
+	return h.s.reduceDone(ref(id, a), 0, 0, h.now)
 }
 
 func (h *schedHarness) beat(ids ...string) {
@@ -75,40 +88,40 @@ func (h *schedHarness) beat(ids ...string) {
 func TestHappyPathRunsEachTaskOnce(t *testing.T) {
 	h := newHarness(t, 3, 2)
 	w1, w2, w3 := h.join("a:1"), h.join("b:1"), h.join("c:1")
-	m0, m1 := h.get(w1, ActMap), h.get(w2, ActMap)
+	m0, m1 := h.get(w1, protocol.ActMap), h.get(w2, protocol.ActMap)
 	if !h.mapDone(w1, m0) {
 		t.Fatal("first map report refused")
 	}
-	m2 := h.get(w1, ActMap)
+	m2 := h.get(w1, protocol.ActMap)
 	// Reduces wait for the last map; the early Exit is never given.
-	h.get(w3, ActWait)
+	h.get(w3, protocol.ActWait)
 	h.mapDone(w2, m1)
 	h.mapDone(w1, m2)
-	if h.s.phase != PhaseReduce {
+	if h.s.phase != phaseReduce {
 		t.Fatalf("phase %s, want reduce", h.s.phase)
 	}
-	r0, r1 := h.get(w1, ActReduce), h.get(w2, ActReduce)
+	r0, r1 := h.get(w1, protocol.ActReduce), h.get(w2, protocol.ActReduce)
 	src := h.s.sources(r1.task.index)
 	if len(src) != 3 || src[1].Addr != "b:1" || src[2].Addr != "a:1" || src[0].Attempt != 1 {
 		t.Fatalf("sources = %+v", src)
 	}
 	h.reduceDone(w1, r0)
-	h.get(w1, ActWait)
+	h.get(w1, protocol.ActWait)
 	h.reduceDone(w2, r1)
-	if h.s.phase != PhaseMerge {
+	if h.s.phase != phaseMerge {
 		t.Fatalf("phase %s, want merge", h.s.phase)
 	}
-	h.get(w1, ActWait) // the final file is not written yet
-	if h.s.heartbeat(w1, h.now) != ActWait {
+	h.get(w1, protocol.ActWait) // the final file is not written yet
+	if h.s.heartbeat(w1, h.now) != protocol.ActWait {
 		t.Fatal("exit before the final output")
 	}
 	h.s.finish()
-	h.get(w1, ActExit)
+	h.get(w1, protocol.ActExit)
 	if h.s.allExited() {
 		t.Fatal("w2 has not been told to exit")
 	}
-	h.get(w2, ActExit)
-	if h.s.heartbeat(w3, h.now) != ActExit { // hearing it by heartbeat counts too
+	h.get(w2, protocol.ActExit)
+	if h.s.heartbeat(w3, h.now) != protocol.ActExit { // hearing it by heartbeat counts too
 		t.Fatal("heartbeat after the end is not told to exit")
 	}
 	if !h.s.allExited() {
@@ -124,8 +137,8 @@ func TestHappyPathRunsEachTaskOnce(t *testing.T) {
 func TestDeadWorkerLosesRunningAndCompletedMaps(t *testing.T) {
 	h := newHarness(t, 2, 1)
 	w1, w2 := h.join("a:1"), h.join("b:1")
-	m0 := h.get(w1, ActMap)
-	m1 := h.get(w2, ActMap)
+	m0 := h.get(w1, protocol.ActMap)
+	m1 := h.get(w2, protocol.ActMap)
 	h.mapDone(w1, m0)
 	// w1 goes silent; w2 keeps beating.
 	h.run(4*time.Second, w2)
@@ -140,7 +153,7 @@ func TestDeadWorkerLosesRunningAndCompletedMaps(t *testing.T) {
 		t.Fatalf("completed map of dead worker: state %s, mapsDone %d", m0.task.state, h.s.mapsDone)
 	}
 	h.mapDone(w2, m1)
-	again := h.get(w2, ActMap)
+	again := h.get(w2, protocol.ActMap)
 	if again.task != m0.task || again.n != 2 {
 		t.Fatalf("re-run got %s", again.ID())
 	}
@@ -148,19 +161,19 @@ func TestDeadWorkerLosesRunningAndCompletedMaps(t *testing.T) {
 	if h.mapDone(w1, m0) {
 		t.Fatal("report of a dead worker accepted")
 	}
-	if h.s.heartbeat(w1, h.now) != ActReregister {
+	if h.s.heartbeat(w1, h.now) != protocol.ActReregister {
 		t.Fatal("dead worker not told to re-register")
 	}
-	h.get(w1, ActReregister)
+	h.get(w1, protocol.ActReregister)
 }
 
 func TestDeadWorkerAfterReducesDoneKeepsMaps(t *testing.T) {
 	h := newHarness(t, 1, 1)
 	w1, w2 := h.join("a:1"), h.join("b:1")
-	h.mapDone(w1, h.get(w1, ActMap))
-	h.reduceDone(w2, h.get(w2, ActReduce))
+	h.mapDone(w1, h.get(w1, protocol.ActMap))
+	h.reduceDone(w2, h.get(w2, protocol.ActReduce))
 	h.tick(5 * time.Second)
-	if h.s.mapsDone != 1 || h.s.phase != PhaseMerge {
+	if h.s.mapsDone != 1 || h.s.phase != phaseMerge {
 		t.Fatalf("mapsDone %d phase %s after reduces were done", h.s.mapsDone, h.s.phase)
 	}
 }
@@ -168,12 +181,12 @@ func TestDeadWorkerAfterReducesDoneKeepsMaps(t *testing.T) {
 func TestSlowTaskGetsOneBackupAndFirstCompletionWins(t *testing.T) {
 	h := newHarness(t, 1, 1)
 	w1, w2 := h.join("a:1"), h.join("b:1")
-	slow := h.get(w1, ActMap)
-	h.get(w2, ActWait)
+	slow := h.get(w1, protocol.ActMap)
+	h.get(w2, protocol.ActWait)
 	h.run(9*time.Second, w1, w2)
-	h.get(w2, ActWait)
+	h.get(w2, protocol.ActWait)
 	h.run(2*time.Second, w1, w2)
-	backup := h.get(w2, ActMap)
+	backup := h.get(w2, protocol.ActMap)
 	if backup.task != slow.task || backup.n != 2 {
 		t.Fatalf("backup is %s", backup.ID())
 	}
@@ -195,9 +208,9 @@ func TestSlowTaskGetsOneBackupAndFirstCompletionWins(t *testing.T) {
 func TestStaleReportNeverOverwritesCommittedOutput(t *testing.T) {
 	h := newHarness(t, 1, 1)
 	w1, w2 := h.join("a:1"), h.join("b:1")
-	first := h.get(w1, ActMap)
+	first := h.get(w1, protocol.ActMap)
 	h.run(11*time.Second, w1, w2)
-	second := h.get(w2, ActMap)
+	second := h.get(w2, protocol.ActMap)
 	h.mapDone(w1, first)
 	if h.mapDone(w2, second) {
 		t.Fatal("second completion accepted")
@@ -205,7 +218,7 @@ func TestStaleReportNeverOverwritesCommittedOutput(t *testing.T) {
 	if got := h.s.sources(0)[0]; got.Addr != "a:1" || got.Attempt != 1 {
 		t.Fatalf("committed output changed: %+v", got)
 	}
-	if second.outcome != OutcomeLost || first.outcome != OutcomeWon {
+	if second.outcome != outcomeLost || first.outcome != outcomeWon {
 		t.Fatalf("outcomes %s/%s", first.outcome, second.outcome)
 	}
 }
@@ -213,22 +226,23 @@ func TestStaleReportNeverOverwritesCommittedOutput(t *testing.T) {
 func TestReportWithWrongAttemptOrWorkerIgnored(t *testing.T) {
 	h := newHarness(t, 1, 1)
 	w1, w2 := h.join("a:1"), h.join("b:1")
-	a := h.get(w1, ActMap)
-	cases := []ReportMapArgs{
-		{WorkerID: w2, Task: 0, Attempt: 1},
-		{WorkerID: w1, Task: 0, Attempt: 2},
-		{WorkerID: w1, Task: 5, Attempt: 1},
-		{WorkerID: w1, Task: -1, Attempt: 1},
-		{WorkerID: "nobody", Task: 0, Attempt: 1},
-		{WorkerID: w1, Task: 0, Attempt: 1, Runs: nil}, // wrong number of runs
+	a := h.get(w1, protocol.ActMap)
+	one := make([]protocol.RunInfo, 1)
+	cases := []struct {
+		ref  protocol.Attempt
+		runs []protocol.RunInfo
+	}{
+		{protocol.Attempt{WorkerID: w2, Kind: protocol.MapTask, Task: 0, N: 1}, one},
+		{protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: 0, N: 2}, one},
+		{protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: 5, N: 1}, one},
+		{protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: -1, N: 1}, one},
+		{protocol.Attempt{WorkerID: w1, Kind: protocol.ReduceTask, Task: 0, N: 1}, one},
+		{protocol.Attempt{WorkerID: "nobody", Kind: protocol.MapTask, Task: 0, N: 1}, one},
+		{protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: 0, N: 1}, nil}, // wrong number of runs
 	}
 	for _, c := range cases {
-		c := c
-		if c.Runs == nil && c.WorkerID != w1 {
-			c.Runs = make([]RunInfo, 1)
-		}
-		if h.s.mapDone(&c, h.now) {
-			t.Errorf("report %+v accepted", c)
+		if h.s.mapDone(c.ref, c.runs, 0, h.now) {
+			t.Errorf("report %+v with %d runs accepted", c.ref, len(c.runs))
 		}
 	}
 	if !h.mapDone(w1, a) {
@@ -239,33 +253,33 @@ func TestReportWithWrongAttemptOrWorkerIgnored(t *testing.T) {
 func TestFetchFailureRerunsMapAndReducerWaits(t *testing.T) {
 	h := newHarness(t, 2, 2)
 	w1, w2 := h.join("a:1"), h.join("b:1")
-	m0, m1 := h.get(w1, ActMap), h.get(w2, ActMap)
+	m0, m1 := h.get(w1, protocol.ActMap), h.get(w2, protocol.ActMap)
 	h.mapDone(w1, m0)
 	h.mapDone(w2, m1)
-	r := h.get(w2, ActReduce)
+	r := h.get(w2, protocol.ActReduce)
 	// w1 still beats: only map 0 is re-run, not all of w1's work.
-	rep := h.s.locate(&LocateArgs{WorkerID: w2, Reduce: r.task.index, Attempt: r.n, Map: 0, Failed: 1}, h.now)
+	rep := h.s.locate(protocol.Attempt{WorkerID: w2, Kind: protocol.ReduceTask, Task: r.task.index, N: r.n}, 0, 1, h.now)
 	if rep.Ready || rep.Abort {
 		t.Fatalf("locate = %+v, want wait", rep)
 	}
-	if h.s.workers[w1].dead || m0.task.state != taskIdle || h.s.phase != PhaseMap {
+	if h.s.workers[w1].dead || m0.task.state != taskIdle || h.s.phase != phaseMap {
 		t.Fatalf("dead=%v state=%s phase=%s", h.s.workers[w1].dead, m0.task.state, h.s.phase)
 	}
 	// A second report naming the same lost attempt changes nothing.
-	h.s.locate(&LocateArgs{WorkerID: w2, Reduce: r.task.index, Attempt: r.n, Map: 0, Failed: 1}, h.now)
-	rerun := h.get(w1, ActMap)
+	h.s.locate(protocol.Attempt{WorkerID: w2, Kind: protocol.ReduceTask, Task: r.task.index, N: r.n}, 0, 1, h.now)
+	rerun := h.get(w1, protocol.ActMap)
 	if rerun.n != 2 {
 		t.Fatalf("re-run is %s", rerun.ID())
 	}
 	// A reducer waiting for maps is not slow.
 	h.run(11*time.Second, w1, w2)
 	for _, b := range h.s.backups {
-		if b.kind == ReduceTask {
+		if b.kind == protocol.ReduceTask {
 			t.Fatal("waiting reducer queued for backup")
 		}
 	}
 	h.mapDone(w1, rerun)
-	rep = h.s.locate(&LocateArgs{WorkerID: w2, Reduce: r.task.index, Attempt: r.n, Map: 0}, h.now)
+	rep = h.s.locate(protocol.Attempt{WorkerID: w2, Kind: protocol.ReduceTask, Task: r.task.index, N: r.n}, 0, 0, h.now)
 	if !rep.Ready || rep.Source.Attempt != 2 {
 		t.Fatalf("locate after re-run = %+v", rep)
 	}
@@ -274,12 +288,12 @@ func TestFetchFailureRerunsMapAndReducerWaits(t *testing.T) {
 func TestFetchFailureFromSilentOwnerKillsIt(t *testing.T) {
 	h := newHarness(t, 2, 1)
 	w1, w2 := h.join("a:1"), h.join("b:1")
-	h.mapDone(w1, h.get(w1, ActMap))
-	h.mapDone(w1, h.get(w1, ActMap))
-	r := h.get(w2, ActReduce)
+	h.mapDone(w1, h.get(w1, protocol.ActMap))
+	h.mapDone(w1, h.get(w1, protocol.ActMap))
+	r := h.get(w2, protocol.ActReduce)
 	h.tick(2 * time.Second)
 	h.beat(w2)
-	h.s.locate(&LocateArgs{WorkerID: w2, Reduce: 0, Attempt: r.n, Map: 1, Failed: 1}, h.now)
+	h.s.locate(protocol.Attempt{WorkerID: w2, Kind: protocol.ReduceTask, Task: 0, N: r.n}, 1, 1, h.now)
 	if !h.s.workers[w1].dead || h.s.mapsDone != 0 {
 		t.Fatalf("silent owner: dead=%v mapsDone=%d", h.s.workers[w1].dead, h.s.mapsDone)
 	}
@@ -288,8 +302,8 @@ func TestFetchFailureFromSilentOwnerKillsIt(t *testing.T) {
 func TestLocateForStaleReducerAborts(t *testing.T) {
 	h := newHarness(t, 1, 1)
 	w1 := h.join("a:1")
-	h.mapDone(w1, h.get(w1, ActMap))
-	rep := h.s.locate(&LocateArgs{WorkerID: w1, Reduce: 0, Attempt: 7, Map: 0}, h.now)
+	h.mapDone(w1, h.get(w1, protocol.ActMap))
+	rep := h.s.locate(protocol.Attempt{WorkerID: w1, Kind: protocol.ReduceTask, Task: 0, N: 7}, 0, 0, h.now)
 	if !rep.Abort {
 		t.Fatalf("locate = %+v, want abort", rep)
 	}
@@ -299,16 +313,16 @@ func TestRepeatedAppFailureFailsJob(t *testing.T) {
 	h := newHarness(t, 1, 1)
 	w1 := h.join("a:1")
 	for i := 1; i <= 3; i++ {
-		a := h.get(w1, ActMap)
+		a := h.get(w1, protocol.ActMap)
 		if a.n != i {
 			t.Fatalf("attempt %d is %s", i, a.ID())
 		}
-		h.s.failed(&ReportFailureArgs{WorkerID: w1, Kind: MapTask, Task: 0, Attempt: a.n, Err: "panic: boom"}, h.now)
+		h.s.failed(ref(w1, a), "panic: boom", h.now)
 	}
-	if h.s.phase != PhaseFailed || h.s.failure == "" {
+	if h.s.phase != phaseFailed || h.s.failure == "" {
 		t.Fatalf("phase %s failure %q", h.s.phase, h.s.failure)
 	}
-	h.get(w1, ActExit)
+	h.get(w1, protocol.ActExit)
 }
 
 func TestWrongAppRefused(t *testing.T) {
@@ -322,9 +336,9 @@ func TestWrongAppRefused(t *testing.T) {
 func TestAskingAgainAbandonsCurrentAttempt(t *testing.T) {
 	h := newHarness(t, 1, 1)
 	w1 := h.join("a:1")
-	a := h.get(w1, ActMap)
-	b := h.get(w1, ActMap)
-	if a.outcome != OutcomeAbandoned || b.n != 2 || len(b.task.running) != 1 {
+	a := h.get(w1, protocol.ActMap)
+	b := h.get(w1, protocol.ActMap)
+	if a.outcome != outcomeAbandoned || b.n != 2 || len(b.task.running) != 1 {
 		t.Fatalf("a=%s b=%s running=%d", a.outcome, b.ID(), len(b.task.running))
 	}
 }
@@ -332,16 +346,16 @@ func TestAskingAgainAbandonsCurrentAttempt(t *testing.T) {
 func TestNoMapsGoesStraightToReduce(t *testing.T) {
 	h := newHarness(t, 0, 2)
 	w1 := h.join("a:1")
-	h.reduceDone(w1, h.get(w1, ActReduce))
-	h.reduceDone(w1, h.get(w1, ActReduce))
-	if h.s.phase != PhaseMerge {
+	h.reduceDone(w1, h.get(w1, protocol.ActReduce))
+	h.reduceDone(w1, h.get(w1, protocol.ActReduce))
+	if h.s.phase != phaseMerge {
 		t.Fatalf("phase %s", h.s.phase)
 	}
 }
 
 func TestEnumsPrint(t *testing.T) {
-	for _, s := range []string{MapTask.String(), ReduceTask.String(), PhaseReduce.String(),
-		OutcomeWon.String(), ActReduce.String(), taskRunning.String()} {
+	for _, s := range []string{protocol.MapTask.String(), protocol.ReduceTask.String(), phaseReduce.String(),
+		outcomeWon.String(), protocol.ActReduce.String(), taskRunning.String()} {
 		if s == "" || s[len(s)-1] == '?' {
 			t.Errorf("enum prints %q", s)
 		}
@@ -353,10 +367,10 @@ func TestEnumsPrint(t *testing.T) {
 func TestWaitingReducerGivesWayToIdleMap(t *testing.T) {
 	h := newHarness(t, 1, 1)
 	w1 := h.join("a:1")
-	h.mapDone(w1, h.get(w1, ActMap))
-	r := h.get(w1, ActReduce)
-	locate := func(failed int) LocateReply {
-		return h.s.locate(&LocateArgs{WorkerID: w1, Reduce: 0, Attempt: r.n, Map: 0, Failed: failed}, h.now)
+	h.mapDone(w1, h.get(w1, protocol.ActMap))
+	r := h.get(w1, protocol.ActReduce)
+	locate := func(failed int) protocol.LocateReply {
+		return h.s.locate(protocol.Attempt{WorkerID: w1, Kind: protocol.ReduceTask, Task: 0, N: r.n}, 0, failed, h.now)
 	}
 	if rep := locate(1); rep.Ready || rep.Abort {
 		t.Fatalf("first locate = %+v, want wait", rep)
@@ -366,12 +380,12 @@ func TestWaitingReducerGivesWayToIdleMap(t *testing.T) {
 		t.Fatal("gave way before the map was idle for long")
 	}
 	h.run(1500*time.Millisecond, w1)
-	if rep := locate(0); !rep.Abort || r.outcome != OutcomeAbandoned {
+	if rep := locate(0); !rep.Abort || r.outcome != outcomeAbandoned {
 		t.Fatalf("locate = %+v, outcome %s; want abort", rep, r.outcome)
 	}
-	m := h.get(w1, ActMap)
+	m := h.get(w1, protocol.ActMap)
 	h.mapDone(w1, m)
-	if r2 := h.get(w1, ActReduce); r2.n != 2 {
+	if r2 := h.get(w1, protocol.ActReduce); r2.n != 2 {
 		t.Fatalf("reduce re-run is %s", r2.ID())
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"mapreduce/mr/internal/atomicfile"
 )
 
 // Sequential runs app over the inputs in one process, the simple way,
@@ -25,7 +27,7 @@ func Sequential(app *App, inputs []string, outPath string) error {
 		}
 	}
 	slices.SortStableFunc(all, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
-	out, err := createAtomic(outPath)
+	out, err := atomicfile.Create(outPath)
 	if err != nil {
 		return err
 	}
@@ -49,14 +51,4 @@ func Sequential(app *App, inputs []string, outPath string) error {
 		return fmt.Errorf("mr: writing %s: %w", outPath, err)
 	}
 	return out.Commit()
-}
-
-// callReduce calls the app's Reduce, turning a panic into an appError.
-func callReduce(f func(string, []string) string, key string, values []string) (out string, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = &appError{fmt.Sprintf("Reduce(%q) panicked: %v", key, p)}
-		}
-	}()
-	return f(key, values), nil
 }

@@ -2,17 +2,17 @@ package mr
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
+
+	"mapreduce/mr/internal/atomicfile"
+	"mapreduce/mr/internal/protocol"
+	"mapreduce/mr/internal/runfile"
 )
 
 // The shuffle: each worker serves the run files of its committed map
@@ -23,7 +23,7 @@ import (
 // StallTimeout, so a hung or frozen peer (which still completes TCP
 // handshakes) costs seconds, not the whole FetchTimeout.
 func newHTTPClient(cfg WorkerConfig) *http.Client {
-	dialer := &net.Dialer{Timeout: cfg.RPCTimeout, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := dialer.DialContext(ctx, network, addr)
 		if err != nil {
@@ -47,23 +47,21 @@ func (w *Worker) fileMux() http.Handler {
 }
 
 // serveRun sends one run file of a committed map attempt. Any other name
-// or attempt is 404: the path is parsed into numbers, never joined as is.
+// or attempt is 404: the request is parsed into numbers, never joined as is.
 func (w *Worker) serveRun(rw http.ResponseWriter, r *http.Request) {
-	m, red, ok := parseRunName(r.PathValue("name"))
-	attempt, err := strconv.Atoi(r.URL.Query().Get("attempt"))
-	if !ok || err != nil || attempt < 1 {
+	m, red, n, ok := protocol.ParseRunRequest(r.PathValue("name"), r.URL.Query())
+	if !ok {
 		http.NotFound(rw, r)
 		return
 	}
-	key := runFileKey(m, red, attempt)
 	w.mu.Lock()
-	served := w.served[key]
+	served := w.served[runKey{m, red, n}]
 	w.mu.Unlock()
 	if !served {
 		http.NotFound(rw, r)
 		return
 	}
-	f, err := os.Open(filepath.Join(w.dir, key))
+	f, err := os.Open(runPath(w.dir, m, red, n))
 	if err != nil {
 		http.NotFound(rw, r)
 		return
@@ -79,57 +77,32 @@ func (w *Worker) serveRun(rw http.ResponseWriter, r *http.Request) {
 	io.Copy(rw, f)
 }
 
-// parseRunName accepts exactly "mr-X-Y" with X and Y decimal numbers.
-func parseRunName(name string) (m, r int, ok bool) {
-	rest, found := strings.CutPrefix(name, "mr-")
-	xs, ys, found2 := strings.Cut(rest, "-")
-	if !found || !found2 {
-		return 0, 0, false
-	}
-	m, ok1 := parseIndex(xs)
-	r, ok2 := parseIndex(ys)
-	return m, r, ok1 && ok2
-}
-
-func parseIndex(s string) (int, bool) {
-	if s == "" || len(s) > 9 || strings.TrimLeft(s, "0123456789") != "" {
-		return 0, false
-	}
-	n, err := strconv.Atoi(s)
-	return n, err == nil
-}
-
-// errFetch is a run file that could not be had from its owner.
-var errFetch = errors.New("mr: fetch failed")
-
 // fetchRun downloads src's run file for reduce task r into path,
 // verifying its length and CRC, retrying with backoff.
-func (w *Worker) fetchRun(ctx context.Context, src MapSource, r int, path string) error {
-	backoff := 100 * time.Millisecond
-	var err error
-	for try := 1; try <= w.cfg.FetchRetries; try++ {
-		if err = w.fetchOnce(ctx, src, r, path); err == nil || ctx.Err() != nil {
-			return err
+func (w *Worker) fetchRun(ctx context.Context, src protocol.MapSource, r int, path string) error {
+	name := protocol.RunName(src.Map, r)
+	try := 0
+	b := backoff{first: 100 * time.Millisecond, max: 2 * time.Second, tries: w.cfg.FetchRetries}
+	err := b.retry(ctx, func() (bool, error) {
+		try++
+		err := w.fetchOnce(ctx, src, r, path)
+		if err == nil || ctx.Err() != nil {
+			return true, err
 		}
-		w.log.Info("fetch failed", "file", runFileName(src.Map, r), "attempt", attemptName(MapTask, src.Map, src.Attempt),
+		w.log.Info("fetch failed", "file", name, "attempt", protocol.AttemptName(protocol.MapTask, src.Map, src.Attempt),
 			"from", src.Addr, "try", try, "err", err)
-		if try < w.cfg.FetchRetries {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(backoff):
-			}
-			backoff *= 2
-		}
+		return false, err
+	})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("mr: fetching %s from %s: %w", name, src.Addr, err)
 	}
-	return fmt.Errorf("%w: %s from %s: %v", errFetch, runFileName(src.Map, r), src.Addr, err)
+	return err
 }
 
-func (w *Worker) fetchOnce(ctx context.Context, src MapSource, r int, path string) error {
-	ctx, cancel := context.WithTimeout(ctx, w.cfg.FetchTimeout+transferDeadline(src.Size))
+func (w *Worker) fetchOnce(ctx context.Context, src protocol.MapSource, r int, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, w.transferTimeout(src.Size))
 	defer cancel()
-	u := fmt.Sprintf("http://%s/%s?attempt=%d", src.Addr, runFileName(src.Map, r), src.Attempt)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, protocol.RunURL(src, r), nil)
 	if err != nil {
 		return err
 	}
@@ -141,12 +114,12 @@ func (w *Worker) fetchOnce(ctx context.Context, src MapSource, r int, path strin
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s", resp.Status)
 	}
-	out, err := createScratch(path)
+	out, err := atomicfile.CreateScratch(path)
 	if err != nil {
 		return err
 	}
 	defer out.Abort()
-	h := crc32.New(castagnoli)
+	h := runfile.NewHash()
 	n, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(resp.Body, src.Size+1))
 	if err != nil {
 		return err

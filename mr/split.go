@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"mapreduce/mr/internal/protocol"
 )
 
 // makeSplits cuts the inputs into line-aligned byte ranges, one map task
@@ -14,8 +16,8 @@ import (
 // line end at or after every size bytes, so each split holds whole lines,
 // a line longer than size stays whole, and no byte is in two splits.
 // Every input must be a readable regular file.
-func makeSplits(inputs []string, size int64) ([]Split, error) {
-	var splits []Split
+func makeSplits(inputs []string, size int64) ([]protocol.Split, error) {
+	var splits []protocol.Split
 	for _, name := range inputs {
 		s, err := splitFile(name, size)
 		if err != nil {
@@ -26,7 +28,7 @@ func makeSplits(inputs []string, size int64) ([]Split, error) {
 	return splits, nil
 }
 
-func splitFile(name string, size int64) ([]Split, error) {
+func splitFile(name string, size int64) ([]protocol.Split, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("mr: input %s: %w", name, unwrapPath(err))
@@ -43,7 +45,7 @@ func splitFile(name string, size int64) ([]Split, error) {
 		return nil, fmt.Errorf("mr: input %s: %w", name, unwrapPath(err))
 	}
 	total := st.Size()
-	var splits []Split
+	var splits []protocol.Split
 	buf := make([]byte, 4096)
 	for start := int64(0); start < total || len(splits) == 0; {
 		end := total
@@ -52,7 +54,7 @@ func splitFile(name string, size int64) ([]Split, error) {
 				return nil, fmt.Errorf("mr: input %s: %w", name, err)
 			}
 		}
-		splits = append(splits, Split{File: name, Offset: start, Length: end - start})
+		splits = append(splits, protocol.Split{File: name, Offset: start, Length: end - start})
 		start = end
 	}
 	return splits, nil

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"mapreduce/mr/internal/protocol"
 )
 
 func writeInput(t *testing.T, dir, name, content string) string {
@@ -17,7 +19,7 @@ func writeInput(t *testing.T, dir, name, content string) string {
 }
 
 // readSplits returns the text of each split, read back from the file.
-func readSplits(t *testing.T, splits []Split) []string {
+func readSplits(t *testing.T, splits []protocol.Split) []string {
 	t.Helper()
 	var out []string
 	for _, s := range splits {

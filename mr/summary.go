@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"mapreduce/mr/internal/atomicfile"
+	"mapreduce/mr/internal/protocol"
 )
 
 // Summary is the job's record, written as mr-<app>-summary.json next to
@@ -60,14 +63,14 @@ func (s *scheduler) summary(start, now time.Time) Summary {
 	sum := Summary{App: s.cfg.app, Phase: s.phase.String(), Failure: s.failure,
 		Elapsed: now.Sub(start).Round(time.Millisecond).String(), Maps: len(s.maps), Reduces: len(s.reduces)}
 	for _, t := range append(slices.Clone(s.maps), s.reduces...) {
-		ts := TaskSummary{Task: fmt.Sprintf("%s-%d", t.kind, t.index)}
+		ts := TaskSummary{Task: protocol.TaskName(t.kind, t.index)}
 		if t.winner != nil {
 			ts.Winner = t.winner.ID()
 		}
 		for _, a := range t.history {
 			ts.Attempts = append(ts.Attempts, a.summary(start, now))
 		}
-		if t.kind == MapTask {
+		if t.kind == protocol.MapTask {
 			sum.MapAttempts += len(t.history)
 		} else {
 			sum.ReduceAttempts += len(t.history)
@@ -99,7 +102,7 @@ func (w *worker) summary(now time.Time) WorkerSummary {
 		ws.Outcomes[a.outcome.String()]++
 		ws.Read += a.read
 		ws.Written += a.written
-		if a.outcome == OutcomeWon {
+		if a.outcome == outcomeWon {
 			ws.Won = append(ws.Won, a.ID())
 		}
 		end := a.end
@@ -118,8 +121,8 @@ func writeSummary(outDir string, sum Summary) (string, error) {
 	if app == "" {
 		app = "job" // no worker ever joined
 	}
-	name := filepath.Join(outDir, "mr-"+app+"-summary.json")
-	f, err := createAtomic(name)
+	name := filepath.Join(outDir, summaryName(app))
+	f, err := atomicfile.Create(name)
 	if err != nil {
 		return "", err
 	}

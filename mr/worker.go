@@ -9,12 +9,12 @@ import (
 	"net/http"
 	"net/rpc"
 	"os"
-	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"mapreduce/mr/internal/protocol"
 )
 
 // Worker runs tasks for one coordinator: it registers, heartbeats on its
@@ -35,19 +35,24 @@ type Worker struct {
 	lastOK    atomic.Int64 // unix nanos of the last successful RPC
 	reregFlag atomic.Bool  // the coordinator forgot us: register again
 
-	// mu guards id, addr, served and closed.
-	mu     sync.Mutex
-	id     string
-	addr   string          // advertised host:port of the run-file server
-	served map[string]bool // "mr-X-Y.aN" files of accepted map attempts
-	closed bool
+	// mu guards id, addr, longPoll, served and closed.
+	mu       sync.Mutex
+	id       string
+	addr     string        // advertised host:port of the run-file server
+	longPoll time.Duration // how long the coordinator may hold a long poll
+	served   map[runKey]bool
+	closed   bool
 }
+
+// runKey names a run file of an accepted map attempt: map task m, reduce
+// task r, attempt n.
+type runKey struct{ m, r, n int }
 
 // NewWorker prepares a worker: its directory and its run-file server's
 // listener. Run does the rest.
 func NewWorker(cfg WorkerConfig, app *App) (*Worker, error) {
 	cfg = cfg.withDefaults()
-	w := &Worker{cfg: cfg, app: app, log: cfg.Logger, dir: cfg.Dir, served: make(map[string]bool)}
+	w := &Worker{cfg: cfg, app: app, log: cfg.Logger, dir: cfg.Dir, served: make(map[runKey]bool)}
 	if w.dir == "" {
 		d, err := os.MkdirTemp("", "mrworker-")
 		if err != nil {
@@ -63,7 +68,7 @@ func NewWorker(cfg WorkerConfig, app *App) (*Worker, error) {
 		return nil, err
 	}
 	w.ln = ln
-	w.coord = &coordClient{addr: cfg.Coordinator, timeout: cfg.RPCTimeout}
+	w.coord = &coordClient{addr: cfg.Coordinator, dialTimeout: cfg.DialTimeout}
 	w.httpc = newHTTPClient(cfg)
 	w.files = &http.Server{Handler: w.fileMux(), ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10,
@@ -84,12 +89,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	defer w.coord.close() // hanging up tells the coordinator we heard the end
-	w.goTracked(func() { w.files.Serve(w.ln) })
+	w.wg.Go(func() { w.files.Serve(w.ln) })
 	w.lastOK.Store(time.Now().UnixNano())
 	if err := w.register(ctx); err != nil {
 		return err
 	}
-	w.goTracked(func() { w.heartbeat(ctx, cancel) })
+	w.wg.Go(func() { w.heartbeat(ctx, cancel) })
 	loop := make(chan error, 1)
 	go func() { loop <- w.loop(ctx) }() // not tracked: an app call may never return
 	var err error
@@ -104,14 +109,6 @@ func (w *Worker) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
-}
-
-func (w *Worker) goTracked(f func()) {
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		f()
-	}()
 }
 
 // Close stops the file server and removes the worker's temp directory.
@@ -140,12 +137,7 @@ func (w *Worker) removeDir() {
 		os.RemoveAll(w.dir)
 		return
 	}
-	for _, pattern := range []string{"mr-*-*.a*", ".mr-*-*.a*.tmp", "reduce-*.a*", "spill-*", ".spill-*.tmp"} {
-		matches, _ := filepath.Glob(filepath.Join(w.dir, pattern))
-		for _, m := range matches {
-			os.RemoveAll(m)
-		}
-	}
+	removeWorkerFiles(w.dir)
 }
 
 // ID is the worker's id at the coordinator ("" before registering).
@@ -173,35 +165,28 @@ func (w *Worker) lost() error {
 	return fmt.Errorf("%w: coordinator at %s stopped answering (nothing for %s)", ErrCoordinatorLost, w.cfg.Coordinator, w.cfg.LostAfter)
 }
 
-// retry calls method until it succeeds, the coordinator refuses (a
+// untilLost retries calls to the coordinator until they succeed or the
+// coordinator is lost.
+func (w *Worker) untilLost() backoff {
+	return backoff{first: 50 * time.Millisecond, max: 500 * time.Millisecond, giveUp: w.lost}
+}
+
+// callRetry calls method until it succeeds, the coordinator refuses (a
 // ServerError), the coordinator is lost or ctx ends.
-func (w *Worker) retry(ctx context.Context, method string, args, reply any, timeout time.Duration) error {
-	return w.persist(ctx, func() (bool, error) {
+func (w *Worker) callRetry(ctx context.Context, method string, args, reply any, timeout time.Duration) error {
+	return w.untilLost().retry(ctx, func() (bool, error) {
 		err := w.call(method, args, reply, timeout)
 		var se rpc.ServerError
 		return err == nil || errors.As(err, &se), err
 	})
 }
 
-// persist calls try, backing off, until it says it is done, the
-// coordinator is lost or ctx ends.
-func (w *Worker) persist(ctx context.Context, try func() (done bool, err error)) error {
-	backoff := 50 * time.Millisecond
-	for {
-		done, err := try()
-		if done {
-			return err
-		}
-		if lerr := w.lost(); lerr != nil {
-			return fmt.Errorf("%w (last error: %v)", lerr, err)
-		}
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 500*time.Millisecond)
-	}
+// longPollTimeout is the deadline of a long-polling call: the
+// coordinator may hold it for its long-poll interval, then answers.
+func (w *Worker) longPollTimeout() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.longPoll + w.cfg.RPCTimeout
 }
 
 // register introduces the worker, advertising its run-file server.
@@ -210,13 +195,13 @@ func (w *Worker) register(ctx context.Context) error {
 		return err
 	}
 	addr := w.advertised()
-	var reply RegisterReply
-	if err := w.retry(ctx, "Register", &RegisterArgs{App: w.app.Name, Addr: addr}, &reply, w.cfg.RPCTimeout); err != nil {
+	var reply protocol.RegisterReply
+	if err := w.callRetry(ctx, "Register", &protocol.RegisterArgs{App: w.app.Name, Addr: addr}, &reply, w.cfg.RPCTimeout); err != nil {
 		return fmt.Errorf("mr: registering with %s: %w", w.cfg.Coordinator, err)
 	}
 	w.mu.Lock()
-	w.id, w.addr = reply.WorkerID, addr
-	w.served = make(map[string]bool) // a new identity owns no committed output
+	w.id, w.addr, w.longPoll = reply.WorkerID, addr, time.Duration(reply.LongPoll)
+	w.served = make(map[runKey]bool) // a new identity owns no committed output
 	w.mu.Unlock()
 	w.reregFlag.Store(false)
 	if w.cfg.LimitMemory && reply.SplitSize > 0 {
@@ -231,7 +216,7 @@ func (w *Worker) register(ctx context.Context) error {
 // connect dials the coordinator, retrying until it answers or is lost,
 // so that localIP knows the address that reaches it.
 func (w *Worker) connect(ctx context.Context) error {
-	return w.persist(ctx, func() (bool, error) {
+	return w.untilLost().retry(ctx, func() (bool, error) {
 		_, err := w.coord.get()
 		return err == nil, err
 	})
@@ -258,18 +243,18 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) 
 			return
 		case <-t.C:
 		}
-		var reply HeartbeatReply
-		err := w.call("Heartbeat", &HeartbeatArgs{WorkerID: w.ID()}, &reply, w.cfg.RPCTimeout)
+		var reply protocol.HeartbeatReply
+		err := w.call("Heartbeat", &protocol.HeartbeatArgs{WorkerID: w.ID()}, &reply, w.cfg.RPCTimeout)
 		switch {
 		case err != nil:
 			if lerr := w.lost(); lerr != nil {
 				cancel(lerr)
 				return
 			}
-		case reply.Action == ActExit:
+		case reply.Action == protocol.ActExit:
 			cancel(errExit)
 			return
-		case reply.Action == ActReregister:
+		case reply.Action == protocol.ActReregister:
 			w.reregFlag.Store(true)
 		}
 	}
@@ -284,21 +269,21 @@ func (w *Worker) loop(ctx context.Context) error {
 				return err
 			}
 		}
-		var t GetTaskReply
-		if err := w.retry(ctx, "GetTask", &GetTaskArgs{WorkerID: w.ID()}, &t, w.cfg.RPCTimeout+5*time.Second); err != nil {
+		var t protocol.GetTaskReply
+		if err := w.callRetry(ctx, "GetTask", &protocol.GetTaskArgs{WorkerID: w.ID()}, &t, w.longPollTimeout()); err != nil {
 			return err
 		}
 		switch t.Action {
-		case ActExit:
+		case protocol.ActExit:
 			if t.Reason != "" {
 				return fmt.Errorf("mr: coordinator ended the job: %s", t.Reason)
 			}
 			return errExit
-		case ActReregister:
+		case protocol.ActReregister:
 			w.reregFlag.Store(true)
-		case ActMap:
+		case protocol.ActMap:
 			w.runMap(ctx, &t)
-		case ActReduce:
+		case protocol.ActReduce:
 			w.runReduce(ctx, &t)
 		}
 	}
@@ -307,38 +292,28 @@ func (w *Worker) loop(ctx context.Context) error {
 
 // report sends a finished attempt's report, retrying through short
 // outages. A report that is not accepted is stale: the work is dropped.
-func (w *Worker) report(ctx context.Context, method string, args any, id string) bool {
-	var reply ReportReply
-	if err := w.retry(ctx, method, args, &reply, w.cfg.RPCTimeout); err != nil {
-		w.log.Warn("report failed", "attempt", id, "err", err)
+func (w *Worker) report(ctx context.Context, method string, args any, a protocol.Attempt) bool {
+	var reply protocol.ReportReply
+	if err := w.callRetry(ctx, method, args, &reply, w.cfg.RPCTimeout); err != nil {
+		w.log.Warn("report failed", "attempt", a.String(), "err", err)
 		return false
 	}
 	if !reply.Accepted {
-		w.log.Info("attempt stale", "attempt", id, "worker", w.ID())
+		w.log.Info("attempt stale", "attempt", a.String(), "worker", a.WorkerID)
 	}
 	return reply.Accepted
 }
 
-// appError is a failure inside the app's Map or Reduce (a panic).
-type appError struct{ msg string }
-
-func (e *appError) Error() string { return "app: " + e.msg }
-
 // reportFailure tells the coordinator an attempt could not complete.
-func (w *Worker) reportFailure(ctx context.Context, kind TaskKind, t *GetTaskReply, err error) {
-	id := attemptName(kind, t.Task, t.Attempt)
-	w.log.Warn("attempt failed", "attempt", id, "worker", w.ID(), "err", err)
+func (w *Worker) reportFailure(ctx context.Context, a protocol.Attempt, err error) {
+	w.log.Warn("attempt failed", "attempt", a.String(), "worker", a.WorkerID, "err", err)
 	if ctx.Err() != nil {
 		return
 	}
-	w.report(ctx, "ReportFailure", &ReportFailureArgs{WorkerID: w.ID(), Kind: kind, Task: t.Task,
-		Attempt: t.Attempt, Err: err.Error()}, id)
+	w.report(ctx, "ReportFailure", &protocol.ReportFailureArgs{Attempt: a, Err: err.Error()}, a)
 }
 
-// runFileName is the name under which map task m's output for reduce
-// task r is served; the attempt is kept apart on disk.
-func runFileName(m, r int) string { return "mr-" + strconv.Itoa(m) + "-" + strconv.Itoa(r) }
-
-func runFileKey(m, r, attempt int) string {
-	return runFileName(m, r) + ".a" + strconv.Itoa(attempt)
+// attemptOf is the attempt a task reply assigns to this worker.
+func (w *Worker) attemptOf(kind protocol.TaskKind, t *protocol.GetTaskReply) protocol.Attempt {
+	return protocol.Attempt{WorkerID: w.ID(), Kind: kind, Task: t.Task, N: t.Attempt}
 }

@@ -21,16 +21,16 @@ import (
 )
 
 func main() {
-	var cfg mr.Config
+	cfg := mr.DefaultConfig()
 	addrFile := flag.String("addr-file", "", "once listening, write the actual host:port to this `file`")
 	verbose := flag.Bool("v", false, "log debug detail")
-	flag.StringVar(&cfg.Addr, "addr", envOr("COORDINATOR_HOST", mr.DefaultAddr), "listen on `host:port` (port 0 picks a free port)")
-	flag.IntVar(&cfg.NReduce, "nreduce", 10, "number of reduce tasks")
-	flag.StringVar(&cfg.OutDir, "out", ".", "output `directory`")
+	flag.StringVar(&cfg.Addr, "addr", envOr("COORDINATOR_HOST", cfg.Addr), "listen on `host:port` (port 0 picks a free port)")
+	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks")
+	flag.StringVar(&cfg.OutDir, "out", cfg.OutDir, "output `directory`")
 	flag.StringVar(&cfg.App, "app", "", "app `name` every worker must run (default: the first worker's)")
-	flag.Int64Var(&cfg.SplitSize, "split-size", 64<<20, "cut inputs larger than this many `bytes` into several map tasks")
-	flag.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", 0, "declare a silent worker dead after this long (default 4s)")
-	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", 0, "start a backup attempt of a task running this long (default 10s)")
+	flag.Int64Var(&cfg.SplitSize, "split-size", cfg.SplitSize, "cut inputs larger than this many `bytes` into several map tasks")
+	flag.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", cfg.HeartbeatTimeout, "declare a silent worker dead after this long")
+	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "start a backup attempt of a task running this long")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrcoordinator [flags] inputs...\n")
 		flag.PrintDefaults()
@@ -45,6 +45,9 @@ func main() {
 	}
 	if cfg.SplitSize < 1 {
 		fatal(fmt.Errorf("-split-size %d: must be at least 1", cfg.SplitSize))
+	}
+	if cfg.HeartbeatTimeout <= 0 || cfg.TaskTimeout <= 0 {
+		fatal(fmt.Errorf("-heartbeat-timeout and -task-timeout must be positive"))
 	}
 	cfg.Logger = newLogger(*verbose)
 	c, err := mr.NewCoordinator(cfg, flag.Args())

@@ -22,17 +22,17 @@ import (
 )
 
 func main() {
-	var cfg mr.WorkerConfig
+	cfg := mr.DefaultWorkerConfig()
 	verbose := flag.Bool("v", false, "log debug detail")
-	flag.StringVar(&cfg.Coordinator, "coordinator", envOr("COORDINATOR_HOST", mr.DefaultAddr), "the coordinator's `host:port`")
+	flag.StringVar(&cfg.Coordinator, "coordinator", envOr("COORDINATOR_HOST", cfg.Coordinator), "the coordinator's `host:port`")
 	flag.StringVar(&cfg.Dir, "dir", "", "private `directory` for run files (default: a temp dir removed at exit)")
-	flag.StringVar(&cfg.Listen, "listen", ":0", "listen `address` of the run-file server")
+	flag.StringVar(&cfg.Listen, "listen", cfg.Listen, "listen `address` of the run-file server")
 	flag.StringVar(&cfg.Advertise, "advertise", os.Getenv("MRWORKER_ADVERTISE"),
 		"`host` that peers use to reach this worker (default: the address that reaches the coordinator; env MRWORKER_ADVERTISE)")
-	flag.Int64Var(&cfg.MapBuffer, "map-buffer", 16<<20, "`bytes` of map output held in memory before spilling sorted runs to disk")
+	flag.Int64Var(&cfg.MapBuffer, "map-buffer", cfg.MapBuffer, "`bytes` of map output held in memory before spilling sorted runs to disk")
 	memLimit := flag.Int64("memory-limit", 0,
 		"soft limit in `bytes` for the Go heap (default: $GOMEMLIMIT if set, else the job's split size + map buffer + 16 MiB)")
-	flag.DurationVar(&cfg.LostAfter, "lost-after", 0, "exit when the coordinator has not answered for this long (default 3s)")
+	flag.DurationVar(&cfg.LostAfter, "lost-after", cfg.LostAfter, "exit when the coordinator has not answered for this long")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrworker [flags] app.so\n")
 		flag.PrintDefaults()

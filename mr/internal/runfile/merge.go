@@ -1,11 +1,11 @@
-package mr
+package runfile
 
 import (
 	"bytes"
 	"fmt"
 )
 
-// merger yields the records of several sorted runs in key order (bytewise,
+// Merger yields the records of several sorted runs in key order (bytewise,
 // as bytes.Compare). Records with equal keys come in run order (run 0's
 // first, then run 1's...) and, within one run, in file order: the merge is
 // stable. It holds one record per run in memory, in the runs' own buffers,
@@ -13,22 +13,22 @@ import (
 //
 // The record being returned stays in its run's buffers, so that run is only
 // advanced by the following call to Next. Not safe for concurrent use.
-type merger struct {
-	runs    []*runReader
+type Merger struct {
+	runs    []*Reader
 	heap    []int // run indexes; heap[0] is the run holding the current record
 	started bool
 	err     error
 }
 
-// newMerger returns a merger over runs. The runs must not have been
-// advanced yet; the merger owns them from now on.
-func newMerger(runs []*runReader) *merger {
-	return &merger{runs: runs, heap: make([]int, 0, len(runs))}
+// NewMerger returns a Merger over runs. The runs must not have been
+// advanced yet; the Merger owns them from now on.
+func NewMerger(runs []*Reader) *Merger {
+	return &Merger{runs: runs, heap: make([]int, 0, len(runs))}
 }
 
 // Next advances to the next record in merge order. It returns false when
 // every run is exhausted and verified, or on the first error of any run.
-func (m *merger) Next() bool {
+func (m *Merger) Next() bool {
 	if m.err != nil {
 		return false
 	}
@@ -51,7 +51,7 @@ func (m *merger) Next() bool {
 }
 
 // init reads the first record of every run and builds the heap.
-func (m *merger) init() bool {
+func (m *Merger) init() bool {
 	for i := range m.runs {
 		if m.advance(i) {
 			m.heap = append(m.heap, i)
@@ -66,33 +66,30 @@ func (m *merger) init() bool {
 }
 
 // advance moves run i to its next record, recording its error if it fails.
-func (m *merger) advance(i int) bool {
+func (m *Merger) advance(i int) bool {
 	r := m.runs[i]
 	if r.Next() {
 		return true
 	}
 	if err := r.Err(); err != nil {
-		m.err = fmt.Errorf("mr: merging run %d: %w", i, err)
+		m.err = fmt.Errorf("runfile: merging run %d: %w", i, err)
 	}
 	return false
 }
 
 // Key returns the current key, after Next returned true. It is valid until
 // the next call to Next.
-func (m *merger) Key() []byte { return m.runs[m.heap[0]].Key() }
+func (m *Merger) Key() []byte { return m.runs[m.heap[0]].Key() }
 
 // Value returns the current value. It is valid until the next call to Next.
-func (m *merger) Value() []byte { return m.runs[m.heap[0]].Value() }
+func (m *Merger) Value() []byte { return m.runs[m.heap[0]].Value() }
 
-// Source returns the index of the run the current record came from.
-func (m *merger) Source() int { return m.heap[0] }
-
-// Err returns the first error of any run, which wraps ErrCorruptRun, or nil.
-func (m *merger) Err() error { return m.err }
+// Err returns the first error of any run, which wraps ErrCorrupt, or nil.
+func (m *Merger) Err() error { return m.err }
 
 // less orders heap slots by their runs' current keys, then by run index,
 // which makes the merge stable.
-func (m *merger) less(a, b int) bool {
+func (m *Merger) less(a, b int) bool {
 	i, j := m.heap[a], m.heap[b]
 	if c := bytes.Compare(m.runs[i].Key(), m.runs[j].Key()); c != 0 {
 		return c < 0
@@ -101,7 +98,7 @@ func (m *merger) less(a, b int) bool {
 }
 
 // down restores the heap property below slot i.
-func (m *merger) down(i int) {
+func (m *Merger) down(i int) {
 	n := len(m.heap)
 	for {
 		least, l := i, 2*i+1
@@ -120,29 +117,29 @@ func (m *merger) down(i int) {
 }
 
 // pop removes the top of the heap.
-func (m *merger) pop() {
+func (m *Merger) pop() {
 	last := len(m.heap) - 1
 	m.heap[0] = m.heap[last]
 	m.heap = m.heap[:last]
 	m.down(0)
 }
 
-// reduceMerged groups the merged stream by key and calls reduce once per
+// ReduceGroups groups the merged stream by key and calls reduce once per
 // distinct key with that key's values in merge order, writing (key, result)
 // to out, which it does not close. Only one key's values are held at a time.
-// It returns the first error of the merger or the writer.
+// It returns the first error of the Merger or the writer.
 //
 // The key, the value strings and the values slice passed to reduce are fresh
 // and may be kept; the strings of one key share a single allocation.
-func reduceMerged(m *merger, reduce func(key string, values []string) string, out *runWriter) error {
-	return eachKey(m, func(key string, values []string) error {
+func ReduceGroups(m *Merger, reduce func(key string, values []string) string, out *Writer) error {
+	return GroupByKey(m, func(key string, values []string) error {
 		return out.Write(key, reduce(key, values))
 	})
 }
 
-// eachKey calls f once per distinct key of the merged stream, with the
+// GroupByKey calls f once per distinct key of the merged stream, with the
 // key's values in merge order, holding one key's values at a time.
-func eachKey(m *merger, f func(key string, values []string) error) error {
+func GroupByKey(m *Merger, f func(key string, values []string) error) error {
 	var g keyGroup
 	for ok := m.Next(); ok; {
 		g.reset(m.Key())

@@ -1,4 +1,4 @@
-package mr
+package runfile
 
 import (
 	"bytes"
@@ -18,11 +18,29 @@ import (
 	"testing/iotest"
 )
 
+// KeyValue is one record, as the engine's Map emits them.
+type KeyValue struct {
+	Key   string
+	Value string
+}
+
+// writeRecords writes records already sorted by key.
+func writeRecords(kvs []KeyValue) func(*Writer) error {
+	return func(w *Writer) error {
+		for _, kv := range kvs {
+			if err := w.Write(kv.Key, kv.Value); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // encodeRun returns kvs in the run format.
 func encodeRun(t testing.TB, kvs []KeyValue) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w := newRunWriter(&buf)
+	w := NewWriter(&buf)
 	for _, kv := range kvs {
 		if err := w.Write(kv.Key, kv.Value); err != nil {
 			t.Fatalf("Write: %v", err)
@@ -39,7 +57,7 @@ func encodeRun(t testing.TB, kvs []KeyValue) []byte {
 
 // decodeRun reads a whole run from r.
 func decodeRun(r io.Reader, size int64) ([]KeyValue, error) {
-	rr := newRunReader(r, size)
+	rr := NewReader(r, size)
 	var kvs []KeyValue
 	for rr.Next() {
 		kvs = append(kvs, KeyValue{string(rr.Key()), string(rr.Value())})
@@ -63,7 +81,7 @@ func sealRun(body []byte, count uint64) []byte {
 // withTrailer appends count and a valid CRC to b.
 func withTrailer(b []byte, count uint64) []byte {
 	b = binary.LittleEndian.AppendUint64(b, count)
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, table))
 }
 
 // wcRecords returns n sorted word-count-like records.
@@ -127,7 +145,7 @@ func TestRunRoundTrip(t *testing.T) {
 func checkWriteBytes(t *testing.T, kvs []KeyValue, want []byte) {
 	t.Helper()
 	var buf bytes.Buffer
-	w := newRunWriter(&buf)
+	w := NewWriter(&buf)
 	for _, kv := range kvs {
 		if err := w.WriteBytes([]byte(kv.Key), []byte(kv.Value)); err != nil {
 			t.Fatal(err)
@@ -159,8 +177,8 @@ func checkCorrupt(t *testing.T, data []byte, sizes ...int64) {
 	t.Helper()
 	for _, size := range append(sizes, int64(len(data)), -1) {
 		_, err := decodeRun(bytes.NewReader(data), size)
-		if !errors.Is(err, ErrCorruptRun) {
-			t.Fatalf("size %d: err = %v, want ErrCorruptRun\ndata %q", size, err, data)
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("size %d: err = %v, want ErrCorrupt\ndata %q", size, err, data)
 		}
 	}
 }
@@ -190,7 +208,7 @@ func TestRunCorruptTruncated(t *testing.T) {
 func TestRunCorruptTrailingByte(t *testing.T) {
 	data := encodeRun(t, []KeyValue{{"a", "1"}})
 	checkCorrupt(t, append(slices.Clone(data), 0), int64(len(data)))
-	checkCorrupt(t, append(encodeRun(t, nil), 0), runMinLen)
+	checkCorrupt(t, append(encodeRun(t, nil), 0), minLen)
 }
 
 func TestRunCorruptCases(t *testing.T) {
@@ -219,10 +237,10 @@ func TestRunCorruptCases(t *testing.T) {
 
 func TestRunSizeMismatch(t *testing.T) {
 	data := encodeRun(t, []KeyValue{{"a", "1"}})
-	for _, size := range []int64{0, runMinLen - 1, int64(len(data)) - 1, int64(len(data)) + 1, 1 << 40} {
+	for _, size := range []int64{0, minLen - 1, int64(len(data)) - 1, int64(len(data)) + 1, 1 << 40} {
 		_, err := decodeRun(bytes.NewReader(data), size)
-		if !errors.Is(err, ErrCorruptRun) {
-			t.Errorf("size %d: err = %v, want ErrCorruptRun", size, err)
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("size %d: err = %v, want ErrCorrupt", size, err)
 		}
 	}
 }
@@ -230,9 +248,12 @@ func TestRunSizeMismatch(t *testing.T) {
 func TestRunErrorMessage(t *testing.T) {
 	data := sealRun([]byte("MRR1\x02a\x011\x02b\x7f"), 2)
 	_, err := decodeRun(bytes.NewReader(data), int64(len(data)))
-	want := "mr: corrupt run file: record 1: value length 127 exceeds remaining 0 bytes"
-	if err == nil || err.Error() != want {
-		t.Fatalf("err = %v, want %q", err, want)
+	var ce *CorruptError
+	if !errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("err = %v, want a *CorruptError matching ErrCorrupt", err)
+	}
+	if ce.Where != "record 1" || ce.Reason != "value length 127 exceeds remaining 0 bytes" || ce.Err != nil {
+		t.Fatalf("CorruptError = %+v, want record 1, value length 127 exceeds remaining 0 bytes", ce)
 	}
 }
 
@@ -258,8 +279,8 @@ func TestRunHugeLengthNoHugeAlloc(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var err error
 			n := allocatedBy(func() { _, err = decodeRun(bytes.NewReader(tt.data), tt.size) })
-			if !errors.Is(err, ErrCorruptRun) {
-				t.Fatalf("err = %v, want ErrCorruptRun", err)
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("err = %v, want ErrCorrupt", err)
 			}
 			if n > 4<<20 {
 				t.Fatalf("allocated %d bytes decoding %d", n, len(tt.data))
@@ -273,13 +294,13 @@ func TestRunReaderSourceError(t *testing.T) {
 	data := encodeRun(t, []KeyValue{{"a", "1"}, {"b", "2"}})
 	r := io.MultiReader(bytes.NewReader(data[:10]), iotest.ErrReader(boom))
 	_, err := decodeRun(r, int64(len(data)))
-	if !errors.Is(err, ErrCorruptRun) || !errors.Is(err, boom) {
-		t.Fatalf("err = %v, want ErrCorruptRun wrapping %v", err, boom)
+	if !errors.Is(err, ErrCorrupt) || !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want ErrCorrupt wrapping %v", err, boom)
 	}
 }
 
 func TestRunReaderStopsAfterEnd(t *testing.T) {
-	rr := newRunReader(bytes.NewReader(encodeRun(t, []KeyValue{{"a", "1"}})), -1)
+	rr := NewReader(bytes.NewReader(encodeRun(t, []KeyValue{{"a", "1"}})), -1)
 	for range 3 {
 		rr.Next()
 	}
@@ -305,7 +326,7 @@ func (f *failWriter) Write(p []byte) (int, error) {
 
 func TestRunWriterErrors(t *testing.T) {
 	for _, tt := range []struct{ limit, records int }{{0, 20000}, {10, 20000}, {70 << 10, 20000}, {5, 10}, {110, 10}, {115, 10}} {
-		w := newRunWriter(&failWriter{n: tt.limit})
+		w := NewWriter(&failWriter{n: tt.limit})
 		var err error
 		for i := 0; i < tt.records && err == nil; i++ {
 			err = w.Write("key", "value")
@@ -314,14 +335,14 @@ func TestRunWriterErrors(t *testing.T) {
 			t.Errorf("%+v: Write err = %v, Close err = %v, want %v", tt, err, cerr, errDiskFull)
 		}
 	}
-	w := newRunWriter(io.Discard)
+	w := NewWriter(io.Discard)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if err := w.Write("a", "1"); !errors.Is(err, errRunWriterClosed) {
+	if err := w.Write("a", "1"); !errors.Is(err, errClosed) {
 		t.Fatalf("Write after Close: %v", err)
 	}
 }
@@ -330,13 +351,13 @@ func TestRunWriterRecordTooLarge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocates 64 MiB")
 	}
-	w := newRunWriter(io.Discard)
-	big := make([]byte, maxRunRecord+1)
+	w := NewWriter(io.Discard)
+	big := make([]byte, maxRecord+1)
 	if err := w.WriteBytes([]byte("k"), big); err == nil {
 		t.Fatal("oversized value accepted")
 	}
-	if err := w.WriteBytes([]byte("k"), big[:maxRunRecord]); err != nil {
-		t.Fatalf("value of maxRunRecord bytes: %v", err)
+	if err := w.WriteBytes([]byte("k"), big[:maxRecord]); err != nil {
+		t.Fatalf("value of maxRecord bytes: %v", err)
 	}
 }
 
@@ -345,13 +366,13 @@ func TestWriteRunFile(t *testing.T) {
 	path := filepath.Join(dir, "mr-3-1")
 	kvs := wcRecords(5000, 3)
 	for range 2 { // the second write replaces the first
-		info, err := writeRunFile(path, writeRecords(kvs))
+		info, err := WriteFile(path, writeRecords(kvs))
 		if err != nil {
 			t.Fatal(err)
 		}
-		fsize, fcrc, err := fileCRC(path)
+		fsize, fcrc, err := Checksum(path)
 		if err != nil || fsize != info.Size || fcrc != info.CRC || info.Records != int64(len(kvs)) {
-			t.Fatalf("writeRunFile = %+v, fileCRC = (%d, %08x, %v)", info, fsize, fcrc, err)
+			t.Fatalf("WriteFile = %+v, Checksum = (%d, %08x, %v)", info, fsize, fcrc, err)
 		}
 	}
 	entries, err := os.ReadDir(dir)
@@ -371,22 +392,22 @@ func TestWriteRunFile(t *testing.T) {
 
 func TestWriteRunFileErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := writeRunFile(filepath.Join(dir, "missing", "mr-0-0"), writeRecords(nil)); err == nil {
-		t.Fatal("writeRunFile into a missing directory succeeded")
+	if _, err := WriteFile(filepath.Join(dir, "missing", "mr-0-0"), writeRecords(nil)); err == nil {
+		t.Fatal("WriteFile into a missing directory succeeded")
 	}
 	// A directory in the way makes the rename fail after the temp file exists.
 	path := filepath.Join(dir, "mr-0-0")
 	if err := os.MkdirAll(filepath.Join(path, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := writeRunFile(path, writeRecords([]KeyValue{{"a", "1"}})); err == nil {
-		t.Fatal("writeRunFile over a non-empty directory succeeded")
+	if _, err := WriteFile(path, writeRecords([]KeyValue{{"a", "1"}})); err == nil {
+		t.Fatal("WriteFile over a non-empty directory succeeded")
 	}
 	if tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(tmps) != 0 {
 		t.Fatalf("left behind %v", tmps)
 	}
-	if _, _, err := fileCRC(filepath.Join(dir, "nope")); err == nil {
-		t.Fatal("fileCRC of a missing file succeeded")
+	if _, _, err := Checksum(filepath.Join(dir, "nope")); err == nil {
+		t.Fatal("Checksum of a missing file succeeded")
 	}
 }
 
@@ -404,8 +425,8 @@ func FuzzRunReader(f *testing.F) {
 			t.Fatalf("size known: %v; unknown: %v", errKnown, errUnknown)
 		}
 		for _, err := range []error{errKnown, errUnknown} {
-			if err != nil && !errors.Is(err, ErrCorruptRun) {
-				t.Fatalf("error %v does not wrap ErrCorruptRun", err)
+			if err != nil && !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
 			}
 		}
 		if errKnown != nil {
@@ -464,7 +485,7 @@ func BenchmarkRunWrite(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf.Reset()
-		w := newRunWriter(&buf)
+		w := NewWriter(&buf)
 		for _, kv := range kvs {
 			w.Write(kv.Key, kv.Value)
 		}
@@ -479,7 +500,7 @@ func BenchmarkRunRead(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		rr := newRunReader(bytes.NewReader(data), int64(len(data)))
+		rr := NewReader(bytes.NewReader(data), int64(len(data)))
 		for rr.Next() {
 		}
 		if err := rr.Err(); err != nil || rr.Count() != int64(len(benchRecords())) {
@@ -495,7 +516,7 @@ func (stuckReader) Read([]byte) (int, error) { return 0, nil }
 
 func TestRunReaderNoProgress(t *testing.T) {
 	_, err := decodeRun(stuckReader{}, -1)
-	if !errors.Is(err, ErrCorruptRun) || !errors.Is(err, io.ErrNoProgress) {
-		t.Fatalf("err = %v, want ErrCorruptRun wrapping io.ErrNoProgress", err)
+	if !errors.Is(err, ErrCorrupt) || !errors.Is(err, io.ErrNoProgress) {
+		t.Fatalf("err = %v, want ErrCorrupt wrapping io.ErrNoProgress", err)
 	}
 }

@@ -1,4 +1,4 @@
-package mr
+package runfile
 
 import (
 	"bytes"
@@ -14,41 +14,31 @@ import (
 )
 
 // runsOf encodes each record list as a run and returns readers over them.
-func runsOf(t testing.TB, runs ...[]KeyValue) []*runReader {
+func runsOf(t testing.TB, runs ...[]KeyValue) []*Reader {
 	t.Helper()
-	rs := make([]*runReader, len(runs))
+	rs := make([]*Reader, len(runs))
 	for i, kvs := range runs {
 		data := encodeRun(t, kvs)
-		rs[i] = newRunReader(bytes.NewReader(data), int64(len(data)))
+		rs[i] = NewReader(bytes.NewReader(data), int64(len(data)))
 	}
 	return rs
 }
 
-// sourced is a merged record with the run it came from.
-type sourced struct {
-	KeyValue
-	src int
-}
-
 // drain returns every record of m.
-func drain(m *merger) ([]sourced, error) {
-	var out []sourced
+func drain(m *Merger) ([]KeyValue, error) {
+	var out []KeyValue
 	for m.Next() {
-		out = append(out, sourced{KeyValue{string(m.Key()), string(m.Value())}, m.Source()})
+		out = append(out, KeyValue{string(m.Key()), string(m.Value())})
 	}
 	return out, m.Err()
 }
 
-// referenceMerge is the merge by definition: all records tagged with run and
-// position, stably sorted by key.
-func referenceMerge(runs [][]KeyValue) []sourced {
-	var all []sourced
-	for i, kvs := range runs {
-		for _, kv := range kvs {
-			all = append(all, sourced{kv, i})
-		}
-	}
-	slices.SortStableFunc(all, func(a, b sourced) int { return strings.Compare(a.Key, b.Key) })
+// referenceMerge is the merge by definition: all records in run order,
+// stably sorted by key. Tests make values name their run where the order
+// of equal keys matters.
+func referenceMerge(runs [][]KeyValue) []KeyValue {
+	all := slices.Concat(runs...)
+	slices.SortStableFunc(all, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
 	return all
 }
 
@@ -75,7 +65,7 @@ func TestMerger(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newMerger(runsOf(t, tt.runs...))
+			m := NewMerger(runsOf(t, tt.runs...))
 			got, err := drain(m)
 			if err != nil {
 				t.Fatal(err)
@@ -109,23 +99,18 @@ func TestMergerStable(t *testing.T) {
 		{mkKV("x", "1.0")},
 		{mkKV("b", "2.0"), mkKV("x", "2.1"), mkKV("x", "2.2"), mkKV("z", "2.3")},
 	}
-	got, err := drain(newMerger(runsOf(t, runs...)))
+	got, err := drain(NewMerger(runsOf(t, runs...)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var xs []string
-	var srcs []int
 	for _, r := range got {
 		if r.Key == "x" {
-			xs = append(xs, r.Value)
-			srcs = append(srcs, r.src)
+			xs = append(xs, r.Value) // values name their run and position
 		}
 	}
 	if want := []string{"0.1", "0.2", "1.0", "2.1", "2.2"}; !slices.Equal(xs, want) {
 		t.Fatalf("values of x = %v, want %v", xs, want)
-	}
-	if want := []int{0, 0, 1, 2, 2}; !slices.Equal(srcs, want) {
-		t.Fatalf("sources of x = %v, want %v", srcs, want)
 	}
 }
 
@@ -137,14 +122,14 @@ func TestMergerCorruptRun(t *testing.T) {
 	badMagic := append([]byte("MRR0"), good[4:]...)
 	for name, data := range map[string][]byte{"bad crc": bad, "truncated": truncated, "bad magic": badMagic} {
 		t.Run(name, func(t *testing.T) {
-			runs := []*runReader{
-				newRunReader(bytes.NewReader(good), int64(len(good))),
-				newRunReader(bytes.NewReader(data), -1),
+			runs := []*Reader{
+				NewReader(bytes.NewReader(good), int64(len(good))),
+				NewReader(bytes.NewReader(data), -1),
 			}
-			m := newMerger(runs)
+			m := NewMerger(runs)
 			got, err := drain(m)
-			if !errors.Is(err, ErrCorruptRun) || !strings.Contains(err.Error(), "run 1") {
-				t.Fatalf("err = %v after %v, want ErrCorruptRun naming run 1", err, got)
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "run 1") {
+				t.Fatalf("err = %v after %v, want ErrCorrupt naming run 1", err, got)
 			}
 			if m.Next() {
 				t.Fatal("Next after an error returned true")
@@ -180,8 +165,8 @@ func TestReduceMerged(t *testing.T) {
 		manyRuns(5, 200),
 	} {
 		var buf bytes.Buffer
-		out := newRunWriter(&buf)
-		if err := reduceMerged(newMerger(runsOf(t, runs...)), joinReduce, out); err != nil {
+		out := NewWriter(&buf)
+		if err := ReduceGroups(NewMerger(runsOf(t, runs...)), joinReduce, out); err != nil {
 			t.Fatal(err)
 		}
 		if err := out.Close(); err != nil {
@@ -192,7 +177,7 @@ func TestReduceMerged(t *testing.T) {
 			t.Fatal(err)
 		}
 		if want := reduceReference(runs, joinReduce); !kvsEqual(got, want) {
-			t.Fatalf("reduceMerged\n got %v\nwant %v", got, want)
+			t.Fatalf("ReduceGroups\n got %v\nwant %v", got, want)
 		}
 	}
 }
@@ -204,7 +189,7 @@ func TestReduceMergedKeepsStrings(t *testing.T) {
 		kept[key] = values // kept as is: the slice and strings are fresh
 		return strconv.Itoa(len(values))
 	}
-	if err := reduceMerged(newMerger(runsOf(t, runs...)), keep, newRunWriter(&bytes.Buffer{})); err != nil {
+	if err := ReduceGroups(NewMerger(runsOf(t, runs...)), keep, NewWriter(&bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range reduceReference(runs, joinReduce) {
@@ -217,14 +202,14 @@ func TestReduceMergedKeepsStrings(t *testing.T) {
 func TestReduceMergedErrors(t *testing.T) {
 	data := encodeRun(t, []KeyValue{mkKV("a", "1"), mkKV("b", "1")})
 	data[len(data)-1] ^= 1
-	runs := []*runReader{newRunReader(bytes.NewReader(data), int64(len(data)))}
-	err := reduceMerged(newMerger(runs), joinReduce, newRunWriter(&bytes.Buffer{}))
-	if !errors.Is(err, ErrCorruptRun) {
+	runs := []*Reader{NewReader(bytes.NewReader(data), int64(len(data)))}
+	err := ReduceGroups(NewMerger(runs), joinReduce, NewWriter(&bytes.Buffer{}))
+	if !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("corrupt run: err = %v", err)
 	}
-	out := newRunWriter(&failWriter{})
+	out := NewWriter(&failWriter{})
 	out.Close() // fails; the writer's error is sticky
-	err = reduceMerged(newMerger(runsOf(t, []KeyValue{mkKV("a", "1")})), joinReduce, out)
+	err = ReduceGroups(NewMerger(runsOf(t, []KeyValue{mkKV("a", "1")})), joinReduce, out)
 	if !errors.Is(err, errDiskFull) {
 		t.Fatalf("failing writer: err = %v", err)
 	}
@@ -245,10 +230,10 @@ func benchRuns(b *testing.B) (datas [][]byte, total int64) {
 }
 
 // readersOf returns fresh readers over datas.
-func readersOf(datas [][]byte) []*runReader {
-	runs := make([]*runReader, len(datas))
+func readersOf(datas [][]byte) []*Reader {
+	runs := make([]*Reader, len(datas))
 	for i, d := range datas {
-		runs[i] = newRunReader(bytes.NewReader(d), int64(len(d)))
+		runs[i] = NewReader(bytes.NewReader(d), int64(len(d)))
 	}
 	return runs
 }
@@ -258,7 +243,7 @@ func BenchmarkMerge(b *testing.B) {
 	b.SetBytes(total)
 	b.ReportAllocs()
 	for b.Loop() {
-		m := newMerger(readersOf(datas))
+		m := NewMerger(readersOf(datas))
 		n := 0
 		for m.Next() {
 			n++
@@ -275,7 +260,7 @@ func BenchmarkReduceMerged(b *testing.B) {
 	b.SetBytes(total)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := reduceMerged(newMerger(readersOf(datas)), count, newRunWriter(io.Discard)); err != nil {
+		if err := ReduceGroups(NewMerger(readersOf(datas)), count, NewWriter(io.Discard)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -295,25 +280,25 @@ func TestMergePassesKeepOrder(t *testing.T) {
 		slices.SortStableFunc(kvs, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
 		all = append(all, kvs...)
 		p := filepath.Join(dir, fmt.Sprintf("in-%d", i))
-		if _, err := writeRunFile(p, writeRecords(kvs)); err != nil {
+		if _, err := WriteFile(p, writeRecords(kvs)); err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, p)
 	}
 	slices.SortStableFunc(all, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
-	out, err := mergePasses(paths, 3, dir)
+	out, err := MergePasses(paths, 3, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out) > 3 {
 		t.Fatalf("%d runs left, want at most 3", len(out))
 	}
-	runs, closeAll, err := openRuns(out)
+	runs, closeAll, err := OpenAll(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer closeAll()
-	m := newMerger(runs)
+	m := NewMerger(runs)
 	var got []KeyValue
 	for m.Next() {
 		got = append(got, KeyValue{string(m.Key()), string(m.Value())})

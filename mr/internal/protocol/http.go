@@ -1,0 +1,103 @@
+package protocol
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Paths and headers of the HTTP side (see the package comment).
+const (
+	PathRPC    = "/_mr_rpc_" // CONNECT here upgrades to net/rpc
+	PathSplit  = "/split"
+	PathReduce = "/reduce"
+	PathStatus = "/status"
+
+	HeaderCRC  = "X-Mr-Crc32c" // CRC-32C of an uploaded body, decimal
+	HeaderRead = "X-Mr-Read"   // bytes the reducer fetched, for the summary
+)
+
+const rpcConnected = "200 Connected to mapreduce RPC"
+
+// SplitURL is where map attempt a reads its split from the coordinator.
+func SplitURL(coordinator string, a Attempt) string {
+	return "http://" + coordinator + PathSplit + "?" + attemptQuery(a)
+}
+
+// ReduceURL is where reduce attempt a uploads its output.
+func ReduceURL(coordinator string, a Attempt) string {
+	return "http://" + coordinator + PathReduce + "?" + attemptQuery(a)
+}
+
+func attemptQuery(a Attempt) string {
+	return url.Values{"worker": {a.WorkerID}, "task": {strconv.Itoa(a.Task)},
+		"attempt": {strconv.Itoa(a.N)}}.Encode()
+}
+
+// ParseAttempt reads the attempt of the given kind that a request to the
+// coordinator names in its query: ?worker=ID&task=N&attempt=N.
+func ParseAttempt(r *http.Request, kind TaskKind) (Attempt, error) {
+	q := r.URL.Query()
+	task, err1 := strconv.Atoi(q.Get("task"))
+	n, err2 := strconv.Atoi(q.Get("attempt"))
+	if err1 != nil || err2 != nil || q.Get("worker") == "" {
+		return Attempt{}, errors.New("want ?worker=ID&task=N&attempt=N")
+	}
+	return Attempt{WorkerID: q.Get("worker"), Kind: kind, Task: task, N: n}, nil
+}
+
+// RunURL is where reduce task r fetches its run of src from src's owner.
+func RunURL(src MapSource, r int) string {
+	return "http://" + src.Addr + "/" + RunName(src.Map, r) + "?attempt=" + strconv.Itoa(src.Attempt)
+}
+
+// ParseRunRequest reads the run a worker's file server is asked for: name
+// is the path's last element, which must be exactly "mr-X-Y", and the
+// query must name an attempt >= 1. Nothing of it is ever used as a path.
+func ParseRunRequest(name string, query url.Values) (m, r, attempt int, ok bool) {
+	m, r, ok = ParseRunName(name)
+	attempt, err := strconv.Atoi(query.Get("attempt"))
+	return m, r, attempt, ok && err == nil && attempt >= 1
+}
+
+// DialRPC connects to the coordinator at addr and performs the CONNECT
+// handshake, all within timeout. The connection it returns carries net/rpc.
+func DialRPC(addr string, timeout time.Duration) (net.Conn, error) {
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	conn.SetDeadline(time.Now().Add(timeout))
+	io.WriteString(conn, "CONNECT "+PathRPC+" HTTP/1.0\n\n")
+	resp, err := http.ReadResponse(bufio.NewReader(io.LimitReader(conn, 4096)), &http.Request{Method: "CONNECT"})
+	if err == nil && resp.Status != rpcConnected {
+		err = fmt.Errorf("unexpected answer %q", resp.Status)
+	}
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("%s is not a mapreduce coordinator: %w", addr, err)
+	}
+	conn.SetDeadline(time.Time{})
+	return conn, nil
+}
+
+// AcceptRPC takes over a CONNECT request's connection and answers the
+// handshake; the caller serves net/rpc on the connection it returns.
+func AcceptRPC(w http.ResponseWriter, r *http.Request) (net.Conn, error) {
+	if r.Method != http.MethodConnect {
+		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+		return nil, errors.New("not a CONNECT request")
+	}
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return nil, err
+	}
+	io.WriteString(conn, "HTTP/1.0 "+rpcConnected+"\n\n")
+	return conn, nil
+}

@@ -1,0 +1,204 @@
+// Package protocol is everything that crosses the wire between the
+// coordinator and the workers, and between workers, in one place. It
+// imports nothing of the engine.
+//
+// # One port, two protocols
+//
+// The coordinator listens on one TCP port. A worker that sends
+// "CONNECT /_mr_rpc_ HTTP/1.0" there and reads "200 Connected to mapreduce
+// RPC" holds a net/rpc connection (DialRPC, AcceptRPC); everything else on
+// that port is plain HTTP.
+//
+// RPC methods of "Coordinator" (gob; the types below, one fresh reply per
+// call; an error return is a real failure, a "no" is a field of the reply):
+//
+//	Register(RegisterArgs) RegisterReply       join the job: app name, the run-file server's address
+//	Heartbeat(HeartbeatArgs) HeartbeatReply    every 500 ms; says go on, re-register or exit
+//	GetTask(GetTaskArgs) GetTaskReply          long poll for the next attempt
+//	ReportMap(ReportMapArgs) ReportReply       a map attempt's run files are written
+//	ReportFailure(ReportFailureArgs) ReportReply an attempt could not complete
+//	Locate(LocateArgs) LocateReply             long poll: where a map's output lives now
+//
+// HTTP on the coordinator's port (an Attempt in the query, see Query):
+//
+//	GET  /split?worker&task&attempt    the bytes of a running map attempt's split
+//	POST /reduce?worker&task&attempt   a reduce attempt's output, a run file; header
+//	                                   X-Mr-Crc32c: its CRC-32C, X-Mr-Read: bytes it fetched.
+//	                                   200 commits it as mr-out-Y; 409 means stale
+//	GET  /status                       progress as JSON
+//
+// HTTP on every worker's run-file server:
+//
+//	GET /mr-X-Y?attempt=N              map task X's run for reduce task Y, as written by
+//	                                   attempt N, served once that attempt's report was
+//	                                   accepted; the reducer checks size and CRC-32C
+//	                                   against the MapSource it was given
+//
+// Every assignment is an attempt, named "map-3.a2" (AttemptName) in every
+// log line of every process; reports and requests name their attempt, and
+// the coordinator applies them only while that attempt is running.
+package protocol
+
+// Action tells a worker what to do next.
+type Action uint8
+
+const (
+	ActWait       Action = iota // nothing to do now: ask again
+	ActMap                      // run the map attempt described in the reply
+	ActReduce                   // run the reduce attempt described in the reply
+	ActExit                     // the job is over: exit
+	ActReregister               // the coordinator does not know this worker (any more)
+)
+
+func (a Action) String() string {
+	switch a {
+	case ActWait:
+		return "wait"
+	case ActMap:
+		return "map"
+	case ActReduce:
+		return "reduce"
+	case ActExit:
+		return "exit"
+	case ActReregister:
+		return "reregister"
+	}
+	return "action?"
+}
+
+// TaskKind is map or reduce.
+type TaskKind uint8
+
+const (
+	MapTask TaskKind = iota + 1
+	ReduceTask
+)
+
+func (k TaskKind) String() string {
+	switch k {
+	case MapTask:
+		return "map"
+	case ReduceTask:
+		return "reduce"
+	}
+	return "task?"
+}
+
+// Attempt names one attempt of one task as run by one worker: every
+// report and every attempt-bound request carries it.
+type Attempt struct {
+	WorkerID string
+	Kind     TaskKind
+	Task     int
+	N        int // 1, 2, ... per task
+}
+
+// String is the attempt's name in log lines: "map-3.a2".
+func (a Attempt) String() string { return AttemptName(a.Kind, a.Task, a.N) }
+
+// RegisterArgs introduces a worker: the app it runs and the host:port of
+// its run-file server.
+type RegisterArgs struct {
+	App  string
+	Addr string
+}
+
+// RegisterReply carries the id the worker uses in every later call, the
+// job's split size, which bounds the input a map attempt holds, and how
+// long the coordinator holds a long poll (GetTask, Locate) before
+// answering "nothing yet".
+type RegisterReply struct {
+	WorkerID  string
+	NReduce   int
+	SplitSize int64
+	LongPoll  int64 // nanoseconds
+}
+
+// HeartbeatArgs names the worker that is alive.
+type HeartbeatArgs struct {
+	WorkerID string
+}
+
+// HeartbeatReply says whether the worker should go on (ActWait),
+// re-register or exit.
+type HeartbeatReply struct {
+	Action Action
+}
+
+// GetTaskArgs asks for work. The call long-polls: it returns ActWait only
+// after the coordinator's long-poll interval passed with nothing to hand out.
+type GetTaskArgs struct {
+	WorkerID string
+}
+
+// GetTaskReply describes one attempt of one task.
+type GetTaskReply struct {
+	Action  Action
+	Task    int
+	Attempt int
+	NMap    int
+	NReduce int
+	Split   Split       // ActMap: the input to read from the coordinator
+	Sources []MapSource // ActReduce: where each map task's output lives
+	Reason  string      // ActExit: why the job ended, when it failed
+}
+
+// Split is a line-aligned byte range of one input file.
+type Split struct {
+	File   string // the name as given on the coordinator's command line
+	Offset int64
+	Length int64
+}
+
+// MapSource locates the committed output of one map task.
+type MapSource struct {
+	Map     int
+	Attempt int
+	Addr    string // host:port of the owner's run-file server
+	Size    int64  // size of mr-Map-R for the reduce task asking
+	CRC     uint32 // CRC-32C of that file's bytes
+}
+
+// RunInfo describes one run file written by a map attempt, as a reducer
+// verifies its copy.
+type RunInfo struct {
+	Size int64
+	CRC  uint32
+}
+
+// ReportMapArgs reports a finished map attempt: one RunInfo per reduce task.
+type ReportMapArgs struct {
+	Attempt Attempt
+	Runs    []RunInfo
+	Read    int64 // input bytes read
+}
+
+// ReportReply says whether a report was applied; a stale one is not.
+type ReportReply struct {
+	Accepted bool
+}
+
+// ReportFailureArgs reports an attempt that could not complete: the app
+// failed (a panic in Map, Combine or Reduce), or the worker could not do
+// its part (its disk, reading the split, fetching runs).
+type ReportFailureArgs struct {
+	Attempt Attempt
+	Err     string
+}
+
+// LocateArgs asks where map task Map's output lives now, for the reduce
+// attempt Attempt. Failed names the map attempt whose output could not be
+// fetched (0 if none): the coordinator then re-runs that map.
+type LocateArgs struct {
+	Attempt Attempt
+	Map     int
+	Failed  int
+}
+
+// LocateReply gives the current source when Ready. Abort tells the reducer
+// its attempt is no longer wanted.
+type LocateReply struct {
+	Ready  bool
+	Abort  bool
+	Source MapSource
+}

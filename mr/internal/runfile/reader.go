@@ -1,0 +1,292 @@
+package runfile
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"slices"
+)
+
+// Reader decodes and verifies a run stream. Not safe for concurrent use.
+//
+// It buffers the stream itself rather than through bufio so that the CRC is
+// computed over whole consumed stretches of the buffer instead of per field:
+// buf[hashed:r] has been consumed but not yet hashed.
+type Reader struct {
+	src    io.Reader
+	srcErr error // sticky error of src, io.EOF at its end
+	size   int64 // total run length as told by the caller, or -1
+
+	buf    []byte // allocated on the first Next
+	r, w   int    // buf[r:w] is buffered and unread
+	hashed int    // buf[:hashed] is in crc
+	base   int64  // stream offset of buf[0]
+	crc    uint32
+
+	key, val []byte
+	count    int64
+	started  bool // header read
+	ended    bool // end marker read
+	done     bool // trailer verified
+	err      error
+}
+
+// NewReader returns a reader of a run of total length size bytes, as the
+// caller knows from stat or Content-Length. Every length prefix is checked
+// against the bytes remaining, so a corrupt length never makes it allocate
+// more than size. If size < 0 the size is unknown and each key or value is
+// capped at maxRecord; even then memory grows only with bytes actually
+// read.
+func NewReader(r io.Reader, size int64) *Reader {
+	if size < 0 {
+		size = -1
+	}
+	return &Reader{src: r, size: size}
+}
+
+// Next advances to the next record. It returns false at the verified end of
+// the run or on error; Err tells which.
+func (r *Reader) Next() bool {
+	if r.done || r.err != nil {
+		return false
+	}
+	if err := r.next(); err != nil {
+		r.err = err
+		return false
+	}
+	return !r.done
+}
+
+// Key returns the current key. It is valid until the next call to Next.
+func (r *Reader) Key() []byte { return r.key }
+
+// Value returns the current value. It is valid until the next call to Next.
+func (r *Reader) Value() []byte { return r.val }
+
+// Err returns nil while records are being read and after a clean, verified
+// end; otherwise an error wrapping ErrCorrupt (and the underlying read
+// error, if any).
+func (r *Reader) Err() error { return r.err }
+
+// Count returns the number of records read so far.
+func (r *Reader) Count() int64 { return r.count }
+
+// next reads one record, or the end marker and trailer.
+func (r *Reader) next() error {
+	if !r.started {
+		if err := r.readHeader(); err != nil {
+			return err
+		}
+	}
+	klen, err := r.uvarint("key length")
+	if err != nil {
+		return err
+	}
+	if klen == 0 {
+		r.ended = true
+		return r.readTrailer()
+	}
+	if r.key, err = r.field(r.key, "key", klen-1); err != nil {
+		return err
+	}
+	vlen, err := r.uvarint("value length")
+	if err != nil {
+		return err
+	}
+	if r.val, err = r.field(r.val, "value", vlen); err != nil {
+		return err
+	}
+	r.count++
+	return nil
+}
+
+// readHeader allocates the buffer and checks the magic.
+func (r *Reader) readHeader() error {
+	if r.size >= 0 && r.size < minLen {
+		return r.corrupt("size %d is below the minimum %d", r.size, minLen)
+	}
+	n := bufSize
+	if r.size >= 0 && r.size < int64(n) {
+		n = max(int(r.size)+1, 32) // +1 leaves room to detect trailing bytes
+	}
+	r.buf = make([]byte, n)
+	if err := r.fill(len(magic)); err != nil {
+		return r.readErr("magic", err)
+	}
+	if string(r.buf[r.r:r.r+len(magic)]) != magic {
+		return r.corrupt("bad magic %q", r.buf[r.r:r.r+len(magic)])
+	}
+	r.r += len(magic)
+	r.started = true
+	return nil
+}
+
+// readTrailer reads the count and CRC after the end marker, verifies them,
+// and checks that the stream ends there.
+func (r *Reader) readTrailer() error {
+	if err := r.fill(12); err != nil {
+		return r.readErr("trailer", err)
+	}
+	count := binary.LittleEndian.Uint64(r.buf[r.r:])
+	r.r += 8
+	r.hash()
+	stored := binary.LittleEndian.Uint32(r.buf[r.r:])
+	r.r += 4
+	r.hashed = r.r // the CRC field is not part of its own checksum
+	switch {
+	case stored != r.crc:
+		return r.corrupt("crc %08x, computed %08x", stored, r.crc)
+	case count != uint64(r.count):
+		return r.corrupt("count %d, read %d records", count, r.count)
+	}
+	return r.checkEnd()
+}
+
+// checkEnd verifies that nothing follows the trailer and that the run had
+// the size the caller announced.
+func (r *Reader) checkEnd() error {
+	switch err := r.fill(1); {
+	case err == nil:
+		return r.corrupt("trailing bytes after offset %d", r.offset())
+	case err != io.ErrUnexpectedEOF:
+		return r.readErr("end of stream", err)
+	}
+	if r.size >= 0 && r.offset() != r.size {
+		return r.corrupt("run is %d bytes, expected %d", r.offset(), r.size)
+	}
+	r.done = true
+	return nil
+}
+
+// uvarint reads a shortest-form uvarint.
+func (r *Reader) uvarint(what string) (uint64, error) {
+	if r.r < r.w && r.buf[r.r] < 0x80 { // fast path: one byte
+		v := r.buf[r.r]
+		r.r++
+		return uint64(v), nil
+	}
+	if err := r.fill(binary.MaxVarintLen64); err != nil && err != io.ErrUnexpectedEOF {
+		return 0, r.readErr(what, err)
+	}
+	v, n := binary.Uvarint(r.buf[r.r:r.w])
+	switch {
+	case n == 0:
+		return 0, r.readErr(what, io.ErrUnexpectedEOF)
+	case n < 0:
+		return 0, r.corrupt("%s overflows 64 bits", what)
+	case n > 1 && r.buf[r.r+n-1] == 0:
+		return 0, r.corrupt("%s is not in shortest form", what)
+	}
+	r.r += n
+	return v, nil
+}
+
+// field reads n bytes into dst[:0], after checking n against the bytes that
+// can remain before the trailer.
+func (r *Reader) field(dst []byte, what string, n uint64) ([]byte, error) {
+	if limit := r.limit(); n > uint64(max(limit, 0)) {
+		return dst, r.corrupt("%s length %d exceeds remaining %d bytes", what, n, limit)
+	}
+	if n <= uint64(r.w-r.r) { // fast path: all buffered
+		end := r.r + int(n)
+		dst = append(dst[:0], r.buf[r.r:end]...)
+		r.r = end
+		return dst, nil
+	}
+	return r.fieldSlow(dst[:0], what, int(n))
+}
+
+// limit returns the largest key or value length the rest of the run allows.
+func (r *Reader) limit() int64 {
+	if r.size < 0 {
+		return maxRecord
+	}
+	return r.size - r.offset() - trailerLen
+}
+
+// fieldSlow appends n bytes to dst, refilling the buffer as needed. When the
+// size is unknown dst grows only as bytes arrive.
+func (r *Reader) fieldSlow(dst []byte, what string, n int) ([]byte, error) {
+	if r.size >= 0 { // n was checked against the size, so growing at once is safe
+		dst = slices.Grow(dst, n)
+	}
+	for n > 0 {
+		if r.r == r.w {
+			if err := r.fill(1); err != nil {
+				return dst, r.readErr(what, err)
+			}
+		}
+		k := min(n, r.w-r.r)
+		dst = append(dst, r.buf[r.r:r.r+k]...)
+		r.r += k
+		n -= k
+	}
+	return dst, nil
+}
+
+// fill reads until at least need (<= len(buf)) unread bytes are buffered.
+// It returns io.ErrUnexpectedEOF if the stream ends first, or src's error.
+func (r *Reader) fill(need int) error {
+	if r.w-r.r >= need {
+		return nil
+	}
+	r.compact()
+	for empty := 0; r.w-r.r < need; {
+		if r.srcErr != nil {
+			if r.srcErr == io.EOF {
+				return io.ErrUnexpectedEOF
+			}
+			return r.srcErr
+		}
+		n, err := r.src.Read(r.buf[r.w:])
+		r.w += n
+		r.srcErr = err
+		if n == 0 && err == nil {
+			if empty++; empty == 100 { // as bufio: a reader that never progresses
+				r.srcErr = io.ErrNoProgress
+			}
+		}
+	}
+	return nil
+}
+
+// compact hashes the consumed bytes and moves the unread ones to the front.
+func (r *Reader) compact() {
+	r.hash()
+	copy(r.buf, r.buf[r.r:r.w])
+	r.base += int64(r.r)
+	r.w -= r.r
+	r.r, r.hashed = 0, 0
+}
+
+// hash adds the consumed, not yet hashed bytes to the CRC.
+func (r *Reader) hash() {
+	r.crc = crc32.Update(r.crc, table, r.buf[r.hashed:r.r])
+	r.hashed = r.r
+}
+
+// offset returns the number of bytes consumed from the stream.
+func (r *Reader) offset() int64 { return r.base + int64(r.r) }
+
+// where names the part of the run being read, for error messages.
+func (r *Reader) where() string {
+	switch {
+	case !r.started:
+		return "header"
+	case r.ended:
+		return "trailer"
+	}
+	return fmt.Sprintf("record %d", r.count)
+}
+
+// corrupt returns a CorruptError located at the current position.
+func (r *Reader) corrupt(format string, args ...any) error {
+	return &CorruptError{Where: r.where(), Reason: fmt.Sprintf(format, args...)}
+}
+
+// readErr returns a CorruptError that also wraps err, the failure to read
+// the named part.
+func (r *Reader) readErr(what string, err error) error {
+	return &CorruptError{Where: r.where(), Reason: "reading " + what + ": " + err.Error(), Err: err}
+}

@@ -1,0 +1,76 @@
+package mr
+
+// File names, all defined here. Nothing is ever named after a string a
+// peer sent: every name is built from numbers and the job's app name.
+//
+// The coordinator's -out directory:
+//
+//	mr-out-Y                 reduce task Y's output, text
+//	mr-<app>-all             every reduce output merged by key, text
+//	mr-<app>-summary.json    the job summary
+//
+// The coordinator's private work directory (a temp dir, removed at exit):
+//
+//	upload-Y.aN.*            a reduce upload being received
+//	reduce-Y.run             reduce task Y's committed output in run format
+//
+// A worker's directory (-dir):
+//
+//	mr-X-Y.aN                map attempt N of task X, run for reduce task Y,
+//	                         served as mr-X-Y?attempt=N once the report is accepted
+//	spill-X.aN-K-Y           spill K of that attempt, partition Y
+//	reduce-Y.aN/             a reduce attempt's fetched runs, merge passes, output
+//	.NAME.*.tmp              any of them being written (atomicfile)
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"mapreduce/mr/internal/protocol"
+)
+
+func outputName(r int) string { return "mr-out-" + strconv.Itoa(r) }
+
+func finalName(app string) string { return "mr-" + app + "-all" }
+
+func summaryName(app string) string { return "mr-" + app + "-summary.json" }
+
+func uploadPattern(a protocol.Attempt) string {
+	return fmt.Sprintf("upload-%d.a%d.*", a.Task, a.N)
+}
+
+func committedRunPath(workDir string, r int) string {
+	return filepath.Join(workDir, fmt.Sprintf("reduce-%d.run", r))
+}
+
+// runPath is where a worker keeps map attempt n of task m's run for
+// reduce task r.
+func runPath(dir string, m, r, n int) string {
+	return filepath.Join(dir, protocol.RunName(m, r)+".a"+strconv.Itoa(n))
+}
+
+// spillPath names spill k of partition r of a map attempt in dir.
+func spillPath(dir string, task, n int) func(k, r int) string {
+	return func(k, r int) string {
+		return filepath.Join(dir, fmt.Sprintf("spill-%d.a%d-%d-%d", task, n, k, r))
+	}
+}
+
+// reduceDir is a reduce attempt's scratch directory: "reduce-3.a1".
+func reduceDir(dir string, a protocol.Attempt) string { return filepath.Join(dir, a.String()) }
+
+// workerGlobs match everything a worker may leave in a directory it was
+// given, temp files included.
+var workerGlobs = []string{"mr-*-*.a*", ".mr-*-*.a*.tmp", "reduce-*.a*", "spill-*", ".spill-*.tmp"}
+
+// removeWorkerFiles removes what a worker put in dir, and nothing else.
+func removeWorkerFiles(dir string) {
+	for _, pattern := range workerGlobs {
+		matches, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, m := range matches {
+			os.RemoveAll(m)
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package mr
+
+// The coordinator's outputs: each reduce task's verified upload becomes
+// mr-out-Y (text) and is kept in run format in the work directory; the
+// last one starts the merge of all of them into mr-<app>-all.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"mapreduce/mr/internal/atomicfile"
+	"mapreduce/mr/internal/protocol"
+	"mapreduce/mr/internal/runfile"
+)
+
+// commitRun turns a verified upload into mr-out-Y if the scheduler accepts
+// the attempt as the task's winner.
+func (c *Coordinator) commitRun(run string, size, read int64, a protocol.Attempt) (bool, error) {
+	defer os.Remove(run)
+	out, err := atomicfile.Create(filepath.Join(c.cfg.OutDir, outputName(a.Task)))
+	if err != nil {
+		return false, err
+	}
+	defer out.Abort()
+	if err := runfile.WriteText(run, out.File); err != nil {
+		return false, err
+	}
+	var ok bool
+	c.update(func(s *scheduler, now time.Time) { ok = s.reduceDone(a, read, size, now) })
+	if !ok {
+		return false, nil
+	}
+	if err := out.Commit(); err != nil {
+		return true, err
+	}
+	if err := os.Rename(run, committedRunPath(c.workDir, a.Task)); err != nil {
+		return true, err
+	}
+	c.commitReduce()
+	return true, nil
+}
+
+// commitReduce is called once a reduce output is renamed into place; the
+// last one starts the final merge.
+func (c *Coordinator) commitReduce() {
+	c.mu.Lock()
+	c.committed++
+	last := c.committed == c.cfg.NReduce
+	c.mu.Unlock()
+	if last {
+		c.wg.Go(c.writeFinal)
+	}
+}
+
+// writeFinal merges the reduce outputs into mr-<app>-all, then ends the job.
+func (c *Coordinator) writeFinal() {
+	c.mu.Lock()
+	app := c.sched.app()
+	c.mu.Unlock()
+	start := time.Now()
+	name, err := c.mergeOutputs(app)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	c.log.Info("final output written", "file", name, "elapsed", time.Since(start).Round(time.Millisecond).String())
+	c.mu.Lock()
+	c.sched.finish()
+	events := c.changedLocked()
+	c.finishLocked()
+	c.mu.Unlock()
+	c.logEvents(events)
+}
+
+// mergeOutputs merges the R reduce outputs, each sorted, into
+// mr-<app>-all in the output directory. Keys are unique across outputs.
+func (c *Coordinator) mergeOutputs(app string) (string, error) {
+	name := filepath.Join(c.cfg.OutDir, finalName(app))
+	out, err := atomicfile.Create(name)
+	if err != nil {
+		return "", err
+	}
+	defer out.Abort()
+	paths := make([]string, c.cfg.NReduce)
+	for r := range paths {
+		paths[r] = committedRunPath(c.workDir, r)
+	}
+	if err := runfile.MergeText(paths, out.File); err != nil {
+		return "", fmt.Errorf("mr: final merge: %w", err)
+	}
+	return name, out.Commit()
+}

@@ -1,0 +1,96 @@
+package mr
+
+// The scheduler's clock-driven side: the heartbeat monitor, the detection
+// of slow attempts, and the views of the job as it stands.
+
+import (
+	"fmt"
+	"time"
+
+	"mapreduce/mr/internal/protocol"
+)
+
+// expireWorkers declares dead every worker silent for the heartbeat timeout.
+func (s *scheduler) expireWorkers(now time.Time) {
+	for _, w := range s.workers {
+		if !w.dead && now.Sub(w.lastSeen) > s.cfg.heartbeatTimeout {
+			s.kill(w, now, "no heartbeat")
+		}
+	}
+}
+
+// kill declares w dead: its running attempt ends, and the map outputs it
+// holds are re-run while some reduce may still need them.
+func (s *scheduler) kill(w *worker, now time.Time, why string) {
+	w.dead = true
+	s.note("worker died", nil, w, "why", why)
+	if a := w.current; a != nil && a.outcome == outcomeRunning {
+		s.endAttempt(a, outcomeDied, now)
+	}
+	if s.reducesDone == len(s.reduces) {
+		return
+	}
+	for _, t := range w.owned {
+		s.rerunMap(t, now)
+	}
+}
+
+// expireSlow queues for backup every task whose only attempt has run
+// longer than the task timeout.
+func (s *scheduler) expireSlow(now time.Time) {
+	for s.deadlines.Len() > 0 && !s.deadlines[0].at.After(now) {
+		a := s.deadlines.pop().a
+		if a.outcome != outcomeRunning {
+			continue
+		}
+		due := a.progress.Add(s.cfg.taskTimeout)
+		if a.task.kind == protocol.ReduceTask && s.mapsDone < len(s.maps) {
+			due = now.Add(s.cfg.taskTimeout) // waiting for maps is not slowness
+		}
+		if due.After(now) {
+			s.deadlines.push(deadline{at: due, a: a})
+			continue
+		}
+		if t := a.task; len(t.running) == 1 && !t.backup {
+			t.backup = true
+			s.backups = append(s.backups, t)
+			s.note("task slow", a, a.worker, "running", now.Sub(a.start).Round(time.Millisecond).String())
+		}
+	}
+}
+
+// finish marks the final output written: workers are told to exit.
+func (s *scheduler) finish() { s.setPhase(phaseDone) }
+
+// allExited reports whether every live worker has been told to exit.
+func (s *scheduler) allExited() bool {
+	for _, w := range s.workers {
+		if !w.dead && !w.exitSent {
+			return false
+		}
+	}
+	return true
+}
+
+// jobProgress counts done tasks and live workers.
+type jobProgress struct {
+	Phase                string
+	MapsDone, Maps       int
+	ReducesDone, Reduces int
+	Workers, LiveWorkers int
+}
+
+func (p jobProgress) String() string {
+	return fmt.Sprintf("map %d/%d done, reduce %d/%d", p.MapsDone, p.Maps, p.ReducesDone, p.Reduces)
+}
+
+func (s *scheduler) progress() jobProgress {
+	p := jobProgress{Phase: s.phase.String(), MapsDone: s.mapsDone, Maps: len(s.maps),
+		ReducesDone: s.reducesDone, Reduces: len(s.reduces), Workers: len(s.workers)}
+	for _, w := range s.workers {
+		if !w.dead {
+			p.LiveWorkers++
+		}
+	}
+	return p
+}
