@@ -32,9 +32,11 @@ func (b backoff) retry(ctx context.Context, try func() (done bool, err error)) e
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			return context.Cause(ctx)
 		case <-t.C:
+		}
+		t.Stop()
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
 		}
 		wait = min(2*wait, b.max)
 	}
