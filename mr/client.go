@@ -17,6 +17,10 @@ import (
 type coordClient struct {
 	addr        string
 	dialTimeout time.Duration // dial and handshake deadline
+	rpcKey      []byte        // the job's RPC key, nil without a secret
+	// onConnect, if set, runs on every new connection before any call: the
+	// worker binds the connection to its session there.
+	onConnect func(cl *rpc.Client, serverNonce []byte) error
 
 	// mu guards client and local.
 	mu     sync.Mutex
@@ -52,11 +56,18 @@ func (c *coordClient) get() (*rpc.Client, error) {
 	if c.client != nil {
 		return c.client, nil
 	}
-	conn, err := protocol.DialRPC(c.addr, c.dialTimeout)
+	conn, err := protocol.DialRPC(c.addr, c.dialTimeout, c.rpcKey)
 	if err != nil {
 		return nil, fmt.Errorf("mr: %w", err)
 	}
-	c.client = rpc.NewClient(conn)
+	cl := rpc.NewClientWithCodec(protocol.NewClientCodec(conn))
+	if c.onConnect != nil {
+		if err := c.onConnect(cl, conn.ServerNonce); err != nil {
+			cl.Close()
+			return nil, err
+		}
+	}
+	c.client = cl
 	c.local, _, _ = net.SplitHostPort(conn.LocalAddr().String())
 	return c.client, nil
 }

@@ -27,6 +27,13 @@ type Config struct {
 	ExitGrace        time.Duration // after the job, how long to wait for workers to hear Exit
 	ProgressEvery    time.Duration // period of the progress log line
 	MaxUpload        int64         // largest reduce output accepted, bytes
+	MaxWorkers       int           // registrations accepted over the job's life
+	MaxConns         int           // connections open at once; more are closed at once
+
+	// Secret is the job secret, the same on every host; nil means none.
+	// With it, every connection and request is authenticated (see
+	// mr/internal/protocol). It is never sent or logged.
+	Secret []byte
 
 	Logger *slog.Logger // default slog.Default()
 }
@@ -46,6 +53,8 @@ func DefaultConfig() Config {
 		ExitGrace:        2 * time.Second,
 		ProgressEvery:    2 * time.Second,
 		MaxUpload:        64 << 30,
+		MaxWorkers:       10000,
+		MaxConns:         2048,
 	}
 }
 
@@ -70,6 +79,8 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.ExitGrace, d.ExitGrace)
 	orDefault(&c.ProgressEvery, d.ProgressEvery)
 	orDefault(&c.MaxUpload, d.MaxUpload)
+	orDefault(&c.MaxWorkers, d.MaxWorkers)
+	orDefault(&c.MaxConns, d.MaxConns)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -95,6 +106,10 @@ type WorkerConfig struct {
 	MapBuffer         int64         // map output held in memory before spilling to disk, bytes
 	LimitMemory       bool          // set the Go heap's soft limit (GOMEMLIMIT) to what the job needs: split size + MapBuffer + 16 MiB
 	MergeFanIn        int           // runs merged at once by a reducer; more take several passes
+	MaxConns          int           // connections to the run-file server open at once
+
+	// Secret is the job secret, the same as the coordinator's; nil means none.
+	Secret []byte
 
 	Logger *slog.Logger // default slog.Default()
 }
@@ -115,6 +130,7 @@ func DefaultWorkerConfig() WorkerConfig {
 		FetchParallel:     4,
 		MapBuffer:         16 << 20,
 		MergeFanIn:        64,
+		MaxConns:          1024,
 	}
 }
 
@@ -131,6 +147,7 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 	orDefault(&c.FetchRetries, d.FetchRetries)
 	orDefault(&c.FetchParallel, d.FetchParallel)
 	orDefault(&c.MapBuffer, d.MapBuffer)
+	orDefault(&c.MaxConns, d.MaxConns)
 	if c.MergeFanIn < 2 {
 		c.MergeFanIn = d.MergeFanIn
 	}

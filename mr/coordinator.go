@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/rpc"
 	"os"
 	"sync"
 	"time"
 
+	"mapreduce/mr/internal/auth"
 	"mapreduce/mr/internal/protocol"
 )
 
@@ -24,8 +24,10 @@ type Coordinator struct {
 	splits  []protocol.Split
 	ln      net.Listener
 	http    *http.Server
-	rpc     *rpc.Server
-	workDir string // reduce outputs in run format, for the final merge
+	keys    *auth.Keys    // nil without a secret
+	fresh   *auth.Replay  // nonces of signed requests, for freshness
+	refuse  *auth.Limiter // one log line per refused peer per minute
+	workDir string        // reduce outputs in run format, for the final merge
 	start   time.Time
 	done    chan struct{}
 	stop    chan struct{} // closed when Run returns: ends long polls and tickers
@@ -52,6 +54,11 @@ func NewCoordinator(cfg Config, inputs []string) (*Coordinator, error) {
 	if len(inputs) == 0 {
 		return nil, errors.New("mr: no input files")
 	}
+	if cfg.App != "" {
+		if err := checkAppName(cfg.App); err != nil {
+			return nil, err
+		}
+	}
 	splits, err := makeSplits(inputs, cfg.SplitSize)
 	if err != nil {
 		return nil, err
@@ -68,16 +75,15 @@ func NewCoordinator(cfg Config, inputs []string) (*Coordinator, error) {
 		ln.Close()
 		return nil, fmt.Errorf("mr: work directory: %w", err)
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, splits: splits, ln: ln, workDir: workDir,
-		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, splits: splits, workDir: workDir,
+		keys: auth.New(cfg.Secret), fresh: auth.NewReplay(protocol.FreshWindow, 1<<20),
+		refuse: auth.NewLimiter(time.Minute),
+		done:   make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
 		conns: make(map[net.Conn]struct{})}
+	c.ln = newLimitListener(ln, cfg.MaxConns, func(a net.Addr) { c.refused(a.String(), "too many connections", nil) })
 	c.sched = newScheduler(schedConfig{nMap: len(splits), nReduce: cfg.NReduce, app: cfg.App,
-		heartbeatTimeout: cfg.HeartbeatTimeout, taskTimeout: cfg.TaskTimeout, maxFailures: cfg.MaxFailures})
-	c.rpc = rpc.NewServer()
-	if err := c.rpc.RegisterName("Coordinator", &coordRPC{c}); err != nil {
-		ln.Close()
-		return nil, err
-	}
+		heartbeatTimeout: cfg.HeartbeatTimeout, taskTimeout: cfg.TaskTimeout, maxFailures: cfg.MaxFailures,
+		maxWorkers: cfg.MaxWorkers})
 	c.http = &http.Server{Handler: c.mux(), ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
@@ -95,7 +101,12 @@ func (c *Coordinator) Done() <-chan struct{} { return c.done }
 // mr-<app>-all are complete, else why the job did not finish.
 func (c *Coordinator) Run(ctx context.Context) error {
 	c.start = time.Now()
-	c.log.Info("coordinator listening", "addr", c.Addr(), "maps", len(c.splits), "reduces", c.cfg.NReduce)
+	c.log.Info("coordinator listening", "addr", c.Addr(), "maps", len(c.splits), "reduces", c.cfg.NReduce,
+		"secret", c.keys != nil)
+	if c.keys == nil && !isLoopback(c.Addr()) {
+		c.log.Warn("no job secret: any host that reaches " + c.Addr() + " can join this job, read its inputs and " +
+			"write its outputs; set MR_SECRET (or -secret-file) to the same secret on the coordinator and every worker")
+	}
 	c.wg.Go(func() {
 		if err := c.http.Serve(c.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			c.fail(fmt.Errorf("mr: serving: %w", err))
@@ -195,6 +206,28 @@ func (c *Coordinator) logEvents(events []event) {
 		}
 		c.log.Info(e.msg, append(args, e.args...)...)
 	}
+}
+
+// refused logs a request or connection refused from peer, at most once
+// per peer per minute; the peer's port is not part of what is limited.
+func (c *Coordinator) refused(peer, what string, err error) {
+	host, _, splitErr := net.SplitHostPort(peer)
+	if splitErr != nil {
+		host = peer
+	}
+	if c.refuse.Allow(host, time.Now()) {
+		c.log.Warn("refused", "peer", peer, "what", what, "err", err, "note", "further refusals from this host are not logged for a minute")
+	}
+}
+
+// isLoopback reports whether addr's host is a loopback address.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // fail ends the job with err, unless it is already over.

@@ -2,6 +2,7 @@ package mr
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"mapreduce/mr/internal/auth"
 	"mapreduce/mr/internal/protocol"
 	"mapreduce/mr/internal/runfile"
 )
@@ -25,6 +27,26 @@ func (c *Coordinator) mux() *http.ServeMux {
 	return m
 }
 
+// authorize checks a worker's signed request: the worker named must have
+// a session, and the request must carry a fresh signature under its key.
+// Nothing of the request is used before this passes.
+func (c *Coordinator) authorize(r *http.Request, worker string) error {
+	c.mu.Lock()
+	key := c.sched.sessionKey(worker)
+	c.mu.Unlock()
+	if key == nil {
+		return errNoSession
+	}
+	return auth.VerifyRequest(r.Header, key, r.Method, r.RequestURI, time.Now(), c.fresh,
+		protocol.Covered(r.Header, r.ContentLength)...)
+}
+
+// unauthorized answers a refused request and logs it (rate-limited).
+func (c *Coordinator) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
+	c.refused(r.RemoteAddr, r.Method+" "+r.URL.Path, err)
+	http.Error(w, "unauthorized", http.StatusUnauthorized)
+}
+
 // running reports whether the attempt named is still running.
 func (c *Coordinator) running(a protocol.Attempt) bool {
 	c.mu.Lock()
@@ -37,6 +59,10 @@ func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
 	a, err := protocol.ParseAttempt(r, protocol.MapTask)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if err := c.authorize(r, a.WorkerID); err != nil {
+		c.unauthorized(w, r, err)
 		return
 	}
 	if !c.running(a) {
@@ -73,6 +99,10 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad upload: want ?worker&task&attempt, "+protocol.HeaderCRC+" and Content-Length", http.StatusBadRequest)
 		return
 	}
+	if err := c.authorize(r, a.WorkerID); err != nil {
+		c.unauthorized(w, r, err)
+		return
+	}
 	if !c.running(a) {
 		c.log.Info("stale report ignored", "attempt", a.String(), "worker", a.WorkerID)
 		http.Error(w, "no such running reduce attempt", http.StatusConflict)
@@ -80,23 +110,33 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 	}
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(transferDeadline(r.ContentLength)))
 	run, err := c.receiveRun(r.Body, r.ContentLength, uint32(crc), a)
-	if err != nil {
-		c.log.Warn("reduce upload rejected", "attempt", a.String(), "worker", a.WorkerID, "err", err)
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+	var ok bool
+	if err == nil {
+		ok, err = c.commitRun(run, r.ContentLength, read, a)
 	}
-	ok, err := c.commitRun(run, r.ContentLength, read, a)
+	var bad *badUpload
 	switch {
+	case errors.As(err, &bad):
+		c.log.Warn("reduce upload rejected", "attempt", a.String(), "worker", a.WorkerID, "err", bad.err)
+		c.update(func(s *scheduler, now time.Time) { s.failed(a, "upload rejected: "+bad.err.Error(), now) })
+		http.Error(w, truncate(bad.err.Error(), maxErrText), http.StatusBadRequest)
 	case err != nil:
-		c.fail(err)
+		c.fail(fmt.Errorf("mr: coordinator cannot write the output of %s: %w", a, err))
 		http.Error(w, "coordinator cannot write output", http.StatusInternalServerError)
 	case !ok:
 		http.Error(w, "stale attempt", http.StatusConflict)
 	}
 }
 
+// badUpload is an upload that fails verification: its uploader's failure,
+// never the job's.
+type badUpload struct{ err error }
+
+func (e *badUpload) Error() string { return "mr: bad upload: " + e.err.Error() }
+
 // receiveRun stores an upload of size bytes in the work directory and
-// checks its length and CRC.
+// checks its length and CRC. Errors of the body are *badUpload; others
+// are the coordinator's own.
 func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a protocol.Attempt) (string, error) {
 	f, err := os.CreateTemp(c.workDir, uploadPattern(a))
 	if err != nil {
@@ -104,9 +144,13 @@ func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a prot
 	}
 	defer f.Close()
 	h := runfile.NewHash()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, size))
-	if err == nil && (n != size || h.Sum32() != want) {
-		err = fmt.Errorf("upload of %d bytes, crc %08x: got %d bytes, crc %08x", size, want, n, h.Sum32())
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(bodyErrors{body}, size))
+	var bad *badUpload
+	switch {
+	case errors.As(err, &bad):
+	case err != nil:
+	case n != size || h.Sum32() != want:
+		err = &badUpload{fmt.Errorf("%d bytes with crc %08x announced, got %d bytes with crc %08x", size, want, n, h.Sum32())}
 	}
 	if err != nil {
 		os.Remove(f.Name())
@@ -115,8 +159,32 @@ func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a prot
 	return f.Name(), nil
 }
 
+// bodyErrors marks errors reading a request body as the uploader's.
+type bodyErrors struct{ r io.Reader }
+
+func (b bodyErrors) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &badUpload{err}
+	}
+	return n, err
+}
+
+// canRead reports whether a request may read the job's status: anyone
+// without a secret, else whoever shows the read-only token.
+func (c *Coordinator) canRead(r *http.Request) bool {
+	if c.keys == nil {
+		return true
+	}
+	return auth.Equal([]byte(r.URL.Query().Get("token")), []byte(c.keys.ReadToken()))
+}
+
 // handleStatus reports the job's progress as JSON.
 func (c *Coordinator) handleStatus(w http.ResponseWriter, r *http.Request) {
+	if !c.canRead(r) {
+		c.unauthorized(w, r, errors.New("no read-only token"))
+		return
+	}
 	c.mu.Lock()
 	p := c.sched.progress()
 	c.mu.Unlock()

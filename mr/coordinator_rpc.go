@@ -1,42 +1,119 @@
 package mr
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"net/rpc"
+	"sync"
 	"time"
 
+	"mapreduce/mr/internal/auth"
 	"mapreduce/mr/internal/protocol"
 )
 
 // coordRPC holds the coordinator's RPC methods, so net/rpc sees only them.
-// Each handler locks, calls the scheduler, copies the answer out.
-type coordRPC struct{ c *Coordinator }
+// There is one per connection: it knows the connection's server nonce and
+// the worker the connection is bound to. Each handler checks the binding,
+// then locks, calls the scheduler, copies the answer out.
+type coordRPC struct {
+	c     *Coordinator
+	peer  string // the remote address, for logs
+	nonce []byte // the connection's server nonce
 
-// Register adds a worker; a worker running another app is refused.
+	// mu guards bound: calls on one connection may run concurrently.
+	mu    sync.Mutex
+	bound string // the worker this connection acts for; "" until Register or Resume
+}
+
+// errNoSession refuses a request for a worker that has no session.
+var errNoSession = errors.New("mr: no such session")
+
+// as reports whether the connection acts for worker id. A call for
+// another worker is refused with the "no" answer of its method (register
+// again, not accepted, abort), changes nothing, and is logged.
+func (r *coordRPC) as(id string) bool {
+	r.mu.Lock()
+	bound := r.bound
+	r.mu.Unlock()
+	if bound == "" || bound != id {
+		r.c.refused(r.peer, "call as "+truncate(id, 40), fmt.Errorf("connection is bound to %q", bound))
+		return false
+	}
+	return true
+}
+
+func (r *coordRPC) bind(id string) {
+	r.mu.Lock()
+	r.bound = id
+	r.mu.Unlock()
+}
+
+// Register adds a worker and binds the connection to it. A worker running
+// another app, or sending an app name or address that could not be used
+// safely, is refused.
 func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.RegisterReply) error {
 	c := r.c
-	var err error
+	err := checkAppName(args.App)
+	if err == nil {
+		err = checkAddr(args.Addr)
+	}
+	ex := auth.NewExchange()
 	c.update(func(s *scheduler, now time.Time) {
-		var w *worker
-		if w, err = s.register(args.App, args.Addr, now); err == nil {
-			reply.WorkerID, reply.NReduce = w.id, c.cfg.NReduce
-			reply.SplitSize, reply.LongPoll = c.cfg.SplitSize, int64(c.cfg.LongPoll)
+		if err != nil {
+			return
 		}
+		var w *worker
+		if w, err = s.register(args.App, args.Addr, now); err != nil {
+			return
+		}
+		if w.session, err = ex.SessionKey(c.keys, args.Public, w.id, args.Public, ex.Public()); err != nil {
+			s.kill(w, now, "bad registration")
+			return
+		}
+		reply.WorkerID, reply.Public, reply.NReduce = w.id, ex.Public(), c.cfg.NReduce
+		reply.SplitSize, reply.LongPoll, reply.Now = c.cfg.SplitSize, int64(c.cfg.LongPoll), now.UnixNano()
 	})
 	if err != nil {
-		c.log.Warn("worker refused", "addr", args.Addr, "app", args.App, "err", err)
+		c.log.Warn("worker refused", "peer", r.peer, "addr", truncate(args.Addr, 80), "app", truncate(args.App, 80), "err", err)
+		return err
 	}
-	return err
+	r.bind(reply.WorkerID)
+	return nil
+}
+
+// Resume binds the connection to an existing session, if the worker
+// proves it holds the session key.
+func (r *coordRPC) Resume(args *protocol.ResumeArgs, reply *protocol.ResumeReply) error {
+	r.c.mu.Lock()
+	key := r.c.sched.sessionKey(args.WorkerID)
+	r.c.mu.Unlock()
+	if key == nil || !auth.Equal(args.Proof, auth.Sum(key, []byte("resume"), r.nonce)) {
+		r.c.refused(r.peer, "resume", fmt.Errorf("no such session for %q", truncate(args.WorkerID, 40)))
+		return nil // not OK: the worker registers again
+	}
+	r.bind(args.WorkerID)
+	reply.OK = true
+	return nil
 }
 
 // Heartbeat records that a worker is alive.
 func (r *coordRPC) Heartbeat(args *protocol.HeartbeatArgs, reply *protocol.HeartbeatReply) error {
+	if !r.as(args.WorkerID) {
+		reply.Action = protocol.ActReregister
+		return nil
+	}
 	r.c.update(func(s *scheduler, now time.Time) { reply.Action = s.heartbeat(args.WorkerID, now) })
 	return nil
 }
 
 // GetTask long-polls for the worker's next attempt.
 func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskReply) error {
+	if !r.as(args.WorkerID) {
+		reply.Action = protocol.ActReregister
+		return nil
+	}
 	r.c.longPoll(func(s *scheduler, now time.Time) bool {
 		*reply = s.assign(args.WorkerID, now)
 		if reply.Action == protocol.ActMap {
@@ -49,19 +126,30 @@ func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskRe
 
 // ReportMap commits a map attempt's output if it is the first valid report.
 func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.ReportReply) error {
+	if !r.as(args.Attempt.WorkerID) {
+		return nil
+	}
 	r.c.update(func(s *scheduler, now time.Time) { reply.Accepted = s.mapDone(args.Attempt, args.Runs, args.Read, now) })
 	return nil
 }
 
 // ReportFailure records an attempt that could not complete.
 func (r *coordRPC) ReportFailure(args *protocol.ReportFailureArgs, reply *protocol.ReportReply) error {
-	r.c.update(func(s *scheduler, now time.Time) { reply.Accepted = s.failed(args.Attempt, args.Err, now) })
+	if !r.as(args.Attempt.WorkerID) {
+		return nil
+	}
+	why := truncate(args.Err, maxErrText)
+	r.c.update(func(s *scheduler, now time.Time) { reply.Accepted = s.failed(args.Attempt, why, now) })
 	return nil
 }
 
 // Locate tells a reducer where a map task's output is, waiting up to the
 // long-poll interval while that map task is being re-run.
 func (r *coordRPC) Locate(args *protocol.LocateArgs, reply *protocol.LocateReply) error {
+	if !r.as(args.Attempt.WorkerID) {
+		reply.Abort = true
+		return nil
+	}
 	failed := args.Failed
 	r.c.longPoll(func(s *scheduler, now time.Time) bool {
 		*reply = s.locate(args.Attempt, args.Map, failed, now)
@@ -98,20 +186,44 @@ func (c *Coordinator) longPoll(f func(s *scheduler, now time.Time) (done bool)) 
 }
 
 // handleRPC upgrades a CONNECT request to a net/rpc connection whose
-// reads time out when the worker goes quiet.
+// reads time out when the worker goes quiet. Each connection has its own
+// rpc.Server, so that its handlers know whom the connection acts for.
 func (c *Coordinator) handleRPC(w http.ResponseWriter, r *http.Request) {
-	conn, err := protocol.AcceptRPC(w, r)
+	conn, err := protocol.AcceptRPC(w, r, c.keys.RPCKey())
 	if err != nil {
+		c.refused(r.RemoteAddr, "rpc handshake", err)
+		return
+	}
+	srv := rpc.NewServer()
+	if err := srv.RegisterName("Coordinator", &coordRPC{c: c, peer: r.RemoteAddr, nonce: conn.ServerNonce}); err != nil {
+		conn.Close()
 		return
 	}
 	c.mu.Lock()
-	c.conns[conn] = struct{}{}
+	c.conns[conn.Conn] = struct{}{}
 	c.mu.Unlock()
-	c.rpc.ServeConn(idleConn{Conn: conn, idle: c.cfg.HeartbeatTimeout + c.cfg.LongPoll + 10*time.Second})
+	conn.Conn = idleConn{Conn: conn.Conn, idle: c.cfg.HeartbeatTimeout + c.cfg.LongPoll + 10*time.Second}
+	srv.ServeCodec(&loggedCodec{ServerCodec: protocol.NewServerCodec(conn, 16, 10*time.Second), c: c, peer: r.RemoteAddr})
 	c.mu.Lock()
-	delete(c.conns, conn)
+	delete(c.conns, conn.Conn.(idleConn).Conn)
 	c.broadcastLocked()
 	c.mu.Unlock()
+}
+
+// loggedCodec reports a connection whose frames are refused (bad MAC, too
+// large): the peer lacks the secret or throws garbage.
+type loggedCodec struct {
+	rpc.ServerCodec
+	c    *Coordinator
+	peer string
+}
+
+func (l *loggedCodec) ReadRequestHeader(r *rpc.Request) error {
+	err := l.ServerCodec.ReadRequestHeader(r)
+	if err != nil && errors.Is(err, protocol.ErrFrame) {
+		l.c.refused(l.peer, "rpc frame", err)
+	}
+	return err
 }
 
 // idleConn closes a connection on which nothing arrives for idle.

@@ -56,6 +56,7 @@ func (w *Worker) fetchSplit(ctx context.Context, a protocol.Attempt, sp protocol
 	if err != nil {
 		return "", err
 	}
+	w.signAsWorker(req)
 	resp, err := w.httpc.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("mr: reading split of %s: %w", sp.File, err)

@@ -5,6 +5,7 @@ package mr
 // last one starts the merge of all of them into mr-<app>-all.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,6 +26,9 @@ func (c *Coordinator) commitRun(run string, size, read int64, a protocol.Attempt
 	}
 	defer out.Abort()
 	if err := runfile.WriteText(run, out.File); err != nil {
+		if errors.Is(err, runfile.ErrCorrupt) {
+			return false, &badUpload{err}
+		}
 		return false, err
 	}
 	var ok bool

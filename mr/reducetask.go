@@ -176,6 +176,7 @@ func (w *Worker) post(ctx context.Context, u, path string, size int64, crc uint3
 	req.ContentLength = size
 	req.Header.Set(protocol.HeaderCRC, strconv.FormatUint(uint64(crc), 10))
 	req.Header.Set(protocol.HeaderRead, strconv.FormatInt(read, 10))
+	w.signAsWorker(req)
 	resp, err := w.httpc.Do(req)
 	if err != nil {
 		return 0, err

@@ -20,6 +20,8 @@ import (
 var (
 	// ErrWrongApp refuses a worker whose app differs from the job's.
 	ErrWrongApp = errors.New("mr: worker runs a different app than the job")
+	// errTooManyWorkers refuses a registration past the job's limit.
+	errTooManyWorkers = errors.New("mr: the job has registered as many workers as it accepts")
 )
 
 type schedConfig struct {
@@ -28,6 +30,7 @@ type schedConfig struct {
 	taskTimeout      time.Duration // an attempt running this long gets a backup
 	maxFailures      int           // failures of one task that fail the job
 	app              string        // the job's app; "" until the first worker names it
+	maxWorkers       int           // registrations accepted over the job's life
 }
 
 type task struct {
@@ -61,6 +64,7 @@ func (a *attempt) ID() string { return protocol.AttemptName(a.task.kind, a.task.
 
 type worker struct {
 	id       string
+	session  []byte // the session key: proves later connections and signed requests
 	addr     string
 	lastSeen time.Time
 	dead     bool
@@ -144,7 +148,8 @@ func (s *scheduler) app() string { return s.cfg.app }
 // failedWith reports whether the job failed, and why.
 func (s *scheduler) failedWith() (string, bool) { return s.failure, s.phase == phaseFailed }
 
-// register adds a worker serving its run files at addr.
+// register adds a worker serving its run files at addr. The caller has
+// checked app and addr.
 func (s *scheduler) register(app, addr string, now time.Time) (*worker, error) {
 	if s.cfg.app == "" {
 		s.cfg.app = app
@@ -152,11 +157,22 @@ func (s *scheduler) register(app, addr string, now time.Time) (*worker, error) {
 	if app != s.cfg.app {
 		return nil, fmt.Errorf("%w: worker at %s runs %q, the job runs %q", ErrWrongApp, addr, app, s.cfg.app)
 	}
+	if s.cfg.maxWorkers > 0 && s.nextWorker >= s.cfg.maxWorkers {
+		return nil, fmt.Errorf("%w (%d)", errTooManyWorkers, s.cfg.maxWorkers)
+	}
 	s.nextWorker++
 	w := &worker{id: fmt.Sprintf("w%d", s.nextWorker), addr: addr, lastSeen: now, owned: make(map[int]*task)}
 	s.workers[w.id] = w
 	s.note("worker joined", nil, w, "addr", addr)
 	return w, nil
+}
+
+// sessionKey is worker id's session key, nil if there is no such worker.
+func (s *scheduler) sessionKey(id string) []byte {
+	if w := s.workers[id]; w != nil {
+		return w.session
+	}
+	return nil
 }
 
 // live returns the worker with this id if it is registered and not dead.

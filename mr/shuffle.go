@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"mapreduce/mr/internal/atomicfile"
+	"mapreduce/mr/internal/auth"
 	"mapreduce/mr/internal/protocol"
 	"mapreduce/mr/internal/runfile"
 )
@@ -49,6 +50,13 @@ func (w *Worker) fileMux() http.Handler {
 // serveRun sends one run file of a committed map attempt. Any other name
 // or attempt is 404: the request is parsed into numbers, never joined as is.
 func (w *Worker) serveRun(rw http.ResponseWriter, r *http.Request) {
+	if key := w.keys.FetchKey(); key != nil {
+		if err := auth.VerifyRequest(r.Header, key, r.Method, r.RequestURI, w.coordNow(), w.fresh); err != nil {
+			w.refused(r.RemoteAddr, "GET "+r.URL.Path, err)
+			http.Error(rw, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+	}
 	m, red, n, ok := protocol.ParseRunRequest(r.PathValue("name"), r.URL.Query())
 	if !ok {
 		http.NotFound(rw, r)
@@ -105,6 +113,9 @@ func (w *Worker) fetchOnce(ctx context.Context, src protocol.MapSource, r int, p
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, protocol.RunURL(src, r), nil)
 	if err != nil {
 		return err
+	}
+	if key := w.keys.FetchKey(); key != nil {
+		auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), w.coordNow())
 	}
 	resp, err := w.httpc.Do(req)
 	if err != nil {

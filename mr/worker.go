@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mapreduce/mr/internal/auth"
 	"mapreduce/mr/internal/protocol"
 )
 
@@ -30,14 +31,19 @@ type Worker struct {
 	files  *http.Server
 	coord  *coordClient
 	httpc  *http.Client
+	keys   *auth.Keys    // nil without a secret
+	fresh  *auth.Replay  // nonces of signed run-file requests
+	refuse *auth.Limiter // one log line per refused peer per minute
 	wg     sync.WaitGroup
 
 	lastOK    atomic.Int64 // unix nanos of the last successful RPC
 	reregFlag atomic.Bool  // the coordinator forgot us: register again
 
-	// mu guards id, addr, longPoll, served and closed.
+	// mu guards id, session, skew, addr, longPoll, served and closed.
 	mu       sync.Mutex
 	id       string
+	session  []byte        // the session key agreed at registration
+	skew     time.Duration // the coordinator's clock minus ours
 	addr     string        // advertised host:port of the run-file server
 	longPoll time.Duration // how long the coordinator may hold a long poll
 	served   map[runKey]bool
@@ -52,6 +58,9 @@ type runKey struct{ m, r, n int }
 // listener. Run does the rest.
 func NewWorker(cfg WorkerConfig, app *App) (*Worker, error) {
 	cfg = cfg.withDefaults()
+	if err := checkAppName(app.Name); err != nil {
+		return nil, fmt.Errorf("mr: plugin %s.so cannot name a job: %w", app.Name, err)
+	}
 	w := &Worker{cfg: cfg, app: app, log: cfg.Logger, dir: cfg.Dir, served: make(map[runKey]bool)}
 	if w.dir == "" {
 		d, err := os.MkdirTemp("", "mrworker-")
@@ -67,8 +76,11 @@ func NewWorker(cfg WorkerConfig, app *App) (*Worker, error) {
 		w.removeDir()
 		return nil, err
 	}
-	w.ln = ln
-	w.coord = &coordClient{addr: cfg.Coordinator, dialTimeout: cfg.DialTimeout}
+	w.keys = auth.New(cfg.Secret)
+	w.fresh = auth.NewReplay(protocol.FreshWindow, 1<<20)
+	w.refuse = auth.NewLimiter(time.Minute)
+	w.ln = newLimitListener(ln, cfg.MaxConns, func(a net.Addr) { w.refused(a.String(), "too many connections", nil) })
+	w.coord = &coordClient{addr: cfg.Coordinator, dialTimeout: cfg.DialTimeout, rpcKey: w.keys.RPCKey(), onConnect: w.resume}
 	w.httpc = newHTTPClient(cfg)
 	w.files = &http.Server{Handler: w.fileMux(), ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10,
@@ -195,12 +207,19 @@ func (w *Worker) register(ctx context.Context) error {
 		return err
 	}
 	addr := w.advertised()
+	ex := auth.NewExchange()
 	var reply protocol.RegisterReply
-	if err := w.callRetry(ctx, "Register", &protocol.RegisterArgs{App: w.app.Name, Addr: addr}, &reply, w.cfg.RPCTimeout); err != nil {
+	args := &protocol.RegisterArgs{App: w.app.Name, Addr: addr, Public: ex.Public()}
+	if err := w.callRetry(ctx, "Register", args, &reply, w.cfg.RPCTimeout); err != nil {
+		return fmt.Errorf("mr: registering with %s: %w", w.cfg.Coordinator, err)
+	}
+	key, err := ex.SessionKey(w.keys, reply.Public, reply.WorkerID, ex.Public(), reply.Public)
+	if err != nil {
 		return fmt.Errorf("mr: registering with %s: %w", w.cfg.Coordinator, err)
 	}
 	w.mu.Lock()
-	w.id, w.addr, w.longPoll = reply.WorkerID, addr, time.Duration(reply.LongPoll)
+	w.id, w.session, w.addr, w.longPoll = reply.WorkerID, key, addr, time.Duration(reply.LongPoll)
+	w.skew = time.Until(time.Unix(0, reply.Now))
 	w.served = make(map[runKey]bool) // a new identity owns no committed output
 	w.mu.Unlock()
 	w.reregFlag.Store(false)
@@ -214,22 +233,84 @@ func (w *Worker) register(ctx context.Context) error {
 }
 
 // connect dials the coordinator, retrying until it answers or is lost,
-// so that localIP knows the address that reaches it.
+// so that localIP knows the address that reaches it. A secret that does
+// not match the coordinator's is final.
 func (w *Worker) connect(ctx context.Context) error {
 	return w.untilLost().retry(ctx, func() (bool, error) {
 		_, err := w.coord.get()
-		return err == nil, err
+		mismatch := errors.Is(err, protocol.ErrNeedSecret) || errors.Is(err, protocol.ErrNoSecret) || errors.Is(err, protocol.ErrBadSecret)
+		return err == nil || mismatch, err
 	})
 }
 
-// advertised is host:port of the run-file server as peers should dial it.
+// resume binds a new connection to our session, if we have one. If the
+// coordinator no longer knows it, we register again.
+func (w *Worker) resume(cl *rpc.Client, nonce []byte) error {
+	w.mu.Lock()
+	id, key := w.id, w.session
+	w.mu.Unlock()
+	if key == nil {
+		return nil
+	}
+	var reply protocol.ResumeReply
+	args := &protocol.ResumeArgs{WorkerID: id, Proof: auth.Sum(key, []byte("resume"), nonce)}
+	call := cl.Go("Coordinator.Resume", args, &reply, make(chan *rpc.Call, 1))
+	t := time.NewTimer(w.cfg.RPCTimeout)
+	defer t.Stop()
+	select {
+	case <-call.Done:
+	case <-t.C:
+		return fmt.Errorf("mr: resuming the session with %s: no answer within %s", w.cfg.Coordinator, w.cfg.RPCTimeout)
+	}
+	if call.Error != nil {
+		return call.Error
+	}
+	if !reply.OK {
+		w.reregFlag.Store(true)
+	}
+	return nil
+}
+
+// advertised is host:port of the run-file server as peers should dial it:
+// -advertise as given if it has a port, else its host (or the address
+// that reached the coordinator) with our listening port.
 func (w *Worker) advertised() string {
+	if _, _, err := net.SplitHostPort(w.cfg.Advertise); err == nil {
+		return w.cfg.Advertise
+	}
 	host := w.cfg.Advertise
 	if host == "" {
 		host = w.coord.localIP()
 	}
 	_, port, _ := net.SplitHostPort(w.ln.Addr().String())
 	return net.JoinHostPort(host, port)
+}
+
+// coordNow is our reading of the coordinator's clock.
+func (w *Worker) coordNow() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return time.Now().Add(w.skew)
+}
+
+// signAsWorker signs a request to the coordinator with our session key.
+func (w *Worker) signAsWorker(req *http.Request) {
+	w.mu.Lock()
+	key := w.session
+	w.mu.Unlock()
+	auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), w.coordNow(),
+		protocol.Covered(req.Header, req.ContentLength)...)
+}
+
+// refused logs a refused request or connection, once per peer per minute.
+func (w *Worker) refused(peer, what string, err error) {
+	host, _, splitErr := net.SplitHostPort(peer)
+	if splitErr != nil {
+		host = peer
+	}
+	if w.refuse.Allow(host, time.Now()) {
+		w.log.Warn("refused", "peer", peer, "what", what, "err", err, "note", "further refusals from this host are not logged for a minute")
+	}
 }
 
 // heartbeat tells the coordinator every interval that we are alive, and
@@ -281,10 +362,8 @@ func (w *Worker) loop(ctx context.Context) error {
 			return errExit
 		case protocol.ActReregister:
 			w.reregFlag.Store(true)
-		case protocol.ActMap:
-			w.runMap(ctx, &t)
-		case protocol.ActReduce:
-			w.runReduce(ctx, &t)
+		case protocol.ActMap, protocol.ActReduce:
+			w.run(ctx, &t)
 		}
 	}
 	return context.Cause(ctx)
@@ -311,6 +390,23 @@ func (w *Worker) reportFailure(ctx context.Context, a protocol.Attempt, err erro
 		return
 	}
 	w.report(ctx, "ReportFailure", &protocol.ReportFailureArgs{Attempt: a, Err: err.Error()}, a)
+}
+
+// run runs the attempt an assignment describes, once it is known sane.
+func (w *Worker) run(ctx context.Context, t *protocol.GetTaskReply) {
+	kind := protocol.MapTask
+	if t.Action == protocol.ActReduce {
+		kind = protocol.ReduceTask
+	}
+	if err := checkAssignment(t); err != nil {
+		w.reportFailure(ctx, w.attemptOf(kind, t), err)
+		return
+	}
+	if kind == protocol.MapTask {
+		w.runMap(ctx, t)
+	} else {
+		w.runReduce(ctx, t)
+	}
 }
 
 // attemptOf is the attempt a task reply assigns to this worker.

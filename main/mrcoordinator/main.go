@@ -24,6 +24,7 @@ func main() {
 	cfg := mr.DefaultConfig()
 	addrFile := flag.String("addr-file", "", "once listening, write the actual host:port to this `file`")
 	verbose := flag.Bool("v", false, "log debug detail")
+	secretFile := flag.String("secret-file", "", "read the job secret from this `file` (default: $MR_SECRET; none if unset)")
 	flag.StringVar(&cfg.Addr, "addr", envOr("COORDINATOR_HOST", cfg.Addr), "listen on `host:port` (port 0 picks a free port)")
 	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks")
 	flag.StringVar(&cfg.OutDir, "out", cfg.OutDir, "output `directory`")
@@ -50,6 +51,11 @@ func main() {
 		fatal(fmt.Errorf("-heartbeat-timeout and -task-timeout must be positive"))
 	}
 	cfg.Logger = newLogger(*verbose)
+	secret, err := mr.LoadSecret(*secretFile)
+	if err != nil {
+		fatal(err)
+	}
+	cfg.Secret = secret
 	c, err := mr.NewCoordinator(cfg, flag.Args())
 	if err != nil {
 		fatal(err)

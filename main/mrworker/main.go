@@ -24,6 +24,7 @@ import (
 func main() {
 	cfg := mr.DefaultWorkerConfig()
 	verbose := flag.Bool("v", false, "log debug detail")
+	secretFile := flag.String("secret-file", "", "read the job secret from this `file` (default: $MR_SECRET; none if unset)")
 	flag.StringVar(&cfg.Coordinator, "coordinator", envOr("COORDINATOR_HOST", cfg.Coordinator), "the coordinator's `host:port`")
 	flag.StringVar(&cfg.Dir, "dir", "", "private `directory` for run files (default: a temp dir removed at exit)")
 	flag.StringVar(&cfg.Listen, "listen", cfg.Listen, "listen `address` of the run-file server")
@@ -53,6 +54,11 @@ func main() {
 	case os.Getenv("GOMEMLIMIT") == "":
 		cfg.LimitMemory = true
 	}
+	secret, err := mr.LoadSecret(*secretFile)
+	if err != nil {
+		fatal(err)
+	}
+	cfg.Secret = secret
 	app, err := mr.LoadPlugin(flag.Arg(0))
 	if err != nil {
 		fatal(err)

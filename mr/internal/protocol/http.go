@@ -1,11 +1,7 @@
 package protocol
 
 import (
-	"bufio"
 	"errors"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,8 +18,6 @@ const (
 	HeaderCRC  = "X-Mr-Crc32c" // CRC-32C of an uploaded body, decimal
 	HeaderRead = "X-Mr-Read"   // bytes the reducer fetched, for the summary
 )
-
-const rpcConnected = "200 Connected to mapreduce RPC"
 
 // SplitURL is where map attempt a reads its split from the coordinator.
 func SplitURL(coordinator string, a Attempt) string {
@@ -52,6 +46,17 @@ func ParseAttempt(r *http.Request, kind TaskKind) (Attempt, error) {
 	return Attempt{WorkerID: q.Get("worker"), Kind: kind, Task: task, N: n}, nil
 }
 
+// Covered lists the values a request's signature covers besides its
+// method and URI: the body's length and, for an upload, its CRC and the
+// bytes the reducer read.
+func Covered(h http.Header, contentLength int64) []string {
+	return []string{strconv.FormatInt(max(contentLength, 0), 10), h.Get(HeaderCRC), h.Get(HeaderRead)}
+}
+
+// FreshWindow is how far a signed request's time may be from the
+// receiver's reading of the coordinator's clock.
+const FreshWindow = time.Minute
+
 // RunURL is where reduce task r fetches its run of src from src's owner.
 func RunURL(src MapSource, r int) string {
 	return "http://" + src.Addr + "/" + RunName(src.Map, r) + "?attempt=" + strconv.Itoa(src.Attempt)
@@ -64,40 +69,4 @@ func ParseRunRequest(name string, query url.Values) (m, r, attempt int, ok bool)
 	m, r, ok = ParseRunName(name)
 	attempt, err := strconv.Atoi(query.Get("attempt"))
 	return m, r, attempt, ok && err == nil && attempt >= 1
-}
-
-// DialRPC connects to the coordinator at addr and performs the CONNECT
-// handshake, all within timeout. The connection it returns carries net/rpc.
-func DialRPC(addr string, timeout time.Duration) (net.Conn, error) {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
-	if err != nil {
-		return nil, err
-	}
-	conn.SetDeadline(time.Now().Add(timeout))
-	io.WriteString(conn, "CONNECT "+PathRPC+" HTTP/1.0\n\n")
-	resp, err := http.ReadResponse(bufio.NewReader(io.LimitReader(conn, 4096)), &http.Request{Method: "CONNECT"})
-	if err == nil && resp.Status != rpcConnected {
-		err = fmt.Errorf("unexpected answer %q", resp.Status)
-	}
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("%s is not a mapreduce coordinator: %w", addr, err)
-	}
-	conn.SetDeadline(time.Time{})
-	return conn, nil
-}
-
-// AcceptRPC takes over a CONNECT request's connection and answers the
-// handshake; the caller serves net/rpc on the connection it returns.
-func AcceptRPC(w http.ResponseWriter, r *http.Request) (net.Conn, error) {
-	if r.Method != http.MethodConnect {
-		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
-		return nil, errors.New("not a CONNECT request")
-	}
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		return nil, err
-	}
-	io.WriteString(conn, "HTTP/1.0 "+rpcConnected+"\n\n")
-	return conn, nil
 }

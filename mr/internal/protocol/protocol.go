@@ -12,7 +12,9 @@
 // RPC methods of "Coordinator" (gob; the types below, one fresh reply per
 // call; an error return is a real failure, a "no" is a field of the reply):
 //
-//	Register(RegisterArgs) RegisterReply       join the job: app name, the run-file server's address
+//	Register(RegisterArgs) RegisterReply       join the job: app name, the run-file server's address,
+//	                                           a key agreement for the session
+//	Resume(ResumeArgs) ResumeReply             bind a new connection to the session
 //	Heartbeat(HeartbeatArgs) HeartbeatReply    every 500 ms; says go on, re-register or exit
 //	GetTask(GetTaskArgs) GetTaskReply          long poll for the next attempt
 //	ReportMap(ReportMapArgs) ReportReply       a map attempt's run files are written
@@ -37,6 +39,28 @@
 // Every assignment is an attempt, named "map-3.a2" (AttemptName) in every
 // log line of every process; reports and requests name their attempt, and
 // the coordinator applies them only while that attempt is running.
+//
+// # Trust
+//
+// Every RPC connection starts with a handshake (rpcconn.go) and then
+// carries length-prefixed frames of at most MaxRequest bytes towards the
+// coordinator (codec.go). With a job secret, the coordinator proves it
+// holds the secret in the handshake and every frame carries an HMAC under
+// a key of that connection alone, checked before gob decodes a byte.
+//
+// A session is agreed at registration (X25519; the key never crosses the
+// wire) and binds the connection to the new worker; a later connection of
+// the same worker binds itself with Resume, proving the session key over
+// the connection's server nonce. Every call acts for the worker its
+// connection is bound to; a call naming another worker is refused.
+//
+// Every HTTP request to the coordinator's /split and /reduce names its
+// worker in the query and is signed with that worker's session key
+// (headers X-Mr-Time, X-Mr-Nonce, X-Mr-Sig: HMAC-SHA256 over the method,
+// the request URI, the time, the nonce and the values of Covered), and is
+// fresh only within a window of the coordinator's clock, once. With a job
+// secret, run-file requests between workers are signed the same way with
+// the job's fetch key, and /status needs the read-only token (?token=).
 package protocol
 
 // Action tells a worker what to do next.
@@ -96,22 +120,41 @@ type Attempt struct {
 // String is the attempt's name in log lines: "map-3.a2".
 func (a Attempt) String() string { return AttemptName(a.Kind, a.Task, a.N) }
 
-// RegisterArgs introduces a worker: the app it runs and the host:port of
-// its run-file server.
+// RegisterArgs introduces a worker: the app it runs, the host:port of its
+// run-file server, and its half of the session's key agreement (an X25519
+// public key). The connection is then bound to the new worker.
 type RegisterArgs struct {
-	App  string
-	Addr string
+	App    string
+	Addr   string
+	Public []byte
 }
 
-// RegisterReply carries the id the worker uses in every later call, the
-// job's split size, which bounds the input a map attempt holds, and how
-// long the coordinator holds a long poll (GetTask, Locate) before
-// answering "nothing yet".
+// RegisterReply carries the worker's id, the coordinator's half of the
+// key agreement (both sides derive the session key; it never crosses the
+// wire), the job's split size, which bounds the input a map attempt
+// holds, how long the coordinator holds a long poll (GetTask, Locate)
+// before answering "nothing yet", and its clock, against which signed
+// HTTP requests are judged fresh.
 type RegisterReply struct {
 	WorkerID  string
+	Public    []byte
 	NReduce   int
 	SplitSize int64
 	LongPoll  int64 // nanoseconds
+	Now       int64 // the coordinator's clock, unix nanoseconds
+}
+
+// ResumeArgs binds a new connection to an existing session: Proof is
+// HMAC-SHA256(session key, "resume", the connection's server nonce).
+type ResumeArgs struct {
+	WorkerID string
+	Proof    []byte
+}
+
+// ResumeReply says whether the session was resumed; if not, the worker
+// registers again.
+type ResumeReply struct {
+	OK bool
 }
 
 // HeartbeatArgs names the worker that is alive.

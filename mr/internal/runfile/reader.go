@@ -34,10 +34,10 @@ type Reader struct {
 
 // NewReader returns a reader of a run of total length size bytes, as the
 // caller knows from stat or Content-Length. Every length prefix is checked
-// against the bytes remaining, so a corrupt length never makes it allocate
-// more than size. If size < 0 the size is unknown and each key or value is
-// capped at maxRecord; even then memory grows only with bytes actually
-// read.
+// against the bytes remaining and against maxRecord, the writer's cap, so
+// a corrupt or hostile length never makes it allocate more than either.
+// If size < 0 the size is unknown; memory then grows only with bytes
+// actually read.
 func NewReader(r io.Reader, size int64) *Reader {
 	if size < 0 {
 		size = -1
@@ -202,7 +202,7 @@ func (r *Reader) limit() int64 {
 	if r.size < 0 {
 		return maxRecord
 	}
-	return r.size - r.offset() - trailerLen
+	return min(maxRecord, r.size-r.offset()-trailerLen)
 }
 
 // fieldSlow appends n bytes to dst, refilling the buffer as needed. When the

@@ -35,7 +35,7 @@ const (
 	trailerLen = 1 + 8 + 4                      // end marker, count, CRC
 	minLen     = int64(len(magic) + trailerLen) // an empty run
 	bufSize    = 64 << 10
-	maxRecord  = 64 << 20 // cap on a key or value when the run size is unknown
+	maxRecord  = 64 << 20 // cap on a key or value, on write and on read
 )
 
 var (

@@ -361,6 +361,17 @@ func TestRunWriterRecordTooLarge(t *testing.T) {
 	}
 }
 
+// A length past the writer's cap is refused on read before anything is
+// allocated, even when the announced size would allow it.
+func TestRunReaderCapsRecords(t *testing.T) {
+	data := binary.AppendUvarint([]byte("MRR1\x02k"), maxRecord+1)
+	_, err := decodeRun(bytes.NewReader(data), 1<<40)
+	var ce *CorruptError
+	if !errors.As(err, &ce) || ce.Where != "record 0" {
+		t.Fatalf("err = %v, want a corrupt record 0", err)
+	}
+}
+
 func TestWriteRunFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "mr-3-1")
