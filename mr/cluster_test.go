@@ -81,6 +81,12 @@ func testConfig(out string) Config {
 		ProgressEvery: time.Second, Logger: quietLogger()}
 }
 
+// testWorkerConfig is a worker of a test cluster, with the job's secret.
+func testWorkerConfig(addr string, cfg Config) WorkerConfig {
+	return WorkerConfig{Coordinator: addr, Listen: "127.0.0.1:0", HeartbeatInterval: 50 * time.Millisecond,
+		LostAfter: 2 * time.Second, Secret: cfg.Secret, Logger: cfg.Logger}
+}
+
 func startCluster(t *testing.T, cfg Config, inputs []string, app *App, nWorkers int) *cluster {
 	t.Helper()
 	c, err := NewCoordinator(cfg, inputs)
@@ -90,8 +96,7 @@ func startCluster(t *testing.T, cfg Config, inputs []string, app *App, nWorkers 
 	cl := &cluster{t: t, c: c, result: make(chan error, 1), out: cfg.OutDir}
 	go func() { cl.result <- c.Run(context.Background()) }()
 	for i := 0; i < nWorkers; i++ {
-		w, err := NewWorker(WorkerConfig{Coordinator: c.Addr(), Listen: "127.0.0.1:0",
-			HeartbeatInterval: 50 * time.Millisecond, LostAfter: 2 * time.Second, Logger: cfg.Logger}, app)
+		w, err := NewWorker(testWorkerConfig(c.Addr(), cfg), app)
 		if err != nil {
 			t.Fatal(err)
 		}

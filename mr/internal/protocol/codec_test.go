@@ -1,0 +1,157 @@
+package protocol
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/rpc"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Echo is a service for the tests; calls counts the calls that reached it.
+type Echo struct{ calls *atomic.Int64 }
+
+func (e *Echo) Say(args *RegisterArgs, reply *RegisterReply) error {
+	e.calls.Add(1)
+	reply.WorkerID = "echo:" + args.App
+	return nil
+}
+
+// server serves Echo behind the handshake with rpcKey; it returns its
+// address and the count of calls that reached the service.
+func server(t *testing.T, rpcKey []byte) (string, *atomic.Int64) {
+	calls := new(atomic.Int64)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := AcceptRPC(w, r, rpcKey)
+		if err != nil {
+			return
+		}
+		srv := rpc.NewServer()
+		srv.Register(&Echo{calls})
+		srv.ServeCodec(NewServerCodec(conn, 4, time.Second))
+	}))
+	t.Cleanup(ts.Close)
+	return strings.TrimPrefix(ts.URL, "http://"), calls
+}
+
+func call(conn *RPCConn, app string) (string, error) {
+	cl := rpc.NewClientWithCodec(NewClientCodec(conn))
+	defer cl.Close()
+	var reply RegisterReply
+	err := cl.Call("Echo.Say", &RegisterArgs{App: app}, &reply)
+	return reply.WorkerID, err
+}
+
+func TestRPCOverFrames(t *testing.T) {
+	for _, key := range [][]byte{nil, []byte("0123456789abcdef0123456789abcdef")} {
+		addr, calls := server(t, key)
+		conn, err := DialRPC(addr, time.Second, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, app := range []string{"wc", strings.Repeat("x", 100_000)} {
+			if got, err := call(conn, app); err != nil || got != "echo:"+app {
+				t.Fatalf("key %v: Say = %.20q, %v", key != nil, got, err)
+			}
+			conn, _ = DialRPC(addr, time.Second, key)
+		}
+		if calls.Load() != 2 {
+			t.Fatalf("%d calls reached the service", calls.Load())
+		}
+	}
+}
+
+func TestSecretsMustMatch(t *testing.T) {
+	k1, k2 := []byte("one"), []byte("two")
+	tests := []struct {
+		server, client []byte
+		want           error
+	}{
+		{k1, nil, ErrNeedSecret},
+		{nil, k1, ErrNoSecret},
+		{k1, k2, ErrBadSecret},
+	}
+	for _, tt := range tests {
+		addr, _ := server(t, tt.server)
+		if _, err := DialRPC(addr, time.Second, tt.client); !errors.Is(err, tt.want) {
+			t.Errorf("server %q client %q: err = %v, want %v", tt.server, tt.client, err, tt.want)
+		}
+	}
+}
+
+// rawHandshake connects as a client that ignores the secret.
+func rawHandshake(t *testing.T, addr string) net.Conn {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(conn, "CONNECT "+PathRPC+" HTTP/1.0\r\n"+headerNonce+": "+strings.Repeat("ab", 16)+"\r\n\r\n")
+	buf := make([]byte, 4096)
+	conn.SetReadDeadline(time.Now().Add(time.Second))
+	if n, err := conn.Read(buf); err != nil || !strings.Contains(string(buf[:n]), rpcConnected) {
+		t.Fatalf("handshake: %q, %v", buf[:n], err)
+	}
+	return conn
+}
+
+// A frame without a valid MAC, or larger than the limit, is refused: the
+// connection is closed and the service never called.
+func TestFramesRefusedBeforeDecoding(t *testing.T) {
+	key := []byte("secret key")
+	tests := []struct {
+		name  string
+		key   []byte
+		frame func() []byte
+	}{
+		{"bad MAC", key, func() []byte {
+			// a real request, encoded by a client that has no key
+			return append(encodedRequest(t), make([]byte, macSize)...)
+		}},
+		{"oversized", nil, func() []byte {
+			return binary.BigEndian.AppendUint32(nil, MaxRequest+1)
+		}},
+		{"empty", nil, func() []byte { return make([]byte, 4) }},
+		{"garbage", nil, func() []byte { return append(binary.BigEndian.AppendUint32(nil, 5), "junk!"...) }},
+	}
+	for _, tt := range tests {
+		addr, calls := server(t, tt.key)
+		conn := rawHandshake(t, addr)
+		conn.Write(tt.frame())
+		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, err := conn.Read(make([]byte, 1))
+		conn.Close()
+		if err == nil || n != 0 || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("%s: connection not closed by the server: read %d bytes, %v", tt.name, n, err)
+		}
+		if calls.Load() != 0 {
+			t.Errorf("%s: the service was called", tt.name)
+		}
+	}
+}
+
+// encodedRequest is the frame of one Echo.Say request, without a MAC.
+func encodedRequest(t *testing.T) []byte {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	go func() {
+		cl := rpc.NewClientWithCodec(NewClientCodec(&RPCConn{Conn: a}))
+		cl.Go("Echo.Say", &RegisterArgs{App: "x"}, &RegisterReply{}, nil)
+	}()
+	hdr := make([]byte, 4)
+	if _, err := io.ReadFull(b, hdr); err != nil {
+		t.Fatal(err)
+	}
+	payload := make([]byte, binary.BigEndian.Uint32(hdr))
+	if _, err := io.ReadFull(b, payload); err != nil {
+		t.Fatal(err)
+	}
+	return append(hdr, payload...)
+}
