@@ -46,7 +46,7 @@
 #                       scripts/build.sh -race first)
 #   MR_CASES="wc crash" run only these cases (names as in CASES below:
 #                       wc indexer map_parallelism reduce_parallelism
-#                       job_count early_exit crash bad_input)
+#                       job_count early_exit crash bad_input hostile)
 #   MR_VERBOSE=1        pass -v to the coordinator and the workers
 #   MR_KEEP=1           keep the scratch directory and print its path
 #   MR_TIMEOUT=120      seconds allowed to each process of a normal case
@@ -85,6 +85,7 @@ CASES=(
 	"early exit|early_exit"
 	"crash|crash"
 	"bad input|bad_input"
+	"hostile peer|hostile"
 )
 
 SUITE_START=$SECONDS
@@ -333,8 +334,8 @@ step_build() {
 		fi
 	fi
 	if ((rc == 0)); then
-		for f in mrcoordinator mrworker mrsequential mrgen wc.so indexer.so \
-			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so; do
+		for f in mrcoordinator mrworker mrsequential mrgen mrhostile wc.so indexer.so \
+			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so straggler.so; do
 			if [[ ! -f $ROOT/bin/$f ]]; then
 				fail "bin/$f is missing (run scripts/build.sh -race)"
 				rc=1
@@ -387,12 +388,14 @@ step_inputs() {
 COORD_PID=
 ADDR=
 WORKER_PIDS=()
+JOB_ENV=() # NAME=value pairs for the job's processes (the hostile case's MR_SECRET)
 
 # new_case_dirs: creates coord/ (with a copy of the inputs), out/, markers/.
 new_case_dirs() {
 	COORD_PID=
 	ADDR=
 	WORKER_PIDS=()
+	JOB_ENV=()
 	mkdir -p "$CASE_DIR/coord" "$CASE_DIR/out" "$CASE_DIR/markers" &&
 		cp "$INPUT_DIR"/input-*.txt "$CASE_DIR/coord/" ||
 		fail "cannot set up $CASE_DIR"
@@ -426,7 +429,7 @@ start_coordinator() {
 	local secs=$1 addr_file=$CASE_DIR/coord.addr deadline
 	shift
 	spawn "$CASE_DIR/coordinator.log" "$CASE_DIR/coord" "$secs" \
-		"$BIN/mrcoordinator" -addr 127.0.0.1:0 -addr-file "$addr_file" \
+		env "${JOB_ENV[@]}" "$BIN/mrcoordinator" -addr 127.0.0.1:0 -addr-file "$addr_file" \
 		-nreduce "$NREDUCE" -out "$CASE_DIR/out" "${VFLAG[@]}" "$@" "${INPUTS[@]}"
 	COORD_PID=$SPAWNED
 	deadline=$((SECONDS + 10))
@@ -455,7 +458,7 @@ start_worker() {
 	local name=$1 app=$2 secs=$3 dir=$CASE_DIR/$1
 	mkdir -p "$dir/run"
 	spawn "$CASE_DIR/$name.log" "$dir" "$secs" \
-		env COORDINATOR_HOST="$ADDR" MR_MARKER_DIR="$CASE_DIR/markers" \
+		env "${JOB_ENV[@]}" COORDINATOR_HOST="$ADDR" MR_MARKER_DIR="$CASE_DIR/markers" \
 		"$BIN/mrworker" -dir "$dir/run" "${VFLAG[@]}" "$BIN/$app.so"
 	WORKER_PIDS+=("$SPAWNED")
 }
@@ -798,6 +801,86 @@ case_bad_input() {
 		return 1
 	fi
 	echo "    no coordinator: status $rc after ${elapsed}s: $(last_line "$d/w2.log")"
+}
+
+# case_hostile: a job run with a job secret while mrhostile, a peer on the
+# same host without the secret, attacks the coordinator's and every
+# worker's port: path-like app names, guessed worker ids, fake reports,
+# forged and garbage uploads, split reads, junk, oversized messages, huge
+# headers, half-open connections (see main/mrhostile). The workers run
+# straggler.so with a slow first Reduce, so the job is still running when
+# the attacks land. The job must finish with mrsequential's output, every
+# attack must be refused, nothing may be written outside -out, the
+# coordinator's memory stays bounded, refusals are logged once per peer
+# per minute, and the secret appears in no log.
+case_hostile() {
+	local secret i addr hwm=0 pid rc n stray
+	local workers=()
+	new_case_dirs || return 1
+	reference straggler || return 1
+	secret=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+	JOB_ENV=(MR_SECRET="$secret")
+	start_coordinator "$TIMEOUT" || return 1
+	for i in 1 2 3; do
+		mkdir -p "$CASE_DIR/w$i" && echo 6s >"$CASE_DIR/w$i/slow-reduce"
+		start_worker "w$i" straggler "$TIMEOUT"
+	done
+	for i in 1 2 3; do
+		addr=$(wait_for_line "$CASE_DIR/w$i.log" 'msg="worker registered"' 10 | grep -o ' addr=[^ ]*' | cut -d= -f2)
+		[[ -n $addr ]] || {
+			fail "worker w$i did not register within 10 s: $(last_line "$CASE_DIR/w$i.log")"
+			return 1
+		}
+		workers+=(-worker "$addr")
+	done
+	run_bounded "$CASE_DIR/mrhostile.log" "$CASE_DIR" 60 "$BIN/mrhostile" -coordinator "$ADDR" "${workers[@]}"
+	rc=$?
+	pid=$(pgrep -P "$COORD_PID" -x mrcoordinator | head -n 1)
+	[[ -n $pid ]] && hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+	echo "    $(tail -n 1 "$CASE_DIR/mrhostile.log"); coordinator peak RSS ${hwm:-?} KiB"
+	if ((rc != 0)); then
+		fail "mrhostile exited $rc: $(grep -m 3 -E ': (ACCEPTED|unreached): ' "$CASE_DIR/mrhostile.log" | tr '\n' ' ')"
+		return 1
+	fi
+	finish_job || return 1
+	check_outputs straggler || return 1
+	stray=$(find "$CASE_DIR" -name '*pwned*' -o -name 'passwd' | head -n 3)
+	[[ -z $stray ]] || {
+		fail "files written outside -out: $stray"
+		return 1
+	}
+	stray=$(find "$CASE_DIR/coord" -mindepth 1 ! -name 'input-*.txt' | head -n 3)
+	[[ -z $stray ]] || {
+		fail "files written in the coordinator's directory: $stray"
+		return 1
+	}
+	((${hwm:-0} < 400 * 1024)) || {
+		fail "coordinator peak RSS ${hwm} KiB under attack (bound 400 MiB)"
+		return 1
+	}
+	n=$(grep -c 'msg=refused' "$CASE_DIR/coordinator.log")
+	((n >= 1 && n <= 3)) || {
+		fail "the coordinator logged $n refusals for one attacking host in one minute (want 1 to 3)"
+		return 1
+	}
+	if grep -lF "$secret" "$CASE_DIR"/*.log >/dev/null 2>&1; then
+		fail "the secret appears in $(grep -lF "$secret" "$CASE_DIR"/*.log | head -n 1)"
+		return 1
+	fi
+}
+
+# wait_for_line FILE PATTERN SECS: prints the first line of FILE matching
+# PATTERN (grep -E) once there is one, waiting at most SECS seconds.
+wait_for_line() {
+	local file=$1 pattern=$2 deadline=$((SECONDS + $3)) line
+	while ((SECONDS < deadline)); do
+		line=$(grep -m 1 -E -- "$pattern" "$file" 2>/dev/null) && {
+			echo "$line"
+			return 0
+		}
+		sleep 0.1
+	done
+	return 1
 }
 
 # ---------------------------------------------------------------------------
