@@ -93,7 +93,7 @@ type WorkerConfig struct {
 	Coordinator string // the coordinator's host:port
 	Dir         string // private directory for run files; "" makes a temp dir removed on Close
 	Listen      string // address of the run-file server
-	Advertise   string // host peers use to reach this worker; "" uses the address that reached the coordinator
+	Advertise   string // host or host:port peers use to reach this worker; "" uses the address that reached the coordinator
 
 	HeartbeatInterval time.Duration // how often to tell the coordinator we are alive
 	LostAfter         time.Duration // coordinator unreachable this long: give up
