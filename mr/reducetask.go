@@ -101,6 +101,9 @@ func (w *Worker) fetchSource(ctx context.Context, a protocol.Attempt, src protoc
 				return 0, errAborted
 			}
 			if rep.Ready {
+				if err := checkSource(rep.Source); err != nil || rep.Source.Map != src.Map {
+					return 0, fmt.Errorf("mr: bad location of map %d: %v", src.Map, err)
+				}
 				src = rep.Source
 				break
 			}

@@ -32,6 +32,7 @@ func main() {
 	flag.Int64Var(&cfg.SplitSize, "split-size", cfg.SplitSize, "cut inputs larger than this many `bytes` into several map tasks")
 	flag.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", cfg.HeartbeatTimeout, "declare a silent worker dead after this long")
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "start a backup attempt of a task running this long")
+	flag.Int64Var(&cfg.MaxUpload, "max-upload", cfg.MaxUpload, "refuse reduce outputs larger than this many `bytes`")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrcoordinator [flags] inputs...\n")
 		flag.PrintDefaults()
