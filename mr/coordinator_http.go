@@ -95,7 +95,7 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 	a, err := protocol.ParseAttempt(r, protocol.ReduceTask)
 	crc, err2 := strconv.ParseUint(r.Header.Get(protocol.HeaderCRC), 10, 32)
 	read, _ := strconv.ParseInt(r.Header.Get(protocol.HeaderRead), 10, 64)
-	if err != nil || err2 != nil || r.ContentLength < 0 || r.ContentLength > c.cfg.MaxUpload {
+	if err != nil || err2 != nil || r.ContentLength < 0 {
 		http.Error(w, "bad upload: want ?worker&task&attempt, "+protocol.HeaderCRC+" and Content-Length", http.StatusBadRequest)
 		return
 	}
@@ -109,8 +109,13 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(transferDeadline(r.ContentLength)))
-	run, err := c.receiveRun(r.Body, r.ContentLength, uint32(crc), a)
+	var run string
 	var ok bool
+	if r.ContentLength > c.cfg.MaxUpload {
+		err = &badUpload{fmt.Errorf("%d bytes exceed the limit of %d (mrcoordinator -max-upload)", r.ContentLength, c.cfg.MaxUpload)}
+	} else {
+		run, err = c.receiveRun(r.Body, r.ContentLength, uint32(crc), a)
+	}
 	if err == nil {
 		ok, err = c.commitRun(run, r.ContentLength, read, a)
 	}

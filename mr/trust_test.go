@@ -8,7 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/rpc"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +19,7 @@ import (
 
 	"mapreduce/mr/internal/auth"
 	"mapreduce/mr/internal/protocol"
+	"mapreduce/mr/internal/runfile"
 )
 
 func TestClusterWithSecret(t *testing.T) {
@@ -227,4 +231,70 @@ func TestSessionCannotActForAnotherWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.checkOutput(app, inputs)
+}
+
+// An upload that fails verification fails its attempt, never the job:
+// an empty body with CRC 0 (which once ended the whole job), a body that
+// is no run file, a body whose CRC does not match.
+func TestBadUploadFailsOnlyItsAttempt(t *testing.T) {
+	tests := []struct {
+		name string
+		body []byte
+		crc  func([]byte) uint32
+	}{
+		{"empty, crc 0", nil, crcOf},
+		{"not a run file", []byte("garbage!"), crcOf},
+		{"wrong crc", []byte("garbage!"), func([]byte) uint32 { return 12345 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, a, key := coordinatorWithReduce(t)
+			req := httptest.NewRequest(http.MethodPost, protocol.ReduceURL("x", a), bytes.NewReader(tt.body))
+			req.RequestURI = req.URL.RequestURI()
+			req.ContentLength = int64(len(tt.body))
+			req.Header.Set(protocol.HeaderCRC, strconv.FormatUint(uint64(tt.crc(tt.body)), 10))
+			auth.SignRequest(req.Header, key, req.Method, req.RequestURI, time.Now(), protocol.Covered(req.Header, req.ContentLength)...)
+			rec := httptest.NewRecorder()
+			c.handleReduce(rec, req)
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("answered %d, want 400", rec.Code)
+			}
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.err != nil || c.sched.phase == phaseFailed {
+				t.Fatalf("a bad upload ended the job: %v", c.err)
+			}
+			if o := c.sched.reduces[a.Task].history[0].outcome; o != outcomeFailed {
+				t.Fatalf("the attempt is %s, want failed", o)
+			}
+		})
+	}
+}
+
+func crcOf(b []byte) uint32 {
+	h := runfile.NewHash()
+	h.Write(b)
+	return h.Sum32()
+}
+
+// coordinatorWithReduce is a coordinator (not running) whose one worker,
+// with the session key it returns, runs a reduce attempt.
+func coordinatorWithReduce(t *testing.T) (*Coordinator, protocol.Attempt, []byte) {
+	cfg := testConfig(t.TempDir())
+	c, err := NewCoordinator(cfg, testInputs(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.ln.Close(); os.RemoveAll(c.workDir) })
+	key := []byte("session key")
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w, _ := c.sched.register("wc", "127.0.0.1:9", now)
+	w.session = key
+	m := c.sched.assign(w.id, now)
+	c.sched.mapDone(protocol.Attempt{WorkerID: w.id, Kind: protocol.MapTask, Task: m.Task, N: m.Attempt},
+		make([]protocol.RunInfo, cfg.NReduce), 0, now)
+	r := c.sched.assign(w.id, now)
+	return c, protocol.Attempt{WorkerID: w.id, Kind: protocol.ReduceTask, Task: r.Task, N: r.Attempt}, key
 }
