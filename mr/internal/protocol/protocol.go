@@ -157,15 +157,22 @@ type ResumeReply struct {
 	OK bool
 }
 
-// HeartbeatArgs names the worker that is alive.
+// HeartbeatArgs names the worker that is alive, and how far its current
+// attempt has got (0 to 1; 0 when idle or unknown), so the coordinator
+// can tell which running attempt will finish last.
 type HeartbeatArgs struct {
 	WorkerID string
+	Attempt  Attempt // the attempt Progress is about; zero when idle
+	Progress float64
 }
 
 // HeartbeatReply says whether the worker should go on (ActWait),
-// re-register or exit.
+// re-register or exit, and lists map tasks whose output this worker holds
+// but nobody needs any more (superseded, re-run elsewhere): the worker
+// deletes their files.
 type HeartbeatReply struct {
 	Action Action
+	Drop   []int
 }
 
 // GetTaskArgs asks for work. The call long-polls: it returns ActWait only
@@ -221,11 +228,34 @@ type ReportReply struct {
 	Accepted bool
 }
 
-// ReportFailureArgs reports an attempt that could not complete: the app
-// failed (a panic in Map, Combine or Reduce), or the worker could not do
-// its part (its disk, reading the split, fetching runs).
+// FailureClass says whose fault a failed attempt was.
+type FailureClass uint8
+
+const (
+	// FailApp is the app's: Map, Combine or Reduce panicked, exited,
+	// crashed, made no progress for the attempt limit, or outgrew its
+	// memory limit. It counts against the task.
+	FailApp FailureClass = iota + 1
+	// FailWorker is the worker's own: its disk, reading the split,
+	// fetching runs from peers, uploading. It counts against the worker.
+	FailWorker
+)
+
+func (c FailureClass) String() string {
+	switch c {
+	case FailApp:
+		return "app"
+	case FailWorker:
+		return "worker"
+	}
+	return "failure?"
+}
+
+// ReportFailureArgs reports an attempt that could not complete, whose
+// fault it was, and why (for an app failure, the app's last message).
 type ReportFailureArgs struct {
 	Attempt Attempt
+	Class   FailureClass
 	Err     string
 }
 
