@@ -389,7 +389,12 @@ func (w *Worker) reportFailure(ctx context.Context, a protocol.Attempt, err erro
 	if ctx.Err() != nil {
 		return
 	}
-	w.report(ctx, "ReportFailure", &protocol.ReportFailureArgs{Attempt: a, Err: err.Error()}, a)
+	class := protocol.FailWorker
+	var ae *appError
+	if errors.As(err, &ae) {
+		class = protocol.FailApp
+	}
+	w.report(ctx, "ReportFailure", &protocol.ReportFailureArgs{Attempt: a, Class: class, Err: err.Error()}, a)
 }
 
 // run runs the attempt an assignment describes, once it is known sane.
