@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -87,8 +89,8 @@ func TestVocabulary(t *testing.T) {
 	v := newVocabulary(50000)
 	seen := make(map[string]bool)
 	nonASCII, capital := 0, 0
-	for i, w := range v.words {
-		s := string(w)
+	for i := range v.len() {
+		s := string(v.word(i))
 		if seen[s] {
 			t.Fatalf("word %q appears twice", s)
 		}
@@ -103,13 +105,13 @@ func TestVocabulary(t *testing.T) {
 			capital++
 		}
 	}
-	if pct := nonASCII * 100 / len(v.words); pct < 7 || pct > 14 {
+	if pct := nonASCII * 100 / v.len(); pct < 7 || pct > 14 {
 		t.Errorf("%d%% of words are non-ASCII, want about 10%%", pct)
 	}
 	if capital == 0 {
 		t.Error("no capitalised words")
 	}
-	if !bytes.Equal(newVocabulary(50000).words[49999], v.words[49999]) {
+	if !bytes.Equal(newVocabulary(50000).word(49999), v.word(49999)) {
 		t.Error("vocabulary is not deterministic")
 	}
 }
@@ -158,6 +160,49 @@ func TestRunErrors(t *testing.T) {
 		msg := stderr.String()
 		if code != tc.code || !strings.HasPrefix(msg, "mrgen: ") || strings.Count(msg, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and one mrgen: line", tc.args, code, msg, tc.code)
+		}
+	}
+}
+
+// corpusHash runs mrgen with args into a fresh directory and returns the
+// directory and a hash of every file's name and bytes, in name order.
+func corpusHash(t *testing.T, args ...string) (string, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "corpus")
+	var stderr bytes.Buffer
+	if code := run(append([]string{"-out", dir}, args...), io.Discard, &stderr); code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(h, "%s %d\n", e.Name(), len(b))
+		h.Write(b)
+	}
+	return dir, fmt.Sprintf("%x", h.Sum(nil))[:16]
+}
+
+// TestGoldenCorpora pins the generator's bytes: benchmarks cache corpora
+// by their flags, and compare runs made on different machines and days.
+// A change here must come with new hashes and invalidates those caches.
+func TestGoldenCorpora(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		hash string
+	}{
+		{[]string{"-files", "4", "-size", "20000"}, "97377fe34663cabb"},
+		{[]string{"-vocab", "1000", "-files", "3", "-size", "5000", "-seed", "7", "-crlf-every", "5"}, "d4e34c82f10b4dfe"},
+		{[]string{"-vocab", "1000000", "-files", "2", "-size", "300000", "-seed", "42"}, "ca63c02da23564a1"},
+	} {
+		if _, got := corpusHash(t, tc.args...); got != tc.hash {
+			t.Errorf("%v: hash %s, want %s", tc.args, got, tc.hash)
 		}
 	}
 }
