@@ -154,6 +154,12 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"-prefix", "a/b"}, 2},
 		{[]string{"stray"}, 2},
 		{[]string{"-out", filepath.Join(file, "sub")}, 1},
+		{[]string{"-size", "1X"}, 2},
+		{[]string{"-size", "-1"}, 2},
+		{[]string{"-total", "1M", "-files", "3"}, 2},
+		{[]string{"-total", "0"}, 2},
+		{[]string{"-total", "1G", "-size", "1"}, 2},
+		{[]string{"-files", "1000001"}, 2},
 	} {
 		var stderr bytes.Buffer
 		code := run(tc.args, io.Discard, &stderr)
@@ -203,6 +209,72 @@ func TestGoldenCorpora(t *testing.T) {
 	} {
 		if _, got := corpusHash(t, tc.args...); got != tc.hash {
 			t.Errorf("%v: hash %s, want %s", tc.args, got, tc.hash)
+		}
+	}
+}
+
+func TestTotalMakesFilesOfSize(t *testing.T) {
+	for _, tc := range []struct {
+		total, size string
+		files       int
+	}{
+		{"480K", "48K", 10},
+		{"481K", "48K", 11},
+		{"100K", "1M", 1},
+	} {
+		dir, _ := corpusHash(t, "-total", tc.total, "-size", tc.size)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size, _ := parseSize(tc.size)
+		if len(entries) != tc.files {
+			t.Errorf("-total %s -size %s: %d files, want %d", tc.total, tc.size, len(entries), tc.files)
+		}
+		for _, e := range entries {
+			fi, err := e.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Size() < size || fi.Size() > size+1000 {
+				t.Errorf("-size %s: %s has %d bytes", tc.size, e.Name(), fi.Size())
+			}
+		}
+	}
+}
+
+func TestFileBytesDoNotDependOnFileCount(t *testing.T) {
+	few, _ := corpusHash(t, "-files", "2", "-size", "48K", "-vocab", "1000000")
+	many, _ := corpusHash(t, "-total", "960K", "-size", "48K", "-vocab", "1000000")
+	for _, name := range []string{"input-1.txt", "input-2.txt"} {
+		a, err := os.ReadFile(filepath.Join(few, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(many, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between -files 2 and -total 960K", name)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"200000", 200000, true}, {"48K", 48 << 10, true}, {"48k", 48 << 10, true},
+		{"256M", 256 << 20, true}, {"4G", 4 << 30, true},
+		{"", 0, false}, {"K", 0, false}, {"1.5M", 0, false}, {"-1", 0, false}, {"1T", 0, false},
+		{"9223372036854775807G", 0, false},
+	} {
+		got, err := parseSize(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
 		}
 	}
 }
