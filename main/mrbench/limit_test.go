@@ -168,10 +168,26 @@ func TestDecodeLetterAgreesWithUnicode(t *testing.T) {
 	}
 }
 
-func TestPrefixOrdersWords(t *testing.T) {
-	words := []string{"a", "aa", "ab", "b", "ba", "z", "é", "éa", "ж"}
+func TestEntriesSortAndPrintAsWords(t *testing.T) {
+	words := []string{"a", "aa", "ab", "b", "ba", "z", "é", "éa", "ж", "abcdefgh", "abcdefghi",
+		"abcdefghijklmno", "abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijklmnopqr",
+		"abcdefghijklmnoq", "abcdefghijklmnpa", "abcdefghijklmnpab"}
+	tb := newTable(0)
+	for _, w := range words {
+		tb.add([]byte(w), hashWord([]byte(w)))
+		tb.add([]byte(w), hashWord([]byte(w)))
+	}
+	m := &merger{tables: []*table{tb}}
+	m.idx = []prefixIndex{m.indexByPrefix(0)}
+	got := string(m.formatRange(0, nPrefixes))
+	slices.Sort(words)
+	want := strings.Join(words, " 2\n") + " 2\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
 	for i := 1; i < len(words); i++ {
-		if prefix([]byte(words[i-1])) > prefix([]byte(words[i])) {
+		a, b := newEntry([]byte(words[i-1]), 1, 0), newEntry([]byte(words[i]), 1, 0)
+		if a.prefix() > b.prefix() {
 			t.Errorf("prefix(%q) > prefix(%q)", words[i-1], words[i])
 		}
 	}
