@@ -1,61 +1,97 @@
 #!/usr/bin/env bash
-# bench.sh [-size 256M] [-apps wc,wcraw] [-workers 2] [-no-sequential] [-no-coordinator]
+# bench.sh [-vocab 20000,1000000] [-layout large,small] [-size S] [-small-file 48K]
+#          [-apps wc,wcraw] [-workers 2] [-no-sequential] [-no-coordinator]
 #
-# Measures the engine on a generated corpus and prints one table. Not a
-# test: nothing here passes or fails on time, but every output is checked
-# against the others (a difference is an error, exit 1).
+# Measures the engine on generated corpora and prints a table per corpus and
+# a summary. Not a test: nothing here passes or fails on time, but every
+# output is checked against the others (a difference is an error, exit 1).
 #
-#   -size S          corpus size (bytes, or with K/M/G), cut in files of at most 64 MiB;
-#                    generated once by mrgen (Zipf words, some non-ASCII) and cached in mr-bench/
+#   -vocab V,W       vocabulary sizes, one corpus each (default 20000,1000000: about
+#                    38,000 and 560,000 distinct words per 64 MiB, capitals counted apart)
+#   -layout L,M      file layouts, one corpus each (default large,small):
+#                      large  files of 64 MiB (the last ones smaller), 256 MiB in all
+#                      small  files of 48 KiB, 96 MiB in all (2048 files)
+#   -size S          total size of every corpus instead (bytes, or with K/M/G), so that
+#                    both layouts hold the same text; e.g. -size 16M for a quick check
+#   -small-file S    file size of the small layout (default 48K)
 #   -apps A,B        apps to run: wc (with combiner) and wcraw (none: every record is shuffled)
 #   -workers N       workers of the cluster (default 2, one per core)
-#   -no-sequential   skip mrsequential (it holds every record in memory: ~13 bytes of RSS per input byte)
+#   -no-sequential   skip mrsequential (~30 s and 3.5 GiB of RSS per 256 MiB; ~13 bytes per input byte)
 #   -no-coordinator  skip the coordinator benchmark (100,000 no-op tasks, 50 simulated workers)
 #
-# For each app: mrsequential, then the cluster (coordinator + N workers on
-# loopback, each its own process and directory); once: `mrbench limit`, a
-# fused single-process word count on all cores, the practical limit. Wall
-# time, MB/s and the peak RSS of every process (wait4's rusage) are shown.
+# Every corpus (vocabulary x layout) is made once by mrgen (Zipf words, some
+# non-ASCII, seed 42) and cached in mr-bench/, keyed by its parameters and a
+# hash of mrgen's source. On each: `mrbench limit` (a fused word count on
+# all cores, the practical limit), then for each app the cluster (coordinator
+# + N workers on loopback, each its own process and directory) and
+# mrsequential. Wall time, MB/s and the peak RSS of every process (wait4's
+# rusage) are shown, then per corpus the ratios wc cluster / limit, wc
+# cluster / mrsequential and wcraw cluster / mrsequential. mrsequential
+# takes most of a default run's time.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
-size=256M apps=wc,wcraw workers=2 sequential=1 coordinator=1
+vocabs=20000,1000000 layouts=large,small size= small_file=48K
+apps=wc,wcraw workers=2 sequential=1 coordinator=1
 while (($#)); do
 	case $1 in
+	-vocab) vocabs=$2; shift 2 ;;
+	-layout) layouts=$2; shift 2 ;;
 	-size) size=$2; shift 2 ;;
+	-small-file) small_file=$2; shift 2 ;;
 	-apps) apps=$2; shift 2 ;;
 	-workers) workers=$2; shift 2 ;;
 	-no-sequential) sequential=0; shift ;;
 	-no-coordinator) coordinator=0; shift ;;
-	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
 	esac
 done
 
-bytes=$(numfmt --from=iec "$size") || { echo "bench.sh: bad -size $size" >&2; exit 2; }
+bytes_of() { numfmt --from=iec "$1" 2>/dev/null || { echo "bench.sh: bad size $1" >&2; exit 2; }; }
+IFS=, read -ra vocab_list <<<"$vocabs"
+IFS=, read -ra layout_list <<<"$layouts"
+IFS=, read -ra app_list <<<"$apps"
+for l in "${layout_list[@]}"; do
+	[[ $l == large || $l == small ]] || { echo "bench.sh: -layout $l: want large or small" >&2; exit 2; }
+done
+for v in "${vocab_list[@]}"; do
+	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: -vocab $v: want a number of words" >&2; exit 2; }
+done
+large_bytes=$(bytes_of "${size:-256M}")
+small_bytes=$(bytes_of "${size:-96M}")
+small_file_bytes=$(bytes_of "$small_file")
+
 bash scripts/build.sh >/dev/null
 B=$root/bin
 work=$root/mr-bench
-corpus=$work/corpus-$bytes
+# Corpora are keyed by mrgen's source too; those of other sources are stale.
+gen=$(cat $(ls main/mrgen/*.go | grep -v _test.go) | sha256sum | cut -c1-8)
+rm -rf "$work/run"
+mkdir -p "$work"
+for d in "$work"/corpus-*; do
+	[[ -d $d && $d != *-g$gen ]] && rm -rf "$d"
+done
 
-# make_corpus writes ceil(bytes / 64 MiB) files of equal size, once.
+# make_corpus LAYOUT VOCAB: sets $corpus to the corpus's directory, making it once.
 make_corpus() {
+	local layout=$1 vocab=$2 bytes args per=$((64 << 20)) n
+	if [[ $layout == large ]]; then
+		bytes=$large_bytes
+		n=$(((bytes + per - 1) / per))
+		args=(-files "$n" -size $((bytes / n)))
+	else
+		bytes=$small_bytes per=$small_file_bytes
+		args=(-total "$bytes" -size "$per")
+	fi
+	corpus=$work/corpus-$layout-$bytes-$per-v$vocab-g$gen
 	[[ -f $corpus/.complete ]] && return
 	rm -rf "$corpus"
-	local per=$((64 << 20)) n
-	n=$(((bytes + per - 1) / per))
-	echo "bench: generating $size of text in $n file(s) (cached in $corpus)" >&2
-	"$B/mrgen" -out "$corpus" -files "$n" -size $((bytes / n)) -seed 42 >&2
+	echo "bench: generating $corpus" >&2
+	"$B/mrgen" -out "$corpus" "${args[@]}" -vocab "$vocab" -seed 42 >&2
 	touch "$corpus/.complete"
 }
-make_corpus
-inputs=("$corpus"/*.txt)
-total=$(cat "${inputs[@]}" | wc -c)
-
-run=$work/run
-rm -rf "$run"
-mkdir -p "$run"
 
 # measure NAME CMD...: runs CMD under mrbench time, recording "wall rss code" in $run/NAME.t
 measure() {
@@ -66,9 +102,9 @@ measure() {
 wall() { awk '{ print $1 }' "$run/$1.t"; }
 rss_mib() { awk '{ printf "%.0f", $2 / 1024 }' "$run/$1.t"; }
 mbps() { awk -v b="$total" -v s="$(wall "$1")" 'BEGIN { printf "%.1f", b / 1e6 / s }'; }
+ratio() { [[ -f $run/$1.t && -f $run/$2.t ]] && awk -v a="$(wall "$1")" -v b="$(wall "$2")" 'BEGIN { printf "%.3f", a / b }' || echo -; }
 
-rows=()
-row() { rows+=("$(printf '%-22s %9ss %9s %s' "$1" "$2" "$3" "$4")"); }
+row() { rows+=("$(printf '%-26s %9ss %9s %s' "$1" "$2" "$3" "$4")"); }
 
 # cluster APP: a coordinator and $workers workers on loopback; the
 # coordinator's wall time is the job's (it starts first and ends last).
@@ -104,31 +140,52 @@ same() {
 	fi
 }
 
-echo "bench: $total bytes in ${#inputs[@]} file(s), $(nproc) cores, $(go version | cut -d' ' -f3)" >&2
-measure limit "$B/mrbench" limit -o "$run/limit.out" "${inputs[@]}"
-row "limit (fused wc)" "$(wall limit)" "$(mbps limit)" "$(rss_mib limit) MiB"
-IFS=, read -ra app_list <<<"$apps"
-for app in "${app_list[@]}"; do
-	echo "bench: $app" >&2
-	cluster "$app"
-	same "$run/$app-cluster/out/mr-$app-all" "$run/limit.out"
-	if ((sequential)); then
-		sequential "$app"
-		same "$run/$app-sequential/mr-out-0" "$run/limit.out"
-	fi
+# bench_corpus LAYOUT VOCAB: every measurement on one corpus, its table,
+# and a line of the summary.
+bench_corpus() {
+	local layout=$1 vocab=$2 name app
+	make_corpus "$layout" "$vocab"
+	inputs=("$corpus"/*.txt)
+	total=$(cat "${inputs[@]}" | wc -c)
+	name="$layout files, vocab $vocab"
+	run=$work/run/$layout-v$vocab
+	rm -rf "$run"
+	mkdir -p "$run"
+	rows=()
+	echo "bench: $name: $total bytes in ${#inputs[@]} file(s)" >&2
+	measure limit "$B/mrbench" limit -o "$run/limit.out" "${inputs[@]}"
+	row "limit (fused wc)" "$(wall limit)" "$(mbps limit)" "$(rss_mib limit) MiB"
+	for app in "${app_list[@]}"; do
+		echo "bench: $name: $app" >&2
+		cluster "$app"
+		same "$run/$app-cluster/out/mr-$app-all" "$run/limit.out"
+		if ((sequential)); then
+			sequential "$app"
+			same "$run/$app-sequential/mr-out-0" "$run/limit.out"
+		fi
+	done
+	echo
+	echo "== $name: $(awk -v b="$total" 'BEGIN { printf "%.1f MB", b / 1e6 }') in ${#inputs[@]} file(s)"
+	printf '%-26s %10s %9s %s\n' case wall MB/s "peak RSS"
+	printf '%s\n' "${rows[@]}"
+	summary+=("$(printf '%-26s %8s %6s %10s %9s %9s %9s' "$name" "$(awk -v b="$total" 'BEGIN { printf "%.1f", b / 1e6 }')" \
+		"${#inputs[@]}" "$(mbps limit)" \
+		"$(ratio wc-coordinator limit)" "$(ratio wc-coordinator wc-sequential)" \
+		"$(ratio wcraw-coordinator wcraw-sequential)")")
+}
+
+echo "bench: $(nproc) cores, $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+summary=()
+for layout in "${layout_list[@]}"; do
+	for vocab in "${vocab_list[@]}"; do
+		bench_corpus "$layout" "$vocab"
+	done
 done
 
 echo
-printf '%-22s %10s %9s %s\n' case wall MB/s "peak RSS"
-printf '%s\n' "${rows[@]}"
-echo
-ratio() { awk -v a="$(wall "$1")" -v b="$(wall "$2")" 'BEGIN { printf "%.3f", a / b }'; }
-for app in "${app_list[@]}"; do
-	if ((sequential)); then
-		echo "$app: cluster / mrsequential = $(ratio "$app-coordinator" "$app-sequential")"
-	fi
-	echo "$app: cluster / limit        = $(ratio "$app-coordinator" limit)"
-done
+echo "== summary (ratios of wall times; - where not measured)"
+printf '%-26s %8s %6s %10s %9s %9s %9s\n' corpus MB files "limit MB/s" "wc/limit" "wc/seq" "wcraw/seq"
+printf '%s\n' "${summary[@]}"
 echo "all outputs identical"
 
 if ((coordinator)); then

@@ -41,7 +41,7 @@ func generate(w io.Writer, v *vocabulary, p params) (int64, error) {
 		return 0, fmt.Errorf("zipf exponent %v must be greater than 1", p.zipf)
 	}
 	r := rand.New(rand.NewPCG(p.seed, pcgStream))
-	g := textGen{r: r, v: v, zipf: rand.NewZipf(r, p.zipf, 1, uint64(len(v.words)-1)), capNext: true}
+	g := textGen{r: r, v: v, zipf: rand.NewZipf(r, p.zipf, 1, uint64(v.len()-1)), capNext: true}
 	var written int64
 	var line []byte
 	for lineNo := 1; written < p.size; lineNo++ {
@@ -112,12 +112,12 @@ func (g *textGen) token(b []byte, last bool) []byte {
 
 // word appends a Zipf-chosen word, capitalised if it starts a sentence.
 func (g *textGen) word(b []byte) []byte {
-	k := g.zipf.Uint64()
+	w := g.v.word(int(g.zipf.Uint64()))
 	if g.capNext {
 		g.capNext = false
-		return append(b, g.v.caps[k]...)
+		return appendCapitalised(b, w)
 	}
-	return append(b, g.v.words[k]...)
+	return append(b, w...)
 }
 
 // appendNumber appends a year between 1500 and 2029 or, one time in four, a

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -87,8 +89,8 @@ func TestVocabulary(t *testing.T) {
 	v := newVocabulary(50000)
 	seen := make(map[string]bool)
 	nonASCII, capital := 0, 0
-	for i, w := range v.words {
-		s := string(w)
+	for i := range v.len() {
+		s := string(v.word(i))
 		if seen[s] {
 			t.Fatalf("word %q appears twice", s)
 		}
@@ -103,13 +105,13 @@ func TestVocabulary(t *testing.T) {
 			capital++
 		}
 	}
-	if pct := nonASCII * 100 / len(v.words); pct < 7 || pct > 14 {
+	if pct := nonASCII * 100 / v.len(); pct < 7 || pct > 14 {
 		t.Errorf("%d%% of words are non-ASCII, want about 10%%", pct)
 	}
 	if capital == 0 {
 		t.Error("no capitalised words")
 	}
-	if !bytes.Equal(newVocabulary(50000).words[49999], v.words[49999]) {
+	if !bytes.Equal(newVocabulary(50000).word(49999), v.word(49999)) {
 		t.Error("vocabulary is not deterministic")
 	}
 }
@@ -152,12 +154,127 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"-prefix", "a/b"}, 2},
 		{[]string{"stray"}, 2},
 		{[]string{"-out", filepath.Join(file, "sub")}, 1},
+		{[]string{"-size", "1X"}, 2},
+		{[]string{"-size", "-1"}, 2},
+		{[]string{"-total", "1M", "-files", "3"}, 2},
+		{[]string{"-total", "0"}, 2},
+		{[]string{"-total", "1G", "-size", "1"}, 2},
+		{[]string{"-files", "1000001"}, 2},
 	} {
 		var stderr bytes.Buffer
 		code := run(tc.args, io.Discard, &stderr)
 		msg := stderr.String()
 		if code != tc.code || !strings.HasPrefix(msg, "mrgen: ") || strings.Count(msg, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and one mrgen: line", tc.args, code, msg, tc.code)
+		}
+	}
+}
+
+// corpusHash runs mrgen with args into a fresh directory and returns the
+// directory and a hash of every file's name and bytes, in name order.
+func corpusHash(t *testing.T, args ...string) (string, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "corpus")
+	var stderr bytes.Buffer
+	if code := run(append([]string{"-out", dir}, args...), io.Discard, &stderr); code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(h, "%s %d\n", e.Name(), len(b))
+		h.Write(b)
+	}
+	return dir, fmt.Sprintf("%x", h.Sum(nil))[:16]
+}
+
+// TestGoldenCorpora pins the generator's bytes: benchmarks cache corpora
+// by their flags, and compare runs made on different machines and days.
+// A change here must come with new hashes and invalidates those caches.
+func TestGoldenCorpora(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		hash string
+	}{
+		{[]string{"-files", "4", "-size", "20000"}, "97377fe34663cabb"},
+		{[]string{"-vocab", "1000", "-files", "3", "-size", "5000", "-seed", "7", "-crlf-every", "5"}, "d4e34c82f10b4dfe"},
+		{[]string{"-vocab", "1000000", "-files", "2", "-size", "300000", "-seed", "42"}, "ca63c02da23564a1"},
+	} {
+		if _, got := corpusHash(t, tc.args...); got != tc.hash {
+			t.Errorf("%v: hash %s, want %s", tc.args, got, tc.hash)
+		}
+	}
+}
+
+func TestTotalMakesFilesOfSize(t *testing.T) {
+	for _, tc := range []struct {
+		total, size string
+		files       int
+	}{
+		{"480K", "48K", 10},
+		{"481K", "48K", 11},
+		{"100K", "1M", 1},
+	} {
+		dir, _ := corpusHash(t, "-total", tc.total, "-size", tc.size)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size, _ := parseSize(tc.size)
+		if len(entries) != tc.files {
+			t.Errorf("-total %s -size %s: %d files, want %d", tc.total, tc.size, len(entries), tc.files)
+		}
+		for _, e := range entries {
+			fi, err := e.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Size() < size || fi.Size() > size+1000 {
+				t.Errorf("-size %s: %s has %d bytes", tc.size, e.Name(), fi.Size())
+			}
+		}
+	}
+}
+
+func TestFileBytesDoNotDependOnFileCount(t *testing.T) {
+	few, _ := corpusHash(t, "-files", "2", "-size", "48K", "-vocab", "1000000")
+	many, _ := corpusHash(t, "-total", "960K", "-size", "48K", "-vocab", "1000000")
+	for _, name := range []string{"input-1.txt", "input-2.txt"} {
+		a, err := os.ReadFile(filepath.Join(few, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(many, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between -files 2 and -total 960K", name)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"200000", 200000, true}, {"48K", 48 << 10, true}, {"48k", 48 << 10, true},
+		{"256M", 256 << 20, true}, {"4G", 4 << 30, true},
+		{"", 0, false}, {"K", 0, false}, {"1.5M", 0, false}, {"-1", 0, false}, {"1T", 0, false},
+		{"9223372036854775807G", 0, false},
+	} {
+		got, err := parseSize(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
 		}
 	}
 }
