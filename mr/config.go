@@ -3,6 +3,7 @@ package mr
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 )
@@ -23,6 +24,7 @@ type Config struct {
 	HeartbeatTimeout time.Duration // a worker silent this long is dead
 	TaskTimeout      time.Duration // an attempt running this long gets a backup
 	MaxFailures      int           // failures of one task that fail the job
+	AttemptLimit     time.Duration // an attempt's app code making no progress this long is killed
 	LongPoll         time.Duration // how long GetTask and Locate wait for news before answering
 	ExitGrace        time.Duration // after the job, how long to wait for workers to hear Exit
 	ProgressEvery    time.Duration // period of the progress log line
@@ -38,6 +40,17 @@ type Config struct {
 	Logger *slog.Logger // default slog.Default()
 }
 
+// appFailureLimit is how many app failures of one task fail the job. An
+// app that crashes at random must not fail a job that a retry would
+// finish: in the classic crash test each Map or Reduce call exits with
+// probability 1/3, and 12 tasks make calls (8 maps, and the 4 reduce tasks
+// that hold a key), each with at most about two attempts running at once
+// (a backup). The job fails if some task fails 12 times before it
+// succeeds: at most 12 tasks x 2 x (1/3)^12 = 4.5e-5 per run, under 1e-4.
+// A deterministic poison input costs 12 quick attempts before the job
+// fails with a line naming it.
+const appFailureLimit = 12
+
 // DefaultConfig is the coordinator's configuration with every default
 // filled in.
 func DefaultConfig() Config {
@@ -48,7 +61,8 @@ func DefaultConfig() Config {
 		SplitSize:        64 << 20,
 		HeartbeatTimeout: 4 * time.Second,
 		TaskTimeout:      10 * time.Second,
-		MaxFailures:      3,
+		MaxFailures:      appFailureLimit,
+		AttemptLimit:     10 * time.Minute,
 		LongPoll:         time.Second,
 		ExitGrace:        2 * time.Second,
 		ProgressEvery:    2 * time.Second,
@@ -75,6 +89,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.HeartbeatTimeout, d.HeartbeatTimeout)
 	orDefault(&c.TaskTimeout, d.TaskTimeout)
 	orDefault(&c.MaxFailures, d.MaxFailures)
+	orDefault(&c.AttemptLimit, d.AttemptLimit)
 	orDefault(&c.LongPoll, d.LongPoll)
 	orDefault(&c.ExitGrace, d.ExitGrace)
 	orDefault(&c.ProgressEvery, d.ProgressEvery)
@@ -107,6 +122,18 @@ type WorkerConfig struct {
 	LimitMemory       bool          // set the Go heap's soft limit (GOMEMLIMIT) to what the job needs: split size + MapBuffer + 16 MiB
 	MergeFanIn        int           // runs merged at once by a reducer; more take several passes
 	MaxConns          int           // connections to the run-file server open at once
+
+	// Executor is the command that starts the app's executor process
+	// (mrworker passes itself: mrworker -executor app.so); nil runs the
+	// app in the worker's own process, where a crash or a hang takes the
+	// worker with it.
+	Executor []string
+	// AppMemoryLimit kills the executor when its resident memory passes
+	// this many bytes; 0 is 2 GiB plus four times the split size.
+	AppMemoryLimit int64
+	// AppOutput receives the executor's standard output and error
+	// (default os.Stderr).
+	AppOutput io.Writer
 
 	// Secret is the job secret, the same as the coordinator's; nil means none.
 	Secret []byte

@@ -74,6 +74,7 @@ func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.Registe
 		}
 		reply.WorkerID, reply.Public, reply.NReduce = w.id, ex.Public(), c.cfg.NReduce
 		reply.SplitSize, reply.LongPoll, reply.Now = c.cfg.SplitSize, int64(c.cfg.LongPoll), now.UnixNano()
+		reply.AttemptLimit = int64(c.cfg.AttemptLimit)
 	})
 	if err != nil {
 		c.log.Warn("worker refused", "peer", r.peer, "addr", truncate(args.Addr, 80), "app", truncate(args.App, 80), "err", err)

@@ -18,6 +18,7 @@ package mr
 //
 //	mr-X-Y.aN                map attempt N of task X, run for reduce task Y,
 //	                         served as mr-X-Y?attempt=N once the report is accepted
+//	split-X.aN               map attempt N of task X's input, for its executor
 //	spill-X.aN-K-Y           spill K of that attempt, partition Y
 //	reduce-Y.aN/             a reduce attempt's fetched runs, merge passes, output
 //	.NAME.*.tmp              any of them being written (atomicfile)
@@ -51,6 +52,11 @@ func runPath(dir string, m, r, n int) string {
 	return filepath.Join(dir, protocol.RunName(m, r)+".a"+strconv.Itoa(n))
 }
 
+// splitPath is where a map attempt's split waits for its executor.
+func splitPath(dir string, task, n int) string {
+	return filepath.Join(dir, fmt.Sprintf("split-%d.a%d", task, n))
+}
+
 // spillPath names spill k of partition r of a map attempt in dir.
 func spillPath(dir string, task, n int) func(k, r int) string {
 	return func(k, r int) string {
@@ -63,7 +69,30 @@ func reduceDir(dir string, a protocol.Attempt) string { return filepath.Join(dir
 
 // workerGlobs match everything a worker may leave in a directory it was
 // given, temp files included.
-var workerGlobs = []string{"mr-*-*.a*", ".mr-*-*.a*.tmp", "reduce-*.a*", "spill-*", ".spill-*.tmp"}
+var workerGlobs = []string{"mr-*-*.a*", ".mr-*-*.a*.tmp", "reduce-*.a*", "spill-*", ".spill-*.tmp", "split-*", ".split-*.tmp"}
+
+// removeAttemptFiles removes what a failed attempt may have left in dir.
+func removeAttemptFiles(dir string, a protocol.Attempt) {
+	var patterns []string
+	if a.Kind == protocol.MapTask {
+		patterns = []string{fmt.Sprintf("mr-%d-*.a%d", a.Task, a.N), fmt.Sprintf(".mr-%d-*.a%d.*.tmp", a.Task, a.N),
+			fmt.Sprintf("spill-%d.a%d-*", a.Task, a.N), fmt.Sprintf(".spill-%d.a%d-*.tmp", a.Task, a.N)}
+	}
+	for _, pattern := range patterns {
+		matches, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, m := range matches {
+			os.Remove(m)
+		}
+	}
+	if a.Kind == protocol.MapTask {
+		os.Remove(splitPath(dir, a.Task, a.N))
+	} else {
+		os.RemoveAll(reduceDir(dir, a))
+	}
+}
+
+// removeFile removes a scratch file, if it is there.
+func removeFile(path string) { os.Remove(path) }
 
 // removeWorkerFiles removes what a worker put in dir, and nothing else.
 func removeWorkerFiles(dir string) {

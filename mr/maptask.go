@@ -2,22 +2,28 @@ package mr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
+	"mapreduce/mr/internal/atomicfile"
 	"mapreduce/mr/internal/protocol"
 )
 
-// runMap runs one map attempt and reports it. Its run files are served
-// only once the coordinator has accepted the report.
+// runMap runs one map attempt and reports it: the worker reads the split
+// into a file, the executor runs Map over it and writes one run per reduce
+// task. The run files are served only once the coordinator has accepted
+// the report.
 func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) {
 	a := w.attemptOf(protocol.MapTask, t)
 	start := time.Now()
+	w.progress.start(a)
+	defer w.progress.stop()
 	runs, err := w.doMap(ctx, a, t)
 	if err != nil {
+		removeAttemptFiles(w.dir, a)
 		w.reportFailure(ctx, a, err)
 		return
 	}
@@ -26,55 +32,81 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) {
 	}
 	w.log.Debug("map done", "attempt", a.String(), "elapsed", time.Since(start).Round(time.Millisecond).String())
 	args := &protocol.ReportMapArgs{Attempt: a, Runs: runs, Read: t.Split.Length}
-	if w.report(ctx, "ReportMap", args, a) {
-		w.mu.Lock()
-		for r := range runs {
-			w.served[runKey{t.Task, r, t.Attempt}] = true
-		}
-		w.mu.Unlock()
+	if !w.report(ctx, "ReportMap", args, a) {
+		removeAttemptFiles(w.dir, a)
+		return
 	}
+	w.mu.Lock()
+	for r := range runs {
+		w.served[runKey{t.Task, r, t.Attempt}] = true
+	}
+	w.mu.Unlock()
 }
 
-// doMap reads the split, calls Map, and writes one sorted run per reduce task.
+// doMap reads the split and has the executor map it.
 func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply) ([]protocol.RunInfo, error) {
-	contents, err := w.fetchSplit(ctx, a, t.Split)
-	if err != nil {
+	split := splitPath(w.dir, t.Task, t.Attempt)
+	defer removeFile(split)
+	if err := w.fetchSplit(ctx, a, t.Split, split); err != nil {
 		return nil, err
 	}
-	out := newMapOutput(t.NReduce, w.cfg.MapBuffer, w.app.Combine, spillPath(w.dir, t.Task, t.Attempt))
-	if err := callMap(w.app, t.Split.File, contents, out.emit); err != nil {
+	w.progress.set(0.1)
+	var emitted int64
+	res := w.exec.run(ctx, &execTask{Kind: protocol.MapTask, Name: a.String(), Dir: w.dir, Task: t.Task, N: t.Attempt,
+		NReduce: t.NReduce, Input: t.Split.File, SplitPath: split, MapBuffer: w.cfg.MapBuffer},
+		func(n int64) { emitted = n; w.progress.mapEmitted(t.Split.Length, n) })
+	if err := res.error(); err != nil {
 		return nil, err
 	}
-	return out.finish(func(r int) string { return runPath(w.dir, t.Task, r, t.Attempt) })
+	if len(res.Runs) != t.NReduce {
+		return nil, fmt.Errorf("mr: the executor wrote %d runs for %d reduce tasks", len(res.Runs), t.NReduce)
+	}
+	w.progress.mapDone(t.Split.Length, emitted)
+	return res.Runs, nil
 }
 
-// fetchSplit reads the attempt's split from the coordinator.
-func (w *Worker) fetchSplit(ctx context.Context, a protocol.Attempt, sp protocol.Split) (string, error) {
+// error turns a failed result into an error: an *appError if the app was
+// at fault.
+func (r *execResult) error() error {
+	switch {
+	case r.Err == "":
+		return nil
+	case r.App:
+		return &appError{r.Err}
+	}
+	return errors.New(r.Err)
+}
+
+// fetchSplit reads the attempt's split from the coordinator into path.
+func (w *Worker) fetchSplit(ctx context.Context, a protocol.Attempt, sp protocol.Split, path string) error {
 	ctx, cancel := context.WithTimeout(ctx, w.transferTimeout(sp.Length))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, protocol.SplitURL(w.cfg.Coordinator, a), nil)
 	if err != nil {
-		return "", err
+		return err
 	}
 	w.signAsWorker(req)
 	resp, err := w.httpc.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("mr: reading split of %s: %w", sp.File, err)
+		return fmt.Errorf("mr: reading split of %s: %w", sp.File, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("mr: reading split of %s: %s", sp.File, resp.Status)
+		return fmt.Errorf("mr: reading split of %s: %s", sp.File, resp.Status)
 	}
-	var b strings.Builder
-	b.Grow(int(sp.Length))
-	n, err := io.Copy(&b, io.LimitReader(resp.Body, sp.Length+1))
+	out, err := atomicfile.CreateScratch(path)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	n, err := io.Copy(out, io.LimitReader(resp.Body, sp.Length+1))
 	if err == nil && n != sp.Length {
 		err = fmt.Errorf("got %d bytes, want %d", n, sp.Length)
 	}
 	if err != nil {
-		return "", fmt.Errorf("mr: reading split of %s: %w", sp.File, err)
+		return fmt.Errorf("mr: reading split of %s: %w", sp.File, err)
 	}
-	return b.String(), nil
+	return out.Commit()
 }
 
 // transferTimeout bounds one HTTP transfer of n bytes: FetchTimeout plus

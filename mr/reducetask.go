@@ -19,11 +19,14 @@ import (
 // errAborted means the coordinator no longer wants this reduce attempt.
 var errAborted = errors.New("mr: attempt no longer wanted")
 
-// runReduce fetches the reduce task's partition from every map owner,
-// merges and reduces it, and uploads the result to the coordinator.
+// runReduce fetches the reduce task's partition from every map owner, has
+// the executor merge and reduce it, and uploads the result to the
+// coordinator.
 func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 	a := w.attemptOf(protocol.ReduceTask, t)
 	start := time.Now()
+	w.progress.start(a)
+	defer w.progress.stop()
 	dir := reduceDir(w.dir, a)
 	defer os.RemoveAll(dir)
 	err := os.Mkdir(dir, 0o755)
@@ -33,7 +36,7 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 	}
 	var out string
 	if err == nil {
-		out, err = w.reduceRuns(t, dir)
+		out, err = w.reduce(ctx, a, t, dir, read)
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -51,6 +54,19 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 	}
 }
 
+// reduce has the executor merge the fetched runs in dir (read bytes in
+// all) and call Reduce per key; it returns the output run's path.
+func (w *Worker) reduce(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, dir string, read int64) (string, error) {
+	paths := make([]string, len(t.Sources))
+	for i, src := range t.Sources {
+		paths[i] = filepath.Join(dir, protocol.RunName(src.Map, t.Task))
+	}
+	res := w.exec.run(ctx, &execTask{Kind: protocol.ReduceTask, Name: a.String(), Dir: w.dir, Task: t.Task, N: t.Attempt,
+		NReduce: t.NReduce, Runs: paths, Scratch: dir, MergeFanIn: w.cfg.MergeFanIn},
+		func(n int64) { w.progress.set(0.5 + 0.5*float64(n)/float64(max(read, 1))) })
+	return res.Out, res.error()
+}
+
 // fetchAll brings every map task's run file for this reduce attempt into
 // dir, FetchParallel at a time. A file that cannot be had is reported to
 // the coordinator, which re-runs its map task; we wait for the new owner.
@@ -60,7 +76,10 @@ func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, sources []pro
 	sem := make(chan struct{}, w.cfg.FetchParallel)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var total int64
+	var total, all int64
+	for _, src := range sources {
+		all += src.Size
+	}
 	for _, src := range sources {
 		wg.Go(func() {
 			sem <- struct{}{}
@@ -71,6 +90,7 @@ func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, sources []pro
 			}
 			mu.Lock()
 			total += n
+			w.progress.set(0.5 * float64(total) / float64(max(all, 1)))
 			mu.Unlock()
 		})
 	}
@@ -110,34 +130,6 @@ func (w *Worker) fetchSource(ctx context.Context, a protocol.Attempt, src protoc
 			failed = 0
 		}
 	}
-}
-
-// reduceRuns merges the fetched runs and calls Reduce per key, writing the
-// results as a run file in dir. It returns that file's path.
-func (w *Worker) reduceRuns(t *protocol.GetTaskReply, dir string) (path string, err error) {
-	paths := make([]string, len(t.Sources))
-	for i, src := range t.Sources {
-		paths[i] = filepath.Join(dir, protocol.RunName(src.Map, t.Task))
-	}
-	if paths, err = runfile.MergePasses(paths, w.cfg.MergeFanIn, dir); err != nil {
-		return "", err
-	}
-	runs, closeAll, err := runfile.OpenAll(paths)
-	if err != nil {
-		return "", err
-	}
-	defer closeAll()
-	path = filepath.Join(dir, "out.run")
-	_, err = runfile.WriteFile(path, func(out *runfile.Writer) error {
-		return runfile.GroupByKey(runfile.NewMerger(runs), func(key string, values []string) error {
-			v, err := callReduce(w.app.Reduce, key, values)
-			if err != nil {
-				return err
-			}
-			return out.Write(key, v)
-		})
-	})
-	return path, err
 }
 
 // upload sends the reduce output to the coordinator, which commits the

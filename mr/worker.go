@@ -10,6 +10,7 @@ import (
 	"net/rpc"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,7 @@ type Worker struct {
 	files  *http.Server
 	coord  *coordClient
 	httpc  *http.Client
+	exec   executor      // runs the app's code
 	keys   *auth.Keys    // nil without a secret
 	fresh  *auth.Replay  // nonces of signed run-file requests
 	refuse *auth.Limiter // one log line per refused peer per minute
@@ -38,6 +40,7 @@ type Worker struct {
 
 	lastOK    atomic.Int64 // unix nanos of the last successful RPC
 	reregFlag atomic.Bool  // the coordinator forgot us: register again
+	progress  progressMeter
 
 	// mu guards id, session, skew, addr, longPoll, served and closed.
 	mu       sync.Mutex
@@ -75,6 +78,14 @@ func NewWorker(cfg WorkerConfig, app *App) (*Worker, error) {
 	if err != nil {
 		w.removeDir()
 		return nil, err
+	}
+	w.exec = inProcess{app}
+	if len(cfg.Executor) > 0 {
+		out := cfg.AppOutput
+		if out == nil {
+			out = os.Stderr
+		}
+		w.exec = &childExecutor{command: cfg.Executor, memLimit: cfg.AppMemoryLimit, tail: &lineKeeper{w: out}}
 	}
 	w.keys = auth.New(cfg.Secret)
 	w.fresh = auth.NewReplay(protocol.FreshWindow, 1<<20)
@@ -134,6 +145,7 @@ func (w *Worker) Close() error {
 		return nil
 	}
 	w.coord.close()
+	w.exec.close()
 	w.files.Close() // the job is over or we are gone: nobody needs our files
 	w.ln.Close()
 	w.httpc.CloseIdleConnections()
@@ -223,7 +235,15 @@ func (w *Worker) register(ctx context.Context) error {
 	w.served = make(map[runKey]bool) // a new identity owns no committed output
 	w.mu.Unlock()
 	w.reregFlag.Store(false)
-	if w.cfg.LimitMemory && reply.SplitSize > 0 {
+	if ce, ok := w.exec.(*childExecutor); ok {
+		ce.setLimit(time.Duration(reply.AttemptLimit))
+		if w.cfg.LimitMemory && reply.SplitSize > 0 { // the app's process holds the split
+			ce.setEnv([]string{"GOMEMLIMIT=" + strconv.FormatInt(reply.SplitSize+w.cfg.MapBuffer+16<<20, 10)})
+		}
+		if ce.memLimit == 0 {
+			ce.memLimit = 2<<30 + 4*reply.SplitSize
+		}
+	} else if w.cfg.LimitMemory && reply.SplitSize > 0 {
 		limit := reply.SplitSize + w.cfg.MapBuffer + 16<<20
 		debug.SetMemoryLimit(limit)
 		w.log.Debug("memory limit set", "bytes", limit)
@@ -325,7 +345,9 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) 
 		case <-t.C:
 		}
 		var reply protocol.HeartbeatReply
-		err := w.call("Heartbeat", &protocol.HeartbeatArgs{WorkerID: w.ID()}, &reply, w.cfg.RPCTimeout)
+		args := &protocol.HeartbeatArgs{WorkerID: w.ID()}
+		args.Attempt, args.Progress = w.progress.get()
+		err := w.call("Heartbeat", args, &reply, w.cfg.RPCTimeout)
 		switch {
 		case err != nil:
 			if lerr := w.lost(); lerr != nil {

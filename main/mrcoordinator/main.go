@@ -33,6 +33,7 @@ func main() {
 	flag.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", cfg.HeartbeatTimeout, "declare a silent worker dead after this long")
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "start a backup attempt of a task running this long")
 	flag.Int64Var(&cfg.MaxUpload, "max-upload", cfg.MaxUpload, "refuse reduce outputs larger than this many `bytes`")
+	flag.DurationVar(&cfg.AttemptLimit, "attempt-limit", cfg.AttemptLimit, "kill an attempt whose app code makes no progress for this long")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrcoordinator [flags] inputs...\n")
 		flag.PrintDefaults()

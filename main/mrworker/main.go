@@ -15,13 +15,19 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"syscall"
 
 	"mapreduce/mr"
 )
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "-executor" {
+		executor(os.Args[2])
+		return
+	}
 	cfg := mr.DefaultWorkerConfig()
 	verbose := flag.Bool("v", false, "log debug detail")
 	secretFile := flag.String("secret-file", "", "read the job secret from this `file` (default: $MR_SECRET; none if unset)")
@@ -34,6 +40,8 @@ func main() {
 	memLimit := flag.Int64("memory-limit", 0,
 		"soft limit in `bytes` for the Go heap (default: $GOMEMLIMIT if set, else the job's split size + map buffer + 16 MiB)")
 	flag.DurationVar(&cfg.LostAfter, "lost-after", cfg.LostAfter, "exit when the coordinator has not answered for this long")
+	isolate := flag.Bool("isolate", true, "run the app's Map, Combine and Reduce in a child process, so that a crash or hang costs only its attempt")
+	flag.Int64Var(&cfg.AppMemoryLimit, "app-memory", 0, "kill the app's process when its resident memory passes this many `bytes` (default 2 GiB + 4 x the split size)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrworker [flags] app.so\n")
 		flag.PrintDefaults()
@@ -51,6 +59,7 @@ func main() {
 	switch {
 	case *memLimit > 0:
 		debug.SetMemoryLimit(*memLimit)
+		os.Setenv("GOMEMLIMIT", strconv.FormatInt(*memLimit, 10)) // for the app's process too
 	case os.Getenv("GOMEMLIMIT") == "":
 		cfg.LimitMemory = true
 	}
@@ -62,6 +71,11 @@ func main() {
 	app, err := mr.LoadPlugin(flag.Arg(0))
 	if err != nil {
 		fatal(err)
+	}
+	if *isolate {
+		if cfg.Executor, err = executorCommand(flag.Arg(0)); err != nil {
+			fatal(err)
+		}
 	}
 	w, err := mr.NewWorker(cfg, app)
 	if err != nil {
@@ -77,6 +91,32 @@ func main() {
 	case interrupted:
 		fatal(fmt.Errorf("interrupted by a signal (%v)", err))
 	default:
+		fatal(err)
+	}
+}
+
+// executorCommand is how the worker starts the app's process: this very
+// binary, in executor mode, with the plugin's absolute path.
+func executorCommand(plugin string) ([]string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding this executable for the app's process: %w", err)
+	}
+	abs, err := filepath.Abs(plugin)
+	if err != nil {
+		return nil, err
+	}
+	return []string{exe, "-executor", abs}, nil
+}
+
+// executor is the app's process: it loads the plugin and runs the
+// attempts its worker hands it on file descriptors 3 and 4.
+func executor(plugin string) {
+	app, err := mr.LoadPlugin(plugin)
+	if err != nil {
+		fatal(err)
+	}
+	if err := mr.ServeExecutor(app, os.NewFile(3, "tasks"), os.NewFile(4, "results")); err != nil {
 		fatal(err)
 	}
 }

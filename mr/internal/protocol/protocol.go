@@ -142,6 +142,9 @@ type RegisterReply struct {
 	SplitSize int64
 	LongPoll  int64 // nanoseconds
 	Now       int64 // the coordinator's clock, unix nanoseconds
+	// AttemptLimit is how long an attempt's app code may make no progress
+	// before the worker kills it, nanoseconds.
+	AttemptLimit int64
 }
 
 // ResumeArgs binds a new connection to an existing session: Proof is

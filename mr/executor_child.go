@@ -1,0 +1,161 @@
+package mr
+
+// The executor's side: the app's Map, Combine and Reduce run here. In
+// mrworker this is a child process of the worker (mrworker -executor
+// app.so, ServeExecutor), so that an app that exits, crashes, panics in a
+// goroutine, hangs or eats memory costs only its attempt: the worker keeps
+// its session, its heartbeats and the run files it serves. The worker does
+// all network I/O; the executor reads and writes files in the worker's
+// directory only.
+
+import (
+	"encoding/gob"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mapreduce/mr/internal/protocol"
+	"mapreduce/mr/internal/runfile"
+)
+
+// execTask is one attempt's computation, as the worker hands it over.
+type execTask struct {
+	Kind       protocol.TaskKind
+	Name       string // the attempt, "map-3.a1"
+	Dir        string // the worker's directory: run files and spills go here
+	Task, N    int
+	NReduce    int
+	Input      string // map: the input's name, as Map sees it
+	SplitPath  string // map: a file holding exactly the split's bytes
+	MapBuffer  int64
+	Runs       []string // reduce: the fetched runs, in map order
+	Scratch    string   // reduce: directory for merge passes and the output
+	MergeFanIn int
+}
+
+// execResult is how an attempt's computation ended.
+type execResult struct {
+	Runs []protocol.RunInfo // map: one per reduce task
+	Out  string             // reduce: the output run file
+	Err  string             // "" on success
+	App  bool               // the failure was the app's, not the disk's
+}
+
+// execMsg is what the executor sends back: progress ticks while an attempt
+// runs (a counter that grows as records are emitted or merged), then its
+// result.
+type execMsg struct {
+	Progress int64
+	Result   *execResult
+}
+
+// progressEvery is how often the executor reports progress.
+const progressEvery = 100 * time.Millisecond
+
+// ServeExecutor runs attempts for the worker that started this process:
+// it reads tasks from in and writes progress and results to out, until in
+// ends. mrworker -executor calls it; nothing else should.
+func ServeExecutor(app *App, in io.Reader, out io.Writer) error {
+	dec, enc := gob.NewDecoder(in), gob.NewEncoder(out)
+	var mu sync.Mutex // guards enc: the ticker and the result share it
+	send := func(m execMsg) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return enc.Encode(m)
+	}
+	for {
+		var t execTask
+		if err := dec.Decode(&t); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		var progress atomic.Int64
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			tick := time.NewTicker(progressEvery)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					send(execMsg{Progress: progress.Load()})
+				}
+			}
+		})
+		res := runTask(app, &t, &progress)
+		close(stop)
+		wg.Wait()
+		if err := send(execMsg{Result: &res}); err != nil {
+			return err
+		}
+	}
+}
+
+// runTask computes one attempt, counting progress.
+func runTask(app *App, t *execTask, progress *atomic.Int64) execResult {
+	var res execResult
+	var err error
+	if t.Kind == protocol.MapTask {
+		res.Runs, err = mapTask(app, t, progress)
+	} else {
+		res.Out, err = reduceTask(app, t, progress)
+	}
+	if err != nil {
+		var ae *appError
+		res.Err, res.App = err.Error(), errors.As(err, &ae)
+	}
+	return res
+}
+
+// mapTask reads the split, calls Map, and writes one sorted run per
+// reduce task.
+func mapTask(app *App, t *execTask, progress *atomic.Int64) ([]protocol.RunInfo, error) {
+	b, err := os.ReadFile(t.SplitPath)
+	if err != nil {
+		return nil, err
+	}
+	out := newMapOutput(t.NReduce, t.MapBuffer, app.Combine, spillPath(t.Dir, t.Task, t.N))
+	emit := func(key, value string) {
+		progress.Add(int64(len(key) + len(value) + 1))
+		out.emit(key, value)
+	}
+	if err := callMap(app, t.Input, string(b), emit); err != nil {
+		out.removeSpills()
+		return nil, err
+	}
+	return out.finish(func(r int) string { return runPath(t.Dir, t.Task, r, t.N) })
+}
+
+// reduceTask merges the fetched runs and calls Reduce per key, writing the
+// results as a run file in the scratch directory, whose path it returns.
+func reduceTask(app *App, t *execTask, progress *atomic.Int64) (string, error) {
+	paths, err := runfile.MergePasses(t.Runs, t.MergeFanIn, t.Scratch)
+	if err != nil {
+		return "", err
+	}
+	runs, closeAll, err := runfile.OpenAll(paths)
+	if err != nil {
+		return "", err
+	}
+	defer closeAll()
+	path := filepath.Join(t.Scratch, "out.run")
+	_, err = runfile.WriteFile(path, func(out *runfile.Writer) error {
+		return runfile.GroupByKey(runfile.NewMerger(runs), func(key string, values []string) error {
+			progress.Add(int64(len(key)) + textSize(values) + int64(len(values)))
+			v, err := callReduce(app.Reduce, key, values)
+			if err != nil {
+				return err
+			}
+			return out.Write(key, v)
+		})
+	})
+	return path, err
+}
