@@ -46,7 +46,7 @@
 #                       scripts/build.sh -race first)
 #   MR_CASES="wc crash" run only these cases (names as in CASES below:
 #                       wc indexer map_parallelism reduce_parallelism
-#                       job_count early_exit crash bad_input hostile)
+#                       job_count early_exit crash bad_input hostile poison)
 #   MR_VERBOSE=1        pass -v to the coordinator and the workers
 #   MR_KEEP=1           keep the scratch directory and print its path
 #   MR_TIMEOUT=120      seconds allowed to each process of a normal case
@@ -86,6 +86,7 @@ CASES=(
 	"crash|crash"
 	"bad input|bad_input"
 	"hostile peer|hostile"
+	"poison input|poison"
 )
 
 SUITE_START=$SECONDS
@@ -335,7 +336,7 @@ step_build() {
 	fi
 	if ((rc == 0)); then
 		for f in mrcoordinator mrworker mrsequential mrgen mrhostile wc.so indexer.so \
-			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so straggler.so; do
+			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so straggler.so poison.so; do
 			if [[ ! -f $ROOT/bin/$f ]]; then
 				fail "bin/$f is missing (run scripts/build.sh -race)"
 				rc=1
@@ -428,6 +429,7 @@ reference() {
 start_coordinator() {
 	local secs=$1 addr_file=$CASE_DIR/coord.addr deadline
 	shift
+	rm -f "$addr_file"
 	spawn "$CASE_DIR/coordinator.log" "$CASE_DIR/coord" "$secs" \
 		env "${JOB_ENV[@]}" "$BIN/mrcoordinator" -addr 127.0.0.1:0 -addr-file "$addr_file" \
 		-nreduce "$NREDUCE" -out "$CASE_DIR/out" "${VFLAG[@]}" "$@" "${INPUTS[@]}"
@@ -867,6 +869,58 @@ case_hostile() {
 		fail "the secret appears in $(grep -lF "$secret" "$CASE_DIR"/*.log | head -n 1)"
 		return 1
 	fi
+}
+
+# case_poison: for each poisoned input (mrapps/poison: a Map that exits
+# with status 3, one that panics in a goroutine of its own, one that never
+# returns), a job over the inputs and that one file, run by 3 workers with
+# -attempt-limit 1s: the coordinator exits non-zero within 90 s with a
+# last line naming the file, and the workers leave too. The workers
+# themselves survive every failed attempt (the app runs in a child).
+case_poison() {
+	local mode file start rc line elapsed i
+	for mode in exit panic hang; do
+		new_case_dirs || return 1
+		file=poison-$mode.txt
+		echo "the quick brown fox" >"$CASE_DIR/coord/$file"
+		start=$SECONDS
+		INPUTS+=("$file")
+		start_coordinator 120 -attempt-limit 1s
+		rc=$?
+		unset 'INPUTS[-1]'
+		((rc == 0)) || return 1
+		for i in 1 2 3; do
+			start_worker "w$i" poison 120
+		done
+		reap "$COORD_PID"
+		rc=$?
+		elapsed=$((SECONDS - start))
+		line=$(last_line "$CASE_DIR/coordinator.log")
+		if timed_out "$rc"; then
+			fail "$file: the coordinator was still running after 120 s"
+			return 1
+		elif ((rc == 0)); then
+			fail "$file: the job succeeded"
+			return 1
+		elif ((elapsed > 90)); then
+			fail "$file: the job took ${elapsed}s to fail (want at most 90)"
+			return 1
+		elif [[ $line != *"$file"* ]]; then
+			fail "$file: the coordinator's last line does not name it: $line"
+			return 1
+		fi
+		wait_gone 15 "${WORKER_PIDS[@]}" || {
+			fail "$file: workers still running 15 s after the coordinator failed the job"
+			return 1
+		}
+		for i in "${WORKER_PIDS[@]}"; do reap "$i"; done
+		if grep -l 'worker died' "$CASE_DIR/coordinator.log" >/dev/null; then
+			fail "$file: a worker died: $(grep -m 1 'worker died' "$CASE_DIR/coordinator.log")"
+			return 1
+		fi
+		echo "    $file: failed after ${elapsed}s: ${line#*msg=}"
+		rm -rf "${CASE_DIR:?}"/coord "$CASE_DIR"/out "$CASE_DIR"/w[0-9]*
+	done
 }
 
 # wait_for_line FILE PATTERN SECS: prints the first line of FILE matching
