@@ -333,7 +333,7 @@ step_build() {
 		fi
 	fi
 	if ((rc == 0)); then
-		for f in mrcoordinator mrworker mrsequential mrgen wc.so indexer.so \
+		for f in mrcoordinator mrworker mrsequential mrgen mrcheck wc.so indexer.so \
 			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so; do
 			if [[ ! -f $ROOT/bin/$f ]]; then
 				fail "bin/$f is missing (run scripts/build.sh -race)"
