@@ -77,6 +77,8 @@ done
 
 # shellcheck source-path=SCRIPTDIR source=cluster.sh
 source "$ROOT/scripts/cluster.sh"
+# shellcheck source-path=SCRIPTDIR source=testlib.sh
+source "$ROOT/scripts/testlib.sh"
 
 if ! lan_check; then
 	echo "--- lan tests: SKIP ($LAN_WHY)"
@@ -97,46 +99,11 @@ SCENARIOS=(happy-wc happy-indexer owner-killed partition straggler frozen coordi
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/mr-lan.XXXXXX") || exit 1
 LAN_BIN=$SCRATCH/bin
 INPUTS=()
-PASSED=0
-FAILED=0
-TIMES=()
-REASON=
 
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	lan_down
-	if [[ $LAN_KEEP == 1 ]]; then
-		echo "scratch directory kept: $SCRATCH"
-	else
-		rm -rf "$SCRATCH"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'echo "lan-tests.sh: interrupted" >&2; exit 130' INT
-trap 'echo "lan-tests.sh: terminated" >&2; exit 143' TERM
+cleanup_on_exit lan-tests.sh lan_down "$LAN_KEEP"
 
 # ---------------------------------------------------------------------------
-# Bookkeeping.
-
-# fail REASON...: records why the scenario fails; returns 1.
-fail() {
-	REASON="$*"
-	return 1
-}
-
-# last_line FILE: its last non-empty line.
-last_line() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1; }
-
-# now: seconds since the epoch, with microseconds.
-now() { echo "$EPOCHREALTIME"; }
-
-# since T: seconds (one decimal) from T to now.
-since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
-
-# before T SECS: whether less than SECS have passed since T.
-before() { awk -v a="$1" -v b="$EPOCHREALTIME" -v s="$2" 'BEGIN { exit !(b - a < s) }'; }
+# Bookkeeping (fail, report, since... come from scripts/testlib.sh).
 
 # show_logs: the tails of the current LAN's logs.
 show_logs() {
@@ -145,8 +112,7 @@ show_logs() {
 		[[ -f $f ]] || continue
 		n=8
 		[[ $f == */host0.log ]] && n=20
-		echo "    ==> ${f#"$SCRATCH"/} (last $n lines) <=="
-		tail -n "$n" "$f" | cut -c1-300 | sed 's/^/    /'
+		show_tail "$f" "$n"
 	done
 }
 
@@ -194,15 +160,9 @@ run_scenario() {
 		((status == 0)) && REASON="left behind after teardown: $left"
 		status=1
 	fi
-	if ((status == 0)); then
-		echo "--- lan $name test: PASS"
-		PASSED=$((PASSED + 1))
-	else
-		echo "--- lan $name test: FAIL: ${REASON:-no reason given}"
-		show_logs
-		FAILED=$((FAILED + 1))
-	fi
-	TIMES+=("$name $(since "$start")s")
+	report "lan $name test" "$status"
+	((status != 0)) && show_logs
+	record_time "$name" "$start"
 }
 
 # ---------------------------------------------------------------------------
@@ -559,11 +519,6 @@ scenario_wrong_app() {
 
 # ---------------------------------------------------------------------------
 
-selected() {
-	[[ -z $LAN_CASES ]] && return 0
-	[[ " $LAN_CASES " == *" $1 "* ]]
-}
-
 SUITE_START=$EPOCHREALTIME
 if ! setup; then
 	echo "--- lan setup: FAIL: $REASON"
@@ -571,8 +526,7 @@ if ! setup; then
 	exit 1
 fi
 for s in "${SCENARIOS[@]}"; do
-	selected "$s" && run_scenario "$s"
+	selected "$s" "$LAN_CASES" && run_scenario "$s"
 done
 echo "times: ${TIMES[*]} (suite $(since "$SUITE_START")s)"
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+tally
