@@ -55,11 +55,15 @@
 # To add a case: write a function case_<name> that returns 0 to pass, or
 # calls `fail "reason"` and returns 1, and add "<title>|<name>" to CASES.
 # Helpers: new_case_dirs, reference, start_coordinator, start_worker,
-# finish_job, check_outputs (see their comments).
+# finish_job, check_outputs (see their comments); fail, last_line, report
+# and the timing helpers are in scripts/testlib.sh, shared with
+# scripts/lan-tests.sh.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")" || exit 1
 ROOT=$PWD
+# shellcheck source=scripts/testlib.sh
+source "$ROOT/scripts/testlib.sh"
 
 MR_SKIP_GO_TESTS=${MR_SKIP_GO_TESTS:-0}
 MR_SKIP_BUILD=${MR_SKIP_BUILD:-0}
@@ -97,13 +101,9 @@ INPUTS=()
 VFLAG=()
 [[ $MR_VERBOSE == 1 ]] && VFLAG=(-v)
 
-PASSED=0
-FAILED=0
-TIMES=()
-
 # ---------------------------------------------------------------------------
 # Processes. Every background process is started by spawn and recorded in
-# LIVE until reaped; cleanup kills whatever is still there.
+# LIVE until reaped; on exit, stop_all kills whatever is still there.
 
 declare -A LIVE=()    # pid -> 1 while started and not yet reaped
 declare -A EXIT_RC=() # pid -> exit status, once reaped
@@ -173,39 +173,13 @@ stop_all() {
 	done
 }
 
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	stop_all
-	if [[ $MR_KEEP == 1 ]]; then
-		echo "scratch directory kept: $SCRATCH"
-	else
-		rm -rf "$SCRATCH"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'echo "test-mr.sh: interrupted" >&2; exit 130' INT
-trap 'echo "test-mr.sh: terminated" >&2; exit 143' TERM
+cleanup_on_exit test-mr.sh stop_all "$MR_KEEP"
 
 # ---------------------------------------------------------------------------
-# Case bookkeeping.
+# Case bookkeeping (fail, report, last_line... come from scripts/testlib.sh).
 
-REASON=
 CASE_DIR=
 CASE_LOGS=()
-
-
-# fail REASON...: records why the current case fails; returns 1.
-fail() {
-	REASON="$*"
-	return 1
-}
-
-# last_line FILE: the last non-empty line of FILE, for reasons.
-last_line() {
-	grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1
-}
 
 # show_logs: prints the tail of the case's logs (the first ones, which are
 # the reference and the coordinator, and the last few workers).
@@ -217,12 +191,7 @@ show_logs() {
 		[[ -f $log ]] || continue
 		lines=10
 		[[ $log == */coordinator.log ]] && lines=25
-		if [[ ! -s $log ]]; then
-			echo "    ==> ${log#"$SCRATCH"/} (empty) <=="
-			continue
-		fi
-		echo "    ==> ${log#"$SCRATCH"/} (last $lines lines) <=="
-		tail -n "$lines" "$log" | sed 's/^/    /'
+		show_tail "$log" "$lines"
 	done
 	if ((n > 9)); then
 		echo "    (logs of $((n - 9)) more processes left out)"
@@ -241,21 +210,9 @@ check_no_races() {
 	done
 }
 
-# report TITLE STATUS: prints the verdict line and counts it.
-report() {
-	local title=$1 status=$2
-	if ((status == 0)); then
-		echo "--- $title: PASS"
-		PASSED=$((PASSED + 1))
-	else
-		echo "--- $title: FAIL: ${REASON:-no reason given}"
-		FAILED=$((FAILED + 1))
-	fi
-}
-
 # run_case TITLE NAME: runs case_NAME in $SCRATCH/NAME and reports it.
 run_case() {
-	local title=$1 name=$2 start=$SECONDS status
+	local title=$1 name=$2 start=$EPOCHREALTIME status
 	CASE_DIR=$SCRATCH/$name
 	CASE_LOGS=()
 	REASON=
@@ -269,21 +226,15 @@ run_case() {
 	fi
 	report "$title test" "$status"
 	((status != 0)) && show_logs
-	TIMES+=("$title $((SECONDS - start))s")
+	record_time "$title" "$start"
 	return "$status"
-}
-
-# selected NAME: whether MR_CASES (if set) names the case.
-selected() {
-	[[ -z $MR_CASES ]] && return 0
-	[[ " $MR_CASES " == *" $1 "* ]]
 }
 
 # ---------------------------------------------------------------------------
 # Steps before the cases: go vet, go test, build, inputs.
 
 step_go_vet() {
-	local start=$SECONDS log=$SCRATCH/go-vet.log rc
+	local start=$EPOCHREALTIME log=$SCRATCH/go-vet.log rc
 	CASE_LOGS=()
 	REASON=
 	echo "*** go vet ./..."
@@ -296,11 +247,11 @@ step_go_vet() {
 		fail "go vet exited with status $rc"
 	fi
 	report "go vet" "$rc"
-	TIMES+=("go vet $((SECONDS - start))s")
+	record_time "go vet" "$start"
 }
 
 step_go_test() {
-	local start=$SECONDS log=$SCRATCH/go-test.log rc
+	local start=$EPOCHREALTIME log=$SCRATCH/go-test.log rc
 	CASE_LOGS=()
 	REASON=
 	echo "*** go test -race ./..."
@@ -313,14 +264,14 @@ step_go_test() {
 		fail "go test exited with status $rc"
 	fi
 	report "go test" "$rc"
-	TIMES+=("go test $((SECONDS - start))s")
+	record_time "go test" "$start"
 }
 
 # step_build: builds (unless MR_SKIP_BUILD=1) and copies bin/ into the
 # scratch directory, so a rebuild during the run cannot change the binaries
 # under the cases' feet.
 step_build() {
-	local start=$SECONDS log=$SCRATCH/build.log rc=0 f
+	local start=$EPOCHREALTIME log=$SCRATCH/build.log rc=0 f
 	CASE_LOGS=()
 	REASON=
 	if [[ $MR_SKIP_BUILD != 1 ]]; then
@@ -335,7 +286,7 @@ step_build() {
 		fi
 	fi
 	if ((rc == 0)); then
-		for f in mrcoordinator mrworker mrsequential mrgen mrhostile wc.so indexer.so \
+		for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrhostile wc.so indexer.so \
 			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so straggler.so poison.so; do
 			if [[ ! -f $ROOT/bin/$f ]]; then
 				fail "bin/$f is missing (run scripts/build.sh -race)"
@@ -352,7 +303,7 @@ step_build() {
 	fi
 	[[ $MR_SKIP_BUILD == 1 && $rc == 0 ]] && echo "*** using the binaries in bin/ (MR_SKIP_BUILD=1)"
 	report "build" "$rc"
-	TIMES+=("build $((SECONDS - start))s")
+	record_time build "$start"
 	return "$rc"
 }
 
@@ -943,7 +894,7 @@ wait_for_line() {
 # step_lan: runs scripts/lan-tests.sh on this suite's binaries and counts
 # its PASS and FAIL lines as cases of ours.
 step_lan() {
-	local start=$SECONDS log=$SCRATCH/lan-tests.log line
+	local start=$EPOCHREALTIME log=$SCRATCH/lan-tests.log line
 	echo "*** Starting multi-host (network namespace) scenarios."
 	LAN_BIN_FROM=$BIN bash scripts/lan-tests.sh 2>&1 | tee "$log"
 	while IFS= read -r line; do
@@ -955,7 +906,7 @@ step_lan() {
 	if ! grep -q -- '^--- lan ' "$log"; then
 		report "lan tests (no result line)" 1
 	fi
-	TIMES+=("lan $((SECONDS - start))s")
+	record_time lan "$start"
 }
 
 main() {
@@ -969,7 +920,7 @@ main() {
 		for entry in "${CASES[@]}"; do
 			title=${entry%%|*}
 			name=${entry#*|}
-			selected "$name" || continue
+			selected "$name" "$MR_CASES" || continue
 			run_case "$title" "$name"
 		done
 		if [[ $MR_SKIP_LAN != 1 && -z $MR_CASES ]]; then
@@ -979,8 +930,7 @@ main() {
 	local wall=$((SECONDS - SUITE_START))
 	echo "*** times: $(printf '%s, ' "${TIMES[@]}" | sed 's/, $//')"
 	printf '*** wall time: %dm%02ds\n' $((wall / 60)) $((wall % 60))
-	echo "$PASSED passed, $FAILED failed"
-	((FAILED == 0))
+	tally
 }
 
 main

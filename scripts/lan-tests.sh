@@ -5,7 +5,11 @@
 # Every scenario builds a LAN of its own (coordinator on host 0, three
 # worker hosts), runs one job over the same generated inputs, checks the
 # output against mrsequential's byte for byte plus the facts below, and
-# tears the LAN down, checking that nothing of it is left. Each prints
+# tears the LAN down, checking that nothing of it is left. Facts about the
+# finished job (attempts, winners, outcomes, dead workers) are asked of
+# bin/mrcheck, which reads the job summary collected from host 0; what
+# happened during the job, and what the summary does not record, is read
+# from the processes' logs. Each prints
 # "--- lan <name> test: PASS" or "--- lan <name> test: FAIL: <why>" (then
 # the tails of its logs); the last line is "N passed, N failed".
 #
@@ -73,6 +77,8 @@ done
 
 # shellcheck source-path=SCRIPTDIR source=cluster.sh
 source "$ROOT/scripts/cluster.sh"
+# shellcheck source-path=SCRIPTDIR source=testlib.sh
+source "$ROOT/scripts/testlib.sh"
 
 if ! lan_check; then
 	echo "--- lan tests: SKIP ($LAN_WHY)"
@@ -93,46 +99,11 @@ SCENARIOS=(happy-wc happy-indexer owner-killed partition straggler frozen coordi
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/mr-lan.XXXXXX") || exit 1
 LAN_BIN=$SCRATCH/bin
 INPUTS=()
-PASSED=0
-FAILED=0
-TIMES=()
-REASON=
 
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	lan_down
-	if [[ $LAN_KEEP == 1 ]]; then
-		echo "scratch directory kept: $SCRATCH"
-	else
-		rm -rf "$SCRATCH"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'echo "lan-tests.sh: interrupted" >&2; exit 130' INT
-trap 'echo "lan-tests.sh: terminated" >&2; exit 143' TERM
+cleanup_on_exit lan-tests.sh lan_down "$LAN_KEEP"
 
 # ---------------------------------------------------------------------------
-# Bookkeeping.
-
-# fail REASON...: records why the scenario fails; returns 1.
-fail() {
-	REASON="$*"
-	return 1
-}
-
-# last_line FILE: its last non-empty line.
-last_line() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1; }
-
-# now: seconds since the epoch, with microseconds.
-now() { echo "$EPOCHREALTIME"; }
-
-# since T: seconds (one decimal) from T to now.
-since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
-
-# before T SECS: whether less than SECS have passed since T.
-before() { awk -v a="$1" -v b="$EPOCHREALTIME" -v s="$2" 'BEGIN { exit !(b - a < s) }'; }
+# Bookkeeping (fail, report, since... come from scripts/testlib.sh).
 
 # show_logs: the tails of the current LAN's logs.
 show_logs() {
@@ -141,8 +112,7 @@ show_logs() {
 		[[ -f $f ]] || continue
 		n=8
 		[[ $f == */host0.log ]] && n=20
-		echo "    ==> ${f#"$SCRATCH"/} (last $n lines) <=="
-		tail -n "$n" "$f" | cut -c1-300 | sed 's/^/    /'
+		show_tail "$f" "$n"
 	done
 }
 
@@ -190,15 +160,9 @@ run_scenario() {
 		((status == 0)) && REASON="left behind after teardown: $left"
 		status=1
 	fi
-	if ((status == 0)); then
-		echo "--- lan $name test: PASS"
-		PASSED=$((PASSED + 1))
-	else
-		echo "--- lan $name test: FAIL: ${REASON:-no reason given}"
-		show_logs
-		FAILED=$((FAILED + 1))
-	fi
-	TIMES+=("$name $(since "$start")s")
+	report "lan $name test" "$status"
+	((status != 0)) && show_logs
+	record_time "$name" "$start"
 }
 
 # ---------------------------------------------------------------------------
@@ -218,7 +182,7 @@ setup() {
 	fi
 	# A copy of bin/, so that a rebuild during the run changes nothing.
 	mkdir -p "$LAN_BIN"
-	for f in mrcoordinator mrworker mrsequential mrgen wc.so indexer.so straggler.so; do
+	for f in mrcoordinator mrworker mrsequential mrgen mrcheck wc.so indexer.so straggler.so; do
 		[[ -f $LAN_BIN_FROM/$f ]] || {
 			fail "$LAN_BIN_FROM/$f is missing: build with scripts/build.sh (or run with LAN_BUILD=1)"
 			return 1
@@ -306,49 +270,25 @@ check_output() {
 	}
 }
 
-# summary_field NAME: NAME=value from the coordinator's "job summary" line.
-summary_field() {
-	grep -E 'msg="job summary"' "$(lan_log 0)" | grep -oE " $1=[^ ]+" | head -n 1 | cut -d= -f2
+# expect_summary FACT...: fails, with mrcheck's reason, unless every FACT
+# holds for the job summary collected from host 0 (mr-<app>-summary.json;
+# facts are QUERY[:ARG]=VALUE, see bin/mrcheck -h). A -race build sleeps
+# 1 s at exit in case other goroutines have races to report; mrcheck has
+# no other goroutine, so GORACE turns that off.
+expect_summary() {
+	local why
+	why=$(GORACE="atexit_sleep_ms=0 ${GORACE:-}" \
+		"$LAN_BIN/mrcheck" "$LAN_DIR"/host0.out/mr-*-summary.json expect "$@" 2>&1) ||
+		fail "job summary: ${why#mrcheck: }"
 }
 
-# check_counts MAP_ATTEMPTS REDUCE_ATTEMPTS WORKERS: the summary line's
-# counts ("-" skips one).
-check_counts() {
-	local want=("$@") keys=(map_attempts reduce_attempts workers) i got
-	[[ $(summary_field maps) == "$NFILES" && $(summary_field reduces) == "$NREDUCE" ]] || {
-		fail "job summary says maps=$(summary_field maps) reduces=$(summary_field reduces), want $NFILES and $NREDUCE"
-		return 1
-	}
-	for i in 0 1 2; do
-		[[ ${want[i]} == - ]] && continue
-		got=$(summary_field "${keys[i]}")
-		[[ $got == "${want[i]}" ]] || {
-			fail "job summary says ${keys[i]}=$got, want ${want[i]}"
-			return 1
-		}
-	done
+# expect_counts MAP_ATTEMPTS REDUCE_ATTEMPTS WORKERS [FACT...]: the FACTs
+# hold (checked first, as they tell more than a count), and the job had
+# NFILES maps, NREDUCE reduces and these attempt and worker counts.
+expect_counts() {
+	expect_summary "${@:4}" maps="$NFILES" reduces="$NREDUCE" map_attempts="$1" \
+		reduce_attempts="$2" workers="$3"
 }
-
-# attempts: one line per attempt from the summary JSON,
-# "task attempt worker outcome winner" (winner: the task's winning attempt).
-attempts() {
-	awk -F'"' '
-		$2 == "task"    { task = $4; winner = "" }
-		$2 == "winner"  { winner = $4 }
-		$2 == "id" && $4 ~ /^(map|reduce)-/ { id = $4 }
-		$2 == "worker" && id != "" { w = $4 }
-		$2 == "outcome" && id != "" { print task, id, w, $4, winner; id = "" }
-	' "$LAN_DIR"/host0.out/mr-*-summary.json
-}
-
-# n_attempts TASK: how many attempts TASK had.
-n_attempts() { attempts | awk -v t="$1" '$1 == t' | wc -l; }
-
-# outcome ATTEMPT: its outcome in the summary.
-outcome() { attempts | awk -v a="$1" '$2 == a { print $4 }'; }
-
-# won_by_worker ID: the tasks whose winning attempt ran on worker ID.
-won_by_worker() { attempts | awk -v w="$1" '$2 == $5 && $3 == w { print $1 }'; }
 
 # maps_won_so_far ID: the map tasks the coordinator has logged as done by
 # worker ID (as "map-3").
@@ -371,33 +311,19 @@ tcp_passive_opens() {
 }
 
 # check_redone ID MAPS...: the map tasks MAPS, once won by worker ID,
-# ran exactly once more and were won by another worker; every other map
-# task ran once.
+# ran exactly once more; every other map task ran once; ID, declared dead,
+# wins no task (so MAPS were won by other workers).
 check_redone() {
-	local id=$1 t n
+	local id=$1 t facts=()
 	shift
 	for ((t = 0; t < NFILES; t++)); do
-		n=$(n_attempts "map-$t")
 		if [[ " $* " == *" map-$t "* ]]; then
-			((n == 2)) || {
-				fail "map-$t (its output lost with $id) had $n attempts, want 2"
-				return 1
-			}
-			[[ $(attempts | awk -v t="map-$t" '$1 == t && $2 == $5 { print $3 }') != "$id" ]] || {
-				fail "map-$t is still won by $id"
-				return 1
-			}
+			facts+=("attempts:map-$t=2")
 		else
-			((n == 1)) || {
-				fail "map-$t (not held by $id) had $n attempts, want 1"
-				return 1
-			}
+			facts+=("attempts:map-$t=1")
 		fi
 	done
-	[[ -z $(won_by_worker "$id") ]] || {
-		fail "$id, declared dead, still wins $(won_by_worker "$id" | tr '\n' ' ')"
-		return 1
-	}
+	expect_summary "${facts[@]}" "won-by:$id=none" || fail "$REASON ($id held ${*:-no map})"
 }
 
 # check_isolation HOST: while HOST's worker and the coordinator run, each
@@ -426,9 +352,7 @@ scenario_happy() {
 	wait_coordinator || return 1
 	wait_workers 1 2 3 || return 1
 	check_output "$app" || return 1
-	check_counts "$NFILES" "$NREDUCE" 3 || return 1
-	[[ -z $(attempts | awk '$4 != "won"') ]] ||
-		fail "attempts that did not win: $(attempts | awk '$4 != "won" { print $2 "=" $4 }' | tr '\n' ' ')"
+	expect_counts "$NFILES" "$NREDUCE" 3 not-won=none
 }
 scenario_happy_wc() { scenario_happy wc; }
 scenario_happy_indexer() { scenario_happy indexer; }
@@ -499,8 +423,7 @@ cut_or_freeze() {
 	check_output straggler || return 1
 	need_log 3 'msg="coordinator forgot this worker; registering again"' "re-registration" || return 1
 	need_log 3 "msg=\"attempt stale\" attempt=$ra " "\"attempt stale\" for $ra (its late upload)" || return 1
-	[[ $(outcome "$ra") == died ]] ||
-		fail "$ra's outcome is $(outcome "$ra"), want died" || return 1
+	expect_summary "outcome:$ra=died" || return 1
 	check_redone "$vid" "${owned[@]}"
 }
 scenario_partition() { cut_or_freeze partition; }
@@ -526,10 +449,7 @@ scenario_straggler() {
 	need_log 0 "msg=\"attempt superseded\" attempt=$slow worker=$vid" "\"attempt superseded\" for $slow" || return 1
 	need_log 0 "msg=\"stale report ignored\" attempt=$slow worker=$vid" "\"stale report ignored\" for $slow (the late report)" || return 1
 	need_log 3 "msg=\"attempt stale\" attempt=$slow " "\"attempt stale\" for $slow" || return 1
-	! log_has 0 'msg="worker died"' || fail "a worker was declared dead: $(grep 'msg="worker died"' "$(lan_log 0)" | head -n 1)" || return 1
-	[[ $(outcome "$slow") == lost ]] || fail "$slow's outcome is $(outcome "$slow"), want lost" || return 1
-	[[ $(n_attempts "${slow%.a1}") == 2 ]] || fail "${slow%.a1} had $(n_attempts "${slow%.a1}") attempts, want 2" || return 1
-	check_counts $((NFILES + 1)) "$NREDUCE" 3 || return 1
+	expect_counts $((NFILES + 1)) "$NREDUCE" 3 dead=none "outcome:$slow=lost" "attempts:${slow%.a1}=2" || return 1
 	# Nothing but reducers ever connects to a worker: the counter shows
 	# whether anyone fetched from host 3 (and, on 1 and 2, that it counts).
 	opens=$(tcp_passive_opens 3)
@@ -594,15 +514,10 @@ scenario_wrong_app() {
 	wait_coordinator || return 1
 	wait_workers 1 2 || return 1
 	check_output straggler || return 1
-	check_counts "$NFILES" "$NREDUCE" 2
+	expect_counts "$NFILES" "$NREDUCE" 2
 }
 
 # ---------------------------------------------------------------------------
-
-selected() {
-	[[ -z $LAN_CASES ]] && return 0
-	[[ " $LAN_CASES " == *" $1 "* ]]
-}
 
 SUITE_START=$EPOCHREALTIME
 if ! setup; then
@@ -611,8 +526,7 @@ if ! setup; then
 	exit 1
 fi
 for s in "${SCENARIOS[@]}"; do
-	selected "$s" && run_scenario "$s"
+	selected "$s" "$LAN_CASES" && run_scenario "$s"
 done
 echo "times: ${TIMES[*]} (suite $(since "$SUITE_START")s)"
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+tally
