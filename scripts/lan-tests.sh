@@ -15,6 +15,8 @@
 #
 #   happy-wc, happy-indexer  3 workers; exactly M map and R reduce attempts,
 #                        every worker exits 0.
+#   secret               happy-wc with a job secret (MR_SECRET) on every host:
+#                        the same counts, and the secret in no log.
 #   owner-killed         as the reduce phase starts, kill -9 the worker that
 #                        won the most maps: reducers fail to fetch from it and
 #                        report it; its maps (and only they) run once more,
@@ -94,7 +96,7 @@ JOB_SECS=45  # how long a scenario waits for its coordinator
 SCENARIO_SECS=60 # a scenario that takes longer fails
 [[ ${LAN_VERBOSE:-0} == 1 ]] && LAN_VFLAG=(-v)
 
-SCENARIOS=(happy-wc happy-indexer owner-killed partition straggler frozen coordinator-killed wrong-app)
+SCENARIOS=(happy-wc happy-indexer secret owner-killed partition straggler frozen coordinator-killed wrong-app)
 
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/mr-lan.XXXXXX") || exit 1
 LAN_BIN=$SCRATCH/bin
@@ -355,6 +357,26 @@ scenario_happy() {
 	expect_counts "$NFILES" "$NREDUCE" 3 not-won=none
 }
 scenario_happy_wc() { scenario_happy wc; }
+
+# scenario_secret: the happy path, authenticated: every process gets the
+# same MR_SECRET; the coordinator says it has one; the secret itself is
+# in no log.
+scenario_secret() {
+	local h secret
+	secret=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+	MR_SECRET=$secret job "${FAST[@]}"
+	for h in 1 2 3; do MR_SECRET=$secret worker "$h" wc; done
+	wait_coordinator || return 1
+	wait_workers 1 2 3 || return 1
+	check_output wc || return 1
+	expect_counts "$NFILES" "$NREDUCE" 3 not-won=none || return 1
+	grep -q 'msg="coordinator listening".* secret=true' "$(lan_log 0)" ||
+		fail "the coordinator did not run with the secret" || return 1
+	if grep -qF "$secret" "$LAN_DIR"/host*.log; then
+		fail "the secret appears in $(grep -lF "$secret" "$LAN_DIR"/host*.log | head -n 1)"
+		return 1
+	fi
+}
 scenario_happy_indexer() { scenario_happy indexer; }
 
 # scenario_owner_killed: kill -9 the top map owner as the reduce phase

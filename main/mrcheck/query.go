@@ -168,7 +168,7 @@ func notWon(s *mr.Summary, _ string) ([]string, error) {
 	var out []string
 	for _, t := range s.Tasks {
 		for _, a := range t.Attempts {
-			if a.Outcome != mr.OutcomeWon.String() {
+			if a.Outcome != "won" {
 				out = append(out, a.ID+"="+a.Outcome)
 			}
 		}
