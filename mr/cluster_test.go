@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -414,6 +416,20 @@ func TestClusterSpillsAndMergePasses(t *testing.T) {
 	}
 	defer w.Close()
 	go w.Run(context.Background())
+	if err := cl.wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.checkOutput(app, inputs)
+}
+
+// An app that exports only ReduceSeq gets the same output.
+func TestClusterReduceSeq(t *testing.T) {
+	inputs := testInputs(t, 3)
+	app := wordCount()
+	reduce := app.Reduce
+	app.Reduce = nil
+	app.ReduceSeq = func(key string, values iter.Seq[string]) string { return reduce(key, slices.Collect(values)) }
+	cl := startCluster(t, testConfig(t.TempDir()), inputs, app, 2)
 	if err := cl.wait(); err != nil {
 		t.Fatal(err)
 	}

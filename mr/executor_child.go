@@ -12,6 +12,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"sync"
@@ -148,7 +149,17 @@ func reduceTask(app *App, t *execTask, progress *atomic.Int64) (string, error) {
 	defer closeAll()
 	path := filepath.Join(t.Scratch, "out.run")
 	_, err = runfile.WriteFile(path, func(out *runfile.Writer) error {
-		return runfile.GroupByKey(runfile.NewMerger(runs), func(key string, values []string) error {
+		m := runfile.NewMerger(runs)
+		if app.ReduceSeq != nil {
+			return runfile.GroupByKeySeq(m, func(key string, values iter.Seq[string]) error {
+				v, err := callReduceSeq(app.ReduceSeq, key, counted(values, progress))
+				if err != nil {
+					return err
+				}
+				return out.Write(key, v)
+			})
+		}
+		return runfile.GroupByKey(m, func(key string, values []string) error {
 			progress.Add(int64(len(key)) + textSize(values) + int64(len(values)))
 			v, err := callReduce(app.Reduce, key, values)
 			if err != nil {
@@ -158,4 +169,16 @@ func reduceTask(app *App, t *execTask, progress *atomic.Int64) (string, error) {
 		})
 	})
 	return path, err
+}
+
+// counted passes values through, counting their bytes as progress.
+func counted(values iter.Seq[string], progress *atomic.Int64) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for v := range values {
+			progress.Add(int64(len(v)) + 1)
+			if !yield(v) {
+				return
+			}
+		}
+	}
 }

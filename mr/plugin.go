@@ -2,6 +2,7 @@ package mr
 
 import (
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"plugin"
@@ -20,23 +21,30 @@ import (
 // as it goes, so the engine need not hold them all at once. When a plugin
 // exports it, workers call it instead of Map.
 //
+// ReduceSeq is optional: the same as Reduce, but reading the key's values
+// from an iterator (range over it once) that streams them from the merge,
+// so a reducer holds one value at a time however many a key has. When a
+// plugin exports it, workers call it instead of Reduce. A plugin must
+// export Reduce, ReduceSeq or both.
+//
 // Combine is optional: if set, the map side calls it on a key's values
 // and what it returns replaces them. It may run several times for one key
 // in one map task, on consecutive runs of values that may include its own
 // earlier results; output must not change whether it runs or not.
 //
-// Neither Map, MapEmit, Reduce nor Combine may keep the values slice it
-// is given after returning.
+// Neither Map, MapEmit, Reduce, ReduceSeq nor Combine may keep the values
+// slice or iterator it is given after returning.
 type App struct {
-	Name    string // the plugin's base name without .so: "wc"
-	Map     func(filename, contents string) []KeyValue
-	MapEmit func(filename, contents string, emit func(key, value string))
-	Reduce  func(key string, values []string) string
-	Combine func(key string, values []string) []string
+	Name      string // the plugin's base name without .so: "wc"
+	Map       func(filename, contents string) []KeyValue
+	MapEmit   func(filename, contents string, emit func(key, value string))
+	Reduce    func(key string, values []string) string
+	ReduceSeq func(key string, values iter.Seq[string]) string
+	Combine   func(key string, values []string) []string
 }
 
 // LoadPlugin opens a Go plugin built with -buildmode=plugin and looks up
-// its Map, Reduce and optional Combine.
+// its Map, Reduce or ReduceSeq, and optional MapEmit and Combine.
 func LoadPlugin(path string) (*App, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("mr: plugin %s: %w", path, unwrapPath(err))
@@ -49,8 +57,14 @@ func LoadPlugin(path string) (*App, error) {
 	if err := lookup(p, path, "Map", &app.Map, true); err != nil {
 		return nil, err
 	}
-	if err := lookup(p, path, "Reduce", &app.Reduce, true); err != nil {
+	if err := lookup(p, path, "Reduce", &app.Reduce, false); err != nil {
 		return nil, err
+	}
+	if err := lookup(p, path, "ReduceSeq", &app.ReduceSeq, false); err != nil {
+		return nil, err
+	}
+	if app.Reduce == nil && app.ReduceSeq == nil {
+		return nil, fmt.Errorf("mr: plugin %s exports neither Reduce nor ReduceSeq", path)
 	}
 	if err := lookup(p, path, "MapEmit", &app.MapEmit, false); err != nil {
 		return nil, err
@@ -134,6 +148,16 @@ func callMap(app *App, name, contents string, emit func(key, value string)) (err
 
 // callReduce calls the app's Reduce, turning a panic into an appError.
 func callReduce(f func(string, []string) string, key string, values []string) (out string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &appError{fmt.Sprintf("Reduce(%q) panicked: %v", key, p)}
+		}
+	}()
+	return f(key, values), nil
+}
+
+// callReduceSeq calls the app's ReduceSeq, turning a panic into an appError.
+func callReduceSeq(f func(string, iter.Seq[string]) string, key string, values iter.Seq[string]) (out string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &appError{fmt.Sprintf("Reduce(%q) panicked: %v", key, p)}

@@ -40,7 +40,13 @@ func Sequential(app *App, inputs []string, outPath string) error {
 		for ; j < len(all) && all[j].Key == all[i].Key; j++ {
 			values = append(values, all[j].Value)
 		}
-		out, err := callReduce(app.Reduce, all[i].Key, values)
+		var out string
+		var err error
+		if app.ReduceSeq != nil {
+			out, err = callReduceSeq(app.ReduceSeq, all[i].Key, slices.Values(values))
+		} else {
+			out, err = callReduce(app.Reduce, all[i].Key, values)
+		}
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ package main
 
 import (
 	"fmt"
+	"iter"
 	"strconv"
 
 	"mapreduce/mr"
@@ -42,16 +43,31 @@ func Reduce(key string, values []string) string {
 	return strconv.Itoa(sum(key, values))
 }
 
-// sum adds values as decimal integers. Every value was produced by Map or
-// Combine, so one that does not parse is a bug worth stopping for.
+// ReduceSeq is Reduce reading the counts as the engine streams them, so
+// a reducer holds one value at a time.
+func ReduceSeq(key string, values iter.Seq[string]) string {
+	total := 0
+	for v := range values {
+		total += count(key, v)
+	}
+	return strconv.Itoa(total)
+}
+
+// sum adds values as decimal integers.
 func sum(key string, values []string) int {
 	total := 0
 	for _, v := range values {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			panic(fmt.Sprintf("wc: count %q of key %q is not an integer", v, key))
-		}
-		total += n
+		total += count(key, v)
 	}
 	return total
+}
+
+// count parses one count. Every value was produced by Map or Combine, so
+// one that does not parse is a bug worth stopping for.
+func count(key, v string) int {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		panic(fmt.Sprintf("wc: count %q of key %q is not an integer", v, key))
+	}
+	return n
 }

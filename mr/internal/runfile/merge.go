@@ -3,6 +3,7 @@ package runfile
 import (
 	"bytes"
 	"fmt"
+	"iter"
 )
 
 // Merger yields the records of several sorted runs in key order (bytewise,
@@ -148,6 +149,39 @@ func GroupByKey(m *Merger, f func(key string, values []string) error) error {
 		}
 		if err := f(g.strings()); err != nil {
 			return err
+		}
+	}
+	return m.Err()
+}
+
+// GroupByKeySeq calls f once per distinct key of the merged stream, with
+// an iterator over the key's values in merge order that reads them from
+// the runs as it goes: only one value is held at a time, however many the
+// key has. The iterator may be ranged over once, only during f; values f
+// does not read are skipped.
+func GroupByKeySeq(m *Merger, f func(key string, values iter.Seq[string]) error) error {
+	ok := m.Next()
+	for ok {
+		key := string(m.Key())
+		used := false
+		values := func(yield func(string) bool) {
+			if used {
+				return
+			}
+			used = true
+			for ok && string(m.Key()) == key {
+				v := string(m.Value())
+				ok = m.Next()
+				if !yield(v) {
+					return
+				}
+			}
+		}
+		if err := f(key, values); err != nil {
+			return err
+		}
+		for ok && string(m.Key()) == key {
+			ok = m.Next()
 		}
 	}
 	return m.Err()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -305,5 +306,45 @@ func TestMergePassesKeepOrder(t *testing.T) {
 	}
 	if m.Err() != nil || !slices.Equal(got, all) {
 		t.Fatalf("multi-pass merge differs from one stable sort (err %v)", m.Err())
+	}
+}
+
+// GroupByKeySeq gives the same groups as GroupByKey, whether f reads all,
+// some or none of a key's values.
+func TestGroupByKeySeq(t *testing.T) {
+	runs := manyRuns(5, 200)
+	var want [][]string
+	GroupByKey(NewMerger(runsOf(t, runs...)), func(key string, values []string) error {
+		want = append(want, append([]string{key}, values...))
+		return nil
+	})
+	for _, limit := range []int{-1, 0, 1, 3} { // -1 reads every value
+		var got [][]string
+		err := GroupByKeySeq(NewMerger(runsOf(t, runs...)), func(key string, values iter.Seq[string]) error {
+			g := []string{key}
+			for v := range values {
+				if limit >= 0 && len(g) > limit {
+					break
+				}
+				g = append(g, v)
+			}
+			for range values { // a second range yields nothing
+				t.Fatal("values ranged twice")
+			}
+			got = append(got, g)
+			return nil
+		})
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("limit %d: %d groups, want %d (%v)", limit, len(got), len(want), err)
+		}
+		for i := range want {
+			n := len(want[i])
+			if limit >= 0 {
+				n = min(n, limit+1)
+			}
+			if !slices.Equal(got[i], want[i][:n]) {
+				t.Fatalf("limit %d: group %d = %v, want %v", limit, i, got[i], want[i][:n])
+			}
+		}
 	}
 }
