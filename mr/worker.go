@@ -232,8 +232,12 @@ func (w *Worker) register(ctx context.Context) error {
 	w.mu.Lock()
 	w.id, w.session, w.addr, w.longPoll = reply.WorkerID, key, addr, time.Duration(reply.LongPoll)
 	w.skew = time.Until(time.Unix(0, reply.Now))
+	old := w.served
 	w.served = make(map[runKey]bool) // a new identity owns no committed output
 	w.mu.Unlock()
+	for k := range old { // nor does anyone need the old one's
+		os.Remove(runPath(w.dir, k.m, k.r, k.n))
+	}
 	w.reregFlag.Store(false)
 	if ce, ok := w.exec.(*childExecutor); ok {
 		ce.setLimit(time.Duration(reply.AttemptLimit))
@@ -348,6 +352,9 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) 
 		args := &protocol.HeartbeatArgs{WorkerID: w.ID()}
 		args.Attempt, args.Progress = w.progress.get()
 		err := w.call("Heartbeat", args, &reply, w.cfg.RPCTimeout)
+		if err == nil && len(reply.Drop) > 0 {
+			w.drop(reply.Drop)
+		}
 		switch {
 		case err != nil:
 			if lerr := w.lost(); lerr != nil {
@@ -361,6 +368,28 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) 
 			w.reregFlag.Store(true)
 		}
 	}
+}
+
+// drop stops serving, and deletes, the run files of map tasks nobody needs
+// from us any more.
+func (w *Worker) drop(maps []int) {
+	gone := make(map[int]bool, len(maps))
+	for _, m := range maps {
+		gone[m] = true
+	}
+	w.mu.Lock()
+	var files []runKey
+	for k := range w.served {
+		if gone[k.m] {
+			delete(w.served, k)
+			files = append(files, k)
+		}
+	}
+	w.mu.Unlock()
+	for _, k := range files {
+		os.Remove(runPath(w.dir, k.m, k.r, k.n))
+	}
+	w.log.Debug("outputs dropped", "maps", maps, "files", len(files))
 }
 
 // loop asks for attempts and runs them until told to exit.
