@@ -77,7 +77,7 @@ func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.Registe
 		reply.AttemptLimit = int64(c.cfg.AttemptLimit)
 	})
 	if err != nil {
-		c.log.Warn("worker refused", "peer", r.peer, "addr", truncate(args.Addr, 80), "app", truncate(args.App, 80), "err", err)
+		c.log.Warn("worker refused", "addr", truncate(args.Addr, 80), "app", truncate(args.App, 80), "err", err, "peer", r.peer)
 		return err
 	}
 	r.bind(reply.WorkerID)
