@@ -107,8 +107,9 @@ func (w *Worker) fetchSource(ctx context.Context, a protocol.Attempt, src protoc
 	path := filepath.Join(dir, protocol.RunName(src.Map, a.Task))
 	for {
 		err := w.fetchRun(ctx, src, a.Task, path)
-		if err == nil || ctx.Err() != nil {
-			return src.Size, err
+		var local *localError
+		if err == nil || ctx.Err() != nil || errors.As(err, &local) {
+			return src.Size, err // our own disk failing blames no map output
 		}
 		failed := src.Attempt
 		for {

@@ -2,6 +2,7 @@ package mr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -94,14 +95,16 @@ func (w *Worker) fetchRun(ctx context.Context, src protocol.MapSource, r int, pa
 	err := b.retry(ctx, func() (bool, error) {
 		try++
 		err := w.fetchOnce(ctx, src, r, path)
-		if err == nil || ctx.Err() != nil {
+		var local *localError
+		if err == nil || ctx.Err() != nil || errors.As(err, &local) {
 			return true, err
 		}
 		w.log.Info("fetch failed", "file", name, "attempt", protocol.AttemptName(protocol.MapTask, src.Map, src.Attempt),
 			"from", src.Addr, "try", try, "err", err)
 		return false, err
 	})
-	if err != nil && ctx.Err() == nil {
+	var local *localError
+	if err != nil && ctx.Err() == nil && !errors.As(err, &local) {
 		return fmt.Errorf("mr: fetching %s from %s: %w", name, src.Addr, err)
 	}
 	return err
@@ -125,18 +128,24 @@ func (w *Worker) fetchOnce(ctx context.Context, src protocol.MapSource, r int, p
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s", resp.Status)
 	}
+	if err := w.faults.diskFull(); err != nil {
+		return &localError{err}
+	}
 	out, err := atomicfile.CreateScratch(path)
 	if err != nil {
-		return err
+		return &localError{err}
 	}
 	defer out.Abort()
 	h := runfile.NewHash()
-	n, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(resp.Body, src.Size+1))
+	n, err := io.Copy(io.MultiWriter(localWriter{out.File}, h), io.LimitReader(resp.Body, src.Size+1))
 	if err != nil {
 		return err
 	}
 	if n != src.Size || h.Sum32() != src.CRC {
 		return fmt.Errorf("corrupt copy: %d bytes crc %08x, want %d bytes crc %08x", n, h.Sum32(), src.Size, src.CRC)
 	}
-	return out.Commit()
+	if err := out.Commit(); err != nil {
+		return &localError{err}
+	}
+	return nil
 }

@@ -33,6 +33,7 @@ type Worker struct {
 	coord  *coordClient
 	httpc  *http.Client
 	exec   executor      // runs the app's code
+	faults *faults       // failures to inject, for tests ($MR_FAULTS)
 	keys   *auth.Keys    // nil without a secret
 	fresh  *auth.Replay  // nonces of signed run-file requests
 	refuse *auth.Limiter // one log line per refused peer per minute
@@ -79,6 +80,7 @@ func NewWorker(cfg WorkerConfig, app *App) (*Worker, error) {
 		w.removeDir()
 		return nil, err
 	}
+	w.faults = faultsFromEnv()
 	w.exec = inProcess{app}
 	if len(cfg.Executor) > 0 {
 		out := cfg.AppOutput
@@ -424,6 +426,11 @@ func (w *Worker) loop(ctx context.Context) error {
 // outages. A report that is not accepted is stale: the work is dropped.
 func (w *Worker) report(ctx context.Context, method string, args any, a protocol.Attempt) bool {
 	var reply protocol.ReportReply
+	if w.faults.dropReply(method) {
+		w.call(method, args, &reply, w.cfg.RPCTimeout)
+		w.log.Warn("reply lost (injected: MR_FAULTS=drop-report-reply); retrying", "attempt", a.String())
+		reply = protocol.ReportReply{}
+	}
 	if err := w.callRetry(ctx, method, args, &reply, w.cfg.RPCTimeout); err != nil {
 		w.log.Warn("report failed", "attempt", a.String(), "err", err)
 		return false
