@@ -7,17 +7,26 @@
 // connections half open.
 //
 //	mrhostile -coordinator host:port [-worker host:port]... [-hold 3s]
+//	mrhostile -serve-garbage host:port
 //
 // It prints one line per attack, "attack NAME: refused: HOW", "attack
 // NAME: ACCEPTED: WHAT" or "attack NAME: unreached: WHY", and exits 1 if
 // any attack was accepted, 3 if some could not reach their server (the
-// job ended too soon to prove anything), 0 if all were refused. It speaks the wire protocol from scratch (net/rpc's types
+// job ended too soon to prove anything), 0 if all were refused.
+//
+// With -serve-garbage it is instead a broken worker's file server: it
+// answers every request 200 with random bytes, until killed. A worker
+// advertising that address (mrworker -advertise) looks healthy to the
+// coordinator while every copy of its outputs is corrupt. It speaks the wire protocol from scratch (net/rpc's types
 // and gob), as an outsider would, not through the engine's packages.
 package main
 
 import (
 	"flag"
 	"fmt"
+	mathrand "math/rand/v2"
+	"net"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -44,6 +53,20 @@ type attack struct {
 	run  func() result
 }
 
+// serveGarbage answers every HTTP request with 200 and random bytes.
+// It prints "listening ADDR" once it listens (port 0 picks one).
+func serveGarbage(addr string) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mrhostile:", err)
+		os.Exit(1)
+	}
+	fmt.Println("listening", ln.Addr())
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(
+		func(w http.ResponseWriter, r *http.Request) { w.Write(junk(4096 + mathrand.IntN(4096))) })}
+	srv.Serve(ln)
+}
+
 type addrs []string
 
 func (a *addrs) String() string     { return strings.Join(*a, ",") }
@@ -54,7 +77,12 @@ func main() {
 	var workers addrs
 	flag.Var(&workers, "worker", "a worker's run-file server, `host:port` (repeatable)")
 	hold := flag.Duration("hold", 3*time.Second, "how long to hold half-open connections")
+	garbage := flag.String("serve-garbage", "", "serve random bytes on this `host:port` instead of attacking")
 	flag.Parse()
+	if *garbage != "" {
+		serveGarbage(*garbage)
+		return
+	}
 	if *coord == "" {
 		fmt.Fprintln(os.Stderr, "usage: mrhostile -coordinator host:port [-worker host:port]... [-hold 3s]")
 		os.Exit(2)
