@@ -46,7 +46,8 @@
 #                       scripts/build.sh -race first)
 #   MR_CASES="wc crash" run only these cases (names as in CASES below:
 #                       wc indexer map_parallelism reduce_parallelism
-#                       job_count early_exit crash bad_input hostile poison)
+#                       job_count early_exit crash bad_input hostile poison
+#                       bad_worker)
 #   MR_VERBOSE=1        pass -v to the coordinator and the workers
 #   MR_KEEP=1           keep the scratch directory and print its path
 #   MR_TIMEOUT=120      seconds allowed to each process of a normal case
@@ -91,6 +92,7 @@ CASES=(
 	"bad input|bad_input"
 	"hostile peer|hostile"
 	"poison input|poison"
+	"bad worker|bad_worker"
 )
 
 SUITE_START=$SECONDS
@@ -340,7 +342,8 @@ step_inputs() {
 COORD_PID=
 ADDR=
 WORKER_PIDS=()
-JOB_ENV=() # NAME=value pairs for the job's processes (the hostile case's MR_SECRET)
+JOB_ENV=()     # NAME=value pairs for the job's processes (the hostile case's MR_SECRET)
+WORKER_ARGS=() # more mrworker flags
 
 # new_case_dirs: creates coord/ (with a copy of the inputs), out/, markers/.
 new_case_dirs() {
@@ -412,7 +415,7 @@ start_worker() {
 	mkdir -p "$dir/run"
 	spawn "$CASE_DIR/$name.log" "$dir" "$secs" \
 		env "${JOB_ENV[@]}" COORDINATOR_HOST="$ADDR" MR_MARKER_DIR="$CASE_DIR/markers" \
-		"$BIN/mrworker" -dir "$dir/run" "${VFLAG[@]}" "$BIN/$app.so"
+		"$BIN/mrworker" -dir "$dir/run" "${VFLAG[@]}" "${WORKER_ARGS[@]}" "$BIN/$app.so"
 	WORKER_PIDS+=("$SPAWNED")
 }
 
@@ -872,6 +875,130 @@ case_poison() {
 		echo "    $file: failed after ${elapsed}s: ${line#*msg=}"
 		rm -rf "${CASE_DIR:?}"/coord "$CASE_DIR"/out "$CASE_DIR"/w[0-9]*
 	done
+}
+
+# case_bad_worker: one bad worker among three never sinks the job. Each
+# scenario runs wc with workers w1 (the bad one) and w2, w3 (healthy), and
+# needs mrsequential's output, the healthy workers exiting 0, and no map
+# output blamed on a healthy owner:
+#   full disk     w1's -dir is a 64 KiB tmpfs (its own mount namespace; root
+#                 only) and it starts first: every attempt it takes fails
+#                 on its disk, which counts against it, not the tasks; it is
+#                 excluded and told so.
+#   reduce disk   w1's writes of fetched runs fail with ENOSPC (MR_FAULTS):
+#                 its reduce attempts fail as its own, no map is re-run for it.
+#   garbage       w1 advertises a file server that answers random bytes
+#                 (mrhostile -serve-garbage): its outputs are re-run.
+#   lost reply    the reply to w1's first ReportMap is lost (MR_FAULTS): the
+#                 retry is accepted, so nothing runs twice.
+case_bad_worker() {
+	local scenario rc i garbage_pid addr
+	for scenario in full-disk reduce-disk garbage lost-reply; do
+		garbage_pid=
+		new_case_dirs || return 1
+		[[ -f $CASE_DIR/expected ]] || reference wc || return 1
+		start_coordinator "$TIMEOUT" -heartbeat-timeout 2s || return 1
+		case $scenario in
+		full-disk)
+			if ((EUID != 0)) || ! unshare -m true 2>/dev/null; then
+				echo "    full disk: skipped (needs root and mount namespaces for a private tmpfs)"
+				stop_all
+				continue
+			fi
+			start_worker_tmpfs w1 wc "$TIMEOUT" 64k
+			wait_for_line "$CASE_DIR/w1.log" 'msg="worker registered"' 10 >/dev/null
+			;;
+		reduce-disk | lost-reply)
+			JOB_ENV=(MR_FAULTS=full-reduce-disk)
+			[[ $scenario == lost-reply ]] && JOB_ENV=(MR_FAULTS=drop-report-reply)
+			start_worker w1 wc "$TIMEOUT"
+			JOB_ENV=()
+			;;
+		garbage)
+			spawn "$CASE_DIR/garbage.log" "$CASE_DIR" "$TIMEOUT" "$BIN/mrhostile" -serve-garbage 127.0.0.1:0
+			garbage_pid=$SPAWNED
+			addr=$(wait_for_line "$CASE_DIR/garbage.log" '^listening ' 10 | cut -d' ' -f2)
+			[[ -n $addr ]] || {
+				fail "garbage: the garbage server did not start"
+				return 1
+			}
+			WORKER_ARGS=(-advertise "$addr")
+			start_worker w1 wc "$TIMEOUT"
+			WORKER_ARGS=()
+			;;
+		esac
+		start_worker w2 wc "$TIMEOUT"
+		start_worker w3 wc "$TIMEOUT"
+		reap "$COORD_PID"
+		rc=$?
+		((rc == 0)) || {
+			fail "$scenario: coordinator exited with status $rc: $(last_line "$CASE_DIR/coordinator.log")"
+			return 1
+		}
+		wait_gone 15 "${WORKER_PIDS[@]}" || {
+			fail "$scenario: workers still running 15 s after the job"
+			return 1
+		}
+		for i in 1 2; do
+			reap "${WORKER_PIDS[i]}" || {
+				fail "$scenario: healthy worker w$((i + 1)) exited with status $?: $(last_line "$CASE_DIR/w$((i + 1)).log")"
+				return 1
+			}
+		done
+		reap "${WORKER_PIDS[0]}"
+		[[ -n ${garbage_pid:-} ]] && kill "$garbage_pid" 2>/dev/null
+		check_outputs wc || {
+			REASON="$scenario: $REASON"
+			return 1
+		}
+		check_bad_worker "$scenario" || return 1
+		echo "    $scenario: job done; w1: $(last_line "$CASE_DIR/w1.log" | cut -c1-160)"
+		stop_all
+		rm -rf "${CASE_DIR:?}"/coord "$CASE_DIR"/out "$CASE_DIR"/w[0-9]* "$CASE_DIR"/*.log
+	done
+}
+
+# check_bad_worker SCENARIO: the scenario's own facts, from the coordinator's
+# log and the job summary.
+check_bad_worker() {
+	local log=$CASE_DIR/coordinator.log sum
+	sum=$(ls "$CASE_DIR"/out/mr-*-summary.json 2>/dev/null | head -n 1)
+	case $1 in
+	full-disk)
+		grep -q 'msg="worker excluded" worker=w1' "$log" || {
+			fail "full-disk: w1 was not excluded: $(grep -m 1 'w1' "$log")"
+			return 1
+		}
+		;;
+	reduce-disk)
+		if grep -q 'msg="fetch failure reported"' "$log"; then
+			fail "reduce-disk: a map output was blamed for w1's disk: $(grep -m 1 'fetch failure reported' "$log")"
+			return 1
+		fi
+		;;
+	lost-reply)
+		grep -q 'reply lost (injected' "$CASE_DIR/w1.log" || {
+			fail "lost-reply: no reply was lost (MR_FAULTS had no effect)"
+			return 1
+		}
+		"$BIN/mrcheck" "$sum" expect "map_attempts=$NFILES" >/dev/null || {
+			fail "lost-reply: $("$BIN/mrcheck" "$sum" expect "map_attempts=$NFILES" 2>&1)"
+			return 1
+		}
+		;;
+	esac
+}
+
+# start_worker_tmpfs NAME APP SECS SIZE: start_worker, with the worker's
+# -dir a fresh tmpfs of SIZE in a mount namespace of its own.
+start_worker_tmpfs() {
+	local name=$1 app=$2 secs=$3 size=$4 dir=$CASE_DIR/$1
+	mkdir -p "$dir/run"
+	spawn "$CASE_DIR/$name.log" "$dir" "$secs" unshare -m sh -c \
+		'mount -t tmpfs -o size="$1" mr-test "$2" && shift 2 && exec "$@"' sh "$size" "$dir/run" \
+		env COORDINATOR_HOST="$ADDR" MR_MARKER_DIR="$CASE_DIR/markers" \
+		"$BIN/mrworker" -dir "$dir/run" "${VFLAG[@]}" "$BIN/$app.so"
+	WORKER_PIDS+=("$SPAWNED")
 }
 
 # wait_for_line FILE PATTERN SECS: prints the first line of FILE matching
