@@ -1,0 +1,206 @@
+package runfile
+
+// Decoding hostile and broken runs: every corruption is an error, never a
+// panic, a hang or a huge allocation.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// checkCorrupt asserts that data fails to decode with every size mode.
+func checkCorrupt(t *testing.T, data []byte, sizes ...int64) {
+	t.Helper()
+	for _, size := range append(sizes, int64(len(data)), -1) {
+		_, err := decodeRun(bytes.NewReader(data), size)
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("size %d: err = %v, want ErrCorrupt\ndata %q", size, err, data)
+		}
+	}
+}
+
+func TestRunCorruptBitFlips(t *testing.T) {
+	data := encodeRun(t, []KeyValue{{"a", "1"}, {"bb", ""}, {"", "\x00z"}, {"c", "1"}})
+	for i := range data {
+		for bit := range 8 {
+			bad := slices.Clone(data)
+			bad[i] ^= 1 << bit
+			checkCorrupt(t, bad)
+		}
+		bad := slices.Clone(data)
+		bad[i] ^= 0xff
+		checkCorrupt(t, bad)
+	}
+}
+
+func TestRunCorruptTruncated(t *testing.T) {
+	data := encodeRun(t, []KeyValue{{"a", "1"}, {"bb", strings.Repeat("v", 130)}, {"c", "1"}})
+	for n := range data {
+		// Also with the caller believing the full size.
+		checkCorrupt(t, data[:n], int64(len(data)))
+	}
+}
+
+func TestRunCorruptTrailingByte(t *testing.T) {
+	data := encodeRun(t, []KeyValue{{"a", "1"}})
+	checkCorrupt(t, append(slices.Clone(data), 0), int64(len(data)))
+	checkCorrupt(t, append(encodeRun(t, nil), 0), minLen)
+}
+
+func TestRunCorruptCases(t *testing.T) {
+	varint := func(v uint64) string { return string(binary.AppendUvarint(nil, v)) }
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"empty stream", nil},
+		{"bad magic", sealRun([]byte("MRR2"), 0)},
+		{"count too high", sealRun([]byte("MRR1\x02a\x011"), 2)},
+		{"count too low", sealRun([]byte("MRR1\x02a\x011"), 0)},
+		{"overlong varint", sealRun([]byte("MRR1\x82\x00a\x011"), 1)},
+		{"overlong end marker", withTrailer([]byte("MRR1\x80\x00"), 0)},
+		{"varint overflow", sealRun([]byte("MRR1\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f"), 1)},
+		{"huge key length", sealRun([]byte("MRR1"+varint(1<<62)+"a\x00"), 1)},
+		{"huge value length", sealRun([]byte("MRR1\x02a"+varint(1<<40)+"x"), 1)},
+		{"key length past end", sealRun([]byte("MRR1\x10a\x00"), 1)},
+		{"missing trailer", []byte("MRR1\x02a\x011\x00")},
+		{"header only", []byte("MRR1")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkCorrupt(t, tt.data) })
+	}
+}
+
+func TestRunSizeMismatch(t *testing.T) {
+	data := encodeRun(t, []KeyValue{{"a", "1"}})
+	for _, size := range []int64{0, minLen - 1, int64(len(data)) - 1, int64(len(data)) + 1, 1 << 40} {
+		_, err := decodeRun(bytes.NewReader(data), size)
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("size %d: err = %v, want ErrCorrupt", size, err)
+		}
+	}
+}
+
+func TestRunErrorMessage(t *testing.T) {
+	data := sealRun([]byte("MRR1\x02a\x011\x02b\x7f"), 2)
+	_, err := decodeRun(bytes.NewReader(data), int64(len(data)))
+	var ce *CorruptError
+	if !errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("err = %v, want a *CorruptError matching ErrCorrupt", err)
+	}
+	if ce.Where != "record 1" || ce.Reason != "value length 127 exceeds remaining 0 bytes" || ce.Err != nil {
+		t.Fatalf("CorruptError = %+v, want record 1, value length 127 exceeds remaining 0 bytes", ce)
+	}
+}
+
+// allocatedBy returns the bytes allocated on the heap while f runs.
+func allocatedBy(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+func TestRunHugeLengthNoHugeAlloc(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		data []byte
+		size int64
+	}{
+		{"known size", []byte("MRR1" + string(binary.AppendUvarint(nil, 1<<40)) + "abc"), 1 << 20},
+		{"unknown size over cap", []byte("MRR1" + string(binary.AppendUvarint(nil, 1<<40)) + "abc"), -1},
+		{"unknown size under cap", []byte("MRR1" + string(binary.AppendUvarint(nil, 60<<20)) + "abc"), -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			n := allocatedBy(func() { _, err = decodeRun(bytes.NewReader(tt.data), tt.size) })
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("err = %v, want ErrCorrupt", err)
+			}
+			if n > 4<<20 {
+				t.Fatalf("allocated %d bytes decoding %d", n, len(tt.data))
+			}
+		})
+	}
+}
+
+func TestRunReaderSourceError(t *testing.T) {
+	boom := errors.New("connection reset")
+	data := encodeRun(t, []KeyValue{{"a", "1"}, {"b", "2"}})
+	r := io.MultiReader(bytes.NewReader(data[:10]), iotest.ErrReader(boom))
+	_, err := decodeRun(r, int64(len(data)))
+	if !errors.Is(err, ErrCorrupt) || !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want ErrCorrupt wrapping %v", err, boom)
+	}
+}
+
+func TestRunReaderStopsAfterEnd(t *testing.T) {
+	rr := NewReader(bytes.NewReader(encodeRun(t, []KeyValue{{"a", "1"}})), -1)
+	for range 3 {
+		rr.Next()
+	}
+	if rr.Next() || rr.Err() != nil || rr.Count() != 1 {
+		t.Fatalf("after end: Err = %v, Count = %d", rr.Err(), rr.Count())
+	}
+}
+
+// A length past the writer's cap is refused on read before anything is
+// allocated, even when the announced size would allow it.
+func TestRunReaderCapsRecords(t *testing.T) {
+	data := binary.AppendUvarint([]byte("MRR1\x02k"), maxRecord+1)
+	_, err := decodeRun(bytes.NewReader(data), 1<<40)
+	var ce *CorruptError
+	if !errors.As(err, &ce) || ce.Where != "record 0" {
+		t.Fatalf("err = %v, want a corrupt record 0", err)
+	}
+}
+
+func FuzzRunReader(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("MRR1"))
+	f.Add(encodeRun(f, nil))
+	f.Add(encodeRun(f, []KeyValue{{"a", "1"}, {"b", ""}, {"", "x"}}))
+	f.Add(encodeRun(f, []KeyValue{{strings.Repeat("k", 200), strings.Repeat("v", 300)}}))
+	f.Add(sealRun([]byte("MRR1\x82\x00a\x011"), 1))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		known, errKnown := decodeRun(bytes.NewReader(data), int64(len(data)))
+		unknown, errUnknown := decodeRun(iotest.HalfReader(bytes.NewReader(data)), -1)
+		if (errKnown == nil) != (errUnknown == nil) {
+			t.Fatalf("size known: %v; unknown: %v", errKnown, errUnknown)
+		}
+		for _, err := range []error{errKnown, errUnknown} {
+			if err != nil && !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error %v does not wrap ErrCorrupt", err)
+			}
+		}
+		if errKnown != nil {
+			return
+		}
+		if !kvsEqual(known, unknown) {
+			t.Fatal("size modes decode differently")
+		}
+		if again := encodeRun(t, known); !bytes.Equal(again, data) {
+			t.Fatalf("clean decode re-encodes differently\n got %q\nwant %q", again, data)
+		}
+	})
+}
+
+// stuckReader returns no data and no error, forever.
+type stuckReader struct{}
+
+func (stuckReader) Read([]byte) (int, error) { return 0, nil }
+
+func TestRunReaderNoProgress(t *testing.T) {
+	_, err := decodeRun(stuckReader{}, -1)
+	if !errors.Is(err, ErrCorrupt) || !errors.Is(err, io.ErrNoProgress) {
+		t.Fatalf("err = %v, want ErrCorrupt wrapping io.ErrNoProgress", err)
+	}
+}
