@@ -39,15 +39,18 @@
 //
 // # Where things are
 //
-// Packages, leaves first; each imports only those above it, and no leaf
-// imports anything of the engine:
+// Packages, leaves first; each imports only those above it (runfile uses
+// atomicfile, protocol uses auth), and no leaf imports anything of the
+// engine:
 //
 //	internal/atomicfile   files that appear only complete (temp + rename)
 //	internal/runfile      the run-file format, its verifying reader, the stable
 //	                      k-way merge, multi-pass merges, text output
+//	internal/auth         keys from the job secret, signed requests with
+//	                      freshness, X25519 session keys, log rate limits
 //	internal/protocol     everything on the wire: RPC types, HTTP endpoints,
-//	                      headers, query encoding, the CONNECT handshake, names
-//	                      of attempts and run files
+//	                      headers, query encoding, the CONNECT handshake and the
+//	                      framed, MACed RPC codec, names of attempts and run files
 //	mr (this package)     the engine, using all three
 //
 // Files of this package, by role:
@@ -59,7 +62,8 @@
 //	retry.go                    the one retry policy (capped exponential backoff)
 //
 //	coordinator.go              Coordinator: lifecycle, tickers, events, shutdown
-//	coordinator_rpc.go          the RPC handlers; each locks, calls the scheduler, copies
+//	coordinator_rpc.go          the RPC handlers, one set per connection (its session);
+//	                            each checks the session, locks, calls the scheduler, copies
 //	coordinator_http.go         GET /split, POST /reduce, GET /status
 //	output.go                   mr-out-Y from verified uploads, the final merge
 //	split.go                    cutting inputs into line-aligned splits
@@ -71,11 +75,23 @@
 //	scheduler_time.go           expiry of silent workers and slow attempts; progress
 //	states.go, queues.go        its enums and its idle queue and deadline heap
 //
-//	worker.go                   Worker: registration, heartbeats, the task loop, reports
-//	client.go                   the worker's RPC client (deadline per call, redial)
-//	maptask.go, mapside.go      a map attempt: split read, grouping, combine, spills
-//	reducetask.go               a reduce attempt: fetch, merge, Reduce, upload
+//	worker.go                   Worker: lifecycle, the task loop
+//	worker_coord.go             its dealings with the coordinator: calls, registration and
+//	                            session, heartbeats (with progress and drop lists), reports
+//	client.go                   the worker's RPC client (deadline per call, redial, resume)
+//	maptask.go                  a map attempt: split read into a file, handed to the executor
+//	reducetask.go               a reduce attempt: fetch, hand to the executor, upload
 //	shuffle.go                  the run-file server and the verified fetch
+//	executor.go                 the app's process, supervised: exits, crashes, hangs past the
+//	                            attempt limit, memory past its limit cost only the attempt
+//	executor_child.go           inside it: Map with the map side, Reduce over the merge
+//	mapside.go                  grouping, combine, spills and the final runs of a map attempt
+//	progress.go                 how far the current attempt has got, for heartbeats
+//	faults.go                   local disk errors; failures tests inject ($MR_FAULTS)
+//
+//	validate.go                 checks of everything a peer sends
+//	limit.go                    a listener that caps its open connections
+//	secret.go                   LoadSecret: the job secret from a file or $MR_SECRET
 //
 //	sequential.go               Sequential, the reference mrsequential runs
 //
