@@ -12,14 +12,16 @@
 // The coordinator is given input files and cuts them into line-aligned
 // splits, one map task each. It listens on one TCP port for both net/rpc
 // and HTTP. Workers register, heartbeat every 500 ms, and long-poll for
-// attempts. A map attempt reads its split from the coordinator, calls Map,
-// groups the records by key as they are emitted (combining and spilling
-// past a buffer) and writes one sorted run file mr-X-Y per reduce task
-// into the worker's own directory, then reports their sizes and CRCs. The
+// attempts. The app's code runs in an executor, a child process of the
+// worker. A map attempt reads its split from the coordinator into a file;
+// the executor calls Map, groups the records by key as they are emitted
+// (combining and spilling past a buffer) and writes one sorted run file
+// mr-X-Y per reduce task into the worker's own directory; the worker
+// reports their sizes and CRCs. The
 // worker serves those files, and only those, to reducers. Once every map
-// is done, a reduce attempt fetches its partition from every owner,
-// merges the runs streaming, calls Reduce once per key and uploads the
-// result; the coordinator commits the first complete upload of a running
+// is done, a reduce attempt fetches its partition from every owner; the
+// executor merges the runs streaming and calls Reduce (or ReduceSeq) once
+// per key; the worker uploads the result; the coordinator commits the first complete upload of a running
 // attempt as mr-out-Y. When all R are in, it merges them into
 // mr-<app>-all, the same bytes mrsequential writes, writes the summary,
 // and tells the workers to exit.
@@ -35,7 +37,13 @@
 // cannot fetch a run file reports it (Locate); the coordinator re-runs
 // that map task, or declares its silent owner dead, and tells the reducer
 // the new owner. A worker that cannot reach the coordinator for 3 s exits
-// with ErrCoordinatorLost.
+// with ErrCoordinatorLost. An executor that exits, crashes, makes no
+// progress for the attempt limit or outgrows its memory is killed; its
+// attempt is an app failure, and the worker goes on.
+//
+// With a job secret every connection and request is authenticated
+// (internal/protocol says how); without one, sessions still keep a worker
+// id alone from authorizing anything.
 //
 // # Where things are
 //
