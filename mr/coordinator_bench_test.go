@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"mapreduce/mr/internal/auth"
 	"mapreduce/mr/internal/protocol"
 	"mapreduce/mr/internal/runfile"
 )
@@ -67,7 +68,12 @@ func simulateWorker(addr string) error {
 	cc := &coordClient{addr: addr, dialTimeout: 5 * time.Second}
 	defer cc.close()
 	var reg protocol.RegisterReply
-	if err := cc.call("Register", &protocol.RegisterArgs{App: "bench", Addr: "127.0.0.1:1"}, &reg, 5*time.Second); err != nil {
+	ex := auth.NewExchange()
+	if err := cc.call("Register", &protocol.RegisterArgs{App: "bench", Addr: "127.0.0.1:1", Public: ex.Public()}, &reg, 5*time.Second); err != nil {
+		return err
+	}
+	key, err := ex.SessionKey(nil, reg.Public, reg.WorkerID, ex.Public(), reg.Public)
+	if err != nil {
 		return err
 	}
 	for {
@@ -86,14 +92,14 @@ func simulateWorker(addr string) error {
 				return err
 			}
 		case protocol.ActReduce:
-			if err := uploadEmpty(addr, reg.WorkerID, t); err != nil {
+			if err := uploadEmpty(addr, reg.WorkerID, key, t); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-func uploadEmpty(addr, worker string, t protocol.GetTaskReply) error {
+func uploadEmpty(addr, worker string, key []byte, t protocol.GetTaskReply) error {
 	var buf bytes.Buffer
 	w := runfile.NewWriter(&buf)
 	w.Close()
@@ -101,6 +107,7 @@ func uploadEmpty(addr, worker string, t protocol.GetTaskReply) error {
 	a := protocol.Attempt{WorkerID: worker, Kind: protocol.ReduceTask, Task: t.Task, N: t.Attempt}
 	req, _ := http.NewRequest(http.MethodPost, protocol.ReduceURL(addr, a), bytes.NewReader(buf.Bytes()))
 	req.Header.Set(protocol.HeaderCRC, strconv.FormatUint(uint64(crc), 10))
+	auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), time.Now(), protocol.Covered(req.Header, req.ContentLength)...)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
