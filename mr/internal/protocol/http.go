@@ -19,8 +19,9 @@ const (
 	PathReduce = "/reduce"
 	PathStatus = "/status"
 
-	HeaderCRC  = "X-Mr-Crc32c" // CRC-32C of an uploaded body, decimal
-	HeaderRead = "X-Mr-Read"   // bytes the reducer fetched, for the summary
+	HeaderCRC      = "X-Mr-Crc32c"   // CRC-32C of an uploaded body, decimal
+	HeaderRead     = "X-Mr-Read"     // bytes the reducer fetched, for the summary
+	HeaderCounters = "X-Mr-Counters" // the attempt's Counters, compact JSON (EncodeCounters)
 )
 
 const rpcConnected = "200 Connected to mapreduce RPC"
