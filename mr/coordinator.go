@@ -127,7 +127,7 @@ func (c *Coordinator) report(sum Summary) {
 	}
 	c.log.Info("job summary", "file", name, "phase", sum.Phase, "elapsed", sum.Elapsed,
 		"maps", sum.Maps, "map_attempts", sum.MapAttempts, "reduces", sum.Reduces,
-		"reduce_attempts", sum.ReduceAttempts, "workers", len(sum.Workers))
+		"reduce_attempts", sum.ReduceAttempts, "workers", len(sum.Workers), countersAttr(&sum.Counters))
 }
 
 // tick drives time: the heartbeat monitor, the rescheduler of slow tasks

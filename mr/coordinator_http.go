@@ -69,8 +69,9 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 	a, err := protocol.ParseAttempt(r, protocol.ReduceTask)
 	crc, err2 := strconv.ParseUint(r.Header.Get(protocol.HeaderCRC), 10, 32)
 	read, _ := strconv.ParseInt(r.Header.Get(protocol.HeaderRead), 10, 64)
-	if err != nil || err2 != nil || r.ContentLength < 0 || r.ContentLength > c.cfg.MaxUpload {
-		http.Error(w, "bad upload: want ?worker&task&attempt, "+protocol.HeaderCRC+" and Content-Length", http.StatusBadRequest)
+	counters, err3 := protocol.ParseCounters(r.Header.Get(protocol.HeaderCounters))
+	if err != nil || err2 != nil || err3 != nil || r.ContentLength < 0 || r.ContentLength > c.cfg.MaxUpload {
+		http.Error(w, "bad upload: want ?worker&task&attempt, "+protocol.HeaderCRC+", Content-Length and valid "+protocol.HeaderCounters, http.StatusBadRequest)
 		return
 	}
 	if !c.running(a) {
@@ -85,7 +86,7 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	ok, err := c.commitRun(run, r.ContentLength, read, a)
+	ok, err := c.commitRun(run, r.ContentLength, read, &counters, a)
 	switch {
 	case err != nil:
 		c.fail(err)

@@ -49,7 +49,11 @@ func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskRe
 
 // ReportMap commits a map attempt's output if it is the first valid report.
 func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.ReportReply) error {
-	r.c.update(func(s *scheduler, now time.Time) { reply.Accepted = s.mapDone(args.Attempt, args.Runs, args.Read, now) })
+	r.c.update(func(s *scheduler, now time.Time) {
+		if reply.Accepted = s.mapDone(args.Attempt, args.Runs, args.Read, now); reply.Accepted {
+			s.recordCounters(args.Attempt, &args.Counters)
+		}
+	})
 	return nil
 }
 

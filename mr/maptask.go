@@ -16,7 +16,11 @@ import (
 func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) {
 	a := w.attemptOf(protocol.MapTask, t)
 	start := time.Now()
-	runs, err := w.doMap(ctx, a, t)
+	w.log.Info("attempt started", "attempt", a.String(), "worker", a.WorkerID, "input", t.Split.File, "bytes", t.Split.Length)
+	var cnt protocol.Counters
+	user := beginCounters()
+	runs, err := w.doMap(ctx, a, t, &cnt)
+	w.endCounters(user, &cnt, a)
 	if err != nil {
 		w.reportFailure(ctx, a, err)
 		return
@@ -24,8 +28,9 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) {
 	if ctx.Err() != nil {
 		return // we were stopped: a dead worker reports nothing
 	}
-	w.log.Debug("map done", "attempt", a.String(), "elapsed", time.Since(start).Round(time.Millisecond).String())
-	args := &protocol.ReportMapArgs{Attempt: a, Runs: runs, Read: t.Split.Length}
+	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", t.Split.Length,
+		"written", cnt.MapOutputBytes, "elapsed", time.Since(start).Round(time.Millisecond).String())
+	args := &protocol.ReportMapArgs{Attempt: a, Runs: runs, Read: t.Split.Length, Counters: cnt}
 	if w.report(ctx, "ReportMap", args, a) {
 		w.mu.Lock()
 		for r := range runs {
@@ -35,17 +40,21 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) {
 	}
 }
 
-// doMap reads the split, calls Map, and writes one sorted run per reduce task.
-func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply) ([]protocol.RunInfo, error) {
+// doMap reads the split, calls Map, and writes one sorted run per reduce
+// task, counting into cnt.
+func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, cnt *protocol.Counters) ([]protocol.RunInfo, error) {
 	contents, err := w.fetchSplit(ctx, a, t.Split)
 	if err != nil {
 		return nil, err
 	}
+	cnt.MapInputBytes, cnt.MapInputRecords = int64(len(contents)), countLines(contents)
 	out := newMapOutput(t.NReduce, w.cfg.MapBuffer, w.app.Combine, spillPath(w.dir, t.Task, t.Attempt))
 	if err := callMap(w.app, t.Split.File, contents, out.emit); err != nil {
 		return nil, err
 	}
-	return out.finish(func(r int) string { return runPath(w.dir, t.Task, r, t.Attempt) })
+	runs, err := out.finish(func(r int) string { return runPath(w.dir, t.Task, r, t.Attempt) })
+	out.count(cnt, runs)
+	return runs, err
 }
 
 // fetchSplit reads the attempt's split from the coordinator.

@@ -24,6 +24,7 @@ var errAborted = errors.New("mr: attempt no longer wanted")
 func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 	a := w.attemptOf(protocol.ReduceTask, t)
 	start := time.Now()
+	w.log.Info("attempt started", "attempt", a.String(), "worker", a.WorkerID, "sources", len(t.Sources))
 	dir := reduceDir(w.dir, a)
 	defer os.RemoveAll(dir)
 	err := os.Mkdir(dir, 0o755)
@@ -32,9 +33,12 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 		read, err = w.fetchAll(ctx, a, t.Sources, dir)
 	}
 	var out string
+	cnt := protocol.Counters{ShuffledBytes: read}
+	user := beginCounters()
 	if err == nil {
-		out, err = w.reduceRuns(t, dir)
+		out, err = w.reduceRuns(t, dir, &cnt)
 	}
+	w.endCounters(user, &cnt, a)
 	switch {
 	case ctx.Err() != nil:
 		return
@@ -45,8 +49,9 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 		w.reportFailure(ctx, a, err)
 		return
 	}
-	w.log.Debug("reduce done", "attempt", a.String(), "elapsed", time.Since(start).Round(time.Millisecond).String())
-	if err := w.upload(ctx, a, out, read); err != nil {
+	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", read,
+		"written", fileSize(out), "elapsed", time.Since(start).Round(time.Millisecond).String())
+	if err := w.upload(ctx, a, out, read, &cnt); err != nil {
 		w.log.Warn("upload failed", "attempt", a.String(), "err", err)
 	}
 }
@@ -110,8 +115,9 @@ func (w *Worker) fetchSource(ctx context.Context, a protocol.Attempt, src protoc
 }
 
 // reduceRuns merges the fetched runs and calls Reduce per key, writing the
-// results as a run file in dir. It returns that file's path.
-func (w *Worker) reduceRuns(t *protocol.GetTaskReply, dir string) (path string, err error) {
+// results as a run file in dir and counting into cnt. It returns that
+// file's path.
+func (w *Worker) reduceRuns(t *protocol.GetTaskReply, dir string, cnt *protocol.Counters) (path string, err error) {
 	paths := make([]string, len(t.Sources))
 	for i, src := range t.Sources {
 		paths[i] = filepath.Join(dir, protocol.RunName(src.Map, t.Task))
@@ -125,8 +131,10 @@ func (w *Worker) reduceRuns(t *protocol.GetTaskReply, dir string) (path string, 
 	}
 	defer closeAll()
 	path = filepath.Join(dir, "out.run")
-	_, err = runfile.WriteFile(path, func(out *runfile.Writer) error {
+	info, err := runfile.WriteFile(path, func(out *runfile.Writer) error {
 		return runfile.GroupByKey(runfile.NewMerger(runs), func(key string, values []string) error {
+			cnt.ReduceInputGroups++
+			cnt.ReduceInputRecords += int64(len(values))
 			v, err := callReduce(w.app.Reduce, key, values)
 			if err != nil {
 				return err
@@ -134,12 +142,13 @@ func (w *Worker) reduceRuns(t *protocol.GetTaskReply, dir string) (path string, 
 			return out.Write(key, v)
 		})
 	})
+	cnt.ReduceOutputRecords = info.Records
 	return path, err
 }
 
 // upload sends the reduce output to the coordinator, which commits the
 // first complete upload of a running attempt.
-func (w *Worker) upload(ctx context.Context, a protocol.Attempt, path string, read int64) error {
+func (w *Worker) upload(ctx context.Context, a protocol.Attempt, path string, read int64, cnt *protocol.Counters) error {
 	size, crc, err := runfile.Checksum(path)
 	if err != nil {
 		return err
@@ -147,7 +156,7 @@ func (w *Worker) upload(ctx context.Context, a protocol.Attempt, path string, re
 	u := protocol.ReduceURL(w.cfg.Coordinator, a)
 	b := backoff{first: 100 * time.Millisecond, max: 2 * time.Second, tries: w.cfg.FetchRetries}
 	return b.retry(ctx, func() (bool, error) {
-		status, err := w.post(ctx, u, path, size, crc, read)
+		status, err := w.post(ctx, u, path, size, crc, read, cnt)
 		switch {
 		case err == nil && status == http.StatusOK:
 			return true, nil
@@ -161,7 +170,7 @@ func (w *Worker) upload(ctx context.Context, a protocol.Attempt, path string, re
 	})
 }
 
-func (w *Worker) post(ctx context.Context, u, path string, size int64, crc uint32, read int64) (int, error) {
+func (w *Worker) post(ctx context.Context, u, path string, size int64, crc uint32, read int64, cnt *protocol.Counters) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -176,6 +185,7 @@ func (w *Worker) post(ctx context.Context, u, path string, size int64, crc uint3
 	req.ContentLength = size
 	req.Header.Set(protocol.HeaderCRC, strconv.FormatUint(uint64(crc), 10))
 	req.Header.Set(protocol.HeaderRead, strconv.FormatInt(read, 10))
+	req.Header.Set(protocol.HeaderCounters, w.countersHeader(cnt))
 	resp, err := w.httpc.Do(req)
 	if err != nil {
 		return 0, err
