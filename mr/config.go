@@ -28,6 +28,11 @@ type Config struct {
 	ProgressEvery    time.Duration // period of the progress log line
 	MaxUpload        int64         // largest reduce output accepted, bytes
 
+	Linger    time.Duration     // after the job, keep serving the status page this long (0: exit at once)
+	HintAfter time.Duration     // with no worker this long after start, log the command that starts one
+	Progress  func(line string) // if set, called with a one-line progress report twice a second, instead of the progress log line
+	Secret    []byte            // job secret; nil means none
+
 	Logger *slog.Logger // default slog.Default()
 }
 
@@ -46,6 +51,7 @@ func DefaultConfig() Config {
 		ExitGrace:        2 * time.Second,
 		ProgressEvery:    2 * time.Second,
 		MaxUpload:        64 << 30,
+		HintAfter:        5 * time.Second,
 	}
 }
 
@@ -70,6 +76,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.ExitGrace, d.ExitGrace)
 	orDefault(&c.ProgressEvery, d.ProgressEvery)
 	orDefault(&c.MaxUpload, d.MaxUpload)
+	orDefault(&c.HintAfter, d.HintAfter)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

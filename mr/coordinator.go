@@ -31,7 +31,7 @@ type Coordinator struct {
 	stop    chan struct{} // closed when Run returns: ends long polls and tickers
 	wg      sync.WaitGroup
 
-	// mu guards sched, changed, committed, conns, err and finished.
+	// mu guards sched, changed, committed, conns, err, finished and status.
 	mu        sync.Mutex
 	sched     *scheduler
 	changed   chan struct{} // closed and replaced whenever the scheduler changes
@@ -39,6 +39,7 @@ type Coordinator struct {
 	conns     map[net.Conn]struct{}
 	err       error // why the job failed
 	finished  bool  // done is closed
+	status    statusState
 }
 
 // NewCoordinator checks the inputs, cuts them into splits and starts
@@ -96,6 +97,7 @@ func (c *Coordinator) Done() <-chan struct{} { return c.done }
 func (c *Coordinator) Run(ctx context.Context) error {
 	c.start = time.Now()
 	c.log.Info("coordinator listening", "addr", c.Addr(), "maps", len(c.splits), "reduces", c.cfg.NReduce)
+	c.announce()
 	c.wg.Go(func() {
 		if err := c.http.Serve(c.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			c.fail(fmt.Errorf("mr: serving: %w", err))
@@ -108,11 +110,13 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		c.fail(fmt.Errorf("mr: coordinator stopped: %w", context.Cause(ctx)))
 	}
-	c.shutdown()
 	c.mu.Lock()
 	sum, err := c.sched.summary(c.start, time.Now()), c.err
 	c.mu.Unlock()
 	c.report(sum)
+	c.finalProgress()
+	c.linger(ctx)
+	c.shutdown()
 	if err == nil {
 		c.log.Info("job done", "out", c.cfg.OutDir, "app", sum.App)
 	}
@@ -125,17 +129,20 @@ func (c *Coordinator) report(sum Summary) {
 	if err != nil {
 		c.log.Error("summary not written", "err", err)
 	}
+	c.mu.Lock()
+	c.status.summary = name
+	c.mu.Unlock()
 	c.log.Info("job summary", "file", name, "phase", sum.Phase, "elapsed", sum.Elapsed,
 		"maps", sum.Maps, "map_attempts", sum.MapAttempts, "reduces", sum.Reduces,
 		"reduce_attempts", sum.ReduceAttempts, "workers", len(sum.Workers), countersAttr(&sum.Counters))
 }
 
 // tick drives time: the heartbeat monitor, the rescheduler of slow tasks
-// and the progress line.
+// and the status: throughput samples and progress reports.
 func (c *Coordinator) tick() {
 	monitor := time.NewTicker(max(c.cfg.HeartbeatTimeout/8, 10*time.Millisecond))
 	slow := time.NewTicker(max(c.cfg.TaskTimeout/10, 10*time.Millisecond))
-	progress := time.NewTicker(c.cfg.ProgressEvery)
+	progress := time.NewTicker(c.statusEvery())
 	defer monitor.Stop()
 	defer slow.Stop()
 	defer progress.Stop()
@@ -148,10 +155,7 @@ func (c *Coordinator) tick() {
 		case <-slow.C:
 			c.update(func(s *scheduler, now time.Time) { s.expireSlow(now) })
 		case <-progress.C:
-			c.mu.Lock()
-			p := c.sched.progress()
-			c.mu.Unlock()
-			c.log.Info(p.String(), "phase", p.Phase, "workers", p.LiveWorkers)
+			c.statusTick(time.Now())
 		}
 	}
 }
@@ -211,6 +215,7 @@ func (c *Coordinator) fail(err error) {
 func (c *Coordinator) finishLocked() {
 	if !c.finished {
 		c.finished = true
+		c.status.ended = time.Now()
 		close(c.done)
 	}
 }

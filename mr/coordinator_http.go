@@ -1,7 +1,6 @@
 package mr
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,7 +13,8 @@ import (
 )
 
 // The coordinator's HTTP side: workers read input splits from it and
-// upload reduce outputs to it; anyone may read /status.
+// upload reduce outputs to it; the status page and /status are in
+// coordinator_status.go.
 
 func (c *Coordinator) mux() *http.ServeMux {
 	m := http.NewServeMux()
@@ -22,6 +22,7 @@ func (c *Coordinator) mux() *http.ServeMux {
 	m.HandleFunc("GET "+protocol.PathSplit, c.handleSplit)
 	m.HandleFunc("POST "+protocol.PathReduce, c.handleReduce)
 	m.HandleFunc("GET "+protocol.PathStatus, c.handleStatus)
+	m.HandleFunc("GET "+protocol.PathPage+"{$}", c.handlePage)
 	return m
 }
 
@@ -114,13 +115,4 @@ func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a prot
 		return "", err
 	}
 	return f.Name(), nil
-}
-
-// handleStatus reports the job's progress as JSON.
-func (c *Coordinator) handleStatus(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	p := c.sched.progress()
-	c.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(p)
 }

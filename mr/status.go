@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"mapreduce/mr/internal/protocol"
+	"mapreduce/mr/internal/statuspage"
 )
 
 // Bounds of one status.
@@ -336,7 +337,7 @@ func rateBetween(a, b workSample, start time.Time) protocol.Rate {
 func progressLine(st *protocol.Status) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "map %d/%d · reduce %d/%d · %s/s · %d workers", st.MapsDone, st.Maps,
-		st.ReducesDone, st.Reduces, formatBytes(st.Throughput.BytesPerS), st.LiveWorkers)
+		st.ReducesDone, st.Reduces, statuspage.Bytes(st.Throughput.BytesPerS), st.LiveWorkers)
 	switch {
 	case st.Over:
 		fmt.Fprintf(&b, " · %s in %s", st.Phase, (time.Duration(st.ElapsedMS) * time.Millisecond).Round(100*time.Millisecond))
@@ -353,21 +354,4 @@ func eta(st *protocol.Status) time.Duration {
 	elapsed := time.Duration(st.ElapsedMS) * time.Millisecond
 	left := time.Duration(float64(elapsed) * (1 - done) / done)
 	return left.Round(time.Second)
-}
-
-// formatBytes is n bytes for people: "812 B", "1.5 kB", "88 MB" (SI).
-func formatBytes(n float64) string {
-	const units = "kMGTPE"
-	if n < 1000 {
-		return fmt.Sprintf("%.0f B", n)
-	}
-	i := -1
-	for n >= 1000 && i < len(units)-1 {
-		n /= 1000
-		i++
-	}
-	if n < 10 {
-		return fmt.Sprintf("%.1f %cB", n, units[i])
-	}
-	return fmt.Sprintf("%.0f %cB", n, units[i])
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mapreduce/mr/internal/protocol"
+	"mapreduce/mr/internal/statuspage"
 )
 
 // The status view is built from a scheduler driven by a fake clock:
@@ -185,8 +186,8 @@ func TestProgressLine(t *testing.T) {
 		t.Fatalf("progressLine = %q, want %q", got, want)
 	}
 	for n, want := range map[float64]string{999: "999 B", 1500: "1.5 kB", 88.4e6: "88 MB", 3e18: "3.0 EB"} {
-		if got := formatBytes(n); got != want {
-			t.Errorf("formatBytes(%v) = %q, want %q", n, got, want)
+		if got := statuspage.Bytes(n); got != want {
+			t.Errorf("Bytes(%v) = %q, want %q", n, got, want)
 		}
 	}
 }
