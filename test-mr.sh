@@ -685,7 +685,7 @@ crash_loop() {
 		mkdir -p "$dir/run"
 		(cd "$dir" && exec timeout -k 2 "$CRASH_TIMEOUT" \
 			env COORDINATOR_HOST="$ADDR" MR_MARKER_DIR="$CASE_DIR/markers" \
-			"$BIN/mrworker" -dir "$dir/run" "${VFLAG[@]}" "$BIN/crash.so") \
+			"$BIN/mrworker" -dir "$dir/run" -wait-coordinator 5s "${VFLAG[@]}" "$BIN/crash.so") \
 			</dev/null >"$CASE_DIR/w$i.$n.log" 2>&1 &
 		child=$!
 		wait "$child"
@@ -776,15 +776,16 @@ case_bad_input() {
 	kill "$COORD_PID" 2>/dev/null
 	reap "$COORD_PID"
 
-	# A worker whose coordinator does not answer exits non-zero within
-	#    ~10 s. Nothing listens on 127.0.0.1:1 (checked).
+	# A worker whose coordinator never answers exits non-zero within ~10 s
+	# when told to wait 3 s for it (the default is a minute, for people who
+	# start workers first). Nothing listens on 127.0.0.1:1 (checked).
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 		fail "something listens on 127.0.0.1:$port; cannot test an unreachable coordinator"
 		return 1
 	fi
 	start=$SECONDS
 	run_bounded "$d/w2.log" "$d/w2" 15 env COORDINATOR_HOST="127.0.0.1:$port" \
-		"$BIN/mrworker" -dir "$d/w2/run" "$BIN/wc.so"
+		"$BIN/mrworker" -dir "$d/w2/run" -wait-coordinator 3s "$BIN/wc.so"
 	rc=$?
 	elapsed=$((SECONDS - start))
 	if timed_out "$rc"; then

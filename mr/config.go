@@ -93,6 +93,7 @@ type WorkerConfig struct {
 
 	HeartbeatInterval time.Duration // how often to tell the coordinator we are alive
 	LostAfter         time.Duration // coordinator unreachable this long: give up
+	WaitCoordinator   time.Duration // before the coordinator first answers, wait this long for it
 	DialTimeout       time.Duration // connecting to the coordinator or a peer, handshake included
 	RPCTimeout        time.Duration // one RPC; a long poll gets the coordinator's long-poll interval on top
 	FetchTimeout      time.Duration // one HTTP transfer (split, run file, upload) takes at most this plus 1 s per MiB
@@ -114,6 +115,7 @@ func DefaultWorkerConfig() WorkerConfig {
 		Listen:            ":0",
 		HeartbeatInterval: 500 * time.Millisecond,
 		LostAfter:         3 * time.Second,
+		WaitCoordinator:   time.Minute,
 		DialTimeout:       2 * time.Second,
 		RPCTimeout:        2 * time.Second,
 		FetchTimeout:      60 * time.Second,
@@ -131,6 +133,7 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 	orDefault(&c.Listen, d.Listen)
 	orDefault(&c.HeartbeatInterval, d.HeartbeatInterval)
 	orDefault(&c.LostAfter, d.LostAfter)
+	orDefault(&c.WaitCoordinator, d.WaitCoordinator)
 	orDefault(&c.DialTimeout, d.DialTimeout)
 	orDefault(&c.RPCTimeout, d.RPCTimeout)
 	orDefault(&c.FetchTimeout, d.FetchTimeout)

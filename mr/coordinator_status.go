@@ -51,6 +51,9 @@ func (c *Coordinator) resultLocked(st *protocol.Status) *protocol.Result {
 	if abs, err := filepath.Abs(c.cfg.OutDir); err == nil {
 		r.OutDir = abs
 	}
+	if abs, err := filepath.Abs(r.SummaryFile); err == nil && r.SummaryFile != "" {
+		r.SummaryFile = abs
+	}
 	if st.Phase == phaseDone.String() {
 		r.Final = finalName(st.App)
 		r.Outputs = outputName(0)
