@@ -33,6 +33,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"rate":   rate,
 	"sorted": sortedUser,
 	"add":    func(a, b int) int { return a + b },
+	"lane":   lane,
 }).Parse(pageHTML))
 
 // Render writes the page showing st.
@@ -121,8 +122,13 @@ func width(startMS, durMS, totalMS int64) string {
 // The throughput chart's drawing area, in SVG user units.
 const chartW, chartH = 300, 60
 
-// chart is the SVG polyline points of one throughput series, "bytes" or
-// "records", scaled to its own maximum, from the origin to now.
+// lane is the top of attempt i's bar in a task's timeline, in pixels, and
+// lane(n) the height of a timeline of n attempts: each has a lane.
+func lane(i int) int { return 2 + 12*i }
+
+// chart is the SVG points of one throughput series, scaled to its own
+// maximum, from the origin to now: "records" as a line, "area" (bytes) as
+// a polygon closed along the time axis.
 func chart(tp protocol.Throughput, elapsedMS int64, series string) string {
 	val := func(r protocol.Rate) float64 {
 		if series == "records" {
@@ -140,12 +146,17 @@ func chart(tp protocol.Throughput, elapsedMS int64, series string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "0,%d", chartH)
+	x := 0.0
 	for _, r := range tp.Points {
 		y := float64(chartH)
 		if peak > 0 {
 			y = chartH - (chartH-2)*val(r)/peak
 		}
-		fmt.Fprintf(&b, " %.1f,%.1f", chartW*float64(r.TMS)/total, y)
+		x = chartW * float64(r.TMS) / total
+		fmt.Fprintf(&b, " %.1f,%.1f", x, y)
+	}
+	if series == "area" {
+		fmt.Fprintf(&b, " %.1f,%d", x, chartH)
 	}
 	return b.String()
 }
