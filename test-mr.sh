@@ -895,7 +895,7 @@ browse() {
 	local what=$1 url=$2 out=$3 profile flags rc
 	profile=$(mktemp -d "$CASE_DIR/chromium-profile.XXXXXX")
 	flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
-		--disable-component-update --disable-sync --user-data-dir="$profile" --window-size=1000,1200)
+		--disable-component-update --disable-sync --user-data-dir="$profile" --window-size=1000,1100)
 	if [[ $what == dom ]]; then
 		timeout -k 2 60 "$CHROMIUM" "${flags[@]}" --dump-dom "$url" >"$out" 2>>"$CASE_DIR/chromium.log"
 	else

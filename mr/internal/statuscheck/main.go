@@ -249,7 +249,7 @@ var (
 	attrRE    = regexp.MustCompile(`data-([a-z]+)="([^"]*)"`)
 	segRE     = regexp.MustCompile(`<span class="seg [^"]*"[^>]*data-outcome="([^"]*)"`)
 	jobRE     = regexp.MustCompile(`<main id="job" data-phase="([^"]*)" data-over="([^"]*)"`)
-	counterRE = regexp.MustCompile(`<tr data-(counter|user-counter)="([^"]*)"><td>.*?</td><td class="n">([0-9,-]+)</td></tr>`)
+	counterRE = regexp.MustCompile(`<div class="kv" data-(counter|user-counter)="([^"]*)"><span>.*?</span><span class="n">([0-9,-]+)</span></div>`)
 )
 
 // domCounts tallies what a DOM shows, under the keys of the dom check.

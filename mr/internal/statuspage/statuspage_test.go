@@ -45,7 +45,7 @@ func TestRenderShowsTheJob(t *testing.T) {
 		`data-worker="w1" data-state="dead"`,
 		`style="top:2px;left:25.00%;width:75.00%"`,
 		`<polygon class="bytes" points="0,60 75.0,31.0 150.0,2.0 150.0,60"/>`,
-		`<td class="n">1,234,567</td>`,
+		`<div class="kv" data-counter="map_input_records"><span>map input records</span><span class="n">1,234,567</span></div>`,
 		`bad &lt;lines&gt;`,
 		`2.5 MB/s`, `1.2 k records/s`,
 		`0 running · 0 idle · 3 attempts · 1 failed`,
