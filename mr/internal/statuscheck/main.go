@@ -344,52 +344,25 @@ func colours(img image.Image, enough int) int {
 
 // checkCounters compares a summary's counters with counts of the inputs
 // and of the final output taken here.
-func checkCounters(b []byte, all string, inputs []string) []string {
-	var outcomes []string
-	var logFile string
-	for len(inputs) > 0 {
-		if o, ok := strings.CutPrefix(inputs[0], "outcomes="); ok {
-			outcomes = strings.Split(o, ",")
-		} else if f, ok := strings.CutPrefix(inputs[0], "log="); ok {
-			logFile = f
-		} else {
-			break
-		}
-		inputs = inputs[1:]
-	}
+func checkCounters(b []byte, all string, args []string) []string {
+	outcomes, logFile, inputs := counterOptions(args)
 	var sum mr.Summary
 	if err := json.Unmarshal(b, &sum); err != nil {
 		return []string{"not a summary: " + err.Error()}
 	}
-	var bytesIn, lines, words int64
-	for _, in := range inputs {
-		text, err := os.ReadFile(in)
-		if err != nil {
-			fatalf("%v", err)
-		}
-		bytesIn += int64(len(text))
-		lines += int64(bytes.Count(text, []byte("\n")))
-		if len(text) > 0 && text[len(text)-1] != '\n' {
-			lines++
-		}
-		words += int64(len(strings.FieldsFunc(string(text), func(r rune) bool { return !unicode.IsLetter(r) })))
-	}
-	out, err := os.ReadFile(all)
-	if err != nil {
-		fatalf("%v", err)
-	}
-	keys := int64(bytes.Count(out, []byte("\n")))
+	in := countInputs(inputs)
+	keys := int64(bytes.Count(read(all), []byte("\n")))
 	c := sum.Counters
 	var errs []string
 	for _, x := range []struct {
 		name      string
 		got, want int64
 	}{
-		{"map_input_bytes", c.MapInputBytes, bytesIn},
-		{"map_input_records", c.MapInputRecords, lines},
-		{"user lines", c.User["lines"], lines},
-		{"user words", c.User["words"], words},
-		{"map_output_records", c.MapOutputRecords, words},
+		{"map_input_bytes", c.MapInputBytes, in.bytes},
+		{"map_input_records", c.MapInputRecords, in.lines},
+		{"user lines", c.User["lines"], in.lines},
+		{"user words", c.User["words"], in.words},
+		{"map_output_records", c.MapOutputRecords, in.words},
 		{"reduce_input_records", c.ReduceInputRecords, c.MapOutputRecords - c.CombinedAway},
 		{"shuffled_bytes", c.ShuffledBytes, c.MapOutputBytes},
 		{"user keys", c.User["keys"], keys},
@@ -403,22 +376,69 @@ func checkCounters(b []byte, all string, inputs []string) []string {
 	if c.CombinedAway <= 0 {
 		errs = append(errs, "nothing combined away")
 	}
+	seen, bad := checkOutcomes(&sum, outcomes)
+	errs = append(errs, bad...)
+	if logFile != "" {
+		errs = append(errs, checkLog(logFile, &c)...)
+	}
+	if len(errs) == 0 {
+		fmt.Printf("counters: %d bytes, %d lines, %d words, %d keys, each counted once; attempts %v\n",
+			in.bytes, in.lines, in.words, keys, seen)
+	}
+	return errs
+}
+
+// counterOptions splits the counters check's arguments: outcomes=O,...
+// and log=FILE, then the inputs.
+func counterOptions(args []string) (outcomes []string, logFile string, inputs []string) {
+	for len(args) > 0 {
+		if o, ok := strings.CutPrefix(args[0], "outcomes="); ok {
+			outcomes = strings.Split(o, ",")
+		} else if f, ok := strings.CutPrefix(args[0], "log="); ok {
+			logFile = f
+		} else {
+			break
+		}
+		args = args[1:]
+	}
+	return outcomes, logFile, args
+}
+
+// inputCounts are the inputs' own counts.
+type inputCounts struct{ bytes, lines, words int64 }
+
+// countInputs counts bytes, lines (the last one even without a newline)
+// and words (maximal runs of letters) in the input files.
+func countInputs(inputs []string) inputCounts {
+	var n inputCounts
+	for _, name := range inputs {
+		text := read(name)
+		n.bytes += int64(len(text))
+		n.lines += int64(bytes.Count(text, []byte("\n")))
+		if len(text) > 0 && text[len(text)-1] != '\n' {
+			n.lines++
+		}
+		n.words += int64(len(strings.FieldsFunc(string(text), func(r rune) bool { return !unicode.IsLetter(r) })))
+	}
+	return n
+}
+
+// checkOutcomes counts the summary's attempts by outcome and wants some
+// of each outcome listed.
+func checkOutcomes(sum *mr.Summary, want []string) (map[string]int, []string) {
 	seen := map[string]int{}
 	for _, t := range sum.Tasks {
 		for _, a := range t.Attempts {
 			seen[a.Outcome]++
 		}
 	}
-	for _, o := range outcomes {
+	var errs []string
+	for _, o := range want {
 		if seen[o] == 0 {
 			errs = append(errs, fmt.Sprintf("no attempt %s (outcomes %v): the job did not run tasks twice", o, seen))
 		}
 	}
-	if logFile != "" {
-		errs = append(errs, checkLog(logFile, &c)...)
-	}
-	fmt.Printf("counters: %d bytes, %d lines, %d words, %d keys, each counted once; attempts %v\n", bytesIn, lines, words, keys, seen)
-	return errs
+	return seen, errs
 }
 
 // checkLog wants the coordinator's "job summary" line to carry the
