@@ -4,16 +4,22 @@
 # 1. go vet ./... and go test -race ./...
 # 2. scripts/build.sh -race (binaries and plugins with the same flags)
 # 3. the classic MapReduce cases on real processes: wc, indexer, map and
-#    reduce parallelism, job count, early exit, crash, and bad input.
+#    reduce parallelism, job count, early exit, crash, and bad input; then
+#    counters (exact totals despite a failed and a superseded attempt) and
+#    the status page in a real browser (headless chromium, installed with
+#    apt-get when missing; the case is skipped, saying why, only when it
+#    cannot be installed).
 # 4. the multi-host scenarios of scripts/lan-tests.sh (network namespaces,
 #    no shared disk, faults injected), with the same race-built binaries;
 #    each of its "--- lan <name> test" lines counts as a case. Without root
 #    or namespaces it prints exactly why it skipped (MR_SKIP_LAN=1 skips it).
 #
-# Every case prints "--- <name> test: PASS" or "--- <name> test: FAIL: <why>"
+# Every case prints "--- <name> test: PASS", "--- <name> test: FAIL: <why>"
+# or (status page only) "--- <name> test: SKIP: <why>"
 # (go vet and go test print "--- go vet: ..." and "--- go test: ...") and,
 # on failure, the tail of its processes' logs. The last line is
-# "N passed, N failed"; the exit status is 0 only when nothing failed.
+# "N passed, N failed" (", N skipped" when some were); the exit status is 0
+# only when nothing failed.
 #
 # Isolation: everything runs in a fresh scratch directory (mktemp -d) that is
 # removed on exit, together with every process the suite started. Each case
@@ -47,14 +53,17 @@
 #   MR_CASES="wc crash" run only these cases (names as in CASES below:
 #                       wc indexer map_parallelism reduce_parallelism
 #                       job_count early_exit crash bad_input hostile poison
-#                       bad_worker)
+#                       bad_worker counters status_page)
 #   MR_VERBOSE=1        pass -v to the coordinator and the workers
 #   MR_KEEP=1           keep the scratch directory and print its path
 #   MR_TIMEOUT=120      seconds allowed to each process of a normal case
 #   MR_CRASH_TIMEOUT=240 seconds allowed to the crash case's coordinator
+#   MR_SCREENSHOT=F     the status page case copies its screenshot of the
+#                       finished job to F (scripts/screenshot.sh uses it)
 #
 # To add a case: write a function case_<name> that returns 0 to pass, or
-# calls `fail "reason"` and returns 1, and add "<title>|<name>" to CASES.
+# calls `fail "reason"` and returns 1 (or sets REASON and returns 2 to be
+# skipped), and add "<title>|<name>" to CASES.
 # Helpers: new_case_dirs, reference, start_coordinator, start_worker,
 # finish_job, check_outputs (see their comments); fail, last_line, report
 # and the timing helpers are in scripts/testlib.sh, shared with
@@ -93,6 +102,8 @@ CASES=(
 	"hostile peer|hostile"
 	"poison input|poison"
 	"bad worker|bad_worker"
+	"counters|counters"
+	"status page|status_page"
 )
 
 SUITE_START=$SECONDS
@@ -227,7 +238,7 @@ run_case() {
 		check_no_races || status=1
 	fi
 	report "$title test" "$status"
-	((status != 0)) && show_logs
+	((status != 0 && status != 2)) && show_logs
 	record_time "$title" "$start"
 	return "$status"
 }
@@ -289,7 +300,7 @@ step_build() {
 	fi
 	if ((rc == 0)); then
 		for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrhostile wc.so indexer.so \
-			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so straggler.so poison.so; do
+			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so straggler.so poison.so counters.so; do
 			if [[ ! -f $ROOT/bin/$f ]]; then
 				fail "bin/$f is missing (run scripts/build.sh -race)"
 				rc=1
@@ -644,7 +655,7 @@ crash_loop() {
 		mkdir -p "$dir/run"
 		(cd "$dir" && exec timeout -k 2 "$CRASH_TIMEOUT" \
 			env COORDINATOR_HOST="$ADDR" MR_MARKER_DIR="$CASE_DIR/markers" \
-			"$BIN/mrworker" -dir "$dir/run" "${VFLAG[@]}" "$BIN/crash.so") \
+			"$BIN/mrworker" -dir "$dir/run" -wait-coordinator 5s "${VFLAG[@]}" "$BIN/crash.so") \
 			</dev/null >"$CASE_DIR/w$i.$n.log" 2>&1 &
 		child=$!
 		wait "$child"
@@ -735,15 +746,16 @@ case_bad_input() {
 	kill "$COORD_PID" 2>/dev/null
 	reap "$COORD_PID"
 
-	# A worker whose coordinator does not answer exits non-zero within
-	#    ~10 s. Nothing listens on 127.0.0.1:1 (checked).
+	# A worker whose coordinator never answers exits non-zero within ~10 s
+	# when told to wait 3 s for it (the default is a minute, for people who
+	# start workers first). Nothing listens on 127.0.0.1:1 (checked).
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 		fail "something listens on 127.0.0.1:$port; cannot test an unreachable coordinator"
 		return 1
 	fi
 	start=$SECONDS
 	run_bounded "$d/w2.log" "$d/w2" 15 env COORDINATOR_HOST="127.0.0.1:$port" \
-		"$BIN/mrworker" -dir "$d/w2/run" "$BIN/wc.so"
+		"$BIN/mrworker" -dir "$d/w2/run" -wait-coordinator 3s "$BIN/wc.so"
 	rc=$?
 	elapsed=$((SECONDS - start))
 	if timed_out "$rc"; then
@@ -1013,6 +1025,154 @@ wait_for_line() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# ---------------------------------------------------------------------------
+# Counters and the status page.
+
+STATUSCHECK=
+
+# need_statuscheck: builds mr/internal/statuscheck (the Go checker of the
+# status JSON, the page's DOM, screenshots and counters) once per suite.
+need_statuscheck() {
+	[[ -n $STATUSCHECK ]] && return 0
+	run_bounded "$SCRATCH/statuscheck-build.log" "$ROOT" 300 go build -o "$SCRATCH/statuscheck" ./mr/internal/statuscheck || {
+		fail "cannot build mr/internal/statuscheck: $(last_line "$SCRATCH/statuscheck-build.log")"
+		return 1
+	}
+	STATUSCHECK=$SCRATCH/statuscheck
+}
+
+# check WHAT ARGS...: runs statuscheck; fails the case with its first
+# complaint.
+check() {
+	local log=$CASE_DIR/statuscheck.log
+	"$STATUSCHECK" "$@" >"$log" 2>&1 || {
+		fail "$(grep -m 1 . "$log")"
+		return 1
+	}
+	grep -v '^statuscheck' "$log" | sed 's/^/    /'
+	return 0
+}
+
+# case_counters: word count with user counters, where one attempt fails
+# (its counts are dropped) and one straggles past -task-timeout (a backup
+# wins; the straggler's late report is refused): the summary's counters,
+# engine's and app's, equal the inputs' own counts exactly, as does the
+# coordinator's "job summary" line.
+case_counters() {
+	need_statuscheck || return 1
+	new_case_dirs || return 1
+	reference counters || return 1
+	touch "$CASE_DIR/markers/fail-map"
+	echo 3s >"$CASE_DIR/markers/slow-map"
+	start_coordinator "$TIMEOUT" -task-timeout 1s || return 1
+	start_worker w1 counters "$TIMEOUT"
+	start_worker w2 counters "$TIMEOUT"
+	finish_job || return 1
+	check_outputs counters || return 1
+	(cd "$CASE_DIR/coord" && check counters ../out/mr-counters-summary.json ../out/mr-counters-all \
+		outcomes=failed,lost log=../coordinator.log "${INPUTS[@]}")
+}
+
+CHROMIUM=
+
+# need_chromium: finds chromium, installing Debian's package if it is
+# missing; returns 2 with REASON set when it cannot be had.
+need_chromium() {
+	local c
+	for c in chromium chromium-browser; do
+		if command -v "$c" >/dev/null; then
+			CHROMIUM=$c
+			return 0
+		fi
+	done
+	if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
+		REASON="chromium is missing and cannot be installed here (needs root and apt-get: apt-get install chromium)"
+		return 2
+	fi
+	echo "    chromium is missing: installing it (apt-get update && apt-get install -y chromium)"
+	if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } >"$SCRATCH/apt.log" 2>&1; then
+		REASON="chromium is missing and apt-get could not install it: $(last_line "$SCRATCH/apt.log")"
+		return 2
+	fi
+	CHROMIUM=chromium
+}
+
+# browse dom|shot URL OUT: headless chromium with a fresh profile, at most
+# 60 s: the page's DOM after its scripts ran, or a screenshot, into OUT.
+browse() {
+	local what=$1 url=$2 out=$3 profile flags rc
+	profile=$(mktemp -d "$CASE_DIR/chromium-profile.XXXXXX")
+	flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
+		--disable-component-update --disable-sync --user-data-dir="$profile" --window-size=1000,1100)
+	if [[ $what == dom ]]; then
+		timeout -k 2 60 "$CHROMIUM" "${flags[@]}" --dump-dom "$url" >"$out" 2>>"$CASE_DIR/chromium.log"
+	else
+		timeout -k 2 60 "$CHROMIUM" "${flags[@]}" --screenshot="$out" "$url" >>"$CASE_DIR/chromium.log" 2>&1
+	fi
+	rc=$?
+	rm -rf "$profile"
+	[[ $rc == 0 && -s $out ]] || {
+		fail "chromium --$what $url exited with status $rc ($(last_line "$CASE_DIR/chromium.log"))"
+		return 1
+	}
+}
+
+# case_status_page: a real browser reads the page of a running job and of
+# the finished one. The job's last map waits on a gate, so the running
+# job is in a known state: 7 of 8 maps done, one failed attempt, the gated
+# task running twice (the original and its backup). The coordinator
+# lingers after the job; SIGTERM then ends it with status 0.
+case_status_page() {
+	local url lines keys pid
+	need_chromium || return
+	need_statuscheck || return 1
+	new_case_dirs || return 1
+	reference counters || return 1
+	touch "$CASE_DIR/markers/fail-map"
+	echo "input-$NFILES.txt" >"$CASE_DIR/markers/gate"
+	start_coordinator "$TIMEOUT" -task-timeout 2s -linger 60s || return 1
+	url=http://$ADDR
+	start_worker w1 counters "$TIMEOUT"
+	start_worker w2 counters "$TIMEOUT"
+	check wait 30 "$url/status" MapsDone=7 map_tasks.running=1 map_tasks.outcomes.running=2 LiveWorkers=2 || return 1
+	browse dom "$url/" "$CASE_DIR/running.html" && browse shot "$url/" "$CASE_DIR/running.png" || return 1
+	check dom "$CASE_DIR/running.html" phase=map over=false '#maps-done=7' '#maps-total=8' \
+		'#reduces-done=0' "#reduces-total=$NREDUCE" '#workers-live=2' '#workers-total=2' \
+		tasks=$((NFILES + NREDUCE)) tasks.running=1 tasks.done=7 tasks.failed=1 \
+		attempts.running=2 attempts.failed=1 workers=2 workers.working=2 || return 1
+	check png "$CASE_DIR/running.png" || return 1
+	touch "$CASE_DIR/markers/open"
+	check wait 60 "$url/status" over=true Phase=done ReducesDone=$NREDUCE result.final=mr-counters-all || return 1
+	browse dom "$url/" "$CASE_DIR/done.html" && browse shot "$url/" "$CASE_DIR/done.png" || return 1
+	lines=$(cat "$INPUT_DIR"/input-*.txt | wc -l)
+	keys=$(wc -l <"$CASE_DIR/expected")
+	check dom "$CASE_DIR/done.html" phase=done over=true '#maps-done=8' "#reduces-done=$NREDUCE" \
+		tasks=$((NFILES + NREDUCE)) tasks.done=$((NFILES + NREDUCE)) tasks.failed=1 attempts.running=0 \
+		attempts.failed=1 'attempts.lost>=1' workers=2 workers.dead=0 "user.lines=$lines" "user.keys=$keys" \
+		"counter.map_input_records=$lines" "counter.reduce_output_records=$keys" || return 1
+	check png "$CASE_DIR/done.png" || return 1
+	check status "$url/status" over=true result.outputs="mr-out-0 … mr-out-$((NREDUCE - 1))" || return 1
+	[[ -n ${MR_SCREENSHOT:-} ]] && cp "$CASE_DIR/done.png" "$MR_SCREENSHOT"
+	alive "$COORD_PID" || {
+		fail "the coordinator did not linger after the job"
+		return 1
+	}
+	# SIGTERM to the coordinator itself: timeout(1) would report 143.
+	pid=$(child_of "$COORD_PID") && kill -TERM "$pid" || {
+		fail "cannot find the coordinator's process under timeout (pid $COORD_PID)"
+		return 1
+	}
+	finish_job || return 1
+	check_outputs counters
+}
+
+# child_of PID: the pid of PID's child (the command timeout(1) runs).
+child_of() {
+	local c=
+	read -r c _ <"/proc/$1/task/$1/children" 2>/dev/null
+	[[ -n $c ]] && echo "$c"
 }
 
 # ---------------------------------------------------------------------------

@@ -37,6 +37,10 @@ type Config struct {
 	// mr/internal/protocol). It is never sent or logged.
 	Secret []byte
 
+	Linger    time.Duration     // after the job, keep serving the status page this long (0: exit at once)
+	HintAfter time.Duration     // with no worker this long after start, log the command that starts one
+	Progress  func(line string) // if set, called with a one-line progress report twice a second, instead of the progress log line
+
 	Logger *slog.Logger // default slog.Default()
 }
 
@@ -69,6 +73,7 @@ func DefaultConfig() Config {
 		MaxUpload:        64 << 30,
 		MaxWorkers:       10000,
 		MaxConns:         2048,
+		HintAfter:        5 * time.Second,
 	}
 }
 
@@ -96,6 +101,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.MaxUpload, d.MaxUpload)
 	orDefault(&c.MaxWorkers, d.MaxWorkers)
 	orDefault(&c.MaxConns, d.MaxConns)
+	orDefault(&c.HintAfter, d.HintAfter)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -112,6 +118,7 @@ type WorkerConfig struct {
 
 	HeartbeatInterval time.Duration // how often to tell the coordinator we are alive
 	LostAfter         time.Duration // coordinator unreachable this long: give up
+	WaitCoordinator   time.Duration // before the coordinator first answers, wait this long for it
 	DialTimeout       time.Duration // connecting to the coordinator or a peer, handshake included
 	RPCTimeout        time.Duration // one RPC; a long poll gets the coordinator's long-poll interval on top
 	FetchTimeout      time.Duration // one HTTP transfer (split, run file, upload) takes at most this plus 1 s per MiB
@@ -149,6 +156,7 @@ func DefaultWorkerConfig() WorkerConfig {
 		Listen:            ":0",
 		HeartbeatInterval: 500 * time.Millisecond,
 		LostAfter:         3 * time.Second,
+		WaitCoordinator:   time.Minute,
 		DialTimeout:       2 * time.Second,
 		RPCTimeout:        2 * time.Second,
 		FetchTimeout:      60 * time.Second,
@@ -167,6 +175,7 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 	orDefault(&c.Listen, d.Listen)
 	orDefault(&c.HeartbeatInterval, d.HeartbeatInterval)
 	orDefault(&c.LostAfter, d.LostAfter)
+	orDefault(&c.WaitCoordinator, d.WaitCoordinator)
 	orDefault(&c.DialTimeout, d.DialTimeout)
 	orDefault(&c.RPCTimeout, d.RPCTimeout)
 	orDefault(&c.FetchTimeout, d.FetchTimeout)

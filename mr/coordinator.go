@@ -33,7 +33,7 @@ type Coordinator struct {
 	stop    chan struct{} // closed when Run returns: ends long polls and tickers
 	wg      sync.WaitGroup
 
-	// mu guards sched, changed, committed, conns, err and finished.
+	// mu guards sched, changed, committed, conns, err, finished and status.
 	mu        sync.Mutex
 	sched     *scheduler
 	changed   chan struct{} // closed and replaced whenever the scheduler changes
@@ -41,6 +41,7 @@ type Coordinator struct {
 	conns     map[net.Conn]struct{}
 	err       error // why the job failed
 	finished  bool  // done is closed
+	status    statusState
 }
 
 // NewCoordinator checks the inputs, cuts them into splits and starts
@@ -107,6 +108,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		c.log.Warn("no job secret: any host that reaches " + c.Addr() + " can join this job, read its inputs and " +
 			"write its outputs; set MR_SECRET (or -secret-file) to the same secret on the coordinator and every worker")
 	}
+	c.announce()
 	c.wg.Go(func() {
 		if err := c.http.Serve(c.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			c.fail(fmt.Errorf("mr: serving: %w", err))
@@ -119,11 +121,13 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		c.fail(fmt.Errorf("mr: coordinator stopped: %w", context.Cause(ctx)))
 	}
-	c.shutdown()
 	c.mu.Lock()
 	sum, err := c.sched.summary(c.start, time.Now()), c.err
 	c.mu.Unlock()
 	c.report(sum)
+	c.finalProgress()
+	c.linger(ctx)
+	c.shutdown()
 	if err == nil {
 		c.log.Info("job done", "out", c.cfg.OutDir, "app", sum.App)
 	}
@@ -136,17 +140,20 @@ func (c *Coordinator) report(sum Summary) {
 	if err != nil {
 		c.log.Error("summary not written", "err", err)
 	}
+	c.mu.Lock()
+	c.status.summary = name
+	c.mu.Unlock()
 	c.log.Info("job summary", "file", name, "phase", sum.Phase, "elapsed", sum.Elapsed,
 		"maps", sum.Maps, "map_attempts", sum.MapAttempts, "reduces", sum.Reduces,
-		"reduce_attempts", sum.ReduceAttempts, "workers", len(sum.Workers))
+		"reduce_attempts", sum.ReduceAttempts, "workers", len(sum.Workers), countersAttr(&sum.Counters))
 }
 
 // tick drives time: the heartbeat monitor, the rescheduler of slow tasks
-// and the progress line.
+// and the status: throughput samples and progress reports.
 func (c *Coordinator) tick() {
 	monitor := time.NewTicker(max(c.cfg.HeartbeatTimeout/8, 10*time.Millisecond))
 	slow := time.NewTicker(max(c.cfg.TaskTimeout/10, 10*time.Millisecond))
-	progress := time.NewTicker(c.cfg.ProgressEvery)
+	progress := time.NewTicker(c.statusEvery())
 	defer monitor.Stop()
 	defer slow.Stop()
 	defer progress.Stop()
@@ -159,10 +166,7 @@ func (c *Coordinator) tick() {
 		case <-slow.C:
 			c.update(func(s *scheduler, now time.Time) { s.expireSlow(now) })
 		case <-progress.C:
-			c.mu.Lock()
-			p := c.sched.progress()
-			c.mu.Unlock()
-			c.log.Info(p.String(), "phase", p.Phase, "workers", p.LiveWorkers)
+			c.statusTick(time.Now())
 		}
 	}
 }
@@ -244,6 +248,7 @@ func (c *Coordinator) fail(err error) {
 func (c *Coordinator) finishLocked() {
 	if !c.finished {
 		c.finished = true
+		c.status.ended = time.Now()
 		close(c.done)
 	}
 }

@@ -1,7 +1,6 @@
 package mr
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +15,8 @@ import (
 )
 
 // The coordinator's HTTP side: workers read input splits from it and
-// upload reduce outputs to it; anyone may read /status.
+// upload reduce outputs to it; the status page and /status are in
+// coordinator_status.go.
 
 func (c *Coordinator) mux() *http.ServeMux {
 	m := http.NewServeMux()
@@ -24,6 +24,7 @@ func (c *Coordinator) mux() *http.ServeMux {
 	m.HandleFunc("GET "+protocol.PathSplit, c.handleSplit)
 	m.HandleFunc("POST "+protocol.PathReduce, c.handleReduce)
 	m.HandleFunc("GET "+protocol.PathStatus, c.handleStatus)
+	m.HandleFunc("GET "+protocol.PathPage+"{$}", c.handlePage)
 	return m
 }
 
@@ -95,8 +96,9 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 	a, err := protocol.ParseAttempt(r, protocol.ReduceTask)
 	crc, err2 := strconv.ParseUint(r.Header.Get(protocol.HeaderCRC), 10, 32)
 	read, _ := strconv.ParseInt(r.Header.Get(protocol.HeaderRead), 10, 64)
-	if err != nil || err2 != nil || r.ContentLength < 0 {
-		http.Error(w, "bad upload: want ?worker&task&attempt, "+protocol.HeaderCRC+" and Content-Length", http.StatusBadRequest)
+	counters, err3 := protocol.ParseCounters(r.Header.Get(protocol.HeaderCounters))
+	if err != nil || err2 != nil || err3 != nil || r.ContentLength < 0 {
+		http.Error(w, "bad upload: want ?worker&task&attempt, "+protocol.HeaderCRC+", Content-Length and valid "+protocol.HeaderCounters, http.StatusBadRequest)
 		return
 	}
 	if err := c.authorize(r, a.WorkerID); err != nil {
@@ -117,7 +119,7 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		run, err = c.receiveRun(r.Body, r.ContentLength, uint32(crc), a)
 	}
 	if err == nil {
-		ok, err = c.commitRun(run, r.ContentLength, read, a)
+		ok, err = c.commitRun(run, r.ContentLength, read, &counters, a)
 	}
 	var bad *badUpload
 	switch {
@@ -173,26 +175,4 @@ func (b bodyErrors) Read(p []byte) (int, error) {
 		err = &badUpload{err}
 	}
 	return n, err
-}
-
-// canRead reports whether a request may read the job's status: anyone
-// without a secret, else whoever shows the read-only token.
-func (c *Coordinator) canRead(r *http.Request) bool {
-	if c.keys == nil {
-		return true
-	}
-	return auth.Equal([]byte(r.URL.Query().Get("token")), []byte(c.keys.ReadToken()))
-}
-
-// handleStatus reports the job's progress as JSON.
-func (c *Coordinator) handleStatus(w http.ResponseWriter, r *http.Request) {
-	if !c.canRead(r) {
-		c.unauthorized(w, r, errors.New("no read-only token"))
-		return
-	}
-	c.mu.Lock()
-	p := c.sched.progress()
-	c.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(p)
 }

@@ -130,7 +130,11 @@ func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.Repor
 	if !r.as(args.Attempt.WorkerID) {
 		return nil
 	}
-	r.c.update(func(s *scheduler, now time.Time) { reply.Accepted = s.mapDone(args.Attempt, args.Runs, args.Read, now) })
+	r.c.update(func(s *scheduler, now time.Time) {
+		if reply.Accepted = s.mapDone(args.Attempt, args.Runs, args.Read, now); reply.Accepted {
+			s.recordCounters(args.Attempt, &args.Counters)
+		}
+	})
 	return nil
 }
 

@@ -3,9 +3,10 @@
 // workers on any machines of a LAN, and no shared file system.
 //
 // Apps and commands use a few names: an App (Map, Reduce, optional
-// MapEmit and Combine) loaded by LoadPlugin; NewCoordinator with a Config
-// and Coordinator.Run; NewWorker with a WorkerConfig and Worker.Run;
-// Sequential, the reference; Summary, the job's record.
+// MapEmit and Combine) loaded by LoadPlugin, which may count with
+// Counter; NewCoordinator with a Config and Coordinator.Run; NewWorker
+// with a WorkerConfig and Worker.Run; Sequential, the reference; Summary,
+// the job's record.
 //
 // # A job, start to end
 //
@@ -26,6 +27,15 @@
 // mr-<app>-all, the same bytes mrsequential writes, writes the summary,
 // and tells the workers to exit.
 //
+// # Seeing the job
+//
+// The coordinator's port also serves a status page at / and the same
+// data as JSON at /status: phase, progress, throughput, every task's
+// attempts on a timeline (the most telling first, capped), every worker,
+// the counters, and at the end where the outputs are. Counters (OSDI'04
+// §4.9) are the engine's and the app's (Counter); each attempt reports
+// its own, and the job's are the sum over winning attempts only.
+//
 // # Failures
 //
 // Every assignment is a numbered attempt ("map-3.a2"); a report names its
@@ -37,9 +47,11 @@
 // cannot fetch a run file reports it (Locate); the coordinator re-runs
 // that map task, or declares its silent owner dead, and tells the reducer
 // the new owner. A worker that cannot reach the coordinator for 3 s exits
-// with ErrCoordinatorLost. An executor that exits, crashes, makes no
-// progress for the attempt limit or outgrows its memory is killed; its
-// attempt is an app failure, and the worker goes on.
+// with ErrCoordinatorLost; one that never reached it waits longer
+// (WorkerConfig.WaitCoordinator), so workers may be started first. An
+// executor that exits, crashes, makes no progress for the attempt limit
+// or outgrows its memory is killed; its attempt is an app failure, and
+// the worker goes on.
 //
 // With a job secret every connection and request is authenticated
 // (internal/protocol says how); without one, sessions still keep a worker
@@ -58,21 +70,32 @@
 //	                      freshness, X25519 session keys, log rate limits
 //	internal/protocol     everything on the wire: RPC types, HTTP endpoints,
 //	                      headers, query encoding, the CONNECT handshake and the
-//	                      framed, MACed RPC codec, names of attempts and run files
-//	mr (this package)     the engine, using all three
+//	                      framed, MACed RPC codec, names of attempts and run files,
+//	                      counters, the /status JSON and the page's read-only token
+//	internal/statuspage   the status page: html/template + embed, page.html
+//	                      (inline style and script), rendering a protocol.Status
+//	mr (this package)     the engine, using all five
+//	internal/statuscheck  a command, test-mr.sh's checker of /status, the page's
+//	                      DOM, screenshots and counters
 //
 // Files of this package, by role:
 //
 //	doc.go, kv.go, plugin.go    the app's side: KeyValue, App, LoadPlugin, calling
 //	                            the app with its panics turned into errors
 //	config.go                   Config, WorkerConfig and their defaults
+//	counters.go                 Counter for apps; an attempt's counters, the sum
+//	                            over winning attempts
 //	layout.go                   every file name, on the coordinator and the workers
 //	retry.go                    the one retry policy (capped exponential backoff)
 //
 //	coordinator.go              Coordinator: lifecycle, tickers, events, shutdown
 //	coordinator_rpc.go          the RPC handlers, one set per connection (its session);
 //	                            each checks the session, locks, calls the scheduler, copies
-//	coordinator_http.go         GET /split, POST /reduce, GET /status
+//	coordinator_http.go         GET /split, POST /reduce, signed by the worker's session
+//	coordinator_status.go       GET / and GET /status, who may read them, progress
+//	                            reports, the hint when no worker comes, linger
+//	status.go                   the scheduler as a protocol.Status at a given now,
+//	                            bounded; throughput samples; the progress line
 //	output.go                   mr-out-Y from verified uploads, the final merge
 //	split.go                    cutting inputs into line-aligned splits
 //	summary.go                  the job summary (mr-<app>-summary.json)

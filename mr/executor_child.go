@@ -40,10 +40,12 @@ type execTask struct {
 
 // execResult is how an attempt's computation ended.
 type execResult struct {
-	Runs []protocol.RunInfo // map: one per reduce task
-	Out  string             // reduce: the output run file
-	Err  string             // "" on success
-	App  bool               // the failure was the app's, not the disk's
+	Runs     []protocol.RunInfo // map: one per reduce task
+	Out      string             // reduce: the output run file
+	Err      string             // "" on success
+	App      bool               // the failure was the app's, not the disk's
+	Counters protocol.Counters  // the engine's and the app's counts
+	Dropped  int                // the app's counter adds past the limit of names
 }
 
 // execMsg is what the executor sends back: progress ticks while an attempt
@@ -100,15 +102,18 @@ func ServeExecutor(app *App, in io.Reader, out io.Writer) error {
 	}
 }
 
-// runTask computes one attempt, counting progress.
+// runTask computes one attempt, counting progress, and the engine's and
+// the app's counters.
 func runTask(app *App, t *execTask, progress *atomic.Int64) execResult {
 	var res execResult
 	var err error
+	user := beginCounters()
 	if t.Kind == protocol.MapTask {
-		res.Runs, err = mapTask(app, t, progress)
+		res.Runs, err = mapTask(app, t, progress, &res.Counters)
 	} else {
-		res.Out, err = reduceTask(app, t, progress)
+		res.Out, err = reduceTask(app, t, progress, &res.Counters)
 	}
+	res.Dropped = user.end(&res.Counters)
 	if err != nil {
 		var ae *appError
 		res.Err, res.App = err.Error(), errors.As(err, &ae)
@@ -118,26 +123,30 @@ func runTask(app *App, t *execTask, progress *atomic.Int64) execResult {
 
 // mapTask reads the split, calls Map, and writes one sorted run per
 // reduce task.
-func mapTask(app *App, t *execTask, progress *atomic.Int64) ([]protocol.RunInfo, error) {
+func mapTask(app *App, t *execTask, progress *atomic.Int64, cnt *protocol.Counters) ([]protocol.RunInfo, error) {
 	b, err := os.ReadFile(t.SplitPath)
 	if err != nil {
 		return nil, err
 	}
+	contents := string(b)
+	cnt.MapInputBytes, cnt.MapInputRecords = int64(len(contents)), countLines(contents)
 	out := newMapOutput(t.NReduce, t.MapBuffer, app.Combine, spillPath(t.Dir, t.Task, t.N))
 	emit := func(key, value string) {
 		progress.Add(int64(len(key) + len(value) + 1))
 		out.emit(key, value)
 	}
-	if err := callMap(app, t.Input, string(b), emit); err != nil {
+	if err := callMap(app, t.Input, contents, emit); err != nil {
 		out.removeSpills()
 		return nil, err
 	}
-	return out.finish(func(r int) string { return runPath(t.Dir, t.Task, r, t.N) })
+	runs, err := out.finish(func(r int) string { return runPath(t.Dir, t.Task, r, t.N) })
+	out.count(cnt, runs)
+	return runs, err
 }
 
 // reduceTask merges the fetched runs and calls Reduce per key, writing the
 // results as a run file in the scratch directory, whose path it returns.
-func reduceTask(app *App, t *execTask, progress *atomic.Int64) (string, error) {
+func reduceTask(app *App, t *execTask, progress *atomic.Int64, cnt *protocol.Counters) (string, error) {
 	paths, err := runfile.MergePasses(t.Runs, t.MergeFanIn, t.Scratch)
 	if err != nil {
 		return "", err
@@ -148,11 +157,12 @@ func reduceTask(app *App, t *execTask, progress *atomic.Int64) (string, error) {
 	}
 	defer closeAll()
 	path := filepath.Join(t.Scratch, "out.run")
-	_, err = runfile.WriteFile(path, func(out *runfile.Writer) error {
+	info, err := runfile.WriteFile(path, func(out *runfile.Writer) error {
 		m := runfile.NewMerger(runs)
 		if app.ReduceSeq != nil {
 			return runfile.GroupByKeySeq(m, func(key string, values iter.Seq[string]) error {
-				v, err := callReduceSeq(app.ReduceSeq, key, counted(values, progress))
+				cnt.ReduceInputGroups++
+				v, err := callReduceSeq(app.ReduceSeq, key, counted(values, progress, cnt))
 				if err != nil {
 					return err
 				}
@@ -160,6 +170,8 @@ func reduceTask(app *App, t *execTask, progress *atomic.Int64) (string, error) {
 			})
 		}
 		return runfile.GroupByKey(m, func(key string, values []string) error {
+			cnt.ReduceInputGroups++
+			cnt.ReduceInputRecords += int64(len(values))
 			progress.Add(int64(len(key)) + textSize(values) + int64(len(values)))
 			v, err := callReduce(app.Reduce, key, values)
 			if err != nil {
@@ -168,13 +180,15 @@ func reduceTask(app *App, t *execTask, progress *atomic.Int64) (string, error) {
 			return out.Write(key, v)
 		})
 	})
+	cnt.ReduceOutputRecords = info.Records
 	return path, err
 }
 
-// counted passes values through, counting their bytes as progress.
-func counted(values iter.Seq[string], progress *atomic.Int64) iter.Seq[string] {
+// counted passes values through, counting them and their bytes.
+func counted(values iter.Seq[string], progress *atomic.Int64, cnt *protocol.Counters) iter.Seq[string] {
 	return func(yield func(string) bool) {
 		for v := range values {
+			cnt.ReduceInputRecords++
 			progress.Add(int64(len(v)) + 1)
 			if !yield(v) {
 				return

@@ -47,6 +47,8 @@ type mapOutput struct {
 	size   int64
 	spills int
 	err    error // first spill error; later emits are dropped
+
+	emitted, spilled, written int64 // records: given to emit, written to spills, written to the final runs
 }
 
 func newMapOutput(nReduce int, limit int64, combine func(string, []string) []string, spillTo func(int, int) string) *mapOutput {
@@ -55,6 +57,7 @@ func newMapOutput(nReduce int, limit int64, combine func(string, []string) []str
 
 // emit adds one record.
 func (o *mapOutput) emit(key, value string) {
+	o.emitted++
 	id, ok := o.ids[key]
 	if !ok {
 		id = int32(len(o.groups))
@@ -102,9 +105,11 @@ func (o *mapOutput) partitions() [][]*group {
 // spill writes the buffer as one sorted run per partition and empties it.
 func (o *mapOutput) spill() error {
 	for r, part := range o.partitions() {
-		if _, err := runfile.WriteFile(o.spillTo(o.spills, r), writeGroups(part, o.combine)); err != nil {
+		info, err := runfile.WriteFile(o.spillTo(o.spills, r), writeGroups(part, o.combine))
+		if err != nil {
 			return err
 		}
+		o.spilled += info.Records
 	}
 	o.spills++
 	o.ids = make(map[string]int32)
@@ -122,7 +127,7 @@ func (o *mapOutput) finish(final func(r int) string) ([]protocol.RunInfo, error)
 	if o.spills == 0 {
 		for r, part := range o.partitions() {
 			var err error
-			if runs[r], err = writeRun(final(r), writeGroups(part, o.combine)); err != nil {
+			if runs[r], err = o.writeRun(final(r), writeGroups(part, o.combine)); err != nil {
 				return nil, err
 			}
 		}
@@ -159,7 +164,7 @@ func (o *mapOutput) mergeSpills(r int, path string) (protocol.RunInfo, error) {
 		}
 		readers[k] = runfile.NewReader(f, st.Size())
 	}
-	return writeRun(path, func(w *runfile.Writer) error {
+	return o.writeRun(path, func(w *runfile.Writer) error {
 		return runfile.GroupByKey(runfile.NewMerger(readers), func(key string, values []string) error {
 			return writeValues(w, key, values, o.combine)
 		})
@@ -188,9 +193,20 @@ func writeGroups(part []*group, combine func(string, []string) []string) func(*r
 }
 
 // writeRun writes a final run file and describes it for the report.
-func writeRun(path string, fill func(*runfile.Writer) error) (protocol.RunInfo, error) {
+func (o *mapOutput) writeRun(path string, fill func(*runfile.Writer) error) (protocol.RunInfo, error) {
 	info, err := runfile.WriteFile(path, fill)
+	o.written += info.Records
 	return protocol.RunInfo{Size: info.Size, CRC: info.CRC}, err
+}
+
+// count puts the map side's counters into c: every record emitted is
+// either in a final run or was combined away.
+func (o *mapOutput) count(c *protocol.Counters, runs []protocol.RunInfo) {
+	c.MapOutputRecords, c.SpilledRecords = o.emitted, o.spilled
+	c.CombinedAway = o.emitted - o.written
+	for _, r := range runs {
+		c.MapOutputBytes += r.Size
+	}
 }
 
 // writeValues writes one key's values, combined first if combine is set.

@@ -19,9 +19,11 @@ import (
 func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) {
 	a := w.attemptOf(protocol.MapTask, t)
 	start := time.Now()
+	w.log.Info("attempt started", "attempt", a.String(), "worker", a.WorkerID, "input", t.Split.File, "bytes", t.Split.Length)
 	w.progress.start(a)
 	defer w.progress.stop()
-	runs, err := w.doMap(ctx, a, t)
+	var cnt protocol.Counters
+	runs, err := w.doMap(ctx, a, t, &cnt)
 	if err != nil {
 		removeAttemptFiles(w.dir, a)
 		w.reportFailure(ctx, a, err)
@@ -30,8 +32,9 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) {
 	if ctx.Err() != nil {
 		return // we were stopped: a dead worker reports nothing
 	}
-	w.log.Debug("map done", "attempt", a.String(), "elapsed", time.Since(start).Round(time.Millisecond).String())
-	args := &protocol.ReportMapArgs{Attempt: a, Runs: runs, Read: t.Split.Length}
+	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", t.Split.Length,
+		"written", cnt.MapOutputBytes, "elapsed", time.Since(start).Round(time.Millisecond).String())
+	args := &protocol.ReportMapArgs{Attempt: a, Runs: runs, Read: t.Split.Length, Counters: cnt}
 	if !w.report(ctx, "ReportMap", args, a) {
 		removeAttemptFiles(w.dir, a)
 		return
@@ -43,8 +46,8 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) {
 	w.mu.Unlock()
 }
 
-// doMap reads the split and has the executor map it.
-func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply) ([]protocol.RunInfo, error) {
+// doMap reads the split and has the executor map it, counting into cnt.
+func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, cnt *protocol.Counters) ([]protocol.RunInfo, error) {
 	split := splitPath(w.dir, t.Task, t.Attempt)
 	defer removeFile(split)
 	if err := w.fetchSplit(ctx, a, t.Split, split); err != nil {
@@ -55,6 +58,7 @@ func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetT
 	res := w.exec.run(ctx, &execTask{Kind: protocol.MapTask, Name: a.String(), Dir: w.dir, Task: t.Task, N: t.Attempt,
 		NReduce: t.NReduce, Input: t.Split.File, SplitPath: split, MapBuffer: w.cfg.MapBuffer},
 		func(n int64) { emitted = n; w.progress.mapEmitted(t.Split.Length, n) })
+	w.takeCounters(&res, cnt, a)
 	if err := res.error(); err != nil {
 		return nil, err
 	}

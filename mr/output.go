@@ -18,7 +18,7 @@ import (
 
 // commitRun turns a verified upload into mr-out-Y if the scheduler accepts
 // the attempt as the task's winner.
-func (c *Coordinator) commitRun(run string, size, read int64, a protocol.Attempt) (bool, error) {
+func (c *Coordinator) commitRun(run string, size, read int64, counters *protocol.Counters, a protocol.Attempt) (bool, error) {
 	defer os.Remove(run)
 	out, err := atomicfile.Create(filepath.Join(c.cfg.OutDir, outputName(a.Task)))
 	if err != nil {
@@ -32,7 +32,11 @@ func (c *Coordinator) commitRun(run string, size, read int64, a protocol.Attempt
 		return false, err
 	}
 	var ok bool
-	c.update(func(s *scheduler, now time.Time) { ok = s.reduceDone(a, read, size, now) })
+	c.update(func(s *scheduler, now time.Time) {
+		if ok = s.reduceDone(a, read, size, now); ok {
+			s.recordCounters(a, counters)
+		}
+	})
 	if !ok {
 		return false, nil
 	}

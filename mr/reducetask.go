@@ -25,6 +25,7 @@ var errAborted = errors.New("mr: attempt no longer wanted")
 func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 	a := w.attemptOf(protocol.ReduceTask, t)
 	start := time.Now()
+	w.log.Info("attempt started", "attempt", a.String(), "worker", a.WorkerID, "sources", len(t.Sources))
 	w.progress.start(a)
 	defer w.progress.stop()
 	dir := reduceDir(w.dir, a)
@@ -35,8 +36,9 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 		read, err = w.fetchAll(ctx, a, t.Sources, dir)
 	}
 	var out string
+	cnt := protocol.Counters{ShuffledBytes: read}
 	if err == nil {
-		out, err = w.reduce(ctx, a, t, dir, read)
+		out, err = w.reduce(ctx, a, t, dir, read, &cnt)
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -48,15 +50,17 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 		w.reportFailure(ctx, a, err)
 		return
 	}
-	w.log.Debug("reduce done", "attempt", a.String(), "elapsed", time.Since(start).Round(time.Millisecond).String())
-	if err := w.upload(ctx, a, out, read); err != nil {
+	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", read,
+		"written", fileSize(out), "elapsed", time.Since(start).Round(time.Millisecond).String())
+	if err := w.upload(ctx, a, out, read, &cnt); err != nil {
 		w.log.Warn("upload failed", "attempt", a.String(), "err", err)
 	}
 }
 
 // reduce has the executor merge the fetched runs in dir (read bytes in
-// all) and call Reduce per key; it returns the output run's path.
-func (w *Worker) reduce(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, dir string, read int64) (string, error) {
+// all) and call Reduce per key, counting into cnt; it returns the output
+// run's path.
+func (w *Worker) reduce(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, dir string, read int64, cnt *protocol.Counters) (string, error) {
 	paths := make([]string, len(t.Sources))
 	for i, src := range t.Sources {
 		paths[i] = filepath.Join(dir, protocol.RunName(src.Map, t.Task))
@@ -64,6 +68,7 @@ func (w *Worker) reduce(ctx context.Context, a protocol.Attempt, t *protocol.Get
 	res := w.exec.run(ctx, &execTask{Kind: protocol.ReduceTask, Name: a.String(), Dir: w.dir, Task: t.Task, N: t.Attempt,
 		NReduce: t.NReduce, Runs: paths, Scratch: dir, MergeFanIn: w.cfg.MergeFanIn},
 		func(n int64) { w.progress.set(0.5 + 0.5*float64(n)/float64(max(read, 1))) })
+	w.takeCounters(&res, cnt, a)
 	return res.Out, res.error()
 }
 
@@ -135,7 +140,7 @@ func (w *Worker) fetchSource(ctx context.Context, a protocol.Attempt, src protoc
 
 // upload sends the reduce output to the coordinator, which commits the
 // first complete upload of a running attempt.
-func (w *Worker) upload(ctx context.Context, a protocol.Attempt, path string, read int64) error {
+func (w *Worker) upload(ctx context.Context, a protocol.Attempt, path string, read int64, cnt *protocol.Counters) error {
 	size, crc, err := runfile.Checksum(path)
 	if err != nil {
 		return err
@@ -143,7 +148,7 @@ func (w *Worker) upload(ctx context.Context, a protocol.Attempt, path string, re
 	u := protocol.ReduceURL(w.cfg.Coordinator, a)
 	b := backoff{first: 100 * time.Millisecond, max: 2 * time.Second, tries: w.cfg.FetchRetries}
 	return b.retry(ctx, func() (bool, error) {
-		status, err := w.post(ctx, u, path, size, crc, read)
+		status, err := w.post(ctx, u, path, size, crc, read, cnt)
 		switch {
 		case err == nil && status == http.StatusOK:
 			return true, nil
@@ -157,7 +162,7 @@ func (w *Worker) upload(ctx context.Context, a protocol.Attempt, path string, re
 	})
 }
 
-func (w *Worker) post(ctx context.Context, u, path string, size int64, crc uint32, read int64) (int, error) {
+func (w *Worker) post(ctx context.Context, u, path string, size int64, crc uint32, read int64, cnt *protocol.Counters) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -172,6 +177,7 @@ func (w *Worker) post(ctx context.Context, u, path string, size int64, crc uint3
 	req.ContentLength = size
 	req.Header.Set(protocol.HeaderCRC, strconv.FormatUint(uint64(crc), 10))
 	req.Header.Set(protocol.HeaderRead, strconv.FormatInt(read, 10))
+	req.Header.Set(protocol.HeaderCounters, w.countersHeader(cnt))
 	w.signAsWorker(req)
 	resp, err := w.httpc.Do(req)
 	if err != nil {

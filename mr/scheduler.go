@@ -57,6 +57,7 @@ type attempt struct {
 	runs     []protocol.RunInfo // a map attempt's output, once reported
 	read     int64              // bytes of input (map) or run files (reduce) read
 	written  int64              // bytes written
+	counters *protocol.Counters // what it counted, once it won
 }
 
 // ID is the attempt's name in every log line: "map-3.a2".

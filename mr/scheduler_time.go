@@ -10,10 +10,11 @@ import (
 	"mapreduce/mr/internal/protocol"
 )
 
-// expireWorkers declares dead every worker silent for the heartbeat timeout.
+// expireWorkers declares dead every worker silent for the heartbeat
+// timeout; one told the job is over has exited, not died.
 func (s *scheduler) expireWorkers(now time.Time) {
 	for _, w := range s.workers {
-		if !w.dead && now.Sub(w.lastSeen) > s.cfg.heartbeatTimeout {
+		if !w.dead && !w.exitSent && now.Sub(w.lastSeen) > s.cfg.heartbeatTimeout {
 			s.kill(w, now, "no heartbeat")
 		}
 	}

@@ -25,6 +25,8 @@ type Summary struct {
 	ReduceAttempts int             `json:"reduce_attempts"`
 	Tasks          []TaskSummary   `json:"tasks"`
 	Workers        []WorkerSummary `json:"workers"`
+
+	Counters protocol.Counters `json:"counters"` // of the winning attempts only
 }
 
 // TaskSummary lists one task's attempts in order; Winner is the committed one.
@@ -77,6 +79,7 @@ func (s *scheduler) summary(start, now time.Time) Summary {
 		}
 		sum.Tasks = append(sum.Tasks, ts)
 	}
+	sum.Counters = s.counters()
 	for i := 1; i <= s.nextWorker; i++ {
 		if w := s.workers[fmt.Sprintf("w%d", i)]; w != nil {
 			sum.Workers = append(sum.Workers, w.summary(now))

@@ -40,6 +40,9 @@ type Worker struct {
 	reregFlag atomic.Bool  // the coordinator forgot us: register again
 	progress  progressMeter
 
+	reached     atomic.Bool // the coordinator answered once: LostAfter applies, no longer WaitCoordinator
+	saidWaiting atomic.Bool // "waiting for the coordinator" was logged
+
 	// mu guards id, session, skew, addr, longPoll, served and closed.
 	mu       sync.Mutex
 	id       string

@@ -30,10 +30,19 @@ func (w *Worker) call(method string, args, reply any, timeout time.Duration) err
 	return err
 }
 
-// lost reports whether the coordinator has been unreachable too long.
+// lost reports whether the coordinator has been unreachable too long:
+// WaitCoordinator before it first answered, LostAfter since.
 func (w *Worker) lost() error {
-	if time.Since(time.Unix(0, w.lastOK.Load())) < w.cfg.LostAfter {
+	reached := w.reached.Load()
+	limit := w.cfg.LostAfter
+	if !reached {
+		limit = w.cfg.WaitCoordinator
+	}
+	if time.Since(time.Unix(0, w.lastOK.Load())) < limit {
 		return nil
+	}
+	if !reached {
+		return fmt.Errorf("%w: no coordinator answered at %s within %s (-wait-coordinator)", ErrCoordinatorLost, w.cfg.Coordinator, limit)
 	}
 	return fmt.Errorf("%w: coordinator at %s stopped answering (nothing for %s)", ErrCoordinatorLost, w.cfg.Coordinator, w.cfg.LostAfter)
 }
@@ -111,6 +120,11 @@ func (w *Worker) register(ctx context.Context) error {
 func (w *Worker) connect(ctx context.Context) error {
 	return w.untilLost().retry(ctx, func() (bool, error) {
 		_, err := w.coord.get()
+		if err == nil {
+			w.reached.Store(true)
+		} else if !w.reached.Load() && w.saidWaiting.CompareAndSwap(false, true) {
+			w.log.Info("waiting for the coordinator", "coordinator", w.cfg.Coordinator, "for", w.cfg.WaitCoordinator.String())
+		}
 		mismatch := errors.Is(err, protocol.ErrNeedSecret) || errors.Is(err, protocol.ErrNoSecret) || errors.Is(err, protocol.ErrBadSecret)
 		return err == nil || mismatch, err
 	})

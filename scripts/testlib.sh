@@ -10,6 +10,7 @@
 
 PASSED=0 # cases that passed
 FAILED=0 # cases that failed
+SKIPPED=0 # cases that could not run here (status 2), with the reason
 TIMES=() # "name 12.3s", one per case
 REASON=  # why the current case fails
 
@@ -24,13 +25,16 @@ last_line() {
 	grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1
 }
 
-# report TITLE STATUS: prints "--- TITLE: PASS", or "--- TITLE: FAIL: " and
-# REASON, and counts it.
+# report TITLE STATUS: prints "--- TITLE: PASS", "--- TITLE: SKIP: " and
+# REASON (status 2), or "--- TITLE: FAIL: " and REASON, and counts it.
 report() {
 	local title=$1 status=$2
 	if ((status == 0)); then
 		echo "--- $title: PASS"
 		PASSED=$((PASSED + 1))
+	elif ((status == 2)); then
+		echo "--- $title: SKIP: ${REASON:-no reason given}"
+		SKIPPED=$((SKIPPED + 1))
 	else
 		echo "--- $title: FAIL: ${REASON:-no reason given}"
 		FAILED=$((FAILED + 1))
@@ -39,7 +43,11 @@ report() {
 
 # tally: prints "N passed, N failed"; returns 1 when a case failed.
 tally() {
-	echo "$PASSED passed, $FAILED failed"
+	if ((${SKIPPED:-0} > 0)); then
+		echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	else
+		echo "$PASSED passed, $FAILED failed"
+	fi
 	((FAILED == 0))
 }
 

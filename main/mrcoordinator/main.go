@@ -5,13 +5,16 @@
 // It listens on -addr (default $COORDINATOR_HOST, else 127.0.0.1:1234) for
 // workers, hands out map and reduce tasks, and writes mr-out-Y for every
 // reduce task and mr-<app>-all, all outputs merged by key, into -out. It
-// exits 0 once both are complete.
+// exits 0 once both are complete (after -linger, if given). Its status
+// page is at http://<addr>/ for as long as it runs. On a terminal, its
+// progress is one line updated in place instead of a log line every 2 s.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -34,6 +37,7 @@ func main() {
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "start a backup attempt of a task running this long")
 	flag.Int64Var(&cfg.MaxUpload, "max-upload", cfg.MaxUpload, "refuse reduce outputs larger than this many `bytes`")
 	flag.DurationVar(&cfg.AttemptLimit, "attempt-limit", cfg.AttemptLimit, "kill an attempt whose app code makes no progress for this long")
+	flag.DurationVar(&cfg.Linger, "linger", 0, "after the job, keep serving the status page this `long` (Ctrl-C ends it sooner)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrcoordinator [flags] inputs...\n")
 		flag.PrintDefaults()
@@ -52,7 +56,13 @@ func main() {
 	if cfg.HeartbeatTimeout <= 0 || cfg.TaskTimeout <= 0 {
 		fatal(fmt.Errorf("-heartbeat-timeout and -task-timeout must be positive"))
 	}
-	cfg.Logger = newLogger(*verbose)
+	// On a terminal, progress is one line kept in place below the log.
+	line := newStatusLine(os.Stderr)
+	var logOut io.Writer = os.Stderr
+	if line != nil {
+		logOut, cfg.Progress = line, line.set
+	}
+	cfg.Logger = newLogger(logOut, *verbose)
 	secret, err := mr.LoadSecret(*secretFile)
 	if err != nil {
 		fatal(err)
@@ -69,17 +79,19 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := c.Run(ctx); err != nil {
+	err = c.Run(ctx)
+	line.end()
+	if err != nil {
 		fatal(err)
 	}
 }
 
-func newLogger(verbose bool) *slog.Logger {
+func newLogger(out io.Writer, verbose bool) *slog.Logger {
 	level := slog.LevelInfo
 	if verbose {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 }
 
 func envOr(name, def string) string {

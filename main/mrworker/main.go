@@ -5,7 +5,8 @@
 // It finds the coordinator at -coordinator (default $COORDINATOR_HOST,
 // else 127.0.0.1:1234), keeps the run files it produces in a directory of
 // its own and serves them to reducers over HTTP. It exits 0 when the job
-// is done, 1 when the coordinator stops answering for about 3 s.
+// is done, 1 when the coordinator stops answering for about 3 s. Started
+// before its coordinator, it waits for it (-wait-coordinator, 1 minute).
 package main
 
 import (
@@ -39,7 +40,8 @@ func main() {
 	flag.Int64Var(&cfg.MapBuffer, "map-buffer", cfg.MapBuffer, "`bytes` of map output held in memory before spilling sorted runs to disk")
 	memLimit := flag.Int64("memory-limit", 0,
 		"soft limit in `bytes` for the Go heap (default: $GOMEMLIMIT if set, else the job's split size + map buffer + 16 MiB)")
-	flag.DurationVar(&cfg.LostAfter, "lost-after", cfg.LostAfter, "exit when the coordinator has not answered for this long")
+	flag.DurationVar(&cfg.LostAfter, "lost-after", cfg.LostAfter, "once registered, exit when the coordinator has not answered for this long")
+	flag.DurationVar(&cfg.WaitCoordinator, "wait-coordinator", cfg.WaitCoordinator, "before the coordinator first answers, wait this long for it")
 	isolate := flag.Bool("isolate", true, "run the app's Map, Combine and Reduce in a child process, so that a crash or hang costs only its attempt")
 	flag.Int64Var(&cfg.AppMemoryLimit, "app-memory", 0, "kill the app's process when its resident memory passes this many `bytes` (default 2 GiB + 4 x the split size)")
 	flag.Usage = func() {

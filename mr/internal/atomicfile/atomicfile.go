@@ -2,12 +2,20 @@
 // only when complete: each is written as a hidden temp file in the same
 // directory and renamed into place on Commit, so a reader never sees a
 // partial file. It imports nothing of the engine.
+//
+// Files made by Create get the usual permissions of a new file, 0666 less
+// the process's umask (0644 under the common umask 022), as os.Create
+// would give them; scratch files are private to their process (0600).
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // File is a file being written under a temp name; Commit publishes it,
@@ -19,26 +27,43 @@ type File struct {
 }
 
 // CreateScratch is Create for files that die with the process (run
-// files, fetched copies): Commit renames without an fsync.
+// files, fetched copies): private to the process (0600), and Commit
+// renames without an fsync.
 func CreateScratch(path string) (*File, error) {
-	f, err := Create(path)
+	f, err := create(path, 0o600)
 	if err == nil {
 		f.noSync = true
 	}
 	return f, err
 }
 
-// Create starts the file that Commit will publish at path.
-func Create(path string) (*File, error) {
+// Create starts the file that Commit will publish at path, with the
+// permissions os.Create gives: 0666 less the umask.
+func Create(path string) (*File, error) { return create(path, 0o666) }
+
+func create(path string, perm fs.FileMode) (*File, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	f, err := createTemp(dir, "."+base+".", ".tmp", perm)
 	if err != nil {
 		return nil, fmt.Errorf("atomicfile: creating %s: %w", path, err)
 	}
 	return &File{File: f, path: path}, nil
+}
+
+// createTemp is os.CreateTemp with a mode: the kernel applies the umask
+// to perm, as for any new file (os.CreateTemp always uses 0600).
+func createTemp(dir, prefix, suffix string, perm fs.FileMode) (*os.File, error) {
+	for range 10000 {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10)+suffix)
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, errors.New("no unused temp file name")
 }
 
 // Commit flushes the file to disk and renames it into place.

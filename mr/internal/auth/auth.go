@@ -23,10 +23,9 @@ import (
 // means the job has no secret: connections and peer fetches are then
 // unauthenticated, and only sessions protect a worker's identity.
 type Keys struct {
-	rpc      []byte // RPC connection handshakes and frames
-	session  []byte // mixed into every session key
-	fetch    []byte // run-file requests between workers
-	readOnly []byte // the status page's read-only token
+	rpc     []byte // RPC connection handshakes and frames
+	session []byte // mixed into every session key
+	fetch   []byte // run-file requests between workers
 }
 
 // New derives the keys of a secret; an empty secret gives nil (no auth).
@@ -35,10 +34,9 @@ func New(secret []byte) *Keys {
 		return nil
 	}
 	return &Keys{
-		rpc:      derive(secret, "mapreduce rpc v1"),
-		session:  derive(secret, "mapreduce session v1"),
-		fetch:    derive(secret, "mapreduce fetch v1"),
-		readOnly: derive(secret, "mapreduce status read-only v1"),
+		rpc:     derive(secret, "mapreduce rpc v1"),
+		session: derive(secret, "mapreduce session v1"),
+		fetch:   derive(secret, "mapreduce fetch v1"),
 	}
 }
 
@@ -71,15 +69,6 @@ func (k *Keys) FetchKey() []byte {
 		return nil
 	}
 	return k.fetch
-}
-
-// ReadToken is the status page's read-only token: it grants reading the
-// page and its JSON, nothing else. "" without a secret.
-func (k *Keys) ReadToken() string {
-	if k == nil {
-		return ""
-	}
-	return hex.EncodeToString(k.readOnly[:16])
 }
 
 // Equal compares two MACs or tokens in constant time.

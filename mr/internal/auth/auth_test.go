@@ -33,11 +33,11 @@ func TestNoSecretNoKeys(t *testing.T) {
 		t.Fatal("an empty secret made keys")
 	}
 	var k *Keys
-	if k.RPCKey() != nil || k.FetchKey() != nil || k.ReadToken() != "" {
+	if k.RPCKey() != nil || k.FetchKey() != nil {
 		t.Fatal("nil keys gave a key")
 	}
 	a, b := New([]byte("a")), New([]byte("b"))
-	if bytes.Equal(a.RPCKey(), b.RPCKey()) || bytes.Equal(a.RPCKey(), a.FetchKey()) || a.ReadToken() == b.ReadToken() {
+	if bytes.Equal(a.RPCKey(), b.RPCKey()) || bytes.Equal(a.RPCKey(), a.FetchKey()) {
 		t.Fatal("derived keys collide")
 	}
 	if len(a.RPCKey()) != 32 {

@@ -15,8 +15,9 @@ const (
 	PathReduce = "/reduce"
 	PathStatus = "/status"
 
-	HeaderCRC  = "X-Mr-Crc32c" // CRC-32C of an uploaded body, decimal
-	HeaderRead = "X-Mr-Read"   // bytes the reducer fetched, for the summary
+	HeaderCRC      = "X-Mr-Crc32c"   // CRC-32C of an uploaded body, decimal
+	HeaderRead     = "X-Mr-Read"     // bytes the reducer fetched, for the summary
+	HeaderCounters = "X-Mr-Counters" // the attempt's Counters, compact JSON (EncodeCounters)
 )
 
 // SplitURL is where map attempt a reads its split from the coordinator.
@@ -47,10 +48,10 @@ func ParseAttempt(r *http.Request, kind TaskKind) (Attempt, error) {
 }
 
 // Covered lists the values a request's signature covers besides its
-// method and URI: the body's length and, for an upload, its CRC and the
-// bytes the reducer read.
+// method and URI: the body's length and, for an upload, its CRC, the
+// bytes the reducer read and its counters.
 func Covered(h http.Header, contentLength int64) []string {
-	return []string{strconv.FormatInt(max(contentLength, 0), 10), h.Get(HeaderCRC), h.Get(HeaderRead)}
+	return []string{strconv.FormatInt(max(contentLength, 0), 10), h.Get(HeaderCRC), h.Get(HeaderRead), h.Get(HeaderCounters)}
 }
 
 // FreshWindow is how far a signed request's time may be from the

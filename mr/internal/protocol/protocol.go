@@ -25,9 +25,15 @@
 //
 //	GET  /split?worker&task&attempt    the bytes of a running map attempt's split
 //	POST /reduce?worker&task&attempt   a reduce attempt's output, a run file; header
-//	                                   X-Mr-Crc32c: its CRC-32C, X-Mr-Read: bytes it fetched.
+//	                                   X-Mr-Crc32c: its CRC-32C, X-Mr-Read: bytes it fetched,
+//	                                   X-Mr-Counters: its Counters (optional).
 //	                                   200 commits it as mr-out-Y; 409 means stale
-//	GET  /status                       progress as JSON
+//	GET  /                             the status page, HTML that polls /status
+//	GET  /status                       the job as JSON: Status (its first seven fields
+//	                                   are the first version's, unchanged)
+//
+// With a job secret, GET / and GET /status also accept the read-only
+// token StatusToken(secret), as ?token= or as the cookie the page sets.
 //
 // HTTP on every worker's run-file server:
 //
@@ -221,9 +227,10 @@ type RunInfo struct {
 
 // ReportMapArgs reports a finished map attempt: one RunInfo per reduce task.
 type ReportMapArgs struct {
-	Attempt Attempt
-	Runs    []RunInfo
-	Read    int64 // input bytes read
+	Attempt  Attempt
+	Runs     []RunInfo
+	Read     int64    // input bytes read
+	Counters Counters // the attempt's counts, engine's and app's
 }
 
 // ReportReply says whether a report was applied; a stale one is not.

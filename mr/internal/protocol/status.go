@@ -1,0 +1,161 @@
+package protocol
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// StatusVersion is Status.Version: 1 since the page at / and its fields
+// after LiveWorkers.
+const StatusVersion = 1
+
+// Status is the answer of GET /status (JSON) and what the page at / shows.
+// Its first seven fields are the first /status, unchanged, with Go's field
+// names as keys; those after were added by version 1 and have snake_case
+// keys, none equal to an older one even ignoring case. A job of any size
+// is described in a bounded answer: tasks are counted per state, and only
+// the most telling are listed (Tasks.Limit at most).
+type Status struct {
+	Phase       string // map, reduce, merge, done or failed
+	MapsDone    int
+	Maps        int
+	ReducesDone int
+	Reduces     int
+	Workers     int // workers ever registered
+	LiveWorkers int // of them, those not declared dead
+
+	Version     int        `json:"version"`
+	App         string     `json:"app"`  // "" until the first worker registered
+	Over        bool       `json:"over"` // done or failed: nothing changes any more
+	Failure     string     `json:"failure,omitempty"`
+	Started     time.Time  `json:"started"`
+	ElapsedMS   int64      `json:"elapsed_ms"` // until now, or until the job ended
+	MapTasks    TaskCounts `json:"map_tasks"`
+	ReduceTasks TaskCounts `json:"reduce_tasks"`
+	Throughput  Throughput `json:"throughput"`
+	Counters    Counters   `json:"counters"` // of winning attempts only
+	Tasks       TaskList   `json:"tasks"`
+	WorkerList  WorkerList `json:"worker_list"`
+	Result      *Result    `json:"result,omitempty"` // once Over
+}
+
+// TaskCounts counts the tasks of one kind by state, and their attempts by
+// outcome (running, won, lost, output lost, failed, died, abandoned).
+type TaskCounts struct {
+	Total    int            `json:"total"`
+	Idle     int            `json:"idle"`
+	Running  int            `json:"running"`
+	Done     int            `json:"done"`
+	Slow     int            `json:"slow"` // tasks with an attempt that ran past the task timeout
+	Attempts int            `json:"attempts"`
+	Outcomes map[string]int `json:"outcomes"`
+}
+
+// Throughput is the job's rate of work over time: the input bytes (map
+// splits and fetched run files) and records (map input and reduce input)
+// of the attempts committed in each interval, per second.
+type Throughput struct {
+	BytesPerS   float64 `json:"bytes_per_s"` // over the last few seconds
+	RecordsPerS float64 `json:"records_per_s"`
+	Points      []Rate  `json:"points"` // oldest first, a bounded number
+}
+
+// Rate is one interval of Throughput, ending TMS after the job started.
+type Rate struct {
+	TMS         int64   `json:"t_ms"`
+	BytesPerS   float64 `json:"bytes_per_s"`
+	RecordsPerS float64 `json:"records_per_s"`
+}
+
+// TaskList lists at most Limit tasks, the most telling first: those with
+// failed attempts, then running ones (longest first), stragglers, the
+// slowest done, and idle ones last. Omitted counts the others.
+type TaskList struct {
+	Limit   int       `json:"limit"`
+	Omitted int       `json:"omitted"`
+	Rows    []TaskRow `json:"rows"`
+}
+
+// TaskRow is one task and its attempts, for a timeline.
+type TaskRow struct {
+	Task            string       `json:"task"`  // "map-3"
+	State           string       `json:"state"` // idle, running or done
+	Slow            bool         `json:"slow"`  // a straggler: an attempt ran past the task timeout
+	Failed          bool         `json:"failed"`
+	Attempts        []AttemptRow `json:"attempts"`                   // in order, the last few
+	AttemptsOmitted int          `json:"attempts_omitted,omitempty"` // earlier ones not listed
+}
+
+// AttemptRow is one attempt. Outcome is running, won, lost (another
+// attempt won), output lost (it won, then its worker's copy was lost),
+// failed, died (its worker was declared dead) or abandoned.
+type AttemptRow struct {
+	ID         string `json:"id"` // "map-3.a2"
+	Worker     string `json:"worker"`
+	Outcome    string `json:"outcome"`
+	StartMS    int64  `json:"start_ms"`    // since the job started
+	DurationMS int64  `json:"duration_ms"` // until it ended, or until now while running
+	Slow       bool   `json:"slow"`
+	Read       int64  `json:"read_bytes"`
+	Written    int64  `json:"written_bytes"`
+}
+
+// WorkerList lists at most Limit workers, dead ones first, then by id.
+type WorkerList struct {
+	Limit   int         `json:"limit"`
+	Omitted int         `json:"omitted"`
+	Rows    []WorkerRow `json:"rows"`
+}
+
+// WorkerRow is one worker. State is working (an attempt is running),
+// idle, exited (told the job is over) or dead (declared dead).
+type WorkerRow struct {
+	ID           string `json:"id"`
+	Addr         string `json:"addr"` // its run-file server
+	State        string `json:"state"`
+	Dead         bool   `json:"dead"`
+	Current      string `json:"current,omitempty"` // the attempt it runs
+	SilentMS     int64  `json:"silent_ms"`         // since it was last heard from
+	Attempts     int    `json:"attempts"`
+	Won          int    `json:"won"`
+	Failed       int    `json:"failed"`        // attempts that failed or died
+	ReadBytes    int64  `json:"read_bytes"`    // input its map attempts read
+	FetchedBytes int64  `json:"fetched_bytes"` // run files its reduce attempts fetched
+	WrittenBytes int64  `json:"written_bytes"` // run files and outputs it wrote
+}
+
+// Result is the end of the job: its summary, and where its files are.
+type Result struct {
+	Elapsed        string `json:"elapsed"`
+	MapAttempts    int    `json:"map_attempts"`
+	ReduceAttempts int    `json:"reduce_attempts"`
+	OutDir         string `json:"out_dir"`           // absolute
+	Final          string `json:"final,omitempty"`   // mr-<app>-all in OutDir, when done
+	Outputs        string `json:"outputs,omitempty"` // "mr-out-0 … mr-out-9", when done
+	SummaryFile    string `json:"summary_file,omitempty"`
+}
+
+// The status page's read-only access, when the job has a secret. A
+// browser cannot sign requests, so GET / and GET /status (and nothing
+// else) also accept the read-only token StatusToken(secret) as
+// ?token=HEX; a page requested so sets it as the cookie TokenCookie, which
+// its own polling of /status then carries.
+const (
+	PathPage    = "/"
+	TokenParam  = "token"
+	TokenCookie = "mr_status_token"
+)
+
+// statusTokenLabel is what the read-only token is derived for.
+const statusTokenLabel = "mapreduce status read-only v1"
+
+// StatusToken is the status page's read-only token for a job secret: hex
+// of HMAC-SHA256(secret, "mapreduce status read-only v1"). It reveals
+// nothing of the secret and grants nothing but reading the status.
+func StatusToken(secret []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(statusTokenLabel))
+	return hex.EncodeToString(m.Sum(nil))
+}

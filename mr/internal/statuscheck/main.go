@@ -1,0 +1,464 @@
+// Command statuscheck checks what the status page, GET /status and the
+// job summary say, for test-mr.sh's "status page" and "counters" cases.
+// It is a test tool, built by those cases; nothing else uses it.
+//
+//	statuscheck status SRC [PATH=VALUE...]    SRC is GET /status's answer: a file or its URL
+//	statuscheck wait SECS URL [PATH=VALUE...] polls URL until status's checks pass
+//	statuscheck dom FILE [KEY=VALUE...]       FILE is the page's DOM (chromium --dump-dom)
+//	statuscheck png FILE                      FILE is a screenshot: not blank
+//	statuscheck counters SUMMARY ALL [outcomes=O,...] [log=FILE] INPUT...
+//	                                          the summary's counters equal the inputs'
+//
+// status decodes the JSON into protocol.Status, refusing unknown fields,
+// checks that its numbers agree with each other, then that each PATH
+// (JSON keys joined by dots: "Phase", "map_tasks.running",
+// "result.final") has VALUE (PATH>=N: at least N). dom checks, in the
+// DOM (KEY>=N too):
+//
+//	#ID=TEXT         the text of the element with that id
+//	phase=P over=B   the job's data-phase and data-over
+//	tasks=N  tasks.STATE=N  tasks.failed=N  tasks.slow=N   task rows
+//	attempts.OUTCOME=N                                    timeline segments
+//	workers=N  workers.STATE=N                            worker rows
+//	counter.KEY=N  user.NAME=N                            counter rows (N without commas)
+//
+// counters checks the summary's counters against counts taken from the
+// input files and the final output ALL by this program alone: input bytes
+// and lines, words (maximal runs of letters, as the counters app has
+// them), keys; the app's "lines", "words" and "keys" counters; and the
+// identities between the engine's counters; and that some attempts had
+// each of the outcomes listed (failed, lost: the job ran tasks more than
+// once, so counting winners only mattered); and that the coordinator's
+// log FILE shows the counters in its "job summary" line. Every failed
+// check is one line on stderr and exit status 1.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"mapreduce/mr"
+	"mapreduce/mr/internal/protocol"
+)
+
+func main() {
+	if len(os.Args) < 3 {
+		fmt.Fprintln(os.Stderr, "usage: statuscheck status|wait|dom|png|counters ...")
+		os.Exit(2)
+	}
+	cmd, src, args := os.Args[1], os.Args[2], os.Args[3:]
+	var errs []string
+	switch cmd {
+	case "status":
+		errs = checkStatus(read(src), args)
+	case "wait":
+		secs, err := strconv.Atoi(src)
+		if err != nil || len(args) == 0 {
+			fatalf("usage: statuscheck wait SECS URL [PATH=VALUE...]")
+		}
+		src, errs = args[0], wait(time.Duration(secs)*time.Second, args[0], args[1:])
+	case "dom":
+		errs = checkDOM(string(read(src)), args)
+	case "png":
+		errs = checkPNG(read(src))
+	case "counters":
+		if len(args) < 2 {
+			fatalf("usage: statuscheck counters SUMMARY ALL [outcomes=O,...] [log=FILE] INPUT...")
+		}
+		errs = checkCounters(read(src), args[0], args[1:])
+	default:
+		fatalf("unknown check %q", cmd)
+	}
+	for _, e := range errs {
+		fmt.Fprintf(os.Stderr, "statuscheck %s %s: %s\n", cmd, src, e)
+	}
+	if len(errs) > 0 {
+		os.Exit(1)
+	}
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "statuscheck: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// read is a file's contents, or what a GET of an http:// URL answers.
+func read(src string) []byte {
+	if !strings.HasPrefix(src, "http://") {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		return b
+	}
+	b, err := get(src)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	return b
+}
+
+func get(url string) ([]byte, error) {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return b, err
+}
+
+// wait polls url's status until the expectations hold, for at most d.
+func wait(d time.Duration, url string, args []string) []string {
+	var errs []string
+	for deadline := time.Now().Add(d); ; time.Sleep(100 * time.Millisecond) {
+		b, err := get(url)
+		if err != nil {
+			errs = []string{err.Error()}
+		} else if errs = checkStatus(b, args); len(errs) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return append(errs, fmt.Sprintf("still so after %s", d))
+		}
+	}
+}
+
+// expectations splits KEY=VALUE and KEY>=N arguments.
+func expectations(args []string) []expectation {
+	var out []expectation
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			fatalf("expectation %q is not KEY=VALUE or KEY>=N", a)
+		}
+		e := expectation{key: k, want: v}
+		if e.key, e.atLeast = strings.CutSuffix(k, ">"); e.atLeast {
+			if _, err := strconv.Atoi(v); err != nil {
+				fatalf("expectation %q: %s is not a number", a, v)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// expectation is KEY=VALUE, or KEY>=N with atLeast.
+type expectation struct {
+	key, want string
+	atLeast   bool
+}
+
+// check returns "" if got meets e, else what is wrong.
+func (e expectation) check(got string) string {
+	if e.atLeast {
+		n, err := strconv.Atoi(got)
+		w, _ := strconv.Atoi(e.want)
+		if err == nil && n >= w {
+			return ""
+		}
+		return fmt.Sprintf("%s is %s, want at least %s", e.key, got, e.want)
+	}
+	if got == e.want {
+		return ""
+	}
+	return fmt.Sprintf("%s is %s, want %s", e.key, got, e.want)
+}
+
+func checkStatus(b []byte, args []string) []string {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var st protocol.Status
+	if err := dec.Decode(&st); err != nil {
+		return []string{"not a protocol.Status: " + err.Error()}
+	}
+	errs := consistent(&st)
+	var doc map[string]any
+	json.Unmarshal(b, &doc)
+	for _, e := range expectations(args) {
+		if bad := e.check(lookup(doc, e.key)); bad != "" {
+			errs = append(errs, bad)
+		}
+	}
+	return errs
+}
+
+// consistent checks that a status's numbers agree with each other.
+func consistent(st *protocol.Status) []string {
+	var errs []string
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Sprintf(format, args...))
+		}
+	}
+	for _, k := range []struct {
+		name        string
+		c           protocol.TaskCounts
+		total, done int
+	}{{"map", st.MapTasks, st.Maps, st.MapsDone}, {"reduce", st.ReduceTasks, st.Reduces, st.ReducesDone}} {
+		check(k.c.Total == k.total && k.c.Done == k.done, "%s tasks %+v disagree with %d/%d", k.name, k.c, k.done, k.total)
+		check(k.c.Idle+k.c.Running+k.c.Done == k.c.Total, "%s tasks %+v do not add up", k.name, k.c)
+		n := 0
+		for _, v := range k.c.Outcomes {
+			n += v
+		}
+		check(n == k.c.Attempts, "%s outcomes %v do not add up to %d attempts", k.name, k.c.Outcomes, k.c.Attempts)
+	}
+	check(st.Version == protocol.StatusVersion, "version %d", st.Version)
+	check(len(st.Tasks.Rows) <= st.Tasks.Limit && len(st.Tasks.Rows)+st.Tasks.Omitted == st.Maps+st.Reduces,
+		"%d task rows + %d omitted for %d tasks (limit %d)", len(st.Tasks.Rows), st.Tasks.Omitted, st.Maps+st.Reduces, st.Tasks.Limit)
+	check(len(st.WorkerList.Rows)+st.WorkerList.Omitted == st.Workers, "%d worker rows + %d omitted for %d workers",
+		len(st.WorkerList.Rows), st.WorkerList.Omitted, st.Workers)
+	check(st.LiveWorkers <= st.Workers, "%d live of %d workers", st.LiveWorkers, st.Workers)
+	check(st.Over == (st.Result != nil), "over %v but result %v", st.Over, st.Result)
+	return errs
+}
+
+// lookup finds a dotted path in a JSON document and prints its value.
+func lookup(doc map[string]any, path string) string {
+	var v any = doc
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return "(missing)"
+		}
+		if v, ok = m[k]; !ok {
+			return "(missing)"
+		}
+	}
+	return fmt.Sprint(v)
+}
+
+var (
+	rowRE     = regexp.MustCompile(`<tr class="(task|worker) [^"]*"[^>]*>`)
+	attrRE    = regexp.MustCompile(`data-([a-z]+)="([^"]*)"`)
+	segRE     = regexp.MustCompile(`<span class="seg [^"]*"[^>]*data-outcome="([^"]*)"`)
+	jobRE     = regexp.MustCompile(`<main id="job" data-phase="([^"]*)" data-over="([^"]*)"`)
+	counterRE = regexp.MustCompile(`<div class="kv" data-(counter|user-counter)="([^"]*)"><span>.*?</span><span class="n">([0-9,-]+)</span></div>`)
+)
+
+// domCounts tallies what a DOM shows, under the keys of the dom check.
+func domCounts(dom string) map[string]string {
+	n := map[string]int{}
+	for _, row := range rowRE.FindAllStringSubmatch(dom, -1) {
+		kind := row[1] + "s"
+		n[kind]++
+		for _, a := range attrRE.FindAllStringSubmatch(row[0], -1) {
+			switch {
+			case a[1] == "state":
+				n[kind+"."+a[2]]++
+			case (a[1] == "failed" || a[1] == "slow") && a[2] == "true":
+				n[kind+"."+a[1]]++
+			}
+		}
+	}
+	for _, s := range segRE.FindAllStringSubmatch(dom, -1) {
+		n["attempts."+s[1]]++
+	}
+	got := map[string]string{}
+	for k, v := range n {
+		got[k] = strconv.Itoa(v)
+	}
+	if m := jobRE.FindStringSubmatch(dom); m != nil {
+		got["phase"], got["over"] = m[1], m[2]
+	}
+	for _, m := range counterRE.FindAllStringSubmatch(dom, -1) {
+		prefix := "counter."
+		if m[1] == "user-counter" {
+			prefix = "user."
+		}
+		got[prefix+m[2]] = strings.ReplaceAll(m[3], ",", "")
+	}
+	return got
+}
+
+var scriptRE = regexp.MustCompile(`(?s)<script.*?</script>`)
+
+func checkDOM(dom string, args []string) []string {
+	dom = scriptRE.ReplaceAllString(dom, "") // the page's script builds rows from strings like them
+	got := domCounts(dom)
+	var errs []string
+	for _, e := range expectations(args) {
+		var v string
+		if id, ok := strings.CutPrefix(e.key, "#"); ok {
+			m := regexp.MustCompile(`id="` + regexp.QuoteMeta(id) + `"[^>]*>([^<]*)<`).FindStringSubmatch(dom)
+			v = "(missing)"
+			if m != nil {
+				v = m[1]
+			}
+		} else if v = got[e.key]; v == "" {
+			v = "0"
+		}
+		if bad := e.check(v); bad != "" {
+			errs = append(errs, bad)
+		}
+	}
+	return errs
+}
+
+// checkPNG wants a real picture: a PNG of some size in several colours.
+func checkPNG(b []byte) []string {
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return []string{"not a PNG: " + err.Error()}
+	}
+	r := img.Bounds()
+	if r.Dx() < 100 || r.Dy() < 100 {
+		return []string{fmt.Sprintf("only %dx%d pixels", r.Dx(), r.Dy())}
+	}
+	if n := colours(img, 16); n < 16 {
+		return []string{fmt.Sprintf("%d colours: blank", n)}
+	}
+	return nil
+}
+
+// colours counts the distinct colours of img, up to enough.
+func colours(img image.Image, enough int) int {
+	seen := map[[4]uint32]bool{}
+	r := img.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, ca := img.At(x, y).RGBA()
+			if seen[[4]uint32{cr, cg, cb, ca}] = true; len(seen) >= enough {
+				return len(seen)
+			}
+		}
+	}
+	return len(seen)
+}
+
+// checkCounters compares a summary's counters with counts of the inputs
+// and of the final output taken here.
+func checkCounters(b []byte, all string, args []string) []string {
+	outcomes, logFile, inputs := counterOptions(args)
+	var sum mr.Summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		return []string{"not a summary: " + err.Error()}
+	}
+	in := countInputs(inputs)
+	keys := int64(bytes.Count(read(all), []byte("\n")))
+	c := sum.Counters
+	var errs []string
+	for _, x := range []struct {
+		name      string
+		got, want int64
+	}{
+		{"map_input_bytes", c.MapInputBytes, in.bytes},
+		{"map_input_records", c.MapInputRecords, in.lines},
+		{"user lines", c.User["lines"], in.lines},
+		{"user words", c.User["words"], in.words},
+		{"map_output_records", c.MapOutputRecords, in.words},
+		{"reduce_input_records", c.ReduceInputRecords, c.MapOutputRecords - c.CombinedAway},
+		{"shuffled_bytes", c.ShuffledBytes, c.MapOutputBytes},
+		{"user keys", c.User["keys"], keys},
+		{"reduce_input_groups", c.ReduceInputGroups, keys},
+		{"reduce_output_records", c.ReduceOutputRecords, keys},
+	} {
+		if x.got != x.want {
+			errs = append(errs, fmt.Sprintf("%s is %d, want %d", x.name, x.got, x.want))
+		}
+	}
+	if c.CombinedAway <= 0 {
+		errs = append(errs, "nothing combined away")
+	}
+	seen, bad := checkOutcomes(&sum, outcomes)
+	errs = append(errs, bad...)
+	if logFile != "" {
+		errs = append(errs, checkLog(logFile, &c)...)
+	}
+	if len(errs) == 0 {
+		fmt.Printf("counters: %d bytes, %d lines, %d words, %d keys, each counted once; attempts %v\n",
+			in.bytes, in.lines, in.words, keys, seen)
+	}
+	return errs
+}
+
+// counterOptions splits the counters check's arguments: outcomes=O,...
+// and log=FILE, then the inputs.
+func counterOptions(args []string) (outcomes []string, logFile string, inputs []string) {
+	for len(args) > 0 {
+		if o, ok := strings.CutPrefix(args[0], "outcomes="); ok {
+			outcomes = strings.Split(o, ",")
+		} else if f, ok := strings.CutPrefix(args[0], "log="); ok {
+			logFile = f
+		} else {
+			break
+		}
+		args = args[1:]
+	}
+	return outcomes, logFile, args
+}
+
+// inputCounts are the inputs' own counts.
+type inputCounts struct{ bytes, lines, words int64 }
+
+// countInputs counts bytes, lines (the last one even without a newline)
+// and words (maximal runs of letters) in the input files.
+func countInputs(inputs []string) inputCounts {
+	var n inputCounts
+	for _, name := range inputs {
+		text := read(name)
+		n.bytes += int64(len(text))
+		n.lines += int64(bytes.Count(text, []byte("\n")))
+		if len(text) > 0 && text[len(text)-1] != '\n' {
+			n.lines++
+		}
+		n.words += int64(len(strings.FieldsFunc(string(text), func(r rune) bool { return !unicode.IsLetter(r) })))
+	}
+	return n
+}
+
+// checkOutcomes counts the summary's attempts by outcome and wants some
+// of each outcome listed.
+func checkOutcomes(sum *mr.Summary, want []string) (map[string]int, []string) {
+	seen := map[string]int{}
+	for _, t := range sum.Tasks {
+		for _, a := range t.Attempts {
+			seen[a.Outcome]++
+		}
+	}
+	var errs []string
+	for _, o := range want {
+		if seen[o] == 0 {
+			errs = append(errs, fmt.Sprintf("no attempt %s (outcomes %v): the job did not run tasks twice", o, seen))
+		}
+	}
+	return seen, errs
+}
+
+// checkLog wants the coordinator's "job summary" line to carry the
+// summary's counters.
+func checkLog(name string, c *protocol.Counters) []string {
+	b := read(name)
+	i := bytes.Index(b, []byte(`msg="job summary"`))
+	if i < 0 {
+		return []string{name + " has no job summary line"}
+	}
+	line, _, _ := bytes.Cut(b[i:], []byte("\n"))
+	var errs []string
+	want := []string{fmt.Sprintf(" counters.map_input_records=%d ", c.MapInputRecords)}
+	for name, n := range c.User {
+		want = append(want, fmt.Sprintf(" counters.user.%s=%d", name, n))
+	}
+	for _, w := range want {
+		if !bytes.Contains(line, []byte(w)) {
+			errs = append(errs, fmt.Sprintf("the job summary line lacks%s", w))
+		}
+	}
+	return errs
+}

@@ -1,0 +1,186 @@
+// Package statuspage renders the coordinator's status page: one HTML
+// document, built with html/template from the embedded page.html, that
+// needs nothing from outside (no scripts, styles or fonts to fetch), so it
+// works on a LAN without internet. The server renders the job as it
+// stands; the page's script then polls GET /status, the same data as JSON
+// (protocol.Status), and renders it again in place. It imports nothing of
+// the engine but its protocol.
+package statuspage
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"mapreduce/mr/internal/protocol"
+)
+
+//go:embed page.html
+var pageHTML string
+
+var page = template.Must(template.New("page").Funcs(template.FuncMap{
+	"bytes":  func(n int64) string { return Bytes(float64(n)) },
+	"num":    Number,
+	"dur":    Duration,
+	"pct":    percent,
+	"left":   left,
+	"width":  width,
+	"chart":  chart,
+	"rate":   rate,
+	"sorted": sortedUser,
+	"add":    func(a, b int) int { return a + b },
+	"lane":   lane,
+}).Parse(pageHTML))
+
+// Render writes the page showing st.
+func Render(w io.Writer, st *protocol.Status) error {
+	return page.Execute(w, st)
+}
+
+// Bytes is n bytes for people, in SI units: "812 B", "1.5 kB", "88 MB".
+// The page's script formats the same way.
+func Bytes(n float64) string {
+	const units = "kMGTPE"
+	if n < 1000 {
+		return fmt.Sprintf("%.0f B", n)
+	}
+	i := -1
+	for n >= 1000 && i < len(units)-1 {
+		n /= 1000
+		i++
+	}
+	if n < 10 {
+		return fmt.Sprintf("%.1f %cB", n, units[i])
+	}
+	return fmt.Sprintf("%.0f %cB", n, units[i])
+}
+
+// Number is n with thousands separated: "1,234,567".
+func Number(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Duration is ms milliseconds for people: "340 ms", "1.2 s", "42 s", "3m05s".
+func Duration(ms int64) string {
+	switch {
+	case ms < 1000:
+		return fmt.Sprintf("%d ms", ms)
+	case ms < 10000:
+		return fmt.Sprintf("%.1f s", float64(ms)/1000)
+	case ms < 100000:
+		return fmt.Sprintf("%.0f s", float64(ms)/1000)
+	}
+	s := ms / 1000
+	return fmt.Sprintf("%dm%02ds", s/60, s%60)
+}
+
+// percent is part of total in percent, for a bar's width.
+func percent(part, total int) string {
+	if total <= 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(100*float64(part)/float64(total), 'f', 2, 64)
+}
+
+// left is where an attempt starting at startMS sits on a timeline of
+// totalMS, in percent.
+func left(startMS, totalMS int64) string {
+	if totalMS <= 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(min(100, 100*float64(startMS)/float64(totalMS)), 'f', 2, 64)
+}
+
+// width is how long an attempt of durMS is on that timeline, in percent;
+// at least a sliver, so that every attempt shows.
+func width(startMS, durMS, totalMS int64) string {
+	if totalMS <= 0 {
+		return "0.5"
+	}
+	w := 100 * float64(durMS) / float64(totalMS)
+	w = min(max(w, 0.5), 100-min(100, 100*float64(startMS)/float64(totalMS)))
+	return strconv.FormatFloat(max(w, 0.5), 'f', 2, 64)
+}
+
+// The throughput chart's drawing area, in SVG user units.
+const chartW, chartH = 300, 60
+
+// lane is the top of attempt i's bar in a task's timeline, in pixels, and
+// lane(n) the height of a timeline of n attempts: each has a lane.
+func lane(i int) int { return 2 + 12*i }
+
+// chart is the SVG points of one throughput series, scaled to its own
+// maximum, from the origin to now: "records" as a line, "area" (bytes) as
+// a polygon closed along the time axis.
+func chart(tp protocol.Throughput, elapsedMS int64, series string) string {
+	val := func(r protocol.Rate) float64 {
+		if series == "records" {
+			return r.RecordsPerS
+		}
+		return r.BytesPerS
+	}
+	peak := 0.0
+	for _, r := range tp.Points {
+		peak = max(peak, val(r))
+	}
+	total := float64(max(elapsedMS, 1))
+	for _, r := range tp.Points {
+		total = max(total, float64(r.TMS))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "0,%d", chartH)
+	x := 0.0
+	for _, r := range tp.Points {
+		y := float64(chartH)
+		if peak > 0 {
+			y = chartH - (chartH-2)*val(r)/peak
+		}
+		x = chartW * float64(r.TMS) / total
+		fmt.Fprintf(&b, " %.1f,%.1f", x, y)
+	}
+	if series == "area" {
+		fmt.Fprintf(&b, " %.1f,%d", x, chartH)
+	}
+	return b.String()
+}
+
+// rate is a rate per second for people: "88 MB/s", "1.2 M records/s".
+func rate(perS float64, unit string) string {
+	if unit == "B" {
+		return Bytes(perS) + "/s"
+	}
+	s := Bytes(perS)
+	return strings.TrimSuffix(strings.TrimSuffix(s, "B"), " ") + " " + unit + "/s"
+}
+
+// userCounter is one of the app's counters, for a sorted listing.
+type userCounter struct {
+	Name  string
+	Value int64
+}
+
+func sortedUser(m map[string]int64) []userCounter {
+	out := make([]userCounter, 0, len(m))
+	for name, v := range m {
+		out = append(out, userCounter{name, v})
+	}
+	slices.SortFunc(out, func(a, b userCounter) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
