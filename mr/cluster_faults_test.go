@@ -78,7 +78,7 @@ func TestClusterCorruptRunFileIsRefetched(t *testing.T) {
 	cfg.NReduce = 1
 	cl := startCluster(t, cfg, inputs, app, 1)
 	cl.waitFor("map 0 done", func(s *scheduler) bool { return s.maps[0].state == taskDone })
-	path := runPath(cl.workers[0].dir, 0, 0, 1)
+	path := runPath(cl.workers[0].dir, 0, 1)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -87,7 +87,7 @@ func simulateWorker(addr string) error {
 		case protocol.ActMap:
 			var rep protocol.ReportReply
 			a := protocol.Attempt{WorkerID: reg.WorkerID, Kind: protocol.MapTask, Task: t.Task, N: t.Attempt}
-			args := &protocol.ReportMapArgs{Attempt: a, Runs: make([]protocol.RunInfo, t.NReduce)}
+			args := &protocol.ReportMapArgs{Attempt: a, NReduce: t.NReduce}
 			if err := cc.call("ReportMap", args, &rep, 5*time.Second); err != nil {
 				return err
 			}

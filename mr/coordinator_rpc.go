@@ -131,7 +131,7 @@ func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.Repor
 		return nil
 	}
 	r.c.update(func(s *scheduler, now time.Time) {
-		if reply.Accepted = s.mapDone(args.Attempt, args.Runs, args.Read, now); reply.Accepted {
+		if reply.Accepted = s.mapDone(args.Attempt, args.NReduce, args.Written, args.Read, now); reply.Accepted {
 			s.recordCounters(args.Attempt, &args.Counters)
 		}
 	})
@@ -145,6 +145,18 @@ func (r *coordRPC) ReportFailure(args *protocol.ReportFailureArgs, reply *protoc
 	}
 	why := truncate(args.Err, maxErrText)
 	r.c.update(func(s *scheduler, now time.Time) { reply.Accepted = s.failed(args.Attempt, why, now) })
+	return nil
+}
+
+// Sources tells a reducer where every map task's output is. The reply is
+// shared: it is built once per version.
+func (r *coordRPC) Sources(args *protocol.SourcesArgs, reply *protocol.SourcesReply) error {
+	if !r.as(args.WorkerID) {
+		return errNoSession
+	}
+	r.c.mu.Lock()
+	*reply = *r.c.sched.sources()
+	r.c.mu.Unlock()
 	return nil
 }
 

@@ -137,7 +137,7 @@ func TestMapSideCounters(t *testing.T) {
 	for _, kv := range kvs {
 		o.emit(kv.Key, kv.Value)
 	}
-	runs, err := o.finish(func(r int) string { return filepath.Join(dir, fmt.Sprint("final-", r)) })
+	runs, err := o.finish(filepath.Join(dir, "final"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ type execTask struct {
 
 // execResult is how an attempt's computation ended.
 type execResult struct {
-	Runs     []protocol.RunInfo // map: one per reduce task
+	Written  int64              // map: bytes of its sections file
 	Out      string             // reduce: the output run file
 	Err      string             // "" on success
 	App      bool               // the failure was the app's, not the disk's
@@ -109,7 +109,7 @@ func runTask(app *App, t *execTask, progress *atomic.Int64) execResult {
 	var err error
 	user := beginCounters()
 	if t.Kind == protocol.MapTask {
-		res.Runs, err = mapTask(app, t, progress, &res.Counters)
+		res.Written, err = mapTask(app, t, progress, &res.Counters)
 	} else {
 		res.Out, err = reduceTask(app, t, progress, &res.Counters)
 	}
@@ -122,11 +122,11 @@ func runTask(app *App, t *execTask, progress *atomic.Int64) execResult {
 }
 
 // mapTask reads the split, calls Map, and writes one sorted run per
-// reduce task.
-func mapTask(app *App, t *execTask, progress *atomic.Int64, cnt *protocol.Counters) ([]protocol.RunInfo, error) {
+// reduce task, all in one sections file; it returns that file's size.
+func mapTask(app *App, t *execTask, progress *atomic.Int64, cnt *protocol.Counters) (int64, error) {
 	b, err := os.ReadFile(t.SplitPath)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	contents := string(b)
 	cnt.MapInputBytes, cnt.MapInputRecords = int64(len(contents)), countLines(contents)
@@ -137,11 +137,11 @@ func mapTask(app *App, t *execTask, progress *atomic.Int64, cnt *protocol.Counte
 	}
 	if err := callMap(app, t.Input, contents, emit); err != nil {
 		out.removeSpills()
-		return nil, err
+		return 0, err
 	}
-	runs, err := out.finish(func(r int) string { return runPath(t.Dir, t.Task, r, t.N) })
+	runs, err := out.finish(runPath(t.Dir, t.Task, t.N))
 	out.count(cnt, runs)
-	return runs, err
+	return cnt.MapOutputBytes + int64(8*len(runs)+8), err
 }
 
 // reduceTask merges the fetched runs and calls Reduce per key, writing the

@@ -103,7 +103,7 @@ func TestExecutorSurvivesItsApp(t *testing.T) {
 		}
 		// The next attempt gets a fresh executor and succeeds.
 		res = e.run(context.Background(), mapTaskFor(t, dir, "good.txt", "some good words\n"), func(int64) {})
-		if res.Err != "" || len(res.Runs) != 2 {
+		if res.Err != "" || res.Written == 0 {
 			t.Fatalf("after %s, a good attempt: %+v", tt.input, res)
 		}
 	}

@@ -16,11 +16,12 @@ package mr
 //
 // A worker's directory (-dir):
 //
-//	mr-X-Y.aN                map attempt N of task X, run for reduce task Y,
-//	                         served as mr-X-Y?attempt=N once the report is accepted
+//	mr-X.aN                  map attempt N of task X's output: a sections file of
+//	                         R runs, served (POST /runs) once the report is accepted
 //	split-X.aN               map attempt N of task X's input, for its executor
 //	spill-X.aN-K-Y           spill K of that attempt, partition Y
-//	reduce-Y.aN/             a reduce attempt's fetched runs, merge passes, output
+//	reduce-Y.aN/             a reduce attempt's fetched runs (map-X.run), merge
+//	                         passes, output
 //	.NAME.*.tmp              any of them being written (atomicfile)
 
 import (
@@ -46,10 +47,9 @@ func committedRunPath(workDir string, r int) string {
 	return filepath.Join(workDir, fmt.Sprintf("reduce-%d.run", r))
 }
 
-// runPath is where a worker keeps map attempt n of task m's run for
-// reduce task r.
-func runPath(dir string, m, r, n int) string {
-	return filepath.Join(dir, protocol.RunName(m, r)+".a"+strconv.Itoa(n))
+// runPath is where a worker keeps the output of map attempt n of task m.
+func runPath(dir string, m, n int) string {
+	return filepath.Join(dir, "mr-"+strconv.Itoa(m)+".a"+strconv.Itoa(n))
 }
 
 // splitPath is where a map attempt's split waits for its executor.
@@ -69,13 +69,13 @@ func reduceDir(dir string, a protocol.Attempt) string { return filepath.Join(dir
 
 // workerGlobs match everything a worker may leave in a directory it was
 // given, temp files included.
-var workerGlobs = []string{"mr-*-*.a*", ".mr-*-*.a*.tmp", "reduce-*.a*", "spill-*", ".spill-*.tmp", "split-*", ".split-*.tmp"}
+var workerGlobs = []string{"mr-*.a*", ".mr-*.a*.tmp", "reduce-*.a*", "spill-*", ".spill-*.tmp", "split-*", ".split-*.tmp"}
 
 // removeAttemptFiles removes what a failed attempt may have left in dir.
 func removeAttemptFiles(dir string, a protocol.Attempt) {
 	var patterns []string
 	if a.Kind == protocol.MapTask {
-		patterns = []string{fmt.Sprintf("mr-%d-*.a%d", a.Task, a.N), fmt.Sprintf(".mr-%d-*.a%d.*.tmp", a.Task, a.N),
+		patterns = []string{fmt.Sprintf("mr-%d.a%d", a.Task, a.N), fmt.Sprintf(".mr-%d.a%d.*.tmp", a.Task, a.N),
 			fmt.Sprintf("spill-%d.a%d-*", a.Task, a.N), fmt.Sprintf(".spill-%d.a%d-*.tmp", a.Task, a.N)}
 	}
 	for _, pattern := range patterns {

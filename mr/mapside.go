@@ -117,21 +117,16 @@ func (o *mapOutput) spill() error {
 	return nil
 }
 
-// finish writes partition r's final run file at final(r) for every r:
-// straight from memory if nothing was spilled, else by merging the spills.
-func (o *mapOutput) finish(final func(r int) string) ([]protocol.RunInfo, error) {
+// finish writes the attempt's output at path: one sections file holding
+// every partition's final run, straight from memory if nothing was
+// spilled, else by merging the spills. It returns each run's Info.
+func (o *mapOutput) finish(path string) ([]runfile.Info, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
-	runs := make([]protocol.RunInfo, o.nReduce)
 	if o.spills == 0 {
-		for r, part := range o.partitions() {
-			var err error
-			if runs[r], err = o.writeRun(final(r), writeGroups(part, o.combine)); err != nil {
-				return nil, err
-			}
-		}
-		return runs, nil
+		parts := o.partitions()
+		return o.writeSections(path, func(r int, w *runfile.Writer) error { return writeGroups(parts[r], o.combine)(w) })
 	}
 	if len(o.groups) > 0 {
 		if err := o.spill(); err != nil {
@@ -139,35 +134,27 @@ func (o *mapOutput) finish(final func(r int) string) ([]protocol.RunInfo, error)
 		}
 	}
 	defer o.removeSpills()
-	for r := range runs {
-		var err error
-		if runs[r], err = o.mergeSpills(r, final(r)); err != nil {
-			return nil, err
-		}
-	}
-	return runs, nil
+	return o.writeSections(path, o.mergeSpills)
 }
 
-// mergeSpills merges partition r's spills into path, combining each key's
+// mergeSpills merges partition r's spills into w, combining each key's
 // values from all spills once more.
-func (o *mapOutput) mergeSpills(r int, path string) (protocol.RunInfo, error) {
+func (o *mapOutput) mergeSpills(r int, w *runfile.Writer) error {
 	readers := make([]*runfile.Reader, o.spills)
 	for k := range readers {
 		f, err := os.Open(o.spillTo(k, r))
 		if err != nil {
-			return protocol.RunInfo{}, err
+			return err
 		}
 		defer f.Close()
 		st, err := f.Stat()
 		if err != nil {
-			return protocol.RunInfo{}, err
+			return err
 		}
 		readers[k] = runfile.NewReader(f, st.Size())
 	}
-	return o.writeRun(path, func(w *runfile.Writer) error {
-		return runfile.GroupByKey(runfile.NewMerger(readers), func(key string, values []string) error {
-			return writeValues(w, key, values, o.combine)
-		})
+	return runfile.GroupByKey(runfile.NewMerger(readers), func(key string, values []string) error {
+		return writeValues(w, key, values, o.combine)
 	})
 }
 
@@ -192,16 +179,19 @@ func writeGroups(part []*group, combine func(string, []string) []string) func(*r
 	}
 }
 
-// writeRun writes a final run file and describes it for the report.
-func (o *mapOutput) writeRun(path string, fill func(*runfile.Writer) error) (protocol.RunInfo, error) {
-	info, err := runfile.WriteFile(path, fill)
-	o.written += info.Records
-	return protocol.RunInfo{Size: info.Size, CRC: info.CRC}, err
+// writeSections writes the final runs as one sections file, counting the
+// records written.
+func (o *mapOutput) writeSections(path string, fill func(r int, w *runfile.Writer) error) ([]runfile.Info, error) {
+	infos, err := runfile.WriteSections(path, o.nReduce, fill)
+	for _, in := range infos {
+		o.written += in.Records
+	}
+	return infos, err
 }
 
 // count puts the map side's counters into c: every record emitted is
 // either in a final run or was combined away.
-func (o *mapOutput) count(c *protocol.Counters, runs []protocol.RunInfo) {
+func (o *mapOutput) count(c *protocol.Counters, runs []runfile.Info) {
 	c.MapOutputRecords, c.SpilledRecords = o.emitted, o.spilled
 	c.CombinedAway = o.emitted - o.written
 	for _, r := range runs {

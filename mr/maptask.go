@@ -23,7 +23,7 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) {
 	w.progress.start(a)
 	defer w.progress.stop()
 	var cnt protocol.Counters
-	runs, err := w.doMap(ctx, a, t, &cnt)
+	written, err := w.doMap(ctx, a, t, &cnt)
 	if err != nil {
 		removeAttemptFiles(w.dir, a)
 		w.reportFailure(ctx, a, err)
@@ -34,24 +34,23 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) {
 	}
 	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", t.Split.Length,
 		"written", cnt.MapOutputBytes, "elapsed", time.Since(start).Round(time.Millisecond).String())
-	args := &protocol.ReportMapArgs{Attempt: a, Runs: runs, Read: t.Split.Length, Counters: cnt}
+	args := &protocol.ReportMapArgs{Attempt: a, NReduce: t.NReduce, Written: written, Read: t.Split.Length, Counters: cnt}
 	if !w.report(ctx, "ReportMap", args, a) {
 		removeAttemptFiles(w.dir, a)
 		return
 	}
 	w.mu.Lock()
-	for r := range runs {
-		w.served[runKey{t.Task, r, t.Attempt}] = true
-	}
+	w.served[runKey{t.Task, t.Attempt}] = true
 	w.mu.Unlock()
 }
 
 // doMap reads the split and has the executor map it, counting into cnt.
-func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, cnt *protocol.Counters) ([]protocol.RunInfo, error) {
+// It returns the size of the output, one sections file.
+func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, cnt *protocol.Counters) (int64, error) {
 	split := splitPath(w.dir, t.Task, t.Attempt)
 	defer removeFile(split)
 	if err := w.fetchSplit(ctx, a, t.Split, split); err != nil {
-		return nil, err
+		return 0, err
 	}
 	w.progress.set(0.1)
 	var emitted int64
@@ -60,13 +59,10 @@ func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetT
 		func(n int64) { emitted = n; w.progress.mapEmitted(t.Split.Length, n) })
 	w.takeCounters(&res, cnt, a)
 	if err := res.error(); err != nil {
-		return nil, err
-	}
-	if len(res.Runs) != t.NReduce {
-		return nil, fmt.Errorf("mr: the executor wrote %d runs for %d reduce tasks", len(res.Runs), t.NReduce)
+		return 0, err
 	}
 	w.progress.mapDone(t.Split.Length, emitted)
-	return res.Runs, nil
+	return res.Written, nil
 }
 
 // error turns a failed result into an error: an *appError if the app was

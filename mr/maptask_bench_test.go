@@ -44,7 +44,7 @@ func benchMapSide(b *testing.B, app *App) {
 		if err := callMap(app, "in", contents, out.emit); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := out.finish(func(r int) string { return runPath(dir, 0, r, 1) }); err != nil {
+		if _, err := out.finish(runPath(dir, 0, 1)); err != nil {
 			b.Fatal(err)
 		}
 	}

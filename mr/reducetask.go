@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -25,7 +24,7 @@ var errAborted = errors.New("mr: attempt no longer wanted")
 func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 	a := w.attemptOf(protocol.ReduceTask, t)
 	start := time.Now()
-	w.log.Info("attempt started", "attempt", a.String(), "worker", a.WorkerID, "sources", len(t.Sources))
+	w.log.Info("attempt started", "attempt", a.String(), "worker", a.WorkerID, "maps", t.NMap)
 	w.progress.start(a)
 	defer w.progress.stop()
 	dir := reduceDir(w.dir, a)
@@ -33,7 +32,7 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 	err := os.Mkdir(dir, 0o755)
 	var read int64
 	if err == nil {
-		read, err = w.fetchAll(ctx, a, t.Sources, dir)
+		read, err = w.fetchAll(ctx, a, t, dir)
 	}
 	var out string
 	cnt := protocol.Counters{ShuffledBytes: read}
@@ -61,9 +60,9 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 // all) and call Reduce per key, counting into cnt; it returns the output
 // run's path.
 func (w *Worker) reduce(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, dir string, read int64, cnt *protocol.Counters) (string, error) {
-	paths := make([]string, len(t.Sources))
-	for i, src := range t.Sources {
-		paths[i] = filepath.Join(dir, protocol.RunName(src.Map, t.Task))
+	paths := make([]string, t.NMap)
+	for m := range paths {
+		paths[m] = fetchedPath(dir, m)
 	}
 	res := w.exec.run(ctx, &execTask{Kind: protocol.ReduceTask, Name: a.String(), Dir: w.dir, Task: t.Task, N: t.Attempt,
 		NReduce: t.NReduce, Runs: paths, Scratch: dir, MergeFanIn: w.cfg.MergeFanIn},
@@ -72,70 +71,171 @@ func (w *Worker) reduce(ctx context.Context, a protocol.Attempt, t *protocol.Get
 	return res.Out, res.error()
 }
 
-// fetchAll brings every map task's run file for this reduce attempt into
-// dir, FetchParallel at a time. A file that cannot be had is reported to
-// the coordinator, which re-runs its map task; we wait for the new owner.
-func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, sources []protocol.MapSource, dir string) (int64, error) {
+// fetchAll brings every map task's run for this reduce attempt into dir:
+// first one batch per owner, FetchParallel at a time; then, for each run
+// a batch did not bring, retries and, if need be, a new location from the
+// coordinator, which re-runs a map whose output is lost. It returns the
+// bytes fetched.
+func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, dir string) (int64, error) {
+	src, err := w.sources(ctx, t.SourcesVersion, t.NMap)
+	if err != nil {
+		return 0, err
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	sem := make(chan struct{}, w.cfg.FetchParallel)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var total, all int64
-	for _, src := range sources {
-		all += src.Size
-	}
-	for _, src := range sources {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			n, err := w.fetchSource(ctx, a, src, dir)
-			if err != nil {
-				cancel(err)
-			}
+	var total int64
+	got := make([]bool, t.NMap)
+	done := func(m protocol.MapAttempt, size int64, err error) {
+		if err == nil {
 			mu.Lock()
-			total += n
-			w.progress.set(0.5 * float64(total) / float64(max(all, 1)))
+			got[m.Map], total = true, total+size
+			w.progress.set(0.5 * float64(countTrue(got)) / float64(max(len(got), 1)))
 			mu.Unlock()
-		})
+		}
 	}
-	wg.Wait()
+	w.parallel(ctx, len(src.Owners), func(o int) {
+		if err := w.fetchBatch(ctx, src.Owners[o], a.Task, byOwner(src, o), dir, done); err != nil {
+			var local *localError
+			if errors.As(err, &local) {
+				cancel(err)
+				return
+			}
+			w.log.Info("fetch failed", "attempt", a.String(), "from", src.Owners[o], "err", err)
+		}
+	})
+	w.parallel(ctx, t.NMap, func(m int) {
+		if got[m] {
+			return
+		}
+		loc := protocol.Location{Map: m, Attempt: src.Maps[m].Attempt, Addr: src.Owners[src.Maps[m].Owner]}
+		if err := w.fetchSource(ctx, a, loc, dir, done); err != nil {
+			cancel(err)
+		}
+	})
 	if err := context.Cause(ctx); err != nil {
 		return 0, err
 	}
 	return total, nil
 }
 
-// fetchSource fetches one map task's run file, asking the coordinator for
-// a new location whenever the current one fails.
-func (w *Worker) fetchSource(ctx context.Context, a protocol.Attempt, src protocol.MapSource, dir string) (int64, error) {
-	path := filepath.Join(dir, protocol.RunName(src.Map, a.Task))
+// parallel calls f(0..n-1), FetchParallel at a time, until ctx ends.
+func (w *Worker) parallel(ctx context.Context, n int, f func(i int)) {
+	sem := make(chan struct{}, w.cfg.FetchParallel)
+	var wg sync.WaitGroup
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			f(i)
+		})
+	}
+	wg.Wait()
+}
+
+// byOwner lists the map attempts owner o holds.
+func byOwner(src *protocol.SourcesReply, o int) []protocol.MapAttempt {
+	var maps []protocol.MapAttempt
+	for _, s := range src.Maps {
+		if s.Owner == o {
+			maps = append(maps, protocol.MapAttempt{Map: s.Map, Attempt: s.Attempt})
+		}
+	}
+	return maps
+}
+
+func countTrue(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// fetchSource fetches one map task's run, retrying with backoff, then
+// asking the coordinator for a new location whenever the current one
+// fails; done hears of the fetched run.
+func (w *Worker) fetchSource(ctx context.Context, a protocol.Attempt, loc protocol.Location, dir string,
+	done func(protocol.MapAttempt, int64, error)) error {
 	for {
-		err := w.fetchRun(ctx, src, a.Task, path)
+		err := w.fetchOne(ctx, a, loc, dir, done)
 		var local *localError
 		if err == nil || ctx.Err() != nil || errors.As(err, &local) {
-			return src.Size, err // our own disk failing blames no map output
+			return err // our own disk failing blames no map output
 		}
-		failed := src.Attempt
+		failed := loc.Attempt
 		for {
 			var rep protocol.LocateReply
-			args := &protocol.LocateArgs{Attempt: a, Map: src.Map, Failed: failed}
+			args := &protocol.LocateArgs{Attempt: a, Map: loc.Map, Failed: failed}
 			if err := w.callRetry(ctx, "Locate", args, &rep, w.longPollTimeout()); err != nil {
-				return 0, err
+				return err
 			}
 			if rep.Abort {
-				return 0, errAborted
+				return errAborted
 			}
 			if rep.Ready {
-				if err := checkSource(rep.Source); err != nil || rep.Source.Map != src.Map {
-					return 0, fmt.Errorf("mr: bad location of map %d: %v", src.Map, err)
+				if err := checkLocation(rep.Source); err != nil || rep.Source.Map != loc.Map {
+					return fmt.Errorf("mr: bad location of map %d: %v", loc.Map, err)
 				}
-				src = rep.Source
+				loc = rep.Source
 				break
 			}
 			failed = 0
 		}
 	}
+}
+
+// fetchOne fetches one map task's run from loc, retrying with backoff.
+func (w *Worker) fetchOne(ctx context.Context, a protocol.Attempt, loc protocol.Location, dir string,
+	done func(protocol.MapAttempt, int64, error)) error {
+	m := protocol.MapAttempt{Map: loc.Map, Attempt: loc.Attempt}
+	try := 0
+	b := backoff{first: 100 * time.Millisecond, max: 2 * time.Second, tries: w.cfg.FetchRetries}
+	return b.retry(ctx, func() (bool, error) {
+		try++
+		var missing error
+		err := w.fetchBatch(ctx, loc.Addr, a.Task, []protocol.MapAttempt{m}, dir, func(m protocol.MapAttempt, size int64, err error) {
+			missing = err
+			done(m, size, err)
+		})
+		if err == nil {
+			err = missing
+		}
+		var local *localError
+		if err == nil || ctx.Err() != nil || errors.As(err, &local) {
+			return true, err
+		}
+		w.log.Info("fetch failed", "attempt", protocol.AttemptName(protocol.MapTask, loc.Map, loc.Attempt),
+			"for", a.String(), "from", loc.Addr, "try", try, "err", err)
+		return false, err
+	})
+}
+
+// sources returns where every map output is, as of version or newer,
+// asking the coordinator only when the worker's copy is older.
+func (w *Worker) sources(ctx context.Context, version, nMap int) (*protocol.SourcesReply, error) {
+	w.mu.Lock()
+	src := w.src
+	w.mu.Unlock()
+	if src != nil && src.Version >= version {
+		return src, nil
+	}
+	var reply protocol.SourcesReply
+	args := &protocol.SourcesArgs{WorkerID: w.ID(), Version: version}
+	if err := w.callRetry(ctx, "Sources", args, &reply, w.cfg.RPCTimeout); err != nil {
+		return nil, err
+	}
+	if err := checkSources(&reply, nMap); err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	if w.src == nil || reply.Version > w.src.Version {
+		w.src = &reply
+	}
+	w.mu.Unlock()
+	return &reply, nil
 }
 
 // upload sends the reduce output to the coordinator, which commits the

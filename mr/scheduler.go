@@ -54,7 +54,7 @@ type attempt struct {
 	progress time.Time // last sign of progress; a stalled reducer is not slow
 	end      time.Time
 	outcome  outcome
-	runs     []protocol.RunInfo // a map attempt's output, once reported
+	committed bool // a map attempt whose output was accepted (it won)
 	read     int64              // bytes of input (map) or run files (reduce) read
 	written  int64              // bytes written
 	counters *protocol.Counters // what it counted, once it won
@@ -89,6 +89,8 @@ type scheduler struct {
 	phase       phase
 	failure     string // why the job failed, in phaseFailed
 	events      []event
+	srcVersion  int                    // grows whenever a map output appears or moves
+	srcCache    *protocol.SourcesReply // the map outputs' locations at srcCache.Version
 }
 
 // event is one thing that happened, for the coordinator to log: a
@@ -238,7 +240,7 @@ func (s *scheduler) assign(id string, now time.Time) protocol.GetTaskReply {
 	if t.kind == protocol.MapTask {
 		reply.Action = protocol.ActMap
 	} else {
-		reply.Action, reply.Sources = protocol.ActReduce, s.sources(t.index)
+		reply.Action, reply.SourcesVersion = protocol.ActReduce, s.srcVersion
 	}
 	return reply
 }

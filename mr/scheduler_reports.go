@@ -45,19 +45,17 @@ func (s *scheduler) accept(ref protocol.Attempt, now time.Time) *attempt {
 }
 
 // mapDone commits a map attempt's output if it is the first valid report.
-func (s *scheduler) mapDone(ref protocol.Attempt, runs []protocol.RunInfo, read int64, now time.Time) bool {
+func (s *scheduler) mapDone(ref protocol.Attempt, nReduce int, written, read int64, now time.Time) bool {
 	a := s.accept(ref, now)
 	if a == nil {
 		return false
 	}
-	if len(runs) != s.cfg.nReduce {
-		s.note("report refused", a, a.worker, "runs", len(runs), "want", s.cfg.nReduce)
+	if nReduce != s.cfg.nReduce || written < 0 || read < 0 {
+		s.note("report refused", a, a.worker, "runs", nReduce, "want", s.cfg.nReduce)
 		return false
 	}
-	a.runs, a.read = runs, read
-	for _, r := range runs {
-		a.written += r.Size
-	}
+	a.committed, a.read, a.written = true, read, written
+	s.srcVersion++
 	s.win(a, now)
 	a.worker.owned[a.task.index] = a.task
 	s.mapsDone++
@@ -143,7 +141,7 @@ func (s *scheduler) locate(ref protocol.Attempt, m, failed int, now time.Time) p
 		return protocol.LocateReply{}
 	}
 	r.progress = now
-	return protocol.LocateReply{Ready: true, Source: s.source(t, ref.Task)}
+	return protocol.LocateReply{Ready: true, Source: s.location(t)}
 }
 
 // lostOutput handles a reducer's word that map task t's output is gone.
@@ -165,23 +163,39 @@ func (s *scheduler) rerunMap(t *task, now time.Time) {
 	s.note("map output lost", t.winner, w)
 	t.winner, t.state = nil, taskIdle
 	s.mapsDone--
+	s.srcVersion++
 	s.enqueue(t, now)
 	if s.phase == phaseReduce {
 		s.setPhase(phaseMap)
 	}
 }
 
-// source tells reduce task r where map task t's committed output is.
-func (s *scheduler) source(t *task, r int) protocol.MapSource {
-	a := t.winner
-	return protocol.MapSource{Map: t.index, Attempt: a.n, Addr: a.worker.addr, Size: a.runs[r].Size, CRC: a.runs[r].CRC}
+// location tells a reducer where map task t's committed output is.
+func (s *scheduler) location(t *task) protocol.Location {
+	return protocol.Location{Map: t.index, Attempt: t.winner.n, Addr: t.winner.worker.addr}
 }
 
-// sources lists every map task's committed output for reduce task r.
-func (s *scheduler) sources(r int) []protocol.MapSource {
-	out := make([]protocol.MapSource, len(s.maps))
-	for i, t := range s.maps {
-		out[i] = s.source(t, r)
+// sources lists where every map task's committed output is, each owner
+// once: built once per version and shared by every reducer that asks.
+func (s *scheduler) sources() *protocol.SourcesReply {
+	if c := s.srcCache; c != nil && c.Version == s.srcVersion {
+		return c
 	}
-	return out
+	reply := &protocol.SourcesReply{Version: s.srcVersion, Maps: make([]protocol.MapSource, len(s.maps))}
+	owners := make(map[*worker]int)
+	for i, t := range s.maps {
+		src := protocol.MapSource{Map: i, Owner: -1}
+		if t.state == taskDone {
+			o, ok := owners[t.winner.worker]
+			if !ok {
+				o = len(reply.Owners)
+				owners[t.winner.worker] = o
+				reply.Owners = append(reply.Owners, t.winner.worker.addr)
+			}
+			src.Attempt, src.Owner = t.winner.n, o
+		}
+		reply.Maps[i] = src
+	}
+	s.srcCache = reply
+	return reply
 }

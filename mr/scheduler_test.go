@@ -68,11 +68,7 @@ func ref(id string, a *attempt) protocol.Attempt {
 }
 
 func (h *schedHarness) mapDone(id string, a *attempt) bool {
-	runs := make([]protocol.RunInfo, h.s.cfg.nReduce)
-	for i := range runs {
-		runs[i] = protocol.RunInfo{Size: int64(10 + a.task.index), CRC: uint32(a.n)}
-	}
-	return h.s.mapDone(ref(id, a), runs, 0, h.now)
+	return h.s.mapDone(ref(id, a), h.s.cfg.nReduce, int64(10+a.task.index), 0, h.now)
 }
 
 func (h *schedHarness) reduceDone(id string, a *attempt) bool {
@@ -101,8 +97,9 @@ func TestHappyPathRunsEachTaskOnce(t *testing.T) {
 		t.Fatalf("phase %s, want reduce", h.s.phase)
 	}
 	r0, r1 := h.get(w1, protocol.ActReduce), h.get(w2, protocol.ActReduce)
-	src := h.s.sources(r1.task.index)
-	if len(src) != 3 || src[1].Addr != "b:1" || src[2].Addr != "a:1" || src[0].Attempt != 1 {
+	src := h.s.sources()
+	if len(src.Maps) != 3 || src.Owners[src.Maps[1].Owner] != "b:1" || src.Owners[src.Maps[2].Owner] != "a:1" ||
+		src.Maps[0].Attempt != 1 || len(src.Owners) != 2 || h.s.sources() != src {
 		t.Fatalf("sources = %+v", src)
 	}
 	h.reduceDone(w1, r0)
@@ -200,7 +197,7 @@ func TestSlowTaskGetsOneBackupAndFirstCompletionWins(t *testing.T) {
 	if h.mapDone(w1, slow) {
 		t.Fatal("late report of the superseded attempt accepted")
 	}
-	if got := h.s.sources(0)[0]; got.Addr != "b:1" || got.Attempt != 2 {
+	if got := h.s.location(h.s.maps[0]); got.Addr != "b:1" || got.Attempt != 2 {
 		t.Fatalf("source = %+v, want the winner's", got)
 	}
 }
@@ -215,7 +212,7 @@ func TestStaleReportNeverOverwritesCommittedOutput(t *testing.T) {
 	if h.mapDone(w2, second) {
 		t.Fatal("second completion accepted")
 	}
-	if got := h.s.sources(0)[0]; got.Addr != "a:1" || got.Attempt != 1 {
+	if got := h.s.location(h.s.maps[0]); got.Addr != "a:1" || got.Attempt != 1 {
 		t.Fatalf("committed output changed: %+v", got)
 	}
 	if second.outcome != outcomeLost || first.outcome != outcomeWon {
@@ -227,10 +224,10 @@ func TestReportWithWrongAttemptOrWorkerIgnored(t *testing.T) {
 	h := newHarness(t, 1, 1)
 	w1, w2 := h.join("a:1"), h.join("b:1")
 	a := h.get(w1, protocol.ActMap)
-	one := make([]protocol.RunInfo, 1)
+	one := 1
 	cases := []struct {
-		ref  protocol.Attempt
-		runs []protocol.RunInfo
+		ref     protocol.Attempt
+		nReduce int
 	}{
 		{protocol.Attempt{WorkerID: w2, Kind: protocol.MapTask, Task: 0, N: 1}, one},
 		{protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: 0, N: 2}, one},
@@ -238,11 +235,11 @@ func TestReportWithWrongAttemptOrWorkerIgnored(t *testing.T) {
 		{protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: -1, N: 1}, one},
 		{protocol.Attempt{WorkerID: w1, Kind: protocol.ReduceTask, Task: 0, N: 1}, one},
 		{protocol.Attempt{WorkerID: "nobody", Kind: protocol.MapTask, Task: 0, N: 1}, one},
-		{protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: 0, N: 1}, nil}, // wrong number of runs
+		{protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: 0, N: 1}, 2}, // wrong number of runs
 	}
 	for _, c := range cases {
-		if h.s.mapDone(c.ref, c.runs, 0, h.now) {
-			t.Errorf("report %+v with %d runs accepted", c.ref, len(c.runs))
+		if h.s.mapDone(c.ref, c.nReduce, 0, 0, h.now) {
+			t.Errorf("report %+v with %d runs accepted", c.ref, c.nReduce)
 		}
 	}
 	if !h.mapDone(w1, a) {

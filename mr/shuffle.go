@@ -1,6 +1,8 @@
 package mr
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,7 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
+	"path/filepath"
 	"time"
 
 	"mapreduce/mr/internal/atomicfile"
@@ -17,13 +19,14 @@ import (
 	"mapreduce/mr/internal/runfile"
 )
 
-// The shuffle: each worker serves the run files of its committed map
-// attempts, GET /mr-X-Y?attempt=N, and reducers fetch and verify them.
+// The shuffle: each worker serves the runs of its committed map attempts,
+// and reducers fetch them in batches, one request per owner (POST /runs,
+// see protocol/runs.go), verifying each run by its own trailer.
 
-// newHTTPClient is the worker's client for splits, run files and
-// uploads. Every read on its connections must make progress within
-// StallTimeout, so a hung or frozen peer (which still completes TCP
-// handshakes) costs seconds, not the whole FetchTimeout.
+// newHTTPClient is the worker's client for splits, runs and uploads.
+// Every read on its connections must make progress within StallTimeout,
+// so a hung or frozen peer (which still completes TCP handshakes) costs
+// seconds, not the whole FetchTimeout.
 func newHTTPClient(cfg WorkerConfig) *http.Client {
 	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -44,81 +47,101 @@ func newHTTPClient(cfg WorkerConfig) *http.Client {
 
 func (w *Worker) fileMux() http.Handler {
 	m := http.NewServeMux()
-	m.HandleFunc("GET /{name}", w.serveRun)
+	m.HandleFunc("POST "+protocol.PathRuns, w.serveRuns)
 	return m
 }
 
-// serveRun sends one run file of a committed map attempt. Any other name
-// or attempt is 404: the request is parsed into numbers, never joined as is.
-func (w *Worker) serveRun(rw http.ResponseWriter, r *http.Request) {
-	if key := w.keys.FetchKey(); key != nil {
-		if err := auth.VerifyRequest(r.Header, key, r.Method, r.RequestURI, w.coordNow(), w.fresh); err != nil {
-			w.refused(r.RemoteAddr, "GET "+r.URL.Path, err)
-			http.Error(rw, "unauthorized", http.StatusUnauthorized)
-			return
+// maxRunsBody bounds a /runs request's body.
+const maxRunsBody = 16 << 20
+
+// serveRuns streams the runs a reducer asks for, one frame each; a map
+// attempt this worker does not serve (not accepted, dropped) gets a frame
+// of size -1. Nothing of the request is used as a path.
+func (w *Worker) serveRuns(rw http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRunsBody+1))
+	if err == nil && len(body) > maxRunsBody {
+		err = errors.New("request too large")
+	}
+	if err == nil {
+		if key := w.keys.FetchKey(); key != nil {
+			err = auth.VerifyRequest(r.Header, key, r.Method, r.RequestURI, w.coordNow(), w.fresh, string(body))
 		}
 	}
-	m, red, n, ok := protocol.ParseRunRequest(r.PathValue("name"), r.URL.Query())
-	if !ok {
-		http.NotFound(rw, r)
-		return
-	}
-	w.mu.Lock()
-	served := w.served[runKey{m, red, n}]
-	w.mu.Unlock()
-	if !served {
-		http.NotFound(rw, r)
-		return
-	}
-	f, err := os.Open(runPath(w.dir, m, red, n))
 	if err != nil {
-		http.NotFound(rw, r)
+		w.refused(r.RemoteAddr, "POST "+r.URL.Path, err)
+		http.Error(rw, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		http.Error(rw, "stat failed", http.StatusInternalServerError)
+	red, err1 := protocol.ParseRunsQuery(r.URL.Query())
+	maps, err2 := protocol.DecodeRunsRequest(body)
+	if err1 != nil || err2 != nil {
+		http.Error(rw, "bad runs request", http.StatusBadRequest)
 		return
 	}
-	http.NewResponseController(rw).SetWriteDeadline(time.Now().Add(transferDeadline(st.Size())))
-	rw.Header().Set("Content-Length", strconv.FormatInt(st.Size(), 10))
-	io.Copy(rw, f)
+	rc := http.NewResponseController(rw)
+	bw := bufio.NewWriterSize(rw, 64<<10)
+	for _, m := range maps {
+		rc.SetWriteDeadline(time.Now().Add(time.Minute))
+		if err := w.writeRun(bw, m, red); err != nil {
+			return // the reducer sees a truncated stream and fetches the rest again
+		}
+	}
+	bw.Flush()
 }
 
-// fetchRun downloads src's run file for reduce task r into path,
-// verifying its length and CRC, retrying with backoff.
-func (w *Worker) fetchRun(ctx context.Context, src protocol.MapSource, r int, path string) error {
-	name := protocol.RunName(src.Map, r)
-	try := 0
-	b := backoff{first: 100 * time.Millisecond, max: 2 * time.Second, tries: w.cfg.FetchRetries}
-	err := b.retry(ctx, func() (bool, error) {
-		try++
-		err := w.fetchOnce(ctx, src, r, path)
-		var local *localError
-		if err == nil || ctx.Err() != nil || errors.As(err, &local) {
-			return true, err
+// writeRun writes the frame of map attempt m's run for reduce task red.
+func (w *Worker) writeRun(bw *bufio.Writer, m protocol.MapAttempt, red int) error {
+	w.mu.Lock()
+	served := w.served[runKey{m.Map, m.Attempt}]
+	w.mu.Unlock()
+	var f *os.File
+	var off, size int64 = 0, -1
+	if served {
+		var err error
+		if f, off, size, err = openSection(runPath(w.dir, m.Map, m.Attempt), red); err != nil {
+			size = -1
+		} else {
+			defer f.Close()
 		}
-		w.log.Info("fetch failed", "file", name, "attempt", protocol.AttemptName(protocol.MapTask, src.Map, src.Attempt),
-			"from", src.Addr, "try", try, "err", err)
-		return false, err
-	})
-	var local *localError
-	if err != nil && ctx.Err() == nil && !errors.As(err, &local) {
-		return fmt.Errorf("mr: fetching %s from %s: %w", name, src.Addr, err)
 	}
+	bw.Write(protocol.AppendRunsFrame(nil, m, size))
+	if size < 0 {
+		return nil
+	}
+	_, err := io.Copy(bw, io.NewSectionReader(f, off, size))
 	return err
 }
 
-func (w *Worker) fetchOnce(ctx context.Context, src protocol.MapSource, r int, path string) error {
-	ctx, cancel := context.WithTimeout(ctx, w.transferTimeout(src.Size))
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, protocol.RunURL(src, r), nil)
+// openSection opens the sections file at path and finds run r in it.
+func openSection(path string, r int) (*os.File, int64, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	st, err := f.Stat()
+	if err == nil {
+		var off, size int64
+		if off, size, err = runfile.Section(f, st.Size(), r); err == nil {
+			return f, off, size, nil
+		}
+	}
+	f.Close()
+	return nil, 0, 0, err
+}
+
+// fetchBatch fetches reduce task r's runs of maps from owner into dir,
+// each verified as it is written, and reports each map attempt's outcome:
+// nil (fetched), or why not. A failure of this worker's own disk ends the
+// batch with a *localError.
+func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []protocol.MapAttempt, dir string,
+	done func(m protocol.MapAttempt, size int64, err error)) error {
+	body := protocol.EncodeRunsRequest(maps)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, protocol.RunsURL(owner, r), bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	if key := w.keys.FetchKey(); key != nil {
-		auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), w.coordNow())
+		auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), w.coordNow(), string(body))
 	}
 	resp, err := w.httpc.Do(req)
 	if err != nil {
@@ -126,8 +149,34 @@ func (w *Worker) fetchOnce(ctx context.Context, src protocol.MapSource, r int, p
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s", resp.Status)
+		return fmt.Errorf("%s answered %s", owner, resp.Status)
 	}
+	br := bufio.NewReaderSize(resp.Body, 64<<10)
+	for _, want := range maps {
+		got, size, err := protocol.ReadRunsFrame(br)
+		switch {
+		case err != nil:
+			return fmt.Errorf("reading runs from %s: %w", owner, err)
+		case got != want:
+			return fmt.Errorf("%s sent map-%d.a%d for map-%d.a%d", owner, got.Map, got.Attempt, want.Map, want.Attempt)
+		case size < 0:
+			done(want, 0, fmt.Errorf("%s does not serve map-%d.a%d", owner, want.Map, want.Attempt))
+			continue
+		}
+		if err := w.saveRun(br, size, fetchedPath(dir, want.Map)); err != nil {
+			var local *localError
+			if errors.As(err, &local) {
+				return err
+			}
+			return fmt.Errorf("run of map-%d.a%d from %s: %w", want.Map, want.Attempt, owner, err)
+		}
+		done(want, size, nil)
+	}
+	return nil
+}
+
+// saveRun copies one run of size bytes from src into path, verified.
+func (w *Worker) saveRun(src io.Reader, size int64, path string) error {
 	if err := w.faults.diskFull(); err != nil {
 		return &localError{err}
 	}
@@ -136,16 +185,14 @@ func (w *Worker) fetchOnce(ctx context.Context, src protocol.MapSource, r int, p
 		return &localError{err}
 	}
 	defer out.Abort()
-	h := runfile.NewHash()
-	n, err := io.Copy(io.MultiWriter(localWriter{out.File}, h), io.LimitReader(resp.Body, src.Size+1))
-	if err != nil {
+	if err := runfile.VerifyCopy(localWriter{out.File}, src, size); err != nil {
 		return err
-	}
-	if n != src.Size || h.Sum32() != src.CRC {
-		return fmt.Errorf("corrupt copy: %d bytes crc %08x, want %d bytes crc %08x", n, h.Sum32(), src.Size, src.CRC)
 	}
 	if err := out.Commit(); err != nil {
 		return &localError{err}
 	}
 	return nil
 }
+
+// fetchedPath is where a reducer keeps map task m's run.
+func fetchedPath(dir string, m int) string { return filepath.Join(dir, fmt.Sprintf("map-%d.run", m)) }

@@ -70,7 +70,7 @@ func (s *scheduler) taskCounts(tasks []*task, now time.Time) protocol.TaskCounts
 // outcomeName is how an attempt ended, telling a winner whose output was
 // lost from an attempt that lost to another.
 func outcomeName(a *attempt) string {
-	if a.outcome == outcomeLost && a.runs != nil {
+	if a.outcome == outcomeLost && a.committed {
 		return "output lost"
 	}
 	return a.outcome.String()

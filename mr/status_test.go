@@ -77,7 +77,7 @@ func TestStatusShowsTasksAttemptsAndWorkers(t *testing.T) {
 	if !ws[0].Dead || ws[0].State != "dead" || ws[0].Failed != 2 || ws[1].State != "dead" {
 		t.Fatalf("dead workers %+v", ws[:2])
 	}
-	if ws[2].State != "idle" || ws[2].Won != 2 || ws[2].Attempts != 2 || ws[2].WrittenBytes != 2*(10+2)+2*(10+1) || ws[2].SilentMS != 0 {
+	if ws[2].State != "idle" || ws[2].Won != 2 || ws[2].Attempts != 2 || ws[2].WrittenBytes != (10+2)+(10+1) || ws[2].SilentMS != 0 {
 		t.Fatalf("w3 %+v", ws[2])
 	}
 	if w := ws[1]; w.SilentMS != 4500 {

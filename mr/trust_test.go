@@ -136,7 +136,7 @@ func TestSecretNeverOnTheWire(t *testing.T) {
 	for _, r := range relays {
 		all = append(all, r.bytes()...)
 	}
-	for _, fetched := range []string{"CONNECT " + protocol.PathRPC, "GET /mr-", "POST /reduce", "GET /split"} {
+	for _, fetched := range []string{"CONNECT " + protocol.PathRPC, "POST /runs", "POST /reduce", "GET /split"} {
 		if !bytes.Contains(all, []byte(fetched)) {
 			t.Fatalf("the relays saw no %q: the job did not go through them", fetched)
 		}
@@ -191,7 +191,7 @@ func TestSessionCannotActForAnotherWorker(t *testing.T) {
 		t.Errorf("GetTask as w1 answered %s", task.Action)
 	}
 	var rep protocol.ReportReply
-	rc.Call("Coordinator.ReportMap", &protocol.ReportMapArgs{Attempt: victim, Runs: make([]protocol.RunInfo, cfg.NReduce)}, &rep)
+	rc.Call("Coordinator.ReportMap", &protocol.ReportMapArgs{Attempt: victim, NReduce: cfg.NReduce}, &rep)
 	rc.Call("Coordinator.ReportFailure", &protocol.ReportFailureArgs{Attempt: victim, Err: "forged"}, &rep)
 	if rep.Accepted {
 		t.Error("a report for w1's attempt was accepted")
@@ -294,7 +294,7 @@ func coordinatorWithReduce(t *testing.T) (*Coordinator, protocol.Attempt, []byte
 	w.session = key
 	m := c.sched.assign(w.id, now)
 	c.sched.mapDone(protocol.Attempt{WorkerID: w.id, Kind: protocol.MapTask, Task: m.Task, N: m.Attempt},
-		make([]protocol.RunInfo, cfg.NReduce), 0, now)
+		cfg.NReduce, 0, 0, now)
 	r := c.sched.assign(w.id, now)
 	return c, protocol.Attempt{WorkerID: w.id, Kind: protocol.ReduceTask, Task: r.Task, N: r.Attempt}, key
 }

@@ -68,21 +68,32 @@ func checkAssignment(t *protocol.GetTaskReply) error {
 		return fmt.Errorf("mr: bad assignment: reduce task %d of %d", t.Task, t.NReduce)
 	case t.Action == protocol.ActMap && (t.Split.Offset < 0 || t.Split.Length < 0 || t.Split.Length > 1<<40):
 		return fmt.Errorf("mr: bad assignment: split of %d bytes at %d", t.Split.Length, t.Split.Offset)
-	case t.Action == protocol.ActReduce && len(t.Sources) != t.NMap:
-		return fmt.Errorf("mr: bad assignment: %d sources for %d maps", len(t.Sources), t.NMap)
 	}
-	for i, src := range t.Sources {
-		if err := checkSource(src); err != nil || src.Map != i {
-			return fmt.Errorf("mr: bad assignment: source %d: %v", i, err)
+	return nil
+}
+
+// checkSources checks where a reducer is told every map output is.
+func checkSources(src *protocol.SourcesReply, nMap int) error {
+	if len(src.Maps) != nMap {
+		return fmt.Errorf("mr: bad sources: %d for %d maps", len(src.Maps), nMap)
+	}
+	for _, o := range src.Owners {
+		if err := checkAddr(o); err != nil {
+			return fmt.Errorf("mr: bad sources: %w", err)
+		}
+	}
+	for i, s := range src.Maps {
+		if s.Map != i || s.Attempt < 1 || s.Owner < 0 || s.Owner >= len(src.Owners) {
+			return fmt.Errorf("mr: bad sources: map %d: %+v", i, s)
 		}
 	}
 	return nil
 }
 
-// checkSource checks where a reducer is told to fetch from.
-func checkSource(src protocol.MapSource) error {
-	if src.Map < 0 || src.Attempt < 1 || src.Size < 0 || src.Size > 1<<40 {
-		return fmt.Errorf("map %d attempt %d size %d", src.Map, src.Attempt, src.Size)
+// checkLocation checks where a reducer is told one map output is.
+func checkLocation(loc protocol.Location) error {
+	if loc.Map < 0 || loc.Attempt < 1 {
+		return fmt.Errorf("map %d attempt %d", loc.Map, loc.Attempt)
 	}
-	return checkAddr(src.Addr)
+	return checkAddr(loc.Addr)
 }

@@ -51,12 +51,13 @@ type Worker struct {
 	addr     string        // advertised host:port of the run-file server
 	longPoll time.Duration // how long the coordinator may hold a long poll
 	served   map[runKey]bool
+	src      *protocol.SourcesReply // where the map outputs are, latest version seen
 	closed   bool
 }
 
-// runKey names a run file of an accepted map attempt: map task m, reduce
-// task r, attempt n.
-type runKey struct{ m, r, n int }
+// runKey names the output of an accepted map attempt: map task m,
+// attempt n.
+type runKey struct{ m, n int }
 
 // NewWorker prepares a worker: its directory and its run-file server's
 // listener. Run does the rest.

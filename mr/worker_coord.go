@@ -94,7 +94,7 @@ func (w *Worker) register(ctx context.Context) error {
 	w.served = make(map[runKey]bool) // a new identity owns no committed output
 	w.mu.Unlock()
 	for k := range old { // nor does anyone need the old one's
-		os.Remove(runPath(w.dir, k.m, k.r, k.n))
+		os.Remove(runPath(w.dir, k.m, k.n))
 	}
 	w.reregFlag.Store(false)
 	if ce, ok := w.exec.(*childExecutor); ok {
@@ -250,7 +250,7 @@ func (w *Worker) drop(maps []int) {
 	}
 	w.mu.Unlock()
 	for _, k := range files {
-		os.Remove(runPath(w.dir, k.m, k.r, k.n))
+		os.Remove(runPath(w.dir, k.m, k.n))
 	}
 	w.log.Debug("outputs dropped", "maps", maps, "files", len(files))
 }

@@ -103,19 +103,16 @@ func httpAttacks(coord string) []attack {
 
 func workerAttacks(w string) []attack {
 	base := "http://" + w
-	var as []attack
-	for m := 0; m < 3; m++ {
-		path := fmt.Sprintf("/mr-%d-0?attempt=1", m)
-		as = append(as,
-			attack{"fetch " + w + path, func() result { return request("GET", base+path, nil, nil) }},
-			attack{"forged fetch " + w + path, func() result { return request("GET", base+path, nil, forged()) }},
-		)
+	// The body of POST /runs: a uvarint count, then uvarint map and attempt
+	// pairs: maps 0, 1 and 2, attempt 1.
+	body := []byte{3, 0, 1, 1, 1, 2, 1}
+	return []attack{
+		{"fetch runs from " + w, func() result { return request("POST", base+"/runs?reduce=0", body, nil) }},
+		{"forged fetch of runs from " + w, func() result { return request("POST", base+"/runs?reduce=0", body, forged()) }},
+		{"fetch a path from " + w, func() result { return request("GET", base+"/..%2f..%2fetc%2fpasswd", nil, forged()) }},
+		{"huge header to " + w, func() result { return hugeHeader(w) }},
+		{"junk bytes to " + w, func() result { return junkTo(w) }},
 	}
-	return append(as,
-		attack{"fetch " + w + "/../../etc/passwd", func() result { return request("GET", base+"/..%2f..%2fetc%2fpasswd?attempt=1", nil, forged()) }},
-		attack{"huge header to " + w, func() result { return hugeHeader(w) }},
-		attack{"junk bytes to " + w, func() result { return junkTo(w) }},
-	)
 }
 
 // hugeHeader sends a request with a 1 MiB header.

@@ -58,16 +58,3 @@ func Covered(h http.Header, contentLength int64) []string {
 // receiver's reading of the coordinator's clock.
 const FreshWindow = time.Minute
 
-// RunURL is where reduce task r fetches its run of src from src's owner.
-func RunURL(src MapSource, r int) string {
-	return "http://" + src.Addr + "/" + RunName(src.Map, r) + "?attempt=" + strconv.Itoa(src.Attempt)
-}
-
-// ParseRunRequest reads the run a worker's file server is asked for: name
-// is the path's last element, which must be exactly "mr-X-Y", and the
-// query must name an attempt >= 1. Nothing of it is ever used as a path.
-func ParseRunRequest(name string, query url.Values) (m, r, attempt int, ok bool) {
-	m, r, ok = ParseRunName(name)
-	attempt, err := strconv.Atoi(query.Get("attempt"))
-	return m, r, attempt, ok && err == nil && attempt >= 1
-}

@@ -19,7 +19,8 @@
 //	GetTask(GetTaskArgs) GetTaskReply          long poll for the next attempt
 //	ReportMap(ReportMapArgs) ReportReply       a map attempt's run files are written
 //	ReportFailure(ReportFailureArgs) ReportReply an attempt could not complete
-//	Locate(LocateArgs) LocateReply             long poll: where a map's output lives now
+//	Sources(SourcesArgs) SourcesReply          where every map task's output is (once per version)
+//	Locate(LocateArgs) LocateReply             long poll: where one map's output lives now
 //
 // HTTP on the coordinator's port (an Attempt in the query, see Query):
 //
@@ -37,10 +38,12 @@
 //
 // HTTP on every worker's run-file server:
 //
-//	GET /mr-X-Y?attempt=N              map task X's run for reduce task Y, as written by
-//	                                   attempt N, served once that attempt's report was
-//	                                   accepted; the reducer checks size and CRC-32C
-//	                                   against the MapSource it was given
+//	POST /runs?reduce=Y                the body lists map attempts (RunsRequest); the
+//	                                   answer streams, for each, its run for reduce task
+//	                                   Y (RunsFrame), served once that attempt's report
+//	                                   was accepted; each run verifies itself by the
+//	                                   CRC-32C of its own trailer. One request per owner
+//	                                   and reducer, whatever M is.
 //
 // Every assignment is an attempt, named "map-3.a2" (AttemptName) in every
 // log line of every process; reports and requests name their attempt, and
@@ -197,9 +200,28 @@ type GetTaskReply struct {
 	Attempt int
 	NMap    int
 	NReduce int
-	Split   Split       // ActMap: the input to read from the coordinator
-	Sources []MapSource // ActReduce: where each map task's output lives
-	Reason  string      // ActExit: why the job ended, when it failed
+	Split   Split  // ActMap: the input to read from the coordinator
+	Reason  string // ActExit: why the job ended, when it failed
+	// SourcesVersion is, for ActReduce, the version of the map outputs'
+	// locations the attempt needs (the Sources call). It is the same for
+	// every reduce task until a map output moves, so a worker asks once,
+	// and an assignment's size does not grow with M.
+	SourcesVersion int
+}
+
+// SourcesArgs asks where every map task's output is, as of Version or
+// newer.
+type SourcesArgs struct {
+	WorkerID string
+	Version  int
+}
+
+// SourcesReply lists every worker holding map output once, and every map
+// task's committed output by owner: O(M + workers) whatever R is.
+type SourcesReply struct {
+	Version int
+	Owners  []string    // host:port of each owner's run-file server
+	Maps    []MapSource // one per map task, in map order
 }
 
 // Split is a line-aligned byte range of one input file.
@@ -209,26 +231,28 @@ type Split struct {
 	Length int64
 }
 
-// MapSource locates the committed output of one map task.
+// MapSource locates the committed output of one map task: the attempt
+// that won, and its owner, an index into SourcesReply.Owners.
 type MapSource struct {
 	Map     int
 	Attempt int
+	Owner   int
+}
+
+// Location is where Locate finds one map task's committed output.
+type Location struct {
+	Map     int
+	Attempt int
 	Addr    string // host:port of the owner's run-file server
-	Size    int64  // size of mr-Map-R for the reduce task asking
-	CRC     uint32 // CRC-32C of that file's bytes
 }
 
-// RunInfo describes one run file written by a map attempt, as a reducer
-// verifies its copy.
-type RunInfo struct {
-	Size int64
-	CRC  uint32
-}
-
-// ReportMapArgs reports a finished map attempt: one RunInfo per reduce task.
+// ReportMapArgs reports a finished map attempt. Its output is one
+// sections file of R runs (mr-X.aN), each verifiable by its own trailer,
+// so the coordinator keeps no size or CRC per map and reduce task.
 type ReportMapArgs struct {
 	Attempt  Attempt
-	Runs     []RunInfo
+	NReduce  int      // the runs in its sections file
+	Written  int64    // bytes of its sections file
 	Read     int64    // input bytes read
 	Counters Counters // the attempt's counts, engine's and app's
 }
@@ -278,10 +302,10 @@ type LocateArgs struct {
 	Failed  int
 }
 
-// LocateReply gives the current source when Ready. Abort tells the reducer
-// its attempt is no longer wanted.
+// LocateReply gives the current location when Ready. Abort tells the
+// reducer its attempt is no longer wanted.
 type LocateReply struct {
 	Ready  bool
 	Abort  bool
-	Source MapSource
+	Source Location
 }

@@ -1,8 +1,11 @@
 package protocol
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
 	"net/http/httptest"
-	"net/url"
+	"slices"
 	"testing"
 )
 
@@ -16,36 +19,43 @@ func TestNames(t *testing.T) {
 	if got := TaskName(MapTask, 7); got != "map-7" {
 		t.Errorf("TaskName = %q", got)
 	}
-	if got := RunName(12, 4); got != "mr-12-4" {
-		t.Errorf("RunName = %q", got)
+}
+
+func TestRunsRequestRoundTrip(t *testing.T) {
+	maps := []MapAttempt{{0, 1}, {7, 3}, {199999, 2}}
+	got, err := DecodeRunsRequest(EncodeRunsRequest(maps))
+	if err != nil || !slices.Equal(got, maps) {
+		t.Fatalf("round trip: %v, %v", got, err)
+	}
+	for name, body := range map[string][]byte{
+		"empty":          nil,
+		"huge count":     binary.AppendUvarint(nil, 1<<40),
+		"count too high": binary.AppendUvarint(nil, 5),
+		"attempt 0":      append(binary.AppendUvarint(nil, 1), 3, 0),
+		"trailing":       append(EncodeRunsRequest(maps), 1),
+		"truncated":      EncodeRunsRequest(maps)[:4],
+	} {
+		if _, err := DecodeRunsRequest(body); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }
 
-func TestParseRunRequest(t *testing.T) {
-	tests := []struct {
-		name, query string
-		m, r, n     int
-		ok          bool
-	}{
-		{"mr-3-1", "attempt=2", 3, 1, 2, true},
-		{"mr-0-0", "attempt=1", 0, 0, 1, true},
-		{"mr-3-1", "attempt=0", 0, 0, 0, false},
-		{"mr-3-1", "", 0, 0, 0, false},
-		{"mr-3-1", "attempt=x", 0, 0, 0, false},
-		{"mr-3", "attempt=1", 0, 0, 0, false},
-		{"mr--1-2", "attempt=1", 0, 0, 0, false},
-		{"mr-+1-2", "attempt=1", 0, 0, 0, false},
-		{"mr-1-2.a1", "attempt=1", 0, 0, 0, false},
-		{"mr-1234567890-1", "attempt=1", 0, 0, 0, false},
-		{"../mr-1-1", "attempt=1", 0, 0, 0, false},
-		{"xr-1-1", "attempt=1", 0, 0, 0, false},
-	}
-	for _, tt := range tests {
-		q, _ := url.ParseQuery(tt.query)
-		m, r, n, ok := ParseRunRequest(tt.name, q)
-		if ok != tt.ok || (ok && (m != tt.m || r != tt.r || n != tt.n)) {
-			t.Errorf("ParseRunRequest(%q, %q) = %d, %d, %d, %v", tt.name, tt.query, m, r, n, ok)
+func TestRunsFrames(t *testing.T) {
+	b := AppendRunsFrame(nil, MapAttempt{3, 2}, 1234)
+	b = AppendRunsFrame(b, MapAttempt{4, 1}, -1)
+	r := bufio.NewReader(bytes.NewReader(b))
+	for _, want := range []struct {
+		m    MapAttempt
+		size int64
+	}{{MapAttempt{3, 2}, 1234}, {MapAttempt{4, 1}, -1}} {
+		m, size, err := ReadRunsFrame(r)
+		if err != nil || m != want.m || size != want.size {
+			t.Fatalf("frame %v %d %v, want %v %d", m, size, err, want.m, want.size)
 		}
+	}
+	if _, _, err := ReadRunsFrame(bufio.NewReader(bytes.NewReader(binary.AppendVarint([]byte{1, 1}, -7)))); err == nil {
+		t.Fatal("a negative size was accepted")
 	}
 }
 
