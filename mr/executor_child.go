@@ -40,12 +40,12 @@ type execTask struct {
 
 // execResult is how an attempt's computation ended.
 type execResult struct {
-	Written  int64              // map: bytes of its sections file
-	Out      string             // reduce: the output run file
-	Err      string             // "" on success
-	App      bool               // the failure was the app's, not the disk's
-	Counters protocol.Counters  // the engine's and the app's counts
-	Dropped  int                // the app's counter adds past the limit of names
+	Written  int64             // map: bytes of its sections file
+	Out      string            // reduce: the output run file
+	Err      string            // "" on success
+	App      bool              // the failure was the app's, not the disk's
+	Counters protocol.Counters // the engine's and the app's counts
+	Dropped  int               // the app's counter adds past the limit of names
 }
 
 // execMsg is what the executor sends back: progress ticks while an attempt

@@ -47,17 +47,17 @@ type task struct {
 }
 
 type attempt struct {
-	task     *task
-	n        int // 1, 2, ... per task
-	worker   *worker
-	start    time.Time
-	progress time.Time // last sign of progress; a stalled reducer is not slow
-	end      time.Time
-	outcome  outcome
-	committed bool // a map attempt whose output was accepted (it won)
-	read     int64              // bytes of input (map) or run files (reduce) read
-	written  int64              // bytes written
-	counters *protocol.Counters // what it counted, once it won
+	task      *task
+	n         int // 1, 2, ... per task
+	worker    *worker
+	start     time.Time
+	progress  time.Time // last sign of progress; a stalled reducer is not slow
+	end       time.Time
+	outcome   outcome
+	committed bool               // a map attempt whose output was accepted (it won)
+	read      int64              // bytes of input (map) or run files (reduce) read
+	written   int64              // bytes written
+	counters  *protocol.Counters // what it counted, once it won
 }
 
 // ID is the attempt's name in every log line: "map-3.a2".

@@ -57,4 +57,3 @@ func Covered(h http.Header, contentLength int64) []string {
 // FreshWindow is how far a signed request's time may be from the
 // receiver's reading of the coordinator's clock.
 const FreshWindow = time.Minute
-
