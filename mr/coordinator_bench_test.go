@@ -22,15 +22,21 @@ import (
 // reduce) over real loopback RPC to 50 simulated workers, goroutines that
 // ask, report at once, and never read their splits. It reports tasks/s
 // and the coordinator's heap when the job is done.
-func BenchmarkCoordinatorTasks(b *testing.B) {
-	const tasks, workers = 100_000, 50
+func BenchmarkCoordinatorTasks(b *testing.B) { benchCoordinator(b, 100_000, 1, 50) }
+
+// BenchmarkCoordinatorScale is the paper's largest job (OSDI'04 §3.5):
+// M = 200,000 map tasks, R = 5,000 reduce tasks, 200 simulated workers.
+// The coordinator must keep O(M + R) state: nothing per map x reduce pair.
+func BenchmarkCoordinatorScale(b *testing.B) { benchCoordinator(b, 200_000, 5_000, 200) }
+
+func benchCoordinator(b *testing.B, tasks, reduces, workers int) {
 	input := filepath.Join(b.TempDir(), "tasks.txt")
 	if err := os.WriteFile(input, bytes.Repeat([]byte("x\n"), tasks), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	for i := 0; i < b.N; i++ {
 		cfg := testConfig(b.TempDir())
-		cfg.NReduce, cfg.SplitSize, cfg.HeartbeatTimeout = 1, 1, time.Minute
+		cfg.NReduce, cfg.SplitSize, cfg.HeartbeatTimeout = reduces, 1, time.Minute
 		c, err := NewCoordinator(cfg, []string{input})
 		if err != nil {
 			b.Fatal(err)
@@ -56,7 +62,7 @@ func BenchmarkCoordinatorTasks(b *testing.B) {
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		b.ReportMetric(float64(tasks+1)/elapsed.Seconds(), "tasks/s")
+		b.ReportMetric(float64(tasks+reduces)/elapsed.Seconds(), "tasks/s")
 		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "MiB-heap")
 		runtime.KeepAlive(c)
 	}
@@ -76,9 +82,13 @@ func simulateWorker(addr string) error {
 	if err != nil {
 		return err
 	}
+	version := 0
+	var next *protocol.GetTaskReply
 	for {
 		var t protocol.GetTaskReply
-		if err := cc.call("GetTask", &protocol.GetTaskArgs{WorkerID: reg.WorkerID}, &t, 10*time.Second); err != nil {
+		if next != nil {
+			t, next = *next, nil
+		} else if err := cc.call("GetTask", &protocol.GetTaskArgs{WorkerID: reg.WorkerID}, &t, 10*time.Second); err != nil {
 			return err
 		}
 		switch t.Action {
@@ -91,7 +101,15 @@ func simulateWorker(addr string) error {
 			if err := cc.call("ReportMap", args, &rep, 5*time.Second); err != nil {
 				return err
 			}
+			next = rep.Next // as a worker does: the next map rides on the reply
 		case protocol.ActReduce:
+			if t.SourcesVersion > version { // as a reducer does, once per version
+				var src protocol.SourcesReply
+				if err := cc.call("Sources", &protocol.SourcesArgs{WorkerID: reg.WorkerID, Version: t.SourcesVersion}, &src, time.Minute); err != nil {
+					return err
+				}
+				version = src.Version
+			}
 			if err := uploadEmpty(addr, reg.WorkerID, key, t); err != nil {
 				return err
 			}

@@ -125,6 +125,22 @@ func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskRe
 	return nil
 }
 
+// nextLocked assigns the worker its next attempt at once, if there is one
+// to run (not a wait, not an exit): it rides on the report's reply.
+func (c *Coordinator) nextLocked(s *scheduler, worker string, now time.Time) *protocol.GetTaskReply {
+	if !s.idleWork() {
+		return nil
+	}
+	t := s.assign(worker, now)
+	if t.Action != protocol.ActMap && t.Action != protocol.ActReduce {
+		return nil
+	}
+	if t.Action == protocol.ActMap {
+		t.Split = c.splits[t.Task]
+	}
+	return &t
+}
+
 // ReportMap commits a map attempt's output if it is the first valid report.
 func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.ReportReply) error {
 	if !r.as(args.Attempt.WorkerID) {
@@ -133,6 +149,7 @@ func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.Repor
 	r.c.update(func(s *scheduler, now time.Time) {
 		if reply.Accepted = s.mapDone(args.Attempt, args.NReduce, args.Written, args.Read, now); reply.Accepted {
 			s.recordCounters(args.Attempt, &args.Counters)
+			reply.Next = r.c.nextLocked(s, args.Attempt.WorkerID, now)
 		}
 	})
 	return nil

@@ -16,7 +16,7 @@ import (
 // into a file, the executor runs Map over it and writes one run per reduce
 // task. The run files are served only once the coordinator has accepted
 // the report.
-func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) {
+func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) *protocol.GetTaskReply {
 	a := w.attemptOf(protocol.MapTask, t)
 	start := time.Now()
 	w.log.Info("attempt started", "attempt", a.String(), "worker", a.WorkerID, "input", t.Split.File, "bytes", t.Split.Length)
@@ -27,21 +27,23 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) {
 	if err != nil {
 		removeAttemptFiles(w.dir, a)
 		w.reportFailure(ctx, a, err)
-		return
+		return nil
 	}
 	if ctx.Err() != nil {
-		return // we were stopped: a dead worker reports nothing
+		return nil // we were stopped: a dead worker reports nothing
 	}
 	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", t.Split.Length,
 		"written", cnt.MapOutputBytes, "elapsed", time.Since(start).Round(time.Millisecond).String())
 	args := &protocol.ReportMapArgs{Attempt: a, NReduce: t.NReduce, Written: written, Read: t.Split.Length, Counters: cnt}
-	if !w.report(ctx, "ReportMap", args, a) {
+	reply := w.reportNext(ctx, "ReportMap", args, a)
+	if !reply.Accepted {
 		removeAttemptFiles(w.dir, a)
-		return
+		return nil
 	}
 	w.mu.Lock()
 	w.served[runKey{t.Task, t.Attempt}] = true
 	w.mu.Unlock()
+	return reply.Next
 }
 
 // doMap reads the split and has the executor map it, counting into cnt.

@@ -14,6 +14,20 @@ type taskQueue struct {
 
 func (q *taskQueue) push(t *task) { q.items = append(q.items, t) }
 
+// ready reports whether the queue holds an idle task, dropping entries
+// that are not idle any more from its head.
+func (q *taskQueue) ready() bool {
+	for q.head < len(q.items) {
+		if t := q.items[q.head]; t.state == taskIdle {
+			return true
+		}
+		q.items[q.head].queued = false
+		q.items[q.head] = nil
+		q.head++
+	}
+	return false
+}
+
 func (q *taskQueue) pop() *task {
 	for q.head < len(q.items) {
 		t := q.items[q.head]

@@ -94,21 +94,26 @@ func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.G
 			mu.Unlock()
 		}
 	}
-	w.parallel(ctx, len(src.Owners), func(o int) {
-		if err := w.fetchBatch(ctx, src.Owners[o], a.Task, byOwner(src, o), dir, done); err != nil {
+	w.parallel(ctx, len(src.owners), func(o int) {
+		if err := w.fetchBatch(ctx, src.owners[o], a.Task, byOwner(src, o), dir, done); err != nil {
 			var local *localError
 			if errors.As(err, &local) {
 				cancel(err)
 				return
 			}
-			w.log.Info("fetch failed", "attempt", a.String(), "from", src.Owners[o], "err", err)
+			w.log.Info("fetch failed", "attempt", a.String(), "from", src.owners[o], "err", err)
 		}
 	})
 	w.parallel(ctx, t.NMap, func(m int) {
 		if got[m] {
 			return
 		}
-		loc := protocol.Location{Map: m, Attempt: src.Maps[m].Attempt, Addr: src.Owners[src.Maps[m].Owner]}
+		var loc protocol.Location
+		if s := src.maps[m]; s.Attempt > 0 {
+			loc = protocol.Location{Map: m, Attempt: s.Attempt, Addr: src.owners[s.Owner]}
+		} else {
+			loc.Map = m // being re-run: wait for it
+		}
 		if err := w.fetchSource(ctx, a, loc, dir, done); err != nil {
 			cancel(err)
 		}
@@ -134,10 +139,10 @@ func (w *Worker) parallel(ctx context.Context, n int, f func(i int)) {
 }
 
 // byOwner lists the map attempts owner o holds.
-func byOwner(src *protocol.SourcesReply, o int) []protocol.MapAttempt {
+func byOwner(src *sourceMap, o int) []protocol.MapAttempt {
 	var maps []protocol.MapAttempt
-	for _, s := range src.Maps {
-		if s.Owner == o {
+	for _, s := range src.maps {
+		if s.Attempt > 0 && s.Owner == o {
 			maps = append(maps, protocol.MapAttempt{Map: s.Map, Attempt: s.Attempt})
 		}
 	}
@@ -160,7 +165,10 @@ func countTrue(bs []bool) int {
 func (w *Worker) fetchSource(ctx context.Context, a protocol.Attempt, loc protocol.Location, dir string,
 	done func(protocol.MapAttempt, int64, error)) error {
 	for {
-		err := w.fetchOne(ctx, a, loc, dir, done)
+		err := errors.New("location unknown")
+		if loc.Attempt > 0 {
+			err = w.fetchOne(ctx, a, loc, dir, done)
+		}
 		var local *localError
 		if err == nil || ctx.Err() != nil || errors.As(err, &local) {
 			return err // our own disk failing blames no map output
@@ -215,27 +223,28 @@ func (w *Worker) fetchOne(ctx context.Context, a protocol.Attempt, loc protocol.
 
 // sources returns where every map output is, as of version or newer,
 // asking the coordinator only when the worker's copy is older.
-func (w *Worker) sources(ctx context.Context, version, nMap int) (*protocol.SourcesReply, error) {
+func (w *Worker) sources(ctx context.Context, version, nMap int) (*sourceMap, error) {
 	w.mu.Lock()
 	src := w.src
 	w.mu.Unlock()
-	if src != nil && src.Version >= version {
+	if src != nil && src.version >= version && len(src.maps) == nMap {
 		return src, nil
 	}
 	var reply protocol.SourcesReply
 	args := &protocol.SourcesArgs{WorkerID: w.ID(), Version: version}
-	if err := w.callRetry(ctx, "Sources", args, &reply, w.cfg.RPCTimeout); err != nil {
+	if err := w.callRetry(ctx, "Sources", args, &reply, w.cfg.RPCTimeout+time.Duration(nMap)*time.Microsecond); err != nil {
 		return nil, err
 	}
-	if err := checkSources(&reply, nMap); err != nil {
+	src, err := unpackSources(&reply, nMap)
+	if err != nil {
 		return nil, err
 	}
 	w.mu.Lock()
-	if w.src == nil || reply.Version > w.src.Version {
-		w.src = &reply
+	if w.src == nil || src.version > w.src.version {
+		w.src = src
 	}
 	w.mu.Unlock()
-	return &reply, nil
+	return src, nil
 }
 
 // upload sends the reduce output to the coordinator, which commits the

@@ -245,6 +245,12 @@ func (s *scheduler) assign(id string, now time.Time) protocol.GetTaskReply {
 	return reply
 }
 
+// idleWork reports whether an idle task is waiting to be assigned: then
+// assign hands out an attempt rather than a wait.
+func (s *scheduler) idleWork() bool {
+	return s.idle[0].ready() || (s.mapsDone == len(s.maps) && s.idle[1].ready())
+}
+
 // nextTask picks an idle task (maps first), else a slow task to back up.
 func (s *scheduler) nextTask(w *worker) *task {
 	if t := s.idle[0].pop(); t != nil {

@@ -181,21 +181,23 @@ func (s *scheduler) sources() *protocol.SourcesReply {
 	if c := s.srcCache; c != nil && c.Version == s.srcVersion {
 		return c
 	}
-	reply := &protocol.SourcesReply{Version: s.srcVersion, Maps: make([]protocol.MapSource, len(s.maps))}
+	reply := &protocol.SourcesReply{Version: s.srcVersion}
+	maps := make([]protocol.MapSource, 0, len(s.maps))
 	owners := make(map[*worker]int)
 	for i, t := range s.maps {
-		src := protocol.MapSource{Map: i, Owner: -1}
-		if t.state == taskDone {
-			o, ok := owners[t.winner.worker]
-			if !ok {
-				o = len(reply.Owners)
-				owners[t.winner.worker] = o
-				reply.Owners = append(reply.Owners, t.winner.worker.addr)
-			}
-			src.Attempt, src.Owner = t.winner.n, o
+		if t.state != taskDone { // being re-run: the reducer will Locate it
+			maps = append(maps, protocol.MapSource{Map: i})
+			continue
 		}
-		reply.Maps[i] = src
+		o, ok := owners[t.winner.worker]
+		if !ok {
+			o = len(reply.Owners)
+			owners[t.winner.worker] = o
+			reply.Owners = append(reply.Owners, t.winner.worker.addr)
+		}
+		maps = append(maps, protocol.MapSource{Map: i, Attempt: t.winner.n, Owner: o})
 	}
+	reply.Maps = protocol.PackSources(maps)
 	s.srcCache = reply
 	return reply
 }

@@ -98,9 +98,10 @@ func TestHappyPathRunsEachTaskOnce(t *testing.T) {
 	}
 	r0, r1 := h.get(w1, protocol.ActReduce), h.get(w2, protocol.ActReduce)
 	src := h.s.sources()
-	if len(src.Maps) != 3 || src.Owners[src.Maps[1].Owner] != "b:1" || src.Owners[src.Maps[2].Owner] != "a:1" ||
-		src.Maps[0].Attempt != 1 || len(src.Owners) != 2 || h.s.sources() != src {
-		t.Fatalf("sources = %+v", src)
+	maps, err := protocol.UnpackSources(src.Maps, 3, len(src.Owners))
+	if err != nil || src.Owners[maps[1].Owner] != "b:1" || src.Owners[maps[2].Owner] != "a:1" ||
+		maps[0].Attempt != 1 || len(src.Owners) != 2 || h.s.sources() != src {
+		t.Fatalf("sources = %+v (%v)", maps, err)
 	}
 	h.reduceDone(w1, r0)
 	h.get(w1, protocol.ActWait)

@@ -72,22 +72,26 @@ func checkAssignment(t *protocol.GetTaskReply) error {
 	return nil
 }
 
-// checkSources checks where a reducer is told every map output is.
-func checkSources(src *protocol.SourcesReply, nMap int) error {
-	if len(src.Maps) != nMap {
-		return fmt.Errorf("mr: bad sources: %d for %d maps", len(src.Maps), nMap)
-	}
+// sourceMap is where every map output is, as a reducer knows it.
+type sourceMap struct {
+	version int
+	owners  []string
+	maps    []protocol.MapSource
+}
+
+// unpackSources checks and unpacks where a reducer is told every map
+// output is.
+func unpackSources(src *protocol.SourcesReply, nMap int) (*sourceMap, error) {
 	for _, o := range src.Owners {
 		if err := checkAddr(o); err != nil {
-			return fmt.Errorf("mr: bad sources: %w", err)
+			return nil, fmt.Errorf("mr: bad sources: %w", err)
 		}
 	}
-	for i, s := range src.Maps {
-		if s.Map != i || s.Attempt < 1 || s.Owner < 0 || s.Owner >= len(src.Owners) {
-			return fmt.Errorf("mr: bad sources: map %d: %+v", i, s)
-		}
+	maps, err := protocol.UnpackSources(src.Maps, nMap, len(src.Owners))
+	if err != nil {
+		return nil, fmt.Errorf("mr: bad %w", err)
 	}
-	return nil
+	return &sourceMap{version: src.Version, owners: src.Owners, maps: maps}, nil
 }
 
 // checkLocation checks where a reducer is told one map output is.

@@ -51,7 +51,7 @@ type Worker struct {
 	addr     string        // advertised host:port of the run-file server
 	longPoll time.Duration // how long the coordinator may hold a long poll
 	served   map[runKey]bool
-	src      *protocol.SourcesReply // where the map outputs are, latest version seen
+	src      *sourceMap // where the map outputs are, latest version seen
 	closed   bool
 }
 
@@ -176,15 +176,19 @@ func (w *Worker) ID() string {
 
 // loop asks for attempts and runs them until told to exit.
 func (w *Worker) loop(ctx context.Context) error {
+	var next *protocol.GetTaskReply // handed out with the last report
 	for ctx.Err() == nil {
 		if w.reregFlag.Load() {
 			w.log.Warn("coordinator forgot this worker; registering again", "worker", w.ID())
 			if err := w.register(ctx); err != nil {
 				return err
 			}
+			next = nil
 		}
 		var t protocol.GetTaskReply
-		if err := w.callRetry(ctx, "GetTask", &protocol.GetTaskArgs{WorkerID: w.ID()}, &t, w.longPollTimeout()); err != nil {
+		if next != nil {
+			t, next = *next, nil
+		} else if err := w.callRetry(ctx, "GetTask", &protocol.GetTaskArgs{WorkerID: w.ID()}, &t, w.longPollTimeout()); err != nil {
 			return err
 		}
 		switch t.Action {
@@ -196,27 +200,29 @@ func (w *Worker) loop(ctx context.Context) error {
 		case protocol.ActReregister:
 			w.reregFlag.Store(true)
 		case protocol.ActMap, protocol.ActReduce:
-			w.run(ctx, &t)
+			next = w.run(ctx, &t)
 		}
 	}
 	return context.Cause(ctx)
 }
 
-// run runs the attempt an assignment describes, once it is known sane.
-func (w *Worker) run(ctx context.Context, t *protocol.GetTaskReply) {
+// run runs the attempt an assignment describes, once it is known sane. It
+// returns the next assignment, if the coordinator handed one out with the
+// report.
+func (w *Worker) run(ctx context.Context, t *protocol.GetTaskReply) *protocol.GetTaskReply {
 	kind := protocol.MapTask
 	if t.Action == protocol.ActReduce {
 		kind = protocol.ReduceTask
 	}
 	if err := checkAssignment(t); err != nil {
 		w.reportFailure(ctx, w.attemptOf(kind, t), err)
-		return
+		return nil
 	}
 	if kind == protocol.MapTask {
-		w.runMap(ctx, t)
-	} else {
-		w.runReduce(ctx, t)
+		return w.runMap(ctx, t)
 	}
+	w.runReduce(ctx, t)
+	return nil
 }
 
 // attemptOf is the attempt a task reply assigns to this worker.

@@ -258,6 +258,12 @@ func (w *Worker) drop(maps []int) {
 // report sends a finished attempt's report, retrying through short
 // outages. A report that is not accepted is stale: the work is dropped.
 func (w *Worker) report(ctx context.Context, method string, args any, a protocol.Attempt) bool {
+	return w.reportNext(ctx, method, args, a).Accepted
+}
+
+// reportNext is report, returning the whole reply: a map report's may
+// carry the worker's next assignment.
+func (w *Worker) reportNext(ctx context.Context, method string, args any, a protocol.Attempt) *protocol.ReportReply {
 	var reply protocol.ReportReply
 	if w.faults.dropReply(method) {
 		w.call(method, args, &reply, w.cfg.RPCTimeout)
@@ -266,12 +272,12 @@ func (w *Worker) report(ctx context.Context, method string, args any, a protocol
 	}
 	if err := w.callRetry(ctx, method, args, &reply, w.cfg.RPCTimeout); err != nil {
 		w.log.Warn("report failed", "attempt", a.String(), "err", err)
-		return false
+		return &protocol.ReportReply{}
 	}
 	if !reply.Accepted {
 		w.log.Info("attempt stale", "attempt", a.String(), "worker", a.WorkerID)
 	}
-	return reply.Accepted
+	return &reply
 }
 
 // reportFailure tells the coordinator an attempt could not complete.

@@ -72,6 +72,12 @@
 // the job's fetch key, and /status needs the read-only token (?token=).
 package protocol
 
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
 // Action tells a worker what to do next.
 type Action uint8
 
@@ -217,11 +223,46 @@ type SourcesArgs struct {
 }
 
 // SourcesReply lists every worker holding map output once, and every map
-// task's committed output by owner: O(M + workers) whatever R is.
+// task's committed output by owner: O(M + workers) whatever R is. Maps is
+// packed (PackSources) so that a reply for 200,000 maps encodes as one
+// byte slice rather than as 200,000 structs.
 type SourcesReply struct {
 	Version int
-	Owners  []string    // host:port of each owner's run-file server
-	Maps    []MapSource // one per map task, in map order
+	Owners  []string // host:port of each owner's run-file server
+	Maps    []byte   // per map task, in order: uvarint attempt, uvarint owner
+}
+
+// PackSources packs map outputs for SourcesReply.Maps. A map task whose
+// output is not committed now (it is being re-run) has attempt 0 and
+// owner 0.
+func PackSources(maps []MapSource) []byte {
+	b := make([]byte, 0, 4*len(maps))
+	for _, m := range maps {
+		b = binary.AppendUvarint(b, uint64(m.Attempt))
+		b = binary.AppendUvarint(b, uint64(m.Owner))
+	}
+	return b
+}
+
+// UnpackSources reads SourcesReply.Maps for nMap map tasks, refusing
+// anything out of bounds.
+func UnpackSources(b []byte, nMap, nOwners int) ([]MapSource, error) {
+	maps := make([]MapSource, nMap)
+	for i := range maps {
+		a, k1 := binary.Uvarint(b)
+		if k1 <= 0 {
+			return nil, errors.New("sources: truncated")
+		}
+		o, k2 := binary.Uvarint(b[k1:])
+		if k2 <= 0 || a > 1<<31 || (a > 0 && o >= uint64(nOwners)) || (a == 0 && o != 0) {
+			return nil, fmt.Errorf("sources: map %d: attempt %d owner %d of %d", i, a, o, nOwners)
+		}
+		maps[i], b = MapSource{Map: i, Attempt: int(a), Owner: int(o)}, b[k1+k2:]
+	}
+	if len(b) != 0 {
+		return nil, errors.New("sources: trailing bytes")
+	}
+	return maps, nil
 }
 
 // Split is a line-aligned byte range of one input file.
@@ -232,7 +273,8 @@ type Split struct {
 }
 
 // MapSource locates the committed output of one map task: the attempt
-// that won, and its owner, an index into SourcesReply.Owners.
+// that won (0 if none now), and its owner, an index into
+// SourcesReply.Owners.
 type MapSource struct {
 	Map     int
 	Attempt int
@@ -257,9 +299,12 @@ type ReportMapArgs struct {
 	Counters Counters // the attempt's counts, engine's and app's
 }
 
-// ReportReply says whether a report was applied; a stale one is not.
+// ReportReply says whether a report was applied; a stale one is not. A
+// map report's reply may carry the worker's next assignment, when one was
+// ready at once, to save it a GetTask round trip.
 type ReportReply struct {
 	Accepted bool
+	Next     *GetTaskReply
 }
 
 // FailureClass says whose fault a failed attempt was.
