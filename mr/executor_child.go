@@ -33,8 +33,8 @@ type execTask struct {
 	Input      string // map: the input's name, as Map sees it
 	SplitPath  string // map: a file holding exactly the split's bytes
 	MapBuffer  int64
-	Runs       []string // reduce: the fetched runs, in map order
-	Scratch    string   // reduce: directory for merge passes and the output
+	Runs       []runfile.Segment // reduce: the fetched runs, in map order
+	Scratch    string            // reduce: directory for merge passes and the output
 	MergeFanIn int
 }
 
@@ -147,11 +147,11 @@ func mapTask(app *App, t *execTask, progress *atomic.Int64, cnt *protocol.Counte
 // reduceTask merges the fetched runs and calls Reduce per key, writing the
 // results as a run file in the scratch directory, whose path it returns.
 func reduceTask(app *App, t *execTask, progress *atomic.Int64, cnt *protocol.Counters) (string, error) {
-	paths, err := runfile.MergePasses(t.Runs, t.MergeFanIn, t.Scratch)
+	segs, err := runfile.MergeSegments(t.Runs, t.MergeFanIn, t.Scratch)
 	if err != nil {
 		return "", err
 	}
-	runs, closeAll, err := runfile.OpenAll(paths)
+	runs, closeAll, err := runfile.OpenSegments(segs)
 	if err != nil {
 		return "", err
 	}

@@ -31,13 +31,15 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 	defer os.RemoveAll(dir)
 	err := os.Mkdir(dir, 0o755)
 	var read int64
+	var segs []runfile.Segment
 	if err == nil {
-		read, err = w.fetchAll(ctx, a, t, dir)
+		segs, read, err = w.fetchAll(ctx, a, t, dir)
 	}
+	fetched := time.Now()
 	var out string
 	cnt := protocol.Counters{ShuffledBytes: read}
 	if err == nil {
-		out, err = w.reduce(ctx, a, t, dir, read, &cnt)
+		out, err = w.reduce(ctx, a, t, segs, dir, read, &cnt)
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -50,52 +52,54 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 		return
 	}
 	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", read,
-		"written", fileSize(out), "elapsed", time.Since(start).Round(time.Millisecond).String())
+		"written", fileSize(out), "elapsed", time.Since(start).Round(time.Millisecond).String(),
+		"fetching", fetched.Sub(start).Round(time.Millisecond).String())
 	if err := w.upload(ctx, a, out, read, &cnt); err != nil {
 		w.log.Warn("upload failed", "attempt", a.String(), "err", err)
 	}
 }
 
-// reduce has the executor merge the fetched runs in dir (read bytes in
-// all) and call Reduce per key, counting into cnt; it returns the output
-// run's path.
-func (w *Worker) reduce(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, dir string, read int64, cnt *protocol.Counters) (string, error) {
-	paths := make([]string, t.NMap)
-	for m := range paths {
-		paths[m] = fetchedPath(dir, m)
-	}
+// reduce has the executor merge the fetched runs, in map order (read
+// bytes in all), in the scratch directory dir and call Reduce per key,
+// counting into cnt; it returns the output run's path.
+func (w *Worker) reduce(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, segs []runfile.Segment, dir string,
+	read int64, cnt *protocol.Counters) (string, error) {
 	res := w.exec.run(ctx, &execTask{Kind: protocol.ReduceTask, Name: a.String(), Dir: w.dir, Task: t.Task, N: t.Attempt,
-		NReduce: t.NReduce, Runs: paths, Scratch: dir, MergeFanIn: w.cfg.MergeFanIn},
+		NReduce: t.NReduce, Runs: segs, Scratch: dir, MergeFanIn: w.cfg.MergeFanIn},
 		func(n int64) { w.progress.set(0.5 + 0.5*float64(n)/float64(max(read, 1))) })
 	w.takeCounters(&res, cnt, a)
 	return res.Out, res.error()
 }
 
 // fetchAll brings every map task's run for this reduce attempt into dir:
-// first one batch per owner, FetchParallel at a time; then, for each run
-// a batch did not bring, retries and, if need be, a new location from the
-// coordinator, which re-runs a map whose output is lost. It returns the
-// bytes fetched.
-func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, dir string) (int64, error) {
+// first one batch per owner (into one file each), FetchParallel at a
+// time; then, for each run a batch did not bring, retries and, if need
+// be, a new location from the coordinator, which re-runs a map whose
+// output is lost. It returns where each map's run is, and the bytes
+// fetched.
+func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, dir string) ([]runfile.Segment, int64, error) {
 	src, err := w.sources(ctx, t.SourcesVersion, t.NMap)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var mu sync.Mutex
 	var total int64
+	var fetched int
 	got := make([]bool, t.NMap)
-	done := func(m protocol.MapAttempt, size int64, err error) {
+	segs := make([]runfile.Segment, t.NMap)
+	done := func(m protocol.MapAttempt, seg runfile.Segment, err error) {
 		if err == nil {
 			mu.Lock()
-			got[m.Map], total = true, total+size
-			w.progress.set(0.5 * float64(countTrue(got)) / float64(max(len(got), 1)))
+			got[m.Map], segs[m.Map], total, fetched = true, seg, total+seg.Size, fetched+1
+			w.progress.set(0.5 * float64(fetched) / float64(max(len(got), 1)))
 			mu.Unlock()
 		}
 	}
 	w.parallel(ctx, len(src.owners), func(o int) {
-		if err := w.fetchBatch(ctx, src.owners[o], a.Task, byOwner(src, o), dir, done); err != nil {
+		path := batchPath(dir, "owner-"+strconv.Itoa(o))
+		if err := w.fetchBatch(ctx, src.owners[o], a.Task, byOwner(src, o), path, done); err != nil {
 			var local *localError
 			if errors.As(err, &local) {
 				cancel(err)
@@ -119,9 +123,9 @@ func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.G
 		}
 	})
 	if err := context.Cause(ctx); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	return total, nil
+	return segs, total, nil
 }
 
 // parallel calls f(0..n-1), FetchParallel at a time, until ctx ends.
@@ -149,21 +153,11 @@ func byOwner(src *sourceMap, o int) []protocol.MapAttempt {
 	return maps
 }
 
-func countTrue(bs []bool) int {
-	n := 0
-	for _, b := range bs {
-		if b {
-			n++
-		}
-	}
-	return n
-}
-
 // fetchSource fetches one map task's run, retrying with backoff, then
 // asking the coordinator for a new location whenever the current one
 // fails; done hears of the fetched run.
 func (w *Worker) fetchSource(ctx context.Context, a protocol.Attempt, loc protocol.Location, dir string,
-	done func(protocol.MapAttempt, int64, error)) error {
+	done func(protocol.MapAttempt, runfile.Segment, error)) error {
 	for {
 		err := errors.New("location unknown")
 		if loc.Attempt > 0 {
@@ -197,16 +191,17 @@ func (w *Worker) fetchSource(ctx context.Context, a protocol.Attempt, loc protoc
 
 // fetchOne fetches one map task's run from loc, retrying with backoff.
 func (w *Worker) fetchOne(ctx context.Context, a protocol.Attempt, loc protocol.Location, dir string,
-	done func(protocol.MapAttempt, int64, error)) error {
+	done func(protocol.MapAttempt, runfile.Segment, error)) error {
 	m := protocol.MapAttempt{Map: loc.Map, Attempt: loc.Attempt}
+	path := batchPath(dir, "map-"+strconv.Itoa(loc.Map))
 	try := 0
 	b := backoff{first: 100 * time.Millisecond, max: 2 * time.Second, tries: w.cfg.FetchRetries}
 	return b.retry(ctx, func() (bool, error) {
 		try++
 		var missing error
-		err := w.fetchBatch(ctx, loc.Addr, a.Task, []protocol.MapAttempt{m}, dir, func(m protocol.MapAttempt, size int64, err error) {
+		err := w.fetchBatch(ctx, loc.Addr, a.Task, []protocol.MapAttempt{m}, path, func(m protocol.MapAttempt, seg runfile.Segment, err error) {
 			missing = err
-			done(m, size, err)
+			done(m, seg, err)
 		})
 		if err == nil {
 			err = missing

@@ -129,12 +129,12 @@ func openSection(path string, r int) (*os.File, int64, int64, error) {
 	return nil, 0, 0, err
 }
 
-// fetchBatch fetches reduce task r's runs of maps from owner into dir,
-// each verified as it is written, and reports each map attempt's outcome:
-// nil (fetched), or why not. A failure of this worker's own disk ends the
-// batch with a *localError.
-func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []protocol.MapAttempt, dir string,
-	done func(m protocol.MapAttempt, size int64, err error)) error {
+// fetchBatch fetches reduce task r's runs of maps from owner into the one
+// file path, each verified as it is written, and reports each map
+// attempt's outcome to done: where its run is, or why it is not there. A
+// failure of this worker's own disk ends the batch with a *localError.
+func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []protocol.MapAttempt, path string,
+	done func(m protocol.MapAttempt, seg runfile.Segment, err error)) error {
 	body := protocol.EncodeRunsRequest(maps)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, protocol.RunsURL(owner, r), bytes.NewReader(body))
 	if err != nil {
@@ -151,32 +151,6 @@ func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []pro
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s answered %s", owner, resp.Status)
 	}
-	br := bufio.NewReaderSize(resp.Body, 64<<10)
-	for _, want := range maps {
-		got, size, err := protocol.ReadRunsFrame(br)
-		switch {
-		case err != nil:
-			return fmt.Errorf("reading runs from %s: %w", owner, err)
-		case got != want:
-			return fmt.Errorf("%s sent map-%d.a%d for map-%d.a%d", owner, got.Map, got.Attempt, want.Map, want.Attempt)
-		case size < 0:
-			done(want, 0, fmt.Errorf("%s does not serve map-%d.a%d", owner, want.Map, want.Attempt))
-			continue
-		}
-		if err := w.saveRun(br, size, fetchedPath(dir, want.Map)); err != nil {
-			var local *localError
-			if errors.As(err, &local) {
-				return err
-			}
-			return fmt.Errorf("run of map-%d.a%d from %s: %w", want.Map, want.Attempt, owner, err)
-		}
-		done(want, size, nil)
-	}
-	return nil
-}
-
-// saveRun copies one run of size bytes from src into path, verified.
-func (w *Worker) saveRun(src io.Reader, size int64, path string) error {
 	if err := w.faults.diskFull(); err != nil {
 		return &localError{err}
 	}
@@ -185,14 +159,49 @@ func (w *Worker) saveRun(src io.Reader, size int64, path string) error {
 		return &localError{err}
 	}
 	defer out.Abort()
-	if err := runfile.VerifyCopy(localWriter{out.File}, src, size); err != nil {
-		return err
+	var saved []protocol.MapAttempt
+	var segs []runfile.Segment
+	var off int64
+	br := bufio.NewReaderSize(resp.Body, 64<<10)
+	for _, want := range maps {
+		got, size, err := protocol.ReadRunsFrame(br)
+		switch {
+		case err == nil && got != want:
+			err = fmt.Errorf("%s sent map-%d.a%d for map-%d.a%d", owner, got.Map, got.Attempt, want.Map, want.Attempt)
+		case err == nil && size < 0:
+			done(want, runfile.Segment{}, fmt.Errorf("%s does not serve map-%d.a%d", owner, want.Map, want.Attempt))
+			continue
+		case err == nil:
+			if err = runfile.VerifyCopy(localWriter{out.File}, br, size); err != nil {
+				err = fmt.Errorf("run of map-%d.a%d from %s: %w", want.Map, want.Attempt, owner, err)
+			}
+		}
+		if err != nil { // keep what was verified; the rest is fetched again
+			return commitBatch(out, saved, segs, done, err)
+		}
+		saved, segs = append(saved, want), append(segs, runfile.Segment{Path: path, Off: off, Size: size})
+		off += size
+	}
+	return commitBatch(out, saved, segs, done, nil)
+}
+
+// commitBatch publishes a batch's file and tells done where each verified
+// run is; it returns cause, or the commit's failure.
+func commitBatch(out *atomicfile.File, saved []protocol.MapAttempt, segs []runfile.Segment,
+	done func(protocol.MapAttempt, runfile.Segment, error), cause error) error {
+	var local *localError
+	if errors.As(cause, &local) {
+		return cause
 	}
 	if err := out.Commit(); err != nil {
 		return &localError{err}
 	}
-	return nil
+	for i, m := range saved {
+		done(m, segs[i], nil)
+	}
+	return cause
 }
 
-// fetchedPath is where a reducer keeps map task m's run.
-func fetchedPath(dir string, m int) string { return filepath.Join(dir, fmt.Sprintf("map-%d.run", m)) }
+// batchPath is where a reducer keeps the runs one batch brought, named
+// after their owner ("owner-3") or, fetched alone, their map ("map-7").
+func batchPath(dir, name string) string { return filepath.Join(dir, name+".runs") }

@@ -269,7 +269,7 @@ func BenchmarkReduceMerged(b *testing.B) {
 
 // Several merge passes give the same stream as one merge: same keys, and
 // equal keys still in run order.
-func TestMergePassesKeepOrder(t *testing.T) {
+func TestMergeSegmentsKeepOrder(t *testing.T) {
 	dir := t.TempDir()
 	var paths []string
 	var all []KeyValue
@@ -287,14 +287,22 @@ func TestMergePassesKeepOrder(t *testing.T) {
 		paths = append(paths, p)
 	}
 	slices.SortStableFunc(all, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
-	out, err := MergePasses(paths, 3, dir)
+	var segs []Segment
+	for _, p := range paths {
+		s, err := WholeFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		segs = append(segs, s)
+	}
+	out, err := MergeSegments(segs, 3, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out) > 3 {
 		t.Fatalf("%d runs left, want at most 3", len(out))
 	}
-	runs, closeAll, err := OpenAll(out)
+	runs, closeAll, err := OpenSegments(out)
 	if err != nil {
 		t.Fatal(err)
 	}

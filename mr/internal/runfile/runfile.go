@@ -15,7 +15,8 @@
 //
 // Writer and WriteFile produce runs; Reader decodes and verifies one;
 // Merger merges several stably; GroupByKey and ReduceGroups walk a merge
-// one key at a time; MergePasses bounds how many files a merge holds open;
+// one key at a time; MergeSegments bounds how many runs a merge reads at
+// once (a Segment is a run inside a file);
 // WriteText and MergeText turn runs into the "key value" text of outputs.
 package runfile
 
