@@ -82,8 +82,9 @@ func NewCoordinator(cfg Config, inputs []string) (*Coordinator, error) {
 		conns: make(map[net.Conn]struct{})}
 	c.ln = newLimitListener(ln, cfg.MaxConns, func(a net.Addr) { c.refused(a.String(), "too many connections", nil) })
 	c.sched = newScheduler(schedConfig{nMap: len(splits), nReduce: cfg.NReduce, app: cfg.App,
-		heartbeatTimeout: cfg.HeartbeatTimeout, taskTimeout: cfg.TaskTimeout, maxFailures: cfg.MaxFailures,
-		maxWorkers: cfg.MaxWorkers})
+		mapInputs: splitFiles(splits), heartbeatTimeout: cfg.HeartbeatTimeout, taskTimeout: cfg.TaskTimeout,
+		backupAfter: cfg.BackupAfter, maxFailures: cfg.MaxFailures, maxWorkerFailures: cfg.MaxWorkerFailures,
+		maxLostOutputs: cfg.MaxLostOutputs, maxWorkers: cfg.MaxWorkers})
 	c.http = &http.Server{Handler: c.mux(), ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}

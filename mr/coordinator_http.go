@@ -123,7 +123,7 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &bad):
 		c.log.Warn("reduce upload rejected", "attempt", a.String(), "worker", a.WorkerID, "err", bad.err)
-		c.update(func(s *scheduler, now time.Time) { s.failed(a, "upload rejected: "+bad.err.Error(), now) })
+		c.update(func(s *scheduler, now time.Time) { s.failed(a, protocol.FailWorker, "upload rejected: "+bad.err.Error(), now) })
 		http.Error(w, truncate(bad.err.Error(), maxErrText), http.StatusBadRequest)
 	case err != nil:
 		c.fail(fmt.Errorf("mr: coordinator cannot write the output of %s: %w", a, err))
