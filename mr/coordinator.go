@@ -33,14 +33,17 @@ type Coordinator struct {
 	stop    chan struct{} // closed when Run returns: ends long polls and tickers
 	wg      sync.WaitGroup
 
-	// mu guards sched, changed, committed, conns, err and finished.
+	// mu guards sched, changed, committed, conns, err, finished and
+	// stopping, and orders uploads.Add before shutdown's uploads.Wait.
 	mu        sync.Mutex
 	sched     *scheduler
 	changed   chan struct{} // closed and replaced whenever the scheduler changes
 	committed int           // reduce outputs renamed into place
 	conns     map[net.Conn]struct{}
-	err       error // why the job failed
-	finished  bool  // done is closed
+	err       error          // why the job failed
+	finished  bool           // done is closed
+	stopping  bool           // shutdown began: no new upload starts
+	uploads   sync.WaitGroup // uploads being received or committed
 }
 
 // NewCoordinator checks the inputs, cuts them into splits and starts
@@ -70,12 +73,8 @@ func NewCoordinator(cfg Config, inputs []string) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	workDir, err := os.MkdirTemp("", "mrcoordinator-")
-	if err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("mr: work directory: %w", err)
-	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, splits: splits, workDir: workDir,
+	removeStaleOutputs(cfg.OutDir, inputs, cfg.Logger)
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, splits: splits,
 		keys: auth.New(cfg.Secret), fresh: auth.NewReplay(protocol.FreshWindow, 1<<20),
 		refuse: auth.NewLimiter(time.Minute),
 		done:   make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
@@ -102,6 +101,12 @@ func (c *Coordinator) Done() <-chan struct{} { return c.done }
 // mr-<app>-all are complete, else why the job did not finish.
 func (c *Coordinator) Run(ctx context.Context) error {
 	c.start = time.Now()
+	workDir, err := os.MkdirTemp("", "mrcoordinator-")
+	if err != nil {
+		c.ln.Close()
+		return fmt.Errorf("mr: work directory: %w", err)
+	}
+	c.workDir = workDir
 	c.log.Info("coordinator listening", "addr", c.Addr(), "maps", len(c.splits), "reduces", c.cfg.NReduce,
 		"secret", c.keys != nil)
 	if c.keys == nil && !isLoopback(c.Addr()) {
@@ -122,7 +127,8 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	}
 	c.shutdown()
 	c.mu.Lock()
-	sum, err := c.sched.summary(c.start, time.Now()), c.err
+	sum := c.sched.summary(c.start, time.Now())
+	err = c.err
 	c.mu.Unlock()
 	c.report(sum)
 	if err == nil {
@@ -271,16 +277,25 @@ func (c *Coordinator) waitForExits() {
 	}
 }
 
+// shutdown stops serving and waits for everything in flight, so that
+// no temp file is left: uploads (in the work directory, and mr-out-Y's
+// temp in -out) end and clean up after themselves, then the work
+// directory goes.
 func (c *Coordinator) shutdown() {
 	close(c.stop)
+	c.mu.Lock()
+	c.stopping = true
+	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	c.http.Shutdown(ctx)
+	c.http.Close() // what Shutdown left after a second: reads fail, handlers return
 	c.mu.Lock()
 	for conn := range c.conns {
 		conn.Close()
 	}
 	c.mu.Unlock()
+	c.uploads.Wait() // before wg.Wait: the last commit may start the final merge on wg
 	c.wg.Wait()
 	os.RemoveAll(c.workDir)
 }
