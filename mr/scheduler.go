@@ -69,6 +69,7 @@ type attempt struct {
 	read     int64                    // bytes of input (map) or run files (reduce) read
 	written  int64                    // bytes written
 	frac     float64                  // how far it got (0 to 1) as its worker last said; 0 unknown
+	fracAt   time.Time                // when frac last changed
 	backedUp bool                     // a backup of it was started: it gets no other
 	lostBy   map[string]*fetchReports // committed map output: who could not fetch it, by worker id
 	fetchErr int                      // fetch failures reported against it, all reducers

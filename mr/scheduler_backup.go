@@ -89,22 +89,28 @@ func before(a, b *task) bool {
 // alone takes longer than a fresh attempt would. Without progress, the
 // longer it has run the longer it is expected to run: it needs "ran"
 // more, and is a straggler once it ran slowFactor times the typical run.
-// Before any attempt of its kind has won, nothing is typical: no backup
-// (the timeout rule still applies). Attempts younger than backupAfter
-// are never stragglers.
+// Progress that has not moved for a heartbeat timeout counts as unknown:
+// a worker that cannot see inside a long app call reports a step, not a
+// rate. Before any attempt of its kind has won, nothing is typical: no
+// backup (the timeout rule still applies). Attempts younger than
+// backupAfter are never stragglers.
 func (s *scheduler) straggling(a *attempt, now time.Time) (time.Duration, bool) {
 	ran := now.Sub(a.start)
 	typical, known := s.typical(a.task.kind)
 	if !known || ran < s.cfg.backupAfter {
 		return 0, false
 	}
+	frac := a.frac
+	if now.Sub(a.fracAt) > s.cfg.heartbeatTimeout {
+		frac = 0
+	}
 	switch {
-	case a.frac >= 1:
+	case frac >= 1:
 		return 0, false // all but done
-	case a.frac == 0:
+	case frac == 0:
 		return ran, ran > slowFactor*typical
 	}
-	total := time.Duration(float64(ran) / a.frac)
+	total := time.Duration(float64(ran) / frac)
 	left := total - ran
 	return left, total > slowFactor*typical && left > typical
 }
@@ -120,12 +126,12 @@ func (s *scheduler) typical(kind protocol.TaskKind) (time.Duration, bool) {
 
 // noteProgress records how far w's current attempt got, as its
 // heartbeat says; a report about any other attempt is ignored.
-func (s *scheduler) noteProgress(w *worker, ref protocol.Attempt, frac float64) {
+func (s *scheduler) noteProgress(w *worker, ref protocol.Attempt, frac float64, now time.Time) {
 	a := w.current
 	if a == nil || a.outcome != outcomeRunning || ref.Kind != a.task.kind || ref.Task != a.task.index || ref.N != a.n {
 		return
 	}
-	if frac > 0 && frac <= 1 { // also false for NaN
-		a.frac = frac
+	if frac > 0 && frac <= 1 && frac != a.frac { // also false for NaN
+		a.frac, a.fracAt = frac, now
 	}
 }

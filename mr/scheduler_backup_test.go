@@ -41,14 +41,19 @@ func newLateJob(t *testing.T, firstDone bool) *lateJob {
 	return j
 }
 
-// at moves the clock to t0+d, every worker beating with its progress.
-func (j *lateJob) at(d time.Duration, progress [4]float64) {
-	for j.h.now.Before(t0.Add(d)) {
+// at moves the clock to t0+d, every worker beating with its progress:
+// rising at a steady rate to progress[i] at t0+d, or flat at it.
+func (j *lateJob) at(d time.Duration, progress [4]float64, flat bool) {
+	end := t0.Add(d)
+	for j.h.now.Before(end) {
 		j.h.tick(500 * time.Millisecond)
 		for _, id := range j.ids {
 			hb := protocol.HeartbeatArgs{WorkerID: id}
 			if a := j.h.s.workers[id].current; a != nil && a.outcome == outcomeRunning {
 				hb.Attempt, hb.Progress = ref(id, a), progress[a.task.index]
+				if !flat {
+					hb.Progress *= float64(j.h.now.Sub(a.start)) / float64(end.Sub(a.start))
+				}
 			}
 			j.h.s.heartbeat(hb, j.h.now)
 		}
@@ -60,22 +65,24 @@ func TestLateBackupOfAttemptExpectedToFinishLast(t *testing.T) {
 		name      string
 		firstDone bool
 		at        time.Duration
-		progress  [4]float64 // per map task; 0 unknown
+		progress  [4]float64 // per map task at the end; 0 unknown
+		flat      bool       // progress does not move: counts as unknown
 		want      int        // the map backed up; -1 none
 	}{
-		{"no progress: the oldest, lowest first", true, 6 * time.Second, [4]float64{}, 1},
-		{"the slowest rate", true, 6 * time.Second, [4]float64{0, 0.9, 0.2, 0}, 2},
-		{"unknown progress against near-done ones", true, 6 * time.Second, [4]float64{0, 0.9, 0.95, 0}, 3},
-		{"all near done", true, 6 * time.Second, [4]float64{0, 0.9, 0.9, 0.9}, -1},
-		{"progress past the end", true, 6 * time.Second, [4]float64{0, 1, 1, 1}, -1},
-		{"too young", true, 4500 * time.Millisecond, [4]float64{}, -1},
-		{"old enough", true, 5 * time.Second, [4]float64{}, 1},
-		{"nothing typical yet", false, 6 * time.Second, [4]float64{}, -1},
+		{"no progress: the oldest, lowest first", true, 6 * time.Second, [4]float64{}, false, 1},
+		{"the slowest rate", true, 6 * time.Second, [4]float64{0, 0.9, 0.2, 0}, false, 2},
+		{"unknown progress against near-done ones", true, 6 * time.Second, [4]float64{0, 0.9, 0.95, 0}, false, 3},
+		{"all near done", true, 6 * time.Second, [4]float64{0, 0.9, 0.9, 0.9}, false, -1},
+		{"progress past the end", true, 6 * time.Second, [4]float64{0, 1, 1, 1}, false, -1},
+		{"too young", true, 4500 * time.Millisecond, [4]float64{}, false, -1},
+		{"old enough", true, 5 * time.Second, [4]float64{}, false, 1},
+		{"nothing typical yet", false, 6 * time.Second, [4]float64{}, false, -1},
+		{"flat progress counts as unknown", true, 6 * time.Second, [4]float64{0, 0.9, 0.2, 0}, true, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			j := newLateJob(t, c.firstDone)
-			j.at(c.at, c.progress)
+			j.at(c.at, c.progress, c.flat)
 			reply := j.h.s.assign(j.asker, j.h.now)
 			got := -1
 			if reply.Action == protocol.ActMap {
@@ -118,7 +125,7 @@ func TestProgressOnlyOfTheCurrentAttempt(t *testing.T) {
 
 func TestLateBackupOncePerAttempt(t *testing.T) {
 	j := newLateJob(t, true)
-	j.at(6*time.Second, [4]float64{})
+	j.at(6*time.Second, [4]float64{}, false)
 	h := j.h
 	b1 := h.get(j.ids[3], protocol.ActMap)
 	w5 := h.join("e:1")

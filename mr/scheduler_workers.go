@@ -41,7 +41,7 @@ func (s *scheduler) heartbeat(hb protocol.HeartbeatArgs, now time.Time) protocol
 		s.toldToExit(w)
 		return protocol.HeartbeatReply{Action: protocol.ActExit}
 	}
-	s.noteProgress(w, hb.Attempt, hb.Progress)
+	s.noteProgress(w, hb.Attempt, hb.Progress, now)
 	return protocol.HeartbeatReply{Action: protocol.ActWait, Drop: s.takeDrops(w)}
 }
 
