@@ -12,7 +12,7 @@ package mr
 // Failures come in two classes (protocol.FailureClass): the app's count
 // against the task, the worker's own against the worker, which is
 // excluded from the job when it keeps failing (scheduler_workers.go). A
-// committed map is re-run only on evidence (scheduler_reports.go), and
+// committed map is re-run only on evidence (scheduler_locate.go), and
 // at the end of a phase idle workers back up the attempt expected to
 // finish last (scheduler_backup.go).
 
