@@ -237,15 +237,21 @@ func isLoopback(addr string) bool {
 	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
-// fail ends the job with err, unless it is already over.
+// fail ends the job with err, unless it is already over; workers that
+// ask are told it failed, and why.
 func (c *Coordinator) fail(err error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if !c.finished {
 		c.err = err
 		c.log.Error("job failed", "err", err)
+		if !c.sched.over() {
+			c.sched.fail(err.Error())
+		}
 		c.finishLocked()
 	}
+	events := c.changedLocked()
+	c.mu.Unlock()
+	c.logEvents(events)
 }
 
 func (c *Coordinator) finishLocked() {

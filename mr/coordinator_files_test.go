@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +149,29 @@ func TestStoppedCoordinatorLeavesNoTempFiles(t *testing.T) {
 	}
 	if tmp, _ := filepath.Glob(filepath.Join(c.cfg.OutDir, ".*tmp")); len(tmp) > 0 {
 		t.Fatalf("temp files left: %v", tmp)
+	}
+}
+
+// An input that disappears mid-job ends the job in one line, rather than
+// failing worker after worker (whose fault it is not) until all are out.
+func TestInputGoneFailsTheJobNotTheWorkers(t *testing.T) {
+	inputs := testInputs(t, 2)
+	app := wordCount()
+	mapFn := app.Map
+	app.Map = func(name, contents string) []KeyValue {
+		os.Remove(inputs[1]) // while the job runs: map-1's split is read later
+		return mapFn(name, contents)
+	}
+	cl := startCluster(t, testConfig(t.TempDir()), inputs, app, 1)
+	err := cl.wait()
+	if err == nil || !strings.Contains(err.Error(), "coordinator cannot read its input: open "+inputs[1]) {
+		t.Fatalf("job ended with %v", err)
+	}
+	cl.c.mu.Lock()
+	defer cl.c.mu.Unlock()
+	for _, w := range cl.c.sched.workers {
+		if w.excluded != "" {
+			t.Fatalf("%s excluded: %s", w.id, w.excluded)
+		}
 	}
 }

@@ -54,7 +54,8 @@ func (c *Coordinator) running(a protocol.Attempt) bool {
 	return c.sched.running(a) != nil
 }
 
-// handleSplit sends a running map attempt its split of the input.
+// handleSplit sends a running map attempt its split of the input. An
+// input the coordinator can no longer open ends the job.
 func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
 	a, err := protocol.ParseAttempt(r, protocol.MapTask)
 	if err != nil {
@@ -72,7 +73,9 @@ func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
 	sp := c.splits[a.Task]
 	f, err := os.Open(sp.File)
 	if err != nil {
-		c.log.Error("input unreadable", "file", sp.File, "err", err)
+		// The coordinator's own I/O: no worker is to blame, and no
+		// other attempt could do better.
+		c.fail(fmt.Errorf("mr: coordinator cannot read its input: %w", err))
 		http.Error(w, "input unreadable", http.StatusInternalServerError)
 		return
 	}

@@ -82,9 +82,11 @@ func (s *scheduler) failed(ref protocol.Attempt, class protocol.FailureClass, wh
 	}
 	s.note("attempt failed", a, a.worker, "class", class.String(), "err", why)
 	s.endAttempt(a, outcomeFailed, now)
-	if class == protocol.FailApp {
+	switch {
+	case s.over(): // the job ended first: nobody is to blame
+	case class == protocol.FailApp:
 		s.appFailed(a.task, why)
-	} else {
+	default:
 		s.workerFailed(a.worker, why, now)
 	}
 	return true
@@ -93,7 +95,7 @@ func (s *scheduler) failed(ref protocol.Attempt, class protocol.FailureClass, wh
 // appFailed counts an app failure of t; the job fails at maxFailures.
 func (s *scheduler) appFailed(t *task, why string) {
 	t.failures++
-	if t.failures >= s.cfg.maxFailures && !s.over() {
+	if t.failures >= s.cfg.maxFailures {
 		s.fail(fmt.Sprintf("%s failed %d times; the app's last error: %s", s.describe(t), t.failures, why))
 	}
 }
