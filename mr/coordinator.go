@@ -123,7 +123,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	case <-c.done:
 		c.waitForExits()
 	case <-ctx.Done():
-		c.fail(fmt.Errorf("mr: coordinator stopped: %w", context.Cause(ctx)))
+		c.stopped(fmt.Errorf("mr: coordinator stopped: %w", context.Cause(ctx)))
 	}
 	c.shutdown()
 	c.mu.Lock()
@@ -235,6 +235,18 @@ func isLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// stopped ends the job because the coordinator was told to stop: the
+// workers are not told, they find it gone as if it had died.
+func (c *Coordinator) stopped(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.finished {
+		c.err = err
+		c.log.Error("job failed", "err", err)
+		c.finishLocked()
+	}
 }
 
 // fail ends the job with err, unless it is already over; workers that
