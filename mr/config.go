@@ -21,16 +21,19 @@ type Config struct {
 	App       string // the app every worker must run; "" learns it from the first worker
 	SplitSize int64  // inputs larger than this are cut into several map tasks
 
-	HeartbeatTimeout time.Duration // a worker silent this long is dead
-	TaskTimeout      time.Duration // an attempt running this long gets a backup
-	MaxFailures      int           // failures of one task that fail the job
-	AttemptLimit     time.Duration // an attempt's app code making no progress this long is killed
-	LongPoll         time.Duration // how long GetTask and Locate wait for news before answering
-	ExitGrace        time.Duration // after the job, how long to wait for workers to hear Exit
-	ProgressEvery    time.Duration // period of the progress log line
-	MaxUpload        int64         // largest reduce output accepted, bytes
-	MaxWorkers       int           // registrations accepted over the job's life
-	MaxConns         int           // connections open at once; more are closed at once
+	HeartbeatTimeout  time.Duration // a worker silent this long is dead
+	TaskTimeout       time.Duration // an attempt running this long gets a backup
+	BackupAfter       time.Duration // at a phase's end, a straggler running this long may get a backup; 0: TaskTimeout/2
+	MaxFailures       int           // the app's failures of one task that fail the job
+	AttemptLimit      time.Duration // an attempt's app code making no progress this long is killed
+	MaxWorkerFailures int           // a worker's own failures in a row (no win between) that exclude it
+	MaxLostOutputs    int           // a worker's map outputs reducers could not fetch that exclude it
+	LongPoll          time.Duration // how long GetTask and Locate wait for news before answering
+	ExitGrace         time.Duration // after the job, how long to wait for workers to hear Exit
+	ProgressEvery     time.Duration // period of the progress log line
+	MaxUpload         int64         // largest reduce output accepted, bytes
+	MaxWorkers        int           // registrations accepted over the job's life
+	MaxConns          int           // connections open at once; more are closed at once
 
 	// Secret is the job secret, the same on every host; nil means none.
 	// With it, every connection and request is authenticated (see
@@ -56,7 +59,7 @@ type Config struct {
 const appFailureLimit = 12
 
 // DefaultConfig is the coordinator's configuration with every default
-// filled in.
+// filled in, but BackupAfter, which follows TaskTimeout.
 func DefaultConfig() Config {
 	return Config{
 		Addr:             DefaultAddr,
@@ -65,15 +68,17 @@ func DefaultConfig() Config {
 		SplitSize:        64 << 20,
 		HeartbeatTimeout: 4 * time.Second,
 		TaskTimeout:      10 * time.Second,
-		MaxFailures:      appFailureLimit,
-		AttemptLimit:     10 * time.Minute,
-		LongPoll:         time.Second,
-		ExitGrace:        2 * time.Second,
-		ProgressEvery:    2 * time.Second,
-		MaxUpload:        64 << 30,
-		MaxWorkers:       10000,
-		MaxConns:         2048,
-		HintAfter:        5 * time.Second,
+		MaxFailures:       appFailureLimit,
+		MaxWorkerFailures: 3,
+		MaxLostOutputs:    3,
+		AttemptLimit:      10 * time.Minute,
+		LongPoll:          time.Second,
+		ExitGrace:         2 * time.Second,
+		ProgressEvery:     2 * time.Second,
+		MaxUpload:         64 << 30,
+		MaxWorkers:        10000,
+		MaxConns:          2048,
+		HintAfter:         5 * time.Second,
 	}
 }
 
@@ -83,7 +88,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("mr: nReduce %d must be positive", c.NReduce)
 	case c.SplitSize < 0:
 		return c, fmt.Errorf("mr: split size %d must be positive", c.SplitSize)
-	case c.HeartbeatTimeout < 0 || c.TaskTimeout < 0 || c.LongPoll < 0 || c.ExitGrace < 0 || c.ProgressEvery < 0:
+	case c.HeartbeatTimeout < 0 || c.TaskTimeout < 0 || c.BackupAfter < 0 || c.LongPoll < 0 || c.ExitGrace < 0 || c.ProgressEvery < 0:
 		return c, fmt.Errorf("mr: timeouts must be positive")
 	}
 	d := DefaultConfig()
@@ -95,6 +100,9 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.TaskTimeout, d.TaskTimeout)
 	orDefault(&c.MaxFailures, d.MaxFailures)
 	orDefault(&c.AttemptLimit, d.AttemptLimit)
+	orDefault(&c.MaxWorkerFailures, d.MaxWorkerFailures)
+	orDefault(&c.MaxLostOutputs, d.MaxLostOutputs)
+	orDefault(&c.BackupAfter, c.TaskTimeout/2)
 	orDefault(&c.LongPoll, d.LongPoll)
 	orDefault(&c.ExitGrace, d.ExitGrace)
 	orDefault(&c.ProgressEvery, d.ProgressEvery)

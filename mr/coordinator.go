@@ -33,15 +33,18 @@ type Coordinator struct {
 	stop    chan struct{} // closed when Run returns: ends long polls and tickers
 	wg      sync.WaitGroup
 
-	// mu guards sched, changed, committed, conns, err, finished and status.
+	// mu guards sched, changed, committed, conns, err, finished, status and
+	// stopping, and orders uploads.Add before shutdown's uploads.Wait.
 	mu        sync.Mutex
 	sched     *scheduler
 	changed   chan struct{} // closed and replaced whenever the scheduler changes
 	committed int           // reduce outputs renamed into place
 	conns     map[net.Conn]struct{}
-	err       error // why the job failed
-	finished  bool  // done is closed
+	err       error          // why the job failed
+	finished  bool           // done is closed
 	status    statusState
+	stopping  bool           // shutdown began: no new upload starts
+	uploads   sync.WaitGroup // uploads being received or committed
 }
 
 // NewCoordinator checks the inputs, cuts them into splits and starts
@@ -71,20 +74,17 @@ func NewCoordinator(cfg Config, inputs []string) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	workDir, err := os.MkdirTemp("", "mrcoordinator-")
-	if err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("mr: work directory: %w", err)
-	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, splits: splits, workDir: workDir,
+	removeStaleOutputs(cfg.OutDir, inputs, cfg.Logger)
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, splits: splits,
 		keys: auth.New(cfg.Secret), fresh: auth.NewReplay(protocol.FreshWindow, 1<<20),
 		refuse: auth.NewLimiter(time.Minute),
 		done:   make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
 		conns: make(map[net.Conn]struct{})}
 	c.ln = newLimitListener(ln, cfg.MaxConns, func(a net.Addr) { c.refused(a.String(), "too many connections", nil) })
 	c.sched = newScheduler(schedConfig{nMap: len(splits), nReduce: cfg.NReduce, app: cfg.App,
-		heartbeatTimeout: cfg.HeartbeatTimeout, taskTimeout: cfg.TaskTimeout, maxFailures: cfg.MaxFailures,
-		maxWorkers: cfg.MaxWorkers})
+		mapInputs: splitFiles(splits), heartbeatTimeout: cfg.HeartbeatTimeout, taskTimeout: cfg.TaskTimeout,
+		backupAfter: cfg.BackupAfter, maxFailures: cfg.MaxFailures, maxWorkerFailures: cfg.MaxWorkerFailures,
+		maxLostOutputs: cfg.MaxLostOutputs, maxWorkers: cfg.MaxWorkers})
 	c.http = &http.Server{Handler: c.mux(), ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
@@ -102,6 +102,12 @@ func (c *Coordinator) Done() <-chan struct{} { return c.done }
 // mr-<app>-all are complete, else why the job did not finish.
 func (c *Coordinator) Run(ctx context.Context) error {
 	c.start = time.Now()
+	workDir, err := os.MkdirTemp("", "mrcoordinator-")
+	if err != nil {
+		c.ln.Close()
+		return fmt.Errorf("mr: work directory: %w", err)
+	}
+	c.workDir = workDir
 	c.log.Info("coordinator listening", "addr", c.Addr(), "maps", len(c.splits), "reduces", c.cfg.NReduce,
 		"secret", c.keys != nil)
 	if c.keys == nil && !isLoopback(c.Addr()) {
@@ -119,10 +125,11 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	case <-c.done:
 		c.waitForExits()
 	case <-ctx.Done():
-		c.fail(fmt.Errorf("mr: coordinator stopped: %w", context.Cause(ctx)))
+		c.stopped(fmt.Errorf("mr: coordinator stopped: %w", context.Cause(ctx)))
 	}
 	c.mu.Lock()
-	sum, err := c.sched.summary(c.start, time.Now()), c.err
+	sum := c.sched.summary(c.start, time.Now())
+	err = c.err
 	c.mu.Unlock()
 	c.report(sum)
 	c.finalProgress()
@@ -234,8 +241,9 @@ func isLoopback(addr string) bool {
 	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
-// fail ends the job with err, unless it is already over.
-func (c *Coordinator) fail(err error) {
+// stopped ends the job because the coordinator was told to stop: the
+// workers are not told, they find it gone as if it had died.
+func (c *Coordinator) stopped(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.finished {
@@ -243,6 +251,23 @@ func (c *Coordinator) fail(err error) {
 		c.log.Error("job failed", "err", err)
 		c.finishLocked()
 	}
+}
+
+// fail ends the job with err, unless it is already over; workers that
+// ask are told it failed, and why.
+func (c *Coordinator) fail(err error) {
+	c.mu.Lock()
+	if !c.finished {
+		c.err = err
+		c.log.Error("job failed", "err", err)
+		if !c.sched.over() {
+			c.sched.fail(err.Error())
+		}
+		c.finishLocked()
+	}
+	events := c.changedLocked()
+	c.mu.Unlock()
+	c.logEvents(events)
 }
 
 func (c *Coordinator) finishLocked() {
@@ -275,16 +300,25 @@ func (c *Coordinator) waitForExits() {
 	}
 }
 
+// shutdown stops serving and waits for everything in flight, so that
+// no temp file is left: uploads (in the work directory, and mr-out-Y's
+// temp in -out) end and clean up after themselves, then the work
+// directory goes.
 func (c *Coordinator) shutdown() {
 	close(c.stop)
+	c.mu.Lock()
+	c.stopping = true
+	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	c.http.Shutdown(ctx)
+	c.http.Close() // what Shutdown left after a second: reads fail, handlers return
 	c.mu.Lock()
 	for conn := range c.conns {
 		conn.Close()
 	}
 	c.mu.Unlock()
+	c.uploads.Wait() // before wg.Wait: the last commit may start the final merge on wg
 	c.wg.Wait()
 	os.RemoveAll(c.workDir)
 }

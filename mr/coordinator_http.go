@@ -55,7 +55,8 @@ func (c *Coordinator) running(a protocol.Attempt) bool {
 	return c.sched.running(a) != nil
 }
 
-// handleSplit sends a running map attempt its split of the input.
+// handleSplit sends a running map attempt its split of the input. An
+// input the coordinator can no longer open ends the job.
 func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
 	a, err := protocol.ParseAttempt(r, protocol.MapTask)
 	if err != nil {
@@ -73,7 +74,9 @@ func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
 	sp := c.splits[a.Task]
 	f, err := os.Open(sp.File)
 	if err != nil {
-		c.log.Error("input unreadable", "file", sp.File, "err", err)
+		// The coordinator's own I/O: no worker is to blame, and no
+		// other attempt could do better.
+		c.fail(fmt.Errorf("mr: coordinator cannot read its input: %w", err))
 		http.Error(w, "input unreadable", http.StatusInternalServerError)
 		return
 	}
@@ -90,9 +93,15 @@ func transferDeadline(n int64) time.Duration {
 }
 
 // handleReduce receives a reduce attempt's output. The first complete,
-// verified upload of a running attempt commits mr-out-Y; others are
+// verified upload of a running attempt commits mr-out-Y; the winner's
+// upload sent again is answered 200 and changes nothing; others are
 // refused with 409 and change nothing.
 func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
+	if !c.beginUpload() {
+		http.Error(w, "coordinator stopping", http.StatusServiceUnavailable)
+		return
+	}
+	defer c.uploads.Done()
 	a, err := protocol.ParseAttempt(r, protocol.ReduceTask)
 	crc, err2 := strconv.ParseUint(r.Header.Get(protocol.HeaderCRC), 10, 32)
 	read, _ := strconv.ParseInt(r.Header.Get(protocol.HeaderRead), 10, 64)
@@ -105,12 +114,11 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		c.unauthorized(w, r, err)
 		return
 	}
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(transferDeadline(r.ContentLength)))
 	if !c.running(a) {
-		c.log.Info("stale report ignored", "attempt", a.String(), "worker", a.WorkerID)
-		http.Error(w, "no such running reduce attempt", http.StatusConflict)
+		c.refuseUpload(w, r, a)
 		return
 	}
-	http.NewResponseController(w).SetReadDeadline(time.Now().Add(transferDeadline(r.ContentLength)))
 	var run string
 	var ok bool
 	if r.ContentLength > c.cfg.MaxUpload {
@@ -125,14 +133,50 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &bad):
 		c.log.Warn("reduce upload rejected", "attempt", a.String(), "worker", a.WorkerID, "err", bad.err)
-		c.update(func(s *scheduler, now time.Time) { s.failed(a, "upload rejected: "+bad.err.Error(), now) })
+		c.update(func(s *scheduler, now time.Time) {
+			s.failed(a, protocol.FailWorker, "upload rejected: "+bad.err.Error(), now)
+		})
 		http.Error(w, truncate(bad.err.Error(), maxErrText), http.StatusBadRequest)
 	case err != nil:
 		c.fail(fmt.Errorf("mr: coordinator cannot write the output of %s: %w", a, err))
 		http.Error(w, "coordinator cannot write output", http.StatusInternalServerError)
+	case !ok && c.won(a):
+		c.log.Info("upload repeated", "attempt", a.String(), "worker", a.WorkerID)
 	case !ok:
 		http.Error(w, "stale attempt", http.StatusConflict)
 	}
+}
+
+// refuseUpload answers an upload of an attempt that is not running: 200
+// if it is the winner's, sent again because the first answer was lost
+// (its body is read and dropped, nothing is written), else 409.
+func (c *Coordinator) refuseUpload(w http.ResponseWriter, r *http.Request, a protocol.Attempt) {
+	if !c.won(a) {
+		c.log.Info("stale report ignored", "attempt", a.String(), "worker", a.WorkerID)
+		http.Error(w, "no such running reduce attempt", http.StatusConflict)
+		return
+	}
+	io.Copy(io.Discard, io.LimitReader(r.Body, min(r.ContentLength, c.cfg.MaxUpload)))
+	c.log.Info("upload repeated", "attempt", a.String(), "worker", a.WorkerID)
+}
+
+// won reports whether the attempt named is its task's committed one.
+func (c *Coordinator) won(a protocol.Attempt) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sched.won(a)
+}
+
+// beginUpload counts an upload in, unless the coordinator is stopping:
+// shutdown waits for those counted, so that none leaves a temp file.
+func (c *Coordinator) beginUpload() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopping {
+		return false
+	}
+	c.uploads.Add(1)
+	return true
 }
 
 // badUpload is an upload that fails verification: its uploader's failure,

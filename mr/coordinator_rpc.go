@@ -99,13 +99,14 @@ func (r *coordRPC) Resume(args *protocol.ResumeArgs, reply *protocol.ResumeReply
 	return nil
 }
 
-// Heartbeat records that a worker is alive.
+// Heartbeat records that a worker is alive and how far its attempt got,
+// and hands it the map outputs it may delete.
 func (r *coordRPC) Heartbeat(args *protocol.HeartbeatArgs, reply *protocol.HeartbeatReply) error {
 	if !r.as(args.WorkerID) {
 		reply.Action = protocol.ActReregister
 		return nil
 	}
-	r.c.update(func(s *scheduler, now time.Time) { reply.Action = s.heartbeat(args.WorkerID, now) })
+	r.c.update(func(s *scheduler, now time.Time) { *reply = s.heartbeat(*args, now) })
 	return nil
 }
 
@@ -141,7 +142,8 @@ func (c *Coordinator) nextLocked(s *scheduler, worker string, now time.Time) *pr
 	return &t
 }
 
-// ReportMap commits a map attempt's output if it is the first valid report.
+// ReportMap commits a map attempt's output if it is the first valid
+// report; the winner's report sent again is accepted again.
 func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.ReportReply) error {
 	if !r.as(args.Attempt.WorkerID) {
 		return nil
@@ -155,13 +157,14 @@ func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.Repor
 	return nil
 }
 
-// ReportFailure records an attempt that could not complete.
+// ReportFailure records an attempt that could not complete, counted
+// against the task or the worker by its class.
 func (r *coordRPC) ReportFailure(args *protocol.ReportFailureArgs, reply *protocol.ReportReply) error {
 	if !r.as(args.Attempt.WorkerID) {
 		return nil
 	}
 	why := truncate(args.Err, maxErrText)
-	r.c.update(func(s *scheduler, now time.Time) { reply.Accepted = s.failed(args.Attempt, why, now) })
+	r.c.update(func(s *scheduler, now time.Time) { reply.Accepted = s.failed(args.Attempt, args.Class, why, now) })
 	return nil
 }
 

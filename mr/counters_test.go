@@ -36,7 +36,7 @@ func TestCountersCountWinnersOnly(t *testing.T) {
 	w1, w2, w3 := h.join("a:1"), h.join("b:1"), h.join("c:1")
 	m0, m1, m2 := h.get(w1, protocol.ActMap), h.get(w2, protocol.ActMap), h.get(w3, protocol.ActMap)
 	// map-0 fails once and runs again.
-	h.s.failed(ref(w1, m0), "app: Map panicked", h.now)
+	h.s.failed(ref(w1, m0), protocol.FailApp, "app: Map panicked", h.now)
 	h.report(w1, h.get(w1, protocol.ActMap))
 	h.report(w3, m2)
 	// map-1 is slow and gets a backup; both finish, the backup first.

@@ -40,14 +40,28 @@
 //
 // Every assignment is a numbered attempt ("map-3.a2"); a report names its
 // attempt and is applied only while that attempt is running, so a late,
-// superseded or dead worker's report changes nothing. A worker silent for
-// 4 s is dead: its running attempt and the map outputs it holds go back
-// to idle while reducers may still need them. An attempt running 10 s
-// gets one backup elsewhere; the first completion wins. A reducer that
-// cannot fetch a run file reports it (Locate); the coordinator re-runs
-// that map task, or declares its silent owner dead, and tells the reducer
-// the new owner. A worker that cannot reach the coordinator for 3 s exits
-// with ErrCoordinatorLost; one that never reached it waits longer
+// superseded or dead worker's report changes nothing; the winner's own
+// report or upload sent again (its answer was lost) is accepted again
+// and changes nothing. A worker silent for 4 s is dead: its running
+// attempt and the map outputs it holds go back to idle while reducers
+// may still need them. An attempt running 10 s gets one backup
+// elsewhere; at the end of a phase a free worker backs up the attempt
+// expected to finish last, judged by the progress in its worker's
+// heartbeats (LATE); the first completion wins.
+//
+// A failed attempt says whose fault it was. The app's failures count
+// against the task: a task failing 12 times fails the job, in one line
+// naming the task, its input and the app's last error. The worker's own
+// (disk, network) count against the worker: three in a row exclude it
+// from the job (its outputs are re-run, it is told why and exits), and a
+// job whose every worker was excluded fails. A reducer that cannot fetch
+// a run file reports it (Locate); the map is re-run only on evidence:
+// its owner silent (then dead), or the reducers of two workers (or the
+// owner's own) failing; one reducer alone fetches again, and if it keeps
+// failing alone its own attempt fails. A worker whose outputs are lost
+// three times is excluded; an owner is told which outputs nobody needs
+// any more (HeartbeatReply.Drop). A worker that cannot reach the
+// coordinator for 3 s exits with ErrCoordinatorLost; one that never reached it waits longer
 // (WorkerConfig.WaitCoordinator), so workers may be started first. An
 // executor that exits, crashes, makes no progress for the attempt limit
 // or outgrows its memory is killed; its attempt is an app failure, and
@@ -96,13 +110,17 @@
 //	                            reports, the hint when no worker comes, linger
 //	status.go                   the scheduler as a protocol.Status at a given now,
 //	                            bounded; throughput samples; the progress line
-//	output.go                   mr-out-Y from verified uploads, the final merge
+//	output.go                   mr-out-Y from verified uploads, the final merge, an
+//	                            earlier job's outputs removed at start
 //	split.go                    cutting inputs into line-aligned splits
 //	summary.go                  the job summary (mr-<app>-summary.json)
 //
 //	scheduler.go                the scheduler: a pure state machine with an injected
 //	                            now; workers, tasks, attempts, assignment
-//	scheduler_reports.go        reports, each fenced by its attempt; Locate
+//	scheduler_reports.go        reports, each fenced by its attempt; repeated ones
+//	scheduler_workers.go        heartbeats, drop lists, failures by class, exclusion
+//	scheduler_locate.go         Locate, and the evidence that re-runs a map
+//	scheduler_backup.go         backups: the timeout queue and LATE at a phase's end
 //	scheduler_time.go           expiry of silent workers and slow attempts; progress
 //	states.go, queues.go        its enums and its idle queue and deadline heap
 //

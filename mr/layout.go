@@ -8,6 +8,11 @@ package mr
 //	mr-out-Y                 reduce task Y's output, text
 //	mr-<app>-all             every reduce output merged by key, text
 //	mr-<app>-summary.json    the job summary
+//	.NAME.*.tmp              any of them being written (atomicfile)
+//
+// A coordinator starting removes these names, of any app, from -out
+// (jobOutput): they are an earlier job's, and mr-out-* must never mix
+// two jobs. An input of the job is never removed.
 //
 // The coordinator's private work directory (a temp dir, removed at exit):
 //
@@ -28,12 +33,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 
 	"mapreduce/mr/internal/protocol"
 )
 
 func outputName(r int) string { return "mr-out-" + strconv.Itoa(r) }
+
+// jobOutput matches the names a coordinator writes in -out, and their
+// temp files, whatever the app (app names as checkAppName allows).
+var jobOutput = regexp.MustCompile(`^(mr-(out-[0-9]+|[A-Za-z0-9][A-Za-z0-9_.-]{0,63}-(all|summary\.json))|` +
+	`\.mr-(out-[0-9]+|[A-Za-z0-9][A-Za-z0-9_.-]{0,63}-(all|summary\.json))\.[^.]+\.tmp)$`)
 
 func finalName(app string) string { return "mr-" + app + "-all" }
 

@@ -7,6 +7,7 @@ package mr
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -99,4 +100,36 @@ func (c *Coordinator) mergeOutputs(app string) (string, error) {
 		return "", fmt.Errorf("mr: final merge: %w", err)
 	}
 	return name, out.Commit()
+}
+
+// removeStaleOutputs removes from dir the outputs and temp files an
+// earlier job left there (jobOutput), except the job's own inputs, and
+// logs each one.
+func removeStaleOutputs(dir string, inputs []string, log *slog.Logger) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		if !e.Type().IsRegular() || !jobOutput.MatchString(e.Name()) || isInput(path, inputs) {
+			continue
+		}
+		if err := os.Remove(path); err != nil {
+			log.Warn("earlier job's output not removed", "file", path, "err", err)
+			continue
+		}
+		log.Info("earlier job's output removed", "file", path)
+	}
+}
+
+// isInput reports whether path is the same file as one of the inputs.
+func isInput(path string, inputs []string) bool {
+	st, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	for _, in := range inputs {
+		if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {
+			return true
+		}
+	}
+	return false
 }

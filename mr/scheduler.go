@@ -5,9 +5,16 @@ package mr
 // clock. Every method that depends on time takes now; the coordinator's
 // RPC handlers lock, call and copy, and two tickers drive expiry. Tests
 // move now by hand. The coordinator uses the scheduler through its
-// methods only: assign, the reports (each given the protocol.Attempt it
-// concerns), locate, the expiry ticks and the read-only views (app,
-// failure, progress, summary, takeEvents).
+// methods only: assign, heartbeat, the reports (each given the
+// protocol.Attempt it concerns), locate, the expiry ticks and the
+// read-only views (app, failure, progress, summary, takeEvents).
+//
+// Failures come in two classes (protocol.FailureClass): the app's count
+// against the task, the worker's own against the worker, which is
+// excluded from the job when it keeps failing (scheduler_workers.go). A
+// committed map is re-run only on evidence (scheduler_locate.go), and
+// at the end of a phase idle workers back up the attempt expected to
+// finish last (scheduler_backup.go).
 
 import (
 	"errors"
@@ -25,12 +32,16 @@ var (
 )
 
 type schedConfig struct {
-	nMap, nReduce    int
-	heartbeatTimeout time.Duration // no heartbeat for this long: the worker is dead
-	taskTimeout      time.Duration // an attempt running this long gets a backup
-	maxFailures      int           // failures of one task that fail the job
-	app              string        // the job's app; "" until the first worker names it
-	maxWorkers       int           // registrations accepted over the job's life
+	nMap, nReduce     int
+	mapInputs         []string      // each map task's input file, for messages; may be nil
+	heartbeatTimeout  time.Duration // no heartbeat for this long: the worker is dead
+	taskTimeout       time.Duration // an attempt running this long gets a backup
+	backupAfter       time.Duration // at a phase's end, an attempt running this long may get a backup
+	maxFailures       int           // app failures of one task that fail the job
+	maxWorkerFailures int           // the worker's own failures in a row that exclude it
+	maxLostOutputs    int           // map outputs of one worker lost to fetch failures that exclude it
+	app               string        // the job's app; "" until the first worker names it
+	maxWorkers        int           // registrations accepted over the job's life
 }
 
 type task struct {
@@ -40,10 +51,10 @@ type task struct {
 	running  []*attempt // at most two: the original and one backup
 	winner   *attempt   // the committed attempt, while state is done
 	history  []*attempt // every attempt, in assignment order
-	failures int
-	queued   bool      // in the idle queue
-	idleAt   time.Time // when it last went back to idle
-	backup   bool      // in the backup queue
+	failures int        // the app's failures
+	queued   bool       // in the idle queue
+	idleAt   time.Time  // when it last went back to idle
+	backup   bool       // in the backup queue
 }
 
 type attempt struct {
@@ -54,10 +65,15 @@ type attempt struct {
 	progress  time.Time // last sign of progress; a stalled reducer is not slow
 	end       time.Time
 	outcome   outcome
-	committed bool               // a map attempt whose output was accepted (it won)
-	read      int64              // bytes of input (map) or run files (reduce) read
-	written   int64              // bytes written
-	counters  *protocol.Counters // what it counted, once it won
+	committed bool                     // a map attempt whose output was accepted (it won)
+	read      int64                    // bytes of input (map) or run files (reduce) read
+	written   int64                    // bytes written
+	counters  *protocol.Counters       // what it counted, once it won
+	frac      float64                  // how far it got (0 to 1) as its worker last said; 0 unknown
+	fracAt    time.Time                // when frac last changed
+	backedUp  bool                     // a backup of it was started: it gets no other
+	lostBy    map[string]*fetchReports // committed map output: who could not fetch it, by worker id
+	fetchErr  int                      // fetch failures reported against it, all reducers
 }
 
 // ID is the attempt's name in every log line: "map-3.a2".
@@ -73,15 +89,22 @@ type worker struct {
 	current  *attempt      // the attempt it was last given
 	owned    map[int]*task // done map tasks whose output lives only here
 	attempts []*attempt    // every attempt it was given
+	excluded string        // why it was excluded from the job; "" while it takes part
+	failRun  int           // its own failures since its last win
+	lost     int           // its map outputs re-run because reducers could not fetch them
+	drop     []int         // map tasks whose output it holds and nobody needs: for its next heartbeat
 }
 
 type scheduler struct {
 	cfg         schedConfig
 	maps        []*task
 	reduces     []*task
-	idle        [2]taskQueue // idle[0] maps, idle[1] reduces
-	backups     []*task      // running tasks that were slow: candidates for a backup attempt
-	deadlines   deadlineHeap // running attempts by when they become slow
+	idle        [2]taskQueue          // idle[0] maps, idle[1] reduces
+	backups     []*task               // running tasks that were slow: candidates for a backup attempt
+	deadlines   deadlineHeap          // running attempts by when they become slow
+	inflight    map[*attempt]struct{} // every running attempt
+	wonTime     [2]time.Duration      // total duration of won attempts, maps and reduces
+	wonCount    [2]int
 	workers     map[string]*worker
 	nextWorker  int
 	mapsDone    int
@@ -104,7 +127,7 @@ type event struct {
 }
 
 func newScheduler(cfg schedConfig) *scheduler {
-	s := &scheduler{cfg: cfg, workers: make(map[string]*worker)}
+	s := &scheduler{cfg: cfg, workers: make(map[string]*worker), inflight: make(map[*attempt]struct{})}
 	s.maps = makeTasks(protocol.MapTask, cfg.nMap)
 	s.reduces = makeTasks(protocol.ReduceTask, cfg.nReduce)
 	for _, t := range s.maps {
@@ -178,27 +201,14 @@ func (s *scheduler) sessionKey(id string) []byte {
 	return nil
 }
 
-// live returns the worker with this id if it is registered and not dead.
+// live returns the worker with this id if it is registered, not dead
+// and not excluded.
 func (s *scheduler) live(id string) *worker {
 	w := s.workers[id]
-	if w == nil || w.dead {
+	if w == nil || w.dead || w.excluded != "" {
 		return nil
 	}
 	return w
-}
-
-// heartbeat records that a worker is alive and tells it whether to go on.
-func (s *scheduler) heartbeat(id string, now time.Time) protocol.Action {
-	w := s.live(id)
-	if w == nil {
-		return protocol.ActReregister
-	}
-	w.lastSeen = now
-	if s.over() {
-		s.toldToExit(w)
-		return protocol.ActExit
-	}
-	return protocol.ActWait
 }
 
 func (s *scheduler) toldToExit(w *worker) {
@@ -215,10 +225,14 @@ func (s *scheduler) over() bool { return s.phase == phaseDone || s.phase == phas
 // The reply lacks only a map attempt's Split, which the coordinator owns.
 func (s *scheduler) assign(id string, now time.Time) protocol.GetTaskReply {
 	reply := protocol.GetTaskReply{Action: protocol.ActWait, NMap: len(s.maps), NReduce: len(s.reduces)}
-	w := s.live(id)
+	w := s.workers[id]
 	switch {
-	case w == nil:
+	case w == nil || w.dead:
 		reply.Action = protocol.ActReregister
+		return reply
+	case w.excluded != "":
+		s.toldToExit(w)
+		reply.Action, reply.Reason = protocol.ActExit, excludedReason(w)
 		return reply
 	case s.over():
 		w.lastSeen = now
@@ -231,7 +245,7 @@ func (s *scheduler) assign(id string, now time.Time) protocol.GetTaskReply {
 		s.note("attempt abandoned", a, w)
 		s.endAttempt(a, outcomeAbandoned, now)
 	}
-	t := s.nextTask(w)
+	t := s.nextTask(w, now)
 	if t == nil {
 		return reply
 	}
@@ -251,8 +265,9 @@ func (s *scheduler) idleWork() bool {
 	return s.idle[0].ready() || (s.mapsDone == len(s.maps) && s.idle[1].ready())
 }
 
-// nextTask picks an idle task (maps first), else a slow task to back up.
-func (s *scheduler) nextTask(w *worker) *task {
+// nextTask picks an idle task (maps first), else a slow task to back up,
+// else, when nothing else is left, the attempt expected to finish last.
+func (s *scheduler) nextTask(w *worker, now time.Time) *task {
 	if t := s.idle[0].pop(); t != nil {
 		return t
 	}
@@ -261,32 +276,18 @@ func (s *scheduler) nextTask(w *worker) *task {
 			return t
 		}
 	}
-	return s.popBackup(w)
-}
-
-// popBackup returns a slow task that w is not already running, dropping
-// queue entries that no longer need a backup.
-func (s *scheduler) popBackup(w *worker) *task {
-	for i := 0; i < len(s.backups); i++ {
-		t := s.backups[i]
-		if t.state != taskRunning || len(t.running) != 1 {
-			t.backup = false
-			s.backups = append(s.backups[:i], s.backups[i+1:]...)
-			i--
-			continue
-		}
-		if t.running[0].worker == w || (t.kind == protocol.ReduceTask && s.mapsDone < len(s.maps)) {
-			continue
-		}
-		t.backup = false
-		s.backups = append(s.backups[:i], s.backups[i+1:]...)
+	if t := s.popBackup(w); t != nil {
 		return t
 	}
-	return nil
+	return s.lateBackup(w, now)
 }
 
 func (s *scheduler) startAttempt(t *task, w *worker, now time.Time) *attempt {
 	a := &attempt{task: t, n: len(t.history) + 1, worker: w, start: now, progress: now}
+	if len(t.running) == 1 {
+		t.running[0].backedUp = true
+	}
+	s.inflight[a] = struct{}{}
 	t.history = append(t.history, a)
 	t.running = append(t.running, a)
 	t.state = taskRunning
@@ -304,6 +305,7 @@ func (s *scheduler) endAttempt(a *attempt, o outcome, now time.Time) {
 		return
 	}
 	a.outcome, a.end = o, now
+	delete(s.inflight, a)
 	t := a.task
 	for i, r := range t.running {
 		if r == a {

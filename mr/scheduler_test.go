@@ -2,6 +2,7 @@ package mr
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -19,8 +20,13 @@ type schedHarness struct {
 }
 
 func newHarness(t *testing.T, nMap, nReduce int) *schedHarness {
-	cfg := schedConfig{nMap: nMap, nReduce: nReduce, heartbeatTimeout: 4 * time.Second,
-		taskTimeout: 10 * time.Second, maxFailures: 3}
+	inputs := make([]string, nMap)
+	for i := range inputs {
+		inputs[i] = fmt.Sprintf("in-%d.txt", i)
+	}
+	cfg := schedConfig{nMap: nMap, nReduce: nReduce, mapInputs: inputs, heartbeatTimeout: 4 * time.Second,
+		taskTimeout: 10 * time.Second, backupAfter: 5 * time.Second, maxFailures: 3, maxWorkerFailures: 3,
+		maxLostOutputs: 3}
 	return &schedHarness{t: t, s: newScheduler(cfg), now: t0}
 }
 
@@ -77,8 +83,13 @@ func (h *schedHarness) reduceDone(id string, a *attempt) bool {
 
 func (h *schedHarness) beat(ids ...string) {
 	for _, id := range ids {
-		h.s.heartbeat(id, h.now)
+		h.s.heartbeat(protocol.HeartbeatArgs{WorkerID: id}, h.now)
 	}
+}
+
+// action is what a heartbeat of worker id is told to do.
+func (h *schedHarness) action(id string) protocol.Action {
+	return h.s.heartbeat(protocol.HeartbeatArgs{WorkerID: id}, h.now).Action
 }
 
 func TestHappyPathRunsEachTaskOnce(t *testing.T) {
@@ -110,7 +121,7 @@ func TestHappyPathRunsEachTaskOnce(t *testing.T) {
 		t.Fatalf("phase %s, want merge", h.s.phase)
 	}
 	h.get(w1, protocol.ActWait) // the final file is not written yet
-	if h.s.heartbeat(w1, h.now) != protocol.ActWait {
+	if h.action(w1) != protocol.ActWait {
 		t.Fatal("exit before the final output")
 	}
 	h.s.finish()
@@ -119,7 +130,7 @@ func TestHappyPathRunsEachTaskOnce(t *testing.T) {
 		t.Fatal("w2 has not been told to exit")
 	}
 	h.get(w2, protocol.ActExit)
-	if h.s.heartbeat(w3, h.now) != protocol.ActExit { // hearing it by heartbeat counts too
+	if h.action(w3) != protocol.ActExit { // hearing it by heartbeat counts too
 		t.Fatal("heartbeat after the end is not told to exit")
 	}
 	if !h.s.allExited() {
@@ -159,7 +170,7 @@ func TestDeadWorkerLosesRunningAndCompletedMaps(t *testing.T) {
 	if h.mapDone(w1, m0) {
 		t.Fatal("report of a dead worker accepted")
 	}
-	if h.s.heartbeat(w1, h.now) != protocol.ActReregister {
+	if h.action(w1) != protocol.ActReregister {
 		t.Fatal("dead worker not told to re-register")
 	}
 	h.get(w1, protocol.ActReregister)
@@ -248,65 +259,6 @@ func TestReportWithWrongAttemptOrWorkerIgnored(t *testing.T) {
 	}
 }
 
-func TestFetchFailureRerunsMapAndReducerWaits(t *testing.T) {
-	h := newHarness(t, 2, 2)
-	w1, w2 := h.join("a:1"), h.join("b:1")
-	m0, m1 := h.get(w1, protocol.ActMap), h.get(w2, protocol.ActMap)
-	h.mapDone(w1, m0)
-	h.mapDone(w2, m1)
-	r := h.get(w2, protocol.ActReduce)
-	// w1 still beats: only map 0 is re-run, not all of w1's work.
-	rep := h.s.locate(protocol.Attempt{WorkerID: w2, Kind: protocol.ReduceTask, Task: r.task.index, N: r.n}, 0, 1, h.now)
-	if rep.Ready || rep.Abort {
-		t.Fatalf("locate = %+v, want wait", rep)
-	}
-	if h.s.workers[w1].dead || m0.task.state != taskIdle || h.s.phase != phaseMap {
-		t.Fatalf("dead=%v state=%s phase=%s", h.s.workers[w1].dead, m0.task.state, h.s.phase)
-	}
-	// A second report naming the same lost attempt changes nothing.
-	h.s.locate(protocol.Attempt{WorkerID: w2, Kind: protocol.ReduceTask, Task: r.task.index, N: r.n}, 0, 1, h.now)
-	rerun := h.get(w1, protocol.ActMap)
-	if rerun.n != 2 {
-		t.Fatalf("re-run is %s", rerun.ID())
-	}
-	// A reducer waiting for maps is not slow.
-	h.run(11*time.Second, w1, w2)
-	for _, b := range h.s.backups {
-		if b.kind == protocol.ReduceTask {
-			t.Fatal("waiting reducer queued for backup")
-		}
-	}
-	h.mapDone(w1, rerun)
-	rep = h.s.locate(protocol.Attempt{WorkerID: w2, Kind: protocol.ReduceTask, Task: r.task.index, N: r.n}, 0, 0, h.now)
-	if !rep.Ready || rep.Source.Attempt != 2 {
-		t.Fatalf("locate after re-run = %+v", rep)
-	}
-}
-
-func TestFetchFailureFromSilentOwnerKillsIt(t *testing.T) {
-	h := newHarness(t, 2, 1)
-	w1, w2 := h.join("a:1"), h.join("b:1")
-	h.mapDone(w1, h.get(w1, protocol.ActMap))
-	h.mapDone(w1, h.get(w1, protocol.ActMap))
-	r := h.get(w2, protocol.ActReduce)
-	h.tick(2 * time.Second)
-	h.beat(w2)
-	h.s.locate(protocol.Attempt{WorkerID: w2, Kind: protocol.ReduceTask, Task: 0, N: r.n}, 1, 1, h.now)
-	if !h.s.workers[w1].dead || h.s.mapsDone != 0 {
-		t.Fatalf("silent owner: dead=%v mapsDone=%d", h.s.workers[w1].dead, h.s.mapsDone)
-	}
-}
-
-func TestLocateForStaleReducerAborts(t *testing.T) {
-	h := newHarness(t, 1, 1)
-	w1 := h.join("a:1")
-	h.mapDone(w1, h.get(w1, protocol.ActMap))
-	rep := h.s.locate(protocol.Attempt{WorkerID: w1, Kind: protocol.ReduceTask, Task: 0, N: 7}, 0, 0, h.now)
-	if !rep.Abort {
-		t.Fatalf("locate = %+v, want abort", rep)
-	}
-}
-
 func TestRepeatedAppFailureFailsJob(t *testing.T) {
 	h := newHarness(t, 1, 1)
 	w1 := h.join("a:1")
@@ -315,7 +267,7 @@ func TestRepeatedAppFailureFailsJob(t *testing.T) {
 		if a.n != i {
 			t.Fatalf("attempt %d is %s", i, a.ID())
 		}
-		h.s.failed(ref(w1, a), "panic: boom", h.now)
+		h.s.failed(ref(w1, a), protocol.FailApp, "panic: boom", h.now)
 	}
 	if h.s.phase != phaseFailed || h.s.failure == "" {
 		t.Fatalf("phase %s failure %q", h.s.phase, h.s.failure)
@@ -357,33 +309,5 @@ func TestEnumsPrint(t *testing.T) {
 		if s == "" || s[len(s)-1] == '?' {
 			t.Errorf("enum prints %q", s)
 		}
-	}
-}
-
-// A reducer waiting for a re-run that nobody picks up gives way, so that
-// its own worker can run the map (with one worker, nobody else can).
-func TestWaitingReducerGivesWayToIdleMap(t *testing.T) {
-	h := newHarness(t, 1, 1)
-	w1 := h.join("a:1")
-	h.mapDone(w1, h.get(w1, protocol.ActMap))
-	r := h.get(w1, protocol.ActReduce)
-	locate := func(failed int) protocol.LocateReply {
-		return h.s.locate(protocol.Attempt{WorkerID: w1, Kind: protocol.ReduceTask, Task: 0, N: r.n}, 0, failed, h.now)
-	}
-	if rep := locate(1); rep.Ready || rep.Abort {
-		t.Fatalf("first locate = %+v, want wait", rep)
-	}
-	h.run(time.Second, w1)
-	if rep := locate(0); rep.Abort {
-		t.Fatal("gave way before the map was idle for long")
-	}
-	h.run(1500*time.Millisecond, w1)
-	if rep := locate(0); !rep.Abort || r.outcome != outcomeAbandoned {
-		t.Fatalf("locate = %+v, outcome %s; want abort", rep, r.outcome)
-	}
-	m := h.get(w1, protocol.ActMap)
-	h.mapDone(w1, m)
-	if r2 := h.get(w1, protocol.ActReduce); r2.n != 2 {
-		t.Fatalf("reduce re-run is %s", r2.ID())
 	}
 }

@@ -11,10 +11,11 @@ import (
 )
 
 // expireWorkers declares dead every worker silent for the heartbeat
-// timeout; one told the job is over has exited, not died.
+// timeout; one told the job is over has exited, not died, and an
+// excluded one is out of the job already.
 func (s *scheduler) expireWorkers(now time.Time) {
 	for _, w := range s.workers {
-		if !w.dead && !w.exitSent && now.Sub(w.lastSeen) > s.cfg.heartbeatTimeout {
+		if !w.dead && !w.exitSent && w.excluded == "" && now.Sub(w.lastSeen) > s.cfg.heartbeatTimeout {
 			s.kill(w, now, "no heartbeat")
 		}
 	}
@@ -28,12 +29,7 @@ func (s *scheduler) kill(w *worker, now time.Time, why string) {
 	if a := w.current; a != nil && a.outcome == outcomeRunning {
 		s.endAttempt(a, outcomeDied, now)
 	}
-	if s.reducesDone == len(s.reduces) {
-		return
-	}
-	for _, t := range w.owned {
-		s.rerunMap(t, now)
-	}
+	s.loseOutputs(w, now)
 }
 
 // expireSlow queues for backup every task whose only attempt has run
@@ -64,9 +60,10 @@ func (s *scheduler) expireSlow(now time.Time) {
 func (s *scheduler) finish() { s.setPhase(phaseDone) }
 
 // allExited reports whether every live worker has been told to exit.
+// Excluded workers are not waited for: they hear it when they next ask.
 func (s *scheduler) allExited() bool {
 	for _, w := range s.workers {
-		if !w.dead && !w.exitSent {
+		if !w.dead && w.excluded == "" && !w.exitSent {
 			return false
 		}
 	}
@@ -89,7 +86,7 @@ func (s *scheduler) progress() jobProgress {
 	p := jobProgress{Phase: s.phase.String(), MapsDone: s.mapsDone, Maps: len(s.maps),
 		ReducesDone: s.reducesDone, Reduces: len(s.reduces), Workers: len(s.workers)}
 	for _, w := range s.workers {
-		if !w.dead {
+		if !w.dead && w.excluded == "" {
 			p.LiveWorkers++
 		}
 	}

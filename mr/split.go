@@ -87,3 +87,12 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// splitFiles lists each split's input file, as named on the command line.
+func splitFiles(splits []protocol.Split) []string {
+	files := make([]string, len(splits))
+	for i, sp := range splits {
+		files[i] = sp.File
+	}
+	return files
+}

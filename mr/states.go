@@ -23,7 +23,7 @@ const (
 	phaseReduce              // all maps done, some reduce is not
 	phaseMerge               // all reduces done; the coordinator writes the final file
 	phaseDone                // the final output is complete
-	phaseFailed              // a task failed too often
+	phaseFailed              // a task failed too often, or every worker was excluded
 )
 
 func (p phase) String() string {
@@ -40,8 +40,9 @@ const (
 	outcomeFailed            // it reported a failure: the app's or the worker's own
 	outcomeDied              // its worker was declared dead while it ran
 	outcomeAbandoned         // its worker gave it up (asked for new work, or gave way to a re-run)
+	outcomeExcluded          // its worker was excluded from the job while it ran
 )
 
 func (o outcome) String() string {
-	return [...]string{"running", "won", "lost", "failed", "died", "abandoned"}[o]
+	return [...]string{"running", "won", "lost", "failed", "died", "abandoned", "excluded"}[o]
 }

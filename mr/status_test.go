@@ -19,7 +19,7 @@ func TestStatusShowsTasksAttemptsAndWorkers(t *testing.T) {
 	w1, w2, w3 := h.join("a:1"), h.join("b:1"), h.join("c:1")
 	m0, m1, m2 := h.get(w1, protocol.ActMap), h.get(w2, protocol.ActMap), h.get(w3, protocol.ActMap)
 	h.run(time.Second, w1, w2, w3)
-	h.s.failed(ref(w1, m0), "app: boom", h.now) // map-0.a1 failed after 1 s
+	h.s.failed(ref(w1, m0), protocol.FailApp, "app: boom", h.now) // map-0.a1 failed after 1 s
 	if again := h.get(w1, protocol.ActMap); again.task != m0.task {
 		t.Fatalf("w1 got %s", again.ID())
 	}
@@ -114,7 +114,7 @@ func TestStatusOf100000TasksIsBounded(t *testing.T) {
 			a := h.get(id, protocol.ActMap)
 			switch {
 			case round == 0 && i == 7:
-				h.s.failed(ref(id, a), "boom", h.now)
+				h.s.failed(ref(id, a), protocol.FailApp, "boom", h.now)
 				failedTask = a.task
 			case round < 39:
 				h.report(id, a)

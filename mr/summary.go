@@ -45,6 +45,9 @@ type AttemptSummary struct {
 	Duration string `json:"duration,omitempty"` // until it ended
 	Read     int64  `json:"read_bytes"`         // input (map) or fetched runs (reduce)
 	Written  int64  `json:"written_bytes"`
+	// FetchFailures counts reducers' reports that they could not fetch
+	// this (committed map) attempt's output.
+	FetchFailures int `json:"fetch_failures,omitempty"`
 }
 
 // WorkerSummary is one worker's share of the job.
@@ -52,6 +55,8 @@ type WorkerSummary struct {
 	ID       string         `json:"id"`
 	Addr     string         `json:"addr"`
 	Dead     bool           `json:"dead"`
+	Excluded string         `json:"excluded,omitempty"`     // why it was excluded from the job
+	Lost     int            `json:"lost_outputs,omitempty"` // its map outputs re-run because reducers could not fetch them
 	Attempts int            `json:"attempts"`
 	Won      []string       `json:"won"`
 	Outcomes map[string]int `json:"outcomes"`
@@ -90,7 +95,8 @@ func (s *scheduler) summary(start, now time.Time) Summary {
 
 func (a *attempt) summary(start, now time.Time) AttemptSummary {
 	as := AttemptSummary{ID: a.ID(), Worker: a.worker.id, Outcome: a.outcome.String(),
-		Start: a.start.Sub(start).Round(time.Millisecond).String(), Read: a.read, Written: a.written}
+		Start: a.start.Sub(start).Round(time.Millisecond).String(), Read: a.read, Written: a.written,
+		FetchFailures: a.fetchErr}
 	if !a.end.IsZero() {
 		as.Duration = a.end.Sub(a.start).Round(time.Millisecond).String()
 	}
@@ -98,8 +104,8 @@ func (a *attempt) summary(start, now time.Time) AttemptSummary {
 }
 
 func (w *worker) summary(now time.Time) WorkerSummary {
-	ws := WorkerSummary{ID: w.id, Addr: w.addr, Dead: w.dead, Attempts: len(w.attempts),
-		Won: []string{}, Outcomes: map[string]int{}}
+	ws := WorkerSummary{ID: w.id, Addr: w.addr, Dead: w.dead, Excluded: w.excluded, Lost: w.lost,
+		Attempts: len(w.attempts), Won: []string{}, Outcomes: map[string]int{}}
 	var busy time.Duration
 	for _, a := range w.attempts {
 		ws.Outcomes[a.outcome.String()]++

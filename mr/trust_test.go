@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/rpc"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -285,7 +284,8 @@ func coordinatorWithReduce(t *testing.T) (*Coordinator, protocol.Attempt, []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.ln.Close(); os.RemoveAll(c.workDir) })
+	c.workDir = t.TempDir() // Run would make it
+	t.Cleanup(func() { c.ln.Close() })
 	key := []byte("session key")
 	now := time.Now()
 	c.mu.Lock()

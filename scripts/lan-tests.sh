@@ -26,9 +26,11 @@
 #                        dead, then reconnected: its work is redone, its late
 #                        upload is refused, it re-registers and finishes.
 #   straggler            one worker's first Map sleeps 8 s (task timeout 5 s)
-#                        while it heartbeats: a backup elsewhere wins, its late
-#                        report is ignored, nobody ever connects to its file
-#                        server (no TCP passive open in its namespace).
+#                        while it heartbeats: once the other maps are done, a
+#                        backup elsewhere wins (end-of-phase rule, after half
+#                        the task timeout), its late report is ignored, nobody
+#                        ever connects to its file server (no TCP passive open
+#                        in its namespace).
 #   frozen               like partition, but SIGSTOP / SIGCONT.
 #   coordinator-killed   kill -9 the coordinator while the workers sit in a
 #                        5-20 s Reduce: every worker is gone within 5 s, exit
@@ -451,7 +453,10 @@ cut_or_freeze() {
 scenario_partition() { cut_or_freeze partition; }
 scenario_frozen() { cut_or_freeze frozen; }
 
-# scenario_straggler: host 3's first Map sleeps 8 s; a backup wins at 5 s.
+# scenario_straggler: host 3's first Map sleeps 8 s; a backup wins from
+# 2.5 s on. Hosts 1 and 2 sit 8 s in their first Reduce, so that the job is
+# still open when host 3's late report comes (host 3 may then back those
+# reduces up).
 scenario_straggler() {
 	local vid slow opens
 	job "${FAST[@]}"
@@ -462,8 +467,8 @@ scenario_straggler() {
 	vid=$(host_worker_ids 3 | head -n 1)
 	slow=$(grep -E "msg=\"task assigned\" attempt=map-[0-9]+\.a1 worker=$vid( |$)" "$(lan_log 0)" |
 		grep -oE 'map-[0-9]+\.a1' | head -n 1)
-	worker 1 straggler -file slow-reduce=4s
-	worker 2 straggler -file slow-reduce=4s
+	worker 1 straggler -file slow-reduce=8s
+	worker 2 straggler -file slow-reduce=8s
 	wait_coordinator || return 1
 	wait_workers 1 2 3 || return 1
 	check_output straggler || return 1
@@ -471,7 +476,10 @@ scenario_straggler() {
 	need_log 0 "msg=\"attempt superseded\" attempt=$slow worker=$vid" "\"attempt superseded\" for $slow" || return 1
 	need_log 0 "msg=\"stale report ignored\" attempt=$slow worker=$vid" "\"stale report ignored\" for $slow (the late report)" || return 1
 	need_log 3 "msg=\"attempt stale\" attempt=$slow " "\"attempt stale\" for $slow" || return 1
-	expect_counts $((NFILES + 1)) "$NREDUCE" 3 dead=none "outcome:$slow=lost" "attempts:${slow%.a1}=2" || return 1
+	# Hosts 1 and 2's sleeping first reduces are stragglers too: host 3 may
+	# back them up once it is free, so reduce attempts are not counted.
+	expect_summary dead=none "outcome:$slow=lost" "attempts:${slow%.a1}=2" maps="$NFILES" reduces="$NREDUCE" \
+		map_attempts=$((NFILES + 1)) workers=3 || return 1
 	# Nothing but reducers ever connects to a worker: the counter shows
 	# whether anyone fetched from host 3 (and, on 1 and 2, that it counts).
 	opens=$(tcp_passive_opens 3)
@@ -531,7 +539,7 @@ scenario_wrong_app() {
 	[[ $line == "$want" ]] || fail "the refused worker's last line is: $line" || return 1
 	n=$(grep -c . "$(lan_log 3)")
 	((n == 1)) || fail "the refused worker wrote $n lines, want 1" || return 1
-	need_log 0 "msg=\"worker refused\" addr=$(lan_addr 3):" "\"worker refused\"" || return 1
+	need_log 0 "msg=\"worker refused\" .*addr=$(lan_addr 3):" "\"worker refused\"" || return 1
 	host_alive 0 || fail "the job ended before the wrong worker was refused" || return 1
 	wait_coordinator || return 1
 	wait_workers 1 2 || return 1
