@@ -62,12 +62,12 @@ const appFailureLimit = 12
 // filled in, but BackupAfter, which follows TaskTimeout.
 func DefaultConfig() Config {
 	return Config{
-		Addr:             DefaultAddr,
-		NReduce:          10,
-		OutDir:           ".",
-		SplitSize:        64 << 20,
-		HeartbeatTimeout: 4 * time.Second,
-		TaskTimeout:      10 * time.Second,
+		Addr:              DefaultAddr,
+		NReduce:           10,
+		OutDir:            ".",
+		SplitSize:         64 << 20,
+		HeartbeatTimeout:  4 * time.Second,
+		TaskTimeout:       10 * time.Second,
 		MaxFailures:       appFailureLimit,
 		MaxWorkerFailures: 3,
 		MaxLostOutputs:    3,

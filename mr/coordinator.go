@@ -40,8 +40,8 @@ type Coordinator struct {
 	changed   chan struct{} // closed and replaced whenever the scheduler changes
 	committed int           // reduce outputs renamed into place
 	conns     map[net.Conn]struct{}
-	err       error          // why the job failed
-	finished  bool           // done is closed
+	err       error // why the job failed
+	finished  bool  // done is closed
 	status    statusState
 	stopping  bool           // shutdown began: no new upload starts
 	uploads   sync.WaitGroup // uploads being received or committed
