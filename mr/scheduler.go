@@ -112,6 +112,8 @@ type scheduler struct {
 	phase       phase
 	failure     string // why the job failed, in phaseFailed
 	events      []event
+	allOut      time.Time              // since when every worker that joined is excluded; zero if not
+	allOutWhy   string                 // the last exclusion's reason, for the failure
 	srcVersion  int                    // grows whenever a map output appears or moves
 	srcCache    *protocol.SourcesReply // the map outputs' locations at srcCache.Version
 }

@@ -156,8 +156,31 @@ func TestExclusionEndsAttemptAndRerunsOutputs(t *testing.T) {
 	if h.mapDone(w2, m1) {
 		t.Fatal("an excluded worker's report accepted")
 	}
+	h.tick(2 * h.s.cfg.heartbeatTimeout) // another worker may still join
+	if _, failed := h.s.failedWith(); failed {
+		t.Fatal("the job failed at once, before another worker could join")
+	}
+	h.tick(time.Millisecond)
 	if why, failed := h.s.failedWith(); !failed || !strings.Contains(why, "every worker that joined (2) was excluded") {
 		t.Fatalf("failure %q (%v)", why, failed)
+	}
+}
+
+// A bad worker started first, excluded at once, must not fail the job
+// that a good one joins soon after.
+func TestAllExcludedWaitsForAnotherWorker(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1 := h.join("a:1")
+	h.get(w1, protocol.ActMap)
+	h.s.exclude(h.s.workers[w1], "disk full", h.now)
+	h.tick(h.s.cfg.heartbeatTimeout)
+	w2 := h.join("b:1")
+	h.run(2*h.s.cfg.heartbeatTimeout, w2)
+	if _, failed := h.s.failedWith(); failed {
+		t.Fatal("the job failed though a worker joined")
+	}
+	if !h.mapDone(w2, h.get(w2, protocol.ActMap)) {
+		t.Fatal("the new worker's map was refused")
 	}
 }
 

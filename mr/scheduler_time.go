@@ -19,6 +19,7 @@ func (s *scheduler) expireWorkers(now time.Time) {
 			s.kill(w, now, "no heartbeat")
 		}
 	}
+	s.checkAllExcluded(now)
 }
 
 // kill declares w dead: its running attempt ends, and the map outputs it

@@ -131,8 +131,24 @@ func (s *scheduler) exclude(w *worker, why string, now time.Time) {
 		s.endAttempt(a, outcomeExcluded, now)
 	}
 	s.loseOutputs(w, now)
-	if s.allExcluded() && !s.over() {
-		s.fail(fmt.Sprintf("every worker that joined (%d) was excluded; the last, %s: %s", len(s.workers), w.id, why))
+	if s.allExcluded() && !s.over() && s.allOut.IsZero() {
+		s.allOut, s.allOutWhy = now, fmt.Sprintf("the last, %s: %s", w.id, why)
+		s.note("every worker excluded", nil, nil, "waiting_for_another", (2 * s.cfg.heartbeatTimeout).String())
+	}
+}
+
+// checkAllExcluded fails the job if every worker that joined has been
+// excluded for twice the heartbeat timeout and none has joined since: a
+// bad worker started first must not fail a job that good ones are about
+// to join.
+func (s *scheduler) checkAllExcluded(now time.Time) {
+	switch {
+	case s.allOut.IsZero() || s.over():
+	case !s.allExcluded():
+		s.allOut = time.Time{}
+	case now.Sub(s.allOut) > 2*s.cfg.heartbeatTimeout:
+		s.fail(fmt.Sprintf("every worker that joined (%d) was excluded, and none joined for %s; %s",
+			len(s.workers), 2*s.cfg.heartbeatTimeout, s.allOutWhy))
 	}
 }
 
