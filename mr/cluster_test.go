@@ -77,7 +77,7 @@ type cluster struct {
 }
 
 func testConfig(out string) Config {
-	return Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, HeartbeatTimeout: 400 * time.Millisecond,
+	return Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, HeartbeatTimeout: 1500 * time.Millisecond,
 		TaskTimeout: 5 * time.Second, LongPoll: 100 * time.Millisecond, ExitGrace: 500 * time.Millisecond,
 		ProgressEvery: time.Second, Logger: quietLogger()}
 }
