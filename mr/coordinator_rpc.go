@@ -127,12 +127,17 @@ func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskRe
 }
 
 // nextLocked assigns the worker its next attempt at once, if there is one
-// to run (not a wait, not an exit): it rides on the report's reply.
-func (c *Coordinator) nextLocked(s *scheduler, worker string, now time.Time) *protocol.GetTaskReply {
-	if !s.idleWork() {
+// to run (not a wait, not an exit): it rides on the report's reply. A
+// repeated report gets the attempt the first one handed out again.
+func (c *Coordinator) nextLocked(s *scheduler, worker string, repeated bool, now time.Time) *protocol.GetTaskReply {
+	t, ok := s.current(worker)
+	switch {
+	case repeated && ok:
+	case !s.idleWork():
 		return nil
+	default:
+		t = s.assign(worker, now)
 	}
-	t := s.assign(worker, now)
 	if t.Action != protocol.ActMap && t.Action != protocol.ActReduce {
 		return nil
 	}
@@ -149,9 +154,10 @@ func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.Repor
 		return nil
 	}
 	r.c.update(func(s *scheduler, now time.Time) {
+		repeated := s.won(args.Attempt)
 		if reply.Accepted = s.mapDone(args.Attempt, args.NReduce, args.Written, args.Read, now); reply.Accepted {
 			s.recordCounters(args.Attempt, &args.Counters)
-			reply.Next = r.c.nextLocked(s, args.Attempt.WorkerID, now)
+			reply.Next = r.c.nextLocked(s, args.Attempt.WorkerID, repeated, now)
 		}
 	})
 	return nil

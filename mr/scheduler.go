@@ -261,6 +261,23 @@ func (s *scheduler) assign(id string, now time.Time) protocol.GetTaskReply {
 	return reply
 }
 
+// current is the assignment of the attempt worker id is running, if any:
+// a report sent again, whose first answer (carrying that assignment) was
+// lost, gets the same one back rather than a new one.
+func (s *scheduler) current(id string) (protocol.GetTaskReply, bool) {
+	w := s.live(id)
+	if w == nil || w.current == nil || w.current.outcome != outcomeRunning {
+		return protocol.GetTaskReply{}, false
+	}
+	a := w.current
+	reply := protocol.GetTaskReply{Action: protocol.ActMap, Task: a.task.index, Attempt: a.n,
+		NMap: len(s.maps), NReduce: len(s.reduces)}
+	if a.task.kind == protocol.ReduceTask {
+		reply.Action, reply.SourcesVersion = protocol.ActReduce, s.srcVersion
+	}
+	return reply, true
+}
+
 // idleWork reports whether an idle task is waiting to be assigned: then
 // assign hands out an attempt rather than a wait.
 func (s *scheduler) idleWork() bool {
