@@ -2,6 +2,7 @@ package mr
 
 import (
 	"fmt"
+	"hash/fnv"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -126,5 +127,16 @@ func TestCombinePanicIsAnAppError(t *testing.T) {
 	_, err := o.finish(func(int) string { return filepath.Join(t.TempDir(), "out") })
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// ihash is FNV-1a: the partition of every key stays what it always was.
+func TestIhashIsFNV1a(t *testing.T) {
+	for _, k := range []string{"", "a", "the", "straße", "\x00\xff", strings.Repeat("xyz", 100)} {
+		h := fnv.New32a()
+		h.Write([]byte(k))
+		if got, want := ihash(k), int(h.Sum32()&0x7fffffff); got != want {
+			t.Errorf("ihash(%q) = %d, want %d", k, got, want)
+		}
 	}
 }
