@@ -74,6 +74,7 @@
 //	worker.go                   Worker: registration, heartbeats, the task loop, reports
 //	client.go                   the worker's RPC client (deadline per call, redial)
 //	maptask.go, mapside.go      a map attempt: split read, grouping, combine, spills
+//	mapgroup.go                 its groups of records by key: index, runs of values, sort
 //	reducetask.go               a reduce attempt: fetch, merge, Reduce, upload
 //	shuffle.go                  the run-file server and the verified fetch
 //
