@@ -34,8 +34,8 @@ type runs struct {
 type indexSlot struct{ hash, id uint32 }
 
 const (
-	chunkSize    = 256 // groups allocated at once
-	minIndexSize = 64  // slots of an empty index
+	chunkSize    = 1024 // groups allocated at once: 40 KiB, whole pages
+	minIndexSize = 64   // slots of an empty index
 )
 
 // groups is the set of groups of one buffer and its key index.
@@ -45,6 +45,7 @@ type groups struct {
 	chunks [][]group
 	n      int32  // groups in use
 	runs   []runs // earlier runs of groups; runs[0] is unused
+	keys   *strings.Builder
 }
 
 func newGroups(seed maphash.Seed) groups {
@@ -75,20 +76,41 @@ func (gs *groups) find(key string, h uint32) (g *group, slot int) {
 }
 
 // add adds a group for key at slot, as find returned it, and tells how
-// many bytes that took: its group and any growth of the index. (The
-// chunk being filled holds up to chunkSize-1 groups more.)
+// many bytes that took beyond the key's text: its group and any growth of
+// the index. (The chunk of groups and the block of keys being filled hold
+// room for more.)
 func (gs *groups) add(key, value string, slot int, hash uint32) int64 {
 	id := gs.n
 	if int(id/chunkSize) == len(gs.chunks) {
 		gs.chunks = append(gs.chunks, make([]group, chunkSize))
 	}
 	gs.n++
-	*gs.get(id) = group{key: key, last: value, n: 1}
+	*gs.get(id) = group{key: gs.keep(key), last: value, n: 1}
 	gs.slots[slot] = indexSlot{hash, uint32(id) + 1}
 	if int(gs.n) > len(gs.slots)/4*3 {
 		return groupBytes + gs.grow()
 	}
 	return groupBytes
+}
+
+// keysChunk is the size of the blocks that hold the keys.
+const keysChunk = 64 << 10
+
+// keep returns a copy of key in the current block of keys, so that the
+// keys looked up most, and all keys when sorted and written, lie close
+// together instead of all over the split. A block is never written over:
+// the copies stay valid after it is full.
+func (gs *groups) keep(key string) string {
+	if len(key) > keysChunk/8 {
+		return strings.Clone(key)
+	}
+	if gs.keys == nil || gs.keys.Cap()-gs.keys.Len() < len(key) {
+		gs.keys = &strings.Builder{}
+		gs.keys.Grow(keysChunk)
+	}
+	start := gs.keys.Len()
+	gs.keys.WriteString(key)
+	return gs.keys.String()[start:]
 }
 
 // grow doubles the index and tells how many bytes that added.

@@ -308,8 +308,10 @@ func TestGroupSizes(t *testing.T) {
 	}
 }
 
-// The buffer's estimate of its size bounds the heap it really holds, and
-// is not far above it, for repeated values, distinct ones, and combined.
+// The buffer's estimate of its size bounds the heap it really holds, but
+// for the blocks being filled (of groups and of keys) and the rounding of
+// the app's small strings, and is not far above it, for repeated values,
+// distinct ones, and combined.
 func TestMapOutputSizeEstimate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures the heap")
@@ -344,7 +346,8 @@ func TestMapOutputSizeEstimate(t *testing.T) {
 		used := int64(heap() - before)
 		runtime.KeepAlive(o)
 		t.Logf("%s: estimate %d, heap %d (%.2f)", tt.name, o.size, used, float64(o.size)/float64(used))
-		if o.size < used || o.size > 3*used {
+		const filling = chunkSize*groupBytes + keysChunk
+		if o.size+filling < used*95/100 || o.size > 3*used {
 			t.Errorf("%s: estimate %d bytes, heap holds %d", tt.name, o.size, used)
 		}
 	}
