@@ -95,26 +95,41 @@ func benchApp(combine bool) *App {
 
 // benchWords is mrapps/internal/words.Each.
 func benchWords(s string, f func(word string)) {
-	start := -1
 	for i := 0; i < len(s); {
-		c, size := rune(s[i]), 1
-		if c >= utf8.RuneSelf {
-			c, size = utf8.DecodeRuneInString(s[i:])
+		for i < len(s) && s[i] < utf8.RuneSelf && !benchLetter[s[i]] { // between words
+			i++
 		}
-		letter := ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || (c >= utf8.RuneSelf && unicode.IsLetter(c))
-		switch {
-		case letter && start < 0:
-			start = i
-		case !letter && start >= 0:
+		start := i
+		for i < len(s) {
+			if c := s[i]; c < utf8.RuneSelf {
+				if !benchLetter[c] {
+					break
+				}
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsLetter(r) {
+				break
+			}
+			i += size
+		}
+		if i > start {
 			f(s[start:i])
-			start = -1
+		} else if i < len(s) { // a character beyond ASCII that is no letter
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
 		}
-		i += size
-	}
-	if start >= 0 {
-		f(s[start:])
 	}
 }
+
+// benchLetter is mrapps/internal/words.isASCIILetter.
+var benchLetter = func() (t [utf8.RuneSelf]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	return t
+}()
 
 // benchSum is mrapps/wc's sum.
 func benchSum(key string, values []string) int {
