@@ -135,6 +135,7 @@
 //	                            attempt limit, memory past its limit cost only the attempt
 //	executor_child.go           inside it: Map with the map side, Reduce over the merge
 //	mapside.go                  grouping, combine, spills and the final runs of a map attempt
+//	mapgroup.go                 its groups of records by key: index, runs of values, sort
 //	progress.go                 how far the current attempt has got, for heartbeats
 //	faults.go                   local disk errors; failures tests inject ($MR_FAULTS)
 //

@@ -196,3 +196,12 @@ func counted(values iter.Seq[string], progress *atomic.Int64, cnt *protocol.Coun
 		}
 	}
 }
+
+// textSize is the bytes of text in values.
+func textSize(values []string) int64 {
+	var n int64
+	for _, v := range values {
+		n += int64(len(v))
+	}
+	return n
+}

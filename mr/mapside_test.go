@@ -2,12 +2,17 @@ package mr
 
 import (
 	"fmt"
+	"hash/fnv"
+	"hash/maphash"
 	"io"
+	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"mapreduce/mr/internal/runfile"
 )
@@ -119,11 +124,234 @@ func TestMapOutputCombines(t *testing.T) {
 	}
 }
 
+// A lone value need not be combined, so the key gets two.
 func TestCombinePanicIsAnAppError(t *testing.T) {
 	o := newMapOutput(1, 64<<20, func(string, []string) []string { panic("boom") }, spillPath(t.TempDir(), 0, 1))
+	o.emit("k", "v")
 	o.emit("k", "v")
 	_, err := o.finish(filepath.Join(t.TempDir(), "out"))
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// ihash is FNV-1a: the partition of every key stays what it always was.
+func TestIhashIsFNV1a(t *testing.T) {
+	for _, k := range []string{"", "a", "the", "straße", "\x00\xff", strings.Repeat("xyz", 100)} {
+		h := fnv.New32a()
+		h.Write([]byte(k))
+		if got, want := ihash(k), int(h.Sum32()&0x7fffffff); got != want {
+			t.Errorf("ihash(%q) = %d, want %d", k, got, want)
+		}
+	}
+}
+
+// randomRecords makes n records over a few keys chosen to stress the
+// grouping and the sort (empty keys, zero bytes, long shared prefixes)
+// and few distinct values, so that a key's values come in runs.
+func randomRecords(rng *rand.Rand, n int) []KeyValue {
+	keys := []string{"", "\x00", "a", "a\x00", "a\x00\x00", "ab", "abcdefgh", "abcdefgh\x00", "abcdefghi",
+		"abcdefgh" + strings.Repeat("z", 40), "straße", "\xff\xff", "the", "them", "then"}
+	for i := 0; i < 40; i++ {
+		keys = append(keys, fmt.Sprintf("k%03d", rng.IntN(1000)))
+	}
+	nkeys := 1 + rng.IntN(len(keys))
+	values := []string{"1", "1", "1", "2", "", "long value " + strings.Repeat("v", rng.IntN(30))}
+	kvs := make([]KeyValue, n)
+	for i := range kvs {
+		kvs[i] = KeyValue{keys[rng.IntN(nkeys)], values[rng.IntN(len(values))]}
+		if i > 0 && rng.IntN(3) == 0 {
+			kvs[i] = kvs[i-1] // a run of the same record
+		}
+	}
+	return kvs
+}
+
+// stableSortByPartition is the reference map output without a combiner.
+func stableSortByPartition(kvs []KeyValue, nReduce int) [][]KeyValue {
+	want := make([][]KeyValue, nReduce)
+	for _, kv := range kvs {
+		r := ihash(kv.Key) % nReduce
+		want[r] = append(want[r], kv)
+	}
+	for _, w := range want {
+		slices.SortStableFunc(w, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
+	}
+	return want
+}
+
+// joinValues is a Combine that joins values with "+", so the pieces of a
+// key's final values, in order, must be its values as emitted: it checks
+// that Combine only ever gets consecutive values, in order.
+func joinValues(_ string, vs []string) []string { return []string{strings.Join(vs, "+")} }
+
+// Against a stable sort of random records, with every buffer size: the
+// records without a combiner, each key's values in order with one.
+func TestMapOutputMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 60; i++ {
+		limit := []int64{64 << 20, 8 << 10, 1 << 10, 1}[i%4]
+		n := rng.IntN(5000)
+		if limit == 1 { // a spill per record
+			n /= 50
+		}
+		kvs := randomRecords(rng, n)
+		want := stableSortByPartition(kvs, 3)
+		got, _ := runMapOutput(t, kvs, limit, nil)
+		for r := range want {
+			if !slices.Equal(got[r], want[r]) {
+				t.Fatalf("case %d, limit %d: partition %d differs from a stable sort", i, limit, r)
+			}
+		}
+		got, _ = runMapOutput(t, kvs, limit, joinValues)
+		for r := range want {
+			if !slices.Equal(splitJoined(got[r]), want[r]) {
+				t.Fatalf("case %d, limit %d: combined partition %d differs from a stable sort", i, limit, r)
+			}
+		}
+	}
+}
+
+// splitJoined undoes joinValues.
+func splitJoined(kvs []KeyValue) []KeyValue {
+	var out []KeyValue
+	for _, kv := range kvs {
+		for _, v := range strings.Split(kv.Value, "+") {
+			out = append(out, KeyValue{kv.Key, v})
+		}
+	}
+	return out
+}
+
+// Keys repeated far more than combineBatch times, across spills, with a
+// Combine that sums, come out once; without one, every record comes out.
+func TestMapOutputLongRuns(t *testing.T) {
+	var kvs []KeyValue
+	for i := 0; i < 3*combineBatch+5; i++ {
+		kvs = append(kvs, KeyValue{"the", "1"}, KeyValue{"a", "1"})
+		if i%1000 == 0 {
+			kvs = append(kvs, KeyValue{"the", "10"})
+		}
+		if i%50 == 0 { // fills the buffer now and then
+			kvs = append(kvs, KeyValue{fmt.Sprint("k", i), "1"})
+		}
+	}
+	sum := func(_ string, vs []string) []string {
+		n := 0
+		for _, v := range vs {
+			k, _ := strconv.Atoi(v)
+			n += k
+		}
+		return []string{strconv.Itoa(n)}
+	}
+	for _, limit := range []int64{64 << 20, 2 << 10} {
+		got, spills := runMapOutput(t, kvs, limit, sum)
+		if limit < 1<<20 && spills < 2 {
+			t.Fatalf("limit %d: %d spills, want several", limit, spills)
+		}
+		found := 0
+		for _, p := range got {
+			for _, kv := range p {
+				if want := map[string]string{"a": "3077", "the": "3117"}[kv.Key]; want != "" {
+					if found++; kv.Value != want {
+						t.Fatalf("limit %d: %s = %s, want %s", limit, kv.Key, kv.Value, want)
+					}
+				}
+			}
+		}
+		if found != 2 {
+			t.Fatalf("limit %d: %d records for a and the, want one each", limit, found)
+		}
+		got, _ = runMapOutput(t, kvs, limit, nil)
+		if want := stableSortByPartition(kvs, 3); !slices.EqualFunc(got, want, slices.Equal) {
+			t.Fatalf("limit %d: without Combine, output differs from a stable sort", limit)
+		}
+	}
+}
+
+// The key sort agrees with strings.Compare on keys that share long
+// prefixes or hold zero bytes.
+func TestKeySorter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var s keySorter
+	for _, n := range []int{0, 1, 2, 33, 1000, 20000} {
+		gs := newGroups(maphash.MakeSeed())
+		ids := make([]int32, n)
+		seen := map[string]bool{}
+		for i := range ids {
+			var k string
+			for k == "" || seen[k] {
+				b := make([]byte, rng.IntN(20))
+				for j := range b {
+					b[j] = "\x00ab\xffz"[rng.IntN(5)]
+				}
+				k = string(b) + strconv.Itoa(rng.IntN(3))
+			}
+			seen[k] = true
+			h := gs.hash(k)
+			_, slot := gs.find(k, h)
+			gs.add(k, "", slot, h)
+			ids[i] = int32(i)
+		}
+		s.sort(ids, &gs)
+		if !slices.IsSortedFunc(ids, func(a, b int32) int { return strings.Compare(gs.get(a).key, gs.get(b).key) }) {
+			t.Fatalf("n=%d: not sorted", n)
+		}
+	}
+}
+
+func TestGroupSizes(t *testing.T) {
+	if unsafe.Sizeof(group{}) != groupBytes || unsafe.Sizeof(runs{}) != runsBytes || unsafe.Sizeof(indexSlot{}) != slotBytes {
+		t.Fatalf("group is %d bytes, runs %d, indexSlot %d: update the constants",
+			unsafe.Sizeof(group{}), unsafe.Sizeof(runs{}), unsafe.Sizeof(indexSlot{}))
+	}
+}
+
+// The buffer's estimate of its size bounds the heap it really holds, but
+// for the blocks being filled (of groups and of keys) and the rounding of
+// the app's small strings, and is not far above it, for repeated values,
+// distinct ones, and combined.
+func TestMapOutputSizeEstimate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the heap")
+	}
+	var b strings.Builder
+	for i := 0; i < 200000; i++ {
+		fmt.Fprintf(&b, "w%d ", i*7919%100003)
+	}
+	contents := b.String()
+	words := strings.Fields(contents) // substrings: keys cost the index, not their text
+	sum := func(_ string, vs []string) []string { return []string{strconv.Itoa(len(vs))} }
+	for _, tt := range []struct {
+		name    string
+		combine func(string, []string) []string
+		value   func(i int) string
+	}{
+		{"repeated", nil, func(int) string { return "1" }},
+		{"distinct", nil, func(i int) string { return strconv.Itoa(i) }},
+		{"combined", sum, func(i int) string { return strconv.Itoa(i % 3) }},
+	} {
+		heap := func() uint64 {
+			var m runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&m)
+			return m.HeapAlloc
+		}
+		before := heap()
+		o := newMapOutput(10, 1<<40, tt.combine, nil)
+		for i, w := range words {
+			o.emit(w, tt.value(i))
+		}
+		used := int64(heap() - before)
+		runtime.KeepAlive(o)
+		t.Logf("%s: estimate %d, heap %d (%.2f)", tt.name, o.size, used, float64(o.size)/float64(used))
+		const filling = chunkSize*groupBytes + keysChunk
+		floor := int64(95) // percent of the heap the estimate must reach
+		if raceEnabled {
+			floor = 85
+		}
+		if o.size+filling < used*floor/100 || o.size > 3*used {
+			t.Errorf("%s: estimate %d bytes, heap holds %d", tt.name, o.size, used)
+		}
 	}
 }

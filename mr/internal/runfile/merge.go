@@ -40,9 +40,11 @@ func (m *Merger) Next() bool {
 	if len(m.heap) == 0 {
 		return false
 	}
-	switch {
-	case m.advance(m.heap[0]):
-		m.down(0)
+	switch top := m.heap[0]; {
+	case m.advance(top):
+		if !m.runs[top].SameKey() { // else top still holds the least (key, run)
+			m.down(0)
+		}
 	case m.err != nil:
 		return false
 	default:

@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"maps"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -353,6 +354,48 @@ func TestGroupByKeySeq(t *testing.T) {
 			if !slices.Equal(got[i], want[i][:n]) {
 				t.Fatalf("limit %d: group %d = %v, want %v", limit, i, got[i], want[i][:n])
 			}
+		}
+	}
+}
+
+// repeatingRuns returns n sorted runs whose keys come in long stretches
+// of the same key, some of them prefixes of others, as a map task's
+// spills of a word count without a combiner.
+func repeatingRuns(rng *rand.Rand, n int) [][]KeyValue {
+	keys := []string{"", "a", "ab", "abc", "b", "ba", "k\x00", "k\x00\x00", "z"}
+	runs := make([][]KeyValue, n)
+	for i := range runs {
+		for j := rng.IntN(200); j > 0; j-- {
+			runs[i] = append(runs[i], mkKV(keys[rng.IntN(len(keys))], ""))
+		}
+		slices.SortFunc(runs[i], func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
+		for j := range runs[i] {
+			runs[i][j].Value = fmt.Sprintf("%d.%d", i, j)
+		}
+	}
+	return runs
+}
+
+// Runs of repeated keys merge stably, and SameKey tells each repeat.
+func TestMergerRepeatedKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 200; i++ {
+		runs := repeatingRuns(rng, 1+rng.IntN(6))
+		got, err := drain(NewMerger(runsOf(t, runs...)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := referenceMerge(runs); !slices.Equal(got, want) {
+			t.Fatalf("case %d: merge\n got %v\nwant %v", i, got, want)
+		}
+		r := runsOf(t, runs[0])[0]
+		for j := 0; r.Next(); j++ {
+			if want := j > 0 && runs[0][j].Key == runs[0][j-1].Key; r.SameKey() != want {
+				t.Fatalf("case %d: record %d: SameKey = %v, want %v", i, j, r.SameKey(), want)
+			}
+		}
+		if r.Err() != nil {
+			t.Fatal(r.Err())
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package runfile
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -25,6 +26,7 @@ type Reader struct {
 	crc    uint32
 
 	key, val []byte
+	sameKey  bool // key is the previous record's
 	count    int64
 	started  bool // header read
 	ended    bool // end marker read
@@ -61,6 +63,9 @@ func (r *Reader) Next() bool {
 // Key returns the current key. It is valid until the next call to Next.
 func (r *Reader) Key() []byte { return r.key }
 
+// SameKey reports whether the current key equals the previous record's.
+func (r *Reader) SameKey() bool { return r.sameKey }
+
 // Value returns the current value. It is valid until the next call to Next.
 func (r *Reader) Value() []byte { return r.val }
 
@@ -87,7 +92,7 @@ func (r *Reader) next() error {
 		r.ended = true
 		return r.readTrailer()
 	}
-	if r.key, err = r.field(r.key, "key", klen-1); err != nil {
+	if err := r.readKey(klen - 1); err != nil {
 		return err
 	}
 	vlen, err := r.uvarint("value length")
@@ -195,6 +200,26 @@ func (r *Reader) field(dst []byte, what string, n uint64) ([]byte, error) {
 		return dst, nil
 	}
 	return r.fieldSlow(dst[:0], what, int(n))
+}
+
+// readKey reads a key of n bytes, as field does, noting whether it is the
+// previous record's key; then it is not copied.
+func (r *Reader) readKey(n uint64) error {
+	if n > uint64(r.w-r.r) || n != uint64(len(r.key)) || r.count == 0 {
+		r.sameKey = false
+		var err error
+		r.key, err = r.field(r.key, "key", n)
+		return err
+	}
+	if limit := r.limit(); n > uint64(max(limit, 0)) {
+		return r.corrupt("key length %d exceeds remaining %d bytes", n, limit)
+	}
+	end := r.r + int(n)
+	if r.sameKey = bytes.Equal(r.buf[r.r:end], r.key); !r.sameKey {
+		copy(r.key, r.buf[r.r:end])
+	}
+	r.r = end
+	return nil
 }
 
 // limit returns the largest key or value length the rest of the run allows.

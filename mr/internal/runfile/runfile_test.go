@@ -171,6 +171,81 @@ func TestRunFormat(t *testing.T) {
 	}
 }
 
+// referenceEncoding is the run format written out plainly, for checking
+// the Writer's buffering.
+func referenceEncoding(kvs []KeyValue) []byte {
+	b := []byte(magic)
+	for _, kv := range kvs {
+		b = binary.AppendUvarint(b, uint64(len(kv.Key))+1)
+		b = append(b, kv.Key...)
+		b = binary.AppendUvarint(b, uint64(len(kv.Value)))
+		b = append(b, kv.Value...)
+	}
+	return withTrailer(append(b, 0), uint64(len(kvs)))
+}
+
+// Records of every size, across the buffer's end, encode as written out
+// plainly, through Write, WriteBytes and WriteRepeat.
+func TestRunWriterBuffering(t *testing.T) {
+	var kvs []KeyValue
+	for i, n := range []int{0, 1, 127, 128, 5000, bufSize - 20, bufSize, bufSize + 3, 3 * bufSize, 60} {
+		for j := 0; j < 3; j++ {
+			kvs = append(kvs, KeyValue{strings.Repeat("k", n%300+j), strings.Repeat(string(rune('a'+i)), n)})
+		}
+	}
+	want := referenceEncoding(kvs)
+	if got := encodeRun(t, kvs); !bytes.Equal(got, want) {
+		t.Fatal("Write differs from the reference encoding")
+	}
+	checkWriteBytes(t, kvs, want)
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	for i := 0; i < len(kvs); i += 3 {
+		if err := w.WriteRepeat(kvs[i].Key, kvs[i].Value, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteRepeat(kvs[i+1].Key, kvs[i+1].Value, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	var rep []KeyValue
+	for i := 0; i < len(kvs); i += 3 {
+		rep = append(rep, kvs[i], kvs[i+1], kvs[i+1])
+	}
+	if !bytes.Equal(buf.Bytes(), referenceEncoding(rep)) {
+		t.Fatal("WriteRepeat differs from the reference encoding")
+	}
+}
+
+// WriteRepeat writes as many records as asked, across many buffers.
+func TestRunWriteRepeat(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 100000} {
+		var buf bytes.Buffer
+		w := NewWriter(&buf)
+		w.Write("a", "x")
+		if err := w.WriteRepeat("the", "1", n); err != nil {
+			t.Fatal(err)
+		}
+		w.Write("z", "")
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		want := []KeyValue{{"a", "x"}}
+		for range n {
+			want = append(want, KeyValue{"the", "1"})
+		}
+		want = append(want, KeyValue{"z", ""})
+		if !bytes.Equal(buf.Bytes(), referenceEncoding(want)) || w.Count() != int64(n+2) {
+			t.Fatalf("n=%d: WriteRepeat differs from n Writes (count %d)", n, w.Count())
+		}
+	}
+	w := NewWriter(&failWriter{n: 100})
+	if err := w.WriteRepeat("k", "v", 100000); !errors.Is(err, errDiskFull) {
+		t.Fatalf("WriteRepeat on a failing writer: %v", err)
+	}
+}
+
 // failWriter accepts n bytes, then fails.
 type failWriter struct{ n int }
 

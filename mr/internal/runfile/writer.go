@@ -1,7 +1,6 @@
 package runfile
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -26,22 +25,24 @@ func (c *crcWriter) Write(p []byte) (int, error) {
 
 // Writer streams records into the run format. Not safe for concurrent use.
 // Records are written in the order given; sorting is the caller's job.
+//
+// Records are encoded straight into a 64 KiB buffer, which goes to the
+// underlying writer (and the CRC) whole; a record larger than the buffer
+// goes through in pieces.
 type Writer struct {
-	bw      *bufio.Writer // buffers over cw, so cw hashes 64 KiB at a time
-	cw      *crcWriter
-	count   int64
-	closed  bool
-	err     error // sticky: first error of Write or Close
-	scratch [binary.MaxVarintLen64]byte
+	cw     *crcWriter
+	buf    []byte // encoded, not yet written; cap bufSize
+	rec    []byte // WriteRepeat's encoded record
+	count  int64
+	closed bool
+	err    error // sticky: first error of Write or Close
 }
 
 // NewWriter returns a Writer that writes the header and records to w
 // through a 64 KiB buffer. Nothing reaches w before a buffer fills or Close.
 func NewWriter(w io.Writer) *Writer {
-	cw := &crcWriter{w: w}
-	bw := bufio.NewWriterSize(cw, bufSize)
-	bw.WriteString(magic) // cannot fail: the buffer is empty
-	return &Writer{bw: bw, cw: cw}
+	buf := make([]byte, 0, bufSize)
+	return &Writer{cw: &crcWriter{w: w}, buf: append(buf, magic...)}
 }
 
 // Write appends one record. Keys and values longer than maxRecord are
@@ -50,11 +51,15 @@ func (w *Writer) Write(key, value string) error {
 	if err := w.check(len(key), len(value)); err != nil {
 		return err
 	}
-	w.uvarint(uint64(len(key)) + 1)
-	w.bw.WriteString(key)
-	w.uvarint(uint64(len(value)))
-	_, err := w.bw.WriteString(value)
-	return w.done(err)
+	if len(w.buf)+recordLen(len(key), len(value)) > cap(w.buf) {
+		return w.writeLarge(key, value)
+	}
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(key))+1)
+	w.buf = append(w.buf, key...)
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(value)))
+	w.buf = append(w.buf, value...)
+	w.count++
+	return nil
 }
 
 // WriteBytes is Write for byte slices, without conversions. The slices are
@@ -63,11 +68,99 @@ func (w *Writer) WriteBytes(key, value []byte) error {
 	if err := w.check(len(key), len(value)); err != nil {
 		return err
 	}
-	w.uvarint(uint64(len(key)) + 1)
-	w.bw.Write(key)
-	w.uvarint(uint64(len(value)))
-	_, err := w.bw.Write(value)
-	return w.done(err)
+	if len(w.buf)+recordLen(len(key), len(value)) > cap(w.buf) {
+		return w.writeLarge(string(key), string(value))
+	}
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(key))+1)
+	w.buf = append(w.buf, key...)
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(value)))
+	w.buf = append(w.buf, value...)
+	w.count++
+	return nil
+}
+
+// WriteRepeat appends n copies of the record (key, value), as n calls of
+// Write would, encoding it once.
+func (w *Writer) WriteRepeat(key, value string, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	if recordLen(len(key), len(value)) > cap(w.buf)/4 || n == 1 {
+		for ; n > 0; n-- {
+			if err := w.Write(key, value); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := w.check(len(key), len(value)); err != nil {
+		return err
+	}
+	w.rec = binary.AppendUvarint(w.rec[:0], uint64(len(key))+1)
+	w.rec = append(w.rec, key...)
+	w.rec = binary.AppendUvarint(w.rec, uint64(len(value)))
+	w.rec = append(w.rec, value...)
+	for ; n > 0; n-- {
+		if len(w.buf)+len(w.rec) > cap(w.buf) {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+		w.buf = append(w.buf, w.rec...)
+		w.count++
+	}
+	return nil
+}
+
+// recordLen is the encoded length of a record, at most.
+func recordLen(klen, vlen int) int {
+	return 2*binary.MaxVarintLen64 + klen + vlen
+}
+
+// writeLarge writes a record that may not fit in the buffer: the buffer
+// first, then the record's pieces, each through the buffer or straight
+// to the underlying writer.
+func (w *Writer) writeLarge(key, value string) error {
+	var klen, vlen [binary.MaxVarintLen64]byte
+	parts := [...]string{
+		string(binary.AppendUvarint(klen[:0], uint64(len(key))+1)), key,
+		string(binary.AppendUvarint(vlen[:0], uint64(len(value)))), value,
+	}
+	for _, p := range parts {
+		if len(w.buf)+len(p) > cap(w.buf) {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+		if len(p) > cap(w.buf) {
+			if _, err := io.WriteString(w.cw, p); err != nil {
+				return w.fail(err)
+			}
+			continue
+		}
+		w.buf = append(w.buf, p...)
+	}
+	w.count++
+	return nil
+}
+
+// flush writes the buffer to the underlying writer and empties it.
+func (w *Writer) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	_, err := w.cw.Write(w.buf)
+	w.buf = w.buf[:0]
+	if err != nil {
+		return w.fail(err)
+	}
+	return nil
+}
+
+// fail makes err the Writer's sticky error.
+func (w *Writer) fail(err error) error {
+	w.err = fmt.Errorf("runfile: writing run: %w", err)
+	return w.err
 }
 
 // check reports whether a record of the given lengths may be written.
@@ -84,27 +177,6 @@ func (w *Writer) check(klen, vlen int) error {
 	return nil
 }
 
-// done records the outcome of writing one record. bufio.Writer errors are
-// sticky, so the error of the last write covers the earlier ones.
-func (w *Writer) done(err error) error {
-	if err != nil {
-		w.err = fmt.Errorf("runfile: writing run: %w", err)
-		return w.err
-	}
-	w.count++
-	return nil
-}
-
-// uvarint buffers v as a uvarint; errors surface through the next write.
-func (w *Writer) uvarint(v uint64) {
-	if v < 0x80 {
-		w.bw.WriteByte(byte(v))
-		return
-	}
-	n := binary.PutUvarint(w.scratch[:], v)
-	w.bw.Write(w.scratch[:n])
-}
-
 // Close writes the end marker and trailer and flushes everything to the
 // underlying writer, which it does not close. Later calls return the first
 // call's result.
@@ -114,18 +186,13 @@ func (w *Writer) Close() error {
 		return w.err
 	}
 	w.closed = true
-	var t [9]byte // end marker, count
-	binary.LittleEndian.PutUint64(t[1:], uint64(w.count))
-	w.bw.Write(t[:])
-	if err := w.bw.Flush(); err != nil { // now cw.crc covers every byte so far
-		w.err = fmt.Errorf("runfile: writing run: %w", err)
-		return w.err
+	w.buf = append(w.buf, 0) // end marker
+	w.buf = binary.LittleEndian.AppendUint64(w.buf, uint64(w.count))
+	if err := w.flush(); err != nil { // now cw.crc covers every byte so far
+		return err
 	}
-	w.bw.Write(binary.LittleEndian.AppendUint32(t[:0], w.cw.crc))
-	if err := w.bw.Flush(); err != nil {
-		w.err = fmt.Errorf("runfile: writing run: %w", err)
-	}
-	return w.err
+	w.buf = binary.LittleEndian.AppendUint32(w.buf, w.cw.crc)
+	return w.flush()
 }
 
 // Count returns the number of records written so far.

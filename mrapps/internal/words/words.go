@@ -2,7 +2,7 @@
 // word is a maximal run of Unicode letters (unicode.IsLetter), so digits,
 // punctuation and apostrophes separate words. It is strings.FieldsFunc
 // with !unicode.IsLetter, without building a slice and with a fast path
-// for ASCII.
+// for ASCII: a table lookup per byte, and no decoding.
 package words
 
 import (
@@ -15,26 +15,41 @@ import (
 // Each calls f with every word of s, in order. The words are substrings
 // of s.
 func Each(s string, f func(word string)) {
-	start := -1 // start of the current word, or -1 between words
 	for i := 0; i < len(s); {
-		c, size := rune(s[i]), 1
-		if c >= utf8.RuneSelf {
-			c, size = utf8.DecodeRuneInString(s[i:])
+		for i < len(s) && s[i] < utf8.RuneSelf && !isASCIILetter[s[i]] { // between words
+			i++
 		}
-		letter := ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || (c >= utf8.RuneSelf && unicode.IsLetter(c))
-		switch {
-		case letter && start < 0:
-			start = i
-		case !letter && start >= 0:
+		start := i
+		for i < len(s) {
+			if c := s[i]; c < utf8.RuneSelf {
+				if !isASCIILetter[c] {
+					break
+				}
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsLetter(r) {
+				break
+			}
+			i += size
+		}
+		if i > start {
 			f(s[start:i])
-			start = -1
+		} else if i < len(s) { // a character beyond ASCII that is no letter
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
 		}
-		i += size
-	}
-	if start >= 0 {
-		f(s[start:])
 	}
 }
+
+// isASCIILetter tells which bytes are ASCII letters.
+var isASCIILetter = func() (t [utf8.RuneSelf]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	return t
+}()
 
 // EmitOnes calls emit(word, "1") for every word of s: the map side of a
 // word count.
