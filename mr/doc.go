@@ -74,7 +74,8 @@
 //	worker.go                   Worker: registration, heartbeats, the task loop, reports
 //	client.go                   the worker's RPC client (deadline per call, redial)
 //	maptask.go, mapside.go      a map attempt: split read, grouping, combine, spills
-//	mapgroup.go                 its groups of records by key: index, runs of values, sort
+//	mapgroup.go, mapspill.go    its groups of records by key (index, runs of values,
+//	                            sort), its spills and their merge
 //	reducetask.go               a reduce attempt: fetch, merge, Reduce, upload
 //	shuffle.go                  the run-file server and the verified fetch
 //

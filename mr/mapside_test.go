@@ -1,9 +1,11 @@
 package mr
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"hash/maphash"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
@@ -349,6 +351,45 @@ func TestMapOutputSizeEstimate(t *testing.T) {
 		const filling = chunkSize*groupBytes + keysChunk
 		if o.size+filling < used*95/100 || o.size > 3*used {
 			t.Errorf("%s: estimate %d bytes, heap holds %d", tt.name, o.size, used)
+		}
+	}
+}
+
+// A spill holds a run of equal values as one record, its value prefixed
+// with the count.
+func TestSpillHoldsRuns(t *testing.T) {
+	dir := t.TempDir()
+	o := newMapOutput(1, 64<<20, nil, spillPath(dir, 0, 1))
+	for i := 0; i < 1000; i++ {
+		o.emit("the", "1")
+	}
+	o.emit("the", "2")
+	if err := o.spill(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readRun(o.spillTo(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []KeyValue{{"the", "\xe8\x071"}, {"the", "\x012"}}; !slices.Equal(got, want) {
+		t.Fatalf("spill = %q, want %q", got, want)
+	}
+	o.removeSpills()
+}
+
+func TestSpillRun(t *testing.T) {
+	for _, n := range []int{0, 1, 127, 128, 1 << 20, math.MaxUint32} {
+		value := string(binary.AppendUvarint(nil, uint64(n))) + "v\x80"
+		if got, v, err := spillRun(value); got != n || v != "v\x80" || err != nil {
+			t.Errorf("spillRun(%q) = %d, %q, %v", value, got, v, err)
+		}
+		if got, v, err := spillRun([]byte(value)); got != n || string(v) != "v\x80" || err != nil {
+			t.Errorf("spillRun([]byte(%q)) = %d, %q, %v", value, got, v, err)
+		}
+	}
+	for _, bad := range []string{"", "\x80", "\xff\xff\xff\xff\xff\x01", "\x80\x80\x80\x80\x10"} {
+		if _, _, err := spillRun(bad); err == nil {
+			t.Errorf("spillRun(%q) accepted", bad)
 		}
 	}
 }
