@@ -136,6 +136,7 @@
 //	executor_child.go           inside it: Map with the map side, Reduce over the merge
 //	mapside.go                  grouping, combine, spills and the final runs of a map attempt
 //	mapgroup.go                 its groups of records by key: index, runs of values, sort
+//	mapspill.go                 its spills (runs of equal values as one record) and their merge
 //	progress.go                 how far the current attempt has got, for heartbeats
 //	faults.go                   local disk errors; failures tests inject ($MR_FAULTS)
 //

@@ -13,13 +13,13 @@ import (
 // writing.
 
 // group is one distinct key of a map output and its values in emission
-// order, as runs of equal values: the earlier runs in the output's runs,
-// the current one in last and n.
+// order, as runs of equal values: the earlier runs in groups.runs, the
+// current one in last and n.
 type group struct {
 	key  string
 	last string // the current run's value
 	n    uint32 // the current run's length; 0 only if Combine returned nothing
-	more int32  // index of the earlier runs in mapOutput.runs, 0 for none
+	more int32  // index of the earlier runs in groups.runs, 0 for none
 }
 
 // runs are a group's earlier runs: vals[i] repeated reps[i] times, or
@@ -97,9 +97,10 @@ func (gs *groups) add(key, value string, slot int, hash uint32) int64 {
 const keysChunk = 64 << 10
 
 // keep returns a copy of key in the current block of keys, so that the
-// keys looked up most, and all keys when sorted and written, lie close
-// together instead of all over the split. A block is never written over:
-// the copies stay valid after it is full.
+// keys looked up most (the first seen, mostly), and all keys when sorted
+// and written, lie close together instead of all over the split. A block
+// is a strings.Builder grown once and only appended to: the strings it
+// returned stay valid and unchanged after it is full.
 func (gs *groups) keep(key string) string {
 	if len(key) > keysChunk/8 {
 		return strings.Clone(key)

@@ -3,7 +3,6 @@ package mr
 import (
 	"hash/maphash"
 	"math"
-	"os"
 
 	"mapreduce/mr/internal/protocol"
 	"mapreduce/mr/internal/runfile"
@@ -19,7 +18,7 @@ import (
 // combineRuns runs and as it is written, combineBatch values at a time,
 // so a buffer holds little more than the distinct keys. When the buffer
 // outgrows its limit it is spilled as one sorted run per partition, and
-// the spills are merged into the final run files at the end.
+// the spills are merged into the final run files at the end (mapspill.go).
 
 const (
 	// combineRuns is how many runs of values one key holds before they
@@ -53,8 +52,12 @@ type mapOutput struct {
 	spills int
 	err    error // first spill or Combine error; later emits are dropped
 
-	batch  []string // values on their way to Combine
-	sorter keySorter
+	batch      []string // values on their way to Combine
+	fresh      int      // values in batch not yet combined
+	combined   []string // what combineGroup gets back
+	sorter     keySorter
+	spillKey   []byte // the record putSpill writes
+	spillValue []byte
 
 	emitted, spilled, written int64 // records: given to emit, written to spills, written to the final runs
 }
@@ -109,80 +112,96 @@ func (o *mapOutput) addRun(g *group, value string) {
 
 // combineGroup replaces g's values by what Combine makes of them.
 func (o *mapOutput) combineGroup(g *group) {
-	var out []string
-	if err := o.combineValues(g, func(v string) error { out = append(out, v); return nil }); err != nil {
+	if err := o.combineGroupTo(sink{}, g); err != nil {
 		o.err = err
 		return
 	}
 	before := o.gs.runBytes(g) + o.gs.textBytes(g)
 	o.gs.reset(g)
-	for _, v := range out {
+	for _, v := range o.combined {
 		o.gs.push(g, v)
 	}
+	clear(o.combined)
+	o.combined = o.combined[:0]
 	o.size += o.gs.runBytes(g) + o.gs.textBytes(g) - before
 }
 
-// combineValues hands g's values to Combine, combineBatch at a time, each
-// batch after the results of the previous one, and passes the results to
-// out in order. A lone value that was never combined goes out as it is:
-// Combine may or may not run.
-func (o *mapOutput) combineValues(g *group, out func(string) error) error {
-	batch, fresh := o.batch[:0], 0 // fresh: values in batch not yet combined
-	err := o.gs.each(g, func(v string, n int) error {
+// sink is where a key's values go as they are written: a final run
+// file, a spill, or with no writer o.combined.
+type sink struct {
+	w     *runfile.Writer
+	spill bool
+}
+
+// put writes a run of n values v of key to s.
+func (o *mapOutput) put(s sink, key, v string, n int) error {
+	switch {
+	case s.w == nil:
 		for ; n > 0; n-- {
-			batch = append(batch, v)
-			if fresh++; len(batch) == combineBatch {
-				var err error
-				if batch, err = o.combineBatch(g.key, batch, out); err != nil {
-					return err
-				}
-				fresh = 0
-			}
+			o.combined = append(o.combined, v)
 		}
 		return nil
-	})
-	if err == nil && fresh > 0 && len(batch) > 1 {
-		batch, err = o.combineBatch(g.key, batch, out)
+	case s.spill:
+		return o.putSpill(s.w, key, v, n)
 	}
-	for i := 0; err == nil && i < len(batch); i++ {
-		err = out(batch[i])
+	return s.w.WriteRepeat(key, v, n)
+}
+
+// combineGroupTo passes g's values through Combine to s.
+func (o *mapOutput) combineGroupTo(s sink, g *group) error {
+	err := o.gs.each(g, func(v string, n int) error { return o.combineAdd(s, g.key, v, n) })
+	return o.combineEnd(s, g.key, err)
+}
+
+// combineAdd adds n values v of key to the batch for Combine, which is
+// combined once it holds combineBatch values, and the results kept in it
+// for the next values.
+func (o *mapOutput) combineAdd(s sink, key, v string, n int) error {
+	for ; n > 0; n-- {
+		o.batch = append(o.batch, v)
+		if o.fresh++; len(o.batch) == combineBatch {
+			if err := o.combineBatch(s, key); err != nil {
+				return err
+			}
+		}
 	}
-	clear(batch)
-	o.batch = batch[:0]
+	return nil
+}
+
+// combineEnd combines the rest of key's values, unless err, and puts the
+// results to s. A lone value never combined goes as it is: Combine may or
+// may not run.
+func (o *mapOutput) combineEnd(s sink, key string, err error) error {
+	if err == nil && o.fresh > 0 && len(o.batch) > 1 {
+		err = o.combineBatch(s, key)
+	}
+	for i := 0; err == nil && i < len(o.batch); i++ {
+		err = o.put(s, key, o.batch[i], 1)
+	}
+	clear(o.batch)
+	o.batch, o.fresh = o.batch[:0], 0
 	return err
 }
 
-// combineBatch returns what Combine makes of batch, for more values to
-// be added to; results that fill half a batch go to out instead, since
-// combining them again would gain little.
-func (o *mapOutput) combineBatch(key string, batch []string, out func(string) error) ([]string, error) {
-	res, err := callCombine(o.combine, key, batch)
+// combineBatch replaces the batch by what Combine makes of it; results
+// that fill half a batch go to s instead, since combining them again
+// would gain little.
+func (o *mapOutput) combineBatch(s sink, key string) error {
+	res, err := callCombine(o.combine, key, o.batch)
 	if err != nil {
-		return batch[:0], err
+		return err
 	}
-	batch = append(batch[:0], res...)
-	if len(batch) <= combineBatch/2 {
-		return batch, nil
+	o.batch, o.fresh = append(o.batch[:0], res...), 0
+	if len(o.batch) <= combineBatch/2 {
+		return nil
 	}
-	for _, v := range batch {
-		if err := out(v); err != nil {
-			return batch[:0], err
-		}
-	}
-	return batch[:0], nil
-}
-
-// spill writes the buffer as one sorted run per partition and empties it.
-func (o *mapOutput) spill() error {
-	for r, part := range o.gs.partitions(o.nReduce, &o.sorter) {
-		info, err := runfile.WriteFile(o.spillTo(o.spills, r), o.writeGroups(part))
-		if err != nil {
+	for _, v := range o.batch {
+		if err := o.put(s, key, v, 1); err != nil {
 			return err
 		}
-		o.spilled += info.Records
 	}
-	o.spills++
-	o.empty()
+	clear(o.batch)
+	o.batch = o.batch[:0]
 	return nil
 }
 
@@ -195,7 +214,7 @@ func (o *mapOutput) finish(path string) ([]runfile.Info, error) {
 	}
 	if o.spills == 0 {
 		parts := o.gs.partitions(o.nReduce, &o.sorter)
-		return o.writeSections(path, func(r int, w *runfile.Writer) error { return o.writeGroups(parts[r])(w) })
+		return o.writeSections(path, func(r int, w *runfile.Writer) error { return o.writeGroups(parts[r], false)(w) })
 	}
 	if o.gs.n > 0 {
 		if err := o.spill(); err != nil {
@@ -204,36 +223,6 @@ func (o *mapOutput) finish(path string) ([]runfile.Info, error) {
 	}
 	defer o.removeSpills()
 	return o.writeSections(path, o.mergeSpills)
-}
-
-// mergeSpills merges partition r's spills into w, combining each key's
-// values from all spills once more.
-func (o *mapOutput) mergeSpills(r int, w *runfile.Writer) error {
-	readers := make([]*runfile.Reader, o.spills)
-	for k := range readers {
-		f, err := os.Open(o.spillTo(k, r))
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		readers[k] = runfile.NewReader(f, st.Size())
-	}
-	m := runfile.NewMerger(readers)
-	if o.combine == nil {
-		for m.Next() {
-			if err := w.WriteBytes(m.Key(), m.Value()); err != nil {
-				return err
-			}
-		}
-		return m.Err()
-	}
-	return runfile.GroupByKey(m, func(key string, values []string) error {
-		return writeCombined(w, key, values, o.combine)
-	})
 }
 
 // writeSections writes the final runs as one sections file, counting the
@@ -256,20 +245,14 @@ func (o *mapOutput) count(c *protocol.Counters, runs []runfile.Info) {
 	}
 }
 
-func (o *mapOutput) removeSpills() {
-	for k := 0; k < o.spills; k++ {
-		for r := 0; r < o.nReduce; r++ {
-			os.Remove(o.spillTo(k, r))
-		}
-	}
-}
-
-// writeGroups writes the groups of a sorted partition, passing each key's
-// values through Combine when the app has one.
-func (o *mapOutput) writeGroups(part []int32) func(*runfile.Writer) error {
+// writeGroups writes the groups of a sorted partition to a final run
+// file or a spill, each key's values passed through Combine when the app
+// has one.
+func (o *mapOutput) writeGroups(part []int32, spill bool) func(*runfile.Writer) error {
 	return func(w *runfile.Writer) error {
+		s := sink{w, spill}
 		for _, id := range part {
-			if err := o.writeGroup(w, o.gs.get(id)); err != nil {
+			if err := o.writeGroup(s, o.gs.get(id)); err != nil {
 				return err
 			}
 		}
@@ -277,30 +260,13 @@ func (o *mapOutput) writeGroups(part []int32) func(*runfile.Writer) error {
 	}
 }
 
-// writeGroup writes one key's records.
-func (o *mapOutput) writeGroup(w *runfile.Writer, g *group) error {
+// writeGroup writes one key's values to s.
+func (o *mapOutput) writeGroup(s sink, g *group) error {
 	switch {
 	case g.more == 0 && (o.combine == nil || g.n <= 1):
-		return w.WriteRepeat(g.key, g.last, int(g.n))
+		return o.put(s, g.key, g.last, int(g.n))
 	case o.combine == nil:
-		return o.gs.each(g, func(v string, n int) error { return w.WriteRepeat(g.key, v, n) })
+		return o.gs.each(g, func(v string, n int) error { return o.put(s, g.key, v, n) })
 	}
-	return o.combineValues(g, func(v string) error { return w.Write(g.key, v) })
-}
-
-// writeCombined writes one key's values, combined first if there are
-// several.
-func writeCombined(w *runfile.Writer, key string, values []string, combine func(string, []string) []string) error {
-	if len(values) > 1 {
-		var err error
-		if values, err = callCombine(combine, key, values); err != nil {
-			return err
-		}
-	}
-	for _, v := range values {
-		if err := w.Write(key, v); err != nil {
-			return err
-		}
-	}
-	return nil
+	return o.combineGroupTo(s, g)
 }

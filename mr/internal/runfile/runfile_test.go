@@ -216,6 +216,16 @@ func TestRunWriterBuffering(t *testing.T) {
 	if !bytes.Equal(buf.Bytes(), referenceEncoding(rep)) {
 		t.Fatal("WriteRepeat differs from the reference encoding")
 	}
+	buf.Reset()
+	w = NewWriter(&buf)
+	for i := 0; i < len(kvs); i += 3 {
+		w.WriteRepeatBytes([]byte(kvs[i].Key), []byte(kvs[i].Value), 1)
+		w.WriteRepeatBytes([]byte(kvs[i+1].Key), []byte(kvs[i+1].Value), 2)
+	}
+	w.Close()
+	if !bytes.Equal(buf.Bytes(), referenceEncoding(rep)) {
+		t.Fatal("WriteRepeatBytes differs from the reference encoding")
+	}
 }
 
 // WriteRepeat writes as many records as asked, across many buffers.

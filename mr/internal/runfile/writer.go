@@ -47,24 +47,24 @@ func NewWriter(w io.Writer) *Writer {
 
 // Write appends one record. Keys and values longer than maxRecord are
 // refused so every run stays readable without knowing its size.
-func (w *Writer) Write(key, value string) error {
-	if err := w.check(len(key), len(value)); err != nil {
-		return err
-	}
-	if len(w.buf)+recordLen(len(key), len(value)) > cap(w.buf) {
-		return w.writeLarge(key, value)
-	}
-	w.buf = binary.AppendUvarint(w.buf, uint64(len(key))+1)
-	w.buf = append(w.buf, key...)
-	w.buf = binary.AppendUvarint(w.buf, uint64(len(value)))
-	w.buf = append(w.buf, value...)
-	w.count++
-	return nil
-}
+func (w *Writer) Write(key, value string) error { return writeRecord(w, key, value) }
 
 // WriteBytes is Write for byte slices, without conversions. The slices are
 // not retained.
-func (w *Writer) WriteBytes(key, value []byte) error {
+func (w *Writer) WriteBytes(key, value []byte) error { return writeRecord(w, key, value) }
+
+// WriteRepeat appends n copies of the record (key, value), as n calls of
+// Write would, encoding it once.
+func (w *Writer) WriteRepeat(key, value string, n int) error {
+	return writeRepeat(w, key, value, n)
+}
+
+// WriteRepeatBytes is WriteRepeat for byte slices, which are not retained.
+func (w *Writer) WriteRepeatBytes(key, value []byte, n int) error {
+	return writeRepeat(w, key, value, n)
+}
+
+func writeRecord[S string | []byte](w *Writer, key, value S) error {
 	if err := w.check(len(key), len(value)); err != nil {
 		return err
 	}
@@ -79,18 +79,16 @@ func (w *Writer) WriteBytes(key, value []byte) error {
 	return nil
 }
 
-// WriteRepeat appends n copies of the record (key, value), as n calls of
-// Write would, encoding it once.
-func (w *Writer) WriteRepeat(key, value string, n int) error {
-	if n <= 0 {
-		return nil
-	}
-	if recordLen(len(key), len(value)) > cap(w.buf)/4 || n == 1 {
+func writeRepeat[S string | []byte](w *Writer, key, value S, n int) error {
+	if n == 1 || recordLen(len(key), len(value)) > cap(w.buf)/4 {
 		for ; n > 0; n-- {
-			if err := w.Write(key, value); err != nil {
+			if err := writeRecord(w, key, value); err != nil {
 				return err
 			}
 		}
+		return nil
+	}
+	if n <= 0 {
 		return nil
 	}
 	if err := w.check(len(key), len(value)); err != nil {

@@ -1,5 +1,0 @@
-//go:build !race
-
-package mr
-
-const raceEnabled = false
