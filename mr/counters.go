@@ -129,7 +129,7 @@ func countLines(s string) int64 {
 // recordCounters keeps the counters a winning attempt reported; counters
 // that break protocol's bounds are ignored, with an event.
 func (s *scheduler) recordCounters(ref protocol.Attempt, c *protocol.Counters) {
-	a := s.attemptOf(ref)
+	a := s.lookup(ref)
 	if a == nil || a.outcome != outcomeWon {
 		return
 	}
@@ -138,22 +138,6 @@ func (s *scheduler) recordCounters(ref protocol.Attempt, c *protocol.Counters) {
 		return
 	}
 	a.counters = c
-}
-
-// attemptOf returns the attempt ref names, whatever its state, or nil.
-func (s *scheduler) attemptOf(ref protocol.Attempt) *attempt {
-	tasks := s.maps
-	if ref.Kind == protocol.ReduceTask {
-		tasks = s.reduces
-	}
-	if ref.Task < 0 || ref.Task >= len(tasks) || ref.N < 1 || ref.N > len(tasks[ref.Task].history) {
-		return nil
-	}
-	a := tasks[ref.Task].history[ref.N-1]
-	if a.worker.id != ref.WorkerID {
-		return nil
-	}
-	return a
 }
 
 // counters adds up the counters of every task's winning attempt.
