@@ -16,11 +16,12 @@
 // attempts. The app's code runs in an executor, a child process of the
 // worker. A map attempt reads its split from the coordinator into a file;
 // the executor calls Map, groups the records by key as they are emitted
-// (combining and spilling past a buffer) and writes one sorted run file
-// mr-X-Y per reduce task into the worker's own directory; the worker
-// reports their sizes and CRCs. The
-// worker serves those files, and only those, to reducers. Once every map
-// is done, a reduce attempt fetches its partition from every owner; the
+// (combining and spilling past a buffer) and writes one sorted run per
+// reduce task, all in one file mr-X.aN in the worker's own directory; the
+// worker reports it, and from then serves it, and only what was accepted,
+// to reducers. Once every map is done, a reduce attempt fetches its
+// partition with one request per owner, each run verified by its own
+// trailer; the
 // executor merges the runs streaming and calls Reduce (or ReduceSeq) once
 // per key; the worker uploads the result; the coordinator commits the first complete upload of a running
 // attempt as mr-out-Y. When all R are in, it merges them into
