@@ -5,9 +5,7 @@ package mr
 
 import (
 	"context"
-	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -183,14 +181,7 @@ func TestClusterWorkerWithBadDiskIsExcluded(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.checkOutput(app, inputs)
-	b, err := os.ReadFile(filepath.Join(cl.out, "mr-wc-summary.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum Summary
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
+	sum := cl.summary()
 	if len(sum.Workers) != 2 || sum.Workers[1].Excluded == "" || sum.Workers[1].Outcomes["failed"] != 3 {
 		t.Fatalf("summary workers: %+v", sum.Workers)
 	}

@@ -150,6 +150,20 @@ func (cl *cluster) kill(i int) {
 	cl.workers[i].Close()
 }
 
+// summary reads the job summary the coordinator wrote for the wc app.
+func (cl *cluster) summary() Summary {
+	cl.t.Helper()
+	b, err := os.ReadFile(filepath.Join(cl.out, summaryName("wc")))
+	if err != nil {
+		cl.t.Fatal(err)
+	}
+	var sum Summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		cl.t.Fatal(err)
+	}
+	return sum
+}
+
 func sequentialOutput(t *testing.T, app *App, inputs []string) string {
 	t.Helper()
 	want := filepath.Join(t.TempDir(), "mr-out-0")
@@ -226,14 +240,7 @@ func TestSummaryCountsAttempts(t *testing.T) {
 	if err := cl.wait(); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(cl.out, "mr-wc-summary.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum Summary
-	if err := json.Unmarshal(b, &sum); err != nil {
-		t.Fatal(err)
-	}
+	sum := cl.summary()
 	if sum.Phase != "done" || sum.MapAttempts != 3 || sum.ReduceAttempts != 4 || len(sum.Workers) != 2 || len(sum.Tasks) != 7 {
 		t.Fatalf("summary = %+v", sum)
 	}
