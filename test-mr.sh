@@ -299,7 +299,7 @@ step_build() {
 		fi
 	fi
 	if ((rc == 0)); then
-		for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrhostile wc.so indexer.so \
+		for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrhostile mrstatuscheck wc.so indexer.so \
 			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so straggler.so poison.so counters.so; do
 			if [[ ! -f $ROOT/bin/$f ]]; then
 				fail "bin/$f is missing (run scripts/build.sh -race)"
@@ -1032,15 +1032,14 @@ wait_for_line() {
 
 STATUSCHECK=
 
-# need_statuscheck: builds mr/internal/statuscheck (the Go checker of the
-# status JSON, the page's DOM, screenshots and counters) once per suite.
+# need_statuscheck: the Go checker of the status JSON, the page's DOM,
+# screenshots and counters (main/mrstatuscheck), built with the rest.
 need_statuscheck() {
-	[[ -n $STATUSCHECK ]] && return 0
-	run_bounded "$SCRATCH/statuscheck-build.log" "$ROOT" 300 go build -o "$SCRATCH/statuscheck" ./mr/internal/statuscheck || {
-		fail "cannot build mr/internal/statuscheck: $(last_line "$SCRATCH/statuscheck-build.log")"
+	STATUSCHECK=$BIN/mrstatuscheck
+	[[ -x $STATUSCHECK ]] || {
+		fail "bin/mrstatuscheck is missing (run scripts/build.sh -race)"
 		return 1
 	}
-	STATUSCHECK=$SCRATCH/statuscheck
 }
 
 # check WHAT ARGS...: runs statuscheck; fails the case with its first
@@ -1051,7 +1050,7 @@ check() {
 		fail "$(grep -m 1 . "$log")"
 		return 1
 	}
-	grep -v '^statuscheck' "$log" | sed 's/^/    /'
+	grep -v '^mrstatuscheck' "$log" | sed 's/^/    /'
 	return 0
 }
 

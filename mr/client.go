@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // coordClient is a worker's connection to the coordinator: one net/rpc

@@ -37,7 +37,7 @@ type Config struct {
 
 	// Secret is the job secret, the same on every host; nil means none.
 	// With it, every connection and request is authenticated (see
-	// mr/internal/protocol). It is never sent or logged.
+	// internal/protocol). It is never sent or logged.
 	Secret []byte
 
 	Linger    time.Duration     // after the job, keep serving the status page this long (0: exit at once)

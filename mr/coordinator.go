@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"mapreduce/mr/internal/auth"
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/auth"
+	"mapreduce/internal/protocol"
 )
 
 // Coordinator runs one job: it hands out tasks over net/rpc, serves input

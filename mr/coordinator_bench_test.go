@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"mapreduce/mr/internal/auth"
-	"mapreduce/mr/internal/protocol"
-	"mapreduce/mr/internal/runfile"
+	"mapreduce/internal/auth"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 )
 
 // BenchmarkCoordinatorTasks serves 100,000 no-op map tasks (and one

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"mapreduce/mr/internal/auth"
-	"mapreduce/mr/internal/protocol"
-	"mapreduce/mr/internal/runfile"
+	"mapreduce/internal/auth"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 )
 
 // The coordinator's files: a repeated upload rewrites nothing, an earlier

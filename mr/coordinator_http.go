@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"mapreduce/mr/internal/auth"
-	"mapreduce/mr/internal/protocol"
-	"mapreduce/mr/internal/runfile"
+	"mapreduce/internal/auth"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 )
 
 // The coordinator's HTTP side: workers read input splits from it and

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"mapreduce/mr/internal/auth"
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/auth"
+	"mapreduce/internal/protocol"
 )
 
 // coordRPC holds the coordinator's RPC methods, so net/rpc sees only them.

@@ -17,8 +17,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
-	"mapreduce/mr/internal/statuspage"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/statuspage"
 )
 
 // statusState is what the coordinator keeps for its status page and

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // syncBuffer is a log destination tests can read while the coordinator writes.

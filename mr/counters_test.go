@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // report completes attempt a as the coordinator's handlers do: the report,

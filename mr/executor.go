@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // executor computes attempts. progress is called with a counter that

@@ -20,8 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
-	"mapreduce/mr/internal/runfile"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 )
 
 // execTask is one attempt's computation, as the worker hands it over.

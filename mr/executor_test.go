@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // The executor's tests run real child processes: the test binary runs

@@ -36,7 +36,7 @@ import (
 	"regexp"
 	"strconv"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 func outputName(r int) string { return "mr-out-" + strconv.Itoa(r) }

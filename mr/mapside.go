@@ -4,8 +4,8 @@ import (
 	"hash/maphash"
 	"math"
 
-	"mapreduce/mr/internal/protocol"
-	"mapreduce/mr/internal/runfile"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 )
 
 // The map side's data path. Records are grouped by key as they are

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"unsafe"
 
-	"mapreduce/mr/internal/runfile"
+	"mapreduce/internal/runfile"
 )
 
 // runMapOutput feeds records through a mapOutput with the given buffer

@@ -6,7 +6,7 @@ import (
 	"math"
 	"os"
 
-	"mapreduce/mr/internal/runfile"
+	"mapreduce/internal/runfile"
 )
 
 // Spills. A map output that outgrows its buffer writes it as one sorted

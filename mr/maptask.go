@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"time"
 
-	"mapreduce/mr/internal/atomicfile"
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/atomicfile"
+	"mapreduce/internal/protocol"
 )
 
 // runMap runs one map attempt and reports it: the worker reads the split

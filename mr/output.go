@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"mapreduce/mr/internal/atomicfile"
-	"mapreduce/mr/internal/protocol"
-	"mapreduce/mr/internal/runfile"
+	"mapreduce/internal/atomicfile"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 )
 
 // commitRun turns a verified upload into mr-out-Y if the scheduler accepts

@@ -3,7 +3,7 @@ package mr
 import (
 	"sync"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // progressMeter is how far the worker's current attempt has got, from 0 to

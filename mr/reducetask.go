@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
-	"mapreduce/mr/internal/runfile"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 )
 
 // errAborted means the coordinator no longer wants this reduce attempt.

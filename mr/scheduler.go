@@ -21,7 +21,7 @@ import (
 	"fmt"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 var (

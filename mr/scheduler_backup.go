@@ -17,7 +17,7 @@ package mr
 import (
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // slowFactor: an attempt is a straggler when it is expected to take this

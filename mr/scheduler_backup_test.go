@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // End-of-phase backups (LATE), repeated reports and drop lists.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // Failures in classes: the app's count against the task, the worker's

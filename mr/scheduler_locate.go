@@ -22,7 +22,7 @@ import (
 	"fmt"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // maxFetchReports is how many times a reducer alone may report the same

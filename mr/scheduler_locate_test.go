@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // Locate and the evidence for re-running a committed map: one reducer's

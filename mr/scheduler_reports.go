@@ -9,7 +9,7 @@ package mr
 import (
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // lookup returns the attempt ref names if its worker has that id, or nil.

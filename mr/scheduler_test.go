@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // A scheduler test moves a fake clock by hand; nothing here sleeps.

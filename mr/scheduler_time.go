@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // expireWorkers declares dead every worker silent for the heartbeat

@@ -23,7 +23,7 @@ import (
 	"slices"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // heartbeat records that a worker is alive and how far its attempt got,

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"mapreduce/mr/internal/atomicfile"
+	"mapreduce/internal/atomicfile"
 )
 
 // Sequential runs app over the inputs in one process, the simple way,

@@ -13,10 +13,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"mapreduce/mr/internal/atomicfile"
-	"mapreduce/mr/internal/auth"
-	"mapreduce/mr/internal/protocol"
-	"mapreduce/mr/internal/runfile"
+	"mapreduce/internal/atomicfile"
+	"mapreduce/internal/auth"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 )
 
 // The shuffle: each worker serves the runs of its committed map attempts,

@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // makeSplits cuts the inputs into line-aligned byte ranges, one map task

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 func writeInput(t *testing.T, dir, name, content string) string {

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
-	"mapreduce/mr/internal/statuspage"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/statuspage"
 )
 
 // Bounds of one status.

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
-	"mapreduce/mr/internal/statuspage"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/statuspage"
 )
 
 // The status view is built from a scheduler driven by a fake clock:

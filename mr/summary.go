@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
-	"mapreduce/mr/internal/atomicfile"
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/atomicfile"
+	"mapreduce/internal/protocol"
 )
 
 // Summary is the job's record, written as mr-<app>-summary.json next to

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"mapreduce/mr/internal/auth"
-	"mapreduce/mr/internal/protocol"
-	"mapreduce/mr/internal/runfile"
+	"mapreduce/internal/auth"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 )
 
 func TestClusterWithSecret(t *testing.T) {

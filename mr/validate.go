@@ -11,7 +11,7 @@ import (
 	"regexp"
 	"strconv"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 // appNamePattern is what an app name may look like: it becomes part of

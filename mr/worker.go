@@ -12,8 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"mapreduce/mr/internal/auth"
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/auth"
+	"mapreduce/internal/protocol"
 )
 
 // Worker runs tasks for one coordinator: it registers, heartbeats on its

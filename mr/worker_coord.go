@@ -16,8 +16,8 @@ import (
 	"strconv"
 	"time"
 
-	"mapreduce/mr/internal/auth"
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/auth"
+	"mapreduce/internal/protocol"
 )
 
 // call makes one RPC and notes success, for the lost-coordinator check.

@@ -7,7 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 
-	"mapreduce/mr/internal/atomicfile"
+	"mapreduce/internal/atomicfile"
 )
 
 // A sections file holds n runs back to back, one per reduce partition of

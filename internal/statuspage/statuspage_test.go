@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 func sampleStatus() *protocol.Status {

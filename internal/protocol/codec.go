@@ -11,7 +11,7 @@ import (
 	"net/rpc"
 	"time"
 
-	"mapreduce/mr/internal/auth"
+	"mapreduce/internal/auth"
 )
 
 // RPC messages travel in frames:

@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"strings"
 
-	"mapreduce/mr/internal/protocol"
+	"mapreduce/internal/protocol"
 )
 
 //go:embed page.html

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"mapreduce/mr/internal/auth"
+	"mapreduce/internal/auth"
 )
 
 // The RPC handshake. The worker sends

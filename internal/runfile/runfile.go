@@ -28,7 +28,7 @@ import (
 	"io"
 	"os"
 
-	"mapreduce/mr/internal/atomicfile"
+	"mapreduce/internal/atomicfile"
 )
 
 const (

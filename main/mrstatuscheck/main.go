@@ -1,12 +1,12 @@
-// Command statuscheck checks what the status page, GET /status and the
+// Command mrstatuscheck checks what the status page, GET /status and the
 // job summary say, for test-mr.sh's "status page" and "counters" cases.
-// It is a test tool, built by those cases; nothing else uses it.
+// It is a test tool of those cases; nothing else uses it.
 //
-//	statuscheck status SRC [PATH=VALUE...]    SRC is GET /status's answer: a file or its URL
-//	statuscheck wait SECS URL [PATH=VALUE...] polls URL until status's checks pass
-//	statuscheck dom FILE [KEY=VALUE...]       FILE is the page's DOM (chromium --dump-dom)
-//	statuscheck png FILE                      FILE is a screenshot: not blank
-//	statuscheck counters SUMMARY ALL [outcomes=O,...] [log=FILE] INPUT...
+//	mrstatuscheck status SRC [PATH=VALUE...]    SRC is GET /status's answer: a file or its URL
+//	mrstatuscheck wait SECS URL [PATH=VALUE...] polls URL until status's checks pass
+//	mrstatuscheck dom FILE [KEY=VALUE...]       FILE is the page's DOM (chromium --dump-dom)
+//	mrstatuscheck png FILE                      FILE is a screenshot: not blank
+//	mrstatuscheck counters SUMMARY ALL [outcomes=O,...] [log=FILE] INPUT...
 //	                                          the summary's counters equal the inputs'
 //
 // status decodes the JSON into protocol.Status, refusing unknown fields,
@@ -48,13 +48,13 @@ import (
 	"time"
 	"unicode"
 
+	"mapreduce/internal/protocol"
 	"mapreduce/mr"
-	"mapreduce/mr/internal/protocol"
 )
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: statuscheck status|wait|dom|png|counters ...")
+		fmt.Fprintln(os.Stderr, "usage: mrstatuscheck status|wait|dom|png|counters ...")
 		os.Exit(2)
 	}
 	cmd, src, args := os.Args[1], os.Args[2], os.Args[3:]
@@ -65,7 +65,7 @@ func main() {
 	case "wait":
 		secs, err := strconv.Atoi(src)
 		if err != nil || len(args) == 0 {
-			fatalf("usage: statuscheck wait SECS URL [PATH=VALUE...]")
+			fatalf("usage: mrstatuscheck wait SECS URL [PATH=VALUE...]")
 		}
 		src, errs = args[0], wait(time.Duration(secs)*time.Second, args[0], args[1:])
 	case "dom":
@@ -74,14 +74,14 @@ func main() {
 		errs = checkPNG(read(src))
 	case "counters":
 		if len(args) < 2 {
-			fatalf("usage: statuscheck counters SUMMARY ALL [outcomes=O,...] [log=FILE] INPUT...")
+			fatalf("usage: mrstatuscheck counters SUMMARY ALL [outcomes=O,...] [log=FILE] INPUT...")
 		}
 		errs = checkCounters(read(src), args[0], args[1:])
 	default:
 		fatalf("unknown check %q", cmd)
 	}
 	for _, e := range errs {
-		fmt.Fprintf(os.Stderr, "statuscheck %s %s: %s\n", cmd, src, e)
+		fmt.Fprintf(os.Stderr, "mrstatuscheck %s %s: %s\n", cmd, src, e)
 	}
 	if len(errs) > 0 {
 		os.Exit(1)
@@ -89,7 +89,7 @@ func main() {
 }
 
 func fatalf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "statuscheck: "+format+"\n", args...)
+	fmt.Fprintf(os.Stderr, "mrstatuscheck: "+format+"\n", args...)
 	os.Exit(1)
 }
 

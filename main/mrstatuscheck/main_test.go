@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"mapreduce/mr/internal/protocol"
-	"mapreduce/mr/internal/statuspage"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/statuspage"
 )
 
 func page(t *testing.T, st *protocol.Status) string {
