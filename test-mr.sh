@@ -897,11 +897,12 @@ case_poison() {
 #                 only) and it starts first: every attempt it takes fails
 #                 on its disk, which counts against it, not the tasks; it is
 #                 excluded and told so.
-#   reduce disk   w1's writes of fetched runs fail with ENOSPC (MR_FAULTS):
+#   reduce disk   w1's writes of fetched runs fail with ENOSPC (mrworker
+#                 -inject-faults, a flag for tests):
 #                 its reduce attempts fail as its own, no map is re-run for it.
 #   garbage       w1 advertises a file server that answers random bytes
 #                 (mrhostile -serve-garbage): its outputs are re-run.
-#   lost reply    the reply to w1's first ReportMap is lost (MR_FAULTS): the
+#   lost reply    the reply to w1's first ReportMap is lost (-inject-faults): the
 #                 retry is accepted, so nothing runs twice.
 case_bad_worker() {
 	local scenario rc i garbage_pid addr
@@ -921,10 +922,10 @@ case_bad_worker() {
 			wait_for_line "$CASE_DIR/w1.log" 'msg="worker registered"' 10 >/dev/null
 			;;
 		reduce-disk | lost-reply)
-			JOB_ENV=(MR_FAULTS=full-reduce-disk)
-			[[ $scenario == lost-reply ]] && JOB_ENV=(MR_FAULTS=drop-report-reply)
+			WORKER_ARGS=(-inject-faults full-reduce-disk)
+			[[ $scenario == lost-reply ]] && WORKER_ARGS=(-inject-faults drop-report-reply)
 			start_worker w1 wc "$TIMEOUT"
-			JOB_ENV=()
+			WORKER_ARGS=()
 			;;
 		garbage)
 			spawn "$CASE_DIR/garbage.log" "$CASE_DIR" "$TIMEOUT" "$BIN/mrhostile" -serve-garbage 127.0.0.1:0
@@ -990,7 +991,7 @@ check_bad_worker() {
 		;;
 	lost-reply)
 		grep -q 'reply lost (injected' "$CASE_DIR/w1.log" || {
-			fail "lost-reply: no reply was lost (MR_FAULTS had no effect)"
+			fail "lost-reply: no reply was lost (-inject-faults had no effect)"
 			return 1
 		}
 		"$BIN/mrcheck" "$sum" expect "map_attempts=$NFILES" >/dev/null || {

@@ -20,11 +20,12 @@ import (
 	"os/signal"
 	"syscall"
 
-	"mapreduce/mr"
+	"mapreduce/internal/auth"
+	"mapreduce/mr/coordinator"
 )
 
 func main() {
-	cfg := mr.DefaultConfig()
+	cfg := coordinator.DefaultConfig()
 	addrFile := flag.String("addr-file", "", "once listening, write the actual host:port to this `file`")
 	verbose := flag.Bool("v", false, "log debug detail")
 	secretFile := flag.String("secret-file", "", "read the job secret from this `file` (default: $MR_SECRET; none if unset)")
@@ -63,12 +64,12 @@ func main() {
 		logOut, cfg.Progress = line, line.set
 	}
 	cfg.Logger = newLogger(logOut, *verbose)
-	secret, err := mr.LoadSecret(*secretFile)
+	secret, err := auth.LoadSecret(*secretFile)
 	if err != nil {
 		fatal(err)
 	}
 	cfg.Secret = secret
-	c, err := mr.NewCoordinator(cfg, flag.Args())
+	c, err := coordinator.New(cfg, flag.Args())
 	if err != nil {
 		fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"mapreduce/mr"
+	"mapreduce/mr/executor"
 )
 
 func main() {
@@ -21,7 +22,7 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
-	if err := mr.Sequential(app, os.Args[2:], "mr-out-0"); err != nil {
+	if err := executor.Sequential(app, os.Args[2:], "mr-out-0"); err != nil {
 		fatal(err)
 	}
 }

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -21,15 +22,18 @@ import (
 	"strconv"
 	"syscall"
 
+	"mapreduce/internal/auth"
 	"mapreduce/mr"
+	"mapreduce/mr/executor"
+	"mapreduce/mr/worker"
 )
 
 func main() {
 	if len(os.Args) == 3 && os.Args[1] == "-executor" {
-		executor(os.Args[2])
+		serveChild(os.Args[2])
 		return
 	}
-	cfg := mr.DefaultWorkerConfig()
+	cfg := worker.DefaultConfig()
 	verbose := flag.Bool("v", false, "log debug detail")
 	secretFile := flag.String("secret-file", "", "read the job secret from this `file` (default: $MR_SECRET; none if unset)")
 	flag.StringVar(&cfg.Coordinator, "coordinator", envOr("COORDINATOR_HOST", cfg.Coordinator), "the coordinator's `host:port`")
@@ -44,6 +48,7 @@ func main() {
 	flag.DurationVar(&cfg.WaitCoordinator, "wait-coordinator", cfg.WaitCoordinator, "before the coordinator first answers, wait this long for it")
 	isolate := flag.Bool("isolate", true, "run the app's Map, Combine and Reduce in a child process, so that a crash or hang costs only its attempt")
 	flag.Int64Var(&cfg.AppMemoryLimit, "app-memory", 0, "kill the app's process when its resident memory passes this many `bytes` (default 2 GiB + 4 x the split size)")
+	faults := flag.String("inject-faults", "", "for tests: failures to inject, comma-separated (`drop-report-reply,full-reduce-disk`)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrworker [flags] app.so\n")
 		flag.PrintDefaults()
@@ -65,21 +70,19 @@ func main() {
 	case os.Getenv("GOMEMLIMIT") == "":
 		cfg.LimitMemory = true
 	}
-	secret, err := mr.LoadSecret(*secretFile)
+	secret, err := auth.LoadSecret(*secretFile)
 	if err != nil {
 		fatal(err)
 	}
 	cfg.Secret = secret
-	app, err := mr.LoadPlugin(flag.Arg(0))
-	if err != nil {
+	if cfg.Faults, err = worker.ParseFaults(*faults); err != nil {
 		fatal(err)
 	}
-	if *isolate {
-		if cfg.Executor, err = executorCommand(flag.Arg(0)); err != nil {
-			fatal(err)
-		}
+	cfg.App = mr.AppName(flag.Arg(0))
+	if cfg.Executor, err = newExecutor(flag.Arg(0), *isolate); err != nil {
+		fatal(err)
 	}
-	w, err := mr.NewWorker(cfg, app)
+	w, err := worker.New(cfg)
 	if err != nil {
 		fatal(err)
 	}
@@ -97,9 +100,18 @@ func main() {
 	}
 }
 
-// executorCommand is how the worker starts the app's process: this very
-// binary, in executor mode, with the plugin's absolute path.
-func executorCommand(plugin string) ([]string, error) {
+// newExecutor is what runs the app's code: with isolate, the app's
+// process, this very binary in executor mode with the plugin's absolute
+// path, started at once so that a plugin that cannot load is one line
+// now; without, the plugin loaded into this process.
+func newExecutor(plugin string, isolate bool) (executor.Executor, error) {
+	if !isolate {
+		app, err := mr.LoadPlugin(plugin)
+		if err != nil {
+			return nil, err
+		}
+		return executor.InProcess{App: app}, nil
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding this executable for the app's process: %w", err)
@@ -108,17 +120,22 @@ func executorCommand(plugin string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []string{exe, "-executor", abs}, nil
+	ch := executor.NewChild([]string{exe, "-executor", abs}, os.Stderr)
+	if err := ch.Start(); err != nil {
+		ch.Close()
+		return nil, err
+	}
+	return ch, nil
 }
 
-// executor is the app's process: it loads the plugin and runs the
+// serveChild is the app's process: it loads the plugin and runs the
 // attempts its worker hands it on file descriptors 3 and 4.
-func executor(plugin string) {
-	app, err := mr.LoadPlugin(plugin)
-	if err != nil {
-		fatal(err)
-	}
-	if err := mr.ServeExecutor(app, os.NewFile(3, "tasks"), os.NewFile(4, "results")); err != nil {
+func serveChild(plugin string) {
+	err := executor.ServeChild(plugin, os.NewFile(3, "tasks"), os.NewFile(4, "results"))
+	switch {
+	case errors.Is(err, executor.ErrNotLoaded):
+		os.Exit(1) // the worker says why
+	case err != nil:
 		fatal(err)
 	}
 }

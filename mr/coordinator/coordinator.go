@@ -1,0 +1,343 @@
+// Package coordinator is the coordinator process of a job: it cuts the
+// inputs into splits, listens on one TCP port for net/rpc (workers'
+// registrations, heartbeats, task requests and reports) and HTTP (input
+// splits, reduce uploads, the status page), drives the scheduler's clock,
+// commits each reduce task's first complete upload as mr-out-Y and merges
+// them into mr-<app>-all, and writes the job summary.
+//
+// The decisions are the scheduler's (mr/scheduler): every handler checks
+// who is asking (sessions.go), locks, calls the scheduler, copies the
+// answer out and unlocks; nothing does I/O under the lock. The files of
+// this package, by role: coordinator.go (lifecycle, tickers, events,
+// shutdown), rpc.go (the RPC handlers, one set per connection), http.go
+// (GET /split, POST /reduce), sessions.go (session keys and who may act
+// for whom), split.go (cutting the inputs), output.go (commits, the final
+// merge, the summary file), status.go and throughput.go (the status page,
+// /status and the progress line), layout.go (file names), config.go.
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"mapreduce/internal/auth"
+	"mapreduce/internal/protocol"
+	"mapreduce/mr/scheduler"
+)
+
+// Coordinator runs one job: it hands out tasks over net/rpc, serves input
+// splits and receives reduce outputs over HTTP, all on one TCP port, and
+// writes mr-out-Y and mr-<app>-all.
+type Coordinator struct {
+	cfg     Config
+	log     *slog.Logger
+	splits  []protocol.Split
+	ln      net.Listener
+	http    *http.Server
+	keys    *auth.Keys    // nil without a secret
+	fresh   *auth.Replay  // nonces of signed requests, for freshness
+	refuse  *auth.Limiter // one log line per refused peer per minute
+	workDir string        // reduce outputs in run format, for the final merge
+	start   time.Time     // when the job started: New
+	done    chan struct{}
+	stop    chan struct{} // closed when Run returns: ends long polls and tickers
+	wg      sync.WaitGroup
+
+	// mu guards sched, sessions, changed, committed, conns, err, finished,
+	// status and stopping, and orders uploads.Add before shutdown's
+	// uploads.Wait.
+	mu        sync.Mutex
+	sched     *scheduler.Scheduler
+	sessions  sessions
+	changed   chan struct{} // closed and replaced whenever the scheduler changes
+	committed int           // reduce outputs renamed into place
+	conns     map[net.Conn]struct{}
+	err       error // why the job failed
+	finished  bool  // done is closed
+	status    statusState
+	stopping  bool           // shutdown began: no new upload starts
+	uploads   sync.WaitGroup // uploads being received or committed
+}
+
+// New checks the inputs, cuts them into splits and starts
+// listening. It fails on missing or unreadable inputs and on an address
+// it cannot listen on, before any worker can join.
+func New(cfg Config, inputs []string) (*Coordinator, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if len(inputs) == 0 {
+		return nil, errors.New("mr: no input files")
+	}
+	if cfg.App != "" {
+		if err := protocol.CheckAppName(cfg.App); err != nil {
+			return nil, err
+		}
+	}
+	splits, err := makeSplits(inputs, cfg.SplitSize)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("mr: output directory: %w", err)
+	}
+	ln, err := listen(cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	removeStaleOutputs(cfg.OutDir, inputs, cfg.Logger)
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, splits: splits,
+		keys: auth.New(cfg.Secret), fresh: auth.NewReplay(protocol.FreshWindow, 1<<20),
+		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
+		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
+		conns: make(map[net.Conn]struct{}), sessions: make(sessions)}
+	c.ln = newLimitListener(ln, cfg.MaxConns, func(a net.Addr) { c.refused(a.String(), "too many connections", nil) })
+	c.sched = scheduler.New(scheduler.Config{NMap: len(splits), NReduce: cfg.NReduce, App: cfg.App,
+		MapInputs: splitFiles(splits), HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
+		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.MaxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
+		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers})
+	c.http = &http.Server{Handler: c.mux(), ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10,
+		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
+	return c, nil
+}
+
+// Addr is the address the coordinator listens on.
+func (c *Coordinator) Addr() string { return c.ln.Addr().String() }
+
+// Done is closed when the job is over, finished or failed.
+func (c *Coordinator) Done() <-chan struct{} { return c.done }
+
+// Run serves until the job is over (or ctx ends), gives workers a moment
+// to hear Exit, then shuts down. It returns nil when mr-out-* and
+// mr-<app>-all are complete, else why the job did not finish.
+func (c *Coordinator) Run(ctx context.Context) error {
+	workDir, err := os.MkdirTemp("", "mrcoordinator-")
+	if err != nil {
+		c.ln.Close()
+		return fmt.Errorf("mr: work directory: %w", err)
+	}
+	c.workDir = workDir
+	c.log.Info("coordinator listening", "addr", c.Addr(), "maps", len(c.splits), "reduces", c.cfg.NReduce,
+		"secret", c.keys != nil)
+	if c.keys == nil && !isLoopback(c.Addr()) {
+		c.log.Warn("no job secret: any host that reaches " + c.Addr() + " can join this job, read its inputs and " +
+			"write its outputs; set MR_SECRET (or -secret-file) to the same secret on the coordinator and every worker")
+	}
+	c.announce()
+	c.wg.Go(func() {
+		if err := c.http.Serve(c.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.fail(fmt.Errorf("mr: serving: %w", err))
+		}
+	})
+	c.wg.Go(c.tick)
+	select {
+	case <-c.done:
+		c.waitForExits()
+	case <-ctx.Done():
+		c.stopped(fmt.Errorf("mr: coordinator stopped: %w", context.Cause(ctx)))
+	}
+	c.mu.Lock()
+	sum := c.sched.Summary(c.start, time.Now())
+	err = c.err
+	c.mu.Unlock()
+	c.report(sum)
+	c.finalProgress()
+	c.linger(ctx)
+	c.shutdown()
+	if err == nil {
+		c.log.Info("job done", "out", c.cfg.OutDir, "app", sum.App)
+	}
+	return err
+}
+
+// report writes the job summary and logs its gist.
+func (c *Coordinator) report(sum protocol.Summary) {
+	name, err := writeSummary(c.cfg.OutDir, sum)
+	if err != nil {
+		c.log.Error("summary not written", "err", err)
+	}
+	c.mu.Lock()
+	c.status.summary = name
+	c.broadcastLocked()
+	c.mu.Unlock()
+	c.log.Info("job summary", "file", name, "phase", sum.Phase, "elapsed", sum.Elapsed,
+		"maps", sum.Maps, "map_attempts", sum.MapAttempts, "reduces", sum.Reduces,
+		"reduce_attempts", sum.ReduceAttempts, "workers", len(sum.Workers), countersAttr(&sum.Counters))
+}
+
+// tick drives time: the heartbeat monitor, the rescheduler of slow tasks
+// and the status: throughput samples and progress reports.
+func (c *Coordinator) tick() {
+	monitor := time.NewTicker(max(c.cfg.HeartbeatTimeout/8, 10*time.Millisecond))
+	slow := time.NewTicker(max(c.cfg.TaskTimeout/10, 10*time.Millisecond))
+	progress := time.NewTicker(c.statusEvery())
+	defer monitor.Stop()
+	defer slow.Stop()
+	defer progress.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-monitor.C:
+			c.update(func(s *scheduler.Scheduler, now time.Time) { s.ExpireWorkers(now) })
+		case <-slow.C:
+			c.update(func(s *scheduler.Scheduler, now time.Time) { s.ExpireSlow(now) })
+		case <-progress.C:
+			c.statusTick(time.Now())
+		}
+	}
+}
+
+// update applies f to the scheduler under the lock, wakes long polls if
+// anything happened, and logs what did after unlocking.
+func (c *Coordinator) update(f func(s *scheduler.Scheduler, now time.Time)) {
+	c.mu.Lock()
+	f(c.sched, time.Now())
+	events := c.changedLocked()
+	c.mu.Unlock()
+	c.logEvents(events)
+}
+
+func (c *Coordinator) changedLocked() []scheduler.Event {
+	events := c.sched.TakeEvents()
+	if len(events) > 0 {
+		c.broadcastLocked()
+	}
+	if why, failed := c.sched.Failure(); failed && c.err == nil {
+		c.err = fmt.Errorf("mr: job failed: %s", why)
+		c.finishLocked()
+	}
+	return events
+}
+
+// broadcastLocked wakes everyone waiting on c.changed.
+func (c *Coordinator) broadcastLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+func (c *Coordinator) logEvents(events []scheduler.Event) {
+	for _, e := range events {
+		args := make([]any, 0, 4+len(e.Args))
+		if e.Attempt != "" {
+			args = append(args, "attempt", e.Attempt)
+		}
+		if e.Worker != "" {
+			args = append(args, "worker", e.Worker)
+		}
+		c.log.Info(e.Msg, append(args, e.Args...)...)
+	}
+}
+
+// refused logs a request or connection refused from peer, at most once
+// per peer per minute; the peer's port is not part of what is limited.
+func (c *Coordinator) refused(peer, what string, err error) {
+	host, _, splitErr := net.SplitHostPort(peer)
+	if splitErr != nil {
+		host = peer
+	}
+	if c.refuse.Allow(host, time.Now()) {
+		c.log.Warn("refused", "peer", peer, "what", what, "err", err, "note", "further refusals from this host are not logged for a minute")
+	}
+}
+
+// isLoopback reports whether addr's host is a loopback address.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// stopped ends the job because the coordinator was told to stop: the
+// workers are not told, they find it gone as if it had died.
+func (c *Coordinator) stopped(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.finished {
+		c.err = err
+		c.log.Error("job failed", "err", err)
+		c.finishLocked()
+	}
+}
+
+// fail ends the job with err, unless it is already over; workers that
+// ask are told it failed, and why.
+func (c *Coordinator) fail(err error) {
+	c.mu.Lock()
+	if !c.finished {
+		c.err = err
+		c.log.Error("job failed", "err", err)
+		if !c.sched.Over() {
+			c.sched.Fail(err.Error())
+		}
+		c.finishLocked()
+	}
+	events := c.changedLocked()
+	c.mu.Unlock()
+	c.logEvents(events)
+}
+
+func (c *Coordinator) finishLocked() {
+	if !c.finished {
+		c.finished = true
+		c.status.ended = time.Now()
+		close(c.done)
+	}
+}
+
+// waitForExits gives live workers up to ExitGrace to be told to exit and
+// to hang up, so they leave cleanly instead of finding us gone. A worker
+// closes its connection only after reading the answer, so waiting for
+// the connections to close is what makes sure every Exit was delivered.
+func (c *Coordinator) waitForExits() {
+	deadline := time.NewTimer(c.cfg.ExitGrace)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		all, ch := c.sched.AllExited() && len(c.conns) == 0, c.changed
+		c.mu.Unlock()
+		if all {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return
+		}
+	}
+}
+
+// shutdown stops serving and waits for everything in flight, so that
+// no temp file is left: uploads (in the work directory, and mr-out-Y's
+// temp in -out) end and clean up after themselves, then the work
+// directory goes.
+func (c *Coordinator) shutdown() {
+	close(c.stop)
+	c.mu.Lock()
+	c.stopping = true
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c.http.Shutdown(ctx)
+	c.http.Close() // what Shutdown left after a second: reads fail, handlers return
+	c.mu.Lock()
+	for conn := range c.conns {
+		conn.Close()
+	}
+	c.mu.Unlock()
+	c.uploads.Wait() // before wg.Wait: the last commit may start the final merge on wg
+	c.wg.Wait()
+	os.RemoveAll(c.workDir)
+}
