@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"mapreduce/internal/atomicfile"
 	"mapreduce/internal/auth"
 	"mapreduce/mr/coordinator"
 )
@@ -102,12 +103,17 @@ func envOr(name, def string) string {
 	return def
 }
 
+// writeFileAtomic writes data to path, visible only once complete.
 func writeFileAtomic(path, data string) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
+	f, err := atomicfile.Create(path)
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	defer f.Abort()
+	if _, err := f.WriteString(data); err != nil {
+		return err
+	}
+	return f.Commit()
 }
 
 func fatal(err error) {
