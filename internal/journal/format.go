@@ -41,20 +41,32 @@ func header() []byte {
 	return binary.LittleEndian.AppendUint32([]byte(magic), version)
 }
 
-// checkHeader reports whether data starts with a journal header of this
-// version; the error wraps ErrFormat and says what it found instead.
-func checkHeader(data []byte) error {
+// checkHeader returns why data does not start with a journal header of
+// this version, or "" if it does.
+func checkHeader(data []byte) string {
 	switch {
 	case len(data) < headerLen:
-		return fmt.Errorf("%w: %d bytes, shorter than the %d-byte header", ErrFormat, len(data), headerLen)
+		return fmt.Sprintf("%d bytes, shorter than the %d-byte header", len(data), headerLen)
 	case string(data[:len(magic)]) != magic:
-		return fmt.Errorf("%w: magic %q, want %q", ErrFormat, data[:len(magic)], magic)
+		return fmt.Sprintf("magic %q, want %q", data[:len(magic)], magic)
 	}
 	if v := binary.LittleEndian.Uint32(data[len(magic):]); v != version {
-		return fmt.Errorf("%w: format version %d, this program reads version %d", ErrFormat, v, version)
+		return fmt.Sprintf("format version %d, this program reads version %d", v, version)
 	}
-	return nil
+	return ""
 }
+
+// formatError is Open's error for a file that is not a journal of this
+// format; it matches ErrFormat.
+type formatError struct {
+	path, reason string
+}
+
+func (e *formatError) Error() string {
+	return "journal: " + e.path + " is not a journal of a known format: " + e.reason
+}
+
+func (e *formatError) Is(target error) bool { return target == ErrFormat }
 
 // frame returns a record's bytes before its payload (length and kind)
 // and its checksum, which covers both and the payload.

@@ -12,7 +12,7 @@
 //		slog.Warn("journal tail dropped", "offset", r.Offset, "bytes", r.Bytes, "reason", r.Reason)
 //	}
 //	for _, e := range entries {
-//		replay(e.Kind, e.Payload)
+//		apply(e.Kind, e.Payload)
 //	}
 //	...
 //	if err := j.Append(kindMapDone, payload); err != nil {
@@ -145,9 +145,9 @@ func recoverFile(f *os.File, path string) ([]Entry, Repair, error) {
 	if err != nil {
 		return nil, Repair{}, fmt.Errorf("journal: reading %s: %w", path, err)
 	}
-	entries, repair, err := replay(data)
-	if err != nil {
-		return nil, Repair{}, fmt.Errorf("journal: %s: %w", path, err)
+	entries, repair, reason := replay(data)
+	if reason != "" {
+		return nil, Repair{}, &formatError{path, reason}
 	}
 	if repair.Bytes == 0 {
 		return entries, repair, nil
@@ -163,14 +163,14 @@ func recoverFile(f *os.File, path string) ([]Entry, Repair, error) {
 
 // replay decodes a whole journal file: its header, then its records up
 // to the first torn or corrupt one, which the Repair describes. It fails
-// only for a bad header.
-func replay(data []byte) ([]Entry, Repair, error) {
-	if err := checkHeader(data); err != nil {
-		return nil, Repair{}, err
+// only for a bad header, and then returns why.
+func replay(data []byte) (entries []Entry, r Repair, badHeader string) {
+	if reason := checkHeader(data); reason != "" {
+		return nil, Repair{}, reason
 	}
 	entries, valid, reason := scan(data[headerLen:])
 	end := int64(headerLen + valid)
-	return entries, Repair{Offset: end, Bytes: int64(len(data)) - end, Reason: reason}, nil
+	return entries, Repair{Offset: end, Bytes: int64(len(data)) - end, Reason: reason}, ""
 }
 
 // syncDir fsyncs the directory dir, making the names in it durable.
