@@ -142,6 +142,22 @@ type RegisterArgs struct {
 	App    string
 	Addr   string
 	Public []byte
+	// Build is the app's build: the SHA-256 of its plugin file, hex; ""
+	// when the app is not a plugin. Every worker of a job runs one build.
+	Build string
+	// Offer lists the map outputs this worker still holds from a
+	// journaled job whose coordinator restarted: the coordinator takes
+	// back those its journal names (RegisterReply.Adopted).
+	Offer *Offer
+}
+
+// Offer is what a worker held for a journaled job before its
+// coordinator restarted: the job's id, the worker's id then, and the map
+// attempts whose output it still holds.
+type Offer struct {
+	Job    string
+	Worker string
+	Maps   []MapAttempt
 }
 
 // RegisterReply carries the worker's id, the coordinator's half of the
@@ -160,6 +176,16 @@ type RegisterReply struct {
 	// AttemptLimit is how long an attempt's app code may make no progress
 	// before the worker kills it, nanoseconds.
 	AttemptLimit int64
+	// Job identifies the job; with Journaled, the coordinator keeps a
+	// journal and, killed, can be started again on it: its workers then
+	// wait up to RestartWindow (nanoseconds) for it instead of exiting,
+	// keep their outputs and offer them back when they register again.
+	Job           string
+	Journaled     bool
+	RestartWindow int64
+	// Adopted lists the offered map outputs taken back: the worker serves
+	// them again; it deletes the others.
+	Adopted []MapAttempt
 }
 
 // ResumeArgs binds a new connection to an existing session: Proof is
@@ -206,7 +232,7 @@ type GetTaskReply struct {
 	Attempt int
 	NMap    int
 	NReduce int
-	Split   Split  // ActMap: the input to read from the coordinator
+	Inputs  []Split // ActMap: the input to read from the coordinator, one piece per file, in order
 	Reason  string // ActExit: why the job ended, when it failed
 	// SourcesVersion is, for ActReduce, the version of the map outputs'
 	// locations the attempt needs (the Sources call). It is the same for
@@ -265,7 +291,10 @@ func UnpackSources(b []byte, nMap, nOwners int) ([]MapSource, error) {
 	return maps, nil
 }
 
-// Split is a line-aligned byte range of one input file.
+// Split is a line-aligned byte range of one input file. A map task's
+// input is one Split of a large file, or whole small files packed up to
+// the split size: GET /split sends their bytes back to back, and Map is
+// called once per file.
 type Split struct {
 	File   string // the name as given on the coordinator's command line
 	Offset int64

@@ -39,6 +39,11 @@ type Status struct {
 	Tasks       TaskList   `json:"tasks"`
 	WorkerList  WorkerList `json:"worker_list"`
 	Result      *Result    `json:"result,omitempty"` // once Over
+
+	// Journal is the job's journal, when it has one; Restarts lists each
+	// start of the coordinator on it after the first.
+	Journal  string    `json:"journal,omitempty"`
+	Restarts []Restart `json:"restarts,omitempty"`
 }
 
 // TaskCounts counts the tasks of one kind by state, and their attempts by
@@ -84,6 +89,7 @@ type TaskRow struct {
 	State           string       `json:"state"` // idle, running or done
 	Slow            bool         `json:"slow"`  // a straggler: an attempt ran past the task timeout
 	Failed          bool         `json:"failed"`
+	Recovered       bool         `json:"recovered,omitempty"`        // taken back from before a restart, not run again
 	Attempts        []AttemptRow `json:"attempts"`                   // in order, the last few
 	AttemptsOmitted int          `json:"attempts_omitted,omitempty"` // earlier ones not listed
 }
@@ -110,7 +116,8 @@ type WorkerList struct {
 }
 
 // WorkerRow is one worker. State is working (an attempt is running),
-// idle, exited (told the job is over) or dead (declared dead).
+// idle, exited (told the job is over), dead (declared dead) or earlier
+// (registered before a restart of the coordinator).
 type WorkerRow struct {
 	ID           string `json:"id"`
 	Addr         string `json:"addr"` // its run-file server

@@ -20,13 +20,27 @@ type Summary struct {
 	Workers        []WorkerSummary `json:"workers"`
 
 	Counters Counters `json:"counters"` // of the winning attempts only
+
+	// Journal is the job's journal, for a job run with one (-journal);
+	// Restarts lists each time the coordinator was started again on it.
+	Journal  string    `json:"journal,omitempty"`
+	Restarts []Restart `json:"restarts,omitempty"`
+}
+
+// Restart is one start of a journaled job's coordinator after the first:
+// when, and what the journal gave back at once.
+type Restart struct {
+	At               string `json:"at"`                // since the job first started
+	ReducesRecovered int    `json:"reduces_recovered"` // reduce outputs kept from before
+	MapsPending      int    `json:"maps_pending"`      // map outputs committed before, waiting for their owners
 }
 
 // TaskSummary lists one task's attempts in order; Winner is the committed one.
 type TaskSummary struct {
-	Task     string           `json:"task"` // "map-3"
-	Winner   string           `json:"winner,omitempty"`
-	Attempts []AttemptSummary `json:"attempts"`
+	Task      string           `json:"task"` // "map-3"
+	Winner    string           `json:"winner,omitempty"`
+	Recovered bool             `json:"recovered,omitempty"` // its winner was taken back from before a restart, not run again
+	Attempts  []AttemptSummary `json:"attempts"`
 }
 
 // AttemptSummary is one attempt: who ran it, how it ended, what it moved.
@@ -41,11 +55,16 @@ type AttemptSummary struct {
 	// FetchFailures counts reducers' reports that they could not fetch
 	// this (committed map) attempt's output.
 	FetchFailures int `json:"fetch_failures,omitempty"`
+	// Recovered: the attempt won before a restart of the coordinator; its
+	// output was taken back (from the coordinator's disk for a reduce,
+	// from the worker that still held it for a map) rather than made again.
+	Recovered bool `json:"recovered,omitempty"`
 }
 
 // WorkerSummary is one worker's share of the job.
 type WorkerSummary struct {
 	ID       string         `json:"id"`
+	Earlier  bool           `json:"earlier_run,omitempty"` // registered before a restart of the coordinator
 	Addr     string         `json:"addr"`
 	Dead     bool           `json:"dead"`
 	Excluded string         `json:"excluded,omitempty"`     // why it was excluded from the job

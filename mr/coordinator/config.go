@@ -17,6 +17,9 @@ type Config struct {
 	OutDir    string // where mr-out-* and mr-<app>-all go
 	App       string // the app every worker must run; "" learns it from the first worker
 	SplitSize int64  // inputs larger than this are cut into several map tasks
+	// PackSize: consecutive inputs no larger than the split size share a
+	// map task up to this many bytes (0: SplitSize; 1: never).
+	PackSize int64
 
 	HeartbeatTimeout  time.Duration // a worker silent this long is dead
 	TaskTimeout       time.Duration // an attempt running this long gets a backup
@@ -36,6 +39,12 @@ type Config struct {
 	// With it, every connection and request is authenticated (see
 	// internal/protocol). It is never sent or logged.
 	Secret []byte
+
+	// Journal keeps the job's journal in OutDir (mr-job.journal), so that
+	// the coordinator, killed, can be run again with the same command and
+	// resume the job; its workers then wait up to RestartWindow for it.
+	Journal       bool
+	RestartWindow time.Duration
 
 	Linger    time.Duration     // after the job, keep serving the status page this long (0: exit at once)
 	HintAfter time.Duration     // with no worker this long after start, log the command that starts one
@@ -76,6 +85,7 @@ func DefaultConfig() Config {
 		MaxWorkers:        10000,
 		MaxConns:          2048,
 		HintAfter:         5 * time.Second,
+		RestartWindow:     2 * time.Minute,
 	}
 }
 
@@ -83,8 +93,8 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.NReduce < 0:
 		return c, fmt.Errorf("mr: nReduce %d must be positive", c.NReduce)
-	case c.SplitSize < 0:
-		return c, fmt.Errorf("mr: split size %d must be positive", c.SplitSize)
+	case c.SplitSize < 0 || c.PackSize < 0:
+		return c, fmt.Errorf("mr: split size %d and pack size %d must be positive", c.SplitSize, c.PackSize)
 	case c.HeartbeatTimeout < 0 || c.TaskTimeout < 0 || c.BackupAfter < 0 || c.LongPoll < 0 || c.ExitGrace < 0 || c.ProgressEvery < 0:
 		return c, fmt.Errorf("mr: timeouts must be positive")
 	}
@@ -93,6 +103,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.NReduce, d.NReduce)
 	orDefault(&c.OutDir, d.OutDir)
 	orDefault(&c.SplitSize, d.SplitSize)
+	orDefault(&c.PackSize, c.SplitSize)
 	orDefault(&c.HeartbeatTimeout, d.HeartbeatTimeout)
 	orDefault(&c.TaskTimeout, d.TaskTimeout)
 	orDefault(&c.MaxFailures, d.MaxFailures)
@@ -107,6 +118,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.MaxWorkers, d.MaxWorkers)
 	orDefault(&c.MaxConns, d.MaxConns)
 	orDefault(&c.HintAfter, d.HintAfter)
+	orDefault(&c.RestartWindow, d.RestartWindow)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

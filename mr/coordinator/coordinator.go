@@ -38,13 +38,16 @@ import (
 type Coordinator struct {
 	cfg     Config
 	log     *slog.Logger
-	splits  []protocol.Split
+	tasks   [][]protocol.Split   // each map task's input
+	files   map[string]inputFile // the input files as the job first saw them
 	ln      net.Listener
 	http    *http.Server
 	keys    *auth.Keys    // nil without a secret
 	fresh   *auth.Replay  // nonces of signed requests, for freshness
 	refuse  *auth.Limiter // one log line per refused peer per minute
 	workDir string        // reduce outputs in run format, for the final merge
+	journal *jobJournal   // nil unless Config.Journal
+	job     string        // the job's id: the journal's, or made at start
 	start   time.Time     // when the job started: New
 	done    chan struct{}
 	stop    chan struct{} // closed when Run returns: ends long polls and tickers
@@ -62,48 +65,80 @@ type Coordinator struct {
 	err       error // why the job failed
 	finished  bool  // done is closed
 	status    statusState
+	build     string // the app's build (plugin SHA-256) the job runs; "" until known
+	restarts  []protocol.Restart
 	stopping  bool           // shutdown began: no new upload starts
 	uploads   sync.WaitGroup // uploads being received or committed
 }
 
-// New checks the inputs, cuts them into splits and starts
-// listening. It fails on missing or unreadable inputs and on an address
-// it cannot listen on, before any worker can join.
-func New(cfg Config, inputs []string) (*Coordinator, error) {
+// New checks the inputs (files, or folders of files), cuts them into
+// map tasks and starts listening. It fails on missing or unreadable
+// inputs and on an address it cannot listen on, before any worker can
+// join.
+func New(cfg Config, args []string) (*Coordinator, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if len(inputs) == 0 {
-		return nil, errors.New("mr: no input files")
+	inputs, err := expandInputs(args)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.App != "" {
 		if err := protocol.CheckAppName(cfg.App); err != nil {
 			return nil, err
 		}
 	}
-	splits, err := makeSplits(inputs, cfg.SplitSize)
+	tasks, files, err := makeTasks(inputs, cfg.SplitSize, cfg.PackSize)
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: output directory: %w", err)
 	}
+	var jr *jobJournal
+	if cfg.Journal {
+		if jr, err = openJournal(cfg, inputs); err != nil {
+			return nil, err
+		}
+		if err := jr.finished(cfg.OutDir); err != nil {
+			jr.log.Close()
+			return nil, err
+		}
+	}
 	ln, err := listen(cfg.Addr)
 	if err != nil {
+		if jr != nil {
+			jr.log.Close()
+		}
 		return nil, err
 	}
-	removeStaleOutputs(cfg.OutDir, inputs, cfg.Logger)
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, splits: splits,
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, tasks: tasks, files: files, journal: jr, job: newJobID(),
 		keys: auth.New(cfg.Secret), fresh: auth.NewReplay(protocol.FreshWindow, 1<<20),
 		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
 		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
 		conns: make(map[net.Conn]struct{}), sessions: make(sessions)}
 	c.ln = newLimitListener(ln, cfg.MaxConns, func(a net.Addr) { c.refused(a.String(), "too many connections", nil) })
-	c.sched = scheduler.New(scheduler.Config{NMap: len(splits), NReduce: cfg.NReduce, App: cfg.App,
-		MapInputs: splitFiles(splits), HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
+	app := cfg.App
+	if jr != nil && jr.app.Name != "" {
+		app, c.build = jr.app.Name, jr.app.Build
+	}
+	descs := make([]string, len(tasks))
+	for i, t := range tasks {
+		descs[i] = taskInput(t, files)
+	}
+	c.sched = scheduler.New(scheduler.Config{NMap: len(tasks), NReduce: cfg.NReduce, App: app,
+		MapInputs: descs, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
 		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.MaxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
 		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers})
+	keep := removeStaleOutputs(cfg.OutDir, inputs, jr, cfg.Logger)
+	if jr != nil {
+		if err := c.resume(keep); err != nil {
+			ln.Close()
+			jr.log.Close()
+			return nil, err
+		}
+	}
 	c.http = &http.Server{Handler: c.mux(), ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
@@ -120,13 +155,11 @@ func (c *Coordinator) Done() <-chan struct{} { return c.done }
 // to hear Exit, then shuts down. It returns nil when mr-out-* and
 // mr-<app>-all are complete, else why the job did not finish.
 func (c *Coordinator) Run(ctx context.Context) error {
-	workDir, err := os.MkdirTemp("", "mrcoordinator-")
-	if err != nil {
+	if err := c.makeWorkDir(); err != nil {
 		c.ln.Close()
-		return fmt.Errorf("mr: work directory: %w", err)
+		return err
 	}
-	c.workDir = workDir
-	c.log.Info("coordinator listening", "addr", c.Addr(), "maps", len(c.splits), "reduces", c.cfg.NReduce,
+	c.log.Info("coordinator listening", "addr", c.Addr(), "maps", len(c.tasks), "inputs", len(c.files), "reduces", c.cfg.NReduce,
 		"secret", c.keys != nil)
 	if c.keys == nil && !isLoopback(c.Addr()) {
 		c.log.Warn("no job secret: any host that reaches " + c.Addr() + " can join this job, read its inputs and " +
@@ -139,17 +172,19 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		}
 	})
 	c.wg.Go(c.tick)
+	c.mergeIfAllIn()
 	select {
 	case <-c.done:
 		c.waitForExits()
 	case <-ctx.Done():
-		c.stopped(fmt.Errorf("mr: coordinator stopped: %w", context.Cause(ctx)))
+		c.stopped(fmt.Errorf("%w: %w", errStopped, context.Cause(ctx)))
 	}
 	c.mu.Lock()
-	sum := c.sched.Summary(c.start, time.Now())
-	err = c.err
+	sum := c.summaryLocked(time.Now())
+	err := c.err
 	c.mu.Unlock()
 	c.report(sum)
+	c.endJournal(err)
 	c.finalProgress()
 	c.linger(ctx)
 	c.shutdown()
@@ -265,12 +300,20 @@ func isLoopback(addr string) bool {
 func (c *Coordinator) stopped(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.finished {
-		c.err = err
-		c.log.Error("job failed", "err", err)
-		c.finishLocked()
+	if c.finished {
+		return
 	}
+	c.err = err
+	if c.journal != nil {
+		c.log.Warn("coordinator stopped; run the same command again to resume the job", "journal", c.journal.path)
+	} else {
+		c.log.Error("job failed", "err", err)
+	}
+	c.finishLocked()
 }
+
+// errStopped is a job that ended because its coordinator was told to stop.
+var errStopped = errors.New("mr: coordinator stopped")
 
 // fail ends the job with err, unless it is already over; workers that
 // ask are told it failed, and why.
@@ -339,5 +382,9 @@ func (c *Coordinator) shutdown() {
 	c.mu.Unlock()
 	c.uploads.Wait() // before wg.Wait: the last commit may start the final merge on wg
 	c.wg.Wait()
-	os.RemoveAll(c.workDir)
+	if c.journal == nil {
+		os.RemoveAll(c.workDir)
+		return
+	}
+	c.journal.log.Close()
 }

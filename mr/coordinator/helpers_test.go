@@ -25,7 +25,7 @@ import (
 // mr/internal/cluster.
 
 func testConfig(out string) Config {
-	return Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, HeartbeatTimeout: 1500 * time.Millisecond,
+	return Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, PackSize: 1, HeartbeatTimeout: 1500 * time.Millisecond,
 		TaskTimeout: 5 * time.Second, LongPoll: 100 * time.Millisecond, ExitGrace: 500 * time.Millisecond,
 		ProgressEvery: time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }

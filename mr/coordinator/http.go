@@ -51,19 +51,52 @@ func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such running map attempt", http.StatusConflict)
 		return
 	}
-	sp := c.splits[a.Task]
-	f, err := os.Open(sp.File)
+	pieces := c.tasks[a.Task]
+	size := taskSize(pieces)
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(transferDeadline(size)))
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	for _, p := range pieces {
+		if err := c.sendPiece(markWrites{w}, p); err != nil {
+			// The coordinator's own input: no worker is to blame, and
+			// no other attempt could do better. The worker sees a short
+			// body; the job is over by then.
+			c.fail(err)
+			return
+		}
+	}
+}
+
+// sendPiece sends one piece of a map task's input, from a file that must
+// be as the job first saw it: a file that changed no longer holds the
+// splits cut from it. Errors are the coordinator's own, but for a
+// failure to write to the worker, which is nil here.
+func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
+	f, err := os.Open(p.File)
 	if err != nil {
-		// The coordinator's own I/O: no worker is to blame, and no
-		// other attempt could do better.
-		c.fail(fmt.Errorf("mr: coordinator cannot read its input: %w", err))
-		http.Error(w, "input unreadable", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("mr: coordinator cannot read its input: %w", err)
 	}
 	defer f.Close()
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(transferDeadline(sp.Length)))
-	w.Header().Set("Content-Length", strconv.FormatInt(sp.Length, 10))
-	io.Copy(w, io.NewSectionReader(f, sp.Offset, sp.Length))
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("mr: coordinator cannot read its input: %w", err)
+	}
+	if was := c.files[p.File]; st.Size() != was.size || !st.ModTime().Equal(was.mtime) {
+		return fmt.Errorf("mr: input %s changed while the job ran (it was %d bytes modified at %s, is %d bytes modified at %s): "+
+			"its splits no longer hold; run the job again on inputs that stay put", p.File, was.size,
+			was.mtime.Format(time.RFC3339Nano), st.Size(), st.ModTime().Format(time.RFC3339Nano))
+	}
+	n, err := io.Copy(w, io.NewSectionReader(f, p.Offset, p.Length))
+	var werr *writeError
+	switch {
+	case errors.As(err, &werr):
+		return nil // the worker went away or stalled: its attempt, not the job
+	case err != nil:
+		return fmt.Errorf("mr: coordinator cannot read its input %s: %w", p.File, err)
+	case n != p.Length:
+		return fmt.Errorf("mr: input %s is shorter than when the job started (%d bytes at %d missing): "+
+			"run the job again on inputs that stay put", p.File, p.Length-n, p.Offset+n)
+	}
+	return nil
 }
 
 // transferDeadline bounds one transfer of n bytes on the serving side: a
@@ -107,7 +140,7 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		run, err = c.receiveRun(r.Body, r.ContentLength, uint32(crc), a)
 	}
 	if err == nil {
-		ok, err = c.commitRun(run, r.ContentLength, read, &counters, a)
+		ok, err = c.commitRun(run, r.ContentLength, uint32(crc), read, &counters, a)
 	}
 	var bad *badUpload
 	switch {
@@ -197,6 +230,23 @@ func (b bodyErrors) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if err != nil && err != io.EOF {
 		err = &badUpload{err}
+	}
+	return n, err
+}
+
+// writeError is a failure to send to a peer: the peer's trouble, not the
+// coordinator's.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+
+// markWrites marks the errors of writing to w as writeErrors.
+type markWrites struct{ w io.Writer }
+
+func (m markWrites) Write(p []byte) (int, error) {
+	n, err := m.w.Write(p)
+	if err != nil {
+		err = &writeError{err}
 	}
 	return n, err
 }

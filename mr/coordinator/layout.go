@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"mapreduce/internal/protocol"
 )
@@ -46,4 +47,14 @@ func uploadPattern(a protocol.Attempt) string {
 
 func committedRunPath(workDir string, r int) string {
 	return filepath.Join(workDir, fmt.Sprintf("reduce-%d.run", r))
+}
+
+// outputIndex is Y for the name mr-out-Y.
+func outputIndex(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, "mr-out-")
+	if !ok {
+		return 0, false
+	}
+	r, err := strconv.Atoi(rest)
+	return r, err == nil && r >= 0
 }

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -21,16 +23,18 @@ import (
 	"mapreduce/mr/scheduler"
 )
 
-// commitRun turns a verified upload into mr-out-Y if the scheduler accepts
-// the attempt as the task's winner.
-func (c *Coordinator) commitRun(run string, size, read int64, counters *protocol.Counters, a protocol.Attempt) (bool, error) {
+// commitRun turns a verified upload, a run file of size bytes with the
+// CRC crc, into mr-out-Y if the scheduler accepts the attempt as the
+// task's winner; a journaled job journals it before it is acknowledged.
+func (c *Coordinator) commitRun(run string, size int64, crc uint32, read int64, counters *protocol.Counters, a protocol.Attempt) (bool, error) {
 	defer os.Remove(run)
 	out, err := atomicfile.Create(filepath.Join(c.cfg.OutDir, outputName(a.Task)))
 	if err != nil {
 		return false, err
 	}
 	defer out.Abort()
-	if err := runfile.WriteText(run, out.File); err != nil {
+	text := &countingHash{h: runfile.NewHash()}
+	if err := runfile.WriteText(run, io.MultiWriter(out.File, text)); err != nil {
 		if errors.Is(err, runfile.ErrCorrupt) {
 			return false, &badUpload{err}
 		}
@@ -47,8 +51,24 @@ func (c *Coordinator) commitRun(run string, size, read int64, counters *protocol
 	if err := os.Rename(run, committedRunPath(c.workDir, a.Task)); err != nil {
 		return true, err
 	}
+	rec := commitRecord{Task: a.Task, Attempt: a.N, Worker: a.WorkerID, Read: read, Written: size, Counters: counters,
+		TextCRC: text.h.Sum32(), TextSize: text.n, RunCRC: crc}
+	if !c.journalCommit(recReduce, rec) {
+		return true, errors.New("journal not written")
+	}
 	c.commitReduce()
 	return true, nil
+}
+
+// countingHash is a CRC-32C that counts the bytes it hashed.
+type countingHash struct {
+	h hash.Hash32
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.h.Write(p)
 }
 
 // commitReduce is called once a reduce output is renamed into place; the
@@ -104,12 +124,25 @@ func (c *Coordinator) mergeOutputs(app string) (string, error) {
 
 // removeStaleOutputs removes from dir the outputs and temp files an
 // earlier job left there (jobOutput), except the job's own inputs, and
-// logs each one.
-func removeStaleOutputs(dir string, inputs []string, log *slog.Logger) {
+// logs each one. A journaled job keeps the reduce outputs its journal
+// says are intact, and returns them; a job without a journal also
+// removes an earlier job's journal.
+func removeStaleOutputs(dir string, inputs []string, jr *jobJournal, log *slog.Logger) map[int]bool {
+	var intact map[int]bool
+	if jr != nil {
+		intact = jr.intact(dir)
+	} else if _, err := os.Stat(journalPath(dir)); err == nil {
+		os.RemoveAll(runsDir(dir))
+		os.Remove(journalPath(dir))
+		log.Info("earlier job's journal removed", "file", journalPath(dir))
+	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
 		if !e.Type().IsRegular() || !jobOutput.MatchString(e.Name()) || isInput(path, inputs) {
+			continue
+		}
+		if r, ok := outputIndex(e.Name()); ok && intact[r] {
 			continue
 		}
 		if err := os.Remove(path); err != nil {
@@ -118,6 +151,7 @@ func removeStaleOutputs(dir string, inputs []string, log *slog.Logger) {
 		}
 		log.Info("earlier job's output removed", "file", path)
 	}
+	return intact
 }
 
 // isInput reports whether path is the same file as one of the inputs.

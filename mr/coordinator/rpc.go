@@ -53,13 +53,15 @@ func (r *coordRPC) bind(id string) {
 // safely, is refused.
 func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.RegisterReply) error {
 	c := r.c
-	err := protocol.CheckAppName(args.App)
-	if err == nil {
-		err = protocol.CheckAddr(args.Addr)
-	}
+	err := checkRegistration(args)
 	ex := auth.NewExchange()
+	var first bool // the first worker: the job's app and build are known now
 	c.update(func(s *scheduler.Scheduler, now time.Time) {
 		if err != nil {
+			return
+		}
+		first = c.build == "" && s.App() == ""
+		if err = c.sameBuildLocked(args); err != nil {
 			return
 		}
 		var id string
@@ -72,16 +74,98 @@ func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.Registe
 			return
 		}
 		c.sessions[id] = key
-		reply.WorkerID, reply.Public, reply.NReduce = id, ex.Public(), c.cfg.NReduce
-		reply.SplitSize, reply.LongPoll, reply.Now = c.cfg.SplitSize, int64(c.cfg.LongPoll), now.UnixNano()
-		reply.AttemptLimit = int64(c.cfg.AttemptLimit)
+		c.registeredLocked(reply, id, ex.Public(), now)
+		reply.Adopted = c.adoptLocked(s, id, args.Offer, now)
 	})
 	if err != nil {
 		c.log.Warn("worker refused", "addr", protocol.Truncate(args.Addr, 80), "app", protocol.Truncate(args.App, 80), "err", err, "peer", r.peer)
 		return err
 	}
+	if !c.journalRegistration(args, reply, first) {
+		return errors.New("mr: the coordinator cannot write its journal")
+	}
 	r.bind(reply.WorkerID)
 	return nil
+}
+
+// checkRegistration checks what a registering worker says of itself
+// before anything of it is used.
+func checkRegistration(args *protocol.RegisterArgs) error {
+	if err := protocol.CheckAppName(args.App); err != nil {
+		return err
+	}
+	if err := protocol.CheckAddr(args.Addr); err != nil {
+		return err
+	}
+	if len(args.Build) > 64 {
+		return errors.New("mr: bad build: more than 64 characters")
+	}
+	if o := args.Offer; o != nil && (len(o.Job) > 64 || len(o.Worker) > 16 || len(o.Maps) > 1<<20) {
+		return errors.New("mr: bad offer")
+	}
+	return nil
+}
+
+// sameBuildLocked refuses a worker whose app's build differs from the
+// job's: two builds of one app may not compute the same outputs. The
+// first worker with a build sets the job's.
+func (c *Coordinator) sameBuildLocked(args *protocol.RegisterArgs) error {
+	switch {
+	case args.Build == "" || args.Build == c.build:
+	case c.build == "":
+		c.build = args.Build
+	default:
+		return fmt.Errorf("%w: worker at %s runs %s built %.12s, the job runs it built %.12s",
+			scheduler.ErrWrongApp, args.Addr, args.App, args.Build, c.build)
+	}
+	return nil
+}
+
+// registeredLocked fills the reply to a registration.
+func (c *Coordinator) registeredLocked(reply *protocol.RegisterReply, id string, public []byte, now time.Time) {
+	reply.WorkerID, reply.Public, reply.NReduce = id, public, c.cfg.NReduce
+	reply.SplitSize, reply.LongPoll, reply.Now = c.cfg.SplitSize, int64(c.cfg.LongPoll), now.UnixNano()
+	reply.AttemptLimit, reply.Job = int64(c.cfg.AttemptLimit), c.job
+	if c.journal != nil {
+		reply.Journaled, reply.RestartWindow = true, int64(c.cfg.RestartWindow)
+	}
+}
+
+// adoptLocked takes back the map outputs a worker offers from before a
+// restart of this journaled job, those the journal names.
+func (c *Coordinator) adoptLocked(s *scheduler.Scheduler, id string, o *protocol.Offer, now time.Time) []protocol.MapAttempt {
+	if o == nil || c.journal == nil || o.Job != c.job {
+		return nil
+	}
+	var adopted []protocol.MapAttempt
+	for _, m := range o.Maps {
+		if s.Adopt(id, m.Map, m.Attempt, o.Worker, now) {
+			adopted = append(adopted, m)
+		}
+	}
+	return adopted
+}
+
+// journalRegistration journals what a registration changed: the job's
+// app, if it was its first, and the new owner of every output adopted.
+func (c *Coordinator) journalRegistration(args *protocol.RegisterArgs, reply *protocol.RegisterReply, first bool) bool {
+	if c.journal == nil {
+		return true
+	}
+	if first {
+		if err := c.journal.append(recApp, appRecord{Name: args.App, Build: args.Build}); err != nil {
+			c.fail(err)
+			return false
+		}
+	}
+	for _, m := range reply.Adopted {
+		rec := c.journal.maps[m.Map] // the commit being taken over; replay wrote it
+		rec.Worker = reply.WorkerID
+		if !c.journalCommit(recMap, rec) {
+			return false
+		}
+	}
+	return true
 }
 
 // Resume binds the connection to an existing session, if the worker
@@ -117,7 +201,7 @@ func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskRe
 	r.c.longPoll(func(s *scheduler.Scheduler, now time.Time) bool {
 		*reply = s.Assign(args.WorkerID, now)
 		if reply.Action == protocol.ActMap {
-			reply.Split = r.c.splits[reply.Task]
+			reply.Inputs = r.c.tasks[reply.Task]
 		}
 		return reply.Action != protocol.ActWait
 	})
@@ -140,7 +224,7 @@ func (c *Coordinator) nextLocked(s *scheduler.Scheduler, worker string, repeated
 		return nil
 	}
 	if t.Action == protocol.ActMap {
-		t.Split = c.splits[t.Task]
+		t.Inputs = c.tasks[t.Task]
 	}
 	return &t
 }
@@ -151,13 +235,29 @@ func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.Repor
 	if !r.as(args.Attempt.WorkerID) {
 		return nil
 	}
+	var repeated bool
 	r.c.update(func(s *scheduler.Scheduler, now time.Time) {
-		repeated := s.Won(args.Attempt)
+		repeated = s.Won(args.Attempt)
 		reply.Accepted = s.MapDone(args.Attempt, args.NReduce, args.Written, args.Read, &args.Counters, now)
 		if reply.Accepted {
 			reply.Next = r.c.nextLocked(s, args.Attempt.WorkerID, repeated, now)
 		}
 	})
+	if !reply.Accepted {
+		return nil
+	}
+	// On disk before it is acknowledged: a repeated report waits for the
+	// first one's record.
+	a, ok := args.Attempt, false
+	if repeated {
+		ok = r.c.journalSync()
+	} else {
+		ok = r.c.journalCommit(recMap, commitRecord{Task: a.Task, Attempt: a.N, Worker: a.WorkerID,
+			Read: args.Read, Written: args.Written, Counters: &args.Counters})
+	}
+	if !ok {
+		*reply = protocol.ReportReply{}
+	}
 	return nil
 }
 

@@ -1,13 +1,25 @@
 package coordinator
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"mapreduce/internal/protocol"
 )
+
+// makeSplits cuts inputs into map tasks and lists their pieces in order.
+func makeSplits(inputs []string, size int64) ([]protocol.Split, error) {
+	tasks, _, err := makeTasks(inputs, size, size)
+	var all []protocol.Split
+	for _, t := range tasks {
+		all = append(all, t...)
+	}
+	return all, err
+}
 
 func writeInput(t *testing.T, dir, name, content string) string {
 	t.Helper()
@@ -106,10 +118,65 @@ func TestSplitsKeepInputOrderAndNames(t *testing.T) {
 
 func TestSplitRejectsBadInput(t *testing.T) {
 	dir := t.TempDir()
-	for _, p := range []string{filepath.Join(dir, "missing.txt"), dir} {
-		_, err := makeSplits([]string{p}, 64)
-		if err == nil || !strings.Contains(err.Error(), p) || strings.Count(err.Error(), p) != 1 {
-			t.Errorf("makeSplits(%s) error = %v, want one naming the file once", p, err)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o755)
+	for p, want := range map[string]string{filepath.Join(dir, "missing.txt"): "no such file",
+		fifo: "not a regular file but a named pipe", empty: "holds no regular file"} {
+		_, err := expandInputs([]string{p})
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Count(err.Error(), p) != 1 {
+			t.Errorf("expandInputs(%s) error = %v, want one naming the file once and saying %q", p, err, want)
 		}
+	}
+	if _, err := expandInputs(nil); err == nil || !strings.Contains(err.Error(), "no inputs") {
+		t.Errorf("no inputs: %v", err)
+	}
+}
+
+// A folder is its regular files, in name order, hidden ones and
+// subfolders left out.
+func TestFolderInputs(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"b.txt", "a.txt", ".hidden", "c.md"} {
+		writeInput(t, dir, name, "x\n")
+	}
+	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	one := writeInput(t, t.TempDir(), "one.txt", "y\n")
+	got, err := expandInputs([]string{one, dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{one, filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt"), filepath.Join(dir, "c.md")}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("inputs %v, want %v", got, want)
+	}
+}
+
+// Small files share map tasks up to the split size, in order; a large
+// file is cut into tasks of its own.
+func TestSmallInputsArePacked(t *testing.T) {
+	dir := t.TempDir()
+	var inputs []string
+	for i, size := range []int{4, 4, 4, 30, 4, 0, 4} {
+		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%d.txt", i), strings.Repeat("ab\n", size/3)+strings.Repeat("c", size%3)))
+	}
+	tasks, _, err := makeTasks(inputs, 9, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shape []string
+	for _, task := range tasks {
+		var names []string
+		for _, p := range task {
+			names = append(names, fmt.Sprintf("%s@%d", filepath.Base(p.File), p.Offset))
+		}
+		shape = append(shape, strings.Join(names, "+"))
+	}
+	want := "0.txt@0+1.txt@0|2.txt@0|3.txt@0|3.txt@9|3.txt@18|3.txt@27|4.txt@0+5.txt@0+6.txt@0"
+	if got := strings.Join(shape, "|"); got != want {
+		t.Fatalf("tasks %s, want %s", got, want)
 	}
 }

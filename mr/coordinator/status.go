@@ -38,6 +38,9 @@ func (c *Coordinator) statusNow(now time.Time) protocol.Status {
 	defer c.mu.Unlock()
 	st := c.sched.Status(c.start, c.status.ended, now)
 	st.Throughput = c.status.rates.rates(c.start)
+	if c.journal != nil {
+		st.Journal, st.Restarts = c.journal.path, c.restarts
+	}
 	if st.Over {
 		st.Result = c.resultLocked(&st)
 	}
@@ -247,7 +250,17 @@ func (c *Coordinator) Summary() protocol.Summary {
 	if end.IsZero() {
 		end = time.Now()
 	}
-	return c.sched.Summary(c.start, end)
+	return c.summaryLocked(end)
+}
+
+// summaryLocked is the scheduler's summary at now, with the journal's
+// story: its file and the restarts.
+func (c *Coordinator) summaryLocked(now time.Time) protocol.Summary {
+	sum := c.sched.Summary(c.start, now)
+	if c.journal != nil {
+		sum.Journal, sum.Restarts = c.journal.path, c.restarts
+	}
+	return sum
 }
 
 // Changed returns a channel that is closed at the job's next change

@@ -18,14 +18,19 @@ func (s *Scheduler) lookup(ref protocol.Attempt) *attempt {
 	if ref.Kind == protocol.ReduceTask {
 		tasks = s.reduces
 	}
-	if ref.Task < 0 || ref.Task >= len(tasks) || ref.N < 1 || ref.N > len(tasks[ref.Task].history) {
+	if ref.Task < 0 || ref.Task >= len(tasks) {
 		return nil
 	}
-	a := tasks[ref.Task].history[ref.N-1]
-	if a.worker.id != ref.WorkerID || a.task.kind != ref.Kind {
-		return nil
+	h := tasks[ref.Task].history
+	for i := len(h) - 1; i >= 0; i-- {
+		if a := h[i]; a.n == ref.N {
+			if a.worker.id != ref.WorkerID || a.task.kind != ref.Kind {
+				return nil
+			}
+			return a
+		}
 	}
-	return a
+	return nil
 }
 
 // running returns the attempt ref names if it is still running for a live
@@ -87,6 +92,13 @@ func (s *Scheduler) MapDone(ref protocol.Attempt, nReduce int, written, read int
 	s.win(a, now)
 	s.recordCounters(a, c)
 	a.worker.owned[a.task.index] = a.task
+	s.mapCommitted(now)
+	return true
+}
+
+// mapCommitted counts a map task done; the last one starts the reduce
+// phase.
+func (s *Scheduler) mapCommitted(now time.Time) {
 	s.mapsDone++
 	if s.mapsDone == len(s.maps) && s.phase == phaseMap {
 		s.setPhase(phaseReduce)
@@ -96,7 +108,6 @@ func (s *Scheduler) MapDone(ref protocol.Attempt, nReduce int, written, read int
 			}
 		}
 	}
-	return true
 }
 
 // ReduceDone commits a reduce attempt whose output, of written bytes from

@@ -56,7 +56,9 @@ type task struct {
 	state    taskState
 	running  []*attempt // at most two: the original and one backup
 	winner   *attempt   // the committed attempt, while state is done
-	history  []*attempt // every attempt, in assignment order
+	history  []*attempt // every attempt, in assignment order (since the last restart)
+	lastN    int        // the highest attempt number used, before a restart too
+	pending  *recovered // while state is taskPending: the committed attempt the journal names
 	failures int        // the app's failures
 	queued   bool       // in the idle queue
 	idleAt   time.Time  // when it last went back to idle
@@ -75,6 +77,7 @@ type attempt struct {
 	read      int64                    // bytes of input (map) or run files (reduce) read
 	written   int64                    // bytes written
 	counters  *protocol.Counters       // what it counted, once it won
+	recovered bool                     // it won before a restart: the journal says so
 	frac      float64                  // how far it got (0 to 1) as its worker last said; 0 unknown
 	fracAt    time.Time                // when frac last changed
 	backedUp  bool                     // a backup of it was started: it gets no other
@@ -98,6 +101,7 @@ type worker struct {
 	failRun  int           // its own failures since its last win
 	lost     int           // its map outputs re-run because reducers could not fetch them
 	drop     []int         // map tasks whose output it holds and nobody needs: for its next heartbeat
+	earlier  bool          // it registered with the coordinator before a restart (dead since)
 }
 
 // Scheduler is one job's state machine. It is not safe for concurrent
@@ -123,6 +127,7 @@ type Scheduler struct {
 	allOutWhy   string                 // the last exclusion's reason, for the failure
 	srcVersion  int                    // grows whenever a map output appears or moves
 	srcCache    *protocol.SourcesReply // the map outputs' locations at srcCache.Version
+	pendingMaps int                    // maps in taskPending
 }
 
 // Event is one thing that happened, for the coordinator to log: a
@@ -291,12 +296,18 @@ func (s *Scheduler) Current(id string) (protocol.GetTaskReply, bool) {
 // IdleWork reports whether an idle task is waiting to be assigned: then
 // assign hands out an attempt rather than a wait.
 func (s *Scheduler) IdleWork() bool {
+	if s.reducesDone == len(s.reduces) {
+		return false
+	}
 	return s.idle[0].ready() || (s.mapsDone == len(s.maps) && s.idle[1].ready())
 }
 
 // nextTask picks an idle task (maps first), else a slow task to back up,
 // else, when nothing else is left, the attempt expected to finish last.
 func (s *Scheduler) nextTask(w *worker, now time.Time) *task {
+	if s.reducesDone == len(s.reduces) {
+		return nil // every reduce is in (some recovered): the maps are not needed
+	}
 	if t := s.idle[0].pop(); t != nil {
 		return t
 	}
@@ -312,7 +323,8 @@ func (s *Scheduler) nextTask(w *worker, now time.Time) *task {
 }
 
 func (s *Scheduler) startAttempt(t *task, w *worker, now time.Time) *attempt {
-	a := &attempt{task: t, n: len(t.history) + 1, worker: w, start: now, progress: now}
+	t.lastN++
+	a := &attempt{task: t, n: t.lastN, worker: w, start: now, progress: now}
 	if len(t.running) == 1 {
 		t.running[0].backedUp = true
 	}

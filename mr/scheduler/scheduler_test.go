@@ -61,9 +61,9 @@ func (h *schedHarness) get(id string, want protocol.Action) *attempt {
 	}
 	switch want {
 	case protocol.ActMap:
-		return h.s.maps[reply.Task].history[reply.Attempt-1]
+		return last(h.s.maps[reply.Task].history)
 	case protocol.ActReduce:
-		return h.s.reduces[reply.Task].history[reply.Attempt-1]
+		return last(h.s.reduces[reply.Task].history)
 	}
 	return nil
 }
@@ -321,3 +321,6 @@ func hasEvent(events []Event, msg string) bool {
 	}
 	return false
 }
+
+// last is the attempt just assigned.
+func last(history []*attempt) *attempt { return history[len(history)-1] }

@@ -9,10 +9,11 @@ const (
 	taskIdle taskState = iota
 	taskRunning
 	taskDone
+	taskPending // a map a journal says was committed before a restart: its owner may offer it back
 )
 
 func (s taskState) String() string {
-	return [...]string{"idle", "running", "done"}[s]
+	return [...]string{"idle", "running", "done", "pending"}[s]
 }
 
 // phase is where the job stands.

@@ -184,7 +184,8 @@ func (s *Scheduler) taskList(start, now time.Time) protocol.TaskList {
 
 func (s *Scheduler) taskRow(t *task, start, now time.Time) protocol.TaskRow {
 	row := protocol.TaskRow{Task: protocol.TaskName(t.kind, t.index), State: t.state.String(),
-		Slow: s.taskSlow(t, now), Failed: taskFailed(t), Attempts: []protocol.AttemptRow{}}
+		Slow: s.taskSlow(t, now), Failed: taskFailed(t), Recovered: t.winner != nil && t.winner.recovered,
+		Attempts: []protocol.AttemptRow{}}
 	shown := t.history
 	if len(shown) > maxAttemptRows {
 		row.AttemptsOmitted = len(shown) - maxAttemptRows
@@ -225,6 +226,8 @@ func workerRow(w *worker, now time.Time) protocol.WorkerRow {
 		row.State, row.Current = "working", a.ID()
 	}
 	switch {
+	case w.earlier:
+		row.State = "earlier"
 	case w.dead:
 		row.State = "dead"
 	case w.exitSent:

@@ -16,7 +16,7 @@ func (s *Scheduler) Summary(start, now time.Time) protocol.Summary {
 	for _, t := range append(slices.Clone(s.maps), s.reduces...) {
 		ts := protocol.TaskSummary{Task: protocol.TaskName(t.kind, t.index)}
 		if t.winner != nil {
-			ts.Winner = t.winner.ID()
+			ts.Winner, ts.Recovered = t.winner.ID(), t.winner.recovered
 		}
 		for _, a := range t.history {
 			ts.Attempts = append(ts.Attempts, a.summary(start, now))
@@ -40,7 +40,7 @@ func (s *Scheduler) Summary(start, now time.Time) protocol.Summary {
 func (a *attempt) summary(start, now time.Time) protocol.AttemptSummary {
 	as := protocol.AttemptSummary{ID: a.ID(), Worker: a.worker.id, Outcome: a.outcome.String(),
 		Start: a.start.Sub(start).Round(time.Millisecond).String(), Read: a.read, Written: a.written,
-		FetchFailures: a.fetchErr}
+		FetchFailures: a.fetchErr, Recovered: a.recovered}
 	if !a.end.IsZero() {
 		as.Duration = a.end.Sub(a.start).Round(time.Millisecond).String()
 	}
@@ -48,7 +48,7 @@ func (a *attempt) summary(start, now time.Time) protocol.AttemptSummary {
 }
 
 func (w *worker) summary(now time.Time) protocol.WorkerSummary {
-	ws := protocol.WorkerSummary{ID: w.id, Addr: w.addr, Dead: w.dead, Excluded: w.excluded, Lost: w.lost,
+	ws := protocol.WorkerSummary{ID: w.id, Earlier: w.earlier, Addr: w.addr, Dead: w.dead, Excluded: w.excluded, Lost: w.lost,
 		Attempts: len(w.attempts), Won: []string{}, Outcomes: map[string]int{}}
 	var busy time.Duration
 	for _, a := range w.attempts {

@@ -20,6 +20,7 @@ func (s *Scheduler) ExpireWorkers(now time.Time) {
 		}
 	}
 	s.checkAllExcluded(now)
+	s.expirePending(now)
 }
 
 // kill declares w dead: its running attempt ends, and the map outputs it

@@ -31,17 +31,18 @@ type coordinator interface {
 	// that reaches the coordinator.
 	Dial() error
 	LocalIP() string
-	// Register joins the job as app, serving run files at addr, and
-	// agrees the session every later call and request runs under.
-	Register(app, addr string) (*protocol.RegisterReply, error)
+	// Register joins the job as app, serving run files at addr and
+	// offering back the outputs of offer (nil if none), and agrees the
+	// session every later call and request runs under.
+	Register(app, addr string, offer *protocol.Offer) (*protocol.RegisterReply, error)
 	Heartbeat(args *protocol.HeartbeatArgs) (*protocol.HeartbeatReply, error)
 	GetTask(args *protocol.GetTaskArgs) (*protocol.GetTaskReply, error)
 	ReportMap(args *protocol.ReportMapArgs) (*protocol.ReportReply, error)
 	ReportFailure(args *protocol.ReportFailureArgs) (*protocol.ReportReply, error)
 	Sources(args *protocol.SourcesArgs, nMap int) (*protocol.SourcesReply, error)
 	Locate(args *protocol.LocateArgs) (*protocol.LocateReply, error)
-	// Split copies map attempt a's split into w.
-	Split(ctx context.Context, a protocol.Attempt, sp protocol.Split, w io.Writer) error
+	// Split copies map attempt a's input, size bytes, into w.
+	Split(ctx context.Context, a protocol.Attempt, size int64, w io.Writer) error
 	// Upload sends reduce attempt a's output at path and answers the
 	// coordinator's HTTP status.
 	Upload(ctx context.Context, a protocol.Attempt, path string, up upload) (int, error)
@@ -67,6 +68,7 @@ type client struct {
 	dialTimeout time.Duration // dial and handshake deadline
 	rpcTimeout  time.Duration // one call; long polls get the long-poll interval on top
 	keys        *auth.Keys    // nil without a secret
+	build       string        // the app's build, as registrations say it
 	httpc       *http.Client
 	// forgotten is called when the coordinator no longer knows the session.
 	forgotten func()
@@ -83,13 +85,13 @@ type client struct {
 
 func newClient(cfg Config, keys *auth.Keys, httpc *http.Client, forgotten func()) *client {
 	return &client{addr: cfg.Coordinator, dialTimeout: cfg.DialTimeout, rpcTimeout: cfg.RPCTimeout,
-		keys: keys, httpc: httpc, forgotten: forgotten}
+		keys: keys, build: cfg.Build, httpc: httpc, forgotten: forgotten}
 }
 
-func (c *client) Register(app, addr string) (*protocol.RegisterReply, error) {
+func (c *client) Register(app, addr string, offer *protocol.Offer) (*protocol.RegisterReply, error) {
 	ex := auth.NewExchange()
 	var reply protocol.RegisterReply
-	args := &protocol.RegisterArgs{App: app, Addr: addr, Public: ex.Public()}
+	args := &protocol.RegisterArgs{App: app, Addr: addr, Public: ex.Public(), Build: c.build, Offer: offer}
 	if err := c.call("Register", args, &reply, c.rpcTimeout); err != nil {
 		return nil, err
 	}
@@ -262,8 +264,8 @@ func (c *client) sign(req *http.Request) {
 		protocol.Covered(req.Header, req.ContentLength)...)
 }
 
-// Split copies the split of map attempt a into w, exactly sp.Length bytes.
-func (c *client) Split(ctx context.Context, a protocol.Attempt, sp protocol.Split, w io.Writer) error {
+// Split copies the input of map attempt a into w, exactly size bytes.
+func (c *client) Split(ctx context.Context, a protocol.Attempt, size int64, w io.Writer) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, protocol.SplitURL(c.addr, a), nil)
 	if err != nil {
 		return err
@@ -277,9 +279,9 @@ func (c *client) Split(ctx context.Context, a protocol.Attempt, sp protocol.Spli
 	if resp.StatusCode != http.StatusOK {
 		return errors.New(resp.Status)
 	}
-	n, err := io.Copy(w, io.LimitReader(resp.Body, sp.Length+1))
-	if err == nil && n != sp.Length {
-		err = fmt.Errorf("got %d bytes, want %d", n, sp.Length)
+	n, err := io.Copy(w, io.LimitReader(resp.Body, size+1))
+	if err == nil && n != size {
+		err = fmt.Errorf("got %d bytes, want %d", n, size)
 	}
 	return err
 }

@@ -25,6 +25,10 @@ type Config struct {
 	// executor.InProcess. Both are required.
 	App      string
 	Executor executor.Executor
+	// Build is the app's build, the SHA-256 of its plugin file in hex (""
+	// if the app is no plugin): the coordinator refuses a worker running
+	// another build of the job's app.
+	Build string
 
 	HeartbeatInterval time.Duration // how often to tell the coordinator we are alive
 	LostAfter         time.Duration // coordinator unreachable this long: give up

@@ -25,26 +25,47 @@ func (w *Worker) answered(err error) bool {
 	var se rpc.ServerError
 	if err == nil || errors.As(err, &se) {
 		w.lastOK.Store(w.cfg.Clock().UnixNano())
+		if w.outage.CompareAndSwap(true, false) {
+			w.log.Info("the coordinator answers again", "coordinator", w.cfg.Coordinator)
+		}
 		return true
+	}
+	if w.journaled.Load() && w.outage.CompareAndSwap(false, true) {
+		w.log.Warn("the coordinator stopped answering; its job is journaled: waiting for it to come back, "+
+			"serving the outputs held", "coordinator", w.cfg.Coordinator, "for", w.waitLimit().String(), "err", err)
 	}
 	return false
 }
 
-// lost reports whether the coordinator has been unreachable too long:
-// WaitCoordinator before it first answered, LostAfter since.
-func (w *Worker) lost() error {
-	reached := w.reached.Load()
-	limit := w.cfg.LostAfter
-	if !reached {
-		limit = w.cfg.WaitCoordinator
+// waitLimit is how long the coordinator may stay silent: WaitCoordinator
+// before it first answered; LostAfter since, or the restart window of a
+// journaled job.
+func (w *Worker) waitLimit() time.Duration {
+	switch {
+	case !w.reached.Load():
+		return w.cfg.WaitCoordinator
+	case w.journaled.Load():
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return max(w.restartWindow, w.cfg.LostAfter)
 	}
+	return w.cfg.LostAfter
+}
+
+// lost reports whether the coordinator has been unreachable too long.
+func (w *Worker) lost() error {
+	limit := w.waitLimit()
 	if w.cfg.Clock().Sub(time.Unix(0, w.lastOK.Load())) < limit {
 		return nil
 	}
-	if !reached {
+	switch {
+	case !w.reached.Load():
 		return fmt.Errorf("%w: no coordinator answered at %s within %s (-wait-coordinator)", ErrCoordinatorLost, w.cfg.Coordinator, limit)
+	case w.journaled.Load():
+		return fmt.Errorf("%w: coordinator at %s stopped answering, and did not come back within its restart window (%s)",
+			ErrCoordinatorLost, w.cfg.Coordinator, limit)
 	}
-	return fmt.Errorf("%w: coordinator at %s stopped answering (nothing for %s)", ErrCoordinatorLost, w.cfg.Coordinator, w.cfg.LostAfter)
+	return fmt.Errorf("%w: coordinator at %s stopped answering (nothing for %s)", ErrCoordinatorLost, w.cfg.Coordinator, limit)
 }
 
 // untilLost retries calls to the coordinator until they succeed or the
@@ -68,26 +89,67 @@ func (w *Worker) register(ctx context.Context) error {
 		return err
 	}
 	addr := w.advertised()
+	offer := w.offer()
 	var reply *protocol.RegisterReply
 	err := w.retry(ctx, func() (err error) {
-		reply, err = w.coord.Register(w.cfg.App, addr)
+		reply, err = w.coord.Register(w.cfg.App, addr, offer)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("mr: registering with %s: %w", w.cfg.Coordinator, err)
 	}
 	w.mu.Lock()
-	w.id, w.addr = reply.WorkerID, addr
-	old := w.served
-	w.served = make(map[runKey]bool) // a new identity owns no committed output
+	w.id, w.addr, w.job, w.restartWindow = reply.WorkerID, addr, reply.Job, time.Duration(reply.RestartWindow)
 	w.mu.Unlock()
-	for k := range old { // nor does anyone need the old one's
-		os.Remove(runPath(w.dir, k.m, k.n))
-	}
+	w.journaled.Store(reply.Journaled)
+	w.keepAdopted(reply.Adopted)
 	w.reregFlag.Store(false)
+	if len(reply.Adopted) > 0 {
+		w.log.Info("map outputs taken back by the restarted coordinator", "worker", reply.WorkerID, "outputs", len(reply.Adopted))
+	}
 	w.limitApp(reply)
 	w.log.Info("worker registered", "worker", reply.WorkerID, "coordinator", w.cfg.Coordinator, "addr", addr, "app", w.cfg.App)
 	return nil
+}
+
+// offer is what this worker offers back when it registers again: the map
+// outputs it serves, under the job and the id it had. A worker that never
+// registered, or holds nothing, offers nothing.
+func (w *Worker) offer() *protocol.Offer {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.id == "" || len(w.served) == 0 {
+		return nil
+	}
+	o := &protocol.Offer{Job: w.job, Worker: w.id}
+	for k := range w.served {
+		o.Maps = append(o.Maps, protocol.MapAttempt{Map: k.m, Attempt: k.n})
+	}
+	return o
+}
+
+// keepAdopted keeps serving the outputs the coordinator took back, and
+// deletes the others: a new registration owns no other committed output,
+// and nobody needs the old one's.
+func (w *Worker) keepAdopted(adopted []protocol.MapAttempt) {
+	keep := make(map[runKey]bool, len(adopted))
+	for _, m := range adopted {
+		keep[runKey{m.Map, m.Attempt}] = true
+	}
+	w.mu.Lock()
+	old := w.served
+	w.served = make(map[runKey]bool, len(adopted))
+	for k := range old {
+		if keep[k] {
+			w.served[k] = true
+		}
+	}
+	w.mu.Unlock()
+	for k := range old {
+		if !keep[k] {
+			os.Remove(runPath(w.dir, k.m, k.n))
+		}
+	}
 }
 
 // limitApp gives the app's process the job's limits: the attempt limit,
@@ -180,7 +242,7 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) 
 			cancel(errExit)
 			return
 		case reply.Action == protocol.ActReregister:
-			w.reregFlag.Store(true)
+			w.forgotten()
 		}
 	}
 }

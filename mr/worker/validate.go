@@ -20,8 +20,8 @@ func checkAssignment(t *protocol.GetTaskReply) error {
 		return fmt.Errorf("mr: bad assignment: map task %d of %d", t.Task, t.NMap)
 	case t.Action == protocol.ActReduce && (t.Task < 0 || t.Task >= t.NReduce):
 		return fmt.Errorf("mr: bad assignment: reduce task %d of %d", t.Task, t.NReduce)
-	case t.Action == protocol.ActMap && (t.Split.Offset < 0 || t.Split.Length < 0 || t.Split.Length > 1<<40):
-		return fmt.Errorf("mr: bad assignment: split of %d bytes at %d", t.Split.Length, t.Split.Offset)
+	case t.Action == protocol.ActMap:
+		return checkInputs(t.Inputs)
 	}
 	return nil
 }
@@ -54,4 +54,23 @@ func checkLocation(loc protocol.Location) error {
 		return fmt.Errorf("map %d attempt %d", loc.Map, loc.Attempt)
 	}
 	return protocol.CheckAddr(loc.Addr)
+}
+
+// checkInputs checks a map task's input: one piece at least, none of a
+// negative size, 1 TiB in all at most.
+func checkInputs(in []protocol.Split) error {
+	if len(in) == 0 {
+		return fmt.Errorf("mr: bad assignment: a map task without input")
+	}
+	var total int64
+	for _, p := range in {
+		if p.Offset < 0 || p.Length < 0 || p.Length > 1<<40 {
+			return fmt.Errorf("mr: bad assignment: split of %d bytes at %d", p.Length, p.Offset)
+		}
+		total += p.Length
+	}
+	if total > 1<<40 {
+		return fmt.Errorf("mr: bad assignment: input of %d bytes", total)
+	}
+	return nil
 }

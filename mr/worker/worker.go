@@ -57,14 +57,19 @@ type Worker struct {
 
 	reached     atomic.Bool // the coordinator answered once: LostAfter applies, no longer WaitCoordinator
 	saidWaiting atomic.Bool // "waiting for the coordinator" was logged
+	journaled   atomic.Bool // the job is journaled: wait for a lost coordinator up to restartWindow
+	outage      atomic.Bool // the coordinator stopped answering, and it was said so
 
-	// mu guards id, addr, served, src and closed.
-	mu     sync.Mutex
-	id     string
-	addr   string // advertised host:port of the run-file server
-	served map[runKey]bool
-	src    *sourceMap // where the map outputs are, latest version seen
-	closed bool
+	// mu guards id, job, restartWindow, addr, served, src, stopAttempt and closed.
+	mu            sync.Mutex
+	id            string
+	job           string        // the job's id, as the coordinator said at registration
+	restartWindow time.Duration // how long a journaled job's worker waits for its coordinator
+	addr          string        // advertised host:port of the run-file server
+	served        map[runKey]bool
+	src           *sourceMap         // where the map outputs are, latest version seen
+	stopAttempt   context.CancelFunc // cancels the running attempt, if any
+	closed        bool
 }
 
 // runKey names the output of an accepted map attempt: map task m,
@@ -99,7 +104,7 @@ func New(cfg Config) (*Worker, error) {
 	w.refuse = auth.NewLimiter(time.Minute)
 	w.ln = newLimitListener(ln, cfg.MaxConns, func(a net.Addr) { w.refused(a.String(), "too many connections", nil) })
 	w.httpc = newHTTPClient(cfg)
-	w.coord = newClient(cfg, w.keys, w.httpc, func() { w.reregFlag.Store(true) })
+	w.coord = newClient(cfg, w.keys, w.httpc, w.forgotten)
 	w.files = &http.Server{Handler: w.fileMux(), ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
@@ -208,12 +213,43 @@ func (w *Worker) loop(ctx context.Context) error {
 			}
 			return errExit
 		case protocol.ActReregister:
-			w.reregFlag.Store(true)
+			w.forgotten()
 		case protocol.ActMap, protocol.ActReduce:
-			next = w.run(ctx, &t)
+			next = w.runAttempt(ctx, &t)
 		}
 	}
 	return context.Cause(ctx)
+}
+
+// runAttempt runs an attempt under a context that forgotten cancels: an
+// attempt of a registration the coordinator no longer knows is stale.
+func (w *Worker) runAttempt(ctx context.Context, t *protocol.GetTaskReply) *protocol.GetTaskReply {
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w.mu.Lock()
+	w.stopAttempt = cancel
+	w.mu.Unlock()
+	next := w.run(actx, t)
+	w.mu.Lock()
+	w.stopAttempt = nil
+	w.mu.Unlock()
+	if actx.Err() != nil && ctx.Err() == nil {
+		return nil // stopped because the coordinator forgot us: register again
+	}
+	return next
+}
+
+// forgotten notes that the coordinator no longer knows this worker (it
+// restarted, or declared it dead): it registers again, and the attempt
+// it runs, stale now, stops.
+func (w *Worker) forgotten() {
+	w.reregFlag.Store(true)
+	w.mu.Lock()
+	stop := w.stopAttempt
+	w.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
 }
 
 // run runs the attempt an assignment describes, once it is known sane. It

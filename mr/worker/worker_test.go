@@ -21,6 +21,7 @@ import (
 // tasks queued in it, then Exit, and records what the worker reports.
 type fakeCoordinator struct {
 	splits map[string]string // input file -> its text, the whole split
+	files  map[int]string    // map task -> its input file
 
 	// mu guards everything below.
 	mu       sync.Mutex
@@ -36,7 +37,7 @@ func (f *fakeCoordinator) LocalIP() string { return "127.0.0.1" }
 func (f *fakeCoordinator) Now() time.Time  { return time.Now() }
 func (f *fakeCoordinator) Close()          {}
 
-func (f *fakeCoordinator) Register(app, addr string) (*protocol.RegisterReply, error) {
+func (f *fakeCoordinator) Register(app, addr string, offer *protocol.Offer) (*protocol.RegisterReply, error) {
 	return &protocol.RegisterReply{WorkerID: "w1", NReduce: 2, SplitSize: 1 << 20}, nil
 }
 
@@ -82,8 +83,8 @@ func (f *fakeCoordinator) Locate(*protocol.LocateArgs) (*protocol.LocateReply, e
 	return &protocol.LocateReply{Abort: true}, nil
 }
 
-func (f *fakeCoordinator) Split(_ context.Context, _ protocol.Attempt, sp protocol.Split, w io.Writer) error {
-	_, err := io.WriteString(w, f.splits[sp.File])
+func (f *fakeCoordinator) Split(_ context.Context, a protocol.Attempt, _ int64, w io.Writer) error {
+	_, err := io.WriteString(w, f.splits[f.files[a.Task]])
 	return err
 }
 
@@ -105,9 +106,13 @@ func newTestWorker(t *testing.T, app *mr.App, fake *fakeCoordinator) *Worker {
 	return w
 }
 
-func splitTask(task int, file, text string) protocol.GetTaskReply {
+func (f *fakeCoordinator) splitTask(task int, file string) protocol.GetTaskReply {
+	if f.files == nil {
+		f.files = make(map[int]string)
+	}
+	f.files[task] = file
 	return protocol.GetTaskReply{Action: protocol.ActMap, Task: task, Attempt: 1, NMap: 3, NReduce: 2,
-		Split: protocol.Split{File: file, Length: int64(len(text))}}
+		Inputs: []protocol.Split{{File: file, Length: int64(len(f.splits[file]))}}}
 }
 
 func countWords() *mr.App {
@@ -135,8 +140,8 @@ func TestWorkerRunsAndReportsItsAttempts(t *testing.T) {
 		return mapFn(name, contents)
 	}
 	fake := &fakeCoordinator{splits: map[string]string{"a.txt": "x y\nz\n", "poison.txt": "p\n"}}
-	bad := splitTask(7, "a.txt", "x y\nz\n") // task 7 of 3
-	fake.tasks = []protocol.GetTaskReply{splitTask(0, "a.txt", "x y\nz\n"), bad, splitTask(2, "poison.txt", "p\n")}
+	bad := fake.splitTask(7, "a.txt") // task 7 of 3
+	fake.tasks = []protocol.GetTaskReply{fake.splitTask(0, "a.txt"), bad, fake.splitTask(2, "poison.txt")}
 	w := newTestWorker(t, app, fake)
 	if err := w.Run(context.Background()); err != nil {
 		t.Fatalf("Run = %v", err)
@@ -164,7 +169,7 @@ func TestWorkerDropsOutputsNobodyNeeds(t *testing.T) {
 	w := newTestWorker(t, countWords(), fake)
 	ctx := context.Background()
 	for i, f := range []string{"a.txt", "b.txt"} {
-		task := splitTask(i, f, fake.splits[f])
+		task := fake.splitTask(i, f)
 		w.run(ctx, &task)
 	}
 	w.drop([]int{0})

@@ -100,10 +100,10 @@ func QuietLogger() *slog.Logger {
 }
 
 // Config is a coordinator of a test cluster, writing to out: 4 reduces,
-// short timeouts (but a heartbeat timeout that a loaded machine does not
-// miss).
+// one map task per input (no packing), short timeouts (but a heartbeat
+// timeout that a loaded machine does not miss).
 func Config(out string) coordinator.Config {
-	return coordinator.Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, HeartbeatTimeout: 1500 * time.Millisecond,
+	return coordinator.Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, PackSize: 1, HeartbeatTimeout: 1500 * time.Millisecond,
 		TaskTimeout: 5 * time.Second, LongPoll: 100 * time.Millisecond, ExitGrace: 500 * time.Millisecond,
 		ProgressEvery: time.Second, Logger: QuietLogger()}
 }

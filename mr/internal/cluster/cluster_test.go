@@ -4,6 +4,7 @@ import (
 	"iter"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,5 +114,25 @@ func TestClusterCountsWithCounters(t *testing.T) {
 	}
 	if got := cl.SummaryFile().Counters.User["lines"]; got != int64(want) {
 		t.Fatalf("user counter lines = %d, want %d", got, want)
+	}
+}
+
+// Small inputs share map tasks, and Map is still called once per file with
+// that file's name: an index keyed by file names equals mrsequential's.
+func TestClusterPacksSmallInputs(t *testing.T) {
+	inputs := Inputs(t, 9)
+	app := WordCount()
+	app.Map = func(name, contents string) []mr.KeyValue {
+		return []mr.KeyValue{{Key: name, Value: strconv.Itoa(len(contents))}, {Key: "lines", Value: strconv.Itoa(strings.Count(contents, "\n"))}}
+	}
+	cfg := Config(t.TempDir())
+	cfg.PackSize = 40 << 10
+	cl := Start(t, cfg, inputs, app, 2)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	if sum := cl.SummaryFile(); sum.Maps >= len(inputs) || sum.Maps < 2 {
+		t.Fatalf("%d map tasks for %d small inputs", sum.Maps, len(inputs))
 	}
 }
