@@ -233,7 +233,7 @@ type GetTaskReply struct {
 	NMap    int
 	NReduce int
 	Inputs  []Split // ActMap: the input to read from the coordinator, one piece per file, in order
-	Reason  string // ActExit: why the job ended, when it failed
+	Reason  string  // ActExit: why the job ended, when it failed
 	// SourcesVersion is, for ActReduce, the version of the map outputs'
 	// locations the attempt needs (the Sources call). It is the same for
 	// every reduce task until a map output moves, so a worker asks once,
