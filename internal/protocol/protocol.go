@@ -38,7 +38,8 @@
 //
 // HTTP on every worker's run-file server:
 //
-//	POST /runs?reduce=Y                the body lists map attempts (RunsRequest); the
+//	POST /runs?reduce=Y                the body lists map attempts (RunsRequest; with a
+//	                                   secret, its SHA-256 in X-Mr-Sha256, signed); the
 //	                                   answer streams, for each, its run for reduce task
 //	                                   Y (RunsFrame), served once that attempt's report
 //	                                   was accepted; each run verifies itself by the
@@ -52,10 +53,19 @@
 // # Trust
 //
 // Every RPC connection starts with a handshake (rpcconn.go) and then
-// carries length-prefixed frames of at most MaxRequest bytes towards the
-// coordinator (codec.go). With a job secret, the coordinator proves it
-// holds the secret in the handshake and every frame carries an HMAC under
-// a key of that connection alone, checked before gob decodes a byte.
+// carries length-prefixed frames (codec.go). With a job secret, the
+// coordinator proves it holds the secret in the handshake, and every
+// frame carries an HMAC under a key of that connection alone, checked
+// before gob decodes a byte.
+//
+// Nothing sizeable is spent on a connection before it authenticated. The
+// worker's first frame is its proof: at most MaxFirstFrame bytes (enough
+// for Register or Resume), whole within FirstFrameTimeout of the
+// handshake, read unbuffered, its MAC checked before the coordinator
+// builds anything for the connection (RPCConn.Authenticate). Only then
+// may frames grow to MaxRequest; each must arrive whole within
+// FrameTimeout (plus 1 s per 128 KiB) of its length, so a trickled frame
+// is dropped.
 //
 // A session is agreed at registration (X25519; the key never crosses the
 // wire) and binds the connection to the new worker; a later connection of
@@ -66,10 +76,20 @@
 // Every HTTP request to the coordinator's /split and /reduce names its
 // worker in the query and is signed with that worker's session key
 // (headers X-Mr-Time, X-Mr-Nonce, X-Mr-Sig: HMAC-SHA256 over the method,
-// the request URI, the time, the nonce and the values of Covered), and is
-// fresh only within a window of the coordinator's clock, once. With a job
-// secret, run-file requests between workers are signed the same way with
-// the job's fetch key, and /status needs the read-only token (?token=).
+// the request URI, the time, the nonce and the values of Covered: the
+// body's length and CRC among them), and is fresh only within a window of
+// the coordinator's clock, once. With a job secret, run-file requests
+// between workers are signed with the job's fetch key over the body's
+// length and SHA-256 (SignBody, header X-Mr-Sha256), and /status needs the
+// read-only token (?token=).
+//
+// Either way the signature covers what the body will be, so the receiver
+// checks the signed headers before it reads a byte of the body, then
+// reads at most the length announced, bounded (MaxRunsBody, the upload
+// limit) and under a deadline, and checks the body against its digest.
+// Replay caches count each source apart (a worker's session, or a host
+// for run-file requests), so that no holder of a key can fill them to
+// lock the others out (auth.Replay).
 package protocol
 
 import (
