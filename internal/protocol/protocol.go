@@ -228,6 +228,16 @@ type HeartbeatArgs struct {
 	WorkerID string
 	Attempt  Attempt // the attempt Progress is about; zero when idle
 	Progress float64
+	// Verified answers the coordinator's Verify: whether this worker
+	// still holds each of those map outputs intact (every run verified
+	// by its trailer).
+	Verified []Verified
+}
+
+// Verified is an owner's word on one of its map outputs.
+type Verified struct {
+	MapAttempt
+	Held bool
 }
 
 // HeartbeatReply says whether the worker should go on (ActWait),
@@ -237,6 +247,10 @@ type HeartbeatArgs struct {
 type HeartbeatReply struct {
 	Action Action
 	Drop   []int
+	// Verify asks the worker whether it still holds these map outputs of
+	// its intact: reducers on other hosts say they cannot fetch them.
+	// It answers in a later heartbeat (HeartbeatArgs.Verified).
+	Verify []MapAttempt
 }
 
 // GetTaskArgs asks for work. The call long-polls: it returns ActWait only

@@ -25,9 +25,11 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"mapreduce/internal/auth"
+	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/mr/scheduler"
 )
@@ -106,19 +108,20 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 			return nil, err
 		}
 	}
-	ln, err := listen(cfg.Addr)
+	ln, err := netx.Listen(cfg.Addr)
 	if err != nil {
 		if jr != nil {
 			jr.log.Close()
 		}
-		return nil, err
+		return nil, fmt.Errorf("mr: %w%s", err, busyHint(err))
 	}
 	c := &Coordinator{cfg: cfg, log: cfg.Logger, tasks: tasks, files: files, journal: jr, job: newJobID(),
-		keys: auth.New(cfg.Secret), fresh: auth.NewReplay(protocol.FreshWindow, 1<<20),
+		keys: auth.New(cfg.Secret), fresh: auth.NewReplayQuota(protocol.FreshWindow, 1<<20, 1<<17),
 		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
 		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
 		conns: make(map[net.Conn]struct{}), sessions: make(sessions)}
-	c.ln = newLimitListener(ln, cfg.MaxConns, func(a net.Addr) { c.refused(a.String(), "too many connections", nil) })
+	c.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
+		Refused: func(host, why string) { c.refused(host, why, nil) }})
 	app := cfg.App
 	if jr != nil && jr.app.Name != "" {
 		app, c.build = jr.app.Name, jr.app.Build
@@ -139,8 +142,8 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 			return nil, err
 		}
 	}
-	c.http = &http.Server{Handler: c.mux(), ReadHeaderTimeout: 5 * time.Second,
-		IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10,
+	c.http = &http.Server{Handler: c.mux(), ReadHeaderTimeout: 5 * time.Second, ConnContext: netx.ConnContext,
+		IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
 	return c, nil
 }
@@ -161,7 +164,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	}
 	c.log.Info("coordinator listening", "addr", c.Addr(), "maps", len(c.tasks), "inputs", len(c.files), "reduces", c.cfg.NReduce,
 		"secret", c.keys != nil)
-	if c.keys == nil && !isLoopback(c.Addr()) {
+	if c.keys == nil && !netx.IsLoopback(c.Addr()) {
 		c.log.Warn("no job secret: any host that reaches " + c.Addr() + " can join this job, read its inputs and " +
 			"write its outputs; set MR_SECRET (or -secret-file) to the same secret on the coordinator and every worker")
 	}
@@ -285,16 +288,6 @@ func (c *Coordinator) refused(peer, what string, err error) {
 	}
 }
 
-// isLoopback reports whether addr's host is a loopback address.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
-}
-
 // stopped ends the job because the coordinator was told to stop: the
 // workers are not told, they find it gone as if it had died.
 func (c *Coordinator) stopped(err error) {
@@ -387,4 +380,12 @@ func (c *Coordinator) shutdown() {
 		return
 	}
 	c.journal.log.Close()
+}
+
+// busyHint is what to do about an address that is in use.
+func busyHint(err error) string {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return " (another coordinator may run there: give another with -addr host:port, or COORDINATOR_HOST)"
+	}
+	return ""
 }

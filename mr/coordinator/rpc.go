@@ -3,13 +3,13 @@ package coordinator
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/rpc"
 	"sync"
 	"time"
 
 	"mapreduce/internal/auth"
+	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/mr/scheduler"
 )
@@ -337,6 +337,14 @@ func (c *Coordinator) handleRPC(w http.ResponseWriter, r *http.Request) {
 		c.refused(r.RemoteAddr, "rpc handshake", err)
 		return
 	}
+	if err := conn.Authenticate(protocol.FirstFrameTimeout); err != nil {
+		if errors.Is(err, protocol.ErrFrame) {
+			c.refused(r.RemoteAddr, "rpc first frame", err)
+		}
+		conn.Close()
+		return
+	}
+	netx.MarkAuthenticated(conn.Conn)
 	srv := rpc.NewServer()
 	if err := srv.RegisterName("Coordinator", &coordRPC{c: c, peer: r.RemoteAddr, nonce: conn.ServerNonce}); err != nil {
 		conn.Close()
@@ -345,10 +353,11 @@ func (c *Coordinator) handleRPC(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	c.conns[conn.Conn] = struct{}{}
 	c.mu.Unlock()
-	conn.Conn = idleConn{Conn: conn.Conn, idle: c.cfg.HeartbeatTimeout + c.cfg.LongPoll + 10*time.Second}
-	srv.ServeCodec(&loggedCodec{ServerCodec: protocol.NewServerCodec(conn, 16, 10*time.Second), c: c, peer: r.RemoteAddr})
+	codec := protocol.NewServerCodecWith(conn, protocol.ServerOptions{MaxInFlight: 16, WriteTimeout: 10 * time.Second,
+		Idle: c.cfg.HeartbeatTimeout + c.cfg.LongPoll + 10*time.Second})
+	srv.ServeCodec(&loggedCodec{ServerCodec: codec, c: c, peer: r.RemoteAddr})
 	c.mu.Lock()
-	delete(c.conns, conn.Conn.(idleConn).Conn)
+	delete(c.conns, conn.Conn)
 	c.broadcastLocked()
 	c.mu.Unlock()
 }
@@ -367,15 +376,4 @@ func (l *loggedCodec) ReadRequestHeader(r *rpc.Request) error {
 		l.c.refused(l.peer, "rpc frame", err)
 	}
 	return err
-}
-
-// idleConn closes a connection on which nothing arrives for idle.
-type idleConn struct {
-	net.Conn
-	idle time.Duration
-}
-
-func (c idleConn) Read(p []byte) (int, error) {
-	c.Conn.SetReadDeadline(time.Now().Add(c.idle))
-	return c.Conn.Read(p)
 }

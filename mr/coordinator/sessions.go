@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"mapreduce/internal/auth"
+	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 )
 
@@ -39,8 +40,12 @@ func (c *Coordinator) authorize(r *http.Request, worker string) error {
 	if key == nil {
 		return errNoSession
 	}
-	return auth.VerifyRequest(r.Header, key, r.Method, r.RequestURI, time.Now(), c.fresh,
+	err := auth.VerifyRequest(r.Header, key, r.Method, r.RequestURI, time.Now(), c.fresh.From(worker),
 		protocol.Covered(r.Header, r.ContentLength)...)
+	if err == nil {
+		netx.MarkRequest(r)
+	}
+	return err
 }
 
 // unauthorized answers a refused request and logs it (rate-limited).

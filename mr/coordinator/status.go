@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/statuspage"
 )
@@ -79,11 +80,13 @@ func (c *Coordinator) readAllowed(w http.ResponseWriter, r *http.Request) bool {
 	want := protocol.StatusToken(c.cfg.Secret)
 	if tok := r.URL.Query().Get(protocol.TokenParam); tok != "" {
 		if tokenEqual(tok, want) {
+			netx.MarkRequest(r)
 			http.SetCookie(w, &http.Cookie{Name: protocol.TokenCookie, Value: tok, Path: "/",
 				HttpOnly: true, SameSite: http.SameSiteStrictMode})
 			return true
 		}
 	} else if ck, err := r.Cookie(protocol.TokenCookie); err == nil && tokenEqual(ck.Value, want) {
+		netx.MarkRequest(r)
 		return true
 	}
 	c.refused(r.RemoteAddr, r.Method+" "+r.URL.Path, errors.New("no read-only token"))

@@ -7,16 +7,26 @@ package scheduler
 //   - its owner is dead or excluded (kill and exclude re-run its maps);
 //   - the owner has also missed heartbeats (silent for a quarter of the
 //     heartbeat timeout): it is declared dead;
-//   - two workers' reducers could not fetch it, or the owner's own
-//     reducer could not: the map is re-run, the owner is told to drop
-//     the output, and counts one lost output (maxLostOutputs exclude it).
+//   - the owner's own reducer could not read it (it reads its own outputs
+//     from its disk), or the owner says it no longer holds it intact: the
+//     map is re-run, the owner is told to drop the output, and counts one
+//     lost output (maxLostOutputs exclude it);
+//   - reducers on two hosts could not fetch it: the owner is asked
+//     whether it still holds it (HeartbeatReply.Verify). If it says no,
+//     as above; if it says yes, it is not charged: its server may be
+//     saturated or under attack. Reducers fetch again, and only if they
+//     still cannot for twice the heartbeat timeout is the map re-run
+//     elsewhere, still without charging the owner.
 //
-// One reducer's word against a live, heartbeating owner is not enough:
-// it is told to fetch from the same source again (its fetch backs off),
-// and the report is counted. A reducer that keeps failing alone
-// (maxFetchReports reports over at least a heartbeat timeout) is the
-// suspect: its attempt fails as its worker's own failure, and the reduce
-// task runs again, perhaps elsewhere, which gathers more evidence.
+// Evidence counts hosts, not registrations, and a worker that joined
+// less than a heartbeat timeout ago and has won nothing yet counts for
+// nothing: registering is free, and one host registered many times is
+// one witness. One reducer's word against a live, heartbeating owner is
+// not enough: it is told to fetch from the same source again (its fetch
+// backs off), and the report is counted. A reducer that keeps failing
+// alone (maxFetchReports reports over at least a heartbeat timeout) is
+// the suspect: its attempt fails as its worker's own failure, and the
+// reduce task runs again, perhaps elsewhere, which gathers more evidence.
 
 import (
 	"fmt"
@@ -29,12 +39,23 @@ import (
 // output unreachable before its attempt is failed instead.
 const maxFetchReports = 3
 
-// fetchReports counts one worker's reports that it could not fetch a
+// fetchReports counts one host's reports that it could not fetch a
 // committed map output.
 type fetchReports struct {
-	n     int
-	first time.Time
+	n       int
+	first   time.Time
+	witness bool // some report came from a worker that counts as a witness
 }
+
+// confirmation is where an owner's word on one of its outputs stands.
+type confirmation uint8
+
+const (
+	unasked confirmation = iota
+	asked                // in the owner's next heartbeat reply, or waiting for its answer
+	held                 // the owner holds it intact
+	missing              // the owner does not hold it (intact) any more
+)
 
 // Locate answers reduce attempt ref, which needs map task m's output.
 // When failed names the committed attempt, the reducer could not fetch
@@ -72,7 +93,7 @@ func (s *Scheduler) Locate(ref protocol.Attempt, m, failed int, now time.Time) p
 // answer to locate (wait for the re-run).
 func (s *Scheduler) fetchFailed(t *task, by *attempt, now time.Time) (protocol.LocateReply, bool) {
 	a, owner := t.winner, t.winner.worker
-	rep := a.reportFetch(by.worker.id, now)
+	rep := a.reportFetch(by.worker.host, s.witness(by.worker, now), now)
 	v := s.weigh(a, by.worker, rep, now)
 	s.note("fetch failure reported", a, owner, "by", by.ID(), "reports", rep.n, "verdict", v.String())
 	switch v {
@@ -80,6 +101,13 @@ func (s *Scheduler) fetchFailed(t *task, by *attempt, now time.Time) (protocol.L
 		s.kill(owner, now, "unreachable and silent")
 	case outputGone:
 		s.outputLost(t, now)
+	case unreachable:
+		s.rerunMap(t, now)
+		s.dropLater(owner, t.index)
+	case askOwner:
+		a.confirm, a.confirmAt = asked, now
+		owner.verify = append(owner.verify, protocol.MapAttempt{Map: t.index, Attempt: a.n})
+		return protocol.LocateReply{Ready: true, Source: s.location(t)}, true
 	case reducerSuspect:
 		s.fetchGivenUp(by, a, rep, now)
 		return protocol.LocateReply{Abort: true}, true
@@ -93,14 +121,16 @@ func (s *Scheduler) fetchFailed(t *task, by *attempt, now time.Time) (protocol.L
 type fetchVerdict uint8
 
 const (
-	fetchAgain     fetchVerdict = iota // one reducer against a live owner: fetch again
+	fetchAgain     fetchVerdict = iota // one reducer against a live owner, or the owner vouches: fetch again
 	ownerSilent                        // the owner missed heartbeats too: it is dead
-	outputGone                         // enough evidence: the map is re-run
+	outputGone                         // the owner's own reducer failed, or the owner says so: re-run, charged
 	reducerSuspect                     // one reducer failing alone, for long: its own failure
+	askOwner                           // reducers on two hosts failed: does the owner hold it?
+	unreachable                        // the owner holds it, but nobody could fetch it for long: re-run, not charged
 )
 
 func (v fetchVerdict) String() string {
-	return [...]string{"fetch again", "owner silent", "output lost", "reducer suspect"}[v]
+	return [...]string{"fetch again", "owner silent", "output lost", "reducer suspect", "ask the owner", "unreachable"}[v]
 }
 
 // weigh judges a report by reporter against committed map attempt a.
@@ -108,27 +138,72 @@ func (s *Scheduler) weigh(a *attempt, reporter *worker, rep *fetchReports, now t
 	switch {
 	case now.Sub(a.worker.lastSeen) > s.cfg.HeartbeatTimeout/4:
 		return ownerSilent
-	case reporter == a.worker || len(a.lostBy) >= 2:
+	case reporter == a.worker || a.confirm == missing:
 		return outputGone
+	case a.witnessHosts() >= 2:
+		switch {
+		case a.confirm == unasked:
+			return askOwner
+		case now.Sub(a.confirmAt) >= 2*s.cfg.HeartbeatTimeout:
+			return unreachable // it vouched long ago, or never answered
+		}
+		return fetchAgain
 	case rep.n >= maxFetchReports && now.Sub(rep.first) >= s.cfg.HeartbeatTimeout:
 		return reducerSuspect
 	}
 	return fetchAgain
 }
 
-// reportFetch counts worker id's report against committed attempt a.
-func (a *attempt) reportFetch(id string, now time.Time) *fetchReports {
+// witness reports whether w's word counts as evidence against an owner:
+// it has won an attempt, or it joined at least a heartbeat timeout ago.
+func (s *Scheduler) witness(w *worker, now time.Time) bool {
+	return w.wins > 0 || now.Sub(w.joined) >= s.cfg.HeartbeatTimeout
+}
+
+// reportFetch counts a report from host against committed attempt a.
+func (a *attempt) reportFetch(host string, witness bool, now time.Time) *fetchReports {
 	if a.lostBy == nil {
 		a.lostBy = make(map[string]*fetchReports)
 	}
-	rep := a.lostBy[id]
+	rep := a.lostBy[host]
 	if rep == nil {
 		rep = &fetchReports{first: now}
-		a.lostBy[id] = rep
+		a.lostBy[host] = rep
 	}
 	rep.n++
+	rep.witness = rep.witness || witness
 	a.fetchErr++
 	return rep
+}
+
+// witnessHosts counts the hosts whose reports against a count.
+func (a *attempt) witnessHosts() int {
+	n := 0
+	for _, rep := range a.lostBy {
+		if rep.witness {
+			n++
+		}
+	}
+	return n
+}
+
+// verified takes an owner's word on its outputs (HeartbeatArgs.Verified):
+// one it no longer holds is lost, charged to it.
+func (s *Scheduler) verified(w *worker, words []protocol.Verified, now time.Time) {
+	for _, v := range words {
+		t, ok := w.owned[v.Map]
+		if !ok || t.winner == nil || t.winner.n != v.Attempt || t.winner.confirm != asked {
+			continue
+		}
+		a := t.winner
+		s.note("owner verified its output", a, w, "held", v.Held)
+		if v.Held {
+			a.confirm, a.confirmAt = held, now
+			continue
+		}
+		a.confirm = missing
+		s.outputLost(t, now)
+	}
 }
 
 // outputLost re-runs map task t on the evidence that its output cannot be

@@ -19,12 +19,16 @@ func TestFetchFailureRerunsMapAndReducerWaits(t *testing.T) {
 	h.mapDone(w1, m0)
 	h.mapDone(w2, m1)
 	r0, r1 := h.get(w2, protocol.ActReduce), h.get(w3, protocol.ActReduce)
+	h.run(5*time.Second, w1, w2, w3) // every worker counts as a witness now
 	// w1 still beats: one reducer's word is not enough, it fetches again.
 	if rep := h.locate(w2, r0, 0, 1); !rep.Ready || rep.Source.Attempt != 1 || rep.Source.Addr != "a:1" {
 		t.Fatalf("locate = %+v, want the same source again", rep)
 	}
-	// A second worker's reducer agrees: only map 0 is re-run, not all of w1's work.
-	if rep := h.locate(w3, r1, 0, 1); rep.Ready || rep.Abort {
+	// A second host's reducer agrees: the owner is asked, and says it has
+	// lost it. Only map 0 is re-run, not all of w1's work.
+	h.locate(w3, r1, 0, 1)
+	h.ownerSays(w1, 0, 1, false)
+	if rep := h.locate(w3, r1, 0, 0); rep.Ready || rep.Abort {
 		t.Fatalf("locate = %+v, want wait", rep)
 	}
 	if h.s.workers[w1].dead || m0.task.state != taskIdle || h.s.phase != phaseMap {
@@ -47,6 +51,12 @@ func TestFetchFailureRerunsMapAndReducerWaits(t *testing.T) {
 	if rep := h.locate(w2, r0, 0, 0); !rep.Ready || rep.Source.Attempt != 2 {
 		t.Fatalf("locate after re-run = %+v", rep)
 	}
+}
+
+// ownerSays has owner id answer whether it holds map m's attempt n.
+func (h *schedHarness) ownerSays(id string, m, n int, held bool) {
+	v := protocol.Verified{MapAttempt: protocol.MapAttempt{Map: m, Attempt: n}, Held: held}
+	h.s.Heartbeat(protocol.HeartbeatArgs{WorkerID: id, Verified: []protocol.Verified{v}}, h.now)
 }
 
 // locate is reduce attempt r's Locate for map m, as run by worker id.
@@ -168,7 +178,7 @@ func TestFetchFailureEvidence(t *testing.T) {
 	}{
 		{"one reducer, live owner", false, []report{{0, 0}}, "retry", false, false, false},
 		{"one reducer, repeatedly but briefly", false, []report{{0, 0}, {0, time.Second}, {0, time.Second}, {0, time.Second}}, "retry", false, false, false},
-		{"reducers of two workers", false, []report{{0, 0}, {1, time.Second}}, "wait", true, false, false},
+		{"reducers of two hosts: ask the owner", false, []report{{0, 0}, {1, time.Second}}, "retry", false, false, false},
 		{"the owner's own reducer", false, []report{{2, 0}}, "wait", true, false, false},
 		{"one reducer, silent owner", true, []report{{0, 1500 * time.Millisecond}}, "wait", true, true, false},
 		{"one reducer, briefly silent owner", true, []report{{0, 500 * time.Millisecond}}, "retry", false, false, false},
@@ -218,9 +228,11 @@ func TestRepeatedlyLostOutputsExcludeOwner(t *testing.T) {
 		maps = append(maps, a)
 	}
 	r0, r1 := h.get(w2, protocol.ActReduce), h.get(w3, protocol.ActReduce)
+	h.run(5*time.Second, w1, w2, w3)
 	for m := range 3 {
 		h.locate(w2, r0, m, 1)
 		h.locate(w3, r1, m, 1)
+		h.ownerSays(w1, m, 1, false)
 	}
 	owner := h.s.workers[w1]
 	if owner.excluded == "" || !strings.Contains(owner.excluded, "could not fetch 3 of its map outputs") {
@@ -247,5 +259,71 @@ func TestReducerFailureRerunsNoMap(t *testing.T) {
 	if h.s.mapsDone != 2 || r.task.state != taskIdle || h.s.workers[w2].failRun != 1 || r.task.failures != 0 {
 		t.Fatalf("maps done %d, reduce %s, worker failures %d, task failures %d",
 			h.s.mapsDone, r.task.state, h.s.workers[w2].failRun, r.task.failures)
+	}
+}
+
+// Reducers on two hosts cannot fetch an output: its owner is asked, and
+// its word decides. Missing: the map re-runs and the owner is charged.
+// Held: fetch again; if they still cannot for twice the heartbeat
+// timeout, the map re-runs elsewhere and the owner is not charged.
+// Silence counts as held.
+func TestOwnerVouchesForItsOutput(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		answer  string // "held", "missing" or "" (no answer)
+		wait    time.Duration
+		rerun   bool
+		charged bool
+	}{
+		{"missing", "missing", 0, true, true},
+		{"held", "held", 0, false, false},
+		{"held, but unreachable for long", "held", 9 * time.Second, true, false},
+		{"no answer for long", "", 9 * time.Second, true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEvidence(t, false)
+			e.report(0, 5*time.Second)
+			e.report(1, 0)
+			verify := e.h.s.Heartbeat(protocol.HeartbeatArgs{WorkerID: e.owner}, e.h.now).Verify
+			if len(verify) != 1 || verify[0] != (protocol.MapAttempt{Map: 0, Attempt: e.m0.n}) {
+				t.Fatalf("the owner is asked to verify %v", verify)
+			}
+			if tt.answer != "" {
+				v := protocol.Verified{MapAttempt: verify[0], Held: tt.answer == "held"}
+				e.h.s.Heartbeat(protocol.HeartbeatArgs{WorkerID: e.owner, Verified: []protocol.Verified{v}}, e.h.now)
+			}
+			e.report(1, tt.wait)
+			owner := e.h.s.workers[e.owner]
+			if rerun := e.m0.task.state == taskIdle; rerun != tt.rerun || (owner.lost == 1) != tt.charged || owner.dead {
+				t.Fatalf("re-run %v, owner lost %d, dead %v; want re-run %v, charged %v", rerun, owner.lost, owner.dead, tt.rerun, tt.charged)
+			}
+		})
+	}
+}
+
+// One host registered many times is one witness, and a worker that just
+// joined and won nothing is none: neither gets an owner asked, let alone
+// charged.
+func TestEvidenceCountsHostsNotRegistrations(t *testing.T) {
+	h := newHarness(t, 1, 4)
+	owner := h.join("a:1")
+	m := h.get(owner, protocol.ActMap)
+	h.mapDone(owner, m)
+	h.run(5*time.Second, owner)
+	var reducers []*attempt
+	var ids []string
+	for _, addr := range []string{"b:1", "b:2", "b:3"} { // one host, old enough
+		ids = append(ids, h.join(addr))
+	}
+	h.run(5*time.Second, append(ids, owner)...)
+	ids = append(ids, h.join("c:1")) // another host, but brand new
+	for _, id := range ids {
+		reducers = append(reducers, h.get(id, protocol.ActReduce))
+	}
+	for i, id := range ids {
+		h.locate(id, reducers[i], 0, m.n)
+	}
+	if v := h.s.Heartbeat(protocol.HeartbeatArgs{WorkerID: owner}, h.now).Verify; len(v) != 0 || m.task.state != taskDone {
+		t.Fatalf("owner asked %v, map state %s", v, m.task.state)
 	}
 }

@@ -134,6 +134,7 @@ func (s *Scheduler) win(a *attempt, now time.Time) {
 	t.state, t.winner = taskDone, a
 	s.endAttempt(a, outcomeWon, now)
 	a.worker.failRun = 0
+	a.worker.wins++
 	s.wonTime[t.kind-1] += now.Sub(a.start)
 	s.wonCount[t.kind-1]++
 	for len(t.running) > 0 {

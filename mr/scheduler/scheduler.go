@@ -23,6 +23,7 @@ package scheduler
 import (
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"mapreduce/internal/protocol"
@@ -81,8 +82,10 @@ type attempt struct {
 	frac      float64                  // how far it got (0 to 1) as its worker last said; 0 unknown
 	fracAt    time.Time                // when frac last changed
 	backedUp  bool                     // a backup of it was started: it gets no other
-	lostBy    map[string]*fetchReports // committed map output: who could not fetch it, by worker id
+	lostBy    map[string]*fetchReports // committed map output: who could not fetch it, by host
 	fetchErr  int                      // fetch failures reported against it, all reducers
+	confirm   confirmation             // committed map output: what its owner said of it
+	confirmAt time.Time                // when confirm last changed
 }
 
 // ID is the attempt's name in every log line: "map-3.a2".
@@ -91,17 +94,21 @@ func (a *attempt) ID() string { return protocol.AttemptName(a.task.kind, a.task.
 type worker struct {
 	id       string
 	addr     string
+	host     string    // addr's host: evidence counts hosts, not registrations
+	joined   time.Time // when it registered
+	wins     int       // attempts it won
 	lastSeen time.Time
 	dead     bool
 	exitSent bool
-	current  *attempt      // the attempt it was last given
-	owned    map[int]*task // done map tasks whose output lives only here
-	attempts []*attempt    // every attempt it was given
-	excluded string        // why it was excluded from the job; "" while it takes part
-	failRun  int           // its own failures since its last win
-	lost     int           // its map outputs re-run because reducers could not fetch them
-	drop     []int         // map tasks whose output it holds and nobody needs: for its next heartbeat
-	earlier  bool          // it registered with the coordinator before a restart (dead since)
+	current  *attempt              // the attempt it was last given
+	owned    map[int]*task         // done map tasks whose output lives only here
+	attempts []*attempt            // every attempt it was given
+	excluded string                // why it was excluded from the job; "" while it takes part
+	failRun  int                   // its own failures since its last win
+	lost     int                   // its map outputs re-run because reducers could not fetch them
+	drop     []int                 // map tasks whose output it holds and nobody needs: for its next heartbeat
+	verify   []protocol.MapAttempt // outputs it is asked whether it holds: for its next heartbeat
+	earlier  bool                  // it registered with the coordinator before a restart (dead since)
 }
 
 // Scheduler is one job's state machine. It is not safe for concurrent
@@ -203,7 +210,12 @@ func (s *Scheduler) Register(app, addr string, now time.Time) (string, error) {
 		return "", fmt.Errorf("%w (%d)", errTooManyWorkers, s.cfg.MaxWorkers)
 	}
 	s.nextWorker++
-	w := &worker{id: fmt.Sprintf("w%d", s.nextWorker), addr: addr, lastSeen: now, owned: make(map[int]*task)}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	w := &worker{id: fmt.Sprintf("w%d", s.nextWorker), addr: addr, host: host, joined: now, lastSeen: now,
+		owned: make(map[int]*task)}
 	s.workers[w.id] = w
 	s.note("worker joined", nil, w, "addr", addr)
 	return w.id, nil

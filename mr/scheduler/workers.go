@@ -42,7 +42,10 @@ func (s *Scheduler) Heartbeat(hb protocol.HeartbeatArgs, now time.Time) protocol
 		return protocol.HeartbeatReply{Action: protocol.ActExit}
 	}
 	s.noteProgress(w, hb.Attempt, hb.Progress, now)
-	return protocol.HeartbeatReply{Action: protocol.ActWait, Drop: s.takeDrops(w)}
+	s.verified(w, hb.Verified, now)
+	reply := protocol.HeartbeatReply{Action: protocol.ActWait, Drop: s.takeDrops(w), Verify: w.verify}
+	w.verify = nil
+	return reply
 }
 
 // dropLater queues map task m's output on w for deletion: nobody needs it.

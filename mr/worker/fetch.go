@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -20,7 +21,7 @@ import (
 	"time"
 
 	"mapreduce/internal/atomicfile"
-	"mapreduce/internal/auth"
+	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
 )
@@ -36,7 +37,7 @@ func newHTTPClient(cfg Config) *http.Client {
 		if err != nil {
 			return nil, err
 		}
-		return idleConn{Conn: conn, idle: cfg.StallTimeout}, nil
+		return netx.IdleConn{Conn: conn, Idle: cfg.StallTimeout}, nil
 	}
 	return &http.Client{Transport: &http.Transport{
 		DialContext:           dial,
@@ -230,22 +231,11 @@ func (w *Worker) sources(ctx context.Context, version, nMap int) (*sourceMap, er
 // failure of this worker's own disk ends the batch with a *localError.
 func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []protocol.MapAttempt, path string,
 	done func(m protocol.MapAttempt, seg runfile.Segment, err error)) error {
-	body := protocol.EncodeRunsRequest(maps)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, protocol.RunsURL(owner, r), bytes.NewReader(body))
+	stream, err := w.openRuns(ctx, owner, r, maps)
 	if err != nil {
 		return err
 	}
-	if key := w.keys.FetchKey(); key != nil {
-		auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), w.coord.Now(), string(body))
-	}
-	resp, err := w.httpc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %s", owner, resp.Status)
-	}
+	defer stream.Close()
 	if err := w.faults.diskFull(); err != nil {
 		return &localError{err}
 	}
@@ -257,7 +247,7 @@ func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []pro
 	var saved []protocol.MapAttempt
 	var segs []runfile.Segment
 	var off int64
-	br := bufio.NewReaderSize(resp.Body, 64<<10)
+	br := bufio.NewReaderSize(stream, 64<<10)
 	for _, want := range maps {
 		got, size, err := protocol.ReadRunsFrame(br)
 		switch {
@@ -300,3 +290,35 @@ func commitBatch(out *atomicfile.File, saved []protocol.MapAttempt, segs []runfi
 // batchPath is where a reducer keeps the runs one batch brought, named
 // after their owner ("owner-3") or, fetched alone, their map ("map-7").
 func batchPath(dir, name string) string { return filepath.Join(dir, name+".runs") }
+
+// openRuns opens the stream of frames of maps' runs for reduce task r
+// from owner: over HTTP (POST /runs), or, when the owner is this worker,
+// straight from its own files, so that a worker always reaches its own
+// outputs however busy its server is.
+func (w *Worker) openRuns(ctx context.Context, owner string, r int, maps []protocol.MapAttempt) (io.ReadCloser, error) {
+	w.mu.Lock()
+	self := owner == w.addr
+	w.mu.Unlock()
+	if self {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(w.writeRuns(pw, maps, r, func() {})) }()
+		return pr, nil
+	}
+	body := protocol.EncodeRunsRequest(maps)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, protocol.RunsURL(owner, r), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	if key := w.keys.FetchKey(); key != nil {
+		protocol.SignBody(req, key, w.coord.Now(), body)
+	}
+	resp, err := w.httpc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s answered %s", owner, resp.Status)
+	}
+	return resp.Body, nil
+}

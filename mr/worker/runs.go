@@ -7,13 +7,12 @@ package worker
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"net/http"
 	"os"
 	"time"
 
-	"mapreduce/internal/auth"
+	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
 )
@@ -25,21 +24,27 @@ func (w *Worker) fileMux() http.Handler {
 	return m
 }
 
-// maxRunsBody bounds a /runs request's body.
-const maxRunsBody = 16 << 20
-
 // serveRuns streams the runs a reducer asks for, one frame each; a map
 // attempt this worker does not serve (not accepted, dropped) gets a frame
 // of size -1. Nothing of the request is used as a path.
+//
+// With a job secret, the request's signed headers (covering the body's
+// length and SHA-256) are checked before a byte of the body is read; the
+// body is then read under a deadline, at most as long as announced and
+// protocol.MaxRunsBody, and checked against its digest.
 func (w *Worker) serveRuns(rw http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRunsBody+1))
-	if err == nil && len(body) > maxRunsBody {
-		err = errors.New("request too large")
+	key := w.keys.FetchKey()
+	var err error
+	if key != nil {
+		err = protocol.VerifyBodyHeaders(r, key, w.coord.Now(), w.fresh.From(netx.Host(r.RemoteAddr)))
 	}
+	var body []byte
 	if err == nil {
-		if key := w.keys.FetchKey(); key != nil {
-			err = auth.VerifyRequest(r.Header, key, r.Method, r.RequestURI, w.coord.Now(), w.fresh, string(body))
-		}
+		netx.MarkRequest(r)
+		body, err = netx.ReadBody(rw, r, protocol.MaxRunsBody)
+	}
+	if err == nil && key != nil {
+		err = protocol.CheckBodyDigest(r.Header, body)
 	}
 	if err != nil {
 		w.refused(r.RemoteAddr, "POST "+r.URL.Path, err)
@@ -53,14 +58,21 @@ func (w *Worker) serveRuns(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc := http.NewResponseController(rw)
-	bw := bufio.NewWriterSize(rw, 64<<10)
+	w.writeRuns(rw, maps, red, func() { rc.SetWriteDeadline(time.Now().Add(time.Minute)) })
+}
+
+// writeRuns writes the frames of maps' runs for reduce task red to out,
+// calling each before each frame; a failure truncates the stream, and the
+// reducer fetches the rest again.
+func (w *Worker) writeRuns(out io.Writer, maps []protocol.MapAttempt, red int, each func()) error {
+	bw := bufio.NewWriterSize(out, 64<<10)
 	for _, m := range maps {
-		rc.SetWriteDeadline(time.Now().Add(time.Minute))
+		each()
 		if err := w.writeRun(bw, m, red); err != nil {
-			return // the reducer sees a truncated stream and fetches the rest again
+			return err
 		}
 	}
-	bw.Flush()
+	return bw.Flush()
 }
 
 // writeRun writes the frame of map attempt m's run for reduce task red.
@@ -101,4 +113,44 @@ func openSection(path string, r int) (*os.File, int64, int64, error) {
 	}
 	f.Close()
 	return nil, 0, 0, err
+}
+
+// verifyOutputs checks whether this worker still holds each output intact
+// (served, every run verified by its trailer), for the coordinator, which
+// asked because reducers elsewhere could not fetch them; the answers go
+// with the next heartbeat.
+func (w *Worker) verifyOutputs(maps []protocol.MapAttempt) {
+	w.mu.Lock()
+	nReduce := w.nReduce
+	w.mu.Unlock()
+	for _, m := range maps {
+		held := w.intact(m, nReduce)
+		w.log.Info("output verified for the coordinator", "attempt", protocol.AttemptName(protocol.MapTask, m.Map, m.Attempt), "held", held)
+		w.mu.Lock()
+		w.verified = append(w.verified, protocol.Verified{MapAttempt: m, Held: held})
+		w.mu.Unlock()
+	}
+}
+
+// intact reports whether map attempt m's output is served here, with
+// nReduce runs that each verify.
+func (w *Worker) intact(m protocol.MapAttempt, nReduce int) bool {
+	w.mu.Lock()
+	served := w.served[runKey{m.Map, m.Attempt}]
+	w.mu.Unlock()
+	if !served || nReduce < 1 {
+		return false
+	}
+	for r := range nReduce {
+		f, off, size, err := openSection(runPath(w.dir, m.Map, m.Attempt), r)
+		if err != nil {
+			return false
+		}
+		err = runfile.VerifyCopy(io.Discard, io.NewSectionReader(f, off, size), size)
+		f.Close()
+		if err != nil {
+			return false
+		}
+	}
+	return true
 }

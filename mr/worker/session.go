@@ -100,6 +100,7 @@ func (w *Worker) register(ctx context.Context) error {
 	}
 	w.mu.Lock()
 	w.id, w.addr, w.job, w.restartWindow = reply.WorkerID, addr, reply.Job, time.Duration(reply.RestartWindow)
+	w.nReduce, w.verified = reply.NReduce, nil
 	w.mu.Unlock()
 	w.journaled.Store(reply.Journaled)
 	w.keepAdopted(reply.Adopted)
@@ -225,12 +226,15 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) 
 			return
 		case <-t.C:
 		}
-		args := &protocol.HeartbeatArgs{WorkerID: w.ID()}
+		args := &protocol.HeartbeatArgs{WorkerID: w.ID(), Verified: w.takeVerified()}
 		args.Attempt, args.Progress = w.progress.get()
 		reply, err := w.coord.Heartbeat(args)
 		w.answered(err)
 		if err == nil && len(reply.Drop) > 0 {
 			w.drop(reply.Drop)
+		}
+		if err == nil && len(reply.Verify) > 0 {
+			go w.verifyOutputs(reply.Verify) // not tracked: it only reads files, and ends
 		}
 		switch {
 		case err != nil:
@@ -245,6 +249,16 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) 
 			w.forgotten()
 		}
 	}
+}
+
+// takeVerified returns the answers to the coordinator's Verify not sent
+// yet, and forgets them.
+func (w *Worker) takeVerified() []protocol.Verified {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	v := w.verified
+	w.verified = nil
+	return v
 }
 
 // drop stops serving, and deletes, the run files of map tasks nobody needs

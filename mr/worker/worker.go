@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"mapreduce/internal/auth"
+	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/mr/executor"
 )
@@ -60,15 +61,18 @@ type Worker struct {
 	journaled   atomic.Bool // the job is journaled: wait for a lost coordinator up to restartWindow
 	outage      atomic.Bool // the coordinator stopped answering, and it was said so
 
-	// mu guards id, job, restartWindow, addr, served, src, stopAttempt and closed.
+	// mu guards id, job, restartWindow, addr, served, src, stopAttempt,
+	// nReduce, verified and closed.
 	mu            sync.Mutex
 	id            string
 	job           string        // the job's id, as the coordinator said at registration
 	restartWindow time.Duration // how long a journaled job's worker waits for its coordinator
 	addr          string        // advertised host:port of the run-file server
 	served        map[runKey]bool
-	src           *sourceMap         // where the map outputs are, latest version seen
-	stopAttempt   context.CancelFunc // cancels the running attempt, if any
+	src           *sourceMap          // where the map outputs are, latest version seen
+	stopAttempt   context.CancelFunc  // cancels the running attempt, if any
+	nReduce       int                 // the job's reduce tasks
+	verified      []protocol.Verified // answers to the coordinator's Verify, for the next heartbeat
 	closed        bool
 }
 
@@ -93,19 +97,20 @@ func New(cfg Config) (*Worker, error) {
 	} else if err := os.MkdirAll(w.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: worker directory: %w", err)
 	}
-	ln, err := listen(cfg.Listen)
+	ln, err := netx.Listen(cfg.Listen)
 	if err != nil {
 		w.removeDir()
-		return nil, err
+		return nil, fmt.Errorf("mr: %w", err)
 	}
 	w.faults = newFaults(cfg.Faults)
 	w.keys = auth.New(cfg.Secret)
-	w.fresh = auth.NewReplay(protocol.FreshWindow, 1<<20)
+	w.fresh = auth.NewReplayQuota(protocol.FreshWindow, 1<<20, 1<<17)
 	w.refuse = auth.NewLimiter(time.Minute)
-	w.ln = newLimitListener(ln, cfg.MaxConns, func(a net.Addr) { w.refused(a.String(), "too many connections", nil) })
+	w.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
+		Refused: func(host, why string) { w.refused(host, why, nil) }})
 	w.httpc = newHTTPClient(cfg)
 	w.coord = newClient(cfg, w.keys, w.httpc, w.forgotten)
-	w.files = &http.Server{Handler: w.fileMux(), ReadHeaderTimeout: 5 * time.Second,
+	w.files = &http.Server{Handler: w.fileMux(), ReadHeaderTimeout: 5 * time.Second, ConnContext: netx.ConnContext,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
 	return w, nil
