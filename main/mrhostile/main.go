@@ -17,8 +17,12 @@
 // With -serve-garbage it is instead a broken worker's file server: it
 // answers every request 200 with random bytes, until killed. A worker
 // advertising that address (mrworker -advertise) looks healthy to the
-// coordinator while every copy of its outputs is corrupt. It speaks the wire protocol from scratch (net/rpc's types
-// and gob), as an outsider would, not through the engine's packages.
+// coordinator while every copy of its outputs is corrupt.
+//
+// It builds its messages from the engine's wire types and names
+// (internal/protocol, internal/auth), so that a field renamed there cannot
+// leave an attack silently sending what the engine no longer reads; it
+// uses none of the engine's clients or servers, and never the secret.
 package main
 
 import (
