@@ -70,8 +70,12 @@ func (r *reporter) start() {
 	if len(r.cfg.sources) > 0 {
 		from = "source " + joinIPs(r.cfg.sources)
 	}
-	r.printf("flood: %d connections of kinds %s against %d targets, at most %g new a second, for %s, from %s",
-		r.cfg.conns, strings.Join(ks, ","), len(r.cfg.targets), r.cfg.rate, r.cfg.duration, from)
+	var ts []string
+	for _, t := range r.cfg.targets {
+		ts = append(ts, t.String())
+	}
+	r.printf("flood: %d connections of kinds %s against %s, at most %g new a second, for %s, from %s",
+		r.cfg.conns, strings.Join(ks, ","), strings.Join(ts, ", "), r.cfg.rate, r.cfg.duration, from)
 	r.wg.Go(func() {
 		t := time.NewTicker(r.cfg.every)
 		defer t.Stop()
