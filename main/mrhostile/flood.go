@@ -26,7 +26,7 @@ type floodConfig struct {
 	duration  time.Duration // how long
 	rate      float64       // new connections a second, at most, in all
 	trickle   time.Duration // between two bytes of a trickling connection
-	bodyBytes int           // bytes of body a partial-body connection sends
+	bodyBytes int           // bytes of body or frame sent at once (partial-body, trickle-frames)
 	every     time.Duration // between two progress lines
 	sources   []net.IP      // local addresses to dial from; none: the kernel's choice
 }

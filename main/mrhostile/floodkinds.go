@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +22,7 @@ const (
 	kindIdle          kind = iota // connect, send nothing
 	kindSlowHeaders               // a request line and headers, one byte every -trickle, never ended
 	kindPartialBody               // whole headers announcing a body, part of the body, then nothing
-	kindTrickleFrames             // the RPC handshake, a frame header announcing 1 MiB, its bytes one every -trickle
+	kindTrickleFrames             // the RPC handshake, a frame header announcing 1 MiB, part of the frame, then a byte every -trickle
 	kindHandshakes                // an RPC handshake (CONNECT), one byte every -trickle, never ended
 )
 
@@ -66,27 +67,28 @@ const (
 // trickle, one byte every interval; then, if endless, pad, one byte every
 // interval for ever.
 type script struct {
-	first     []byte
+	first     net.Buffers // pieces, the bytes of a body or frame shared by every connection
 	handshake bool
-	then      []byte
+	then      net.Buffers
 	trickle   []byte
 	pad       byte
 	endless   bool
 }
 
-// newScript is kind k's script against t; body is the partial body's
-// bytes (shared, never written to).
+// newScript is kind k's script against t; body is the bytes of a
+// partial body or frame sent at once (shared, never written to).
 func newScript(k kind, t target, body []byte) script {
 	switch k {
 	case kindSlowHeaders:
 		return script{trickle: []byte(requestHead(t) + "X-Pad: "), pad: 'a', endless: true}
 	case kindPartialBody:
-		return script{first: partialBody(t, body)}
+		return script{first: net.Buffers{partialHead(t), body[:min(len(body), announced(t)-1)]}}
 	case kindTrickleFrames:
 		// The frame's length, as the codec reads it: 4 bytes, big-endian.
 		n := protocol.MaxRequest
 		hdr := []byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
-		return script{first: []byte(connectRequest() + "\r\n"), handshake: true, then: hdr, endless: true}
+		return script{first: net.Buffers{[]byte(connectRequest() + "\r\n")}, handshake: true,
+			then: net.Buffers{hdr, body[:min(len(body), n-1)]}, endless: true}
 	case kindHandshakes:
 		return script{trickle: []byte(connectRequest() + "X-Pad: "), pad: 'a', endless: true}
 	}
@@ -104,39 +106,45 @@ func requestHead(t target) string {
 	return "POST " + protocol.PathRuns + "?reduce=0 HTTP/1.1\r\nHost: " + t.addr + "\r\n"
 }
 
-// partialBody is a POST's whole head, with made-up signature headers,
-// announcing more body than the bytes of body that follow it.
-func partialBody(t target, body []byte) []byte {
+// announced is the length of the body partial-body announces to t.
+func announced(t target) int {
+	if t.coordinator {
+		return uploadAnnounced
+	}
+	return runsAnnounced
+}
+
+// partialHead is a POST's whole head, with made-up signature headers,
+// announcing a body: a reduce upload to the coordinator, a runs fetch
+// from a worker.
+func partialHead(t target) []byte {
 	var b strings.Builder
-	announced := runsAnnounced
 	if t.coordinator {
 		u := protocol.ReduceURL(t.addr, protocol.Attempt{WorkerID: "w1", Kind: protocol.ReduceTask, N: 1})
 		b.WriteString("POST " + strings.TrimPrefix(u, "http://"+t.addr) + " HTTP/1.1\r\nHost: " + t.addr + "\r\n")
 		b.WriteString(protocol.HeaderCRC + ": 0\r\n")
-		announced = uploadAnnounced
 	} else {
 		b.WriteString(requestHead(t))
 	}
 	for k, v := range forged() {
 		b.WriteString(k + ": " + v + "\r\n")
 	}
-	b.WriteString("Content-Length: " + strconv.Itoa(announced) + "\r\n\r\n")
-	body = body[:min(len(body), announced-1)]
-	return append([]byte(b.String()), body...)
+	b.WriteString("Content-Length: " + strconv.Itoa(announced(t)) + "\r\n\r\n")
+	return []byte(b.String())
 }
 
 // play runs a script on conn until the connection fails: closed by the
 // server, or by us (the caller tells which). Whatever the server sends
 // is counted as an answer and otherwise ignored.
 func (s script) play(conn net.Conn, every time.Duration, st *counts) error {
-	if _, err := conn.Write(s.first); err != nil {
+	if err := write(conn, s.first); err != nil {
 		return err
 	}
 	if s.handshake {
 		if err := readHandshake(conn, st); err != nil {
 			return err
 		}
-		if _, err := conn.Write(s.then); err != nil {
+		if err := write(conn, s.then); err != nil {
 			return err
 		}
 	}
@@ -171,6 +179,13 @@ func (s script) play(conn net.Conn, every time.Duration, st *counts) error {
 		}
 		next = next.Add(every)
 	}
+}
+
+// write writes the pieces, leaving the script's own list as it was.
+func write(conn net.Conn, pieces net.Buffers) error {
+	bufs := slices.Clone(pieces)
+	_, err := bufs.WriteTo(conn)
+	return err
 }
 
 // readHandshake reads the answer to a CONNECT, up to its blank line.

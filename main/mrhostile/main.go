@@ -28,7 +28,8 @@
 //	                announcing a body (a 192 KiB reduce upload; a 16 MiB
 //	                runs fetch), -body-bytes of it, then nothing
 //	trickle-frames  the RPC handshake, then a frame header announcing
-//	                1 MiB, then its bytes one every -trickle (coordinator)
+//	                1 MiB, -body-bytes of the frame, then its next bytes
+//	                one every -trickle (coordinator)
 //	handshakes      an RPC handshake (CONNECT) one byte every -trickle,
 //	                never ended (coordinator)
 //	all             all of the above
@@ -132,7 +133,7 @@ func main() {
 	flag.DurationVar(&fc.duration, "duration", time.Minute, "flood: how long to flood")
 	flag.Float64Var(&fc.rate, "rate", 1000, "flood: connections dialled a second at most, in all")
 	flag.DurationVar(&fc.trickle, "trickle", 3*time.Second, "flood: time between two bytes of a trickling connection")
-	flag.IntVar(&fc.bodyBytes, "body-bytes", 64<<10, "flood: `bytes` of its body a partial-body connection sends")
+	flag.IntVar(&fc.bodyBytes, "body-bytes", 64<<10, "flood: `bytes` of the body (partial-body) or frame (trickle-frames) sent at once")
 	flag.DurationVar(&fc.every, "report", 5*time.Second, "flood: time between two progress lines")
 	sources := flag.String("source", "", "flood: dial from these local `addresses` (comma-separated, round robin; default: the kernel's choice)")
 	flag.Usage = func() {
