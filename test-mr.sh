@@ -1002,7 +1002,7 @@ flood_job() {
 		sleep 0.1
 	done
 	for pid in "${FLOOD_PIDS[@]}"; do
-		FLOOD_CPU=$(awk -v a="$FLOOD_CPU" -v b="$(cpu_seconds "$(child_of "$pid")")" 'BEGIN { print a + b }')
+		FLOOD_CPU=$(awk -v a="$FLOOD_CPU" -v b="$(cpu_seconds "$(child_of "$pid" 2>/dev/null)")" 'BEGIN { print a + b }')
 		kill "$pid" 2>/dev/null
 	done
 	for pid in "${FLOOD_PIDS[@]}"; do
@@ -1037,7 +1037,7 @@ flood_sample() {
 	for i in "${!pids[@]}"; do
 		alive "${pids[i]}" || continue
 		none=0
-		pid=$(child_of "${pids[i]}") || continue
+		pid=$(child_of "${pids[i]}" 2>/dev/null) || continue
 		hwm=$(vm_hwm "$pid") && FLOOD_PEAK["$run ${labels[i]}"]=$hwm
 	done
 	return "$none"
@@ -1106,14 +1106,15 @@ flood_growth() {
 # what the summary charges workers with, each flood's ramp and last line,
 # and the flood's CPU.
 flood_figures() {
-	local kind=$1 bound=$2 log label end=
+	local kind=$1 bound=$2 log label ramp end=
 	[[ -n $FLOOD_JOB ]] && end=", exit status $FLOOD_RC: $(last_line "$CASE_DIR/coordinator.log" | cut -c 1-140)"
 	echo "    $kind flood: job ${FLOOD_JOB:-not over}${FLOOD_JOB:+s} (bound ${bound}s)$end"
 	echo "      peak RSS (MiB, growth) $(flood_peaks "flood-$kind"); charged: $(flood_blame | sed 's/^$/nothing/')"
 	for log in "$CASE_DIR"/mrhostile-*.log; do
 		[[ -f $log ]] || continue
 		label=${log##*/mrhostile-}
-		echo "      flood of ${label%.log} ($(grep -m 1 -o '^flood ramped in [^:]*' "$log" | cut -d' ' -f2- | sed 's/^$/not ramped/')):$(grep -m 1 '^mrhostile: flood over: ' "$log" | cut -d: -f3-)"
+		ramp=$(grep -m 1 -o '^flood ramped in [^:]*' "$log" | cut -d' ' -f2-)
+		echo "      flood of ${label%.log} (${ramp:-not ramped}):$(grep -m 1 '^mrhostile: flood over: ' "$log" | cut -d: -f3-)"
 	done
 	echo "      the flood's CPU: ${FLOOD_CPU}s"
 }
