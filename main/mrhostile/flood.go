@@ -5,7 +5,6 @@ import (
 	"fmt"
 	mathrand "math/rand/v2"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,14 +96,10 @@ func streams(cfg floodConfig) ([]*stream, error) {
 	return ss, nil
 }
 
-// flood runs the flood until its duration has passed or ctx is done, and
-// reports how it went. It returns false if some target was never reached.
-func flood(ctx context.Context, cfg floodConfig) bool {
-	ss, err := streams(cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "mrhostile:", err)
-		os.Exit(2)
-	}
+// flood runs the streams until the duration has passed or ctx is done,
+// and reports how it went. It returns false if some target was never
+// reached.
+func flood(ctx context.Context, cfg floodConfig, ss []*stream) bool {
 	ctx, stop := context.WithTimeout(ctx, cfg.duration)
 	defer stop()
 	conns, closeConns := context.WithCancel(context.Background())

@@ -178,13 +178,17 @@ func runFlood(fc floodConfig, kinds, sources, coord string, workers []string) in
 	for _, w := range workers {
 		fc.targets = append(fc.targets, target{addr: w})
 	}
-	fc.conns = raiseFileLimit(fc.conns)
-	if fc.conns == 0 {
+	if fc.conns = raiseFileLimit(fc.conns); fc.conns == 0 {
+		return 2
+	}
+	ss, err := streams(fc)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mrhostile:", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if !flood(ctx, fc) {
+	if !flood(ctx, fc, ss) {
 		return 3
 	}
 	return 0
