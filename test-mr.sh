@@ -52,8 +52,8 @@
 #                       scripts/build.sh -race first)
 #   MR_CASES="wc crash" run only these cases (names as in CASES below:
 #                       wc indexer map_parallelism reduce_parallelism
-#                       job_count early_exit crash bad_input hostile poison
-#                       bad_worker counters status_page)
+#                       job_count early_exit crash bad_input hostile flood
+#                       poison bad_worker counters status_page)
 #   MR_VERBOSE=1        pass -v to the coordinator and the workers
 #   MR_KEEP=1           keep the scratch directory and print its path
 #   MR_TIMEOUT=120      seconds allowed to each process of a normal case
@@ -100,6 +100,7 @@ CASES=(
 	"crash|crash"
 	"bad input|bad_input"
 	"hostile peer|hostile"
+	"flood|flood"
 	"poison input|poison"
 	"bad worker|bad_worker"
 	"counters|counters"
@@ -835,6 +836,342 @@ case_hostile() {
 		fail "the secret appears in $(grep -lF "$secret" "$CASE_DIR"/*.log | head -n 1)"
 		return 1
 	fi
+}
+
+# case_flood: availability under a flood of connections (issue 15). A
+# secured word count (MR_SECRET) with 3 workers runs first unattacked,
+# which gives its wall time T0 (from the workers' start to the
+# coordinator's exit) and every process's peak RSS; then once per kind of
+# flood (idle, slow-headers, partial-body, trickle-frames, handshakes, and
+# all of them mixed: see main/mrhostile), while mrhostile, an outsider
+# without the secret dialling from a loopback address of its own
+# (127.0.0.66), holds connections of that kind open: 4,000 against the
+# coordinator (twice its cap), ramped before the workers start, and 2,000
+# against each worker's run-file server (twice its cap), from the moment
+# its registration line names that address: 10,000 in all, the issue's
+# figure (4,000 for trickle-frames and handshakes, which only the
+# coordinator serves). Each kind is a run of its own because a mix is
+# weaker than its strongest kind: the kinds a server times out keep
+# freeing the slots the others would hold. The app is straggler.so (wc's
+# output) with each worker's first Map held FLOOD_MAP_DELAY: unattacked,
+# the job takes 0.2 s, less than a flood needs to ramp, so without the
+# delay the reduce phase would race the flood instead of running under it.
+#
+# Under every flood the coordinator must exit 0 within 2*T0 + 10 s of the
+# workers' start, with mrsequential's output, and every worker exit 0;
+# the summary (mr-straggler-summary.json) must show no worker dead or
+# excluded and none charged with a failed, died or excluded attempt, a
+# fetch failure or a lost output; and no process's peak RSS (VmHWM of the
+# coordinator and of each mrworker, not of the app's executors) may
+# exceed the unattacked run's (the coordinator's; the largest worker's) by
+# more than 64 MiB. Each run's figures are printed before its checks; the
+# case stops at the first kind that fails.
+#
+# Each mrhostile raises its own limit of open files, and the servers' caps
+# bound theirs. The bound on time has no allowance: the flood's CPU use,
+# printed with the figures, is bounded by its dial rate (1000 a second
+# against the coordinator, 500 against each worker; connections a server
+# closes at once are dialled again after a back-off) and its trickle (a
+# byte every 3 s per connection). The race detector's shadow memory makes
+# every goroutine and buffer cost several times what it costs in a plain
+# build (an idle flood adds 216 MiB to a race-built coordinator, 20 MiB to
+# a plain one), so when the suite's binaries are race-built the case
+# builds the ones it runs (mrcoordinator, mrworker, mrhostile, mrcheck,
+# mrsequential, straggler.so) without -race, once per suite, from the same
+# tree: a few seconds with a warm build cache. To measure:
+# MR_FLOOD_KINDS (default all six, in the order above) and MR_FLOOD_AT
+# ("coordinator workers", or one of them) narrow the floods;
+# MR_FLOOD_GRACE=S keeps watching (and flooding) S seconds past the bound,
+# to see whether and when a job that misses it ends (it fails all the
+# same).
+FLOOD_KINDS=${MR_FLOOD_KINDS:-idle slow-headers partial-body trickle-frames handshakes all}
+FLOOD_AT=${MR_FLOOD_AT:-coordinator workers}
+FLOOD_GRACE=${MR_FLOOD_GRACE:-0}
+FLOOD_COORD_CONNS=4000
+FLOOD_WORKER_CONNS=2000
+FLOOD_SOURCE=127.0.0.66
+FLOOD_MAP_DELAY=5s
+FLOOD_BASE=
+FLOOD_SECRET=
+FLOOD_CPU=0              # CPU seconds the current run's mrhostile processes used
+FLOOD_RC=                # the coordinator's exit status, once it exited
+FLOOD_JOB=               # seconds from the workers' start to the coordinator's exit; empty: it did not
+FLOOD_PIDS=()            # the current run's mrhostile processes
+declare -A FLOOD_PEAK=() # "RUN LABEL" -> peak RSS in KiB (LABEL: coordinator, w1, w2, w3)
+
+case_flood() {
+	local t0 bound kind BIN=$BIN # the helpers run this case's binaries
+	flood_plain_binaries || return 1
+	FLOOD_BASE=$CASE_DIR
+	FLOOD_SECRET=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+	FLOOD_PEAK=()
+	new_case_dirs || return 1
+	reference straggler || return 1
+	mv "$CASE_DIR/expected" "$FLOOD_BASE/expected.straggler"
+	flood_job calm "" "$TIMEOUT" || return 1
+	[[ -n $FLOOD_JOB ]] || {
+		fail "the unattacked job did not end within ${TIMEOUT}s"
+		return 1
+	}
+	finish_job && check_outputs straggler || return 1
+	t0=$FLOOD_JOB
+	bound=$(awk -v t="$t0" 'BEGIN { printf "%.1f", 2 * t + 10 }')
+	echo "    unattacked: job ${t0}s; peak RSS (MiB) $(flood_peaks calm)"
+	for kind in $FLOOD_KINDS; do
+		flood_kind "$kind" "$t0" "$bound" || return 1
+	done
+}
+
+# flood_plain_binaries: when the suite's binaries are race-built, builds
+# the case's own without -race into $SCRATCH/plain (once) and points BIN
+# there.
+flood_plain_binaries() {
+	local dir=$SCRATCH/plain log=$SCRATCH/plain-build.log start=$EPOCHREALTIME rc
+	go version -m "$BIN/mrcoordinator" 2>/dev/null | grep -q -- '-race=true' || return 0
+	if [[ ! -f $dir/straggler.so ]]; then
+		mkdir -p "$dir"
+		run_bounded "$log" "$ROOT" 600 sh -c 'go build -o "$1/" ./main/mrcoordinator ./main/mrworker ./main/mrhostile \
+			./main/mrcheck ./main/mrsequential && go build -buildmode=plugin -o "$1/straggler.so" ./mrapps/straggler' sh "$dir"
+		rc=$?
+		if ((rc != 0)); then
+			rm -f "$dir/straggler.so"
+			fail "building the case's binaries without -race failed (status $rc): $(last_line "$log")"
+			return 1
+		fi
+		echo "    built mrcoordinator, mrworker, mrhostile, mrcheck, mrsequential and straggler.so without -race in $(since "$start")s"
+	fi
+	BIN=$dir
+}
+
+# flood_kind KIND T0 BOUND: the job under a flood of KIND, its figures
+# and its checks.
+flood_kind() {
+	local kind=$1 t0=$2 bound=$3 run=flood-$1 started label grow out
+	flood_job "$run" "$kind" "$(awk -v b="$bound" -v g="$FLOOD_GRACE" 'BEGIN { print b + g }')"
+	started=$?
+	flood_figures "$kind" "$bound"
+	((started == 0)) || return 1
+	[[ -n $FLOOD_JOB ]] || {
+		fail "under the $kind flood the coordinator did not exit within ${bound}s (2 x ${t0}s + 10s) of the workers' start; $(flood_registered)"
+		return 1
+	}
+	awk -v j="$FLOOD_JOB" -v b="$bound" 'BEGIN { exit !(j <= b) }' || {
+		fail "under the $kind flood the coordinator exited only ${FLOOD_JOB}s after the workers' start, past the bound of ${bound}s (2 x ${t0}s + 10s)"
+		return 1
+	}
+	finish_job && check_outputs straggler || return 1
+	out=$(flood_blame)
+	[[ -z $out ]] || {
+		fail "under the $kind flood the summary charges workers: $out"
+		return 1
+	}
+	for label in coordinator w1 w2 w3; do
+		grow=$(flood_growth "$run" "$label") || {
+			fail "under the $kind flood no peak RSS was read for $label"
+			return 1
+		}
+		((grow <= 64 * 1024)) || {
+			fail "under the $kind flood $label's peak RSS grew by $((grow / 1024)) MiB over the unattacked run's (bound 64 MiB)"
+			return 1
+		}
+	done
+}
+
+# flood_job RUN KIND SECS: runs the secured job in $FLOOD_BASE/RUN (as
+# CASE_DIR), under a flood of KIND unless it is empty, and watches it
+# until the coordinator exits or SECS seconds have passed since the
+# workers started; then stops the flood and watches the workers until they
+# exit (15 s at most). Sets FLOOD_JOB, FLOOD_RC, FLOOD_CPU and
+# FLOOD_PEAK["RUN LABEL"].
+flood_job() {
+	local run=$1 kind=$2 secs=$3 t0 i addr end pid
+	local -A flooding=()
+	CASE_DIR=$FLOOD_BASE/$run
+	mkdir -p "$CASE_DIR"
+	new_case_dirs || return 1
+	cp "$FLOOD_BASE/expected.straggler" "$CASE_DIR/expected"
+	JOB_ENV=(MR_SECRET="$FLOOD_SECRET")
+	FLOOD_PIDS=()
+	FLOOD_JOB=
+	FLOOD_RC=
+	FLOOD_CPU=0
+	start_coordinator "$TIMEOUT" || return 1
+	if [[ -n $kind ]] && selected coordinator "$FLOOD_AT"; then
+		flood_spawn coordinator "$kind" "$FLOOD_COORD_CONNS" 1000 "$secs" -coordinator "$ADDR"
+		wait_for_line "$CASE_DIR/mrhostile-coordinator.log" '^flood ramped' 30 >/dev/null || {
+			fail "mrhostile's flood of the coordinator did not ramp within 30 s: $(last_line "$CASE_DIR/mrhostile-coordinator.log")"
+			return 1
+		}
+	fi
+	t0=$EPOCHREALTIME
+	for i in 1 2 3; do
+		mkdir -p "$CASE_DIR/w$i" && echo "$FLOOD_MAP_DELAY" >"$CASE_DIR/w$i/straggler"
+		start_worker "w$i" straggler "$TIMEOUT"
+	done
+	[[ -n $kind && $kind != trickle-frames && $kind != handshakes ]] && selected workers "$FLOOD_AT" ||
+		flooding=([1]=- [2]=- [3]=-)
+	while before "$t0" "$secs"; do
+		flood_sample "$run"
+		if ! alive "$COORD_PID"; then
+			FLOOD_JOB=$(since "$t0")
+			reap "$COORD_PID"
+			FLOOD_RC=$?
+			break
+		fi
+		for i in 1 2 3; do
+			[[ -z ${flooding[$i]:-} ]] || continue
+			addr=$(grep -m 1 'msg="worker registered"' "$CASE_DIR/w$i.log" 2>/dev/null | grep -o ' addr=[^ ]*' | cut -d= -f2)
+			[[ -n $addr ]] || continue
+			flooding[$i]=$addr
+			flood_spawn "w$i" "$kind" "$FLOOD_WORKER_CONNS" 500 "$secs" -worker "$addr"
+		done
+		sleep 0.1
+	done
+	for pid in "${FLOOD_PIDS[@]}"; do
+		FLOOD_CPU=$(awk -v a="$FLOOD_CPU" -v b="$(cpu_seconds "$(child_of "$pid" 2>/dev/null)")" 'BEGIN { print a + b }')
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${FLOOD_PIDS[@]}"; do
+		reap "$pid"
+	done
+	[[ -n $FLOOD_JOB ]] || return 0
+	end=$((SECONDS + 15))
+	while ((SECONDS < end)) && flood_sample "$run"; do
+		sleep 0.1
+	done
+}
+
+# flood_spawn LABEL KIND CONNS RATE SECS TARGET...: mrhostile floods
+# TARGET (its -coordinator or -worker flag) with CONNS connections of
+# KIND, dialling at most RATE a second, for SECS seconds (it is stopped
+# sooner), logging to mrhostile-LABEL.log.
+flood_spawn() {
+	local label=$1 kind=$2 conns=$3 rate=$4 secs=$5
+	shift 5
+	spawn "$CASE_DIR/mrhostile-$label.log" "$CASE_DIR" "$(awk -v s="$secs" 'BEGIN { printf "%d", s + 60 }')" \
+		"$BIN/mrhostile" -flood "$kind" -conns "$conns" -rate "$rate" -source "$FLOOD_SOURCE" \
+		-duration "$(awk -v s="$secs" 'BEGIN { printf "%d", s + 30 }')s" "$@"
+	FLOOD_PIDS+=("$SPAWNED")
+}
+
+# flood_sample RUN: records the peak RSS of the coordinator and of each
+# worker still running (the processes timeout(1) runs); returns 1 once
+# none is.
+flood_sample() {
+	local run=$1 i pid hwm none=1
+	local -a labels=(coordinator w1 w2 w3) pids=("$COORD_PID" "${WORKER_PIDS[@]}")
+	for i in "${!pids[@]}"; do
+		alive "${pids[i]}" || continue
+		none=0
+		pid=$(child_of "${pids[i]}" 2>/dev/null) || continue
+		hwm=$(vm_hwm "$pid") && FLOOD_PEAK["$run ${labels[i]}"]=$hwm
+	done
+	return "$none"
+}
+
+# vm_hwm PID: PID's peak resident memory, KiB.
+vm_hwm() {
+	local key value _
+	while read -r key value _; do
+		if [[ $key == VmHWM: ]]; then
+			echo "$value"
+			return 0
+		fi
+	done <"/proc/$1/status"
+	return 1
+} 2>/dev/null
+
+# cpu_seconds PID: the CPU time PID has used, user and system, in seconds
+# (0 if it is gone).
+cpu_seconds() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || {
+		echo 0
+		return
+	}
+	# after the command's name, in parentheses: fields 14 and 15 of the line
+	awk -v hz="$(getconf CLK_TCK)" '{ print ($12 + $13) / hz }' <<<"${stat##*) }"
+}
+
+# flood_peaks RUN: "coordinator 14, w1 21, ..." in MiB, with the growth
+# over the unattacked run when RUN is a flooded one.
+flood_peaks() {
+	local run=$1 label kib grow out=()
+	for label in coordinator w1 w2 w3; do
+		kib=${FLOOD_PEAK[$run $label]:-}
+		if [[ -z $kib ]]; then
+			out+=("$label ?")
+		elif [[ $run != calm ]] && grow=$(flood_growth "$run" "$label"); then
+			out+=("$label $((kib / 1024)) ($(printf '%+d' $((grow / 1024))))")
+		else
+			out+=("$label $((kib / 1024))")
+		fi
+	done
+	printf '%s, ' "${out[@]}" | sed 's/, $//'
+}
+
+# flood_growth RUN LABEL: how many KiB LABEL's peak RSS in RUN exceeds the
+# unattacked run's (for a worker, the largest worker's).
+flood_growth() {
+	local run=$1 label=$2 base=0 w now
+	now=${FLOOD_PEAK[$run $label]:-}
+	[[ -n $now ]] || return 1
+	if [[ $label == coordinator ]]; then
+		base=${FLOOD_PEAK[calm coordinator]:-0}
+	else
+		for w in w1 w2 w3; do
+			((${FLOOD_PEAK[calm $w]:-0} > base)) && base=${FLOOD_PEAK[calm $w]}
+		done
+	fi
+	((base > 0)) || return 1
+	echo $((now - base))
+}
+
+# flood_figures KIND BOUND: the figures of the run under a flood of KIND:
+# the job's time and end, the peak RSS of each process (and its growth),
+# what the summary charges workers with, each flood's ramp and last line,
+# and the flood's CPU.
+flood_figures() {
+	local kind=$1 bound=$2 log label ramp end=
+	[[ -n $FLOOD_JOB ]] && end=", exit status $FLOOD_RC: $(last_line "$CASE_DIR/coordinator.log" | cut -c 1-140)"
+	echo "    $kind flood: job ${FLOOD_JOB:-not over}${FLOOD_JOB:+s} (bound ${bound}s)$end"
+	echo "      peak RSS (MiB, growth) $(flood_peaks "flood-$kind"); charged: $(flood_blame | sed 's/^$/nothing/')"
+	for log in "$CASE_DIR"/mrhostile-*.log; do
+		[[ -f $log ]] || continue
+		label=${log##*/mrhostile-}
+		ramp=$(grep -m 1 -o '^flood ramped in [^:]*' "$log" | cut -d' ' -f2-)
+		echo "      flood of ${label%.log} (${ramp:-not ramped}):$(grep -m 1 '^mrhostile: flood over: ' "$log" | cut -d: -f3-)"
+	done
+	echo "      the flood's CPU: ${FLOOD_CPU}s"
+}
+
+# flood_registered: which workers registered, for a failure's reason.
+flood_registered() {
+	local i n=()
+	for i in 1 2 3; do
+		grep -q 'msg="worker registered"' "$CASE_DIR/w$i.log" 2>/dev/null && n+=("w$i")
+	done
+	echo "workers registered: ${n[*]:-none}"
+}
+
+# flood_blame: what the job's summary charges workers with, if anything:
+# workers dead or excluded; attempts failed, died or excluded; fetch
+# failures; lost outputs.
+flood_blame() {
+	local sum=$CASE_DIR/out/mr-straggler-summary.json
+	[[ -f $sum ]] || {
+		echo "no summary (mr-straggler-summary.json)"
+		return
+	}
+	{
+		"$BIN/mrcheck" "$sum" dead | sed 's/^/worker dead: /'
+		grep -oE '"excluded": *"([^"\\]|\\.)*"' "$sum" | sed -E 's/^"excluded": *"//; s/"$//; s/\\"/"/g' |
+			cut -c 1-100 | sed 's/^/worker excluded: /'
+		"$BIN/mrcheck" "$sum" not-won | grep -E '=(failed|died|excluded)$' |
+			awk '{ n++; if (n <= 4) l = l (n > 1 ? " " : "") $0 } END { if (n) print n " attempts charged: " l (n > 4 ? " ..." : "") }'
+		grep -oE '"(lost_outputs|fetch_failures)": *[0-9]+' "$sum" | tr -d '"' |
+			awk -F': *' '{ n[$1] += $2 } END { for (k in n) print k " " n[k] " in all" }'
+	} 2>&1 | paste -sd ';' | sed 's/;/; /g'
 }
 
 # case_poison: for each poisoned input (mrapps/poison: a Map that exits
