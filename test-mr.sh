@@ -844,8 +844,9 @@ case_hostile() {
 # coordinator's exit) and every process's peak RSS; then once per kind of
 # flood (idle, slow-headers, partial-body, trickle-frames, handshakes, and
 # all of them mixed: see main/mrhostile), while mrhostile, an outsider
-# without the secret dialling from a loopback address of its own
-# (127.0.0.66), holds connections of that kind open: 4,000 against the
+# without the secret dialling from 100 loopback addresses of its own
+# (127.0.1.1 to 127.0.1.100: 100 hosts, so that per-host caps alone do
+# not stop it; MR_FLOOD_SOURCE changes them), holds connections of that kind open: 4,000 against the
 # coordinator (twice its cap), ramped before the workers start, and 2,000
 # against each worker's run-file server (twice its cap), from the moment
 # its registration line names that address: 10,000 in all, the issue's
@@ -889,7 +890,8 @@ FLOOD_AT=${MR_FLOOD_AT:-coordinator workers}
 FLOOD_GRACE=${MR_FLOOD_GRACE:-0}
 FLOOD_COORD_CONNS=4000
 FLOOD_WORKER_CONNS=2000
-FLOOD_SOURCE=127.0.0.66
+FLOOD_SOURCE=${MR_FLOOD_SOURCE:-$(printf '127.0.1.%d,' $(seq 1 100))}
+FLOOD_SOURCE=${FLOOD_SOURCE%,}
 FLOOD_MAP_DELAY=5s
 FLOOD_BASE=
 FLOOD_SECRET=

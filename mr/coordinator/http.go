@@ -40,7 +40,7 @@ func (c *Coordinator) running(a protocol.Attempt) bool {
 func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
 	a, err := protocol.ParseAttempt(r, protocol.MapTask)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		refuse(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	if err := c.authorize(r, a.WorkerID); err != nil {
@@ -120,7 +120,7 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 	read, _ := strconv.ParseInt(r.Header.Get(protocol.HeaderRead), 10, 64)
 	counters, err3 := protocol.ParseCounters(r.Header.Get(protocol.HeaderCounters))
 	if err != nil || err2 != nil || err3 != nil || r.ContentLength < 0 {
-		http.Error(w, "bad upload: want ?worker&task&attempt, "+protocol.HeaderCRC+", Content-Length and valid "+protocol.HeaderCounters, http.StatusBadRequest)
+		refuse(w, "bad upload: want ?worker&task&attempt, "+protocol.HeaderCRC+", Content-Length and valid "+protocol.HeaderCounters, http.StatusBadRequest)
 		return
 	}
 	if err := c.authorize(r, a.WorkerID); err != nil {

@@ -8,6 +8,7 @@ package coordinator
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -51,5 +52,23 @@ func (c *Coordinator) authorize(r *http.Request, worker string) error {
 // unauthorized answers a refused request and logs it (rate-limited).
 func (c *Coordinator) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
 	c.refused(r.RemoteAddr, r.Method+" "+r.URL.Path, err)
-	http.Error(w, "unauthorized", http.StatusUnauthorized)
+	refuse(w, "unauthorized", http.StatusUnauthorized)
+}
+
+// refuse answers a request that is refused before its body is read, and
+// hangs up at once: whatever body it announced is never read (net/http
+// would wait for up to 256 KiB of it), and the connection is not kept for
+// another request.
+func refuse(w http.ResponseWriter, msg string, code int) {
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil { // not hijackable (a test's recorder): answer plainly
+		w.Header().Set("Connection", "close")
+		http.Error(w, msg, code)
+		return
+	}
+	defer conn.Close()
+	conn.SetWriteDeadline(time.Now().Add(time.Second))
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n"+
+		"Content-Length: %d\r\n\r\n%s\n", code, http.StatusText(code), len(msg)+1, msg)
+	buf.Flush()
 }

@@ -90,7 +90,7 @@ func (c *Coordinator) readAllowed(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	c.refused(r.RemoteAddr, r.Method+" "+r.URL.Path, errors.New("no read-only token"))
-	http.Error(w, "mr: the status page needs its read-only token: open the link the coordinator printed", http.StatusUnauthorized)
+	refuse(w, "mr: the status page needs its read-only token: open the link the coordinator printed", http.StatusUnauthorized)
 	return false
 }
 

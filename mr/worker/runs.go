@@ -48,6 +48,7 @@ func (w *Worker) serveRuns(rw http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		w.refused(r.RemoteAddr, "POST "+r.URL.Path, err)
+		rw.Header().Set("Connection", "close") // whatever body it announced stays unread
 		http.Error(rw, "unauthorized", http.StatusUnauthorized)
 		return
 	}
