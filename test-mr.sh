@@ -103,6 +103,7 @@ CASES=(
 	"flood|flood"
 	"poison input|poison"
 	"bad worker|bad_worker"
+	"pool|pool"
 	"counters|counters"
 	"status page|status_page"
 )
@@ -1365,6 +1366,153 @@ wait_for_line() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# case_pool: workers that stay (issue 18). Two pool workers (mrworker
+# without a plugin, with the job secret) started once serve a wc job, then
+# an indexer job, each started as mrcoordinator -app bin/APP.so on the
+# same address, copying nothing: both outputs equal mrsequential's, and
+# both workers still run afterwards, each having served two jobs. A
+# coordinator without the secret gets no code run: the pool says why and
+# joins nothing. A plugin that cannot load here (built without -race for
+# race-built workers, else a file that is no plugin) is declined once per
+# worker, in one line naming the plugin's build and the worker's, which the
+# coordinator logs; nothing restarts in a loop. SIGTERM ends both workers
+# with status 0.
+case_pool() {
+	local port w secret=pool-secret-$RANDOM$RANDOM app d=$CASE_DIR rc bad
+	new_case_dirs || return 1
+	port=$(free_port) || return 1
+	ADDR=127.0.0.1:$port
+	JOB_ENV=(MR_SECRET="$secret")
+	for w in p1 p2; do
+		mkdir -p "$d/$w"
+		spawn "$d/$w.log" "$d/$w" 300 env "${JOB_ENV[@]}" "$BIN/mrworker" -coordinator "$ADDR" -dir "$d/$w/run" "${VFLAG[@]}"
+		WORKER_PIDS+=("$SPAWNED")
+	done
+	for app in wc indexer; do
+		reference "$app" || return 1
+		mv "$d/expected" "$d/expected.$app"
+		pool_job "$app" "$BIN/$app.so" || return 1
+		cmp -s "$d/expected.$app" "$d/out/mr-$app-all" || {
+			fail "$app through the pool: mr-$app-all differs from mrsequential's"
+			return 1
+		}
+	done
+	for w in 0 1; do
+		alive "${WORKER_PIDS[w]}" || {
+			fail "pool worker p$((w + 1)) exited after the jobs: $(last_line "$d/p$((w + 1)).log")"
+			return 1
+		}
+		grep -q 'msg="job over; waiting for the next".*jobs_served=2' "$d/p$((w + 1)).log" || {
+			fail "pool worker p$((w + 1)) did not serve both jobs"
+			return 1
+		}
+	done
+	echo "    two pool workers served wc, then indexer; both still run"
+	pool_untrusted || return 1
+	pool_declined || return 1
+	for w in 0 1; do
+		kill -TERM "${WORKER_PIDS[w]}"
+	done
+	wait_gone 10 "${WORKER_PIDS[@]}" || {
+		fail "pool workers still running 10 s after SIGTERM"
+		return 1
+	}
+	for w in 0 1; do
+		reap "${WORKER_PIDS[w]}"
+		rc=$?
+		((rc == 0)) || {
+			fail "pool worker p$((w + 1)) exited with status $rc on SIGTERM: $(last_line "$d/p$((w + 1)).log")"
+			return 1
+		}
+	done
+	echo "    SIGTERM: both exited 0"
+}
+
+# free_port: a loopback port nothing listens on (for a moment).
+free_port() {
+	local port
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		port=$((20000 + RANDOM % 20000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || {
+			echo "$port"
+			return 0
+		}
+	done
+	fail "no free port found"
+	return 1
+}
+
+# pool_job APP PLUGIN: a job of PLUGIN's app through the pool at ADDR,
+# with the secret; the coordinator must exit 0.
+pool_job() {
+	local app=$1 plugin=$2 rc
+	rm -rf "$CASE_DIR/out"
+	run_bounded "$CASE_DIR/coordinator-$app.log" "$CASE_DIR/coord" "$TIMEOUT" env "${JOB_ENV[@]}" \
+		"$BIN/mrcoordinator" -addr "$ADDR" -app "$plugin" -nreduce "$NREDUCE" -out "$CASE_DIR/out" "${VFLAG[@]}" "${INPUTS[@]}"
+	rc=$?
+	((rc == 0)) || {
+		fail "$app through the pool: the coordinator exited with status $rc: $(last_line "$CASE_DIR/coordinator-$app.log")"
+		return 1
+	}
+}
+
+# pool_untrusted: a coordinator without the job secret, shipping wc: the
+# pool workers run nothing of it and say why.
+pool_untrusted() {
+	local pid
+	spawn "$CASE_DIR/coordinator-nosecret.log" "$CASE_DIR/coord" 30 \
+		"$BIN/mrcoordinator" -addr "$ADDR" -app "$BIN/wc.so" -out "$CASE_DIR/out-nosecret" "${INPUTS[@]}"
+	pid=$SPAWNED
+	wait_for_line "$CASE_DIR/p1.log" "job secret is not this pool's" 15 >/dev/null &&
+		wait_for_line "$CASE_DIR/p2.log" "job secret is not this pool's" 15 >/dev/null || {
+		fail "pool workers did not refuse a coordinator without the secret"
+		return 1
+	}
+	kill "$pid" 2>/dev/null
+	reap "$pid"
+	if grep -q 'msg="worker joined"' "$CASE_DIR/coordinator-nosecret.log"; then
+		fail "a pool worker joined a coordinator without the secret"
+		return 1
+	fi
+	echo "    a coordinator without the secret: refused by both, nothing run"
+}
+
+# pool_declined: a coordinator shipping a plugin these workers cannot
+# load: each declines once, in one line, and the coordinator logs it.
+pool_declined() {
+	local pid plugin=$CASE_DIR/bogus.so line
+	if go version -m "$BIN/mrworker" 2>/dev/null | grep -q -- '-race=true'; then
+		plugin=$CASE_DIR/plain.so
+		run_bounded "$CASE_DIR/plain-build.log" "$ROOT" 600 go build -buildmode=plugin -o "$plugin" ./mrapps/nocrash || {
+			fail "cannot build a plugin without -race: $(last_line "$CASE_DIR/plain-build.log")"
+			return 1
+		}
+	else
+		printf 'not a plugin\n' >"$plugin"
+	fi
+	spawn "$CASE_DIR/coordinator-declined.log" "$CASE_DIR/coord" 60 env "${JOB_ENV[@]}" \
+		"$BIN/mrcoordinator" -addr "$ADDR" -app "$plugin" -out "$CASE_DIR/out-declined" "${INPUTS[@]}"
+	pid=$SPAWNED
+	line=$(wait_for_line "$CASE_DIR/coordinator-declined.log" 'msg="a pool worker declined the job"' 20) || {
+		fail "the coordinator shows no declined job"
+		return 1
+	}
+	wait_for_line "$CASE_DIR/p2.log" 'msg="job declined"' 20 >/dev/null || {
+		fail "pool worker p2 did not decline the plugin"
+		return 1
+	}
+	sleep 3 # room for a loop to show itself: nothing may restart
+	kill "$pid" 2>/dev/null
+	reap "$pid"
+	for w in p1 p2; do
+		[[ $(grep -c 'msg="job declined"' "$CASE_DIR/$w.log") == 1 ]] || {
+			fail "pool worker $w declined $(grep -c 'msg="job declined"' "$CASE_DIR/$w.log") times, want once"
+			return 1
+		}
+	done
+	echo "    a plugin that cannot load: declined once each; the coordinator says ${line#*why=}" | cut -c1-300
 }
 
 # ---------------------------------------------------------------------------

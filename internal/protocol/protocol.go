@@ -21,6 +21,9 @@
 //	ReportFailure(ReportFailureArgs) ReportReply an attempt could not complete
 //	Sources(SourcesArgs) SourcesReply          where every map task's output is (once per version)
 //	Locate(LocateArgs) LocateReply             long poll: where one map's output lives now
+//	Job(JobArgs) JobInfo                       what job runs, and its app: for pool workers
+//	App(AppArgs) AppReply                      a chunk of the job's plugin, for pool workers
+//	Decline(DeclineArgs) DeclineReply          a pool worker cannot run the job's app, and says why
 //
 // HTTP on the coordinator's port (an Attempt in the query, see Query):
 //
@@ -165,6 +168,10 @@ type RegisterArgs struct {
 	// Build is the app's build: the SHA-256 of its plugin file, hex; ""
 	// when the app is not a plugin. Every worker of a job runs one build.
 	Build string
+	// Pool says the worker is a pool member (mrworker without a plugin),
+	// which has served Jobs jobs before this one.
+	Pool bool
+	Jobs int
 	// Offer lists the map outputs this worker still holds from a
 	// journaled job whose coordinator restarted: the coordinator takes
 	// back those its journal names (RegisterReply.Adopted).
@@ -417,3 +424,44 @@ type LocateReply struct {
 	Abort  bool
 	Source Location
 }
+
+// JobArgs asks what job the coordinator runs; a connection need not be
+// bound to a worker to ask.
+type JobArgs struct{}
+
+// JobInfo is the job a coordinator runs: its id, its app's name and
+// build (the plugin's SHA-256, hex; "" while unknown), whether the
+// coordinator ships the plugin (of Size bytes), and whether the job is
+// over.
+type JobInfo struct {
+	Job   string
+	App   string
+	Build string
+	Ships bool
+	Size  int64
+	Over  bool
+}
+
+// AppArgs asks for the bytes of the job's plugin from Offset on.
+type AppArgs struct {
+	Offset int64
+}
+
+// AppReply carries at most MaxAppChunk bytes of the plugin.
+type AppReply struct {
+	Data []byte
+}
+
+// MaxAppChunk bounds one AppReply's data.
+const MaxAppChunk = 8 << 20
+
+// DeclineArgs tells the coordinator that a pool worker, at host Addr,
+// will not run the job: its plugin does not load there, or the
+// coordinator is not to be trusted with running code there.
+type DeclineArgs struct {
+	Addr   string
+	Reason string
+}
+
+// DeclineReply is empty: the coordinator only takes note.
+type DeclineReply struct{}

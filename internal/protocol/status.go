@@ -44,6 +44,8 @@ type Status struct {
 	// start of the coordinator on it after the first.
 	Journal  string    `json:"journal,omitempty"`
 	Restarts []Restart `json:"restarts,omitempty"`
+	AppBuild string    `json:"app_build,omitempty"` // the app's plugin SHA-256, when known
+	Declined []string  `json:"declined,omitempty"`  // pool workers that would not run the job, and why
 }
 
 // TaskCounts counts the tasks of one kind by state, and their attempts by
@@ -127,10 +129,12 @@ type WorkerRow struct {
 	SilentMS     int64  `json:"silent_ms"`         // since it was last heard from
 	Attempts     int    `json:"attempts"`
 	Won          int    `json:"won"`
-	Failed       int    `json:"failed"`        // attempts that failed or died
-	ReadBytes    int64  `json:"read_bytes"`    // input its map attempts read
-	FetchedBytes int64  `json:"fetched_bytes"` // run files its reduce attempts fetched
-	WrittenBytes int64  `json:"written_bytes"` // run files and outputs it wrote
+	Failed       int    `json:"failed"`                // attempts that failed or died
+	ReadBytes    int64  `json:"read_bytes"`            // input its map attempts read
+	FetchedBytes int64  `json:"fetched_bytes"`         // run files its reduce attempts fetched
+	WrittenBytes int64  `json:"written_bytes"`         // run files and outputs it wrote
+	Pool         bool   `json:"pool,omitempty"`        // a pool member
+	Jobs         int    `json:"jobs_before,omitempty"` // jobs it served before this one
 }
 
 // Result is the end of the job: its summary, and where its files are.

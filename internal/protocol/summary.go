@@ -9,6 +9,7 @@ package protocol
 // became of it, and what each worker did.
 type Summary struct {
 	App            string          `json:"app"`
+	AppBuild       string          `json:"app_build,omitempty"` // the plugin's SHA-256, when known
 	Phase          string          `json:"phase"`
 	Failure        string          `json:"failure,omitempty"`
 	Elapsed        string          `json:"elapsed"`
@@ -25,6 +26,8 @@ type Summary struct {
 	// Restarts lists each time the coordinator was started again on it.
 	Journal  string    `json:"journal,omitempty"`
 	Restarts []Restart `json:"restarts,omitempty"`
+	// Declined lists the pool workers that would not run the job, and why.
+	Declined []string `json:"declined,omitempty"`
 }
 
 // Restart is one start of a journaled job's coordinator after the first:
@@ -65,6 +68,8 @@ type AttemptSummary struct {
 type WorkerSummary struct {
 	ID       string         `json:"id"`
 	Earlier  bool           `json:"earlier_run,omitempty"` // registered before a restart of the coordinator
+	Pool     bool           `json:"pool,omitempty"`        // a pool member: it got the app from the coordinator
+	Jobs     int            `json:"jobs_before,omitempty"` // jobs it served before this one
 	Addr     string         `json:"addr"`
 	Dead     bool           `json:"dead"`
 	Excluded string         `json:"excluded,omitempty"`     // why it was excluded from the job

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"mapreduce/internal/atomicfile"
@@ -34,7 +35,7 @@ func main() {
 	flag.StringVar(&cfg.Addr, "addr", envOr("COORDINATOR_HOST", cfg.Addr), "listen on `host:port` (port 0 picks a free port)")
 	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks")
 	flag.StringVar(&cfg.OutDir, "out", cfg.OutDir, "output `directory`")
-	flag.StringVar(&cfg.App, "app", "", "app `name` every worker must run (default: the first worker's)")
+	app := flag.String("app", "", "the app: a `name` every worker must run (default: the first worker's), or a plugin path.so to ship to pool workers")
 	flag.Int64Var(&cfg.SplitSize, "split-size", cfg.SplitSize, "cut inputs larger than this many `bytes` into several map tasks")
 	flag.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", cfg.HeartbeatTimeout, "declare a silent worker dead after this long")
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "start a backup attempt of a task running this long")
@@ -47,9 +48,11 @@ func main() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrcoordinator [flags] inputs...\n")
 		flag.PrintDefaults()
 	}
+	flag.Int64Var(&cfg.PackSize, "pack-size", 0, "small inputs share a map task up to this many `bytes` (default: the split size; 1: never)")
+	flag.IntVar(&cfg.WaitWorkers, "wait-workers", 0, "hand out no task until this many workers have joined (`N`; default: start with the first)")
 	flag.Parse()
 	if flag.NArg() == 0 {
-		flag.Usage()
+		fmt.Fprintln(os.Stderr, "mrcoordinator: no inputs: name the files (or folders of files) to process, as in: mrcoordinator in/*.txt (mrcoordinator -h lists the flags)")
 		os.Exit(2)
 	}
 	if cfg.NReduce < 1 {
@@ -68,11 +71,16 @@ func main() {
 		logOut, cfg.Progress = line, line.set
 	}
 	cfg.Logger = newLogger(logOut, *verbose)
+	if strings.HasSuffix(*app, ".so") {
+		cfg.AppPlugin = *app
+	} else {
+		cfg.App = *app
+	}
 	secret, err := auth.LoadSecret(*secretFile)
 	if err != nil {
 		fatal(err)
 	}
-	cfg.Secret = secret
+	cfg.Secret, cfg.SecretFile = secret, *secretFile
 	c, err := coordinator.New(cfg, flag.Args())
 	var finished *coordinator.FinishedError
 	if errors.As(err, &finished) {

@@ -53,13 +53,13 @@ func main() {
 	flag.Int64Var(&cfg.AppMemoryLimit, "app-memory", 0, "kill the app's process when its resident memory passes this many `bytes` (default 2 GiB + 4 x the split size)")
 	faults := flag.String("inject-faults", "", "for tests: failures to inject, comma-separated (`drop-report-reply,full-reduce-disk`)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrworker [flags] app.so\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrworker [flags] app.so   run one job with this app, then exit\n"+
+			"       mrworker [flags]          a pool worker: run job after job, each with the app its coordinator ships\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() != 1 {
-		flag.Usage()
-		os.Exit(2)
+	if flag.NArg() > 1 {
+		fatal(fmt.Errorf("one plugin at most, not %d arguments (mrworker -h)", flag.NArg()))
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -80,6 +80,10 @@ func main() {
 	cfg.Secret = secret
 	if cfg.Faults, err = worker.ParseFaults(*faults); err != nil {
 		fatal(err)
+	}
+	if flag.NArg() == 0 {
+		pool(cfg)
+		return
 	}
 	cfg.App = mr.AppName(flag.Arg(0))
 	if cfg.Build, err = fileSHA256(flag.Arg(0)); err != nil {
@@ -132,6 +136,23 @@ func newExecutor(plugin string, isolate bool) (executor.Executor, error) {
 		return nil, err
 	}
 	return ch, nil
+}
+
+// pool runs a pool worker until a signal stops it: then it exits 0.
+func pool(cfg worker.Config) {
+	exe, err := os.Executable()
+	if err != nil {
+		fatal(fmt.Errorf("finding this executable for the app's process: %w", err))
+	}
+	p, err := worker.NewPool(cfg, func(plugin string) []string { return []string{exe, "-executor", plugin} }, os.Stderr)
+	if err != nil {
+		fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := p.Run(ctx); err != nil {
+		fatal(err)
+	}
 }
 
 // serveChild is the app's process: it loads the plugin and runs the

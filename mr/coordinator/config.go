@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"mapreduce/internal/protocol"
@@ -12,11 +13,14 @@ import (
 // Config configures a coordinator. A zero field means its default, as
 // DefaultConfig has it.
 type Config struct {
-	Addr      string // host:port to listen on; "127.0.0.1:0" picks a free port
-	NReduce   int    // reduce tasks
-	OutDir    string // where mr-out-* and mr-<app>-all go
-	App       string // the app every worker must run; "" learns it from the first worker
-	SplitSize int64  // inputs larger than this are cut into several map tasks
+	Addr    string // host:port to listen on; "127.0.0.1:0" picks a free port
+	NReduce int    // reduce tasks
+	OutDir  string // where mr-out-* and mr-<app>-all go
+	App     string // the app every worker must run; "" learns it from the first worker
+	// AppPlugin is the app's plugin, which the coordinator ships to pool
+	// workers (mrworker without a plugin); it names the app too.
+	AppPlugin string
+	SplitSize int64 // inputs larger than this are cut into several map tasks
 	// PackSize: consecutive inputs no larger than the split size share a
 	// map task up to this many bytes (0: SplitSize; 1: never).
 	PackSize int64
@@ -33,12 +37,16 @@ type Config struct {
 	ProgressEvery     time.Duration // period of the progress log line
 	MaxUpload         int64         // largest reduce output accepted, bytes
 	MaxWorkers        int           // registrations accepted over the job's life
+	WaitWorkers       int           // hand out no task until this many workers have joined (0: start with the first)
 	MaxConns          int           // connections open at once; more are closed at once
 
 	// Secret is the job secret, the same on every host; nil means none.
 	// With it, every connection and request is authenticated (see
 	// internal/protocol). It is never sent or logged.
 	Secret []byte
+	// SecretFile is where Secret came from, if from a file: for the hint
+	// of how to start a worker, which never prints the secret.
+	SecretFile string
 
 	// Journal keeps the job's journal in OutDir (mr-job.journal), so that
 	// the coordinator, killed, can be run again with the same command and
@@ -100,6 +108,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	d := DefaultConfig()
 	orDefault(&c.Addr, d.Addr)
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return c, fmt.Errorf("mr: listen address %q: missing port: give host:port, as in 0.0.0.0:1234 (port 0 picks a free one; -addr or COORDINATOR_HOST)", c.Addr)
+	}
 	orDefault(&c.NReduce, d.NReduce)
 	orDefault(&c.OutDir, d.OutDir)
 	orDefault(&c.SplitSize, d.SplitSize)

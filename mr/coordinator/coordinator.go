@@ -17,6 +17,7 @@
 package coordinator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,8 +57,8 @@ type Coordinator struct {
 	wg      sync.WaitGroup
 
 	// mu guards sched, sessions, changed, committed, conns, err, finished,
-	// status and stopping, and orders uploads.Add before shutdown's
-	// uploads.Wait.
+	// status, build, declined, restarts and stopping, and orders
+	// uploads.Add before shutdown's uploads.Wait.
 	mu        sync.Mutex
 	sched     *scheduler.Scheduler
 	sessions  sessions
@@ -67,7 +68,9 @@ type Coordinator struct {
 	err       error // why the job failed
 	finished  bool  // done is closed
 	status    statusState
-	build     string // the app's build (plugin SHA-256) the job runs; "" until known
+	build     string   // the app's build (plugin SHA-256) the job runs; "" until known
+	plugin    []byte   // the app's plugin, shipped to pool workers; nil if none (read-only)
+	declined  []string // pool workers that would not run the job, and why (bounded)
 	restarts  []protocol.Restart
 	stopping  bool           // shutdown began: no new upload starts
 	uploads   sync.WaitGroup // uploads being received or committed
@@ -85,6 +88,13 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	inputs, err := expandInputs(args)
 	if err != nil {
 		return nil, err
+	}
+	plugin, build, err := readPlugin(cfg.AppPlugin)
+	if err != nil {
+		return nil, err
+	}
+	if plugin != nil {
+		cfg.App = appName(cfg.AppPlugin)
 	}
 	if cfg.App != "" {
 		if err := protocol.CheckAppName(cfg.App); err != nil {
@@ -123,8 +133,15 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	c.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
 		Refused: func(host, why string) { c.refused(host, why, nil) }})
 	app := cfg.App
+	c.plugin, c.build = plugin, build
 	if jr != nil && jr.app.Name != "" {
-		app, c.build = jr.app.Name, jr.app.Build
+		if build != "" && jr.app.Build != "" && build != jr.app.Build {
+			ln.Close()
+			jr.log.Close()
+			return nil, fmt.Errorf("mr: %s holds the journal of another job: the app was built %.12s, %s is %.12s "+
+				"(remove the journal, or use another -out)", jr.path, jr.app.Build, cfg.AppPlugin, build)
+		}
+		app, c.build = jr.app.Name, cmp.Or(jr.app.Build, build)
 	}
 	descs := make([]string, len(tasks))
 	for i, t := range tasks {
@@ -133,7 +150,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	c.sched = scheduler.New(scheduler.Config{NMap: len(tasks), NReduce: cfg.NReduce, App: app,
 		MapInputs: descs, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
 		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.MaxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
-		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers})
+		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers, WaitWorkers: cfg.WaitWorkers})
 	keep := removeStaleOutputs(cfg.OutDir, inputs, jr, cfg.Logger)
 	if jr != nil {
 		if err := c.resume(keep); err != nil {

@@ -3,6 +3,7 @@ package coordinator
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/rpc"
 	"sync"
@@ -74,6 +75,9 @@ func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.Registe
 			return
 		}
 		c.sessions[id] = key
+		if args.Pool {
+			s.PoolMember(id, args.Jobs)
+		}
 		c.registeredLocked(reply, id, ex.Public(), now)
 		reply.Adopted = c.adoptLocked(s, id, args.Offer, now)
 	})
@@ -338,9 +342,7 @@ func (c *Coordinator) handleRPC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := conn.Authenticate(protocol.FirstFrameTimeout); err != nil {
-		if errors.Is(err, protocol.ErrFrame) {
-			c.refused(r.RemoteAddr, "rpc first frame", err)
-		}
+		c.refused(r.RemoteAddr, "rpc first frame", c.firstFrameError(err))
 		conn.Close()
 		return
 	}
@@ -376,4 +378,19 @@ func (l *loggedCodec) ReadRequestHeader(r *rpc.Request) error {
 		l.c.refused(l.peer, "rpc frame", err)
 	}
 	return err
+}
+
+// firstFrameError says what a connection that never authenticated most
+// likely was: a peer that hangs up right after the handshake is a worker
+// whose job secret is not this coordinator's.
+func (c *Coordinator) firstFrameError(err error) error {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return err
+	}
+	if c.keys == nil {
+		return errors.New("hung up after the handshake: a worker with a job secret? this coordinator has none " +
+			"(set the same MR_SECRET or -secret-file on both, or none on either)")
+	}
+	return errors.New("hung up after the handshake: a worker without this job's secret, or with another " +
+		"(set the same MR_SECRET or -secret-file on both)")
 }

@@ -42,6 +42,7 @@ func (c *Coordinator) statusNow(now time.Time) protocol.Status {
 	if c.journal != nil {
 		st.Journal, st.Restarts = c.journal.path, c.restarts
 	}
+	st.AppBuild, st.Declined = c.build, c.declined
 	if st.Over {
 		st.Result = c.resultLocked(&st)
 	}
@@ -180,13 +181,33 @@ func (c *Coordinator) hintWorkers() {
 	if app == "" {
 		app = "APP"
 	}
-	cmd := fmt.Sprintf("bin/mrworker -coordinator %s bin/%s.so", c.reachableAddr(), app)
+	plugin := " bin/" + app + ".so"
+	if c.plugin != nil {
+		plugin = " (a pool worker: no plugin; this coordinator ships " + app + ")"
+	}
+	file := ""
+	if len(c.cfg.Secret) > 0 && c.cfg.SecretFile != "" {
+		file = " -secret-file " + c.cfg.SecretFile
+	}
+	cmd := fmt.Sprintf("%sbin/mrworker -coordinator %s%s%s", c.secretHint(), c.reachableAddr(), file, plugin)
 	if c.loopbackOnly() {
 		c.log.Warn("no worker has joined yet; start one on this machine", "command", cmd,
 			"note", "the coordinator listens on loopback only; -addr 0.0.0.0:PORT lets other hosts join")
 		return
 	}
 	c.log.Warn("no worker has joined yet; start one on each worker host", "command", cmd)
+}
+
+// secretHint is how the hint's command gets the job secret, which is
+// never printed: the same file, or MR_SECRET set to it.
+func (c *Coordinator) secretHint() string {
+	switch {
+	case len(c.cfg.Secret) == 0:
+		return ""
+	case c.cfg.SecretFile != "":
+		return "" // the command gets -secret-file, below
+	}
+	return "MR_SECRET=<the job secret> "
 }
 
 // announce logs where the status page is: with a job secret, the link
@@ -260,6 +281,7 @@ func (c *Coordinator) Summary() protocol.Summary {
 // story: its file and the restarts.
 func (c *Coordinator) summaryLocked(now time.Time) protocol.Summary {
 	sum := c.sched.Summary(c.start, now)
+	sum.AppBuild, sum.Declined = c.build, c.declined
 	if c.journal != nil {
 		sum.Journal, sum.Restarts = c.journal.path, c.restarts
 	}

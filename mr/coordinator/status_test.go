@@ -90,7 +90,7 @@ func TestCoordinatorPrintsLinkAndHint(t *testing.T) {
 	if want := `url="http://` + c.Addr() + "/?token=" + protocol.StatusToken(cfg.Secret) + `"`; !strings.Contains(out, want) {
 		t.Errorf("log lacks %s:\n%s", want, out)
 	}
-	if want := "command=\"bin/mrworker -coordinator " + c.Addr() + " bin/APP.so\""; !strings.Contains(out, want) {
+	if want := "command=\"MR_SECRET=<the job secret> bin/mrworker -coordinator " + c.Addr() + " bin/APP.so\""; !strings.Contains(out, want) {
 		t.Errorf("log lacks %s:\n%s", want, out)
 	}
 	stop()

@@ -49,6 +49,7 @@ type Config struct {
 	MaxLostOutputs    int           // map outputs of one worker lost to fetch failures that exclude it
 	App               string        // the job's app; "" until the first worker names it
 	MaxWorkers        int           // registrations accepted over the job's life
+	WaitWorkers       int           // hand out nothing until this many workers have registered
 }
 
 type task struct {
@@ -109,6 +110,8 @@ type worker struct {
 	drop     []int                 // map tasks whose output it holds and nobody needs: for its next heartbeat
 	verify   []protocol.MapAttempt // outputs it is asked whether it holds: for its next heartbeat
 	earlier  bool                  // it registered with the coordinator before a restart (dead since)
+	pool     bool                  // a pool member
+	jobs     int                   // jobs it served before this one
 }
 
 // Scheduler is one job's state machine. It is not safe for concurrent
@@ -135,6 +138,7 @@ type Scheduler struct {
 	srcVersion  int                    // grows whenever a map output appears or moves
 	srcCache    *protocol.SourcesReply // the map outputs' locations at srcCache.Version
 	pendingMaps int                    // maps in taskPending
+	started     bool                   // WaitWorkers have joined: tasks are handed out
 }
 
 // Event is one thing that happened, for the coordinator to log: a
@@ -219,6 +223,14 @@ func (s *Scheduler) Register(app, addr string, now time.Time) (string, error) {
 	s.workers[w.id] = w
 	s.note("worker joined", nil, w, "addr", addr)
 	return w.id, nil
+}
+
+// PoolMember notes that worker id is a pool member that served jobs jobs
+// before this one, for the views.
+func (s *Scheduler) PoolMember(id string, jobs int) {
+	if w := s.workers[id]; w != nil {
+		w.pool, w.jobs = true, jobs
+	}
 }
 
 // Drop declares worker id dead at once, for why: its registration could
@@ -308,7 +320,7 @@ func (s *Scheduler) Current(id string) (protocol.GetTaskReply, bool) {
 // IdleWork reports whether an idle task is waiting to be assigned: then
 // assign hands out an attempt rather than a wait.
 func (s *Scheduler) IdleWork() bool {
-	if s.reducesDone == len(s.reduces) {
+	if s.reducesDone == len(s.reduces) || (!s.started && len(s.workers) < s.cfg.WaitWorkers) {
 		return false
 	}
 	return s.idle[0].ready() || (s.mapsDone == len(s.maps) && s.idle[1].ready())
@@ -319,6 +331,12 @@ func (s *Scheduler) IdleWork() bool {
 func (s *Scheduler) nextTask(w *worker, now time.Time) *task {
 	if s.reducesDone == len(s.reduces) {
 		return nil // every reduce is in (some recovered): the maps are not needed
+	}
+	if !s.started {
+		if len(s.workers) < s.cfg.WaitWorkers {
+			return nil
+		}
+		s.started = true
 	}
 	if t := s.idle[0].pop(); t != nil {
 		return t

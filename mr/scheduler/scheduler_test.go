@@ -324,3 +324,17 @@ func hasEvent(events []Event, msg string) bool {
 
 // last is the attempt just assigned.
 func last(history []*attempt) *attempt { return history[len(history)-1] }
+
+// With WaitWorkers, nothing is handed out until that many have joined;
+// then work goes on whoever leaves.
+func TestWaitForWorkers(t *testing.T) {
+	h := newHarness(t, 2, 1)
+	h.s.cfg.WaitWorkers = 2
+	w1 := h.join("a:1")
+	if r := h.s.Assign(w1, h.now); r.Action != protocol.ActWait || h.s.IdleWork() {
+		t.Fatalf("one worker of two got %s", r.Action)
+	}
+	w2 := h.join("b:1")
+	h.get(w1, protocol.ActMap)
+	h.get(w2, protocol.ActMap)
+}

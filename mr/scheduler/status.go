@@ -220,7 +220,7 @@ func (s *Scheduler) workerList(now time.Time) protocol.WorkerList {
 }
 
 func workerRow(w *worker, now time.Time) protocol.WorkerRow {
-	row := protocol.WorkerRow{ID: w.id, Addr: w.addr, Dead: w.dead, SilentMS: now.Sub(w.lastSeen).Milliseconds(),
+	row := protocol.WorkerRow{ID: w.id, Addr: w.addr, Dead: w.dead, Pool: w.pool, Jobs: w.jobs, SilentMS: now.Sub(w.lastSeen).Milliseconds(),
 		Attempts: len(w.attempts), State: "idle"}
 	if a := w.current; a != nil && a.outcome == outcomeRunning {
 		row.State, row.Current = "working", a.ID()

@@ -69,6 +69,8 @@ type client struct {
 	rpcTimeout  time.Duration // one call; long polls get the long-poll interval on top
 	keys        *auth.Keys    // nil without a secret
 	build       string        // the app's build, as registrations say it
+	pool        bool          // a pool member, which served jobs jobs before
+	jobs        int
 	httpc       *http.Client
 	// forgotten is called when the coordinator no longer knows the session.
 	forgotten func()
@@ -85,13 +87,14 @@ type client struct {
 
 func newClient(cfg Config, keys *auth.Keys, httpc *http.Client, forgotten func()) *client {
 	return &client{addr: cfg.Coordinator, dialTimeout: cfg.DialTimeout, rpcTimeout: cfg.RPCTimeout,
-		keys: keys, build: cfg.Build, httpc: httpc, forgotten: forgotten}
+		keys: keys, build: cfg.Build, pool: cfg.Pool, jobs: cfg.JobsBefore, httpc: httpc, forgotten: forgotten}
 }
 
 func (c *client) Register(app, addr string, offer *protocol.Offer) (*protocol.RegisterReply, error) {
 	ex := auth.NewExchange()
 	var reply protocol.RegisterReply
-	args := &protocol.RegisterArgs{App: app, Addr: addr, Public: ex.Public(), Build: c.build, Offer: offer}
+	args := &protocol.RegisterArgs{App: app, Addr: addr, Public: ex.Public(), Build: c.build, Offer: offer,
+		Pool: c.pool, Jobs: c.jobs}
 	if err := c.call("Register", args, &reply, c.rpcTimeout); err != nil {
 		return nil, err
 	}
@@ -308,4 +311,34 @@ func (c *client) Upload(ctx context.Context, a protocol.Attempt, path string, up
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// Job asks what job the coordinator runs (a pool worker, before it
+// registers).
+func (c *client) Job() (*protocol.JobInfo, error) {
+	var reply protocol.JobInfo
+	return &reply, c.call("Job", &protocol.JobArgs{}, &reply, c.rpcTimeout)
+}
+
+// App fetches the job's plugin, size bytes, into w, in chunks.
+func (c *client) App(size int64, w io.Writer) error {
+	for off := int64(0); off < size; {
+		var reply protocol.AppReply
+		if err := c.call("App", &protocol.AppArgs{Offset: off}, &reply, c.rpcTimeout+10*time.Second); err != nil {
+			return err
+		}
+		if len(reply.Data) == 0 || off+int64(len(reply.Data)) > size {
+			return fmt.Errorf("mr: the coordinator sent %d bytes of the plugin at %d of %d", len(reply.Data), off, size)
+		}
+		if _, err := w.Write(reply.Data); err != nil {
+			return err
+		}
+		off += int64(len(reply.Data))
+	}
+	return nil
+}
+
+// Decline tells the coordinator this pool worker will not run its job.
+func (c *client) Decline(addr, reason string) error {
+	return c.call("Decline", &protocol.DeclineArgs{Addr: addr, Reason: reason}, &protocol.DeclineReply{}, c.rpcTimeout)
 }

@@ -3,6 +3,8 @@ package worker
 import (
 	"cmp"
 	"errors"
+	"fmt"
+	"net"
 
 	"log/slog"
 	"time"
@@ -29,6 +31,10 @@ type Config struct {
 	// if the app is no plugin): the coordinator refuses a worker running
 	// another build of the job's app.
 	Build string
+	// Pool and JobsBefore say, at registration, that the worker is a pool
+	// member (Pool sets them) that served JobsBefore jobs before this one.
+	Pool       bool
+	JobsBefore int
 
 	HeartbeatInterval time.Duration // how often to tell the coordinator we are alive
 	LostAfter         time.Duration // coordinator unreachable this long: give up
@@ -91,6 +97,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	d := DefaultConfig()
 	orDefault(&c.Coordinator, d.Coordinator)
+	if err := checkHostPort("coordinator", c.Coordinator, "10.0.0.1:1234"); err != nil {
+		return c, err
+	}
 	orDefault(&c.Listen, d.Listen)
 	orDefault(&c.HeartbeatInterval, d.HeartbeatInterval)
 	orDefault(&c.LostAfter, d.LostAfter)
@@ -121,4 +130,21 @@ func orDefault[T cmp.Ordered](p *T, def T) {
 	if *p <= zero {
 		*p = def
 	}
+}
+
+// checkHostPort refuses an address without a port, at once, saying what
+// to give instead.
+func checkHostPort(what, addr, example string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		if err == nil {
+			err = errors.New("missing port")
+		}
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			err = errors.New(ae.Err)
+		}
+		return fmt.Errorf("mr: %s address %q: %v: give host:port, as in %s (COORDINATOR_HOST too)", what, addr, err, example)
+	}
+	return nil
 }
