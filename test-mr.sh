@@ -103,6 +103,8 @@ CASES=(
 	"flood|flood"
 	"poison input|poison"
 	"bad worker|bad_worker"
+	"plugin compatibility|plugin_compat"
+	"journal|journal"
 	"pool|pool"
 	"counters|counters"
 	"status page|status_page"
@@ -301,7 +303,7 @@ step_build() {
 		fi
 	fi
 	if ((rc == 0)); then
-		for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrhostile mrstatuscheck wc.so indexer.so \
+		for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrhostile mrstatuscheck wc.so indexer.so gated.so \
 			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so straggler.so poison.so counters.so; do
 			if [[ ! -f $ROOT/bin/$f ]]; then
 				fail "bin/$f is missing (run scripts/build.sh -race)"
@@ -357,6 +359,7 @@ ADDR=
 WORKER_PIDS=()
 JOB_ENV=()     # NAME=value pairs for the job's processes (the hostile case's MR_SECRET)
 WORKER_ARGS=() # more mrworker flags
+JOURNALED=0    # the job keeps a journal in out/ (mr-job.journal)
 
 # new_case_dirs: creates coord/ (with a copy of the inputs), out/, markers/.
 new_case_dirs() {
@@ -511,6 +514,7 @@ check_files() {
 		base=${f##*/}
 		[[ $base =~ ^mr-out-[0-9]+$ && ${base#mr-out-} -lt $NREDUCE ]] && continue
 		[[ $base == "mr-$app-all" || $base == "mr-$app-summary.json" ]] && continue
+		[[ $base == mr-job.journal && $JOURNALED == 1 ]] && continue
 		extra+=("$base")
 	done
 	((${#extra[@]} == 0)) || {
@@ -1366,6 +1370,179 @@ wait_for_line() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# case_journal: a job that survives its coordinator (issue 17). For each
+# moment (the map phase, the reduce phase, an upload, the final merge), a
+# journaled job (-journal, one map task per input: -pack-size 1) of
+# gated.so (wc's output; its calls leave markers, and one input's Map or
+# one key's Reduce waits while a hold marker exists) with 2 workers has its coordinator killed with SIGKILL at
+# that moment, then, 2 s later, the same command is run again: the job
+# must finish with mrsequential's output, the workers must wait for the
+# coordinator (saying so) and exit 0, no input whose map was committed
+# before the kill may be mapped again (its owner is alive: it offers the
+# output back), no reduce task committed before the kill may be assigned
+# again, and the summary must show the restart. The upload and merge
+# moments are caught as closely as the processes' logs allow (the final
+# merge of these small outputs takes milliseconds: the kill often lands
+# after it; mr/coordinator's TestRestartDuringTheFinalMerge builds that
+# state exactly); when the kill lands after the job ended, the second run
+# must say the job is finished, and exit 0.
+# case_plugin_compat: plugins built before an edit of the engine still
+# load (issue 14): in a copy of the tree, mr/coordinator and mr/worker
+# each get one more unexported function, only the two binaries are
+# rebuilt (with bin/'s flags), and they run a wc job with bin/wc.so,
+# built before the edit: its output must be mrsequential's.
+case_plugin_compat() {
+	local d=$CASE_DIR tree=$CASE_DIR/tree flags=()
+	go version -m "$BIN/mrworker" 2>/dev/null | grep -q -- '-race=true' && flags+=(-race)
+	go version -m "$BIN/mrworker" 2>/dev/null | grep -q -- '-trimpath=true' && flags+=(-trimpath)
+	mkdir -p "$tree" && (cd "$ROOT" && git ls-files -co --exclude-standard -z | xargs -0 tar cf - 2>/dev/null) | tar xf - -C "$tree" || {
+		fail "cannot copy the tree"
+		return 1
+	}
+	printf '\n// editedForTheTest changes the package'"'"'s source.\nfunc editedForTheTest() int { return 42 }\n' |
+		tee -a "$tree/mr/coordinator/coordinator.go" >>"$tree/mr/worker/worker.go"
+	run_bounded "$d/build.log" "$tree" 600 go build "${flags[@]}" -o "$tree/bin/" ./main/mrcoordinator ./main/mrworker || {
+		fail "building the edited binaries failed: $(last_line "$d/build.log")"
+		return 1
+	}
+	new_case_dirs || return 1
+	reference wc || return 1
+	local saved=$BIN
+	BIN=$tree/bin
+	cp "$saved/wc.so" "$saved/mrsequential" "$tree/bin/"
+	start_job wc 2 || { BIN=$saved; return 1; }
+	finish_job && check_outputs wc
+	local rc=$?
+	BIN=$saved
+	((rc == 0)) && echo "    binaries rebuilt after an edit of mr/coordinator and mr/worker ran a job with the plugin built before it"
+	return "$rc"
+}
+
+# JOURNAL_HELD_KEY is a word of the generated inputs that a held reduce
+# task waits on (gated.so's hold-reduce).
+JOURNAL_HELD_KEY=zindricai
+
+case_journal() {
+	local moment rc coord done_reduces r held base=$CASE_DIR
+	for moment in map reduce upload merge; do
+		CASE_DIR=$base/$moment
+		mkdir -p "$CASE_DIR"
+		new_case_dirs || return 1
+		JOURNALED=1
+		reference gated || return 1
+		held=
+		case $moment in
+		map) held=input-$NFILES.txt ;;
+		reduce | upload) held=reduce ;;
+		esac
+		[[ -n $held ]] && echo "$JOURNAL_HELD_KEY" >"$CASE_DIR/markers/hold-$held"
+		start_coordinator "$TIMEOUT" -journal -pack-size 1 || return 1
+		start_worker w1 gated "$TIMEOUT"
+		start_worker w2 gated "$TIMEOUT"
+		journal_moment "$moment" || return 1
+		coord=$(pgrep -P "$COORD_PID" -x mrcoordinator)
+		[[ -n $coord ]] && kill -KILL "$coord"
+		reap "$COORD_PID" 2>/dev/null
+		# Committed: uploads the coordinator acknowledged, journaled by then.
+		done_reduces=$(cat "$CASE_DIR"/w[12].log | grep -o 'msg="attempt committed" attempt=reduce-[0-9]*' |
+			sed 's/.*attempt=//' | sort -u)
+		mv "$CASE_DIR/coordinator.log" "$CASE_DIR/coordinator-killed.log"
+		sleep 2 # the issue's restart, 2 s later: the workers must wait
+		rm -f "$CASE_DIR/markers/hold-"*
+		if grep -q 'msg="phase changed" phase=done' "$CASE_DIR/coordinator-killed.log"; then
+			journal_finished || return 1 # the kill came too late: the job was over
+			continue
+		fi
+		start_coordinator "$TIMEOUT" -journal -pack-size 1 -addr "$ADDR" || return 1
+		finish_job || return 1
+		check_outputs gated || return 1
+		journal_checks "$moment" "$done_reduces" || return 1
+		JOURNALED=0
+	done
+}
+
+# journal_moment MOMENT: waits until the job is at MOMENT.
+journal_moment() {
+	local log=$CASE_DIR/coordinator.log deadline=$((SECONDS + 30))
+	case $1 in
+	map) # every map but the held one committed
+		until (($(grep -c 'msg="task done" attempt=map-' "$log") >= NFILES - 1)); do
+			((SECONDS < deadline)) || { fail "map: the maps did not commit"; return 1; }
+			sleep 0.05
+		done ;;
+	reduce) # some reduce committed, one held in a Reduce call
+		until grep -q 'msg="task done" attempt=reduce-' "$log" && compgen -G "$CASE_DIR/markers/reduce-held-*" >/dev/null; do
+			((SECONDS < deadline)) || { fail "reduce: no reduce committed while one is held"; return 1; }
+			sleep 0.05
+		done ;;
+	upload) # a held reduce is let go: kill as its attempt uploads
+		until compgen -G "$CASE_DIR/markers/reduce-held-*" >/dev/null; do
+			((SECONDS < deadline)) || { fail "upload: no reduce held"; return 1; }
+			sleep 0.05
+		done
+		rm -f "$CASE_DIR/markers/hold-reduce"
+		until grep -qh 'msg="attempt done" attempt=reduce-' "$CASE_DIR"/w[12].log; do
+			((SECONDS < deadline)) || { fail "upload: no reduce attempt done"; return 1; }
+			sleep 0.01
+		done ;;
+	merge)
+		until grep -q 'msg="phase changed" phase=merge' "$log"; do
+			((SECONDS < deadline)) || { fail "merge: the job never reached its final merge"; return 1; }
+			sleep 0.01
+		done ;;
+	esac
+}
+
+# journal_finished: the job ended before the kill: run again, the
+# coordinator must say it is finished and exit 0 at once, and the output
+# stand.
+journal_finished() {
+	local rc
+	run_bounded "$CASE_DIR/coordinator.log" "$CASE_DIR/coord" 30 "$BIN/mrcoordinator" -addr "$ADDR" -journal -pack-size 1 \
+		-nreduce "$NREDUCE" -out "$CASE_DIR/out" "${INPUTS[@]}"
+	rc=$?
+	((rc == 0)) && grep -q 'the job is already finished' "$CASE_DIR/coordinator.log" || {
+		fail "a finished job run again: status $rc: $(last_line "$CASE_DIR/coordinator.log")"
+		return 1
+	}
+	wait_gone 15 "${WORKER_PIDS[@]}" || {
+		fail "workers still running after the job"
+		return 1
+	}
+	check_outputs gated || return 1
+	echo "    the kill came after the job's end; run again, it said so"
+}
+
+# journal_checks MOMENT REDUCES: no committed map ran again, none of
+# REDUCES (committed before the kill) was assigned again, the workers
+# waited, and the summary shows the restart (or the second run said the
+# job was finished).
+journal_checks() {
+	local moment=$1 i n r log=$CASE_DIR/coordinator.log sum=$CASE_DIR/out/mr-gated-summary.json
+	for ((i = 1; i <= NFILES; i++)); do
+		n=$(compgen -G "$CASE_DIR/markers/map-input-$i.txt-*" | wc -l)
+		if ((n != 1)) && ! [[ $moment == map && $i == "$NFILES" ]]; then
+			fail "$moment: input-$i.txt was mapped $n times; its map was committed before the kill"
+			return 1
+		fi
+	done
+	for r in $2; do
+		if grep -q "msg=\"task assigned\" attempt=$r\." "$log"; then
+			fail "$moment: $r, committed before the kill, ran again"
+			return 1
+		fi
+	done
+	grep -q "its job is journaled: waiting" "$CASE_DIR/w1.log" "$CASE_DIR/w2.log" || {
+		fail "$moment: no worker said it waited for the coordinator"
+		return 1
+	}
+	"$BIN/mrcheck" "$sum" expect restarts=1 >/dev/null 2>&1 || grep -q '"restarts"' "$sum" || {
+		fail "$moment: the summary shows no restart"
+		return 1
+	}
+	echo "    $moment: resumed; reduces kept: $(echo $2 | wc -w); maps run again: $(grep -c 'msg="task assigned" attempt=map-' "$log")"
 }
 
 # case_pool: workers that stay (issue 18). Two pool workers (mrworker

@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 GO=${GO:-go}
-BUILD_FLAGS=()
+BUILD_FLAGS=(-trimpath) # plugins and binaries built in different directories still match
 for arg in "$@"; do
 	case $arg in
 	-race) BUILD_FLAGS+=(-race) ;;

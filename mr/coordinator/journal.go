@@ -316,6 +316,7 @@ func (j *jobJournal) finished(outDir string) error {
 	if _, err := os.Stat(final); err != nil {
 		return nil // the final output is gone: make it again
 	}
+	os.RemoveAll(j.runs) // a coordinator killed as it ended may have left them
 	return &FinishedError{Final: final, Journal: j.path}
 }
 

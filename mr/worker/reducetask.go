@@ -84,6 +84,7 @@ func (w *Worker) upload(ctx context.Context, a protocol.Attempt, path string, re
 		cancel()
 		switch {
 		case err == nil && status == http.StatusOK:
+			w.log.Info("attempt committed", "attempt", a.String(), "worker", a.WorkerID)
 			return true, nil
 		case err == nil && status == http.StatusConflict:
 			w.log.Info("attempt stale", "attempt", a.String(), "worker", a.WorkerID)
