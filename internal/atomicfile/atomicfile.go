@@ -52,12 +52,27 @@ func CreateUnsynced(path string) (*File, error) {
 	return f, err
 }
 
+// CreateUnsyncedIn is CreateUnsynced with the temp file in tmpDir, which
+// must be on the same file system as path: creating a file in a directory
+// of thousands costs more than in a small one.
+func CreateUnsyncedIn(tmpDir, path string) (*File, error) {
+	f, err := createIn(tmpDir, path, 0o666)
+	if err == nil {
+		f.noSync = true
+	}
+	return f, err
+}
+
 func create(path string, perm fs.FileMode) (*File, error) {
-	dir, base := filepath.Split(path)
+	dir, _ := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := createTemp(dir, "."+base+".", ".tmp", perm)
+	return createIn(dir, path, perm)
+}
+
+func createIn(dir, path string, perm fs.FileMode) (*File, error) {
+	f, err := createTemp(dir, "."+filepath.Base(path)+".", ".tmp", perm)
 	if err != nil {
 		return nil, fmt.Errorf("atomicfile: creating %s: %w", path, err)
 	}

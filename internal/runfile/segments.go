@@ -1,18 +1,24 @@
 package runfile
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"mapreduce/internal/atomicfile"
 )
 
 // A Segment is one run stored at Off, Size bytes long, in the file at
 // Path: a whole run file (Off 0), or one run of several in a file, as a
-// reducer stores the runs one batch from one owner brought.
+// reducer stores the runs one batch from one owner brought. A small one
+// may be held in memory instead: then Data holds the bytes Off is into,
+// and Path is "".
 type Segment struct {
 	Path      string
 	Off, Size int64
+	Data      []byte
 }
 
 // WholeFile is the segment of a run file that holds just one run.
@@ -34,6 +40,14 @@ func OpenSegments(segs []Segment) (runs []*Reader, closeAll func(), err error) {
 		}
 	}
 	for _, s := range segs {
+		if s.Path == "" {
+			if s.Off < 0 || s.Size < 0 || s.Off+s.Size > int64(len(s.Data)) {
+				closeAll()
+				return nil, nil, fmt.Errorf("runfile: a segment of %d bytes at %d of %d in memory", s.Size, s.Off, len(s.Data))
+			}
+			runs = append(runs, NewReader(bytes.NewReader(s.Data[s.Off:s.Off+s.Size]), s.Size))
+			continue
+		}
 		f := files[s.Path]
 		if f == nil {
 			if f, err = os.Open(s.Path); err != nil {
@@ -52,6 +66,11 @@ func OpenSegments(segs []Segment) (runs []*Reader, closeAll func(), err error) {
 // reads more than fanIn runs at once. Order is kept: equal keys stay in
 // run order. It returns the runs left, some of them the inputs.
 func MergeSegments(segs []Segment, fanIn int, dir string) ([]Segment, error) {
+	if len(segs) > fanIn {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
 	for pass := 0; len(segs) > fanIn; pass++ {
 		var next []Segment
 		for i := 0; i < len(segs); i += fanIn {
@@ -82,4 +101,79 @@ func mergeSegmentsInto(segs []Segment, out string) (Info, error) {
 		}
 		return m.Err()
 	})
+}
+
+// Spill holds what is written to it in memory while it stays within a
+// limit, and past it in a file (created only then, visible only once
+// committed): small runs cost no file at all.
+type Spill struct {
+	path  string
+	limit int
+	buf   []byte
+	f     *atomicfile.File
+}
+
+// NewSpill makes a Spill that keeps up to limit bytes in memory, and
+// writes to a scratch file at path past that.
+func NewSpill(path string, limit int) *Spill { return &Spill{path: path, limit: limit} }
+
+func (s *Spill) Write(p []byte) (int, error) {
+	if s.f == nil && len(s.buf)+len(p) <= s.limit {
+		s.buf = append(s.buf, p...)
+		return len(p), nil
+	}
+	if s.f == nil {
+		if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+			return 0, err
+		}
+		f, err := atomicfile.CreateScratch(s.path)
+		if err != nil {
+			return 0, err
+		}
+		s.f = f
+		if _, err := f.Write(s.buf); err != nil {
+			return 0, err
+		}
+		s.buf = nil
+	}
+	return s.f.Write(p)
+}
+
+// Commit ends the writing and returns where the bytes are: a segment of
+// the file, or of memory, from Off 0 (Size is the caller's to set).
+func (s *Spill) Commit() (Segment, error) {
+	if s.f == nil {
+		return Segment{Data: s.buf}, nil
+	}
+	return Segment{Path: s.path}, s.f.Commit()
+}
+
+// Abort drops what was written.
+func (s *Spill) Abort() {
+	if s.f != nil {
+		s.f.Abort()
+	}
+	s.buf = nil
+}
+
+// WriteSpill is WriteFile into a Spill: a run of at most limit bytes stays
+// in memory. It returns where the run is, and its Info.
+func WriteSpill(path string, limit int, fill func(*Writer) error) (Segment, Info, error) {
+	sp := NewSpill(path, limit)
+	defer sp.Abort()
+	w := NewWriter(sp)
+	if err := fill(w); err != nil {
+		return Segment{}, Info{}, fmt.Errorf("runfile: writing run %s: %w", path, err)
+	}
+	if err := w.Close(); err != nil {
+		return Segment{}, Info{}, fmt.Errorf("runfile: writing run %s: %w", path, err)
+	}
+	seg, err := sp.Commit()
+	if err != nil {
+		return Segment{}, Info{}, err
+	}
+	sp.buf = nil // kept by seg
+	size, crc := w.Written()
+	seg.Size = size
+	return seg, Info{Size: size, CRC: crc, Records: w.Count()}, nil
 }

@@ -13,6 +13,37 @@ func WriteText(path string, w io.Writer) error {
 	return MergeText([]string{path}, w)
 }
 
+// WriteTextSegment writes the records of the run seg (in a file or in
+// memory) to w as text.
+func WriteTextSegment(seg Segment, w io.Writer) error {
+	runs, closeAll, err := OpenSegments([]Segment{seg})
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	return writeText(runs, w)
+}
+
+// MergeTextSegments merges runs, in files (Size -1: the whole file) or
+// in memory, by key and writes the records to w as text.
+func MergeTextSegments(segs []Segment, w io.Writer) error {
+	for i, s := range segs {
+		if s.Path != "" && s.Size < 0 {
+			whole, err := WholeFile(s.Path)
+			if err != nil {
+				return err
+			}
+			segs[i] = whole
+		}
+	}
+	runs, closeAll, err := OpenSegments(segs)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	return writeText(runs, w)
+}
+
 // MergeText merges the run files at paths by key and writes the records
 // to w as text.
 func MergeText(paths []string, w io.Writer) error {
@@ -21,6 +52,11 @@ func MergeText(paths []string, w io.Writer) error {
 		return err
 	}
 	defer closeAll()
+	return writeText(runs, w)
+}
+
+// writeText merges runs by key and writes the records to w as text.
+func writeText(runs []*Reader, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	m := NewMerger(runs)
 	for m.Next() {

@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -49,15 +50,17 @@ type Coordinator struct {
 	fresh   *auth.Replay  // nonces of signed requests, for freshness
 	refuse  *auth.Limiter // one log line per refused peer per minute
 	workDir string        // reduce outputs in run format, for the final merge
+	tmpDir  string        // outputs being written, on -out's file system but in a small directory
 	journal *jobJournal   // nil unless Config.Journal
 	job     string        // the job's id: the journal's, or made at start
 	start   time.Time     // when the job started: New
+	seq     atomic.Int64  // numbers uploads, so that each has a file of its own
 	done    chan struct{}
 	stop    chan struct{} // closed when Run returns: ends long polls and tickers
 	wg      sync.WaitGroup
 
 	// mu guards sched, sessions, changed, committed, conns, err, finished,
-	// status, build, declined, restarts and stopping, and orders
+	// status, kept, keptBytes, build, declined, restarts and stopping, and orders
 	// uploads.Add before shutdown's uploads.Wait.
 	mu        sync.Mutex
 	sched     *scheduler.Scheduler
@@ -68,6 +71,8 @@ type Coordinator struct {
 	err       error // why the job failed
 	finished  bool  // done is closed
 	status    statusState
+	kept      map[int][]byte // committed runs held in memory, by reduce task
+	keptBytes int64
 	build     string   // the app's build (plugin SHA-256) the job runs; "" until known
 	plugin    []byte   // the app's plugin, shipped to pool workers; nil if none (read-only)
 	declined  []string // pool workers that would not run the job, and why (bounded)
@@ -129,7 +134,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 		keys: auth.New(cfg.Secret), fresh: auth.NewReplayQuota(protocol.FreshWindow, 1<<20, 1<<17),
 		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
 		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
-		conns: make(map[net.Conn]struct{}), sessions: make(sessions)}
+		conns: make(map[net.Conn]struct{}), sessions: make(sessions), kept: make(map[int][]byte)}
 	c.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
 		Refused: func(host, why string) { c.refused(host, why, nil) }})
 	app := cfg.App
@@ -176,6 +181,10 @@ func (c *Coordinator) Done() <-chan struct{} { return c.done }
 // mr-<app>-all are complete, else why the job did not finish.
 func (c *Coordinator) Run(ctx context.Context) error {
 	if err := c.makeWorkDir(); err != nil {
+		c.ln.Close()
+		return err
+	}
+	if err := c.makeTmpDir(); err != nil {
 		c.ln.Close()
 		return err
 	}
@@ -392,11 +401,23 @@ func (c *Coordinator) shutdown() {
 	c.mu.Unlock()
 	c.uploads.Wait() // before wg.Wait: the last commit may start the final merge on wg
 	c.wg.Wait()
+	os.RemoveAll(c.tmpDir)
 	if c.journal == nil {
 		os.RemoveAll(c.workDir)
 		return
 	}
 	c.journal.log.Close()
+}
+
+// makeTmpDir makes the directory outputs are written in before they are
+// renamed into -out: a hidden one in -out, removed at the end.
+func (c *Coordinator) makeTmpDir() error {
+	dir, err := os.MkdirTemp(c.cfg.OutDir, ".mr-tmp-")
+	if err != nil {
+		return fmt.Errorf("mr: output directory: %w", err)
+	}
+	c.tmpDir = dir
+	return nil
 }
 
 // busyHint is what to do about an address that is in use.

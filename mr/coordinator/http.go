@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -132,7 +133,7 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		c.refuseUpload(w, r, a)
 		return
 	}
-	var run string
+	var run runfile.Segment
 	var ok bool
 	if r.ContentLength > c.cfg.MaxUpload {
 		err = &badUpload{fmt.Errorf("%d bytes exceed the limit of %d (mrcoordinator -max-upload)", r.ContentLength, c.cfg.MaxUpload)}
@@ -201,14 +202,11 @@ func (e *badUpload) Error() string { return "mr: bad upload: " + e.err.Error() }
 // receiveRun stores an upload of size bytes in the work directory and
 // checks its length and CRC. Errors of the body are *badUpload; others
 // are the coordinator's own.
-func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a protocol.Attempt) (string, error) {
-	f, err := os.CreateTemp(c.workDir, uploadPattern(a))
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
+func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a protocol.Attempt) (runfile.Segment, error) {
+	sp := runfile.NewSpill(filepath.Join(c.workDir, uploadName(a, c.seq.Add(1))), inlineUpload)
+	defer sp.Abort()
 	h := runfile.NewHash()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(bodyErrors{body}, size))
+	n, err := io.Copy(io.MultiWriter(sp, h), io.LimitReader(bodyErrors{body}, size))
 	var bad *badUpload
 	switch {
 	case errors.As(err, &bad):
@@ -217,11 +215,16 @@ func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a prot
 		err = &badUpload{fmt.Errorf("%d bytes with crc %08x announced, got %d bytes with crc %08x", size, want, n, h.Sum32())}
 	}
 	if err != nil {
-		os.Remove(f.Name())
-		return "", err
+		return runfile.Segment{}, err
 	}
-	return f.Name(), nil
+	seg, err := sp.Commit()
+	seg.Size = size
+	return seg, err
 }
+
+// inlineUpload is the largest upload received in memory rather than in a
+// file: a job of many reduce tasks makes many small ones.
+const inlineUpload = 1 << 20
 
 // bodyErrors marks errors reading a request body as the uploader's.
 type bodyErrors struct{ r io.Reader }

@@ -362,6 +362,8 @@ func (c *Coordinator) makeWorkDir() error {
 			return fmt.Errorf("mr: work directory: %w", err)
 		}
 		stale, _ := filepath.Glob(filepath.Join(c.workDir, "upload-*"))
+		tmp, _ := filepath.Glob(filepath.Join(c.workDir, ".upload-*"))
+		stale = append(stale, tmp...)
 		for _, f := range stale { // uploads a killed coordinator was receiving
 			os.Remove(f)
 		}

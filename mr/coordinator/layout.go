@@ -17,7 +17,7 @@ package coordinator
 //
 // The coordinator's private work directory (a temp dir, removed at exit):
 //
-//	upload-Y.aN.*            a reduce upload being received
+//	.upload-Y.aN.*.tmp       a large reduce upload being received
 //	reduce-Y.run             reduce task Y's committed output in run format
 
 import (
@@ -41,8 +41,10 @@ func finalName(app string) string { return "mr-" + app + "-all" }
 
 func summaryName(app string) string { return "mr-" + app + "-summary.json" }
 
-func uploadPattern(a protocol.Attempt) string {
-	return fmt.Sprintf("upload-%d.a%d.*", a.Task, a.N)
+// uploadName is where a large upload of attempt a, the seq'th upload, is
+// received.
+func uploadName(a protocol.Attempt, seq int64) string {
+	return fmt.Sprintf("upload-%d.a%d.%d", a.Task, a.N, seq)
 }
 
 func committedRunPath(workDir string, r int) string {

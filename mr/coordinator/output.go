@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"mapreduce/internal/atomicfile"
@@ -26,15 +27,20 @@ import (
 // commitRun turns a verified upload, a run file of size bytes with the
 // CRC crc, into mr-out-Y if the scheduler accepts the attempt as the
 // task's winner; a journaled job journals it before it is acknowledged.
-func (c *Coordinator) commitRun(run string, size int64, crc uint32, read int64, counters *protocol.Counters, a protocol.Attempt) (bool, error) {
-	defer os.Remove(run)
-	out, err := atomicfile.Create(filepath.Join(c.cfg.OutDir, outputName(a.Task)))
+func (c *Coordinator) commitRun(run runfile.Segment, size int64, crc uint32, read int64, counters *protocol.Counters, a protocol.Attempt) (bool, error) {
+	if run.Path != "" {
+		defer os.Remove(run.Path)
+	}
+	// Not synced one by one: a sync each costs more than a small reduce
+	// task; syncOutputs makes them durable at the job's end, and a journal
+	// checks them by CRC when a coordinator starts again.
+	out, err := atomicfile.CreateUnsyncedIn(c.tmpDir, filepath.Join(c.cfg.OutDir, outputName(a.Task)))
 	if err != nil {
 		return false, err
 	}
 	defer out.Abort()
 	text := &countingHash{h: runfile.NewHash()}
-	if err := runfile.WriteText(run, io.MultiWriter(out.File, text)); err != nil {
+	if err := runfile.WriteTextSegment(run, io.MultiWriter(out.File, text)); err != nil {
 		if errors.Is(err, runfile.ErrCorrupt) {
 			return false, &badUpload{err}
 		}
@@ -48,7 +54,7 @@ func (c *Coordinator) commitRun(run string, size int64, crc uint32, read int64, 
 	if err := out.Commit(); err != nil {
 		return true, err
 	}
-	if err := os.Rename(run, committedRunPath(c.workDir, a.Task)); err != nil {
+	if err := c.keepRun(run, a.Task); err != nil {
 		return true, err
 	}
 	rec := commitRecord{Task: a.Task, Attempt: a.N, Worker: a.WorkerID, Read: read, Written: size, Counters: counters,
@@ -59,6 +65,38 @@ func (c *Coordinator) commitRun(run string, size int64, crc uint32, read int64, 
 	c.commitReduce()
 	return true, nil
 }
+
+// keepRun puts reduce task r's committed run where the final merge reads
+// it: in memory while it is small and there is room (a job without a
+// journal), else in the work directory.
+func (c *Coordinator) keepRun(run runfile.Segment, r int) error {
+	path := committedRunPath(c.workDir, r)
+	if run.Path != "" {
+		return os.Rename(run.Path, path)
+	}
+	c.mu.Lock()
+	inMemory := c.journal == nil && c.keptBytes+int64(len(run.Data)) <= maxKeptRuns
+	if inMemory {
+		c.kept[r] = run.Data
+		c.keptBytes += int64(len(run.Data))
+	}
+	c.mu.Unlock()
+	if inMemory {
+		return nil
+	}
+	f, err := atomicfile.CreateScratch(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(run.Data); err != nil {
+		return err
+	}
+	return f.Commit()
+}
+
+// maxKeptRuns bounds the committed runs a coordinator keeps in memory.
+const maxKeptRuns = 256 << 20
 
 // countingHash is a CRC-32C that counts the bytes it hashed.
 type countingHash struct {
@@ -90,6 +128,9 @@ func (c *Coordinator) writeFinal() {
 	c.mu.Unlock()
 	start := time.Now()
 	name, err := c.mergeOutputs(app)
+	if err == nil {
+		err = syncOutputs(c.cfg.OutDir, c.cfg.NReduce)
+	}
 	if err != nil {
 		c.fail(err)
 		return
@@ -112,11 +153,16 @@ func (c *Coordinator) mergeOutputs(app string) (string, error) {
 		return "", err
 	}
 	defer out.Abort()
-	paths := make([]string, c.cfg.NReduce)
-	for r := range paths {
-		paths[r] = committedRunPath(c.workDir, r)
+	segs := make([]runfile.Segment, c.cfg.NReduce)
+	c.mu.Lock()
+	for r := range segs {
+		segs[r] = runfile.Segment{Path: committedRunPath(c.workDir, r), Size: -1}
+		if data, ok := c.kept[r]; ok {
+			segs[r] = runfile.Segment{Data: data, Size: int64(len(data))}
+		}
 	}
-	if err := runfile.MergeText(paths, out.File); err != nil {
+	c.mu.Unlock()
+	if err := runfile.MergeTextSegments(segs, out.File); err != nil {
 		return "", fmt.Errorf("mr: final merge: %w", err)
 	}
 	return name, out.Commit()
@@ -139,6 +185,10 @@ func removeStaleOutputs(dir string, inputs []string, jr *jobJournal, log *slog.L
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
+		if e.IsDir() && strings.HasPrefix(e.Name(), ".mr-tmp-") {
+			os.RemoveAll(path) // a killed coordinator's outputs being written
+			continue
+		}
 		if !e.Type().IsRegular() || !jobOutput.MatchString(e.Name()) || isInput(path, inputs) {
 			continue
 		}
@@ -203,4 +253,38 @@ func countersAttr(c *protocol.Counters) slog.Attr {
 		attrs = append(attrs, slog.Group("user", user...))
 	}
 	return slog.Group("counters", attrs...)
+}
+
+// syncOutputs makes mr-out-0 .. mr-out-(n-1) and their directory durable:
+// many fsyncs at once, which a file system folds into few commits.
+func syncOutputs(dir string, n int) error {
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 32)
+	for r := range n {
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem }()
+			errs <- syncFile(filepath.Join(dir, outputName(r)))
+		}()
+	}
+	var first error
+	for range n {
+		if err := <-errs; err != nil && first == nil {
+			first = fmt.Errorf("mr: syncing the outputs: %w", err)
+		}
+	}
+	if first != nil {
+		return first
+	}
+	return syncFile(dir)
+}
+
+// syncFile fsyncs a file or a directory.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }

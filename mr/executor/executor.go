@@ -51,7 +51,8 @@ type Task struct {
 	MapBuffer int64
 
 	// Reduce: the fetched runs, in map order, merged MergeFanIn at a time
-	// in Scratch, where the output run is written (Result.Out).
+	// in Scratch (made if need be), where a large output run is written
+	// (Result.Out).
 	Runs       []runfile.Segment
 	Scratch    string
 	MergeFanIn int
@@ -67,7 +68,7 @@ type Input struct {
 // Result is how an attempt's computation ended.
 type Result struct {
 	Written  int64             // map: bytes of its sections file
-	Out      string            // reduce: the output run file
+	Out      runfile.Segment   // reduce: the output run, in a file or in memory
 	Err      string            // "" on success
 	App      bool              // the failure was the app's, not the disk's
 	Counters protocol.Counters // the engine's and the app's counts

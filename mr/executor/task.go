@@ -98,19 +98,20 @@ func mapInputs(app *mr.App, inputs []Input, contents string, m *meter, cnt *prot
 }
 
 // reduceTask merges the fetched runs and calls Reduce per key, writing the
-// results as a run file in the scratch directory, whose path it returns.
-func reduceTask(app *mr.App, t *Task, progress *atomic.Int64, cnt *protocol.Counters) (string, error) {
+// results as a run, in memory if small, else a file in the scratch
+// directory (made only if need be).
+func reduceTask(app *mr.App, t *Task, progress *atomic.Int64, cnt *protocol.Counters) (runfile.Segment, error) {
 	segs, err := runfile.MergeSegments(t.Runs, t.MergeFanIn, t.Scratch)
 	if err != nil {
-		return "", err
+		return runfile.Segment{}, err
 	}
 	runs, closeAll, err := runfile.OpenSegments(segs)
 	if err != nil {
-		return "", err
+		return runfile.Segment{}, err
 	}
 	defer closeAll()
 	path := filepath.Join(t.Scratch, "out.run")
-	info, err := runfile.WriteFile(path, func(out *runfile.Writer) error {
+	seg, info, err := runfile.WriteSpill(path, inlineOutput, func(out *runfile.Writer) error {
 		m := runfile.NewMerger(runs)
 		if app.ReduceSeq != nil {
 			return runfile.GroupByKeySeq(m, func(key string, values iter.Seq[string]) error {
@@ -134,8 +135,13 @@ func reduceTask(app *mr.App, t *Task, progress *atomic.Int64, cnt *protocol.Coun
 		})
 	})
 	cnt.ReduceOutputRecords = info.Records
-	return path, err
+	return seg, err
 }
+
+// inlineOutput is the largest reduce output handed back in memory rather
+// than in a file: most tasks of a job of many reduce tasks are small, and
+// a file each costs more than their work.
+const inlineOutput = 1 << 20
 
 // counted passes values through, counting them and their bytes.
 func counted(values iter.Seq[string], progress *atomic.Int64, cnt *protocol.Counters) iter.Seq[string] {

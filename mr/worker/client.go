@@ -7,6 +7,7 @@ package worker
 // Tests hand the worker a fake coordinator instead.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 
 	"mapreduce/internal/auth"
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 )
 
 // coordinator is everything a worker asks of its coordinator. An error
@@ -43,9 +45,9 @@ type coordinator interface {
 	Locate(args *protocol.LocateArgs) (*protocol.LocateReply, error)
 	// Split copies map attempt a's input, size bytes, into w.
 	Split(ctx context.Context, a protocol.Attempt, size int64, w io.Writer) error
-	// Upload sends reduce attempt a's output at path and answers the
-	// coordinator's HTTP status.
-	Upload(ctx context.Context, a protocol.Attempt, path string, up upload) (int, error)
+	// Upload sends reduce attempt a's output, a run in a file or in
+	// memory, and answers the coordinator's HTTP status.
+	Upload(ctx context.Context, a protocol.Attempt, out runfile.Segment, up upload) (int, error)
 	// Now is the coordinator's clock as this worker reads it.
 	Now() time.Time
 	Close()
@@ -289,13 +291,17 @@ func (c *client) Split(ctx context.Context, a protocol.Attempt, size int64, w io
 	return err
 }
 
-func (c *client) Upload(ctx context.Context, a protocol.Attempt, path string, up upload) (int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
+func (c *client) Upload(ctx context.Context, a protocol.Attempt, out runfile.Segment, up upload) (int, error) {
+	var body io.Reader = bytes.NewReader(out.Data)
+	if out.Path != "" {
+		f, err := os.Open(out.Path)
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close()
+		body = f
 	}
-	defer f.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, protocol.ReduceURL(c.addr, a), f)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, protocol.ReduceURL(c.addr, a), body)
 	if err != nil {
 		return 0, err
 	}

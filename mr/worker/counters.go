@@ -1,8 +1,6 @@
 package worker
 
 import (
-	"os"
-
 	"mapreduce/internal/protocol"
 	"mapreduce/mr/executor"
 )
@@ -25,13 +23,4 @@ func (w *Worker) countersHeader(cnt *protocol.Counters) string {
 		w.log.Warn("user counters left out of the upload", "dropped", dropped, "max_bytes", protocol.MaxCountersHeader)
 	}
 	return h
-}
-
-// fileSize is the size of the file at path, or 0.
-func fileSize(path string) int64 {
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return st.Size()
 }

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -69,10 +70,10 @@ func (e *localError) Error() string { return "mr: this worker's disk: " + e.err.
 func (e *localError) Unwrap() error { return e.err }
 
 // localWriter marks the errors of writing to this worker's disk.
-type localWriter struct{ f *os.File }
+type localWriter struct{ w io.Writer }
 
 func (w localWriter) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
+	n, err := w.w.Write(p)
 	if err != nil {
 		err = &localError{err}
 	}

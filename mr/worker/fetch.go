@@ -20,7 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"mapreduce/internal/atomicfile"
 	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
@@ -76,7 +75,7 @@ func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.G
 	}
 	w.parallel(ctx, len(src.owners), func(o int) {
 		path := batchPath(dir, "owner-"+strconv.Itoa(o))
-		if err := w.fetchBatch(ctx, src.owners[o], a.Task, byOwner(src, o), path, done); err != nil {
+		if err := w.fetchBatch(ctx, src.owners[o], a.Task, byOwner(src, o), path, inlineBudget/len(src.owners), done); err != nil {
 			var local *localError
 			if errors.As(err, &local) {
 				cancel(err)
@@ -179,7 +178,7 @@ func (w *Worker) fetchOne(ctx context.Context, a protocol.Attempt, loc protocol.
 	return b.retry(ctx, func() (bool, error) {
 		try++
 		var missing error
-		err := w.fetchBatch(ctx, loc.Addr, a.Task, []protocol.MapAttempt{m}, path, func(m protocol.MapAttempt, seg runfile.Segment, err error) {
+		err := w.fetchBatch(ctx, loc.Addr, a.Task, []protocol.MapAttempt{m}, path, 0, func(m protocol.MapAttempt, seg runfile.Segment, err error) {
 			missing = err
 			done(m, seg, err)
 		})
@@ -229,7 +228,7 @@ func (w *Worker) sources(ctx context.Context, version, nMap int) (*sourceMap, er
 // file path, each verified as it is written, and reports each map
 // attempt's outcome to done: where its run is, or why it is not there. A
 // failure of this worker's own disk ends the batch with a *localError.
-func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []protocol.MapAttempt, path string,
+func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []protocol.MapAttempt, path string, inline int,
 	done func(m protocol.MapAttempt, seg runfile.Segment, err error)) error {
 	stream, err := w.openRuns(ctx, owner, r, maps)
 	if err != nil {
@@ -239,10 +238,7 @@ func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []pro
 	if err := w.faults.diskFull(); err != nil {
 		return &localError{err}
 	}
-	out, err := atomicfile.CreateScratch(path)
-	if err != nil {
-		return &localError{err}
-	}
+	out := runfile.NewSpill(path, inline)
 	defer out.Abort()
 	var saved []protocol.MapAttempt
 	var segs []runfile.Segment
@@ -257,7 +253,7 @@ func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []pro
 			done(want, runfile.Segment{}, fmt.Errorf("%s does not serve map-%d.a%d", owner, want.Map, want.Attempt))
 			continue
 		case err == nil:
-			if err = runfile.VerifyCopy(localWriter{out.File}, br, size); err != nil {
+			if err = runfile.VerifyCopy(localWriter{out}, br, size); err != nil {
 				err = fmt.Errorf("run of map-%d.a%d from %s: %w", want.Map, want.Attempt, owner, err)
 			}
 		}
@@ -270,22 +266,31 @@ func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []pro
 	return commitBatch(out, saved, segs, done, nil)
 }
 
-// commitBatch publishes a batch's file and tells done where each verified
-// run is; it returns cause, or the commit's failure.
-func commitBatch(out *atomicfile.File, saved []protocol.MapAttempt, segs []runfile.Segment,
+// commitBatch publishes a batch (a file, or memory if it stayed small)
+// and tells done where each verified run is; it returns cause, or the
+// commit's failure.
+func commitBatch(out *runfile.Spill, saved []protocol.MapAttempt, segs []runfile.Segment,
 	done func(protocol.MapAttempt, runfile.Segment, error), cause error) error {
 	var local *localError
 	if errors.As(cause, &local) {
 		return cause
 	}
-	if err := out.Commit(); err != nil {
+	base, err := out.Commit()
+	if err != nil {
 		return &localError{err}
 	}
 	for i, m := range saved {
-		done(m, segs[i], nil)
+		seg := segs[i]
+		seg.Path, seg.Data = base.Path, base.Data
+		done(m, seg, nil)
 	}
 	return cause
 }
+
+// inlineBudget bounds the fetched runs a reduce attempt keeps in memory
+// rather than in files, shared among its batches: most reduce tasks of a
+// job of many are small, and a file each costs more than their work.
+const inlineBudget = 4 << 20
 
 // batchPath is where a reducer keeps the runs one batch brought, named
 // after their owner ("owner-3") or, fetched alone, their map ("map-7").

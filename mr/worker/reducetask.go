@@ -25,16 +25,11 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 	w.log.Info("attempt started", "attempt", a.String(), "worker", a.WorkerID, "maps", t.NMap)
 	w.progress.start(a)
 	defer w.progress.stop()
-	dir := reduceDir(w.dir, a)
+	dir := reduceDir(w.dir, a) // made only if a run is too large to keep in memory
 	defer os.RemoveAll(dir)
-	err := os.Mkdir(dir, 0o755)
-	var read int64
-	var segs []runfile.Segment
-	if err == nil {
-		segs, read, err = w.fetchAll(ctx, a, t, dir)
-	}
+	segs, read, err := w.fetchAll(ctx, a, t, dir)
 	fetched := time.Now()
-	var out string
+	var out runfile.Segment
 	cnt := protocol.Counters{ShuffledBytes: read}
 	if err == nil {
 		out, err = w.reduce(ctx, a, t, segs, dir, read, &cnt)
@@ -50,7 +45,7 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 		return
 	}
 	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", read,
-		"written", fileSize(out), "elapsed", time.Since(start).Round(time.Millisecond).String(),
+		"written", out.Size, "elapsed", time.Since(start).Round(time.Millisecond).String(),
 		"fetching", fetched.Sub(start).Round(time.Millisecond).String())
 	if err := w.upload(ctx, a, out, read, &cnt); err != nil {
 		w.log.Warn("upload failed", "attempt", a.String(), "err", err)
@@ -59,9 +54,9 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 
 // reduce has the executor merge the fetched runs, in map order (read
 // bytes in all), in the scratch directory dir and call Reduce per key,
-// counting into cnt; it returns the output run's path.
+// counting into cnt; it returns the output run.
 func (w *Worker) reduce(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, segs []runfile.Segment, dir string,
-	read int64, cnt *protocol.Counters) (string, error) {
+	read int64, cnt *protocol.Counters) (runfile.Segment, error) {
 	task := &executor.Task{Kind: protocol.ReduceTask, Name: a.String(), NReduce: t.NReduce,
 		Runs: segs, Scratch: dir, MergeFanIn: w.cfg.MergeFanIn}
 	res := w.exec.Run(ctx, task, func(n int64) { w.progress.set(0.5 + 0.5*float64(n)/float64(max(read, 1))) })
@@ -71,8 +66,8 @@ func (w *Worker) reduce(ctx context.Context, a protocol.Attempt, t *protocol.Get
 
 // upload sends the reduce output to the coordinator, which commits the
 // first complete upload of a running attempt.
-func (w *Worker) upload(ctx context.Context, a protocol.Attempt, path string, read int64, cnt *protocol.Counters) error {
-	size, crc, err := runfile.Checksum(path)
+func (w *Worker) upload(ctx context.Context, a protocol.Attempt, out runfile.Segment, read int64, cnt *protocol.Counters) error {
+	size, crc, err := checksum(out)
 	if err != nil {
 		return err
 	}
@@ -80,7 +75,7 @@ func (w *Worker) upload(ctx context.Context, a protocol.Attempt, path string, re
 	b := backoff{first: 100 * time.Millisecond, max: 2 * time.Second, tries: w.cfg.FetchRetries}
 	return b.retry(ctx, func() (bool, error) {
 		tctx, cancel := context.WithTimeout(ctx, w.transferTimeout(size))
-		status, err := w.coord.Upload(tctx, a, path, up)
+		status, err := w.coord.Upload(tctx, a, out, up)
 		cancel()
 		switch {
 		case err == nil && status == http.StatusOK:
@@ -94,4 +89,14 @@ func (w *Worker) upload(ctx context.Context, a protocol.Attempt, path string, re
 		}
 		return ctx.Err() != nil, err
 	})
+}
+
+// checksum is the size and CRC-32C of a run, in a file or in memory.
+func checksum(s runfile.Segment) (int64, uint32, error) {
+	if s.Path != "" {
+		return runfile.Checksum(s.Path)
+	}
+	h := runfile.NewHash()
+	h.Write(s.Data)
+	return int64(len(s.Data)), h.Sum32(), nil
 }

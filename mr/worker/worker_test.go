@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 	"mapreduce/mr"
 	"mapreduce/mr/executor"
 )
@@ -88,7 +89,7 @@ func (f *fakeCoordinator) Split(_ context.Context, a protocol.Attempt, _ int64, 
 	return err
 }
 
-func (f *fakeCoordinator) Upload(context.Context, protocol.Attempt, string, upload) (int, error) {
+func (f *fakeCoordinator) Upload(context.Context, protocol.Attempt, runfile.Segment, upload) (int, error) {
 	return 409, nil
 }
 
