@@ -39,6 +39,8 @@ func (c *Coordinator) statusNow(now time.Time) protocol.Status {
 	defer c.mu.Unlock()
 	st := c.sched.Status(c.start, c.status.ended, now)
 	st.Throughput = c.status.rates.rates(c.start)
+	bytes, records := c.sched.Work()
+	mean(&st.Throughput, bytes, records, st.ElapsedMS)
 	if c.journal != nil {
 		st.Journal, st.Restarts = c.journal.path, c.restarts
 	}
