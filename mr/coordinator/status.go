@@ -146,7 +146,7 @@ func (c *Coordinator) statusTick(now time.Time) {
 		bytes, records := c.sched.Work()
 		c.status.rates.sample(now, bytes, records)
 	}
-	p := c.sched.Progress()
+	p, wc := c.sched.Progress(), c.sched.WorkerCounts()
 	over := c.sched.Over()
 	hint := !c.status.hinted && p.Workers == 0 && now.Sub(c.start) >= c.cfg.HintAfter
 	c.status.hinted = c.status.hinted || hint
@@ -166,7 +166,7 @@ func (c *Coordinator) statusTick(now time.Time) {
 		c.cfg.Progress(progressLine(&st))
 		return
 	}
-	c.log.Info(p.String(), "phase", p.Phase, "workers", p.LiveWorkers)
+	c.log.Info(p.String(), "phase", p.Phase, "workers", wc.Working+wc.Idle) // exited ones are not live
 }
 
 // finalProgress gives a terminal's line its last state.

@@ -250,6 +250,15 @@ func (s *Scheduler) workerList(now time.Time) (protocol.WorkerList, protocol.Wor
 	return list, counts
 }
 
+// WorkerCounts counts every worker by state, as Status does.
+func (s *Scheduler) WorkerCounts() protocol.WorkerCounts {
+	var c protocol.WorkerCounts
+	for _, w := range s.workers {
+		countState(&c, workerState(w))
+	}
+	return c
+}
+
 // listPass is when a worker in state is listed: troubles first, earlier
 // workers last.
 func listPass(state string) int {

@@ -193,8 +193,8 @@ func TestStatusCountsWorkersByState(t *testing.T) {
 	h.get(w4, protocol.ActExit)
 	st = h.s.Status(t0, h.now, h.now)
 	want = protocol.WorkerCounts{Exited: 2, Dead: 1, Excluded: 1, Earlier: 1}
-	if st.WorkerCounts != want || st.LiveWorkers != 2 {
-		t.Fatalf("finished job: live %d, %+v; want %+v", st.LiveWorkers, st.WorkerCounts, want)
+	if st.WorkerCounts != want || st.LiveWorkers != 2 || h.s.WorkerCounts() != want {
+		t.Fatalf("finished job: live %d, %+v (%+v); want %+v", st.LiveWorkers, st.WorkerCounts, h.s.WorkerCounts(), want)
 	}
 }
 
