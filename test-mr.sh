@@ -1786,8 +1786,11 @@ browse() {
 # case_status_page: a real browser reads the page of a running job and of
 # the finished one. The job's last map waits on a gate, so the running
 # job is in a known state: 7 of 8 maps done, one failed attempt, the gated
-# task running twice (the original and its backup). The coordinator
-# lingers after the job; SIGTERM then ends it with status 0.
+# task running twice (the original and its backup), both showing how far
+# they got, every map task its input, an ETA. Once the job is done and
+# both workers were told so, they are exited, not live, and the headline
+# rate is the job's mean. The coordinator lingers after the job; SIGTERM
+# then ends it with status 0.
 case_status_page() {
 	local url lines keys pid
 	need_chromium || return
@@ -1796,28 +1799,33 @@ case_status_page() {
 	reference counters || return 1
 	touch "$CASE_DIR/markers/fail-map"
 	echo "input-$NFILES.txt" >"$CASE_DIR/markers/gate"
-	start_coordinator "$TIMEOUT" -task-timeout 2s -linger 60s || return 1
+	# -pack-size 1: one map task per input, as the counts below have it.
+	start_coordinator "$TIMEOUT" -task-timeout 2s -linger 60s -pack-size 1 || return 1
 	url=http://$ADDR
 	start_worker w1 counters "$TIMEOUT"
 	start_worker w2 counters "$TIMEOUT"
-	check wait 30 "$url/status" MapsDone=7 map_tasks.running=1 map_tasks.outcomes.running=2 LiveWorkers=2 || return 1
+	check wait 30 "$url/status" MapsDone=7 map_tasks.running=1 map_tasks.outcomes.running=2 LiveWorkers=2 \
+		worker_counts.working=2 count.progress=2 count.input="$NFILES" 'work.eta_ms>=0' || return 1
 	browse dom "$url/" "$CASE_DIR/running.html" && browse shot "$url/" "$CASE_DIR/running.png" || return 1
 	check dom "$CASE_DIR/running.html" phase=map over=false '#maps-done=7' '#maps-total=8' \
 		'#reduces-done=0' "#reduces-total=$NREDUCE" '#workers-live=2' '#workers-total=2' \
-		tasks=$((NFILES + NREDUCE)) tasks.running=1 tasks.done=7 tasks.failed=1 \
-		attempts.running=2 attempts.failed=1 workers=2 workers.working=2 || return 1
+		tasks=$((NFILES + NREDUCE)) tasks.running=1 tasks.done=7 tasks.failed=1 tasks.input="$NFILES" \
+		attempts.running=2 attempts.progress=2 attempts.failed=1 workers=2 workers.working=2 '#rate-note=now' || return 1
 	check png "$CASE_DIR/running.png" || return 1
 	touch "$CASE_DIR/markers/open"
-	check wait 60 "$url/status" over=true Phase=done ReducesDone=$NREDUCE result.final=mr-counters-all || return 1
+	check wait 60 "$url/status" over=true Phase=done ReducesDone=$NREDUCE result.final=mr-counters-all \
+		worker_counts.exited=2 || return 1
 	browse dom "$url/" "$CASE_DIR/done.html" && browse shot "$url/" "$CASE_DIR/done.png" || return 1
 	lines=$(cat "$INPUT_DIR"/input-*.txt | wc -l)
 	keys=$(wc -l <"$CASE_DIR/expected")
 	check dom "$CASE_DIR/done.html" phase=done over=true '#maps-done=8' "#reduces-done=$NREDUCE" \
 		tasks=$((NFILES + NREDUCE)) tasks.done=$((NFILES + NREDUCE)) tasks.failed=1 attempts.running=0 \
-		attempts.failed=1 'attempts.lost>=1' workers=2 workers.dead=0 "user.lines=$lines" "user.keys=$keys" \
-		"counter.map_input_records=$lines" "counter.reduce_output_records=$keys" || return 1
+		attempts.failed=1 'attempts.lost>=1' attempts.progress=0 workers=2 workers.dead=0 workers.exited=2 \
+		'#workers-live=0' '#workers-total=2' '#rate-note=mean over the job' tasks.input="$NFILES" \
+		"user.lines=$lines" "user.keys=$keys" "counter.map_input_records=$lines" "counter.reduce_output_records=$keys" || return 1
 	check png "$CASE_DIR/done.png" || return 1
-	check status "$url/status" over=true result.outputs="mr-out-0 … mr-out-$((NREDUCE - 1))" || return 1
+	check status "$url/status" over=true result.outputs="mr-out-0 … mr-out-$((NREDUCE - 1))" \
+		'throughput.mean_bytes_per_s>=1' worker_counts.working=0 worker_counts.idle=0 || return 1
 	[[ -n ${MR_SCREENSHOT:-} ]] && cp "$CASE_DIR/done.png" "$MR_SCREENSHOT"
 	alive "$COORD_PID" || {
 		fail "the coordinator did not linger after the job"

@@ -8,8 +8,9 @@ import (
 )
 
 // StatusVersion is Status.Version: 1 since the page at / and its fields
-// after LiveWorkers.
-const StatusVersion = 1
+// after LiveWorkers; 2 since worker_counts, work (the ETA), the mean
+// throughput, each task's input, and running attempts' progress.
+const StatusVersion = 2
 
 // Status is the answer of GET /status (JSON) and what the page at / shows.
 // Its first seven fields are the first /status, unchanged, with Go's field
@@ -23,8 +24,12 @@ type Status struct {
 	Maps        int
 	ReducesDone int
 	Reduces     int
-	Workers     int // workers ever registered
-	LiveWorkers int // of them, those not declared dead
+	Workers     int // workers ever registered, earlier ones (before a restart) included
+	// LiveWorkers counts the workers neither declared dead nor excluded,
+	// as it always has: those working, idle, and exited (told the job is
+	// over, and gone). WorkerCounts tells them apart; a page shows
+	// Working+Idle as live.
+	LiveWorkers int
 
 	Version     int        `json:"version"`
 	App         string     `json:"app"`  // "" until the first worker registered
@@ -39,6 +44,9 @@ type Status struct {
 	Tasks       TaskList   `json:"tasks"`
 	WorkerList  WorkerList `json:"worker_list"`
 	Result      *Result    `json:"result,omitempty"` // once Over
+
+	WorkerCounts WorkerCounts `json:"worker_counts"` // every worker by state: they add up to Workers
+	Work         Work         `json:"work"`          // how much is done, and the ETA
 
 	// Journal is the job's journal, when it has one; Restarts lists each
 	// start of the coordinator on it after the first.
@@ -55,18 +63,53 @@ type TaskCounts struct {
 	Idle     int            `json:"idle"`
 	Running  int            `json:"running"`
 	Done     int            `json:"done"`
-	Slow     int            `json:"slow"` // tasks with an attempt that ran past the task timeout
+	Pending  int            `json:"pending,omitempty"` // maps committed before a restart, waiting for their owners
+	Slow     int            `json:"slow"`              // tasks with an attempt that ran past the task timeout
 	Attempts int            `json:"attempts"`
 	Outcomes map[string]int `json:"outcomes"`
 }
 
 // Throughput is the job's rate of work over time: the input bytes (map
 // splits and fetched run files) and records (map input and reduce input)
-// of the attempts committed in each interval, per second.
+// of the attempts committed in each interval, per second. A page's
+// headline is the current rate while the job runs, and the mean once it
+// is over.
 type Throughput struct {
-	BytesPerS   float64 `json:"bytes_per_s"` // over the last few seconds
+	BytesPerS   float64 `json:"bytes_per_s"` // over the last few seconds (until the job ended)
 	RecordsPerS float64 `json:"records_per_s"`
 	Points      []Rate  `json:"points"` // oldest first, a bounded number
+	// The mean over the job so far: all the committed work (recovered
+	// work of a journaled job included) over ElapsedMS.
+	MeanBytesPerS   float64 `json:"mean_bytes_per_s"`
+	MeanRecordsPerS float64 `json:"mean_records_per_s"`
+}
+
+// WorkerCounts counts workers by state (WorkerRow.State). Working and
+// Idle ones take part in the job now: they are the live ones.
+type WorkerCounts struct {
+	Working  int `json:"working"`
+	Idle     int `json:"idle"`
+	Exited   int `json:"exited"`   // told the job is over, and gone
+	Dead     int `json:"dead"`     // declared dead: silent for the heartbeat timeout
+	Excluded int `json:"excluded"` // taken out of the job for failing
+	Earlier  int `json:"earlier"`  // registered before a restart of the coordinator
+}
+
+// Work is how much of the job is done, in Unit: "bytes" when the inputs'
+// sizes are known (a map task weighs its input; a reduce task its share
+// of the map output, estimated from the committed maps' output per input
+// byte), else "tasks" (every task weighs 1). A done task counts whole; a
+// running one as far as its furthest attempt got (AttemptRow.Progress).
+//
+// ETAMS is the time left at the rate of this run: Done less recovered
+// work, over the time since this run's first attempt started. It is
+// absent when unknown: before any attempt of this run has won, while no
+// worker is live, in the final merge, and once the job is over.
+type Work struct {
+	Unit  string  `json:"unit"`
+	Total float64 `json:"total"`
+	Done  float64 `json:"done"`
+	ETAMS *int64  `json:"eta_ms,omitempty"` // never negative
 }
 
 // Rate is one interval of Throughput, ending TMS after the job started.
@@ -92,6 +135,8 @@ type TaskRow struct {
 	Slow            bool         `json:"slow"`  // a straggler: an attempt ran past the task timeout
 	Failed          bool         `json:"failed"`
 	Recovered       bool         `json:"recovered,omitempty"`        // taken back from before a restart, not run again
+	Input           string       `json:"input,omitempty"`            // a map task's input: "a.txt", "big.txt [0, 67108864)", "a.txt … z.txt (40 files)"
+	InputBytes      int64        `json:"input_bytes,omitempty"`      // its size, when known
 	Attempts        []AttemptRow `json:"attempts"`                   // in order, the last few
 	AttemptsOmitted int          `json:"attempts_omitted,omitempty"` // earlier ones not listed
 }
@@ -106,20 +151,27 @@ type AttemptRow struct {
 	StartMS    int64  `json:"start_ms"`    // since the job started
 	DurationMS int64  `json:"duration_ms"` // until it ended, or until now while running
 	Slow       bool   `json:"slow"`
-	Read       int64  `json:"read_bytes"`
+	Read       int64  `json:"read_bytes"` // once it won
 	Written    int64  `json:"written_bytes"`
+	// While it runs: how far it got (0 to 1) as its worker's last
+	// heartbeat said, absent until one did; and for a map attempt, the
+	// input read so far, estimated as Progress × TaskRow.InputBytes.
+	Progress  float64 `json:"progress,omitempty"`
+	ReadSoFar int64   `json:"read_so_far_bytes,omitempty"`
 }
 
-// WorkerList lists at most Limit workers, dead ones first, then by id.
+// WorkerList lists at most Limit workers: dead and excluded ones first,
+// then the others by id, earlier ones (of before a restart) last.
 type WorkerList struct {
 	Limit   int         `json:"limit"`
 	Omitted int         `json:"omitted"`
 	Rows    []WorkerRow `json:"rows"`
 }
 
-// WorkerRow is one worker. State is working (an attempt is running),
-// idle, exited (told the job is over), dead (declared dead) or earlier
-// (registered before a restart of the coordinator).
+// WorkerRow is one worker. State is the first of these that applies:
+// earlier (registered before a restart of the coordinator), excluded
+// (taken out of the job), dead (declared dead), exited (told the job is
+// over), working (an attempt is running) or idle.
 type WorkerRow struct {
 	ID           string `json:"id"`
 	Addr         string `json:"addr"` // its run-file server
@@ -130,11 +182,16 @@ type WorkerRow struct {
 	Attempts     int    `json:"attempts"`
 	Won          int    `json:"won"`
 	Failed       int    `json:"failed"`                // attempts that failed or died
-	ReadBytes    int64  `json:"read_bytes"`            // input its map attempts read
+	ReadBytes    int64  `json:"read_bytes"`            // input its committed map attempts read
 	FetchedBytes int64  `json:"fetched_bytes"`         // run files its reduce attempts fetched
 	WrittenBytes int64  `json:"written_bytes"`         // run files and outputs it wrote
 	Pool         bool   `json:"pool,omitempty"`        // a pool member
 	Jobs         int    `json:"jobs_before,omitempty"` // jobs it served before this one
+	Excluded     string `json:"excluded,omitempty"`    // why it was excluded
+	// Its running attempt's AttemptRow.Progress and ReadSoFar: the
+	// input read so far is ReadBytes + ReadSoFar.
+	Progress  float64 `json:"progress,omitempty"`
+	ReadSoFar int64   `json:"read_so_far_bytes,omitempty"`
 }
 
 // Result is the end of the job: its summary, and where its files are.

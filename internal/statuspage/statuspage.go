@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,17 +24,25 @@ import (
 var pageHTML string
 
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"bytes":  func(n int64) string { return Bytes(float64(n)) },
-	"num":    Number,
-	"dur":    Duration,
-	"pct":    percent,
-	"left":   left,
-	"width":  width,
-	"chart":  chart,
-	"rate":   rate,
-	"sorted": sortedUser,
-	"add":    func(a, b int) int { return a + b },
-	"lane":   lane,
+	"bytes":    func(n int64) string { return Bytes(float64(n)) },
+	"num":      Number,
+	"dur":      Duration,
+	"pct":      percent,
+	"left":     left,
+	"width":    width,
+	"chart":    chart,
+	"rate":     rate,
+	"sorted":   sortedUser,
+	"add":      func(a, b int) int { return a + b },
+	"lane":     lane,
+	"whole":    whole,
+	"attempt":  attemptText,
+	"read":     readText,
+	"states":   statesText,
+	"eta":      etaText,
+	"work":     workText,
+	"short":    short,
+	"restarts": restartsText,
 }).Parse(pageHTML))
 
 // Render writes the page showing st.
@@ -183,4 +192,100 @@ func sortedUser(m map[string]int64) []userCounter {
 	}
 	slices.SortFunc(out, func(a, b userCounter) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// whole is a fraction in whole percent, rounded down: 100 only when
+// all is done.
+func whole(f float64) int { return int(math.Floor(100 * min(max(f, 0), 1))) }
+
+// attemptText is how an attempt stands: "won, 1.2 s", or while it runs
+// "running 47% (~31 MB of 67 MB read), 4.1 s" when its worker said how
+// far it got, of a map task of input bytes.
+func attemptText(a protocol.AttemptRow, input int64) string {
+	s := a.Outcome
+	if a.Progress > 0 {
+		s += fmt.Sprintf(" %d%%", whole(a.Progress))
+		if input > 0 {
+			s += fmt.Sprintf(" (~%s of %s read)", Bytes(float64(a.ReadSoFar)), Bytes(float64(input)))
+		}
+	}
+	return s + ", " + Duration(a.DurationMS)
+}
+
+// readText is the input a worker read: "~" marks an estimate, while a
+// map attempt of its runs.
+func readText(w protocol.WorkerRow) string {
+	if w.ReadSoFar > 0 {
+		return "~" + Bytes(float64(w.ReadBytes+w.ReadSoFar))
+	}
+	return Bytes(float64(w.ReadBytes))
+}
+
+// statesText is the workers by state: "1 working · 1 idle · 3 exited";
+// other states only when some worker is in them.
+func statesText(c protocol.WorkerCounts) string {
+	s := fmt.Sprintf("%d working · %d idle", c.Working, c.Idle)
+	for _, x := range []struct {
+		n    int
+		name string
+	}{{c.Exited, "exited"}, {c.Dead, "dead"}, {c.Excluded, "excluded"}, {c.Earlier, "earlier"}} {
+		if x.n > 0 {
+			s += fmt.Sprintf(" · %d %s", x.n, x.name)
+		}
+	}
+	return s
+}
+
+// etaText is "eta 12 s", or "eta —" when unknown.
+func etaText(w protocol.Work) string {
+	if w.ETAMS == nil {
+		return "eta —"
+	}
+	return "eta " + Duration(*w.ETAMS)
+}
+
+// workText is how much of the work is done: "work done: 42% of 2.9 GB".
+func workText(w protocol.Work) string {
+	f := 0.0
+	if w.Total > 0 {
+		f = w.Done / w.Total
+	}
+	of := fmt.Sprintf("%.0f tasks", w.Total)
+	if w.Unit == "bytes" {
+		of = Bytes(w.Total)
+	}
+	return fmt.Sprintf("work done: %d%% of %s", whole(f), of)
+}
+
+// short is a build's first 12 hex digits.
+func short(build string) string { return build[:min(len(build), 12)] }
+
+// maxRestarts bounds the restarts a page lists: the last ones.
+const maxRestarts = 10
+
+// restartsText tells a journaled job's restarts: "never restarted", or
+// "restarted 2 times: at 3.2s; at 9.1s (2 reduce outputs kept, 3 map
+// outputs awaited from their owners)".
+func restartsText(rs []protocol.Restart) string {
+	if len(rs) == 0 {
+		return "never restarted"
+	}
+	s := fmt.Sprintf("restarted %d times: ", len(rs))
+	if len(rs) == 1 {
+		s = "restarted once: "
+	}
+	if len(rs) > maxRestarts {
+		s += fmt.Sprintf("%d earlier; ", len(rs)-maxRestarts)
+		rs = rs[len(rs)-maxRestarts:]
+	}
+	for i, r := range rs {
+		if i > 0 {
+			s += "; "
+		}
+		s += "at " + r.At
+		if r.ReducesRecovered > 0 || r.MapsPending > 0 {
+			s += fmt.Sprintf(" (%d reduce outputs kept, %d map outputs awaited from their owners)", r.ReducesRecovered, r.MapsPending)
+		}
+	}
+	return s
 }

@@ -10,16 +10,20 @@
 //	                                          the summary's counters equal the inputs'
 //
 // status decodes the JSON into protocol.Status, refusing unknown fields,
-// checks that its numbers agree with each other, then that each PATH
-// (JSON keys joined by dots: "Phase", "map_tasks.running",
-// "result.final") has VALUE (PATH>=N: at least N). dom checks, in the
-// DOM (KEY>=N too):
+// checks that its numbers agree with each other (consistent), then that
+// each PATH (JSON keys joined by dots: "Phase", "map_tasks.running",
+// "result.final") has VALUE (PATH>=N: at least N). Three PATHs count
+// listed rows: count.progress (running attempts whose progress is
+// known), count.input (task rows naming their input) and count.recovered
+// (tasks taken back from before a restart). dom checks, in the DOM
+// (KEY>=N too):
 //
 //	#ID=TEXT         the text of the element with that id
 //	phase=P over=B   the job's data-phase and data-over
 //	tasks=N  tasks.STATE=N  tasks.failed=N  tasks.slow=N   task rows
-//	attempts.OUTCOME=N                                    timeline segments
-//	workers=N  workers.STATE=N                            worker rows
+//	tasks.recovered=N  tasks.input=N                      ... recovered, naming their input
+//	attempts.OUTCOME=N  attempts.progress=N               timeline segments; showing progress
+//	workers=N  workers.STATE=N  workers.pool=N            worker rows
 //	counter.KEY=N  user.NAME=N                            counter rows (N without commas)
 //
 // counters checks the summary's counters against counts taken from the
@@ -40,6 +44,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"regexp"
@@ -147,7 +152,7 @@ func expectations(args []string) []expectation {
 		}
 		e := expectation{key: k, want: v}
 		if e.key, e.atLeast = strings.CutSuffix(k, ">"); e.atLeast {
-			if _, err := strconv.Atoi(v); err != nil {
+			if _, err := strconv.ParseFloat(v, 64); err != nil {
 				fatalf("expectation %q: %s is not a number", a, v)
 			}
 		}
@@ -165,8 +170,8 @@ type expectation struct {
 // check returns "" if got meets e, else what is wrong.
 func (e expectation) check(got string) string {
 	if e.atLeast {
-		n, err := strconv.Atoi(got)
-		w, _ := strconv.Atoi(e.want)
+		n, err := strconv.ParseFloat(got, 64)
+		w, _ := strconv.ParseFloat(e.want, 64)
 		if err == nil && n >= w {
 			return ""
 		}
@@ -188,43 +193,140 @@ func checkStatus(b []byte, args []string) []string {
 	errs := consistent(&st)
 	var doc map[string]any
 	json.Unmarshal(b, &doc)
+	counts := rowCounts(&st)
 	for _, e := range expectations(args) {
-		if bad := e.check(lookup(doc, e.key)); bad != "" {
+		got := lookup(doc, e.key)
+		if n, ok := counts[e.key]; ok {
+			got = strconv.Itoa(n)
+		}
+		if bad := e.check(got); bad != "" {
 			errs = append(errs, bad)
 		}
 	}
 	return errs
 }
 
-// consistent checks that a status's numbers agree with each other.
-func consistent(st *protocol.Status) []string {
-	var errs []string
-	check := func(ok bool, format string, args ...any) {
-		if !ok {
-			errs = append(errs, fmt.Sprintf(format, args...))
+// rowCounts are the count.* paths of the status check.
+func rowCounts(st *protocol.Status) map[string]int {
+	n := map[string]int{"count.progress": 0, "count.input": 0, "count.recovered": 0}
+	for _, r := range st.Tasks.Rows {
+		for _, a := range r.Attempts {
+			if a.Progress > 0 {
+				n["count.progress"]++
+			}
+		}
+		if r.Input != "" {
+			n["count.input"]++
+		}
+		if r.Recovered {
+			n["count.recovered"]++
 		}
 	}
+	return n
+}
+
+// checker collects what is wrong.
+type checker []string
+
+func (c *checker) check(ok bool, format string, args ...any) {
+	if !ok {
+		*c = append(*c, fmt.Sprintf(format, args...))
+	}
+}
+
+// consistent checks that a status's numbers agree with each other.
+func consistent(st *protocol.Status) []string {
+	var c checker
 	for _, k := range []struct {
 		name        string
 		c           protocol.TaskCounts
 		total, done int
 	}{{"map", st.MapTasks, st.Maps, st.MapsDone}, {"reduce", st.ReduceTasks, st.Reduces, st.ReducesDone}} {
-		check(k.c.Total == k.total && k.c.Done == k.done, "%s tasks %+v disagree with %d/%d", k.name, k.c, k.done, k.total)
-		check(k.c.Idle+k.c.Running+k.c.Done == k.c.Total, "%s tasks %+v do not add up", k.name, k.c)
+		c.check(k.c.Total == k.total && k.c.Done == k.done, "%s tasks %+v disagree with %d/%d", k.name, k.c, k.done, k.total)
+		c.check(k.c.Idle+k.c.Running+k.c.Done+k.c.Pending == k.c.Total, "%s tasks %+v do not add up", k.name, k.c)
 		n := 0
 		for _, v := range k.c.Outcomes {
 			n += v
 		}
-		check(n == k.c.Attempts, "%s outcomes %v do not add up to %d attempts", k.name, k.c.Outcomes, k.c.Attempts)
+		c.check(n == k.c.Attempts, "%s outcomes %v do not add up to %d attempts", k.name, k.c.Outcomes, k.c.Attempts)
 	}
-	check(st.Version == protocol.StatusVersion, "version %d", st.Version)
-	check(len(st.Tasks.Rows) <= st.Tasks.Limit && len(st.Tasks.Rows)+st.Tasks.Omitted == st.Maps+st.Reduces,
+	c.check(st.Version == protocol.StatusVersion, "version %d", st.Version)
+	c.check(len(st.Tasks.Rows) <= st.Tasks.Limit && len(st.Tasks.Rows)+st.Tasks.Omitted == st.Maps+st.Reduces,
 		"%d task rows + %d omitted for %d tasks (limit %d)", len(st.Tasks.Rows), st.Tasks.Omitted, st.Maps+st.Reduces, st.Tasks.Limit)
-	check(len(st.WorkerList.Rows)+st.WorkerList.Omitted == st.Workers, "%d worker rows + %d omitted for %d workers",
+	c.check(st.Over == (st.Result != nil), "over %v but result %v", st.Over, st.Result)
+	c.check(len(st.Restarts) == 0 || st.Journal != "", "%d restarts without a journal", len(st.Restarts))
+	c.check(st.AppBuild == "" || regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(st.AppBuild), "app build %q is not a SHA-256", st.AppBuild)
+	c.workers(st)
+	c.taskRows(st)
+	c.work(st)
+	return c
+}
+
+// workers checks the workers' counts by state against the old fields
+// and the rows.
+func (c *checker) workers(st *protocol.Status) {
+	wc := st.WorkerCounts
+	c.check(len(st.WorkerList.Rows)+st.WorkerList.Omitted == st.Workers, "%d worker rows + %d omitted for %d workers",
 		len(st.WorkerList.Rows), st.WorkerList.Omitted, st.Workers)
-	check(st.LiveWorkers <= st.Workers, "%d live of %d workers", st.LiveWorkers, st.Workers)
-	check(st.Over == (st.Result != nil), "over %v but result %v", st.Over, st.Result)
-	return errs
+	c.check(wc.Working+wc.Idle+wc.Exited+wc.Dead+wc.Excluded+wc.Earlier == st.Workers, "worker counts %+v do not add up to %d", wc, st.Workers)
+	c.check(st.LiveWorkers == wc.Working+wc.Idle+wc.Exited, "%d live workers, but %+v", st.LiveWorkers, wc)
+	listed := map[string]int{}
+	for _, w := range st.WorkerList.Rows {
+		listed[w.State]++
+		c.check(w.Dead == (w.State == "dead" || w.State == "earlier") || w.State == "excluded", "worker %s: %s but dead %v", w.ID, w.State, w.Dead)
+		c.check((w.Current != "") == (w.State == "working"), "worker %s: %s running %q", w.ID, w.State, w.Current)
+		c.check(w.Progress >= 0 && w.Progress <= 1 && (w.Progress == 0 || w.Current != "") && w.ReadSoFar >= 0,
+			"worker %s: progress %v, %d bytes read so far", w.ID, w.Progress, w.ReadSoFar)
+	}
+	for state, n := range map[string]int{"working": wc.Working, "idle": wc.Idle, "exited": wc.Exited, "dead": wc.Dead,
+		"excluded": wc.Excluded, "earlier": wc.Earlier} {
+		c.check(listed[state] <= n && (st.WorkerList.Omitted > 0 || listed[state] == n), "%d %s workers listed, %d counted", listed[state], state, n)
+		delete(listed, state)
+	}
+	c.check(len(listed) == 0, "workers in unknown states: %v", listed)
+}
+
+// taskRows checks each listed task's input and its attempts' progress.
+func (c *checker) taskRows(st *protocol.Status) {
+	for _, r := range st.Tasks.Rows {
+		isMap := strings.HasPrefix(r.Task, "map-")
+		c.check(isMap == (r.Input != "") && r.InputBytes >= 0 && (isMap || r.InputBytes == 0), "%s: input %q of %d bytes", r.Task, r.Input, r.InputBytes)
+		for _, a := range r.Attempts {
+			running := a.Outcome == "running"
+			c.check(a.Progress >= 0 && a.Progress <= 1 && (running || a.Progress == 0) && (running || a.ReadSoFar == 0) &&
+				a.ReadSoFar >= 0 && a.ReadSoFar <= r.InputBytes, "%s: %s progress %v, %d of %d bytes read so far",
+				a.ID, a.Outcome, a.Progress, a.ReadSoFar, r.InputBytes)
+		}
+	}
+}
+
+// work checks the work done, the ETA and the mean throughput: once the
+// job is over and every attempt is listed, the mean is the winners'
+// input over the elapsed time.
+func (c *checker) work(st *protocol.Status) {
+	w := st.Work
+	c.check((w.Unit == "bytes" || w.Unit == "tasks") && w.Done >= 0 && w.Done <= w.Total, "work %+v", w)
+	if w.ETAMS != nil {
+		c.check(*w.ETAMS >= 0 && !st.Over, "eta %d ms (over %v)", *w.ETAMS, st.Over)
+	}
+	tp := st.Throughput
+	c.check(tp.MeanBytesPerS >= 0 && tp.MeanRecordsPerS >= 0, "mean throughput %v B/s, %v records/s", tp.MeanBytesPerS, tp.MeanRecordsPerS)
+	if !st.Over || st.Tasks.Omitted > 0 || st.ElapsedMS <= 0 {
+		return
+	}
+	var read int64
+	for _, r := range st.Tasks.Rows {
+		if r.AttemptsOmitted > 0 {
+			return
+		}
+		for _, a := range r.Attempts {
+			if a.Outcome == "won" {
+				read += a.Read
+			}
+		}
+	}
+	want := float64(read) / (float64(st.ElapsedMS) / 1000)
+	c.check(math.Abs(tp.MeanBytesPerS-want) <= 1e-6*want+1, "mean %v B/s, want %v (%d bytes won over %d ms)", tp.MeanBytesPerS, want, read, st.ElapsedMS)
 }
 
 // lookup finds a dotted path in a JSON document and prints its value.
@@ -245,7 +347,7 @@ func lookup(doc map[string]any, path string) string {
 var (
 	rowRE     = regexp.MustCompile(`<tr class="(task|worker) [^"]*"[^>]*>`)
 	attrRE    = regexp.MustCompile(`data-([a-z]+)="([^"]*)"`)
-	segRE     = regexp.MustCompile(`<span class="seg [^"]*"[^>]*data-outcome="([^"]*)"`)
+	segRE     = regexp.MustCompile(`<span class="seg [^"]*"[^>]*data-outcome="([^"]*)"[^>]*>`)
 	jobRE     = regexp.MustCompile(`<main id="job" data-phase="([^"]*)" data-over="([^"]*)"`)
 	counterRE = regexp.MustCompile(`<div class="kv" data-(counter|user-counter)="([^"]*)"><span>.*?</span><span class="n">([0-9,-]+)</span></div>`)
 )
@@ -260,13 +362,18 @@ func domCounts(dom string) map[string]string {
 			switch {
 			case a[1] == "state":
 				n[kind+"."+a[2]]++
-			case (a[1] == "failed" || a[1] == "slow") && a[2] == "true":
+			case (a[1] == "failed" || a[1] == "slow" || a[1] == "recovered" || a[1] == "pool") && a[2] == "true":
 				n[kind+"."+a[1]]++
+			case a[1] == "input" && a[2] != "":
+				n[kind+".input"]++
 			}
 		}
 	}
 	for _, s := range segRE.FindAllStringSubmatch(dom, -1) {
 		n["attempts."+s[1]]++
+		if strings.Contains(s[0], ` data-progress="`) {
+			n["attempts.progress"]++
+		}
 	}
 	got := map[string]string{}
 	for k, v := range n {

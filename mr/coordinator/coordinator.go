@@ -148,12 +148,12 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 		}
 		app, c.build = jr.app.Name, cmp.Or(jr.app.Build, build)
 	}
-	descs := make([]string, len(tasks))
+	descs, sizes := make([]string, len(tasks)), make([]int64, len(tasks))
 	for i, t := range tasks {
-		descs[i] = taskInput(t, files)
+		descs[i], sizes[i] = taskInput(t, files), taskSize(t)
 	}
 	c.sched = scheduler.New(scheduler.Config{NMap: len(tasks), NReduce: cfg.NReduce, App: app,
-		MapInputs: descs, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
+		MapInputs: descs, MapSizes: sizes, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
 		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.MaxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
 		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers, WaitWorkers: cfg.WaitWorkers})
 	keep := removeStaleOutputs(cfg.OutDir, inputs, jr, cfg.Logger)

@@ -39,6 +39,8 @@ func (c *Coordinator) statusNow(now time.Time) protocol.Status {
 	defer c.mu.Unlock()
 	st := c.sched.Status(c.start, c.status.ended, now)
 	st.Throughput = c.status.rates.rates(c.start)
+	bytes, records := c.sched.Work()
+	mean(&st.Throughput, bytes, records, st.ElapsedMS)
 	if c.journal != nil {
 		st.Journal, st.Restarts = c.journal.path, c.restarts
 	}
@@ -144,7 +146,7 @@ func (c *Coordinator) statusTick(now time.Time) {
 		bytes, records := c.sched.Work()
 		c.status.rates.sample(now, bytes, records)
 	}
-	p := c.sched.Progress()
+	p, wc := c.sched.Progress(), c.sched.WorkerCounts()
 	over := c.sched.Over()
 	hint := !c.status.hinted && p.Workers == 0 && now.Sub(c.start) >= c.cfg.HintAfter
 	c.status.hinted = c.status.hinted || hint
@@ -164,7 +166,7 @@ func (c *Coordinator) statusTick(now time.Time) {
 		c.cfg.Progress(progressLine(&st))
 		return
 	}
-	c.log.Info(p.String(), "phase", p.Phase, "workers", p.LiveWorkers)
+	c.log.Info(p.String(), "phase", p.Phase, "workers", wc.Working+wc.Idle) // exited ones are not live
 }
 
 // finalProgress gives a terminal's line its last state.

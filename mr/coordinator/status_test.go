@@ -40,8 +40,18 @@ func TestStatusIsOpenWithoutSecret(t *testing.T) {
 		t.Fatalf("GET /status = %d, %v: %+v", rec.Code, err, old)
 	}
 	var st protocol.Status
-	if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil || st.Version != 1 || st.MapTasks.Idle != 2 {
+	if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil || st.Version != protocol.StatusVersion || st.MapTasks.Idle != 2 {
 		t.Fatalf("status %v: %+v", err, st)
+	}
+	// Each map task's input and its size come from the coordinator's splits.
+	for _, r := range st.Tasks.Rows {
+		size := int64(len("alpha beta gamma\n")) * (10 + int64(r.Task[len(r.Task)-1]-'0'))
+		if strings.HasPrefix(r.Task, "map-") && (!strings.HasSuffix(r.Input, "in-"+r.Task[4:]+".txt") || r.InputBytes != size) {
+			t.Errorf("%s: input %q of %d bytes, want in-%s.txt of %d", r.Task, r.Input, r.InputBytes, r.Task[4:], size)
+		}
+	}
+	if st.Work.Unit != "bytes" || st.Work.Total <= 0 || st.Work.ETAMS != nil {
+		t.Errorf("work %+v, want bytes and no ETA before any worker", st.Work)
 	}
 	if rec := get(c, "GET", "/nothing-here"); rec.Code != 404 {
 		t.Fatalf("GET /nothing-here = %d", rec.Code)

@@ -82,26 +82,34 @@ func rateBetween(a, b workSample, start time.Time) protocol.Rate {
 		RecordsPerS: max(0, float64(b.records-a.records)/secs)}
 }
 
-// progressLine is the job in one line, for a terminal:
-// "map 12/16 · reduce 0/10 · 88 MB/s · 2 workers · eta 3s".
-func progressLine(st *protocol.Status) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "map %d/%d · reduce %d/%d · %s/s · %d workers", st.MapsDone, st.Maps,
-		st.ReducesDone, st.Reduces, statuspage.Bytes(st.Throughput.BytesPerS), st.LiveWorkers)
-	switch {
-	case st.Over:
-		fmt.Fprintf(&b, " · %s in %s", st.Phase, (time.Duration(st.ElapsedMS) * time.Millisecond).Round(100*time.Millisecond))
-	case st.MapsDone+st.ReducesDone > 0:
-		fmt.Fprintf(&b, " · eta %s", eta(st))
+// mean sets tp's mean rates: the committed work (bytes and records, as
+// Scheduler.Work counts them) over the job's elapsed time.
+func mean(tp *protocol.Throughput, bytes, records, elapsedMS int64) {
+	if elapsedMS <= 0 {
+		return
 	}
-	return b.String()
+	secs := float64(elapsedMS) / 1000
+	tp.MeanBytesPerS, tp.MeanRecordsPerS = max(0, float64(bytes)/secs), max(0, float64(records)/secs)
 }
 
-// eta guesses the time left from the share of tasks done so far, maps and
-// reduces weighted alike.
-func eta(st *protocol.Status) time.Duration {
-	done := float64(st.MapsDone+st.ReducesDone) / float64(max(1, st.Maps+st.Reduces))
-	elapsed := time.Duration(st.ElapsedMS) * time.Millisecond
-	left := time.Duration(float64(elapsed) * (1 - done) / done)
-	return left.Round(time.Second)
+// progressLine is the job in one line, for a terminal, with the current
+// rate and the ETA while it runs, the mean rate once it is over:
+// "map 12/16 · reduce 0/10 · 88 MB/s · 2 workers · eta 3s",
+// "map 16/16 · reduce 10/10 · 61 MB/s mean · done in 4.5s".
+func progressLine(st *protocol.Status) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "map %d/%d · reduce %d/%d", st.MapsDone, st.Maps, st.ReducesDone, st.Reduces)
+	if st.Over {
+		fmt.Fprintf(&b, " · %s/s mean · %s in %s", statuspage.Bytes(st.Throughput.MeanBytesPerS), st.Phase,
+			(time.Duration(st.ElapsedMS) * time.Millisecond).Round(100*time.Millisecond))
+		return b.String()
+	}
+	fmt.Fprintf(&b, " · %s/s · %d workers · eta ", statuspage.Bytes(st.Throughput.BytesPerS),
+		st.WorkerCounts.Working+st.WorkerCounts.Idle)
+	if eta := st.Work.ETAMS; eta != nil {
+		b.WriteString((time.Duration(*eta) * time.Millisecond).Round(time.Second).String())
+	} else {
+		b.WriteString("—")
+	}
+	return b.String()
 }

@@ -37,15 +37,40 @@ func TestThroughputRatesAndBoundedSamples(t *testing.T) {
 	}
 }
 
-func TestProgressLine(t *testing.T) {
-	st := protocol.Status{MapsDone: 12, Maps: 16, ReducesDone: 1, Reduces: 10, LiveWorkers: 2, ElapsedMS: 6000,
-		Throughput: protocol.Throughput{BytesPerS: 88.4e6}}
-	if got, want := progressLine(&st), "map 12/16 · reduce 1/10 · 88 MB/s · 2 workers · eta 6s"; got != want {
-		t.Fatalf("progressLine = %q, want %q", got, want)
+func TestMeanIsCommittedWorkOverElapsed(t *testing.T) {
+	tp := protocol.Throughput{BytesPerS: 5e6}
+	mean(&tp, 12e6, 3000, 4000)
+	if tp.MeanBytesPerS != 3e6 || tp.MeanRecordsPerS != 750 || tp.BytesPerS != 5e6 {
+		t.Fatalf("throughput %+v", tp)
 	}
-	st = protocol.Status{Phase: "done", Over: true, MapsDone: 1, Maps: 1, ReducesDone: 1, Reduces: 1, ElapsedMS: 1234}
-	if got, want := progressLine(&st), "map 1/1 · reduce 1/1 · 0 B/s · 0 workers · done in 1.2s"; got != want {
-		t.Fatalf("progressLine = %q, want %q", got, want)
+	tp = protocol.Throughput{}
+	mean(&tp, 12e6, 3000, 0)
+	if tp.MeanBytesPerS != 0 {
+		t.Fatalf("mean over no time: %+v", tp)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	eta := int64(6400)
+	for _, c := range []struct {
+		st   protocol.Status
+		want string
+	}{
+		{protocol.Status{MapsDone: 12, Maps: 16, ReducesDone: 1, Reduces: 10, LiveWorkers: 3, ElapsedMS: 6000,
+			WorkerCounts: protocol.WorkerCounts{Working: 1, Idle: 1, Exited: 1}, Work: protocol.Work{ETAMS: &eta},
+			Throughput: protocol.Throughput{BytesPerS: 88.4e6}},
+			"map 12/16 · reduce 1/10 · 88 MB/s · 2 workers · eta 6s"},
+		{protocol.Status{Maps: 16, Reduces: 10, ElapsedMS: 100, WorkerCounts: protocol.WorkerCounts{Idle: 2}},
+			"map 0/16 · reduce 0/10 · 0 B/s · 2 workers · eta —"},
+		// Over: the mean, not the last window's rate; no workers said live.
+		{protocol.Status{Phase: "done", Over: true, MapsDone: 1, Maps: 1, ReducesDone: 1, Reduces: 1, ElapsedMS: 1234,
+			LiveWorkers: 3, WorkerCounts: protocol.WorkerCounts{Exited: 3},
+			Throughput: protocol.Throughput{BytesPerS: 9e6, MeanBytesPerS: 61e6}},
+			"map 1/1 · reduce 1/1 · 61 MB/s mean · done in 1.2s"},
+	} {
+		if got := progressLine(&c.st); got != c.want {
+			t.Errorf("progressLine = %q, want %q", got, c.want)
+		}
 	}
 	for n, want := range map[float64]string{999: "999 B", 1500: "1.5 kB", 88.4e6: "88 MB", 3e18: "3.0 EB"} {
 		if got := statuspage.Bytes(n); got != want {

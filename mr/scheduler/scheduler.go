@@ -41,6 +41,7 @@ var (
 type Config struct {
 	NMap, NReduce     int
 	MapInputs         []string      // each map task's input, for messages and views; may be nil
+	MapSizes          []int64       // each map task's input size in bytes, for the views and the ETA; may be nil
 	HeartbeatTimeout  time.Duration // no heartbeat for this long: the worker is dead
 	TaskTimeout       time.Duration // an attempt running this long gets a backup
 	BackupAfter       time.Duration // at a phase's end, an attempt running this long may get a backup

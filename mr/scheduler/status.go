@@ -3,7 +3,8 @@ package scheduler
 // The job as the status page and GET /status show it: a pure view of the
 // scheduler at a given now, bounded in size whatever the number of
 // tasks: counts per state, then the most telling tasks (failed, running,
-// stragglers, the slowest), capped. The throughput over time is the
+// stragglers, the slowest), capped; workers by state; how much work is
+// done and the ETA. The throughput over time is the
 // coordinator's to add.
 
 import (
@@ -36,7 +37,8 @@ func (s *Scheduler) Status(start, end, now time.Time) protocol.Status {
 	st.MapTasks = s.taskCounts(s.maps, now)
 	st.ReduceTasks = s.taskCounts(s.reduces, now)
 	st.Tasks = s.taskList(start, now)
-	st.WorkerList = s.workerList(now)
+	st.WorkerList, st.WorkerCounts = s.workerList(now)
+	st.Work = s.work(now, st.WorkerCounts.Working+st.WorkerCounts.Idle > 0)
 	return st
 }
 
@@ -50,6 +52,8 @@ func (s *Scheduler) taskCounts(tasks []*task, now time.Time) protocol.TaskCounts
 			c.Running++
 		case taskDone:
 			c.Done++
+		case taskPending:
+			c.Pending++
 		}
 		if s.taskSlow(t, now) {
 			c.Slow++
@@ -185,53 +189,132 @@ func (s *Scheduler) taskList(start, now time.Time) protocol.TaskList {
 func (s *Scheduler) taskRow(t *task, start, now time.Time) protocol.TaskRow {
 	row := protocol.TaskRow{Task: protocol.TaskName(t.kind, t.index), State: t.state.String(),
 		Slow: s.taskSlow(t, now), Failed: taskFailed(t), Recovered: t.winner != nil && t.winner.recovered,
-		Attempts: []protocol.AttemptRow{}}
+		InputBytes: s.inputSize(t), Attempts: []protocol.AttemptRow{}}
+	if t.kind == protocol.MapTask && t.index < len(s.cfg.MapInputs) {
+		row.Input = s.cfg.MapInputs[t.index]
+	}
 	shown := t.history
 	if len(shown) > maxAttemptRows {
 		row.AttemptsOmitted = len(shown) - maxAttemptRows
 		shown = shown[row.AttemptsOmitted:]
 	}
 	for _, a := range shown {
-		row.Attempts = append(row.Attempts, protocol.AttemptRow{ID: a.ID(), Worker: a.worker.id,
+		ar := protocol.AttemptRow{ID: a.ID(), Worker: a.worker.id,
 			Outcome: outcomeName(a), StartMS: a.start.Sub(start).Milliseconds(),
 			DurationMS: a.duration(now).Milliseconds(), Slow: s.attemptSlow(a, now),
-			Read: a.read, Written: a.written})
+			Read: a.read, Written: a.written}
+		ar.Progress, ar.ReadSoFar = s.soFar(a)
+		row.Attempts = append(row.Attempts, ar)
 	}
 	return row
 }
 
-// workerList lists dead workers first, then the others, by id.
-func (s *Scheduler) workerList(now time.Time) protocol.WorkerList {
+// inputSize is map task t's input size in bytes; 0 if unknown, or for a
+// reduce task.
+func (s *Scheduler) inputSize(t *task) int64 {
+	if t.kind == protocol.MapTask && t.index < len(s.cfg.MapSizes) {
+		return s.cfg.MapSizes[t.index]
+	}
+	return 0
+}
+
+// soFar is how far running attempt a got as its worker last said (0
+// until it said, or once a ended) and, for a map attempt, the input it
+// read so far by that estimate.
+func (s *Scheduler) soFar(a *attempt) (float64, int64) {
+	if a.outcome != outcomeRunning {
+		return 0, 0
+	}
+	return a.frac, int64(a.frac * float64(s.inputSize(a.task)))
+}
+
+// workerList lists dead and excluded workers first, then the others by
+// id, earlier ones last; it counts every worker by state.
+func (s *Scheduler) workerList(now time.Time) (protocol.WorkerList, protocol.WorkerCounts) {
 	list := protocol.WorkerList{Limit: maxWorkerRows, Rows: []protocol.WorkerRow{}}
-	for _, dead := range []bool{true, false} {
+	var counts protocol.WorkerCounts
+	for pass := range 3 {
 		for i := 1; i <= s.nextWorker; i++ {
 			w := s.workers["w"+strconv.Itoa(i)]
-			if w == nil || w.dead != dead {
+			if w == nil || listPass(workerState(w)) != pass {
 				continue
 			}
+			countState(&counts, workerState(w))
 			if len(list.Rows) == maxWorkerRows {
 				list.Omitted++
 				continue
 			}
-			list.Rows = append(list.Rows, workerRow(w, now))
+			list.Rows = append(list.Rows, s.workerRow(w, now))
 		}
 	}
-	return list
+	return list, counts
 }
 
-func workerRow(w *worker, now time.Time) protocol.WorkerRow {
-	row := protocol.WorkerRow{ID: w.id, Addr: w.addr, Dead: w.dead, Pool: w.pool, Jobs: w.jobs, SilentMS: now.Sub(w.lastSeen).Milliseconds(),
-		Attempts: len(w.attempts), State: "idle"}
-	if a := w.current; a != nil && a.outcome == outcomeRunning {
-		row.State, row.Current = "working", a.ID()
+// WorkerCounts counts every worker by state, as Status does.
+func (s *Scheduler) WorkerCounts() protocol.WorkerCounts {
+	var c protocol.WorkerCounts
+	for _, w := range s.workers {
+		countState(&c, workerState(w))
 	}
+	return c
+}
+
+// listPass is when a worker in state is listed: troubles first, earlier
+// workers last.
+func listPass(state string) int {
+	switch state {
+	case "dead", "excluded":
+		return 0
+	case "earlier":
+		return 2
+	}
+	return 1
+}
+
+// workerState is w's state in the views: the first that applies of
+// earlier, excluded, dead, exited, working and idle.
+func workerState(w *worker) string {
 	switch {
 	case w.earlier:
-		row.State = "earlier"
+		return "earlier"
+	case w.excluded != "":
+		return "excluded"
 	case w.dead:
-		row.State = "dead"
+		return "dead"
 	case w.exitSent:
-		row.State = "exited"
+		return "exited"
+	case w.current != nil && w.current.outcome == outcomeRunning:
+		return "working"
+	}
+	return "idle"
+}
+
+func countState(c *protocol.WorkerCounts, state string) {
+	switch state {
+	case "working":
+		c.Working++
+	case "idle":
+		c.Idle++
+	case "exited":
+		c.Exited++
+	case "dead":
+		c.Dead++
+	case "excluded":
+		c.Excluded++
+	default:
+		c.Earlier++
+	}
+}
+
+func (s *Scheduler) workerRow(w *worker, now time.Time) protocol.WorkerRow {
+	row := protocol.WorkerRow{ID: w.id, Addr: w.addr, State: workerState(w), Dead: w.dead, Pool: w.pool, Jobs: w.jobs,
+		Excluded: w.excluded, Attempts: len(w.attempts)}
+	if !w.lastSeen.IsZero() {
+		row.SilentMS = now.Sub(w.lastSeen).Milliseconds()
+	}
+	if a := w.current; a != nil && a.outcome == outcomeRunning {
+		row.Current = a.ID()
+		row.Progress, row.ReadSoFar = s.soFar(a)
 	}
 	for _, a := range w.attempts {
 		switch a.outcome {
@@ -264,4 +347,85 @@ func (s *Scheduler) Work() (bytes, records int64) {
 		}
 	}
 	return bytes, records
+}
+
+// work is how much of the job is done, and the ETA while it runs and
+// some worker is live (protocol.Work).
+func (s *Scheduler) work(now time.Time, live bool) protocol.Work {
+	m := workMeter{}
+	mapWeight, reduceWeight, unit := s.weights()
+	for _, t := range s.maps {
+		m.add(t, mapWeight(t))
+	}
+	for _, t := range s.reduces {
+		m.add(t, reduceWeight)
+	}
+	w := protocol.Work{Unit: unit, Total: m.total, Done: min(m.done, m.total)}
+	if live && !s.Over() && s.phase != phaseMerge && m.won && m.ran > 0 && now.After(m.since) {
+		left := time.Duration(float64(now.Sub(m.since)) * max(0, m.total-m.done) / m.ran)
+		ms := max(0, left.Milliseconds())
+		w.ETAMS = &ms
+	}
+	return w
+}
+
+// weights are what a map task and a reduce task weigh in work: bytes of
+// input when the map inputs' sizes are known, a reduce task weighing its
+// share of the map output (all maps' input times the committed map
+// attempts' output per input byte, 1 until one committed); else tasks.
+func (s *Scheduler) weights() (mapWeight func(*task) float64, reduceWeight float64, unit string) {
+	var in int64
+	for _, n := range s.cfg.MapSizes {
+		in += n
+	}
+	if len(s.cfg.MapSizes) != len(s.maps) || in <= 0 {
+		return func(*task) float64 { return 1 }, 1, "tasks"
+	}
+	var read, written int64
+	for _, t := range s.maps {
+		for _, a := range t.history {
+			if a.committed && a.read > 0 { // outputs lost since count too
+				read, written = read+a.read, written+a.written
+			}
+		}
+	}
+	perByte := 1.0
+	if read > 0 {
+		perByte = float64(written) / float64(read)
+	}
+	reduceWeight = float64(in) * perByte / float64(max(1, len(s.reduces)))
+	return func(t *task) float64 { return float64(s.inputSize(t)) }, reduceWeight, "bytes"
+}
+
+// workMeter adds up tasks' work: all of it, what is done, and what this
+// run of the coordinator did (not recovered from a journal) since its
+// first attempt started.
+type workMeter struct {
+	total, done, ran float64
+	since            time.Time
+	won              bool // an attempt of this run won
+}
+
+func (m *workMeter) add(t *task, weight float64) {
+	m.total += weight
+	for _, a := range t.history {
+		if !a.recovered && (m.since.IsZero() || a.start.Before(m.since)) {
+			m.since = a.start
+		}
+	}
+	switch t.state {
+	case taskDone:
+		m.done += weight
+		if !t.winner.recovered {
+			m.ran += weight
+			m.won = true
+		}
+	case taskRunning:
+		f := 0.0
+		for _, a := range t.running {
+			f = max(f, min(a.frac, 1))
+		}
+		m.done += f * weight
+		m.ran += f * weight
+	}
 }

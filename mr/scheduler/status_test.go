@@ -146,3 +146,213 @@ func TestStatusOf100000TasksIsBounded(t *testing.T) {
 		t.Fatalf("status of %d bytes", len(b))
 	}
 }
+
+// Workers are counted by state, each in one: a finished job shows the
+// workers it told to exit as exited, not live.
+func TestStatusCountsWorkersByState(t *testing.T) {
+	h := newHarness(t, 2, 1)
+	h.s.cfg.MapSizes = []int64{1000, 3000}
+	h.s.Earlier([]string{"w1"})
+	w2 := h.join("a:1")
+	for range 3 {
+		h.s.Failed(ref(w2, h.get(w2, protocol.ActMap)), protocol.FailWorker, "disk full", h.now)
+	}
+	w3, w4, _ := h.join("b:1"), h.join("c:1"), h.join("d:1")
+	m := h.get(w3, protocol.ActMap)
+	h.run(5*time.Second, w3, w4) // w5 stays silent, and dies
+	h.s.Heartbeat(protocol.HeartbeatArgs{WorkerID: w3, Attempt: ref(w3, m), Progress: 0.25}, h.now)
+
+	st := h.s.Status(t0, time.Time{}, h.now)
+	want := protocol.WorkerCounts{Working: 1, Idle: 1, Dead: 1, Excluded: 1, Earlier: 1}
+	if st.WorkerCounts != want || st.Workers != 5 || st.LiveWorkers != 2 {
+		t.Fatalf("workers %d, live %d, %+v; want %+v", st.Workers, st.LiveWorkers, st.WorkerCounts, want)
+	}
+	var order []string
+	for _, r := range st.WorkerList.Rows {
+		order = append(order, r.ID+":"+r.State)
+	}
+	if got := strings.Join(order, " "); got != "w2:excluded w5:dead w3:working w4:idle w1:earlier" {
+		t.Fatalf("worker rows %s", got)
+	}
+	if r := st.WorkerList.Rows[0]; !strings.Contains(r.Excluded, "disk full") {
+		t.Fatalf("excluded row %+v", r)
+	}
+	size := h.s.cfg.MapSizes[m.task.index]
+	if r := st.WorkerList.Rows[2]; r.Current != m.ID() || r.Progress != 0.25 || r.ReadSoFar != size/4 {
+		t.Fatalf("working row %+v, want %s at 25%% of %d bytes", r, m.ID(), size)
+	}
+	if r := st.WorkerList.Rows[4]; r.SilentMS != 0 || !r.Dead {
+		t.Fatalf("earlier row %+v", r)
+	}
+
+	h.report(w3, m)
+	h.report(w4, h.get(w4, protocol.ActMap))
+	h.report(w3, h.get(w3, protocol.ActReduce))
+	h.s.Finish()
+	h.get(w3, protocol.ActExit)
+	h.get(w4, protocol.ActExit)
+	st = h.s.Status(t0, h.now, h.now)
+	want = protocol.WorkerCounts{Exited: 2, Dead: 1, Excluded: 1, Earlier: 1}
+	if st.WorkerCounts != want || st.LiveWorkers != 2 || h.s.WorkerCounts() != want {
+		t.Fatalf("finished job: live %d, %+v (%+v); want %+v", st.LiveWorkers, st.WorkerCounts, h.s.WorkerCounts(), want)
+	}
+}
+
+// A task row names a map task's input and its size; a running attempt
+// shows how far it got and the input read so far, an ended one neither.
+func TestStatusShowsInputsAndProgress(t *testing.T) {
+	h := newHarness(t, 2, 1)
+	h.s.cfg.MapSizes = []int64{64 << 20, 10}
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	m0, m1 := h.get(w1, protocol.ActMap), h.get(w2, protocol.ActMap)
+	for _, c := range []struct {
+		frac     float64
+		progress float64
+		read     int64
+	}{
+		{0, 0, 0},            // no heartbeat said yet
+		{0.5, 0.5, 32 << 20}, // halfway through 64 MiB
+		{-1, 0.5, 32 << 20},  // nonsense is ignored
+		{1, 1, 64 << 20},
+	} {
+		if c.frac != 0 {
+			h.s.Heartbeat(protocol.HeartbeatArgs{WorkerID: w1, Attempt: ref(w1, m0), Progress: c.frac}, h.now)
+		}
+		st := h.s.Status(t0, time.Time{}, h.now)
+		r := rowOf(t, st, "map-0")
+		if r.Input != "in-0.txt" || r.InputBytes != 64<<20 {
+			t.Fatalf("map-0 row %+v", r)
+		}
+		if a := r.Attempts[0]; a.Progress != c.progress || a.ReadSoFar != c.read {
+			t.Fatalf("after %v: attempt %+v, want progress %v, %d bytes read", c.frac, a, c.progress, c.read)
+		}
+	}
+	h.report(w1, m0)
+	h.s.Failed(ref(w2, m1), protocol.FailApp, "boom", h.now)
+	st := h.s.Status(t0, time.Time{}, h.now)
+	if a := rowOf(t, st, "map-0").Attempts[0]; a.Progress != 0 || a.ReadSoFar != 0 {
+		t.Fatalf("won attempt %+v", a)
+	}
+	if r := rowOf(t, st, "reduce-0"); r.Input != "" || r.InputBytes != 0 {
+		t.Fatalf("reduce row %+v", r)
+	}
+}
+
+func rowOf(t *testing.T, st protocol.Status, task string) protocol.TaskRow {
+	t.Helper()
+	for _, r := range st.Tasks.Rows {
+		if r.Task == task {
+			return r
+		}
+	}
+	t.Fatalf("no row for %s", task)
+	return protocol.TaskRow{}
+}
+
+// The ETA is the work left at this run's rate: done work (maps by their
+// input bytes, reduces by their share of the map output) over the time
+// since the first attempt started. Four maps of 100 bytes whose output
+// is half their input, two reduces of 100 bytes each: 600 bytes of work.
+func TestStatusETA(t *testing.T) {
+	const unknown = -1
+	h := newHarness(t, 4, 2)
+	h.s.cfg.MapSizes = []int64{100, 100, 100, 100}
+	w1 := h.join("a:1")
+	mapDone := func(a *attempt) { h.s.MapDone(ref(w1, a), 2, 50, 100, nil, h.now) }
+	var m *attempt
+	for _, step := range []struct {
+		what        string
+		do          func()
+		total, done float64
+		eta         int64
+	}{
+		{"nothing ran yet", func() {}, 400 + 400, 0, unknown},
+		{"map-0 running, half done after 1 s", func() {
+			m = h.get(w1, protocol.ActMap)
+			h.run(time.Second, w1)
+			h.s.Heartbeat(protocol.HeartbeatArgs{WorkerID: w1, Attempt: ref(w1, m), Progress: 0.5}, h.now)
+		}, 800, 50, unknown}, // nothing won yet: the map output per byte is unknown
+		{"map-0 won after 2 s", func() { h.run(time.Second, w1); mapDone(m) }, 600, 100, 10000},
+		{"map-1 a quarter done at 3 s", func() {
+			m = h.get(w1, protocol.ActMap)
+			h.run(time.Second, w1)
+			h.s.Heartbeat(protocol.HeartbeatArgs{WorkerID: w1, Attempt: ref(w1, m), Progress: 0.25}, h.now)
+		}, 600, 125, 11400},
+		{"every map won at 6 s", func() {
+			mapDone(m)
+			h.run(time.Second, w1)
+			mapDone(h.get(w1, protocol.ActMap))
+			h.run(2*time.Second, w1)
+			mapDone(h.get(w1, protocol.ActMap))
+		}, 600, 400, 3000},
+		{"reduce-0 won at 7 s", func() {
+			h.run(time.Second, w1)
+			h.s.ReduceDone(ref(w1, h.get(w1, protocol.ActReduce)), 100, 10, nil, h.now)
+		}, 600, 500, 1400},
+		// w1 dies: its map outputs are lost, and run again.
+		{"no live worker", func() { h.run(5 * time.Second) }, 600, 100, unknown},
+	} {
+		step.do()
+		w := h.s.Status(t0, time.Time{}, h.now).Work
+		eta := int64(unknown)
+		if w.ETAMS != nil {
+			eta = *w.ETAMS
+		}
+		if w.Unit != "bytes" || w.Total != step.total || w.Done != step.done || eta != step.eta {
+			t.Fatalf("%s: work %+v, eta %d; want %v of %v, eta %d", step.what, w, eta, step.done, step.total, step.eta)
+		}
+	}
+}
+
+// Work recovered from a journal is done, but was not done at this run's
+// rate: the ETA leaves it out of the rate.
+func TestStatusETALeavesRecoveredWorkOutOfTheRate(t *testing.T) {
+	h := newHarness(t, 2, 2)
+	h.s.cfg.MapSizes = []int64{100, 100}
+	h.s.Earlier([]string{"w1"})
+	h.s.RecoverReduce(Commit{Task: 0, Attempt: 1, Worker: "w1", Read: 100, Written: 10}, h.now)
+	w2 := h.join("a:1")
+	m := h.get(w2, protocol.ActMap)
+	h.run(time.Second, w2)
+	h.s.MapDone(ref(w2, m), 2, 100, 100, nil, h.now)
+	// 200 bytes of maps and 200 of reduces; done: map-0, and reduce-0
+	// from the journal. This run did 100 bytes in 1 s: 200 are left.
+	w := h.s.Status(t0, time.Time{}, h.now).Work
+	if w.Total != 400 || w.Done != 200 || w.ETAMS == nil || *w.ETAMS != 2000 {
+		t.Fatalf("work %+v", w)
+	}
+}
+
+// Without the inputs' sizes, every task weighs one.
+func TestStatusETAInTasks(t *testing.T) {
+	h := newHarness(t, 3, 1)
+	w1 := h.join("a:1")
+	m := h.get(w1, protocol.ActMap)
+	h.run(2*time.Second, w1)
+	h.report(w1, m)
+	w := h.s.Status(t0, time.Time{}, h.now).Work
+	if w.Unit != "tasks" || w.Total != 4 || w.Done != 1 || w.ETAMS == nil || *w.ETAMS != 6000 {
+		t.Fatalf("work %+v", w)
+	}
+	h.report(w1, h.get(w1, protocol.ActMap))
+	h.report(w1, h.get(w1, protocol.ActMap))
+	h.report(w1, h.get(w1, protocol.ActReduce))
+	if w := h.s.Status(t0, time.Time{}, h.now).Work; w.Done != 4 || w.ETAMS != nil {
+		t.Fatalf("in the final merge: work %+v", w)
+	}
+}
+
+// A map committed before a restart, waiting for its owner, is counted
+// as pending: the states add up to the tasks.
+func TestStatusCountsPendingMaps(t *testing.T) {
+	h := newHarness(t, 3, 1)
+	h.s.Earlier([]string{"w1"})
+	h.s.RecoverMap(Commit{Task: 1, Attempt: 1, Worker: "w1", Written: 10}, h.now.Add(8*time.Second))
+	st := h.s.Status(t0, time.Time{}, h.now)
+	if c := st.MapTasks; c.Pending != 1 || c.Idle != 2 || c.Idle+c.Running+c.Done+c.Pending != c.Total {
+		t.Fatalf("map tasks %+v", c)
+	}
+	if r := rowOf(t, st, "map-1"); r.State != "pending" {
+		t.Fatalf("map-1 row %+v", r)
+	}
+}
