@@ -21,9 +21,11 @@ type Config struct {
 	// workers (mrworker without a plugin); it names the app too.
 	AppPlugin string
 	SplitSize int64 // inputs larger than this are cut into several map tasks
-	// PackSize: consecutive inputs no larger than the split size share a
-	// map task up to this many bytes (0: SplitSize; 1: never).
-	PackSize int64
+	// SmallFile and PackSize: consecutive inputs smaller than SmallFile
+	// (whose Map costs about what a task costs, whatever its size) share a
+	// map task up to PackSize bytes (0: SplitSize; 1: never).
+	SmallFile int64
+	PackSize  int64
 
 	HeartbeatTimeout  time.Duration // a worker silent this long is dead
 	TaskTimeout       time.Duration // an attempt running this long gets a backup
@@ -80,6 +82,7 @@ func DefaultConfig() Config {
 		NReduce:           10,
 		OutDir:            ".",
 		SplitSize:         64 << 20,
+		SmallFile:         128 << 10,
 		HeartbeatTimeout:  4 * time.Second,
 		TaskTimeout:       10 * time.Second,
 		MaxFailures:       appFailureLimit,
@@ -115,6 +118,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.OutDir, d.OutDir)
 	orDefault(&c.SplitSize, d.SplitSize)
 	orDefault(&c.PackSize, c.SplitSize)
+	orDefault(&c.SmallFile, d.SmallFile)
 	orDefault(&c.HeartbeatTimeout, d.HeartbeatTimeout)
 	orDefault(&c.TaskTimeout, d.TaskTimeout)
 	orDefault(&c.MaxFailures, d.MaxFailures)

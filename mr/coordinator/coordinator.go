@@ -106,7 +106,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 			return nil, err
 		}
 	}
-	tasks, files, err := makeTasks(inputs, cfg.SplitSize, cfg.PackSize)
+	tasks, files, err := makeTasks(inputs, cfg.SplitSize, cfg.SmallFile, cfg.PackSize)
 	if err != nil {
 		return nil, err
 	}

@@ -2,10 +2,12 @@ package coordinator
 
 // The job's input: the files (a folder's regular files, in name order)
 // and their map tasks. A file larger than the split size is cut at line
-// ends into several tasks; consecutive files no larger than the split
-// size share one task up to the split size (as Hadoop's
-// CombineFileInputFormat does), and Map is still called once per file
-// with that file's name.
+// ends into several tasks; consecutive small files (smaller than
+// Config.SmallFile, 128 KiB by default: mapping one costs about what a
+// task costs whatever its size) share one task up to the pack size, the
+// split size by default (as Hadoop's CombineFileInputFormat does), and
+// Map is still called once per file with that file's name. Other files
+// are a task each.
 
 import (
 	"bytes"
@@ -97,9 +99,9 @@ func fileKind(m fs.FileMode) string {
 
 // makeTasks cuts the inputs into map tasks of at most about size bytes
 // each, in input order, each task a list of line-aligned pieces of files
-// (protocol.Split): files no larger than size share tasks of up to pack
+// (protocol.Split): files smaller than small share tasks of up to pack
 // bytes. It returns the tasks and each file as it saw it.
-func makeTasks(inputs []string, size, pack int64) ([][]protocol.Split, map[string]inputFile, error) {
+func makeTasks(inputs []string, size, small, pack int64) ([][]protocol.Split, map[string]inputFile, error) {
 	var tasks [][]protocol.Split
 	files := make(map[string]inputFile, len(inputs))
 	var packed []protocol.Split // small files, waiting to fill a task
@@ -116,7 +118,7 @@ func makeTasks(inputs []string, size, pack int64) ([][]protocol.Split, map[strin
 			return nil, nil, err
 		}
 		files[name] = st
-		if len(pieces) > 1 || st.size > size {
+		if len(pieces) > 1 || st.size >= small {
 			flush()
 			for _, p := range pieces {
 				tasks = append(tasks, []protocol.Split{p})

@@ -13,7 +13,7 @@ import (
 
 // makeSplits cuts inputs into map tasks and lists their pieces in order.
 func makeSplits(inputs []string, size int64) ([]protocol.Split, error) {
-	tasks, _, err := makeTasks(inputs, size, size)
+	tasks, _, err := makeTasks(inputs, size, size, size)
 	var all []protocol.Split
 	for _, t := range tasks {
 		all = append(all, t...)
@@ -155,7 +155,7 @@ func TestFolderInputs(t *testing.T) {
 	}
 }
 
-// Small files share map tasks up to the split size, in order; a large
+// Small files share map tasks up to the pack size, in order; a large
 // file is cut into tasks of its own.
 func TestSmallInputsArePacked(t *testing.T) {
 	dir := t.TempDir()
@@ -163,7 +163,7 @@ func TestSmallInputsArePacked(t *testing.T) {
 	for i, size := range []int{4, 4, 4, 30, 4, 0, 4} {
 		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%d.txt", i), strings.Repeat("ab\n", size/3)+strings.Repeat("c", size%3)))
 	}
-	tasks, _, err := makeTasks(inputs, 9, 9)
+	tasks, _, err := makeTasks(inputs, 9, 9, 9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,5 +178,21 @@ func TestSmallInputsArePacked(t *testing.T) {
 	want := "0.txt@0+1.txt@0|2.txt@0|3.txt@0|3.txt@9|3.txt@18|3.txt@27|4.txt@0+5.txt@0+6.txt@0"
 	if got := strings.Join(shape, "|"); got != want {
 		t.Fatalf("tasks %s, want %s", got, want)
+	}
+}
+
+// A file of at least the small-file size is a task of its own, even when
+// it would fit in a pack.
+func TestOnlySmallInputsArePacked(t *testing.T) {
+	dir := t.TempDir()
+	a := writeInput(t, dir, "a.txt", "ab\n")
+	b := writeInput(t, dir, "b.txt", "abcdefgh\n")
+	c := writeInput(t, dir, "c.txt", "ab\n")
+	tasks, _, err := makeTasks([]string{a, b, c}, 100, 5, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 3 {
+		t.Fatalf("%d tasks, want 3: the middle file is not small", len(tasks))
 	}
 }
