@@ -34,7 +34,10 @@ type Combiner func(key string, values []string) ([]string, error)
 // the key (hash/fnv's New32a) with its top bit cleared, modulo n. It is
 // written out so that it allocates nothing; it must never change, or map
 // outputs of two builds would disagree.
-func Partition(key string, n int) int {
+func Partition(key string, n int) int { return partition(key, n) }
+
+// partition is Partition for keys of either type.
+func partition[S string | []byte](key S, n int) int {
 	h := uint32(2166136261)
 	for i := 0; i < len(key); i++ {
 		h ^= uint32(key[i])
@@ -51,12 +54,12 @@ const (
 	combineBatch = 1024
 )
 
-// Bytes held beyond the text of keys and values: per group, per slot of
-// the key index, per earlier runs of a group, and per value slot and
+// Bytes held beyond the text of keys and values: per entry of the key
+// index, per group, per earlier runs of a group, and per value slot and
 // repeat count of those.
 const (
-	groupBytes    = 40 // unsafe.Sizeof(group{}), checked by a test
-	slotBytes     = 8  // unsafe.Sizeof(indexSlot{})
+	entryBytes    = 32 // unsafe.Sizeof(entry{}), checked by a test
+	groupBytes    = 24 // unsafe.Sizeof(group{})
 	runsBytes     = 48 // unsafe.Sizeof(runs{})
 	valueOverhead = 16
 	repOverhead   = 4
@@ -79,6 +82,7 @@ type Output struct {
 	fresh      int      // values in batch not yet combined
 	combined   []string // what combineGroup gets back
 	sorter     keySorter
+	keyBuf     []byte // keyText's buffer
 	spillKey   []byte // the record putSpill writes
 	spillValue []byte
 
@@ -97,7 +101,7 @@ func New(nReduce int, limit int64, combine Combiner, spillTo func(k, r int) stri
 // empty starts an empty buffer.
 func (o *Output) empty() {
 	o.gs = newGroups(o.seed)
-	o.size = int64(len(o.gs.slots)) * slotBytes
+	o.size = int64(len(o.gs.entries)) * entryBytes
 }
 
 // Emit adds one record. After an error (a spill's, or Combine's) records
@@ -105,21 +109,26 @@ func (o *Output) empty() {
 func (o *Output) Emit(key, value string) {
 	o.emitted++
 	if o.err == nil {
-		o.add(key, value, o.gs.hash(key))
+		o.add(key, value, o.gs.tag(key))
 	}
 }
 
-// add adds one record, whose key has hash h.
-func (o *Output) add(key, value string, h uint32) {
-	g, slot := o.gs.find(key, h)
+// add adds one record, whose key has tag tag.
+func (o *Output) add(key, value string, tag uint32) {
+	e, found := o.gs.find(key, tag)
 	switch {
-	case g == nil:
-		o.size += o.gs.add(key, value, slot, h) + int64(len(key)+len(value))
-	case value == g.last && g.n < math.MaxUint32:
-		g.n++
+	case !found:
+		o.size += o.gs.add(e, key, value, tag)
+	case e.id == 0 && e.n < math.MaxUint32 && value == o.gs.common:
+		e.n++
 		return
 	default:
-		o.addRun(g, value)
+		g, size := o.gs.group(e)
+		if o.size += size; value == g.last && g.n < math.MaxUint32 {
+			g.n++
+			return
+		}
+		o.addRun(g, key, value)
 	}
 	if o.size > o.limit && o.err == nil {
 		o.err = o.spill()
@@ -128,18 +137,18 @@ func (o *Output) add(key, value string, h uint32) {
 
 // addRun starts a new run of g's values with value, and combines g's
 // runs once they are combineRuns.
-func (o *Output) addRun(g *group, value string) {
+func (o *Output) addRun(g *group, key, value string) {
 	before := o.gs.runBytes(g) + int64(cap(o.gs.runs))*runsBytes
 	o.gs.push(g, value)
 	o.size += o.gs.runBytes(g) + int64(cap(o.gs.runs))*runsBytes - before + int64(len(value))
 	if o.combine != nil && g.more != 0 && len(o.gs.runs[g.more].vals)+1 >= combineRuns {
-		o.combineGroup(g)
+		o.combineGroup(g, key)
 	}
 }
 
-// combineGroup replaces g's values by what Combine makes of them.
-func (o *Output) combineGroup(g *group) {
-	if err := o.combineGroupTo(sink{}, g); err != nil {
+// combineGroup replaces g's values, of key, by what Combine makes of them.
+func (o *Output) combineGroup(g *group, key string) {
+	if err := o.combineGroupTo(sink{}, key, g); err != nil {
 		o.err = err
 		return
 	}
@@ -174,10 +183,10 @@ func (o *Output) put(s sink, key, v string, n int) error {
 	return s.w.WriteRepeat(key, v, n)
 }
 
-// combineGroupTo passes g's values through Combine to s.
-func (o *Output) combineGroupTo(s sink, g *group) error {
-	err := o.gs.each(g, func(v string, n int) error { return o.combineAdd(s, g.key, v, n) })
-	return o.combineEnd(s, g.key, err)
+// combineGroupTo passes g's values, of key, through Combine to s.
+func (o *Output) combineGroupTo(s sink, key string, g *group) error {
+	err := o.gs.each(g, func(v string, n int) error { return o.combineAdd(s, key, v, n) })
+	return o.combineEnd(s, key, err)
 }
 
 // combineAdd adds n values v of key to the batch for Combine, which is
@@ -243,7 +252,7 @@ func (o *Output) Finish(path string) ([]runfile.Info, error) {
 		parts := o.gs.partitions(o.nReduce, &o.sorter)
 		return o.writeSections(path, func(r int, w *runfile.Writer) error { return o.writeGroups(parts[r], false)(w) })
 	}
-	if o.gs.n > 0 {
+	if o.gs.used > 0 {
 		if err := o.spill(); err != nil {
 			return nil, err
 		}
@@ -278,14 +287,18 @@ func (o *Output) Stats(runs []runfile.Info) Stats {
 	return st
 }
 
-// writeGroups writes the groups of a sorted partition to a final run
-// file or a spill, each key's values passed through Combine when the app
-// has one.
+// writeGroups writes the keys of a sorted partition, as the indexes of
+// their entries, to a final run file or a spill, each key's values passed
+// through Combine when the app has one.
 func (o *Output) writeGroups(part []int32, spill bool) func(*runfile.Writer) error {
 	return func(w *runfile.Writer) error {
 		s := sink{w, spill}
+		keys := o.gs.keyText(part, &o.keyBuf)
 		for _, id := range part {
-			if err := o.writeGroup(s, o.gs.get(id)); err != nil {
+			e := &o.gs.entries[id]
+			key := keys[:e.klen-1]
+			keys = keys[len(key):]
+			if err := o.writeKey(s, key, e); err != nil {
 				return err
 			}
 		}
@@ -293,13 +306,20 @@ func (o *Output) writeGroups(part []int32, spill bool) func(*runfile.Writer) err
 	}
 }
 
-// writeGroup writes one key's values to s.
-func (o *Output) writeGroup(s sink, g *group) error {
+// writeKey writes the values of key, whose entry is e, to s.
+func (o *Output) writeKey(s sink, key string, e *entry) error {
+	if e.id == 0 { // e.n common values
+		if o.combine == nil || e.n <= 1 {
+			return o.put(s, key, o.gs.common, int(e.n))
+		}
+		return o.combineEnd(s, key, o.combineAdd(s, key, o.gs.common, int(e.n)))
+	}
+	g := o.gs.get(int32(e.id - 1))
 	switch {
 	case g.more == 0 && (o.combine == nil || g.n <= 1):
-		return o.put(s, g.key, g.last, int(g.n))
+		return o.put(s, key, g.last, int(g.n))
 	case o.combine == nil:
-		return o.gs.each(g, func(v string, n int) error { return o.put(s, g.key, v, n) })
+		return o.gs.each(g, func(v string, n int) error { return o.put(s, key, v, n) })
 	}
-	return o.combineGroupTo(s, g)
+	return o.combineGroupTo(s, key, g)
 }

@@ -305,9 +305,9 @@ func TestKeySorter(t *testing.T) {
 	var s keySorter
 	for _, n := range []int{0, 1, 2, 33, 1000, 20000} {
 		gs := newGroups(maphash.MakeSeed())
-		ids := make([]int32, n)
+		var ids []int32
 		seen := map[string]bool{}
-		for i := range ids {
+		for range n {
 			var k string
 			for k == "" || seen[k] {
 				b := make([]byte, rng.IntN(20))
@@ -317,22 +317,27 @@ func TestKeySorter(t *testing.T) {
 				k = string(b) + strconv.Itoa(rng.IntN(3))
 			}
 			seen[k] = true
-			h := gs.hash(k)
-			_, slot := gs.find(k, h)
-			gs.add(k, "", slot, h)
-			ids[i] = int32(i)
+			tag := gs.tag(k)
+			e, _ := gs.find(k, tag)
+			gs.add(e, k, "", tag)
+		}
+		for i := range gs.entries {
+			if gs.entries[i].klen != 0 {
+				ids = append(ids, int32(i))
+			}
 		}
 		s.sort(ids, &gs)
-		if !slices.IsSortedFunc(ids, func(a, b int32) int { return strings.Compare(gs.get(a).key, gs.get(b).key) }) {
-			t.Fatalf("n=%d: not sorted", n)
+		key := func(id int32) string { return string(gs.keyBytes(&gs.entries[id])) }
+		if len(ids) != n || !slices.IsSortedFunc(ids, func(a, b int32) int { return strings.Compare(key(a), key(b)) }) {
+			t.Fatalf("n=%d: %d keys, sorted %v", n, len(ids), slices.IsSortedFunc(ids, func(a, b int32) int { return strings.Compare(key(a), key(b)) }))
 		}
 	}
 }
 
 func TestGroupSizes(t *testing.T) {
-	if unsafe.Sizeof(group{}) != groupBytes || unsafe.Sizeof(runs{}) != runsBytes || unsafe.Sizeof(indexSlot{}) != slotBytes {
-		t.Fatalf("group is %d bytes, runs %d, indexSlot %d: update the constants",
-			unsafe.Sizeof(group{}), unsafe.Sizeof(runs{}), unsafe.Sizeof(indexSlot{}))
+	if unsafe.Sizeof(group{}) != groupBytes || unsafe.Sizeof(runs{}) != runsBytes || unsafe.Sizeof(entry{}) != entryBytes {
+		t.Fatalf("group is %d bytes, runs %d, entry %d: update the constants",
+			unsafe.Sizeof(group{}), unsafe.Sizeof(runs{}), unsafe.Sizeof(entry{}))
 	}
 }
 
@@ -438,4 +443,34 @@ func readRun(path string) ([]KeyValue, error) {
 		kvs = append(kvs, KeyValue{string(runs[0].Key()), string(runs[0].Value())})
 	}
 	return kvs, runs[0].Err()
+}
+
+// Keys of every length around what an entry holds itself, and keys long
+// enough to get blocks of their own, come out as a stable sort, with and
+// without spills.
+func TestMapOutputLongKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var keys []string
+	for n := range 2 * inlineKey {
+		keys = append(keys, strings.Repeat("k", n), strings.Repeat("k", n)+"\x00", strings.Repeat("\xff", n))
+	}
+	for _, n := range []int{keysChunk/8 - 1, keysChunk/8 + 1, keysChunk + 3} {
+		keys = append(keys, strings.Repeat("long", n/4)+strconv.Itoa(n), strings.Repeat("long", n/4)+"!")
+	}
+	kvs := make([]KeyValue, 3000)
+	for i := range kvs {
+		kvs[i] = KeyValue{keys[rng.IntN(len(keys))], []string{"1", "1", "2"}[rng.IntN(3)]}
+	}
+	want := stableSortByPartition(kvs, 3)
+	for _, limit := range []int64{64 << 20, 64 << 10} {
+		got, spills := runMapOutput(t, kvs, limit, nil)
+		if limit < 1<<20 && spills < 2 {
+			t.Fatalf("limit %d: %d spills, want several", limit, spills)
+		}
+		for r := range want {
+			if !slices.Equal(got[r], want[r]) {
+				t.Fatalf("limit %d: partition %d differs from a stable sort", limit, r)
+			}
+		}
+	}
 }
