@@ -8,10 +8,12 @@
 // distinct keys where sorting the records would cost n log n string
 // comparisons. A key's values keep Map's order, so the result equals a
 // stable sort by key; they are held as runs of equal values, so a value
-// repeated (a word count's "1") costs a counter, not a slot. With a
-// Combine, a key's values are combined when it holds combineRuns runs and
-// as it is written, combineBatch values at a time, so a buffer holds
-// little more than the distinct keys. When the buffer outgrows its limit
+// repeated (a word count's "1") costs a counter, not a slot, and a key
+// whose values are all the buffer's first value is only counted in its
+// entry of the key index (index.go). With a Combine, a key's values are
+// combined when it holds combineRuns runs and as it is written,
+// combineBatch values at a time (a long run of equal values one batch of
+// it, once), so a buffer holds little more than the distinct keys. When the buffer outgrows its limit
 // it is spilled as one sorted run per partition, and the spills are merged
 // into the final runs at the end (spill.go).
 //
@@ -80,6 +82,7 @@ type Output struct {
 
 	batch      []string // values on their way to Combine
 	fresh      int      // values in batch not yet combined
+	same       []string // combineRun's batch of equal values
 	combined   []string // what combineGroup gets back
 	sorter     keySorter
 	keyBuf     []byte // keyText's buffer
@@ -191,8 +194,25 @@ func (o *Output) combineGroupTo(s sink, key string, g *group) error {
 
 // combineAdd adds n values v of key to the batch for Combine, which is
 // combined once it holds combineBatch values, and the results kept in it
-// for the next values.
+// for the next values. A run of combineBatch equal values or more is
+// combined a batch at a time, once: Combine is deterministic, so every
+// batch of the run would give the same result, and when that is one value
+// a run of it stands for the batches (a word count's "1" x 1024 becomes
+// "1024" x n/1024, not n/1024 calls that read 1024 values each).
 func (o *Output) combineAdd(s sink, key, v string, n int) error {
+	if n >= combineBatch {
+		r, ok, err := o.combineRun(key, v)
+		if err != nil {
+			return err
+		}
+		if ok {
+			k := n / combineBatch
+			if err := o.combineAdd(s, key, r, k); err != nil {
+				return err
+			}
+			n -= k * combineBatch
+		}
+	}
 	for ; n > 0; n-- {
 		o.batch = append(o.batch, v)
 		if o.fresh++; len(o.batch) == combineBatch {
@@ -202,6 +222,25 @@ func (o *Output) combineAdd(s sink, key, v string, n int) error {
 		}
 	}
 	return nil
+}
+
+// combineRun combines combineBatch values v of key and returns the
+// result if it is one value.
+func (o *Output) combineRun(key, v string) (string, bool, error) {
+	if o.same == nil {
+		o.same = make([]string, combineBatch)
+	}
+	for i := range o.same { // anew each time: Combine may have changed them
+		o.same[i] = v
+	}
+	res, err := o.combine(key, o.same)
+	var r string
+	ok := err == nil && len(res) == 1
+	if ok {
+		r = res[0] // before clearing: res may be o.same[:1]
+	}
+	clear(o.same)
+	return r, ok, err
 }
 
 // combineEnd combines the rest of key's values, unless err, and puts the

@@ -474,3 +474,41 @@ func TestMapOutputLongKeys(t *testing.T) {
 		}
 	}
 }
+
+// A key's long run of equal values costs Combine one batch of them, not
+// one batch per combineBatch values, and the result is the same; also
+// when Combine writes its result into the slice it is given.
+func TestCombineLongRunOnce(t *testing.T) {
+	var given int
+	inPlace := func(_ string, vs []string) []string {
+		given += len(vs)
+		n := 0
+		for _, v := range vs {
+			k, _ := strconv.Atoi(v)
+			n += k
+		}
+		vs[0] = strconv.Itoa(n)
+		return vs[:1]
+	}
+	const n = 100*combineBatch + 7
+	var kvs []KeyValue
+	for i := range n {
+		kvs = append(kvs, KeyValue{"the", "1"})
+		if i%(10*combineBatch) == 0 {
+			kvs = append(kvs, KeyValue{"a", "2"}, KeyValue{"the", "3"})
+		}
+	}
+	got, _ := runMapOutput(t, kvs, 64<<20, inPlace)
+	want := map[string]string{"the": strconv.Itoa(n + 3*11), "a": "22"}
+	seen := 0
+	for _, p := range got {
+		for _, kv := range p {
+			if seen++; kv.Value != want[kv.Key] {
+				t.Errorf("%s = %s, want %s", kv.Key, kv.Value, want[kv.Key])
+			}
+		}
+	}
+	if seen != 2 || given > 30*combineBatch {
+		t.Fatalf("%d records, Combine given %d values for %d", seen, given, len(kvs))
+	}
+}
