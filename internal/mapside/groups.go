@@ -1,7 +1,5 @@
 package mapside
 
-import "hash/maphash"
-
 // The map output's groups: the values of each distinct key, held in its
 // entry of the key index while they are all the buffer's common value,
 // else in a group of its own, allocated chunkSize at a time.
@@ -36,7 +34,7 @@ type groups struct {
 	runs      []runs // earlier runs of groups; runs[0] is unused
 }
 
-func newGroups(seed maphash.Seed) groups {
+func newGroups(seed *hashSeed) groups {
 	return groups{index: newIndex(seed), runs: make([]runs, 1)}
 }
 

@@ -1,9 +1,6 @@
 package mapside
 
-import (
-	"encoding/binary"
-	"hash/maphash"
-)
+import "encoding/binary"
 
 // The key index: an open-addressing table with linear probing whose
 // entries hold the keys themselves, when short, and a key's values when
@@ -34,7 +31,7 @@ const (
 // index is the key index and the copies of the keys it does not hold
 // itself.
 type index struct {
-	seed    maphash.Seed
+	seed    *hashSeed
 	entries []entry // 1<<(32-shift) of them, at most 3/4 full
 	shift   uint    // a key's probe starts at entry tag>>shift
 	used    int
@@ -42,12 +39,12 @@ type index struct {
 	filling int      // 1 + the index in long of the block being filled, or 0
 }
 
-func newIndex(seed maphash.Seed) index {
+func newIndex(seed *hashSeed) index {
 	return index{seed: seed, entries: make([]entry, 1<<minIndexBits), shift: 32 - minIndexBits}
 }
 
 // tag returns key's hash for the index.
-func (x *index) tag(key string) uint32 { return uint32(maphash.String(x.seed, key) >> 32) }
+func (x *index) tag(key string) uint32 { return uint32(hashKey(x.seed, key) >> 32) }
 
 // find returns the entry of key, whose tag is tag, and true; or the
 // empty entry where it goes and false.

@@ -22,7 +22,6 @@
 package mapside
 
 import (
-	"hash/maphash"
 	"math"
 
 	"mapreduce/internal/runfile"
@@ -74,7 +73,7 @@ type Output struct {
 	combine Combiner
 	spillTo func(spill, r int) string // path of spill file for partition r
 
-	seed   maphash.Seed
+	seed   hashSeed
 	gs     groups
 	size   int64 // estimated bytes held by gs
 	spills int
@@ -96,14 +95,14 @@ type Output struct {
 // limit bytes held, to the files spillTo names (spill k, partition r).
 // combine may be nil.
 func New(nReduce int, limit int64, combine Combiner, spillTo func(k, r int) string) *Output {
-	o := &Output{nReduce: nReduce, limit: limit, combine: combine, spillTo: spillTo, seed: maphash.MakeSeed()}
+	o := &Output{nReduce: nReduce, limit: limit, combine: combine, spillTo: spillTo, seed: newHashSeed()}
 	o.empty()
 	return o
 }
 
 // empty starts an empty buffer.
 func (o *Output) empty() {
-	o.gs = newGroups(o.seed)
+	o.gs = newGroups(&o.seed)
 	o.size = int64(len(o.gs.entries)) * entryBytes
 }
 

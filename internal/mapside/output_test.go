@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"hash/maphash"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -304,7 +303,8 @@ func TestKeySorter(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var s keySorter
 	for _, n := range []int{0, 1, 2, 33, 1000, 20000} {
-		gs := newGroups(maphash.MakeSeed())
+		seed := newHashSeed()
+		gs := newGroups(&seed)
 		var ids []int32
 		seen := map[string]bool{}
 		for range n {
