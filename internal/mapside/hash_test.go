@@ -1,6 +1,7 @@
 package mapside
 
 import (
+	"encoding/binary"
 	"fmt"
 	"testing"
 )
@@ -35,6 +36,19 @@ func TestHashKeySpreads(t *testing.T) {
 	for b, c := range count {
 		if c < keys>>bits/2 || c > keys>>bits*2 {
 			t.Fatalf("bucket %d holds %d keys of %d, want about %d", b, c, keys, keys>>bits)
+		}
+	}
+}
+
+// shortKey reads a key as the zero-padded bytes an entry holds.
+func TestShortKey(t *testing.T) {
+	for n := range inlineKey + 1 {
+		key := "\xffabcdefghijklmn\x80"[:n]
+		var b [16]byte
+		copy(b[:], key)
+		w0, w1 := shortKey(key)
+		if w0 != binary.LittleEndian.Uint64(b[:8]) || w1 != binary.LittleEndian.Uint64(b[8:]) {
+			t.Errorf("shortKey(%q) = %x %x, want the bytes %x", key, w0, w1, b)
 		}
 	}
 }

@@ -46,9 +46,26 @@ func newIndex(seed *hashSeed) index {
 // tag returns key's hash for the index.
 func (x *index) tag(key string) uint32 { return uint32(hashKey(x.seed, key) >> 32) }
 
-// find returns the entry of key, whose tag is tag, and true; or the
-// empty entry where it goes and false.
+// lookup returns the entry of key and true, or the empty entry where it
+// goes and false; and key's tag.
+func (x *index) lookup(key string) (*entry, bool, uint32) {
+	if len(key) <= inlineKey {
+		w0, w1 := shortKey(key)
+		tag := uint32(hashShort(x.seed, w0, w1, len(key)) >> 32)
+		e, found := x.findShort(w0, w1, uint32(len(key))+1, tag)
+		return e, found, tag
+	}
+	tag := x.tag(key)
+	e, found := x.find(key, tag)
+	return e, found, tag
+}
+
+// find is lookup for a key whose tag is known.
 func (x *index) find(key string, tag uint32) (*entry, bool) {
+	if len(key) <= inlineKey {
+		w0, w1 := shortKey(key)
+		return x.findShort(w0, w1, uint32(len(key))+1, tag)
+	}
 	mask := uint32(len(x.entries) - 1)
 	klen := uint32(len(key)) + 1
 	for i := tag >> x.shift; ; i = (i + 1) & mask {
@@ -56,18 +73,26 @@ func (x *index) find(key string, tag uint32) (*entry, bool) {
 		if e.klen == 0 {
 			return e, false
 		}
-		if e.tag == tag && e.klen == klen && x.equal(e, key) {
+		if e.tag == tag && e.klen == klen && string(e.key[:8]) == key[:8] && string(x.longKey(e)) == key {
 			return e, true
 		}
 	}
 }
 
-// equal reports whether the full entry e, of the same length, holds key.
-func (x *index) equal(e *entry, key string) bool {
-	if len(key) <= inlineKey {
-		return string(e.key[:len(key)]) == key
+// findShort is find for a key of klen-1 <= inlineKey bytes, given as
+// shortKey returns it: comparing it to an entry compares two words.
+func (x *index) findShort(w0, w1 uint64, klen, tag uint32) (*entry, bool) {
+	mask := uint32(len(x.entries) - 1)
+	for i := tag >> x.shift; ; i = (i + 1) & mask {
+		e := &x.entries[i]
+		if e.klen == 0 {
+			return e, false
+		}
+		if e.tag == tag && e.klen == klen &&
+			binary.LittleEndian.Uint64(e.key[:8]) == w0 && binary.LittleEndian.Uint64(e.key[8:]) == w1 {
+			return e, true
+		}
 	}
-	return string(e.key[:8]) == key[:8] && string(x.longKey(e)) == key
 }
 
 // insert fills the empty entry e, as find returned it, with key and

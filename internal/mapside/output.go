@@ -110,20 +110,22 @@ func (o *Output) empty() {
 // are dropped: Finish returns the error.
 func (o *Output) Emit(key, value string) {
 	o.emitted++
-	if o.err == nil {
-		o.add(key, value, o.gs.tag(key))
+	if o.err != nil {
+		return
 	}
+	e, found, tag := o.gs.lookup(key)
+	if found && e.id == 0 && e.n < math.MaxUint32 && value == o.gs.common {
+		e.n++ // the common case, in one entry
+		return
+	}
+	o.add(e, found, key, value, tag)
 }
 
-// add adds one record, whose key has tag tag.
-func (o *Output) add(key, value string, tag uint32) {
-	e, found := o.gs.find(key, tag)
+// add adds one record, whose key has tag tag, at e, as lookup found it.
+func (o *Output) add(e *entry, found bool, key, value string, tag uint32) {
 	switch {
 	case !found:
 		o.size += o.gs.add(e, key, value, tag)
-	case e.id == 0 && e.n < math.MaxUint32 && value == o.gs.common:
-		e.n++
-		return
 	default:
 		g, size := o.gs.group(e)
 		if o.size += size; value == g.last && g.n < math.MaxUint32 {
