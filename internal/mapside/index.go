@@ -23,24 +23,23 @@ type entry struct {
 }
 
 const (
-	inlineKey    = 16 // the longest key an entry holds itself
-	minIndexBits = 4  // an empty index has 1<<minIndexBits slots: 512 bytes
-	keysChunk    = 64 << 10
+	inlineKey = 16 // the longest key an entry holds itself
+	minIndex  = 16 // entries of an empty index: 512 bytes
+	keysChunk = 64 << 10
 )
 
 // index is the key index and the copies of the keys it does not hold
 // itself.
 type index struct {
 	seed    *hashSeed
-	entries []entry // 1<<(32-shift) of them, at most 3/4 full
-	shift   uint    // a key's probe starts at entry tag>>shift
+	entries []entry // at most 3/4 full
 	used    int
 	long    [][]byte // keys longer than inlineKey, in blocks of keysChunk or alone
 	filling int      // 1 + the index in long of the block being filled, or 0
 }
 
 func newIndex(seed *hashSeed) index {
-	return index{seed: seed, entries: make([]entry, 1<<minIndexBits), shift: 32 - minIndexBits}
+	return index{seed: seed, entries: make([]entry, minIndex)}
 }
 
 // tag returns key's hash for the index.
@@ -66,9 +65,8 @@ func (x *index) find(key string, tag uint32) (*entry, bool) {
 		w0, w1 := shortKey(key)
 		return x.findShort(w0, w1, uint32(len(key))+1, tag)
 	}
-	mask := uint32(len(x.entries) - 1)
 	klen := uint32(len(key)) + 1
-	for i := tag >> x.shift; ; i = (i + 1) & mask {
+	for i := x.home(tag); ; i = x.next(i) {
 		e := &x.entries[i]
 		if e.klen == 0 {
 			return e, false
@@ -82,8 +80,7 @@ func (x *index) find(key string, tag uint32) (*entry, bool) {
 // findShort is find for a key of klen-1 <= inlineKey bytes, given as
 // shortKey returns it: comparing it to an entry compares two words.
 func (x *index) findShort(w0, w1 uint64, klen, tag uint32) (*entry, bool) {
-	mask := uint32(len(x.entries) - 1)
-	for i := tag >> x.shift; ; i = (i + 1) & mask {
+	for i := x.home(tag); ; i = x.next(i) {
 		e := &x.entries[i]
 		if e.klen == 0 {
 			return e, false
@@ -151,22 +148,34 @@ func (x *index) keyBytes(e *entry) []byte {
 	return x.longKey(e)
 }
 
-// grow doubles the index, placing every entry by its tag (the keys are not
-// read again), and tells how many bytes that added.
+// home is where the probe for tag starts: tag scaled to the index's
+// size, so that entries keep their order of tags whatever the size.
+func (x *index) home(tag uint32) int { return int(uint64(tag) * uint64(len(x.entries)) >> 32) }
+
+// next is the entry probed after entry i.
+func (x *index) next(i int) int {
+	if i++; i == len(x.entries) {
+		return 0
+	}
+	return i
+}
+
+// grow makes the index half as large again, placing every entry by its
+// tag (the keys are not read again), and tells how many bytes that added.
+// Growing by half, not double, wastes less room: at a buffer's limit it is
+// the difference between a spill and none.
 func (x *index) grow() int64 {
 	old := x.entries
-	x.entries = make([]entry, 2*len(old))
-	x.shift--
-	mask := uint32(len(x.entries) - 1)
+	x.entries = make([]entry, len(old)+len(old)/2)
 	for i := range old {
 		if old[i].klen == 0 {
 			continue
 		}
-		j := old[i].tag >> x.shift
+		j := x.home(old[i].tag)
 		for x.entries[j].klen != 0 {
-			j = (j + 1) & mask
+			j = x.next(j)
 		}
 		x.entries[j] = old[i]
 	}
-	return int64(len(old)) * entryBytes
+	return int64(len(x.entries)-len(old)) * entryBytes
 }
