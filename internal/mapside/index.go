@@ -46,25 +46,32 @@ func newIndex(seed *hashSeed) index {
 func (x *index) tag(key string) uint32 { return uint32(hashKey(x.seed, key) >> 32) }
 
 // lookup returns the entry of key and true, or the empty entry where it
-// goes and false; and key's tag.
+// goes and false; and key's tag. A key of at most inlineKey bytes is read
+// once, into the two words an entry holds: they serve for its hash and
+// for comparing it with entries, two word compares.
 func (x *index) lookup(key string) (*entry, bool, uint32) {
-	if len(key) <= inlineKey {
-		w0, w1 := shortKey(key)
-		tag := uint32(hashShort(x.seed, w0, w1, len(key)) >> 32)
-		e, found := x.findShort(w0, w1, uint32(len(key))+1, tag)
+	if len(key) > inlineKey {
+		tag := x.tag(key)
+		e, found := x.findLong(key, tag)
 		return e, found, tag
 	}
-	tag := x.tag(key)
-	e, found := x.find(key, tag)
-	return e, found, tag
+	w0, w1 := shortKey(key)
+	tag := uint32(hashShort(x.seed, w0, w1, len(key)) >> 32)
+	klen := uint32(len(key)) + 1
+	for i := x.home(tag); ; i = x.next(i) {
+		e := &x.entries[i]
+		if e.klen == 0 {
+			return e, false, tag
+		}
+		if e.tag == tag && e.klen == klen &&
+			binary.LittleEndian.Uint64(e.key[:8]) == w0 && binary.LittleEndian.Uint64(e.key[8:]) == w1 {
+			return e, true, tag
+		}
+	}
 }
 
-// find is lookup for a key whose tag is known.
-func (x *index) find(key string, tag uint32) (*entry, bool) {
-	if len(key) <= inlineKey {
-		w0, w1 := shortKey(key)
-		return x.findShort(w0, w1, uint32(len(key))+1, tag)
-	}
+// findLong is lookup for a key longer than inlineKey whose tag is known.
+func (x *index) findLong(key string, tag uint32) (*entry, bool) {
 	klen := uint32(len(key)) + 1
 	for i := x.home(tag); ; i = x.next(i) {
 		e := &x.entries[i]
@@ -72,21 +79,6 @@ func (x *index) find(key string, tag uint32) (*entry, bool) {
 			return e, false
 		}
 		if e.tag == tag && e.klen == klen && string(e.key[:8]) == key[:8] && string(x.longKey(e)) == key {
-			return e, true
-		}
-	}
-}
-
-// findShort is find for a key of klen-1 <= inlineKey bytes, given as
-// shortKey returns it: comparing it to an entry compares two words.
-func (x *index) findShort(w0, w1 uint64, klen, tag uint32) (*entry, bool) {
-	for i := x.home(tag); ; i = x.next(i) {
-		e := &x.entries[i]
-		if e.klen == 0 {
-			return e, false
-		}
-		if e.tag == tag && e.klen == klen &&
-			binary.LittleEndian.Uint64(e.key[:8]) == w0 && binary.LittleEndian.Uint64(e.key[8:]) == w1 {
 			return e, true
 		}
 	}
@@ -110,7 +102,7 @@ func (x *index) insert(e *entry, key string, tag uint32) (*entry, int64) {
 	}
 	if x.used++; x.used > len(x.entries)/4*3 {
 		size += x.grow()
-		e, _ = x.find(key, tag)
+		e, _, _ = x.lookup(key)
 	}
 	return e, size
 }

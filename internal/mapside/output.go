@@ -114,7 +114,7 @@ func (o *Output) Emit(key, value string) {
 		return
 	}
 	e, found, tag := o.gs.lookup(key)
-	if found && e.id == 0 && e.n < math.MaxUint32 && value == o.gs.common {
+	if found && e.id == 0 && e.n < math.MaxUint32 && o.gs.isCommon(value) {
 		e.n++ // the common case, in one entry
 		return
 	}

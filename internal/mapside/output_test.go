@@ -317,8 +317,7 @@ func TestKeySorter(t *testing.T) {
 				k = string(b) + strconv.Itoa(rng.IntN(3))
 			}
 			seen[k] = true
-			tag := gs.tag(k)
-			e, _ := gs.find(k, tag)
+			e, _, tag := gs.lookup(k)
 			gs.add(e, k, "", tag)
 		}
 		for i := range gs.entries {
