@@ -140,6 +140,12 @@ func (x *index) keyBytes(e *entry) []byte {
 	return x.longKey(e)
 }
 
+// full reports whether the next key inserted makes the index grow.
+func (x *index) full() bool { return x.used+1 > len(x.entries)/4*3 }
+
+// growth is how many bytes the index's next growth adds.
+func (x *index) growth() int64 { return int64(len(x.entries)/2) * entryBytes }
+
 // home is where the probe for tag starts: tag scaled to the index's
 // size, so that entries keep their order of tags whatever the size.
 func (x *index) home(tag uint32) int { return int(uint64(tag) * uint64(len(x.entries)) >> 32) }
@@ -158,7 +164,7 @@ func (x *index) next(i int) int {
 // the difference between a spill and none.
 func (x *index) grow() int64 {
 	old := x.entries
-	x.entries = make([]entry, len(old)+len(old)/2)
+	x.entries = make([]entry, len(old)+len(old)/2) // growth() bytes more
 	for i := range old {
 		if old[i].klen == 0 {
 			continue

@@ -100,9 +100,17 @@ func New(nReduce int, limit int64, combine Combiner, spillTo func(k, r int) stri
 	return o
 }
 
-// empty starts an empty buffer.
+// empty starts an empty buffer. After a spill it keeps the key index,
+// cleared, if that takes at most 3/4 of the limit: the next buffer would
+// most likely grow a new one as large again, which costs more than
+// clearing it.
 func (o *Output) empty() {
+	old := o.gs.entries
 	o.gs = newGroups(&o.seed)
+	if len(old) > len(o.gs.entries) && int64(len(old))*entryBytes <= o.limit/4*3 {
+		clear(old)
+		o.gs.entries = old
+	}
 	o.size = int64(len(o.gs.entries)) * entryBytes
 }
 
@@ -125,6 +133,14 @@ func (o *Output) Emit(key, value string) {
 func (o *Output) add(e *entry, found bool, key, value string, tag uint32) {
 	switch {
 	case !found:
+		if o.gs.full() && o.size+o.gs.growth() > o.limit && o.gs.used > 0 {
+			// Growing the index would pass the limit: spill instead, and
+			// keep the index for the next buffer.
+			if o.err = o.spill(); o.err != nil {
+				return
+			}
+			e, _, _ = o.gs.lookup(key)
+		}
 		o.size += o.gs.add(e, key, value, tag)
 	default:
 		g, size := o.gs.group(e)
