@@ -362,17 +362,19 @@ func (o *Output) writeGroups(part []int32, spill bool) func(*runfile.Writer) err
 	}
 }
 
-// writeKey writes the values of key, whose entry is e, to s.
+// writeKey writes the values of key, whose entry is e, to s. A single run
+// of values goes to a spill as it is, one record: Combine would make it no
+// smaller, and the merge of the spills combines the key's values anyway.
 func (o *Output) writeKey(s sink, key string, e *entry) error {
 	if e.id == 0 { // e.n common values
-		if o.combine == nil || e.n <= 1 {
+		if o.combine == nil || e.n <= 1 || s.spill {
 			return o.put(s, key, o.gs.common, int(e.n))
 		}
 		return o.combineEnd(s, key, o.combineAdd(s, key, o.gs.common, int(e.n)))
 	}
 	g := o.gs.get(int32(e.id - 1))
 	switch {
-	case g.more == 0 && (o.combine == nil || g.n <= 1):
+	case g.more == 0 && (o.combine == nil || g.n <= 1 || s.spill):
 		return o.put(s, key, g.last, int(g.n))
 	case o.combine == nil:
 		return o.gs.each(g, func(v string, n int) error { return o.put(s, key, v, n) })
