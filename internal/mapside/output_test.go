@@ -511,3 +511,30 @@ func TestCombineLongRunOnce(t *testing.T) {
 		t.Fatalf("%d records, Combine given %d values for %d", seen, given, len(kvs))
 	}
 }
+
+// dealOut groups entries by their tags in place, keeping them all.
+func TestDealOut(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 1, 2, 10, 1000} {
+		for _, parts := range []int{1, 2, 7} {
+			es := make([]entry, n)
+			counts := make([]int, parts)
+			sum := 0
+			for i := range es {
+				es[i].tag, es[i].n = uint32(rng.IntN(parts)), uint32(i)
+				counts[es[i].tag]++
+				sum += i
+			}
+			dealOut(es, counts)
+			for i := range es {
+				sum -= int(es[i].n)
+				if i > 0 && es[i].tag < es[i-1].tag {
+					t.Fatalf("n=%d, %d parts: tag %d after %d", n, parts, es[i].tag, es[i-1].tag)
+				}
+			}
+			if sum != 0 {
+				t.Fatalf("n=%d, %d parts: entries lost or repeated", n, parts)
+			}
+		}
+	}
+}
