@@ -12,8 +12,9 @@
 // whose values are all the buffer's first value is only counted in its
 // entry of the key index (index.go). With a Combine, a key's values are
 // combined when it holds combineRuns runs and as it is written,
-// combineBatch values at a time (a long run of equal values one batch of
-// it, once), so a buffer holds little more than the distinct keys. When the buffer outgrows its limit
+// combineBatch values at a time (a long run of n equal values a batch of
+// about sqrt(n) of them, once), so a buffer holds little more than the
+// distinct keys. When the buffer outgrows its limit
 // it is spilled as one sorted run per partition, and the spills are merged
 // into the final runs at the end (spill.go).
 //
@@ -23,6 +24,7 @@ package mapside
 
 import (
 	"math"
+	"math/bits"
 
 	"mapreduce/internal/runfile"
 )
@@ -211,23 +213,24 @@ func (o *Output) combineGroupTo(s sink, key string, g *group) error {
 
 // combineAdd adds n values v of key to the batch for Combine, which is
 // combined once it holds combineBatch values, and the results kept in it
-// for the next values. A run of combineBatch equal values or more is
-// combined a batch at a time, once: Combine is deterministic, so every
-// batch of the run would give the same result, and when that is one value
-// a run of it stands for the batches (a word count's "1" x 1024 becomes
-// "1024" x n/1024, not n/1024 calls that read 1024 values each).
+// for the next values. A run of minRunBatch equal values or more is
+// combined a batch of about sqrt(n) of them at a time, once: Combine is
+// deterministic, so every batch of the run would give the same result,
+// and when that is one value a run of it stands for the batches. A word
+// count's "1" x 10,000 costs Combine 128 + 78 + 16 values, not 10,000.
 func (o *Output) combineAdd(s sink, key, v string, n int) error {
-	if n >= combineBatch {
-		r, ok, err := o.combineRun(key, v)
+	if n >= minRunBatch {
+		size := runBatch(n)
+		r, ok, err := o.combineRun(key, v, size)
 		if err != nil {
 			return err
 		}
 		if ok {
-			k := n / combineBatch
+			k := n / size
 			if err := o.combineAdd(s, key, r, k); err != nil {
 				return err
 			}
-			n -= k * combineBatch
+			n -= k * size
 		}
 	}
 	for ; n > 0; n-- {
@@ -241,22 +244,33 @@ func (o *Output) combineAdd(s sink, key, v string, n int) error {
 	return nil
 }
 
-// combineRun combines combineBatch values v of key and returns the
-// result if it is one value.
-func (o *Output) combineRun(key, v string) (string, bool, error) {
+// minRunBatch is the shortest run of equal values combined in batches of
+// them: below it, the calls to Combine that batches add cost more than
+// they save.
+const minRunBatch = 128
+
+// runBatch is the size of the batches a run of n equal values is combined
+// in: a power of two about sqrt(n), at most combineBatch, so that the
+// batch and the run of its results are both short.
+func runBatch(n int) int { return min(1<<(bits.Len(uint(n))/2), combineBatch) }
+
+// combineRun combines size values v of key and returns the result if it
+// is one value.
+func (o *Output) combineRun(key, v string, size int) (string, bool, error) {
 	if o.same == nil {
 		o.same = make([]string, combineBatch)
 	}
-	for i := range o.same { // anew each time: Combine may have changed them
-		o.same[i] = v
+	same := o.same[:size]
+	for i := range same { // anew each time: Combine may have changed them
+		same[i] = v
 	}
-	res, err := o.combine(key, o.same)
+	res, err := o.combine(key, same)
 	var r string
 	ok := err == nil && len(res) == 1
 	if ok {
-		r = res[0] // before clearing: res may be o.same[:1]
+		r = res[0] // before clearing: res may be same[:1]
 	}
-	clear(o.same)
+	clear(same)
 	return r, ok, err
 }
 
