@@ -14,9 +14,9 @@
 // combined when it holds combineRuns runs and as it is written,
 // combineBatch values at a time (a long run of n equal values a batch of
 // about sqrt(n) of them, once), so a buffer holds little more than the
-// distinct keys. When the buffer outgrows its limit
-// it is spilled as one sorted run per partition, and the spills are merged
-// into the final runs at the end (spill.go).
+// distinct keys. When the buffer outgrows its limit it is spilled as one
+// sorted run per partition, and the spills are merged with the last
+// buffer into the final runs at the end (spill.go).
 //
 // It imports nothing of the engine and knows nothing of apps: the caller
 // hands it a Combiner that turns an app's panic into an error.
@@ -87,7 +87,8 @@ type Output struct {
 	combined   []string // what combineGroup gets back
 	sorter     keySorter
 	keyBuf     []byte // keyText's buffer
-	spillKey   []byte // the record putSpill writes
+	spillKey   []byte // the record putSpill writes; the key expandKey writes
+	spillGroup spillGroup
 	spillValue []byte
 
 	emitted, spilled, written int64 // records: given to emit, written to spills, written to the final runs
@@ -313,22 +314,18 @@ func (o *Output) combineBatch(s sink, key string) error {
 
 // Finish writes the attempt's output at path: one sections file holding
 // every partition's final run, straight from memory if nothing was
-// spilled, else by merging the spills. It returns each run's Info.
+// spilled, else by merging the spills and what is still in memory. It
+// returns each run's Info.
 func (o *Output) Finish(path string) ([]runfile.Info, error) {
 	if o.err != nil {
 		return nil, o.err
 	}
+	parts := o.gs.partitions(o.nReduce, &o.sorter)
 	if o.spills == 0 {
-		parts := o.gs.partitions(o.nReduce, &o.sorter)
 		return o.writeSections(path, func(r int, w *runfile.Writer) error { return o.writeGroups(parts[r], false)(w) })
 	}
-	if o.gs.used > 0 {
-		if err := o.spill(); err != nil {
-			return nil, err
-		}
-	}
 	defer o.RemoveSpills()
-	return o.writeSections(path, o.mergeSpills)
+	return o.writeSections(path, func(r int, w *runfile.Writer) error { return o.mergeSpills(r, w, parts[r]) })
 }
 
 // writeSections writes the final runs as one sections file, counting the
@@ -394,4 +391,13 @@ func (o *Output) writeKey(s sink, key string, e *entry) error {
 		return o.gs.each(g, func(v string, n int) error { return o.put(s, key, v, n) })
 	}
 	return o.combineGroupTo(s, key, g)
+}
+
+// eachRun calls f with every run of the values of the key whose entry is
+// e, in order, until f fails.
+func (o *Output) eachRun(e *entry, f func(v string, n int) error) error {
+	if e.id == 0 {
+		return f(o.gs.common, int(e.n))
+	}
+	return o.gs.each(o.gs.get(int32(e.id-1)), f)
 }

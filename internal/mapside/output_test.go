@@ -260,7 +260,7 @@ func TestMapOutputLongRuns(t *testing.T) {
 		if i%1000 == 0 {
 			kvs = append(kvs, KeyValue{"the", "10"})
 		}
-		if i%50 == 0 { // fills the buffer now and then
+		if i%10 == 0 { // fills the buffer now and then
 			kvs = append(kvs, KeyValue{fmt.Sprint("k", i), "1"})
 		}
 	}
