@@ -38,6 +38,7 @@ type index struct {
 	filling int      // 1 + the index in long of the block being filled, or 0
 }
 
+// newIndex returns an empty index whose hash has seed.
 func newIndex(seed *hashSeed) index {
 	return index{seed: seed, entries: make([]entry, minIndex)}
 }
@@ -84,7 +85,7 @@ func (x *index) findLong(key string, tag uint32) (*entry, bool) {
 	}
 }
 
-// insert fills the empty entry e, as find returned it, with key and
+// insert fills the empty entry e, as lookup returned it, with key and
 // tells how many bytes that took: the key's copy if it is long and any
 // growth of the index. e is invalid after the index grows: insert
 // returns the key's entry.

@@ -12,10 +12,11 @@ import (
 
 // Spills. A map output that outgrows its buffer writes it as one sorted
 // run file per partition, and at the end merges the spills, and the last
-// buffer straight from memory, into the final runs. A spill is a run file of its own kind: each record holds a
-// run of n equal values of its key, as the value uvarint(n) followed by
-// the value, so that a word count without a combiner spills one record
-// per key instead of one per occurrence.
+// buffer straight from memory, into the final runs. A spill is a run file
+// of its own kind: each record holds a run of n equal values of its key,
+// as the value uvarint(n) followed by the value, so that a word count
+// without a combiner spills one record per key instead of one per
+// occurrence.
 
 // errBadSpill is a spill record whose count does not decode.
 var errBadSpill = errors.New("mapside: spill record without a valid count")
