@@ -1,22 +1,12 @@
 package mapside
 
-import (
-	"cmp"
-	"encoding/binary"
-	"hash/maphash"
-	"slices"
-	"strings"
-)
+// The map output's groups: the values of each distinct key, held in its
+// entry of the key index while they are all the buffer's common value,
+// else in a group of its own, allocated chunkSize at a time.
 
-// The map output's groups: one per distinct key, allocated chunkSize at
-// a time, found through an open-addressing index, and sorted by key for
-// writing.
-
-// group is one distinct key of a map output and its values in emission
-// order, as runs of equal values: the earlier runs in groups.runs, the
-// current one in last and n.
+// group is the values of one key in emission order, as runs of equal
+// values: the earlier runs in groups.runs, the current one in last and n.
 type group struct {
-	key  string
 	last string // the current run's value
 	n    uint32 // the current run's length; 0 only if Combine returned nothing
 	more int32  // index of the earlier runs in groups.runs, 0 for none
@@ -29,107 +19,74 @@ type runs struct {
 	reps []uint32
 }
 
-// indexSlot is a slot of the key index: a key's 32-bit hash and its
-// group's id + 1, or zero if empty.
-type indexSlot struct{ hash, id uint32 }
+const chunkSize = 1024 // groups allocated at once: 24 KiB
 
-const (
-	chunkSize    = 1024 // groups allocated at once: 40 KiB, whole pages
-	minIndexSize = 64   // slots of an empty index
-)
-
-// groups is the set of groups of one buffer and its key index.
+// groups is the set of keys of one buffer and their values.
 type groups struct {
-	seed   maphash.Seed
-	slots  []indexSlot // a power of two of them, at most 3/4 used
-	chunks [][]group
-	n      int32  // groups in use
-	runs   []runs // earlier runs of groups; runs[0] is unused
-	keys   *strings.Builder
+	index
+	// common is the buffer's first value. A key whose values are all
+	// common (a word count's "1"s) holds only their number, in its entry;
+	// it gets a group when it gets another value.
+	common    string
+	hasCommon bool
+	chunks    [][]group
+	ngroups   int32  // groups in use
+	runs      []runs // earlier runs of groups; runs[0] is unused
 }
 
-func newGroups(seed maphash.Seed) groups {
-	return groups{seed: seed, slots: make([]indexSlot, minIndexSize), runs: make([]runs, 1)}
+func newGroups(seed *hashSeed) groups {
+	return groups{index: newIndex(seed), runs: make([]runs, 1)}
+}
+
+// isCommon reports whether v is the common value, comparing a first byte
+// before calling memequal: a word count's "1" takes no call.
+func (gs *groups) isCommon(v string) bool {
+	c := gs.common
+	return len(v) == len(c) && (len(v) == 0 || v[0] == c[0] && (len(v) == 1 || v == c))
 }
 
 // get returns the group with id.
 func (gs *groups) get(id int32) *group { return &gs.chunks[id/chunkSize][id%chunkSize] }
 
-// hash returns key's hash for the index.
-func (gs *groups) hash(key string) uint32 { return uint32(maphash.String(gs.seed, key)) }
-
-// find returns the group of key, whose hash is h, or nil and the slot
-// where to add it.
-func (gs *groups) find(key string, h uint32) (g *group, slot int) {
-	mask := len(gs.slots) - 1
-	for i := int(h) & mask; ; i = (i + 1) & mask {
-		s := gs.slots[i]
-		if s.id == 0 {
-			return nil, i
-		}
-		if s.hash == h {
-			if g := gs.get(int32(s.id - 1)); g.key == key {
-				return g, i
-			}
-		}
+// add adds key with its first value at e, the empty entry find returned,
+// and tells how many bytes that took beyond the entry itself.
+func (gs *groups) add(e *entry, key, value string, tag uint32) int64 {
+	var size int64
+	if !gs.hasCommon {
+		gs.common, gs.hasCommon = value, true
+		size += int64(len(value))
 	}
+	e, n := gs.insert(e, key, tag)
+	size += n
+	if gs.isCommon(value) {
+		e.n = 1
+		return size
+	}
+	return size + gs.newGroup(e, value, 1)
 }
 
-// add adds a group for key at slot, as find returned it, and tells how
-// many bytes that took beyond the key's text: its group and any growth of
-// the index. (The chunk of groups and the block of keys being filled hold
-// room for more.)
-func (gs *groups) add(key, value string, slot int, hash uint32) int64 {
-	id := gs.n
+// newGroup gives e a group holding a run of n values v, and tells how
+// many bytes that took.
+func (gs *groups) newGroup(e *entry, v string, n uint32) int64 {
+	id := gs.ngroups
 	if int(id/chunkSize) == len(gs.chunks) {
 		gs.chunks = append(gs.chunks, make([]group, chunkSize))
 	}
-	gs.n++
-	*gs.get(id) = group{key: gs.keep(key), last: value, n: 1}
-	gs.slots[slot] = indexSlot{hash, uint32(id) + 1}
-	if int(gs.n) > len(gs.slots)/4*3 {
-		return groupBytes + gs.grow()
-	}
-	return groupBytes
+	gs.ngroups++
+	*gs.get(id) = group{last: v, n: n}
+	e.id = uint32(id) + 1
+	return groupBytes + int64(len(v))
 }
 
-// keysChunk is the size of the blocks that hold the keys.
-const keysChunk = 64 << 10
-
-// keep returns a copy of key in the current block of keys, so that the
-// keys looked up most (the first seen, mostly), and all keys when sorted
-// and written, lie close together instead of all over the split. A block
-// is a strings.Builder grown once and only appended to: the strings it
-// returned stay valid and unchanged after it is full.
-func (gs *groups) keep(key string) string {
-	if len(key) > keysChunk/8 {
-		return strings.Clone(key)
+// group returns the group of e, giving it one that holds its common
+// values if it has none, and tells how many bytes that took.
+func (gs *groups) group(e *entry) (*group, int64) {
+	var size int64
+	if e.id == 0 {
+		size = gs.newGroup(e, gs.common, e.n)
+		e.n = 0
 	}
-	if gs.keys == nil || gs.keys.Cap()-gs.keys.Len() < len(key) {
-		gs.keys = &strings.Builder{}
-		gs.keys.Grow(keysChunk)
-	}
-	start := gs.keys.Len()
-	gs.keys.WriteString(key)
-	return gs.keys.String()[start:]
-}
-
-// grow doubles the index and tells how many bytes that added.
-func (gs *groups) grow() int64 {
-	old := gs.slots
-	gs.slots = make([]indexSlot, 2*len(old))
-	mask := len(gs.slots) - 1
-	for _, s := range old {
-		if s.id == 0 {
-			continue
-		}
-		i := int(s.hash) & mask
-		for gs.slots[i].id != 0 {
-			i = (i + 1) & mask
-		}
-		gs.slots[i] = s
-	}
-	return int64(len(old)) * slotBytes
+	return gs.get(int32(e.id - 1)), size
 }
 
 // push starts a new run of g's values with v.
@@ -199,106 +156,4 @@ func (gs *groups) textBytes(g *group) int64 {
 		}
 	}
 	return n
-}
-
-// partitions deals the groups out by Partition(key, nReduce), as ids, each
-// partition sorted by key.
-func (gs *groups) partitions(nReduce int, s *keySorter) [][]int32 {
-	part := make([]int32, gs.n)
-	counts := make([]int, nReduce)
-	for id := range gs.n {
-		r := Partition(gs.get(id).key, nReduce)
-		part[id] = int32(r)
-		counts[r]++
-	}
-	ids := make([]int32, gs.n)
-	parts := make([][]int32, nReduce)
-	start := 0
-	for r, n := range counts {
-		parts[r] = ids[start:start:(start + n)]
-		start += n
-	}
-	for id, r := range part {
-		parts[r] = append(parts[r], int32(id))
-	}
-	for _, p := range parts {
-		s.sort(p, gs)
-	}
-	return parts
-}
-
-// keySorter sorts partitions of groups by key, reusing its buffers.
-type keySorter struct{ es, scratch []sortEntry }
-
-// sortEntry is a group's id and the first 8 bytes of its key, which
-// decide most comparisons without reading the key.
-type sortEntry struct {
-	prefix uint64 // big-endian, padded with zeros
-	id     int32
-}
-
-// sort sorts ids of groups by their keys.
-func (s *keySorter) sort(ids []int32, gs *groups) {
-	if len(ids) < 2 {
-		return
-	}
-	es := s.es[:0]
-	for _, id := range ids {
-		es = append(es, sortEntry{keyPrefix(gs.get(id).key), id})
-	}
-	s.scratch = slices.Grow(s.scratch[:0], len(es))[:len(es)]
-	byKey := func(a, b sortEntry) int {
-		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
-			return c
-		}
-		return strings.Compare(gs.get(a.id).key, gs.get(b.id).key)
-	}
-	radixSort(es, s.scratch, 0, byKey)
-	for i := range es {
-		ids[i] = es[i].id
-	}
-	s.es = es
-}
-
-// keyPrefix returns the first 8 bytes of k as a big-endian number, padded
-// with zeros: if keyPrefix(a) < keyPrefix(b) then a < b.
-func keyPrefix(k string) uint64 {
-	var b [8]byte
-	copy(b[:], k)
-	return binary.BigEndian.Uint64(b[:])
-}
-
-// radixSort sorts es as byKey orders them, using scratch, as long as es:
-// a most-significant-digit radix sort on byte d and the next ones of the
-// prefixes, which hands small buckets, and entries that share their
-// prefix, to a comparison sort.
-func radixSort(es, scratch []sortEntry, d int, byKey func(a, b sortEntry) int) {
-	if len(es) <= 32 || d == 8 {
-		slices.SortFunc(es, byKey)
-		return
-	}
-	shift := 56 - 8*d
-	var count [256]int
-	for i := range es {
-		count[byte(es[i].prefix>>shift)]++
-	}
-	if count[byte(es[0].prefix>>shift)] < len(es) { // more than one bucket
-		var next [256]int
-		for b := 1; b < 256; b++ {
-			next[b] = next[b-1] + count[b-1]
-		}
-		for i := range es {
-			b := byte(es[i].prefix >> shift)
-			scratch[next[b]] = es[i]
-			next[b]++
-		}
-		copy(es, scratch)
-	}
-	lo := 0
-	for _, n := range count {
-		if n > 1 {
-			radixSort(es[lo:lo+n], scratch[lo:lo+n], d+1, byKey)
-		}
-		lo += n
-	}
 }

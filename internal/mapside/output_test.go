@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"hash/maphash"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -261,7 +260,7 @@ func TestMapOutputLongRuns(t *testing.T) {
 		if i%1000 == 0 {
 			kvs = append(kvs, KeyValue{"the", "10"})
 		}
-		if i%50 == 0 { // fills the buffer now and then
+		if i%10 == 0 { // fills the buffer now and then
 			kvs = append(kvs, KeyValue{fmt.Sprint("k", i), "1"})
 		}
 	}
@@ -304,10 +303,11 @@ func TestKeySorter(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var s keySorter
 	for _, n := range []int{0, 1, 2, 33, 1000, 20000} {
-		gs := newGroups(maphash.MakeSeed())
-		ids := make([]int32, n)
+		seed := newHashSeed()
+		gs := newGroups(&seed)
+		var ids []int32
 		seen := map[string]bool{}
-		for i := range ids {
+		for range n {
 			var k string
 			for k == "" || seen[k] {
 				b := make([]byte, rng.IntN(20))
@@ -317,22 +317,26 @@ func TestKeySorter(t *testing.T) {
 				k = string(b) + strconv.Itoa(rng.IntN(3))
 			}
 			seen[k] = true
-			h := gs.hash(k)
-			_, slot := gs.find(k, h)
-			gs.add(k, "", slot, h)
-			ids[i] = int32(i)
+			e, _, tag := gs.lookup(k)
+			gs.add(e, k, "", tag)
+		}
+		for i := range gs.entries {
+			if gs.entries[i].klen != 0 {
+				ids = append(ids, int32(i))
+			}
 		}
 		s.sort(ids, &gs)
-		if !slices.IsSortedFunc(ids, func(a, b int32) int { return strings.Compare(gs.get(a).key, gs.get(b).key) }) {
-			t.Fatalf("n=%d: not sorted", n)
+		key := func(id int32) string { return string(gs.keyBytes(&gs.entries[id])) }
+		if len(ids) != n || !slices.IsSortedFunc(ids, func(a, b int32) int { return strings.Compare(key(a), key(b)) }) {
+			t.Fatalf("n=%d: %d keys, sorted %v", n, len(ids), slices.IsSortedFunc(ids, func(a, b int32) int { return strings.Compare(key(a), key(b)) }))
 		}
 	}
 }
 
 func TestGroupSizes(t *testing.T) {
-	if unsafe.Sizeof(group{}) != groupBytes || unsafe.Sizeof(runs{}) != runsBytes || unsafe.Sizeof(indexSlot{}) != slotBytes {
-		t.Fatalf("group is %d bytes, runs %d, indexSlot %d: update the constants",
-			unsafe.Sizeof(group{}), unsafe.Sizeof(runs{}), unsafe.Sizeof(indexSlot{}))
+	if unsafe.Sizeof(group{}) != groupBytes || unsafe.Sizeof(runs{}) != runsBytes || unsafe.Sizeof(entry{}) != entryBytes {
+		t.Fatalf("group is %d bytes, runs %d, entry %d: update the constants",
+			unsafe.Sizeof(group{}), unsafe.Sizeof(runs{}), unsafe.Sizeof(entry{}))
 	}
 }
 
@@ -438,4 +442,99 @@ func readRun(path string) ([]KeyValue, error) {
 		kvs = append(kvs, KeyValue{string(runs[0].Key()), string(runs[0].Value())})
 	}
 	return kvs, runs[0].Err()
+}
+
+// Keys of every length around what an entry holds itself, and keys long
+// enough to get blocks of their own, come out as a stable sort, with and
+// without spills.
+func TestMapOutputLongKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var keys []string
+	for n := range 2 * inlineKey {
+		keys = append(keys, strings.Repeat("k", n), strings.Repeat("k", n)+"\x00", strings.Repeat("\xff", n))
+	}
+	for _, n := range []int{keysChunk/8 - 1, keysChunk/8 + 1, keysChunk + 3} {
+		keys = append(keys, strings.Repeat("long", n/4)+strconv.Itoa(n), strings.Repeat("long", n/4)+"!")
+	}
+	kvs := make([]KeyValue, 3000)
+	for i := range kvs {
+		kvs[i] = KeyValue{keys[rng.IntN(len(keys))], []string{"1", "1", "2"}[rng.IntN(3)]}
+	}
+	want := stableSortByPartition(kvs, 3)
+	for _, limit := range []int64{64 << 20, 64 << 10} {
+		got, spills := runMapOutput(t, kvs, limit, nil)
+		if limit < 1<<20 && spills < 2 {
+			t.Fatalf("limit %d: %d spills, want several", limit, spills)
+		}
+		for r := range want {
+			if !slices.Equal(got[r], want[r]) {
+				t.Fatalf("limit %d: partition %d differs from a stable sort", limit, r)
+			}
+		}
+	}
+}
+
+// A key's long run of equal values costs Combine about sqrt(n) of them,
+// not all, and the result is the same; also when Combine writes its
+// result into the slice it is given.
+func TestCombineLongRunOnce(t *testing.T) {
+	var given int
+	inPlace := func(_ string, vs []string) []string {
+		given += len(vs)
+		n := 0
+		for _, v := range vs {
+			k, _ := strconv.Atoi(v)
+			n += k
+		}
+		vs[0] = strconv.Itoa(n)
+		return vs[:1]
+	}
+	const n = 100*combineBatch + 7
+	var kvs []KeyValue
+	for i := range n {
+		kvs = append(kvs, KeyValue{"the", "1"})
+		if i%(10*combineBatch) == 0 {
+			kvs = append(kvs, KeyValue{"a", "2"}, KeyValue{"the", "3"})
+		}
+	}
+	got, _ := runMapOutput(t, kvs, 64<<20, inPlace)
+	want := map[string]string{"the": strconv.Itoa(n + 3*11), "a": "22"}
+	seen := 0
+	for _, p := range got {
+		for _, kv := range p {
+			if seen++; kv.Value != want[kv.Key] {
+				t.Errorf("%s = %s, want %s", kv.Key, kv.Value, want[kv.Key])
+			}
+		}
+	}
+	if seen != 2 || given > 3*combineBatch { // 11 runs of about 10,000: some 250 values each
+		t.Fatalf("%d records, Combine given %d values for %d", seen, given, len(kvs))
+	}
+}
+
+// dealOut groups entries by their tags in place, keeping them all.
+func TestDealOut(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 1, 2, 10, 1000} {
+		for _, parts := range []int{1, 2, 7} {
+			es := make([]entry, n)
+			counts := make([]int, parts)
+			sum := 0
+			for i := range es {
+				es[i].tag, es[i].n = uint32(rng.IntN(parts)), uint32(i)
+				counts[es[i].tag]++
+				sum += i
+			}
+			dealOut(es, counts)
+			for i := range es {
+				sum -= int(es[i].n)
+				if i > 0 && es[i].tag < es[i-1].tag {
+					t.Fatalf("n=%d, %d parts: tag %d after %d", n, parts, es[i].tag, es[i-1].tag)
+				}
+			}
+			if sum != 0 {
+				t.Fatalf("n=%d, %d parts: entries lost or repeated", n, parts)
+			}
+		}
+	}
 }

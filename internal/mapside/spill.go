@@ -1,6 +1,7 @@
 package mapside
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -10,11 +11,12 @@ import (
 )
 
 // Spills. A map output that outgrows its buffer writes it as one sorted
-// run file per partition, and merges the spills into the final run files
-// at the end. A spill is a run file of its own kind: each record holds a
-// run of n equal values of its key, as the value uvarint(n) followed by
-// the value, so that a word count without a combiner spills one record
-// per key instead of one per occurrence.
+// run file per partition, and at the end merges the spills, and the last
+// buffer straight from memory, into the final runs. A spill is a run file
+// of its own kind: each record holds a run of n equal values of its key,
+// as the value uvarint(n) followed by the value, so that a word count
+// without a combiner spills one record per key instead of one per
+// occurrence.
 
 // errBadSpill is a spill record whose count does not decode.
 var errBadSpill = errors.New("mapside: spill record without a valid count")
@@ -59,9 +61,13 @@ func spillRun[S string | []byte](value S) (n int, v S, err error) {
 	return 0, value, errBadSpill
 }
 
-// mergeSpills merges partition r's spills into w, combining each key's
-// values from all spills once more.
-func (o *Output) mergeSpills(r int, w *runfile.Writer) error {
+// mergeSpills merges partition r's spills and its keys still in memory,
+// mem (sorted entries, as partitions gives them), into w, combining each
+// key's values from all of them once more. A key's values in memory come
+// after those in the spills, which come in the order they were spilled:
+// the merge is stable. The last buffer is not spilled for this: it is one
+// more sorted source of the merge.
+func (o *Output) mergeSpills(r int, w *runfile.Writer, mem []int32) error {
 	readers := make([]*runfile.Reader, o.spills)
 	for k := range readers {
 		f, err := os.Open(o.spillTo(k, r))
@@ -76,40 +82,105 @@ func (o *Output) mergeSpills(r int, w *runfile.Writer) error {
 		readers[k] = runfile.NewReader(f, st.Size())
 	}
 	m := runfile.NewMerger(readers)
-	if o.combine == nil {
-		return expandSpills(m, w)
-	}
-	return runfile.GroupByKey(m, func(key string, values []string) error {
-		return o.combineSpilled(sink{w: w}, key, values)
-	})
-}
-
-// combineSpilled passes one key's runs from all spills through Combine
-// to s.
-func (o *Output) combineSpilled(s sink, key string, values []string) error {
-	var err error
-	for i := 0; err == nil && i < len(values); i++ {
-		var n int
-		var v string
-		if n, v, err = spillRun(values[i]); err == nil {
-			err = o.combineAdd(s, key, v, n)
+	b := memKeys{ids: mem, keys: o.gs.keyText(mem, &o.keyBuf), gs: &o.gs}
+	s := sink{w: w}
+	for ok := m.Next(); ok; {
+		for ; b.more() && b.key() < string(m.Key()); b.next() { // keys in memory only
+			if err := o.writeKey(s, b.key(), b.entry()); err != nil {
+				return err
+			}
 		}
-	}
-	return o.combineEnd(s, key, err)
-}
-
-// expandSpills writes the runs of the merged spills as records.
-func expandSpills(m *runfile.Merger, w *runfile.Writer) error {
-	for m.Next() {
-		n, v, err := spillRun(m.Value())
+		var err error
+		if o.combine == nil {
+			ok, err = o.expandKey(m, w, &b)
+		} else {
+			ok, err = o.combineKey(m, s, &b)
+		}
 		if err != nil {
 			return err
 		}
-		if err := w.WriteRepeatBytes(m.Key(), v, n); err != nil {
+	}
+	if err := m.Err(); err != nil {
+		return err
+	}
+	for ; b.more(); b.next() {
+		if err := o.writeKey(s, b.key(), b.entry()); err != nil {
 			return err
 		}
 	}
-	return m.Err()
+	return nil
+}
+
+// memKeys walks the sorted keys of a partition still in memory.
+type memKeys struct {
+	ids  []int32
+	keys string // the keys of ids, back to back
+	gs   *groups
+}
+
+func (b *memKeys) more() bool          { return len(b.ids) > 0 }
+func (b *memKeys) entry() *entry       { return &b.gs.entries[b.ids[0]] }
+func (b *memKeys) key() string         { return b.keys[:b.entry().klen-1] }
+func (b *memKeys) next()               { b.keys, b.ids = b.keys[b.entry().klen-1:], b.ids[1:] }
+func (b *memKeys) has(key []byte) bool { return b.more() && b.key() == string(key) }
+
+// expandKey writes the records of the merge's current key, then the
+// key's values in memory (b's first key, if it is the same), as records;
+// it reports whether the merge has a record left.
+func (o *Output) expandKey(m *runfile.Merger, w *runfile.Writer, b *memKeys) (bool, error) {
+	o.spillKey = append(o.spillKey[:0], m.Key()...)
+	ok := true
+	for ; ok && bytes.Equal(m.Key(), o.spillKey); ok = m.Next() {
+		n, v, err := spillRun(m.Value())
+		if err != nil {
+			return false, err
+		}
+		if err := w.WriteRepeatBytes(o.spillKey, v, n); err != nil {
+			return false, err
+		}
+	}
+	if !b.has(o.spillKey) {
+		return ok, nil
+	}
+	defer b.next()
+	return ok, o.writeKey(sink{w: w}, b.key(), b.entry())
+}
+
+// combineKey passes the values of the merge's current key, then the key's
+// values in memory (b's first key, if it is the same), through Combine to
+// s; it reports whether the merge has a record left.
+func (o *Output) combineKey(m *runfile.Merger, s sink, b *memKeys) (bool, error) {
+	g := &o.spillGroup
+	g.buf, g.ends = append(g.buf[:0], m.Key()...), g.ends[:0]
+	klen := len(g.buf)
+	ok := true
+	for ; ok && bytes.Equal(m.Key(), g.buf[:klen]); ok = m.Next() {
+		g.buf = append(g.buf, m.Value()...)
+		g.ends = append(g.ends, len(g.buf))
+	}
+	text := string(g.buf) // the key and its spilled values: one allocation
+	key := text[:klen]
+	var err error
+	for i, start := 0, klen; err == nil && i < len(g.ends); i++ {
+		var n int
+		var v string
+		if n, v, err = spillRun(text[start:g.ends[i]]); err == nil {
+			err = o.combineAdd(s, key, v, n)
+		}
+		start = g.ends[i]
+	}
+	if err == nil && b.has(g.buf[:klen]) {
+		err = o.eachRun(b.entry(), func(v string, n int) error { return o.combineAdd(s, key, v, n) })
+		b.next()
+	}
+	return ok, o.combineEnd(s, key, err)
+}
+
+// spillGroup is one key of the merged spills and its values, as bytes:
+// the key, then the values back to back, each ending at ends[i].
+type spillGroup struct {
+	buf  []byte
+	ends []int
 }
 
 // RemoveSpills removes the spill files, after a failure; Finish removes

@@ -1,0 +1,74 @@
+package mapside
+
+import (
+	"math/bits"
+	"math/rand/v2"
+)
+
+// The key index's hash: wyhash's mixing (a 64x64->128-bit multiply whose
+// halves are xored) over the key read 8 bytes at a time, inlined where
+// maphash costs a few calls per key; a word takes two multiplies. A short
+// key is read once, into the two words its entry holds, which serve for
+// the hash and for the comparison.
+// Both factors of every multiply are xored with secret random words, so
+// keys chosen to collide cannot be made without knowing them.
+
+// hashSeed is the secret of one output's hash.
+type hashSeed [3]uint64
+
+func newHashSeed() hashSeed { return hashSeed{rand.Uint64(), rand.Uint64(), rand.Uint64()} }
+
+// hashKey returns the hash of key.
+func hashKey(s *hashSeed, key string) uint64 {
+	if len(key) <= inlineKey {
+		w0, w1 := shortKey(key)
+		return hashShort(s, w0, w1, len(key))
+	}
+	h := s[2]
+	for rest := key; len(rest) > 16; rest = rest[16:] {
+		h = mix(load64(rest)^s[0], load64(rest[8:])^h)
+	}
+	last := key[len(key)-16:]
+	return mix(s[0]^uint64(len(key)), mix(load64(last)^s[1], load64(last[8:])^h))
+}
+
+// hashShort is hashKey of a key of n <= inlineKey bytes, given as
+// shortKey returns it.
+func hashShort(s *hashSeed, w0, w1 uint64, n int) uint64 {
+	return mix(s[0]^uint64(n), mix(w0^s[1], w1^s[2]))
+}
+
+// shortKey returns key, of at most 16 bytes, as two little-endian words,
+// padded with zeros: the bytes an entry holds. It reads each byte once or
+// twice, in at most four loads.
+func shortKey(key string) (w0, w1 uint64) {
+	switch n := len(key); {
+	case n > 8:
+		return load64(key), load64(key[n-8:]) >> (8 * (16 - n))
+	case n == 8:
+		return load64(key), 0
+	case n >= 4:
+		return uint64(load32(key)) | uint64(load32(key[n-4:]))<<(8*(n-4)), 0
+	case n > 0:
+		return uint64(key[0]) | uint64(key[n>>1])<<(8*(n>>1)) | uint64(key[n-1])<<(8*(n-1)), 0
+	}
+	return 0, 0
+}
+
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// load64 returns the first 8 bytes of s, little-endian.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// load32 returns the first 4 bytes of s, little-endian.
+func load32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
