@@ -2,7 +2,8 @@
 // word is a maximal run of Unicode letters (unicode.IsLetter), so digits,
 // punctuation and apostrophes separate words. It is strings.FieldsFunc
 // with !unicode.IsLetter, without building a slice and with a fast path
-// for ASCII: a table lookup per byte, and no decoding.
+// for ASCII (a table lookup per byte, no decoding) and a table for the
+// runes UTF-8 encodes in two bytes.
 package words
 
 import (
@@ -28,6 +29,15 @@ func Each(s string, f func(word string)) {
 				i++
 				continue
 			}
+			if c := s[i]; c >= 0xc2 && c < 0xe0 && i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
+				// A two-byte rune (Latin, Greek, Cyrillic, Hebrew,
+				// Arabic): a table lookup, not unicode.IsLetter.
+				if !twoByteLetter[rune(c&0x1f)<<6|rune(s[i+1]&0x3f)] {
+					break
+				}
+				i += 2
+				continue
+			}
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if !unicode.IsLetter(r) {
 				break
@@ -47,6 +57,15 @@ func Each(s string, f func(word string)) {
 var isASCIILetter = func() (t [utf8.RuneSelf]bool) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c], t[c-'a'+'A'] = true, true
+	}
+	return t
+}()
+
+// twoByteLetter tells which runes below 0x800, those UTF-8 encodes in two
+// bytes, are letters.
+var twoByteLetter = func() (t [0x800]bool) {
+	for r := range t {
+		t[r] = unicode.IsLetter(rune(r))
 	}
 	return t
 }()
