@@ -60,7 +60,7 @@ type Coordinator struct {
 	wg      sync.WaitGroup
 
 	// mu guards sched, sessions, changed, committed, conns, err, finished,
-	// status, kept, keptBytes, build, declined, restarts and stopping, and orders
+	// status, kept, keptBytes, build, declined, restarts, earlier and stopping, and orders
 	// uploads.Add before shutdown's uploads.Wait.
 	mu        sync.Mutex
 	sched     *scheduler.Scheduler
@@ -77,8 +77,9 @@ type Coordinator struct {
 	plugin    []byte   // the app's plugin, shipped to pool workers; nil if none (read-only)
 	declined  []string // pool workers that would not run the job, and why (bounded)
 	restarts  []protocol.Restart
-	stopping  bool           // shutdown began: no new upload starts
-	uploads   sync.WaitGroup // uploads being received or committed
+	earlier   map[string]bool // workers of before a restart, named in the journal; true once back
+	stopping  bool            // shutdown began: no new upload starts
+	uploads   sync.WaitGroup  // uploads being received or committed
 }
 
 // New checks the inputs (files, or folders of files), cuts them into
@@ -363,12 +364,24 @@ func (c *Coordinator) finishLocked() {
 // to hang up, so they leave cleanly instead of finding us gone. A worker
 // closes its connection only after reading the answer, so waiting for
 // the connections to close is what makes sure every Exit was delivered.
+//
+// A resumed job may finish before the workers of its earlier run, which
+// wait out the restart window for it, are back: it waits for them too,
+// up to twice the heartbeat timeout (they retry every half second), so
+// that they hear Exit instead of waiting minutes for a coordinator that
+// is gone.
 func (c *Coordinator) waitForExits() {
-	deadline := time.NewTimer(c.cfg.ExitGrace)
+	grace := c.cfg.ExitGrace
+	c.mu.Lock()
+	if len(c.earlier) > 0 {
+		grace = max(grace, 2*c.cfg.HeartbeatTimeout)
+	}
+	c.mu.Unlock()
+	deadline := time.NewTimer(grace)
 	defer deadline.Stop()
 	for {
 		c.mu.Lock()
-		all, ch := c.sched.AllExited() && len(c.conns) == 0, c.changed
+		all, ch := c.sched.AllExited() && len(c.conns) == 0 && c.earlierBackLocked(), c.changed
 		c.mu.Unlock()
 		if all {
 			return
@@ -379,6 +392,17 @@ func (c *Coordinator) waitForExits() {
 			return
 		}
 	}
+}
+
+// earlierBackLocked reports whether every worker of before a restart
+// has registered again.
+func (c *Coordinator) earlierBackLocked() bool {
+	for _, back := range c.earlier {
+		if !back {
+			return false
+		}
+	}
+	return true
 }
 
 // shutdown stops serving and waits for everything in flight, so that

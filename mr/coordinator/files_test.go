@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"mapreduce/internal/auth"
 	"mapreduce/internal/protocol"
+	"mapreduce/mr/scheduler"
 )
 
 // The coordinator's files: a repeated upload rewrites nothing, an earlier
@@ -144,5 +146,33 @@ func TestBadUploadFailsOnlyItsAttempt(t *testing.T) {
 				t.Fatalf("the attempt is %s, want failed", o)
 			}
 		})
+	}
+}
+
+// A worker running another app is refused for its app's name, not for a
+// build that differs only because the app does.
+func TestOtherAppRefusedByName(t *testing.T) {
+	c := newTestCoordinator(t, testConfig(t.TempDir()))
+	var err error
+	c.update(func(s *scheduler.Scheduler, now time.Time) {
+		if err = c.sameBuildLocked(s, &protocol.RegisterArgs{App: "wc", Build: "aaaa", Addr: "127.0.0.1:1"}); err != nil {
+			return
+		}
+		if _, err = s.Register("wc", "127.0.0.1:1", now); err != nil {
+			return
+		}
+		if err = c.sameBuildLocked(s, &protocol.RegisterArgs{App: "indexer", Build: "bbbb", Addr: "127.0.0.1:2"}); err != nil {
+			return
+		}
+		_, err = s.Register("indexer", "127.0.0.1:2", now)
+	})
+	if err == nil || !strings.Contains(err.Error(), `runs "indexer", the job runs "wc"`) {
+		t.Fatalf("registration of another app: %v", err)
+	}
+	c.update(func(s *scheduler.Scheduler, now time.Time) {
+		err = c.sameBuildLocked(s, &protocol.RegisterArgs{App: "wc", Build: "cccc", Addr: "127.0.0.1:3"})
+	})
+	if err == nil || !strings.Contains(err.Error(), "built cccc") {
+		t.Fatalf("registration of another build of the app: %v", err)
 	}
 }

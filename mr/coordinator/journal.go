@@ -260,9 +260,8 @@ func (j *jobJournal) intact(outDir string) map[int]bool {
 
 // recover gives the scheduler what the journal holds: the intact reduce
 // outputs are done, committed maps are pending until until. It returns
-// how many of each.
-func (j *jobJournal) recover(s *scheduler.Scheduler, intact map[int]bool, now, until time.Time) (reduces, maps int) {
-	var workers []string
+// how many of each, and the workers the commits name.
+func (j *jobJournal) recover(s *scheduler.Scheduler, intact map[int]bool, now, until time.Time) (reduces, maps int, workers []string) {
 	for key, n := range j.tries {
 		s.Attempted(protocol.TaskKind(key[0]), key[1], n)
 	}
@@ -279,7 +278,7 @@ func (j *jobJournal) recover(s *scheduler.Scheduler, intact map[int]bool, now, u
 		maps++
 	}
 	s.Earlier(workers)
-	return reduces, maps
+	return reduces, maps, workers
 }
 
 // reduceIntact reports whether reduce r's outputs are as committed: its
@@ -333,8 +332,12 @@ func (c *Coordinator) resume(intact map[int]bool) error {
 	j, now := c.journal, time.Now()
 	c.job = j.id.Job
 	grace := now.Add(2 * c.cfg.HeartbeatTimeout)
-	reduces, maps := j.recover(c.sched, intact, now, grace)
+	reduces, maps, workers := j.recover(c.sched, intact, now, grace)
 	c.committed = reduces
+	c.earlier = make(map[string]bool, len(workers))
+	for _, id := range workers {
+		c.earlier[id] = false
+	}
 	if len(j.starts) > 0 {
 		c.start = j.starts[0]
 		for _, at := range j.starts[1:] {

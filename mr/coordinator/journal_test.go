@@ -7,13 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
+	"mapreduce/mr/scheduler"
 )
 
 // A coordinator killed during the final merge, after its last reduce was
 // journaled and before the job's end: run again, it finds every reduce
 // output intact, merges them at once with no worker at all, and ends the
-// job; run once more, it says the job is finished.
+// job; it waits for the worker the journal names to come back and hear
+// Exit (that worker waits out its restart window otherwise); run once
+// more, it says the job is finished.
 func TestRestartDuringTheFinalMerge(t *testing.T) {
 	cfg0 := testConfig(t.TempDir())
 	cfg0.Journal, cfg0.NReduce = true, 2
@@ -54,14 +58,39 @@ func TestRestartDuringTheFinalMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Run(context.Background()); err != nil {
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(context.Background()) }()
+	for {
+		ch := c.Changed()
+		if c.Summary().Phase == "done" {
+			break
+		}
+		<-ch
+	}
+	select {
+	case err := <-ran:
+		t.Fatalf("the coordinator returned (%v) before its earlier worker came back", err)
+	default:
+	}
+	c.update(func(s *scheduler.Scheduler, now time.Time) { // w1 registers again and asks for a task
+		id, err := s.Register("wc", "127.0.0.1:9", now)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		c.adoptLocked(s, id, &protocol.Offer{Job: c.job, Worker: "w1"}, now)
+		if a := s.Assign(id, now); a.Action != protocol.ActExit {
+			t.Errorf("the returning worker was told %v, not to exit", a.Action)
+		}
+	})
+	if err := <-ran; err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(cfg.OutDir, "mr-wc-all"))
 	if err != nil || string(b) != "alpha 2\nbeta 1\n" {
 		t.Fatalf("mr-wc-all = %q, %v", b, err)
 	}
-	if sum := c.Summary(); len(sum.Restarts) != 1 || sum.Restarts[0].ReducesRecovered != 2 || len(sum.Workers) != 1 || !sum.Workers[0].Earlier {
+	if sum := c.Summary(); len(sum.Restarts) != 1 || sum.Restarts[0].ReducesRecovered != 2 || len(sum.Workers) != 2 || !sum.Workers[0].Earlier {
 		t.Fatalf("summary restarts %+v, workers %+v", sum.Restarts, sum.Workers)
 	}
 	if _, err := New(cfg, inputs); err == nil {

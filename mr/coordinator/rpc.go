@@ -62,7 +62,7 @@ func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.Registe
 			return
 		}
 		first = c.build == "" && s.App() == ""
-		if err = c.sameBuildLocked(args); err != nil {
+		if err = c.sameBuildLocked(s, args); err != nil {
 			return
 		}
 		var id string
@@ -112,10 +112,13 @@ func checkRegistration(args *protocol.RegisterArgs) error {
 
 // sameBuildLocked refuses a worker whose app's build differs from the
 // job's: two builds of one app may not compute the same outputs. The
-// first worker with a build sets the job's.
-func (c *Coordinator) sameBuildLocked(args *protocol.RegisterArgs) error {
+// first worker with a build sets the job's. A worker running another app
+// is left to the scheduler, which refuses it by the app's name: that, not
+// its build, is what is wrong with it.
+func (c *Coordinator) sameBuildLocked(s *scheduler.Scheduler, args *protocol.RegisterArgs) error {
 	switch {
 	case args.Build == "" || args.Build == c.build:
+	case s.App() != "" && args.App != s.App():
 	case c.build == "":
 		c.build = args.Build
 	default:
@@ -140,6 +143,9 @@ func (c *Coordinator) registeredLocked(reply *protocol.RegisterReply, id string,
 func (c *Coordinator) adoptLocked(s *scheduler.Scheduler, id string, o *protocol.Offer, now time.Time) []protocol.MapAttempt {
 	if o == nil || c.journal == nil || o.Job != c.job {
 		return nil
+	}
+	if _, ok := c.earlier[o.Worker]; ok {
+		c.earlier[o.Worker] = true
 	}
 	var adopted []protocol.MapAttempt
 	for _, m := range o.Maps {

@@ -114,12 +114,14 @@ func (w *Worker) register(ctx context.Context) error {
 }
 
 // offer is what this worker offers back when it registers again: the map
-// outputs it serves, under the job and the id it had. A worker that never
-// registered, or holds nothing, offers nothing.
+// outputs it serves, under the job and the id it had (a restarted
+// coordinator that finished without needing them still waits for the
+// workers it knew, to tell them to exit). A worker that never registered
+// offers nothing.
 func (w *Worker) offer() *protocol.Offer {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.id == "" || len(w.served) == 0 {
+	if w.id == "" {
 		return nil
 	}
 	o := &protocol.Offer{Job: w.job, Worker: w.id}

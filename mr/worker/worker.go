@@ -47,6 +47,7 @@ type Worker struct {
 	httpc  *http.Client
 	exec   executor.Executor // runs the app's code
 	faults *faults           // failures to inject, for tests (Config.Faults)
+	idle   chan struct{}     // closed when the task loop has returned
 	keys   *auth.Keys        // nil without a secret
 	fresh  *auth.Replay      // nonces of signed run-file requests
 	refuse *auth.Limiter     // one log line per refused peer per minute
@@ -87,7 +88,8 @@ func New(cfg Config) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Worker{cfg: cfg, log: cfg.Logger, dir: cfg.Dir, served: make(map[runKey]bool), exec: cfg.Executor}
+	w := &Worker{cfg: cfg, log: cfg.Logger, dir: cfg.Dir, served: make(map[runKey]bool), exec: cfg.Executor,
+		idle: make(chan struct{})}
 	if w.dir == "" {
 		d, err := os.MkdirTemp("", "mrworker-")
 		if err != nil {
@@ -136,7 +138,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.wg.Go(func() { w.heartbeat(ctx, cancel) })
 	loop := make(chan error, 1)
-	go func() { loop <- w.loop(ctx) }() // not tracked: an app call may never return
+	go func() { // not waited for: an app call may never return
+		defer close(w.idle)
+		loop <- w.loop(ctx)
+	}()
 	var err error
 	select {
 	case err = <-loop:
@@ -150,6 +155,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	return err
 }
+
+// Idle is closed once the worker's task loop has returned. Run may
+// return before it: an app called in process (executor.InProcess) cannot
+// be stopped, and its attempt ends when the call returns.
+func (w *Worker) Idle() <-chan struct{} { return w.idle }
 
 // Close stops the file server and removes the worker's temp directory.
 // It may be called more than once.
@@ -238,8 +248,14 @@ func (w *Worker) runAttempt(ctx context.Context, t *protocol.GetTaskReply) *prot
 	w.mu.Lock()
 	w.stopAttempt = nil
 	w.mu.Unlock()
-	if actx.Err() != nil && ctx.Err() == nil {
-		return nil // stopped because the coordinator forgot us: register again
+	if actx.Err() != nil && ctx.Err() == nil { // stopped because the coordinator forgot us: register again
+		kind := protocol.MapTask
+		if t.Action == protocol.ActReduce {
+			kind = protocol.ReduceTask
+		}
+		a := w.attemptOf(kind, t)
+		w.log.Info("attempt stale", "attempt", a.String(), "worker", a.WorkerID, "why", "the coordinator forgot this worker")
+		return nil
 	}
 	return next
 }

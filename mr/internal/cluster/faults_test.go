@@ -126,7 +126,6 @@ func TestWorkerExitsWhenCoordinatorDies(t *testing.T) {
 	inputs := Inputs(t, 1)
 	app := WordCount()
 	block := make(chan struct{})
-	defer close(block)
 	app.Map = func(string, string) []mr.KeyValue { <-block; return nil }
 	cfg := Config(t.TempDir())
 	c, err := coordinator.New(cfg, inputs)
@@ -155,6 +154,8 @@ func TestWorkerExitsWhenCoordinatorDies(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("worker still running 10 s after the coordinator died")
 	}
+	close(block) // the blocked Map returns; its attempt ends before the worker's directory goes
+	<-w.Idle()
 }
 
 // One bad disk never sinks the job: a worker whose directory cannot hold
