@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# bench.sh [-vocab 20000,1000000] [-layout large,small] [-size S] [-small-file 48K]
-#          [-apps wc,wcraw] [-workers 2] [-no-sequential] [-no-coordinator]
+# bench.sh [-vocab 20000,200000] [-layout large,small] [-size S] [-small-file 48K]
+#          [-apps wc,wcraw] [-workers 2] [-no-sequential] [-no-many-reduces] [-no-coordinator]
 #
 # Measures the engine on generated corpora and prints a table per corpus and
 # a summary. Not a test: nothing here passes or fails on time, but every
 # output is checked against the others (a difference is an error, exit 1).
 #
-#   -vocab V,W       vocabulary sizes, one corpus each (default 20000,1000000: about
-#                    38,000 and 560,000 distinct words per 64 MiB, capitals counted apart)
+#   -vocab V,W       vocabulary sizes, one corpus each (default 20000,200000: about
+#                    38,000 and 250,000 distinct words per 64 MiB, capitals counted apart;
+#                    1000000 gives about 560,000)
 #   -layout L,M      file layouts, one corpus each (default large,small):
 #                      large  files of 64 MiB (the last ones smaller), 256 MiB in all
 #                      small  files of 48 KiB, 96 MiB in all (2048 files)
@@ -17,7 +18,12 @@
 #   -apps A,B        apps to run: wc (with combiner) and wcraw (none: every record is shuffled)
 #   -workers N       workers of the cluster (default 2, one per core)
 #   -no-sequential   skip mrsequential (~30 s and 3.5 GiB of RSS per 256 MiB; ~13 bytes per input byte)
+#   -no-many-reduces skip the fixed cost of a task: wc over 2 MB in 4 files with
+#                    -nreduce 5000 and 3 workers, beside the same job at -nreduce 4
 #   -no-coordinator  skip the coordinator benchmark (100,000 no-op tasks, 50 simulated workers)
+#
+# The 4 GiB run of the README is: bench.sh -layout large -size 4G -no-sequential
+# -no-many-reduces -no-coordinator (about 8 GiB of disk for the corpus).
 #
 # Every corpus (vocabulary x layout) is made once by mrgen (Zipf words, some
 # non-ASCII, seed 42) and cached in mr-bench/, keyed by its parameters and a
@@ -32,8 +38,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
-vocabs=20000,1000000 layouts=large,small size= small_file=48K
-apps=wc,wcraw workers=2 sequential=1 coordinator=1
+vocabs=20000,200000 layouts=large,small size= small_file=48K
+apps=wc,wcraw workers=2 sequential=1 many_reduces=1 coordinator=1
 while (($#)); do
 	case $1 in
 	-vocab) vocabs=$2; shift 2 ;;
@@ -43,6 +49,7 @@ while (($#)); do
 	-apps) apps=$2; shift 2 ;;
 	-workers) workers=$2; shift 2 ;;
 	-no-sequential) sequential=0; shift ;;
+	-no-many-reduces) many_reduces=0; shift ;;
 	-no-coordinator) coordinator=0; shift ;;
 	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
@@ -106,23 +113,26 @@ ratio() { [[ -f $run/$1.t && -f $run/$2.t ]] && awk -v a="$(wall "$1")" -v b="$(
 
 row() { rows+=("$(printf '%-26s %9ss %9s %s' "$1" "$2" "$3" "$4")"); }
 
-# cluster APP: a coordinator and $workers workers on loopback; the
-# coordinator's wall time is the job's (it starts first and ends last).
+# cluster APP [NAME N_WORKERS COORDINATOR_FLAGS...]: a coordinator and
+# $workers (or N_WORKERS) workers on loopback, measured as NAME (default
+# APP); the coordinator's wall time is the job's (it starts first and ends
+# last, and waits for every worker: -wait-workers).
 cluster() {
-	local app=$1 d=$run/$1-cluster i
+	local app=$1 name=${2:-$1} nw=${3:-$workers} i
+	shift $(($# < 3 ? $# : 3))
+	local d=$run/$name-cluster
 	mkdir -p "$d/out"
-	measure "$app-coordinator" "$B/mrcoordinator" -addr 127.0.0.1:0 -addr-file "$d/addr" -out "$d/out" \
-		"${inputs[@]}" 2>"$d/coordinator.log" &
-	local coord=$!
+	measure "$name-coordinator" "$B/mrcoordinator" -addr 127.0.0.1:0 -addr-file "$d/addr" -out "$d/out" \
+		-wait-workers "$nw" "$@" "${inputs[@]}" 2>"$d/coordinator.log" &
 	for _ in $(seq 100); do [[ -s $d/addr ]] && break; sleep 0.05; done
-	for i in $(seq "$workers"); do
+	for i in $(seq "$nw"); do
 		mkdir -p "$d/w$i"
-		(cd "$d/w$i" && COORDINATOR_HOST=$(cat "$d/addr") measure "$app-worker$i" "$B/mrworker" "$B/$app.so" 2>"$d/w$i/worker.log") &
+		(cd "$d/w$i" && COORDINATOR_HOST=$(cat "$d/addr") measure "$name-worker$i" "$B/mrworker" "$B/$app.so" 2>"$d/w$i/worker.log") &
 	done
 	wait
-	local rss="coordinator $(rss_mib "$app-coordinator") MiB, workers"
-	for i in $(seq "$workers"); do rss+=" $(rss_mib "$app-worker$i")"; done
-	row "$app cluster ($workers workers)" "$(wall "$app-coordinator")" "$(mbps "$app-coordinator")" "$rss MiB"
+	local rss="coordinator $(rss_mib "$name-coordinator") MiB, workers"
+	for i in $(seq "$nw"); do rss+=" $(rss_mib "$name-worker$i")"; done
+	row "$name cluster ($nw workers)" "$(wall "$name-coordinator")" "$(mbps "$name-coordinator")" "$rss MiB"
 	grep -o 'map_attempts=[0-9]* reduces=[0-9]* reduce_attempts=[0-9]*' "$d/coordinator.log" >&2
 }
 
@@ -159,6 +169,10 @@ bench_corpus() {
 		echo "bench: $name: $app" >&2
 		cluster "$app"
 		same "$run/$app-cluster/out/mr-$app-all" "$run/limit.out"
+		if [[ $app == wc && $layout == small ]]; then # what the journal costs, where commits are most frequent
+			cluster wc "wc -journal" "$workers" -journal
+			same "$run/wc -journal-cluster/out/mr-wc-all" "$run/limit.out"
+		fi
 		if ((sequential)); then
 			sequential "$app"
 			same "$run/$app-sequential/mr-out-0" "$run/limit.out"
@@ -182,6 +196,33 @@ for layout in "${layout_list[@]}"; do
 	done
 done
 
+# The fixed cost of a task: 5,000 reduce tasks over a small input, most of
+# them with a key or two; the same job at R = 4 beside it.
+if ((many_reduces)); then
+	corpus=$work/corpus-many-reduces-g$gen
+	if [[ ! -f $corpus/.complete ]]; then
+		rm -rf "$corpus"
+		"$B/mrgen" -out "$corpus" -files 4 -size 500000 -vocab 20000 -seed 42 >&2
+		touch "$corpus/.complete"
+	fi
+	inputs=("$corpus"/*.txt)
+	total=$(cat "${inputs[@]}" | wc -c)
+	run=$work/run/many-reduces
+	rm -rf "$run"
+	mkdir -p "$run"
+	rows=()
+	measure limit "$B/mrbench" limit -o "$run/limit.out" "${inputs[@]}"
+	row "limit (fused wc)" "$(wall limit)" "$(mbps limit)" "$(rss_mib limit) MiB"
+	cluster wc "wc R=4" 3 -nreduce 4
+	same "$run/wc R=4-cluster/out/mr-wc-all" "$run/limit.out"
+	cluster wc "wc R=5000" 3 -nreduce 5000
+	same "$run/wc R=5000-cluster/out/mr-wc-all" "$run/limit.out"
+	echo
+	echo "== many reduce tasks: $(awk -v b="$total" 'BEGIN { printf "%.1f MB", b / 1e6 }') in ${#inputs[@]} file(s)"
+	printf '%-26s %10s %9s %s\n' case wall MB/s "peak RSS"
+	printf '%s\n' "${rows[@]}"
+fi
+
 echo
 echo "== summary (ratios of wall times; - where not measured)"
 printf '%-26s %8s %6s %10s %9s %9s %9s\n' corpus MB files "limit MB/s" "wc/limit" "wc/seq" "wcraw/seq"
@@ -191,5 +232,5 @@ echo "all outputs identical"
 if ((coordinator)); then
 	echo
 	echo "coordinator: 100,000 no-op map tasks over loopback RPC to 50 simulated workers"
-	go test -run '^$' -bench BenchmarkCoordinatorTasks -benchtime 1x ./mr | grep -E '^Benchmark'
+	go test -run '^$' -bench BenchmarkCoordinatorTasks -benchtime 1x ./mr/coordinator | grep -E '^Benchmark'
 fi
