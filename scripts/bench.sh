@@ -170,8 +170,8 @@ bench_corpus() {
 		cluster "$app"
 		same "$run/$app-cluster/out/mr-$app-all" "$run/limit.out"
 		if [[ $app == wc && $layout == small ]]; then # what the journal costs, where commits are most frequent
-			cluster wc "wc -journal" "$workers" -journal
-			same "$run/wc -journal-cluster/out/mr-wc-all" "$run/limit.out"
+			cluster wc wc-journal "$workers" -journal
+			same "$run/wc-journal-cluster/out/mr-wc-all" "$run/limit.out"
 		fi
 		if ((sequential)); then
 			sequential "$app"
@@ -213,10 +213,10 @@ if ((many_reduces)); then
 	rows=()
 	measure limit "$B/mrbench" limit -o "$run/limit.out" "${inputs[@]}"
 	row "limit (fused wc)" "$(wall limit)" "$(mbps limit)" "$(rss_mib limit) MiB"
-	cluster wc "wc R=4" 3 -nreduce 4
-	same "$run/wc R=4-cluster/out/mr-wc-all" "$run/limit.out"
-	cluster wc "wc R=5000" 3 -nreduce 5000
-	same "$run/wc R=5000-cluster/out/mr-wc-all" "$run/limit.out"
+	cluster wc wc-R4 3 -nreduce 4
+	same "$run/wc-R4-cluster/out/mr-wc-all" "$run/limit.out"
+	cluster wc wc-R5000 3 -nreduce 5000
+	same "$run/wc-R5000-cluster/out/mr-wc-all" "$run/limit.out"
 	echo
 	echo "== many reduce tasks: $(awk -v b="$total" 'BEGIN { printf "%.1f MB", b / 1e6 }') in ${#inputs[@]} file(s)"
 	printf '%-26s %10s %9s %s\n' case wall MB/s "peak RSS"
