@@ -1,8 +1,10 @@
 package atomicfile
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -52,5 +54,49 @@ func TestScratchIsPrivateAndAbortRemoves(t *testing.T) {
 	f.Abort()
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Fatalf("Abort left %d files", len(left))
+	}
+}
+
+// Spares hands out files that Commit publishes complete under their
+// names, and Close leaves nothing else in the directory.
+func TestSparesPublishAndCleanUp(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	out := t.TempDir()
+	tmp := t.TempDir()
+	s := NewSpares(tmp, 4)
+	for i := range 20 {
+		path := filepath.Join(out, fmt.Sprintf("mr-out-%d", i))
+		f, err := s.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fmt.Fprintf(f, "record %d\n", i); err != nil {
+			t.Fatal(err)
+		}
+		if i == 7 {
+			f.Abort()
+			continue
+		}
+		if err := f.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	entries, err := os.ReadDir(out)
+	if err != nil || len(entries) != 19 {
+		t.Fatalf("%d outputs (%v), want 19", len(entries), err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(out, e.Name()))
+		if err != nil || string(b) != "record "+strings.TrimPrefix(e.Name(), "mr-out-")+"\n" {
+			t.Fatalf("%s holds %q (%v)", e.Name(), b, err)
+		}
+		if info, _ := e.Info(); info.Mode().Perm() != 0o644 {
+			t.Fatalf("%s has mode %v, want 0644 under umask 022", e.Name(), info.Mode())
+		}
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Fatalf("Close left %d files in the spares' directory", len(left))
 	}
 }

@@ -18,6 +18,8 @@
 //	Heartbeat(HeartbeatArgs) HeartbeatReply    every 500 ms; says go on, re-register or exit
 //	GetTask(GetTaskArgs) GetTaskReply          long poll for the next attempt
 //	ReportMap(ReportMapArgs) ReportReply       a map attempt's run files are written
+//	ReportReduce(ReportReduceArgs) ReportReply a small reduce output (at most MaxInlineReduce), in
+//	                                           the report: committed as POST /reduce commits it
 //	ReportFailure(ReportFailureArgs) ReportReply an attempt could not complete
 //	Sources(SourcesArgs) SourcesReply          where every map task's output is (once per version)
 //	Locate(LocateArgs) LocateReply             long poll: where one map's output lives now
@@ -376,6 +378,24 @@ type ReportReply struct {
 	Accepted bool
 	Next     *GetTaskReply
 }
+
+// ReportReduceArgs reports a finished reduce attempt whose output is
+// small enough to travel in the report (at most MaxInlineReduce bytes):
+// the report is then the upload, committed as POST /reduce commits one,
+// and its reply may carry the next assignment, as a map report's does. A
+// job of thousands of small reduce tasks saves an HTTP request and a
+// GetTask round trip per task.
+type ReportReduceArgs struct {
+	Attempt  Attempt
+	Run      []byte   // the output, a run file
+	CRC      uint32   // Run's CRC-32C
+	Read     int64    // bytes the attempt fetched
+	Counters Counters // the attempt's counts, engine's and app's
+}
+
+// MaxInlineReduce is the largest reduce output sent in its report rather
+// than by POST /reduce: well under MaxRequest.
+const MaxInlineReduce = 256 << 10
 
 // FailureClass says whose fault a failed attempt was.
 type FailureClass uint8

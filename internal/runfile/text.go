@@ -21,7 +21,7 @@ func WriteTextSegment(seg Segment, w io.Writer) error {
 		return err
 	}
 	defer closeAll()
-	return writeText(runs, w)
+	return writeText(runs, w, seg.Size)
 }
 
 // MergeTextSegments merges runs, in files (Size -1: the whole file) or
@@ -41,7 +41,7 @@ func MergeTextSegments(segs []Segment, w io.Writer) error {
 		return err
 	}
 	defer closeAll()
-	return writeText(runs, w)
+	return writeText(runs, w, -1)
 }
 
 // MergeText merges the run files at paths by key and writes the records
@@ -52,12 +52,19 @@ func MergeText(paths []string, w io.Writer) error {
 		return err
 	}
 	defer closeAll()
-	return writeText(runs, w)
+	return writeText(runs, w, -1)
 }
 
-// writeText merges runs by key and writes the records to w as text.
-func writeText(runs []*Reader, w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
+// writeText merges runs by key and writes the records to w as text,
+// through a buffer of up to 256 KiB, less for runs of size bytes (-1:
+// unknown): a job of thousands of small outputs would spend more on
+// clearing buffers than on its records.
+func writeText(runs []*Reader, w io.Writer, size int64) error {
+	buf := 256 << 10
+	if size >= 0 && size < int64(buf) {
+		buf = max(int(size)+64, 512)
+	}
+	bw := bufio.NewWriterSize(w, buf)
 	m := NewMerger(runs)
 	for m.Next() {
 		bw.Write(m.Key())

@@ -24,6 +24,7 @@ import (
 
 	"mapreduce/internal/atomicfile"
 	"mapreduce/internal/auth"
+	"mapreduce/internal/profile"
 	"mapreduce/mr/coordinator"
 )
 
@@ -51,6 +52,7 @@ func main() {
 	flag.Int64Var(&cfg.SmallFile, "small-file", cfg.SmallFile, "inputs smaller than this many `bytes` are small: they share map tasks")
 	flag.Int64Var(&cfg.PackSize, "pack-size", 0, "small inputs share a map task up to this many `bytes` (default: the split size; 1: never)")
 	flag.IntVar(&cfg.WaitWorkers, "wait-workers", 0, "hand out no task until this many workers have joined (`N`; default: start with the first)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process to `file` (read it with go tool pprof)")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "mrcoordinator: no inputs: name the files (or folders of files) to process, as in: mrcoordinator in/*.txt (mrcoordinator -h lists the flags)")
@@ -96,9 +98,14 @@ func main() {
 			fatal(err)
 		}
 	}
+	endProfile, err := profile.Start(*cpuprofile)
+	if err != nil {
+		fatal(err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = c.Run(ctx)
+	endProfile()
 	line.end()
 	if err != nil {
 		fatal(err)

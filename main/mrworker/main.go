@@ -26,6 +26,7 @@ import (
 	"syscall"
 
 	"mapreduce/internal/auth"
+	"mapreduce/internal/profile"
 	"mapreduce/mr"
 	"mapreduce/mr/executor"
 	"mapreduce/mr/worker"
@@ -57,6 +58,7 @@ func main() {
 			"       mrworker [flags]          a pool worker: run job after job, each with the app its coordinator ships\n")
 		flag.PrintDefaults()
 	}
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process to `file` (read it with go tool pprof)")
 	flag.Parse()
 	if flag.NArg() > 1 {
 		fatal(fmt.Errorf("one plugin at most, not %d arguments (mrworker -h)", flag.NArg()))
@@ -96,11 +98,16 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
+	endProfile, err := profile.Start(*cpuprofile)
+	if err != nil {
+		fatal(err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err = w.Run(ctx)
 	interrupted := ctx.Err() != nil
 	stop()
 	w.Close()
+	endProfile()
 	switch {
 	case err == nil:
 	case interrupted:

@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"mapreduce/internal/atomicfile"
 	"mapreduce/internal/auth"
 	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
@@ -46,15 +47,16 @@ type Coordinator struct {
 	files   map[string]inputFile // the input files as the job first saw them
 	ln      net.Listener
 	http    *http.Server
-	keys    *auth.Keys    // nil without a secret
-	fresh   *auth.Replay  // nonces of signed requests, for freshness
-	refuse  *auth.Limiter // one log line per refused peer per minute
-	workDir string        // reduce outputs in run format, for the final merge
-	tmpDir  string        // outputs being written, on -out's file system but in a small directory
-	journal *jobJournal   // nil unless Config.Journal
-	job     string        // the job's id: the journal's, or made at start
-	start   time.Time     // when the job started: New
-	seq     atomic.Int64  // numbers uploads, so that each has a file of its own
+	keys    *auth.Keys         // nil without a secret
+	fresh   *auth.Replay       // nonces of signed requests, for freshness
+	refuse  *auth.Limiter      // one log line per refused peer per minute
+	workDir string             // reduce outputs in run format, for the final merge
+	tmpDir  string             // outputs being written, on -out's file system but in a small directory
+	spares  *atomicfile.Spares // files made ahead in tmpDir for the outputs
+	journal *jobJournal        // nil unless Config.Journal
+	job     string             // the job's id: the journal's, or made at start
+	start   time.Time          // when the job started: New
+	seq     atomic.Int64       // numbers uploads, so that each has a file of its own
 	done    chan struct{}
 	stop    chan struct{} // closed when Run returns: ends long polls and tickers
 	wg      sync.WaitGroup
@@ -425,6 +427,9 @@ func (c *Coordinator) shutdown() {
 	c.mu.Unlock()
 	c.uploads.Wait() // before wg.Wait: the last commit may start the final merge on wg
 	c.wg.Wait()
+	if c.spares != nil {
+		c.spares.Close()
+	}
 	os.RemoveAll(c.tmpDir)
 	if c.journal == nil {
 		os.RemoveAll(c.workDir)
@@ -441,6 +446,7 @@ func (c *Coordinator) makeTmpDir() error {
 		return fmt.Errorf("mr: output directory: %w", err)
 	}
 	c.tmpDir = dir
+	c.spares = atomicfile.NewSpares(dir, min(32, c.cfg.NReduce))
 	return nil
 }
 

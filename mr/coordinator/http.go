@@ -134,14 +134,40 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var run runfile.Segment
-	var ok bool
 	if r.ContentLength > c.cfg.MaxUpload {
 		err = &badUpload{fmt.Errorf("%d bytes exceed the limit of %d (mrcoordinator -max-upload)", r.ContentLength, c.cfg.MaxUpload)}
 	} else {
 		run, err = c.receiveRun(r.Body, r.ContentLength, uint32(crc), a)
 	}
+	switch outcome, why := c.settleUpload(run, err, r.ContentLength, uint32(crc), read, &counters, a); outcome {
+	case uploadRejected:
+		http.Error(w, protocol.Truncate(why, protocol.MaxErrText), http.StatusBadRequest)
+	case uploadFailed:
+		http.Error(w, "coordinator cannot write output", http.StatusInternalServerError)
+	case uploadStale:
+		http.Error(w, "stale attempt", http.StatusConflict)
+	}
+}
+
+// uploadOutcome is what became of a reduce attempt's output.
+type uploadOutcome int
+
+const (
+	uploadCommitted uploadOutcome = iota // it is mr-out-Y now
+	uploadRepeated                       // the winner's, sent again: nothing written
+	uploadStale                          // its attempt is not running: dropped
+	uploadRejected                       // it failed verification: its attempt fails
+	uploadFailed                         // the coordinator could not write it: the job fails
+)
+
+// settleUpload commits a reduce output received intact (err: why it was
+// not), and records and logs whatever else became of it: how POST /reduce
+// and ReportReduce end alike. A rejection comes with its reason.
+func (c *Coordinator) settleUpload(run runfile.Segment, err error, size int64, crc uint32, read int64,
+	counters *protocol.Counters, a protocol.Attempt) (uploadOutcome, string) {
+	ok := false
 	if err == nil {
-		ok, err = c.commitRun(run, r.ContentLength, uint32(crc), read, &counters, a)
+		ok, err = c.commitRun(run, size, crc, read, counters, a)
 	}
 	var bad *badUpload
 	switch {
@@ -150,15 +176,17 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		c.update(func(s *scheduler.Scheduler, now time.Time) {
 			s.Failed(a, protocol.FailWorker, "upload rejected: "+bad.err.Error(), now)
 		})
-		http.Error(w, protocol.Truncate(bad.err.Error(), protocol.MaxErrText), http.StatusBadRequest)
+		return uploadRejected, bad.err.Error()
 	case err != nil:
 		c.fail(fmt.Errorf("mr: coordinator cannot write the output of %s: %w", a, err))
-		http.Error(w, "coordinator cannot write output", http.StatusInternalServerError)
-	case !ok && c.won(a):
+		return uploadFailed, ""
+	case ok:
+		return uploadCommitted, ""
+	case c.won(a):
 		c.log.Info("upload repeated", "attempt", a.String(), "worker", a.WorkerID)
-	case !ok:
-		http.Error(w, "stale attempt", http.StatusConflict)
+		return uploadRepeated, ""
 	}
+	return uploadStale, ""
 }
 
 // refuseUpload answers an upload of an attempt that is not running: 200

@@ -34,7 +34,7 @@ func (c *Coordinator) commitRun(run runfile.Segment, size int64, crc uint32, rea
 	// Not synced one by one: a sync each costs more than a small reduce
 	// task; syncOutputs makes them durable at the job's end, and a journal
 	// checks them by CRC when a coordinator starts again.
-	out, err := atomicfile.CreateUnsyncedIn(c.tmpDir, filepath.Join(c.cfg.OutDir, outputName(a.Task)))
+	out, err := c.createOutput(filepath.Join(c.cfg.OutDir, outputName(a.Task)))
 	if err != nil {
 		return false, err
 	}
@@ -64,6 +64,15 @@ func (c *Coordinator) commitRun(run runfile.Segment, size int64, crc uint32, rea
 	}
 	c.commitReduce()
 	return true, nil
+}
+
+// createOutput starts an output file in the temp directory: a spare,
+// made ahead, once Run made the directory.
+func (c *Coordinator) createOutput(path string) (*atomicfile.File, error) {
+	if c.spares == nil {
+		return atomicfile.CreateUnsyncedIn(c.tmpDir, path)
+	}
+	return c.spares.Create(path)
 }
 
 // keepRun puts reduce task r's committed run where the final merge reads

@@ -12,6 +12,7 @@ import (
 	"mapreduce/internal/auth"
 	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 	"mapreduce/mr/scheduler"
 )
 
@@ -268,6 +269,45 @@ func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.Repor
 	if !ok {
 		*reply = protocol.ReportReply{}
 	}
+	return nil
+}
+
+// ReportReduce commits a small reduce output sent in its report, as POST
+// /reduce commits one; the winner's report sent again is accepted again.
+// An accepted report's reply may carry the worker's next assignment.
+func (r *coordRPC) ReportReduce(args *protocol.ReportReduceArgs, reply *protocol.ReportReply) error {
+	a, c := args.Attempt, r.c
+	if !r.as(a.WorkerID) || a.Kind != protocol.ReduceTask || !c.beginUpload() {
+		return nil
+	}
+	defer c.uploads.Done()
+	var outcome uploadOutcome
+	switch size := int64(len(args.Run)); {
+	case !c.running(a) && c.won(a):
+		c.log.Info("upload repeated", "attempt", a.String(), "worker", a.WorkerID)
+		outcome = uploadRepeated
+	case !c.running(a):
+		c.log.Info("stale report ignored", "attempt", a.String(), "worker", a.WorkerID)
+		return nil
+	case size > protocol.MaxInlineReduce || size > c.cfg.MaxUpload:
+		outcome, _ = c.settleUpload(runfile.Segment{}, &badUpload{fmt.Errorf("%d bytes in a report, at most %d",
+			size, min(protocol.MaxInlineReduce, c.cfg.MaxUpload))}, size, args.CRC, args.Read, &args.Counters, a)
+	default:
+		var err error
+		h := runfile.NewHash()
+		h.Write(args.Run)
+		if got := h.Sum32(); got != args.CRC {
+			err = &badUpload{fmt.Errorf("%d bytes with crc %08x announced, got crc %08x", size, args.CRC, got)}
+		}
+		outcome, _ = c.settleUpload(runfile.Segment{Data: args.Run, Size: size}, err, size, args.CRC, args.Read, &args.Counters, a)
+	}
+	if outcome != uploadCommitted && outcome != uploadRepeated {
+		return nil
+	}
+	reply.Accepted = true
+	c.update(func(s *scheduler.Scheduler, now time.Time) {
+		reply.Next = c.nextLocked(s, a.WorkerID, outcome == uploadRepeated, now)
+	})
 	return nil
 }
 

@@ -40,6 +40,7 @@ type coordinator interface {
 	Heartbeat(args *protocol.HeartbeatArgs) (*protocol.HeartbeatReply, error)
 	GetTask(args *protocol.GetTaskArgs) (*protocol.GetTaskReply, error)
 	ReportMap(args *protocol.ReportMapArgs) (*protocol.ReportReply, error)
+	ReportReduce(args *protocol.ReportReduceArgs) (*protocol.ReportReply, error)
 	ReportFailure(args *protocol.ReportFailureArgs) (*protocol.ReportReply, error)
 	Sources(args *protocol.SourcesArgs, nMap int) (*protocol.SourcesReply, error)
 	Locate(args *protocol.LocateArgs) (*protocol.LocateReply, error)
@@ -74,8 +75,9 @@ type client struct {
 	pool        bool          // a pool member, which served jobs jobs before
 	jobs        int
 	httpc       *http.Client
-	// forgotten is called when the coordinator no longer knows the session.
-	forgotten func()
+	// forgotten is called when the coordinator no longer knows the
+	// session of the worker id.
+	forgotten func(id string)
 
 	// mu guards conn, local and the session: id, key, skew, longPoll.
 	mu       sync.Mutex
@@ -87,7 +89,7 @@ type client struct {
 	longPoll time.Duration // how long the coordinator may hold a long poll
 }
 
-func newClient(cfg Config, keys *auth.Keys, httpc *http.Client, forgotten func()) *client {
+func newClient(cfg Config, keys *auth.Keys, httpc *http.Client, forgotten func(id string)) *client {
 	return &client{addr: cfg.Coordinator, dialTimeout: cfg.DialTimeout, rpcTimeout: cfg.RPCTimeout,
 		keys: keys, build: cfg.Build, pool: cfg.Pool, jobs: cfg.JobsBefore, httpc: httpc, forgotten: forgotten}
 }
@@ -124,6 +126,13 @@ func (c *client) GetTask(args *protocol.GetTaskArgs) (*protocol.GetTaskReply, er
 func (c *client) ReportMap(args *protocol.ReportMapArgs) (*protocol.ReportReply, error) {
 	var reply protocol.ReportReply
 	return &reply, c.call("ReportMap", args, &reply, c.rpcTimeout)
+}
+
+// ReportReduce allows the report's bytes a microsecond per KiB on top of
+// the call's deadline.
+func (c *client) ReportReduce(args *protocol.ReportReduceArgs) (*protocol.ReportReply, error) {
+	var reply protocol.ReportReply
+	return &reply, c.call("ReportReduce", args, &reply, c.rpcTimeout+time.Duration(len(args.Run)>>10)*time.Microsecond)
 }
 
 func (c *client) ReportFailure(args *protocol.ReportFailureArgs) (*protocol.ReportReply, error) {
@@ -221,7 +230,7 @@ func (c *client) resumeLocked(cl *rpc.Client, nonce []byte) error {
 		return call.Error
 	}
 	if !reply.OK && c.forgotten != nil {
-		c.forgotten()
+		c.forgotten(c.id)
 	}
 	return nil
 }

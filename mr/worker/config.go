@@ -46,9 +46,13 @@ type Config struct {
 	FetchRetries      int           // tries per run file (and per upload) before giving up on it
 	FetchParallel     int           // concurrent fetches of one reducer
 	MapBuffer         int64         // map output held in memory before spilling to disk, bytes
-	LimitMemory       bool          // limit the app's Go heap (GOMEMLIMIT) to what the job needs: split size + MapBuffer + 16 MiB
-	MergeFanIn        int           // runs merged at once by a reducer; more take several passes
-	MaxConns          int           // connections to the run-file server open at once
+	// InlineReduce is the largest reduce output sent in its report rather
+	// than uploaded (default protocol.MaxInlineReduce, which bounds it;
+	// negative: every output is uploaded).
+	InlineReduce int64
+	LimitMemory  bool // limit the app's Go heap (GOMEMLIMIT) to what the job needs: split size + MapBuffer + 16 MiB
+	MergeFanIn   int  // runs merged at once by a reducer; more take several passes
+	MaxConns     int  // connections to the run-file server open at once
 
 	// AppMemoryLimit kills the app's process (an *executor.Child) when its
 	// resident memory passes this many bytes; 0 is 2 GiB plus four times
@@ -83,6 +87,7 @@ func DefaultConfig() Config {
 		FetchRetries:      3,
 		FetchParallel:     4,
 		MapBuffer:         16 << 20,
+		InlineReduce:      protocol.MaxInlineReduce,
 		MergeFanIn:        64,
 		MaxConns:          1024,
 	}
@@ -111,6 +116,10 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.FetchRetries, d.FetchRetries)
 	orDefault(&c.FetchParallel, d.FetchParallel)
 	orDefault(&c.MapBuffer, d.MapBuffer)
+	if c.InlineReduce == 0 {
+		c.InlineReduce = d.InlineReduce
+	}
+	c.InlineReduce = min(c.InlineReduce, protocol.MaxInlineReduce)
 	orDefault(&c.MaxConns, d.MaxConns)
 	if c.MergeFanIn < 2 {
 		c.MergeFanIn = d.MergeFanIn

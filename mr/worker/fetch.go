@@ -243,7 +243,9 @@ func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []pro
 	var saved []protocol.MapAttempt
 	var segs []runfile.Segment
 	var off int64
-	br := bufio.NewReaderSize(stream, 64<<10)
+	br := runsReaders.Get().(*bufio.Reader)
+	br.Reset(stream)
+	defer func() { br.Reset(nil); runsReaders.Put(br) }()
 	for _, want := range maps {
 		got, size, err := protocol.ReadRunsFrame(br)
 		switch {

@@ -18,8 +18,9 @@ var errAborted = errors.New("mr: attempt no longer wanted")
 
 // runReduce fetches the reduce task's partition from every map owner, has
 // the executor merge and reduce it, and uploads the result to the
-// coordinator.
-func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
+// coordinator: in its report if small, whose reply may carry the next
+// assignment (returned), else by POST /reduce.
+func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) *protocol.GetTaskReply {
 	a := w.attemptOf(protocol.ReduceTask, t)
 	start := time.Now()
 	w.log.Info("attempt started", "attempt", a.String(), "worker", a.WorkerID, "maps", t.NMap)
@@ -36,20 +37,47 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) {
 	}
 	switch {
 	case ctx.Err() != nil:
-		return
+		return nil
 	case errors.Is(err, errAborted):
 		w.log.Info("attempt stale", "attempt", a.String(), "worker", a.WorkerID)
-		return
+		return nil
 	case err != nil:
 		w.reportFailure(ctx, a, err)
-		return
+		return nil
 	}
 	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", read,
 		"written", out.Size, "elapsed", time.Since(start).Round(time.Millisecond).String(),
 		"fetching", fetched.Sub(start).Round(time.Millisecond).String())
+	if out.Path == "" && int64(len(out.Data)) <= w.cfg.InlineReduce {
+		return w.reportReduce(ctx, a, out.Data, read, &cnt)
+	}
 	if err := w.upload(ctx, a, out, read, &cnt); err != nil {
 		w.log.Warn("upload failed", "attempt", a.String(), "err", err)
 	}
+	return nil
+}
+
+// reportReduce sends a reduce attempt's small output in its report,
+// retrying through short outages; the reply may carry the next
+// assignment.
+func (w *Worker) reportReduce(ctx context.Context, a protocol.Attempt, run []byte, read int64, cnt *protocol.Counters) *protocol.GetTaskReply {
+	h := runfile.NewHash()
+	h.Write(run)
+	args := &protocol.ReportReduceArgs{Attempt: a, Run: run, CRC: h.Sum32(), Read: read, Counters: *cnt}
+	if w.faults.dropReply() {
+		w.coord.ReportReduce(args)
+		w.log.Warn("reply lost (injected fault drop-report-reply); retrying", "attempt", a.String())
+	}
+	var reply *protocol.ReportReply
+	err := w.retry(ctx, func() (err error) {
+		reply, err = w.coord.ReportReduce(args)
+		return err
+	})
+	if reply = w.reported(a, reply, err); !reply.Accepted {
+		return nil
+	}
+	w.log.Info("attempt committed", "attempt", a.String(), "worker", a.WorkerID)
+	return reply.Next
 }
 
 // reduce has the executor merge the fetched runs, in map order (read

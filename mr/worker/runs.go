@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"mapreduce/internal/netx"
@@ -66,7 +67,9 @@ func (w *Worker) serveRuns(rw http.ResponseWriter, r *http.Request) {
 // calling each before each frame; a failure truncates the stream, and the
 // reducer fetches the rest again.
 func (w *Worker) writeRuns(out io.Writer, maps []protocol.MapAttempt, red int, each func()) error {
-	bw := bufio.NewWriterSize(out, 64<<10)
+	bw := runsWriters.Get().(*bufio.Writer)
+	bw.Reset(out)
+	defer func() { bw.Reset(nil); runsWriters.Put(bw) }()
 	for _, m := range maps {
 		each()
 		if err := w.writeRun(bw, m, red); err != nil {
@@ -75,6 +78,13 @@ func (w *Worker) writeRuns(out io.Writer, maps []protocol.MapAttempt, red int, e
 	}
 	return bw.Flush()
 }
+
+// runsWriters and runsReaders are the buffers of run streams, reused: a
+// job of thousands of small reduce tasks streams thousands of them.
+var (
+	runsWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+	runsReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+)
 
 // writeRun writes the frame of map attempt m's run for reduce task red.
 func (w *Worker) writeRun(bw *bufio.Writer, m protocol.MapAttempt, red int) error {

@@ -248,7 +248,7 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) 
 			cancel(errExit)
 			return
 		case reply.Action == protocol.ActReregister:
-			w.forgotten()
+			w.forgotten(args.WorkerID)
 		}
 	}
 }

@@ -210,10 +210,11 @@ func (w *Worker) loop(ctx context.Context) error {
 			next = nil
 		}
 		var t protocol.GetTaskReply
+		id := w.ID()
 		if next != nil {
 			t, next = *next, nil
 		} else if err := w.retry(ctx, func() error {
-			reply, err := w.coord.GetTask(&protocol.GetTaskArgs{WorkerID: w.ID()})
+			reply, err := w.coord.GetTask(&protocol.GetTaskArgs{WorkerID: id})
 			if err == nil {
 				t = *reply
 			}
@@ -228,7 +229,7 @@ func (w *Worker) loop(ctx context.Context) error {
 			}
 			return errExit
 		case protocol.ActReregister:
-			w.forgotten()
+			w.forgotten(id)
 		case protocol.ActMap, protocol.ActReduce:
 			next = w.runAttempt(ctx, &t)
 		}
@@ -260,10 +261,16 @@ func (w *Worker) runAttempt(ctx context.Context, t *protocol.GetTaskReply) *prot
 	return next
 }
 
-// forgotten notes that the coordinator no longer knows this worker (it
-// restarted, or declared it dead): it registers again, and the attempt
-// it runs, stale now, stops.
-func (w *Worker) forgotten() {
+// forgotten notes that the coordinator no longer knows this worker as id
+// (it restarted, or declared it dead): it registers again, and the
+// attempt it runs, stale now, stops. An answer to a call made under an
+// earlier id, before the worker registered again, changes nothing: a
+// second registration would orphan the first, and the outputs taken back
+// with it.
+func (w *Worker) forgotten(id string) {
+	if id != w.ID() {
+		return
+	}
 	w.reregFlag.Store(true)
 	w.mu.Lock()
 	stop := w.stopAttempt
@@ -288,8 +295,7 @@ func (w *Worker) run(ctx context.Context, t *protocol.GetTaskReply) *protocol.Ge
 	if kind == protocol.MapTask {
 		return w.runMap(ctx, t)
 	}
-	w.runReduce(ctx, t)
-	return nil
+	return w.runReduce(ctx, t)
 }
 
 // attemptOf is the attempt a task reply assigns to this worker.

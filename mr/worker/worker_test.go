@@ -93,6 +93,10 @@ func (f *fakeCoordinator) Upload(context.Context, protocol.Attempt, runfile.Segm
 	return 409, nil
 }
 
+func (f *fakeCoordinator) ReportReduce(*protocol.ReportReduceArgs) (*protocol.ReportReply, error) {
+	return &protocol.ReportReply{}, nil // stale, as Upload's 409
+}
+
 // newTestWorker is a worker of app talking to fake.
 func newTestWorker(t *testing.T, app *mr.App, fake *fakeCoordinator) *Worker {
 	t.Helper()

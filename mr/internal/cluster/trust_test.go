@@ -120,11 +120,14 @@ func TestSecretNeverOnTheWire(t *testing.T) {
 	result := make(chan error, 1)
 	go func() { result <- c.Run(context.Background()) }()
 	relays := []*relay{newRelay(t, c.Addr())}
-	for range 2 {
+	for i := range 2 {
 		r := newRelay(t, "")
 		relays = append(relays, r)
 		wc := WorkerConfig(relays[0].ln.Addr().String(), cfg, app, t.TempDir())
 		wc.Advertise = r.ln.Addr().String() // peers fetch through the relay
+		if i == 1 {
+			wc.InlineReduce = -1 // its outputs go by POST /reduce, the other's in its reports
+		}
 		w, err := worker.New(wc)
 		if err != nil {
 			t.Fatal(err)
@@ -146,7 +149,7 @@ func TestSecretNeverOnTheWire(t *testing.T) {
 	for _, r := range relays {
 		all = append(all, r.bytes()...)
 	}
-	for _, fetched := range []string{"CONNECT " + protocol.PathRPC, "POST /runs", "POST /reduce", "GET /split"} {
+	for _, fetched := range []string{"CONNECT " + protocol.PathRPC, "POST /runs", "POST /reduce", "GET /split", "ReportReduce"} {
 		if !bytes.Contains(all, []byte(fetched)) {
 			t.Fatalf("the relays saw no %q: the job did not go through them", fetched)
 		}
