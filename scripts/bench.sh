@@ -76,10 +76,6 @@ work=$root/mr-bench
 # Corpora are keyed by mrgen's source too; those of other sources are stale.
 gen=$(cat $(ls main/mrgen/*.go | grep -v _test.go) | sha256sum | cut -c1-8)
 rm -rf "$work/run"
-# Files deleted a moment ago make the next thousands of creates cost up to
-# ten times more on ext4 (their inodes are not free until the journal
-# commits): the earlier run's removal is flushed before anything is timed.
-sync
 mkdir -p "$work"
 for d in "$work"/corpus-*; do
 	[[ -d $d && $d != *-g$gen ]] && rm -rf "$d"
