@@ -56,6 +56,12 @@ type Task struct {
 	Runs       []runfile.Segment
 	Scratch    string
 	MergeFanIn int
+
+	// HeapLimit, if positive, is the soft limit of the Go heap of the
+	// process that computes the attempt (debug.SetMemoryLimit): enough
+	// for the split and the map buffer. An app's process is started
+	// before its worker knows the job, so the limit travels with tasks.
+	HeapLimit int64
 }
 
 // Input is one input of a map task: its name, as Map sees it, and its

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -187,5 +188,21 @@ func TestMapCalledPerInput(t *testing.T) {
 	task.Inputs[2].Length = 4 // the split is longer than its inputs
 	if res := (InProcess{App: app}).Run(context.Background(), task, func(int64) {}); !res.Failed() {
 		t.Fatal("a split longer than its inputs was mapped")
+	}
+}
+
+// A task's heap limit becomes its process's: an app's process is started
+// before its worker knows the job's split size.
+func TestTaskSetsTheHeapLimit(t *testing.T) {
+	old := debug.SetMemoryLimit(-1)
+	defer func() { debug.SetMemoryLimit(old); heapLimit.Store(0) }()
+	dir := t.TempDir()
+	task := mapTaskFor(t, dir, "good.txt", "some words\n")
+	task.HeapLimit = 123 << 20
+	if res := (InProcess{App: poisonApp()}).Run(context.Background(), task, func(int64) {}); res.Failed() {
+		t.Fatalf("%+v", res)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 123<<20 {
+		t.Fatalf("heap limit %d after the task, want %d", got, 123<<20)
 	}
 }

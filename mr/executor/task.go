@@ -8,6 +8,8 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -25,9 +27,15 @@ type meter struct {
 	input atomic.Int32
 }
 
+// heapLimit is the heap limit last set from a task.
+var heapLimit atomic.Int64
+
 // runTask computes one attempt, counting progress, and the engine's and
 // the app's counters.
 func runTask(app *mr.App, t *Task, m *meter) Result {
+	if t.HeapLimit > 0 && heapLimit.Swap(t.HeapLimit) != t.HeapLimit {
+		debug.SetMemoryLimit(t.HeapLimit)
+	}
 	var res Result
 	var err error
 	counts := mr.StartCounting()
@@ -48,6 +56,15 @@ func runTask(app *mr.App, t *Task, m *meter) Result {
 // sorted run per reduce task, all in one sections file; it returns that
 // file's size.
 func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, error) {
+	if st, err := os.Stat(t.SplitPath); err == nil && st.Size() >= largeSplit {
+		// The last task's split and buffer are garbage now, but the
+		// collector may not have run since: without this, this task's
+		// split would be allocated beside them and the process would
+		// hold two splits' worth of memory. A collection of a heap with
+		// little alive costs about a millisecond; a large split's Map,
+		// hundreds.
+		runtime.GC()
+	}
 	contents, err := readString(t.SplitPath)
 	if err != nil {
 		return 0, err
@@ -183,6 +200,10 @@ func countLines(s string) int64 {
 	}
 	return n
 }
+
+// largeSplit is the split size from which a map task first collects the
+// garbage of the tasks before it.
+const largeSplit = 8 << 20
 
 // readString reads a whole file into one string, without the copy that
 // converting a byte slice would make: a 64 MiB split costs 64 MiB.

@@ -11,8 +11,6 @@ import (
 	"net"
 	"net/rpc"
 	"os"
-	"runtime/debug"
-	"strconv"
 	"time"
 
 	"mapreduce/internal/protocol"
@@ -158,11 +156,11 @@ func (w *Worker) keepAdopted(adopted []protocol.MapAttempt) {
 // limitApp gives the app's process the job's limits: the attempt limit,
 // the memory it may use, and a Go heap limit fit for the split size.
 func (w *Worker) limitApp(reply *protocol.RegisterReply) {
+	if w.cfg.LimitMemory && reply.SplitSize > 0 { // the app's process holds the split: each task says so
+		w.heapLimit.Store(reply.SplitSize + w.cfg.MapBuffer + 16<<20)
+	}
 	ch, ok := w.cfg.Executor.(*executor.Child)
 	if !ok {
-		if w.cfg.LimitMemory && reply.SplitSize > 0 { // the app runs here, holding the split
-			debug.SetMemoryLimit(reply.SplitSize + w.cfg.MapBuffer + 16<<20)
-		}
 		return
 	}
 	mem := w.cfg.AppMemoryLimit
@@ -170,9 +168,6 @@ func (w *Worker) limitApp(reply *protocol.RegisterReply) {
 		mem = 2<<30 + 4*reply.SplitSize
 	}
 	ch.SetLimits(time.Duration(reply.AttemptLimit), mem)
-	if w.cfg.LimitMemory && reply.SplitSize > 0 { // the app's process holds the split
-		ch.SetEnv([]string{"GOMEMLIMIT=" + strconv.FormatInt(reply.SplitSize+w.cfg.MapBuffer+16<<20, 10)})
-	}
 }
 
 // connect dials the coordinator, retrying until it answers or is lost,

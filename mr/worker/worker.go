@@ -55,6 +55,7 @@ type Worker struct {
 
 	lastOK    atomic.Int64 // unix nanos of the last successful RPC
 	reregFlag atomic.Bool  // the coordinator forgot us: register again
+	heapLimit atomic.Int64 // the app's Go heap limit, for its tasks (0: none)
 	progress  progressMeter
 
 	reached     atomic.Bool // the coordinator answered once: LostAfter applies, no longer WaitCoordinator
