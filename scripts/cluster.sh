@@ -34,7 +34,8 @@
 # -v               pass -v to the coordinator and the workers
 # Without -keep-logs or -keep, the logs live in a temporary directory that
 # is removed at the end if the job succeeded; when it failed, the tail of
-# every log is printed and the directory is kept (its path printed).
+# every log is printed and the directory is kept (its path printed), as
+# when it is interrupted before the job is over.
 #
 # The LAN. A "switch" namespace holds a bridge; host H is a namespace
 # whose eth0 (address $LAN_SUBNET.(10+H)/24) is one end of a veth pair
@@ -600,7 +601,11 @@ lan_main() {
 		wait_host "$h" 10 || echo "cluster: worker on host $h still running 10 s after the job; stopping it" >&2
 	done
 	if ((rc != 0)); then
-		echo "cluster: the coordinator exited with status $rc" >&2
+		if ((rc == 124 || rc == 137)); then
+			echo "cluster: the coordinator timed out after ${LAN_TIMEOUT}s (-timeout)" >&2
+		else
+			echo "cluster: the coordinator exited with status $rc" >&2
+		fi
 		lan_show_logs "$nworkers"
 		LAN_MAIN_KEEP=1
 	fi
@@ -686,6 +691,10 @@ lan_main_cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	local dir=$LAN_DIR
+	# Interrupted before the job was over: keep what tells why.
+	if ((rc != 0)) && [[ -n $dir ]] && ! grep -qE 'msg="job (done|over)' "$dir/host0.log" 2>/dev/null; then
+		LAN_MAIN_KEEP=1
+	fi
 	lan_down
 	[[ -n ${LAN_MAIN_SECRET_DIR:-} ]] && rm -rf "$LAN_MAIN_SECRET_DIR"
 	if [[ ${LAN_MAIN_KEEP:-0} == 1 ]]; then
