@@ -113,10 +113,12 @@ show_tail() {
 # naming the step (from the last line that began with "*** "), the seconds
 # since that line, and the commands running under PID (shells and other
 # plumbing left out). Being the only writer, it never garbles a line. It
-# ignores INT and TERM (the suite reports them) and ends with its input.
+# ignores INT and TERM (the suite reports them) and PIPE (when a reader
+# such as tee dies on Ctrl-C, it drains its input, so that the suite
+# still cleans up), and ends with its input.
 forward_with_ticks() {
 	local pid=$1 secs=$2 line='' part step='the suite' step_t=$SECONDS last=$SECONDS rc now
-	trap '' INT TERM
+	trap '' INT TERM PIPE
 	while :; do
 		IFS= read -r -t 1 part
 		rc=$?
@@ -143,16 +145,22 @@ forward_with_ticks() {
 
 # start_forwarding SECS: from now on, the shell's output and errors go
 # through forward_with_ticks (a line after SECS seconds of silence); the
-# original ones are kept as fds 3 and 4. end_forwarding (called by the
-# cleanup of cleanup_on_exit) puts them back and lets the filter finish.
+# original ones are kept as fds 3 and 4. The filter reads a FIFO made in
+# SCRATCH and is a grandchild of the shell, not a child: a `wait` of the
+# suite (bash may wait for any child, e.g. for a pid it already reaped
+# while in an exit trap) can then never wait for it. end_forwarding
+# (called by the cleanup of cleanup_on_exit) puts the outputs back and
+# lets the filter finish.
 start_forwarding() {
+	local fifo=$SCRATCH/.output
+	mkfifo "$fifo" || return 1
 	exec 3>&1 4>&2
-	exec > >(forward_with_ticks "$$" "$1") 2>&1
-	TESTLIB_FORWARDER=$!
+	TESTLIB_FORWARDER=$( (forward_with_ticks "$$" "$1" >&3 2>&4 <"$fifo" & echo "$!"))
+	exec >"$fifo" 2>&1
+	rm -f "$fifo"
 }
-
 # end_forwarding: the end of start_forwarding: the filter copies what it
-# still has, and ends (at most 5 s later; it is killed then).
+# still has and ends (it is killed if still there 5 s later).
 end_forwarding() {
 	local deadline=$((SECONDS + 5))
 	[[ -n ${TESTLIB_FORWARDER:-} ]] || return 0
@@ -160,7 +168,7 @@ end_forwarding() {
 	while kill -0 "$TESTLIB_FORWARDER" 2>/dev/null && ((SECONDS < deadline)); do
 		sleep 0.05
 	done
-	kill "$TESTLIB_FORWARDER" 2>/dev/null
+	kill -KILL "$TESTLIB_FORWARDER" 2>/dev/null
 	TESTLIB_FORWARDER=
 }
 
