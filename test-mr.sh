@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test-mr.sh: the acceptance suite. Usage: bash test-mr.sh
 #
-# 1. go vet ./... and go test -race ./...
+# 1. go vet ./... (with -race, which shares its compiling with what
+#    follows) and go test -race ./...
 # 2. scripts/build.sh -race (binaries and plugins with the same flags)
 # 3. the classic MapReduce cases on real processes: wc, indexer, map and
 #    reduce parallelism, job count, early exit, crash, and bad input; then
@@ -280,12 +281,17 @@ run_case() {
 # ---------------------------------------------------------------------------
 # Steps before the cases: go vet, go test, build, inputs.
 
+# step_go_vet: go vet ./..., with -race unless a file of ours depends on
+# the race build tag: it then checks the same files, and the packages it
+# compiles for its checks are the ones go test -race and the build need
+# next (on an empty cache, 16 s less in all).
 step_go_vet() {
-	local start=$EPOCHREALTIME log=$SCRATCH/go-vet.log rc
+	local start=$EPOCHREALTIME log=$SCRATCH/go-vet.log rc flags=(-race)
 	CASE_LOGS=()
 	REASON=
-	echo "*** go vet ./..."
-	run_streamed "$log" "$ROOT" "${STEP_SECS[vet]}" go vet ./...
+	grep -rqE --include='*.go' '^//go:build.*\brace\b' "$ROOT" && flags=()
+	echo "*** go vet ${flags[*]} ./..."
+	run_streamed "$log" "$ROOT" "${STEP_SECS[vet]}" go vet "${flags[@]}" ./...
 	rc=$?
 	if timed_out "$rc"; then
 		fail "go vet timed out after ${STEP_SECS[vet]}s"

@@ -183,12 +183,13 @@ setup() {
 		local flags=()
 		[[ $LAN_BUILD_FLAGS != none ]] && read -ra flags <<<"$LAN_BUILD_FLAGS"
 		echo "*** scripts/build.sh ${flags[*]}"
-		timeout 900 bash scripts/build.sh "${flags[@]}" >"$log" 2>&1 || {
-			cat "$log"
+		timeout 900 bash scripts/build.sh "${flags[@]}" 2>&1 | tee "$log"
+		((PIPESTATUS[0] == 0)) || {
 			fail "scripts/build.sh ${flags[*]} failed"
 			return 1
 		}
 	fi
+	echo "*** setting up: binaries, inputs, mrsequential's references"
 	# A copy of bin/, so that a rebuild during the run changes nothing.
 	mkdir -p "$LAN_BIN"
 	for f in mrcoordinator mrworker mrsequential mrgen mrcheck wc.so indexer.so straggler.so; do
