@@ -187,7 +187,7 @@ step_done() { echo "build: step $1/2 done ($(secs "$2") s)"; }
 t=$EPOCHREALTIME
 step 1 "${#BINARIES[@]} binaries, and bin/${APPS[0]}.so alone (it compiles what every plugin shares)"
 run_group "the binaries and ${APPS[0]}.so" 2 binaries "${APPS[0]}.so" || {
-	echo "build: FAIL: $(for n in "${FAILED[@]}"; do describe "$n"; done | paste -sd, | sed 's/,/, /g')" >&2
+	echo "build: failed: $(for n in "${FAILED[@]}"; do describe "$n"; done | paste -sd, | sed 's/,/, /g') (the compiler's output is above)" >&2
 	exit 1
 }
 step_done 1 "$t"
@@ -197,7 +197,7 @@ rest=()
 for app in "${APPS[@]:1}"; do rest+=("$app.so"); done
 step 2 "${#rest[@]} more plugins, $CPUS at a time"
 run_group "the plugins" "$CPUS" "${rest[@]}" || {
-	echo "build: FAIL: plugins $(printf '%s ' "${FAILED[@]}")" >&2
+	echo "build: failed: ${FAILED[*]} (the compiler's output is above)" >&2
 	exit 1
 }
 step_done 2 "$t"
