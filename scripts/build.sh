@@ -68,6 +68,10 @@ for i in "${!APPS[@]}"; do
 		break
 	fi
 done
+((${#APPS[@]} > 0)) || {
+	echo "build.sh: no app in mrapps/ (a folder with .go files): is this a checkout of the repository?" >&2
+	exit 1
+}
 CPUS=$(nproc 2>/dev/null || echo 2)
 
 mkdir -p bin || exit 1
