@@ -67,8 +67,8 @@
 #                       scripts/build.sh -race first)
 #   MR_CASES="wc crash" run only these cases (names as in CASES below:
 #                       wc indexer map_parallelism reduce_parallelism
-#                       job_count early_exit crash bad_input hostile poison
-#                       bad_worker counters status_page)
+#                       job_count early_exit crash bad_input hostile flood
+#                       poison bad_worker counters status_page)
 #   MR_VERBOSE=1        pass -v to the coordinator and the workers
 #   MR_KEEP=1           keep the scratch directory and print its path
 #   MR_TIMEOUT=120      seconds allowed to each process of a normal case
@@ -122,8 +122,12 @@ CASES=(
 	"crash|crash"
 	"bad input|bad_input"
 	"hostile peer|hostile"
+	"flood|flood"
 	"poison input|poison"
 	"bad worker|bad_worker"
+	"plugin compatibility|plugin_compat"
+	"journal|journal"
+	"pool|pool"
 	"counters|counters"
 	"status page|status_page"
 )
@@ -338,7 +342,7 @@ step_build() {
 		fi
 	fi
 	if ((rc == 0)); then
-		for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrhostile mrstatuscheck wc.so indexer.so \
+		for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrhostile mrstatuscheck wc.so indexer.so gated.so \
 			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so straggler.so poison.so counters.so; do
 			if [[ ! -f $ROOT/bin/$f ]]; then
 				fail "bin/$f is missing (run scripts/build.sh -race)"
@@ -394,6 +398,7 @@ ADDR=
 WORKER_PIDS=()
 JOB_ENV=()     # NAME=value pairs for the job's processes (the hostile case's MR_SECRET)
 WORKER_ARGS=() # more mrworker flags
+JOURNALED=0    # the job keeps a journal in out/ (mr-job.journal)
 
 # new_case_dirs: creates coord/ (with a copy of the inputs), out/, markers/.
 new_case_dirs() {
@@ -548,6 +553,7 @@ check_files() {
 		base=${f##*/}
 		[[ $base =~ ^mr-out-[0-9]+$ && ${base#mr-out-} -lt $NREDUCE ]] && continue
 		[[ $base == "mr-$app-all" || $base == "mr-$app-summary.json" ]] && continue
+		[[ $base == mr-job.journal && $JOURNALED == 1 ]] && continue
 		extra+=("$base")
 	done
 	((${#extra[@]} == 0)) || {
@@ -876,6 +882,344 @@ case_hostile() {
 	fi
 }
 
+# case_flood: availability under a flood of connections (issue 15). A
+# secured word count (MR_SECRET) with 3 workers runs first unattacked,
+# which gives its wall time T0 (from the workers' start to the
+# coordinator's exit) and every process's peak RSS; then once per kind of
+# flood (idle, slow-headers, partial-body, trickle-frames, handshakes, and
+# all of them mixed: see main/mrhostile), while mrhostile, an outsider
+# without the secret dialling from 100 loopback addresses of its own
+# (127.0.1.1 to 127.0.1.100: 100 hosts, so that per-host caps alone do
+# not stop it; MR_FLOOD_SOURCE changes them), holds connections of that kind open: 4,000 against the
+# coordinator (twice its cap), ramped before the workers start, and 2,000
+# against each worker's run-file server (twice its cap), from the moment
+# its registration line names that address: 10,000 in all, the issue's
+# figure (4,000 for trickle-frames and handshakes, which only the
+# coordinator serves). Each kind is a run of its own because a mix is
+# weaker than its strongest kind: the kinds a server times out keep
+# freeing the slots the others would hold. The app is straggler.so (wc's
+# output) with each worker's first Map held FLOOD_MAP_DELAY: unattacked,
+# the job takes 0.2 s, less than a flood needs to ramp, so without the
+# delay the reduce phase would race the flood instead of running under it.
+#
+# Under every flood the coordinator must exit 0 within 2*T0 + 10 s of the
+# workers' start, with mrsequential's output, and every worker exit 0;
+# the summary (mr-straggler-summary.json) must show no worker dead or
+# excluded and none charged with a failed, died or excluded attempt, a
+# fetch failure or a lost output; and no process's peak RSS (VmHWM of the
+# coordinator and of each mrworker, not of the app's executors) may
+# exceed the unattacked run's (the coordinator's; the largest worker's) by
+# more than 64 MiB. Each run's figures are printed before its checks; the
+# case stops at the first kind that fails.
+#
+# Each mrhostile raises its own limit of open files, and the servers' caps
+# bound theirs. The bound on time has no allowance: the flood's CPU use,
+# printed with the figures, is bounded by its dial rate (1000 a second
+# against the coordinator, 500 against each worker; connections a server
+# closes at once are dialled again after a back-off) and its trickle (a
+# byte every 3 s per connection). The race detector's shadow memory makes
+# every goroutine and buffer cost several times what it costs in a plain
+# build (an idle flood adds 216 MiB to a race-built coordinator, 20 MiB to
+# a plain one), so when the suite's binaries are race-built the case
+# builds the ones it runs (mrcoordinator, mrworker, mrhostile, mrcheck,
+# mrsequential, straggler.so) without -race, once per suite, from the same
+# tree: a few seconds with a warm build cache. To measure:
+# MR_FLOOD_KINDS (default all six, in the order above) and MR_FLOOD_AT
+# ("coordinator workers", or one of them) narrow the floods;
+# MR_FLOOD_GRACE=S keeps watching (and flooding) S seconds past the bound,
+# to see whether and when a job that misses it ends (it fails all the
+# same).
+FLOOD_KINDS=${MR_FLOOD_KINDS:-idle slow-headers partial-body trickle-frames handshakes all}
+FLOOD_AT=${MR_FLOOD_AT:-coordinator workers}
+FLOOD_GRACE=${MR_FLOOD_GRACE:-0}
+FLOOD_COORD_CONNS=4000
+FLOOD_WORKER_CONNS=2000
+FLOOD_SOURCE=${MR_FLOOD_SOURCE:-$(printf '127.0.1.%d,' $(seq 1 100))}
+FLOOD_SOURCE=${FLOOD_SOURCE%,}
+FLOOD_MAP_DELAY=5s
+FLOOD_BASE=
+FLOOD_SECRET=
+FLOOD_CPU=0              # CPU seconds the current run's mrhostile processes used
+FLOOD_RC=                # the coordinator's exit status, once it exited
+FLOOD_JOB=               # seconds from the workers' start to the coordinator's exit; empty: it did not
+FLOOD_PIDS=()            # the current run's mrhostile processes
+declare -A FLOOD_PEAK=() # "RUN LABEL" -> peak RSS in KiB (LABEL: coordinator, w1, w2, w3)
+
+case_flood() {
+	local t0 bound kind BIN=$BIN # the helpers run this case's binaries
+	flood_plain_binaries || return 1
+	FLOOD_BASE=$CASE_DIR
+	FLOOD_SECRET=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+	FLOOD_PEAK=()
+	new_case_dirs || return 1
+	reference straggler || return 1
+	mv "$CASE_DIR/expected" "$FLOOD_BASE/expected.straggler"
+	flood_job calm "" "$TIMEOUT" || return 1
+	[[ -n $FLOOD_JOB ]] || {
+		fail "the unattacked job did not end within ${TIMEOUT}s"
+		return 1
+	}
+	finish_job && check_outputs straggler || return 1
+	t0=$FLOOD_JOB
+	bound=$(awk -v t="$t0" 'BEGIN { printf "%.1f", 2 * t + 10 }')
+	echo "    unattacked: job ${t0}s; peak RSS (MiB) $(flood_peaks calm)"
+	for kind in $FLOOD_KINDS; do
+		flood_kind "$kind" "$t0" "$bound" || return 1
+	done
+}
+
+# flood_plain_binaries: when the suite's binaries are race-built, builds
+# the case's own without -race into $SCRATCH/plain (once) and points BIN
+# there.
+flood_plain_binaries() {
+	local dir=$SCRATCH/plain log=$SCRATCH/plain-build.log start=$EPOCHREALTIME rc
+	go version -m "$BIN/mrcoordinator" 2>/dev/null | grep -q -- '-race=true' || return 0
+	if [[ ! -f $dir/straggler.so ]]; then
+		mkdir -p "$dir"
+		run_bounded "$log" "$ROOT" 600 sh -c 'go build -o "$1/" ./main/mrcoordinator ./main/mrworker ./main/mrhostile \
+			./main/mrcheck ./main/mrsequential && go build -buildmode=plugin -o "$1/straggler.so" ./mrapps/straggler' sh "$dir"
+		rc=$?
+		if ((rc != 0)); then
+			rm -f "$dir/straggler.so"
+			fail "building the case's binaries without -race failed (status $rc): $(last_line "$log")"
+			return 1
+		fi
+		echo "    built mrcoordinator, mrworker, mrhostile, mrcheck, mrsequential and straggler.so without -race in $(since "$start")s"
+	fi
+	BIN=$dir
+}
+
+# flood_kind KIND T0 BOUND: the job under a flood of KIND, its figures
+# and its checks.
+flood_kind() {
+	local kind=$1 t0=$2 bound=$3 run=flood-$1 started label grow out
+	flood_job "$run" "$kind" "$(awk -v b="$bound" -v g="$FLOOD_GRACE" 'BEGIN { print b + g }')"
+	started=$?
+	flood_figures "$kind" "$bound"
+	((started == 0)) || return 1
+	[[ -n $FLOOD_JOB ]] || {
+		fail "under the $kind flood the coordinator did not exit within ${bound}s (2 x ${t0}s + 10s) of the workers' start; $(flood_registered)"
+		return 1
+	}
+	awk -v j="$FLOOD_JOB" -v b="$bound" 'BEGIN { exit !(j <= b) }' || {
+		fail "under the $kind flood the coordinator exited only ${FLOOD_JOB}s after the workers' start, past the bound of ${bound}s (2 x ${t0}s + 10s)"
+		return 1
+	}
+	finish_job && check_outputs straggler || return 1
+	out=$(flood_blame)
+	[[ -z $out ]] || {
+		fail "under the $kind flood the summary charges workers: $out"
+		return 1
+	}
+	for label in coordinator w1 w2 w3; do
+		grow=$(flood_growth "$run" "$label") || {
+			fail "under the $kind flood no peak RSS was read for $label"
+			return 1
+		}
+		((grow <= 64 * 1024)) || {
+			fail "under the $kind flood $label's peak RSS grew by $((grow / 1024)) MiB over the unattacked run's (bound 64 MiB)"
+			return 1
+		}
+	done
+}
+
+# flood_job RUN KIND SECS: runs the secured job in $FLOOD_BASE/RUN (as
+# CASE_DIR), under a flood of KIND unless it is empty, and watches it
+# until the coordinator exits or SECS seconds have passed since the
+# workers started; then stops the flood and watches the workers until they
+# exit (15 s at most). Sets FLOOD_JOB, FLOOD_RC, FLOOD_CPU and
+# FLOOD_PEAK["RUN LABEL"].
+flood_job() {
+	local run=$1 kind=$2 secs=$3 t0 i addr end pid
+	local -A flooding=()
+	CASE_DIR=$FLOOD_BASE/$run
+	mkdir -p "$CASE_DIR"
+	new_case_dirs || return 1
+	cp "$FLOOD_BASE/expected.straggler" "$CASE_DIR/expected"
+	JOB_ENV=(MR_SECRET="$FLOOD_SECRET")
+	FLOOD_PIDS=()
+	FLOOD_JOB=
+	FLOOD_RC=
+	FLOOD_CPU=0
+	start_coordinator "$TIMEOUT" || return 1
+	if [[ -n $kind ]] && selected coordinator "$FLOOD_AT"; then
+		flood_spawn coordinator "$kind" "$FLOOD_COORD_CONNS" 1000 "$secs" -coordinator "$ADDR"
+		wait_for_line "$CASE_DIR/mrhostile-coordinator.log" '^flood ramped' 30 >/dev/null || {
+			fail "mrhostile's flood of the coordinator did not ramp within 30 s: $(last_line "$CASE_DIR/mrhostile-coordinator.log")"
+			return 1
+		}
+	fi
+	t0=$EPOCHREALTIME
+	for i in 1 2 3; do
+		mkdir -p "$CASE_DIR/w$i" && echo "$FLOOD_MAP_DELAY" >"$CASE_DIR/w$i/straggler"
+		start_worker "w$i" straggler "$TIMEOUT"
+	done
+	[[ -n $kind && $kind != trickle-frames && $kind != handshakes ]] && selected workers "$FLOOD_AT" ||
+		flooding=([1]=- [2]=- [3]=-)
+	while before "$t0" "$secs"; do
+		flood_sample "$run"
+		if ! alive "$COORD_PID"; then
+			FLOOD_JOB=$(since "$t0")
+			reap "$COORD_PID"
+			FLOOD_RC=$?
+			break
+		fi
+		for i in 1 2 3; do
+			[[ -z ${flooding[$i]:-} ]] || continue
+			addr=$(grep -m 1 'msg="worker registered"' "$CASE_DIR/w$i.log" 2>/dev/null | grep -o ' addr=[^ ]*' | cut -d= -f2)
+			[[ -n $addr ]] || continue
+			flooding[$i]=$addr
+			flood_spawn "w$i" "$kind" "$FLOOD_WORKER_CONNS" 500 "$secs" -worker "$addr"
+		done
+		sleep 0.1
+	done
+	for pid in "${FLOOD_PIDS[@]}"; do
+		FLOOD_CPU=$(awk -v a="$FLOOD_CPU" -v b="$(cpu_seconds "$(child_of "$pid" 2>/dev/null)")" 'BEGIN { print a + b }')
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${FLOOD_PIDS[@]}"; do
+		reap "$pid"
+	done
+	[[ -n $FLOOD_JOB ]] || return 0
+	end=$((SECONDS + 15))
+	while ((SECONDS < end)) && flood_sample "$run"; do
+		sleep 0.1
+	done
+}
+
+# flood_spawn LABEL KIND CONNS RATE SECS TARGET...: mrhostile floods
+# TARGET (its -coordinator or -worker flag) with CONNS connections of
+# KIND, dialling at most RATE a second, for SECS seconds (it is stopped
+# sooner), logging to mrhostile-LABEL.log.
+flood_spawn() {
+	local label=$1 kind=$2 conns=$3 rate=$4 secs=$5
+	shift 5
+	spawn "$CASE_DIR/mrhostile-$label.log" "$CASE_DIR" "$(awk -v s="$secs" 'BEGIN { printf "%d", s + 60 }')" \
+		"$BIN/mrhostile" -flood "$kind" -conns "$conns" -rate "$rate" -source "$FLOOD_SOURCE" \
+		-duration "$(awk -v s="$secs" 'BEGIN { printf "%d", s + 30 }')s" "$@"
+	FLOOD_PIDS+=("$SPAWNED")
+}
+
+# flood_sample RUN: records the peak RSS of the coordinator and of each
+# worker still running (the processes timeout(1) runs); returns 1 once
+# none is.
+flood_sample() {
+	local run=$1 i pid hwm none=1
+	local -a labels=(coordinator w1 w2 w3) pids=("$COORD_PID" "${WORKER_PIDS[@]}")
+	for i in "${!pids[@]}"; do
+		alive "${pids[i]}" || continue
+		none=0
+		pid=$(child_of "${pids[i]}" 2>/dev/null) || continue
+		hwm=$(vm_hwm "$pid") && FLOOD_PEAK["$run ${labels[i]}"]=$hwm
+	done
+	return "$none"
+}
+
+# vm_hwm PID: PID's peak resident memory, KiB.
+vm_hwm() {
+	local key value _
+	while read -r key value _; do
+		if [[ $key == VmHWM: ]]; then
+			echo "$value"
+			return 0
+		fi
+	done <"/proc/$1/status"
+	return 1
+} 2>/dev/null
+
+# cpu_seconds PID: the CPU time PID has used, user and system, in seconds
+# (0 if it is gone).
+cpu_seconds() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || {
+		echo 0
+		return
+	}
+	# after the command's name, in parentheses: fields 14 and 15 of the line
+	awk -v hz="$(getconf CLK_TCK)" '{ print ($12 + $13) / hz }' <<<"${stat##*) }"
+}
+
+# flood_peaks RUN: "coordinator 14, w1 21, ..." in MiB, with the growth
+# over the unattacked run when RUN is a flooded one.
+flood_peaks() {
+	local run=$1 label kib grow out=()
+	for label in coordinator w1 w2 w3; do
+		kib=${FLOOD_PEAK[$run $label]:-}
+		if [[ -z $kib ]]; then
+			out+=("$label ?")
+		elif [[ $run != calm ]] && grow=$(flood_growth "$run" "$label"); then
+			out+=("$label $((kib / 1024)) ($(printf '%+d' $((grow / 1024))))")
+		else
+			out+=("$label $((kib / 1024))")
+		fi
+	done
+	printf '%s, ' "${out[@]}" | sed 's/, $//'
+}
+
+# flood_growth RUN LABEL: how many KiB LABEL's peak RSS in RUN exceeds the
+# unattacked run's (for a worker, the largest worker's).
+flood_growth() {
+	local run=$1 label=$2 base=0 w now
+	now=${FLOOD_PEAK[$run $label]:-}
+	[[ -n $now ]] || return 1
+	if [[ $label == coordinator ]]; then
+		base=${FLOOD_PEAK[calm coordinator]:-0}
+	else
+		for w in w1 w2 w3; do
+			((${FLOOD_PEAK[calm $w]:-0} > base)) && base=${FLOOD_PEAK[calm $w]}
+		done
+	fi
+	((base > 0)) || return 1
+	echo $((now - base))
+}
+
+# flood_figures KIND BOUND: the figures of the run under a flood of KIND:
+# the job's time and end, the peak RSS of each process (and its growth),
+# what the summary charges workers with, each flood's ramp and last line,
+# and the flood's CPU.
+flood_figures() {
+	local kind=$1 bound=$2 log label ramp end=
+	[[ -n $FLOOD_JOB ]] && end=", exit status $FLOOD_RC: $(last_line "$CASE_DIR/coordinator.log" | cut -c 1-140)"
+	echo "    $kind flood: job ${FLOOD_JOB:-not over}${FLOOD_JOB:+s} (bound ${bound}s)$end"
+	echo "      peak RSS (MiB, growth) $(flood_peaks "flood-$kind"); charged: $(flood_blame | sed 's/^$/nothing/')"
+	for log in "$CASE_DIR"/mrhostile-*.log; do
+		[[ -f $log ]] || continue
+		label=${log##*/mrhostile-}
+		ramp=$(grep -m 1 -o '^flood ramped in [^:]*' "$log" | cut -d' ' -f2-)
+		echo "      flood of ${label%.log} (${ramp:-not ramped}):$(grep -m 1 '^mrhostile: flood over: ' "$log" | cut -d: -f3-)"
+	done
+	echo "      the flood's CPU: ${FLOOD_CPU}s"
+}
+
+# flood_registered: which workers registered, for a failure's reason.
+flood_registered() {
+	local i n=()
+	for i in 1 2 3; do
+		grep -q 'msg="worker registered"' "$CASE_DIR/w$i.log" 2>/dev/null && n+=("w$i")
+	done
+	echo "workers registered: ${n[*]:-none}"
+}
+
+# flood_blame: what the job's summary charges workers with, if anything:
+# workers dead or excluded; attempts failed, died or excluded; fetch
+# failures; lost outputs.
+flood_blame() {
+	local sum=$CASE_DIR/out/mr-straggler-summary.json
+	[[ -f $sum ]] || {
+		echo "no summary (mr-straggler-summary.json)"
+		return
+	}
+	{
+		"$BIN/mrcheck" "$sum" dead | sed 's/^/worker dead: /'
+		grep -oE '"excluded": *"([^"\\]|\\.)*"' "$sum" | sed -E 's/^"excluded": *"//; s/"$//; s/\\"/"/g' |
+			cut -c 1-100 | sed 's/^/worker excluded: /'
+		"$BIN/mrcheck" "$sum" not-won | grep -E '=(failed|died|excluded)$' |
+			awk '{ n++; if (n <= 4) l = l (n > 1 ? " " : "") $0 } END { if (n) print n " attempts charged: " l (n > 4 ? " ..." : "") }'
+		grep -oE '"(lost_outputs|fetch_failures)": *[0-9]+' "$sum" | tr -d '"' |
+			awk -F': *' '{ n[$1] += $2 } END { for (k in n) print k " " n[k] " in all" }'
+	} 2>&1 | paste -sd ';' | sed 's/;/; /g'
+}
+
 # case_poison: for each poisoned input (mrapps/poison: a Map that exits
 # with status 3, one that panics in a goroutine of its own, one that never
 # returns), a job over the inputs and that one file, run by 3 workers with
@@ -936,11 +1280,12 @@ case_poison() {
 #                 only) and it starts first: every attempt it takes fails
 #                 on its disk, which counts against it, not the tasks; it is
 #                 excluded and told so.
-#   reduce disk   w1's writes of fetched runs fail with ENOSPC (MR_FAULTS):
+#   reduce disk   w1's writes of fetched runs fail with ENOSPC (mrworker
+#                 -inject-faults, a flag for tests):
 #                 its reduce attempts fail as its own, no map is re-run for it.
 #   garbage       w1 advertises a file server that answers random bytes
 #                 (mrhostile -serve-garbage): its outputs are re-run.
-#   lost reply    the reply to w1's first ReportMap is lost (MR_FAULTS): the
+#   lost reply    the reply to w1's first ReportMap is lost (-inject-faults): the
 #                 retry is accepted, so nothing runs twice.
 case_bad_worker() {
 	local scenario rc i garbage_pid addr
@@ -960,10 +1305,10 @@ case_bad_worker() {
 			wait_for_line "$CASE_DIR/w1.log" 'msg="worker registered"' 10 >/dev/null
 			;;
 		reduce-disk | lost-reply)
-			JOB_ENV=(MR_FAULTS=full-reduce-disk)
-			[[ $scenario == lost-reply ]] && JOB_ENV=(MR_FAULTS=drop-report-reply)
+			WORKER_ARGS=(-inject-faults full-reduce-disk)
+			[[ $scenario == lost-reply ]] && WORKER_ARGS=(-inject-faults drop-report-reply)
 			start_worker w1 wc "$TIMEOUT"
-			JOB_ENV=()
+			WORKER_ARGS=()
 			;;
 		garbage)
 			spawn "$CASE_DIR/garbage.log" "$CASE_DIR" "$TIMEOUT" "$BIN/mrhostile" -serve-garbage 127.0.0.1:0
@@ -1029,7 +1374,7 @@ check_bad_worker() {
 		;;
 	lost-reply)
 		grep -q 'reply lost (injected' "$CASE_DIR/w1.log" || {
-			fail "lost-reply: no reply was lost (MR_FAULTS had no effect)"
+			fail "lost-reply: no reply was lost (-inject-faults had no effect)"
 			return 1
 		}
 		"$BIN/mrcheck" "$sum" expect "map_attempts=$NFILES" >/dev/null || {
@@ -1064,6 +1409,326 @@ wait_for_line() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# case_journal: a job that survives its coordinator (issue 17). For each
+# moment (the map phase, the reduce phase, an upload, the final merge), a
+# journaled job (-journal, one map task per input: -pack-size 1) of
+# gated.so (wc's output; its calls leave markers, and one input's Map or
+# one key's Reduce waits while a hold marker exists) with 2 workers has its coordinator killed with SIGKILL at
+# that moment, then, 2 s later, the same command is run again: the job
+# must finish with mrsequential's output, the workers must wait for the
+# coordinator (saying so) and exit 0, no input whose map was committed
+# before the kill may be mapped again (its owner is alive: it offers the
+# output back), no reduce task committed before the kill may be assigned
+# again, and the summary must show the restart. The upload and merge
+# moments are caught as closely as the processes' logs allow (the final
+# merge of these small outputs takes milliseconds: the kill often lands
+# after it; mr/coordinator's TestRestartDuringTheFinalMerge builds that
+# state exactly); when the kill lands after the job ended, the second run
+# must say the job is finished, and exit 0.
+# case_plugin_compat: plugins built before an edit of the engine still
+# load (issue 14): in a copy of the tree, mr/coordinator and mr/worker
+# each get one more unexported function, only the two binaries are
+# rebuilt (with bin/'s flags), and they run a wc job with bin/wc.so,
+# built before the edit: its output must be mrsequential's.
+case_plugin_compat() {
+	local d=$CASE_DIR tree=$CASE_DIR/tree flags=()
+	go version -m "$BIN/mrworker" 2>/dev/null | grep -q -- '-race=true' && flags+=(-race)
+	go version -m "$BIN/mrworker" 2>/dev/null | grep -q -- '-trimpath=true' && flags+=(-trimpath)
+	mkdir -p "$tree" && (cd "$ROOT" && git ls-files -co --exclude-standard -z | xargs -0 tar cf - 2>/dev/null) | tar xf - -C "$tree" || {
+		fail "cannot copy the tree"
+		return 1
+	}
+	printf '\n// editedForTheTest changes the package'"'"'s source.\nfunc editedForTheTest() int { return 42 }\n' |
+		tee -a "$tree/mr/coordinator/coordinator.go" >>"$tree/mr/worker/worker.go"
+	run_bounded "$d/build.log" "$tree" 600 go build "${flags[@]}" -o "$tree/bin/" ./main/mrcoordinator ./main/mrworker || {
+		fail "building the edited binaries failed: $(last_line "$d/build.log")"
+		return 1
+	}
+	new_case_dirs || return 1
+	reference wc || return 1
+	local saved=$BIN
+	BIN=$tree/bin
+	cp "$saved/wc.so" "$saved/mrsequential" "$tree/bin/"
+	start_job wc 2 || { BIN=$saved; return 1; }
+	finish_job && check_outputs wc
+	local rc=$?
+	BIN=$saved
+	((rc == 0)) && echo "    binaries rebuilt after an edit of mr/coordinator and mr/worker ran a job with the plugin built before it"
+	return "$rc"
+}
+
+# JOURNAL_HELD_KEY is a word of the generated inputs that a held reduce
+# task waits on (gated.so's hold-reduce).
+JOURNAL_HELD_KEY=zindricai
+
+case_journal() {
+	local moment rc coord done_reduces r held base=$CASE_DIR
+	for moment in map reduce upload merge; do
+		CASE_DIR=$base/$moment
+		mkdir -p "$CASE_DIR"
+		new_case_dirs || return 1
+		JOURNALED=1
+		reference gated || return 1
+		held=
+		case $moment in
+		map) held=input-$NFILES.txt ;;
+		reduce | upload) held=reduce ;;
+		esac
+		[[ -n $held ]] && echo "$JOURNAL_HELD_KEY" >"$CASE_DIR/markers/hold-$held"
+		start_coordinator "$TIMEOUT" -journal -pack-size 1 || return 1
+		start_worker w1 gated "$TIMEOUT"
+		start_worker w2 gated "$TIMEOUT"
+		journal_moment "$moment" || return 1
+		coord=$(pgrep -P "$COORD_PID" -x mrcoordinator)
+		[[ -n $coord ]] && kill -KILL "$coord"
+		reap "$COORD_PID" 2>/dev/null
+		# Committed: uploads the coordinator acknowledged, journaled by then.
+		done_reduces=$(cat "$CASE_DIR"/w[12].log | grep -o 'msg="attempt committed" attempt=reduce-[0-9]*' |
+			sed 's/.*attempt=//' | sort -u)
+		mv "$CASE_DIR/coordinator.log" "$CASE_DIR/coordinator-killed.log"
+		sleep 2 # the issue's restart, 2 s later: the workers must wait
+		rm -f "$CASE_DIR/markers/hold-"*
+		if grep -q 'msg="phase changed" phase=done' "$CASE_DIR/coordinator-killed.log"; then
+			journal_finished || return 1 # the kill came too late: the job was over
+			continue
+		fi
+		start_coordinator "$TIMEOUT" -journal -pack-size 1 -addr "$ADDR" || return 1
+		finish_job || return 1
+		check_outputs gated || return 1
+		journal_checks "$moment" "$done_reduces" || return 1
+		JOURNALED=0
+	done
+}
+
+# journal_moment MOMENT: waits until the job is at MOMENT.
+journal_moment() {
+	local log=$CASE_DIR/coordinator.log deadline=$((SECONDS + 30))
+	case $1 in
+	map) # every map but the held one committed
+		until (($(grep -c 'msg="task done" attempt=map-' "$log") >= NFILES - 1)); do
+			((SECONDS < deadline)) || { fail "map: the maps did not commit"; return 1; }
+			sleep 0.05
+		done ;;
+	reduce) # some reduce committed, one held in a Reduce call
+		until grep -q 'msg="task done" attempt=reduce-' "$log" && compgen -G "$CASE_DIR/markers/reduce-held-*" >/dev/null; do
+			((SECONDS < deadline)) || { fail "reduce: no reduce committed while one is held"; return 1; }
+			sleep 0.05
+		done ;;
+	upload) # a held reduce is let go: kill as its attempt uploads
+		until compgen -G "$CASE_DIR/markers/reduce-held-*" >/dev/null; do
+			((SECONDS < deadline)) || { fail "upload: no reduce held"; return 1; }
+			sleep 0.05
+		done
+		rm -f "$CASE_DIR/markers/hold-reduce"
+		until grep -qh 'msg="attempt done" attempt=reduce-' "$CASE_DIR"/w[12].log; do
+			((SECONDS < deadline)) || { fail "upload: no reduce attempt done"; return 1; }
+			sleep 0.01
+		done ;;
+	merge)
+		until grep -q 'msg="phase changed" phase=merge' "$log"; do
+			((SECONDS < deadline)) || { fail "merge: the job never reached its final merge"; return 1; }
+			sleep 0.01
+		done ;;
+	esac
+}
+
+# journal_finished: the job ended before the kill: run again, the
+# coordinator must say it is finished and exit 0 at once, and the output
+# stand.
+journal_finished() {
+	local rc
+	run_bounded "$CASE_DIR/coordinator.log" "$CASE_DIR/coord" 30 "$BIN/mrcoordinator" -addr "$ADDR" -journal -pack-size 1 \
+		-nreduce "$NREDUCE" -out "$CASE_DIR/out" "${INPUTS[@]}"
+	rc=$?
+	((rc == 0)) && grep -q 'the job is already finished' "$CASE_DIR/coordinator.log" || {
+		fail "a finished job run again: status $rc: $(last_line "$CASE_DIR/coordinator.log")"
+		return 1
+	}
+	wait_gone 15 "${WORKER_PIDS[@]}" || {
+		fail "workers still running after the job"
+		return 1
+	}
+	check_outputs gated || return 1
+	echo "    the kill came after the job's end; run again, it said so"
+}
+
+# journal_checks MOMENT REDUCES: no committed map ran again, none of
+# REDUCES (committed before the kill) was assigned again, the workers
+# waited, and the summary shows the restart (or the second run said the
+# job was finished).
+journal_checks() {
+	local moment=$1 i n r log=$CASE_DIR/coordinator.log sum=$CASE_DIR/out/mr-gated-summary.json
+	for ((i = 1; i <= NFILES; i++)); do
+		n=$(compgen -G "$CASE_DIR/markers/map-input-$i.txt-*" | wc -l)
+		if ((n != 1)) && ! [[ $moment == map && $i == "$NFILES" ]]; then
+			fail "$moment: input-$i.txt was mapped $n times; its map was committed before the kill"
+			return 1
+		fi
+	done
+	for r in $2; do
+		if grep -q "msg=\"task assigned\" attempt=$r\." "$log"; then
+			fail "$moment: $r, committed before the kill, ran again"
+			return 1
+		fi
+	done
+	grep -q "its job is journaled: waiting" "$CASE_DIR/w1.log" "$CASE_DIR/w2.log" || {
+		fail "$moment: no worker said it waited for the coordinator"
+		return 1
+	}
+	"$BIN/mrcheck" "$sum" expect restarts=1 >/dev/null 2>&1 || grep -q '"restarts"' "$sum" || {
+		fail "$moment: the summary shows no restart"
+		return 1
+	}
+	echo "    $moment: resumed; reduces kept: $(echo $2 | wc -w); maps run again: $(grep -c 'msg="task assigned" attempt=map-' "$log")"
+}
+
+# case_pool: workers that stay (issue 18). Two pool workers (mrworker
+# without a plugin, with the job secret) started once serve a wc job, then
+# an indexer job, each started as mrcoordinator -app bin/APP.so on the
+# same address, copying nothing: both outputs equal mrsequential's, and
+# both workers still run afterwards, each having served two jobs. A
+# coordinator without the secret gets no code run: the pool says why and
+# joins nothing. A plugin that cannot load here (built without -race for
+# race-built workers, else a file that is no plugin) is declined once per
+# worker, in one line naming the plugin's build and the worker's, which the
+# coordinator logs; nothing restarts in a loop. SIGTERM ends both workers
+# with status 0.
+case_pool() {
+	local port w secret=pool-secret-$RANDOM$RANDOM app d=$CASE_DIR rc bad
+	new_case_dirs || return 1
+	port=$(free_port) || return 1
+	ADDR=127.0.0.1:$port
+	JOB_ENV=(MR_SECRET="$secret")
+	for w in p1 p2; do
+		mkdir -p "$d/$w"
+		spawn "$d/$w.log" "$d/$w" 300 env "${JOB_ENV[@]}" "$BIN/mrworker" -coordinator "$ADDR" -dir "$d/$w/run" "${VFLAG[@]}"
+		WORKER_PIDS+=("$SPAWNED")
+	done
+	for app in wc indexer; do
+		reference "$app" || return 1
+		mv "$d/expected" "$d/expected.$app"
+		pool_job "$app" "$BIN/$app.so" || return 1
+		cmp -s "$d/expected.$app" "$d/out/mr-$app-all" || {
+			fail "$app through the pool: mr-$app-all differs from mrsequential's"
+			return 1
+		}
+	done
+	for w in 0 1; do
+		alive "${WORKER_PIDS[w]}" || {
+			fail "pool worker p$((w + 1)) exited after the jobs: $(last_line "$d/p$((w + 1)).log")"
+			return 1
+		}
+		grep -q 'msg="job over; waiting for the next".*jobs_served=2' "$d/p$((w + 1)).log" || {
+			fail "pool worker p$((w + 1)) did not serve both jobs"
+			return 1
+		}
+	done
+	echo "    two pool workers served wc, then indexer; both still run"
+	pool_untrusted || return 1
+	pool_declined || return 1
+	for w in 0 1; do
+		kill -TERM "${WORKER_PIDS[w]}"
+	done
+	wait_gone 10 "${WORKER_PIDS[@]}" || {
+		fail "pool workers still running 10 s after SIGTERM"
+		return 1
+	}
+	for w in 0 1; do
+		reap "${WORKER_PIDS[w]}"
+		rc=$?
+		((rc == 0)) || {
+			fail "pool worker p$((w + 1)) exited with status $rc on SIGTERM: $(last_line "$d/p$((w + 1)).log")"
+			return 1
+		}
+	done
+	echo "    SIGTERM: both exited 0"
+}
+
+# free_port: a loopback port nothing listens on (for a moment).
+free_port() {
+	local port
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		port=$((20000 + RANDOM % 20000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || {
+			echo "$port"
+			return 0
+		}
+	done
+	fail "no free port found"
+	return 1
+}
+
+# pool_job APP PLUGIN: a job of PLUGIN's app through the pool at ADDR,
+# with the secret; the coordinator must exit 0.
+pool_job() {
+	local app=$1 plugin=$2 rc
+	rm -rf "$CASE_DIR/out"
+	run_bounded "$CASE_DIR/coordinator-$app.log" "$CASE_DIR/coord" "$TIMEOUT" env "${JOB_ENV[@]}" \
+		"$BIN/mrcoordinator" -addr "$ADDR" -app "$plugin" -nreduce "$NREDUCE" -out "$CASE_DIR/out" "${VFLAG[@]}" "${INPUTS[@]}"
+	rc=$?
+	((rc == 0)) || {
+		fail "$app through the pool: the coordinator exited with status $rc: $(last_line "$CASE_DIR/coordinator-$app.log")"
+		return 1
+	}
+}
+
+# pool_untrusted: a coordinator without the job secret, shipping wc: the
+# pool workers run nothing of it and say why.
+pool_untrusted() {
+	local pid
+	spawn "$CASE_DIR/coordinator-nosecret.log" "$CASE_DIR/coord" 30 \
+		"$BIN/mrcoordinator" -addr "$ADDR" -app "$BIN/wc.so" -out "$CASE_DIR/out-nosecret" "${INPUTS[@]}"
+	pid=$SPAWNED
+	wait_for_line "$CASE_DIR/p1.log" "job secret is not this pool's" 15 >/dev/null &&
+		wait_for_line "$CASE_DIR/p2.log" "job secret is not this pool's" 15 >/dev/null || {
+		fail "pool workers did not refuse a coordinator without the secret"
+		return 1
+	}
+	kill "$pid" 2>/dev/null
+	reap "$pid"
+	if grep -q 'msg="worker joined"' "$CASE_DIR/coordinator-nosecret.log"; then
+		fail "a pool worker joined a coordinator without the secret"
+		return 1
+	fi
+	echo "    a coordinator without the secret: refused by both, nothing run"
+}
+
+# pool_declined: a coordinator shipping a plugin these workers cannot
+# load: each declines once, in one line, and the coordinator logs it.
+pool_declined() {
+	local pid plugin=$CASE_DIR/bogus.so line
+	if go version -m "$BIN/mrworker" 2>/dev/null | grep -q -- '-race=true'; then
+		plugin=$CASE_DIR/plain.so
+		run_bounded "$CASE_DIR/plain-build.log" "$ROOT" 600 go build -buildmode=plugin -o "$plugin" ./mrapps/nocrash || {
+			fail "cannot build a plugin without -race: $(last_line "$CASE_DIR/plain-build.log")"
+			return 1
+		}
+	else
+		printf 'not a plugin\n' >"$plugin"
+	fi
+	spawn "$CASE_DIR/coordinator-declined.log" "$CASE_DIR/coord" 60 env "${JOB_ENV[@]}" \
+		"$BIN/mrcoordinator" -addr "$ADDR" -app "$plugin" -out "$CASE_DIR/out-declined" "${INPUTS[@]}"
+	pid=$SPAWNED
+	line=$(wait_for_line "$CASE_DIR/coordinator-declined.log" 'msg="a pool worker declined the job"' 20) || {
+		fail "the coordinator shows no declined job"
+		return 1
+	}
+	wait_for_line "$CASE_DIR/p2.log" 'msg="job declined"' 20 >/dev/null || {
+		fail "pool worker p2 did not decline the plugin"
+		return 1
+	}
+	sleep 3 # room for a loop to show itself: nothing may restart
+	kill "$pid" 2>/dev/null
+	reap "$pid"
+	for w in p1 p2; do
+		[[ $(grep -c 'msg="job declined"' "$CASE_DIR/$w.log") == 1 ]] || {
+			fail "pool worker $w declined $(grep -c 'msg="job declined"' "$CASE_DIR/$w.log") times, want once"
+			return 1
+		}
+	done
+	echo "    a plugin that cannot load: declined once each; the coordinator says ${line#*why=}" | cut -c1-300
 }
 
 # ---------------------------------------------------------------------------

@@ -31,7 +31,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 GO=${GO:-go}
 TICK=10 # seconds between "still compiling" lines
-BUILD_FLAGS=()
+BUILD_FLAGS=(-trimpath) # plugins and binaries built in different directories still match
 for arg in "$@"; do
 	case $arg in
 	-race) BUILD_FLAGS+=(-race) ;;

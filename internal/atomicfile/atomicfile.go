@@ -41,6 +41,17 @@ func CreateScratch(path string) (*File, error) {
 // permissions os.Create gives: 0666 less the umask.
 func Create(path string) (*File, error) { return create(path, 0o666) }
 
+// CreateUnsynced is Create for data that can be made again (generated
+// inputs, a benchmark's outputs): Commit renames without an fsync, which
+// for gigabytes would cost more than making them.
+func CreateUnsynced(path string) (*File, error) {
+	f, err := create(path, 0o666)
+	if err == nil {
+		f.noSync = true
+	}
+	return f, err
+}
+
 func create(path string, perm fs.FileMode) (*File, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {

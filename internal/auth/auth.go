@@ -1,9 +1,10 @@
 // Package auth holds the engine's cryptography, all of it from the
 // standard library: keys derived from the job secret, HMAC-SHA256
 // signatures of requests with freshness (a time window and a cache of
-// nonces already seen), per-worker session keys agreed by X25519 so that
-// no session credential ever crosses the wire, and a limiter that keeps
-// refusals from flooding the logs. It imports nothing of the engine.
+// nonces already seen, counted per source so that no key holder can fill
+// it to lock the others out), per-worker session keys agreed by X25519 so
+// that no session credential ever crosses the wire, and a limiter that
+// keeps refusals from flooding the logs. It imports nothing of the engine.
 //
 // The secret itself is used only as an HMAC key to derive purpose keys;
 // it is never sent, logged or compared.

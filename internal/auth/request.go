@@ -22,6 +22,7 @@ var (
 	ErrBadSig   = errors.New("auth: bad signature")
 	ErrStale    = errors.New("auth: request outside the freshness window")
 	ErrReplayed = errors.New("auth: request replayed")
+	ErrBusy     = errors.New("auth: too many requests from this source in the freshness window")
 )
 
 // SignRequest signs a request for method and uri (path and query, as
@@ -36,9 +37,12 @@ func SignRequest(h http.Header, key []byte, method, uri string, now time.Time, c
 }
 
 // VerifyRequest checks a request's signature, then its freshness against
-// now (the receiver's reading of the coordinator's clock) and replay.
-// Nothing of the request should be used before it returns nil.
-func VerifyRequest(h http.Header, key []byte, method, uri string, now time.Time, seen *Replay, covered ...string) error {
+// now (the receiver's reading of the coordinator's clock) and replay:
+// seen is a *Replay, or one source's part of it (Replay.From). Nothing
+// of the request should be used before it returns nil; with covered
+// values that include the body's length and digest, that means the body
+// is read only after it returned nil.
+func VerifyRequest(h http.Header, key []byte, method, uri string, now time.Time, seen Seen, covered ...string) error {
 	t, nonce, sig := h.Get(HeaderTime), h.Get(HeaderNonce), h.Get(HeaderSig)
 	if t == "" || nonce == "" || sig == "" {
 		return ErrUnsigned
@@ -61,63 +65,6 @@ func requestSum(key []byte, method, uri, t, nonce string, covered []string) []by
 		parts = append(parts, []byte(c))
 	}
 	return Sum(key, parts...)
-}
-
-// Replay remembers the nonces of requests inside the freshness window, so
-// that a captured request cannot be played again. Its memory is bounded:
-// when full, it refuses new requests until old ones leave the window.
-type Replay struct {
-	window time.Duration
-	max    int
-
-	// mu guards seen and order.
-	mu    sync.Mutex
-	seen  map[[NonceSize]byte]struct{}
-	order []seenAt // in arrival order, for pruning
-}
-
-type seenAt struct {
-	nonce [NonceSize]byte
-	at    time.Time
-}
-
-// NewReplay remembers requests up to window old, at most max of them.
-func NewReplay(window time.Duration, max int) *Replay {
-	return &Replay{window: window, max: max, seen: make(map[[NonceSize]byte]struct{})}
-}
-
-// Check accepts a request made at t, seen at now, with this nonce, once.
-func (r *Replay) Check(nonce []byte, t, now time.Time) error {
-	if t.Before(now.Add(-r.window)) || t.After(now.Add(r.window)) {
-		return ErrStale
-	}
-	var key [NonceSize]byte
-	copy(key[:], nonce)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.pruneLocked(now)
-	if _, dup := r.seen[key]; dup {
-		return ErrReplayed
-	}
-	if len(r.seen) >= r.max {
-		return errors.New("auth: too many requests in the freshness window")
-	}
-	r.seen[key] = struct{}{}
-	r.order = append(r.order, seenAt{key, now})
-	return nil
-}
-
-// pruneLocked forgets nonces seen more than two windows ago: a request
-// that old is refused as stale anyway.
-func (r *Replay) pruneLocked(now time.Time) {
-	i := 0
-	for i < len(r.order) && now.Sub(r.order[i].at) > 2*r.window {
-		delete(r.seen, r.order[i].nonce)
-		i++
-	}
-	if i > 0 {
-		r.order = append(r.order[:0], r.order[i:]...)
-	}
 }
 
 // Limiter lets one log line through per key (a peer) per period, so that

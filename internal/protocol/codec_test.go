@@ -27,15 +27,30 @@ func (e *Echo) Say(args *RegisterArgs, reply *RegisterReply) error {
 // server serves Echo behind the handshake with rpcKey; it returns its
 // address and the count of calls that reached the service.
 func server(t *testing.T, rpcKey []byte) (string, *atomic.Int64) {
+	return serverWith(t, rpcKey, ServerOptions{MaxInFlight: 4, WriteTimeout: time.Second}, nil)
+}
+
+// serverWith is server with options; if authed is not nil, the server
+// calls Authenticate before it builds anything for the connection, and
+// sends the outcome there.
+func serverWith(t *testing.T, rpcKey []byte, o ServerOptions, authed chan<- error) (string, *atomic.Int64) {
 	calls := new(atomic.Int64)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, err := AcceptRPC(w, r, rpcKey)
 		if err != nil {
 			return
 		}
+		if authed != nil {
+			err := conn.Authenticate(o.FirstFrame)
+			authed <- err
+			if err != nil {
+				conn.Close()
+				return
+			}
+		}
 		srv := rpc.NewServer()
 		srv.Register(&Echo{calls})
-		srv.ServeCodec(NewServerCodec(conn, 4, time.Second))
+		srv.ServeCodec(NewServerCodecWith(conn, o))
 	}))
 	t.Cleanup(ts.Close)
 	return strings.TrimPrefix(ts.URL, "http://"), calls
@@ -49,18 +64,27 @@ func call(conn *RPCConn, app string) (string, error) {
 	return reply.WorkerID, err
 }
 
+// A connection's first request is small; once it verified, requests up
+// to MaxRequest pass.
 func TestRPCOverFrames(t *testing.T) {
+	big := strings.Repeat("x", 100_000)
 	for _, key := range [][]byte{nil, []byte("0123456789abcdef0123456789abcdef")} {
 		addr, calls := server(t, key)
 		conn, err := DialRPC(addr, time.Second, key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, app := range []string{"wc", strings.Repeat("x", 100_000)} {
-			if got, err := call(conn, app); err != nil || got != "echo:"+app {
-				t.Fatalf("key %v: Say = %.20q, %v", key != nil, got, err)
+		cl := rpc.NewClientWithCodec(NewClientCodec(conn))
+		for _, app := range []string{"wc", big} {
+			var reply RegisterReply
+			if err := cl.Call("Echo.Say", &RegisterArgs{App: app}, &reply); err != nil || reply.WorkerID != "echo:"+app {
+				t.Fatalf("key %v: Say = %.20q, %v", key != nil, reply.WorkerID, err)
 			}
-			conn, _ = DialRPC(addr, time.Second, key)
+		}
+		cl.Close()
+		conn, _ = DialRPC(addr, time.Second, key)
+		if _, err := call(conn, big); err == nil {
+			t.Fatalf("key %v: a first request of %d bytes was accepted", key != nil, len(big))
 		}
 		if calls.Load() != 2 {
 			t.Fatalf("%d calls reached the service", calls.Load())

@@ -1,11 +1,15 @@
 package protocol
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"mapreduce/internal/auth"
 )
 
 // Paths and headers of the HTTP side (see the package comment).
@@ -16,6 +20,7 @@ const (
 	PathStatus = "/status"
 
 	HeaderCRC      = "X-Mr-Crc32c"   // CRC-32C of an uploaded body, decimal
+	HeaderSHA256   = "X-Mr-Sha256"   // SHA-256 of a small signed body (POST /runs), hex
 	HeaderRead     = "X-Mr-Read"     // bytes the reducer fetched, for the summary
 	HeaderCounters = "X-Mr-Counters" // the attempt's Counters, compact JSON (EncodeCounters)
 )
@@ -57,3 +62,49 @@ func Covered(h http.Header, contentLength int64) []string {
 // FreshWindow is how far a signed request's time may be from the
 // receiver's reading of the coordinator's clock.
 const FreshWindow = time.Minute
+
+// Errors of signed bodies.
+var (
+	ErrNoLength = errors.New("a signed request needs a Content-Length")
+	ErrDigest   = errors.New("request body does not match its signed digest")
+)
+
+// CoveredBody lists the values the signature of a request with a small
+// body covers besides its method and URI: the body's length and its
+// SHA-256 (HeaderSHA256). The receiver checks the signature over them
+// before it reads a byte of the body (VerifyBodyHeaders), then reads at
+// most the length announced, under a deadline (netx.ReadBody), and checks
+// the digest (CheckBodyDigest).
+func CoveredBody(h http.Header, contentLength int64) []string {
+	return []string{strconv.FormatInt(max(contentLength, 0), 10), h.Get(HeaderSHA256)}
+}
+
+// SignBody signs req, whose body is body, with key at now (the signer's
+// reading of the coordinator's clock), covering the body's length and
+// SHA-256.
+func SignBody(req *http.Request, key []byte, now time.Time, body []byte) {
+	sum := sha256.Sum256(body)
+	req.Header.Set(HeaderSHA256, hex.EncodeToString(sum[:]))
+	auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), now, CoveredBody(req.Header, int64(len(body)))...)
+}
+
+// VerifyBodyHeaders checks the signature of a request signed by SignBody,
+// its freshness and replay, without reading its body: nil means the
+// announced length and digest are the signer's.
+func VerifyBodyHeaders(r *http.Request, key []byte, now time.Time, seen auth.Seen) error {
+	if r.ContentLength < 0 {
+		return ErrNoLength
+	}
+	return auth.VerifyRequest(r.Header, key, r.Method, r.RequestURI, now, seen, CoveredBody(r.Header, r.ContentLength)...)
+}
+
+// CheckBodyDigest checks a body read after VerifyBodyHeaders against the
+// digest its signature covers.
+func CheckBodyDigest(h http.Header, body []byte) error {
+	want, err := hex.DecodeString(h.Get(HeaderSHA256))
+	sum := sha256.Sum256(body)
+	if err != nil || !auth.Equal(want, sum[:]) {
+		return ErrDigest
+	}
+	return nil
+}

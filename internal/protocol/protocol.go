@@ -21,6 +21,9 @@
 //	ReportFailure(ReportFailureArgs) ReportReply an attempt could not complete
 //	Sources(SourcesArgs) SourcesReply          where every map task's output is (once per version)
 //	Locate(LocateArgs) LocateReply             long poll: where one map's output lives now
+//	Job(JobArgs) JobInfo                       what job runs, and its app: for pool workers
+//	App(AppArgs) AppReply                      a chunk of the job's plugin, for pool workers
+//	Decline(DeclineArgs) DeclineReply          a pool worker cannot run the job's app, and says why
 //
 // HTTP on the coordinator's port (an Attempt in the query, see Query):
 //
@@ -38,7 +41,8 @@
 //
 // HTTP on every worker's run-file server:
 //
-//	POST /runs?reduce=Y                the body lists map attempts (RunsRequest); the
+//	POST /runs?reduce=Y                the body lists map attempts (RunsRequest; with a
+//	                                   secret, its SHA-256 in X-Mr-Sha256, signed); the
 //	                                   answer streams, for each, its run for reduce task
 //	                                   Y (RunsFrame), served once that attempt's report
 //	                                   was accepted; each run verifies itself by the
@@ -52,10 +56,19 @@
 // # Trust
 //
 // Every RPC connection starts with a handshake (rpcconn.go) and then
-// carries length-prefixed frames of at most MaxRequest bytes towards the
-// coordinator (codec.go). With a job secret, the coordinator proves it
-// holds the secret in the handshake and every frame carries an HMAC under
-// a key of that connection alone, checked before gob decodes a byte.
+// carries length-prefixed frames (codec.go). With a job secret, the
+// coordinator proves it holds the secret in the handshake, and every
+// frame carries an HMAC under a key of that connection alone, checked
+// before gob decodes a byte.
+//
+// Nothing sizeable is spent on a connection before it authenticated. The
+// worker's first frame is its proof: at most MaxFirstFrame bytes (enough
+// for Register or Resume), whole within FirstFrameTimeout of the
+// handshake, read unbuffered, its MAC checked before the coordinator
+// builds anything for the connection (RPCConn.Authenticate). Only then
+// may frames grow to MaxRequest; each must arrive whole within
+// FrameTimeout (plus 1 s per 128 KiB) of its length, so a trickled frame
+// is dropped.
 //
 // A session is agreed at registration (X25519; the key never crosses the
 // wire) and binds the connection to the new worker; a later connection of
@@ -66,10 +79,20 @@
 // Every HTTP request to the coordinator's /split and /reduce names its
 // worker in the query and is signed with that worker's session key
 // (headers X-Mr-Time, X-Mr-Nonce, X-Mr-Sig: HMAC-SHA256 over the method,
-// the request URI, the time, the nonce and the values of Covered), and is
-// fresh only within a window of the coordinator's clock, once. With a job
-// secret, run-file requests between workers are signed the same way with
-// the job's fetch key, and /status needs the read-only token (?token=).
+// the request URI, the time, the nonce and the values of Covered: the
+// body's length and CRC among them), and is fresh only within a window of
+// the coordinator's clock, once. With a job secret, run-file requests
+// between workers are signed with the job's fetch key over the body's
+// length and SHA-256 (SignBody, header X-Mr-Sha256), and /status needs the
+// read-only token (?token=).
+//
+// Either way the signature covers what the body will be, so the receiver
+// checks the signed headers before it reads a byte of the body, then
+// reads at most the length announced, bounded (MaxRunsBody, the upload
+// limit) and under a deadline, and checks the body against its digest.
+// Replay caches count each source apart (a worker's session, or a host
+// for run-file requests), so that no holder of a key can fill them to
+// lock the others out (auth.Replay).
 package protocol
 
 import (
@@ -142,6 +165,26 @@ type RegisterArgs struct {
 	App    string
 	Addr   string
 	Public []byte
+	// Build is the app's build: the SHA-256 of its plugin file, hex; ""
+	// when the app is not a plugin. Every worker of a job runs one build.
+	Build string
+	// Pool says the worker is a pool member (mrworker without a plugin),
+	// which has served Jobs jobs before this one.
+	Pool bool
+	Jobs int
+	// Offer lists the map outputs this worker still holds from a
+	// journaled job whose coordinator restarted: the coordinator takes
+	// back those its journal names (RegisterReply.Adopted).
+	Offer *Offer
+}
+
+// Offer is what a worker held for a journaled job before its
+// coordinator restarted: the job's id, the worker's id then, and the map
+// attempts whose output it still holds.
+type Offer struct {
+	Job    string
+	Worker string
+	Maps   []MapAttempt
 }
 
 // RegisterReply carries the worker's id, the coordinator's half of the
@@ -160,6 +203,16 @@ type RegisterReply struct {
 	// AttemptLimit is how long an attempt's app code may make no progress
 	// before the worker kills it, nanoseconds.
 	AttemptLimit int64
+	// Job identifies the job; with Journaled, the coordinator keeps a
+	// journal and, killed, can be started again on it: its workers then
+	// wait up to RestartWindow (nanoseconds) for it instead of exiting,
+	// keep their outputs and offer them back when they register again.
+	Job           string
+	Journaled     bool
+	RestartWindow int64
+	// Adopted lists the offered map outputs taken back: the worker serves
+	// them again; it deletes the others.
+	Adopted []MapAttempt
 }
 
 // ResumeArgs binds a new connection to an existing session: Proof is
@@ -182,6 +235,16 @@ type HeartbeatArgs struct {
 	WorkerID string
 	Attempt  Attempt // the attempt Progress is about; zero when idle
 	Progress float64
+	// Verified answers the coordinator's Verify: whether this worker
+	// still holds each of those map outputs intact (every run verified
+	// by its trailer).
+	Verified []Verified
+}
+
+// Verified is an owner's word on one of its map outputs.
+type Verified struct {
+	MapAttempt
+	Held bool
 }
 
 // HeartbeatReply says whether the worker should go on (ActWait),
@@ -191,6 +254,10 @@ type HeartbeatArgs struct {
 type HeartbeatReply struct {
 	Action Action
 	Drop   []int
+	// Verify asks the worker whether it still holds these map outputs of
+	// its intact: reducers on other hosts say they cannot fetch them.
+	// It answers in a later heartbeat (HeartbeatArgs.Verified).
+	Verify []MapAttempt
 }
 
 // GetTaskArgs asks for work. The call long-polls: it returns ActWait only
@@ -206,8 +273,8 @@ type GetTaskReply struct {
 	Attempt int
 	NMap    int
 	NReduce int
-	Split   Split  // ActMap: the input to read from the coordinator
-	Reason  string // ActExit: why the job ended, when it failed
+	Inputs  []Split // ActMap: the input to read from the coordinator, one piece per file, in order
+	Reason  string  // ActExit: why the job ended, when it failed
 	// SourcesVersion is, for ActReduce, the version of the map outputs'
 	// locations the attempt needs (the Sources call). It is the same for
 	// every reduce task until a map output moves, so a worker asks once,
@@ -265,7 +332,10 @@ func UnpackSources(b []byte, nMap, nOwners int) ([]MapSource, error) {
 	return maps, nil
 }
 
-// Split is a line-aligned byte range of one input file.
+// Split is a line-aligned byte range of one input file. A map task's
+// input is one Split of a large file, or whole small files packed up to
+// the split size: GET /split sends their bytes back to back, and Map is
+// called once per file.
 type Split struct {
 	File   string // the name as given on the coordinator's command line
 	Offset int64
@@ -354,3 +424,44 @@ type LocateReply struct {
 	Abort  bool
 	Source Location
 }
+
+// JobArgs asks what job the coordinator runs; a connection need not be
+// bound to a worker to ask.
+type JobArgs struct{}
+
+// JobInfo is the job a coordinator runs: its id, its app's name and
+// build (the plugin's SHA-256, hex; "" while unknown), whether the
+// coordinator ships the plugin (of Size bytes), and whether the job is
+// over.
+type JobInfo struct {
+	Job   string
+	App   string
+	Build string
+	Ships bool
+	Size  int64
+	Over  bool
+}
+
+// AppArgs asks for the bytes of the job's plugin from Offset on.
+type AppArgs struct {
+	Offset int64
+}
+
+// AppReply carries at most MaxAppChunk bytes of the plugin.
+type AppReply struct {
+	Data []byte
+}
+
+// MaxAppChunk bounds one AppReply's data.
+const MaxAppChunk = 8 << 20
+
+// DeclineArgs tells the coordinator that a pool worker, at host Addr,
+// will not run the job: its plugin does not load there, or the
+// coordinator is not to be trusted with running code there.
+type DeclineArgs struct {
+	Addr   string
+	Reason string
+}
+
+// DeclineReply is empty: the coordinator only takes note.
+type DeclineReply struct{}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"mapreduce/internal/auth"
@@ -30,6 +31,12 @@ import (
 // nothing the worker sends is decoded before it is known to come from a
 // holder of the secret, and a captured connection cannot be replayed.
 // The server nonce also anchors session proofs (Resume).
+//
+// The worker's part of the handshake is its first frame: small
+// (MaxFirstFrame), whole within FirstFrameTimeout of the answer, and with
+// a secret its MAC proves the secret over both nonces. The coordinator
+// checks it before it allocates anything for the connection
+// (Authenticate): a stranger costs it a few KiB for a few seconds.
 
 const rpcConnected = "200 Connected to mapreduce RPC"
 
@@ -47,11 +54,55 @@ var (
 	ErrBadSecret  = errors.New("job secret differs from the coordinator's")
 )
 
+// HandshakeTimeout bounds writing the coordinator's answer to a CONNECT.
+const HandshakeTimeout = 5 * time.Second
+
 // RPCConn is a connection after the handshake.
 type RPCConn struct {
 	net.Conn
 	ServerNonce []byte // unique to this connection; sessions prove themselves over it
 	frameKey    []byte // nil: frames carry no MAC (no secret)
+
+	// The server's side only: when the handshake was answered, and the
+	// first frame once Authenticate read and verified it.
+	answered time.Time
+	authed   bool
+	first    []byte // its payload, until the codec decodes it
+}
+
+// NetConn is the connection under the handshake (for wrappers that look
+// through, as netx.MarkAuthenticated does).
+func (c *RPCConn) NetConn() net.Conn { return c.Conn }
+
+// Authenticate reads the connection's first frame on the coordinator's
+// side: it must arrive whole within timeout of the handshake
+// (FirstFrameTimeout if 0), be at most MaxFirstFrame bytes and, with a
+// secret, carry a valid MAC: the worker's proof that it holds the secret.
+// It is read unbuffered, and nothing else is allocated for the connection
+// before it returns nil; call it before building anything per connection,
+// then mark the connection authenticated. The frame is decoded later, as
+// the first request of the codec. A late or refused frame is an ErrFrame.
+func (c *RPCConn) Authenticate(timeout time.Duration) error {
+	if c.authed {
+		return nil
+	}
+	if timeout <= 0 {
+		timeout = FirstFrameTimeout
+	}
+	if c.answered.IsZero() {
+		c.answered = time.Now()
+	}
+	c.SetReadDeadline(c.answered.Add(timeout))
+	p, err := readFrame(c.Conn, MaxFirstFrame, c.frameKey, 'C', 0)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+		err = fmt.Errorf("%w: the first frame did not arrive within %s of the handshake", ErrFrame, timeout)
+	}
+	if err != nil {
+		return err
+	}
+	c.SetReadDeadline(time.Time{})
+	c.first, c.authed = p, true
+	return nil
 }
 
 // DialRPC connects to the coordinator at addr and performs the handshake
@@ -108,7 +159,10 @@ func frameKey(rpcKey, cn, sn []byte) []byte {
 }
 
 // AcceptRPC answers a CONNECT request's handshake and takes over its
-// connection, on which the caller then serves net/rpc (NewServerCodec).
+// connection. The caller then reads the first frame (Authenticate),
+// marks the connection authenticated and serves net/rpc on it
+// (NewServerCodecWith); a caller that skips Authenticate gets the same
+// checks at the first request, before net/rpc decodes it.
 func AcceptRPC(w http.ResponseWriter, r *http.Request, rpcKey []byte) (*RPCConn, error) {
 	if r.Method != http.MethodConnect {
 		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
@@ -128,6 +182,11 @@ func AcceptRPC(w http.ResponseWriter, r *http.Request, rpcKey []byte) (*RPCConn,
 	if rpcKey != nil {
 		answer += headerProof + ": " + hex.EncodeToString(auth.Sum(rpcKey, []byte("server"), cn, sn)) + "\r\n"
 	}
-	io.WriteString(conn, answer+"\r\n")
-	return &RPCConn{Conn: conn, ServerNonce: sn, frameKey: frameKey(rpcKey, cn, sn)}, nil
+	conn.SetWriteDeadline(time.Now().Add(HandshakeTimeout))
+	if _, err := io.WriteString(conn, answer+"\r\n"); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	conn.SetWriteDeadline(time.Time{})
+	return &RPCConn{Conn: conn, ServerNonce: sn, frameKey: frameKey(rpcKey, cn, sn), answered: time.Now()}, nil
 }

@@ -23,6 +23,12 @@ const PathRuns = "/runs"
 // MaxRunsRequest bounds how many map attempts one request may ask for.
 const MaxRunsRequest = 1 << 20
 
+// MaxRunsBody bounds a /runs request's body: MaxRunsRequest map attempts
+// of up to 16 bytes each. With a secret it is read only once its signed
+// headers verified (SignBody, VerifyBodyHeaders), and only as much as
+// they announce.
+const MaxRunsBody = 16 << 20
+
 // MapAttempt names one map attempt's output.
 type MapAttempt struct{ Map, Attempt int }
 

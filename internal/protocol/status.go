@@ -39,6 +39,13 @@ type Status struct {
 	Tasks       TaskList   `json:"tasks"`
 	WorkerList  WorkerList `json:"worker_list"`
 	Result      *Result    `json:"result,omitempty"` // once Over
+
+	// Journal is the job's journal, when it has one; Restarts lists each
+	// start of the coordinator on it after the first.
+	Journal  string    `json:"journal,omitempty"`
+	Restarts []Restart `json:"restarts,omitempty"`
+	AppBuild string    `json:"app_build,omitempty"` // the app's plugin SHA-256, when known
+	Declined []string  `json:"declined,omitempty"`  // pool workers that would not run the job, and why
 }
 
 // TaskCounts counts the tasks of one kind by state, and their attempts by
@@ -84,6 +91,7 @@ type TaskRow struct {
 	State           string       `json:"state"` // idle, running or done
 	Slow            bool         `json:"slow"`  // a straggler: an attempt ran past the task timeout
 	Failed          bool         `json:"failed"`
+	Recovered       bool         `json:"recovered,omitempty"`        // taken back from before a restart, not run again
 	Attempts        []AttemptRow `json:"attempts"`                   // in order, the last few
 	AttemptsOmitted int          `json:"attempts_omitted,omitempty"` // earlier ones not listed
 }
@@ -110,7 +118,8 @@ type WorkerList struct {
 }
 
 // WorkerRow is one worker. State is working (an attempt is running),
-// idle, exited (told the job is over) or dead (declared dead).
+// idle, exited (told the job is over), dead (declared dead) or earlier
+// (registered before a restart of the coordinator).
 type WorkerRow struct {
 	ID           string `json:"id"`
 	Addr         string `json:"addr"` // its run-file server
@@ -120,10 +129,12 @@ type WorkerRow struct {
 	SilentMS     int64  `json:"silent_ms"`         // since it was last heard from
 	Attempts     int    `json:"attempts"`
 	Won          int    `json:"won"`
-	Failed       int    `json:"failed"`        // attempts that failed or died
-	ReadBytes    int64  `json:"read_bytes"`    // input its map attempts read
-	FetchedBytes int64  `json:"fetched_bytes"` // run files its reduce attempts fetched
-	WrittenBytes int64  `json:"written_bytes"` // run files and outputs it wrote
+	Failed       int    `json:"failed"`                // attempts that failed or died
+	ReadBytes    int64  `json:"read_bytes"`            // input its map attempts read
+	FetchedBytes int64  `json:"fetched_bytes"`         // run files its reduce attempts fetched
+	WrittenBytes int64  `json:"written_bytes"`         // run files and outputs it wrote
+	Pool         bool   `json:"pool,omitempty"`        // a pool member
+	Jobs         int    `json:"jobs_before,omitempty"` // jobs it served before this one
 }
 
 // Result is the end of the job: its summary, and where its files are.

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"mapreduce/internal/atomicfile"
+
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 )
@@ -121,28 +121,16 @@ func (m *merger) formatRange(lo, hi int) []byte {
 
 // writeFileAtomic writes the concatenation of texts to path through a
 // hidden temporary file in the same directory, renamed into place.
-func writeFileAtomic(path string, texts [][]byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+func writeFileAtomic(path string, texts [][]byte) error {
+	f, err := atomicfile.CreateUnsynced(path)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("writing %s: %w", path, err)
-		}
-	}()
+	defer f.Abort()
 	for _, t := range texts {
 		if _, err := f.Write(t); err != nil {
-			return err
+			return fmt.Errorf("writing %s: %w", path, err)
 		}
 	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return f.Commit()
 }

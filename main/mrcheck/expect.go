@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"mapreduce/mr"
+	"mapreduce/internal/protocol"
 )
 
 // fact is one claim given to expect: a request's answer equals want (or,
@@ -60,7 +60,7 @@ func parseFact(text string) (fact, error) {
 // expect checks every fact. A fact naming something the summary lacks is
 // an error even when an earlier fact is false, so that a typo in a script
 // shows at once; otherwise the first false fact is the reason.
-func expect(s *mr.Summary, facts []fact) (int, error) {
+func expect(s *protocol.Summary, facts []fact) (int, error) {
 	var falsehood error
 	for _, f := range facts {
 		got, err := f.req.answer(s)

@@ -1,6 +1,6 @@
 // Command mrcheck answers questions about a finished job from its summary,
 // the mr-<app>-summary.json the coordinator writes next to the outputs
-// (type mr.Summary). The scenarios of scripts/lan-tests.sh ask it rather
+// (type protocol.Summary). The scenarios of scripts/lan-tests.sh ask it rather
 // than parse the JSON themselves.
 //
 //	mrcheck SUMMARY QUERY [ARG]      print the answer, one item a line
@@ -45,7 +45,7 @@ import (
 	"os"
 	"strings"
 
-	"mapreduce/mr"
+	"mapreduce/internal/protocol"
 )
 
 const usage = `usage: mrcheck SUMMARY QUERY [ARG]
@@ -117,12 +117,12 @@ func check(args []string, stdout io.Writer) (int, error) {
 }
 
 // load decodes the summary in file.
-func load(file string) (*mr.Summary, error) {
+func load(file string) (*protocol.Summary, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err // names the file already
 	}
-	var sum mr.Summary
+	var sum protocol.Summary
 	if err := json.Unmarshal(data, &sum); err != nil {
 		return nil, fmt.Errorf("%s: not a job summary: %v", file, err)
 	}

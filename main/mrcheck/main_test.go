@@ -8,44 +8,44 @@ import (
 	"strings"
 	"testing"
 
-	"mapreduce/mr"
+	"mapreduce/internal/protocol"
 )
 
 // doneJob is a finished job of 2 maps and 1 reduce on workers w1..w3: w3
 // straggled on map-0 and lost to a backup on w2; w1 won map-1 and the
 // reduce, then died.
-func doneJob() mr.Summary {
-	return mr.Summary{App: "wc", Phase: "done", Maps: 2, Reduces: 1, MapAttempts: 3, ReduceAttempts: 1,
-		Tasks: []mr.TaskSummary{
-			{Task: "map-0", Winner: "map-0.a2", Attempts: []mr.AttemptSummary{
+func doneJob() protocol.Summary {
+	return protocol.Summary{App: "wc", Phase: "done", Maps: 2, Reduces: 1, MapAttempts: 3, ReduceAttempts: 1,
+		Tasks: []protocol.TaskSummary{
+			{Task: "map-0", Winner: "map-0.a2", Attempts: []protocol.AttemptSummary{
 				{ID: "map-0.a1", Worker: "w3", Outcome: "lost"},
 				{ID: "map-0.a2", Worker: "w2", Outcome: "won"}}},
-			{Task: "map-1", Winner: "map-1.a1", Attempts: []mr.AttemptSummary{
+			{Task: "map-1", Winner: "map-1.a1", Attempts: []protocol.AttemptSummary{
 				{ID: "map-1.a1", Worker: "w1", Outcome: "won"}}},
-			{Task: "reduce-0", Winner: "reduce-0.a1", Attempts: []mr.AttemptSummary{
+			{Task: "reduce-0", Winner: "reduce-0.a1", Attempts: []protocol.AttemptSummary{
 				{ID: "reduce-0.a1", Worker: "w1", Outcome: "won"}}},
 		},
-		Workers: []mr.WorkerSummary{{ID: "w1", Dead: true}, {ID: "w2"}, {ID: "w3"}},
+		Workers: []protocol.WorkerSummary{{ID: "w1", Dead: true}, {ID: "w2"}, {ID: "w3"}},
 	}
 }
 
 // failedJob failed in its map phase: map-0 never won.
-func failedJob() mr.Summary {
-	return mr.Summary{App: "crash", Phase: "failed", Failure: "map-0 failed 3 times", Maps: 1, Reduces: 1,
+func failedJob() protocol.Summary {
+	return protocol.Summary{App: "crash", Phase: "failed", Failure: "map-0 failed 3 times", Maps: 1, Reduces: 1,
 		MapAttempts: 3,
-		Tasks: []mr.TaskSummary{
-			{Task: "map-0", Attempts: []mr.AttemptSummary{
+		Tasks: []protocol.TaskSummary{
+			{Task: "map-0", Attempts: []protocol.AttemptSummary{
 				{ID: "map-0.a1", Worker: "w1", Outcome: "failed"},
 				{ID: "map-0.a2", Worker: "w1", Outcome: "failed"},
 				{ID: "map-0.a3", Worker: "w1", Outcome: "failed"}}},
 			{Task: "reduce-0"},
 		},
-		Workers: []mr.WorkerSummary{{ID: "w1"}},
+		Workers: []protocol.WorkerSummary{{ID: "w1"}},
 	}
 }
 
 // save writes sum as JSON into a fresh file and returns its name.
-func save(t *testing.T, sum mr.Summary) string {
+func save(t *testing.T, sum protocol.Summary) string {
 	t.Helper()
 	data, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
@@ -74,7 +74,7 @@ func mrcheck(file string, args ...string) (int, string, string) {
 func TestQueries(t *testing.T) {
 	done, failed := doneJob(), failedJob()
 	tests := []struct {
-		sum  mr.Summary
+		sum  protocol.Summary
 		args []string
 		want string // standard output
 	}{

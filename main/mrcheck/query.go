@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"strconv"
 
-	"mapreduce/mr"
+	"mapreduce/internal/protocol"
 )
 
 // An answer is a list of items; a single value is a list of one, and an
 // empty list means none.
-type answerFunc func(s *mr.Summary, arg string) ([]string, error)
+type answerFunc func(s *protocol.Summary, arg string) ([]string, error)
 
 // query describes one question mrcheck can answer.
 type query struct {
@@ -20,14 +20,14 @@ type query struct {
 
 // queries maps each query's name to its description.
 var queries = map[string]query{
-	"app":             {answer: text(func(s *mr.Summary) string { return s.App })},
-	"phase":           {answer: text(func(s *mr.Summary) string { return s.Phase })},
-	"failure":         {answer: text(func(s *mr.Summary) string { return s.Failure })},
-	"maps":            {answer: number(func(s *mr.Summary) int { return s.Maps })},
-	"reduces":         {answer: number(func(s *mr.Summary) int { return s.Reduces })},
-	"map_attempts":    {answer: number(func(s *mr.Summary) int { return s.MapAttempts })},
-	"reduce_attempts": {answer: number(func(s *mr.Summary) int { return s.ReduceAttempts })},
-	"workers":         {answer: number(func(s *mr.Summary) int { return len(s.Workers) })},
+	"app":             {answer: text(func(s *protocol.Summary) string { return s.App })},
+	"phase":           {answer: text(func(s *protocol.Summary) string { return s.Phase })},
+	"failure":         {answer: text(func(s *protocol.Summary) string { return s.Failure })},
+	"maps":            {answer: number(func(s *protocol.Summary) int { return s.Maps })},
+	"reduces":         {answer: number(func(s *protocol.Summary) int { return s.Reduces })},
+	"map_attempts":    {answer: number(func(s *protocol.Summary) int { return s.MapAttempts })},
+	"reduce_attempts": {answer: number(func(s *protocol.Summary) int { return s.ReduceAttempts })},
+	"workers":         {answer: number(func(s *protocol.Summary) int { return len(s.Workers) })},
 	"attempts":        {arg: "TASK", optArg: true, answer: attempts},
 	"winner":          {arg: "TASK", answer: winner},
 	"worker":          {arg: "ATTEMPT", answer: attemptWorker},
@@ -65,7 +65,7 @@ func newRequest(name string, args []string) (request, error) {
 }
 
 // answer answers the request from the summary.
-func (r request) answer(s *mr.Summary) ([]string, error) { return r.fn(s, r.arg) }
+func (r request) answer(s *protocol.Summary) ([]string, error) { return r.fn(s, r.arg) }
 
 // String is the request as a fact writes it: "attempts:map-3".
 func (r request) String() string {
@@ -77,13 +77,13 @@ func (r request) String() string {
 
 // text answers a query without argument with a field of the summary
 // (none when it is empty).
-func text(field func(*mr.Summary) string) answerFunc {
-	return func(s *mr.Summary, _ string) ([]string, error) { return some(field(s)), nil }
+func text(field func(*protocol.Summary) string) answerFunc {
+	return func(s *protocol.Summary, _ string) ([]string, error) { return some(field(s)), nil }
 }
 
 // number answers a query without argument with a count.
-func number(field func(*mr.Summary) int) answerFunc {
-	return func(s *mr.Summary, _ string) ([]string, error) { return count(field(s)), nil }
+func number(field func(*protocol.Summary) int) answerFunc {
+	return func(s *protocol.Summary, _ string) ([]string, error) { return count(field(s)), nil }
 }
 
 // some is a one-item answer, or none when v is empty.
@@ -97,7 +97,7 @@ func some(v string) []string {
 func count(n int) []string { return []string{strconv.Itoa(n)} }
 
 // attempts counts every attempt of the job, or of one task.
-func attempts(s *mr.Summary, task string) ([]string, error) {
+func attempts(s *protocol.Summary, task string) ([]string, error) {
 	if task != "" {
 		t, err := findTask(s, task)
 		if err != nil {
@@ -112,7 +112,7 @@ func attempts(s *mr.Summary, task string) ([]string, error) {
 	return count(n), nil
 }
 
-func winner(s *mr.Summary, task string) ([]string, error) {
+func winner(s *protocol.Summary, task string) ([]string, error) {
 	t, err := findTask(s, task)
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func winner(s *mr.Summary, task string) ([]string, error) {
 	return some(t.Winner), nil
 }
 
-func attemptWorker(s *mr.Summary, id string) ([]string, error) {
+func attemptWorker(s *protocol.Summary, id string) ([]string, error) {
 	a, err := findAttempt(s, id)
 	if err != nil {
 		return nil, err
@@ -128,7 +128,7 @@ func attemptWorker(s *mr.Summary, id string) ([]string, error) {
 	return some(a.Worker), nil
 }
 
-func outcome(s *mr.Summary, id string) ([]string, error) {
+func outcome(s *protocol.Summary, id string) ([]string, error) {
 	a, err := findAttempt(s, id)
 	if err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func outcome(s *mr.Summary, id string) ([]string, error) {
 
 // wonBy lists the tasks whose winning attempt ran on worker w, in the
 // summary's order (maps, then reduces).
-func wonBy(s *mr.Summary, w string) ([]string, error) {
+func wonBy(s *protocol.Summary, w string) ([]string, error) {
 	if err := findWorker(s, w); err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func wonBy(s *mr.Summary, w string) ([]string, error) {
 	return tasks, nil
 }
 
-func dead(s *mr.Summary, _ string) ([]string, error) {
+func dead(s *protocol.Summary, _ string) ([]string, error) {
 	var ids []string
 	for _, w := range s.Workers {
 		if w.Dead {
@@ -164,7 +164,7 @@ func dead(s *mr.Summary, _ string) ([]string, error) {
 }
 
 // notWon lists every attempt that did not win as ATTEMPT=OUTCOME.
-func notWon(s *mr.Summary, _ string) ([]string, error) {
+func notWon(s *protocol.Summary, _ string) ([]string, error) {
 	var out []string
 	for _, t := range s.Tasks {
 		for _, a := range t.Attempts {
@@ -176,7 +176,7 @@ func notWon(s *mr.Summary, _ string) ([]string, error) {
 	return out, nil
 }
 
-func findTask(s *mr.Summary, name string) (*mr.TaskSummary, error) {
+func findTask(s *protocol.Summary, name string) (*protocol.TaskSummary, error) {
 	for i := range s.Tasks {
 		if s.Tasks[i].Task == name {
 			return &s.Tasks[i], nil
@@ -185,7 +185,7 @@ func findTask(s *mr.Summary, name string) (*mr.TaskSummary, error) {
 	return nil, fmt.Errorf("no task %s in the summary (maps=%d reduces=%d)", name, s.Maps, s.Reduces)
 }
 
-func findAttempt(s *mr.Summary, id string) (*mr.AttemptSummary, error) {
+func findAttempt(s *protocol.Summary, id string) (*protocol.AttemptSummary, error) {
 	for i := range s.Tasks {
 		for j := range s.Tasks[i].Attempts {
 			if a := &s.Tasks[i].Attempts[j]; a.ID == id {
@@ -196,7 +196,7 @@ func findAttempt(s *mr.Summary, id string) (*mr.AttemptSummary, error) {
 	return nil, fmt.Errorf("no attempt %s in the summary", id)
 }
 
-func findWorker(s *mr.Summary, id string) error {
+func findWorker(s *protocol.Summary, id string) error {
 	ids := make([]string, 0, len(s.Workers))
 	for _, w := range s.Workers {
 		if w.ID == id {

@@ -12,39 +12,47 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
-	"mapreduce/mr"
+	"mapreduce/internal/atomicfile"
+	"mapreduce/internal/auth"
+	"mapreduce/mr/coordinator"
 )
 
 func main() {
-	cfg := mr.DefaultConfig()
+	cfg := coordinator.DefaultConfig()
 	addrFile := flag.String("addr-file", "", "once listening, write the actual host:port to this `file`")
 	verbose := flag.Bool("v", false, "log debug detail")
 	secretFile := flag.String("secret-file", "", "read the job secret from this `file` (default: $MR_SECRET; none if unset)")
 	flag.StringVar(&cfg.Addr, "addr", envOr("COORDINATOR_HOST", cfg.Addr), "listen on `host:port` (port 0 picks a free port)")
 	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks")
 	flag.StringVar(&cfg.OutDir, "out", cfg.OutDir, "output `directory`")
-	flag.StringVar(&cfg.App, "app", "", "app `name` every worker must run (default: the first worker's)")
+	app := flag.String("app", "", "the app: a `name` every worker must run (default: the first worker's), or a plugin path.so to ship to pool workers")
 	flag.Int64Var(&cfg.SplitSize, "split-size", cfg.SplitSize, "cut inputs larger than this many `bytes` into several map tasks")
 	flag.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", cfg.HeartbeatTimeout, "declare a silent worker dead after this long")
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "start a backup attempt of a task running this long")
 	flag.Int64Var(&cfg.MaxUpload, "max-upload", cfg.MaxUpload, "refuse reduce outputs larger than this many `bytes`")
 	flag.DurationVar(&cfg.AttemptLimit, "attempt-limit", cfg.AttemptLimit, "kill an attempt whose app code makes no progress for this long")
 	flag.DurationVar(&cfg.Linger, "linger", 0, "after the job, keep serving the status page this `long` (Ctrl-C ends it sooner)")
+	flag.BoolVar(&cfg.Journal, "journal", false, "keep the job's journal in -out, so that the same command run again resumes the job after a crash")
+	flag.DurationVar(&cfg.RestartWindow, "restart-window", cfg.RestartWindow, "with -journal, how long workers wait for their coordinator to come back")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrcoordinator [flags] inputs...\n")
 		flag.PrintDefaults()
 	}
+	flag.Int64Var(&cfg.PackSize, "pack-size", 0, "small inputs share a map task up to this many `bytes` (default: the split size; 1: never)")
+	flag.IntVar(&cfg.WaitWorkers, "wait-workers", 0, "hand out no task until this many workers have joined (`N`; default: start with the first)")
 	flag.Parse()
 	if flag.NArg() == 0 {
-		flag.Usage()
+		fmt.Fprintln(os.Stderr, "mrcoordinator: no inputs: name the files (or folders of files) to process, as in: mrcoordinator in/*.txt (mrcoordinator -h lists the flags)")
 		os.Exit(2)
 	}
 	if cfg.NReduce < 1 {
@@ -63,12 +71,22 @@ func main() {
 		logOut, cfg.Progress = line, line.set
 	}
 	cfg.Logger = newLogger(logOut, *verbose)
-	secret, err := mr.LoadSecret(*secretFile)
+	if strings.HasSuffix(*app, ".so") {
+		cfg.AppPlugin = *app
+	} else {
+		cfg.App = *app
+	}
+	secret, err := auth.LoadSecret(*secretFile)
 	if err != nil {
 		fatal(err)
 	}
-	cfg.Secret = secret
-	c, err := mr.NewCoordinator(cfg, flag.Args())
+	cfg.Secret, cfg.SecretFile = secret, *secretFile
+	c, err := coordinator.New(cfg, flag.Args())
+	var finished *coordinator.FinishedError
+	if errors.As(err, &finished) {
+		fmt.Fprintf(os.Stderr, "mrcoordinator: %v\n", err)
+		return
+	}
 	if err != nil {
 		fatal(err)
 	}
@@ -101,12 +119,17 @@ func envOr(name, def string) string {
 	return def
 }
 
+// writeFileAtomic writes data to path, visible only once complete.
 func writeFileAtomic(path, data string) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(data), 0o644); err != nil {
+	f, err := atomicfile.Create(path)
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	defer f.Abort()
+	if _, err := f.WriteString(data); err != nil {
+		return err
+	}
+	return f.Commit()
 }
 
 func fatal(err error) {

@@ -30,6 +30,8 @@
 package main
 
 import (
+	"mapreduce/internal/atomicfile"
+
 	"bufio"
 	"errors"
 	"flag"
@@ -198,30 +200,18 @@ func fileParams(cfg config, i int) params {
 
 // writeFile generates one file under a hidden temporary name next to path
 // and renames it into place; on failure it removes the temporary file.
-func writeFile(path string, v *vocabulary, p params) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+func writeFile(path string, v *vocabulary, p params) error {
+	f, err := atomicfile.CreateUnsynced(path)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("writing %s: %w", path, err)
-		}
-	}()
+	defer f.Abort()
 	bw := bufio.NewWriterSize(f, 1<<20)
 	if _, err := generate(bw, v, p); err != nil {
-		return err
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := bw.Flush(); err != nil {
-		return err
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return f.Commit()
 }

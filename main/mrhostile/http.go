@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"hash/crc32"
 	"io"
 	"net"
@@ -15,6 +14,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"mapreduce/internal/auth"
+	"mapreduce/internal/protocol"
 )
 
 var client = &http.Client{Timeout: 5 * time.Second}
@@ -47,9 +49,9 @@ func request(method, url string, body []byte, header map[string]string) result {
 // forged are signature headers a peer without the secret can make up.
 func forged() map[string]string {
 	return map[string]string{
-		"X-Mr-Time":  strconv.FormatInt(time.Now().UnixMilli(), 10),
-		"X-Mr-Nonce": hex.EncodeToString(junk(16)),
-		"X-Mr-Sig":   hex.EncodeToString(junk(32)),
+		auth.HeaderTime:  strconv.FormatInt(time.Now().UnixMilli(), 10),
+		auth.HeaderNonce: hex.EncodeToString(auth.Nonce()),
+		auth.HeaderSig:   hex.EncodeToString(junk(32)),
 	}
 }
 
@@ -65,36 +67,47 @@ func runFile(key, value string) []byte {
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
 }
 
+// attemptQuery is the query of a URL naming a guessed attempt, for the
+// attack's name.
+func attemptQuery(u string) string {
+	_, q, _ := strings.Cut(u, "?")
+	return "?" + q
+}
+
 func httpAttacks(coord string) []attack {
 	base := "http://" + coord
 	var as []attack
 	for _, id := range []string{"w1", "w2", "w3"} {
 		for task := 0; task < 3; task++ {
-			q := fmt.Sprintf("?worker=%s&task=%d&attempt=1", id, task)
+			u := protocol.SplitURL(coord, protocol.Attempt{WorkerID: id, Kind: protocol.MapTask, Task: task, N: 1})
+			q := attemptQuery(u)
 			as = append(as,
-				attack{"read split " + q, func() result { return request("GET", base+"/split"+q, nil, nil) }},
-				attack{"forged read split " + q, func() result { return request("GET", base+"/split"+q, nil, forged()) }},
+				attack{"read split " + q, func() result { return request("GET", u, nil, nil) }},
+				attack{"forged read split " + q, func() result { return request("GET", u, nil, forged()) }},
 			)
 		}
-		q := "?worker=" + id + "&task=0&attempt=1"
+		u := protocol.ReduceURL(coord, protocol.Attempt{WorkerID: id, Kind: protocol.ReduceTask, N: 1})
+		q := attemptQuery(u)
 		as = append(as,
 			attack{"empty upload " + q, func() result {
-				return request("POST", base+"/reduce"+q, nil, map[string]string{"X-Mr-Crc32c": "0"})
+				return request("POST", u, nil, map[string]string{protocol.HeaderCRC: "0"})
 			}},
 			attack{"forged upload " + q, func() result {
 				body := runFile("pwned", "1")
 				h := forged()
-				h["X-Mr-Crc32c"] = strconv.FormatUint(uint64(crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli))), 10)
-				return request("POST", base+"/reduce"+q, body, h)
+				h[protocol.HeaderCRC] = strconv.FormatUint(uint64(crc32.Checksum(body, crc32.MakeTable(crc32.Castagnoli))), 10)
+				return request("POST", u, body, h)
 			}},
 			attack{"garbage upload " + q, func() result {
-				return request("POST", base+"/reduce"+q, junk(4096), map[string]string{"X-Mr-Crc32c": "12345"})
+				return request("POST", u, junk(4096), map[string]string{protocol.HeaderCRC: "12345"})
 			}},
 		)
 	}
 	as = append(as,
-		attack{"read status", func() result { return request("GET", base+"/status", nil, nil) }},
-		attack{"read status with a made-up token", func() result { return request("GET", base+"/status?token=00000000000000000000000000000000", nil, nil) }},
+		attack{"read status", func() result { return request("GET", base+protocol.PathStatus, nil, nil) }},
+		attack{"read status with a made-up token", func() result {
+			return request("GET", base+protocol.PathStatus+"?token=00000000000000000000000000000000", nil, nil)
+		}},
 		attack{"huge header to the coordinator", func() result { return hugeHeader(coord) }},
 		attack{"junk bytes to the coordinator", func() result { return junkTo(coord) }},
 	)
@@ -103,12 +116,12 @@ func httpAttacks(coord string) []attack {
 
 func workerAttacks(w string) []attack {
 	base := "http://" + w
-	// The body of POST /runs: a uvarint count, then uvarint map and attempt
-	// pairs: maps 0, 1 and 2, attempt 1.
-	body := []byte{3, 0, 1, 1, 1, 2, 1}
+	// Maps 0, 1 and 2, attempt 1.
+	body := protocol.EncodeRunsRequest([]protocol.MapAttempt{{Map: 0, Attempt: 1}, {Map: 1, Attempt: 1}, {Map: 2, Attempt: 1}})
+	runs := protocol.RunsURL(w, 0)
 	return []attack{
-		{"fetch runs from " + w, func() result { return request("POST", base+"/runs?reduce=0", body, nil) }},
-		{"forged fetch of runs from " + w, func() result { return request("POST", base+"/runs?reduce=0", body, forged()) }},
+		{"fetch runs from " + w, func() result { return request("POST", runs, body, nil) }},
+		{"forged fetch of runs from " + w, func() result { return request("POST", runs, body, forged()) }},
 		{"fetch a path from " + w, func() result { return request("GET", base+"/..%2f..%2fetc%2fpasswd", nil, forged()) }},
 		{"huge header to " + w, func() result { return hugeHeader(w) }},
 		{"junk bytes to " + w, func() result { return junkTo(w) }},
@@ -117,7 +130,7 @@ func workerAttacks(w string) []attack {
 
 // hugeHeader sends a request with a 1 MiB header.
 func hugeHeader(addr string) result {
-	return request("GET", "http://"+addr+"/status", nil, map[string]string{"X-Big": strings.Repeat("a", 1<<20)})
+	return request("GET", "http://"+addr+protocol.PathStatus, nil, map[string]string{"X-Big": strings.Repeat("a", 1<<20)})
 }
 
 // junkTo writes random bytes and reports whether the server kept reading

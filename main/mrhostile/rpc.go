@@ -15,40 +15,19 @@ import (
 	"net/rpc"
 	"strings"
 	"time"
+
+	"mapreduce/internal/auth"
+	"mapreduce/internal/protocol"
 )
 
 // The RPC side: CONNECT /_mr_rpc_ with a nonce, then length-prefixed gob
 // frames. Without the secret the peer cannot compute the frames' MACs; it
 // sends junk in their place and watches whether anything is answered.
 
-// Field names are what gob matches: these mirror the engine's wire types.
-type registerArgs struct {
-	App    string
-	Addr   string
-	Public []byte
-}
-
-type workerArgs struct{ WorkerID string }
-
-type attemptRef struct {
-	WorkerID string
-	Kind     uint8
-	Task     int
-	N        int
-}
-
-type reportMapArgs struct {
-	Attempt attemptRef
-	Runs    []struct {
-		Size int64
-		CRC  uint32
-	}
-	Read int64
-}
-
-type reportFailureArgs struct {
-	Attempt attemptRef
-	Err     string
+// connectRequest is the start of an RPC handshake: the CONNECT line and
+// a fresh nonce, without the blank line that ends it.
+func connectRequest() string {
+	return "CONNECT " + protocol.PathRPC + " HTTP/1.0\r\n" + auth.HeaderNonce + ": " + hex.EncodeToString(auth.Nonce()) + "\r\n"
 }
 
 // handshake connects and performs the CONNECT exchange, ignoring the
@@ -58,10 +37,8 @@ func handshake(addr string) (net.Conn, *bufio.Reader, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	nonce := make([]byte, 16)
-	rand.Read(nonce)
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintf(conn, "CONNECT /_mr_rpc_ HTTP/1.0\r\nX-Mr-Nonce: %s\r\n\r\n", hex.EncodeToString(nonce))
+	io.WriteString(conn, connectRequest()+"\r\n")
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, &http.Request{Method: "CONNECT"})
 	if err != nil {
@@ -117,24 +94,26 @@ func coordinatorAttacks(coord string) []attack {
 	var as []attack
 	for _, app := range []string{"../../hostile-pwned", "/etc/passwd", "..", "a/b", "", strings.Repeat("x", 1000)} {
 		as = append(as, attack{"register as app " + fmt.Sprintf("%.20q", app), func() result {
-			return sendRaw(coord, frame("Coordinator.Register", &registerArgs{App: app, Addr: "10.0.0.66:1", Public: make([]byte, 32)}))
+			return sendRaw(coord, frame("Coordinator.Register", &protocol.RegisterArgs{App: app, Addr: "10.0.0.66:1", Public: make([]byte, 32)}))
 		}})
 	}
 	for i := 1; i <= 4; i++ {
 		id := fmt.Sprintf("w%d", i)
 		as = append(as,
-			attack{"GetTask as " + id, func() result { return sendRaw(coord, frame("Coordinator.GetTask", &workerArgs{id})) }},
-			attack{"Heartbeat as " + id, func() result { return sendRaw(coord, frame("Coordinator.Heartbeat", &workerArgs{id})) }},
+			attack{"GetTask as " + id, func() result {
+				return sendRaw(coord, frame("Coordinator.GetTask", &protocol.GetTaskArgs{WorkerID: id}))
+			}},
+			attack{"Heartbeat as " + id, func() result {
+				return sendRaw(coord, frame("Coordinator.Heartbeat", &protocol.HeartbeatArgs{WorkerID: id}))
+			}},
 			attack{"ReportMap as " + id, func() result {
-				args := &reportMapArgs{Attempt: attemptRef{WorkerID: id, Kind: 1, Task: i - 1, N: 1}}
-				args.Runs = make([]struct {
-					Size int64
-					CRC  uint32
-				}, 10)
+				args := &protocol.ReportMapArgs{Attempt: protocol.Attempt{WorkerID: id, Kind: protocol.MapTask, Task: i - 1, N: 1},
+					NReduce: 10, Written: 1 << 20, Read: 1 << 20}
 				return sendRaw(coord, frame("Coordinator.ReportMap", args))
 			}},
 			attack{"ReportFailure as " + id, func() result {
-				return sendRaw(coord, frame("Coordinator.ReportFailure", &reportFailureArgs{Attempt: attemptRef{id, 2, 0, 1}, Err: "forged"}))
+				return sendRaw(coord, frame("Coordinator.ReportFailure", &protocol.ReportFailureArgs{
+					Attempt: protocol.Attempt{WorkerID: id, Kind: protocol.ReduceTask, N: 1}, Class: protocol.FailWorker, Err: "forged"}))
 			}},
 		)
 	}
@@ -160,7 +139,7 @@ func oldHandshake(addr string) result {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(3 * time.Second))
-	io.WriteString(conn, "CONNECT /_mr_rpc_ HTTP/1.0\r\n\r\n")
+	io.WriteString(conn, "CONNECT "+protocol.PathRPC+" HTTP/1.0\r\n\r\n")
 	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: "CONNECT"})
 	if err != nil {
 		return refused("%v", err)

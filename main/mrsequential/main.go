@@ -17,6 +17,7 @@ import (
 	"os"
 
 	"mapreduce/mr"
+	"mapreduce/mr/executor"
 )
 
 const usage = "usage: mrsequential [-o FILE] app.so inputs..."
@@ -50,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mrsequential: %v\n", err)
 		return 1
 	}
-	if err := mr.Sequential(app, fs.Args()[1:], *out); err != nil {
+	if err := executor.Sequential(app, fs.Args()[1:], *out); err != nil {
 		fmt.Fprintf(stderr, "mrsequential: %v\n", err)
 		return 1
 	}

@@ -11,8 +11,12 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -21,15 +25,18 @@ import (
 	"strconv"
 	"syscall"
 
+	"mapreduce/internal/auth"
 	"mapreduce/mr"
+	"mapreduce/mr/executor"
+	"mapreduce/mr/worker"
 )
 
 func main() {
 	if len(os.Args) == 3 && os.Args[1] == "-executor" {
-		executor(os.Args[2])
+		serveChild(os.Args[2])
 		return
 	}
-	cfg := mr.DefaultWorkerConfig()
+	cfg := worker.DefaultConfig()
 	verbose := flag.Bool("v", false, "log debug detail")
 	secretFile := flag.String("secret-file", "", "read the job secret from this `file` (default: $MR_SECRET; none if unset)")
 	flag.StringVar(&cfg.Coordinator, "coordinator", envOr("COORDINATOR_HOST", cfg.Coordinator), "the coordinator's `host:port`")
@@ -44,14 +51,15 @@ func main() {
 	flag.DurationVar(&cfg.WaitCoordinator, "wait-coordinator", cfg.WaitCoordinator, "before the coordinator first answers, wait this long for it")
 	isolate := flag.Bool("isolate", true, "run the app's Map, Combine and Reduce in a child process, so that a crash or hang costs only its attempt")
 	flag.Int64Var(&cfg.AppMemoryLimit, "app-memory", 0, "kill the app's process when its resident memory passes this many `bytes` (default 2 GiB + 4 x the split size)")
+	faults := flag.String("inject-faults", "", "for tests: failures to inject, comma-separated (`drop-report-reply,full-reduce-disk`)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrworker [flags] app.so\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrworker [flags] app.so   run one job with this app, then exit\n"+
+			"       mrworker [flags]          a pool worker: run job after job, each with the app its coordinator ships\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() != 1 {
-		flag.Usage()
-		os.Exit(2)
+	if flag.NArg() > 1 {
+		fatal(fmt.Errorf("one plugin at most, not %d arguments (mrworker -h)", flag.NArg()))
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -65,21 +73,26 @@ func main() {
 	case os.Getenv("GOMEMLIMIT") == "":
 		cfg.LimitMemory = true
 	}
-	secret, err := mr.LoadSecret(*secretFile)
+	secret, err := auth.LoadSecret(*secretFile)
 	if err != nil {
 		fatal(err)
 	}
 	cfg.Secret = secret
-	app, err := mr.LoadPlugin(flag.Arg(0))
-	if err != nil {
+	if cfg.Faults, err = worker.ParseFaults(*faults); err != nil {
 		fatal(err)
 	}
-	if *isolate {
-		if cfg.Executor, err = executorCommand(flag.Arg(0)); err != nil {
-			fatal(err)
-		}
+	if flag.NArg() == 0 {
+		pool(cfg)
+		return
 	}
-	w, err := mr.NewWorker(cfg, app)
+	cfg.App = mr.AppName(flag.Arg(0))
+	if cfg.Build, err = fileSHA256(flag.Arg(0)); err != nil {
+		fatal(fmt.Errorf("mr: plugin %s: %w", flag.Arg(0), err))
+	}
+	if cfg.Executor, err = newExecutor(flag.Arg(0), *isolate); err != nil {
+		fatal(err)
+	}
+	w, err := worker.New(cfg)
 	if err != nil {
 		fatal(err)
 	}
@@ -97,9 +110,18 @@ func main() {
 	}
 }
 
-// executorCommand is how the worker starts the app's process: this very
-// binary, in executor mode, with the plugin's absolute path.
-func executorCommand(plugin string) ([]string, error) {
+// newExecutor is what runs the app's code: with isolate, the app's
+// process, this very binary in executor mode with the plugin's absolute
+// path, started at once so that a plugin that cannot load is one line
+// now; without, the plugin loaded into this process.
+func newExecutor(plugin string, isolate bool) (executor.Executor, error) {
+	if !isolate {
+		app, err := mr.LoadPlugin(plugin)
+		if err != nil {
+			return nil, err
+		}
+		return executor.InProcess{App: app}, nil
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding this executable for the app's process: %w", err)
@@ -108,19 +130,55 @@ func executorCommand(plugin string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []string{exe, "-executor", abs}, nil
+	ch := executor.NewChild([]string{exe, "-executor", abs}, os.Stderr)
+	if err := ch.Start(); err != nil {
+		ch.Close()
+		return nil, err
+	}
+	return ch, nil
 }
 
-// executor is the app's process: it loads the plugin and runs the
-// attempts its worker hands it on file descriptors 3 and 4.
-func executor(plugin string) {
-	app, err := mr.LoadPlugin(plugin)
+// pool runs a pool worker until a signal stops it: then it exits 0.
+func pool(cfg worker.Config) {
+	exe, err := os.Executable()
+	if err != nil {
+		fatal(fmt.Errorf("finding this executable for the app's process: %w", err))
+	}
+	p, err := worker.NewPool(cfg, func(plugin string) []string { return []string{exe, "-executor", plugin} }, os.Stderr)
 	if err != nil {
 		fatal(err)
 	}
-	if err := mr.ServeExecutor(app, os.NewFile(3, "tasks"), os.NewFile(4, "results")); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := p.Run(ctx); err != nil {
 		fatal(err)
 	}
+}
+
+// serveChild is the app's process: it loads the plugin and runs the
+// attempts its worker hands it on file descriptors 3 and 4.
+func serveChild(plugin string) {
+	err := executor.ServeChild(plugin, os.NewFile(3, "tasks"), os.NewFile(4, "results"))
+	switch {
+	case errors.Is(err, executor.ErrNotLoaded):
+		os.Exit(1) // the worker says why
+	case err != nil:
+		fatal(err)
+	}
+}
+
+// fileSHA256 is the SHA-256 of a file, hex: a plugin's build.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func envOr(name, def string) string {

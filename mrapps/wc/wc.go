@@ -13,7 +13,6 @@
 package main
 
 import (
-	"fmt"
 	"iter"
 	"strconv"
 
@@ -67,7 +66,7 @@ func sum(key string, values []string) int {
 func count(key, v string) int {
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		panic(fmt.Sprintf("wc: count %q of key %q is not an integer", v, key))
+		panic("wc: count " + strconv.Quote(v) + " of key " + strconv.Quote(key) + " is not an integer")
 	}
 	return n
 }

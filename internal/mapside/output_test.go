@@ -1,0 +1,441 @@
+package mapside
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"hash/maphash"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"mapreduce/internal/runfile"
+)
+
+// runMapOutput feeds records through a Output with the given buffer
+// limit and returns each partition's final records.
+func runMapOutput(t *testing.T, kvs []KeyValue, limit int64, combine func(string, []string) []string) ([][]KeyValue, int) {
+	t.Helper()
+	dir := t.TempDir()
+	o := New(3, limit, plain(combine), spillTo(dir))
+	for _, kv := range kvs {
+		o.Emit(kv.Key, kv.Value)
+	}
+	final := filepath.Join(dir, "final")
+	runs, err := o.Finish(final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([][]KeyValue, 3)
+	for r := range out {
+		if out[r], err = readSection(final, r); err != nil || int64(len(out[r])) != runs[r].Records {
+			t.Fatalf("partition %d: %d records (%v), info says %+v", r, len(out[r]), err, runs[r])
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*spill*")); len(left) > 0 {
+		t.Fatalf("spill files left: %v", left)
+	}
+	return out, o.spills
+}
+
+// KeyValue is one record, as the tests emit and read them.
+type KeyValue struct{ Key, Value string }
+
+// plain is f as a Combiner that never fails; nil stays nil.
+func plain(f func(string, []string) []string) Combiner {
+	if f == nil {
+		return nil
+	}
+	return func(k string, vs []string) ([]string, error) { return f(k, vs), nil }
+}
+
+// spillTo names the spills of an output in dir.
+func spillTo(dir string) func(k, r int) string {
+	return func(k, r int) string { return filepath.Join(dir, fmt.Sprintf("spill-%d-%d", k, r)) }
+}
+
+// readSection returns the records of run r of the sections file at path.
+func readSection(path string, r int) ([]KeyValue, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	off, size, err := runfile.Section(f, st.Size(), r)
+	if err != nil {
+		return nil, err
+	}
+	rr := runfile.NewReader(io.NewSectionReader(f, off, size), size)
+	var kvs []KeyValue
+	for rr.Next() {
+		kvs = append(kvs, KeyValue{string(rr.Key()), string(rr.Value())})
+	}
+	return kvs, rr.Err()
+}
+
+func mapSideRecords() []KeyValue {
+	var kvs []KeyValue
+	for i := 0; i < 3000; i++ {
+		kvs = append(kvs, KeyValue{fmt.Sprintf("key%d", (i*i)%97), strconv.Itoa(i)})
+	}
+	return kvs
+}
+
+// Without a combiner the output is a stable sort by key of each partition,
+// whether or not the buffer spilled.
+func TestMapOutputIsStableSortWithOrWithoutSpills(t *testing.T) {
+	kvs := mapSideRecords()
+	want := make([][]KeyValue, 3)
+	for _, kv := range kvs {
+		r := Partition(kv.Key, 3)
+		want[r] = append(want[r], kv)
+	}
+	for _, w := range want {
+		slices.SortStableFunc(w, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
+	}
+	for _, limit := range []int64{64 << 20, 4 << 10, 1} {
+		got, spills := runMapOutput(t, kvs, limit, nil)
+		if limit < 1<<20 && spills < 2 {
+			t.Fatalf("limit %d: %d spills, want several", limit, spills)
+		}
+		for r := range want {
+			if !slices.Equal(got[r], want[r]) {
+				t.Fatalf("limit %d: partition %d differs from a stable sort", limit, r)
+			}
+		}
+	}
+}
+
+// With a combiner each key comes out once, with the total.
+func TestMapOutputCombines(t *testing.T) {
+	sum := func(_ string, vs []string) []string {
+		n := 0
+		for _, v := range vs {
+			k, _ := strconv.Atoi(v)
+			n += k
+		}
+		return []string{strconv.Itoa(n)}
+	}
+	kvs := mapSideRecords()
+	want := map[string]int{}
+	for _, kv := range kvs {
+		n, _ := strconv.Atoi(kv.Value)
+		want[kv.Key] += n
+	}
+	for _, limit := range []int64{64 << 20, 2 << 10} {
+		got, _ := runMapOutput(t, kvs, limit, sum)
+		seen := 0
+		for _, part := range got {
+			for _, kv := range part {
+				if n, _ := strconv.Atoi(kv.Value); n != want[kv.Key] {
+					t.Fatalf("limit %d: %s = %s, want %d", limit, kv.Key, kv.Value, want[kv.Key])
+				}
+				seen++
+			}
+		}
+		if seen != len(want) {
+			t.Fatalf("limit %d: %d records, want one per key (%d)", limit, seen, len(want))
+		}
+	}
+}
+
+// A Combine error stops the output; a lone value need not be combined,
+// so the key gets two.
+func TestCombineErrorStopsTheOutput(t *testing.T) {
+	o := New(1, 64<<20, func(string, []string) ([]string, error) { return nil, errors.New("boom") }, spillTo(t.TempDir()))
+	o.Emit("k", "v")
+	o.Emit("k", "v")
+	_, err := o.Finish(filepath.Join(t.TempDir(), "out"))
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// Partition is FNV-1a: the partition of every key stays what it always was.
+func TestPartitionIsFNV1a(t *testing.T) {
+	for _, k := range []string{"", "a", "the", "straße", "\x00\xff", strings.Repeat("xyz", 100)} {
+		h := fnv.New32a()
+		h.Write([]byte(k))
+		if got, want := Partition(k, 1000003), int(h.Sum32()&0x7fffffff)%1000003; got != want {
+			t.Errorf("Partition(%q) = %d, want %d", k, got, want)
+		}
+	}
+}
+
+// randomRecords makes n records over a few keys chosen to stress the
+// grouping and the sort (empty keys, zero bytes, long shared prefixes)
+// and few distinct values, so that a key's values come in runs.
+func randomRecords(rng *rand.Rand, n int) []KeyValue {
+	keys := []string{"", "\x00", "a", "a\x00", "a\x00\x00", "ab", "abcdefgh", "abcdefgh\x00", "abcdefghi",
+		"abcdefgh" + strings.Repeat("z", 40), "straße", "\xff\xff", "the", "them", "then"}
+	for i := 0; i < 40; i++ {
+		keys = append(keys, fmt.Sprintf("k%03d", rng.IntN(1000)))
+	}
+	nkeys := 1 + rng.IntN(len(keys))
+	values := []string{"1", "1", "1", "2", "", "long value " + strings.Repeat("v", rng.IntN(30))}
+	kvs := make([]KeyValue, n)
+	for i := range kvs {
+		kvs[i] = KeyValue{keys[rng.IntN(nkeys)], values[rng.IntN(len(values))]}
+		if i > 0 && rng.IntN(3) == 0 {
+			kvs[i] = kvs[i-1] // a run of the same record
+		}
+	}
+	return kvs
+}
+
+// stableSortByPartition is the reference map output without a combiner.
+func stableSortByPartition(kvs []KeyValue, nReduce int) [][]KeyValue {
+	want := make([][]KeyValue, nReduce)
+	for _, kv := range kvs {
+		r := Partition(kv.Key, nReduce)
+		want[r] = append(want[r], kv)
+	}
+	for _, w := range want {
+		slices.SortStableFunc(w, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
+	}
+	return want
+}
+
+// joinValues is a Combine that joins values with "+", so the pieces of a
+// key's final values, in order, must be its values as emitted: it checks
+// that Combine only ever gets consecutive values, in order.
+func joinValues(_ string, vs []string) []string { return []string{strings.Join(vs, "+")} }
+
+// Against a stable sort of random records, with every buffer size: the
+// records without a combiner, each key's values in order with one.
+func TestMapOutputMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 60; i++ {
+		limit := []int64{64 << 20, 8 << 10, 1 << 10, 1}[i%4]
+		n := rng.IntN(5000)
+		if limit == 1 { // a spill per record
+			n /= 50
+		}
+		kvs := randomRecords(rng, n)
+		want := stableSortByPartition(kvs, 3)
+		got, _ := runMapOutput(t, kvs, limit, nil)
+		for r := range want {
+			if !slices.Equal(got[r], want[r]) {
+				t.Fatalf("case %d, limit %d: partition %d differs from a stable sort", i, limit, r)
+			}
+		}
+		got, _ = runMapOutput(t, kvs, limit, joinValues)
+		for r := range want {
+			if !slices.Equal(splitJoined(got[r]), want[r]) {
+				t.Fatalf("case %d, limit %d: combined partition %d differs from a stable sort", i, limit, r)
+			}
+		}
+	}
+}
+
+// splitJoined undoes joinValues.
+func splitJoined(kvs []KeyValue) []KeyValue {
+	var out []KeyValue
+	for _, kv := range kvs {
+		for _, v := range strings.Split(kv.Value, "+") {
+			out = append(out, KeyValue{kv.Key, v})
+		}
+	}
+	return out
+}
+
+// Keys repeated far more than combineBatch times, across spills, with a
+// Combine that sums, come out once; without one, every record comes out.
+func TestMapOutputLongRuns(t *testing.T) {
+	var kvs []KeyValue
+	for i := 0; i < 3*combineBatch+5; i++ {
+		kvs = append(kvs, KeyValue{"the", "1"}, KeyValue{"a", "1"})
+		if i%1000 == 0 {
+			kvs = append(kvs, KeyValue{"the", "10"})
+		}
+		if i%50 == 0 { // fills the buffer now and then
+			kvs = append(kvs, KeyValue{fmt.Sprint("k", i), "1"})
+		}
+	}
+	sum := func(_ string, vs []string) []string {
+		n := 0
+		for _, v := range vs {
+			k, _ := strconv.Atoi(v)
+			n += k
+		}
+		return []string{strconv.Itoa(n)}
+	}
+	for _, limit := range []int64{64 << 20, 2 << 10} {
+		got, spills := runMapOutput(t, kvs, limit, sum)
+		if limit < 1<<20 && spills < 2 {
+			t.Fatalf("limit %d: %d spills, want several", limit, spills)
+		}
+		found := 0
+		for _, p := range got {
+			for _, kv := range p {
+				if want := map[string]string{"a": "3077", "the": "3117"}[kv.Key]; want != "" {
+					if found++; kv.Value != want {
+						t.Fatalf("limit %d: %s = %s, want %s", limit, kv.Key, kv.Value, want)
+					}
+				}
+			}
+		}
+		if found != 2 {
+			t.Fatalf("limit %d: %d records for a and the, want one each", limit, found)
+		}
+		got, _ = runMapOutput(t, kvs, limit, nil)
+		if want := stableSortByPartition(kvs, 3); !slices.EqualFunc(got, want, slices.Equal) {
+			t.Fatalf("limit %d: without Combine, output differs from a stable sort", limit)
+		}
+	}
+}
+
+// The key sort agrees with strings.Compare on keys that share long
+// prefixes or hold zero bytes.
+func TestKeySorter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var s keySorter
+	for _, n := range []int{0, 1, 2, 33, 1000, 20000} {
+		gs := newGroups(maphash.MakeSeed())
+		ids := make([]int32, n)
+		seen := map[string]bool{}
+		for i := range ids {
+			var k string
+			for k == "" || seen[k] {
+				b := make([]byte, rng.IntN(20))
+				for j := range b {
+					b[j] = "\x00ab\xffz"[rng.IntN(5)]
+				}
+				k = string(b) + strconv.Itoa(rng.IntN(3))
+			}
+			seen[k] = true
+			h := gs.hash(k)
+			_, slot := gs.find(k, h)
+			gs.add(k, "", slot, h)
+			ids[i] = int32(i)
+		}
+		s.sort(ids, &gs)
+		if !slices.IsSortedFunc(ids, func(a, b int32) int { return strings.Compare(gs.get(a).key, gs.get(b).key) }) {
+			t.Fatalf("n=%d: not sorted", n)
+		}
+	}
+}
+
+func TestGroupSizes(t *testing.T) {
+	if unsafe.Sizeof(group{}) != groupBytes || unsafe.Sizeof(runs{}) != runsBytes || unsafe.Sizeof(indexSlot{}) != slotBytes {
+		t.Fatalf("group is %d bytes, runs %d, indexSlot %d: update the constants",
+			unsafe.Sizeof(group{}), unsafe.Sizeof(runs{}), unsafe.Sizeof(indexSlot{}))
+	}
+}
+
+// The buffer's estimate of its size bounds the heap it really holds, but
+// for the blocks being filled (of groups and of keys), and is not far
+// above it, for repeated values, distinct ones, and combined.
+func TestMapOutputSizeEstimate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures the heap")
+	}
+	var b strings.Builder
+	for i := 0; i < 200000; i++ {
+		fmt.Fprintf(&b, "w%d ", i*7919%100003)
+	}
+	words := strings.Fields(b.String())
+	numbers := make([]string, len(words)) // made beforehand: the heap measured is the buffer's
+	for i := range numbers {
+		numbers[i] = strconv.Itoa(i)
+	}
+	sum := func(_ string, vs []string) []string { return []string{strconv.Itoa(len(vs))} }
+	for _, tt := range []struct {
+		name    string
+		combine func(string, []string) []string
+		value   func(i int) string
+	}{
+		{"repeated", nil, func(int) string { return "1" }},
+		{"distinct", nil, func(i int) string { return numbers[i] }},
+		{"combined", sum, func(i int) string { return strconv.Itoa(i % 3) }},
+	} {
+		heap := func() uint64 {
+			var m runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&m)
+			return m.HeapAlloc
+		}
+		before := heap()
+		o := New(10, 1<<40, plain(tt.combine), nil)
+		for i, w := range words {
+			o.Emit(w, tt.value(i))
+		}
+		used := int64(heap() - before)
+		runtime.KeepAlive(o)
+		t.Logf("%s: estimate %d, heap %d (%.2f)", tt.name, o.size, used, float64(o.size)/float64(used))
+		const filling = chunkSize*groupBytes + keysChunk
+		if o.size+filling < used || o.size > 3*used {
+			t.Errorf("%s: estimate %d bytes, heap holds %d", tt.name, o.size, used)
+		}
+	}
+}
+
+// A spill holds a run of equal values as one record, its value prefixed
+// with the count.
+func TestSpillHoldsRuns(t *testing.T) {
+	dir := t.TempDir()
+	o := New(1, 64<<20, nil, spillTo(dir))
+	for i := 0; i < 1000; i++ {
+		o.Emit("the", "1")
+	}
+	o.Emit("the", "2")
+	if err := o.spill(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readRun(o.spillTo(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []KeyValue{{"the", "\xe8\x071"}, {"the", "\x012"}}; !slices.Equal(got, want) {
+		t.Fatalf("spill = %q, want %q", got, want)
+	}
+	o.RemoveSpills()
+}
+
+func TestSpillRun(t *testing.T) {
+	for _, n := range []int{0, 1, 127, 128, 1 << 20, math.MaxUint32} {
+		value := string(binary.AppendUvarint(nil, uint64(n))) + "v\x80"
+		if got, v, err := spillRun(value); got != n || v != "v\x80" || err != nil {
+			t.Errorf("spillRun(%q) = %d, %q, %v", value, got, v, err)
+		}
+		if got, v, err := spillRun([]byte(value)); got != n || string(v) != "v\x80" || err != nil {
+			t.Errorf("spillRun([]byte(%q)) = %d, %q, %v", value, got, v, err)
+		}
+	}
+	for _, bad := range []string{"", "\x80", "\xff\xff\xff\xff\xff\x01", "\x80\x80\x80\x80\x10"} {
+		if _, _, err := spillRun(bad); err == nil {
+			t.Errorf("spillRun(%q) accepted", bad)
+		}
+	}
+}
+
+// readRun returns the records of the run file at path.
+func readRun(path string) ([]KeyValue, error) {
+	seg, err := runfile.WholeFile(path)
+	if err != nil {
+		return nil, err
+	}
+	runs, closeAll, err := runfile.OpenSegments([]runfile.Segment{seg})
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll()
+	var kvs []KeyValue
+	for runs[0].Next() {
+		kvs = append(kvs, KeyValue{string(runs[0].Key()), string(runs[0].Value())})
+	}
+	return kvs, runs[0].Err()
+}

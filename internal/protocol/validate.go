@@ -1,0 +1,58 @@
+package protocol
+
+// Checks of what peers send, applied before anything of it is used.
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+)
+
+// DefaultAddr is where the coordinator listens, and workers look for it,
+// when neither a flag nor COORDINATOR_HOST says otherwise.
+const DefaultAddr = "127.0.0.1:1234"
+
+// appNamePattern is what an app name may look like: it becomes part of
+// output file names (mr-<app>-all), so nothing path-like gets through.
+var appNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// ErrBadAppName refuses an app name that could not name a file safely.
+var ErrBadAppName = errors.New("mr: app names are 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit")
+
+// CheckAppName accepts an app name that can safely be part of a file name.
+func CheckAppName(name string) error {
+	if !appNamePattern.MatchString(name) {
+		return fmt.Errorf("%w: %q", ErrBadAppName, Truncate(name, 80))
+	}
+	return nil
+}
+
+// CheckAddr accepts host:port with a non-empty host, a port from 1 to
+// 65535, at most 262 bytes in all.
+func CheckAddr(addr string) error {
+	if len(addr) > 262 {
+		return fmt.Errorf("mr: address of %d bytes is too long", len(addr))
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("mr: bad address %q: %w", Truncate(addr, 80), err)
+	}
+	p, err := strconv.Atoi(port)
+	if host == "" || err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("mr: bad address %q: want host:port", Truncate(addr, 80))
+	}
+	return nil
+}
+
+// MaxErrText bounds the error text a worker's failure report may carry.
+const MaxErrText = 512
+
+// Truncate cuts s to at most n bytes, marking the cut.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

@@ -1,0 +1,145 @@
+package coordinator
+
+import (
+	"cmp"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"mapreduce/internal/protocol"
+)
+
+// Config configures a coordinator. A zero field means its default, as
+// DefaultConfig has it.
+type Config struct {
+	Addr    string // host:port to listen on; "127.0.0.1:0" picks a free port
+	NReduce int    // reduce tasks
+	OutDir  string // where mr-out-* and mr-<app>-all go
+	App     string // the app every worker must run; "" learns it from the first worker
+	// AppPlugin is the app's plugin, which the coordinator ships to pool
+	// workers (mrworker without a plugin); it names the app too.
+	AppPlugin string
+	SplitSize int64 // inputs larger than this are cut into several map tasks
+	// PackSize: consecutive inputs no larger than the split size share a
+	// map task up to this many bytes (0: SplitSize; 1: never).
+	PackSize int64
+
+	HeartbeatTimeout  time.Duration // a worker silent this long is dead
+	TaskTimeout       time.Duration // an attempt running this long gets a backup
+	BackupAfter       time.Duration // at a phase's end, a straggler running this long may get a backup; 0: TaskTimeout/2
+	MaxFailures       int           // the app's failures of one task that fail the job
+	AttemptLimit      time.Duration // an attempt's app code making no progress this long is killed
+	MaxWorkerFailures int           // a worker's own failures in a row (no win between) that exclude it
+	MaxLostOutputs    int           // a worker's map outputs reducers could not fetch that exclude it
+	LongPoll          time.Duration // how long GetTask and Locate wait for news before answering
+	ExitGrace         time.Duration // after the job, how long to wait for workers to hear Exit
+	ProgressEvery     time.Duration // period of the progress log line
+	MaxUpload         int64         // largest reduce output accepted, bytes
+	MaxWorkers        int           // registrations accepted over the job's life
+	WaitWorkers       int           // hand out no task until this many workers have joined (0: start with the first)
+	MaxConns          int           // connections open at once; more are closed at once
+
+	// Secret is the job secret, the same on every host; nil means none.
+	// With it, every connection and request is authenticated (see
+	// internal/protocol). It is never sent or logged.
+	Secret []byte
+	// SecretFile is where Secret came from, if from a file: for the hint
+	// of how to start a worker, which never prints the secret.
+	SecretFile string
+
+	// Journal keeps the job's journal in OutDir (mr-job.journal), so that
+	// the coordinator, killed, can be run again with the same command and
+	// resume the job; its workers then wait up to RestartWindow for it.
+	Journal       bool
+	RestartWindow time.Duration
+
+	Linger    time.Duration     // after the job, keep serving the status page this long (0: exit at once)
+	HintAfter time.Duration     // with no worker this long after start, log the command that starts one
+	Progress  func(line string) // if set, called with a one-line progress report twice a second, instead of the progress log line
+
+	Logger *slog.Logger // default slog.Default()
+}
+
+// appFailureLimit is how many app failures of one task fail the job. An
+// app that crashes at random must not fail a job that a retry would
+// finish: in the classic crash test each Map or Reduce call exits with
+// probability 1/3, and 12 tasks make calls (8 maps, and the 4 reduce tasks
+// that hold a key), each with at most about two attempts running at once
+// (a backup). The job fails if some task fails 12 times before it
+// succeeds: at most 12 tasks x 2 x (1/3)^12 = 4.5e-5 per run, under 1e-4.
+// A deterministic poison input costs 12 quick attempts before the job
+// fails with a line naming it.
+const appFailureLimit = 12
+
+// DefaultConfig is the coordinator's configuration with every default
+// filled in, but BackupAfter, which follows TaskTimeout.
+func DefaultConfig() Config {
+	return Config{
+		Addr:              protocol.DefaultAddr,
+		NReduce:           10,
+		OutDir:            ".",
+		SplitSize:         64 << 20,
+		HeartbeatTimeout:  4 * time.Second,
+		TaskTimeout:       10 * time.Second,
+		MaxFailures:       appFailureLimit,
+		MaxWorkerFailures: 3,
+		MaxLostOutputs:    3,
+		AttemptLimit:      10 * time.Minute,
+		LongPoll:          time.Second,
+		ExitGrace:         2 * time.Second,
+		ProgressEvery:     2 * time.Second,
+		MaxUpload:         64 << 30,
+		MaxWorkers:        10000,
+		MaxConns:          2048,
+		HintAfter:         5 * time.Second,
+		RestartWindow:     2 * time.Minute,
+	}
+}
+
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.NReduce < 0:
+		return c, fmt.Errorf("mr: nReduce %d must be positive", c.NReduce)
+	case c.SplitSize < 0 || c.PackSize < 0:
+		return c, fmt.Errorf("mr: split size %d and pack size %d must be positive", c.SplitSize, c.PackSize)
+	case c.HeartbeatTimeout < 0 || c.TaskTimeout < 0 || c.BackupAfter < 0 || c.LongPoll < 0 || c.ExitGrace < 0 || c.ProgressEvery < 0:
+		return c, fmt.Errorf("mr: timeouts must be positive")
+	}
+	d := DefaultConfig()
+	orDefault(&c.Addr, d.Addr)
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return c, fmt.Errorf("mr: listen address %q: missing port: give host:port, as in 0.0.0.0:1234 (port 0 picks a free one; -addr or COORDINATOR_HOST)", c.Addr)
+	}
+	orDefault(&c.NReduce, d.NReduce)
+	orDefault(&c.OutDir, d.OutDir)
+	orDefault(&c.SplitSize, d.SplitSize)
+	orDefault(&c.PackSize, c.SplitSize)
+	orDefault(&c.HeartbeatTimeout, d.HeartbeatTimeout)
+	orDefault(&c.TaskTimeout, d.TaskTimeout)
+	orDefault(&c.MaxFailures, d.MaxFailures)
+	orDefault(&c.AttemptLimit, d.AttemptLimit)
+	orDefault(&c.MaxWorkerFailures, d.MaxWorkerFailures)
+	orDefault(&c.MaxLostOutputs, d.MaxLostOutputs)
+	orDefault(&c.BackupAfter, c.TaskTimeout/2)
+	orDefault(&c.LongPoll, d.LongPoll)
+	orDefault(&c.ExitGrace, d.ExitGrace)
+	orDefault(&c.ProgressEvery, d.ProgressEvery)
+	orDefault(&c.MaxUpload, d.MaxUpload)
+	orDefault(&c.MaxWorkers, d.MaxWorkers)
+	orDefault(&c.MaxConns, d.MaxConns)
+	orDefault(&c.HintAfter, d.HintAfter)
+	orDefault(&c.RestartWindow, d.RestartWindow)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c, nil
+}
+
+// orDefault sets *p to def when it is zero: empty, or not positive.
+func orDefault[T cmp.Ordered](p *T, def T) {
+	var zero T
+	if *p <= zero {
+		*p = def
+	}
+}

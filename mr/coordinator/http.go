@@ -1,0 +1,252 @@
+package coordinator
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
+	"mapreduce/mr/scheduler"
+)
+
+// The coordinator's HTTP side: workers read input splits from it and
+// upload reduce outputs to it; the status page and /status are in
+// coordinator_status.go.
+
+func (c *Coordinator) mux() *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc(protocol.PathRPC, c.handleRPC)
+	m.HandleFunc("GET "+protocol.PathSplit, c.handleSplit)
+	m.HandleFunc("POST "+protocol.PathReduce, c.handleReduce)
+	m.HandleFunc("GET "+protocol.PathStatus, c.handleStatus)
+	m.HandleFunc("GET "+protocol.PathPage+"{$}", c.handlePage)
+	return m
+}
+
+// running reports whether the attempt named is still running.
+func (c *Coordinator) running(a protocol.Attempt) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sched.Running(a)
+}
+
+// handleSplit sends a running map attempt its split of the input. An
+// input the coordinator can no longer open ends the job.
+func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
+	a, err := protocol.ParseAttempt(r, protocol.MapTask)
+	if err != nil {
+		refuse(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if err := c.authorize(r, a.WorkerID); err != nil {
+		c.unauthorized(w, r, err)
+		return
+	}
+	if !c.running(a) {
+		http.Error(w, "no such running map attempt", http.StatusConflict)
+		return
+	}
+	pieces := c.tasks[a.Task]
+	size := taskSize(pieces)
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(transferDeadline(size)))
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	for _, p := range pieces {
+		if err := c.sendPiece(markWrites{w}, p); err != nil {
+			// The coordinator's own input: no worker is to blame, and
+			// no other attempt could do better. The worker sees a short
+			// body; the job is over by then.
+			c.fail(err)
+			return
+		}
+	}
+}
+
+// sendPiece sends one piece of a map task's input, from a file that must
+// be as the job first saw it: a file that changed no longer holds the
+// splits cut from it. Errors are the coordinator's own, but for a
+// failure to write to the worker, which is nil here.
+func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
+	f, err := os.Open(p.File)
+	if err != nil {
+		return fmt.Errorf("mr: coordinator cannot read its input: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("mr: coordinator cannot read its input: %w", err)
+	}
+	if was := c.files[p.File]; st.Size() != was.size || !st.ModTime().Equal(was.mtime) {
+		return fmt.Errorf("mr: input %s changed while the job ran (it was %d bytes modified at %s, is %d bytes modified at %s): "+
+			"its splits no longer hold; run the job again on inputs that stay put", p.File, was.size,
+			was.mtime.Format(time.RFC3339Nano), st.Size(), st.ModTime().Format(time.RFC3339Nano))
+	}
+	n, err := io.Copy(w, io.NewSectionReader(f, p.Offset, p.Length))
+	var werr *writeError
+	switch {
+	case errors.As(err, &werr):
+		return nil // the worker went away or stalled: its attempt, not the job
+	case err != nil:
+		return fmt.Errorf("mr: coordinator cannot read its input %s: %w", p.File, err)
+	case n != p.Length:
+		return fmt.Errorf("mr: input %s is shorter than when the job started (%d bytes at %d missing): "+
+			"run the job again on inputs that stay put", p.File, p.Length-n, p.Offset+n)
+	}
+	return nil
+}
+
+// transferDeadline bounds one transfer of n bytes on the serving side: a
+// minute plus 1 s per MiB.
+func transferDeadline(n int64) time.Duration {
+	return time.Minute + time.Duration(n>>20)*time.Second
+}
+
+// handleReduce receives a reduce attempt's output. The first complete,
+// verified upload of a running attempt commits mr-out-Y; the winner's
+// upload sent again is answered 200 and changes nothing; others are
+// refused with 409 and change nothing.
+func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
+	if !c.beginUpload() {
+		http.Error(w, "coordinator stopping", http.StatusServiceUnavailable)
+		return
+	}
+	defer c.uploads.Done()
+	a, err := protocol.ParseAttempt(r, protocol.ReduceTask)
+	crc, err2 := strconv.ParseUint(r.Header.Get(protocol.HeaderCRC), 10, 32)
+	read, _ := strconv.ParseInt(r.Header.Get(protocol.HeaderRead), 10, 64)
+	counters, err3 := protocol.ParseCounters(r.Header.Get(protocol.HeaderCounters))
+	if err != nil || err2 != nil || err3 != nil || r.ContentLength < 0 {
+		refuse(w, "bad upload: want ?worker&task&attempt, "+protocol.HeaderCRC+", Content-Length and valid "+protocol.HeaderCounters, http.StatusBadRequest)
+		return
+	}
+	if err := c.authorize(r, a.WorkerID); err != nil {
+		c.unauthorized(w, r, err)
+		return
+	}
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(transferDeadline(r.ContentLength)))
+	if !c.running(a) {
+		c.refuseUpload(w, r, a)
+		return
+	}
+	var run string
+	var ok bool
+	if r.ContentLength > c.cfg.MaxUpload {
+		err = &badUpload{fmt.Errorf("%d bytes exceed the limit of %d (mrcoordinator -max-upload)", r.ContentLength, c.cfg.MaxUpload)}
+	} else {
+		run, err = c.receiveRun(r.Body, r.ContentLength, uint32(crc), a)
+	}
+	if err == nil {
+		ok, err = c.commitRun(run, r.ContentLength, uint32(crc), read, &counters, a)
+	}
+	var bad *badUpload
+	switch {
+	case errors.As(err, &bad):
+		c.log.Warn("reduce upload rejected", "attempt", a.String(), "worker", a.WorkerID, "err", bad.err)
+		c.update(func(s *scheduler.Scheduler, now time.Time) {
+			s.Failed(a, protocol.FailWorker, "upload rejected: "+bad.err.Error(), now)
+		})
+		http.Error(w, protocol.Truncate(bad.err.Error(), protocol.MaxErrText), http.StatusBadRequest)
+	case err != nil:
+		c.fail(fmt.Errorf("mr: coordinator cannot write the output of %s: %w", a, err))
+		http.Error(w, "coordinator cannot write output", http.StatusInternalServerError)
+	case !ok && c.won(a):
+		c.log.Info("upload repeated", "attempt", a.String(), "worker", a.WorkerID)
+	case !ok:
+		http.Error(w, "stale attempt", http.StatusConflict)
+	}
+}
+
+// refuseUpload answers an upload of an attempt that is not running: 200
+// if it is the winner's, sent again because the first answer was lost
+// (its body is read and dropped, nothing is written), else 409.
+func (c *Coordinator) refuseUpload(w http.ResponseWriter, r *http.Request, a protocol.Attempt) {
+	if !c.won(a) {
+		c.log.Info("stale report ignored", "attempt", a.String(), "worker", a.WorkerID)
+		http.Error(w, "no such running reduce attempt", http.StatusConflict)
+		return
+	}
+	io.Copy(io.Discard, io.LimitReader(r.Body, min(r.ContentLength, c.cfg.MaxUpload)))
+	c.log.Info("upload repeated", "attempt", a.String(), "worker", a.WorkerID)
+}
+
+// won reports whether the attempt named is its task's committed one.
+func (c *Coordinator) won(a protocol.Attempt) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sched.Won(a)
+}
+
+// beginUpload counts an upload in, unless the coordinator is stopping:
+// shutdown waits for those counted, so that none leaves a temp file.
+func (c *Coordinator) beginUpload() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopping {
+		return false
+	}
+	c.uploads.Add(1)
+	return true
+}
+
+// badUpload is an upload that fails verification: its uploader's failure,
+// never the job's.
+type badUpload struct{ err error }
+
+func (e *badUpload) Error() string { return "mr: bad upload: " + e.err.Error() }
+
+// receiveRun stores an upload of size bytes in the work directory and
+// checks its length and CRC. Errors of the body are *badUpload; others
+// are the coordinator's own.
+func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a protocol.Attempt) (string, error) {
+	f, err := os.CreateTemp(c.workDir, uploadPattern(a))
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := runfile.NewHash()
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(bodyErrors{body}, size))
+	var bad *badUpload
+	switch {
+	case errors.As(err, &bad):
+	case err != nil:
+	case n != size || h.Sum32() != want:
+		err = &badUpload{fmt.Errorf("%d bytes with crc %08x announced, got %d bytes with crc %08x", size, want, n, h.Sum32())}
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// bodyErrors marks errors reading a request body as the uploader's.
+type bodyErrors struct{ r io.Reader }
+
+func (b bodyErrors) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &badUpload{err}
+	}
+	return n, err
+}
+
+// writeError is a failure to send to a peer: the peer's trouble, not the
+// coordinator's.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+
+// markWrites marks the errors of writing to w as writeErrors.
+type markWrites struct{ w io.Writer }
+
+func (m markWrites) Write(p []byte) (int, error) {
+	n, err := m.w.Write(p)
+	if err != nil {
+		err = &writeError{err}
+	}
+	return n, err
+}

@@ -1,0 +1,70 @@
+package coordinator
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"mapreduce/internal/runfile"
+)
+
+// A coordinator killed during the final merge, after its last reduce was
+// journaled and before the job's end: run again, it finds every reduce
+// output intact, merges them at once with no worker at all, and ends the
+// job; run once more, it says the job is finished.
+func TestRestartDuringTheFinalMerge(t *testing.T) {
+	cfg0 := testConfig(t.TempDir())
+	cfg0.Journal, cfg0.NReduce = true, 2
+	inputs := testInputs(t, 1)
+	cfg, err := cfg0.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jr, err := openJournal(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jr.append(recStart, startRecord{At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := jr.append(recApp, appRecord{Name: "wc"}); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(jr.runs, 0o755)
+	for r, kv := range [][]string{{"alpha", "2"}, {"beta", "1"}} {
+		run := committedRunPath(jr.runs, r)
+		if err := os.WriteFile(run, runBytes(t, kv...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		text := filepath.Join(cfg.OutDir, outputName(r))
+		if err := os.WriteFile(text, []byte(kv[0]+" "+kv[1]+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		size, crc, _ := runfile.Checksum(run)
+		tsize, tcrc, _ := runfile.Checksum(text)
+		rec := commitRecord{Task: r, Attempt: 1, Worker: "w1", Written: size, RunCRC: crc, TextSize: tsize, TextCRC: tcrc}
+		if err := jr.append(recReduce, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jr.log.Close()
+	c, err := New(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(cfg.OutDir, "mr-wc-all"))
+	if err != nil || string(b) != "alpha 2\nbeta 1\n" {
+		t.Fatalf("mr-wc-all = %q, %v", b, err)
+	}
+	if sum := c.Summary(); len(sum.Restarts) != 1 || sum.Restarts[0].ReducesRecovered != 2 || len(sum.Workers) != 1 || !sum.Workers[0].Earlier {
+		t.Fatalf("summary restarts %+v, workers %+v", sum.Restarts, sum.Workers)
+	}
+	if _, err := New(cfg, inputs); err == nil {
+		t.Fatal("a finished job ran again")
+	}
+}

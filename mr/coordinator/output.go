@@ -1,0 +1,206 @@
+package coordinator
+
+// The coordinator's outputs: each reduce task's verified upload becomes
+// mr-out-Y (text) and is kept in run format in the work directory; the
+// last one starts the merge of all of them into mr-<app>-all.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"mapreduce/internal/atomicfile"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
+	"mapreduce/mr/scheduler"
+)
+
+// commitRun turns a verified upload, a run file of size bytes with the
+// CRC crc, into mr-out-Y if the scheduler accepts the attempt as the
+// task's winner; a journaled job journals it before it is acknowledged.
+func (c *Coordinator) commitRun(run string, size int64, crc uint32, read int64, counters *protocol.Counters, a protocol.Attempt) (bool, error) {
+	defer os.Remove(run)
+	out, err := atomicfile.Create(filepath.Join(c.cfg.OutDir, outputName(a.Task)))
+	if err != nil {
+		return false, err
+	}
+	defer out.Abort()
+	text := &countingHash{h: runfile.NewHash()}
+	if err := runfile.WriteText(run, io.MultiWriter(out.File, text)); err != nil {
+		if errors.Is(err, runfile.ErrCorrupt) {
+			return false, &badUpload{err}
+		}
+		return false, err
+	}
+	var ok bool
+	c.update(func(s *scheduler.Scheduler, now time.Time) { ok = s.ReduceDone(a, read, size, counters, now) })
+	if !ok {
+		return false, nil
+	}
+	if err := out.Commit(); err != nil {
+		return true, err
+	}
+	if err := os.Rename(run, committedRunPath(c.workDir, a.Task)); err != nil {
+		return true, err
+	}
+	rec := commitRecord{Task: a.Task, Attempt: a.N, Worker: a.WorkerID, Read: read, Written: size, Counters: counters,
+		TextCRC: text.h.Sum32(), TextSize: text.n, RunCRC: crc}
+	if !c.journalCommit(recReduce, rec) {
+		return true, errors.New("journal not written")
+	}
+	c.commitReduce()
+	return true, nil
+}
+
+// countingHash is a CRC-32C that counts the bytes it hashed.
+type countingHash struct {
+	h hash.Hash32
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.h.Write(p)
+}
+
+// commitReduce is called once a reduce output is renamed into place; the
+// last one starts the final merge.
+func (c *Coordinator) commitReduce() {
+	c.mu.Lock()
+	c.committed++
+	last := c.committed == c.cfg.NReduce
+	c.mu.Unlock()
+	if last {
+		c.wg.Go(c.writeFinal)
+	}
+}
+
+// writeFinal merges the reduce outputs into mr-<app>-all, then ends the job.
+func (c *Coordinator) writeFinal() {
+	c.mu.Lock()
+	app := c.sched.App()
+	c.mu.Unlock()
+	start := time.Now()
+	name, err := c.mergeOutputs(app)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	c.log.Info("final output written", "file", name, "elapsed", time.Since(start).Round(time.Millisecond).String())
+	c.mu.Lock()
+	c.sched.Finish()
+	events := c.changedLocked()
+	c.finishLocked()
+	c.mu.Unlock()
+	c.logEvents(events)
+}
+
+// mergeOutputs merges the R reduce outputs, each sorted, into
+// mr-<app>-all in the output directory. Keys are unique across outputs.
+func (c *Coordinator) mergeOutputs(app string) (string, error) {
+	name := filepath.Join(c.cfg.OutDir, finalName(app))
+	out, err := atomicfile.Create(name)
+	if err != nil {
+		return "", err
+	}
+	defer out.Abort()
+	paths := make([]string, c.cfg.NReduce)
+	for r := range paths {
+		paths[r] = committedRunPath(c.workDir, r)
+	}
+	if err := runfile.MergeText(paths, out.File); err != nil {
+		return "", fmt.Errorf("mr: final merge: %w", err)
+	}
+	return name, out.Commit()
+}
+
+// removeStaleOutputs removes from dir the outputs and temp files an
+// earlier job left there (jobOutput), except the job's own inputs, and
+// logs each one. A journaled job keeps the reduce outputs its journal
+// says are intact, and returns them; a job without a journal also
+// removes an earlier job's journal.
+func removeStaleOutputs(dir string, inputs []string, jr *jobJournal, log *slog.Logger) map[int]bool {
+	var intact map[int]bool
+	if jr != nil {
+		intact = jr.intact(dir)
+	} else if _, err := os.Stat(journalPath(dir)); err == nil {
+		os.RemoveAll(runsDir(dir))
+		os.Remove(journalPath(dir))
+		log.Info("earlier job's journal removed", "file", journalPath(dir))
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		if !e.Type().IsRegular() || !jobOutput.MatchString(e.Name()) || isInput(path, inputs) {
+			continue
+		}
+		if r, ok := outputIndex(e.Name()); ok && intact[r] {
+			continue
+		}
+		if err := os.Remove(path); err != nil {
+			log.Warn("earlier job's output not removed", "file", path, "err", err)
+			continue
+		}
+		log.Info("earlier job's output removed", "file", path)
+	}
+	return intact
+}
+
+// isInput reports whether path is the same file as one of the inputs.
+func isInput(path string, inputs []string) bool {
+	st, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	for _, in := range inputs {
+		if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeSummary writes the summary as outDir/mr-<app>-summary.json.
+func writeSummary(outDir string, sum protocol.Summary) (string, error) {
+	app := sum.App
+	if app == "" {
+		app = "job" // no worker ever joined
+	}
+	name := filepath.Join(outDir, summaryName(app))
+	f, err := atomicfile.Create(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Abort()
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(sum); err != nil {
+		return "", fmt.Errorf("mr: writing %s: %w", name, err)
+	}
+	return name, f.Commit()
+}
+
+// countersAttr is c as one log attribute: counters.map_input_bytes=...,
+// counters.user.NAME=... for the app's, in name order.
+func countersAttr(c *protocol.Counters) slog.Attr {
+	var attrs []any
+	for _, e := range c.Engine() {
+		attrs = append(attrs, slog.Int64(e.Key, e.Value))
+	}
+	if len(c.User) > 0 {
+		var user []any
+		for _, name := range slices.Sorted(maps.Keys(c.User)) {
+			user = append(user, slog.Int64(name, c.User[name]))
+		}
+		attrs = append(attrs, slog.Group("user", user...))
+	}
+	return slog.Group("counters", attrs...)
+}

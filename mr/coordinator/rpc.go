@@ -1,0 +1,396 @@
+package coordinator
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/rpc"
+	"sync"
+	"time"
+
+	"mapreduce/internal/auth"
+	"mapreduce/internal/netx"
+	"mapreduce/internal/protocol"
+	"mapreduce/mr/scheduler"
+)
+
+// coordRPC holds the coordinator's RPC methods, so net/rpc sees only them.
+// There is one per connection: it knows the connection's server nonce and
+// the worker the connection is bound to. Each handler checks the binding,
+// then locks, calls the scheduler, copies the answer out.
+type coordRPC struct {
+	c     *Coordinator
+	peer  string // the remote address, for logs
+	nonce []byte // the connection's server nonce
+
+	// mu guards bound: calls on one connection may run concurrently.
+	mu    sync.Mutex
+	bound string // the worker this connection acts for; "" until Register or Resume
+}
+
+// as reports whether the connection acts for worker id. A call for
+// another worker is refused with the "no" answer of its method (register
+// again, not accepted, abort), changes nothing, and is logged.
+func (r *coordRPC) as(id string) bool {
+	r.mu.Lock()
+	bound := r.bound
+	r.mu.Unlock()
+	if bound == "" || bound != id {
+		r.c.refused(r.peer, "call as "+protocol.Truncate(id, 40), fmt.Errorf("connection is bound to %q", bound))
+		return false
+	}
+	return true
+}
+
+func (r *coordRPC) bind(id string) {
+	r.mu.Lock()
+	r.bound = id
+	r.mu.Unlock()
+}
+
+// Register adds a worker and binds the connection to it. A worker running
+// another app, or sending an app name or address that could not be used
+// safely, is refused.
+func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.RegisterReply) error {
+	c := r.c
+	err := checkRegistration(args)
+	ex := auth.NewExchange()
+	var first bool // the first worker: the job's app and build are known now
+	c.update(func(s *scheduler.Scheduler, now time.Time) {
+		if err != nil {
+			return
+		}
+		first = c.build == "" && s.App() == ""
+		if err = c.sameBuildLocked(args); err != nil {
+			return
+		}
+		var id string
+		if id, err = s.Register(args.App, args.Addr, now); err != nil {
+			return
+		}
+		var key []byte
+		if key, err = ex.SessionKey(c.keys, args.Public, id, args.Public, ex.Public()); err != nil {
+			s.Drop(id, "bad registration", now)
+			return
+		}
+		c.sessions[id] = key
+		if args.Pool {
+			s.PoolMember(id, args.Jobs)
+		}
+		c.registeredLocked(reply, id, ex.Public(), now)
+		reply.Adopted = c.adoptLocked(s, id, args.Offer, now)
+	})
+	if err != nil {
+		c.log.Warn("worker refused", "addr", protocol.Truncate(args.Addr, 80), "app", protocol.Truncate(args.App, 80), "err", err, "peer", r.peer)
+		return err
+	}
+	if !c.journalRegistration(args, reply, first) {
+		return errors.New("mr: the coordinator cannot write its journal")
+	}
+	r.bind(reply.WorkerID)
+	return nil
+}
+
+// checkRegistration checks what a registering worker says of itself
+// before anything of it is used.
+func checkRegistration(args *protocol.RegisterArgs) error {
+	if err := protocol.CheckAppName(args.App); err != nil {
+		return err
+	}
+	if err := protocol.CheckAddr(args.Addr); err != nil {
+		return err
+	}
+	if len(args.Build) > 64 {
+		return errors.New("mr: bad build: more than 64 characters")
+	}
+	if o := args.Offer; o != nil && (len(o.Job) > 64 || len(o.Worker) > 16 || len(o.Maps) > 1<<20) {
+		return errors.New("mr: bad offer")
+	}
+	return nil
+}
+
+// sameBuildLocked refuses a worker whose app's build differs from the
+// job's: two builds of one app may not compute the same outputs. The
+// first worker with a build sets the job's.
+func (c *Coordinator) sameBuildLocked(args *protocol.RegisterArgs) error {
+	switch {
+	case args.Build == "" || args.Build == c.build:
+	case c.build == "":
+		c.build = args.Build
+	default:
+		return fmt.Errorf("%w: worker at %s runs %s built %.12s, the job runs it built %.12s",
+			scheduler.ErrWrongApp, args.Addr, args.App, args.Build, c.build)
+	}
+	return nil
+}
+
+// registeredLocked fills the reply to a registration.
+func (c *Coordinator) registeredLocked(reply *protocol.RegisterReply, id string, public []byte, now time.Time) {
+	reply.WorkerID, reply.Public, reply.NReduce = id, public, c.cfg.NReduce
+	reply.SplitSize, reply.LongPoll, reply.Now = c.cfg.SplitSize, int64(c.cfg.LongPoll), now.UnixNano()
+	reply.AttemptLimit, reply.Job = int64(c.cfg.AttemptLimit), c.job
+	if c.journal != nil {
+		reply.Journaled, reply.RestartWindow = true, int64(c.cfg.RestartWindow)
+	}
+}
+
+// adoptLocked takes back the map outputs a worker offers from before a
+// restart of this journaled job, those the journal names.
+func (c *Coordinator) adoptLocked(s *scheduler.Scheduler, id string, o *protocol.Offer, now time.Time) []protocol.MapAttempt {
+	if o == nil || c.journal == nil || o.Job != c.job {
+		return nil
+	}
+	var adopted []protocol.MapAttempt
+	for _, m := range o.Maps {
+		if s.Adopt(id, m.Map, m.Attempt, o.Worker, now) {
+			adopted = append(adopted, m)
+		}
+	}
+	return adopted
+}
+
+// journalRegistration journals what a registration changed: the job's
+// app, if it was its first, and the new owner of every output adopted.
+func (c *Coordinator) journalRegistration(args *protocol.RegisterArgs, reply *protocol.RegisterReply, first bool) bool {
+	if c.journal == nil {
+		return true
+	}
+	if first {
+		if err := c.journal.append(recApp, appRecord{Name: args.App, Build: args.Build}); err != nil {
+			c.fail(err)
+			return false
+		}
+	}
+	for _, m := range reply.Adopted {
+		rec := c.journal.maps[m.Map] // the commit being taken over; replay wrote it
+		rec.Worker = reply.WorkerID
+		if !c.journalCommit(recMap, rec) {
+			return false
+		}
+	}
+	return true
+}
+
+// Resume binds the connection to an existing session, if the worker
+// proves it holds the session key.
+func (r *coordRPC) Resume(args *protocol.ResumeArgs, reply *protocol.ResumeReply) error {
+	key := r.c.sessionKey(args.WorkerID)
+	if key == nil || !auth.Equal(args.Proof, auth.Sum(key, []byte("resume"), r.nonce)) {
+		r.c.refused(r.peer, "resume", fmt.Errorf("no such session for %q", protocol.Truncate(args.WorkerID, 40)))
+		return nil // not OK: the worker registers again
+	}
+	r.bind(args.WorkerID)
+	reply.OK = true
+	return nil
+}
+
+// Heartbeat records that a worker is alive and how far its attempt got,
+// and hands it the map outputs it may delete.
+func (r *coordRPC) Heartbeat(args *protocol.HeartbeatArgs, reply *protocol.HeartbeatReply) error {
+	if !r.as(args.WorkerID) {
+		reply.Action = protocol.ActReregister
+		return nil
+	}
+	r.c.update(func(s *scheduler.Scheduler, now time.Time) { *reply = s.Heartbeat(*args, now) })
+	return nil
+}
+
+// GetTask long-polls for the worker's next attempt.
+func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskReply) error {
+	if !r.as(args.WorkerID) {
+		reply.Action = protocol.ActReregister
+		return nil
+	}
+	r.c.longPoll(func(s *scheduler.Scheduler, now time.Time) bool {
+		*reply = s.Assign(args.WorkerID, now)
+		if reply.Action == protocol.ActMap {
+			reply.Inputs = r.c.tasks[reply.Task]
+		}
+		return reply.Action != protocol.ActWait
+	})
+	return nil
+}
+
+// nextLocked assigns the worker its next attempt at once, if there is one
+// to run (not a wait, not an exit): it rides on the report's reply. A
+// repeated report gets the attempt the first one handed out again.
+func (c *Coordinator) nextLocked(s *scheduler.Scheduler, worker string, repeated bool, now time.Time) *protocol.GetTaskReply {
+	t, ok := s.Current(worker)
+	switch {
+	case repeated && ok:
+	case !s.IdleWork():
+		return nil
+	default:
+		t = s.Assign(worker, now)
+	}
+	if t.Action != protocol.ActMap && t.Action != protocol.ActReduce {
+		return nil
+	}
+	if t.Action == protocol.ActMap {
+		t.Inputs = c.tasks[t.Task]
+	}
+	return &t
+}
+
+// ReportMap commits a map attempt's output if it is the first valid
+// report; the winner's report sent again is accepted again.
+func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.ReportReply) error {
+	if !r.as(args.Attempt.WorkerID) {
+		return nil
+	}
+	var repeated bool
+	r.c.update(func(s *scheduler.Scheduler, now time.Time) {
+		repeated = s.Won(args.Attempt)
+		reply.Accepted = s.MapDone(args.Attempt, args.NReduce, args.Written, args.Read, &args.Counters, now)
+		if reply.Accepted {
+			reply.Next = r.c.nextLocked(s, args.Attempt.WorkerID, repeated, now)
+		}
+	})
+	if !reply.Accepted {
+		return nil
+	}
+	// On disk before it is acknowledged: a repeated report waits for the
+	// first one's record.
+	a, ok := args.Attempt, false
+	if repeated {
+		ok = r.c.journalSync()
+	} else {
+		ok = r.c.journalCommit(recMap, commitRecord{Task: a.Task, Attempt: a.N, Worker: a.WorkerID,
+			Read: args.Read, Written: args.Written, Counters: &args.Counters})
+	}
+	if !ok {
+		*reply = protocol.ReportReply{}
+	}
+	return nil
+}
+
+// ReportFailure records an attempt that could not complete, counted
+// against the task or the worker by its class.
+func (r *coordRPC) ReportFailure(args *protocol.ReportFailureArgs, reply *protocol.ReportReply) error {
+	if !r.as(args.Attempt.WorkerID) {
+		return nil
+	}
+	why := protocol.Truncate(args.Err, protocol.MaxErrText)
+	r.c.update(func(s *scheduler.Scheduler, now time.Time) {
+		reply.Accepted = s.Failed(args.Attempt, args.Class, why, now)
+	})
+	return nil
+}
+
+// Sources tells a reducer where every map task's output is. The reply is
+// shared: it is built once per version.
+func (r *coordRPC) Sources(args *protocol.SourcesArgs, reply *protocol.SourcesReply) error {
+	if !r.as(args.WorkerID) {
+		return errNoSession
+	}
+	r.c.mu.Lock()
+	*reply = *r.c.sched.Sources()
+	r.c.mu.Unlock()
+	return nil
+}
+
+// Locate tells a reducer where a map task's output is, waiting up to the
+// long-poll interval while that map task is being re-run.
+func (r *coordRPC) Locate(args *protocol.LocateArgs, reply *protocol.LocateReply) error {
+	if !r.as(args.Attempt.WorkerID) {
+		reply.Abort = true
+		return nil
+	}
+	failed := args.Failed
+	r.c.longPoll(func(s *scheduler.Scheduler, now time.Time) bool {
+		*reply = s.Locate(args.Attempt, args.Map, failed, now)
+		failed = 0 // a failure is reported once
+		return reply.Ready || reply.Abort
+	})
+	return nil
+}
+
+// longPoll calls f on the scheduler under the lock until f says it is
+// done, trying again after every change, for at most the long-poll
+// interval or until the coordinator stops.
+func (c *Coordinator) longPoll(f func(s *scheduler.Scheduler, now time.Time) (done bool)) {
+	timeout := time.NewTimer(c.cfg.LongPoll)
+	defer timeout.Stop()
+	for {
+		c.mu.Lock()
+		done := f(c.sched, time.Now())
+		events := c.changedLocked()
+		ch := c.changed
+		c.mu.Unlock()
+		c.logEvents(events)
+		if done {
+			return
+		}
+		select {
+		case <-ch:
+		case <-timeout.C:
+			return
+		case <-c.stop:
+			return
+		}
+	}
+}
+
+// handleRPC upgrades a CONNECT request to a net/rpc connection whose
+// reads time out when the worker goes quiet. Each connection has its own
+// rpc.Server, so that its handlers know whom the connection acts for.
+func (c *Coordinator) handleRPC(w http.ResponseWriter, r *http.Request) {
+	conn, err := protocol.AcceptRPC(w, r, c.keys.RPCKey())
+	if err != nil {
+		c.refused(r.RemoteAddr, "rpc handshake", err)
+		return
+	}
+	if err := conn.Authenticate(protocol.FirstFrameTimeout); err != nil {
+		c.refused(r.RemoteAddr, "rpc first frame", c.firstFrameError(err))
+		conn.Close()
+		return
+	}
+	netx.MarkAuthenticated(conn.Conn)
+	srv := rpc.NewServer()
+	if err := srv.RegisterName("Coordinator", &coordRPC{c: c, peer: r.RemoteAddr, nonce: conn.ServerNonce}); err != nil {
+		conn.Close()
+		return
+	}
+	c.mu.Lock()
+	c.conns[conn.Conn] = struct{}{}
+	c.mu.Unlock()
+	codec := protocol.NewServerCodecWith(conn, protocol.ServerOptions{MaxInFlight: 16, WriteTimeout: 10 * time.Second,
+		Idle: c.cfg.HeartbeatTimeout + c.cfg.LongPoll + 10*time.Second})
+	srv.ServeCodec(&loggedCodec{ServerCodec: codec, c: c, peer: r.RemoteAddr})
+	c.mu.Lock()
+	delete(c.conns, conn.Conn)
+	c.broadcastLocked()
+	c.mu.Unlock()
+}
+
+// loggedCodec reports a connection whose frames are refused (bad MAC, too
+// large): the peer lacks the secret or throws garbage.
+type loggedCodec struct {
+	rpc.ServerCodec
+	c    *Coordinator
+	peer string
+}
+
+func (l *loggedCodec) ReadRequestHeader(r *rpc.Request) error {
+	err := l.ServerCodec.ReadRequestHeader(r)
+	if err != nil && errors.Is(err, protocol.ErrFrame) {
+		l.c.refused(l.peer, "rpc frame", err)
+	}
+	return err
+}
+
+// firstFrameError says what a connection that never authenticated most
+// likely was: a peer that hangs up right after the handshake is a worker
+// whose job secret is not this coordinator's.
+func (c *Coordinator) firstFrameError(err error) error {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return err
+	}
+	if c.keys == nil {
+		return errors.New("hung up after the handshake: a worker with a job secret? this coordinator has none " +
+			"(set the same MR_SECRET or -secret-file on both, or none on either)")
+	}
+	return errors.New("hung up after the handshake: a worker without this job's secret, or with another " +
+		"(set the same MR_SECRET or -secret-file on both)")
+}

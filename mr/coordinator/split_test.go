@@ -1,0 +1,182 @@
+package coordinator
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"mapreduce/internal/protocol"
+)
+
+// makeSplits cuts inputs into map tasks and lists their pieces in order.
+func makeSplits(inputs []string, size int64) ([]protocol.Split, error) {
+	tasks, _, err := makeTasks(inputs, size, size)
+	var all []protocol.Split
+	for _, t := range tasks {
+		all = append(all, t...)
+	}
+	return all, err
+}
+
+func writeInput(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// readSplits returns the text of each split, read back from the file.
+func readSplits(t *testing.T, splits []protocol.Split) []string {
+	t.Helper()
+	var out []string
+	for _, s := range splits {
+		b, err := os.ReadFile(s.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(b[s.Offset:s.Offset+s.Length]))
+	}
+	return out
+}
+
+func TestSplitBoundaries(t *testing.T) {
+	long := strings.Repeat("x", 50)
+	cases := []struct {
+		name    string
+		content string
+		size    int64
+		want    []string
+	}{
+		{"small file is one split", "a b\nc d\n", 64, []string{"a b\nc d\n"}},
+		{"empty file is one empty split", "", 8, []string{""}},
+		{"exact size", "abc\n", 4, []string{"abc\n"}},
+		{"cut at line ends", "aa\nbb\ncc\ndd\n", 4, []string{"aa\nbb\n", "cc\ndd\n"}},
+		{"boundary right after newline", "aaa\nbbb\nccc\n", 4, []string{"aaa\n", "bbb\n", "ccc\n"}},
+		{"last line without newline", "aa\nbb\ncc", 3, []string{"aa\n", "bb\n", "cc"}},
+		{"CRLF stays whole", "aa\r\nbb\r\ncc\r\n", 3, []string{"aa\r\n", "bb\r\n", "cc\r\n"}},
+		{"line longer than split", "s\n" + long + "\nt\n", 4, []string{"s\n" + long + "\n", "t\n"}},
+		{"single long line", long, 8, []string{long}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := writeInput(t, t.TempDir(), "in.txt", c.content)
+			splits, err := makeSplits([]string{p}, c.size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := readSplits(t, splits)
+			if strings.Join(got, "|") != strings.Join(c.want, "|") || len(got) != len(c.want) {
+				t.Fatalf("splits = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// Every byte is in exactly one split and every split but the last of a
+// file ends at a line end, for all split sizes.
+func TestSplitsCoverFileExactly(t *testing.T) {
+	content := "the quick\nbrown fox\r\n\njumps over\nthe lazy dog, a very long line indeed\nend"
+	p := writeInput(t, t.TempDir(), "in.txt", content)
+	for size := int64(1); size <= int64(len(content))+1; size++ {
+		splits, err := makeSplits([]string{p}, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readSplits(t, splits)
+		if strings.Join(got, "") != content {
+			t.Fatalf("size %d: splits do not reassemble the file: %q", size, got)
+		}
+		for i, s := range got[:len(got)-1] {
+			if !strings.HasSuffix(s, "\n") || s == "" {
+				t.Fatalf("size %d: split %d = %q does not end a line", size, i, s)
+			}
+		}
+	}
+}
+
+func TestSplitsKeepInputOrderAndNames(t *testing.T) {
+	dir := t.TempDir()
+	a := writeInput(t, dir, "a.txt", "1\n2\n3\n")
+	b := writeInput(t, dir, "b.txt", "4\n")
+	splits, err := makeSplits([]string{b, a}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, s := range splits {
+		files = append(files, filepath.Base(s.File))
+	}
+	if strings.Join(files, ",") != "b.txt,a.txt,a.txt,a.txt" {
+		t.Fatalf("split files %v", files)
+	}
+}
+
+func TestSplitRejectsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o755)
+	for p, want := range map[string]string{filepath.Join(dir, "missing.txt"): "no such file",
+		fifo: "not a regular file but a named pipe", empty: "holds no regular file"} {
+		_, err := expandInputs([]string{p})
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Count(err.Error(), p) != 1 {
+			t.Errorf("expandInputs(%s) error = %v, want one naming the file once and saying %q", p, err, want)
+		}
+	}
+	if _, err := expandInputs(nil); err == nil || !strings.Contains(err.Error(), "no inputs") {
+		t.Errorf("no inputs: %v", err)
+	}
+}
+
+// A folder is its regular files, in name order, hidden ones and
+// subfolders left out.
+func TestFolderInputs(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"b.txt", "a.txt", ".hidden", "c.md"} {
+		writeInput(t, dir, name, "x\n")
+	}
+	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	one := writeInput(t, t.TempDir(), "one.txt", "y\n")
+	got, err := expandInputs([]string{one, dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{one, filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt"), filepath.Join(dir, "c.md")}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("inputs %v, want %v", got, want)
+	}
+}
+
+// Small files share map tasks up to the split size, in order; a large
+// file is cut into tasks of its own.
+func TestSmallInputsArePacked(t *testing.T) {
+	dir := t.TempDir()
+	var inputs []string
+	for i, size := range []int{4, 4, 4, 30, 4, 0, 4} {
+		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%d.txt", i), strings.Repeat("ab\n", size/3)+strings.Repeat("c", size%3)))
+	}
+	tasks, _, err := makeTasks(inputs, 9, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shape []string
+	for _, task := range tasks {
+		var names []string
+		for _, p := range task {
+			names = append(names, fmt.Sprintf("%s@%d", filepath.Base(p.File), p.Offset))
+		}
+		shape = append(shape, strings.Join(names, "+"))
+	}
+	want := "0.txt@0+1.txt@0|2.txt@0|3.txt@0|3.txt@9|3.txt@18|3.txt@27|4.txt@0+5.txt@0+6.txt@0"
+	if got := strings.Join(shape, "|"); got != want {
+		t.Fatalf("tasks %s, want %s", got, want)
+	}
+}

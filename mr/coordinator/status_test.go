@@ -1,0 +1,98 @@
+package coordinator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"mapreduce/internal/protocol"
+)
+
+func get(c *Coordinator, method, target string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, nil)
+	for _, ck := range cookies {
+		req.AddCookie(ck)
+	}
+	rec := httptest.NewRecorder()
+	c.mux().ServeHTTP(rec, req)
+	return rec
+}
+
+func TestStatusIsOpenWithoutSecret(t *testing.T) {
+	c := newTestCoordinator(t, testConfig(t.TempDir()))
+	if rec := get(c, "GET", "/"); rec.Code != 200 || !strings.Contains(rec.Body.String(), `id="maps-total">2<`) {
+		t.Fatalf("GET / = %d:\n%.300s", rec.Code, rec.Body.String())
+	}
+	rec := get(c, "GET", "/status")
+	// The first /status's fields are still there, under their old names.
+	var old struct {
+		Phase                                                      string
+		MapsDone, Maps, ReducesDone, Reduces, Workers, LiveWorkers int
+	}
+	dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
+	if err := dec.Decode(&old); err != nil || old.Phase != "map" || old.Maps != 2 || old.Reduces != 4 {
+		t.Fatalf("GET /status = %d, %v: %+v", rec.Code, err, old)
+	}
+	var st protocol.Status
+	if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil || st.Version != 1 || st.MapTasks.Idle != 2 {
+		t.Fatalf("status %v: %+v", err, st)
+	}
+	if rec := get(c, "GET", "/nothing-here"); rec.Code != 404 {
+		t.Fatalf("GET /nothing-here = %d", rec.Code)
+	}
+}
+
+func TestStatusTokenGrantsOnlyReading(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Secret = []byte("sesame")
+	c := newTestCoordinator(t, cfg)
+	token := protocol.StatusToken(cfg.Secret)
+	for _, target := range []string{"/", "/status", "/?token=" + protocol.StatusToken([]byte("other")), "/status?token=" + token[:63]} {
+		if rec := get(c, "GET", target); rec.Code != http.StatusUnauthorized {
+			t.Errorf("GET %s = %d, want 401", target, rec.Code)
+		}
+	}
+	rec := get(c, "GET", "/?token="+token)
+	if rec.Code != 200 {
+		t.Fatalf("GET /?token= = %d", rec.Code)
+	}
+	cookies := rec.Result().Cookies()
+	if len(cookies) != 1 || cookies[0].Name != protocol.TokenCookie || !cookies[0].HttpOnly {
+		t.Fatalf("cookies %+v", cookies)
+	}
+	if rec := get(c, "GET", "/status", cookies[0]); rec.Code != 200 {
+		t.Fatalf("GET /status with the cookie = %d", rec.Code)
+	}
+	if rec := get(c, "GET", "/status", &http.Cookie{Name: protocol.TokenCookie, Value: "x" + token[1:]}); rec.Code != 401 {
+		t.Fatalf("GET /status with a wrong cookie = %d", rec.Code)
+	}
+	if rec := get(c, "POST", "/status?token="+token); rec.Code != http.StatusMethodNotAllowed {
+		t.Fatalf("POST /status with the token = %d", rec.Code)
+	}
+}
+
+func TestCoordinatorPrintsLinkAndHint(t *testing.T) {
+	log := newLogBuffer()
+	cfg := testConfig(t.TempDir())
+	cfg.Secret, cfg.HintAfter = []byte("sesame"), 10*time.Millisecond
+	cfg.Logger = slog.New(slog.NewTextHandler(log, nil))
+	c := newTestCoordinator(t, cfg)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	out := log.wait(t, "no worker has joined yet")
+	if want := `url="http://` + c.Addr() + "/?token=" + protocol.StatusToken(cfg.Secret) + `"`; !strings.Contains(out, want) {
+		t.Errorf("log lacks %s:\n%s", want, out)
+	}
+	if want := "command=\"MR_SECRET=<the job secret> bin/mrworker -coordinator " + c.Addr() + " bin/APP.so\""; !strings.Contains(out, want) {
+		t.Errorf("log lacks %s:\n%s", want, out)
+	}
+	stop()
+	<-done
+}

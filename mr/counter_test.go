@@ -1,0 +1,50 @@
+package mr
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"mapreduce/internal/protocol"
+)
+
+func TestUserCounterBelongsToTheRunningAttempt(t *testing.T) {
+	lines := Counter("bad lines")
+	lines.Add(7) // no attempt: nothing
+	u := StartCounting()
+	lines.Add(1)
+	Counter("bad lines").Add(2)
+	for i := range MaxCounters + 3 {
+		Counter(fmt.Sprint("n", i)).Add(1)
+	}
+	counts, dropped := u.Stop()
+	if dropped != 4 {
+		t.Fatalf("%d adds dropped, want 4", dropped)
+	}
+	lines.Add(5) // after the attempt: nothing, and no panic
+	c := protocol.Counters{User: counts}
+	if counts["bad lines"] != 3 || len(counts) != MaxCounters || c.Check() != nil {
+		t.Fatalf("user counters = %v", counts)
+	}
+	if running.Load() != nil {
+		t.Fatal("counters still running after end")
+	}
+}
+
+func TestCounterNamesFitTheWire(t *testing.T) {
+	long := strings.Repeat("é", MaxCounterName) // 2 bytes each
+	tests := map[string]string{"": "?", "ok": "ok", "a\xffb": "a?b", long: long[:MaxCounterName]}
+	for in, want := range tests {
+		if got := Counter(in).name; got != want {
+			t.Errorf("Counter(%.20q).name = %.20q, want %.20q", in, got, want)
+		}
+	}
+}
+
+// The contract's bounds are the wire's.
+func TestCounterBoundsAreTheWires(t *testing.T) {
+	if MaxCounters != protocol.MaxUserCounters || MaxCounterName != protocol.MaxCounterName {
+		t.Fatalf("mr allows %d names of %d bytes, the wire %d of %d", MaxCounters, MaxCounterName,
+			protocol.MaxUserCounters, protocol.MaxCounterName)
+	}
+}

@@ -1,0 +1,94 @@
+// Package executor runs the app's code for a worker. An attempt's
+// computation is a Task: for a map, a split file to call Map on, with the
+// map side (internal/mapside) grouping, combining, spilling and writing
+// one sorted run per reduce task; for a reduce, fetched runs to merge and
+// call Reduce (or ReduceSeq) on once per key. Its Result says what it
+// wrote and counted, or why it failed, and whose fault that was.
+//
+// Two Executors run Tasks. Child runs them in a child process, the app's
+// process (mrworker -executor app.so, which calls ServeChild), so that an
+// app that exits, crashes, panics in a goroutine, hangs or eats memory
+// costs only its attempt: the worker keeps its session, its heartbeats and
+// the run files it serves, and the next attempt gets a fresh child.
+// InProcess runs them in the caller's process, for tests and for apps
+// given as Go values.
+//
+// The executor reads and writes files only where its Task says, and does
+// no network I/O. Sequential, the reference mrsequential runs, is here
+// too: it calls the app the same way.
+package executor
+
+import (
+	"context"
+
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
+	"mapreduce/mr"
+)
+
+// Executor computes attempts. progress is called with a counter that
+// grows while the attempt advances (bytes emitted or merged).
+type Executor interface {
+	Run(ctx context.Context, t *Task, progress func(int64)) Result
+	// Close ends the executor; a running attempt's Run returns.
+	Close()
+}
+
+// Task is one attempt's computation, as the worker hands it over. Every
+// path is the worker's to choose; the executor builds none.
+type Task struct {
+	Kind    protocol.TaskKind
+	Name    string // the attempt, "map-3.a1"
+	NReduce int
+
+	// Map: the split file holds Inputs' bytes back to back; Map is called
+	// once per input, with its name. Out is the sections file to write;
+	// spills are Spill-K-R.
+	Inputs    []Input
+	SplitPath string
+	Out       string
+	Spill     string
+	MapBuffer int64
+
+	// Reduce: the fetched runs, in map order, merged MergeFanIn at a time
+	// in Scratch, where the output run is written (Result.Out).
+	Runs       []runfile.Segment
+	Scratch    string
+	MergeFanIn int
+}
+
+// Input is one input of a map task: its name, as Map sees it, and its
+// length in the split file.
+type Input struct {
+	Name   string
+	Length int64
+}
+
+// Result is how an attempt's computation ended.
+type Result struct {
+	Written  int64             // map: bytes of its sections file
+	Out      string            // reduce: the output run file
+	Err      string            // "" on success
+	App      bool              // the failure was the app's, not the disk's
+	Counters protocol.Counters // the engine's and the app's counts
+	Dropped  int               // the app's counter Adds dropped past the limit of names
+}
+
+// Failed reports whether the attempt failed.
+func (r *Result) Failed() bool { return r.Err != "" }
+
+// InProcess computes attempts in the caller's own process: for tests, and
+// for apps given as Go values rather than plugins. An app that hangs or
+// exits takes the caller with it.
+type InProcess struct{ App *mr.App }
+
+// Run computes t.
+func (e InProcess) Run(_ context.Context, t *Task, progress func(int64)) Result {
+	var m meter
+	res := runTask(e.App, t, &m)
+	progress(m.bytes.Load())
+	return res
+}
+
+// Close does nothing.
+func (InProcess) Close() {}

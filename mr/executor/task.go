@@ -1,0 +1,190 @@
+package executor
+
+// The computation of one attempt, in whichever process runs it.
+
+import (
+	"errors"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"mapreduce/internal/mapside"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
+	"mapreduce/mr"
+)
+
+// meter is how far an attempt has got: a counter that grows with the
+// bytes emitted or merged, and which input a map attempt is on.
+type meter struct {
+	bytes atomic.Int64
+	input atomic.Int32
+}
+
+// runTask computes one attempt, counting progress, and the engine's and
+// the app's counters.
+func runTask(app *mr.App, t *Task, m *meter) Result {
+	var res Result
+	var err error
+	counts := mr.StartCounting()
+	if t.Kind == protocol.MapTask {
+		res.Written, err = mapTask(app, t, m, &res.Counters)
+	} else {
+		res.Out, err = reduceTask(app, t, &m.bytes, &res.Counters)
+	}
+	res.Counters.User, res.Dropped = counts.Stop()
+	if err != nil {
+		var ae *AppError
+		res.Err, res.App = err.Error(), errors.As(err, &ae)
+	}
+	return res
+}
+
+// mapTask reads the split, calls Map once per input, and writes one
+// sorted run per reduce task, all in one sections file; it returns that
+// file's size.
+func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, error) {
+	contents, err := readString(t.SplitPath)
+	if err != nil {
+		return 0, err
+	}
+	cnt.MapInputBytes = int64(len(contents))
+	var combine mapside.Combiner
+	if app.Combine != nil {
+		combine = func(key string, values []string) ([]string, error) { return callCombine(app.Combine, key, values) }
+	}
+	out := mapside.New(t.NReduce, t.MapBuffer, combine, func(k, r int) string {
+		return t.Spill + "-" + strconv.Itoa(k) + "-" + strconv.Itoa(r)
+	})
+	emit := func(key, value string) {
+		m.bytes.Add(int64(len(key) + len(value) + 1))
+		out.Emit(key, value)
+	}
+	if err := mapInputs(app, t.Inputs, contents, m, cnt, emit); err != nil {
+		out.RemoveSpills()
+		return 0, err
+	}
+	runs, err := out.Finish(t.Out)
+	st := out.Stats(runs)
+	cnt.MapOutputRecords, cnt.SpilledRecords, cnt.CombinedAway = st.Emitted, st.Spilled, st.Emitted-st.Written
+	cnt.MapOutputBytes = st.Bytes
+	return st.Bytes + int64(8*len(runs)+8), err
+}
+
+// mapInputs calls Map on each input's part of contents, in order,
+// counting their lines.
+func mapInputs(app *mr.App, inputs []Input, contents string, m *meter, cnt *protocol.Counters, emit func(k, v string)) error {
+	var off int64
+	for i, in := range inputs {
+		if in.Length < 0 || off+in.Length > int64(len(contents)) {
+			return errors.New("executor: the split is shorter than its inputs")
+		}
+		part := contents[off : off+in.Length]
+		cnt.MapInputRecords += countLines(part)
+		m.input.Store(int32(i))
+		if err := callMap(app, in.Name, part, emit); err != nil {
+			return err
+		}
+		off += in.Length
+	}
+	if off != int64(len(contents)) {
+		return errors.New("executor: the split is longer than its inputs")
+	}
+	return nil
+}
+
+// reduceTask merges the fetched runs and calls Reduce per key, writing the
+// results as a run file in the scratch directory, whose path it returns.
+func reduceTask(app *mr.App, t *Task, progress *atomic.Int64, cnt *protocol.Counters) (string, error) {
+	segs, err := runfile.MergeSegments(t.Runs, t.MergeFanIn, t.Scratch)
+	if err != nil {
+		return "", err
+	}
+	runs, closeAll, err := runfile.OpenSegments(segs)
+	if err != nil {
+		return "", err
+	}
+	defer closeAll()
+	path := filepath.Join(t.Scratch, "out.run")
+	info, err := runfile.WriteFile(path, func(out *runfile.Writer) error {
+		m := runfile.NewMerger(runs)
+		if app.ReduceSeq != nil {
+			return runfile.GroupByKeySeq(m, func(key string, values iter.Seq[string]) error {
+				cnt.ReduceInputGroups++
+				v, err := callReduceSeq(app.ReduceSeq, key, counted(values, progress, cnt))
+				if err != nil {
+					return err
+				}
+				return out.Write(key, v)
+			})
+		}
+		return runfile.GroupByKey(m, func(key string, values []string) error {
+			cnt.ReduceInputGroups++
+			cnt.ReduceInputRecords += int64(len(values))
+			progress.Add(int64(len(key)) + textSize(values) + int64(len(values)))
+			v, err := callReduce(app.Reduce, key, values)
+			if err != nil {
+				return err
+			}
+			return out.Write(key, v)
+		})
+	})
+	cnt.ReduceOutputRecords = info.Records
+	return path, err
+}
+
+// counted passes values through, counting them and their bytes.
+func counted(values iter.Seq[string], progress *atomic.Int64, cnt *protocol.Counters) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for v := range values {
+			cnt.ReduceInputRecords++
+			progress.Add(int64(len(v)) + 1)
+			if !yield(v) {
+				return
+			}
+		}
+	}
+}
+
+// textSize is the bytes of text in values.
+func textSize(values []string) int64 {
+	var n int64
+	for _, v := range values {
+		n += int64(len(v))
+	}
+	return n
+}
+
+// countLines is a split's number of records: its lines, the last one
+// counted even without a newline.
+func countLines(s string) int64 {
+	n := int64(strings.Count(s, "\n"))
+	if s != "" && !strings.HasSuffix(s, "\n") {
+		n++
+	}
+	return n
+}
+
+// readString reads a whole file into one string, without the copy that
+// converting a byte slice would make: a 64 MiB split costs 64 MiB.
+func readString(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.Grow(int(st.Size()))
+	if _, err := io.Copy(&b, f); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}

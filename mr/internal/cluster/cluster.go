@@ -1,0 +1,280 @@
+// Package cluster runs in-process clusters for tests: a coordinator and
+// workers as goroutines on loopback, with Go functions as the app
+// (executor.InProcess). Tests see the job only through the coordinator's
+// public views (Status, Summary) and wait on its Changed channel, never
+// on sleeps or on another package's fields; the bounds here only limit
+// how long a broken run can take.
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"mapreduce/internal/protocol"
+	"mapreduce/mr"
+	"mapreduce/mr/coordinator"
+	"mapreduce/mr/executor"
+	"mapreduce/mr/worker"
+)
+
+// Cluster is a coordinator running a job, and its workers.
+type Cluster struct {
+	T       testing.TB
+	C       *coordinator.Coordinator
+	Workers []*worker.Worker
+	Dirs    []string // each worker's directory
+	App     *mr.App
+	Out     string // the coordinator's output directory
+	cancels []context.CancelFunc
+	result  chan error
+}
+
+// WordCount is word count as Go functions: Map emits (word, "1") per
+// maximal run of letters, Reduce sums.
+func WordCount() *mr.App {
+	return &mr.App{
+		Name: "wc",
+		Map: func(_, contents string) []mr.KeyValue {
+			var kvs []mr.KeyValue
+			for _, w := range strings.FieldsFunc(contents, func(r rune) bool { return !unicode.IsLetter(r) }) {
+				kvs = append(kvs, mr.KeyValue{Key: w, Value: "1"})
+			}
+			return kvs
+		},
+		Reduce: func(_ string, values []string) string {
+			n := 0
+			for _, v := range values {
+				k, _ := strconv.Atoi(v)
+				n += k
+			}
+			return strconv.Itoa(n)
+		},
+	}
+}
+
+// Inputs writes n small input files, some of them non-ASCII, and returns
+// their paths.
+func Inputs(t testing.TB, n int) []string {
+	dir := t.TempDir()
+	words := []string{"alpha", "beta", "gamma", "delta", "épée", "straße", "кот", "λόγος", "x", "Alpha"}
+	var inputs []string
+	for i := 0; i < n; i++ {
+		var b strings.Builder
+		for j := 0; j < 400+97*i; j++ {
+			fmt.Fprintf(&b, "%s, %s.", words[(i*7+j*j)%len(words)], words[j%len(words)])
+			if j%5 == 4 {
+				b.WriteString("\n")
+			}
+		}
+		inputs = append(inputs, WriteFile(t, dir, fmt.Sprintf("in-%d.txt", i), b.String()))
+	}
+	return inputs
+}
+
+// WriteFile writes contents to dir/name and returns its path.
+func WriteFile(t testing.TB, dir, name, contents string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(contents), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// QuietLogger logs nothing, or everything with go test -v.
+func QuietLogger() *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// Config is a coordinator of a test cluster, writing to out: 4 reduces,
+// one map task per input (no packing), short timeouts (but a heartbeat
+// timeout that a loaded machine does not miss).
+func Config(out string) coordinator.Config {
+	return coordinator.Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, PackSize: 1, HeartbeatTimeout: 1500 * time.Millisecond,
+		TaskTimeout: 5 * time.Second, LongPoll: 100 * time.Millisecond, ExitGrace: 500 * time.Millisecond,
+		ProgressEvery: time.Second, Logger: QuietLogger()}
+}
+
+// WorkerConfig is a worker of a test cluster at addr, with the job's
+// secret, running app in its own process, in dir.
+func WorkerConfig(addr string, cfg coordinator.Config, app *mr.App, dir string) worker.Config {
+	return worker.Config{Coordinator: addr, Listen: "127.0.0.1:0", Dir: dir, App: app.Name,
+		Executor: executor.InProcess{App: app}, HeartbeatInterval: 50 * time.Millisecond,
+		LostAfter: 2 * time.Second, Secret: cfg.Secret, Logger: cfg.Logger}
+}
+
+// Start starts a coordinator with cfg over inputs, and n workers of app.
+func Start(t testing.TB, cfg coordinator.Config, inputs []string, app *mr.App, n int) *Cluster {
+	t.Helper()
+	c, err := coordinator.New(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := &Cluster{T: t, C: c, App: app, Out: cfg.OutDir, result: make(chan error, 1)}
+	go func() { cl.result <- c.Run(context.Background()) }()
+	t.Cleanup(cl.stopWorkers)
+	for range n {
+		cl.AddWorker(WorkerConfig(c.Addr(), cfg, app, t.TempDir()))
+	}
+	return cl
+}
+
+// AddWorker starts one more worker with wc; it is Workers[len-1].
+func (cl *Cluster) AddWorker(wc worker.Config) *worker.Worker {
+	cl.T.Helper()
+	w, err := worker.New(wc)
+	if err != nil {
+		cl.T.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cl.Workers, cl.cancels, cl.Dirs = append(cl.Workers, w), append(cl.cancels, cancel), append(cl.Dirs, wc.Dir)
+	go w.Run(ctx)
+	return w
+}
+
+func (cl *Cluster) stopWorkers() {
+	for i, w := range cl.Workers {
+		cl.cancels[i]()
+		w.Close()
+	}
+}
+
+// Wait returns the coordinator's result, failing the test after a bound.
+func (cl *Cluster) Wait() error {
+	select {
+	case err := <-cl.result:
+		return err
+	case <-time.After(60 * time.Second):
+		cl.T.Fatal("job did not finish within 60 s")
+		return nil
+	}
+}
+
+// WaitFor blocks until cond holds on the job's summary, checking after
+// every change.
+func (cl *Cluster) WaitFor(what string, cond func(sum protocol.Summary) bool) {
+	cl.T.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		ch := cl.C.Changed()
+		if cond(cl.C.Summary()) {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			cl.T.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// Kill stops worker i as a crash would: no more heartbeats, no file server.
+func (cl *Cluster) Kill(i int) {
+	cl.cancels[i]()
+	cl.Workers[i].Close()
+}
+
+// SummaryFile reads the job summary the coordinator wrote.
+func (cl *Cluster) SummaryFile() protocol.Summary {
+	cl.T.Helper()
+	b, err := os.ReadFile(filepath.Join(cl.Out, "mr-"+cl.App.Name+"-summary.json"))
+	if err != nil {
+		cl.T.Fatal(err)
+	}
+	var sum protocol.Summary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		cl.T.Fatal(err)
+	}
+	return sum
+}
+
+// Sequential is what mrsequential writes for app over inputs.
+func Sequential(t testing.TB, app *mr.App, inputs []string) string {
+	t.Helper()
+	want := filepath.Join(t.TempDir(), "mr-out-0")
+	if err := executor.Sequential(app, inputs, want); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// CheckOutput checks mr-<app>-all against Sequential, and that the
+// mr-out-* hold as many lines and no temp file is left visible.
+func (cl *Cluster) CheckOutput(inputs []string) {
+	cl.T.Helper()
+	want := Sequential(cl.T, cl.App, inputs)
+	got, err := os.ReadFile(filepath.Join(cl.Out, "mr-"+cl.App.Name+"-all"))
+	if err != nil {
+		cl.T.Fatal(err)
+	}
+	if string(got) != want {
+		cl.T.Fatalf("mr-%s-all differs from the sequential output:\n got %d bytes\nwant %d bytes", cl.App.Name, len(got), len(want))
+	}
+	parts, _ := filepath.Glob(filepath.Join(cl.Out, "mr-out-*"))
+	lines := 0
+	for _, p := range parts {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			cl.T.Fatal(err)
+		}
+		lines += strings.Count(string(b), "\n")
+	}
+	if lines != strings.Count(want, "\n") {
+		cl.T.Fatalf("mr-out-* hold %d lines, want %d", lines, strings.Count(want, "\n"))
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(cl.Out, ".*tmp")); len(tmp) > 0 {
+		cl.T.Fatalf("temp files left visible: %v", tmp)
+	}
+}
+
+// Task returns the summary of the task named ("map-3"), failing if none.
+func Task(t testing.TB, sum protocol.Summary, name string) protocol.TaskSummary {
+	for _, ts := range sum.Tasks {
+		if ts.Task == name {
+			return ts
+		}
+	}
+	t.Fatalf("no task %s in the summary", name)
+	return protocol.TaskSummary{}
+}
+
+// Running reports whether the task named has a running attempt.
+func Running(sum protocol.Summary, name string) bool {
+	for _, ts := range sum.Tasks {
+		if ts.Task == name {
+			for _, a := range ts.Attempts {
+				if a.Outcome == "running" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// WorkerOf returns the summary of worker id, and whether there is one.
+func WorkerOf(sum protocol.Summary, id string) (protocol.WorkerSummary, bool) {
+	for _, w := range sum.Workers {
+		if w.ID == id {
+			return w, true
+		}
+	}
+	return protocol.WorkerSummary{}, false
+}

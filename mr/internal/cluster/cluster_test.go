@@ -1,0 +1,138 @@
+package cluster
+
+import (
+	"iter"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"mapreduce/mr"
+)
+
+func TestClusterMatchesSequential(t *testing.T) {
+	inputs := Inputs(t, 5)
+	cl := Start(t, Config(t.TempDir()), inputs, WordCount(), 3)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	for _, ts := range cl.C.Summary().Tasks {
+		if len(ts.Attempts) != 1 {
+			t.Errorf("%s ran %d attempts in a run without failures", ts.Task, len(ts.Attempts))
+		}
+	}
+}
+
+func TestClusterSplitsLargeInputs(t *testing.T) {
+	inputs := Inputs(t, 2)
+	cfg := Config(t.TempDir())
+	cfg.SplitSize = 1000
+	cl := Start(t, cfg, inputs, WordCount(), 2)
+	if n := cl.C.Status().Maps; n < 10 {
+		t.Fatalf("%d map tasks, want many", n)
+	}
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+}
+
+func TestSummaryCountsAttempts(t *testing.T) {
+	inputs := Inputs(t, 3)
+	cl := Start(t, Config(t.TempDir()), inputs, WordCount(), 2)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	sum := cl.SummaryFile()
+	if sum.Phase != "done" || sum.MapAttempts != 3 || sum.ReduceAttempts != 4 || len(sum.Workers) != 2 || len(sum.Tasks) != 7 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	won := 0
+	for _, w := range sum.Workers {
+		won += len(w.Won)
+	}
+	if won != 7 || sum.Tasks[0].Winner != "map-0.a1" {
+		t.Fatalf("%d attempts won, tasks[0] = %+v", won, sum.Tasks[0])
+	}
+}
+
+// A tiny map buffer forces spills and a tiny fan-in forces merge passes:
+// the output must not change.
+func TestClusterSpillsAndMergePasses(t *testing.T) {
+	inputs := Inputs(t, 5)
+	app := WordCount()
+	app.Combine = func(k string, vs []string) []string { return []string{app.Reduce(k, vs)} }
+	cfg := Config(t.TempDir())
+	cl := Start(t, cfg, inputs, app, 0)
+	wc := WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir())
+	wc.MapBuffer, wc.MergeFanIn = 2<<10, 2
+	cl.AddWorker(wc)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+}
+
+// An app that exports only ReduceSeq gets the same output.
+func TestClusterReduceSeq(t *testing.T) {
+	inputs := Inputs(t, 3)
+	app := WordCount()
+	reduce := app.Reduce
+	app.Reduce = nil
+	app.ReduceSeq = func(key string, values iter.Seq[string]) string { return reduce(key, slices.Collect(values)) }
+	cl := Start(t, Config(t.TempDir()), inputs, app, 2)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+}
+
+// Map may count with mr.Counter: the job's total is the winning
+// attempts' counts, in the summary.
+func TestClusterCountsWithCounters(t *testing.T) {
+	inputs := Inputs(t, 3)
+	app := WordCount()
+	mapFn := app.Map
+	lines := mr.Counter("lines")
+	app.Map = func(name, contents string) []mr.KeyValue {
+		lines.Add(int64(strings.Count(contents, "\n")))
+		return mapFn(name, contents)
+	}
+	cl := Start(t, Config(t.TempDir()), inputs, app, 2)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, in := range inputs {
+		b, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += strings.Count(string(b), "\n")
+	}
+	if got := cl.SummaryFile().Counters.User["lines"]; got != int64(want) {
+		t.Fatalf("user counter lines = %d, want %d", got, want)
+	}
+}
+
+// Small inputs share map tasks, and Map is still called once per file with
+// that file's name: an index keyed by file names equals mrsequential's.
+func TestClusterPacksSmallInputs(t *testing.T) {
+	inputs := Inputs(t, 9)
+	app := WordCount()
+	app.Map = func(name, contents string) []mr.KeyValue {
+		return []mr.KeyValue{{Key: name, Value: strconv.Itoa(len(contents))}, {Key: "lines", Value: strconv.Itoa(strings.Count(contents, "\n"))}}
+	}
+	cfg := Config(t.TempDir())
+	cfg.PackSize = 40 << 10
+	cl := Start(t, cfg, inputs, app, 2)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	if sum := cl.SummaryFile(); sum.Maps >= len(inputs) || sum.Maps < 2 {
+		t.Fatalf("%d map tasks for %d small inputs", sum.Maps, len(inputs))
+	}
+}

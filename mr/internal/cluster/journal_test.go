@@ -1,0 +1,147 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"mapreduce/internal/protocol"
+	"mapreduce/mr"
+	"mapreduce/mr/coordinator"
+)
+
+// callCounter counts an app's Map calls per input.
+type callCounter struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *callCounter) add(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls[name]++
+}
+
+func (c *callCounter) get(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls[name]
+}
+
+// A journaled job whose coordinator stops after some reduces are
+// committed resumes when the same coordinator is started again: the
+// workers wait for it, offer back the map outputs they hold, no Map runs
+// again and no committed reduce runs again; the output is mrsequential's.
+func TestJournaledJobSurvivesItsCoordinator(t *testing.T) {
+	inputs := Inputs(t, 4)
+	app := WordCount()
+	calls := &callCounter{calls: make(map[string]int)}
+	gate := make(chan struct{})
+	mapFn, reduceFn := app.Map, app.Reduce
+	app.Map = func(name, contents string) []mr.KeyValue {
+		calls.add(name)
+		return mapFn(name, contents)
+	}
+	app.Reduce = func(key string, values []string) string {
+		if key == "gamma" {
+			<-gate // its reduce task waits until the coordinator restarted
+		}
+		return reduceFn(key, values)
+	}
+	cfg := Config(t.TempDir())
+	cfg.Journal = true
+	c1, err := coordinator.New(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() { first <- c1.Run(ctx) }()
+	cl := &Cluster{T: t, C: c1, App: app, Out: cfg.OutDir, result: make(chan error, 1)}
+	t.Cleanup(cl.stopWorkers)
+	for range 2 {
+		cl.AddWorker(WorkerConfig(c1.Addr(), cfg, app, t.TempDir()))
+	}
+	cl.WaitFor("a reduce committed", func(sum protocol.Summary) bool {
+		for _, ts := range sum.Tasks {
+			if strings.HasPrefix(ts.Task, "reduce-") && ts.Winner != "" {
+				return true
+			}
+		}
+		return false
+	})
+	before := c1.Summary()
+	stop()
+	if err := <-first; err == nil || !strings.Contains(err.Error(), "coordinator stopped") {
+		t.Fatalf("the first coordinator returned %v", err)
+	}
+
+	cfg.Addr = c1.Addr()
+	c2, err := coordinator.New(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.C = c2
+	go func() { cl.result <- c2.Run(context.Background()) }()
+	close(gate)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range inputs {
+		if n := calls.get(in); n != 1 {
+			t.Errorf("Map(%s) ran %d times", in, n)
+		}
+	}
+	cl.CheckOutput(inputs)
+	after := cl.SummaryFile()
+	if len(after.Restarts) != 1 || after.Journal != filepath.Join(cfg.OutDir, "mr-job.journal") {
+		t.Fatalf("restarts %+v, journal %q", after.Restarts, after.Journal)
+	}
+	for _, ts := range before.Tasks {
+		if ts.Winner == "" {
+			continue
+		}
+		got := Task(t, after, ts.Task)
+		if !got.Recovered || got.Winner != ts.Winner {
+			t.Errorf("%s won by %s before the restart; after it: %+v", ts.Task, ts.Winner, got)
+		}
+	}
+	// Run again, the finished job says so.
+	_, err = coordinator.New(cfg, inputs)
+	var done *coordinator.FinishedError
+	if !errors.As(err, &done) || !strings.HasSuffix(done.Final, "mr-wc-all") {
+		t.Fatalf("a finished job run again: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.OutDir, "mr-job.runs")); !os.IsNotExist(err) {
+		t.Fatalf("the committed runs outlived the job: %v", err)
+	}
+}
+
+// A journal of another job is refused in one line naming the difference.
+func TestJournalOfAnotherJobRefused(t *testing.T) {
+	inputs := Inputs(t, 2)
+	cfg := Config(t.TempDir())
+	cfg.Journal = true
+	c, err := coordinator.New(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	stop()
+	c.Run(ctx)
+	cfg.NReduce = 7
+	if _, err := coordinator.New(cfg, inputs); err == nil || !strings.Contains(err.Error(), "-nreduce was 4, is 7") {
+		t.Fatalf("another R: %v", err)
+	}
+	cfg.NReduce = 4
+	if err := os.WriteFile(inputs[1], []byte("changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := coordinator.New(cfg, inputs); err == nil || !strings.Contains(err.Error(), "input "+inputs[1]+" was ") {
+		t.Fatalf("a changed input: %v", err)
+	}
+}

@@ -1,0 +1,145 @@
+package scheduler
+
+// The scheduler's reports: every one names its protocol.Attempt and is
+// applied only while that attempt runs for a live worker (running), which
+// is what fences late, superseded and dead workers' reports. The one
+// exception is the winner's own report sent again (its first reply was
+// lost): it is answered as the first was, and changes nothing.
+
+import (
+	"time"
+
+	"mapreduce/internal/protocol"
+)
+
+// lookup returns the attempt ref names if its worker has that id, or nil.
+func (s *Scheduler) lookup(ref protocol.Attempt) *attempt {
+	tasks := s.maps
+	if ref.Kind == protocol.ReduceTask {
+		tasks = s.reduces
+	}
+	if ref.Task < 0 || ref.Task >= len(tasks) {
+		return nil
+	}
+	h := tasks[ref.Task].history
+	for i := len(h) - 1; i >= 0; i-- {
+		if a := h[i]; a.n == ref.N {
+			if a.worker.id != ref.WorkerID || a.task.kind != ref.Kind {
+				return nil
+			}
+			return a
+		}
+	}
+	return nil
+}
+
+// running returns the attempt ref names if it is still running for a live
+// worker with that id, or nil.
+func (s *Scheduler) running(ref protocol.Attempt) *attempt {
+	a := s.lookup(ref)
+	if a == nil || s.live(ref.WorkerID) == nil || a.outcome != outcomeRunning {
+		return nil
+	}
+	return a
+}
+
+// Running reports whether ref names an attempt still running for a live
+// worker with that id: its reads and uploads are served.
+func (s *Scheduler) Running(ref protocol.Attempt) bool { return s.running(ref) != nil }
+
+// Won reports whether ref names its task's committed attempt: a report
+// or upload of it sent again is answered as accepted.
+func (s *Scheduler) Won(ref protocol.Attempt) bool {
+	a := s.lookup(ref)
+	return a != nil && a.task.winner == a
+}
+
+// accept returns the running attempt ref names, noting the worker alive,
+// or logs a stale report and returns nil.
+func (s *Scheduler) accept(ref protocol.Attempt, now time.Time) *attempt {
+	a := s.running(ref)
+	if a == nil {
+		s.events = append(s.events, Event{Msg: "stale report ignored", Worker: ref.WorkerID, Attempt: ref.String()})
+		if w := s.live(ref.WorkerID); w != nil && w.current != nil && w.current.outcome != outcomeRunning {
+			w.current = nil
+		}
+		return nil
+	}
+	a.worker.lastSeen = now
+	return a
+}
+
+// MapDone commits a map attempt's output, of nReduce runs in written
+// bytes from read bytes of input, with its counters, if it is the first
+// valid report; the winner's report sent again is accepted again and
+// changes nothing.
+func (s *Scheduler) MapDone(ref protocol.Attempt, nReduce int, written, read int64, c *protocol.Counters, now time.Time) bool {
+	if s.Won(ref) {
+		a := s.lookup(ref)
+		s.note("report repeated", a, a.worker)
+		return a.written == written
+	}
+	a := s.accept(ref, now)
+	if a == nil {
+		return false
+	}
+	if nReduce != s.cfg.NReduce || written < 0 || read < 0 {
+		s.note("report refused", a, a.worker, "runs", nReduce, "want", s.cfg.NReduce)
+		return false
+	}
+	a.committed, a.read, a.written = true, read, written
+	s.srcVersion++
+	s.win(a, now)
+	s.recordCounters(a, c)
+	a.worker.owned[a.task.index] = a.task
+	s.mapCommitted(now)
+	return true
+}
+
+// mapCommitted counts a map task done; the last one starts the reduce
+// phase.
+func (s *Scheduler) mapCommitted(now time.Time) {
+	s.mapsDone++
+	if s.mapsDone == len(s.maps) && s.phase == phaseMap {
+		s.setPhase(phaseReduce)
+		for _, t := range s.reduces {
+			if t.state == taskIdle {
+				s.enqueue(t, now)
+			}
+		}
+	}
+}
+
+// ReduceDone commits a reduce attempt whose output, of written bytes from
+// read bytes fetched, the coordinator holds, with its counters.
+func (s *Scheduler) ReduceDone(ref protocol.Attempt, read, written int64, c *protocol.Counters, now time.Time) bool {
+	a := s.accept(ref, now)
+	if a == nil {
+		return false
+	}
+	a.read, a.written = read, written
+	s.win(a, now)
+	s.recordCounters(a, c)
+	s.reducesDone++
+	if s.reducesDone == len(s.reduces) {
+		s.setPhase(phaseMerge)
+	}
+	return true
+}
+
+// win marks a the task's committed attempt; any other running attempt of
+// the task has lost.
+func (s *Scheduler) win(a *attempt, now time.Time) {
+	t := a.task
+	t.state, t.winner = taskDone, a
+	s.endAttempt(a, outcomeWon, now)
+	a.worker.failRun = 0
+	a.worker.wins++
+	s.wonTime[t.kind-1] += now.Sub(a.start)
+	s.wonCount[t.kind-1]++
+	for len(t.running) > 0 {
+		s.note("attempt superseded", t.running[0], t.running[0].worker, "winner", a.ID())
+		s.endAttempt(t.running[0], outcomeLost, now)
+	}
+	s.note("task done", a, a.worker)
+}

@@ -1,0 +1,404 @@
+// Package scheduler is the coordinator's brain as a plain value: tasks,
+// attempts, owners and workers, with no goroutines, sockets, processes,
+// files or clock. Every method that depends on time takes now; the
+// coordinator locks, calls and copies, and its tickers drive expiry
+// (ExpireWorkers, ExpireSlow). Tests move now by hand and never sleep.
+//
+// A job is M map tasks and R reduce tasks. Every assignment is a numbered
+// attempt ("map-3.a2", protocol.Attempt); a report is applied only while
+// its attempt runs for a live worker, so late, superseded and dead
+// workers' reports change nothing, and the winner's own report sent again
+// is answered as the first was (reports.go).
+//
+// Failures come in two classes (protocol.FailureClass): the app's count
+// against the task, the worker's own against the worker, which is
+// excluded from the job when it keeps failing (workers.go). A committed
+// map is re-run only on evidence (locate.go), and at the end of a phase
+// idle workers back up the attempt expected to finish last (backup.go).
+// Time-driven expiry is in time.go; the read-only views, Status and
+// Summary, in status.go and summary.go. What happened is kept as Events
+// for the coordinator to log (TakeEvents).
+package scheduler
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"mapreduce/internal/protocol"
+)
+
+var (
+	// ErrWrongApp refuses a worker whose app differs from the job's.
+	ErrWrongApp = errors.New("mr: worker runs a different app than the job")
+	// errTooManyWorkers refuses a registration past the job's limit.
+	errTooManyWorkers = errors.New("mr: the job has registered as many workers as it accepts")
+)
+
+// Config is a job as the scheduler sees it. Zero durations and counts are
+// not defaulted here: the coordinator passes its own, validated.
+type Config struct {
+	NMap, NReduce     int
+	MapInputs         []string      // each map task's input, for messages and views; may be nil
+	HeartbeatTimeout  time.Duration // no heartbeat for this long: the worker is dead
+	TaskTimeout       time.Duration // an attempt running this long gets a backup
+	BackupAfter       time.Duration // at a phase's end, an attempt running this long may get a backup
+	MaxFailures       int           // app failures of one task that fail the job
+	MaxWorkerFailures int           // the worker's own failures in a row that exclude it
+	MaxLostOutputs    int           // map outputs of one worker lost to fetch failures that exclude it
+	App               string        // the job's app; "" until the first worker names it
+	MaxWorkers        int           // registrations accepted over the job's life
+	WaitWorkers       int           // hand out nothing until this many workers have registered
+}
+
+type task struct {
+	kind     protocol.TaskKind
+	index    int
+	state    taskState
+	running  []*attempt // at most two: the original and one backup
+	winner   *attempt   // the committed attempt, while state is done
+	history  []*attempt // every attempt, in assignment order (since the last restart)
+	lastN    int        // the highest attempt number used, before a restart too
+	pending  *recovered // while state is taskPending: the committed attempt the journal names
+	failures int        // the app's failures
+	queued   bool       // in the idle queue
+	idleAt   time.Time  // when it last went back to idle
+	backup   bool       // in the backup queue
+}
+
+type attempt struct {
+	task      *task
+	n         int // 1, 2, ... per task
+	worker    *worker
+	start     time.Time
+	progress  time.Time // last sign of progress; a stalled reducer is not slow
+	end       time.Time
+	outcome   outcome
+	committed bool                     // a map attempt whose output was accepted (it won)
+	read      int64                    // bytes of input (map) or run files (reduce) read
+	written   int64                    // bytes written
+	counters  *protocol.Counters       // what it counted, once it won
+	recovered bool                     // it won before a restart: the journal says so
+	frac      float64                  // how far it got (0 to 1) as its worker last said; 0 unknown
+	fracAt    time.Time                // when frac last changed
+	backedUp  bool                     // a backup of it was started: it gets no other
+	lostBy    map[string]*fetchReports // committed map output: who could not fetch it, by host
+	fetchErr  int                      // fetch failures reported against it, all reducers
+	confirm   confirmation             // committed map output: what its owner said of it
+	confirmAt time.Time                // when confirm last changed
+}
+
+// ID is the attempt's name in every log line: "map-3.a2".
+func (a *attempt) ID() string { return protocol.AttemptName(a.task.kind, a.task.index, a.n) }
+
+type worker struct {
+	id       string
+	addr     string
+	host     string    // addr's host: evidence counts hosts, not registrations
+	joined   time.Time // when it registered
+	wins     int       // attempts it won
+	lastSeen time.Time
+	dead     bool
+	exitSent bool
+	current  *attempt              // the attempt it was last given
+	owned    map[int]*task         // done map tasks whose output lives only here
+	attempts []*attempt            // every attempt it was given
+	excluded string                // why it was excluded from the job; "" while it takes part
+	failRun  int                   // its own failures since its last win
+	lost     int                   // its map outputs re-run because reducers could not fetch them
+	drop     []int                 // map tasks whose output it holds and nobody needs: for its next heartbeat
+	verify   []protocol.MapAttempt // outputs it is asked whether it holds: for its next heartbeat
+	earlier  bool                  // it registered with the coordinator before a restart (dead since)
+	pool     bool                  // a pool member
+	jobs     int                   // jobs it served before this one
+}
+
+// Scheduler is one job's state machine. It is not safe for concurrent
+// use: its owner serializes calls (the coordinator, under its lock).
+type Scheduler struct {
+	cfg         Config
+	maps        []*task
+	reduces     []*task
+	idle        [2]taskQueue          // idle[0] maps, idle[1] reduces
+	backups     []*task               // running tasks that were slow: candidates for a backup attempt
+	deadlines   deadlineHeap          // running attempts by when they become slow
+	inflight    map[*attempt]struct{} // every running attempt
+	wonTime     [2]time.Duration      // total duration of won attempts, maps and reduces
+	wonCount    [2]int
+	workers     map[string]*worker
+	nextWorker  int
+	mapsDone    int
+	reducesDone int
+	phase       phase
+	failure     string // why the job failed, in phaseFailed
+	events      []Event
+	allOut      time.Time              // since when every worker that joined is excluded; zero if not
+	allOutWhy   string                 // the last exclusion's reason, for the failure
+	srcVersion  int                    // grows whenever a map output appears or moves
+	srcCache    *protocol.SourcesReply // the map outputs' locations at srcCache.Version
+	pendingMaps int                    // maps in taskPending
+	started     bool                   // WaitWorkers have joined: tasks are handed out
+}
+
+// Event is one thing that happened, for the coordinator to log: a
+// constant message, the attempt and worker it concerns ("" if none), and
+// more key/value pairs.
+type Event struct {
+	Msg     string
+	Attempt string
+	Worker  string
+	Args    []any
+}
+
+// New makes the scheduler of a job, every map task idle (every reduce
+// task too, when there are no maps).
+func New(cfg Config) *Scheduler {
+	s := &Scheduler{cfg: cfg, workers: make(map[string]*worker), inflight: make(map[*attempt]struct{})}
+	s.maps = makeTasks(protocol.MapTask, cfg.NMap)
+	s.reduces = makeTasks(protocol.ReduceTask, cfg.NReduce)
+	for _, t := range s.maps {
+		s.enqueue(t, time.Time{})
+	}
+	if cfg.NMap == 0 {
+		s.phase = phaseReduce
+		for _, t := range s.reduces {
+			s.enqueue(t, time.Time{})
+		}
+	}
+	return s
+}
+
+func makeTasks(kind protocol.TaskKind, n int) []*task {
+	ts := make([]*task, n)
+	for i := range ts {
+		ts[i] = &task{kind: kind, index: i}
+	}
+	return ts
+}
+
+func (s *Scheduler) note(msg string, a *attempt, w *worker, args ...any) {
+	e := Event{Msg: msg, Args: args}
+	if a != nil {
+		e.Attempt = a.ID()
+	}
+	if w != nil {
+		e.Worker = w.id
+	}
+	s.events = append(s.events, e)
+}
+
+// TakeEvents returns what happened since the last call.
+func (s *Scheduler) TakeEvents() []Event {
+	ev := s.events
+	s.events = nil
+	return ev
+}
+
+// App is the job's app name, "" until the first worker registered.
+func (s *Scheduler) App() string { return s.cfg.App }
+
+// Failure reports whether the job failed, and why.
+func (s *Scheduler) Failure() (string, bool) { return s.failure, s.phase == phaseFailed }
+
+// Register adds a worker serving its run files at addr and returns its
+// id ("w1", "w2", ...). The caller has checked app and addr.
+func (s *Scheduler) Register(app, addr string, now time.Time) (string, error) {
+	if s.cfg.App == "" {
+		s.cfg.App = app
+	}
+	if app != s.cfg.App {
+		return "", fmt.Errorf("%w: worker at %s runs %q, the job runs %q", ErrWrongApp, addr, app, s.cfg.App)
+	}
+	if s.cfg.MaxWorkers > 0 && s.nextWorker >= s.cfg.MaxWorkers {
+		return "", fmt.Errorf("%w (%d)", errTooManyWorkers, s.cfg.MaxWorkers)
+	}
+	s.nextWorker++
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	w := &worker{id: fmt.Sprintf("w%d", s.nextWorker), addr: addr, host: host, joined: now, lastSeen: now,
+		owned: make(map[int]*task)}
+	s.workers[w.id] = w
+	s.note("worker joined", nil, w, "addr", addr)
+	return w.id, nil
+}
+
+// PoolMember notes that worker id is a pool member that served jobs jobs
+// before this one, for the views.
+func (s *Scheduler) PoolMember(id string, jobs int) {
+	if w := s.workers[id]; w != nil {
+		w.pool, w.jobs = true, jobs
+	}
+}
+
+// Drop declares worker id dead at once, for why: its registration could
+// not be completed.
+func (s *Scheduler) Drop(id, why string, now time.Time) {
+	if w := s.workers[id]; w != nil && !w.dead {
+		s.kill(w, now, why)
+	}
+}
+
+// live returns the worker with this id if it is registered, not dead
+// and not excluded.
+func (s *Scheduler) live(id string) *worker {
+	w := s.workers[id]
+	if w == nil || w.dead || w.excluded != "" {
+		return nil
+	}
+	return w
+}
+
+func (s *Scheduler) toldToExit(w *worker) {
+	if !w.exitSent {
+		w.exitSent = true
+		s.note("worker told to exit", nil, w)
+	}
+}
+
+// Over reports whether the job is done or failed: nothing changes any more.
+func (s *Scheduler) Over() bool { return s.phase == phaseDone || s.phase == phaseFailed }
+
+// Assign hands the worker its next attempt, or tells it to wait or exit.
+// A worker asks only when idle, so an attempt it still holds is abandoned.
+// The reply lacks only a map attempt's Split, which the coordinator owns.
+func (s *Scheduler) Assign(id string, now time.Time) protocol.GetTaskReply {
+	reply := protocol.GetTaskReply{Action: protocol.ActWait, NMap: len(s.maps), NReduce: len(s.reduces)}
+	w := s.workers[id]
+	switch {
+	case w == nil || w.dead:
+		reply.Action = protocol.ActReregister
+		return reply
+	case w.excluded != "":
+		s.toldToExit(w)
+		reply.Action, reply.Reason = protocol.ActExit, excludedReason(w)
+		return reply
+	case s.Over():
+		w.lastSeen = now
+		s.toldToExit(w)
+		reply.Action, reply.Reason = protocol.ActExit, s.failure
+		return reply
+	}
+	w.lastSeen = now
+	if a := w.current; a != nil && a.outcome == outcomeRunning {
+		s.note("attempt abandoned", a, w)
+		s.endAttempt(a, outcomeAbandoned, now)
+	}
+	t := s.nextTask(w, now)
+	if t == nil {
+		return reply
+	}
+	a := s.startAttempt(t, w, now)
+	reply.Task, reply.Attempt = t.index, a.n
+	if t.kind == protocol.MapTask {
+		reply.Action = protocol.ActMap
+	} else {
+		reply.Action, reply.SourcesVersion = protocol.ActReduce, s.srcVersion
+	}
+	return reply
+}
+
+// Current is the assignment of the attempt worker id is running, if any:
+// a report sent again, whose first answer (carrying that assignment) was
+// lost, gets the same one back rather than a new one.
+func (s *Scheduler) Current(id string) (protocol.GetTaskReply, bool) {
+	w := s.live(id)
+	if w == nil || w.current == nil || w.current.outcome != outcomeRunning {
+		return protocol.GetTaskReply{}, false
+	}
+	a := w.current
+	reply := protocol.GetTaskReply{Action: protocol.ActMap, Task: a.task.index, Attempt: a.n,
+		NMap: len(s.maps), NReduce: len(s.reduces)}
+	if a.task.kind == protocol.ReduceTask {
+		reply.Action, reply.SourcesVersion = protocol.ActReduce, s.srcVersion
+	}
+	return reply, true
+}
+
+// IdleWork reports whether an idle task is waiting to be assigned: then
+// assign hands out an attempt rather than a wait.
+func (s *Scheduler) IdleWork() bool {
+	if s.reducesDone == len(s.reduces) || (!s.started && len(s.workers) < s.cfg.WaitWorkers) {
+		return false
+	}
+	return s.idle[0].ready() || (s.mapsDone == len(s.maps) && s.idle[1].ready())
+}
+
+// nextTask picks an idle task (maps first), else a slow task to back up,
+// else, when nothing else is left, the attempt expected to finish last.
+func (s *Scheduler) nextTask(w *worker, now time.Time) *task {
+	if s.reducesDone == len(s.reduces) {
+		return nil // every reduce is in (some recovered): the maps are not needed
+	}
+	if !s.started {
+		if len(s.workers) < s.cfg.WaitWorkers {
+			return nil
+		}
+		s.started = true
+	}
+	if t := s.idle[0].pop(); t != nil {
+		return t
+	}
+	if s.mapsDone == len(s.maps) {
+		if t := s.idle[1].pop(); t != nil {
+			return t
+		}
+	}
+	if t := s.popBackup(w); t != nil {
+		return t
+	}
+	return s.lateBackup(w, now)
+}
+
+func (s *Scheduler) startAttempt(t *task, w *worker, now time.Time) *attempt {
+	t.lastN++
+	a := &attempt{task: t, n: t.lastN, worker: w, start: now, progress: now}
+	if len(t.running) == 1 {
+		t.running[0].backedUp = true
+	}
+	s.inflight[a] = struct{}{}
+	t.history = append(t.history, a)
+	t.running = append(t.running, a)
+	t.state = taskRunning
+	w.current = a
+	w.attempts = append(w.attempts, a)
+	s.deadlines.push(deadline{at: now.Add(s.cfg.TaskTimeout), a: a})
+	s.note("task assigned", a, w)
+	return a
+}
+
+// endAttempt takes a running attempt out of its task; a task left with no
+// running attempt and not done goes back to the idle queue.
+func (s *Scheduler) endAttempt(a *attempt, o outcome, now time.Time) {
+	if a.outcome != outcomeRunning {
+		return
+	}
+	a.outcome, a.end = o, now
+	delete(s.inflight, a)
+	t := a.task
+	for i, r := range t.running {
+		if r == a {
+			t.running = append(t.running[:i], t.running[i+1:]...)
+			break
+		}
+	}
+	if len(t.running) == 0 && t.state == taskRunning {
+		t.state = taskIdle
+		s.enqueue(t, now)
+	}
+}
+
+func (s *Scheduler) enqueue(t *task, now time.Time) {
+	if !t.queued {
+		t.idleAt = now
+		t.queued = true
+		s.idle[t.kind-1].push(t)
+	}
+}
+
+func (s *Scheduler) setPhase(p phase) {
+	s.note("phase changed", nil, nil, "phase", p.String())
+	s.phase = p
+}

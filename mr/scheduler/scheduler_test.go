@@ -1,0 +1,340 @@
+package scheduler
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"mapreduce/internal/protocol"
+)
+
+// A scheduler test moves a fake clock by hand; nothing here sleeps.
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+type schedHarness struct {
+	t   *testing.T
+	s   *Scheduler
+	now time.Time
+}
+
+func newHarness(t *testing.T, nMap, nReduce int) *schedHarness {
+	inputs := make([]string, nMap)
+	for i := range inputs {
+		inputs[i] = fmt.Sprintf("in-%d.txt", i)
+	}
+	cfg := Config{NMap: nMap, NReduce: nReduce, MapInputs: inputs, HeartbeatTimeout: 4 * time.Second,
+		TaskTimeout: 10 * time.Second, BackupAfter: 5 * time.Second, MaxFailures: 3, MaxWorkerFailures: 3,
+		MaxLostOutputs: 3}
+	return &schedHarness{t: t, s: New(cfg), now: t0}
+}
+
+func (h *schedHarness) tick(d time.Duration) {
+	h.now = h.now.Add(d)
+	h.s.ExpireWorkers(h.now)
+	h.s.ExpireSlow(h.now)
+}
+
+// run moves the clock by d in heartbeat-sized steps; the named workers
+// beat at every step, the others stay silent.
+func (h *schedHarness) run(d time.Duration, beating ...string) {
+	for end := h.now.Add(d); h.now.Before(end); {
+		h.tick(500 * time.Millisecond)
+		h.beat(beating...)
+	}
+}
+
+func (h *schedHarness) join(addr string) string {
+	id, err := h.s.Register("app", addr, h.now)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+func (h *schedHarness) get(id string, want protocol.Action) *attempt {
+	h.t.Helper()
+	reply := h.s.Assign(id, h.now)
+	if reply.Action != want {
+		h.t.Fatalf("assign(%s) = %s, want %s", id, reply.Action, want)
+	}
+	switch want {
+	case protocol.ActMap:
+		return last(h.s.maps[reply.Task].history)
+	case protocol.ActReduce:
+		return last(h.s.reduces[reply.Task].history)
+	}
+	return nil
+}
+
+// ref names attempt a as run by worker id.
+func ref(id string, a *attempt) protocol.Attempt {
+	return protocol.Attempt{WorkerID: id, Kind: a.task.kind, Task: a.task.index, N: a.n}
+}
+
+func (h *schedHarness) mapDone(id string, a *attempt) bool {
+	return h.s.MapDone(ref(id, a), h.s.cfg.NReduce, int64(10+a.task.index), 0, nil, h.now)
+}
+
+func (h *schedHarness) reduceDone(id string, a *attempt) bool {
+	return h.s.ReduceDone(ref(id, a), 0, 0, nil, h.now)
+}
+
+func (h *schedHarness) beat(ids ...string) {
+	for _, id := range ids {
+		h.s.Heartbeat(protocol.HeartbeatArgs{WorkerID: id}, h.now)
+	}
+}
+
+// action is what a heartbeat of worker id is told to do.
+func (h *schedHarness) action(id string) protocol.Action {
+	return h.s.Heartbeat(protocol.HeartbeatArgs{WorkerID: id}, h.now).Action
+}
+
+func TestHappyPathRunsEachTaskOnce(t *testing.T) {
+	h := newHarness(t, 3, 2)
+	w1, w2, w3 := h.join("a:1"), h.join("b:1"), h.join("c:1")
+	m0, m1 := h.get(w1, protocol.ActMap), h.get(w2, protocol.ActMap)
+	if !h.mapDone(w1, m0) {
+		t.Fatal("first map report refused")
+	}
+	m2 := h.get(w1, protocol.ActMap)
+	// Reduces wait for the last map; the early Exit is never given.
+	h.get(w3, protocol.ActWait)
+	h.mapDone(w2, m1)
+	h.mapDone(w1, m2)
+	if h.s.phase != phaseReduce {
+		t.Fatalf("phase %s, want reduce", h.s.phase)
+	}
+	r0, r1 := h.get(w1, protocol.ActReduce), h.get(w2, protocol.ActReduce)
+	src := h.s.Sources()
+	maps, err := protocol.UnpackSources(src.Maps, 3, len(src.Owners))
+	if err != nil || src.Owners[maps[1].Owner] != "b:1" || src.Owners[maps[2].Owner] != "a:1" ||
+		maps[0].Attempt != 1 || len(src.Owners) != 2 || h.s.Sources() != src {
+		t.Fatalf("sources = %+v (%v)", maps, err)
+	}
+	h.reduceDone(w1, r0)
+	h.get(w1, protocol.ActWait)
+	h.reduceDone(w2, r1)
+	if h.s.phase != phaseMerge {
+		t.Fatalf("phase %s, want merge", h.s.phase)
+	}
+	h.get(w1, protocol.ActWait) // the final file is not written yet
+	if h.action(w1) != protocol.ActWait {
+		t.Fatal("exit before the final output")
+	}
+	h.s.Finish()
+	h.get(w1, protocol.ActExit)
+	if h.s.AllExited() {
+		t.Fatal("w2 has not been told to exit")
+	}
+	h.get(w2, protocol.ActExit)
+	if h.action(w3) != protocol.ActExit { // hearing it by heartbeat counts too
+		t.Fatal("heartbeat after the end is not told to exit")
+	}
+	if !h.s.AllExited() {
+		t.Fatal("allExited false after both got Exit")
+	}
+	for _, tk := range append(h.s.maps, h.s.reduces...) {
+		if len(tk.history) != 1 {
+			t.Errorf("%s-%d ran %d attempts", tk.kind, tk.index, len(tk.history))
+		}
+	}
+}
+
+func TestDeadWorkerLosesRunningAndCompletedMaps(t *testing.T) {
+	h := newHarness(t, 2, 1)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	m0 := h.get(w1, protocol.ActMap)
+	m1 := h.get(w2, protocol.ActMap)
+	h.mapDone(w1, m0)
+	// w1 goes silent; w2 keeps beating.
+	h.run(4*time.Second, w2)
+	if h.s.workers[w1].dead {
+		t.Fatal("w1 declared dead after exactly the timeout")
+	}
+	h.run(500*time.Millisecond, w2)
+	if !h.s.workers[w1].dead {
+		t.Fatal("w1 not declared dead after 4 s of silence")
+	}
+	if m0.task.state != taskIdle || h.s.mapsDone != 0 {
+		t.Fatalf("completed map of dead worker: state %s, mapsDone %d", m0.task.state, h.s.mapsDone)
+	}
+	h.mapDone(w2, m1)
+	again := h.get(w2, protocol.ActMap)
+	if again.task != m0.task || again.n != 2 {
+		t.Fatalf("re-run got %s", again.ID())
+	}
+	// The dead worker's late report and requests are refused.
+	if h.mapDone(w1, m0) {
+		t.Fatal("report of a dead worker accepted")
+	}
+	if h.action(w1) != protocol.ActReregister {
+		t.Fatal("dead worker not told to re-register")
+	}
+	h.get(w1, protocol.ActReregister)
+}
+
+func TestDeadWorkerAfterReducesDoneKeepsMaps(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	h.mapDone(w1, h.get(w1, protocol.ActMap))
+	h.reduceDone(w2, h.get(w2, protocol.ActReduce))
+	h.tick(5 * time.Second)
+	if h.s.mapsDone != 1 || h.s.phase != phaseMerge {
+		t.Fatalf("mapsDone %d phase %s after reduces were done", h.s.mapsDone, h.s.phase)
+	}
+}
+
+func TestSlowTaskGetsOneBackupAndFirstCompletionWins(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	slow := h.get(w1, protocol.ActMap)
+	h.get(w2, protocol.ActWait)
+	h.run(9*time.Second, w1, w2)
+	h.get(w2, protocol.ActWait)
+	h.run(2*time.Second, w1, w2)
+	backup := h.get(w2, protocol.ActMap)
+	if backup.task != slow.task || backup.n != 2 {
+		t.Fatalf("backup is %s", backup.ID())
+	}
+	h.run(11*time.Second, w1, w2)
+	if len(slow.task.running) != 2 || len(h.s.backups) != 0 {
+		t.Fatalf("%d attempts running, %d backups queued", len(slow.task.running), len(h.s.backups))
+	}
+	if !h.mapDone(w2, backup) {
+		t.Fatal("backup's report refused")
+	}
+	if h.mapDone(w1, slow) {
+		t.Fatal("late report of the superseded attempt accepted")
+	}
+	if got := h.s.location(h.s.maps[0]); got.Addr != "b:1" || got.Attempt != 2 {
+		t.Fatalf("source = %+v, want the winner's", got)
+	}
+}
+
+func TestStaleReportNeverOverwritesCommittedOutput(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	first := h.get(w1, protocol.ActMap)
+	h.run(11*time.Second, w1, w2)
+	second := h.get(w2, protocol.ActMap)
+	h.mapDone(w1, first)
+	if h.mapDone(w2, second) {
+		t.Fatal("second completion accepted")
+	}
+	if got := h.s.location(h.s.maps[0]); got.Addr != "a:1" || got.Attempt != 1 {
+		t.Fatalf("committed output changed: %+v", got)
+	}
+	if second.outcome != outcomeLost || first.outcome != outcomeWon {
+		t.Fatalf("outcomes %s/%s", first.outcome, second.outcome)
+	}
+}
+
+func TestReportWithWrongAttemptOrWorkerIgnored(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	a := h.get(w1, protocol.ActMap)
+	one := 1
+	cases := []struct {
+		ref     protocol.Attempt
+		nReduce int
+	}{
+		{protocol.Attempt{WorkerID: w2, Kind: protocol.MapTask, Task: 0, N: 1}, one},
+		{protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: 0, N: 2}, one},
+		{protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: 5, N: 1}, one},
+		{protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: -1, N: 1}, one},
+		{protocol.Attempt{WorkerID: w1, Kind: protocol.ReduceTask, Task: 0, N: 1}, one},
+		{protocol.Attempt{WorkerID: "nobody", Kind: protocol.MapTask, Task: 0, N: 1}, one},
+		{protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: 0, N: 1}, 2}, // wrong number of runs
+	}
+	for _, c := range cases {
+		if h.s.MapDone(c.ref, c.nReduce, 0, 0, nil, h.now) {
+			t.Errorf("report %+v with %d runs accepted", c.ref, c.nReduce)
+		}
+	}
+	if !h.mapDone(w1, a) {
+		t.Fatal("the real report was refused")
+	}
+}
+
+func TestRepeatedAppFailureFailsJob(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1 := h.join("a:1")
+	for i := 1; i <= 3; i++ {
+		a := h.get(w1, protocol.ActMap)
+		if a.n != i {
+			t.Fatalf("attempt %d is %s", i, a.ID())
+		}
+		h.s.Failed(ref(w1, a), protocol.FailApp, "panic: boom", h.now)
+	}
+	if h.s.phase != phaseFailed || h.s.failure == "" {
+		t.Fatalf("phase %s failure %q", h.s.phase, h.s.failure)
+	}
+	h.get(w1, protocol.ActExit)
+}
+
+func TestWrongAppRefused(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	h.join("a:1")
+	if _, err := h.s.Register("other", "b:1", h.now); !errors.Is(err, ErrWrongApp) {
+		t.Fatalf("register other app: %v", err)
+	}
+}
+
+func TestAskingAgainAbandonsCurrentAttempt(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1 := h.join("a:1")
+	a := h.get(w1, protocol.ActMap)
+	b := h.get(w1, protocol.ActMap)
+	if a.outcome != outcomeAbandoned || b.n != 2 || len(b.task.running) != 1 {
+		t.Fatalf("a=%s b=%s running=%d", a.outcome, b.ID(), len(b.task.running))
+	}
+}
+
+func TestNoMapsGoesStraightToReduce(t *testing.T) {
+	h := newHarness(t, 0, 2)
+	w1 := h.join("a:1")
+	h.reduceDone(w1, h.get(w1, protocol.ActReduce))
+	h.reduceDone(w1, h.get(w1, protocol.ActReduce))
+	if h.s.phase != phaseMerge {
+		t.Fatalf("phase %s", h.s.phase)
+	}
+}
+
+func TestEnumsPrint(t *testing.T) {
+	for _, s := range []string{protocol.MapTask.String(), protocol.ReduceTask.String(), phaseReduce.String(),
+		outcomeWon.String(), protocol.ActReduce.String(), taskRunning.String()} {
+		if s == "" || s[len(s)-1] == '?' {
+			t.Errorf("enum prints %q", s)
+		}
+	}
+}
+
+// hasEvent reports whether events hold one with message msg.
+func hasEvent(events []Event, msg string) bool {
+	for _, e := range events {
+		if e.Msg == msg {
+			return true
+		}
+	}
+	return false
+}
+
+// last is the attempt just assigned.
+func last(history []*attempt) *attempt { return history[len(history)-1] }
+
+// With WaitWorkers, nothing is handed out until that many have joined;
+// then work goes on whoever leaves.
+func TestWaitForWorkers(t *testing.T) {
+	h := newHarness(t, 2, 1)
+	h.s.cfg.WaitWorkers = 2
+	w1 := h.join("a:1")
+	if r := h.s.Assign(w1, h.now); r.Action != protocol.ActWait || h.s.IdleWork() {
+		t.Fatalf("one worker of two got %s", r.Action)
+	}
+	w2 := h.join("b:1")
+	h.get(w1, protocol.ActMap)
+	h.get(w2, protocol.ActMap)
+}

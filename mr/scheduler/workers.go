@@ -1,0 +1,187 @@
+package scheduler
+
+// The scheduler's view of workers: heartbeats and what they carry back,
+// failures by class, and exclusion.
+//
+// A failed attempt is the app's fault (protocol.FailApp: it panicked,
+// exited, hung or outgrew its memory) or the worker's own (FailWorker:
+// its disk, its network, its reads and uploads; an unknown class counts
+// as the worker's). The app's failures count against the task: one task
+// failing maxFailures times fails the job, in one line naming the task,
+// its input and the app's last message. The worker's own failures count
+// against the worker, never the task, which just goes back to idle: a
+// worker failing maxWorkerFailures times in a row (no win in between),
+// or whose map outputs reducers could not fetch maxLostOutputs times, is
+// excluded from the job. Its running attempt ends, its map outputs are
+// re-run as a dead worker's are, its next GetTask answers Exit with the
+// reason (its heartbeats are answered "wait" until then: an Exit there
+// would read as the job's end), and if every worker that ever joined is
+// excluded, the job fails.
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"mapreduce/internal/protocol"
+)
+
+// Heartbeat records that a worker is alive and how far its attempt got,
+// and tells it whether to go on, and which map outputs it may delete.
+func (s *Scheduler) Heartbeat(hb protocol.HeartbeatArgs, now time.Time) protocol.HeartbeatReply {
+	w := s.workers[hb.WorkerID]
+	switch {
+	case w == nil || w.dead:
+		return protocol.HeartbeatReply{Action: protocol.ActReregister}
+	case w.excluded != "":
+		return protocol.HeartbeatReply{Action: protocol.ActWait} // GetTask tells it why
+	}
+	w.lastSeen = now
+	if s.Over() {
+		s.toldToExit(w)
+		return protocol.HeartbeatReply{Action: protocol.ActExit}
+	}
+	s.noteProgress(w, hb.Attempt, hb.Progress, now)
+	s.verified(w, hb.Verified, now)
+	reply := protocol.HeartbeatReply{Action: protocol.ActWait, Drop: s.takeDrops(w), Verify: w.verify}
+	w.verify = nil
+	return reply
+}
+
+// dropLater queues map task m's output on w for deletion: nobody needs it.
+func (s *Scheduler) dropLater(w *worker, m int) {
+	if !slices.Contains(w.drop, m) {
+		w.drop = append(w.drop, m)
+	}
+}
+
+// takeDrops returns the map tasks w may delete the output of, and
+// forgets them. A task whose output w holds again, or is computing now,
+// stays queued until that is no longer so.
+func (s *Scheduler) takeDrops(w *worker) []int {
+	var out, keep []int
+	for _, m := range w.drop {
+		a := w.current
+		busy := a != nil && a.outcome == outcomeRunning && a.task.kind == protocol.MapTask && a.task.index == m
+		if _, owned := w.owned[m]; owned || busy {
+			keep = append(keep, m)
+		} else {
+			out = append(out, m)
+		}
+	}
+	w.drop = keep
+	return out
+}
+
+// Failed records an attempt that could not complete, counted against
+// the task (class FailApp) or against its worker (anything else).
+func (s *Scheduler) Failed(ref protocol.Attempt, class protocol.FailureClass, why string, now time.Time) bool {
+	a := s.accept(ref, now)
+	if a == nil {
+		return false
+	}
+	if class != protocol.FailApp {
+		class = protocol.FailWorker
+	}
+	s.note("attempt failed", a, a.worker, "class", class.String(), "err", why)
+	s.endAttempt(a, outcomeFailed, now)
+	switch {
+	case s.Over(): // the job ended first: nobody is to blame
+	case class == protocol.FailApp:
+		s.appFailed(a.task, why)
+	default:
+		s.workerFailed(a.worker, why, now)
+	}
+	return true
+}
+
+// appFailed counts an app failure of t; the job fails at maxFailures.
+func (s *Scheduler) appFailed(t *task, why string) {
+	t.failures++
+	if t.failures >= s.cfg.MaxFailures {
+		s.Fail(fmt.Sprintf("%s failed %d times; the app's last error: %s", s.describe(t), t.failures, why))
+	}
+}
+
+// describe names a task and, for a map task, its input: "map-3 (input
+// pg-grimm.txt)".
+func (s *Scheduler) describe(t *task) string {
+	name := protocol.TaskName(t.kind, t.index)
+	if t.kind == protocol.MapTask && t.index < len(s.cfg.MapInputs) {
+		name += " (input " + s.cfg.MapInputs[t.index] + ")"
+	}
+	return name
+}
+
+// workerFailed counts a failure of w's own; maxWorkerFailures in a row
+// exclude it.
+func (s *Scheduler) workerFailed(w *worker, why string, now time.Time) {
+	w.failRun++
+	if w.failRun >= s.cfg.MaxWorkerFailures {
+		s.exclude(w, fmt.Sprintf("%d failures in a row, last: %s", w.failRun, why), now)
+	}
+}
+
+// exclude takes w out of the job for good: its running attempt ends, its
+// map outputs are re-run, and its next GetTask tells it why.
+func (s *Scheduler) exclude(w *worker, why string, now time.Time) {
+	if w.dead || w.excluded != "" {
+		return
+	}
+	w.excluded = why
+	s.note("worker excluded", nil, w, "why", why)
+	if a := w.current; a != nil && a.outcome == outcomeRunning {
+		s.endAttempt(a, outcomeExcluded, now)
+	}
+	s.loseOutputs(w, now)
+	if s.allExcluded() && !s.Over() && s.allOut.IsZero() {
+		s.allOut, s.allOutWhy = now, fmt.Sprintf("the last, %s: %s", w.id, why)
+		s.note("every worker excluded", nil, nil, "waiting_for_another", (2 * s.cfg.HeartbeatTimeout).String())
+	}
+}
+
+// checkAllExcluded fails the job if every worker that joined has been
+// excluded for twice the heartbeat timeout and none has joined since: a
+// bad worker started first must not fail a job that good ones are about
+// to join.
+func (s *Scheduler) checkAllExcluded(now time.Time) {
+	switch {
+	case s.allOut.IsZero() || s.Over():
+	case !s.allExcluded():
+		s.allOut = time.Time{}
+	case now.Sub(s.allOut) > 2*s.cfg.HeartbeatTimeout:
+		s.Fail(fmt.Sprintf("every worker that joined (%d) was excluded, and none joined for %s; %s",
+			len(s.workers), 2*s.cfg.HeartbeatTimeout, s.allOutWhy))
+	}
+}
+
+// loseOutputs re-runs the map tasks whose output lives only on w, while
+// some reduce may still need them.
+func (s *Scheduler) loseOutputs(w *worker, now time.Time) {
+	if s.reducesDone == len(s.reduces) {
+		return
+	}
+	for _, t := range w.owned {
+		s.rerunMap(t, now)
+	}
+}
+
+func (s *Scheduler) allExcluded() bool {
+	for _, w := range s.workers {
+		if w.excluded == "" {
+			return false
+		}
+	}
+	return len(s.workers) > 0
+}
+
+// excludedReason is what an excluded worker is told, and prints as it exits.
+func excludedReason(w *worker) string {
+	return fmt.Sprintf("worker %s is excluded from the job: %s", w.id, w.excluded)
+}
+
+// Fail ends the job: why is the one line the coordinator exits with.
+func (s *Scheduler) Fail(why string) {
+	s.failure = why
+	s.setPhase(phaseFailed)
+}

@@ -1,0 +1,150 @@
+package worker
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net"
+
+	"log/slog"
+	"time"
+
+	"mapreduce/internal/protocol"
+	"mapreduce/mr/executor"
+)
+
+// Config configures a worker. A zero field means its default, as
+// DefaultConfig has it.
+type Config struct {
+	Coordinator string // the coordinator's host:port
+	Dir         string // private directory for run files; "" makes a temp dir removed on Close
+	Listen      string // address of the run-file server
+	Advertise   string // host or host:port peers use to reach this worker; "" uses the address that reached the coordinator
+
+	// App is the app's name, which every worker of the job must share (a
+	// plugin's file name without .so: "wc"), and Executor runs its code:
+	// an *executor.Child for a plugin in a process of its own, or
+	// executor.InProcess. Both are required.
+	App      string
+	Executor executor.Executor
+	// Build is the app's build, the SHA-256 of its plugin file in hex (""
+	// if the app is no plugin): the coordinator refuses a worker running
+	// another build of the job's app.
+	Build string
+	// Pool and JobsBefore say, at registration, that the worker is a pool
+	// member (Pool sets them) that served JobsBefore jobs before this one.
+	Pool       bool
+	JobsBefore int
+
+	HeartbeatInterval time.Duration // how often to tell the coordinator we are alive
+	LostAfter         time.Duration // coordinator unreachable this long: give up
+	WaitCoordinator   time.Duration // before the coordinator first answers, wait this long for it
+	DialTimeout       time.Duration // connecting to the coordinator or a peer, handshake included
+	RPCTimeout        time.Duration // one RPC; a long poll gets the coordinator's long-poll interval on top
+	FetchTimeout      time.Duration // one HTTP transfer (split, run file, upload) takes at most this plus 1 s per MiB
+	StallTimeout      time.Duration // a peer that sends nothing this long mid-request is given up on
+	FetchRetries      int           // tries per run file (and per upload) before giving up on it
+	FetchParallel     int           // concurrent fetches of one reducer
+	MapBuffer         int64         // map output held in memory before spilling to disk, bytes
+	LimitMemory       bool          // limit the app's Go heap (GOMEMLIMIT) to what the job needs: split size + MapBuffer + 16 MiB
+	MergeFanIn        int           // runs merged at once by a reducer; more take several passes
+	MaxConns          int           // connections to the run-file server open at once
+
+	// AppMemoryLimit kills the app's process (an *executor.Child) when its
+	// resident memory passes this many bytes; 0 is 2 GiB plus four times
+	// the split size.
+	AppMemoryLimit int64
+
+	// Secret is the job secret, the same as the coordinator's; nil means none.
+	Secret []byte
+
+	// Faults are failures to inject, for tests; none by default.
+	Faults Faults
+	// Clock is the time against which LostAfter and WaitCoordinator are
+	// judged (default time.Now); tests move it.
+	Clock func() time.Time
+
+	Logger *slog.Logger // default slog.Default()
+}
+
+// DefaultConfig is the worker's configuration with every default filled
+// in (but App and Executor, which have none).
+func DefaultConfig() Config {
+	return Config{
+		Coordinator:       protocol.DefaultAddr,
+		Listen:            ":0",
+		HeartbeatInterval: 500 * time.Millisecond,
+		LostAfter:         3 * time.Second,
+		WaitCoordinator:   time.Minute,
+		DialTimeout:       2 * time.Second,
+		RPCTimeout:        2 * time.Second,
+		FetchTimeout:      60 * time.Second,
+		StallTimeout:      5 * time.Second,
+		FetchRetries:      3,
+		FetchParallel:     4,
+		MapBuffer:         16 << 20,
+		MergeFanIn:        64,
+		MaxConns:          1024,
+	}
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Executor == nil {
+		return c, errors.New("mr: a worker needs an executor for the app's code")
+	}
+	if err := protocol.CheckAppName(c.App); err != nil {
+		return c, err
+	}
+	d := DefaultConfig()
+	orDefault(&c.Coordinator, d.Coordinator)
+	if err := checkHostPort("coordinator", c.Coordinator, "10.0.0.1:1234"); err != nil {
+		return c, err
+	}
+	orDefault(&c.Listen, d.Listen)
+	orDefault(&c.HeartbeatInterval, d.HeartbeatInterval)
+	orDefault(&c.LostAfter, d.LostAfter)
+	orDefault(&c.WaitCoordinator, d.WaitCoordinator)
+	orDefault(&c.DialTimeout, d.DialTimeout)
+	orDefault(&c.RPCTimeout, d.RPCTimeout)
+	orDefault(&c.FetchTimeout, d.FetchTimeout)
+	orDefault(&c.StallTimeout, d.StallTimeout)
+	orDefault(&c.FetchRetries, d.FetchRetries)
+	orDefault(&c.FetchParallel, d.FetchParallel)
+	orDefault(&c.MapBuffer, d.MapBuffer)
+	orDefault(&c.MaxConns, d.MaxConns)
+	if c.MergeFanIn < 2 {
+		c.MergeFanIn = d.MergeFanIn
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	return c, nil
+}
+
+// orDefault sets *p to def when it is zero: empty, or not positive.
+func orDefault[T cmp.Ordered](p *T, def T) {
+	var zero T
+	if *p <= zero {
+		*p = def
+	}
+}
+
+// checkHostPort refuses an address without a port, at once, saying what
+// to give instead.
+func checkHostPort(what, addr, example string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		if err == nil {
+			err = errors.New("missing port")
+		}
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			err = errors.New(ae.Err)
+		}
+		return fmt.Errorf("mr: %s address %q: %v: give host:port, as in %s (COORDINATOR_HOST too)", what, addr, err, example)
+	}
+	return nil
+}

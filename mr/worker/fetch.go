@@ -1,0 +1,324 @@
+package worker
+
+// A reducer's fetch: where the map outputs are (Sources, Locate), and
+// their runs for its reduce task, one batch per owner, each run verified
+// by its own trailer as it is written; a run a batch did not bring is
+// fetched alone, and, if its owner keeps failing, located again, which
+// re-runs a map whose output is lost (on evidence: see mr/scheduler).
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"mapreduce/internal/atomicfile"
+	"mapreduce/internal/netx"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
+)
+
+// newHTTPClient is the worker's client for splits, runs and uploads.
+// Every read on its connections must make progress within StallTimeout,
+// so a hung or frozen peer (which still completes TCP handshakes) costs
+// seconds, not the whole FetchTimeout.
+func newHTTPClient(cfg Config) *http.Client {
+	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return netx.IdleConn{Conn: conn, Idle: cfg.StallTimeout}, nil
+	}
+	return &http.Client{Transport: &http.Transport{
+		DialContext:           dial,
+		MaxIdleConnsPerHost:   cfg.FetchParallel,
+		IdleConnTimeout:       cfg.StallTimeout,
+		ResponseHeaderTimeout: cfg.StallTimeout,
+		DisableCompression:    true,
+	}}
+}
+
+// fetchAll brings every map task's run for this reduce attempt into dir:
+// first one batch per owner (into one file each), FetchParallel at a
+// time; then, for each run a batch did not bring, retries and, if need
+// be, a new location from the coordinator, which re-runs a map whose
+// output is lost. It returns where each map's run is, and the bytes
+// fetched.
+func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, dir string) ([]runfile.Segment, int64, error) {
+	src, err := w.sources(ctx, t.SourcesVersion, t.NMap)
+	if err != nil {
+		return nil, 0, err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var mu sync.Mutex
+	var total int64
+	var fetched int
+	got := make([]bool, t.NMap)
+	segs := make([]runfile.Segment, t.NMap)
+	done := func(m protocol.MapAttempt, seg runfile.Segment, err error) {
+		if err == nil {
+			mu.Lock()
+			got[m.Map], segs[m.Map], total, fetched = true, seg, total+seg.Size, fetched+1
+			w.progress.set(0.5 * float64(fetched) / float64(max(len(got), 1)))
+			mu.Unlock()
+		}
+	}
+	w.parallel(ctx, len(src.owners), func(o int) {
+		path := batchPath(dir, "owner-"+strconv.Itoa(o))
+		if err := w.fetchBatch(ctx, src.owners[o], a.Task, byOwner(src, o), path, done); err != nil {
+			var local *localError
+			if errors.As(err, &local) {
+				cancel(err)
+				return
+			}
+			w.log.Info("fetch failed", "attempt", a.String(), "from", src.owners[o], "err", err)
+		}
+	})
+	w.parallel(ctx, t.NMap, func(m int) {
+		if got[m] {
+			return
+		}
+		var loc protocol.Location
+		if s := src.maps[m]; s.Attempt > 0 {
+			loc = protocol.Location{Map: m, Attempt: s.Attempt, Addr: src.owners[s.Owner]}
+		} else {
+			loc.Map = m // being re-run: wait for it
+		}
+		if err := w.fetchSource(ctx, a, loc, dir, done); err != nil {
+			cancel(err)
+		}
+	})
+	if err := context.Cause(ctx); err != nil {
+		return nil, 0, err
+	}
+	return segs, total, nil
+}
+
+// parallel calls f(0..n-1), FetchParallel at a time, until ctx ends.
+func (w *Worker) parallel(ctx context.Context, n int, f func(i int)) {
+	sem := make(chan struct{}, w.cfg.FetchParallel)
+	var wg sync.WaitGroup
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			f(i)
+		})
+	}
+	wg.Wait()
+}
+
+// byOwner lists the map attempts owner o holds.
+func byOwner(src *sourceMap, o int) []protocol.MapAttempt {
+	var maps []protocol.MapAttempt
+	for _, s := range src.maps {
+		if s.Attempt > 0 && s.Owner == o {
+			maps = append(maps, protocol.MapAttempt{Map: s.Map, Attempt: s.Attempt})
+		}
+	}
+	return maps
+}
+
+// fetchSource fetches one map task's run, retrying with backoff, then
+// asking the coordinator for a new location whenever the current one
+// fails; done hears of the fetched run.
+func (w *Worker) fetchSource(ctx context.Context, a protocol.Attempt, loc protocol.Location, dir string,
+	done func(protocol.MapAttempt, runfile.Segment, error)) error {
+	for {
+		err := errors.New("location unknown")
+		if loc.Attempt > 0 {
+			err = w.fetchOne(ctx, a, loc, dir, done)
+		}
+		var local *localError
+		if err == nil || ctx.Err() != nil || errors.As(err, &local) {
+			return err // our own disk failing blames no map output
+		}
+		failed := loc.Attempt
+		for {
+			var rep *protocol.LocateReply
+			args := &protocol.LocateArgs{Attempt: a, Map: loc.Map, Failed: failed}
+			if err := w.retry(ctx, func() (err error) {
+				rep, err = w.coord.Locate(args)
+				return err
+			}); err != nil {
+				return err
+			}
+			if rep.Abort {
+				return errAborted
+			}
+			if rep.Ready {
+				if err := checkLocation(rep.Source); err != nil || rep.Source.Map != loc.Map {
+					return fmt.Errorf("mr: bad location of map %d: %v", loc.Map, err)
+				}
+				loc = rep.Source
+				break
+			}
+			failed = 0
+		}
+	}
+}
+
+// fetchOne fetches one map task's run from loc, retrying with backoff.
+func (w *Worker) fetchOne(ctx context.Context, a protocol.Attempt, loc protocol.Location, dir string,
+	done func(protocol.MapAttempt, runfile.Segment, error)) error {
+	m := protocol.MapAttempt{Map: loc.Map, Attempt: loc.Attempt}
+	path := batchPath(dir, "map-"+strconv.Itoa(loc.Map))
+	try := 0
+	b := backoff{first: 100 * time.Millisecond, max: 2 * time.Second, tries: w.cfg.FetchRetries}
+	return b.retry(ctx, func() (bool, error) {
+		try++
+		var missing error
+		err := w.fetchBatch(ctx, loc.Addr, a.Task, []protocol.MapAttempt{m}, path, func(m protocol.MapAttempt, seg runfile.Segment, err error) {
+			missing = err
+			done(m, seg, err)
+		})
+		if err == nil {
+			err = missing
+		}
+		var local *localError
+		if err == nil || ctx.Err() != nil || errors.As(err, &local) {
+			return true, err
+		}
+		w.log.Info("fetch failed", "attempt", protocol.AttemptName(protocol.MapTask, loc.Map, loc.Attempt),
+			"for", a.String(), "from", loc.Addr, "try", try, "err", err)
+		return false, err
+	})
+}
+
+// sources returns where every map output is, as of version or newer,
+// asking the coordinator only when the worker's copy is older.
+func (w *Worker) sources(ctx context.Context, version, nMap int) (*sourceMap, error) {
+	w.mu.Lock()
+	src := w.src
+	w.mu.Unlock()
+	if src != nil && src.version >= version && len(src.maps) == nMap {
+		return src, nil
+	}
+	var reply *protocol.SourcesReply
+	args := &protocol.SourcesArgs{WorkerID: w.ID(), Version: version}
+	if err := w.retry(ctx, func() (err error) {
+		reply, err = w.coord.Sources(args, nMap)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	src, err := unpackSources(reply, nMap)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	if w.src == nil || src.version > w.src.version {
+		w.src = src
+	}
+	w.mu.Unlock()
+	return src, nil
+}
+
+// fetchBatch fetches reduce task r's runs of maps from owner into the one
+// file path, each verified as it is written, and reports each map
+// attempt's outcome to done: where its run is, or why it is not there. A
+// failure of this worker's own disk ends the batch with a *localError.
+func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []protocol.MapAttempt, path string,
+	done func(m protocol.MapAttempt, seg runfile.Segment, err error)) error {
+	stream, err := w.openRuns(ctx, owner, r, maps)
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	if err := w.faults.diskFull(); err != nil {
+		return &localError{err}
+	}
+	out, err := atomicfile.CreateScratch(path)
+	if err != nil {
+		return &localError{err}
+	}
+	defer out.Abort()
+	var saved []protocol.MapAttempt
+	var segs []runfile.Segment
+	var off int64
+	br := bufio.NewReaderSize(stream, 64<<10)
+	for _, want := range maps {
+		got, size, err := protocol.ReadRunsFrame(br)
+		switch {
+		case err == nil && got != want:
+			err = fmt.Errorf("%s sent map-%d.a%d for map-%d.a%d", owner, got.Map, got.Attempt, want.Map, want.Attempt)
+		case err == nil && size < 0:
+			done(want, runfile.Segment{}, fmt.Errorf("%s does not serve map-%d.a%d", owner, want.Map, want.Attempt))
+			continue
+		case err == nil:
+			if err = runfile.VerifyCopy(localWriter{out.File}, br, size); err != nil {
+				err = fmt.Errorf("run of map-%d.a%d from %s: %w", want.Map, want.Attempt, owner, err)
+			}
+		}
+		if err != nil { // keep what was verified; the rest is fetched again
+			return commitBatch(out, saved, segs, done, err)
+		}
+		saved, segs = append(saved, want), append(segs, runfile.Segment{Path: path, Off: off, Size: size})
+		off += size
+	}
+	return commitBatch(out, saved, segs, done, nil)
+}
+
+// commitBatch publishes a batch's file and tells done where each verified
+// run is; it returns cause, or the commit's failure.
+func commitBatch(out *atomicfile.File, saved []protocol.MapAttempt, segs []runfile.Segment,
+	done func(protocol.MapAttempt, runfile.Segment, error), cause error) error {
+	var local *localError
+	if errors.As(cause, &local) {
+		return cause
+	}
+	if err := out.Commit(); err != nil {
+		return &localError{err}
+	}
+	for i, m := range saved {
+		done(m, segs[i], nil)
+	}
+	return cause
+}
+
+// batchPath is where a reducer keeps the runs one batch brought, named
+// after their owner ("owner-3") or, fetched alone, their map ("map-7").
+func batchPath(dir, name string) string { return filepath.Join(dir, name+".runs") }
+
+// openRuns opens the stream of frames of maps' runs for reduce task r
+// from owner: over HTTP (POST /runs), or, when the owner is this worker,
+// straight from its own files, so that a worker always reaches its own
+// outputs however busy its server is.
+func (w *Worker) openRuns(ctx context.Context, owner string, r int, maps []protocol.MapAttempt) (io.ReadCloser, error) {
+	w.mu.Lock()
+	self := owner == w.addr
+	w.mu.Unlock()
+	if self {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(w.writeRuns(pw, maps, r, func() {})) }()
+		return pr, nil
+	}
+	body := protocol.EncodeRunsRequest(maps)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, protocol.RunsURL(owner, r), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	if key := w.keys.FetchKey(); key != nil {
+		protocol.SignBody(req, key, w.coord.Now(), body)
+	}
+	resp, err := w.httpc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s answered %s", owner, resp.Status)
+	}
+	return resp.Body, nil
+}

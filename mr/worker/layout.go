@@ -1,0 +1,79 @@
+package worker
+
+// A worker's file names, all defined here. Nothing is ever named after a
+// string a peer sent: every name is built from numbers.
+//
+// A worker's directory (-dir):
+//
+//	mr-X.aN                  map attempt N of task X's output: a sections file of
+//	                         R runs, served (POST /runs) once the report is accepted
+//	split-X.aN               map attempt N of task X's input, for its executor
+//	spill-X.aN-K-Y           spill K of that attempt, partition Y
+//	reduce-Y.aN/             a reduce attempt's fetched runs (owner-O.runs, map-X.runs),
+//	                         merge passes, output
+//	.NAME.*.tmp              any of them being written (atomicfile)
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"mapreduce/internal/protocol"
+)
+
+// runPath is where a worker keeps the output of map attempt n of task m.
+func runPath(dir string, m, n int) string {
+	return filepath.Join(dir, "mr-"+strconv.Itoa(m)+".a"+strconv.Itoa(n))
+}
+
+// splitPath is where a map attempt's split waits for its executor.
+func splitPath(dir string, task, n int) string {
+	return filepath.Join(dir, fmt.Sprintf("split-%d.a%d", task, n))
+}
+
+// spillPrefix is where a map attempt's spills go: spill K of partition Y
+// is the prefix followed by "-K-Y".
+func spillPrefix(dir string, task, n int) string {
+	return filepath.Join(dir, fmt.Sprintf("spill-%d.a%d", task, n))
+}
+
+// reduceDir is a reduce attempt's scratch directory: "reduce-3.a1".
+func reduceDir(dir string, a protocol.Attempt) string { return filepath.Join(dir, a.String()) }
+
+// workerGlobs match everything a worker may leave in a directory it was
+// given, temp files included.
+var workerGlobs = []string{"mr-*.a*", ".mr-*.a*.tmp", "reduce-*.a*", "spill-*", ".spill-*.tmp", "split-*", ".split-*.tmp"}
+
+// removeAttemptFiles removes what a failed attempt may have left in dir.
+func removeAttemptFiles(dir string, a protocol.Attempt) {
+	var patterns []string
+	if a.Kind == protocol.MapTask {
+		patterns = []string{fmt.Sprintf("mr-%d.a%d", a.Task, a.N), fmt.Sprintf(".mr-%d.a%d.*.tmp", a.Task, a.N),
+			fmt.Sprintf("spill-%d.a%d-*", a.Task, a.N), fmt.Sprintf(".spill-%d.a%d-*.tmp", a.Task, a.N)}
+	}
+	for _, pattern := range patterns {
+		matches, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, m := range matches {
+			os.Remove(m)
+		}
+	}
+	if a.Kind == protocol.MapTask {
+		os.Remove(splitPath(dir, a.Task, a.N))
+	} else {
+		os.RemoveAll(reduceDir(dir, a))
+	}
+}
+
+// removeFile removes a scratch file, if it is there.
+func removeFile(path string) { os.Remove(path) }
+
+// removeWorkerFiles removes what a worker put in dir, and nothing else.
+func removeWorkerFiles(dir string) {
+	for _, pattern := range workerGlobs {
+		matches, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, m := range matches {
+			os.RemoveAll(m)
+		}
+	}
+}

@@ -1,0 +1,135 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"mapreduce/internal/atomicfile"
+	"mapreduce/internal/protocol"
+	"mapreduce/mr/executor"
+)
+
+// runMap runs one map attempt and reports it: the worker reads the split
+// into a file, the executor runs Map over it and writes one run per reduce
+// task. Its output is served from the moment it is reported: a reducer
+// asks for it only once the coordinator says it won, possibly before this
+// worker has the answer, and a refused one is deleted.
+func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) *protocol.GetTaskReply {
+	a := w.attemptOf(protocol.MapTask, t)
+	start := time.Now()
+	size := inputSize(t.Inputs)
+	w.log.Info("attempt started", "attempt", a.String(), "worker", a.WorkerID, "input", describe(t.Inputs), "bytes", size)
+	w.progress.start(a)
+	defer w.progress.stop()
+	var cnt protocol.Counters
+	written, err := w.doMap(ctx, a, t, &cnt)
+	if err != nil {
+		removeAttemptFiles(w.dir, a)
+		w.reportFailure(ctx, a, err)
+		return nil
+	}
+	if ctx.Err() != nil {
+		return nil // we were stopped: a dead worker reports nothing
+	}
+	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", size,
+		"written", cnt.MapOutputBytes, "elapsed", time.Since(start).Round(time.Millisecond).String())
+	args := &protocol.ReportMapArgs{Attempt: a, NReduce: t.NReduce, Written: written, Read: size, Counters: cnt}
+	key := runKey{t.Task, t.Attempt}
+	w.mu.Lock()
+	w.served[key] = true
+	w.mu.Unlock()
+	reply := w.reportMap(ctx, args)
+	if !reply.Accepted {
+		w.mu.Lock()
+		delete(w.served, key)
+		w.mu.Unlock()
+		removeAttemptFiles(w.dir, a)
+		return nil
+	}
+	return reply.Next
+}
+
+// doMap reads the split and has the executor map it, counting into cnt.
+// It returns the size of the output, one sections file.
+func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, cnt *protocol.Counters) (int64, error) {
+	split := splitPath(w.dir, t.Task, t.Attempt)
+	defer removeFile(split)
+	size := inputSize(t.Inputs)
+	if err := w.fetchSplit(ctx, a, t.Inputs, size, split); err != nil {
+		return 0, err
+	}
+	w.progress.set(0.1)
+	var emitted int64
+	task := &executor.Task{Kind: protocol.MapTask, Name: a.String(), NReduce: t.NReduce,
+		Inputs: executorInputs(t.Inputs), SplitPath: split,
+		Out: runPath(w.dir, t.Task, t.Attempt), Spill: spillPrefix(w.dir, t.Task, t.Attempt), MapBuffer: w.cfg.MapBuffer}
+	res := w.exec.Run(ctx, task, func(n int64) { emitted = n; w.progress.mapEmitted(size, n) })
+	w.takeCounters(&res, cnt, a)
+	if err := resultError(&res); err != nil {
+		return 0, err
+	}
+	w.progress.mapDone(size, emitted)
+	return res.Written, nil
+}
+
+// resultError turns a failed result into an error: an
+// *executor.AppError if the app was at fault.
+func resultError(r *executor.Result) error {
+	switch {
+	case r.Err == "":
+		return nil
+	case r.App:
+		return &executor.AppError{Msg: r.Err}
+	}
+	return errors.New(r.Err)
+}
+
+// fetchSplit reads the attempt's input, size bytes, from the coordinator
+// into path.
+func (w *Worker) fetchSplit(ctx context.Context, a protocol.Attempt, in []protocol.Split, size int64, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, w.transferTimeout(size))
+	defer cancel()
+	out, err := atomicfile.CreateScratch(path)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	if err := w.coord.Split(ctx, a, size, out); err != nil {
+		return fmt.Errorf("mr: reading split of %s: %w", describe(in), err)
+	}
+	return out.Commit()
+}
+
+// inputSize is the bytes of a map task's input.
+func inputSize(in []protocol.Split) int64 {
+	var n int64
+	for _, p := range in {
+		n += p.Length
+	}
+	return n
+}
+
+// describe names a map task's input in logs: "a.txt", or "a.txt (+9 files)".
+func describe(in []protocol.Split) string {
+	if len(in) == 1 {
+		return in[0].File
+	}
+	return fmt.Sprintf("%s (+%d files)", in[0].File, len(in)-1)
+}
+
+// executorInputs are a map task's inputs as the executor calls Map on them.
+func executorInputs(in []protocol.Split) []executor.Input {
+	out := make([]executor.Input, len(in))
+	for i, p := range in {
+		out[i] = executor.Input{Name: p.File, Length: p.Length}
+	}
+	return out
+}
+
+// transferTimeout bounds one HTTP transfer of n bytes: FetchTimeout plus
+// 1 s per MiB.
+func (w *Worker) transferTimeout(n int64) time.Duration {
+	return w.cfg.FetchTimeout + time.Duration(n>>20)*time.Second
+}

@@ -1,0 +1,157 @@
+package worker
+
+// The run-file server: each worker serves the runs of its committed map
+// attempts, and reducers fetch them in batches, one request per owner
+// (POST /runs, see internal/protocol's runs.go), verifying each run by
+// its own trailer (fetch.go).
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"mapreduce/internal/netx"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
+)
+
+// fileMux routes the run-file server's one endpoint.
+func (w *Worker) fileMux() http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("POST "+protocol.PathRuns, w.serveRuns)
+	return m
+}
+
+// serveRuns streams the runs a reducer asks for, one frame each; a map
+// attempt this worker does not serve (not accepted, dropped) gets a frame
+// of size -1. Nothing of the request is used as a path.
+//
+// With a job secret, the request's signed headers (covering the body's
+// length and SHA-256) are checked before a byte of the body is read; the
+// body is then read under a deadline, at most as long as announced and
+// protocol.MaxRunsBody, and checked against its digest.
+func (w *Worker) serveRuns(rw http.ResponseWriter, r *http.Request) {
+	key := w.keys.FetchKey()
+	var err error
+	if key != nil {
+		err = protocol.VerifyBodyHeaders(r, key, w.coord.Now(), w.fresh.From(netx.Host(r.RemoteAddr)))
+	}
+	var body []byte
+	if err == nil {
+		netx.MarkRequest(r)
+		body, err = netx.ReadBody(rw, r, protocol.MaxRunsBody)
+	}
+	if err == nil && key != nil {
+		err = protocol.CheckBodyDigest(r.Header, body)
+	}
+	if err != nil {
+		w.refused(r.RemoteAddr, "POST "+r.URL.Path, err)
+		rw.Header().Set("Connection", "close") // whatever body it announced stays unread
+		http.Error(rw, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	red, err1 := protocol.ParseRunsQuery(r.URL.Query())
+	maps, err2 := protocol.DecodeRunsRequest(body)
+	if err1 != nil || err2 != nil {
+		http.Error(rw, "bad runs request", http.StatusBadRequest)
+		return
+	}
+	rc := http.NewResponseController(rw)
+	w.writeRuns(rw, maps, red, func() { rc.SetWriteDeadline(time.Now().Add(time.Minute)) })
+}
+
+// writeRuns writes the frames of maps' runs for reduce task red to out,
+// calling each before each frame; a failure truncates the stream, and the
+// reducer fetches the rest again.
+func (w *Worker) writeRuns(out io.Writer, maps []protocol.MapAttempt, red int, each func()) error {
+	bw := bufio.NewWriterSize(out, 64<<10)
+	for _, m := range maps {
+		each()
+		if err := w.writeRun(bw, m, red); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// writeRun writes the frame of map attempt m's run for reduce task red.
+func (w *Worker) writeRun(bw *bufio.Writer, m protocol.MapAttempt, red int) error {
+	w.mu.Lock()
+	served := w.served[runKey{m.Map, m.Attempt}]
+	w.mu.Unlock()
+	var f *os.File
+	var off, size int64 = 0, -1
+	if served {
+		var err error
+		if f, off, size, err = openSection(runPath(w.dir, m.Map, m.Attempt), red); err != nil {
+			size = -1
+		} else {
+			defer f.Close()
+		}
+	}
+	bw.Write(protocol.AppendRunsFrame(nil, m, size))
+	if size < 0 {
+		return nil
+	}
+	_, err := io.Copy(bw, io.NewSectionReader(f, off, size))
+	return err
+}
+
+// openSection opens the sections file at path and finds run r in it.
+func openSection(path string, r int) (*os.File, int64, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	st, err := f.Stat()
+	if err == nil {
+		var off, size int64
+		if off, size, err = runfile.Section(f, st.Size(), r); err == nil {
+			return f, off, size, nil
+		}
+	}
+	f.Close()
+	return nil, 0, 0, err
+}
+
+// verifyOutputs checks whether this worker still holds each output intact
+// (served, every run verified by its trailer), for the coordinator, which
+// asked because reducers elsewhere could not fetch them; the answers go
+// with the next heartbeat.
+func (w *Worker) verifyOutputs(maps []protocol.MapAttempt) {
+	w.mu.Lock()
+	nReduce := w.nReduce
+	w.mu.Unlock()
+	for _, m := range maps {
+		held := w.intact(m, nReduce)
+		w.log.Info("output verified for the coordinator", "attempt", protocol.AttemptName(protocol.MapTask, m.Map, m.Attempt), "held", held)
+		w.mu.Lock()
+		w.verified = append(w.verified, protocol.Verified{MapAttempt: m, Held: held})
+		w.mu.Unlock()
+	}
+}
+
+// intact reports whether map attempt m's output is served here, with
+// nReduce runs that each verify.
+func (w *Worker) intact(m protocol.MapAttempt, nReduce int) bool {
+	w.mu.Lock()
+	served := w.served[runKey{m.Map, m.Attempt}]
+	w.mu.Unlock()
+	if !served || nReduce < 1 {
+		return false
+	}
+	for r := range nReduce {
+		f, off, size, err := openSection(runPath(w.dir, m.Map, m.Attempt), r)
+		if err != nil {
+			return false
+		}
+		err = runfile.VerifyCopy(io.Discard, io.NewSectionReader(f, off, size), size)
+		f.Close()
+		if err != nil {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,333 @@
+package worker
+
+// The worker's dealings with the coordinator, through its one client:
+// calls retried until the coordinator is lost, registration, heartbeats
+// (with progress and drop lists) and reports.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/rpc"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"mapreduce/internal/protocol"
+	"mapreduce/mr/executor"
+)
+
+// answered notes a call's outcome for the lost-coordinator check: nil
+// or an rpc.ServerError means the coordinator answered.
+func (w *Worker) answered(err error) bool {
+	var se rpc.ServerError
+	if err == nil || errors.As(err, &se) {
+		w.lastOK.Store(w.cfg.Clock().UnixNano())
+		if w.outage.CompareAndSwap(true, false) {
+			w.log.Info("the coordinator answers again", "coordinator", w.cfg.Coordinator)
+		}
+		return true
+	}
+	if w.journaled.Load() && w.outage.CompareAndSwap(false, true) {
+		w.log.Warn("the coordinator stopped answering; its job is journaled: waiting for it to come back, "+
+			"serving the outputs held", "coordinator", w.cfg.Coordinator, "for", w.waitLimit().String(), "err", err)
+	}
+	return false
+}
+
+// waitLimit is how long the coordinator may stay silent: WaitCoordinator
+// before it first answered; LostAfter since, or the restart window of a
+// journaled job.
+func (w *Worker) waitLimit() time.Duration {
+	switch {
+	case !w.reached.Load():
+		return w.cfg.WaitCoordinator
+	case w.journaled.Load():
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return max(w.restartWindow, w.cfg.LostAfter)
+	}
+	return w.cfg.LostAfter
+}
+
+// lost reports whether the coordinator has been unreachable too long.
+func (w *Worker) lost() error {
+	limit := w.waitLimit()
+	if w.cfg.Clock().Sub(time.Unix(0, w.lastOK.Load())) < limit {
+		return nil
+	}
+	switch {
+	case !w.reached.Load():
+		return fmt.Errorf("%w: no coordinator answered at %s within %s (-wait-coordinator)", ErrCoordinatorLost, w.cfg.Coordinator, limit)
+	case w.journaled.Load():
+		return fmt.Errorf("%w: coordinator at %s stopped answering, and did not come back within its restart window (%s)",
+			ErrCoordinatorLost, w.cfg.Coordinator, limit)
+	}
+	return fmt.Errorf("%w: coordinator at %s stopped answering (nothing for %s)", ErrCoordinatorLost, w.cfg.Coordinator, limit)
+}
+
+// untilLost retries calls to the coordinator until they succeed or the
+// coordinator is lost.
+func (w *Worker) untilLost() backoff {
+	return backoff{first: 50 * time.Millisecond, max: 500 * time.Millisecond, giveUp: w.lost}
+}
+
+// retry makes call until the coordinator answers (nil or a ServerError),
+// the coordinator is lost or ctx ends.
+func (w *Worker) retry(ctx context.Context, call func() error) error {
+	return w.untilLost().retry(ctx, func() (bool, error) {
+		err := call()
+		return w.answered(err), err
+	})
+}
+
+// register introduces the worker, advertising its run-file server.
+func (w *Worker) register(ctx context.Context) error {
+	if err := w.connect(ctx); err != nil {
+		return err
+	}
+	addr := w.advertised()
+	offer := w.offer()
+	var reply *protocol.RegisterReply
+	err := w.retry(ctx, func() (err error) {
+		reply, err = w.coord.Register(w.cfg.App, addr, offer)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mr: registering with %s: %w", w.cfg.Coordinator, err)
+	}
+	w.mu.Lock()
+	w.id, w.addr, w.job, w.restartWindow = reply.WorkerID, addr, reply.Job, time.Duration(reply.RestartWindow)
+	w.nReduce, w.verified = reply.NReduce, nil
+	w.mu.Unlock()
+	w.journaled.Store(reply.Journaled)
+	w.keepAdopted(reply.Adopted)
+	w.reregFlag.Store(false)
+	if len(reply.Adopted) > 0 {
+		w.log.Info("map outputs taken back by the restarted coordinator", "worker", reply.WorkerID, "outputs", len(reply.Adopted))
+	}
+	w.limitApp(reply)
+	w.log.Info("worker registered", "worker", reply.WorkerID, "coordinator", w.cfg.Coordinator, "addr", addr, "app", w.cfg.App)
+	return nil
+}
+
+// offer is what this worker offers back when it registers again: the map
+// outputs it serves, under the job and the id it had. A worker that never
+// registered, or holds nothing, offers nothing.
+func (w *Worker) offer() *protocol.Offer {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.id == "" || len(w.served) == 0 {
+		return nil
+	}
+	o := &protocol.Offer{Job: w.job, Worker: w.id}
+	for k := range w.served {
+		o.Maps = append(o.Maps, protocol.MapAttempt{Map: k.m, Attempt: k.n})
+	}
+	return o
+}
+
+// keepAdopted keeps serving the outputs the coordinator took back, and
+// deletes the others: a new registration owns no other committed output,
+// and nobody needs the old one's.
+func (w *Worker) keepAdopted(adopted []protocol.MapAttempt) {
+	keep := make(map[runKey]bool, len(adopted))
+	for _, m := range adopted {
+		keep[runKey{m.Map, m.Attempt}] = true
+	}
+	w.mu.Lock()
+	old := w.served
+	w.served = make(map[runKey]bool, len(adopted))
+	for k := range old {
+		if keep[k] {
+			w.served[k] = true
+		}
+	}
+	w.mu.Unlock()
+	for k := range old {
+		if !keep[k] {
+			os.Remove(runPath(w.dir, k.m, k.n))
+		}
+	}
+}
+
+// limitApp gives the app's process the job's limits: the attempt limit,
+// the memory it may use, and a Go heap limit fit for the split size.
+func (w *Worker) limitApp(reply *protocol.RegisterReply) {
+	ch, ok := w.cfg.Executor.(*executor.Child)
+	if !ok {
+		if w.cfg.LimitMemory && reply.SplitSize > 0 { // the app runs here, holding the split
+			debug.SetMemoryLimit(reply.SplitSize + w.cfg.MapBuffer + 16<<20)
+		}
+		return
+	}
+	mem := w.cfg.AppMemoryLimit
+	if mem == 0 {
+		mem = 2<<30 + 4*reply.SplitSize
+	}
+	ch.SetLimits(time.Duration(reply.AttemptLimit), mem)
+	if w.cfg.LimitMemory && reply.SplitSize > 0 { // the app's process holds the split
+		ch.SetEnv([]string{"GOMEMLIMIT=" + strconv.FormatInt(reply.SplitSize+w.cfg.MapBuffer+16<<20, 10)})
+	}
+}
+
+// connect dials the coordinator, retrying until it answers or is lost,
+// so that the address that reaches it is known. A secret that does not
+// match the coordinator's is final.
+func (w *Worker) connect(ctx context.Context) error {
+	return w.untilLost().retry(ctx, func() (bool, error) {
+		err := w.coord.Dial()
+		if err == nil {
+			w.reached.Store(true)
+		} else if !w.reached.Load() && w.saidWaiting.CompareAndSwap(false, true) {
+			w.log.Info("waiting for the coordinator", "coordinator", w.cfg.Coordinator, "for", w.cfg.WaitCoordinator.String())
+		}
+		mismatch := errors.Is(err, protocol.ErrNeedSecret) || errors.Is(err, protocol.ErrNoSecret) || errors.Is(err, protocol.ErrBadSecret)
+		return err == nil || mismatch, err
+	})
+}
+
+// advertised is host:port of the run-file server as peers should dial it:
+// -advertise as given if it has a port, else its host (or the address
+// that reached the coordinator) with our listening port.
+func (w *Worker) advertised() string {
+	if _, _, err := net.SplitHostPort(w.cfg.Advertise); err == nil {
+		return w.cfg.Advertise
+	}
+	host := w.cfg.Advertise
+	if host == "" {
+		host = w.coord.LocalIP()
+	}
+	_, port, _ := net.SplitHostPort(w.ln.Addr().String())
+	return net.JoinHostPort(host, port)
+}
+
+// refused logs a refused request or connection, once per peer per minute.
+func (w *Worker) refused(peer, what string, err error) {
+	host, _, splitErr := net.SplitHostPort(peer)
+	if splitErr != nil {
+		host = peer
+	}
+	if w.refuse.Allow(host, time.Now()) {
+		w.log.Warn("refused", "peer", peer, "what", what, "err", err, "note", "further refusals from this host are not logged for a minute")
+	}
+}
+
+// heartbeat tells the coordinator every interval that we are alive, and
+// cancels the run when the coordinator is lost or says the job is over.
+func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(w.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		args := &protocol.HeartbeatArgs{WorkerID: w.ID(), Verified: w.takeVerified()}
+		args.Attempt, args.Progress = w.progress.get()
+		reply, err := w.coord.Heartbeat(args)
+		w.answered(err)
+		if err == nil && len(reply.Drop) > 0 {
+			w.drop(reply.Drop)
+		}
+		if err == nil && len(reply.Verify) > 0 {
+			go w.verifyOutputs(reply.Verify) // not tracked: it only reads files, and ends
+		}
+		switch {
+		case err != nil:
+			if lerr := w.lost(); lerr != nil {
+				cancel(lerr)
+				return
+			}
+		case reply.Action == protocol.ActExit:
+			cancel(errExit)
+			return
+		case reply.Action == protocol.ActReregister:
+			w.forgotten()
+		}
+	}
+}
+
+// takeVerified returns the answers to the coordinator's Verify not sent
+// yet, and forgets them.
+func (w *Worker) takeVerified() []protocol.Verified {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	v := w.verified
+	w.verified = nil
+	return v
+}
+
+// drop stops serving, and deletes, the run files of map tasks nobody needs
+// from us any more.
+func (w *Worker) drop(maps []int) {
+	gone := make(map[int]bool, len(maps))
+	for _, m := range maps {
+		gone[m] = true
+	}
+	w.mu.Lock()
+	var files []runKey
+	for k := range w.served {
+		if gone[k.m] {
+			delete(w.served, k)
+			files = append(files, k)
+		}
+	}
+	w.mu.Unlock()
+	for _, k := range files {
+		os.Remove(runPath(w.dir, k.m, k.n))
+	}
+	w.log.Debug("outputs dropped", "maps", maps, "files", len(files))
+}
+
+// reportMap sends a finished map attempt's report, retrying through short
+// outages. A report that is not accepted is stale: the work is dropped.
+// The reply may carry the worker's next assignment.
+func (w *Worker) reportMap(ctx context.Context, args *protocol.ReportMapArgs) *protocol.ReportReply {
+	if w.faults.dropReply() {
+		w.coord.ReportMap(args)
+		w.log.Warn("reply lost (injected fault drop-report-reply); retrying", "attempt", args.Attempt.String())
+	}
+	var reply *protocol.ReportReply
+	err := w.retry(ctx, func() (err error) {
+		reply, err = w.coord.ReportMap(args)
+		return err
+	})
+	return w.reported(args.Attempt, reply, err)
+}
+
+// reported logs a report's outcome and returns its reply (a refusal if
+// the report could not be sent).
+func (w *Worker) reported(a protocol.Attempt, reply *protocol.ReportReply, err error) *protocol.ReportReply {
+	if err != nil {
+		w.log.Warn("report failed", "attempt", a.String(), "err", err)
+		return &protocol.ReportReply{}
+	}
+	if !reply.Accepted {
+		w.log.Info("attempt stale", "attempt", a.String(), "worker", a.WorkerID)
+	}
+	return reply
+}
+
+// reportFailure tells the coordinator an attempt could not complete.
+func (w *Worker) reportFailure(ctx context.Context, a protocol.Attempt, err error) {
+	w.log.Warn("attempt failed", "attempt", a.String(), "worker", a.WorkerID, "err", err)
+	if ctx.Err() != nil {
+		return
+	}
+	class := protocol.FailWorker
+	var ae *executor.AppError
+	if errors.As(err, &ae) {
+		class = protocol.FailApp
+	}
+	args := &protocol.ReportFailureArgs{Attempt: a, Class: class, Err: err.Error()}
+	var reply *protocol.ReportReply
+	rerr := w.retry(ctx, func() (err error) {
+		reply, err = w.coord.ReportFailure(args)
+		return err
+	})
+	w.reported(a, reply, rerr)
+}

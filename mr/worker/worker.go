@@ -1,0 +1,285 @@
+// Package worker is the worker process of a job: it registers with the
+// coordinator, heartbeats on its own goroutine, asks for attempts and runs
+// them, and serves the run files of its committed map attempts to
+// reducers. The app's code runs in an executor (mr/executor), usually a
+// child process, so that the app's crash costs only its attempt.
+//
+// Everything the worker asks of the coordinator goes through one typed
+// client (client.go; the coordinator interface is the seam tests fake).
+// A map attempt reads its split from the coordinator into a file and has
+// the executor map it into one sections file (maptask.go); a reduce
+// attempt fetches its runs with one request per owner, verifying each by
+// its trailer, has the executor merge and reduce them, and uploads the
+// output (reducetask.go, fetch.go); runs.go serves this worker's runs.
+// session.go holds registration, heartbeats and reports; layout.go every
+// file name; validate.go the checks of what the coordinator sends.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mapreduce/internal/auth"
+	"mapreduce/internal/netx"
+	"mapreduce/internal/protocol"
+	"mapreduce/mr/executor"
+)
+
+// Worker runs tasks for one coordinator: it registers, heartbeats on its
+// own goroutine, asks for attempts and runs them, and serves the run files
+// of its committed map attempts to reducers.
+type Worker struct {
+	cfg    Config
+	log    *slog.Logger
+	dir    string
+	ownDir bool // dir is a temp dir of ours, removed on Close
+	ln     net.Listener
+	files  *http.Server
+	coord  coordinator
+	httpc  *http.Client
+	exec   executor.Executor // runs the app's code
+	faults *faults           // failures to inject, for tests (Config.Faults)
+	keys   *auth.Keys        // nil without a secret
+	fresh  *auth.Replay      // nonces of signed run-file requests
+	refuse *auth.Limiter     // one log line per refused peer per minute
+	wg     sync.WaitGroup
+
+	lastOK    atomic.Int64 // unix nanos of the last successful RPC
+	reregFlag atomic.Bool  // the coordinator forgot us: register again
+	progress  progressMeter
+
+	reached     atomic.Bool // the coordinator answered once: LostAfter applies, no longer WaitCoordinator
+	saidWaiting atomic.Bool // "waiting for the coordinator" was logged
+	journaled   atomic.Bool // the job is journaled: wait for a lost coordinator up to restartWindow
+	outage      atomic.Bool // the coordinator stopped answering, and it was said so
+
+	// mu guards id, job, restartWindow, addr, served, src, stopAttempt,
+	// nReduce, verified and closed.
+	mu            sync.Mutex
+	id            string
+	job           string        // the job's id, as the coordinator said at registration
+	restartWindow time.Duration // how long a journaled job's worker waits for its coordinator
+	addr          string        // advertised host:port of the run-file server
+	served        map[runKey]bool
+	src           *sourceMap          // where the map outputs are, latest version seen
+	stopAttempt   context.CancelFunc  // cancels the running attempt, if any
+	nReduce       int                 // the job's reduce tasks
+	verified      []protocol.Verified // answers to the coordinator's Verify, for the next heartbeat
+	closed        bool
+}
+
+// runKey names the output of an accepted map attempt: map task m,
+// attempt n.
+type runKey struct{ m, n int }
+
+// New prepares a worker: its directory and its run-file server's
+// listener. Run does the rest.
+func New(cfg Config) (*Worker, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	w := &Worker{cfg: cfg, log: cfg.Logger, dir: cfg.Dir, served: make(map[runKey]bool), exec: cfg.Executor}
+	if w.dir == "" {
+		d, err := os.MkdirTemp("", "mrworker-")
+		if err != nil {
+			return nil, fmt.Errorf("mr: worker directory: %w", err)
+		}
+		w.dir, w.ownDir = d, true
+	} else if err := os.MkdirAll(w.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("mr: worker directory: %w", err)
+	}
+	ln, err := netx.Listen(cfg.Listen)
+	if err != nil {
+		w.removeDir()
+		return nil, fmt.Errorf("mr: %w", err)
+	}
+	w.faults = newFaults(cfg.Faults)
+	w.keys = auth.New(cfg.Secret)
+	w.fresh = auth.NewReplayQuota(protocol.FreshWindow, 1<<20, 1<<17)
+	w.refuse = auth.NewLimiter(time.Minute)
+	w.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
+		Refused: func(host, why string) { w.refused(host, why, nil) }})
+	w.httpc = newHTTPClient(cfg)
+	w.coord = newClient(cfg, w.keys, w.httpc, w.forgotten)
+	w.files = &http.Server{Handler: w.fileMux(), ReadHeaderTimeout: 5 * time.Second, ConnContext: netx.ConnContext,
+		IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10,
+		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
+	return w, nil
+}
+
+var (
+	// ErrCoordinatorLost means the coordinator stopped answering.
+	ErrCoordinatorLost = errors.New("mr: coordinator lost")
+	// errExit ends a worker's run: the job is over.
+	errExit = errors.New("mr: job over")
+)
+
+// Run works until the coordinator says the job is over (nil), the
+// coordinator is lost, or ctx ends.
+func (w *Worker) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer w.coord.Close() // hanging up tells the coordinator we heard the end
+	w.wg.Go(func() { w.files.Serve(w.ln) })
+	w.lastOK.Store(w.cfg.Clock().UnixNano())
+	if err := w.register(ctx); err != nil {
+		return err
+	}
+	w.wg.Go(func() { w.heartbeat(ctx, cancel) })
+	loop := make(chan error, 1)
+	go func() { loop <- w.loop(ctx) }() // not tracked: an app call may never return
+	var err error
+	select {
+	case err = <-loop:
+	case <-ctx.Done():
+		err = context.Cause(ctx)
+	}
+	cancel(err)
+	if errors.Is(err, errExit) {
+		w.log.Info("job over, worker exiting", "worker", w.ID())
+		return nil
+	}
+	return err
+}
+
+// Close stops the file server and removes the worker's temp directory.
+// It may be called more than once.
+func (w *Worker) Close() error {
+	w.mu.Lock()
+	closed := w.closed
+	w.closed = true
+	w.mu.Unlock()
+	if closed {
+		return nil
+	}
+	w.coord.Close()
+	w.exec.Close()
+	w.files.Close() // the job is over or we are gone: nobody needs our files
+	w.ln.Close()
+	w.httpc.CloseIdleConnections()
+	w.wg.Wait()
+	w.removeDir()
+	return nil
+}
+
+// removeDir removes the temp dir, or from a directory we were given,
+// the files and directories that we put there.
+func (w *Worker) removeDir() {
+	if w.ownDir {
+		os.RemoveAll(w.dir)
+		return
+	}
+	removeWorkerFiles(w.dir)
+}
+
+// ID is the worker's id at the coordinator ("" before registering).
+func (w *Worker) ID() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.id
+}
+
+// loop asks for attempts and runs them until told to exit.
+func (w *Worker) loop(ctx context.Context) error {
+	var next *protocol.GetTaskReply // handed out with the last report
+	for ctx.Err() == nil {
+		if w.reregFlag.Load() {
+			w.log.Warn("coordinator forgot this worker; registering again", "worker", w.ID())
+			if err := w.register(ctx); err != nil {
+				return err
+			}
+			next = nil
+		}
+		var t protocol.GetTaskReply
+		if next != nil {
+			t, next = *next, nil
+		} else if err := w.retry(ctx, func() error {
+			reply, err := w.coord.GetTask(&protocol.GetTaskArgs{WorkerID: w.ID()})
+			if err == nil {
+				t = *reply
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		switch t.Action {
+		case protocol.ActExit:
+			if t.Reason != "" {
+				return fmt.Errorf("mr: coordinator ended the job: %s", t.Reason)
+			}
+			return errExit
+		case protocol.ActReregister:
+			w.forgotten()
+		case protocol.ActMap, protocol.ActReduce:
+			next = w.runAttempt(ctx, &t)
+		}
+	}
+	return context.Cause(ctx)
+}
+
+// runAttempt runs an attempt under a context that forgotten cancels: an
+// attempt of a registration the coordinator no longer knows is stale.
+func (w *Worker) runAttempt(ctx context.Context, t *protocol.GetTaskReply) *protocol.GetTaskReply {
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w.mu.Lock()
+	w.stopAttempt = cancel
+	w.mu.Unlock()
+	next := w.run(actx, t)
+	w.mu.Lock()
+	w.stopAttempt = nil
+	w.mu.Unlock()
+	if actx.Err() != nil && ctx.Err() == nil {
+		return nil // stopped because the coordinator forgot us: register again
+	}
+	return next
+}
+
+// forgotten notes that the coordinator no longer knows this worker (it
+// restarted, or declared it dead): it registers again, and the attempt
+// it runs, stale now, stops.
+func (w *Worker) forgotten() {
+	w.reregFlag.Store(true)
+	w.mu.Lock()
+	stop := w.stopAttempt
+	w.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// run runs the attempt an assignment describes, once it is known sane. It
+// returns the next assignment, if the coordinator handed one out with the
+// report.
+func (w *Worker) run(ctx context.Context, t *protocol.GetTaskReply) *protocol.GetTaskReply {
+	kind := protocol.MapTask
+	if t.Action == protocol.ActReduce {
+		kind = protocol.ReduceTask
+	}
+	if err := checkAssignment(t); err != nil {
+		w.reportFailure(ctx, w.attemptOf(kind, t), err)
+		return nil
+	}
+	if kind == protocol.MapTask {
+		return w.runMap(ctx, t)
+	}
+	w.runReduce(ctx, t)
+	return nil
+}
+
+// attemptOf is the attempt a task reply assigns to this worker.
+func (w *Worker) attemptOf(kind protocol.TaskKind, t *protocol.GetTaskReply) protocol.Attempt {
+	return protocol.Attempt{WorkerID: w.ID(), Kind: kind, Task: t.Task, N: t.Attempt}
+}
+
+// ListenAddr is the address the run-file server listens on.
+func (w *Worker) ListenAddr() string { return w.ln.Addr().String() }

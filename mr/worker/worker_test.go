@@ -1,0 +1,185 @@
+package worker
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/rpc"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"mapreduce/internal/protocol"
+	"mapreduce/mr"
+	"mapreduce/mr/executor"
+)
+
+// fakeCoordinator plays the coordinator for one worker: it hands out the
+// tasks queued in it, then Exit, and records what the worker reports.
+type fakeCoordinator struct {
+	splits map[string]string // input file -> its text, the whole split
+	files  map[int]string    // map task -> its input file
+
+	// mu guards everything below.
+	mu       sync.Mutex
+	tasks    []protocol.GetTaskReply
+	maps     []protocol.ReportMapArgs
+	failures []protocol.ReportFailureArgs
+	drop     []int // for the next heartbeat
+	beats    int
+}
+
+func (f *fakeCoordinator) Dial() error     { return nil }
+func (f *fakeCoordinator) LocalIP() string { return "127.0.0.1" }
+func (f *fakeCoordinator) Now() time.Time  { return time.Now() }
+func (f *fakeCoordinator) Close()          {}
+
+func (f *fakeCoordinator) Register(app, addr string, offer *protocol.Offer) (*protocol.RegisterReply, error) {
+	return &protocol.RegisterReply{WorkerID: "w1", NReduce: 2, SplitSize: 1 << 20}, nil
+}
+
+func (f *fakeCoordinator) Heartbeat(args *protocol.HeartbeatArgs) (*protocol.HeartbeatReply, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.beats++
+	reply := &protocol.HeartbeatReply{Drop: f.drop}
+	f.drop = nil
+	return reply, nil
+}
+
+func (f *fakeCoordinator) GetTask(*protocol.GetTaskArgs) (*protocol.GetTaskReply, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.tasks) == 0 {
+		return &protocol.GetTaskReply{Action: protocol.ActExit}, nil
+	}
+	t := f.tasks[0]
+	f.tasks = f.tasks[1:]
+	return &t, nil
+}
+
+func (f *fakeCoordinator) ReportMap(args *protocol.ReportMapArgs) (*protocol.ReportReply, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.maps = append(f.maps, *args)
+	return &protocol.ReportReply{Accepted: true}, nil
+}
+
+func (f *fakeCoordinator) ReportFailure(args *protocol.ReportFailureArgs) (*protocol.ReportReply, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failures = append(f.failures, *args)
+	return &protocol.ReportReply{Accepted: true}, nil
+}
+
+func (f *fakeCoordinator) Sources(*protocol.SourcesArgs, int) (*protocol.SourcesReply, error) {
+	return nil, rpc.ServerError("no sources in this fake")
+}
+
+func (f *fakeCoordinator) Locate(*protocol.LocateArgs) (*protocol.LocateReply, error) {
+	return &protocol.LocateReply{Abort: true}, nil
+}
+
+func (f *fakeCoordinator) Split(_ context.Context, a protocol.Attempt, _ int64, w io.Writer) error {
+	_, err := io.WriteString(w, f.splits[f.files[a.Task]])
+	return err
+}
+
+func (f *fakeCoordinator) Upload(context.Context, protocol.Attempt, string, upload) (int, error) {
+	return 409, nil
+}
+
+// newTestWorker is a worker of app talking to fake.
+func newTestWorker(t *testing.T, app *mr.App, fake *fakeCoordinator) *Worker {
+	t.Helper()
+	w, err := New(Config{Coordinator: "127.0.0.1:1", Listen: "127.0.0.1:0", Dir: t.TempDir(), App: app.Name,
+		Executor: executor.InProcess{App: app}, HeartbeatInterval: 10 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.coord = fake
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+func (f *fakeCoordinator) splitTask(task int, file string) protocol.GetTaskReply {
+	if f.files == nil {
+		f.files = make(map[int]string)
+	}
+	f.files[task] = file
+	return protocol.GetTaskReply{Action: protocol.ActMap, Task: task, Attempt: 1, NMap: 3, NReduce: 2,
+		Inputs: []protocol.Split{{File: file, Length: int64(len(f.splits[file]))}}}
+}
+
+func countWords() *mr.App {
+	return &mr.App{Name: "wc", Reduce: func(string, []string) string { return "" },
+		Map: func(_, contents string) []mr.KeyValue {
+			var kvs []mr.KeyValue
+			for _, w := range strings.Fields(contents) {
+				kvs = append(kvs, mr.KeyValue{Key: w, Value: "1"})
+			}
+			return kvs
+		}}
+}
+
+// A worker runs the map attempts it is given and reports each, with its
+// counters and the size of its output, then leaves when told to; a
+// nonsensical assignment is reported as the worker's own failure, and an
+// app that panics as the app's.
+func TestWorkerRunsAndReportsItsAttempts(t *testing.T) {
+	app := countWords()
+	mapFn := app.Map
+	app.Map = func(name, contents string) []mr.KeyValue {
+		if name == "poison.txt" {
+			panic("poisoned")
+		}
+		return mapFn(name, contents)
+	}
+	fake := &fakeCoordinator{splits: map[string]string{"a.txt": "x y\nz\n", "poison.txt": "p\n"}}
+	bad := fake.splitTask(7, "a.txt") // task 7 of 3
+	fake.tasks = []protocol.GetTaskReply{fake.splitTask(0, "a.txt"), bad, fake.splitTask(2, "poison.txt")}
+	w := newTestWorker(t, app, fake)
+	if err := w.Run(context.Background()); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if len(fake.maps) != 1 {
+		t.Fatalf("%d map reports, want 1", len(fake.maps))
+	}
+	r := fake.maps[0]
+	if r.Attempt != (protocol.Attempt{WorkerID: "w1", Kind: protocol.MapTask, Task: 0, N: 1}) || r.NReduce != 2 || r.Read != 6 ||
+		r.Counters.MapInputRecords != 2 || r.Counters.MapOutputRecords != 3 || r.Written <= 0 {
+		t.Fatalf("map report %+v", r)
+	}
+	if st, err := os.Stat(runPath(w.dir, 0, 1)); err != nil || st.Size() != r.Written {
+		t.Fatalf("the output's size is not the one reported: %v", err)
+	}
+	if len(fake.failures) != 2 || fake.failures[0].Class != protocol.FailWorker ||
+		fake.failures[1].Class != protocol.FailApp || !strings.Contains(fake.failures[1].Err, "poisoned") {
+		t.Fatalf("failures %+v", fake.failures)
+	}
+}
+
+// Outputs the coordinator says nobody needs are deleted.
+func TestWorkerDropsOutputsNobodyNeeds(t *testing.T) {
+	fake := &fakeCoordinator{splits: map[string]string{"a.txt": "x\n", "b.txt": "y\n"}}
+	w := newTestWorker(t, countWords(), fake)
+	ctx := context.Background()
+	for i, f := range []string{"a.txt", "b.txt"} {
+		task := fake.splitTask(i, f)
+		w.run(ctx, &task)
+	}
+	w.drop([]int{0})
+	if _, err := os.Stat(runPath(w.dir, 0, 1)); !os.IsNotExist(err) {
+		t.Fatalf("dropped output still there: %v", err)
+	}
+	if _, err := os.Stat(runPath(w.dir, 1, 1)); err != nil {
+		t.Fatalf("kept output gone: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(w.dir, "split-*")); len(left) > 0 {
+		t.Fatalf("splits left: %v", left)
+	}
+}

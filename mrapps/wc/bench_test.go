@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"mapreduce/internal/mapside"
+	"mapreduce/mrapps/internal/words"
+)
+
+// benchCorpus is the text one map task of the benchmark maps: set
+// MR_BENCH_INPUT to a text file, else about 4 MiB of generated text with
+// a skewed vocabulary is used.
+func benchCorpus(b *testing.B) string {
+	if p := os.Getenv("MR_BENCH_INPUT"); p != "" {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return string(data)
+	}
+	vocab := make([]string, 5000)
+	for i := range vocab {
+		vocab[i] = fmt.Sprintf("w%c%dé", 'a'+rune(i%26), i*7919%100003)
+	}
+	var sb strings.Builder
+	for i := 0; sb.Len() < 4<<20; i++ {
+		sb.WriteString(vocab[(i*i+7*i)%len(vocab)%(1+i%len(vocab))])
+		if i%12 == 11 {
+			sb.WriteString(".\n")
+		} else {
+			sb.WriteString(" ")
+		}
+	}
+	return sb.String()
+}
+
+// BenchmarkMapSide times the map side of one map task as a worker's
+// executor runs it with the defaults (10 reduce tasks, a 16 MiB buffer):
+// wc's MapEmit and Combine, and wcraw (the same without Combine).
+func BenchmarkMapSide(b *testing.B) {
+	combine := func(key string, values []string) ([]string, error) { return Combine(key, values), nil }
+	b.Run("wc", func(b *testing.B) { benchMapSide(b, combine) })
+	b.Run("wcraw", func(b *testing.B) { benchMapSide(b, nil) })
+}
+
+func benchMapSide(b *testing.B, combine mapside.Combiner) {
+	contents := benchCorpus(b)
+	dir := b.TempDir()
+	b.SetBytes(int64(len(contents)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		out := mapside.New(10, 16<<20, combine, func(k, r int) string {
+			return filepath.Join(dir, fmt.Sprintf("spill-%d-%d-%d", i, k, r))
+		})
+		words.EmitOnes(contents, out.Emit)
+		if _, err := out.Finish(filepath.Join(dir, "out")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
