@@ -574,6 +574,7 @@ lan_main() {
 	coord_flags=(-nreduce "$nreduce" -app "$app")
 	[[ -n $linger ]] && coord_flags+=(-linger "$linger")
 	if "$LAN_BIN/mrcoordinator" -h 2>&1 | grep -q -- '-wait-workers'; then
+		echo "cluster: the job starts once all $nworkers workers have joined (mrcoordinator -wait-workers $nworkers)"
 		start_coordinator "${coord_flags[@]}" -wait-workers "$nworkers" -- "${inputs[@]}"
 		for ((h = 1; h <= nworkers; h++)); do
 			start_worker "$h" "$app"
