@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# build.sh [-race]: builds every binary and every plugin of the repository
-# into bin/, all with exactly the same `go build` flags.
+# build.sh [-race] [-flags]: builds every binary and every plugin of the
+# repository into bin/, all with exactly the same `go build` flags.
 #
 #   bin/<name> for every folder main/<name> (mrcoordinator, mrworker, mrsequential, mrgen, ...)
 #   bin/<app>.so for every folder mrapps/<app> except mrapps/internal
@@ -10,6 +10,9 @@
 # flags of its own: one BUILD_FLAGS array serves every artefact.
 #
 # -race     build everything with the race detector (the test suite does).
+# -flags    print those flags on one line and build nothing: test-mr.sh
+#           runs go vet and go test with them, so that the three share
+#           their compiling (on an empty cache, 20 s less with -race).
 # Env: GO   the go command to use (default: go).
 #
 # Two steps, each announced as it starts and as it ends with its seconds,
@@ -32,19 +35,25 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 GO=${GO:-go}
 TICK=10 # seconds between "still compiling" lines
 BUILD_FLAGS=(-trimpath) # plugins and binaries built in different directories still match
+PRINT_FLAGS=0
 for arg in "$@"; do
 	case $arg in
 	-race) BUILD_FLAGS+=(-race) ;;
+	-flags) PRINT_FLAGS=1 ;;
 	-h | --help)
 		awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"
 		exit 0
 		;;
 	*)
-		echo "build.sh: unknown argument $arg (usage: scripts/build.sh [-race])" >&2
+		echo "build.sh: unknown argument $arg (usage: scripts/build.sh [-race] [-flags])" >&2
 		exit 2
 		;;
 	esac
 done
+if ((PRINT_FLAGS)); then
+	echo "${BUILD_FLAGS[*]}"
+	exit 0
+fi
 command -v "$GO" >/dev/null || {
 	echo "build.sh: $GO not found: install Go 1.26 (https://go.dev/dl/) or set GO" >&2
 	exit 1
