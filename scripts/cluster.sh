@@ -524,7 +524,9 @@ lan_main() {
 	for f in "${inputs[@]}"; do
 		base=$(basename "$f")
 		[[ -f $f && -r $f ]] || lan_usage_error "input $f: not a readable file"
-		[[ -z ${seen[$base]:-} && $base != job.secret ]] || lan_usage_error "two inputs are named $base"
+		[[ -z ${seen[$base]:-} ]] || lan_usage_error "two inputs are named $base"
+		[[ $base != job.secret || (secret == 0 && -z $secret_file) ]] ||
+			lan_usage_error "input $f: its name is the job secret's file name on host 0; rename it"
 		seen[$base]=1
 	done
 	if [[ -n $logdir ]]; then
