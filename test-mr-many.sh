@@ -5,11 +5,13 @@
 # Run 1 is the full suite (go vet, go test -race, scripts/build.sh -race, the
 # cases); runs 2..N reuse its binaries and skip go vet and go test
 # (MR_SKIP_BUILD=1 MR_SKIP_GO_TESTS=1). Other MR_* variables of test-mr.sh
-# (MR_CASES, MR_VERBOSE, ...) pass through. Stops at the first failing run,
-# names it and exits non-zero; otherwise ends with "N/N runs passed".
-set -euo pipefail
+# (MR_CASES, MR_VERBOSE, ...) pass through. Every run's output is shown as
+# it comes. Stops at the first failing run, repeats that run's tally (which
+# names the failed cases) and exits non-zero; otherwise ends with
+# "N/N runs passed".
+set -uo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")"
+cd "$(dirname "${BASH_SOURCE[0]}")" || exit 1
 
 if (($# != 1)) || ! [[ $1 =~ ^[1-9][0-9]*$ ]]; then
 	echo "usage: bash test-mr-many.sh N   (N >= 1 runs of test-mr.sh)" >&2
@@ -17,18 +19,19 @@ if (($# != 1)) || ! [[ $1 =~ ^[1-9][0-9]*$ ]]; then
 fi
 n=$1
 start=$SECONDS
+out=$(mktemp "${TMPDIR:-/tmp}/test-mr-many.XXXXXX") || exit 1
+trap 'rm -f "$out"' EXIT
 
 for ((i = 1; i <= n; i++)); do
 	echo "=== test-mr-many: run $i/$n"
 	if ((i == 1)); then
-		rc=0
-		bash test-mr.sh || rc=$?
+		bash test-mr.sh | tee "$out"
 	else
-		rc=0
-		MR_SKIP_BUILD=1 MR_SKIP_GO_TESTS=1 bash test-mr.sh || rc=$?
+		MR_SKIP_BUILD=1 MR_SKIP_GO_TESTS=1 bash test-mr.sh | tee "$out"
 	fi
+	rc=${PIPESTATUS[0]}
 	if ((rc != 0)); then
-		echo "=== test-mr-many: run $i/$n FAILED (exit status $rc) after $((SECONDS - start))s"
+		echo "=== test-mr-many: run $i/$n FAILED (exit status $rc) after $((SECONDS - start))s: $(tail -n 1 "$out")"
 		echo "$((i - 1))/$n runs passed"
 		exit 1
 	fi

@@ -2,31 +2,52 @@
 # cluster.sh: runs a MapReduce job on a LAN of its own, made of Linux
 # network namespaces, with no file system shared between its processes.
 #
-#   sudo scripts/cluster.sh [-workers 3] [-app wc] [-nreduce 10]
-#                           [-timeout 300] [-keep] [-v] inputs...
+#   sudo scripts/cluster.sh [-workers 3] [-app wc] [-nreduce 10] [-secret]
+#                           [-secret-file F] [-linger D] [-timeout 300]
+#                           [-keep-logs DIR] [-keep] [-v] inputs...
 #
 # It builds the LAN, runs the coordinator on host 0 with the inputs and one
 # mrworker on each of hosts 1..N, waits for the job, copies mr-<app>-all
 # and mr-<app>-summary.json into the current directory, and tears the LAN
-# down, also on failure and on Ctrl-C. The binaries come from bin/ (build
-# them first with scripts/build.sh). Exit status: the coordinator's (0 when
-# the job is done), 2 for bad usage, 3 when this machine cannot run it
-# (the reason is printed: not root, no ip/unshare/nsenter, no netns...).
+# down, also on failure and on Ctrl-C. The job starts only once every
+# host's worker has joined (mrcoordinator -wait-workers N). This machine
+# is on the LAN too, as .1, so the coordinator's status page, whose link
+# is printed, opens in a browser here. The binaries come from bin/ (build
+# them first with scripts/build.sh). Exit status: the coordinator's (0
+# when the job is done), 1 when a worker fails before the job is over, 2
+# for bad usage, 3 when this machine cannot run it (the reason is printed:
+# not root, no ip/unshare/nsenter, no netns...).
 #
-# -workers N   worker hosts (default 3)
-# -app NAME    the plugin bin/NAME.so (default wc)
-# -nreduce R   reduce tasks (default 10)
-# -timeout S   seconds allowed to every process (default 300)
-# -keep        keep the logs directory and print its path
-# -v           pass -v to the coordinator and the workers
+# -workers N       worker hosts (default 3)
+# -app NAME        the plugin bin/NAME.so (default wc)
+# -nreduce R       reduce tasks (default 10)
+# -secret          give the job a fresh random secret (every host gets it
+#                  in its private directory; it is never printed); the
+#                  status page's link then carries its read-only token
+# -secret-file F   the same with the secret in F (the engine's -secret-file)
+# -linger D        keep the coordinator and its status page up D after
+#                  the job (e.g. 2m; Ctrl-C ends it sooner)
+# -timeout S       seconds allowed to every process (default 300)
+# -keep-logs DIR   write the logs (hostH.log; host 0 is the coordinator)
+#                  into DIR, created if missing, and keep them
+# -keep            keep the logs' temporary directory and print its path
+# -v               pass -v to the coordinator and the workers
+# Without -keep-logs or -keep, the logs live in a temporary directory that
+# is removed at the end if the job succeeded; when it failed, the tail of
+# every log is printed and the directory is kept (its path printed), as
+# when it is interrupted before the job is over.
 #
 # The LAN. A "switch" namespace holds a bridge; host H is a namespace
-# whose eth0 (address 10.77.0.(10+H)/24) is one end of a veth pair whose
-# other end, pH, is a port of the bridge. Nothing is created in the root
-# namespace (except /run/netns, which `ip netns` needs). Names carry this
-# shell's pid and a counter (mrlan-<pid>-<n>-sw, mrlan-<pid>-<n>-h0 ...),
-# so two runs can coexist; the addresses may repeat, as every LAN is
-# closed. Each process runs in its host's network namespace and in a
+# whose eth0 (address $LAN_SUBNET.(10+H)/24) is one end of a veth pair
+# whose other end, pH, is a port of the bridge. The command line also
+# cables the root namespace to the bridge (lan_attach_host): an interface
+# mrl-<pid>-<n> with address $LAN_SUBNET.1, on the first 10.77.X.0/24
+# this machine has no address or route in; that is all it creates in the
+# root namespace, besides /run/netns, which `ip netns` needs. (The library
+# alone, as scripts/lan-tests.sh uses it, creates nothing there: its LANs
+# are closed.) Names carry this shell's pid and a counter
+# (mrlan-<pid>-<n>-sw, mrlan-<pid>-<n>-h0 ...), so two runs can coexist.
+# Each process runs in its host's network namespace and in a
 # mount namespace of its own (unshare --mount) in which a fresh tmpfs is
 # its current directory, its only writable place ($TMPDIR points into it
 # too): nobody else can see its files. Inputs are copied into host 0's
@@ -43,12 +64,14 @@
 
 LAN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAN_BIN=${LAN_BIN:-$LAN_ROOT/bin}       # mrcoordinator, mrworker, *.so
+LAN_SUBNET_GIVEN=${LAN_SUBNET:-}        # the command line picks a free one unless given
 LAN_SUBNET=${LAN_SUBNET:-10.77.0}       # host H is $LAN_SUBNET.(10+H)/24
 LAN_COORD_PORT=${LAN_COORD_PORT:-7000}  # the coordinator's RPC + HTTP port
 LAN_WORKER_PORT=${LAN_WORKER_PORT:-7100} # each worker's run-file server
 LAN_TIMEOUT=${LAN_TIMEOUT:-300}         # seconds allowed to each process
 LAN_TMPFS_SIZE=${LAN_TMPFS_SIZE:-2g}    # size limit of each private tmpfs
 LAN_VFLAG=()                            # (-v) for the processes
+LAN_SECRET_FILE=                        # a job secret every process gets (-secret-file)
 
 # State of the current LAN (one at a time per shell).
 LAN_NAME=      # namespace name prefix, "" when no LAN is up
@@ -56,6 +79,7 @@ LAN_DIR=       # logs, pid files and collected outputs (host-visible)
 LAN_HOSTS=0    # hosts 0..LAN_HOSTS-1
 LAN_SEQ=0      # LANs made by this shell so far
 LAN_WHY=       # why lan_check failed
+LAN_ROOT_IF=   # the root namespace's cable to the switch, if any
 # Whether /run/netns was there (as a mount point) before we came.
 LAN_NETNS_EXISTED=0
 [[ -e /run/netns ]] && LAN_NETNS_EXISTED=1
@@ -155,6 +179,37 @@ lan_add_host() {
 		lan_ip -n "$ns" link set eth0 up
 }
 
+# lan_attach_host: cables this machine's root namespace to the switch:
+# a veth pair, LAN_ROOT_IF (mrl-<pid>-<n>, address $LAN_SUBNET.1/24) in
+# the root namespace and port "proot" on the bridge, so that a browser
+# here reaches the hosts (the coordinator's status page). lan_down
+# removes it.
+lan_attach_host() {
+	local sw
+	sw=$(lan_sw)
+	LAN_ROOT_IF=mrl-$$-$LAN_SEQ
+	lan_ip link add "$LAN_ROOT_IF" type veth peer name proot netns "$sw" &&
+		lan_ip -n "$sw" link set proot master br0 &&
+		lan_ip -n "$sw" link set proot up &&
+		lan_ip addr add "$LAN_SUBNET.1/24" dev "$LAN_ROOT_IF" &&
+		lan_ip link set "$LAN_ROOT_IF" up
+}
+
+# lan_free_subnet: the first 10.77.X (X = 0..255) in which this machine's
+# root namespace has no address and no route, so that attaching a LAN
+# there changes nothing else; fails when all are taken.
+lan_free_subnet() {
+	local x used
+	used=$(ip -4 -o addr show 2>/dev/null; ip -4 route show table all 2>/dev/null)
+	for ((x = 0; x < 256; x++)); do
+		grep -qE "(^|[^0-9])10\.77\.$x\.[0-9]" <<<"$used" || {
+			echo "10.77.$x"
+			return 0
+		}
+	done
+	return 1
+}
+
 # lan_ip ARGS...: ip, with its complaint prefixed by what was asked.
 lan_ip() {
 	local out
@@ -165,13 +220,18 @@ lan_ip() {
 }
 
 # lan_down: stops every process of the LAN (TERM, then KILL after 3 s,
-# and anything else found inside its namespaces), deletes its namespaces
-# (which destroys their links and the bridge) and forgets it. The private
+# and anything else found inside its namespaces), deletes the root
+# namespace's cable if there is one, then its namespaces (which destroys
+# their links and the bridge) and forgets it. The private
 # tmpfs mounts vanish with their last process. Safe to call twice.
 lan_down() {
 	local ns h
 	[[ -n $LAN_NAME ]] || return 0
 	lan_stop_all
+	if [[ -n $LAN_ROOT_IF ]]; then
+		ip link del "$LAN_ROOT_IF" 2>/dev/null
+		LAN_ROOT_IF=
+	fi
 	for ns in $(lan_namespaces); do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -301,9 +361,12 @@ lan_spawn() {
 # start_coordinator [-timeout SECS] [mrcoordinator flags...] -- INPUTS...:
 # the coordinator on host 0, listening on $(lan_coord), with copies of
 # INPUTS (passed to it by their base names) and -out out; its out/ is
-# collected into $LAN_DIR/host0.out when it exits.
+# collected into $LAN_DIR/host0.out when it exits. With LAN_SECRET_FILE,
+# a copy of it is its -secret-file.
 start_coordinator() {
 	local secs=$LAN_TIMEOUT flags=() copies=() names=() f
+	local secret=()
+	lan_secret_args
 	[[ $1 == -timeout ]] && secs=$2 && shift 2
 	while (($# > 0)) && [[ $1 != -- ]]; do
 		flags+=("$1")
@@ -315,8 +378,18 @@ start_coordinator() {
 		copies+=(-copy "$f")
 		names+=("$(basename "$f")")
 	done
-	lan_spawn 0 "$secs" "${copies[@]}" -collect out -- \
-		"$LAN_BIN/mrcoordinator" -addr "$(lan_coord)" -out out "${LAN_VFLAG[@]}" "${flags[@]}" "${names[@]}"
+	lan_spawn 0 "$secs" "${copies[@]}" "${secret[@]:0:2}" -collect out -- \
+		"$LAN_BIN/mrcoordinator" -addr "$(lan_coord)" -out out "${LAN_VFLAG[@]}" "${secret[@]:2}" \
+		"${flags[@]}" "${names[@]}"
+}
+
+# lan_secret_args: sets the caller's array secret to (-copy FILE
+# -secret-file NAME) for LAN_SECRET_FILE, if set: lan_private's option
+# and the process's flag.
+lan_secret_args() {
+	secret=()
+	[[ -n $LAN_SECRET_FILE ]] || return 0
+	secret=(-copy "$LAN_SECRET_FILE" -secret-file "$(basename "$LAN_SECRET_FILE")")
 }
 
 # start_worker HOST APP [-timeout SECS] [-file NAME=TEXT]... [mrworker flags...]:
@@ -324,8 +397,11 @@ start_coordinator() {
 # COORDINATOR_HOST, advertising the host's address, serving its run files
 # on port $LAN_WORKER_PORT from the directory run/ of its tmpfs. -file
 # puts a file in its current directory first (a marker for the app).
+# With LAN_SECRET_FILE, a copy of it is its -secret-file.
 start_worker() {
 	local h=$1 app=$2 secs=$LAN_TIMEOUT files=()
+	local secret=()
+	lan_secret_args
 	shift 2
 	while (($# > 0)); do
 		case $1 in
@@ -335,10 +411,10 @@ start_worker() {
 		esac
 		shift 2
 	done
-	lan_spawn "$h" "$secs" "${files[@]}" -- \
+	lan_spawn "$h" "$secs" "${files[@]}" "${secret[@]:0:2}" -- \
 		env COORDINATOR_HOST="$(lan_coord)" \
 		"$LAN_BIN/mrworker" -dir run -listen ":$LAN_WORKER_PORT" -advertise "$(lan_addr "$h")" \
-		"${LAN_VFLAG[@]}" "$@" "$LAN_BIN/$app.so"
+		"${LAN_VFLAG[@]}" "${secret[@]:2}" "$@" "$LAN_BIN/$app.so"
 }
 
 # host_pid HOST: prints the pid of the host's process (mrcoordinator or
@@ -412,36 +488,51 @@ lan_usage() {
 }
 
 lan_main() {
-	local nworkers=3 app=wc nreduce=10 keep=0 inputs=() h rc f base
+	local nworkers=3 app=wc nreduce=10 keep=0 logdir='' secret=0 secret_file='' linger=''
+	local inputs=() h rc f base coord_flags=()
 	declare -A seen=()
 	while (($# > 0)); do
 		case $1 in
-		-workers) nworkers=$2 && shift ;;
-		-app) app=$2 && shift ;;
-		-nreduce) nreduce=$2 && shift ;;
-		-timeout) LAN_TIMEOUT=$2 && shift ;;
+		-workers | -app | -nreduce | -timeout | -keep-logs | -secret-file | -linger)
+			(($# >= 2)) || lan_usage_error "$1 needs a value"
+			case $1 in
+			-workers) nworkers=$2 ;;
+			-app) app=$2 ;;
+			-nreduce) nreduce=$2 ;;
+			-timeout) LAN_TIMEOUT=$2 ;;
+			-keep-logs) logdir=$2 ;;
+			-secret-file) secret_file=$2 ;;
+			-linger) linger=$2 ;;
+			esac
+			shift
+			;;
+		-secret) secret=1 ;;
 		-keep) keep=1 ;;
 		-v) LAN_VFLAG=(-v) ;;
 		-h | -help | --help) lan_usage && exit 0 ;;
-		-*) echo "cluster.sh: unknown flag $1" >&2 && exit 2 ;;
+		-*) lan_usage_error "unknown flag $1" ;;
 		*) inputs+=("$1") ;;
 		esac
 		shift
 	done
-	[[ $nworkers =~ ^[1-9][0-9]?$ && $nreduce =~ ^[1-9][0-9]*$ && $LAN_TIMEOUT =~ ^[1-9][0-9]*$ ]] || {
-		echo "cluster.sh: -workers (1..99), -nreduce and -timeout must be positive numbers" >&2
-		exit 2
-	}
-	((${#inputs[@]} > 0)) || {
-		echo "usage: sudo scripts/cluster.sh [-workers 3] [-app wc] [-nreduce 10] [-timeout 300] [-keep] [-v] inputs..." >&2
-		exit 2
-	}
+	[[ $nworkers =~ ^[1-9][0-9]?$ && $nreduce =~ ^[1-9][0-9]*$ && $LAN_TIMEOUT =~ ^[1-9][0-9]*$ ]] ||
+		lan_usage_error "-workers (1..99), -nreduce and -timeout must be positive numbers"
+	((${#inputs[@]} > 0)) || lan_usage_error "no input files"
+	((secret == 0)) || [[ -z $secret_file ]] || lan_usage_error "-secret and -secret-file exclude each other"
+	[[ -z $secret_file || (-f $secret_file && -r $secret_file) ]] ||
+		lan_usage_error "-secret-file $secret_file: not a readable file"
 	for f in "${inputs[@]}"; do
 		base=$(basename "$f")
-		[[ -f $f && -r $f ]] || { echo "cluster.sh: input $f: not a readable file" >&2 && exit 2; }
-		[[ -z ${seen[$base]:-} ]] || { echo "cluster.sh: two inputs are named $base" >&2 && exit 2; }
+		[[ -f $f && -r $f ]] || lan_usage_error "input $f: not a readable file"
+		[[ -z ${seen[$base]:-} ]] || lan_usage_error "two inputs are named $base"
+		[[ $base != job.secret || (secret == 0 && -z $secret_file) ]] ||
+			lan_usage_error "input $f: its name is the job secret's file name on host 0; rename it"
 		seen[$base]=1
 	done
+	if [[ -n $logdir ]]; then
+		mkdir -p "$logdir" && logdir=$(cd "$logdir" && pwd) || lan_usage_error "-keep-logs $logdir: cannot create it"
+		[[ -z $(ls -A "$logdir") ]] || lan_usage_error "-keep-logs $logdir: not empty (its logs would be mixed with older ones)"
+	fi
 	for f in mrcoordinator mrworker "$app.so"; do
 		[[ -f $LAN_BIN/$f ]] || { echo "cluster.sh: $LAN_BIN/$f is missing: run scripts/build.sh" >&2 && exit 2; }
 	done
@@ -451,13 +542,58 @@ lan_main() {
 	trap 'echo "cluster.sh: interrupted" >&2; exit 130' INT
 	trap 'echo "cluster.sh: terminated" >&2; exit 143' TERM
 	LAN_MAIN_KEEP=$keep
-	lan_up "$nworkers" || exit 1
-	echo "cluster: LAN $LAN_NAME: coordinator $(lan_coord), workers $(lan_addr 1)..$(lan_addr "$nworkers"); logs in $LAN_DIR"
-	start_coordinator -nreduce "$nreduce" -app "$app" -- "${inputs[@]}"
-	for ((h = 1; h <= nworkers; h++)); do
-		start_worker "$h" "$app"
-	done
-	wait_host 0 $((LAN_TIMEOUT + 5))
+	[[ -n $logdir ]] && LAN_MAIN_KEEP=1
+	LAN_MAIN_SECRET_DIR=
+	if ((secret == 1)) || [[ -n $secret_file ]]; then
+		LAN_MAIN_SECRET_DIR=$(mktemp -d) || exit 1
+		LAN_SECRET_FILE=$LAN_MAIN_SECRET_DIR/job.secret
+		(umask 077 && if ((secret == 1)); then head -c 32 /dev/urandom | base64; else cat "$secret_file"; fi \
+			>"$LAN_SECRET_FILE") || { echo "cluster.sh: cannot write the job secret" >&2 && exit 1; }
+	fi
+	if [[ -z $LAN_SUBNET_GIVEN ]]; then
+		LAN_SUBNET=$(lan_free_subnet) || {
+			echo "cluster.sh: every 10.77.X.0/24 is in use on this machine; set LAN_SUBNET=A.B.C" >&2
+			exit 1
+		}
+	fi
+
+	lan_up "$nworkers" "$logdir" || exit 1
+	echo "cluster: LAN $LAN_NAME: coordinator $(lan_coord) (host 0), workers on hosts 1..$nworkers ($(lan_addr 1)..$(lan_addr "$nworkers"))"
+	if lan_attach_host; then
+		echo "cluster: this machine is $LAN_SUBNET.1 on the LAN ($LAN_ROOT_IF)"
+	else
+		echo "cluster: could not cable this machine to the LAN (see above): the status page will not open from here" >&2
+	fi
+	if [[ -n $logdir ]]; then
+		echo "cluster: logs in $LAN_DIR (kept)"
+	elif ((keep == 1)); then
+		echo "cluster: logs in $LAN_DIR (kept: -keep)"
+	else
+		echo "cluster: logs go to a temporary directory, removed at the end if the job succeeds (-keep-logs DIR keeps them)"
+	fi
+	[[ -n $LAN_SECRET_FILE ]] && echo "cluster: job secret: $([[ -n $secret_file ]] && echo "from $secret_file" || echo "a fresh random one") on every host"
+
+	coord_flags=(-nreduce "$nreduce" -app "$app")
+	[[ -n $linger ]] && coord_flags+=(-linger "$linger")
+	if "$LAN_BIN/mrcoordinator" -h 2>&1 | grep -q -- '-wait-workers'; then
+		echo "cluster: the job starts once all $nworkers workers have joined (mrcoordinator -wait-workers $nworkers)"
+		start_coordinator "${coord_flags[@]}" -wait-workers "$nworkers" -- "${inputs[@]}"
+		for ((h = 1; h <= nworkers; h++)); do
+			start_worker "$h" "$app"
+		done
+	else
+		echo "cluster: $LAN_BIN/mrcoordinator has no -wait-workers flag (an older build; rebuild with scripts/build.sh):" \
+			"starting the workers first, so that they join as soon as it listens, but a small job may end before all have" >&2
+		for ((h = 1; h <= nworkers; h++)); do
+			start_worker "$h" "$app"
+		done
+		for ((h = 1; h <= nworkers; h++)); do
+			wait_for_log "$(lan_log "$h")" 'msg="waiting for the coordinator"' 10 ||
+				echo "cluster: the worker on host $h did not say it waits for the coordinator: $(tail -n 1 "$(lan_log "$h")")" >&2
+		done
+		start_coordinator "${coord_flags[@]}" -- "${inputs[@]}"
+	fi
+	lan_follow "$nworkers" || exit 1
 	rc=${LAN_RC[0]:-1}
 	tail -n 3 "$(lan_log 0)" | sed 's/^/cluster: coordinator: /'
 	for f in "mr-$app-all" "mr-$app-summary.json"; do
@@ -465,18 +601,105 @@ lan_main() {
 	done
 	# The workers hear Exit from the coordinator; give them a moment.
 	for ((h = 1; h <= nworkers; h++)); do
-		wait_host "$h" 10 || echo "cluster: worker on host $h still running; stopping it" >&2
+		wait_host "$h" 10 || echo "cluster: worker on host $h still running 10 s after the job; stopping it" >&2
 	done
-	((rc == 0)) || echo "cluster: the coordinator exited with status $rc; see $LAN_DIR/host0.log" >&2
-	((rc == 0)) || LAN_MAIN_KEEP=1
+	if ((rc != 0)); then
+		if ((rc == 124 || rc == 137)); then
+			echo "cluster: the coordinator timed out after ${LAN_TIMEOUT}s (-timeout)" >&2
+		else
+			echo "cluster: the coordinator exited with status $rc" >&2
+		fi
+		lan_show_logs "$nworkers"
+		LAN_MAIN_KEEP=1
+	fi
 	exit "$rc"
+}
+
+# lan_usage_error MESSAGE: the message and the usage line; exit 2.
+lan_usage_error() {
+	echo "cluster.sh: $1" >&2
+	echo "usage: sudo scripts/cluster.sh [-workers 3] [-app wc] [-nreduce 10] [-secret] [-secret-file F]" \
+		"[-linger D] [-timeout 300] [-keep-logs DIR] [-keep] [-v] inputs... (-h for more)" >&2
+	exit 2
+}
+
+# lan_follow NWORKERS: while the coordinator runs, prints the status page's
+# link once the coordinator logs it, each worker as it joins, the phases
+# and the job's end. Returns 1, after the logs' tails, when a worker exits
+# with an error before the coordinator; 0 once the coordinator exited
+# (status in LAN_RC[0]).
+lan_follow() {
+	local n=$1 seen=0 line h rc t0=$SECONDS next=$((SECONDS + 15))
+	local -A gone=()
+	while ! wait_host 0 0.2; do
+		while IFS= read -r line; do
+			seen=$((seen + 1))
+			lan_follow_line "$line"
+		done < <(tail -n +"$((seen + 1))" "$(lan_log 0)" 2>/dev/null)
+		for ((h = 1; h <= n; h++)); do
+			[[ -z ${gone[$h]:-} ]] && ! host_alive "$h" || continue
+			gone[$h]=1
+			wait_host "$h" 1
+			rc=${LAN_RC[$h]:-?}
+			[[ $rc == 0 ]] && continue
+			echo "cluster: the worker on host $h exited with status $rc before the job ended: $(tail -n 1 "$(lan_log "$h")")" >&2
+			lan_show_logs "$n"
+			LAN_MAIN_KEEP=1
+			return 1
+		done
+		if ((SECONDS >= next)); then
+			echo "cluster: the coordinator still runs ($((SECONDS - t0)) s)"
+			next=$((SECONDS + 15))
+		fi
+	done
+	while IFS= read -r line; do
+		lan_follow_line "$line"
+	done < <(tail -n +"$((seen + 1))" "$(lan_log 0)" 2>/dev/null)
+}
+
+# lan_follow_line LINE: what lan_follow says about one line of the
+# coordinator's log, if anything.
+lan_follow_line() {
+	local line=$1 addr
+	case $line in
+	*'msg="status page" url='*)
+		addr=${line##*url=}
+		echo "cluster: status page ${addr//\"/} (open it from this machine)"
+		;;
+	*'msg="worker joined"'*)
+		addr=$(grep -oE 'addr=[0-9.]+' <<<"$line")
+		addr=${addr#addr=}
+		echo "cluster: host $((${addr##*.} - 10))'s worker joined as $(grep -oE 'worker=w[0-9]+' <<<"$line" | cut -d= -f2)"
+		;;
+	*'msg="phase changed"'*)
+		echo "cluster: phase ${line##*phase=}"
+		;;
+	*'msg="job over; the status page stays up"'*)
+		echo "cluster: job over; the status page stays up for ${line##*for=} (Ctrl-C ends it)"
+		;;
+	esac
+}
+
+# lan_show_logs NWORKERS: the tails of the coordinator's and workers' logs.
+lan_show_logs() {
+	local h
+	for ((h = 0; h <= $1; h++)); do
+		[[ -s $(lan_log "$h") ]] || continue
+		echo "cluster: ==> host $h ($( ((h == 0)) && echo coordinator || echo worker)), last lines <=="
+		tail -n $((h == 0 ? 15 : 5)) "$(lan_log "$h")" | cut -c1-300 | sed 's/^/    /'
+	done >&2
 }
 
 lan_main_cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	local dir=$LAN_DIR
+	# Interrupted before the job was over: keep what tells why.
+	if ((rc != 0)) && [[ -n $dir ]] && ! grep -qE 'msg="job (done|over)' "$dir/host0.log" 2>/dev/null; then
+		LAN_MAIN_KEEP=1
+	fi
 	lan_down
+	[[ -n ${LAN_MAIN_SECRET_DIR:-} ]] && rm -rf "$LAN_MAIN_SECRET_DIR"
 	if [[ ${LAN_MAIN_KEEP:-0} == 1 ]]; then
 		echo "cluster: logs kept in $dir" >&2
 	elif [[ -n $dir ]]; then
