@@ -6,7 +6,10 @@
 # 2. scripts/build.sh -race (binaries and plugins with the same flags)
 # 3. the classic MapReduce cases on real processes: wc, indexer, map and
 #    reduce parallelism, job count, early exit, crash, and bad input; then
-#    counters (exact totals despite a failed and a superseded attempt) and
+#    ours: a hostile peer, floods of outsiders' connections, poison input,
+#    bad workers, plugin compatibility, a journaled coordinator killed and
+#    run again, a pool of workers served two jobs, counters (exact totals
+#    despite a failed and a superseded attempt) and
 #    the status page in a real browser (headless chromium, installed with
 #    apt-get when missing; the case is skipped, saying why, only when it
 #    cannot be installed).
@@ -68,7 +71,8 @@
 #   MR_CASES="wc crash" run only these cases (names as in CASES below:
 #                       wc indexer map_parallelism reduce_parallelism
 #                       job_count early_exit crash bad_input hostile flood
-#                       poison bad_worker counters status_page)
+#                       poison bad_worker plugin_compat journal pool
+#                       counters status_page)
 #   MR_VERBOSE=1        pass -v to the coordinator and the workers
 #   MR_KEEP=1           keep the scratch directory and print its path
 #   MR_TIMEOUT=120      seconds allowed to each process of a normal case

@@ -33,7 +33,12 @@
 //	internal/runfile      the run-file format, its verifying reader, the
 //	                      stable k-way merge, multi-pass merges, text output
 //	internal/auth         keys from the job secret, signed requests with
-//	                      freshness, X25519 session keys, log rate limits
+//	                      freshness, X25519 session keys, replay caches,
+//	                      log rate limits
+//	internal/netx         a listener bounding connections, per host and in
+//	                      all, that drops unauthenticated ones first
+//	internal/journal      an append-only file of checksummed records with
+//	                      grouped syncs; a torn tail is ignored
 //	internal/protocol     everything on the wire: RPC types, HTTP endpoints,
 //	                      the handshake and the MACed RPC frames, names of
 //	                      attempts, counters, /status JSON, the job summary
@@ -50,10 +55,10 @@
 //	                      Sequential, the reference
 //	mr/coordinator        the coordinator process: listener, RPC and HTTP
 //	                      handlers, sessions, splits, commits, final merge,
-//	                      status page
+//	                      status page, the job's journal, shipping the app
 //	mr/worker             the worker process: one typed client to the
 //	                      coordinator, map and reduce attempts, the run-file
-//	                      server and the verified fetch
+//	                      server and the verified fetch, the pool
 //	mr/internal/cluster   in-process clusters for tests
 //
 // The commands in main/ (mrcoordinator, mrworker, mrsequential, ...) are
