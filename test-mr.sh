@@ -789,9 +789,11 @@ case_bad_input() {
 		return 1
 	}
 
-	# A coordinator with a missing input, a worker with a missing plugin or
-	# a file that is no plugin, a coordinator on a port already taken: each
-	# exits non-zero at once with one line naming what is at fault.
+	# A coordinator with a missing input, no input, a named pipe for input,
+	# an address without a port; a worker with a missing plugin, a file
+	# that is no plugin, an address without a port, a secret its
+	# coordinator lacks; a coordinator on a port already taken: each exits
+	# non-zero at once (within 5 s) with one line naming what is at fault.
 	one_line_error "coordinator with a missing input" no-such-input.txt "$d/c1.log" "$d/coord" \
 		"$BIN/mrcoordinator" -addr 127.0.0.1:0 -out "$d/out" input-1.txt no-such-input.txt || return 1
 	one_line_error "worker with a missing plugin" no-such-app.so "$d/w1.log" "$d/w1" \
@@ -799,9 +801,22 @@ case_bad_input() {
 	echo "not a plugin" >"$d/bogus.so"
 	one_line_error "worker with a file that is no plugin" bogus.so "$d/w3.log" "$d/w1" \
 		env COORDINATOR_HOST="127.0.0.1:$port" "$BIN/mrworker" -dir "$d/w1/run" "$d/bogus.so" || return 1
+	one_line_error "coordinator with no inputs" "no inputs" "$d/c3.log" "$d/coord" \
+		"$BIN/mrcoordinator" -addr 127.0.0.1:0 -out "$d/out" || return 1
+	mkfifo "$d/coord/pipe.txt"
+	one_line_error "coordinator with a named pipe as input" pipe.txt "$d/c4.log" "$d/coord" \
+		"$BIN/mrcoordinator" -addr 127.0.0.1:0 -out "$d/out" input-1.txt pipe.txt || return 1
+	one_line_error "coordinator address without a port" 127.0.0.1 "$d/c5.log" "$d/coord" \
+		"$BIN/mrcoordinator" -addr 127.0.0.1 -out "$d/out" input-1.txt || return 1
+	one_line_error "worker address without a port" 127.0.0.1 "$d/w4.log" "$d/w1" \
+		env COORDINATOR_HOST=127.0.0.1 "$BIN/mrworker" -dir "$d/w1/run" "$BIN/wc.so" || return 1
 	start_coordinator 30 || return 1
 	one_line_error "coordinator on a busy port" "$ADDR" "$d/c2.log" "$d/coord" \
 		"$BIN/mrcoordinator" -addr "$ADDR" -out "$d/out" input-1.txt || return 1
+	# A worker with a secret that its coordinator lacks stops at once,
+	# saying so; the coordinator goes on.
+	one_line_error "worker with a secret the coordinator lacks" MR_SECRET "$d/w5.log" "$d/w1" \
+		env COORDINATOR_HOST="$ADDR" MR_SECRET=not-the-jobs "$BIN/mrworker" -dir "$d/w1/run" "$BIN/wc.so" || return 1
 	kill "$COORD_PID" 2>/dev/null
 	reap "$COORD_PID"
 

@@ -176,12 +176,14 @@ func (w *Worker) limitApp(reply *protocol.RegisterReply) {
 func (w *Worker) connect(ctx context.Context) error {
 	return w.untilLost().retry(ctx, func() (bool, error) {
 		err := w.coord.Dial()
-		if err == nil {
+		mismatch := errors.Is(err, protocol.ErrNeedSecret) || errors.Is(err, protocol.ErrNoSecret) || errors.Is(err, protocol.ErrBadSecret)
+		switch {
+		case err == nil:
 			w.reached.Store(true)
-		} else if !w.reached.Load() && w.saidWaiting.CompareAndSwap(false, true) {
+		case mismatch: // final: said by whoever gets the error
+		case !w.reached.Load() && w.saidWaiting.CompareAndSwap(false, true):
 			w.log.Info("waiting for the coordinator", "coordinator", w.cfg.Coordinator, "for", w.cfg.WaitCoordinator.String())
 		}
-		mismatch := errors.Is(err, protocol.ErrNeedSecret) || errors.Is(err, protocol.ErrNoSecret) || errors.Is(err, protocol.ErrBadSecret)
 		return err == nil || mismatch, err
 	})
 }
