@@ -100,37 +100,53 @@ func fileKind(m fs.FileMode) string {
 // makeTasks cuts the inputs into map tasks of at most about size bytes
 // each, in input order, each task a list of line-aligned pieces of files
 // (protocol.Split): files smaller than small share tasks of up to pack
-// bytes. It returns the tasks and each file as it saw it.
+// bytes, a run of them cut into as few tasks as pack allows, of about
+// equal sizes (96 MiB of small files with a pack of 64 MiB make two tasks
+// of 48 MiB, not 64 and 32, which would leave one worker waiting for the
+// other). It returns the tasks and each file as it saw it.
 func makeTasks(inputs []string, size, small, pack int64) ([][]protocol.Split, map[string]inputFile, error) {
-	var tasks [][]protocol.Split
-	files := make(map[string]inputFile, len(inputs))
-	var packed []protocol.Split // small files, waiting to fill a task
-	var packedSize int64
-	flush := func() {
-		if len(packed) > 0 {
-			tasks = append(tasks, packed)
-			packed, packedSize = nil, 0
-		}
+	type cut struct {
+		pieces []protocol.Split
+		size   int64
+		small  bool
 	}
-	for _, name := range inputs {
+	cuts := make([]cut, len(inputs))
+	files := make(map[string]inputFile, len(inputs))
+	for i, name := range inputs {
 		pieces, st, err := cutFile(name, size)
 		if err != nil {
 			return nil, nil, err
 		}
 		files[name] = st
-		if len(pieces) > 1 || st.size >= small {
-			flush()
-			for _, p := range pieces {
+		cuts[i] = cut{pieces, st.size, len(pieces) == 1 && st.size < small}
+	}
+	var tasks [][]protocol.Split
+	for i := 0; i < len(cuts); {
+		if !cuts[i].small {
+			for _, p := range cuts[i].pieces {
 				tasks = append(tasks, []protocol.Split{p})
 			}
+			i++
 			continue
 		}
-		if packedSize+st.size > pack || len(packed) == maxPieces {
-			flush()
+		end, total := i, int64(0) // the run of small files cuts[i:end]
+		for ; end < len(cuts) && cuts[end].small; end++ {
+			total += cuts[end].size
 		}
-		packed, packedSize = append(packed, pieces[0]), packedSize+st.size
+		// Task k of n takes the files that start in the k-th n-th of
+		// the run: each holds about total/n bytes, a file more at most.
+		n := max(1, (total+pack-1)/pack)
+		var packed []protocol.Split
+		var start, k int64
+		for ; i < end; i++ {
+			if kk := n * start / max(total, 1); len(packed) > 0 && (kk != k || len(packed) == maxPieces) {
+				tasks = append(tasks, packed)
+				packed, k = nil, kk
+			}
+			packed, start = append(packed, cuts[i].pieces[0]), start+cuts[i].size
+		}
+		tasks = append(tasks, packed)
 	}
-	flush()
 	return tasks, files, nil
 }
 

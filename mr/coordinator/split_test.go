@@ -196,3 +196,25 @@ func TestOnlySmallInputsArePacked(t *testing.T) {
 		t.Fatalf("%d tasks, want 3: the middle file is not small", len(tasks))
 	}
 }
+
+// A run of small files is cut into as few tasks as the pack size allows,
+// of about equal sizes: 96 bytes with a pack of 64 make two tasks of 48,
+// not 64 and 32.
+func TestSmallInputsArePackedEvenly(t *testing.T) {
+	dir := t.TempDir()
+	var inputs []string
+	for i := range 12 {
+		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%02d.txt", i), "abcdefg\n"))
+	}
+	tasks, _, err := makeTasks(inputs, 1000, 100, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 2 || len(tasks[0]) != 6 || len(tasks[1]) != 6 {
+		var sizes []int
+		for _, task := range tasks {
+			sizes = append(sizes, len(task))
+		}
+		t.Fatalf("tasks of %v files, want two of 6", sizes)
+	}
+}
