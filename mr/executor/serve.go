@@ -49,6 +49,13 @@ func ServeChild(path string, in io.Reader, out io.Writer) error {
 	return serve(app, err, in, out)
 }
 
+// ServeApp is ServeChild for an app given as a Go value, which needs no
+// loading: the app's process of a program that embeds its app as a Go
+// value, and of tests.
+func ServeApp(app *mr.App, in io.Reader, out io.Writer) error {
+	return serve(app, nil, in, out)
+}
+
 // serve says whether the app loaded (err is why not), then runs the
 // attempts read from in, one at a time, until in ends.
 func serve(app *mr.App, err error, in io.Reader, out io.Writer) error {
