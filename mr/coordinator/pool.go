@@ -86,6 +86,7 @@ func (r *coordRPC) Decline(args *protocol.DeclineArgs, _ *protocol.DeclineReply)
 	c.mu.Lock()
 	if len(c.declined) < maxDeclines {
 		c.declined = append(c.declined, host+": "+why)
+		c.broadcastLocked() // the views changed
 	}
 	c.mu.Unlock()
 	return nil

@@ -169,7 +169,8 @@ func (p *Pool) serve(ctx context.Context, cl *client, info *protocol.JobInfo) {
 		ch = executor.NewChild(p.command(plugin), p.out)
 		if err = ch.Start(); err != nil {
 			ch.Close()
-			err = fmt.Errorf("%w (the plugin: %s; this worker: %s)", err, buildOf(plugin), ownBuild())
+			err = fmt.Errorf("the app %s (build %.12s) cannot run here: %w (the plugin: %s; this worker: %s)",
+				info.App, info.Build, err, buildOf(plugin), ownBuild())
 		}
 	}
 	if err != nil {

@@ -657,7 +657,7 @@ func TestPoolRefusesUntrustedCoordinatorAndDeclinesUnloadablePlugin(t *testing.T
 	n = f.count()
 	f.waitConns(t, "two more tries of the pool worker", n+2)
 	sum = declined.C.Summary()
-	if len(sum.Declined) != 1 || !strings.HasPrefix(sum.Declined[0], "127.0.0.1: mr: plugin ") ||
+	if len(sum.Declined) != 1 || !strings.HasPrefix(sum.Declined[0], "127.0.0.1: the app bogus (build ") ||
 		!strings.Contains(sum.Declined[0], "(the plugin: build unknown; this worker: go") ||
 		strings.Contains(sum.Declined[0], "\n") {
 		t.Fatalf("declined: %q", sum.Declined)
