@@ -26,6 +26,7 @@
 //	Job(JobArgs) JobInfo                       what job runs, and its app: for pool workers
 //	App(AppArgs) AppReply                      a chunk of the job's plugin, for pool workers
 //	Decline(DeclineArgs) DeclineReply          a pool worker cannot run the job's app, and says why
+//	Leave(LeaveArgs) LeaveReply                a worker stops: redo its work now
 //
 // HTTP on the coordinator's port (an Attempt in the query, see Query):
 //
@@ -485,3 +486,14 @@ type DeclineArgs struct {
 
 // DeclineReply is empty: the coordinator only takes note.
 type DeclineReply struct{}
+
+// LeaveArgs tells the coordinator that a worker stops (a signal told it
+// to): its running attempt, and the map outputs it held, are to be redone
+// at once rather than after the heartbeat timeout. It is no failure of
+// the worker's.
+type LeaveArgs struct {
+	WorkerID string
+}
+
+// LeaveReply is empty.
+type LeaveReply struct{}

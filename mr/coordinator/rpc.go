@@ -311,6 +311,16 @@ func (r *coordRPC) ReportReduce(args *protocol.ReportReduceArgs, reply *protocol
 	return nil
 }
 
+// Leave declares a worker that stops gone at once, uncharged: its
+// running attempt and the outputs it held are redone now.
+func (r *coordRPC) Leave(args *protocol.LeaveArgs, _ *protocol.LeaveReply) error {
+	if !r.as(args.WorkerID) {
+		return nil
+	}
+	r.c.update(func(s *scheduler.Scheduler, now time.Time) { s.Drop(args.WorkerID, "it left: stopped by a signal", now) })
+	return nil
+}
+
 // ReportFailure records an attempt that could not complete, counted
 // against the task or the worker by its class.
 func (r *coordRPC) ReportFailure(args *protocol.ReportFailureArgs, reply *protocol.ReportReply) error {

@@ -42,6 +42,8 @@ type coordinator interface {
 	ReportMap(args *protocol.ReportMapArgs) (*protocol.ReportReply, error)
 	ReportReduce(args *protocol.ReportReduceArgs) (*protocol.ReportReply, error)
 	ReportFailure(args *protocol.ReportFailureArgs) (*protocol.ReportReply, error)
+	// Leave says the worker id stops: its work is to be redone now.
+	Leave(id string) error
 	Sources(args *protocol.SourcesArgs, nMap int) (*protocol.SourcesReply, error)
 	Locate(args *protocol.LocateArgs) (*protocol.LocateReply, error)
 	// Split copies map attempt a's input, size bytes, into w.
@@ -354,6 +356,11 @@ func (c *client) App(size int64, w io.Writer) error {
 }
 
 // Decline tells the coordinator this pool worker will not run its job.
+// Leave says this worker stops, waiting a second at most for the answer.
+func (c *client) Leave(id string) error {
+	return c.call("Leave", &protocol.LeaveArgs{WorkerID: id}, &protocol.LeaveReply{}, time.Second)
+}
+
 func (c *client) Decline(addr, reason string) error {
 	return c.call("Decline", &protocol.DeclineArgs{Addr: addr, Reason: reason}, &protocol.DeclineReply{}, c.rpcTimeout)
 }

@@ -56,6 +56,7 @@ type Worker struct {
 	lastOK    atomic.Int64 // unix nanos of the last successful RPC
 	reregFlag atomic.Bool  // the coordinator forgot us: register again
 	heapLimit atomic.Int64 // the app's Go heap limit, for its tasks (0: none)
+	crashed   atomic.Bool  // stop as a crash would: without a word to the coordinator (Crash)
 	progress  progressMeter
 
 	reached     atomic.Bool // the coordinator answered once: LostAfter applies, no longer WaitCoordinator
@@ -128,8 +129,8 @@ var (
 
 // Run works until the coordinator says the job is over (nil), the
 // coordinator is lost, or ctx ends.
-func (w *Worker) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancelCause(ctx)
+func (w *Worker) Run(outer context.Context) error {
+	ctx, cancel := context.WithCancelCause(outer)
 	defer cancel(nil)
 	defer w.coord.Close() // hanging up tells the coordinator we heard the end
 	w.wg.Go(func() { w.files.Serve(w.ln) })
@@ -150,12 +151,24 @@ func (w *Worker) Run(ctx context.Context) error {
 		err = context.Cause(ctx)
 	}
 	cancel(err)
+	if outer.Err() != nil && w.ID() != "" && !w.crashed.Load() {
+		// Stopped from outside (a signal): say so, so that the job redoes
+		// our work now rather than after the heartbeat timeout.
+		if lerr := w.coord.Leave(w.ID()); lerr == nil {
+			w.log.Info("left the job", "worker", w.ID())
+		}
+	}
 	if errors.Is(err, errExit) {
 		w.log.Info("job over, worker exiting", "worker", w.ID())
 		return nil
 	}
 	return err
 }
+
+// Crash makes the worker stop, when its Run's context ends, as a crashed
+// worker would: without telling the coordinator that it leaves, which
+// then learns it from its silence. For tests of failures.
+func (w *Worker) Crash() { w.crashed.Store(true) }
 
 // Idle is closed once the worker's task loop has returned. Run may
 // return before it: an app called in process (executor.InProcess) cannot

@@ -183,6 +183,7 @@ func (cl *Cluster) WaitFor(what string, cond func(sum protocol.Summary) bool) {
 
 // Kill stops worker i as a crash would: no more heartbeats, no file server.
 func (cl *Cluster) Kill(i int) {
+	cl.Workers[i].Crash()
 	cl.cancels[i]()
 	cl.Workers[i].Close()
 }

@@ -237,3 +237,43 @@ func TestInputGoneFailsTheJobNotTheWorkers(t *testing.T) {
 		}
 	}
 }
+
+// A worker stopped from outside (its context ends, as on SIGTERM) tells
+// the coordinator it leaves: its running attempt is redone at once. The
+// heartbeat timeout is an hour here, so nothing else could redo it.
+func TestStoppedWorkerLeaves(t *testing.T) {
+	inputs := Inputs(t, 2)
+	app := WordCount()
+	gate, started := make(chan struct{}), make(chan string, 2)
+	mapFn := app.Map
+	var once sync.Once
+	app.Map = func(name, contents string) []mr.KeyValue {
+		held := false
+		once.Do(func() { held = true })
+		if held {
+			started <- name
+			<-gate // the first Map waits until its worker was stopped
+		}
+		return mapFn(name, contents)
+	}
+	cfg := Config(t.TempDir())
+	cfg.HeartbeatTimeout, cfg.TaskTimeout = time.Hour, time.Hour
+	cl := Start(t, cfg, inputs, app, 1)
+	<-started
+	leaver := cl.Workers[0].ID()
+	cl.AddWorker(WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir()))
+	cl.cancels[0]() // stopped, not crashed
+	cl.WaitFor("the stopped worker gone", func(sum protocol.Summary) bool {
+		w, _ := WorkerOf(sum, leaver)
+		return w.Dead
+	})
+	close(gate) // its Map, in this process, returns; its attempt is over
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	w, _ := WorkerOf(cl.C.Summary(), leaver)
+	if w.Outcomes["died"] != 1 || len(w.Won) != 0 {
+		t.Fatalf("the worker that left: %+v", w)
+	}
+}
