@@ -65,7 +65,7 @@ t0=$EPOCHREALTIME
 # secs T: seconds (one decimal) since T (an $EPOCHREALTIME).
 secs() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
-echo "demo: building bin/ with scripts/build.sh (the first build on this machine takes about 1 min on 2 CPUs; later ones a few seconds)"
+echo "demo: building bin/ with scripts/build.sh (the first build on this machine takes about 30 s on 2 CPUs, up to a minute when busy; later ones a few seconds)"
 bash scripts/build.sh || die "the build failed (see above)"
 
 demo=$root/mr-demo
