@@ -1690,12 +1690,16 @@ free_port() {
 }
 
 # pool_job APP PLUGIN: a job of PLUGIN's app through the pool at ADDR,
-# with the secret; the coordinator must exit 0.
+# with the secret; the coordinator must exit 0. The job starts once both
+# pool workers have joined (-wait-workers 2): a pool worker polls for the
+# next job with a backoff of up to 2 s, and a small job may be over before
+# a worker polls again, so without it whether each worker serves each job
+# would be a race.
 pool_job() {
 	local app=$1 plugin=$2 rc
 	rm -rf "$CASE_DIR/out"
 	run_bounded "$CASE_DIR/coordinator-$app.log" "$CASE_DIR/coord" "$TIMEOUT" env "${JOB_ENV[@]}" \
-		"$BIN/mrcoordinator" -addr "$ADDR" -app "$plugin" -nreduce "$NREDUCE" -out "$CASE_DIR/out" "${VFLAG[@]}" "${INPUTS[@]}"
+		"$BIN/mrcoordinator" -addr "$ADDR" -app "$plugin" -wait-workers 2 -nreduce "$NREDUCE" -out "$CASE_DIR/out" "${VFLAG[@]}" "${INPUTS[@]}"
 	rc=$?
 	((rc == 0)) || {
 		fail "$app through the pool: the coordinator exited with status $rc: $(last_line "$CASE_DIR/coordinator-$app.log")"

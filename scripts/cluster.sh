@@ -300,28 +300,35 @@ link_up() { ip -n "$(lan_sw)" link set "p$1" up; }
 
 # lan_private: runs inside the namespaces, as
 #   lan_private FS PIDFILE OUTDIR [-copy FILE]... [-file NAME=TEXT]...
-#               [-collect DIR] -- CMD...
+#               [-collect DIR] [-restore SAVED] -- CMD...
 # It mounts a fresh tmpfs on FS (an empty directory), makes it the current
-# directory and $TMPDIR, copies FILEs in, writes NAME with TEXT, then runs
-# CMD, writes CMD's pid to PIDFILE and waits for it. After CMD exits it
-# copies the files of DIR (in the tmpfs) to OUTDIR, and exits with CMD's
-# status. Only this copy ever leaves the tmpfs.
+# directory and $TMPDIR, copies FILEs in, writes NAME with TEXT, copies
+# the files of SAVED (a DIR collected from an earlier process) back into
+# DIR, then runs CMD, writes CMD's pid to PIDFILE and waits for it. After
+# CMD exits it copies the files of DIR (in the tmpfs) to OUTDIR, and exits
+# with CMD's status. Only this copy ever leaves the tmpfs; -restore is how
+# a host's disk outlives its process (a coordinator restarted after a
+# crash finds its -out directory as it left it).
 lan_private() {
-	local fs=$1 pidfile=$2 outdir=$3 collect='' pid rc
+	local fs=$1 pidfile=$2 outdir=$3 collect='' restore='' pid rc
 	shift 3
 	mount -t tmpfs -o "size=${LAN_TMPFS_SIZE:-2g},mode=0755" mrlan "$fs" || exit 125
 	cd "$fs" && mkdir tmp || exit 125
 	export TMPDIR=$fs/tmp HOME=$fs
 	while (($# > 0)) && [[ $1 != -- ]]; do
 		case $1 in
-		-copy) cp -- "$2" . || exit 125 ;;
+		-copy) cp -p -- "$2" . || exit 125 ;; # -p: a copy made again is the same file (a journal checks inputs' times)
 		-file) printf '%s' "${2#*=}" >"${2%%=*}" || exit 125 ;;
 		-collect) collect=$2 ;;
+		-restore) restore=$2 ;;
 		*) echo "cluster: lan_private: bad option $1" >&2 && exit 125 ;;
 		esac
 		shift 2
 	done
 	shift
+	if [[ -n $restore ]]; then
+		[[ -n $collect ]] && mkdir -p "$collect" && cp -pR -- "$restore"/. "$collect"/ || exit 125
+	fi
 	"$@" </dev/null &
 	pid=$!
 	# Pass TERM and INT on and stay to reap CMD, so nothing is orphaned.
@@ -358,16 +365,18 @@ lan_spawn() {
 	LAN_TPID[$h]=$!
 }
 
-# start_coordinator [-timeout SECS] [mrcoordinator flags...] -- INPUTS...:
-# the coordinator on host 0, listening on $(lan_coord), with copies of
-# INPUTS (passed to it by their base names) and -out out; its out/ is
-# collected into $LAN_DIR/host0.out when it exits. With LAN_SECRET_FILE,
-# a copy of it is its -secret-file.
+# start_coordinator [-timeout SECS] [-restore SAVED] [mrcoordinator flags...]
+# -- INPUTS...: the coordinator on host 0, listening on $(lan_coord), with
+# copies of INPUTS (passed to it by their base names) and -out out; its
+# out/ is collected into $LAN_DIR/host0.out when it exits. -restore puts
+# the files of SAVED (an out/ collected before) back into out/ first. With
+# LAN_SECRET_FILE, a copy of it is its -secret-file.
 start_coordinator() {
-	local secs=$LAN_TIMEOUT flags=() copies=() names=() f
+	local secs=$LAN_TIMEOUT flags=() copies=() names=() f restore=()
 	local secret=()
 	lan_secret_args
 	[[ $1 == -timeout ]] && secs=$2 && shift 2
+	[[ $1 == -restore ]] && restore=(-restore "$2") && shift 2
 	while (($# > 0)) && [[ $1 != -- ]]; do
 		flags+=("$1")
 		shift
@@ -378,7 +387,7 @@ start_coordinator() {
 		copies+=(-copy "$f")
 		names+=("$(basename "$f")")
 	done
-	lan_spawn 0 "$secs" "${copies[@]}" "${secret[@]:0:2}" -collect out -- \
+	lan_spawn 0 "$secs" "${copies[@]}" "${secret[@]:0:2}" "${restore[@]}" -collect out -- \
 		"$LAN_BIN/mrcoordinator" -addr "$(lan_coord)" -out out "${LAN_VFLAG[@]}" "${secret[@]:2}" \
 		"${flags[@]}" "${names[@]}"
 }
@@ -415,6 +424,23 @@ start_worker() {
 		env COORDINATOR_HOST="$(lan_coord)" \
 		"$LAN_BIN/mrworker" -dir run -listen ":$LAN_WORKER_PORT" -advertise "$(lan_addr "$h")" \
 		"${LAN_VFLAG[@]}" "${secret[@]:2}" "$@" "$LAN_BIN/$app.so"
+}
+
+# start_pool_worker HOST [-timeout SECS] [mrworker flags...]: a pool
+# worker on HOST (mrworker without a plugin): it serves one job after
+# another of the coordinator at $(lan_coord), fetching each job's plugin
+# from it; nothing of the app is copied to HOST. With LAN_SECRET_FILE, a
+# copy of it is its -secret-file.
+start_pool_worker() {
+	local h=$1 secs=$LAN_TIMEOUT
+	local secret=()
+	lan_secret_args
+	shift
+	[[ ${1:-} == -timeout ]] && secs=$2 && shift 2
+	lan_spawn "$h" "$secs" "${secret[@]:0:2}" -- \
+		env COORDINATOR_HOST="$(lan_coord)" \
+		"$LAN_BIN/mrworker" -dir run -listen ":$LAN_WORKER_PORT" -advertise "$(lan_addr "$h")" \
+		"${LAN_VFLAG[@]}" "${secret[@]:2}" "$@"
 }
 
 # host_pid HOST: prints the pid of the host's process (mrcoordinator or

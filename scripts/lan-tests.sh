@@ -38,6 +38,21 @@
 #                        stopped answering...".
 #   wrong-app            an indexer.so worker joins a straggler.so job: one
 #                        clear line, exit 1; the job is unaffected.
+#   coordinator-restart  a journaled job (-journal): kill -9 the coordinator
+#                        once some reduces are committed while two workers
+#                        sit in a long Reduce; 2 s later the same command
+#                        on host 0, its out/ directory (journal, committed
+#                        outputs) as the crash left it: the workers waited
+#                        and rejoin, no Map runs again, no committed reduce
+#                        runs again, the summary records the restart, the
+#                        output is mrsequential's.
+#   pool                 a pool: mrworker without a plugin, once on each
+#                        worker host, with the job secret; two jobs (wc,
+#                        then indexer) started on host 0 with -app PATH.so,
+#                        copying nothing to the worker hosts: every worker
+#                        fetches each plugin and serves both jobs, both
+#                        outputs are mrsequential's, the workers still run
+#                        afterwards and exit 0 on SIGTERM.
 #
 # Timing. Coordinators run with -heartbeat-timeout 2s and -task-timeout 5s
 # (10s where backups would only add noise). The app is mrapps/straggler,
@@ -103,7 +118,8 @@ JOB_SECS=45  # how long a scenario waits for its coordinator
 SCENARIO_SECS=60 # a scenario that takes longer fails
 [[ ${LAN_VERBOSE:-0} == 1 ]] && LAN_VFLAG=(-v)
 
-SCENARIOS=(happy-wc happy-indexer secret owner-killed partition straggler frozen coordinator-killed wrong-app)
+SCENARIOS=(happy-wc happy-indexer secret owner-killed partition straggler frozen coordinator-killed wrong-app
+	coordinator-restart pool)
 
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/mr-lan.XXXXXX") || exit 1
 LAN_BIN=$SCRATCH/bin
@@ -551,6 +567,95 @@ scenario_wrong_app() {
 	wait_workers 1 2 || return 1
 	check_output straggler || return 1
 	expect_counts "$NFILES" "$NREDUCE" 2
+}
+
+# scenario_coordinator_restart: kill -9 a journaled job's coordinator
+# once host 1 (no delay) has committed reduces while hosts 2 and 3 sit 6 s
+# in their first Reduce; restart it 2 s later with the same command and
+# the out/ it left.
+scenario_coordinator_restart() {
+	local h run1=$LAN_DIR/host0.run1.log saved=$LAN_DIR/host0.out.run1 log r committed=() n
+	local flags=(-journal -heartbeat-timeout 2s -task-timeout 10s -nreduce "$NREDUCE")
+	start_coordinator -timeout "$PROC_SECS" "${flags[@]}" -- "${INPUTS[@]}"
+	worker 1 straggler
+	worker 2 straggler -file slow-reduce=6s
+	worker 3 straggler -file slow-reduce=6s
+	for h in 2 3; do
+		wait_for_log "$(lan_log "$h")" '^straggler: Reduce sleeping' 30 ||
+			fail "host $h never reached its slow Reduce" || return 1
+	done
+	wait_for_log "$(lan_log 0)" 'msg="task done" attempt=reduce-' 20 ||
+		fail "no reduce was committed within 20 s" || return 1
+	kill -KILL "$(host_pid 0)"
+	wait_host 0 10 && [[ ${LAN_RC[0]} == 137 ]] ||
+		fail "the killed coordinator's status is ${LAN_RC[0]:-unknown}, want 137" || return 1
+	log=$(lan_log 0)
+	mv "$log" "$run1" && mv "$LAN_DIR/host0.out" "$saved" || return 1
+	mapfile -t committed < <(grep -oE 'msg="task done" attempt=reduce-[0-9]+' "$run1" | grep -oE 'reduce-[0-9]+' | sort -u)
+	grep -q 'msg="phase changed" phase=merge' "$run1" &&
+		fail "the job reached its merge before the kill: nothing to resume" && return 1
+	for h in 1 2 3; do
+		host_alive "$h" || fail "the worker on host $h exited when its journaled job's coordinator died:" \
+			"$(last_line "$(lan_log "$h")")" || return 1
+	done
+	sleep 2 # the restart comes 2 s after the crash, as an operator's would
+	start_coordinator -timeout "$PROC_SECS" -restore "$saved" "${flags[@]}" -- "${INPUTS[@]}"
+	wait_coordinator || return 1
+	wait_workers 1 2 3 || return 1
+	check_output straggler || return 1
+	need_log 0 'msg="job resumed from its journal"' '"job resumed from its journal"' || return 1
+	n=$(grep -c 'msg="task assigned" attempt=map-' "$log")
+	((n == 0)) || fail "$n map attempts were assigned after the restart; every map was committed and its owner alive" || return 1
+	for r in "${committed[@]}"; do
+		log_has 0 "msg=\"task assigned\" attempt=$r\." &&
+			fail "$r, committed before the kill, was assigned again after the restart" && return 1
+	done
+	for h in 1 2 3; do
+		need_log "$h" 'its job is journaled: waiting' "word that it waited for its coordinator" || return 1
+	done
+	expect_summary restarts=1 || return 1
+	echo "    killed the coordinator with ${#committed[@]} reduces committed (${committed[*]}); restarted 2 s later:" \
+		"$(grep -oE 'reduces_recovered=[0-9]+ maps_awaiting_owners=[0-9]+' "$log" | head -n 1); no map ran again"
+}
+
+# pool_job APP: a job of bin/APP.so through the pool, started on host 0
+# (-app PATH.so: the coordinator ships the plugin), once all three pool
+# workers have joined; its logs and outputs are kept as host0.APP.*.
+pool_job() {
+	local app=$1
+	start_coordinator -timeout "$PROC_SECS" -app "$LAN_BIN/$app.so" -wait-workers 3 "${FAST[@]}" \
+		-nreduce "$NREDUCE" -- "${INPUTS[@]}"
+	wait_coordinator || return 1
+	check_output "$app" || return 1
+	expect_counts "$NFILES" "$NREDUCE" 3 || return 1
+	mv "$(lan_log 0)" "$LAN_DIR/host0.$app.log" && mv "$LAN_DIR/host0.out" "$LAN_DIR/host0.$app.out"
+}
+
+# scenario_pool: three pool workers, started once, serve a wc job, then
+# an indexer job, then stop on SIGTERM with status 0.
+scenario_pool() {
+	local h app n secret
+	secret=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+	for h in 1 2 3; do MR_SECRET=$secret start_pool_worker "$h" -timeout "$PROC_SECS"; done
+	for app in wc indexer; do
+		MR_SECRET=$secret pool_job "$app" || return 1
+	done
+	for h in 1 2 3; do
+		host_alive "$h" || fail "the pool worker on host $h exited after the jobs: $(last_line "$(lan_log "$h")")" || return 1
+		n=$(grep -c 'msg="app.s plugin received"' "$(lan_log "$h")")
+		((n == 2)) || fail "the pool worker on host $h received $n plugins, want 2 (wc's and indexer's)" || return 1
+		need_log "$h" 'msg="job over; waiting for the next".*jobs_served=2' "word that it served both jobs" || return 1
+		kill -TERM "$(host_pid "$h")"
+	done
+	for h in 1 2 3; do
+		wait_host "$h" 10 || fail "the pool worker on host $h still runs 10 s after SIGTERM" || return 1
+		[[ ${LAN_RC[$h]} == 0 ]] || fail "the pool worker on host $h exited with status ${LAN_RC[$h]} on SIGTERM" || return 1
+	done
+	if grep -qF "$secret" "$LAN_DIR"/host*.log; then
+		fail "the secret appears in $(grep -lF "$secret" "$LAN_DIR"/host*.log | head -n 1)"
+		return 1
+	fi
+	echo "    three pool workers fetched wc.so and indexer.so from host 0 and served both jobs; SIGTERM: all exited 0"
 }
 
 # ---------------------------------------------------------------------------

@@ -14,6 +14,8 @@
 //	                             how many attempts of each kind
 //	attempts [TASK]              how many attempts in all, or of TASK (map-3)
 //	workers                      how many workers registered
+//	restarts                     how many times a journaled job's coordinator
+//	                             was started again on it
 //	winner TASK                  TASK's winning attempt (map-3.a2)
 //	worker ATTEMPT               the worker that ran ATTEMPT (w2)
 //	outcome ATTEMPT              how ATTEMPT ended: won, lost, died...
@@ -51,7 +53,7 @@ import (
 const usage = `usage: mrcheck SUMMARY QUERY [ARG]
        mrcheck SUMMARY expect FACT...
 queries: app, phase, failure, maps, reduces, map_attempts, reduce_attempts,
-         attempts [TASK], workers, winner TASK, worker ATTEMPT,
+         attempts [TASK], workers, restarts, winner TASK, worker ATTEMPT,
          outcome ATTEMPT, won-by WORKER, dead, not-won
 facts:   QUERY[:ARG]=VALUE or QUERY[:ARG]!=VALUE; VALUE is the answer's
          items joined by commas, or none

@@ -29,6 +29,15 @@ func doneJob() protocol.Summary {
 	}
 }
 
+// resumedJob is doneJob, journaled, whose coordinator was started twice
+// more on its journal.
+func resumedJob() protocol.Summary {
+	s := doneJob()
+	s.Journal = "out/mr-wc-journal"
+	s.Restarts = []protocol.Restart{{At: "1.2s", ReducesRecovered: 0, MapsPending: 2}, {At: "3.4s", ReducesRecovered: 1}}
+	return s
+}
+
 // failedJob failed in its map phase: map-0 never won.
 func failedJob() protocol.Summary {
 	return protocol.Summary{App: "crash", Phase: "failed", Failure: "map-0 failed 3 times", Maps: 1, Reduces: 1,
@@ -93,6 +102,8 @@ func TestQueries(t *testing.T) {
 		{done, []string{"attempts", "reduce-0"}, "1\n"},
 		{failed, []string{"attempts", "reduce-0"}, "0\n"},
 		{done, []string{"workers"}, "3\n"},
+		{done, []string{"restarts"}, "0\n"},
+		{resumedJob(), []string{"restarts"}, "2\n"},
 		{done, []string{"winner", "map-0"}, "map-0.a2\n"},
 		{failed, []string{"winner", "map-0"}, ""},
 		{done, []string{"worker", "map-0.a1"}, "w3\n"},

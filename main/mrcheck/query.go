@@ -28,6 +28,7 @@ var queries = map[string]query{
 	"map_attempts":    {answer: number(func(s *protocol.Summary) int { return s.MapAttempts })},
 	"reduce_attempts": {answer: number(func(s *protocol.Summary) int { return s.ReduceAttempts })},
 	"workers":         {answer: number(func(s *protocol.Summary) int { return len(s.Workers) })},
+	"restarts":        {answer: number(func(s *protocol.Summary) int { return len(s.Restarts) })},
 	"attempts":        {arg: "TASK", optArg: true, answer: attempts},
 	"winner":          {arg: "TASK", answer: winner},
 	"worker":          {arg: "ATTEMPT", answer: attemptWorker},

@@ -155,8 +155,12 @@ func pool(cfg worker.Config) {
 	if err != nil {
 		fatal(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// The signals stay caught until the process ends: a second SIGTERM
+	// while the pool stops (as timeout(1) sends, to the process and then
+	// to its group, or a service manager repeating itself) must not turn
+	// an orderly stop into death by signal. The stop is bounded: the
+	// attempt is stopped and the app's process killed.
+	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	if err := p.Run(ctx); err != nil {
 		fatal(err)
 	}
