@@ -317,7 +317,9 @@ func (r *coordRPC) Leave(args *protocol.LeaveArgs, _ *protocol.LeaveReply) error
 	if !r.as(args.WorkerID) {
 		return nil
 	}
-	r.c.update(func(s *scheduler.Scheduler, now time.Time) { s.Drop(args.WorkerID, "it left: stopped by a signal", now) })
+	r.c.update(func(s *scheduler.Scheduler, now time.Time) {
+		s.Drop(args.WorkerID, "it left: stopped by a signal", now)
+	})
 	return nil
 }
 
