@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test-mr.sh: the acceptance suite. Usage: bash test-mr.sh
 #
-# 1. go vet ./... and go test -race ./... (both with the build's flags,
-#    -trimpath -race, so that the three share their compiling)
+# 1. go vet ./... (then gofmt -l: nothing unformatted) and go test -race
+#    ./... (both with the build's flags, -trimpath -race, so that the three
+#    share their compiling)
 # 2. scripts/build.sh -race (binaries and plugins with the same flags)
 # 3. the classic MapReduce cases on real processes: wc, indexer, map and
 #    reduce parallelism, job count, early exit, crash, and bad input; then
@@ -317,6 +318,14 @@ step_go_vet() {
 		fail "go vet timed out after ${STEP_SECS[vet]}s"
 	elif ((rc != 0)); then
 		fail "go vet exited with status $rc"
+	else
+		# gofmt is part of the same promise: the tree as gofmt would write it.
+		local unformatted
+		unformatted=$(cd "$ROOT" && "$(go env GOROOT)/bin/gofmt" -l . 2>&1)
+		[[ -z $unformatted ]] || {
+			rc=1
+			fail "gofmt -l lists: $(echo $unformatted)"
+		}
 	fi
 	report "go vet" "$rc"
 	record_time "go vet" "$start"
