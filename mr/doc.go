@@ -39,9 +39,12 @@
 //	                      all, that drops unauthenticated ones first
 //	internal/journal      an append-only file of checksummed records with
 //	                      grouped syncs; a torn tail is ignored
-//	internal/protocol     everything on the wire: RPC types, HTTP endpoints,
-//	                      the handshake and the MACed RPC frames, names of
-//	                      attempts, counters, /status JSON, the job summary
+//	internal/protocol     what crosses the wire: RPC types, HTTP paths and
+//	                      headers, names of attempts, counters, /status
+//	                      JSON, the job summary; no network code, so the
+//	                      scheduler links none
+//	internal/wire         how it crosses: the RPC handshake and the MACed
+//	                      RPC frames, attempt URLs, signed HTTP bodies
 //	internal/statuspage   the status page (html/template + embed)
 //	internal/mapside      a map attempt's output: grouping, combining,
 //	                      spilling, one sorted run per reduce task

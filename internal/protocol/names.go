@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -23,3 +24,25 @@ func parseIndex(s string) (int, bool) {
 	n, err := strconv.Atoi(s)
 	return n, err == nil
 }
+
+// Paths and headers of the HTTP side (see the package comment).
+const (
+	PathRPC    = "/_mr_rpc_" // CONNECT here upgrades to net/rpc
+	PathSplit  = "/split"
+	PathReduce = "/reduce"
+	PathStatus = "/status"
+
+	HeaderCRC      = "X-Mr-Crc32c"   // CRC-32C of an uploaded body, decimal
+	HeaderSHA256   = "X-Mr-Sha256"   // SHA-256 of a small signed body (POST /runs), hex
+	HeaderRead     = "X-Mr-Read"     // bytes the reducer fetched, for the summary
+	HeaderCounters = "X-Mr-Counters" // the attempt's Counters, compact JSON (EncodeCounters)
+)
+
+// ErrNeedSecret and ErrNoSecret are a worker's secret not matching its
+// coordinator's: the coordinator has one and the worker not, or the
+// reverse (or a different one).
+var (
+	ErrNeedSecret = errors.New("job secret required: set MR_SECRET or -secret-file, the same on every host")
+	ErrNoSecret   = errors.New("the coordinator has no job secret, but MR_SECRET or -secret-file is set here")
+	ErrBadSecret  = errors.New("job secret differs from the coordinator's")
+)

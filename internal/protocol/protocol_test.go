@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"net/http/httptest"
+	"net"
 	"slices"
 	"testing"
 )
@@ -59,19 +59,32 @@ func TestRunsFrames(t *testing.T) {
 	}
 }
 
-func TestAttemptQueryRoundTrip(t *testing.T) {
-	a := Attempt{WorkerID: "w&7=x", Kind: ReduceTask, Task: 4, N: 3}
-	req := httptest.NewRequest("POST", ReduceURL("10.0.0.1:7000", a), nil)
-	if req.URL.Path != PathReduce {
-		t.Fatalf("path %q", req.URL.Path)
-	}
-	got, err := ParseAttempt(req, ReduceTask)
-	if err != nil || got != a {
-		t.Fatalf("ParseAttempt = %+v, %v; want %+v", got, err, a)
-	}
-	for _, bad := range []string{"/split?task=1&attempt=1", "/split?worker=w1&task=x&attempt=1", "/split?worker=w1&task=1"} {
-		if _, err := ParseAttempt(httptest.NewRequest("GET", bad, nil), MapTask); err == nil {
-			t.Errorf("ParseAttempt(%s) succeeded", bad)
+func FuzzDecodeRunsRequest(f *testing.F) {
+	f.Add(EncodeRunsRequest([]MapAttempt{{0, 1}, {7, 3}}))
+	f.Add([]byte{})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add([]byte{1, 3, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		maps, err := DecodeRunsRequest(b)
+		if err != nil {
+			return
+		}
+		again, err := DecodeRunsRequest(EncodeRunsRequest(maps))
+		if len(maps) > len(b) || err != nil || !slices.Equal(again, maps) {
+			t.Fatalf("%x decoded to %v, which does not round-trip: %v", b, maps, err)
+		}
+	})
+}
+
+// SplitAddr agrees with net.SplitHostPort, which the scheduler may not
+// link, on what it accepts and how it splits.
+func TestSplitAddrAsNet(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:80", "host:1234", "[::1]:80", "[fe80::1%eth0]:7", ":80", "host:",
+		"host", "::1:80", "[::1]", "[::1:80", "h[ost:80", "host:8]0", "[a]b:80", "", ":", "[]:1", "a:b:c"} {
+		h, p, err := SplitAddr(addr)
+		nh, np, nerr := net.SplitHostPort(addr)
+		if (err == nil) != (nerr == nil) || h != nh || p != np {
+			t.Errorf("SplitAddr(%q) = %q, %q, %v; net.SplitHostPort: %q, %q, %v", addr, h, p, err, nh, np, nerr)
 		}
 	}
 }

@@ -5,9 +5,9 @@ package protocol
 import (
 	"errors"
 	"fmt"
-	"net"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // DefaultAddr is where the coordinator listens, and workers look for it,
@@ -35,7 +35,7 @@ func CheckAddr(addr string) error {
 	if len(addr) > 262 {
 		return fmt.Errorf("mr: address of %d bytes is too long", len(addr))
 	}
-	host, port, err := net.SplitHostPort(addr)
+	host, port, err := SplitAddr(addr)
 	if err != nil {
 		return fmt.Errorf("mr: bad address %q: %w", Truncate(addr, 80), err)
 	}
@@ -44,6 +44,30 @@ func CheckAddr(addr string) error {
 		return fmt.Errorf("mr: bad address %q: want host:port", Truncate(addr, 80))
 	}
 	return nil
+}
+
+// SplitAddr splits "host:port" or "[host]:port" into host and port, as
+// net.SplitHostPort does, without linking the network (the scheduler
+// uses it): a host with a colon must be in brackets, and brackets appear
+// nowhere else.
+func SplitAddr(addr string) (host, port string, err error) {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return "", "", errors.New("missing port in address")
+	}
+	host, port = addr[:i], addr[i+1:]
+	if strings.HasPrefix(host, "[") {
+		if !strings.HasSuffix(host, "]") {
+			return "", "", errors.New("missing ']' in address")
+		}
+		host = host[1 : len(host)-1]
+	} else if strings.IndexByte(host, ':') >= 0 {
+		return "", "", errors.New("too many colons in address")
+	}
+	if strings.ContainsAny(host, "[]") || strings.ContainsAny(port, "[]") {
+		return "", "", errors.New("unexpected bracket in address")
+	}
+	return host, port, nil
 }
 
 // MaxErrText bounds the error text a worker's failure report may carry.

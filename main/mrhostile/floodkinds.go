@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/wire"
 )
 
 // kind is what one flooding connection does once connected. None of them
@@ -85,7 +86,7 @@ func newScript(k kind, t target, body []byte) script {
 		return script{first: net.Buffers{partialHead(t), body[:min(len(body), announced(t)-1)]}}
 	case kindTrickleFrames:
 		// The frame's length, as the codec reads it: 4 bytes, big-endian.
-		n := protocol.MaxRequest
+		n := wire.MaxRequest
 		hdr := []byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
 		return script{first: net.Buffers{[]byte(connectRequest() + "\r\n")}, handshake: true,
 			then: net.Buffers{hdr, body[:min(len(body), n-1)]}, endless: true}
@@ -100,7 +101,7 @@ func newScript(k kind, t target, body []byte) script {
 // fetch from a worker.
 func requestHead(t target) string {
 	if t.coordinator {
-		u := protocol.SplitURL(t.addr, protocol.Attempt{WorkerID: "w1", Kind: protocol.MapTask, N: 1})
+		u := wire.SplitURL(t.addr, protocol.Attempt{WorkerID: "w1", Kind: protocol.MapTask, N: 1})
 		return "GET " + strings.TrimPrefix(u, "http://"+t.addr) + " HTTP/1.1\r\nHost: " + t.addr + "\r\n"
 	}
 	return "POST " + protocol.PathRuns + "?reduce=0 HTTP/1.1\r\nHost: " + t.addr + "\r\n"
@@ -120,7 +121,7 @@ func announced(t target) int {
 func partialHead(t target) []byte {
 	var b strings.Builder
 	if t.coordinator {
-		u := protocol.ReduceURL(t.addr, protocol.Attempt{WorkerID: "w1", Kind: protocol.ReduceTask, N: 1})
+		u := wire.ReduceURL(t.addr, protocol.Attempt{WorkerID: "w1", Kind: protocol.ReduceTask, N: 1})
 		b.WriteString("POST " + strings.TrimPrefix(u, "http://"+t.addr) + " HTTP/1.1\r\nHost: " + t.addr + "\r\n")
 		b.WriteString(protocol.HeaderCRC + ": 0\r\n")
 	} else {

@@ -17,6 +17,7 @@ import (
 
 	"mapreduce/internal/auth"
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/wire"
 )
 
 var client = &http.Client{Timeout: 5 * time.Second}
@@ -79,14 +80,14 @@ func httpAttacks(coord string) []attack {
 	var as []attack
 	for _, id := range []string{"w1", "w2", "w3"} {
 		for task := 0; task < 3; task++ {
-			u := protocol.SplitURL(coord, protocol.Attempt{WorkerID: id, Kind: protocol.MapTask, Task: task, N: 1})
+			u := wire.SplitURL(coord, protocol.Attempt{WorkerID: id, Kind: protocol.MapTask, Task: task, N: 1})
 			q := attemptQuery(u)
 			as = append(as,
 				attack{"read split " + q, func() result { return request("GET", u, nil, nil) }},
 				attack{"forged read split " + q, func() result { return request("GET", u, nil, forged()) }},
 			)
 		}
-		u := protocol.ReduceURL(coord, protocol.Attempt{WorkerID: id, Kind: protocol.ReduceTask, N: 1})
+		u := wire.ReduceURL(coord, protocol.Attempt{WorkerID: id, Kind: protocol.ReduceTask, N: 1})
 		q := attemptQuery(u)
 		as = append(as,
 			attack{"empty upload " + q, func() result {

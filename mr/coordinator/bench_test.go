@@ -17,6 +17,7 @@ import (
 	"mapreduce/internal/auth"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
+	"mapreduce/internal/wire"
 )
 
 // BenchmarkCoordinatorTasks serves 100,000 no-op map tasks (and one
@@ -72,11 +73,11 @@ func benchCoordinator(b *testing.B, tasks, reduces, workers int) {
 // simulateWorker registers and runs whatever it is given in no time: a
 // map reports one empty run, a reduce uploads an empty output.
 func simulateWorker(addr string) error {
-	conn, err := protocol.DialRPC(addr, 5*time.Second, nil)
+	conn, err := wire.DialRPC(addr, 5*time.Second, nil)
 	if err != nil {
 		return err
 	}
-	rc := rpc.NewClientWithCodec(protocol.NewClientCodec(conn))
+	rc := rpc.NewClientWithCodec(wire.NewClientCodec(conn))
 	defer rc.Close()
 	call := func(method string, args, reply any) error { return rc.Call("Coordinator."+method, args, reply) }
 	var reg protocol.RegisterReply
@@ -129,9 +130,9 @@ func uploadEmpty(addr, worker string, key []byte, t protocol.GetTaskReply) error
 	w.Close()
 	_, crc := w.Written()
 	a := protocol.Attempt{WorkerID: worker, Kind: protocol.ReduceTask, Task: t.Task, N: t.Attempt}
-	req, _ := http.NewRequest(http.MethodPost, protocol.ReduceURL(addr, a), bytes.NewReader(buf.Bytes()))
+	req, _ := http.NewRequest(http.MethodPost, wire.ReduceURL(addr, a), bytes.NewReader(buf.Bytes()))
 	req.Header.Set(protocol.HeaderCRC, strconv.FormatUint(uint64(crc), 10))
-	auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), time.Now(), protocol.Covered(req.Header, req.ContentLength)...)
+	auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), time.Now(), wire.Covered(req.Header, req.ContentLength)...)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err

@@ -27,13 +27,13 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"mapreduce/internal/atomicfile"
 	"mapreduce/internal/auth"
 	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/wire"
 	"mapreduce/mr/scheduler"
 )
 
@@ -134,7 +134,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 		return nil, fmt.Errorf("mr: %w%s", err, busyHint(err))
 	}
 	c := &Coordinator{cfg: cfg, log: cfg.Logger, tasks: tasks, files: files, journal: jr, job: newJobID(),
-		keys: auth.New(cfg.Secret), fresh: auth.NewReplayQuota(protocol.FreshWindow, 1<<20, 1<<17),
+		keys: auth.New(cfg.Secret), fresh: auth.NewReplayQuota(wire.FreshWindow, 1<<20, 1<<17),
 		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
 		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
 		conns: make(map[net.Conn]struct{}), sessions: make(sessions), kept: make(map[int][]byte)}
@@ -436,24 +436,4 @@ func (c *Coordinator) shutdown() {
 		return
 	}
 	c.journal.log.Close()
-}
-
-// makeTmpDir makes the directory outputs are written in before they are
-// renamed into -out: a hidden one in -out, removed at the end.
-func (c *Coordinator) makeTmpDir() error {
-	dir, err := os.MkdirTemp(c.cfg.OutDir, ".mr-tmp-")
-	if err != nil {
-		return fmt.Errorf("mr: output directory: %w", err)
-	}
-	c.tmpDir = dir
-	c.spares = atomicfile.NewSpares(dir, min(32, c.cfg.NReduce))
-	return nil
-}
-
-// busyHint is what to do about an address that is in use.
-func busyHint(err error) string {
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return " (another coordinator may run there: give another with -addr host:port, or COORDINATOR_HOST)"
-	}
-	return ""
 }

@@ -13,6 +13,7 @@ import (
 
 	"mapreduce/internal/auth"
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/wire"
 	"mapreduce/mr/scheduler"
 )
 
@@ -95,10 +96,10 @@ func TestStoppedCoordinatorLeavesNoTempFiles(t *testing.T) {
 	go func() { result <- c.Run(ctx) }()
 	body := runBytes(t, "alpha", "1")
 	pr, pw := io.Pipe()
-	req, _ := http.NewRequest(http.MethodPost, protocol.ReduceURL(c.Addr(), a), pr)
+	req, _ := http.NewRequest(http.MethodPost, wire.ReduceURL(c.Addr(), a), pr)
 	req.ContentLength = int64(len(body))
 	req.Header.Set(protocol.HeaderCRC, strconv.FormatUint(uint64(crcOf(body)), 10))
-	auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), time.Now(), protocol.Covered(req.Header, req.ContentLength)...)
+	auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), time.Now(), wire.Covered(req.Header, req.ContentLength)...)
 	go http.DefaultClient.Do(req)
 	pw.Write(body[:len(body)/2]) // the upload is under way, and stalls
 	stop()

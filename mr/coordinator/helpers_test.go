@@ -18,6 +18,7 @@ import (
 	"mapreduce/internal/auth"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
+	"mapreduce/internal/wire"
 )
 
 // The coordinator's own tests drive its handlers directly, and its
@@ -121,11 +122,11 @@ func crcOf(b []byte) uint32 {
 // upload posts body as attempt a's output, with the CRC crc, signed with
 // key, to the coordinator's handler, and returns the status.
 func upload(c *Coordinator, a protocol.Attempt, key, body []byte, crc uint32) int {
-	req := httptest.NewRequest(http.MethodPost, protocol.ReduceURL("x", a), bytes.NewReader(body))
+	req := httptest.NewRequest(http.MethodPost, wire.ReduceURL("x", a), bytes.NewReader(body))
 	req.RequestURI = req.URL.RequestURI()
 	req.ContentLength = int64(len(body))
 	req.Header.Set(protocol.HeaderCRC, strconv.FormatUint(uint64(crc), 10))
-	auth.SignRequest(req.Header, key, req.Method, req.RequestURI, time.Now(), protocol.Covered(req.Header, req.ContentLength)...)
+	auth.SignRequest(req.Header, key, req.Method, req.RequestURI, time.Now(), wire.Covered(req.Header, req.ContentLength)...)
 	rec := httptest.NewRecorder()
 	c.handleReduce(rec, req)
 	return rec.Code

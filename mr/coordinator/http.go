@@ -12,6 +12,7 @@ import (
 
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
+	"mapreduce/internal/wire"
 	"mapreduce/mr/scheduler"
 )
 
@@ -39,7 +40,7 @@ func (c *Coordinator) running(a protocol.Attempt) bool {
 // handleSplit sends a running map attempt its split of the input. An
 // input the coordinator can no longer open ends the job.
 func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
-	a, err := protocol.ParseAttempt(r, protocol.MapTask)
+	a, err := wire.ParseAttempt(r, protocol.MapTask)
 	if err != nil {
 		refuse(w, err.Error(), http.StatusBadRequest)
 		return
@@ -116,7 +117,7 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.uploads.Done()
-	a, err := protocol.ParseAttempt(r, protocol.ReduceTask)
+	a, err := wire.ParseAttempt(r, protocol.ReduceTask)
 	crc, err2 := strconv.ParseUint(r.Header.Get(protocol.HeaderCRC), 10, 32)
 	read, _ := strconv.ParseInt(r.Header.Get(protocol.HeaderRead), 10, 64)
 	counters, err3 := protocol.ParseCounters(r.Header.Get(protocol.HeaderCounters))

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"mapreduce/internal/atomicfile"
@@ -296,4 +297,24 @@ func syncFile(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// makeTmpDir makes the directory outputs are written in before they are
+// renamed into -out: a hidden one in -out, removed at the end.
+func (c *Coordinator) makeTmpDir() error {
+	dir, err := os.MkdirTemp(c.cfg.OutDir, ".mr-tmp-")
+	if err != nil {
+		return fmt.Errorf("mr: output directory: %w", err)
+	}
+	c.tmpDir = dir
+	c.spares = atomicfile.NewSpares(dir, min(32, c.cfg.NReduce))
+	return nil
+}
+
+// busyHint is what to do about an address that is in use.
+func busyHint(err error) string {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return " (another coordinator may run there: give another with -addr host:port, or COORDINATOR_HOST)"
+	}
+	return ""
 }

@@ -14,7 +14,7 @@ import (
 
 	"mapreduce/internal/auth"
 	"mapreduce/internal/netx"
-	"mapreduce/internal/protocol"
+	"mapreduce/internal/wire"
 )
 
 // errNoSession refuses a request for a worker that has no session.
@@ -42,7 +42,7 @@ func (c *Coordinator) authorize(r *http.Request, worker string) error {
 		return errNoSession
 	}
 	err := auth.VerifyRequest(r.Header, key, r.Method, r.RequestURI, time.Now(), c.fresh.From(worker),
-		protocol.Covered(r.Header, r.ContentLength)...)
+		wire.Covered(r.Header, r.ContentLength)...)
 	if err == nil {
 		netx.MarkRequest(r)
 	}

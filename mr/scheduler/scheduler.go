@@ -23,7 +23,6 @@ package scheduler
 import (
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"mapreduce/internal/protocol"
@@ -215,7 +214,7 @@ func (s *Scheduler) Register(app, addr string, now time.Time) (string, error) {
 		return "", fmt.Errorf("%w (%d)", errTooManyWorkers, s.cfg.MaxWorkers)
 	}
 	s.nextWorker++
-	host, _, err := net.SplitHostPort(addr)
+	host, _, err := protocol.SplitAddr(addr)
 	if err != nil {
 		host = addr
 	}

@@ -23,6 +23,7 @@ import (
 	"mapreduce/internal/auth"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
+	"mapreduce/internal/wire"
 )
 
 // coordinator is everything a worker asks of its coordinator. An error
@@ -197,11 +198,11 @@ func (c *client) get() (*rpc.Client, error) {
 	if c.conn != nil {
 		return c.conn, nil
 	}
-	conn, err := protocol.DialRPC(c.addr, c.dialTimeout, c.keys.RPCKey())
+	conn, err := wire.DialRPC(c.addr, c.dialTimeout, c.keys.RPCKey())
 	if err != nil {
 		return nil, fmt.Errorf("mr: %w", err)
 	}
-	cl := rpc.NewClientWithCodec(protocol.NewClientCodec(conn))
+	cl := rpc.NewClientWithCodec(wire.NewClientCodec(conn))
 	if err := c.resumeLocked(cl, conn.ServerNonce); err != nil {
 		cl.Close()
 		return nil, err
@@ -277,12 +278,12 @@ func (c *client) sign(req *http.Request) {
 	key := c.key
 	c.mu.Unlock()
 	auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), c.Now(),
-		protocol.Covered(req.Header, req.ContentLength)...)
+		wire.Covered(req.Header, req.ContentLength)...)
 }
 
 // Split copies the input of map attempt a into w, exactly size bytes.
 func (c *client) Split(ctx context.Context, a protocol.Attempt, size int64, w io.Writer) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, protocol.SplitURL(c.addr, a), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, wire.SplitURL(c.addr, a), nil)
 	if err != nil {
 		return err
 	}
@@ -312,7 +313,7 @@ func (c *client) Upload(ctx context.Context, a protocol.Attempt, out runfile.Seg
 		defer f.Close()
 		body = f
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, protocol.ReduceURL(c.addr, a), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, wire.ReduceURL(c.addr, a), body)
 	if err != nil {
 		return 0, err
 	}

@@ -23,6 +23,7 @@ import (
 	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
+	"mapreduce/internal/wire"
 )
 
 // newHTTPClient is the worker's client for splits, runs and uploads.
@@ -317,7 +318,7 @@ func (w *Worker) openRuns(ctx context.Context, owner string, r int, maps []proto
 		return nil, err
 	}
 	if key := w.keys.FetchKey(); key != nil {
-		protocol.SignBody(req, key, w.coord.Now(), body)
+		wire.SignBody(req, key, w.coord.Now(), body)
 	}
 	resp, err := w.httpc.Do(req)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
+	"mapreduce/internal/wire"
 )
 
 // fileMux routes the run-file server's one endpoint.
@@ -37,7 +38,7 @@ func (w *Worker) serveRuns(rw http.ResponseWriter, r *http.Request) {
 	key := w.keys.FetchKey()
 	var err error
 	if key != nil {
-		err = protocol.VerifyBodyHeaders(r, key, w.coord.Now(), w.fresh.From(netx.Host(r.RemoteAddr)))
+		err = wire.VerifyBodyHeaders(r, key, w.coord.Now(), w.fresh.From(netx.Host(r.RemoteAddr)))
 	}
 	var body []byte
 	if err == nil {
@@ -45,7 +46,7 @@ func (w *Worker) serveRuns(rw http.ResponseWriter, r *http.Request) {
 		body, err = netx.ReadBody(rw, r, protocol.MaxRunsBody)
 	}
 	if err == nil && key != nil {
-		err = protocol.CheckBodyDigest(r.Header, body)
+		err = wire.CheckBodyDigest(r.Header, body)
 	}
 	if err != nil {
 		w.refused(r.RemoteAddr, "POST "+r.URL.Path, err)

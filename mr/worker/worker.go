@@ -30,6 +30,7 @@ import (
 	"mapreduce/internal/auth"
 	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/wire"
 	"mapreduce/mr/executor"
 )
 
@@ -108,7 +109,7 @@ func New(cfg Config) (*Worker, error) {
 	}
 	w.faults = newFaults(cfg.Faults)
 	w.keys = auth.New(cfg.Secret)
-	w.fresh = auth.NewReplayQuota(protocol.FreshWindow, 1<<20, 1<<17)
+	w.fresh = auth.NewReplayQuota(wire.FreshWindow, 1<<20, 1<<17)
 	w.refuse = auth.NewLimiter(time.Minute)
 	w.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
 		Refused: func(host, why string) { w.refused(host, why, nil) }})

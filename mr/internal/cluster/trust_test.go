@@ -16,6 +16,7 @@ import (
 
 	"mapreduce/internal/auth"
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/wire"
 	"mapreduce/mr"
 	"mapreduce/mr/coordinator"
 	"mapreduce/mr/worker"
@@ -182,11 +183,11 @@ func TestSessionCannotActForAnotherWorker(t *testing.T) {
 
 	// The attacker registers properly: it gets a session of its own, w2.
 	keys := auth.New(cfg.Secret)
-	conn, err := protocol.DialRPC(cl.C.Addr(), time.Second, keys.RPCKey())
+	conn, err := wire.DialRPC(cl.C.Addr(), time.Second, keys.RPCKey())
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := rpc.NewClientWithCodec(protocol.NewClientCodec(conn))
+	rc := rpc.NewClientWithCodec(wire.NewClientCodec(conn))
 	defer rc.Close()
 	ex := auth.NewExchange()
 	var reg protocol.RegisterReply
@@ -220,7 +221,7 @@ func TestSessionCannotActForAnotherWorker(t *testing.T) {
 		"unsigned":        func(*http.Request) {},
 		"own session key": func(r *http.Request) { auth.SignRequest(r.Header, own, r.Method, r.URL.RequestURI(), time.Now()) },
 	} {
-		req, _ := http.NewRequest(http.MethodGet, protocol.SplitURL(cl.C.Addr(), victim), nil)
+		req, _ := http.NewRequest(http.MethodGet, wire.SplitURL(cl.C.Addr(), victim), nil)
 		sign(req)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -1,9 +1,10 @@
-package protocol
+package wire
 
 import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"mapreduce/internal/protocol"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,7 +19,7 @@ import (
 // Echo is a service for the tests; calls counts the calls that reached it.
 type Echo struct{ calls *atomic.Int64 }
 
-func (e *Echo) Say(args *RegisterArgs, reply *RegisterReply) error {
+func (e *Echo) Say(args *protocol.RegisterArgs, reply *protocol.RegisterReply) error {
 	e.calls.Add(1)
 	reply.WorkerID = "echo:" + args.App
 	return nil
@@ -59,8 +60,8 @@ func serverWith(t *testing.T, rpcKey []byte, o ServerOptions, authed chan<- erro
 func call(conn *RPCConn, app string) (string, error) {
 	cl := rpc.NewClientWithCodec(NewClientCodec(conn))
 	defer cl.Close()
-	var reply RegisterReply
-	err := cl.Call("Echo.Say", &RegisterArgs{App: app}, &reply)
+	var reply protocol.RegisterReply
+	err := cl.Call("Echo.Say", &protocol.RegisterArgs{App: app}, &reply)
 	return reply.WorkerID, err
 }
 
@@ -76,8 +77,8 @@ func TestRPCOverFrames(t *testing.T) {
 		}
 		cl := rpc.NewClientWithCodec(NewClientCodec(conn))
 		for _, app := range []string{"wc", big} {
-			var reply RegisterReply
-			if err := cl.Call("Echo.Say", &RegisterArgs{App: app}, &reply); err != nil || reply.WorkerID != "echo:"+app {
+			var reply protocol.RegisterReply
+			if err := cl.Call("Echo.Say", &protocol.RegisterArgs{App: app}, &reply); err != nil || reply.WorkerID != "echo:"+app {
 				t.Fatalf("key %v: Say = %.20q, %v", key != nil, reply.WorkerID, err)
 			}
 		}
@@ -98,9 +99,9 @@ func TestSecretsMustMatch(t *testing.T) {
 		server, client []byte
 		want           error
 	}{
-		{k1, nil, ErrNeedSecret},
-		{nil, k1, ErrNoSecret},
-		{k1, k2, ErrBadSecret},
+		{k1, nil, protocol.ErrNeedSecret},
+		{nil, k1, protocol.ErrNoSecret},
+		{k1, k2, protocol.ErrBadSecret},
 	}
 	for _, tt := range tests {
 		addr, _ := server(t, tt.server)
@@ -116,7 +117,7 @@ func rawHandshake(t *testing.T, addr string) net.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.WriteString(conn, "CONNECT "+PathRPC+" HTTP/1.0\r\n"+headerNonce+": "+strings.Repeat("ab", 16)+"\r\n\r\n")
+	io.WriteString(conn, "CONNECT "+protocol.PathRPC+" HTTP/1.0\r\n"+headerNonce+": "+strings.Repeat("ab", 16)+"\r\n\r\n")
 	buf := make([]byte, 4096)
 	conn.SetReadDeadline(time.Now().Add(time.Second))
 	if n, err := conn.Read(buf); err != nil || !strings.Contains(string(buf[:n]), rpcConnected) {
@@ -167,7 +168,7 @@ func encodedRequest(t *testing.T) []byte {
 	defer b.Close()
 	go func() {
 		cl := rpc.NewClientWithCodec(NewClientCodec(&RPCConn{Conn: a}))
-		cl.Go("Echo.Say", &RegisterArgs{App: "x"}, &RegisterReply{}, nil)
+		cl.Go("Echo.Say", &protocol.RegisterArgs{App: "x"}, &protocol.RegisterReply{}, nil)
 	}()
 	hdr := make([]byte, 4)
 	if _, err := io.ReadFull(b, hdr); err != nil {

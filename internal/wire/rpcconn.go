@@ -1,4 +1,4 @@
-package protocol
+package wire
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mapreduce/internal/protocol"
 	"net"
 	"net/http"
 	"os"
@@ -43,15 +44,6 @@ const rpcConnected = "200 Connected to mapreduce RPC"
 const (
 	headerNonce = "X-Mr-Nonce"
 	headerProof = "X-Mr-Proof"
-)
-
-// ErrNeedSecret and ErrNoSecret are a worker's secret not matching its
-// coordinator's: the coordinator has one and the worker not, or the
-// reverse (or a different one).
-var (
-	ErrNeedSecret = errors.New("job secret required: set MR_SECRET or -secret-file, the same on every host")
-	ErrNoSecret   = errors.New("the coordinator has no job secret, but MR_SECRET or -secret-file is set here")
-	ErrBadSecret  = errors.New("job secret differs from the coordinator's")
 )
 
 // HandshakeTimeout bounds writing the coordinator's answer to a CONNECT.
@@ -114,7 +106,7 @@ func DialRPC(addr string, timeout time.Duration, rpcKey []byte) (*RPCConn, error
 	}
 	conn.SetDeadline(time.Now().Add(timeout))
 	cn := auth.Nonce()
-	io.WriteString(conn, "CONNECT "+PathRPC+" HTTP/1.0\r\n"+headerNonce+": "+hex.EncodeToString(cn)+"\r\n\r\n")
+	io.WriteString(conn, "CONNECT "+protocol.PathRPC+" HTTP/1.0\r\n"+headerNonce+": "+hex.EncodeToString(cn)+"\r\n\r\n")
 	resp, err := http.ReadResponse(bufio.NewReader(io.LimitReader(conn, 4096)), &http.Request{Method: "CONNECT"})
 	if err == nil && resp.Status != rpcConnected {
 		err = fmt.Errorf("unexpected answer %q", resp.Status)
@@ -138,15 +130,15 @@ func DialRPC(addr string, timeout time.Duration, rpcKey []byte) (*RPCConn, error
 func checkProof(rpcKey []byte, proof string, cn, sn []byte) error {
 	switch {
 	case rpcKey == nil && proof != "":
-		return ErrNeedSecret
+		return protocol.ErrNeedSecret
 	case rpcKey == nil:
 		return nil
 	case proof == "":
-		return ErrNoSecret
+		return protocol.ErrNoSecret
 	}
 	got, err := hex.DecodeString(proof)
 	if err != nil || !auth.Equal(got, auth.Sum(rpcKey, []byte("server"), cn, sn)) {
-		return ErrBadSecret
+		return protocol.ErrBadSecret
 	}
 	return nil
 }

@@ -1,9 +1,10 @@
-package protocol
+package wire
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"mapreduce/internal/protocol"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,51 +13,38 @@ import (
 	"mapreduce/internal/auth"
 )
 
-// Paths and headers of the HTTP side (see the package comment).
-const (
-	PathRPC    = "/_mr_rpc_" // CONNECT here upgrades to net/rpc
-	PathSplit  = "/split"
-	PathReduce = "/reduce"
-	PathStatus = "/status"
-
-	HeaderCRC      = "X-Mr-Crc32c"   // CRC-32C of an uploaded body, decimal
-	HeaderSHA256   = "X-Mr-Sha256"   // SHA-256 of a small signed body (POST /runs), hex
-	HeaderRead     = "X-Mr-Read"     // bytes the reducer fetched, for the summary
-	HeaderCounters = "X-Mr-Counters" // the attempt's Counters, compact JSON (EncodeCounters)
-)
-
 // SplitURL is where map attempt a reads its split from the coordinator.
-func SplitURL(coordinator string, a Attempt) string {
-	return "http://" + coordinator + PathSplit + "?" + attemptQuery(a)
+func SplitURL(coordinator string, a protocol.Attempt) string {
+	return "http://" + coordinator + protocol.PathSplit + "?" + attemptQuery(a)
 }
 
 // ReduceURL is where reduce attempt a uploads its output.
-func ReduceURL(coordinator string, a Attempt) string {
-	return "http://" + coordinator + PathReduce + "?" + attemptQuery(a)
+func ReduceURL(coordinator string, a protocol.Attempt) string {
+	return "http://" + coordinator + protocol.PathReduce + "?" + attemptQuery(a)
 }
 
-func attemptQuery(a Attempt) string {
+func attemptQuery(a protocol.Attempt) string {
 	return url.Values{"worker": {a.WorkerID}, "task": {strconv.Itoa(a.Task)},
 		"attempt": {strconv.Itoa(a.N)}}.Encode()
 }
 
 // ParseAttempt reads the attempt of the given kind that a request to the
 // coordinator names in its query: ?worker=ID&task=N&attempt=N.
-func ParseAttempt(r *http.Request, kind TaskKind) (Attempt, error) {
+func ParseAttempt(r *http.Request, kind protocol.TaskKind) (protocol.Attempt, error) {
 	q := r.URL.Query()
 	task, err1 := strconv.Atoi(q.Get("task"))
 	n, err2 := strconv.Atoi(q.Get("attempt"))
 	if err1 != nil || err2 != nil || q.Get("worker") == "" {
-		return Attempt{}, errors.New("want ?worker=ID&task=N&attempt=N")
+		return protocol.Attempt{}, errors.New("want ?worker=ID&task=N&attempt=N")
 	}
-	return Attempt{WorkerID: q.Get("worker"), Kind: kind, Task: task, N: n}, nil
+	return protocol.Attempt{WorkerID: q.Get("worker"), Kind: kind, Task: task, N: n}, nil
 }
 
 // Covered lists the values a request's signature covers besides its
 // method and URI: the body's length and, for an upload, its CRC, the
 // bytes the reducer read and its counters.
 func Covered(h http.Header, contentLength int64) []string {
-	return []string{strconv.FormatInt(max(contentLength, 0), 10), h.Get(HeaderCRC), h.Get(HeaderRead), h.Get(HeaderCounters)}
+	return []string{strconv.FormatInt(max(contentLength, 0), 10), h.Get(protocol.HeaderCRC), h.Get(protocol.HeaderRead), h.Get(protocol.HeaderCounters)}
 }
 
 // FreshWindow is how far a signed request's time may be from the
@@ -76,7 +64,7 @@ var (
 // most the length announced, under a deadline (netx.ReadBody), and checks
 // the digest (CheckBodyDigest).
 func CoveredBody(h http.Header, contentLength int64) []string {
-	return []string{strconv.FormatInt(max(contentLength, 0), 10), h.Get(HeaderSHA256)}
+	return []string{strconv.FormatInt(max(contentLength, 0), 10), h.Get(protocol.HeaderSHA256)}
 }
 
 // SignBody signs req, whose body is body, with key at now (the signer's
@@ -84,7 +72,7 @@ func CoveredBody(h http.Header, contentLength int64) []string {
 // SHA-256.
 func SignBody(req *http.Request, key []byte, now time.Time, body []byte) {
 	sum := sha256.Sum256(body)
-	req.Header.Set(HeaderSHA256, hex.EncodeToString(sum[:]))
+	req.Header.Set(protocol.HeaderSHA256, hex.EncodeToString(sum[:]))
 	auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), now, CoveredBody(req.Header, int64(len(body)))...)
 }
 
@@ -101,7 +89,7 @@ func VerifyBodyHeaders(r *http.Request, key []byte, now time.Time, seen auth.See
 // CheckBodyDigest checks a body read after VerifyBodyHeaders against the
 // digest its signature covers.
 func CheckBodyDigest(h http.Header, body []byte) error {
-	want, err := hex.DecodeString(h.Get(HeaderSHA256))
+	want, err := hex.DecodeString(h.Get(protocol.HeaderSHA256))
 	sum := sha256.Sum256(body)
 	if err != nil || !auth.Equal(want, sum[:]) {
 		return ErrDigest

@@ -1,12 +1,12 @@
-package protocol
+package wire
 
 import (
 	"bytes"
 	"errors"
 	"io"
+	"mapreduce/internal/protocol"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 
@@ -24,9 +24,9 @@ func (u untouchable) Read([]byte) (int, error) {
 func TestSignedBodyHeadersVerifyBeforeTheBody(t *testing.T) {
 	key := []byte("fetch key")
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	body := EncodeRunsRequest([]MapAttempt{{1, 1}, {2, 3}})
+	body := protocol.EncodeRunsRequest([]protocol.MapAttempt{{Map: 1, Attempt: 1}, {Map: 2, Attempt: 3}})
 	signed := func() *http.Request {
-		out, _ := http.NewRequest("POST", RunsURL("10.0.0.2:7100", 4), bytes.NewReader(body))
+		out, _ := http.NewRequest("POST", protocol.RunsURL("10.0.0.2:7100", 4), bytes.NewReader(body))
 		SignBody(out, key, now, body)
 		in := httptest.NewRequest("POST", out.URL.RequestURI(), untouchable{t})
 		in.Header, in.ContentLength = out.Header, out.ContentLength
@@ -47,8 +47,8 @@ func TestSignedBodyHeadersVerifyBeforeTheBody(t *testing.T) {
 	}{
 		{"longer than signed", func(r *http.Request) { r.ContentLength++ }, auth.ErrBadSig},
 		{"no length (chunked)", func(r *http.Request) { r.ContentLength = -1 }, ErrNoLength},
-		{"another digest", func(r *http.Request) { r.Header.Set(HeaderSHA256, "00") }, auth.ErrBadSig},
-		{"another reduce task", func(r *http.Request) { r.RequestURI = PathRuns + "?reduce=5" }, auth.ErrBadSig},
+		{"another digest", func(r *http.Request) { r.Header.Set(protocol.HeaderSHA256, "00") }, auth.ErrBadSig},
+		{"another reduce task", func(r *http.Request) { r.RequestURI = protocol.PathRuns + "?reduce=5" }, auth.ErrBadSig},
 		{"replayed", func(x *http.Request) { x.Header = r.Header }, auth.ErrReplayed},
 	}
 	for _, tt := range tests {
@@ -66,19 +66,19 @@ func TestSignedBodyHeadersVerifyBeforeTheBody(t *testing.T) {
 	}
 }
 
-func FuzzDecodeRunsRequest(f *testing.F) {
-	f.Add(EncodeRunsRequest([]MapAttempt{{0, 1}, {7, 3}}))
-	f.Add([]byte{})
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f})
-	f.Add([]byte{1, 3, 0})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		maps, err := DecodeRunsRequest(b)
-		if err != nil {
-			return
+func TestAttemptQueryRoundTrip(t *testing.T) {
+	a := protocol.Attempt{WorkerID: "w&7=x", Kind: protocol.ReduceTask, Task: 4, N: 3}
+	req := httptest.NewRequest("POST", ReduceURL("10.0.0.1:7000", a), nil)
+	if req.URL.Path != protocol.PathReduce {
+		t.Fatalf("path %q", req.URL.Path)
+	}
+	got, err := ParseAttempt(req, protocol.ReduceTask)
+	if err != nil || got != a {
+		t.Fatalf("ParseAttempt = %+v, %v; want %+v", got, err, a)
+	}
+	for _, bad := range []string{"/split?task=1&attempt=1", "/split?worker=w1&task=x&attempt=1", "/split?worker=w1&task=1"} {
+		if _, err := ParseAttempt(httptest.NewRequest("GET", bad, nil), protocol.MapTask); err == nil {
+			t.Errorf("ParseAttempt(%s) succeeded", bad)
 		}
-		again, err := DecodeRunsRequest(EncodeRunsRequest(maps))
-		if len(maps) > len(b) || err != nil || !slices.Equal(again, maps) {
-			t.Fatalf("%x decoded to %v, which does not round-trip: %v", b, maps, err)
-		}
-	})
+	}
 }
