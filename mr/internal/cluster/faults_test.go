@@ -238,6 +238,32 @@ func TestInputGoneFailsTheJobNotTheWorkers(t *testing.T) {
 	}
 }
 
+// An input truncated mid-job (here to half its size) ends the job in one
+// line naming it and what changed, and no worker is blamed for it.
+func TestInputChangedFailsTheJobNotTheWorkers(t *testing.T) {
+	inputs := Inputs(t, 2)
+	st, err := os.Stat(inputs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := WordCount()
+	mapFn := app.Map
+	app.Map = func(name, contents string) []mr.KeyValue {
+		os.Truncate(inputs[1], st.Size()/2) // while the job runs: map-1's split is read later
+		return mapFn(name, contents)
+	}
+	cl := Start(t, Config(t.TempDir()), inputs, app, 1)
+	err = cl.Wait()
+	if err == nil || !strings.Contains(err.Error(), "input "+inputs[1]+" changed while the job ran") {
+		t.Fatalf("job ended with %v", err)
+	}
+	for _, w := range cl.C.Summary().Workers {
+		if w.Excluded != "" {
+			t.Fatalf("%s excluded: %s", w.ID, w.Excluded)
+		}
+	}
+}
+
 // A worker stopped from outside (its context ends, as on SIGTERM) tells
 // the coordinator it leaves: its running attempt is redone at once. The
 // heartbeat timeout is an hour here, so nothing else could redo it.
