@@ -5,6 +5,8 @@ package coordinator
 // last one starts the merge of all of them into mr-<app>-all.
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -240,12 +242,60 @@ func writeSummary(outDir string, sum protocol.Summary) (string, error) {
 		return "", err
 	}
 	defer f.Abort()
-	enc := json.NewEncoder(f)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(sum); err != nil {
+	w := bufio.NewWriterSize(f, 64<<10)
+	if err := encodeSummary(w, sum); err != nil {
+		return "", fmt.Errorf("mr: writing %s: %w", name, err)
+	}
+	if err := w.Flush(); err != nil {
 		return "", fmt.Errorf("mr: writing %s: %w", name, err)
 	}
 	return name, f.Commit()
+}
+
+// encodeSummary writes sum as indented JSON, byte for byte what a
+// json.Encoder with SetIndent("", "  ") writes, but one task at a time:
+// the summary of a 200,000-task job is tens of MB, and encoding it whole
+// would leave a buffer that large in encoding/json's pool.
+func encodeSummary(w io.Writer, sum protocol.Summary) error {
+	tasks := sum.Tasks
+	sum.Tasks = nil
+	head, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return err
+	}
+	const hole = `"tasks": null`
+	i := bytes.Index(head, []byte(hole))
+	if i < 0 || len(tasks) == 0 {
+		if len(tasks) > 0 {
+			return errors.New("no place for the tasks in the summary")
+		}
+		if tasks != nil {
+			head = slices.Concat(head[:i], []byte(`"tasks": []`), head[i+len(hole):])
+		}
+		_, err = w.Write(append(head, '\n'))
+		return err
+	}
+	if _, err := io.WriteString(w, string(head[:i])+`"tasks": [`); err != nil {
+		return err
+	}
+	for k := range tasks {
+		b, err := json.MarshalIndent(&tasks[k], "    ", "  ")
+		if err != nil {
+			return err
+		}
+		sep := ",\n    "
+		if k == 0 {
+			sep = "\n    "
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return err
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	_, err = io.WriteString(w, "\n  ]"+string(head[i+len(hole):])+"\n")
+	return err
 }
 
 // countersAttr is c as one log attribute: counters.map_input_bytes=...,
