@@ -55,8 +55,9 @@
 # Logs (standard error) go to files the harness opens beforehand.
 #
 # As a library (source scripts/cluster.sh): lan_check, lan_up, lan_down,
-# start_coordinator, start_worker, start_pool_worker, host_pid, wait_host, link_down, link_up,
-# lan_exec, wait_for_log, worker_id_host ... (see each function's comment);
+# start_coordinator, start_worker, start_pool_worker, host_pid, wait_host,
+# link_down, link_up, lan_exec, wait_for_log, worker_id_host ... (see each
+# function's comment);
 # scripts/lan-tests.sh uses them. Sourcing changes no shell option.
 
 # ---------------------------------------------------------------------------
