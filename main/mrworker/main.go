@@ -11,12 +11,9 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -88,7 +85,7 @@ func main() {
 		return
 	}
 	cfg.App = mr.AppName(flag.Arg(0))
-	if cfg.Build, err = fileSHA256(flag.Arg(0)); err != nil {
+	if cfg.Build, err = worker.PluginBuild(flag.Arg(0)); err != nil {
 		fatal(fmt.Errorf("mr: plugin %s: %w", flag.Arg(0), err))
 	}
 	if cfg.Executor, err = newExecutor(flag.Arg(0), *isolate); err != nil {
@@ -176,20 +173,6 @@ func serveChild(plugin string) {
 	case err != nil:
 		fatal(err)
 	}
-}
-
-// fileSHA256 is the SHA-256 of a file, hex: a plugin's build.
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func envOr(name, def string) string {

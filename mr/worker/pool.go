@@ -208,7 +208,7 @@ func (p *Pool) plugin(cl *client, info *protocol.JobInfo) (string, error) {
 		return "", fmt.Errorf("mr: the coordinator names no valid build of its app (%q)", info.Build)
 	}
 	path := filepath.Join(p.dir, "apps", info.Build+".so")
-	if sum, err := fileSHA256(path); err == nil && sum == info.Build {
+	if sum, err := PluginBuild(path); err == nil && sum == info.Build {
 		return path, nil
 	}
 	f, err := atomicfile.CreateScratch(path)
@@ -227,8 +227,9 @@ func (p *Pool) plugin(cl *client, info *protocol.JobInfo) (string, error) {
 	return path, f.Commit()
 }
 
-// fileSHA256 is the SHA-256 of a file, hex.
-func fileSHA256(path string) (string, error) {
+// PluginBuild is a plugin's build as jobs name it: the SHA-256 of its
+// file, hex.
+func PluginBuild(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err

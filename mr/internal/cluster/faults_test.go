@@ -226,10 +226,15 @@ func TestInputGoneFailsTheJobNotTheWorkers(t *testing.T) {
 		os.Remove(inputs[1]) // while the job runs: map-1's split is read later
 		return mapFn(name, contents)
 	}
-	cl := Start(t, Config(t.TempDir()), inputs, app, 1)
-	err := cl.Wait()
-	if err == nil || !strings.Contains(err.Error(), "coordinator cannot read its input: open "+inputs[1]) {
-		t.Fatalf("job ended with %v", err)
+	jobFailsBlamingNone(t, Start(t, Config(t.TempDir()), inputs, app, 1), "coordinator cannot read its input: open "+inputs[1])
+}
+
+// jobFailsBlamingNone waits for cl's job, which must fail with an error
+// containing want, with no worker excluded.
+func jobFailsBlamingNone(t *testing.T, cl *Cluster, want string) {
+	t.Helper()
+	if err := cl.Wait(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("job ended with %v, want an error saying %q", err, want)
 	}
 	for _, w := range cl.C.Summary().Workers {
 		if w.Excluded != "" {
@@ -252,16 +257,7 @@ func TestInputChangedFailsTheJobNotTheWorkers(t *testing.T) {
 		os.Truncate(inputs[1], st.Size()/2) // while the job runs: map-1's split is read later
 		return mapFn(name, contents)
 	}
-	cl := Start(t, Config(t.TempDir()), inputs, app, 1)
-	err = cl.Wait()
-	if err == nil || !strings.Contains(err.Error(), "input "+inputs[1]+" changed while the job ran") {
-		t.Fatalf("job ended with %v", err)
-	}
-	for _, w := range cl.C.Summary().Workers {
-		if w.Excluded != "" {
-			t.Fatalf("%s excluded: %s", w.ID, w.Excluded)
-		}
-	}
+	jobFailsBlamingNone(t, Start(t, Config(t.TempDir()), inputs, app, 1), "input "+inputs[1]+" changed while the job ran")
 }
 
 // A worker stopped from outside (its context ends, as on SIGTERM) tells
