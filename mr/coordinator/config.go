@@ -2,9 +2,11 @@ package coordinator
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"syscall"
 	"time"
 
 	"mapreduce/internal/protocol"
@@ -146,4 +148,12 @@ func orDefault[T cmp.Ordered](p *T, def T) {
 	if *p <= zero {
 		*p = def
 	}
+}
+
+// busyHint is what to do about an address that is in use.
+func busyHint(err error) string {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return " (another coordinator may run there: give another with -addr host:port, or COORDINATOR_HOST)"
+	}
+	return ""
 }

@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"mapreduce/internal/atomicfile"
@@ -265,10 +264,10 @@ func encodeSummary(w io.Writer, sum protocol.Summary) error {
 	}
 	const hole = `"tasks": null`
 	i := bytes.Index(head, []byte(hole))
-	if i < 0 || len(tasks) == 0 {
-		if len(tasks) > 0 {
-			return errors.New("no place for the tasks in the summary")
-		}
+	if i < 0 {
+		return errors.New("no place for the tasks in the summary")
+	}
+	if len(tasks) == 0 {
 		if tasks != nil {
 			head = slices.Concat(head[:i], []byte(`"tasks": []`), head[i+len(hole):])
 		}
@@ -359,12 +358,4 @@ func (c *Coordinator) makeTmpDir() error {
 	c.tmpDir = dir
 	c.spares = atomicfile.NewSpares(dir, min(32, c.cfg.NReduce))
 	return nil
-}
-
-// busyHint is what to do about an address that is in use.
-func busyHint(err error) string {
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return " (another coordinator may run there: give another with -addr host:port, or COORDINATOR_HOST)"
-	}
-	return ""
 }
