@@ -410,8 +410,6 @@ lan_secret_args() {
 # With LAN_SECRET_FILE, a copy of it is its -secret-file.
 start_worker() {
 	local h=$1 app=$2 secs=$LAN_TIMEOUT files=()
-	local secret=()
-	lan_secret_args
 	shift 2
 	while (($# > 0)); do
 		case $1 in
@@ -421,10 +419,7 @@ start_worker() {
 		esac
 		shift 2
 	done
-	lan_spawn "$h" "$secs" "${files[@]}" "${secret[@]:0:2}" -- \
-		env COORDINATOR_HOST="$(lan_coord)" \
-		"$LAN_BIN/mrworker" -dir run -listen ":$LAN_WORKER_PORT" -advertise "$(lan_addr "$h")" \
-		"${LAN_VFLAG[@]}" "${secret[@]:2}" "$@" "$LAN_BIN/$app.so"
+	lan_mrworker "$h" "$secs" "${files[@]}" -- "$@" "$LAN_BIN/$app.so"
 }
 
 # start_pool_worker HOST [-timeout SECS] [mrworker flags...]: a pool
@@ -434,11 +429,24 @@ start_worker() {
 # copy of it is its -secret-file.
 start_pool_worker() {
 	local h=$1 secs=$LAN_TIMEOUT
-	local secret=()
-	lan_secret_args
 	shift
 	[[ ${1:-} == -timeout ]] && secs=$2 && shift 2
-	lan_spawn "$h" "$secs" "${secret[@]:0:2}" -- \
+	lan_mrworker "$h" "$secs" -- "$@"
+}
+
+# lan_mrworker HOST SECS [lan_private options] -- ARGS...: mrworker ARGS
+# on HOST, as start_worker describes.
+lan_mrworker() {
+	local h=$1 secs=$2 opts=()
+	local secret=()
+	lan_secret_args
+	shift 2
+	while [[ $1 != -- ]]; do
+		opts+=("$1")
+		shift
+	done
+	shift
+	lan_spawn "$h" "$secs" "${opts[@]}" "${secret[@]:0:2}" -- \
 		env COORDINATOR_HOST="$(lan_coord)" \
 		"$LAN_BIN/mrworker" -dir run -listen ":$LAN_WORKER_PORT" -advertise "$(lan_addr "$h")" \
 		"${LAN_VFLAG[@]}" "${secret[@]:2}" "$@"
