@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"mapreduce/internal/manifest"
 	"mapreduce/internal/protocol"
 )
 
@@ -28,6 +29,16 @@ type Config struct {
 	// map task up to PackSize bytes (0: SplitSize; 1: never).
 	SmallFile int64
 	PackSize  int64
+
+	// Manifest plans the job from a manifest (bin/mrmanifest) instead of
+	// inputs the coordinator holds: the workers' -data directories hold
+	// them. BlockSize is the block of the checksums the coordinator
+	// computes of inputs it holds (default manifest.DefaultBlockSize).
+	// HolderWait is how long a manifest job waits for a worker holding an
+	// input nobody live holds before it fails, naming it.
+	Manifest   string
+	BlockSize  int64
+	HolderWait time.Duration
 
 	HeartbeatTimeout  time.Duration // a worker silent this long is dead
 	TaskTimeout       time.Duration // an attempt running this long gets a backup
@@ -99,6 +110,8 @@ func DefaultConfig() Config {
 		MaxConns:          2048,
 		HintAfter:         5 * time.Second,
 		RestartWindow:     2 * time.Minute,
+		BlockSize:         manifest.DefaultBlockSize,
+		HolderWait:        30 * time.Second,
 	}
 }
 
@@ -136,6 +149,14 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.MaxConns, d.MaxConns)
 	orDefault(&c.HintAfter, d.HintAfter)
 	orDefault(&c.RestartWindow, d.RestartWindow)
+	orDefault(&c.BlockSize, d.BlockSize)
+	orDefault(&c.HolderWait, d.HolderWait)
+	if c.BlockSize < manifest.MinBlockSize || c.BlockSize > manifest.MaxBlockSize {
+		return c, fmt.Errorf("mr: block size %d: want %d to %d", c.BlockSize, manifest.MinBlockSize, manifest.MaxBlockSize)
+	}
+	if c.Manifest != "" && c.Journal {
+		return c, errors.New("mr: -journal does not yet work with -manifest: run without one of them")
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

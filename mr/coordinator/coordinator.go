@@ -44,7 +44,8 @@ type Coordinator struct {
 	cfg     Config
 	log     *slog.Logger
 	tasks   [][]protocol.Split   // each map task's input
-	files   map[string]inputFile // the input files as the job first saw them
+	files   map[string]inputFile // the input files as the job first saw them, by Split.File
+	in      *jobInputs           // the inputs by content, and whether the coordinator holds them
 	ln      net.Listener
 	http    *http.Server
 	keys    *auth.Keys         // nil without a secret
@@ -93,10 +94,11 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := expandInputs(args)
+	in, tasks, inputs, err := planJob(cfg, args)
 	if err != nil {
 		return nil, err
 	}
+	files := in.files
 	plugin, build, err := readPlugin(cfg.AppPlugin)
 	if err != nil {
 		return nil, err
@@ -108,10 +110,6 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 		if err := protocol.CheckAppName(cfg.App); err != nil {
 			return nil, err
 		}
-	}
-	tasks, files, err := makeTasks(inputs, cfg.SplitSize, cfg.SmallFile, cfg.PackSize)
-	if err != nil {
-		return nil, err
 	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: output directory: %w", err)
@@ -133,7 +131,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 		}
 		return nil, fmt.Errorf("mr: %w%s", err, busyHint(err))
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, tasks: tasks, files: files, journal: jr, job: newJobID(),
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, tasks: tasks, files: files, in: in, journal: jr, job: newJobID(),
 		keys: auth.New(cfg.Secret), fresh: auth.NewReplayQuota(wire.FreshWindow, 1<<20, 1<<17),
 		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
 		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
@@ -155,8 +153,10 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	for i, t := range tasks {
 		descs[i], sizes[i] = taskInput(t, files), taskSize(t)
 	}
+	homes, reads := in.homes(tasks)
 	c.sched = scheduler.New(scheduler.Config{NMap: len(tasks), NReduce: cfg.NReduce, App: app,
-		MapInputs: descs, MapSizes: sizes, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
+		MapInputs: descs, MapSizes: sizes, InputNames: in.nameList(), MapHome: homes, MapReads: reads,
+		NoCopy: !in.own, HolderWait: cfg.HolderWait, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
 		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.MaxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
 		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers, WaitWorkers: cfg.WaitWorkers})
 	keep := removeStaleOutputs(cfg.OutDir, inputs, jr, cfg.Logger)

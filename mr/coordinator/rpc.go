@@ -207,9 +207,7 @@ func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskRe
 	}
 	r.c.longPoll(func(s *scheduler.Scheduler, now time.Time) bool {
 		*reply = s.Assign(args.WorkerID, now)
-		if reply.Action == protocol.ActMap {
-			reply.Inputs = r.c.tasks[reply.Task]
-		}
+		r.c.assignLocked(s, reply, args.WorkerID)
 		return reply.Action != protocol.ActWait
 	})
 	return nil
@@ -230,9 +228,7 @@ func (c *Coordinator) nextLocked(s *scheduler.Scheduler, worker string, repeated
 	if t.Action != protocol.ActMap && t.Action != protocol.ActReduce {
 		return nil
 	}
-	if t.Action == protocol.ActMap {
-		t.Inputs = c.tasks[t.Task]
-	}
+	c.assignLocked(s, &t, worker)
 	return &t
 }
 

@@ -1,0 +1,239 @@
+package coordinator
+
+// Inputs where they live: the job planned from inputs the coordinator
+// holds or from a manifest alone (planJob), workers saying which inputs
+// they hold (Hold), each map assignment telling where each piece of its
+// input can be read and how to check it (sourcesLocked), and GET /split
+// serving what a worker could read from no one else, every block checked
+// against the manifest first (sendPiece).
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"mapreduce/internal/manifest"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/wire"
+	"mapreduce/mr/scheduler"
+)
+
+// maxHolders bounds the holders an assignment names for one piece.
+const maxHolders = 3
+
+// planJob plans the job: from cfg.Manifest, or from the inputs args name
+// (which it returns, expanded).
+func planJob(cfg Config, args []string) (*jobInputs, [][]protocol.Split, []string, error) {
+	if cfg.Manifest == "" {
+		inputs, err := expandInputs(args)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		in, tasks, err := planInputs(inputs, cfg.SplitSize, cfg.SmallFile, cfg.PackSize, cfg.BlockSize, cfg.Logger)
+		return in, tasks, inputs, err
+	}
+	if len(args) > 0 {
+		return nil, nil, nil, fmt.Errorf("mr: inputs %s given with -manifest %s: give one or the other", args[0], cfg.Manifest)
+	}
+	m, err := readManifest(cfg.Manifest)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	in, tasks := planManifest(m, cfg.SplitSize, cfg.SmallFile, cfg.PackSize)
+	return in, tasks, nil, nil
+}
+
+// readManifest reads and checks the manifest file at path.
+func readManifest(path string) (*manifest.Manifest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("mr: manifest %s: %w", path, unwrapPath(err))
+	}
+	defer f.Close()
+	m, err := manifest.Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%w (manifest %s; write it again with mrmanifest)", err, path)
+	}
+	if len(m.Files) == 0 {
+		return nil, fmt.Errorf("mr: manifest %s lists no input", path)
+	}
+	return m, nil
+}
+
+// nameList is every input's manifest name, in manifest order.
+func (in *jobInputs) nameList() []string {
+	names := make([]string, len(in.man.Files))
+	for i, f := range in.man.Files {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// homes is, for each map task, the input that gives it the most bytes
+// (its home, where locality is looked for) and every input it reads.
+func (in *jobInputs) homes(tasks [][]protocol.Split) ([]int, [][]int) {
+	homes, reads := make([]int, len(tasks)), make([][]int, len(tasks))
+	for t, pieces := range tasks {
+		homes[t] = -1
+		var most int64 = -1
+		for _, p := range pieces {
+			i := in.files[p.File].index
+			reads[t] = append(reads[t], i)
+			if p.Length > most {
+				homes[t], most = i, p.Length
+			}
+		}
+	}
+	return homes, reads
+}
+
+// Hold takes note of the files a worker's data directory holds: those
+// that are inputs of the job, by name and size, are held by it. A name
+// is only looked up, never used as a path.
+func (r *coordRPC) Hold(args *protocol.HoldArgs, reply *protocol.HoldReply) error {
+	if !r.as(args.WorkerID) {
+		return nil
+	}
+	if len(args.Files) > protocol.MaxHoldBatch {
+		return fmt.Errorf("mr: %d files in one Hold, at most %d", len(args.Files), protocol.MaxHoldBatch)
+	}
+	c := r.c
+	var held []int
+	for _, f := range args.Files {
+		if i, ok := c.in.names[f.Name]; ok && c.in.man.Files[i].Size == f.Size {
+			held = append(held, i)
+			reply.Held = append(reply.Held, f.Name)
+		}
+	}
+	c.update(func(s *scheduler.Scheduler, now time.Time) { s.Hold(args.WorkerID, held, args.First, now) })
+	return nil
+}
+
+// assignLocked completes a map assignment to worker: its input, and
+// where each piece can be read and how to check it.
+func (c *Coordinator) assignLocked(s *scheduler.Scheduler, t *protocol.GetTaskReply, worker string) {
+	if t.Action != protocol.ActMap {
+		return
+	}
+	t.Inputs = c.tasks[t.Task]
+	t.BlockSize = c.in.man.BlockSize
+	t.Sources = make([]protocol.InputSource, len(t.Inputs))
+	for k, p := range t.Inputs {
+		i := c.files[p.File].index
+		f := &c.in.man.Files[i]
+		first, n := manifest.Cover(p.Offset, p.Length, t.BlockSize)
+		t.Sources[k] = protocol.InputSource{Name: f.Name, Size: f.Size, Sums: f.Sums[first : first+n],
+			Coordinator: c.in.own}
+		if _, holdable := c.in.names[f.Name]; holdable {
+			t.Sources[k].Holders = s.Holders(i, worker, maxHolders)
+		}
+	}
+}
+
+// handleSplit sends a running map attempt its input, or the pieces of it
+// the query names (?piece=I&skip=K&count=N: pieces I to I+N-1, from K
+// bytes into the first). An input the coordinator can no longer read as
+// the job first saw it ends the job.
+func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
+	a, err := wire.ParseAttempt(r, protocol.MapTask)
+	if err != nil {
+		refuse(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if err := c.authorize(r, a.WorkerID); err != nil {
+		c.unauthorized(w, r, err)
+		return
+	}
+	if !c.running(a) {
+		http.Error(w, "no such running map attempt", http.StatusConflict)
+		return
+	}
+	if !c.in.own {
+		http.Error(w, "the coordinator holds no copy of the inputs (a manifest job): read them from a worker holding them", http.StatusNotFound)
+		return
+	}
+	pieces, err := selectPieces(c.tasks[a.Task], r)
+	if err != nil {
+		refuse(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	size := taskSize(pieces)
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(transferDeadline(size)))
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	for _, p := range pieces {
+		if err := c.sendPiece(markWrites{w}, p); err != nil {
+			// The coordinator's own input: no worker is to blame, and
+			// no other attempt could do better. The worker sees a short
+			// body; the job is over by then.
+			c.fail(err)
+			return
+		}
+	}
+}
+
+// selectPieces is the part of a task's input a GET /split asks for: all
+// of it, or the pieces its query names.
+func selectPieces(all []protocol.Split, r *http.Request) ([]protocol.Split, error) {
+	q := r.URL.Query()
+	if !q.Has("piece") {
+		return all, nil
+	}
+	piece, err1 := strconv.Atoi(q.Get("piece"))
+	count, err2 := strconv.Atoi(q.Get("count"))
+	skip, err3 := strconv.ParseInt(q.Get("skip"), 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || piece < 0 || count < 1 || piece+count > len(all) || piece+count < piece ||
+		skip < 0 || skip > all[piece].Length {
+		return nil, errors.New("bad pieces: want ?piece=I&skip=K&count=N within the task's input")
+	}
+	out := append([]protocol.Split(nil), all[piece:piece+count]...)
+	out[0].Offset, out[0].Length = out[0].Offset+skip, out[0].Length-skip
+	return out, nil
+}
+
+// sendPiece sends one piece of a map task's input from the file the job
+// first saw: the same file (device and inode: a name swapped for a link
+// to another file is refused), of the same size and time, and every block
+// covering the piece as the manifest has it, each checked before a byte
+// of it is sent. Errors are the coordinator's own, but for a failure to
+// write to the worker, which is nil here.
+func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
+	f, err := os.Open(p.File)
+	if err != nil {
+		return fmt.Errorf("mr: coordinator cannot read its input: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("mr: coordinator cannot read its input: %w", err)
+	}
+	was := c.files[p.File]
+	if dev, ino := fileID(st); dev != was.dev || ino != was.ino {
+		return fmt.Errorf("mr: input %s is no longer the file the job started with (another file, or a link to one, "+
+			"took its name): run the job again on inputs that stay put", p.File)
+	}
+	if st.Size() != was.size || !st.ModTime().Equal(was.mtime) {
+		return fmt.Errorf("mr: input %s changed while the job ran (it was %d bytes modified at %s, is %d bytes modified at %s): "+
+			"its splits no longer hold; run the job again on inputs that stay put", p.File, was.size,
+			was.mtime.Format(time.RFC3339Nano), st.Size(), st.ModTime().Format(time.RFC3339Nano))
+	}
+	bs := c.in.man.BlockSize
+	cp := manifest.NewCopier(manifest.Piece{File: &c.in.man.Files[was.index], BS: bs, Off: p.Offset, Len: p.Length}, w)
+	first, n := cp.Next()
+	_, err = cp.ReadBlocks(io.NewSectionReader(f, int64(first)*bs, int64(n)*bs))
+	var werr *writeError
+	switch {
+	case errors.As(err, &werr):
+		return nil // the worker went away or stalled: its attempt, not the job
+	case errors.Is(err, manifest.ErrMismatch):
+		return fmt.Errorf("mr: input %s changed while the job ran (%v): run the job again on inputs that stay put", p.File, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("mr: input %s is shorter than when the job started: run the job again on inputs that stay put", p.File)
+	case err != nil:
+		return fmt.Errorf("mr: coordinator cannot read its input %s: %w", p.File, err)
+	}
+	return nil
+}
