@@ -99,7 +99,7 @@ func TestCopierOneByteChanged(t *testing.T) {
 	f := scan(t, data, 1024)
 	bad := bytes.Clone(data)
 	bad[5000] ^= 1
-	p := Piece{File: &f, BS: 1024, Off: 1500, Len: 7000}
+	p := PieceOf(&f, 1024, 1500, 7000)
 	var out bytes.Buffer
 	c := NewCopier(p, &out)
 	first, _ := c.Next()

@@ -13,13 +13,21 @@ import (
 // ErrMismatch is a block whose bytes do not match the manifest.
 var ErrMismatch = errors.New("bytes differ from the job's manifest")
 
-// Piece is the bytes [Off, Off+Len) of an input, to be read and checked
-// in whole blocks.
+// Piece is the bytes [Off, Off+Len) of an input of Size bytes, to be read
+// and checked in whole blocks of BS bytes: Sums are the checksums of the
+// blocks covering it (Cover), from the first.
 type Piece struct {
-	File *File
-	BS   int64 // the manifest's block size
+	Size int64
+	Sums []uint32
+	BS   int64
 	Off  int64
 	Len  int64
+}
+
+// PieceOf is the piece [off, off+length) of f.
+func PieceOf(f *File, bs, off, length int64) Piece {
+	first, n := Cover(off, length, bs)
+	return Piece{Size: f.Size, Sums: f.Sums[first : first+n], BS: bs, Off: off, Len: length}
 }
 
 // Copier copies a piece to its destination block by block, each block
@@ -28,8 +36,9 @@ type Piece struct {
 type Copier struct {
 	p    Piece
 	dst  io.Writer
-	next int // the next block to read
-	end  int // past the last block
+	first int // the first block covering the piece
+	next  int // the next block to read
+	end   int // past the last block
 	done int64
 	buf  []byte
 }
@@ -37,7 +46,7 @@ type Copier struct {
 // NewCopier copies p to dst.
 func NewCopier(p Piece, dst io.Writer) *Copier {
 	first, n := Cover(p.Off, p.Len, p.BS)
-	return &Copier{p: p, dst: dst, next: first, end: first + n}
+	return &Copier{p: p, dst: dst, first: first, next: first, end: first + min(n, len(p.Sums))}
 }
 
 // Next is the first block still to read, and how many are left.
@@ -47,7 +56,7 @@ func (c *Copier) Next() (block, n int) { return c.next, c.end - c.next }
 func (c *Copier) Done() int64 { return c.done }
 
 // Finished reports whether every byte of the piece is written.
-func (c *Copier) Finished() bool { return c.next >= c.end }
+func (c *Copier) Finished() bool { return c.done == c.p.Len }
 
 // ReadBlocks reads the blocks still to read from src, which yields them
 // back to back starting at block Next, checks each and writes its part
@@ -59,7 +68,7 @@ func (c *Copier) ReadBlocks(src io.Reader) (int64, error) {
 	var wrote int64
 	for c.next < c.end {
 		lo := int64(c.next) * c.p.BS
-		hi := min(lo+c.p.BS, c.p.File.Size)
+		hi := min(lo+c.p.BS, c.p.Size)
 		if c.buf == nil {
 			c.buf = make([]byte, c.p.BS)
 		}
@@ -70,7 +79,7 @@ func (c *Copier) ReadBlocks(src io.Reader) (int64, error) {
 			}
 			return wrote, err
 		}
-		if Sum(b) != c.p.File.Sums[c.next] {
+		if Sum(b) != c.p.Sums[c.next-c.first] {
 			return wrote, fmt.Errorf("%w: block %d (bytes %d to %d)", ErrMismatch, c.next, lo, hi)
 		}
 		from, to := max(c.p.Off, lo)-lo, min(c.p.Off+c.p.Len, hi)-lo

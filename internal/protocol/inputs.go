@@ -12,28 +12,29 @@ import (
 
 // PathInput is where a worker serves the inputs it holds:
 //
-//	GET /input?name=NAME&block=F&n=K   blocks [F, F+K) of the job's input NAME, back to
-//	                                   back; with a secret, signed as POST /runs is
-//	                                   (wire.SignBody over an empty body)
+//	GET /input?name=NAME&off=O&len=N   bytes [O, O+N) of the job's input NAME (whole
+//	                                   blocks, which the reader checks); with a secret,
+//	                                   signed as POST /runs is (wire.SignBody over an
+//	                                   empty body)
 //
 // NAME is looked up among the inputs the coordinator accepted that this
 // worker holds (HoldReply); it never reaches the file system as a path.
 const PathInput = "/input"
 
-// InputURL is where blocks [first, first+n) of input name are read from
-// the worker at holder.
-func InputURL(holder, name string, first, n int) string {
-	return "http://" + holder + PathInput + "?" + url.Values{"name": {name}, "block": {strconv.Itoa(first)},
-		"n": {strconv.Itoa(n)}}.Encode()
+// InputURL is where bytes [off, off+n) of input name are read from the
+// worker at holder.
+func InputURL(holder, name string, off, n int64) string {
+	return "http://" + holder + PathInput + "?" + url.Values{"name": {name}, "off": {strconv.FormatInt(off, 10)},
+		"len": {strconv.FormatInt(n, 10)}}.Encode()
 }
 
 // ParseInputQuery reads GET /input's query: the input's name and the
-// blocks asked for.
-func ParseInputQuery(q url.Values) (name string, first, n int, ok bool) {
-	first, ok1 := parseIndex(q.Get("block"))
-	n, ok2 := parseIndex(q.Get("n"))
+// bytes asked for.
+func ParseInputQuery(q url.Values) (name string, off, n int64, ok bool) {
+	off, err1 := strconv.ParseInt(q.Get("off"), 10, 64)
+	n, err2 := strconv.ParseInt(q.Get("len"), 10, 64)
 	name = q.Get("name")
-	return name, first, n, ok1 && ok2 && n > 0 && name != "" && len(name) <= 255
+	return name, off, n, err1 == nil && err2 == nil && off >= 0 && n > 0 && name != "" && len(name) <= 255
 }
 
 // MaxHoldBatch bounds the files one Hold call lists: a data directory of

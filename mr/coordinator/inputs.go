@@ -221,7 +221,7 @@ func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
 			was.mtime.Format(time.RFC3339Nano), st.Size(), st.ModTime().Format(time.RFC3339Nano))
 	}
 	bs := c.in.man.BlockSize
-	cp := manifest.NewCopier(manifest.Piece{File: &c.in.man.Files[was.index], BS: bs, Off: p.Offset, Len: p.Length}, w)
+	cp := manifest.NewCopier(manifest.PieceOf(&c.in.man.Files[was.index], bs, p.Offset, p.Length), w)
 	first, n := cp.Next()
 	_, err = cp.ReadBlocks(io.NewSectionReader(f, int64(first)*bs, int64(n)*bs))
 	var werr *writeError

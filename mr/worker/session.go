@@ -108,6 +108,9 @@ func (w *Worker) register(ctx context.Context) error {
 	}
 	w.limitApp(reply)
 	w.log.Info("worker registered", "worker", reply.WorkerID, "coordinator", w.cfg.Coordinator, "addr", addr, "app", w.cfg.App)
+	if err := w.announce(ctx); err != nil {
+		w.log.Warn("inputs held not announced: every input is read from elsewhere", "err", err)
+	}
 	return nil
 }
 

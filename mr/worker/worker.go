@@ -48,6 +48,7 @@ type Worker struct {
 	httpc  *http.Client
 	exec   executor.Executor // runs the app's code
 	faults *faults           // failures to inject, for tests (Config.Faults)
+	data   *dataDir          // the inputs this worker holds (Config.Data); nil if none
 	idle   chan struct{}     // closed when the task loop has returned
 	keys   *auth.Keys        // nil without a secret
 	fresh  *auth.Replay      // nonces of signed run-file requests
@@ -101,6 +102,12 @@ func New(cfg Config) (*Worker, error) {
 		w.dir, w.ownDir = d, true
 	} else if err := os.MkdirAll(w.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: worker directory: %w", err)
+	}
+	if cfg.Data != "" {
+		if w.data, err = newDataDir(cfg.Data); err != nil {
+			w.removeDir()
+			return nil, err
+		}
 	}
 	ln, err := netx.Listen(cfg.Listen)
 	if err != nil {
