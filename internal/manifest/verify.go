@@ -34,13 +34,13 @@ func PieceOf(f *File, bs, off, length int64) Piece {
 // checked before any of it is written, and remembers how far it got, so
 // that what is left may be read from another source (Next).
 type Copier struct {
-	p    Piece
-	dst  io.Writer
+	p     Piece
+	dst   io.Writer
 	first int // the first block covering the piece
 	next  int // the next block to read
 	end   int // past the last block
-	done int64
-	buf  []byte
+	done  int64
+	buf   []byte
 }
 
 // NewCopier copies p to dst.

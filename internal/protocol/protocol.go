@@ -184,7 +184,7 @@ type GetTaskReply struct {
 	// in blocks of BlockSize bytes.
 	Sources   []InputSource
 	BlockSize int64
-	Reason  string  // ActExit: why the job ended, when it failed
+	Reason    string // ActExit: why the job ended, when it failed
 	// SourcesVersion is, for ActReduce, the version of the map outputs'
 	// locations the attempt needs (the Sources call). It is the same for
 	// every reduce task until a map output moves, so a worker asks once,
