@@ -99,7 +99,7 @@ func (w *Worker) readPieces(ctx context.Context, a protocol.Attempt, t *protocol
 			if cp.Finished() {
 				break
 			}
-			n, err := w.readPeer(ctx, cp, h, s.Name, t.BlockSize)
+			n, err := w.readPeer(ctx, cp, h, s, t.BlockSize)
 			src.peer += n
 			if err != nil {
 				return err
@@ -153,12 +153,15 @@ var errCopyDiffers = errors.New("the copy differs from the job's input")
 // readPeer reads what is left of a piece from the peer at holder. A peer
 // that fails or sends bytes that differ is given up for this piece; only
 // a failure to write the split is returned.
-func (w *Worker) readPeer(ctx context.Context, cp *manifest.Copier, holder, name string, bs int64) (int64, error) {
+func (w *Worker) readPeer(ctx context.Context, cp *manifest.Copier, holder string, s *protocol.InputSource, bs int64) (int64, error) {
 	if protocol.CheckAddr(holder) != nil {
 		return 0, nil
 	}
+	name := s.Name
 	first, n := cp.Next()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, protocol.InputURL(holder, name, int64(first)*bs, int64(n)*bs), nil)
+	off := int64(first) * bs
+	size := min(off+int64(n)*bs, s.Size) - off // the last block may be short
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, protocol.InputURL(holder, name, off, size), nil)
 	if err != nil {
 		return 0, nil
 	}
@@ -175,7 +178,7 @@ func (w *Worker) readPeer(ctx context.Context, cp *manifest.Copier, holder, name
 		w.log.Info("input not read from peer", "peer", holder, "input", name, "status", resp.Status)
 		return 0, nil
 	}
-	got, err := cp.ReadBlocks(io.LimitReader(resp.Body, int64(n)*bs))
+	got, err := cp.ReadBlocks(io.LimitReader(resp.Body, size))
 	var we *manifest.WriteError
 	switch {
 	case errors.As(err, &we):
