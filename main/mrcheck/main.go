@@ -22,13 +22,18 @@
 //	won-by WORKER                the tasks whose winning attempt ran on WORKER
 //	dead                         the workers declared dead
 //	not-won                      ATTEMPT=OUTCOME for every attempt that did not win
+//	counter NAME                 an engine counter by its key (local_maps, coordinator_bytes...)
+//	local_percent, peer_percent, coordinator_percent
+//	                             the share of map input bytes read locally, from peers,
+//	                             from the coordinator, in whole percent rounded down
 //
 // A fact is QUERY[:ARG]=VALUE or QUERY[:ARG]!=VALUE: the query's answer,
 // its items joined by commas, compared with VALUE, where "none" stands for
-// an empty answer. expect checks every fact, for example
+// an empty answer; or QUERY[:ARG]>=N or QUERY[:ARG]<=N, a bound on a
+// number. expect checks every fact, for example
 //
 //	mrcheck mr-wc-summary.json expect map_attempts=9 attempts:map-3=2 \
-//		outcome:map-3.a1=lost won-by:w3=none dead=none
+//		outcome:map-3.a1=lost won-by:w3=none dead=none local_percent>=95
 //
 // and names the first that does not hold: "mrcheck: attempts:map-3 is 1,
 // want 2".
@@ -54,9 +59,10 @@ const usage = `usage: mrcheck SUMMARY QUERY [ARG]
        mrcheck SUMMARY expect FACT...
 queries: app, phase, failure, maps, reduces, map_attempts, reduce_attempts,
          attempts [TASK], workers, restarts, winner TASK, worker ATTEMPT,
-         outcome ATTEMPT, won-by WORKER, dead, not-won
+         outcome ATTEMPT, won-by WORKER, dead, not-won, counter NAME,
+         local_percent, peer_percent, coordinator_percent
 facts:   QUERY[:ARG]=VALUE or QUERY[:ARG]!=VALUE; VALUE is the answer's
-         items joined by commas, or none
+         items joined by commas, or none; QUERY[:ARG]>=N or <=N for numbers
 `
 
 // Exit statuses.

@@ -52,10 +52,12 @@ func main() {
 	flag.Int64Var(&cfg.SmallFile, "small-file", cfg.SmallFile, "inputs smaller than this many `bytes` are small: they share map tasks")
 	flag.Int64Var(&cfg.PackSize, "pack-size", 0, "small inputs share a map task up to this many `bytes` (default: the split size; 1: never)")
 	flag.IntVar(&cfg.WaitWorkers, "wait-workers", 0, "hand out no task until this many workers have joined (`N`; default: start with the first)")
+	flag.StringVar(&cfg.Manifest, "manifest", "", "plan the job from this manifest `file` (bin/mrmanifest) instead of inputs held here: workers started with -data hold them")
+	flag.DurationVar(&cfg.HolderWait, "holder-wait", cfg.HolderWait, "with -manifest, fail the job when an input has no live worker holding it for this long")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process to `file` (read it with go tool pprof)")
 	flag.Parse()
-	if flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "mrcoordinator: no inputs: name the files (or folders of files) to process, as in: mrcoordinator in/*.txt (mrcoordinator -h lists the flags)")
+	if flag.NArg() == 0 && cfg.Manifest == "" {
+		fmt.Fprintln(os.Stderr, "mrcoordinator: no inputs: name the files (or folders of files) to process, as in: mrcoordinator in/*.txt, or a manifest with -manifest FILE (mrcoordinator -h lists the flags)")
 		os.Exit(2)
 	}
 	if cfg.NReduce < 1 {
