@@ -144,3 +144,14 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+// The page's script lists every engine counter, the data-local ones too,
+// under the name the server side gives it.
+func TestScriptListsEveryEngineCounter(t *testing.T) {
+	var c protocol.Counters
+	for _, e := range c.Engine() {
+		if want := `["` + e.Key + `", "` + e.Name + `"]`; !strings.Contains(pageHTML, want) {
+			t.Errorf("the page's script lacks %s", want)
+		}
+	}
+}
