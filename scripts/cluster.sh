@@ -5,7 +5,7 @@
 #   sudo scripts/cluster.sh [-workers 3] [-app wc] [-nreduce 10] [-secret]
 #                           [-secret-file F] [-linger D] [-timeout 300]
 #                           [-link-rate RATE] [-worker-data all|spread|none]
-#                           [-coordinator-data all|none]
+#                           [-coordinator-data all|none] [-split-size N]
 #                           [-keep-logs DIR] [-keep] [-v] inputs...
 #
 # It builds the LAN, runs the coordinator on host 0 with the inputs and one
@@ -43,6 +43,7 @@
 #                  (every input on every worker), spread (input i on
 #                  workers i mod N and i+1 mod N: each on 2 of N), none
 #                  (default: the workers read every input over the LAN)
+# -split-size N    the coordinator's -split-size (bytes; default its own)
 # -coordinator-data C  all (default): the coordinator holds the inputs;
 #                  none: it gets only their manifest (bin/mrmanifest, run
 #                  here) and plans the job from it (-manifest): then the
@@ -590,14 +591,15 @@ lan_usage() {
 
 lan_main() {
 	local nworkers=3 app=wc nreduce=10 keep=0 logdir='' secret=0 secret_file='' linger=''
-	local rate='' wdata=none cdata=all
+	local rate='' wdata=none cdata=all split=''
 	local inputs=() h rc f base coord_flags=() data=() manifest='' with=() names=()
 	declare -A seen=()
 	while (($# > 0)); do
 		case $1 in
-		-workers | -app | -nreduce | -timeout | -keep-logs | -secret-file | -linger | -link-rate | -worker-data | -coordinator-data)
+		-workers | -app | -nreduce | -timeout | -keep-logs | -secret-file | -linger | -link-rate | -worker-data | -coordinator-data | -split-size)
 			(($# >= 2)) || lan_usage_error "$1 needs a value"
 			case $1 in
+			-split-size) split=$2 ;;
 			-link-rate) rate=$2 ;;
 			-worker-data) wdata=$2 ;;
 			-coordinator-data) cdata=$2 ;;
@@ -623,6 +625,7 @@ lan_main() {
 	[[ $nworkers =~ ^[1-9][0-9]?$ && $nreduce =~ ^[1-9][0-9]*$ && $LAN_TIMEOUT =~ ^[1-9][0-9]*$ ]] ||
 		lan_usage_error "-workers (1..99), -nreduce and -timeout must be positive numbers"
 	((${#inputs[@]} > 0)) || lan_usage_error "no input files"
+	[[ -z $split || $split =~ ^[1-9][0-9]*$ ]] || lan_usage_error "-split-size $split: want a number of bytes"
 	[[ $wdata =~ ^(all|spread|none)$ ]] || lan_usage_error "-worker-data $wdata: want all, spread or none"
 	[[ $cdata =~ ^(all|none)$ ]] || lan_usage_error "-coordinator-data $cdata: want all or none"
 	[[ $cdata == all || $wdata != none ]] ||
@@ -691,6 +694,7 @@ lan_main() {
 
 	coord_flags=(-nreduce "$nreduce" -app "$app")
 	[[ -n $linger ]] && coord_flags+=(-linger "$linger")
+	[[ -n $split ]] && coord_flags+=(-split-size "$split")
 	names=("${inputs[@]}")
 	if [[ $cdata == none ]]; then
 		manifest=$LAN_DIR/corpus.manifest
@@ -747,7 +751,7 @@ lan_main() {
 lan_usage_error() {
 	echo "cluster.sh: $1" >&2
 	echo "usage: sudo scripts/cluster.sh [-workers 3] [-app wc] [-nreduce 10] [-secret] [-secret-file F]" \
-		"[-linger D] [-timeout 300] [-link-rate RATE] [-worker-data all|spread|none] [-coordinator-data all|none]" \
+		"[-linger D] [-timeout 300] [-link-rate RATE] [-worker-data all|spread|none] [-coordinator-data all|none] [-split-size N]" \
 		"[-keep-logs DIR] [-keep] [-v] inputs... (-h for more)" >&2
 	exit 2
 }
