@@ -2,8 +2,8 @@ package worker
 
 // The worker's data directory (Config.Data, mrworker -data DIR): copies of
 // some or all of the job's inputs under the names the job's manifest
-// gives them. The worker lists it once per registration (names and sizes:
-// nothing is read), the coordinator keeps those that are inputs of the
+// gives them, as regular files (links are not taken). The worker lists it
+// once per registration (names and sizes: nothing is read), the coordinator keeps those that are inputs of the
 // job (Hold), and from then on a copy is used only while it is the file
 // that was listed (device, inode, size, modification and change time: a
 // name swapped for a link to another file, or a file edited in place
@@ -77,9 +77,10 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-// list lists the directory's regular files (a link the operator made is
-// followed now, when listing) that may be inputs, with their keys; a copy
-// known to differ is left out.
+// list lists the directory's regular files that may be inputs, with
+// their keys; a link is not taken (whoever can write the directory could
+// otherwise point an input's name at a file they cannot read), nor a copy
+// known to differ.
 func (d *dataDir) list() ([]protocol.HeldFile, map[string]fileKey, error) {
 	entries, err := os.ReadDir(d.dir)
 	if err != nil {
@@ -90,10 +91,10 @@ func (d *dataDir) list() ([]protocol.HeldFile, map[string]fileKey, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, e := range entries {
-		if len(files) == maxDataFiles || manifest.CheckName(e.Name()) != nil {
+		if len(files) == maxDataFiles || !e.Type().IsRegular() || manifest.CheckName(e.Name()) != nil {
 			continue
 		}
-		st, err := os.Stat(filepath.Join(d.dir, e.Name()))
+		st, err := os.Lstat(filepath.Join(d.dir, e.Name()))
 		if err != nil || !st.Mode().IsRegular() {
 			continue
 		}
@@ -129,7 +130,8 @@ func (d *dataDir) open(name string) (*os.File, error) {
 	if !ok {
 		return nil, nil
 	}
-	f, err := os.Open(filepath.Join(d.dir, name)) // name is a key of held: our own listing
+	// name is a key of held, our own listing; a link put in its place is refused
+	f, err := os.OpenFile(filepath.Join(d.dir, name), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, err
 	}

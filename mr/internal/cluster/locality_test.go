@@ -8,7 +8,9 @@ package cluster
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,8 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"mapreduce/internal/auth"
 	"mapreduce/internal/manifest"
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/wire"
 	"mapreduce/mr"
 	"mapreduce/mr/coordinator"
 )
@@ -342,5 +346,55 @@ func TestInputSwappedAfterListing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A worker serves its inputs to peers only with the job's key, and only
+// bytes of names the coordinator accepted: never a path a peer names.
+func TestLocalityInputServerTrust(t *testing.T) {
+	inputs := Inputs(t, 2)
+	cfg := localityConfig(t)
+	cfg.Secret = []byte("correct horse battery staple")
+	gate := make(chan struct{})
+	dir := copyInputs(t, inputs, func(int) bool { return true })
+	WriteFile(t, dir, "notes.txt", "not an input of the job\n")
+	cl := startHolders(t, cfg, inputs, gatedWordCount(gate), []string{dir})
+	cl.waitMapping(1)
+	defer close(gate)
+	get := func(key []byte, name string, off, n int64) (int, string) {
+		req, err := http.NewRequest(http.MethodGet, protocol.InputURL(cl.Workers[0].ListenAddr(), name, off, n), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key != nil {
+			wire.SignBody(req, key, time.Now(), nil)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	key := auth.New(cfg.Secret).FetchKey()
+	want, _ := os.ReadFile(inputs[0])
+	name := filepath.Base(inputs[0])
+	if code, _ := get(nil, name, 0, 10); code != http.StatusUnauthorized {
+		t.Errorf("unsigned request: %d", code)
+	}
+	if code, _ := get(auth.New([]byte("another secret")).FetchKey(), name, 0, 10); code != http.StatusUnauthorized {
+		t.Errorf("request signed with another secret: %d", code)
+	}
+	if code, body := get(key, name, 5, 10); code != http.StatusOK || body != string(want[5:15]) {
+		t.Errorf("signed request: %d %q", code, body)
+	}
+	for _, bad := range []string{"notes.txt", "../" + name, inputs[0], "in-9.txt"} {
+		if code, _ := get(key, bad, 0, 1); code != http.StatusNotFound {
+			t.Errorf("name %q: %d, want 404", bad, code)
+		}
+	}
+	if code, _ := get(key, name, int64(len(want))-1, 2); code != http.StatusBadRequest {
+		t.Errorf("range past the end: %d", code)
 	}
 }
