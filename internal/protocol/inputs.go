@@ -42,13 +42,17 @@ func ParseInputQuery(q url.Values) (name string, off, n int64, ok bool) {
 // wire.MaxRequest.
 const MaxHoldBatch = 2048
 
-// HoldArgs lists files of a worker's data directory, by name and size:
-// the coordinator takes those that are inputs of the job (same name, same
-// size) as held by this worker. First starts the list again (the first
-// batch, or a list sent again after a copy was found to differ).
+// HoldArgs lists files of a worker's data directory, by name and size.
+// The coordinator answers which are inputs of the job (same name, same
+// size); with Commit it also records them as held by this worker, which
+// then names it to peers as their source. A worker asks first, and
+// commits the inputs only once it serves them, so that no peer is sent
+// to it before. First starts the list again (the first batch, or a list
+// sent again after a copy was found to differ).
 type HoldArgs struct {
 	WorkerID string
 	First    bool
+	Commit   bool
 	Files    []HeldFile
 }
 

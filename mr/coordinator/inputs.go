@@ -91,9 +91,9 @@ func (in *jobInputs) homes(tasks [][]protocol.Split) ([]int, [][]int) {
 	return homes, reads
 }
 
-// Hold takes note of the files a worker's data directory holds: those
-// that are inputs of the job, by name and size, are held by it. A name
-// is only looked up, never used as a path.
+// Hold answers which files of a worker's data directory are inputs of the
+// job, by name and size, and with args.Commit records that it holds them.
+// A name is only looked up, never used as a path.
 func (r *coordRPC) Hold(args *protocol.HoldArgs, reply *protocol.HoldReply) error {
 	if !r.as(args.WorkerID) {
 		return nil
@@ -109,7 +109,9 @@ func (r *coordRPC) Hold(args *protocol.HoldArgs, reply *protocol.HoldReply) erro
 			reply.Held = append(reply.Held, f.Name)
 		}
 	}
-	c.update(func(s *scheduler.Scheduler, now time.Time) { s.Hold(args.WorkerID, held, args.First, now) })
+	if args.Commit {
+		c.update(func(s *scheduler.Scheduler, now time.Time) { s.Hold(args.WorkerID, held, args.First, now) })
+	}
 	return nil
 }
 

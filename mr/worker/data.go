@@ -170,8 +170,9 @@ func (d *dataDir) holds(name string) bool {
 }
 
 // announce tells the coordinator which of the job's inputs this worker
-// holds, in batches; the coordinator answers with those that are inputs
-// of its job, the only ones used or served.
+// holds: it asks which of its files are inputs of the job, serves those,
+// and only then commits them, so that no peer is sent here for an input
+// this worker does not serve yet.
 func (w *Worker) announce(ctx context.Context) error {
 	if w.data == nil {
 		return nil
@@ -180,23 +181,42 @@ func (w *Worker) announce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	held, err := w.hold(ctx, files, false)
+	if err != nil {
+		return err
+	}
+	w.data.keep(held, keys)
+	accepted := make([]protocol.HeldFile, 0, len(held))
+	for _, f := range files {
+		if w.data.holds(f.Name) {
+			accepted = append(accepted, f)
+		}
+	}
+	if _, err := w.hold(ctx, accepted, true); err != nil {
+		return err
+	}
+	w.log.Info("inputs held", "worker", w.ID(), "dir", w.data.dir, "files", len(files), "inputs", len(held))
+	return nil
+}
+
+// hold sends files to the coordinator's Hold in batches, committing them
+// or not, and returns the names it took as inputs of the job.
+func (w *Worker) hold(ctx context.Context, files []protocol.HeldFile, commit bool) ([]string, error) {
 	id := w.ID()
 	var held []string
 	for first := 0; first == 0 || first < len(files); first += protocol.MaxHoldBatch {
 		batch := files[first:min(first+protocol.MaxHoldBatch, len(files))]
 		var reply *protocol.HoldReply
 		err := w.retry(ctx, func() (err error) {
-			reply, err = w.coord.Hold(&protocol.HoldArgs{WorkerID: id, First: first == 0, Files: batch})
+			reply, err = w.coord.Hold(&protocol.HoldArgs{WorkerID: id, First: first == 0, Commit: commit, Files: batch})
 			return err
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		held = append(held, reply.Held...)
 	}
-	w.data.keep(held, keys)
-	w.log.Info("inputs held", "worker", id, "dir", w.data.dir, "files", len(files), "inputs", len(held))
-	return nil
+	return held, nil
 }
 
 // dropCopy stops using this worker's copy of input name, saying once

@@ -128,13 +128,31 @@ func spread(t *testing.T, inputs []string) []string {
 	return data
 }
 
-// Each input on 2 of 3 workers, and a fourth worker holding nothing:
-// whatever a worker does not hold comes from a peer, never from the
-// coordinator.
+// waitHolding waits until n workers said they hold inputs.
+func (cl *Cluster) waitHolding(n int) {
+	cl.WaitFor("workers holding inputs", func(sum protocol.Summary) bool {
+		holding := 0
+		for _, w := range sum.Workers {
+			if w.Holds > 0 {
+				holding++
+			}
+		}
+		return holding == n
+	})
+}
+
+// Each input on 2 of 3 workers, and a fourth worker holding nothing,
+// which joins once the others said what they hold: whatever a worker does
+// not hold comes from a peer, never from the coordinator.
 func TestLocalitySpread(t *testing.T) {
 	inputs := Inputs(t, 6)
 	gate := make(chan struct{})
-	cl := startHolders(t, localityConfig(t), inputs, gatedWordCount(gate), append(spread(t, inputs), ""))
+	cfg := localityConfig(t)
+	cfg.WaitWorkers = 4
+	app := gatedWordCount(gate)
+	cl := startHolders(t, cfg, inputs, app, spread(t, inputs))
+	cl.waitHolding(3)
+	cl.AddWorker(WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir()))
 	cl.waitMapping(4)
 	close(gate)
 	if err := cl.Wait(); err != nil {
