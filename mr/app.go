@@ -11,9 +11,11 @@ type KeyValue struct {
 // The functions a plugin may export, by name. A plugin exports Map and
 // Reduce, ReduceSeq or both; MapEmit and Combine are optional.
 type (
-	// MapFunc is Map: called once per input file (or once per split of a
-	// large one) with the input's name as given to the coordinator and
-	// the text of the split (whole lines); it returns the records.
+	// MapFunc is Map: called once per split, with the input's name as
+	// given to the coordinator and the split's text (whole lines): a file
+	// larger than the split size is several splits, so Map sees a part of
+	// it, unless the plugin exports WholeFiles = true. It returns the
+	// records.
 	MapFunc = func(filename, contents string) []KeyValue
 	// MapEmitFunc is MapEmit: Map handing each record to emit as it goes,
 	// so the engine need not hold them all at once. When a plugin exports
@@ -50,4 +52,11 @@ type App struct {
 	Reduce    ReduceFunc    // Reduce or ReduceSeq, or both
 	ReduceSeq ReduceSeqFunc // optional; preferred to Reduce
 	Combine   CombineFunc   // optional
+
+	// WholeFiles is the plugin's exported variable WholeFiles, if it has
+	// one (var WholeFiles = true): the app needs each input whole, so the
+	// engine never cuts a file into splits (as Hadoop's isSplitable() ==
+	// false). The coordinator reads it from the plugin's file, without
+	// loading it, so it must be set where it is declared, not in init.
+	WholeFiles bool
 }

@@ -8,8 +8,8 @@ import (
 )
 
 // LoadPlugin opens a Go plugin built with -buildmode=plugin from a package
-// main that exports Map, and Reduce or ReduceSeq (MapEmit and Combine
-// are optional; see App), and returns it as an App named after the file.
+// main that exports Map, and Reduce or ReduceSeq (MapEmit, Combine and
+// WholeFiles are optional; see App), and returns it as an App named after the file.
 // Its errors are one line naming the plugin and what to do.
 func LoadPlugin(path string) (*App, error) {
 	var st syscall.Stat_t
@@ -27,6 +27,7 @@ func LoadPlugin(path string) (*App, error) {
 		lookup(p, path, "ReduceSeq", &app.ReduceSeq, false),
 		lookup(p, path, "MapEmit", &app.MapEmit, false),
 		lookup(p, path, "Combine", &app.Combine, false),
+		lookupBool(p, path, "WholeFiles", &app.WholeFiles),
 	} {
 		if err != nil {
 			return nil, err
@@ -67,6 +68,21 @@ func lookup[F any](p *plugin.Plugin, path, name string, dst *F, required bool) e
 		return errors.New("mr: plugin " + path + ": " + name + " is not a " + signatures[name])
 	}
 	*dst = f
+	return nil
+}
+
+// lookupBool sets *dst to the bool variable the plugin exports as name,
+// if it does.
+func lookupBool(p *plugin.Plugin, path, name string, dst *bool) error {
+	sym, err := p.Lookup(name)
+	if err != nil {
+		return nil
+	}
+	b, ok := sym.(*bool)
+	if !ok {
+		return errors.New("mr: plugin " + path + ": " + name + " is not a bool variable (var " + name + " = true)")
+	}
+	*dst = *b
 	return nil
 }
 

@@ -95,9 +95,12 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := input.Expand(args)
+	inputs, notes, err := input.Expand(args)
 	if err != nil {
 		return nil, err
+	}
+	for _, n := range notes {
+		cfg.Logger.Warn("input entries skipped", "note", n)
 	}
 	plugin, build, err := readPlugin(cfg.AppPlugin)
 	if err != nil {
@@ -105,13 +108,17 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	}
 	if plugin != nil {
 		cfg.App = appName(cfg.AppPlugin)
+		if cfg.WholeFiles, err = wantsWholeFiles(cfg); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.App != "" {
 		if err := protocol.CheckAppName(cfg.App); err != nil {
 			return nil, err
 		}
 	}
-	tasks, files, err := input.Tasks(inputs, input.Sizes{Split: cfg.SplitSize, Small: cfg.SmallFile, Pack: cfg.PackSize})
+	tasks, files, err := input.Tasks(inputs, input.Options{Split: cfg.SplitSize, Small: cfg.SmallFile, Pack: cfg.PackSize,
+		WholeFiles: cfg.WholeFiles, Binary: cfg.Binary})
 	if err != nil {
 		return nil, err
 	}

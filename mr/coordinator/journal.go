@@ -45,11 +45,12 @@ const (
 // identity is what makes a job the same job: a journal of another is
 // refused.
 type identity struct {
-	Job       string    // random, made at the first start
-	Inputs    []inputID // in order
-	SplitSize int64
-	NReduce   int
-	App       string // -app, if given
+	Job        string    // random, made at the first start
+	Inputs     []inputID // in order
+	SplitSize  int64
+	WholeFiles bool `json:",omitempty"`
+	NReduce    int
+	App        string // -app, if given
 }
 
 // inputID is an input file as the job first saw it.
@@ -147,7 +148,7 @@ func openJournal(cfg Config, inputs []string) (*jobJournal, error) {
 // jobIdentity is the identity of the job cfg and inputs describe; its Job
 // id is new.
 func jobIdentity(cfg Config, inputs []string) (identity, error) {
-	id := identity{Job: newJobID(), SplitSize: cfg.SplitSize, NReduce: cfg.NReduce, App: cfg.App}
+	id := identity{Job: newJobID(), SplitSize: cfg.SplitSize, WholeFiles: cfg.WholeFiles, NReduce: cfg.NReduce, App: cfg.App}
 	for _, in := range inputs {
 		st, err := os.Stat(in)
 		if err != nil {
@@ -169,6 +170,8 @@ func (j *jobJournal) sameJob(now identity) error {
 		return refuse(fmt.Sprintf("-nreduce was %d, is %d", was.NReduce, now.NReduce))
 	case was.SplitSize != now.SplitSize:
 		return refuse(fmt.Sprintf("-split-size was %d, is %d", was.SplitSize, now.SplitSize))
+	case was.WholeFiles != now.WholeFiles:
+		return refuse(fmt.Sprintf("whole files (-whole-files, or the app's WholeFiles) was %t, is %t", was.WholeFiles, now.WholeFiles))
 	case now.App != "" && cmp.Or(j.app.Name, was.App) != now.App && cmp.Or(j.app.Name, was.App) != "":
 		return refuse(fmt.Sprintf("the app was %q, is %q", cmp.Or(j.app.Name, was.App), now.App))
 	case len(was.Inputs) != len(now.Inputs):

@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode"
 
+	"mapreduce/internal/input"
 	"mapreduce/internal/protocol"
 	"mapreduce/mr"
 	"mapreduce/mr/coordinator"
@@ -206,7 +207,7 @@ func (cl *Cluster) SummaryFile() protocol.Summary {
 func Sequential(t testing.TB, app *mr.App, inputs []string) string {
 	t.Helper()
 	want := filepath.Join(t.TempDir(), "mr-out-0")
-	if err := executor.Sequential(app, inputs, want); err != nil {
+	if err := executor.Sequential(app, inputs, input.Options{Split: input.DefaultSplit, Pack: 1}, want); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(want)
