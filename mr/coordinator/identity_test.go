@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"mapreduce/internal/input"
 	"mapreduce/internal/journal"
 	"mapreduce/internal/protocol"
 )
@@ -20,7 +21,7 @@ import (
 // cutTasks cuts inputs into map tasks as New would with cfg.
 func cutTasks(t *testing.T, cfg Config, inputs []string) [][]protocol.Split {
 	t.Helper()
-	tasks, _, err := makeTasks(inputs, cfg.SplitSize, cfg.SmallFile, cfg.PackSize)
+	tasks, _, err := input.Tasks(inputs, input.Sizes{Split: cfg.SplitSize, Small: cfg.SmallFile, Pack: cfg.PackSize})
 	if err != nil {
 		t.Fatal(err)
 	}
