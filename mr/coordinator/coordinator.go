@@ -127,7 +127,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	}
 	var jr *jobJournal
 	if cfg.Journal {
-		if jr, err = openJournal(cfg, inputs); err != nil {
+		if jr, err = openJournal(cfg, inputs, tasks); err != nil {
 			return nil, err
 		}
 		if err := jr.finished(cfg.OutDir); err != nil {
