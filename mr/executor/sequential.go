@@ -47,6 +47,12 @@ func Sequential(app *mr.App, inputs []string, opt input.Options, outPath string)
 	}
 	defer out.Abort()
 	bw := bufio.NewWriterSize(out, 256<<10)
+	write := lineChecked(func(key, value string) error {
+		bw.WriteString(key)
+		bw.WriteByte(' ')
+		bw.WriteString(value)
+		return bw.WriteByte('\n')
+	})
 	var values []string
 	for i := 0; i < len(all); {
 		j := i
@@ -54,23 +60,28 @@ func Sequential(app *mr.App, inputs []string, opt input.Options, outPath string)
 		for ; j < len(all) && all[j].Key == all[i].Key; j++ {
 			values = append(values, all[j].Value)
 		}
-		var out string
-		var err error
-		if app.ReduceSeq != nil {
-			out, err = callReduceSeq(app.ReduceSeq, all[i].Key, slices.Values(values))
-		} else {
-			out, err = callReduce(app.Reduce, all[i].Key, values)
-		}
-		if err != nil {
+		if err := reduceKey(app, all[i].Key, values, write); err != nil {
 			return err
 		}
-		fmt.Fprintf(bw, "%v %v\n", all[i].Key, out)
 		i = j
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("mr: writing %s: %w", outPath, err)
 	}
 	return out.Commit()
+}
+
+// reduceKey calls the app's reduce function on one key's values, as a
+// reducer does, and writes the output lines.
+func reduceKey(app *mr.App, key string, values []string, write func(key, value string) error) error {
+	if app.ReduceEmit != nil || app.ReduceSeq != nil {
+		return reduceSeq(app, key, slices.Values(values), write)
+	}
+	v, err := callReduce(app.Reduce, key, values)
+	if err != nil {
+		return err
+	}
+	return write(key, v)
 }
 
 // readPiece reads one piece of an input.

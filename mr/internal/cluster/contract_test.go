@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -107,4 +108,54 @@ func TestWholeFilesJobCutsNoInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.CheckOutput(inputs)
+}
+
+// A Reduce value holding a newline fails the job as the app's fault,
+// naming the key, with no worker excluded and no broken line written.
+func TestNewlineInAValueFailsTheJobNamingTheKey(t *testing.T) {
+	inputs := Inputs(t, 2)
+	app := WordCount()
+	reduce := app.Reduce
+	app.Reduce = func(key string, values []string) string {
+		if key == "gamma" {
+			return "two\nlines"
+		}
+		return reduce(key, values)
+	}
+	cfg := Config(t.TempDir())
+	cfg.MaxFailures = 2
+	cl := Start(t, cfg, inputs, app, 2)
+	jobFailsBlamingNone(t, cl, `Reduce("gamma") returned a value holding a newline`)
+	if all, err := os.ReadFile(filepath.Join(cfg.OutDir, "mr-wc-all")); err == nil {
+		t.Fatalf("mr-wc-all written (%d bytes) by a failed job", len(all))
+	}
+}
+
+// ReduceEmit may leave a key out or give it several lines: the job
+// writes what mrsequential writes.
+func TestReduceEmitInTheCluster(t *testing.T) {
+	inputs := Inputs(t, 3)
+	app := WordCount()
+	app.ReduceEmit = func(key string, values iter.Seq[string], emit func(string)) {
+		n := 0
+		for range values {
+			n++
+		}
+		if strings.HasPrefix(key, "a") { // alpha, Alpha: left out
+			return
+		}
+		emit(strconv.Itoa(n))
+		if key == "x" {
+			emit("again")
+		}
+	}
+	cl := Start(t, Config(t.TempDir()), inputs, app, 2)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	all, _ := os.ReadFile(filepath.Join(cl.Out, "mr-wc-all"))
+	if strings.Contains(string(all), "alpha ") || !strings.Contains(string(all), "\nx again\n") {
+		t.Fatalf("mr-wc-all:\n%s", all)
+	}
 }
