@@ -17,7 +17,9 @@ import (
 // app that needs each input whole, never cut into splits, as Hadoop's
 // isSplitable() == false. It reads the plugin's symbol table and the
 // variable's initial value; a value set later (in init) is not seen, and
-// LoadPlugin's caller can compare the two (see mr.App.WholeFiles).
+// LoadPlugin's caller can compare the two (see mr.App.WholeFiles). A file
+// that is not an ELF file declares nothing: loading it fails, in the
+// loader's words.
 func WholeFiles(path string) (bool, error) {
 	file, err := os.Open(path)
 	if err != nil {
@@ -26,7 +28,7 @@ func WholeFiles(path string) (bool, error) {
 	defer file.Close()
 	f, err := elf.NewFile(file)
 	if err != nil {
-		return false, fmt.Errorf("mr: plugin %s: not a plugin (go build -buildmode=plugin makes one): %w", path, err)
+		return false, nil // not a plugin: whoever loads it says so
 	}
 	syms, err := f.DynamicSymbols()
 	if errors.Is(err, elf.ErrNoSymbols) {

@@ -56,6 +56,7 @@ type Coordinator struct {
 	tmpDir  string             // outputs being written, on -out's file system but in a small directory
 	spares  *atomicfile.Spares // files made ahead in tmpDir for the outputs
 	journal *jobJournal        // nil unless Config.Journal
+	lock    *outLock           // on -out, held until shutdown
 	job     string             // the job's id: the journal's, or made at start
 	start   time.Time          // when the job started: New
 	seq     atomic.Int64       // numbers uploads, so that each has a file of its own
@@ -125,6 +126,15 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: output directory: %w", err)
 	}
+	lock, err := lockOut(cfg.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if lock != nil { // not handed to the coordinator: New failed
+			lock.release()
+		}
+	}()
 	var jr *jobJournal
 	if cfg.Journal {
 		if jr, err = openJournal(cfg, inputs, tasks); err != nil {
@@ -147,6 +157,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
 		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
 		conns: make(map[net.Conn]struct{}), sessions: make(sessions), kept: make(map[int][]byte)}
+	lock.note(ln.Addr().String())
 	c.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
 		Refused: func(host, why string) { c.refused(host, why, nil) }})
 	app := cfg.App
@@ -179,6 +190,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	c.http = &http.Server{Handler: c.mux(), ReadHeaderTimeout: 5 * time.Second, ConnContext: netx.ConnContext,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
+	c.lock, lock = lock, nil
 	return c, nil
 }
 
@@ -421,6 +433,7 @@ func (c *Coordinator) earlierBackLocked() bool {
 // temp in -out) end and clean up after themselves, then the work
 // directory goes.
 func (c *Coordinator) shutdown() {
+	defer c.lock.release()
 	close(c.stop)
 	c.mu.Lock()
 	c.stopping = true
