@@ -57,6 +57,7 @@ type Coordinator struct {
 	spares  *atomicfile.Spares // files made ahead in tmpDir for the outputs
 	journal *jobJournal        // nil unless Config.Journal
 	lock    *outLock           // on -out, held until shutdown
+	cut     string             // an input the job cut into several splits; "" if none
 	job     string             // the job's id: the journal's, or made at start
 	start   time.Time          // when the job started: New
 	seq     atomic.Int64       // numbers uploads, so that each has a file of its own
@@ -174,6 +175,9 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	descs, sizes := make([]string, len(tasks)), make([]int64, len(tasks))
 	for i, t := range tasks {
 		descs[i], sizes[i] = taskInput(t, files), taskSize(t)
+		if t[0].Offset > 0 && c.cut == "" {
+			c.cut = t[0].File
+		}
 	}
 	c.sched = scheduler.New(scheduler.Config{NMap: len(tasks), NReduce: cfg.NReduce, App: app,
 		MapInputs: descs, MapSizes: sizes, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"iter"
 	"os"
 	"path/filepath"
@@ -8,12 +9,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"mapreduce/internal/input"
 	"mapreduce/mr"
 	"mapreduce/mr/coordinator"
 	"mapreduce/mr/executor"
+	"mapreduce/mr/worker"
 )
 
 // docFreq is the README's docfreq as Go functions; naive, its Reduce
@@ -157,5 +160,38 @@ func TestReduceEmitInTheCluster(t *testing.T) {
 	all, _ := os.ReadFile(filepath.Join(cl.Out, "mr-wc-all"))
 	if strings.Contains(string(all), "alpha ") || !strings.Contains(string(all), "\nx again\n") {
 		t.Fatalf("mr-wc-all:\n%s", all)
+	}
+}
+
+// A worker whose app needs whole files is refused by a job that cut an
+// input, in one line saying what to do; it never computes a wrong answer.
+func TestWholeFilesWorkerRefusedByACutJob(t *testing.T) {
+	inputs := Inputs(t, 2)
+	cfg := Config(t.TempDir())
+	cfg.SplitSize = 1000
+	c, err := coordinator.New(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx)
+	app := docFreq(false)
+	app.WholeFiles = true
+	w, err := worker.New(WorkerConfig(c.Addr(), cfg, app, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker was not refused within 30 s")
+	}
+	want := "mr: the app docfreq needs whole files (its plugin exports WholeFiles = true), but this job cut " + inputs[0]
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "-whole-files") {
+		t.Fatalf("worker ended with %v, want an error saying %q", err, want)
 	}
 }
