@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"mapreduce/internal/input"
 	"mapreduce/internal/manifest"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/wire"
@@ -25,26 +26,63 @@ import (
 // maxHolders bounds the holders an assignment names for one piece.
 const maxHolders = 3
 
-// planJob plans the job: from cfg.Manifest, or from the inputs args name
-// (which it returns, expanded).
-func planJob(cfg Config, args []string) (*jobInputs, [][]protocol.Split, []string, error) {
+// jobInputs is the job's inputs by content: its manifest (each input's
+// name, size and blocks) and the names a worker may hold them as. own
+// says the coordinator holds the inputs and serves them; a job planned
+// from a manifest alone does not.
+type jobInputs struct {
+	man   *manifest.Manifest
+	names map[string]int // manifest name -> index, for names workers may hold
+	own   bool
+}
+
+// expandArgs lists the job's input files, none for a job planned from a
+// manifest (which takes no inputs).
+func expandArgs(cfg Config, args []string) ([]string, []string, error) {
 	if cfg.Manifest == "" {
-		inputs, err := expandInputs(args)
+		return input.Expand(args)
+	}
+	if len(args) > 0 {
+		return nil, nil, fmt.Errorf("mr: inputs %s given with -manifest %s: give one or the other", args[0], cfg.Manifest)
+	}
+	return nil, nil, nil
+}
+
+// planJob cuts the job into map tasks: from cfg.Manifest, or from the
+// inputs, each read once to describe it in blocks of cfg.BlockSize. A
+// name two inputs share is left out of those workers may hold, with a
+// warning.
+func planJob(cfg Config, inputs []string) ([][]protocol.Split, map[string]input.File, *jobInputs, error) {
+	opt := input.Options{Split: cfg.SplitSize, Small: cfg.SmallFile, Pack: cfg.PackSize,
+		WholeFiles: cfg.WholeFiles, Binary: cfg.Binary, BlockSize: cfg.BlockSize}
+	if cfg.Manifest != "" {
+		m, err := readManifest(cfg.Manifest)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		in, tasks, err := planInputs(inputs, cfg.SplitSize, cfg.SmallFile, cfg.PackSize, cfg.BlockSize, cfg.Logger)
-		return in, tasks, inputs, err
+		tasks, files := input.ManifestTasks(m, opt)
+		return tasks, files, &jobInputs{man: m, names: m.Index()}, nil
 	}
-	if len(args) > 0 {
-		return nil, nil, nil, fmt.Errorf("mr: inputs %s given with -manifest %s: give one or the other", args[0], cfg.Manifest)
-	}
-	m, err := readManifest(cfg.Manifest)
+	tasks, files, err := input.Tasks(inputs, opt)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	in, tasks := planManifest(m, cfg.SplitSize, cfg.SmallFile, cfg.PackSize)
-	return in, tasks, nil, nil
+	in := &jobInputs{man: &manifest.Manifest{BlockSize: cfg.BlockSize, Files: make([]manifest.File, len(inputs))},
+		names: make(map[string]int, len(inputs)), own: true}
+	twice := map[string]bool{}
+	for i, name := range inputs {
+		mf := files[name].Content
+		in.man.Files[i] = mf
+		if _, dup := in.names[mf.Name]; dup || manifest.CheckName(mf.Name) != nil {
+			twice[mf.Name] = true
+		}
+		in.names[mf.Name] = i
+	}
+	for name := range twice {
+		delete(in.names, name)
+		cfg.Logger.Warn("input not looked for on workers", "name", name, "why", "two inputs share this file name, or it is no plain name")
+	}
+	return tasks, files, in, nil
 }
 
 // readManifest reads and checks the manifest file at path.
@@ -75,13 +113,13 @@ func (in *jobInputs) nameList() []string {
 
 // homes is, for each map task, the input that gives it the most bytes
 // (its home, where locality is looked for) and every input it reads.
-func (in *jobInputs) homes(tasks [][]protocol.Split) ([]int, [][]int) {
+func (in *jobInputs) homes(tasks [][]protocol.Split, files map[string]input.File) ([]int, [][]int) {
 	homes, reads := make([]int, len(tasks)), make([][]int, len(tasks))
 	for t, pieces := range tasks {
 		homes[t] = -1
 		var most int64 = -1
 		for _, p := range pieces {
-			i := in.files[p.File].index
+			i := files[p.File].Index
 			reads[t] = append(reads[t], i)
 			if p.Length > most {
 				homes[t], most = i, p.Length
@@ -125,7 +163,7 @@ func (c *Coordinator) assignLocked(s *scheduler.Scheduler, t *protocol.GetTaskRe
 	t.BlockSize = c.in.man.BlockSize
 	t.Sources = make([]protocol.InputSource, len(t.Inputs))
 	for k, p := range t.Inputs {
-		i := c.files[p.File].index
+		i := c.files[p.File].Index
 		f := &c.in.man.Files[i]
 		first, n := manifest.Cover(p.Offset, p.Length, t.BlockSize)
 		t.Sources[k] = protocol.InputSource{Name: f.Name, Size: f.Size, Sums: f.Sums[first : first+n],
@@ -213,17 +251,17 @@ func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
 		return fmt.Errorf("mr: coordinator cannot read its input: %w", err)
 	}
 	was := c.files[p.File]
-	if dev, ino := fileID(st); dev != was.dev || ino != was.ino {
+	if dev, ino := input.FileID(st); dev != was.Dev || ino != was.Ino {
 		return fmt.Errorf("mr: input %s is no longer the file the job started with (another file, or a link to one, "+
 			"took its name): run the job again on inputs that stay put", p.File)
 	}
-	if st.Size() != was.size || !st.ModTime().Equal(was.mtime) {
+	if st.Size() != was.Size || !st.ModTime().Equal(was.ModTime) {
 		return fmt.Errorf("mr: input %s changed while the job ran (it was %d bytes modified at %s, is %d bytes modified at %s): "+
-			"its splits no longer hold; run the job again on inputs that stay put", p.File, was.size,
-			was.mtime.Format(time.RFC3339Nano), st.Size(), st.ModTime().Format(time.RFC3339Nano))
+			"its splits no longer hold; run the job again on inputs that stay put", p.File, was.Size,
+			was.ModTime.Format(time.RFC3339Nano), st.Size(), st.ModTime().Format(time.RFC3339Nano))
 	}
 	bs := c.in.man.BlockSize
-	cp := manifest.NewCopier(manifest.PieceOf(&c.in.man.Files[was.index], bs, p.Offset, p.Length), w)
+	cp := manifest.NewCopier(manifest.PieceOf(&c.in.man.Files[was.Index], bs, p.Offset, p.Length), w)
 	first, n := cp.Next()
 	_, err = cp.ReadBlocks(io.NewSectionReader(f, int64(first)*bs, int64(n)*bs))
 	var werr *writeError
