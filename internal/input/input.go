@@ -50,15 +50,13 @@ const textBlock = 4096
 
 // File is an input as the job saw it when it cut its map tasks: if it
 // changes, its splits no longer hold. Dev and Ino are its identity (a
-// name swapped for another file, or a link to one, is not it); with
-// Options.BlockSize, Content describes it by blocks (its manifest entry,
-// under its file name) and Index is its place among the job's inputs.
+// name swapped for another file, or a link to one, is not it); Index is
+// its place among the job's inputs.
 type File struct {
 	Size     int64
 	ModTime  time.Time
 	Dev, Ino uint64
 	Index    int
-	Content  manifest.File
 }
 
 // Options says how inputs are cut into map tasks (sizes in bytes) and
@@ -69,10 +67,6 @@ type Options struct {
 	Pack       int64 // ...of up to this many bytes
 	WholeFiles bool  // never cut a file: the app needs each whole (it exports WholeFiles)
 	Binary     bool  // accept files that are not text (a NUL byte in the first block)
-	// BlockSize, if not 0, has every input read once and described in
-	// blocks of this size (File.Content): what the coordinator checks its
-	// inputs and workers' copies against.
-	BlockSize int64
 }
 
 // Expand lists the job's input files: each argument is a regular file,
@@ -180,7 +174,7 @@ func Tasks(inputs []string, opt Options) ([][]protocol.Split, map[string]File, e
 	cuts := make([]cut, len(inputs))
 	files := make(map[string]File, len(inputs))
 	for i, name := range inputs {
-		pieces, st, err := cutFile(name, size, opt)
+		pieces, st, err := cutFile(name, size, opt.Binary)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -200,7 +194,7 @@ func ManifestTasks(m *manifest.Manifest, opt Options) ([][]protocol.Split, map[s
 	files := make(map[string]File, len(m.Files))
 	for i := range m.Files {
 		f := &m.Files[i]
-		files[f.Name] = File{Size: f.Size, Index: i, Content: *f}
+		files[f.Name] = File{Size: f.Size, Index: i}
 		ranges := [][2]int64{{0, f.Size}}
 		if !opt.WholeFiles {
 			ranges = manifest.Cut(f, m.BlockSize, opt.Split)
@@ -257,19 +251,6 @@ func pack(cuts []cut, opt Options) [][]protocol.Split {
 	return tasks
 }
 
-// describe reads input f, of size bytes as cutFile saw it, once, and
-// describes it in blocks of bs under its file name.
-func describe(f *os.File, name string, size, bs int64) (manifest.File, error) {
-	mf, err := manifest.Scan(io.NewSectionReader(f, 0, size), filepath.Base(name), bs)
-	if err != nil {
-		return manifest.File{}, fmt.Errorf("mr: input %s: %w", name, unwrapPath(err))
-	}
-	if mf.Size != size {
-		return manifest.File{}, fmt.Errorf("mr: input %s changed while it was read (%d bytes, then %d)", name, size, mf.Size)
-	}
-	return mf, nil
-}
-
 // FileID is a file's device and inode.
 func FileID(st fs.FileInfo) (dev, ino uint64) {
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
@@ -286,11 +267,7 @@ func FileID(st fs.FileInfo) (dev, ino uint64) {
 //
 // Unless binary, a file with a NUL byte in its first block is refused: it
 // is not text (an executable, an image, a compressed file).
-//
-// With opt.BlockSize, it is read once more, through the same descriptor,
-// for its description in blocks (File.Content).
-func cutFile(name string, size int64, opt Options) ([]protocol.Split, File, error) {
-	binary := opt.Binary
+func cutFile(name string, size int64, binary bool) ([]protocol.Split, File, error) {
 	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, File{}, fmt.Errorf("mr: input %s: %w", name, unwrapPath(err))
@@ -325,13 +302,7 @@ func cutFile(name string, size int64, opt Options) ([]protocol.Split, File, erro
 		start = end
 	}
 	dev, ino := FileID(st)
-	file := File{Size: total, ModTime: st.ModTime(), Dev: dev, Ino: ino}
-	if opt.BlockSize > 0 {
-		if file.Content, err = describe(f, name, total, opt.BlockSize); err != nil {
-			return nil, File{}, err
-		}
-	}
-	return pieces, file, nil
+	return pieces, File{Size: total, ModTime: st.ModTime(), Dev: dev, Ino: ino}, nil
 }
 
 // lineEnd returns the offset just past the first '\n' at or after off,

@@ -181,7 +181,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	}
 	homes, reads := in.homes(tasks, files)
 	c.sched = scheduler.New(scheduler.Config{NMap: len(tasks), NReduce: cfg.NReduce, App: app,
-		MapInputs: descs, MapSizes: sizes, InputNames: in.nameList(), MapHome: homes, MapReads: reads,
+		MapInputs: descs, MapSizes: sizes, InputNames: in.names, MapHome: homes, MapReads: reads,
 		NoCopy: !in.own, HolderWait: cfg.HolderWait, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
 		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.MaxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
 		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers, WaitWorkers: cfg.WaitWorkers})
@@ -235,6 +235,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		}
 	})
 	c.wg.Go(c.tick)
+	c.wg.Go(c.describeInputs)
 	c.mergeIfAllIn()
 	select {
 	case <-c.done:

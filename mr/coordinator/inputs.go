@@ -3,9 +3,10 @@ package coordinator
 // Inputs where they live: the job planned from inputs the coordinator
 // holds or from a manifest alone (planJob), workers saying which inputs
 // they hold (Hold), each map assignment telling where each piece of its
-// input can be read and how to check it (sourcesLocked), and GET /split
-// serving what a worker could read from no one else, every block checked
-// against the manifest first (sendPiece).
+// input can be read and how to check it (assignLocked), and GET /split
+// serving what a worker could read from no one else, from the file the
+// job listed, every block checked against its description first once
+// it is described (sendPiece). content.go holds the inputs by content.
 
 import (
 	"errors"
@@ -26,16 +27,6 @@ import (
 // maxHolders bounds the holders an assignment names for one piece.
 const maxHolders = 3
 
-// jobInputs is the job's inputs by content: its manifest (each input's
-// name, size and blocks) and the names a worker may hold them as. own
-// says the coordinator holds the inputs and serves them; a job planned
-// from a manifest alone does not.
-type jobInputs struct {
-	man   *manifest.Manifest
-	names map[string]int // manifest name -> index, for names workers may hold
-	own   bool
-}
-
 // expandArgs lists the job's input files, none for a job planned from a
 // manifest (which takes no inputs).
 func expandArgs(cfg Config, args []string) ([]string, []string, error) {
@@ -49,40 +40,23 @@ func expandArgs(cfg Config, args []string) ([]string, []string, error) {
 }
 
 // planJob cuts the job into map tasks: from cfg.Manifest, or from the
-// inputs, each read once to describe it in blocks of cfg.BlockSize. A
-// name two inputs share is left out of those workers may hold, with a
-// warning.
+// inputs.
 func planJob(cfg Config, inputs []string) ([][]protocol.Split, map[string]input.File, *jobInputs, error) {
 	opt := input.Options{Split: cfg.SplitSize, Small: cfg.SmallFile, Pack: cfg.PackSize,
-		WholeFiles: cfg.WholeFiles, Binary: cfg.Binary, BlockSize: cfg.BlockSize}
+		WholeFiles: cfg.WholeFiles, Binary: cfg.Binary}
 	if cfg.Manifest != "" {
 		m, err := readManifest(cfg.Manifest)
 		if err != nil {
 			return nil, nil, nil, err
 		}
 		tasks, files := input.ManifestTasks(m, opt)
-		return tasks, files, &jobInputs{man: m, names: m.Index()}, nil
+		return tasks, files, manifestInputs(m), nil
 	}
 	tasks, files, err := input.Tasks(inputs, opt)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	in := &jobInputs{man: &manifest.Manifest{BlockSize: cfg.BlockSize, Files: make([]manifest.File, len(inputs))},
-		names: make(map[string]int, len(inputs)), own: true}
-	twice := map[string]bool{}
-	for i, name := range inputs {
-		mf := files[name].Content
-		in.man.Files[i] = mf
-		if _, dup := in.names[mf.Name]; dup || manifest.CheckName(mf.Name) != nil {
-			twice[mf.Name] = true
-		}
-		in.names[mf.Name] = i
-	}
-	for name := range twice {
-		delete(in.names, name)
-		cfg.Logger.Warn("input not looked for on workers", "name", name, "why", "two inputs share this file name, or it is no plain name")
-	}
-	return tasks, files, in, nil
+	return tasks, files, newJobInputs(inputs, files, cfg.BlockSize, cfg.Logger), nil
 }
 
 // readManifest reads and checks the manifest file at path.
@@ -100,15 +74,6 @@ func readManifest(path string) (*manifest.Manifest, error) {
 		return nil, fmt.Errorf("mr: manifest %s lists no input", path)
 	}
 	return m, nil
-}
-
-// nameList is every input's manifest name, in manifest order.
-func (in *jobInputs) nameList() []string {
-	names := make([]string, len(in.man.Files))
-	for i, f := range in.man.Files {
-		names[i] = f.Name
-	}
-	return names
 }
 
 // homes is, for each map task, the input that gives it the most bytes
@@ -131,7 +96,10 @@ func (in *jobInputs) homes(tasks [][]protocol.Split, files map[string]input.File
 
 // Hold answers which files of a worker's data directory are inputs of the
 // job, by name and size, and with args.Commit records that it holds them.
-// A name is only looked up, never used as a path.
+// A name is only looked up, never used as a path. The first input named
+// has the coordinator describe its inputs, if it holds them; a commit
+// waits a second at most for that, so that a small job's first tasks
+// already read where the data lives.
 func (r *coordRPC) Hold(args *protocol.HoldArgs, reply *protocol.HoldReply) error {
 	if !r.as(args.WorkerID) {
 		return nil
@@ -142,13 +110,19 @@ func (r *coordRPC) Hold(args *protocol.HoldArgs, reply *protocol.HoldReply) erro
 	c := r.c
 	var held []int
 	for _, f := range args.Files {
-		if i, ok := c.in.names[f.Name]; ok && c.in.man.Files[i].Size == f.Size {
+		if i, ok := c.in.holdable[f.Name]; ok && c.in.sizes[i] == f.Size {
 			held = append(held, i)
 			reply.Held = append(reply.Held, f.Name)
 		}
 	}
+	if len(held) > 0 {
+		c.in.wanted()
+	}
 	if args.Commit {
 		c.update(func(s *scheduler.Scheduler, now time.Time) { s.Hold(args.WorkerID, held, args.First, now) })
+		if len(held) > 0 {
+			c.waitDescribed(time.Second)
+		}
 	}
 	return nil
 }
@@ -160,17 +134,19 @@ func (c *Coordinator) assignLocked(s *scheduler.Scheduler, t *protocol.GetTaskRe
 		return
 	}
 	t.Inputs = c.tasks[t.Task]
-	t.BlockSize = c.in.man.BlockSize
+	t.BlockSize = c.in.bs
 	t.Sources = make([]protocol.InputSource, len(t.Inputs))
 	for k, p := range t.Inputs {
 		i := c.files[p.File].Index
-		f := &c.in.man.Files[i]
-		first, n := manifest.Cover(p.Offset, p.Length, t.BlockSize)
-		t.Sources[k] = protocol.InputSource{Name: f.Name, Size: f.Size, Sums: f.Sums[first : first+n],
-			Coordinator: c.in.own}
-		if _, holdable := c.in.names[f.Name]; holdable {
-			t.Sources[k].Holders = s.Holders(i, worker, maxHolders)
+		src := protocol.InputSource{Name: c.in.names[i], Size: c.in.sizes[i], Coordinator: c.in.own}
+		if f := c.in.describedAs(i); f != nil {
+			first, n := manifest.Cover(p.Offset, p.Length, t.BlockSize)
+			src.Sums = f.Sums[first : first+n]
+			if _, holdable := c.in.holdable[f.Name]; holdable {
+				src.Holders = s.Holders(i, worker, maxHolders)
+			}
 		}
+		t.Sources[k] = src
 	}
 }
 
@@ -260,8 +236,12 @@ func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
 			"its splits no longer hold; run the job again on inputs that stay put", p.File, was.Size,
 			was.ModTime.Format(time.RFC3339Nano), st.Size(), st.ModTime().Format(time.RFC3339Nano))
 	}
-	bs := c.in.man.BlockSize
-	cp := manifest.NewCopier(manifest.PieceOf(&c.in.man.Files[was.Index], bs, p.Offset, p.Length), w)
+	mf := c.in.describedAs(was.Index)
+	if mf == nil {
+		return c.copyPiece(w, f, p)
+	}
+	bs := c.in.bs
+	cp := manifest.NewCopier(manifest.PieceOf(mf, bs, p.Offset, p.Length), w)
 	first, n := cp.Next()
 	_, err = cp.ReadBlocks(io.NewSectionReader(f, int64(first)*bs, int64(n)*bs))
 	var werr *writeError
@@ -274,6 +254,22 @@ func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
 		return fmt.Errorf("mr: input %s is shorter than when the job started: run the job again on inputs that stay put", p.File)
 	case err != nil:
 		return fmt.Errorf("mr: coordinator cannot read its input %s: %w", p.File, err)
+	}
+	return nil
+}
+
+// copyPiece sends piece p of input f, not described yet, as it is.
+func (c *Coordinator) copyPiece(w io.Writer, f *os.File, p protocol.Split) error {
+	n, err := io.Copy(w, io.NewSectionReader(f, p.Offset, p.Length))
+	var werr *writeError
+	switch {
+	case errors.As(err, &werr):
+		return nil // the worker went away or stalled: its attempt, not the job
+	case err != nil:
+		return fmt.Errorf("mr: coordinator cannot read its input %s: %w", p.File, err)
+	case n != p.Length:
+		return fmt.Errorf("mr: input %s is shorter than when the job started (%d bytes at %d missing): "+
+			"run the job again on inputs that stay put", p.File, p.Length-n, p.Offset+n)
 	}
 	return nil
 }

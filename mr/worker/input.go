@@ -72,7 +72,7 @@ func (w *Worker) allFromCoordinator(t *protocol.GetTaskReply) bool {
 		return true
 	}
 	for _, s := range t.Sources {
-		if !s.Coordinator || len(s.Holders) > 0 || (w.data != nil && w.data.holds(s.Name)) {
+		if !s.Coordinator || (len(s.Sums) > 0 && (len(s.Holders) > 0 || (w.data != nil && w.data.holds(s.Name)))) {
 			return false
 		}
 	}
@@ -88,7 +88,8 @@ func (w *Worker) readPieces(ctx context.Context, a protocol.Attempt, t *protocol
 		if cp.Finished() {
 			continue
 		}
-		if w.data != nil && w.data.holds(s.Name) {
+		checkable := len(s.Sums) > 0 // else only the coordinator serves it
+		if checkable && w.data != nil && w.data.holds(s.Name) {
 			n, err := w.readLocal(ctx, cp, s.Name, t.BlockSize)
 			src.local += n
 			if err != nil {
@@ -96,7 +97,7 @@ func (w *Worker) readPieces(ctx context.Context, a protocol.Attempt, t *protocol
 			}
 		}
 		for _, h := range s.Holders {
-			if cp.Finished() {
+			if cp.Finished() || !checkable {
 				break
 			}
 			n, err := w.readPeer(ctx, cp, h, s, t.BlockSize)

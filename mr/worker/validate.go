@@ -31,8 +31,9 @@ func checkAssignment(t *protocol.GetTaskReply) error {
 }
 
 // checkSources checks where a map assignment says its input can be read:
-// a plain name per piece, checksums of exactly the blocks covering it,
-// holders' addresses that are host:port.
+// a plain name per piece, checksums of exactly the blocks covering it (or
+// none, for a piece only the coordinator serves), holders' addresses that
+// are host:port.
 func checkSources(t *protocol.GetTaskReply) error {
 	if len(t.Sources) == 0 {
 		return nil
@@ -43,7 +44,8 @@ func checkSources(t *protocol.GetTaskReply) error {
 	for k, s := range t.Sources {
 		p := t.Inputs[k]
 		_, n := manifest.Cover(p.Offset, p.Length, t.BlockSize)
-		if err := manifest.CheckName(s.Name); err != nil || len(s.Sums) != n || p.Offset+p.Length > s.Size || len(s.Holders) > 16 {
+		unchecked := len(s.Sums) == 0 && s.Coordinator && len(s.Holders) == 0 // not described yet: from the coordinator
+		if err := manifest.CheckName(s.Name); err != nil || (len(s.Sums) != n && !unchecked) || p.Offset+p.Length > s.Size || len(s.Holders) > 16 {
 			return fmt.Errorf("mr: bad assignment: source of piece %d (%q, %d sums for %d blocks)", k, protocol.Truncate(s.Name, 40), len(s.Sums), n)
 		}
 		for _, h := range s.Holders {
