@@ -10,6 +10,7 @@ package coordinator
 // tasks read it from the coordinator, as before.
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -108,7 +109,10 @@ func (c *Coordinator) describeInputs() {
 			return
 		default:
 		}
-		mf, err := describeFile(path, in.names[i], c.files[path], in.bs)
+		mf, err := describeFile(path, in.names[i], c.files[path], in.bs, c.stop)
+		if errors.Is(err, errStopping) {
+			return
+		}
 		if err != nil {
 			c.log.Warn("input not described", "input", path, "err", err)
 			continue
@@ -120,8 +124,9 @@ func (c *Coordinator) describeInputs() {
 }
 
 // describeFile reads the input at path once and describes it in blocks
-// of bs under name, if it is still the file the job listed (was).
-func describeFile(path, name string, was input.File, bs int64) (*manifest.File, error) {
+// of bs under name, if it is still the file the job listed (was). It
+// stops with errStopping once stop is closed.
+func describeFile(path, name string, was input.File, bs int64, stop <-chan struct{}) (*manifest.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, unwrapPath(err)
@@ -134,7 +139,7 @@ func describeFile(path, name string, was input.File, bs int64) (*manifest.File, 
 	if dev, ino := input.FileID(st); dev != was.Dev || ino != was.Ino || st.Size() != was.Size || !st.ModTime().Equal(was.ModTime) {
 		return nil, fmt.Errorf("no longer the file the job listed")
 	}
-	mf, err := manifest.Scan(io.NewSectionReader(f, 0, was.Size), name, bs)
+	mf, err := manifest.Scan(stopReader{io.NewSectionReader(f, 0, was.Size), stop}, name, bs)
 	if err != nil {
 		return nil, err
 	}
@@ -152,5 +157,23 @@ func (c *Coordinator) waitDescribed(d time.Duration) {
 	case <-c.in.described:
 	case <-t.C:
 	case <-c.stop:
+	}
+}
+
+// errStopping ends a description: the coordinator stops.
+var errStopping = errors.New("mr: coordinator stopping")
+
+// stopReader reads r until stop is closed.
+type stopReader struct {
+	r    io.Reader
+	stop <-chan struct{}
+}
+
+func (s stopReader) Read(p []byte) (int, error) {
+	select {
+	case <-s.stop:
+		return 0, errStopping
+	default:
+		return s.r.Read(p)
 	}
 }
