@@ -12,7 +12,9 @@
 // shutdown), rpc.go (the RPC handlers, one set per connection), http.go
 // (GET /split, POST /reduce), sessions.go (session keys and who may act
 // for whom), split.go (naming map tasks' inputs; internal/input cuts
-// them), output.go (commits, the final merge, the summary file),
+// them), inputs.go and content.go (inputs where they live: workers that
+// hold them, where each piece is read, GET /split, the inputs by
+// content), output.go (commits, the final merge, the summary file),
 // status.go and throughput.go (the status page, /status and the progress
 // line), layout.go (file names), config.go.
 package coordinator

@@ -11,6 +11,8 @@
 // attempt fetches its runs with one request per owner, verifying each by
 // its trailer, has the executor merge and reduce them, and uploads the
 // output (reducetask.go, fetch.go); runs.go serves this worker's runs.
+// data.go is the inputs this worker holds (-data), input.go reads a map
+// attempt's input where it lives and serves held inputs to peers.
 // session.go holds registration, heartbeats and reports; layout.go every
 // file name; validate.go the checks of what the coordinator sends.
 package worker
