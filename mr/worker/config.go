@@ -25,6 +25,9 @@ type Config struct {
 	// read them there, checked block by block, and peers read them from
 	// this worker's run-file server (data.go).
 	Data string
+	// data is Data as a pool keeps it from job to job, so that a copy
+	// found to differ is remembered across jobs; nil: New opens Data.
+	data *dataDir
 
 	// App is the app's name, which every worker of the job must share (a
 	// plugin's file name without .so: "wc"), and Executor runs its code:

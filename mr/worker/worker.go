@@ -106,7 +106,8 @@ func New(cfg Config) (*Worker, error) {
 	} else if err := os.MkdirAll(w.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: worker directory: %w", err)
 	}
-	if cfg.Data != "" {
+	w.data = cfg.data
+	if cfg.Data != "" && w.data == nil {
 		if w.data, err = newDataDir(cfg.Data); err != nil {
 			w.removeDir()
 			return nil, err
