@@ -45,7 +45,7 @@ const DefaultBlockSize = 1 << 20
 // bounded whatever its source.
 const (
 	MinBlockSize = 512
-	MaxBlockSize = 1 << 30
+	MaxBlockSize = 64 << 20
 	MaxNameLen   = 255
 	MaxFiles     = 1 << 20
 	MaxBlocks    = 1 << 26 // blocks of all files together: 64 TiB in blocks of 1 MiB

@@ -70,7 +70,7 @@ func (c *Copier) ReadBlocks(src io.Reader) (int64, error) {
 		lo := int64(c.next) * c.p.BS
 		hi := min(lo+c.p.BS, c.p.Size)
 		if c.buf == nil {
-			c.buf = make([]byte, c.p.BS)
+			c.buf = make([]byte, min(c.p.BS, c.p.Size)) // a small file's block is the file
 		}
 		b := c.buf[:hi-lo]
 		if _, err := io.ReadFull(src, b); err != nil {
