@@ -82,43 +82,49 @@ func (w *Worker) allFromCoordinator(t *protocol.GetTaskReply) bool {
 // readPieces reads every piece of the input into out, each from the
 // best source that has it.
 func (w *Worker) readPieces(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, out io.Writer, src *sourced) error {
-	for k, p := range t.Inputs {
-		s := &t.Sources[k]
-		cp := manifest.NewCopier(manifest.Piece{Size: s.Size, Sums: s.Sums, BS: t.BlockSize, Off: p.Offset, Len: p.Length}, out)
-		if cp.Finished() {
-			continue
-		}
-		checkable := len(s.Sums) > 0 // else only the coordinator serves it
-		if checkable && w.data != nil && w.data.holds(s.Name) {
-			n, err := w.readLocal(ctx, cp, s.Name, t.BlockSize)
-			src.local += n
-			if err != nil {
-				return err
-			}
-		}
-		for _, h := range s.Holders {
-			if cp.Finished() || !checkable {
-				break
-			}
-			n, err := w.readPeer(ctx, cp, h, s, t.BlockSize)
-			src.peer += n
-			if err != nil {
-				return err
-			}
-		}
-		if !cp.Finished() && s.Coordinator {
-			rest := p.Length - cp.Done()
-			if err := w.coord.Split(ctx, a, protocol.SplitPieceQuery(k, cp.Done(), 1), rest, out); err != nil {
-				return err
-			}
-			src.coord += rest
-			continue
-		}
-		if !cp.Finished() {
-			return fmt.Errorf("no live source of input %s has bytes %d to %d (holders tried: %d)", s.Name,
-				p.Offset+cp.Done(), p.Offset+p.Length, len(s.Holders))
+	for k := range t.Inputs {
+		if err := w.readPiece(ctx, a, t, k, out, src); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// readPiece reads piece k of the input into out: from this worker's copy,
+// else from the holders one after the other, else from the coordinator,
+// each going on where the one before stopped. A piece without checksums
+// (its input not described yet) comes from the coordinator alone.
+func (w *Worker) readPiece(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, k int, out io.Writer, src *sourced) error {
+	p, s := t.Inputs[k], &t.Sources[k]
+	cp := manifest.NewCopier(manifest.Piece{Size: s.Size, Sums: s.Sums, BS: t.BlockSize, Off: p.Offset, Len: p.Length}, out)
+	checkable := len(s.Sums) > 0
+	if checkable && !cp.Finished() && w.data != nil && w.data.holds(s.Name) {
+		n, err := w.readLocal(ctx, cp, s.Name, t.BlockSize)
+		if src.local += n; err != nil {
+			return err
+		}
+	}
+	for _, h := range s.Holders {
+		if !checkable || cp.Finished() {
+			break
+		}
+		n, err := w.readPeer(ctx, cp, h, s, t.BlockSize)
+		if src.peer += n; err != nil {
+			return err
+		}
+	}
+	switch {
+	case cp.Finished():
+		return nil
+	case !s.Coordinator:
+		return fmt.Errorf("no live source of input %s has bytes %d to %d (holders tried: %d)", s.Name,
+			p.Offset+cp.Done(), p.Offset+p.Length, len(s.Holders))
+	}
+	rest := p.Length - cp.Done()
+	if err := w.coord.Split(ctx, a, protocol.SplitPieceQuery(k, cp.Done(), 1), rest, out); err != nil {
+		return err
+	}
+	src.coord += rest
 	return nil
 }
 
