@@ -2,12 +2,15 @@ package coordinator
 
 import (
 	"bytes"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"mapreduce/internal/protocol"
+	"mapreduce/mr/scheduler"
 )
 
 // serve is what sendPiece makes of piece p: the bytes sent, or the error
@@ -87,6 +90,61 @@ func TestInputsDescribedOnlyWhenWanted(t *testing.T) {
 	<-c.in.described
 	if f := c.in.describedAs(1); f == nil || f.Name != "in-1.txt" || f.Size != c.in.sizes[1] {
 		t.Fatalf("in-1.txt described as %+v", f)
+	}
+	close(c.stop)
+}
+
+// GET /split's choice of pieces is bounded by the task's input: a worker
+// names pieces and a skip within it, or is refused.
+func TestSelectPieces(t *testing.T) {
+	all := []protocol.Split{{File: "a", Offset: 0, Length: 10}, {File: "b", Offset: 0, Length: 5}, {File: "c", Offset: 100, Length: 7}}
+	get := func(query string) ([]protocol.Split, error) {
+		r := httptest.NewRequest("GET", "/split?worker=w1&task=0&attempt=1"+query, nil)
+		return selectPieces(all, r)
+	}
+	if got, err := get(""); err != nil || len(got) != 3 {
+		t.Fatalf("whole input: %v, %v", got, err)
+	}
+	got, err := get(protocol.SplitPieceQuery(1, 2, 2))
+	if err != nil || len(got) != 2 || got[0] != (protocol.Split{File: "b", Offset: 2, Length: 3}) || got[1] != all[2] {
+		t.Fatalf("pieces 1 and 2 from 2 bytes in: %v, %v", got, err)
+	}
+	if all[1].Offset != 0 {
+		t.Fatal("the task's own pieces were changed")
+	}
+	for _, q := range []string{"&piece=3&skip=0&count=1", "&piece=-1&skip=0&count=1", "&piece=0&skip=11&count=1",
+		"&piece=0&skip=-1&count=1", "&piece=2&skip=0&count=2", "&piece=0&skip=0&count=0", "&piece=0&skip=0",
+		"&piece=1&skip=0&count=9223372036854775807"} {
+		if got, err := get(q); err == nil {
+			t.Errorf("query %s accepted: %v", q, got)
+		}
+	}
+}
+
+// Hold takes the job's inputs only, by name and size, and refuses a
+// batch over the limit; with Commit the scheduler learns who holds what.
+func TestHoldTakesInputsOnly(t *testing.T) {
+	c := newTestCoordinator(t, testConfig(t.TempDir()))
+	var id string
+	c.update(func(s *scheduler.Scheduler, now time.Time) { id, _ = s.Register("app", "127.0.0.1:9", now) })
+	r := &coordRPC{c: c, peer: "test"}
+	r.bind(id)
+	var reply protocol.HoldReply
+	files := []protocol.HeldFile{{Name: "in-0.txt", Size: c.in.sizes[0]}, {Name: "in-1.txt", Size: 1}, {Name: "../in-0.txt", Size: c.in.sizes[0]},
+		{Name: "notes.txt", Size: 3}}
+	if err := r.Hold(&protocol.HoldArgs{WorkerID: id, First: true, Files: files}, &reply); err != nil || len(reply.Held) != 1 || reply.Held[0] != "in-0.txt" {
+		t.Fatalf("held %v, %v", reply.Held, err)
+	}
+	if sum := c.Summary(); sum.Workers[0].Holds != 0 {
+		t.Fatal("held without a commit")
+	}
+	reply = protocol.HoldReply{}
+	r.Hold(&protocol.HoldArgs{WorkerID: id, First: true, Commit: true, Files: files}, &reply)
+	if sum := c.Summary(); sum.Workers[0].Holds != 1 {
+		t.Fatalf("%d inputs held after the commit", sum.Workers[0].Holds)
+	}
+	if err := r.Hold(&protocol.HoldArgs{WorkerID: id, Files: make([]protocol.HeldFile, protocol.MaxHoldBatch+1)}, &reply); err == nil {
+		t.Fatal("a batch over the limit accepted")
 	}
 	close(c.stop)
 }
