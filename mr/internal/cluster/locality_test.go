@@ -406,3 +406,17 @@ func TestLocalityInputServerTrust(t *testing.T) {
 		t.Errorf("range past the end: %d", code)
 	}
 }
+
+// Inputs only on the coordinator: every byte from it, as before.
+func TestLocalityNoDataAsBefore(t *testing.T) {
+	inputs := Inputs(t, 4)
+	cl := startHolders(t, localityConfig(t), inputs, WordCount(), []string{"", ""})
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	sum := cl.SummaryFile()
+	if _, _, coord := sources(t, sum); coord != sum.Counters.MapInputBytes || sum.Counters.CoordinatorMaps != int64(sum.Maps) {
+		t.Fatalf("%d of %d bytes from the coordinator, %d of %d maps", coord, sum.Counters.MapInputBytes, sum.Counters.CoordinatorMaps, sum.Maps)
+	}
+}
