@@ -111,9 +111,6 @@ func (w *Worker) register(ctx context.Context) error {
 	}
 	w.limitApp(reply)
 	w.log.Info("worker registered", "worker", reply.WorkerID, "coordinator", w.cfg.Coordinator, "addr", addr, "app", w.cfg.App)
-	if err := w.announce(ctx); err != nil {
-		w.log.Warn("inputs held not announced: every input is read from elsewhere", "err", err)
-	}
 	return nil
 }
 
@@ -139,6 +136,14 @@ func (w *Worker) sameJob(offer *protocol.Offer) error {
 			"coordinator", w.cfg.Coordinator, "job", offer.Job, "other_job", protocol.Truncate(info.Job, 64))
 	}
 	return errOtherJob
+}
+
+// announceHeld says which inputs this worker holds, once it registered
+// and heartbeats: the coordinator may take a moment to answer.
+func (w *Worker) announceHeld(ctx context.Context) {
+	if err := w.announce(ctx); err != nil {
+		w.log.Warn("inputs held not announced: every input is read from elsewhere", "err", err)
+	}
 }
 
 // offer is what this worker offers back when it registers again: the map

@@ -151,6 +151,7 @@ func (w *Worker) Run(outer context.Context) error {
 		return err
 	}
 	w.wg.Go(func() { w.heartbeat(ctx, cancel) })
+	w.announceHeld(ctx)
 	loop := make(chan error, 1)
 	go func() { // not waited for: an app call may never return
 		defer close(w.idle)
@@ -233,6 +234,7 @@ func (w *Worker) loop(ctx context.Context) error {
 			if err := w.register(ctx); err != nil {
 				return err
 			}
+			w.announceHeld(ctx)
 			next = nil
 		}
 		var t protocol.GetTaskReply
