@@ -96,7 +96,7 @@ ROOT=$PWD
 source "$ROOT/scripts/testlib.sh"
 
 MR_SKIP_GO_TESTS=${MR_SKIP_GO_TESTS:-0}
-MR_SKIP_BUILD=${MR_SKIP_BUILD:-0}
+MR_BIN=${MR_BIN:-}
 MR_SKIP_LAN=${MR_SKIP_LAN:-0}
 MR_CASES=${MR_CASES:-}
 MR_VERBOSE=${MR_VERBOSE:-0}
@@ -118,13 +118,6 @@ SEED=1
 
 # The cases after build, in order: "<title>|<function suffix>".
 CASES=(
-	"wc|wc"
-	"indexer|indexer"
-	"map parallelism|map_parallelism"
-	"reduce parallelism|reduce_parallelism"
-	"job count|job_count"
-	"early exit|early_exit"
-	"crash|crash"
 	"bad input|bad_input"
 	"hostile peer|hostile"
 	"flood|flood"
@@ -331,56 +324,54 @@ step_go_vet() {
 	record_time "go vet" "$start"
 }
 
+# step_go_test: go test ./... with GO_FLAGS, the job cases of e2e/
+# included, on the binaries built in BIN (MR_E2E_BIN); with
+# MR_SKIP_GO_TESTS=1, the job cases alone. A failure names the tests
+# that failed ("go test (TestCrash, TestPool)").
 step_go_test() {
-	local start=$EPOCHREALTIME log=$SCRATCH/go-test.log rc
+	local start=$EPOCHREALTIME log=$SCRATCH/go-test.log rc pkgs=(./...) failed
 	CASE_LOGS=()
 	REASON=
-	echo "*** go test ${GO_FLAGS[*]} ./..."
-	run_streamed "$log" "$ROOT" "${STEP_SECS[test]}" go test "${GO_FLAGS[@]}" ./...
+	[[ $MR_SKIP_GO_TESTS == 1 ]] && pkgs=(-count=1 ./e2e/)
+	echo "*** go test ${GO_FLAGS[*]} ${pkgs[*]} (the job cases on the binaries in $BIN)"
+	run_streamed "$log" "$ROOT" "${STEP_SECS[test]}" env MR_E2E_BIN="$BIN" go test "${GO_FLAGS[@]}" "${pkgs[@]}"
 	rc=$?
+	failed=$(grep -oE '^--- FAIL: Test[^ ]*' "$log" | cut -d' ' -f3 | sort -u | paste -sd, | sed 's/,/, /g')
 	if timed_out "$rc"; then
 		fail "go test timed out after ${STEP_SECS[test]}s"
 	elif ((rc != 0)); then
-		fail "go test exited with status $rc"
+		fail "go test exited with status $rc${failed:+: $failed failed}"
 	fi
-	report "go test" "$rc"
+	report "go test" "$rc" "go test${failed:+ ($failed)}"
 	record_time "go test" "$start"
 }
 
-# step_build: builds (unless MR_SKIP_BUILD=1) and copies bin/ into the
-# scratch directory, so a rebuild during the run cannot change the binaries
-# under the cases' feet.
+# step_build: builds the binaries and plugins with scripts/build.sh -race
+# into the scratch directory ($BIN), leaving bin/ as it was; with MR_BIN,
+# takes them from there instead (copied, so that a rebuild during the run
+# cannot change them under the cases' feet).
 step_build() {
 	local start=$EPOCHREALTIME log=$SCRATCH/build.log rc=0 f
 	CASE_LOGS=()
 	REASON=
-	if [[ $MR_SKIP_BUILD != 1 ]]; then
-		echo "*** scripts/build.sh -race"
-		run_streamed "$log" "$ROOT" "${STEP_SECS[build]}" bash scripts/build.sh -race
+	if [[ -z $MR_BIN ]]; then
+		echo "*** scripts/build.sh -race -out $BIN"
+		run_streamed "$log" "$ROOT" "${STEP_SECS[build]}" bash scripts/build.sh -race -out "$BIN"
 		rc=$?
 		if timed_out "$rc"; then
 			fail "build timed out after ${STEP_SECS[build]}s"
 		elif ((rc != 0)); then
 			fail "scripts/build.sh -race exited with status $rc"
 		fi
+	else
+		echo "*** using the binaries in $MR_BIN (MR_BIN)"
+		mkdir -p "$BIN" && cp -p "$MR_BIN"/* "$BIN"/ || fail "cannot copy $MR_BIN to $BIN" || rc=1
 	fi
-	if ((rc == 0)); then
-		for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrhostile mrstatuscheck wc.so indexer.so gated.so \
-			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so straggler.so poison.so counters.so; do
-			if [[ ! -f $ROOT/bin/$f ]]; then
-				fail "bin/$f is missing (run scripts/build.sh -race)"
-				rc=1
-				break
-			fi
-		done
-	fi
-	if ((rc == 0)); then
-		mkdir -p "$BIN" && cp -p "$ROOT"/bin/* "$BIN"/ || {
-			fail "cannot copy bin/ to $BIN"
-			rc=1
-		}
-	fi
-	[[ $MR_SKIP_BUILD == 1 && $rc == 0 ]] && echo "*** using the binaries in bin/ (MR_SKIP_BUILD=1)"
+	for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrhostile mrstatuscheck wc.so indexer.so straggler.so \
+		counters.so; do
+		((rc == 0)) || break
+		[[ -f $BIN/$f ]] || fail "$f is missing from $BIN (scripts/build.sh -race -out DIR builds it)" || rc=1
+	done
 	report "build" "$rc"
 	record_time build "$start"
 	return "$rc"
@@ -606,165 +597,6 @@ check_outputs() {
 
 # ---------------------------------------------------------------------------
 # The cases.
-
-case_wc() {
-	new_case_dirs || return 1
-	reference wc || return 1
-	start_job wc 3 || return 1
-	finish_job || return 1
-	check_outputs wc
-}
-
-case_indexer() {
-	new_case_dirs || return 1
-	reference indexer || return 1
-	start_job indexer 2 || return 1
-	finish_job || return 1
-	check_outputs indexer
-}
-
-case_map_parallelism() {
-	local all=$CASE_DIR/out/mr-mtiming-all nt
-	new_case_dirs || return 1
-	start_job mtiming 2 || return 1
-	finish_job || return 1
-	check_files mtiming || return 1
-	nt=$(grep -c '^times-' "$all")
-	((nt == 2)) || {
-		fail "saw $nt workers running maps rather than 2"
-		return 1
-	}
-	awk '$1 ~ /^parallel-/ && $2 >= 2 { found = 1 } END { exit !found }' "$all" || {
-		fail "map workers did not run in parallel: $(grep '^parallel-' "$all" | tr '\n' ' ')"
-		return 1
-	}
-}
-
-case_reduce_parallelism() {
-	local all=$CASE_DIR/out/mr-rtiming-all n
-	new_case_dirs || return 1
-	start_job rtiming 2 || return 1
-	finish_job || return 1
-	check_files rtiming || return 1
-	n=$(grep -c '^[a-j] ' "$all")
-	((n == 10)) || {
-		fail "expected the 10 keys a..j, found $n"
-		return 1
-	}
-	awk '$2 >= 2 { found = 1 } END { exit !found }' "$all" || {
-		fail "reduce workers did not run in parallel: $(tr '\n' ' ' <"$all")"
-		return 1
-	}
-}
-
-case_job_count() {
-	local all=$CASE_DIR/out/mr-jobcount-all got nm
-	new_case_dirs || return 1
-	start_job jobcount 4 || return 1
-	finish_job || return 1
-	check_files jobcount || return 1
-	nm=$(find "$CASE_DIR/markers" -name 'mr-worker-jobcount-*' | wc -l)
-	((nm == NFILES)) || {
-		fail "$nm map calls ran for $NFILES map tasks"
-		return 1
-	}
-	got=$(<"$all")
-	[[ $got == "a $NFILES" ]] || {
-		fail "output is '$(tr '\n' ' ' <"$all")', want 'a $NFILES'"
-		return 1
-	}
-}
-
-# case_early_exit: when the first process exits (coordinator or worker), the
-# output must already be complete and correct, and must not change after.
-case_early_exit() {
-	local out=$CASE_DIR/out all=$CASE_DIR/out/mr-early_exit-all first rc who i
-	local pids=()
-	new_case_dirs || return 1
-	reference early_exit || return 1
-	start_job early_exit 3 || return 1
-	pids=("$COORD_PID" "${WORKER_PIDS[@]}")
-	wait -n -p first "${pids[@]}"
-	rc=$?
-	EXIT_RC[$first]=$rc
-	unset "LIVE[$first]"
-	# Snapshot at once, before anything else can change.
-	sorted "$out"/mr-out-* >"$CASE_DIR/initial-sorted" 2>/dev/null
-	[[ -f $all ]] && cp "$all" "$CASE_DIR/initial-all"
-	who=coordinator
-	for ((i = 0; i < ${#WORKER_PIDS[@]}; i++)); do
-		[[ ${WORKER_PIDS[i]} == "$first" ]] && who="worker $(worker_label "w$((i + 1))")"
-	done
-	echo "    first to exit: $who (status $rc)"
-	finish_job || return 1
-	check_outputs early_exit || return 1
-	[[ -f $CASE_DIR/initial-all ]] || {
-		fail "$who exited (status $rc) before mr-early_exit-all existed"
-		return 1
-	}
-	cmp -s "$CASE_DIR/initial-all" "$all" || {
-		fail "mr-early_exit-all changed after $who exited"
-		return 1
-	}
-	cmp -s "$CASE_DIR/initial-sorted" <(sorted "$out"/mr-out-*) || {
-		fail "mr-out-* changed after $who exited (output incomplete when the first process exited)"
-		return 1
-	}
-}
-
-# crash_loop I: restarts a crash.so worker (fresh dir w<I>.<n> each time)
-# until the coordinator has exited. TERM stops the loop and its worker.
-crash_loop() {
-	local i=$1 n=0 child='' dir
-	trap '[[ -n $child ]] && kill "$child" 2>/dev/null; exit 0' TERM
-	while [[ ! -e $CASE_DIR/coord.exited ]] && kill -0 "$COORD_PID" 2>/dev/null; do
-		n=$((n + 1))
-		dir=$CASE_DIR/w$i.$n
-		mkdir -p "$dir/run"
-		(cd "$dir" && exec timeout -k 2 "$CRASH_TIMEOUT" \
-			env COORDINATOR_HOST="$ADDR" MR_MARKER_DIR="$CASE_DIR/markers" \
-			"$BIN/mrworker" -dir "$dir/run" -wait-coordinator 5s "${VFLAG[@]}" "$BIN/crash.so") \
-			</dev/null >"$CASE_DIR/w$i.$n.log" 2>&1 &
-		child=$!
-		wait "$child"
-		child=
-		sleep 1
-	done
-}
-
-case_crash() {
-	local loops=() i rc nlogs f
-	new_case_dirs || return 1
-	reference nocrash || return 1
-	start_coordinator "$CRASH_TIMEOUT" || return 1
-	for i in 1 2 3; do
-		crash_loop "$i" &
-		loops+=("$!")
-		LIVE[$!]=1
-	done
-	reap "$COORD_PID"
-	rc=$?
-	touch "$CASE_DIR/coord.exited"
-	# The loops' logs, in start order, for show_logs.
-	nlogs=$(find "$CASE_DIR" -maxdepth 1 -name 'w*.log' | wc -l)
-	while IFS= read -r f; do CASE_LOGS+=("$f"); done < <(ls -tr "$CASE_DIR"/w*.log 2>/dev/null)
-	if timed_out "$rc"; then
-		fail "coordinator timed out after ${CRASH_TIMEOUT}s ($nlogs worker processes ran)"
-		return 1
-	elif ((rc != 0)); then
-		fail "coordinator exited with status $rc: $(last_line "$CASE_DIR/coordinator.log")"
-		return 1
-	fi
-	echo "    $nlogs worker processes ran"
-	# A worker may be sleeping up to 10 s inside Map or Reduce, then needs
-	# ~3 s to notice that the coordinator is gone.
-	wait_gone 30 "${loops[@]}" || {
-		fail "crash workers still running 30 s after the coordinator exited"
-		return 1
-	}
-	for i in "${loops[@]}"; do reap "$i"; done
-	check_outputs crash
-}
 
 # case_bad_input: missing input file, missing plugin, unreachable
 # coordinator: each exits non-zero, quickly, with one clear line.
@@ -1964,12 +1796,10 @@ step_lan() {
 main() {
 	local entry title name
 	echo "test-mr.sh: scratch directory $SCRATCH"
-	if [[ $MR_SKIP_GO_TESTS != 1 ]]; then
-		step_go_vet
-		step_go_test
-	fi
-	if step_build && step_inputs; then
-		for entry in "${CASES[@]}"; do
+	[[ $MR_SKIP_GO_TESTS != 1 ]] && step_go_vet
+	if step_build; then
+		selected go_test "$MR_CASES" && step_go_test
+		step_inputs && for entry in "${CASES[@]}"; do
 			title=${entry%%|*}
 			name=${entry#*|}
 			selected "$name" "$MR_CASES" || continue
