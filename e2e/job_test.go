@@ -32,6 +32,7 @@ type job struct {
 	inputs  []string // the inputs' names in coord/
 	workers []*proc
 	args    []string // the coordinator's flags, for a restart
+	bin     string   // where mrcoordinator and mrworker are, if not binDir
 	journal bool     // out/ may hold the journal
 }
 
@@ -77,7 +78,7 @@ func (j *job) startCoordinator(args ...string) {
 	j.args = args
 	all := append([]string{"-addr", "127.0.0.1:0", "-addr-file", addrFile, "-nreduce", fmt.Sprint(nReduce),
 		"-out", j.path("out")}, args...)
-	j.coord = start(j.t, j.nextLog("coordinator"), j.path("coord"), j.env(), "mrcoordinator", append(all, j.inputs...)...)
+	j.coord = start(j.t, j.nextLog("coordinator"), j.path("coord"), j.env(), j.command("mrcoordinator"), append(all, j.inputs...)...)
 	for deadline := time.Now().Add(quickExit); ; {
 		if b, err := os.ReadFile(addrFile); err == nil && strings.Contains(string(b), ":") {
 			j.addr = strings.TrimSpace(string(b))
@@ -90,6 +91,14 @@ func (j *job) startCoordinator(args ...string) {
 			j.t.Fatalf("the coordinator wrote no address file within %s", quickExit)
 		}
 	}
+}
+
+// command is the path of the binary name for the job's processes.
+func (j *job) command(name string) string {
+	if j.bin == "" {
+		return name
+	}
+	return filepath.Join(j.bin, name)
 }
 
 // nextLog is NAME.log in the job's directory, or NAME-2.log, ... when it
@@ -115,7 +124,7 @@ func (j *job) startWorker(name, app string, args ...string) *proc {
 	}
 	env := append(j.env(), "COORDINATOR_HOST="+j.addr, "MR_MARKER_DIR="+j.path("markers"))
 	all := append(append([]string{"-dir", filepath.Join(dir, "run")}, args...), filepath.Join(binDir, app+".so"))
-	p := start(j.t, j.path(name+".log"), dir, env, "mrworker", all...)
+	p := start(j.t, j.path(name+".log"), dir, env, j.command("mrworker"), all...)
 	j.workers = append(j.workers, p)
 	return p
 }
