@@ -11,9 +11,10 @@
 // this package, by role: coordinator.go (lifecycle, tickers, events,
 // shutdown), rpc.go (the RPC handlers, one set per connection), http.go
 // (GET /split, POST /reduce), sessions.go (session keys and who may act
-// for whom), split.go (cutting the inputs), output.go (commits, the final
-// merge, the summary file), status.go and throughput.go (the status page,
-// /status and the progress line), layout.go (file names), config.go.
+// for whom), split.go (naming map tasks' inputs; internal/input cuts
+// them), output.go (commits, the final merge, the summary file),
+// status.go and throughput.go (the status page, /status and the progress
+// line), layout.go (file names), config.go.
 package coordinator
 
 import (
@@ -31,6 +32,7 @@ import (
 
 	"mapreduce/internal/atomicfile"
 	"mapreduce/internal/auth"
+	"mapreduce/internal/input"
 	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/wire"
@@ -43,8 +45,8 @@ import (
 type Coordinator struct {
 	cfg     Config
 	log     *slog.Logger
-	tasks   [][]protocol.Split   // each map task's input
-	files   map[string]inputFile // the input files as the job first saw them
+	tasks   [][]protocol.Split    // each map task's input
+	files   map[string]input.File // the input files as the job first saw them
 	ln      net.Listener
 	http    *http.Server
 	keys    *auth.Keys         // nil without a secret
@@ -93,7 +95,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := expandInputs(args)
+	inputs, err := input.Expand(args)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +111,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 			return nil, err
 		}
 	}
-	tasks, files, err := makeTasks(inputs, cfg.SplitSize, cfg.SmallFile, cfg.PackSize)
+	tasks, files, err := input.Tasks(inputs, input.Sizes{Split: cfg.SplitSize, Small: cfg.SmallFile, Pack: cfg.PackSize})
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +120,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	}
 	var jr *jobJournal
 	if cfg.Journal {
-		if jr, err = openJournal(cfg, inputs); err != nil {
+		if jr, err = openJournal(cfg, inputs, tasks); err != nil {
 			return nil, err
 		}
 		if err := jr.finished(cfg.OutDir); err != nil {

@@ -11,6 +11,7 @@ package coordinator
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -90,4 +91,13 @@ func (r *coordRPC) Decline(args *protocol.DeclineArgs, _ *protocol.DeclineReply)
 	}
 	c.mu.Unlock()
 	return nil
+}
+
+// unwrapPath drops the *PathError wrapper, whose text repeats the name.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

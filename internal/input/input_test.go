@@ -1,4 +1,4 @@
-package coordinator
+package input
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 
 // makeSplits cuts inputs into map tasks and lists their pieces in order.
 func makeSplits(inputs []string, size int64) ([]protocol.Split, error) {
-	tasks, _, err := makeTasks(inputs, size, size, size)
+	tasks, _, err := Tasks(inputs, Sizes{size, size, size})
 	var all []protocol.Split
 	for _, t := range tasks {
 		all = append(all, t...)
@@ -126,12 +126,12 @@ func TestSplitRejectsBadInput(t *testing.T) {
 	os.Mkdir(empty, 0o755)
 	for p, want := range map[string]string{filepath.Join(dir, "missing.txt"): "no such file",
 		fifo: "not a regular file but a named pipe", empty: "holds no regular file"} {
-		_, err := expandInputs([]string{p})
+		_, err := Expand([]string{p})
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Count(err.Error(), p) != 1 {
-			t.Errorf("expandInputs(%s) error = %v, want one naming the file once and saying %q", p, err, want)
+			t.Errorf("Expand(%s) error = %v, want one naming the file once and saying %q", p, err, want)
 		}
 	}
-	if _, err := expandInputs(nil); err == nil || !strings.Contains(err.Error(), "no inputs") {
+	if _, err := Expand(nil); err == nil || !strings.Contains(err.Error(), "no inputs") {
 		t.Errorf("no inputs: %v", err)
 	}
 }
@@ -145,7 +145,7 @@ func TestFolderInputs(t *testing.T) {
 	}
 	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
 	one := writeInput(t, t.TempDir(), "one.txt", "y\n")
-	got, err := expandInputs([]string{one, dir})
+	got, err := Expand([]string{one, dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestSmallInputsArePacked(t *testing.T) {
 	for i, size := range []int{4, 4, 4, 30, 4, 0, 4} {
 		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%d.txt", i), strings.Repeat("ab\n", size/3)+strings.Repeat("c", size%3)))
 	}
-	tasks, _, err := makeTasks(inputs, 9, 9, 9)
+	tasks, _, err := Tasks(inputs, Sizes{9, 9, 9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestOnlySmallInputsArePacked(t *testing.T) {
 	a := writeInput(t, dir, "a.txt", "ab\n")
 	b := writeInput(t, dir, "b.txt", "abcdefgh\n")
 	c := writeInput(t, dir, "c.txt", "ab\n")
-	tasks, _, err := makeTasks([]string{a, b, c}, 100, 5, 100)
+	tasks, _, err := Tasks([]string{a, b, c}, Sizes{100, 5, 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestSmallInputsArePackedEvenly(t *testing.T) {
 	for i := range 12 {
 		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%02d.txt", i), "abcdefg\n"))
 	}
-	tasks, _, err := makeTasks(inputs, 1000, 100, 64)
+	tasks, _, err := Tasks(inputs, Sizes{1000, 100, 64})
 	if err != nil {
 		t.Fatal(err)
 	}
