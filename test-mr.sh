@@ -1,93 +1,81 @@
 #!/usr/bin/env bash
 # test-mr.sh: the acceptance suite. Usage: bash test-mr.sh
 #
-# 1. go vet ./... (then gofmt -l: nothing unformatted) and go test -race
-#    ./... (both with the build's flags, -trimpath -race, so that the three
-#    share their compiling)
-# 2. scripts/build.sh -race (binaries and plugins with the same flags)
-# 3. the classic MapReduce cases on real processes: wc, indexer, map and
-#    reduce parallelism, job count, early exit, crash, and bad input; then
-#    ours: a hostile peer, floods of outsiders' connections, poison input,
-#    bad workers, plugin compatibility, a journaled coordinator killed and
-#    run again, a pool of workers served two jobs, counters (exact totals
-#    despite a failed and a superseded attempt) and
-#    the status page in a real browser (headless chromium, installed with
-#    apt-get when missing; the case is skipped, saying why, only when it
-#    cannot be installed).
-# 4. the multi-host scenarios of scripts/lan-tests.sh (network namespaces,
-#    no shared disk, faults injected), with the same race-built binaries;
-#    each of its "--- lan <name> test" lines counts as a case. Without root
-#    or namespaces it prints exactly why it skipped (MR_SKIP_LAN=1 skips it).
+# 1. go vet ./... (then gofmt -l: nothing unformatted), with the build's
+#    flags (-trimpath -race), so that vet, build and tests share their
+#    compiling;
+# 2. scripts/build.sh -race -out SCRATCH/bin: the binaries and plugins, in
+#    the scratch directory (bin/ is left as it was);
+# 3. go test -trimpath -race ./..., which runs the job cases of e2e/ on
+#    those binaries (MR_E2E_BIN): wc, indexer, map and reduce
+#    parallelism, job count, early exit, crash, bad input, poison input,
+#    bad workers, a hostile peer, plugin compatibility, a journaled
+#    coordinator killed and run again, a pool of workers, counters (see
+#    e2e/doc.go: real processes, waits on /status, checks on the summary);
+# 4. what needs the shell: floods of outsiders' connections (the
+#    processes' peak RSS) and the status page in a real browser (headless
+#    chromium, installed with apt-get when missing; the case is skipped,
+#    saying why, only when it cannot be installed);
+# 5. the multi-host scenarios of scripts/lan-tests.sh (network namespaces,
+#    no shared disk, faults injected), with the same binaries; each of its
+#    "--- lan <name> test" lines counts as a case. Without root or
+#    namespaces it prints exactly why it skipped (MR_SKIP_LAN=1 skips it).
 #
 # Every case prints "--- <name> test: PASS", "--- <name> test: FAIL: <why>"
-# or (status page only) "--- <name> test: SKIP: <why>"
-# (go vet and go test print "--- go vet: ..." and "--- go test: ...") and,
-# on failure, the tail of its processes' logs. The last line is the one
-# tally of the suite: "N passed, N failed" (", N skipped" when some were),
-# then "; failed: " and the name of every failed case ("go test, crash,
-# lan secret"), and "; skipped: " likewise; the exit status is 0 only when
+# or (status page only) "--- <name> test: SKIP: <why>" (the steps print
+# "--- go vet: ...", "--- build: ...", "--- go test: ...") and, on
+# failure, the tail of its processes' logs (go test: the failed tests'
+# output). The last line is the one tally of the suite: "N passed, N
+# failed" (", N skipped" when some were), then "; failed: " and the name
+# of every failed case ("go test (TestCrash, TestPool), flood, lan
+# secret"), and "; skipped: " likewise; the exit status is 0 only when
 # nothing failed.
 #
-# Progress. Every step starts with a "*** " line. go vet, go test and the
-# build show their output as it comes (go test: a line per package as it
-# finishes; the build: each step with its seconds), and so do the
-# multi-host scenarios. Whatever runs, the suite never stays silent for
-# more than 20 s: a line such as
-#   "    ... go test -trimpath -race ./... still running (120 s; now: mr.test)"
-# says which step runs, since when, and which commands are at work. On an
-# empty Go cache, 2 CPUs, the suite takes about 5 minutes (9 with two busy
-# CPU loops beside it); each step has a timeout far above its usual time
-# (STEP_SECS below), so that a loaded machine passes, and a hung step
-# fails instead of hanging the suite.
+# Progress. Every step starts with a "*** " line. go vet, the build, go
+# test and the multi-host scenarios show their output as it comes (go
+# test: a line per package as it finishes). Whatever runs, the suite never
+# stays silent for more than 20 s: a line such as
+#   "    ... go test -trimpath -race ./... still running (120 s; now: e2e.test)"
+# says which step runs, since when, and which commands are at work. Each
+# step has a timeout far above its usual time (STEP_SECS below), so that a
+# loaded machine passes, and a hung step fails instead of hanging the
+# suite.
 #
-# Isolation: everything runs in a fresh scratch directory (mktemp -d) that is
-# removed on exit, together with every process the suite started. Each case
-# has a directory of its own in it:
-#   coord/      the coordinator's cwd, holding the only copy of the inputs
-#               (input-1.txt .. input-8.txt, passed by these relative names;
-#               mrsequential runs here too, so Map sees the same names)
-#   out/        the coordinator's -out directory
-#   w1/ w2/ ... one cwd per worker process, with its -dir (run/) inside
-#   markers/    MR_MARKER_DIR, shared by the workers of the case
-#   expected    the reference output (mrsequential's mr-out-0)
-#   *.log       one log per process
-# The crash case's restarted workers get w<loop>.<n>/ instead of w<i>/.
-#
-# A job case passes when the coordinator exits 0; every worker exits 0
-# within 15 s after it (crash workers may exit any way, within 30 s); out/
-# holds mr-out-0..9, mr-<app>-all, optionally mr-<app>-summary.json and
-# nothing else; mr-<app>-all equals mrsequential's mr-out-0 byte for byte
-# and the sorted mr-out-* equal its sorted lines (marker apps: the checks of
-# the case instead); and no log reports a data race.
-#
-# Coordinators listen on 127.0.0.1:0 and publish their address through
-# -addr-file, so two suites can run at once on one machine. Every process
-# runs under timeout(1); a case whose process times out fails.
+# Isolation: everything runs in a fresh scratch directory (mktemp -d) that
+# is removed on exit, together with every process the suite started. Each
+# case of the shell has a directory of its own in it: coord/ (the
+# coordinator's cwd, holding the only copy of the inputs, input-1.txt ..
+# input-8.txt, passed by these relative names; mrsequential runs there
+# too), out/ (its -out), w1/ w2/ ... (one cwd per worker, with its -dir
+# run/ inside), markers/ (MR_MARKER_DIR), expected (mrsequential's
+# output) and one log per process. A job passes when the coordinator
+# exits 0, every worker exits 0 within 15 s after it, out/ holds
+# mr-out-0..9, mr-<app>-all, optionally mr-<app>-summary.json and nothing
+# else, mr-<app>-all equals mrsequential's output byte for byte, and no log
+# reports a data race. Coordinators listen on 127.0.0.1:0 and publish
+# their address through -addr-file, so two suites can run at once on one
+# machine. Every process runs under timeout(1).
 #
 # Environment:
-#   MR_SKIP_GO_TESTS=1  skip go vet and go test (test-mr-many.sh repeats)
+#   MR_SKIP_GO_TESTS=1  skip go vet and the unit tests: go test runs the
+#                       job cases of e2e/ alone (test-mr-many.sh repeats)
 #   MR_SKIP_LAN=1       skip the multi-host scenarios
-#   MR_SKIP_BUILD=1     use the binaries already in bin/ (build them with
-#                       scripts/build.sh -race first)
-#   MR_CASES="wc crash" run only these cases (names as in CASES below:
-#                       wc indexer map_parallelism reduce_parallelism
-#                       job_count early_exit crash bad_input hostile flood
-#                       poison bad_worker plugin_compat journal pool
-#                       counters status_page)
+#   MR_BIN=DIR          use the binaries in DIR (built with scripts/build.sh
+#                       -race -out DIR) rather than build them
+#   MR_CASES="go_test flood" run only these (go_test, flood, status_page)
 #   MR_VERBOSE=1        pass -v to the coordinator and the workers
 #   MR_KEEP=1           keep the scratch directory and print its path
-#   MR_TIMEOUT=120      seconds allowed to each process of a normal case
-#   MR_CRASH_TIMEOUT=240 seconds allowed to the crash case's coordinator
+#   MR_TIMEOUT=120      seconds allowed to each process of a case
 #   MR_SCREENSHOT=F     the status page case copies its screenshot of the
 #                       finished job to F (scripts/screenshot.sh uses it)
 #
-# To add a case: write a function case_<name> that returns 0 to pass, or
-# calls `fail "reason"` and returns 1 (or sets REASON and returns 2 to be
-# skipped), and add "<title>|<name>" to CASES.
-# Helpers: new_case_dirs, reference, start_coordinator, start_worker,
-# finish_job, check_outputs (see their comments); fail, last_line, report
-# and the timing helpers are in scripts/testlib.sh, shared with
-# scripts/lan-tests.sh.
+# To add a case that needs the shell (a job case belongs in e2e/): write a
+# function case_<name> that returns 0 to pass, or calls `fail "reason"`
+# and returns 1 (or sets REASON and returns 2 to be skipped), and add
+# "<title>|<name>" to CASES. Helpers: new_case_dirs, reference,
+# start_coordinator, start_worker, finish_job, check_outputs (see their
+# comments); fail, last_line, report and the timing helpers are in
+# scripts/testlib.sh, shared with scripts/lan-tests.sh.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")" || exit 1
@@ -102,7 +90,6 @@ MR_CASES=${MR_CASES:-}
 MR_VERBOSE=${MR_VERBOSE:-0}
 MR_KEEP=${MR_KEEP:-0}
 TIMEOUT=${MR_TIMEOUT:-120}
-CRASH_TIMEOUT=${MR_CRASH_TIMEOUT:-240}
 
 # Seconds allowed to the steps that are no case, under timeout(1). On 2
 # CPUs with an empty Go cache they took 30, 50, 40 and 55 s (go vet, go
@@ -242,8 +229,7 @@ show_logs() {
 	fi
 }
 
-# check_no_races: fails if any log of the case reports a data race (the
-# crash case ignores its workers' exit statuses, so look at the logs).
+# check_no_races: fails if any log of the case reports a data race.
 check_no_races() {
 	local log
 	for log in "${CASE_LOGS[@]}" "$CASE_DIR"/*.log; do
@@ -402,9 +388,7 @@ step_inputs() {
 COORD_PID=
 ADDR=
 WORKER_PIDS=()
-JOB_ENV=()     # NAME=value pairs for the job's processes (the hostile case's MR_SECRET)
-WORKER_ARGS=() # more mrworker flags
-JOURNALED=0    # the job keeps a journal in out/ (mr-job.journal)
+JOB_ENV=() # NAME=value pairs for the job's processes (the flood's MR_SECRET)
 
 # new_case_dirs: creates coord/ (with a copy of the inputs), out/, markers/.
 new_case_dirs() {
@@ -476,29 +460,8 @@ start_worker() {
 	mkdir -p "$dir/run"
 	spawn "$CASE_DIR/$name.log" "$dir" "$secs" \
 		env "${JOB_ENV[@]}" COORDINATOR_HOST="$ADDR" MR_MARKER_DIR="$CASE_DIR/markers" \
-		"$BIN/mrworker" -dir "$dir/run" "${VFLAG[@]}" "${WORKER_ARGS[@]}" "$BIN/$app.so"
+		"$BIN/mrworker" -dir "$dir/run" "${VFLAG[@]}" "$BIN/$app.so"
 	WORKER_PIDS+=("$SPAWNED")
-}
-
-# start_job APP NWORKERS: the coordinator, then NWORKERS workers w1..wN.
-start_job() {
-	local app=$1 n=$2 i
-	start_coordinator "$TIMEOUT" || return 1
-	for ((i = 1; i <= n; i++)); do
-		start_worker "w$i" "$app" "$TIMEOUT"
-	done
-}
-
-# worker_label NAME: "w2 (coordinator's w3)": the worker's directory name
-# and, when its log says, the id the coordinator gave it.
-worker_label() {
-	local id
-	id=$(grep -m 1 -o 'msg="worker registered" worker=[^ ]*' "$CASE_DIR/$1.log" 2>/dev/null)
-	if [[ -n $id ]]; then
-		echo "$1 (coordinator's ${id##*=})"
-	else
-		echo "$1"
-	fi
 }
 
 # finish_job: waits for the coordinator, then gives the workers 15 s more to
@@ -518,7 +481,7 @@ finish_job() {
 		for ((i = 0; i < ${#WORKER_PIDS[@]}; i++)); do
 			alive "${WORKER_PIDS[i]}" && break
 		done
-		fail "worker $(worker_label "w$((i + 1))") still running 15 s after the coordinator exited 0"
+		fail "worker w$((i + 1)) still running 15 s after the coordinator exited 0"
 		return 1
 	fi
 	for ((i = 0; i < ${#WORKER_PIDS[@]}; i++)); do
@@ -527,9 +490,9 @@ finish_job() {
 		rc=$?
 		if ((rc != 0)); then
 			if timed_out "$rc"; then
-				fail "worker $(worker_label "w$((i + 1))") timed out after ${TIMEOUT}s"
+				fail "worker w$((i + 1)) timed out after ${TIMEOUT}s"
 			else
-				fail "worker $(worker_label "w$((i + 1))") exited with status $rc after the job: $(last_line "$CASE_DIR/w$((i + 1)).log")"
+				fail "worker w$((i + 1)) exited with status $rc after the job: $(last_line "$CASE_DIR/w$((i + 1)).log")"
 			fi
 			return 1
 		fi
@@ -559,7 +522,6 @@ check_files() {
 		base=${f##*/}
 		[[ $base =~ ^mr-out-[0-9]+$ && ${base#mr-out-} -lt $NREDUCE ]] && continue
 		[[ $base == "mr-$app-all" || $base == "mr-$app-summary.json" ]] && continue
-		[[ $base == mr-job.journal && $JOURNALED == 1 ]] && continue
 		extra+=("$base")
 	done
 	((${#extra[@]} == 0)) || {
