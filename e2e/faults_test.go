@@ -192,7 +192,7 @@ func TestBadWorker(t *testing.T) {
 func badWorkerJob(t *testing.T, startBad func(*job)) (*job, string) {
 	t.Helper()
 	j := newJob(t)
-	j.startCoordinator()
+	j.startCoordinator("-heartbeat-timeout", "2s") // a reducer's word counts against an owner once it joined 2 s ago
 	startBad(j)
 	st := j.waitStatus(quickExit, "w1 registered", func(st *protocol.Status) bool { return len(st.WorkerList.Rows) == 1 })
 	id := st.WorkerList.Rows[0].ID
