@@ -563,7 +563,7 @@ check_outputs() {
 # not stop it; MR_FLOOD_SOURCE changes them), holds connections of that kind open: 4,000 against the
 # coordinator (twice its cap), ramped before the workers start, and 2,000
 # against each worker's run-file server (twice its cap), from the moment
-# its registration line names that address: 10,000 in all, the issue's
+# /status lists that worker: 10,000 in all, the issue's
 # figure (4,000 for trickle-frames and handshakes, which only the
 # coordinator serves). Each kind is a run of its own because a mix is
 # weaker than its strongest kind: the kinds a server times out keep
@@ -700,7 +700,7 @@ flood_kind() {
 # exit (15 s at most). Sets FLOOD_JOB, FLOOD_RC, FLOOD_CPU and
 # FLOOD_PEAK["RUN LABEL"].
 flood_job() {
-	local run=$1 kind=$2 secs=$3 t0 i addr end pid
+	local run=$1 kind=$2 secs=$3 t0 i id addr end pid workers=0
 	local -A flooding=()
 	CASE_DIR=$FLOOD_BASE/$run
 	mkdir -p "$CASE_DIR"
@@ -724,8 +724,7 @@ flood_job() {
 		mkdir -p "$CASE_DIR/w$i" && echo "$FLOOD_MAP_DELAY" >"$CASE_DIR/w$i/straggler"
 		start_worker "w$i" straggler "$TIMEOUT"
 	done
-	[[ -n $kind && $kind != trickle-frames && $kind != handshakes ]] && selected workers "$FLOOD_AT" ||
-		flooding=([1]=- [2]=- [3]=-)
+	[[ -n $kind && $kind != trickle-frames && $kind != handshakes ]] && selected workers "$FLOOD_AT" && workers=1
 	while before "$t0" "$secs"; do
 		flood_sample "$run"
 		if ! alive "$COORD_PID"; then
@@ -734,13 +733,11 @@ flood_job() {
 			FLOOD_RC=$?
 			break
 		fi
-		for i in 1 2 3; do
-			[[ -z ${flooding[$i]:-} ]] || continue
-			addr=$(grep -m 1 'msg="worker registered"' "$CASE_DIR/w$i.log" 2>/dev/null | grep -o ' addr=[^ ]*' | cut -d= -f2)
-			[[ -n $addr ]] || continue
-			flooding[$i]=$addr
-			flood_spawn "w$i" "$kind" "$FLOOD_WORKER_CONNS" 500 "$secs" -worker "$addr"
-		done
+		((workers && ${#flooding[@]} < 3)) && while read -r id addr; do
+			[[ -n $addr && -z ${flooding[$id]:-} ]] || continue
+			flooding[$id]=$addr
+			flood_spawn "$id" "$kind" "$FLOOD_WORKER_CONNS" 500 "$secs" -worker "$addr"
+		done < <(flood_workers)
 		sleep 0.1
 	done
 	for pid in "${FLOOD_PIDS[@]}"; do
@@ -861,13 +858,14 @@ flood_figures() {
 	echo "      the flood's CPU: ${FLOOD_CPU}s"
 }
 
+# flood_workers: "ID ADDR" of each worker registered, from /status.
+flood_workers() {
+	MR_SECRET=$FLOOD_SECRET "$SCRATCH/bin/mrstatuscheck" workers "http://$ADDR/status" 2>/dev/null
+}
+
 # flood_registered: which workers registered, for a failure's reason.
 flood_registered() {
-	local i n=()
-	for i in 1 2 3; do
-		grep -q 'msg="worker registered"' "$CASE_DIR/w$i.log" 2>/dev/null && n+=("w$i")
-	done
-	echo "workers registered: ${n[*]:-none}"
+	echo "workers registered: $(flood_workers | cut -d' ' -f1 | paste -sd' ' | sed 's/^$/none/')"
 }
 
 # flood_blame: what the job's summary charges workers with, if anything:

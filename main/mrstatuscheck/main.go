@@ -6,6 +6,9 @@
 //	mrstatuscheck wait SECS URL [PATH=VALUE...] polls URL until status's checks pass
 //	mrstatuscheck dom FILE [KEY=VALUE...]       FILE is the page's DOM (chromium --dump-dom)
 //	mrstatuscheck png FILE                      FILE is a screenshot: not blank
+//	mrstatuscheck workers URL                   prints "ID ADDR" for each worker of GET /status
+//
+// A URL is read with the job's read-only token when $MR_SECRET is set.
 //
 // status decodes the JSON into protocol.Status, refusing unknown fields,
 // checks that its numbers agree with each other (consistent), then that
@@ -47,7 +50,7 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: mrstatuscheck status|wait|dom|png ...")
+		fmt.Fprintln(os.Stderr, "usage: mrstatuscheck status|wait|dom|png|workers ...")
 		os.Exit(2)
 	}
 	cmd, src, args := os.Args[1], os.Args[2], os.Args[3:]
@@ -65,6 +68,8 @@ func main() {
 		errs = checkDOM(string(read(src)), args)
 	case "png":
 		errs = checkPNG(read(src))
+	case "workers":
+		errs = printWorkers(read(src))
 	default:
 		fatalf("unknown check %q", cmd)
 	}
@@ -97,7 +102,15 @@ func read(src string) []byte {
 	return b
 }
 
+// get is GET url, with the read-only token of $MR_SECRET when it is set.
 func get(url string) ([]byte, error) {
+	if secret := os.Getenv("MR_SECRET"); secret != "" && !strings.Contains(url, protocol.TokenParam+"=") {
+		sep := "?"
+		if strings.Contains(url, "?") {
+			sep = "&"
+		}
+		url += sep + protocol.TokenParam + "=" + protocol.StatusToken([]byte(secret))
+	}
 	c := http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Get(url)
 	if err != nil {
@@ -189,6 +202,18 @@ func checkStatus(b []byte, args []string) []string {
 		}
 	}
 	return errs
+}
+
+// printWorkers prints the ID and address of each worker a status lists.
+func printWorkers(b []byte) []string {
+	var st protocol.Status
+	if err := json.Unmarshal(b, &st); err != nil {
+		return []string{"not a protocol.Status: " + err.Error()}
+	}
+	for _, w := range st.WorkerList.Rows {
+		fmt.Println(w.ID, w.Addr)
+	}
+	return nil
 }
 
 // rowCounts are the count.* paths of the status check.
