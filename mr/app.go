@@ -9,7 +9,7 @@ type KeyValue struct {
 }
 
 // The functions a plugin may export, by name. A plugin exports Map and
-// Reduce, ReduceSeq or both; MapEmit and Combine are optional.
+// Reduce, ReduceSeq or both; MapEmit, Combine and Partition are optional.
 type (
 	// MapFunc is Map: called once per input file (or once per split of a
 	// large one) with the input's name as given to the coordinator and
@@ -34,6 +34,11 @@ type (
 	// its own earlier results, or not at all: the output must not change
 	// whether it runs or not.
 	CombineFunc = func(key string, values []string) []string
+	// PartitionFunc is Partition: the reduce task, in [0, nreduce), that
+	// key goes to. Without it, a key goes to the task its hash picks. A
+	// result out of range, or a panic, fails the attempt as the app's
+	// fault. Each mr-out-Y then holds exactly the keys sent to Y.
+	PartitionFunc = func(key string, nreduce int) int
 )
 
 // App is a MapReduce application: the functions its plugin exports, and
@@ -50,4 +55,5 @@ type App struct {
 	Reduce    ReduceFunc    // Reduce or ReduceSeq, or both
 	ReduceSeq ReduceSeqFunc // optional; preferred to Reduce
 	Combine   CombineFunc   // optional
+	Partition PartitionFunc // optional
 }

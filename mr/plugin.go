@@ -8,8 +8,8 @@ import (
 )
 
 // LoadPlugin opens a Go plugin built with -buildmode=plugin from a package
-// main that exports Map, and Reduce or ReduceSeq (MapEmit and Combine
-// are optional; see App), and returns it as an App named after the file.
+// main that exports Map, and Reduce or ReduceSeq (MapEmit, Combine
+// and Partition are optional; see App), and returns it as an App named after the file.
 // Its errors are one line naming the plugin and what to do.
 func LoadPlugin(path string) (*App, error) {
 	var st syscall.Stat_t
@@ -27,6 +27,7 @@ func LoadPlugin(path string) (*App, error) {
 		lookup(p, path, "ReduceSeq", &app.ReduceSeq, false),
 		lookup(p, path, "MapEmit", &app.MapEmit, false),
 		lookup(p, path, "Combine", &app.Combine, false),
+		lookup(p, path, "Partition", &app.Partition, false),
 	} {
 		if err != nil {
 			return nil, err
@@ -50,6 +51,7 @@ var signatures = map[string]string{
 	"Reduce":    "func(string, []string) string",
 	"ReduceSeq": "func(string, iter.Seq[string]) string",
 	"Combine":   "func(string, []string) []string",
+	"Partition": "func(string, int) int",
 }
 
 // lookup sets *dst to the function the plugin exports as name, if it

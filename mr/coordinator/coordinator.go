@@ -56,6 +56,7 @@ type Coordinator struct {
 	tmpDir  string             // outputs being written, on -out's file system but in a small directory
 	spares  *atomicfile.Spares // files made ahead in tmpDir for the outputs
 	journal *jobJournal        // nil unless Config.Journal
+	model   model              // parameters, map-only, total order (model.go)
 	job     string             // the job's id: the journal's, or made at start
 	start   time.Time          // when the job started: New
 	seq     atomic.Int64       // numbers uploads, so that each has a file of its own
@@ -115,6 +116,9 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.MapOnly {
+		cfg.NReduce = len(tasks) // one output per map task
+	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: output directory: %w", err)
 	}
@@ -139,7 +143,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 		keys: auth.New(cfg.Secret), fresh: auth.NewReplayQuota(wire.FreshWindow, 1<<20, 1<<17),
 		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
 		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
-		conns: make(map[net.Conn]struct{}), sessions: make(sessions), kept: make(map[int][]byte)}
+		conns: make(map[net.Conn]struct{}), sessions: make(sessions), kept: make(map[int][]byte), model: newModel(cfg)}
 	c.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
 		Refused: func(host, why string) { c.refused(host, why, nil) }})
 	app := cfg.App
@@ -157,7 +161,11 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	for i, t := range tasks {
 		descs[i], sizes[i] = taskInput(t, files), taskSize(t)
 	}
-	c.sched = scheduler.New(scheduler.Config{NMap: len(tasks), NReduce: cfg.NReduce, App: app,
+	nMap := len(tasks)
+	if cfg.MapOnly {
+		nMap = 0 // the reduce tasks map, one per split
+	}
+	c.sched = scheduler.New(scheduler.Config{NMap: nMap, NReduce: cfg.NReduce, App: app, MapOnly: cfg.MapOnly,
 		MapInputs: descs, MapSizes: sizes, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
 		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.MaxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
 		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers, WaitWorkers: cfg.WaitWorkers})
