@@ -15,8 +15,15 @@ import (
 // Sequential runs app over the inputs in one process, the simple way,
 // and writes outPath: every key once, sorted, each line "key value".
 // It is the reference the distributed job is checked against: Map sees
-// each whole file, values reach Reduce in input order.
-func Sequential(app *mr.App, inputs []string, outPath string) error {
+// each whole file, values reach Reduce in input order. ref gives the
+// job's parameters and shape: the app's Partition is called on every key
+// as a job of ref.NReduce reduce tasks calls it, and a map-only job's
+// output is Map's records in order (sequentialMapOnly).
+func Sequential(app *mr.App, inputs []string, ref Reference, outPath string) error {
+	mr.SetParams(ref.Params)
+	if ref.MapOnly {
+		return sequentialMapOnly(app, inputs, outPath)
+	}
 	var all []mr.KeyValue
 	for _, name := range inputs {
 		b, err := os.ReadFile(name)
@@ -41,6 +48,9 @@ func Sequential(app *mr.App, inputs []string, outPath string) error {
 		values = values[:0]
 		for ; j < len(all) && all[j].Key == all[i].Key; j++ {
 			values = append(values, all[j].Value)
+		}
+		if err := checkPartition(app, all[i].Key, ref.NReduce); err != nil {
+			return err
 		}
 		var out string
 		var err error

@@ -66,7 +66,7 @@ type Worker struct {
 	outage      atomic.Bool // the coordinator stopped answering, and it was said so
 
 	// mu guards id, job, restartWindow, addr, served, src, stopAttempt,
-	// nReduce, verified and closed.
+	// nReduce, model, verified and closed.
 	mu            sync.Mutex
 	id            string
 	job           string        // the job's id, as the coordinator said at registration
@@ -76,6 +76,7 @@ type Worker struct {
 	src           *sourceMap          // where the map outputs are, latest version seen
 	stopAttempt   context.CancelFunc  // cancels the running attempt, if any
 	nReduce       int                 // the job's reduce tasks
+	model         jobModel            // the job's parameters and shape (model.go)
 	verified      []protocol.Verified // answers to the coordinator's Verify, for the next heartbeat
 	closed        bool
 }
@@ -307,8 +308,11 @@ func (w *Worker) run(ctx context.Context, t *protocol.GetTaskReply) *protocol.Ge
 		w.reportFailure(ctx, w.attemptOf(kind, t), err)
 		return nil
 	}
-	if kind == protocol.MapTask {
+	switch {
+	case kind == protocol.MapTask:
 		return w.runMap(ctx, t)
+	case w.shape().mapOnly:
+		return w.runMapOnly(ctx, t)
 	}
 	return w.runReduce(ctx, t)
 }
