@@ -1,0 +1,176 @@
+package cluster
+
+// The paper's model in a cluster: parameters, the app's Partition,
+// map-only jobs and total order, each checked against mrsequential.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"mapreduce/mr"
+)
+
+// paramApp is word count whose every function reads a parameter: Map
+// keeps words of at least mr.Param("min") letters, prefixed with
+// mr.Param("prefix"); Combine and Reduce sum and Reduce appends
+// mr.Param("unit"); Partition sends a key by its length.
+func paramApp() *mr.App {
+	wc := WordCount()
+	minLen := func() int { n, _ := strconv.Atoi(mr.Param("min")); return n }
+	return &mr.App{
+		Name: "paramwc",
+		Map: func(name, contents string) []mr.KeyValue {
+			var kvs []mr.KeyValue
+			for _, kv := range wc.Map(name, contents) {
+				if len([]rune(kv.Key)) >= minLen() {
+					kvs = append(kvs, mr.KeyValue{Key: mr.Param("prefix") + kv.Key, Value: kv.Value})
+				}
+			}
+			return kvs
+		},
+		Combine: func(key string, values []string) []string {
+			if mr.Param("prefix") == "" {
+				panic("Combine without its parameter")
+			}
+			return []string{wc.Reduce(key, values)}
+		},
+		Reduce: func(key string, values []string) string {
+			return wc.Reduce(key, values) + mr.Param("unit")
+		},
+		Partition: lengthPartition,
+	}
+}
+
+// lengthPartition sends a key by its length in bytes; it panics if the
+// job lost its parameters.
+func lengthPartition(key string, n int) int {
+	if mr.Param("prefix") == "" {
+		panic("Partition without its parameter")
+	}
+	return len(key) % n
+}
+
+func TestParamsReachEveryFunction(t *testing.T) {
+	inputs := Inputs(t, 4)
+	cfg := Config(t.TempDir())
+	cfg.Params = map[string]string{"min": "3", "prefix": "w:", "unit": " times"}
+	cl := Start(t, cfg, inputs, paramApp(), 2)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	all, _ := os.ReadFile(filepath.Join(cl.Out, "mr-paramwc-all"))
+	if !strings.HasPrefix(string(all), "w:") || !strings.Contains(string(all), " times\n") || strings.Contains(string(all), "w:x ") {
+		t.Fatalf("the parameters did not reach Map and Reduce: %.200s", all)
+	}
+	sum := cl.SummaryFile()
+	if sum.Model == nil || sum.Model.Params["unit"] != " times" || len(sum.Model.Params) != 3 {
+		t.Fatalf("summary model = %+v, want the parameters", sum.Model)
+	}
+	if st := cl.C.Status(); st.Model == nil || st.Model.Params["min"] != "3" {
+		t.Fatalf("status model = %+v, want the parameters", st.Model)
+	}
+}
+
+func TestEachOutputHoldsOnlyWhatPartitionSendsThere(t *testing.T) {
+	inputs := Inputs(t, 4)
+	cfg := Config(t.TempDir())
+	cfg.NReduce = 3
+	cfg.Params = map[string]string{"prefix": "p"}
+	cl := Start(t, cfg, inputs, paramApp(), 3)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	for r := range cfg.NReduce {
+		b, err := os.ReadFile(filepath.Join(cl.Out, fmt.Sprintf("mr-out-%d", r)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		for _, line := range lines {
+			key, _, _ := strings.Cut(line, " ")
+			if got := lengthPartition(key, cfg.NReduce); got != r {
+				t.Fatalf("mr-out-%d holds %q, which Partition sends to %d", r, key, got)
+			}
+		}
+		if len(lines) < 2 {
+			t.Fatalf("mr-out-%d holds %d keys: the test proves little", r, len(lines))
+		}
+	}
+}
+
+func TestPartitionOutOfRangeFailsTheJobNamingTheKey(t *testing.T) {
+	for name, part := range map[string]mr.PartitionFunc{
+		"out of range": func(key string, n int) int { return n },
+		"panic": func(key string, n int) int {
+			if key == "gamma" {
+				panic("no place for gamma")
+			}
+			return 0
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			app := WordCount()
+			app.Partition = part
+			cfg := Config(t.TempDir())
+			cfg.MaxFailures = 2
+			cl := Start(t, cfg, Inputs(t, 2), app, 2)
+			err := cl.Wait()
+			if err == nil || !strings.Contains(err.Error(), "Partition(") || !strings.Contains(err.Error(), `"`) {
+				t.Fatalf("job ended with %v, want a failure naming Partition and the key", err)
+			}
+			if name == "panic" && !strings.Contains(err.Error(), `Partition("gamma", 4) panicked: no place for gamma`) {
+				t.Fatalf("job ended with %v, want the key and the panic", err)
+			}
+		})
+	}
+}
+
+// lineApp is a map-only app: each line containing "a" is a record, keyed
+// by its file's base name and the line's length.
+func lineApp() *mr.App {
+	return &mr.App{
+		Name: "lines",
+		Map: func(name, contents string) []mr.KeyValue {
+			var kvs []mr.KeyValue
+			for _, line := range strings.Split(contents, "\n") {
+				if strings.Contains(line, "a") {
+					kvs = append(kvs, mr.KeyValue{Key: filepath.Base(name) + ":" + strconv.Itoa(len(line)), Value: line})
+				}
+			}
+			return kvs
+		},
+		Reduce: func(string, []string) string { panic("a map-only job has no Reduce") },
+	}
+}
+
+func TestMapOnlyOutputsAreMapRecordsInOrder(t *testing.T) {
+	inputs := Inputs(t, 5)
+	cfg := Config(t.TempDir())
+	cfg.MapOnly = true
+	cl := Start(t, cfg, inputs, lineApp(), 3)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	for x, in := range inputs {
+		b, err := os.ReadFile(filepath.Join(cl.Out, fmt.Sprintf("mr-out-%d", x)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "in-" + strconv.Itoa(x) + ".txt:"; !strings.HasPrefix(string(b), want) {
+			t.Fatalf("mr-out-%d starts %.40q, want the records of %s", x, b, in)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cl.Out, fmt.Sprintf("mr-out-%d", len(inputs)))); err == nil {
+		t.Fatalf("more outputs than map tasks")
+	}
+	if sum := cl.SummaryFile(); sum.Model == nil || !sum.Model.MapOnly || sum.Maps != 0 || sum.Reduces != len(inputs) {
+		t.Fatalf("summary: model %+v, %d maps, %d reduces", sum.Model, sum.Maps, sum.Reduces)
+	}
+}
