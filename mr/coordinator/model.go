@@ -91,4 +91,3 @@ func concatOutputs(segs []runfile.Segment, w io.Writer) error {
 	}
 	return nil
 }
-
