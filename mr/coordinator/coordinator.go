@@ -119,6 +119,10 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	if cfg.MapOnly {
 		cfg.NReduce = len(tasks) // one output per map task
 	}
+	model, err := newModel(cfg, tasks)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: output directory: %w", err)
 	}
@@ -143,7 +147,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 		keys: auth.New(cfg.Secret), fresh: auth.NewReplayQuota(wire.FreshWindow, 1<<20, 1<<17),
 		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
 		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
-		conns: make(map[net.Conn]struct{}), sessions: make(sessions), kept: make(map[int][]byte), model: newModel(cfg)}
+		conns: make(map[net.Conn]struct{}), sessions: make(sessions), kept: make(map[int][]byte), model: model}
 	c.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
 		Refused: func(host, why string) { c.refused(host, why, nil) }})
 	app := cfg.App

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"time"
 
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
+	"mapreduce/mr"
 )
 
 // model is what the job's shape adds to a coordinator; fixed once New
@@ -24,14 +26,29 @@ type model struct {
 	shares  []int64 // total order: text bytes of each committed mr-out-Y
 }
 
-// newModel is the model cfg describes, for a job of nMap map tasks; a
-// total-order job's sample is taken later (takeSample).
-func newModel(cfg Config) model {
+// newModel is the model cfg describes for a job of these map tasks: a
+// total-order job's keys are sampled now, running the app's Map
+// (cfg.Sampler, or the plugin cfg.AppPlugin loaded).
+func newModel(cfg Config, tasks [][]protocol.Split) (model, error) {
 	m := model{params: maps.Clone(cfg.Params), mapOnly: cfg.MapOnly}
-	if cfg.TotalOrder {
-		m.shares = make([]int64, cfg.NReduce)
+	if !cfg.TotalOrder {
+		return m, nil
 	}
-	return m
+	app := cfg.Sampler
+	if app == nil {
+		var err error
+		if app, err = mr.LoadPlugin(cfg.AppPlugin); err != nil {
+			return m, fmt.Errorf("mr: -total-order samples the keys with the app's Map: %w", err)
+		}
+	}
+	cuts, st, err := takeSample(app, m.params, tasks, cfg.NReduce)
+	if err != nil {
+		return m, err
+	}
+	m.cuts, m.sample, m.shares = cuts, st, make([]int64, cfg.NReduce)
+	cfg.Logger.Info("keys sampled", "splits", st.Splits, "bytes", st.Bytes, "keys", st.Keys, "cuts", st.Cuts,
+		"elapsed", (time.Duration(st.SampleMS) * time.Millisecond).String())
+	return m, nil
 }
 
 // concatenated reports whether mr-<app>-all is the outputs one after the

@@ -52,3 +52,12 @@ func mapOnlyTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (runfil
 	cnt.MapOutputRecords, cnt.MapOutputBytes = info.Records, seg.Size
 	return seg, err
 }
+
+// MapKeys calls app's Map over text, the input name's, with the job's
+// parameters, handing keep every key it emits: a total order's sample.
+// A panic of Map is an *AppError.
+func MapKeys(app *mr.App, params map[string]string, name, text string, keep func(key string)) error {
+	mr.SetParams(params)
+	defer mr.SetParams(nil)
+	return callMap(app, name, text, func(k, _ string) { keep(k) })
+}

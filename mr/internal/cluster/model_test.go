@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"mapreduce/mr"
+	"mapreduce/mr/coordinator"
 )
 
 // paramApp is word count whose every function reads a parameter: Map
@@ -172,5 +173,59 @@ func TestMapOnlyOutputsAreMapRecordsInOrder(t *testing.T) {
 	}
 	if sum := cl.SummaryFile(); sum.Model == nil || !sum.Model.MapOnly || sum.Maps != 0 || sum.Reduces != len(inputs) {
 		t.Fatalf("summary: model %+v, %d maps, %d reduces", sum.Model, sum.Maps, sum.Reduces)
+	}
+}
+
+func TestTotalOrderOutputsHoldIncreasingRanges(t *testing.T) {
+	inputs := Inputs(t, 6)
+	cfg := Config(t.TempDir())
+	cfg.TotalOrder, cfg.Sampler, cfg.NReduce, cfg.SplitSize = true, WordCount(), 3, 2000
+	cl := Start(t, cfg, inputs, WordCount(), 3)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	var concat strings.Builder
+	last := ""
+	for r := range cfg.NReduce {
+		b, err := os.ReadFile(filepath.Join(cl.Out, fmt.Sprintf("mr-out-%d", r)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		concat.Write(b)
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		if len(b) == 0 || len(lines) < 2 {
+			t.Fatalf("mr-out-%d holds %d keys: the sample did not spread them", r, len(lines))
+		}
+		for _, line := range lines {
+			key, _, _ := strings.Cut(line, " ")
+			if key <= last {
+				t.Fatalf("mr-out-%d: %q after %q: the outputs are not in increasing, disjoint ranges", r, key, last)
+			}
+			last = key
+		}
+	}
+	all, _ := os.ReadFile(filepath.Join(cl.Out, "mr-wc-all"))
+	if concat.String() != string(all) {
+		t.Fatal("mr-wc-all is not the concatenation of the outputs")
+	}
+	to := cl.SummaryFile().Model.TotalOrder
+	if to == nil || to.Splits != 10 || to.Keys == 0 || to.Cuts != 2 || len(to.Shares) != 3 || to.Skew < 1 {
+		t.Fatalf("summary total order = %+v", to)
+	}
+	var shares int64
+	for _, s := range to.Shares {
+		shares += s
+	}
+	if shares != int64(len(all)) {
+		t.Fatalf("shares add up to %d bytes, the output is %d", shares, len(all))
+	}
+}
+
+func TestTotalOrderRefusesMapOnly(t *testing.T) {
+	cfg := Config(t.TempDir())
+	cfg.TotalOrder, cfg.MapOnly, cfg.Sampler = true, true, WordCount()
+	if _, err := coordinator.New(cfg, Inputs(t, 1)); err == nil || !strings.Contains(err.Error(), "-total-order with -nreduce 0") {
+		t.Fatalf("New = %v, want a refusal of -total-order with -nreduce 0", err)
 	}
 }
