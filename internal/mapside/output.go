@@ -347,6 +347,7 @@ func (o *Output) combineBatch(s sink, key string) error {
 // returns each run's Info.
 func (o *Output) Finish(path string) ([]runfile.Info, error) {
 	if o.err != nil {
+		o.RemoveSpills()
 		return nil, o.err
 	}
 	parts, err := o.gs.partitions(o.nReduce, &o.sorter, o.part)
