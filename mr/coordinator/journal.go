@@ -445,6 +445,11 @@ func (c *Coordinator) resume(intact map[int]bool) error {
 	grace := now.Add(2 * c.cfg.HeartbeatTimeout)
 	reduces, maps, workers := j.recover(c.sched, intact, now, grace)
 	c.committed = reduces
+	for t, r := range j.reduces {
+		if intact[t] && t < len(c.model.shares) {
+			c.model.shares[t] = r.TextSize // not locked: New has not returned
+		}
+	}
 	c.earlier = make(map[string]bool, len(workers))
 	for _, id := range workers {
 		c.earlier[id] = false
