@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -227,5 +228,59 @@ func TestTotalOrderRefusesMapOnly(t *testing.T) {
 	cfg.TotalOrder, cfg.MapOnly, cfg.Sampler = true, true, WordCount()
 	if _, err := coordinator.New(cfg, Inputs(t, 1)); err == nil || !strings.Contains(err.Error(), "-total-order with -nreduce 0") {
 		t.Fatalf("New = %v, want a refusal of -total-order with -nreduce 0", err)
+	}
+}
+
+// sortApp is mrapps/sort as Go values: a record's first 10 bytes are its
+// key, the rest of its line (after a space) its value.
+func sortApp() *mr.App {
+	return &mr.App{
+		Name: "sort",
+		Map: func(_, contents string) []mr.KeyValue {
+			var kvs []mr.KeyValue
+			for _, line := range strings.Split(strings.TrimSuffix(contents, "\n"), "\n") {
+				kvs = append(kvs, mr.KeyValue{Key: line[:10], Value: line[11:]})
+			}
+			return kvs
+		},
+		Reduce: func(key string, values []string) string {
+			slices.Sort(values)
+			return strings.Join(values, "\n"+key+" ")
+		},
+	}
+}
+
+// A sort in total order writes the records as a byte-wise sort of their
+// lines does (LC_ALL=C sort), duplicate keys included, each output one
+// range, with the shares of about equal size.
+func TestTotalOrderSortEqualsSortingTheLines(t *testing.T) {
+	dir := t.TempDir()
+	var lines []string
+	var inputs []string
+	for f := range 4 {
+		var b strings.Builder
+		for i := range 2500 {
+			n := uint64(f*2500+i) * 0x9e3779b97f4a7c15
+			key := fmt.Sprintf("%010d", (n>>20)%3000) // each key about 3 times
+			line := fmt.Sprintf("%s %016x %s", key, n, strings.Repeat("x", 72))
+			lines = append(lines, line)
+			b.WriteString(line + "\n")
+		}
+		inputs = append(inputs, WriteFile(t, dir, fmt.Sprintf("recs-%d.txt", f), b.String()))
+	}
+	slices.Sort(lines)
+	cfg := Config(t.TempDir())
+	cfg.TotalOrder, cfg.Sampler, cfg.NReduce, cfg.SplitSize = true, sortApp(), 5, 50_000
+	cl := Start(t, cfg, inputs, sortApp(), 3)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := os.ReadFile(filepath.Join(cl.Out, "mr-sort-all"))
+	if string(all) != strings.Join(lines, "\n")+"\n" {
+		t.Fatal("mr-sort-all is not the records sorted as LC_ALL=C sort sorts them")
+	}
+	to := cl.SummaryFile().Model.TotalOrder
+	if to.Skew > 1.5 {
+		t.Fatalf("skew %.2f: shares %v", to.Skew, to.Shares)
 	}
 }
