@@ -2,14 +2,26 @@
 // way, and writes its output (mr-out-0 in the current directory unless
 // -o says otherwise): the reference output the distributed job must match.
 //
-//	mrsequential [-o FILE] [-param NAME=VALUE]... [-nreduce R] app.so inputs...
+//	mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N]
+//	             [-whole-files] [-binary] [-param NAME=VALUE]... [-nreduce R]
+//	             app.so inputs...
 //
-// -o lets the reference sit beside a job's own mr-out-0 without
-// overwriting it. -param and -nreduce are the job's, as mrcoordinator
-// takes them: the app reads the parameters with mr.Param, its Partition
-// (if it exports one) is called on every key for R reduce tasks, and
-// -nreduce 0 is a map-only job, whose output is Map's records in order. Errors are one "mrsequential: ..." line on standard
-// error; the exit status is 2 for bad usage, 1 when the run fails.
+// It takes its inputs (files, or folders of files) by the coordinator's
+// rule. By default Map sees each whole file: the app's reference, what a
+// job must write at any split size. With -split-size N it cuts them as
+// the coordinator does with the same flags (-pack-size and -small-file
+// too, with the same defaults), so Map is called on the same pieces and
+// the output is the job's byte for byte: an app that counts on seeing
+// whole files differs from its reference at a split size smaller than
+// its inputs. -o lets
+// the reference sit beside a job's own mr-out-0 without overwriting it.
+// -param and -nreduce are the job's, as mrcoordinator takes them: the
+// app reads the parameters with mr.Param, its Partition (if it exports
+// one) is called on every key for R reduce tasks, and -nreduce 0 is a
+// map-only job, whose output is Map's records in order.
+// Errors are one "mrsequential: ..." line on standard error; so is each
+// note of input folder entries skipped. The exit status is 2 for bad
+// usage, 1 when the run fails.
 package main
 
 import (
@@ -19,12 +31,13 @@ import (
 	"io"
 	"os"
 
+	"mapreduce/internal/input"
 	"mapreduce/internal/protocol"
 	"mapreduce/mr"
 	"mapreduce/mr/executor"
 )
 
-const usage = "usage: mrsequential [-o FILE] [-param NAME=VALUE]... [-nreduce R] app.so inputs..."
+const usage = "usage: mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N] [-whole-files] [-binary] [-param NAME=VALUE]... [-nreduce R] app.so inputs..."
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -35,6 +48,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mrsequential", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	out := fs.String("o", "mr-out-0", "write the output to `FILE`")
+	var opt input.Options
+	fs.Int64Var(&opt.Split, "split-size", 0, "cut inputs larger than this many `bytes` into several pieces, as the coordinator's -split-size (default: never, Map sees whole files)")
+	fs.Int64Var(&opt.Small, "small-file", input.DefaultSmall, "inputs smaller than this many `bytes` are small, as the coordinator's -small-file")
+	fs.Int64Var(&opt.Pack, "pack-size", 0, "small inputs share a task up to this many `bytes`, as the coordinator's -pack-size (default: the split size)")
+	fs.BoolVar(&opt.WholeFiles, "whole-files", false, "never cut an input (also when the app exports WholeFiles = true)")
+	fs.BoolVar(&opt.Binary, "binary", false, "accept inputs that are not text (a NUL byte in their first 4 KiB)")
 	ref := executor.Reference{Params: map[string]string{}}
 	fs.Func("param", "a job parameter, `NAME=VALUE`, which the app reads with mr.Param (repeatable)", func(s string) error {
 		return addParam(ref.Params, s)
@@ -55,21 +74,54 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
+	if opt.Split < 0 || opt.Small < 0 || opt.Pack < 0 {
+		fmt.Fprintf(stderr, "mrsequential: -split-size %d, -small-file %d, -pack-size %d: sizes must be positive\n",
+			opt.Split, opt.Small, opt.Pack)
+		return 2
+	}
 	if ref.NReduce < 0 {
 		fmt.Fprintf(stderr, "mrsequential: -nreduce %d: must be 0 (map-only) or more\n", ref.NReduce)
 		return 2
 	}
 	ref.MapOnly = ref.NReduce == 0
-	app, err := mr.LoadPlugin(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintf(stderr, "mrsequential: %v\n", err)
-		return 1
+	if opt.Split == 0 {
+		opt.Split, opt.WholeFiles = input.DefaultSplit, true
 	}
-	if err := executor.Sequential(app, fs.Args()[1:], ref, *out); err != nil {
+	if err := sequential(fs.Arg(0), fs.Args()[1:], opt, ref, *out, stderr); err != nil {
 		fmt.Fprintf(stderr, "mrsequential: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// sequential checks the inputs and the plugin, saying which folder
+// entries it skipped, then loads the app and runs it: bad inputs are
+// refused before the app is loaded, as the coordinator refuses them.
+func sequential(plugin string, args []string, opt input.Options, ref executor.Reference, out string, stderr io.Writer) error {
+	inputs, notes, err := input.Expand(args)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "mrsequential: %s\n", n)
+	}
+	declared, err := input.WholeFiles(plugin)
+	if err != nil {
+		return err
+	}
+	opt.WholeFiles = opt.WholeFiles || declared
+	if _, _, err := input.Tasks(inputs, opt); err != nil {
+		return err
+	}
+	app, err := mr.LoadPlugin(plugin)
+	if err != nil {
+		return err
+	}
+	if declared != app.WholeFiles {
+		return fmt.Errorf("mr: plugin %s: WholeFiles is %t once loaded but %t where declared: "+
+			"set it where it is declared (var WholeFiles = true), which is what the coordinator reads", plugin, app.WholeFiles, declared)
+	}
+	return executor.Sequential(app, inputs, opt, ref, out)
 }
 
 // addParam adds a -param flag's NAME=VALUE to params, within the bounds

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"mapreduce/internal/input"
 	"mapreduce/internal/protocol"
 	"mapreduce/mr"
 )
@@ -29,6 +30,12 @@ type Config struct {
 	// map task up to PackSize bytes (0: SplitSize; 1: never).
 	SmallFile int64
 	PackSize  int64
+	// WholeFiles: never cut an input into splits (the app needs each
+	// whole); also set when AppPlugin exports WholeFiles = true.
+	WholeFiles bool
+	// Binary: accept inputs that are not text (a NUL byte in their first
+	// 4 KiB), which are otherwise refused.
+	Binary bool
 
 	// Params are the job's parameters, which the app reads with
 	// mr.Param: at most protocol.MaxParams, part of the job's identity.
@@ -102,8 +109,8 @@ func DefaultConfig() Config {
 		Addr:              protocol.DefaultAddr,
 		NReduce:           10,
 		OutDir:            ".",
-		SplitSize:         64 << 20,
-		SmallFile:         128 << 10,
+		SplitSize:         input.DefaultSplit,
+		SmallFile:         input.DefaultSmall,
 		HeartbeatTimeout:  4 * time.Second,
 		TaskTimeout:       10 * time.Second,
 		MaxFailures:       appFailureLimit,

@@ -41,7 +41,7 @@ func mapOnlyTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (runfil
 		emit := func(key, value string) {
 			if werr == nil {
 				m.bytes.Add(int64(len(key) + len(value) + 1))
-				werr = out.Write(key, value)
+				werr = mapLineChecked(t.Inputs[m.input.Load()].Name, out.Write)(key, value)
 			}
 		}
 		if err := mapInputs(app, t.Inputs, contents, m, cnt, emit); err != nil {

@@ -6,9 +6,10 @@ package executor
 import (
 	"bufio"
 	"fmt"
-	"os"
+	"strings"
 
 	"mapreduce/internal/atomicfile"
+	"mapreduce/internal/protocol"
 	"mapreduce/mr"
 )
 
@@ -32,27 +33,56 @@ func checkPartition(app *mr.App, key string, nReduce int) error {
 	return err
 }
 
-// sequentialMapOnly writes Map's records over the inputs, in order, one
-// "key value" line each, to outPath: a map-only job's mr-<app>-all.
-func sequentialMapOnly(app *mr.App, inputs []string, outPath string) error {
+// sequentialMapOnly writes Map's records over the map tasks' pieces, in
+// order, one "key value" line each, to outPath: a map-only job's
+// mr-<app>-all.
+func sequentialMapOnly(app *mr.App, tasks [][]protocol.Split, outPath string) error {
 	out, err := atomicfile.Create(outPath)
 	if err != nil {
 		return err
 	}
 	defer out.Abort()
 	bw := bufio.NewWriterSize(out, 256<<10)
-	emit := func(k, v string) { fmt.Fprintf(bw, "%v %v\n", k, v) }
-	for _, name := range inputs {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			return fmt.Errorf("mr: input %s: %w", name, unwrapPath(err))
-		}
-		if err := callMap(app, name, string(b), emit); err != nil {
-			return err
+	for _, task := range tasks {
+		for _, p := range task {
+			text, err := readPiece(p)
+			if err != nil {
+				return err
+			}
+			var werr error
+			write := mapLineChecked(p.File, func(k, v string) error {
+				bw.WriteString(k)
+				bw.WriteByte(' ')
+				bw.WriteString(v)
+				return bw.WriteByte('\n')
+			})
+			if err := callMap(app, p.File, text, func(k, v string) {
+				if werr == nil {
+					werr = write(k, v)
+				}
+			}); err != nil {
+				return err
+			}
+			if werr != nil {
+				return werr
+			}
 		}
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("mr: writing %s: %w", outPath, err)
 	}
 	return out.Commit()
+}
+
+// mapLineChecked is lineChecked for a map-only job, whose output lines
+// are Map's records of the input name: a key or value holding a newline
+// is refused as the app's failure, naming the key.
+func mapLineChecked(name string, write func(key, value string) error) func(key, value string) error {
+	return func(key, value string) error {
+		if strings.IndexByte(key, '\n') >= 0 || strings.IndexByte(value, '\n') >= 0 {
+			return &AppError{fmt.Sprintf("Map(%s) emitted the key %s with a newline in it or in its value: a map-only job's "+
+				"output line is \"key value\" and must stay one line (escape it, e.g. with strconv.Quote)", name, quoteKey(key))}
+		}
+		return write(key, value)
+	}
 }

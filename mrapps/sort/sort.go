@@ -19,6 +19,7 @@
 package main
 
 import (
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,13 +50,18 @@ func MapEmit(filename string, contents string, emit func(key, value string)) {
 	}
 }
 
-// Reduce returns the key's record, or its records one per line, in
-// order: each line but the first gets the key back, so that the output
-// holds every record as it was.
-func Reduce(key string, values []string) string {
-	if len(values) == 1 {
-		return values[0]
+// ReduceEmit writes the key's records back, one output line each, in
+// the order of the rest of their line: the output holds every record as
+// it was, in LC_ALL=C sort's order.
+func ReduceEmit(key string, values iter.Seq[string], emit func(value string)) {
+	var rest []string
+	for v := range values {
+		rest = append(rest, v)
 	}
-	slices.Sort(values)
-	return strings.Join(values, "\n"+key+" ")
+	if len(rest) > 1 {
+		slices.Sort(rest)
+	}
+	for _, v := range rest {
+		emit(v)
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode"
 
+	"mapreduce/internal/input"
 	"mapreduce/internal/protocol"
 	"mapreduce/mr"
 	"mapreduce/mr/coordinator"
@@ -112,7 +113,7 @@ func Config(out string) coordinator.Config {
 // WorkerConfig is a worker of a test cluster at addr, with the job's
 // secret, running app in its own process, in dir.
 func WorkerConfig(addr string, cfg coordinator.Config, app *mr.App, dir string) worker.Config {
-	return worker.Config{Coordinator: addr, Listen: "127.0.0.1:0", Dir: dir, App: app.Name,
+	return worker.Config{Coordinator: addr, Listen: "127.0.0.1:0", Dir: dir, App: app.Name, WholeFiles: app.WholeFiles,
 		Executor: executor.InProcess{App: app}, HeartbeatInterval: 50 * time.Millisecond,
 		LostAfter: 2 * time.Second, Secret: cfg.Secret, Logger: cfg.Logger}
 }
@@ -214,7 +215,7 @@ func Sequential(t testing.TB, app *mr.App, inputs []string) string {
 func SequentialOf(t testing.TB, app *mr.App, inputs []string, ref executor.Reference) string {
 	t.Helper()
 	want := filepath.Join(t.TempDir(), "mr-out-0")
-	if err := executor.Sequential(app, inputs, ref, want); err != nil {
+	if err := executor.Sequential(app, inputs, input.Options{Split: input.DefaultSplit, Pack: 1}, ref, want); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(want)

@@ -5,6 +5,7 @@ package cluster
 
 import (
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,14 +48,16 @@ func paramApp() *mr.App {
 	}
 }
 
-// lengthPartition sends a key by its length in bytes; it panics if the
-// job lost its parameters.
+// lengthPartition sends a key by its length in bytes (byLength); it
+// panics if the job lost its parameters.
 func lengthPartition(key string, n int) int {
 	if mr.Param("prefix") == "" {
 		panic("Partition without its parameter")
 	}
-	return len(key) % n
+	return byLength(key, n)
 }
+
+func byLength(key string, n int) int { return len(key) % n }
 
 func TestParamsReachEveryFunction(t *testing.T) {
 	inputs := Inputs(t, 4)
@@ -96,7 +99,7 @@ func TestEachOutputHoldsOnlyWhatPartitionSendsThere(t *testing.T) {
 		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 		for _, line := range lines {
 			key, _, _ := strings.Cut(line, " ")
-			if got := lengthPartition(key, cfg.NReduce); got != r {
+			if got := byLength(key, cfg.NReduce); got != r {
 				t.Fatalf("mr-out-%d holds %q, which Partition sends to %d", r, key, got)
 			}
 		}
@@ -243,9 +246,10 @@ func sortApp() *mr.App {
 			}
 			return kvs
 		},
-		Reduce: func(key string, values []string) string {
-			slices.Sort(values)
-			return strings.Join(values, "\n"+key+" ")
+		ReduceEmit: func(key string, values iter.Seq[string], emit func(string)) {
+			for _, v := range slices.Sorted(values) {
+				emit(v)
+			}
 		},
 	}
 }
