@@ -13,8 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"mapreduce/internal/input"
 	"mapreduce/mr"
 	"mapreduce/mr/coordinator"
+	"mapreduce/mr/executor"
 )
 
 // paramApp is word count whose every function reads a parameter: Map
@@ -286,5 +288,28 @@ func TestTotalOrderSortEqualsSortingTheLines(t *testing.T) {
 	to := cl.SummaryFile().Model.TotalOrder
 	if to.Skew > 1.5 {
 		t.Fatalf("skew %.2f: shares %v", to.Skew, to.Shares)
+	}
+}
+
+// A map-only record holding a newline fails the job as the app's fault,
+// naming the key and the task's input; mrsequential refuses it alike.
+func TestMapOnlyNewlineFailsNamingTheKeyAndInput(t *testing.T) {
+	inputs := Inputs(t, 2)
+	app := lineApp()
+	app.Map = func(name, contents string) []mr.KeyValue {
+		return []mr.KeyValue{{Key: "k1", Value: "fine"}, {Key: "broken", Value: "two\nlines"}}
+	}
+	cfg := Config(t.TempDir())
+	cfg.MapOnly, cfg.MaxFailures = true, 2
+	cl := Start(t, cfg, inputs, app, 2)
+	err := cl.Wait()
+	if err == nil || !strings.Contains(err.Error(), `the key "broken" with a newline`) || !strings.Contains(err.Error(), "(input ") {
+		t.Fatalf("job ended with %v, want a failure naming the key and the input", err)
+	}
+	ref := executor.Reference{MapOnly: true}
+	out := filepath.Join(t.TempDir(), "ref")
+	if err := executor.Sequential(app, inputs, input.Options{Split: input.DefaultSplit, WholeFiles: true}, ref, out); err == nil ||
+		!strings.Contains(err.Error(), `the key "broken" with a newline`) {
+		t.Fatalf("mrsequential: %v, want the same refusal", err)
 	}
 }
