@@ -116,21 +116,28 @@ func CheckParams(p map[string]string) error {
 	return nil
 }
 
-// MaxCutKey bounds one cut point of a total-order job (Cuts): a sampled
-// key longer than that is cut to its first MaxCutKey bytes, which still
-// splits the keys in order.
-const MaxCutKey = 1 << 10
+// MaxCutKey and MaxCutBytes bound the cut points of a total-order job
+// (Cuts): one, and all of them. A sampled key longer than CutKeyLimit
+// allows is cut to its first bytes, which still splits the keys in order.
+const (
+	MaxCutKey   = 1 << 10
+	MaxCutBytes = 16 << 20
+)
+
+// CutKeyLimit is the longest cut point of a job of nReduce reduce tasks.
+func CutKeyLimit(nReduce int) int { return max(min(MaxCutKey, MaxCutBytes/max(nReduce-1, 1)), 1) }
 
 // CheckCuts accepts the cut points of a total-order job of nReduce
-// reduce tasks: nReduce-1 keys, of at most MaxCutKey bytes, in
+// reduce tasks: nReduce-1 keys, of at most CutKeyLimit bytes, in
 // increasing order.
 func CheckCuts(cuts []string, nReduce int) error {
 	if len(cuts) != nReduce-1 {
 		return fmt.Errorf("mr: %d cut points for %d reduce tasks", len(cuts), nReduce)
 	}
+	limit := CutKeyLimit(nReduce)
 	for i, c := range cuts {
-		if len(c) > MaxCutKey || (i > 0 && c < cuts[i-1]) {
-			return fmt.Errorf("mr: cut point %d is out of order or longer than %d bytes", i, MaxCutKey)
+		if len(c) > limit || (i > 0 && c < cuts[i-1]) {
+			return fmt.Errorf("mr: cut point %d is out of order or longer than %d bytes", i, limit)
 		}
 	}
 	return nil

@@ -118,6 +118,10 @@ func TestKeySampleAndCutPoints(t *testing.T) {
 	if got := cutPoints([]string{long, long}, 2); len(got[0]) != protocol.MaxCutKey || protocol.CheckCuts(got, 2) != nil {
 		t.Errorf("a long cut point is %d bytes", len(got[0]))
 	}
+	many := cutPoints([]string{long}, 100_000) // R-1 cut points stay within MaxCutBytes in all
+	if n := len(many[0]) * len(many); n > protocol.MaxCutBytes || protocol.CheckCuts(many, 100_000) != nil {
+		t.Errorf("100,000 reduce tasks: cut points of %d bytes in all", n)
+	}
 }
 
 func num(k string) int {

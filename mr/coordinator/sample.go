@@ -96,19 +96,20 @@ func (s *keySample) add(key string) {
 
 // cutPoints sorts the sample and returns the nReduce-1 keys that cut it
 // into nReduce parts of about equal counts, each at most
-// protocol.MaxCutKey bytes (a longer one is cut short, which still
+// protocol.CutKeyLimit bytes (a longer one is cut short, which still
 // splits in order). An empty sample gives empty cut points: every key
 // goes to the last reduce task.
 func cutPoints(keys []string, nReduce int) []string {
 	slices.Sort(keys)
 	cuts := make([]string, 0, max(nReduce-1, 0))
+	limit := protocol.CutKeyLimit(nReduce)
 	for i := 1; i < nReduce; i++ {
 		var c string
 		if len(keys) > 0 {
 			c = keys[i*len(keys)/nReduce]
 		}
-		if len(c) > protocol.MaxCutKey {
-			c = c[:protocol.MaxCutKey]
+		if len(c) > limit {
+			c = c[:limit]
 		}
 		cuts = append(cuts, c)
 	}
