@@ -128,7 +128,18 @@ func TestNewlineInAValueFailsTheJobNamingTheKey(t *testing.T) {
 	cfg := Config(t.TempDir())
 	cfg.MaxFailures = 2
 	cl := Start(t, cfg, inputs, app, 2)
-	jobFailsBlamingNone(t, cl, `Reduce("gamma") returned a value holding a newline`)
+	want := `Reduce("gamma") returned a value holding a newline`
+	if err := cl.Wait(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("job ended with %v, want an error saying %q", err, want)
+	}
+	for _, w := range cl.Workers {
+		<-w.Idle() // its last report is in
+	}
+	for _, w := range cl.C.Summary().Workers {
+		if w.Excluded != "" { // its attempts failed as the app's: no worker is to blame
+			t.Errorf("%s excluded: %s", w.ID, w.Excluded)
+		}
+	}
 	if all, err := os.ReadFile(filepath.Join(cfg.OutDir, "mr-wc-all")); err == nil {
 		t.Fatalf("mr-wc-all written (%d bytes) by a failed job", len(all))
 	}
