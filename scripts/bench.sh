@@ -180,7 +180,7 @@ bench_model() {
 	rows=()
 	LC_ALL=C measure grep-c grep -cE "$pattern" "${inputs[@]}" >"$run/grep-c.out"
 	row "grep -c" "$(wall grep-c)" "$(mbps grep-c)" "$(per_core grep-c) MB/s per core"
-	cluster grep grep "$workers" -nreduce 0 -param "pattern=$pattern"
+	cluster grep grep "$workers" -nreduce 0 -app "$B/grep.so" -param "pattern=$pattern"
 	LC_ALL=C grep -HnE "$pattern" "${inputs[@]}" | sed 's/:/ /2' >"$run/grep-n.out"
 	same "$run/grep-cluster/out/mr-grep-all" "$run/grep-n.out"
 	rows[-1]+=", $(per_core grep-coordinator) MB/s per core"

@@ -25,6 +25,9 @@ func TestJournalRefusesOtherParams(t *testing.T) {
 		{"other value", func(c *Config) { c.Params = map[string]string{"pattern": "whale"} }, "[pattern=fish], are [pattern=whale]"},
 		{"none", func(c *Config) { c.Params = nil }, "[pattern=fish], are none"},
 		{"map-only", func(c *Config) { c.MapOnly = true }, "map-only false"},
+		{"total order", func(c *Config) {
+			c.TotalOrder, c.Sampler = true, &mr.App{Map: func(string, string) []mr.KeyValue { return nil }}
+		}, "total-order false"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := t.TempDir()
