@@ -4,6 +4,7 @@ package cluster
 // map-only jobs and total order, each checked against mrsequential.
 
 import (
+	"context"
 	"fmt"
 	"iter"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"mapreduce/internal/input"
+	"mapreduce/internal/protocol"
 	"mapreduce/mr"
 	"mapreduce/mr/coordinator"
 	"mapreduce/mr/executor"
@@ -311,5 +313,73 @@ func TestMapOnlyNewlineFailsNamingTheKeyAndInput(t *testing.T) {
 	if err := executor.Sequential(app, inputs, input.Options{Split: input.DefaultSplit, WholeFiles: true}, ref, out); err == nil ||
 		!strings.Contains(err.Error(), `the key "broken" with a newline`) {
 		t.Fatalf("mrsequential: %v, want the same refusal", err)
+	}
+}
+
+// A journaled total-order job resumed by a new coordinator samples the
+// same cut points, so that the map outputs its workers offer back still
+// hold the right ranges: no Map runs again, the output is in order, and
+// the shares count the outputs kept from before.
+func TestTotalOrderJobResumes(t *testing.T) {
+	inputs := Inputs(t, 4)
+	app := WordCount()
+	calls := &callCounter{calls: make(map[string]int)}
+	gate := make(chan struct{})
+	mapFn, reduceFn := app.Map, app.Reduce
+	app.Map = func(name, contents string) []mr.KeyValue {
+		calls.add(name)
+		return mapFn(name, contents)
+	}
+	app.Reduce = func(key string, values []string) string {
+		if key == "x" { // in the last range: its reduce task waits for the restart
+			<-gate
+		}
+		return reduceFn(key, values)
+	}
+	cfg := Config(t.TempDir())
+	cfg.Journal, cfg.TotalOrder, cfg.Sampler, cfg.NReduce = true, true, WordCount(), 3
+	c1, err := coordinator.New(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() { first <- c1.Run(ctx) }()
+	cl := &Cluster{T: t, C: c1, App: app, Out: cfg.OutDir, result: make(chan error, 1)}
+	t.Cleanup(cl.stopWorkers)
+	for range 2 {
+		cl.AddWorker(WorkerConfig(c1.Addr(), cfg, app, t.TempDir()))
+	}
+	cl.WaitFor("a reduce committed", func(sum protocol.Summary) bool {
+		return Task(t, sum, "reduce-0").Winner != ""
+	})
+	stop()
+	<-first
+	cfg.Addr = c1.Addr()
+	c2, err := coordinator.New(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.C = c2
+	go func() { cl.result <- c2.Run(context.Background()) }()
+	close(gate)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range inputs {
+		if n := calls.get(in); n != 1 {
+			t.Errorf("Map(%s) ran %d times", in, n)
+		}
+	}
+	cl.CheckOutput(inputs)
+	sum := cl.SummaryFile()
+	all, _ := os.ReadFile(filepath.Join(cl.Out, "mr-wc-all"))
+	var shares int64
+	for _, s := range sum.Model.TotalOrder.Shares {
+		shares += s
+	}
+	if !Task(t, sum, "reduce-0").Recovered || shares != int64(len(all)) {
+		t.Fatalf("reduce-0 %+v; shares %v add up to %d, the output is %d bytes", Task(t, sum, "reduce-0"),
+			sum.Model.TotalOrder.Shares, shares, len(all))
 	}
 }
