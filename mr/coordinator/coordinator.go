@@ -14,7 +14,8 @@
 // for whom), split.go (naming map tasks' inputs; internal/input cuts
 // them), output.go (commits, the final merge, the summary file),
 // status.go and throughput.go (the status page, /status and the progress
-// line), layout.go (file names), config.go.
+// line), model.go and sample.go (parameters, map-only jobs, total
+// order and its sample of the keys), layout.go (file names), config.go.
 package coordinator
 
 import (

@@ -12,7 +12,8 @@
 // its trailer, has the executor merge and reduce them, and uploads the
 // output (reducetask.go, fetch.go); runs.go serves this worker's runs.
 // session.go holds registration, heartbeats and reports; layout.go every
-// file name; validate.go the checks of what the coordinator sends.
+// file name; validate.go the checks of what the coordinator sends;
+// model.go the job's parameters and shape, and a map-only job's attempt.
 package worker
 
 import (
