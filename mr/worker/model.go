@@ -6,6 +6,7 @@ package worker
 // output.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,17 +33,10 @@ func checkModel(reply *protocol.RegisterReply) (jobModel, error) {
 	}
 	if m.cuts != nil {
 		if err := protocol.CheckCuts(m.cuts, reply.NReduce); err != nil || m.mapOnly {
-			return m, fmt.Errorf("mr: bad registration: cut points: %v", cmpOr(err, errors.New("in a map-only job")))
+			return m, fmt.Errorf("mr: bad registration: cut points: %v", cmp.Or(err, errors.New("in a map-only job")))
 		}
 	}
 	return m, nil
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // shape is the job's shape.
