@@ -51,7 +51,7 @@ func sequentialAt(t *testing.T, app *mr.App, inputs []string, split int64) strin
 		opt.Split, opt.WholeFiles = input.DefaultSplit, true
 	}
 	out := filepath.Join(t.TempDir(), "ref")
-	if err := executor.Sequential(app, inputs, opt, out); err != nil {
+	if err := executor.Sequential(app, inputs, opt, executor.Reference{}, out); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)
