@@ -85,6 +85,9 @@ func main() {
 		pool(cfg)
 		return
 	}
+	if err := mr.CheckPlugin(flag.Arg(0)); err != nil {
+		fatal(err)
+	}
 	cfg.App = mr.AppName(flag.Arg(0))
 	if cfg.Build, err = worker.PluginBuild(flag.Arg(0)); err != nil {
 		fatal(fmt.Errorf("mr: plugin %s: %w", flag.Arg(0), err))
