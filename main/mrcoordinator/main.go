@@ -43,7 +43,7 @@ func main() {
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "start a backup attempt of a task running this long")
 	flag.Int64Var(&cfg.MaxUpload, "max-upload", cfg.MaxUpload, "refuse reduce outputs larger than this many `bytes`")
 	flag.DurationVar(&cfg.AttemptLimit, "attempt-limit", cfg.AttemptLimit, "kill an attempt whose app code makes no progress for this long")
-	flag.DurationVar(&cfg.Linger, "linger", 0, "after the job, keep serving the status page this `long` (Ctrl-C ends it sooner)")
+	flag.DurationVar(&cfg.Linger, "linger", 0, "after the job, keep serving the status page for this `duration` (e.g. 2m; Ctrl-C ends it sooner)")
 	flag.BoolVar(&cfg.Journal, "journal", false, "keep the job's journal in -out, so that the same command run again resumes the job after a crash")
 	flag.DurationVar(&cfg.RestartWindow, "restart-window", cfg.RestartWindow, "with -journal, how long workers wait for their coordinator to come back")
 	flag.Usage = func() {
