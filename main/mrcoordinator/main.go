@@ -26,6 +26,7 @@ import (
 	"mapreduce/internal/auth"
 	"mapreduce/internal/input"
 	"mapreduce/internal/profile"
+	"mapreduce/internal/quietlog"
 	"mapreduce/mr/coordinator"
 )
 
@@ -80,7 +81,7 @@ func main() {
 	if line != nil {
 		logOut, cfg.Progress = line, line.set
 	}
-	cfg.Logger = newLogger(logOut, *verbose)
+	cfg.Logger = newLogger(logOut, *verbose, line != nil)
 	if strings.HasSuffix(*app, ".so") {
 		cfg.AppPlugin = *app
 	} else {
@@ -119,12 +120,16 @@ func main() {
 	}
 }
 
-func newLogger(out io.Writer, verbose bool) *slog.Logger {
+func newLogger(out io.Writer, verbose, terminal bool) *slog.Logger {
 	level := slog.LevelInfo
 	if verbose {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	var h slog.Handler = slog.NewTextHandler(out, &slog.HandlerOptions{Level: level})
+	if terminal && !verbose { // a person watches: the progress line tells of tasks
+		h = quietlog.Quiet(h, "task assigned", "task done", "worker told to exit")
+	}
+	return slog.New(h)
 }
 
 func envOr(name, def string) string {

@@ -25,6 +25,7 @@ import (
 	"mapreduce/internal/auth"
 	"mapreduce/internal/input"
 	"mapreduce/internal/profile"
+	"mapreduce/internal/quietlog"
 	"mapreduce/mr"
 	"mapreduce/mr/executor"
 	"mapreduce/mr/worker"
@@ -65,7 +66,8 @@ func main() {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// On a terminal, one line per attempt (done, with its size and time).
+	cfg.Logger = quietlog.New(os.Stderr, level, "attempt started", "attempt committed")
 	switch {
 	case *memLimit > 0:
 		debug.SetMemoryLimit(*memLimit)
