@@ -222,6 +222,10 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		c.log.Warn("no job secret: any host that reaches " + c.Addr() + " can join this job, read its inputs and " +
 			"write its outputs; set MR_SECRET (or -secret-file) to the same secret on the coordinator and every worker")
 	}
+	if c.keys == nil && c.plugin != nil {
+		c.log.Warn("shipping the app without a job secret: only pool workers started with -insecure-accept-code run it, " +
+			"and they run the code of any local user's coordinator as well; set MR_SECRET (or -secret-file) on both")
+	}
 	c.announce()
 	c.wg.Go(func() {
 		if err := c.http.Serve(c.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

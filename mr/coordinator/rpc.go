@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"mapreduce/internal/auth"
+	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
 	"mapreduce/mr/scheduler"
@@ -69,6 +70,7 @@ func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.Registe
 		if id, err = s.Register(args.App, args.Addr, now); err != nil {
 			return
 		}
+		s.ConnectedFrom(id, netx.Host(r.peer))
 		var key []byte
 		if key, err = ex.SessionKey(c.keys, args.Public, id, args.Public, ex.Public()); err != nil {
 			s.Drop(id, "bad registration", now)

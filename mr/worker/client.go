@@ -45,6 +45,8 @@ type coordinator interface {
 	ReportFailure(args *protocol.ReportFailureArgs) (*protocol.ReportReply, error)
 	// Leave says the worker id stops: its work is to be redone now.
 	Leave(id string) error
+	// Job says what job the coordinator runs.
+	Job() (*protocol.JobInfo, error)
 	Sources(args *protocol.SourcesArgs, nMap int) (*protocol.SourcesReply, error)
 	Locate(args *protocol.LocateArgs) (*protocol.LocateReply, error)
 	// Split copies map attempt a's input, size bytes, into w.
