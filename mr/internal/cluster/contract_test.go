@@ -115,8 +115,9 @@ func TestWholeFilesJobCutsNoInput(t *testing.T) {
 	cl.CheckOutput(inputs)
 }
 
-// A Reduce value holding a newline fails the job as the app's fault,
-// naming the key, with no worker excluded and no broken line written.
+// A Reduce value holding a newline fails the job as the app's fault
+// (attempts failed, class app), naming the key, with no worker excluded
+// and no broken line written.
 func TestNewlineInAValueFailsTheJobNamingTheKey(t *testing.T) {
 	inputs := Inputs(t, 2)
 	app := WordCount()
@@ -130,7 +131,15 @@ func TestNewlineInAValueFailsTheJobNamingTheKey(t *testing.T) {
 	cfg := Config(t.TempDir())
 	cfg.MaxFailures = 2
 	cl := Start(t, cfg, inputs, app, 2)
-	jobFailsBlamingNone(t, cl, `Reduce("gamma") returned a value holding a newline`)
+	want := `Reduce("gamma") returned a value holding a newline`
+	if err := cl.Wait(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("job ended with %v, want an error saying %q", err, want)
+	}
+	for _, w := range cl.C.Summary().Workers {
+		if w.Excluded != "" {
+			t.Fatalf("%s excluded for the app's fault: %s", w.ID, w.Excluded)
+		}
+	}
 	if all, err := os.ReadFile(filepath.Join(cfg.OutDir, "mr-wc-all")); err == nil {
 		t.Fatalf("mr-wc-all written (%d bytes) by a failed job", len(all))
 	}
