@@ -53,6 +53,11 @@
 //	internal/statuspage   the status page (html/template + embed)
 //	internal/mapside      a map attempt's output: grouping, combining,
 //	                      spilling, one sorted run per reduce task
+//	internal/input        the job's inputs: files and folders by one
+//	                      rule, text or not, cut into map tasks for the
+//	                      coordinator and mrsequential alike; a plugin's
+//	                      WholeFiles, read from its file
+//	internal/quietlog     the commands' log handler on a terminal
 //	mr (this package)     the app contract
 //	mr/scheduler          the coordinator's pure state machine: tasks,
 //	                      attempts, workers, evidence, backups; its Status

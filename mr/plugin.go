@@ -13,9 +13,8 @@ import (
 // it as an App named after the file.
 // Its errors are one line naming the plugin and what to do.
 func LoadPlugin(path string) (*App, error) {
-	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
-		return nil, errors.New("mr: plugin " + path + ": " + err.Error())
+	if err := CheckPlugin(path); err != nil {
+		return nil, err
 	}
 	p, err := plugin.Open(path)
 	if err != nil {
@@ -40,6 +39,25 @@ func LoadPlugin(path string) (*App, error) {
 		return nil, errors.New("mr: plugin " + path + " exports none of Reduce, ReduceSeq and ReduceEmit")
 	}
 	return app, nil
+}
+
+// CheckPlugin checks that path names a file, before anything is done
+// with it: if not, its error is one line that suggests the plugin meant
+// ("mr: plugin wc: no such file or directory (did you mean bin/wc.so?)").
+func CheckPlugin(path string) error {
+	var st syscall.Stat_t
+	err := syscall.Stat(path, &st)
+	if err == nil {
+		return nil
+	}
+	msg := "mr: plugin " + path + ": " + err.Error()
+	name := AppName(path)
+	for _, guess := range []string{name + ".so", "bin/" + name + ".so", "../bin/" + name + ".so"} {
+		if guess != path && syscall.Stat(guess, &st) == nil {
+			return errors.New(msg + " (did you mean " + guess + "?)")
+		}
+	}
+	return errors.New(msg)
 }
 
 // AppName is the app's name for a plugin path: "bin/wc.so" is "wc".

@@ -255,7 +255,8 @@ func statesText(c protocol.WorkerCounts) string {
 	for _, x := range []struct {
 		n    int
 		name string
-	}{{c.Exited, "exited"}, {c.Dead, "dead"}, {c.Excluded, "excluded"}, {c.Earlier, "earlier"}} {
+	}{{c.Exited, "exited"}, {c.Dead, "dead"}, {c.Excluded, "excluded"},
+		{c.Earlier, "earlier (ids of before the restart: a worker back since has a new one)"}} {
 		if x.n > 0 {
 			s += fmt.Sprintf(" · %d %s", x.n, x.name)
 		}
@@ -271,7 +272,8 @@ func etaText(w protocol.Work) string {
 	return "eta " + Duration(*w.ETAMS)
 }
 
-// workText is how much of the work is done: "work done: 42% of 2.9 GB".
+// workText is how much of the work is done: "work done: 42% of 2.9 GB
+// (input and map output)", the weights of protocol.Work.
 func workText(w protocol.Work) string {
 	f := 0.0
 	if w.Total > 0 {
@@ -279,7 +281,7 @@ func workText(w protocol.Work) string {
 	}
 	of := fmt.Sprintf("%.0f tasks", w.Total)
 	if w.Unit == "bytes" {
-		of = Bytes(w.Total)
+		of = Bytes(w.Total) + " (input and map output)"
 	}
 	return fmt.Sprintf("work done: %d%% of %s", whole(f), of)
 }

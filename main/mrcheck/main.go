@@ -3,10 +3,10 @@
 // (type protocol.Summary). The scenarios of scripts/lan-tests.sh ask it rather
 // than parse the JSON themselves.
 //
-//	mrcheck SUMMARY QUERY [ARG]      print the answer, one item a line
+//	mrcheck SUMMARY QUERY [ARG]      print the answer, one item a line (none if empty)
 //	mrcheck SUMMARY expect FACT...   check facts about the job
 //
-// Queries (an empty answer prints nothing):
+// Queries (an empty answer prints none, as facts write it):
 //
 //	app, phase, failure          the job's app, final phase and failure
 //	maps, reduces                how many map and reduce tasks
@@ -111,6 +111,9 @@ func check(args []string, stdout io.Writer) (int, error) {
 	items, err := req.answer(sum)
 	if err != nil {
 		return exitError, err
+	}
+	if len(items) == 0 {
+		items = []string{"none"} // as facts write an empty answer
 	}
 	for _, it := range items {
 		fmt.Fprintln(stdout, it)

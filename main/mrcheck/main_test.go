@@ -89,7 +89,7 @@ func TestQueries(t *testing.T) {
 	}{
 		{done, []string{"app"}, "wc\n"},
 		{done, []string{"phase"}, "done\n"},
-		{done, []string{"failure"}, ""},
+		{done, []string{"failure"}, "none\n"},
 		{failed, []string{"phase"}, "failed\n"},
 		{failed, []string{"failure"}, "map-0 failed 3 times\n"},
 		{done, []string{"maps"}, "2\n"},
@@ -105,15 +105,15 @@ func TestQueries(t *testing.T) {
 		{done, []string{"restarts"}, "0\n"},
 		{resumedJob(), []string{"restarts"}, "2\n"},
 		{done, []string{"winner", "map-0"}, "map-0.a2\n"},
-		{failed, []string{"winner", "map-0"}, ""},
+		{failed, []string{"winner", "map-0"}, "none\n"},
 		{done, []string{"worker", "map-0.a1"}, "w3\n"},
 		{done, []string{"outcome", "map-0.a1"}, "lost\n"},
 		{done, []string{"outcome", "reduce-0.a1"}, "won\n"},
 		{done, []string{"won-by", "w1"}, "map-1\nreduce-0\n"},
 		{done, []string{"won-by", "w2"}, "map-0\n"},
-		{done, []string{"won-by", "w3"}, ""}, // ran map-0.a1, which lost
+		{done, []string{"won-by", "w3"}, "none\n"}, // ran map-0.a1, which lost
 		{done, []string{"dead"}, "w1\n"},
-		{failed, []string{"dead"}, ""},
+		{failed, []string{"dead"}, "none\n"},
 		{done, []string{"not-won"}, "map-0.a1=lost\n"},
 		{failed, []string{"not-won"}, "map-0.a1=failed\nmap-0.a2=failed\nmap-0.a3=failed\n"},
 	}

@@ -27,6 +27,7 @@ import (
 	"mapreduce/internal/input"
 	"mapreduce/internal/profile"
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/quietlog"
 	"mapreduce/mr/coordinator"
 )
 
@@ -48,7 +49,7 @@ func main() {
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "start a backup attempt of a task running this long")
 	flag.Int64Var(&cfg.MaxUpload, "max-upload", cfg.MaxUpload, "refuse reduce outputs larger than this many `bytes`")
 	flag.DurationVar(&cfg.AttemptLimit, "attempt-limit", cfg.AttemptLimit, "kill an attempt whose app code makes no progress for this long")
-	flag.DurationVar(&cfg.Linger, "linger", 0, "after the job, keep serving the status page this `long` (Ctrl-C ends it sooner)")
+	flag.DurationVar(&cfg.Linger, "linger", 0, "after the job, keep serving the status page for this `duration` (e.g. 2m; Ctrl-C ends it sooner)")
 	flag.BoolVar(&cfg.Journal, "journal", false, "keep the job's journal in -out, so that the same command run again resumes the job after a crash")
 	flag.DurationVar(&cfg.RestartWindow, "restart-window", cfg.RestartWindow, "with -journal, how long workers wait for their coordinator to come back")
 	flag.Usage = func() {
@@ -89,7 +90,7 @@ func main() {
 	if line != nil {
 		logOut, cfg.Progress = line, line.set
 	}
-	cfg.Logger = newLogger(logOut, *verbose)
+	cfg.Logger = newLogger(logOut, *verbose, line != nil)
 	if strings.HasSuffix(*app, ".so") {
 		cfg.AppPlugin = *app
 	} else {
@@ -147,12 +148,16 @@ func parseFlags() {
 	}
 }
 
-func newLogger(out io.Writer, verbose bool) *slog.Logger {
+func newLogger(out io.Writer, verbose, terminal bool) *slog.Logger {
 	level := slog.LevelInfo
 	if verbose {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	var h slog.Handler = slog.NewTextHandler(out, &slog.HandlerOptions{Level: level})
+	if terminal && !verbose { // a person watches: the progress line tells of tasks
+		h = quietlog.Quiet(h, "task assigned", "task done", "worker told to exit")
+	}
+	return slog.New(h)
 }
 
 // addParam adds a -param flag's NAME=VALUE to *params, within bounds.

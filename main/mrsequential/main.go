@@ -105,6 +105,9 @@ func sequential(plugin string, args []string, opt input.Options, ref executor.Re
 	for _, n := range notes {
 		fmt.Fprintf(stderr, "mrsequential: %s\n", n)
 	}
+	if err := mr.CheckPlugin(plugin); err != nil {
+		return err
+	}
 	declared, err := input.WholeFiles(plugin)
 	if err != nil {
 		return err
