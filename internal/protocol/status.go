@@ -213,10 +213,15 @@ type Result struct {
 // only: a connection that carries it is not authenticated, and stays
 // among the strangers' (capped per host, dropped for newcomers, closed
 // past its deadline).
+//
+// A refusal (401) names the job in the header JobHeader: a client that
+// holds the secret (mrstatuscheck, tests) derives the token from it and
+// asks again. The job's id is no secret: the token needs the secret too.
 const (
 	PathPage    = "/"
 	TokenParam  = "token"
 	TokenCookie = "mr_status_token"
+	JobHeader   = "X-Mr-Job"
 )
 
 // statusTokenLabel is what the read-only token is derived for.

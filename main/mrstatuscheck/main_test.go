@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -102,5 +104,24 @@ func TestStatusChecksFindInconsistencies(t *testing.T) {
 	b, _ := json.Marshal(st)
 	if errs := checkStatus(b, nil); len(errs) > 0 {
 		t.Fatalf("a finished job's status: %v", errs)
+	}
+}
+
+func TestWorkersPrintsEachWorker(t *testing.T) {
+	st := sample()
+	st.WorkerList.Rows[0].Addr, st.WorkerList.Rows[1].Addr = "127.0.0.1:4001", "127.0.0.1:4002"
+	b, _ := json.Marshal(st)
+	r, w, _ := os.Pipe()
+	stdout := os.Stdout
+	os.Stdout = w
+	errs := printWorkers(b)
+	os.Stdout = stdout
+	w.Close()
+	out, _ := io.ReadAll(r)
+	if len(errs) != 0 || string(out) != "w1 127.0.0.1:4001\nw2 127.0.0.1:4002\n" {
+		t.Fatalf("printWorkers: %q, %v", out, errs)
+	}
+	if errs := printWorkers([]byte("{")); len(errs) != 1 {
+		t.Fatalf("a bad status: %v", errs)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"syscall"
 
 	"mapreduce/internal/auth"
+	"mapreduce/internal/input"
 	"mapreduce/internal/profile"
 	"mapreduce/mr"
 	"mapreduce/mr/executor"
@@ -93,6 +94,9 @@ func main() {
 	cfg.App = mr.AppName(flag.Arg(0))
 	if cfg.Build, err = worker.PluginBuild(flag.Arg(0)); err != nil {
 		fatal(fmt.Errorf("mr: plugin %s: %w", flag.Arg(0), err))
+	}
+	if cfg.WholeFiles, err = input.WholeFiles(flag.Arg(0)); err != nil {
+		fatal(err)
 	}
 	if cfg.Executor, err = newExecutor(flag.Arg(0), *isolate); err != nil {
 		fatal(err)

@@ -11,9 +11,10 @@
 // this package, by role: coordinator.go (lifecycle, tickers, events,
 // shutdown), rpc.go (the RPC handlers, one set per connection), http.go
 // (GET /split, POST /reduce), sessions.go (session keys and who may act
-// for whom), split.go (cutting the inputs), output.go (commits, the final
-// merge, the summary file), status.go and throughput.go (the status page,
-// /status and the progress line), layout.go (file names), config.go.
+// for whom), split.go (naming map tasks' inputs; internal/input cuts
+// them), output.go (commits, the final merge, the summary file),
+// status.go and throughput.go (the status page, /status and the progress
+// line), layout.go (file names), config.go.
 package coordinator
 
 import (
@@ -31,6 +32,7 @@ import (
 
 	"mapreduce/internal/atomicfile"
 	"mapreduce/internal/auth"
+	"mapreduce/internal/input"
 	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/wire"
@@ -43,8 +45,8 @@ import (
 type Coordinator struct {
 	cfg     Config
 	log     *slog.Logger
-	tasks   [][]protocol.Split   // each map task's input
-	files   map[string]inputFile // the input files as the job first saw them
+	tasks   [][]protocol.Split    // each map task's input
+	files   map[string]input.File // the input files as the job first saw them
 	ln      net.Listener
 	http    *http.Server
 	keys    *auth.Keys         // nil without a secret
@@ -54,6 +56,8 @@ type Coordinator struct {
 	tmpDir  string             // outputs being written, on -out's file system but in a small directory
 	spares  *atomicfile.Spares // files made ahead in tmpDir for the outputs
 	journal *jobJournal        // nil unless Config.Journal
+	lock    *outLock           // on -out, held until shutdown
+	cut     string             // an input the job cut into several splits; "" if none
 	job     string             // the job's id: the journal's, or made at start
 	start   time.Time          // when the job started: New
 	seq     atomic.Int64       // numbers uploads, so that each has a file of its own
@@ -93,9 +97,12 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := expandInputs(args)
+	inputs, notes, err := input.Expand(args)
 	if err != nil {
 		return nil, err
+	}
+	for _, n := range notes {
+		cfg.Logger.Warn("input entries skipped", "note", n)
 	}
 	plugin, build, err := readPlugin(cfg.AppPlugin)
 	if err != nil {
@@ -103,22 +110,35 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	}
 	if plugin != nil {
 		cfg.App = appName(cfg.AppPlugin)
+		if cfg.WholeFiles, err = wantsWholeFiles(cfg); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.App != "" {
 		if err := protocol.CheckAppName(cfg.App); err != nil {
 			return nil, err
 		}
 	}
-	tasks, files, err := makeTasks(inputs, cfg.SplitSize, cfg.SmallFile, cfg.PackSize)
+	tasks, files, err := input.Tasks(inputs, input.Options{Split: cfg.SplitSize, Small: cfg.SmallFile, Pack: cfg.PackSize,
+		WholeFiles: cfg.WholeFiles, Binary: cfg.Binary})
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: output directory: %w", err)
 	}
+	lock, err := lockOut(cfg.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if lock != nil { // not handed to the coordinator: New failed
+			lock.release()
+		}
+	}()
 	var jr *jobJournal
 	if cfg.Journal {
-		if jr, err = openJournal(cfg, inputs); err != nil {
+		if jr, err = openJournal(cfg, inputs, tasks); err != nil {
 			return nil, err
 		}
 		if err := jr.finished(cfg.OutDir); err != nil {
@@ -138,6 +158,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
 		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
 		conns: make(map[net.Conn]struct{}), sessions: make(sessions), kept: make(map[int][]byte)}
+	lock.note(ln.Addr().String())
 	c.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
 		Refused: func(host, why string) { c.refused(host, why, nil) }})
 	app := cfg.App
@@ -154,6 +175,9 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	descs, sizes := make([]string, len(tasks)), make([]int64, len(tasks))
 	for i, t := range tasks {
 		descs[i], sizes[i] = taskInput(t, files), taskSize(t)
+		if t[0].Offset > 0 && c.cut == "" {
+			c.cut = t[0].File
+		}
 	}
 	c.sched = scheduler.New(scheduler.Config{NMap: len(tasks), NReduce: cfg.NReduce, App: app,
 		MapInputs: descs, MapSizes: sizes, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
@@ -170,6 +194,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	c.http = &http.Server{Handler: c.mux(), ReadHeaderTimeout: 5 * time.Second, ConnContext: netx.ConnContext,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
+	c.lock, lock = lock, nil
 	return c, nil
 }
 
@@ -416,6 +441,7 @@ func (c *Coordinator) earlierBackLocked() bool {
 // temp in -out) end and clean up after themselves, then the work
 // directory goes.
 func (c *Coordinator) shutdown() {
+	defer c.lock.release()
 	close(c.stop)
 	c.mu.Lock()
 	c.stopping = true

@@ -82,10 +82,10 @@ func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
 	if err != nil {
 		return fmt.Errorf("mr: coordinator cannot read its input: %w", err)
 	}
-	if was := c.files[p.File]; st.Size() != was.size || !st.ModTime().Equal(was.mtime) {
+	if was := c.files[p.File]; st.Size() != was.Size || !st.ModTime().Equal(was.ModTime) {
 		return fmt.Errorf("mr: input %s changed while the job ran (it was %d bytes modified at %s, is %d bytes modified at %s): "+
-			"its splits no longer hold; run the job again on inputs that stay put", p.File, was.size,
-			was.mtime.Format(time.RFC3339Nano), st.Size(), st.ModTime().Format(time.RFC3339Nano))
+			"its splits no longer hold; run the job again on inputs that stay put", p.File, was.Size,
+			was.ModTime.Format(time.RFC3339Nano), st.Size(), st.ModTime().Format(time.RFC3339Nano))
 	}
 	n, err := io.Copy(w, io.NewSectionReader(f, p.Offset, p.Length))
 	var werr *writeError

@@ -16,13 +16,17 @@ package coordinator
 import (
 	"cmp"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"mapreduce/internal/journal"
@@ -43,13 +47,19 @@ const (
 )
 
 // identity is what makes a job the same job: a journal of another is
-// refused.
+// refused. Its map tasks are named by what decides them, the task list
+// itself (Tasks, a digest of every task's pieces of files), not by the
+// flags that cut it, so that no flag that changes which bytes a map task
+// holds (-split-size, -small-file, -pack-size, or one yet to come) can
+// let a map output of before stand for another task.
 type identity struct {
 	Job       string    // random, made at the first start
 	Inputs    []inputID // in order
 	SplitSize int64
 	NReduce   int
 	App       string // -app, if given
+	NMap      int    // how many map tasks
+	Tasks     string // tasksDigest of the map tasks; "" in journals of before it
 }
 
 // inputID is an input file as the job first saw it.
@@ -115,27 +125,31 @@ func runsDir(out string) string     { return filepath.Join(out, "mr-job.runs") }
 
 // openJournal opens the job's journal, or starts one, and checks that it
 // is this job's.
-func openJournal(cfg Config, inputs []string) (*jobJournal, error) {
-	id, err := jobIdentity(cfg, inputs)
+func openJournal(cfg Config, inputs []string, tasks [][]protocol.Split) (*jobJournal, error) {
+	id, err := jobIdentity(cfg, inputs, tasks)
 	if err != nil {
 		return nil, err
 	}
 	path := journalPath(cfg.OutDir)
 	log, entries, err := journal.Open(path)
+	if errors.Is(err, journal.ErrFormat) {
+		return nil, fmt.Errorf("mr: %w (this -out holds no journal of this program: remove %s, or use another -out)", err, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("mr: journal: %w", err)
 	}
 	j := &jobJournal{log: log, path: path, runs: runsDir(cfg.OutDir), maps: make(map[int]commitRecord),
 		reduces: make(map[int]commitRecord), tries: make(map[[2]int]int), dropped: log.Repair().Bytes}
+	j.warnDamage(cfg.Logger, log.Repair(), len(entries))
 	if err := j.replay(entries); err != nil {
 		log.Close()
-		return nil, fmt.Errorf("mr: journal %s: %w", path, err)
+		return nil, fmt.Errorf("mr: journal %s: %w (remove it to start the job afresh)", path, err)
 	}
 	if len(entries) == 0 {
 		j.id = id
 		err = j.append(recIdentity, id)
-	} else {
-		err = j.sameJob(id)
+	} else if err = j.sameJob(id); err == nil {
+		err = j.checkCommits()
 	}
 	if err != nil {
 		log.Close()
@@ -144,10 +158,46 @@ func openJournal(cfg Config, inputs []string) (*jobJournal, error) {
 	return j, nil
 }
 
+// warnDamage says in one line what Open dropped from the journal, unless
+// it was only a torn last record (a crash while appending: nothing that
+// was acknowledged is lost).
+func (j *jobJournal) warnDamage(log *slog.Logger, r journal.Repair, kept int) {
+	switch {
+	case r.Bytes == 0:
+	case kept == 0:
+		log.Warn("journal damaged at its first record: the job starts afresh", "journal", j.path,
+			"bytes_dropped", r.Bytes, "reason", r.Reason)
+	case !strings.HasPrefix(r.Reason, "torn record"):
+		log.Warn("journal damaged: the records from the damage on are dropped and their work runs again",
+			"journal", j.path, "offset", r.Offset, "bytes_dropped", r.Bytes, "records_kept", kept, "reason", r.Reason)
+	}
+}
+
+// checkCommits refuses a journal whose commits name tasks this job does
+// not have: they cannot be this job's, whatever its identity says.
+func (j *jobJournal) checkCommits() error {
+	bad := func(kind string, r commitRecord, n int) error {
+		return fmt.Errorf("mr: journal %s records %s-%d attempt %d, but the job has %d %s tasks "+
+			"(remove the journal to start the job afresh)", j.path, kind, r.Task, r.Attempt, n, kind)
+	}
+	for _, r := range j.maps {
+		if r.Task < 0 || r.Task >= j.id.NMap || r.Attempt < 1 {
+			return bad("map", r, j.id.NMap)
+		}
+	}
+	for _, r := range j.reduces {
+		if r.Task < 0 || r.Task >= j.id.NReduce || r.Attempt < 1 {
+			return bad("reduce", r, j.id.NReduce)
+		}
+	}
+	return nil
+}
+
 // jobIdentity is the identity of the job cfg and inputs describe; its Job
 // id is new.
-func jobIdentity(cfg Config, inputs []string) (identity, error) {
-	id := identity{Job: newJobID(), SplitSize: cfg.SplitSize, NReduce: cfg.NReduce, App: cfg.App}
+func jobIdentity(cfg Config, inputs []string, tasks [][]protocol.Split) (identity, error) {
+	id := identity{Job: newJobID(), SplitSize: cfg.SplitSize, NReduce: cfg.NReduce, App: cfg.App,
+		NMap: len(tasks), Tasks: tasksDigest(tasks)}
 	for _, in := range inputs {
 		st, err := os.Stat(in)
 		if err != nil {
@@ -158,35 +208,73 @@ func jobIdentity(cfg Config, inputs []string) (identity, error) {
 	return id, nil
 }
 
-// sameJob refuses a job other than the journal's, naming the difference.
+// sameJob refuses a job other than the journal's, naming the difference
+// and what to do.
 func (j *jobJournal) sameJob(now identity) error {
 	was := j.id
 	refuse := func(what string) error {
-		return fmt.Errorf("mr: %s holds the journal of another job: %s (remove it, or use another -out)", j.path, what)
+		return fmt.Errorf("mr: %s holds the journal of another job: %s (run the command of that job again, "+
+			"or remove the journal to start afresh, or use another -out)", j.path, what)
 	}
 	switch {
 	case was.NReduce != now.NReduce:
 		return refuse(fmt.Sprintf("-nreduce was %d, is %d", was.NReduce, now.NReduce))
-	case was.SplitSize != now.SplitSize:
-		return refuse(fmt.Sprintf("-split-size was %d, is %d", was.SplitSize, now.SplitSize))
 	case now.App != "" && cmp.Or(j.app.Name, was.App) != now.App && cmp.Or(j.app.Name, was.App) != "":
 		return refuse(fmt.Sprintf("the app was %q, is %q", cmp.Or(j.app.Name, was.App), now.App))
 	case len(was.Inputs) != len(now.Inputs):
 		return refuse(fmt.Sprintf("it had %d inputs, this one %d", len(was.Inputs), len(now.Inputs)))
 	}
 	for i, in := range now.Inputs {
-		w := was.Inputs[i]
-		switch {
-		case w.Name != in.Name:
-			return refuse(fmt.Sprintf("input %d was %s, is %s", i+1, w.Name, in.Name))
-		case w.Size != in.Size:
-			return refuse(fmt.Sprintf("input %s was %d bytes, is %d", in.Name, w.Size, in.Size))
-		case w.MTime != in.MTime:
-			return refuse(fmt.Sprintf("input %s was modified at %s, is at %s", in.Name,
-				time.Unix(0, w.MTime).UTC().Format(time.RFC3339Nano), time.Unix(0, in.MTime).UTC().Format(time.RFC3339Nano)))
+		if err := sameInput(i, was.Inputs[i], in); err != "" {
+			return refuse(err)
 		}
 	}
+	switch {
+	case was.Tasks == "":
+		return refuse("an older mrcoordinator wrote it without its map tasks, so they cannot be checked")
+	case was.Tasks != now.Tasks:
+		hint := "-small-file or -pack-size"
+		if was.SplitSize != now.SplitSize {
+			hint = fmt.Sprintf("-split-size was %d, is %d", was.SplitSize, now.SplitSize)
+		}
+		return refuse(fmt.Sprintf("its inputs were cut into other map tasks (%d then, %d now; %s)", was.NMap, now.NMap, hint))
+	}
 	return nil
+}
+
+// sameInput says how input i differs from what the journal recorded, or
+// "" if it does not.
+func sameInput(i int, was, now inputID) string {
+	switch {
+	case was.Name != now.Name:
+		return fmt.Sprintf("input %d was %s, is %s", i+1, was.Name, now.Name)
+	case was.Size != now.Size:
+		return fmt.Sprintf("input %s was %d bytes, is %d", now.Name, was.Size, now.Size)
+	case was.MTime != now.MTime:
+		return fmt.Sprintf("input %s was modified at %s, is at %s", now.Name,
+			time.Unix(0, was.MTime).UTC().Format(time.RFC3339Nano), time.Unix(0, now.MTime).UTC().Format(time.RFC3339Nano))
+	}
+	return ""
+}
+
+// tasksDigest names a list of map tasks by their content: the SHA-256 of
+// every task's pieces (file, offset, length), in order, with the task
+// boundaries.
+func tasksDigest(tasks [][]protocol.Split) string {
+	h := sha256.New()
+	var b []byte
+	for _, t := range tasks {
+		b = binary.AppendUvarint(b[:0], uint64(len(t)))
+		h.Write(b)
+		for _, p := range t {
+			b = binary.AppendUvarint(b[:0], uint64(len(p.File)))
+			b = append(b, p.File...)
+			b = binary.AppendVarint(b, p.Offset)
+			b = binary.AppendVarint(b, p.Length)
+			h.Write(b)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // replay reads the journal's records into j.

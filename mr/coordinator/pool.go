@@ -11,12 +11,14 @@ package coordinator
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"mapreduce/internal/input"
 	"mapreduce/internal/protocol"
 )
 
@@ -45,6 +47,13 @@ func readPlugin(path string) ([]byte, string, error) {
 	}
 	sum := sha256.Sum256(b)
 	return b, hex.EncodeToString(sum[:]), nil
+}
+
+// wantsWholeFiles reports whether the job must not cut its inputs: it
+// says so, or the plugin it ships exports WholeFiles = true.
+func wantsWholeFiles(cfg Config) (bool, error) {
+	whole, err := input.WholeFiles(cfg.AppPlugin)
+	return cfg.WholeFiles || whole, err
 }
 
 // appName is the app's name for a plugin path: "bin/wc.so" is "wc".
@@ -90,4 +99,13 @@ func (r *coordRPC) Decline(args *protocol.DeclineArgs, _ *protocol.DeclineReply)
 	}
 	c.mu.Unlock()
 	return nil
+}
+
+// unwrapPath drops the *PathError wrapper, whose text repeats the name.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -79,7 +79,8 @@ func (c *Coordinator) resultLocked(st *protocol.Status) *protocol.Result {
 // the connection is left unmarked, so a holder of the token is a
 // stranger to the listener (capped per host, dropped for newcomers,
 // closed AuthTimeout after its accept), and a browser's polling simply
-// connects again.
+// connects again. A refusal names the job (protocol.JobHeader), so that
+// a client holding the secret can derive the token.
 func (c *Coordinator) readAllowed(w http.ResponseWriter, r *http.Request) bool {
 	if len(c.cfg.Secret) == 0 {
 		return true
@@ -95,6 +96,7 @@ func (c *Coordinator) readAllowed(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	c.refused(r.RemoteAddr, r.Method+" "+r.URL.Path, errors.New("no read-only token"))
+	w.Header().Set(protocol.JobHeader, c.job)
 	refuse(w, "mr: the status page needs its read-only token: open the link the coordinator printed", http.StatusUnauthorized)
 	return false
 }

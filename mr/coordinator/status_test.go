@@ -70,8 +70,12 @@ func TestStatusTokenGrantsOnlyReading(t *testing.T) {
 	token := protocol.StatusToken(cfg.Secret, c.job)
 	for _, target := range []string{"/", "/status", "/?token=" + protocol.StatusToken([]byte("other"), c.job),
 		"/?token=" + protocol.StatusToken(cfg.Secret, "another-job"), "/status?token=" + token[:63]} {
-		if rec := get(c, "GET", target); rec.Code != http.StatusUnauthorized {
+		rec := get(c, "GET", target)
+		if rec.Code != http.StatusUnauthorized {
 			t.Errorf("GET %s = %d, want 401", target, rec.Code)
+		}
+		if job := rec.Header().Get(protocol.JobHeader); job != c.job { // what a holder of the secret needs
+			t.Errorf("GET %s: the refusal names job %q, want %q", target, job, c.job)
 		}
 	}
 	rec := get(c, "GET", "/?token="+token)

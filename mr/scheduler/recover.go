@@ -50,8 +50,12 @@ func (s *Scheduler) Earlier(ids []string) {
 }
 
 // RecoverReduce marks reduce task c.Task done by an attempt of before a
-// restart, whose output the coordinator still holds.
+// restart, whose output the coordinator still holds; a task it does not
+// have is ignored.
 func (s *Scheduler) RecoverReduce(c Commit, now time.Time) {
+	if c.Task < 0 || c.Task >= len(s.reduces) {
+		return
+	}
 	t := s.reduces[c.Task]
 	if t.state == taskDone {
 		return
@@ -71,8 +75,11 @@ func (s *Scheduler) RecoverReduce(c Commit, now time.Time) {
 
 // RecoverMap notes map task c.Task as committed by an attempt of before a
 // restart: it is pending until its owner offers it back (Adopt), and runs
-// again if none has by until.
+// again if none has by until. A task it does not have is ignored.
 func (s *Scheduler) RecoverMap(c Commit, until time.Time) {
+	if c.Task < 0 || c.Task >= len(s.maps) {
+		return
+	}
 	t := s.maps[c.Task]
 	if t.state != taskIdle {
 		return
