@@ -94,6 +94,9 @@ func NewPool(cfg Config, pc PoolConfig, command func(plugin string) []string, ou
 	}
 	apps, err := openAppCache(filepath.Join(dir, "apps"), pc.KeepApps, pc.MaxPlugin)
 	if err != nil {
+		if temp {
+			os.RemoveAll(dir)
+		}
 		return nil, fmt.Errorf("mr: worker directory: %w", err)
 	}
 	return &Pool{cfg: cfg, command: command, out: out, dir: dir, temp: temp, apps: apps, log: cfg.Logger,
