@@ -188,7 +188,10 @@ func (c *Coordinator) hintWorkers() {
 		app = "APP"
 	}
 	plugin := " bin/" + app + ".so"
-	if c.plugin != nil {
+	switch {
+	case c.plugin != nil && c.keys == nil:
+		plugin = " -insecure-accept-code (a pool worker without a secret, which runs any local user's code; this coordinator ships " + app + ")"
+	case c.plugin != nil:
 		plugin = " (a pool worker: no plugin; this coordinator ships " + app + ")"
 	}
 	file := ""
