@@ -8,6 +8,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -155,12 +156,17 @@ func (j *job) writeMarker(name, contents string) {
 	}
 }
 
-// status is GET /status of the running coordinator (with the read-only
-// token when the job has a secret).
-func (j *job) status() (*protocol.Status, error) {
+// unauthorized is a refusal of GET /status, naming the job whose
+// read-only token it wants.
+type unauthorized string
+
+func (u unauthorized) Error() string { return "GET /status: 401 for job " + string(u) }
+
+// getStatus is GET /status's body, with token if not "".
+func (j *job) getStatus(token string) ([]byte, error) {
 	url := "http://" + j.addr + protocol.PathStatus
-	if j.secret != "" {
-		url += "?" + protocol.TokenParam + "=" + protocol.StatusToken([]byte(j.secret))
+	if token != "" {
+		url += "?" + protocol.TokenParam + "=" + token
 	}
 	c := http.Client{Timeout: 10 * time.Second}
 	resp, err := c.Get(url)
@@ -169,11 +175,27 @@ func (j *job) status() (*protocol.Status, error) {
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	switch {
+	case err != nil:
+		return nil, err
+	case resp.StatusCode == http.StatusUnauthorized:
+		return nil, unauthorized(resp.Header.Get(protocol.JobHeader))
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("GET /status: %s", resp.Status)
+	}
+	return b, nil
+}
+
+// status is GET /status of the running coordinator (with the read-only
+// token when the job has a secret).
+func (j *job) status() (*protocol.Status, error) {
+	b, err := j.getStatus("")
+	var ue unauthorized
+	if errors.As(err, &ue) && j.secret != "" {
+		b, err = j.getStatus(protocol.StatusToken([]byte(j.secret), string(ue)))
+	}
 	if err != nil {
 		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /status: %s", resp.Status)
 	}
 	var st protocol.Status
 	if err := json.Unmarshal(b, &st); err != nil {

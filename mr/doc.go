@@ -6,9 +6,11 @@
 //	func Map(filename string, contents string) []mr.KeyValue
 //	func Reduce(key string, values []string) string
 //
-// and optionally MapEmit, ReduceSeq (preferred to Reduce when present)
-// and Combine, with the signatures of MapEmitFunc, ReduceSeqFunc and
-// CombineFunc. The app's name is its plugin's file name: bin/wc.so is
+// and optionally MapEmit, ReduceSeq (preferred to Reduce when present),
+// ReduceEmit (0..n output lines per key; preferred to both), Combine, with
+// the signatures of MapEmitFunc, ReduceSeqFunc, ReduceEmitFunc and
+// CombineFunc, and the variable WholeFiles (var WholeFiles = true: the
+// app's inputs are never cut into splits). The app's name is its plugin's file name: bin/wc.so is
 // "wc". It may count what it sees with Counter.
 //
 // # Why this package is small

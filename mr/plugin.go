@@ -8,8 +8,8 @@ import (
 )
 
 // LoadPlugin opens a Go plugin built with -buildmode=plugin from a package
-// main that exports Map, and Reduce or ReduceSeq (MapEmit and Combine
-// are optional; see App), and returns it as an App named after the file.
+// main that exports Map, and Reduce, ReduceSeq or ReduceEmit (MapEmit,
+// Combine and WholeFiles are optional; see App), and returns it as an App named after the file.
 // Its errors are one line naming the plugin and what to do.
 func LoadPlugin(path string) (*App, error) {
 	var st syscall.Stat_t
@@ -25,15 +25,17 @@ func LoadPlugin(path string) (*App, error) {
 		lookup(p, path, "Map", &app.Map, true),
 		lookup(p, path, "Reduce", &app.Reduce, false),
 		lookup(p, path, "ReduceSeq", &app.ReduceSeq, false),
+		lookup(p, path, "ReduceEmit", &app.ReduceEmit, false),
 		lookup(p, path, "MapEmit", &app.MapEmit, false),
 		lookup(p, path, "Combine", &app.Combine, false),
+		lookupBool(p, path, "WholeFiles", &app.WholeFiles),
 	} {
 		if err != nil {
 			return nil, err
 		}
 	}
-	if app.Reduce == nil && app.ReduceSeq == nil {
-		return nil, errors.New("mr: plugin " + path + " exports neither Reduce nor ReduceSeq")
+	if app.Reduce == nil && app.ReduceSeq == nil && app.ReduceEmit == nil {
+		return nil, errors.New("mr: plugin " + path + " exports none of Reduce, ReduceSeq and ReduceEmit")
 	}
 	return app, nil
 }
@@ -45,11 +47,12 @@ func AppName(path string) string {
 
 // signatures are the functions a plugin may export, as Go writes them.
 var signatures = map[string]string{
-	"Map":       "func(string, string) []mr.KeyValue",
-	"MapEmit":   "func(string, string, func(string, string))",
-	"Reduce":    "func(string, []string) string",
-	"ReduceSeq": "func(string, iter.Seq[string]) string",
-	"Combine":   "func(string, []string) []string",
+	"Map":        "func(string, string) []mr.KeyValue",
+	"MapEmit":    "func(string, string, func(string, string))",
+	"Reduce":     "func(string, []string) string",
+	"ReduceSeq":  "func(string, iter.Seq[string]) string",
+	"ReduceEmit": "func(string, iter.Seq[string], func(string))",
+	"Combine":    "func(string, []string) []string",
 }
 
 // lookup sets *dst to the function the plugin exports as name, if it
@@ -67,6 +70,21 @@ func lookup[F any](p *plugin.Plugin, path, name string, dst *F, required bool) e
 		return errors.New("mr: plugin " + path + ": " + name + " is not a " + signatures[name])
 	}
 	*dst = f
+	return nil
+}
+
+// lookupBool sets *dst to the bool variable the plugin exports as name,
+// if it does.
+func lookupBool(p *plugin.Plugin, path, name string, dst *bool) error {
+	sym, err := p.Lookup(name)
+	if err != nil {
+		return nil
+	}
+	b, ok := sym.(*bool)
+	if !ok {
+		return errors.New("mr: plugin " + path + ": " + name + " is not a bool variable (var " + name + " = true)")
+	}
+	*dst = *b
 	return nil
 }
 

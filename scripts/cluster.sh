@@ -4,7 +4,7 @@
 #
 #   sudo scripts/cluster.sh [-workers 3] [-app wc] [-nreduce 10] [-secret]
 #                           [-secret-file F] [-linger D] [-timeout 300]
-#                           [-keep-logs DIR] [-keep] [-v] inputs...
+#                           [-binary] [-keep-logs DIR] [-keep] [-v] inputs...
 #
 # It builds the LAN, runs the coordinator on host 0 with the inputs and one
 # mrworker on each of hosts 1..N, waits for the job, copies mr-<app>-all
@@ -25,13 +25,20 @@
 #                  in its private directory; it is never printed); the
 #                  status page's link then carries its read-only token
 # -secret-file F   the same with the secret in F (the engine's -secret-file)
-# -linger D        keep the coordinator and its status page up D after
-#                  the job (e.g. 2m; Ctrl-C ends it sooner)
-# -timeout S       seconds allowed to every process (default 300)
+# -linger D        keep the coordinator, its status page and the LAN up D
+#                  after the job (e.g. 2m; Ctrl-C ends it sooner)
+# -timeout S       seconds allowed to every process (default 300; the
+#                  coordinator gets -linger's on top)
+# -binary          accept inputs that are not text (mrcoordinator -binary)
 # -keep-logs DIR   write the logs (hostH.log; host 0 is the coordinator)
 #                  into DIR, created if missing, and keep them
 # -keep            keep the logs' temporary directory and print its path
 # -v               pass -v to the coordinator and the workers
+# Inputs are files or folders, taken by mrcoordinator's rule (it checks
+# them here first, -check, and its lines are printed as they are: skipped
+# folder entries, refusals). Host 0's coordinator gets each under the name
+# mrsequential gets here (in/a.txt), so Map sees the same names; an input
+# given by an absolute path goes by its base name, and a line says so.
 # Without -keep-logs or -keep, the logs live in a temporary directory that
 # is removed at the end if the job succeeded; when it failed, the tail of
 # every log is printed and the directory is kept (its path printed), as
@@ -300,10 +307,11 @@ link_up() { ip -n "$(lan_sw)" link set "p$1" up; }
 # Processes.
 
 # lan_private: runs inside the namespaces, as
-#   lan_private FS PIDFILE OUTDIR [-copy FILE]... [-file NAME=TEXT]...
-#               [-collect DIR] [-restore SAVED] -- CMD...
+#   lan_private FS PIDFILE OUTDIR [-copy FILE]... [-copy-as NAME FILE]...
+#               [-file NAME=TEXT]... [-collect DIR] [-restore SAVED] -- CMD...
 # It mounts a fresh tmpfs on FS (an empty directory), makes it the current
-# directory and $TMPDIR, copies FILEs in, writes NAME with TEXT, copies
+# directory and $TMPDIR, copies FILEs in (as NAME, a relative path, with
+# -copy-as), writes NAME with TEXT, copies
 # the files of SAVED (a DIR collected from an earlier process) back into
 # DIR, then runs CMD, writes CMD's pid to PIDFILE and waits for it. After
 # CMD exits it copies the files of DIR (in the tmpfs) to OUTDIR, and exits
@@ -319,6 +327,7 @@ lan_private() {
 	while (($# > 0)) && [[ $1 != -- ]]; do
 		case $1 in
 		-copy) cp -p -- "$2" . || exit 125 ;; # -p: a copy made again is the same file (a journal checks inputs' times)
+		-copy-as) mkdir -p -- "$(dirname -- "$2")" && cp -p -- "$3" "$2" && shift || exit 125 ;;
 		-file) printf '%s' "${2#*=}" >"${2%%=*}" || exit 125 ;;
 		-collect) collect=$2 ;;
 		-restore) restore=$2 ;;
@@ -368,12 +377,13 @@ lan_spawn() {
 
 # start_coordinator [-timeout SECS] [-restore SAVED] [mrcoordinator flags...]
 # -- INPUTS...: the coordinator on host 0, listening on $(lan_coord), with
-# copies of INPUTS (passed to it by their base names) and -out out; its
-# out/ is collected into $LAN_DIR/host0.out when it exits. -restore puts
-# the files of SAVED (an out/ collected before) back into out/ first. With
-# LAN_SECRET_FILE, a copy of it is its -secret-file.
+# copies of INPUTS, files or folders (their regular files that are not
+# hidden), passed to it under their names (lan_input_name), and -out out;
+# its out/ is collected into $LAN_DIR/host0.out when it exits. -restore
+# puts the files of SAVED (an out/ collected before) back into out/ first.
+# With LAN_SECRET_FILE, a copy of it is its -secret-file.
 start_coordinator() {
-	local secs=$LAN_TIMEOUT flags=() copies=() names=() f restore=()
+	local secs=$LAN_TIMEOUT flags=() copies=() names=() f restore=() name e
 	local secret=()
 	lan_secret_args
 	[[ $1 == -timeout ]] && secs=$2 && shift 2
@@ -384,13 +394,33 @@ start_coordinator() {
 	done
 	shift
 	for f in "$@"; do
+		name=$(lan_input_name "$f")
 		[[ $f == /* ]] || f=$PWD/$f
-		copies+=(-copy "$f")
-		names+=("$(basename "$f")")
+		if [[ -d $f ]]; then
+			for e in "$f"/*; do
+				[[ -f $e && ! -L $e ]] && copies+=(-copy-as "$name/${e##*/}" "$e")
+			done
+		else
+			copies+=(-copy-as "$name" "$f")
+		fi
+		names+=("$name")
 	done
 	lan_spawn 0 "$secs" "${copies[@]}" "${secret[@]:0:2}" "${restore[@]}" -collect out -- \
 		"$LAN_BIN/mrcoordinator" -addr "$(lan_coord)" -out out "${LAN_VFLAG[@]}" "${secret[@]:2}" \
 		"${flags[@]}" "${names[@]}"
+}
+
+# lan_input_name INPUT: the name the coordinator on host 0 gets for INPUT,
+# the one Map sees: INPUT itself when it is a relative path that stays
+# below the current directory (in/a.txt, as mrsequential is given it
+# here), else its base name.
+lan_input_name() {
+	local f=${1%/}
+	if [[ $f == /* || /$f/ == */../* || -z $f ]]; then
+		basename -- "$1"
+	else
+		printf '%s\n' "$f"
+	fi
 }
 
 # lan_secret_args: sets the caller's array secret to (-copy FILE
@@ -508,7 +538,7 @@ lan_usage() {
 
 lan_main() {
 	local nworkers=3 app=wc nreduce=10 keep=0 logdir='' secret=0 secret_file='' linger=''
-	local inputs=() h rc f base coord_flags=()
+	local inputs=() h rc f name coord_flags=() binary=() renamed=() linger_secs line
 	declare -A seen=()
 	while (($# > 0)); do
 		case $1 in
@@ -526,6 +556,7 @@ lan_main() {
 			shift
 			;;
 		-secret) secret=1 ;;
+		-binary) binary=(-binary) ;;
 		-keep) keep=1 ;;
 		-v) LAN_VFLAG=(-v) ;;
 		-h | -help | --help) lan_usage && exit 0 ;;
@@ -536,18 +567,22 @@ lan_main() {
 	done
 	[[ $nworkers =~ ^[1-9][0-9]?$ && $nreduce =~ ^[1-9][0-9]*$ && $LAN_TIMEOUT =~ ^[1-9][0-9]*$ ]] ||
 		lan_usage_error "-workers (1..99), -nreduce and -timeout must be positive numbers"
-	((${#inputs[@]} > 0)) || lan_usage_error "no input files"
+	((${#inputs[@]} > 0)) || lan_usage_error "no inputs: name the files (or folders of files) to process"
 	((secret == 0)) || [[ -z $secret_file ]] || lan_usage_error "-secret and -secret-file exclude each other"
 	[[ -z $secret_file || (-f $secret_file && -r $secret_file) ]] ||
 		lan_usage_error "-secret-file $secret_file: not a readable file"
 	for f in "${inputs[@]}"; do
-		base=$(basename "$f")
-		[[ -f $f && -r $f ]] || lan_usage_error "input $f: not a readable file"
-		[[ -z ${seen[$base]:-} ]] || lan_usage_error "two inputs are named $base"
-		[[ $base != job.secret || (secret == 0 && -z $secret_file) ]] ||
-			lan_usage_error "input $f: its name is the job secret's file name on host 0; rename it"
-		seen[$base]=1
+		name=$(lan_input_name "$f")
+		[[ $f == "$name" || $f == "$name/" ]] || renamed+=("$name")
+		[[ -z ${seen[$name]:-} ]] || lan_usage_error "two inputs are named $name on host 0 (an absolute path goes by its base name)"
+		case ${name%%/*} in
+		out | tmp) lan_usage_error "input $f: host 0 keeps its own ${name%%/*}/ there; give it another path" ;;
+		job.secret) ((secret == 0)) && [[ -z $secret_file ]] ||
+			lan_usage_error "input $f: its name is the job secret's file name on host 0; rename it" ;;
+		esac
+		seen[$name]=1
 	done
+	linger_secs=$(lan_seconds "${linger:-0s}") || lan_usage_error "-linger $linger: give it as 90s, 2m or 1h"
 	if [[ -n $logdir ]]; then
 		mkdir -p "$logdir" && logdir=$(cd "$logdir" && pwd) || lan_usage_error "-keep-logs $logdir: cannot create it"
 		[[ -z $(ls -A "$logdir") ]] || lan_usage_error "-keep-logs $logdir: not empty (its logs would be mixed with older ones)"
@@ -555,12 +590,20 @@ lan_main() {
 	for f in mrcoordinator mrworker "$app.so"; do
 		[[ -f $LAN_BIN/$f ]] || { echo "cluster.sh: $LAN_BIN/$f is missing: run scripts/build.sh" >&2 && exit 2; }
 	done
+	# The inputs, by the coordinator's own rule, in its own words.
+	if ! line=$("$LAN_BIN/mrcoordinator" -check "${binary[@]}" -- "${inputs[@]}" 2>&1); then
+		sed 's/^mrcoordinator: /cluster.sh: /' <<<"$line" >&2
+		exit 2
+	fi
+	[[ -z $line ]] || sed 's/^mrcoordinator: /cluster.sh: /' <<<"$line" >&2
+	((${#renamed[@]} == 0)) || echo "cluster.sh: ${#renamed[@]} input(s) given by an absolute path go to the coordinator" \
+		"by their base names (${renamed[0]}...): Map sees those names; a relative path keeps its own" >&2
 	lan_check || { echo "cluster.sh: cannot run here: $LAN_WHY" >&2 && exit 3; }
 
 	trap 'lan_main_cleanup' EXIT
 	trap 'echo "cluster.sh: interrupted" >&2; exit 130' INT
 	trap 'echo "cluster.sh: terminated" >&2; exit 143' TERM
-	LAN_MAIN_KEEP=$keep
+	LAN_MAIN_KEEP=$keep LAN_MAIN_LINGER=$linger
 	[[ -n $logdir ]] && LAN_MAIN_KEEP=1
 	LAN_MAIN_SECRET_DIR=
 	if ((secret == 1)) || [[ -n $secret_file ]]; then
@@ -592,7 +635,7 @@ lan_main() {
 	fi
 	[[ -n $LAN_SECRET_FILE ]] && echo "cluster: job secret: $([[ -n $secret_file ]] && echo "from $secret_file" || echo "a fresh random one") on every host"
 
-	coord_flags=(-nreduce "$nreduce" -app "$app")
+	coord_flags=(-timeout $((LAN_TIMEOUT + linger_secs)) -nreduce "$nreduce" -app "$app" "${binary[@]}")
 	[[ -n $linger ]] && coord_flags+=(-linger "$linger")
 	if "$LAN_BIN/mrcoordinator" -h 2>&1 | grep -q -- '-wait-workers'; then
 		echo "cluster: the job starts once all $nworkers workers have joined (mrcoordinator -wait-workers $nworkers)"
@@ -634,11 +677,27 @@ lan_main() {
 	exit "$rc"
 }
 
+# lan_seconds D: a duration as mrcoordinator's -linger takes it (90s, 2m,
+# 1h30m; whole units), in whole seconds; status 1 if it is not one.
+lan_seconds() {
+	local d=$1 n=0
+	[[ $d =~ ^([0-9]+[hms])+$ ]] || return 1
+	while [[ $d =~ ^([0-9]+)([hms])(.*)$ ]]; do
+		case ${BASH_REMATCH[2]} in
+		h) n=$((n + 10#${BASH_REMATCH[1]} * 3600)) ;;
+		m) n=$((n + 10#${BASH_REMATCH[1]} * 60)) ;;
+		s) n=$((n + 10#${BASH_REMATCH[1]})) ;;
+		esac
+		d=${BASH_REMATCH[3]}
+	done
+	echo "$n"
+}
+
 # lan_usage_error MESSAGE: the message and the usage line; exit 2.
 lan_usage_error() {
 	echo "cluster.sh: $1" >&2
 	echo "usage: sudo scripts/cluster.sh [-workers 3] [-app wc] [-nreduce 10] [-secret] [-secret-file F]" \
-		"[-linger D] [-timeout 300] [-keep-logs DIR] [-keep] [-v] inputs... (-h for more)" >&2
+		"[-linger D] [-timeout 300] [-binary] [-keep-logs DIR] [-keep] [-v] inputs... (-h for more)" >&2
 	exit 2
 }
 
@@ -683,7 +742,11 @@ lan_follow_line() {
 	case $line in
 	*'msg="status page" url='*)
 		addr=${line##*url=}
-		echo "cluster: status page ${addr//\"/} (open it from this machine)"
+		if [[ -n ${LAN_MAIN_LINGER:-} ]]; then
+			echo "cluster: status page ${addr//\"/} (open it from this machine; it stays up $LAN_MAIN_LINGER after the job, -linger)"
+		else
+			echo "cluster: status page ${addr//\"/} (open it from this machine; it goes with the LAN at the job's end: -linger D keeps both up D longer)"
+		fi
 		;;
 	*'msg="worker joined"'*)
 		addr=$(grep -oE 'addr=[0-9.]+' <<<"$line")

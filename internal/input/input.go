@@ -1,13 +1,21 @@
 // Package input is a job's input: the files named on the command line
-// (a folder's regular files, in name order) and their cutting into map
-// tasks. The coordinator and mrsequential both cut with it, so that Map is
-// called on the same pieces of the same files in both.
+// and their cutting into map tasks. The coordinator and mrsequential (and
+// so scripts/cluster.sh) take their inputs through it, so that one rule
+// holds everywhere and Map is called on the same pieces of the same files.
+//
+// An input is a regular file, or a folder: its regular files, in name
+// order; a folder's other entries (subfolders, hidden files, links,
+// pipes, devices, sockets) are skipped, and named in one line. A file
+// whose first block holds a NUL byte is not text and is refused, unless
+// the job reads bytes (Options.Binary).
 //
 // A file larger than the split size is cut at line ends into several
-// tasks; consecutive small files (smaller than Sizes.Small: mapping one
+// tasks; consecutive small files (smaller than Options.Small: mapping one
 // costs about what a task costs whatever its size) share one task up to
-// Sizes.Pack (as Hadoop's CombineFileInputFormat does), and Map is still
+// Options.Pack (as Hadoop's CombineFileInputFormat does), and Map is still
 // called once per file with that file's name. Other files are a task each.
+// An app that needs each file whole (Options.WholeFiles) gets every file
+// in one piece, however large.
 package input
 
 import (
@@ -16,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +38,15 @@ import (
 // stays small whatever the files' sizes.
 const maxPieces = 4096
 
+// The defaults of Options, the coordinator's and mrsequential's.
+const (
+	DefaultSplit = 64 << 20
+	DefaultSmall = 128 << 10
+)
+
+// textBlock is how much of a file's start is looked at for a NUL byte.
+const textBlock = 4096
+
 // File is an input as the job saw it when it cut its map tasks: if it
 // changes, its splits no longer hold.
 type File struct {
@@ -36,60 +54,91 @@ type File struct {
 	ModTime time.Time
 }
 
-// Sizes says how inputs are cut into map tasks, in bytes.
-type Sizes struct {
-	Split int64 // a file larger than this is cut at line ends into pieces of about this size
-	Small int64 // files smaller than this share tasks...
-	Pack  int64 // ...of up to this many bytes
+// Options says how inputs are cut into map tasks (sizes in bytes) and
+// which files are accepted.
+type Options struct {
+	Split      int64 // a file larger than this is cut at line ends into pieces of about this size
+	Small      int64 // files smaller than this share tasks...
+	Pack       int64 // ...of up to this many bytes
+	WholeFiles bool  // never cut a file: the app needs each whole (it exports WholeFiles)
+	Binary     bool  // accept files that are not text (a NUL byte in the first block)
 }
 
-// Expand lists the job's input files: each argument is a regular
-// file, or a folder whose regular files (not hidden, not in subfolders)
-// are taken in name order. Nothing is opened: a named pipe, a device or a
-// socket is refused at once, never waited on.
-func Expand(args []string) ([]string, error) {
+// Expand lists the job's input files: each argument is a regular file,
+// or a folder whose regular files that are not hidden are taken in name
+// order. Each folder whose other entries it skipped gets a line in notes
+// naming them. Nothing is opened: a named pipe, a device or a socket is
+// refused at once, never waited on.
+func Expand(args []string) (files, notes []string, err error) {
 	if len(args) == 0 {
-		return nil, errors.New("mr: no inputs: name the files (or folders of files) to process")
+		return nil, nil, errors.New("mr: no inputs: name the files (or folders of files) to process")
 	}
-	var files []string
 	for _, arg := range args {
 		st, err := os.Stat(arg)
 		if err != nil {
-			return nil, fmt.Errorf("mr: input %s: %w", arg, unwrapPath(err))
+			return nil, nil, fmt.Errorf("mr: input %s: %w", arg, unwrapPath(err))
 		}
 		switch {
 		case st.IsDir():
-			in, err := folderFiles(arg)
+			in, note, err := folderFiles(arg)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			files = append(files, in...)
+			if note != "" {
+				notes = append(notes, note)
+			}
 		case !st.Mode().IsRegular():
-			return nil, fmt.Errorf("mr: input %s: not a regular file but %s", arg, fileKind(st.Mode()))
+			return nil, nil, fmt.Errorf("mr: input %s: not a regular file but %s", arg, fileKind(st.Mode()))
 		default:
 			files = append(files, arg)
 		}
 	}
-	return files, nil
+	return files, notes, nil
 }
 
+// maxNamed bounds the skipped entries a note names one by one.
+const maxNamed = 5
+
 // folderFiles lists a folder's regular files that are not hidden, in
-// name order.
-func folderFiles(dir string) ([]string, error) {
+// name order, and a note naming the entries it skipped ("" if none).
+func folderFiles(dir string) ([]string, string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("mr: input folder %s: %w", dir, unwrapPath(err))
+		return nil, "", fmt.Errorf("mr: input folder %s: %w", dir, unwrapPath(err))
 	}
-	var files []string
+	var files, skipped []string
 	for _, e := range entries {
-		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
+		switch {
+		case strings.HasPrefix(e.Name(), "."):
+			skipped = append(skipped, e.Name()+" (hidden)")
+		case e.IsDir():
+			skipped = append(skipped, e.Name()+" (a folder: its files are not read)")
+		case !e.Type().IsRegular():
+			skipped = append(skipped, e.Name()+" ("+fileKind(e.Type())+")")
+		default:
 			files = append(files, filepath.Join(dir, e.Name()))
 		}
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("mr: input folder %s holds no regular file", dir)
+		return nil, "", fmt.Errorf("mr: input folder %s holds no regular file", dir)
 	}
-	return files, nil
+	return files, skippedNote(dir, skipped), nil
+}
+
+// skippedNote is the line naming a folder's skipped entries: "mr: input
+// folder in: skipped sub (a folder: its files are not read), fifo (a
+// named pipe)", the first few by name.
+func skippedNote(dir string, skipped []string) string {
+	if len(skipped) == 0 {
+		return ""
+	}
+	more := ""
+	if len(skipped) > maxNamed {
+		more = fmt.Sprintf(" and %d more", len(skipped)-maxNamed)
+		skipped = skipped[:maxNamed]
+	}
+	return "mr: input folder " + dir + ": skipped " + strings.Join(skipped, ", ") + more
 }
 
 // fileKind names what a file that is not regular is.
@@ -105,15 +154,21 @@ func fileKind(m fs.FileMode) string {
 	return "a " + m.Type().String()
 }
 
-// Tasks cuts the inputs into map tasks of at most about sz.Split bytes
-// each, in input order, each task a list of line-aligned pieces of files
-// (protocol.Split): files smaller than sz.Small share tasks of up to
-// sz.Pack bytes, a run of them cut into as few tasks as pack allows, of about
+// Tasks cuts the inputs into map tasks of at most about opt.Split bytes
+// each (or whole files, with opt.WholeFiles), in input order, each task a
+// list of line-aligned pieces of files (protocol.Split): files smaller
+// than opt.Small share tasks of up to opt.Pack bytes (opt.Split if 0), a run of them cut into as few tasks as pack allows, of about
 // equal sizes (96 MiB of small files with a pack of 64 MiB make two tasks
 // of 48 MiB, not 64 and 32, which would leave one worker waiting for the
 // other). It returns the tasks and each file as it saw it.
-func Tasks(inputs []string, sz Sizes) ([][]protocol.Split, map[string]File, error) {
-	size, small, pack := sz.Split, sz.Small, sz.Pack
+func Tasks(inputs []string, opt Options) ([][]protocol.Split, map[string]File, error) {
+	size, small, pack := opt.Split, opt.Small, opt.Pack
+	if pack <= 0 {
+		pack = size
+	}
+	if opt.WholeFiles {
+		size = math.MaxInt64
+	}
 	type cut struct {
 		pieces []protocol.Split
 		size   int64
@@ -122,7 +177,7 @@ func Tasks(inputs []string, sz Sizes) ([][]protocol.Split, map[string]File, erro
 	cuts := make([]cut, len(inputs))
 	files := make(map[string]File, len(inputs))
 	for i, name := range inputs {
-		pieces, st, err := cutFile(name, size)
+		pieces, st, err := cutFile(name, size, opt.Binary)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -164,7 +219,10 @@ func Tasks(inputs []string, sz Sizes) ([][]protocol.Split, map[string]File, erro
 // one is cut at the first line end at or after every size bytes, so each
 // piece holds whole lines, a line longer than size stays whole, and no
 // byte is in two pieces.
-func cutFile(name string, size int64) ([]protocol.Split, File, error) {
+//
+// Unless binary, a file with a NUL byte in its first block is refused: it
+// is not text (an executable, an image, a compressed file).
+func cutFile(name string, size int64, binary bool) ([]protocol.Split, File, error) {
 	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, File{}, fmt.Errorf("mr: input %s: %w", name, unwrapPath(err))
@@ -177,15 +235,20 @@ func cutFile(name string, size int64) ([]protocol.Split, File, error) {
 	if !st.Mode().IsRegular() {
 		return nil, File{}, fmt.Errorf("mr: input %s: not a regular file but %s", name, fileKind(st.Mode()))
 	}
-	if _, err := f.Read(make([]byte, 1)); err != nil && err != io.EOF {
+	buf := make([]byte, textBlock)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return nil, File{}, fmt.Errorf("mr: input %s: %w", name, unwrapPath(err))
+	}
+	if i := bytes.IndexByte(buf[:n], 0); i >= 0 && !binary {
+		return nil, File{}, fmt.Errorf("mr: input %s: not text (a NUL byte at offset %d); "+
+			"if the app reads bytes, give the job -binary", name, i)
 	}
 	total := st.Size()
 	var pieces []protocol.Split
-	buf := make([]byte, 4096)
 	for start := int64(0); start < total || len(pieces) == 0; {
 		end := total
-		if start+size < total {
+		if total-start > size {
 			if end, err = lineEnd(f, start+size-1, total, buf); err != nil {
 				return nil, File{}, fmt.Errorf("mr: input %s: %w", name, err)
 			}

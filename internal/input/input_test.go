@@ -13,7 +13,7 @@ import (
 
 // makeSplits cuts inputs into map tasks and lists their pieces in order.
 func makeSplits(inputs []string, size int64) ([]protocol.Split, error) {
-	tasks, _, err := Tasks(inputs, Sizes{size, size, size})
+	tasks, _, err := Tasks(inputs, Options{Split: size, Small: size, Pack: size})
 	var all []protocol.Split
 	for _, t := range tasks {
 		all = append(all, t...)
@@ -126,32 +126,85 @@ func TestSplitRejectsBadInput(t *testing.T) {
 	os.Mkdir(empty, 0o755)
 	for p, want := range map[string]string{filepath.Join(dir, "missing.txt"): "no such file",
 		fifo: "not a regular file but a named pipe", empty: "holds no regular file"} {
-		_, err := Expand([]string{p})
+		_, _, err := Expand([]string{p})
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Count(err.Error(), p) != 1 {
 			t.Errorf("Expand(%s) error = %v, want one naming the file once and saying %q", p, err, want)
 		}
 	}
-	if _, err := Expand(nil); err == nil || !strings.Contains(err.Error(), "no inputs") {
+	if _, _, err := Expand(nil); err == nil || !strings.Contains(err.Error(), "no inputs") {
 		t.Errorf("no inputs: %v", err)
 	}
 }
 
-// A folder is its regular files, in name order, hidden ones and
-// subfolders left out.
+// A folder is its regular files, in name order; its other entries
+// (hidden files, subfolders, pipes) are skipped and named in one line.
 func TestFolderInputs(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"b.txt", "a.txt", ".hidden", "c.md"} {
 		writeInput(t, dir, name, "x\n")
 	}
 	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	one := writeInput(t, t.TempDir(), "one.txt", "y\n")
-	got, err := Expand([]string{one, dir})
+	got, notes, err := Expand([]string{one, dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{one, filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt"), filepath.Join(dir, "c.md")}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("inputs %v, want %v", got, want)
+	}
+	wantNote := "mr: input folder " + dir + ": skipped .hidden (hidden), fifo (a named pipe), sub (a folder: its files are not read)"
+	if len(notes) != 1 || notes[0] != wantNote {
+		t.Fatalf("notes %q, want one: %q", notes, wantNote)
+	}
+}
+
+// A folder of many skipped entries is still one line, naming the first few.
+func TestSkippedNoteIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	writeInput(t, dir, "a.txt", "x\n")
+	for i := range 20 {
+		os.Mkdir(filepath.Join(dir, fmt.Sprintf("sub%02d", i)), 0o755)
+	}
+	_, notes, err := Expand([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 1 || strings.Contains(notes[0], "\n") || !strings.HasSuffix(notes[0], "sub04 (a folder: its files are not read) and 15 more") {
+		t.Fatalf("notes %q", notes)
+	}
+}
+
+// A file with a NUL byte in its first block is not text: refused in one
+// line naming it and the flag, unless the job reads bytes.
+func TestBinaryInputRefusedUnlessAsked(t *testing.T) {
+	dir := t.TempDir()
+	text := writeInput(t, dir, "a.txt", "hello\n")
+	bin := writeInput(t, dir, "prog", "\x7fELF\x02\x01\x01\x00\x00rest\n")
+	_, _, err := Tasks([]string{text, bin}, Options{Split: 100, Small: 1, Pack: 1})
+	want := "mr: input " + bin + ": not text (a NUL byte at offset 7); if the app reads bytes, give the job -binary"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	tasks, _, err := Tasks([]string{text, bin}, Options{Split: 100, Small: 1, Pack: 1, Binary: true})
+	if err != nil || len(tasks) != 2 {
+		t.Fatalf("with Binary: %d tasks, %v", len(tasks), err)
+	}
+	late := writeInput(t, dir, "late", strings.Repeat("x", textBlock)+"\x00\n")
+	if _, _, err := Tasks([]string{late}, Options{Split: 100, Small: 1, Pack: 1}); err != nil {
+		t.Fatalf("a NUL past the first block: %v", err)
+	}
+}
+
+// With WholeFiles, no file is cut, however large.
+func TestWholeFilesAreNeverCut(t *testing.T) {
+	p := writeInput(t, t.TempDir(), "big.txt", strings.Repeat("line\n", 100))
+	tasks, _, err := Tasks([]string{p}, Options{Split: 10, Small: 1, Pack: 1, WholeFiles: true})
+	if err != nil || len(tasks) != 1 || len(tasks[0]) != 1 || tasks[0][0].Length != 500 {
+		t.Fatalf("tasks %v, %v: want one piece of 500 bytes", tasks, err)
 	}
 }
 
@@ -163,7 +216,7 @@ func TestSmallInputsArePacked(t *testing.T) {
 	for i, size := range []int{4, 4, 4, 30, 4, 0, 4} {
 		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%d.txt", i), strings.Repeat("ab\n", size/3)+strings.Repeat("c", size%3)))
 	}
-	tasks, _, err := Tasks(inputs, Sizes{9, 9, 9})
+	tasks, _, err := Tasks(inputs, Options{Split: 9, Small: 9, Pack: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +241,7 @@ func TestOnlySmallInputsArePacked(t *testing.T) {
 	a := writeInput(t, dir, "a.txt", "ab\n")
 	b := writeInput(t, dir, "b.txt", "abcdefgh\n")
 	c := writeInput(t, dir, "c.txt", "ab\n")
-	tasks, _, err := Tasks([]string{a, b, c}, Sizes{100, 5, 100})
+	tasks, _, err := Tasks([]string{a, b, c}, Options{Split: 100, Small: 5, Pack: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +259,7 @@ func TestSmallInputsArePackedEvenly(t *testing.T) {
 	for i := range 12 {
 		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%02d.txt", i), "abcdefg\n"))
 	}
-	tasks, _, err := Tasks(inputs, Sizes{1000, 100, 64})
+	tasks, _, err := Tasks(inputs, Options{Split: 1000, Small: 100, Pack: 64})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,9 +80,12 @@ func TestCountersAdd(t *testing.T) {
 
 func TestStatusToken(t *testing.T) {
 	// An independent computation: python3 -c 'import hmac, hashlib;
-	// print(hmac.new(b"sesame", b"mapreduce status read-only v1", hashlib.sha256).hexdigest())'
-	const want = "fea2f2a7cea8763fb57bae268ebfc3df2b936f9d2a6093159dafffdc37e88a3b"
-	if got := StatusToken([]byte("sesame")); got != want {
+	// print(hmac.new(b"sesame", b"mapreduce status read-only v2\x00job1", hashlib.sha256).hexdigest())'
+	const want = "1cd7cdbc7df1827de42b6ac5a0cac72495f29f318ebf010f8c7267a9c9606156"
+	if got := StatusToken([]byte("sesame"), "job1"); got != want {
 		t.Fatalf("StatusToken = %s, want %s", got, want)
+	}
+	if StatusToken([]byte("sesame"), "job2") == want {
+		t.Fatal("two jobs of one secret have the same token")
 	}
 }

@@ -43,8 +43,9 @@
 //	GET  /status                       the job as JSON: Status (its first seven fields
 //	                                   are the first version's, unchanged)
 //
-// With a job secret, GET / and GET /status also accept the read-only
-// token StatusToken(secret), as ?token= or as the cookie the page sets.
+// With a job secret, GET / and GET /status also accept the job's
+// read-only token StatusToken(secret, job), as ?token= or as the cookie
+// the page sets; it authenticates no connection.
 //
 // HTTP on every worker's run-file server:
 //

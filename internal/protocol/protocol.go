@@ -77,6 +77,9 @@ type RegisterArgs struct {
 	// which has served Jobs jobs before this one.
 	Pool bool
 	Jobs int
+	// WholeFiles says the worker's app needs whole files (its plugin
+	// exports WholeFiles = true): a job that cut an input refuses it.
+	WholeFiles bool
 	// Offer lists the map outputs this worker still holds from a
 	// journaled job whose coordinator restarted: the coordinator takes
 	// back those its journal names (RegisterReply.Adopted).

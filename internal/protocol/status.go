@@ -207,23 +207,34 @@ type Result struct {
 
 // The status page's read-only access, when the job has a secret. A
 // browser cannot sign requests, so GET / and GET /status (and nothing
-// else) also accept the read-only token StatusToken(secret) as
+// else) also accept the read-only token StatusToken(secret, job) as
 // ?token=HEX; a page requested so sets it as the cookie TokenCookie, which
-// its own polling of /status then carries.
+// its own polling of /status then carries. The token grants reading
+// only: a connection that carries it is not authenticated, and stays
+// among the strangers' (capped per host, dropped for newcomers, closed
+// past its deadline).
+//
+// A refusal (401) names the job in the header JobHeader: a client that
+// holds the secret (mrstatuscheck, tests) derives the token from it and
+// asks again. The job's id is no secret: the token needs the secret too.
 const (
 	PathPage    = "/"
 	TokenParam  = "token"
 	TokenCookie = "mr_status_token"
+	JobHeader   = "X-Mr-Job"
 )
 
 // statusTokenLabel is what the read-only token is derived for.
-const statusTokenLabel = "mapreduce status read-only v1"
+const statusTokenLabel = "mapreduce status read-only v2"
 
-// StatusToken is the status page's read-only token for a job secret: hex
-// of HMAC-SHA256(secret, "mapreduce status read-only v1"). It reveals
-// nothing of the secret and grants nothing but reading the status.
-func StatusToken(secret []byte) string {
+// StatusToken is the status page's read-only token of one job: hex of
+// HMAC-SHA256(secret, "mapreduce status read-only v2" NUL job), where job
+// is the job's id. It reveals nothing of the secret, grants nothing but
+// reading the status, and opens no other job of the same secret.
+func StatusToken(secret []byte, job string) string {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(statusTokenLabel))
+	m.Write([]byte{0})
+	m.Write([]byte(job))
 	return hex.EncodeToString(m.Sum(nil))
 }

@@ -24,6 +24,7 @@ import (
 
 	"mapreduce/internal/atomicfile"
 	"mapreduce/internal/auth"
+	"mapreduce/internal/input"
 	"mapreduce/internal/profile"
 	"mapreduce/mr/coordinator"
 )
@@ -51,12 +52,18 @@ func main() {
 	}
 	flag.Int64Var(&cfg.SmallFile, "small-file", cfg.SmallFile, "inputs smaller than this many `bytes` are small: they share map tasks")
 	flag.Int64Var(&cfg.PackSize, "pack-size", 0, "small inputs share a map task up to this many `bytes` (default: the split size; 1: never)")
+	flag.BoolVar(&cfg.WholeFiles, "whole-files", false, "never cut an input into splits: the app needs whole files (set by itself when -app's plugin exports WholeFiles = true)")
+	flag.BoolVar(&cfg.Binary, "binary", false, "accept inputs that are not text (a NUL byte in their first 4 KiB): the app reads bytes")
 	flag.IntVar(&cfg.WaitWorkers, "wait-workers", 0, "hand out no task until this many workers have joined (`N`; default: start with the first)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process to `file` (read it with go tool pprof)")
+	check := flag.Bool("check", false, "only check the inputs: say what the job would skip or refuse, and exit (0: it would start)")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "mrcoordinator: no inputs: name the files (or folders of files) to process, as in: mrcoordinator in/*.txt (mrcoordinator -h lists the flags)")
 		os.Exit(2)
+	}
+	if *check {
+		os.Exit(checkInputs(cfg, flag.Args(), os.Stderr))
 	}
 	if cfg.NReduce < 1 {
 		fatal(fmt.Errorf("-nreduce %d: must be at least 1", cfg.NReduce))
@@ -143,4 +150,23 @@ func writeFileAtomic(path, data string) error {
 func fatal(err error) {
 	fmt.Fprintf(os.Stderr, "mrcoordinator: %v\n", err)
 	os.Exit(1)
+}
+
+// checkInputs takes the inputs as the coordinator does, and says what it
+// would say of them: each folder's skipped entries, and why it refuses
+// them. It returns the exit status: 0 if the job would start.
+func checkInputs(cfg coordinator.Config, args []string, stderr io.Writer) int {
+	inputs, notes, err := input.Expand(args)
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "mrcoordinator: %s\n", n)
+	}
+	if err == nil {
+		_, _, err = input.Tasks(inputs, input.Options{Split: cfg.SplitSize, Small: cfg.SmallFile, Pack: cfg.PackSize,
+			WholeFiles: cfg.WholeFiles, Binary: cfg.Binary})
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mrcoordinator: %v\n", err)
+		return 1
+	}
+	return 0
 }

@@ -2,11 +2,21 @@
 // way, and writes its output (mr-out-0 in the current directory unless
 // -o says otherwise): the reference output the distributed job must match.
 //
-//	mrsequential [-o FILE] app.so inputs...
+//	mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N]
+//	             [-whole-files] [-binary] app.so inputs...
 //
-// -o lets the reference sit beside a job's own mr-out-0 without
-// overwriting it. Errors are one "mrsequential: ..." line on standard
-// error; the exit status is 2 for bad usage, 1 when the run fails.
+// It takes its inputs (files, or folders of files) by the coordinator's
+// rule. By default Map sees each whole file: the app's reference, what a
+// job must write at any split size. With -split-size N it cuts them as
+// the coordinator does with the same flags (-pack-size and -small-file
+// too, with the same defaults), so Map is called on the same pieces and
+// the output is the job's byte for byte: an app that counts on seeing
+// whole files differs from its reference at a split size smaller than
+// its inputs. -o lets
+// the reference sit beside a job's own mr-out-0 without overwriting it.
+// Errors are one "mrsequential: ..." line on standard error; so is each
+// note of input folder entries skipped. The exit status is 2 for bad
+// usage, 1 when the run fails.
 package main
 
 import (
@@ -16,11 +26,12 @@ import (
 	"io"
 	"os"
 
+	"mapreduce/internal/input"
 	"mapreduce/mr"
 	"mapreduce/mr/executor"
 )
 
-const usage = "usage: mrsequential [-o FILE] app.so inputs..."
+const usage = "usage: mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N] [-whole-files] [-binary] app.so inputs..."
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -31,6 +42,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mrsequential", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	out := fs.String("o", "mr-out-0", "write the output to `FILE`")
+	var opt input.Options
+	fs.Int64Var(&opt.Split, "split-size", 0, "cut inputs larger than this many `bytes` into several pieces, as the coordinator's -split-size (default: never, Map sees whole files)")
+	fs.Int64Var(&opt.Small, "small-file", input.DefaultSmall, "inputs smaller than this many `bytes` are small, as the coordinator's -small-file")
+	fs.Int64Var(&opt.Pack, "pack-size", 0, "small inputs share a task up to this many `bytes`, as the coordinator's -pack-size (default: the split size)")
+	fs.BoolVar(&opt.WholeFiles, "whole-files", false, "never cut an input (also when the app exports WholeFiles = true)")
+	fs.BoolVar(&opt.Binary, "binary", false, "accept inputs that are not text (a NUL byte in their first 4 KiB)")
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(stdout, usage)
@@ -46,14 +63,47 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
-	app, err := mr.LoadPlugin(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintf(stderr, "mrsequential: %v\n", err)
-		return 1
+	if opt.Split < 0 || opt.Small < 0 || opt.Pack < 0 {
+		fmt.Fprintf(stderr, "mrsequential: -split-size %d, -small-file %d, -pack-size %d: sizes must be positive\n",
+			opt.Split, opt.Small, opt.Pack)
+		return 2
 	}
-	if err := executor.Sequential(app, fs.Args()[1:], *out); err != nil {
+	if opt.Split == 0 {
+		opt.Split, opt.WholeFiles = input.DefaultSplit, true
+	}
+	if err := sequential(fs.Arg(0), fs.Args()[1:], opt, *out, stderr); err != nil {
 		fmt.Fprintf(stderr, "mrsequential: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// sequential checks the inputs and the plugin, saying which folder
+// entries it skipped, then loads the app and runs it: bad inputs are
+// refused before the app is loaded, as the coordinator refuses them.
+func sequential(plugin string, args []string, opt input.Options, out string, stderr io.Writer) error {
+	inputs, notes, err := input.Expand(args)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "mrsequential: %s\n", n)
+	}
+	declared, err := input.WholeFiles(plugin)
+	if err != nil {
+		return err
+	}
+	opt.WholeFiles = opt.WholeFiles || declared
+	if _, _, err := input.Tasks(inputs, opt); err != nil {
+		return err
+	}
+	app, err := mr.LoadPlugin(plugin)
+	if err != nil {
+		return err
+	}
+	if declared != app.WholeFiles {
+		return fmt.Errorf("mr: plugin %s: WholeFiles is %t once loaded but %t where declared: "+
+			"set it where it is declared (var WholeFiles = true), which is what the coordinator reads", plugin, app.WholeFiles, declared)
+	}
+	return executor.Sequential(app, inputs, opt, out)
 }

@@ -106,26 +106,38 @@ func read(src string) []byte {
 	return b
 }
 
-// get is GET url, with the read-only token of $MR_SECRET when it is set.
+// get is GET url, with the read-only token of $MR_SECRET when it is set
+// and the coordinator asks for it (its refusal names the job, whose
+// token the secret gives).
 func get(url string) ([]byte, error) {
-	if secret := os.Getenv("MR_SECRET"); secret != "" && !strings.Contains(url, protocol.TokenParam+"=") {
+	b, job, err := getOnce(url)
+	if secret := os.Getenv("MR_SECRET"); err != nil && job != "" && secret != "" && !strings.Contains(url, protocol.TokenParam+"=") {
 		sep := "?"
 		if strings.Contains(url, "?") {
 			sep = "&"
 		}
-		url += sep + protocol.TokenParam + "=" + protocol.StatusToken([]byte(secret))
+		b, _, err = getOnce(url + sep + protocol.TokenParam + "=" + protocol.StatusToken([]byte(secret), job))
 	}
+	return b, err
+}
+
+// getOnce is GET url: the body, or an error and the job a 401 names.
+func getOnce(url string) ([]byte, string, error) {
 	c := http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Get(url)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err == nil && resp.StatusCode != http.StatusOK {
 		err = fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	return b, err
+	job := ""
+	if resp.StatusCode == http.StatusUnauthorized {
+		job = resp.Header.Get(protocol.JobHeader)
+	}
+	return b, job, err
 }
 
 // wait polls url's status until the expectations hold, for at most d.

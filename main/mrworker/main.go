@@ -23,6 +23,7 @@ import (
 	"syscall"
 
 	"mapreduce/internal/auth"
+	"mapreduce/internal/input"
 	"mapreduce/internal/profile"
 	"mapreduce/mr"
 	"mapreduce/mr/executor"
@@ -49,6 +50,9 @@ func main() {
 	flag.DurationVar(&cfg.WaitCoordinator, "wait-coordinator", cfg.WaitCoordinator, "before the coordinator first answers, wait this long for it")
 	isolate := flag.Bool("isolate", true, "run the app's Map, Combine and Reduce in a child process, so that a crash or hang costs only its attempt")
 	flag.Int64Var(&cfg.AppMemoryLimit, "app-memory", 0, "kill the app's process when its resident memory passes this many `bytes` (default 2 GiB + 4 x the split size)")
+	var pc worker.PoolConfig
+	flag.BoolVar(&pc.InsecureAcceptCode, "insecure-accept-code", false,
+		"a pool worker without a job secret: run the code a coordinator on this machine ships, which lets any local user run code as this user")
 	faults := flag.String("inject-faults", "", "for tests: failures to inject, comma-separated (`drop-report-reply,full-reduce-disk`)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrworker [flags] app.so   run one job with this app, then exit\n"+
@@ -81,12 +85,18 @@ func main() {
 		fatal(err)
 	}
 	if flag.NArg() == 0 {
-		pool(cfg)
+		pool(cfg, pc)
 		return
+	}
+	if pc.InsecureAcceptCode {
+		fatal(errors.New("-insecure-accept-code is for a pool worker (no app.so argument)"))
 	}
 	cfg.App = mr.AppName(flag.Arg(0))
 	if cfg.Build, err = worker.PluginBuild(flag.Arg(0)); err != nil {
 		fatal(fmt.Errorf("mr: plugin %s: %w", flag.Arg(0), err))
+	}
+	if cfg.WholeFiles, err = input.WholeFiles(flag.Arg(0)); err != nil {
+		fatal(err)
 	}
 	if cfg.Executor, err = newExecutor(flag.Arg(0), *isolate); err != nil {
 		fatal(err)
@@ -143,12 +153,12 @@ func newExecutor(plugin string, isolate bool) (executor.Executor, error) {
 }
 
 // pool runs a pool worker until a signal stops it: then it exits 0.
-func pool(cfg worker.Config) {
+func pool(cfg worker.Config, pc worker.PoolConfig) {
 	exe, err := os.Executable()
 	if err != nil {
 		fatal(fmt.Errorf("finding this executable for the app's process: %w", err))
 	}
-	p, err := worker.NewPool(cfg, func(plugin string) []string { return []string{exe, "-executor", plugin} }, os.Stderr)
+	p, err := worker.NewPool(cfg, pc, func(plugin string) []string { return []string{exe, "-executor", plugin} }, os.Stderr)
 	if err != nil {
 		fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"mapreduce/internal/input"
 	"mapreduce/internal/protocol"
 )
 
@@ -28,6 +29,12 @@ type Config struct {
 	// map task up to PackSize bytes (0: SplitSize; 1: never).
 	SmallFile int64
 	PackSize  int64
+	// WholeFiles: never cut an input into splits (the app needs each
+	// whole); also set when AppPlugin exports WholeFiles = true.
+	WholeFiles bool
+	// Binary: accept inputs that are not text (a NUL byte in their first
+	// 4 KiB), which are otherwise refused.
+	Binary bool
 
 	HeartbeatTimeout  time.Duration // a worker silent this long is dead
 	TaskTimeout       time.Duration // an attempt running this long gets a backup
@@ -83,8 +90,8 @@ func DefaultConfig() Config {
 		Addr:              protocol.DefaultAddr,
 		NReduce:           10,
 		OutDir:            ".",
-		SplitSize:         64 << 20,
-		SmallFile:         128 << 10,
+		SplitSize:         input.DefaultSplit,
+		SmallFile:         input.DefaultSmall,
 		HeartbeatTimeout:  4 * time.Second,
 		TaskTimeout:       10 * time.Second,
 		MaxFailures:       appFailureLimit,

@@ -56,6 +56,8 @@ type Coordinator struct {
 	tmpDir  string             // outputs being written, on -out's file system but in a small directory
 	spares  *atomicfile.Spares // files made ahead in tmpDir for the outputs
 	journal *jobJournal        // nil unless Config.Journal
+	lock    *outLock           // on -out, held until shutdown
+	cut     string             // an input the job cut into several splits; "" if none
 	job     string             // the job's id: the journal's, or made at start
 	start   time.Time          // when the job started: New
 	seq     atomic.Int64       // numbers uploads, so that each has a file of its own
@@ -95,9 +97,12 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := input.Expand(args)
+	inputs, notes, err := input.Expand(args)
 	if err != nil {
 		return nil, err
+	}
+	for _, n := range notes {
+		cfg.Logger.Warn("input entries skipped", "note", n)
 	}
 	plugin, build, err := readPlugin(cfg.AppPlugin)
 	if err != nil {
@@ -105,19 +110,32 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	}
 	if plugin != nil {
 		cfg.App = appName(cfg.AppPlugin)
+		if cfg.WholeFiles, err = wantsWholeFiles(cfg); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.App != "" {
 		if err := protocol.CheckAppName(cfg.App); err != nil {
 			return nil, err
 		}
 	}
-	tasks, files, err := input.Tasks(inputs, input.Sizes{Split: cfg.SplitSize, Small: cfg.SmallFile, Pack: cfg.PackSize})
+	tasks, files, err := input.Tasks(inputs, input.Options{Split: cfg.SplitSize, Small: cfg.SmallFile, Pack: cfg.PackSize,
+		WholeFiles: cfg.WholeFiles, Binary: cfg.Binary})
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: output directory: %w", err)
 	}
+	lock, err := lockOut(cfg.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if lock != nil { // not handed to the coordinator: New failed
+			lock.release()
+		}
+	}()
 	var jr *jobJournal
 	if cfg.Journal {
 		if jr, err = openJournal(cfg, inputs, tasks); err != nil {
@@ -140,6 +158,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
 		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
 		conns: make(map[net.Conn]struct{}), sessions: make(sessions), kept: make(map[int][]byte)}
+	lock.note(ln.Addr().String())
 	c.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
 		Refused: func(host, why string) { c.refused(host, why, nil) }})
 	app := cfg.App
@@ -156,6 +175,9 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	descs, sizes := make([]string, len(tasks)), make([]int64, len(tasks))
 	for i, t := range tasks {
 		descs[i], sizes[i] = taskInput(t, files), taskSize(t)
+		if t[0].Offset > 0 && c.cut == "" {
+			c.cut = t[0].File
+		}
 	}
 	c.sched = scheduler.New(scheduler.Config{NMap: len(tasks), NReduce: cfg.NReduce, App: app,
 		MapInputs: descs, MapSizes: sizes, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
@@ -172,6 +194,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	c.http = &http.Server{Handler: c.mux(), ReadHeaderTimeout: 5 * time.Second, ConnContext: netx.ConnContext,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
+	c.lock, lock = lock, nil
 	return c, nil
 }
 
@@ -198,6 +221,10 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	if c.keys == nil && !netx.IsLoopback(c.Addr()) {
 		c.log.Warn("no job secret: any host that reaches " + c.Addr() + " can join this job, read its inputs and " +
 			"write its outputs; set MR_SECRET (or -secret-file) to the same secret on the coordinator and every worker")
+	}
+	if c.keys == nil && c.plugin != nil {
+		c.log.Warn("shipping the app without a job secret: only pool workers started with -insecure-accept-code run it, " +
+			"and they run the code of any local user's coordinator as well; set MR_SECRET (or -secret-file) on both")
 	}
 	c.announce()
 	c.wg.Go(func() {
@@ -414,6 +441,7 @@ func (c *Coordinator) earlierBackLocked() bool {
 // temp in -out) end and clean up after themselves, then the work
 // directory goes.
 func (c *Coordinator) shutdown() {
+	defer c.lock.release()
 	close(c.stop)
 	c.mu.Lock()
 	c.stopping = true

@@ -21,7 +21,7 @@ import (
 // cutTasks cuts inputs into map tasks as New would with cfg.
 func cutTasks(t *testing.T, cfg Config, inputs []string) [][]protocol.Split {
 	t.Helper()
-	tasks, _, err := input.Tasks(inputs, input.Sizes{Split: cfg.SplitSize, Small: cfg.SmallFile, Pack: cfg.PackSize})
+	tasks, _, err := input.Tasks(inputs, input.Options{Split: cfg.SplitSize, Small: cfg.SmallFile, Pack: cfg.PackSize})
 	if err != nil {
 		t.Fatal(err)
 	}

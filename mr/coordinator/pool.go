@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"mapreduce/internal/input"
 	"mapreduce/internal/protocol"
 )
 
@@ -46,6 +47,13 @@ func readPlugin(path string) ([]byte, string, error) {
 	}
 	sum := sha256.Sum256(b)
 	return b, hex.EncodeToString(sum[:]), nil
+}
+
+// wantsWholeFiles reports whether the job must not cut its inputs: it
+// says so, or the plugin it ships exports WholeFiles = true.
+func wantsWholeFiles(cfg Config) (bool, error) {
+	whole, err := input.WholeFiles(cfg.AppPlugin)
+	return cfg.WholeFiles || whole, err
 }
 
 // appName is the app's name for a plugin path: "bin/wc.so" is "wc".

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"mapreduce/internal/auth"
+	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
 	"mapreduce/mr/scheduler"
@@ -52,6 +53,9 @@ func (r *coordRPC) bind(id string) {
 func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.RegisterReply) error {
 	c := r.c
 	err := checkRegistration(args)
+	if err == nil {
+		err = c.checkWholeFiles(args)
+	}
 	ex := auth.NewExchange()
 	var first bool // the first worker: the job's app and build are known now
 	c.update(func(s *scheduler.Scheduler, now time.Time) {
@@ -66,6 +70,7 @@ func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.Registe
 		if id, err = s.Register(args.App, args.Addr, now); err != nil {
 			return
 		}
+		s.ConnectedFrom(id, netx.Host(r.peer))
 		var key []byte
 		if key, err = ex.SessionKey(c.keys, args.Public, id, args.Public, ex.Public()); err != nil {
 			s.Drop(id, "bad registration", now)
@@ -87,6 +92,16 @@ func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.Registe
 	}
 	r.bind(reply.WorkerID)
 	return nil
+}
+
+// checkWholeFiles refuses a worker whose app needs whole files when the
+// job cut an input into splits: its Map would see parts of files.
+func (c *Coordinator) checkWholeFiles(args *protocol.RegisterArgs) error {
+	if !args.WholeFiles || c.cut == "" {
+		return nil
+	}
+	return fmt.Errorf("mr: the app %s needs whole files (its plugin exports WholeFiles = true), but this job cut %s "+
+		"into splits: start the coordinator with -whole-files, or with -app path/to/%s.so", args.App, c.cut, args.App)
 }
 
 // checkRegistration checks what a registering worker says of itself

@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/statuspage"
 )
@@ -74,25 +73,30 @@ func (c *Coordinator) resultLocked(st *protocol.Status) *protocol.Result {
 
 // readAllowed is the status page's authorization, in one place: without
 // a job secret anyone may read; with one, GET / and GET /status need the
-// read-only token, as ?token= (which also sets it as a cookie, for the
-// page's own polling) or as that cookie. It answers 401 itself.
+// job's read-only token, as ?token= (which also sets it as a cookie, for
+// the page's own polling) or as that cookie. It answers 401 itself. The
+// token grants reading, never a place among authenticated connections:
+// the connection is left unmarked, so a holder of the token is a
+// stranger to the listener (capped per host, dropped for newcomers,
+// closed AuthTimeout after its accept), and a browser's polling simply
+// connects again. A refusal names the job (protocol.JobHeader), so that
+// a client holding the secret can derive the token.
 func (c *Coordinator) readAllowed(w http.ResponseWriter, r *http.Request) bool {
 	if len(c.cfg.Secret) == 0 {
 		return true
 	}
-	want := protocol.StatusToken(c.cfg.Secret)
+	want := protocol.StatusToken(c.cfg.Secret, c.job)
 	if tok := r.URL.Query().Get(protocol.TokenParam); tok != "" {
 		if tokenEqual(tok, want) {
-			netx.MarkRequest(r)
 			http.SetCookie(w, &http.Cookie{Name: protocol.TokenCookie, Value: tok, Path: "/",
 				HttpOnly: true, SameSite: http.SameSiteStrictMode})
 			return true
 		}
 	} else if ck, err := r.Cookie(protocol.TokenCookie); err == nil && tokenEqual(ck.Value, want) {
-		netx.MarkRequest(r)
 		return true
 	}
 	c.refused(r.RemoteAddr, r.Method+" "+r.URL.Path, errors.New("no read-only token"))
+	w.Header().Set(protocol.JobHeader, c.job)
 	refuse(w, "mr: the status page needs its read-only token: open the link the coordinator printed", http.StatusUnauthorized)
 	return false
 }
@@ -215,14 +219,15 @@ func (c *Coordinator) secretHint() string {
 // announce logs where the status page is: with a job secret, the link
 // carries the read-only token.
 func (c *Coordinator) announce() {
-	c.log.Info("status page", "url", c.statusURL())
+	c.log.Info("status page", "url", c.StatusURL())
 }
 
-// statusURL is the status page's address as others should open it.
-func (c *Coordinator) statusURL() string {
+// StatusURL is the status page's address as others should open it: with
+// a job secret, it carries the job's read-only token.
+func (c *Coordinator) StatusURL() string {
 	u := "http://" + c.reachableAddr() + protocol.PathPage
 	if len(c.cfg.Secret) > 0 {
-		u += "?" + protocol.TokenParam + "=" + protocol.StatusToken(c.cfg.Secret)
+		u += "?" + protocol.TokenParam + "=" + protocol.StatusToken(c.cfg.Secret, c.job)
 	}
 	return u
 }
@@ -255,7 +260,7 @@ func (c *Coordinator) linger(ctx context.Context) {
 	if c.cfg.Linger <= 0 || ctx.Err() != nil {
 		return
 	}
-	c.log.Info("job over; the status page stays up", "url", c.statusURL(), "for", c.cfg.Linger.String())
+	c.log.Info("job over; the status page stays up", "url", c.StatusURL(), "for", c.cfg.Linger.String())
 	t := time.NewTimer(c.cfg.Linger)
 	defer t.Stop()
 	select {

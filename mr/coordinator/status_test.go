@@ -1,16 +1,21 @@
 package coordinator
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 )
 
@@ -62,10 +67,15 @@ func TestStatusTokenGrantsOnlyReading(t *testing.T) {
 	cfg := testConfig(t.TempDir())
 	cfg.Secret = []byte("sesame")
 	c := newTestCoordinator(t, cfg)
-	token := protocol.StatusToken(cfg.Secret)
-	for _, target := range []string{"/", "/status", "/?token=" + protocol.StatusToken([]byte("other")), "/status?token=" + token[:63]} {
-		if rec := get(c, "GET", target); rec.Code != http.StatusUnauthorized {
+	token := protocol.StatusToken(cfg.Secret, c.job)
+	for _, target := range []string{"/", "/status", "/?token=" + protocol.StatusToken([]byte("other"), c.job),
+		"/?token=" + protocol.StatusToken(cfg.Secret, "another-job"), "/status?token=" + token[:63]} {
+		rec := get(c, "GET", target)
+		if rec.Code != http.StatusUnauthorized {
 			t.Errorf("GET %s = %d, want 401", target, rec.Code)
+		}
+		if job := rec.Header().Get(protocol.JobHeader); job != c.job { // what a holder of the secret needs
+			t.Errorf("GET %s: the refusal names job %q, want %q", target, job, c.job)
 		}
 	}
 	rec := get(c, "GET", "/?token="+token)
@@ -97,7 +107,7 @@ func TestCoordinatorPrintsLinkAndHint(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
 	out := log.wait(t, "no worker has joined yet")
-	if want := `url="http://` + c.Addr() + "/?token=" + protocol.StatusToken(cfg.Secret) + `"`; !strings.Contains(out, want) {
+	if want := `url="http://` + c.Addr() + "/?token=" + protocol.StatusToken(cfg.Secret, c.job) + `"`; !strings.Contains(out, want) {
 		t.Errorf("log lacks %s:\n%s", want, out)
 	}
 	if want := "command=\"MR_SECRET=<the job secret> bin/mrworker -coordinator " + c.Addr() + " bin/APP.so\""; !strings.Contains(out, want) {
@@ -105,4 +115,37 @@ func TestCoordinatorPrintsLinkAndHint(t *testing.T) {
 	}
 	stop()
 	<-done
+}
+
+// A keep-alive connection that read the status with the read-only token
+// stays unauthenticated: it holds no place that strangers cannot take.
+func TestStatusTokenAuthenticatesNoConnection(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Secret = []byte("sesame")
+	c := newTestCoordinator(t, cfg)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() { stop(); <-done }()
+	conn, err := net.Dial("tcp", c.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	for range 3 { // the same connection, kept alive
+		fmt.Fprintf(conn, "GET /status?token=%s HTTP/1.1\r\nHost: x\r\n\r\n", protocol.StatusToken(cfg.Secret, c.job))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Close {
+			t.Fatalf("GET /status?token= = %d, close %v", resp.StatusCode, resp.Close)
+		}
+	}
+	if st := c.ln.(*netx.Listener).Stats(); st.Open != 1 || st.Unauthenticated != 1 {
+		t.Fatalf("listener %+v: want the token's connection open and unauthenticated", st)
+	}
 }

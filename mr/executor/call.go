@@ -3,6 +3,8 @@ package executor
 import (
 	"fmt"
 	"iter"
+	"strconv"
+	"strings"
 
 	"mapreduce/mr"
 )
@@ -51,6 +53,61 @@ func callReduceSeq(f mr.ReduceSeqFunc, key string, values iter.Seq[string]) (out
 		}
 	}()
 	return f(key, values), nil
+}
+
+// callReduceEmit calls the app's ReduceEmit, passing each value it emits
+// to write until write fails, and turns a panic into an *AppError.
+func callReduceEmit(f mr.ReduceEmitFunc, key string, values iter.Seq[string], write func(key, value string) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &AppError{fmt.Sprintf("Reduce(%q) panicked: %v", key, p)}
+		}
+	}()
+	var werr error
+	f(key, values, func(v string) {
+		if werr == nil {
+			werr = write(key, v)
+		}
+	})
+	return werr
+}
+
+// reduceSeq calls the app's ReduceEmit, or else its ReduceSeq, on one
+// key, and writes the output lines.
+func reduceSeq(app *mr.App, key string, values iter.Seq[string], write func(key, value string) error) error {
+	if app.ReduceEmit != nil {
+		return callReduceEmit(app.ReduceEmit, key, values, write)
+	}
+	v, err := callReduceSeq(app.ReduceSeq, key, values)
+	if err != nil {
+		return err
+	}
+	return write(key, v)
+}
+
+// lineChecked wraps write so that an output line that would not stay one
+// line ("key value\n" with a newline in the key or the value) is refused
+// as the app's failure, naming the key, and never written.
+func lineChecked(write func(key, value string) error) func(key, value string) error {
+	return func(key, value string) error {
+		switch {
+		case strings.IndexByte(key, '\n') >= 0:
+			return &AppError{fmt.Sprintf("the key %s holds a newline: an output line is \"key value\" and must stay one line "+
+				"(escape it, e.g. with strconv.Quote, or leave it out)", quoteKey(key))}
+		case strings.IndexByte(value, '\n') >= 0:
+			return &AppError{fmt.Sprintf("Reduce(%s) returned a value holding a newline: an output line is \"key value\" "+
+				"and must stay one line (escape it, e.g. with strconv.Quote, or leave it out)", quoteKey(key))}
+		}
+		return write(key, value)
+	}
+}
+
+// quoteKey is a key as an error names it: quoted, at most 80 bytes of it.
+func quoteKey(key string) string {
+	if len(key) > 80 {
+		return strconv.Quote(key[:80]) + "…"
+	}
+	return strconv.Quote(key)
 }
 
 // callCombine calls the app's Combine, turning a panic into an *AppError.

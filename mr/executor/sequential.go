@@ -4,28 +4,40 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
 
 	"mapreduce/internal/atomicfile"
+	"mapreduce/internal/input"
+	"mapreduce/internal/protocol"
 	"mapreduce/mr"
 )
 
-// Sequential runs app over the inputs in one process, the simple way,
-// and writes outPath: every key once, sorted, each line "key value".
-// It is the reference the distributed job is checked against: Map sees
-// each whole file, values reach Reduce in input order.
-func Sequential(app *mr.App, inputs []string, outPath string) error {
+// Sequential runs app over the input files in one process, the simple
+// way, and writes outPath: every key once, sorted, each line "key value".
+// It is the reference the distributed job is checked against: the inputs
+// are cut as the coordinator cuts them with the same options (opt, with
+// WholeFiles if the app exports it), Map is called once per piece, in
+// the same order, and values reach Reduce in that order.
+func Sequential(app *mr.App, inputs []string, opt input.Options, outPath string) error {
+	opt.WholeFiles = opt.WholeFiles || app.WholeFiles
+	tasks, _, err := input.Tasks(inputs, opt)
+	if err != nil {
+		return err
+	}
 	var all []mr.KeyValue
-	for _, name := range inputs {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			return fmt.Errorf("mr: input %s: %w", name, unwrapPath(err))
-		}
-		emit := func(k, v string) { all = append(all, mr.KeyValue{Key: k, Value: v}) }
-		if err := callMap(app, name, string(b), emit); err != nil {
-			return err
+	emit := func(k, v string) { all = append(all, mr.KeyValue{Key: k, Value: v}) }
+	for _, task := range tasks {
+		for _, p := range task {
+			text, err := readPiece(p)
+			if err != nil {
+				return err
+			}
+			if err := callMap(app, p.File, text, emit); err != nil {
+				return err
+			}
 		}
 	}
 	slices.SortStableFunc(all, func(a, b mr.KeyValue) int { return strings.Compare(a.Key, b.Key) })
@@ -35,6 +47,12 @@ func Sequential(app *mr.App, inputs []string, outPath string) error {
 	}
 	defer out.Abort()
 	bw := bufio.NewWriterSize(out, 256<<10)
+	write := lineChecked(func(key, value string) error {
+		bw.WriteString(key)
+		bw.WriteByte(' ')
+		bw.WriteString(value)
+		return bw.WriteByte('\n')
+	})
 	var values []string
 	for i := 0; i < len(all); {
 		j := i
@@ -42,23 +60,47 @@ func Sequential(app *mr.App, inputs []string, outPath string) error {
 		for ; j < len(all) && all[j].Key == all[i].Key; j++ {
 			values = append(values, all[j].Value)
 		}
-		var out string
-		var err error
-		if app.ReduceSeq != nil {
-			out, err = callReduceSeq(app.ReduceSeq, all[i].Key, slices.Values(values))
-		} else {
-			out, err = callReduce(app.Reduce, all[i].Key, values)
-		}
-		if err != nil {
+		if err := reduceKey(app, all[i].Key, values, write); err != nil {
 			return err
 		}
-		fmt.Fprintf(bw, "%v %v\n", all[i].Key, out)
 		i = j
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("mr: writing %s: %w", outPath, err)
 	}
 	return out.Commit()
+}
+
+// reduceKey calls the app's reduce function on one key's values, as a
+// reducer does, and writes the output lines.
+func reduceKey(app *mr.App, key string, values []string, write func(key, value string) error) error {
+	if app.ReduceEmit != nil || app.ReduceSeq != nil {
+		return reduceSeq(app, key, slices.Values(values), write)
+	}
+	v, err := callReduce(app.Reduce, key, values)
+	if err != nil {
+		return err
+	}
+	return write(key, v)
+}
+
+// readPiece reads one piece of an input.
+func readPiece(p protocol.Split) (string, error) {
+	f, err := os.Open(p.File)
+	if err != nil {
+		return "", fmt.Errorf("mr: input %s: %w", p.File, unwrapPath(err))
+	}
+	defer f.Close()
+	var b strings.Builder
+	b.Grow(int(p.Length))
+	n, err := io.Copy(&b, io.NewSectionReader(f, p.Offset, p.Length))
+	if err == nil && n != p.Length {
+		err = errors.New("the file shrank while it was read")
+	}
+	if err != nil {
+		return "", fmt.Errorf("mr: input %s: bytes [%d, %d): %w", p.File, p.Offset, p.Offset+p.Length, err)
+	}
+	return b.String(), nil
 }
 
 // unwrapPath drops the *PathError wrapper, whose text repeats the name.

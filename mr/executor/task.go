@@ -139,14 +139,11 @@ func reduceTask(app *mr.App, t *Task, progress *atomic.Int64, cnt *protocol.Coun
 	path := filepath.Join(t.Scratch, "out.run")
 	seg, info, err := runfile.WriteSpill(path, inlineOutput, func(out *runfile.Writer) error {
 		m := runfile.NewMerger(runs)
-		if app.ReduceSeq != nil {
+		write := lineChecked(out.Write)
+		if app.ReduceEmit != nil || app.ReduceSeq != nil {
 			return runfile.GroupByKeySeq(m, func(key string, values iter.Seq[string]) error {
 				cnt.ReduceInputGroups++
-				v, err := callReduceSeq(app.ReduceSeq, key, counted(values, progress, cnt))
-				if err != nil {
-					return err
-				}
-				return out.Write(key, v)
+				return reduceSeq(app, key, counted(values, progress, cnt), write)
 			})
 		}
 		return runfile.GroupByKey(m, func(key string, values []string) error {
@@ -157,7 +154,7 @@ func reduceTask(app *mr.App, t *Task, progress *atomic.Int64, cnt *protocol.Coun
 			if err != nil {
 				return err
 			}
-			return out.Write(key, v)
+			return write(key, v)
 		})
 	})
 	cnt.ReduceOutputRecords = info.Records

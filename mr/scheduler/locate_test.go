@@ -327,3 +327,37 @@ func TestEvidenceCountsHostsNotRegistrations(t *testing.T) {
 		t.Fatalf("owner asked %v, map state %s", v, m.task.state)
 	}
 }
+
+// Evidence counts the host a worker's connection came from, not the
+// address it advertises: one peer registered twice, advertising two
+// hosts, is one witness, and its owner is not asked; a second host's
+// word then is enough.
+func TestEvidenceCountsConnectionsNotAdvertisedHosts(t *testing.T) {
+	h := newHarness(t, 1, 3)
+	owner := h.join("a:1")
+	h.s.ConnectedFrom(owner, "10.0.0.1")
+	m := h.get(owner, protocol.ActMap)
+	h.mapDone(owner, m)
+	var ids []string
+	for _, addr := range []string{"b:1", "c:1", "d:1"} {
+		ids = append(ids, h.join(addr))
+	}
+	h.s.ConnectedFrom(ids[0], "10.0.0.2")
+	h.s.ConnectedFrom(ids[1], "10.0.0.2") // the same peer, advertising another host
+	h.s.ConnectedFrom(ids[2], "10.0.0.3")
+	h.run(5*time.Second, append(ids, owner)...)
+	var reducers []*attempt
+	for _, id := range ids {
+		reducers = append(reducers, h.get(id, protocol.ActReduce))
+	}
+	for i, id := range ids[:2] {
+		h.locate(id, reducers[i], 0, m.n)
+	}
+	if v := h.s.Heartbeat(protocol.HeartbeatArgs{WorkerID: owner}, h.now).Verify; len(v) != 0 {
+		t.Fatalf("one peer advertising two hosts got the owner asked: %v", v)
+	}
+	h.locate(ids[2], reducers[2], 0, m.n)
+	if v := h.s.Heartbeat(protocol.HeartbeatArgs{WorkerID: owner}, h.now).Verify; len(v) != 1 {
+		t.Fatalf("reducers of two hosts: owner asked %v, want map 0", v)
+	}
+}

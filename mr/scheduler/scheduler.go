@@ -95,7 +95,7 @@ func (a *attempt) ID() string { return protocol.AttemptName(a.task.kind, a.task.
 type worker struct {
 	id       string
 	addr     string
-	host     string    // addr's host: evidence counts hosts, not registrations
+	host     string    // the host its connection came from (ConnectedFrom), else addr's: evidence counts hosts, not registrations
 	joined   time.Time // when it registered
 	wins     int       // attempts it won
 	lastSeen time.Time
@@ -223,6 +223,16 @@ func (s *Scheduler) Register(app, addr string, now time.Time) (string, error) {
 	s.workers[w.id] = w
 	s.note("worker joined", nil, w, "addr", addr)
 	return w.id, nil
+}
+
+// ConnectedFrom sets the host that worker id's word counts as, when
+// evidence counts hosts: the source host of its connection, which a peer
+// cannot pick as it picks the address it advertises. Until then it is the
+// advertised address's host.
+func (s *Scheduler) ConnectedFrom(id, host string) {
+	if w := s.workers[id]; w != nil && host != "" {
+		w.host = host
+	}
 }
 
 // PoolMember notes that worker id is a pool member that served jobs jobs

@@ -83,10 +83,17 @@ func (s *Scheduler) Failed(ref protocol.Attempt, class protocol.FailureClass, wh
 	if class != protocol.FailApp {
 		class = protocol.FailWorker
 	}
+	if s.Over() {
+		// The job ended first (its input failed the coordinator, say,
+		// which cut this attempt's split short): nobody is to blame, and
+		// the attempt did not fail, it was given up.
+		s.note("attempt given up: the job is over", a, a.worker, "class", class.String(), "err", why)
+		s.endAttempt(a, outcomeAbandoned, now)
+		return true
+	}
 	s.note("attempt failed", a, a.worker, "class", class.String(), "err", why)
 	s.endAttempt(a, outcomeFailed, now)
 	switch {
-	case s.Over(): // the job ended first: nobody is to blame
 	case class == protocol.FailApp:
 		s.appFailed(a.task, why)
 	default:

@@ -45,6 +45,8 @@ type coordinator interface {
 	ReportFailure(args *protocol.ReportFailureArgs) (*protocol.ReportReply, error)
 	// Leave says the worker id stops: its work is to be redone now.
 	Leave(id string) error
+	// Job says what job the coordinator runs.
+	Job() (*protocol.JobInfo, error)
 	Sources(args *protocol.SourcesArgs, nMap int) (*protocol.SourcesReply, error)
 	Locate(args *protocol.LocateArgs) (*protocol.LocateReply, error)
 	// Split copies map attempt a's input, size bytes, into w.
@@ -75,6 +77,7 @@ type client struct {
 	rpcTimeout  time.Duration // one call; long polls get the long-poll interval on top
 	keys        *auth.Keys    // nil without a secret
 	build       string        // the app's build, as registrations say it
+	whole       bool          // the app needs whole files, as registrations say it
 	pool        bool          // a pool member, which served jobs jobs before
 	jobs        int
 	httpc       *http.Client
@@ -94,14 +97,14 @@ type client struct {
 
 func newClient(cfg Config, keys *auth.Keys, httpc *http.Client, forgotten func(id string)) *client {
 	return &client{addr: cfg.Coordinator, dialTimeout: cfg.DialTimeout, rpcTimeout: cfg.RPCTimeout,
-		keys: keys, build: cfg.Build, pool: cfg.Pool, jobs: cfg.JobsBefore, httpc: httpc, forgotten: forgotten}
+		keys: keys, build: cfg.Build, whole: cfg.WholeFiles, pool: cfg.Pool, jobs: cfg.JobsBefore, httpc: httpc, forgotten: forgotten}
 }
 
 func (c *client) Register(app, addr string, offer *protocol.Offer) (*protocol.RegisterReply, error) {
 	ex := auth.NewExchange()
 	var reply protocol.RegisterReply
 	args := &protocol.RegisterArgs{App: app, Addr: addr, Public: ex.Public(), Build: c.build, Offer: offer,
-		Pool: c.pool, Jobs: c.jobs}
+		Pool: c.pool, Jobs: c.jobs, WholeFiles: c.whole}
 	if err := c.call("Register", args, &reply, c.rpcTimeout); err != nil {
 		return nil, err
 	}

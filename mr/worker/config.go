@@ -31,6 +31,10 @@ type Config struct {
 	// if the app is no plugin): the coordinator refuses a worker running
 	// another build of the job's app.
 	Build string
+	// WholeFiles says the app needs each input whole (its plugin exports
+	// WholeFiles = true): a job that cut an input into splits refuses
+	// the worker at registration, rather than computing a wrong answer.
+	WholeFiles bool
 	// Pool and JobsBefore say, at registration, that the worker is a pool
 	// member (Pool sets them) that served JobsBefore jobs before this one.
 	Pool       bool

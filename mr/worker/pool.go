@@ -2,15 +2,17 @@ package worker
 
 // A pool worker stays: it waits, quietly and without end, for a
 // coordinator at its address, asks what job it runs, fetches the app's
-// plugin from it (kept by its SHA-256 in apps/ of the pool's directory),
-// runs the job as any worker does with that plugin in a fresh app's
-// process, and when the job is over waits for the next. It runs code only
-// from a coordinator that proved the job secret in its handshake (the
-// plugin's bytes then travel in MACed frames, and must match the build
-// the coordinator named), or, without a secret, from a coordinator on
-// this very machine; a plugin that cannot load here is declined in one
-// line naming its build and this worker's, once, and the pool waits for
-// the next job.
+// plugin from it (kept by its SHA-256 in apps/ of the pool's directory,
+// a bounded cache: apps.go), runs the job as any worker does with that
+// plugin in a fresh app's process, and when the job is over waits for the
+// next. It runs code only from a coordinator that proved the job secret
+// in its handshake (the plugin's bytes then travel in MACed frames, and
+// must match the build the coordinator named), or, without a secret and
+// only when started with PoolConfig.InsecureAcceptCode, from a
+// coordinator on this very machine; a plugin that cannot load here, or a
+// job it cannot join (its -listen port taken), is declined in one line,
+// once, and the pool waits for the next job. What the coordinator names
+// (the job's id, the build) is checked before it names a file.
 
 import (
 	"context"
@@ -27,12 +29,33 @@ import (
 	"runtime/debug"
 	"time"
 
-	"mapreduce/internal/atomicfile"
 	"mapreduce/internal/auth"
 	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/mr/executor"
 )
+
+// PoolConfig is what a pool worker adds to its workers' Config. Zero
+// fields take the defaults.
+type PoolConfig struct {
+	// InsecureAcceptCode lets a pool worker without a job secret run the
+	// code that a coordinator on its own machine ships: any local user can
+	// start one, so any local user's code then runs as this worker's user.
+	// Without a secret, NewPool refuses to start unless it is set.
+	InsecureAcceptCode bool
+	// KeepApps is how many plugins apps/ keeps (DefaultKeepApps); the
+	// least recently used is evicted for a new one.
+	KeepApps int
+	// MaxPlugin is the largest plugin accepted, in bytes
+	// (DefaultMaxPlugin): a coordinator announcing more is declined
+	// before anything is written.
+	MaxPlugin int64
+}
+
+// ErrInsecurePool is NewPool's refusal to run shipped code without a
+// job secret when not told to accept that.
+var ErrInsecurePool = errors.New("mr: a pool worker without a job secret would run the code of any local user's coordinator as this user: " +
+	"set MR_SECRET (or -secret-file) to the job secret, or accept that risk with -insecure-accept-code")
 
 // Pool runs job after job for the coordinators that appear at one address.
 type Pool struct {
@@ -40,6 +63,8 @@ type Pool struct {
 	command func(plugin string) []string // starts the app's process for a plugin
 	out     io.Writer                    // the app's processes' output
 	dir     string                       // apps/ and one directory per job
+	temp    bool                         // dir is a temp dir of its own, removed when Run returns
+	apps    *appCache
 	log     *slog.Logger
 	keys    *auth.Keys
 	jobs    int             // jobs served
@@ -47,31 +72,42 @@ type Pool struct {
 }
 
 // NewPool makes a pool worker from cfg (App and Executor are set per
-// job); command is the app's process for a plugin, its output going to
-// out. Its directory is cfg.Dir, or a temp dir.
-func NewPool(cfg Config, command func(plugin string) []string, out io.Writer) (*Pool, error) {
+// job) and pc; command is the app's process for a plugin, its output
+// going to out. Its directory is cfg.Dir, or a temp dir removed when Run
+// returns.
+func NewPool(cfg Config, pc PoolConfig, command func(plugin string) []string, out io.Writer) (*Pool, error) {
 	cfg.App, cfg.Executor = "pool", executor.InProcess{} // placeholders: checked per job
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	dir := cfg.Dir
-	if dir == "" {
+	if len(cfg.Secret) == 0 && !pc.InsecureAcceptCode {
+		return nil, ErrInsecurePool
+	}
+	orDefault(&pc.KeepApps, DefaultKeepApps)
+	orDefault(&pc.MaxPlugin, DefaultMaxPlugin)
+	dir, temp := cfg.Dir, cfg.Dir == ""
+	if temp {
 		if dir, err = os.MkdirTemp("", "mrworker-pool-"); err != nil {
 			return nil, fmt.Errorf("mr: worker directory: %w", err)
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "apps"), 0o700); err != nil {
+	apps, err := openAppCache(filepath.Join(dir, "apps"), pc.KeepApps, pc.MaxPlugin)
+	if err != nil {
 		return nil, fmt.Errorf("mr: worker directory: %w", err)
 	}
-	return &Pool{cfg: cfg, command: command, out: out, dir: dir, log: cfg.Logger, keys: auth.New(cfg.Secret),
-		said: make(map[string]bool)}, nil
+	return &Pool{cfg: cfg, command: command, out: out, dir: dir, temp: temp, apps: apps, log: cfg.Logger,
+		keys: auth.New(cfg.Secret), said: make(map[string]bool)}, nil
 }
 
 // Run serves jobs until ctx ends; then it returns nil, having stopped its
-// attempt.
+// attempt (and removed its directory if it is a temp dir).
 func (p *Pool) Run(ctx context.Context) error {
 	p.log.Info("pool worker waiting for jobs", "coordinator", p.cfg.Coordinator, "dir", p.dir)
+	if p.keys == nil {
+		p.log.Warn("no job secret: this pool worker runs the code of any coordinator on this machine, " +
+			"so any local user's code runs as this user (-insecure-accept-code)")
+	}
 	var last string // the last job joined or declined
 	for ctx.Err() == nil {
 		cl, info := p.nextJob(ctx, last)
@@ -81,6 +117,9 @@ func (p *Pool) Run(ctx context.Context) error {
 		last = info.Job
 		p.serve(ctx, cl, info)
 		cl.Close()
+	}
+	if p.temp {
+		os.RemoveAll(p.dir)
 	}
 	p.log.Info("pool worker stopping", "jobs_served", p.jobs)
 	return nil
@@ -156,75 +195,89 @@ func (p *Pool) trusted(cl *client, info *protocol.JobInfo) bool {
 // serve runs one job: the app's plugin fetched (or found by its build),
 // its process started, then a worker for the job.
 func (p *Pool) serve(ctx context.Context, cl *client, info *protocol.JobInfo) {
-	log := p.log.With("job", info.Job, "app", info.App)
-	if !info.Ships {
-		why := "the coordinator ships no app: start it with -app path/to/app.so"
-		log.Warn("job declined", "why", why)
-		cl.Decline(cl.LocalIP(), why)
-		return
-	}
-	plugin, err := p.plugin(cl, info)
-	var ch *executor.Child
-	if err == nil {
-		ch = executor.NewChild(p.command(plugin), p.out)
-		if err = ch.Start(); err != nil {
-			ch.Close()
-			err = fmt.Errorf("the app %s (build %.12s) cannot run here: %w (the plugin: %s; this worker: %s)",
-				info.App, info.Build, err, buildOf(plugin), ownBuild())
-		}
-	}
+	log := p.log.With("job", protocol.Truncate(info.Job, 64), "app", protocol.Truncate(info.App, 64))
+	ch, w, err := p.join(cl, info)
 	if err != nil {
 		log.Warn("job declined", "why", err)
 		cl.Decline(cl.LocalIP(), err.Error())
 		return
 	}
+	defer os.RemoveAll(p.jobDir(info))
 	defer ch.Close()
-	log.Info("job joined", "build", info.Build[:min(12, len(info.Build))], "jobs_served_before", p.jobs)
-	err = p.work(ctx, info, ch)
+	defer w.Close()
+	log.Info("job joined", "build", info.Build[:12], "jobs_served_before", p.jobs)
+	err = w.Run(ctx)
 	if err == nil {
 		p.jobs++
 	}
 	log.Info("job over; waiting for the next", "err", err, "jobs_served", p.jobs)
 }
 
-// work runs a worker for the job, in a directory of its own.
-func (p *Pool) work(ctx context.Context, info *protocol.JobInfo, ch *executor.Child) error {
+// join makes what runs the job: the app's process with the job's
+// plugin, and a worker in a directory of its own. Its error, one line,
+// is why the job is declined.
+func (p *Pool) join(cl *client, info *protocol.JobInfo) (*executor.Child, *Worker, error) {
+	if !info.Ships {
+		return nil, nil, errors.New("the coordinator ships no app: start it with -app path/to/app.so")
+	}
+	if !validJob(info.Job) {
+		return nil, nil, fmt.Errorf("mr: the coordinator names no valid job id (%q)", protocol.Truncate(info.Job, 80))
+	}
+	plugin, err := p.plugin(cl, info)
+	if err != nil {
+		return nil, nil, err
+	}
+	ch := executor.NewChild(p.command(plugin), p.out)
+	if err = ch.Start(); err != nil {
+		ch.Close()
+		p.apps.drop(info.Build) // declined: not kept
+		return nil, nil, fmt.Errorf("the app %s (build %.12s) cannot run here: %w (the plugin: %s; this worker: %s)",
+			info.App, info.Build, err, buildOf(plugin), ownBuild())
+	}
+	p.apps.use(info.Build)
 	cfg := p.cfg
 	cfg.App, cfg.Build, cfg.Executor, cfg.Pool, cfg.JobsBefore = info.App, info.Build, ch, true, p.jobs
-	cfg.Dir = filepath.Join(p.dir, "job-"+info.Job)
-	defer os.RemoveAll(cfg.Dir)
+	cfg.Dir = p.jobDir(info)
 	w, err := New(cfg)
-	if err != nil {
-		return err
+	if err != nil { // its -listen port taken, say
+		ch.Close()
+		os.RemoveAll(cfg.Dir)
+		return nil, nil, err
 	}
-	defer w.Close()
-	return w.Run(ctx)
+	return ch, w, nil
+}
+
+// jobDir is the directory of a job's worker; the job's id was checked.
+func (p *Pool) jobDir(info *protocol.JobInfo) string { return filepath.Join(p.dir, "job-"+info.Job) }
+
+// validJob reports whether a job's id can name a directory: 1 to 64
+// letters, digits, '-' or '_'.
+func validJob(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // plugin returns the path of the job's plugin, kept by its build in
 // apps/, fetching it from the coordinator if need be.
 func (p *Pool) plugin(cl *client, info *protocol.JobInfo) (string, error) {
-	if len(info.Build) != 64 || info.Size < 0 {
-		return "", fmt.Errorf("mr: the coordinator names no valid build of its app (%q)", info.Build)
+	if !validBuild(info.Build) {
+		return "", fmt.Errorf("mr: the coordinator names no valid build of its app (%q)", protocol.Truncate(info.Build, 80))
 	}
-	path := filepath.Join(p.dir, "apps", info.Build+".so")
-	if sum, err := PluginBuild(path); err == nil && sum == info.Build {
+	if path, ok := p.apps.lookup(info.Build); ok {
 		return path, nil
 	}
-	f, err := atomicfile.CreateScratch(path)
-	if err != nil {
-		return "", err
+	path, err := p.apps.fetch(info.Build, info.Size, func(w io.Writer) error { return cl.App(info.Size, w) })
+	if err == nil {
+		p.log.Info("app's plugin received", "app", info.App, "bytes", info.Size, "build", info.Build[:12])
 	}
-	defer f.Abort()
-	h := sha256.New()
-	if err := cl.App(info.Size, io.MultiWriter(f, h)); err != nil {
-		return "", fmt.Errorf("mr: fetching the app's plugin: %w", err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != info.Build {
-		return "", fmt.Errorf("mr: the app's plugin has SHA-256 %.12s, the coordinator named %.12s", got, info.Build)
-	}
-	p.log.Info("app's plugin received", "app", info.App, "bytes", info.Size, "build", info.Build[:12])
-	return path, f.Commit()
+	return path, err
 }
 
 // PluginBuild is a plugin's build as jobs name it: the SHA-256 of its

@@ -90,6 +90,9 @@ func (w *Worker) register(ctx context.Context) error {
 	offer := w.offer()
 	var reply *protocol.RegisterReply
 	err := w.retry(ctx, func() (err error) {
+		if err := w.sameJob(offer); err != nil {
+			return err
+		}
 		reply, err = w.coord.Register(w.cfg.App, addr, offer)
 		return err
 	})
@@ -109,6 +112,30 @@ func (w *Worker) register(ctx context.Context) error {
 	w.limitApp(reply)
 	w.log.Info("worker registered", "worker", reply.WorkerID, "coordinator", w.cfg.Coordinator, "addr", addr, "app", w.cfg.App)
 	return nil
+}
+
+// errOtherJob is a coordinator at our coordinator's address running
+// another job: not ours, which may still come back.
+var errOtherJob = errors.New("mr: the coordinator runs another job")
+
+// sameJob keeps a worker of a journaled job from registering with a
+// coordinator (of the same secret, at the same address) that runs
+// another job: registering would give up the outputs it holds for its
+// own. It waits instead, as for a coordinator that has not come back,
+// until its restart window ends.
+func (w *Worker) sameJob(offer *protocol.Offer) error {
+	if offer == nil || !w.journaled.Load() {
+		return nil
+	}
+	info, err := w.coord.Job()
+	if err != nil || info.Job == offer.Job {
+		return err
+	}
+	if w.saidOther.CompareAndSwap(false, true) {
+		w.log.Warn("the coordinator's address serves another job; waiting for this worker's job to come back, keeping its outputs",
+			"coordinator", w.cfg.Coordinator, "job", offer.Job, "other_job", protocol.Truncate(info.Job, 64))
+	}
+	return errOtherJob
 }
 
 // offer is what this worker offers back when it registers again: the map

@@ -62,6 +62,7 @@ type Worker struct {
 
 	reached     atomic.Bool // the coordinator answered once: LostAfter applies, no longer WaitCoordinator
 	saidWaiting atomic.Bool // "waiting for the coordinator" was logged
+	saidOther   atomic.Bool // "the coordinator's address serves another job" was logged
 	journaled   atomic.Bool // the job is journaled: wait for a lost coordinator up to restartWindow
 	outage      atomic.Bool // the coordinator stopped answering, and it was said so
 

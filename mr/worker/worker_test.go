@@ -93,7 +93,8 @@ func (f *fakeCoordinator) Upload(context.Context, protocol.Attempt, runfile.Segm
 	return 409, nil
 }
 
-func (f *fakeCoordinator) Leave(string) error { return nil }
+func (f *fakeCoordinator) Leave(string) error              { return nil }
+func (f *fakeCoordinator) Job() (*protocol.JobInfo, error) { return &protocol.JobInfo{}, nil }
 
 func (f *fakeCoordinator) ReportReduce(*protocol.ReportReduceArgs) (*protocol.ReportReply, error) {
 	return &protocol.ReportReply{}, nil // stale, as Upload's 409

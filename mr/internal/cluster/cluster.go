@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode"
 
+	"mapreduce/internal/input"
 	"mapreduce/internal/protocol"
 	"mapreduce/mr"
 	"mapreduce/mr/coordinator"
@@ -111,7 +112,7 @@ func Config(out string) coordinator.Config {
 // WorkerConfig is a worker of a test cluster at addr, with the job's
 // secret, running app in its own process, in dir.
 func WorkerConfig(addr string, cfg coordinator.Config, app *mr.App, dir string) worker.Config {
-	return worker.Config{Coordinator: addr, Listen: "127.0.0.1:0", Dir: dir, App: app.Name,
+	return worker.Config{Coordinator: addr, Listen: "127.0.0.1:0", Dir: dir, App: app.Name, WholeFiles: app.WholeFiles,
 		Executor: executor.InProcess{App: app}, HeartbeatInterval: 50 * time.Millisecond,
 		LostAfter: 2 * time.Second, Secret: cfg.Secret, Logger: cfg.Logger}
 }
@@ -206,7 +207,7 @@ func (cl *Cluster) SummaryFile() protocol.Summary {
 func Sequential(t testing.TB, app *mr.App, inputs []string) string {
 	t.Helper()
 	want := filepath.Join(t.TempDir(), "mr-out-0")
-	if err := executor.Sequential(app, inputs, want); err != nil {
+	if err := executor.Sequential(app, inputs, input.Options{Split: input.DefaultSplit, Pack: 1}, want); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(want)

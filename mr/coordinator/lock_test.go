@@ -1,0 +1,71 @@
+package coordinator
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// A second coordinator on the same -out is refused at once, in one line
+// naming the first; once the first is done, the next one starts.
+func TestOutLockedByItsCoordinator(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	first, err := New(cfg, testInputs(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(cfg, testInputs(t, 1))
+	want := "mr: -out " + cfg.OutDir + " is in use by another coordinator (pid " + strconv.Itoa(os.Getpid()) +
+		", listening on " + first.Addr() + " since "
+	if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("second coordinator: %v, want one line starting %q", err, want)
+	}
+	first.ln.Close()
+	first.lock.release()
+	third, err := New(cfg, testInputs(t, 1))
+	if err != nil {
+		t.Fatalf("after the first released -out: %v", err)
+	}
+	third.ln.Close()
+	third.lock.release()
+}
+
+// A coordinator killed holding the lock blocks nobody: the kernel drops a
+// flock with its process. The child is this test binary, locking -out.
+func TestOutLockOfAKilledCoordinator(t *testing.T) {
+	if dir := os.Getenv("MR_TEST_HOLD_LOCK"); dir != "" {
+		if _, err := lockOut(dir); err != nil {
+			os.Exit(1)
+		}
+		os.Stdout.WriteString("locked\n")
+		select {}
+	}
+	cfg := testConfig(t.TempDir())
+	cmd := exec.Command(os.Args[0], "-test.run=^TestOutLockOfAKilledCoordinator$")
+	cmd.Env = append(os.Environ(), "MR_TEST_HOLD_LOCK="+cfg.OutDir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "locked\n" {
+		t.Fatalf("the child said %q", line)
+	}
+	if _, err := New(cfg, testInputs(t, 1)); err == nil || !strings.Contains(err.Error(), "(starting)") {
+		t.Fatalf("while the child holds -out: %v", err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	c, err := New(cfg, testInputs(t, 1))
+	if err != nil {
+		t.Fatalf("after the holder was killed: %v", err)
+	}
+	c.ln.Close()
+	c.lock.release()
+}
