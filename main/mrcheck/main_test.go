@@ -130,7 +130,7 @@ func TestQueries(t *testing.T) {
 		{fetched(), []string{"fetch-failures", "w3"}, "5\n"},
 		{fetched(), []string{"fetch-failures", "w2"}, "0\n"},
 		{fetched(), []string{"recovered"}, "map-1\n"},
-		{done, []string{"recovered"}, ""},
+		{done, []string{"recovered"}, "none\n"},
 		{fetched(), []string{"pool-jobs"}, "w1=0\nw3=2\n"},
 	}
 	for _, tt := range tests {
