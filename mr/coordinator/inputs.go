@@ -127,9 +127,14 @@ func (r *coordRPC) Hold(args *protocol.HoldArgs, reply *protocol.HoldReply) erro
 	return nil
 }
 
-// assignLocked completes a map assignment to worker: its input, and
-// where each piece can be read and how to check it.
+// assignLocked completes an assignment that reads a split (a map task, or
+// a map-only job's task) to worker: its input and, for a map task, where
+// each piece can be read and how to check it. A map-only job's tasks read
+// from the coordinator.
 func (c *Coordinator) assignLocked(s *scheduler.Scheduler, t *protocol.GetTaskReply, worker string) {
+	if t.Action == protocol.ActReduce && c.model.mapOnly {
+		t.Inputs = c.tasks[t.Task]
+	}
 	if t.Action != protocol.ActMap {
 		return
 	}
@@ -155,7 +160,11 @@ func (c *Coordinator) assignLocked(s *scheduler.Scheduler, t *protocol.GetTaskRe
 // bytes into the first). An input the coordinator can no longer read as
 // the job first saw it ends the job.
 func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
-	a, err := wire.ParseAttempt(r, protocol.MapTask)
+	kind := protocol.MapTask
+	if c.model.mapOnly {
+		kind = protocol.ReduceTask // a map-only job's tasks
+	}
+	a, err := wire.ParseAttempt(r, kind)
 	if err != nil {
 		refuse(w, err.Error(), http.StatusBadRequest)
 		return

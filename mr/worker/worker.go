@@ -14,7 +14,8 @@
 // data.go is the inputs this worker holds (-data), input.go reads a map
 // attempt's input where it lives and serves held inputs to peers.
 // session.go holds registration, heartbeats and reports; layout.go every
-// file name; validate.go the checks of what the coordinator sends.
+// file name; validate.go the checks of what the coordinator sends;
+// model.go the job's parameters and shape, and a map-only job's attempt.
 package worker
 
 import (
@@ -70,7 +71,7 @@ type Worker struct {
 	outage      atomic.Bool // the coordinator stopped answering, and it was said so
 
 	// mu guards id, job, restartWindow, addr, served, src, stopAttempt,
-	// nReduce, verified and closed.
+	// nReduce, model, verified and closed.
 	mu            sync.Mutex
 	id            string
 	job           string        // the job's id, as the coordinator said at registration
@@ -80,6 +81,7 @@ type Worker struct {
 	src           *sourceMap          // where the map outputs are, latest version seen
 	stopAttempt   context.CancelFunc  // cancels the running attempt, if any
 	nReduce       int                 // the job's reduce tasks
+	model         jobModel            // the job's parameters and shape (model.go)
 	verified      []protocol.Verified // answers to the coordinator's Verify, for the next heartbeat
 	closed        bool
 }
@@ -320,8 +322,11 @@ func (w *Worker) run(ctx context.Context, t *protocol.GetTaskReply) *protocol.Ge
 		w.reportFailure(ctx, w.attemptOf(kind, t), err)
 		return nil
 	}
-	if kind == protocol.MapTask {
+	switch {
+	case kind == protocol.MapTask:
 		return w.runMap(ctx, t)
+	case w.shape().mapOnly:
+		return w.runMapOnly(ctx, t)
 	}
 	return w.runReduce(ctx, t)
 }
