@@ -733,7 +733,7 @@ flood_job() {
 			FLOOD_RC=$?
 			break
 		fi
-		((workers && ${#flooding[@]} < 3)) && while read -r id addr; do
+		((workers && ${#flooding[@]} < 3)) && while read -r id addr _; do
 			[[ -n $addr && -z ${flooding[$id]:-} ]] || continue
 			flooding[$id]=$addr
 			flood_spawn "$id" "$kind" "$FLOOD_WORKER_CONNS" 500 "$secs" -worker "$addr"
@@ -858,7 +858,7 @@ flood_figures() {
 	echo "      the flood's CPU: ${FLOOD_CPU}s"
 }
 
-# flood_workers: "ID ADDR" of each worker registered, from /status.
+# flood_workers: "ID ADDR STATE ATTEMPT" of each worker registered, from /status.
 flood_workers() {
 	MR_SECRET=$FLOOD_SECRET "$SCRATCH/bin/mrstatuscheck" workers "http://$ADDR/status" 2>/dev/null
 }
@@ -878,7 +878,7 @@ flood_blame() {
 		return
 	}
 	{
-		"$BIN/mrcheck" "$sum" dead | sed 's/^/worker dead: /'
+		"$BIN/mrcheck" "$sum" dead | grep -vx none | sed 's/^/worker dead: /'
 		grep -oE '"excluded": *"([^"\\]|\\.)*"' "$sum" | sed -E 's/^"excluded": *"//; s/"$//; s/\\"/"/g' |
 			cut -c 1-100 | sed 's/^/worker excluded: /'
 		"$BIN/mrcheck" "$sum" not-won | grep -E '=(failed|died|excluded)$' |

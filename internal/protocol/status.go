@@ -54,6 +54,7 @@ type Status struct {
 	Restarts []Restart `json:"restarts,omitempty"`
 	AppBuild string    `json:"app_build,omitempty"` // the app's plugin SHA-256, when known
 	Declined []string  `json:"declined,omitempty"`  // pool workers that would not run the job, and why
+	Model    *JobModel `json:"model,omitempty"`     // parameters, map-only, total order
 }
 
 // TaskCounts counts the tasks of one kind by state, and their attempts by

@@ -38,6 +38,17 @@ func resumedJob() protocol.Summary {
 	return s
 }
 
+// fetched is doneJob where reducers could not fetch w3's map-0.a1 twice
+// and then three times (before it lost), map-1 was taken back after a
+// restart, and w1 and w3 are pool workers (w3 served 2 jobs before).
+func fetched() protocol.Summary {
+	s := doneJob()
+	s.Tasks[0].Attempts[0].FetchFailures = 5
+	s.Tasks[1].Recovered = true
+	s.Workers[0].Pool, s.Workers[2].Pool, s.Workers[2].Jobs = true, true, 2
+	return s
+}
+
 // failedJob failed in its map phase: map-0 never won.
 func failedJob() protocol.Summary {
 	return protocol.Summary{App: "crash", Phase: "failed", Failure: "map-0 failed 3 times", Maps: 1, Reduces: 1,
@@ -89,7 +100,7 @@ func TestQueries(t *testing.T) {
 	}{
 		{done, []string{"app"}, "wc\n"},
 		{done, []string{"phase"}, "done\n"},
-		{done, []string{"failure"}, ""},
+		{done, []string{"failure"}, "none\n"},
 		{failed, []string{"phase"}, "failed\n"},
 		{failed, []string{"failure"}, "map-0 failed 3 times\n"},
 		{done, []string{"maps"}, "2\n"},
@@ -105,17 +116,22 @@ func TestQueries(t *testing.T) {
 		{done, []string{"restarts"}, "0\n"},
 		{resumedJob(), []string{"restarts"}, "2\n"},
 		{done, []string{"winner", "map-0"}, "map-0.a2\n"},
-		{failed, []string{"winner", "map-0"}, ""},
+		{failed, []string{"winner", "map-0"}, "none\n"},
 		{done, []string{"worker", "map-0.a1"}, "w3\n"},
 		{done, []string{"outcome", "map-0.a1"}, "lost\n"},
 		{done, []string{"outcome", "reduce-0.a1"}, "won\n"},
 		{done, []string{"won-by", "w1"}, "map-1\nreduce-0\n"},
 		{done, []string{"won-by", "w2"}, "map-0\n"},
-		{done, []string{"won-by", "w3"}, ""}, // ran map-0.a1, which lost
+		{done, []string{"won-by", "w3"}, "none\n"}, // ran map-0.a1, which lost
 		{done, []string{"dead"}, "w1\n"},
-		{failed, []string{"dead"}, ""},
+		{failed, []string{"dead"}, "none\n"},
 		{done, []string{"not-won"}, "map-0.a1=lost\n"},
 		{failed, []string{"not-won"}, "map-0.a1=failed\nmap-0.a2=failed\nmap-0.a3=failed\n"},
+		{fetched(), []string{"fetch-failures", "w3"}, "5\n"},
+		{fetched(), []string{"fetch-failures", "w2"}, "0\n"},
+		{fetched(), []string{"recovered"}, "map-1\n"},
+		{done, []string{"recovered"}, "none\n"},
+		{fetched(), []string{"pool-jobs"}, "w1=0\nw3=2\n"},
 	}
 	for _, tt := range tests {
 		name := strings.Join(tt.args, " ")

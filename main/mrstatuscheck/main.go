@@ -6,7 +6,8 @@
 //	mrstatuscheck wait SECS URL [PATH=VALUE...] polls URL until status's checks pass
 //	mrstatuscheck dom FILE [KEY=VALUE...]       FILE is the page's DOM (chromium --dump-dom)
 //	mrstatuscheck png FILE                      FILE is a screenshot: not blank
-//	mrstatuscheck workers URL                   prints "ID ADDR" for each worker of GET /status
+//	mrstatuscheck workers URL                   prints "ID ADDR STATE ATTEMPT" for each worker (ATTEMPT: - when none)
+//	mrstatuscheck won URL                       prints "TASK WORKER" for each task won, and its winner's worker
 //
 // A URL is read with the job's read-only token when $MR_SECRET is set.
 //
@@ -32,6 +33,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -50,7 +52,7 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: mrstatuscheck status|wait|dom|png|workers ...")
+		fmt.Fprintln(os.Stderr, "usage: mrstatuscheck status|wait|dom|png|workers|won ...")
 		os.Exit(2)
 	}
 	cmd, src, args := os.Args[1], os.Args[2], os.Args[3:]
@@ -69,7 +71,9 @@ func main() {
 	case "png":
 		errs = checkPNG(read(src))
 	case "workers":
-		errs = printWorkers(read(src))
+		errs = printRows(read(src), workerLines)
+	case "won":
+		errs = printRows(read(src), wonLines)
 	default:
 		fatalf("unknown check %q", cmd)
 	}
@@ -216,16 +220,38 @@ func checkStatus(b []byte, args []string) []string {
 	return errs
 }
 
-// printWorkers prints the ID and address of each worker a status lists.
-func printWorkers(b []byte) []string {
+// printRows prints the lines that lines makes of a status.
+func printRows(b []byte, lines func(*protocol.Status) []string) []string {
 	var st protocol.Status
 	if err := json.Unmarshal(b, &st); err != nil {
 		return []string{"not a protocol.Status: " + err.Error()}
 	}
-	for _, w := range st.WorkerList.Rows {
-		fmt.Println(w.ID, w.Addr)
+	for _, l := range lines(&st) {
+		fmt.Println(l)
 	}
 	return nil
+}
+
+// workerLines is "ID ADDR STATE ATTEMPT" for each worker listed.
+func workerLines(st *protocol.Status) []string {
+	var out []string
+	for _, w := range st.WorkerList.Rows {
+		out = append(out, fmt.Sprintf("%s %s %s %s", w.ID, w.Addr, w.State, cmp.Or(w.Current, "-")))
+	}
+	return out
+}
+
+// wonLines is "TASK WORKER" for each task listed whose winner is listed.
+func wonLines(st *protocol.Status) []string {
+	var out []string
+	for _, r := range st.Tasks.Rows {
+		for _, a := range r.Attempts {
+			if a.Outcome == "won" {
+				out = append(out, r.Task+" "+a.Worker)
+			}
+		}
+	}
+	return out
 }
 
 // rowCounts are the count.* paths of the status check.

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
-	"os"
 	"strings"
 	"testing"
 
@@ -107,21 +105,17 @@ func TestStatusChecksFindInconsistencies(t *testing.T) {
 	}
 }
 
-func TestWorkersPrintsEachWorker(t *testing.T) {
+func TestWorkersAndWonPrintRows(t *testing.T) {
 	st := sample()
 	st.WorkerList.Rows[0].Addr, st.WorkerList.Rows[1].Addr = "127.0.0.1:4001", "127.0.0.1:4002"
-	b, _ := json.Marshal(st)
-	r, w, _ := os.Pipe()
-	stdout := os.Stdout
-	os.Stdout = w
-	errs := printWorkers(b)
-	os.Stdout = stdout
-	w.Close()
-	out, _ := io.ReadAll(r)
-	if len(errs) != 0 || string(out) != "w1 127.0.0.1:4001\nw2 127.0.0.1:4002\n" {
-		t.Fatalf("printWorkers: %q, %v", out, errs)
+	if got := strings.Join(workerLines(st), "\n"); got != "w1 127.0.0.1:4001 exited -\nw2 127.0.0.1:4002 working map-1.a1" {
+		t.Errorf("workers: %q", got)
 	}
-	if errs := printWorkers([]byte("{")); len(errs) != 1 {
-		t.Fatalf("a bad status: %v", errs)
+	st.Tasks.Rows[0].Attempts[1].Worker = "w2"
+	if got := strings.Join(wonLines(st), "\n"); got != "map-0 w2" {
+		t.Errorf("won: %q", got)
+	}
+	if errs := printRows([]byte("{"), wonLines); len(errs) != 1 {
+		t.Errorf("a bad status: %v", errs)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"mapreduce/internal/auth"
 	"mapreduce/internal/input"
 	"mapreduce/internal/profile"
+	"mapreduce/internal/quietlog"
 	"mapreduce/mr"
 	"mapreduce/mr/executor"
 	"mapreduce/mr/worker"
@@ -68,7 +69,8 @@ func main() {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// On a terminal, one line per attempt (done, with its size and time).
+	cfg.Logger = quietlog.New(os.Stderr, level, "attempt started", "attempt committed")
 	switch {
 	case *memLimit > 0:
 		debug.SetMemoryLimit(*memLimit)
@@ -90,6 +92,9 @@ func main() {
 	}
 	if pc.InsecureAcceptCode {
 		fatal(errors.New("-insecure-accept-code is for a pool worker (no app.so argument)"))
+	}
+	if err := mr.CheckPlugin(flag.Arg(0)); err != nil {
+		fatal(err)
 	}
 	cfg.App = mr.AppName(flag.Arg(0))
 	if cfg.Build, err = worker.PluginBuild(flag.Arg(0)); err != nil {

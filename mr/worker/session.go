@@ -99,7 +99,12 @@ func (w *Worker) register(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mr: registering with %s: %w", w.cfg.Coordinator, err)
 	}
+	model, err := checkModel(reply)
+	if err != nil {
+		return err
+	}
 	w.mu.Lock()
+	w.model = model
 	w.id, w.addr, w.job, w.restartWindow = reply.WorkerID, addr, reply.Job, time.Duration(reply.RestartWindow)
 	w.nReduce, w.verified = reply.NReduce, nil
 	w.mu.Unlock()
@@ -204,6 +209,11 @@ func (w *Worker) connect(ctx context.Context) error {
 	return w.untilLost().retry(ctx, func() (bool, error) {
 		err := w.coord.Dial()
 		mismatch := errors.Is(err, protocol.ErrNeedSecret) || errors.Is(err, protocol.ErrNoSecret) || errors.Is(err, protocol.ErrBadSecret)
+		var dns *net.DNSError
+		if !w.reached.Load() && errors.As(err, &dns) && dns.IsNotFound {
+			// A name no resolver knows (a typo) will not appear by waiting.
+			return true, fmt.Errorf("mr: coordinator %s: no such host %s (check -coordinator or COORDINATOR_HOST)", w.cfg.Coordinator, dns.Name)
+		}
 		switch {
 		case err == nil:
 			w.reached.Store(true)
