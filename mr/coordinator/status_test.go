@@ -152,6 +152,35 @@ func TestStatusTokenAuthenticatesNoConnection(t *testing.T) {
 	}
 }
 
+// A refusal of the status over a real connection names the job, whose
+// token a client holding the secret derives; the token opens it.
+func TestStatusRefusalNamesTheJob(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Secret = []byte("sesame")
+	c := newTestCoordinator(t, cfg)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() { stop(); <-done }()
+	resp, err := http.Get("http://" + c.Addr() + protocol.PathStatus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	job := resp.Header.Get(protocol.JobHeader)
+	if resp.StatusCode != http.StatusUnauthorized || job != c.job {
+		t.Fatalf("GET /status = %d, %s %q; want 401 naming the job %q", resp.StatusCode, protocol.JobHeader, job, c.job)
+	}
+	resp, err = http.Get("http://" + c.Addr() + protocol.PathStatus + "?" + protocol.TokenParam + "=" + protocol.StatusToken(cfg.Secret, job))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /status with the derived token = %d", resp.StatusCode)
+	}
+}
+
 // A coordinator that ships its app without a job secret says in one line
 // what that risks, and its hint names the pool worker's flag that accepts
 // it.
