@@ -1,9 +1,11 @@
 package coordinator
 
 // The lock on -out: one coordinator at a time writes into an output
-// directory. It is flock(2) on a file in -out, so a coordinator that is
-// killed leaves nothing that blocks the next: the kernel drops the lock
-// with the process.
+// directory. It is flock(2) on a file in -out that says who holds it, so a
+// coordinator that is killed leaves nothing that blocks the next (the
+// kernel drops the lock with the process; the next takes the file over),
+// and one that ends removes the file, leaving -out holding its outputs
+// only.
 
 import (
 	"bytes"
@@ -22,12 +24,30 @@ import (
 const lockName = ".mr-coordinator.lock"
 
 // outLock is a held lock on an output directory; nil holds none.
-type outLock struct{ f *os.File }
+type outLock struct {
+	f    *os.File
+	path string
+}
 
 // lockOut takes the lock on dir at once, or says in one line which
 // coordinator holds it.
 func lockOut(dir string) (*outLock, error) {
 	path := filepath.Join(dir, lockName)
+	// A holder that ends removes the file, then unlocks it: a lock taken
+	// on a file no longer at path is no lock, and is taken again.
+	for range 10 {
+		l, err := tryLock(path)
+		if l != nil || err != nil {
+			return l, err
+		}
+	}
+	return nil, fmt.Errorf("mr: locking the output directory %s: its lock file keeps being replaced", dir)
+}
+
+// tryLock locks the file at path: the lock, or an error, or neither when
+// the file it locked was removed meanwhile.
+func tryLock(path string) (*outLock, error) {
+	dir := filepath.Dir(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("mr: output directory %s: %w", dir, unwrapPath(err))
@@ -43,7 +63,14 @@ func lockOut(dir string) (*outLock, error) {
 		f.Close()
 		return nil, fmt.Errorf("mr: locking the output directory %s: %w", dir, err)
 	}
-	return &outLock{f: f}, nil
+	held, err1 := f.Stat()
+	now, err2 := os.Stat(path)
+	if err1 != nil || err2 != nil || !os.SameFile(held, now) {
+		f.Close()
+		return nil, nil
+	}
+	f.Truncate(0) // a killed holder's words: "starting" until note
+	return &outLock{f: f, path: path}, nil
 }
 
 // lockHolder is what the holder wrote in the lock: "pid 4242, listening
@@ -67,10 +94,11 @@ func (l *outLock) note(addr string) {
 	}
 }
 
-// release drops the lock; the file stays (removing it would race with a
-// coordinator opening it).
+// release removes the lock's file and drops the lock, in that order (see
+// lockOut).
 func (l *outLock) release() {
 	if l != nil {
+		os.Remove(l.path)
 		l.f.Close()
 	}
 }

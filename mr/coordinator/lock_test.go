@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,12 +26,40 @@ func TestOutLockedByItsCoordinator(t *testing.T) {
 	}
 	first.ln.Close()
 	first.lock.release()
+	if _, err := os.Stat(filepath.Join(cfg.OutDir, lockName)); !os.IsNotExist(err) {
+		t.Fatalf("the lock's file outlived its release: %v", err)
+	}
 	third, err := New(cfg, testInputs(t, 1))
 	if err != nil {
 		t.Fatalf("after the first released -out: %v", err)
 	}
 	third.ln.Close()
 	third.lock.release()
+}
+
+// A lock's file left by a holder that was killed (there, unlocked, its
+// words stale) is taken over, and removed at release.
+func TestOutLockTakesOverALeftFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, lockName)
+	if err := os.WriteFile(path, []byte("pid 1, listening on 10.0.0.1:7000 since 01:02:03\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lockOut(dir)
+	if err != nil {
+		t.Fatalf("a left lock file blocks: %v", err)
+	}
+	if _, err := lockOut(dir); err == nil || !strings.Contains(err.Error(), "(starting)") {
+		t.Fatalf("a second lock, before the first says who it is: %v", err)
+	}
+	l.note("127.0.0.1:1234")
+	if _, err := lockOut(dir); err == nil || !strings.Contains(err.Error(), "listening on 127.0.0.1:1234 since") {
+		t.Fatalf("a second lock after note: %v", err)
+	}
+	l.release()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("the lock's file outlived its release: %v", err)
+	}
 }
 
 // A coordinator killed holding the lock blocks nobody: the kernel drops a
