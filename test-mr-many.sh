@@ -2,9 +2,11 @@
 # test-mr-many.sh N: runs the acceptance suite (test-mr.sh) N times, to catch
 # failures that show up only now and then.
 #
-# Run 1 is the full suite (go vet, go test -race, scripts/build.sh -race, the
-# cases); runs 2..N reuse its binaries and skip go vet and go test
-# (MR_SKIP_BUILD=1 MR_SKIP_GO_TESTS=1). Other MR_* variables of test-mr.sh
+# The binaries are built once (scripts/build.sh -race -out, in a temporary
+# directory) and every run uses them (MR_BIN). Run 1 is the full suite
+# (go vet, go test -race, the cases); runs 2..N skip go vet and the unit
+# tests, but not the job cases of e2e/ (MR_SKIP_GO_TESTS=1). Other MR_*
+# variables of test-mr.sh
 # (MR_CASES, MR_VERBOSE, ...) pass through. Every run's output is shown as
 # it comes. Stops at the first failing run, repeats that run's tally (which
 # names the failed cases) and exits non-zero; otherwise ends with
@@ -20,14 +22,16 @@ fi
 n=$1
 start=$SECONDS
 out=$(mktemp "${TMPDIR:-/tmp}/test-mr-many.XXXXXX") || exit 1
-trap 'rm -f "$out"' EXIT
+bin=$(mktemp -d "${TMPDIR:-/tmp}/test-mr-many-bin.XXXXXX") || exit 1
+trap 'rm -rf "$out" "$bin"' EXIT
+bash scripts/build.sh -race -out "$bin" || exit 1
 
 for ((i = 1; i <= n; i++)); do
 	echo "=== test-mr-many: run $i/$n"
 	if ((i == 1)); then
-		bash test-mr.sh | tee "$out"
+		MR_BIN=$bin bash test-mr.sh | tee "$out"
 	else
-		MR_SKIP_BUILD=1 MR_SKIP_GO_TESTS=1 bash test-mr.sh | tee "$out"
+		MR_BIN=$bin MR_SKIP_GO_TESTS=1 bash test-mr.sh | tee "$out"
 	fi
 	rc=${PIPESTATUS[0]}
 	if ((rc != 0)); then

@@ -1,93 +1,81 @@
 #!/usr/bin/env bash
 # test-mr.sh: the acceptance suite. Usage: bash test-mr.sh
 #
-# 1. go vet ./... (then gofmt -l: nothing unformatted) and go test -race
-#    ./... (both with the build's flags, -trimpath -race, so that the three
-#    share their compiling)
-# 2. scripts/build.sh -race (binaries and plugins with the same flags)
-# 3. the classic MapReduce cases on real processes: wc, indexer, map and
-#    reduce parallelism, job count, early exit, crash, and bad input; then
-#    ours: a hostile peer, floods of outsiders' connections, poison input,
-#    bad workers, plugin compatibility, a journaled coordinator killed and
-#    run again, a pool of workers served two jobs, counters (exact totals
-#    despite a failed and a superseded attempt) and
-#    the status page in a real browser (headless chromium, installed with
-#    apt-get when missing; the case is skipped, saying why, only when it
-#    cannot be installed).
-# 4. the multi-host scenarios of scripts/lan-tests.sh (network namespaces,
-#    no shared disk, faults injected), with the same race-built binaries;
-#    each of its "--- lan <name> test" lines counts as a case. Without root
-#    or namespaces it prints exactly why it skipped (MR_SKIP_LAN=1 skips it).
+# 1. go vet ./... (then gofmt -l: nothing unformatted), with the build's
+#    flags (-trimpath -race), so that vet, build and tests share their
+#    compiling;
+# 2. scripts/build.sh -race -out SCRATCH/bin: the binaries and plugins, in
+#    the scratch directory (bin/ is left as it was);
+# 3. go test -trimpath -race ./..., which runs the job cases of e2e/ on
+#    those binaries (MR_E2E_BIN): wc, indexer, map and reduce
+#    parallelism, job count, early exit, crash, bad input, poison input,
+#    bad workers, a hostile peer, plugin compatibility, a journaled
+#    coordinator killed and run again, a pool of workers, counters (see
+#    e2e/doc.go: real processes, waits on /status, checks on the summary);
+# 4. what needs the shell: floods of outsiders' connections (the
+#    processes' peak RSS) and the status page in a real browser (headless
+#    chromium, installed with apt-get when missing; the case is skipped,
+#    saying why, only when it cannot be installed);
+# 5. the multi-host scenarios of scripts/lan-tests.sh (network namespaces,
+#    no shared disk, faults injected), with the same binaries; each of its
+#    "--- lan <name> test" lines counts as a case. Without root or
+#    namespaces it prints exactly why it skipped (MR_SKIP_LAN=1 skips it).
 #
 # Every case prints "--- <name> test: PASS", "--- <name> test: FAIL: <why>"
-# or (status page only) "--- <name> test: SKIP: <why>"
-# (go vet and go test print "--- go vet: ..." and "--- go test: ...") and,
-# on failure, the tail of its processes' logs. The last line is the one
-# tally of the suite: "N passed, N failed" (", N skipped" when some were),
-# then "; failed: " and the name of every failed case ("go test, crash,
-# lan secret"), and "; skipped: " likewise; the exit status is 0 only when
+# or (status page only) "--- <name> test: SKIP: <why>" (the steps print
+# "--- go vet: ...", "--- build: ...", "--- go test: ...") and, on
+# failure, the tail of its processes' logs (go test: the failed tests'
+# output). The last line is the one tally of the suite: "N passed, N
+# failed" (", N skipped" when some were), then "; failed: " and the name
+# of every failed case ("go test (TestCrash, TestPool), flood, lan
+# secret"), and "; skipped: " likewise; the exit status is 0 only when
 # nothing failed.
 #
-# Progress. Every step starts with a "*** " line. go vet, go test and the
-# build show their output as it comes (go test: a line per package as it
-# finishes; the build: each step with its seconds), and so do the
-# multi-host scenarios. Whatever runs, the suite never stays silent for
-# more than 20 s: a line such as
-#   "    ... go test -trimpath -race ./... still running (120 s; now: mr.test)"
-# says which step runs, since when, and which commands are at work. On an
-# empty Go cache, 2 CPUs, the suite takes about 5 minutes (9 with two busy
-# CPU loops beside it); each step has a timeout far above its usual time
-# (STEP_SECS below), so that a loaded machine passes, and a hung step
-# fails instead of hanging the suite.
+# Progress. Every step starts with a "*** " line. go vet, the build, go
+# test and the multi-host scenarios show their output as it comes (go
+# test: a line per package as it finishes). Whatever runs, the suite never
+# stays silent for more than 20 s: a line such as
+#   "    ... go test -trimpath -race ./... still running (120 s; now: e2e.test)"
+# says which step runs, since when, and which commands are at work. Each
+# step has a timeout far above its usual time (STEP_SECS below), so that a
+# loaded machine passes, and a hung step fails instead of hanging the
+# suite.
 #
-# Isolation: everything runs in a fresh scratch directory (mktemp -d) that is
-# removed on exit, together with every process the suite started. Each case
-# has a directory of its own in it:
-#   coord/      the coordinator's cwd, holding the only copy of the inputs
-#               (input-1.txt .. input-8.txt, passed by these relative names;
-#               mrsequential runs here too, so Map sees the same names)
-#   out/        the coordinator's -out directory
-#   w1/ w2/ ... one cwd per worker process, with its -dir (run/) inside
-#   markers/    MR_MARKER_DIR, shared by the workers of the case
-#   expected    the reference output (mrsequential's mr-out-0)
-#   *.log       one log per process
-# The crash case's restarted workers get w<loop>.<n>/ instead of w<i>/.
-#
-# A job case passes when the coordinator exits 0; every worker exits 0
-# within 15 s after it (crash workers may exit any way, within 30 s); out/
-# holds mr-out-0..9, mr-<app>-all, optionally mr-<app>-summary.json and
-# nothing else; mr-<app>-all equals mrsequential's mr-out-0 byte for byte
-# and the sorted mr-out-* equal its sorted lines (marker apps: the checks of
-# the case instead); and no log reports a data race.
-#
-# Coordinators listen on 127.0.0.1:0 and publish their address through
-# -addr-file, so two suites can run at once on one machine. Every process
-# runs under timeout(1); a case whose process times out fails.
+# Isolation: everything runs in a fresh scratch directory (mktemp -d) that
+# is removed on exit, together with every process the suite started. Each
+# case of the shell has a directory of its own in it: coord/ (the
+# coordinator's cwd, holding the only copy of the inputs, input-1.txt ..
+# input-8.txt, passed by these relative names; mrsequential runs there
+# too), out/ (its -out), w1/ w2/ ... (one cwd per worker, with its -dir
+# run/ inside), markers/ (MR_MARKER_DIR), expected (mrsequential's
+# output) and one log per process. A job passes when the coordinator
+# exits 0, every worker exits 0 within 15 s after it, out/ holds
+# mr-out-0..9, mr-<app>-all, optionally mr-<app>-summary.json and nothing
+# else, mr-<app>-all equals mrsequential's output byte for byte, and no log
+# reports a data race. Coordinators listen on 127.0.0.1:0 and publish
+# their address through -addr-file, so two suites can run at once on one
+# machine. Every process runs under timeout(1).
 #
 # Environment:
-#   MR_SKIP_GO_TESTS=1  skip go vet and go test (test-mr-many.sh repeats)
+#   MR_SKIP_GO_TESTS=1  skip go vet and the unit tests: go test runs the
+#                       job cases of e2e/ alone (test-mr-many.sh repeats)
 #   MR_SKIP_LAN=1       skip the multi-host scenarios
-#   MR_SKIP_BUILD=1     use the binaries already in bin/ (build them with
-#                       scripts/build.sh -race first)
-#   MR_CASES="wc crash" run only these cases (names as in CASES below:
-#                       wc indexer map_parallelism reduce_parallelism
-#                       job_count early_exit crash bad_input hostile flood
-#                       poison bad_worker plugin_compat journal pool
-#                       counters status_page)
+#   MR_BIN=DIR          use the binaries in DIR (built with scripts/build.sh
+#                       -race -out DIR) rather than build them
+#   MR_CASES="go_test flood" run only these (go_test, flood, status_page)
 #   MR_VERBOSE=1        pass -v to the coordinator and the workers
 #   MR_KEEP=1           keep the scratch directory and print its path
-#   MR_TIMEOUT=120      seconds allowed to each process of a normal case
-#   MR_CRASH_TIMEOUT=240 seconds allowed to the crash case's coordinator
+#   MR_TIMEOUT=120      seconds allowed to each process of a case
 #   MR_SCREENSHOT=F     the status page case copies its screenshot of the
 #                       finished job to F (scripts/screenshot.sh uses it)
 #
-# To add a case: write a function case_<name> that returns 0 to pass, or
-# calls `fail "reason"` and returns 1 (or sets REASON and returns 2 to be
-# skipped), and add "<title>|<name>" to CASES.
-# Helpers: new_case_dirs, reference, start_coordinator, start_worker,
-# finish_job, check_outputs (see their comments); fail, last_line, report
-# and the timing helpers are in scripts/testlib.sh, shared with
-# scripts/lan-tests.sh.
+# To add a case that needs the shell (a job case belongs in e2e/): write a
+# function case_<name> that returns 0 to pass, or calls `fail "reason"`
+# and returns 1 (or sets REASON and returns 2 to be skipped), and add
+# "<title>|<name>" to CASES. Helpers: new_case_dirs, reference,
+# start_coordinator, start_worker, finish_job, check_outputs (see their
+# comments); fail, last_line, report and the timing helpers are in
+# scripts/testlib.sh, shared with scripts/lan-tests.sh.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")" || exit 1
@@ -96,13 +84,12 @@ ROOT=$PWD
 source "$ROOT/scripts/testlib.sh"
 
 MR_SKIP_GO_TESTS=${MR_SKIP_GO_TESTS:-0}
-MR_SKIP_BUILD=${MR_SKIP_BUILD:-0}
+MR_BIN=${MR_BIN:-}
 MR_SKIP_LAN=${MR_SKIP_LAN:-0}
 MR_CASES=${MR_CASES:-}
 MR_VERBOSE=${MR_VERBOSE:-0}
 MR_KEEP=${MR_KEEP:-0}
 TIMEOUT=${MR_TIMEOUT:-120}
-CRASH_TIMEOUT=${MR_CRASH_TIMEOUT:-240}
 
 # Seconds allowed to the steps that are no case, under timeout(1). On 2
 # CPUs with an empty Go cache they took 30, 50, 40 and 55 s (go vet, go
@@ -118,22 +105,7 @@ SEED=1
 
 # The cases after build, in order: "<title>|<function suffix>".
 CASES=(
-	"wc|wc"
-	"indexer|indexer"
-	"map parallelism|map_parallelism"
-	"reduce parallelism|reduce_parallelism"
-	"job count|job_count"
-	"early exit|early_exit"
-	"crash|crash"
-	"bad input|bad_input"
-	"hostile peer|hostile"
 	"flood|flood"
-	"poison input|poison"
-	"bad worker|bad_worker"
-	"plugin compatibility|plugin_compat"
-	"journal|journal"
-	"pool|pool"
-	"counters|counters"
 	"status page|status_page"
 )
 
@@ -257,8 +229,7 @@ show_logs() {
 	fi
 }
 
-# check_no_races: fails if any log of the case reports a data race (the
-# crash case ignores its workers' exit statuses, so look at the logs).
+# check_no_races: fails if any log of the case reports a data race.
 check_no_races() {
 	local log
 	for log in "${CASE_LOGS[@]}" "$CASE_DIR"/*.log; do
@@ -331,56 +302,54 @@ step_go_vet() {
 	record_time "go vet" "$start"
 }
 
+# step_go_test: go test ./... with GO_FLAGS, the job cases of e2e/
+# included, on the binaries built in BIN (MR_E2E_BIN); with
+# MR_SKIP_GO_TESTS=1, the job cases alone. A failure names the tests
+# that failed ("go test (TestCrash, TestPool)").
 step_go_test() {
-	local start=$EPOCHREALTIME log=$SCRATCH/go-test.log rc
+	local start=$EPOCHREALTIME log=$SCRATCH/go-test.log rc pkgs=(./...) failed
 	CASE_LOGS=()
 	REASON=
-	echo "*** go test ${GO_FLAGS[*]} ./..."
-	run_streamed "$log" "$ROOT" "${STEP_SECS[test]}" go test "${GO_FLAGS[@]}" ./...
+	[[ $MR_SKIP_GO_TESTS == 1 ]] && pkgs=(-count=1 ./e2e/)
+	echo "*** go test ${GO_FLAGS[*]} ${pkgs[*]} (the job cases on the binaries in $BIN)"
+	run_streamed "$log" "$ROOT" "${STEP_SECS[test]}" env MR_E2E_BIN="$BIN" go test "${GO_FLAGS[@]}" "${pkgs[@]}"
 	rc=$?
+	failed=$(grep -oE '^--- FAIL: Test[^ ]*' "$log" | cut -d' ' -f3 | sort -u | paste -sd, | sed 's/,/, /g')
 	if timed_out "$rc"; then
 		fail "go test timed out after ${STEP_SECS[test]}s"
 	elif ((rc != 0)); then
-		fail "go test exited with status $rc"
+		fail "go test exited with status $rc${failed:+: $failed failed}"
 	fi
-	report "go test" "$rc"
+	report "go test" "$rc" "go test${failed:+ ($failed)}"
 	record_time "go test" "$start"
 }
 
-# step_build: builds (unless MR_SKIP_BUILD=1) and copies bin/ into the
-# scratch directory, so a rebuild during the run cannot change the binaries
-# under the cases' feet.
+# step_build: builds the binaries and plugins with scripts/build.sh -race
+# into the scratch directory ($BIN), leaving bin/ as it was; with MR_BIN,
+# takes them from there instead (copied, so that a rebuild during the run
+# cannot change them under the cases' feet).
 step_build() {
 	local start=$EPOCHREALTIME log=$SCRATCH/build.log rc=0 f
 	CASE_LOGS=()
 	REASON=
-	if [[ $MR_SKIP_BUILD != 1 ]]; then
-		echo "*** scripts/build.sh -race"
-		run_streamed "$log" "$ROOT" "${STEP_SECS[build]}" bash scripts/build.sh -race
+	if [[ -z $MR_BIN ]]; then
+		echo "*** scripts/build.sh -race -out $BIN"
+		run_streamed "$log" "$ROOT" "${STEP_SECS[build]}" bash scripts/build.sh -race -out "$BIN"
 		rc=$?
 		if timed_out "$rc"; then
 			fail "build timed out after ${STEP_SECS[build]}s"
 		elif ((rc != 0)); then
 			fail "scripts/build.sh -race exited with status $rc"
 		fi
+	else
+		echo "*** using the binaries in $MR_BIN (MR_BIN)"
+		mkdir -p "$BIN" && cp -p "$MR_BIN"/* "$BIN"/ || fail "cannot copy $MR_BIN to $BIN" || rc=1
 	fi
-	if ((rc == 0)); then
-		for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrhostile mrstatuscheck wc.so indexer.so gated.so \
-			mtiming.so rtiming.so jobcount.so early_exit.so crash.so nocrash.so straggler.so poison.so counters.so; do
-			if [[ ! -f $ROOT/bin/$f ]]; then
-				fail "bin/$f is missing (run scripts/build.sh -race)"
-				rc=1
-				break
-			fi
-		done
-	fi
-	if ((rc == 0)); then
-		mkdir -p "$BIN" && cp -p "$ROOT"/bin/* "$BIN"/ || {
-			fail "cannot copy bin/ to $BIN"
-			rc=1
-		}
-	fi
-	[[ $MR_SKIP_BUILD == 1 && $rc == 0 ]] && echo "*** using the binaries in bin/ (MR_SKIP_BUILD=1)"
+	for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrhostile mrstatuscheck wc.so indexer.so straggler.so \
+		counters.so; do
+		((rc == 0)) || break
+		[[ -f $BIN/$f ]] || fail "$f is missing from $BIN (scripts/build.sh -race -out DIR builds it)" || rc=1
+	done
 	report "build" "$rc"
 	record_time build "$start"
 	return "$rc"
@@ -419,9 +388,7 @@ step_inputs() {
 COORD_PID=
 ADDR=
 WORKER_PIDS=()
-JOB_ENV=()     # NAME=value pairs for the job's processes (the hostile case's MR_SECRET)
-WORKER_ARGS=() # more mrworker flags
-JOURNALED=0    # the job keeps a journal in out/ (mr-job.journal)
+JOB_ENV=() # NAME=value pairs for the job's processes (the flood's MR_SECRET)
 
 # new_case_dirs: creates coord/ (with a copy of the inputs), out/, markers/.
 new_case_dirs() {
@@ -493,29 +460,8 @@ start_worker() {
 	mkdir -p "$dir/run"
 	spawn "$CASE_DIR/$name.log" "$dir" "$secs" \
 		env "${JOB_ENV[@]}" COORDINATOR_HOST="$ADDR" MR_MARKER_DIR="$CASE_DIR/markers" \
-		"$BIN/mrworker" -dir "$dir/run" "${VFLAG[@]}" "${WORKER_ARGS[@]}" "$BIN/$app.so"
+		"$BIN/mrworker" -dir "$dir/run" "${VFLAG[@]}" "$BIN/$app.so"
 	WORKER_PIDS+=("$SPAWNED")
-}
-
-# start_job APP NWORKERS: the coordinator, then NWORKERS workers w1..wN.
-start_job() {
-	local app=$1 n=$2 i
-	start_coordinator "$TIMEOUT" || return 1
-	for ((i = 1; i <= n; i++)); do
-		start_worker "w$i" "$app" "$TIMEOUT"
-	done
-}
-
-# worker_label NAME: "w2 (coordinator's w3)": the worker's directory name
-# and, when its log says, the id the coordinator gave it.
-worker_label() {
-	local id
-	id=$(grep -m 1 -o 'msg="worker registered" worker=[^ ]*' "$CASE_DIR/$1.log" 2>/dev/null)
-	if [[ -n $id ]]; then
-		echo "$1 (coordinator's ${id##*=})"
-	else
-		echo "$1"
-	fi
 }
 
 # finish_job: waits for the coordinator, then gives the workers 15 s more to
@@ -535,7 +481,7 @@ finish_job() {
 		for ((i = 0; i < ${#WORKER_PIDS[@]}; i++)); do
 			alive "${WORKER_PIDS[i]}" && break
 		done
-		fail "worker $(worker_label "w$((i + 1))") still running 15 s after the coordinator exited 0"
+		fail "worker w$((i + 1)) still running 15 s after the coordinator exited 0"
 		return 1
 	fi
 	for ((i = 0; i < ${#WORKER_PIDS[@]}; i++)); do
@@ -544,9 +490,9 @@ finish_job() {
 		rc=$?
 		if ((rc != 0)); then
 			if timed_out "$rc"; then
-				fail "worker $(worker_label "w$((i + 1))") timed out after ${TIMEOUT}s"
+				fail "worker w$((i + 1)) timed out after ${TIMEOUT}s"
 			else
-				fail "worker $(worker_label "w$((i + 1))") exited with status $rc after the job: $(last_line "$CASE_DIR/w$((i + 1)).log")"
+				fail "worker w$((i + 1)) exited with status $rc after the job: $(last_line "$CASE_DIR/w$((i + 1)).log")"
 			fi
 			return 1
 		fi
@@ -576,7 +522,6 @@ check_files() {
 		base=${f##*/}
 		[[ $base =~ ^mr-out-[0-9]+$ && ${base#mr-out-} -lt $NREDUCE ]] && continue
 		[[ $base == "mr-$app-all" || $base == "mr-$app-summary.json" ]] && continue
-		[[ $base == mr-job.journal && $JOURNALED == 1 ]] && continue
 		extra+=("$base")
 	done
 	((${#extra[@]} == 0)) || {
@@ -607,319 +552,6 @@ check_outputs() {
 # ---------------------------------------------------------------------------
 # The cases.
 
-case_wc() {
-	new_case_dirs || return 1
-	reference wc || return 1
-	start_job wc 3 || return 1
-	finish_job || return 1
-	check_outputs wc
-}
-
-case_indexer() {
-	new_case_dirs || return 1
-	reference indexer || return 1
-	start_job indexer 2 || return 1
-	finish_job || return 1
-	check_outputs indexer
-}
-
-case_map_parallelism() {
-	local all=$CASE_DIR/out/mr-mtiming-all nt
-	new_case_dirs || return 1
-	start_job mtiming 2 || return 1
-	finish_job || return 1
-	check_files mtiming || return 1
-	nt=$(grep -c '^times-' "$all")
-	((nt == 2)) || {
-		fail "saw $nt workers running maps rather than 2"
-		return 1
-	}
-	awk '$1 ~ /^parallel-/ && $2 >= 2 { found = 1 } END { exit !found }' "$all" || {
-		fail "map workers did not run in parallel: $(grep '^parallel-' "$all" | tr '\n' ' ')"
-		return 1
-	}
-}
-
-case_reduce_parallelism() {
-	local all=$CASE_DIR/out/mr-rtiming-all n
-	new_case_dirs || return 1
-	start_job rtiming 2 || return 1
-	finish_job || return 1
-	check_files rtiming || return 1
-	n=$(grep -c '^[a-j] ' "$all")
-	((n == 10)) || {
-		fail "expected the 10 keys a..j, found $n"
-		return 1
-	}
-	awk '$2 >= 2 { found = 1 } END { exit !found }' "$all" || {
-		fail "reduce workers did not run in parallel: $(tr '\n' ' ' <"$all")"
-		return 1
-	}
-}
-
-case_job_count() {
-	local all=$CASE_DIR/out/mr-jobcount-all got nm
-	new_case_dirs || return 1
-	start_job jobcount 4 || return 1
-	finish_job || return 1
-	check_files jobcount || return 1
-	nm=$(find "$CASE_DIR/markers" -name 'mr-worker-jobcount-*' | wc -l)
-	((nm == NFILES)) || {
-		fail "$nm map calls ran for $NFILES map tasks"
-		return 1
-	}
-	got=$(<"$all")
-	[[ $got == "a $NFILES" ]] || {
-		fail "output is '$(tr '\n' ' ' <"$all")', want 'a $NFILES'"
-		return 1
-	}
-}
-
-# case_early_exit: when the first process exits (coordinator or worker), the
-# output must already be complete and correct, and must not change after.
-case_early_exit() {
-	local out=$CASE_DIR/out all=$CASE_DIR/out/mr-early_exit-all first rc who i
-	local pids=()
-	new_case_dirs || return 1
-	reference early_exit || return 1
-	start_job early_exit 3 || return 1
-	pids=("$COORD_PID" "${WORKER_PIDS[@]}")
-	wait -n -p first "${pids[@]}"
-	rc=$?
-	EXIT_RC[$first]=$rc
-	unset "LIVE[$first]"
-	# Snapshot at once, before anything else can change.
-	sorted "$out"/mr-out-* >"$CASE_DIR/initial-sorted" 2>/dev/null
-	[[ -f $all ]] && cp "$all" "$CASE_DIR/initial-all"
-	who=coordinator
-	for ((i = 0; i < ${#WORKER_PIDS[@]}; i++)); do
-		[[ ${WORKER_PIDS[i]} == "$first" ]] && who="worker $(worker_label "w$((i + 1))")"
-	done
-	echo "    first to exit: $who (status $rc)"
-	finish_job || return 1
-	check_outputs early_exit || return 1
-	[[ -f $CASE_DIR/initial-all ]] || {
-		fail "$who exited (status $rc) before mr-early_exit-all existed"
-		return 1
-	}
-	cmp -s "$CASE_DIR/initial-all" "$all" || {
-		fail "mr-early_exit-all changed after $who exited"
-		return 1
-	}
-	cmp -s "$CASE_DIR/initial-sorted" <(sorted "$out"/mr-out-*) || {
-		fail "mr-out-* changed after $who exited (output incomplete when the first process exited)"
-		return 1
-	}
-}
-
-# crash_loop I: restarts a crash.so worker (fresh dir w<I>.<n> each time)
-# until the coordinator has exited. TERM stops the loop and its worker.
-crash_loop() {
-	local i=$1 n=0 child='' dir
-	trap '[[ -n $child ]] && kill "$child" 2>/dev/null; exit 0' TERM
-	while [[ ! -e $CASE_DIR/coord.exited ]] && kill -0 "$COORD_PID" 2>/dev/null; do
-		n=$((n + 1))
-		dir=$CASE_DIR/w$i.$n
-		mkdir -p "$dir/run"
-		(cd "$dir" && exec timeout -k 2 "$CRASH_TIMEOUT" \
-			env COORDINATOR_HOST="$ADDR" MR_MARKER_DIR="$CASE_DIR/markers" \
-			"$BIN/mrworker" -dir "$dir/run" -wait-coordinator 5s "${VFLAG[@]}" "$BIN/crash.so") \
-			</dev/null >"$CASE_DIR/w$i.$n.log" 2>&1 &
-		child=$!
-		wait "$child"
-		child=
-		sleep 1
-	done
-}
-
-case_crash() {
-	local loops=() i rc nlogs f
-	new_case_dirs || return 1
-	reference nocrash || return 1
-	start_coordinator "$CRASH_TIMEOUT" || return 1
-	for i in 1 2 3; do
-		crash_loop "$i" &
-		loops+=("$!")
-		LIVE[$!]=1
-	done
-	reap "$COORD_PID"
-	rc=$?
-	touch "$CASE_DIR/coord.exited"
-	# The loops' logs, in start order, for show_logs.
-	nlogs=$(find "$CASE_DIR" -maxdepth 1 -name 'w*.log' | wc -l)
-	while IFS= read -r f; do CASE_LOGS+=("$f"); done < <(ls -tr "$CASE_DIR"/w*.log 2>/dev/null)
-	if timed_out "$rc"; then
-		fail "coordinator timed out after ${CRASH_TIMEOUT}s ($nlogs worker processes ran)"
-		return 1
-	elif ((rc != 0)); then
-		fail "coordinator exited with status $rc: $(last_line "$CASE_DIR/coordinator.log")"
-		return 1
-	fi
-	echo "    $nlogs worker processes ran"
-	# A worker may be sleeping up to 10 s inside Map or Reduce, then needs
-	# ~3 s to notice that the coordinator is gone.
-	wait_gone 30 "${loops[@]}" || {
-		fail "crash workers still running 30 s after the coordinator exited"
-		return 1
-	}
-	for i in "${loops[@]}"; do reap "$i"; done
-	check_outputs crash
-}
-
-# case_bad_input: missing input file, missing plugin, unreachable
-# coordinator: each exits non-zero, quickly, with one clear line.
-# one_line_error WHAT NAME LOG DIR CMD...: runs CMD (5 s at most) and
-# checks that it exits non-zero printing exactly one line that names NAME.
-one_line_error() {
-	local what=$1 name=$2 log=$3 dir=$4 rc out lines
-	shift 4
-	run_bounded "$log" "$dir" 5 "$@"
-	rc=$?
-	out=$(<"$log")
-	lines=$(grep -c . "$log")
-	if timed_out "$rc"; then
-		fail "$what still running after 5 s"
-		return 1
-	elif ((rc == 0)); then
-		fail "$what exited 0"
-		return 1
-	elif ((lines != 1)) || [[ $out != *"$name"* ]]; then
-		fail "$what printed $lines lines, want one naming $name: $(last_line "$log")"
-		return 1
-	fi
-	echo "    $what: status $rc: $out"
-}
-
-case_bad_input() {
-	local d=$CASE_DIR rc start elapsed port=1
-	mkdir -p "$d/coord" "$d/out" "$d/w1/run" "$d/w2/run" &&
-		cp "$INPUT_DIR"/input-*.txt "$d/coord/" || {
-		fail "cannot set up $d"
-		return 1
-	}
-
-	# A coordinator with a missing input, no input, a named pipe for input,
-	# an address without a port; a worker with a missing plugin, a file
-	# that is no plugin, an address without a port, a secret its
-	# coordinator lacks; a coordinator on a port already taken: each exits
-	# non-zero at once (within 5 s) with one line naming what is at fault.
-	one_line_error "coordinator with a missing input" no-such-input.txt "$d/c1.log" "$d/coord" \
-		"$BIN/mrcoordinator" -addr 127.0.0.1:0 -out "$d/out" input-1.txt no-such-input.txt || return 1
-	one_line_error "worker with a missing plugin" no-such-app.so "$d/w1.log" "$d/w1" \
-		env COORDINATOR_HOST="127.0.0.1:$port" "$BIN/mrworker" -dir "$d/w1/run" "$d/no-such-app.so" || return 1
-	echo "not a plugin" >"$d/bogus.so"
-	one_line_error "worker with a file that is no plugin" bogus.so "$d/w3.log" "$d/w1" \
-		env COORDINATOR_HOST="127.0.0.1:$port" "$BIN/mrworker" -dir "$d/w1/run" "$d/bogus.so" || return 1
-	one_line_error "coordinator with no inputs" "no inputs" "$d/c3.log" "$d/coord" \
-		"$BIN/mrcoordinator" -addr 127.0.0.1:0 -out "$d/out" || return 1
-	mkfifo "$d/coord/pipe.txt"
-	one_line_error "coordinator with a named pipe as input" pipe.txt "$d/c4.log" "$d/coord" \
-		"$BIN/mrcoordinator" -addr 127.0.0.1:0 -out "$d/out" input-1.txt pipe.txt || return 1
-	one_line_error "coordinator address without a port" 127.0.0.1 "$d/c5.log" "$d/coord" \
-		"$BIN/mrcoordinator" -addr 127.0.0.1 -out "$d/out" input-1.txt || return 1
-	one_line_error "worker address without a port" 127.0.0.1 "$d/w4.log" "$d/w1" \
-		env COORDINATOR_HOST=127.0.0.1 "$BIN/mrworker" -dir "$d/w1/run" "$BIN/wc.so" || return 1
-	start_coordinator 30 || return 1
-	one_line_error "coordinator on a busy port" "$ADDR" "$d/c2.log" "$d/coord" \
-		"$BIN/mrcoordinator" -addr "$ADDR" -out "$d/out" input-1.txt || return 1
-	# A worker with a secret that its coordinator lacks stops at once,
-	# saying so; the coordinator goes on.
-	one_line_error "worker with a secret the coordinator lacks" MR_SECRET "$d/w5.log" "$d/w1" \
-		env COORDINATOR_HOST="$ADDR" MR_SECRET=not-the-jobs "$BIN/mrworker" -dir "$d/w1/run" "$BIN/wc.so" || return 1
-	kill "$COORD_PID" 2>/dev/null
-	reap "$COORD_PID"
-
-	# A worker whose coordinator never answers exits non-zero within ~10 s
-	# when told to wait 3 s for it (the default is a minute, for people who
-	# start workers first). Nothing listens on 127.0.0.1:1 (checked).
-	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-		fail "something listens on 127.0.0.1:$port; cannot test an unreachable coordinator"
-		return 1
-	fi
-	start=$SECONDS
-	run_bounded "$d/w2.log" "$d/w2" 15 env COORDINATOR_HOST="127.0.0.1:$port" \
-		"$BIN/mrworker" -dir "$d/w2/run" -wait-coordinator 3s "$BIN/wc.so"
-	rc=$?
-	elapsed=$((SECONDS - start))
-	if timed_out "$rc"; then
-		fail "worker with no coordinator still running after 15 s"
-		return 1
-	elif ((rc == 0)); then
-		fail "worker with no coordinator exited 0"
-		return 1
-	elif ((elapsed > 10)); then
-		fail "worker with no coordinator took ${elapsed}s to give up (want ~3 s, at most 10)"
-		return 1
-	fi
-	echo "    no coordinator: status $rc after ${elapsed}s: $(last_line "$d/w2.log")"
-}
-
-# case_hostile: a job run with a job secret while mrhostile, a peer on the
-# same host without the secret, attacks the coordinator's and every
-# worker's port: path-like app names, guessed worker ids, fake reports,
-# forged and garbage uploads, split reads, junk, oversized messages, huge
-# headers, half-open connections (see main/mrhostile). The workers run
-# straggler.so with a slow first Reduce, so the job is still running when
-# the attacks land. The job must finish with mrsequential's output, every
-# attack must be refused, nothing may be written outside -out, the
-# coordinator's memory stays bounded, refusals are logged once per peer
-# per minute, and the secret appears in no log.
-case_hostile() {
-	local secret i addr hwm=0 pid rc n stray
-	local workers=()
-	new_case_dirs || return 1
-	reference straggler || return 1
-	secret=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
-	JOB_ENV=(MR_SECRET="$secret")
-	start_coordinator "$TIMEOUT" || return 1
-	for i in 1 2 3; do
-		mkdir -p "$CASE_DIR/w$i" && echo 6s >"$CASE_DIR/w$i/slow-reduce"
-		start_worker "w$i" straggler "$TIMEOUT"
-	done
-	for i in 1 2 3; do
-		addr=$(wait_for_line "$CASE_DIR/w$i.log" 'msg="worker registered"' 10 | grep -o ' addr=[^ ]*' | cut -d= -f2)
-		[[ -n $addr ]] || {
-			fail "worker w$i did not register within 10 s: $(last_line "$CASE_DIR/w$i.log")"
-			return 1
-		}
-		workers+=(-worker "$addr")
-	done
-	run_bounded "$CASE_DIR/mrhostile.log" "$CASE_DIR" 60 "$BIN/mrhostile" -coordinator "$ADDR" "${workers[@]}"
-	rc=$?
-	pid=$(pgrep -P "$COORD_PID" -x mrcoordinator | head -n 1)
-	[[ -n $pid ]] && hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-	echo "    $(tail -n 1 "$CASE_DIR/mrhostile.log"); coordinator peak RSS ${hwm:-?} KiB"
-	if ((rc != 0)); then
-		fail "mrhostile exited $rc: $(grep -m 3 -E ': (ACCEPTED|unreached): ' "$CASE_DIR/mrhostile.log" | tr '\n' ' ')"
-		return 1
-	fi
-	finish_job || return 1
-	check_outputs straggler || return 1
-	stray=$(find "$CASE_DIR" -name '*pwned*' -o -name 'passwd' | head -n 3)
-	[[ -z $stray ]] || {
-		fail "files written outside -out: $stray"
-		return 1
-	}
-	stray=$(find "$CASE_DIR/coord" -mindepth 1 ! -name 'input-*.txt' | head -n 3)
-	[[ -z $stray ]] || {
-		fail "files written in the coordinator's directory: $stray"
-		return 1
-	}
-	((${hwm:-0} < 400 * 1024)) || {
-		fail "coordinator peak RSS ${hwm} KiB under attack (bound 400 MiB)"
-		return 1
-	}
-	n=$(grep -c 'msg=refused' "$CASE_DIR/coordinator.log")
-	((n >= 1 && n <= 3)) || {
-		fail "the coordinator logged $n refusals for one attacking host in one minute (want 1 to 3)"
-		return 1
-	}
-	if grep -lF "$secret" "$CASE_DIR"/*.log >/dev/null 2>&1; then
-		fail "the secret appears in $(grep -lF "$secret" "$CASE_DIR"/*.log | head -n 1)"
-		return 1
-	fi
-}
-
 # case_flood: availability under a flood of connections (issue 15). A
 # secured word count (MR_SECRET) with 3 workers runs first unattacked,
 # which gives its wall time T0 (from the workers' start to the
@@ -931,7 +563,7 @@ case_hostile() {
 # not stop it; MR_FLOOD_SOURCE changes them), holds connections of that kind open: 4,000 against the
 # coordinator (twice its cap), ramped before the workers start, and 2,000
 # against each worker's run-file server (twice its cap), from the moment
-# its registration line names that address: 10,000 in all, the issue's
+# /status lists that worker: 10,000 in all, the issue's
 # figure (4,000 for trickle-frames and handshakes, which only the
 # coordinator serves). Each kind is a run of its own because a mix is
 # weaker than its strongest kind: the kinds a server times out keep
@@ -1068,7 +700,7 @@ flood_kind() {
 # exit (15 s at most). Sets FLOOD_JOB, FLOOD_RC, FLOOD_CPU and
 # FLOOD_PEAK["RUN LABEL"].
 flood_job() {
-	local run=$1 kind=$2 secs=$3 t0 i addr end pid
+	local run=$1 kind=$2 secs=$3 t0 i id addr end pid workers=0
 	local -A flooding=()
 	CASE_DIR=$FLOOD_BASE/$run
 	mkdir -p "$CASE_DIR"
@@ -1092,8 +724,7 @@ flood_job() {
 		mkdir -p "$CASE_DIR/w$i" && echo "$FLOOD_MAP_DELAY" >"$CASE_DIR/w$i/straggler"
 		start_worker "w$i" straggler "$TIMEOUT"
 	done
-	[[ -n $kind && $kind != trickle-frames && $kind != handshakes ]] && selected workers "$FLOOD_AT" ||
-		flooding=([1]=- [2]=- [3]=-)
+	[[ -n $kind && $kind != trickle-frames && $kind != handshakes ]] && selected workers "$FLOOD_AT" && workers=1
 	while before "$t0" "$secs"; do
 		flood_sample "$run"
 		if ! alive "$COORD_PID"; then
@@ -1102,13 +733,11 @@ flood_job() {
 			FLOOD_RC=$?
 			break
 		fi
-		for i in 1 2 3; do
-			[[ -z ${flooding[$i]:-} ]] || continue
-			addr=$(grep -m 1 'msg="worker registered"' "$CASE_DIR/w$i.log" 2>/dev/null | grep -o ' addr=[^ ]*' | cut -d= -f2)
-			[[ -n $addr ]] || continue
-			flooding[$i]=$addr
-			flood_spawn "w$i" "$kind" "$FLOOD_WORKER_CONNS" 500 "$secs" -worker "$addr"
-		done
+		((workers && ${#flooding[@]} < 3)) && while read -r id addr _; do
+			[[ -n $addr && -z ${flooding[$id]:-} ]] || continue
+			flooding[$id]=$addr
+			flood_spawn "$id" "$kind" "$FLOOD_WORKER_CONNS" 500 "$secs" -worker "$addr"
+		done < <(flood_workers)
 		sleep 0.1
 	done
 	for pid in "${FLOOD_PIDS[@]}"; do
@@ -1229,13 +858,14 @@ flood_figures() {
 	echo "      the flood's CPU: ${FLOOD_CPU}s"
 }
 
+# flood_workers: "ID ADDR STATE ATTEMPT" of each worker registered, from /status.
+flood_workers() {
+	MR_SECRET=$FLOOD_SECRET "$SCRATCH/bin/mrstatuscheck" workers "http://$ADDR/status" 2>/dev/null
+}
+
 # flood_registered: which workers registered, for a failure's reason.
 flood_registered() {
-	local i n=()
-	for i in 1 2 3; do
-		grep -q 'msg="worker registered"' "$CASE_DIR/w$i.log" 2>/dev/null && n+=("w$i")
-	done
-	echo "workers registered: ${n[*]:-none}"
+	echo "workers registered: $(flood_workers | cut -d' ' -f1 | paste -sd' ' | sed 's/^$/none/')"
 }
 
 # flood_blame: what the job's summary charges workers with, if anything:
@@ -1258,183 +888,6 @@ flood_blame() {
 	} 2>&1 | paste -sd ';' | sed 's/;/; /g'
 }
 
-# case_poison: for each poisoned input (mrapps/poison: a Map that exits
-# with status 3, one that panics in a goroutine of its own, one that never
-# returns), a job over the inputs and that one file, run by 3 workers with
-# -attempt-limit 1s: the coordinator exits non-zero within 90 s with a
-# last line naming the file, and the workers leave too. The workers
-# themselves survive every failed attempt (the app runs in a child).
-case_poison() {
-	local mode file start rc line elapsed i
-	for mode in exit panic hang; do
-		new_case_dirs || return 1
-		file=poison-$mode.txt
-		echo "the quick brown fox" >"$CASE_DIR/coord/$file"
-		start=$SECONDS
-		INPUTS+=("$file")
-		start_coordinator 120 -attempt-limit 1s
-		rc=$?
-		unset 'INPUTS[-1]'
-		((rc == 0)) || return 1
-		for i in 1 2 3; do
-			start_worker "w$i" poison 120
-		done
-		reap "$COORD_PID"
-		rc=$?
-		elapsed=$((SECONDS - start))
-		line=$(last_line "$CASE_DIR/coordinator.log")
-		if timed_out "$rc"; then
-			fail "$file: the coordinator was still running after 120 s"
-			return 1
-		elif ((rc == 0)); then
-			fail "$file: the job succeeded"
-			return 1
-		elif ((elapsed > 90)); then
-			fail "$file: the job took ${elapsed}s to fail (want at most 90)"
-			return 1
-		elif [[ $line != *"$file"* ]]; then
-			fail "$file: the coordinator's last line does not name it: $line"
-			return 1
-		fi
-		wait_gone 15 "${WORKER_PIDS[@]}" || {
-			fail "$file: workers still running 15 s after the coordinator failed the job"
-			return 1
-		}
-		for i in "${WORKER_PIDS[@]}"; do reap "$i"; done
-		if grep -l 'worker died' "$CASE_DIR/coordinator.log" >/dev/null; then
-			fail "$file: a worker died: $(grep -m 1 'worker died' "$CASE_DIR/coordinator.log")"
-			return 1
-		fi
-		echo "    $file: failed after ${elapsed}s: ${line#*msg=}"
-		rm -rf "${CASE_DIR:?}"/coord "$CASE_DIR"/out "$CASE_DIR"/w[0-9]*
-	done
-}
-
-# case_bad_worker: one bad worker among three never sinks the job. Each
-# scenario runs wc with workers w1 (the bad one) and w2, w3 (healthy), and
-# needs mrsequential's output, the healthy workers exiting 0, and no map
-# output blamed on a healthy owner:
-#   full disk     w1's -dir is a 64 KiB tmpfs (its own mount namespace; root
-#                 only) and it starts first: every attempt it takes fails
-#                 on its disk, which counts against it, not the tasks; it is
-#                 excluded and told so.
-#   reduce disk   w1's writes of fetched runs fail with ENOSPC (mrworker
-#                 -inject-faults, a flag for tests):
-#                 its reduce attempts fail as its own, no map is re-run for it.
-#   garbage       w1 advertises a file server that answers random bytes
-#                 (mrhostile -serve-garbage): its outputs are re-run.
-#   lost reply    the reply to w1's first ReportMap is lost (-inject-faults): the
-#                 retry is accepted, so nothing runs twice.
-case_bad_worker() {
-	local scenario rc i garbage_pid addr
-	for scenario in full-disk reduce-disk garbage lost-reply; do
-		garbage_pid=
-		new_case_dirs || return 1
-		[[ -f $CASE_DIR/expected ]] || reference wc || return 1
-		start_coordinator "$TIMEOUT" -heartbeat-timeout 2s || return 1
-		case $scenario in
-		full-disk)
-			if ((EUID != 0)) || ! unshare -m true 2>/dev/null; then
-				echo "    full disk: skipped (needs root and mount namespaces for a private tmpfs)"
-				stop_all
-				continue
-			fi
-			start_worker_tmpfs w1 wc "$TIMEOUT" 64k
-			wait_for_line "$CASE_DIR/w1.log" 'msg="worker registered"' 10 >/dev/null
-			;;
-		reduce-disk | lost-reply)
-			WORKER_ARGS=(-inject-faults full-reduce-disk)
-			[[ $scenario == lost-reply ]] && WORKER_ARGS=(-inject-faults drop-report-reply)
-			start_worker w1 wc "$TIMEOUT"
-			WORKER_ARGS=()
-			;;
-		garbage)
-			spawn "$CASE_DIR/garbage.log" "$CASE_DIR" "$TIMEOUT" "$BIN/mrhostile" -serve-garbage 127.0.0.1:0
-			garbage_pid=$SPAWNED
-			addr=$(wait_for_line "$CASE_DIR/garbage.log" '^listening ' 10 | cut -d' ' -f2)
-			[[ -n $addr ]] || {
-				fail "garbage: the garbage server did not start"
-				return 1
-			}
-			WORKER_ARGS=(-advertise "$addr")
-			start_worker w1 wc "$TIMEOUT"
-			WORKER_ARGS=()
-			;;
-		esac
-		start_worker w2 wc "$TIMEOUT"
-		start_worker w3 wc "$TIMEOUT"
-		reap "$COORD_PID"
-		rc=$?
-		((rc == 0)) || {
-			fail "$scenario: coordinator exited with status $rc: $(last_line "$CASE_DIR/coordinator.log")"
-			return 1
-		}
-		wait_gone 15 "${WORKER_PIDS[@]}" || {
-			fail "$scenario: workers still running 15 s after the job"
-			return 1
-		}
-		for i in 1 2; do
-			reap "${WORKER_PIDS[i]}" || {
-				fail "$scenario: healthy worker w$((i + 1)) exited with status $?: $(last_line "$CASE_DIR/w$((i + 1)).log")"
-				return 1
-			}
-		done
-		reap "${WORKER_PIDS[0]}"
-		[[ -n ${garbage_pid:-} ]] && kill "$garbage_pid" 2>/dev/null
-		check_outputs wc || {
-			REASON="$scenario: $REASON"
-			return 1
-		}
-		check_bad_worker "$scenario" || return 1
-		echo "    $scenario: job done; w1: $(last_line "$CASE_DIR/w1.log" | cut -c1-160)"
-		stop_all
-		rm -rf "${CASE_DIR:?}"/coord "$CASE_DIR"/out "$CASE_DIR"/w[0-9]* "$CASE_DIR"/*.log
-	done
-}
-
-# check_bad_worker SCENARIO: the scenario's own facts, from the coordinator's
-# log and the job summary.
-check_bad_worker() {
-	local log=$CASE_DIR/coordinator.log sum
-	sum=$(ls "$CASE_DIR"/out/mr-*-summary.json 2>/dev/null | head -n 1)
-	case $1 in
-	full-disk)
-		grep -q 'msg="worker excluded" worker=w1' "$log" || {
-			fail "full-disk: w1 was not excluded: $(grep -m 1 'w1' "$log")"
-			return 1
-		}
-		;;
-	reduce-disk)
-		if grep -q 'msg="fetch failure reported"' "$log"; then
-			fail "reduce-disk: a map output was blamed for w1's disk: $(grep -m 1 'fetch failure reported' "$log")"
-			return 1
-		fi
-		;;
-	lost-reply)
-		grep -q 'reply lost (injected' "$CASE_DIR/w1.log" || {
-			fail "lost-reply: no reply was lost (-inject-faults had no effect)"
-			return 1
-		}
-		"$BIN/mrcheck" "$sum" expect "map_attempts=$NFILES" >/dev/null || {
-			fail "lost-reply: $("$BIN/mrcheck" "$sum" expect "map_attempts=$NFILES" 2>&1)"
-			return 1
-		}
-		;;
-	esac
-}
-
-# start_worker_tmpfs NAME APP SECS SIZE: start_worker, with the worker's
-# -dir a fresh tmpfs of SIZE in a mount namespace of its own.
-start_worker_tmpfs() {
-	local name=$1 app=$2 secs=$3 size=$4 dir=$CASE_DIR/$1
-	mkdir -p "$dir/run"
-	spawn "$CASE_DIR/$name.log" "$dir" "$secs" unshare -m sh -c \
-		'mount -t tmpfs -o size="$1" mr-test "$2" && shift 2 && exec "$@"' sh "$size" "$dir/run" \
-		env COORDINATOR_HOST="$ADDR" MR_MARKER_DIR="$CASE_DIR/markers" \
-		"$BIN/mrworker" -dir "$dir/run" "${VFLAG[@]}" "$BIN/$app.so"
-	WORKER_PIDS+=("$SPAWNED")
-}
-
 # wait_for_line FILE PATTERN SECS: prints the first line of FILE matching
 # PATTERN (grep -E) once there is one, waiting at most SECS seconds.
 wait_for_line() {
@@ -1449,337 +902,13 @@ wait_for_line() {
 	return 1
 }
 
-# case_journal: a job that survives its coordinator (issue 17). For each
-# moment (the map phase, the reduce phase, an upload, the final merge), a
-# journaled job (-journal, one map task per input: -pack-size 1) of
-# gated.so (wc's output; its calls leave markers, and one input's Map or
-# one key's Reduce waits while a hold marker exists) with 2 workers has its coordinator killed with SIGKILL at
-# that moment, then, 2 s later, the same command is run again: the job
-# must finish with mrsequential's output, the workers must wait for the
-# coordinator (saying so) and exit 0, no input whose map was committed
-# before the kill may be mapped again (its owner is alive: it offers the
-# output back), no reduce task committed before the kill may be assigned
-# again, and the summary must show the restart. The upload and merge
-# moments are caught as closely as the processes' logs allow (the final
-# merge of these small outputs takes milliseconds: the kill often lands
-# after it; mr/coordinator's TestRestartDuringTheFinalMerge builds that
-# state exactly); when the kill lands after the job ended, the second run
-# must say the job is finished, and exit 0.
-# case_plugin_compat: plugins built before an edit of the engine still
-# load (issue 14): in a copy of the tree, mr/coordinator and mr/worker
-# each get one more unexported function, only the two binaries are
-# rebuilt (with bin/'s flags), and they run a wc job with bin/wc.so,
-# built before the edit: its output must be mrsequential's.
-case_plugin_compat() {
-	local d=$CASE_DIR tree=$CASE_DIR/tree flags=()
-	go version -m "$BIN/mrworker" 2>/dev/null | grep -q -- '-race=true' && flags+=(-race)
-	go version -m "$BIN/mrworker" 2>/dev/null | grep -q -- '-trimpath=true' && flags+=(-trimpath)
-	mkdir -p "$tree" && (cd "$ROOT" && git ls-files -co --exclude-standard -z | xargs -0 tar cf - 2>/dev/null) | tar xf - -C "$tree" || {
-		fail "cannot copy the tree"
-		return 1
-	}
-	printf '\n// editedForTheTest changes the package'"'"'s source.\nfunc editedForTheTest() int { return 42 }\n' |
-		tee -a "$tree/mr/coordinator/coordinator.go" >>"$tree/mr/worker/worker.go"
-	run_bounded "$d/build.log" "$tree" 600 go build "${flags[@]}" -o "$tree/bin/" ./main/mrcoordinator ./main/mrworker || {
-		fail "building the edited binaries failed: $(last_line "$d/build.log")"
-		return 1
-	}
-	new_case_dirs || return 1
-	reference wc || return 1
-	local saved=$BIN
-	BIN=$tree/bin
-	cp "$saved/wc.so" "$saved/mrsequential" "$tree/bin/"
-	start_job wc 2 || { BIN=$saved; return 1; }
-	finish_job && check_outputs wc
-	local rc=$?
-	BIN=$saved
-	((rc == 0)) && echo "    binaries rebuilt after an edit of mr/coordinator and mr/worker ran a job with the plugin built before it"
-	return "$rc"
-}
-
-# JOURNAL_HELD_KEY is a word of the generated inputs that a held reduce
-# task waits on (gated.so's hold-reduce).
-JOURNAL_HELD_KEY=zindricai
-
-case_journal() {
-	local moment rc coord done_reduces r held base=$CASE_DIR
-	for moment in map reduce upload merge; do
-		CASE_DIR=$base/$moment
-		mkdir -p "$CASE_DIR"
-		new_case_dirs || return 1
-		JOURNALED=1
-		reference gated || return 1
-		held=
-		case $moment in
-		map) held=input-$NFILES.txt ;;
-		reduce | upload) held=reduce ;;
-		esac
-		[[ -n $held ]] && echo "$JOURNAL_HELD_KEY" >"$CASE_DIR/markers/hold-$held"
-		start_coordinator "$TIMEOUT" -journal -pack-size 1 || return 1
-		start_worker w1 gated "$TIMEOUT"
-		start_worker w2 gated "$TIMEOUT"
-		journal_moment "$moment" || return 1
-		coord=$(pgrep -P "$COORD_PID" -x mrcoordinator)
-		[[ -n $coord ]] && kill -KILL "$coord"
-		reap "$COORD_PID" 2>/dev/null
-		# Committed: uploads the coordinator acknowledged, journaled by then.
-		done_reduces=$(cat "$CASE_DIR"/w[12].log | grep -o 'msg="attempt committed" attempt=reduce-[0-9]*' |
-			sed 's/.*attempt=//' | sort -u)
-		mv "$CASE_DIR/coordinator.log" "$CASE_DIR/coordinator-killed.log"
-		sleep 2 # the issue's restart, 2 s later: the workers must wait
-		rm -f "$CASE_DIR/markers/hold-"*
-		if grep -q 'msg="phase changed" phase=done' "$CASE_DIR/coordinator-killed.log"; then
-			journal_finished || return 1 # the kill came too late: the job was over
-			continue
-		fi
-		start_coordinator "$TIMEOUT" -journal -pack-size 1 -addr "$ADDR" || return 1
-		finish_job || return 1
-		check_outputs gated || return 1
-		journal_checks "$moment" "$done_reduces" || return 1
-		JOURNALED=0
-	done
-}
-
-# journal_moment MOMENT: waits until the job is at MOMENT.
-journal_moment() {
-	local log=$CASE_DIR/coordinator.log deadline=$((SECONDS + 30))
-	case $1 in
-	map) # every map but the held one committed
-		until (($(grep -c 'msg="task done" attempt=map-' "$log") >= NFILES - 1)); do
-			((SECONDS < deadline)) || { fail "map: the maps did not commit"; return 1; }
-			sleep 0.05
-		done ;;
-	reduce) # some reduce committed, one held in a Reduce call
-		until grep -q 'msg="task done" attempt=reduce-' "$log" && compgen -G "$CASE_DIR/markers/reduce-held-*" >/dev/null; do
-			((SECONDS < deadline)) || { fail "reduce: no reduce committed while one is held"; return 1; }
-			sleep 0.05
-		done ;;
-	upload) # a held reduce is let go: kill as its attempt uploads
-		until compgen -G "$CASE_DIR/markers/reduce-held-*" >/dev/null; do
-			((SECONDS < deadline)) || { fail "upload: no reduce held"; return 1; }
-			sleep 0.05
-		done
-		rm -f "$CASE_DIR/markers/hold-reduce"
-		until grep -qh 'msg="attempt done" attempt=reduce-' "$CASE_DIR"/w[12].log; do
-			((SECONDS < deadline)) || { fail "upload: no reduce attempt done"; return 1; }
-			sleep 0.01
-		done ;;
-	merge)
-		until grep -q 'msg="phase changed" phase=merge' "$log"; do
-			((SECONDS < deadline)) || { fail "merge: the job never reached its final merge"; return 1; }
-			sleep 0.01
-		done ;;
-	esac
-}
-
-# journal_finished: the job ended before the kill: run again, the
-# coordinator must say it is finished and exit 0 at once, and the output
-# stand.
-journal_finished() {
-	local rc
-	run_bounded "$CASE_DIR/coordinator.log" "$CASE_DIR/coord" 30 "$BIN/mrcoordinator" -addr "$ADDR" -journal -pack-size 1 \
-		-nreduce "$NREDUCE" -out "$CASE_DIR/out" "${INPUTS[@]}"
-	rc=$?
-	((rc == 0)) && grep -q 'the job is already finished' "$CASE_DIR/coordinator.log" || {
-		fail "a finished job run again: status $rc: $(last_line "$CASE_DIR/coordinator.log")"
-		return 1
-	}
-	wait_gone 15 "${WORKER_PIDS[@]}" || {
-		fail "workers still running after the job"
-		return 1
-	}
-	check_outputs gated || return 1
-	echo "    the kill came after the job's end; run again, it said so"
-}
-
-# journal_checks MOMENT REDUCES: no committed map ran again, none of
-# REDUCES (committed before the kill) was assigned again, the workers
-# waited, and the summary shows the restart (or the second run said the
-# job was finished).
-journal_checks() {
-	local moment=$1 i n r log=$CASE_DIR/coordinator.log sum=$CASE_DIR/out/mr-gated-summary.json
-	for ((i = 1; i <= NFILES; i++)); do
-		n=$(compgen -G "$CASE_DIR/markers/map-input-$i.txt-*" | wc -l)
-		if ((n != 1)) && ! [[ $moment == map && $i == "$NFILES" ]]; then
-			fail "$moment: input-$i.txt was mapped $n times; its map was committed before the kill"
-			return 1
-		fi
-	done
-	for r in $2; do
-		if grep -q "msg=\"task assigned\" attempt=$r\." "$log"; then
-			fail "$moment: $r, committed before the kill, ran again"
-			return 1
-		fi
-	done
-	grep -q "its job is journaled: waiting" "$CASE_DIR/w1.log" "$CASE_DIR/w2.log" || {
-		fail "$moment: no worker said it waited for the coordinator"
-		return 1
-	}
-	"$BIN/mrcheck" "$sum" expect restarts=1 >/dev/null 2>&1 || grep -q '"restarts"' "$sum" || {
-		fail "$moment: the summary shows no restart"
-		return 1
-	}
-	echo "    $moment: resumed; reduces kept: $(echo $2 | wc -w); maps run again: $(grep -c 'msg="task assigned" attempt=map-' "$log")"
-}
-
-# case_pool: workers that stay (issue 18). Two pool workers (mrworker
-# without a plugin, with the job secret) started once serve a wc job, then
-# an indexer job, each started as mrcoordinator -app bin/APP.so on the
-# same address, copying nothing: both outputs equal mrsequential's, and
-# both workers still run afterwards, each having served two jobs. A
-# coordinator without the secret gets no code run: the pool says why and
-# joins nothing. A plugin that cannot load here (built without -race for
-# race-built workers, else a file that is no plugin) is declined once per
-# worker, in one line naming the plugin's build and the worker's, which the
-# coordinator logs; nothing restarts in a loop. SIGTERM ends both workers
-# with status 0.
-case_pool() {
-	local port w secret=pool-secret-$RANDOM$RANDOM app d=$CASE_DIR rc bad
-	new_case_dirs || return 1
-	port=$(free_port) || return 1
-	ADDR=127.0.0.1:$port
-	JOB_ENV=(MR_SECRET="$secret")
-	for w in p1 p2; do
-		mkdir -p "$d/$w"
-		spawn "$d/$w.log" "$d/$w" 300 env "${JOB_ENV[@]}" "$BIN/mrworker" -coordinator "$ADDR" -dir "$d/$w/run" "${VFLAG[@]}"
-		WORKER_PIDS+=("$SPAWNED")
-	done
-	for app in wc indexer; do
-		reference "$app" || return 1
-		mv "$d/expected" "$d/expected.$app"
-		pool_job "$app" "$BIN/$app.so" || return 1
-		cmp -s "$d/expected.$app" "$d/out/mr-$app-all" || {
-			fail "$app through the pool: mr-$app-all differs from mrsequential's"
-			return 1
-		}
-	done
-	for w in 0 1; do
-		alive "${WORKER_PIDS[w]}" || {
-			fail "pool worker p$((w + 1)) exited after the jobs: $(last_line "$d/p$((w + 1)).log")"
-			return 1
-		}
-		grep -q 'msg="job over; waiting for the next".*jobs_served=2' "$d/p$((w + 1)).log" || {
-			fail "pool worker p$((w + 1)) did not serve both jobs"
-			return 1
-		}
-	done
-	echo "    two pool workers served wc, then indexer; both still run"
-	pool_untrusted || return 1
-	pool_declined || return 1
-	for w in 0 1; do
-		kill -TERM "${WORKER_PIDS[w]}"
-	done
-	wait_gone 10 "${WORKER_PIDS[@]}" || {
-		fail "pool workers still running 10 s after SIGTERM"
-		return 1
-	}
-	for w in 0 1; do
-		reap "${WORKER_PIDS[w]}"
-		rc=$?
-		((rc == 0)) || {
-			fail "pool worker p$((w + 1)) exited with status $rc on SIGTERM: $(last_line "$d/p$((w + 1)).log")"
-			return 1
-		}
-	done
-	echo "    SIGTERM: both exited 0"
-}
-
-# free_port: a loopback port nothing listens on (for a moment).
-free_port() {
-	local port
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + RANDOM % 20000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || {
-			echo "$port"
-			return 0
-		}
-	done
-	fail "no free port found"
-	return 1
-}
-
-# pool_job APP PLUGIN: a job of PLUGIN's app through the pool at ADDR,
-# with the secret; the coordinator must exit 0. The job starts once both
-# pool workers have joined (-wait-workers 2): a pool worker polls for the
-# next job with a backoff of up to 2 s, and a small job may be over before
-# a worker polls again, so without it whether each worker serves each job
-# would be a race.
-pool_job() {
-	local app=$1 plugin=$2 rc
-	rm -rf "$CASE_DIR/out"
-	run_bounded "$CASE_DIR/coordinator-$app.log" "$CASE_DIR/coord" "$TIMEOUT" env "${JOB_ENV[@]}" \
-		"$BIN/mrcoordinator" -addr "$ADDR" -app "$plugin" -wait-workers 2 -nreduce "$NREDUCE" -out "$CASE_DIR/out" "${VFLAG[@]}" "${INPUTS[@]}"
-	rc=$?
-	((rc == 0)) || {
-		fail "$app through the pool: the coordinator exited with status $rc: $(last_line "$CASE_DIR/coordinator-$app.log")"
-		return 1
-	}
-}
-
-# pool_untrusted: a coordinator without the job secret, shipping wc: the
-# pool workers run nothing of it and say why.
-pool_untrusted() {
-	local pid
-	spawn "$CASE_DIR/coordinator-nosecret.log" "$CASE_DIR/coord" 30 \
-		"$BIN/mrcoordinator" -addr "$ADDR" -app "$BIN/wc.so" -out "$CASE_DIR/out-nosecret" "${INPUTS[@]}"
-	pid=$SPAWNED
-	wait_for_line "$CASE_DIR/p1.log" "job secret is not this pool's" 15 >/dev/null &&
-		wait_for_line "$CASE_DIR/p2.log" "job secret is not this pool's" 15 >/dev/null || {
-		fail "pool workers did not refuse a coordinator without the secret"
-		return 1
-	}
-	kill "$pid" 2>/dev/null
-	reap "$pid"
-	if grep -q 'msg="worker joined"' "$CASE_DIR/coordinator-nosecret.log"; then
-		fail "a pool worker joined a coordinator without the secret"
-		return 1
-	fi
-	echo "    a coordinator without the secret: refused by both, nothing run"
-}
-
-# pool_declined: a coordinator shipping a plugin these workers cannot
-# load: each declines once, in one line, and the coordinator logs it.
-pool_declined() {
-	local pid plugin=$CASE_DIR/bogus.so line
-	if go version -m "$BIN/mrworker" 2>/dev/null | grep -q -- '-race=true'; then
-		plugin=$CASE_DIR/plain.so
-		run_bounded "$CASE_DIR/plain-build.log" "$ROOT" 600 go build -buildmode=plugin -o "$plugin" ./mrapps/nocrash || {
-			fail "cannot build a plugin without -race: $(last_line "$CASE_DIR/plain-build.log")"
-			return 1
-		}
-	else
-		printf 'not a plugin\n' >"$plugin"
-	fi
-	spawn "$CASE_DIR/coordinator-declined.log" "$CASE_DIR/coord" 60 env "${JOB_ENV[@]}" \
-		"$BIN/mrcoordinator" -addr "$ADDR" -app "$plugin" -out "$CASE_DIR/out-declined" "${INPUTS[@]}"
-	pid=$SPAWNED
-	line=$(wait_for_line "$CASE_DIR/coordinator-declined.log" 'msg="a pool worker declined the job"' 20) || {
-		fail "the coordinator shows no declined job"
-		return 1
-	}
-	wait_for_line "$CASE_DIR/p2.log" 'msg="job declined"' 20 >/dev/null || {
-		fail "pool worker p2 did not decline the plugin"
-		return 1
-	}
-	sleep 3 # room for a loop to show itself: nothing may restart
-	kill "$pid" 2>/dev/null
-	reap "$pid"
-	for w in p1 p2; do
-		[[ $(grep -c 'msg="job declined"' "$CASE_DIR/$w.log") == 1 ]] || {
-			fail "pool worker $w declined $(grep -c 'msg="job declined"' "$CASE_DIR/$w.log") times, want once"
-			return 1
-		}
-	done
-	echo "    a plugin that cannot load: declined once each; the coordinator says ${line#*why=}" | cut -c1-300
-}
-
 # ---------------------------------------------------------------------------
-# Counters and the status page.
+# The status page.
 
 STATUSCHECK=
 
-# need_statuscheck: the Go checker of the status JSON, the page's DOM,
-# screenshots and counters (main/mrstatuscheck), built with the rest.
+# need_statuscheck: the Go checker of the status JSON, the page's DOM and
+# screenshots (main/mrstatuscheck), built with the rest.
 need_statuscheck() {
 	STATUSCHECK=$BIN/mrstatuscheck
 	[[ -x $STATUSCHECK ]] || {
@@ -1798,26 +927,6 @@ check() {
 	}
 	grep -v '^mrstatuscheck' "$log" | sed 's/^/    /'
 	return 0
-}
-
-# case_counters: word count with user counters, where one attempt fails
-# (its counts are dropped) and one straggles past -task-timeout (a backup
-# wins; the straggler's late report is refused): the summary's counters,
-# engine's and app's, equal the inputs' own counts exactly, as does the
-# coordinator's "job summary" line.
-case_counters() {
-	need_statuscheck || return 1
-	new_case_dirs || return 1
-	reference counters || return 1
-	touch "$CASE_DIR/markers/fail-map"
-	echo 3s >"$CASE_DIR/markers/slow-map"
-	start_coordinator "$TIMEOUT" -task-timeout 1s || return 1
-	start_worker w1 counters "$TIMEOUT"
-	start_worker w2 counters "$TIMEOUT"
-	finish_job || return 1
-	check_outputs counters || return 1
-	(cd "$CASE_DIR/coord" && check counters ../out/mr-counters-summary.json ../out/mr-counters-all \
-		outcomes=failed,lost log=../coordinator.log "${INPUTS[@]}")
 }
 
 CHROMIUM=
@@ -1964,12 +1073,10 @@ step_lan() {
 main() {
 	local entry title name
 	echo "test-mr.sh: scratch directory $SCRATCH"
-	if [[ $MR_SKIP_GO_TESTS != 1 ]]; then
-		step_go_vet
-		step_go_test
-	fi
-	if step_build && step_inputs; then
-		for entry in "${CASES[@]}"; do
+	[[ $MR_SKIP_GO_TESTS != 1 ]] && step_go_vet
+	if step_build; then
+		selected go_test "$MR_CASES" && step_go_test
+		step_inputs && for entry in "${CASES[@]}"; do
 			title=${entry%%|*}
 			name=${entry#*|}
 			selected "$name" "$MR_CASES" || continue

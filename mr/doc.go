@@ -7,11 +7,14 @@
 //	func Reduce(key string, values []string) string
 //
 // and optionally MapEmit, ReduceSeq (preferred to Reduce when present),
-// ReduceEmit (0..n output lines per key; preferred to both), Combine, with
-// the signatures of MapEmitFunc, ReduceSeqFunc, ReduceEmitFunc and
-// CombineFunc, and the variable WholeFiles (var WholeFiles = true: the
-// app's inputs are never cut into splits). The app's name is its plugin's file name: bin/wc.so is
-// "wc". It may count what it sees with Counter.
+// ReduceEmit (0..n output lines per key; preferred to both), Combine and
+// Partition (which reduce task a key goes to), with the signatures of
+// MapEmitFunc, ReduceSeqFunc, ReduceEmitFunc, CombineFunc and
+// PartitionFunc, and the variable WholeFiles (var WholeFiles = true: the
+// app's inputs are never cut into splits). The app's name is its plugin's
+// file name: bin/wc.so is "wc". It may count what it sees with Counter,
+// and read the job's parameters (mrcoordinator -param NAME=VALUE) with
+// Param.
 //
 // # Why this package is small
 //

@@ -9,7 +9,8 @@ import (
 
 // LoadPlugin opens a Go plugin built with -buildmode=plugin from a package
 // main that exports Map, and Reduce, ReduceSeq or ReduceEmit (MapEmit,
-// Combine and WholeFiles are optional; see App), and returns it as an App named after the file.
+// Combine, Partition and WholeFiles are optional; see App), and returns
+// it as an App named after the file.
 // Its errors are one line naming the plugin and what to do.
 func LoadPlugin(path string) (*App, error) {
 	if err := CheckPlugin(path); err != nil {
@@ -27,6 +28,7 @@ func LoadPlugin(path string) (*App, error) {
 		lookup(p, path, "ReduceEmit", &app.ReduceEmit, false),
 		lookup(p, path, "MapEmit", &app.MapEmit, false),
 		lookup(p, path, "Combine", &app.Combine, false),
+		lookup(p, path, "Partition", &app.Partition, false),
 		lookupBool(p, path, "WholeFiles", &app.WholeFiles),
 	} {
 		if err != nil {
@@ -71,6 +73,7 @@ var signatures = map[string]string{
 	"ReduceSeq":  "func(string, iter.Seq[string]) string",
 	"ReduceEmit": "func(string, iter.Seq[string], func(string))",
 	"Combine":    "func(string, []string) []string",
+	"Partition":  "func(string, int) int",
 }
 
 // lookup sets *dst to the function the plugin exports as name, if it

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# build.sh [-race] [-flags]: builds every binary and every plugin of the
-# repository into bin/, all with exactly the same `go build` flags.
+# build.sh [-race] [-flags] [-out DIR]: builds every binary and every
+# plugin of the repository into bin/ (or DIR), all with exactly the same
+# `go build` flags.
 #
 #   bin/<name> for every folder main/<name> (mrcoordinator, mrworker, mrsequential, mrgen, ...)
 #   bin/<app>.so for every folder mrapps/<app> except mrapps/internal
@@ -13,6 +14,8 @@
 # -flags    print those flags on one line and build nothing: test-mr.sh
 #           runs go vet and go test with them, so that the three share
 #           their compiling (on an empty cache, 20 s less with -race).
+# -out DIR  build into DIR instead of bin/ (test-mr.sh builds its -race
+#           binaries in its scratch directory, leaving bin/ as it was).
 # Env: GO   the go command to use (default: go).
 #
 # Two steps, each announced as it starts and as it ends with its seconds,
@@ -30,22 +33,32 @@
 # build fails.
 set -uo pipefail
 
+CALLER_DIR=$PWD # a relative -out is the caller's
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 GO=${GO:-go}
 TICK=10 # seconds between "still compiling" lines
 BUILD_FLAGS=(-trimpath) # plugins and binaries built in different directories still match
 PRINT_FLAGS=0
-for arg in "$@"; do
+OUT=bin
+while (($# > 0)); do
+	arg=$1
+	shift
 	case $arg in
 	-race) BUILD_FLAGS+=(-race) ;;
 	-flags) PRINT_FLAGS=1 ;;
+	-out)
+		[[ $# -gt 0 && -n $1 ]] || { echo "build.sh: -out needs a directory" >&2 && exit 2; }
+		OUT=$1
+		[[ $OUT == /* ]] || OUT=$CALLER_DIR/$OUT
+		shift
+		;;
 	-h | --help)
 		awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"
 		exit 0
 		;;
 	*)
-		echo "build.sh: unknown argument $arg (usage: scripts/build.sh [-race] [-flags])" >&2
+		echo "build.sh: unknown argument $arg (usage: scripts/build.sh [-race] [-flags] [-out DIR])" >&2
 		exit 2
 		;;
 	esac
@@ -83,7 +96,9 @@ done
 }
 CPUS=$(nproc 2>/dev/null || echo 2)
 
-mkdir -p bin || exit 1
+mkdir -p "$OUT" || exit 1
+SHOWN=$OUT # how the lines below name it
+[[ $OUT == bin ]] || SHOWN=$(cd "$OUT" && pwd) || exit 1
 LOGDIR=$(mktemp -d) || exit 1
 declare -A PID=() # artefact -> pid of its go command, while it runs
 declare -A T0=()  # artefact -> $EPOCHREALTIME at its start
@@ -110,9 +125,9 @@ launch() {
 	local name=$1 pkgs=() b
 	if [[ $name == binaries ]]; then
 		for b in "${BINARIES[@]}"; do pkgs+=("./main/$b"); done
-		"$GO" build "${BUILD_FLAGS[@]}" -o bin/ "${pkgs[@]}" >"$LOGDIR/$name.log" 2>&1 &
+		"$GO" build "${BUILD_FLAGS[@]}" -o "$OUT/" "${pkgs[@]}" >"$LOGDIR/$name.log" 2>&1 &
 	else
-		"$GO" build "${BUILD_FLAGS[@]}" -buildmode=plugin -o "bin/$name" "./mrapps/${name%.so}" \
+		"$GO" build "${BUILD_FLAGS[@]}" -buildmode=plugin -o "$OUT/$name" "./mrapps/${name%.so}" \
 			>"$LOGDIR/$name.log" 2>&1 &
 	fi
 	PID[$name]=$!
@@ -157,9 +172,9 @@ run_group() {
 			unset "PID[$n]"
 			done=$((done + 1))
 			if ((rc == 0)) && [[ $n == binaries ]]; then
-				echo "build: ${#BINARIES[@]} binaries ($(secs "${T0[$n]}") s):$(printf ' bin/%s' "${BINARIES[@]}")"
+				echo "build: ${#BINARIES[@]} binaries ($(secs "${T0[$n]}") s):$(printf " $SHOWN/%s" "${BINARIES[@]}")"
 			elif ((rc == 0)); then
-				echo "build: bin/$n ($(secs "${T0[$n]}") s)"
+				echo "build: $SHOWN/$n ($(secs "${T0[$n]}") s)"
 			else
 				FAILED+=("$n")
 				echo "build: FAIL: $(describe "$n") (go build exited with status $rc)" >&2
@@ -198,7 +213,7 @@ step() { echo "build: step $1/2: $2"; }
 step_done() { echo "build: step $1/2 done ($(secs "$2") s)"; }
 
 t=$EPOCHREALTIME
-step 1 "${#BINARIES[@]} binaries, and bin/${APPS[0]}.so alone (it compiles what every plugin shares)"
+step 1 "${#BINARIES[@]} binaries, and $SHOWN/${APPS[0]}.so alone (it compiles what every plugin shares)"
 run_group "the binaries and ${APPS[0]}.so" 2 binaries "${APPS[0]}.so" || {
 	echo "build: failed: $(for n in "${FAILED[@]}"; do describe "$n"; done | paste -sd, | sed 's/,/, /g') (the compiler's output is above)" >&2
 	exit 1
@@ -215,4 +230,4 @@ run_group "the plugins" "$CPUS" "${rest[@]}" || {
 }
 step_done 2 "$t"
 
-echo "build: ${#BINARIES[@]} binaries and ${#APPS[@]} plugins in bin/ ($(secs "$START") s, flags: $FLAGS_DESC)"
+echo "build: ${#BINARIES[@]} binaries and ${#APPS[@]} plugins in $SHOWN/ ($(secs "$START") s, flags: $FLAGS_DESC)"

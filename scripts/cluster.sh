@@ -63,7 +63,7 @@
 #
 # As a library (source scripts/cluster.sh): lan_check, lan_up, lan_down,
 # start_coordinator, start_worker, start_pool_worker, host_pid, wait_host,
-# link_down, link_up, lan_exec, wait_for_log, worker_id_host ... (see each
+# link_down, link_up, lan_exec, wait_for_log ... (see each
 # function's comment);
 # scripts/lan-tests.sh uses them. Sourcing changes no shell option.
 
@@ -527,22 +527,6 @@ wait_for_log() {
 # lan_deadline SECS: the time SECS (may be fractional) from now, in ns.
 lan_deadline() {
 	echo $(($(date +%s%N) + $(awk -v s="$1" 'BEGIN { printf "%.0f", s * 1e9 }')))
-}
-
-# worker_id_host ID: the host of the worker the coordinator calls ID
-# (w1, w2...), from its "worker joined" line.
-worker_id_host() {
-	local addr
-	addr=$(grep -E "msg=\"worker joined\".* worker=$1 " "$(lan_log 0)" | grep -oE 'addr=[0-9.]+' | head -n 1)
-	addr=${addr#addr=}
-	[[ -n $addr ]] || return 1
-	echo $((${addr##*.} - 10))
-}
-
-# host_worker_ids HOST: every id the coordinator gave the host's worker.
-host_worker_ids() {
-	grep -E 'msg="worker joined"' "$(lan_log 0)" |
-		grep -F "addr=$(lan_addr "$1"):" | grep -oE 'worker=w[0-9]+' | cut -d= -f2
 }
 
 # ---------------------------------------------------------------------------

@@ -10,6 +10,6 @@ case ${1:-} in -h | --help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 out=$(realpath -m "${1:-docs/status-page.png}")
 mkdir -p "$(dirname "$out")"
 bash scripts/build.sh >/dev/null
-MR_SKIP_GO_TESTS=1 MR_SKIP_BUILD=1 MR_CASES=status_page MR_SCREENSHOT="$out" bash test-mr.sh
+MR_SKIP_GO_TESTS=1 MR_BIN="$PWD/bin" MR_CASES=status_page MR_SCREENSHOT="$out" bash test-mr.sh
 [[ -s $out ]] || { echo "screenshot.sh: no screenshot was made" >&2; exit 1; }
 echo "screenshot.sh: $out ($(wc -c <"$out") bytes)"

@@ -121,6 +121,16 @@ type RegisterReply struct {
 	// Adopted lists the offered map outputs taken back: the worker serves
 	// them again; it deletes the others.
 	Adopted []MapAttempt
+	// Params are the job's parameters (mr.Param), at most MaxParams.
+	Params map[string]string
+	// Cuts, for a total-order job, are NReduce-1 increasing keys: key k
+	// goes to the reduce task of how many cut points are <= k.
+	Cuts []string
+	// MapOnly is a map-only job: its tasks are the scheduler's reduce
+	// tasks, NReduce of them, one per map task; task X reads map task X's
+	// split (GET /split) and its output is Map's records in the order
+	// emitted, uploaded as a reduce output is.
+	MapOnly bool
 }
 
 // ResumeArgs binds a new connection to an existing session: Proof is

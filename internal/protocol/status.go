@@ -54,6 +54,7 @@ type Status struct {
 	Restarts []Restart `json:"restarts,omitempty"`
 	AppBuild string    `json:"app_build,omitempty"` // the app's plugin SHA-256, when known
 	Declined []string  `json:"declined,omitempty"`  // pool workers that would not run the job, and why
+	Model    *JobModel `json:"model,omitempty"`     // parameters, map-only, total order
 }
 
 // TaskCounts counts the tasks of one kind by state, and their attempts by
@@ -213,10 +214,15 @@ type Result struct {
 // only: a connection that carries it is not authenticated, and stays
 // among the strangers' (capped per host, dropped for newcomers, closed
 // past its deadline).
+//
+// A refusal (401) names the job in the header JobHeader: a client that
+// holds the secret (mrstatuscheck, tests) derives the token from it and
+// asks again. The job's id is no secret: the token needs the secret too.
 const (
 	PathPage    = "/"
 	TokenParam  = "token"
 	TokenCookie = "mr_status_token"
+	JobHeader   = "X-Mr-Job"
 )
 
 // statusTokenLabel is what the read-only token is derived for.

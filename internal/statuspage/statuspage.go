@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -43,7 +44,33 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"work":     workText,
 	"short":    short,
 	"restarts": restartsText,
+	"model":    modelText,
 }).Parse(pageHTML))
+
+// modelText is the job's parameters and shape in a sentence or three,
+// as the page's script writes them too.
+func modelText(m *protocol.JobModel) string {
+	var parts []string
+	if len(m.Params) > 0 {
+		var ps []string
+		for _, n := range slices.Sorted(maps.Keys(m.Params)) {
+			ps = append(ps, n+"="+m.Params[n])
+		}
+		parts = append(parts, "Parameters: "+strings.Join(ps, ", "))
+	}
+	if m.MapOnly {
+		parts = append(parts, "Map-only: each map task's records are its output")
+	}
+	if t := m.TotalOrder; t != nil {
+		shares := make([]string, len(t.Shares))
+		for i, s := range t.Shares {
+			shares[i] = strconv.FormatInt(s, 10)
+		}
+		parts = append(parts, fmt.Sprintf("Total order: %d keys sampled from %d splits (%d bytes) in %d ms, %d cut points; skew %.2f (outputs: %s bytes)",
+			t.Keys, t.Splits, t.Bytes, t.SampleMS, t.Cuts, t.Skew, strings.Join(shares, ", ")))
+	}
+	return strings.Join(parts, ". ") + "."
+}
 
 // Render writes the page showing st.
 func Render(w io.Writer, st *protocol.Status) error {

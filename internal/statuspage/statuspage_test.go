@@ -146,3 +146,27 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+// The job's parameters, map-only shape and total order (its sample and
+// skew) are on the page; a plain job shows no such line.
+func TestRenderShowsTheModel(t *testing.T) {
+	st := sampleStatus()
+	st.Model = &protocol.JobModel{Params: map[string]string{"pattern": "<whale>", "a": "1"},
+		TotalOrder: &protocol.TotalOrder{Splits: 10, Bytes: 10485760, Keys: 104857, SampleMS: 23, Cuts: 2, Shares: []int64{10, 20, 30}, Skew: 1.5}}
+	var b strings.Builder
+	if err := Render(&b, st); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{`<p id="model">Parameters: a=1, pattern=&lt;whale&gt;.`, "104857 keys sampled from 10 splits", "skew 1.50 (outputs: 10, 20, 30 bytes)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	st.Model = nil
+	b.Reset()
+	Render(&b, st)
+	if strings.Contains(b.String(), "Parameters: a=1") {
+		t.Error("a job without a model shows one")
+	}
+}

@@ -22,6 +22,9 @@
 //	won-by WORKER                the tasks whose winning attempt ran on WORKER
 //	dead                         the workers declared dead
 //	not-won                      ATTEMPT=OUTCOME for every attempt that did not win
+//	fetch-failures WORKER        how often reducers could not fetch WORKER's map outputs
+//	recovered                    the tasks taken back after a restart, not run again
+//	pool-jobs                    ID=N for each pool worker: the jobs it served before
 //
 // A fact is QUERY[:ARG]=VALUE or QUERY[:ARG]!=VALUE: the query's answer,
 // its items joined by commas, compared with VALUE, where "none" stands for
@@ -54,7 +57,8 @@ const usage = `usage: mrcheck SUMMARY QUERY [ARG]
        mrcheck SUMMARY expect FACT...
 queries: app, phase, failure, maps, reduces, map_attempts, reduce_attempts,
          attempts [TASK], workers, restarts, winner TASK, worker ATTEMPT,
-         outcome ATTEMPT, won-by WORKER, dead, not-won
+         outcome ATTEMPT, won-by WORKER, dead, not-won, fetch-failures WORKER,
+         recovered, pool-jobs
 facts:   QUERY[:ARG]=VALUE or QUERY[:ARG]!=VALUE; VALUE is the answer's
          items joined by commas, or none
 `

@@ -38,6 +38,17 @@ func resumedJob() protocol.Summary {
 	return s
 }
 
+// fetched is doneJob where reducers could not fetch w3's map-0.a1 twice
+// and then three times (before it lost), map-1 was taken back after a
+// restart, and w1 and w3 are pool workers (w3 served 2 jobs before).
+func fetched() protocol.Summary {
+	s := doneJob()
+	s.Tasks[0].Attempts[0].FetchFailures = 5
+	s.Tasks[1].Recovered = true
+	s.Workers[0].Pool, s.Workers[2].Pool, s.Workers[2].Jobs = true, true, 2
+	return s
+}
+
 // failedJob failed in its map phase: map-0 never won.
 func failedJob() protocol.Summary {
 	return protocol.Summary{App: "crash", Phase: "failed", Failure: "map-0 failed 3 times", Maps: 1, Reduces: 1,
@@ -116,6 +127,11 @@ func TestQueries(t *testing.T) {
 		{failed, []string{"dead"}, "none\n"},
 		{done, []string{"not-won"}, "map-0.a1=lost\n"},
 		{failed, []string{"not-won"}, "map-0.a1=failed\nmap-0.a2=failed\nmap-0.a3=failed\n"},
+		{fetched(), []string{"fetch-failures", "w3"}, "5\n"},
+		{fetched(), []string{"fetch-failures", "w2"}, "0\n"},
+		{fetched(), []string{"recovered"}, "map-1\n"},
+		{done, []string{"recovered"}, "none\n"},
+		{fetched(), []string{"pool-jobs"}, "w1=0\nw3=2\n"},
 	}
 	for _, tt := range tests {
 		name := strings.Join(tt.args, " ")

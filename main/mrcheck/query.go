@@ -36,6 +36,9 @@ var queries = map[string]query{
 	"won-by":          {arg: "WORKER", answer: wonBy},
 	"dead":            {answer: dead},
 	"not-won":         {answer: notWon},
+	"fetch-failures":  {arg: "WORKER", answer: fetchFailures},
+	"recovered":       {answer: recovered},
+	"pool-jobs":       {answer: poolJobs},
 }
 
 // request is a query with its argument, checked against the query's needs.
@@ -172,6 +175,47 @@ func notWon(s *protocol.Summary, _ string) ([]string, error) {
 			if a.Outcome != "won" {
 				out = append(out, a.ID+"="+a.Outcome)
 			}
+		}
+	}
+	return out, nil
+}
+
+// fetchFailures counts reducers' reports that they could not fetch the
+// outputs of worker w's map attempts.
+func fetchFailures(s *protocol.Summary, w string) ([]string, error) {
+	if err := findWorker(s, w); err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, t := range s.Tasks {
+		for _, a := range t.Attempts {
+			if a.Worker == w {
+				n += a.FetchFailures
+			}
+		}
+	}
+	return count(n), nil
+}
+
+// recovered lists the tasks taken back from before a restart of the
+// coordinator rather than run again.
+func recovered(s *protocol.Summary, _ string) ([]string, error) {
+	var tasks []string
+	for _, t := range s.Tasks {
+		if t.Recovered {
+			tasks = append(tasks, t.Task)
+		}
+	}
+	return tasks, nil
+}
+
+// poolJobs lists each pool worker as ID=N, N the jobs it served before
+// this one.
+func poolJobs(s *protocol.Summary, _ string) ([]string, error) {
+	var out []string
+	for _, w := range s.Workers {
+		if w.Pool {
+			out = append(out, w.ID+"="+strconv.Itoa(w.Jobs))
 		}
 	}
 	return out, nil

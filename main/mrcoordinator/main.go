@@ -26,6 +26,7 @@ import (
 	"mapreduce/internal/auth"
 	"mapreduce/internal/input"
 	"mapreduce/internal/profile"
+	"mapreduce/internal/protocol"
 	"mapreduce/internal/quietlog"
 	"mapreduce/mr/coordinator"
 )
@@ -36,7 +37,11 @@ func main() {
 	verbose := flag.Bool("v", false, "log debug detail")
 	secretFile := flag.String("secret-file", "", "read the job secret from this `file` (default: $MR_SECRET; none if unset)")
 	flag.StringVar(&cfg.Addr, "addr", envOr("COORDINATOR_HOST", cfg.Addr), "listen on `host:port` (port 0 picks a free port)")
-	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks")
+	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks (0: a map-only job, each map task's records its output)")
+	flag.Func("param", "a job parameter, `NAME=VALUE`, which the app reads with mr.Param (repeatable; at most 64, of 4 KiB each)", func(s string) error {
+		return addParam(&cfg.Params, s)
+	})
+	flag.BoolVar(&cfg.TotalOrder, "total-order", false, "sample the keys first and give each reduce task a range of them: mr-out-0, mr-out-1, ... in order (needs -app path/app.so)")
 	flag.StringVar(&cfg.OutDir, "out", cfg.OutDir, "output `directory`")
 	app := flag.String("app", "", "the app: a `name` every worker must run (default: the first worker's), or a plugin path.so to ship to pool workers")
 	flag.Int64Var(&cfg.SplitSize, "split-size", cfg.SplitSize, "cut inputs larger than this many `bytes` into several map tasks")
@@ -58,7 +63,7 @@ func main() {
 	flag.IntVar(&cfg.WaitWorkers, "wait-workers", 0, "hand out no task until this many workers have joined (`N`; default: start with the first)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process to `file` (read it with go tool pprof)")
 	check := flag.Bool("check", false, "only check the inputs: say what the job would skip or refuse, and exit (0: it would start)")
-	flag.Parse()
+	parseFlags()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "mrcoordinator: no inputs: name the files (or folders of files) to process, as in: mrcoordinator in/*.txt (mrcoordinator -h lists the flags)")
 		os.Exit(2)
@@ -66,9 +71,13 @@ func main() {
 	if *check {
 		os.Exit(checkInputs(cfg, flag.Args(), os.Stderr))
 	}
-	if cfg.NReduce < 1 {
-		fatal(fmt.Errorf("-nreduce %d: must be at least 1", cfg.NReduce))
+	if cfg.NReduce < 0 {
+		fatal(fmt.Errorf("-nreduce %d: must be 0 (a map-only job) or more", cfg.NReduce))
 	}
+	if cfg.NReduce == 0 && cfg.TotalOrder {
+		fatal(errors.New("-total-order with -nreduce 0: a map-only job has no reduce tasks to put in order"))
+	}
+	cfg.MapOnly = cfg.NReduce == 0
 	if cfg.SplitSize < 1 {
 		fatal(fmt.Errorf("-split-size %d: must be at least 1", cfg.SplitSize))
 	}
@@ -120,6 +129,25 @@ func main() {
 	}
 }
 
+// parseFlags parses the command line; a bad flag is one line, exit 2
+// (-h still lists them all).
+func parseFlags() {
+	flag.CommandLine.Init(os.Args[0], flag.ContinueOnError)
+	usage := flag.Usage
+	flag.CommandLine.SetOutput(io.Discard)
+	flag.Usage = func() {}
+	err := flag.CommandLine.Parse(os.Args[1:])
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		flag.CommandLine.SetOutput(os.Stderr)
+		usage()
+		os.Exit(0)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "mrcoordinator: %v (mrcoordinator -h lists the flags)\n", err)
+		os.Exit(2)
+	}
+}
+
 func newLogger(out io.Writer, verbose, terminal bool) *slog.Logger {
 	level := slog.LevelInfo
 	if verbose {
@@ -130,6 +158,22 @@ func newLogger(out io.Writer, verbose, terminal bool) *slog.Logger {
 		h = quietlog.Quiet(h, "task assigned", "task done", "worker told to exit")
 	}
 	return slog.New(h)
+}
+
+// addParam adds a -param flag's NAME=VALUE to *params, within bounds.
+func addParam(params *map[string]string, s string) error {
+	name, value, err := protocol.ParseParam(s)
+	if err != nil {
+		return err
+	}
+	if *params == nil {
+		*params = make(map[string]string)
+	}
+	if _, ok := (*params)[name]; !ok && len(*params) >= protocol.MaxParams {
+		return fmt.Errorf("more than %d parameters", protocol.MaxParams)
+	}
+	(*params)[name] = value
+	return nil
 }
 
 func envOr(name, def string) string {

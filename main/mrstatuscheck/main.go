@@ -1,13 +1,15 @@
-// Command mrstatuscheck checks what the status page, GET /status and the
-// job summary say, for test-mr.sh's "status page" and "counters" cases.
-// It is a test tool of those cases; nothing else uses it.
+// Command mrstatuscheck checks what the status page and GET /status say,
+// for test-mr.sh's "status page" case. It is a test tool of that case;
+// nothing else uses it.
 //
 //	mrstatuscheck status SRC [PATH=VALUE...]    SRC is GET /status's answer: a file or its URL
 //	mrstatuscheck wait SECS URL [PATH=VALUE...] polls URL until status's checks pass
 //	mrstatuscheck dom FILE [KEY=VALUE...]       FILE is the page's DOM (chromium --dump-dom)
 //	mrstatuscheck png FILE                      FILE is a screenshot: not blank
-//	mrstatuscheck counters SUMMARY ALL [outcomes=O,...] [log=FILE] INPUT...
-//	                                          the summary's counters equal the inputs'
+//	mrstatuscheck workers URL                   prints "ID ADDR STATE ATTEMPT" for each worker (ATTEMPT: - when none)
+//	mrstatuscheck won URL                       prints "TASK WORKER" for each task won, and its winner's worker
+//
+// A URL is read with the job's read-only token when $MR_SECRET is set.
 //
 // status decodes the JSON into protocol.Status, refusing unknown fields,
 // checks that its numbers agree with each other (consistent), then that
@@ -26,19 +28,12 @@
 //	workers=N  workers.STATE=N  workers.pool=N            worker rows
 //	counter.KEY=N  user.NAME=N                            counter rows (N without commas)
 //
-// counters checks the summary's counters against counts taken from the
-// input files and the final output ALL by this program alone: input bytes
-// and lines, words (maximal runs of letters, as the counters app has
-// them), keys; the app's "lines", "words" and "keys" counters; and the
-// identities between the engine's counters; and that some attempts had
-// each of the outcomes listed (failed, lost: the job ran tasks more than
-// once, so counting winners only mattered); and that the coordinator's
-// log FILE shows the counters in its "job summary" line. Every failed
-// check is one line on stderr and exit status 1.
+// Every failed check is one line on stderr and exit status 1.
 package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -57,7 +52,7 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: mrstatuscheck status|wait|dom|png|counters ...")
+		fmt.Fprintln(os.Stderr, "usage: mrstatuscheck status|wait|dom|png|workers|won ...")
 		os.Exit(2)
 	}
 	cmd, src, args := os.Args[1], os.Args[2], os.Args[3:]
@@ -75,11 +70,10 @@ func main() {
 		errs = checkDOM(string(read(src)), args)
 	case "png":
 		errs = checkPNG(read(src))
-	case "counters":
-		if len(args) < 2 {
-			fatalf("usage: mrstatuscheck counters SUMMARY ALL [outcomes=O,...] [log=FILE] INPUT...")
-		}
-		errs = checkCounters(read(src), args[0], args[1:])
+	case "workers":
+		errs = printRows(read(src), workerLines)
+	case "won":
+		errs = printRows(read(src), wonLines)
 	default:
 		fatalf("unknown check %q", cmd)
 	}
@@ -112,18 +106,38 @@ func read(src string) []byte {
 	return b
 }
 
+// get is GET url, with the read-only token of $MR_SECRET when it is set
+// and the coordinator asks for it (its refusal names the job, whose
+// token the secret gives).
 func get(url string) ([]byte, error) {
+	b, job, err := getOnce(url)
+	if secret := os.Getenv("MR_SECRET"); err != nil && job != "" && secret != "" && !strings.Contains(url, protocol.TokenParam+"=") {
+		sep := "?"
+		if strings.Contains(url, "?") {
+			sep = "&"
+		}
+		b, _, err = getOnce(url + sep + protocol.TokenParam + "=" + protocol.StatusToken([]byte(secret), job))
+	}
+	return b, err
+}
+
+// getOnce is GET url: the body, or an error and the job a 401 names.
+func getOnce(url string) ([]byte, string, error) {
 	c := http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Get(url)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err == nil && resp.StatusCode != http.StatusOK {
 		err = fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	return b, err
+	job := ""
+	if resp.StatusCode == http.StatusUnauthorized {
+		job = resp.Header.Get(protocol.JobHeader)
+	}
+	return b, job, err
 }
 
 // wait polls url's status until the expectations hold, for at most d.
@@ -204,6 +218,40 @@ func checkStatus(b []byte, args []string) []string {
 		}
 	}
 	return errs
+}
+
+// printRows prints the lines that lines makes of a status.
+func printRows(b []byte, lines func(*protocol.Status) []string) []string {
+	var st protocol.Status
+	if err := json.Unmarshal(b, &st); err != nil {
+		return []string{"not a protocol.Status: " + err.Error()}
+	}
+	for _, l := range lines(&st) {
+		fmt.Println(l)
+	}
+	return nil
+}
+
+// workerLines is "ID ADDR STATE ATTEMPT" for each worker listed.
+func workerLines(st *protocol.Status) []string {
+	var out []string
+	for _, w := range st.WorkerList.Rows {
+		out = append(out, fmt.Sprintf("%s %s %s %s", w.ID, w.Addr, w.State, cmp.Or(w.Current, "-")))
+	}
+	return out
+}
+
+// wonLines is "TASK WORKER" for each task listed whose winner is listed.
+func wonLines(st *protocol.Status) []string {
+	var out []string
+	for _, r := range st.Tasks.Rows {
+		for _, a := range r.Attempts {
+			if a.Outcome == "won" {
+				out = append(out, r.Task+" "+a.Worker)
+			}
+		}
+	}
+	return out
 }
 
 // rowCounts are the count.* paths of the status check.

@@ -104,3 +104,18 @@ func TestStatusChecksFindInconsistencies(t *testing.T) {
 		t.Fatalf("a finished job's status: %v", errs)
 	}
 }
+
+func TestWorkersAndWonPrintRows(t *testing.T) {
+	st := sample()
+	st.WorkerList.Rows[0].Addr, st.WorkerList.Rows[1].Addr = "127.0.0.1:4001", "127.0.0.1:4002"
+	if got := strings.Join(workerLines(st), "\n"); got != "w1 127.0.0.1:4001 exited -\nw2 127.0.0.1:4002 working map-1.a1" {
+		t.Errorf("workers: %q", got)
+	}
+	st.Tasks.Rows[0].Attempts[1].Worker = "w2"
+	if got := strings.Join(wonLines(st), "\n"); got != "map-0 w2" {
+		t.Errorf("won: %q", got)
+	}
+	if errs := printRows([]byte("{"), wonLines); len(errs) != 1 {
+		t.Errorf("a bad status: %v", errs)
+	}
+}

@@ -14,7 +14,8 @@
 // for whom), split.go (naming map tasks' inputs; internal/input cuts
 // them), output.go (commits, the final merge, the summary file),
 // status.go and throughput.go (the status page, /status and the progress
-// line), layout.go (file names), config.go.
+// line), model.go and sample.go (parameters, map-only jobs, total
+// order and its sample of the keys), layout.go (file names), config.go.
 package coordinator
 
 import (
@@ -58,6 +59,7 @@ type Coordinator struct {
 	journal *jobJournal        // nil unless Config.Journal
 	lock    *outLock           // on -out, held until shutdown
 	cut     string             // an input the job cut into several splits; "" if none
+	model   model              // parameters, map-only, total order (model.go)
 	job     string             // the job's id: the journal's, or made at start
 	start   time.Time          // when the job started: New
 	seq     atomic.Int64       // numbers uploads, so that each has a file of its own
@@ -124,6 +126,13 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.MapOnly {
+		cfg.NReduce = len(tasks) // one output per map task
+	}
+	model, err := newModel(cfg, tasks)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: output directory: %w", err)
 	}
@@ -157,7 +166,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 		keys: auth.New(cfg.Secret), fresh: auth.NewReplayQuota(wire.FreshWindow, 1<<20, 1<<17),
 		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
 		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
-		conns: make(map[net.Conn]struct{}), sessions: make(sessions), kept: make(map[int][]byte)}
+		conns: make(map[net.Conn]struct{}), sessions: make(sessions), kept: make(map[int][]byte), model: model}
 	lock.note(ln.Addr().String())
 	c.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
 		Refused: func(host, why string) { c.refused(host, why, nil) }})
@@ -179,7 +188,11 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 			c.cut = t[0].File
 		}
 	}
-	c.sched = scheduler.New(scheduler.Config{NMap: len(tasks), NReduce: cfg.NReduce, App: app,
+	nMap := len(tasks)
+	if cfg.MapOnly {
+		nMap = 0 // the reduce tasks map, one per split
+	}
+	c.sched = scheduler.New(scheduler.Config{NMap: nMap, NReduce: cfg.NReduce, App: app, MapOnly: cfg.MapOnly,
 		MapInputs: descs, MapSizes: sizes, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
 		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.MaxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
 		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers, WaitWorkers: cfg.WaitWorkers})

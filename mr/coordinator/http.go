@@ -40,7 +40,11 @@ func (c *Coordinator) running(a protocol.Attempt) bool {
 // handleSplit sends a running map attempt its split of the input. An
 // input the coordinator can no longer open ends the job.
 func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
-	a, err := wire.ParseAttempt(r, protocol.MapTask)
+	kind := protocol.MapTask
+	if c.model.mapOnly {
+		kind = protocol.ReduceTask // a map-only job's tasks
+	}
+	a, err := wire.ParseAttempt(r, kind)
 	if err != nil {
 		refuse(w, err.Error(), http.StatusBadRequest)
 		return

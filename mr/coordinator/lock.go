@@ -1,11 +1,12 @@
 package coordinator
 
 // The lock on -out: one coordinator at a time writes into an output
-// directory. It is flock(2) on a file in -out that says who holds it, so a
-// coordinator that is killed leaves nothing that blocks the next (the
-// kernel drops the lock with the process; the next takes the file over),
-// and one that ends removes the file, leaving -out holding its outputs
-// only.
+// directory. It is flock(2) on a file in -out, so a coordinator that is
+// killed leaves nothing that blocks the next: the kernel drops the lock
+// with the process. A coordinator that ends removes the file while it
+// still holds the lock, and one that takes the lock checks that the file
+// it locked is still the one the name gives (else it locked a file just
+// removed, and tries again): -out holds no lock file after a job.
 
 import (
 	"bytes"
@@ -32,45 +33,45 @@ type outLock struct {
 // lockOut takes the lock on dir at once, or says in one line which
 // coordinator holds it.
 func lockOut(dir string) (*outLock, error) {
-	path := filepath.Join(dir, lockName)
-	// A holder that ends removes the file, then unlocks it: a lock taken
-	// on a file no longer at path is no lock, and is taken again.
-	for range 10 {
-		l, err := tryLock(path)
-		if l != nil || err != nil {
+	for {
+		l, stale, err := tryLock(dir)
+		if !stale {
 			return l, err
 		}
 	}
-	return nil, fmt.Errorf("mr: locking the output directory %s: its lock file keeps being replaced", dir)
 }
 
-// tryLock locks the file at path: the lock, or an error, or neither when
-// the file it locked was removed meanwhile.
-func tryLock(path string) (*outLock, error) {
-	dir := filepath.Dir(path)
+// tryLock is one try of lockOut: stale when the file it locked was
+// removed by the holder that ended meanwhile.
+func tryLock(dir string) (l *outLock, stale bool, err error) {
+	path := filepath.Join(dir, lockName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("mr: output directory %s: %w", dir, unwrapPath(err))
+		return nil, false, fmt.Errorf("mr: output directory %s: %w", dir, unwrapPath(err))
 	}
 	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	if errors.Is(err, syscall.EWOULDBLOCK) {
 		holder := lockHolder(f)
 		f.Close()
-		return nil, fmt.Errorf("mr: -out %s is in use by another coordinator (%s): "+
+		return nil, false, fmt.Errorf("mr: -out %s is in use by another coordinator (%s): "+
 			"stop it, or give this job another -out", dir, holder)
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("mr: locking the output directory %s: %w", dir, err)
+		return nil, false, fmt.Errorf("mr: locking the output directory %s: %w", dir, err)
 	}
-	held, err1 := f.Stat()
-	now, err2 := os.Stat(path)
-	if err1 != nil || err2 != nil || !os.SameFile(held, now) {
+	if !stillNamed(f, path) {
 		f.Close()
-		return nil, nil
+		return nil, true, nil
 	}
-	f.Truncate(0) // a killed holder's words: "starting" until note
-	return &outLock{f: f, path: path}, nil
+	return &outLock{f: f, path: path}, false, nil
+}
+
+// stillNamed reports whether path names the open file f.
+func stillNamed(f *os.File, path string) bool {
+	held, err1 := f.Stat()
+	named, err2 := os.Stat(path)
+	return err1 == nil && err2 == nil && os.SameFile(held, named)
 }
 
 // lockHolder is what the holder wrote in the lock: "pid 4242, listening
@@ -94,8 +95,9 @@ func (l *outLock) note(addr string) {
 	}
 }
 
-// release removes the lock's file and drops the lock, in that order (see
-// lockOut).
+// release removes the lock's file and drops the lock, in that order: a
+// coordinator that opened the file meanwhile finds it removed once it
+// gets the lock, and tries again.
 func (l *outLock) release() {
 	if l != nil {
 		os.Remove(l.path)

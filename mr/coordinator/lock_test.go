@@ -27,7 +27,7 @@ func TestOutLockedByItsCoordinator(t *testing.T) {
 	first.ln.Close()
 	first.lock.release()
 	if _, err := os.Stat(filepath.Join(cfg.OutDir, lockName)); !os.IsNotExist(err) {
-		t.Fatalf("the lock's file outlived its release: %v", err)
+		t.Fatalf("the lock's file stays after its release: %v", err)
 	}
 	third, err := New(cfg, testInputs(t, 1))
 	if err != nil {
@@ -35,31 +35,6 @@ func TestOutLockedByItsCoordinator(t *testing.T) {
 	}
 	third.ln.Close()
 	third.lock.release()
-}
-
-// A lock's file left by a holder that was killed (there, unlocked, its
-// words stale) is taken over, and removed at release.
-func TestOutLockTakesOverALeftFile(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, lockName)
-	if err := os.WriteFile(path, []byte("pid 1, listening on 10.0.0.1:7000 since 01:02:03\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l, err := lockOut(dir)
-	if err != nil {
-		t.Fatalf("a left lock file blocks: %v", err)
-	}
-	if _, err := lockOut(dir); err == nil || !strings.Contains(err.Error(), "(starting)") {
-		t.Fatalf("a second lock, before the first says who it is: %v", err)
-	}
-	l.note("127.0.0.1:1234")
-	if _, err := lockOut(dir); err == nil || !strings.Contains(err.Error(), "listening on 127.0.0.1:1234 since") {
-		t.Fatalf("a second lock after note: %v", err)
-	}
-	l.release()
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Fatalf("the lock's file outlived its release: %v", err)
-	}
 }
 
 // A coordinator killed holding the lock blocks nobody: the kernel drops a
@@ -97,4 +72,27 @@ func TestOutLockOfAKilledCoordinator(t *testing.T) {
 	}
 	c.ln.Close()
 	c.lock.release()
+}
+
+// A lock taken on a file that its holder removed as it ended (opened by
+// name just before) is not kept: no name gives that file any more, and
+// the next try locks the file the name gives.
+func TestOutLockOfARemovedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), lockName)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if !stillNamed(f, path) {
+		t.Fatal("the file its name gives is taken for another")
+	}
+	os.Remove(path) // the holder ends
+	if stillNamed(f, path) {
+		t.Fatal("a removed file is taken for the one its name gives")
+	}
+	os.WriteFile(path, nil, 0o644) // another newcomer made it anew
+	if stillNamed(f, path) {
+		t.Fatal("a removed file is taken for the new one its name gives")
+	}
 }

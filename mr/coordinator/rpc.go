@@ -148,6 +148,7 @@ func (c *Coordinator) registeredLocked(reply *protocol.RegisterReply, id string,
 	if c.journal != nil {
 		reply.Journaled, reply.RestartWindow = true, int64(c.cfg.RestartWindow)
 	}
+	c.model.fillRegistration(reply)
 }
 
 // adoptLocked takes back the map outputs a worker offers from before a
@@ -229,12 +230,18 @@ func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskRe
 	}
 	r.c.longPoll(func(s *scheduler.Scheduler, now time.Time) bool {
 		*reply = s.Assign(args.WorkerID, now)
-		if reply.Action == protocol.ActMap {
-			reply.Inputs = r.c.tasks[reply.Task]
-		}
+		r.c.addInputs(reply)
 		return reply.Action != protocol.ActWait
 	})
 	return nil
+}
+
+// addInputs adds its input to an assignment that reads a split: a map
+// attempt, or any attempt of a map-only job.
+func (c *Coordinator) addInputs(t *protocol.GetTaskReply) {
+	if t.Action == protocol.ActMap || (t.Action == protocol.ActReduce && c.model.mapOnly) {
+		t.Inputs = c.tasks[t.Task]
+	}
 }
 
 // nextLocked assigns the worker its next attempt at once, if there is one
@@ -252,9 +259,7 @@ func (c *Coordinator) nextLocked(s *scheduler.Scheduler, worker string, repeated
 	if t.Action != protocol.ActMap && t.Action != protocol.ActReduce {
 		return nil
 	}
-	if t.Action == protocol.ActMap {
-		t.Inputs = c.tasks[t.Task]
-	}
+	c.addInputs(&t)
 	return &t
 }
 

@@ -43,7 +43,7 @@ func (c *Coordinator) statusNow(now time.Time) protocol.Status {
 	if c.journal != nil {
 		st.Journal, st.Restarts = c.journal.path, c.restarts
 	}
-	st.AppBuild, st.Declined = c.build, c.declined
+	st.AppBuild, st.Declined, st.Model = c.build, c.declined, c.model.viewLocked()
 	if st.Over {
 		st.Result = c.resultLocked(&st)
 	}
@@ -79,7 +79,8 @@ func (c *Coordinator) resultLocked(st *protocol.Status) *protocol.Result {
 // the connection is left unmarked, so a holder of the token is a
 // stranger to the listener (capped per host, dropped for newcomers,
 // closed AuthTimeout after its accept), and a browser's polling simply
-// connects again.
+// connects again. A refusal names the job (protocol.JobHeader), so that
+// a client holding the secret can derive the token.
 func (c *Coordinator) readAllowed(w http.ResponseWriter, r *http.Request) bool {
 	if len(c.cfg.Secret) == 0 {
 		return true
@@ -95,6 +96,7 @@ func (c *Coordinator) readAllowed(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	c.refused(r.RemoteAddr, r.Method+" "+r.URL.Path, errors.New("no read-only token"))
+	w.Header().Set(protocol.JobHeader, c.job)
 	refuse(w, "mr: the status page needs its read-only token: open the link the coordinator printed", http.StatusUnauthorized)
 	return false
 }
@@ -186,7 +188,10 @@ func (c *Coordinator) hintWorkers() {
 		app = "APP"
 	}
 	plugin := " bin/" + app + ".so"
-	if c.plugin != nil {
+	switch {
+	case c.plugin != nil && c.keys == nil:
+		plugin = " -insecure-accept-code (a pool worker without a secret, which runs any local user's code; this coordinator ships " + app + ")"
+	case c.plugin != nil:
 		plugin = " (a pool worker: no plugin; this coordinator ships " + app + ")"
 	}
 	file := ""
@@ -286,7 +291,7 @@ func (c *Coordinator) Summary() protocol.Summary {
 // story: its file and the restarts.
 func (c *Coordinator) summaryLocked(now time.Time) protocol.Summary {
 	sum := c.sched.Summary(c.start, now)
-	sum.AppBuild, sum.Declined = c.build, c.declined
+	sum.AppBuild, sum.Declined, sum.Model = c.build, c.declined, c.model.viewLocked()
 	if c.journal != nil {
 		sum.Journal, sum.Restarts = c.journal.path, c.restarts
 	}

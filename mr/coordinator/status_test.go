@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,8 +72,12 @@ func TestStatusTokenGrantsOnlyReading(t *testing.T) {
 	token := protocol.StatusToken(cfg.Secret, c.job)
 	for _, target := range []string{"/", "/status", "/?token=" + protocol.StatusToken([]byte("other"), c.job),
 		"/?token=" + protocol.StatusToken(cfg.Secret, "another-job"), "/status?token=" + token[:63]} {
-		if rec := get(c, "GET", target); rec.Code != http.StatusUnauthorized {
+		rec := get(c, "GET", target)
+		if rec.Code != http.StatusUnauthorized {
 			t.Errorf("GET %s = %d, want 401", target, rec.Code)
+		}
+		if job := rec.Header().Get(protocol.JobHeader); job != c.job { // what a holder of the secret needs
+			t.Errorf("GET %s: the refusal names job %q, want %q", target, job, c.job)
 		}
 	}
 	rec := get(c, "GET", "/?token="+token)
@@ -143,5 +149,32 @@ func TestStatusTokenAuthenticatesNoConnection(t *testing.T) {
 	}
 	if st := c.ln.(*netx.Listener).Stats(); st.Open != 1 || st.Unauthenticated != 1 {
 		t.Fatalf("listener %+v: want the token's connection open and unauthenticated", st)
+	}
+}
+
+// A coordinator that ships its app without a job secret says in one line
+// what that risks, and its hint names the pool worker's flag that accepts
+// it.
+func TestShippingWithoutSecretSaysTheRisk(t *testing.T) {
+	log := newLogBuffer()
+	cfg := testConfig(t.TempDir())
+	cfg.AppPlugin = filepath.Join(t.TempDir(), "wc.so")
+	if err := os.WriteFile(cfg.AppPlugin, []byte("not a plugin"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.HintAfter = 10 * time.Millisecond
+	cfg.Logger = slog.New(slog.NewTextHandler(log, nil))
+	c := newTestCoordinator(t, cfg)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	out := log.wait(t, "no worker has joined yet")
+	stop()
+	<-done
+	if !strings.Contains(out, `msg="shipping the app without a job secret: only pool workers started with -insecure-accept-code run it`) {
+		t.Errorf("no warning of the risk:\n%s", out)
+	}
+	if want := "bin/mrworker -coordinator " + c.Addr() + " -insecure-accept-code (a pool worker without a secret"; !strings.Contains(out, want) {
+		t.Errorf("log lacks %s:\n%s", want, out)
 	}
 }

@@ -50,6 +50,9 @@ type Config struct {
 	App               string        // the job's app; "" until the first worker names it
 	MaxWorkers        int           // registrations accepted over the job's life
 	WaitWorkers       int           // hand out nothing until this many workers have registered
+	// MapOnly is a map-only job: NMap is 0 and each reduce task reads the
+	// split MapInputs names (its attempts map, their output is the job's).
+	MapOnly bool
 }
 
 type task struct {

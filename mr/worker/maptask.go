@@ -62,7 +62,8 @@ func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetT
 	}
 	w.progress.set(0.1)
 	var emitted int64
-	task := &executor.Task{Kind: protocol.MapTask, Name: a.String(), NReduce: t.NReduce,
+	model := w.shape()
+	task := &executor.Task{Kind: protocol.MapTask, Name: a.String(), NReduce: t.NReduce, Params: model.params, Cuts: model.cuts,
 		Inputs: executorInputs(t.Inputs), SplitPath: split,
 		Out: runPath(w.dir, t.Task, t.Attempt), Spill: spillPrefix(w.dir, t.Task, t.Attempt), MapBuffer: w.cfg.MapBuffer,
 		HeapLimit: w.heapLimit.Load()}

@@ -99,7 +99,12 @@ func (w *Worker) register(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mr: registering with %s: %w", w.cfg.Coordinator, err)
 	}
+	model, err := checkModel(reply)
+	if err != nil {
+		return err
+	}
 	w.mu.Lock()
+	w.model = model
 	w.id, w.addr, w.job, w.restartWindow = reply.WorkerID, addr, reply.Job, time.Duration(reply.RestartWindow)
 	w.nReduce, w.verified = reply.NReduce, nil
 	w.mu.Unlock()

@@ -20,7 +20,7 @@ func checkAssignment(t *protocol.GetTaskReply) error {
 		return fmt.Errorf("mr: bad assignment: map task %d of %d", t.Task, t.NMap)
 	case t.Action == protocol.ActReduce && (t.Task < 0 || t.Task >= t.NReduce):
 		return fmt.Errorf("mr: bad assignment: reduce task %d of %d", t.Task, t.NReduce)
-	case t.Action == protocol.ActMap:
+	case t.Action == protocol.ActMap || len(t.Inputs) > 0: // a map-only job's tasks read splits too
 		return checkInputs(t.Inputs)
 	}
 	return nil

@@ -12,7 +12,8 @@
 // its trailer, has the executor merge and reduce them, and uploads the
 // output (reducetask.go, fetch.go); runs.go serves this worker's runs.
 // session.go holds registration, heartbeats and reports; layout.go every
-// file name; validate.go the checks of what the coordinator sends.
+// file name; validate.go the checks of what the coordinator sends;
+// model.go the job's parameters and shape, and a map-only job's attempt.
 package worker
 
 import (
@@ -67,7 +68,7 @@ type Worker struct {
 	outage      atomic.Bool // the coordinator stopped answering, and it was said so
 
 	// mu guards id, job, restartWindow, addr, served, src, stopAttempt,
-	// nReduce, verified and closed.
+	// nReduce, model, verified and closed.
 	mu            sync.Mutex
 	id            string
 	job           string        // the job's id, as the coordinator said at registration
@@ -77,6 +78,7 @@ type Worker struct {
 	src           *sourceMap          // where the map outputs are, latest version seen
 	stopAttempt   context.CancelFunc  // cancels the running attempt, if any
 	nReduce       int                 // the job's reduce tasks
+	model         jobModel            // the job's parameters and shape (model.go)
 	verified      []protocol.Verified // answers to the coordinator's Verify, for the next heartbeat
 	closed        bool
 }
@@ -308,8 +310,11 @@ func (w *Worker) run(ctx context.Context, t *protocol.GetTaskReply) *protocol.Ge
 		w.reportFailure(ctx, w.attemptOf(kind, t), err)
 		return nil
 	}
-	if kind == protocol.MapTask {
+	switch {
+	case kind == protocol.MapTask:
 		return w.runMap(ctx, t)
+	case w.shape().mapOnly:
+		return w.runMapOnly(ctx, t)
 	}
 	return w.runReduce(ctx, t)
 }

@@ -1,5 +1,5 @@
 // Gated is word count whose calls a test can see and hold, for the
-// journal's scenarios in test-mr.sh (a coordinator killed in the map
+// journal's scenarios in e2e/ (a coordinator killed in the map
 // phase, the reduce phase, an upload, the final merge).
 //
 // Its output is exactly wc's. Every Map call leaves a marker in the
@@ -9,7 +9,8 @@
 // marker hold-<input's base name> exists, Map of that input waits for it
 // to go. The marker hold-reduce, if it exists when a process first calls
 // Reduce, names a key: Reduce of that key leaves the marker
-// reduce-held-<process id>-<call> and waits while hold-reduce exists. A
+// reduce-held-<process id>-<call>, waits while hold-reduce exists, then
+// leaves reduce-released-<process id>-<call>. A
 // test holds one input, or one key, lets the rest commit, and kills the
 // coordinator with work in flight.
 //
@@ -49,12 +50,15 @@ var heldKey = sync.OnceValue(func() string {
 	return strings.TrimSpace(string(b))
 })
 
-// Reduce counts the key's values; for the held key it marks the call and
-// waits while hold-reduce exists.
+// Reduce counts the key's values; for the held key it marks the call,
+// waits while hold-reduce exists, and marks its release
+// (reduce-released-<process id>-<call>): the attempt then reduces the
+// rest of its keys and uploads.
 func Reduce(key string, values []string) string {
 	if k := heldKey(); k != "" && key == k {
 		mark("reduce-held")
 		hold("hold-reduce")
+		mark("reduce-released")
 	}
 	return strconv.Itoa(len(values))
 }

@@ -1,0 +1,13 @@
+// Package e2e is the acceptance suite's job cases on real processes: its
+// tests build mrcoordinator, mrworker, the other commands and the test
+// apps' plugins once (TestMain, with scripts/build.sh's flags and -race,
+// into a temporary directory; or take them from $MR_E2E_BIN, where
+// test-mr.sh built them), start each process in a directory of its own,
+// wait on GET /status (protocol.Status) and check the job summary
+// (protocol.Summary) and the outputs, never the processes' log text.
+//
+// It sits at the top of the repository, beside main/ and mrapps/, because
+// what it tests is those commands and apps as a user runs them, not a
+// package of the engine; mr/internal/cluster runs the engine in process.
+// go test -short skips it.
+package e2e
