@@ -61,3 +61,17 @@ func TestInputRuleSameEverywhere(t *testing.T) {
 		t.Errorf("mrcoordinator: status %d, said %q; want 1, a line noting %q, then %q", status, out, note, refusal)
 	}
 }
+
+// cluster.sh gives host 0's coordinator each input under the name
+// mrsequential gets here (a relative path below here kept, others by
+// base name), and reads -linger as the coordinator does, in seconds.
+func TestClusterScriptNamesAndLinger(t *testing.T) {
+	t.Parallel()
+	script := `source "$1" && for f in in/a.txt in/ ./in/b.txt /data/c.txt ../up/d.txt in/../e.txt; do lan_input_name "$f"; done &&
+		for d in 90s 2m 1h30m 0s; do lan_seconds "$d"; done && if lan_seconds 500ms; then echo accepted; else echo refused; fi`
+	out, err := exec.Command("bash", "-c", script, "bash", filepath.Join(root, "scripts", "cluster.sh")).Output()
+	want := "in/a.txt in ./in/b.txt c.txt d.txt e.txt 90 120 5400 0 refused"
+	if got := strings.Join(strings.Fields(string(out)), " "); err != nil || got != want {
+		t.Fatalf("%v, said %q; want %q", err, got, want)
+	}
+}
