@@ -162,7 +162,8 @@ func fileKind(m fs.FileMode) string {
 // Tasks cuts the inputs into map tasks of at most about opt.Split bytes
 // each (or whole files, with opt.WholeFiles), in input order, each task a
 // list of line-aligned pieces of files (protocol.Split): files smaller
-// than opt.Small share tasks of up to opt.Pack bytes (opt.Split if 0), a run of them cut into as few tasks as pack allows, of about
+// than opt.Small share tasks of up to opt.Pack bytes (opt.Split if 0), a
+// run of them cut into as few tasks as the pack size allows, of about
 // equal sizes (96 MiB of small files with a pack of 64 MiB make two tasks
 // of 48 MiB, not 64 and 32, which would leave one worker waiting for the
 // other). It returns the tasks and each file as it saw it.
