@@ -68,7 +68,9 @@ func refuse(w http.ResponseWriter, msg string, code int) {
 	}
 	defer conn.Close()
 	conn.SetWriteDeadline(time.Now().Add(time.Second))
-	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n"+
-		"Content-Length: %d\r\n\r\n%s\n", code, http.StatusText(code), len(msg)+1, msg)
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n",
+		code, http.StatusText(code))
+	w.Header().Write(buf) // what the caller set (the status page's JobHeader)
+	fmt.Fprintf(buf, "Content-Length: %d\r\n\r\n%s\n", len(msg)+1, msg)
 	buf.Flush()
 }
