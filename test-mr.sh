@@ -892,7 +892,7 @@ flood_blame() {
 		return
 	}
 	{
-		"$BIN/mrcheck" "$sum" dead | sed 's/^/worker dead: /'
+		"$BIN/mrcheck" "$sum" dead | grep -vx none | sed 's/^/worker dead: /'
 		grep -oE '"excluded": *"([^"\\]|\\.)*"' "$sum" | sed -E 's/^"excluded": *"//; s/"$//; s/\\"/"/g' |
 			cut -c 1-100 | sed 's/^/worker excluded: /'
 		"$BIN/mrcheck" "$sum" not-won | grep -E '=(failed|died|excluded)$' |

@@ -42,7 +42,7 @@ var buildFlags = []string{"-trimpath", "-race"}
 var (
 	binaries = []string{"mrcoordinator", "mrworker", "mrsequential", "mrgen", "mrhostile"}
 	plugins  = []string{"wc", "indexer", "mtiming", "rtiming", "jobcount", "early_exit", "crash", "nocrash",
-		"poison", "straggler", "gated", "counters"}
+		"poison", "straggler", "gated", "counters", "grep", "sort"}
 )
 
 func TestMain(m *testing.M) {

@@ -9,10 +9,10 @@ type KeyValue struct {
 }
 
 // The functions a plugin may export, by name. A plugin exports Map and
-// one or more of Reduce, ReduceSeq and ReduceEmit; MapEmit and Combine
-// are optional. A key or an output value may not hold a newline: an
-// output line is "key value", and one that would break is refused as the
-// app's failure, naming the key.
+// one or more of Reduce, ReduceSeq and ReduceEmit; MapEmit, Combine and
+// Partition are optional. A key or an output value may not hold a
+// newline: an output line is "key value", and one that would break is
+// refused as the app's failure, naming the key.
 type (
 	// MapFunc is Map: called once per split, with the input's name as
 	// given to the coordinator and the split's text (whole lines): a file
@@ -46,6 +46,11 @@ type (
 	// its own earlier results, or not at all: the output must not change
 	// whether it runs or not.
 	CombineFunc = func(key string, values []string) []string
+	// PartitionFunc is Partition: the reduce task, in [0, nreduce), that
+	// key goes to. Without it, a key goes to the task its hash picks. A
+	// result out of range, or a panic, fails the attempt as the app's
+	// fault. Each mr-out-Y then holds exactly the keys sent to Y.
+	PartitionFunc = func(key string, nreduce int) int
 )
 
 // App is a MapReduce application: the functions its plugin exports, and
@@ -63,6 +68,7 @@ type App struct {
 	ReduceSeq  ReduceSeqFunc  // optional; preferred to Reduce
 	ReduceEmit ReduceEmitFunc // optional; preferred to ReduceSeq and Reduce
 	Combine    CombineFunc    // optional
+	Partition  PartitionFunc  // optional
 
 	// WholeFiles is the plugin's exported variable WholeFiles, if it has
 	// one (var WholeFiles = true): the app needs each input whole, so the

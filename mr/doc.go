@@ -7,11 +7,14 @@
 //	func Reduce(key string, values []string) string
 //
 // and optionally MapEmit, ReduceSeq (preferred to Reduce when present),
-// ReduceEmit (0..n output lines per key; preferred to both), Combine, with
-// the signatures of MapEmitFunc, ReduceSeqFunc, ReduceEmitFunc and
-// CombineFunc, and the variable WholeFiles (var WholeFiles = true: the
-// app's inputs are never cut into splits). The app's name is its plugin's file name: bin/wc.so is
-// "wc". It may count what it sees with Counter.
+// ReduceEmit (0..n output lines per key; preferred to both), Combine and
+// Partition (which reduce task a key goes to), with the signatures of
+// MapEmitFunc, ReduceSeqFunc, ReduceEmitFunc, CombineFunc and
+// PartitionFunc, and the variable WholeFiles (var WholeFiles = true: the
+// app's inputs are never cut into splits). The app's name is its plugin's
+// file name: bin/wc.so is "wc". It may count what it sees with Counter,
+// and read the job's parameters (mrcoordinator -param NAME=VALUE) with
+// Param.
 //
 // # Why this package is small
 //
@@ -39,6 +42,9 @@
 //	                      log rate limits
 //	internal/netx         a listener bounding connections, per host and in
 //	                      all, that drops unauthenticated ones first
+//	internal/manifest     inputs by content: a CRC-32C and a line start per
+//	                      block, the manifest file, block-checked copies,
+//	                      splits cut from a manifest alone
 //	internal/journal      an append-only file of checksummed records with
 //	                      grouped syncs; a torn tail is ignored
 //	internal/protocol     what crosses the wire: RPC types, HTTP paths and
@@ -50,6 +56,11 @@
 //	internal/statuspage   the status page (html/template + embed)
 //	internal/mapside      a map attempt's output: grouping, combining,
 //	                      spilling, one sorted run per reduce task
+//	internal/input        the job's inputs: files and folders by one
+//	                      rule, text or not, cut into map tasks for the
+//	                      coordinator and mrsequential alike; a plugin's
+//	                      WholeFiles, read from its file
+//	internal/quietlog     the commands' log handler on a terminal
 //	mr (this package)     the app contract
 //	mr/scheduler          the coordinator's pure state machine: tasks,
 //	                      attempts, workers, evidence, backups; its Status
@@ -59,10 +70,13 @@
 //	                      caller's process or a supervised child process;
 //	                      Sequential, the reference
 //	mr/coordinator        the coordinator process: listener, RPC and HTTP
-//	                      handlers, sessions, splits, commits, final merge,
-//	                      status page, the job's journal, shipping the app
+//	                      handlers, sessions, splits, where the inputs live,
+//	                      commits, final merge, status page, the job's
+//	                      journal, shipping the app
 //	mr/worker             the worker process: one typed client to the
-//	                      coordinator, map and reduce attempts, the run-file
+//	                      coordinator, map and reduce attempts, inputs read
+//	                      where they live (its -data copies, peers, the
+//	                      coordinator) and served to peers, the run-file
 //	                      server and the verified fetch, the pool
 //	mr/internal/cluster   in-process clusters for tests
 //

@@ -9,12 +9,12 @@ import (
 
 // LoadPlugin opens a Go plugin built with -buildmode=plugin from a package
 // main that exports Map, and Reduce, ReduceSeq or ReduceEmit (MapEmit,
-// Combine and WholeFiles are optional; see App), and returns it as an App named after the file.
+// Combine, Partition and WholeFiles are optional; see App), and returns
+// it as an App named after the file.
 // Its errors are one line naming the plugin and what to do.
 func LoadPlugin(path string) (*App, error) {
-	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
-		return nil, errors.New("mr: plugin " + path + ": " + err.Error())
+	if err := CheckPlugin(path); err != nil {
+		return nil, err
 	}
 	p, err := plugin.Open(path)
 	if err != nil {
@@ -28,6 +28,7 @@ func LoadPlugin(path string) (*App, error) {
 		lookup(p, path, "ReduceEmit", &app.ReduceEmit, false),
 		lookup(p, path, "MapEmit", &app.MapEmit, false),
 		lookup(p, path, "Combine", &app.Combine, false),
+		lookup(p, path, "Partition", &app.Partition, false),
 		lookupBool(p, path, "WholeFiles", &app.WholeFiles),
 	} {
 		if err != nil {
@@ -38,6 +39,25 @@ func LoadPlugin(path string) (*App, error) {
 		return nil, errors.New("mr: plugin " + path + " exports none of Reduce, ReduceSeq and ReduceEmit")
 	}
 	return app, nil
+}
+
+// CheckPlugin checks that path names a file, before anything is done
+// with it: if not, its error is one line that suggests the plugin meant
+// ("mr: plugin wc: no such file or directory (did you mean bin/wc.so?)").
+func CheckPlugin(path string) error {
+	var st syscall.Stat_t
+	err := syscall.Stat(path, &st)
+	if err == nil {
+		return nil
+	}
+	msg := "mr: plugin " + path + ": " + err.Error()
+	name := AppName(path)
+	for _, guess := range []string{name + ".so", "bin/" + name + ".so", "../bin/" + name + ".so"} {
+		if guess != path && syscall.Stat(guess, &st) == nil {
+			return errors.New(msg + " (did you mean " + guess + "?)")
+		}
+	}
+	return errors.New(msg)
 }
 
 // AppName is the app's name for a plugin path: "bin/wc.so" is "wc".
@@ -53,6 +73,7 @@ var signatures = map[string]string{
 	"ReduceSeq":  "func(string, iter.Seq[string]) string",
 	"ReduceEmit": "func(string, iter.Seq[string], func(string))",
 	"Combine":    "func(string, []string) []string",
+	"Partition":  "func(string, int) int",
 }
 
 // lookup sets *dst to the function the plugin exports as name, if it

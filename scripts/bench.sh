@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench.sh [-vocab 20000,200000] [-layout large,small] [-size S] [-small-file 48K]
 #          [-apps wc,wcraw] [-workers 2] [-no-sequential] [-no-many-reduces] [-no-coordinator]
+# bench.sh -model SIZE [-workers 2]
 #
 # Measures the engine on generated corpora and prints a table per corpus and
 # a summary. Not a test: nothing here passes or fails on time, but every
@@ -21,6 +22,11 @@
 #   -no-many-reduces skip the fixed cost of a task: wc over 2 MB in 4 files with
 #                    -nreduce 5000 and 3 workers, beside the same job at -nreduce 4
 #   -no-coordinator  skip the coordinator benchmark (100,000 no-op tasks, 50 simulated workers)
+#   -model SIZE      only the paper's two benchmarks, on SIZE of input (e.g. 1G): grep (map-only,
+#                    -param pattern) beside `grep -c`, its matches checked against `grep -n`; sort
+#                    (100-byte records from mrgen -records, -total-order) beside
+#                    `LC_ALL=C sort --parallel=2`, its output checked against sort's byte for byte;
+#                    MB/s and MB/s per core, and the paper's figures for scale
 #
 # The 4 GiB run of the README is: bench.sh -layout large -size 4G -no-sequential
 # -no-many-reduces -no-coordinator (about 8 GiB of disk for the corpus).
@@ -38,7 +44,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
-vocabs=20000,200000 layouts=large,small size= small_file=48K
+vocabs=20000,200000 layouts=large,small size= small_file=48K model=
 apps=wc,wcraw workers=2 sequential=1 many_reduces=1 coordinator=1
 while (($#)); do
 	case $1 in
@@ -51,6 +57,7 @@ while (($#)); do
 	-no-sequential) sequential=0; shift ;;
 	-no-many-reduces) many_reduces=0; shift ;;
 	-no-coordinator) coordinator=0; shift ;;
+	-model) model=$2; shift 2 ;;
 	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
 	esac
@@ -150,6 +157,62 @@ same() {
 	fi
 }
 
+# per_core RUN: MB/s per core of a measured run.
+per_core() { awk -v m="$(mbps "$1")" -v n="$(nproc)" 'BEGIN { printf "%.1f", m / n }'; }
+
+# bench_model BYTES: grep and sort, the paper's benchmarks (OSDI'04 §5.2,
+# §5.3), beside the tools that do the same on one machine.
+bench_model() {
+	local bytes=$1 per=$((64 << 20)) n pattern='th[a-z]+st\b'
+	n=$(((bytes + per - 1) / per))
+	# grep: text, files of 64 MiB, map-only.
+	corpus=$work/corpus-grep-$bytes-g$gen
+	if [[ ! -f $corpus/.complete ]]; then
+		rm -rf "$corpus"
+		"$B/mrgen" -out "$corpus" -files "$n" -size $((bytes / n)) -vocab 20000 -seed 42 >&2
+		touch "$corpus/.complete"
+	fi
+	inputs=("$corpus"/*.txt)
+	total=$(cat "${inputs[@]}" | wc -c)
+	run=$work/run/model
+	rm -rf "$run"
+	mkdir -p "$run"
+	rows=()
+	LC_ALL=C measure grep-c grep -cE "$pattern" "${inputs[@]}" >"$run/grep-c.out"
+	row "grep -c" "$(wall grep-c)" "$(mbps grep-c)" "$(per_core grep-c) MB/s per core"
+	cluster grep grep "$workers" -nreduce 0 -app "$B/grep.so" -param "pattern=$pattern"
+	LC_ALL=C grep -HnE "$pattern" "${inputs[@]}" | sed 's/:/ /2' >"$run/grep-n.out"
+	same "$run/grep-cluster/out/mr-grep-all" "$run/grep-n.out"
+	rows[-1]+=", $(per_core grep-coordinator) MB/s per core"
+	echo
+	echo "== grep: $(awk -v b="$total" 'BEGIN { printf "%.1f MB", b / 1e6 }') in ${#inputs[@]} file(s), $(wc -l <"$run/grep-n.out") matches of $pattern"
+	printf '%-26s %10s %9s %s\n' case wall MB/s "peak RSS / per core"
+	printf '%s\n' "${rows[@]}"
+	echo "paper (OSDI'04 §5.2): 1 TB in about 150 s on 1,764 workers, about 17 MB/s per worker at the peak (30 GB/s in all)"
+	# sort: 100-byte records, files of 64 MiB, total order.
+	corpus=$work/corpus-sort-$bytes-g$gen
+	if [[ ! -f $corpus/.complete ]]; then
+		rm -rf "$corpus"
+		"$B/mrgen" -out "$corpus" -records $((bytes / 100)) -size "$per" -seed 42 >&2
+		touch "$corpus/.complete"
+	fi
+	inputs=("$corpus"/*.txt)
+	total=$(cat "${inputs[@]}" | wc -c)
+	rows=()
+	LC_ALL=C measure sort sort --parallel=2 -S 25% -T "$run" -o "$run/sort.out" "${inputs[@]}"
+	row "LC_ALL=C sort --parallel=2" "$(wall sort)" "$(mbps sort)" "$(rss_mib sort) MiB, $(per_core sort) MB/s per core"
+	cluster sort sort "$workers" -total-order -app "$B/sort.so" -nreduce 8
+	same "$run/sort-cluster/out/mr-sort-all" "$run/sort.out"
+	rows[-1]+=", $(per_core sort-coordinator) MB/s per core"
+	echo
+	echo "== sort: $(awk -v b="$total" 'BEGIN { printf "%.1f MB", b / 1e6 }') in ${#inputs[@]} file(s) of 100-byte records"
+	printf '%-26s %10s %9s %s\n' case wall MB/s "peak RSS / per core"
+	printf '%s\n' "${rows[@]}"
+	grep -o '"skew": [0-9.]*' "$run/sort-cluster/out/mr-sort-summary.json" | sed 's/^/total order /'
+	echo "paper (OSDI'04 §5.3): 1 TB (10^10 100-byte records) in 891 s on about 1,746 workers: about 0.64 MB/s per worker"
+	echo "all outputs identical"
+}
+
 # bench_corpus LAYOUT VOCAB: every measurement on one corpus, its table,
 # and a line of the summary.
 bench_corpus() {
@@ -189,6 +252,10 @@ bench_corpus() {
 }
 
 echo "bench: $(nproc) cores, $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+if [[ -n $model ]]; then
+	bench_model "$(bytes_of "$model")"
+	exit 0
+fi
 summary=()
 for layout in "${layout_list[@]}"; do
 	for vocab in "${vocab_list[@]}"; do

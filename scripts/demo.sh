@@ -182,6 +182,9 @@ head -5 "$demo/out/mr-$app-all" | sed 's/^/    /'
 echo "demo: all done in $(secs "$t0") s"
 if [[ $linger != 0 && $linger != 0s ]] && kill -0 "$coord" 2>/dev/null; then
 	echo "demo: the status page stays up for $linger at http://$COORDINATOR_HOST/ (Ctrl-C ends it)"
+	trap 'kill "$coord" 2>/dev/null' INT
 	wait "$coord"
+	trap 'echo "demo: interrupted" >&2; exit 130' INT
+	echo "demo: mr-demo/out/mr-$app-all is $verdict" # the verdict is the last line
 fi
 [[ $verdict == identical* ]]

@@ -39,6 +39,29 @@ type Combiner func(key string, values []string) ([]string, error)
 // outputs of two builds would disagree.
 func Partition(key string, n int) int { return partition(key, n) }
 
+// Partitioner is the partition of a key among n, in [0, n), or why it
+// has none: an app's Partition, or a total order's ranges (Ranges). The
+// key is valid only during the call.
+type Partitioner func(key []byte, n int) (int, error)
+
+// Ranges is the Partitioner of a total order: key goes to the partition
+// of how many cut points are <= key, so that partition r holds keys in
+// [cuts[r-1], cuts[r]). cuts must be sorted, n-1 of them.
+func Ranges(cuts []string) Partitioner {
+	return func(key []byte, n int) (int, error) {
+		lo, hi := 0, len(cuts)
+		for lo < hi { // the first cut point > key
+			mid := int(uint(lo+hi) >> 1)
+			if cuts[mid] <= string(key) {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		return min(lo, n-1), nil
+	}
+}
+
 // partition is Partition for keys of either type.
 func partition[S string | []byte](key S, n int) int {
 	h := uint32(2166136261)
@@ -74,6 +97,7 @@ type Output struct {
 	limit   int64 // spill when the estimated size exceeds this
 	combine Combiner
 	spillTo func(spill, r int) string // path of spill file for partition r
+	part    Partitioner               // nil: Partition
 
 	seed   hashSeed
 	gs     groups
@@ -102,6 +126,11 @@ func New(nReduce int, limit int64, combine Combiner, spillTo func(k, r int) stri
 	o.empty()
 	return o
 }
+
+// SetPartitioner sends keys to partitions by p rather than by Partition:
+// set it before the first Emit. An error of p stops the output (Finish
+// returns it).
+func (o *Output) SetPartitioner(p Partitioner) { o.part = p }
 
 // empty starts an empty buffer. After a spill it keeps the key index,
 // cleared, if that takes at most 3/4 of the limit: the next buffer would
@@ -318,9 +347,14 @@ func (o *Output) combineBatch(s sink, key string) error {
 // returns each run's Info.
 func (o *Output) Finish(path string) ([]runfile.Info, error) {
 	if o.err != nil {
+		o.RemoveSpills()
 		return nil, o.err
 	}
-	parts := o.gs.partitions(o.nReduce, &o.sorter)
+	parts, err := o.gs.partitions(o.nReduce, &o.sorter, o.part)
+	if err != nil {
+		o.RemoveSpills()
+		return nil, err
+	}
 	if o.spills == 0 {
 		return o.writeSections(path, func(r int, w *runfile.Writer) error { return o.writeGroups(parts[r], false)(w) })
 	}

@@ -13,15 +13,23 @@ import (
 // writing them reads a stretch of memory a tenth of the index (with 10
 // reduce tasks) instead of jumping all over it.
 
-// partitions deals the keys out by Partition(key, nReduce), as the
-// indexes of their entries, each partition sorted by key. It moves the
-// entries: the index holds the keys of partition 0, then those of
-// partition 1, and so on, and can no longer find a key.
-func (gs *groups) partitions(nReduce int, s *keySorter) [][]int32 {
+// partitions deals the keys out by p, or Partition(key, nReduce) if p
+// is nil, as the indexes of their entries, each partition sorted by key.
+// It moves the entries: the index holds the keys of partition 0, then
+// those of partition 1, and so on, and can no longer find a key. It
+// fails only when p does.
+func (gs *groups) partitions(nReduce int, s *keySorter, p Partitioner) ([][]int32, error) {
 	used := gs.compact()
 	counts := make([]int, nReduce)
 	for i := range used {
-		r := partition(gs.keyBytes(&used[i]), nReduce)
+		var r int
+		if p == nil {
+			r = partition(gs.keyBytes(&used[i]), nReduce)
+		} else if k, err := p(gs.keyBytes(&used[i]), nReduce); err != nil {
+			return nil, err
+		} else {
+			r = k
+		}
 		used[i].tag = uint32(r) // the tag has placed its entry for the last time
 		counts[r]++
 	}
@@ -37,7 +45,7 @@ func (gs *groups) partitions(nReduce int, s *keySorter) [][]int32 {
 		s.sort(parts[r], gs)
 		start += n
 	}
-	return parts
+	return parts, nil
 }
 
 // compact moves the full entries to the front of the index, in order, and

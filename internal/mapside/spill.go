@@ -23,7 +23,11 @@ var errBadSpill = errors.New("mapside: spill record without a valid count")
 
 // spill writes the buffer as one sorted run per partition and empties it.
 func (o *Output) spill() error {
-	for r, part := range o.gs.partitions(o.nReduce, &o.sorter) {
+	parts, err := o.gs.partitions(o.nReduce, &o.sorter, o.part)
+	if err != nil {
+		return err
+	}
+	for r, part := range parts {
 		info, err := runfile.WriteFile(o.spillTo(o.spills, r), o.writeGroups(part, true))
 		if err != nil {
 			return err

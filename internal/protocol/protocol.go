@@ -121,6 +121,16 @@ type RegisterReply struct {
 	// Adopted lists the offered map outputs taken back: the worker serves
 	// them again; it deletes the others.
 	Adopted []MapAttempt
+	// Params are the job's parameters (mr.Param), at most MaxParams.
+	Params map[string]string
+	// Cuts, for a total-order job, are NReduce-1 increasing keys: key k
+	// goes to the reduce task of how many cut points are <= k.
+	Cuts []string
+	// MapOnly is a map-only job: its tasks are the scheduler's reduce
+	// tasks, NReduce of them, one per map task; task X reads map task X's
+	// split (GET /split) and its output is Map's records in the order
+	// emitted, uploaded as a reduce output is.
+	MapOnly bool
 }
 
 // ResumeArgs binds a new connection to an existing session: Proof is
@@ -181,8 +191,13 @@ type GetTaskReply struct {
 	Attempt int
 	NMap    int
 	NReduce int
-	Inputs  []Split // ActMap: the input to read from the coordinator, one piece per file, in order
-	Reason  string  // ActExit: why the job ended, when it failed
+	Inputs  []Split // ActMap: the input, one piece per file, in order
+	// Sources (ActMap, one per piece of Inputs, or none from a coordinator
+	// of before): where each piece can be read, and its blocks' checksums,
+	// in blocks of BlockSize bytes.
+	Sources   []InputSource
+	BlockSize int64
+	Reason    string // ActExit: why the job ended, when it failed
 	// SourcesVersion is, for ActReduce, the version of the map outputs'
 	// locations the attempt needs (the Sources call). It is the same for
 	// every reduce task until a map output moves, so a worker asks once,

@@ -28,6 +28,28 @@ type Summary struct {
 	Restarts []Restart `json:"restarts,omitempty"`
 	// Declined lists the pool workers that would not run the job, and why.
 	Declined []string `json:"declined,omitempty"`
+	// Model is the job's parameters and shape, when it has any.
+	Model *JobModel `json:"model,omitempty"`
+}
+
+// JobModel is what a job adds to plain map and reduce: its parameters
+// (mr.Param), whether it is map-only, and its total order.
+type JobModel struct {
+	Params     map[string]string `json:"params,omitempty"`
+	MapOnly    bool              `json:"map_only,omitempty"`
+	TotalOrder *TotalOrder       `json:"total_order,omitempty"`
+}
+
+// TotalOrder is a total-order job's sample of its keys, what it cost,
+// and each reduce task's share of the output it decided.
+type TotalOrder struct {
+	Splits   int     `json:"sampled_splits"` // map tasks' splits Map ran over
+	Bytes    int64   `json:"sampled_bytes"`  // of input
+	Keys     int     `json:"sampled_keys"`   // keys kept
+	SampleMS int64   `json:"sample_ms"`      // how long the sample took
+	Cuts     int     `json:"cuts"`           // cut points: reduce tasks - 1
+	Shares   []int64 `json:"shares"`         // bytes of each mr-out-Y, 0 until committed
+	Skew     float64 `json:"skew"`           // the largest share over the mean
 }
 
 // Restart is one start of a journaled job's coordinator after the first:
@@ -74,6 +96,7 @@ type WorkerSummary struct {
 	Dead     bool           `json:"dead"`
 	Excluded string         `json:"excluded,omitempty"`     // why it was excluded from the job
 	Lost     int            `json:"lost_outputs,omitempty"` // its map outputs re-run because reducers could not fetch them
+	Holds    int            `json:"inputs_held,omitempty"`  // the job's inputs its -data directory holds
 	Attempts int            `json:"attempts"`
 	Won      []string       `json:"won"`
 	Outcomes map[string]int `json:"outcomes"`

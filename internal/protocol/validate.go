@@ -80,3 +80,65 @@ func Truncate(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+// Bounds of a job's parameters (mrcoordinator -param NAME=VALUE): at most
+// MaxParams, each value at most MaxParamValue bytes, names as app names.
+const (
+	MaxParams     = 64
+	MaxParamValue = 4 << 10
+)
+
+// ParseParam splits a -param flag's NAME=VALUE and checks both.
+func ParseParam(s string) (name, value string, err error) {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok {
+		return "", "", fmt.Errorf("mr: -param %q: want NAME=VALUE", Truncate(s, 80))
+	}
+	if !appNamePattern.MatchString(name) {
+		return "", "", fmt.Errorf("mr: -param %q: names are 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit", Truncate(name, 80))
+	}
+	if len(value) > MaxParamValue {
+		return "", "", fmt.Errorf("mr: -param %s: %d bytes exceed the limit of %d", name, len(value), MaxParamValue)
+	}
+	return name, value, nil
+}
+
+// CheckParams accepts a job's parameters within their bounds.
+func CheckParams(p map[string]string) error {
+	if len(p) > MaxParams {
+		return fmt.Errorf("mr: %d parameters exceed the limit of %d", len(p), MaxParams)
+	}
+	for name, value := range p {
+		if _, _, err := ParseParam(name + "=" + value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MaxCutKey and MaxCutBytes bound the cut points of a total-order job
+// (Cuts): one, and all of them. A sampled key longer than CutKeyLimit
+// allows is cut to its first bytes, which still splits the keys in order.
+const (
+	MaxCutKey   = 1 << 10
+	MaxCutBytes = 16 << 20
+)
+
+// CutKeyLimit is the longest cut point of a job of nReduce reduce tasks.
+func CutKeyLimit(nReduce int) int { return max(min(MaxCutKey, MaxCutBytes/max(nReduce-1, 1)), 1) }
+
+// CheckCuts accepts the cut points of a total-order job of nReduce
+// reduce tasks: nReduce-1 keys, of at most CutKeyLimit bytes, in
+// increasing order.
+func CheckCuts(cuts []string, nReduce int) error {
+	if len(cuts) != nReduce-1 {
+		return fmt.Errorf("mr: %d cut points for %d reduce tasks", len(cuts), nReduce)
+	}
+	limit := CutKeyLimit(nReduce)
+	for i, c := range cuts {
+		if len(c) > limit || (i > 0 && c < cuts[i-1]) {
+			return fmt.Errorf("mr: cut point %d is out of order or longer than %d bytes", i, limit)
+		}
+	}
+	return nil
+}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -43,7 +44,33 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"work":     workText,
 	"short":    short,
 	"restarts": restartsText,
+	"model":    modelText,
 }).Parse(pageHTML))
+
+// modelText is the job's parameters and shape in a sentence or three,
+// as the page's script writes them too.
+func modelText(m *protocol.JobModel) string {
+	var parts []string
+	if len(m.Params) > 0 {
+		var ps []string
+		for _, n := range slices.Sorted(maps.Keys(m.Params)) {
+			ps = append(ps, n+"="+m.Params[n])
+		}
+		parts = append(parts, "Parameters: "+strings.Join(ps, ", "))
+	}
+	if m.MapOnly {
+		parts = append(parts, "Map-only: each map task's records are its output")
+	}
+	if t := m.TotalOrder; t != nil {
+		shares := make([]string, len(t.Shares))
+		for i, s := range t.Shares {
+			shares[i] = strconv.FormatInt(s, 10)
+		}
+		parts = append(parts, fmt.Sprintf("Total order: %d keys sampled from %d splits (%d bytes) in %d ms, %d cut points; skew %.2f (outputs: %s bytes)",
+			t.Keys, t.Splits, t.Bytes, t.SampleMS, t.Cuts, t.Skew, strings.Join(shares, ", ")))
+	}
+	return strings.Join(parts, ". ") + "."
+}
 
 // Render writes the page showing st.
 func Render(w io.Writer, st *protocol.Status) error {
@@ -228,7 +255,8 @@ func statesText(c protocol.WorkerCounts) string {
 	for _, x := range []struct {
 		n    int
 		name string
-	}{{c.Exited, "exited"}, {c.Dead, "dead"}, {c.Excluded, "excluded"}, {c.Earlier, "earlier"}} {
+	}{{c.Exited, "exited"}, {c.Dead, "dead"}, {c.Excluded, "excluded"},
+		{c.Earlier, "earlier (ids of before the restart: a worker back since has a new one)"}} {
 		if x.n > 0 {
 			s += fmt.Sprintf(" · %d %s", x.n, x.name)
 		}
@@ -244,7 +272,8 @@ func etaText(w protocol.Work) string {
 	return "eta " + Duration(*w.ETAMS)
 }
 
-// workText is how much of the work is done: "work done: 42% of 2.9 GB".
+// workText is how much of the work is done: "work done: 42% of 2.9 GB
+// (input and map output)", the weights of protocol.Work.
 func workText(w protocol.Work) string {
 	f := 0.0
 	if w.Total > 0 {
@@ -252,7 +281,7 @@ func workText(w protocol.Work) string {
 	}
 	of := fmt.Sprintf("%.0f tasks", w.Total)
 	if w.Unit == "bytes" {
-		of = Bytes(w.Total)
+		of = Bytes(w.Total) + " (input and map output)"
 	}
 	return fmt.Sprintf("work done: %d%% of %s", whole(f), of)
 }

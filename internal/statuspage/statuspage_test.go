@@ -33,7 +33,8 @@ func sampleStatus() *protocol.Status {
 		WorkerList: protocol.WorkerList{Limit: 200, Rows: []protocol.WorkerRow{
 			{ID: "w1", Addr: "10.0.0.2:7100", State: "dead", Dead: true, SilentMS: 5000, Attempts: 1, Failed: 1},
 			{ID: "w2", Addr: "10.0.0.3:7100", State: "working", Current: "reduce-2.a1", Attempts: 3, Won: 2, ReadBytes: 1500,
-				Pool: true, Jobs: 3, Progress: 0.475, ReadSoFar: 1000}}},
+				Pool: true, Jobs: 3, Holds: 12, Progress: 0.475, ReadSoFar: 1000},
+			{ID: "w3", Addr: "10.0.0.4:7100", State: "exited", Attempts: 1, Won: 1}}},
 	}
 }
 
@@ -47,10 +48,10 @@ func TestRenderShowsTheJob(t *testing.T) {
 		`<span id="maps-done">2</span>/<span id="maps-total">2</span>`,
 		`<span id="reduces-done">1</span>/<span id="reduces-total">3</span>`,
 		`<span id="workers-live">1</span> <span class="unit">live</span>`,
-		`<span id="worker-states">1 working · 0 idle · 1 dead</span> · of <span id="workers-total">2</span> registered`,
+		`<span id="worker-states">1 working · 0 idle · 1 dead</span> · of <span id="workers-total">2</span> registrations`,
 		`<span id="eta" class="muted">eta 12 s</span>`,
 		`>build abababababab</span>`,
-		`<div class="sub" id="work">work done: 42% of 2.9 GB</div>`,
+		`<div class="sub" id="work">work done: 42% of 2.9 GB (input and map output)</div>`,
 		`<span id="rate-note">now</span>`,
 		`data-recovered="true" data-input="big.txt [0, 67108864)">`,
 		`<td>map-1<div class="in">big.txt [0, 67108864) · 67 MB</div></td>`,
@@ -60,11 +61,13 @@ func TestRenderShowsTheJob(t *testing.T) {
 		`<span class="muted">reduce-2.a1 47%</span>`,
 		`<td class="n">~2.5 kB</td>`,
 		`pool · 3 jobs before</span>`,
+		`<span class="tag" data-holds="12" title="inputs of the job its -data directory holds">data · 12 inputs</span>`,
 		`Journal <code id="journal">/data/out/mr-journal</code>: restarted 2 times: at 3.2s; at 9.1s (1 reduce outputs kept, 2 map outputs awaited from their owners).`,
 		`<li>10.0.0.9: plugin was built with another toolchain &lt;go1.25&gt;</li>`,
 		`data-task="map-1" data-state="done" data-failed="true"`,
 		`data-task="reduce-2" data-state="running" data-failed="false" data-slow="true"`,
 		`data-worker="w1" data-state="dead"`,
+		"<td>exited</td>\n    <td class=\"n\">—</td>", // not "0 ms ago": it is gone
 		`<polygon class="bytes" points="0,60 75.0,31.0 150.0,2.0 150.0,60"/>`,
 		`<div class="kv" data-counter="map_input_records"><span>map input records</span><span class="n">1,234,567</span></div>`,
 		`bad &lt;lines&gt;`,
@@ -142,5 +145,40 @@ func TestFormats(t *testing.T) {
 		if got := Number(n); got != want {
 			t.Errorf("Number(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// The page's script lists every engine counter, the data-local ones too,
+// under the name the server side gives it.
+func TestScriptListsEveryEngineCounter(t *testing.T) {
+	var c protocol.Counters
+	for _, e := range c.Engine() {
+		if want := `["` + e.Key + `", "` + e.Name + `"]`; !strings.Contains(pageHTML, want) {
+			t.Errorf("the page's script lacks %s", want)
+		}
+	}
+}
+
+// The job's parameters, map-only shape and total order (its sample and
+// skew) are on the page; a plain job shows no such line.
+func TestRenderShowsTheModel(t *testing.T) {
+	st := sampleStatus()
+	st.Model = &protocol.JobModel{Params: map[string]string{"pattern": "<whale>", "a": "1"},
+		TotalOrder: &protocol.TotalOrder{Splits: 10, Bytes: 10485760, Keys: 104857, SampleMS: 23, Cuts: 2, Shares: []int64{10, 20, 30}, Skew: 1.5}}
+	var b strings.Builder
+	if err := Render(&b, st); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{`<p id="model">Parameters: a=1, pattern=&lt;whale&gt;.`, "104857 keys sampled from 10 splits", "skew 1.50 (outputs: 10, 20, 30 bytes)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	st.Model = nil
+	b.Reset()
+	Render(&b, st)
+	if strings.Contains(b.String(), "Parameters: a=1") {
+		t.Error("a job without a model shows one")
 	}
 }

@@ -26,6 +26,8 @@ import (
 	"mapreduce/internal/auth"
 	"mapreduce/internal/input"
 	"mapreduce/internal/profile"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/quietlog"
 	"mapreduce/mr/coordinator"
 )
 
@@ -35,7 +37,11 @@ func main() {
 	verbose := flag.Bool("v", false, "log debug detail")
 	secretFile := flag.String("secret-file", "", "read the job secret from this `file` (default: $MR_SECRET; none if unset)")
 	flag.StringVar(&cfg.Addr, "addr", envOr("COORDINATOR_HOST", cfg.Addr), "listen on `host:port` (port 0 picks a free port)")
-	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks")
+	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks (0: a map-only job, each map task's records its output)")
+	flag.Func("param", "a job parameter, `NAME=VALUE`, which the app reads with mr.Param (repeatable; at most 64, of 4 KiB each)", func(s string) error {
+		return addParam(&cfg.Params, s)
+	})
+	flag.BoolVar(&cfg.TotalOrder, "total-order", false, "sample the keys first and give each reduce task a range of them: mr-out-0, mr-out-1, ... in order (needs -app path/app.so)")
 	flag.StringVar(&cfg.OutDir, "out", cfg.OutDir, "output `directory`")
 	app := flag.String("app", "", "the app: a `name` every worker must run (default: the first worker's), or a plugin path.so to ship to pool workers")
 	flag.Int64Var(&cfg.SplitSize, "split-size", cfg.SplitSize, "cut inputs larger than this many `bytes` into several map tasks")
@@ -43,7 +49,7 @@ func main() {
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "start a backup attempt of a task running this long")
 	flag.Int64Var(&cfg.MaxUpload, "max-upload", cfg.MaxUpload, "refuse reduce outputs larger than this many `bytes`")
 	flag.DurationVar(&cfg.AttemptLimit, "attempt-limit", cfg.AttemptLimit, "kill an attempt whose app code makes no progress for this long")
-	flag.DurationVar(&cfg.Linger, "linger", 0, "after the job, keep serving the status page this `long` (Ctrl-C ends it sooner)")
+	flag.DurationVar(&cfg.Linger, "linger", 0, "after the job, keep serving the status page for this `duration` (e.g. 2m; Ctrl-C ends it sooner)")
 	flag.BoolVar(&cfg.Journal, "journal", false, "keep the job's journal in -out, so that the same command run again resumes the job after a crash")
 	flag.DurationVar(&cfg.RestartWindow, "restart-window", cfg.RestartWindow, "with -journal, how long workers wait for their coordinator to come back")
 	flag.Usage = func() {
@@ -55,19 +61,25 @@ func main() {
 	flag.BoolVar(&cfg.WholeFiles, "whole-files", false, "never cut an input into splits: the app needs whole files (set by itself when -app's plugin exports WholeFiles = true)")
 	flag.BoolVar(&cfg.Binary, "binary", false, "accept inputs that are not text (a NUL byte in their first 4 KiB): the app reads bytes")
 	flag.IntVar(&cfg.WaitWorkers, "wait-workers", 0, "hand out no task until this many workers have joined (`N`; default: start with the first)")
+	flag.StringVar(&cfg.Manifest, "manifest", "", "plan the job from this manifest `file` (bin/mrmanifest) instead of inputs held here: workers started with -data hold them")
+	flag.DurationVar(&cfg.HolderWait, "holder-wait", cfg.HolderWait, "with -manifest, fail the job when an input has no live worker holding it for this long")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process to `file` (read it with go tool pprof)")
 	check := flag.Bool("check", false, "only check the inputs: say what the job would skip or refuse, and exit (0: it would start)")
-	flag.Parse()
-	if flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "mrcoordinator: no inputs: name the files (or folders of files) to process, as in: mrcoordinator in/*.txt (mrcoordinator -h lists the flags)")
+	parseFlags()
+	if flag.NArg() == 0 && cfg.Manifest == "" {
+		fmt.Fprintln(os.Stderr, "mrcoordinator: no inputs: name the files (or folders of files) to process, as in: mrcoordinator in/*.txt, or a manifest with -manifest FILE (mrcoordinator -h lists the flags)")
 		os.Exit(2)
 	}
 	if *check {
 		os.Exit(checkInputs(cfg, flag.Args(), os.Stderr))
 	}
-	if cfg.NReduce < 1 {
-		fatal(fmt.Errorf("-nreduce %d: must be at least 1", cfg.NReduce))
+	if cfg.NReduce < 0 {
+		fatal(fmt.Errorf("-nreduce %d: must be 0 (a map-only job) or more", cfg.NReduce))
 	}
+	if cfg.NReduce == 0 && cfg.TotalOrder {
+		fatal(errors.New("-total-order with -nreduce 0: a map-only job has no reduce tasks to put in order"))
+	}
+	cfg.MapOnly = cfg.NReduce == 0
 	if cfg.SplitSize < 1 {
 		fatal(fmt.Errorf("-split-size %d: must be at least 1", cfg.SplitSize))
 	}
@@ -80,7 +92,7 @@ func main() {
 	if line != nil {
 		logOut, cfg.Progress = line, line.set
 	}
-	cfg.Logger = newLogger(logOut, *verbose)
+	cfg.Logger = newLogger(logOut, *verbose, line != nil)
 	if strings.HasSuffix(*app, ".so") {
 		cfg.AppPlugin = *app
 	} else {
@@ -119,12 +131,51 @@ func main() {
 	}
 }
 
-func newLogger(out io.Writer, verbose bool) *slog.Logger {
+// parseFlags parses the command line; a bad flag is one line, exit 2
+// (-h still lists them all).
+func parseFlags() {
+	flag.CommandLine.Init(os.Args[0], flag.ContinueOnError)
+	usage := flag.Usage
+	flag.CommandLine.SetOutput(io.Discard)
+	flag.Usage = func() {}
+	err := flag.CommandLine.Parse(os.Args[1:])
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		flag.CommandLine.SetOutput(os.Stderr)
+		usage()
+		os.Exit(0)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "mrcoordinator: %v (mrcoordinator -h lists the flags)\n", err)
+		os.Exit(2)
+	}
+}
+
+func newLogger(out io.Writer, verbose, terminal bool) *slog.Logger {
 	level := slog.LevelInfo
 	if verbose {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	var h slog.Handler = slog.NewTextHandler(out, &slog.HandlerOptions{Level: level})
+	if terminal && !verbose { // a person watches: the progress line tells of tasks
+		h = quietlog.Quiet(h, "task assigned", "task done", "worker told to exit")
+	}
+	return slog.New(h)
+}
+
+// addParam adds a -param flag's NAME=VALUE to *params, within bounds.
+func addParam(params *map[string]string, s string) error {
+	name, value, err := protocol.ParseParam(s)
+	if err != nil {
+		return err
+	}
+	if *params == nil {
+		*params = make(map[string]string)
+	}
+	if _, ok := (*params)[name]; !ok && len(*params) >= protocol.MaxParams {
+		return fmt.Errorf("more than %d parameters", protocol.MaxParams)
+	}
+	(*params)[name] = value
+	return nil
 }
 
 func envOr(name, def string) string {

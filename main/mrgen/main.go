@@ -5,6 +5,13 @@
 //
 //	mrgen [-out DIR] [-files 8 | -total BYTES] [-size 200000] [-seed 1]
 //	      [-prefix input-] [-vocab 50000] [-zipf 1.1] [-crlf-every 0]
+//	mrgen -records N [-out DIR] [-files F | -size BYTES] [-seed 1] [-prefix input-]
+//
+// With -records, it writes N sort records instead of text, as TeraGen
+// does for TeraSort but as lines (the sort app's input): 100 bytes each,
+// a unique pseudo-random 10-byte key of printable ASCII, a space, the
+// record's number in hex, a space, filler and a newline; over F files,
+// or files of about -size bytes.
 //
 // It writes DIR/<prefix><i>.txt for i = 1..files, creating DIR if needed.
 // Each file is text of about size bytes, ending at the first line end at or
@@ -64,6 +71,7 @@ type config struct {
 	vocab     int
 	zipf      float64
 	crlfEvery int
+	records   int64 // -records: sort records instead of text
 }
 
 func main() {
@@ -83,7 +91,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mrgen: %v\n", err)
 		return 2
 	}
-	if err := writeCorpus(*cfg); err != nil {
+	write := writeCorpus
+	if cfg.records > 0 {
+		write = writeRecordCorpus
+	}
+	if err := write(*cfg); err != nil {
 		fmt.Fprintf(stderr, "mrgen: %v\n", err)
 		return 1
 	}
@@ -110,6 +122,7 @@ func newFlagSet() (*flag.FlagSet, *config) {
 	fs.IntVar(&cfg.vocab, "vocab", 50000, "number of distinct words")
 	fs.Float64Var(&cfg.zipf, "zipf", 1.1, "Zipf exponent of word ranks, > 1")
 	fs.IntVar(&cfg.crlfEvery, "crlf-every", 0, "end every `N`th line with \\r\\n; 0 for never")
+	fs.Int64Var(&cfg.records, "records", 0, "write `N` sort records of 100 bytes (a 10-byte key) instead of text, over -files files or files of -size bytes")
 	return fs, cfg
 }
 
@@ -132,6 +145,8 @@ func parseFlags(fs *flag.FlagSet, cfg *config, args []string) error {
 		return fmt.Errorf("-zipf %v: must be a finite number greater than 1", c.zipf)
 	case c.crlfEvery < 0:
 		return fmt.Errorf("-crlf-every %d: must not be negative", c.crlfEvery)
+	case c.records < 0 || c.records > maxRecords:
+		return fmt.Errorf("-records %d: must be between 1 and %d", c.records, int64(maxRecords))
 	case strings.ContainsRune(c.prefix, '/') || strings.ContainsRune(c.prefix, filepath.Separator):
 		return fmt.Errorf("-prefix %q: must not contain a path separator", c.prefix)
 	}
@@ -142,6 +157,15 @@ func parseFlags(fs *flag.FlagSet, cfg *config, args []string) error {
 func filesFromTotal(fs *flag.FlagSet, cfg *config) error {
 	set := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if cfg.records > 0 {
+		if set["total"] {
+			return errors.New("-records and -total: give one or the other")
+		}
+		if cfg.files = recordFiles(*cfg, set["files"]); cfg.files > maxFiles {
+			return fmt.Errorf("-records %d: %d files, more than %d (give a larger -size)", cfg.records, cfg.files, maxFiles)
+		}
+		return nil
+	}
 	switch {
 	case !set["total"]:
 		return nil
@@ -187,6 +211,17 @@ func writeCorpus(cfg config) error {
 	}
 	return nil
 }
+
+// writeRecordCorpus writes cfg's sort records into its directory.
+func writeRecordCorpus(cfg config) error {
+	if err := os.MkdirAll(cfg.out, 0o777); err != nil {
+		return fmt.Errorf("creating output directory: %w", err)
+	}
+	return writeRecords(cfg)
+}
+
+// workers is how many files are written at once: one per core.
+func workers() int { return runtime.GOMAXPROCS(0) }
 
 // filePath returns the path of file i of cfg.
 func filePath(cfg config, i int) string {

@@ -3,7 +3,8 @@
 // -o says otherwise): the reference output the distributed job must match.
 //
 //	mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N]
-//	             [-whole-files] [-binary] app.so inputs...
+//	             [-whole-files] [-binary] [-param NAME=VALUE]... [-nreduce R]
+//	             app.so inputs...
 //
 // It takes its inputs (files, or folders of files) by the coordinator's
 // rule. By default Map sees each whole file: the app's reference, what a
@@ -12,8 +13,12 @@
 // too, with the same defaults), so Map is called on the same pieces and
 // the output is the job's byte for byte: an app that counts on seeing
 // whole files differs from its reference at a split size smaller than
-// its inputs. -o lets
-// the reference sit beside a job's own mr-out-0 without overwriting it.
+// its inputs. -o lets the reference sit beside a job's own mr-out-0
+// without overwriting it.
+// -param and -nreduce are the job's, as mrcoordinator takes them: the
+// app reads the parameters with mr.Param, its Partition (if it exports
+// one) is called on every key for R reduce tasks, and -nreduce 0 is a
+// map-only job, whose output is Map's records in order.
 // Errors are one "mrsequential: ..." line on standard error; so is each
 // note of input folder entries skipped. The exit status is 2 for bad
 // usage, 1 when the run fails.
@@ -27,11 +32,12 @@ import (
 	"os"
 
 	"mapreduce/internal/input"
+	"mapreduce/internal/protocol"
 	"mapreduce/mr"
 	"mapreduce/mr/executor"
 )
 
-const usage = "usage: mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N] [-whole-files] [-binary] app.so inputs..."
+const usage = "usage: mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N] [-whole-files] [-binary] [-param NAME=VALUE]... [-nreduce R] app.so inputs..."
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -48,6 +54,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&opt.Pack, "pack-size", 0, "small inputs share a task up to this many `bytes`, as the coordinator's -pack-size (default: the split size)")
 	fs.BoolVar(&opt.WholeFiles, "whole-files", false, "never cut an input (also when the app exports WholeFiles = true)")
 	fs.BoolVar(&opt.Binary, "binary", false, "accept inputs that are not text (a NUL byte in their first 4 KiB)")
+	ref := executor.Reference{Params: map[string]string{}}
+	fs.Func("param", "a job parameter, `NAME=VALUE`, which the app reads with mr.Param (repeatable)", func(s string) error {
+		return addParam(ref.Params, s)
+	})
+	fs.IntVar(&ref.NReduce, "nreduce", 10, "the job's reduce `tasks`, for the app's Partition; 0: a map-only job")
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(stdout, usage)
@@ -68,10 +79,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 			opt.Split, opt.Small, opt.Pack)
 		return 2
 	}
+	if ref.NReduce < 0 {
+		fmt.Fprintf(stderr, "mrsequential: -nreduce %d: must be 0 (map-only) or more\n", ref.NReduce)
+		return 2
+	}
+	ref.MapOnly = ref.NReduce == 0
 	if opt.Split == 0 {
 		opt.Split, opt.WholeFiles = input.DefaultSplit, true
 	}
-	if err := sequential(fs.Arg(0), fs.Args()[1:], opt, *out, stderr); err != nil {
+	if err := sequential(fs.Arg(0), fs.Args()[1:], opt, ref, *out, stderr); err != nil {
 		fmt.Fprintf(stderr, "mrsequential: %v\n", err)
 		return 1
 	}
@@ -81,13 +97,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 // sequential checks the inputs and the plugin, saying which folder
 // entries it skipped, then loads the app and runs it: bad inputs are
 // refused before the app is loaded, as the coordinator refuses them.
-func sequential(plugin string, args []string, opt input.Options, out string, stderr io.Writer) error {
+func sequential(plugin string, args []string, opt input.Options, ref executor.Reference, out string, stderr io.Writer) error {
 	inputs, notes, err := input.Expand(args)
 	if err != nil {
 		return err
 	}
 	for _, n := range notes {
 		fmt.Fprintf(stderr, "mrsequential: %s\n", n)
+	}
+	if err := mr.CheckPlugin(plugin); err != nil {
+		return err
 	}
 	declared, err := input.WholeFiles(plugin)
 	if err != nil {
@@ -105,5 +124,19 @@ func sequential(plugin string, args []string, opt input.Options, out string, std
 		return fmt.Errorf("mr: plugin %s: WholeFiles is %t once loaded but %t where declared: "+
 			"set it where it is declared (var WholeFiles = true), which is what the coordinator reads", plugin, app.WholeFiles, declared)
 	}
-	return executor.Sequential(app, inputs, opt, out)
+	return executor.Sequential(app, inputs, opt, ref, out)
+}
+
+// addParam adds a -param flag's NAME=VALUE to params, within the bounds
+// the coordinator applies.
+func addParam(params map[string]string, s string) error {
+	name, value, err := protocol.ParseParam(s)
+	if err != nil {
+		return err
+	}
+	if _, ok := params[name]; !ok && len(params) >= protocol.MaxParams {
+		return fmt.Errorf("more than %d parameters", protocol.MaxParams)
+	}
+	params[name] = value
+	return nil
 }

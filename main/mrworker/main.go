@@ -25,6 +25,7 @@ import (
 	"mapreduce/internal/auth"
 	"mapreduce/internal/input"
 	"mapreduce/internal/profile"
+	"mapreduce/internal/quietlog"
 	"mapreduce/mr"
 	"mapreduce/mr/executor"
 	"mapreduce/mr/worker"
@@ -40,6 +41,7 @@ func main() {
 	secretFile := flag.String("secret-file", "", "read the job secret from this `file` (default: $MR_SECRET; none if unset)")
 	flag.StringVar(&cfg.Coordinator, "coordinator", envOr("COORDINATOR_HOST", cfg.Coordinator), "the coordinator's `host:port`")
 	flag.StringVar(&cfg.Dir, "dir", "", "private `directory` for run files (default: a temp dir removed at exit)")
+	flag.StringVar(&cfg.Data, "data", "", "`directory` holding copies of the job's inputs under their names (read here, checked block by block, and served to peers)")
 	flag.StringVar(&cfg.Listen, "listen", cfg.Listen, "listen `address` of the run-file server")
 	flag.StringVar(&cfg.Advertise, "advertise", os.Getenv("MRWORKER_ADVERTISE"),
 		"`host` that peers use to reach this worker (default: the address that reaches the coordinator; env MRWORKER_ADVERTISE)")
@@ -68,7 +70,8 @@ func main() {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// On a terminal, one line per attempt (done, with its size and time).
+	cfg.Logger = quietlog.New(os.Stderr, level, "attempt started", "attempt committed")
 	switch {
 	case *memLimit > 0:
 		debug.SetMemoryLimit(*memLimit)
@@ -90,6 +93,9 @@ func main() {
 	}
 	if pc.InsecureAcceptCode {
 		fatal(errors.New("-insecure-accept-code is for a pool worker (no app.so argument)"))
+	}
+	if err := mr.CheckPlugin(flag.Arg(0)); err != nil {
+		fatal(err)
 	}
 	cfg.App = mr.AppName(flag.Arg(0))
 	if cfg.Build, err = worker.PluginBuild(flag.Arg(0)); err != nil {

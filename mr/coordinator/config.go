@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"mapreduce/internal/input"
+	"mapreduce/internal/manifest"
 	"mapreduce/internal/protocol"
+	"mapreduce/mr"
 )
 
 // Config configures a coordinator. A zero field means its default, as
@@ -35,6 +37,34 @@ type Config struct {
 	// Binary: accept inputs that are not text (a NUL byte in their first
 	// 4 KiB), which are otherwise refused.
 	Binary bool
+
+	// Params are the job's parameters, which the app reads with
+	// mr.Param: at most protocol.MaxParams, part of the job's identity.
+	Params map[string]string
+	// MapOnly makes a map-only job (mrcoordinator -nreduce 0): no
+	// shuffle and no reduce; each map task's records, in the order Map
+	// emitted them, are its output mr-out-X, and mr-<app>-all is their
+	// concatenation in input order. NReduce is ignored.
+	MapOnly bool
+	// TotalOrder samples the keys before the map phase and sends them to
+	// the reduce tasks by ranges, so that mr-out-0 .. mr-out-(R-1) hold
+	// increasing, disjoint ranges of keys and mr-<app>-all is their
+	// concatenation. The sample runs the app's Map over a few splits in
+	// the coordinator's process: it needs Sampler, or AppPlugin to load.
+	TotalOrder bool
+	// Sampler is the app whose Map the total-order sample runs, when it
+	// is given as a Go value; nil loads AppPlugin.
+	Sampler *mr.App
+
+	// Manifest plans the job from a manifest (bin/mrmanifest) instead of
+	// inputs the coordinator holds: the workers' -data directories hold
+	// them. BlockSize is the block of the checksums the coordinator
+	// computes of inputs it holds (default manifest.DefaultBlockSize).
+	// HolderWait is how long a manifest job waits for a worker holding an
+	// input nobody live holds before it fails, naming it.
+	Manifest   string
+	BlockSize  int64
+	HolderWait time.Duration
 
 	HeartbeatTimeout  time.Duration // a worker silent this long is dead
 	TaskTimeout       time.Duration // an attempt running this long gets a backup
@@ -106,6 +136,8 @@ func DefaultConfig() Config {
 		MaxConns:          2048,
 		HintAfter:         5 * time.Second,
 		RestartWindow:     2 * time.Minute,
+		BlockSize:         manifest.DefaultBlockSize,
+		HolderWait:        30 * time.Second,
 	}
 }
 
@@ -113,10 +145,17 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.NReduce < 0:
 		return c, fmt.Errorf("mr: nReduce %d must be positive", c.NReduce)
+	case c.MapOnly && c.TotalOrder:
+		return c, errors.New("mr: -total-order with -nreduce 0: a map-only job has no reduce tasks to put in order")
+	case c.TotalOrder && c.Sampler == nil && c.AppPlugin == "":
+		return c, errors.New("mr: -total-order needs the app's plugin (-app path/app.so): the coordinator samples the keys by running its Map")
 	case c.SplitSize < 0 || c.PackSize < 0:
 		return c, fmt.Errorf("mr: split size %d and pack size %d must be positive", c.SplitSize, c.PackSize)
 	case c.HeartbeatTimeout < 0 || c.TaskTimeout < 0 || c.BackupAfter < 0 || c.LongPoll < 0 || c.ExitGrace < 0 || c.ProgressEvery < 0:
 		return c, fmt.Errorf("mr: timeouts must be positive")
+	}
+	if err := protocol.CheckParams(c.Params); err != nil {
+		return c, err
 	}
 	d := DefaultConfig()
 	orDefault(&c.Addr, d.Addr)
@@ -143,6 +182,15 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.MaxConns, d.MaxConns)
 	orDefault(&c.HintAfter, d.HintAfter)
 	orDefault(&c.RestartWindow, d.RestartWindow)
+	orDefault(&c.BlockSize, d.BlockSize)
+	orDefault(&c.HolderWait, d.HolderWait)
+	if c.BlockSize < manifest.MinBlockSize || c.BlockSize > manifest.MaxBlockSize {
+		return c, fmt.Errorf("mr: block size %d: want %d to %d", c.BlockSize, manifest.MinBlockSize, manifest.MaxBlockSize)
+	}
+	if c.Manifest != "" && (c.Journal || c.MapOnly || c.TotalOrder) {
+		return c, errors.New("mr: -manifest does not yet work with -journal, -nreduce 0 or -total-order " +
+			"(they read the inputs on the coordinator, or name them): run without one of them")
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,6 +61,11 @@ type identity struct {
 	App       string // -app, if given
 	NMap      int    // how many map tasks
 	Tasks     string // tasksDigest of the map tasks; "" in journals of before it
+	// Params, MapOnly and TotalOrder: the job's parameters and shape,
+	// which decide its outputs as much as its map tasks do.
+	Params     map[string]string
+	MapOnly    bool
+	TotalOrder bool
 }
 
 // inputID is an input file as the job first saw it.
@@ -197,7 +203,7 @@ func (j *jobJournal) checkCommits() error {
 // id is new.
 func jobIdentity(cfg Config, inputs []string, tasks [][]protocol.Split) (identity, error) {
 	id := identity{Job: newJobID(), SplitSize: cfg.SplitSize, NReduce: cfg.NReduce, App: cfg.App,
-		NMap: len(tasks), Tasks: tasksDigest(tasks)}
+		NMap: len(tasks), Tasks: tasksDigest(tasks), Params: cfg.Params, MapOnly: cfg.MapOnly, TotalOrder: cfg.TotalOrder}
 	for _, in := range inputs {
 		st, err := os.Stat(in)
 		if err != nil {
@@ -217,6 +223,10 @@ func (j *jobJournal) sameJob(now identity) error {
 			"or remove the journal to start afresh, or use another -out)", j.path, what)
 	}
 	switch {
+	case was.MapOnly != now.MapOnly || was.TotalOrder != now.TotalOrder:
+		return refuse(fmt.Sprintf("it was map-only %t and total-order %t, this one %t and %t", was.MapOnly, was.TotalOrder, now.MapOnly, now.TotalOrder))
+	case !maps.Equal(was.Params, now.Params):
+		return refuse(fmt.Sprintf("its parameters were %s, are %s", formatParams(was.Params), formatParams(now.Params)))
 	case was.NReduce != now.NReduce:
 		return refuse(fmt.Sprintf("-nreduce was %d, is %d", was.NReduce, now.NReduce))
 	case now.App != "" && cmp.Or(j.app.Name, was.App) != now.App && cmp.Or(j.app.Name, was.App) != "":
@@ -240,6 +250,19 @@ func (j *jobJournal) sameJob(now identity) error {
 		return refuse(fmt.Sprintf("its inputs were cut into other map tasks (%d then, %d now; %s)", was.NMap, now.NMap, hint))
 	}
 	return nil
+}
+
+// formatParams is a job's parameters in one line, in name order:
+// "[a=1 b=x]", or "none".
+func formatParams(p map[string]string) string {
+	if len(p) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		parts = append(parts, k+"="+protocol.Truncate(p[k], 40))
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }
 
 // sameInput says how input i differs from what the journal recorded, or
@@ -422,6 +445,11 @@ func (c *Coordinator) resume(intact map[int]bool) error {
 	grace := now.Add(2 * c.cfg.HeartbeatTimeout)
 	reduces, maps, workers := j.recover(c.sched, intact, now, grace)
 	c.committed = reduces
+	for t, r := range j.reduces {
+		if intact[t] && t < len(c.model.shares) {
+			c.model.shares[t] = r.TextSize // not locked: New has not returned
+		}
+	}
 	c.earlier = make(map[string]bool, len(workers))
 	for _, id := range workers {
 		c.earlier[id] = false

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,6 +26,9 @@ func TestOutLockedByItsCoordinator(t *testing.T) {
 	}
 	first.ln.Close()
 	first.lock.release()
+	if _, err := os.Stat(filepath.Join(cfg.OutDir, lockName)); !os.IsNotExist(err) {
+		t.Fatalf("the lock's file stays after its release: %v", err)
+	}
 	third, err := New(cfg, testInputs(t, 1))
 	if err != nil {
 		t.Fatalf("after the first released -out: %v", err)
@@ -68,4 +72,27 @@ func TestOutLockOfAKilledCoordinator(t *testing.T) {
 	}
 	c.ln.Close()
 	c.lock.release()
+}
+
+// A lock taken on a file that its holder removed as it ended (opened by
+// name just before) is not kept: no name gives that file any more, and
+// the next try locks the file the name gives.
+func TestOutLockOfARemovedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), lockName)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if !stillNamed(f, path) {
+		t.Fatal("the file its name gives is taken for another")
+	}
+	os.Remove(path) // the holder ends
+	if stillNamed(f, path) {
+		t.Fatal("a removed file is taken for the one its name gives")
+	}
+	os.WriteFile(path, nil, 0o644) // another newcomer made it anew
+	if stillNamed(f, path) {
+		t.Fatal("a removed file is taken for the new one its name gives")
+	}
 }

@@ -59,6 +59,7 @@ func (c *Coordinator) commitRun(run runfile.Segment, size int64, crc uint32, rea
 	if err := c.keepRun(run, a.Task); err != nil {
 		return true, err
 	}
+	c.noteShare(a.Task, text.n)
 	rec := commitRecord{Task: a.Task, Attempt: a.N, Worker: a.WorkerID, Read: read, Written: size, Counters: counters,
 		TextCRC: text.h.Sum32(), TextSize: text.n, RunCRC: crc}
 	if !c.journalCommit(recReduce, rec) {
@@ -157,6 +158,7 @@ func (c *Coordinator) writeFinal() {
 
 // mergeOutputs merges the R reduce outputs, each sorted, into
 // mr-<app>-all in the output directory. Keys are unique across outputs.
+// Outputs in order already (total order, map-only) are concatenated.
 func (c *Coordinator) mergeOutputs(app string) (string, error) {
 	name := filepath.Join(c.cfg.OutDir, finalName(app))
 	out, err := atomicfile.Create(name)
@@ -173,8 +175,13 @@ func (c *Coordinator) mergeOutputs(app string) (string, error) {
 		}
 	}
 	c.mu.Unlock()
-	if err := runfile.MergeTextSegments(segs, out.File); err != nil {
-		return "", fmt.Errorf("mr: final merge: %w", err)
+	if c.model.concatenated() {
+		err = concatOutputs(segs, out.File)
+	} else if err = runfile.MergeTextSegments(segs, out.File); err != nil {
+		err = fmt.Errorf("mr: final merge: %w", err)
+	}
+	if err != nil {
+		return "", err
 	}
 	return name, out.Commit()
 }

@@ -148,6 +148,7 @@ func (c *Coordinator) registeredLocked(reply *protocol.RegisterReply, id string,
 	if c.journal != nil {
 		reply.Journaled, reply.RestartWindow = true, int64(c.cfg.RestartWindow)
 	}
+	c.model.fillRegistration(reply)
 }
 
 // adoptLocked takes back the map outputs a worker offers from before a
@@ -194,9 +195,16 @@ func (c *Coordinator) journalRegistration(args *protocol.RegisterArgs, reply *pr
 // proves it holds the session key.
 func (r *coordRPC) Resume(args *protocol.ResumeArgs, reply *protocol.ResumeReply) error {
 	key := r.c.sessionKey(args.WorkerID)
-	if key == nil || !auth.Equal(args.Proof, auth.Sum(key, []byte("resume"), r.nonce)) {
-		r.c.refused(r.peer, "resume", fmt.Errorf("no such session for %q", protocol.Truncate(args.WorkerID, 40)))
+	if key == nil {
+		// Routine after a restart of the coordinator, or once the worker
+		// was dropped: not a refusal worth a warning.
+		r.c.log.Debug("resume of an unknown session: the worker registers again",
+			"worker", protocol.Truncate(args.WorkerID, 40), "peer", r.peer)
 		return nil // not OK: the worker registers again
+	}
+	if !auth.Equal(args.Proof, auth.Sum(key, []byte("resume"), r.nonce)) {
+		r.c.refused(r.peer, "resume", fmt.Errorf("wrong proof for the session of %q", protocol.Truncate(args.WorkerID, 40)))
+		return nil
 	}
 	r.bind(args.WorkerID)
 	reply.OK = true
@@ -222,9 +230,7 @@ func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskRe
 	}
 	r.c.longPoll(func(s *scheduler.Scheduler, now time.Time) bool {
 		*reply = s.Assign(args.WorkerID, now)
-		if reply.Action == protocol.ActMap {
-			reply.Inputs = r.c.tasks[reply.Task]
-		}
+		r.c.assignLocked(s, reply, args.WorkerID)
 		return reply.Action != protocol.ActWait
 	})
 	return nil
@@ -245,9 +251,7 @@ func (c *Coordinator) nextLocked(s *scheduler.Scheduler, worker string, repeated
 	if t.Action != protocol.ActMap && t.Action != protocol.ActReduce {
 		return nil
 	}
-	if t.Action == protocol.ActMap {
-		t.Inputs = c.tasks[t.Task]
-	}
+	c.assignLocked(s, &t, worker)
 	return &t
 }
 

@@ -58,7 +58,8 @@ func (c *Coordinator) unauthorized(w http.ResponseWriter, r *http.Request, err e
 // refuse answers a request that is refused before its body is read, and
 // hangs up at once: whatever body it announced is never read (net/http
 // would wait for up to 256 KiB of it), and the connection is not kept for
-// another request.
+// another request. Headers the handler set (ours, never a peer's) go
+// with the answer.
 func refuse(w http.ResponseWriter, msg string, code int) {
 	conn, buf, err := http.NewResponseController(w).Hijack()
 	if err != nil { // not hijackable (a test's recorder): answer plainly
@@ -68,9 +69,12 @@ func refuse(w http.ResponseWriter, msg string, code int) {
 	}
 	defer conn.Close()
 	conn.SetWriteDeadline(time.Now().Add(time.Second))
-	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n",
-		code, http.StatusText(code))
-	w.Header().Write(buf) // what the caller set (the status page's JobHeader)
+	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n", code, http.StatusText(code))
+	h := w.Header().Clone()
+	for _, k := range []string{"Connection", "Content-Type", "Content-Length"} {
+		h.Del(k)
+	}
+	h.Write(buf)
 	fmt.Fprintf(buf, "Content-Length: %d\r\n\r\n%s\n", len(msg)+1, msg)
 	buf.Flush()
 }

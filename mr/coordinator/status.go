@@ -43,7 +43,7 @@ func (c *Coordinator) statusNow(now time.Time) protocol.Status {
 	if c.journal != nil {
 		st.Journal, st.Restarts = c.journal.path, c.restarts
 	}
-	st.AppBuild, st.Declined = c.build, c.declined
+	st.AppBuild, st.Declined, st.Model = c.build, c.declined, c.model.viewLocked()
 	if st.Over {
 		st.Result = c.resultLocked(&st)
 	}
@@ -188,7 +188,10 @@ func (c *Coordinator) hintWorkers() {
 		app = "APP"
 	}
 	plugin := " bin/" + app + ".so"
-	if c.plugin != nil {
+	switch {
+	case c.plugin != nil && c.keys == nil:
+		plugin = " -insecure-accept-code (a pool worker without a secret, which runs any local user's code; this coordinator ships " + app + ")"
+	case c.plugin != nil:
 		plugin = " (a pool worker: no plugin; this coordinator ships " + app + ")"
 	}
 	file := ""
@@ -288,7 +291,7 @@ func (c *Coordinator) Summary() protocol.Summary {
 // story: its file and the restarts.
 func (c *Coordinator) summaryLocked(now time.Time) protocol.Summary {
 	sum := c.sched.Summary(c.start, now)
-	sum.AppBuild, sum.Declined = c.build, c.declined
+	sum.AppBuild, sum.Declined, sum.Model = c.build, c.declined, c.model.viewLocked()
 	if c.journal != nil {
 		sum.Journal, sum.Restarts = c.journal.path, c.restarts
 	}

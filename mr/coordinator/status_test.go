@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +149,61 @@ func TestStatusTokenAuthenticatesNoConnection(t *testing.T) {
 	}
 	if st := c.ln.(*netx.Listener).Stats(); st.Open != 1 || st.Unauthenticated != 1 {
 		t.Fatalf("listener %+v: want the token's connection open and unauthenticated", st)
+	}
+}
+
+// A refusal of the status over a real connection names the job, whose
+// token a client holding the secret derives; the token opens it.
+func TestStatusRefusalNamesTheJob(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Secret = []byte("sesame")
+	c := newTestCoordinator(t, cfg)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() { stop(); <-done }()
+	resp, err := http.Get("http://" + c.Addr() + protocol.PathStatus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	job := resp.Header.Get(protocol.JobHeader)
+	if resp.StatusCode != http.StatusUnauthorized || job != c.job {
+		t.Fatalf("GET /status = %d, %s %q; want 401 naming the job %q", resp.StatusCode, protocol.JobHeader, job, c.job)
+	}
+	resp, err = http.Get("http://" + c.Addr() + protocol.PathStatus + "?" + protocol.TokenParam + "=" + protocol.StatusToken(cfg.Secret, job))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /status with the derived token = %d", resp.StatusCode)
+	}
+}
+
+// A coordinator that ships its app without a job secret says in one line
+// what that risks, and its hint names the pool worker's flag that accepts
+// it.
+func TestShippingWithoutSecretSaysTheRisk(t *testing.T) {
+	log := newLogBuffer()
+	cfg := testConfig(t.TempDir())
+	cfg.AppPlugin = filepath.Join(t.TempDir(), "wc.so")
+	if err := os.WriteFile(cfg.AppPlugin, []byte("not a plugin"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.HintAfter = 10 * time.Millisecond
+	cfg.Logger = slog.New(slog.NewTextHandler(log, nil))
+	c := newTestCoordinator(t, cfg)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	out := log.wait(t, "no worker has joined yet")
+	stop()
+	<-done
+	if !strings.Contains(out, `msg="shipping the app without a job secret: only pool workers started with -insecure-accept-code run it`) {
+		t.Errorf("no warning of the risk:\n%s", out)
+	}
+	if want := "bin/mrworker -coordinator " + c.Addr() + " -insecure-accept-code (a pool worker without a secret"; !strings.Contains(out, want) {
+		t.Errorf("log lacks %s:\n%s", want, out)
 	}
 }

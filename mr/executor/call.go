@@ -119,3 +119,18 @@ func callCombine(f mr.CombineFunc, key string, values []string) (out []string, e
 	}()
 	return f(key, values), nil
 }
+
+// callPartition calls the app's Partition, turning a panic, or a result
+// outside [0, n), into an *AppError naming the key.
+func callPartition(f mr.PartitionFunc, key string, n int) (r int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &AppError{fmt.Sprintf("Partition(%q, %d) panicked: %v", key, n, p)}
+		}
+	}()
+	r = f(key, n)
+	if r < 0 || r >= n {
+		return 0, &AppError{fmt.Sprintf("Partition(%q, %d) returned %d, outside [0, %d)", key, n, r, n)}
+	}
+	return r, nil
+}

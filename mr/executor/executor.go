@@ -38,8 +38,13 @@ type Executor interface {
 // path is the worker's to choose; the executor builds none.
 type Task struct {
 	Kind    protocol.TaskKind
-	Name    string // the attempt, "map-3.a1"
-	NReduce int
+	Name    string            // the attempt, "map-3.a1"
+	NReduce int               // 0 for a map of a map-only job: its output is one run, in Scratch if large (Result.Out)
+	Params  map[string]string // the job's parameters, for mr.Param
+	// Cuts, for a map of a total-order job, are the NReduce-1 cut points
+	// that send keys to reduce tasks by ranges (the app's Partition is
+	// then not called).
+	Cuts []string
 
 	// Map: the split file holds Inputs' bytes back to back; Map is called
 	// once per input, with its name. Out is the sections file to write;
@@ -74,7 +79,7 @@ type Input struct {
 // Result is how an attempt's computation ended.
 type Result struct {
 	Written  int64             // map: bytes of its sections file
-	Out      runfile.Segment   // reduce: the output run, in a file or in memory
+	Out      runfile.Segment   // reduce, map-only: the output run, in a file or in memory
 	Err      string            // "" on success
 	App      bool              // the failure was the app's, not the disk's
 	Counters protocol.Counters // the engine's and the app's counts

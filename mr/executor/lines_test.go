@@ -22,7 +22,7 @@ func sequential(t *testing.T, app *mr.App, text string) (string, error) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
-	err := Sequential(app, []string{in}, input.Options{Split: input.DefaultSplit, WholeFiles: true}, out)
+	err := Sequential(app, []string{in}, input.Options{Split: input.DefaultSplit, WholeFiles: true}, Reference{}, out)
 	b, _ := os.ReadFile(out)
 	return string(b), err
 }

@@ -20,12 +20,20 @@ import (
 // It is the reference the distributed job is checked against: the inputs
 // are cut as the coordinator cuts them with the same options (opt, with
 // WholeFiles if the app exports it), Map is called once per piece, in
-// the same order, and values reach Reduce in that order.
-func Sequential(app *mr.App, inputs []string, opt input.Options, outPath string) error {
+// the same order, and values reach Reduce in that order. ref gives the
+// job's parameters and shape: the app's Partition is called on every key
+// as a job of ref.NReduce reduce tasks calls it, and a map-only job's
+// output is Map's records in order (sequentialMapOnly).
+func Sequential(app *mr.App, inputs []string, opt input.Options, ref Reference, outPath string) error {
 	opt.WholeFiles = opt.WholeFiles || app.WholeFiles
 	tasks, _, err := input.Tasks(inputs, opt)
 	if err != nil {
 		return err
+	}
+	mr.SetParams(ref.Params)
+	defer mr.SetParams(nil)
+	if ref.MapOnly {
+		return sequentialMapOnly(app, tasks, outPath)
 	}
 	var all []mr.KeyValue
 	emit := func(k, v string) { all = append(all, mr.KeyValue{Key: k, Value: v}) }
@@ -59,6 +67,9 @@ func Sequential(app *mr.App, inputs []string, opt input.Options, outPath string)
 		values = values[:0]
 		for ; j < len(all) && all[j].Key == all[i].Key; j++ {
 			values = append(values, all[j].Value)
+		}
+		if err := checkPartition(app, all[i].Key, ref.NReduce); err != nil {
+			return err
 		}
 		if err := reduceKey(app, all[i].Key, values, write); err != nil {
 			return err

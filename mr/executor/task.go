@@ -39,9 +39,13 @@ func runTask(app *mr.App, t *Task, m *meter) Result {
 	var res Result
 	var err error
 	counts := mr.StartCounting()
-	if t.Kind == protocol.MapTask {
+	mr.SetParams(t.Params)
+	switch {
+	case t.Kind == protocol.MapTask && t.NReduce == 0:
+		res.Out, err = mapOnlyTask(app, t, m, &res.Counters)
+	case t.Kind == protocol.MapTask:
 		res.Written, err = mapTask(app, t, m, &res.Counters)
-	} else {
+	default:
 		res.Out, err = reduceTask(app, t, &m.bytes, &res.Counters)
 	}
 	res.Counters.User, res.Dropped = counts.Stop()
@@ -77,6 +81,9 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 	out := mapside.New(t.NReduce, t.MapBuffer, combine, func(k, r int) string {
 		return t.Spill + "-" + strconv.Itoa(k) + "-" + strconv.Itoa(r)
 	})
+	if p := partitioner(app, t.Cuts); p != nil {
+		out.SetPartitioner(p)
+	}
 	// Progress is published every 64 KiB emitted, not per record: an
 	// atomic add per record costs a map task a few per cent.
 	var pending int64

@@ -190,7 +190,7 @@ func (s *Scheduler) taskRow(t *task, start, now time.Time) protocol.TaskRow {
 	row := protocol.TaskRow{Task: protocol.TaskName(t.kind, t.index), State: t.state.String(),
 		Slow: s.taskSlow(t, now), Failed: taskFailed(t), Recovered: t.winner != nil && t.winner.recovered,
 		InputBytes: s.inputSize(t), Attempts: []protocol.AttemptRow{}}
-	if t.kind == protocol.MapTask && t.index < len(s.cfg.MapInputs) {
+	if (t.kind == protocol.MapTask || s.cfg.MapOnly) && t.index < len(s.cfg.MapInputs) {
 		row.Input = s.cfg.MapInputs[t.index]
 	}
 	shown := t.history
@@ -212,7 +212,7 @@ func (s *Scheduler) taskRow(t *task, start, now time.Time) protocol.TaskRow {
 // inputSize is map task t's input size in bytes; 0 if unknown, or for a
 // reduce task.
 func (s *Scheduler) inputSize(t *task) int64 {
-	if t.kind == protocol.MapTask && t.index < len(s.cfg.MapSizes) {
+	if (t.kind == protocol.MapTask || s.cfg.MapOnly) && t.index < len(s.cfg.MapSizes) {
 		return s.cfg.MapSizes[t.index]
 	}
 	return 0
@@ -308,7 +308,7 @@ func countState(c *protocol.WorkerCounts, state string) {
 
 func (s *Scheduler) workerRow(w *worker, now time.Time) protocol.WorkerRow {
 	row := protocol.WorkerRow{ID: w.id, Addr: w.addr, State: workerState(w), Dead: w.dead, Pool: w.pool, Jobs: w.jobs,
-		Excluded: w.excluded, Attempts: len(w.attempts)}
+		Holds: len(w.holds), Excluded: w.excluded, Attempts: len(w.attempts)}
 	if !w.lastSeen.IsZero() {
 		row.SilentMS = now.Sub(w.lastSeen).Milliseconds()
 	}

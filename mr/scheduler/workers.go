@@ -114,7 +114,7 @@ func (s *Scheduler) appFailed(t *task, why string) {
 // pg-grimm.txt)".
 func (s *Scheduler) describe(t *task) string {
 	name := protocol.TaskName(t.kind, t.index)
-	if t.kind == protocol.MapTask && t.index < len(s.cfg.MapInputs) {
+	if (t.kind == protocol.MapTask || s.cfg.MapOnly) && t.index < len(s.cfg.MapInputs) {
 		name += " (input " + s.cfg.MapInputs[t.index] + ")"
 	}
 	return name

@@ -86,6 +86,11 @@ func NewPool(cfg Config, pc PoolConfig, command func(plugin string) []string, ou
 	}
 	orDefault(&pc.KeepApps, DefaultKeepApps)
 	orDefault(&pc.MaxPlugin, DefaultMaxPlugin)
+	if cfg.Data != "" { // one for every job: a copy found to differ is remembered
+		if cfg.data, err = newDataDir(cfg.Data); err != nil {
+			return nil, err
+		}
+	}
 	dir, temp := cfg.Dir, cfg.Dir == ""
 	if temp {
 		if dir, err = os.MkdirTemp("", "mrworker-pool-"); err != nil {
@@ -94,8 +99,12 @@ func NewPool(cfg Config, pc PoolConfig, command func(plugin string) []string, ou
 	}
 	apps, err := openAppCache(filepath.Join(dir, "apps"), pc.KeepApps, pc.MaxPlugin)
 	if err != nil {
+		if temp {
+			os.RemoveAll(dir)
+		}
 		return nil, fmt.Errorf("mr: worker directory: %w", err)
 	}
+
 	return &Pool{cfg: cfg, command: command, out: out, dir: dir, temp: temp, apps: apps, log: cfg.Logger,
 		keys: auth.New(cfg.Secret), said: make(map[string]bool)}, nil
 }
@@ -230,9 +239,10 @@ func (p *Pool) join(cl *client, info *protocol.JobInfo) (*executor.Child, *Worke
 	ch := executor.NewChild(p.command(plugin), p.out)
 	if err = ch.Start(); err != nil {
 		ch.Close()
-		p.apps.drop(info.Build) // declined: not kept
-		return nil, nil, fmt.Errorf("the app %s (build %.12s) cannot run here: %w (the plugin: %s; this worker: %s)",
+		err = fmt.Errorf("the app %s (build %.12s) cannot run here: %w (the plugin: %s; this worker: %s)",
 			info.App, info.Build, err, buildOf(plugin), ownBuild())
+		p.apps.drop(info.Build) // declined: not kept
+		return nil, nil, err
 	}
 	p.apps.use(info.Build)
 	cfg := p.cfg

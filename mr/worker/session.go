@@ -99,7 +99,12 @@ func (w *Worker) register(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mr: registering with %s: %w", w.cfg.Coordinator, err)
 	}
+	model, err := checkModel(reply)
+	if err != nil {
+		return err
+	}
 	w.mu.Lock()
+	w.model = model
 	w.id, w.addr, w.job, w.restartWindow = reply.WorkerID, addr, reply.Job, time.Duration(reply.RestartWindow)
 	w.nReduce, w.verified = reply.NReduce, nil
 	w.mu.Unlock()
@@ -136,6 +141,14 @@ func (w *Worker) sameJob(offer *protocol.Offer) error {
 			"coordinator", w.cfg.Coordinator, "job", offer.Job, "other_job", protocol.Truncate(info.Job, 64))
 	}
 	return errOtherJob
+}
+
+// announceHeld says which inputs this worker holds, once it registered
+// and heartbeats: the coordinator may take a moment to answer.
+func (w *Worker) announceHeld(ctx context.Context) {
+	if err := w.announce(ctx); err != nil {
+		w.log.Warn("inputs held not announced: every input is read from elsewhere", "err", err)
+	}
 }
 
 // offer is what this worker offers back when it registers again: the map
@@ -204,6 +217,11 @@ func (w *Worker) connect(ctx context.Context) error {
 	return w.untilLost().retry(ctx, func() (bool, error) {
 		err := w.coord.Dial()
 		mismatch := errors.Is(err, protocol.ErrNeedSecret) || errors.Is(err, protocol.ErrNoSecret) || errors.Is(err, protocol.ErrBadSecret)
+		var dns *net.DNSError
+		if !w.reached.Load() && errors.As(err, &dns) && dns.IsNotFound {
+			// A name no resolver knows (a typo) will not appear by waiting.
+			return true, fmt.Errorf("mr: coordinator %s: no such host %s (check -coordinator or COORDINATOR_HOST)", w.cfg.Coordinator, dns.Name)
+		}
 		switch {
 		case err == nil:
 			w.reached.Store(true)

@@ -11,8 +11,11 @@
 // attempt fetches its runs with one request per owner, verifying each by
 // its trailer, has the executor merge and reduce them, and uploads the
 // output (reducetask.go, fetch.go); runs.go serves this worker's runs.
+// data.go is the inputs this worker holds (-data), input.go reads a map
+// attempt's input where it lives and serves held inputs to peers.
 // session.go holds registration, heartbeats and reports; layout.go every
-// file name; validate.go the checks of what the coordinator sends.
+// file name; validate.go the checks of what the coordinator sends;
+// model.go the job's parameters and shape, and a map-only job's attempt.
 package worker
 
 import (
@@ -48,6 +51,7 @@ type Worker struct {
 	httpc  *http.Client
 	exec   executor.Executor // runs the app's code
 	faults *faults           // failures to inject, for tests (Config.Faults)
+	data   *dataDir          // the inputs this worker holds (Config.Data); nil if none
 	idle   chan struct{}     // closed when the task loop has returned
 	keys   *auth.Keys        // nil without a secret
 	fresh  *auth.Replay      // nonces of signed run-file requests
@@ -67,7 +71,7 @@ type Worker struct {
 	outage      atomic.Bool // the coordinator stopped answering, and it was said so
 
 	// mu guards id, job, restartWindow, addr, served, src, stopAttempt,
-	// nReduce, verified and closed.
+	// nReduce, model, verified and closed.
 	mu            sync.Mutex
 	id            string
 	job           string        // the job's id, as the coordinator said at registration
@@ -77,6 +81,7 @@ type Worker struct {
 	src           *sourceMap          // where the map outputs are, latest version seen
 	stopAttempt   context.CancelFunc  // cancels the running attempt, if any
 	nReduce       int                 // the job's reduce tasks
+	model         jobModel            // the job's parameters and shape (model.go)
 	verified      []protocol.Verified // answers to the coordinator's Verify, for the next heartbeat
 	closed        bool
 }
@@ -102,6 +107,13 @@ func New(cfg Config) (*Worker, error) {
 		w.dir, w.ownDir = d, true
 	} else if err := os.MkdirAll(w.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: worker directory: %w", err)
+	}
+	w.data = cfg.data
+	if cfg.Data != "" && w.data == nil {
+		if w.data, err = newDataDir(cfg.Data); err != nil {
+			w.removeDir()
+			return nil, err
+		}
 	}
 	ln, err := netx.Listen(cfg.Listen)
 	if err != nil {
@@ -141,6 +153,7 @@ func (w *Worker) Run(outer context.Context) error {
 		return err
 	}
 	w.wg.Go(func() { w.heartbeat(ctx, cancel) })
+	w.announceHeld(ctx)
 	loop := make(chan error, 1)
 	go func() { // not waited for: an app call may never return
 		defer close(w.idle)
@@ -223,6 +236,7 @@ func (w *Worker) loop(ctx context.Context) error {
 			if err := w.register(ctx); err != nil {
 				return err
 			}
+			w.announceHeld(ctx)
 			next = nil
 		}
 		var t protocol.GetTaskReply
@@ -308,8 +322,11 @@ func (w *Worker) run(ctx context.Context, t *protocol.GetTaskReply) *protocol.Ge
 		w.reportFailure(ctx, w.attemptOf(kind, t), err)
 		return nil
 	}
-	if kind == protocol.MapTask {
+	switch {
+	case kind == protocol.MapTask:
 		return w.runMap(ctx, t)
+	case w.shape().mapOnly:
+		return w.runMapOnly(ctx, t)
 	}
 	return w.runReduce(ctx, t)
 }

@@ -38,7 +38,7 @@ func run(t *testing.T, app *mr.App, inputs []string, split int64) string {
 		opt.Split, opt.WholeFiles = input.DefaultSplit, true
 	}
 	out := filepath.Join(t.TempDir(), "out")
-	if err := executor.Sequential(app, inputs, opt, out); err != nil {
+	if err := executor.Sequential(app, inputs, opt, executor.Reference{}, out); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)

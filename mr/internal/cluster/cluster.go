@@ -35,7 +35,8 @@ type Cluster struct {
 	Workers []*worker.Worker
 	Dirs    []string // each worker's directory
 	App     *mr.App
-	Out     string // the coordinator's output directory
+	Out     string             // the coordinator's output directory
+	Ref     executor.Reference // the job's parameters and shape, for Sequential
 	cancels []context.CancelFunc
 	result  chan error
 }
@@ -124,7 +125,8 @@ func Start(t testing.TB, cfg coordinator.Config, inputs []string, app *mr.App, n
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := &Cluster{T: t, C: c, App: app, Out: cfg.OutDir, result: make(chan error, 1)}
+	cl := &Cluster{T: t, C: c, App: app, Out: cfg.OutDir, result: make(chan error, 1),
+		Ref: executor.Reference{Params: cfg.Params, NReduce: cfg.NReduce, MapOnly: cfg.MapOnly}}
 	go func() { cl.result <- c.Run(context.Background()) }()
 	t.Cleanup(cl.stopWorkers)
 	for range n {
@@ -205,9 +207,15 @@ func (cl *Cluster) SummaryFile() protocol.Summary {
 
 // Sequential is what mrsequential writes for app over inputs.
 func Sequential(t testing.TB, app *mr.App, inputs []string) string {
+	return SequentialOf(t, app, inputs, executor.Reference{})
+}
+
+// SequentialOf is what mrsequential writes for app over inputs, for a
+// job of the parameters and shape ref.
+func SequentialOf(t testing.TB, app *mr.App, inputs []string, ref executor.Reference) string {
 	t.Helper()
 	want := filepath.Join(t.TempDir(), "mr-out-0")
-	if err := executor.Sequential(app, inputs, input.Options{Split: input.DefaultSplit, Pack: 1}, want); err != nil {
+	if err := executor.Sequential(app, inputs, input.Options{Split: input.DefaultSplit, Pack: 1}, ref, want); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(want)
@@ -221,7 +229,7 @@ func Sequential(t testing.TB, app *mr.App, inputs []string) string {
 // mr-out-* hold as many lines and no temp file is left visible.
 func (cl *Cluster) CheckOutput(inputs []string) {
 	cl.T.Helper()
-	want := Sequential(cl.T, cl.App, inputs)
+	want := SequentialOf(cl.T, cl.App, inputs, cl.Ref)
 	got, err := os.ReadFile(filepath.Join(cl.Out, "mr-"+cl.App.Name+"-all"))
 	if err != nil {
 		cl.T.Fatal(err)

@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"iter"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,7 +53,7 @@ func sequentialAt(t *testing.T, app *mr.App, inputs []string, split int64) strin
 		opt.Split, opt.WholeFiles = input.DefaultSplit, true
 	}
 	out := filepath.Join(t.TempDir(), "ref")
-	if err := executor.Sequential(app, inputs, opt, out); err != nil {
+	if err := executor.Sequential(app, inputs, opt, executor.Reference{}, out); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)
@@ -113,8 +115,9 @@ func TestWholeFilesJobCutsNoInput(t *testing.T) {
 	cl.CheckOutput(inputs)
 }
 
-// A Reduce value holding a newline fails the job as the app's fault,
-// naming the key, with no worker excluded and no broken line written.
+// A Reduce value holding a newline fails the job as the app's fault
+// (attempts failed, class app), naming the key, with no worker excluded
+// and no broken line written.
 func TestNewlineInAValueFailsTheJobNamingTheKey(t *testing.T) {
 	inputs := Inputs(t, 2)
 	app := WordCount()
@@ -204,5 +207,33 @@ func TestWholeFilesWorkerRefusedByACutJob(t *testing.T) {
 	want := "mr: the app docfreq needs whole files (its plugin exports WholeFiles = true), but this job cut " + inputs[0]
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "-whole-files") {
 		t.Fatalf("worker ended with %v, want an error saying %q", err, want)
+	}
+}
+
+// A coordinator's host name that no resolver knows (a typo) ends the
+// worker at once, in one line, rather than after -wait-coordinator.
+func TestWorkerOfNoSuchHostEndsAtOnce(t *testing.T) {
+	const host = "coordinatr.invalid"
+	var dns *net.DNSError
+	if _, err := net.LookupHost(host); !errors.As(err, &dns) || !dns.IsNotFound {
+		t.Skipf("this machine's resolver does not say %s is no such host: %v", host, err)
+	}
+	cfg := Config(t.TempDir())
+	wc := WorkerConfig(host+":1234", cfg, WordCount(), t.TempDir())
+	wc.WaitCoordinator = time.Hour
+	w, err := worker.New(wc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	done := make(chan error, 1)
+	go func() { done <- w.Run(context.Background()) }()
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker still waits for a host that does not exist")
+	}
+	if want := "mr: coordinator " + host + ":1234: no such host " + host; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("worker ended with %v, want %q", err, want)
 	}
 }

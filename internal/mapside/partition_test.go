@@ -1,0 +1,74 @@
+package mapside
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRangesSendKeysToTheirRange(t *testing.T) {
+	cuts := []string{"b", "d", "d", "x"}
+	p := Ranges(cuts)
+	for key, want := range map[string]int{"": 0, "a": 0, "azz": 0, "b": 1, "c": 1, "d": 3, "dd": 3, "w": 3, "x": 4, "zz": 4} {
+		if got, err := p([]byte(key), 5); got != want || err != nil {
+			t.Errorf("Ranges(%q) = %d, %v; want %d", key, got, err, want)
+		}
+	}
+	if got, _ := Ranges(nil)([]byte("any"), 1); got != 0 {
+		t.Errorf("one range: %d", got)
+	}
+}
+
+// A partitioner decides each partition's keys, spilled or not; each run
+// stays sorted.
+func TestPartitionerDecidesWhereKeysGo(t *testing.T) {
+	for _, limit := range []int64{1 << 20, 256} { // in memory; many spills
+		dir := t.TempDir()
+		o := New(3, limit, nil, spillTo(dir))
+		o.SetPartitioner(Ranges([]string{"k10", "k20"}))
+		for i := range 300 {
+			o.Emit(fmt.Sprintf("k%02d", i%30), "v")
+		}
+		final := filepath.Join(dir, "final")
+		if _, err := o.Finish(final); err != nil {
+			t.Fatal(err)
+		}
+		for r := range 3 {
+			recs, err := readSection(final, r)
+			if err != nil || len(recs) != 100 {
+				t.Fatalf("limit %d: partition %d: %d records, %v", limit, r, len(recs), err)
+			}
+			lo, hi := fmt.Sprintf("k%02d", 10*r), fmt.Sprintf("k%02d", 10*r+9)
+			for i, kv := range recs {
+				if kv.Key < lo || kv.Key > hi || (i > 0 && kv.Key < recs[i-1].Key) {
+					t.Fatalf("limit %d: partition %d holds %q out of [%s, %s] or out of order", limit, r, kv.Key, lo, hi)
+				}
+			}
+		}
+	}
+}
+
+func TestPartitionerErrorStopsTheOutput(t *testing.T) {
+	for _, limit := range []int64{1 << 20, 256} {
+		dir := t.TempDir()
+		o := New(2, limit, nil, spillTo(dir))
+		bad := errors.New("no partition for k13")
+		o.SetPartitioner(func(key []byte, n int) (int, error) {
+			if string(key) == "k13" {
+				return 0, bad
+			}
+			return 0, nil
+		})
+		for i := range 100 {
+			o.Emit(fmt.Sprintf("k%02d", i%20), strings.Repeat("v", 10))
+		}
+		if _, err := o.Finish(filepath.Join(dir, "final")); !errors.Is(err, bad) {
+			t.Fatalf("limit %d: Finish = %v, want the partitioner's error", limit, err)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, "*spill*")); len(left) > 0 {
+			t.Fatalf("spill files left: %v", left)
+		}
+	}
+}
