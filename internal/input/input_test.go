@@ -271,3 +271,90 @@ func TestSmallInputsArePackedEvenly(t *testing.T) {
 		t.Fatalf("tasks of %v files, want two of 6", sizes)
 	}
 }
+
+// shape names each task's pieces: "a.txt@0+b.txt@0|c.txt@0|...".
+func shape(tasks [][]protocol.Split) string {
+	var out []string
+	for _, task := range tasks {
+		var names []string
+		for _, p := range task {
+			names = append(names, fmt.Sprintf("%s@%d", filepath.Base(p.File), p.Offset))
+		}
+		out = append(out, strings.Join(names, "+"))
+	}
+	return strings.Join(out, "|")
+}
+
+// Tasks are sized by bytes, not files: by default (Small 0) every file
+// smaller than the split size is packed, so 16 files of a quarter of the
+// split make 4 tasks of 4 files, as one file of 16 quarters would.
+func TestFilesUnderTheSplitSizeArePacked(t *testing.T) {
+	dir := t.TempDir()
+	var inputs []string
+	for i := range 16 {
+		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%02d.txt", i), strings.Repeat("abc\n", 4)))
+	}
+	tasks, _, err := Tasks(inputs, Options{Split: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 4 {
+		t.Fatalf("%d tasks (%s), want 4 of 4 files", len(tasks), shape(tasks))
+	}
+	for _, task := range tasks {
+		if len(task) != 4 {
+			t.Fatalf("tasks %s, want 4 of 4 files", shape(tasks))
+		}
+	}
+}
+
+// A pack never holds more than the pack size unless one file alone does,
+// even when balancing would put two large files together: five files of
+// 40 bytes with a pack of 64 are five tasks, not 40+40 anywhere.
+func TestPackNeverPassesThePackSize(t *testing.T) {
+	dir := t.TempDir()
+	var inputs []string
+	for i := range 5 {
+		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%d.txt", i), strings.Repeat("abcdefg\n", 5)))
+	}
+	inputs = append(inputs, writeInput(t, dir, "big.txt", strings.Repeat("x", 100)))
+	tasks, _, err := Tasks(inputs, Options{Split: 64, Small: 200, Pack: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := shape(tasks), "0.txt@0|1.txt@0|2.txt@0|3.txt@0|4.txt@0|big.txt@0"; got != want {
+		t.Fatalf("tasks %s, want %s", got, want)
+	}
+}
+
+// A file a little over the split size is one task, not a task and a
+// tiny one (Hadoop's SPLIT_SLOP of 1.1): a last piece under a tenth of
+// the split size stays with the one before it; from a tenth on, it is a
+// piece of its own.
+func TestALastPieceUnderATenthJoinsItsNeighbour(t *testing.T) {
+	dir := t.TempDir()
+	line := strings.Repeat("x", 9) + "\n" // 10 bytes
+	for _, c := range []struct {
+		lines int
+		want  []int64 // piece lengths
+	}{
+		{10, []int64{100}},
+		{11, []int64{110}},     // 10 % over: one piece
+		{12, []int64{100, 20}}, // 20 % over: two
+		{25, []int64{100, 100, 50}},
+		{21, []int64{100, 110}},
+	} {
+		p := writeInput(t, dir, fmt.Sprintf("in%d.txt", c.lines), strings.Repeat(line, c.lines))
+		tasks, _, err := Tasks([]string{p}, Options{Split: 100, Pack: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, task := range tasks {
+			got = append(got, task[0].Length)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%d bytes cut into %v, want %v", c.lines*10, got, c.want)
+		}
+	}
+}
