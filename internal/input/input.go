@@ -251,20 +251,24 @@ func pack(cuts []cut, opt Options) [][]protocol.Split {
 }
 
 // packRun packs a run of small files into as few tasks as limit allows,
-// of about equal sizes: task k of n takes the files that start in the
-// k-th n-th of the run, so each holds about total/n bytes, but never more
-// than limit bytes (nor maxPieces files) unless one file alone does.
+// of about equal sizes: with n tasks, task k takes the files whose middle
+// byte falls in the k-th n-th of the run, so each holds about total/n
+// bytes. As a file is cut (manifest.Cuttable), a task may pass limit by a
+// tenth: 256 MiB and a few bytes in files of 16 MiB make 4 tasks of 4
+// files, not 5 of 3 or 4. A task never holds more than that (nor
+// maxPieces files) unless one file alone does.
 func packRun(run []cut, limit int64) [][]protocol.Split {
 	var total int64
 	for _, c := range run {
 		total += c.size
 	}
-	n := max(1, (total+limit-1)/limit)
+	limit = satAdd(limit, limit/10)
+	n := max(1, total/limit+min(1, total%limit))
 	var tasks [][]protocol.Split
 	var packed []protocol.Split
 	var start, held, k int64
 	for _, c := range run {
-		kk := share(n, start, total)
+		kk := middleShare(n, start, c.size, total)
 		if len(packed) > 0 && (kk != k || held+c.size > limit || len(packed) == maxPieces) {
 			tasks = append(tasks, packed)
 			packed, held = nil, 0
@@ -275,15 +279,28 @@ func packRun(run []cut, limit int64) [][]protocol.Split {
 	return append(tasks, packed)
 }
 
-// share is n*at/total rounded down (0 if total is 0), without overflow:
-// which n-th of total the offset at falls in.
-func share(n, at, total int64) int64 {
+// middleShare is which n-th of total holds the middle of the bytes
+// [start, start+size): k such that k*total/n < middle <= (k+1)*total/n,
+// 0 for a middle at 0 (an empty file first); computed without overflow,
+// in half bytes.
+func middleShare(n, start, size, total int64) int64 {
 	if total <= 0 {
 		return 0
 	}
-	hi, lo := bits.Mul64(uint64(n), uint64(at))
-	q, _ := bits.Div64(hi, lo, uint64(total))
+	hi, lo := bits.Mul64(uint64(n), uint64(2*start+size))
+	q, r := bits.Div64(hi, lo, uint64(2*total))
+	if r == 0 {
+		return max(int64(q)-1, 0)
+	}
 	return int64(q)
+}
+
+// satAdd is a+b, or math.MaxInt64 if that overflows.
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // FileID is a file's device and inode.

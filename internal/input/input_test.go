@@ -287,12 +287,14 @@ func shape(tasks [][]protocol.Split) string {
 
 // Tasks are sized by bytes, not files: by default (Small 0) every file
 // smaller than the split size is packed, so 16 files of a quarter of the
-// split make 4 tasks of 4 files, as one file of 16 quarters would.
+// split make 4 tasks of 4 files, as one file of 16 quarters would, even
+// with a byte more than 4 splits in all.
 func TestFilesUnderTheSplitSizeArePacked(t *testing.T) {
 	dir := t.TempDir()
 	var inputs []string
 	for i := range 16 {
-		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%02d.txt", i), strings.Repeat("abc\n", 4)))
+		extra := strings.Repeat("x", i/15) // the last file has a byte more
+		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%02d.txt", i), strings.Repeat("abc\n", 4)+extra))
 	}
 	tasks, _, err := Tasks(inputs, Options{Split: 64})
 	if err != nil {
