@@ -360,3 +360,34 @@ func TestALastPieceUnderATenthJoinsItsNeighbour(t *testing.T) {
 		}
 	}
 }
+
+// The same bytes make the same number of tasks however they are cut into
+// files (the README's 256 MiB in 1, 4, 16, 128 or 2,048 files: 4 tasks),
+// here at a split of 4 KiB: 16 KiB and a few bytes of lines, in 1 to 128
+// files, are always 4 tasks.
+func TestTasksDoNotDependOnTheLayout(t *testing.T) {
+	var text strings.Builder
+	for i := 0; text.Len() < 4*4096+59; i++ {
+		fmt.Fprintf(&text, "line %d of the corpus\n", i*7919%100003)
+	}
+	all := text.String()
+	for _, n := range []int{1, 4, 16, 128} {
+		dir := t.TempDir()
+		var inputs []string
+		for i, start := 0, 0; i < n; i++ {
+			end := len(all) // the line end at or after the i+1-th n-th
+			if i < n-1 {
+				end = strings.IndexByte(all[(i+1)*len(all)/n:], '\n') + (i+1)*len(all)/n + 1
+			}
+			inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%03d.txt", i), all[start:end]))
+			start = end
+		}
+		tasks, _, err := Tasks(inputs, Options{Split: 4096})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tasks) != 4 {
+			t.Errorf("%d bytes in %d files: %d tasks, want 4", len(all), n, len(tasks))
+		}
+	}
+}
