@@ -176,3 +176,18 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// Cut leaves no tiny last piece, as input.Tasks does not: a file a
+// tenth over a piece is one piece; a fifth over, two.
+func TestCutJoinsATinyLastPiece(t *testing.T) {
+	for _, c := range []struct {
+		size int
+		want int
+	}{{4096 + 400, 1}, {4096 + 800, 2}, {3*4096 + 300, 3}} {
+		data := bytes.Repeat([]byte("abc\n"), c.size/4)
+		f := scan(t, data, 512)
+		if pieces := Cut(&f, 512, 4096); len(pieces) != c.want {
+			t.Errorf("%d bytes cut into %v, want %d pieces", len(data), pieces, c.want)
+		}
+	}
+}
