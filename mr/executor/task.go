@@ -60,6 +60,9 @@ func runTask(app *mr.App, t *Task, m *meter) Result {
 	if err != nil {
 		var ae *AppError
 		res.Err, res.App = err.Error(), errors.As(err, &ae)
+		if res.App && ae == err {
+			res.Err = ae.Msg // Result.App says whose fault; the worker's AppError says "app: "
+		}
 	}
 	return res
 }
