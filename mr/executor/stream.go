@@ -277,8 +277,9 @@ func envName(name string) string {
 }
 
 // workDir makes the attempt's working directory, holding links to the
-// shipped files by name; done removes it.
-func workDir(dir string, files map[string]string) (string, func(), error) {
+// shipped files by name (with copies, copies the commands may run, as a
+// worker's kept files are); done removes it.
+func workDir(dir string, files map[string]string, copies bool) (string, func(), error) {
 	var err error
 	if dir == "" {
 		dir, err = os.MkdirTemp("", "mr-stream-")
@@ -295,7 +296,10 @@ func workDir(dir string, files map[string]string) (string, func(), error) {
 			return "", nil, err
 		}
 		abs, err := filepath.Abs(path)
-		if err == nil {
+		switch {
+		case err == nil && copies:
+			err = copyFile(abs, filepath.Join(dir, name))
+		case err == nil:
 			err = os.Symlink(abs, filepath.Join(dir, name))
 		}
 		if err != nil {
@@ -304,4 +308,19 @@ func workDir(dir string, files map[string]string) (string, func(), error) {
 		}
 	}
 	return dir, done, nil
+}
+
+// copyFile copies from to a new file to, which its owner may run.
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o700)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	return errors.Join(err, out.Close())
 }

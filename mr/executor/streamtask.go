@@ -38,7 +38,7 @@ func streamTask(t *Task) (*mr.App, *Task, func(), error) {
 	if t.Kind == protocol.ReduceTask && t.Stream.Reducer == "" {
 		return nil, nil, nil, fmt.Errorf("mr: a reduce attempt of a streaming job without a reducer")
 	}
-	dir, done, err := workDir(t.WorkDir, t.Files)
+	dir, done, err := workDir(t.WorkDir, t.Files, false)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -171,7 +171,8 @@ func orderedOutput(reducer string, write func(k, v string) error) func(line []by
 // decrease; a map-only job's output the mapper's records in order. The
 // combiner is not run: whether it runs must not change the output, and
 // the reference is what checks that. The commands run in a temp dir
-// holding links to files (the shipped files by name), as in a job.
+// holding copies of files (the shipped files by name) that they may run,
+// as in a job.
 func SequentialStream(s *protocol.Stream, files map[string]string, inputs []string, opt input.Options, ref Reference, outPath string) error {
 	if err := s.Check(); err != nil {
 		return err
@@ -180,7 +181,7 @@ func SequentialStream(s *protocol.Stream, files map[string]string, inputs []stri
 	if err != nil {
 		return err
 	}
-	dir, done, err := workDir("", files)
+	dir, done, err := workDir("", files, true)
 	if err != nil {
 		return err
 	}

@@ -156,3 +156,46 @@ func TestPluginWorkerRefusesAStreamingJob(t *testing.T) {
 		}
 	}
 }
+
+// Two pool workers under a secret run a word count written as two
+// shipped scripts, which they fetch by SHA-256 and keep in apps/; the
+// output is mrsequential's with the same scripts, and the Go word
+// count's.
+func TestPoolRunsAStreamingJobWithShippedScripts(t *testing.T) {
+	scripts := t.TempDir()
+	WriteFile(t, scripts, "map.sh", "#!/bin/sh\nexec awk '{ n = split($0, w, /[^A-Za-z]+/); for (i = 1; i <= n; i++) if (w[i] != \"\") print w[i] \"\\t1\" }'\n")
+	WriteFile(t, scripts, "sum.awk", `$1 != k { if (NR > 1) print k "\t" n; k = $1; n = 0 } { n += $2 } END { if (NR) print k "\t" n }`+"\n")
+	inputs := asciiInputs(t, 3)
+	secret := []byte("stream-test-secret")
+	cfg := Config(t.TempDir())
+	cfg.App, cfg.Secret, cfg.WaitWorkers = "shwc", secret, 2
+	cfg.Stream = &protocol.Stream{Mapper: "./map.sh", Reducer: `awk -F'\t' -f sum.awk`}
+	cfg.StreamFiles = []string{filepath.Join(scripts, "map.sh"), filepath.Join(scripts, "sum.awk")}
+	job, _ := startJob(t, cfg, inputs, &mr.App{Name: "shwc"})
+	pools := []*testPool{
+		startPool(t, "p1", job.C.Addr(), secret, t.TempDir()),
+		startPool(t, "p2", job.C.Addr(), secret, t.TempDir()),
+	}
+	if err := job.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(cfg.OutDir, "mr-shwc-all"))
+	files := map[string]string{"map.sh": cfg.StreamFiles[0], "sum.awk": cfg.StreamFiles[1]}
+	out := filepath.Join(t.TempDir(), "mr-out-0")
+	if err := executor.SequentialStream(cfg.Stream, files, inputs, input.Options{Split: input.DefaultSplit, WholeFiles: true},
+		executor.Reference{NReduce: cfg.NReduce}, out); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(out)
+	if string(got) != string(want) || string(got) != Sequential(t, WordCount(), inputs) {
+		t.Fatalf("mr-shwc-all:\n%.300s\nwant mrsequential's and the Go word count's:\n%.300s", got, want)
+	}
+	for _, p := range pools {
+		if n := p.log.count(`msg="shipped file received"`); n != 2 {
+			t.Errorf("pool worker %s received %d shipped files, want 2", p.name, n)
+		}
+		if kept, _ := filepath.Glob(filepath.Join(p.dir, "apps", "*.so")); len(kept) != 2 {
+			t.Errorf("pool worker %s keeps %v in apps/, want the 2 files", p.name, kept)
+		}
+	}
+}
