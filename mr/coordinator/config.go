@@ -150,6 +150,9 @@ func DefaultConfig() Config {
 }
 
 func (c Config) withDefaults() (Config, error) {
+	if err := checkStream(c); err != nil {
+		return c, err
+	}
 	switch {
 	case c.NReduce < 0:
 		return c, fmt.Errorf("mr: nReduce %d must be positive", c.NReduce)
@@ -163,9 +166,6 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("mr: timeouts must be positive")
 	}
 	if err := protocol.CheckParams(c.Params); err != nil {
-		return c, err
-	}
-	if err := checkStream(c); err != nil {
 		return c, err
 	}
 	if c.Stream != nil && c.App == "" {
