@@ -100,6 +100,9 @@ func (w *Worker) register(ctx context.Context) error {
 		return fmt.Errorf("mr: registering with %s: %w", w.cfg.Coordinator, err)
 	}
 	model, err := checkModel(reply)
+	if err == nil {
+		err = w.checkStream(reply.Stream, reply.Job)
+	}
 	if err != nil {
 		return err
 	}
