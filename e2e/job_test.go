@@ -34,6 +34,7 @@ type job struct {
 	workers []*proc
 	args    []string // the coordinator's flags, for a restart
 	bin     string   // where mrcoordinator and mrworker are, if not binDir
+	apps    string   // where the workers' plugins are, if not binDir
 	journal bool     // out/ may hold the journal
 }
 
@@ -126,7 +127,11 @@ func (j *job) startWorker(name, app string, args ...string) *proc {
 		j.t.Fatal(err)
 	}
 	env := append(j.env(), "COORDINATOR_HOST="+j.addr, "MR_MARKER_DIR="+j.path("markers"))
-	all := append(append([]string{"-dir", filepath.Join(dir, "run")}, args...), filepath.Join(binDir, app+".so"))
+	apps := binDir
+	if j.apps != "" {
+		apps = j.apps
+	}
+	all := append(append([]string{"-dir", filepath.Join(dir, "run")}, args...), filepath.Join(apps, app+".so"))
 	p := start(j.t, j.path(name+".log"), dir, env, j.command("mrworker"), all...)
 	j.workers = append(j.workers, p)
 	return p
