@@ -399,7 +399,7 @@ func registered(j *job) string {
 // plainBinaries is where the flood's binaries are: binDir, or, when its
 // binaries are race-built, a directory of the test where it builds
 // mrcoordinator, mrworker, mrhostile and straggler.so without -race.
-func plainBinaries(t *testing.T) string {
+func plainBinaries(t testing.TB) string {
 	if !slices.Contains(flagsOf(t, filepath.Join(binDir, "mrcoordinator")), "-race") {
 		return binDir
 	}

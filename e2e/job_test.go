@@ -25,7 +25,7 @@ import (
 
 // job is one job of a test and its processes.
 type job struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string   // the job's directory
 	coord   *proc    // the coordinator running now
 	addr    string   // its host:port
@@ -39,7 +39,7 @@ type job struct {
 }
 
 // newJob makes a job's directories in a fresh directory of the test.
-func newJob(t *testing.T) *job {
+func newJob(t testing.TB) *job {
 	t.Helper()
 	skipShort(t)
 	j := &job{t: t, dir: t.TempDir(), inputs: slices.Clone(inputs)}
