@@ -203,8 +203,8 @@ step_go_test() {
 		mapfile -t pkgs < <(cd "$ROOT" && go list ./... | grep -v '/e2e$')
 		pkgs+=(./e2e/)
 	fi
-	echo "*** go test ${GO_FLAGS[*]} $([[ $MR_SKIP_GO_TESTS == 1 ]] && echo ./e2e/ || echo './... (e2e/ last)'):" \
-		"the job cases on the binaries in $BIN"
+	echo "*** go test ${GO_FLAGS[*]} $([[ $MR_SKIP_GO_TESTS == 1 ]] && echo ./e2e/ || echo ./...)"
+	echo "    (e2e/ last: the job cases, on the binaries in $BIN)"
 	go_test "go test" "go test" "${STEP_SECS[test]}" -skip '^(TestFlood|TestStatusPage)$' "${pkgs[@]}"
 }
 
