@@ -163,9 +163,9 @@ if [[ ! -f $demo/out/mr-$app-all ]]; then
 	tail -n 5 "$demo/coordinator.log" >&2
 	exit 1
 fi
-summary=$(grep -o 'msg="job summary".*' "$demo/coordinator.log" |
-	grep -oE ' (elapsed|maps|map_attempts|reduces|reduce_attempts|workers)=[^ ]*' | tr -d '\n')
-echo "demo: job done in ${elapsed} s (coordinator's summary:$summary)"
+sum=$demo/out/mr-$app-summary.json
+summary=$(grep -E '^  "(elapsed|maps|map_attempts|reduces|reduce_attempts)": ' "$sum" | tr -d ' ",' | tr : = | paste -sd' ')
+echo "demo: job done in ${elapsed} s (the job's summary: $summary workers=$(bin/mrcheck "$sum" workers))"
 ((failed == 0)) || die "a worker failed (see above)"
 
 echo "demo: checking against bin/mrsequential (the same app in one process)"
