@@ -67,7 +67,7 @@ var floodLabels = []string{"coordinator", "w1", "w2", "w3"}
 func TestFlood(t *testing.T) {
 	skipShort(t)
 	f := &flood{bin: plainBinaries(t), secret: randomHex(24)}
-	calm := f.run(t, "")
+	calm := f.runFor(t, "", jobTimeout)
 	if calm.job == 0 {
 		t.Fatalf("the unattacked job did not end within %s", jobTimeout)
 	}
@@ -133,9 +133,6 @@ func (f *flood) check(t *testing.T, kind string) {
 		}
 	}
 }
-
-// run is runFor with the calm run's bound, jobTimeout.
-func (f *flood) run(t *testing.T, kind string) *floodRun { return f.runFor(t, kind, jobTimeout) }
 
 // runFor runs the secured job under a flood of kind (none if "") and
 // watches it until the coordinator exits or limit has passed since the
