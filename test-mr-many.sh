@@ -7,7 +7,7 @@
 # (go vet, go test -race, the cases); runs 2..N skip go vet and the unit
 # tests, but not the job cases of e2e/ (MR_SKIP_GO_TESTS=1). Other MR_*
 # variables of test-mr.sh
-# (MR_CASES, MR_VERBOSE, ...) pass through. Every run's output is shown as
+# (MR_CASES, MR_KEEP, ...) pass through. Every run's output is shown as
 # it comes. Stops at the first failing run, repeats that run's tally (which
 # names the failed cases) and exits non-zero; otherwise ends with
 # "N/N runs passed".
