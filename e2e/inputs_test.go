@@ -38,6 +38,7 @@ func answer(t *testing.T, dir string, env []string, name string, args ...string)
 // the same lines, at once: the folder's skipped entry, then the refusal
 // of the binary (cluster.sh before it builds anything, so without root).
 func TestInputRuleSameEverywhere(t *testing.T) {
+	skipShort(t)
 	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
@@ -66,6 +67,7 @@ func TestInputRuleSameEverywhere(t *testing.T) {
 // mrsequential gets here (a relative path below here kept, others by
 // base name), and reads -linger as the coordinator does, in seconds.
 func TestClusterScriptNamesAndLinger(t *testing.T) {
+	skipShort(t)
 	t.Parallel()
 	script := `source "$1" && for f in in/a.txt in/ ./in/b.txt /data/c.txt ../up/d.txt in/../e.txt; do lan_input_name "$f"; done &&
 		for d in 90s 2m 1h30m 0s; do lan_seconds "$d"; done && if lan_seconds 500ms; then echo accepted; else echo refused; fi`
