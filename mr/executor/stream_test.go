@@ -193,3 +193,16 @@ func alive(pid int) bool {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	return err == nil && !strings.Contains(string(b), ") Z ")
 }
+
+func TestStreamCombinerRunsOverTheMapsRecordsSorted(t *testing.T) {
+	task := streamMapTask(t, "cat", "in.txt", "b\t1\na\t1\nb\t1\nb\t1\n")
+	task.Stream.Combiner = `awk -F'\t' '$1 != k { if (NR > 1) print k "\t" n; k = $1; n = 0 } { n += $2 } END { if (NR) print k "\t" n }'`
+	res := InProcess{}.Run(context.Background(), task, func(int64) {})
+	if res.Failed() {
+		t.Fatal(res.Err)
+	}
+	if c := res.Counters; c.MapOutputRecords != 4 || c.CombinedAway != 2 {
+		t.Fatalf("map output records %d, combined away %d: want the mapper's 4, 2 of them combined away (a sorted batch)",
+			c.MapOutputRecords, c.CombinedAway)
+	}
+}

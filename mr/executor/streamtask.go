@@ -77,8 +77,9 @@ func streamMap(mapper, dir, attempt string, nReduce int, params map[string]strin
 // streamCombine batches the records emit would take, and hands them on
 // through the combiner: each batch, up to a quarter of the map buffer,
 // sorted by key (stably), is the combiner's input, and its output lines
-// are the records. flush runs the last batch.
-func streamCombine(t *Task, emit func(k, v string)) (batched func(k, v string), flush func() error) {
+// are the records; *mapped counts the records it took. flush runs the
+// last batch.
+func streamCombine(t *Task, emit func(k, v string), mapped *int64) (batched func(k, v string), flush func() error) {
 	limit := max(t.MapBuffer/4, 1<<20)
 	var batch []mr.KeyValue
 	var size int64
@@ -99,6 +100,7 @@ func streamCombine(t *Task, emit func(k, v string)) (batched func(k, v string), 
 		return err
 	}
 	batched = func(k, v string) {
+		*mapped++
 		batch = append(batch, mr.KeyValue{Key: k, Value: v})
 		if size += int64(len(k) + len(v) + 32); size >= limit {
 			flush()

@@ -107,8 +107,9 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 		out.Emit(key, value)
 	}
 	flush := func() error { return nil }
+	var mapped int64 // a streaming combiner's input: the mapper's records
 	if t.Stream != nil && t.Stream.Combiner != "" {
-		emit, flush = streamCombine(t, emit)
+		emit, flush = streamCombine(t, emit, &mapped)
 	}
 	err = mapInputs(mapperOf(app, t), t.Inputs, contents, m, cnt, emit)
 	if err == nil {
@@ -122,6 +123,9 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 	runs, err := out.Finish(t.Out)
 	st := out.Stats(runs)
 	cnt.MapOutputRecords, cnt.SpilledRecords, cnt.CombinedAway = st.Emitted, st.Spilled, st.Emitted-st.Written
+	if mapped > 0 {
+		cnt.MapOutputRecords, cnt.CombinedAway = mapped, mapped-st.Written
+	}
 	cnt.MapOutputBytes = st.Bytes
 	return st.Bytes + int64(8*len(runs)+8), err
 }
