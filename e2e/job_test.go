@@ -77,8 +77,10 @@ func (j *job) startCoordinator(args ...string) {
 	addrFile := j.path("coord.addr")
 	os.Remove(addrFile)
 	j.args = args
+	// -pack-size 1: one map task per input, as the cases count them
+	// (files under the split size are packed by default).
 	all := append([]string{"-addr", "127.0.0.1:0", "-addr-file", addrFile, "-nreduce", fmt.Sprint(nReduce),
-		"-out", j.path("out")}, args...)
+		"-out", j.path("out"), "-pack-size", "1"}, args...)
 	j.coord = start(j.t, j.nextLog("coordinator"), j.path("coord"), j.env(), j.command("mrcoordinator"), append(all, j.inputs...)...)
 	for deadline := time.Now().Add(quickExit); ; {
 		if b, err := os.ReadFile(addrFile); err == nil && strings.Contains(string(b), ":") {
@@ -249,8 +251,9 @@ func worker(s *protocol.Summary, id string) *protocol.WorkerSummary {
 var outRE = regexp.MustCompile(`^mr-out-([0-9]+)$`)
 
 // checkFiles wants out/ to hold exactly mr-out-0 .. mr-out-(R-1),
-// mr-APP-all, the summary (and the journal of a journaled job): no temp
-// or other files; and mr-APP-all the lines of the mr-out-*.
+// mr-APP-all, the summary, the coordinator's lock (and the journal of a
+// journaled job): no temp or other files; and mr-APP-all the lines of
+// the mr-out-*.
 func (j *job) checkFiles(app string) []byte {
 	j.t.Helper()
 	entries, err := os.ReadDir(j.path("out"))
@@ -267,7 +270,8 @@ func (j *job) checkFiles(app string) []byte {
 			parts = append(parts, b)
 			continue
 		}
-		if n == "mr-"+app+"-all" || n == "mr-"+app+"-summary.json" || (j.journal && n == "mr-job.journal") {
+		if n == "mr-"+app+"-all" || n == "mr-"+app+"-summary.json" || n == ".mr-coordinator.lock" ||
+			(j.journal && n == "mr-job.journal") {
 			continue
 		}
 		j.t.Errorf("unexpected file in the output directory: %s", n)

@@ -57,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "mr-out-0", "write the output to `FILE`")
 	var opt input.Options
 	fs.Int64Var(&opt.Split, "split-size", 0, "cut inputs larger than this many `bytes` into several pieces, as the coordinator's -split-size (default: never, Map sees whole files)")
-	fs.Int64Var(&opt.Small, "small-file", input.DefaultSmall, "inputs smaller than this many `bytes` are small, as the coordinator's -small-file")
+	fs.Int64Var(&opt.Small, "small-file", 0, "inputs smaller than this many `bytes` share tasks, as the coordinator's -small-file (default: the split size)")
 	fs.Int64Var(&opt.Pack, "pack-size", 0, "small inputs share a task up to this many `bytes`, as the coordinator's -pack-size (default: the split size)")
 	fs.BoolVar(&opt.WholeFiles, "whole-files", false, "never cut an input (also when the app exports WholeFiles = true)")
 	fs.BoolVar(&opt.Binary, "binary", false, "accept inputs that are not text (a NUL byte in their first 4 KiB)")

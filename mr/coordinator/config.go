@@ -27,8 +27,8 @@ type Config struct {
 	AppPlugin string
 	SplitSize int64 // inputs larger than this are cut into several map tasks
 	// SmallFile and PackSize: consecutive inputs smaller than SmallFile
-	// (whose Map costs about what a task costs, whatever its size) share a
-	// map task up to PackSize bytes (0: SplitSize; 1: never).
+	// (0: SplitSize) share map tasks of up to PackSize bytes (0:
+	// SplitSize; 1: never), so that tasks are sized by bytes, not files.
 	SmallFile int64
 	PackSize  int64
 	// WholeFiles: never cut an input into splits (the app needs each
@@ -129,7 +129,6 @@ func DefaultConfig() Config {
 		NReduce:           10,
 		OutDir:            ".",
 		SplitSize:         input.DefaultSplit,
-		SmallFile:         input.DefaultSmall,
 		HeartbeatTimeout:  4 * time.Second,
 		TaskTimeout:       10 * time.Second,
 		MaxFailures:       appFailureLimit,
@@ -180,7 +179,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.OutDir, d.OutDir)
 	orDefault(&c.SplitSize, d.SplitSize)
 	orDefault(&c.PackSize, c.SplitSize)
-	orDefault(&c.SmallFile, d.SmallFile)
+	orDefault(&c.SmallFile, c.SplitSize)
 	orDefault(&c.HeartbeatTimeout, d.HeartbeatTimeout)
 	orDefault(&c.TaskTimeout, d.TaskTimeout)
 	orDefault(&c.MaxFailures, d.MaxFailures)

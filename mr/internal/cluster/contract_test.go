@@ -48,7 +48,7 @@ func docFreq(naive bool) *mr.App {
 // whole files (split 0).
 func sequentialAt(t *testing.T, app *mr.App, inputs []string, split int64) string {
 	t.Helper()
-	opt := input.Options{Split: split, Small: input.DefaultSmall, Pack: 1}
+	opt := input.Options{Split: split, Pack: 1}
 	if split == 0 {
 		opt.Split, opt.WholeFiles = input.DefaultSplit, true
 	}
