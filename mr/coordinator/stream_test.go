@@ -26,6 +26,7 @@ func TestStreamingJobRefusesWhatItCannotRun(t *testing.T) {
 		{"a combiner of a map-only job", func(c *Config) {
 			c.Stream, c.MapOnly = &protocol.Stream{Mapper: "cat", Combiner: "cat"}, true
 		}, "combines nothing"},
+		{"Hadoop's map-only", func(c *Config) { c.Stream = &protocol.Stream{Mapper: "cat", Reducer: "NONE"} }, "-nreduce 0 here"},
 		{"no mapper", func(c *Config) { c.Stream = &protocol.Stream{Reducer: "cat"} }, "needs -mapper"},
 		{"files without commands", func(c *Config) { c.StreamFiles = []string{script} }, "give -mapper CMD too"},
 		{"two files of one name", func(c *Config) { c.Stream, c.StreamFiles = wc, []string{script, other} }, `two shipped files are named "map.sh"`},

@@ -29,7 +29,8 @@ func streamMapTask(t *testing.T, mapper, name, contents string) *Task {
 // mapRecords runs mapper over contents and returns its records, "key|value".
 func mapRecords(t *testing.T, mapper, contents string) []string {
 	var got []string
-	err := streamMap(mapper, t.TempDir(), "map-0.a1", 1, nil, "in.txt", contents, func(k, v string) {
+	r := mapRun{mapper: mapper, dir: t.TempDir(), attempt: "map-0.a1", nReduce: 1}
+	err := r.run("in.txt", contents, func(k, v string) {
 		got = append(got, k+"|"+v)
 	})
 	if err != nil {
@@ -48,8 +49,9 @@ func TestStreamMapperLinesSplitAtTheFirstTab(t *testing.T) {
 
 func TestStreamMapperSeesItsInputAndParams(t *testing.T) {
 	var got []string
-	err := streamMap(`echo "$mapreduce_map_input_file $min_len $PWD"`, t.TempDir(), "map-0.a1", 1,
-		map[string]string{"min.len": "3"}, "books/a.txt", "", func(k, v string) { got = append(got, k) })
+	r := mapRun{mapper: `echo "$mapreduce_map_input_file $min_len $PWD"`, dir: t.TempDir(), attempt: "map-0.a1", nReduce: 1,
+		params: map[string]string{"min.len": "3"}}
+	err := r.run("books/a.txt", "", func(k, v string) { got = append(got, k) })
 	if err != nil {
 		t.Fatal(err)
 	}

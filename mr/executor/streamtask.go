@@ -48,25 +48,44 @@ func streamTask(t *Task) (*mr.App, *Task, func(), error) {
 }
 
 // mapperOf is how an attempt maps an input: the app's Map, or the
-// streaming job's mapper.
-func mapperOf(app *mr.App, t *Task) mapFunc {
+// streaming job's mapper, the bytes fed to it counted as progress.
+func mapperOf(app *mr.App, t *Task, m *meter) mapFunc {
 	if t.Stream == nil {
 		return func(name, text string, emit func(k, v string)) error { return callMap(app, name, text, emit) }
 	}
-	return func(name, text string, emit func(k, v string)) error {
-		return streamMap(t.Stream.Mapper, t.WorkDir, t.Name, t.NReduce, t.Params, name, text, emit)
-	}
+	r := mapRun{mapper: t.Stream.Mapper, dir: t.WorkDir, attempt: t.Name, nReduce: t.NReduce, params: t.Params,
+		fed: func(n int64) { m.bytes.Add(n) }}
+	return r.run
 }
 
-// streamMap runs the mapper over one input's text, emitting each line
-// it writes as a record, split at its first TAB.
-func streamMap(mapper, dir, attempt string, nReduce int, params map[string]string, name, text string, emit func(k, v string)) error {
-	c := &command{role: "mapper", line: mapper, on: "input " + name, dir: dir, tag: attempt,
-		env: streamEnv(params, "mapreduce_map_input_file="+name, "map_input_file="+name,
-			"mapreduce_task_attempt_id="+attempt, "mapreduce_job_reduces="+strconv.Itoa(nReduce))}
+// mapRun is how a streaming job's mapper runs.
+type mapRun struct {
+	mapper, dir, attempt string
+	nReduce              int
+	params               map[string]string
+	fed                  func(n int64) // called as its input is written; nil: not
+}
+
+// feedChunk is the piece of a mapper's input written at a time.
+const feedChunk = 64 << 10
+
+// run runs the mapper over one input's text, emitting each line it
+// writes as a record, split at its first TAB.
+func (r *mapRun) run(name, text string, emit func(k, v string)) error {
+	c := &command{role: "mapper", line: r.mapper, on: "input " + name, dir: r.dir, tag: r.attempt,
+		env: streamEnv(r.params, "mapreduce_map_input_file="+name, "map_input_file="+name,
+			"mapreduce_task_attempt_id="+r.attempt, "mapreduce_job_reduces="+strconv.Itoa(r.nReduce))}
 	return c.run(func(w *bufio.Writer) error {
-		_, err := w.WriteString(text)
-		return err
+		for rest := text; rest != ""; {
+			n := min(len(rest), feedChunk)
+			if _, err := w.WriteString(rest[:n]); err != nil {
+				return err
+			}
+			if rest = rest[n:]; r.fed != nil {
+				r.fed(int64(n))
+			}
+		}
+		return nil
 	}, func(line []byte) error {
 		k, v := splitTab(line)
 		emit(string(k), string(v))
@@ -195,7 +214,8 @@ func SequentialStream(s *protocol.Stream, files map[string]string, inputs []stri
 			if err != nil {
 				return err
 			}
-			if err := streamMap(s.Mapper, dir, "sequential", ref.NReduce, ref.Params, p.File, text, func(k, v string) {
+			r := mapRun{mapper: s.Mapper, dir: dir, attempt: "sequential", nReduce: ref.NReduce, params: ref.Params}
+			if err := r.run(p.File, text, func(k, v string) {
 				all = append(all, mr.KeyValue{Key: k, Value: v})
 			}); err != nil {
 				return err

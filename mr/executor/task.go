@@ -111,7 +111,7 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 	if t.Stream != nil && t.Stream.Combiner != "" {
 		emit, flush = streamCombine(t, emit, &mapped)
 	}
-	err = mapInputs(mapperOf(app, t), t.Inputs, contents, m, cnt, emit)
+	err = mapInputs(mapperOf(app, t, m), t.Inputs, contents, m, cnt, emit)
 	if err == nil {
 		err = flush()
 	}
