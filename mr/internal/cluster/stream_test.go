@@ -125,7 +125,7 @@ func TestStreamingMapperThatFailsFailsTheJobNamingIt(t *testing.T) {
 		t.Fatal("the job succeeded")
 	}
 	t.Log(err)
-	for _, want := range []string{"in-", "exited with status 1", "cannot parse line 7", "3"} {
+	for _, want := range []string{"in-", "exited with status 1", "cannot parse line 7", "failed 3 times"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the job's error %q does not say %q", err, want)
 		}
