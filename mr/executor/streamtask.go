@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"mapreduce/internal/atomicfile"
@@ -87,10 +88,19 @@ func (r *mapRun) run(name, text string, emit func(k, v string)) error {
 		}
 		return nil
 	}, func(line []byte) error {
-		k, v := splitTab(line)
-		emit(string(k), string(v))
+		emitLine(string(line), emit)
 		return nil
 	})
+}
+
+// emitLine emits a line as a record, split at its first TAB: one string
+// for both.
+func emitLine(line string, emit func(k, v string)) {
+	if i := strings.IndexByte(line, '\t'); i >= 0 {
+		emit(line[:i], line[i+1:])
+		return
+	}
+	emit(line, "")
 }
 
 // streamCombine batches the records emit would take, and hands them on
@@ -111,8 +121,7 @@ func streamCombine(t *Task, emit func(k, v string), mapped *int64) (batched func
 		c := &command{role: "combiner", line: t.Stream.Combiner, on: t.Name, dir: t.WorkDir, tag: t.Name,
 			env: streamEnv(t.Params, "mapreduce_task_attempt_id="+t.Name)}
 		err = c.run(func(w *bufio.Writer) error { return writeRecords(w, batch) }, func(line []byte) error {
-			k, v := splitTab(line)
-			emit(string(k), string(v))
+			emitLine(string(line), emit)
 			return nil
 		})
 		batch, size = batch[:0], 0
@@ -145,7 +154,7 @@ func writeRecords(w *bufio.Writer, records []mr.KeyValue) error {
 // as "key<TAB>value" lines, and writes each line it writes as an output
 // record, split at its first TAB. Its output keys must not decrease:
 // mr-<app>-all merges the reduce outputs by key.
-func streamReduce(t *Task, m *runfile.Merger, write func(k, v string) error, progress *atomic.Int64, cnt *protocol.Counters) error {
+func streamReduce(t *Task, m *runfile.Merger, write func(k, v []byte) error, progress *atomic.Int64, cnt *protocol.Counters) error {
 	c := &command{role: "reducer", line: t.Stream.Reducer, on: t.Name, dir: t.WorkDir, tag: t.Name,
 		env: streamEnv(t.Params, "mapreduce_task_attempt_id="+t.Name, "mapreduce_job_reduces="+strconv.Itoa(t.NReduce))}
 	var prev []byte
@@ -172,7 +181,7 @@ func streamReduce(t *Task, m *runfile.Merger, write func(k, v string) error, pro
 
 // orderedOutput takes a reducer's output lines, split at the first TAB,
 // to write, refusing a key smaller than the one before it.
-func orderedOutput(reducer string, write func(k, v string) error) func(line []byte) error {
+func orderedOutput(reducer string, write func(k, v []byte) error) func(line []byte) error {
 	var prev []byte
 	first := true
 	return func(line []byte) error {
@@ -182,7 +191,7 @@ func orderedOutput(reducer string, write func(k, v string) error) func(line []by
 				"(mr-<app>-all merges the outputs by key)", quoteCommand(reducer), quoteKey(string(k)), quoteKey(string(prev)))}
 		}
 		first, prev = false, append(prev[:0], k...)
-		return write(string(k), string(v))
+		return write(k, v)
 	}
 }
 
@@ -229,7 +238,9 @@ func SequentialStream(s *protocol.Stream, files map[string]string, inputs []stri
 		slices.SortStableFunc(all, func(a, b mr.KeyValue) int { return cmp.Compare(a.Key, b.Key) })
 		c := &command{role: "reducer", line: s.Reducer, on: "the sorted records", dir: dir, tag: "sequential",
 			env: streamEnv(ref.Params, "mapreduce_task_attempt_id=sequential", "mapreduce_job_reduces="+strconv.Itoa(ref.NReduce))}
-		return c.run(func(w *bufio.Writer) error { return writeRecords(w, all) }, orderedOutput(s.Reducer, write))
+		return c.run(func(w *bufio.Writer) error { return writeRecords(w, all) }, orderedOutput(s.Reducer, func(k, v []byte) error {
+			return write(string(k), string(v))
+		}))
 	})
 }
 

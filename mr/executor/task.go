@@ -170,7 +170,7 @@ func reduceTask(app *mr.App, t *Task, progress *atomic.Int64, cnt *protocol.Coun
 		m := runfile.NewMerger(runs)
 		write := lineChecked(out.Write)
 		if t.Stream != nil {
-			return streamReduce(t, m, write, progress, cnt)
+			return streamReduce(t, m, out.WriteBytes, progress, cnt) // its lines hold no newline
 		}
 		if app.ReduceEmit != nil || app.ReduceSeq != nil {
 			return runfile.GroupByKeySeq(m, func(key string, values iter.Seq[string]) error {
