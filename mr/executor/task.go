@@ -36,18 +36,18 @@ func runTask(app *mr.App, t *Task, m *meter) Result {
 	if t.HeapLimit > 0 && heapLimit.Swap(t.HeapLimit) != t.HeapLimit {
 		debug.SetMemoryLimit(t.HeapLimit)
 	}
-	var res Result
-	var err error
-	counts := mr.StartCounting()
-	mr.SetParams(t.Params)
-	if t.Stream != nil {
+	if t.Stream != nil { // the app is the job's commands
 		var done func()
+		var err error
 		if app, t, done, err = streamTask(t); err != nil {
-			res.Counters.User, res.Dropped = counts.Stop()
 			return Result{Err: err.Error()}
 		}
 		defer done()
 	}
+	var res Result
+	var err error
+	counts := mr.StartCounting()
+	mr.SetParams(t.Params)
 	switch {
 	case t.Kind == protocol.MapTask && t.NReduce == 0:
 		res.Out, err = mapOnlyTask(app, t, m, &res.Counters)
