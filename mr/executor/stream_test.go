@@ -14,6 +14,7 @@ import (
 
 	"mapreduce/internal/input"
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 )
 
 // The stream runner's tests run sh, which every Linux machine has.
@@ -206,5 +207,26 @@ func TestStreamCombinerRunsOverTheMapsRecordsSorted(t *testing.T) {
 	if c := res.Counters; c.MapOutputRecords != 4 || c.CombinedAway != 2 {
 		t.Fatalf("map output records %d, combined away %d: want the mapper's 4, 2 of them combined away (a sorted batch)",
 			c.MapOutputRecords, c.CombinedAway)
+	}
+}
+
+func TestStreamMapperRunsOncePerInputOfItsTask(t *testing.T) {
+	dir := t.TempDir()
+	split := filepath.Join(dir, "split")
+	os.WriteFile(split, []byte("a\nbb\n"), 0o644)
+	task := &Task{Kind: protocol.MapTask, Name: "map-0.a1", NReduce: 0, SplitPath: split, Scratch: dir,
+		Inputs: []Input{{Name: "one.txt", Length: 2}, {Name: "two.txt", Length: 3}},
+		Stream: &protocol.Stream{Mapper: `printf '%s\t%s\n' "$mapreduce_map_input_file" "$(cat)"`}}
+	res := InProcess{}.Run(context.Background(), task, func(int64) {})
+	if res.Failed() {
+		t.Fatal(res.Err)
+	}
+	var got []string
+	r := runfile.NewReader(bytes.NewReader(res.Out.Data), int64(len(res.Out.Data)))
+	for r.Next() {
+		got = append(got, string(r.Key())+"="+string(r.Value()))
+	}
+	if strings.Join(got, ",") != "one.txt=a,two.txt=bb" {
+		t.Fatalf("records %q: want one mapper per input, each with its own name and text", got)
 	}
 }
