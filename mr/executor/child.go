@@ -224,7 +224,7 @@ func (e *Child) Run(ctx context.Context, t *Task, progress func(int64)) Result {
 			if limit := time.Duration(e.limit.Load()); limit > 0 && time.Since(moved) > limit {
 				return e.killed(c, t, input, fmt.Sprintf("made no progress for %s", limit))
 			}
-			if mem, rss := e.memLimit.Load(), residentBytes(c.cmd.Process.Pid); mem > 0 && rss > mem {
+			if mem, rss := e.memLimit.Load(), treeResidentBytes(c.cmd.Process.Pid); mem > 0 && rss > mem {
 				return e.killed(c, t, input, fmt.Sprintf("used %d MiB of memory, over the limit of %d MiB", rss>>20, mem>>20))
 			}
 		case <-ctx.Done():
@@ -286,6 +286,26 @@ func (e *Child) Close() {
 	if c != nil {
 		c.kill()
 	}
+}
+
+// treeResidentBytes is the resident set size of a process and of the
+// processes it started (a streaming job's commands), found through
+// /proc's children lists: at most 64 processes, 0 for those unknown.
+func treeResidentBytes(pid int) int64 {
+	var total int64
+	queue := []int{pid}
+	for n := 0; len(queue) > 0 && n < 64; n++ {
+		p := queue[0]
+		queue = queue[1:]
+		total += residentBytes(p)
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/task/" + strconv.Itoa(p) + "/children")
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				queue = append(queue, c)
+			}
+		}
+	}
+	return total
 }
 
 // residentBytes is a process's resident set size, 0 if unknown.

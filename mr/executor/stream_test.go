@@ -230,3 +230,13 @@ func TestStreamMapperRunsOncePerInputOfItsTask(t *testing.T) {
 		t.Fatalf("records %q: want one mapper per input, each with its own name and text", got)
 	}
 }
+
+func TestStreamCommandPastTheMemoryLimitIsKilled(t *testing.T) {
+	task := streamMapTask(t, `x=$(head -c 400000000 /dev/zero | tr '\0' x); sleep 1000`, "in.txt", "a\n")
+	e := streamChildForTest(t, 0)
+	e.SetLimits(0, 128<<20)
+	res := e.Run(context.Background(), task, func(int64) {})
+	if !res.App || !strings.Contains(res.Err, "over the limit of 128 MiB") {
+		t.Fatalf("result %+v: want the attempt killed for its command's memory", res)
+	}
+}
