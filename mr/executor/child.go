@@ -290,7 +290,8 @@ func (e *Child) Close() {
 
 // treeResidentBytes is the resident set size of a process and of the
 // processes it started (a streaming job's commands), found through
-// /proc's children lists: at most 64 processes, 0 for those unknown.
+// /proc's children lists of each of their threads: at most 64
+// processes, 0 for those unknown.
 func treeResidentBytes(pid int) int64 {
 	var total int64
 	queue := []int{pid}
@@ -298,14 +299,25 @@ func treeResidentBytes(pid int) int64 {
 		p := queue[0]
 		queue = queue[1:]
 		total += residentBytes(p)
-		b, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/task/" + strconv.Itoa(p) + "/children")
+		queue = append(queue, children(p)...)
+	}
+	return total
+}
+
+// children are the processes a process started, by any of its threads.
+func children(pid int) []int {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, _ := os.ReadDir(dir)
+	var kids []int
+	for _, t := range tasks {
+		b, _ := os.ReadFile(dir + "/" + t.Name() + "/children")
 		for _, f := range strings.Fields(string(b)) {
 			if c, err := strconv.Atoi(f); err == nil {
-				queue = append(queue, c)
+				kids = append(kids, c)
 			}
 		}
 	}
-	return total
+	return kids
 }
 
 // residentBytes is a process's resident set size, 0 if unknown.
