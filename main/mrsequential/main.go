@@ -46,6 +46,9 @@ import (
 const usage = "usage: mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N] [-whole-files] [-binary] [-param NAME=VALUE]... [-nreduce R] " +
 	"{app.so | -mapper CMD [-reducer CMD] [-combiner CMD] [-file PATH]...} inputs..."
 
+// usageLine is the usage in one line, for a mistake's message.
+const usageLine = "usage: mrsequential [flags] app.so inputs..., or mrsequential [flags] -mapper CMD [-reducer CMD] inputs...; mrsequential -h lists the flags"
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -76,12 +79,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "mrsequential: %v (%s)\n", err, usage)
+		fmt.Fprintf(stderr, "mrsequential: %v (%s)\n", err, usageLine)
 		return 2
 	}
 	streaming := st.Mapper != "" || st.Reducer != "" || st.Combiner != "" || len(st.files) > 0
 	if fs.NArg() < 2 && !streaming || fs.NArg() < 1 || *out == "" {
-		fmt.Fprintln(stderr, usage)
+		fmt.Fprintln(stderr, usageLine)
 		return 2
 	}
 	if opt.Split < 0 || opt.Small < 0 || opt.Pack < 0 {
