@@ -124,9 +124,7 @@ func (e *Child) start() (*child, error) {
 	cmd.Env = append(os.Environ(), e.env...)
 	cmd.ExtraFiles = []*os.File{taskR, msgW} // fds 3 and 4
 	cmd.Stdout, cmd.Stderr = e.tail, e.tail
-	// A group of its own: killing it kills the commands of a streaming
-	// job it started too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	e.tail.reset()
 	err = cmd.Start()
 	taskR.Close()
@@ -185,13 +183,26 @@ func (c *child) hello() error {
 	}
 }
 
-// kill ends the child, and the processes it started in its group, and
-// waits for it.
+// kill ends the child, and the processes it started (a streaming job's
+// commands, and theirs), and waits for it. It stays in its worker's
+// process group, so that a signal to the group (a stop, a kill) reaches
+// them all.
 func (c *child) kill() {
-	syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-c.exit: // reaped: its pid may be another's now, and its orphans are init's
+		return
+	default:
+	}
+	started := descendants(c.cmd.Process.Pid, maxKilled)
 	c.cmd.Process.Kill()
+	for _, pid := range started {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
 	<-c.exit
 }
+
+// maxKilled bounds the processes of a child's tree that kill finds.
+const maxKilled = 1024
 
 // Run computes t in the child, starting one if need be. A child that
 // dies, hangs past the attempt limit or outgrows the memory limit fails
@@ -293,15 +304,24 @@ func (e *Child) Close() {
 // /proc's children lists of each of their threads: at most 64
 // processes, 0 for those unknown.
 func treeResidentBytes(pid int) int64 {
-	var total int64
-	queue := []int{pid}
-	for n := 0; len(queue) > 0 && n < 64; n++ {
-		p := queue[0]
-		queue = queue[1:]
+	total := residentBytes(pid)
+	for _, p := range descendants(pid, 63) {
 		total += residentBytes(p)
-		queue = append(queue, children(p)...)
 	}
 	return total
+}
+
+// descendants are the processes pid started, and theirs, parents first:
+// at most max of them.
+func descendants(pid, max int) []int {
+	var found []int
+	queue := children(pid)
+	for len(queue) > 0 && len(found) < max {
+		p := queue[0]
+		queue = append(queue[1:], children(p)...)
+		found = append(found, p)
+	}
+	return found
 }
 
 // children are the processes a process started, by any of its threads.
