@@ -13,6 +13,9 @@
 #   -layout L,M      file layouts, one corpus each (default large,small):
 #                      large  files of 64 MiB (the last ones smaller), 256 MiB in all
 #                      small  files of 48 KiB, 96 MiB in all (2048 files)
+#                      N      (a number) one text of 256 MiB (or -size) cut at line ends
+#                             into N files of about equal size: -layout 1,4,16,128,2048
+#                             is the same bytes in every cut (tasks are sized by bytes)
 #   -size S          total size of every corpus instead (bytes, or with K/M/G), so that
 #                    both layouts hold the same text; e.g. -size 16M for a quick check
 #   -small-file S    file size of the small layout (default 48K)
@@ -68,7 +71,7 @@ IFS=, read -ra vocab_list <<<"$vocabs"
 IFS=, read -ra layout_list <<<"$layouts"
 IFS=, read -ra app_list <<<"$apps"
 for l in "${layout_list[@]}"; do
-	[[ $l == large || $l == small ]] || { echo "bench.sh: -layout $l: want large or small" >&2; exit 2; }
+	[[ $l == large || $l == small || $l =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: -layout $l: want large, small or a number of files" >&2; exit 2; }
 done
 for v in "${vocab_list[@]}"; do
 	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: -vocab $v: want a number of words" >&2; exit 2; }
@@ -91,6 +94,10 @@ done
 # make_corpus LAYOUT VOCAB: sets $corpus to the corpus's directory, making it once.
 make_corpus() {
 	local layout=$1 vocab=$2 bytes args per=$((64 << 20)) n
+	if [[ $layout =~ ^[0-9]+$ ]]; then
+		cut_corpus "$layout" "$vocab"
+		return
+	fi
 	if [[ $layout == large ]]; then
 		bytes=$large_bytes
 		n=$(((bytes + per - 1) / per))
@@ -104,6 +111,25 @@ make_corpus() {
 	rm -rf "$corpus"
 	echo "bench: generating $corpus" >&2
 	"$B/mrgen" -out "$corpus" "${args[@]}" -vocab "$vocab" -seed 42 >&2
+	touch "$corpus/.complete"
+}
+
+# cut_corpus N VOCAB: sets $corpus to one text of $large_bytes cut at line
+# ends into N files (split -n l/N), making it once.
+cut_corpus() {
+	local n=$1 vocab=$2 one=$work/corpus-one-$large_bytes-v$vocab-g$gen
+	if [[ ! -f $one/.complete ]]; then
+		rm -rf "$one"
+		echo "bench: generating $one" >&2
+		"$B/mrgen" -out "$one" -files 1 -size "$large_bytes" -vocab "$vocab" -seed 42 >&2
+		touch "$one/.complete"
+	fi
+	corpus=$work/corpus-cut$n-$large_bytes-v$vocab-g$gen
+	((n == 1)) && corpus=$one
+	[[ -f $corpus/.complete ]] && return
+	rm -rf "$corpus"
+	mkdir -p "$corpus"
+	(cd "$corpus" && split -n "l/$n" -a 5 -d --additional-suffix=.txt "$one"/*.txt part-)
 	touch "$corpus/.complete"
 }
 
