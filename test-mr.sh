@@ -303,15 +303,25 @@ step_go_vet() {
 }
 
 # step_go_test: go test ./... with GO_FLAGS, the job cases of e2e/
-# included, on the binaries built in BIN (MR_E2E_BIN); with
-# MR_SKIP_GO_TESTS=1, the job cases alone. A failure names the tests
-# that failed ("go test (TestCrash, TestPool)").
+# included (listed last: go test prints its packages in the order given,
+# so the others' lines come as they finish), on the binaries built in BIN
+# (MR_E2E_BIN); with MR_SKIP_GO_TESTS=1, the job cases alone. A failure
+# names the tests that failed ("go test (TestCrash, TestPool)").
 step_go_test() {
-	local start=$EPOCHREALTIME log=$SCRATCH/go-test.log rc pkgs=(./...) failed
+	local start=$EPOCHREALTIME log=$SCRATCH/go-test.log rc pkgs=() failed
 	CASE_LOGS=()
 	REASON=
-	[[ $MR_SKIP_GO_TESTS == 1 ]] && pkgs=(-count=1 ./e2e/)
-	echo "*** go test ${GO_FLAGS[*]} ${pkgs[*]} (the job cases on the binaries in $BIN)"
+	if [[ $MR_SKIP_GO_TESTS == 1 ]]; then
+		pkgs=(-count=1 ./e2e/)
+	else
+		mapfile -t pkgs < <(cd "$ROOT" && go list ./... | grep -v '/e2e$')
+		pkgs+=(./e2e/)
+	fi
+	if [[ $MR_SKIP_GO_TESTS == 1 ]]; then
+		echo "*** go test ${GO_FLAGS[*]} ${pkgs[*]} (the job cases, on the binaries in $BIN)"
+	else
+		echo "*** go test ${GO_FLAGS[*]} ./... (e2e/ last: the job cases, on the binaries in $BIN)"
+	fi
 	run_streamed "$log" "$ROOT" "${STEP_SECS[test]}" env MR_E2E_BIN="$BIN" go test "${GO_FLAGS[@]}" "${pkgs[@]}"
 	rc=$?
 	failed=$(grep -oE '^--- FAIL: Test[^ ]*' "$log" | cut -d' ' -f3 | sort -u | paste -sd, | sed 's/,/, /g')
@@ -504,8 +514,8 @@ finish_job() {
 sorted() { cat "$@" | LC_ALL=C sort; }
 
 # check_files APP: out/ holds exactly mr-out-0..mr-out-(R-1), mr-APP-all
-# and (optionally) the job summary mr-APP-summary.json: no temp or other
-# files. mr-APP-all has the lines of the mr-out-*.
+# and (optionally) the job summary mr-APP-summary.json and the
+# coordinator's lock: no temp or other files. mr-APP-all has the lines of the mr-out-*.
 check_files() {
 	local app=$1 out=$CASE_DIR/out y f base extra=()
 	for ((y = 0; y < NREDUCE; y++)); do
@@ -522,7 +532,7 @@ check_files() {
 		[[ -e $f ]] || continue
 		base=${f##*/}
 		[[ $base =~ ^mr-out-[0-9]+$ && ${base#mr-out-} -lt $NREDUCE ]] && continue
-		[[ $base == "mr-$app-all" || $base == "mr-$app-summary.json" ]] && continue
+		[[ $base == "mr-$app-all" || $base == "mr-$app-summary.json" || $base == .mr-coordinator.lock ]] && continue
 		extra+=("$base")
 	done
 	((${#extra[@]} == 0)) || {
@@ -614,6 +624,7 @@ FLOOD_CPU=0              # CPU seconds the current run's mrhostile processes use
 FLOOD_RC=                # the coordinator's exit status, once it exited
 FLOOD_JOB=               # seconds from the workers' start to the coordinator's exit; empty: it did not
 FLOOD_PIDS=()            # the current run's mrhostile processes
+FLOOD_HIT=3              # the workers flooded (3 when none is to be)
 declare -A FLOOD_PEAK=() # "RUN LABEL" -> peak RSS in KiB (LABEL: coordinator, w1, w2, w3)
 
 case_flood() {
@@ -668,6 +679,8 @@ flood_kind() {
 	started=$?
 	flood_figures "$kind" "$bound"
 	((started == 0)) || return 1
+	((FLOOD_HIT == 3)) || fail "under the $kind flood only $FLOOD_HIT of 3 workers were flooded (/status did not list them)" ||
+		return 1
 	[[ -n $FLOOD_JOB ]] || {
 		fail "under the $kind flood the coordinator did not exit within ${bound}s (2 x ${t0}s + 10s) of the workers' start; $(flood_registered)"
 		return 1
@@ -741,6 +754,7 @@ flood_job() {
 		done < <(flood_workers)
 		sleep 0.1
 	done
+	FLOOD_HIT=$((workers ? ${#flooding[@]} : 3))
 	for pid in "${FLOOD_PIDS[@]}"; do
 		FLOOD_CPU=$(awk -v a="$FLOOD_CPU" -v b="$(cpu_seconds "$(child_of "$pid" 2>/dev/null)")" 'BEGIN { print a + b }')
 		kill "$pid" 2>/dev/null

@@ -143,7 +143,7 @@ func TestBadWorker(t *testing.T) {
 		if os.Geteuid() != 0 || exec.Command("unshare", "-m", "true").Run() != nil {
 			t.Skip("needs root and mount namespaces for a private tmpfs")
 		}
-		j, id := badWorkerJob(t, func(j *job) {
+		j, id := badWorkerJob(t, true, func(j *job) {
 			j.startWorkerIn("w1", "wc", []string{"unshare", "-m", "sh", "-c",
 				`mount -t tmpfs -o size=64k mr-test "$1" && shift && exec "$@"`, "sh", j.path("w1", "run")})
 		})
@@ -154,7 +154,7 @@ func TestBadWorker(t *testing.T) {
 	t.Run("reduce disk", func(t *testing.T) {
 		// w1's writes of fetched runs fail (ENOSPC, injected): its reduce
 		// attempts fail as its own; no map output is blamed for them.
-		j, _ := badWorkerJob(t, func(j *job) { j.startWorker("w1", "wc", "-inject-faults", "full-reduce-disk") })
+		j, _ := badWorkerJob(t, false, func(j *job) { j.startWorker("w1", "wc", "-inject-faults", "full-reduce-disk") })
 		for _, task := range j.summary("wc").Tasks {
 			for _, a := range task.Attempts {
 				if a.FetchFailures > 0 {
@@ -166,7 +166,7 @@ func TestBadWorker(t *testing.T) {
 	t.Run("garbage", func(t *testing.T) {
 		// w1 advertises a file server that answers random bytes: its
 		// outputs are re-run elsewhere.
-		badWorkerJob(t, func(j *job) {
+		badWorkerJob(t, false, func(j *job) {
 			addr := garbageServer(t, j)
 			j.startWorker("w1", "wc", "-advertise", addr)
 		})
@@ -174,7 +174,7 @@ func TestBadWorker(t *testing.T) {
 	t.Run("lost reply", func(t *testing.T) {
 		// The reply to w1's first ReportMap is lost (injected): its retry is
 		// accepted, so nothing runs twice. w1 joins first, so it runs a map.
-		j, id := badWorkerJob(t, func(j *job) { j.startWorker("w1", "wc", "-inject-faults", "drop-report-reply") })
+		j, id := badWorkerJob(t, true, func(j *job) { j.startWorker("w1", "wc", "-inject-faults", "drop-report-reply") })
 		s := j.summary("wc")
 		w := worker(s, id)
 		if w == nil || len(w.Won) == 0 || !strings.HasPrefix(w.Won[0], "map-") {
@@ -187,15 +187,20 @@ func TestBadWorker(t *testing.T) {
 }
 
 // badWorkerJob runs wc with the bad worker w1, started by startBad once
-// the coordinator listens and known to it before w2 and w3 start, and
-// returns the job and w1's id.
-func badWorkerJob(t *testing.T, startBad func(*job)) (*job, string) {
+// the coordinator listens, and returns the job and w1's id. With first,
+// w2 and w3 start once w1 has joined (so it is known, and takes the first
+// map); else at once, as peers: their word against w1's outputs then
+// counts as soon as they won an attempt.
+func badWorkerJob(t *testing.T, first bool, startBad func(*job)) (*job, string) {
 	t.Helper()
 	j := newJob(t)
 	j.startCoordinator("-heartbeat-timeout", "2s") // a reducer's word counts against an owner once it joined 2 s ago
 	startBad(j)
-	st := j.waitStatus(quickExit, "w1 registered", func(st *protocol.Status) bool { return len(st.WorkerList.Rows) == 1 })
-	id := st.WorkerList.Rows[0].ID
+	id := ""
+	if first {
+		st := j.waitStatus(quickExit, "w1 registered", func(st *protocol.Status) bool { return len(st.WorkerList.Rows) == 1 })
+		id = st.WorkerList.Rows[0].ID
+	}
 	j.startWorker("w2", "wc")
 	j.startWorker("w3", "wc")
 	j.coord.mustExit(t, jobTimeout, 0)

@@ -251,8 +251,9 @@ func worker(s *protocol.Summary, id string) *protocol.WorkerSummary {
 var outRE = regexp.MustCompile(`^mr-out-([0-9]+)$`)
 
 // checkFiles wants out/ to hold exactly mr-out-0 .. mr-out-(R-1),
-// mr-APP-all, the summary (and the journal of a journaled job): no temp
-// or other files; and mr-APP-all the lines of the mr-out-*.
+// mr-APP-all, the summary, the coordinator's lock (and the journal of a
+// journaled job): no temp or other files; and mr-APP-all the lines of
+// the mr-out-*.
 func (j *job) checkFiles(app string) []byte {
 	j.t.Helper()
 	entries, err := os.ReadDir(j.path("out"))
@@ -269,7 +270,8 @@ func (j *job) checkFiles(app string) []byte {
 			parts = append(parts, b)
 			continue
 		}
-		if n == "mr-"+app+"-all" || n == "mr-"+app+"-summary.json" || (j.journal && n == "mr-job.journal") {
+		if n == "mr-"+app+"-all" || n == "mr-"+app+"-summary.json" || n == ".mr-coordinator.lock" ||
+			(j.journal && n == "mr-job.journal") {
 			continue
 		}
 		j.t.Errorf("unexpected file in the output directory: %s", n)

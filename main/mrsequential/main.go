@@ -19,6 +19,11 @@
 // app reads the parameters with mr.Param, its Partition (if it exports
 // one) is called on every key for R reduce tasks, and -nreduce 0 is a
 // map-only job, whose output is Map's records in order.
+// With -mapper CMD (and -reducer CMD, -combiner CMD, -file PATH...) the
+// app is a streaming job's, as mrcoordinator takes it, and every argument
+// is an input: the mapper runs on each piece, the reducer once over all
+// the records sorted by key, in a temp dir holding the -file files; the
+// combiner is not run (whether it runs must not change the output).
 // Errors are one "mrsequential: ..." line on standard error; so is each
 // note of input folder entries skipped. The exit status is 2 for bad
 // usage, 1 when the run fails.
@@ -37,7 +42,11 @@ import (
 	"mapreduce/mr/executor"
 )
 
-const usage = "usage: mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N] [-whole-files] [-binary] [-param NAME=VALUE]... [-nreduce R] app.so inputs..."
+const usage = "usage: mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N] [-whole-files] [-binary] [-param NAME=VALUE]... [-nreduce R] app.so inputs...\n" +
+	"       mrsequential [flags] -mapper CMD [-reducer CMD] [-combiner CMD] [-file PATH]... inputs..."
+
+// usageLine is the usage in one line, for a mistake's message.
+const usageLine = "usage: mrsequential [flags] app.so inputs..., or mrsequential [flags] -mapper CMD [-reducer CMD] inputs...; mrsequential -h lists the flags"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -58,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Func("param", "a job parameter, `NAME=VALUE`, which the app reads with mr.Param (repeatable)", func(s string) error {
 		return addParam(ref.Params, s)
 	})
+	var st streamFlags
+	st.add(fs)
 	fs.IntVar(&ref.NReduce, "nreduce", 10, "the job's reduce `tasks`, for the app's Partition; 0: a map-only job")
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -67,11 +78,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "mrsequential: %v (%s)\n", err, usage)
+		fmt.Fprintf(stderr, "mrsequential: %v (%s)\n", err, usageLine)
 		return 2
 	}
-	if fs.NArg() < 2 || *out == "" {
-		fmt.Fprintln(stderr, usage)
+	streaming := st.Mapper != "" || st.Reducer != "" || st.Combiner != "" || len(st.files) > 0
+	if fs.NArg() < 2 && !streaming || fs.NArg() < 1 || *out == "" {
+		fmt.Fprintln(stderr, usageLine)
 		return 2
 	}
 	if opt.Split < 0 || opt.Small < 0 || opt.Pack < 0 {
@@ -86,6 +98,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ref.MapOnly = ref.NReduce == 0
 	if opt.Split == 0 {
 		opt.Split, opt.WholeFiles = input.DefaultSplit, true
+	}
+	if streaming {
+		return runStream(&st, fs.Args(), opt, ref, *out, stderr)
 	}
 	if err := sequential(fs.Arg(0), fs.Args()[1:], opt, ref, *out, stderr); err != nil {
 		fmt.Fprintf(stderr, "mrsequential: %v\n", err)

@@ -7,7 +7,7 @@
 //	mrstatuscheck dom FILE [KEY=VALUE...]       FILE is the page's DOM (chromium --dump-dom)
 //	mrstatuscheck png FILE                      FILE is a screenshot: not blank
 //	mrstatuscheck workers URL                   prints "ID ADDR STATE ATTEMPT" for each worker (ATTEMPT: - when none)
-//	mrstatuscheck won URL                       prints "TASK WORKER" for each task won, and its winner's worker
+//	mrstatuscheck won URL                       prints "TASK WORKER ADDR" for each task won: its winner's worker
 //
 // A URL is read with the job's read-only token when $MR_SECRET is set.
 //
@@ -241,13 +241,18 @@ func workerLines(st *protocol.Status) []string {
 	return out
 }
 
-// wonLines is "TASK WORKER" for each task listed whose winner is listed.
+// wonLines is "TASK WORKER ADDR" for each task listed whose winner is
+// listed (ADDR: the worker's, - when not listed).
 func wonLines(st *protocol.Status) []string {
+	addrs := map[string]string{}
+	for _, w := range st.WorkerList.Rows {
+		addrs[w.ID] = w.Addr
+	}
 	var out []string
 	for _, r := range st.Tasks.Rows {
 		for _, a := range r.Attempts {
 			if a.Outcome == "won" {
-				out = append(out, r.Task+" "+a.Worker)
+				out = append(out, fmt.Sprintf("%s %s %s", r.Task, a.Worker, cmp.Or(addrs[a.Worker], "-")))
 			}
 		}
 	}

@@ -112,7 +112,7 @@ func TestWorkersAndWonPrintRows(t *testing.T) {
 		t.Errorf("workers: %q", got)
 	}
 	st.Tasks.Rows[0].Attempts[1].Worker = "w2"
-	if got := strings.Join(wonLines(st), "\n"); got != "map-0 w2" {
+	if got := strings.Join(wonLines(st), "\n"); got != "map-0 w2 127.0.0.1:4002" {
 		t.Errorf("won: %q", got)
 	}
 	if errs := printRows([]byte("{"), wonLines); len(errs) != 1 {

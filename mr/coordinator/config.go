@@ -56,6 +56,14 @@ type Config struct {
 	// is given as a Go value; nil loads AppPlugin.
 	Sampler *mr.App
 
+	// Stream makes a streaming job: its Map, Combine and Reduce are these
+	// commands (Hadoop Streaming's contract, executor/stream.go), run by
+	// pool workers only, and StreamFiles are the files it ships to them,
+	// which the commands find by name in their working directory. App
+	// names the job ("stream" if empty); AppPlugin must be empty.
+	Stream      *protocol.Stream
+	StreamFiles []string
+
 	// Manifest plans the job from a manifest (bin/mrmanifest) instead of
 	// inputs the coordinator holds: the workers' -data directories hold
 	// them. BlockSize is the block of the checksums the coordinator
@@ -141,6 +149,9 @@ func DefaultConfig() Config {
 }
 
 func (c Config) withDefaults() (Config, error) {
+	if err := checkStream(c); err != nil {
+		return c, err
+	}
 	switch {
 	case c.NReduce < 0:
 		return c, fmt.Errorf("mr: nReduce %d must be positive", c.NReduce)
@@ -155,6 +166,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if err := protocol.CheckParams(c.Params); err != nil {
 		return c, err
+	}
+	if c.Stream != nil && c.App == "" {
+		c.App = "stream"
 	}
 	d := DefaultConfig()
 	orDefault(&c.Addr, d.Addr)

@@ -128,6 +128,7 @@ type worker struct {
 	pool      bool                  // a pool member
 	jobs      int                   // jobs it served before this one
 	holds     map[int]bool          // the inputs it holds (Hold)
+	differ    []string              // inputs whose copy it found to differ (CopyDiffers)
 	local     localQueue            // idle map tasks whose home it holds
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"mapreduce/internal/protocol"
 	"mapreduce/mr"
@@ -54,6 +55,9 @@ func TestJournaledJobSurvivesItsCoordinator(t *testing.T) {
 	}
 	cfg := Config(t.TempDir())
 	cfg.Journal = true
+	// Owners have twice this to offer their outputs back after the
+	// restart: on a loaded machine 3 s was not always enough.
+	cfg.HeartbeatTimeout = 5 * time.Second
 	c1, err := coordinator.New(cfg, inputs)
 	if err != nil {
 		t.Fatal(err)
