@@ -5,8 +5,6 @@ package e2e
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/hex"
 	"net"
 	"os"
 	"os/exec"
@@ -266,9 +264,7 @@ func garbageServer(t *testing.T, j *job) string {
 func TestHostile(t *testing.T) {
 	t.Parallel()
 	j := newJob(t)
-	b := make([]byte, 24)
-	rand.Read(b)
-	j.secret = hex.EncodeToString(b)
+	j.secret = randomHex(24)
 	j.startCoordinator()
 	for _, w := range []string{"w1", "w2", "w3"} {
 		os.MkdirAll(j.path(w), 0o755)

@@ -25,7 +25,7 @@ import (
 
 // job is one job of a test and its processes.
 type job struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string   // the job's directory
 	coord   *proc    // the coordinator running now
 	addr    string   // its host:port
@@ -34,11 +34,12 @@ type job struct {
 	workers []*proc
 	args    []string // the coordinator's flags, for a restart
 	bin     string   // where mrcoordinator and mrworker are, if not binDir
+	apps    string   // where the workers' plugins are, if not binDir
 	journal bool     // out/ may hold the journal
 }
 
 // newJob makes a job's directories in a fresh directory of the test.
-func newJob(t *testing.T) *job {
+func newJob(t testing.TB) *job {
 	t.Helper()
 	skipShort(t)
 	j := &job{t: t, dir: t.TempDir(), inputs: slices.Clone(inputs)}
@@ -126,7 +127,11 @@ func (j *job) startWorker(name, app string, args ...string) *proc {
 		j.t.Fatal(err)
 	}
 	env := append(j.env(), "COORDINATOR_HOST="+j.addr, "MR_MARKER_DIR="+j.path("markers"))
-	all := append(append([]string{"-dir", filepath.Join(dir, "run")}, args...), filepath.Join(binDir, app+".so"))
+	apps := binDir
+	if j.apps != "" {
+		apps = j.apps
+	}
+	all := append(append([]string{"-dir", filepath.Join(dir, "run")}, args...), filepath.Join(apps, app+".so"))
 	p := start(j.t, j.path(name+".log"), dir, env, j.command("mrworker"), all...)
 	j.workers = append(j.workers, p)
 	return p

@@ -40,7 +40,7 @@ var buildFlags = []string{"-trimpath", "-race"}
 
 // binaries and plugins are what the tests run.
 var (
-	binaries = []string{"mrcoordinator", "mrworker", "mrsequential", "mrgen", "mrhostile", "mrmanifest"}
+	binaries = []string{"mrcoordinator", "mrworker", "mrsequential", "mrgen", "mrhostile", "mrmanifest", "mrstatuscheck"}
 	plugins  = []string{"wc", "indexer", "mtiming", "rtiming", "jobcount", "early_exit", "crash", "nocrash",
 		"poison", "straggler", "gated", "counters", "grep", "sort"}
 )
@@ -172,7 +172,7 @@ type reference struct {
 // expected is mrsequential's output of app on the inputs, run where they
 // are under the names the coordinator is given (Map sees the same names),
 // once per app.
-func expected(t *testing.T, app string) []byte {
+func expected(t testing.TB, app string) []byte {
 	t.Helper()
 	v, _ := references.LoadOrStore(app, &reference{})
 	r := v.(*reference)
@@ -227,7 +227,7 @@ func TestBuildFlagsAreTheScripts(t *testing.T) {
 	}
 }
 
-func skipShort(t *testing.T) {
+func skipShort(t testing.TB) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs real processes: not with -short")

@@ -55,7 +55,7 @@ func TestPluginCompatibility(t *testing.T) {
 
 // flagsOf is the build flags that matter to plugins (-race, -trimpath)
 // of a binary.
-func flagsOf(t *testing.T, bin string) []string {
+func flagsOf(t testing.TB, bin string) []string {
 	t.Helper()
 	info, err := buildinfo.ReadFile(bin)
 	if err != nil {

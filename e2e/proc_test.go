@@ -35,7 +35,7 @@ type proc struct {
 // with env added to the test's environment, its output to dir/../NAME.log
 // unless logName says otherwise. It is killed, with its process group,
 // when the test ends.
-func start(t *testing.T, logName, dir string, env []string, name string, args ...string) *proc {
+func start(t testing.TB, logName, dir string, env []string, name string, args ...string) *proc {
 	t.Helper()
 	bin := name
 	if !strings.Contains(name, "/") {
@@ -104,7 +104,7 @@ func (p *proc) output() string {
 }
 
 // mustExit fails the test unless p exits with status want within d.
-func (p *proc) mustExit(t *testing.T, d time.Duration, want int) {
+func (p *proc) mustExit(t testing.TB, d time.Duration, want int) {
 	t.Helper()
 	status, ok := p.wait(d)
 	switch {
@@ -153,7 +153,7 @@ func oneLineError(t *testing.T, what, names, dir string, env []string, name stri
 
 // checkLogs fails the test if a log in dir (at any depth) reports a data
 // race, and, when the test failed, shows the tails of the logs.
-func checkLogs(t *testing.T, dir string) {
+func checkLogs(t testing.TB, dir string) {
 	t.Helper()
 	var logs []string
 	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {

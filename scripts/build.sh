@@ -100,109 +100,63 @@ mkdir -p "$OUT" || exit 1
 SHOWN=$OUT # how the lines below name it
 [[ $OUT == bin ]] || SHOWN=$(cd "$OUT" && pwd) || exit 1
 LOGDIR=$(mktemp -d) || exit 1
-declare -A PID=() # artefact -> pid of its go command, while it runs
-declare -A T0=()  # artefact -> $EPOCHREALTIME at its start
-
-# stop_builds: ends the go commands still running (on failure, Ctrl-C).
-stop_builds() {
-	local p
-	for p in "${PID[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$LOGDIR"
-}
-trap stop_builds EXIT
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$LOGDIR"' EXIT
 trap 'echo "build: interrupted" >&2; exit 130' INT
 trap 'echo "build: terminated" >&2; exit 143' TERM
 
 # secs T: whole seconds since T (an $EPOCHREALTIME).
 secs() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", b - a + 0.5 }'; }
 
-# launch NAME: starts, in the background, the go command that builds NAME
-# ("binaries" or "<app>.so"), its output to $LOGDIR/NAME.log.
-launch() {
-	local name=$1 pkgs=() b
+# build_one NAME: builds NAME ("binaries" or "<app>.so"), its output to
+# $LOGDIR/NAME.log, and prints a line when it ends; a failure also leaves
+# $LOGDIR/NAME.failed.
+build_one() {
+	local name=$1 t=$EPOCHREALTIME pkgs=() b rc
 	if [[ $name == binaries ]]; then
 		for b in "${BINARIES[@]}"; do pkgs+=("./main/$b"); done
-		"$GO" build "${BUILD_FLAGS[@]}" -o "$OUT/" "${pkgs[@]}" >"$LOGDIR/$name.log" 2>&1 &
+		"$GO" build "${BUILD_FLAGS[@]}" -o "$OUT/" "${pkgs[@]}"
 	else
-		"$GO" build "${BUILD_FLAGS[@]}" -buildmode=plugin -o "$OUT/$name" "./mrapps/${name%.so}" \
-			>"$LOGDIR/$name.log" 2>&1 &
-	fi
-	PID[$name]=$!
-	T0[$name]=$EPOCHREALTIME
-}
-
-# describe NAME: what NAME's go command builds, for the progress lines.
-describe() {
-	if [[ $1 == binaries ]]; then
-		echo "the binaries"
+		"$GO" build "${BUILD_FLAGS[@]}" -buildmode=plugin -o "$OUT/$name" "./mrapps/${name%.so}"
+	fi >"$LOGDIR/$name.log" 2>&1
+	rc=$?
+	if ((rc != 0)); then
+		echo "build: FAIL: $name (go build exited with status $rc)" >&2
+		touch "$LOGDIR/$name.failed"
+	elif [[ $name == binaries ]]; then
+		echo "build: ${#BINARIES[@]} binaries ($(secs "$t") s):$(printf " $SHOWN/%s" "${BINARIES[@]}")"
 	else
-		echo "$1"
+		echo "build: $SHOWN/$name ($(secs "$t") s)"
 	fi
 }
 
 FAILED=() # artefacts whose build failed
 
-# run_group WHAT MAX NAME...: builds the NAMEs, at most MAX at a time. It
-# prints a line as each ends, and "build: still compiling WHAT (N s)" every
-# TICK seconds while any runs. Returns 1 when one failed (once all ended).
+# run_group WHAT MAX NAME...: builds the NAMEs, at most MAX at a time,
+# with "build: still compiling WHAT (N s)" every TICK seconds meanwhile.
+# Then it prints the compiler's output of each failure, unless an earlier
+# one printed the same (a broken shared package breaks every plugin the
+# same way), and returns 1 if one failed.
 run_group() {
-	local what=$1 max=$2 start=$EPOCHREALTIME next=$((SECONDS + TICK)) queue running still n rc done=0 total
+	local what=$1 max=$2 start=$EPOCHREALTIME ticker running=0 n f
 	shift 2
-	queue=("$@")
-	total=$#
-	running=()
-	while ((${#queue[@]} + ${#running[@]} > 0)); do
-		while ((${#running[@]} < max && ${#queue[@]} > 0)); do
-			launch "${queue[0]}"
-			running+=("${queue[0]}")
-			queue=("${queue[@]:1}")
+	(while sleep "$TICK"; do echo "build: still compiling $what ($(secs "$start") s)"; done) &
+	ticker=$!
+	for n in "$@"; do
+		((running < max)) || { wait -n; running=$((running - 1)); }
+		build_one "$n" &
+		running=$((running + 1))
+	done
+	for ((; running > 0; running--)); do wait -n; done
+	kill "$ticker" && wait "$ticker" 2>/dev/null
+	for n in "$@"; do
+		[[ -f $LOGDIR/$n.failed ]] || continue
+		FAILED+=("$n")
+		for f in "${FAILED[@]}"; do
+			[[ $f == "$n" ]] && cat "$LOGDIR/$n.log" >&2
+			cmp -s "$LOGDIR/$f.log" "$LOGDIR/$n.log" && break
 		done
-		sleep 0.2
-		still=()
-		for n in "${running[@]}"; do
-			if kill -0 "${PID[$n]}" 2>/dev/null; then
-				still+=("$n")
-				continue
-			fi
-			wait "${PID[$n]}"
-			rc=$?
-			unset "PID[$n]"
-			done=$((done + 1))
-			if ((rc == 0)) && [[ $n == binaries ]]; then
-				echo "build: ${#BINARIES[@]} binaries ($(secs "${T0[$n]}") s):$(printf " $SHOWN/%s" "${BINARIES[@]}")"
-			elif ((rc == 0)); then
-				echo "build: $SHOWN/$n ($(secs "${T0[$n]}") s)"
-			else
-				FAILED+=("$n")
-				echo "build: FAIL: $(describe "$n") (go build exited with status $rc)" >&2
-				show_failure "$n"
-			fi
-		done
-		running=("${still[@]}")
-		if ((SECONDS >= next && ${#running[@]} > 0)); then
-			next=$((SECONDS + TICK))
-			if ((total > 1)); then
-				echo "build: still compiling $what ($(secs "$start") s, $done of $total done)"
-			else
-				echo "build: still compiling $what ($(secs "$start") s)"
-			fi
-		fi
 	done
 	((${#FAILED[@]} == 0))
-}
-
-# show_failure NAME: the compiler's output for NAME, unless an earlier
-# failure printed the same (a broken shared package breaks every plugin
-# the same way).
-show_failure() {
-	local n=$1 f
-	for f in "${FAILED[@]}"; do
-		[[ $f != "$n" ]] && cmp -s "$LOGDIR/$f.log" "$LOGDIR/$n.log" && return
-	done
-	cat "$LOGDIR/$n.log" >&2
 }
 
 START=$EPOCHREALTIME
@@ -215,7 +169,7 @@ step_done() { echo "build: step $1/2 done ($(secs "$2") s)"; }
 t=$EPOCHREALTIME
 step 1 "${#BINARIES[@]} binaries, and $SHOWN/${APPS[0]}.so alone (it compiles what every plugin shares)"
 run_group "the binaries and ${APPS[0]}.so" 2 binaries "${APPS[0]}.so" || {
-	echo "build: failed: $(for n in "${FAILED[@]}"; do describe "$n"; done | paste -sd, | sed 's/,/, /g') (the compiler's output is above)" >&2
+	echo "build: failed: ${FAILED[*]} (the compiler's output is above)" >&2
 	exit 1
 }
 step_done 1 "$t"

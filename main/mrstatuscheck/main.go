@@ -1,6 +1,5 @@
 // Command mrstatuscheck checks what the status page and GET /status say,
-// for test-mr.sh's "status page" case. It is a test tool of that case;
-// nothing else uses it.
+// for the status page case (e2e.TestStatusPage) and scripts/lan-tests.sh.
 //
 //	mrstatuscheck status SRC [PATH=VALUE...]    SRC is GET /status's answer: a file or its URL
 //	mrstatuscheck wait SECS URL [PATH=VALUE...] polls URL until status's checks pass
