@@ -2,6 +2,7 @@
 # bench.sh [-vocab 20000,200000] [-layout large,small] [-size S] [-small-file 48K]
 #          [-apps wc,wcraw] [-workers 2] [-no-sequential] [-no-many-reduces] [-no-coordinator]
 # bench.sh -model SIZE [-workers 2]
+# bench.sh -stream SIZE [-workers 2]
 #
 # Measures the engine on generated corpora and prints a table per corpus and
 # a summary. Not a test: nothing here passes or fails on time, but every
@@ -33,6 +34,9 @@
 #                    (100-byte records from mrgen -records, -total-order) beside
 #                    `LC_ALL=C sort --parallel=2`, its output checked against sort's byte for byte;
 #                    MB/s and MB/s per core, and the paper's figures for scale
+#   -stream SIZE     only streaming apps against plugins, on SIZE of text in files of 64 MiB:
+#                    identity (mapper and reducer `cat`) beside identity.so, and a Python word
+#                    count beside wc.so (if python3 is here); outputs checked equal pair by pair
 #
 # The 4 GiB run of the README is: bench.sh -layout large -size 4G -no-sequential
 # -no-many-reduces -no-coordinator (about 8 GiB of disk for the corpus).
@@ -50,7 +54,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
-vocabs=20000,200000 layouts=large,small size= small_file=48K model=
+vocabs=20000,200000 layouts=large,small size= small_file=48K model= stream=
 apps=wc,wcraw workers=2 sequential=1 many_reduces=1 coordinator=1 uniq=1
 while (($#)); do
 	case $1 in
@@ -65,6 +69,7 @@ while (($#)); do
 	-no-coordinator) coordinator=0; shift ;;
 	-no-uniq) uniq=0; shift ;;
 	-model) model=$2; shift 2 ;;
+	-stream) stream=$2; shift 2 ;;
 	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
 	esac
@@ -281,7 +286,81 @@ bench_corpus() {
 		"$(ratio wcraw-coordinator wcraw-sequential)")")
 }
 
+# pool_cluster NAME COORDINATOR_FLAGS...: like cluster, with pool workers
+# (no plugin, on loopback without a secret), which run what the
+# coordinator ships them and are stopped once it exits.
+pool_cluster() {
+	local name=$1 i pids=()
+	shift
+	local d=$run/$name-cluster
+	mkdir -p "$d/out"
+	measure "$name-coordinator" "$B/mrcoordinator" -addr 127.0.0.1:0 -addr-file "$d/addr" -out "$d/out" \
+		-wait-workers "$workers" "$@" "${inputs[@]}" 2>"$d/coordinator.log" &
+	local coord=$!
+	for _ in $(seq 100); do [[ -s $d/addr ]] && break; sleep 0.05; done
+	for i in $(seq "$workers"); do
+		mkdir -p "$d/w$i"
+		(cd "$d/w$i" && COORDINATOR_HOST=$(cat "$d/addr") exec "$B/mrworker" -insecure-accept-code 2>"$d/w$i/worker.log") &
+		pids+=($!)
+	done
+	wait "$coord"
+	kill -TERM "${pids[@]}" 2>/dev/null
+	wait
+	row "$name cluster ($workers pool)" "$(wall "$name-coordinator")" "$(mbps "$name-coordinator")" \
+		"coordinator $(rss_mib "$name-coordinator") MiB"
+}
+
+# bench_stream BYTES: streaming jobs beside the same jobs as plugins.
+bench_stream() {
+	large_bytes=$1
+	make_corpus large 200000
+	inputs=("$corpus"/*.txt)
+	total=$(cat "${inputs[@]}" | wc -c)
+	run=$work/run/stream
+	mkdir -p "$run"
+	rows=()
+	cluster identity identity "$workers" -nreduce 4
+	pool_cluster cat -app cat -mapper cat -reducer cat -nreduce 4
+	same "$run/identity-cluster/out/mr-identity-all" "$run/cat-cluster/out/mr-cat-all"
+	cluster wc wc "$workers" -nreduce 4
+	if command -v python3 >/dev/null; then
+		local py=$run/py
+		mkdir -p "$py"
+		printf '%s\n' 'import sys' \
+			"sys.stdin.reconfigure(encoding='utf-8'); sys.stdout.reconfigure(encoding='utf-8')" \
+			'for line in sys.stdin:' \
+			"    for w in ''.join(c if c.isalpha() else ' ' for c in line).split():" \
+			"        print(w + '\\t1')" >"$py/wc_map.py"
+		printf '%s\n' 'import sys' \
+			"sys.stdin.reconfigure(encoding='utf-8'); sys.stdout.reconfigure(encoding='utf-8')" \
+			'key, n = None, 0' \
+			'for line in sys.stdin:' \
+			"    k, v = line.rstrip('\\n').split('\\t', 1)" \
+			'    if k != key:' \
+			'        if key is not None:' \
+			"            print(key + '\\t' + str(n))" \
+			'        key, n = k, 0' \
+			'    n += int(v)' \
+			'if key is not None:' \
+			"    print(key + '\\t' + str(n))" >"$py/wc_reduce.py"
+		pool_cluster pywc -app pywc -mapper 'python3 wc_map.py' -reducer 'python3 wc_reduce.py' \
+			-combiner 'python3 wc_reduce.py' -file "$py/wc_map.py" -file "$py/wc_reduce.py" -nreduce 4
+		same "$run/wc-cluster/out/mr-wc-all" "$run/pywc-cluster/out/mr-pywc-all"
+	fi
+	echo
+	echo "== streaming: $(awk -v b="$total" 'BEGIN { printf "%.1f MB", b / 1e6 }') in ${#inputs[@]} file(s)"
+	printf '%-26s %10s %9s %s\n' case wall MB/s "peak RSS"
+	printf '%s\n' "${rows[@]}"
+	echo "identity: streaming / plugin $(ratio cat-coordinator identity-coordinator)"
+	[[ -f $run/pywc-coordinator.t ]] && echo "word count: Python streaming / wc.so $(ratio pywc-coordinator wc-coordinator)"
+	return 0
+}
+
 echo "bench: $(nproc) cores, $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+if [[ -n $stream ]]; then
+	bench_stream "$(bytes_of "$stream")"
+	exit 0
+fi
 if [[ -n $model ]]; then
 	bench_model "$(bytes_of "$model")"
 	exit 0
