@@ -66,7 +66,8 @@
 //	                      attempts, workers, evidence, backups; its Status
 //	                      and Summary views. No sockets, processes, files
 //	                      or wall clock: now is an argument
-//	mr/executor           the app's code run for an attempt, in the
+//	mr/executor           the app's code run for an attempt (a plugin's
+//	                      functions, or a streaming job's commands), in the
 //	                      caller's process or a supervised child process;
 //	                      Sequential, the reference
 //	mr/coordinator        the coordinator process: listener, RPC and HTTP

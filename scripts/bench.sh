@@ -2,6 +2,7 @@
 # bench.sh [-vocab 20000,200000] [-layout large,small] [-size S] [-small-file 48K]
 #          [-apps wc,wcraw] [-workers 2] [-no-sequential] [-no-many-reduces] [-no-coordinator]
 # bench.sh -model SIZE [-workers 2]
+# bench.sh -stream SIZE [-workers 2]
 #
 # Measures the engine on generated corpora and prints a table per corpus and
 # a summary. Not a test: nothing here passes or fails on time, but every
@@ -13,6 +14,9 @@
 #   -layout L,M      file layouts, one corpus each (default large,small):
 #                      large  files of 64 MiB (the last ones smaller), 256 MiB in all
 #                      small  files of 48 KiB, 96 MiB in all (2048 files)
+#                      N      (a number) one text of 256 MiB (or -size) cut at line ends
+#                             into N files of about equal size: -layout 1,4,16,128,2048
+#                             is the same bytes in every cut (tasks are sized by bytes)
 #   -size S          total size of every corpus instead (bytes, or with K/M/G), so that
 #                    both layouts hold the same text; e.g. -size 16M for a quick check
 #   -small-file S    file size of the small layout (default 48K)
@@ -22,11 +26,17 @@
 #   -no-many-reduces skip the fixed cost of a task: wc over 2 MB in 4 files with
 #                    -nreduce 5000 and 3 workers, beside the same job at -nreduce 4
 #   -no-coordinator  skip the coordinator benchmark (100,000 no-op tasks, 50 simulated workers)
+#   -no-uniq         skip the shuffle-heavy job: uniq (every line a key, counted) on the
+#                    256 MiB text of -layout 1, plain and -total-order, beside
+#                    `LC_ALL=C sort -S 4G --parallel=2 | uniq -c`, outputs checked equal
 #   -model SIZE      only the paper's two benchmarks, on SIZE of input (e.g. 1G): grep (map-only,
 #                    -param pattern) beside `grep -c`, its matches checked against `grep -n`; sort
 #                    (100-byte records from mrgen -records, -total-order) beside
 #                    `LC_ALL=C sort --parallel=2`, its output checked against sort's byte for byte;
 #                    MB/s and MB/s per core, and the paper's figures for scale
+#   -stream SIZE     only streaming apps against plugins, on SIZE of text in files of 64 MiB:
+#                    identity (mapper and reducer `cat`) beside identity.so, and a Python word
+#                    count beside wc.so (if python3 is here); outputs checked equal pair by pair
 #
 # The 4 GiB run of the README is: bench.sh -layout large -size 4G -no-sequential
 # -no-many-reduces -no-coordinator (about 8 GiB of disk for the corpus).
@@ -44,8 +54,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
-vocabs=20000,200000 layouts=large,small size= small_file=48K model=
-apps=wc,wcraw workers=2 sequential=1 many_reduces=1 coordinator=1
+vocabs=20000,200000 layouts=large,small size= small_file=48K model= stream=
+apps=wc,wcraw workers=2 sequential=1 many_reduces=1 coordinator=1 uniq=1
 while (($#)); do
 	case $1 in
 	-vocab) vocabs=$2; shift 2 ;;
@@ -57,7 +67,9 @@ while (($#)); do
 	-no-sequential) sequential=0; shift ;;
 	-no-many-reduces) many_reduces=0; shift ;;
 	-no-coordinator) coordinator=0; shift ;;
+	-no-uniq) uniq=0; shift ;;
 	-model) model=$2; shift 2 ;;
+	-stream) stream=$2; shift 2 ;;
 	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
 	esac
@@ -68,7 +80,7 @@ IFS=, read -ra vocab_list <<<"$vocabs"
 IFS=, read -ra layout_list <<<"$layouts"
 IFS=, read -ra app_list <<<"$apps"
 for l in "${layout_list[@]}"; do
-	[[ $l == large || $l == small ]] || { echo "bench.sh: -layout $l: want large or small" >&2; exit 2; }
+	[[ $l == large || $l == small || $l =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: -layout $l: want large, small or a number of files" >&2; exit 2; }
 done
 for v in "${vocab_list[@]}"; do
 	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: -vocab $v: want a number of words" >&2; exit 2; }
@@ -91,6 +103,10 @@ done
 # make_corpus LAYOUT VOCAB: sets $corpus to the corpus's directory, making it once.
 make_corpus() {
 	local layout=$1 vocab=$2 bytes args per=$((64 << 20)) n
+	if [[ $layout =~ ^[0-9]+$ ]]; then
+		cut_corpus "$layout" "$vocab"
+		return
+	fi
 	if [[ $layout == large ]]; then
 		bytes=$large_bytes
 		n=$(((bytes + per - 1) / per))
@@ -104,6 +120,25 @@ make_corpus() {
 	rm -rf "$corpus"
 	echo "bench: generating $corpus" >&2
 	"$B/mrgen" -out "$corpus" "${args[@]}" -vocab "$vocab" -seed 42 >&2
+	touch "$corpus/.complete"
+}
+
+# cut_corpus N VOCAB: sets $corpus to one text of $large_bytes cut at line
+# ends into N files (split -n l/N), making it once.
+cut_corpus() {
+	local n=$1 vocab=$2 one=$work/corpus-one-$large_bytes-v$vocab-g$gen
+	if [[ ! -f $one/.complete ]]; then
+		rm -rf "$one"
+		echo "bench: generating $one" >&2
+		"$B/mrgen" -out "$one" -files 1 -size "$large_bytes" -vocab "$vocab" -seed 42 >&2
+		touch "$one/.complete"
+	fi
+	corpus=$work/corpus-cut$n-$large_bytes-v$vocab-g$gen
+	((n == 1)) && corpus=$one
+	[[ -f $corpus/.complete ]] && return
+	rm -rf "$corpus"
+	mkdir -p "$corpus"
+	(cd "$corpus" && split -n "l/$n" -a 5 -d --additional-suffix=.txt "$one"/*.txt part-)
 	touch "$corpus/.complete"
 }
 
@@ -251,7 +286,81 @@ bench_corpus() {
 		"$(ratio wcraw-coordinator wcraw-sequential)")")
 }
 
+# pool_cluster NAME COORDINATOR_FLAGS...: like cluster, with pool workers
+# (no plugin, on loopback without a secret), which run what the
+# coordinator ships them and are stopped once it exits.
+pool_cluster() {
+	local name=$1 i pids=()
+	shift
+	local d=$run/$name-cluster
+	mkdir -p "$d/out"
+	measure "$name-coordinator" "$B/mrcoordinator" -addr 127.0.0.1:0 -addr-file "$d/addr" -out "$d/out" \
+		-wait-workers "$workers" "$@" "${inputs[@]}" 2>"$d/coordinator.log" &
+	local coord=$!
+	for _ in $(seq 100); do [[ -s $d/addr ]] && break; sleep 0.05; done
+	for i in $(seq "$workers"); do
+		mkdir -p "$d/w$i"
+		(cd "$d/w$i" && COORDINATOR_HOST=$(cat "$d/addr") exec "$B/mrworker" -insecure-accept-code 2>"$d/w$i/worker.log") &
+		pids+=($!)
+	done
+	wait "$coord"
+	kill -TERM "${pids[@]}" 2>/dev/null
+	wait
+	row "$name cluster ($workers pool)" "$(wall "$name-coordinator")" "$(mbps "$name-coordinator")" \
+		"coordinator $(rss_mib "$name-coordinator") MiB"
+}
+
+# bench_stream BYTES: streaming jobs beside the same jobs as plugins.
+bench_stream() {
+	large_bytes=$1
+	make_corpus large 200000
+	inputs=("$corpus"/*.txt)
+	total=$(cat "${inputs[@]}" | wc -c)
+	run=$work/run/stream
+	mkdir -p "$run"
+	rows=()
+	cluster identity identity "$workers" -nreduce 4
+	pool_cluster cat -app cat -mapper cat -reducer cat -nreduce 4
+	same "$run/identity-cluster/out/mr-identity-all" "$run/cat-cluster/out/mr-cat-all"
+	cluster wc wc "$workers" -nreduce 4
+	if command -v python3 >/dev/null; then
+		local py=$run/py
+		mkdir -p "$py"
+		printf '%s\n' 'import sys' \
+			"sys.stdin.reconfigure(encoding='utf-8'); sys.stdout.reconfigure(encoding='utf-8')" \
+			'for line in sys.stdin:' \
+			"    for w in ''.join(c if c.isalpha() else ' ' for c in line).split():" \
+			"        print(w + '\\t1')" >"$py/wc_map.py"
+		printf '%s\n' 'import sys' \
+			"sys.stdin.reconfigure(encoding='utf-8'); sys.stdout.reconfigure(encoding='utf-8')" \
+			'key, n = None, 0' \
+			'for line in sys.stdin:' \
+			"    k, v = line.rstrip('\\n').split('\\t', 1)" \
+			'    if k != key:' \
+			'        if key is not None:' \
+			"            print(key + '\\t' + str(n))" \
+			'        key, n = k, 0' \
+			'    n += int(v)' \
+			'if key is not None:' \
+			"    print(key + '\\t' + str(n))" >"$py/wc_reduce.py"
+		pool_cluster pywc -app pywc -mapper 'python3 wc_map.py' -reducer 'python3 wc_reduce.py' \
+			-combiner 'python3 wc_reduce.py' -file "$py/wc_map.py" -file "$py/wc_reduce.py" -nreduce 4
+		same "$run/wc-cluster/out/mr-wc-all" "$run/pywc-cluster/out/mr-pywc-all"
+	fi
+	echo
+	echo "== streaming: $(awk -v b="$total" 'BEGIN { printf "%.1f MB", b / 1e6 }') in ${#inputs[@]} file(s)"
+	printf '%-26s %10s %9s %s\n' case wall MB/s "peak RSS"
+	printf '%s\n' "${rows[@]}"
+	echo "identity: streaming / plugin $(ratio cat-coordinator identity-coordinator)"
+	[[ -f $run/pywc-coordinator.t ]] && echo "word count: Python streaming / wc.so $(ratio pywc-coordinator wc-coordinator)"
+	return 0
+}
+
 echo "bench: $(nproc) cores, $(go version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+if [[ -n $stream ]]; then
+	bench_stream "$(bytes_of "$stream")"
+	exit 0
+fi
 if [[ -n $model ]]; then
 	bench_model "$(bytes_of "$model")"
 	exit 0
@@ -288,6 +397,30 @@ if ((many_reduces)); then
 	echo "== many reduce tasks: $(awk -v b="$total" 'BEGIN { printf "%.1f MB", b / 1e6 }') in ${#inputs[@]} file(s)"
 	printf '%-26s %10s %9s %s\n' case wall MB/s "peak RSS"
 	printf '%s\n' "${rows[@]}"
+fi
+
+# The shuffle-heavy job: every line a key, few repeating; sort | uniq -c
+# does the same on one machine.
+if ((uniq)); then
+	cut_corpus 1 200000
+	inputs=("$corpus"/*.txt)
+	total=$(cat "${inputs[@]}" | wc -c)
+	run=$work/run/uniq
+	rm -rf "$run"
+	mkdir -p "$run"
+	rows=()
+	measure sort-uniq bash -c 'LC_ALL=C sort -S 4G --parallel=2 "$@" | LC_ALL=C uniq -c >"'"$run"'/sort-uniq.out"' - "${inputs[@]}"
+	row "sort | uniq -c" "$(wall sort-uniq)" "$(mbps sort-uniq)" "$(rss_mib sort-uniq) MiB"
+	sed 's/^ *\([0-9]*\) \(.*\)$/\2 \1/' "$run/sort-uniq.out" >"$run/sort-uniq.ref"
+	cluster uniq
+	same "$run/uniq-cluster/out/mr-uniq-all" "$run/sort-uniq.ref"
+	cluster uniq uniq-total-order "$workers" -total-order -app "$B/uniq.so"
+	same "$run/uniq-total-order-cluster/out/mr-uniq-all" "$run/sort-uniq.ref"
+	echo
+	echo "== every line a key: $(awk -v b="$total" 'BEGIN { printf "%.1f MB", b / 1e6 }'), $(wc -l <"$run/sort-uniq.ref") distinct lines"
+	printf '%-26s %10s %9s %s\n' case wall MB/s "peak RSS"
+	printf '%s\n' "${rows[@]}"
+	echo "uniq cluster / sort | uniq -c: $(ratio uniq-coordinator sort-uniq), with -total-order $(ratio uniq-total-order-coordinator sort-uniq)"
 fi
 
 echo

@@ -16,18 +16,18 @@ import (
 // files (-file) its coordinator ships, which the commands find in their
 // working directory. Reducer is "" for a map-only job.
 type Stream struct {
-	Mapper   string
-	Reducer  string
-	Combiner string
-	Files    []StreamFile
+	Mapper   string       `json:"mapper"`
+	Reducer  string       `json:"reducer,omitempty"`
+	Combiner string       `json:"combiner,omitempty"`
+	Files    []StreamFile `json:"files,omitempty"`
 }
 
 // StreamFile is one shipped file: its base name, the SHA-256 of its
 // bytes (hex) and its size.
 type StreamFile struct {
-	Name string
-	Sum  string
-	Size int64
+	Name string `json:"name"`
+	Sum  string `json:"sha256"`
+	Size int64  `json:"size"`
 }
 
 // Bounds of a streaming job: a command's length, the shipped files, and

@@ -33,11 +33,13 @@ type Summary struct {
 }
 
 // JobModel is what a job adds to plain map and reduce: its parameters
-// (mr.Param), whether it is map-only, and its total order.
+// (mr.Param), whether it is map-only, its total order, and a streaming
+// job's commands and shipped files.
 type JobModel struct {
 	Params     map[string]string `json:"params,omitempty"`
 	MapOnly    bool              `json:"map_only,omitempty"`
 	TotalOrder *TotalOrder       `json:"total_order,omitempty"`
+	Stream     *Stream           `json:"stream,omitempty"`
 }
 
 // TotalOrder is a total-order job's sample of its keys, what it cost,

@@ -4,7 +4,8 @@
 //
 //	mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N]
 //	             [-whole-files] [-binary] [-param NAME=VALUE]... [-nreduce R]
-//	             app.so inputs...
+//	             {app.so | -mapper CMD [-reducer CMD] [-combiner CMD] [-file PATH]...}
+//	             inputs...
 //
 // It takes its inputs (files, or folders of files) by the coordinator's
 // rule. By default Map sees each whole file: the app's reference, what a
@@ -42,8 +43,8 @@ import (
 	"mapreduce/mr/executor"
 )
 
-const usage = "usage: mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N] [-whole-files] [-binary] [-param NAME=VALUE]... [-nreduce R] app.so inputs...\n" +
-	"       mrsequential [flags] -mapper CMD [-reducer CMD] [-combiner CMD] [-file PATH]... inputs..."
+const usage = "usage: mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N] [-whole-files] [-binary] [-param NAME=VALUE]... [-nreduce R] " +
+	"{app.so | -mapper CMD [-reducer CMD] [-combiner CMD] [-file PATH]...} inputs..."
 
 // usageLine is the usage in one line, for a mistake's message.
 const usageLine = "usage: mrsequential [flags] app.so inputs..., or mrsequential [flags] -mapper CMD [-reducer CMD] inputs...; mrsequential -h lists the flags"

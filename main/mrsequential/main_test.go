@@ -105,3 +105,26 @@ func TestAddParamBoundsTheCount(t *testing.T) {
 		t.Fatal("a 65th parameter was accepted")
 	}
 }
+
+// A streaming job's reference: the mapper's lines split at their first
+// TAB, sorted, the reducer's lines the output; a streaming flag without
+// -mapper is one line, exit 2.
+func TestStreamingReference(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	os.WriteFile(in, []byte("b 1\na 2\nb 3\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	var stdout, stderr bytes.Buffer
+	args := []string{"-o", out, "-mapper", `tr ' ' '\t'`, "-reducer", "cat", in}
+	if rc := run(args, &stdout, &stderr); rc != 0 {
+		t.Fatalf("exit %d: %s", rc, stderr.String())
+	}
+	if got, _ := os.ReadFile(out); string(got) != "a 2\nb 1\nb 3\n" {
+		t.Fatalf("output %q", got)
+	}
+	stderr.Reset()
+	if rc := run([]string{"-reducer", "cat", in}, &stdout, &stderr); rc != 2 || strings.Count(stderr.String(), "\n") != 1 ||
+		!strings.Contains(stderr.String(), "needs -mapper") {
+		t.Fatalf("-reducer alone: exit %d, %q", rc, stderr.String())
+	}
+}

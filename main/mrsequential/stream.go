@@ -55,6 +55,8 @@ func (s *streamFlags) check(mapOnly bool) error {
 	switch {
 	case s.Mapper == "":
 		return errors.New("-reducer, -combiner and -file make a streaming job, which needs -mapper CMD too")
+	case s.Reducer == "NONE":
+		return errors.New("-reducer NONE: a map-only job is -nreduce 0 here (and no -reducer)")
 	case s.Reducer == "" && !mapOnly:
 		return errors.New("a streaming job needs -reducer CMD (or -nreduce 0: a map-only job)")
 	case s.Reducer != "" && mapOnly:

@@ -58,7 +58,7 @@ func main() {
 	faults := flag.String("inject-faults", "", "for tests: failures to inject, comma-separated (`drop-report-reply,full-reduce-disk`)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrworker [flags] app.so   run one job with this app, then exit\n"+
-			"       mrworker [flags]          a pool worker: run job after job, each with the app its coordinator ships\n")
+			"       mrworker [flags]          a pool worker: run job after job, each with the app its coordinator ships (a plugin, or a streaming job's commands and files)\n")
 		flag.PrintDefaults()
 	}
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process to `file` (read it with go tool pprof)")

@@ -144,6 +144,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
+	model.stream = stream
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: output directory: %w", err)
 	}

@@ -23,7 +23,8 @@ type model struct {
 	mapOnly bool
 	cuts    []string // total order: NReduce-1 cut points; nil otherwise
 	sample  *protocol.TotalOrder
-	shares  []int64 // total order: text bytes of each committed mr-out-Y
+	shares  []int64          // total order: text bytes of each committed mr-out-Y
+	stream  *protocol.Stream // a streaming job's commands and files; nil for a plugin's
 }
 
 // newModel is the model cfg describes for a job of these map tasks: a
@@ -58,16 +59,16 @@ func (m *model) concatenated() bool { return m.mapOnly || m.cuts != nil }
 
 // fillRegistration tells a registering worker the job's shape.
 func (m *model) fillRegistration(reply *protocol.RegisterReply) {
-	reply.Params, reply.Cuts, reply.MapOnly = m.params, m.cuts, m.mapOnly
+	reply.Params, reply.Cuts, reply.MapOnly, reply.Stream = m.params, m.cuts, m.mapOnly, m.stream
 }
 
 // viewLocked is the model as the status page and the summary show it;
 // nil for a job of plain map and reduce without parameters.
 func (m *model) viewLocked() *protocol.JobModel {
-	if len(m.params) == 0 && !m.mapOnly && m.sample == nil {
+	if len(m.params) == 0 && !m.mapOnly && m.sample == nil && m.stream == nil {
 		return nil
 	}
-	v := &protocol.JobModel{Params: m.params, MapOnly: m.mapOnly}
+	v := &protocol.JobModel{Params: m.params, MapOnly: m.mapOnly, Stream: m.stream}
 	if m.sample != nil {
 		to := *m.sample
 		to.Shares = append([]int64(nil), m.shares...)

@@ -152,7 +152,6 @@ func (c *Coordinator) registeredLocked(reply *protocol.RegisterReply, id string,
 		reply.Journaled, reply.RestartWindow = true, int64(c.cfg.RestartWindow)
 	}
 	c.model.fillRegistration(reply)
-	reply.Stream = c.stream
 }
 
 // adoptLocked takes back the map outputs a worker offers from before a

@@ -189,6 +189,10 @@ func (c *Coordinator) hintWorkers() {
 	}
 	plugin := " bin/" + app + ".so"
 	switch {
+	case c.stream != nil && c.keys == nil:
+		plugin = " -insecure-accept-code (a pool worker without a secret, which runs any local user's code; this streaming job's commands run there)"
+	case c.stream != nil:
+		plugin = " (a pool worker: no plugin; this streaming job's commands run there)"
 	case c.plugin != nil && c.keys == nil:
 		plugin = " -insecure-accept-code (a pool worker without a secret, which runs any local user's code; this coordinator ships " + app + ")"
 	case c.plugin != nil:

@@ -32,6 +32,8 @@ func checkStream(c Config) error {
 		return errors.New("mr: -total-order is not supported for a streaming job: the coordinator samples the keys by calling a plugin's Map")
 	case s.Mapper == "":
 		return errors.New("mr: a streaming job needs -mapper CMD")
+	case s.Reducer == "NONE":
+		return errors.New("mr: -reducer NONE: a map-only job is -nreduce 0 here (and no -reducer)")
 	case s.Reducer == "" && !c.MapOnly:
 		return errors.New("mr: a streaming job needs -reducer CMD (or -nreduce 0: a map-only job)")
 	case s.Reducer != "" && c.MapOnly:

@@ -1,10 +1,13 @@
 package coordinator
 
 import (
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"mapreduce/internal/protocol"
 )
@@ -26,6 +29,7 @@ func TestStreamingJobRefusesWhatItCannotRun(t *testing.T) {
 		{"a combiner of a map-only job", func(c *Config) {
 			c.Stream, c.MapOnly = &protocol.Stream{Mapper: "cat", Combiner: "cat"}, true
 		}, "combines nothing"},
+		{"Hadoop's map-only", func(c *Config) { c.Stream = &protocol.Stream{Mapper: "cat", Reducer: "NONE"} }, "-nreduce 0 here"},
 		{"no mapper", func(c *Config) { c.Stream = &protocol.Stream{Reducer: "cat"} }, "needs -mapper"},
 		{"files without commands", func(c *Config) { c.StreamFiles = []string{script} }, "give -mapper CMD too"},
 		{"two files of one name", func(c *Config) { c.Stream, c.StreamFiles = wc, []string{script, other} }, `two shipped files are named "map.sh"`},
@@ -53,4 +57,27 @@ func writeTestFile(t *testing.T, dir, name, contents string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// A streaming job without a secret says the risk, and its hint starts a
+// pool worker, which runs commands.
+func TestStreamingJobHintsAPoolWorker(t *testing.T) {
+	log := newLogBuffer()
+	cfg := testConfig(t.TempDir())
+	cfg.Stream = &protocol.Stream{Mapper: "cat", Reducer: "cat"}
+	cfg.HintAfter = 10 * time.Millisecond
+	cfg.Logger = slog.New(slog.NewTextHandler(log, nil))
+	c := newTestCoordinator(t, cfg)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	out := log.wait(t, "no worker has joined yet")
+	stop()
+	<-done
+	if !strings.Contains(out, `msg="shipping the app without a job secret`) {
+		t.Errorf("no warning of the risk:\n%s", out)
+	}
+	if want := "bin/mrworker -coordinator " + c.Addr() + " -insecure-accept-code (a pool worker without a secret, which runs any local user's code; this streaming job's commands run there)"; !strings.Contains(out, want) {
+		t.Errorf("log lacks %s:\n%s", want, out)
+	}
 }

@@ -124,9 +124,7 @@ func (e *Child) start() (*child, error) {
 	cmd.Env = append(os.Environ(), e.env...)
 	cmd.ExtraFiles = []*os.File{taskR, msgW} // fds 3 and 4
 	cmd.Stdout, cmd.Stderr = e.tail, e.tail
-	// A group of its own: killing it kills the commands of a streaming
-	// job it started too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	e.tail.reset()
 	err = cmd.Start()
 	taskR.Close()
@@ -185,13 +183,26 @@ func (c *child) hello() error {
 	}
 }
 
-// kill ends the child, and the processes it started in its group, and
-// waits for it.
+// kill ends the child, and the processes it started (a streaming job's
+// commands, and theirs), and waits for it. It stays in its worker's
+// process group, so that a signal to the group (a stop, a kill) reaches
+// them all.
 func (c *child) kill() {
-	syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-c.exit: // reaped: its pid may be another's now, and its orphans are init's
+		return
+	default:
+	}
+	started := descendants(c.cmd.Process.Pid, maxKilled)
 	c.cmd.Process.Kill()
+	for _, pid := range started {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
 	<-c.exit
 }
+
+// maxKilled bounds the processes of a child's tree that kill finds.
+const maxKilled = 1024
 
 // Run computes t in the child, starting one if need be. A child that
 // dies, hangs past the attempt limit or outgrows the memory limit fails
@@ -224,7 +235,7 @@ func (e *Child) Run(ctx context.Context, t *Task, progress func(int64)) Result {
 			if limit := time.Duration(e.limit.Load()); limit > 0 && time.Since(moved) > limit {
 				return e.killed(c, t, input, fmt.Sprintf("made no progress for %s", limit))
 			}
-			if mem, rss := e.memLimit.Load(), residentBytes(c.cmd.Process.Pid); mem > 0 && rss > mem {
+			if mem, rss := e.memLimit.Load(), treeResidentBytes(c.cmd.Process.Pid); mem > 0 && rss > mem {
 				return e.killed(c, t, input, fmt.Sprintf("used %d MiB of memory, over the limit of %d MiB", rss>>20, mem>>20))
 			}
 		case <-ctx.Done():
@@ -286,6 +297,47 @@ func (e *Child) Close() {
 	if c != nil {
 		c.kill()
 	}
+}
+
+// treeResidentBytes is the resident set size of a process and of the
+// processes it started (a streaming job's commands), found through
+// /proc's children lists of each of their threads: at most 64
+// processes, 0 for those unknown.
+func treeResidentBytes(pid int) int64 {
+	total := residentBytes(pid)
+	for _, p := range descendants(pid, 63) {
+		total += residentBytes(p)
+	}
+	return total
+}
+
+// descendants are the processes pid started, and theirs, parents first:
+// at most max of them.
+func descendants(pid, max int) []int {
+	var found []int
+	queue := children(pid)
+	for len(queue) > 0 && len(found) < max {
+		p := queue[0]
+		queue = append(queue[1:], children(p)...)
+		found = append(found, p)
+	}
+	return found
+}
+
+// children are the processes a process started, by any of its threads.
+func children(pid int) []int {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, _ := os.ReadDir(dir)
+	var kids []int
+	for _, t := range tasks {
+		b, _ := os.ReadFile(dir + "/" + t.Name() + "/children")
+		for _, f := range strings.Fields(string(b)) {
+			if c, err := strconv.Atoi(f); err == nil {
+				kids = append(kids, c)
+			}
+		}
+	}
+	return kids
 }
 
 // residentBytes is a process's resident set size, 0 if unknown.

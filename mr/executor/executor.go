@@ -13,6 +13,10 @@
 // InProcess runs them in the caller's process, for tests and for apps
 // given as Go values.
 //
+// A streaming job's Task carries its commands instead (Hadoop
+// Streaming's contract, stream.go): the same process runs them, with the
+// same limits, kills and failure classes.
+//
 // The executor reads and writes files only where its Task says, and does
 // no network I/O. Sequential, the reference mrsequential runs, is here
 // too: it calls the app the same way.

@@ -14,6 +14,7 @@ import (
 
 	"mapreduce/internal/input"
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 )
 
 // The stream runner's tests run sh, which every Linux machine has.
@@ -29,7 +30,8 @@ func streamMapTask(t *testing.T, mapper, name, contents string) *Task {
 // mapRecords runs mapper over contents and returns its records, "key|value".
 func mapRecords(t *testing.T, mapper, contents string) []string {
 	var got []string
-	err := streamMap(mapper, t.TempDir(), "map-0.a1", 1, nil, "in.txt", contents, func(k, v string) {
+	r := mapRun{mapper: mapper, dir: t.TempDir(), attempt: "map-0.a1", nReduce: 1}
+	err := r.run("in.txt", contents, func(k, v string) {
 		got = append(got, k+"|"+v)
 	})
 	if err != nil {
@@ -48,8 +50,9 @@ func TestStreamMapperLinesSplitAtTheFirstTab(t *testing.T) {
 
 func TestStreamMapperSeesItsInputAndParams(t *testing.T) {
 	var got []string
-	err := streamMap(`echo "$mapreduce_map_input_file $min_len $PWD"`, t.TempDir(), "map-0.a1", 1,
-		map[string]string{"min.len": "3"}, "books/a.txt", "", func(k, v string) { got = append(got, k) })
+	r := mapRun{mapper: `echo "$mapreduce_map_input_file $min_len $PWD"`, dir: t.TempDir(), attempt: "map-0.a1", nReduce: 1,
+		params: map[string]string{"min.len": "3"}}
+	err := r.run("books/a.txt", "", func(k, v string) { got = append(got, k) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,4 +195,48 @@ func alive(pid int) bool {
 	}
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	return err == nil && !strings.Contains(string(b), ") Z ")
+}
+
+func TestStreamCombinerRunsOverTheMapsRecordsSorted(t *testing.T) {
+	task := streamMapTask(t, "cat", "in.txt", "b\t1\na\t1\nb\t1\nb\t1\n")
+	task.Stream.Combiner = `awk -F'\t' '$1 != k { if (NR > 1) print k "\t" n; k = $1; n = 0 } { n += $2 } END { if (NR) print k "\t" n }'`
+	res := InProcess{}.Run(context.Background(), task, func(int64) {})
+	if res.Failed() {
+		t.Fatal(res.Err)
+	}
+	if c := res.Counters; c.MapOutputRecords != 4 || c.CombinedAway != 2 {
+		t.Fatalf("map output records %d, combined away %d: want the mapper's 4, 2 of them combined away (a sorted batch)",
+			c.MapOutputRecords, c.CombinedAway)
+	}
+}
+
+func TestStreamMapperRunsOncePerInputOfItsTask(t *testing.T) {
+	dir := t.TempDir()
+	split := filepath.Join(dir, "split")
+	os.WriteFile(split, []byte("a\nbb\n"), 0o644)
+	task := &Task{Kind: protocol.MapTask, Name: "map-0.a1", NReduce: 0, SplitPath: split, Scratch: dir,
+		Inputs: []Input{{Name: "one.txt", Length: 2}, {Name: "two.txt", Length: 3}},
+		Stream: &protocol.Stream{Mapper: `printf '%s\t%s\n' "$mapreduce_map_input_file" "$(cat)"`}}
+	res := InProcess{}.Run(context.Background(), task, func(int64) {})
+	if res.Failed() {
+		t.Fatal(res.Err)
+	}
+	var got []string
+	r := runfile.NewReader(bytes.NewReader(res.Out.Data), int64(len(res.Out.Data)))
+	for r.Next() {
+		got = append(got, string(r.Key())+"="+string(r.Value()))
+	}
+	if strings.Join(got, ",") != "one.txt=a,two.txt=bb" {
+		t.Fatalf("records %q: want one mapper per input, each with its own name and text", got)
+	}
+}
+
+func TestStreamCommandPastTheMemoryLimitIsKilled(t *testing.T) {
+	task := streamMapTask(t, `x=$(head -c 400000000 /dev/zero | tr '\0' x); sleep 1000`, "in.txt", "a\n")
+	e := streamChildForTest(t, 0)
+	e.SetLimits(0, 128<<20)
+	res := e.Run(context.Background(), task, func(int64) {})
+	if !res.App || !strings.Contains(res.Err, "over the limit of 128 MiB") {
+		t.Fatalf("result %+v: want the attempt killed for its command's memory", res)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"mapreduce/internal/atomicfile"
@@ -48,37 +49,66 @@ func streamTask(t *Task) (*mr.App, *Task, func(), error) {
 }
 
 // mapperOf is how an attempt maps an input: the app's Map, or the
-// streaming job's mapper.
-func mapperOf(app *mr.App, t *Task) mapFunc {
+// streaming job's mapper, the bytes fed to it counted as progress.
+func mapperOf(app *mr.App, t *Task, m *meter) mapFunc {
 	if t.Stream == nil {
 		return func(name, text string, emit func(k, v string)) error { return callMap(app, name, text, emit) }
 	}
-	return func(name, text string, emit func(k, v string)) error {
-		return streamMap(t.Stream.Mapper, t.WorkDir, t.Name, t.NReduce, t.Params, name, text, emit)
-	}
+	r := mapRun{mapper: t.Stream.Mapper, dir: t.WorkDir, attempt: t.Name, nReduce: t.NReduce, params: t.Params,
+		fed: func(n int64) { m.bytes.Add(n) }}
+	return r.run
 }
 
-// streamMap runs the mapper over one input's text, emitting each line
-// it writes as a record, split at its first TAB.
-func streamMap(mapper, dir, attempt string, nReduce int, params map[string]string, name, text string, emit func(k, v string)) error {
-	c := &command{role: "mapper", line: mapper, on: "input " + name, dir: dir, tag: attempt,
-		env: streamEnv(params, "mapreduce_map_input_file="+name, "map_input_file="+name,
-			"mapreduce_task_attempt_id="+attempt, "mapreduce_job_reduces="+strconv.Itoa(nReduce))}
+// mapRun is how a streaming job's mapper runs.
+type mapRun struct {
+	mapper, dir, attempt string
+	nReduce              int
+	params               map[string]string
+	fed                  func(n int64) // called as its input is written; nil: not
+}
+
+// feedChunk is the piece of a mapper's input written at a time.
+const feedChunk = 64 << 10
+
+// run runs the mapper over one input's text, emitting each line it
+// writes as a record, split at its first TAB.
+func (r *mapRun) run(name, text string, emit func(k, v string)) error {
+	c := &command{role: "mapper", line: r.mapper, on: "input " + name, dir: r.dir, tag: r.attempt,
+		env: streamEnv(r.params, "mapreduce_map_input_file="+name, "map_input_file="+name,
+			"mapreduce_task_attempt_id="+r.attempt, "mapreduce_job_reduces="+strconv.Itoa(r.nReduce))}
 	return c.run(func(w *bufio.Writer) error {
-		_, err := w.WriteString(text)
-		return err
+		for rest := text; rest != ""; {
+			n := min(len(rest), feedChunk)
+			if _, err := w.WriteString(rest[:n]); err != nil {
+				return err
+			}
+			if rest = rest[n:]; r.fed != nil {
+				r.fed(int64(n))
+			}
+		}
+		return nil
 	}, func(line []byte) error {
-		k, v := splitTab(line)
-		emit(string(k), string(v))
+		emitLine(string(line), emit)
 		return nil
 	})
+}
+
+// emitLine emits a line as a record, split at its first TAB: one string
+// for both.
+func emitLine(line string, emit func(k, v string)) {
+	if i := strings.IndexByte(line, '\t'); i >= 0 {
+		emit(line[:i], line[i+1:])
+		return
+	}
+	emit(line, "")
 }
 
 // streamCombine batches the records emit would take, and hands them on
 // through the combiner: each batch, up to a quarter of the map buffer,
 // sorted by key (stably), is the combiner's input, and its output lines
-// are the records. flush runs the last batch.
-func streamCombine(t *Task, emit func(k, v string)) (batched func(k, v string), flush func() error) {
+// are the records; *mapped counts the records it took. flush runs the
+// last batch.
+func streamCombine(t *Task, emit func(k, v string), mapped *int64) (batched func(k, v string), flush func() error) {
 	limit := max(t.MapBuffer/4, 1<<20)
 	var batch []mr.KeyValue
 	var size int64
@@ -91,14 +121,14 @@ func streamCombine(t *Task, emit func(k, v string)) (batched func(k, v string), 
 		c := &command{role: "combiner", line: t.Stream.Combiner, on: t.Name, dir: t.WorkDir, tag: t.Name,
 			env: streamEnv(t.Params, "mapreduce_task_attempt_id="+t.Name)}
 		err = c.run(func(w *bufio.Writer) error { return writeRecords(w, batch) }, func(line []byte) error {
-			k, v := splitTab(line)
-			emit(string(k), string(v))
+			emitLine(string(line), emit)
 			return nil
 		})
 		batch, size = batch[:0], 0
 		return err
 	}
 	batched = func(k, v string) {
+		*mapped++
 		batch = append(batch, mr.KeyValue{Key: k, Value: v})
 		if size += int64(len(k) + len(v) + 32); size >= limit {
 			flush()
@@ -124,7 +154,7 @@ func writeRecords(w *bufio.Writer, records []mr.KeyValue) error {
 // as "key<TAB>value" lines, and writes each line it writes as an output
 // record, split at its first TAB. Its output keys must not decrease:
 // mr-<app>-all merges the reduce outputs by key.
-func streamReduce(t *Task, m *runfile.Merger, write func(k, v string) error, progress *atomic.Int64, cnt *protocol.Counters) error {
+func streamReduce(t *Task, m *runfile.Merger, write func(k, v []byte) error, progress *atomic.Int64, cnt *protocol.Counters) error {
 	c := &command{role: "reducer", line: t.Stream.Reducer, on: t.Name, dir: t.WorkDir, tag: t.Name,
 		env: streamEnv(t.Params, "mapreduce_task_attempt_id="+t.Name, "mapreduce_job_reduces="+strconv.Itoa(t.NReduce))}
 	var prev []byte
@@ -151,7 +181,7 @@ func streamReduce(t *Task, m *runfile.Merger, write func(k, v string) error, pro
 
 // orderedOutput takes a reducer's output lines, split at the first TAB,
 // to write, refusing a key smaller than the one before it.
-func orderedOutput(reducer string, write func(k, v string) error) func(line []byte) error {
+func orderedOutput(reducer string, write func(k, v []byte) error) func(line []byte) error {
 	var prev []byte
 	first := true
 	return func(line []byte) error {
@@ -161,7 +191,7 @@ func orderedOutput(reducer string, write func(k, v string) error) func(line []by
 				"(mr-<app>-all merges the outputs by key)", quoteCommand(reducer), quoteKey(string(k)), quoteKey(string(prev)))}
 		}
 		first, prev = false, append(prev[:0], k...)
-		return write(string(k), string(v))
+		return write(k, v)
 	}
 }
 
@@ -193,7 +223,8 @@ func SequentialStream(s *protocol.Stream, files map[string]string, inputs []stri
 			if err != nil {
 				return err
 			}
-			if err := streamMap(s.Mapper, dir, "sequential", ref.NReduce, ref.Params, p.File, text, func(k, v string) {
+			r := mapRun{mapper: s.Mapper, dir: dir, attempt: "sequential", nReduce: ref.NReduce, params: ref.Params}
+			if err := r.run(p.File, text, func(k, v string) {
 				all = append(all, mr.KeyValue{Key: k, Value: v})
 			}); err != nil {
 				return err
@@ -207,7 +238,9 @@ func SequentialStream(s *protocol.Stream, files map[string]string, inputs []stri
 		slices.SortStableFunc(all, func(a, b mr.KeyValue) int { return cmp.Compare(a.Key, b.Key) })
 		c := &command{role: "reducer", line: s.Reducer, on: "the sorted records", dir: dir, tag: "sequential",
 			env: streamEnv(ref.Params, "mapreduce_task_attempt_id=sequential", "mapreduce_job_reduces="+strconv.Itoa(ref.NReduce))}
-		return c.run(func(w *bufio.Writer) error { return writeRecords(w, all) }, orderedOutput(s.Reducer, write))
+		return c.run(func(w *bufio.Writer) error { return writeRecords(w, all) }, orderedOutput(s.Reducer, func(k, v []byte) error {
+			return write(string(k), string(v))
+		}))
 	})
 }
 

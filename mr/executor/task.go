@@ -36,18 +36,18 @@ func runTask(app *mr.App, t *Task, m *meter) Result {
 	if t.HeapLimit > 0 && heapLimit.Swap(t.HeapLimit) != t.HeapLimit {
 		debug.SetMemoryLimit(t.HeapLimit)
 	}
-	var res Result
-	var err error
-	counts := mr.StartCounting()
-	mr.SetParams(t.Params)
-	if t.Stream != nil {
+	if t.Stream != nil { // the app is the job's commands
 		var done func()
+		var err error
 		if app, t, done, err = streamTask(t); err != nil {
-			res.Counters.User, res.Dropped = counts.Stop()
 			return Result{Err: err.Error()}
 		}
 		defer done()
 	}
+	var res Result
+	var err error
+	counts := mr.StartCounting()
+	mr.SetParams(t.Params)
 	switch {
 	case t.Kind == protocol.MapTask && t.NReduce == 0:
 		res.Out, err = mapOnlyTask(app, t, m, &res.Counters)
@@ -107,10 +107,11 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 		out.Emit(key, value)
 	}
 	flush := func() error { return nil }
+	var mapped int64 // a streaming combiner's input: the mapper's records
 	if t.Stream != nil && t.Stream.Combiner != "" {
-		emit, flush = streamCombine(t, emit)
+		emit, flush = streamCombine(t, emit, &mapped)
 	}
-	err = mapInputs(mapperOf(app, t), t.Inputs, contents, m, cnt, emit)
+	err = mapInputs(mapperOf(app, t, m), t.Inputs, contents, m, cnt, emit)
 	if err == nil {
 		err = flush()
 	}
@@ -122,6 +123,9 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 	runs, err := out.Finish(t.Out)
 	st := out.Stats(runs)
 	cnt.MapOutputRecords, cnt.SpilledRecords, cnt.CombinedAway = st.Emitted, st.Spilled, st.Emitted-st.Written
+	if mapped > 0 {
+		cnt.MapOutputRecords, cnt.CombinedAway = mapped, mapped-st.Written
+	}
 	cnt.MapOutputBytes = st.Bytes
 	return st.Bytes + int64(8*len(runs)+8), err
 }
@@ -166,7 +170,7 @@ func reduceTask(app *mr.App, t *Task, progress *atomic.Int64, cnt *protocol.Coun
 		m := runfile.NewMerger(runs)
 		write := lineChecked(out.Write)
 		if t.Stream != nil {
-			return streamReduce(t, m, write, progress, cnt)
+			return streamReduce(t, m, out.WriteBytes, progress, cnt) // its lines hold no newline
 		}
 		if app.ReduceEmit != nil || app.ReduceSeq != nil {
 			return runfile.GroupByKeySeq(m, func(key string, values iter.Seq[string]) error {

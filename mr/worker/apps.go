@@ -1,7 +1,9 @@
 package worker
 
 // apps.go is a pool worker's cache of app plugins, apps/ of its
-// directory: each plugin kept as <build>.so (its SHA-256, hex), at most
+// directory (and of a streaming job's shipped files, each one a build
+// of its own, kept under the same name whatever it holds): each plugin
+// kept as <build>.so (its SHA-256, hex), at most
 // keep of them once one loaded (keep+1 while a new one is tried), the
 // least recently used evicted; a plugin larger than maxSize refused
 // before a byte of it is written; a plugin that was declined removed at

@@ -194,3 +194,25 @@ func TestPoolChecksJobID(t *testing.T) {
 		}
 	}
 }
+
+// A streaming job's files are builds of their own: more of them than
+// the cache keeps are all kept while their job runs, and every other
+// build goes.
+func TestAppCacheKeepsAStreamingJobsFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "apps")
+	a := testCache(t, dir)
+	b, old := plugin(100)
+	put(t, a, b, old)
+	a.use(old)
+	var job []string
+	for i := range 6 {
+		b, build := plugin(i)
+		put(t, a, b, build)
+		job = append(job, build)
+	}
+	a.useAll(job)
+	names, _ := files(t, dir)
+	if len(names) != 6 || contains(names, old+".so") {
+		t.Fatalf("apps/ holds %v: want the job's 6 files and nothing else", names)
+	}
+}

@@ -38,12 +38,15 @@ func spillPrefix(dir string, task, n int) string {
 	return filepath.Join(dir, fmt.Sprintf("spill-%d.a%d", task, n))
 }
 
+// workDir is a streaming attempt's working directory: "cwd-map-3.a1".
+func workDir(dir string, a protocol.Attempt) string { return filepath.Join(dir, "cwd-"+a.String()) }
+
 // reduceDir is a reduce attempt's scratch directory: "reduce-3.a1".
 func reduceDir(dir string, a protocol.Attempt) string { return filepath.Join(dir, a.String()) }
 
 // workerGlobs match everything a worker may leave in a directory it was
 // given, temp files included.
-var workerGlobs = []string{"mr-*.a*", ".mr-*.a*.tmp", "reduce-*.a*", "spill-*", ".spill-*.tmp", "split-*", ".split-*.tmp"}
+var workerGlobs = []string{"mr-*.a*", ".mr-*.a*.tmp", "reduce-*.a*", "spill-*", ".spill-*.tmp", "split-*", ".split-*.tmp", "cwd-*"}
 
 // removeAttemptFiles removes what a failed attempt may have left in dir.
 func removeAttemptFiles(dir string, a protocol.Attempt) {
@@ -58,6 +61,7 @@ func removeAttemptFiles(dir string, a protocol.Attempt) {
 			os.Remove(m)
 		}
 	}
+	os.RemoveAll(workDir(dir, a))
 	if a.Kind == protocol.MapTask {
 		os.Remove(splitPath(dir, a.Task, a.N))
 	} else {

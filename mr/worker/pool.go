@@ -226,14 +226,13 @@ func (p *Pool) serve(ctx context.Context, cl *client, info *protocol.JobInfo) {
 // plugin, and a worker in a directory of its own. Its error, one line,
 // is why the job is declined.
 func (p *Pool) join(cl *client, info *protocol.JobInfo) (*executor.Child, *Worker, error) {
-	if info.Stream != nil && validJob(info.Job) {
-		return p.joinStream(cl, info)
-	}
-	if !info.Ships {
-		return nil, nil, errors.New("the coordinator ships no app: start it with -app path/to/app.so")
-	}
-	if !validJob(info.Job) {
+	switch {
+	case !validJob(info.Job):
 		return nil, nil, fmt.Errorf("mr: the coordinator names no valid job id (%q)", protocol.Truncate(info.Job, 80))
+	case info.Stream != nil:
+		return p.joinStream(cl, info)
+	case !info.Ships:
+		return nil, nil, errors.New("the coordinator ships no app: start it with -app path/to/app.so, or -mapper CMD")
 	}
 	plugin, err := p.plugin(cl, info)
 	if err != nil {

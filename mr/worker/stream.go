@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"mapreduce/internal/protocol"
 	"mapreduce/mr/executor"
@@ -44,7 +43,7 @@ func (w *Worker) streamTask(t *executor.Task, a protocol.Attempt) func() {
 		return func() {}
 	}
 	t.Stream, t.Files = s, w.cfg.StreamFiles
-	t.WorkDir = filepath.Join(w.dir, "cwd-"+a.String())
+	t.WorkDir = workDir(w.dir, a)
 	return func() { os.RemoveAll(t.WorkDir) }
 }
 

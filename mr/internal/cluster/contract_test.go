@@ -238,3 +238,37 @@ func TestWorkerOfNoSuchHostEndsAtOnce(t *testing.T) {
 		t.Fatalf("worker ended with %v, want %q", err, want)
 	}
 }
+
+// With the default packing (every input under the split size packed, a
+// tenth of slop), a job still writes what mrsequential -split-size writes
+// at its split size: Map is called on the same pieces, once per file.
+func TestPackedJobEqualsSequentialAtItsSplitSize(t *testing.T) {
+	inputs := Inputs(t, 6) // 5,600 to 12,400 bytes each: 4 tasks
+	cfg := Config(t.TempDir())
+	cfg.SplitSize, cfg.PackSize = 16000, 0
+	app := docFreq(true)
+	cl := Start(t, cfg, inputs, app, 2)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(cfg.OutDir, "mr-"+app.Name+"-all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	opt := input.Options{Split: cfg.SplitSize}
+	tasks, _, err := input.Tasks(inputs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := cl.SummaryFile(); sum.Maps != len(tasks) || len(tasks) >= len(inputs) {
+		t.Fatalf("%d map tasks, input.Tasks cuts %d for %d inputs", sum.Maps, len(tasks), len(inputs))
+	}
+	out := filepath.Join(t.TempDir(), "ref")
+	if err := executor.Sequential(app, inputs, opt, executor.Reference{}, out); err != nil {
+		t.Fatal(err)
+	}
+	if want, err := os.ReadFile(out); err != nil || got != string(want) {
+		t.Fatalf("the packed job differs from mrsequential -split-size %d (%v)", cfg.SplitSize, err)
+	}
+}

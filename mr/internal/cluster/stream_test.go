@@ -93,8 +93,12 @@ func TestStreamingWordCountMatchesSequentialAndTheGoApp(t *testing.T) {
 	if want := Sequential(t, WordCount(), inputs); string(got) != want {
 		t.Fatalf("mr-awkwc-all differs from the Go word count's output:\n%.300s\nwant\n%.300s", got, want)
 	}
-	if sum := cl.SummaryFile(); len(sum.Tasks) < 2*len(inputs) {
+	sum := cl.SummaryFile()
+	if len(sum.Tasks) < 2*len(inputs) {
 		t.Fatalf("%d tasks: want the inputs cut at 16 KiB", len(sum.Tasks))
+	}
+	if sum.Model == nil || sum.Model.Stream == nil || sum.Model.Stream.Reducer != cfg.Stream.Reducer {
+		t.Fatalf("the summary's model %+v does not name the job's commands", sum.Model)
 	}
 }
 
@@ -125,7 +129,7 @@ func TestStreamingMapperThatFailsFailsTheJobNamingIt(t *testing.T) {
 		t.Fatal("the job succeeded")
 	}
 	t.Log(err)
-	for _, want := range []string{"in-", "exited with status 1", "cannot parse line 7", "3"} {
+	for _, want := range []string{"in-", "exited with status 1", "cannot parse line 7", "failed 3 times"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the job's error %q does not say %q", err, want)
 		}
