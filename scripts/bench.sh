@@ -2,7 +2,7 @@
 # bench.sh [-vocab 20000,200000] [-layout large,small] [-size S] [-small-file 48K]
 #          [-apps wc,wcraw] [-workers 2] [-no-sequential] [-no-many-reduces] [-no-coordinator]
 # bench.sh -model SIZE [-workers 2]
-# bench.sh -stream SIZE [-workers 2]
+# bench.sh -stream SIZE [-no-python] [-workers 2]
 #
 # Measures the engine on generated corpora and prints a table per corpus and
 # a summary. Not a test: nothing here passes or fails on time, but every
@@ -36,7 +36,8 @@
 #                    MB/s and MB/s per core, and the paper's figures for scale
 #   -stream SIZE     only streaming apps against plugins, on SIZE of text in files of 64 MiB:
 #                    identity (mapper and reducer `cat`) beside identity.so, and a Python word
-#                    count beside wc.so (if python3 is here); outputs checked equal pair by pair
+#                    count beside wc.so (if python3 is here, and not -no-python: it maps about
+#                    1 MB/s); outputs checked equal pair by pair
 #
 # The 4 GiB run of the README is: bench.sh -layout large -size 4G -no-sequential
 # -no-many-reduces -no-coordinator (about 8 GiB of disk for the corpus).
@@ -54,7 +55,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
-vocabs=20000,200000 layouts=large,small size= small_file=48K model= stream=
+vocabs=20000,200000 layouts=large,small size= small_file=48K model= stream= python=1
 apps=wc,wcraw workers=2 sequential=1 many_reduces=1 coordinator=1 uniq=1
 while (($#)); do
 	case $1 in
@@ -70,6 +71,7 @@ while (($#)); do
 	-no-uniq) uniq=0; shift ;;
 	-model) model=$2; shift 2 ;;
 	-stream) stream=$2; shift 2 ;;
+	-no-python) python=0; shift ;;
 	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
 	esac
@@ -323,7 +325,7 @@ bench_stream() {
 	pool_cluster cat -app cat -mapper cat -reducer cat -nreduce 4
 	same "$run/identity-cluster/out/mr-identity-all" "$run/cat-cluster/out/mr-cat-all"
 	cluster wc wc "$workers" -nreduce 4
-	if command -v python3 >/dev/null; then
+	if ((python)) && command -v python3 >/dev/null; then
 		local py=$run/py
 		mkdir -p "$py"
 		printf '%s\n' 'import sys' \
