@@ -103,7 +103,9 @@ func (r *Result) Failed() bool { return r.Err != "" }
 
 // InProcess computes attempts in the caller's own process: for tests, and
 // for apps given as Go values rather than plugins. An app that hangs or
-// exits takes the caller with it.
+// exits takes the caller with it. The app's counters (mr.Counter) count
+// the one attempt a process runs: with several in-process workers running
+// attempts at once, their counts mix, and only a lone worker's are exact.
 type InProcess struct{ App *mr.App }
 
 // Run computes t.
