@@ -102,7 +102,7 @@ func TestClusterCountsWithCounters(t *testing.T) {
 	}
 	// One worker: mr's counters count the one attempt a process runs,
 	// and in-process workers share this process (a real worker's app has
-	// a process of its own: e2e's TestCounters counts with three).
+	// a process of its own: e2e's TestCounters counts with two).
 	cl := Start(t, Config(t.TempDir()), inputs, app, 1)
 	if err := cl.Wait(); err != nil {
 		t.Fatal(err)
