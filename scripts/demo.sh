@@ -179,7 +179,7 @@ printf 'demo: %s over %d files (%s bytes) with %d workers: %s s\n' "$app" "${#in
 	"$(cat "${inputs[@]}" | wc -c)" "$workers" "$elapsed"
 echo "demo: output mr-demo/out/mr-$app-all ($(wc -l <"$demo/out/mr-$app-all") keys), $verdict"
 head -5 "$demo/out/mr-$app-all" | sed 's/^/    /'
-echo "demo: all done in $(secs "$t0") s"
+echo "demo: all done in $(secs "$t0") s; mr-demo/out/mr-$app-all is $verdict"
 if [[ $linger != 0 && $linger != 0s ]] && kill -0 "$coord" 2>/dev/null; then
 	echo "demo: the status page stays up for $linger at http://$COORDINATOR_HOST/ (Ctrl-C ends it)"
 	trap 'kill "$coord" 2>/dev/null' INT
