@@ -190,14 +190,21 @@ func writeCorpus(cfg config) error {
 		return fmt.Errorf("creating output directory: %w", err)
 	}
 	v := newVocabulary(cfg.vocab)
-	errs := make([]error, cfg.files+1) // errs[i] is file i's
+	return eachFile(cfg.files, func(i int) error { return writeFile(filePath(cfg, i), v, fileParams(cfg, i)) })
+}
+
+// eachFile calls write for files 1..n, one goroutine per core taking the
+// next file. After a failure no more files are started; the error of the
+// first file that failed is returned.
+func eachFile(n int, write func(i int) error) error {
+	errs := make([]error, n+1) // errs[i] is file i's
 	var next atomic.Int64
 	var failed atomic.Bool
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), cfg.files) {
+	for range min(workers(), n) {
 		wg.Go(func() {
-			for i := int(next.Add(1)); i <= cfg.files && !failed.Load(); i = int(next.Add(1)) {
-				if errs[i] = writeFile(filePath(cfg, i), v, fileParams(cfg, i)); errs[i] != nil {
+			for i := int(next.Add(1)); i <= n && !failed.Load(); i = int(next.Add(1)) {
+				if errs[i] = write(i); errs[i] != nil {
 					failed.Store(true)
 				}
 			}

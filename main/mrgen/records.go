@@ -9,8 +9,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"sync"
-	"sync/atomic"
 
 	"mapreduce/internal/atomicfile"
 )
@@ -61,27 +59,10 @@ func recordFiles(cfg config, filesSet bool) int {
 // writeRecords writes cfg.records records over cfg.files files, record
 // i into file i*files/records + 1, in parallel.
 func writeRecords(cfg config) error {
-	var next atomic.Int64
-	var failed atomic.Bool
-	errs := make([]error, cfg.files+1)
-	var wg sync.WaitGroup
-	for range min(workers(), cfg.files) {
-		wg.Go(func() {
-			for f := int(next.Add(1)); f <= cfg.files && !failed.Load(); f = int(next.Add(1)) {
-				lo, hi := cfg.records*int64(f-1)/int64(cfg.files), cfg.records*int64(f)/int64(cfg.files)
-				if errs[f] = writeRecordFile(filePath(cfg, f), cfg.seed, lo, hi); errs[f] != nil {
-					failed.Store(true)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return eachFile(cfg.files, func(f int) error {
+		lo, hi := cfg.records*int64(f-1)/int64(cfg.files), cfg.records*int64(f)/int64(cfg.files)
+		return writeRecordFile(filePath(cfg, f), cfg.seed, lo, hi)
+	})
 }
 
 // writeRecordFile writes records [lo, hi) to path, visible once complete.
