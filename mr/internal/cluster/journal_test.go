@@ -54,19 +54,8 @@ func TestJournaledJobSurvivesItsCoordinator(t *testing.T) {
 		return reduceFn(key, values)
 	}
 	cfg := Config(t.TempDir())
-	cfg.Journal = true
-	// Owners have twice this to offer their outputs back after the
-	// restart: on a loaded machine 3 s was not always enough.
-	cfg.HeartbeatTimeout = 5 * time.Second
-	c1, err := coordinator.New(cfg, inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	first := make(chan error, 1)
-	go func() { first <- c1.Run(ctx) }()
-	cl := &Cluster{T: t, C: c1, App: app, Out: cfg.OutDir, result: make(chan error, 1)}
-	t.Cleanup(cl.stopWorkers)
+	cl, stop := startJournaled(t, &cfg, inputs, app)
+	c1 := cl.C
 	for range 2 {
 		cl.AddWorker(WorkerConfig(c1.Addr(), cfg, app, t.TempDir()))
 	}
@@ -79,18 +68,10 @@ func TestJournaledJobSurvivesItsCoordinator(t *testing.T) {
 		return false
 	})
 	before := c1.Summary()
-	stop()
-	if err := <-first; err == nil || !strings.Contains(err.Error(), "coordinator stopped") {
+	if err := stop(); err == nil || !strings.Contains(err.Error(), "coordinator stopped") {
 		t.Fatalf("the first coordinator returned %v", err)
 	}
-
-	cfg.Addr = c1.Addr()
-	c2, err := coordinator.New(cfg, inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl.C = c2
-	go func() { cl.result <- c2.Run(context.Background()) }()
+	cl.restart(cfg, inputs)
 	close(gate)
 	if err := cl.Wait(); err != nil {
 		t.Fatal(err)
@@ -115,7 +96,7 @@ func TestJournaledJobSurvivesItsCoordinator(t *testing.T) {
 		}
 	}
 	// Run again, the finished job says so.
-	_, err = coordinator.New(cfg, inputs)
+	_, err := coordinator.New(cfg, inputs)
 	var done *coordinator.FinishedError
 	if !errors.As(err, &done) || !strings.HasSuffix(done.Final, "mr-wc-all") {
 		t.Fatalf("a finished job run again: %v", err)
@@ -148,4 +129,39 @@ func TestJournalOfAnotherJobRefused(t *testing.T) {
 	if _, err := coordinator.New(cfg, inputs); err == nil || !strings.Contains(err.Error(), "input "+inputs[1]+" was ") {
 		t.Fatalf("a changed input: %v", err)
 	}
+}
+
+// startJournaled starts the first coordinator of a journaled job of app
+// on inputs, with no worker yet, and sets cfg's Journal and a heartbeat
+// timeout of 5 s: owners have twice that to offer their outputs back
+// after a restart (3 s was not always enough on a loaded machine). stop
+// stops it as a crash would leave the journal, and returns what its Run
+// returned.
+func startJournaled(t *testing.T, cfg *coordinator.Config, inputs []string, app *mr.App) (cl *Cluster, stop func() error) {
+	t.Helper()
+	cfg.Journal, cfg.HeartbeatTimeout = true, 5*time.Second
+	c, err := coordinator.New(*cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(ctx) }()
+	cl = &Cluster{T: t, C: c, App: app, Out: cfg.OutDir, result: make(chan error, 1)}
+	t.Cleanup(cl.stopWorkers)
+	return cl, func() error { cancel(); return <-ran }
+}
+
+// restart runs the same command again at the first coordinator's
+// address: the cluster's coordinator from now on, whose end Wait waits
+// for.
+func (cl *Cluster) restart(cfg coordinator.Config, inputs []string) {
+	cl.T.Helper()
+	cfg.Addr = cl.C.Addr()
+	c, err := coordinator.New(cfg, inputs)
+	if err != nil {
+		cl.T.Fatal(err)
+	}
+	cl.C = c
+	go func() { cl.result <- c.Run(context.Background()) }()
 }

@@ -4,7 +4,6 @@ package cluster
 // map-only jobs and total order, each checked against mrsequential.
 
 import (
-	"context"
 	"fmt"
 	"iter"
 	"os"
@@ -337,31 +336,16 @@ func TestTotalOrderJobResumes(t *testing.T) {
 		return reduceFn(key, values)
 	}
 	cfg := Config(t.TempDir())
-	cfg.Journal, cfg.TotalOrder, cfg.Sampler, cfg.NReduce = true, true, WordCount(), 3
-	c1, err := coordinator.New(cfg, inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	first := make(chan error, 1)
-	go func() { first <- c1.Run(ctx) }()
-	cl := &Cluster{T: t, C: c1, App: app, Out: cfg.OutDir, result: make(chan error, 1)}
-	t.Cleanup(cl.stopWorkers)
+	cfg.TotalOrder, cfg.Sampler, cfg.NReduce = true, WordCount(), 3
+	cl, stop := startJournaled(t, &cfg, inputs, app)
 	for range 2 {
-		cl.AddWorker(WorkerConfig(c1.Addr(), cfg, app, t.TempDir()))
+		cl.AddWorker(WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir()))
 	}
 	cl.WaitFor("a reduce committed", func(sum protocol.Summary) bool {
 		return Task(t, sum, "reduce-0").Winner != ""
 	})
 	stop()
-	<-first
-	cfg.Addr = c1.Addr()
-	c2, err := coordinator.New(cfg, inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl.C = c2
-	go func() { cl.result <- c2.Run(context.Background()) }()
+	cl.restart(cfg, inputs)
 	close(gate)
 	if err := cl.Wait(); err != nil {
 		t.Fatal(err)

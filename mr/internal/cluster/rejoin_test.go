@@ -38,16 +38,9 @@ func TestJournaledWorkerJoinsNoOtherJob(t *testing.T) {
 		return reduceFn(key, values)
 	}
 	cfg := Config(t.TempDir())
-	cfg.Journal, cfg.Secret = true, []byte("one secret for both jobs")
-	c1, err := coordinator.New(cfg, inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	first := make(chan error, 1)
-	go func() { first <- c1.Run(ctx) }()
-	cl := &Cluster{T: t, C: c1, App: app, Out: cfg.OutDir, result: make(chan error, 1)}
-	t.Cleanup(cl.stopWorkers)
+	cfg.Secret = []byte("one secret for both jobs")
+	cl, stop := startJournaled(t, &cfg, inputs, app)
+	c1 := cl.C
 	log := &logBook{}
 	wc := WorkerConfig(c1.Addr(), cfg, app, t.TempDir())
 	wc.Logger = slog.New(slog.NewTextHandler(log, nil))
@@ -57,7 +50,6 @@ func TestJournaledWorkerJoinsNoOtherJob(t *testing.T) {
 		t.Fatalf("%d maps committed, want %d", n, len(inputs))
 	}
 	stop()
-	<-first
 	close(gate) // the worker, free again, tries to register
 
 	// Another job, not journaled, at the same address with the same secret.
@@ -81,13 +73,7 @@ func TestJournaledWorkerJoinsNoOtherJob(t *testing.T) {
 	stop2()
 	<-second
 
-	cfg.Addr = c1.Addr()
-	c3, err := coordinator.New(cfg, inputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl.C = c3
-	go func() { cl.result <- c3.Run(context.Background()) }()
+	cl.restart(cfg, inputs)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("the worker's log:\n%s", log)
