@@ -42,6 +42,9 @@
 //	                      log rate limits
 //	internal/netx         a listener bounding connections, per host and in
 //	                      all, that drops unauthenticated ones first
+//	internal/manifest     inputs by content: a CRC-32C and a line start per
+//	                      block, the manifest file, block-checked copies,
+//	                      splits cut from a manifest alone
 //	internal/journal      an append-only file of checksummed records with
 //	                      grouped syncs; a torn tail is ignored
 //	internal/protocol     what crosses the wire: RPC types, HTTP paths and
@@ -67,10 +70,13 @@
 //	                      caller's process or a supervised child process;
 //	                      Sequential, the reference
 //	mr/coordinator        the coordinator process: listener, RPC and HTTP
-//	                      handlers, sessions, splits, commits, final merge,
-//	                      status page, the job's journal, shipping the app
+//	                      handlers, sessions, splits, where the inputs live,
+//	                      commits, final merge, status page, the job's
+//	                      journal, shipping the app
 //	mr/worker             the worker process: one typed client to the
-//	                      coordinator, map and reduce attempts, the run-file
+//	                      coordinator, map and reduce attempts, inputs read
+//	                      where they live (its -data copies, peers, the
+//	                      coordinator) and served to peers, the run-file
 //	                      server and the verified fetch, the pool
 //	mr/internal/cluster   in-process clusters for tests
 //

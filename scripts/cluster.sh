@@ -4,7 +4,9 @@
 #
 #   sudo scripts/cluster.sh [-workers 3] [-app wc] [-nreduce 10] [-secret]
 #                           [-secret-file F] [-linger D] [-timeout 300]
-#                           [-binary] [-keep-logs DIR] [-keep] [-v] inputs...
+#                           [-binary] [-link-rate RATE] [-worker-data all|spread|none]
+#                           [-coordinator-data all|none] [-split-size N]
+#                           [-keep-logs DIR] [-keep] [-v] inputs...
 #
 # It builds the LAN, runs the coordinator on host 0 with the inputs and one
 # mrworker on each of hosts 1..N, waits for the job, copies mr-<app>-all
@@ -34,6 +36,20 @@
 #                  into DIR, created if missing, and keep them
 # -keep            keep the logs' temporary directory and print its path
 # -v               pass -v to the coordinator and the workers
+# -link-rate RATE  limit every host's link to RATE (tc's units: 100mbit,
+#                  1gbit) in both directions: a token bucket (tc tbf; this
+#                  kernel may have no netem) on the host's eth0 and on its
+#                  port of the switch
+# -worker-data W   copy the inputs into each worker host's private data/
+#                  directory and start its worker with -data data: all
+#                  (every input on every worker), spread (input i on
+#                  workers i mod N and i+1 mod N: each on 2 of N), none
+#                  (default: the workers read every input over the LAN)
+# -split-size N    the coordinator's -split-size (bytes; default its own)
+# -coordinator-data C  all (default): the coordinator holds the inputs;
+#                  none: it gets only their manifest (bin/mrmanifest, run
+#                  here) and plans the job from it (-manifest): then the
+#                  workers must hold the data (-worker-data all or spread)
 # Inputs are files or folders, taken by mrcoordinator's rule (it checks
 # them here first, -check, and its lines are printed as they are: skipped
 # folder entries, refusals). Host 0's coordinator gets each under the name
@@ -62,7 +78,7 @@
 # Logs (standard error) go to files the harness opens beforehand.
 #
 # As a library (source scripts/cluster.sh): lan_check, lan_up, lan_down,
-# start_coordinator, start_worker, start_pool_worker, host_pid, wait_host,
+# start_coordinator, start_worker, start_pool_worker, limit_links, data_for, host_pid, wait_host,
 # link_down, link_up, lan_exec, wait_for_log ... (see each
 # function's comment);
 # scripts/lan-tests.sh uses them. Sourcing changes no shell option.
@@ -311,7 +327,7 @@ link_up() { ip -n "$(lan_sw)" link set "p$1" up; }
 #               [-file NAME=TEXT]... [-collect DIR] [-restore SAVED] -- CMD...
 # It mounts a fresh tmpfs on FS (an empty directory), makes it the current
 # directory and $TMPDIR, copies FILEs in (as NAME, a relative path, with
-# -copy-as), writes NAME with TEXT, copies
+# -copy-as; into data/ with -data), writes NAME with TEXT, copies
 # the files of SAVED (a DIR collected from an earlier process) back into
 # DIR, then runs CMD, writes CMD's pid to PIDFILE and waits for it. After
 # CMD exits it copies the files of DIR (in the tmpfs) to OUTDIR, and exits
@@ -327,6 +343,7 @@ lan_private() {
 	while (($# > 0)) && [[ $1 != -- ]]; do
 		case $1 in
 		-copy) cp -p -- "$2" . || exit 125 ;; # -p: a copy made again is the same file (a journal checks inputs' times)
+		-data) mkdir -p data && cp -p -- "$2" data/ || exit 125 ;;
 		-copy-as) mkdir -p -- "$(dirname -- "$2")" && cp -p -- "$3" "$2" && shift || exit 125 ;;
 		-file) printf '%s' "${2#*=}" >"${2%%=*}" || exit 125 ;;
 		-collect) collect=$2 ;;
@@ -375,19 +392,32 @@ lan_spawn() {
 	LAN_TPID[$h]=$!
 }
 
-# start_coordinator [-timeout SECS] [-restore SAVED] [mrcoordinator flags...]
-# -- INPUTS...: the coordinator on host 0, listening on $(lan_coord), with
-# copies of INPUTS, files or folders (their regular files that are not
-# hidden), passed to it under their names (lan_input_name), and -out out;
-# its out/ is collected into $LAN_DIR/host0.out when it exits. -restore
-# puts the files of SAVED (an out/ collected before) back into out/ first.
+# start_coordinator [-timeout SECS] [-restore SAVED] [-with FILE]...
+# [mrcoordinator flags...] -- INPUTS...: the coordinator on host 0,
+# listening on $(lan_coord), with copies of INPUTS, files or folders
+# (their regular files that are not hidden), passed to it under their
+# names (lan_input_name), and -out out; its out/ is collected into
+# $LAN_DIR/host0.out when it exits. -restore puts the files of SAVED (an
+# out/ collected before) back into out/ first. -with copies FILE into its
+# directory without naming it an input (a manifest, for -manifest NAME).
 # With LAN_SECRET_FILE, a copy of it is its -secret-file.
 start_coordinator() {
 	local secs=$LAN_TIMEOUT flags=() copies=() names=() f restore=() name e
 	local secret=()
 	lan_secret_args
-	[[ $1 == -timeout ]] && secs=$2 && shift 2
-	[[ $1 == -restore ]] && restore=(-restore "$2") && shift 2
+	while (($# > 1)); do
+		case $1 in
+		-timeout) secs=$2 ;;
+		-restore) restore=(-restore "$2") ;;
+		-with)
+			f=$2
+			[[ $f == /* ]] || f=$PWD/$f
+			copies+=(-copy "$f")
+			;;
+		*) break ;;
+		esac
+		shift 2
+	done
 	while (($# > 0)) && [[ $1 != -- ]]; do
 		flags+=("$1")
 		shift
@@ -432,24 +462,82 @@ lan_secret_args() {
 	secret=(-copy "$LAN_SECRET_FILE" -secret-file "$(basename "$LAN_SECRET_FILE")")
 }
 
-# start_worker HOST APP [-timeout SECS] [-file NAME=TEXT]... [mrworker flags...]:
-# an mrworker of bin/APP.so on HOST, finding the coordinator through
-# COORDINATOR_HOST, advertising the host's address, serving its run files
-# on port $LAN_WORKER_PORT from the directory run/ of its tmpfs. -file
-# puts a file in its current directory first (a marker for the app).
-# With LAN_SECRET_FILE, a copy of it is its -secret-file.
+# start_worker HOST APP [-timeout SECS] [-file NAME=TEXT]... [-data FILE]...
+# [mrworker flags...]: an mrworker of bin/APP.so on HOST, finding the
+# coordinator through COORDINATOR_HOST, advertising the host's address,
+# serving its run files on port $LAN_WORKER_PORT from the directory run/
+# of its tmpfs. -file puts a file in its current directory first (a
+# marker for the app); -data copies FILE into its data/ directory, which
+# it then holds inputs in (mrworker -data data). With LAN_SECRET_FILE, a
+# copy of it is its -secret-file.
 start_worker() {
-	local h=$1 app=$2 secs=$LAN_TIMEOUT files=()
+	local h=$1 app=$2 secs=$LAN_TIMEOUT files=() data=() f
 	shift 2
 	while (($# > 0)); do
 		case $1 in
 		-timeout) secs=$2 ;;
 		-file) files+=(-file "$2") ;;
+		-data)
+			f=$2
+			[[ $f == /* ]] || f=$PWD/$f
+			files+=(-data "$f")
+			data=(-data data)
+			;;
 		*) break ;;
 		esac
 		shift 2
 	done
-	lan_mrworker "$h" "$secs" "${files[@]}" -- "$@" "$LAN_BIN/$app.so"
+	lan_mrworker "$h" "$secs" "${files[@]}" -- "${data[@]}" "$@" "$LAN_BIN/$app.so"
+}
+
+# limit_links RATE: every host's link limited to RATE (tc's units, as
+# 100mbit) in both directions: a token bucket filter on the host's eth0
+# (what it sends) and on its switch port (what it receives).
+limit_links() {
+	local h rate=$1
+	for ((h = 0; h < LAN_HOSTS; h++)); do
+		lan_tc "$(lan_ns "$h")" eth0 "$rate" && lan_tc "$(lan_sw)" "p$h" "$rate" || return 1
+	done
+}
+
+# lan_tc NS DEV RATE: a tbf of RATE at the root of NS's DEV.
+lan_tc() {
+	local out
+	out=$(ip netns exec "$1" tc qdisc replace dev "$2" root tbf rate "$3" burst 256kb latency 100ms 2>&1) || {
+		echo "cluster: tc qdisc ... tbf rate $3 on $2 of $1: $out" >&2
+		return 1
+	}
+}
+
+# input_files INPUTS...: the regular files INPUTS name, NUL-separated: a
+# file as given, a folder's regular files that are not hidden, in name
+# order (the coordinator's rule).
+input_files() {
+	local f e
+	for f in "$@"; do
+		if [[ -d $f ]]; then
+			for e in "${f%/}"/*; do
+				[[ -f $e && ! -L $e && $(basename -- "$e") != .* ]] && printf '%s\0' "$e"
+			done
+		else
+			printf '%s\0' "$f"
+		fi
+	done
+}
+
+# data_for W NWORKERS HOST FILES...: the -data options of HOST's worker
+# for -worker-data W: every input (all), input i on hosts i mod N + 1 and
+# (i+1) mod N + 1 (spread: each on 2 of N), none.
+data_for() {
+	local w=$1 n=$2 h=$3 i=0 f
+	shift 3
+	[[ $w == none ]] && return 0
+	for f in "$@"; do
+		if [[ $w == all ]] || ((n < 3 || i % n + 1 == h || (i + 1) % n + 1 == h)); then
+			printf -- '-data\0%s\0' "$f"
+		fi
+		i=$((i + 1))
+	done
 }
 
 # start_pool_worker HOST [-timeout SECS] [mrworker flags...]: a pool
@@ -538,13 +626,19 @@ lan_usage() {
 
 lan_main() {
 	local nworkers=3 app=wc nreduce=10 keep=0 logdir='' secret=0 secret_file='' linger=''
+	local rate='' wdata=none cdata=all split=''
 	local inputs=() h rc f name coord_flags=() binary=() renamed=() linger_secs line
+	local data=() manifest='' with=() names=() files=()
 	declare -A seen=()
 	while (($# > 0)); do
 		case $1 in
-		-workers | -app | -nreduce | -timeout | -keep-logs | -secret-file | -linger)
+		-workers | -app | -nreduce | -timeout | -keep-logs | -secret-file | -linger | -link-rate | -worker-data | -coordinator-data | -split-size)
 			(($# >= 2)) || lan_usage_error "$1 needs a value"
 			case $1 in
+			-split-size) split=$2 ;;
+			-link-rate) rate=$2 ;;
+			-worker-data) wdata=$2 ;;
+			-coordinator-data) cdata=$2 ;;
 			-workers) nworkers=$2 ;;
 			-app) app=$2 ;;
 			-nreduce) nreduce=$2 ;;
@@ -568,6 +662,13 @@ lan_main() {
 	[[ $nworkers =~ ^[1-9][0-9]?$ && $nreduce =~ ^[1-9][0-9]*$ && $LAN_TIMEOUT =~ ^[1-9][0-9]*$ ]] ||
 		lan_usage_error "-workers (1..99), -nreduce and -timeout must be positive numbers"
 	((${#inputs[@]} > 0)) || lan_usage_error "no inputs: name the files (or folders of files) to process"
+	[[ -z $split || $split =~ ^[1-9][0-9]*$ ]] || lan_usage_error "-split-size $split: want a number of bytes"
+	[[ $wdata =~ ^(all|spread|none)$ ]] || lan_usage_error "-worker-data $wdata: want all, spread or none"
+	[[ $cdata =~ ^(all|none)$ ]] || lan_usage_error "-coordinator-data $cdata: want all or none"
+	[[ $cdata == all || $wdata != none ]] ||
+		lan_usage_error "-coordinator-data none needs workers that hold the data (-worker-data all or spread)"
+	[[ -z $rate || $rate =~ ^[0-9]+(\.[0-9]+)?([kmg]?bit|[kmg]?bps)$ ]] ||
+		lan_usage_error "-link-rate $rate: want a rate as tc writes it (100mbit, 1gbit)"
 	((secret == 0)) || [[ -z $secret_file ]] || lan_usage_error "-secret and -secret-file exclude each other"
 	[[ -z $secret_file || (-f $secret_file && -r $secret_file) ]] ||
 		lan_usage_error "-secret-file $secret_file: not a readable file"
@@ -587,7 +688,7 @@ lan_main() {
 		mkdir -p "$logdir" && logdir=$(cd "$logdir" && pwd) || lan_usage_error "-keep-logs $logdir: cannot create it"
 		[[ -z $(ls -A "$logdir") ]] || lan_usage_error "-keep-logs $logdir: not empty (its logs would be mixed with older ones)"
 	fi
-	for f in mrcoordinator mrworker "$app.so"; do
+	for f in mrcoordinator mrworker "$app.so" $([[ $cdata == none ]] && echo mrmanifest); do
 		[[ -f $LAN_BIN/$f ]] || { echo "cluster.sh: $LAN_BIN/$f is missing: run scripts/build.sh" >&2 && exit 2; }
 	done
 	# The inputs, by the coordinator's own rule, in its own words.
@@ -599,6 +700,7 @@ lan_main() {
 	((${#renamed[@]} == 0)) || echo "cluster.sh: ${#renamed[@]} input(s) given by an absolute path go to the coordinator" \
 		"by their base names (${renamed[0]}...): Map sees those names; a relative path keeps its own" >&2
 	lan_check || { echo "cluster.sh: cannot run here: $LAN_WHY" >&2 && exit 3; }
+	[[ -z $rate ]] || command -v tc >/dev/null || { echo "cluster.sh: cannot run here: -link-rate needs tc (install iproute2)" >&2 && exit 3; }
 
 	trap 'lan_main_cleanup' EXIT
 	trap 'echo "cluster.sh: interrupted" >&2; exit 130' INT
@@ -621,6 +723,10 @@ lan_main() {
 
 	lan_up "$nworkers" "$logdir" || exit 1
 	echo "cluster: LAN $LAN_NAME: coordinator $(lan_coord) (host 0), workers on hosts 1..$nworkers ($(lan_addr 1)..$(lan_addr "$nworkers"))"
+	if [[ -n $rate ]]; then
+		limit_links "$rate" || exit 1
+		echo "cluster: every host's link is limited to $rate each way (tc tbf)"
+	fi
 	if lan_attach_host; then
 		echo "cluster: this machine is $LAN_SUBNET.1 on the LAN ($LAN_ROOT_IF)"
 	else
@@ -637,23 +743,37 @@ lan_main() {
 
 	coord_flags=(-timeout $((LAN_TIMEOUT + linger_secs)) -nreduce "$nreduce" -app "$app" "${binary[@]}")
 	[[ -n $linger ]] && coord_flags+=(-linger "$linger")
+	[[ -n $split ]] && coord_flags+=(-split-size "$split")
+	names=("${inputs[@]}")
+	if [[ $cdata == none ]]; then
+		manifest=$LAN_DIR/corpus.manifest
+		"$LAN_BIN/mrmanifest" -o "$manifest" "${inputs[@]}" || exit 1
+		with=(-with "$manifest")
+		coord_flags+=(-manifest corpus.manifest)
+		names=()
+		echo "cluster: the coordinator holds only the inputs' manifest (mrmanifest)"
+	fi
+	[[ $wdata != none ]] && echo "cluster: worker data: $wdata (copies in each worker host's data/, mrworker -data data)"
+	mapfile -d '' files < <(input_files "${inputs[@]}")
 	if "$LAN_BIN/mrcoordinator" -h 2>&1 | grep -q -- '-wait-workers'; then
 		echo "cluster: the job starts once all $nworkers workers have joined (mrcoordinator -wait-workers $nworkers)"
-		start_coordinator "${coord_flags[@]}" -wait-workers "$nworkers" -- "${inputs[@]}"
+		start_coordinator "${with[@]}" "${coord_flags[@]}" -wait-workers "$nworkers" -- "${names[@]}"
 		for ((h = 1; h <= nworkers; h++)); do
-			start_worker "$h" "$app"
+			mapfile -d '' data < <(data_for "$wdata" "$nworkers" "$h" "${files[@]}")
+			start_worker "$h" "$app" "${data[@]}"
 		done
 	else
 		echo "cluster: $LAN_BIN/mrcoordinator has no -wait-workers flag (an older build; rebuild with scripts/build.sh):" \
 			"starting the workers first, so that they join as soon as it listens, but a small job may end before all have" >&2
 		for ((h = 1; h <= nworkers; h++)); do
-			start_worker "$h" "$app"
+			mapfile -d '' data < <(data_for "$wdata" "$nworkers" "$h" "${files[@]}")
+			start_worker "$h" "$app" "${data[@]}"
 		done
 		for ((h = 1; h <= nworkers; h++)); do
 			wait_for_log "$(lan_log "$h")" 'msg="waiting for the coordinator"' 10 ||
 				echo "cluster: the worker on host $h did not say it waits for the coordinator: $(tail -n 1 "$(lan_log "$h")")" >&2
 		done
-		start_coordinator "${coord_flags[@]}" -- "${inputs[@]}"
+		start_coordinator "${with[@]}" "${coord_flags[@]}" -- "${names[@]}"
 	fi
 	lan_follow "$nworkers" || exit 1
 	rc=${LAN_RC[0]:-1}
@@ -697,7 +817,8 @@ lan_seconds() {
 lan_usage_error() {
 	echo "cluster.sh: $1" >&2
 	echo "usage: sudo scripts/cluster.sh [-workers 3] [-app wc] [-nreduce 10] [-secret] [-secret-file F]" \
-		"[-linger D] [-timeout 300] [-binary] [-keep-logs DIR] [-keep] [-v] inputs... (-h for more)" >&2
+		"[-linger D] [-timeout 300] [-binary] [-link-rate RATE] [-worker-data all|spread|none]" \
+		"[-coordinator-data all|none] [-split-size N] [-keep-logs DIR] [-keep] [-v] inputs... (-h for more)" >&2
 	exit 2
 }
 

@@ -53,6 +53,16 @@
 #                        fetches each plugin and serves both jobs, both
 #                        outputs are mrsequential's, the workers still run
 #                        afterwards and exit 0 on SIGTERM.
+#   data-local           inputs where they live, every link limited to 100mbit
+#                        (tc tbf): every input on every worker (>= 95 % of map
+#                        input bytes read locally, under 2 % from the
+#                        coordinator); each input on 2 of 3 workers with a
+#                        coordinator holding only the manifest (nothing from
+#                        it); a worker alone whose copy of one input has one
+#                        byte changed, same size and time (the output is
+#                        still mrsequential's, its log names that file once,
+#                        that map read from the coordinator). Counters checked
+#                        with mrcheck.
 #
 # Timing. Coordinators run with -heartbeat-timeout 2s and -task-timeout 5s
 # (10s where backups would only add noise). The app is mrapps/straggler,
@@ -119,7 +129,7 @@ SCENARIO_SECS=60 # a scenario that takes longer fails
 [[ ${LAN_VERBOSE:-0} == 1 ]] && LAN_VFLAG=(-v)
 
 SCENARIOS=(happy-wc happy-indexer secret owner-killed partition straggler frozen coordinator-killed wrong-app
-	coordinator-restart pool)
+	coordinator-restart pool data-local)
 
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/mr-lan.XXXXXX") || exit 1
 LAN_BIN=$SCRATCH/bin
@@ -208,7 +218,7 @@ setup() {
 	echo "*** setting up: binaries, inputs, mrsequential's references"
 	# A copy of bin/, so that a rebuild during the run changes nothing.
 	mkdir -p "$LAN_BIN"
-	for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrstatuscheck wc.so indexer.so straggler.so; do
+	for f in mrcoordinator mrworker mrsequential mrgen mrcheck mrstatuscheck mrmanifest wc.so indexer.so straggler.so; do
 		[[ -f $LAN_BIN_FROM/$f ]] || {
 			fail "$LAN_BIN_FROM/$f is missing: build with scripts/build.sh (or run with LAN_BUILD=1)"
 			return 1
@@ -675,6 +685,50 @@ scenario_pool() {
 		return 1
 	fi
 	echo "    three pool workers fetched wc.so and indexer.so from host 0 and served both jobs; SIGTERM: all exited 0"
+}
+
+# data_job WORKERDATA COORDFLAGS... -- COORDINPUTS...: one wc job whose
+# workers hold inputs as data_for WORKERDATA says; its output is
+# mrsequential's, and every process exits 0.
+data_job() {
+	local wdata=$1 h flags=() data=()
+	shift
+	while [[ $1 != -- ]]; do
+		flags+=("$1")
+		shift
+	done
+	shift
+	start_coordinator -timeout "$PROC_SECS" "${flags[@]}" -nreduce "$NREDUCE" "${FAST[@]}" -wait-workers 3 -- "$@"
+	for h in 1 2 3; do
+		mapfile -d '' data < <(data_for "$wdata" 3 "$h" "${INPUTS[@]}")
+		worker "$h" wc "${data[@]}"
+	done
+	wait_coordinator && wait_workers 1 2 3 && check_output wc
+}
+
+scenario_data_local() {
+	local bad corrupt=$SCRATCH/corrupt data=() f
+	limit_links 100mbit || fail "cannot limit the links (tc)" || return 1
+	data_job all -- "${INPUTS[@]}" || return 1
+	expect_summary local_percent\>=95 coordinator_percent\<=1 counter:local_maps="$NFILES" || return 1
+	"$LAN_BIN/mrmanifest" -o "$SCRATCH/corpus.manifest" "${INPUTS[@]}" 2>"$SCRATCH/mrmanifest.log" ||
+		fail "mrmanifest failed: $(last_line "$SCRATCH/mrmanifest.log")" || return 1
+	data_job spread -with "$SCRATCH/corpus.manifest" -manifest corpus.manifest -- || return 1
+	expect_summary counter:coordinator_bytes=0 counter:coordinator_maps=0 || return 1
+	# Host 1's worker, alone, holds every input, one of them with a byte
+	# changed (same size, same time): it maps them all, that one from the
+	# coordinator.
+	mkdir -p "$corrupt" && cp -p "${INPUTS[@]}" "$corrupt"/ || return 1
+	bad=$corrupt/input-3.txt
+	printf 'Q' | dd of="$bad" bs=1 seek=1000 conv=notrunc status=none && touch -r "${INPUTS[2]}" "$bad" || return 1
+	start_coordinator -timeout "$PROC_SECS" -nreduce "$NREDUCE" "${FAST[@]}" -- "${INPUTS[@]}"
+	for f in "$corrupt"/*; do data+=(-data "$f"); done
+	worker 1 wc "${data[@]}"
+	wait_coordinator && wait_workers 1 && check_output wc || return 1
+	need_log 1 'msg="input copy not used" file=data/input-3.txt' "line naming the changed copy" || return 1
+	(($(grep -c 'msg="input copy not used"' "$(lan_log 1)") == 1)) || fail "the changed copy was named more than once" || return 1
+	expect_summary counter:coordinator_maps=1 counter:local_maps=$((NFILES - 1)) || return 1
+	echo "    100mbit links: all on every worker read locally; manifest-only coordinator sent nothing; a changed copy was named and not used"
 }
 
 # ---------------------------------------------------------------------------

@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"mapreduce/internal/manifest"
 	"mapreduce/internal/protocol"
 )
 
@@ -48,10 +49,14 @@ const (
 const textBlock = 4096
 
 // File is an input as the job saw it when it cut its map tasks: if it
-// changes, its splits no longer hold.
+// changes, its splits no longer hold. Dev and Ino are its identity (a
+// name swapped for another file, or a link to one, is not it); Index is
+// its place among the job's inputs.
 type File struct {
-	Size    int64
-	ModTime time.Time
+	Size     int64
+	ModTime  time.Time
+	Dev, Ino uint64
+	Index    int
 }
 
 // Options says how inputs are cut into map tasks (sizes in bytes) and
@@ -162,17 +167,9 @@ func fileKind(m fs.FileMode) string {
 // of 48 MiB, not 64 and 32, which would leave one worker waiting for the
 // other). It returns the tasks and each file as it saw it.
 func Tasks(inputs []string, opt Options) ([][]protocol.Split, map[string]File, error) {
-	size, small, pack := opt.Split, opt.Small, opt.Pack
-	if pack <= 0 {
-		pack = size
-	}
+	size := opt.Split
 	if opt.WholeFiles {
 		size = math.MaxInt64
-	}
-	type cut struct {
-		pieces []protocol.Split
-		size   int64
-		small  bool
 	}
 	cuts := make([]cut, len(inputs))
 	files := make(map[string]File, len(inputs))
@@ -181,8 +178,48 @@ func Tasks(inputs []string, opt Options) ([][]protocol.Split, map[string]File, e
 		if err != nil {
 			return nil, nil, err
 		}
+		st.Index = i
 		files[name] = st
-		cuts[i] = cut{pieces, st.Size, len(pieces) == 1 && st.Size < small}
+		cuts[i] = cut{pieces, st.Size, len(pieces) == 1 && st.Size < opt.Small}
+	}
+	return pack(cuts, opt), files, nil
+}
+
+// ManifestTasks cuts a job's inputs into map tasks from their manifest
+// alone, as Tasks does from the files: each input cut at the line starts
+// the manifest records (manifest.Cut: the split size rounded up to whole
+// blocks), small ones packed. Split.File is each input's manifest name.
+func ManifestTasks(m *manifest.Manifest, opt Options) ([][]protocol.Split, map[string]File) {
+	cuts := make([]cut, len(m.Files))
+	files := make(map[string]File, len(m.Files))
+	for i := range m.Files {
+		f := &m.Files[i]
+		files[f.Name] = File{Size: f.Size, Index: i}
+		ranges := [][2]int64{{0, f.Size}}
+		if !opt.WholeFiles {
+			ranges = manifest.Cut(f, m.BlockSize, opt.Split)
+		}
+		var pieces []protocol.Split
+		for _, r := range ranges {
+			pieces = append(pieces, protocol.Split{File: f.Name, Offset: r[0], Length: r[1]})
+		}
+		cuts[i] = cut{pieces, f.Size, len(pieces) == 1 && f.Size < opt.Small}
+	}
+	return pack(cuts, opt), files
+}
+
+// cut is one input cut into pieces.
+type cut struct {
+	pieces []protocol.Split
+	size   int64
+	small  bool
+}
+
+// pack makes map tasks of cut inputs, in input order (see Tasks).
+func pack(cuts []cut, opt Options) [][]protocol.Split {
+	pack := opt.Pack
+	if pack <= 0 {
+		pack = opt.Split
 	}
 	var tasks [][]protocol.Split
 	for i := 0; i < len(cuts); {
@@ -211,7 +248,15 @@ func Tasks(inputs []string, opt Options) ([][]protocol.Split, map[string]File, e
 		}
 		tasks = append(tasks, packed)
 	}
-	return tasks, files, nil
+	return tasks
+}
+
+// FileID is a file's device and inode.
+func FileID(st fs.FileInfo) (dev, ino uint64) {
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		return uint64(sys.Dev), sys.Ino
+	}
+	return 0, 0
 }
 
 // cutFile cuts one input into line-aligned byte ranges: a file no larger
@@ -256,7 +301,8 @@ func cutFile(name string, size int64, binary bool) ([]protocol.Split, File, erro
 		pieces = append(pieces, protocol.Split{File: name, Offset: start, Length: end - start})
 		start = end
 	}
-	return pieces, File{Size: total, ModTime: st.ModTime()}, nil
+	dev, ino := FileID(st)
+	return pieces, File{Size: total, ModTime: st.ModTime(), Dev: dev, Ino: ino}, nil
 }
 
 // lineEnd returns the offset just past the first '\n' at or after off,

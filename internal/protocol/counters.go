@@ -33,6 +33,17 @@ type Counters struct {
 	ReduceInputRecords  int64 `json:"reduce_input_records"`  // values given to Reduce
 	ReduceOutputRecords int64 `json:"reduce_output_records"` // records Reduce returned
 
+	// Where map input came from (Hadoop's DATA_LOCAL_MAPS): map tasks
+	// that read every byte from their worker's own copy, that read from
+	// peers (and none from the coordinator), that read some from the
+	// coordinator; and the bytes read from each.
+	LocalMaps        int64 `json:"local_maps"`
+	PeerMaps         int64 `json:"peer_maps"`
+	CoordinatorMaps  int64 `json:"coordinator_maps"`
+	LocalBytes       int64 `json:"local_bytes"`
+	PeerBytes        int64 `json:"peer_bytes"`
+	CoordinatorBytes int64 `json:"coordinator_bytes"`
+
 	User map[string]int64 `json:"user,omitempty"` // the app's, by name
 }
 
@@ -55,6 +66,12 @@ func (c *Counters) Engine() []Count {
 		{"reduce_input_groups", "reduce input groups", c.ReduceInputGroups},
 		{"reduce_input_records", "reduce input records", c.ReduceInputRecords},
 		{"reduce_output_records", "output records", c.ReduceOutputRecords},
+		{"local_maps", "maps read locally", c.LocalMaps},
+		{"peer_maps", "maps read from peers", c.PeerMaps},
+		{"coordinator_maps", "maps read from the coordinator", c.CoordinatorMaps},
+		{"local_bytes", "input bytes read locally", c.LocalBytes},
+		{"peer_bytes", "input bytes from peers", c.PeerBytes},
+		{"coordinator_bytes", "input bytes from the coordinator", c.CoordinatorBytes},
 	}
 }
 
@@ -70,6 +87,12 @@ func (c *Counters) Add(o *Counters) {
 	c.ReduceInputGroups += o.ReduceInputGroups
 	c.ReduceInputRecords += o.ReduceInputRecords
 	c.ReduceOutputRecords += o.ReduceOutputRecords
+	c.LocalMaps += o.LocalMaps
+	c.PeerMaps += o.PeerMaps
+	c.CoordinatorMaps += o.CoordinatorMaps
+	c.LocalBytes += o.LocalBytes
+	c.PeerBytes += o.PeerBytes
+	c.CoordinatorBytes += o.CoordinatorBytes
 	for name, n := range o.User {
 		if c.User == nil {
 			c.User = make(map[string]int64, len(o.User))

@@ -69,11 +69,13 @@ func TestCountersBounds(t *testing.T) {
 func TestCountersAdd(t *testing.T) {
 	var sum Counters
 	sum.Add(&Counters{MapInputRecords: 2, User: map[string]int64{"a": 1}})
-	sum.Add(&Counters{MapInputRecords: 3, ShuffledBytes: 7, User: map[string]int64{"a": 2, "b": 5}})
-	if sum.MapInputRecords != 5 || sum.ShuffledBytes != 7 || sum.User["a"] != 3 || sum.User["b"] != 5 {
+	sum.Add(&Counters{MapInputRecords: 3, ShuffledBytes: 7, LocalMaps: 1, PeerBytes: 9, User: map[string]int64{"a": 2, "b": 5}})
+	sum.Add(&Counters{LocalMaps: 2, PeerBytes: 1, CoordinatorBytes: 4})
+	if sum.MapInputRecords != 5 || sum.ShuffledBytes != 7 || sum.User["a"] != 3 || sum.User["b"] != 5 ||
+		sum.LocalMaps != 3 || sum.PeerBytes != 10 || sum.CoordinatorBytes != 4 {
 		t.Fatalf("sum = %+v", sum)
 	}
-	if n := len(sum.Engine()); n != 10 {
+	if n := len(sum.Engine()); n != 16 {
 		t.Fatalf("Engine lists %d counters", n)
 	}
 }

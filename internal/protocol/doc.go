@@ -31,10 +31,13 @@
 //	App(AppArgs) AppReply                      a chunk of the job's plugin, for pool workers
 //	Decline(DeclineArgs) DeclineReply          a pool worker cannot run the job's app, and says why
 //	Leave(LeaveArgs) LeaveReply                a worker stops: redo its work now
+//	Hold(HoldArgs) HoldReply                   which files of a worker's -data directory are inputs
+//	                                           of the job; with Commit, the worker holds them
 //
 // HTTP on the coordinator's port (an Attempt in the query, see Query):
 //
-//	GET  /split?worker&task&attempt    the bytes of a running map attempt's split
+//	GET  /split?worker&task&attempt    the bytes of a running map attempt's split (or,
+//	                                   with SplitPieceQuery, of some of its pieces)
 //	POST /reduce?worker&task&attempt   a reduce attempt's output, a run file; header
 //	                                   X-Mr-Crc32c: its CRC-32C, X-Mr-Read: bytes it fetched,
 //	                                   X-Mr-Counters: its Counters (optional).
@@ -56,6 +59,9 @@
 //	                                   was accepted; each run verifies itself by the
 //	                                   CRC-32C of its own trailer. One request per owner
 //	                                   and reducer, whatever M is.
+//	GET  /input?name&off&len           bytes of an input this worker holds (inputs.go),
+//	                                   signed as /runs is; the reader checks them block
+//	                                   by block against its assignment's InputSource
 //
 // Every assignment is an attempt, named "map-3.a2" (AttemptName) in every
 // log line of every process; reports and requests name their attempt, and

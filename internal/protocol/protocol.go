@@ -191,8 +191,13 @@ type GetTaskReply struct {
 	Attempt int
 	NMap    int
 	NReduce int
-	Inputs  []Split // ActMap: the input to read from the coordinator, one piece per file, in order
-	Reason  string  // ActExit: why the job ended, when it failed
+	Inputs  []Split // ActMap: the input, one piece per file, in order
+	// Sources (ActMap, one per piece of Inputs, or none from a coordinator
+	// of before): where each piece can be read, and its blocks' checksums,
+	// in blocks of BlockSize bytes.
+	Sources   []InputSource
+	BlockSize int64
+	Reason    string // ActExit: why the job ended, when it failed
 	// SourcesVersion is, for ActReduce, the version of the map outputs'
 	// locations the attempt needs (the Sources call). It is the same for
 	// every reduce task until a map output moves, so a worker asks once,

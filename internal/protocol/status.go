@@ -188,6 +188,7 @@ type WorkerRow struct {
 	WrittenBytes int64  `json:"written_bytes"`         // run files and outputs it wrote
 	Pool         bool   `json:"pool,omitempty"`        // a pool member
 	Jobs         int    `json:"jobs_before,omitempty"` // jobs it served before this one
+	Holds        int    `json:"inputs_held,omitempty"` // the job's inputs its -data directory holds
 	Excluded     string `json:"excluded,omitempty"`    // why it was excluded
 	// Its running attempt's AttemptRow.Progress and ReadSoFar: the
 	// input read so far is ReadBytes + ReadSoFar.

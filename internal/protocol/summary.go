@@ -96,6 +96,7 @@ type WorkerSummary struct {
 	Dead     bool           `json:"dead"`
 	Excluded string         `json:"excluded,omitempty"`     // why it was excluded from the job
 	Lost     int            `json:"lost_outputs,omitempty"` // its map outputs re-run because reducers could not fetch them
+	Holds    int            `json:"inputs_held,omitempty"`  // the job's inputs its -data directory holds
 	Attempts int            `json:"attempts"`
 	Won      []string       `json:"won"`
 	Outcomes map[string]int `json:"outcomes"`

@@ -33,7 +33,7 @@ func sampleStatus() *protocol.Status {
 		WorkerList: protocol.WorkerList{Limit: 200, Rows: []protocol.WorkerRow{
 			{ID: "w1", Addr: "10.0.0.2:7100", State: "dead", Dead: true, SilentMS: 5000, Attempts: 1, Failed: 1},
 			{ID: "w2", Addr: "10.0.0.3:7100", State: "working", Current: "reduce-2.a1", Attempts: 3, Won: 2, ReadBytes: 1500,
-				Pool: true, Jobs: 3, Progress: 0.475, ReadSoFar: 1000},
+				Pool: true, Jobs: 3, Holds: 12, Progress: 0.475, ReadSoFar: 1000},
 			{ID: "w3", Addr: "10.0.0.4:7100", State: "exited", Attempts: 1, Won: 1}}},
 	}
 }
@@ -61,6 +61,7 @@ func TestRenderShowsTheJob(t *testing.T) {
 		`<span class="muted">reduce-2.a1 47%</span>`,
 		`<td class="n">~2.5 kB</td>`,
 		`pool · 3 jobs before</span>`,
+		`<span class="tag" data-holds="12" title="inputs of the job its -data directory holds">data · 12 inputs</span>`,
 		`Journal <code id="journal">/data/out/mr-journal</code>: restarted 2 times: at 3.2s; at 9.1s (1 reduce outputs kept, 2 map outputs awaited from their owners).`,
 		`<li>10.0.0.9: plugin was built with another toolchain &lt;go1.25&gt;</li>`,
 		`data-task="map-1" data-state="done" data-failed="true"`,
@@ -143,6 +144,17 @@ func TestFormats(t *testing.T) {
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", -1234567: "-1,234,567"} {
 		if got := Number(n); got != want {
 			t.Errorf("Number(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// The page's script lists every engine counter, the data-local ones too,
+// under the name the server side gives it.
+func TestScriptListsEveryEngineCounter(t *testing.T) {
+	var c protocol.Counters
+	for _, e := range c.Engine() {
+		if want := `["` + e.Key + `", "` + e.Name + `"]`; !strings.Contains(pageHTML, want) {
+			t.Errorf("the page's script lacks %s", want)
 		}
 	}
 }

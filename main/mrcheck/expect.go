@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"mapreduce/internal/protocol"
@@ -14,6 +15,7 @@ import (
 type fact struct {
 	req    request
 	negate bool     // written with != rather than =
+	order  string   // ">=" or "<=": a bound on a number rather than an equality
 	want   []string // nil for none
 }
 
@@ -33,7 +35,8 @@ func parseFacts(args []string) ([]fact, error) {
 	return facts, nil
 }
 
-// parseFact parses QUERY[:ARG]=VALUE or QUERY[:ARG]!=VALUE.
+// parseFact parses QUERY[:ARG]=VALUE or QUERY[:ARG]!=VALUE, or a bound
+// on a number, QUERY[:ARG]>=N or QUERY[:ARG]<=N.
 func parseFact(text string) (fact, error) {
 	lhs, value, ok := strings.Cut(text, "=")
 	if !ok || lhs == "" || value == "" {
@@ -41,6 +44,14 @@ func parseFact(text string) (fact, error) {
 	}
 	var f fact
 	lhs, f.negate = strings.CutSuffix(lhs, "!")
+	for _, op := range []string{">", "<"} {
+		if rest, cut := strings.CutSuffix(lhs, op); cut && !f.negate {
+			if _, err := strconv.ParseInt(value, 10, 64); err != nil {
+				return fact{}, fmt.Errorf("fact %q: want a number after %s=", text, op)
+			}
+			lhs, f.order = rest, op+"="
+		}
+	}
 	name, arg, hasArg := strings.Cut(lhs, ":")
 	var args []string
 	if hasArg {
@@ -79,12 +90,32 @@ func expect(s *protocol.Summary, facts []fact) (int, error) {
 
 // compare says why got makes the fact false, or returns nil.
 func (f fact) compare(got []string) error {
+	if f.order != "" {
+		return f.bound(got)
+	}
 	equal := slices.Equal(got, f.want)
 	switch {
 	case f.negate && equal:
 		return fmt.Errorf("%s is %s, want anything else", f.req, join(got))
 	case !f.negate && !equal:
 		return fmt.Errorf("%s is %s, want %s", f.req, join(got), join(f.want))
+	}
+	return nil
+}
+
+// bound says why got breaks the fact's bound on a number, or returns nil.
+func (f fact) bound(got []string) error {
+	want, _ := strconv.ParseInt(f.want[0], 10, 64)
+	var n int64
+	var err error
+	if len(got) == 1 {
+		n, err = strconv.ParseInt(got[0], 10, 64)
+	}
+	switch {
+	case len(got) != 1 || err != nil:
+		return fmt.Errorf("%s is %s, not a number", f.req, join(got))
+	case f.order == ">=" && n < want, f.order == "<=" && n > want:
+		return fmt.Errorf("%s is %d, want %s %d", f.req, n, f.order, want)
 	}
 	return nil
 }

@@ -25,13 +25,18 @@
 //	fetch-failures WORKER        how often reducers could not fetch WORKER's map outputs
 //	recovered                    the tasks taken back after a restart, not run again
 //	pool-jobs                    ID=N for each pool worker: the jobs it served before
+//	counter NAME                 an engine counter by its key (local_maps, coordinator_bytes...)
+//	local_percent, peer_percent, coordinator_percent
+//	                             the share of map input bytes read locally, from peers,
+//	                             from the coordinator, in whole percent rounded down
 //
 // A fact is QUERY[:ARG]=VALUE or QUERY[:ARG]!=VALUE: the query's answer,
 // its items joined by commas, compared with VALUE, where "none" stands for
-// an empty answer. expect checks every fact, for example
+// an empty answer; or QUERY[:ARG]>=N or QUERY[:ARG]<=N, a bound on a
+// number. expect checks every fact, for example
 //
 //	mrcheck mr-wc-summary.json expect map_attempts=9 attempts:map-3=2 \
-//		outcome:map-3.a1=lost won-by:w3=none dead=none
+//		outcome:map-3.a1=lost won-by:w3=none dead=none local_percent>=95
 //
 // and names the first that does not hold: "mrcheck: attempts:map-3 is 1,
 // want 2".
@@ -58,9 +63,10 @@ const usage = `usage: mrcheck SUMMARY QUERY [ARG]
 queries: app, phase, failure, maps, reduces, map_attempts, reduce_attempts,
          attempts [TASK], workers, restarts, winner TASK, worker ATTEMPT,
          outcome ATTEMPT, won-by WORKER, dead, not-won, fetch-failures WORKER,
-         recovered, pool-jobs
+         recovered, pool-jobs, counter NAME, local_percent, peer_percent,
+         coordinator_percent
 facts:   QUERY[:ARG]=VALUE or QUERY[:ARG]!=VALUE; VALUE is the answer's
-         items joined by commas, or none
+         items joined by commas, or none; QUERY[:ARG]>=N or <=N for numbers
 `
 
 // Exit statuses.

@@ -25,7 +25,8 @@ func doneJob() protocol.Summary {
 			{Task: "reduce-0", Winner: "reduce-0.a1", Attempts: []protocol.AttemptSummary{
 				{ID: "reduce-0.a1", Worker: "w1", Outcome: "won"}}},
 		},
-		Workers: []protocol.WorkerSummary{{ID: "w1", Dead: true}, {ID: "w2"}, {ID: "w3"}},
+		Workers:  []protocol.WorkerSummary{{ID: "w1", Dead: true}, {ID: "w2"}, {ID: "w3"}},
+		Counters: protocol.Counters{LocalMaps: 1, PeerMaps: 1, LocalBytes: 970, PeerBytes: 20, CoordinatorBytes: 10},
 	}
 }
 
@@ -154,6 +155,11 @@ func TestExpect(t *testing.T) {
 		{[]string{"winner:map-0=map-0.a2", "worker:map-0.a2=w2", "worker:map-0.a2!=w3"}, exitOK, ""},
 		{[]string{"won-by:w1=map-1,reduce-0", "won-by:w3=none", "won-by:w2!=none"}, exitOK, ""},
 		{[]string{"dead=w1", "not-won=map-0.a1=lost"}, exitOK, ""},
+		{[]string{"counter:local_maps=1", "counter:peer_bytes=20", "local_percent>=97", "coordinator_percent<=1"}, exitOK, ""},
+		{[]string{"local_percent>=98"}, exitFalse, "local_percent is 97, want >= 98"},
+		{[]string{"coordinator_percent<=0"}, exitFalse, "coordinator_percent is 1, want <= 0"},
+		{[]string{"counter:nope=1"}, exitError, `no counter "nope" in the summary`},
+		{[]string{"maps>=x"}, exitError, `fact "maps>=x": want a number after >=`},
 		{[]string{"maps=2", "map_attempts=2"}, exitFalse, "map_attempts is 3, want 2"},
 		{[]string{"attempts:map-0=1"}, exitFalse, "attempts:map-0 is 2, want 1"},
 		{[]string{"outcome:map-0.a1=died"}, exitFalse, "outcome:map-0.a1 is lost, want died"},

@@ -20,25 +20,53 @@ type query struct {
 
 // queries maps each query's name to its description.
 var queries = map[string]query{
-	"app":             {answer: text(func(s *protocol.Summary) string { return s.App })},
-	"phase":           {answer: text(func(s *protocol.Summary) string { return s.Phase })},
-	"failure":         {answer: text(func(s *protocol.Summary) string { return s.Failure })},
-	"maps":            {answer: number(func(s *protocol.Summary) int { return s.Maps })},
-	"reduces":         {answer: number(func(s *protocol.Summary) int { return s.Reduces })},
-	"map_attempts":    {answer: number(func(s *protocol.Summary) int { return s.MapAttempts })},
-	"reduce_attempts": {answer: number(func(s *protocol.Summary) int { return s.ReduceAttempts })},
-	"workers":         {answer: number(func(s *protocol.Summary) int { return len(s.Workers) })},
-	"restarts":        {answer: number(func(s *protocol.Summary) int { return len(s.Restarts) })},
-	"attempts":        {arg: "TASK", optArg: true, answer: attempts},
-	"winner":          {arg: "TASK", answer: winner},
-	"worker":          {arg: "ATTEMPT", answer: attemptWorker},
-	"outcome":         {arg: "ATTEMPT", answer: outcome},
-	"won-by":          {arg: "WORKER", answer: wonBy},
-	"dead":            {answer: dead},
-	"not-won":         {answer: notWon},
-	"fetch-failures":  {arg: "WORKER", answer: fetchFailures},
-	"recovered":       {answer: recovered},
-	"pool-jobs":       {answer: poolJobs},
+	"app":                 {answer: text(func(s *protocol.Summary) string { return s.App })},
+	"phase":               {answer: text(func(s *protocol.Summary) string { return s.Phase })},
+	"failure":             {answer: text(func(s *protocol.Summary) string { return s.Failure })},
+	"maps":                {answer: number(func(s *protocol.Summary) int { return s.Maps })},
+	"reduces":             {answer: number(func(s *protocol.Summary) int { return s.Reduces })},
+	"map_attempts":        {answer: number(func(s *protocol.Summary) int { return s.MapAttempts })},
+	"reduce_attempts":     {answer: number(func(s *protocol.Summary) int { return s.ReduceAttempts })},
+	"workers":             {answer: number(func(s *protocol.Summary) int { return len(s.Workers) })},
+	"restarts":            {answer: number(func(s *protocol.Summary) int { return len(s.Restarts) })},
+	"attempts":            {arg: "TASK", optArg: true, answer: attempts},
+	"winner":              {arg: "TASK", answer: winner},
+	"worker":              {arg: "ATTEMPT", answer: attemptWorker},
+	"outcome":             {arg: "ATTEMPT", answer: outcome},
+	"won-by":              {arg: "WORKER", answer: wonBy},
+	"dead":                {answer: dead},
+	"not-won":             {answer: notWon},
+	"fetch-failures":      {arg: "WORKER", answer: fetchFailures},
+	"recovered":           {answer: recovered},
+	"pool-jobs":           {answer: poolJobs},
+	"counter":             {arg: "NAME", answer: counter},
+	"local_percent":       {answer: percent(func(c *protocol.Counters) int64 { return c.LocalBytes })},
+	"peer_percent":        {answer: percent(func(c *protocol.Counters) int64 { return c.PeerBytes })},
+	"coordinator_percent": {answer: percent(func(c *protocol.Counters) int64 { return c.CoordinatorBytes })},
+}
+
+// counter answers an engine counter of the job by its key
+// (map_input_bytes, local_maps, coordinator_bytes...).
+func counter(s *protocol.Summary, name string) ([]string, error) {
+	for _, e := range s.Counters.Engine() {
+		if e.Key == name {
+			return []string{strconv.FormatInt(e.Value, 10)}, nil
+		}
+	}
+	return nil, fmt.Errorf("no counter %q in the summary", name)
+}
+
+// percent answers the share of the map input bytes read from one source,
+// in whole percent rounded down (0 when nothing was read).
+func percent(bytes func(c *protocol.Counters) int64) answerFunc {
+	return func(s *protocol.Summary, _ string) ([]string, error) {
+		c := &s.Counters
+		total := c.LocalBytes + c.PeerBytes + c.CoordinatorBytes
+		if total == 0 {
+			return count(0), nil
+		}
+		return []string{strconv.FormatInt(bytes(c)*100/total, 10)}, nil
+	}
 }
 
 // request is a query with its argument, checked against the query's needs.

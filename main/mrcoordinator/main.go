@@ -61,11 +61,13 @@ func main() {
 	flag.BoolVar(&cfg.WholeFiles, "whole-files", false, "never cut an input into splits: the app needs whole files (set by itself when -app's plugin exports WholeFiles = true)")
 	flag.BoolVar(&cfg.Binary, "binary", false, "accept inputs that are not text (a NUL byte in their first 4 KiB): the app reads bytes")
 	flag.IntVar(&cfg.WaitWorkers, "wait-workers", 0, "hand out no task until this many workers have joined (`N`; default: start with the first)")
+	flag.StringVar(&cfg.Manifest, "manifest", "", "plan the job from this manifest `file` (bin/mrmanifest) instead of inputs held here: workers started with -data hold them")
+	flag.DurationVar(&cfg.HolderWait, "holder-wait", cfg.HolderWait, "with -manifest, fail the job when an input has no live worker holding it for this long")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process to `file` (read it with go tool pprof)")
 	check := flag.Bool("check", false, "only check the inputs: say what the job would skip or refuse, and exit (0: it would start)")
 	parseFlags()
-	if flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "mrcoordinator: no inputs: name the files (or folders of files) to process, as in: mrcoordinator in/*.txt (mrcoordinator -h lists the flags)")
+	if flag.NArg() == 0 && cfg.Manifest == "" {
+		fmt.Fprintln(os.Stderr, "mrcoordinator: no inputs: name the files (or folders of files) to process, as in: mrcoordinator in/*.txt, or a manifest with -manifest FILE (mrcoordinator -h lists the flags)")
 		os.Exit(2)
 	}
 	if *check {

@@ -13,8 +13,8 @@
 // too, with the same defaults), so Map is called on the same pieces and
 // the output is the job's byte for byte: an app that counts on seeing
 // whole files differs from its reference at a split size smaller than
-// its inputs. -o lets
-// the reference sit beside a job's own mr-out-0 without overwriting it.
+// its inputs. -o lets the reference sit beside a job's own mr-out-0
+// without overwriting it.
 // -param and -nreduce are the job's, as mrcoordinator takes them: the
 // app reads the parameters with mr.Param, its Partition (if it exports
 // one) is called on every key for R reduce tasks, and -nreduce 0 is a

@@ -41,6 +41,7 @@ func main() {
 	secretFile := flag.String("secret-file", "", "read the job secret from this `file` (default: $MR_SECRET; none if unset)")
 	flag.StringVar(&cfg.Coordinator, "coordinator", envOr("COORDINATOR_HOST", cfg.Coordinator), "the coordinator's `host:port`")
 	flag.StringVar(&cfg.Dir, "dir", "", "private `directory` for run files (default: a temp dir removed at exit)")
+	flag.StringVar(&cfg.Data, "data", "", "`directory` holding copies of the job's inputs under their names (read here, checked block by block, and served to peers)")
 	flag.StringVar(&cfg.Listen, "listen", cfg.Listen, "listen `address` of the run-file server")
 	flag.StringVar(&cfg.Advertise, "advertise", os.Getenv("MRWORKER_ADVERTISE"),
 		"`host` that peers use to reach this worker (default: the address that reaches the coordinator; env MRWORKER_ADVERTISE)")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mapreduce/internal/input"
+	"mapreduce/internal/manifest"
 	"mapreduce/internal/protocol"
 	"mapreduce/mr"
 )
@@ -54,6 +55,16 @@ type Config struct {
 	// Sampler is the app whose Map the total-order sample runs, when it
 	// is given as a Go value; nil loads AppPlugin.
 	Sampler *mr.App
+
+	// Manifest plans the job from a manifest (bin/mrmanifest) instead of
+	// inputs the coordinator holds: the workers' -data directories hold
+	// them. BlockSize is the block of the checksums the coordinator
+	// computes of inputs it holds (default manifest.DefaultBlockSize).
+	// HolderWait is how long a manifest job waits for a worker holding an
+	// input nobody live holds before it fails, naming it.
+	Manifest   string
+	BlockSize  int64
+	HolderWait time.Duration
 
 	HeartbeatTimeout  time.Duration // a worker silent this long is dead
 	TaskTimeout       time.Duration // an attempt running this long gets a backup
@@ -125,6 +136,8 @@ func DefaultConfig() Config {
 		MaxConns:          2048,
 		HintAfter:         5 * time.Second,
 		RestartWindow:     2 * time.Minute,
+		BlockSize:         manifest.DefaultBlockSize,
+		HolderWait:        30 * time.Second,
 	}
 }
 
@@ -169,6 +182,15 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.MaxConns, d.MaxConns)
 	orDefault(&c.HintAfter, d.HintAfter)
 	orDefault(&c.RestartWindow, d.RestartWindow)
+	orDefault(&c.BlockSize, d.BlockSize)
+	orDefault(&c.HolderWait, d.HolderWait)
+	if c.BlockSize < manifest.MinBlockSize || c.BlockSize > manifest.MaxBlockSize {
+		return c, fmt.Errorf("mr: block size %d: want %d to %d", c.BlockSize, manifest.MinBlockSize, manifest.MaxBlockSize)
+	}
+	if c.Manifest != "" && (c.Journal || c.MapOnly || c.TotalOrder) {
+		return c, errors.New("mr: -manifest does not yet work with -journal, -nreduce 0 or -total-order " +
+			"(they read the inputs on the coordinator, or name them): run without one of them")
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

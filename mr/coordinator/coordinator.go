@@ -12,7 +12,9 @@
 // shutdown), rpc.go (the RPC handlers, one set per connection), http.go
 // (GET /split, POST /reduce), sessions.go (session keys and who may act
 // for whom), split.go (naming map tasks' inputs; internal/input cuts
-// them), output.go (commits, the final merge, the summary file),
+// them), inputs.go and content.go (inputs where they live: workers that
+// hold them, where each piece is read, GET /split, the inputs by
+// content), output.go (commits, the final merge, the summary file),
 // status.go and throughput.go (the status page, /status and the progress
 // line), model.go and sample.go (parameters, map-only jobs, total
 // order and its sample of the keys), layout.go (file names), config.go.
@@ -47,7 +49,8 @@ type Coordinator struct {
 	cfg     Config
 	log     *slog.Logger
 	tasks   [][]protocol.Split    // each map task's input
-	files   map[string]input.File // the input files as the job first saw them
+	files   map[string]input.File // the input files as the job first saw them, by Split.File
+	in      *jobInputs            // the inputs by content, and whether the coordinator holds them
 	ln      net.Listener
 	http    *http.Server
 	keys    *auth.Keys         // nil without a secret
@@ -99,7 +102,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	inputs, notes, err := input.Expand(args)
+	inputs, notes, err := expandArgs(cfg, args)
 	if err != nil {
 		return nil, err
 	}
@@ -121,8 +124,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 			return nil, err
 		}
 	}
-	tasks, files, err := input.Tasks(inputs, input.Options{Split: cfg.SplitSize, Small: cfg.SmallFile, Pack: cfg.PackSize,
-		WholeFiles: cfg.WholeFiles, Binary: cfg.Binary})
+	tasks, files, in, err := planJob(cfg, inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +164,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 		}
 		return nil, fmt.Errorf("mr: %w%s", err, busyHint(err))
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, tasks: tasks, files: files, journal: jr, job: newJobID(),
+	c := &Coordinator{cfg: cfg, log: cfg.Logger, tasks: tasks, files: files, in: in, journal: jr, job: newJobID(),
 		keys: auth.New(cfg.Secret), fresh: auth.NewReplayQuota(wire.FreshWindow, 1<<20, 1<<17),
 		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
 		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
@@ -192,8 +194,10 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	if cfg.MapOnly {
 		nMap = 0 // the reduce tasks map, one per split
 	}
+	homes, reads := in.homes(tasks, files)
 	c.sched = scheduler.New(scheduler.Config{NMap: nMap, NReduce: cfg.NReduce, App: app, MapOnly: cfg.MapOnly,
-		MapInputs: descs, MapSizes: sizes, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
+		MapInputs: descs, MapSizes: sizes, InputNames: in.names, MapHome: homes, MapReads: reads,
+		NoCopy: !in.own, HolderWait: cfg.HolderWait, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
 		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.MaxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
 		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers, WaitWorkers: cfg.WaitWorkers})
 	keep := removeStaleOutputs(cfg.OutDir, inputs, jr, cfg.Logger)
@@ -246,6 +250,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		}
 	})
 	c.wg.Go(c.tick)
+	c.wg.Go(c.describeInputs)
 	c.mergeIfAllIn()
 	select {
 	case <-c.done:

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -35,74 +34,6 @@ func (c *Coordinator) running(a protocol.Attempt) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.sched.Running(a)
-}
-
-// handleSplit sends a running map attempt its split of the input. An
-// input the coordinator can no longer open ends the job.
-func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
-	kind := protocol.MapTask
-	if c.model.mapOnly {
-		kind = protocol.ReduceTask // a map-only job's tasks
-	}
-	a, err := wire.ParseAttempt(r, kind)
-	if err != nil {
-		refuse(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if err := c.authorize(r, a.WorkerID); err != nil {
-		c.unauthorized(w, r, err)
-		return
-	}
-	if !c.running(a) {
-		http.Error(w, "no such running map attempt", http.StatusConflict)
-		return
-	}
-	pieces := c.tasks[a.Task]
-	size := taskSize(pieces)
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(transferDeadline(size)))
-	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-	for _, p := range pieces {
-		if err := c.sendPiece(markWrites{w}, p); err != nil {
-			// The coordinator's own input: no worker is to blame, and
-			// no other attempt could do better. The worker sees a short
-			// body; the job is over by then.
-			c.fail(err)
-			return
-		}
-	}
-}
-
-// sendPiece sends one piece of a map task's input, from a file that must
-// be as the job first saw it: a file that changed no longer holds the
-// splits cut from it. Errors are the coordinator's own, but for a
-// failure to write to the worker, which is nil here.
-func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
-	f, err := os.Open(p.File)
-	if err != nil {
-		return fmt.Errorf("mr: coordinator cannot read its input: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("mr: coordinator cannot read its input: %w", err)
-	}
-	if was := c.files[p.File]; st.Size() != was.Size || !st.ModTime().Equal(was.ModTime) {
-		return fmt.Errorf("mr: input %s changed while the job ran (it was %d bytes modified at %s, is %d bytes modified at %s): "+
-			"its splits no longer hold; run the job again on inputs that stay put", p.File, was.Size,
-			was.ModTime.Format(time.RFC3339Nano), st.Size(), st.ModTime().Format(time.RFC3339Nano))
-	}
-	n, err := io.Copy(w, io.NewSectionReader(f, p.Offset, p.Length))
-	var werr *writeError
-	switch {
-	case errors.As(err, &werr):
-		return nil // the worker went away or stalled: its attempt, not the job
-	case err != nil:
-		return fmt.Errorf("mr: coordinator cannot read its input %s: %w", p.File, err)
-	case n != p.Length:
-		return fmt.Errorf("mr: input %s is shorter than when the job started (%d bytes at %d missing): "+
-			"run the job again on inputs that stay put", p.File, p.Length-n, p.Offset+n)
-	}
-	return nil
 }
 
 // transferDeadline bounds one transfer of n bytes on the serving side: a

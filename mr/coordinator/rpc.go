@@ -230,18 +230,10 @@ func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskRe
 	}
 	r.c.longPoll(func(s *scheduler.Scheduler, now time.Time) bool {
 		*reply = s.Assign(args.WorkerID, now)
-		r.c.addInputs(reply)
+		r.c.assignLocked(s, reply, args.WorkerID)
 		return reply.Action != protocol.ActWait
 	})
 	return nil
-}
-
-// addInputs adds its input to an assignment that reads a split: a map
-// attempt, or any attempt of a map-only job.
-func (c *Coordinator) addInputs(t *protocol.GetTaskReply) {
-	if t.Action == protocol.ActMap || (t.Action == protocol.ActReduce && c.model.mapOnly) {
-		t.Inputs = c.tasks[t.Task]
-	}
 }
 
 // nextLocked assigns the worker its next attempt at once, if there is one
@@ -259,7 +251,7 @@ func (c *Coordinator) nextLocked(s *scheduler.Scheduler, worker string, repeated
 	if t.Action != protocol.ActMap && t.Action != protocol.ActReduce {
 		return nil
 	}
-	c.addInputs(&t)
+	c.assignLocked(s, &t, worker)
 	return &t
 }
 

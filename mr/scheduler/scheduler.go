@@ -53,6 +53,17 @@ type Config struct {
 	// MapOnly is a map-only job: NMap is 0 and each reduce task reads the
 	// split MapInputs names (its attempts map, their output is the job's).
 	MapOnly bool
+
+	// Locality (locality.go): the job's inputs by name, each map task's
+	// home (the input giving it the most bytes; -1 for none) and every
+	// input it reads. NoCopy says the coordinator holds no copy of the
+	// inputs (a manifest job): a task goes only to a worker that can read
+	// it, and an input no live worker holds for HolderWait fails the job.
+	InputNames []string
+	MapHome    []int
+	MapReads   [][]int
+	NoCopy     bool
+	HolderWait time.Duration
 }
 
 type task struct {
@@ -115,6 +126,8 @@ type worker struct {
 	earlier  bool                  // it registered with the coordinator before a restart (dead since)
 	pool     bool                  // a pool member
 	jobs     int                   // jobs it served before this one
+	holds    map[int]bool          // the inputs it holds (Hold)
+	local    localQueue            // idle map tasks whose home it holds
 }
 
 // Scheduler is one job's state machine. It is not safe for concurrent
@@ -142,6 +155,7 @@ type Scheduler struct {
 	srcCache    *protocol.SourcesReply // the map outputs' locations at srcCache.Version
 	pendingMaps int                    // maps in taskPending
 	started     bool                   // WaitWorkers have joined: tasks are handed out
+	in          inputs                 // where the inputs are (locality.go)
 }
 
 // Event is one thing that happened, for the coordinator to log: a
@@ -160,6 +174,7 @@ func New(cfg Config) *Scheduler {
 	s := &Scheduler{cfg: cfg, workers: make(map[string]*worker), inflight: make(map[*attempt]struct{})}
 	s.maps = makeTasks(protocol.MapTask, cfg.NMap)
 	s.reduces = makeTasks(protocol.ReduceTask, cfg.NReduce)
+	s.in = newInputs(cfg, s.maps)
 	for _, t := range s.maps {
 		s.enqueue(t, time.Time{})
 	}
@@ -351,7 +366,10 @@ func (s *Scheduler) nextTask(w *worker, now time.Time) *task {
 		}
 		s.started = true
 	}
-	if t := s.idle[0].pop(); t != nil {
+	if t := s.localTask(w); t != nil {
+		return t
+	}
+	if t := s.idleMap(w); t != nil {
 		return t
 	}
 	if s.mapsDone == len(s.maps) {
@@ -409,6 +427,7 @@ func (s *Scheduler) enqueue(t *task, now time.Time) {
 		t.queued = true
 		s.idle[t.kind-1].push(t)
 	}
+	s.queueLocal(t)
 }
 
 func (s *Scheduler) setPhase(p phase) {

@@ -308,7 +308,7 @@ func countState(c *protocol.WorkerCounts, state string) {
 
 func (s *Scheduler) workerRow(w *worker, now time.Time) protocol.WorkerRow {
 	row := protocol.WorkerRow{ID: w.id, Addr: w.addr, State: workerState(w), Dead: w.dead, Pool: w.pool, Jobs: w.jobs,
-		Excluded: w.excluded, Attempts: len(w.attempts)}
+		Holds: len(w.holds), Excluded: w.excluded, Attempts: len(w.attempts)}
 	if !w.lastSeen.IsZero() {
 		row.SilentMS = now.Sub(w.lastSeen).Milliseconds()
 	}

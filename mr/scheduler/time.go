@@ -21,6 +21,7 @@ func (s *Scheduler) ExpireWorkers(now time.Time) {
 	}
 	s.checkAllExcluded(now)
 	s.expirePending(now)
+	s.checkHolders(now)
 }
 
 // kill declares w dead: its running attempt ends, and the map outputs it

@@ -49,8 +49,11 @@ type coordinator interface {
 	Job() (*protocol.JobInfo, error)
 	Sources(args *protocol.SourcesArgs, nMap int) (*protocol.SourcesReply, error)
 	Locate(args *protocol.LocateArgs) (*protocol.LocateReply, error)
-	// Split copies map attempt a's input, size bytes, into w.
-	Split(ctx context.Context, a protocol.Attempt, size int64, w io.Writer) error
+	// Split copies map attempt a's input, size bytes, into w: all of it,
+	// or the pieces query (protocol.SplitPieceQuery) names.
+	Split(ctx context.Context, a protocol.Attempt, query string, size int64, w io.Writer) error
+	// Hold says which files of the data directory this worker holds.
+	Hold(args *protocol.HoldArgs) (*protocol.HoldReply, error)
 	// Upload sends reduce attempt a's output, a run in a file or in
 	// memory, and answers the coordinator's HTTP status.
 	Upload(ctx context.Context, a protocol.Attempt, out runfile.Segment, up upload) (int, error)
@@ -139,6 +142,12 @@ func (c *client) ReportMap(args *protocol.ReportMapArgs) (*protocol.ReportReply,
 func (c *client) ReportReduce(args *protocol.ReportReduceArgs) (*protocol.ReportReply, error) {
 	var reply protocol.ReportReply
 	return &reply, c.call("ReportReduce", args, &reply, c.rpcTimeout+time.Duration(len(args.Run)>>10)*time.Microsecond)
+}
+
+// Hold allows a microsecond per file listed on top of the call's deadline.
+func (c *client) Hold(args *protocol.HoldArgs) (*protocol.HoldReply, error) {
+	var reply protocol.HoldReply
+	return &reply, c.call("Hold", args, &reply, c.rpcTimeout+time.Duration(len(args.Files))*time.Microsecond)
 }
 
 func (c *client) ReportFailure(args *protocol.ReportFailureArgs) (*protocol.ReportReply, error) {
@@ -284,9 +293,10 @@ func (c *client) sign(req *http.Request) {
 		wire.Covered(req.Header, req.ContentLength)...)
 }
 
-// Split copies the input of map attempt a into w, exactly size bytes.
-func (c *client) Split(ctx context.Context, a protocol.Attempt, size int64, w io.Writer) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, wire.SplitURL(c.addr, a), nil)
+// Split copies the input of map attempt a, or the pieces query names,
+// into w, exactly size bytes.
+func (c *client) Split(ctx context.Context, a protocol.Attempt, query string, size int64, w io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, wire.SplitURL(c.addr, a)+query, nil)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,14 @@ type Config struct {
 	Dir         string // private directory for run files; "" makes a temp dir removed on Close
 	Listen      string // address of the run-file server
 	Advertise   string // host or host:port peers use to reach this worker; "" uses the address that reached the coordinator
+	// Data is a directory holding copies of some of the job's inputs
+	// under their names in the job's manifest ("" for none): map tasks
+	// read them there, checked block by block, and peers read them from
+	// this worker's run-file server (data.go).
+	Data string
+	// data is Data as a pool keeps it from job to job, so that a copy
+	// found to differ is remembered across jobs; nil: New opens Data.
+	data *dataDir
 
 	// App is the app's name, which every worker of the job must share (a
 	// plugin's file name without .so: "wc"), and Executor runs its code:

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"mapreduce/internal/atomicfile"
 	"mapreduce/internal/protocol"
 	"mapreduce/mr/executor"
 )
@@ -57,9 +56,11 @@ func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetT
 	split := splitPath(w.dir, t.Task, t.Attempt)
 	defer removeFile(split)
 	size := inputSize(t.Inputs)
-	if err := w.fetchSplit(ctx, a, t.Inputs, size, split); err != nil {
+	src, err := w.fetchSplit(ctx, a, t, size, split)
+	if err != nil {
 		return 0, err
 	}
+	src.count(cnt)
 	w.progress.set(0.1)
 	var emitted int64
 	model := w.shape()
@@ -86,22 +87,6 @@ func resultError(r *executor.Result) error {
 		return &executor.AppError{Msg: r.Err}
 	}
 	return errors.New(r.Err)
-}
-
-// fetchSplit reads the attempt's input, size bytes, from the coordinator
-// into path.
-func (w *Worker) fetchSplit(ctx context.Context, a protocol.Attempt, in []protocol.Split, size int64, path string) error {
-	ctx, cancel := context.WithTimeout(ctx, w.transferTimeout(size))
-	defer cancel()
-	out, err := atomicfile.CreateScratch(path)
-	if err != nil {
-		return err
-	}
-	defer out.Abort()
-	if err := w.coord.Split(ctx, a, size, out); err != nil {
-		return fmt.Errorf("mr: reading split of %s: %w", describe(in), err)
-	}
-	return out.Commit()
 }
 
 // inputSize is the bytes of a map task's input.

@@ -89,9 +89,11 @@ func (w *Worker) mapOnly(ctx context.Context, a protocol.Attempt, t *protocol.Ge
 	split := splitPath(w.dir, t.Task, t.Attempt)
 	defer removeFile(split)
 	size := inputSize(t.Inputs)
-	if err := w.fetchSplit(ctx, a, t.Inputs, size, split); err != nil {
+	src, err := w.fetchSplit(ctx, a, t, size, split)
+	if err != nil {
 		return runfile.Segment{}, err
 	}
+	src.count(cnt)
 	w.progress.set(0.1)
 	task := &executor.Task{Kind: protocol.MapTask, Name: a.String(), NReduce: 0, Params: w.shape().params,
 		Inputs: executorInputs(t.Inputs), SplitPath: split, Scratch: dir, HeapLimit: w.heapLimit.Load()}

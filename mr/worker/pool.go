@@ -86,6 +86,11 @@ func NewPool(cfg Config, pc PoolConfig, command func(plugin string) []string, ou
 	}
 	orDefault(&pc.KeepApps, DefaultKeepApps)
 	orDefault(&pc.MaxPlugin, DefaultMaxPlugin)
+	if cfg.Data != "" { // one for every job: a copy found to differ is remembered
+		if cfg.data, err = newDataDir(cfg.Data); err != nil {
+			return nil, err
+		}
+	}
 	dir, temp := cfg.Dir, cfg.Dir == ""
 	if temp {
 		if dir, err = os.MkdirTemp("", "mrworker-pool-"); err != nil {
@@ -99,6 +104,7 @@ func NewPool(cfg Config, pc PoolConfig, command func(plugin string) []string, ou
 		}
 		return nil, fmt.Errorf("mr: worker directory: %w", err)
 	}
+
 	return &Pool{cfg: cfg, command: command, out: out, dir: dir, temp: temp, apps: apps, log: cfg.Logger,
 		keys: auth.New(cfg.Secret), said: make(map[string]bool)}, nil
 }

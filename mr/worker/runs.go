@@ -23,6 +23,7 @@ import (
 func (w *Worker) fileMux() http.Handler {
 	m := http.NewServeMux()
 	m.HandleFunc("POST "+protocol.PathRuns, w.serveRuns)
+	m.HandleFunc("GET "+protocol.PathInput, w.serveInput)
 	return m
 }
 

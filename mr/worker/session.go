@@ -143,6 +143,14 @@ func (w *Worker) sameJob(offer *protocol.Offer) error {
 	return errOtherJob
 }
 
+// announceHeld says which inputs this worker holds, once it registered
+// and heartbeats: the coordinator may take a moment to answer.
+func (w *Worker) announceHeld(ctx context.Context) {
+	if err := w.announce(ctx); err != nil {
+		w.log.Warn("inputs held not announced: every input is read from elsewhere", "err", err)
+	}
+}
+
 // offer is what this worker offers back when it registers again: the map
 // outputs it serves, under the job and the id it had (a restarted
 // coordinator that finished without needing them still waits for the

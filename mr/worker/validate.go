@@ -7,6 +7,7 @@ package worker
 import (
 	"fmt"
 
+	"mapreduce/internal/manifest"
 	"mapreduce/internal/protocol"
 )
 
@@ -21,7 +22,37 @@ func checkAssignment(t *protocol.GetTaskReply) error {
 	case t.Action == protocol.ActReduce && (t.Task < 0 || t.Task >= t.NReduce):
 		return fmt.Errorf("mr: bad assignment: reduce task %d of %d", t.Task, t.NReduce)
 	case t.Action == protocol.ActMap || len(t.Inputs) > 0: // a map-only job's tasks read splits too
-		return checkInputs(t.Inputs)
+		if err := checkInputs(t.Inputs); err != nil {
+			return err
+		}
+		return checkSources(t)
+	}
+	return nil
+}
+
+// checkSources checks where a map assignment says its input can be read:
+// a plain name per piece, checksums of exactly the blocks covering it (or
+// none, for a piece only the coordinator serves), holders' addresses that
+// are host:port.
+func checkSources(t *protocol.GetTaskReply) error {
+	if len(t.Sources) == 0 {
+		return nil
+	}
+	if len(t.Sources) != len(t.Inputs) || t.BlockSize < manifest.MinBlockSize || t.BlockSize > manifest.MaxBlockSize {
+		return fmt.Errorf("mr: bad assignment: %d sources for %d pieces, blocks of %d bytes", len(t.Sources), len(t.Inputs), t.BlockSize)
+	}
+	for k, s := range t.Sources {
+		p := t.Inputs[k]
+		_, n := manifest.Cover(p.Offset, p.Length, t.BlockSize)
+		unchecked := len(s.Sums) == 0 && s.Coordinator && len(s.Holders) == 0 // not described yet: from the coordinator
+		if err := manifest.CheckName(s.Name); err != nil || (len(s.Sums) != n && !unchecked) || p.Offset+p.Length > s.Size || len(s.Holders) > 16 {
+			return fmt.Errorf("mr: bad assignment: source of piece %d (%q, %d sums for %d blocks)", k, protocol.Truncate(s.Name, 40), len(s.Sums), n)
+		}
+		for _, h := range s.Holders {
+			if err := protocol.CheckAddr(h); err != nil {
+				return fmt.Errorf("mr: bad assignment: holder %w", err)
+			}
+		}
 	}
 	return nil
 }

@@ -11,6 +11,8 @@
 // attempt fetches its runs with one request per owner, verifying each by
 // its trailer, has the executor merge and reduce them, and uploads the
 // output (reducetask.go, fetch.go); runs.go serves this worker's runs.
+// data.go is the inputs this worker holds (-data), input.go reads a map
+// attempt's input where it lives and serves held inputs to peers.
 // session.go holds registration, heartbeats and reports; layout.go every
 // file name; validate.go the checks of what the coordinator sends;
 // model.go the job's parameters and shape, and a map-only job's attempt.
@@ -49,6 +51,7 @@ type Worker struct {
 	httpc  *http.Client
 	exec   executor.Executor // runs the app's code
 	faults *faults           // failures to inject, for tests (Config.Faults)
+	data   *dataDir          // the inputs this worker holds (Config.Data); nil if none
 	idle   chan struct{}     // closed when the task loop has returned
 	keys   *auth.Keys        // nil without a secret
 	fresh  *auth.Replay      // nonces of signed run-file requests
@@ -105,6 +108,13 @@ func New(cfg Config) (*Worker, error) {
 	} else if err := os.MkdirAll(w.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("mr: worker directory: %w", err)
 	}
+	w.data = cfg.data
+	if cfg.Data != "" && w.data == nil {
+		if w.data, err = newDataDir(cfg.Data); err != nil {
+			w.removeDir()
+			return nil, err
+		}
+	}
 	ln, err := netx.Listen(cfg.Listen)
 	if err != nil {
 		w.removeDir()
@@ -143,6 +153,7 @@ func (w *Worker) Run(outer context.Context) error {
 		return err
 	}
 	w.wg.Go(func() { w.heartbeat(ctx, cancel) })
+	w.announceHeld(ctx)
 	loop := make(chan error, 1)
 	go func() { // not waited for: an app call may never return
 		defer close(w.idle)
@@ -225,6 +236,7 @@ func (w *Worker) loop(ctx context.Context) error {
 			if err := w.register(ctx); err != nil {
 				return err
 			}
+			w.announceHeld(ctx)
 			next = nil
 		}
 		var t protocol.GetTaskReply

@@ -84,7 +84,11 @@ func (f *fakeCoordinator) Locate(*protocol.LocateArgs) (*protocol.LocateReply, e
 	return &protocol.LocateReply{Abort: true}, nil
 }
 
-func (f *fakeCoordinator) Split(_ context.Context, a protocol.Attempt, _ int64, w io.Writer) error {
+func (f *fakeCoordinator) Hold(*protocol.HoldArgs) (*protocol.HoldReply, error) {
+	return &protocol.HoldReply{}, nil
+}
+
+func (f *fakeCoordinator) Split(_ context.Context, a protocol.Attempt, _ string, _ int64, w io.Writer) error {
 	_, err := io.WriteString(w, f.splits[f.files[a.Task]])
 	return err
 }

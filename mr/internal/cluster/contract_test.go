@@ -188,8 +188,9 @@ func TestWholeFilesWorkerRefusedByACutJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go c.Run(ctx)
+	ran := make(chan struct{})
+	go func() { c.Run(ctx); close(ran) }()
+	defer func() { cancel(); <-ran }() // before its -out is removed
 	app := docFreq(false)
 	app.WholeFiles = true
 	w, err := worker.New(WorkerConfig(c.Addr(), cfg, app, t.TempDir()))

@@ -1,0 +1,150 @@
+package coordinator
+
+import (
+	"bytes"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"mapreduce/internal/protocol"
+	"mapreduce/mr/scheduler"
+)
+
+// serve is what sendPiece makes of piece p: the bytes sent, or the error
+// that ends the job.
+func serve(c *Coordinator, p protocol.Split) (string, error) {
+	var out bytes.Buffer
+	err := c.sendPiece(&out, p)
+	return out.String(), err
+}
+
+// The coordinator serves an input only from the file the job listed: a
+// name swapped for a link to a private file is refused, even with that
+// file's size and time (issue 24); and, once its inputs are described,
+// a file edited in place, size and time kept, is refused too: its blocks
+// no longer match.
+func TestSendPieceOnlyFromTheFileListed(t *testing.T) {
+	for _, how := range []string{"symlink", "renamed over", "edited in place"} {
+		t.Run(how, func(t *testing.T) {
+			dir := t.TempDir()
+			private := filepath.Join(dir, "private.txt")
+			os.WriteFile(private, []byte("zanzibar quixotic\n"), 0o600)
+			st, _ := os.Stat(private)
+			decoy := filepath.Join(dir, "decoy.txt")
+			os.WriteFile(decoy, []byte("ordinary words!!\n\n"), 0o644)
+			os.Chtimes(decoy, st.ModTime(), st.ModTime())
+			cfg := testConfig(t.TempDir())
+			cfg.BlockSize = 512
+			c, err := New(cfg, []string{decoy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.ln.Close() })
+			p := c.tasks[0][0]
+			if how == "edited in place" {
+				c.in.wanted()
+				go c.describeInputs()
+				<-c.in.described
+				if c.in.describedAs(0) == nil {
+					t.Fatal("decoy.txt not described")
+				}
+			}
+			if got, err := serve(c, p); err != nil || got != "ordinary words!!\n\n" {
+				t.Fatalf("before: %q, %v", got, err)
+			}
+			switch how {
+			case "symlink":
+				os.Remove(decoy)
+				os.Symlink(private, decoy)
+			case "renamed over":
+				os.Rename(private, decoy)
+			default:
+				os.WriteFile(decoy, []byte("zanzibar quixotic\n"), 0o644)
+				os.Chtimes(decoy, st.ModTime(), st.ModTime())
+			}
+			got, err := serve(c, p)
+			if err == nil || !strings.Contains(err.Error(), decoy) || strings.Contains(got, "zanzibar") {
+				t.Fatalf("after: sent %q, %v", got, err)
+			}
+		})
+	}
+}
+
+// Inputs are described only once a worker says it holds one: a job whose
+// workers hold no data reads nothing more than before.
+func TestInputsDescribedOnlyWhenWanted(t *testing.T) {
+	c := newTestCoordinator(t, testConfig(t.TempDir()))
+	go c.describeInputs()
+	select {
+	case <-c.in.described:
+		t.Fatal("inputs described with no worker holding any")
+	default:
+	}
+	if c.in.describedAs(0) != nil {
+		t.Fatal("an input described with no worker holding any")
+	}
+	c.in.wanted()
+	<-c.in.described
+	if f := c.in.describedAs(1); f == nil || f.Name != "in-1.txt" || f.Size != c.in.sizes[1] {
+		t.Fatalf("in-1.txt described as %+v", f)
+	}
+	close(c.stop)
+}
+
+// GET /split's choice of pieces is bounded by the task's input: a worker
+// names pieces and a skip within it, or is refused.
+func TestSelectPieces(t *testing.T) {
+	all := []protocol.Split{{File: "a", Offset: 0, Length: 10}, {File: "b", Offset: 0, Length: 5}, {File: "c", Offset: 100, Length: 7}}
+	get := func(query string) ([]protocol.Split, error) {
+		r := httptest.NewRequest("GET", "/split?worker=w1&task=0&attempt=1"+query, nil)
+		return selectPieces(all, r)
+	}
+	if got, err := get(""); err != nil || len(got) != 3 {
+		t.Fatalf("whole input: %v, %v", got, err)
+	}
+	got, err := get(protocol.SplitPieceQuery(1, 2, 2))
+	if err != nil || len(got) != 2 || got[0] != (protocol.Split{File: "b", Offset: 2, Length: 3}) || got[1] != all[2] {
+		t.Fatalf("pieces 1 and 2 from 2 bytes in: %v, %v", got, err)
+	}
+	if all[1].Offset != 0 {
+		t.Fatal("the task's own pieces were changed")
+	}
+	for _, q := range []string{"&piece=3&skip=0&count=1", "&piece=-1&skip=0&count=1", "&piece=0&skip=11&count=1",
+		"&piece=0&skip=-1&count=1", "&piece=2&skip=0&count=2", "&piece=0&skip=0&count=0", "&piece=0&skip=0",
+		"&piece=1&skip=0&count=9223372036854775807"} {
+		if got, err := get(q); err == nil {
+			t.Errorf("query %s accepted: %v", q, got)
+		}
+	}
+}
+
+// Hold takes the job's inputs only, by name and size, and refuses a
+// batch over the limit; with Commit the scheduler learns who holds what.
+func TestHoldTakesInputsOnly(t *testing.T) {
+	c := newTestCoordinator(t, testConfig(t.TempDir()))
+	var id string
+	c.update(func(s *scheduler.Scheduler, now time.Time) { id, _ = s.Register("app", "127.0.0.1:9", now) })
+	r := &coordRPC{c: c, peer: "test"}
+	r.bind(id)
+	var reply protocol.HoldReply
+	files := []protocol.HeldFile{{Name: "in-0.txt", Size: c.in.sizes[0]}, {Name: "in-1.txt", Size: 1}, {Name: "../in-0.txt", Size: c.in.sizes[0]},
+		{Name: "notes.txt", Size: 3}}
+	if err := r.Hold(&protocol.HoldArgs{WorkerID: id, First: true, Files: files}, &reply); err != nil || len(reply.Held) != 1 || reply.Held[0] != "in-0.txt" {
+		t.Fatalf("held %v, %v", reply.Held, err)
+	}
+	if sum := c.Summary(); sum.Workers[0].Holds != 0 {
+		t.Fatal("held without a commit")
+	}
+	reply = protocol.HoldReply{}
+	r.Hold(&protocol.HoldArgs{WorkerID: id, First: true, Commit: true, Files: files}, &reply)
+	if sum := c.Summary(); sum.Workers[0].Holds != 1 {
+		t.Fatalf("%d inputs held after the commit", sum.Workers[0].Holds)
+	}
+	if err := r.Hold(&protocol.HoldArgs{WorkerID: id, Files: make([]protocol.HeldFile, protocol.MaxHoldBatch+1)}, &reply); err == nil {
+		t.Fatal("a batch over the limit accepted")
+	}
+	close(c.stop)
+}

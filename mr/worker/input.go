@@ -1,0 +1,246 @@
+package worker
+
+// A map attempt's input, read from where it lives: each piece from this
+// worker's own copy first (data.go), else from a peer holding it (GET
+// /input on its run-file server), else from the coordinator (GET /split,
+// the pieces left). Bytes from a copy or a peer are checked block by
+// block against the assignment's checksums before any is used, and a
+// source that fails or differs mid-piece leaves the rest to the next.
+// serveInput is the peer side.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"mapreduce/internal/atomicfile"
+	"mapreduce/internal/manifest"
+	"mapreduce/internal/netx"
+	"mapreduce/internal/protocol"
+	"mapreduce/internal/wire"
+)
+
+// sourced counts where a map attempt's input bytes came from.
+type sourced struct{ local, peer, coord int64 }
+
+// count adds a map attempt's sources to its counters: the task is local
+// when no byte came from elsewhere, a coordinator map when some came from
+// the coordinator, a peer map otherwise.
+func (s sourced) count(c *protocol.Counters) {
+	c.LocalBytes, c.PeerBytes, c.CoordinatorBytes = s.local, s.peer, s.coord
+	switch {
+	case s.coord > 0:
+		c.CoordinatorMaps = 1
+	case s.peer > 0:
+		c.PeerMaps = 1
+	default:
+		c.LocalMaps = 1
+	}
+}
+
+// fetchSplit reads the attempt's input, size bytes, into path, from
+// wherever it lives.
+func (w *Worker) fetchSplit(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, size int64, path string) (sourced, error) {
+	ctx, cancel := context.WithTimeout(ctx, w.transferTimeout(size))
+	defer cancel()
+	out, err := atomicfile.CreateScratch(path)
+	if err != nil {
+		return sourced{}, err
+	}
+	defer out.Abort()
+	var src sourced
+	if w.allFromCoordinator(t) {
+		err, src.coord = w.coord.Split(ctx, a, "", size, out), size
+	} else {
+		err = w.readPieces(ctx, a, t, out, &src)
+	}
+	if err != nil {
+		return sourced{}, fmt.Errorf("mr: reading split of %s: %w", describe(t.Inputs), err)
+	}
+	return src, out.Commit()
+}
+
+// allFromCoordinator reports whether nothing of the input can come from
+// elsewhere than the coordinator: then it comes in one request, as from
+// a coordinator that names no sources.
+func (w *Worker) allFromCoordinator(t *protocol.GetTaskReply) bool {
+	if len(t.Sources) != len(t.Inputs) {
+		return true
+	}
+	for _, s := range t.Sources {
+		if !s.Coordinator || (len(s.Sums) > 0 && (len(s.Holders) > 0 || (w.data != nil && w.data.holds(s.Name)))) {
+			return false
+		}
+	}
+	return true
+}
+
+// readPieces reads every piece of the input into out, each from the
+// best source that has it.
+func (w *Worker) readPieces(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, out io.Writer, src *sourced) error {
+	for k := range t.Inputs {
+		if err := w.readPiece(ctx, a, t, k, out, src); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readPiece reads piece k of the input into out: from this worker's copy,
+// else from the holders one after the other, else from the coordinator,
+// each going on where the one before stopped. A piece without checksums
+// (its input not described yet) comes from the coordinator alone.
+func (w *Worker) readPiece(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, k int, out io.Writer, src *sourced) error {
+	p, s := t.Inputs[k], &t.Sources[k]
+	cp := manifest.NewCopier(manifest.Piece{Size: s.Size, Sums: s.Sums, BS: t.BlockSize, Off: p.Offset, Len: p.Length}, out)
+	checkable := len(s.Sums) > 0
+	if checkable && !cp.Finished() && w.data != nil && w.data.holds(s.Name) {
+		n, err := w.readLocal(ctx, cp, s.Name, t.BlockSize)
+		if src.local += n; err != nil {
+			return err
+		}
+	}
+	for _, h := range s.Holders {
+		if !checkable || cp.Finished() {
+			break
+		}
+		n, err := w.readPeer(ctx, cp, h, s, t.BlockSize)
+		if src.peer += n; err != nil {
+			return err
+		}
+	}
+	switch {
+	case cp.Finished():
+		return nil
+	case !s.Coordinator:
+		return fmt.Errorf("no live source of input %s has bytes %d to %d (holders tried: %d)", s.Name,
+			p.Offset+cp.Done(), p.Offset+p.Length, len(s.Holders))
+	}
+	rest := p.Length - cp.Done()
+	if err := w.coord.Split(ctx, a, protocol.SplitPieceQuery(k, cp.Done(), 1), rest, out); err != nil {
+		return err
+	}
+	src.coord += rest
+	return nil
+}
+
+// readLocal reads what is left of a piece from this worker's copy of
+// input name. A copy that differs, or changed since it was listed, is
+// dropped (dropCopy): the piece goes on from the next source. Only a
+// failure to write the split is returned.
+func (w *Worker) readLocal(ctx context.Context, cp *manifest.Copier, name string, bs int64) (int64, error) {
+	f, err := w.data.open(name)
+	if f == nil {
+		if err != nil {
+			w.dropCopy(ctx, name, err, false)
+		}
+		return 0, nil
+	}
+	defer f.Close()
+	first, n := cp.Next()
+	got, err := cp.ReadBlocks(io.NewSectionReader(f, int64(first)*bs, int64(n)*bs))
+	var we *manifest.WriteError
+	switch {
+	case errors.As(err, &we):
+		return got, err
+	case err != nil:
+		w.dropCopy(ctx, name, fmt.Errorf("%w: its %v", errCopyDiffers, err), true)
+	}
+	return got, nil
+}
+
+// errCopyDiffers is a worker's copy of an input that does not match the
+// job's checksums.
+var errCopyDiffers = errors.New("the copy differs from the job's input")
+
+// readPeer reads what is left of a piece from the peer at holder. A peer
+// that fails or sends bytes that differ is given up for this piece; only
+// a failure to write the split is returned.
+func (w *Worker) readPeer(ctx context.Context, cp *manifest.Copier, holder string, s *protocol.InputSource, bs int64) (int64, error) {
+	if protocol.CheckAddr(holder) != nil {
+		return 0, nil
+	}
+	name := s.Name
+	first, n := cp.Next()
+	off := int64(first) * bs
+	size := min(off+int64(n)*bs, s.Size) - off // the last block may be short
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, protocol.InputURL(holder, name, off, size), nil)
+	if err != nil {
+		return 0, nil
+	}
+	if key := w.keys.FetchKey(); key != nil {
+		wire.SignBody(req, key, w.coord.Now(), nil)
+	}
+	resp, err := w.httpc.Do(req)
+	if err != nil {
+		w.log.Info("input not read from peer", "peer", holder, "input", name, "err", err)
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		w.log.Info("input not read from peer", "peer", holder, "input", name, "status", resp.Status)
+		return 0, nil
+	}
+	got, err := cp.ReadBlocks(io.LimitReader(resp.Body, size))
+	var we *manifest.WriteError
+	switch {
+	case errors.As(err, &we):
+		return got, err
+	case err != nil:
+		w.log.Warn("input from peer not used", "peer", holder, "input", name, "err", err)
+	}
+	return got, nil
+}
+
+// serveInput sends a peer bytes of an input this worker holds: a name
+// the coordinator took as an input of its job, looked up, never used as
+// a path; a range within the file. With a job secret the request is
+// signed with the job's fetch key; the body, if any, is never read.
+func (w *Worker) serveInput(rw http.ResponseWriter, r *http.Request) {
+	if key := w.keys.FetchKey(); key != nil {
+		err := wire.VerifyBodyHeaders(r, key, w.coord.Now(), w.fresh.From(netx.Host(r.RemoteAddr)))
+		if err == nil && r.ContentLength != 0 {
+			err = errors.New("a body where none belongs")
+		}
+		if err == nil {
+			err = wire.CheckBodyDigest(r.Header, nil)
+		}
+		if err != nil {
+			w.refused(r.RemoteAddr, "GET "+r.URL.Path, err)
+			rw.Header().Set("Connection", "close")
+			http.Error(rw, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+	}
+	netx.MarkRequest(r)
+	name, off, n, ok := protocol.ParseInputQuery(r.URL.Query())
+	if !ok {
+		http.Error(rw, "bad input request: want ?name&off&len", http.StatusBadRequest)
+		return
+	}
+	var f interface {
+		io.ReaderAt
+		Close() error
+	}
+	if w.data != nil {
+		if of, _ := w.data.open(name); of != nil {
+			f = of
+			defer of.Close()
+			if st, err := of.Stat(); err != nil || off+n > st.Size() || off+n < off {
+				http.Error(rw, "range outside the input", http.StatusBadRequest)
+				return
+			}
+		}
+	}
+	if f == nil {
+		http.Error(rw, "input not held here", http.StatusNotFound)
+		return
+	}
+	http.NewResponseController(rw).SetWriteDeadline(time.Now().Add(time.Minute + time.Duration(n>>20)*time.Second))
+	rw.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+	io.Copy(rw, io.NewSectionReader(f, off, n))
+}
