@@ -14,7 +14,8 @@ import (
 // into a file, the executor runs Map over it and writes one run per reduce
 // task. Its output is served from the moment it is reported: a reducer
 // asks for it only once the coordinator says it won, possibly before this
-// worker has the answer, and a refused one is deleted.
+// worker has the answer, and a refused one is deleted (one whose report
+// was cut short is offered back at the next registration).
 func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) *protocol.GetTaskReply {
 	a := w.attemptOf(protocol.MapTask, t)
 	start := time.Now()
@@ -40,6 +41,13 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) *protocol
 	w.served[key] = true
 	w.mu.Unlock()
 	reply := w.reportMap(ctx, args)
+	if !reply.Accepted && ctx.Err() != nil {
+		// Stopped mid-report, as when the coordinator forgot us (it
+		// restarted): this decides nothing. The output stays served, and
+		// registering again offers it back: a journaled job that recorded
+		// the commit takes it, and otherwise it is deleted then.
+		return nil
+	}
 	if !reply.Accepted {
 		w.mu.Lock()
 		delete(w.served, key)

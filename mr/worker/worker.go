@@ -16,6 +16,8 @@
 // session.go holds registration, heartbeats and reports; layout.go every
 // file name; validate.go the checks of what the coordinator sends;
 // model.go the job's parameters and shape, and a map-only job's attempt.
+// pool.go is a pool worker (one job after another, each with the plugin
+// its coordinator ships), apps.go its bounded cache of plugins.
 package worker
 
 import (

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/rpc"
@@ -193,5 +194,48 @@ func TestWorkerDropsOutputsNobodyNeeds(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(w.dir, "split-*")); len(left) > 0 {
 		t.Fatalf("splits left: %v", left)
+	}
+}
+
+// forgetting is a coordinator that forgets the worker (it restarts)
+// while the worker reports a map: the report is cut short.
+type forgetting struct {
+	*fakeCoordinator
+	cancel context.CancelFunc
+}
+
+func (f forgetting) ReportMap(*protocol.ReportMapArgs) (*protocol.ReportReply, error) {
+	f.cancel() // the worker hears it was forgotten: its attempt stops
+	return nil, errors.New("connection reset by peer")
+}
+
+// A map output whose report was cut short (the coordinator restarted
+// meanwhile) is kept and offered back at the next registration, which
+// decides: kept if taken back, deleted if not.
+func TestWorkerOffersBackAnOutputWhoseReportWasCutShort(t *testing.T) {
+	for _, adopted := range []bool{true, false} {
+		fake := &fakeCoordinator{splits: map[string]string{"a.txt": "x y\n"}}
+		w := newTestWorker(t, countWords(), fake)
+		ctx, cancel := context.WithCancel(context.Background())
+		w.coord = forgetting{fake, cancel}
+		w.mu.Lock()
+		w.id, w.job = "w1", "job1"
+		w.mu.Unlock()
+		task := fake.splitTask(0, "a.txt")
+		w.run(ctx, &task)
+		if _, err := os.Stat(runPath(w.dir, 0, 1)); err != nil {
+			t.Fatalf("the output whose report was cut short is gone: %v", err)
+		}
+		if o := w.offer(); o == nil || len(o.Maps) != 1 || o.Maps[0] != (protocol.MapAttempt{Map: 0, Attempt: 1}) {
+			t.Fatalf("offer %+v, want map 0's attempt 1", o)
+		}
+		var back []protocol.MapAttempt
+		if adopted {
+			back = []protocol.MapAttempt{{Map: 0, Attempt: 1}}
+		}
+		w.keepAdopted(back)
+		if _, err := os.Stat(runPath(w.dir, 0, 1)); (err == nil) != adopted {
+			t.Fatalf("taken back %v: the output's stat says %v", adopted, err)
+		}
 	}
 }
