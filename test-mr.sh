@@ -433,15 +433,16 @@ reference() {
 }
 
 # start_coordinator SECS [FLAGS...]: starts the coordinator in coord/ on
-# 127.0.0.1:0 with the inputs, waits (at most 10 s) for its address file and
-# sets COORD_PID and ADDR.
+# 127.0.0.1:0 with the inputs, one map task each (-pack-size 1: the cases
+# count NFILES maps), waits (at most 10 s) for its address file and sets
+# COORD_PID and ADDR.
 start_coordinator() {
 	local secs=$1 addr_file=$CASE_DIR/coord.addr deadline
 	shift
 	rm -f "$addr_file"
 	spawn "$CASE_DIR/coordinator.log" "$CASE_DIR/coord" "$secs" \
 		env "${JOB_ENV[@]}" "$BIN/mrcoordinator" -addr 127.0.0.1:0 -addr-file "$addr_file" \
-		-nreduce "$NREDUCE" -out "$CASE_DIR/out" "${VFLAG[@]}" "$@" "${INPUTS[@]}"
+		-nreduce "$NREDUCE" -out "$CASE_DIR/out" -pack-size 1 "${VFLAG[@]}" "$@" "${INPUTS[@]}"
 	COORD_PID=$SPAWNED
 	deadline=$((SECONDS + 10))
 	until [[ -s $addr_file ]]; do
@@ -1003,8 +1004,7 @@ case_status_page() {
 	reference counters || return 1
 	touch "$CASE_DIR/markers/fail-map"
 	echo "input-$NFILES.txt" >"$CASE_DIR/markers/gate"
-	# -pack-size 1: one map task per input, as the counts below have it.
-	start_coordinator "$TIMEOUT" -task-timeout 2s -linger 60s -pack-size 1 || return 1
+	start_coordinator "$TIMEOUT" -task-timeout 2s -linger 60s || return 1
 	url=http://$ADDR
 	start_worker w1 counters "$TIMEOUT"
 	start_worker w2 counters "$TIMEOUT"

@@ -77,8 +77,10 @@ func (j *job) startCoordinator(args ...string) {
 	addrFile := j.path("coord.addr")
 	os.Remove(addrFile)
 	j.args = args
+	// -pack-size 1: one map task per input, as the cases count them
+	// (files under the split size are packed by default).
 	all := append([]string{"-addr", "127.0.0.1:0", "-addr-file", addrFile, "-nreduce", fmt.Sprint(nReduce),
-		"-out", j.path("out")}, args...)
+		"-out", j.path("out"), "-pack-size", "1"}, args...)
 	j.coord = start(j.t, j.nextLog("coordinator"), j.path("coord"), j.env(), j.command("mrcoordinator"), append(all, j.inputs...)...)
 	for deadline := time.Now().Add(quickExit); ; {
 		if b, err := os.ReadFile(addrFile); err == nil && strings.Contains(string(b), ":") {

@@ -121,6 +121,7 @@ fi
 
 NFILES=8
 NREDUCE=10
+EACH=(-pack-size 1) # one map task per input, as the cases count them (NFILES maps)
 FAST=(-heartbeat-timeout 2s -task-timeout 5s)
 NOBACKUP=(-heartbeat-timeout 2s -task-timeout 10s)
 PROC_SECS=60 # timeout(1) of every process
@@ -254,7 +255,7 @@ reference() {
 
 # job COORDFLAGS...: the coordinator with the inputs, R reduce tasks.
 job() {
-	start_coordinator -timeout "$PROC_SECS" -nreduce "$NREDUCE" "$@" -- "${INPUTS[@]}"
+	start_coordinator -timeout "$PROC_SECS" -nreduce "$NREDUCE" "$@" "${EACH[@]}" -- "${INPUTS[@]}"
 }
 
 # worker HOST APP [start_worker options...]
@@ -604,7 +605,7 @@ scenario_wrong_app() {
 scenario_coordinator_restart() {
 	local h run1=$LAN_DIR/host0.run1.log saved=$LAN_DIR/host0.out.run1 log r committed=() n recovered
 	local flags=(-journal -heartbeat-timeout 2s -task-timeout 10s -nreduce "$NREDUCE")
-	start_coordinator -timeout "$PROC_SECS" "${flags[@]}" -- "${INPUTS[@]}"
+	start_coordinator -timeout "$PROC_SECS" "${flags[@]}" "${EACH[@]}" -- "${INPUTS[@]}"
 	worker 1 straggler
 	worker 2 straggler -file slow-reduce=6s
 	worker 3 straggler -file slow-reduce=6s
@@ -628,7 +629,7 @@ scenario_coordinator_restart() {
 			"$(last_line "$(lan_log "$h")")" || return 1
 	done
 	sleep 2 # the restart comes 2 s after the crash, as an operator's would
-	start_coordinator -timeout "$PROC_SECS" -restore "$saved" "${flags[@]}" -- "${INPUTS[@]}"
+	start_coordinator -timeout "$PROC_SECS" -restore "$saved" "${flags[@]}" "${EACH[@]}" -- "${INPUTS[@]}"
 	wait_coordinator || return 1
 	wait_workers 1 2 3 || return 1
 	check_output straggler || return 1
@@ -653,7 +654,7 @@ scenario_coordinator_restart() {
 pool_job() {
 	local app=$1
 	start_coordinator -timeout "$PROC_SECS" -app "$LAN_BIN/$app.so" -wait-workers 3 "${FAST[@]}" \
-		-nreduce "$NREDUCE" -- "${INPUTS[@]}"
+		-nreduce "$NREDUCE" "${EACH[@]}" -- "${INPUTS[@]}"
 	wait_coordinator || return 1
 	check_output "$app" || return 1
 	expect_counts "$NFILES" "$NREDUCE" 3 || return 1
@@ -698,7 +699,7 @@ data_job() {
 		shift
 	done
 	shift
-	start_coordinator -timeout "$PROC_SECS" "${flags[@]}" -nreduce "$NREDUCE" "${FAST[@]}" -wait-workers 3 -- "$@"
+	start_coordinator -timeout "$PROC_SECS" "${flags[@]}" -nreduce "$NREDUCE" "${FAST[@]}" -wait-workers 3 "${EACH[@]}" -- "$@"
 	for h in 1 2 3; do
 		mapfile -d '' data < <(data_for "$wdata" 3 "$h" "${INPUTS[@]}")
 		worker "$h" wc "${data[@]}"
@@ -721,13 +722,13 @@ scenario_data_local() {
 	mkdir -p "$corrupt" && cp -p "${INPUTS[@]}" "$corrupt"/ || return 1
 	bad=$corrupt/input-3.txt
 	printf 'Q' | dd of="$bad" bs=1 seek=1000 conv=notrunc status=none && touch -r "${INPUTS[2]}" "$bad" || return 1
-	start_coordinator -timeout "$PROC_SECS" -nreduce "$NREDUCE" "${FAST[@]}" -- "${INPUTS[@]}"
+	start_coordinator -timeout "$PROC_SECS" -nreduce "$NREDUCE" "${FAST[@]}" "${EACH[@]}" -- "${INPUTS[@]}"
 	for f in "$corrupt"/*; do data+=(-data "$f"); done
 	worker 1 wc "${data[@]}"
 	wait_coordinator && wait_workers 1 && check_output wc || return 1
 	need_log 1 'msg="input copy not used" file=data/input-3.txt' "line naming the changed copy" || return 1
 	(($(grep -c 'msg="input copy not used"' "$(lan_log 1)") == 1)) || fail "the changed copy was named more than once" || return 1
-	expect_summary counter:coordinator_maps=1 counter:local_maps=$((NFILES - 1)) || return 1
+	expect_summary counter:coordinator_maps=1 counter:local_maps=$((NFILES - 1)) copies-differ=input-3.txt || return 1
 	echo "    100mbit links: all on every worker read locally; manifest-only coordinator sent nothing; a changed copy was named and not used"
 }
 

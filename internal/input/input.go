@@ -9,13 +9,14 @@
 // whose first block holds a NUL byte is not text and is refused, unless
 // the job reads bytes (Options.Binary).
 //
-// A file larger than the split size is cut at line ends into several
-// tasks; consecutive small files (smaller than Options.Small: mapping one
-// costs about what a task costs whatever its size) share one task up to
-// Options.Pack (as Hadoop's CombineFileInputFormat does), and Map is still
-// called once per file with that file's name. Other files are a task each.
-// An app that needs each file whole (Options.WholeFiles) gets every file
-// in one piece, however large.
+// Map tasks are sized by bytes, not by files: a file larger than the
+// split size is cut at line ends into several tasks (a last piece under a
+// tenth of the split size stays with the one before it, as Hadoop's
+// SPLIT_SLOP); consecutive smaller files (smaller than Options.Small, by
+// default the split size) share tasks of up to Options.Pack bytes (as
+// Hadoop's CombineFileInputFormat does), and Map is still called once per
+// file with that file's name. An app that needs each file whole
+// (Options.WholeFiles) gets every file in one piece, however large.
 package input
 
 import (
@@ -25,6 +26,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,11 +41,9 @@ import (
 // stays small whatever the files' sizes.
 const maxPieces = 4096
 
-// The defaults of Options, the coordinator's and mrsequential's.
-const (
-	DefaultSplit = 64 << 20
-	DefaultSmall = 128 << 10
-)
+// DefaultSplit is the split size of the coordinator and mrsequential
+// unless told otherwise.
+const DefaultSplit = 64 << 20
 
 // textBlock is how much of a file's start is looked at for a NUL byte.
 const textBlock = 4096
@@ -63,8 +63,8 @@ type File struct {
 // which files are accepted.
 type Options struct {
 	Split      int64 // a file larger than this is cut at line ends into pieces of about this size
-	Small      int64 // files smaller than this share tasks...
-	Pack       int64 // ...of up to this many bytes
+	Small      int64 // files smaller than this (0: than Split) share tasks...
+	Pack       int64 // ...of up to this many bytes (0: Split; 1: never)
 	WholeFiles bool  // never cut a file: the app needs each whole (it exports WholeFiles)
 	Binary     bool  // accept files that are not text (a NUL byte in the first block)
 }
@@ -162,10 +162,12 @@ func fileKind(m fs.FileMode) string {
 // Tasks cuts the inputs into map tasks of at most about opt.Split bytes
 // each (or whole files, with opt.WholeFiles), in input order, each task a
 // list of line-aligned pieces of files (protocol.Split): files smaller
-// than opt.Small share tasks of up to opt.Pack bytes (opt.Split if 0), a run of them cut into as few tasks as pack allows, of about
-// equal sizes (96 MiB of small files with a pack of 64 MiB make two tasks
-// of 48 MiB, not 64 and 32, which would leave one worker waiting for the
-// other). It returns the tasks and each file as it saw it.
+// than opt.Small (opt.Split if 0) share tasks of up to opt.Pack bytes
+// (opt.Split if 0), a run of them cut into as few tasks as the pack size
+// allows, of about equal sizes (96 MiB of small files with a pack of 64
+// MiB make two tasks of 48 MiB, not 64 and 32, which would leave one
+// worker waiting for the other). It returns the tasks and each file as it
+// saw it.
 func Tasks(inputs []string, opt Options) ([][]protocol.Split, map[string]File, error) {
 	size := opt.Split
 	if opt.WholeFiles {
@@ -180,7 +182,7 @@ func Tasks(inputs []string, opt Options) ([][]protocol.Split, map[string]File, e
 		}
 		st.Index = i
 		files[name] = st
-		cuts[i] = cut{pieces, st.Size, len(pieces) == 1 && st.Size < opt.Small}
+		cuts[i] = cut{pieces, st.Size, len(pieces) == 1 && st.Size < opt.small()}
 	}
 	return pack(cuts, opt), files, nil
 }
@@ -203,7 +205,7 @@ func ManifestTasks(m *manifest.Manifest, opt Options) ([][]protocol.Split, map[s
 		for _, r := range ranges {
 			pieces = append(pieces, protocol.Split{File: f.Name, Offset: r[0], Length: r[1]})
 		}
-		cuts[i] = cut{pieces, f.Size, len(pieces) == 1 && f.Size < opt.Small}
+		cuts[i] = cut{pieces, f.Size, len(pieces) == 1 && f.Size < opt.small()}
 	}
 	return pack(cuts, opt), files
 }
@@ -215,11 +217,19 @@ type cut struct {
 	small  bool
 }
 
+// small is the size under which a file is packed with others.
+func (opt Options) small() int64 {
+	if opt.Small <= 0 {
+		return opt.Split
+	}
+	return opt.Small
+}
+
 // pack makes map tasks of cut inputs, in input order (see Tasks).
 func pack(cuts []cut, opt Options) [][]protocol.Split {
-	pack := opt.Pack
-	if pack <= 0 {
-		pack = opt.Split
+	limit := opt.Pack
+	if limit <= 0 {
+		limit = opt.Split
 	}
 	var tasks [][]protocol.Split
 	for i := 0; i < len(cuts); {
@@ -230,25 +240,67 @@ func pack(cuts []cut, opt Options) [][]protocol.Split {
 			i++
 			continue
 		}
-		end, total := i, int64(0) // the run of small files cuts[i:end]
-		for ; end < len(cuts) && cuts[end].small; end++ {
-			total += cuts[end].size
+		end := i // the run of small files cuts[i:end]
+		for end < len(cuts) && cuts[end].small {
+			end++
 		}
-		// Task k of n takes the files that start in the k-th n-th of
-		// the run: each holds about total/n bytes, a file more at most.
-		n := max(1, (total+pack-1)/pack)
-		var packed []protocol.Split
-		var start, k int64
-		for ; i < end; i++ {
-			if kk := n * start / max(total, 1); len(packed) > 0 && (kk != k || len(packed) == maxPieces) {
-				tasks = append(tasks, packed)
-				packed, k = nil, kk
-			}
-			packed, start = append(packed, cuts[i].pieces[0]), start+cuts[i].size
-		}
-		tasks = append(tasks, packed)
+		tasks = append(tasks, packRun(cuts[i:end], limit)...)
+		i = end
 	}
 	return tasks
+}
+
+// packRun packs a run of small files into as few tasks as limit allows,
+// of about equal sizes: with n tasks, task k takes the files whose middle
+// byte falls in the k-th n-th of the run, so each holds about total/n
+// bytes. As a file is cut (manifest.Cuttable), a task may pass limit by a
+// tenth: 256 MiB and a few bytes in files of 16 MiB make 4 tasks of 4
+// files, not 5 of 3 or 4. A task never holds more than that (nor
+// maxPieces files) unless one file alone does.
+func packRun(run []cut, limit int64) [][]protocol.Split {
+	var total int64
+	for _, c := range run {
+		total += c.size
+	}
+	limit = satAdd(limit, limit/10)
+	n := max(1, total/limit+min(1, total%limit))
+	var tasks [][]protocol.Split
+	var packed []protocol.Split
+	var start, held, k int64
+	for _, c := range run {
+		kk := middleShare(n, start, c.size, total)
+		if len(packed) > 0 && (kk != k || held+c.size > limit || len(packed) == maxPieces) {
+			tasks = append(tasks, packed)
+			packed, held = nil, 0
+		}
+		k, packed = kk, append(packed, c.pieces[0])
+		start, held = start+c.size, held+c.size
+	}
+	return append(tasks, packed)
+}
+
+// middleShare is which n-th of total holds the middle of the bytes
+// [start, start+size): k such that k*total/n < middle <= (k+1)*total/n,
+// 0 for a middle at 0 (an empty file first); computed without overflow,
+// in half bytes.
+func middleShare(n, start, size, total int64) int64 {
+	if total <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uint64(n), uint64(2*start+size))
+	q, r := bits.Div64(hi, lo, uint64(2*total))
+	if r == 0 {
+		return max(int64(q)-1, 0)
+	}
+	return int64(q)
+}
+
+// satAdd is a+b, or math.MaxInt64 if that overflows.
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // FileID is a file's device and inode.
@@ -263,7 +315,8 @@ func FileID(st fs.FileInfo) (dev, ino uint64) {
 // than size is one (an empty file too: Map still sees its name); a larger
 // one is cut at the first line end at or after every size bytes, so each
 // piece holds whole lines, a line longer than size stays whole, and no
-// byte is in two pieces.
+// byte is in two pieces; a last piece under a tenth of size stays with
+// the one before it (manifest.Cuttable).
 //
 // Unless binary, a file with a NUL byte in its first block is refused: it
 // is not text (an executable, an image, a compressed file).
@@ -293,7 +346,7 @@ func cutFile(name string, size int64, binary bool) ([]protocol.Split, File, erro
 	var pieces []protocol.Split
 	for start := int64(0); start < total || len(pieces) == 0; {
 		end := total
-		if total-start > size {
+		if manifest.Cuttable(total-start, size) {
 			if end, err = lineEnd(f, start+size-1, total, buf); err != nil {
 				return nil, File{}, fmt.Errorf("mr: input %s: %w", name, err)
 			}

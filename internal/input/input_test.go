@@ -271,3 +271,123 @@ func TestSmallInputsArePackedEvenly(t *testing.T) {
 		t.Fatalf("tasks of %v files, want two of 6", sizes)
 	}
 }
+
+// shape names each task's pieces: "a.txt@0+b.txt@0|c.txt@0|...".
+func shape(tasks [][]protocol.Split) string {
+	var out []string
+	for _, task := range tasks {
+		var names []string
+		for _, p := range task {
+			names = append(names, fmt.Sprintf("%s@%d", filepath.Base(p.File), p.Offset))
+		}
+		out = append(out, strings.Join(names, "+"))
+	}
+	return strings.Join(out, "|")
+}
+
+// Tasks are sized by bytes, not files: by default (Small 0) every file
+// smaller than the split size is packed, so 16 files of a quarter of the
+// split make 4 tasks of 4 files, as one file of 16 quarters would, even
+// with a byte more than 4 splits in all.
+func TestFilesUnderTheSplitSizeArePacked(t *testing.T) {
+	dir := t.TempDir()
+	var inputs []string
+	for i := range 16 {
+		extra := strings.Repeat("x", i/15) // the last file has a byte more
+		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%02d.txt", i), strings.Repeat("abc\n", 4)+extra))
+	}
+	tasks, _, err := Tasks(inputs, Options{Split: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 4 {
+		t.Fatalf("%d tasks (%s), want 4 of 4 files", len(tasks), shape(tasks))
+	}
+	for _, task := range tasks {
+		if len(task) != 4 {
+			t.Fatalf("tasks %s, want 4 of 4 files", shape(tasks))
+		}
+	}
+}
+
+// A pack never holds more than the pack size unless one file alone does,
+// even when balancing would put two large files together: five files of
+// 40 bytes with a pack of 64 are five tasks, not 40+40 anywhere.
+func TestPackNeverPassesThePackSize(t *testing.T) {
+	dir := t.TempDir()
+	var inputs []string
+	for i := range 5 {
+		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%d.txt", i), strings.Repeat("abcdefg\n", 5)))
+	}
+	inputs = append(inputs, writeInput(t, dir, "big.txt", strings.Repeat("x", 100)))
+	tasks, _, err := Tasks(inputs, Options{Split: 64, Small: 200, Pack: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := shape(tasks), "0.txt@0|1.txt@0|2.txt@0|3.txt@0|4.txt@0|big.txt@0"; got != want {
+		t.Fatalf("tasks %s, want %s", got, want)
+	}
+}
+
+// A file a little over the split size is one task, not a task and a
+// tiny one (Hadoop's SPLIT_SLOP of 1.1): a last piece under a tenth of
+// the split size stays with the one before it; from a tenth on, it is a
+// piece of its own.
+func TestALastPieceUnderATenthJoinsItsNeighbour(t *testing.T) {
+	dir := t.TempDir()
+	line := strings.Repeat("x", 9) + "\n" // 10 bytes
+	for _, c := range []struct {
+		lines int
+		want  []int64 // piece lengths
+	}{
+		{10, []int64{100}},
+		{11, []int64{110}},     // 10 % over: one piece
+		{12, []int64{100, 20}}, // 20 % over: two
+		{25, []int64{100, 100, 50}},
+		{21, []int64{100, 110}},
+	} {
+		p := writeInput(t, dir, fmt.Sprintf("in%d.txt", c.lines), strings.Repeat(line, c.lines))
+		tasks, _, err := Tasks([]string{p}, Options{Split: 100, Pack: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, task := range tasks {
+			got = append(got, task[0].Length)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%d bytes cut into %v, want %v", c.lines*10, got, c.want)
+		}
+	}
+}
+
+// The same bytes make the same number of tasks however they are cut into
+// files (the README's 256 MiB in 1, 4, 16, 128 or 2,048 files: 4 tasks),
+// here at a split of 4 KiB: 16 KiB and a few bytes of lines, in 1 to 128
+// files, are always 4 tasks.
+func TestTasksDoNotDependOnTheLayout(t *testing.T) {
+	var text strings.Builder
+	for i := 0; text.Len() < 4*4096+59; i++ {
+		fmt.Fprintf(&text, "line %d of the corpus\n", i*7919%100003)
+	}
+	all := text.String()
+	for _, n := range []int{1, 4, 16, 128} {
+		dir := t.TempDir()
+		var inputs []string
+		for i, start := 0, 0; i < n; i++ {
+			end := len(all) // the line end at or after the i+1-th n-th
+			if i < n-1 {
+				end = strings.IndexByte(all[(i+1)*len(all)/n:], '\n') + (i+1)*len(all)/n + 1
+			}
+			inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("%03d.txt", i), all[start:end]))
+			start = end
+		}
+		tasks, _, err := Tasks(inputs, Options{Split: 4096})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tasks) != 4 {
+			t.Errorf("%d bytes in %d files: %d tasks, want 4", len(all), n, len(tasks))
+		}
+	}
+}

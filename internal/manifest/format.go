@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"strconv"
@@ -36,70 +37,117 @@ func (m *Manifest) Write(w io.Writer) error {
 
 // Read reads and checks a manifest written by Write.
 func Read(r io.Reader) (*Manifest, error) {
-	h := crc32.New(table)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 4096), 4096)
-	line := 0
-	next := func() (string, bool) {
-		if !sc.Scan() {
-			return "", false
-		}
-		line++
-		return sc.Text(), true
+	mr := &reader{sc: bufio.NewScanner(r), h: crc32.New(table), m: &Manifest{}}
+	mr.sc.Buffer(make([]byte, 4096), 4096)
+	if err := mr.header(); err != nil {
+		return nil, err
 	}
-	bad := func(what string) error { return fmt.Errorf("mr: manifest line %d: %s", line, what) }
-	if l, ok := next(); !ok || l != magic {
-		return nil, errors.New("mr: not a manifest (written by mrmanifest): the first line is not \"" + magic + "\"")
-	}
-	h.Write([]byte(magic + "\n"))
-	m := &Manifest{}
-	l, _ := next()
-	if _, err := fmt.Sscanf(l, "block-size %d", &m.BlockSize); err != nil {
-		return nil, bad("want block-size N")
-	}
-	h.Write([]byte(l + "\n"))
-	blocks := 0
-	var f *File
 	for {
-		l, ok := next()
+		l, ok := mr.next()
 		if !ok {
 			break
 		}
 		if sum, isSum := strings.CutPrefix(l, "sum "); isSum {
-			if want, err := strconv.ParseUint(sum, 16, 32); err != nil || uint32(want) != h.Sum32() {
-				return nil, bad("the manifest is damaged: its checksum does not match")
-			}
-			if f != nil && len(f.Sums) != Blocks(f.Size, m.BlockSize) {
-				return nil, bad("the last file lacks blocks")
-			}
-			return m, m.Check()
+			return mr.end(sum)
 		}
-		h.Write([]byte(l + "\n"))
+		mr.h.Write([]byte(l + "\n"))
+		var err error
 		if rest, isFile := strings.CutPrefix(l, "file "); isFile {
-			if f != nil && len(f.Sums) != Blocks(f.Size, m.BlockSize) {
-				return nil, bad(fmt.Sprintf("file %s lacks blocks", f.Name))
-			}
-			size, name, _ := strings.Cut(rest, " ")
-			n, err := strconv.ParseInt(size, 10, 64)
-			if err != nil || n < 0 || len(m.Files) >= MaxFiles || m.BlockSize < MinBlockSize {
-				return nil, bad("want file SIZE NAME")
-			}
-			m.Files = append(m.Files, File{Name: name, Size: n})
-			f = &m.Files[len(m.Files)-1]
-			continue
+			err = mr.file(rest)
+		} else {
+			err = mr.block(l)
 		}
-		var sum uint32
-		var ls int64
-		if _, err := fmt.Sscanf(l, "%08x %d", &sum, &ls); err != nil || f == nil || len(f.Sums) >= Blocks(f.Size, m.BlockSize) {
-			return nil, bad("want CRC LINESTART of a block of the file above")
+		if err != nil {
+			return nil, err
 		}
-		if blocks++; blocks > MaxBlocks {
-			return nil, bad(fmt.Sprintf("more than %d blocks", MaxBlocks))
-		}
-		f.Sums, f.Lines = append(f.Sums, sum), append(f.Lines, ls)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("mr: manifest line %d: %w", line+1, err)
+	if err := mr.sc.Err(); err != nil {
+		return nil, fmt.Errorf("mr: manifest line %d: %w", mr.line+1, err)
 	}
 	return nil, errors.New("mr: the manifest is cut short: its last line (sum) is missing")
+}
+
+// reader reads a manifest line by line, summing what it read.
+type reader struct {
+	sc     *bufio.Scanner
+	h      hash.Hash32
+	m      *Manifest
+	f      *File // the file whose blocks are being read
+	line   int
+	blocks int
+}
+
+func (r *reader) next() (string, bool) {
+	if !r.sc.Scan() {
+		return "", false
+	}
+	r.line++
+	return r.sc.Text(), true
+}
+
+func (r *reader) bad(what string) error { return fmt.Errorf("mr: manifest line %d: %s", r.line, what) }
+
+// header reads the first two lines: the format's name and the block size.
+func (r *reader) header() error {
+	if l, ok := r.next(); !ok || l != magic {
+		return errors.New("mr: not a manifest (written by mrmanifest): the first line is not \"" + magic + "\"")
+	}
+	l, _ := r.next()
+	if _, err := fmt.Sscanf(l, "block-size %d", &r.m.BlockSize); err != nil || r.m.BlockSize < MinBlockSize {
+		return r.bad(fmt.Sprintf("want block-size N, N at least %d", MinBlockSize))
+	}
+	r.h.Write([]byte(magic + "\n" + l + "\n"))
+	return nil
+}
+
+// complete refuses a file of fewer blocks than its size needs.
+func (r *reader) complete() error {
+	if r.f != nil && len(r.f.Sums) != Blocks(r.f.Size, r.m.BlockSize) {
+		return r.bad(fmt.Sprintf("file %s lacks blocks", r.f.Name))
+	}
+	return nil
+}
+
+// file starts a file: "file SIZE NAME".
+func (r *reader) file(rest string) error {
+	if err := r.complete(); err != nil {
+		return err
+	}
+	size, name, _ := strings.Cut(rest, " ")
+	n, err := strconv.ParseInt(size, 10, 64)
+	if err != nil || n < 0 || len(r.m.Files) >= MaxFiles {
+		return r.bad("want file SIZE NAME")
+	}
+	r.m.Files = append(r.m.Files, File{Name: name, Size: n})
+	r.f = &r.m.Files[len(r.m.Files)-1]
+	return nil
+}
+
+// block adds a block to the file: "CRC LINESTART".
+func (r *reader) block(l string) error {
+	var sum uint32
+	var ls int64
+	if _, err := fmt.Sscanf(l, "%08x %d", &sum, &ls); err != nil || r.f == nil || len(r.f.Sums) >= Blocks(r.f.Size, r.m.BlockSize) {
+		return r.bad("want CRC LINESTART of a block of the file above")
+	}
+	if r.blocks++; r.blocks > MaxBlocks {
+		return r.bad(fmt.Sprintf("more than %d blocks", MaxBlocks))
+	}
+	r.f.Sums, r.f.Lines = append(r.f.Sums, sum), append(r.f.Lines, ls)
+	return nil
+}
+
+// end checks the last line, the sum of every line before it, and the
+// manifest read.
+func (r *reader) end(sum string) (*Manifest, error) {
+	if want, err := strconv.ParseUint(sum, 16, 32); err != nil || uint32(want) != r.h.Sum32() {
+		return nil, r.bad("the manifest is damaged: its checksum does not match")
+	}
+	if err := r.complete(); err != nil {
+		return nil, err
+	}
+	if err := r.m.Check(); err != nil {
+		return nil, err
+	}
+	return r.m, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math/rand"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -142,5 +143,51 @@ func TestCut(t *testing.T) {
 	empty := scan(t, nil, 512)
 	if p := Cut(&empty, 512, 4000); len(p) != 1 || p[0] != [2]int64{0, 0} {
 		t.Fatalf("empty file cut into %v", p)
+	}
+}
+
+// FuzzRead: whatever the bytes, Read returns a manifest that holds
+// together, or an error; never a panic. A manifest read, written and
+// read again is the same.
+func FuzzRead(f *testing.F) {
+	m := &Manifest{BlockSize: 512, Files: []File{}}
+	for i, d := range [][]byte{text(3000, 5), nil, []byte("no newline at all")} {
+		mf, _ := Scan(bytes.NewReader(d), "f"+strings.Repeat("x", i)+".txt", 512)
+		m.Files = append(m.Files, mf)
+	}
+	var good bytes.Buffer
+	m.Write(&good)
+	f.Add(good.Bytes())
+	f.Add([]byte("mrmanifest 1\nblock-size 512\nsum 00000000\n"))
+	f.Add([]byte("mrmanifest 1\nblock-size 512\nfile 99999999999 x\nsum 0\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := Read(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		if err := got.Check(); err != nil {
+			t.Fatalf("Read accepted a manifest that does not hold: %v", err)
+		}
+		var again bytes.Buffer
+		got.Write(&again)
+		back, err := Read(&again)
+		if err != nil || !reflect.DeepEqual(back, got) {
+			t.Fatalf("written and read again: %+v, %v; was %+v", back, err, got)
+		}
+	})
+}
+
+// Cut leaves no tiny last piece, as input.Tasks does not: a file a
+// tenth over a piece is one piece; a fifth over, two.
+func TestCutJoinsATinyLastPiece(t *testing.T) {
+	for _, c := range []struct {
+		size int
+		want int
+	}{{4096 + 400, 1}, {4096 + 800, 2}, {3*4096 + 300, 3}} {
+		data := bytes.Repeat([]byte("abc\n"), c.size/4)
+		f := scan(t, data, 512)
+		if pieces := Cut(&f, 512, 4096); len(pieces) != c.want {
+			t.Errorf("%d bytes cut into %v, want %d pieces", len(data), pieces, c.want)
+		}
 	}
 }

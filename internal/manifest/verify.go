@@ -103,12 +103,13 @@ func (e *WriteError) Unwrap() error { return e.Err }
 // its manifest alone: size is rounded up to whole blocks, and each piece
 // ends at the first line start at or after a multiple of it, so each
 // holds whole lines, a line longer than a piece stays whole, and no byte
-// is in two pieces. An empty file is one empty piece.
+// is in two pieces. A last piece under a tenth of a piece joins the one
+// before it (Cuttable). An empty file is one empty piece.
 func Cut(f *File, bs, size int64) [][2]int64 {
 	per := max(1, (size+bs-1)/bs) // blocks per piece
 	var pieces [][2]int64
 	start := int64(0)
-	for b := per; b < int64(len(f.Lines)); b += per {
+	for b := per; b < int64(len(f.Lines)) && Cuttable(f.Size-start, per*bs); b += per {
 		if end := f.Lines[b]; end > start {
 			pieces = append(pieces, [2]int64{start, end - start})
 			start = end
@@ -119,3 +120,10 @@ func Cut(f *File, bs, size int64) [][2]int64 {
 	}
 	return pieces
 }
+
+// Cuttable reports whether rest bytes, from a piece's start to its
+// file's end, are cut into a piece of about size bytes and more: only
+// when more than a tenth of size would be left, so that a file a little
+// over the split size is one task, not a task and a tiny one (Hadoop's
+// SPLIT_SLOP of 1.1). Every cutter of inputs (input.Tasks, Cut) asks it.
+func Cuttable(rest, size int64) bool { return rest > size && rest-size > size/10 }

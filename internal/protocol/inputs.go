@@ -54,6 +54,9 @@ type HoldArgs struct {
 	First    bool
 	Commit   bool
 	Files    []HeldFile
+	// Differs names the input whose copy this worker just found to differ
+	// from the job's checksums (it holds it no more): the job records it.
+	Differs string
 }
 
 // HeldFile is one file of a worker's data directory.

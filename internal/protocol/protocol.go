@@ -131,6 +131,9 @@ type RegisterReply struct {
 	// split (GET /split) and its output is Map's records in the order
 	// emitted, uploaded as a reduce output is.
 	MapOnly bool
+	// Stream, for a streaming job, is its commands and shipped files: a
+	// worker runs them only if it runs streaming jobs.
+	Stream *Stream
 }
 
 // ResumeArgs binds a new connection to an existing session: Proof is
@@ -381,11 +384,17 @@ type JobInfo struct {
 	Ships bool
 	Size  int64
 	Over  bool
+	// Stream, for a streaming job, is its commands and the files its
+	// coordinator ships (App fetches each by its Sum); Build is then
+	// Stream.Build() and Ships false.
+	Stream *Stream
 }
 
 // AppArgs asks for the bytes of the job's plugin from Offset on.
 type AppArgs struct {
 	Offset int64
+	// Sum, for a streaming job, names the shipped file asked for.
+	Sum string
 }
 
 // AppReply carries at most MaxAppChunk bytes of the plugin.

@@ -94,9 +94,10 @@ type WorkerSummary struct {
 	Jobs     int            `json:"jobs_before,omitempty"` // jobs it served before this one
 	Addr     string         `json:"addr"`
 	Dead     bool           `json:"dead"`
-	Excluded string         `json:"excluded,omitempty"`     // why it was excluded from the job
-	Lost     int            `json:"lost_outputs,omitempty"` // its map outputs re-run because reducers could not fetch them
-	Holds    int            `json:"inputs_held,omitempty"`  // the job's inputs its -data directory holds
+	Excluded string         `json:"excluded,omitempty"`      // why it was excluded from the job
+	Lost     int            `json:"lost_outputs,omitempty"`  // its map outputs re-run because reducers could not fetch them
+	Holds    int            `json:"inputs_held,omitempty"`   // the job's inputs its -data directory holds
+	Differ   []string       `json:"copies_differ,omitempty"` // inputs whose copy in its -data directory differed, never used
 	Attempts int            `json:"attempts"`
 	Won      []string       `json:"won"`
 	Outcomes map[string]int `json:"outcomes"`

@@ -26,6 +26,7 @@
 //	recovered                    the tasks taken back after a restart, not run again
 //	pool-jobs                    ID=N for each pool worker: the jobs it served before
 //	counter NAME                 an engine counter by its key (local_maps, coordinator_bytes...)
+//	copies-differ                the inputs whose copy in a worker's -data directory differed
 //	local_percent, peer_percent, coordinator_percent
 //	                             the share of map input bytes read locally, from peers,
 //	                             from the coordinator, in whole percent rounded down
@@ -63,8 +64,8 @@ const usage = `usage: mrcheck SUMMARY QUERY [ARG]
 queries: app, phase, failure, maps, reduces, map_attempts, reduce_attempts,
          attempts [TASK], workers, restarts, winner TASK, worker ATTEMPT,
          outcome ATTEMPT, won-by WORKER, dead, not-won, fetch-failures WORKER,
-         recovered, pool-jobs, counter NAME, local_percent, peer_percent,
-         coordinator_percent
+         recovered, pool-jobs, counter NAME, copies-differ, local_percent,
+         peer_percent, coordinator_percent
 facts:   QUERY[:ARG]=VALUE or QUERY[:ARG]!=VALUE; VALUE is the answer's
          items joined by commas, or none; QUERY[:ARG]>=N or <=N for numbers
 `

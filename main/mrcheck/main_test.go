@@ -25,7 +25,7 @@ func doneJob() protocol.Summary {
 			{Task: "reduce-0", Winner: "reduce-0.a1", Attempts: []protocol.AttemptSummary{
 				{ID: "reduce-0.a1", Worker: "w1", Outcome: "won"}}},
 		},
-		Workers:  []protocol.WorkerSummary{{ID: "w1", Dead: true}, {ID: "w2"}, {ID: "w3"}},
+		Workers:  []protocol.WorkerSummary{{ID: "w1", Dead: true}, {ID: "w2", Differ: []string{"b.txt", "a.txt"}}, {ID: "w3", Differ: []string{"a.txt"}}},
 		Counters: protocol.Counters{LocalMaps: 1, PeerMaps: 1, LocalBytes: 970, PeerBytes: 20, CoordinatorBytes: 10},
 	}
 }
@@ -157,6 +157,7 @@ func TestExpect(t *testing.T) {
 		{[]string{"dead=w1", "not-won=map-0.a1=lost"}, exitOK, ""},
 		{[]string{"counter:local_maps=1", "counter:peer_bytes=20", "local_percent>=97", "coordinator_percent<=1"}, exitOK, ""},
 		{[]string{"local_percent>=98"}, exitFalse, "local_percent is 97, want >= 98"},
+		{[]string{"copies-differ=a.txt,b.txt"}, exitOK, ""},
 		{[]string{"coordinator_percent<=0"}, exitFalse, "coordinator_percent is 1, want <= 0"},
 		{[]string{"counter:nope=1"}, exitError, `no counter "nope" in the summary`},
 		{[]string{"maps>=x"}, exitError, `fact "maps>=x": want a number after >=`},

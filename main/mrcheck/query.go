@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"mapreduce/internal/protocol"
@@ -40,6 +41,7 @@ var queries = map[string]query{
 	"recovered":           {answer: recovered},
 	"pool-jobs":           {answer: poolJobs},
 	"counter":             {arg: "NAME", answer: counter},
+	"copies-differ":       {answer: copiesDiffer},
 	"local_percent":       {answer: percent(func(c *protocol.Counters) int64 { return c.LocalBytes })},
 	"peer_percent":        {answer: percent(func(c *protocol.Counters) int64 { return c.PeerBytes })},
 	"coordinator_percent": {answer: percent(func(c *protocol.Counters) int64 { return c.CoordinatorBytes })},
@@ -278,4 +280,19 @@ func findWorker(s *protocol.Summary, id string) error {
 		ids = append(ids, w.ID)
 	}
 	return fmt.Errorf("no worker %s in the summary (workers: %s)", id, join(ids))
+}
+
+// copiesDiffer lists the inputs whose copy in some worker's -data
+// directory differed from the job's (never used), in name order.
+func copiesDiffer(s *protocol.Summary, _ string) ([]string, error) {
+	var names []string
+	for _, w := range s.Workers {
+		for _, n := range w.Differ {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names, nil
 }

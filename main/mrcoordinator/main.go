@@ -56,13 +56,21 @@ func main() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrcoordinator [flags] inputs...\n")
 		flag.PrintDefaults()
 	}
-	flag.Int64Var(&cfg.SmallFile, "small-file", cfg.SmallFile, "inputs smaller than this many `bytes` are small: they share map tasks")
+	flag.Int64Var(&cfg.SmallFile, "small-file", cfg.SmallFile, "inputs smaller than this many `bytes` share map tasks (default: the split size)")
 	flag.Int64Var(&cfg.PackSize, "pack-size", 0, "small inputs share a map task up to this many `bytes` (default: the split size; 1: never)")
 	flag.BoolVar(&cfg.WholeFiles, "whole-files", false, "never cut an input into splits: the app needs whole files (set by itself when -app's plugin exports WholeFiles = true)")
 	flag.BoolVar(&cfg.Binary, "binary", false, "accept inputs that are not text (a NUL byte in their first 4 KiB): the app reads bytes")
 	flag.IntVar(&cfg.WaitWorkers, "wait-workers", 0, "hand out no task until this many workers have joined (`N`; default: start with the first)")
 	flag.StringVar(&cfg.Manifest, "manifest", "", "plan the job from this manifest `file` (bin/mrmanifest) instead of inputs held here: workers started with -data hold them")
 	flag.DurationVar(&cfg.HolderWait, "holder-wait", cfg.HolderWait, "with -manifest, fail the job when an input has no live worker holding it for this long")
+	var stream protocol.Stream
+	flag.StringVar(&stream.Mapper, "mapper", "", "a streaming job: the mapper, a `command` run with sh -c that reads its split's lines and writes key<TAB>value lines (pool workers only)")
+	flag.StringVar(&stream.Reducer, "reducer", "", "a streaming job: the reducer `command`, reading key<TAB>value lines sorted by key and writing output lines")
+	flag.StringVar(&stream.Combiner, "combiner", "", "a streaming job: the combiner `command`, run on batches of a map's records sorted by key")
+	flag.Func("file", "a streaming job: ship this `file` to the workers, where the commands find it in their working directory (repeatable)", func(path string) error {
+		cfg.StreamFiles = append(cfg.StreamFiles, path)
+		return nil
+	})
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process to `file` (read it with go tool pprof)")
 	check := flag.Bool("check", false, "only check the inputs: say what the job would skip or refuse, and exit (0: it would start)")
 	parseFlags()
@@ -93,6 +101,9 @@ func main() {
 		logOut, cfg.Progress = line, line.set
 	}
 	cfg.Logger = newLogger(logOut, *verbose, line != nil)
+	if stream.Mapper != "" || stream.Reducer != "" || stream.Combiner != "" {
+		cfg.Stream = &stream
+	}
 	if strings.HasSuffix(*app, ".so") {
 		cfg.AppPlugin = *app
 	} else {

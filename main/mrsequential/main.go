@@ -19,6 +19,11 @@
 // app reads the parameters with mr.Param, its Partition (if it exports
 // one) is called on every key for R reduce tasks, and -nreduce 0 is a
 // map-only job, whose output is Map's records in order.
+// With -mapper CMD (and -reducer CMD, -combiner CMD, -file PATH...) the
+// app is a streaming job's, as mrcoordinator takes it, and every argument
+// is an input: the mapper runs on each piece, the reducer once over all
+// the records sorted by key, in a temp dir holding the -file files; the
+// combiner is not run (whether it runs must not change the output).
 // Errors are one "mrsequential: ..." line on standard error; so is each
 // note of input folder entries skipped. The exit status is 2 for bad
 // usage, 1 when the run fails.
@@ -37,7 +42,8 @@ import (
 	"mapreduce/mr/executor"
 )
 
-const usage = "usage: mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N] [-whole-files] [-binary] [-param NAME=VALUE]... [-nreduce R] app.so inputs..."
+const usage = "usage: mrsequential [-o FILE] [-split-size N] [-pack-size N] [-small-file N] [-whole-files] [-binary] [-param NAME=VALUE]... [-nreduce R] app.so inputs...\n" +
+	"       mrsequential [flags] -mapper CMD [-reducer CMD] [-combiner CMD] [-file PATH]... inputs..."
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -50,7 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "mr-out-0", "write the output to `FILE`")
 	var opt input.Options
 	fs.Int64Var(&opt.Split, "split-size", 0, "cut inputs larger than this many `bytes` into several pieces, as the coordinator's -split-size (default: never, Map sees whole files)")
-	fs.Int64Var(&opt.Small, "small-file", input.DefaultSmall, "inputs smaller than this many `bytes` are small, as the coordinator's -small-file")
+	fs.Int64Var(&opt.Small, "small-file", 0, "inputs smaller than this many `bytes` share tasks, as the coordinator's -small-file (default: the split size)")
 	fs.Int64Var(&opt.Pack, "pack-size", 0, "small inputs share a task up to this many `bytes`, as the coordinator's -pack-size (default: the split size)")
 	fs.BoolVar(&opt.WholeFiles, "whole-files", false, "never cut an input (also when the app exports WholeFiles = true)")
 	fs.BoolVar(&opt.Binary, "binary", false, "accept inputs that are not text (a NUL byte in their first 4 KiB)")
@@ -58,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Func("param", "a job parameter, `NAME=VALUE`, which the app reads with mr.Param (repeatable)", func(s string) error {
 		return addParam(ref.Params, s)
 	})
+	var st streamFlags
+	st.add(fs)
 	fs.IntVar(&ref.NReduce, "nreduce", 10, "the job's reduce `tasks`, for the app's Partition; 0: a map-only job")
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -70,7 +78,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mrsequential: %v (%s)\n", err, usage)
 		return 2
 	}
-	if fs.NArg() < 2 || *out == "" {
+	streaming := st.Mapper != "" || st.Reducer != "" || st.Combiner != "" || len(st.files) > 0
+	if fs.NArg() < 2 && !streaming || fs.NArg() < 1 || *out == "" {
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
@@ -86,6 +95,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ref.MapOnly = ref.NReduce == 0
 	if opt.Split == 0 {
 		opt.Split, opt.WholeFiles = input.DefaultSplit, true
+	}
+	if streaming {
+		return runStream(&st, fs.Args(), opt, ref, *out, stderr)
 	}
 	if err := sequential(fs.Arg(0), fs.Args()[1:], opt, ref, *out, stderr); err != nil {
 		fmt.Fprintf(stderr, "mrsequential: %v\n", err)

@@ -179,10 +179,16 @@ func pool(cfg worker.Config, pc worker.PoolConfig) {
 	}
 }
 
-// serveChild is the app's process: it loads the plugin and runs the
-// attempts its worker hands it on file descriptors 3 and 4.
+// serveChild is the app's process: it loads the plugin (none for a
+// streaming job: "") and runs the attempts its worker hands it on file
+// descriptors 3 and 4.
 func serveChild(plugin string) {
-	err := executor.ServeChild(plugin, os.NewFile(3, "tasks"), os.NewFile(4, "results"))
+	var err error
+	if plugin == "" { // a streaming job's: it runs the job's commands
+		err = executor.ServeStream(os.NewFile(3, "tasks"), os.NewFile(4, "results"))
+	} else {
+		err = executor.ServeChild(plugin, os.NewFile(3, "tasks"), os.NewFile(4, "results"))
+	}
 	switch {
 	case errors.Is(err, executor.ErrNotLoaded):
 		os.Exit(1) // the worker says why

@@ -27,8 +27,8 @@ type Config struct {
 	AppPlugin string
 	SplitSize int64 // inputs larger than this are cut into several map tasks
 	// SmallFile and PackSize: consecutive inputs smaller than SmallFile
-	// (whose Map costs about what a task costs, whatever its size) share a
-	// map task up to PackSize bytes (0: SplitSize; 1: never).
+	// (0: SplitSize) share map tasks of up to PackSize bytes (0:
+	// SplitSize; 1: never), so that tasks are sized by bytes, not files.
 	SmallFile int64
 	PackSize  int64
 	// WholeFiles: never cut an input into splits (the app needs each
@@ -55,6 +55,14 @@ type Config struct {
 	// Sampler is the app whose Map the total-order sample runs, when it
 	// is given as a Go value; nil loads AppPlugin.
 	Sampler *mr.App
+
+	// Stream makes a streaming job: its Map, Combine and Reduce are these
+	// commands (Hadoop Streaming's contract, executor/stream.go), run by
+	// pool workers only, and StreamFiles are the files it ships to them,
+	// which the commands find by name in their working directory. App
+	// names the job ("stream" if empty); AppPlugin must be empty.
+	Stream      *protocol.Stream
+	StreamFiles []string
 
 	// Manifest plans the job from a manifest (bin/mrmanifest) instead of
 	// inputs the coordinator holds: the workers' -data directories hold
@@ -121,7 +129,6 @@ func DefaultConfig() Config {
 		NReduce:           10,
 		OutDir:            ".",
 		SplitSize:         input.DefaultSplit,
-		SmallFile:         input.DefaultSmall,
 		HeartbeatTimeout:  4 * time.Second,
 		TaskTimeout:       10 * time.Second,
 		MaxFailures:       appFailureLimit,
@@ -142,6 +149,9 @@ func DefaultConfig() Config {
 }
 
 func (c Config) withDefaults() (Config, error) {
+	if err := checkStream(c); err != nil {
+		return c, err
+	}
 	switch {
 	case c.NReduce < 0:
 		return c, fmt.Errorf("mr: nReduce %d must be positive", c.NReduce)
@@ -157,6 +167,9 @@ func (c Config) withDefaults() (Config, error) {
 	if err := protocol.CheckParams(c.Params); err != nil {
 		return c, err
 	}
+	if c.Stream != nil && c.App == "" {
+		c.App = "stream"
+	}
 	d := DefaultConfig()
 	orDefault(&c.Addr, d.Addr)
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
@@ -166,7 +179,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.OutDir, d.OutDir)
 	orDefault(&c.SplitSize, d.SplitSize)
 	orDefault(&c.PackSize, c.SplitSize)
-	orDefault(&c.SmallFile, d.SmallFile)
+	orDefault(&c.SmallFile, c.SplitSize)
 	orDefault(&c.HeartbeatTimeout, d.HeartbeatTimeout)
 	orDefault(&c.TaskTimeout, d.TaskTimeout)
 	orDefault(&c.MaxFailures, d.MaxFailures)

@@ -84,9 +84,11 @@ type Coordinator struct {
 	status    statusState
 	kept      map[int][]byte // committed runs held in memory, by reduce task
 	keptBytes int64
-	build     string   // the app's build (plugin SHA-256) the job runs; "" until known
-	plugin    []byte   // the app's plugin, shipped to pool workers; nil if none (read-only)
-	declined  []string // pool workers that would not run the job, and why (bounded)
+	build     string            // the app's build (plugin SHA-256) the job runs; "" until known
+	plugin    []byte            // the app's plugin, shipped to pool workers; nil if none (read-only)
+	stream    *protocol.Stream  // a streaming job's commands and files; nil for a plugin job (read-only)
+	shipped   map[string][]byte // a streaming job's files by SHA-256 (read-only)
+	declined  []string          // pool workers that would not run the job, and why (bounded)
 	restarts  []protocol.Restart
 	earlier   map[string]bool // workers of before a restart, named in the journal; true once back
 	stopping  bool            // shutdown began: no new upload starts
@@ -112,6 +114,13 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	plugin, build, err := readPlugin(cfg.AppPlugin)
 	if err != nil {
 		return nil, err
+	}
+	stream, shipped, err := readStream(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if stream != nil {
+		build = stream.Build()
 	}
 	if plugin != nil {
 		cfg.App = appName(cfg.AppPlugin)
@@ -173,7 +182,7 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	c.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
 		Refused: func(host, why string) { c.refused(host, why, nil) }})
 	app := cfg.App
-	c.plugin, c.build = plugin, build
+	c.plugin, c.build, c.stream, c.shipped = plugin, build, stream, shipped
 	if jr != nil && jr.app.Name != "" {
 		if build != "" && jr.app.Build != "" && build != jr.app.Build {
 			ln.Close()
@@ -239,7 +248,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		c.log.Warn("no job secret: any host that reaches " + c.Addr() + " can join this job, read its inputs and " +
 			"write its outputs; set MR_SECRET (or -secret-file) to the same secret on the coordinator and every worker")
 	}
-	if c.keys == nil && c.plugin != nil {
+	if c.keys == nil && (c.plugin != nil || c.stream != nil) {
 		c.log.Warn("shipping the app without a job secret: only pool workers started with -insecure-accept-code run it, " +
 			"and they run the code of any local user's coordinator as well; set MR_SECRET (or -secret-file) on both")
 	}

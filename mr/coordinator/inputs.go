@@ -118,6 +118,9 @@ func (r *coordRPC) Hold(args *protocol.HoldArgs, reply *protocol.HoldReply) erro
 	if len(held) > 0 {
 		c.in.wanted()
 	}
+	if i, ok := c.in.holdable[args.Differs]; ok {
+		c.update(func(s *scheduler.Scheduler, now time.Time) { s.CopyDiffers(args.WorkerID, i) })
+	}
 	if args.Commit {
 		c.update(func(s *scheduler.Scheduler, now time.Time) { s.Hold(args.WorkerID, held, args.First, now) })
 		if len(held) > 0 {

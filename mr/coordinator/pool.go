@@ -65,13 +65,18 @@ func (r *coordRPC) Job(_ *protocol.JobArgs, reply *protocol.JobInfo) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	*reply = protocol.JobInfo{Job: c.job, App: c.sched.App(), Build: c.build, Ships: c.plugin != nil,
-		Size: int64(len(c.plugin)), Over: c.sched.Over()}
+		Size: int64(len(c.plugin)), Over: c.sched.Over(), Stream: c.stream}
 	return nil
 }
 
 // App sends a chunk of the plugin the coordinator ships.
 func (r *coordRPC) App(args *protocol.AppArgs, reply *protocol.AppReply) error {
 	p := r.c.plugin
+	if args.Sum != "" {
+		if p = r.c.shipped[args.Sum]; p == nil {
+			return fmt.Errorf("mr: this coordinator ships no file of SHA-256 %.12s", args.Sum)
+		}
+	}
 	if p == nil {
 		return fmt.Errorf("mr: this coordinator ships no app (start it with -app path/to/app.so)")
 	}

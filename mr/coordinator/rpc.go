@@ -129,6 +129,9 @@ func checkRegistration(args *protocol.RegisterArgs) error {
 // its build, is what is wrong with it.
 func (c *Coordinator) sameBuildLocked(s *scheduler.Scheduler, args *protocol.RegisterArgs) error {
 	switch {
+	case c.stream != nil && args.Build != c.build:
+		return fmt.Errorf("%w: worker at %s runs the app %s (build %.12s), but this is a streaming job (-mapper): "+
+			"only a pool worker (mrworker without a plugin) runs its commands", scheduler.ErrWrongApp, args.Addr, args.App, args.Build)
 	case args.Build == "" || args.Build == c.build:
 	case s.App() != "" && args.App != s.App():
 	case c.build == "":
@@ -149,6 +152,7 @@ func (c *Coordinator) registeredLocked(reply *protocol.RegisterReply, id string,
 		reply.Journaled, reply.RestartWindow = true, int64(c.cfg.RestartWindow)
 	}
 	c.model.fillRegistration(reply)
+	reply.Stream = c.stream
 }
 
 // adoptLocked takes back the map outputs a worker offers from before a

@@ -124,7 +124,9 @@ func (e *Child) start() (*child, error) {
 	cmd.Env = append(os.Environ(), e.env...)
 	cmd.ExtraFiles = []*os.File{taskR, msgW} // fds 3 and 4
 	cmd.Stdout, cmd.Stderr = e.tail, e.tail
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// A group of its own: killing it kills the commands of a streaming
+	// job it started too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	e.tail.reset()
 	err = cmd.Start()
 	taskR.Close()
@@ -183,8 +185,10 @@ func (c *child) hello() error {
 	}
 }
 
-// kill ends the child and waits for it.
+// kill ends the child, and the processes it started in its group, and
+// waits for it.
 func (c *child) kill() {
+	syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
 	c.cmd.Process.Kill()
 	<-c.exit
 }

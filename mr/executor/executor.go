@@ -67,6 +67,14 @@ type Task struct {
 	// for the split and the map buffer. An app's process is started
 	// before its worker knows the job, so the limit travels with tasks.
 	HeapLimit int64
+
+	// Stream, for a streaming job, is its commands, run instead of the
+	// app's functions (stream.go). Files are the shipped files' paths by
+	// name, linked into WorkDir, the attempt's working directory, which
+	// the attempt makes and removes ("": a temp dir).
+	Stream  *protocol.Stream
+	Files   map[string]string
+	WorkDir string
 }
 
 // Input is one input of a map task: its name, as Map sees it, and its

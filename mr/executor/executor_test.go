@@ -25,6 +25,12 @@ func TestMain(m *testing.M) {
 		serve(nil, errors.New("mr: plugin app.so: built with another toolchain"), os.NewFile(3, "tasks"), os.NewFile(4, "results"))
 		os.Exit(1)
 	}
+	if os.Getenv("MR_TEST_EXECUTOR") == "stream" {
+		if err := ServeStream(os.NewFile(3, "tasks"), os.NewFile(4, "results")); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if os.Getenv("MR_TEST_EXECUTOR") == "1" {
 		if err := serve(poisonApp(), nil, os.NewFile(3, "tasks"), os.NewFile(4, "results")); err != nil {
 			os.Exit(1)

@@ -44,7 +44,7 @@ func mapOnlyTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (runfil
 				werr = mapLineChecked(t.Inputs[m.input.Load()].Name, out.Write)(key, value)
 			}
 		}
-		if err := mapInputs(app, t.Inputs, contents, m, cnt, emit); err != nil {
+		if err := mapInputs(mapperOf(app, t), t.Inputs, contents, m, cnt, emit); err != nil {
 			return err
 		}
 		return werr

@@ -56,6 +56,12 @@ func ServeApp(app *mr.App, in io.Reader, out io.Writer) error {
 	return serve(app, nil, in, out)
 }
 
+// ServeStream is ServeChild for the app's process of a streaming job,
+// which loads no plugin: its attempts run the job's commands.
+func ServeStream(in io.Reader, out io.Writer) error {
+	return serve(&mr.App{Name: "stream"}, nil, in, out)
+}
+
 // serve says whether the app loaded (err is why not), then runs the
 // attempts read from in, one at a time, until in ends.
 func serve(app *mr.App, err error, in io.Reader, out io.Writer) error {

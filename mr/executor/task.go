@@ -40,6 +40,14 @@ func runTask(app *mr.App, t *Task, m *meter) Result {
 	var err error
 	counts := mr.StartCounting()
 	mr.SetParams(t.Params)
+	if t.Stream != nil {
+		var done func()
+		if app, t, done, err = streamTask(t); err != nil {
+			res.Counters.User, res.Dropped = counts.Stop()
+			return Result{Err: err.Error()}
+		}
+		defer done()
+	}
 	switch {
 	case t.Kind == protocol.MapTask && t.NReduce == 0:
 		res.Out, err = mapOnlyTask(app, t, m, &res.Counters)
@@ -52,6 +60,9 @@ func runTask(app *mr.App, t *Task, m *meter) Result {
 	if err != nil {
 		var ae *AppError
 		res.Err, res.App = err.Error(), errors.As(err, &ae)
+		if res.App && ae == err {
+			res.Err = ae.Msg // Result.App says whose fault; the worker's AppError says "app: "
+		}
 	}
 	return res
 }
@@ -95,7 +106,14 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 		}
 		out.Emit(key, value)
 	}
-	err = mapInputs(app, t.Inputs, contents, m, cnt, emit)
+	flush := func() error { return nil }
+	if t.Stream != nil && t.Stream.Combiner != "" {
+		emit, flush = streamCombine(t, emit)
+	}
+	err = mapInputs(mapperOf(app, t), t.Inputs, contents, m, cnt, emit)
+	if err == nil {
+		err = flush()
+	}
 	m.bytes.Add(pending)
 	if err != nil {
 		out.RemoveSpills()
@@ -110,7 +128,7 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 
 // mapInputs calls Map on each input's part of contents, in order,
 // counting their lines.
-func mapInputs(app *mr.App, inputs []Input, contents string, m *meter, cnt *protocol.Counters, emit func(k, v string)) error {
+func mapInputs(mapper mapFunc, inputs []Input, contents string, m *meter, cnt *protocol.Counters, emit func(k, v string)) error {
 	var off int64
 	for i, in := range inputs {
 		if in.Length < 0 || off+in.Length > int64(len(contents)) {
@@ -119,7 +137,7 @@ func mapInputs(app *mr.App, inputs []Input, contents string, m *meter, cnt *prot
 		part := contents[off : off+in.Length]
 		cnt.MapInputRecords += countLines(part)
 		m.input.Store(int32(i))
-		if err := callMap(app, in.Name, part, emit); err != nil {
+		if err := mapper(in.Name, part, emit); err != nil {
 			return err
 		}
 		off += in.Length
@@ -147,6 +165,9 @@ func reduceTask(app *mr.App, t *Task, progress *atomic.Int64, cnt *protocol.Coun
 	seg, info, err := runfile.WriteSpill(path, inlineOutput, func(out *runfile.Writer) error {
 		m := runfile.NewMerger(runs)
 		write := lineChecked(out.Write)
+		if t.Stream != nil {
+			return streamReduce(t, m, write, progress, cnt)
+		}
 		if app.ReduceEmit != nil || app.ReduceSeq != nil {
 			return runfile.GroupByKeySeq(m, func(key string, values iter.Seq[string]) error {
 				cnt.ReduceInputGroups++

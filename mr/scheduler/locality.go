@@ -15,6 +15,7 @@ package scheduler
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"mapreduce/internal/protocol"
@@ -103,6 +104,17 @@ func remove(ws []*worker, w *worker) []*worker {
 		}
 	}
 	return out
+}
+
+// CopyDiffers records that worker id found its copy of input i to differ
+// from the job's checksums: it was never used, and the job names it.
+func (s *Scheduler) CopyDiffers(id string, i int) {
+	w := s.workers[id]
+	if w == nil || i < 0 || i >= len(s.cfg.InputNames) || slices.Contains(w.differ, s.cfg.InputNames[i]) {
+		return
+	}
+	w.differ = append(w.differ, s.cfg.InputNames[i])
+	s.note("input copy differs", nil, w, "input", s.cfg.InputNames[i], "note", "the worker's copy was not used")
 }
 
 // Holders lists the run-file servers of at most n live workers holding

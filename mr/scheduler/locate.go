@@ -25,8 +25,14 @@ package scheduler
 // not enough: it is told to fetch from the same source again (its fetch
 // backs off), and the report is counted. A reducer that keeps failing
 // alone (maxFetchReports reports over at least a heartbeat timeout) is
-// the suspect: its attempt fails as its worker's own failure, and the
-// reduce task runs again, perhaps elsewhere, which gathers more evidence.
+// the suspect when another worker has fetched that output since it was
+// committed (a reduce of another worker than the owner committed since):
+// its attempt fails as its worker's own failure, and the reduce task runs
+// again, perhaps elsewhere, which gathers more evidence. When nobody has
+// fetched it yet, the reducer's word is not weighed against anyone's: the
+// owner is asked, as for two hosts. So a cluster whose workers share one
+// host (one machine, or one NAT) still re-runs an output nobody can
+// fetch rather than blaming every reducer in turn.
 
 import (
 	"fmt"
@@ -141,17 +147,39 @@ func (s *Scheduler) weigh(a *attempt, reporter *worker, rep *fetchReports, now t
 	case reporter == a.worker || a.confirm == missing:
 		return outputGone
 	case a.witnessHosts() >= 2:
-		switch {
-		case a.confirm == unasked:
-			return askOwner
-		case now.Sub(a.confirmAt) >= 2*s.cfg.HeartbeatTimeout:
-			return unreachable // it vouched long ago, or never answered
-		}
-		return fetchAgain
+		return s.askedVerdict(a, now)
 	case rep.n >= maxFetchReports && now.Sub(rep.first) >= s.cfg.HeartbeatTimeout:
-		return reducerSuspect
+		if s.fetchedSince(a, reporter) {
+			return reducerSuspect
+		}
+		return s.askedVerdict(a, now)
 	}
 	return fetchAgain
+}
+
+// askedVerdict is the verdict once the evidence calls for the owner's
+// word on a: ask it, or, long after it vouched (or never answered), give
+// the output up as unreachable.
+func (s *Scheduler) askedVerdict(a *attempt, now time.Time) fetchVerdict {
+	switch {
+	case a.confirm == unasked:
+		return askOwner
+	case now.Sub(a.confirmAt) >= 2*s.cfg.HeartbeatTimeout:
+		return unreachable // it vouched long ago, or never answered
+	}
+	return fetchAgain
+}
+
+// fetchedSince reports whether a worker other than the reporter and the
+// owner of map output a (which reads its own from disk) has committed a
+// reduce since a was committed: it fetched a from the owner's server.
+func (s *Scheduler) fetchedSince(a *attempt, reporter *worker) bool {
+	for _, w := range s.workers {
+		if w != reporter && w != a.worker && w.reduceWon.After(a.end) {
+			return true
+		}
+	}
+	return false
 }
 
 // witness reports whether w's word counts as evidence against an owner:

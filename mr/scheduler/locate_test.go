@@ -175,18 +175,26 @@ func TestFetchFailureEvidence(t *testing.T) {
 		rerun       bool   // map 0 goes back to idle
 		dead        bool   // the owner is declared dead
 		suspect     bool   // the lone reducer's attempt fails, against its worker
+		fetched     bool   // w3's reducer fetched map 0's output and committed first
 	}{
-		{"one reducer, live owner", false, []report{{0, 0}}, "retry", false, false, false},
-		{"one reducer, repeatedly but briefly", false, []report{{0, 0}, {0, time.Second}, {0, time.Second}, {0, time.Second}}, "retry", false, false, false},
-		{"reducers of two hosts: ask the owner", false, []report{{0, 0}, {1, time.Second}}, "retry", false, false, false},
-		{"the owner's own reducer", false, []report{{2, 0}}, "wait", true, false, false},
-		{"one reducer, silent owner", true, []report{{0, 1500 * time.Millisecond}}, "wait", true, true, false},
-		{"one reducer, briefly silent owner", true, []report{{0, 500 * time.Millisecond}}, "retry", false, false, false},
-		{"one reducer alone for long", false, []report{{0, 0}, {0, 2 * time.Second}, {0, 2 * time.Second}}, "abort", false, false, true},
+		{"one reducer, live owner", false, []report{{0, 0}}, "retry", false, false, false, false},
+		{"one reducer, repeatedly but briefly", false, []report{{0, 0}, {0, time.Second}, {0, time.Second}, {0, time.Second}}, "retry", false, false, false, false},
+		{"reducers of two hosts: ask the owner", false, []report{{0, 0}, {1, time.Second}}, "retry", false, false, false, false},
+		{"the owner's own reducer", false, []report{{2, 0}}, "wait", true, false, false, false},
+		{"one reducer, silent owner", true, []report{{0, 1500 * time.Millisecond}}, "wait", true, true, false, false},
+		{"one reducer, briefly silent owner", true, []report{{0, 500 * time.Millisecond}}, "retry", false, false, false, false},
+		{"one reducer alone for long, another fetched it", false, []report{{0, 0}, {0, 2 * time.Second}, {0, 2 * time.Second}}, "abort", false, false, true, true},
+		{"one reducer alone for long, nobody fetched it: ask the owner", false, []report{{0, 0}, {0, 2 * time.Second}, {0, 2 * time.Second}}, "retry", false, false, false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEvidence(t, c.silentOwner)
+			if c.fetched {
+				e.h.run(100*time.Millisecond, e.reporters[:]...)
+				if !e.h.reduceDone(e.reporters[1], e.reduces[1]) {
+					t.Fatal("w3's reduce not committed")
+				}
+			}
 			var rep protocol.LocateReply
 			for _, r := range c.reports {
 				rep = e.report(r.by, r.after)

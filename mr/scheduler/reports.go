@@ -119,6 +119,7 @@ func (s *Scheduler) ReduceDone(ref protocol.Attempt, read, written int64, c *pro
 	}
 	a.read, a.written = read, written
 	s.win(a, now)
+	a.worker.reduceWon = now
 	s.recordCounters(a, c)
 	s.reducesDone++
 	if s.reducesDone == len(s.reduces) {

@@ -107,27 +107,29 @@ type attempt struct {
 func (a *attempt) ID() string { return protocol.AttemptName(a.task.kind, a.task.index, a.n) }
 
 type worker struct {
-	id       string
-	addr     string
-	host     string    // the host its connection came from (ConnectedFrom), else addr's: evidence counts hosts, not registrations
-	joined   time.Time // when it registered
-	wins     int       // attempts it won
-	lastSeen time.Time
-	dead     bool
-	exitSent bool
-	current  *attempt              // the attempt it was last given
-	owned    map[int]*task         // done map tasks whose output lives only here
-	attempts []*attempt            // every attempt it was given
-	excluded string                // why it was excluded from the job; "" while it takes part
-	failRun  int                   // its own failures since its last win
-	lost     int                   // its map outputs re-run because reducers could not fetch them
-	drop     []int                 // map tasks whose output it holds and nobody needs: for its next heartbeat
-	verify   []protocol.MapAttempt // outputs it is asked whether it holds: for its next heartbeat
-	earlier  bool                  // it registered with the coordinator before a restart (dead since)
-	pool     bool                  // a pool member
-	jobs     int                   // jobs it served before this one
-	holds    map[int]bool          // the inputs it holds (Hold)
-	local    localQueue            // idle map tasks whose home it holds
+	id        string
+	addr      string
+	host      string    // the host its connection came from (ConnectedFrom), else addr's: evidence counts hosts, not registrations
+	joined    time.Time // when it registered
+	reduceWon time.Time // when a reduce attempt of its last won: it had fetched every map output
+	wins      int       // attempts it won
+	lastSeen  time.Time
+	dead      bool
+	exitSent  bool
+	current   *attempt              // the attempt it was last given
+	owned     map[int]*task         // done map tasks whose output lives only here
+	attempts  []*attempt            // every attempt it was given
+	excluded  string                // why it was excluded from the job; "" while it takes part
+	failRun   int                   // its own failures since its last win
+	lost      int                   // its map outputs re-run because reducers could not fetch them
+	drop      []int                 // map tasks whose output it holds and nobody needs: for its next heartbeat
+	verify    []protocol.MapAttempt // outputs it is asked whether it holds: for its next heartbeat
+	earlier   bool                  // it registered with the coordinator before a restart (dead since)
+	pool      bool                  // a pool member
+	jobs      int                   // jobs it served before this one
+	holds     map[int]bool          // the inputs it holds (Hold)
+	differ    []string              // inputs whose copy it found to differ (CopyDiffers)
+	local     localQueue            // idle map tasks whose home it holds
 }
 
 // Scheduler is one job's state machine. It is not safe for concurrent

@@ -48,7 +48,7 @@ func (a *attempt) summary(start, now time.Time) protocol.AttemptSummary {
 }
 
 func (w *worker) summary(now time.Time) protocol.WorkerSummary {
-	ws := protocol.WorkerSummary{ID: w.id, Earlier: w.earlier, Pool: w.pool, Jobs: w.jobs, Addr: w.addr, Dead: w.dead, Excluded: w.excluded, Lost: w.lost, Holds: len(w.holds),
+	ws := protocol.WorkerSummary{ID: w.id, Earlier: w.earlier, Pool: w.pool, Jobs: w.jobs, Addr: w.addr, Dead: w.dead, Excluded: w.excluded, Lost: w.lost, Holds: len(w.holds), Differ: w.differ,
 		Attempts: len(w.attempts), Won: []string{}, Outcomes: map[string]int{}}
 	var busy time.Duration
 	for _, a := range w.attempts {

@@ -51,7 +51,7 @@ func openAppCache(dir string, keep int, maxSize int64) (*appCache, error) {
 			os.RemoveAll(filepath.Join(dir, e.Name()))
 		}
 	}
-	a.evict("")
+	a.evict()
 	return a, nil
 }
 
@@ -84,10 +84,17 @@ func (a *appCache) lookup(build string) (string, bool) {
 
 // use marks build's plugin used now (it loaded), and evicts the least
 // recently used others beyond keep.
-func (a *appCache) use(build string) {
+func (a *appCache) use(build string) { a.useAll([]string{build}) }
+
+// useAll marks the files of builds (a streaming job's shipped files)
+// used now, and evicts the least recently used others beyond keep, or
+// beyond them all if they are more.
+func (a *appCache) useAll(builds []string) {
 	now := a.now()
-	os.Chtimes(a.path(build), now, now)
-	a.evict(build)
+	for _, b := range builds {
+		os.Chtimes(a.path(b), now, now)
+	}
+	a.evict(builds...)
 }
 
 // fetch writes build's plugin, size bytes that get writes, checking its
@@ -127,8 +134,8 @@ func (a *appCache) drop(build string) {
 }
 
 // evict removes the least recently used plugins beyond keep, never
-// build's (the one in use).
-func (a *appCache) evict(build string) {
+// those of inUse.
+func (a *appCache) evict(inUse ...string) {
 	ents, err := os.ReadDir(a.dir)
 	if err != nil {
 		return
@@ -139,17 +146,14 @@ func (a *appCache) evict(build string) {
 	}
 	var all []kept
 	for _, e := range ents {
-		if !strings.HasSuffix(e.Name(), ".so") || e.Name() == build+".so" {
+		if build, ok := strings.CutSuffix(e.Name(), ".so"); !ok || slices.Contains(inUse, build) {
 			continue
 		}
 		if info, err := e.Info(); err == nil {
 			all = append(all, kept{e.Name(), info.ModTime()})
 		}
 	}
-	room := a.keep
-	if build != "" {
-		room--
-	}
+	room := a.keep - len(inUse)
 	slices.SortFunc(all, func(x, y kept) int { return y.used.Compare(x.used) }) // the most recent first
 	for _, k := range all[min(max(room, 0), len(all)):] {
 		os.Remove(filepath.Join(a.dir, k.name))

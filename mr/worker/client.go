@@ -352,10 +352,14 @@ func (c *client) Job() (*protocol.JobInfo, error) {
 }
 
 // App fetches the job's plugin, size bytes, into w, in chunks.
-func (c *client) App(size int64, w io.Writer) error {
+func (c *client) App(size int64, w io.Writer) error { return c.shipped("", size, w) }
+
+// shipped writes the size bytes of the plugin the coordinator ships
+// (sum ""), or of the streaming job's file of SHA-256 sum, to w.
+func (c *client) shipped(sum string, size int64, w io.Writer) error {
 	for off := int64(0); off < size; {
 		var reply protocol.AppReply
-		if err := c.call("App", &protocol.AppArgs{Offset: off}, &reply, c.rpcTimeout+10*time.Second); err != nil {
+		if err := c.call("App", &protocol.AppArgs{Offset: off, Sum: sum}, &reply, c.rpcTimeout+10*time.Second); err != nil {
 			return err
 		}
 		if len(reply.Data) == 0 || off+int64(len(reply.Data)) > size {

@@ -173,7 +173,7 @@ func (d *dataDir) holds(name string) bool {
 // holds: it asks which of its files are inputs of the job, serves those,
 // and only then commits them, so that no peer is sent here for an input
 // this worker does not serve yet.
-func (w *Worker) announce(ctx context.Context) error {
+func (w *Worker) announce(ctx context.Context, differs string) error {
 	if w.data == nil {
 		return nil
 	}
@@ -181,7 +181,7 @@ func (w *Worker) announce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	held, err := w.hold(ctx, files, false)
+	held, err := w.hold(ctx, files, false, differs)
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (w *Worker) announce(ctx context.Context) error {
 			accepted = append(accepted, f)
 		}
 	}
-	if _, err := w.hold(ctx, accepted, true); err != nil {
+	if _, err := w.hold(ctx, accepted, true, ""); err != nil {
 		return err
 	}
 	w.log.Info("inputs held", "worker", w.ID(), "dir", w.data.dir, "files", len(files), "inputs", len(held))
@@ -200,15 +200,20 @@ func (w *Worker) announce(ctx context.Context) error {
 }
 
 // hold sends files to the coordinator's Hold in batches, committing them
-// or not, and returns the names it took as inputs of the job.
-func (w *Worker) hold(ctx context.Context, files []protocol.HeldFile, commit bool) ([]string, error) {
+// or not, and returns the names it took as inputs of the job; the first
+// batch names the input whose copy differs, if any.
+func (w *Worker) hold(ctx context.Context, files []protocol.HeldFile, commit bool, differs string) ([]string, error) {
 	id := w.ID()
 	var held []string
 	for first := 0; first == 0 || first < len(files); first += protocol.MaxHoldBatch {
 		batch := files[first:min(first+protocol.MaxHoldBatch, len(files))]
 		var reply *protocol.HoldReply
 		err := w.retry(ctx, func() (err error) {
-			reply, err = w.coord.Hold(&protocol.HoldArgs{WorkerID: id, First: first == 0, Commit: commit, Files: batch})
+			args := &protocol.HoldArgs{WorkerID: id, First: first == 0, Commit: commit, Files: batch}
+			if first == 0 {
+				args.Differs = differs
+			}
+			reply, err = w.coord.Hold(args)
 			return err
 		})
 		if err != nil {
@@ -228,7 +233,11 @@ func (w *Worker) dropCopy(ctx context.Context, name string, err error, bad bool)
 	}
 	w.log.Warn("input copy not used", "file", filepath.Join(w.data.dir, name), "err", err,
 		"note", "read from a peer or the coordinator instead; fix or remove the file")
-	if aerr := w.announce(ctx); aerr != nil {
+	differs := ""
+	if bad {
+		differs = name
+	}
+	if aerr := w.announce(ctx, differs); aerr != nil {
 		w.log.Info("holdings not sent again", "err", aerr)
 	}
 }

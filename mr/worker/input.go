@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -201,20 +202,11 @@ func (w *Worker) readPeer(ctx context.Context, cp *manifest.Copier, holder strin
 // a path; a range within the file. With a job secret the request is
 // signed with the job's fetch key; the body, if any, is never read.
 func (w *Worker) serveInput(rw http.ResponseWriter, r *http.Request) {
-	if key := w.keys.FetchKey(); key != nil {
-		err := wire.VerifyBodyHeaders(r, key, w.coord.Now(), w.fresh.From(netx.Host(r.RemoteAddr)))
-		if err == nil && r.ContentLength != 0 {
-			err = errors.New("a body where none belongs")
-		}
-		if err == nil {
-			err = wire.CheckBodyDigest(r.Header, nil)
-		}
-		if err != nil {
-			w.refused(r.RemoteAddr, "GET "+r.URL.Path, err)
-			rw.Header().Set("Connection", "close")
-			http.Error(rw, "unauthorized", http.StatusUnauthorized)
-			return
-		}
+	if err := w.checkInputRequest(r); err != nil {
+		w.refused(r.RemoteAddr, "GET "+r.URL.Path, err)
+		rw.Header().Set("Connection", "close")
+		http.Error(rw, "unauthorized", http.StatusUnauthorized)
+		return
 	}
 	netx.MarkRequest(r)
 	name, off, n, ok := protocol.ParseInputQuery(r.URL.Query())
@@ -222,25 +214,36 @@ func (w *Worker) serveInput(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "bad input request: want ?name&off&len", http.StatusBadRequest)
 		return
 	}
-	var f interface {
-		io.ReaderAt
-		Close() error
-	}
+	var f *os.File
 	if w.data != nil {
-		if of, _ := w.data.open(name); of != nil {
-			f = of
-			defer of.Close()
-			if st, err := of.Stat(); err != nil || off+n > st.Size() || off+n < off {
-				http.Error(rw, "range outside the input", http.StatusBadRequest)
-				return
-			}
-		}
+		f, _ = w.data.open(name)
 	}
 	if f == nil {
 		http.Error(rw, "input not held here", http.StatusNotFound)
 		return
 	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || off+n > st.Size() || off+n < off {
+		http.Error(rw, "range outside the input", http.StatusBadRequest)
+		return
+	}
 	http.NewResponseController(rw).SetWriteDeadline(time.Now().Add(time.Minute + time.Duration(n>>20)*time.Second))
 	rw.Header().Set("Content-Length", strconv.FormatInt(n, 10))
 	io.Copy(rw, io.NewSectionReader(f, off, n))
+}
+
+// checkInputRequest checks, with a job secret, GET /input's signature
+// (the job's fetch key, over an empty body), its freshness and replay.
+func (w *Worker) checkInputRequest(r *http.Request) error {
+	key := w.keys.FetchKey()
+	if key == nil {
+		return nil
+	}
+	if err := wire.VerifyBodyHeaders(r, key, w.coord.Now(), w.fresh.From(netx.Host(r.RemoteAddr))); err != nil {
+		return err
+	}
+	if r.ContentLength != 0 {
+		return errors.New("a body where none belongs")
+	}
+	return wire.CheckBodyDigest(r.Header, nil)
 }

@@ -68,6 +68,7 @@ func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetT
 		Inputs: executorInputs(t.Inputs), SplitPath: split,
 		Out: runPath(w.dir, t.Task, t.Attempt), Spill: spillPrefix(w.dir, t.Task, t.Attempt), MapBuffer: w.cfg.MapBuffer,
 		HeapLimit: w.heapLimit.Load()}
+	defer w.streamTask(task, a)()
 	res := w.exec.Run(ctx, task, func(n int64) { emitted = n; w.progress.mapEmitted(size, n) })
 	w.takeCounters(&res, cnt, a)
 	if err := resultError(&res); err != nil {

@@ -23,11 +23,12 @@ type jobModel struct {
 	params  map[string]string
 	cuts    []string
 	mapOnly bool
+	stream  *protocol.Stream // a streaming job's commands; nil for a plugin job
 }
 
 // checkModel checks the shape a registration reply gives the job.
 func checkModel(reply *protocol.RegisterReply) (jobModel, error) {
-	m := jobModel{params: reply.Params, cuts: reply.Cuts, mapOnly: reply.MapOnly}
+	m := jobModel{params: reply.Params, cuts: reply.Cuts, mapOnly: reply.MapOnly, stream: reply.Stream}
 	if err := protocol.CheckParams(m.params); err != nil {
 		return m, fmt.Errorf("mr: bad registration: %w", err)
 	}
@@ -97,6 +98,7 @@ func (w *Worker) mapOnly(ctx context.Context, a protocol.Attempt, t *protocol.Ge
 	w.progress.set(0.1)
 	task := &executor.Task{Kind: protocol.MapTask, Name: a.String(), NReduce: 0, Params: w.shape().params,
 		Inputs: executorInputs(t.Inputs), SplitPath: split, Scratch: dir, HeapLimit: w.heapLimit.Load()}
+	defer w.streamTask(task, a)()
 	res := w.exec.Run(ctx, task, func(n int64) { w.progress.mapEmitted(size, n) })
 	w.takeCounters(&res, cnt, a)
 	return res.Out, resultError(&res)

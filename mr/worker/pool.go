@@ -226,6 +226,9 @@ func (p *Pool) serve(ctx context.Context, cl *client, info *protocol.JobInfo) {
 // plugin, and a worker in a directory of its own. Its error, one line,
 // is why the job is declined.
 func (p *Pool) join(cl *client, info *protocol.JobInfo) (*executor.Child, *Worker, error) {
+	if info.Stream != nil && validJob(info.Job) {
+		return p.joinStream(cl, info)
+	}
 	if !info.Ships {
 		return nil, nil, errors.New("the coordinator ships no app: start it with -app path/to/app.so")
 	}
@@ -246,7 +249,14 @@ func (p *Pool) join(cl *client, info *protocol.JobInfo) (*executor.Child, *Worke
 	}
 	p.apps.use(info.Build)
 	cfg := p.cfg
-	cfg.App, cfg.Build, cfg.Executor, cfg.Pool, cfg.JobsBefore = info.App, info.Build, ch, true, p.jobs
+	cfg.App, cfg.Build, cfg.Executor = info.App, info.Build, ch
+	return p.worker(ch, cfg, info)
+}
+
+// worker makes the worker of a job whose app's process ch runs, with
+// cfg's app; a failure closes ch.
+func (p *Pool) worker(ch *executor.Child, cfg Config, info *protocol.JobInfo) (*executor.Child, *Worker, error) {
+	cfg.Pool, cfg.JobsBefore = true, p.jobs
 	cfg.Dir = p.jobDir(info)
 	w, err := New(cfg)
 	if err != nil { // its -listen port taken, say

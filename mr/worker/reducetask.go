@@ -87,6 +87,7 @@ func (w *Worker) reduce(ctx context.Context, a protocol.Attempt, t *protocol.Get
 	read int64, cnt *protocol.Counters) (runfile.Segment, error) {
 	task := &executor.Task{Kind: protocol.ReduceTask, Name: a.String(), NReduce: t.NReduce, Params: w.shape().params,
 		Runs: segs, Scratch: dir, MergeFanIn: w.cfg.MergeFanIn, HeapLimit: w.heapLimit.Load()}
+	defer w.streamTask(task, a)()
 	res := w.exec.Run(ctx, task, func(n int64) { w.progress.set(0.5 + 0.5*float64(n)/float64(max(read, 1))) })
 	w.takeCounters(&res, cnt, a)
 	return res.Out, resultError(&res)

@@ -100,6 +100,9 @@ func (w *Worker) register(ctx context.Context) error {
 		return fmt.Errorf("mr: registering with %s: %w", w.cfg.Coordinator, err)
 	}
 	model, err := checkModel(reply)
+	if err == nil {
+		err = w.checkStream(reply.Stream, reply.Job)
+	}
 	if err != nil {
 		return err
 	}
@@ -146,7 +149,7 @@ func (w *Worker) sameJob(offer *protocol.Offer) error {
 // announceHeld says which inputs this worker holds, once it registered
 // and heartbeats: the coordinator may take a moment to answer.
 func (w *Worker) announceHeld(ctx context.Context) {
-	if err := w.announce(ctx); err != nil {
+	if err := w.announce(ctx, ""); err != nil {
 		w.log.Warn("inputs held not announced: every input is read from elsewhere", "err", err)
 	}
 }

@@ -48,7 +48,7 @@ func docFreq(naive bool) *mr.App {
 // whole files (split 0).
 func sequentialAt(t *testing.T, app *mr.App, inputs []string, split int64) string {
 	t.Helper()
-	opt := input.Options{Split: split, Small: input.DefaultSmall, Pack: 1}
+	opt := input.Options{Split: split, Pack: 1}
 	if split == 0 {
 		opt.Split, opt.WholeFiles = input.DefaultSplit, true
 	}
@@ -188,8 +188,9 @@ func TestWholeFilesWorkerRefusedByACutJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go c.Run(ctx)
+	ran := make(chan struct{})
+	go func() { c.Run(ctx); close(ran) }()
+	defer func() { cancel(); <-ran }() // before its -out is removed
 	app := docFreq(false)
 	app.WholeFiles = true
 	w, err := worker.New(WorkerConfig(c.Addr(), cfg, app, t.TempDir()))

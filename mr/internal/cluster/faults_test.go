@@ -133,7 +133,9 @@ func TestWorkerExitsWhenCoordinatorDies(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	go c.Run(ctx)
+	ran := make(chan struct{})
+	go func() { c.Run(ctx); close(ran) }()
+	defer func() { <-ran }() // before its -out is removed
 	wc := WorkerConfig(c.Addr(), cfg, app, t.TempDir())
 	wc.HeartbeatInterval, wc.LostAfter = 20*time.Millisecond, 300*time.Millisecond
 	w, err := worker.New(wc)

@@ -294,8 +294,12 @@ func TestLocalityCorruptCopy(t *testing.T) {
 	if len(rec.got) != 1 || attr(rec.got[0], "file") != bad {
 		t.Fatalf("%d warnings about copies, want one naming %s", len(rec.got), bad)
 	}
-	if _, _, coord := sources(t, cl.SummaryFile()); coord == 0 {
+	sum := cl.SummaryFile()
+	if _, _, coord := sources(t, sum); coord == 0 {
 		t.Fatal("the changed copy's input did not come from the coordinator")
+	}
+	if w := sum.Workers[0]; len(w.Differ) != 1 || w.Differ[0] != filepath.Base(inputs[2]) {
+		t.Fatalf("the job's summary names %v as differing copies, want [%s]", w.Differ, filepath.Base(inputs[2]))
 	}
 }
 

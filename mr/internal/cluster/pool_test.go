@@ -99,7 +99,9 @@ func servePoolChild(path string) int {
 	in, out := os.NewFile(3, "tasks"), os.NewFile(4, "results")
 	var err error
 	b, rerr := os.ReadFile(path)
-	if rest, ok := bytes.CutPrefix(b, []byte(testPluginMagic)); rerr == nil && ok {
+	if path == "" { // a streaming job's, as mrworker -executor "" is
+		err = executor.ServeStream(in, out)
+	} else if rest, ok := bytes.CutPrefix(b, []byte(testPluginMagic)); rerr == nil && ok {
 		var p testPlugin
 		if err = json.Unmarshal(rest, &p); err == nil {
 			err = executor.ServeApp(p.app(), in, out)
