@@ -163,11 +163,15 @@ func TestBadWorker(t *testing.T) {
 	})
 	t.Run("garbage", func(t *testing.T) {
 		// w1 advertises a file server that answers random bytes: its
-		// outputs are re-run elsewhere.
+		// outputs are re-run elsewhere, once w1's own reduce attempt
+		// fails to fetch them. Every worker here is on one host, so no
+		// reducer's word is backed by a second host's: one failing alone
+		// for a heartbeat timeout is taken to be at fault itself, and the
+		// timeout is long enough for w1's reduce to come first.
 		badWorkerJob(t, false, func(j *job) {
 			addr := garbageServer(t, j)
 			j.startWorker("w1", "wc", "-advertise", addr)
-		})
+		}, "-heartbeat-timeout", "10s")
 	})
 	t.Run("lost reply", func(t *testing.T) {
 		// The reply to w1's first ReportMap is lost (injected): its retry is
@@ -185,14 +189,14 @@ func TestBadWorker(t *testing.T) {
 }
 
 // badWorkerJob runs wc with the bad worker w1, started by startBad once
-// the coordinator listens, and returns the job and w1's id. With first,
+// the coordinator (with args) listens, and returns the job and w1's id. With first,
 // w2 and w3 start once w1 has joined (so it is known, and takes the first
 // map); else at once, as peers: their word against w1's outputs then
 // counts as soon as they won an attempt.
-func badWorkerJob(t *testing.T, first bool, startBad func(*job)) (*job, string) {
+func badWorkerJob(t *testing.T, first bool, startBad func(*job), args ...string) (*job, string) {
 	t.Helper()
 	j := newJob(t)
-	j.startCoordinator("-heartbeat-timeout", "2s") // a reducer's word counts against an owner once it joined 2 s ago
+	j.startCoordinator(args...)
 	startBad(j)
 	id := ""
 	if first {
