@@ -181,7 +181,9 @@ func TestStreamHangIsKilledByTheAttemptLimit(t *testing.T) {
 			t.Fatalf("the mapper's own child %d outlived its killed attempt", pid)
 		}
 	}
-	// The next attempt gets a fresh process.
+	// The next attempt gets a fresh process (with no limit: a loaded
+	// machine may take a second to start it).
+	e.SetLimits(0, 0)
 	task = streamMapTask(t, "cat", "in.txt", "b\n")
 	if res := e.Run(context.Background(), task, func(int64) {}); res.Failed() {
 		t.Fatalf("the next attempt failed: %s", res.Err)
