@@ -166,9 +166,9 @@ func streamChildForTest(t *testing.T, limit time.Duration) *Child {
 func TestStreamHangIsKilledByTheAttemptLimit(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	task := streamMapTask(t, "sleep 1000 & echo $! > "+pidFile+"; wait", "in.txt", "a\n")
-	e := streamChildForTest(t, time.Second)
+	e := streamChildForTest(t, 2*time.Second)
 	res := e.Run(context.Background(), task, func(int64) {})
-	if !res.App || !strings.Contains(res.Err, "made no progress for 1s") {
+	if !res.App || !strings.Contains(res.Err, "made no progress for 2s") {
 		t.Fatalf("result %+v: want the attempt killed as the app's failure", res)
 	}
 	b, err := os.ReadFile(pidFile)
@@ -181,7 +181,9 @@ func TestStreamHangIsKilledByTheAttemptLimit(t *testing.T) {
 			t.Fatalf("the mapper's own child %d outlived its killed attempt", pid)
 		}
 	}
-	// The next attempt gets a fresh process.
+	// The next attempt gets a fresh process (with no limit: a loaded
+	// machine may take a second to start it).
+	e.SetLimits(0, 0)
 	task = streamMapTask(t, "cat", "in.txt", "b\n")
 	if res := e.Run(context.Background(), task, func(int64) {}); res.Failed() {
 		t.Fatalf("the next attempt failed: %s", res.Err)

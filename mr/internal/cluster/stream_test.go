@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"mapreduce/internal/input"
 	"mapreduce/internal/protocol"
@@ -201,5 +202,77 @@ func TestPoolRunsAStreamingJobWithShippedScripts(t *testing.T) {
 		if kept, _ := filepath.Glob(filepath.Join(p.dir, "apps", "*.so")); len(kept) != 2 {
 			t.Errorf("pool worker %s keeps %v in apps/, want the 2 files", p.name, kept)
 		}
+	}
+}
+
+// A journaled streaming job whose coordinator stops after a reduce was
+// committed resumes when the same coordinator is started again: the
+// same commands make the same build, the journal takes it, and the
+// output is mrsequential -mapper's.
+func TestJournaledStreamingJobSurvivesItsCoordinator(t *testing.T) {
+	inputs := asciiInputs(t, 3)
+	gate := filepath.Join(t.TempDir(), "gate")
+	sum := `$1 != k { if (NR > 1) print k "\t" n; k = $1; n = 0 } { n += $2 } END { if (NR) print k "\t" n }`
+	cfg := Config(t.TempDir())
+	cfg.App, cfg.Journal, cfg.HeartbeatTimeout = "jwc", true, 5*time.Second
+	cfg.Params = map[string]string{"gate": gate}
+	cfg.Stream = &protocol.Stream{Mapper: awkWordCount().Mapper,
+		// the reduce task holding "alpha" waits for the gate, which opens
+		// once the coordinator was started again
+		Reducer: `cat > records; if grep -q '^alpha' records; then while [ ! -e "$gate" ]; do sleep 0.05; done; fi; ` +
+			`awk -F'\t' '` + sum + `' records`}
+	c1, err := coordinator.New(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() { first <- c1.Run(ctx) }()
+	cl := &Cluster{T: t, C: c1, App: &mr.App{Name: "jwc"}, Out: cfg.OutDir, result: make(chan error, 1)}
+	t.Cleanup(cl.stopWorkers)
+	for range 2 {
+		cl.AddWorker(streamWorker(cl, cfg))
+	}
+	cl.WaitFor("a reduce committed", func(sum protocol.Summary) bool {
+		for _, ts := range sum.Tasks {
+			if strings.HasPrefix(ts.Task, "reduce-") && ts.Winner != "" {
+				return true
+			}
+		}
+		return false
+	})
+	stop()
+	if err := <-first; err == nil || !strings.Contains(err.Error(), "coordinator stopped") {
+		t.Fatalf("the first coordinator returned %v", err)
+	}
+	cfg.Addr = c1.Addr()
+	c2, err := coordinator.New(cfg, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.C = c2
+	go func() { cl.result <- c2.Run(context.Background()) }()
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(cfg.OutDir, "mr-jwc-all"))
+	if want := sequentialStream(t, cfg.Stream, inputs, executor.Reference{Params: cfg.Params, NReduce: cfg.NReduce}); string(got) != want {
+		t.Fatalf("mr-jwc-all differs from mrsequential -mapper's output:\n%.300s\nwant\n%.300s", got, want)
+	}
+	after := cl.SummaryFile()
+	if len(after.Restarts) != 1 {
+		t.Fatalf("restarts %+v: want one", after.Restarts)
+	}
+	recovered := 0
+	for _, ts := range after.Tasks {
+		if ts.Recovered && strings.HasPrefix(ts.Task, "reduce-") {
+			recovered++
+		}
+	}
+	if recovered == 0 {
+		t.Fatal("no committed reduce was taken back from the journal")
 	}
 }
