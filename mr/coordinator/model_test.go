@@ -1,10 +1,13 @@
 package coordinator
 
 // model_test.go: parameters and shape as part of a job's identity; the
-// total order's sample and cut points.
+// total order's sample and cut points; a concatenated final output.
 
 import (
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -158,5 +161,36 @@ func TestSampleRunsMapWithParams(t *testing.T) {
 	cfg.Params = nil
 	if _, err := New(cfg, inputs); err == nil || !strings.Contains(err.Error(), "sampling the keys") || !strings.Contains(err.Error(), "no parameter") {
 		t.Fatalf("New with a Map that panics = %v", err)
+	}
+}
+
+// A concatenated job's final output is its mr-out-Y files copied in task
+// order, byte for byte; a missing one fails it, naming the output.
+func TestConcatOutputsCopiesTheOutputsInOrder(t *testing.T) {
+	dir := t.TempDir()
+	texts := []string{"a 1\nb 2\n", "", "c 3\n" + strings.Repeat("d 4\n", 50_000)}
+	for r, s := range texts {
+		if err := os.WriteFile(filepath.Join(dir, outputName(r)), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := os.Create(filepath.Join(dir, "all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if err := concatOutputs(dir, len(texts), out); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Join(texts, ""); string(got) != want {
+		t.Errorf("final output of %d bytes, want %d bytes", len(got), len(want))
+	}
+	os.Remove(filepath.Join(dir, outputName(1)))
+	if err := concatOutputs(dir, len(texts), io.Discard); err == nil || !strings.Contains(err.Error(), "mr-out-1") {
+		t.Errorf("with mr-out-1 missing: %v, want an error naming it", err)
 	}
 }

@@ -158,7 +158,8 @@ func (c *Coordinator) writeFinal() {
 
 // mergeOutputs merges the R reduce outputs, each sorted, into
 // mr-<app>-all in the output directory. Keys are unique across outputs.
-// Outputs in order already (total order, map-only) are concatenated.
+// Outputs in order already (total order, map-only) are concatenated: the
+// committed mr-out-Y files copied one after the other.
 func (c *Coordinator) mergeOutputs(app string) (string, error) {
 	name := filepath.Join(c.cfg.OutDir, finalName(app))
 	out, err := atomicfile.Create(name)
@@ -166,6 +167,20 @@ func (c *Coordinator) mergeOutputs(app string) (string, error) {
 		return "", err
 	}
 	defer out.Abort()
+	if c.model.concatenated() {
+		err = concatOutputs(c.cfg.OutDir, c.cfg.NReduce, out.File)
+	} else {
+		err = c.mergeRuns(out.File)
+	}
+	if err != nil {
+		return "", err
+	}
+	return name, out.Commit()
+}
+
+// mergeRuns merges the committed runs, in memory or in the work
+// directory, by key into w as text.
+func (c *Coordinator) mergeRuns(w io.Writer) error {
 	segs := make([]runfile.Segment, c.cfg.NReduce)
 	c.mu.Lock()
 	for r := range segs {
@@ -175,15 +190,10 @@ func (c *Coordinator) mergeOutputs(app string) (string, error) {
 		}
 	}
 	c.mu.Unlock()
-	if c.model.concatenated() {
-		err = concatOutputs(segs, out.File)
-	} else if err = runfile.MergeTextSegments(segs, out.File); err != nil {
-		err = fmt.Errorf("mr: final merge: %w", err)
+	if err := runfile.MergeTextSegments(segs, w); err != nil {
+		return fmt.Errorf("mr: final merge: %w", err)
 	}
-	if err != nil {
-		return "", err
-	}
-	return name, out.Commit()
+	return nil
 }
 
 // removeStaleOutputs removes from dir the outputs and temp files an

@@ -1,0 +1,155 @@
+// bench_test.go: BenchmarkMapTask, one map attempt as a worker's
+// executor runs it, on text of a Zipf vocabulary, in the caller's process
+// and in a child, to tell a map task's fixed cost from its cost per byte.
+package executor
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"mapreduce/internal/protocol"
+	"mapreduce/mr"
+)
+
+// benchApp is a word count: words are runs of bytes other than ASCII
+// space and punctuation, counted by Combine and Reduce.
+func benchApp() *mr.App {
+	sum := func(vs []string) string {
+		n := 0
+		for _, v := range vs {
+			k, _ := strconv.Atoi(v)
+			n += k
+		}
+		return strconv.Itoa(n)
+	}
+	return &mr.App{Name: "benchwc",
+		MapEmit: func(_, contents string, emit func(k, v string)) {
+			start := -1
+			for i := 0; i < len(contents); i++ {
+				c := contents[i]
+				if c == ' ' || c == '\n' || c == '.' || c == ',' {
+					if start >= 0 {
+						emit(contents[start:i], "1")
+						start = -1
+					}
+				} else if start < 0 {
+					start = i
+				}
+			}
+			if start >= 0 {
+				emit(contents[start:], "1")
+			}
+		},
+		Combine: func(_ string, vs []string) []string { return []string{sum(vs)} },
+		Reduce:  func(_ string, vs []string) string { return sum(vs) },
+	}
+}
+
+// zipfText is about size bytes of lines of 5 to 15 words drawn from a
+// vocabulary of vocab made-up words with Zipf-distributed ranks
+// (exponent 1.1, as mrgen's), the same for the same arguments.
+func zipfText(size, vocab int) string {
+	r := rand.New(rand.NewPCG(1, uint64(vocab)))
+	words := make([]string, vocab)
+	for i := range words {
+		w := strconv.FormatUint(uint64(i)*2654435761%(1<<32)+1<<32, 36) // 7 letters
+		words[i] = w[:2+i%6] + strconv.Itoa(i)
+	}
+	z := rand.NewZipf(r, 1.1, 1, uint64(vocab-1))
+	var b strings.Builder
+	b.Grow(size + 256)
+	for b.Len() < size {
+		n := 5 + r.IntN(11)
+		for k := range n {
+			b.WriteString(words[z.Uint64()])
+			if k < n-1 {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(".\n")
+	}
+	return b.String()
+}
+
+// BenchmarkMapTask runs map attempts of 16 and 64 MiB over vocabularies
+// of 20,000 and 200,000 words, 10 reduce tasks and a 16 MiB map buffer,
+// in this process (inproc) and in a child (child, this test binary as
+// the app's process). cpu-ns/op counts both processes' CPU time; the
+// fixed cost of a task is about 4 × cpu(16M) − cpu(64M), over 3.
+func BenchmarkMapTask(b *testing.B) {
+	for _, vocab := range []int{20_000, 200_000} {
+		for _, mib := range []int{16, 64} {
+			dir := b.TempDir()
+			split := filepath.Join(dir, "split")
+			text := zipfText(mib<<20, vocab)
+			if err := os.WriteFile(split, []byte(text), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			task := &Task{Kind: protocol.MapTask, Name: "map-0.a1", NReduce: 10,
+				Inputs: []Input{{Name: "input.txt", Length: int64(len(text))}}, SplitPath: split,
+				Out: filepath.Join(dir, "out"), Spill: filepath.Join(dir, "spill"), MapBuffer: 16 << 20,
+				HeapLimit: int64(len(text)) + 32<<20}
+			name := fmt.Sprintf("%dM-%dk", mib, vocab/1000)
+			b.Run(name+"/inproc", func(b *testing.B) { benchMapTask(b, InProcess{App: benchApp()}, task, 0) })
+			b.Run(name+"/child", func(b *testing.B) {
+				exe, err := os.Executable()
+				if err != nil {
+					b.Fatal(err)
+				}
+				e := NewChild([]string{exe}, io.Discard)
+				e.SetEnv([]string{"MR_TEST_EXECUTOR=bench"})
+				defer e.Close()
+				if err := e.Start(); err != nil {
+					b.Fatal(err)
+				}
+				benchMapTask(b, e, task, e.child.cmd.Process.Pid)
+			})
+		}
+	}
+}
+
+// benchMapTask runs task b.N times on e, reporting the CPU time of this
+// process and of the child pid (0: none) per task.
+func benchMapTask(b *testing.B, e Executor, task *Task, pid int) {
+	b.SetBytes(task.Inputs[0].Length)
+	if res := e.Run(context.Background(), task, func(int64) {}); res.Err != "" { // a warm-up
+		b.Fatal(res.Err)
+	}
+	b.ResetTimer()
+	cpu0 := cpuTime(b, pid)
+	for range b.N {
+		if res := e.Run(context.Background(), task, func(int64) {}); res.Err != "" {
+			b.Fatal(res.Err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime(b, pid)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the CPU time this process and the process pid (0: none)
+// have used, in nanoseconds.
+func cpuTime(b *testing.B, pid int) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	n := ru.Utime.Nano() + ru.Stime.Nano()
+	if pid == 0 {
+		return n
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64) // fields 14 and 15 of proc(5), in clock ticks
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return n + (utime+stime)*10_000_000 // 100 ticks a second
+}
