@@ -48,15 +48,16 @@ func (gs *groups) isCommon(v string) bool {
 // get returns the group with id.
 func (gs *groups) get(id int32) *group { return &gs.chunks[id/chunkSize][id%chunkSize] }
 
-// add adds key with its first value at e, the empty entry find returned,
-// and tells how many bytes that took beyond the entry itself.
-func (gs *groups) add(e *entry, key, value string, tag uint32) int64 {
+// add adds key, of partition part, with its first value at e, the empty
+// entry find returned, and tells how many bytes that took beyond the
+// entry itself.
+func (gs *groups) add(e *entry, key, value string, tag, part uint32) int64 {
 	var size int64
 	if !gs.hasCommon {
 		gs.common, gs.hasCommon = value, true
 		size += int64(len(value))
 	}
-	e, n := gs.insert(e, key, tag)
+	e, n := gs.insert(e, key, tag, part)
 	size += n
 	if gs.isCommon(value) {
 		e.n = 1

@@ -1,6 +1,9 @@
 package mapside
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 // The key index: an open-addressing table with linear probing whose
 // entries hold the keys themselves, when short, and a key's values when
@@ -33,6 +36,10 @@ const (
 type index struct {
 	seed    *hashSeed
 	entries []entry // at most 3/4 full
+	// parts are the partitions of the keys of entries, slot for slot,
+	// found as each key was added, while its bytes were in the caches
+	// (sort.go).
+	parts   []uint32
 	used    int
 	long    [][]byte // keys longer than inlineKey, in blocks of keysChunk or alone
 	filling int      // 1 + the index in long of the block being filled, or 0
@@ -40,7 +47,7 @@ type index struct {
 
 // newIndex returns an empty index whose hash has seed.
 func newIndex(seed *hashSeed) index {
-	return index{seed: seed, entries: make([]entry, minIndex)}
+	return index{seed: seed, entries: make([]entry, minIndex), parts: make([]uint32, minIndex)}
 }
 
 // tag returns key's hash for the index.
@@ -85,12 +92,13 @@ func (x *index) findLong(key string, tag uint32) (*entry, bool) {
 	}
 }
 
-// insert fills the empty entry e, as lookup returned it, with key and
-// tells how many bytes that took: the key's copy if it is long and any
-// growth of the index. e is invalid after the index grows: insert
-// returns the key's entry.
-func (x *index) insert(e *entry, key string, tag uint32) (*entry, int64) {
+// insert fills the empty entry e, as lookup returned it, with key, of
+// partition part, and tells how many bytes that took: the key's copy if
+// it is long and any growth of the index. e is invalid after the index
+// grows: insert returns the key's entry.
+func (x *index) insert(e *entry, key string, tag, part uint32) (*entry, int64) {
 	*e = entry{tag: tag, klen: uint32(len(key)) + 1}
+	x.parts[x.slot(e)] = part
 	var size int64
 	if len(key) <= inlineKey {
 		copy(e.key[:], key)
@@ -106,6 +114,11 @@ func (x *index) insert(e *entry, key string, tag uint32) (*entry, int64) {
 		e, _, _ = x.lookup(key)
 	}
 	return e, size
+}
+
+// slot is the place of e in the index.
+func (x *index) slot(e *entry) int {
+	return int((uintptr(unsafe.Pointer(e)) - uintptr(unsafe.Pointer(&x.entries[0]))) / unsafe.Sizeof(entry{}))
 }
 
 // keep copies a long key into the current block, so that a block holds
@@ -145,7 +158,7 @@ func (x *index) keyBytes(e *entry) []byte {
 func (x *index) full() bool { return x.used+1 > len(x.entries)/4*3 }
 
 // growth is how many bytes the index's next growth adds.
-func (x *index) growth() int64 { return int64(len(x.entries)/2) * entryBytes }
+func (x *index) growth() int64 { return int64(len(x.entries)/2) * slotBytes }
 
 // home is where the probe for tag starts: tag scaled to the index's
 // size, so that entries keep their order of tags whatever the size.
@@ -164,8 +177,9 @@ func (x *index) next(i int) int {
 // Growing by half, not double, wastes less room: at a buffer's limit it is
 // the difference between a spill and none.
 func (x *index) grow() int64 {
-	old := x.entries
+	old, oldParts := x.entries, x.parts
 	x.entries = make([]entry, len(old)+len(old)/2) // growth() bytes more
+	x.parts = make([]uint32, len(x.entries))
 	for i := range old {
 		if old[i].klen == 0 {
 			continue
@@ -174,7 +188,7 @@ func (x *index) grow() int64 {
 		for x.entries[j].klen != 0 {
 			j = x.next(j)
 		}
-		x.entries[j] = old[i]
+		x.entries[j], x.parts[j] = old[i], oldParts[i]
 	}
-	return int64(len(x.entries)-len(old)) * entryBytes
+	return int64(len(x.entries)-len(old)) * slotBytes
 }

@@ -40,19 +40,19 @@ type Combiner func(key string, values []string) ([]string, error)
 func Partition(key string, n int) int { return partition(key, n) }
 
 // Partitioner is the partition of a key among n, in [0, n), or why it
-// has none: an app's Partition, or a total order's ranges (Ranges). The
-// key is valid only during the call.
-type Partitioner func(key []byte, n int) (int, error)
+// has none: an app's Partition, or a total order's ranges (Ranges). It is
+// called once per distinct key of a buffer, as the key is first emitted.
+type Partitioner func(key string, n int) (int, error)
 
 // Ranges is the Partitioner of a total order: key goes to the partition
 // of how many cut points are <= key, so that partition r holds keys in
 // [cuts[r-1], cuts[r]). cuts must be sorted, n-1 of them.
 func Ranges(cuts []string) Partitioner {
-	return func(key []byte, n int) (int, error) {
+	return func(key string, n int) (int, error) {
 		lo, hi := 0, len(cuts)
 		for lo < hi { // the first cut point > key
 			mid := int(uint(lo+hi) >> 1)
-			if cuts[mid] <= string(key) {
+			if cuts[mid] <= key {
 				lo = mid + 1
 			} else {
 				hi = mid
@@ -84,9 +84,10 @@ const (
 // index, per group, per earlier runs of a group, and per value slot and
 // repeat count of those.
 const (
-	entryBytes    = 32 // unsafe.Sizeof(entry{}), checked by a test
-	groupBytes    = 24 // unsafe.Sizeof(group{})
-	runsBytes     = 48 // unsafe.Sizeof(runs{})
+	entryBytes    = 32             // unsafe.Sizeof(entry{}), checked by a test
+	slotBytes     = entryBytes + 4 // an entry and its partition
+	groupBytes    = 24             // unsafe.Sizeof(group{})
+	runsBytes     = 48             // unsafe.Sizeof(runs{})
 	valueOverhead = 16
 	repOverhead   = 4
 )
@@ -137,13 +138,13 @@ func (o *Output) SetPartitioner(p Partitioner) { o.part = p }
 // most likely grow a new one as large again, which costs more than
 // clearing it.
 func (o *Output) empty() {
-	old := o.gs.entries
+	old, parts := o.gs.entries, o.gs.parts
 	o.gs = newGroups(&o.seed)
-	if len(old) > len(o.gs.entries) && int64(len(old))*entryBytes <= o.limit/4*3 {
+	if len(old) > len(o.gs.entries) && int64(len(old))*slotBytes <= o.limit/4*3 {
 		clear(old)
-		o.gs.entries = old
+		o.gs.entries, o.gs.parts = old, parts
 	}
-	o.size = int64(len(o.gs.entries)) * entryBytes
+	o.size = int64(len(o.gs.entries)) * slotBytes
 }
 
 // Emit adds one record. After an error (a spill's, or Combine's) records
@@ -165,6 +166,11 @@ func (o *Output) Emit(key, value string) {
 func (o *Output) add(e *entry, found bool, key, value string, tag uint32) {
 	switch {
 	case !found:
+		part, err := o.partition(key)
+		if err != nil {
+			o.err = err
+			return
+		}
 		if o.gs.full() && o.size+o.gs.growth() > o.limit && o.gs.used > 0 {
 			// Growing the index would pass the limit: spill instead, and
 			// keep the index for the next buffer.
@@ -173,7 +179,7 @@ func (o *Output) add(e *entry, found bool, key, value string, tag uint32) {
 			}
 			e, _, _ = o.gs.lookup(key)
 		}
-		o.size += o.gs.add(e, key, value, tag)
+		o.size += o.gs.add(e, key, value, tag, part)
 	default:
 		g, size := o.gs.group(e)
 		if o.size += size; value == g.last && g.n < math.MaxUint32 {
@@ -185,6 +191,15 @@ func (o *Output) add(e *entry, found bool, key, value string, tag uint32) {
 	if o.size > o.limit && o.err == nil {
 		o.err = o.spill()
 	}
+}
+
+// partition is the partition of key, a key new to the buffer.
+func (o *Output) partition(key string) (uint32, error) {
+	if o.part == nil {
+		return uint32(partition(key, o.nReduce)), nil
+	}
+	r, err := o.part(key, o.nReduce)
+	return uint32(r), err
 }
 
 // addRun starts a new run of g's values with value, and combines g's
@@ -350,11 +365,7 @@ func (o *Output) Finish(path string) ([]runfile.Info, error) {
 		o.RemoveSpills()
 		return nil, o.err
 	}
-	parts, err := o.gs.partitions(o.nReduce, &o.sorter, o.part)
-	if err != nil {
-		o.RemoveSpills()
-		return nil, err
-	}
+	parts := o.gs.partitions(o.nReduce, &o.sorter)
 	if o.spills == 0 {
 		return o.writeSections(path, func(r int, w *runfile.Writer) error { return o.writeGroups(parts[r], false)(w) })
 	}

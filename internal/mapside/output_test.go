@@ -318,7 +318,7 @@ func TestKeySorter(t *testing.T) {
 			}
 			seen[k] = true
 			e, _, tag := gs.lookup(k)
-			gs.add(e, k, "", tag)
+			gs.add(e, k, "", tag, 0)
 		}
 		for i := range gs.entries {
 			if gs.entries[i].klen != 0 {

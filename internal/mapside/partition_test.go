@@ -12,11 +12,11 @@ func TestRangesSendKeysToTheirRange(t *testing.T) {
 	cuts := []string{"b", "d", "d", "x"}
 	p := Ranges(cuts)
 	for key, want := range map[string]int{"": 0, "a": 0, "azz": 0, "b": 1, "c": 1, "d": 3, "dd": 3, "w": 3, "x": 4, "zz": 4} {
-		if got, err := p([]byte(key), 5); got != want || err != nil {
+		if got, err := p(key, 5); got != want || err != nil {
 			t.Errorf("Ranges(%q) = %d, %v; want %d", key, got, err, want)
 		}
 	}
-	if got, _ := Ranges(nil)([]byte("any"), 1); got != 0 {
+	if got, _ := Ranges(nil)("any", 1); got != 0 {
 		t.Errorf("one range: %d", got)
 	}
 }
@@ -55,8 +55,8 @@ func TestPartitionerErrorStopsTheOutput(t *testing.T) {
 		dir := t.TempDir()
 		o := New(2, limit, nil, spillTo(dir))
 		bad := errors.New("no partition for k13")
-		o.SetPartitioner(func(key []byte, n int) (int, error) {
-			if string(key) == "k13" {
+		o.SetPartitioner(func(key string, n int) (int, error) {
+			if key == "k13" {
 				return 0, bad
 			}
 			return 0, nil

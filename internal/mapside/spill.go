@@ -23,10 +23,7 @@ var errBadSpill = errors.New("mapside: spill record without a valid count")
 
 // spill writes the buffer as one sorted run per partition and empties it.
 func (o *Output) spill() error {
-	parts, err := o.gs.partitions(o.nReduce, &o.sorter, o.part)
-	if err != nil {
-		return err
-	}
+	parts := o.gs.partitions(o.nReduce, &o.sorter)
 	for r, part := range parts {
 		info, err := runfile.WriteFile(o.spillTo(o.spills, r), o.writeGroups(part, true))
 		if err != nil {

@@ -21,7 +21,7 @@ func partitioner(app *mr.App, cuts []string) mapside.Partitioner {
 	case cuts != nil:
 		return mapside.Ranges(cuts)
 	case app.Partition != nil:
-		return func(key []byte, n int) (int, error) { return callPartition(app.Partition, string(key), n) }
+		return func(key string, n int) (int, error) { return callPartition(app.Partition, key, n) }
 	}
 	return nil
 }
