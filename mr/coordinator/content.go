@@ -97,7 +97,7 @@ func (c *Coordinator) describeInputs() {
 	in := c.in
 	select {
 	case <-in.want:
-	case <-c.stop:
+	case <-c.life.stop:
 		return
 	case <-in.described:
 		return
@@ -105,11 +105,11 @@ func (c *Coordinator) describeInputs() {
 	start := time.Now()
 	for i, path := range in.paths {
 		select {
-		case <-c.stop:
+		case <-c.life.stop:
 			return
 		default:
 		}
-		mf, err := describeFile(path, in.names[i], c.files[path], in.bs, c.stop)
+		mf, err := describeFile(path, in.names[i], c.files[path], in.bs, c.life.stop)
 		if errors.Is(err, errStopping) {
 			return
 		}
@@ -156,7 +156,7 @@ func (c *Coordinator) waitDescribed(d time.Duration) {
 	select {
 	case <-c.in.described:
 	case <-t.C:
-	case <-c.stop:
+	case <-c.life.stop:
 	}
 }
 

@@ -51,7 +51,7 @@ func newTestCoordinator(t *testing.T, cfg Config) *Coordinator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.ln.Close() })
+	t.Cleanup(func() { c.front.ln.Close() })
 	return c
 }
 
@@ -140,8 +140,8 @@ func coordinatorWithReduce(t *testing.T) (*Coordinator, protocol.Attempt, []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.workDir = t.TempDir() // Run would make it
-	t.Cleanup(func() { c.ln.Close() })
+	c.dirs.workDir = t.TempDir() // Run would make it
+	t.Cleanup(func() { c.front.ln.Close() })
 	key := []byte("session key")
 	now := time.Now()
 	c.mu.Lock()

@@ -24,8 +24,8 @@ func TestOutLockedByItsCoordinator(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("second coordinator: %v, want one line starting %q", err, want)
 	}
-	first.ln.Close()
-	first.lock.release()
+	first.front.ln.Close()
+	first.dirs.lock.release()
 	if _, err := os.Stat(filepath.Join(cfg.OutDir, lockName)); !os.IsNotExist(err) {
 		t.Fatalf("the lock's file stays after its release: %v", err)
 	}
@@ -33,8 +33,8 @@ func TestOutLockedByItsCoordinator(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after the first released -out: %v", err)
 	}
-	third.ln.Close()
-	third.lock.release()
+	third.front.ln.Close()
+	third.dirs.lock.release()
 }
 
 // A coordinator killed holding the lock blocks nobody: the kernel drops a
@@ -70,8 +70,8 @@ func TestOutLockOfAKilledCoordinator(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after the holder was killed: %v", err)
 	}
-	c.ln.Close()
-	c.lock.release()
+	c.front.ln.Close()
+	c.dirs.lock.release()
 }
 
 // A lock taken on a file that its holder removed as it ended (opened by

@@ -31,3 +31,13 @@ func taskSize(pieces []protocol.Split) int64 {
 	}
 	return n
 }
+
+// cutInput is an input the job cut into several splits, "" if none.
+func cutInput(tasks [][]protocol.Split) string {
+	for _, t := range tasks {
+		if t[0].Offset > 0 {
+			return t[0].File
+		}
+	}
+	return ""
+}

@@ -147,7 +147,7 @@ func TestStatusTokenAuthenticatesNoConnection(t *testing.T) {
 			t.Fatalf("GET /status?token= = %d, close %v", resp.StatusCode, resp.Close)
 		}
 	}
-	if st := c.ln.(*netx.Listener).Stats(); st.Open != 1 || st.Unauthenticated != 1 {
+	if st := c.front.ln.(*netx.Listener).Stats(); st.Open != 1 || st.Unauthenticated != 1 {
 		t.Fatalf("listener %+v: want the token's connection open and unauthenticated", st)
 	}
 }
