@@ -1,13 +1,13 @@
 package coordinator
 
-// The job's inputs by content: each input's name (its file name, what a
-// worker's data directory holds it as), its size and, once known, its
-// description in blocks (manifest.File: a CRC-32C and a line start per
-// block). A job planned from a manifest knows them from the start. A
-// coordinator holding its inputs describes them only when a worker first
-// says it holds one (Hold): a job whose workers hold no data costs not a
-// byte more to read than before. Until an input is described, its map
-// tasks read it from the coordinator, as before.
+// content.go: the job's inputs by content: each input's name (its file
+// name, what a worker's data directory holds it as), its size and, once
+// known, its description in blocks (manifest.File: a CRC-32C and a line
+// start per block). A job planned from a manifest knows them from the
+// start. A coordinator holding its inputs describes them only when a
+// worker first says it holds one (Hold): a job whose workers hold no
+// data costs not a byte more to read than before. Until an input is
+// described, its map tasks read it from the coordinator, as before.
 
 import (
 	"errors"

@@ -1,5 +1,9 @@
 package coordinator
 
+// files_test.go: the coordinator's files: a repeated upload rewrites
+// nothing, an earlier job's outputs go at start, and a stopped
+// coordinator leaves no temp file.
+
 import (
 	"context"
 	"io"
@@ -16,9 +20,6 @@ import (
 	"mapreduce/internal/wire"
 	"mapreduce/mr/scheduler"
 )
-
-// The coordinator's files: a repeated upload rewrites nothing, an earlier
-// job's outputs go at start, and a stopped coordinator leaves no temp file.
 
 // The winner's upload sent again (its first answer was lost) is answered
 // 200 and rewrites nothing; another attempt's is refused.

@@ -1,5 +1,9 @@
 package coordinator
 
+// helpers_test.go: what the coordinator's own tests share. They drive
+// its handlers directly, and its scheduler through the scheduler's API;
+// whole clusters are tested in mr/internal/cluster.
+
 import (
 	"bytes"
 	"fmt"
@@ -20,10 +24,6 @@ import (
 	"mapreduce/internal/runfile"
 	"mapreduce/internal/wire"
 )
-
-// The coordinator's own tests drive its handlers directly, and its
-// scheduler through the scheduler's API; whole clusters are tested in
-// mr/internal/cluster.
 
 func testConfig(out string) Config {
 	return Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, PackSize: 1, HeartbeatTimeout: 1500 * time.Millisecond,

@@ -1,8 +1,7 @@
 package coordinator
 
-// http.go: the coordinator's HTTP side: its routes, and POST /reduce,
-// where reduce attempts upload their outputs (GET /split is in
-// inputs.go, the status page and /status in status.go).
+// http.go: the coordinator's HTTP routes, and POST /reduce, where
+// reduce attempts upload their outputs.
 
 import (
 	"errors"

@@ -1,12 +1,13 @@
 package coordinator
 
-// Inputs where they live: the job planned from inputs the coordinator
-// holds or from a manifest alone (planJob), workers saying which inputs
-// they hold (Hold), each map assignment telling where each piece of its
-// input can be read and how to check it (assignLocked), and GET /split
-// serving what a worker could read from no one else, from the file the
-// job listed, every block checked against its description first once
-// it is described (sendPiece). content.go holds the inputs by content.
+// inputs.go: inputs where they live: the job planned from inputs the
+// coordinator holds or from a manifest alone (planJob), workers saying
+// which inputs they hold (Hold), each map assignment telling where each
+// piece of its input can be read and how to check it (assignLocked),
+// and GET /split serving what a worker could read from no one else,
+// from the file the job listed, every block checked against its
+// description first once it is described (sendPiece). content.go holds
+// the inputs by content.
 
 import (
 	"errors"

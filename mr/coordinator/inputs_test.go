@@ -1,5 +1,9 @@
 package coordinator
 
+// inputs_test.go: inputs where they live: GET /split serves only the
+// files the job listed, inputs are described when wanted, Hold takes
+// only the job's inputs.
+
 import (
 	"bytes"
 	"net/http/httptest"

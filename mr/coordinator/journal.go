@@ -1,16 +1,17 @@
 package coordinator
 
-// journal.go: a journaled job (Config.Journal): the coordinator keeps an append-only
-// journal in -out (internal/journal: checksummed records, group-committed,
-// a torn tail ignored) holding the job's identity, every committed map
-// (task, attempt, owner), every committed reduce (task, attempt, the
-// CRC-32C of its mr-out-Y and of its run file, kept in -out too) and the
-// job's end. Each record is on disk before its effect is acknowledged:
-// before a map report is answered, before an upload's 200. Run again with
-// the same command, the coordinator replays it: an identity that differs
-// is refused naming the difference; reduce outputs whose CRCs still hold
-// are kept; committed maps wait a while for their owners, which outlive
-// the coordinator of a journaled job, to offer them back (mr/scheduler's
+// journal.go: a journaled job (Config.Journal): the coordinator keeps
+// an append-only journal in -out (internal/journal: checksummed
+// records, group-committed, a torn tail ignored) holding the job's
+// identity, every committed map (task, attempt, owner), every committed
+// reduce (task, attempt, the CRC-32C of its mr-out-Y and of its run
+// file, kept in -out too) and the job's end. Each record is on disk
+// before its effect is acknowledged: before a map report is answered,
+// before an upload's 200. Run again with the same command, the
+// coordinator replays it: an identity that differs is refused naming
+// the difference; reduce outputs whose CRCs still hold are kept;
+// committed maps wait a while for their owners, which outlive the
+// coordinator of a journaled job, to offer them back (mr/scheduler's
 // recover.go); only what is missing runs again.
 
 import (

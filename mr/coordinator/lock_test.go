@@ -1,5 +1,8 @@
 package coordinator
 
+// lock_test.go: the lock on -out: one coordinator at a time, and none
+// left behind by one killed.
+
 import (
 	"bufio"
 	"os"

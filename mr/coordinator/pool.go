@@ -1,13 +1,13 @@
 package coordinator
 
-// pool.go: the app the coordinator runs, and ships to pool workers.
-// Pool workers: mrworker without a plugin waits for whatever job appears
-// at its coordinator's address, asks what it runs (Job), fetches the app's
-// plugin from the coordinator when it ships one (App, over the RPC
-// connection, whose frames carry a MAC under the job secret: the bytes
-// are authenticated, and checked against the build's SHA-256), and
-// registers as any worker does. A pool worker that cannot run the app
-// says why (Decline), once, and waits for the next job.
+// pool.go: the app a job runs, and pool workers, to which the
+// coordinator ships it: mrworker without a plugin waits for whatever
+// job appears at its coordinator's address, asks what it runs (Job),
+// fetches the app's plugin from the coordinator when it ships one (App,
+// over the RPC connection, whose frames carry a MAC under the job
+// secret: the bytes are authenticated, and checked against the build's
+// SHA-256), and registers as any worker does. A pool worker that cannot
+// run the app says why (Decline), once, and waits for the next job.
 
 import (
 	"crypto/sha256"

@@ -1,5 +1,8 @@
 package coordinator
 
+// status_test.go: who may read the status page and /status, the link
+// and hints the coordinator prints.
+
 import (
 	"bufio"
 	"bytes"

@@ -1,5 +1,7 @@
 package coordinator
 
+// whole_test.go: an app that needs whole files gets them.
+
 import (
 	"os"
 	"os/exec"
