@@ -149,14 +149,15 @@ func describeFile(path, name string, was input.File, bs int64, stop <-chan struc
 	return &mf, nil
 }
 
-// waitDescribed waits until every input is described, at most d.
-func (c *Coordinator) waitDescribed(d time.Duration) {
+// waitDescribed waits until every input is described, at most d, or
+// until stop is closed.
+func (in *jobInputs) waitDescribed(d time.Duration, stop <-chan struct{}) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-c.in.described:
+	case <-in.described:
 	case <-t.C:
-	case <-c.life.stop:
+	case <-stop:
 	}
 }
 

@@ -125,7 +125,7 @@ func (r *coordRPC) Hold(args *protocol.HoldArgs, reply *protocol.HoldReply) erro
 	if args.Commit {
 		c.update(func(s *scheduler.Scheduler, now time.Time) { s.Hold(args.WorkerID, held, args.First, now) })
 		if len(held) > 0 {
-			c.waitDescribed(time.Second)
+			c.in.waitDescribed(time.Second, c.life.stop)
 		}
 	}
 	return nil
