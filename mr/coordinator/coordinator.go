@@ -281,9 +281,6 @@ func (c *Coordinator) newServer() *http.Server {
 // Addr is the address the coordinator listens on.
 func (c *Coordinator) Addr() string { return c.front.addr() }
 
-// Done is closed when the job is over, finished or failed.
-func (c *Coordinator) Done() <-chan struct{} { return c.life.done }
-
 // Run serves until the job is over (or ctx ends), gives workers a moment
 // to hear Exit, then shuts down. It returns nil when mr-out-* and
 // mr-<app>-all are complete, else why the job did not finish.

@@ -211,12 +211,12 @@ func (c *Coordinator) secretHint() string {
 // announce logs where the status page is: with a job secret, the link
 // carries the read-only token.
 func (c *Coordinator) announce() {
-	c.log.Info("status page", "url", c.StatusURL())
+	c.log.Info("status page", "url", c.statusURL())
 }
 
-// StatusURL is the status page's address as others should open it: with
+// statusURL is the status page's address as others should open it: with
 // a job secret, it carries the job's read-only token.
-func (c *Coordinator) StatusURL() string {
+func (c *Coordinator) statusURL() string {
 	u := "http://" + c.front.reachableAddr() + protocol.PathPage
 	if len(c.cfg.Secret) > 0 {
 		u += "?" + protocol.TokenParam + "=" + protocol.StatusToken(c.cfg.Secret, c.job)
@@ -230,7 +230,7 @@ func (c *Coordinator) linger(ctx context.Context) {
 	if c.cfg.Linger <= 0 || ctx.Err() != nil {
 		return
 	}
-	c.log.Info("job over; the status page stays up", "url", c.StatusURL(), "for", c.cfg.Linger.String())
+	c.log.Info("job over; the status page stays up", "url", c.statusURL(), "for", c.cfg.Linger.String())
 	t := time.NewTimer(c.cfg.Linger)
 	defer t.Stop()
 	select {
@@ -238,9 +238,6 @@ func (c *Coordinator) linger(ctx context.Context) {
 	case <-ctx.Done():
 	}
 }
-
-// Status is the job as it stands: what GET /status answers.
-func (c *Coordinator) Status() protocol.Status { return c.statusNow(time.Now()) }
 
 // Summary is the job's record as it stands; once Run has returned, the
 // record it wrote.
