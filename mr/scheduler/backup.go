@@ -70,7 +70,7 @@ func (s *Scheduler) lateBackup(w *worker, now time.Time) *task {
 	if best == nil {
 		return nil
 	}
-	s.note("task slow", best, best.worker, "running", now.Sub(best.start).Round(time.Millisecond).String(),
+	s.note(TaskSlow, best, best.worker, "running", now.Sub(best.start).Round(time.Millisecond).String(),
 		"expected_left", bestLeft.Round(time.Millisecond).String(), "rule", "end of phase")
 	return best.task
 }

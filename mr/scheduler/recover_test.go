@@ -13,12 +13,12 @@ import (
 // number; recovered reduces are done.
 func TestRecoveryTakesBackOnlyWhatTheJournalNames(t *testing.T) {
 	h := newHarness(t, 3, 2)
-	h.s.Earlier([]string{"w1", "w2"})
+	h.s.earlier([]string{"w1", "w2"})
 	grace := h.now.Add(8 * time.Second)
-	h.s.RecoverMap(Commit{Task: 0, Attempt: 1, Worker: "w1", Written: 10}, grace)
-	h.s.RecoverMap(Commit{Task: 1, Attempt: 3, Worker: "w2", Written: 11}, grace)
-	h.s.RecoverMap(Commit{Task: 2, Attempt: 1, Worker: "w2", Written: 12}, grace)
-	h.s.RecoverReduce(Commit{Task: 0, Attempt: 2, Worker: "w1", Read: 5, Written: 6}, h.now)
+	h.s.recoverMap(Commit{Task: 0, Attempt: 1, Worker: "w1", Written: 10}, grace)
+	h.s.recoverMap(Commit{Task: 1, Attempt: 3, Worker: "w2", Written: 11}, grace)
+	h.s.recoverMap(Commit{Task: 2, Attempt: 1, Worker: "w2", Written: 12}, grace)
+	h.s.recoverReduce(Commit{Task: 0, Attempt: 2, Worker: "w1", Read: 5, Written: 6}, h.now)
 	w3 := h.join("a:1") // w1, back under a new id
 	if w3 != "w3" {
 		t.Fatalf("a new registration is %s, want w3 (after the earlier ids)", w3)
@@ -27,14 +27,14 @@ func TestRecoveryTakesBackOnlyWhatTheJournalNames(t *testing.T) {
 		m, n int
 		old  string
 	}{{0, 2, "w1"}, {0, 1, "w2"}, {5, 1, "w1"}} {
-		if h.s.Adopt(w3, bad.m, bad.n, bad.old, h.now) {
+		if h.s.adopt(w3, bad.m, bad.n, bad.old, h.now) {
 			t.Fatalf("offer of map-%d.a%d as %s taken back", bad.m, bad.n, bad.old)
 		}
 	}
-	if !h.s.Adopt(w3, 0, 1, "w1", h.now) || h.s.Adopt(w3, 0, 1, "w1", h.now) {
+	if !h.s.adopt(w3, 0, 1, "w1", h.now) || h.s.adopt(w3, 0, 1, "w1", h.now) {
 		t.Fatal("map-0.a1 not taken back exactly once")
 	}
-	if reply := h.s.Assign(w3, h.now); reply.Action != protocol.ActWait {
+	if reply := h.s.Assign(w3, AskIdle, h.now); reply.Action != protocol.ActWait {
 		t.Fatalf("while maps are pending, a worker got %s", reply.Action)
 	}
 	h.run(9*time.Second, w3) // w2 never comes back
@@ -62,10 +62,10 @@ func TestRecoveryTakesBackOnlyWhatTheJournalNames(t *testing.T) {
 // not needed, even those that were never committed.
 func TestAllReducesRecoveredNeedsNoMap(t *testing.T) {
 	h := newHarness(t, 2, 2)
-	h.s.RecoverReduce(Commit{Task: 0, Attempt: 1, Worker: "w1"}, h.now)
-	h.s.RecoverReduce(Commit{Task: 1, Attempt: 1, Worker: "w2"}, h.now)
+	h.s.recoverReduce(Commit{Task: 0, Attempt: 1, Worker: "w1"}, h.now)
+	h.s.recoverReduce(Commit{Task: 1, Attempt: 1, Worker: "w2"}, h.now)
 	w := h.join("a:1")
-	if reply := h.s.Assign(w, h.now); reply.Action != protocol.ActWait {
+	if reply := h.s.Assign(w, AskIdle, h.now); reply.Action != protocol.ActWait {
 		t.Fatalf("got %s", reply.Action)
 	}
 	if h.s.Progress().Phase != "merge" {
