@@ -1,5 +1,8 @@
 package scheduler
 
+// The app's counters (OSDI'04 §4.9): each winner's kept, checked
+// against protocol's bounds, and added up for the views.
+
 import "mapreduce/internal/protocol"
 
 // recordCounters keeps the counters winning attempt a reported; counters

@@ -1,5 +1,8 @@
 package scheduler
 
+// Counters: only winners count, and counters past protocol's bounds are
+// ignored with an event.
+
 import (
 	"testing"
 	"time"
@@ -12,7 +15,7 @@ import (
 func (h *schedHarness) report(id string, a *attempt) bool {
 	c := &protocol.Counters{MapInputRecords: 1, ReduceInputGroups: 1, User: map[string]int64{"seen": 1}}
 	if a.task.kind == protocol.MapTask {
-		return h.s.Done(ref(id, a), Output{Runs: h.s.cfg.NReduce, Written: int64(10+a.task.index), Counters: c}, h.now)
+		return h.s.Done(ref(id, a), Output{Runs: h.s.cfg.NReduce, Written: int64(10 + a.task.index), Counters: c}, h.now)
 	}
 	return h.s.Done(ref(id, a), Output{Counters: c}, h.now)
 }

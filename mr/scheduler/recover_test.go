@@ -1,5 +1,8 @@
 package scheduler
 
+// Recovery after a restart (Restore, Offer): what the journal names is
+// taken back, and nothing else.
+
 import (
 	"testing"
 	"time"

@@ -9,7 +9,8 @@ import (
 	"mapreduce/internal/protocol"
 )
 
-// A scheduler test moves a fake clock by hand; nothing here sleeps.
+// The scheduler's table tests and their harness: a test moves a fake
+// clock by hand; nothing here sleeps.
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -77,7 +78,7 @@ func ref(id string, a *attempt) protocol.Attempt {
 }
 
 func (h *schedHarness) mapDone(id string, a *attempt) bool {
-	return h.s.Done(ref(id, a), Output{Runs: h.s.cfg.NReduce, Written: int64(10+a.task.index)}, h.now)
+	return h.s.Done(ref(id, a), Output{Runs: h.s.cfg.NReduce, Written: int64(10 + a.task.index)}, h.now)
 }
 
 func (h *schedHarness) reduceDone(id string, a *attempt) bool {

@@ -1,5 +1,8 @@
 package scheduler
 
+// The job's record (protocol.Summary): every task's attempts and every
+// worker's, for the summary file and the tests that read it.
+
 import (
 	"fmt"
 	"slices"
