@@ -76,7 +76,7 @@ func TestEventMessagesArePinned(t *testing.T) {
 	}
 }
 
-// A job's story as events, in order of kind: what a person watching the
+// A job's story as events, in order: what a person watching the
 // log sees, and what the scripts follow, with the keys they read.
 func TestHappyPathEvents(t *testing.T) {
 	h := newHarness(t, 1, 1)

@@ -96,7 +96,14 @@ func TestHoldersSkipDeadAndSelf(t *testing.T) {
 			t.Fatalf("holders of in-0 for a: %v, want [b:1]", got)
 		}
 	}
-	h.s.Hold(b, Holding{Inputs: []int{1}, First: true, Commit: true}, h.now) // b's copy of in-0 differed: it says so
+	h.s.Hold(b, Holding{Differs: []int{0}}, h.now) // b's copy of in-0 differs: it says so first
+	if ws := h.s.Summary(t0, h.now).Workers; ws[1].ID != b || len(ws[1].Differ) != 1 || ws[1].Differ[0] != "in-0.txt" {
+		t.Fatalf("b's differing copy not named: %+v", ws[1])
+	}
+	if got := h.s.Holders(0, a, 3); len(got) != 1 {
+		t.Fatalf("holders before b withdrew: %v", got)
+	}
+	h.s.Hold(b, Holding{Inputs: []int{1}, First: true, Commit: true}, h.now) // then lists what it holds
 	if got := h.s.Holders(0, a, 3); len(got) != 0 {
 		t.Fatalf("holders after b withdrew: %v", got)
 	}

@@ -297,6 +297,59 @@ func TestAskingAgainAbandonsCurrentAttempt(t *testing.T) {
 	}
 }
 
+// An accepted report's reply carries the next attempt only if an idle
+// task waits, and asks nothing of the worker otherwise; the reply to a
+// report sent again carries the attempt the first one handed out.
+func TestAssignAfterReport(t *testing.T) {
+	h := newHarness(t, 2, 1)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	m0, m1 := h.get(w1, protocol.ActMap), h.get(w2, protocol.ActMap)
+	h.mapDone(w1, m0)
+	h.s.TakeEvents()
+	for _, w := range []string{w1, w2} { // w2 still runs m1: it is not abandoned
+		if r := h.s.Assign(w, AskAfterReport, h.now); r.Action != protocol.ActWait || m1.outcome != outcomeRunning {
+			t.Fatalf("%s, with no idle task, after a report: %s; map-1 %s", w, r.Action, m1.outcome)
+		}
+	}
+	if ev := h.s.TakeEvents(); len(ev) != 0 {
+		t.Fatalf("asking after a report with nothing idle changed things: %v", ev)
+	}
+	h.mapDone(w2, m1)
+	r0 := h.s.Assign(w2, AskAfterReport, h.now)
+	if r0.Action != protocol.ActReduce {
+		t.Fatalf("with a reduce idle, after a report: %s", r0.Action)
+	}
+	again := h.s.Assign(w2, AskAfterRepeat, h.now)
+	if again.Action != protocol.ActReduce || again.Task != r0.Task || again.Attempt != r0.Attempt {
+		t.Fatalf("after a repeated report: %+v, want %+v again", again, r0)
+	}
+	if r := h.s.Assign(w1, AskAfterRepeat, h.now); r.Action != protocol.ActWait {
+		t.Fatalf("after a repeated report of an idle worker with nothing idle: %s", r.Action)
+	}
+}
+
+// A worker registers with the host its connection came from, and as a
+// pool member; one that leaves is dead at once, its attempt redone.
+func TestRegisterAndLeave(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1, err := h.s.Register(Registration{App: "app", Addr: "a:1", Host: "10.0.0.1", Pool: true, Jobs: 2}, h.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2 := h.join("b:1")
+	if w := h.s.workers[w1]; w.host != "10.0.0.1" || !w.pool || w.jobs != 2 || h.s.workers[w2].host != "b" || h.s.workers[w2].pool {
+		t.Fatalf("registered %+v and %+v", *w, *h.s.workers[w2])
+	}
+	a := h.get(w1, protocol.ActMap)
+	h.s.Leave(w1, "it left", h.now)
+	if a.outcome != outcomeDied || !hasEvent(h.s.TakeEvents(), WorkerDied) {
+		t.Fatalf("the leaver's attempt %s", a.outcome)
+	}
+	if h.get(w2, protocol.ActMap).task != a.task {
+		t.Fatal("the leaver's task was not redone")
+	}
+}
+
 func TestNoMapsGoesStraightToReduce(t *testing.T) {
 	h := newHarness(t, 0, 2)
 	w1 := h.join("a:1")

@@ -152,7 +152,7 @@ func TestStatusOf100000TasksIsBounded(t *testing.T) {
 func TestStatusCountsWorkersByState(t *testing.T) {
 	h := newHarness(t, 2, 1)
 	h.s.cfg.MapSizes = []int64{1000, 3000}
-	h.s.earlier([]string{"w1"})
+	h.s.Restore(Restart{Workers: []string{"w1"}}, h.now)
 	w2 := h.join("a:1")
 	for range 3 {
 		h.s.Failed(ref(w2, h.get(w2, protocol.ActMap)), protocol.FailWorker, "disk full", h.now)
@@ -309,8 +309,8 @@ func TestStatusETA(t *testing.T) {
 func TestStatusETALeavesRecoveredWorkOutOfTheRate(t *testing.T) {
 	h := newHarness(t, 2, 2)
 	h.s.cfg.MapSizes = []int64{100, 100}
-	h.s.earlier([]string{"w1"})
-	h.s.recoverReduce(Commit{Task: 0, Attempt: 1, Worker: "w1", Read: 100, Written: 10}, h.now)
+	h.s.Restore(Restart{Reduces: []Commit{{Task: 0, Attempt: 1, Worker: "w1", Read: 100, Written: 10}},
+		Workers: []string{"w1"}}, h.now)
 	w2 := h.join("a:1")
 	m := h.get(w2, protocol.ActMap)
 	h.run(time.Second, w2)
@@ -346,8 +346,8 @@ func TestStatusETAInTasks(t *testing.T) {
 // as pending: the states add up to the tasks.
 func TestStatusCountsPendingMaps(t *testing.T) {
 	h := newHarness(t, 3, 1)
-	h.s.earlier([]string{"w1"})
-	h.s.recoverMap(Commit{Task: 1, Attempt: 1, Worker: "w1", Written: 10}, h.now.Add(8*time.Second))
+	h.s.Restore(Restart{Maps: []Commit{{Task: 1, Attempt: 1, Worker: "w1", Written: 10}},
+		Workers: []string{"w1"}, Until: h.now.Add(8 * time.Second)}, h.now)
 	st := h.s.Status(t0, time.Time{}, h.now)
 	if c := st.MapTasks; c.Pending != 1 || c.Idle != 2 || c.Idle+c.Running+c.Done+c.Pending != c.Total {
 		t.Fatalf("map tasks %+v", c)
