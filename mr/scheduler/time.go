@@ -113,6 +113,7 @@ type Progress struct {
 	Bytes, Records int64
 }
 
+// String is the progress as a person reads it: "map 3/5 done, reduce 0/2".
 func (p Progress) String() string {
 	return fmt.Sprintf("map %d/%d done, reduce %d/%d", p.MapsDone, p.Maps, p.ReducesDone, p.Reduces)
 }
