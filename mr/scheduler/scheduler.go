@@ -37,7 +37,7 @@ type Config struct {
 	// split MapInputs names (its attempts map, their output is the job's).
 	MapOnly bool
 
-	// Locality (locality.go): the job's inputs by name, each map task's
+	// Locality: the job's inputs by name, each map task's
 	// home (the input giving it the most bytes; -1 for none) and every
 	// input it reads. NoCopy says the coordinator holds no copy of the
 	// inputs (a manifest job): a task goes only to a worker that can read
@@ -111,7 +111,7 @@ type worker struct {
 	pool      bool                  // a pool member
 	jobs      int                   // jobs it served before this one
 	holds     map[int]bool          // the inputs it holds (Hold)
-	differ    []string              // inputs whose copy it found to differ (CopyDiffers)
+	differ    []string              // inputs whose copy it found to differ (Holding.Differs)
 	local     localQueue            // idle map tasks whose home it holds
 }
 
@@ -140,7 +140,7 @@ type Scheduler struct {
 	srcCache    *protocol.SourcesReply // the map outputs' locations at srcCache.Version
 	pendingMaps int                    // maps in taskPending
 	started     bool                   // WaitWorkers have joined: tasks are handed out
-	in          inputs                 // where the inputs are (locality.go)
+	in          inputs                 // where the inputs are, and who holds them
 }
 
 // New makes the scheduler of a job, every map task idle (every reduce
