@@ -1,6 +1,6 @@
-package mr
-
 // The job's parameters, as the app reads them: mr.Param(name).
+
+package mr
 
 import "sync/atomic"
 

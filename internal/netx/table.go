@@ -1,13 +1,13 @@
+// The admission table: which connections are open, from which host, in
+// which state; who is dropped when a cap is full. It does no I/O and
+// reads no clock, so that its tests set times and never sleep.
+
 package netx
 
 import (
 	"container/list"
 	"time"
 )
-
-// The admission table: which connections are open, from which host, in
-// which state; who is dropped when a cap is full. It does no I/O and
-// reads no clock, so that its tests set times and never sleep.
 
 // Why a connection was dropped or refused, as Config.Refused reports it.
 const (

@@ -1,3 +1,10 @@
+// The batched fetch of runs, POST /runs?reduce=Y on a worker's run-file
+// server. The body is RunsRequest's encoding: a uvarint count, then each
+// map attempt as uvarints map, attempt. The answer streams one frame per
+// map attempt asked for, in order: uvarints map and attempt, a varint
+// size (-1: this worker does not serve that attempt), then size bytes of
+// the run.
+
 package protocol
 
 import (
@@ -9,13 +16,6 @@ import (
 	"net/url"
 	"strconv"
 )
-
-// The batched fetch of runs, POST /runs?reduce=Y on a worker's run-file
-// server. The body is RunsRequest's encoding: a uvarint count, then each
-// map attempt as uvarints map, attempt. The answer streams one frame per
-// map attempt asked for, in order: uvarints map and attempt, a varint
-// size (-1: this worker does not serve that attempt), then size bytes of
-// the run.
 
 // PathRuns is the run-file server's one endpoint.
 const PathRuns = "/runs"

@@ -1,8 +1,8 @@
-package protocol
-
 // stream.go is a streaming job's wire form: the commands that are its
 // Map, Combine and Reduce (Hadoop Streaming's contract), and the files
 // shipped with them.
+
+package protocol
 
 import (
 	"crypto/sha256"

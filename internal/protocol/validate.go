@@ -1,6 +1,6 @@
-package protocol
-
 // Checks of what peers send, applied before anything of it is used.
+
+package protocol
 
 import (
 	"errors"

@@ -1,3 +1,13 @@
+// A sections file holds n runs back to back, one per reduce partition of
+// a map attempt, so that a map attempt writes one file however many
+// partitions there are:
+//
+//	run 0 | run 1 | ... | run n-1 | end offset of each run, uint64 LE (n of them) | n, uint32 LE | "MRS1"
+//
+// Each run is complete (header, records, trailer with its CRC-32C), so a
+// copy of one run verifies itself (VerifyCopy) without anyone having
+// recorded its size or CRC.
+
 package runfile
 
 import (
@@ -9,16 +19,6 @@ import (
 
 	"mapreduce/internal/atomicfile"
 )
-
-// A sections file holds n runs back to back, one per reduce partition of
-// a map attempt, so that a map attempt writes one file however many
-// partitions there are:
-//
-//	run 0 | run 1 | ... | run n-1 | end offset of each run, uint64 LE (n of them) | n, uint32 LE | "MRS1"
-//
-// Each run is complete (header, records, trailer with its CRC-32C), so a
-// copy of one run verifies itself (VerifyCopy) without anyone having
-// recorded its size or CRC.
 
 const sectionsMagic = "MRS1"
 

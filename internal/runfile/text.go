@@ -1,12 +1,12 @@
+// The text form of a run is one line per record, "key value\n": the
+// format of mr-out-* and of mrsequential's output.
+
 package runfile
 
 import (
 	"bufio"
 	"io"
 )
-
-// The text form of a run is one line per record, "key value\n": the
-// format of mr-out-* and of mrsequential's output.
 
 // WriteText writes the records of the run file at path to w as text.
 func WriteText(path string, w io.Writer) error {

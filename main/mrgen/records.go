@@ -1,10 +1,10 @@
-package main
-
 // Sort records (-records N), as TeraSort's TeraGen writes them but as
 // lines: 100 bytes each, a 10-byte key, a space, the record's number in
 // 16 hex digits, a space, 71 bytes of filler, a newline. Keys are
 // printable ASCII without spaces ('!' to '~'), pseudo-random and unique:
 // record i's key is a bijection of i (seed mixed in) written in base 94.
+
+package main
 
 import (
 	"bufio"

@@ -1,3 +1,5 @@
+// Streaming jobs run sh and awk, which every Linux machine has.
+
 package cluster
 
 import (
@@ -16,8 +18,6 @@ import (
 	"mapreduce/mr/executor"
 	"mapreduce/mr/worker"
 )
-
-// Streaming jobs run sh and awk, which every Linux machine has.
 
 // awkWordCount is word count as a streaming job: words are the maximal
 // runs of ASCII letters, as WordCount's on ASCII text; the reducer sums
