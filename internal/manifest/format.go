@@ -1,6 +1,7 @@
-// The manifest's file format (see the package comment): text, one record
-// a line, closed by the CRC-32C of everything before its last line, so
-// that a torn or damaged manifest is refused rather than half used.
+// Writing and reading the manifest's file format (see the package
+// comment): text, one record a line, closed by the CRC-32C of everything
+// before its last line, so that a torn or damaged manifest is refused
+// rather than half used.
 
 package manifest
 
