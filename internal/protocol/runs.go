@@ -20,10 +20,10 @@ import (
 // PathRuns is the run-file server's one endpoint.
 const PathRuns = "/runs"
 
-// MaxRunsRequest bounds how many map attempts one request may ask for.
-const MaxRunsRequest = 1 << 20
+// maxRunsRequest bounds how many map attempts one request may ask for.
+const maxRunsRequest = 1 << 20
 
-// MaxRunsBody bounds a /runs request's body: MaxRunsRequest map attempts
+// MaxRunsBody bounds a /runs request's body: maxRunsRequest map attempts
 // of up to 16 bytes each. With a secret it is read only once its signed
 // headers verified (SignBody, VerifyBodyHeaders), and only as much as
 // they announce.
@@ -60,7 +60,7 @@ func EncodeRunsRequest(maps []MapAttempt) []byte {
 // and indexes out of bounds.
 func DecodeRunsRequest(b []byte) ([]MapAttempt, error) {
 	n, k := binary.Uvarint(b)
-	if k <= 0 || n > MaxRunsRequest || n > uint64(len(b)) {
+	if k <= 0 || n > maxRunsRequest || n > uint64(len(b)) {
 		return nil, errors.New("bad runs request: count")
 	}
 	b = b[k:]
