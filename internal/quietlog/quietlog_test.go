@@ -1,3 +1,6 @@
+// Tests of the quiet handler: routine lines dropped at Info on a terminal
+// only, and everything kept in a file.
+
 package quietlog
 
 import (
