@@ -22,8 +22,8 @@ import (
 
 const sectionsMagic = "MRS1"
 
-// ErrNoSection is a sections file that does not hold the run asked for.
-var ErrNoSection = errors.New("runfile: no such section")
+// errNoSection is a sections file that does not hold the run asked for.
+var errNoSection = errors.New("runfile: no such section")
 
 // WriteSections writes n runs through fill, in order, as one sections
 // file at path, atomically. It returns each run's Info.
@@ -61,17 +61,17 @@ func WriteSections(path string, n int, fill func(r int, w *Writer) error) ([]Inf
 func Section(f io.ReaderAt, fileSize int64, r int) (off, size int64, err error) {
 	var tail [8]byte
 	if fileSize < 8 {
-		return 0, 0, fmt.Errorf("%w: %d bytes is no sections file", ErrNoSection, fileSize)
+		return 0, 0, fmt.Errorf("%w: %d bytes is no sections file", errNoSection, fileSize)
 	}
 	if _, err := f.ReadAt(tail[:], fileSize-8); err != nil {
 		return 0, 0, err
 	}
 	n := int64(binary.LittleEndian.Uint32(tail[:4]))
 	if string(tail[4:]) != sectionsMagic || 8*n+8 > fileSize {
-		return 0, 0, fmt.Errorf("%w: bad index", ErrNoSection)
+		return 0, 0, fmt.Errorf("%w: bad index", errNoSection)
 	}
 	if r < 0 || int64(r) >= n {
-		return 0, 0, fmt.Errorf("%w: section %d of %d", ErrNoSection, r, n)
+		return 0, 0, fmt.Errorf("%w: section %d of %d", errNoSection, r, n)
 	}
 	indexAt := fileSize - 8 - 8*n
 	var ends [16]byte
@@ -87,7 +87,7 @@ func Section(f io.ReaderAt, fileSize int64, r int) (off, size int64, err error) 
 		off = int64(binary.LittleEndian.Uint64(ends[:8]))
 	}
 	if off < 0 || end < off || end > indexAt {
-		return 0, 0, fmt.Errorf("%w: bad index entry %d", ErrNoSection, r)
+		return 0, 0, fmt.Errorf("%w: bad index entry %d", errNoSection, r)
 	}
 	return off, end - off, nil
 }
