@@ -1,3 +1,6 @@
+// Tests of user counters: they count in the running attempt only, and
+// their names and bounds fit the wire.
+
 package mr
 
 import (

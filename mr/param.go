@@ -1,4 +1,4 @@
-// The job's parameters, as the app reads them: mr.Param(name).
+// Param: the job's parameters, as the app reads them: mr.Param(name).
 
 package mr
 
