@@ -1,6 +1,7 @@
-// The RPC side: CONNECT /_mr_rpc_ with a nonce, then length-prefixed gob
-// frames. Without the secret the peer cannot compute the frames' MACs; it
-// sends junk in their place and watches whether anything is answered.
+// The attacks on the RPC side: CONNECT /_mr_rpc_ with a nonce, then
+// length-prefixed gob frames. Without the secret the peer cannot compute
+// the frames' MACs; it sends junk in their place and watches whether
+// anything is answered.
 
 package main
 
