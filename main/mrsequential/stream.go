@@ -1,4 +1,4 @@
-// stream.go is mrsequential's streaming job: -mapper, -reducer,
+// mrsequential's streaming job: -mapper, -reducer,
 // -combiner and -file, as mrcoordinator takes them.
 
 package main
