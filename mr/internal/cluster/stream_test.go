@@ -1,4 +1,7 @@
-// Streaming jobs run sh and awk, which every Linux machine has.
+// Streaming jobs in a cluster, against mrsequential and the Go app: word
+// count, a map-only job, a failing mapper, a plugin worker that refuses
+// the job, a pool running shipped scripts, a journaled job. They run sh
+// and awk, which every Linux machine has.
 
 package cluster
 
