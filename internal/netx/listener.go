@@ -173,17 +173,17 @@ type Conn struct {
 	rd, wd time.Time // the deadlines the server asked for
 }
 
-// Host is the source host the connection is counted against.
+// host is the source host the connection is counted against.
 func (c *Conn) host() string { return c.e.host }
 
-// Authenticated reports whether MarkAuthenticated succeeded on c.
+// authenticated reports whether MarkAuthenticated succeeded on c.
 func (c *Conn) authenticated() bool { return c.authed.Load() }
 
-// MarkAuthenticated tells the listener that the peer has proved itself (a
+// markAuthenticated tells the listener that the peer has proved itself (a
 // request or frame on c verified): c keeps its place for good, and the
 // deadlines the server set apply as set. It is false if c was dropped
 // already.
-func (c *Conn) MarkAuthenticated() bool {
+func (c *Conn) markAuthenticated() bool {
 	if c.authed.Load() {
 		return true
 	}
@@ -258,7 +258,7 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) 
 // it was dropped already.
 func MarkAuthenticated(c net.Conn) bool {
 	if lc := find(c); lc != nil {
-		return lc.MarkAuthenticated()
+		return lc.markAuthenticated()
 	}
 	return false
 }

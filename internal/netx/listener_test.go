@@ -196,7 +196,7 @@ func TestListenerDeadlines(t *testing.T) {
 	check("read deadline sooner", soon, by)
 	c.SetWriteDeadline(time.Time{})
 	check("write deadline cleared", soon, by)
-	if !c.MarkAuthenticated() || !c.MarkAuthenticated() {
+	if !c.markAuthenticated() || !c.markAuthenticated() {
 		t.Fatal("not marked")
 	}
 	check("authenticated: the server's own", soon, time.Time{})
