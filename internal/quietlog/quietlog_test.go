@@ -1,5 +1,5 @@
-// Tests of the quiet handler: routine lines dropped at Info on a terminal
-// only, and everything kept in a file.
+// Tests of the quiet handler: only routine lines at Info are dropped, and
+// a log to a file keeps everything.
 
 package quietlog
 

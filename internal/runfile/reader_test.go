@@ -1,5 +1,5 @@
-// Decoding hostile and broken runs: every corruption is an error, never a
-// panic, a hang or a huge allocation.
+// Tests of decoding hostile and broken runs: every corruption is an
+// error, never a panic, a hang or a huge allocation.
 
 package runfile
 
