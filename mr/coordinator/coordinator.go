@@ -367,9 +367,9 @@ func (c *Coordinator) tick() {
 		case <-c.life.stop:
 			return
 		case <-monitor.C:
-			c.update(func(s *scheduler.Scheduler, now time.Time) { s.ExpireWorkers(now) })
+			c.update(func(s *scheduler.Scheduler, now time.Time) { s.Tick(now) })
 		case <-slow.C:
-			c.update(func(s *scheduler.Scheduler, now time.Time) { s.ExpireSlow(now) })
+			c.update(func(s *scheduler.Scheduler, now time.Time) { s.Tick(now) })
 		case <-progress.C:
 			c.statusTick(time.Now())
 		}
@@ -393,8 +393,8 @@ func (c *Coordinator) changedLocked() []scheduler.Event {
 	if len(events) > 0 {
 		c.broadcastLocked()
 	}
-	if why, failed := c.sched.Failure(); failed && c.life.err == nil {
-		c.life.failLocked(fmt.Errorf("mr: job failed: %s", why))
+	if job := c.sched.Job(); job.Failed && c.life.err == nil {
+		c.life.failLocked(fmt.Errorf("mr: job failed: %s", job.Failure))
 	}
 	return events
 }
@@ -414,7 +414,7 @@ func (c *Coordinator) logEvents(events []scheduler.Event) {
 		if e.Worker != "" {
 			args = append(args, "worker", e.Worker)
 		}
-		c.log.Info(e.Msg, append(args, e.Args...)...)
+		c.log.Info(e.Kind.String(), append(args, e.Args...)...)
 	}
 }
 
@@ -443,8 +443,8 @@ func (c *Coordinator) fail(err error) {
 	c.mu.Lock()
 	if c.life.stage == running {
 		c.log.Error("job failed", "err", err)
-		if !c.sched.Over() {
-			c.sched.Fail(err.Error())
+		if !c.sched.Job().Over {
+			c.sched.End(err.Error())
 		}
 		c.life.failLocked(err)
 	}
@@ -474,7 +474,7 @@ func (c *Coordinator) waitForExits() {
 	defer deadline.Stop()
 	for {
 		c.mu.Lock()
-		all, ch := c.sched.AllExited() && c.front.openConns() == 0 && c.jr.allBackLocked(), c.changed
+		all, ch := c.sched.Progress().AllExited && c.front.openConns() == 0 && c.jr.allBackLocked(), c.changed
 		c.mu.Unlock()
 		if all {
 			return

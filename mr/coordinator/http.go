@@ -32,7 +32,8 @@ func (c *Coordinator) mux() *http.ServeMux {
 func (c *Coordinator) running(a protocol.Attempt) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sched.Running(a)
+	running, _ := c.sched.Attempt(a)
+	return running
 }
 
 // transferDeadline bounds one transfer of n bytes on the serving side: a
@@ -141,7 +142,8 @@ func (c *Coordinator) refuseUpload(w http.ResponseWriter, r *http.Request, a pro
 func (c *Coordinator) won(a protocol.Attempt) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sched.Won(a)
+	_, won := c.sched.Attempt(a)
+	return won
 }
 
 // badUpload is an upload that fails verification: its uploader's failure,

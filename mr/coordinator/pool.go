@@ -129,9 +129,9 @@ func (r *coordRPC) Job(_ *protocol.JobArgs, reply *protocol.JobInfo) error {
 	c := r.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	sh := &c.ship
-	*reply = protocol.JobInfo{Job: c.job, App: c.sched.App(), Build: sh.build, Ships: sh.plugin != nil,
-		Size: int64(len(sh.plugin)), Over: c.sched.Over(), Stream: sh.stream}
+	sh, job := &c.ship, c.sched.Job()
+	*reply = protocol.JobInfo{Job: c.job, App: job.App, Build: sh.build, Ships: sh.plugin != nil,
+		Size: int64(len(sh.plugin)), Over: job.Over, Stream: sh.stream}
 	return nil
 }
 
@@ -190,7 +190,7 @@ func (sh *shipping) sameBuildLocked(s *scheduler.Scheduler, args *protocol.Regis
 		return fmt.Errorf("%w: worker at %s runs the app %s (build %.12s), but this is a streaming job (-mapper): "+
 			"only a pool worker (mrworker without a plugin) runs its commands", scheduler.ErrWrongApp, args.Addr, args.App, args.Build)
 	case args.Build == "" || args.Build == sh.build:
-	case s.App() != "" && args.App != s.App():
+	case s.Job().App != "" && args.App != s.Job().App:
 	case sh.build == "":
 		sh.build = args.Build
 	default:
