@@ -227,7 +227,7 @@ func (c *Coordinator) Addr() string { return c.front.addr() }
 // to hear Exit, then shuts down. It returns nil when mr-out-* and
 // mr-<app>-all are complete, else why the job did not finish.
 func (c *Coordinator) Run(ctx context.Context) error {
-	if err := c.dirs.make(c.cfg, c.jr.journal); err != nil {
+	if err := c.dirs.mkdirs(c.cfg, c.jr.journal); err != nil {
 		c.front.ln.Close()
 		return err
 	}

@@ -21,9 +21,9 @@ type outDirs struct {
 	spares  *atomicfile.Spares // files made ahead in tmpDir for the outputs
 }
 
-// make makes the work directory (a journaled job's runs directory) and
+// mkdirs makes the work directory (a journaled job's runs directory) and
 // the temp directory.
-func (d *outDirs) make(cfg Config, jr *jobJournal) error {
+func (d *outDirs) mkdirs(cfg Config, jr *jobJournal) error {
 	if err := d.makeWork(jr); err != nil {
 		return err
 	}
