@@ -58,7 +58,7 @@ func (b *bench) grepRow() error {
 }
 
 // grepMatches writes grep -Hn's matches as the grep app writes them
-// ("file line:text") to dir/matches.
+// ("file:line text") to dir/matches.
 func grepMatches(dir string, inputs []string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -85,7 +85,7 @@ func grepMatches(dir string, inputs []string) (string, error) {
 	return want, f.Close()
 }
 
-// grepLine turns grep -Hn's "file:line:text" into "file line:text" (as
+// grepLine turns grep -Hn's "file:line:text" into "file:line text" (as
 // sed 's/:/ /2').
 func grepLine(l string) string {
 	i := strings.IndexByte(l, ':')
