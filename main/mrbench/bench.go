@@ -197,9 +197,7 @@ func runBench(cfg config) error {
 	}
 	b := &bench{cfg: cfg, bin: bin, run: filepath.Join(work, "run"), corp: corp, out: os.Stdout}
 	os.RemoveAll(b.run)
-	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Fprintf(os.Stderr, "bench: %d cores, %s, load average %s\n", runtime.NumCPU(), runtime.Version(),
-		strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "))
+	fmt.Fprintf(b.out, "bench: %d cores, %s, load average %s\n", runtime.NumCPU(), runtime.Version(), loadAverage())
 	switch {
 	case cfg.stream > 0:
 		return b.streamRows()

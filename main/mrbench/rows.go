@@ -135,13 +135,24 @@ func sameBytes(a, b io.Reader) bool {
 }
 
 // header is the line above a table of rows.
-const header = "%-30s %5s  %-23s  %-26s %-23s  %-23s  %s\n"
+const header = "%-30s %5s  %-25s  %-26s %-25s  %-23s  %s\n"
 
-// printHeader starts a table of rows under a title.
+// printHeader starts a table of rows under a title, with the load
+// average as it starts.
 func (b *bench) printHeader(title string) {
-	fmt.Fprintf(b.out, "\n== %s (%d pairs, alternating, after %d unrecorded; seconds)\n", title, b.cfg.rounds, b.cfg.warmup)
-	fmt.Fprintf(b.out, header, "case", "maps", "median (min–max)", "reference", "median (min–max)",
-		"ratio median (min–max)", "peak RSS, MiB")
+	fmt.Fprintf(b.out, "\n== %s\n%d pairs, alternating, after %d unrecorded; load average %s\n",
+		title, b.cfg.rounds, b.cfg.warmup, loadAverage())
+	fmt.Fprintf(b.out, header, "case", "maps", "seconds: median (min–max)", "reference", "seconds: median (min–max)",
+		"ratio: median (min–max)", "peak RSS, MiB")
+}
+
+// loadAverage is the 1, 5 and 15 minute load averages, "?" if unknown.
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }
 
 // printRow prints one row: a's and ref's wall times, their ratio pair
