@@ -69,27 +69,34 @@ type config struct {
 	bin, work, root           string
 }
 
+// rawFlags are the flags that config holds parsed.
+type rawFlags struct {
+	vocabs, layouts, size, small, apps, model, stream string
+	noSeq, noMany, noCoord, noUniq, noPy              bool
+}
+
 // parseConfig reads mrbench bench's flags.
 func parseConfig(args []string, stderr io.Writer) (config, error) {
-	c := config{sequential: true, manyReduces: true, coordinator: true, uniq: true, python: true}
+	var c config
+	var r rawFlags
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
-	vocabs := fs.String("vocab", "200000", "vocabulary `sizes`, one corpus each (20000 gives about 38,000 distinct words per 64 MiB, 200000 about 250,000)")
-	layouts := fs.String("layout", "1,4,16,128,2048,small", "file `layouts`, one corpus each: N (one text cut into N files), large, small")
-	size := fs.String("size", "", "total `bytes` of every corpus (with K, M, G), e.g. 16M for a quick check (default 256M, 96M for small)")
-	small := fs.String("small-file", "48K", "file `size` of the small layout")
-	apps := fs.String("apps", "wc", "`apps` run on each layout: wc (with a combiner), wcraw (none: every record shuffled)")
+	fs.StringVar(&r.vocabs, "vocab", "200000", "vocabulary `sizes`, one corpus each (20000 gives about 38,000 distinct words per 64 MiB, 200000 about 250,000)")
+	fs.StringVar(&r.layouts, "layout", "1,4,16,128,2048,small", "file `layouts`, one corpus each: N (one text cut into N files), large, small; '' for none")
+	fs.StringVar(&r.size, "size", "", "total `bytes` of every corpus (with K, M, G), e.g. 16M for a quick check (default 256M, 96M for small)")
+	fs.StringVar(&r.small, "small-file", "48K", "file `size` of the small layout")
+	fs.StringVar(&r.apps, "apps", "wc", "`apps` run on each layout: wc (with a combiner), wcraw (none: every record shuffled)")
 	fs.IntVar(&c.workers, "workers", 2, "workers of the cluster (one per core)")
 	fs.IntVar(&c.rounds, "rounds", 5, "recorded pairs per row")
 	fs.IntVar(&c.warmup, "warmup", 1, "unrecorded pairs before them")
-	noSeq := fs.Bool("no-sequential", false, "skip mrsequential (~30 s and 3.5 GiB of RSS per 256 MiB)")
-	noMany := fs.Bool("no-many-reduces", false, "skip R = 5,000")
-	noCoord := fs.Bool("no-coordinator", false, "skip the coordinator benchmark")
-	noUniq := fs.Bool("no-uniq", false, "skip uniq beside sort | uniq -c")
-	model := fs.String("model", "", "only the paper's grep and sort on `SIZE` of input")
-	stream := fs.String("stream", "", "only streaming against plugins on `SIZE` of text")
-	noPy := fs.Bool("no-python", false, "with -stream: skip the Python word count")
+	fs.BoolVar(&r.noSeq, "no-sequential", false, "skip mrsequential (~30 s and 3.5 GiB of RSS per 256 MiB)")
+	fs.BoolVar(&r.noMany, "no-many-reduces", false, "skip R = 5,000")
+	fs.BoolVar(&r.noCoord, "no-coordinator", false, "skip the coordinator benchmark")
+	fs.BoolVar(&r.noUniq, "no-uniq", false, "skip uniq beside sort | uniq -c")
+	fs.StringVar(&r.model, "model", "", "only the paper's grep and sort on `SIZE` of input")
+	fs.StringVar(&r.stream, "stream", "", "only streaming against plugins on `SIZE` of text")
+	fs.BoolVar(&r.noPy, "no-python", false, "with -stream: skip the Python word count")
 	fs.StringVar(&c.bin, "bin", "bin", "`directory` of the built binaries and plugins")
 	fs.StringVar(&c.work, "work", "mr-bench", "`directory` of corpora and runs")
 	fs.StringVar(&c.root, "root", ".", "the repository (for go test -bench)")
@@ -99,26 +106,34 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
 	}
-	c.sequential, c.manyReduces, c.coordinator, c.uniq, c.python = !*noSeq, !*noMany, !*noCoord, !*noUniq, !*noPy
-	c.apps, c.layouts = strings.Split(*apps, ","), strings.Split(*layouts, ",")
-	var err error
+	if err := c.set(r); err != nil {
+		return c, err
+	}
+	return c, c.check()
+}
+
+// set fills c from the flags r.
+func (c *config) set(r rawFlags) error {
+	c.sequential, c.manyReduces, c.coordinator, c.uniq, c.python = !r.noSeq, !r.noMany, !r.noCoord, !r.noUniq, !r.noPy
+	c.apps = strings.Split(r.apps, ",")
+	if r.layouts != "" { // -layout '': none, for the other rows alone
+		c.layouts = strings.Split(r.layouts, ",")
+	}
 	for _, p := range []struct {
 		name, v string
 		to      *int64
-	}{{"-size", *size, &c.size}, {"-small-file", *small, &c.smallFile}, {"-model", *model, &c.model}, {"-stream", *stream, &c.stream}} {
-		if p.v != "" && err == nil {
-			if *p.to, err = parseSize(p.v); err != nil {
-				err = fmt.Errorf("%s: %w", p.name, err)
-			}
+	}{{"-size", r.size, &c.size}, {"-small-file", r.small, &c.smallFile}, {"-model", r.model, &c.model}, {"-stream", r.stream, &c.stream}} {
+		if p.v == "" {
+			continue
+		}
+		var err error
+		if *p.to, err = parseSize(p.v); err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
-	if err == nil {
-		c.vocabs, err = parseVocabs(*vocabs)
-	}
-	if err == nil {
-		err = c.check()
-	}
-	return c, err
+	var err error
+	c.vocabs, err = parseVocabs(r.vocabs)
+	return err
 }
 
 // parseVocabs reads -vocab: positive numbers of words, comma-separated.

@@ -124,8 +124,11 @@ func TestParseConfig(t *testing.T) {
 		c.size != 16<<20 || c.rounds != 3 || c.warmup != 1 || c.sequential || !c.uniq || c.smallFile != 48<<10 {
 		t.Errorf("config %+v", c)
 	}
+	if c, err := parseConfig([]string{"-layout", ""}, io.Discard); err != nil || len(c.layouts) != 0 {
+		t.Errorf("-layout '': layouts %q, %v; want none", c.layouts, err)
+	}
 	for _, args := range [][]string{
-		{"-layout", "3x"}, {"-layout", "0"}, {"-vocab", "many"}, {"-apps", "grep"}, {"-rounds", "0"},
+		{"-layout", "3x"}, {"-layout", "1,"}, {"-layout", "0"}, {"-vocab", "many"}, {"-apps", "grep"}, {"-rounds", "0"},
 		{"-warmup", "-1"}, {"-workers", "0"}, {"-model", "1Q"}, {"extra"},
 	} {
 		if _, err := parseConfig(args, io.Discard); err == nil {
@@ -209,5 +212,39 @@ func TestSameBytes(t *testing.T) {
 		if got := sameBytes(strings.NewReader(c.a), strings.NewReader(c.b)); got != c.same {
 			t.Errorf("sameBytes of %d and %d bytes = %v", len(c.a), len(c.b), got)
 		}
+	}
+}
+
+// fileSide is a side whose run writes text (the next of texts, the last
+// again once they run out) as its output in dir, taking 1 s.
+func fileSide(name string, texts ...string) side {
+	n := 0
+	return side{name, func(dir string) (sample, string, error) {
+		os.RemoveAll(dir)
+		os.MkdirAll(dir, 0o755)
+		out := filepath.Join(dir, "out")
+		err := os.WriteFile(out, []byte(texts[min(n, len(texts)-1)]), 0o644)
+		n++
+		return sample{wall: time.Second}, out, err
+	}}
+}
+
+func TestPairChecksEveryOutputAgainstTheReferencesFirst(t *testing.T) {
+	b := &bench{cfg: config{rounds: 3, warmup: 1}}
+	dir := t.TempDir()
+	as, rs, want, err := b.pair(dir, fileSide("cluster", "x"), fileSide("ref", "x"), "")
+	if err != nil || len(as) != 3 || len(rs) != 3 {
+		t.Fatalf("%d and %d samples, %v; want 3 and 3", len(as), len(rs), err)
+	}
+	if got, _ := os.ReadFile(want); string(got) != "x" {
+		t.Errorf("want holds %q, the reference's first output is x", got)
+	}
+	_, _, _, err = b.pair(t.TempDir(), fileSide("cluster", "x", "x", "y"), fileSide("ref", "x"), "")
+	if err == nil || !strings.Contains(err.Error(), "OUTPUTS DIFFER: cluster") {
+		t.Errorf("a cluster's third output differed: err %v", err)
+	}
+	_, _, _, err = b.pair(t.TempDir(), fileSide("cluster", "x"), fileSide("ref", "x", "x", "z"), "")
+	if err == nil || !strings.Contains(err.Error(), "OUTPUTS DIFFER: ref") {
+		t.Errorf("the reference's second run differed from its first: err %v", err)
 	}
 }

@@ -186,7 +186,7 @@ func (b *bench) pythonRow(dir string, inputs []string) error {
 	if err != nil {
 		return err
 	}
-	b.printRow("word count: Python streaming (1 pair)", as, "wc.so", rs)
+	b.printRow("Python wc, streaming (1 pair)", as, "wc.so", rs)
 	return nil
 }
 
