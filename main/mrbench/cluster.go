@@ -26,10 +26,25 @@ type job struct {
 	inputs  []string
 }
 
-// ended is a process's end: its sample and its error.
-type ended struct {
-	s   sample
-	err error
+// proc is a process started by start.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed once it ended, s and err set
+	s    sample
+	err  error
+}
+
+// wait waits for p's end.
+func (p *proc) wait() (sample, error) {
+	<-p.done
+	return p.s, p.err
+}
+
+// signal sends sig to p if it started.
+func (p *proc) signal(sig os.Signal) {
+	if p.cmd.Process != nil {
+		p.cmd.Process.Signal(sig)
+	}
 }
 
 // runCluster runs j in dir (emptied first) and returns the coordinator's
@@ -47,27 +62,20 @@ func runCluster(bin string, j job, dir string) (sample, string, error) {
 	coord := start(exec.Command(filepath.Join(bin, "mrcoordinator"), append(args, j.inputs...)...), dir, "coordinator.log")
 	addr, err := waitAddr(addrFile, coord)
 	if err != nil {
+		coord.signal(os.Kill)
+		coord.wait()
 		return sample{}, "", fmt.Errorf("%w (see %s/coordinator.log)", err, dir)
 	}
-	procs, workers := startWorkers(bin, j, dir, addr)
-	c := <-coord
-	if j.plugin == "" || c.err != nil {
-		for _, p := range procs {
-			if p.Process != nil {
-				p.Process.Signal(syscall.SIGTERM)
-			}
+	workers := startWorkers(bin, j, dir, addr)
+	s, cerr := coord.wait()
+	if j.plugin == "" || cerr != nil {
+		for _, w := range workers {
+			w.signal(syscall.SIGTERM)
 		}
 	}
-	s := c.s
-	for i, w := range workers {
-		e := <-w
-		s.workers = append(s.workers, e.s.rss)
-		if e.err != nil && j.plugin != "" && err == nil {
-			err = fmt.Errorf("worker %d: %w (see %s/w%d/worker.log)", i+1, e.err, dir, i+1)
-		}
-	}
-	if c.err != nil {
-		return s, "", fmt.Errorf("%w (see %s/coordinator.log)", c.err, dir)
+	s.workers, err = waitWorkers(workers, j.plugin == "", dir)
+	if cerr != nil {
+		return s, "", fmt.Errorf("%w (see %s/coordinator.log)", cerr, dir)
 	}
 	if err != nil {
 		return s, "", err
@@ -75,54 +83,75 @@ func runCluster(bin string, j job, dir string) (sample, string, error) {
 	return readOutputs(dir, s)
 }
 
+// waitWorkers waits for every worker and returns their peak RSS, and the
+// first failure unless they are pool workers (which are stopped).
+func waitWorkers(workers []*proc, pool bool, dir string) ([]int64, error) {
+	var rss []int64
+	var err error
+	for i, w := range workers {
+		s, werr := w.wait()
+		rss = append(rss, s.rss)
+		if werr != nil && !pool && err == nil {
+			err = fmt.Errorf("worker %d: %w (see %s/w%d/worker.log)", i+1, werr, dir, i+1)
+		}
+	}
+	return rss, err
+}
+
 // start starts cmd in dir with its output to log there, measured from
-// now; the channel gets its end.
-func start(cmd *exec.Cmd, dir, log string) <-chan ended {
-	ch := make(chan ended, 1)
+// now.
+func start(cmd *exec.Cmd, dir, log string) *proc {
+	p := &proc{cmd: cmd, done: make(chan struct{})}
 	f, err := os.Create(filepath.Join(dir, log))
 	if err != nil {
-		ch <- ended{err: err}
-		return ch
+		p.err = err
+		close(p.done)
+		return p
 	}
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, f, f
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		f.Close()
-		ch <- ended{err: err}
-		return ch
+		p.err = err
+		close(p.done)
+		return p
 	}
 	go func() {
+		defer close(p.done)
 		err := cmd.Wait()
 		f.Close()
 		if err != nil {
-			err = fmt.Errorf("%s: %w", filepath.Base(cmd.Path), err)
+			p.err = fmt.Errorf("%s: %w", filepath.Base(cmd.Path), err)
 		}
-		ch <- ended{sample{wall: time.Since(began), rss: maxRSS(cmd.ProcessState)}, err}
+		p.s = sample{wall: time.Since(began), rss: maxRSS(cmd.ProcessState)}
 	}()
-	return ch
+	return p
 }
 
 // waitAddr waits for the coordinator to write its address, for up to a
 // minute (a loaded machine starts a process slowly), or to exit.
-func waitAddr(file string, coord <-chan ended) (string, error) {
+func waitAddr(file string, coord *proc) (string, error) {
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
+		exited := false
+		select {
+		case <-coord.done:
+			exited = true
+		case <-time.After(10 * time.Millisecond):
+		}
 		if b, err := os.ReadFile(file); err == nil && len(b) > 0 {
 			return strings.TrimSpace(string(b)), nil
 		}
-		select {
-		case e := <-coord:
-			return "", fmt.Errorf("coordinator exited before listening: %v", e.err)
-		case <-time.After(10 * time.Millisecond):
+		if exited {
+			return "", fmt.Errorf("coordinator exited before listening: %v", coord.err)
 		}
 	}
 	return "", errors.New("coordinator wrote no address in a minute")
 }
 
 // startWorkers starts j's workers, each in dir/wN.
-func startWorkers(bin string, j job, dir, addr string) ([]*exec.Cmd, []<-chan ended) {
-	var cmds []*exec.Cmd
-	var ends []<-chan ended
+func startWorkers(bin string, j job, dir, addr string) []*proc {
+	var ps []*proc
 	for i := 1; i <= j.workers; i++ {
 		arg := j.plugin
 		if arg == "" {
@@ -131,16 +160,10 @@ func startWorkers(bin string, j job, dir, addr string) ([]*exec.Cmd, []<-chan en
 		wd := filepath.Join(dir, fmt.Sprintf("w%d", i))
 		cmd := exec.Command(filepath.Join(bin, "mrworker"), arg)
 		cmd.Env = append(os.Environ(), "COORDINATOR_HOST="+addr)
-		if err := os.MkdirAll(wd, 0o755); err != nil {
-			ch := make(chan ended, 1)
-			ch <- ended{err: err}
-			ends = append(ends, ch)
-			continue
-		}
-		cmds = append(cmds, cmd)
-		ends = append(ends, start(cmd, wd, "worker.log"))
+		os.MkdirAll(wd, 0o755) // a failure shows as start's
+		ps = append(ps, start(cmd, wd, "worker.log"))
 	}
-	return cmds, ends
+	return ps
 }
 
 // readOutputs finds the job's output (mr-APP-all) and reads its summary
