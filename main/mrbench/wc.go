@@ -4,7 +4,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,14 +73,14 @@ func (b *bench) layoutRows(layout string, vocab int) error {
 	}
 	dir := filepath.Join(b.run, fmt.Sprintf("%s-v%d", layout, vocab))
 	b.printHeader(fmt.Sprintf("layout %s, vocabulary %d: %s in %d file(s)", layout, vocab, mb(inputs), len(inputs)))
-	want := ""
+	want, medians := "", map[string]float64{}
 	for _, app := range b.cfg.apps {
 		j := job{plugin: b.plugin(app), workers: b.cfg.workers, inputs: inputs}
 		as, rs, w, err := b.pair(filepath.Join(dir, app), b.clusterSide(app+" cluster", j), b.limitSide(inputs), want)
 		if err != nil {
 			return err
 		}
-		want = w
+		want, medians[app] = w, spreadOf(seconds(as)).median
 		b.printRow(fmt.Sprintf("%s, %d workers", app, b.cfg.workers), as, "limit (fused wc)", rs)
 		if app == "wc" && layout == "small" {
 			jj := j
@@ -91,13 +93,14 @@ func (b *bench) layoutRows(layout string, vocab int) error {
 		}
 	}
 	if b.cfg.sequential {
-		return b.sequentialRuns(dir, inputs, want)
+		return b.sequentialRuns(dir, inputs, want, medians)
 	}
 	return nil
 }
 
-// sequentialRuns runs mrsequential once per app and checks its output.
-func (b *bench) sequentialRuns(dir string, inputs []string, want string) error {
+// sequentialRuns runs mrsequential once per app, checks its output and
+// prints its time beside the cluster's median.
+func (b *bench) sequentialRuns(dir string, inputs []string, want string, cluster map[string]float64) error {
 	for _, app := range b.cfg.apps {
 		s := procSide(app+" mrsequential", func(dir string) (*exec.Cmd, string, string) {
 			return exec.Command(filepath.Join(b.bin, "mrsequential"), append([]string{b.plugin(app)}, inputs...)...),
@@ -108,7 +111,8 @@ func (b *bench) sequentialRuns(dir string, inputs []string, want string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(b.out, "%s: one run, %.3f s, peak RSS %d MiB\n", s.name, smp.wall.Seconds(), smp.rss>>10)
+		fmt.Fprintf(b.out, "%s: one run, %.3f s, peak RSS %d MiB; %s cluster's median / it %.3f\n",
+			s.name, smp.wall.Seconds(), smp.rss>>10, app, cluster[app]/smp.wall.Seconds())
 	}
 	return nil
 }
@@ -196,7 +200,28 @@ func (b *bench) uniqRows() error {
 		want = w
 		b.printRow(fmt.Sprintf("%s, %d workers", name, b.cfg.workers), as, "sort | uniq -c", rs)
 	}
-	return nil
+	lines, err := countLines(want)
+	fmt.Fprintf(b.out, "%d distinct lines\n", lines)
+	return err
+}
+
+// countLines counts the lines of a file.
+func countLines(file string) (int, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n, buf := 0, make([]byte, 64<<10)
+	for {
+		k, err := f.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if err == io.EOF {
+			return n, nil
+		} else if err != nil {
+			return n, err
+		}
+	}
 }
 
 // coordinatorRow runs the coordinator's benchmark once.
