@@ -80,8 +80,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	var c config
 	var r rawFlags
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
+	fs.SetOutput(io.Discard) // a bad flag is one line, from benchCmd
 	fs.StringVar(&r.vocabs, "vocab", "200000", "vocabulary `sizes`, one corpus each (20000 gives about 38,000 distinct words per 64 MiB, 200000 about 250,000)")
 	fs.StringVar(&r.layouts, "layout", "1,4,16,128,2048,small", "file `layouts`, one corpus each: N (one text cut into N files), large, small; '' for none")
 	fs.StringVar(&r.size, "size", "", "total `bytes` of every corpus (with K, M, G), e.g. 16M for a quick check (default 256M, 96M for small)")
@@ -101,6 +100,11 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.work, "work", "mr-bench", "`directory` of corpora and runs")
 	fs.StringVar(&c.root, "root", ".", "the repository (for go test -bench)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fmt.Fprint(stderr, benchUsage)
+			fs.PrintDefaults()
+		}
 		return c, err
 	}
 	if fs.NArg() > 0 {

@@ -7,9 +7,6 @@
 //	mrbench limit -o OUT inputs...
 //	    a fused, single-process word count over all cores: the practical
 //	    limit for wc on this machine. OUT gets the same bytes as mr-wc-all.
-//	mrbench time -o FILE -- command args...
-//	    runs the command and appends "wall_seconds peak_rss_kib exit_code"
-//	    to FILE (peak RSS from wait4's rusage, so no external tool is needed).
 package main
 
 import (
@@ -25,8 +22,6 @@ func main() {
 	switch os.Args[1] {
 	case "bench":
 		err = benchCmd(os.Args[2:])
-	case "time":
-		err = timeCmd(os.Args[2:])
 	case "limit":
 		err = limitCmd(os.Args[2:])
 	default:
@@ -39,6 +34,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintf(os.Stderr, "usage: mrbench bench [flags] (-h for them)\n       mrbench limit -o OUT inputs...\n       mrbench time -o FILE -- command args...\n")
+	fmt.Fprintf(os.Stderr, "usage: mrbench bench [flags] (-h for them)\n       mrbench limit -o OUT inputs...\n")
 	os.Exit(2)
 }

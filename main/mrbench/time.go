@@ -3,8 +3,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -42,36 +40,4 @@ func maxRSS(ps *os.ProcessState) int64 {
 		return ru.Maxrss
 	}
 	return 0
-}
-
-// timeCmd runs a command with inherited stdio and appends "wall_seconds
-// peak_rss_kib exit_code" to a file. The command's own failure is
-// recorded, not returned: mrbench exits with the command's code.
-func timeCmd(args []string) error {
-	fs := flag.NewFlagSet("time", flag.ExitOnError)
-	out := fs.String("o", "", "append the measurement to this `file`")
-	fs.Parse(args)
-	if *out == "" || fs.NArg() == 0 {
-		return errors.New("time: want -o FILE -- command args...")
-	}
-	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	s, err := measured(cmd)
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		return fmt.Errorf("time: %w", err)
-	}
-	code := cmd.ProcessState.ExitCode()
-	f, err := os.OpenFile(*out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("time: %w", err)
-	}
-	fmt.Fprintf(f, "%.3f %d %d\n", s.wall.Seconds(), s.rss, code)
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("time: %w", err)
-	}
-	if code != 0 {
-		os.Exit(code)
-	}
-	return nil
 }
