@@ -182,7 +182,8 @@ type bench struct {
 	bin  string // absolute
 	run  string // where runs happen: work/run
 	corp *corpora
-	out  io.Writer
+	out  io.Writer // the tables
+	log  io.Writer // progress
 }
 
 // benchCmd is mrbench bench.
@@ -214,7 +215,7 @@ func runBench(cfg config) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{cfg: cfg, bin: bin, run: filepath.Join(work, "run"), corp: corp, out: os.Stdout}
+	b := &bench{cfg: cfg, bin: bin, run: filepath.Join(work, "run"), corp: corp, out: os.Stdout, log: os.Stderr}
 	os.RemoveAll(b.run)
 	fmt.Fprintf(b.out, "bench: %d cores, %s, load average %s\n", runtime.NumCPU(), runtime.Version(), loadAverage())
 	switch {

@@ -90,11 +90,11 @@ func TestPairwiseRatiosAreOfPairs(t *testing.T) {
 }
 
 func TestWorkerRSSAndItsText(t *testing.T) {
-	ss := []sample{{rss: 9 << 20, workers: []int64{80 << 10, 90 << 10}}, {workers: []int64{70 << 10, 100 << 10}}}
+	ss := []sample{{rss: 9 << 10, workers: []int64{80 << 10, 90 << 10}}, {workers: []int64{70 << 10, 100 << 10}}}
 	if lo, hi := workerRSS(ss); lo != 70 || hi != 100 {
 		t.Errorf("workerRSS %d–%d, want 70–100", lo, hi)
 	}
-	if got := rssText(ss); got != "workers 70–100" {
+	if got := rssText(ss); got != "workers 70–100, coordinator 9" {
 		t.Errorf("rssText %q", got)
 	}
 	if got := rssText([]sample{{rss: 3 << 10}, {rss: 5 << 10}}); got != "5" {
@@ -230,7 +230,7 @@ func fileSide(name string, texts ...string) side {
 }
 
 func TestPairChecksEveryOutputAgainstTheReferencesFirst(t *testing.T) {
-	b := &bench{cfg: config{rounds: 3, warmup: 1}}
+	b := &bench{cfg: config{rounds: 3, warmup: 1}, log: io.Discard}
 	dir := t.TempDir()
 	as, rs, want, err := b.pair(dir, fileSide("cluster", "x"), fileSide("ref", "x"), "")
 	if err != nil || len(as) != 3 || len(rs) != 3 {

@@ -69,7 +69,7 @@ func (b *bench) pair(dir string, a, ref side, want string) (as, rs []sample, _ s
 		return nil, nil, "", err
 	}
 	if want == "" {
-		fmt.Fprintf(os.Stderr, "bench: %s: the expected output\n", ref.name)
+		fmt.Fprintf(b.log, "bench: %s: the expected output\n", ref.name)
 		_, out, err := ref.run(filepath.Join(dir, "ref"))
 		if err == nil && out == "" {
 			err = fmt.Errorf("%s has no output to check against", ref.name)
@@ -79,7 +79,7 @@ func (b *bench) pair(dir string, a, ref side, want string) (as, rs []sample, _ s
 			return nil, nil, "", fmt.Errorf("the expected output: %v", err)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "bench: %s beside %s, %d+%d pairs\n", a.name, ref.name, b.cfg.warmup, b.cfg.rounds)
+	fmt.Fprintf(b.log, "bench: %s beside %s, %d+%d pairs\n", a.name, ref.name, b.cfg.warmup, b.cfg.rounds)
 	as, rs, err = alternate(b.cfg.rounds, b.cfg.warmup, b.checked(a, filepath.Join(dir, "a"), want),
 		b.checked(ref, filepath.Join(dir, "ref"), want))
 	return as, rs, want, err
@@ -166,17 +166,17 @@ func (b *bench) printRow(name string, as []sample, ref string, rs []sample) {
 		spreadOf(pairwise(as, rs, ratio)), rssText(as))
 }
 
-// rssText is the workers' peak RSS over samples as "workers LO–HI", or
-// the process's own when it had no workers.
+// rssText is the peak RSS over samples: "workers LO–HI, coordinator MAX"
+// for a cluster, the process's largest for anything else.
 func rssText(ss []sample) string {
-	if lo, hi := workerRSS(ss); hi > 0 {
-		return fmt.Sprintf("workers %d–%d", lo, hi)
-	}
-	var hi int64
+	var own int64
 	for _, s := range ss {
-		hi = max(hi, s.rss)
+		own = max(own, s.rss)
 	}
-	return fmt.Sprintf("%d", hi>>10)
+	if lo, hi := workerRSS(ss); hi > 0 {
+		return fmt.Sprintf("workers %d–%d, coordinator %d", lo, hi, own>>10)
+	}
+	return fmt.Sprintf("%d", own>>10)
 }
 
 // uniqPairs rewrites `uniq -c` output ("   COUNT line") as the uniq app

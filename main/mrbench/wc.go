@@ -106,7 +106,7 @@ func (b *bench) sequentialRuns(dir string, inputs []string, want string, cluster
 			return exec.Command(filepath.Join(b.bin, "mrsequential"), append([]string{b.plugin(app)}, inputs...)...),
 				"", filepath.Join(dir, "mr-out-0")
 		})
-		fmt.Fprintf(os.Stderr, "bench: %s\n", s.name)
+		fmt.Fprintf(b.log, "bench: %s\n", s.name)
 		smp, err := b.checked(s, filepath.Join(dir, app+"-sequential"), want)()
 		if err != nil {
 			return err
