@@ -20,8 +20,9 @@ const benchUsage = `usage: bench.sh [flags]     (mrbench bench [flags] after the
 Measures the engine on generated corpora, each row a command beside its
 reference in alternating pairs (command, reference, command, ... -rounds
 of each, after -warmup unrecorded pairs), and prints per row both medians
-with their min–max, the median and min–max of the pairs' ratios, and the
-workers' peak RSS (wait4's rusage, their app's process included). Not a
+with their min–max, the median and min–max of the pairs' ratios, the
+ratio of median CPU times, and the peak RSS of the workers (their app's
+process included) and the coordinator (wait4's rusage). Not a
 test: nothing passes or fails on time, but every output is checked (the
 limit's, mrsequential's, sort | uniq -c's): a difference stops the run,
 exit 1.

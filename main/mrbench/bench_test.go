@@ -248,3 +248,16 @@ func TestPairChecksEveryOutputAgainstTheReferencesFirst(t *testing.T) {
 		t.Errorf("the reference's second run differed from its first: err %v", err)
 	}
 }
+
+func TestCPURatioIsOfMedians(t *testing.T) {
+	s := func(cpus ...time.Duration) []sample {
+		var ss []sample
+		for _, c := range cpus {
+			ss = append(ss, sample{cpu: c})
+		}
+		return ss
+	}
+	if got := cpuRatio(s(3*time.Second, 9*time.Second, 4*time.Second), s(2*time.Second, 1*time.Second, 2*time.Second)); got != 2 {
+		t.Errorf("cpuRatio %v, want 4 s / 2 s = 2", got)
+	}
+}

@@ -73,7 +73,7 @@ func runCluster(bin string, j job, dir string) (sample, string, error) {
 			w.signal(syscall.SIGTERM)
 		}
 	}
-	s.workers, err = waitWorkers(workers, j.plugin == "", dir)
+	err = waitWorkers(&s, workers, j.plugin == "", dir)
 	if cerr != nil {
 		return s, "", fmt.Errorf("%w (see %s/coordinator.log)", cerr, dir)
 	}
@@ -83,19 +83,19 @@ func runCluster(bin string, j job, dir string) (sample, string, error) {
 	return readOutputs(dir, s)
 }
 
-// waitWorkers waits for every worker and returns their peak RSS, and the
-// first failure unless they are pool workers (which are stopped).
-func waitWorkers(workers []*proc, pool bool, dir string) ([]int64, error) {
-	var rss []int64
+// waitWorkers waits for every worker and adds their peak RSS and CPU
+// time to s; it returns the first failure unless they are pool workers
+// (which are stopped).
+func waitWorkers(s *sample, workers []*proc, pool bool, dir string) error {
 	var err error
 	for i, w := range workers {
-		s, werr := w.wait()
-		rss = append(rss, s.rss)
+		ws, werr := w.wait()
+		s.workers, s.cpu = append(s.workers, ws.rss), s.cpu+ws.cpu
 		if werr != nil && !pool && err == nil {
 			err = fmt.Errorf("worker %d: %w (see %s/w%d/worker.log)", i+1, werr, dir, i+1)
 		}
 	}
-	return rss, err
+	return err
 }
 
 // start starts cmd in dir with its output to log there, measured from
@@ -123,7 +123,7 @@ func start(cmd *exec.Cmd, dir, log string) *proc {
 		if err != nil {
 			p.err = fmt.Errorf("%s: %w", filepath.Base(cmd.Path), err)
 		}
-		p.s = sample{wall: time.Since(began), rss: maxRSS(cmd.ProcessState)}
+		p.s = ended(cmd.ProcessState, time.Since(began))
 	}()
 	return p
 }

@@ -135,7 +135,7 @@ func sameBytes(a, b io.Reader) bool {
 }
 
 // header is the line above a table of rows.
-const header = "%-30s %5s  %-25s  %-26s %-25s  %-23s  %s\n"
+const header = "%-30s %5s  %-25s  %-26s %-25s  %-23s  %-9s  %s\n"
 
 // printHeader starts a table of rows under a title, with the load
 // average as it starts.
@@ -143,7 +143,7 @@ func (b *bench) printHeader(title string) {
 	fmt.Fprintf(b.out, "\n== %s\n%d pairs, alternating, after %d unrecorded; load average %s\n",
 		title, b.cfg.rounds, b.cfg.warmup, loadAverage())
 	fmt.Fprintf(b.out, header, "case", "maps", "seconds: median (min–max)", "reference", "seconds: median (min–max)",
-		"ratio: median (min–max)", "peak RSS, MiB")
+		"ratio: median (min–max)", "CPU ratio", "peak RSS, MiB")
 }
 
 // loadAverage is the 1, 5 and 15 minute load averages, "?" if unknown.
@@ -156,14 +156,27 @@ func loadAverage() string {
 }
 
 // printRow prints one row: a's and ref's wall times, their ratio pair
-// by pair, and the peak RSS of a's workers (or of a itself).
+// by pair, the ratio of their median CPU times, and the peak RSS of a's
+// processes.
 func (b *bench) printRow(name string, as []sample, ref string, rs []sample) {
 	maps := "-"
 	if len(as) > 0 && as[0].maps > 0 {
 		maps = fmt.Sprint(as[0].maps)
 	}
 	fmt.Fprintf(b.out, header, name, maps, spreadOf(seconds(as)), ref, spreadOf(seconds(rs)),
-		spreadOf(pairwise(as, rs, ratio)), rssText(as))
+		spreadOf(pairwise(as, rs, ratio)), fmt.Sprintf("%.3f", cpuRatio(as, rs)), rssText(as))
+}
+
+// cpuRatio is the median CPU time of as over that of rs.
+func cpuRatio(as, rs []sample) float64 {
+	cpu := func(ss []sample) float64 {
+		xs := make([]float64, len(ss))
+		for i, s := range ss {
+			xs[i] = s.cpu.Seconds()
+		}
+		return spreadOf(xs).median
+	}
+	return cpu(as) / cpu(rs)
 }
 
 // rssText is the peak RSS over samples: "workers LO–HI, coordinator MAX"
