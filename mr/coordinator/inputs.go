@@ -254,7 +254,7 @@ func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
 	}
 	mf := c.in.describedAs(was.Index)
 	if mf == nil {
-		return c.copyPiece(w, f, p)
+		return copyPiece(w, f, p)
 	}
 	bs := c.in.bs
 	cp := manifest.NewCopier(manifest.PieceOf(mf, bs, p.Offset, p.Length), w)
@@ -275,7 +275,7 @@ func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
 }
 
 // copyPiece sends piece p of input f, not described yet, as it is.
-func (c *Coordinator) copyPiece(w io.Writer, f *os.File, p protocol.Split) error {
+func copyPiece(w io.Writer, f *os.File, p protocol.Split) error {
 	n, err := io.Copy(w, io.NewSectionReader(f, p.Offset, p.Length))
 	var werr *writeError
 	switch {

@@ -185,7 +185,7 @@ func (c *Coordinator) hintWorkers() {
 	if len(c.cfg.Secret) > 0 && c.cfg.SecretFile != "" {
 		file = " -secret-file " + c.cfg.SecretFile
 	}
-	cmd := fmt.Sprintf("%sbin/mrworker -coordinator %s%s%s", c.secretHint(), c.front.reachableAddr(), file,
+	cmd := fmt.Sprintf("%sbin/mrworker -coordinator %s%s%s", secretHint(c.cfg), c.front.reachableAddr(), file,
 		c.ship.workerHint(c.cfg.App, c.front.keys != nil))
 	if c.front.loopbackOnly() {
 		c.log.Warn("no worker has joined yet; start one on this machine", "command", cmd,
@@ -197,11 +197,11 @@ func (c *Coordinator) hintWorkers() {
 
 // secretHint is how the hint's command gets the job secret, which is
 // never printed: the same file, or MR_SECRET set to it.
-func (c *Coordinator) secretHint() string {
+func secretHint(cfg Config) string {
 	switch {
-	case len(c.cfg.Secret) == 0:
+	case len(cfg.Secret) == 0:
 		return ""
-	case c.cfg.SecretFile != "":
+	case cfg.SecretFile != "":
 		return "" // the command gets -secret-file, below
 	}
 	return "MR_SECRET=<the job secret> "
