@@ -24,6 +24,7 @@ import (
 // splits and receives reduce outputs over HTTP, all on one TCP port, and
 // writes mr-out-Y and mr-<app>-all.
 type Coordinator struct {
+	// The job, fixed once New returns.
 	cfg   Config
 	log   *slog.Logger
 	tasks [][]protocol.Split    // each map task's input
@@ -34,6 +35,7 @@ type Coordinator struct {
 	job   string                // the job's id: the journal's, or made at start
 	start time.Time             // when the job started: New, or the journal's first start
 
+	// Each concern's state, under the lock its type's comment names.
 	front front      // the listener, who may come in, the RPC connections
 	dirs  outDirs    // -out's lock, the temp and work directories
 	up    uploads    // reduce outputs being received, and those committed
