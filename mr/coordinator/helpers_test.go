@@ -1,5 +1,9 @@
 package coordinator
 
+// helpers_test.go: what the coordinator's own tests share. They drive
+// its handlers directly, and its scheduler through the scheduler's API;
+// whole clusters are tested in mr/internal/cluster.
+
 import (
 	"bytes"
 	"fmt"
@@ -19,11 +23,8 @@ import (
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
 	"mapreduce/internal/wire"
+	"mapreduce/mr/scheduler"
 )
-
-// The coordinator's own tests drive its handlers directly, and its
-// scheduler through the scheduler's API; whole clusters are tested in
-// mr/internal/cluster.
 
 func testConfig(out string) Config {
 	return Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, PackSize: 1, HeartbeatTimeout: 1500 * time.Millisecond,
@@ -51,7 +52,7 @@ func newTestCoordinator(t *testing.T, cfg Config) *Coordinator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.ln.Close() })
+	t.Cleanup(func() { c.front.ln.Close() })
 	return c
 }
 
@@ -140,18 +141,18 @@ func coordinatorWithReduce(t *testing.T) (*Coordinator, protocol.Attempt, []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.workDir = t.TempDir() // Run would make it
-	t.Cleanup(func() { c.ln.Close() })
+	c.dirs.workDir = t.TempDir() // Run would make it
+	t.Cleanup(func() { c.front.ln.Close() })
 	key := []byte("session key")
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	id, _ := c.sched.Register("wc", "127.0.0.1:9", now)
+	id, _ := c.sched.Register(scheduler.Registration{App: "wc", Addr: "127.0.0.1:9"}, now)
 	c.sessions[id] = key
-	m := c.sched.Assign(id, now)
-	c.sched.MapDone(protocol.Attempt{WorkerID: id, Kind: protocol.MapTask, Task: m.Task, N: m.Attempt},
-		cfg.NReduce, 0, 0, nil, now)
-	r := c.sched.Assign(id, now)
+	m := c.sched.Assign(id, scheduler.AskIdle, now)
+	c.sched.Done(protocol.Attempt{WorkerID: id, Kind: protocol.MapTask, Task: m.Task, N: m.Attempt},
+		scheduler.Output{Runs: cfg.NReduce}, now)
+	r := c.sched.Assign(id, scheduler.AskIdle, now)
 	return c, protocol.Attempt{WorkerID: id, Kind: protocol.ReduceTask, Task: r.Task, N: r.Attempt}, key
 }
 

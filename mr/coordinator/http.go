@@ -1,5 +1,8 @@
 package coordinator
 
+// http.go: the coordinator's HTTP routes, and POST /reduce, where
+// reduce attempts upload their outputs.
+
 import (
 	"errors"
 	"fmt"
@@ -15,10 +18,6 @@ import (
 	"mapreduce/mr/scheduler"
 )
 
-// The coordinator's HTTP side: workers read input splits from it and
-// upload reduce outputs to it; the status page and /status are in
-// coordinator_status.go.
-
 func (c *Coordinator) mux() *http.ServeMux {
 	m := http.NewServeMux()
 	m.HandleFunc(protocol.PathRPC, c.handleRPC)
@@ -33,7 +32,8 @@ func (c *Coordinator) mux() *http.ServeMux {
 func (c *Coordinator) running(a protocol.Attempt) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sched.Running(a)
+	running, _ := c.sched.Attempt(a)
+	return running
 }
 
 // transferDeadline bounds one transfer of n bytes on the serving side: a
@@ -51,7 +51,7 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "coordinator stopping", http.StatusServiceUnavailable)
 		return
 	}
-	defer c.uploads.Done()
+	defer c.up.inflight.Done()
 	a, err := wire.ParseAttempt(r, protocol.ReduceTask)
 	crc, err2 := strconv.ParseUint(r.Header.Get(protocol.HeaderCRC), 10, 32)
 	read, _ := strconv.ParseInt(r.Header.Get(protocol.HeaderRead), 10, 64)
@@ -142,19 +142,8 @@ func (c *Coordinator) refuseUpload(w http.ResponseWriter, r *http.Request, a pro
 func (c *Coordinator) won(a protocol.Attempt) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sched.Won(a)
-}
-
-// beginUpload counts an upload in, unless the coordinator is stopping:
-// shutdown waits for those counted, so that none leaves a temp file.
-func (c *Coordinator) beginUpload() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.stopping {
-		return false
-	}
-	c.uploads.Add(1)
-	return true
+	_, won := c.sched.Attempt(a)
+	return won
 }
 
 // badUpload is an upload that fails verification: its uploader's failure,
@@ -167,7 +156,7 @@ func (e *badUpload) Error() string { return "mr: bad upload: " + e.err.Error() }
 // checks its length and CRC. Errors of the body are *badUpload; others
 // are the coordinator's own.
 func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a protocol.Attempt) (runfile.Segment, error) {
-	sp := runfile.NewSpill(filepath.Join(c.workDir, uploadName(a, c.seq.Add(1))), inlineUpload)
+	sp := runfile.NewSpill(filepath.Join(c.dirs.workDir, uploadName(a, c.up.seq.Add(1))), inlineUpload)
 	defer sp.Abort()
 	h := runfile.NewHash()
 	n, err := io.Copy(io.MultiWriter(sp, h), io.LimitReader(bodyErrors{body}, size))
