@@ -97,8 +97,8 @@ type Output struct {
 	nReduce int
 	limit   int64 // spill when the estimated size exceeds this
 	combine Combiner
-	spillTo func(spill, r int) string // path of spill file for partition r
-	part    Partitioner               // nil: Partition
+	spillTo func(spill int) string // path of a spill, a sections file
+	part    Partitioner            // nil: Partition
 
 	seed   hashSeed
 	gs     groups
@@ -120,9 +120,10 @@ type Output struct {
 }
 
 // New makes an empty output for nReduce partitions that spills past about
-// limit bytes held, to the files spillTo names (spill k, partition r).
+// limit bytes held, to the files spillTo names (spill k, each a sections
+// file of nReduce runs).
 // combine may be nil.
-func New(nReduce int, limit int64, combine Combiner, spillTo func(k, r int) string) *Output {
+func New(nReduce int, limit int64, combine Combiner, spillTo func(k int) string) *Output {
 	o := &Output{nReduce: nReduce, limit: limit, combine: combine, spillTo: spillTo, seed: newHashSeed()}
 	o.empty()
 	return o
@@ -370,7 +371,12 @@ func (o *Output) Finish(path string) ([]runfile.Info, error) {
 		return o.writeSections(path, func(r int, w *runfile.Writer) error { return o.writeGroups(parts[r], false)(w) })
 	}
 	defer o.RemoveSpills()
-	return o.writeSections(path, func(r int, w *runfile.Writer) error { return o.mergeSpills(r, w, parts[r]) })
+	spills, closeAll, err := o.openSpills()
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll()
+	return o.writeSections(path, func(r int, w *runfile.Writer) error { return o.mergeSpills(spills, r, w, parts[r]) })
 }
 
 // writeSections writes the final runs as one sections file, counting the

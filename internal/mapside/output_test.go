@@ -58,8 +58,8 @@ func plain(f func(string, []string) []string) Combiner {
 }
 
 // spillTo names the spills of an output in dir.
-func spillTo(dir string) func(k, r int) string {
-	return func(k, r int) string { return filepath.Join(dir, fmt.Sprintf("spill-%d-%d", k, r)) }
+func spillTo(dir string) func(k int) string {
+	return func(k int) string { return filepath.Join(dir, fmt.Sprintf("spill-%d", k)) }
 }
 
 // readSection returns the records of run r of the sections file at path.
@@ -399,7 +399,7 @@ func TestSpillHoldsRuns(t *testing.T) {
 	if err := o.spill(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := readRun(o.spillTo(0, 0))
+	got, err := readSection(o.spillTo(0), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,24 +424,6 @@ func TestSpillRun(t *testing.T) {
 			t.Errorf("spillRun(%q) accepted", bad)
 		}
 	}
-}
-
-// readRun returns the records of the run file at path.
-func readRun(path string) ([]KeyValue, error) {
-	seg, err := runfile.WholeFile(path)
-	if err != nil {
-		return nil, err
-	}
-	runs, closeAll, err := runfile.OpenSegments([]runfile.Segment{seg})
-	if err != nil {
-		return nil, err
-	}
-	defer closeAll()
-	var kvs []KeyValue
-	for runs[0].Next() {
-		kvs = append(kvs, KeyValue{string(runs[0].Key()), string(runs[0].Value())})
-	}
-	return kvs, runs[0].Err()
 }
 
 // Keys of every length around what an entry holds itself, and keys long
@@ -536,5 +518,25 @@ func TestDealOut(t *testing.T) {
 				t.Fatalf("n=%d, %d parts: entries lost or repeated", n, parts)
 			}
 		}
+	}
+}
+
+// A spill is one file, however many partitions: creating a file costs
+// more than a small run's records.
+func TestSpillIsOneFile(t *testing.T) {
+	dir := t.TempDir()
+	o := New(7, 4<<10, nil, spillTo(dir))
+	for i := range 2000 {
+		o.Emit(fmt.Sprintf("key-%d", i), "v")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if o.spills < 2 || len(files) != o.spills {
+		t.Fatalf("%d spills in %d files (%v), want several, one file each", o.spills, len(files), files)
+	}
+	if _, err := o.Finish(filepath.Join(dir, "final")); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "spill-*")); len(left) > 0 {
+		t.Fatalf("spill files left: %v", left)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"math"
 	"os"
 
@@ -11,7 +13,9 @@ import (
 )
 
 // Spills. A map output that outgrows its buffer writes it as one sorted
-// run file per partition, and at the end merges the spills, and the last
+// run per partition, all in one sections file (a file per partition
+// would cost a file's creation each, which on some file systems costs
+// more than its records), and at the end merges the spills, and the last
 // buffer straight from memory, into the final runs. A spill is a run file
 // of its own kind: each record holds a run of n equal values of its key,
 // as the value uvarint(n) followed by the value, so that a word count
@@ -24,12 +28,15 @@ var errBadSpill = errors.New("mapside: spill record without a valid count")
 // spill writes the buffer as one sorted run per partition and empties it.
 func (o *Output) spill() error {
 	parts := o.gs.partitions(o.nReduce, &o.sorter)
-	for r, part := range parts {
-		info, err := runfile.WriteFile(o.spillTo(o.spills, r), o.writeGroups(part, true))
-		if err != nil {
-			return err
-		}
-		o.spilled += info.Records
+	infos, err := runfile.WriteSections(o.spillTo(o.spills), o.nReduce, func(r int, w *runfile.Writer) error {
+		return o.writeGroups(parts[r], true)(w)
+	})
+	if err != nil {
+		os.Remove(o.spillTo(o.spills)) // not counted yet
+		return err
+	}
+	for _, in := range infos {
+		o.spilled += in.Records
 	}
 	o.spills++
 	o.empty()
@@ -68,19 +75,14 @@ func spillRun[S string | []byte](value S) (n int, v S, err error) {
 // after those in the spills, which come in the order they were spilled:
 // the merge is stable. The last buffer is not spilled for this: it is one
 // more sorted source of the merge.
-func (o *Output) mergeSpills(r int, w *runfile.Writer, mem []int32) error {
-	readers := make([]*runfile.Reader, o.spills)
-	for k := range readers {
-		f, err := os.Open(o.spillTo(k, r))
+func (o *Output) mergeSpills(spills []spillFile, r int, w *runfile.Writer, mem []int32) error {
+	readers := make([]*runfile.Reader, len(spills))
+	for k, sp := range spills {
+		off, size, err := runfile.Section(sp.f, sp.size, r)
 		if err != nil {
-			return err
+			return fmt.Errorf("mapside: spill %d: %w", k, err)
 		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		readers[k] = runfile.NewReader(f, st.Size())
+		readers[k] = runfile.NewReader(io.NewSectionReader(sp.f, off, size), size)
 	}
 	m := runfile.NewMerger(readers)
 	b := memKeys{ids: mem, keys: o.gs.keyText(mem, &o.keyBuf), gs: &o.gs}
@@ -110,6 +112,37 @@ func (o *Output) mergeSpills(r int, w *runfile.Writer, mem []int32) error {
 		}
 	}
 	return nil
+}
+
+// spillFile is an open spill: a sections file of size bytes.
+type spillFile struct {
+	f    *os.File
+	size int64
+}
+
+// openSpills opens the spills; closeAll closes them. On error nothing is
+// left open.
+func (o *Output) openSpills() (spills []spillFile, closeAll func(), err error) {
+	closeAll = func() {
+		for _, sp := range spills {
+			sp.f.Close()
+		}
+	}
+	for k := range o.spills {
+		f, err := os.Open(o.spillTo(k))
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			closeAll()
+			return nil, nil, err
+		}
+		spills = append(spills, spillFile{f, st.Size()})
+	}
+	return spills, closeAll, nil
 }
 
 // memKeys walks the sorted keys of a partition still in memory.
@@ -188,8 +221,6 @@ type spillGroup struct {
 // them itself.
 func (o *Output) RemoveSpills() {
 	for k := 0; k < o.spills; k++ {
-		for r := 0; r < o.nReduce; r++ {
-			os.Remove(o.spillTo(k, r))
-		}
+		os.Remove(o.spillTo(k))
 	}
 }

@@ -52,7 +52,7 @@ type Task struct {
 
 	// Map: the split file holds Inputs' bytes back to back; Map is called
 	// once per input, with its name. Out is the sections file to write;
-	// spills are Spill-K-R.
+	// spills are Spill-K, each one run per reduce task.
 	Inputs    []Input
 	SplitPath string
 	Out       string

@@ -89,9 +89,7 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 	if app.Combine != nil {
 		combine = func(key string, values []string) ([]string, error) { return callCombine(app.Combine, key, values) }
 	}
-	out := mapside.New(t.NReduce, t.MapBuffer, combine, func(k, r int) string {
-		return t.Spill + "-" + strconv.Itoa(k) + "-" + strconv.Itoa(r)
-	})
+	out := mapside.New(t.NReduce, t.MapBuffer, combine, func(k int) string { return t.Spill + "-" + strconv.Itoa(k) })
 	if p := partitioner(app, t.Cuts); p != nil {
 		out.SetPartitioner(p)
 	}

@@ -8,7 +8,7 @@ package worker
 //	mr-X.aN                  map attempt N of task X's output: a sections file of
 //	                         R runs, served (POST /runs) once the report is accepted
 //	split-X.aN               map attempt N of task X's input, for its executor
-//	spill-X.aN-K-Y           spill K of that attempt, partition Y
+//	spill-X.aN-K             spill K of that attempt (one run per partition)
 //	reduce-Y.aN/             a reduce attempt's fetched runs (owner-O.runs, map-X.runs),
 //	                         merge passes, output
 //	.NAME.*.tmp              any of them being written (atomicfile)
@@ -32,8 +32,8 @@ func splitPath(dir string, task, n int) string {
 	return filepath.Join(dir, fmt.Sprintf("split-%d.a%d", task, n))
 }
 
-// spillPrefix is where a map attempt's spills go: spill K of partition Y
-// is the prefix followed by "-K-Y".
+// spillPrefix is where a map attempt's spills go: spill K, a sections
+// file of one run per partition, is the prefix followed by "-K".
 func spillPrefix(dir string, task, n int) string {
 	return filepath.Join(dir, fmt.Sprintf("spill-%d.a%d", task, n))
 }

@@ -71,8 +71,8 @@ func benchMapSide(b *testing.B, combine mapside.Combiner) {
 	cpu0 := cpuTime(b)
 	var spilled int64
 	for i := 0; i < b.N; i++ {
-		out := mapside.New(10, buffer, combine, func(k, r int) string {
-			return filepath.Join(dir, fmt.Sprintf("spill-%d-%d-%d", i, k, r))
+		out := mapside.New(10, buffer, combine, func(k int) string {
+			return filepath.Join(dir, fmt.Sprintf("spill-%d-%d", i, k))
 		})
 		words.EmitOnes(contents, out.Emit)
 		runs, err := out.Finish(filepath.Join(dir, "out"))
