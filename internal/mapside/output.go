@@ -111,7 +111,6 @@ type Output struct {
 	same       []string // combineRun's batch of equal values
 	combined   []string // what combineGroup gets back
 	sorter     keySorter
-	keyBuf     []byte // keyText's buffer
 	spillKey   []byte // the record putSpill writes; the key expandKey writes
 	spillGroup spillGroup
 	spillValue []byte
@@ -411,7 +410,7 @@ func (o *Output) Stats(runs []runfile.Info) Stats {
 func (o *Output) writeGroups(part []int32, spill bool) func(*runfile.Writer) error {
 	return func(w *runfile.Writer) error {
 		s := sink{w, spill}
-		keys := o.gs.keyText(part, &o.keyBuf)
+		keys := o.gs.keyText(part)
 		for _, id := range part {
 			e := &o.gs.entries[id]
 			key := keys[:e.klen-1]

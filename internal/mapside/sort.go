@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"slices"
+	"strings"
 )
 
 // Writing a buffer: its keys dealt out by partition and sorted. The
@@ -145,12 +146,16 @@ func radixSort(es, scratch []sortEntry, d int, byKey func(a, b sortEntry) int) {
 }
 
 // keyText returns the keys of the entries ids, in order, as one string,
-// so that writing them allocates once.
-func (gs *groups) keyText(ids []int32, buf *[]byte) string {
-	b := (*buf)[:0]
+// so that writing them allocates once, and copies each key once.
+func (gs *groups) keyText(ids []int32) string {
+	n := 0
 	for _, id := range ids {
-		b = append(b, gs.keyBytes(&gs.entries[id])...)
+		n += int(gs.entries[id].klen - 1)
 	}
-	*buf = b
-	return string(b)
+	var b strings.Builder
+	b.Grow(n)
+	for _, id := range ids {
+		b.Write(gs.keyBytes(&gs.entries[id]))
+	}
+	return b.String()
 }

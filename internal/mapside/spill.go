@@ -85,7 +85,7 @@ func (o *Output) mergeSpills(spills []spillFile, r int, w *runfile.Writer, mem [
 		readers[k] = runfile.NewReader(io.NewSectionReader(sp.f, off, size), size)
 	}
 	m := runfile.NewMerger(readers)
-	b := memKeys{ids: mem, keys: o.gs.keyText(mem, &o.keyBuf), gs: &o.gs}
+	b := memKeys{ids: mem, keys: o.gs.keyText(mem), gs: &o.gs}
 	s := sink{w: w}
 	for ok := m.Next(); ok; {
 		for ; b.more() && b.key() < string(m.Key()); b.next() { // keys in memory only
