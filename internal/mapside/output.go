@@ -116,6 +116,7 @@ type Output struct {
 	spillValue []byte
 
 	emitted, spilled, written int64 // records: given to emit, written to spills, written to the final runs
+	keys                      int64 // the most distinct keys a spilled buffer held
 }
 
 // New makes an empty output for nReduce partitions that spills past about
@@ -126,6 +127,23 @@ func New(nReduce int, limit int64, combine Combiner, spillTo func(k int) string)
 	o := &Output{nReduce: nReduce, limit: limit, combine: combine, spillTo: spillTo, seed: newHashSeed()}
 	o.empty()
 	return o
+}
+
+// Reserve sizes the key index for about keys distinct keys, before the
+// first Emit, if that takes at most half the buffer: an index grown from
+// empty places every key again at each growth, which for a task of many
+// distinct keys is a cost of its own whatever the task's size. A task's
+// executor passes the last task's Stats.Keys.
+func (o *Output) Reserve(keys int) {
+	n := minIndex
+	for n/4*3 < keys {
+		n += n / 2
+	}
+	if n <= len(o.gs.entries) || int64(n)*slotBytes > o.limit/2 || o.emitted > 0 {
+		return
+	}
+	o.gs.entries, o.gs.parts = make([]entry, n), make([]uint32, n)
+	o.size = int64(n) * slotBytes
 }
 
 // SetPartitioner sends keys to partitions by p rather than by Partition:
@@ -393,11 +411,12 @@ func (o *Output) writeSections(path string, fill func(r int, w *runfile.Writer) 
 type Stats struct {
 	Emitted, Spilled, Written int64 // records given to Emit, written to spills, written to the final runs
 	Bytes                     int64 // bytes of the final runs
+	Keys                      int64 // the most distinct keys one buffer held (a hint for Reserve)
 }
 
 // Stats says what the output did; runs are Finish's result.
 func (o *Output) Stats(runs []runfile.Info) Stats {
-	st := Stats{Emitted: o.emitted, Spilled: o.spilled, Written: o.written}
+	st := Stats{Emitted: o.emitted, Spilled: o.spilled, Written: o.written, Keys: max(o.keys, int64(o.gs.used))}
 	for _, r := range runs {
 		st.Bytes += r.Size
 	}

@@ -540,3 +540,46 @@ func TestSpillIsOneFile(t *testing.T) {
 		t.Fatalf("spill files left: %v", left)
 	}
 }
+
+// Reserve sizes the index for a number of keys, once, before any record,
+// within half the buffer; the output is the same with or without it.
+func TestReserve(t *testing.T) {
+	kvs := make([]KeyValue, 5000)
+	for i := range kvs {
+		kvs[i] = KeyValue{fmt.Sprintf("k%d", i%3000), "1"}
+	}
+	var want [][]KeyValue
+	for _, keys := range []int{0, 3000, 1 << 20} {
+		dir := t.TempDir()
+		o := New(3, 1<<20, nil, spillTo(dir))
+		o.Reserve(keys)
+		switch n := len(o.gs.entries); {
+		case keys == 3000 && (n/4*3 < 3000 || n > 3000*2):
+			t.Fatalf("Reserve(3000): %d entries", n)
+		case keys != 3000 && n != minIndex:
+			t.Fatalf("Reserve(%d): %d entries, want none reserved", keys, n)
+		}
+		for _, kv := range kvs {
+			o.Emit(kv.Key, kv.Value)
+		}
+		o.Reserve(1 << 10) // too late: does nothing
+		infos, err := o.Finish(filepath.Join(dir, "final"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := o.Stats(infos); st.Keys != 3000 {
+			t.Errorf("Reserve(%d): Stats.Keys %d, want 3000", keys, st.Keys)
+		}
+		got := make([][]KeyValue, 3)
+		for r := range got {
+			if got[r], err = readSection(filepath.Join(dir, "final"), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if want == nil {
+			want = got
+		} else if !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("Reserve(%d): another output", keys)
+		}
+	}
+}

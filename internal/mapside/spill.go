@@ -39,6 +39,7 @@ func (o *Output) spill() error {
 		o.spilled += in.Records
 	}
 	o.spills++
+	o.keys = max(o.keys, int64(o.gs.used))
 	o.empty()
 	return nil
 }

@@ -30,6 +30,10 @@ type meter struct {
 // heapLimit is the heap limit last set from a task.
 var heapLimit atomic.Int64
 
+// mapKeys is the most distinct keys a buffer of the last map task held:
+// the next one's index starts that large (mapside's Reserve).
+var mapKeys atomic.Int64
+
 // runTask computes one attempt, counting progress, and the engine's and
 // the app's counters.
 func runTask(app *mr.App, t *Task, m *meter) Result {
@@ -90,6 +94,7 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 		combine = func(key string, values []string) ([]string, error) { return callCombine(app.Combine, key, values) }
 	}
 	out := mapside.New(t.NReduce, t.MapBuffer, combine, func(k int) string { return t.Spill + "-" + strconv.Itoa(k) })
+	out.Reserve(int(mapKeys.Load()))
 	if p := partitioner(app, t.Cuts); p != nil {
 		out.SetPartitioner(p)
 	}
@@ -120,6 +125,7 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 	}
 	runs, err := out.Finish(t.Out)
 	st := out.Stats(runs)
+	mapKeys.Store(st.Keys)
 	cnt.MapOutputRecords, cnt.SpilledRecords, cnt.CombinedAway = st.Emitted, st.Spilled, st.Emitted-st.Written
 	if mapped > 0 {
 		cnt.MapOutputRecords, cnt.CombinedAway = mapped, mapped-st.Written
