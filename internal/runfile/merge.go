@@ -13,13 +13,18 @@ import (
 // as bytes.Compare). Records with equal keys come in run order (run 0's
 // first, then run 1's...) and, within one run, in file order: the merge is
 // stable. It holds one record per run in memory, in the runs' own buffers,
-// and a min-heap of the indexes of runs that have a current record.
+// and a tree of losers over the runs: a record costs one comparison per
+// level of the tree, half of what a binary heap's sift costs.
 //
 // The record being returned stays in its run's buffers, so that run is only
 // advanced by the following call to Next. Not safe for concurrent use.
 type Merger struct {
-	runs    []*Reader
-	heap    []int // run indexes; heap[0] is the run holding the current record
+	runs []*Reader
+	live []bool // run i has a current record
+	// tree[1:] holds the loser of the match at each inner node, tree[0]
+	// the winner: the run holding the current record. Run i is leaf
+	// len(runs)+i; the parent of node t is t/2.
+	tree    []int
 	started bool
 	err     error
 }
@@ -27,51 +32,81 @@ type Merger struct {
 // NewMerger returns a Merger over runs. The runs must not have been
 // advanced yet; the Merger owns them from now on.
 func NewMerger(runs []*Reader) *Merger {
-	return &Merger{runs: runs, heap: make([]int, 0, len(runs))}
+	return &Merger{runs: runs, live: make([]bool, len(runs)), tree: make([]int, len(runs))}
 }
 
 // Next advances to the next record in merge order. It returns false when
 // every run is exhausted and verified, or on the first error of any run.
 func (m *Merger) Next() bool {
-	if m.err != nil {
+	if m.err != nil || len(m.runs) == 0 {
 		return false
 	}
 	if !m.started {
 		m.started = true
 		return m.init()
 	}
-	if len(m.heap) == 0 {
+	top := m.tree[0]
+	if !m.live[top] {
 		return false
 	}
-	switch top := m.heap[0]; {
-	case m.advance(top):
-		if !m.runs[top].SameKey() { // else top still holds the least (key, run)
-			m.down(0)
-		}
-	case m.err != nil:
+	m.live[top] = m.advance(top)
+	if m.err != nil {
 		return false
-	default:
-		m.pop()
 	}
-	return len(m.heap) > 0
+	if !m.live[top] || !m.runs[top].SameKey() { // else top still holds the least (key, run)
+		m.replay(top)
+	}
+	return m.live[m.tree[0]]
 }
 
-// init reads the first record of every run and builds the heap.
+// init reads every run's first record and plays the tree's matches.
 func (m *Merger) init() bool {
 	for i := range m.runs {
-		if m.advance(i) {
-			m.heap = append(m.heap, i)
-		} else if m.err != nil {
+		if m.live[i] = m.advance(i); m.err != nil {
 			return false
 		}
 	}
-	for i := len(m.heap)/2 - 1; i >= 0; i-- {
-		m.down(i)
+	for t := range m.tree {
+		m.tree[t] = -1 // beats every run: replaced as the runs play
 	}
-	return len(m.heap) > 0
+	for i := len(m.runs) - 1; i >= 0; i-- {
+		m.replay(i)
+	}
+	return m.live[m.tree[0]]
 }
 
-// advance moves run i to its next record, recording its error if it fails.
+// replay plays run i's new record up the tree, from its leaf to the top:
+// at each node the loser stays, the winner goes on.
+func (m *Merger) replay(i int) {
+	w := i
+	for t := (i + len(m.runs)) / 2; t > 0; t /= 2 {
+		if m.beats(m.tree[t], w) {
+			m.tree[t], w = w, m.tree[t]
+		}
+	}
+	m.tree[0] = w
+}
+
+// beats reports whether run a's record comes before run b's: -1 (a node
+// not played yet) beats every run, and an exhausted run none.
+func (m *Merger) beats(a, b int) bool {
+	switch {
+	case a < 0:
+		return true
+	case b < 0:
+		return false
+	case !m.live[a]:
+		return false
+	case !m.live[b]:
+		return true
+	}
+	if c := bytes.Compare(m.runs[a].Key(), m.runs[b].Key()); c != 0 {
+		return c < 0
+	}
+	return a < b
+}
+
+// advance moves run i to its next record and reports whether it has one.
 func (m *Merger) advance(i int) bool {
 	r := m.runs[i]
 	if r.Next() {
@@ -85,50 +120,13 @@ func (m *Merger) advance(i int) bool {
 
 // Key returns the current key, after Next returned true. It is valid until
 // the next call to Next.
-func (m *Merger) Key() []byte { return m.runs[m.heap[0]].Key() }
+func (m *Merger) Key() []byte { return m.runs[m.tree[0]].Key() }
 
 // Value returns the current value. It is valid until the next call to Next.
-func (m *Merger) Value() []byte { return m.runs[m.heap[0]].Value() }
+func (m *Merger) Value() []byte { return m.runs[m.tree[0]].Value() }
 
 // Err returns the first error of any run, which wraps ErrCorrupt, or nil.
 func (m *Merger) Err() error { return m.err }
-
-// less orders heap slots by their runs' current keys, then by run index,
-// which makes the merge stable.
-func (m *Merger) less(a, b int) bool {
-	i, j := m.heap[a], m.heap[b]
-	if c := bytes.Compare(m.runs[i].Key(), m.runs[j].Key()); c != 0 {
-		return c < 0
-	}
-	return i < j
-}
-
-// down restores the heap property below slot i.
-func (m *Merger) down(i int) {
-	n := len(m.heap)
-	for {
-		least, l := i, 2*i+1
-		if l < n && m.less(l, least) {
-			least = l
-		}
-		if r := l + 1; r < n && m.less(r, least) {
-			least = r
-		}
-		if least == i {
-			return
-		}
-		m.heap[i], m.heap[least] = m.heap[least], m.heap[i]
-		i = least
-	}
-}
-
-// pop removes the top of the heap.
-func (m *Merger) pop() {
-	last := len(m.heap) - 1
-	m.heap[0] = m.heap[last]
-	m.heap = m.heap[:last]
-	m.down(0)
-}
 
 // GroupByKey calls f once per distinct key of the merged stream, with the
 // key's values in merge order, holding one key's values at a time. It

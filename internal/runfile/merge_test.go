@@ -410,3 +410,21 @@ func TestMergerRepeatedKeys(t *testing.T) {
 		}
 	}
 }
+
+// Every number of runs, odd or even, some empty, merges as a stable sort:
+// the tree of losers has a leaf per run whatever their number.
+func TestMergerEveryFanIn(t *testing.T) {
+	for n := 1; n <= 17; n++ {
+		runs := manyRuns(n, 40)
+		for i := 0; i < n; i += 3 {
+			runs[i] = nil
+		}
+		got, err := drain(NewMerger(runsOf(t, runs...)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := referenceMerge(runs); !slices.Equal(got, want) {
+			t.Fatalf("%d runs: the merge differs from a stable sort", n)
+		}
+	}
+}
