@@ -298,11 +298,16 @@ func TestMapOutputLongRuns(t *testing.T) {
 }
 
 // The key sort agrees with strings.Compare on keys that share long
-// prefixes or hold zero bytes.
+// prefixes (beyond the 8 bytes of a sort entry, as lines that begin with
+// the same words) or hold zero bytes.
 func TestKeySorter(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var s keySorter
-	for _, n := range []int{0, 1, 2, 33, 1000, 20000} {
+	for _, c := range []struct {
+		n      int
+		prefix string
+	}{{0, ""}, {1, ""}, {2, ""}, {33, ""}, {1000, ""}, {20000, ""}, {2000, "the sea, "}, {5000, "and the whale of the sea"}} {
+		n := c.n
 		seed := newHashSeed()
 		gs := newGroups(&seed)
 		var ids []int32
@@ -314,7 +319,7 @@ func TestKeySorter(t *testing.T) {
 				for j := range b {
 					b[j] = "\x00ab\xffz"[rng.IntN(5)]
 				}
-				k = string(b) + strconv.Itoa(rng.IntN(3))
+				k = c.prefix[:rng.IntN(len(c.prefix)+1)] + string(b) + strconv.Itoa(rng.IntN(3))
 			}
 			seen[k] = true
 			e, _, tag := gs.lookup(k)

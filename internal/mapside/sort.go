@@ -103,7 +103,8 @@ func (s *keySorter) sort(ids []int32, gs *groups) {
 		}
 		return bytes.Compare(gs.keyBytes(&gs.entries[a.id]), gs.keyBytes(&gs.entries[b.id]))
 	}
-	radixSort(es, s.scratch, 0, byKey)
+	key := func(id int32) []byte { return gs.keyBytes(&gs.entries[id]) }
+	radixSort(es, s.scratch, 0, 0, key, byKey)
 	for i := range es {
 		ids[i] = es[i].id
 	}
@@ -112,9 +113,15 @@ func (s *keySorter) sort(ids []int32, gs *groups) {
 
 // radixSort sorts es as byKey orders them, using scratch, as long as es:
 // a most-significant-digit radix sort on byte d and the next ones of the
-// prefixes, which hands small buckets, and entries that share their
-// prefix, to a comparison sort.
-func radixSort(es, scratch []sortEntry, d int, byKey func(a, b sortEntry) int) {
+// prefixes, which hands small buckets to a comparison sort. Entries that
+// share their prefix, the key's 8 bytes from off, get the next 8 bytes
+// of their keys as prefix, read once each (lines that begin alike would
+// otherwise cost a comparison sort that reads each key many times), until
+// no key of them is longer.
+func radixSort(es, scratch []sortEntry, d, off int, key func(id int32) []byte, byKey func(a, b sortEntry) int) {
+	if len(es) > 32 && d == 8 && nextPrefixes(es, off+8, key) {
+		d, off = 0, off+8
+	}
 	if len(es) <= 32 || d == 8 {
 		slices.SortFunc(es, byKey)
 		return
@@ -139,10 +146,34 @@ func radixSort(es, scratch []sortEntry, d int, byKey func(a, b sortEntry) int) {
 	lo := 0
 	for _, n := range count {
 		if n > 1 {
-			radixSort(es[lo:lo+n], scratch[lo:lo+n], d+1, byKey)
+			radixSort(es[lo:lo+n], scratch[lo:lo+n], d+1, off, key, byKey)
 		}
 		lo += n
 	}
+}
+
+// nextPrefixes sets the prefix of each of es to the 8 bytes of its key
+// from off, padded with zeros, if some key is longer than off; else it
+// changes nothing and returns false.
+func nextPrefixes(es []sortEntry, off int, key func(id int32) []byte) bool {
+	longer := false
+	for i := range es {
+		if len(key(es[i].id)) > off {
+			longer = true
+			break
+		}
+	}
+	if !longer {
+		return false
+	}
+	for i := range es {
+		var p [8]byte
+		if k := key(es[i].id); len(k) > off {
+			copy(p[:], k[off:])
+		}
+		es[i].prefix = binary.BigEndian.Uint64(p[:])
+	}
+	return true
 }
 
 // keyText returns the keys of the entries ids, in order, as one string,
