@@ -218,9 +218,7 @@ func TestWorkerOffersBackAnOutputWhoseReportWasCutShort(t *testing.T) {
 		w := newTestWorker(t, countWords(), fake)
 		ctx, cancel := context.WithCancel(context.Background())
 		w.coord = forgetting{fake, cancel}
-		w.mu.Lock()
-		w.id, w.job = "w1", "job1"
-		w.mu.Unlock()
+		w.sess.id, w.sess.job = "w1", "job1"
 		task := fake.splitTask(0, "a.txt")
 		w.run(ctx, &task)
 		if _, err := os.Stat(runPath(w.dir, 0, 1)); err != nil {
