@@ -7,7 +7,10 @@ package worker
 import (
 	"context"
 	"errors"
+	"os"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -206,5 +209,129 @@ func TestLivenessForgotUs(t *testing.T) {
 		if s.String() != name {
 			t.Errorf("%d prints %q", s, s.String())
 		}
+	}
+}
+
+// restartingCoordinator runs a journaled job: it registers the worker
+// as w1 and gives it one map task; once the map is reported it fails
+// every call, as a dead coordinator, moving the worker's clock on by
+// step per call, until down has passed; then, restarted, it no longer
+// knows w1, says first that it runs another job, then the job again,
+// takes back what the worker offers when it registers as w2, and ends
+// the job.
+type restartingCoordinator struct {
+	*fakeCoordinator
+	step, down time.Duration
+	elapsed    atomic.Int64 // nanoseconds the clock moved
+
+	// mu guards the rest.
+	mu         sync.Mutex
+	crashed    bool // the map was reported: the coordinator is gone
+	jobAsked   int
+	registered []*protocol.Offer
+}
+
+func (f *restartingCoordinator) now() time.Time {
+	return time.Unix(1e9, 0).Add(time.Duration(f.elapsed.Load()))
+}
+
+// up reports whether the coordinator answers; down, it moves the clock.
+func (f *restartingCoordinator) up() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.crashed {
+		return true
+	}
+	return time.Duration(f.elapsed.Add(int64(f.step))) > f.down
+}
+
+var errReset = errors.New("read tcp: connection reset by peer")
+
+func (f *restartingCoordinator) Register(_, _ string, offer *protocol.Offer) (*protocol.RegisterReply, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.registered = append(f.registered, offer)
+	r := &protocol.RegisterReply{WorkerID: "w1", Job: "job1", NReduce: 2, SplitSize: 1 << 20, Journaled: true,
+		RestartWindow: int64(time.Minute)}
+	if offer != nil {
+		r.WorkerID, r.Adopted = "w2", offer.Maps
+	}
+	return r, nil
+}
+
+func (f *restartingCoordinator) ReportMap(args *protocol.ReportMapArgs) (*protocol.ReportReply, error) {
+	reply, err := f.fakeCoordinator.ReportMap(args)
+	f.mu.Lock()
+	f.crashed = true
+	f.mu.Unlock()
+	return reply, err
+}
+
+func (f *restartingCoordinator) Job() (*protocol.JobInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.jobAsked++
+	if f.jobAsked == 1 {
+		return &protocol.JobInfo{Job: "another job"}, nil
+	}
+	return &protocol.JobInfo{Job: "job1"}, nil
+}
+
+func (f *restartingCoordinator) Heartbeat(args *protocol.HeartbeatArgs) (*protocol.HeartbeatReply, error) {
+	switch {
+	case !f.up():
+		return nil, errReset
+	case args.WorkerID == "w1" && f.restarted():
+		return &protocol.HeartbeatReply{Action: protocol.ActReregister}, nil
+	}
+	return &protocol.HeartbeatReply{}, nil
+}
+
+func (f *restartingCoordinator) GetTask(args *protocol.GetTaskArgs) (*protocol.GetTaskReply, error) {
+	switch {
+	case !f.up():
+		return nil, errReset
+	case args.WorkerID == "w1" && f.restarted():
+		return &protocol.GetTaskReply{Action: protocol.ActReregister}, nil
+	}
+	return f.fakeCoordinator.GetTask(args)
+}
+
+func (f *restartingCoordinator) restarted() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.crashed
+}
+
+// A journaled job's worker whose coordinator stops answering waits
+// past LostAfter, within the job's restart window; when a coordinator
+// answers again at the address, it does not register with it while it
+// runs another job, then registers offering back the output it holds,
+// keeps it once taken back, and works on to the job's end.
+func TestWorkerRejoinsARestartedJournaledCoordinator(t *testing.T) {
+	fake := &restartingCoordinator{fakeCoordinator: &fakeCoordinator{splits: map[string]string{"a.txt": "x y\n"}},
+		step: 2 * time.Second, down: 20 * time.Second}
+	fake.tasks = []protocol.GetTaskReply{fake.splitTask(0, "a.txt")}
+	w := newTestWorker(t, countWords(), fake)
+	w.live.now = fake.now
+	if err := w.Run(context.Background()); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if silent := time.Duration(fake.elapsed.Load()); silent <= w.cfg.LostAfter {
+		t.Fatalf("the coordinator was silent %s, not past LostAfter (%s)", silent, w.cfg.LostAfter)
+	}
+	want := protocol.Offer{Job: "job1", Worker: "w1", Maps: []protocol.MapAttempt{{Map: 0, Attempt: 1}}}
+	switch r := fake.registered; {
+	case len(r) != 2 || r[0] != nil || r[1] == nil:
+		t.Fatalf("registrations %+v, want a first one, then one offering back", r)
+	case r[1].Job != want.Job || r[1].Worker != want.Worker || !slices.Equal(r[1].Maps, want.Maps):
+		t.Fatalf("offered back %+v, want %+v", *r[1], want)
+	case fake.jobAsked < 2:
+		t.Fatalf("asked the job %d times, want once while another ran, then again", fake.jobAsked)
+	case w.ID() != "w2":
+		t.Fatalf("id %q after registering again, want w2", w.ID())
+	}
+	if _, err := os.Stat(runPath(w.dir, 0, 1)); err != nil {
+		t.Fatalf("the output taken back is gone: %v", err)
 	}
 }
