@@ -1,5 +1,8 @@
 package worker
 
+// apps_test.go: a pool worker's cache of plugins stays bounded, refuses
+// what a coordinator names before writing it, and drops junk.
+
 import (
 	"context"
 	"crypto/sha256"

@@ -1,5 +1,8 @@
 package worker
 
+// config.go: a worker's configuration, its documented defaults, and
+// their checks.
+
 import (
 	"cmp"
 	"errors"

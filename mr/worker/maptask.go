@@ -1,5 +1,8 @@
 package worker
 
+// maptask.go: a map attempt, from its input to its sections file and
+// its report.
+
 import (
 	"context"
 	"errors"

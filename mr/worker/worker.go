@@ -1,24 +1,8 @@
-// Package worker is the worker process of a job: it registers with the
-// coordinator, heartbeats on its own goroutine, asks for attempts and runs
-// them, and serves the run files of its committed map attempts to
-// reducers. The app's code runs in an executor (mr/executor), usually a
-// child process, so that the app's crash costs only its attempt.
-//
-// Everything the worker asks of the coordinator goes through one typed
-// client (client.go; the coordinator interface is the seam tests fake).
-// A map attempt reads its split from the coordinator into a file and has
-// the executor map it into one sections file (maptask.go); a reduce
-// attempt fetches its runs with one request per owner, verifying each by
-// its trailer, has the executor merge and reduce them, and uploads the
-// output (reducetask.go, fetch.go); runs.go serves this worker's runs.
-// data.go is the inputs this worker holds (-data), input.go reads a map
-// attempt's input where it lives and serves held inputs to peers.
-// session.go holds registration, heartbeats and reports; layout.go every
-// file name; validate.go the checks of what the coordinator sends;
-// model.go the job's parameters and shape, and a map-only job's attempt.
-// pool.go is a pool worker (one job after another, each with the plugin
-// its coordinator ships), apps.go its bounded cache of plugins.
 package worker
+
+// worker.go: the Worker, its state grouped by concern, and its run: the
+// task loop, each assignment run under a context that a coordinator
+// forgetting the worker cancels.
 
 import (
 	"context"

@@ -1,5 +1,8 @@
 package worker
 
+// worker_test.go: the fake coordinator the worker tests share, and a
+// worker running, reporting and dropping its map attempts.
+
 import (
 	"context"
 	"errors"
