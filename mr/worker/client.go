@@ -100,7 +100,7 @@ type client struct {
 
 func newClient(cfg Config, keys *auth.Keys, httpc *http.Client, forgotten func(id string)) *client {
 	return &client{addr: cfg.Coordinator, dialTimeout: cfg.DialTimeout, rpcTimeout: cfg.RPCTimeout,
-		keys: keys, build: cfg.Build, whole: cfg.WholeFiles, pool: cfg.Pool, jobs: cfg.JobsBefore, httpc: httpc, forgotten: forgotten}
+		keys: keys, build: cfg.Build, whole: cfg.WholeFiles, pool: cfg.pool, jobs: cfg.jobsBefore, httpc: httpc, forgotten: forgotten}
 }
 
 func (c *client) Register(app, addr string, offer *protocol.Offer) (*protocol.RegisterReply, error) {

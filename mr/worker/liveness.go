@@ -59,9 +59,10 @@ type liveness struct {
 	said   map[string]bool // what was said once
 }
 
-func newLiveness(cfg Config) *liveness {
+// newLiveness is cfg's coordinator, not reached yet, on clock now.
+func newLiveness(cfg Config, now func() time.Time) *liveness {
 	return &liveness{coordinator: cfg.Coordinator, waitFirst: cfg.WaitCoordinator, lostAfter: cfg.LostAfter,
-		now: cfg.Clock, last: cfg.Clock(), said: make(map[string]bool)}
+		now: now, last: now(), said: make(map[string]bool)}
 }
 
 // started notes that the worker starts waiting for its coordinator now.

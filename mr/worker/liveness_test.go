@@ -91,8 +91,7 @@ func (c *testClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 // lost after 3 s of silence, on clock c.
 func testLiveness() (*liveness, *testClock) {
 	c := &testClock{t: time.Unix(1e9, 0)}
-	return newLiveness(Config{Coordinator: "10.0.0.1:1234", WaitCoordinator: time.Minute, LostAfter: 3 * time.Second,
-		Clock: c.now}), c
+	return newLiveness(Config{Coordinator: "10.0.0.1:1234", WaitCoordinator: time.Minute, LostAfter: 3 * time.Second}, c.now), c
 }
 
 // wantState fails unless l is in state want, and lost says so exactly

@@ -43,18 +43,18 @@ type PoolConfig struct {
 	// start one, so any local user's code then runs as this worker's user.
 	// Without a secret, NewPool refuses to start unless it is set.
 	InsecureAcceptCode bool
-	// KeepApps is how many plugins apps/ keeps (DefaultKeepApps); the
+	// KeepApps is how many plugins apps/ keeps (default 4); the
 	// least recently used is evicted for a new one.
 	KeepApps int
 	// MaxPlugin is the largest plugin accepted, in bytes
-	// (DefaultMaxPlugin): a coordinator announcing more is declined
+	// (default 1 GiB): a coordinator announcing more is declined
 	// before anything is written.
 	MaxPlugin int64
 }
 
-// ErrInsecurePool is NewPool's refusal to run shipped code without a
+// errInsecurePool is NewPool's refusal to run shipped code without a
 // job secret when not told to accept that.
-var ErrInsecurePool = errors.New("mr: a pool worker without a job secret would run the code of any local user's coordinator as this user: " +
+var errInsecurePool = errors.New("mr: a pool worker without a job secret would run the code of any local user's coordinator as this user: " +
 	"set MR_SECRET (or -secret-file) to the job secret, or accept that risk with -insecure-accept-code")
 
 // jobSource is what a pool worker asks of a coordinator before it
@@ -99,10 +99,10 @@ func NewPool(cfg Config, pc PoolConfig, command func(plugin string) []string, ou
 		return nil, err
 	}
 	if len(cfg.Secret) == 0 && !pc.InsecureAcceptCode {
-		return nil, ErrInsecurePool
+		return nil, errInsecurePool
 	}
-	orDefault(&pc.KeepApps, DefaultKeepApps)
-	orDefault(&pc.MaxPlugin, DefaultMaxPlugin)
+	orDefault(&pc.KeepApps, defaultKeepApps)
+	orDefault(&pc.MaxPlugin, defaultMaxPlugin)
 	if cfg.Data != "" { // one for every job: a copy found to differ is remembered
 		if cfg.data, err = newDataDir(cfg.Data); err != nil {
 			return nil, err
@@ -274,7 +274,7 @@ func (p *Pool) join(cl jobSource, info *protocol.JobInfo) (*executor.Child, *Wor
 // worker makes the worker of a job whose app's process ch runs, with
 // cfg's app; a failure closes ch.
 func (p *Pool) worker(ch *executor.Child, cfg Config, info *protocol.JobInfo) (*executor.Child, *Worker, error) {
-	cfg.Pool, cfg.JobsBefore = true, p.jobs
+	cfg.pool, cfg.jobsBefore = true, p.jobs
 	cfg.Dir = p.jobDir(info)
 	w, err := p.newWorker(cfg)
 	if err != nil { // its -listen port taken, say

@@ -94,7 +94,7 @@ func New(cfg Config) (*Worker, error) {
 		return nil, err
 	}
 	w := &Worker{cfg: cfg, log: cfg.Logger, dir: cfg.Dir, exec: cfg.Executor, idle: make(chan struct{}),
-		live: newLiveness(cfg), outs: outputs{served: make(map[runKey]bool)}}
+		live: newLiveness(cfg, time.Now), outs: outputs{served: make(map[runKey]bool)}}
 	if w.dir == "" {
 		d, err := os.MkdirTemp("", "mrworker-")
 		if err != nil {
