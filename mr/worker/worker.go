@@ -37,9 +37,9 @@ type Worker struct {
 	exec   executor.Executor // runs the app's code
 	faults *faults           // failures to inject, for tests (Config.Faults)
 	data   *dataDir          // the inputs this worker holds (Config.Data); nil if none
-	sec    security
-	srv    fileServer
-	idle   chan struct{} // closed when the task loop has returned
+	sec    security          // the run-file server's keys, replay cache and refusal log
+	srv    fileServer        // the run-file server
+	idle   chan struct{}     // closed when the task loop has returned
 	wg     sync.WaitGroup
 	closed atomic.Bool
 
@@ -53,14 +53,16 @@ type Worker struct {
 }
 
 // security is what guards the run-file server and signs this worker's
-// requests to peers; each is safe for concurrent use.
+// requests to peers. Set in New, then only read: each is safe for
+// concurrent use.
 type security struct {
 	keys   *auth.Keys    // nil without a secret
 	fresh  *auth.Replay  // nonces of signed run-file requests
 	refuse *auth.Limiter // one log line per refused peer per minute
 }
 
-// fileServer serves this worker's runs and held inputs to peers.
+// fileServer serves this worker's runs and held inputs to peers. Set in
+// New, then only read.
 type fileServer struct {
 	ln    net.Listener
 	files *http.Server
