@@ -66,9 +66,8 @@ func TestWorkerGivesUpOnSilentCoordinator(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := &silentCoordinator{fakeCoordinator: &fakeCoordinator{}, register: tt.register, step: tt.limit / 12}
-			w := newTestWorker(t, countWords(), nil)
-			w.coord = fake
-			w.live.lostAfter, w.live.now = 3*time.Second, fake.now
+			w := newTestWorker(t, countWords(), fake, func(c *Config) { c.LostAfter = 3 * time.Second })
+			w.live.now = fake.now
 			err := w.Run(context.Background())
 			gaveUp := time.Duration(fake.elapsed.Load())
 			switch {
