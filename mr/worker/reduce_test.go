@@ -202,15 +202,13 @@ type reducerTest struct {
 	opts   []func(*Config)
 }
 
-// run runs the reduce attempt with map 1 at owner, and returns what the
-// coordinator heard.
-func (r reducerTest) run(t *testing.T, second string) *tableCoordinator {
+// run runs the reduce attempt with map 1 at second, configured by opts
+// too, and returns what the coordinator heard.
+func (r reducerTest) run(t *testing.T, second string, opts ...func(*Config)) *tableCoordinator {
 	fake := &tableCoordinator{fakeCoordinator: &fakeCoordinator{}, owners: []string{r.good, second},
 		maps: []protocol.MapSource{{Map: 0, Attempt: 1, Owner: 0}, {Map: 1, Attempt: 1, Owner: 1}}, locate: r.locate,
 		status: r.status}
-	opts := append([]func(*Config){func(c *Config) {
-		c.Secret, c.FetchRetries, c.StallTimeout = []byte(testSecret), 1, 300*time.Millisecond
-	}}, r.opts...)
+	opts = append([]func(*Config){func(c *Config) { c.Secret, c.FetchRetries = []byte(testSecret), 1 }}, append(r.opts, opts...)...)
 	w := newTestWorker(t, r.app, fake, opts...)
 	task := reduceTask()
 	w.run(context.Background(), &task)
@@ -243,9 +241,16 @@ func TestReducerSurvivesBadOwners(t *testing.T) {
 		t.Fatalf("every owner serving: %d reports, %d locates", len(all.reduces), len(all.locates))
 	}
 	want := all.reduces[0]
+	// An owner that stalls is given up on after StallTimeout: short
+	// here, and only here, as a loaded machine may stall a good owner.
+	stall := func(c *Config) { c.StallTimeout = 300 * time.Millisecond }
 	for name, bad := range badOwners(t, rt.app, rt.good) {
 		t.Run(name, func(t *testing.T) {
-			fake := rt.run(t, bad)
+			var opts []func(*Config)
+			if name == "silent" || name == "stalls mid-run" {
+				opts = append(opts, stall)
+			}
+			fake := rt.run(t, bad, opts...)
 			if len(fake.reduces) != 1 || !bytes.Equal(fake.reduces[0].Run, want.Run) || fake.reduces[0].CRC != want.CRC ||
 				fake.reduces[0].Read != want.Read {
 				t.Fatalf("reports %+v, want one as with every owner serving: %+v", fake.reduces, want)
