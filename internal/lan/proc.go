@@ -235,12 +235,14 @@ func (p *Proc) Exited() bool {
 // status (124 or 137 when it timed out, 128+N when killed by signal N);
 // ok is false when it still runs.
 func (p *Proc) Wait(d time.Duration) (status int, ok bool) {
-	t := time.NewTimer(max(d, 0))
-	defer t.Stop()
-	select {
-	case <-p.done:
-	case <-t.C:
-		return 0, false
+	if !p.Exited() {
+		t := time.NewTimer(max(d, 0))
+		defer t.Stop()
+		select {
+		case <-p.done:
+		case <-t.C:
+			return 0, false
+		}
 	}
 	ws, _ := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
