@@ -20,14 +20,14 @@ const TmpfsSize = "2g"
 // private runs inside the host's namespaces (bash, as
 // private FS PIDFILE STAGE OUT COLLECT RESTORE CMD...): it mounts a fresh
 // tmpfs on FS (an empty directory), makes it the current directory,
-// $TMPDIR and $HOME, copies STAGE's files in, and RESTORE's (if any) into
+// $TMPDIR and $HOME, moves STAGE's files in, and RESTORE's (if any) into
 // COLLECT; runs CMD, writes its pid to PIDFILE, passes TERM and INT on and
 // waits for it (so nothing is orphaned); then copies COLLECT (if any) to
 // OUT and exits with CMD's status. Only that copy ever leaves the tmpfs.
 const private = `fs=$1 pidfile=$2 stage=$3 out=$4 collect=$5 restore=$6
 shift 6
 mount -t tmpfs -o "size=$MRLAN_TMPFS,mode=0755" mrlan "$fs" || exit 125
-cd "$fs" && mkdir tmp && cp -pR "$stage"/. . || exit 125
+cd "$fs" && mkdir tmp && cp -pR "$stage"/. . && rm -rf "$stage" || exit 125
 export TMPDIR=$fs/tmp HOME=$fs
 if [[ -n $restore ]]; then mkdir -p "$collect" && cp -pR "$restore"/. "$collect"/ || exit 125; fi
 "$@" </dev/null &
