@@ -85,6 +85,13 @@ func runLAN(t *testing.T, scenario func(*lanJob)) {
 			t.Errorf("took %.1fs, more than %s", took.Seconds(), lanScenarioMax)
 		}
 		checkLogs(t, dir)
+		// go test -v prints parallel subtests' verdicts only once all
+		// are done: this line shows each as it comes.
+		verdict := "PASS"
+		if t.Failed() {
+			verdict = "FAIL"
+		}
+		t.Logf("%s: %s in %.1fs", t.Name(), verdict, took.Seconds())
 	}()
 	scenario(j)
 }
