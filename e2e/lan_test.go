@@ -28,7 +28,8 @@ import (
 	"mapreduce/internal/protocol"
 )
 
-// The scenarios' bounds, as scripts/lan-tests.sh had them.
+// The scenarios' bounds: far above their usual times, as the bash
+// scenarios had them.
 const (
 	lanProcTimeout = 60 * time.Second // every process's deadline (timeout(1))
 	lanJobTimeout  = 45 * time.Second // how long a scenario waits for its coordinator
