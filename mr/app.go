@@ -1,3 +1,6 @@
+// The app's side of the contract: KeyValue, the signatures of the functions
+// a plugin may export, and App, what the engine runs.
+
 package mr
 
 import "iter"

@@ -1,3 +1,6 @@
+// User counters: Counter, the handle an app counts with, and the engine's
+// side, StartCounting and Counts, which gather them per attempt.
+
 package mr
 
 import (

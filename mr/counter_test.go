@@ -1,3 +1,6 @@
+// Tests of user counters: they count in the running attempt only, and
+// their names and bounds fit the wire.
+
 package mr
 
 import (
@@ -41,10 +44,23 @@ func TestCounterNamesFitTheWire(t *testing.T) {
 	}
 }
 
-// The contract's bounds are the wire's.
+// The contract's bounds are the wire's: MaxCounters names of
+// MaxCounterName bytes pass the wire's check, one name more or one byte
+// more does not.
 func TestCounterBoundsAreTheWires(t *testing.T) {
-	if MaxCounters != protocol.MaxUserCounters || MaxCounterName != protocol.MaxCounterName {
-		t.Fatalf("mr allows %d names of %d bytes, the wire %d of %d", MaxCounters, MaxCounterName,
-			protocol.MaxUserCounters, protocol.MaxCounterName)
+	full := &protocol.Counters{User: map[string]int64{}}
+	for i := range MaxCounters {
+		full.User[fmt.Sprintf("%0*d", MaxCounterName, i)] = 1
+	}
+	if err := full.Check(); err != nil {
+		t.Fatalf("the wire refuses %d names of %d bytes: %v", MaxCounters, MaxCounterName, err)
+	}
+	full.User[strings.Repeat("x", MaxCounterName)] = 1
+	if full.Check() == nil {
+		t.Fatalf("the wire takes %d names, mr allows %d", MaxCounters+1, MaxCounters)
+	}
+	long := &protocol.Counters{User: map[string]int64{strings.Repeat("x", MaxCounterName+1): 1}}
+	if long.Check() == nil {
+		t.Fatalf("the wire takes a name of %d bytes, mr allows %d", MaxCounterName+1, MaxCounterName)
 	}
 }

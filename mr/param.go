@@ -1,6 +1,6 @@
-package mr
+// Param: the job's parameters, as the app reads them: mr.Param(name).
 
-// The job's parameters, as the app reads them: mr.Param(name).
+package mr
 
 import "sync/atomic"
 

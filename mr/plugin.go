@@ -1,3 +1,7 @@
+// Loading an app from a Go plugin: LoadPlugin looks up each function by
+// name and checks its signature, CheckPlugin the path first, AppName names
+// the app.
+
 package mr
 
 import (

@@ -1,3 +1,5 @@
+// Tests of CheckPlugin's one-line refusals.
+
 package mr
 
 import (

@@ -1,3 +1,6 @@
+// Tests of atomic files: permissions of published and scratch files,
+// Abort, and spare files published and cleaned up.
+
 package atomicfile
 
 import (

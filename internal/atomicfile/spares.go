@@ -1,3 +1,6 @@
+// Spares: temp files made ahead of need in one directory, so that creating
+// a file is off the path of whoever publishes it.
+
 package atomicfile
 
 import (

@@ -75,19 +75,19 @@ func (k *Keys) FetchKey() []byte {
 // Equal compares two MACs or tokens in constant time.
 func Equal(a, b []byte) bool { return hmac.Equal(a, b) }
 
-// NonceSize is the size of every nonce, in bytes.
-const NonceSize = 16
+// nonceSize is the size of every nonce, in bytes.
+const nonceSize = 16
 
-// Nonce returns NonceSize fresh random bytes.
+// Nonce returns nonceSize (16) fresh random bytes.
 func Nonce() []byte {
-	b := make([]byte, NonceSize)
+	b := make([]byte, nonceSize)
 	rand.Read(b) // never fails on Linux (crypto/rand panics rather than return short)
 	return b
 }
 
-// ParseNonce decodes a hex nonce of exactly NonceSize bytes.
+// ParseNonce decodes a hex nonce of exactly nonceSize bytes.
 func ParseNonce(s string) ([]byte, error) {
-	if len(s) != 2*NonceSize {
+	if len(s) != 2*nonceSize {
 		return nil, errors.New("auth: bad nonce")
 	}
 	return hex.DecodeString(s)
@@ -127,11 +127,4 @@ func (e *Exchange) SessionKey(k *Keys, peer []byte, id string, workerPub, coordP
 		base = k.session
 	}
 	return Sum(base, []byte("session"), shared, []byte(id), workerPub, coordPub), nil
-}
-
-// Token returns n random bytes as hex: an unguessable identifier.
-func Token(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

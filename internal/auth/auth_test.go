@@ -1,3 +1,6 @@
+// Tests of session keys, keys without a secret, signed requests, the
+// replay cache's bound and the log limiter.
+
 package auth
 
 import (
@@ -52,7 +55,7 @@ func TestSignedRequests(t *testing.T) {
 		SignRequest(h, key, "POST", "/reduce?worker=w1&task=0&attempt=1", now, covered...)
 		return h
 	}
-	seen := NewReplay(time.Minute, 100)
+	seen := NewReplayQuota(time.Minute, 100, 100)
 	h := sign(t0, "10", "crc")
 	if err := VerifyRequest(h, key, "POST", "/reduce?worker=w1&task=0&attempt=1", t0, seen, "10", "crc"); err != nil {
 		t.Fatalf("good request refused: %v", err)
@@ -82,7 +85,7 @@ func TestSignedRequests(t *testing.T) {
 }
 
 func TestReplayIsBounded(t *testing.T) {
-	r := NewReplay(time.Minute, 2)
+	r := NewReplayQuota(time.Minute, 2, 2)
 	if r.Check(Nonce(), t0, t0) != nil || r.Check(Nonce(), t0, t0) != nil {
 		t.Fatal("first two refused")
 	}

@@ -1,3 +1,6 @@
+// Replay: the cache of nonces already seen, bounded in all and per source,
+// that makes a captured request useless.
+
 package auth
 
 import (
@@ -40,31 +43,27 @@ type Replay struct {
 
 	// mu guards seen, byTime, sources and floor.
 	mu      sync.Mutex
-	seen    map[[NonceSize]byte]struct{}
+	seen    map[[nonceSize]byte]struct{}
 	byTime  seenHeap       // every nonce remembered, the oldest request first
 	sources map[string]int // nonces remembered per source; no zero counts
 	floor   int64          // unix ns: a request made at or before it is stale
 }
 
 type seenAt struct {
-	nonce  [NonceSize]byte
+	nonce  [nonceSize]byte
 	t      int64 // when the request was made, unix ns
 	source string
 }
 
-// NewReplay remembers requests up to window old, at most limit of them, with
-// no quota per source: the cache of a receiver that checks every request
-// as from one source (Check), or that trusts its sources alike.
-func NewReplay(window time.Duration, limit int) *Replay {
-	return NewReplayQuota(window, limit, limit)
-}
-
-// NewReplayQuota is NewReplay with a quota: each source (From) holds at
-// most perSource nonces at once.
+// NewReplayQuota remembers requests up to window old, at most limit of
+// them, each source (From) holding at most perSource nonces at once. With
+// perSource equal to limit there is no quota: the cache of a receiver that
+// checks every request as from one source (Check), or that trusts its
+// sources alike.
 func NewReplayQuota(window time.Duration, limit, perSource int) *Replay {
 	limit = max(limit, 1)
 	return &Replay{window: window, max: limit, perSource: max(min(perSource, limit), 1),
-		seen: make(map[[NonceSize]byte]struct{}), sources: make(map[string]int), floor: math.MinInt64}
+		seen: make(map[[nonceSize]byte]struct{}), sources: make(map[string]int), floor: math.MinInt64}
 }
 
 // Check accepts a request made at t, seen at now, with this nonce, once,
@@ -95,7 +94,7 @@ func (r *Replay) check(source string, nonce []byte, t, now time.Time) error {
 	if t.Before(now.Add(-r.window)) || t.After(now.Add(r.window)) {
 		return ErrStale
 	}
-	var key [NonceSize]byte
+	var key [nonceSize]byte
 	copy(key[:], nonce)
 	tn := t.UnixNano()
 	r.mu.Lock()
@@ -117,7 +116,7 @@ func (r *Replay) check(source string, nonce []byte, t, now time.Time) error {
 	return nil
 }
 
-func (r *Replay) has(key [NonceSize]byte) bool {
+func (r *Replay) has(key [nonceSize]byte) bool {
 	_, ok := r.seen[key]
 	return ok
 }

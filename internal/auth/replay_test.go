@@ -1,3 +1,6 @@
+// Tests of the replay cache as tables of requests, and of its fairness
+// when full.
+
 package auth
 
 import (
@@ -9,7 +12,7 @@ import (
 
 // nonce is a distinct nonce per tag, so that steps can replay one.
 func nonce(tag int) []byte {
-	b := make([]byte, NonceSize)
+	b := make([]byte, nonceSize)
 	b[0], b[1], b[2] = byte(tag), byte(tag>>8), byte(tag>>16)
 	return b
 }

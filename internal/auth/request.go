@@ -1,3 +1,6 @@
+// Signed HTTP requests: the headers, signing and verifying them with
+// freshness, and the limiter that keeps refusals from flooding the logs.
+
 package auth
 
 import (
@@ -12,7 +15,7 @@ import (
 // Headers of a signed HTTP request.
 const (
 	HeaderTime  = "X-Mr-Time"  // the signer's reading of the coordinator's clock, unix milliseconds
-	HeaderNonce = "X-Mr-Nonce" // NonceSize random bytes, hex
+	HeaderNonce = "X-Mr-Nonce" // nonceSize random bytes, hex
 	HeaderSig   = "X-Mr-Sig"   // hex HMAC-SHA256 of the method, URI, time, nonce and covered values
 )
 

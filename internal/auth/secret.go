@@ -1,3 +1,5 @@
+// Loading the job secret from a file or $MR_SECRET.
+
 package auth
 
 import (

@@ -1,3 +1,7 @@
+// Tests of cutting inputs into map tasks: split boundaries at line ends,
+// coverage, order and names, folders, binary files, whole files and the
+// packing of small files.
+
 package input
 
 import (

@@ -1,3 +1,6 @@
+// Tests of tasks planned from a manifest alone, against those planned
+// from the files.
+
 package input
 
 import (

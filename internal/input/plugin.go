@@ -1,8 +1,8 @@
-package input
+// What a plugin says about its inputs (WholeFiles), read from its ELF file
+// without loading it: the coordinator needs it before any worker joins,
+// and a binary cannot load a plugin built with other flags.
 
-// What a plugin says about its inputs, read from its file without loading
-// it: the coordinator needs it before any worker joins, and a binary
-// cannot load a plugin built with other flags.
+package input
 
 import (
 	"debug/elf"

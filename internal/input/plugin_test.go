@@ -1,3 +1,5 @@
+// Tests of reading WholeFiles from a built plugin's file.
+
 package input
 
 import (

@@ -1,3 +1,7 @@
+// Group commit: the writer goroutine that writes every record queued
+// meanwhile with one write and one fsync, and poisons the journal when
+// either fails.
+
 package journal
 
 import "fmt"
@@ -29,7 +33,7 @@ func (j *Journal) take() *batch {
 }
 
 // commit writes and fsyncs the group b, unless the journal is poisoned,
-// then wakes its callers with the outcome. An empty group (a Sync with
+// then wakes its callers with the outcome. An empty group (a sync with
 // nothing new to write) costs no write: every group before it has been
 // committed already.
 func (j *Journal) commit(b *batch) {

@@ -1,3 +1,6 @@
+// Tests of group commit on a fake file whose fsyncs the test holds and
+// fails: sharing, poisoning, flushing on Close.
+
 package journal
 
 import (
@@ -168,8 +171,8 @@ func checkPoisoned(t *testing.T, j *Journal, cause error) {
 	t.Helper()
 	for name, err := range map[string]error{
 		"Append":      j.Append(2, []byte("later")),
-		"AppendAsync": j.AppendAsync(2, []byte("later")),
-		"Sync":        j.Sync(),
+		"appendAsync": j.appendAsync(2, []byte("later")),
+		"Sync":        j.sync(),
 		"Close":       j.Close(),
 		"Close again": j.Close(),
 	} {
@@ -185,11 +188,11 @@ func checkPoisoned(t *testing.T, j *Journal, cause error) {
 func TestSyncWaitsForAsynchronousRecords(t *testing.T) {
 	f := newGatedFile()
 	j := start(f, "fake", Repair{})
-	if err := j.AppendAsync(1, []byte("async")); err != nil {
+	if err := j.appendAsync(1, []byte("async")); err != nil {
 		t.Fatal(err)
 	}
 	synced := make(chan error)
-	go func() { synced <- j.Sync() }()
+	go func() { synced <- j.sync() }()
 	<-f.syncing
 	if got := f.records(t); len(got) != 1 {
 		t.Fatalf("%d records written before the fsync, want 1", len(got))
@@ -199,7 +202,7 @@ func TestSyncWaitsForAsynchronousRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.gated = false // the writer is idle: no Sync of f is under way
-	if err := j.Sync(); err != nil {
+	if err := j.sync(); err != nil {
 		t.Fatal(err)
 	}
 	if _, syncs := f.counts(); syncs != 1 {
@@ -212,7 +215,7 @@ func TestCloseFlushesQueuedRecords(t *testing.T) {
 	f := &fakeFile{}
 	j := start(f, "fake", Repair{})
 	for i := range 10 {
-		if err := j.AppendAsync(byte(i), []byte{byte(i)}); err != nil {
+		if err := j.appendAsync(byte(i), []byte{byte(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,3 +1,6 @@
+// The journal's bytes: the header, a record's frame and CRC-32C trailer,
+// and the scan that stops at the first torn or corrupt record.
+
 package journal
 
 import (

@@ -60,8 +60,7 @@
 // Append returns once its record is written and fsynced. Concurrent
 // Appends share fsyncs: one writer goroutine takes every record queued
 // while the previous fsync ran, writes them with one write, fsyncs once
-// and wakes their callers. AppendAsync queues a record without waiting
-// for it; Sync waits until everything queued before it is on disk.
+// and wakes their callers.
 //
 // A failed write or fsync fails every record in its group and poisons
 // the journal: every later call returns that error. An fsync is not

@@ -1,3 +1,5 @@
+// Tests of opening, appending, reopening and closing journals on disk.
+
 package journal
 
 import (
@@ -126,7 +128,7 @@ func TestReopenedJournalAppendsAfterItsRecords(t *testing.T) {
 	j, got := openT(t, path)
 	checkEntries(t, got, want[:3])
 	for _, e := range want[3:] {
-		if err := j.AppendAsync(e.Kind, e.Payload); err != nil {
+		if err := j.appendAsync(e.Kind, e.Payload); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -140,7 +142,7 @@ func TestAppendCopiesThePayload(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "journal")
 	j, _ := openT(t, path)
 	p := []byte("before")
-	if err := j.AppendAsync(1, p); err != nil {
+	if err := j.appendAsync(1, p); err != nil {
 		t.Fatal(err)
 	}
 	copy(p, "AFTER!")
@@ -157,8 +159,8 @@ func TestPayloadOverTheLimitIsRefusedAndHarmless(t *testing.T) {
 	if err := j.Append(1, big); err == nil || !strings.Contains(err.Error(), "over the limit") {
 		t.Fatalf("Append of %d bytes: %v", len(big), err)
 	}
-	if err := j.AppendAsync(1, big); err == nil {
-		t.Fatal("AppendAsync over the limit succeeded")
+	if err := j.appendAsync(1, big); err == nil {
+		t.Fatal("appendAsync over the limit succeeded")
 	}
 	if err := j.Append(1, []byte("small")); err != nil {
 		t.Fatalf("Append after a refused record: %v", err)
@@ -171,11 +173,11 @@ func TestClosedJournalRefusesRecords(t *testing.T) {
 	closeT(t, j) // idempotent
 	for name, err := range map[string]error{
 		"Append":      j.Append(1, nil),
-		"AppendAsync": j.AppendAsync(1, nil),
-		"Sync":        j.Sync(),
+		"appendAsync": j.appendAsync(1, nil),
+		"Sync":        j.sync(),
 	} {
-		if !errors.Is(err, ErrClosed) {
-			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
+		if !errors.Is(err, errClosed) {
+			t.Errorf("%s after Close: %v, want errClosed", name, err)
 		}
 	}
 }

@@ -1,3 +1,6 @@
+// Tests of recovery: a torn or damaged journal replays as a prefix of
+// what was appended, and a file that is not a journal is left alone.
+
 package journal
 
 import (

@@ -1,3 +1,6 @@
+// Journal, the open journal: Append, its queue of records for the writer
+// goroutine, and Close.
+
 package journal
 
 import (
@@ -7,9 +10,9 @@ import (
 	"sync"
 )
 
-// ErrClosed is returned by Append, AppendAsync and Sync on a closed
+// errClosed is returned by Append, appendAsync and sync on a closed
 // Journal.
-var ErrClosed = errors.New("journal: journal is closed")
+var errClosed = errors.New("journal: journal is closed")
 
 // file is what a Journal needs of its file; tests hand in fakes that
 // count, gate or fail its writes and syncs.
@@ -68,10 +71,10 @@ func start(f file, path string, repair Repair) *Journal {
 func (j *Journal) Repair() Repair { return j.repair }
 
 // Append adds a record of the caller's kind and returns once it is on
-// disk: written and fsynced, with the records queued before it. Its error
-// is ErrClosed, a payload over MaxPayload (which leaves the journal
-// usable), or the write or sync error that poisoned the journal. Append
-// copies payload before returning.
+// disk: written and fsynced, with the records queued before it. It fails
+// on a closed journal, on a payload over MaxPayload (which leaves the
+// journal usable), or with the write or sync error that poisoned the
+// journal. Append copies payload before returning.
 func (j *Journal) Append(kind byte, payload []byte) error {
 	b, err := j.enqueue(kind, payload)
 	if err != nil {
@@ -81,18 +84,18 @@ func (j *Journal) Append(kind byte, payload []byte) error {
 	return b.err
 }
 
-// AppendAsync queues a record as Append does but returns without waiting
-// for it: the writer writes and fsyncs it with the next group, and Sync
+// appendAsync queues a record as Append does but returns without waiting
+// for it: the writer writes and fsyncs it with the next group, and sync
 // or Close waits for it. A failure to write it poisons the journal, and
-// so is returned by every later call. AppendAsync copies payload.
-func (j *Journal) AppendAsync(kind byte, payload []byte) error {
+// so is returned by every later call. appendAsync copies payload.
+func (j *Journal) appendAsync(kind byte, payload []byte) error {
 	_, err := j.enqueue(kind, payload)
 	return err
 }
 
-// Sync returns once every record queued before it (by Append or
-// AppendAsync) is on disk, or with the error that poisoned the journal.
-func (j *Journal) Sync() error {
+// sync returns once every record queued before it (by Append or
+// appendAsync) is on disk, or with the error that poisoned the journal.
+func (j *Journal) sync() error {
 	j.mu.Lock()
 	if err := j.usableLocked(); err != nil {
 		j.mu.Unlock()
@@ -109,7 +112,7 @@ func (j *Journal) Sync() error {
 // the writer and closes the file. It returns the error that poisoned the
 // journal, if any, so a caller that checks only Close still learns that
 // records were lost. Later calls return the same result; Append and
-// Sync then return ErrClosed.
+// sync then return errClosed.
 func (j *Journal) Close() error {
 	j.closeOnce.Do(func() { j.closeErr = j.close() })
 	return j.closeErr
@@ -150,7 +153,7 @@ func (j *Journal) enqueue(kind byte, payload []byte) (*batch, error) {
 // usableLocked returns why the journal takes no more records, or nil.
 func (j *Journal) usableLocked() error {
 	if j.closed {
-		return ErrClosed
+		return errClosed
 	}
 	return j.err
 }

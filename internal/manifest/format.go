@@ -1,8 +1,9 @@
-package manifest
+// Writing and reading the manifest's file format (see the package
+// comment): text, one record a line, closed by the CRC-32C of everything
+// before its last line, so that a torn or damaged manifest is refused
+// rather than half used.
 
-// The manifest's file format (see the package comment): text, one record
-// a line, closed by the CRC-32C of everything before its last line, so
-// that a torn or damaged manifest is refused rather than half used.
+package manifest
 
 import (
 	"bufio"
@@ -115,7 +116,7 @@ func (r *reader) file(rest string) error {
 	}
 	size, name, _ := strings.Cut(rest, " ")
 	n, err := strconv.ParseInt(size, 10, 64)
-	if err != nil || n < 0 || len(r.m.Files) >= MaxFiles {
+	if err != nil || n < 0 || len(r.m.Files) >= maxFiles {
 		return r.bad("want file SIZE NAME")
 	}
 	r.m.Files = append(r.m.Files, File{Name: name, Size: n})
@@ -130,8 +131,8 @@ func (r *reader) block(l string) error {
 	if _, err := fmt.Sscanf(l, "%08x %d", &sum, &ls); err != nil || r.f == nil || len(r.f.Sums) >= Blocks(r.f.Size, r.m.BlockSize) {
 		return r.bad("want CRC LINESTART of a block of the file above")
 	}
-	if r.blocks++; r.blocks > MaxBlocks {
-		return r.bad(fmt.Sprintf("more than %d blocks", MaxBlocks))
+	if r.blocks++; r.blocks > maxBlocks {
+		return r.bad(fmt.Sprintf("more than %d blocks", maxBlocks))
 	}
 	r.f.Sums, r.f.Lines = append(r.f.Sums, sum), append(r.f.Lines, ls)
 	return nil

@@ -47,9 +47,9 @@ const DefaultBlockSize = 1 << 20
 const (
 	MinBlockSize = 512
 	MaxBlockSize = 64 << 20
-	MaxNameLen   = 255
-	MaxFiles     = 1 << 20
-	MaxBlocks    = 1 << 26 // blocks of all files together: 64 TiB in blocks of 1 MiB
+	maxNameLen   = 255
+	maxFiles     = 1 << 20
+	maxBlocks    = 1 << 26 // blocks of all files together: 64 TiB in blocks of 1 MiB
 )
 
 var table = crc32.MakeTable(crc32.Castagnoli)
@@ -88,14 +88,14 @@ func Cover(off, length, bs int64) (first, n int) {
 
 // CheckName refuses a name that is not a plain file name: empty, "." or
 // "..", hidden, holding a slash, a NUL or a line break, not UTF-8, or
-// longer than MaxNameLen. A manifest's names are the only names a worker
+// longer than maxNameLen. A manifest's names are the only names a worker
 // looks up in its data directory.
 func CheckName(name string) error {
 	switch {
 	case name == "" || name == "." || name == ".." || strings.HasPrefix(name, "."):
 		return fmt.Errorf("mr: input name %q: not a plain file name", name)
-	case len(name) > MaxNameLen || !utf8.ValidString(name) || strings.ContainsAny(name, "/\\\x00\n\r"):
-		return fmt.Errorf("mr: input name %q: not a plain file name of at most %d bytes", truncate(name), MaxNameLen)
+	case len(name) > maxNameLen || !utf8.ValidString(name) || strings.ContainsAny(name, "/\\\x00\n\r"):
+		return fmt.Errorf("mr: input name %q: not a plain file name of at most %d bytes", truncate(name), maxNameLen)
 	}
 	return nil
 }
@@ -114,8 +114,8 @@ func (m *Manifest) Check() error {
 	if m.BlockSize < MinBlockSize || m.BlockSize > MaxBlockSize {
 		return fmt.Errorf("mr: manifest block size %d: want %d to %d", m.BlockSize, MinBlockSize, MaxBlockSize)
 	}
-	if len(m.Files) > MaxFiles {
-		return fmt.Errorf("mr: manifest lists %d files, at most %d", len(m.Files), MaxFiles)
+	if len(m.Files) > maxFiles {
+		return fmt.Errorf("mr: manifest lists %d files, at most %d", len(m.Files), maxFiles)
 	}
 	seen := make(map[string]bool, len(m.Files))
 	for i := range m.Files {

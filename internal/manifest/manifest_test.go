@@ -1,3 +1,7 @@
+// Tests of scanning inputs, writing and reading manifests, names,
+// block-checked copies and splits cut from a manifest, with a fuzzer
+// of Read.
+
 package manifest
 
 import (

@@ -1,8 +1,8 @@
-package manifest
-
 // Reading a piece of an input block by block, checking every block
 // against the manifest before a byte of it is used, and cutting splits
 // from the manifest alone.
+
+package manifest
 
 import (
 	"errors"

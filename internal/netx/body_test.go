@@ -1,3 +1,5 @@
+// Tests of ReadBody's refusals and of the time a body may take.
+
 package netx
 
 import (
@@ -19,9 +21,9 @@ func TestReadBody(t *testing.T) {
 		{"exact", 5, "hello", "hello", nil},
 		{"no more than announced", 3, "hello", "hel", nil},
 		{"empty", 0, "", "", nil},
-		{"no length", -1, "hello", "", ErrNoLength},
-		{"too large", 11, strings.Repeat("x", 11), "", ErrTooLarge},
-		{"short", 5, "abc", "", ErrShort},
+		{"no length", -1, "hello", "", errNoLength},
+		{"too large", 11, strings.Repeat("x", 11), "", errTooLarge},
+		{"short", 5, "abc", "", errShort},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("POST", "/runs", strings.NewReader(tt.body))
@@ -34,7 +36,7 @@ func TestReadBody(t *testing.T) {
 }
 
 func TestBodyTimeout(t *testing.T) {
-	if BodyTimeout(0) != 10*time.Second || BodyTimeout(16<<20) != 26*time.Second {
-		t.Fatalf("BodyTimeout: %v, %v", BodyTimeout(0), BodyTimeout(16<<20))
+	if bodyTimeout(0) != 10*time.Second || bodyTimeout(16<<20) != 26*time.Second {
+		t.Fatalf("bodyTimeout: %v, %v", bodyTimeout(0), bodyTimeout(16<<20))
 	}
 }

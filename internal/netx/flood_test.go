@@ -1,3 +1,6 @@
+// Tests of a Listener under a flood of strangers on loopback: honest
+// clients still get through.
+
 package netx
 
 import (

@@ -1,3 +1,7 @@
+// Listener, the listener no outsider can fill, and Conn, its connections
+// with deadlines clamped until they authenticate; MarkRequest and
+// MarkAuthenticated mark them.
+
 package netx
 
 import (
@@ -13,48 +17,49 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultMaxConns    = 1024
-	DefaultMaxPerHost  = 64
-	DefaultAuthTimeout = 10 * time.Second
+	defaultMaxConns    = 1024
+	defaultMaxPerHost  = 64
+	defaultAuthTimeout = 10 * time.Second
 )
 
 // Config bounds a Listener. Zero fields take the defaults.
 type Config struct {
 	// MaxConns is how many connections may be open at once
-	// (DefaultMaxConns).
+	// (default 1024).
 	MaxConns int
 	// Reserve is how many of them unauthenticated connections may never
 	// take, so that authenticated ones always have room (MaxConns/4).
 	Reserve int
 	// MaxPerHost is how many unauthenticated connections one host may
-	// hold (DefaultMaxPerHost); the listener's own host is exempt.
+	// hold (default 64); the listener's own host is exempt.
 	MaxPerHost int
 	// AuthTimeout is how long a connection may stay unauthenticated: every
 	// read and write on it fails past this much after it was accepted, and
-	// it is closed (DefaultAuthTimeout).
+	// it is closed (default 10 s).
 	AuthTimeout time.Duration
 	// Now is the clock (time.Now). It sets real sockets' deadlines, so it
 	// must be the wall clock unless the connections are fakes.
 	Now func() time.Time
 	// Refused, if set, hears of every connection dropped or refused, with
-	// its source host (Host) and why (the Why constants); it must not
-	// block. Rate-limit what it logs: an attacker decides how often.
+	// its source host (Host) and why, in a few words ("not authenticated
+	// in time"); it must not block. Rate-limit what it logs: an attacker
+	// decides how often.
 	Refused func(host, why string)
 }
 
 func (c Config) withDefaults() Config {
 	if c.MaxConns <= 0 {
-		c.MaxConns = DefaultMaxConns
+		c.MaxConns = defaultMaxConns
 	}
 	if c.Reserve <= 0 {
 		c.Reserve = c.MaxConns / 4
 	}
 	c.Reserve = min(c.Reserve, c.MaxConns-1)
 	if c.MaxPerHost <= 0 {
-		c.MaxPerHost = DefaultMaxPerHost
+		c.MaxPerHost = defaultMaxPerHost
 	}
 	if c.AuthTimeout <= 0 {
-		c.AuthTimeout = DefaultAuthTimeout
+		c.AuthTimeout = defaultAuthTimeout
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -168,17 +173,17 @@ type Conn struct {
 	rd, wd time.Time // the deadlines the server asked for
 }
 
-// Host is the source host the connection is counted against.
-func (c *Conn) Host() string { return c.e.host }
+// host is the source host the connection is counted against.
+func (c *Conn) host() string { return c.e.host }
 
-// Authenticated reports whether MarkAuthenticated succeeded on c.
-func (c *Conn) Authenticated() bool { return c.authed.Load() }
+// authenticated reports whether MarkAuthenticated succeeded on c.
+func (c *Conn) authenticated() bool { return c.authed.Load() }
 
-// MarkAuthenticated tells the listener that the peer has proved itself (a
+// markAuthenticated tells the listener that the peer has proved itself (a
 // request or frame on c verified): c keeps its place for good, and the
 // deadlines the server set apply as set. It is false if c was dropped
 // already.
-func (c *Conn) MarkAuthenticated() bool {
+func (c *Conn) markAuthenticated() bool {
 	if c.authed.Load() {
 		return true
 	}
@@ -253,7 +258,7 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) 
 // it was dropped already.
 func MarkAuthenticated(c net.Conn) bool {
 	if lc := find(c); lc != nil {
-		return lc.MarkAuthenticated()
+		return lc.markAuthenticated()
 	}
 	return false
 }

@@ -1,3 +1,6 @@
+// Tests of the Listener on fake connections and a fake clock: who is
+// dropped, deadlines, marking.
+
 package netx
 
 import (
@@ -155,19 +158,19 @@ func TestListenerDropsOldestAndReports(t *testing.T) {
 	if !closedByServer(a) {
 		t.Fatal("the oldest unauthenticated connection was not dropped")
 	}
-	if got := h.takeRefused(); len(got) != 1 || got[0] != "10.0.0.1 "+WhyCap {
+	if got := h.takeRefused(); len(got) != 1 || got[0] != "10.0.0.1 "+whyCap {
 		t.Fatalf("refused %q", got)
 	}
-	h.clock.add(DefaultAuthTimeout + time.Second)
+	h.clock.add(defaultAuthTimeout + time.Second)
 	h.dial("10.0.0.5:1000") // sweeps those too slow
-	if got := h.takeRefused(); len(got) != 2 || got[0] != "10.0.0.3 "+WhyTooSlow || got[1] != "10.0.0.4 "+WhyTooSlow {
+	if got := h.takeRefused(); len(got) != 2 || got[0] != "10.0.0.3 "+whyTooSlow || got[1] != "10.0.0.4 "+whyTooSlow {
 		t.Fatalf("refused %q", got)
 	}
 	if s := h.ln.Stats(); s.Open != 2 || s.Unauthenticated != 1 || s.Dropped != 3 || s.Accepted != 5 {
 		t.Fatalf("stats %+v", s)
 	}
-	if !bc.Authenticated() || bc.Host() != "10.0.0.2" {
-		t.Fatalf("b: authenticated %v, host %q", bc.Authenticated(), bc.Host())
+	if !bc.authenticated() || bc.host() != "10.0.0.2" {
+		t.Fatalf("b: authenticated %v, host %q", bc.authenticated(), bc.host())
 	}
 }
 
@@ -193,7 +196,7 @@ func TestListenerDeadlines(t *testing.T) {
 	check("read deadline sooner", soon, by)
 	c.SetWriteDeadline(time.Time{})
 	check("write deadline cleared", soon, by)
-	if !c.MarkAuthenticated() || !c.MarkAuthenticated() {
+	if !c.markAuthenticated() || !c.markAuthenticated() {
 		t.Fatal("not marked")
 	}
 	check("authenticated: the server's own", soon, time.Time{})

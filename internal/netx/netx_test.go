@@ -1,3 +1,5 @@
+// Tests of Host and IsLoopback, with a fuzzer of Host.
+
 package netx
 
 import (

@@ -1,3 +1,7 @@
+// The admission table: which connections are open, from which host, in
+// which state; who is dropped when a cap is full. It does no I/O and
+// reads no clock, so that its tests set times and never sleep.
+
 package netx
 
 import (
@@ -5,16 +9,12 @@ import (
 	"time"
 )
 
-// The admission table: which connections are open, from which host, in
-// which state; who is dropped when a cap is full. It does no I/O and
-// reads no clock, so that its tests set times and never sleep.
-
 // Why a connection was dropped or refused, as Config.Refused reports it.
 const (
-	WhyHostCap = "per-host cap: the host's oldest unauthenticated connection dropped"
-	WhyCap     = "connection cap: the oldest unauthenticated connection dropped"
-	WhyFull    = "connection cap: every connection is authenticated, newcomer refused"
-	WhyTooSlow = "not authenticated in time"
+	whyHostCap = "per-host cap: the host's oldest unauthenticated connection dropped"
+	whyCap     = "connection cap: the oldest unauthenticated connection dropped"
+	whyFull    = "connection cap: every connection is authenticated, newcomer refused"
+	whyTooSlow = "not authenticated in time"
 )
 
 // entry is one connection as the table sees it.
@@ -61,14 +61,14 @@ func (t *table) open() int { return t.unauth.Len() + t.nAuth }
 // was refused.
 func (t *table) admit(e *entry) (drops []dropped, ok bool) {
 	if hl := t.byHost[e.host]; !e.own && hl != nil && hl.Len() >= t.perHost {
-		drops = append(drops, t.drop(hl.Front().Value.(*entry), WhyHostCap))
+		drops = append(drops, t.drop(hl.Front().Value.(*entry), whyHostCap))
 	}
 	if t.unauth.Len() >= t.max-t.reserve || t.open() >= t.max {
 		if t.unauth.Len() == 0 {
 			e.gone = true
-			return append(drops, dropped{e, WhyFull}), false
+			return append(drops, dropped{e, whyFull}), false
 		}
-		drops = append(drops, t.drop(t.unauth.Front().Value.(*entry), WhyCap))
+		drops = append(drops, t.drop(t.unauth.Front().Value.(*entry), whyCap))
 	}
 	e.all = t.unauth.PushBack(e)
 	if !e.own {
@@ -113,7 +113,7 @@ func (t *table) remove(e *entry) {
 func (t *table) expire(oldest time.Time) []dropped {
 	var drops []dropped
 	for f := t.unauth.Front(); f != nil && f.Value.(*entry).accepted.Before(oldest); f = t.unauth.Front() {
-		drops = append(drops, t.drop(f.Value.(*entry), WhyTooSlow))
+		drops = append(drops, t.drop(f.Value.(*entry), whyTooSlow))
 	}
 	return drops
 }

@@ -1,3 +1,6 @@
+// Tests of the admission table as scripts of opens, authentications and
+// expiries, and under a flood.
+
 package netx
 
 import (
@@ -24,7 +27,7 @@ type op struct {
 func runOps(t *testing.T, tab *table, ops []op) {
 	t.Helper()
 	entries := map[string]*entry{}
-	short := map[string]string{WhyHostCap: "host", WhyCap: "cap", WhyFull: "full", WhyTooSlow: "slow"}
+	short := map[string]string{whyHostCap: "host", whyCap: "cap", whyFull: "full", whyTooSlow: "slow"}
 	for i, o := range ops {
 		f := strings.Fields(o.do)
 		now := t0.Add(time.Duration(o.at) * time.Second)

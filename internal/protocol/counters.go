@@ -1,3 +1,6 @@
+// Counters: an attempt's counts, engine and user, their limits, and their
+// form in the X-Mr-Counters header.
+
 package protocol
 
 import (
@@ -12,7 +15,7 @@ import (
 // Limits on an attempt's counters, so that a report stays small.
 const (
 	MaxUserCounters   = 32   // distinct user counter names per attempt
-	MaxCounterName    = 64   // bytes of one user counter name
+	maxCounterName    = 64   // bytes of one user counter name
 	MaxCountersHeader = 4096 // bytes of the X-Mr-Counters header
 )
 
@@ -113,8 +116,8 @@ func (c *Counters) Check() error {
 		return fmt.Errorf("%d user counters, at most %d", len(c.User), MaxUserCounters)
 	}
 	for name := range c.User {
-		if name == "" || len(name) > MaxCounterName || !utf8.ValidString(name) {
-			return fmt.Errorf("user counter name %q: want 1 to %d bytes of UTF-8", name, MaxCounterName)
+		if name == "" || len(name) > maxCounterName || !utf8.ValidString(name) {
+			return fmt.Errorf("user counter name %q: want 1 to %d bytes of UTF-8", name, maxCounterName)
 		}
 	}
 	return nil

@@ -1,3 +1,6 @@
+// Tests of counters: the header round trip, their bounds, adding them up,
+// and the status token.
+
 package protocol
 
 import (
@@ -28,7 +31,7 @@ func TestCountersBounds(t *testing.T) {
 	// user counters are dropped, last names first, until it fits.
 	c := Counters{User: map[string]int64{}}
 	for i := 0; i < MaxUserCounters; i++ {
-		c.User[string(rune('A'+i))+strings.Repeat("\x01", MaxCounterName-1)] = 1
+		c.User[string(rune('A'+i))+strings.Repeat("\x01", maxCounterName-1)] = 1
 	}
 	if err := c.Check(); err != nil {
 		t.Fatal(err)
@@ -38,7 +41,7 @@ func TestCountersBounds(t *testing.T) {
 		t.Fatalf("header of %d bytes, %d dropped", len(h), dropped)
 	}
 	got, err := ParseCounters(h)
-	if err != nil || len(got.User) != MaxUserCounters-dropped || got.User["A"+strings.Repeat("\x01", MaxCounterName-1)] != 1 {
+	if err != nil || len(got.User) != MaxUserCounters-dropped || got.User["A"+strings.Repeat("\x01", maxCounterName-1)] != 1 {
 		t.Fatalf("kept %d user counters (err %v)", len(got.User), err)
 	}
 	if len(c.User) != MaxUserCounters {
@@ -47,7 +50,7 @@ func TestCountersBounds(t *testing.T) {
 	bad := []string{
 		`{"map_input_bytes":-1}`,
 		`{"user":{"":1}}`,
-		`{"user":{"` + strings.Repeat("x", MaxCounterName+1) + `":1}}`,
+		`{"user":{"` + strings.Repeat("x", maxCounterName+1) + `":1}}`,
 		`{"user":{"\xff":1}}`,
 		`{"user":`,
 		`{"user":{` + strings.Repeat(`"x":1,`, 2000) + `"y":1}}`,

@@ -59,7 +59,7 @@
 //	                                   was accepted; each run verifies itself by the
 //	                                   CRC-32C of its own trailer. One request per owner
 //	                                   and reducer, whatever M is.
-//	GET  /input?name&off&len           bytes of an input this worker holds (inputs.go),
+//	GET  /input?name&off&len           bytes of an input this worker holds (PathInput),
 //	                                   signed as /runs is; the reader checks them block
 //	                                   by block against its assignment's InputSource
 //
@@ -69,8 +69,9 @@
 //
 // # Trust
 //
-// Every RPC connection starts with a handshake (wire's rpcconn.go) and
-// then carries length-prefixed frames (wire's codec.go). With a job secret, the
+// Every RPC connection starts with a handshake (wire.DialRPC,
+// wire.AcceptRPC) and then carries length-prefixed frames (wire.RPCConn,
+// wire.NewServerCodec, wire.NewClientCodec). With a job secret, the
 // coordinator proves it holds the secret in the handshake, and every
 // frame carries an HMAC under a key of that connection alone, checked
 // before gob decodes a byte.

@@ -1,9 +1,9 @@
-package protocol
-
-// Inputs where they live: a worker started with a data directory says
+// Inputs where they live, on the wire: a worker started with a data directory says
 // which of the job's inputs it holds (Hold), a map assignment says where
 // each piece of its input can be read and how to check it (InputSource),
 // and a worker serves the inputs it holds to its peers (GET /input).
+
+package protocol
 
 import (
 	"net/url"

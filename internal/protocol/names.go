@@ -1,3 +1,6 @@
+// Names: of attempts and tasks in log lines, the HTTP paths and headers,
+// and the errors of a secret that does not match.
+
 package protocol
 
 import (

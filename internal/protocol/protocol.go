@@ -1,3 +1,6 @@
+// The RPC messages between worker and coordinator: actions, task kinds,
+// attempts, and every method's args and reply.
+
 package protocol
 
 import (

@@ -1,3 +1,6 @@
+// Tests of names, the /runs request and frames (with a fuzzer of the
+// request decoder), and SplitAddr.
+
 package protocol
 
 import (

@@ -1,3 +1,10 @@
+// The batched fetch of runs, POST /runs?reduce=Y on a worker's run-file
+// server. The body is RunsRequest's encoding: a uvarint count, then each
+// map attempt as uvarints map, attempt. The answer streams one frame per
+// map attempt asked for, in order: uvarints map and attempt, a varint
+// size (-1: this worker does not serve that attempt), then size bytes of
+// the run.
+
 package protocol
 
 import (
@@ -10,20 +17,13 @@ import (
 	"strconv"
 )
 
-// The batched fetch of runs, POST /runs?reduce=Y on a worker's run-file
-// server. The body is RunsRequest's encoding: a uvarint count, then each
-// map attempt as uvarints map, attempt. The answer streams one frame per
-// map attempt asked for, in order: uvarints map and attempt, a varint
-// size (-1: this worker does not serve that attempt), then size bytes of
-// the run.
-
 // PathRuns is the run-file server's one endpoint.
 const PathRuns = "/runs"
 
-// MaxRunsRequest bounds how many map attempts one request may ask for.
-const MaxRunsRequest = 1 << 20
+// maxRunsRequest bounds how many map attempts one request may ask for.
+const maxRunsRequest = 1 << 20
 
-// MaxRunsBody bounds a /runs request's body: MaxRunsRequest map attempts
+// MaxRunsBody bounds a /runs request's body: maxRunsRequest map attempts
 // of up to 16 bytes each. With a secret it is read only once its signed
 // headers verified (SignBody, VerifyBodyHeaders), and only as much as
 // they announce.
@@ -60,7 +60,7 @@ func EncodeRunsRequest(maps []MapAttempt) []byte {
 // and indexes out of bounds.
 func DecodeRunsRequest(b []byte) ([]MapAttempt, error) {
 	n, k := binary.Uvarint(b)
-	if k <= 0 || n > MaxRunsRequest || n > uint64(len(b)) {
+	if k <= 0 || n > maxRunsRequest || n > uint64(len(b)) {
 		return nil, errors.New("bad runs request: count")
 	}
 	b = b[k:]

@@ -1,3 +1,6 @@
+// Status, the answer of GET /status that the page at / shows, and the
+// read-only token that lets a browser read it.
+
 package protocol
 
 import (

@@ -1,8 +1,8 @@
-package protocol
-
-// stream.go is a streaming job's wire form: the commands that are its
+// A streaming job's wire form: the commands that are its
 // Map, Combine and Reduce (Hadoop Streaming's contract), and the files
 // shipped with them.
+
+package protocol
 
 import (
 	"crypto/sha256"
@@ -33,8 +33,8 @@ type StreamFile struct {
 // Bounds of a streaming job: a command's length, the shipped files, and
 // their bytes in all.
 const (
-	MaxCommand     = 16 << 10
-	MaxStreamFiles = 64
+	maxCommand     = 16 << 10
+	maxStreamFiles = 64
 	MaxStreamBytes = 1 << 30
 )
 
@@ -59,12 +59,12 @@ func (s *Stream) Check() error {
 		return fmt.Errorf("mr: a streaming job needs a mapper command")
 	}
 	for _, c := range []string{s.Mapper, s.Reducer, s.Combiner} {
-		if len(c) > MaxCommand || strings.IndexByte(c, 0) >= 0 {
-			return fmt.Errorf("mr: a streaming command is at most %d bytes, without NUL", MaxCommand)
+		if len(c) > maxCommand || strings.IndexByte(c, 0) >= 0 {
+			return fmt.Errorf("mr: a streaming command is at most %d bytes, without NUL", maxCommand)
 		}
 	}
-	if len(s.Files) > MaxStreamFiles {
-		return fmt.Errorf("mr: %d shipped files exceed the limit of %d", len(s.Files), MaxStreamFiles)
+	if len(s.Files) > maxStreamFiles {
+		return fmt.Errorf("mr: %d shipped files exceed the limit of %d", len(s.Files), maxStreamFiles)
 	}
 	var total int64
 	seen := make(map[string]bool)

@@ -1,3 +1,6 @@
+// Tests of a streaming job's wire form: shipped file names and
+// Stream.Check.
+
 package protocol
 
 import (
@@ -23,7 +26,7 @@ func TestStreamCheck(t *testing.T) {
 	sum := strings.Repeat("ab", 32)
 	for _, s := range []Stream{
 		{},
-		{Mapper: "cat", Reducer: strings.Repeat("x", MaxCommand+1)},
+		{Mapper: "cat", Reducer: strings.Repeat("x", maxCommand+1)},
 		{Mapper: "cat\x00"},
 		{Mapper: "cat", Files: []StreamFile{{Name: "a", Sum: "nothex", Size: 1}}},
 		{Mapper: "cat", Files: []StreamFile{{Name: "a", Sum: sum}, {Name: "a", Sum: sum}}},

@@ -1,8 +1,8 @@
-package protocol
-
 // The job summary: the file mr-<app>-summary.json that the coordinator
 // writes next to the outputs when a job ends, and that bin/mrcheck and
 // the tests read.
+
+package protocol
 
 // Summary is the job's record, written as mr-<app>-summary.json next to
 // the outputs when the job ends: every attempt of every task and what

@@ -1,6 +1,7 @@
-package protocol
+// Checks of what peers send (app names, addresses, parameters, cut
+// points), applied before anything of it is used.
 
-// Checks of what peers send, applied before anything of it is used.
+package protocol
 
 import (
 	"errors"
@@ -18,13 +19,13 @@ const DefaultAddr = "127.0.0.1:1234"
 // output file names (mr-<app>-all), so nothing path-like gets through.
 var appNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
-// ErrBadAppName refuses an app name that could not name a file safely.
-var ErrBadAppName = errors.New("mr: app names are 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit")
+// errBadAppName refuses an app name that could not name a file safely.
+var errBadAppName = errors.New("mr: app names are 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit")
 
 // CheckAppName accepts an app name that can safely be part of a file name.
 func CheckAppName(name string) error {
 	if !appNamePattern.MatchString(name) {
-		return fmt.Errorf("%w: %q", ErrBadAppName, Truncate(name, 80))
+		return fmt.Errorf("%w: %q", errBadAppName, Truncate(name, 80))
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ func (h handler) WithGroup(name string) slog.Handler {
 // whose message is one of routine are left out.
 func New(out *os.File, level slog.Level, routine ...string) *slog.Logger {
 	var h slog.Handler = slog.NewTextHandler(out, &slog.HandlerOptions{Level: level})
-	if level == slog.LevelInfo && IsTerminal(out) {
+	if level == slog.LevelInfo && isTerminal(out) {
 		h = Quiet(h, routine...)
 	}
 	return slog.New(h)
@@ -56,8 +56,8 @@ func Quiet(h slog.Handler, routine ...string) slog.Handler {
 	return handler{h, m}
 }
 
-// IsTerminal reports whether f is a terminal (a character device).
-func IsTerminal(f *os.File) bool {
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -1,3 +1,6 @@
+// Tests of the quiet handler: only routine lines at Info are dropped, and
+// a log to a file keeps everything.
+
 package quietlog
 
 import (

@@ -1,3 +1,6 @@
+// Merger, the stable k-way merge of sorted runs, and GroupByKey, which
+// walks a merge one key at a time.
+
 package runfile
 
 import (
@@ -127,21 +130,12 @@ func (m *Merger) pop() {
 	m.down(0)
 }
 
-// ReduceGroups groups the merged stream by key and calls reduce once per
-// distinct key with that key's values in merge order, writing (key, result)
-// to out, which it does not close. Only one key's values are held at a time.
-// It returns the first error of the Merger or the writer.
-//
-// The key, the value strings and the values slice passed to reduce are fresh
-// and may be kept; the strings of one key share a single allocation.
-func ReduceGroups(m *Merger, reduce func(key string, values []string) string, out *Writer) error {
-	return GroupByKey(m, func(key string, values []string) error {
-		return out.Write(key, reduce(key, values))
-	})
-}
-
 // GroupByKey calls f once per distinct key of the merged stream, with the
-// key's values in merge order, holding one key's values at a time.
+// key's values in merge order, holding one key's values at a time. It
+// returns the first error of the Merger or of f.
+//
+// The key, the value strings and the values slice passed to f are fresh
+// and may be kept; the strings of one key share a single allocation.
 func GroupByKey(m *Merger, f func(key string, values []string) error) error {
 	var g keyGroup
 	for ok := m.Next(); ok; {

@@ -1,3 +1,6 @@
+// Tests and benchmarks of merging runs and grouping them by key, against
+// a reference merge.
+
 package runfile
 
 import (
@@ -154,6 +157,14 @@ func reduceReference(runs [][]KeyValue, reduce func(string, []string) string) []
 }
 
 // joinReduce records the key and values it saw, so ordering is checked too.
+// reduceGroups reduces the merged stream with reduce, one call per key
+// (GroupByKey), writing (key, result) to out.
+func reduceGroups(m *Merger, reduce func(key string, values []string) string, out *Writer) error {
+	return GroupByKey(m, func(key string, values []string) error {
+		return out.Write(key, reduce(key, values))
+	})
+}
+
 func joinReduce(key string, values []string) string {
 	return key + "=" + strings.Join(values, ",")
 }
@@ -168,7 +179,7 @@ func TestReduceMerged(t *testing.T) {
 	} {
 		var buf bytes.Buffer
 		out := NewWriter(&buf)
-		if err := ReduceGroups(NewMerger(runsOf(t, runs...)), joinReduce, out); err != nil {
+		if err := reduceGroups(NewMerger(runsOf(t, runs...)), joinReduce, out); err != nil {
 			t.Fatal(err)
 		}
 		if err := out.Close(); err != nil {
@@ -179,7 +190,7 @@ func TestReduceMerged(t *testing.T) {
 			t.Fatal(err)
 		}
 		if want := reduceReference(runs, joinReduce); !kvsEqual(got, want) {
-			t.Fatalf("ReduceGroups\n got %v\nwant %v", got, want)
+			t.Fatalf("reduceGroups\n got %v\nwant %v", got, want)
 		}
 	}
 }
@@ -191,7 +202,7 @@ func TestReduceMergedKeepsStrings(t *testing.T) {
 		kept[key] = values // kept as is: the slice and strings are fresh
 		return strconv.Itoa(len(values))
 	}
-	if err := ReduceGroups(NewMerger(runsOf(t, runs...)), keep, NewWriter(&bytes.Buffer{})); err != nil {
+	if err := reduceGroups(NewMerger(runsOf(t, runs...)), keep, NewWriter(&bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range reduceReference(runs, joinReduce) {
@@ -205,13 +216,13 @@ func TestReduceMergedErrors(t *testing.T) {
 	data := encodeRun(t, []KeyValue{mkKV("a", "1"), mkKV("b", "1")})
 	data[len(data)-1] ^= 1
 	runs := []*Reader{NewReader(bytes.NewReader(data), int64(len(data)))}
-	err := ReduceGroups(NewMerger(runs), joinReduce, NewWriter(&bytes.Buffer{}))
+	err := reduceGroups(NewMerger(runs), joinReduce, NewWriter(&bytes.Buffer{}))
 	if !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("corrupt run: err = %v", err)
 	}
 	out := NewWriter(&failWriter{})
 	out.Close() // fails; the writer's error is sticky
-	err = ReduceGroups(NewMerger(runsOf(t, []KeyValue{mkKV("a", "1")})), joinReduce, out)
+	err = reduceGroups(NewMerger(runsOf(t, []KeyValue{mkKV("a", "1")})), joinReduce, out)
 	if !errors.Is(err, errDiskFull) {
 		t.Fatalf("failing writer: err = %v", err)
 	}
@@ -262,7 +273,7 @@ func BenchmarkReduceMerged(b *testing.B) {
 	b.SetBytes(total)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := ReduceGroups(NewMerger(readersOf(datas)), count, NewWriter(io.Discard)); err != nil {
+		if err := reduceGroups(NewMerger(readersOf(datas)), count, NewWriter(io.Discard)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,3 +1,6 @@
+// Reader, the decoder of one run that verifies it as it goes: bounded
+// lengths, shortest varints, count and CRC-32C in the trailer.
+
 package runfile
 
 import (

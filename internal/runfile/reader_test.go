@@ -1,7 +1,7 @@
-package runfile
+// Tests of decoding hostile and broken runs: every corruption is an
+// error, never a panic, a hang or a huge allocation.
 
-// Decoding hostile and broken runs: every corruption is an error, never a
-// panic, a hang or a huge allocation.
+package runfile
 
 import (
 	"bytes"

@@ -14,10 +14,11 @@
 // a run that decodes cleanly re-encodes to exactly the same bytes.
 //
 // Writer and WriteFile produce runs; Reader decodes and verifies one;
-// Merger merges several stably; GroupByKey and ReduceGroups walk a merge
-// one key at a time; MergeSegments bounds how many runs a merge reads at
-// once (a Segment is a run inside a file);
-// WriteText and MergeText turn runs into the "key value" text of outputs.
+// Merger merges several stably; GroupByKey walks a merge one key at a
+// time; MergeSegments bounds how many runs a merge reads at once (a
+// Segment is a run inside a file); WriteSections packs one run per reduce
+// task into one file; WriteTextSegment and MergeTextSegments turn runs
+// into the "key value" text of outputs.
 package runfile
 
 import (

@@ -1,3 +1,7 @@
+// Tests of the run format: round trips, the exact bytes, the writer's
+// buffering and errors, run files on disk, and benchmarks of reading
+// and writing.
+
 package runfile
 
 import (

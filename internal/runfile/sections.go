@@ -1,3 +1,13 @@
+// A sections file holds n runs back to back, one per reduce partition of
+// a map attempt, so that a map attempt writes one file however many
+// partitions there are:
+//
+//	run 0 | run 1 | ... | run n-1 | end offset of each run, uint64 LE (n of them) | n, uint32 LE | "MRS1"
+//
+// Each run is complete (header, records, trailer with its CRC-32C), so a
+// copy of one run verifies itself (VerifyCopy) without anyone having
+// recorded its size or CRC.
+
 package runfile
 
 import (
@@ -10,20 +20,10 @@ import (
 	"mapreduce/internal/atomicfile"
 )
 
-// A sections file holds n runs back to back, one per reduce partition of
-// a map attempt, so that a map attempt writes one file however many
-// partitions there are:
-//
-//	run 0 | run 1 | ... | run n-1 | end offset of each run, uint64 LE (n of them) | n, uint32 LE | "MRS1"
-//
-// Each run is complete (header, records, trailer with its CRC-32C), so a
-// copy of one run verifies itself (VerifyCopy) without anyone having
-// recorded its size or CRC.
-
 const sectionsMagic = "MRS1"
 
-// ErrNoSection is a sections file that does not hold the run asked for.
-var ErrNoSection = errors.New("runfile: no such section")
+// errNoSection is a sections file that does not hold the run asked for.
+var errNoSection = errors.New("runfile: no such section")
 
 // WriteSections writes n runs through fill, in order, as one sections
 // file at path, atomically. It returns each run's Info.
@@ -61,17 +61,17 @@ func WriteSections(path string, n int, fill func(r int, w *Writer) error) ([]Inf
 func Section(f io.ReaderAt, fileSize int64, r int) (off, size int64, err error) {
 	var tail [8]byte
 	if fileSize < 8 {
-		return 0, 0, fmt.Errorf("%w: %d bytes is no sections file", ErrNoSection, fileSize)
+		return 0, 0, fmt.Errorf("%w: %d bytes is no sections file", errNoSection, fileSize)
 	}
 	if _, err := f.ReadAt(tail[:], fileSize-8); err != nil {
 		return 0, 0, err
 	}
 	n := int64(binary.LittleEndian.Uint32(tail[:4]))
 	if string(tail[4:]) != sectionsMagic || 8*n+8 > fileSize {
-		return 0, 0, fmt.Errorf("%w: bad index", ErrNoSection)
+		return 0, 0, fmt.Errorf("%w: bad index", errNoSection)
 	}
 	if r < 0 || int64(r) >= n {
-		return 0, 0, fmt.Errorf("%w: section %d of %d", ErrNoSection, r, n)
+		return 0, 0, fmt.Errorf("%w: section %d of %d", errNoSection, r, n)
 	}
 	indexAt := fileSize - 8 - 8*n
 	var ends [16]byte
@@ -87,7 +87,7 @@ func Section(f io.ReaderAt, fileSize int64, r int) (off, size int64, err error) 
 		off = int64(binary.LittleEndian.Uint64(ends[:8]))
 	}
 	if off < 0 || end < off || end > indexAt {
-		return 0, 0, fmt.Errorf("%w: bad index entry %d", ErrNoSection, r)
+		return 0, 0, fmt.Errorf("%w: bad index entry %d", errNoSection, r)
 	}
 	return off, end - off, nil
 }

@@ -1,3 +1,6 @@
+// Tests of sections files: round trips, broken runs refused by VerifyCopy,
+// and files that hold no sections.
+
 package runfile
 
 import (
@@ -44,8 +47,8 @@ func TestSectionsRoundTrip(t *testing.T) {
 		}
 	}
 	for _, r := range []int{-1, len(parts)} {
-		if _, _, err := Section(f, st.Size(), r); !errors.Is(err, ErrNoSection) {
-			t.Errorf("Section(%d): %v, want ErrNoSection", r, err)
+		if _, _, err := Section(f, st.Size(), r); !errors.Is(err, errNoSection) {
+			t.Errorf("Section(%d): %v, want errNoSection", r, err)
 		}
 	}
 }
@@ -72,8 +75,8 @@ func TestVerifyCopyRefusesBrokenRuns(t *testing.T) {
 
 func TestSectionRefusesNonSectionFiles(t *testing.T) {
 	for _, data := range [][]byte{nil, []byte("short"), []byte("0123456789abcdef"), append(make([]byte, 8), 0xff, 0xff, 0, 0, 'M', 'R', 'S', '1')} {
-		if _, _, err := Section(bytes.NewReader(data), int64(len(data)), 0); !errors.Is(err, ErrNoSection) {
-			t.Errorf("%q: err = %v, want ErrNoSection", fmt.Sprint(data), err)
+		if _, _, err := Section(bytes.NewReader(data), int64(len(data)), 0); !errors.Is(err, errNoSection) {
+			t.Errorf("%q: err = %v, want errNoSection", fmt.Sprint(data), err)
 		}
 	}
 }

@@ -1,3 +1,6 @@
+// Segments, runs inside files or in memory: opening them, merging them
+// a bounded number at a time into fewer, and spills.
+
 package runfile
 
 import (

@@ -1,17 +1,12 @@
+// Runs as text, one line per record, "key value\n": the format of mr-out-*
+// and of mrsequential's output.
+
 package runfile
 
 import (
 	"bufio"
 	"io"
 )
-
-// The text form of a run is one line per record, "key value\n": the
-// format of mr-out-* and of mrsequential's output.
-
-// WriteText writes the records of the run file at path to w as text.
-func WriteText(path string, w io.Writer) error {
-	return MergeText([]string{path}, w)
-}
 
 // WriteTextSegment writes the records of the run seg (in a file or in
 // memory) to w as text.
@@ -37,17 +32,6 @@ func MergeTextSegments(segs []Segment, w io.Writer) error {
 		}
 	}
 	runs, closeAll, err := OpenSegments(segs)
-	if err != nil {
-		return err
-	}
-	defer closeAll()
-	return writeText(runs, w, -1)
-}
-
-// MergeText merges the run files at paths by key and writes the records
-// to w as text.
-func MergeText(paths []string, w io.Writer) error {
-	runs, closeAll, err := OpenAll(paths)
 	if err != nil {
 		return err
 	}

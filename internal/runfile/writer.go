@@ -1,3 +1,6 @@
+// Writer, the encoder of one run, buffered, that hashes what it writes
+// for the trailer.
+
 package runfile
 
 import (

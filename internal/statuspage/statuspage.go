@@ -26,8 +26,8 @@ var pageHTML string
 
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"bytes":    func(n int64) string { return Bytes(float64(n)) },
-	"num":      Number,
-	"dur":      Duration,
+	"num":      number,
+	"dur":      duration,
 	"pct":      percent,
 	"left":     left,
 	"width":    width,
@@ -95,8 +95,8 @@ func Bytes(n float64) string {
 	return fmt.Sprintf("%.0f %cB", n, units[i])
 }
 
-// Number is n with thousands separated: "1,234,567".
-func Number(n int64) string {
+// number is n with thousands separated: "1,234,567".
+func number(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -113,8 +113,8 @@ func Number(n int64) string {
 	return b.String()
 }
 
-// Duration is ms milliseconds for people: "340 ms", "1.2 s", "42 s", "3m05s".
-func Duration(ms int64) string {
+// duration is ms milliseconds for people: "340 ms", "1.2 s", "42 s", "3m05s".
+func duration(ms int64) string {
 	switch {
 	case ms < 1000:
 		return fmt.Sprintf("%d ms", ms)
@@ -236,7 +236,7 @@ func attemptText(a protocol.AttemptRow, input int64) string {
 			s += fmt.Sprintf(" (~%s of %s read)", Bytes(float64(a.ReadSoFar)), Bytes(float64(input)))
 		}
 	}
-	return s + ", " + Duration(a.DurationMS)
+	return s + ", " + duration(a.DurationMS)
 }
 
 // readText is the input a worker read: "~" marks an estimate, while a
@@ -269,7 +269,7 @@ func etaText(w protocol.Work) string {
 	if w.ETAMS == nil {
 		return "eta —"
 	}
-	return "eta " + Duration(*w.ETAMS)
+	return "eta " + duration(*w.ETAMS)
 }
 
 // workText is how much of the work is done: "work done: 42% of 2.9 GB

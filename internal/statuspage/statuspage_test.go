@@ -1,3 +1,7 @@
+// Tests of the status page: what it shows of a running and a finished
+// job, what it hides, its number formats, and that its script knows every
+// engine counter.
+
 package statuspage
 
 import (
@@ -132,8 +136,8 @@ func TestRenderHidesWhatIsNotThere(t *testing.T) {
 
 func TestFormats(t *testing.T) {
 	for ms, want := range map[int64]string{340: "340 ms", 1234: "1.2 s", 42000: "42 s", 185000: "3m05s"} {
-		if got := Duration(ms); got != want {
-			t.Errorf("Duration(%d) = %q, want %q", ms, got, want)
+		if got := duration(ms); got != want {
+			t.Errorf("duration(%d) = %q, want %q", ms, got, want)
 		}
 	}
 	for f, want := range map[float64]int{0: 0, 0.475: 47, 0.999: 99, 1: 100, 1.5: 100, -1: 0} {
@@ -142,8 +146,8 @@ func TestFormats(t *testing.T) {
 		}
 	}
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", -1234567: "-1,234,567"} {
-		if got := Number(n); got != want {
-			t.Errorf("Number(%d) = %q, want %q", n, got, want)
+		if got := number(n); got != want {
+			t.Errorf("number(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

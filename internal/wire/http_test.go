@@ -32,7 +32,7 @@ func TestSignedBodyHeadersVerifyBeforeTheBody(t *testing.T) {
 		in.Header, in.ContentLength = out.Header, out.ContentLength
 		return in
 	}
-	seen := auth.NewReplay(FreshWindow, 100)
+	seen := auth.NewReplayQuota(FreshWindow, 100, 100)
 	r := signed()
 	if err := VerifyBodyHeaders(r, key, now, seen.From("10.0.0.3")); err != nil {
 		t.Fatalf("a signed request was refused: %v", err)

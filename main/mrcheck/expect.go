@@ -1,3 +1,6 @@
+// Facts for mrcheck expect: parsing QUERY[:ARG]=VALUE, != and bounds,
+// and checking each against the summary.
+
 package main
 
 import (

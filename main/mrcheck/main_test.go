@@ -1,3 +1,7 @@
+// Tests of mrcheck on summaries written by the tests: every query,
+// expect's facts, one-line refusals of bad input, and a usage that lists
+// every query.
+
 package main
 
 import (

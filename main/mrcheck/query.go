@@ -1,3 +1,6 @@
+// The queries mrcheck answers from a summary, one function each, and the
+// lookups of tasks, attempts and workers they share.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// Tests of -check: it says what the coordinator says of its inputs.
+
 package main
 
 import (

@@ -29,6 +29,7 @@ import (
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/quietlog"
 	"mapreduce/mr/coordinator"
+	"mapreduce/mr/scheduler"
 )
 
 func main() {
@@ -168,7 +169,7 @@ func newLogger(out io.Writer, verbose, terminal bool) *slog.Logger {
 	}
 	var h slog.Handler = slog.NewTextHandler(out, &slog.HandlerOptions{Level: level})
 	if terminal && !verbose { // a person watches: the progress line tells of tasks
-		h = quietlog.Quiet(h, "task assigned", "task done", "worker told to exit")
+		h = quietlog.Quiet(h, scheduler.TaskAssigned.String(), scheduler.TaskDone.String(), scheduler.WorkerToldToExit.String())
 	}
 	return slog.New(h)
 }

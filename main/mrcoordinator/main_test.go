@@ -1,3 +1,6 @@
+// Tests of mrcoordinator as a process (this test binary run again as main):
+// bad flags of the job's model are refused in one line.
+
 package main
 
 import (

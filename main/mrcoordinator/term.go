@@ -1,3 +1,6 @@
+// The status line: the job's progress kept on the last line of a terminal,
+// with log lines written above it.
+
 package main
 
 import (

@@ -1,3 +1,6 @@
+// Tests of the status line: log lines stay above it, and off a terminal
+// there is none.
+
 package main
 
 import (

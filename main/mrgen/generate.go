@@ -1,3 +1,6 @@
+// The text generator: lines of Zipf-ranked made-up words with punctuation,
+// numbers and the odd CRLF, the same bytes for the same seed.
+
 package main
 
 import (

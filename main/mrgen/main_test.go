@@ -1,3 +1,7 @@
+// Tests of mrgen: deterministic bytes, line ends and tokens, the
+// vocabulary, the command line and its errors, golden corpora, -total,
+// and a benchmark of generation.
+
 package main
 
 import (

@@ -1,10 +1,10 @@
-package main
-
 // Sort records (-records N), as TeraSort's TeraGen writes them but as
 // lines: 100 bytes each, a 10-byte key, a space, the record's number in
 // 16 hex digits, a space, 71 bytes of filler, a newline. Keys are
 // printable ASCII without spaces ('!' to '~'), pseudo-random and unique:
 // record i's key is a bijection of i (seed mixed in) written in base 94.
+
+package main
 
 import (
 	"bufio"
@@ -13,8 +13,8 @@ import (
 	"mapreduce/internal/atomicfile"
 )
 
-// RecordSize is the bytes of one sort record, newline included.
-const RecordSize = 100
+// recordSize is the bytes of one sort record, newline included.
+const recordSize = 100
 
 // maxRecords bounds -records: 10 TB of records.
 const maxRecords = 100_000_000_000
@@ -30,7 +30,7 @@ func appendRecord(b []byte, seed, i uint64) []byte {
 	b = append(b, key[:]...)
 	b = fmt.Appendf(b, " %016x ", i)
 	fill := byte('A' + i%26)
-	for range RecordSize - 10 - 18 - 1 {
+	for range recordSize - 10 - 18 - 1 {
 		b = append(b, fill)
 	}
 	return append(b, '\n')
@@ -52,7 +52,7 @@ func recordFiles(cfg config, filesSet bool) int {
 	if filesSet {
 		return cfg.files
 	}
-	per := max(cfg.size/RecordSize, 1)
+	per := max(cfg.size/recordSize, 1)
 	return int(max((cfg.records+per-1)/per, 1))
 }
 
@@ -73,7 +73,7 @@ func writeRecordFile(path string, seed uint64, lo, hi int64) error {
 	}
 	defer f.Abort()
 	bw := bufio.NewWriterSize(f, 1<<20)
-	b := make([]byte, 0, RecordSize)
+	b := make([]byte, 0, recordSize)
 	for i := lo; i < hi; i++ {
 		b = appendRecord(b[:0], seed, uint64(i))
 		bw.Write(b)

@@ -1,3 +1,6 @@
+// Tests of -records: unique sort records of 100 bytes, spread over files
+// as -size says.
+
 package main
 
 import (
@@ -28,7 +31,7 @@ func TestRecordsAreUniqueSortRecords(t *testing.T) {
 		}
 		for _, line := range strings.SplitAfter(strings.TrimSuffix(string(b), "\n"), "\n") {
 			line = strings.TrimSuffix(line, "\n")
-			if len(line) != RecordSize-1 || line[10] != ' ' || strings.ContainsAny(line[:10], " \t") {
+			if len(line) != recordSize-1 || line[10] != ' ' || strings.ContainsAny(line[:10], " \t") {
 				t.Fatalf("%s: %q is not a record", p, line)
 			}
 			for _, c := range []byte(line[:10]) {

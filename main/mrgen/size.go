@@ -1,3 +1,5 @@
+// byteSize, the flag value for sizes written with a K, M or G suffix.
+
 package main
 
 import (

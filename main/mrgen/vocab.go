@@ -1,3 +1,7 @@
+// The vocabulary: made-up words from syllables, longer with rank, some
+// with non-ASCII letters and some capitalised, depending only on the
+// vocabulary's size.
+
 package main
 
 import (

@@ -1,3 +1,10 @@
+// The flood: many connections held open against the coordinator and the
+// workers, none of them ever completing a request, re-opened when the
+// server closes them. Each connection is one goroutine that mostly sleeps
+// in a read; the only work is a byte written now and then, and dials at
+// no more than the rate given, so the flood cannot take the machine's CPU
+// from the job it attacks.
+
 package main
 
 import (
@@ -9,13 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 )
-
-// The flood: many connections held open against the coordinator and the
-// workers, none of them ever completing a request, re-opened when the
-// server closes them. Each connection is one goroutine that mostly sleeps
-// in a read; the only work is a byte written now and then, and dials at
-// no more than the rate given, so the flood cannot take the machine's CPU
-// from the job it attacks.
 
 // floodConfig is the flood's command line.
 type floodConfig struct {

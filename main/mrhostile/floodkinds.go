@@ -1,3 +1,7 @@
+// The flood's kinds: what each connection sends once connected (nothing,
+// headers a byte at a time, half a body, a trickled frame, a trickled
+// handshake) and the scripts that play them.
+
 package main
 
 import (

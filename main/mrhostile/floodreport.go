@@ -1,3 +1,6 @@
+// The flood's report: progress lines while it runs and the summary at
+// its end, per kind and target, per target and in all.
+
 package main
 
 import (

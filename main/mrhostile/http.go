@@ -1,3 +1,7 @@
+// The HTTP attacks on the coordinator and the workers' run-file servers:
+// forged signatures, guessed attempts, fake uploads, huge headers, junk
+// and half-open connections.
+
 package main
 
 import (

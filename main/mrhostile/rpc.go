@@ -1,3 +1,8 @@
+// The attacks on the RPC side: CONNECT /_mr_rpc_ with a nonce, then
+// length-prefixed gob frames. Without the secret the peer cannot compute
+// the frames' MACs; it sends junk in their place and watches whether
+// anything is answered.
+
 package main
 
 import (
@@ -19,10 +24,6 @@ import (
 	"mapreduce/internal/auth"
 	"mapreduce/internal/protocol"
 )
-
-// The RPC side: CONNECT /_mr_rpc_ with a nonce, then length-prefixed gob
-// frames. Without the secret the peer cannot compute the frames' MACs; it
-// sends junk in their place and watches whether anything is answered.
 
 // connectRequest is the start of an RPC handshake: the CONNECT line and
 // a fresh nonce, without the blank line that ends it.

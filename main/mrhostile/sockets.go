@@ -1,3 +1,6 @@
+// Sockets for the flood: dialers spread over source addresses, and a
+// limit of open files raised to fit the connections.
+
 package main
 
 import (

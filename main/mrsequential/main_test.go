@@ -1,3 +1,7 @@
+// Tests of mrsequential: inputs taken by the coordinator's rule, one-line
+// refusals of bad inputs and flags, bounded -param, and a streaming
+// job's reference.
+
 package main
 
 import (

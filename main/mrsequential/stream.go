@@ -1,7 +1,7 @@
-package main
-
-// stream.go is mrsequential's streaming job: -mapper, -reducer,
+// mrsequential's streaming job: -mapper, -reducer,
 // -combiner and -file, as mrcoordinator takes them.
+
+package main
 
 import (
 	"errors"

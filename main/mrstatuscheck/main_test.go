@@ -1,3 +1,6 @@
+// Tests of mrstatuscheck's checks of the page's DOM and of /status,
+// of the inconsistencies they find, and of the rows workers and won print.
+
 package main
 
 import (

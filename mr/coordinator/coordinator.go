@@ -312,9 +312,9 @@ func (c *Coordinator) tick() {
 		case <-c.stop:
 			return
 		case <-monitor.C:
-			c.update(func(s *scheduler.Scheduler, now time.Time) { s.ExpireWorkers(now) })
+			c.update(func(s *scheduler.Scheduler, now time.Time) { s.Tick(now) })
 		case <-slow.C:
-			c.update(func(s *scheduler.Scheduler, now time.Time) { s.ExpireSlow(now) })
+			c.update(func(s *scheduler.Scheduler, now time.Time) { s.Tick(now) })
 		case <-progress.C:
 			c.statusTick(time.Now())
 		}
@@ -336,8 +336,8 @@ func (c *Coordinator) changedLocked() []scheduler.Event {
 	if len(events) > 0 {
 		c.broadcastLocked()
 	}
-	if why, failed := c.sched.Failure(); failed && c.err == nil {
-		c.err = fmt.Errorf("mr: job failed: %s", why)
+	if job := c.sched.Job(); job.Failed && c.err == nil {
+		c.err = fmt.Errorf("mr: job failed: %s", job.Failure)
 		c.finishLocked()
 	}
 	return events
@@ -358,7 +358,7 @@ func (c *Coordinator) logEvents(events []scheduler.Event) {
 		if e.Worker != "" {
 			args = append(args, "worker", e.Worker)
 		}
-		c.log.Info(e.Msg, append(args, e.Args...)...)
+		c.log.Info(e.Kind.String(), append(args, e.Args...)...)
 	}
 }
 
@@ -401,8 +401,8 @@ func (c *Coordinator) fail(err error) {
 	if !c.finished {
 		c.err = err
 		c.log.Error("job failed", "err", err)
-		if !c.sched.Over() {
-			c.sched.Fail(err.Error())
+		if !c.sched.Job().Over {
+			c.sched.End(err.Error())
 		}
 		c.finishLocked()
 	}
@@ -440,7 +440,7 @@ func (c *Coordinator) waitForExits() {
 	defer deadline.Stop()
 	for {
 		c.mu.Lock()
-		all, ch := c.sched.AllExited() && len(c.conns) == 0 && c.earlierBackLocked(), c.changed
+		all, ch := c.sched.Progress().AllExited && len(c.conns) == 0 && c.earlierBackLocked(), c.changed
 		c.mu.Unlock()
 		if all {
 			return

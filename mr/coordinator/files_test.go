@@ -138,7 +138,7 @@ func TestBadUploadFailsOnlyItsAttempt(t *testing.T) {
 			}
 			c.mu.Lock()
 			err, _ := c.err, 0
-			_, failed := c.sched.Failure()
+			failed := c.sched.Job().Failed
 			c.mu.Unlock()
 			if err != nil || failed {
 				t.Fatalf("a bad upload ended the job: %v", err)
@@ -159,13 +159,13 @@ func TestOtherAppRefusedByName(t *testing.T) {
 		if err = c.sameBuildLocked(s, &protocol.RegisterArgs{App: "wc", Build: "aaaa", Addr: "127.0.0.1:1"}); err != nil {
 			return
 		}
-		if _, err = s.Register("wc", "127.0.0.1:1", now); err != nil {
+		if _, err = s.Register(scheduler.Registration{App: "wc", Addr: "127.0.0.1:1"}, now); err != nil {
 			return
 		}
 		if err = c.sameBuildLocked(s, &protocol.RegisterArgs{App: "indexer", Build: "bbbb", Addr: "127.0.0.1:2"}); err != nil {
 			return
 		}
-		_, err = s.Register("indexer", "127.0.0.1:2", now)
+		_, err = s.Register(scheduler.Registration{App: "indexer", Addr: "127.0.0.1:2"}, now)
 	})
 	if err == nil || !strings.Contains(err.Error(), `runs "indexer", the job runs "wc"`) {
 		t.Fatalf("registration of another app: %v", err)

@@ -19,6 +19,7 @@ import (
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
 	"mapreduce/internal/wire"
+	"mapreduce/mr/scheduler"
 )
 
 // The coordinator's own tests drive its handlers directly, and its
@@ -146,12 +147,12 @@ func coordinatorWithReduce(t *testing.T) (*Coordinator, protocol.Attempt, []byte
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	id, _ := c.sched.Register("wc", "127.0.0.1:9", now)
+	id, _ := c.sched.Register(scheduler.Registration{App: "wc", Addr: "127.0.0.1:9"}, now)
 	c.sessions[id] = key
-	m := c.sched.Assign(id, now)
-	c.sched.MapDone(protocol.Attempt{WorkerID: id, Kind: protocol.MapTask, Task: m.Task, N: m.Attempt},
-		cfg.NReduce, 0, 0, nil, now)
-	r := c.sched.Assign(id, now)
+	m := c.sched.Assign(id, scheduler.AskIdle, now)
+	c.sched.Done(protocol.Attempt{WorkerID: id, Kind: protocol.MapTask, Task: m.Task, N: m.Attempt},
+		scheduler.Output{Runs: cfg.NReduce}, now)
+	r := c.sched.Assign(id, scheduler.AskIdle, now)
 	return c, protocol.Attempt{WorkerID: id, Kind: protocol.ReduceTask, Task: r.Task, N: r.Attempt}, key
 }
 

@@ -33,7 +33,8 @@ func (c *Coordinator) mux() *http.ServeMux {
 func (c *Coordinator) running(a protocol.Attempt) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sched.Running(a)
+	running, _ := c.sched.Attempt(a)
+	return running
 }
 
 // transferDeadline bounds one transfer of n bytes on the serving side: a
@@ -142,7 +143,8 @@ func (c *Coordinator) refuseUpload(w http.ResponseWriter, r *http.Request, a pro
 func (c *Coordinator) won(a protocol.Attempt) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sched.Won(a)
+	_, won := c.sched.Attempt(a)
+	return won
 }
 
 // beginUpload counts an upload in, unless the coordinator is stopping:

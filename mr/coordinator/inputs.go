@@ -119,10 +119,13 @@ func (r *coordRPC) Hold(args *protocol.HoldArgs, reply *protocol.HoldReply) erro
 		c.in.wanted()
 	}
 	if i, ok := c.in.holdable[args.Differs]; ok {
-		c.update(func(s *scheduler.Scheduler, now time.Time) { s.CopyDiffers(args.WorkerID, i) })
+		c.update(func(s *scheduler.Scheduler, now time.Time) {
+			s.Hold(args.WorkerID, scheduler.Holding{Differs: []int{i}}, now)
+		})
 	}
 	if args.Commit {
-		c.update(func(s *scheduler.Scheduler, now time.Time) { s.Hold(args.WorkerID, held, args.First, now) })
+		h := scheduler.Holding{Inputs: held, First: args.First, Commit: true}
+		c.update(func(s *scheduler.Scheduler, now time.Time) { s.Hold(args.WorkerID, h, now) })
 		if len(held) > 0 {
 			c.waitDescribed(time.Second)
 		}

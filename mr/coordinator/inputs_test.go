@@ -126,7 +126,9 @@ func TestSelectPieces(t *testing.T) {
 func TestHoldTakesInputsOnly(t *testing.T) {
 	c := newTestCoordinator(t, testConfig(t.TempDir()))
 	var id string
-	c.update(func(s *scheduler.Scheduler, now time.Time) { id, _ = s.Register("app", "127.0.0.1:9", now) })
+	c.update(func(s *scheduler.Scheduler, now time.Time) {
+		id, _ = s.Register(scheduler.Registration{App: "app", Addr: "127.0.0.1:9"}, now)
+	})
 	r := &coordRPC{c: c, peer: "test"}
 	r.bind(id)
 	var reply protocol.HoldReply

@@ -373,23 +373,22 @@ func (j *jobJournal) intact(outDir string) map[int]bool {
 // outputs are done, committed maps are pending until until. It returns
 // how many of each, and the workers the commits name.
 func (j *jobJournal) recover(s *scheduler.Scheduler, intact map[int]bool, now, until time.Time) (reduces, maps int, workers []string) {
+	r := scheduler.Restart{Until: until}
 	for key, n := range j.tries {
-		s.Attempted(protocol.TaskKind(key[0]), key[1], n)
+		r.Tries = append(r.Tries, scheduler.Try{Kind: protocol.TaskKind(key[0]), Task: key[1], N: n})
 	}
-	for _, r := range sortedCommits(j.reduces) {
-		workers = append(workers, r.Worker)
-		if intact[r.Task] {
-			s.RecoverReduce(commit(r), now)
-			reduces++
+	for _, c := range sortedCommits(j.reduces) {
+		r.Workers = append(r.Workers, c.Worker)
+		if intact[c.Task] {
+			r.Reduces = append(r.Reduces, commit(c))
 		}
 	}
 	for _, m := range sortedCommits(j.maps) {
-		workers = append(workers, m.Worker)
-		s.RecoverMap(commit(m), until)
-		maps++
+		r.Workers = append(r.Workers, m.Worker)
+		r.Maps = append(r.Maps, commit(m))
 	}
-	s.Earlier(workers)
-	return reduces, maps, workers
+	s.Restore(r, now)
+	return len(r.Reduces), len(r.Maps), r.Workers
 }
 
 // reduceIntact reports whether reduce r's outputs are as committed: its

@@ -73,13 +73,13 @@ func TestRestartDuringTheFinalMerge(t *testing.T) {
 	default:
 	}
 	c.update(func(s *scheduler.Scheduler, now time.Time) { // w1 registers again and asks for a task
-		id, err := s.Register("wc", "127.0.0.1:9", now)
+		id, err := s.Register(scheduler.Registration{App: "wc", Addr: "127.0.0.1:9"}, now)
 		if err != nil {
 			t.Error(err)
 			return
 		}
 		c.adoptLocked(s, id, &protocol.Offer{Job: c.job, Worker: "w1"}, now)
-		if a := s.Assign(id, now); a.Action != protocol.ActExit {
+		if a := s.Assign(id, scheduler.AskIdle, now); a.Action != protocol.ActExit {
 			t.Errorf("the returning worker was told %v, not to exit", a.Action)
 		}
 	})

@@ -49,7 +49,8 @@ func (c *Coordinator) commitRun(run runfile.Segment, size int64, crc uint32, rea
 		return false, err
 	}
 	var ok bool
-	c.update(func(s *scheduler.Scheduler, now time.Time) { ok = s.ReduceDone(a, read, size, counters, now) })
+	done := scheduler.Output{Read: read, Written: size, Counters: counters}
+	c.update(func(s *scheduler.Scheduler, now time.Time) { ok = s.Done(a, done, now) })
 	if !ok {
 		return false, nil
 	}
@@ -136,7 +137,7 @@ func (c *Coordinator) commitReduce() {
 // writeFinal merges the reduce outputs into mr-<app>-all, then ends the job.
 func (c *Coordinator) writeFinal() {
 	c.mu.Lock()
-	app := c.sched.App()
+	app := c.sched.Job().App
 	c.mu.Unlock()
 	start := time.Now()
 	name, err := c.mergeOutputs(app)
@@ -149,7 +150,7 @@ func (c *Coordinator) writeFinal() {
 	}
 	c.log.Info("final output written", "file", name, "elapsed", time.Since(start).Round(time.Millisecond).String())
 	c.mu.Lock()
-	c.sched.Finish()
+	c.sched.End("")
 	events := c.changedLocked()
 	c.finishLocked()
 	c.mu.Unlock()

@@ -64,8 +64,9 @@ func (r *coordRPC) Job(_ *protocol.JobArgs, reply *protocol.JobInfo) error {
 	c := r.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	*reply = protocol.JobInfo{Job: c.job, App: c.sched.App(), Build: c.build, Ships: c.plugin != nil,
-		Size: int64(len(c.plugin)), Over: c.sched.Over(), Stream: c.stream}
+	job := c.sched.Job()
+	*reply = protocol.JobInfo{Job: c.job, App: job.App, Build: c.build, Ships: c.plugin != nil,
+		Size: int64(len(c.plugin)), Over: job.Over, Stream: c.stream}
 	return nil
 }
 

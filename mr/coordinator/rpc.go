@@ -62,24 +62,21 @@ func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.Registe
 		if err != nil {
 			return
 		}
-		first = c.build == "" && s.App() == ""
+		first = c.build == "" && s.Job().App == ""
 		if err = c.sameBuildLocked(s, args); err != nil {
 			return
 		}
 		var id string
-		if id, err = s.Register(args.App, args.Addr, now); err != nil {
+		reg := scheduler.Registration{App: args.App, Addr: args.Addr, Host: netx.Host(r.peer), Pool: args.Pool, Jobs: args.Jobs}
+		if id, err = s.Register(reg, now); err != nil {
 			return
 		}
-		s.ConnectedFrom(id, netx.Host(r.peer))
 		var key []byte
 		if key, err = ex.SessionKey(c.keys, args.Public, id, args.Public, ex.Public()); err != nil {
-			s.Drop(id, "bad registration", now)
+			s.Leave(id, "bad registration", now)
 			return
 		}
 		c.sessions[id] = key
-		if args.Pool {
-			s.PoolMember(id, args.Jobs)
-		}
 		c.registeredLocked(reply, id, ex.Public(), now)
 		reply.Adopted = c.adoptLocked(s, id, args.Offer, now)
 	})
@@ -133,7 +130,7 @@ func (c *Coordinator) sameBuildLocked(s *scheduler.Scheduler, args *protocol.Reg
 		return fmt.Errorf("%w: worker at %s runs the app %s (build %.12s), but this is a streaming job (-mapper): "+
 			"only a pool worker (mrworker without a plugin) runs its commands", scheduler.ErrWrongApp, args.Addr, args.App, args.Build)
 	case args.Build == "" || args.Build == c.build:
-	case s.App() != "" && args.App != s.App():
+	case s.Job().App != "" && args.App != s.Job().App:
 	case c.build == "":
 		c.build = args.Build
 	default:
@@ -163,13 +160,7 @@ func (c *Coordinator) adoptLocked(s *scheduler.Scheduler, id string, o *protocol
 	if _, ok := c.earlier[o.Worker]; ok {
 		c.earlier[o.Worker] = true
 	}
-	var adopted []protocol.MapAttempt
-	for _, m := range o.Maps {
-		if s.Adopt(id, m.Map, m.Attempt, o.Worker, now) {
-			adopted = append(adopted, m)
-		}
-	}
-	return adopted
+	return s.Offer(id, o.Worker, o.Maps, now)
 }
 
 // journalRegistration journals what a registration changed: the job's
@@ -232,7 +223,7 @@ func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskRe
 		return nil
 	}
 	r.c.longPoll(func(s *scheduler.Scheduler, now time.Time) bool {
-		*reply = s.Assign(args.WorkerID, now)
+		*reply = s.Assign(args.WorkerID, scheduler.AskIdle, now)
 		r.c.assignLocked(s, reply, args.WorkerID)
 		return reply.Action != protocol.ActWait
 	})
@@ -243,14 +234,11 @@ func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskRe
 // to run (not a wait, not an exit): it rides on the report's reply. A
 // repeated report gets the attempt the first one handed out again.
 func (c *Coordinator) nextLocked(s *scheduler.Scheduler, worker string, repeated bool, now time.Time) *protocol.GetTaskReply {
-	t, ok := s.Current(worker)
-	switch {
-	case repeated && ok:
-	case !s.IdleWork():
-		return nil
-	default:
-		t = s.Assign(worker, now)
+	ask := scheduler.AskAfterReport
+	if repeated {
+		ask = scheduler.AskAfterRepeat
 	}
+	t := s.Assign(worker, ask, now)
 	if t.Action != protocol.ActMap && t.Action != protocol.ActReduce {
 		return nil
 	}
@@ -261,13 +249,14 @@ func (c *Coordinator) nextLocked(s *scheduler.Scheduler, worker string, repeated
 // ReportMap commits a map attempt's output if it is the first valid
 // report; the winner's report sent again is accepted again.
 func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.ReportReply) error {
-	if !r.as(args.Attempt.WorkerID) {
+	if !r.as(args.Attempt.WorkerID) || args.Attempt.Kind != protocol.MapTask {
 		return nil
 	}
 	var repeated bool
 	r.c.update(func(s *scheduler.Scheduler, now time.Time) {
-		repeated = s.Won(args.Attempt)
-		reply.Accepted = s.MapDone(args.Attempt, args.NReduce, args.Written, args.Read, &args.Counters, now)
+		_, repeated = s.Attempt(args.Attempt)
+		out := scheduler.Output{Runs: args.NReduce, Read: args.Read, Written: args.Written, Counters: &args.Counters}
+		reply.Accepted = s.Done(args.Attempt, out, now)
 		if reply.Accepted {
 			reply.Next = r.c.nextLocked(s, args.Attempt.WorkerID, repeated, now)
 		}
@@ -336,7 +325,7 @@ func (r *coordRPC) Leave(args *protocol.LeaveArgs, _ *protocol.LeaveReply) error
 		return nil
 	}
 	r.c.update(func(s *scheduler.Scheduler, now time.Time) {
-		s.Drop(args.WorkerID, "it left: stopped by a signal", now)
+		s.Leave(args.WorkerID, "it left: stopped by a signal", now)
 	})
 	return nil
 }

@@ -38,8 +38,8 @@ func (c *Coordinator) statusNow(now time.Time) protocol.Status {
 	defer c.mu.Unlock()
 	st := c.sched.Status(c.start, c.status.ended, now)
 	st.Throughput = c.status.rates.rates(c.start)
-	bytes, records := c.sched.Work()
-	mean(&st.Throughput, bytes, records, st.ElapsedMS)
+	p := c.sched.Progress()
+	mean(&st.Throughput, p.Bytes, p.Records, st.ElapsedMS)
 	if c.journal != nil {
 		st.Journal, st.Restarts = c.journal.path, c.restarts
 	}
@@ -146,12 +146,11 @@ func (c *Coordinator) statusEvery() time.Duration {
 // came.
 func (c *Coordinator) statusTick(now time.Time) {
 	c.mu.Lock()
+	p := c.sched.Progress()
 	if !c.status.final {
-		bytes, records := c.sched.Work()
-		c.status.rates.sample(now, bytes, records)
+		c.status.rates.sample(now, p.Bytes, p.Records)
 	}
-	p, wc := c.sched.Progress(), c.sched.WorkerCounts()
-	over := c.sched.Over()
+	wc, over := p.WorkerCounts, c.sched.Job().Over
 	hint := !c.status.hinted && p.Workers == 0 && now.Sub(c.start) >= c.cfg.HintAfter
 	c.status.hinted = c.status.hinted || hint
 	due := (c.cfg.Progress != nil || now.Sub(c.status.reported) >= c.cfg.ProgressEvery) && !c.status.final

@@ -5,7 +5,7 @@ package scheduler
 // in-progress tasks". Two rules give a running attempt its one backup:
 //
 //   - timeout: it has run (without progress) for the task timeout; it is
-//     queued by expireSlow and handed to the next free worker;
+//     queued by Tick and handed to the next free worker;
 //   - end of phase (LATE, Zaharia et al., OSDI'08): a worker that finds no
 //     idle task backs up the attempt expected to finish last, if that one
 //     has run at least backupAfter and is a straggler by the estimates
@@ -70,7 +70,7 @@ func (s *Scheduler) lateBackup(w *worker, now time.Time) *task {
 	if best == nil {
 		return nil
 	}
-	s.note("task slow", best, best.worker, "running", now.Sub(best.start).Round(time.Millisecond).String(),
+	s.note(TaskSlow, best, best.worker, "running", now.Sub(best.start).Round(time.Millisecond).String(),
 		"expected_left", bestLeft.Round(time.Millisecond).String(), "rule", "end of phase")
 	return best.task
 }

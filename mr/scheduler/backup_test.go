@@ -83,7 +83,7 @@ func TestLateBackupOfAttemptExpectedToFinishLast(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			j := newLateJob(t, c.firstDone)
 			j.at(c.at, c.progress, c.flat)
-			reply := j.h.s.Assign(j.asker, j.h.now)
+			reply := j.h.s.Assign(j.asker, AskIdle, j.h.now)
 			got := -1
 			if reply.Action == protocol.ActMap {
 				got = reply.Task
@@ -154,18 +154,18 @@ func TestRepeatedReportOfWinnerAccepted(t *testing.T) {
 	if h.s.mapsDone != 1 || a.task.winner != a {
 		t.Fatalf("%d maps done, winner %v", h.s.mapsDone, a.task.winner)
 	}
-	if h.s.MapDone(ref(w1, a), h.s.cfg.NReduce, 999, 0, nil, h.now) {
+	if h.s.Done(ref(w1, a), Output{Runs: h.s.cfg.NReduce, Written: 999}, h.now) {
 		t.Fatal("the winner's report of another output accepted")
 	}
 	if h.mapDone(w2, b) || h.mapDone(w1, b) {
 		t.Fatal("the loser's report accepted")
 	}
-	if !h.s.Won(ref(w1, a)) || h.s.Won(ref(w2, b)) || h.s.Won(ref(w2, a)) {
+	if !h.s.won(ref(w1, a)) || h.s.won(ref(w2, b)) || h.s.won(ref(w2, a)) {
 		t.Fatal("won() is wrong")
 	}
 	r := h.get(w2, protocol.ActReduce)
 	h.reduceDone(w2, r)
-	if !h.s.Won(ref(w2, r)) || h.reduceDone(w2, r) {
+	if !h.s.won(ref(w2, r)) || h.reduceDone(w2, r) {
 		t.Fatal("a reduce winner is not known as such, or commits twice")
 	}
 }

@@ -1,5 +1,8 @@
 package scheduler
 
+// The app's counters (OSDI'04 §4.9): each winner's kept, checked
+// against protocol's bounds, and added up for the views.
+
 import "mapreduce/internal/protocol"
 
 // recordCounters keeps the counters winning attempt a reported; counters
@@ -9,15 +12,15 @@ func (s *Scheduler) recordCounters(a *attempt, c *protocol.Counters) {
 		return
 	}
 	if err := c.Check(); err != nil {
-		s.note("counters ignored", a, a.worker, "err", err.Error())
+		s.note(CountersIgnored, a, a.worker, "err", err.Error())
 		return
 	}
 	a.counters = c
 }
 
-// Counters adds up the counters of every task's winning attempt
+// counters adds up the counters of every task's winning attempt
 // (OSDI'04 §4.9): failed, lost, superseded and re-run attempts never count.
-func (s *Scheduler) Counters() protocol.Counters {
+func (s *Scheduler) counters() protocol.Counters {
 	var sum protocol.Counters
 	for _, tasks := range [][]*task{s.maps, s.reduces} {
 		for _, t := range tasks {

@@ -1,5 +1,8 @@
 package scheduler
 
+// Counters: only winners count, and counters past protocol's bounds are
+// ignored with an event.
+
 import (
 	"testing"
 	"time"
@@ -12,9 +15,9 @@ import (
 func (h *schedHarness) report(id string, a *attempt) bool {
 	c := &protocol.Counters{MapInputRecords: 1, ReduceInputGroups: 1, User: map[string]int64{"seen": 1}}
 	if a.task.kind == protocol.MapTask {
-		return h.s.MapDone(ref(id, a), h.s.cfg.NReduce, int64(10+a.task.index), 0, c, h.now)
+		return h.s.Done(ref(id, a), Output{Runs: h.s.cfg.NReduce, Written: int64(10 + a.task.index), Counters: c}, h.now)
 	}
-	return h.s.ReduceDone(ref(id, a), 0, 0, c, h.now)
+	return h.s.Done(ref(id, a), Output{Counters: c}, h.now)
 }
 
 // "The counter values from individual worker machines are periodically
@@ -51,9 +54,9 @@ func TestCountersCountWinnersOnly(t *testing.T) {
 	r0, r1 := h.get(w1, protocol.ActReduce), h.get(w2, protocol.ActReduce)
 	h.report(w1, r0)
 	h.report(w2, r1)
-	h.s.MapDone(ref(w2, m1), h.s.cfg.NReduce, 11, 0, &protocol.Counters{MapInputRecords: 100}, h.now)
+	h.s.Done(ref(w2, m1), Output{Runs: h.s.cfg.NReduce, Written: 11, Counters: &protocol.Counters{MapInputRecords: 100}}, h.now)
 
-	got := h.s.Counters()
+	got := h.s.counters()
 	if got.MapInputRecords != 5 || got.ReduceInputGroups != 5 || got.User["seen"] != 5 {
 		t.Fatalf("counters = %+v, want each of the 5 tasks counted once", got)
 	}
@@ -74,11 +77,11 @@ func TestCountersBreakingBoundsAreIgnored(t *testing.T) {
 	w1 := h.join("a:1")
 	m := h.get(w1, protocol.ActMap)
 	h.s.TakeEvents()
-	h.s.MapDone(ref(w1, m), h.s.cfg.NReduce, 10, 0, &protocol.Counters{MapInputRecords: -3}, h.now)
-	if got := h.s.Counters(); got.MapInputRecords != 0 {
+	h.s.Done(ref(w1, m), Output{Runs: h.s.cfg.NReduce, Written: 10, Counters: &protocol.Counters{MapInputRecords: -3}}, h.now)
+	if got := h.s.counters(); got.MapInputRecords != 0 {
 		t.Fatalf("negative counter kept: %+v", got)
 	}
-	if ev := h.s.TakeEvents(); !hasEvent(ev, "counters ignored") {
+	if ev := h.s.TakeEvents(); !hasEvent(ev, CountersIgnored) {
 		t.Fatalf("events %+v", ev)
 	}
 }

@@ -58,10 +58,10 @@ func TestAppFailureLimitNamesTaskInputAndError(t *testing.T) {
 		w1, w2 = w2, w1
 	}
 	want := "map-2 (input in-2.txt) failed 3 times; the app's last error: panic: runtime error: index out of range [5] with length 3"
-	if why, failed := h.s.Failure(); !failed || why != want {
+	if why, failed := h.s.Job().Failure, h.s.Job().Failed; !failed || why != want {
 		t.Fatalf("failure %q (%v), want %q", why, failed, want)
 	}
-	if reply := h.s.Assign(w1, h.now); reply.Action != protocol.ActExit || reply.Reason != want {
+	if reply := h.s.Assign(w1, AskIdle, h.now); reply.Action != protocol.ActExit || reply.Reason != want {
 		t.Fatalf("told %s %q", reply.Action, reply.Reason)
 	}
 }
@@ -128,7 +128,7 @@ func checkExcluded(t *testing.T, h *schedHarness, id, why string) {
 	if h.action(id) != protocol.ActWait {
 		t.Fatal("an excluded worker's heartbeat is not answered wait")
 	}
-	reply := h.s.Assign(id, h.now)
+	reply := h.s.Assign(id, AskIdle, h.now)
 	if want := "worker " + id + " is excluded from the job: " + why; reply.Action != protocol.ActExit || reply.Reason != want {
 		t.Fatalf("told %s %q, want exit %q", reply.Action, reply.Reason, want)
 	}
@@ -157,11 +157,11 @@ func TestExclusionEndsAttemptAndRerunsOutputs(t *testing.T) {
 		t.Fatal("an excluded worker's report accepted")
 	}
 	h.tick(2 * h.s.cfg.HeartbeatTimeout) // another worker may still join
-	if _, failed := h.s.Failure(); failed {
+	if _, failed := h.s.Job().Failure, h.s.Job().Failed; failed {
 		t.Fatal("the job failed at once, before another worker could join")
 	}
 	h.tick(time.Millisecond)
-	if why, failed := h.s.Failure(); !failed || !strings.Contains(why, "every worker that joined (2) was excluded") {
+	if why, failed := h.s.Job().Failure, h.s.Job().Failed; !failed || !strings.Contains(why, "every worker that joined (2) was excluded") {
 		t.Fatalf("failure %q (%v)", why, failed)
 	}
 }
@@ -176,7 +176,7 @@ func TestAllExcludedWaitsForAnotherWorker(t *testing.T) {
 	h.tick(h.s.cfg.HeartbeatTimeout)
 	w2 := h.join("b:1")
 	h.run(2*h.s.cfg.HeartbeatTimeout, w2)
-	if _, failed := h.s.Failure(); failed {
+	if _, failed := h.s.Job().Failure, h.s.Job().Failed; failed {
 		t.Fatal("the job failed though a worker joined")
 	}
 	if !h.mapDone(w2, h.get(w2, protocol.ActMap)) {
@@ -194,9 +194,9 @@ func TestJobGoesOnWhileOneWorkerIsIn(t *testing.T) {
 	}
 	h.mapDone(w2, h.get(w2, protocol.ActMap))
 	h.reduceDone(w2, h.get(w2, protocol.ActReduce))
-	h.s.Finish()
+	h.s.End("")
 	h.get(w2, protocol.ActExit)
-	if !h.s.AllExited() {
+	if !h.s.allExited() {
 		t.Fatal("the end waits for an excluded worker")
 	}
 }

@@ -65,9 +65,31 @@ func newInputs(cfg Config, maps []*task) inputs {
 	return in
 }
 
-// Hold records that worker id holds inputs (indices into
-// Config.InputNames); first replaces what it said before.
-func (s *Scheduler) Hold(id string, held []int, first bool, now time.Time) {
+// Holding is what a worker says of the job's inputs it holds, by index
+// into Config.InputNames.
+type Holding struct {
+	Inputs  []int // inputs it holds, recorded only with Commit
+	First   bool  // Inputs replace what it said before
+	Commit  bool  // record Inputs: the worker serves them to its peers from now on
+	Differs []int // inputs whose copy it found to differ from the job's checksums
+}
+
+// Hold applies what worker id says of the inputs it holds: copies that
+// differ are never used, and the job names them; with h.Commit, the
+// inputs it holds make map tasks local to it, and its peers may read
+// them from it.
+func (s *Scheduler) Hold(id string, h Holding, now time.Time) {
+	for _, i := range h.Differs {
+		s.copyDiffers(id, i)
+	}
+	if h.Commit {
+		s.hold(id, h.Inputs, h.First)
+	}
+}
+
+// hold records that worker id holds inputs held; first replaces what it
+// said before.
+func (s *Scheduler) hold(id string, held []int, first bool) {
 	w := s.live(id)
 	if w == nil {
 		return
@@ -93,7 +115,7 @@ func (s *Scheduler) Hold(id string, held []int, first bool, now time.Time) {
 			}
 		}
 	}
-	s.note("inputs held", nil, w, "inputs", len(w.holds))
+	s.note(InputsHeld, nil, w, "inputs", len(w.holds))
 }
 
 func remove(ws []*worker, w *worker) []*worker {
@@ -106,15 +128,15 @@ func remove(ws []*worker, w *worker) []*worker {
 	return out
 }
 
-// CopyDiffers records that worker id found its copy of input i to differ
+// copyDiffers records that worker id found its copy of input i to differ
 // from the job's checksums: it was never used, and the job names it.
-func (s *Scheduler) CopyDiffers(id string, i int) {
+func (s *Scheduler) copyDiffers(id string, i int) {
 	w := s.workers[id]
 	if w == nil || i < 0 || i >= len(s.cfg.InputNames) || slices.Contains(w.differ, s.cfg.InputNames[i]) {
 		return
 	}
 	w.differ = append(w.differ, s.cfg.InputNames[i])
-	s.note("input copy differs", nil, w, "input", s.cfg.InputNames[i], "note", "the worker's copy was not used")
+	s.note(InputCopyDiffers, nil, w, "input", s.cfg.InputNames[i], "note", "the worker's copy was not used")
 }
 
 // Holders lists the run-file servers of at most n live workers holding
@@ -207,7 +229,7 @@ func (s *Scheduler) queueLocal(t *task) {
 // checkHolders fails a job planned from a manifest when an input that a
 // map task still needs has had no live holder for HolderWait.
 func (s *Scheduler) checkHolders(now time.Time) {
-	if !s.cfg.NoCopy || !s.started || s.Over() || s.mapsDone == len(s.maps) {
+	if !s.cfg.NoCopy || !s.started || s.over() || s.mapsDone == len(s.maps) {
 		return
 	}
 	needed := make(map[int]*task)
@@ -233,10 +255,10 @@ func (s *Scheduler) checkHolders(now time.Time) {
 		switch {
 		case !waiting:
 			s.in.unheld[i] = now
-			s.note("input held by no live worker", nil, nil, "input", s.cfg.InputNames[i], "task", protocol.TaskName(t.kind, t.index),
+			s.note(InputUnheld, nil, nil, "input", s.cfg.InputNames[i], "task", protocol.TaskName(t.kind, t.index),
 				"waiting", s.cfg.HolderWait.String())
 		case now.Sub(since) >= s.cfg.HolderWait:
-			s.Fail(fmt.Sprintf("no live worker holds input %s (read by %s), and none came for %s: "+
+			s.fail(fmt.Sprintf("no live worker holds input %s (read by %s), and none came for %s: "+
 				"start a worker whose -data directory holds it", s.cfg.InputNames[i], protocol.TaskName(t.kind, t.index), s.cfg.HolderWait))
 			return
 		}

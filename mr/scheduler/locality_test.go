@@ -1,5 +1,8 @@
 package scheduler
 
+// Locality: local tasks first, the cluster never idle for it, holders
+// spread, and a manifest job waiting for (or failing without) a holder.
+
 import (
 	"strings"
 	"testing"
@@ -44,10 +47,10 @@ func TestLocalityTable(t *testing.T) {
 			ids := map[string]string{}
 			for _, addr := range []string{"a:1", "b:1"} {
 				ids[addr] = h.join(addr)
-				h.s.Hold(ids[addr], c.holds[addr], true, h.now)
+				h.s.Hold(ids[addr], Holding{Inputs: c.holds[addr], First: true, Commit: true}, h.now)
 			}
 			for k, addr := range c.order {
-				reply := h.s.Assign(ids[addr], h.now)
+				reply := h.s.Assign(ids[addr], AskIdle, h.now)
 				got := reply.Task
 				if reply.Action != protocol.ActMap {
 					got = -1
@@ -68,7 +71,7 @@ func TestLocalityTable(t *testing.T) {
 func TestLocalityRequeuedTaskStaysLocal(t *testing.T) {
 	h := newLocalHarness(t, 4, false)
 	a, b := h.join("a:1"), h.join("b:1")
-	h.s.Hold(b, []int{3}, true, h.now)
+	h.s.Hold(b, Holding{Inputs: []int{3}, First: true, Commit: true}, h.now)
 	at := h.get(b, protocol.ActMap)
 	if at.task.index != 3 {
 		t.Fatalf("holder got map-%d", at.task.index)
@@ -84,16 +87,23 @@ func TestHoldersSkipDeadAndSelf(t *testing.T) {
 	h := newLocalHarness(t, 2, false)
 	a, b, c := h.join("a:1"), h.join("b:1"), h.join("c:1")
 	for _, id := range []string{a, b, c} {
-		h.s.Hold(id, []int{0}, true, h.now)
+		h.s.Hold(id, Holding{Inputs: []int{0}, First: true, Commit: true}, h.now)
 	}
-	h.s.Drop(c, "test", h.now)
+	h.s.Leave(c, "test", h.now)
 	for range 3 {
 		got := h.s.Holders(0, a, 3)
 		if len(got) != 1 || got[0] != "b:1" {
 			t.Fatalf("holders of in-0 for a: %v, want [b:1]", got)
 		}
 	}
-	h.s.Hold(b, []int{1}, true, h.now) // b's copy of in-0 differed: it says so
+	h.s.Hold(b, Holding{Differs: []int{0}}, h.now) // b's copy of in-0 differs: it says so first
+	if ws := h.s.Summary(t0, h.now).Workers; ws[1].ID != b || len(ws[1].Differ) != 1 || ws[1].Differ[0] != "in-0.txt" {
+		t.Fatalf("b's differing copy not named: %+v", ws[1])
+	}
+	if got := h.s.Holders(0, a, 3); len(got) != 1 {
+		t.Fatalf("holders before b withdrew: %v", got)
+	}
+	h.s.Hold(b, Holding{Inputs: []int{1}, First: true, Commit: true}, h.now) // then lists what it holds
 	if got := h.s.Holders(0, a, 3); len(got) != 0 {
 		t.Fatalf("holders after b withdrew: %v", got)
 	}
@@ -105,15 +115,15 @@ func TestHoldersSkipDeadAndSelf(t *testing.T) {
 func TestManifestJobWaitsForHolder(t *testing.T) {
 	h := newLocalHarness(t, 2, true)
 	a := h.join("a:1")
-	h.s.Hold(a, []int{0}, true, h.now)
+	h.s.Hold(a, Holding{Inputs: []int{0}, First: true, Commit: true}, h.now)
 	h.mapDone(a, h.get(a, protocol.ActMap)) // map-0, its own
 	h.get(a, protocol.ActWait)              // map-1: nobody holds in-1.txt
 	h.run(20*time.Second, a)                // within the wait
-	if _, failed := h.s.Failure(); failed {
+	if _, failed := h.s.Job().Failure, h.s.Job().Failed; failed {
 		t.Fatal("failed before the wait was over")
 	}
 	h.run(11*time.Second, a)
-	why, failed := h.s.Failure()
+	why, failed := h.s.Job().Failure, h.s.Job().Failed
 	if !failed || !strings.Contains(why, "in-1.txt") || !strings.Contains(why, "30s") || strings.Contains(why, "in-0.txt") {
 		t.Fatalf("failure = %q, %v", why, failed)
 	}
@@ -122,11 +132,11 @@ func TestManifestJobWaitsForHolder(t *testing.T) {
 func TestManifestJobHolderArrives(t *testing.T) {
 	h := newLocalHarness(t, 2, true)
 	a := h.join("a:1")
-	h.s.Hold(a, []int{0}, true, h.now)
+	h.s.Hold(a, Holding{Inputs: []int{0}, First: true, Commit: true}, h.now)
 	h.mapDone(a, h.get(a, protocol.ActMap))
 	h.run(20*time.Second, a)
 	b := h.join("b:1")
-	h.s.Hold(b, []int{1}, true, h.now)
+	h.s.Hold(b, Holding{Inputs: []int{1}, First: true, Commit: true}, h.now)
 	if got := h.get(a, protocol.ActMap); got.task.index != 1 { // read from b, a peer
 		t.Fatalf("got map-%d", got.task.index)
 	}
@@ -134,7 +144,7 @@ func TestManifestJobHolderArrives(t *testing.T) {
 		t.Fatalf("holders %v", hs)
 	}
 	h.run(20*time.Second, a, b)
-	if why, failed := h.s.Failure(); failed {
+	if why, failed := h.s.Job().Failure, h.s.Job().Failed; failed {
 		t.Fatalf("failed: %s", why)
 	}
 }

@@ -82,7 +82,7 @@ func (s *Scheduler) Locate(ref protocol.Attempt, m, failed int, now time.Time) p
 	if t.state == taskIdle && now.Sub(t.idleAt) > s.cfg.HeartbeatTimeout/2 {
 		// Nobody else is free to re-run it: give up this attempt so that
 		// its worker can. The reduce task runs again once the maps are done.
-		s.note("attempt gives way", r, r.worker, "waiting_for", protocol.TaskName(protocol.MapTask, t.index))
+		s.note(AttemptGivesWay, r, r.worker, "waiting_for", protocol.TaskName(protocol.MapTask, t.index))
 		s.endAttempt(r, outcomeAbandoned, now)
 		return protocol.LocateReply{Abort: true}
 	}
@@ -101,7 +101,7 @@ func (s *Scheduler) fetchFailed(t *task, by *attempt, now time.Time) (protocol.L
 	a, owner := t.winner, t.winner.worker
 	rep := a.reportFetch(by.worker.host, s.witness(by.worker, now), now)
 	v := s.weigh(a, by.worker, rep, now)
-	s.note("fetch failure reported", a, owner, "by", by.ID(), "reports", rep.n, "verdict", v.String())
+	s.note(FetchFailureReported, a, owner, "by", by.ID(), "reports", rep.n, "verdict", v.String())
 	switch v {
 	case ownerSilent:
 		s.kill(owner, now, "unreachable and silent")
@@ -224,7 +224,7 @@ func (s *Scheduler) verified(w *worker, words []protocol.Verified, now time.Time
 			continue
 		}
 		a := t.winner
-		s.note("owner verified its output", a, w, "held", v.Held)
+		s.note(OwnerVerified, a, w, "held", v.Held)
 		if v.Held {
 			a.confirm, a.confirmAt = held, now
 			continue
@@ -251,7 +251,7 @@ func (s *Scheduler) outputLost(t *task, now time.Time) {
 func (s *Scheduler) fetchGivenUp(by, a *attempt, rep *fetchReports, now time.Time) {
 	why := fmt.Sprintf("could not fetch %s from %s %d times in %s, while %s heartbeats and no other worker failed to",
 		a.ID(), a.worker.id, rep.n, now.Sub(rep.first).Round(time.Millisecond), a.worker.id)
-	s.note("attempt failed", by, by.worker, "class", protocol.FailWorker.String(), "err", why)
+	s.note(AttemptFailed, by, by.worker, "class", protocol.FailWorker.String(), "err", why)
 	s.endAttempt(by, outcomeFailed, now)
 	s.workerFailed(by.worker, why, now)
 }
@@ -261,7 +261,7 @@ func (s *Scheduler) rerunMap(t *task, now time.Time) {
 	w := t.winner.worker
 	delete(w.owned, t.index)
 	t.winner.outcome, t.winner.end = outcomeLost, now
-	s.note("map output lost", t.winner, w)
+	s.note(MapOutputLost, t.winner, w)
 	t.winner, t.state = nil, taskIdle
 	s.mapsDone--
 	s.srcVersion++

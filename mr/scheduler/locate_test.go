@@ -249,7 +249,7 @@ func TestRepeatedlyLostOutputsExcludeOwner(t *testing.T) {
 	if maps[3].task.state != taskIdle || h.s.mapsDone != 0 {
 		t.Fatalf("the excluded owner's last output: %s, %d maps done", maps[3].task.state, h.s.mapsDone)
 	}
-	reply := h.s.Assign(w1, h.now)
+	reply := h.s.Assign(w1, AskIdle, h.now)
 	if reply.Action != protocol.ActExit || !strings.Contains(reply.Reason, "w1 is excluded from the job: reducers could not fetch") {
 		t.Fatalf("excluded owner told %s %q", reply.Action, reply.Reason)
 	}
@@ -342,17 +342,12 @@ func TestEvidenceCountsHostsNotRegistrations(t *testing.T) {
 // word then is enough.
 func TestEvidenceCountsConnectionsNotAdvertisedHosts(t *testing.T) {
 	h := newHarness(t, 1, 3)
-	owner := h.join("a:1")
-	h.s.ConnectedFrom(owner, "10.0.0.1")
+	owner := h.joinFrom("a:1", "10.0.0.1")
 	m := h.get(owner, protocol.ActMap)
 	h.mapDone(owner, m)
-	var ids []string
-	for _, addr := range []string{"b:1", "c:1", "d:1"} {
-		ids = append(ids, h.join(addr))
-	}
-	h.s.ConnectedFrom(ids[0], "10.0.0.2")
-	h.s.ConnectedFrom(ids[1], "10.0.0.2") // the same peer, advertising another host
-	h.s.ConnectedFrom(ids[2], "10.0.0.3")
+	ids := []string{h.joinFrom("b:1", "10.0.0.2"),
+		h.joinFrom("c:1", "10.0.0.2"), // the same peer, advertising another host
+		h.joinFrom("d:1", "10.0.0.3")}
 	h.run(5*time.Second, append(ids, owner)...)
 	var reducers []*attempt
 	for _, id := range ids {

@@ -1,5 +1,8 @@
 package scheduler
 
+// The scheduler's queues: idle tasks in FIFO order, and running
+// attempts by the time they become slow.
+
 import (
 	"container/heap"
 	"time"

@@ -1,12 +1,12 @@
 package scheduler
 
 // Recovery after a restart of the coordinator. A journaled job's
-// coordinator, run again, replays its journal into a fresh scheduler
-// before any worker joins: reduce tasks whose outputs it still holds are
-// done (RecoverReduce); map tasks committed before the restart wait,
-// pending, for a while (RecoverMap), so that their owners, which outlive
-// a coordinator of a journaled job, can offer them back when they
-// register again (Adopt) instead of running Map again. A pending map
+// coordinator, run again, hands its journal's state to a fresh scheduler
+// before any worker joins (Restore): reduce tasks whose outputs it still
+// holds are done; map tasks committed before the restart wait, pending,
+// for a while, so that their owners, which outlive a coordinator of a
+// journaled job, can offer them back when they register again (Offer)
+// instead of running Map again. A pending map
 // whose owner does not come back within its grace goes back to idle and
 // runs again. Attempt numbers go on from the journal's, so that no new
 // attempt takes the name of an output a worker still holds.
@@ -36,9 +36,41 @@ type Commit struct {
 	Counters      *protocol.Counters
 }
 
-// Earlier notes the workers registered before a restart: new ones get
+// Try is the highest attempt number a task had before a restart.
+type Try struct {
+	Kind    protocol.TaskKind
+	Task, N int
+}
+
+// Restart is a job's state as its journal holds it.
+type Restart struct {
+	Tries   []Try     // every task's highest attempt number: new attempts are numbered after
+	Reduces []Commit  // committed reduce tasks whose outputs the coordinator still holds
+	Maps    []Commit  // committed map tasks: pending until their owners offer them back
+	Workers []string  // every worker the journal names
+	Until   time.Time // when pending maps whose owners did not come back run again
+}
+
+// Restore applies a restarted job's journal to a fresh scheduler, before
+// any worker registers: its reduce tasks are done, its map tasks pending
+// until r.Until, its attempt numbers and workers' ids go on from the
+// journal's. Tasks it does not have are ignored.
+func (s *Scheduler) Restore(r Restart, now time.Time) {
+	for _, t := range r.Tries {
+		s.attempted(t.Kind, t.Task, t.N)
+	}
+	for _, c := range r.Reduces {
+		s.recoverReduce(c, now)
+	}
+	for _, c := range r.Maps {
+		s.recoverMap(c, r.Until)
+	}
+	s.earlier(r.Workers)
+}
+
+// earlier notes the workers registered before a restart: new ones get
 // ids after theirs, and views list them as of an earlier run.
-func (s *Scheduler) Earlier(ids []string) {
+func (s *Scheduler) earlier(ids []string) {
 	for _, id := range ids {
 		n, err := strconv.Atoi(strings.TrimPrefix(id, "w"))
 		if err != nil || !strings.HasPrefix(id, "w") || s.workers[id] != nil {
@@ -49,10 +81,10 @@ func (s *Scheduler) Earlier(ids []string) {
 	}
 }
 
-// RecoverReduce marks reduce task c.Task done by an attempt of before a
+// recoverReduce marks reduce task c.Task done by an attempt of before a
 // restart, whose output the coordinator still holds; a task it does not
 // have is ignored.
-func (s *Scheduler) RecoverReduce(c Commit, now time.Time) {
+func (s *Scheduler) recoverReduce(c Commit, now time.Time) {
 	if c.Task < 0 || c.Task >= len(s.reduces) {
 		return
 	}
@@ -67,16 +99,16 @@ func (s *Scheduler) RecoverReduce(c Commit, now time.Time) {
 	t.history = append(t.history, a)
 	t.state, t.winner = taskDone, a
 	s.reducesDone++
-	s.note("task recovered", a, nil, "from", "journal")
+	s.note(TaskRecovered, a, nil, "from", "journal")
 	if s.reducesDone == len(s.reduces) {
 		s.setPhase(phaseMerge)
 	}
 }
 
-// RecoverMap notes map task c.Task as committed by an attempt of before a
-// restart: it is pending until its owner offers it back (Adopt), and runs
+// recoverMap notes map task c.Task as committed by an attempt of before a
+// restart: it is pending until its owner offers it back (Offer), and runs
 // again if none has by until. A task it does not have is ignored.
-func (s *Scheduler) RecoverMap(c Commit, until time.Time) {
+func (s *Scheduler) recoverMap(c Commit, until time.Time) {
 	if c.Task < 0 || c.Task >= len(s.maps) {
 		return
 	}
@@ -90,19 +122,32 @@ func (s *Scheduler) RecoverMap(c Commit, until time.Time) {
 	t.pending = &recovered{n: c.Attempt, owner: c.Worker, read: c.Read, written: c.Written, counters: c.Counters, until: until}
 }
 
-// Attempted notes that task of kind had attempts up to n before a
+// attempted notes that task of kind had attempts up to n before a
 // restart: new attempts are numbered after them.
-func (s *Scheduler) Attempted(kind protocol.TaskKind, task, n int) {
+func (s *Scheduler) attempted(kind protocol.TaskKind, task, n int) {
 	if tasks := s.tasks(kind); task >= 0 && task < len(tasks) {
 		tasks[task].lastN = max(tasks[task].lastN, n)
 	}
 }
 
-// Adopt takes back map task m's output, attempt n, offered by worker id
-// (registered now), which ran it before the restart as old. It is
-// accepted only if the journal names that very attempt and worker, and
-// the task is still pending: the map is then done, its output on id.
-func (s *Scheduler) Adopt(id string, m, n int, old string, now time.Time) bool {
+// Offer applies worker id's offer, as it registers again after a
+// restart, of the map outputs it ran as worker old: each is taken back
+// only if the journal names that very attempt and worker, and the task
+// is still pending; the map is then done, its output on id. It returns
+// the outputs taken back.
+func (s *Scheduler) Offer(id, old string, maps []protocol.MapAttempt, now time.Time) []protocol.MapAttempt {
+	var taken []protocol.MapAttempt
+	for _, m := range maps {
+		if s.adopt(id, m.Map, m.Attempt, old, now) {
+			taken = append(taken, m)
+		}
+	}
+	return taken
+}
+
+// adopt takes back map task m's output, attempt n, offered by worker id,
+// which ran it before the restart as old.
+func (s *Scheduler) adopt(id string, m, n int, old string, now time.Time) bool {
 	w := s.live(id)
 	if w == nil || m < 0 || m >= len(s.maps) {
 		return false
@@ -122,7 +167,7 @@ func (s *Scheduler) Adopt(id string, m, n int, old string, now time.Time) bool {
 	t.state, t.winner = taskDone, a
 	w.owned[m] = t
 	s.srcVersion++
-	s.note("map output taken back", a, w, "ran_as", old)
+	s.note(MapOutputTakenBack, a, w, "ran_as", old)
 	s.mapCommitted(now)
 	return true
 }
@@ -135,7 +180,7 @@ func (s *Scheduler) expirePending(now time.Time) {
 	}
 	for _, t := range s.maps {
 		if t.state == taskPending && now.After(t.pending.until) {
-			s.note("recovered map runs again", nil, nil, "task", protocol.TaskName(t.kind, t.index),
+			s.note(RecoveredMapRerun, nil, nil, "task", protocol.TaskName(t.kind, t.index),
 				"owner_then", t.pending.owner)
 			t.pending, t.state = nil, taskIdle
 			s.pendingMaps--
@@ -146,7 +191,7 @@ func (s *Scheduler) expirePending(now time.Time) {
 
 // earlierWorker is the record of a worker of before a restart.
 func (s *Scheduler) earlierWorker(id string) *worker {
-	s.Earlier([]string{id})
+	s.earlier([]string{id})
 	if w := s.workers[id]; w != nil {
 		return w
 	}

@@ -1,6 +1,7 @@
 package scheduler
 
-// The scheduler's reports: every one names its protocol.Attempt and is
+// The scheduler's reports of completed attempts (Done), and how a report
+// is fenced and what an attempt's standing is (Attempt). Every report names its protocol.Attempt and is
 // applied only while that attempt runs for a live worker (running), which
 // is what fences late, superseded and dead workers' reports. The one
 // exception is the winner's own report sent again (its first reply was
@@ -43,13 +44,16 @@ func (s *Scheduler) running(ref protocol.Attempt) *attempt {
 	return a
 }
 
-// Running reports whether ref names an attempt still running for a live
-// worker with that id: its reads and uploads are served.
-func (s *Scheduler) Running(ref protocol.Attempt) bool { return s.running(ref) != nil }
+// Attempt is where attempt ref stands: running for a live worker with
+// that id (its reads and uploads are served), or its task's committed
+// attempt, won (a report or upload of it sent again is answered as
+// accepted). Both are false for any other ref.
+func (s *Scheduler) Attempt(ref protocol.Attempt) (running, won bool) {
+	return s.running(ref) != nil, s.won(ref)
+}
 
-// Won reports whether ref names its task's committed attempt: a report
-// or upload of it sent again is answered as accepted.
-func (s *Scheduler) Won(ref protocol.Attempt) bool {
+// won reports whether ref names its task's committed attempt.
+func (s *Scheduler) won(ref protocol.Attempt) bool {
 	a := s.lookup(ref)
 	return a != nil && a.task.winner == a
 }
@@ -59,7 +63,7 @@ func (s *Scheduler) Won(ref protocol.Attempt) bool {
 func (s *Scheduler) accept(ref protocol.Attempt, now time.Time) *attempt {
 	a := s.running(ref)
 	if a == nil {
-		s.events = append(s.events, Event{Msg: "stale report ignored", Worker: ref.WorkerID, Attempt: ref.String()})
+		s.events = append(s.events, Event{Kind: ReportStale, Worker: ref.WorkerID, Attempt: ref.String()})
 		if w := s.live(ref.WorkerID); w != nil && w.current != nil && w.current.outcome != outcomeRunning {
 			w.current = nil
 		}
@@ -69,14 +73,31 @@ func (s *Scheduler) accept(ref protocol.Attempt, now time.Time) *attempt {
 	return a
 }
 
-// MapDone commits a map attempt's output, of nReduce runs in written
-// bytes from read bytes of input, with its counters, if it is the first
-// valid report; the winner's report sent again is accepted again and
-// changes nothing.
-func (s *Scheduler) MapDone(ref protocol.Attempt, nReduce int, written, read int64, c *protocol.Counters, now time.Time) bool {
-	if s.Won(ref) {
+// Output is what a completed attempt produced.
+type Output struct {
+	Runs          int   // a map attempt's runs, which must be one per reduce task; unused for a reduce
+	Read, Written int64 // bytes of input (map) or of fetched runs (reduce) read; bytes written
+	Counters      *protocol.Counters
+}
+
+// Done applies the report that attempt ref completed and produced out. A
+// map attempt's report comes from its worker; a reduce attempt's once the
+// coordinator holds its output. The first valid report of a running
+// attempt commits it; the winner's map report sent again is accepted
+// again and changes nothing. It reports whether the report was accepted.
+func (s *Scheduler) Done(ref protocol.Attempt, out Output, now time.Time) bool {
+	if ref.Kind == protocol.ReduceTask {
+		return s.reduceDone(ref, out, now)
+	}
+	return s.mapDone(ref, out, now)
+}
+
+// mapDone commits a map attempt's output if it is the first valid report.
+func (s *Scheduler) mapDone(ref protocol.Attempt, out Output, now time.Time) bool {
+	nReduce, read, written := out.Runs, out.Read, out.Written
+	if s.won(ref) {
 		a := s.lookup(ref)
-		s.note("report repeated", a, a.worker)
+		s.note(ReportRepeated, a, a.worker)
 		return a.written == written
 	}
 	a := s.accept(ref, now)
@@ -84,13 +105,13 @@ func (s *Scheduler) MapDone(ref protocol.Attempt, nReduce int, written, read int
 		return false
 	}
 	if nReduce != s.cfg.NReduce || written < 0 || read < 0 {
-		s.note("report refused", a, a.worker, "runs", nReduce, "want", s.cfg.NReduce)
+		s.note(ReportRefused, a, a.worker, "runs", nReduce, "want", s.cfg.NReduce)
 		return false
 	}
 	a.committed, a.read, a.written = true, read, written
 	s.srcVersion++
 	s.win(a, now)
-	s.recordCounters(a, c)
+	s.recordCounters(a, out.Counters)
 	a.worker.owned[a.task.index] = a.task
 	s.mapCommitted(now)
 	return true
@@ -110,17 +131,16 @@ func (s *Scheduler) mapCommitted(now time.Time) {
 	}
 }
 
-// ReduceDone commits a reduce attempt whose output, of written bytes from
-// read bytes fetched, the coordinator holds, with its counters.
-func (s *Scheduler) ReduceDone(ref protocol.Attempt, read, written int64, c *protocol.Counters, now time.Time) bool {
+// reduceDone commits a reduce attempt whose output the coordinator holds.
+func (s *Scheduler) reduceDone(ref protocol.Attempt, out Output, now time.Time) bool {
 	a := s.accept(ref, now)
 	if a == nil {
 		return false
 	}
-	a.read, a.written = read, written
+	a.read, a.written = out.Read, out.Written
 	s.win(a, now)
 	a.worker.reduceWon = now
-	s.recordCounters(a, c)
+	s.recordCounters(a, out.Counters)
 	s.reducesDone++
 	if s.reducesDone == len(s.reduces) {
 		s.setPhase(phaseMerge)
@@ -139,8 +159,8 @@ func (s *Scheduler) win(a *attempt, now time.Time) {
 	s.wonTime[t.kind-1] += now.Sub(a.start)
 	s.wonCount[t.kind-1]++
 	for len(t.running) > 0 {
-		s.note("attempt superseded", t.running[0], t.running[0].worker, "winner", a.ID())
+		s.note(AttemptSuperseded, t.running[0], t.running[0].worker, "winner", a.ID())
 		s.endAttempt(t.running[0], outcomeLost, now)
 	}
-	s.note("task done", a, a.worker)
+	s.note(TaskDone, a, a.worker)
 }

@@ -1,24 +1,7 @@
-// Package scheduler is the coordinator's brain as a plain value: tasks,
-// attempts, owners and workers, with no goroutines, sockets, processes,
-// files or clock. Every method that depends on time takes now; the
-// coordinator locks, calls and copies, and its tickers drive expiry
-// (ExpireWorkers, ExpireSlow). Tests move now by hand and never sleep.
-//
-// A job is M map tasks and R reduce tasks. Every assignment is a numbered
-// attempt ("map-3.a2", protocol.Attempt); a report is applied only while
-// its attempt runs for a live worker, so late, superseded and dead
-// workers' reports change nothing, and the winner's own report sent again
-// is answered as the first was (reports.go).
-//
-// Failures come in two classes (protocol.FailureClass): the app's count
-// against the task, the worker's own against the worker, which is
-// excluded from the job when it keeps failing (workers.go). A committed
-// map is re-run only on evidence (locate.go), and at the end of a phase
-// idle workers back up the attempt expected to finish last (backup.go).
-// Time-driven expiry is in time.go; the read-only views, Status and
-// Summary, in status.go and summary.go. What happened is kept as Events
-// for the coordinator to log (TakeEvents).
 package scheduler
+
+// The scheduler's state, its constructor, and the inputs of a worker's
+// life: registering, leaving, and asking for work.
 
 import (
 	"errors"
@@ -54,7 +37,7 @@ type Config struct {
 	// split MapInputs names (its attempts map, their output is the job's).
 	MapOnly bool
 
-	// Locality (locality.go): the job's inputs by name, each map task's
+	// Locality: the job's inputs by name, each map task's
 	// home (the input giving it the most bytes; -1 for none) and every
 	// input it reads. NoCopy says the coordinator holds no copy of the
 	// inputs (a manifest job): a task goes only to a worker that can read
@@ -128,7 +111,7 @@ type worker struct {
 	pool      bool                  // a pool member
 	jobs      int                   // jobs it served before this one
 	holds     map[int]bool          // the inputs it holds (Hold)
-	differ    []string              // inputs whose copy it found to differ (CopyDiffers)
+	differ    []string              // inputs whose copy it found to differ (Holding.Differs)
 	local     localQueue            // idle map tasks whose home it holds
 }
 
@@ -157,17 +140,7 @@ type Scheduler struct {
 	srcCache    *protocol.SourcesReply // the map outputs' locations at srcCache.Version
 	pendingMaps int                    // maps in taskPending
 	started     bool                   // WaitWorkers have joined: tasks are handed out
-	in          inputs                 // where the inputs are (locality.go)
-}
-
-// Event is one thing that happened, for the coordinator to log: a
-// constant message, the attempt and worker it concerns ("" if none), and
-// more key/value pairs.
-type Event struct {
-	Msg     string
-	Attempt string
-	Worker  string
-	Args    []any
+	in          inputs                 // where the inputs are, and who holds them
 }
 
 // New makes the scheduler of a job, every map task idle (every reduce
@@ -197,75 +170,67 @@ func makeTasks(kind protocol.TaskKind, n int) []*task {
 	return ts
 }
 
-func (s *Scheduler) note(msg string, a *attempt, w *worker, args ...any) {
-	e := Event{Msg: msg, Args: args}
-	if a != nil {
-		e.Attempt = a.ID()
-	}
-	if w != nil {
-		e.Worker = w.id
-	}
-	s.events = append(s.events, e)
+// Job is where the job stands: what a caller needs on every call, in
+// constant time. Progress and Status count more.
+type Job struct {
+	App     string // the job's app; "" until the first worker registered
+	Over    bool   // done or failed: nothing changes any more
+	Failed  bool   // the job failed: Failure says why
+	Failure string // the one line the coordinator exits with
 }
 
-// TakeEvents returns what happened since the last call.
-func (s *Scheduler) TakeEvents() []Event {
-	ev := s.events
-	s.events = nil
-	return ev
+// Job is where the job stands.
+func (s *Scheduler) Job() Job {
+	return Job{App: s.cfg.App, Over: s.over(), Failed: s.phase == phaseFailed, Failure: s.failure}
 }
 
-// App is the job's app name, "" until the first worker registered.
-func (s *Scheduler) App() string { return s.cfg.App }
+// Registration is what a registering worker says of itself, and where
+// its connection came from.
+type Registration struct {
+	App  string // its app, which must be the job's
+	Addr string // where it serves its run files; checked by the caller
+	// Host is the host its connection came from: evidence against an
+	// owner counts hosts, and a peer cannot pick this one as it picks the
+	// address it advertises. "" counts it as Addr's host.
+	Host string
+	Pool bool // a pool member, which served Jobs jobs before this one (for the views)
+	Jobs int
+}
 
-// Failure reports whether the job failed, and why.
-func (s *Scheduler) Failure() (string, bool) { return s.failure, s.phase == phaseFailed }
-
-// Register adds a worker serving its run files at addr and returns its
-// id ("w1", "w2", ...). The caller has checked app and addr.
-func (s *Scheduler) Register(app, addr string, now time.Time) (string, error) {
+// Register adds a worker and returns its id ("w1", "w2", ...). A worker
+// of another app, or one past Config.MaxWorkers, is refused.
+func (s *Scheduler) Register(r Registration, now time.Time) (string, error) {
 	if s.cfg.App == "" {
-		s.cfg.App = app
+		s.cfg.App = r.App
 	}
-	if app != s.cfg.App {
-		return "", fmt.Errorf("%w: worker at %s runs %q, the job runs %q", ErrWrongApp, addr, app, s.cfg.App)
+	if r.App != s.cfg.App {
+		return "", fmt.Errorf("%w: worker at %s runs %q, the job runs %q", ErrWrongApp, r.Addr, r.App, s.cfg.App)
 	}
 	if s.cfg.MaxWorkers > 0 && s.nextWorker >= s.cfg.MaxWorkers {
 		return "", fmt.Errorf("%w (%d)", errTooManyWorkers, s.cfg.MaxWorkers)
 	}
 	s.nextWorker++
-	host, _, err := protocol.SplitAddr(addr)
+	host, _, err := protocol.SplitAddr(r.Addr)
 	if err != nil {
-		host = addr
+		host = r.Addr
 	}
-	w := &worker{id: fmt.Sprintf("w%d", s.nextWorker), addr: addr, host: host, joined: now, lastSeen: now,
+	if r.Host != "" {
+		host = r.Host
+	}
+	w := &worker{id: fmt.Sprintf("w%d", s.nextWorker), addr: r.Addr, host: host, joined: now, lastSeen: now,
 		owned: make(map[int]*task)}
+	if r.Pool {
+		w.pool, w.jobs = true, r.Jobs
+	}
 	s.workers[w.id] = w
-	s.note("worker joined", nil, w, "addr", addr)
+	s.note(WorkerJoined, nil, w, "addr", r.Addr)
 	return w.id, nil
 }
 
-// ConnectedFrom sets the host that worker id's word counts as, when
-// evidence counts hosts: the source host of its connection, which a peer
-// cannot pick as it picks the address it advertises. Until then it is the
-// advertised address's host.
-func (s *Scheduler) ConnectedFrom(id, host string) {
-	if w := s.workers[id]; w != nil && host != "" {
-		w.host = host
-	}
-}
-
-// PoolMember notes that worker id is a pool member that served jobs jobs
-// before this one, for the views.
-func (s *Scheduler) PoolMember(id string, jobs int) {
-	if w := s.workers[id]; w != nil {
-		w.pool, w.jobs = true, jobs
-	}
-}
-
-// Drop declares worker id dead at once, for why: its registration could
-// not be completed.
-func (s *Scheduler) Drop(id, why string, now time.Time) {
+// Leave declares worker id gone at once, uncharged, for why: it left
+// (stopped by a signal), or its registration could not be completed. Its
+// running attempt and the outputs it held are redone.
+func (s *Scheduler) Leave(id, why string, now time.Time) {
 	if w := s.workers[id]; w != nil && !w.dead {
 		s.kill(w, now, why)
 	}
@@ -284,17 +249,46 @@ func (s *Scheduler) live(id string) *worker {
 func (s *Scheduler) toldToExit(w *worker) {
 	if !w.exitSent {
 		w.exitSent = true
-		s.note("worker told to exit", nil, w)
+		s.note(WorkerToldToExit, nil, w)
 	}
 }
 
-// Over reports whether the job is done or failed: nothing changes any more.
-func (s *Scheduler) Over() bool { return s.phase == phaseDone || s.phase == phaseFailed }
+// over reports whether the job is done or failed: nothing changes any more.
+func (s *Scheduler) over() bool { return s.phase == phaseDone || s.phase == phaseFailed }
 
-// Assign hands the worker its next attempt, or tells it to wait or exit.
+// Ask is how a worker asks for its next attempt.
+type Ask uint8
+
+const (
+	// AskIdle is a worker's GetTask: it is idle, so an attempt it still
+	// holds is abandoned. It may be told to wait, exit or register again.
+	AskIdle Ask = iota
+	// AskAfterReport rides on an accepted report's reply: an attempt if
+	// an idle task waits for one, else a wait that changes nothing.
+	AskAfterReport
+	// AskAfterRepeat rides on the reply to a report sent again, whose
+	// first reply was lost: the attempt that one handed out, if it still
+	// runs, else as AskAfterReport.
+	AskAfterRepeat
+)
+
+// Assign hands worker id its next attempt, or tells it to wait or exit.
+// The reply lacks only a map attempt's inputs, which the coordinator owns.
+func (s *Scheduler) Assign(id string, ask Ask, now time.Time) protocol.GetTaskReply {
+	if ask == AskAfterRepeat {
+		if reply, ok := s.current(id); ok {
+			return reply
+		}
+	}
+	if ask != AskIdle && !s.idleWork() {
+		return protocol.GetTaskReply{Action: protocol.ActWait, NMap: len(s.maps), NReduce: len(s.reduces)}
+	}
+	return s.assign(id, now)
+}
+
+// assign hands the worker its next attempt, or tells it to wait or exit.
 // A worker asks only when idle, so an attempt it still holds is abandoned.
-// The reply lacks only a map attempt's Split, which the coordinator owns.
-func (s *Scheduler) Assign(id string, now time.Time) protocol.GetTaskReply {
+func (s *Scheduler) assign(id string, now time.Time) protocol.GetTaskReply {
 	reply := protocol.GetTaskReply{Action: protocol.ActWait, NMap: len(s.maps), NReduce: len(s.reduces)}
 	w := s.workers[id]
 	switch {
@@ -305,7 +299,7 @@ func (s *Scheduler) Assign(id string, now time.Time) protocol.GetTaskReply {
 		s.toldToExit(w)
 		reply.Action, reply.Reason = protocol.ActExit, excludedReason(w)
 		return reply
-	case s.Over():
+	case s.over():
 		w.lastSeen = now
 		s.toldToExit(w)
 		reply.Action, reply.Reason = protocol.ActExit, s.failure
@@ -313,7 +307,7 @@ func (s *Scheduler) Assign(id string, now time.Time) protocol.GetTaskReply {
 	}
 	w.lastSeen = now
 	if a := w.current; a != nil && a.outcome == outcomeRunning {
-		s.note("attempt abandoned", a, w)
+		s.note(AttemptAbandoned, a, w)
 		s.endAttempt(a, outcomeAbandoned, now)
 	}
 	t := s.nextTask(w, now)
@@ -330,10 +324,10 @@ func (s *Scheduler) Assign(id string, now time.Time) protocol.GetTaskReply {
 	return reply
 }
 
-// Current is the assignment of the attempt worker id is running, if any:
+// current is the assignment of the attempt worker id is running, if any:
 // a report sent again, whose first answer (carrying that assignment) was
 // lost, gets the same one back rather than a new one.
-func (s *Scheduler) Current(id string) (protocol.GetTaskReply, bool) {
+func (s *Scheduler) current(id string) (protocol.GetTaskReply, bool) {
 	w := s.live(id)
 	if w == nil || w.current == nil || w.current.outcome != outcomeRunning {
 		return protocol.GetTaskReply{}, false
@@ -347,9 +341,9 @@ func (s *Scheduler) Current(id string) (protocol.GetTaskReply, bool) {
 	return reply, true
 }
 
-// IdleWork reports whether an idle task is waiting to be assigned: then
+// idleWork reports whether an idle task is waiting to be assigned: then
 // assign hands out an attempt rather than a wait.
-func (s *Scheduler) IdleWork() bool {
+func (s *Scheduler) idleWork() bool {
 	if s.reducesDone == len(s.reduces) || (!s.started && len(s.workers) < s.cfg.WaitWorkers) {
 		return false
 	}
@@ -398,7 +392,7 @@ func (s *Scheduler) startAttempt(t *task, w *worker, now time.Time) *attempt {
 	w.current = a
 	w.attempts = append(w.attempts, a)
 	s.deadlines.push(deadline{at: now.Add(s.cfg.TaskTimeout), a: a})
-	s.note("task assigned", a, w)
+	s.note(TaskAssigned, a, w)
 	return a
 }
 
@@ -433,6 +427,6 @@ func (s *Scheduler) enqueue(t *task, now time.Time) {
 }
 
 func (s *Scheduler) setPhase(p phase) {
-	s.note("phase changed", nil, nil, "phase", p.String())
+	s.note(PhaseChanged, nil, nil, "phase", p.String())
 	s.phase = p
 }

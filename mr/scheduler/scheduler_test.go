@@ -9,7 +9,8 @@ import (
 	"mapreduce/internal/protocol"
 )
 
-// A scheduler test moves a fake clock by hand; nothing here sleeps.
+// The scheduler's table tests and their harness: a test moves a fake
+// clock by hand; nothing here sleeps.
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -32,8 +33,7 @@ func newHarness(t *testing.T, nMap, nReduce int) *schedHarness {
 
 func (h *schedHarness) tick(d time.Duration) {
 	h.now = h.now.Add(d)
-	h.s.ExpireWorkers(h.now)
-	h.s.ExpireSlow(h.now)
+	h.s.Tick(h.now)
 }
 
 // run moves the clock by d in heartbeat-sized steps; the named workers
@@ -45,8 +45,12 @@ func (h *schedHarness) run(d time.Duration, beating ...string) {
 	}
 }
 
-func (h *schedHarness) join(addr string) string {
-	id, err := h.s.Register("app", addr, h.now)
+func (h *schedHarness) join(addr string) string { return h.joinFrom(addr, "") }
+
+// joinFrom registers a worker advertising addr whose connection came
+// from host ("" for addr's).
+func (h *schedHarness) joinFrom(addr, host string) string {
+	id, err := h.s.Register(Registration{App: "app", Addr: addr, Host: host}, h.now)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -55,7 +59,7 @@ func (h *schedHarness) join(addr string) string {
 
 func (h *schedHarness) get(id string, want protocol.Action) *attempt {
 	h.t.Helper()
-	reply := h.s.Assign(id, h.now)
+	reply := h.s.Assign(id, AskIdle, h.now)
 	if reply.Action != want {
 		h.t.Fatalf("assign(%s) = %s, want %s", id, reply.Action, want)
 	}
@@ -74,11 +78,11 @@ func ref(id string, a *attempt) protocol.Attempt {
 }
 
 func (h *schedHarness) mapDone(id string, a *attempt) bool {
-	return h.s.MapDone(ref(id, a), h.s.cfg.NReduce, int64(10+a.task.index), 0, nil, h.now)
+	return h.s.Done(ref(id, a), Output{Runs: h.s.cfg.NReduce, Written: int64(10 + a.task.index)}, h.now)
 }
 
 func (h *schedHarness) reduceDone(id string, a *attempt) bool {
-	return h.s.ReduceDone(ref(id, a), 0, 0, nil, h.now)
+	return h.s.Done(ref(id, a), Output{}, h.now)
 }
 
 func (h *schedHarness) beat(ids ...string) {
@@ -124,16 +128,16 @@ func TestHappyPathRunsEachTaskOnce(t *testing.T) {
 	if h.action(w1) != protocol.ActWait {
 		t.Fatal("exit before the final output")
 	}
-	h.s.Finish()
+	h.s.End("")
 	h.get(w1, protocol.ActExit)
-	if h.s.AllExited() {
+	if h.s.allExited() {
 		t.Fatal("w2 has not been told to exit")
 	}
 	h.get(w2, protocol.ActExit)
 	if h.action(w3) != protocol.ActExit { // hearing it by heartbeat counts too
 		t.Fatal("heartbeat after the end is not told to exit")
 	}
-	if !h.s.AllExited() {
+	if !h.s.allExited() {
 		t.Fatal("allExited false after both got Exit")
 	}
 	for _, tk := range append(h.s.maps, h.s.reduces...) {
@@ -250,7 +254,7 @@ func TestReportWithWrongAttemptOrWorkerIgnored(t *testing.T) {
 		{protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: 0, N: 1}, 2}, // wrong number of runs
 	}
 	for _, c := range cases {
-		if h.s.MapDone(c.ref, c.nReduce, 0, 0, nil, h.now) {
+		if h.s.Done(c.ref, Output{Runs: c.nReduce}, h.now) {
 			t.Errorf("report %+v with %d runs accepted", c.ref, c.nReduce)
 		}
 	}
@@ -278,7 +282,7 @@ func TestRepeatedAppFailureFailsJob(t *testing.T) {
 func TestWrongAppRefused(t *testing.T) {
 	h := newHarness(t, 1, 1)
 	h.join("a:1")
-	if _, err := h.s.Register("other", "b:1", h.now); !errors.Is(err, ErrWrongApp) {
+	if _, err := h.s.Register(Registration{App: "other", Addr: "b:1"}, h.now); !errors.Is(err, ErrWrongApp) {
 		t.Fatalf("register other app: %v", err)
 	}
 }
@@ -290,6 +294,59 @@ func TestAskingAgainAbandonsCurrentAttempt(t *testing.T) {
 	b := h.get(w1, protocol.ActMap)
 	if a.outcome != outcomeAbandoned || b.n != 2 || len(b.task.running) != 1 {
 		t.Fatalf("a=%s b=%s running=%d", a.outcome, b.ID(), len(b.task.running))
+	}
+}
+
+// An accepted report's reply carries the next attempt only if an idle
+// task waits, and asks nothing of the worker otherwise; the reply to a
+// report sent again carries the attempt the first one handed out.
+func TestAssignAfterReport(t *testing.T) {
+	h := newHarness(t, 2, 1)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	m0, m1 := h.get(w1, protocol.ActMap), h.get(w2, protocol.ActMap)
+	h.mapDone(w1, m0)
+	h.s.TakeEvents()
+	for _, w := range []string{w1, w2} { // w2 still runs m1: it is not abandoned
+		if r := h.s.Assign(w, AskAfterReport, h.now); r.Action != protocol.ActWait || m1.outcome != outcomeRunning {
+			t.Fatalf("%s, with no idle task, after a report: %s; map-1 %s", w, r.Action, m1.outcome)
+		}
+	}
+	if ev := h.s.TakeEvents(); len(ev) != 0 {
+		t.Fatalf("asking after a report with nothing idle changed things: %v", ev)
+	}
+	h.mapDone(w2, m1)
+	r0 := h.s.Assign(w2, AskAfterReport, h.now)
+	if r0.Action != protocol.ActReduce {
+		t.Fatalf("with a reduce idle, after a report: %s", r0.Action)
+	}
+	again := h.s.Assign(w2, AskAfterRepeat, h.now)
+	if again.Action != protocol.ActReduce || again.Task != r0.Task || again.Attempt != r0.Attempt {
+		t.Fatalf("after a repeated report: %+v, want %+v again", again, r0)
+	}
+	if r := h.s.Assign(w1, AskAfterRepeat, h.now); r.Action != protocol.ActWait {
+		t.Fatalf("after a repeated report of an idle worker with nothing idle: %s", r.Action)
+	}
+}
+
+// A worker registers with the host its connection came from, and as a
+// pool member; one that leaves is dead at once, its attempt redone.
+func TestRegisterAndLeave(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	w1, err := h.s.Register(Registration{App: "app", Addr: "a:1", Host: "10.0.0.1", Pool: true, Jobs: 2}, h.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2 := h.join("b:1")
+	if w := h.s.workers[w1]; w.host != "10.0.0.1" || !w.pool || w.jobs != 2 || h.s.workers[w2].host != "b" || h.s.workers[w2].pool {
+		t.Fatalf("registered %+v and %+v", *w, *h.s.workers[w2])
+	}
+	a := h.get(w1, protocol.ActMap)
+	h.s.Leave(w1, "it left", h.now)
+	if a.outcome != outcomeDied || !hasEvent(h.s.TakeEvents(), WorkerDied) {
+		t.Fatalf("the leaver's attempt %s", a.outcome)
+	}
+	if h.get(w2, protocol.ActMap).task != a.task {
+		t.Fatal("the leaver's task was not redone")
 	}
 }
 
@@ -312,10 +369,10 @@ func TestEnumsPrint(t *testing.T) {
 	}
 }
 
-// hasEvent reports whether events hold one with message msg.
-func hasEvent(events []Event, msg string) bool {
+// hasEvent reports whether events hold one of kind k.
+func hasEvent(events []Event, k EventKind) bool {
 	for _, e := range events {
-		if e.Msg == msg {
+		if e.Kind == k {
 			return true
 		}
 	}
@@ -331,7 +388,7 @@ func TestWaitForWorkers(t *testing.T) {
 	h := newHarness(t, 2, 1)
 	h.s.cfg.WaitWorkers = 2
 	w1 := h.join("a:1")
-	if r := h.s.Assign(w1, h.now); r.Action != protocol.ActWait || h.s.IdleWork() {
+	if r := h.s.Assign(w1, AskIdle, h.now); r.Action != protocol.ActWait || h.s.idleWork() {
 		t.Fatalf("one worker of two got %s", r.Action)
 	}
 	w2 := h.join("b:1")

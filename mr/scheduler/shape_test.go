@@ -1,5 +1,7 @@
 package scheduler
 
+// The scheduler's shape: what it may link.
+
 import (
 	"os/exec"
 	"strings"

@@ -29,11 +29,11 @@ func (s *Scheduler) Status(start, end, now time.Time) protocol.Status {
 	if !end.IsZero() {
 		now = end
 	}
-	p := s.Progress()
+	p := s.counts()
 	st := protocol.Status{Phase: p.Phase, MapsDone: p.MapsDone, Maps: p.Maps, ReducesDone: p.ReducesDone,
 		Reduces: p.Reduces, Workers: p.Workers, LiveWorkers: p.LiveWorkers,
-		Version: protocol.StatusVersion, App: s.cfg.App, Over: s.Over(), Failure: s.failure,
-		Started: start, ElapsedMS: now.Sub(start).Milliseconds(), Counters: s.Counters()}
+		Version: protocol.StatusVersion, App: s.cfg.App, Over: s.over(), Failure: s.failure,
+		Started: start, ElapsedMS: now.Sub(start).Milliseconds(), Counters: s.counters()}
 	st.MapTasks = s.taskCounts(s.maps, now)
 	st.ReduceTasks = s.taskCounts(s.reduces, now)
 	st.Tasks = s.taskList(start, now)
@@ -250,8 +250,8 @@ func (s *Scheduler) workerList(now time.Time) (protocol.WorkerList, protocol.Wor
 	return list, counts
 }
 
-// WorkerCounts counts every worker by state, as Status does.
-func (s *Scheduler) WorkerCounts() protocol.WorkerCounts {
+// workerCounts counts every worker by state, as Status does.
+func (s *Scheduler) workerCounts() protocol.WorkerCounts {
 	var c protocol.WorkerCounts
 	for _, w := range s.workers {
 		countState(&c, workerState(w))
@@ -333,9 +333,10 @@ func (s *Scheduler) workerRow(w *worker, now time.Time) protocol.WorkerRow {
 	return row
 }
 
-// Work is the input the committed attempts have processed so far: bytes
-// (map splits and fetched runs) and records (map input and reduce input).
-func (s *Scheduler) Work() (bytes, records int64) {
+// processed is the input the committed attempts have processed so far:
+// bytes (map splits and fetched runs) and records (map input and reduce
+// input).
+func (s *Scheduler) processed() (bytes, records int64) {
 	for _, tasks := range [][]*task{s.maps, s.reduces} {
 		for _, t := range tasks {
 			if a := t.winner; a != nil {
@@ -361,7 +362,7 @@ func (s *Scheduler) work(now time.Time, live bool) protocol.Work {
 		m.add(t, reduceWeight)
 	}
 	w := protocol.Work{Unit: unit, Total: m.total, Done: min(m.done, m.total)}
-	if live && !s.Over() && s.phase != phaseMerge && m.won && m.ran > 0 && now.After(m.since) {
+	if live && !s.over() && s.phase != phaseMerge && m.won && m.ran > 0 && now.After(m.since) {
 		left := time.Duration(float64(now.Sub(m.since)) * max(0, m.total-m.done) / m.ran)
 		ms := max(0, left.Milliseconds())
 		w.ETAMS = &ms

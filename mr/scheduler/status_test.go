@@ -90,7 +90,7 @@ func TestStatusAfterTheEndStopsTheClock(t *testing.T) {
 	h.run(time.Second, w1)
 	h.report(w1, h.get(w1, protocol.ActMap))
 	h.report(w1, h.get(w1, protocol.ActReduce))
-	h.s.Finish()
+	h.s.End("")
 	end := h.now
 	h.run(time.Minute, w1)
 	st := h.s.Status(t0, end, h.now)
@@ -152,7 +152,7 @@ func TestStatusOf100000TasksIsBounded(t *testing.T) {
 func TestStatusCountsWorkersByState(t *testing.T) {
 	h := newHarness(t, 2, 1)
 	h.s.cfg.MapSizes = []int64{1000, 3000}
-	h.s.Earlier([]string{"w1"})
+	h.s.Restore(Restart{Workers: []string{"w1"}}, h.now)
 	w2 := h.join("a:1")
 	for range 3 {
 		h.s.Failed(ref(w2, h.get(w2, protocol.ActMap)), protocol.FailWorker, "disk full", h.now)
@@ -188,13 +188,13 @@ func TestStatusCountsWorkersByState(t *testing.T) {
 	h.report(w3, m)
 	h.report(w4, h.get(w4, protocol.ActMap))
 	h.report(w3, h.get(w3, protocol.ActReduce))
-	h.s.Finish()
+	h.s.End("")
 	h.get(w3, protocol.ActExit)
 	h.get(w4, protocol.ActExit)
 	st = h.s.Status(t0, h.now, h.now)
 	want = protocol.WorkerCounts{Exited: 2, Dead: 1, Excluded: 1, Earlier: 1}
-	if st.WorkerCounts != want || st.LiveWorkers != 2 || h.s.WorkerCounts() != want {
-		t.Fatalf("finished job: live %d, %+v (%+v); want %+v", st.LiveWorkers, st.WorkerCounts, h.s.WorkerCounts(), want)
+	if st.WorkerCounts != want || st.LiveWorkers != 2 || h.s.workerCounts() != want {
+		t.Fatalf("finished job: live %d, %+v (%+v); want %+v", st.LiveWorkers, st.WorkerCounts, h.s.workerCounts(), want)
 	}
 }
 
@@ -258,7 +258,7 @@ func TestStatusETA(t *testing.T) {
 	h := newHarness(t, 4, 2)
 	h.s.cfg.MapSizes = []int64{100, 100, 100, 100}
 	w1 := h.join("a:1")
-	mapDone := func(a *attempt) { h.s.MapDone(ref(w1, a), 2, 50, 100, nil, h.now) }
+	mapDone := func(a *attempt) { h.s.Done(ref(w1, a), Output{Runs: 2, Written: 50, Read: 100}, h.now) }
 	var m *attempt
 	for _, step := range []struct {
 		what        string
@@ -287,7 +287,7 @@ func TestStatusETA(t *testing.T) {
 		}, 600, 400, 3000},
 		{"reduce-0 won at 7 s", func() {
 			h.run(time.Second, w1)
-			h.s.ReduceDone(ref(w1, h.get(w1, protocol.ActReduce)), 100, 10, nil, h.now)
+			h.s.Done(ref(w1, h.get(w1, protocol.ActReduce)), Output{Read: 100, Written: 10}, h.now)
 		}, 600, 500, 1400},
 		// w1 dies: its map outputs are lost, and run again.
 		{"no live worker", func() { h.run(5 * time.Second) }, 600, 100, unknown},
@@ -309,12 +309,12 @@ func TestStatusETA(t *testing.T) {
 func TestStatusETALeavesRecoveredWorkOutOfTheRate(t *testing.T) {
 	h := newHarness(t, 2, 2)
 	h.s.cfg.MapSizes = []int64{100, 100}
-	h.s.Earlier([]string{"w1"})
-	h.s.RecoverReduce(Commit{Task: 0, Attempt: 1, Worker: "w1", Read: 100, Written: 10}, h.now)
+	h.s.Restore(Restart{Reduces: []Commit{{Task: 0, Attempt: 1, Worker: "w1", Read: 100, Written: 10}},
+		Workers: []string{"w1"}}, h.now)
 	w2 := h.join("a:1")
 	m := h.get(w2, protocol.ActMap)
 	h.run(time.Second, w2)
-	h.s.MapDone(ref(w2, m), 2, 100, 100, nil, h.now)
+	h.s.Done(ref(w2, m), Output{Runs: 2, Written: 100, Read: 100}, h.now)
 	// 200 bytes of maps and 200 of reduces; done: map-0, and reduce-0
 	// from the journal. This run did 100 bytes in 1 s: 200 are left.
 	w := h.s.Status(t0, time.Time{}, h.now).Work
@@ -346,8 +346,8 @@ func TestStatusETAInTasks(t *testing.T) {
 // as pending: the states add up to the tasks.
 func TestStatusCountsPendingMaps(t *testing.T) {
 	h := newHarness(t, 3, 1)
-	h.s.Earlier([]string{"w1"})
-	h.s.RecoverMap(Commit{Task: 1, Attempt: 1, Worker: "w1", Written: 10}, h.now.Add(8*time.Second))
+	h.s.Restore(Restart{Maps: []Commit{{Task: 1, Attempt: 1, Worker: "w1", Written: 10}},
+		Workers: []string{"w1"}, Until: h.now.Add(8 * time.Second)}, h.now)
 	st := h.s.Status(t0, time.Time{}, h.now)
 	if c := st.MapTasks; c.Pending != 1 || c.Idle != 2 || c.Idle+c.Running+c.Done+c.Pending != c.Total {
 		t.Fatalf("map tasks %+v", c)

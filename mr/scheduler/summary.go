@@ -1,5 +1,8 @@
 package scheduler
 
+// The job's record (protocol.Summary): every task's attempts and every
+// worker's, for the summary file and the tests that read it.
+
 import (
 	"fmt"
 	"slices"
@@ -28,7 +31,7 @@ func (s *Scheduler) Summary(start, now time.Time) protocol.Summary {
 		}
 		sum.Tasks = append(sum.Tasks, ts)
 	}
-	sum.Counters = s.Counters()
+	sum.Counters = s.counters()
 	for i := 1; i <= s.nextWorker; i++ {
 		if w := s.workers[fmt.Sprintf("w%d", i)]; w != nil {
 			sum.Workers = append(sum.Workers, w.summary(now))

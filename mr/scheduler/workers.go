@@ -1,7 +1,7 @@
 package scheduler
 
 // The scheduler's view of workers: heartbeats and what they carry back,
-// failures by class, and exclusion.
+// failed attempts by class (Failed), and exclusion.
 //
 // A failed attempt is the app's fault (protocol.FailApp: it panicked,
 // exited, hung or outgrew its memory) or the worker's own (FailWorker:
@@ -37,7 +37,7 @@ func (s *Scheduler) Heartbeat(hb protocol.HeartbeatArgs, now time.Time) protocol
 		return protocol.HeartbeatReply{Action: protocol.ActWait} // GetTask tells it why
 	}
 	w.lastSeen = now
-	if s.Over() {
+	if s.over() {
 		s.toldToExit(w)
 		return protocol.HeartbeatReply{Action: protocol.ActExit}
 	}
@@ -73,8 +73,9 @@ func (s *Scheduler) takeDrops(w *worker) []int {
 	return out
 }
 
-// Failed records an attempt that could not complete, counted against
-// the task (class FailApp) or against its worker (anything else).
+// Failed applies a report that attempt ref could not complete, counted
+// against the task (class FailApp) or against its worker (anything
+// else). It reports whether the report was accepted (the attempt ran).
 func (s *Scheduler) Failed(ref protocol.Attempt, class protocol.FailureClass, why string, now time.Time) bool {
 	a := s.accept(ref, now)
 	if a == nil {
@@ -83,15 +84,15 @@ func (s *Scheduler) Failed(ref protocol.Attempt, class protocol.FailureClass, wh
 	if class != protocol.FailApp {
 		class = protocol.FailWorker
 	}
-	if s.Over() {
+	if s.over() {
 		// The job ended first (its input failed the coordinator, say,
 		// which cut this attempt's split short): nobody is to blame, and
 		// the attempt did not fail, it was given up.
-		s.note("attempt given up: the job is over", a, a.worker, "class", class.String(), "err", why)
+		s.note(AttemptGivenUp, a, a.worker, "class", class.String(), "err", why)
 		s.endAttempt(a, outcomeAbandoned, now)
 		return true
 	}
-	s.note("attempt failed", a, a.worker, "class", class.String(), "err", why)
+	s.note(AttemptFailed, a, a.worker, "class", class.String(), "err", why)
 	s.endAttempt(a, outcomeFailed, now)
 	switch {
 	case class == protocol.FailApp:
@@ -106,7 +107,7 @@ func (s *Scheduler) Failed(ref protocol.Attempt, class protocol.FailureClass, wh
 func (s *Scheduler) appFailed(t *task, why string) {
 	t.failures++
 	if t.failures >= s.cfg.MaxFailures {
-		s.Fail(fmt.Sprintf("%s failed %d times; the app's last error: %s", s.describe(t), t.failures, why))
+		s.fail(fmt.Sprintf("%s failed %d times; the app's last error: %s", s.describe(t), t.failures, why))
 	}
 }
 
@@ -136,14 +137,14 @@ func (s *Scheduler) exclude(w *worker, why string, now time.Time) {
 		return
 	}
 	w.excluded = why
-	s.note("worker excluded", nil, w, "why", why)
+	s.note(WorkerExcluded, nil, w, "why", why)
 	if a := w.current; a != nil && a.outcome == outcomeRunning {
 		s.endAttempt(a, outcomeExcluded, now)
 	}
 	s.loseOutputs(w, now)
-	if s.allExcluded() && !s.Over() && s.allOut.IsZero() {
+	if s.allExcluded() && !s.over() && s.allOut.IsZero() {
 		s.allOut, s.allOutWhy = now, fmt.Sprintf("the last, %s: %s", w.id, why)
-		s.note("every worker excluded", nil, nil, "waiting_for_another", (2 * s.cfg.HeartbeatTimeout).String())
+		s.note(AllExcluded, nil, nil, "waiting_for_another", (2 * s.cfg.HeartbeatTimeout).String())
 	}
 }
 
@@ -153,11 +154,11 @@ func (s *Scheduler) exclude(w *worker, why string, now time.Time) {
 // to join.
 func (s *Scheduler) checkAllExcluded(now time.Time) {
 	switch {
-	case s.allOut.IsZero() || s.Over():
+	case s.allOut.IsZero() || s.over():
 	case !s.allExcluded():
 		s.allOut = time.Time{}
 	case now.Sub(s.allOut) > 2*s.cfg.HeartbeatTimeout:
-		s.Fail(fmt.Sprintf("every worker that joined (%d) was excluded, and none joined for %s; %s",
+		s.fail(fmt.Sprintf("every worker that joined (%d) was excluded, and none joined for %s; %s",
 			len(s.workers), 2*s.cfg.HeartbeatTimeout, s.allOutWhy))
 	}
 }
@@ -185,10 +186,4 @@ func (s *Scheduler) allExcluded() bool {
 // excludedReason is what an excluded worker is told, and prints as it exits.
 func excludedReason(w *worker) string {
 	return fmt.Sprintf("worker %s is excluded from the job: %s", w.id, w.excluded)
-}
-
-// Fail ends the job: why is the one line the coordinator exits with.
-func (s *Scheduler) Fail(why string) {
-	s.failure = why
-	s.setPhase(phaseFailed)
 }

@@ -1,4 +1,4 @@
-// mrapps/docfreq/docfreq.go
+// mrapps/docfreq/docfreq.go: for every word, how many input files hold it.
 package main
 
 import (

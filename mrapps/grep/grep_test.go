@@ -1,3 +1,6 @@
+// Tests of grep: matches keyed by file and line, and Map without a
+// pattern panics.
+
 package main
 
 import (

@@ -27,8 +27,8 @@ import (
 	"mapreduce/mr"
 )
 
-// KeySize is the bytes of a record's key.
-const KeySize = 10
+// keySize is the bytes of a record's key.
+const keySize = 10
 
 // Map returns the records of contents, keyed.
 func Map(filename string, contents string) []mr.KeyValue {
@@ -43,10 +43,10 @@ func MapEmit(filename string, contents string, emit func(key, value string)) {
 	for n := 1; len(contents) > 0; n++ {
 		line, rest, _ := strings.Cut(contents, "\n")
 		contents = rest
-		if len(line) <= KeySize || line[KeySize] != ' ' {
+		if len(line) <= keySize || line[keySize] != ' ' {
 			panic("sort: " + filename + ": line " + strconv.Itoa(n) + " of this split is not a record (a 10-byte key, a space, the rest)")
 		}
-		emit(line[:KeySize], line[KeySize+1:])
+		emit(line[:keySize], line[keySize+1:])
 	}
 }
 

@@ -1,3 +1,6 @@
+// Tests of sort: records keyed by their first ten bytes, every record of
+// a key given back, and a line that is not a record refused.
+
 package main
 
 import (

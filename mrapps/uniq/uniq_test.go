@@ -1,3 +1,5 @@
+// Tests of uniq: lines counted the same with and without Combine.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// Tests of wc: Combine keeps the count, and MapEmit emits what Map returns.
+
 package main
 
 import "testing"

@@ -1,3 +1,7 @@
+// In-process clusters against mrsequential: word count, large inputs split,
+// attempts counted, spills and merge passes, ReduceSeq, user counters,
+// small inputs packed.
+
 package cluster
 
 import (

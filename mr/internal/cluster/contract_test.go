@@ -1,3 +1,7 @@
+// The app contract in a cluster: split sizes and whole files, a newline
+// in a value, ReduceEmit, a whole-files worker refused by a cut job,
+// a coordinator host that does not resolve, packing.
+
 package cluster
 
 import (

@@ -1,7 +1,7 @@
-package cluster
-
 // In-process clusters with faults injected: a killed output holder, a
 // corrupt run file, a dead coordinator, a bad disk, an input gone.
+
+package cluster
 
 import (
 	"context"

@@ -1,3 +1,6 @@
+// Journaled jobs in a cluster: a job survives its coordinator's restart
+// without running Map again, and a journal of another job is refused.
+
 package cluster
 
 import (

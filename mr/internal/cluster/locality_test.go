@@ -1,10 +1,10 @@
-package cluster
-
 // In-process clusters whose workers hold the inputs (OSDI'04 §3.4: "most
 // input data is read locally and consumes no network bandwidth"): every
 // input on every worker, each input on 2 of 3, a coordinator with a
 // manifest alone, a worker's copy with one byte changed, a holder killed
 // mid-job, and an input swapped for a link once the job listed it.
+
+package cluster
 
 import (
 	"context"

@@ -1,3 +1,5 @@
+// TestMain: the test binary is also the pool workers' app process.
+
 package cluster
 
 import (

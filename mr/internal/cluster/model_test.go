@@ -1,7 +1,7 @@
-package cluster
-
 // The paper's model in a cluster: parameters, the app's Partition,
 // map-only jobs and total order, each checked against mrsequential.
+
+package cluster
 
 import (
 	"fmt"

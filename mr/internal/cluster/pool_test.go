@@ -1,5 +1,3 @@
-package cluster
-
 // Pool workers (worker.Pool) on real processes: the app's process of
 // each job is this test binary run again (TestMain, poolChildArg), and
 // the "plugin" a coordinator ships is a small file describing the app
@@ -7,6 +5,8 @@ package cluster
 // gate the test opens. Its bytes matter to the engine only for their
 // SHA-256, by which the pool keeps it; a file that does not describe one
 // is loaded as a real plugin, as mrworker -executor does.
+
+package cluster
 
 import (
 	"bytes"

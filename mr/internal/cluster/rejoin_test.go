@@ -1,3 +1,6 @@
+// A journaled job's worker, its coordinator gone, joins no other job at
+// that address and offers its outputs back when its own returns.
+
 package cluster
 
 import (

@@ -1,3 +1,5 @@
+// A finished job's status served while it lingers.
+
 package cluster
 
 import (

@@ -1,3 +1,8 @@
+// Streaming jobs in a cluster, against mrsequential and the Go app: word
+// count, a map-only job, a failing mapper, a plugin worker that refuses
+// the job, a pool running shipped scripts, a journaled job. They run sh
+// and awk, which every Linux machine has.
+
 package cluster
 
 import (
@@ -16,8 +21,6 @@ import (
 	"mapreduce/mr/executor"
 	"mapreduce/mr/worker"
 )
-
-// Streaming jobs run sh and awk, which every Linux machine has.
 
 // awkWordCount is word count as a streaming job: words are the maximal
 // runs of ASCII letters, as WordCount's on ASCII text; the reducer sums

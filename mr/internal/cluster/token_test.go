@@ -1,7 +1,7 @@
-package cluster
-
 // The status page's read-only token under attack: its holder may read,
 // and nothing more.
+
+package cluster
 
 import (
 	"bufio"

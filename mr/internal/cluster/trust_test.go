@@ -1,3 +1,6 @@
+// Clusters with a job secret: the job runs, the secret never crosses the
+// wire, and a session cannot act for another worker.
+
 package cluster
 
 import (

@@ -1,3 +1,6 @@
+// Workers started before their coordinator: they wait for it, and give
+// up when it never comes.
+
 package cluster
 
 import (

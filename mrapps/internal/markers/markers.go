@@ -19,13 +19,13 @@ import (
 	"time"
 )
 
-// EnvDir names the environment variable that holds the marker directory.
-const EnvDir = "MR_MARKER_DIR"
+// envDir names the environment variable that holds the marker directory.
+const envDir = "MR_MARKER_DIR"
 
 // Dir returns the marker directory: $MR_MARKER_DIR, or "." when it is
 // unset or empty.
 func Dir() string {
-	if d := os.Getenv(EnvDir); d != "" {
+	if d := os.Getenv(envDir); d != "" {
 		return d
 	}
 	return "."
@@ -58,15 +58,15 @@ func Names(prefix string) ([]string, error) {
 	return names, nil
 }
 
-// PIDName returns the marker name prefix followed by this process's id.
-func PIDName(prefix string) string {
+// pidName returns the marker name prefix followed by this process's id.
+func pidName(prefix string) string {
 	return prefix + strconv.Itoa(os.Getpid())
 }
 
-// CountLive returns how many distinct live processes have a marker named
+// countLive returns how many distinct live processes have a marker named
 // prefix followed by their decimal process id. Names whose remainder is not
 // a process id are ignored.
-func CountLive(prefix string) (int, error) {
+func countLive(prefix string) (int, error) {
 	names, err := Names(prefix)
 	if err != nil {
 		return 0, err
@@ -100,17 +100,17 @@ func alive(pid int) bool {
 // process counts only while it is inside the phase, so workers that merely
 // took turns are not mistaken for parallel ones.
 func Overlap(prefix string, d time.Duration) (int, error) {
-	path, err := Create(PIDName(prefix))
+	path, err := Create(pidName(prefix))
 	if err != nil {
 		return 0, err
 	}
 	defer os.Remove(path)
-	before, err := CountLive(prefix)
+	before, err := countLive(prefix)
 	if err != nil {
 		return 0, err
 	}
 	time.Sleep(d)
-	after, err := CountLive(prefix)
+	after, err := countLive(prefix)
 	if err != nil {
 		return 0, err
 	}

@@ -13,9 +13,9 @@ import (
 	"mapreduce/mr"
 )
 
-// Each calls f with every word of s, in order. The words are substrings
+// each calls f with every word of s, in order. The words are substrings
 // of s.
-func Each(s string, f func(word string)) {
+func each(s string, f func(word string)) {
 	for i := 0; i < len(s); {
 		for i < len(s) && s[i] < utf8.RuneSelf && !isASCIILetter[s[i]] { // between words
 			i++
@@ -73,7 +73,7 @@ var twoByteLetter = func() (t [0x800]bool) {
 // EmitOnes calls emit(word, "1") for every word of s: the map side of a
 // word count.
 func EmitOnes(s string, emit func(key, value string)) {
-	Each(s, func(w string) { emit(w, "1") })
+	each(s, func(w string) { emit(w, "1") })
 }
 
 // Ones returns a record (word, "1") for every word of s, in order.

@@ -1,3 +1,6 @@
+// Tests of finding words against strings.FieldsFunc, on chosen, random
+// and fuzzed text, and a benchmark.
+
 package words
 
 import (
@@ -15,14 +18,14 @@ func TestEachFindsTheWordsOfFieldsFunc(t *testing.T) {
 	} {
 		want := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
 		var got []string
-		Each(s, func(w string) { got = append(got, w) })
+		each(s, func(w string) { got = append(got, w) })
 		if strings.Join(got, "|") != strings.Join(want, "|") || len(got) != len(want) {
-			t.Errorf("Each(%q) = %q, want %q", s, got, want)
+			t.Errorf("each(%q) = %q, want %q", s, got, want)
 		}
 	}
 }
 
-// Each agrees with strings.FieldsFunc on random mixtures of ASCII,
+// each agrees with strings.FieldsFunc on random mixtures of ASCII,
 // letters and non-letters beyond ASCII, and invalid UTF-8.
 func TestEachOnRandomText(t *testing.T) {
 	pieces := []string{"a", "Z", "q", " ", ",", "1", "'", "\n", "é", "ß", "кот", "日", "\u00a0", "\u2028", "½", "\xff", "\xc3", "\xe6\x97", "𝔘", "\U0001F600"}
@@ -35,9 +38,9 @@ func TestEachOnRandomText(t *testing.T) {
 		s := b.String()
 		want := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
 		var got []string
-		Each(s, func(w string) { got = append(got, w) })
+		each(s, func(w string) { got = append(got, w) })
 		if !slices.Equal(got, want) {
-			t.Fatalf("Each(%q) = %q, want %q", s, got, want)
+			t.Fatalf("each(%q) = %q, want %q", s, got, want)
 		}
 	}
 }
@@ -47,9 +50,9 @@ func FuzzEach(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		want := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
 		var got []string
-		Each(s, func(w string) { got = append(got, w) })
+		each(s, func(w string) { got = append(got, w) })
 		if !slices.Equal(got, want) {
-			t.Fatalf("Each(%q) = %q, want %q", s, got, want)
+			t.Fatalf("each(%q) = %q, want %q", s, got, want)
 		}
 	})
 }
@@ -72,6 +75,6 @@ func BenchmarkEach(b *testing.B) {
 	b.SetBytes(int64(len(s)))
 	for b.Loop() {
 		n := 0
-		Each(s, func(string) { n++ })
+		each(s, func(string) { n++ })
 	}
 }
