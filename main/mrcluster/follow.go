@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"mapreduce/internal/lan"
+	"mapreduce/mr/scheduler"
 )
 
 // follow prints, while the coordinator runs, the status page's link once
@@ -79,7 +80,7 @@ func (c *cluster) say(line string) string {
 			return fmt.Sprintf("status page %s (open it from this machine; it stays up %s after the job, -linger)", value("url"), c.o.lingerText)
 		}
 		return fmt.Sprintf("status page %s (open it from this machine; it goes with the LAN at the job's end: -linger D keeps both up D longer)", value("url"))
-	case strings.Contains(line, `msg="worker joined"`):
+	case strings.Contains(line, `msg="`+scheduler.WorkerJoined.String()+`"`):
 		host := -1
 		if m := addrRE.FindStringSubmatch(line); m != nil {
 			fmt.Sscan(m[1], &host)
@@ -90,7 +91,7 @@ func (c *cluster) say(line string) string {
 			id = m[1]
 		}
 		return fmt.Sprintf("host %d's worker joined as %s", host, id)
-	case strings.Contains(line, `msg="phase changed"`):
+	case strings.Contains(line, `msg="`+scheduler.PhaseChanged.String()+`"`):
 		return "phase " + value("phase")
 	case strings.Contains(line, `msg="job over; the status page stays up"`):
 		return fmt.Sprintf("job over; the status page stays up for %s (Ctrl-C ends it)", value("for"))
