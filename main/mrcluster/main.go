@@ -2,7 +2,9 @@
 // network namespaces, with no file system shared between its processes
 // (internal/lan): the coordinator on host 0, one mrworker on each of
 // hosts 1..N. It needs root. Run mrcluster -h for its flags; the
-// README's scripts/cluster.sh runs it.
+// README's scripts/cluster.sh runs it. mrcluster bench (-h for its flags)
+// times wc jobs with the data in different places, on links of different
+// rates.
 //
 // Exit status: the coordinator's (0 when the job is done), 1 when a
 // worker fails before the job is over or the LAN cannot be built, 2 for
@@ -98,6 +100,9 @@ in its host's network namespace and in a mount namespace of its own in
 which a fresh tmpfs is its current directory, its only writable place:
 nobody else can see its files. Inputs are copied into host 0's tmpfs; the
 coordinator's outputs are copied out of it when it exits.
+
+mrcluster bench (-h for more) times wc jobs with the data in different
+places, on links of different rates.
 `
 
 // usageLine is what a usage error ends with.
@@ -106,6 +111,9 @@ const usageLine = "usage: sudo mrcluster [-workers 3] [-app wc] [-nreduce 10] [-
 	"[-coordinator-data all|none] [-split-size N] [-keep-logs DIR] [-keep] [-v] inputs... (-h for more)"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "bench" {
+		os.Exit(bench(os.Args[2:]))
+	}
 	os.Exit(run(os.Args[1:]))
 }
 

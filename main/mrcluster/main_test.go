@@ -95,3 +95,16 @@ func TestSay(t *testing.T) {
 		}
 	}
 }
+
+func TestIECBytes(t *testing.T) {
+	for s, want := range map[string]int64{"8M": 8 << 20, "16K": 16 << 10, "1G": 1 << 30, "1000": 1000} {
+		if n, err := iecBytes(s); err != nil || n != want {
+			t.Errorf("iecBytes(%q) = %d, %v; want %d", s, n, err, want)
+		}
+	}
+	for _, s := range []string{"", "M", "1.5M", "-1K", "0"} {
+		if _, err := iecBytes(s); err == nil {
+			t.Errorf("iecBytes(%q) accepted", s)
+		}
+	}
+}

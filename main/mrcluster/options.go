@@ -147,13 +147,8 @@ func (o *options) checkNames() error {
 // prepare finds the binaries, has the coordinator check the inputs, and
 // checks that this machine can build a LAN.
 func (o *options) prepare() error {
-	o.binDir = os.Getenv("LAN_BIN")
-	if o.binDir == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return err
-		}
-		o.binDir = filepath.Dir(exe)
+	if err := o.findBin(); err != nil {
+		return err
 	}
 	need := []string{"mrcoordinator", "mrworker", o.app + ".so"}
 	if o.cdata == "none" {
@@ -236,6 +231,19 @@ func abs(f string) string {
 		return f
 	}
 	return a
+}
+
+// findBin sets binDir: $LAN_BIN, else mrcluster's own directory.
+func (o *options) findBin() error {
+	if o.binDir = os.Getenv("LAN_BIN"); o.binDir != "" {
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	o.binDir = filepath.Dir(exe)
+	return nil
 }
 
 // bin is a binary or plugin of the build.
