@@ -3,6 +3,7 @@
 package lan
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -62,42 +64,33 @@ type Proc struct {
 	cmd     *exec.Cmd
 	pidFile string
 	done    chan struct{}
-	pid     int // the process's own pid, once read
+	pid     atomic.Int64 // the process's own pid, once read
 }
 
 // Start starts spec on host h: under timeout(1), in the host's network
 // namespace and a private mount namespace with a fresh tmpfs as its
 // directory. It returns once the wrapper runs; Pid waits for the process.
 func (l *LAN) Start(h int, spec Spec) (*Proc, error) {
-	if h < 0 || h >= l.Hosts {
-		return nil, fmt.Errorf("lan: no host %d", h)
+	if h < 0 || h >= l.Hosts || len(spec.Args) == 0 {
+		return nil, fmt.Errorf("lan: no host %d, or no command", h)
 	}
 	n := seq.Add(1)
 	stage := l.path(fmt.Sprintf("host%d.stage-%d", h, n))
 	if err := stageFiles(stage, spec); err != nil {
 		return nil, err
 	}
-	p := &Proc{Host: h, Log: l.path(cmpOr(spec.Log, fmt.Sprintf("host%d.log", h))), Out: l.path(fmt.Sprintf("host%d.out", h)),
+	p := &Proc{Host: h, Log: l.path(cmp.Or(spec.Log, fmt.Sprintf("host%d.log", h))), Out: l.path(fmt.Sprintf("host%d.out", h)),
 		FS: l.path(fmt.Sprintf("host%d.fs", h)), pidFile: l.path(fmt.Sprintf("host%d.pid-%d", h, n)), done: make(chan struct{})}
 	if err := os.MkdirAll(p.FS, 0o755); err != nil {
 		return nil, fmt.Errorf("lan: %w", err)
 	}
-	timeout := spec.Timeout
-	if timeout <= 0 {
-		timeout = 5 * time.Minute
-	}
-	args := []string{"-k", "2", strconv.Itoa(int(timeout.Seconds() + 0.999)), "ip", "netns", "exec", l.NS(h),
-		"unshare", "--mount", "--propagation", "private", "bash", "-c", private, fmt.Sprintf("lan-host%d", h),
-		p.FS, p.pidFile, stage, p.Out, spec.Collect, spec.Restore}
 	log, err := os.Create(p.Log)
 	if err != nil {
 		return nil, fmt.Errorf("lan: %w", err)
 	}
 	defer log.Close()
-	p.cmd = exec.Command("timeout", append(args, spec.Args...)...)
+	p.cmd = l.command(h, p, stage, spec)
 	p.cmd.Stdout, p.cmd.Stderr = log, log
-	p.cmd.Env = append(append(os.Environ(), "MRLAN_TMPFS="+TmpfsSize), spec.Env...)
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -112,6 +105,22 @@ func (l *LAN) Start(h int, spec Spec) (*Proc, error) {
 	}()
 	l.procs = append(l.procs, p)
 	return p, nil
+}
+
+// command is p's command line: timeout(1), ip netns exec, unshare, then
+// the private script around spec.Args. Its process group is its own.
+func (l *LAN) command(h int, p *Proc, stage string, spec Spec) *exec.Cmd {
+	timeout := spec.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	args := []string{"-k", "2", strconv.Itoa(int(timeout.Seconds() + 0.999)), "ip", "netns", "exec", l.NS(h),
+		"unshare", "--mount", "--propagation", "private", "bash", "-c", private, fmt.Sprintf("lan-host%d", h),
+		p.FS, p.pidFile, stage, p.Out, spec.Collect, spec.Restore}
+	cmd := exec.Command("timeout", append(args, spec.Args...)...)
+	cmd.Env = append(append(os.Environ(), "MRLAN_TMPFS="+TmpfsSize), spec.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd
 }
 
 // stageFiles puts spec's files in stage, a directory the process copies
@@ -199,11 +208,13 @@ func (p *Proc) Pid() (int, error) {
 
 // knownPid is the pid the wrapper wrote, or 0.
 func (p *Proc) knownPid() int {
-	if p.pid == 0 {
-		b, _ := os.ReadFile(p.pidFile)
-		p.pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	if pid := p.pid.Load(); pid > 0 {
+		return int(pid)
 	}
-	return p.pid
+	b, _ := os.ReadFile(p.pidFile)
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	p.pid.Store(int64(pid))
+	return pid
 }
 
 // Signal sends sig to the process itself.
@@ -266,11 +277,4 @@ func (p *Proc) LastLine() string {
 		}
 	}
 	return ""
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

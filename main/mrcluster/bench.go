@@ -59,11 +59,20 @@ func bench(args []string) int {
 	workers := fs.Int("workers", 3, "")
 	rates := fs.String("rates", "unlimited,100mbit", "")
 	runs := fs.Int("runs", 1, "")
-	if err := fs.Parse(args); err == flag.ErrHelp {
+	err := fs.Parse(args)
+	if err == flag.ErrHelp {
 		fmt.Print(benchUsage)
 		return 0
-	} else if err != nil || fs.NArg() > 0 || *runs < 1 {
-		fmt.Fprintf(os.Stderr, "mrcluster bench: %v\n%s", cmpOr(fmt.Sprint(err), "bad arguments"), benchUsage)
+	}
+	switch {
+	case err != nil:
+	case fs.NArg() > 0:
+		err = fmt.Errorf("%s: bench takes flags only", fs.Arg(0))
+	case *runs < 1 || *workers < 1 || *workers > 99:
+		err = fmt.Errorf("-runs %d, -workers %d: want -runs at least 1, -workers 1..99", *runs, *workers)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mrcluster bench: %v\n%s(-h for more)\n", err, benchUsage[:strings.Index(benchUsage, "\n\n")+1])
 		return 2
 	}
 	split, err := iecBytes(*fileSize)

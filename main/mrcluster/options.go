@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -108,7 +109,7 @@ func (o *options) check() error {
 		return err
 	}
 	var ok bool
-	if o.linger, ok = seconds(cmpOr(o.lingerText, "0s")); !ok {
+	if o.linger, ok = seconds(cmp.Or(o.lingerText, "0s")); !ok {
 		return usageError(fmt.Sprintf("-linger %s: give it as 90s, 2m or 1h", o.lingerText))
 	}
 	if o.logDir != "" {
@@ -283,11 +284,4 @@ func seconds(d string) (int, bool) {
 		n += v * map[string]int{"h": 3600, "m": 60, "s": 1}[m[2]]
 	}
 	return n, true
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
