@@ -86,15 +86,19 @@ func runLAN(t *testing.T, scenario func(*lanJob)) {
 			t.Errorf("took %.1fs, more than %s", took.Seconds(), lanScenarioMax)
 		}
 		checkLogs(t, dir)
-		// go test -v prints parallel subtests' verdicts only once all
-		// are done: this line shows each as it comes.
-		verdict := "PASS"
-		if t.Failed() {
-			verdict = "FAIL"
-		}
-		t.Logf("%s: %s in %.1fs", t.Name(), verdict, took.Seconds())
+		logVerdict(t, took)
 	}()
 	scenario(j)
+}
+
+// logVerdict logs t's verdict: go test -v prints parallel subtests'
+// verdicts only once all are done, this line as each ends.
+func logVerdict(t *testing.T, took time.Duration) {
+	verdict := "PASS"
+	if t.Failed() {
+		verdict = "FAIL"
+	}
+	t.Logf("%s: %s in %.1fs", t.Name(), verdict, took.Seconds())
 }
 
 // env is what every process of the job gets.

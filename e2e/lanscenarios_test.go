@@ -11,6 +11,7 @@ package e2e
 // delays on different hosts order the late reports before the job's end.
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -60,6 +61,10 @@ func TestLAN(t *testing.T) {
 			runLAN(t, s.run)
 		})
 	}
+	t.Run("mrcluster", func(t *testing.T) {
+		t.Parallel()
+		lanCommand(t)
+	})
 }
 
 // happy-wc, happy-indexer: three workers; exactly M map and R reduce
@@ -665,4 +670,59 @@ func copyWithTime(src, dst string, change bool) error {
 		return err
 	}
 	return os.Chtimes(dst, fi.ModTime(), fi.ModTime())
+}
+
+// mrcluster: the command (scripts/cluster.sh) runs a wc job with a secret
+// on a LAN of two worker hosts: exit 0, mr-wc-all and the summary copied
+// here, mr-wc-all mrsequential's; then a job that lingers, interrupted
+// (SIGINT) once over: exit 130. Neither leaves a namespace or the root
+// namespace's cable behind.
+func lanCommand(t *testing.T) {
+	t0 := time.Now()
+	defer func() { logVerdict(t, time.Since(t0)) }()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	if err := os.MkdirAll(in, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range inputs {
+		if err := os.Link(filepath.Join(inDir, f), filepath.Join(in, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := start(t, filepath.Join(dir, "mrcluster.log"), dir, nil, "mrcluster", "-workers", "2", "-secret", "-timeout", "60", "in")
+	p.mustExit(t, lanJobTimeout, 0)
+	checkNoLAN(t, p)
+	got, err := os.ReadFile(filepath.Join(dir, "mr-wc-all"))
+	if want := expected(t, "wc"); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("mr-wc-all (%d bytes, %v) is not mrsequential's output (%d bytes)", len(got), err, len(want))
+	}
+	if s := readSummary(t, filepath.Join(dir, "mr-wc-summary.json")); s.Phase != "done" || len(s.Workers) != 2 {
+		t.Fatalf("summary: phase %s, %d workers; want done, 2", s.Phase, len(s.Workers))
+	}
+	p = start(t, filepath.Join(dir, "linger.log"), dir, nil, "mrcluster", "-workers", "1", "-linger", "1m", "-timeout", "60", "in")
+	for deadline := time.Now().Add(lanJobTimeout); !strings.Contains(p.output(), "mrcluster: job over;"); {
+		if _, exited := p.wait(50 * time.Millisecond); exited || time.Now().After(deadline) {
+			t.Fatalf("no \"job over\" line from mrcluster -linger 1m: %s", p.lastLine())
+		}
+	}
+	syscall.Kill(p.cmd.Process.Pid, syscall.SIGINT)
+	p.mustExit(t, 20*time.Second, 130)
+	checkNoLAN(t, p)
+}
+
+// checkNoLAN fails t if mrcluster p left a namespace or its cable in the
+// root namespace behind.
+func checkNoLAN(t *testing.T, p *proc) {
+	t.Helper()
+	prefix := fmt.Sprintf("mrlan-%d-", p.cmd.Process.Pid)
+	entries, _ := os.ReadDir("/run/netns")
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			t.Errorf("mrcluster left the namespace %s behind", e.Name())
+		}
+	}
+	if out, _ := exec.Command("ip", "-o", "link", "show").Output(); strings.Contains(string(out), fmt.Sprintf(" mrl-%d-", p.cmd.Process.Pid)) {
+		t.Errorf("mrcluster left its cable in the root namespace behind")
+	}
 }
