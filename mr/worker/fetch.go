@@ -75,8 +75,14 @@ func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.G
 		}
 	}
 	w.parallel(ctx, len(src.owners), func(o int) {
+		maps := byOwner(src, o)
+		if w.isSelf(src.owners[o]) {
+			if maps = w.ownRuns(maps, a.Task, done); len(maps) == 0 {
+				return
+			}
+		}
 		path := batchPath(dir, "owner-"+strconv.Itoa(o))
-		if err := w.fetchBatch(ctx, src.owners[o], a.Task, byOwner(src, o), path, inlineBudget/len(src.owners), done); err != nil {
+		if err := w.fetchBatch(ctx, src.owners[o], a.Task, maps, path, inlineBudget/len(src.owners), done); err != nil {
 			var local *localError
 			if errors.As(err, &local) {
 				cancel(err)
@@ -103,6 +109,37 @@ func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.G
 		return nil, 0, err
 	}
 	return segs, total, nil
+}
+
+// isSelf reports whether owner is this worker's advertised address.
+func (w *Worker) isSelf(owner string) bool {
+	w.sess.mu.Lock()
+	defer w.sess.mu.Unlock()
+	return owner == w.sess.addr
+}
+
+// ownRuns tells done where the runs for reduce task r of the maps this
+// worker serves lie, in their own sections files, which the merge reads
+// in place (verifying each run by its trailer as it reads it): a copy
+// would cost writing and reading them once more. It returns the maps
+// whose runs it did not find, to be fetched as any other.
+func (w *Worker) ownRuns(maps []protocol.MapAttempt, r int, done func(protocol.MapAttempt, runfile.Segment, error)) []protocol.MapAttempt {
+	var rest []protocol.MapAttempt
+	for _, m := range maps {
+		path := runPath(w.dir, m.Map, m.Attempt)
+		if !w.outs.serves(runKey{m.Map, m.Attempt}) {
+			rest = append(rest, m)
+			continue
+		}
+		f, off, size, err := openSection(path, r)
+		if err != nil {
+			rest = append(rest, m)
+			continue
+		}
+		f.Close()
+		done(m, runfile.Segment{Path: path, Off: off, Size: size}, nil)
+	}
+	return rest
 }
 
 // parallel calls f(0..n-1), FetchParallel at a time, until ctx ends.
@@ -304,10 +341,7 @@ func batchPath(dir, name string) string { return filepath.Join(dir, name+".runs"
 // straight from its own files, so that a worker always reaches its own
 // outputs however busy its server is.
 func (w *Worker) openRuns(ctx context.Context, owner string, r int, maps []protocol.MapAttempt) (io.ReadCloser, error) {
-	w.sess.mu.Lock()
-	self := owner == w.sess.addr
-	w.sess.mu.Unlock()
-	if self {
+	if w.isSelf(owner) {
 		pr, pw := io.Pipe()
 		go func() { pw.CloseWithError(w.writeRuns(pw, maps, r, func() {})) }()
 		return pr, nil

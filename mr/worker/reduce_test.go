@@ -345,3 +345,40 @@ func TestReducerReadsItsOwnRuns(t *testing.T) {
 		t.Fatalf("reports %+v and %d locates, want the output of two owners, and no locate", table.reduces, len(table.locates))
 	}
 }
+
+// The runs of the maps a reducer serves itself are read where they lie,
+// in its own sections files, not copied; a map it does not serve is left
+// to be fetched.
+func TestReducerReadsItsOwnRunsInPlace(t *testing.T) {
+	fake := &fakeCoordinator{splits: map[string]string{"a.txt": "x y x\nz\n", "b.txt": "y z q\n"}}
+	w := newTestWorker(t, newReducerTest(t).app, fake)
+	for i, f := range []string{"a.txt", "b.txt"} {
+		task := fake.splitTask(i, f)
+		task.NMap = 2
+		w.run(context.Background(), &task)
+	}
+	maps := []protocol.MapAttempt{{Map: 0, Attempt: 1}, {Map: 1, Attempt: 1}, {Map: 2, Attempt: 1}}
+	var segs []runfile.Segment
+	rest := w.ownRuns(maps, 0, func(m protocol.MapAttempt, seg runfile.Segment, err error) {
+		if err != nil || seg.Path != runPath(w.dir, m.Map, m.Attempt) {
+			t.Errorf("map %d: %+v, %v; want its run in its sections file", m.Map, seg, err)
+		}
+		segs = append(segs, seg)
+	})
+	if len(segs) != 2 || len(rest) != 1 || rest[0].Map != 2 {
+		t.Fatalf("%d runs in place, %v left, want 2 and map 2", len(segs), rest)
+	}
+	runs, closeAll, err := runfile.OpenSegments(segs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeAll()
+	m := runfile.NewMerger(runs)
+	n := 0
+	for m.Next() {
+		n++
+	}
+	if err := m.Err(); err != nil || n == 0 {
+		t.Fatalf("reading the runs in place: %d records, %v", n, err)
+	}
+}
