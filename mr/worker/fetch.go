@@ -120,9 +120,10 @@ func (w *Worker) isSelf(owner string) bool {
 
 // ownRuns tells done where the runs for reduce task r of the maps this
 // worker serves lie, in their own sections files, which the merge reads
-// in place (verifying each run by its trailer as it reads it): a copy
-// would cost writing and reading them once more. It returns the maps
-// whose runs it did not find, to be fetched as any other.
+// in place, each verified by its trailer first, as a fetched copy is: a
+// copy would cost writing them once more and reading them twice. It
+// returns the maps whose runs it did not find intact, to be fetched as
+// any other (so that a damaged one is located again, and its map re-run).
 func (w *Worker) ownRuns(maps []protocol.MapAttempt, r int, done func(protocol.MapAttempt, runfile.Segment, error)) []protocol.MapAttempt {
 	var rest []protocol.MapAttempt
 	for _, m := range maps {
@@ -132,11 +133,14 @@ func (w *Worker) ownRuns(maps []protocol.MapAttempt, r int, done func(protocol.M
 			continue
 		}
 		f, off, size, err := openSection(path, r)
-		if err != nil {
+		if err == nil {
+			err = runfile.VerifyCopy(io.Discard, io.NewSectionReader(f, off, size), size)
+			f.Close()
+		}
+		if err != nil { // fetched as any other: a damaged output is then located again
 			rest = append(rest, m)
 			continue
 		}
-		f.Close()
 		done(m, runfile.Segment{Path: path, Off: off, Size: size}, nil)
 	}
 	return rest

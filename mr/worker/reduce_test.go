@@ -347,8 +347,8 @@ func TestReducerReadsItsOwnRuns(t *testing.T) {
 }
 
 // The runs of the maps a reducer serves itself are read where they lie,
-// in its own sections files, not copied; a map it does not serve is left
-// to be fetched.
+// in its own sections files, not copied; a map it does not serve, or
+// whose run is damaged, is left to be fetched.
 func TestReducerReadsItsOwnRunsInPlace(t *testing.T) {
 	fake := &fakeCoordinator{splits: map[string]string{"a.txt": "x y x\nz\n", "b.txt": "y z q\n"}}
 	w := newTestWorker(t, newReducerTest(t).app, fake)
@@ -380,5 +380,17 @@ func TestReducerReadsItsOwnRunsInPlace(t *testing.T) {
 	}
 	if err := m.Err(); err != nil || n == 0 {
 		t.Fatalf("reading the runs in place: %d records, %v", n, err)
+	}
+	// A damaged run is fetched as any other, which locates it again.
+	data, err := os.ReadFile(segs[1].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[segs[1].Off+segs[1].Size/2] ^= 0xff
+	if err := os.WriteFile(segs[1].Path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if rest := w.ownRuns(maps[:2], 0, func(protocol.MapAttempt, runfile.Segment, error) {}); len(rest) != 1 || rest[0].Map != 1 {
+		t.Fatalf("with map 1's run damaged, %v left to fetch, want map 1", rest)
 	}
 }
