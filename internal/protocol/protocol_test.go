@@ -8,7 +8,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -88,6 +90,23 @@ func TestSplitAddrAsNet(t *testing.T) {
 		nh, np, nerr := net.SplitHostPort(addr)
 		if (err == nil) != (nerr == nil) || h != nh || p != np {
 			t.Errorf("SplitAddr(%q) = %q, %q, %v; net.SplitHostPort: %q, %q, %v", addr, h, p, err, nh, np, nerr)
+		}
+	}
+}
+
+func TestRunsQueryBatch(t *testing.T) {
+	u, err := url.Parse(RunsURL("10.0.0.2:7100", []int{4, 9, 5}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseRunsQuery(u.Query())
+	if err != nil || !slices.Equal(got, []int{4, 9, 5}) {
+		t.Fatalf("got %v, %v; want [4 9 5]", got, err)
+	}
+	tooMany := strings.Repeat("1,", MaxReduceBatch) + "1"
+	for _, q := range []string{"", "1,", ",1", "1,x", "-1", tooMany} {
+		if _, err := ParseRunsQuery(url.Values{"reduce": {q}}); err == nil {
+			t.Errorf("reduce=%q accepted", q)
 		}
 	}
 }
