@@ -88,6 +88,7 @@ type Config struct {
 	MaxWorkers        int           // registrations accepted over the job's life
 	WaitWorkers       int           // hand out no task until this many workers have joined (0: start with the first)
 	MaxConns          int           // connections open at once; more are closed at once
+	ReduceBatch       int           // most reduce tasks one assignment carries (1 to protocol.MaxReduceBatch; 0: the most)
 
 	// Secret is the job secret, the same on every host; nil means none.
 	// With it, every connection and request is authenticated (see
@@ -161,6 +162,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("mr: -total-order needs the app's plugin (-app path/app.so): the coordinator samples the keys by running its Map")
 	case c.SplitSize < 0 || c.PackSize < 0:
 		return c, fmt.Errorf("mr: split size %d and pack size %d must be positive", c.SplitSize, c.PackSize)
+	case c.ReduceBatch < 0 || c.ReduceBatch > protocol.MaxReduceBatch:
+		return c, fmt.Errorf("mr: reduce batch %d: want 1 to %d", c.ReduceBatch, protocol.MaxReduceBatch)
 	case c.HeartbeatTimeout < 0 || c.TaskTimeout < 0 || c.BackupAfter < 0 || c.LongPoll < 0 || c.ExitGrace < 0 || c.ProgressEvery < 0:
 		return c, fmt.Errorf("mr: timeouts must be positive")
 	}
@@ -193,6 +196,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.MaxUpload, d.MaxUpload)
 	orDefault(&c.MaxWorkers, d.MaxWorkers)
 	orDefault(&c.MaxConns, d.MaxConns)
+	orDefault(&c.ReduceBatch, protocol.MaxReduceBatch)
 	orDefault(&c.HintAfter, d.HintAfter)
 	orDefault(&c.RestartWindow, d.RestartWindow)
 	orDefault(&c.BlockSize, d.BlockSize)

@@ -209,7 +209,8 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 		MapInputs: descs, MapSizes: sizes, InputNames: in.names, MapHome: homes, MapReads: reads,
 		NoCopy: !in.own, HolderWait: cfg.HolderWait, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
 		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.MaxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
-		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers, WaitWorkers: cfg.WaitWorkers})
+		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers, WaitWorkers: cfg.WaitWorkers,
+		ReduceBatch: cfg.ReduceBatch})
 	keep := removeStaleOutputs(cfg.OutDir, inputs, jr, cfg.Logger)
 	if jr != nil {
 		if err := c.resume(keep); err != nil {

@@ -31,6 +31,7 @@ type tableCoordinator struct {
 	mu      sync.Mutex
 	locates []protocol.LocateArgs
 	reduces []protocol.ReportReduceArgs
+	batches int // ReportReduces calls
 }
 
 func (f *tableCoordinator) Sources(args *protocol.SourcesArgs, _ int) (*protocol.SourcesReply, error) {
@@ -49,6 +50,18 @@ func (f *tableCoordinator) ReportReduce(args *protocol.ReportReduceArgs) (*proto
 	defer f.mu.Unlock()
 	f.reduces = append(f.reduces, *args)
 	return &protocol.ReportReply{Accepted: true}, nil
+}
+
+func (f *tableCoordinator) ReportReduces(args *protocol.ReportReducesArgs) (*protocol.ReportReducesReply, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reduces = append(f.reduces, args.Reports...)
+	f.batches++
+	reply := &protocol.ReportReducesReply{Accepted: make([]bool, len(args.Reports))}
+	for i := range reply.Accepted {
+		reply.Accepted[i] = true
+	}
+	return reply, nil
 }
 
 // owner is a worker that ran map tasks 0 and 1 (of 2 reduces) and serves

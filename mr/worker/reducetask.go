@@ -21,6 +21,9 @@ var errAborted = errors.New("mr: attempt no longer wanted")
 // coordinator: in its report if small, whose reply may carry the next
 // assignment (returned), else by POST /reduce.
 func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) *protocol.GetTaskReply {
+	if len(t.Batch) > 0 {
+		return w.runBatch(ctx, t)
+	}
 	a := w.attemptOf(protocol.ReduceTask, t)
 	start := time.Now()
 	w.log.Info("attempt started", "attempt", a.String(), "worker", a.WorkerID, "maps", t.NMap)

@@ -105,6 +105,10 @@ func (f *fakeCoordinator) ReportReduce(*protocol.ReportReduceArgs) (*protocol.Re
 	return &protocol.ReportReply{}, nil // stale, as Upload's 409
 }
 
+func (f *fakeCoordinator) ReportReduces(args *protocol.ReportReducesArgs) (*protocol.ReportReducesReply, error) {
+	return &protocol.ReportReducesReply{Accepted: make([]bool, len(args.Reports))}, nil // stale
+}
+
 // newTestWorker is a worker of app talking to fake.
 func newTestWorker(t *testing.T, app *mr.App, fake *fakeCoordinator) *Worker {
 	t.Helper()

@@ -1,0 +1,128 @@
+package worker
+
+// A batch of reduce attempts reports what the same attempts report one
+// by one, fetching with one request per owner, and each attempt of it
+// survives a bad owner or goes stale on its own.
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"mapreduce/internal/protocol"
+)
+
+// counted serves as addr does, counting the requests and their reduce
+// queries; it returns its own address.
+func counted(t *testing.T, addr string, n *atomic.Int32, queries *atomic.Value) string {
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: addr})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		queries.Store(r.URL.Query().Get("reduce"))
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}
+
+func TestBatchReportsWhatAttemptsAloneReport(t *testing.T) {
+	app := countWords()
+	app.Reduce = func(_ string, vs []string) string { return strings.Repeat("1", len(vs)) }
+	good := owner(t, app)
+	var requests atomic.Int32
+	var query atomic.Value
+	proxied := counted(t, good, &requests, &query)
+	relocate := func(a protocol.LocateArgs) *protocol.LocateReply {
+		if a.Attempt.Task == 1 && a.Attempt.N == 9 {
+			return &protocol.LocateReply{Abort: true}
+		}
+		return &protocol.LocateReply{Ready: true, Source: protocol.Location{Map: a.Map, Attempt: 1, Addr: good}}
+	}
+	run := func(t *testing.T, second string, task protocol.GetTaskReply) *tableCoordinator {
+		fake := &tableCoordinator{fakeCoordinator: &fakeCoordinator{}, owners: []string{proxied, second},
+			maps: []protocol.MapSource{{Map: 0, Attempt: 1, Owner: 0}, {Map: 1, Attempt: 1, Owner: 1}}, locate: relocate}
+		w := newTestWorker(t, app, nil)
+		w.coord = fake
+		w.run(context.Background(), &task)
+		return fake
+	}
+	alone := make([]protocol.ReportReduceArgs, 2)
+	for r := range alone {
+		task := reduceTask()
+		task.Task = r
+		fake := run(t, good, task)
+		if len(fake.reduces) != 1 || len(fake.reduces[0].Run) == 0 {
+			t.Fatalf("reduce %d alone: %d reports", r, len(fake.reduces))
+		}
+		alone[r] = fake.reduces[0]
+	}
+	batch := reduceTask()
+	batch.Batch = []protocol.BatchTask{{Task: 1, Attempt: 1}}
+	owners := map[string]string{"good": good}
+	for name, bad := range badOwners(t) {
+		owners[name] = bad
+	}
+	for name, second := range owners {
+		t.Run(name, func(t *testing.T) {
+			requests.Store(0)
+			fake := run(t, second, batch)
+			if fake.batches != 1 || len(fake.reduces) != 2 || len(fake.failures) != 0 {
+				t.Fatalf("%d batch reports, %d reports, %d failures; want 1, 2, 0", fake.batches, len(fake.reduces), len(fake.failures))
+			}
+			for i, got := range fake.reduces {
+				want := alone[i]
+				want.Attempt.Task = got.Attempt.Task
+				if got.Attempt.Task != i || !bytes.Equal(got.Run, want.Run) || got.CRC != want.CRC || got.Read != want.Read {
+					t.Errorf("report %d %+v, want as alone: %+v", i, got, want)
+				}
+			}
+			if n := requests.Load(); n != 1 || query.Load() != "0,1" {
+				t.Errorf("%d requests to the first owner, the last for reduce=%v; want 1 for 0,1", n, query.Load())
+			}
+			if name != "good" && len(fake.locates) != 2 {
+				t.Errorf("locates %+v, want one per attempt", fake.locates)
+			}
+		})
+	}
+	t.Run("one aborted", func(t *testing.T) {
+		aborting := batch
+		aborting.Batch = []protocol.BatchTask{{Task: 1, Attempt: 9}}
+		fake := run(t, badOwners(t)["refuses"], aborting)
+		if fake.batches != 0 || len(fake.reduces) != 1 || fake.reduces[0].Attempt.Task != 0 || len(fake.failures) != 0 {
+			t.Fatalf("%d batch reports, reports %+v, %d failures; want reduce 0's alone", fake.batches, fake.reduces, len(fake.failures))
+		}
+	})
+}
+
+func TestBadBatchesRefused(t *testing.T) {
+	ok := reduceTask()
+	ok.Batch = []protocol.BatchTask{{Task: 1, Attempt: 1}}
+	if err := checkAssignment(&ok); err != nil {
+		t.Fatalf("a sane batch refused: %v", err)
+	}
+	big := protocol.GetTaskReply{Action: protocol.ActReduce, Attempt: 1, NReduce: 100}
+	for i := range protocol.MaxReduceBatch {
+		big.Batch = append(big.Batch, protocol.BatchTask{Task: i + 1, Attempt: 1})
+	}
+	bad := map[string]protocol.GetTaskReply{"too many": big}
+	for name, b := range map[string]protocol.BatchTask{"out of range": {Task: 2, Attempt: 1}, "negative": {Task: -1, Attempt: 1},
+		"no attempt": {Task: 1, Attempt: 0}, "the first again": {Task: 0, Attempt: 1}} {
+		task := reduceTask()
+		task.Batch = []protocol.BatchTask{b}
+		bad[name] = task
+	}
+	mapTask := reduceTask()
+	mapTask.Action, mapTask.Batch = protocol.ActMap, ok.Batch
+	bad["map"] = mapTask
+	for name, task := range bad {
+		if err := checkAssignment(&task); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
