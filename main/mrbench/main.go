@@ -1,8 +1,9 @@
-// Command mrbench holds the helpers of scripts/bench.sh.
+// Command mrbench measures the engine: the benchmark behind
+// scripts/bench.sh, and the references it is measured against.
 //
-//	mrbench time -o FILE -- command args...
-//	    runs the command and appends "wall_seconds peak_rss_kib exit_code"
-//	    to FILE (peak RSS from wait4's rusage, so no external tool is needed).
+//	mrbench bench [flags]
+//	    the benchmark's rows, each a command beside its reference in
+//	    alternating pairs, outputs checked (mrbench bench -h).
 //	mrbench limit -o OUT inputs...
 //	    a fused, single-process word count over all cores: the practical
 //	    limit for wc on this machine. OUT gets the same bytes as mr-wc-all.
@@ -19,8 +20,8 @@ func main() {
 	}
 	var err error
 	switch os.Args[1] {
-	case "time":
-		err = timeCmd(os.Args[2:])
+	case "bench":
+		err = benchCmd(os.Args[2:])
 	case "limit":
 		err = limitCmd(os.Args[2:])
 	default:
@@ -33,6 +34,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintf(os.Stderr, "usage: mrbench time -o FILE -- command args...\n       mrbench limit -o OUT inputs...\n")
+	fmt.Fprintf(os.Stderr, "usage: mrbench bench [flags] (-h for them)\n       mrbench limit -o OUT inputs...\n")
 	os.Exit(2)
 }

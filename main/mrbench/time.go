@@ -1,8 +1,8 @@
+// time.go: running a process and measuring its wall time and peak RSS
+// (wait4's rusage, so no external tool is needed).
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,41 +10,44 @@ import (
 	"time"
 )
 
-// timeCmd runs a command with inherited stdio and records its wall time,
-// peak resident set size and exit code. The command's own failure is
-// recorded, not returned: mrbench exits with the command's code.
-func timeCmd(args []string) error {
-	fs := flag.NewFlagSet("time", flag.ExitOnError)
-	out := fs.String("o", "", "append the measurement to this `file`")
-	fs.Parse(args)
-	if *out == "" || fs.NArg() == 0 {
-		return errors.New("time: want -o FILE -- command args...")
-	}
-	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+// sample is one measured run.
+type sample struct {
+	wall    time.Duration
+	cpu     time.Duration // user + system, of a cluster's processes together
+	rss     int64         // peak resident set, KiB: the process's (the coordinator's for a cluster)
+	workers []int64       // each worker's peak resident set, KiB, for a cluster
+	maps    int           // map tasks, for a cluster
+}
+
+// measured runs cmd to its end and returns its wall time and peak RSS; a
+// non-zero exit is an error, returned with the sample.
+func measured(cmd *exec.Cmd) (sample, error) {
 	start := time.Now()
 	err := cmd.Run()
-	wall := time.Since(start)
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		return fmt.Errorf("time: %w", err)
-	}
-	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	var rss int64
-	if ru != nil {
-		rss = ru.Maxrss // KiB on Linux
-	}
-	code := cmd.ProcessState.ExitCode()
-	f, err := os.OpenFile(*out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	s := ended(cmd.ProcessState, time.Since(start))
 	if err != nil {
-		return fmt.Errorf("time: %w", err)
+		return s, fmt.Errorf("%s: %w", cmd.Args[0], err)
 	}
-	fmt.Fprintf(f, "%.3f %d %d\n", wall.Seconds(), rss, code)
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("time: %w", err)
+	return s, nil
+}
+
+// ended is the sample of an ended process that ran for wall.
+func ended(ps *os.ProcessState, wall time.Duration) sample {
+	s := sample{wall: wall, rss: maxRSS(ps)}
+	if ps != nil {
+		s.cpu = ps.UserTime() + ps.SystemTime()
 	}
-	if code != 0 {
-		os.Exit(code)
+	return s
+}
+
+// maxRSS is the peak resident set of an ended process in KiB, that of its
+// waited-for descendants included (Linux's ru_maxrss); 0 if unknown.
+func maxRSS(ps *os.ProcessState) int64 {
+	if ps == nil {
+		return 0
 	}
-	return nil
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss
+	}
+	return 0
 }

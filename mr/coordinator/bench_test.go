@@ -1,5 +1,8 @@
 package coordinator
 
+// bench_test.go: the coordinator's cost per task, at the paper's scale,
+// with simulated workers over real connections.
+
 import (
 	"bytes"
 	"context"

@@ -1,5 +1,8 @@
 package coordinator
 
+// config.go: the coordinator's configuration, its defaults and their
+// checks.
+
 import (
 	"cmp"
 	"errors"

@@ -1,13 +1,13 @@
 package coordinator
 
-// The job's inputs by content: each input's name (its file name, what a
-// worker's data directory holds it as), its size and, once known, its
-// description in blocks (manifest.File: a CRC-32C and a line start per
-// block). A job planned from a manifest knows them from the start. A
-// coordinator holding its inputs describes them only when a worker first
-// says it holds one (Hold): a job whose workers hold no data costs not a
-// byte more to read than before. Until an input is described, its map
-// tasks read it from the coordinator, as before.
+// content.go: the job's inputs by content: each input's name (its file
+// name, what a worker's data directory holds it as), its size and, once
+// known, its description in blocks (manifest.File: a CRC-32C and a line
+// start per block). A job planned from a manifest knows them from the
+// start. A coordinator holding its inputs describes them only when a
+// worker first says it holds one (Hold): a job whose workers hold no
+// data costs not a byte more to read than before. Until an input is
+// described, its map tasks read it from the coordinator, as before.
 
 import (
 	"errors"
@@ -97,7 +97,7 @@ func (c *Coordinator) describeInputs() {
 	in := c.in
 	select {
 	case <-in.want:
-	case <-c.stop:
+	case <-c.life.stop:
 		return
 	case <-in.described:
 		return
@@ -105,11 +105,11 @@ func (c *Coordinator) describeInputs() {
 	start := time.Now()
 	for i, path := range in.paths {
 		select {
-		case <-c.stop:
+		case <-c.life.stop:
 			return
 		default:
 		}
-		mf, err := describeFile(path, in.names[i], c.files[path], in.bs, c.stop)
+		mf, err := describeFile(path, in.names[i], c.files[path], in.bs, c.life.stop)
 		if errors.Is(err, errStopping) {
 			return
 		}
@@ -149,14 +149,15 @@ func describeFile(path, name string, was input.File, bs int64, stop <-chan struc
 	return &mf, nil
 }
 
-// waitDescribed waits until every input is described, at most d.
-func (c *Coordinator) waitDescribed(d time.Duration) {
+// waitDescribed waits until every input is described, at most d, or
+// until stop is closed.
+func (in *jobInputs) waitDescribed(d time.Duration, stop <-chan struct{}) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-c.in.described:
+	case <-in.described:
 	case <-t.C:
-	case <-c.stop:
+	case <-stop:
 	}
 }
 

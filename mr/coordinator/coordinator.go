@@ -1,24 +1,7 @@
-// Package coordinator is the coordinator process of a job: it cuts the
-// inputs into splits, listens on one TCP port for net/rpc (workers'
-// registrations, heartbeats, task requests and reports) and HTTP (input
-// splits, reduce uploads, the status page), drives the scheduler's clock,
-// commits each reduce task's first complete upload as mr-out-Y and merges
-// them into mr-<app>-all, and writes the job summary.
-//
-// The decisions are the scheduler's (mr/scheduler): every handler checks
-// who is asking (sessions.go), locks, calls the scheduler, copies the
-// answer out and unlocks; nothing does I/O under the lock. The files of
-// this package, by role: coordinator.go (lifecycle, tickers, events,
-// shutdown), rpc.go (the RPC handlers, one set per connection), http.go
-// (GET /split, POST /reduce), sessions.go (session keys and who may act
-// for whom), split.go (naming map tasks' inputs; internal/input cuts
-// them), inputs.go and content.go (inputs where they live: workers that
-// hold them, where each piece is read, GET /split, the inputs by
-// content), output.go (commits, the final merge, the summary file),
-// status.go and throughput.go (the status page, /status and the progress
-// line), model.go and sample.go (parameters, map-only jobs, total
-// order and its sample of the keys), layout.go (file names), config.go.
 package coordinator
+
+// coordinator.go: the Coordinator, New and its steps, Run, the tickers
+// and the scheduler's events.
 
 import (
 	"cmp"
@@ -26,19 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"mapreduce/internal/atomicfile"
-	"mapreduce/internal/auth"
 	"mapreduce/internal/input"
 	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
-	"mapreduce/internal/wire"
 	"mapreduce/mr/scheduler"
 )
 
@@ -46,64 +24,91 @@ import (
 // splits and receives reduce outputs over HTTP, all on one TCP port, and
 // writes mr-out-Y and mr-<app>-all.
 type Coordinator struct {
-	cfg     Config
-	log     *slog.Logger
-	tasks   [][]protocol.Split    // each map task's input
-	files   map[string]input.File // the input files as the job first saw them, by Split.File
-	in      *jobInputs            // the inputs by content, and whether the coordinator holds them
-	ln      net.Listener
-	http    *http.Server
-	keys    *auth.Keys         // nil without a secret
-	fresh   *auth.Replay       // nonces of signed requests, for freshness
-	refuse  *auth.Limiter      // one log line per refused peer per minute
-	workDir string             // reduce outputs in run format, for the final merge
-	tmpDir  string             // outputs being written, on -out's file system but in a small directory
-	spares  *atomicfile.Spares // files made ahead in tmpDir for the outputs
-	journal *jobJournal        // nil unless Config.Journal
-	lock    *outLock           // on -out, held until shutdown
-	cut     string             // an input the job cut into several splits; "" if none
-	model   model              // parameters, map-only, total order (model.go)
-	job     string             // the job's id: the journal's, or made at start
-	start   time.Time          // when the job started: New
-	seq     atomic.Int64       // numbers uploads, so that each has a file of its own
-	done    chan struct{}
-	stop    chan struct{} // closed when Run returns: ends long polls and tickers
-	wg      sync.WaitGroup
+	// The job, fixed once New returns.
+	cfg   Config
+	log   *slog.Logger
+	tasks [][]protocol.Split    // each map task's input
+	files map[string]input.File // the input files as the job first saw them, by Split.File
+	in    *jobInputs            // the inputs by content, and whether the coordinator holds them
+	cut   string                // an input the job cut into several splits; "" if none
+	model model                 // parameters, map-only, total order
+	job   string                // the job's id: the journal's, or made at start
+	start time.Time             // when the job started: New, or the journal's first start
 
-	// mu guards sched, sessions, changed, committed, conns, err, finished,
-	// status, kept, keptBytes, build, declined, restarts, earlier and stopping, and orders
-	// uploads.Add before shutdown's uploads.Wait.
-	mu        sync.Mutex
-	sched     *scheduler.Scheduler
-	sessions  sessions
-	changed   chan struct{} // closed and replaced whenever the scheduler changes
-	committed int           // reduce outputs renamed into place
-	conns     map[net.Conn]struct{}
-	err       error // why the job failed
-	finished  bool  // done is closed
-	status    statusState
-	kept      map[int][]byte // committed runs held in memory, by reduce task
-	keptBytes int64
-	build     string            // the app's build (plugin SHA-256) the job runs; "" until known
-	plugin    []byte            // the app's plugin, shipped to pool workers; nil if none (read-only)
-	stream    *protocol.Stream  // a streaming job's commands and files; nil for a plugin job (read-only)
-	shipped   map[string][]byte // a streaming job's files by SHA-256 (read-only)
-	declined  []string          // pool workers that would not run the job, and why (bounded)
-	restarts  []protocol.Restart
-	earlier   map[string]bool // workers of before a restart, named in the journal; true once back
-	stopping  bool            // shutdown began: no new upload starts
-	uploads   sync.WaitGroup  // uploads being received or committed
+	// Each concern's state, under the lock its type's comment names.
+	front front      // the listener, who may come in, the RPC connections
+	dirs  outDirs    // -out's lock, the temp and work directories
+	up    uploads    // reduce outputs being received, and those committed
+	ship  shipping   // the app, shipped to pool workers, and its build
+	jr    journaling // the journal, and what earlier runs left
+	life  lifecycle  // running, over, stopping, and the goroutines Run started
+
+	// mu guards sched, sessions, changed and status; the comments of
+	// life, jr, ship and model name what else it guards. It is taken
+	// before front.mu and up.mu, never while holding them.
+	mu       sync.Mutex
+	sched    *scheduler.Scheduler
+	sessions sessions
+	changed  chan struct{} // closed and replaced whenever the scheduler changes
+	status   statusState
+}
+
+// undo is what New made, to be undone, last first, if it fails.
+type undo []func()
+
+func (u *undo) add(f func()) { *u = append(*u, f) }
+
+func (u undo) run() {
+	for i := len(u) - 1; i >= 0; i-- {
+		u[i]()
+	}
 }
 
 // New checks the inputs (files, or folders of files), cuts them into
 // map tasks and starts listening. It fails on missing or unreadable
 // inputs and on an address it cannot listen on, before any worker can
 // join.
-func New(cfg Config, args []string) (*Coordinator, error) {
-	cfg, err := cfg.withDefaults()
+func New(cfg Config, args []string) (_ *Coordinator, err error) {
+	var u undo
+	defer func() {
+		if err != nil {
+			u.run()
+		}
+	}()
+	if cfg, err = cfg.withDefaults(); err != nil {
+		return nil, err
+	}
+	inputs, err := listInputs(cfg, args)
 	if err != nil {
 		return nil, err
 	}
+	c, err := newCoordinator(cfg, inputs)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.takeOut(inputs, &u); err != nil {
+		return nil, err
+	}
+	if err := c.listen(&u); err != nil {
+		return nil, err
+	}
+	app, err := c.journaledApp()
+	if err != nil {
+		return nil, err
+	}
+	c.sched = c.newScheduler(app)
+	keep := removeStaleOutputs(cfg.OutDir, inputs, c.jr.journal, cfg.Logger)
+	if c.jr.journal != nil {
+		if err := c.resume(keep); err != nil {
+			return nil, err
+		}
+	}
+	c.front.http = c.newServer()
+	return c, nil
+}
+
+// listInputs lists the job's input files, and warns of entries skipped.
+func listInputs(cfg Config, args []string) ([]string, error) {
 	inputs, notes, err := expandArgs(cfg, args)
 	if err != nil {
 		return nil, err
@@ -111,27 +116,16 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	for _, n := range notes {
 		cfg.Logger.Warn("input entries skipped", "note", n)
 	}
-	plugin, build, err := readPlugin(cfg.AppPlugin)
+	return inputs, nil
+}
+
+// newCoordinator is the coordinator of the job cfg describes over
+// inputs: its app read, its inputs cut into map tasks, its model's
+// sample taken. It holds nothing yet: no lock, journal or listener.
+func newCoordinator(cfg Config, inputs []string) (*Coordinator, error) {
+	ship, err := readApp(&cfg)
 	if err != nil {
 		return nil, err
-	}
-	stream, shipped, err := readStream(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if stream != nil {
-		build = stream.Build()
-	}
-	if plugin != nil {
-		cfg.App = appName(cfg.AppPlugin)
-		if cfg.WholeFiles, err = wantsWholeFiles(cfg); err != nil {
-			return nil, err
-		}
-	}
-	if cfg.App != "" {
-		if err := protocol.CheckAppName(cfg.App); err != nil {
-			return nil, err
-		}
 	}
 	tasks, files, in, err := planJob(cfg, inputs)
 	if err != nil {
@@ -144,134 +138,123 @@ func New(cfg Config, args []string) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	model.stream = stream
-	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
-		return nil, fmt.Errorf("mr: output directory: %w", err)
+	model.stream = ship.stream
+	return &Coordinator{cfg: cfg, log: cfg.Logger, tasks: tasks, files: files, in: in, cut: cutInput(tasks),
+		model: model, job: newJobID(), start: time.Now(), ship: ship, life: newLifecycle(),
+		front: newFront(cfg), up: newUploads(), changed: make(chan struct{}), sessions: make(sessions)}, nil
+}
+
+// takeOut makes and locks -out and opens the journal, if the job keeps
+// one.
+func (c *Coordinator) takeOut(inputs []string, u *undo) error {
+	if err := os.MkdirAll(c.cfg.OutDir, 0o755); err != nil {
+		return fmt.Errorf("mr: output directory: %w", err)
 	}
-	lock, err := lockOut(cfg.OutDir)
+	lock, err := lockOut(c.cfg.OutDir)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer func() {
-		if lock != nil { // not handed to the coordinator: New failed
-			lock.release()
-		}
-	}()
-	var jr *jobJournal
-	if cfg.Journal {
-		if jr, err = openJournal(cfg, inputs, tasks); err != nil {
-			return nil, err
-		}
-		if err := jr.finished(cfg.OutDir); err != nil {
-			jr.log.Close()
-			return nil, err
-		}
+	u.add(lock.release)
+	c.dirs.lock = lock
+	if !c.cfg.Journal {
+		return nil
 	}
-	ln, err := netx.Listen(cfg.Addr)
+	jr, err := openJournal(c.cfg, inputs, c.tasks)
 	if err != nil {
-		if jr != nil {
-			jr.log.Close()
-		}
-		return nil, fmt.Errorf("mr: %w%s", err, busyHint(err))
+		return err
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, tasks: tasks, files: files, in: in, journal: jr, job: newJobID(),
-		keys: auth.New(cfg.Secret), fresh: auth.NewReplayQuota(wire.FreshWindow, 1<<20, 1<<17),
-		refuse: auth.NewLimiter(time.Minute), start: time.Now(),
-		done: make(chan struct{}), stop: make(chan struct{}), changed: make(chan struct{}),
-		conns: make(map[net.Conn]struct{}), sessions: make(sessions), kept: make(map[int][]byte), model: model}
-	lock.note(ln.Addr().String())
-	c.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
-		Refused: func(host, why string) { c.refused(host, why, nil) }})
-	app := cfg.App
-	c.plugin, c.build, c.stream, c.shipped = plugin, build, stream, shipped
-	if jr != nil && jr.app.Name != "" {
-		if build != "" && jr.app.Build != "" && build != jr.app.Build {
-			ln.Close()
-			jr.log.Close()
-			return nil, fmt.Errorf("mr: %s holds the journal of another job: the app was built %.12s, %s is %.12s "+
-				"(remove the journal, or use another -out)", jr.path, jr.app.Build, cfg.AppPlugin, build)
-		}
-		app, c.build = jr.app.Name, cmp.Or(jr.app.Build, build)
+	u.add(func() { jr.log.Close() })
+	c.jr.journal = jr
+	return jr.finished(c.cfg.OutDir)
+}
+
+// listen starts listening on Config.Addr, and says so in -out's lock.
+func (c *Coordinator) listen(u *undo) error {
+	ln, err := netx.Listen(c.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("mr: %w%s", err, busyHint(err))
 	}
+	u.add(func() { ln.Close() })
+	c.dirs.lock.note(ln.Addr().String())
+	c.front.ln = netx.NewListener(ln, netx.Config{MaxConns: c.cfg.MaxConns,
+		Refused: func(host, why string) { c.front.refused(host, why, nil) }})
+	return nil
+}
+
+// journaledApp is the app the job runs: a resumed job's is its
+// journal's, with its build, and a plugin of another build is refused.
+func (c *Coordinator) journaledApp() (string, error) {
+	jr, build := c.jr.journal, c.ship.build
+	if jr == nil || jr.app.Name == "" {
+		return c.cfg.App, nil
+	}
+	if build != "" && jr.app.Build != "" && build != jr.app.Build {
+		return "", fmt.Errorf("mr: %s holds the journal of another job: the app was built %.12s, %s is %.12s "+
+			"(remove the journal, or use another -out)", jr.path, jr.app.Build, c.cfg.AppPlugin, build)
+	}
+	c.ship.build = cmp.Or(jr.app.Build, build)
+	return jr.app.Name, nil
+}
+
+// newScheduler is the job's scheduler, running app.
+func (c *Coordinator) newScheduler(app string) *scheduler.Scheduler {
+	cfg, tasks := c.cfg, c.tasks
 	descs, sizes := make([]string, len(tasks)), make([]int64, len(tasks))
 	for i, t := range tasks {
-		descs[i], sizes[i] = taskInput(t, files), taskSize(t)
-		if t[0].Offset > 0 && c.cut == "" {
-			c.cut = t[0].File
-		}
+		descs[i], sizes[i] = taskInput(t, c.files), taskSize(t)
 	}
 	nMap := len(tasks)
 	if cfg.MapOnly {
 		nMap = 0 // the reduce tasks map, one per split
 	}
-	homes, reads := in.homes(tasks, files)
-	c.sched = scheduler.New(scheduler.Config{NMap: nMap, NReduce: cfg.NReduce, App: app, MapOnly: cfg.MapOnly,
-		MapInputs: descs, MapSizes: sizes, InputNames: in.names, MapHome: homes, MapReads: reads,
-		NoCopy: !in.own, HolderWait: cfg.HolderWait, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
+	homes, reads := c.in.homes(tasks, c.files)
+	return scheduler.New(scheduler.Config{NMap: nMap, NReduce: cfg.NReduce, App: app, MapOnly: cfg.MapOnly,
+		MapInputs: descs, MapSizes: sizes, InputNames: c.in.names, MapHome: homes, MapReads: reads,
+		NoCopy: !c.in.own, HolderWait: cfg.HolderWait, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
 		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.MaxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
 		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers, WaitWorkers: cfg.WaitWorkers,
 		ReduceBatch: cfg.ReduceBatch})
-	keep := removeStaleOutputs(cfg.OutDir, inputs, jr, cfg.Logger)
-	if jr != nil {
-		if err := c.resume(keep); err != nil {
-			ln.Close()
-			jr.log.Close()
-			return nil, err
-		}
-	}
-	c.http = &http.Server{Handler: c.mux(), ReadHeaderTimeout: 5 * time.Second, ConnContext: netx.ConnContext,
+}
+
+// newServer is the HTTP server of the coordinator's port.
+func (c *Coordinator) newServer() *http.Server {
+	return &http.Server{Handler: c.mux(), ReadHeaderTimeout: 5 * time.Second, ConnContext: netx.ConnContext,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10,
-		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
-	c.lock, lock = lock, nil
-	return c, nil
+		ErrorLog: slog.NewLogLogger(c.cfg.Logger.Handler(), slog.LevelDebug)}
 }
 
 // Addr is the address the coordinator listens on.
-func (c *Coordinator) Addr() string { return c.ln.Addr().String() }
-
-// Done is closed when the job is over, finished or failed.
-func (c *Coordinator) Done() <-chan struct{} { return c.done }
+func (c *Coordinator) Addr() string { return c.front.addr() }
 
 // Run serves until the job is over (or ctx ends), gives workers a moment
 // to hear Exit, then shuts down. It returns nil when mr-out-* and
 // mr-<app>-all are complete, else why the job did not finish.
 func (c *Coordinator) Run(ctx context.Context) error {
-	if err := c.makeWorkDir(); err != nil {
-		c.ln.Close()
-		return err
-	}
-	if err := c.makeTmpDir(); err != nil {
-		c.ln.Close()
+	if err := c.dirs.mkdirs(c.cfg, c.jr.journal); err != nil {
+		c.front.ln.Close()
 		return err
 	}
 	c.log.Info("coordinator listening", "addr", c.Addr(), "maps", len(c.tasks), "inputs", len(c.files), "reduces", c.cfg.NReduce,
-		"secret", c.keys != nil)
-	if c.keys == nil && !netx.IsLoopback(c.Addr()) {
-		c.log.Warn("no job secret: any host that reaches " + c.Addr() + " can join this job, read its inputs and " +
-			"write its outputs; set MR_SECRET (or -secret-file) to the same secret on the coordinator and every worker")
-	}
-	if c.keys == nil && (c.plugin != nil || c.stream != nil) {
-		c.log.Warn("shipping the app without a job secret: only pool workers started with -insecure-accept-code run it, " +
-			"and they run the code of any local user's coordinator as well; set MR_SECRET (or -secret-file) on both")
-	}
+		"secret", c.front.keys != nil)
+	c.warnInsecure()
 	c.announce()
-	c.wg.Go(func() {
-		if err := c.http.Serve(c.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	c.life.wg.Go(func() {
+		if err := c.front.http.Serve(c.front.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			c.fail(fmt.Errorf("mr: serving: %w", err))
 		}
 	})
-	c.wg.Go(c.tick)
-	c.wg.Go(c.describeInputs)
+	c.life.wg.Go(c.tick)
+	c.life.wg.Go(c.describeInputs)
 	c.mergeIfAllIn()
 	select {
-	case <-c.done:
+	case <-c.life.done:
 		c.waitForExits()
 	case <-ctx.Done():
 		c.stopped(fmt.Errorf("%w: %w", errStopped, context.Cause(ctx)))
 	}
 	c.mu.Lock()
 	sum := c.summaryLocked(time.Now())
-	err := c.err
+	err := c.life.err
 	c.mu.Unlock()
 	c.report(sum)
 	c.endJournal(err)
@@ -282,6 +265,22 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		c.log.Info("job done", "out", c.cfg.OutDir, "app", sum.App)
 	}
 	return err
+}
+
+// warnInsecure warns of a job without a secret that others could join,
+// or whose app it ships.
+func (c *Coordinator) warnInsecure() {
+	if c.front.keys != nil {
+		return
+	}
+	if !netx.IsLoopback(c.Addr()) {
+		c.log.Warn("no job secret: any host that reaches " + c.Addr() + " can join this job, read its inputs and " +
+			"write its outputs; set MR_SECRET (or -secret-file) to the same secret on the coordinator and every worker")
+	}
+	if c.ship.ships() {
+		c.log.Warn("shipping the app without a job secret: only pool workers started with -insecure-accept-code run it, " +
+			"and they run the code of any local user's coordinator as well; set MR_SECRET (or -secret-file) on both")
+	}
 }
 
 // report writes the job summary and logs its gist.
@@ -310,7 +309,7 @@ func (c *Coordinator) tick() {
 	defer progress.Stop()
 	for {
 		select {
-		case <-c.stop:
+		case <-c.life.stop:
 			return
 		case <-monitor.C:
 			c.update(func(s *scheduler.Scheduler, now time.Time) { s.Tick(now) })
@@ -332,14 +331,15 @@ func (c *Coordinator) update(f func(s *scheduler.Scheduler, now time.Time)) {
 	c.logEvents(events)
 }
 
+// changedLocked takes the scheduler's events, wakes long polls if there
+// are any, and ends the job if the scheduler failed it.
 func (c *Coordinator) changedLocked() []scheduler.Event {
 	events := c.sched.TakeEvents()
 	if len(events) > 0 {
 		c.broadcastLocked()
 	}
-	if job := c.sched.Job(); job.Failed && c.err == nil {
-		c.err = fmt.Errorf("mr: job failed: %s", job.Failure)
-		c.finishLocked()
+	if job := c.sched.Job(); job.Failed && c.life.err == nil {
+		c.life.failLocked(fmt.Errorf("mr: job failed: %s", job.Failure))
 	}
 	return events
 }
@@ -361,138 +361,4 @@ func (c *Coordinator) logEvents(events []scheduler.Event) {
 		}
 		c.log.Info(e.Kind.String(), append(args, e.Args...)...)
 	}
-}
-
-// refused logs a request or connection refused from peer, at most once
-// per peer per minute; the peer's port is not part of what is limited.
-func (c *Coordinator) refused(peer, what string, err error) {
-	host, _, splitErr := net.SplitHostPort(peer)
-	if splitErr != nil {
-		host = peer
-	}
-	if c.refuse.Allow(host, time.Now()) {
-		c.log.Warn("refused", "peer", peer, "what", what, "err", err, "note", "further refusals from this host are not logged for a minute")
-	}
-}
-
-// stopped ends the job because the coordinator was told to stop: the
-// workers are not told, they find it gone as if it had died.
-func (c *Coordinator) stopped(err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.finished {
-		return
-	}
-	c.err = err
-	if c.journal != nil {
-		c.log.Warn("coordinator stopped; run the same command again to resume the job", "journal", c.journal.path)
-	} else {
-		c.log.Error("job failed", "err", err)
-	}
-	c.finishLocked()
-}
-
-// errStopped is a job that ended because its coordinator was told to stop.
-var errStopped = errors.New("mr: coordinator stopped")
-
-// fail ends the job with err, unless it is already over; workers that
-// ask are told it failed, and why.
-func (c *Coordinator) fail(err error) {
-	c.mu.Lock()
-	if !c.finished {
-		c.err = err
-		c.log.Error("job failed", "err", err)
-		if !c.sched.Job().Over {
-			c.sched.End(err.Error())
-		}
-		c.finishLocked()
-	}
-	events := c.changedLocked()
-	c.mu.Unlock()
-	c.logEvents(events)
-}
-
-func (c *Coordinator) finishLocked() {
-	if !c.finished {
-		c.finished = true
-		c.status.ended = time.Now()
-		close(c.done)
-	}
-}
-
-// waitForExits gives live workers up to ExitGrace to be told to exit and
-// to hang up, so they leave cleanly instead of finding us gone. A worker
-// closes its connection only after reading the answer, so waiting for
-// the connections to close is what makes sure every Exit was delivered.
-//
-// A resumed job may finish before the workers of its earlier run, which
-// wait out the restart window for it, are back: it waits for them too,
-// up to twice the heartbeat timeout (they retry every half second), so
-// that they hear Exit instead of waiting minutes for a coordinator that
-// is gone.
-func (c *Coordinator) waitForExits() {
-	grace := c.cfg.ExitGrace
-	c.mu.Lock()
-	if len(c.earlier) > 0 {
-		grace = max(grace, 2*c.cfg.HeartbeatTimeout)
-	}
-	c.mu.Unlock()
-	deadline := time.NewTimer(grace)
-	defer deadline.Stop()
-	for {
-		c.mu.Lock()
-		all, ch := c.sched.Progress().AllExited && len(c.conns) == 0 && c.earlierBackLocked(), c.changed
-		c.mu.Unlock()
-		if all {
-			return
-		}
-		select {
-		case <-ch:
-		case <-deadline.C:
-			return
-		}
-	}
-}
-
-// earlierBackLocked reports whether every worker of before a restart
-// has registered again.
-func (c *Coordinator) earlierBackLocked() bool {
-	for _, back := range c.earlier {
-		if !back {
-			return false
-		}
-	}
-	return true
-}
-
-// shutdown stops serving and waits for everything in flight, so that
-// no temp file is left: uploads (in the work directory, and mr-out-Y's
-// temp in -out) end and clean up after themselves, then the work
-// directory goes.
-func (c *Coordinator) shutdown() {
-	defer c.lock.release()
-	close(c.stop)
-	c.mu.Lock()
-	c.stopping = true
-	c.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	c.http.Shutdown(ctx)
-	c.http.Close() // what Shutdown left after a second: reads fail, handlers return
-	c.mu.Lock()
-	for conn := range c.conns {
-		conn.Close()
-	}
-	c.mu.Unlock()
-	c.uploads.Wait() // before wg.Wait: the last commit may start the final merge on wg
-	c.wg.Wait()
-	if c.spares != nil {
-		c.spares.Close()
-	}
-	os.RemoveAll(c.tmpDir)
-	if c.journal == nil {
-		os.RemoveAll(c.workDir)
-		return
-	}
-	c.journal.log.Close()
 }

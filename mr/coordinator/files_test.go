@@ -1,5 +1,9 @@
 package coordinator
 
+// files_test.go: the coordinator's files: a repeated upload rewrites
+// nothing, an earlier job's outputs go at start, and a stopped
+// coordinator leaves no temp file.
+
 import (
 	"context"
 	"io"
@@ -16,9 +20,6 @@ import (
 	"mapreduce/internal/wire"
 	"mapreduce/mr/scheduler"
 )
-
-// The coordinator's files: a repeated upload rewrites nothing, an earlier
-// job's outputs go at start, and a stopped coordinator leaves no temp file.
 
 // The winner's upload sent again (its first answer was lost) is answered
 // 200 and rewrites nothing; another attempt's is refused.
@@ -50,8 +51,8 @@ func TestRepeatedUploadOfWinnerAccepted(t *testing.T) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p := c.sched.Progress(); c.committed != 1 || p.ReducesDone != 1 {
-		t.Fatalf("%d outputs committed, %d reduces done", c.committed, p.ReducesDone)
+	if p := c.sched.Progress(); !c.up.all(1) || p.ReducesDone != 1 {
+		t.Fatalf("%d outputs committed, %d reduces done", c.up.committed, p.ReducesDone)
 	}
 }
 
@@ -73,7 +74,7 @@ func TestCoordinatorRemovesEarlierJobsOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.ln.Close()
+	c.front.ln.Close()
 	for _, name := range stale {
 		if _, err := os.Lstat(filepath.Join(out, name)); err == nil {
 			t.Errorf("%s was kept", name)
@@ -109,7 +110,7 @@ func TestStoppedCoordinatorLeavesNoTempFiles(t *testing.T) {
 		t.Fatal("Run did not return")
 	}
 	pw.Close()
-	if _, err := os.Stat(c.workDir); !os.IsNotExist(err) {
+	if _, err := os.Stat(c.dirs.workDir); !os.IsNotExist(err) {
 		t.Fatalf("work directory left: %v", err)
 	}
 	if tmp, _ := filepath.Glob(filepath.Join(c.cfg.OutDir, ".*tmp")); len(tmp) > 0 {
@@ -137,7 +138,7 @@ func TestBadUploadFailsOnlyItsAttempt(t *testing.T) {
 				t.Fatalf("answered %d, want 400", code)
 			}
 			c.mu.Lock()
-			err, _ := c.err, 0
+			err, _ := c.life.err, 0
 			failed := c.sched.Job().Failed
 			c.mu.Unlock()
 			if err != nil || failed {
@@ -156,13 +157,13 @@ func TestOtherAppRefusedByName(t *testing.T) {
 	c := newTestCoordinator(t, testConfig(t.TempDir()))
 	var err error
 	c.update(func(s *scheduler.Scheduler, now time.Time) {
-		if err = c.sameBuildLocked(s, &protocol.RegisterArgs{App: "wc", Build: "aaaa", Addr: "127.0.0.1:1"}); err != nil {
+		if err = c.ship.sameBuildLocked(s, &protocol.RegisterArgs{App: "wc", Build: "aaaa", Addr: "127.0.0.1:1"}); err != nil {
 			return
 		}
 		if _, err = s.Register(scheduler.Registration{App: "wc", Addr: "127.0.0.1:1"}, now); err != nil {
 			return
 		}
-		if err = c.sameBuildLocked(s, &protocol.RegisterArgs{App: "indexer", Build: "bbbb", Addr: "127.0.0.1:2"}); err != nil {
+		if err = c.ship.sameBuildLocked(s, &protocol.RegisterArgs{App: "indexer", Build: "bbbb", Addr: "127.0.0.1:2"}); err != nil {
 			return
 		}
 		_, err = s.Register(scheduler.Registration{App: "indexer", Addr: "127.0.0.1:2"}, now)
@@ -171,7 +172,7 @@ func TestOtherAppRefusedByName(t *testing.T) {
 		t.Fatalf("registration of another app: %v", err)
 	}
 	c.update(func(s *scheduler.Scheduler, now time.Time) {
-		err = c.sameBuildLocked(s, &protocol.RegisterArgs{App: "wc", Build: "cccc", Addr: "127.0.0.1:3"})
+		err = c.ship.sameBuildLocked(s, &protocol.RegisterArgs{App: "wc", Build: "cccc", Addr: "127.0.0.1:3"})
 	})
 	if err == nil || !strings.Contains(err.Error(), "built cccc") {
 		t.Fatalf("registration of another build of the app: %v", err)

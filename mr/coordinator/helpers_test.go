@@ -1,5 +1,9 @@
 package coordinator
 
+// helpers_test.go: what the coordinator's own tests share. They drive
+// its handlers directly, and its scheduler through the scheduler's API;
+// whole clusters are tested in mr/internal/cluster.
+
 import (
 	"bytes"
 	"fmt"
@@ -21,10 +25,6 @@ import (
 	"mapreduce/internal/wire"
 	"mapreduce/mr/scheduler"
 )
-
-// The coordinator's own tests drive its handlers directly, and its
-// scheduler through the scheduler's API; whole clusters are tested in
-// mr/internal/cluster.
 
 func testConfig(out string) Config {
 	return Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, PackSize: 1, HeartbeatTimeout: 1500 * time.Millisecond,
@@ -52,7 +52,7 @@ func newTestCoordinator(t *testing.T, cfg Config) *Coordinator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.ln.Close() })
+	t.Cleanup(func() { c.front.ln.Close() })
 	return c
 }
 
@@ -141,8 +141,8 @@ func coordinatorWithReduce(t *testing.T) (*Coordinator, protocol.Attempt, []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.workDir = t.TempDir() // Run would make it
-	t.Cleanup(func() { c.ln.Close() })
+	c.dirs.workDir = t.TempDir() // Run would make it
+	t.Cleanup(func() { c.front.ln.Close() })
 	key := []byte("session key")
 	now := time.Now()
 	c.mu.Lock()

@@ -1,5 +1,8 @@
 package coordinator
 
+// http.go: the coordinator's HTTP routes, and POST /reduce, where
+// reduce attempts upload their outputs.
+
 import (
 	"errors"
 	"fmt"
@@ -14,10 +17,6 @@ import (
 	"mapreduce/internal/wire"
 	"mapreduce/mr/scheduler"
 )
-
-// The coordinator's HTTP side: workers read input splits from it and
-// upload reduce outputs to it; the status page and /status are in
-// coordinator_status.go.
 
 func (c *Coordinator) mux() *http.ServeMux {
 	m := http.NewServeMux()
@@ -52,7 +51,7 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "coordinator stopping", http.StatusServiceUnavailable)
 		return
 	}
-	defer c.uploads.Done()
+	defer c.up.inflight.Done()
 	a, err := wire.ParseAttempt(r, protocol.ReduceTask)
 	crc, err2 := strconv.ParseUint(r.Header.Get(protocol.HeaderCRC), 10, 32)
 	read, _ := strconv.ParseInt(r.Header.Get(protocol.HeaderRead), 10, 64)
@@ -147,18 +146,6 @@ func (c *Coordinator) won(a protocol.Attempt) bool {
 	return won
 }
 
-// beginUpload counts an upload in, unless the coordinator is stopping:
-// shutdown waits for those counted, so that none leaves a temp file.
-func (c *Coordinator) beginUpload() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.stopping {
-		return false
-	}
-	c.uploads.Add(1)
-	return true
-}
-
 // badUpload is an upload that fails verification: its uploader's failure,
 // never the job's.
 type badUpload struct{ err error }
@@ -169,7 +156,7 @@ func (e *badUpload) Error() string { return "mr: bad upload: " + e.err.Error() }
 // checks its length and CRC. Errors of the body are *badUpload; others
 // are the coordinator's own.
 func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a protocol.Attempt) (runfile.Segment, error) {
-	sp := runfile.NewSpill(filepath.Join(c.workDir, uploadName(a, c.seq.Add(1))), inlineUpload)
+	sp := runfile.NewSpill(filepath.Join(c.dirs.workDir, uploadName(a, c.up.seq.Add(1))), inlineUpload)
 	defer sp.Abort()
 	h := runfile.NewHash()
 	n, err := io.Copy(io.MultiWriter(sp, h), io.LimitReader(bodyErrors{body}, size))

@@ -1,12 +1,13 @@
 package coordinator
 
-// Inputs where they live: the job planned from inputs the coordinator
-// holds or from a manifest alone (planJob), workers saying which inputs
-// they hold (Hold), each map assignment telling where each piece of its
-// input can be read and how to check it (assignLocked), and GET /split
-// serving what a worker could read from no one else, from the file the
-// job listed, every block checked against its description first once
-// it is described (sendPiece). content.go holds the inputs by content.
+// inputs.go: inputs where they live: the job planned from inputs the
+// coordinator holds or from a manifest alone (planJob), workers saying
+// which inputs they hold (Hold), each map assignment telling where each
+// piece of its input can be read and how to check it (assignLocked),
+// and GET /split serving what a worker could read from no one else,
+// from the file the job listed, every block checked against its
+// description first once it is described (sendPiece). content.go holds
+// the inputs by content.
 
 import (
 	"errors"
@@ -127,7 +128,7 @@ func (r *coordRPC) Hold(args *protocol.HoldArgs, reply *protocol.HoldReply) erro
 		h := scheduler.Holding{Inputs: held, First: args.First, Commit: true}
 		c.update(func(s *scheduler.Scheduler, now time.Time) { s.Hold(args.WorkerID, h, now) })
 		if len(held) > 0 {
-			c.waitDescribed(time.Second)
+			c.in.waitDescribed(time.Second, c.life.stop)
 		}
 	}
 	return nil
@@ -253,7 +254,7 @@ func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
 	}
 	mf := c.in.describedAs(was.Index)
 	if mf == nil {
-		return c.copyPiece(w, f, p)
+		return copyPiece(w, f, p)
 	}
 	bs := c.in.bs
 	cp := manifest.NewCopier(manifest.PieceOf(mf, bs, p.Offset, p.Length), w)
@@ -274,7 +275,7 @@ func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
 }
 
 // copyPiece sends piece p of input f, not described yet, as it is.
-func (c *Coordinator) copyPiece(w io.Writer, f *os.File, p protocol.Split) error {
+func copyPiece(w io.Writer, f *os.File, p protocol.Split) error {
 	n, err := io.Copy(w, io.NewSectionReader(f, p.Offset, p.Length))
 	var werr *writeError
 	switch {

@@ -1,5 +1,9 @@
 package coordinator
 
+// inputs_test.go: inputs where they live: GET /split serves only the
+// files the job listed, inputs are described when wanted, Hold takes
+// only the job's inputs.
+
 import (
 	"bytes"
 	"net/http/httptest"
@@ -42,7 +46,7 @@ func TestSendPieceOnlyFromTheFileListed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { c.ln.Close() })
+			t.Cleanup(func() { c.front.ln.Close() })
 			p := c.tasks[0][0]
 			if how == "edited in place" {
 				c.in.wanted()
@@ -91,7 +95,7 @@ func TestInputsDescribedOnlyWhenWanted(t *testing.T) {
 	if f := c.in.describedAs(1); f == nil || f.Name != "in-1.txt" || f.Size != c.in.sizes[1] {
 		t.Fatalf("in-1.txt described as %+v", f)
 	}
-	close(c.stop)
+	close(c.life.stop)
 }
 
 // GET /split's choice of pieces is bounded by the task's input: a worker
@@ -148,5 +152,5 @@ func TestHoldTakesInputsOnly(t *testing.T) {
 	if err := r.Hold(&protocol.HoldArgs{WorkerID: id, Files: make([]protocol.HeldFile, protocol.MaxHoldBatch+1)}, &reply); err == nil {
 		t.Fatal("a batch over the limit accepted")
 	}
-	close(c.stop)
+	close(c.life.stop)
 }

@@ -1,16 +1,17 @@
 package coordinator
 
-// A journaled job (Config.Journal): the coordinator keeps an append-only
-// journal in -out (internal/journal: checksummed records, group-committed,
-// a torn tail ignored) holding the job's identity, every committed map
-// (task, attempt, owner), every committed reduce (task, attempt, the
-// CRC-32C of its mr-out-Y and of its run file, kept in -out too) and the
-// job's end. Each record is on disk before its effect is acknowledged:
-// before a map report is answered, before an upload's 200. Run again with
-// the same command, the coordinator replays it: an identity that differs
-// is refused naming the difference; reduce outputs whose CRCs still hold
-// are kept; committed maps wait a while for their owners, which outlive
-// the coordinator of a journaled job, to offer them back (mr/scheduler's
+// journal.go: a journaled job (Config.Journal): the coordinator keeps
+// an append-only journal in -out (internal/journal: checksummed
+// records, group-committed, a torn tail ignored) holding the job's
+// identity, every committed map (task, attempt, owner), every committed
+// reduce (task, attempt, the CRC-32C of its mr-out-Y and of its run
+// file, kept in -out too) and the job's end. Each record is on disk
+// before its effect is acknowledged: before a map report is answered,
+// before an upload's 200. Run again with the same command, the
+// coordinator replays it: an identity that differs is refused naming
+// the difference; reduce outputs whose CRCs still hold are kept;
+// committed maps wait a while for their owners, which outlive the
+// coordinator of a journaled job, to offer them back (mr/scheduler's
 // recover.go); only what is missing runs again.
 
 import (
@@ -436,30 +437,54 @@ func newJobID() string {
 	return hex.EncodeToString(b)
 }
 
+// journaling is a journaled job's journal and what its earlier runs
+// left; a job without a journal has none of them.
+type journaling struct {
+	journal  *jobJournal        // nil unless Config.Journal
+	restarts []protocol.Restart // the job's starts after its first; fixed once New returns
+
+	// Coordinator.mu guards earlier: registrations mark its workers back.
+	earlier map[string]bool // workers of before a restart, named in the journal; true once back
+}
+
+// markBackLocked notes that worker, of before a restart, is back.
+func (j *journaling) markBackLocked(worker string) {
+	if _, ok := j.earlier[worker]; ok {
+		j.earlier[worker] = true
+	}
+}
+
+// allBackLocked reports whether every worker of before a restart has
+// registered again.
+func (j *journaling) allBackLocked() bool {
+	for _, back := range j.earlier {
+		if !back {
+			return false
+		}
+	}
+	return true
+}
+
 // resume replays the journal into the scheduler, counts this start, and
 // logs what was recovered. intact are the reduce outputs kept in -out.
 func (c *Coordinator) resume(intact map[int]bool) error {
-	j, now := c.journal, time.Now()
+	j, now := c.jr.journal, time.Now()
 	c.job = j.id.Job
 	grace := now.Add(2 * c.cfg.HeartbeatTimeout)
 	reduces, maps, workers := j.recover(c.sched, intact, now, grace)
-	c.committed = reduces
+	c.up.committed = reduces // not locked: New has not returned
 	for t, r := range j.reduces {
 		if intact[t] && t < len(c.model.shares) {
-			c.model.shares[t] = r.TextSize // not locked: New has not returned
+			c.model.shares[t] = r.TextSize
 		}
 	}
-	c.earlier = make(map[string]bool, len(workers))
+	c.jr.earlier = make(map[string]bool, len(workers))
 	for _, id := range workers {
-		c.earlier[id] = false
+		c.jr.earlier[id] = false
 	}
 	if len(j.starts) > 0 {
 		c.start = j.starts[0]
-		for _, at := range j.starts[1:] {
-			c.restarts = append(c.restarts, protocol.Restart{At: at.Sub(c.start).Round(time.Millisecond).String()})
-		}
-		c.restarts = append(c.restarts, protocol.Restart{At: now.Sub(c.start).Round(time.Millisecond).String(),
-			ReducesRecovered: reduces, MapsPending: maps})
+		c.jr.restarts = restartsOf(j.starts, now, protocol.Restart{ReducesRecovered: reduces, MapsPending: maps})
 		c.log.Info("job resumed from its journal", "journal", j.path, "start", len(j.starts)+1,
 			"reduces_recovered", reduces, "maps_awaiting_owners", maps, "grace", grace.Sub(now).String(),
 			"torn_tail_bytes", j.dropped)
@@ -471,45 +496,29 @@ func (c *Coordinator) resume(intact map[int]bool) error {
 	return j.append(recStart, startRecord{At: now})
 }
 
-// makeWorkDir makes the directory of committed reduce outputs: the
-// journal's runs directory, kept across restarts, or a temp dir.
-func (c *Coordinator) makeWorkDir() error {
-	if c.journal != nil {
-		c.workDir = c.journal.runs
-		if err := os.MkdirAll(c.workDir, 0o755); err != nil {
-			return fmt.Errorf("mr: work directory: %w", err)
-		}
-		stale, _ := filepath.Glob(filepath.Join(c.workDir, "upload-*"))
-		tmp, _ := filepath.Glob(filepath.Join(c.workDir, ".upload-*"))
-		stale = append(stale, tmp...)
-		for _, f := range stale { // uploads a killed coordinator was receiving
-			os.Remove(f)
-		}
-		return nil
+// restartsOf is the restarts of a job started at starts and now again,
+// each timed from the first start; this one's is this.
+func restartsOf(starts []time.Time, now time.Time, this protocol.Restart) []protocol.Restart {
+	var out []protocol.Restart
+	for _, at := range starts[1:] {
+		out = append(out, protocol.Restart{At: at.Sub(starts[0]).Round(time.Millisecond).String()})
 	}
-	dir, err := os.MkdirTemp("", "mrcoordinator-")
-	if err != nil {
-		return fmt.Errorf("mr: work directory: %w", err)
-	}
-	c.workDir = dir
-	return nil
+	this.At = now.Sub(starts[0]).Round(time.Millisecond).String()
+	return append(out, this)
 }
 
 // mergeIfAllIn starts the final merge at once when every reduce output
 // was recovered from the journal.
 func (c *Coordinator) mergeIfAllIn() {
-	c.mu.Lock()
-	all := c.committed == c.cfg.NReduce
-	c.mu.Unlock()
-	if all {
-		c.wg.Go(c.writeFinal)
+	if c.up.all(c.cfg.NReduce) {
+		c.life.wg.Go(c.writeFinal)
 	}
 }
 
 // endJournal records how the job ended; a job done no longer needs its
 // committed runs.
 func (c *Coordinator) endJournal(jobErr error) {
-	if c.journal == nil {
+	if c.jr.journal == nil {
 		return
 	}
 	rec := endRecord{Phase: "done"}
@@ -519,22 +528,22 @@ func (c *Coordinator) endJournal(jobErr error) {
 			return // stopped, not ended: run it again to resume
 		}
 	}
-	if err := c.journal.append(recEnd, rec); err != nil {
+	if err := c.jr.journal.append(recEnd, rec); err != nil {
 		c.log.Error("journal not ended", "err", err)
 		return
 	}
 	if jobErr == nil {
-		os.RemoveAll(c.journal.runs)
+		os.RemoveAll(c.jr.journal.runs)
 	}
 }
 
 // journalCommit journals a committed attempt before it is acknowledged;
 // a coordinator that cannot journal fails the job.
 func (c *Coordinator) journalCommit(kind byte, r commitRecord) bool {
-	if c.journal == nil {
+	if c.jr.journal == nil {
 		return true
 	}
-	if err := c.journal.append(kind, r); err != nil {
+	if err := c.jr.journal.append(kind, r); err != nil {
 		c.fail(err)
 		return false
 	}
@@ -543,10 +552,10 @@ func (c *Coordinator) journalCommit(kind byte, r commitRecord) bool {
 
 // journalSync waits until every record journaled so far is on disk.
 func (c *Coordinator) journalSync() bool {
-	if c.journal == nil {
+	if c.jr.journal == nil {
 		return true
 	}
-	if err := c.journal.append(recSync, struct{}{}); err != nil {
+	if err := c.jr.journal.append(recSync, struct{}{}); err != nil {
 		c.fail(err)
 		return false
 	}

@@ -1,5 +1,7 @@
 package coordinator
 
+// journal_test.go: a journaled job restarted during its final merge.
+
 import (
 	"context"
 	"os"

@@ -1,8 +1,8 @@
 package coordinator
 
-// The coordinator's file names, all defined here (a worker's are in
-// mr/worker's layout.go). Nothing is ever named after a string a peer
-// sent: every name is built from numbers and the job's app name.
+// layout.go: the coordinator's file names, all defined here (a worker's
+// are in mr/worker's layout.go). Nothing is ever named after a string a
+// peer sent: every name is built from numbers and the job's app name.
 //
 // The coordinator's -out directory:
 //

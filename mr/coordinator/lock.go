@@ -1,12 +1,13 @@
 package coordinator
 
-// The lock on -out: one coordinator at a time writes into an output
-// directory. It is flock(2) on a file in -out, so a coordinator that is
-// killed leaves nothing that blocks the next: the kernel drops the lock
-// with the process. A coordinator that ends removes the file while it
-// still holds the lock, and one that takes the lock checks that the file
-// it locked is still the one the name gives (else it locked a file just
-// removed, and tries again): -out holds no lock file after a job.
+// lock.go: the lock on -out: one coordinator at a time writes into an
+// output directory. It is flock(2) on a file in -out, so a coordinator
+// that is killed leaves nothing that blocks the next: the kernel drops
+// the lock with the process. A coordinator that ends removes the file
+// while it still holds the lock, and one that takes the lock checks
+// that the file it locked is still the one the name gives (else it
+// locked a file just removed, and tries again): -out holds no lock file
+// after a job.
 
 import (
 	"bytes"

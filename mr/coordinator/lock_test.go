@@ -1,7 +1,11 @@
 package coordinator
 
+// lock_test.go: the lock on -out: one coordinator at a time, and none
+// left behind by one killed or one that failed to start.
+
 import (
 	"bufio"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,8 +28,8 @@ func TestOutLockedByItsCoordinator(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("second coordinator: %v, want one line starting %q", err, want)
 	}
-	first.ln.Close()
-	first.lock.release()
+	first.front.ln.Close()
+	first.dirs.lock.release()
 	if _, err := os.Stat(filepath.Join(cfg.OutDir, lockName)); !os.IsNotExist(err) {
 		t.Fatalf("the lock's file stays after its release: %v", err)
 	}
@@ -33,8 +37,35 @@ func TestOutLockedByItsCoordinator(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after the first released -out: %v", err)
 	}
-	third.ln.Close()
-	third.lock.release()
+	third.front.ln.Close()
+	third.dirs.lock.release()
+}
+
+// A coordinator that fails to start after it took -out and opened its
+// journal (its address is taken) gives both back: the next one starts.
+func TestFailedStartReleasesOut(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg := testConfig(t.TempDir())
+	cfg.Journal, cfg.Addr = true, taken.Addr().String()
+	inputs := testInputs(t, 1)
+	if _, err := New(cfg, inputs); err == nil || !strings.Contains(err.Error(), taken.Addr().String()) {
+		t.Fatalf("New on a taken address: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.OutDir, lockName)); !os.IsNotExist(err) {
+		t.Fatalf("a failed New left the lock's file: %v", err)
+	}
+	cfg.Addr = "127.0.0.1:0"
+	c, err := New(cfg, inputs)
+	if err != nil {
+		t.Fatalf("after a failed New: %v", err)
+	}
+	c.front.ln.Close()
+	c.jr.journal.log.Close()
+	c.dirs.lock.release()
 }
 
 // A coordinator killed holding the lock blocks nobody: the kernel drops a
@@ -70,8 +101,8 @@ func TestOutLockOfAKilledCoordinator(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after the holder was killed: %v", err)
 	}
-	c.ln.Close()
-	c.lock.release()
+	c.front.ln.Close()
+	c.dirs.lock.release()
 }
 
 // A lock taken on a file that its holder removed as it ended (opened by

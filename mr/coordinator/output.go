@@ -1,8 +1,9 @@
 package coordinator
 
-// The coordinator's outputs: each reduce task's verified upload becomes
-// mr-out-Y (text) and is kept in run format in the work directory; the
-// last one starts the merge of all of them into mr-<app>-all.
+// output.go: the coordinator's outputs: each reduce task's verified
+// upload becomes mr-out-Y (text) and is kept in run format in the work
+// directory; the last one starts the merge of all of them into
+// mr-<app>-all.
 
 import (
 	"bufio"
@@ -36,7 +37,7 @@ func (c *Coordinator) commitRun(run runfile.Segment, size int64, crc uint32, rea
 	// Not synced one by one: a sync each costs more than a small reduce
 	// task; syncOutputs makes them durable at the job's end, and a journal
 	// checks them by CRC when a coordinator starts again.
-	out, err := c.createOutput(filepath.Join(c.cfg.OutDir, outputName(a.Task)))
+	out, err := c.dirs.create(filepath.Join(c.cfg.OutDir, outputName(a.Task)))
 	if err != nil {
 		return false, err
 	}
@@ -70,31 +71,15 @@ func (c *Coordinator) commitRun(run runfile.Segment, size int64, crc uint32, rea
 	return true, nil
 }
 
-// createOutput starts an output file in the temp directory: a spare,
-// made ahead, once Run made the directory.
-func (c *Coordinator) createOutput(path string) (*atomicfile.File, error) {
-	if c.spares == nil {
-		return atomicfile.CreateUnsyncedIn(c.tmpDir, path)
-	}
-	return c.spares.Create(path)
-}
-
 // keepRun puts reduce task r's committed run where the final merge reads
 // it: in memory while it is small and there is room (a job without a
 // journal), else in the work directory.
 func (c *Coordinator) keepRun(run runfile.Segment, r int) error {
-	path := committedRunPath(c.workDir, r)
+	path := committedRunPath(c.dirs.workDir, r)
 	if run.Path != "" {
 		return os.Rename(run.Path, path)
 	}
-	c.mu.Lock()
-	inMemory := c.journal == nil && c.keptBytes+int64(len(run.Data)) <= maxKeptRuns
-	if inMemory {
-		c.kept[r] = run.Data
-		c.keptBytes += int64(len(run.Data))
-	}
-	c.mu.Unlock()
-	if inMemory {
+	if c.jr.journal == nil && c.up.keep(r, run.Data) {
 		return nil
 	}
 	f, err := atomicfile.CreateScratch(path)
@@ -125,12 +110,8 @@ func (c *countingHash) Write(p []byte) (int, error) {
 // commitReduce is called once a reduce output is renamed into place; the
 // last one starts the final merge.
 func (c *Coordinator) commitReduce() {
-	c.mu.Lock()
-	c.committed++
-	last := c.committed == c.cfg.NReduce
-	c.mu.Unlock()
-	if last {
-		c.wg.Go(c.writeFinal)
+	if c.up.commit(c.cfg.NReduce) {
+		c.life.wg.Go(c.writeFinal)
 	}
 }
 
@@ -152,7 +133,7 @@ func (c *Coordinator) writeFinal() {
 	c.mu.Lock()
 	c.sched.End("")
 	events := c.changedLocked()
-	c.finishLocked()
+	c.life.endLocked()
 	c.mu.Unlock()
 	c.logEvents(events)
 }
@@ -168,14 +149,12 @@ func (c *Coordinator) mergeOutputs(app string) (string, error) {
 	}
 	defer out.Abort()
 	segs := make([]runfile.Segment, c.cfg.NReduce)
-	c.mu.Lock()
 	for r := range segs {
-		segs[r] = runfile.Segment{Path: committedRunPath(c.workDir, r), Size: -1}
-		if data, ok := c.kept[r]; ok {
+		segs[r] = runfile.Segment{Path: committedRunPath(c.dirs.workDir, r), Size: -1}
+		if data, ok := c.up.keptRun(r); ok {
 			segs[r] = runfile.Segment{Data: data, Size: int64(len(data))}
 		}
 	}
-	c.mu.Unlock()
 	if c.model.concatenated() {
 		err = concatOutputs(segs, out.File)
 	} else if err = runfile.MergeTextSegments(segs, out.File); err != nil {
@@ -354,16 +333,4 @@ func syncFile(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
-}
-
-// makeTmpDir makes the directory outputs are written in before they are
-// renamed into -out: a hidden one in -out, removed at the end.
-func (c *Coordinator) makeTmpDir() error {
-	dir, err := os.MkdirTemp(c.cfg.OutDir, ".mr-tmp-")
-	if err != nil {
-		return fmt.Errorf("mr: output directory: %w", err)
-	}
-	c.tmpDir = dir
-	c.spares = atomicfile.NewSpares(dir, min(32, c.cfg.NReduce))
-	return nil
 }

@@ -1,5 +1,9 @@
 package coordinator
 
+// rpc.go: the coordinator's RPC methods, one set per connection: each
+// checks whom the connection acts for, then locks, calls the scheduler
+// and copies the answer out.
+
 import (
 	"errors"
 	"fmt"
@@ -35,7 +39,7 @@ func (r *coordRPC) as(id string) bool {
 	bound := r.bound
 	r.mu.Unlock()
 	if bound == "" || bound != id {
-		r.c.refused(r.peer, "call as "+protocol.Truncate(id, 40), fmt.Errorf("connection is bound to %q", bound))
+		r.c.front.refused(r.peer, "call as "+protocol.Truncate(id, 40), fmt.Errorf("connection is bound to %q", bound))
 		return false
 	}
 	return true
@@ -62,8 +66,8 @@ func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.Registe
 		if err != nil {
 			return
 		}
-		first = c.build == "" && s.Job().App == ""
-		if err = c.sameBuildLocked(s, args); err != nil {
+		first = c.ship.build == "" && s.Job().App == ""
+		if err = c.ship.sameBuildLocked(s, args); err != nil {
 			return
 		}
 		var id string
@@ -72,7 +76,7 @@ func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.Registe
 			return
 		}
 		var key []byte
-		if key, err = ex.SessionKey(c.keys, args.Public, id, args.Public, ex.Public()); err != nil {
+		if key, err = ex.SessionKey(c.front.keys, args.Public, id, args.Public, ex.Public()); err != nil {
 			s.Leave(id, "bad registration", now)
 			return
 		}
@@ -119,33 +123,12 @@ func checkRegistration(args *protocol.RegisterArgs) error {
 	return nil
 }
 
-// sameBuildLocked refuses a worker whose app's build differs from the
-// job's: two builds of one app may not compute the same outputs. The
-// first worker with a build sets the job's. A worker running another app
-// is left to the scheduler, which refuses it by the app's name: that, not
-// its build, is what is wrong with it.
-func (c *Coordinator) sameBuildLocked(s *scheduler.Scheduler, args *protocol.RegisterArgs) error {
-	switch {
-	case c.stream != nil && args.Build != c.build:
-		return fmt.Errorf("%w: worker at %s runs the app %s (build %.12s), but this is a streaming job (-mapper): "+
-			"only a pool worker (mrworker without a plugin) runs its commands", scheduler.ErrWrongApp, args.Addr, args.App, args.Build)
-	case args.Build == "" || args.Build == c.build:
-	case s.Job().App != "" && args.App != s.Job().App:
-	case c.build == "":
-		c.build = args.Build
-	default:
-		return fmt.Errorf("%w: worker at %s runs %s built %.12s, the job runs it built %.12s",
-			scheduler.ErrWrongApp, args.Addr, args.App, args.Build, c.build)
-	}
-	return nil
-}
-
 // registeredLocked fills the reply to a registration.
 func (c *Coordinator) registeredLocked(reply *protocol.RegisterReply, id string, public []byte, now time.Time) {
 	reply.WorkerID, reply.Public, reply.NReduce = id, public, c.cfg.NReduce
 	reply.SplitSize, reply.LongPoll, reply.Now = c.cfg.SplitSize, int64(c.cfg.LongPoll), now.UnixNano()
 	reply.AttemptLimit, reply.Job = int64(c.cfg.AttemptLimit), c.job
-	if c.journal != nil {
+	if c.jr.journal != nil {
 		reply.Journaled, reply.RestartWindow = true, int64(c.cfg.RestartWindow)
 	}
 	c.model.fillRegistration(reply)
@@ -154,29 +137,27 @@ func (c *Coordinator) registeredLocked(reply *protocol.RegisterReply, id string,
 // adoptLocked takes back the map outputs a worker offers from before a
 // restart of this journaled job, those the journal names.
 func (c *Coordinator) adoptLocked(s *scheduler.Scheduler, id string, o *protocol.Offer, now time.Time) []protocol.MapAttempt {
-	if o == nil || c.journal == nil || o.Job != c.job {
+	if o == nil || c.jr.journal == nil || o.Job != c.job {
 		return nil
 	}
-	if _, ok := c.earlier[o.Worker]; ok {
-		c.earlier[o.Worker] = true
-	}
+	c.jr.markBackLocked(o.Worker)
 	return s.Offer(id, o.Worker, o.Maps, now)
 }
 
 // journalRegistration journals what a registration changed: the job's
 // app, if it was its first, and the new owner of every output adopted.
 func (c *Coordinator) journalRegistration(args *protocol.RegisterArgs, reply *protocol.RegisterReply, first bool) bool {
-	if c.journal == nil {
+	if c.jr.journal == nil {
 		return true
 	}
 	if first {
-		if err := c.journal.append(recApp, appRecord{Name: args.App, Build: args.Build}); err != nil {
+		if err := c.jr.journal.append(recApp, appRecord{Name: args.App, Build: args.Build}); err != nil {
 			c.fail(err)
 			return false
 		}
 	}
 	for _, m := range reply.Adopted {
-		rec := c.journal.maps[m.Map] // the commit being taken over; replay wrote it
+		rec := c.jr.journal.maps[m.Map] // the commit being taken over; replay wrote it
 		rec.Worker = reply.WorkerID
 		if !c.journalCommit(recMap, rec) {
 			return false
@@ -197,7 +178,7 @@ func (r *coordRPC) Resume(args *protocol.ResumeArgs, reply *protocol.ResumeReply
 		return nil // not OK: the worker registers again
 	}
 	if !auth.Equal(args.Proof, auth.Sum(key, []byte("resume"), r.nonce)) {
-		r.c.refused(r.peer, "resume", fmt.Errorf("wrong proof for the session of %q", protocol.Truncate(args.WorkerID, 40)))
+		r.c.front.refused(r.peer, "resume", fmt.Errorf("wrong proof for the session of %q", protocol.Truncate(args.WorkerID, 40)))
 		return nil
 	}
 	r.bind(args.WorkerID)
@@ -287,7 +268,7 @@ func (r *coordRPC) ReportReduce(args *protocol.ReportReduceArgs, reply *protocol
 	if !r.as(a.WorkerID) || a.Kind != protocol.ReduceTask || !c.beginUpload() {
 		return nil
 	}
-	defer c.uploads.Done()
+	defer c.up.inflight.Done()
 	outcome := c.reportReduce(args)
 	if outcome != uploadCommitted && outcome != uploadRepeated {
 		return nil
@@ -310,7 +291,7 @@ func (r *coordRPC) ReportReduces(args *protocol.ReportReducesArgs, reply *protoc
 	if !r.checkBatch(args.Reports) || !c.beginUpload() {
 		return nil
 	}
-	defer c.uploads.Done()
+	defer c.up.inflight.Done()
 	reply.Accepted = make([]bool, len(args.Reports))
 	accepted, repeated := false, true
 	for i := range args.Reports {
@@ -340,7 +321,7 @@ func (r *coordRPC) checkBatch(reports []protocol.ReportReduceArgs) bool {
 		}
 	}
 	if size > protocol.MaxInlineReduce {
-		r.c.refused(r.peer, "report", fmt.Errorf("%d bytes of outputs in a batch, at most %d", size, protocol.MaxInlineReduce))
+		r.c.front.refused(r.peer, "report", fmt.Errorf("%d bytes of outputs in a batch, at most %d", size, protocol.MaxInlineReduce))
 		return false
 	}
 	return true
@@ -446,7 +427,7 @@ func (c *Coordinator) longPoll(f func(s *scheduler.Scheduler, now time.Time) (do
 		case <-ch:
 		case <-timeout.C:
 			return
-		case <-c.stop:
+		case <-c.life.stop:
 			return
 		}
 	}

@@ -1,7 +1,8 @@
 package coordinator
 
-// A worker's RPC connection: the CONNECT, the handshake and its first
-// frame, then one rpc.Server per connection over the MACed frames.
+// rpcconn.go: a worker's RPC connection: the CONNECT, the handshake and
+// its first frame, then one rpc.Server per connection over the MACed
+// frames.
 
 import (
 	"errors"
@@ -18,13 +19,13 @@ import (
 // reads time out when the worker goes quiet. Each connection has its own
 // rpc.Server, so that its handlers know whom the connection acts for.
 func (c *Coordinator) handleRPC(w http.ResponseWriter, r *http.Request) {
-	conn, err := wire.AcceptRPC(w, r, c.keys.RPCKey())
+	conn, err := wire.AcceptRPC(w, r, c.front.keys.RPCKey())
 	if err != nil {
-		c.refused(r.RemoteAddr, "rpc handshake", err)
+		c.front.refused(r.RemoteAddr, "rpc handshake", err)
 		return
 	}
 	if err := conn.Authenticate(wire.FirstFrameTimeout); err != nil {
-		c.refused(r.RemoteAddr, "rpc first frame", c.firstFrameError(err))
+		c.front.refused(r.RemoteAddr, "rpc first frame", c.front.firstFrameError(err))
 		conn.Close()
 		return
 	}
@@ -34,15 +35,13 @@ func (c *Coordinator) handleRPC(w http.ResponseWriter, r *http.Request) {
 		conn.Close()
 		return
 	}
-	c.mu.Lock()
-	c.conns[conn.Conn] = struct{}{}
-	c.mu.Unlock()
+	c.front.track(conn.Conn)
 	codec := wire.NewServerCodecWith(conn, wire.ServerOptions{MaxInFlight: 16, WriteTimeout: 10 * time.Second,
 		Idle: c.cfg.HeartbeatTimeout + c.cfg.LongPoll + 10*time.Second})
 	srv.ServeCodec(&loggedCodec{ServerCodec: codec, c: c, peer: r.RemoteAddr})
+	c.front.untrack(conn.Conn)
 	c.mu.Lock()
-	delete(c.conns, conn.Conn)
-	c.broadcastLocked()
+	c.broadcastLocked() // waitForExits counts the connections
 	c.mu.Unlock()
 }
 
@@ -57,7 +56,7 @@ type loggedCodec struct {
 func (l *loggedCodec) ReadRequestHeader(r *rpc.Request) error {
 	err := l.ServerCodec.ReadRequestHeader(r)
 	if err != nil && errors.Is(err, wire.ErrFrame) {
-		l.c.refused(l.peer, "rpc frame", err)
+		l.c.front.refused(l.peer, "rpc frame", err)
 	}
 	return err
 }
@@ -65,11 +64,11 @@ func (l *loggedCodec) ReadRequestHeader(r *rpc.Request) error {
 // firstFrameError says what a connection that never authenticated most
 // likely was: a peer that hangs up right after the handshake is a worker
 // whose job secret is not this coordinator's.
-func (c *Coordinator) firstFrameError(err error) error {
+func (f *front) firstFrameError(err error) error {
 	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return err
 	}
-	if c.keys == nil {
+	if f.keys == nil {
 		return errors.New("hung up after the handshake: a worker with a job secret? this coordinator has none " +
 			"(set the same MR_SECRET or -secret-file on both, or none on either)")
 	}

@@ -1,10 +1,10 @@
 package coordinator
 
-// Sessions: who may act for which worker. A worker agrees a session key
-// at registration (X25519; it never crosses the wire); later connections
-// bind themselves to the worker by proving the key (Resume), and its
-// signed HTTP requests are checked against it. The scheduler knows
-// nothing of keys: it sees worker ids only.
+// sessions.go: who may act for which worker. A worker agrees a session
+// key at registration (X25519; it never crosses the wire); later
+// connections bind themselves to the worker by proving the key
+// (Resume), and its signed HTTP requests are checked against it. The
+// scheduler knows nothing of keys: it sees worker ids only.
 
 import (
 	"errors"
@@ -41,7 +41,7 @@ func (c *Coordinator) authorize(r *http.Request, worker string) error {
 	if key == nil {
 		return errNoSession
 	}
-	err := auth.VerifyRequest(r.Header, key, r.Method, r.RequestURI, time.Now(), c.fresh.From(worker),
+	err := auth.VerifyRequest(r.Header, key, r.Method, r.RequestURI, time.Now(), c.front.fresh.From(worker),
 		wire.Covered(r.Header, r.ContentLength)...)
 	if err == nil {
 		netx.MarkRequest(r)
@@ -51,7 +51,7 @@ func (c *Coordinator) authorize(r *http.Request, worker string) error {
 
 // unauthorized answers a refused request and logs it (rate-limited).
 func (c *Coordinator) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
-	c.refused(r.RemoteAddr, r.Method+" "+r.URL.Path, err)
+	c.front.refused(r.RemoteAddr, r.Method+" "+r.URL.Path, err)
 	refuse(w, "unauthorized", http.StatusUnauthorized)
 }
 

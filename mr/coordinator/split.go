@@ -1,7 +1,7 @@
 package coordinator
 
-// A map task's input, as the status page and the summary name it, and
-// its size. The cutting itself is internal/input's.
+// split.go: a map task's input, as the status page and the summary name
+// it, and its size. The cutting itself is internal/input's.
 
 import (
 	"fmt"
@@ -30,4 +30,14 @@ func taskSize(pieces []protocol.Split) int64 {
 		n += p.Length
 	}
 	return n
+}
+
+// cutInput is an input the job cut into several splits, "" if none.
+func cutInput(tasks [][]protocol.Split) string {
+	for _, t := range tasks {
+		if t[0].Offset > 0 {
+			return t[0].File
+		}
+	}
+	return ""
 }

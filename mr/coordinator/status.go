@@ -1,9 +1,10 @@
 package coordinator
 
-// The coordinator's view of itself: the status page at /, its JSON at
-// /status, who may read them, the progress report (a log line, or a
-// terminal's line through Config.Progress), the hint when no worker
-// comes, and lingering after the job so the page can still be read.
+// status.go: the coordinator's view of itself: the status page at /,
+// its JSON at /status, who may read them, the progress report (a log
+// line, or a terminal's line through Config.Progress), the hint when no
+// worker comes, and lingering after the job so the page can still be
+// read.
 
 import (
 	"bytes"
@@ -12,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"time"
@@ -25,7 +25,6 @@ import (
 // progress reports. Coordinator.mu guards it.
 type statusState struct {
 	rates    throughput
-	ended    time.Time // when the job ended; zero while it runs
 	summary  string    // the summary file, once written
 	reported time.Time // the last progress report
 	final    bool      // the final progress report was made
@@ -36,14 +35,14 @@ type statusState struct {
 func (c *Coordinator) statusNow(now time.Time) protocol.Status {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st := c.sched.Status(c.start, c.status.ended, now)
+	st := c.sched.Status(c.start, c.life.ended, now)
 	st.Throughput = c.status.rates.rates(c.start)
 	p := c.sched.Progress()
 	mean(&st.Throughput, p.Bytes, p.Records, st.ElapsedMS)
-	if c.journal != nil {
-		st.Journal, st.Restarts = c.journal.path, c.restarts
+	if c.jr.journal != nil {
+		st.Journal, st.Restarts = c.jr.journal.path, c.jr.restarts
 	}
-	st.AppBuild, st.Declined, st.Model = c.build, c.declined, c.model.viewLocked()
+	st.AppBuild, st.Declined, st.Model = c.ship.build, c.ship.declined, c.model.viewLocked()
 	if st.Over {
 		st.Result = c.resultLocked(&st)
 	}
@@ -95,7 +94,7 @@ func (c *Coordinator) readAllowed(w http.ResponseWriter, r *http.Request) bool {
 	} else if ck, err := r.Cookie(protocol.TokenCookie); err == nil && tokenEqual(ck.Value, want) {
 		return true
 	}
-	c.refused(r.RemoteAddr, r.Method+" "+r.URL.Path, errors.New("no read-only token"))
+	c.front.refused(r.RemoteAddr, r.Method+" "+r.URL.Path, errors.New("no read-only token"))
 	w.Header().Set(protocol.JobHeader, c.job)
 	refuse(w, "mr: the status page needs its read-only token: open the link the coordinator printed", http.StatusUnauthorized)
 	return false
@@ -182,27 +181,13 @@ func (c *Coordinator) finalProgress() {
 
 // hintWorkers says what to run on the worker hosts.
 func (c *Coordinator) hintWorkers() {
-	app := c.cfg.App
-	if app == "" {
-		app = "APP"
-	}
-	plugin := " bin/" + app + ".so"
-	switch {
-	case c.stream != nil && c.keys == nil:
-		plugin = " -insecure-accept-code (a pool worker without a secret, which runs any local user's code; this streaming job's commands run there)"
-	case c.stream != nil:
-		plugin = " (a pool worker: no plugin; this streaming job's commands run there)"
-	case c.plugin != nil && c.keys == nil:
-		plugin = " -insecure-accept-code (a pool worker without a secret, which runs any local user's code; this coordinator ships " + app + ")"
-	case c.plugin != nil:
-		plugin = " (a pool worker: no plugin; this coordinator ships " + app + ")"
-	}
 	file := ""
 	if len(c.cfg.Secret) > 0 && c.cfg.SecretFile != "" {
 		file = " -secret-file " + c.cfg.SecretFile
 	}
-	cmd := fmt.Sprintf("%sbin/mrworker -coordinator %s%s%s", c.secretHint(), c.reachableAddr(), file, plugin)
-	if c.loopbackOnly() {
+	cmd := fmt.Sprintf("%sbin/mrworker -coordinator %s%s%s", secretHint(c.cfg), c.front.reachableAddr(), file,
+		c.ship.workerHint(c.cfg.App, c.front.keys != nil))
+	if c.front.loopbackOnly() {
 		c.log.Warn("no worker has joined yet; start one on this machine", "command", cmd,
 			"note", "the coordinator listens on loopback only; -addr 0.0.0.0:PORT lets other hosts join")
 		return
@@ -212,11 +197,11 @@ func (c *Coordinator) hintWorkers() {
 
 // secretHint is how the hint's command gets the job secret, which is
 // never printed: the same file, or MR_SECRET set to it.
-func (c *Coordinator) secretHint() string {
+func secretHint(cfg Config) string {
 	switch {
-	case len(c.cfg.Secret) == 0:
+	case len(cfg.Secret) == 0:
 		return ""
-	case c.cfg.SecretFile != "":
+	case cfg.SecretFile != "":
 		return "" // the command gets -secret-file, below
 	}
 	return "MR_SECRET=<the job secret> "
@@ -225,39 +210,17 @@ func (c *Coordinator) secretHint() string {
 // announce logs where the status page is: with a job secret, the link
 // carries the read-only token.
 func (c *Coordinator) announce() {
-	c.log.Info("status page", "url", c.StatusURL())
+	c.log.Info("status page", "url", c.statusURL())
 }
 
-// StatusURL is the status page's address as others should open it: with
+// statusURL is the status page's address as others should open it: with
 // a job secret, it carries the job's read-only token.
-func (c *Coordinator) StatusURL() string {
-	u := "http://" + c.reachableAddr() + protocol.PathPage
+func (c *Coordinator) statusURL() string {
+	u := "http://" + c.front.reachableAddr() + protocol.PathPage
 	if len(c.cfg.Secret) > 0 {
 		u += "?" + protocol.TokenParam + "=" + protocol.StatusToken(c.cfg.Secret, c.job)
 	}
 	return u
-}
-
-// reachableAddr is the listen address as other hosts dial it: an
-// unspecified host (0.0.0.0, ::) becomes this machine's first
-// non-loopback address.
-func (c *Coordinator) reachableAddr() string {
-	tcp, ok := c.ln.Addr().(*net.TCPAddr)
-	if !ok || !tcp.IP.IsUnspecified() {
-		return c.Addr()
-	}
-	addrs, _ := net.InterfaceAddrs()
-	for _, a := range addrs {
-		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
-			return net.JoinHostPort(ipn.IP.String(), fmt.Sprint(tcp.Port))
-		}
-	}
-	return c.Addr()
-}
-
-func (c *Coordinator) loopbackOnly() bool {
-	tcp, ok := c.ln.Addr().(*net.TCPAddr)
-	return ok && tcp.IP.IsLoopback()
 }
 
 // linger keeps the status page up for Config.Linger after the job, or
@@ -266,7 +229,7 @@ func (c *Coordinator) linger(ctx context.Context) {
 	if c.cfg.Linger <= 0 || ctx.Err() != nil {
 		return
 	}
-	c.log.Info("job over; the status page stays up", "url", c.StatusURL(), "for", c.cfg.Linger.String())
+	c.log.Info("job over; the status page stays up", "url", c.statusURL(), "for", c.cfg.Linger.String())
 	t := time.NewTimer(c.cfg.Linger)
 	defer t.Stop()
 	select {
@@ -275,15 +238,12 @@ func (c *Coordinator) linger(ctx context.Context) {
 	}
 }
 
-// Status is the job as it stands: what GET /status answers.
-func (c *Coordinator) Status() protocol.Status { return c.statusNow(time.Now()) }
-
 // Summary is the job's record as it stands; once Run has returned, the
 // record it wrote.
 func (c *Coordinator) Summary() protocol.Summary {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	end := c.status.ended
+	end := c.life.ended
 	if end.IsZero() {
 		end = time.Now()
 	}
@@ -294,9 +254,9 @@ func (c *Coordinator) Summary() protocol.Summary {
 // story: its file and the restarts.
 func (c *Coordinator) summaryLocked(now time.Time) protocol.Summary {
 	sum := c.sched.Summary(c.start, now)
-	sum.AppBuild, sum.Declined, sum.Model = c.build, c.declined, c.model.viewLocked()
-	if c.journal != nil {
-		sum.Journal, sum.Restarts = c.journal.path, c.restarts
+	sum.AppBuild, sum.Declined, sum.Model = c.ship.build, c.ship.declined, c.model.viewLocked()
+	if c.jr.journal != nil {
+		sum.Journal, sum.Restarts = c.jr.journal.path, c.jr.restarts
 	}
 	return sum
 }

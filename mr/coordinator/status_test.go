@@ -1,5 +1,8 @@
 package coordinator
 
+// status_test.go: who may read the status page and /status, what they
+// show, and the link and hints the coordinator prints.
+
 import (
 	"bufio"
 	"bytes"
@@ -13,6 +16,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,7 +152,7 @@ func TestStatusTokenAuthenticatesNoConnection(t *testing.T) {
 			t.Fatalf("GET /status?token= = %d, close %v", resp.StatusCode, resp.Close)
 		}
 	}
-	if st := c.ln.(*netx.Listener).Stats(); st.Open != 1 || st.Unauthenticated != 1 {
+	if st := c.front.ln.(*netx.Listener).Stats(); st.Open != 1 || st.Unauthenticated != 1 {
 		t.Fatalf("listener %+v: want the token's connection open and unauthenticated", st)
 	}
 }
@@ -205,5 +210,24 @@ func TestShippingWithoutSecretSaysTheRisk(t *testing.T) {
 	}
 	if want := "bin/mrworker -coordinator " + c.Addr() + " -insecure-accept-code (a pool worker without a secret"; !strings.Contains(out, want) {
 		t.Errorf("log lacks %s:\n%s", want, out)
+	}
+}
+
+// The status shows the job's model and the pool workers that declined
+// it, as the summary does.
+func TestStatusShowsModelAndDeclines(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Params = map[string]string{"min": "3"}
+	c := newTestCoordinator(t, cfg)
+	r := &coordRPC{c: c, peer: "127.0.0.1:9"}
+	if err := r.Decline(&protocol.DeclineArgs{Addr: "127.0.0.1", Reason: "no plugin"}, &protocol.DeclineReply{}); err != nil {
+		t.Fatal(err)
+	}
+	st, sum := c.statusNow(time.Now()), c.Summary()
+	if st.Model == nil || st.Model.Params["min"] != "3" || !reflect.DeepEqual(st.Model, sum.Model) {
+		t.Errorf("status model %+v, summary model %+v; want the parameters in both", st.Model, sum.Model)
+	}
+	if len(st.Declined) != 1 || st.Declined[0] != "127.0.0.1: no plugin" || !slices.Equal(st.Declined, sum.Declined) {
+		t.Errorf("status declined %q, summary declined %q", st.Declined, sum.Declined)
 	}
 }

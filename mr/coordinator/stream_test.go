@@ -1,5 +1,7 @@
 package coordinator
 
+// stream_test.go: what a streaming job refuses, and the hint it gives.
+
 import (
 	"context"
 	"log/slog"

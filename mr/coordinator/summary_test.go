@@ -1,5 +1,8 @@
 package coordinator
 
+// summary_test.go: the summary file, encoded one task at a time, is
+// what encoding/json writes.
+
 import (
 	"bytes"
 	"encoding/json"

@@ -1,6 +1,7 @@
 package coordinator
 
-// The job's throughput over time, and its progress in one line.
+// throughput.go: the job's throughput over time, and its progress in
+// one line.
 
 import (
 	"fmt"

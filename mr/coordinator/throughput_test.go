@@ -1,5 +1,8 @@
 package coordinator
 
+// throughput_test.go: throughput samples, mean rates and the progress
+// line.
+
 import (
 	"testing"
 	"time"

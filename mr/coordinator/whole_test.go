@@ -1,5 +1,7 @@
 package coordinator
 
+// whole_test.go: an app that needs whole files gets them.
+
 import (
 	"os"
 	"os/exec"
@@ -31,8 +33,8 @@ func TestPluginsWholeFilesHonoured(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.lock.release()
-	defer c.ln.Close()
+	defer c.dirs.lock.release()
+	defer c.front.ln.Close()
 	if n := len(c.tasks); n != 1 || c.cut != "" {
 		t.Fatalf("%d map tasks (cut %q) for one 11,000-byte input of an app that needs whole files", n, c.cut)
 	}

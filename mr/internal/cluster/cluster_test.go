@@ -34,7 +34,7 @@ func TestClusterSplitsLargeInputs(t *testing.T) {
 	cfg := Config(t.TempDir())
 	cfg.SplitSize = 1000
 	cl := Start(t, cfg, inputs, WordCount(), 2)
-	if n := cl.C.Status().Maps; n < 10 {
+	if n := cl.C.Summary().Maps; n < 10 {
 		t.Fatalf("%d map tasks, want many", n)
 	}
 	if err := cl.Wait(); err != nil {

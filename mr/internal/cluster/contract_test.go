@@ -110,7 +110,7 @@ func TestWholeFilesJobCutsNoInput(t *testing.T) {
 	cfg.SplitSize, cfg.WholeFiles = 1000, true
 	app := docFreq(true)
 	cl := Start(t, cfg, inputs, app, 2)
-	if n := cl.C.Status().Maps; n != len(inputs) {
+	if n := cl.C.Summary().Maps; n != len(inputs) {
 		t.Fatalf("%d map tasks for %d inputs, want one each", n, len(inputs))
 	}
 	if err := cl.Wait(); err != nil {

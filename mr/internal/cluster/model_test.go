@@ -79,9 +79,6 @@ func TestParamsReachEveryFunction(t *testing.T) {
 	if sum.Model == nil || sum.Model.Params["unit"] != " times" || len(sum.Model.Params) != 3 {
 		t.Fatalf("summary model = %+v, want the parameters", sum.Model)
 	}
-	if st := cl.C.Status(); st.Model == nil || st.Model.Params["min"] != "3" {
-		t.Fatalf("status model = %+v, want the parameters", st.Model)
-	}
 }
 
 func TestEachOutputHoldsOnlyWhatPartitionSendsThere(t *testing.T) {

@@ -4,10 +4,13 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 
+	"mapreduce/internal/protocol"
 	"mapreduce/mr/coordinator"
 )
 
@@ -30,15 +33,14 @@ func TestFinishedJobLingers(t *testing.T) {
 	go func() { cl.result <- c.Run(ctx) }()
 	t.Cleanup(cl.stopWorkers)
 	cl.AddWorker(WorkerConfig(c.Addr(), cfg, app, t.TempDir()))
-	<-c.Done()
+	var st protocol.Status
 	for {
 		ch := c.Changed()
-		if st := c.Status(); st.Result != nil && st.Result.SummaryFile != "" {
+		if st = getStatus(t, c.Addr()); st.Result != nil && st.Result.SummaryFile != "" {
 			break
 		}
 		<-ch // the summary file is written after the job: a change
 	}
-	st := c.Status()
 	if !st.Over || st.Result.Final != "mr-wc-all" ||
 		st.Result.Outputs != "mr-out-0 … mr-out-3" || !strings.HasSuffix(st.Result.SummaryFile, "mr-wc-summary.json") {
 		t.Fatalf("status after the job: %+v", st.Result)
@@ -60,4 +62,23 @@ func TestFinishedJobLingers(t *testing.T) {
 	if n := len(lines); n == 0 || !strings.HasPrefix(lines[n-1], "map 2/2 · reduce 4/4 · ") || !strings.Contains(lines[n-1], " · done in ") {
 		t.Fatalf("progress lines %q", lines)
 	}
+}
+
+// getStatus is what GET /status of the coordinator at addr answers, for
+// a job without a secret.
+func getStatus(t *testing.T, addr string) protocol.Status {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + protocol.PathStatus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st protocol.Status
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", protocol.PathStatus, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatalf("GET %s: %v", protocol.PathStatus, err)
+	}
+	return st
 }

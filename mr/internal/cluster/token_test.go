@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -59,7 +58,7 @@ func TestStatusTokenFloodStallsNoJob(t *testing.T) {
 	cl := Start(t, cfg, inputs, app, 0)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	f := floodToken(ctx, t, cl.C)
+	f := floodToken(ctx, t, cl.C, cfg.Secret)
 	f.wait(t, tokenFloodConns)
 	defer f.stop(stop)
 
@@ -75,7 +74,7 @@ func TestStatusTokenFloodStallsNoJob(t *testing.T) {
 		}
 	case <-time.After(bound):
 		t.Fatalf("under %d token connections the job did not end within %s (2 x %s + 10 s); %d workers joined; %d token requests answered",
-			tokenFloodConns, bound, t0, cl.C.Status().Workers, f.answered.Load())
+			tokenFloodConns, bound, t0, len(cl.C.Summary().Workers), f.answered.Load())
 	}
 	t.Logf("unattacked %s; under the token flood %s (bound %s); %d token requests answered",
 		t0.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), bound, f.answered.Load())
@@ -99,18 +98,11 @@ type tokenFlood struct {
 	answered atomic.Int64 // 200s to GET /status?token=
 }
 
-// floodToken starts tokenFloodConns holders of the token of c's job,
-// one a millisecond, each holding a keep-alive connection that read the
+// floodToken starts tokenFloodConns holders of the token of c's job
+// (derived from its secret), one a millisecond, each holding a keep-alive connection that read the
 // status once, until ctx ends.
-func floodToken(ctx context.Context, t *testing.T, c *coordinator.Coordinator) *tokenFlood {
-	u, err := url.Parse(c.StatusURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := u.Query().Get(protocol.TokenParam)
-	if token == "" {
-		t.Fatalf("the status link %s carries no token", c.StatusURL())
-	}
+func floodToken(ctx context.Context, t *testing.T, c *coordinator.Coordinator, secret []byte) *tokenFlood {
+	token := protocol.StatusToken(secret, jobOf(t, c.Addr()))
 	f := &tokenFlood{}
 	req := fmt.Sprintf("GET %s?%s=%s HTTP/1.1\r\nHost: %s\r\n\r\n", protocol.PathStatus, protocol.TokenParam, token, c.Addr())
 	f.wg.Add(1)
@@ -182,4 +174,20 @@ func (f *tokenFlood) wait(t *testing.T, n int) {
 func (f *tokenFlood) stop(cancel context.CancelFunc) {
 	cancel()
 	f.wg.Wait()
+}
+
+// jobOf is the job of the coordinator at addr, as its refusal of GET
+// /status without the token names it: what a holder of the secret
+// derives the token from.
+func jobOf(t *testing.T, addr string) string {
+	resp, err := http.Get("http://" + addr + protocol.PathStatus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	job := resp.Header.Get(protocol.JobHeader)
+	if resp.StatusCode != http.StatusUnauthorized || job == "" {
+		t.Fatalf("GET %s without the token: %s, job %q", protocol.PathStatus, resp.Status, job)
+	}
+	return job
 }
