@@ -126,3 +126,28 @@ func TestBadBatchesRefused(t *testing.T) {
 		}
 	}
 }
+
+// The run-file server refuses a batch asking for more frames in all than
+// one request may: reduce tasks times map attempts.
+func TestRunsServerBoundsBatchFrames(t *testing.T) {
+	w := newTestWorker(t, countWords(), &fakeCoordinator{})
+	rs := make([]int, protocol.MaxReduceBatch)
+	for i := range rs {
+		rs[i] = i
+	}
+	for _, tc := range []struct {
+		maps int
+		want int
+	}{{2, http.StatusOK}, {protocol.MaxRunsFrames/len(rs) + 1, http.StatusBadRequest}} {
+		maps := make([]protocol.MapAttempt, tc.maps)
+		for i := range maps {
+			maps[i] = protocol.MapAttempt{Map: i, Attempt: 1}
+		}
+		req := httptest.NewRequest(http.MethodPost, protocol.RunsURL("x", rs), bytes.NewReader(protocol.EncodeRunsRequest(maps)))
+		rec := httptest.NewRecorder()
+		w.fileMux().ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("%d reduce tasks x %d maps answered %d, want %d", len(rs), tc.maps, rec.Code, tc.want)
+		}
+	}
+}
