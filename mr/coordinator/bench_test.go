@@ -74,7 +74,8 @@ func benchCoordinator(b *testing.B, tasks, reduces, workers int) {
 }
 
 // simulateWorker registers and runs whatever it is given in no time: a
-// map reports one empty run, a reduce uploads an empty output.
+// map reports one empty run, a reduce (each of a batch) uploads an empty
+// output.
 func simulateWorker(addr string) error {
 	conn, err := wire.DialRPC(addr, 5*time.Second, nil)
 	if err != nil {
@@ -120,8 +121,11 @@ func simulateWorker(addr string) error {
 				}
 				version = src.Version
 			}
-			if err := uploadEmpty(addr, reg.WorkerID, key, t); err != nil {
-				return err
+			for _, b := range append([]protocol.BatchTask{{Task: t.Task, Attempt: t.Attempt}}, t.Batch...) {
+				t.Task, t.Attempt = b.Task, b.Attempt // each attempt of a batch, as a worker does
+				if err := uploadEmpty(addr, reg.WorkerID, key, t); err != nil {
+					return err
+				}
 			}
 		}
 	}
