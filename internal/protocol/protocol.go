@@ -221,8 +221,13 @@ type BatchTask struct{ Task, Attempt int }
 // MaxReduceBatch bounds the reduce attempts of one assignment, of one
 // POST /runs and of one ReportReduces: with MaxInlineReduce bytes of
 // output in all and MaxUserCounters per attempt, a report stays well
-// under wire.MaxRequest.
-const MaxReduceBatch = 32
+// under wire.MaxRequest. MaxBatchRuns bounds the runs a batch fetches,
+// its attempts times the map tasks, so that a worker's record of them
+// stays small whatever M is: with M over MaxBatchRuns/2, no batch.
+const (
+	MaxReduceBatch = 32
+	MaxBatchRuns   = 1 << 16
+)
 
 // SourcesArgs asks where every map task's output is, as of Version or
 // newer.

@@ -21,11 +21,11 @@ import (
 const batchShare = 4
 
 // batchSize is how many reduce tasks the next assignment may carry: at
-// most Config.ReduceBatch, at most 1/batchShare of each live worker's
-// share of the tasks left, and, once a reduce attempt has won, only as
-// many as typically run in a quarter of BackupAfter, so that no task of
-// a batch waits long enough for its turn to look slow. Before any won,
-// one.
+// most Config.ReduceBatch, with at most protocol.MaxBatchRuns runs to
+// fetch (tasks times M), at most 1/batchShare of each live worker's share
+// of the tasks left, and only as many as typically run in a quarter of
+// BackupAfter, so that no task of a batch waits long enough for its turn
+// to look slow. Before a reduce attempt has won, one.
 func (s *Scheduler) batchSize() int {
 	if s.cfg.ReduceBatch <= 1 || s.cfg.MapOnly {
 		return 1
@@ -45,7 +45,7 @@ func (s *Scheduler) batchSize() int {
 	if typical > 0 {
 		k = min(k, int(budget/typical))
 	}
-	return max(1, min(k, s.cfg.ReduceBatch))
+	return max(1, min(k, s.cfg.ReduceBatch, protocol.MaxBatchRuns/max(len(s.maps), 1)))
 }
 
 // startBatch gives w, whose current attempt is the first of a reduce

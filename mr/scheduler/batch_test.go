@@ -163,3 +163,15 @@ func TestNoBatchWithoutLimitOrInMapOnlyJobs(t *testing.T) {
 		}
 	}
 }
+
+func TestBatchRunsBoundedWhateverM(t *testing.T) {
+	h, _, _ := newBatchJob(t, 100)
+	maps := h.s.maps
+	defer func() { h.s.maps = maps }()
+	for _, tc := range []struct{ maps, want int }{{1, 8}, {protocol.MaxBatchRuns / 4, 4}, {protocol.MaxBatchRuns, 1}} {
+		h.s.maps = make([]*task, tc.maps) // only counted
+		if got := h.s.batchSize(); got != tc.want {
+			t.Errorf("M = %d: batches of %d, want %d", tc.maps, got, tc.want)
+		}
+	}
+}

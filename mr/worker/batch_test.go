@@ -110,7 +110,9 @@ func TestBadBatchesRefused(t *testing.T) {
 	for i := range protocol.MaxReduceBatch {
 		big.Batch = append(big.Batch, protocol.BatchTask{Task: i + 1, Attempt: 1})
 	}
-	bad := map[string]protocol.GetTaskReply{"too many": big}
+	many := ok
+	many.NMap = protocol.MaxBatchRuns/2 + 1
+	bad := map[string]protocol.GetTaskReply{"too many": big, "too many runs": many}
 	for name, b := range map[string]protocol.BatchTask{"out of range": {Task: 2, Attempt: 1}, "negative": {Task: -1, Attempt: 1},
 		"no attempt": {Task: 1, Attempt: 0}, "the first again": {Task: 0, Attempt: 1}} {
 		task := reduceTask()

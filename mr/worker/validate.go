@@ -33,10 +33,12 @@ func checkAssignment(t *protocol.GetTaskReply) error {
 }
 
 // checkBatch checks a batch of reduce attempts: at most
-// protocol.MaxReduceBatch in all, each a distinct task in range.
+// protocol.MaxReduceBatch in all and protocol.MaxBatchRuns runs to
+// fetch, each a distinct task in range.
 func checkBatch(t *protocol.GetTaskReply) error {
-	if t.Action != protocol.ActReduce || len(t.Inputs) > 0 || len(t.Batch) >= protocol.MaxReduceBatch {
-		return fmt.Errorf("mr: bad assignment: a batch of %d with a %s task", len(t.Batch)+1, t.Action)
+	n := len(t.Batch) + 1
+	if t.Action != protocol.ActReduce || len(t.Inputs) > 0 || n > protocol.MaxReduceBatch || n*t.NMap > protocol.MaxBatchRuns {
+		return fmt.Errorf("mr: bad assignment: a batch of %d %s tasks over %d maps", n, t.Action, t.NMap)
 	}
 	seen := map[int]bool{t.Task: true}
 	for _, b := range t.Batch {
