@@ -137,9 +137,9 @@ func (w *Worker) reportBatch(ctx context.Context, reports []protocol.ReportReduc
 
 // fetchBatchRuns brings every map task's run for each attempt of as into
 // its directory of dirs: one request per owner for the whole batch,
-// FetchParallel at a time; then, per attempt, what the requests did not
-// bring, alone (fillIn). A failure of this worker's own disk fails every
-// attempt not fetched yet.
+// FetchParallel at a time; then, for FetchParallel attempts at a time,
+// what the requests did not bring, alone (fillIn). A failure of this
+// worker's own disk fails every attempt not fetched yet.
 func (w *Worker) fetchBatchRuns(ctx context.Context, as []protocol.Attempt, t *protocol.GetTaskReply, dirs []string) []batchRuns {
 	runs := make([]batchRuns, len(as))
 	src, err := w.sources(ctx, t.SourcesVersion, t.NMap)
@@ -166,14 +166,17 @@ func (w *Worker) fetchBatchRuns(ctx context.Context, as []protocol.Attempt, t *p
 			w.log.Info("fetch failed", "attempt", as[0].String(), "attempts", len(as), "from", src.owners[o], "err", err)
 		}
 	})
-	for i, a := range as {
-		if runs[i].err = context.Cause(ctx); runs[i].err != nil {
-			continue
-		}
-		runs[i].err = w.fillIn(ctx, a, src, got[i], dirs[i], done[i])
+	filled := make([]bool, len(as))
+	w.parallel(ctx, len(as), func(i int) { // all at once: a lost owner costs the batch one wait, not one per attempt
+		runs[i].err, filled[i] = w.fillIn(ctx, as[i], src, got[i], dirs[i], done[i]), true
 		var local *localError
 		if errors.As(runs[i].err, &local) {
 			cancel(runs[i].err)
+		}
+	})
+	for i := range runs {
+		if !filled[i] {
+			runs[i].err = context.Cause(ctx)
 		}
 	}
 	return runs

@@ -9,7 +9,6 @@ package worker
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -97,11 +96,12 @@ func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.G
 
 // fillIn fetches, each alone, the runs of reduce attempt a that its
 // batch did not bring (got), retrying and locating them again as need
-// be; done hears of each. It returns the first failure.
+// be; done hears of each. The first failure stops the others and is
+// returned.
 func (w *Worker) fillIn(ctx context.Context, a protocol.Attempt, src *sourceMap, got []bool, dir string,
 	done func(protocol.MapAttempt, runfile.Segment, error)) error {
-	var mu sync.Mutex
-	var first error
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	w.parallel(ctx, len(got), func(m int) {
 		if got[m] {
 			return
@@ -113,12 +113,10 @@ func (w *Worker) fillIn(ctx context.Context, a protocol.Attempt, src *sourceMap,
 			loc.Map = m // being re-run: wait for it
 		}
 		if err := w.fetchSource(ctx, a, loc, dir, done); err != nil {
-			mu.Lock()
-			first = cmp.Or(first, err)
-			mu.Unlock()
+			cancel(err)
 		}
 	})
-	return first
+	return context.Cause(ctx)
 }
 
 // parallel calls f(0..n-1), FetchParallel at a time, until ctx ends.
