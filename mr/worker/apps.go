@@ -25,8 +25,8 @@ import (
 
 // Defaults of PoolConfig.
 const (
-	DefaultKeepApps  = 4
-	DefaultMaxPlugin = 1 << 30 // what a coordinator ships at most
+	defaultKeepApps  = 4
+	defaultMaxPlugin = 1 << 30 // what a coordinator ships at most
 )
 
 // appCache is apps/: plugins by build.

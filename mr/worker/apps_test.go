@@ -1,5 +1,8 @@
 package worker
 
+// apps_test.go: a pool worker's cache of plugins stays bounded, refuses
+// what a coordinator names before writing it, and drops junk.
+
 import (
 	"context"
 	"crypto/sha256"
@@ -164,7 +167,7 @@ func TestAppCacheOpenRemovesJunk(t *testing.T) {
 // returns.
 func TestPoolWithoutSecretNeedsConsentAndCleansUp(t *testing.T) {
 	cfg := Config{Coordinator: "127.0.0.1:1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if _, err := NewPool(cfg, PoolConfig{}, nil, io.Discard); !errors.Is(err, ErrInsecurePool) ||
+	if _, err := NewPool(cfg, PoolConfig{}, nil, io.Discard); !errors.Is(err, errInsecurePool) ||
 		!strings.Contains(err.Error(), "-insecure-accept-code") {
 		t.Fatalf("NewPool without a secret: %v", err)
 	}

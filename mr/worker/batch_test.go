@@ -11,9 +11,9 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"mapreduce/internal/protocol"
 )
@@ -32,23 +32,22 @@ func counted(t *testing.T, addr string, n *atomic.Int32, queries *atomic.Value) 
 }
 
 func TestBatchReportsWhatAttemptsAloneReport(t *testing.T) {
-	app := countWords()
-	app.Reduce = func(_ string, vs []string) string { return strings.Repeat("1", len(vs)) }
-	good := owner(t, app)
+	rt := newReducerTest(t)
 	var requests atomic.Int32
 	var query atomic.Value
-	proxied := counted(t, good, &requests, &query)
-	relocate := func(a protocol.LocateArgs) *protocol.LocateReply {
+	proxied := counted(t, rt.good, &requests, &query)
+	rt.locate = func(a protocol.LocateArgs) *protocol.LocateReply {
 		if a.Attempt.Task == 1 && a.Attempt.N == 9 {
 			return &protocol.LocateReply{Abort: true}
 		}
-		return &protocol.LocateReply{Ready: true, Source: protocol.Location{Map: a.Map, Attempt: 1, Addr: good}}
+		return &protocol.LocateReply{Ready: true, Source: protocol.Location{Map: a.Map, Attempt: 1, Addr: rt.good}}
 	}
-	run := func(t *testing.T, second string, task protocol.GetTaskReply) *tableCoordinator {
+	run := func(t *testing.T, second string, task protocol.GetTaskReply, opts ...func(*Config)) *tableCoordinator {
 		fake := &tableCoordinator{fakeCoordinator: &fakeCoordinator{}, owners: []string{proxied, second},
-			maps: []protocol.MapSource{{Map: 0, Attempt: 1, Owner: 0}, {Map: 1, Attempt: 1, Owner: 1}}, locate: relocate}
-		w := newTestWorker(t, app, nil)
-		w.coord = fake
+			maps: []protocol.MapSource{{Map: 0, Attempt: 1, Owner: 0}, {Map: 1, Attempt: 1, Owner: 1}}, locate: rt.locate,
+			status: rt.status}
+		opts = append([]func(*Config){func(c *Config) { c.Secret, c.FetchRetries = []byte(testSecret), 1 }}, opts...)
+		w := newTestWorker(t, rt.app, fake, opts...)
 		w.run(context.Background(), &task)
 		return fake
 	}
@@ -56,45 +55,50 @@ func TestBatchReportsWhatAttemptsAloneReport(t *testing.T) {
 	for r := range alone {
 		task := reduceTask()
 		task.Task = r
-		fake := run(t, good, task)
+		fake := run(t, rt.good, task)
 		if len(fake.reduces) != 1 || len(fake.reduces[0].Run) == 0 {
 			t.Fatalf("reduce %d alone: %d reports", r, len(fake.reduces))
 		}
 		alone[r] = fake.reduces[0]
 	}
+	if bytes.Equal(alone[0].Run, alone[1].Run) {
+		t.Fatal("both reduce tasks have the same output: the test cannot tell them apart")
+	}
 	batch := reduceTask()
 	batch.Batch = []protocol.BatchTask{{Task: 1, Attempt: 1}}
-	owners := map[string]string{"good": good}
-	for name, bad := range badOwners(t) {
-		owners[name] = bad
-	}
+	owners := badOwners(t, rt.app, rt.good)
+	owners["good"] = rt.good
+	stall := func(c *Config) { c.StallTimeout = 300 * time.Millisecond } // as TestReducerSurvivesBadOwners
 	for name, second := range owners {
 		t.Run(name, func(t *testing.T) {
+			var opts []func(*Config)
+			if name == "silent" || name == "stalls mid-run" {
+				opts = append(opts, stall)
+			}
 			requests.Store(0)
-			fake := run(t, second, batch)
+			fake := run(t, second, batch, opts...)
 			if fake.batches != 1 || len(fake.reduces) != 2 || len(fake.failures) != 0 {
 				t.Fatalf("%d batch reports, %d reports, %d failures; want 1, 2, 0", fake.batches, len(fake.reduces), len(fake.failures))
 			}
 			for i, got := range fake.reduces {
 				want := alone[i]
-				want.Attempt.Task = got.Attempt.Task
-				if got.Attempt.Task != i || !bytes.Equal(got.Run, want.Run) || got.CRC != want.CRC || got.Read != want.Read {
+				if got.Attempt != want.Attempt || !bytes.Equal(got.Run, want.Run) || got.CRC != want.CRC || got.Read != want.Read {
 					t.Errorf("report %d %+v, want as alone: %+v", i, got, want)
 				}
 			}
 			if n := requests.Load(); n != 1 || query.Load() != "0,1" {
 				t.Errorf("%d requests to the first owner, the last for reduce=%v; want 1 for 0,1", n, query.Load())
 			}
-			if name != "good" && len(fake.locates) != 2 {
-				t.Errorf("locates %+v, want one per attempt", fake.locates)
+			if name != "good" && !locatedFailed(fake.locates, 1, 1) { // by the attempts whose runs it did not bring
+				t.Errorf("locates %+v, want map 1's attempt 1 reported failed", fake.locates)
 			}
 		})
 	}
 	t.Run("one aborted", func(t *testing.T) {
 		aborting := batch
 		aborting.Batch = []protocol.BatchTask{{Task: 1, Attempt: 9}}
-		fake := run(t, badOwners(t)["refuses"], aborting)
-		if fake.batches != 0 || len(fake.reduces) != 1 || fake.reduces[0].Attempt.Task != 0 || len(fake.failures) != 0 {
+		fake := run(t, owners["refuses"], aborting)
+		if fake.batches != 0 || len(fake.reduces) != 1 || fake.reduces[0].Attempt != alone[0].Attempt || len(fake.failures) != 0 {
 			t.Fatalf("%d batch reports, reports %+v, %d failures; want reduce 0's alone", fake.batches, fake.reduces, len(fake.failures))
 		}
 	})

@@ -101,7 +101,7 @@ type client struct {
 
 func newClient(cfg Config, keys *auth.Keys, httpc *http.Client, forgotten func(id string)) *client {
 	return &client{addr: cfg.Coordinator, dialTimeout: cfg.DialTimeout, rpcTimeout: cfg.RPCTimeout,
-		keys: keys, build: cfg.Build, whole: cfg.WholeFiles, pool: cfg.Pool, jobs: cfg.JobsBefore, httpc: httpc, forgotten: forgotten}
+		keys: keys, build: cfg.Build, whole: cfg.WholeFiles, pool: cfg.pool, jobs: cfg.jobsBefore, httpc: httpc, forgotten: forgotten}
 }
 
 func (c *client) Register(app, addr string, offer *protocol.Offer) (*protocol.RegisterReply, error) {
@@ -363,9 +363,6 @@ func (c *client) Job() (*protocol.JobInfo, error) {
 	return &reply, c.call("Job", &protocol.JobArgs{}, &reply, c.rpcTimeout)
 }
 
-// App fetches the job's plugin, size bytes, into w, in chunks.
-func (c *client) App(size int64, w io.Writer) error { return c.shipped("", size, w) }
-
 // shipped writes the size bytes of the plugin the coordinator ships
 // (sum ""), or of the streaming job's file of SHA-256 sum, to w.
 func (c *client) shipped(sum string, size int64, w io.Writer) error {
@@ -385,12 +382,12 @@ func (c *client) shipped(sum string, size int64, w io.Writer) error {
 	return nil
 }
 
-// Decline tells the coordinator this pool worker will not run its job.
 // Leave says this worker stops, waiting a second at most for the answer.
 func (c *client) Leave(id string) error {
 	return c.call("Leave", &protocol.LeaveArgs{WorkerID: id}, &protocol.LeaveReply{}, time.Second)
 }
 
+// Decline tells the coordinator this pool worker will not run its job.
 func (c *client) Decline(addr, reason string) error {
 	return c.call("Decline", &protocol.DeclineArgs{Addr: addr, Reason: reason}, &protocol.DeclineReply{}, c.rpcTimeout)
 }

@@ -1,5 +1,8 @@
 package worker
 
+// config.go: a worker's configuration, its documented defaults, and
+// their checks.
+
 import (
 	"cmp"
 	"errors"
@@ -50,10 +53,10 @@ type Config struct {
 	// (protocol.Stream.Build).
 	Streams     bool
 	StreamFiles map[string]string
-	// Pool and JobsBefore say, at registration, that the worker is a pool
-	// member (Pool sets them) that served JobsBefore jobs before this one.
-	Pool       bool
-	JobsBefore int
+	// pool and jobsBefore say, at registration, that the worker is a pool
+	// member (Pool sets them) that served jobsBefore jobs before this one.
+	pool       bool
+	jobsBefore int
 
 	HeartbeatInterval time.Duration // how often to tell the coordinator we are alive
 	LostAfter         time.Duration // coordinator unreachable this long: give up
@@ -83,10 +86,6 @@ type Config struct {
 
 	// Faults are failures to inject, for tests; none by default.
 	Faults Faults
-	// Clock is the time against which LostAfter and WaitCoordinator are
-	// judged (default time.Now); tests move it.
-	Clock func() time.Time
-
 	Logger *slog.Logger // default slog.Default()
 }
 
@@ -145,9 +144,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
-	}
-	if c.Clock == nil {
-		c.Clock = time.Now
 	}
 	return c, nil
 }

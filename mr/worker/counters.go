@@ -1,5 +1,8 @@
 package worker
 
+// counters.go: an attempt's counters, taken from the executor and sent
+// with its report or upload.
+
 import (
 	"mapreduce/internal/protocol"
 	"mapreduce/mr/executor"

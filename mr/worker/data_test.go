@@ -1,5 +1,7 @@
 package worker
 
+// data_test.go: a worker's data directory holds its copies by identity.
+
 import (
 	"os"
 	"path/filepath"

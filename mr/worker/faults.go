@@ -1,5 +1,8 @@
 package worker
 
+// faults.go: the failures a test may ask a worker to inject
+// (mrworker -faults).
+
 import (
 	"fmt"
 	"io"

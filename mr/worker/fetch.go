@@ -214,9 +214,9 @@ func (w *Worker) fetchOne(ctx context.Context, a protocol.Attempt, loc protocol.
 // sources returns where every map output is, as of version or newer,
 // asking the coordinator only when the worker's copy is older.
 func (w *Worker) sources(ctx context.Context, version, nMap int) (*sourceMap, error) {
-	w.mu.Lock()
-	src := w.src
-	w.mu.Unlock()
+	w.att.mu.Lock()
+	src := w.att.src
+	w.att.mu.Unlock()
 	if src != nil && src.version >= version && len(src.maps) == nMap {
 		return src, nil
 	}
@@ -232,11 +232,11 @@ func (w *Worker) sources(ctx context.Context, version, nMap int) (*sourceMap, er
 	if err != nil {
 		return nil, err
 	}
-	w.mu.Lock()
-	if w.src == nil || src.version > w.src.version {
-		w.src = src
+	w.att.mu.Lock()
+	if w.att.src == nil || src.version > w.att.src.version {
+		w.att.src = src
 	}
-	w.mu.Unlock()
+	w.att.mu.Unlock()
 	return src, nil
 }
 
@@ -342,9 +342,9 @@ func batchPath(dir, name string) string { return filepath.Join(dir, name+".runs"
 // straight from its own files, so that a worker always reaches its own
 // outputs however busy its server is.
 func (w *Worker) openRuns(ctx context.Context, owner string, rs []int, maps []protocol.MapAttempt) (io.ReadCloser, error) {
-	w.mu.Lock()
-	self := owner == w.addr
-	w.mu.Unlock()
+	w.sess.mu.Lock()
+	self := owner == w.sess.addr
+	w.sess.mu.Unlock()
 	if self {
 		pr, pw := io.Pipe()
 		go func() { pw.CloseWithError(w.writeRuns(pw, maps, rs, func() {})) }()
@@ -355,7 +355,7 @@ func (w *Worker) openRuns(ctx context.Context, owner string, rs []int, maps []pr
 	if err != nil {
 		return nil, err
 	}
-	if key := w.keys.FetchKey(); key != nil {
+	if key := w.sec.keys.FetchKey(); key != nil {
 		wire.SignBody(req, key, w.coord.Now(), body)
 	}
 	resp, err := w.httpc.Do(req)

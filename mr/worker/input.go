@@ -173,7 +173,7 @@ func (w *Worker) readPeer(ctx context.Context, cp *manifest.Copier, holder strin
 	if err != nil {
 		return 0, nil
 	}
-	if key := w.keys.FetchKey(); key != nil {
+	if key := w.sec.keys.FetchKey(); key != nil {
 		wire.SignBody(req, key, w.coord.Now(), nil)
 	}
 	resp, err := w.httpc.Do(req)
@@ -235,11 +235,11 @@ func (w *Worker) serveInput(rw http.ResponseWriter, r *http.Request) {
 // checkInputRequest checks, with a job secret, GET /input's signature
 // (the job's fetch key, over an empty body), its freshness and replay.
 func (w *Worker) checkInputRequest(r *http.Request) error {
-	key := w.keys.FetchKey()
+	key := w.sec.keys.FetchKey()
 	if key == nil {
 		return nil
 	}
-	if err := wire.VerifyBodyHeaders(r, key, w.coord.Now(), w.fresh.From(netx.Host(r.RemoteAddr))); err != nil {
+	if err := wire.VerifyBodyHeaders(r, key, w.coord.Now(), w.sec.fresh.From(netx.Host(r.RemoteAddr))); err != nil {
 		return err
 	}
 	if r.ContentLength != 0 {

@@ -1,5 +1,8 @@
 package worker
 
+// maptask.go: a map attempt, from its input to its sections file and
+// its report.
+
 import (
 	"context"
 	"errors"
@@ -37,9 +40,7 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) *protocol
 		"written", cnt.MapOutputBytes, "elapsed", time.Since(start).Round(time.Millisecond).String())
 	args := &protocol.ReportMapArgs{Attempt: a, NReduce: t.NReduce, Written: written, Read: size, Counters: cnt}
 	key := runKey{t.Task, t.Attempt}
-	w.mu.Lock()
-	w.served[key] = true
-	w.mu.Unlock()
+	w.outs.add(key)
 	reply := w.reportMap(ctx, args)
 	if !reply.Accepted && ctx.Err() != nil {
 		// Stopped mid-report, as when the coordinator forgot us (it
@@ -49,9 +50,7 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) *protocol
 		return nil
 	}
 	if !reply.Accepted {
-		w.mu.Lock()
-		delete(w.served, key)
-		w.mu.Unlock()
+		w.outs.remove(key)
 		removeAttemptFiles(w.dir, a)
 		return nil
 	}

@@ -20,6 +20,7 @@ import (
 
 // jobModel is the job's shape, fixed at registration.
 type jobModel struct {
+	nReduce int // the job's reduce tasks
 	params  map[string]string
 	cuts    []string
 	mapOnly bool
@@ -28,7 +29,7 @@ type jobModel struct {
 
 // checkModel checks the shape a registration reply gives the job.
 func checkModel(reply *protocol.RegisterReply) (jobModel, error) {
-	m := jobModel{params: reply.Params, cuts: reply.Cuts, mapOnly: reply.MapOnly, stream: reply.Stream}
+	m := jobModel{nReduce: reply.NReduce, params: reply.Params, cuts: reply.Cuts, mapOnly: reply.MapOnly, stream: reply.Stream}
 	if err := protocol.CheckParams(m.params); err != nil {
 		return m, fmt.Errorf("mr: bad registration: %w", err)
 	}
@@ -42,9 +43,9 @@ func checkModel(reply *protocol.RegisterReply) (jobModel, error) {
 
 // shape is the job's shape.
 func (w *Worker) shape() jobModel {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.model
+	w.sess.mu.Lock()
+	defer w.sess.mu.Unlock()
+	return w.sess.model
 }
 
 // runMapOnly runs one attempt of a map-only job: it reads split X into a

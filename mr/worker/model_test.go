@@ -1,5 +1,7 @@
 package worker
 
+// model_test.go: a registration's shape is checked before use.
+
 import (
 	"strings"
 	"testing"

@@ -43,19 +43,33 @@ type PoolConfig struct {
 	// start one, so any local user's code then runs as this worker's user.
 	// Without a secret, NewPool refuses to start unless it is set.
 	InsecureAcceptCode bool
-	// KeepApps is how many plugins apps/ keeps (DefaultKeepApps); the
+	// KeepApps is how many plugins apps/ keeps (default 4); the
 	// least recently used is evicted for a new one.
 	KeepApps int
 	// MaxPlugin is the largest plugin accepted, in bytes
-	// (DefaultMaxPlugin): a coordinator announcing more is declined
+	// (default 1 GiB): a coordinator announcing more is declined
 	// before anything is written.
 	MaxPlugin int64
 }
 
-// ErrInsecurePool is NewPool's refusal to run shipped code without a
+// errInsecurePool is NewPool's refusal to run shipped code without a
 // job secret when not told to accept that.
-var ErrInsecurePool = errors.New("mr: a pool worker without a job secret would run the code of any local user's coordinator as this user: " +
+var errInsecurePool = errors.New("mr: a pool worker without a job secret would run the code of any local user's coordinator as this user: " +
 	"set MR_SECRET (or -secret-file) to the job secret, or accept that risk with -insecure-accept-code")
+
+// jobSource is what a pool worker asks of a coordinator before it
+// joins its job, or to decline it (client is the real one).
+type jobSource interface {
+	Job() (*protocol.JobInfo, error)
+	// shipped writes the size bytes of the job's plugin (sum ""), or of
+	// the streaming job's file of SHA-256 sum, to w.
+	shipped(sum string, size int64, w io.Writer) error
+	// Decline says this pool worker, reached at addr, will not run the
+	// job, and why.
+	Decline(addr, reason string) error
+	LocalIP() string
+	Close()
+}
 
 // Pool runs job after job for the coordinators that appear at one address.
 type Pool struct {
@@ -69,6 +83,9 @@ type Pool struct {
 	keys    *auth.Keys
 	jobs    int             // jobs served
 	said    map[string]bool // what was said once, while waiting
+
+	dial      func() jobSource                  // a new connection to the coordinator
+	newWorker func(cfg Config) (*Worker, error) // New, but in tests
 }
 
 // NewPool makes a pool worker from cfg (App and Executor are set per
@@ -82,10 +99,10 @@ func NewPool(cfg Config, pc PoolConfig, command func(plugin string) []string, ou
 		return nil, err
 	}
 	if len(cfg.Secret) == 0 && !pc.InsecureAcceptCode {
-		return nil, ErrInsecurePool
+		return nil, errInsecurePool
 	}
-	orDefault(&pc.KeepApps, DefaultKeepApps)
-	orDefault(&pc.MaxPlugin, DefaultMaxPlugin)
+	orDefault(&pc.KeepApps, defaultKeepApps)
+	orDefault(&pc.MaxPlugin, defaultMaxPlugin)
 	if cfg.Data != "" { // one for every job: a copy found to differ is remembered
 		if cfg.data, err = newDataDir(cfg.Data); err != nil {
 			return nil, err
@@ -105,8 +122,10 @@ func NewPool(cfg Config, pc PoolConfig, command func(plugin string) []string, ou
 		return nil, fmt.Errorf("mr: worker directory: %w", err)
 	}
 
-	return &Pool{cfg: cfg, command: command, out: out, dir: dir, temp: temp, apps: apps, log: cfg.Logger,
-		keys: auth.New(cfg.Secret), said: make(map[string]bool)}, nil
+	p := &Pool{cfg: cfg, command: command, out: out, dir: dir, temp: temp, apps: apps, log: cfg.Logger,
+		keys: auth.New(cfg.Secret), said: make(map[string]bool), newWorker: New}
+	p.dial = func() jobSource { return newClient(p.cfg, p.keys, nil, nil) }
+	return p, nil
 }
 
 // Run serves jobs until ctx ends; then it returns nil, having stopped its
@@ -152,15 +171,15 @@ func (p *Pool) onceInfo(key string, msg string, args ...any) {
 
 // nextJob waits for a coordinator running a job other than last, and not
 // over, that may run code here; nil once ctx ends.
-func (p *Pool) nextJob(ctx context.Context, last string) (*client, *protocol.JobInfo) {
+func (p *Pool) nextJob(ctx context.Context, last string) (jobSource, *protocol.JobInfo) {
 	wait := backoff{first: 100 * time.Millisecond, max: 2 * time.Second}
-	var cl *client
+	var cl jobSource
 	var info *protocol.JobInfo
 	wait.retry(ctx, func() (bool, error) {
 		if cl != nil {
 			cl.Close()
 		}
-		cl = newClient(p.cfg, p.keys, nil, nil)
+		cl = p.dial()
 		var err error
 		if info, err = p.ask(cl); err != nil || info.Job == last || info.Over {
 			return false, err
@@ -176,7 +195,7 @@ func (p *Pool) nextJob(ctx context.Context, last string) (*client, *protocol.Job
 }
 
 // ask asks the coordinator what it runs, saying once why it cannot.
-func (p *Pool) ask(cl *client) (*protocol.JobInfo, error) {
+func (p *Pool) ask(cl jobSource) (*protocol.JobInfo, error) {
 	info, err := cl.Job()
 	switch {
 	case errors.Is(err, protocol.ErrNeedSecret) || errors.Is(err, protocol.ErrNoSecret) || errors.Is(err, protocol.ErrBadSecret):
@@ -190,7 +209,7 @@ func (p *Pool) ask(cl *client) (*protocol.JobInfo, error) {
 // trusted reports whether the coordinator may have its code run here:
 // it proved the job secret, or, without one, it is on this machine. A
 // coordinator that may not is told so, once per job.
-func (p *Pool) trusted(cl *client, info *protocol.JobInfo) bool {
+func (p *Pool) trusted(cl jobSource, info *protocol.JobInfo) bool {
 	if p.keys != nil || netx.IsLoopback(net.JoinHostPort(cl.LocalIP(), "0")) {
 		return true
 	}
@@ -203,7 +222,7 @@ func (p *Pool) trusted(cl *client, info *protocol.JobInfo) bool {
 
 // serve runs one job: the app's plugin fetched (or found by its build),
 // its process started, then a worker for the job.
-func (p *Pool) serve(ctx context.Context, cl *client, info *protocol.JobInfo) {
+func (p *Pool) serve(ctx context.Context, cl jobSource, info *protocol.JobInfo) {
 	log := p.log.With("job", protocol.Truncate(info.Job, 64), "app", protocol.Truncate(info.App, 64))
 	ch, w, err := p.join(cl, info)
 	if err != nil {
@@ -225,7 +244,7 @@ func (p *Pool) serve(ctx context.Context, cl *client, info *protocol.JobInfo) {
 // join makes what runs the job: the app's process with the job's
 // plugin, and a worker in a directory of its own. Its error, one line,
 // is why the job is declined.
-func (p *Pool) join(cl *client, info *protocol.JobInfo) (*executor.Child, *Worker, error) {
+func (p *Pool) join(cl jobSource, info *protocol.JobInfo) (*executor.Child, *Worker, error) {
 	switch {
 	case !validJob(info.Job):
 		return nil, nil, fmt.Errorf("mr: the coordinator names no valid job id (%q)", protocol.Truncate(info.Job, 80))
@@ -255,9 +274,9 @@ func (p *Pool) join(cl *client, info *protocol.JobInfo) (*executor.Child, *Worke
 // worker makes the worker of a job whose app's process ch runs, with
 // cfg's app; a failure closes ch.
 func (p *Pool) worker(ch *executor.Child, cfg Config, info *protocol.JobInfo) (*executor.Child, *Worker, error) {
-	cfg.Pool, cfg.JobsBefore = true, p.jobs
+	cfg.pool, cfg.jobsBefore = true, p.jobs
 	cfg.Dir = p.jobDir(info)
-	w, err := New(cfg)
+	w, err := p.newWorker(cfg)
 	if err != nil { // its -listen port taken, say
 		ch.Close()
 		os.RemoveAll(cfg.Dir)
@@ -285,14 +304,14 @@ func validJob(id string) bool {
 
 // plugin returns the path of the job's plugin, kept by its build in
 // apps/, fetching it from the coordinator if need be.
-func (p *Pool) plugin(cl *client, info *protocol.JobInfo) (string, error) {
+func (p *Pool) plugin(cl jobSource, info *protocol.JobInfo) (string, error) {
 	if !validBuild(info.Build) {
 		return "", fmt.Errorf("mr: the coordinator names no valid build of its app (%q)", protocol.Truncate(info.Build, 80))
 	}
 	if path, ok := p.apps.lookup(info.Build); ok {
 		return path, nil
 	}
-	path, err := p.apps.fetch(info.Build, info.Size, func(w io.Writer) error { return cl.App(info.Size, w) })
+	path, err := p.apps.fetch(info.Build, info.Size, func(w io.Writer) error { return cl.shipped("", info.Size, w) })
 	if err == nil {
 		p.log.Info("app's plugin received", "app", info.App, "bytes", info.Size, "build", info.Build[:12])
 	}

@@ -1,5 +1,7 @@
 package worker
 
+// progress.go: how far the running attempt has got, for heartbeats.
+
 import (
 	"sync"
 

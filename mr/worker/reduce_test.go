@@ -1,37 +1,45 @@
 package worker
 
 // reduce_test.go: the reduce side against a fake coordinator whose
-// sources and locations come from a table, with httptest owners.
+// sources, locations and uploads come from a table, with httptest
+// servers as the map outputs' owners, good and bad.
 
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 	"mapreduce/mr"
 )
 
 // tableCoordinator is fakeCoordinator with the reduce side's calls
 // answered from a table: where each map output is (Sources), where it is
-// once a reducer failed to fetch it (locate), and what the reducer
-// reported.
+// once a reducer failed to fetch it (locate), the status of each upload
+// in turn (the last one repeated); it records what the reducer asked and
+// sent.
 type tableCoordinator struct {
 	*fakeCoordinator
 	owners []string             // Sources' owners
 	maps   []protocol.MapSource // Sources' map outputs
 	locate func(protocol.LocateArgs) *protocol.LocateReply
+	status []int // Upload's answers
 
-	// mu guards locates and reduces.
+	// mu guards locates, reduces and uploads.
 	mu      sync.Mutex
 	locates []protocol.LocateArgs
 	reduces []protocol.ReportReduceArgs
 	batches int // ReportReduces calls
+	uploads [][]byte
 }
 
 func (f *tableCoordinator) Sources(args *protocol.SourcesArgs, _ int) (*protocol.SourcesReply, error) {
@@ -64,11 +72,35 @@ func (f *tableCoordinator) ReportReduces(args *protocol.ReportReducesArgs) (*pro
 	return reply, nil
 }
 
-// owner is a worker that ran map tasks 0 and 1 (of 2 reduces) and serves
-// their runs from an httptest server; it returns that server's address.
-func owner(t *testing.T, app *mr.App) string {
+// Upload records the output sent, checked against the size and CRC
+// announced, and answers the next status of the table.
+func (f *tableCoordinator) Upload(_ context.Context, _ protocol.Attempt, out runfile.Segment, up upload) (int, error) {
+	b := out.Data
+	if out.Path != "" {
+		var err error
+		if b, err = os.ReadFile(out.Path); err != nil {
+			return 0, err
+		}
+	}
+	h := runfile.NewHash()
+	h.Write(b)
+	if int64(len(b)) != up.size || h.Sum32() != up.crc {
+		return http.StatusBadRequest, nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.uploads = append(f.uploads, b)
+	return f.status[min(len(f.uploads), len(f.status))-1], nil
+}
+
+const testSecret = "the job secret"
+
+// owner is a worker with secret that ran map tasks 0 and 1 (of 2
+// reduces) and serves their runs from an httptest server; it returns
+// that server's address.
+func owner(t *testing.T, app *mr.App, secret string) string {
 	fake := &fakeCoordinator{splits: map[string]string{"a.txt": "x y x\nz\n", "b.txt": "y z q\n"}}
-	w := newTestWorker(t, app, fake)
+	w := newTestWorker(t, app, fake, func(c *Config) { c.Secret = []byte(secret) })
 	for i, f := range []string{"a.txt", "b.txt"} {
 		task := fake.splitTask(i, f)
 		task.NMap = 2
@@ -77,18 +109,27 @@ func owner(t *testing.T, app *mr.App) string {
 	if len(fake.maps) != 2 {
 		t.Fatalf("the owner committed %d maps, want 2", len(fake.maps))
 	}
-	srv := httptest.NewServer(w.fileMux())
+	return serve(t, w.fileMux())
+}
+
+// serve serves h from an httptest server until the test ends, and
+// returns its address.
+func serve(t *testing.T, h http.Handler) string {
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
 }
 
 // badOwners are run-file servers that fail in each of the ways a reducer
-// must survive.
-func badOwners(t *testing.T) map[string]string {
-	serve := func(h http.HandlerFunc) string {
-		srv := httptest.NewServer(h)
-		t.Cleanup(srv.Close)
-		return srv.Listener.Addr().String()
+// must survive; some pass the request on to good and spoil its answer.
+func badOwners(t *testing.T, app *mr.App, good string) map[string]string {
+	stop := make(chan struct{}) // ends the handlers that hang, before their servers close
+	hang := func(r *http.Request) {
+		io.Copy(io.Discard, r.Body) // read: the server then hears the reducer hang up
+		select {
+		case <-r.Context().Done():
+		case <-stop:
+		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -96,16 +137,66 @@ func badOwners(t *testing.T) map[string]string {
 	}
 	gone := ln.Addr().String()
 	ln.Close()
+	defer t.Cleanup(func() { close(stop) })
 	return map[string]string{
-		"refuses": serve(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "no", http.StatusInternalServerError) }),
-		"garbage": serve(func(w http.ResponseWriter, _ *http.Request) { w.Write(bytes.Repeat([]byte{0xa5, 0x17}, 5000)) }),
-		"hangs up": serve(func(w http.ResponseWriter, _ *http.Request) {
-			conn, _, err := w.(http.Hijacker).Hijack()
-			if err == nil {
+		"unreachable":  gone,
+		"refuses":      serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "no", 500) })),
+		"wrong secret": owner(t, app, "another secret"),
+		"garbage": serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Write(bytes.Repeat([]byte{0xa5, 0x17}, 5000))
+		})),
+		"hangs up": serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
 				conn.Close()
 			}
-		}),
-		"unreachable": gone,
+		})),
+		"truncated": serve(t, relay(t, good, func(w http.ResponseWriter, _ *http.Request, b []byte) { w.Write(b[:len(b)/2]) })),
+		"corrupt": serve(t, relay(t, good, func(w http.ResponseWriter, _ *http.Request, b []byte) {
+			b[len(b)-12] ^= 1
+			w.Write(b)
+		})),
+		"oversized": serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Write(protocol.AppendRunsFrame(nil, protocol.MapAttempt{Map: 1, Attempt: 1}, 2<<40))
+			w.Write(make([]byte, 4096))
+		})),
+		"another map's run": serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Write(protocol.AppendRunsFrame(nil, protocol.MapAttempt{Map: 0, Attempt: 1}, 0))
+		})),
+		"silent": serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hang(r) })),
+		"stalls mid-run": serve(t, relay(t, good, func(w http.ResponseWriter, r *http.Request, b []byte) {
+			w.Write(b[:len(b)/2])
+			w.(http.Flusher).Flush()
+			hang(r)
+		})),
+	}
+}
+
+// relay passes a run-file request on to good, and has f answer with
+// what good answered, b.
+func relay(t *testing.T, good string, f func(w http.ResponseWriter, r *http.Request, b []byte)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		req, err := http.NewRequest(r.Method, "http://"+good+r.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK || len(b) < 16 {
+			t.Errorf("the good owner answered %s, %d bytes: %v", resp.Status, len(b), err)
+			return
+		}
+		f(w, r, b)
 	}
 }
 
@@ -114,41 +205,70 @@ func reduceTask() protocol.GetTaskReply {
 	return protocol.GetTaskReply{Action: protocol.ActReduce, Task: 0, Attempt: 1, NMap: 2, NReduce: 2, SourcesVersion: 1}
 }
 
-// A reducer whose sources name an owner that fails (refuses, answers
-// garbage, hangs up, cannot be reached) asks the coordinator where that
-// map output is, saying which attempt failed, fetches it from there and
-// reports the same output as when every owner serves; when the
-// coordinator says the attempt is no longer wanted, it reports nothing,
-// and no failure.
-func TestReducerSurvivesBadOwners(t *testing.T) {
+// reducerTest runs reduce task 0 against owners: map 0 at good, map 1 at
+// second.
+type reducerTest struct {
+	app    *mr.App
+	good   string
+	locate func(protocol.LocateArgs) *protocol.LocateReply
+	status []int // the uploads' answers
+	opts   []func(*Config)
+}
+
+// run runs the reduce attempt with map 1 at second, configured by opts
+// too, and returns what the coordinator heard.
+func (r reducerTest) run(t *testing.T, second string, opts ...func(*Config)) *tableCoordinator {
+	fake := &tableCoordinator{fakeCoordinator: &fakeCoordinator{}, owners: []string{r.good, second},
+		maps: []protocol.MapSource{{Map: 0, Attempt: 1, Owner: 0}, {Map: 1, Attempt: 1, Owner: 1}}, locate: r.locate,
+		status: r.status}
+	opts = append([]func(*Config){func(c *Config) { c.Secret, c.FetchRetries = []byte(testSecret), 1 }}, append(r.opts, opts...)...)
+	w := newTestWorker(t, r.app, fake, opts...)
+	task := reduceTask()
+	w.run(context.Background(), &task)
+	return fake
+}
+
+// newReducerTest has a good owner of both maps; a failed fetch is
+// located there.
+func newReducerTest(t *testing.T) reducerTest {
 	app := countWords()
 	app.Reduce = func(_ string, vs []string) string { return strings.Repeat("1", len(vs)) }
-	good := owner(t, app)
-	relocate := func(a protocol.LocateArgs) *protocol.LocateReply {
-		return &protocol.LocateReply{Ready: true, Source: protocol.Location{Map: a.Map, Attempt: 1, Addr: good}}
-	}
-	run := func(t *testing.T, bad string, locate func(protocol.LocateArgs) *protocol.LocateReply) *tableCoordinator {
-		fake := &tableCoordinator{fakeCoordinator: &fakeCoordinator{}, owners: []string{good, bad},
-			maps: []protocol.MapSource{{Map: 0, Attempt: 1, Owner: 0}, {Map: 1, Attempt: 1, Owner: 1}}, locate: locate}
-		w := newTestWorker(t, app, nil)
-		w.coord = fake
-		task := reduceTask()
-		w.run(context.Background(), &task)
-		return fake
-	}
-	all := run(t, good, relocate)
+	good := owner(t, app, testSecret)
+	return reducerTest{app: app, good: good, status: []int{http.StatusOK},
+		locate: func(a protocol.LocateArgs) *protocol.LocateReply {
+			return &protocol.LocateReply{Ready: true, Source: protocol.Location{Map: a.Map, Attempt: 1, Addr: good}}
+		}}
+}
+
+// A reducer whose sources name an owner that fails (cannot be reached,
+// refuses, has another secret, answers garbage, hangs up, sends a
+// truncated, corrupt, oversized or another map's run, answers nothing,
+// stalls mid-run) asks the coordinator where that map output is, saying
+// which attempt failed, fetches it from there and reports the same
+// output as when every owner serves; when the coordinator says the
+// attempt is no longer wanted, it reports nothing, and no failure.
+func TestReducerSurvivesBadOwners(t *testing.T) {
+	rt := newReducerTest(t)
+	all := rt.run(t, rt.good)
 	if len(all.reduces) != 1 || len(all.locates) != 0 || len(all.reduces[0].Run) == 0 {
 		t.Fatalf("every owner serving: %d reports, %d locates", len(all.reduces), len(all.locates))
 	}
 	want := all.reduces[0]
-	for name, bad := range badOwners(t) {
+	// An owner that stalls is given up on after StallTimeout: short
+	// here, and only here, as a loaded machine may stall a good owner.
+	stall := func(c *Config) { c.StallTimeout = 300 * time.Millisecond }
+	for name, bad := range badOwners(t, rt.app, rt.good) {
 		t.Run(name, func(t *testing.T) {
-			fake := run(t, bad, relocate)
+			var opts []func(*Config)
+			if name == "silent" || name == "stalls mid-run" {
+				opts = append(opts, stall)
+			}
+			fake := rt.run(t, bad, opts...)
 			if len(fake.reduces) != 1 || !bytes.Equal(fake.reduces[0].Run, want.Run) || fake.reduces[0].CRC != want.CRC ||
 				fake.reduces[0].Read != want.Read {
 				t.Fatalf("reports %+v, want one as with every owner serving: %+v", fake.reduces, want)
 			}
-			if len(fake.locates) == 0 || fake.locates[0].Map != 1 || fake.locates[0].Failed != 1 {
+			if !locatedFailed(fake.locates, 1, 1) {
 				t.Fatalf("locates %+v, want map 1's attempt 1 reported failed", fake.locates)
 			}
 			if len(fake.failures) != 0 {
@@ -157,12 +277,84 @@ func TestReducerSurvivesBadOwners(t *testing.T) {
 		})
 	}
 	t.Run("aborted", func(t *testing.T) {
-		fake := run(t, badOwners(t)["refuses"], func(protocol.LocateArgs) *protocol.LocateReply {
-			return &protocol.LocateReply{Abort: true}
-		})
+		rt := rt
+		rt.locate = func(protocol.LocateArgs) *protocol.LocateReply { return &protocol.LocateReply{Abort: true} }
+		fake := rt.run(t, badOwners(t, rt.app, rt.good)["refuses"])
 		if len(fake.reduces) != 0 || len(fake.failures) != 0 || len(fake.locates) != 1 {
 			t.Fatalf("an aborted attempt: %d reports, %d failures, %d locates", len(fake.reduces), len(fake.failures),
 				len(fake.locates))
 		}
 	})
+}
+
+// locatedFailed reports whether a Locate said map m's attempt n failed.
+func locatedFailed(locates []protocol.LocateArgs, m, n int) bool {
+	for _, l := range locates {
+		if l.Map == m && l.Failed == n {
+			return true
+		}
+	}
+	return false
+}
+
+// A reduce output too large for its report is uploaded, with the size
+// and CRC of the bytes sent, and those bytes are the output the report
+// would have carried; an upload the coordinator fails is tried again up
+// to FetchRetries times, one it calls stale (409) is not, and none is
+// reported as the attempt's failure.
+func TestReducerUploadsItsOutput(t *testing.T) {
+	rt := newReducerTest(t)
+	want := rt.run(t, rt.good).reduces[0].Run
+	for _, tt := range []struct {
+		name    string
+		status  []int
+		uploads int
+	}{
+		{"committed", []int{200}, 1},
+		{"retried", []int{503, 200}, 2},
+		{"stale", []int{409}, 1},
+		{"given up", []int{503}, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rt := rt
+			rt.status = tt.status
+			rt.opts = []func(*Config){func(c *Config) { c.InlineReduce, c.FetchRetries = -1, 2 }}
+			fake := rt.run(t, rt.good)
+			if len(fake.uploads) != tt.uploads || len(fake.reduces) != 0 || len(fake.failures) != 0 {
+				t.Fatalf("%d uploads, %d reports, %d failures; want %d uploads only", len(fake.uploads), len(fake.reduces),
+					len(fake.failures), tt.uploads)
+			}
+			for _, b := range fake.uploads {
+				if !bytes.Equal(b, want) {
+					t.Fatalf("uploaded %q, want %q", b, want)
+				}
+			}
+		})
+	}
+}
+
+// A reducer that is itself an owner reads its own runs from its files,
+// not over HTTP: its sources may name its own address, which nothing
+// listens on.
+func TestReducerReadsItsOwnRuns(t *testing.T) {
+	rt := newReducerTest(t)
+	want := rt.run(t, rt.good).reduces[0]
+	fake := &fakeCoordinator{splits: map[string]string{"a.txt": "x y x\nz\n", "b.txt": "y z q\n"}}
+	w := newTestWorker(t, rt.app, fake)
+	for i, f := range []string{"a.txt", "b.txt"} {
+		task := fake.splitTask(i, f)
+		task.NMap = 2
+		w.run(context.Background(), &task)
+	}
+	self := "127.0.0.1:1" // our advertised address: nothing there
+	w.sess.addr = self
+	table := &tableCoordinator{fakeCoordinator: fake, owners: []string{self},
+		maps:   []protocol.MapSource{{Map: 0, Attempt: 1, Owner: 0}, {Map: 1, Attempt: 1, Owner: 0}},
+		locate: func(protocol.LocateArgs) *protocol.LocateReply { return &protocol.LocateReply{Abort: true} }}
+	w.coord = table
+	task := reduceTask()
+	w.run(context.Background(), &task)
+	if len(table.reduces) != 1 || !bytes.Equal(table.reduces[0].Run, want.Run) || len(table.locates) != 0 {
+		t.Fatalf("reports %+v and %d locates, want the output of two owners, and no locate", table.reduces, len(table.locates))
+	}
 }

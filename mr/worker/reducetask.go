@@ -1,5 +1,8 @@
 package worker
 
+// reducetask.go: a reduce attempt, from its fetched runs to its output,
+// reported or uploaded.
+
 import (
 	"context"
 	"errors"

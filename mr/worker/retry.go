@@ -1,5 +1,7 @@
 package worker
 
+// retry.go: the one retry policy, capped exponential backoff.
+
 import (
 	"context"
 	"fmt"

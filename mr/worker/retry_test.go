@@ -1,5 +1,7 @@
 package worker
 
+// retry_test.go: the retry policy, on waits of zero.
+
 import (
 	"context"
 	"errors"

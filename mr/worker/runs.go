@@ -36,10 +36,10 @@ func (w *Worker) fileMux() http.Handler {
 // body is then read under a deadline, at most as long as announced and
 // protocol.MaxRunsBody, and checked against its digest.
 func (w *Worker) serveRuns(rw http.ResponseWriter, r *http.Request) {
-	key := w.keys.FetchKey()
+	key := w.sec.keys.FetchKey()
 	var err error
 	if key != nil {
-		err = wire.VerifyBodyHeaders(r, key, w.coord.Now(), w.fresh.From(netx.Host(r.RemoteAddr)))
+		err = wire.VerifyBodyHeaders(r, key, w.coord.Now(), w.sec.fresh.From(netx.Host(r.RemoteAddr)))
 	}
 	var body []byte
 	if err == nil {
@@ -92,9 +92,7 @@ var (
 
 // writeRun writes the frame of map attempt m's run for reduce task red.
 func (w *Worker) writeRun(bw *bufio.Writer, m protocol.MapAttempt, red int) error {
-	w.mu.Lock()
-	served := w.served[runKey{m.Map, m.Attempt}]
-	w.mu.Unlock()
+	served := w.outs.serves(runKey{m.Map, m.Attempt})
 	var f *os.File
 	var off, size int64 = 0, -1
 	if served {
@@ -135,24 +133,18 @@ func openSection(path string, r int) (*os.File, int64, int64, error) {
 // asked because reducers elsewhere could not fetch them; the answers go
 // with the next heartbeat.
 func (w *Worker) verifyOutputs(maps []protocol.MapAttempt) {
-	w.mu.Lock()
-	nReduce := w.nReduce
-	w.mu.Unlock()
+	nReduce := w.shape().nReduce
 	for _, m := range maps {
 		held := w.intact(m, nReduce)
 		w.log.Info("output verified for the coordinator", "attempt", protocol.AttemptName(protocol.MapTask, m.Map, m.Attempt), "held", held)
-		w.mu.Lock()
-		w.verified = append(w.verified, protocol.Verified{MapAttempt: m, Held: held})
-		w.mu.Unlock()
+		w.outs.verifiedOne(protocol.Verified{MapAttempt: m, Held: held})
 	}
 }
 
 // intact reports whether map attempt m's output is served here, with
 // nReduce runs that each verify.
 func (w *Worker) intact(m protocol.MapAttempt, nReduce int) bool {
-	w.mu.Lock()
-	served := w.served[runKey{m.Map, m.Attempt}]
-	w.mu.Unlock()
+	served := w.outs.serves(runKey{m.Map, m.Attempt})
 	if !served || nReduce < 1 {
 		return false
 	}

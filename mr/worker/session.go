@@ -10,66 +10,33 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
-	"os"
 	"time"
 
 	"mapreduce/internal/protocol"
 	"mapreduce/mr/executor"
 )
 
-// answered notes a call's outcome for the lost-coordinator check: nil
-// or an rpc.ServerError means the coordinator answered.
+// answered tells the coordinator's liveness of a call's outcome: nil or
+// an rpc.ServerError means the coordinator answered.
 func (w *Worker) answered(err error) bool {
 	var se rpc.ServerError
 	if err == nil || errors.As(err, &se) {
-		w.lastOK.Store(w.cfg.Clock().UnixNano())
-		if w.outage.CompareAndSwap(true, false) {
+		if w.live.answered() {
 			w.log.Info("the coordinator answers again", "coordinator", w.cfg.Coordinator)
 		}
 		return true
 	}
-	if w.journaled.Load() && w.outage.CompareAndSwap(false, true) {
+	if w.live.failed() {
 		w.log.Warn("the coordinator stopped answering; its job is journaled: waiting for it to come back, "+
-			"serving the outputs held", "coordinator", w.cfg.Coordinator, "for", w.waitLimit().String(), "err", err)
+			"serving the outputs held", "coordinator", w.cfg.Coordinator, "for", w.live.limit().String(), "err", err)
 	}
 	return false
-}
-
-// waitLimit is how long the coordinator may stay silent: WaitCoordinator
-// before it first answered; LostAfter since, or the restart window of a
-// journaled job.
-func (w *Worker) waitLimit() time.Duration {
-	switch {
-	case !w.reached.Load():
-		return w.cfg.WaitCoordinator
-	case w.journaled.Load():
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		return max(w.restartWindow, w.cfg.LostAfter)
-	}
-	return w.cfg.LostAfter
-}
-
-// lost reports whether the coordinator has been unreachable too long.
-func (w *Worker) lost() error {
-	limit := w.waitLimit()
-	if w.cfg.Clock().Sub(time.Unix(0, w.lastOK.Load())) < limit {
-		return nil
-	}
-	switch {
-	case !w.reached.Load():
-		return fmt.Errorf("%w: no coordinator answered at %s within %s (-wait-coordinator)", ErrCoordinatorLost, w.cfg.Coordinator, limit)
-	case w.journaled.Load():
-		return fmt.Errorf("%w: coordinator at %s stopped answering, and did not come back within its restart window (%s)",
-			ErrCoordinatorLost, w.cfg.Coordinator, limit)
-	}
-	return fmt.Errorf("%w: coordinator at %s stopped answering (nothing for %s)", ErrCoordinatorLost, w.cfg.Coordinator, limit)
 }
 
 // untilLost retries calls to the coordinator until they succeed or the
 // coordinator is lost.
 func (w *Worker) untilLost() backoff {
-	return backoff{first: 50 * time.Millisecond, max: 500 * time.Millisecond, giveUp: w.lost}
+	return backoff{first: 50 * time.Millisecond, max: 500 * time.Millisecond, giveUp: w.live.lost}
 }
 
 // retry makes call until the coordinator answers (nil or a ServerError),
@@ -106,14 +73,11 @@ func (w *Worker) register(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.mu.Lock()
-	w.model = model
-	w.id, w.addr, w.job, w.restartWindow = reply.WorkerID, addr, reply.Job, time.Duration(reply.RestartWindow)
-	w.nReduce, w.verified = reply.NReduce, nil
-	w.mu.Unlock()
-	w.journaled.Store(reply.Journaled)
+	w.sess.mu.Lock()
+	w.sess.id, w.sess.addr, w.sess.job, w.sess.model = reply.WorkerID, addr, reply.Job, model
+	w.sess.mu.Unlock()
 	w.keepAdopted(reply.Adopted)
-	w.reregFlag.Store(false)
+	w.live.registered(reply.Journaled, time.Duration(reply.RestartWindow))
 	if len(reply.Adopted) > 0 {
 		w.log.Info("map outputs taken back by the restarted coordinator", "worker", reply.WorkerID, "outputs", len(reply.Adopted))
 	}
@@ -132,14 +96,14 @@ var errOtherJob = errors.New("mr: the coordinator runs another job")
 // own. It waits instead, as for a coordinator that has not come back,
 // until its restart window ends.
 func (w *Worker) sameJob(offer *protocol.Offer) error {
-	if offer == nil || !w.journaled.Load() {
+	if offer == nil || !w.live.journaled() {
 		return nil
 	}
 	info, err := w.coord.Job()
 	if err != nil || info.Job == offer.Job {
 		return err
 	}
-	if w.saidOther.CompareAndSwap(false, true) {
+	if w.live.otherJob() {
 		w.log.Warn("the coordinator's address serves another job; waiting for this worker's job to come back, keeping its outputs",
 			"coordinator", w.cfg.Coordinator, "job", offer.Job, "other_job", protocol.Truncate(info.Job, 64))
 	}
@@ -160,40 +124,20 @@ func (w *Worker) announceHeld(ctx context.Context) {
 // workers it knew, to tell them to exit). A worker that never registered
 // offers nothing.
 func (w *Worker) offer() *protocol.Offer {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.id == "" {
+	w.sess.mu.Lock()
+	id, job := w.sess.id, w.sess.job
+	w.sess.mu.Unlock()
+	if id == "" {
 		return nil
 	}
-	o := &protocol.Offer{Job: w.job, Worker: w.id}
-	for k := range w.served {
-		o.Maps = append(o.Maps, protocol.MapAttempt{Map: k.m, Attempt: k.n})
-	}
-	return o
+	return &protocol.Offer{Job: job, Worker: id, Maps: w.outs.list()}
 }
 
 // keepAdopted keeps serving the outputs the coordinator took back, and
 // deletes the others: a new registration owns no other committed output,
 // and nobody needs the old one's.
 func (w *Worker) keepAdopted(adopted []protocol.MapAttempt) {
-	keep := make(map[runKey]bool, len(adopted))
-	for _, m := range adopted {
-		keep[runKey{m.Map, m.Attempt}] = true
-	}
-	w.mu.Lock()
-	old := w.served
-	w.served = make(map[runKey]bool, len(adopted))
-	for k := range old {
-		if keep[k] {
-			w.served[k] = true
-		}
-	}
-	w.mu.Unlock()
-	for k := range old {
-		if !keep[k] {
-			os.Remove(runPath(w.dir, k.m, k.n))
-		}
-	}
+	removeRuns(w.dir, w.outs.keep(adopted))
 }
 
 // limitApp gives the app's process the job's limits: the attempt limit,
@@ -221,15 +165,15 @@ func (w *Worker) connect(ctx context.Context) error {
 		err := w.coord.Dial()
 		mismatch := errors.Is(err, protocol.ErrNeedSecret) || errors.Is(err, protocol.ErrNoSecret) || errors.Is(err, protocol.ErrBadSecret)
 		var dns *net.DNSError
-		if !w.reached.Load() && errors.As(err, &dns) && dns.IsNotFound {
+		if !w.live.reached() && errors.As(err, &dns) && dns.IsNotFound {
 			// A name no resolver knows (a typo) will not appear by waiting.
 			return true, fmt.Errorf("mr: coordinator %s: no such host %s (check -coordinator or COORDINATOR_HOST)", w.cfg.Coordinator, dns.Name)
 		}
 		switch {
 		case err == nil:
-			w.reached.Store(true)
+			w.live.dialed()
 		case mismatch: // final: said by whoever gets the error
-		case !w.reached.Load() && w.saidWaiting.CompareAndSwap(false, true):
+		case w.live.dialFailed():
 			w.log.Info("waiting for the coordinator", "coordinator", w.cfg.Coordinator, "for", w.cfg.WaitCoordinator.String())
 		}
 		return err == nil || mismatch, err
@@ -247,7 +191,7 @@ func (w *Worker) advertised() string {
 	if host == "" {
 		host = w.coord.LocalIP()
 	}
-	_, port, _ := net.SplitHostPort(w.ln.Addr().String())
+	_, port, _ := net.SplitHostPort(w.srv.ln.Addr().String())
 	return net.JoinHostPort(host, port)
 }
 
@@ -257,7 +201,7 @@ func (w *Worker) refused(peer, what string, err error) {
 	if splitErr != nil {
 		host = peer
 	}
-	if w.refuse.Allow(host, time.Now()) {
+	if w.sec.refuse.Allow(host, time.Now()) {
 		w.log.Warn("refused", "peer", peer, "what", what, "err", err, "note", "further refusals from this host are not logged for a minute")
 	}
 }
@@ -273,7 +217,7 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) 
 			return
 		case <-t.C:
 		}
-		args := &protocol.HeartbeatArgs{WorkerID: w.ID(), Verified: w.takeVerified()}
+		args := &protocol.HeartbeatArgs{WorkerID: w.ID(), Verified: w.outs.takeVerified()}
 		args.Attempt, args.Progress = w.progress.get()
 		reply, err := w.coord.Heartbeat(args)
 		w.answered(err)
@@ -285,7 +229,7 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) 
 		}
 		switch {
 		case err != nil:
-			if lerr := w.lost(); lerr != nil {
+			if lerr := w.live.lost(); lerr != nil {
 				cancel(lerr)
 				return
 			}
@@ -298,36 +242,12 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) 
 	}
 }
 
-// takeVerified returns the answers to the coordinator's Verify not sent
-// yet, and forgets them.
-func (w *Worker) takeVerified() []protocol.Verified {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	v := w.verified
-	w.verified = nil
-	return v
-}
-
 // drop stops serving, and deletes, the run files of map tasks nobody needs
 // from us any more.
 func (w *Worker) drop(maps []int) {
-	gone := make(map[int]bool, len(maps))
-	for _, m := range maps {
-		gone[m] = true
-	}
-	w.mu.Lock()
-	var files []runKey
-	for k := range w.served {
-		if gone[k.m] {
-			delete(w.served, k)
-			files = append(files, k)
-		}
-	}
-	w.mu.Unlock()
-	for _, k := range files {
-		os.Remove(runPath(w.dir, k.m, k.n))
-	}
-	w.log.Debug("outputs dropped", "maps", maps, "files", len(files))
+	gone := w.outs.dropMaps(maps)
+	removeRuns(w.dir, gone)
+	w.log.Debug("outputs dropped", "maps", maps, "files", len(gone))
 }
 
 // reportMap sends a finished map attempt's report, retrying through short

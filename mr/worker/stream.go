@@ -50,7 +50,7 @@ func (w *Worker) streamTask(t *executor.Task, a protocol.Attempt) func() {
 // joinStream readies a pool worker for a streaming job: the files it
 // ships fetched into apps/ (or found there by their SHA-256), and an
 // app's process that loads no plugin.
-func (p *Pool) joinStream(cl *client, info *protocol.JobInfo) (*executor.Child, *Worker, error) {
+func (p *Pool) joinStream(cl jobSource, info *protocol.JobInfo) (*executor.Child, *Worker, error) {
 	s := info.Stream
 	if err := s.Check(); err != nil {
 		return nil, nil, err
@@ -77,7 +77,7 @@ func (p *Pool) joinStream(cl *client, info *protocol.JobInfo) (*executor.Child, 
 // shippedFile returns the path of one file a streaming job ships, kept
 // by its SHA-256 in apps/, fetching it if need be; the commands may run
 // it.
-func (p *Pool) shippedFile(cl *client, info *protocol.JobInfo, f protocol.StreamFile) (string, error) {
+func (p *Pool) shippedFile(cl jobSource, info *protocol.JobInfo, f protocol.StreamFile) (string, error) {
 	path, ok := p.apps.lookup(f.Sum)
 	if !ok {
 		var err error

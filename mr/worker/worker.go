@@ -1,24 +1,8 @@
-// Package worker is the worker process of a job: it registers with the
-// coordinator, heartbeats on its own goroutine, asks for attempts and runs
-// them, and serves the run files of its committed map attempts to
-// reducers. The app's code runs in an executor (mr/executor), usually a
-// child process, so that the app's crash costs only its attempt.
-//
-// Everything the worker asks of the coordinator goes through one typed
-// client (client.go; the coordinator interface is the seam tests fake).
-// A map attempt reads its split from the coordinator into a file and has
-// the executor map it into one sections file (maptask.go); a reduce
-// attempt fetches its runs with one request per owner, verifying each by
-// its trailer, has the executor merge and reduce them, and uploads the
-// output (reducetask.go, fetch.go); runs.go serves this worker's runs.
-// data.go is the inputs this worker holds (-data), input.go reads a map
-// attempt's input where it lives and serves held inputs to peers.
-// session.go holds registration, heartbeats and reports; layout.go every
-// file name; validate.go the checks of what the coordinator sends;
-// model.go the job's parameters and shape, and a map-only job's attempt.
-// pool.go is a pool worker (one job after another, each with the plugin
-// its coordinator ships), apps.go its bounded cache of plugins.
 package worker
+
+// worker.go: the Worker, its state grouped by concern, and its run: the
+// task loop, each assignment run under a context that a coordinator
+// forgetting the worker cancels.
 
 import (
 	"context"
@@ -47,50 +31,62 @@ type Worker struct {
 	log    *slog.Logger
 	dir    string
 	ownDir bool // dir is a temp dir of ours, removed on Close
-	ln     net.Listener
-	files  *http.Server
 	coord  coordinator
+	live   *liveness // the coordinator as this worker sees it: answering, lost, ...
 	httpc  *http.Client
 	exec   executor.Executor // runs the app's code
 	faults *faults           // failures to inject, for tests (Config.Faults)
 	data   *dataDir          // the inputs this worker holds (Config.Data); nil if none
+	sec    security          // the run-file server's keys, replay cache and refusal log
+	srv    fileServer        // the run-file server
 	idle   chan struct{}     // closed when the task loop has returned
-	keys   *auth.Keys        // nil without a secret
-	fresh  *auth.Replay      // nonces of signed run-file requests
-	refuse *auth.Limiter     // one log line per refused peer per minute
 	wg     sync.WaitGroup
+	closed atomic.Bool
 
-	lastOK    atomic.Int64 // unix nanos of the last successful RPC
-	reregFlag atomic.Bool  // the coordinator forgot us: register again
 	heapLimit atomic.Int64 // the app's Go heap limit, for its tasks (0: none)
 	crashed   atomic.Bool  // stop as a crash would: without a word to the coordinator (Crash)
 	progress  progressMeter
 
-	reached     atomic.Bool // the coordinator answered once: LostAfter applies, no longer WaitCoordinator
-	saidWaiting atomic.Bool // "waiting for the coordinator" was logged
-	saidOther   atomic.Bool // "the coordinator's address serves another job" was logged
-	journaled   atomic.Bool // the job is journaled: wait for a lost coordinator up to restartWindow
-	outage      atomic.Bool // the coordinator stopped answering, and it was said so
-
-	// mu guards id, job, restartWindow, addr, served, src, stopAttempt,
-	// nReduce, model, verified and closed.
-	mu            sync.Mutex
-	id            string
-	job           string        // the job's id, as the coordinator said at registration
-	restartWindow time.Duration // how long a journaled job's worker waits for its coordinator
-	addr          string        // advertised host:port of the run-file server
-	served        map[runKey]bool
-	src           *sourceMap          // where the map outputs are, latest version seen
-	stopAttempt   context.CancelFunc  // cancels the running attempt, if any
-	nReduce       int                 // the job's reduce tasks
-	model         jobModel            // the job's parameters and shape (model.go)
-	verified      []protocol.Verified // answers to the coordinator's Verify, for the next heartbeat
-	closed        bool
+	sess session  // the registration
+	outs outputs  // the map outputs served
+	att  attempts // the running attempt
 }
 
-// runKey names the output of an accepted map attempt: map task m,
-// attempt n.
-type runKey struct{ m, n int }
+// security is what guards the run-file server and signs this worker's
+// requests to peers. Set in New, then only read: each is safe for
+// concurrent use.
+type security struct {
+	keys   *auth.Keys    // nil without a secret
+	fresh  *auth.Replay  // nonces of signed run-file requests
+	refuse *auth.Limiter // one log line per refused peer per minute
+}
+
+// fileServer serves this worker's runs and held inputs to peers. Set in
+// New, then only read.
+type fileServer struct {
+	ln    net.Listener
+	files *http.Server
+}
+
+// session is the worker's registration with its job, replaced at each
+// registration.
+type session struct {
+	// mu guards id, job, addr and model.
+	mu    sync.Mutex
+	id    string   // the worker's id at the coordinator
+	job   string   // the job's id, as the coordinator said at registration
+	addr  string   // advertised host:port of the run-file server
+	model jobModel // the job's parameters and shape (model.go)
+}
+
+// attempts is the running attempt, and where the map outputs its
+// reducers fetch are.
+type attempts struct {
+	// mu guards stop and src.
+	mu   sync.Mutex
+	stop context.CancelFunc // cancels the running attempt, if any
+	src  *sourceMap         // where the map outputs are, latest version seen
+}
 
 // New prepares a worker: its directory and its run-file server's
 // listener. Run does the rest.
@@ -99,8 +95,8 @@ func New(cfg Config) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Worker{cfg: cfg, log: cfg.Logger, dir: cfg.Dir, served: make(map[runKey]bool), exec: cfg.Executor,
-		idle: make(chan struct{})}
+	w := &Worker{cfg: cfg, log: cfg.Logger, dir: cfg.Dir, exec: cfg.Executor, idle: make(chan struct{}),
+		live: newLiveness(cfg, time.Now), outs: outputs{served: make(map[runKey]bool)}}
 	if w.dir == "" {
 		d, err := os.MkdirTemp("", "mrworker-")
 		if err != nil {
@@ -123,25 +119,20 @@ func New(cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("mr: %w", err)
 	}
 	w.faults = newFaults(cfg.Faults)
-	w.keys = auth.New(cfg.Secret)
-	w.fresh = auth.NewReplayQuota(wire.FreshWindow, 1<<20, 1<<17)
-	w.refuse = auth.NewLimiter(time.Minute)
-	w.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
+	w.sec = security{keys: auth.New(cfg.Secret), fresh: auth.NewReplayQuota(wire.FreshWindow, 1<<20, 1<<17),
+		refuse: auth.NewLimiter(time.Minute)}
+	w.srv.ln = netx.NewListener(ln, netx.Config{MaxConns: cfg.MaxConns,
 		Refused: func(host, why string) { w.refused(host, why, nil) }})
 	w.httpc = newHTTPClient(cfg)
-	w.coord = newClient(cfg, w.keys, w.httpc, w.forgotten)
-	w.files = &http.Server{Handler: w.fileMux(), ReadHeaderTimeout: 5 * time.Second, ConnContext: netx.ConnContext,
+	w.coord = newClient(cfg, w.sec.keys, w.httpc, w.forgotten)
+	w.srv.files = &http.Server{Handler: w.fileMux(), ReadHeaderTimeout: 5 * time.Second, ConnContext: netx.ConnContext,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}
 	return w, nil
 }
 
-var (
-	// ErrCoordinatorLost means the coordinator stopped answering.
-	ErrCoordinatorLost = errors.New("mr: coordinator lost")
-	// errExit ends a worker's run: the job is over.
-	errExit = errors.New("mr: job over")
-)
+// errExit ends a worker's run: the job is over.
+var errExit = errors.New("mr: job over")
 
 // Run works until the coordinator says the job is over (nil), the
 // coordinator is lost, or ctx ends.
@@ -149,8 +140,8 @@ func (w *Worker) Run(outer context.Context) error {
 	ctx, cancel := context.WithCancelCause(outer)
 	defer cancel(nil)
 	defer w.coord.Close() // hanging up tells the coordinator we heard the end
-	w.wg.Go(func() { w.files.Serve(w.ln) })
-	w.lastOK.Store(w.cfg.Clock().UnixNano())
+	w.wg.Go(func() { w.srv.files.Serve(w.srv.ln) })
+	w.live.started()
 	if err := w.register(ctx); err != nil {
 		return err
 	}
@@ -195,17 +186,13 @@ func (w *Worker) Idle() <-chan struct{} { return w.idle }
 // Close stops the file server and removes the worker's temp directory.
 // It may be called more than once.
 func (w *Worker) Close() error {
-	w.mu.Lock()
-	closed := w.closed
-	w.closed = true
-	w.mu.Unlock()
-	if closed {
+	if !w.closed.CompareAndSwap(false, true) {
 		return nil
 	}
 	w.coord.Close()
 	w.exec.Close()
-	w.files.Close() // the job is over or we are gone: nobody needs our files
-	w.ln.Close()
+	w.srv.files.Close() // the job is over or we are gone: nobody needs our files
+	w.srv.ln.Close()
 	w.httpc.CloseIdleConnections()
 	w.wg.Wait()
 	w.removeDir()
@@ -224,16 +211,16 @@ func (w *Worker) removeDir() {
 
 // ID is the worker's id at the coordinator ("" before registering).
 func (w *Worker) ID() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.id
+	w.sess.mu.Lock()
+	defer w.sess.mu.Unlock()
+	return w.sess.id
 }
 
 // loop asks for attempts and runs them until told to exit.
 func (w *Worker) loop(ctx context.Context) error {
 	var next *protocol.GetTaskReply // handed out with the last report
 	for ctx.Err() == nil {
-		if w.reregFlag.Load() {
+		if w.live.mustRegister() {
 			w.log.Warn("coordinator forgot this worker; registering again", "worker", w.ID())
 			if err := w.register(ctx); err != nil {
 				return err
@@ -274,13 +261,13 @@ func (w *Worker) loop(ctx context.Context) error {
 func (w *Worker) runAttempt(ctx context.Context, t *protocol.GetTaskReply) *protocol.GetTaskReply {
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w.mu.Lock()
-	w.stopAttempt = cancel
-	w.mu.Unlock()
+	w.att.mu.Lock()
+	w.att.stop = cancel
+	w.att.mu.Unlock()
 	next := w.run(actx, t)
-	w.mu.Lock()
-	w.stopAttempt = nil
-	w.mu.Unlock()
+	w.att.mu.Lock()
+	w.att.stop = nil
+	w.att.mu.Unlock()
 	if actx.Err() != nil && ctx.Err() == nil { // stopped because the coordinator forgot us: register again
 		kind := protocol.MapTask
 		if t.Action == protocol.ActReduce {
@@ -303,10 +290,10 @@ func (w *Worker) forgotten(id string) {
 	if id != w.ID() {
 		return
 	}
-	w.reregFlag.Store(true)
-	w.mu.Lock()
-	stop := w.stopAttempt
-	w.mu.Unlock()
+	w.live.forgotUs()
+	w.att.mu.Lock()
+	stop := w.att.stop
+	w.att.mu.Unlock()
 	if stop != nil {
 		stop()
 	}
@@ -339,4 +326,4 @@ func (w *Worker) attemptOf(kind protocol.TaskKind, t *protocol.GetTaskReply) pro
 }
 
 // ListenAddr is the address the run-file server listens on.
-func (w *Worker) ListenAddr() string { return w.ln.Addr().String() }
+func (w *Worker) ListenAddr() string { return w.srv.ln.Addr().String() }

@@ -1,5 +1,8 @@
 package worker
 
+// worker_test.go: the fake coordinator the worker tests share, and a
+// worker running, reporting and dropping its map attempts.
+
 import (
 	"context"
 	"errors"
@@ -109,18 +112,29 @@ func (f *fakeCoordinator) ReportReduces(args *protocol.ReportReducesArgs) (*prot
 	return &protocol.ReportReducesReply{Accepted: make([]bool, len(args.Reports))}, nil // stale
 }
 
-// newTestWorker is a worker of app talking to fake.
-func newTestWorker(t *testing.T, app *mr.App, fake *fakeCoordinator) *Worker {
+// newTestWorker is a worker of app talking to fake, configured as
+// testConfig and then by opts.
+func newTestWorker(t *testing.T, app *mr.App, fake coordinator, opts ...func(*Config)) *Worker {
 	t.Helper()
-	w, err := New(Config{Coordinator: "127.0.0.1:1", Listen: "127.0.0.1:0", Dir: t.TempDir(), App: app.Name,
-		Executor: executor.InProcess{App: app}, HeartbeatInterval: 10 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg := testConfig(t)
+	cfg.App, cfg.Executor = app.Name, executor.InProcess{App: app}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	w, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.coord = fake
 	t.Cleanup(func() { w.Close() })
 	return w
+}
+
+// testConfig is a worker's configuration in tests: heartbeats every 10
+// ms, no log.
+func testConfig(t *testing.T) Config {
+	return Config{Coordinator: "127.0.0.1:1", Listen: "127.0.0.1:0", Dir: t.TempDir(), HeartbeatInterval: 10 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
 func (f *fakeCoordinator) splitTask(task int, file string) protocol.GetTaskReply {
@@ -222,9 +236,7 @@ func TestWorkerOffersBackAnOutputWhoseReportWasCutShort(t *testing.T) {
 		w := newTestWorker(t, countWords(), fake)
 		ctx, cancel := context.WithCancel(context.Background())
 		w.coord = forgetting{fake, cancel}
-		w.mu.Lock()
-		w.id, w.job = "w1", "job1"
-		w.mu.Unlock()
+		w.sess.id, w.sess.job = "w1", "job1"
 		task := fake.splitTask(0, "a.txt")
 		w.run(ctx, &task)
 		if _, err := os.Stat(runPath(w.dir, 0, 1)); err != nil {
