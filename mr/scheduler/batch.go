@@ -49,8 +49,8 @@ func (s *Scheduler) batchSize() int {
 }
 
 // startBatch gives w, whose current attempt is the first of a reduce
-// batch, up to k-1 further idle reduce tasks, and returns them as the
-// assignment names them.
+// batch of k, up to k-1 further idle reduce tasks, and returns them as
+// the assignment names them (none if k is 1).
 func (s *Scheduler) startBatch(w *worker, k int, now time.Time) []protocol.BatchTask {
 	first := w.current
 	var batch []protocol.BatchTask
@@ -76,7 +76,7 @@ func (s *Scheduler) startBatch(w *worker, k int, now time.Time) []protocol.Batch
 // endBatch ends w's attempts still running, its current and its batch's,
 // with outcome o.
 func (s *Scheduler) endBatch(w *worker, o outcome, now time.Time) {
-	for _, a := range append([]*attempt{w.current}, w.batch...) {
+	for _, a := range assigned(w) {
 		if a != nil && a.outcome == outcomeRunning {
 			if o == outcomeAbandoned {
 				s.note(AttemptAbandoned, a, w)
@@ -86,3 +86,7 @@ func (s *Scheduler) endBatch(w *worker, o outcome, now time.Time) {
 	}
 	w.batch = nil
 }
+
+// assigned is w's last assignment: its current attempt (nil if none) and
+// the rest of its batch.
+func assigned(w *worker) []*attempt { return append([]*attempt{w.current}, w.batch...) }

@@ -323,8 +323,8 @@ func (s *Scheduler) assign(id string, now time.Time) protocol.GetTaskReply {
 		reply.Action = protocol.ActMap
 	} else {
 		reply.Action, reply.SourcesVersion = protocol.ActReduce, s.srcVersion
-		if k := s.batchSize(); idle && k > 1 {
-			reply.Batch = s.startBatch(w, k, now)
+		if idle { // a backup goes alone
+			reply.Batch = s.startBatch(w, s.batchSize(), now)
 		}
 	}
 	return reply
@@ -340,7 +340,7 @@ func (s *Scheduler) current(id string) (protocol.GetTaskReply, bool) {
 		return protocol.GetTaskReply{}, false
 	}
 	var run []*attempt
-	for _, a := range append([]*attempt{w.current}, w.batch...) {
+	for _, a := range assigned(w) {
 		if a != nil && a.outcome == outcomeRunning {
 			run = append(run, a)
 		}
