@@ -89,7 +89,7 @@ func (w *Worker) reduceOne(ctx context.Context, a protocol.Attempt, t *protocol.
 		w.reportFailure(ctx, a, err)
 		return out, cnt, false
 	}
-	w.log.Debug("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", runs.read, "written", out.Size)
+	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", runs.read, "written", out.Size)
 	return out, cnt, true
 }
 
