@@ -1,15 +1,23 @@
 // A job of many reduce tasks hands them out in batches: its outputs are
-// the same, file for file, as when they go one by one, and its summary
-// still lists every task with its own attempt.
+// the same, file for file, as when they go one by one, its summary still
+// lists every task with its own attempt, and a worker killed while
+// batches run costs only its attempts and outputs.
 
 package cluster
 
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"mapreduce/internal/protocol"
+	"mapreduce/mr"
+	"mapreduce/mr/worker"
 )
 
 func TestBatchedReducesEqualOneByOne(t *testing.T) {
@@ -49,5 +57,72 @@ func TestBatchedReducesEqualOneByOne(t *testing.T) {
 		if errA != nil || errB != nil || string(a) != string(b) {
 			t.Fatalf("%s differs batched and one by one (%v, %v)", name, errA, errB)
 		}
+	}
+}
+
+// Killing a worker that holds map output while batches of reduce tasks
+// run: its batch's attempts and its outputs are redone, the reducers
+// that could not fetch from it locate them again, and the output is the
+// sequential one.
+func TestBatchesSurviveAKilledOutputHolder(t *testing.T) {
+	inputs := Inputs(t, 6)
+	app := WordCount()
+	mapFn, reduce := app.Map, app.Reduce
+	app.Map = func(name, contents string) []mr.KeyValue { // 500 keys, so that most reduce tasks have some
+		kvs := mapFn(name, contents)
+		for i := range kvs {
+			kvs[i].Key += "-" + strconv.Itoa(i%500)
+		}
+		return kvs
+	}
+	gate, started := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	var once sync.Once
+	app.Reduce = func(k string, vs []string) string {
+		if calls.Add(1) >= 150 { // well into the batches: every reducer stops inside one
+			once.Do(func() { close(started) })
+			<-gate
+		}
+		return reduce(k, vs)
+	}
+	cfg := Config(t.TempDir())
+	cfg.NReduce = 200
+	cl := Start(t, cfg, inputs, app, 3)
+	<-started
+	owners := mapOwners(cl.C.Summary())
+	victim := slices.IndexFunc(cl.Workers, func(w *worker.Worker) bool { return owners[w.ID()] > 0 })
+	if victim < 0 {
+		t.Fatal("no worker holds map output in the reduce phase")
+	}
+	id := cl.Workers[victim].ID()
+	cl.Kill(victim)
+	cl.WaitFor("the victim declared dead", func(sum protocol.Summary) bool {
+		w, _ := WorkerOf(sum, id)
+		return w.Dead
+	})
+	close(gate)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	died := 0
+	for _, ts := range cl.C.Summary().Tasks {
+		won := 0
+		for _, a := range ts.Attempts {
+			if a.Outcome == "won" {
+				won++
+			}
+		}
+		if won != 1 || ts.Winner == "" {
+			t.Errorf("%s: %d attempts won, winner %q", ts.Task, won, ts.Winner)
+		}
+		for _, a := range ts.Attempts {
+			if a.Worker == id && a.Outcome == "died" && strings.HasPrefix(ts.Task, "reduce-") {
+				died++
+			}
+		}
+	}
+	if died < 2 {
+		t.Errorf("%d reduce attempts died with the victim, want its batch's", died)
 	}
 }
