@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -135,72 +136,120 @@ func (w *Worker) reportBatch(ctx context.Context, reports []protocol.ReportReduc
 	return reply.Next
 }
 
-// fetchBatchRuns brings every map task's run for each attempt of as into
-// its directory of dirs: one request per owner for the whole batch,
-// FetchParallel at a time; then, for FetchParallel attempts at a time,
-// what the requests did not bring, alone (fillIn). A failure of this
-// worker's own disk fails every attempt not fetched yet.
-func (w *Worker) fetchBatchRuns(ctx context.Context, as []protocol.Attempt, t *protocol.GetTaskReply, dirs []string) []batchRuns {
-	runs := make([]batchRuns, len(as))
-	src, err := w.sources(ctx, t.SourcesVersion, t.NMap)
-	if err != nil {
-		for i := range runs {
-			runs[i].err = err
-		}
-		return runs
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	got, done := w.batchDone(runs, t.NMap)
-	w.parallel(ctx, len(src.owners), func(o int) {
-		parts := make([]runsPart, len(as))
-		for i, a := range as {
-			parts[i] = runsPart{r: a.Task, path: batchPath(dirs[i], "owner-"+strconv.Itoa(o)), done: done[i]}
-		}
-		if err := w.fetchBatch(ctx, src.owners[o], parts, byOwner(src, o), inlineBudget/(len(src.owners)*len(as))); err != nil {
-			var local *localError
-			if errors.As(err, &local) {
-				cancel(err)
-				return
-			}
-			w.log.Info("fetch failed", "attempt", as[0].String(), "attempts", len(as), "from", src.owners[o], "err", err)
-		}
-	})
-	filled := make([]bool, len(as))
-	w.parallel(ctx, len(as), func(i int) { // all at once: a lost owner costs the batch one wait, not one per attempt
-		runs[i].err, filled[i] = w.fillIn(ctx, as[i], src, got[i], dirs[i], done[i]), true
-		var local *localError
-		if errors.As(runs[i].err, &local) {
-			cancel(runs[i].err)
-		}
-	})
-	for i := range runs {
-		if !filled[i] {
-			runs[i].err = context.Cause(ctx)
-		}
-	}
-	return runs
+// batchFetch is a batch's fetch under way: per attempt, its scratch
+// directory, its runs so far, which maps' runs it got, and the callback
+// recording each.
+type batchFetch struct {
+	as     []protocol.Attempt
+	nMap   int
+	dirs   []string
+	runs   []batchRuns
+	got    [][]bool
+	done   []func(protocol.MapAttempt, runfile.Segment, error)
+	cancel context.CancelCauseFunc // stops the whole batch's fetch, with a cause
 }
 
-// batchDone makes, for each attempt of a batch, the record of which maps'
-// runs it got and the callback that records each into runs.
-func (w *Worker) batchDone(runs []batchRuns, nMap int) ([][]bool, []func(protocol.MapAttempt, runfile.Segment, error)) {
+// fetchBatchRuns brings every map task's run for each attempt of as into
+// its directory of dirs: one request per owner for the whole batch
+// (fetchOwners); then what the requests did not bring (fillBatch). A
+// failure of this worker's own disk fails every attempt not fetched yet.
+func (w *Worker) fetchBatchRuns(ctx context.Context, as []protocol.Attempt, t *protocol.GetTaskReply, dirs []string) []batchRuns {
+	b := &batchFetch{as: as, nMap: t.NMap, dirs: dirs, runs: make([]batchRuns, len(as))}
+	src, err := w.sources(ctx, t.SourcesVersion, t.NMap)
+	if err != nil {
+		for i := range b.runs {
+			b.runs[i].err = err
+		}
+		return b.runs
+	}
+	ctx, b.cancel = context.WithCancelCause(ctx)
+	defer b.cancel(nil)
+	w.recordRuns(b)
+	w.fetchOwners(ctx, b, src)
+	w.fillBatch(ctx, b, src)
+	return b.runs
+}
+
+// fetchOwners asks each owner once, FetchParallel at a time, for the
+// runs of every attempt of the batch.
+func (w *Worker) fetchOwners(ctx context.Context, b *batchFetch, src *sourceMap) {
+	w.parallel(ctx, len(src.owners), func(o int) {
+		parts := make([]runsPart, len(b.as))
+		for i, a := range b.as {
+			parts[i] = runsPart{r: a.Task, path: batchPath(b.dirs[i], "owner-"+strconv.Itoa(o)), done: b.done[i]}
+		}
+		if err := w.fetchBatch(ctx, src.owners[o], parts, byOwner(src, o), inlineBudget/(len(src.owners)*len(b.as))); err != nil {
+			var local *localError
+			if errors.As(err, &local) {
+				b.cancel(err)
+				return
+			}
+			w.log.Info("fetch failed", "attempt", b.as[0].String(), "attempts", len(b.as), "from", src.owners[o], "err", err)
+		}
+	})
+}
+
+// fillBatch fetches, for FetchParallel attempts of a batch at a time,
+// the runs its requests did not bring (fillIn). Once an attempt had to
+// and could, a map output may have moved: the next attempts start from
+// where the coordinator says the outputs are now, rather than each trying
+// a lost owner again. The coordinator's abort of one attempt (it wants
+// the worker to re-run a lost map, or the attempt is not wanted) stops
+// the batch, as does a failure of this worker's own disk; an attempt not
+// filled in then fails with that cause.
+func (w *Worker) fillBatch(ctx context.Context, b *batchFetch, src *sourceMap) {
+	var mu sync.Mutex // guards src and moved
+	moved := false
+	filled := make([]bool, len(b.as)) // it had runs to fill in, and tried
+	w.parallel(ctx, len(b.as), func(i int) {
+		mu.Lock()
+		if moved {
+			if s, err := w.sources(ctx, src.version+1, b.nMap); err == nil {
+				src, moved = s, false
+			}
+		}
+		cur := src
+		mu.Unlock()
+		if !slices.Contains(b.got[i], false) {
+			return // its requests brought it all
+		}
+		err := w.fillIn(ctx, b.as[i], cur, b.got[i], b.dirs[i], b.done[i])
+		b.runs[i].err, filled[i] = err, true
+		var local *localError
+		switch {
+		case err == nil:
+			mu.Lock()
+			moved = true
+			mu.Unlock()
+		case errors.Is(err, errAborted) || errors.As(err, &local):
+			b.cancel(err)
+		}
+	})
+	for i := range b.runs {
+		if !filled[i] && slices.Contains(b.got[i], false) {
+			b.runs[i].err = context.Cause(ctx)
+		}
+	}
+}
+
+// recordRuns makes, for each attempt of a batch, the record of which
+// maps' runs it got and the callback that records each.
+func (w *Worker) recordRuns(b *batchFetch) {
 	var mu sync.Mutex
-	fetched, all := 0, max(len(runs)*nMap, 1)
-	got := make([][]bool, len(runs))
-	done := make([]func(protocol.MapAttempt, runfile.Segment, error), len(runs))
-	for i := range runs {
-		got[i], runs[i].segs = make([]bool, nMap), make([]runfile.Segment, nMap)
-		done[i] = func(m protocol.MapAttempt, seg runfile.Segment, err error) {
+	fetched, all := 0, max(len(b.runs)*b.nMap, 1)
+	b.got = make([][]bool, len(b.runs))
+	b.done = make([]func(protocol.MapAttempt, runfile.Segment, error), len(b.runs))
+	for i := range b.runs {
+		b.got[i], b.runs[i].segs = make([]bool, b.nMap), make([]runfile.Segment, b.nMap)
+		b.done[i] = func(m protocol.MapAttempt, seg runfile.Segment, err error) {
 			if err != nil {
 				return
 			}
 			mu.Lock()
-			got[i][m.Map], runs[i].segs[m.Map], runs[i].read = true, seg, runs[i].read+seg.Size
+			b.got[i][m.Map], b.runs[i].segs[m.Map], b.runs[i].read = true, seg, b.runs[i].read+seg.Size
 			fetched++
 			w.progress.set(0.5 * float64(fetched) / float64(all))
 			mu.Unlock()
 		}
 	}
-	return got, done
 }

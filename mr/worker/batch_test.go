@@ -94,10 +94,13 @@ func TestBatchReportsWhatAttemptsAloneReport(t *testing.T) {
 			}
 		})
 	}
+	// The second owner corrupts the end of what it sends: reduce 1's run
+	// of map 1 only. Reduce 1 then locates it and is told it is not
+	// wanted: it stops, reduce 0, which has all its runs, is reported.
 	t.Run("one aborted", func(t *testing.T) {
 		aborting := batch
 		aborting.Batch = []protocol.BatchTask{{Task: 1, Attempt: 9}}
-		fake := run(t, owners["refuses"], aborting)
+		fake := run(t, owners["corrupt"], aborting)
 		if fake.batches != 0 || len(fake.reduces) != 1 || fake.reduces[0].Attempt != alone[0].Attempt || len(fake.failures) != 0 {
 			t.Fatalf("%d batch reports, reports %+v, %d failures; want reduce 0's alone", fake.batches, fake.reduces, len(fake.failures))
 		}
@@ -155,5 +158,50 @@ func TestRunsServerBoundsBatchFrames(t *testing.T) {
 		if rec.Code != tc.want {
 			t.Errorf("%d reduce tasks x %d maps answered %d, want %d", len(rs), tc.maps, rec.Code, tc.want)
 		}
+	}
+}
+
+// movingCoordinator is tableCoordinator whose Sources, once a reducer
+// located map 1's output, say it is at good now.
+type movingCoordinator struct {
+	*tableCoordinator
+	good    string
+	moved   atomic.Bool
+	sources atomic.Int32 // Sources calls
+}
+
+func (f *movingCoordinator) Sources(args *protocol.SourcesArgs, n int) (*protocol.SourcesReply, error) {
+	f.sources.Add(1)
+	if !f.moved.Load() {
+		return f.tableCoordinator.Sources(args, n)
+	}
+	maps := []protocol.MapSource{{Map: 0, Attempt: 1, Owner: 0}, {Map: 1, Attempt: 1, Owner: 0}}
+	return &protocol.SourcesReply{Version: args.Version, Owners: []string{f.good}, Maps: protocol.PackSources(maps)}, nil
+}
+
+func (f *movingCoordinator) Locate(args *protocol.LocateArgs) (*protocol.LocateReply, error) {
+	f.moved.Store(true)
+	return f.tableCoordinator.Locate(args)
+}
+
+// Once one attempt of a batch located a lost output, the next ones fetch
+// it where it is now: they do not each try the lost owner and ask again.
+func TestBatchAttemptsFollowAMovedOutput(t *testing.T) {
+	rt := newReducerTest(t)
+	fake := &movingCoordinator{good: rt.good, tableCoordinator: &tableCoordinator{fakeCoordinator: &fakeCoordinator{},
+		owners: []string{rt.good, badOwners(t, rt.app, rt.good)["refuses"]}, locate: rt.locate, status: rt.status,
+		maps: []protocol.MapSource{{Map: 0, Attempt: 1, Owner: 0}, {Map: 1, Attempt: 1, Owner: 1}}}}
+	w := newTestWorker(t, rt.app, fake, func(c *Config) {
+		c.Secret, c.FetchRetries, c.FetchParallel = []byte(testSecret), 1, 1 // one attempt fills in at a time
+	})
+	task := reduceTask()
+	task.Batch = []protocol.BatchTask{{Task: 1, Attempt: 1}}
+	w.run(context.Background(), &task)
+	if fake.batches != 1 || len(fake.reduces) != 2 || len(fake.failures) != 0 {
+		t.Fatalf("%d batch reports, %d reports, %d failures; want 1, 2, 0", fake.batches, len(fake.reduces), len(fake.failures))
+	}
+	if len(fake.locates) != 1 || fake.sources.Load() != 2 {
+		t.Fatalf("%d locates and %d Sources calls, want 1 and 2: the second attempt asked again (%+v)",
+			len(fake.locates), fake.sources.Load(), fake.locates)
 	}
 }
