@@ -4,7 +4,9 @@ package worker
 // come with one request per owner for all of them, each is reduced on its
 // own, and their small outputs go back in one ReportReduces, whose reply
 // may carry the next assignment. What a request did not bring is fetched
-// per attempt as a lone attempt's is (fillIn, Locate); an attempt that
+// per attempt as a lone attempt's is (fillIn, Locate), the later ones
+// from where the coordinator says a moved output is now; the
+// coordinator's abort of one attempt stops the batch. An attempt that
 // fails, is stale, or whose output is large is reported or uploaded on
 // its own, as a lone attempt would be.
 
