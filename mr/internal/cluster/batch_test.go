@@ -1,7 +1,8 @@
 // A job of many reduce tasks hands them out in batches: its outputs are
 // the same, file for file, as when they go one by one, its summary still
 // lists every task with its own attempt, and a worker killed while
-// batches run costs only its attempts and outputs.
+// batches run costs only its attempts and outputs, and so does a
+// coordinator restarted with its journal.
 
 package cluster
 
@@ -124,5 +125,61 @@ func TestBatchesSurviveAKilledOutputHolder(t *testing.T) {
 	}
 	if died < 2 {
 		t.Errorf("%d reduce attempts died with the victim, want its batch's", died)
+	}
+}
+
+// A journaled job whose coordinator stops while batches run resumes: the
+// reduces committed before are kept, one by one, the batch attempts of
+// before are stale, and the output is mrsequential's.
+func TestBatchesSurviveTheirCoordinator(t *testing.T) {
+	inputs := Inputs(t, 4)
+	app := WordCount()
+	mapFn, reduce := app.Map, app.Reduce
+	app.Map = func(name, contents string) []mr.KeyValue { // 300 keys, so that most reduce tasks have some
+		kvs := mapFn(name, contents)
+		for i := range kvs {
+			kvs[i].Key += "-" + strconv.Itoa(i%300)
+		}
+		return kvs
+	}
+	gate, started := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	var once sync.Once
+	app.Reduce = func(k string, vs []string) string {
+		if calls.Add(1) >= 200 { // every reducer stops inside a batch until the restart
+			once.Do(func() { close(started) })
+			<-gate
+		}
+		return reduce(k, vs)
+	}
+	cfg := Config(t.TempDir())
+	cfg.NReduce = 120
+	cl, stop := startJournaled(t, &cfg, inputs, app)
+	for range 2 {
+		cl.AddWorker(WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir()))
+	}
+	<-started
+	before := cl.C.Summary()
+	if err := stop(); err == nil {
+		t.Fatal("the first coordinator returned no error")
+	}
+	cl.restart(cfg, inputs)
+	close(gate)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	after, won := cl.SummaryFile(), 0
+	for _, ts := range before.Tasks {
+		if ts.Winner == "" || !strings.HasPrefix(ts.Task, "reduce-") {
+			continue
+		}
+		won++
+		if got := Task(t, after, ts.Task); !got.Recovered || got.Winner != ts.Winner {
+			t.Errorf("%s won by %s before the restart; after it: %+v", ts.Task, ts.Winner, got)
+		}
+	}
+	if won < 10 {
+		t.Errorf("%d reduces won before the restart, want batches' worth", won)
 	}
 }
