@@ -1,8 +1,8 @@
 // A job of many reduce tasks hands them out in batches: its outputs are
 // the same, file for file, as when they go one by one, its summary still
 // lists every task with its own attempt, and a worker killed while
-// batches run costs only its attempts and outputs, and so does a
-// coordinator restarted with its journal.
+// batches run costs only its attempts and outputs; a coordinator
+// restarted with its journal keeps the reduces committed before.
 
 package cluster
 
