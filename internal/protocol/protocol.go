@@ -190,7 +190,8 @@ type GetTaskArgs struct {
 	WorkerID string
 }
 
-// GetTaskReply describes one attempt of one task.
+// GetTaskReply describes one attempt of one task, and for a reduce
+// perhaps a batch of further ones (Batch).
 type GetTaskReply struct {
 	Action  Action
 	Task    int
