@@ -68,8 +68,8 @@ func decodeRun(r io.Reader, size int64) ([]KeyValue, error) {
 	if err := rr.Err(); err != nil {
 		return kvs, err
 	}
-	if rr.Count() != int64(len(kvs)) {
-		return kvs, fmt.Errorf("Count = %d, read %d", rr.Count(), len(kvs))
+	if rr.records() != int64(len(kvs)) {
+		return kvs, fmt.Errorf("Count = %d, read %d", rr.records(), len(kvs))
 	}
 	return kvs, nil
 }
@@ -424,8 +424,8 @@ func BenchmarkRunRead(b *testing.B) {
 		rr := NewReader(bytes.NewReader(data), int64(len(data)))
 		for rr.Next() {
 		}
-		if err := rr.Err(); err != nil || rr.Count() != int64(len(benchRecords())) {
-			b.Fatalf("read %d records: %v", rr.Count(), err)
+		if err := rr.Err(); err != nil || rr.records() != int64(len(benchRecords())) {
+			b.Fatalf("read %d records: %v", rr.records(), err)
 		}
 	}
 }
