@@ -17,10 +17,12 @@
 #    CPU as figures), then status page (e2e.TestStatusPage: the page read
 #    by headless chromium, installed here with apt-get when missing; the
 #    case is skipped, saying why, only when it cannot be had);
-# 5. the multi-host scenarios of scripts/lan-tests.sh (network namespaces,
-#    no shared disk, faults injected), with the same binaries; each of its
-#    "--- lan <name> test" lines counts as a case. Without root or
-#    namespaces it prints exactly why it skipped (MR_SKIP_LAN=1 skips it).
+# 5. the multi-host scenarios, e2e.TestLAN (-v; network namespaces made by
+#    internal/lan, no shared disk, faults injected), with the same
+#    binaries, after the other cases (step 3 leaves TestLAN out); each of
+#    its subtests counts as a case, "lan <name>" ("--- lan secret test:
+#    PASS"). Without root or namespaces it is one skipped case saying
+#    exactly why (MR_SKIP_LAN=1 skips the step).
 #
 # Every step prints "--- <name>: PASS", "--- <name>: FAIL: <why>" or
 # "--- <name>: SKIP: <why>" (a failed go test shows the failed tests'
@@ -46,14 +48,14 @@
 #   MR_SKIP_LAN=1       skip the multi-host scenarios
 #   MR_BIN=DIR          use the binaries in DIR (built with scripts/build.sh
 #                       -race -out DIR) rather than build them
-#   MR_CASES="go_test flood" run only these (go_test, flood, status_page)
+#   MR_CASES="go_test flood" run only these (go_test, flood, status_page, lan)
 #   MR_KEEP=1           keep the scratch directory and print its path
 #   MR_SCREENSHOT=F     the status page case copies its screenshot of the
 #                       finished job to F (scripts/screenshot.sh uses it)
 #   MR_FLOOD_*          narrow the floods (see e2e/flood_test.go)
 #
-# A new job case belongs in e2e/. fail, report, tally and the timing
-# helpers are in scripts/testlib.sh, shared with scripts/lan-tests.sh.
+# A new job case belongs in e2e/, a multi-host one in e2e/lanscenarios_test.go.
+# fail, report, tally and the timing helpers are in scripts/testlib.sh.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")" || exit 1
@@ -195,7 +197,7 @@ go_test() {
 
 # step_go_test: go test ./..., the job cases of e2e/ listed last (go test
 # prints its packages in the order given, so the others' lines come as
-# they finish), but for the two run apart; with MR_SKIP_GO_TESTS=1, the
+# they finish), but for the three run apart; with MR_SKIP_GO_TESTS=1, the
 # job cases alone.
 step_go_test() {
 	local pkgs=(-count=1 ./e2e/)
@@ -205,7 +207,7 @@ step_go_test() {
 	fi
 	echo "*** go test ${GO_FLAGS[*]} $([[ $MR_SKIP_GO_TESTS == 1 ]] && echo ./e2e/ || echo ./...)"
 	echo "    (e2e/ last: the job cases, on the binaries in $BIN)"
-	go_test "go test" "go test" "${STEP_SECS[test]}" -skip '^(TestFlood|TestStatusPage)$' "${pkgs[@]}"
+	go_test "go test" "go test" "${STEP_SECS[test]}" -skip '^(TestFlood|TestStatusPage|TestLAN)$' "${pkgs[@]}"
 }
 
 # step_flood: e2e.TestFlood, with its figures (-v).
@@ -234,27 +236,32 @@ step_status_page() {
 	go_test "status page test" "status page" "${STEP_SECS[page]}" -count=1 -v -run '^TestStatusPage$' ./e2e/
 }
 
-# step_lan: runs scripts/lan-tests.sh on this suite's binaries, showing its
-# lines as they come, and counts its PASS, FAIL and SKIP lines as cases of
-# ours ("--- lan secret test: FAIL: ..." is the case "lan secret"); it
-# prints no tally of its own here (LAN_TALLY=0).
+# step_lan: e2e.TestLAN (-v) on this suite's binaries. Its scenarios run
+# in parallel and go test prints their verdicts at the end, so each says
+# "TestLAN/<name>: PASS in 9.3s" as it ends; each verdict line ("--- PASS:
+# TestLAN/secret") is then counted as a case of ours, "lan secret".
 step_lan() {
-	local start=$EPOCHREALTIME log=$SCRATCH/lan-tests.log line rc counted=0
+	local start=$EPOCHREALTIME log=$SCRATCH/lan.log line rc counted=0
 	REASON=
-	echo "*** Starting multi-host (network namespace) scenarios."
-	run_streamed "$log" "${STEP_SECS[lan]}" env LAN_BIN_FROM="$BIN" LAN_TALLY=0 bash scripts/lan-tests.sh
+	echo "*** Starting multi-host (network namespace) scenarios (e2e.TestLAN)."
+	run_streamed "$log" "${STEP_SECS[lan]}" env MR_E2E_BIN="$BIN" go test "${GO_FLAGS[@]}" -count=1 -v -run '^TestLAN$' ./e2e/
 	rc=$?
 	while IFS= read -r line; do
-		[[ $line =~ ^---\ (lan\ [^:]*):\ (PASS|FAIL|SKIP) ]] || continue
-		count_case "${BASH_REMATCH[2]}" "${BASH_REMATCH[1]% test}"
+		[[ $line =~ ^\ +---\ (PASS|FAIL|SKIP):\ TestLAN/([^ ]+) ]] || continue
+		echo "--- lan ${BASH_REMATCH[2]} test: ${BASH_REMATCH[1]}"
+		count_case "${BASH_REMATCH[1]}" "lan ${BASH_REMATCH[2]}"
 		counted=$((counted + 1))
 	done <"$log"
 	if timed_out "$rc"; then
-		fail "scripts/lan-tests.sh timed out after ${STEP_SECS[lan]}s"
+		fail "go test -run TestLAN timed out after ${STEP_SECS[lan]}s"
+	elif ((rc == 0 && counted == 0)) && grep -q '^--- SKIP: TestLAN' "$log"; then
+		REASON=$(grep -B 1 -m 1 '^--- SKIP: TestLAN' "$log" | head -n 1 | sed -E 's/^ *[a-z_]+\.go:[0-9]+: //')
+		report "lan tests" 2 lan
+		REASON=
 	elif ((counted == 0)); then
-		fail "scripts/lan-tests.sh exited with status $rc and printed no result line"
-	elif ((rc != 0)) && ! grep -q -- '^--- lan .*: FAIL' "$log"; then
-		fail "scripts/lan-tests.sh exited with status $rc but no scenario failed"
+		fail "go test -run TestLAN exited with status $rc and reported no scenario"
+	elif ((rc != 0)) && ! grep -q -- '^ *--- FAIL: TestLAN/' "$log"; then
+		fail "go test -run TestLAN exited with status $rc but no scenario failed"
 	fi
 	[[ -n $REASON ]] && report "lan tests" 1
 	record_time lan "$start"
@@ -268,7 +275,7 @@ main() {
 		selected go_test "$MR_CASES" && step_go_test
 		selected flood "$MR_CASES" && step_flood
 		selected status_page "$MR_CASES" && step_status_page
-		[[ $MR_SKIP_LAN != 1 && -z $MR_CASES ]] && step_lan
+		[[ $MR_SKIP_LAN != 1 ]] && selected lan "$MR_CASES" && step_lan
 	fi
 	wall=$((SECONDS - SUITE_START))
 	echo "*** times: $(printf '%s, ' "${TIMES[@]}" | sed 's/, $//')"

@@ -9,7 +9,9 @@
 // It sits at the top of the repository, beside main/ and mrapps/, because
 // what it tests is those commands and apps as a user runs them, not a
 // package of the engine; mr/internal/cluster runs the engine in process.
-// go test -short skips it. test-mr.sh runs two of its tests apart from
+// go test -short skips it. test-mr.sh runs three of its tests apart from
 // the others: TestFlood (with -v, for its figures: peak RSS, the floods'
-// CPU) and TestStatusPage (headless chromium).
+// CPU), TestStatusPage (headless chromium) and TestLAN (the multi-host
+// scenarios, each on a LAN of network namespaces made by internal/lan;
+// it needs root and skips, saying why, without it or with MR_SKIP_LAN=1).
 package e2e

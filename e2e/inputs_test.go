@@ -34,9 +34,9 @@ func answer(t *testing.T, dir string, env []string, name string, args ...string)
 }
 
 // A folder holding a text file, a subfolder and a binary: mrcoordinator,
-// mrsequential and scripts/cluster.sh take it by one rule and answer in
-// the same lines, at once: the folder's skipped entry, then the refusal
-// of the binary (cluster.sh before it builds anything, so without root).
+// mrsequential and mrcluster take it by one rule and answer in the same
+// lines, at once: the folder's skipped entry, then the refusal of the
+// binary (mrcluster before it builds anything, so without root).
 func TestInputRuleSameEverywhere(t *testing.T) {
 	skipShort(t)
 	t.Parallel()
@@ -52,28 +52,13 @@ func TestInputRuleSameEverywhere(t *testing.T) {
 	if want := "mrsequential: " + note + "\nmrsequential: " + refusal + "\n"; status != 1 || out != want {
 		t.Errorf("mrsequential: status %d, said %q; want 1 and %q", status, out, want)
 	}
-	status, out = answer(t, dir, []string{"LAN_BIN=" + binDir}, "bash", filepath.Join(root, "scripts", "cluster.sh"), "in")
-	if want := "cluster.sh: " + note + "\ncluster.sh: " + refusal + "\n"; status != 2 || out != want {
-		t.Errorf("cluster.sh: status %d, said %q; want 2 and %q", status, out, want)
+	status, out = answer(t, dir, nil, filepath.Join(binDir, "mrcluster"), "in")
+	if want := "mrcluster: " + note + "\nmrcluster: " + refusal + "\n"; status != 2 || out != want {
+		t.Errorf("mrcluster: status %d, said %q; want 2 and %q", status, out, want)
 	}
 	status, out = answer(t, dir, nil, filepath.Join(binDir, "mrcoordinator"), "-addr", "127.0.0.1:0", "-out", "out", "in")
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	if status != 1 || len(lines) != 2 || !strings.Contains(lines[0], `note="`+note+`"`) || lines[1] != "mrcoordinator: "+refusal {
 		t.Errorf("mrcoordinator: status %d, said %q; want 1, a line noting %q, then %q", status, out, note, refusal)
-	}
-}
-
-// cluster.sh gives host 0's coordinator each input under the name
-// mrsequential gets here (a relative path below here kept, others by
-// base name), and reads -linger as the coordinator does, in seconds.
-func TestClusterScriptNamesAndLinger(t *testing.T) {
-	skipShort(t)
-	t.Parallel()
-	script := `source "$1" && for f in in/a.txt in/ ./in/b.txt /data/c.txt ../up/d.txt in/../e.txt; do lan_input_name "$f"; done &&
-		for d in 90s 2m 1h30m 0s; do lan_seconds "$d"; done && if lan_seconds 500ms; then echo accepted; else echo refused; fi`
-	out, err := exec.Command("bash", "-c", script, "bash", filepath.Join(root, "scripts", "cluster.sh")).Output()
-	want := "in/a.txt in ./in/b.txt c.txt d.txt e.txt 90 120 5400 0 refused"
-	if got := strings.Join(strings.Fields(string(out)), " "); err != nil || got != want {
-		t.Fatalf("%v, said %q; want %q", err, got, want)
 	}
 }

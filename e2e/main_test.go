@@ -40,7 +40,7 @@ var buildFlags = []string{"-trimpath", "-race"}
 
 // binaries and plugins are what the tests run.
 var (
-	binaries = []string{"mrcoordinator", "mrworker", "mrsequential", "mrgen", "mrhostile", "mrmanifest", "mrstatuscheck"}
+	binaries = []string{"mrcoordinator", "mrworker", "mrsequential", "mrgen", "mrhostile", "mrmanifest", "mrstatuscheck", "mrcluster"}
 	plugins  = []string{"wc", "indexer", "mtiming", "rtiming", "jobcount", "early_exit", "crash", "nocrash",
 		"poison", "straggler", "gated", "counters", "grep", "sort"}
 )

@@ -61,6 +61,8 @@
 //	                      coordinator and mrsequential alike; a plugin's
 //	                      WholeFiles, read from its file
 //	internal/quietlog     the commands' log handler on a terminal
+//	internal/lan          LANs of Linux network namespaces with a private
+//	                      tmpfs per process, for mrcluster and e2e.TestLAN
 //	mr (this package)     the app contract
 //	mr/scheduler          the coordinator's pure state machine: tasks,
 //	                      attempts, workers, evidence, backups; its Status

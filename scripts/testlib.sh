@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# testlib.sh: the bookkeeping test-mr.sh and scripts/lan-tests.sh share.
+# testlib.sh: test-mr.sh's bookkeeping.
 # Source it; it defines functions and the variables below, and changes no
 # shell option.
 #
@@ -81,29 +81,11 @@ selected() {
 	[[ -z $2 || " $2 " == *" $1 "* ]]
 }
 
-# now: seconds since the epoch, with microseconds.
-now() { echo "$EPOCHREALTIME"; }
-
 # since T: seconds (one decimal) from T (a now) to now.
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
-# before T SECS: whether less than SECS have passed since T.
-before() { awk -v a="$1" -v b="$EPOCHREALTIME" -v s="$2" 'BEGIN { exit !(b - a < s) }'; }
-
 # record_time NAME T: adds "NAME <seconds since T>s" to TIMES.
 record_time() { TIMES+=("$1 $(since "$2")s"); }
-
-# show_tail LOG LINES: the last LINES lines of LOG (at most 300 characters
-# each), indented, under a header naming LOG relative to SCRATCH.
-show_tail() {
-	local log=$1 lines=$2
-	if [[ ! -s $log ]]; then
-		echo "    ==> ${log#"$SCRATCH"/} (empty) <=="
-		return
-	fi
-	echo "    ==> ${log#"$SCRATCH"/} (last $lines lines) <=="
-	tail -n "$lines" "$log" | cut -c1-300 | sed 's/^/    /'
-}
 
 # forward_with_ticks PID SECS: the filter a suite's output goes through,
 #   exec 3>&1 4>&2 > >(forward_with_ticks $$ 20) 2>&1

@@ -1,7 +1,7 @@
 // Command mrcheck answers questions about a finished job from its summary,
 // the mr-<app>-summary.json the coordinator writes next to the outputs
-// (type protocol.Summary). The scenarios of scripts/lan-tests.sh ask it rather
-// than parse the JSON themselves.
+// (type protocol.Summary), for people and scripts that would rather not
+// parse the JSON themselves.
 //
 //	mrcheck SUMMARY QUERY [ARG]      print the answer, one item a line (none if empty)
 //	mrcheck SUMMARY expect FACT...   check facts about the job

@@ -1,5 +1,5 @@
 // Command mrstatuscheck checks what the status page and GET /status say,
-// for the status page case (e2e.TestStatusPage) and scripts/lan-tests.sh.
+// for the status page case (e2e.TestStatusPage) and for people at a shell.
 //
 //	mrstatuscheck status SRC [PATH=VALUE...]    SRC is GET /status's answer: a file or its URL
 //	mrstatuscheck wait SECS URL [PATH=VALUE...] polls URL until status's checks pass

@@ -15,7 +15,7 @@ import (
 // (msg="..."). Rewording one changes a contract: whoever reads it, named
 // here, changes in the same commit.
 var wantMessages = map[EventKind]string{
-	WorkerJoined:     "worker joined",       // scripts/cluster.sh follows it (with addr= and worker=)
+	WorkerJoined:     "worker joined",       // mrcluster follows it (with addr= and worker=)
 	WorkerToldToExit: "worker told to exit", // mrcoordinator's terminal filter, by kind
 	WorkerDied:       "worker died",
 	WorkerExcluded:   "worker excluded",
@@ -44,7 +44,7 @@ var wantMessages = map[EventKind]string{
 	MapOutputLost:        "map output lost",
 	MapOutputTakenBack:   "map output taken back",
 	RecoveredMapRerun:    "recovered map runs again",
-	PhaseChanged:         "phase changed", // scripts/cluster.sh follows it (phase= last)
+	PhaseChanged:         "phase changed", // mrcluster follows it (phase=)
 }
 
 func TestEventMessagesArePinned(t *testing.T) {

@@ -1,5 +1,5 @@
 // Straggler is word count with a slow machine built in, for the fault
-// scenarios of scripts/lan-tests.sh.
+// scenarios of e2e.TestLAN.
 //
 // Its output is exactly wc's: a word is a maximal run of Unicode letters,
 // Map emits (word, "1") for every occurrence and Reduce returns the number
