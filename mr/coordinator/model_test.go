@@ -26,7 +26,7 @@ func TestJournalRefusesOtherParams(t *testing.T) {
 		{"none", func(c *Config) { c.Params = nil }, "[pattern=fish], are none"},
 		{"map-only", func(c *Config) { c.MapOnly = true }, "map-only false"},
 		{"total order", func(c *Config) {
-			c.TotalOrder, c.Sampler = true, &mr.App{Map: func(string, string) []mr.KeyValue { return nil }}
+			c.TotalOrder, c.sampler = true, &mr.App{Map: func(string, string) []mr.KeyValue { return nil }}
 		}, "total-order false"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -146,7 +146,7 @@ func TestSampleRunsMapWithParams(t *testing.T) {
 		return []mr.KeyValue{{Key: text[:1]}}
 	}}
 	cfg := testConfig(t.TempDir())
-	cfg.TotalOrder, cfg.Sampler, cfg.NReduce, cfg.Params = true, app, 2, map[string]string{"p": "yes"}
+	cfg.TotalOrder, cfg.sampler, cfg.NReduce, cfg.Params = true, app, 2, map[string]string{"p": "yes"}
 	c, err := New(cfg, inputs)
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@
 // SHA-256, by which the pool keeps it; a file that does not describe one
 // is loaded as a real plugin, as mrworker -executor does.
 
-package cluster
+package coordinator_test
 
 import (
 	"bytes"

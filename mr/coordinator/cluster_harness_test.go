@@ -1,8 +1,14 @@
-// The harness: word count and its inputs, a coordinator and workers
-// started in this process on loopback, waiting on the job's summary,
-// killing a worker, and checking the output against mrsequential.
+// cluster_harness_test.go: the harness of the in-process cluster tests
+// (cluster_*_test.go, package coordinator_test): a coordinator and workers
+// as goroutines on loopback, with Go functions as the app
+// (executor.InProcess); word count and its inputs, waiting on the job's
+// summary, killing a worker, and checking the output against
+// mrsequential. Tests see the job through the coordinator's views (its
+// Summary and Changed, which export_test.go shows tests only, /status and
+// the summary file), never on sleeps or on another package's fields; the
+// bounds here only limit how long a broken run can take.
 
-package cluster
+package coordinator_test
 
 import (
 	"context"
@@ -103,9 +109,10 @@ func QuietLogger() *slog.Logger {
 // one map task per input (no packing), short timeouts (but a heartbeat
 // timeout that a loaded machine does not miss).
 func Config(out string) coordinator.Config {
-	return coordinator.Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, PackSize: 1, HeartbeatTimeout: 1500 * time.Millisecond,
-		TaskTimeout: 5 * time.Second, LongPoll: 100 * time.Millisecond, ExitGrace: 500 * time.Millisecond,
-		ProgressEvery: time.Second, Logger: QuietLogger()}
+	cfg := coordinator.Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, PackSize: 1, HeartbeatTimeout: 1500 * time.Millisecond,
+		TaskTimeout: 5 * time.Second, Logger: QuietLogger()}
+	cfg.SetTimings(100*time.Millisecond, 500*time.Millisecond, time.Second)
+	return cfg
 }
 
 // WorkerConfig is a worker of a test cluster at addr, with the job's

@@ -1,7 +1,7 @@
 // Clusters with a job secret: the job runs, the secret never crosses the
 // wire, and a session cannot act for another worker.
 
-package cluster
+package coordinator_test
 
 import (
 	"bytes"

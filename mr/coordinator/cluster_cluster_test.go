@@ -2,7 +2,7 @@
 // attempts counted, spills and merge passes, ReduceSeq, user counters,
 // small inputs packed.
 
-package cluster
+package coordinator_test
 
 import (
 	"iter"

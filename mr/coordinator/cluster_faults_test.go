@@ -1,7 +1,7 @@
 // In-process clusters with faults injected: a killed output holder, a
 // corrupt run file, a dead coordinator, a bad disk, an input gone.
 
-package cluster
+package coordinator_test
 
 import (
 	"context"

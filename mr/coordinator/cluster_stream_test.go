@@ -3,7 +3,7 @@
 // the job, a pool running shipped scripts, a journaled job. They run sh
 // and awk, which every Linux machine has.
 
-package cluster
+package coordinator_test
 
 import (
 	"context"
@@ -125,7 +125,8 @@ func TestStreamingMapOnlyJobReadsParams(t *testing.T) {
 func TestStreamingMapperThatFailsFailsTheJobNamingIt(t *testing.T) {
 	inputs := asciiInputs(t, 2)
 	cfg := Config(t.TempDir())
-	cfg.App, cfg.MaxFailures = "failing", 3
+	cfg.App = "failing"
+	cfg.SetMaxFailures(3)
 	cfg.Stream = &protocol.Stream{Mapper: `cat >/dev/null; echo "cannot parse line 7" >&2; exit 1`, Reducer: "cat"}
 	cl := startStream(t, cfg, inputs, 2)
 	err := cl.Wait()

@@ -4,7 +4,7 @@
 // manifest alone, a worker's copy with one byte changed, a holder killed
 // mid-job, and an input swapped for a link once the job listed it.
 
-package cluster
+package coordinator_test
 
 import (
 	"context"
@@ -64,7 +64,8 @@ func startHolders(t *testing.T, cfg coordinator.Config, inputs []string, app *mr
 // blocks, so that splits begin and end mid-block.
 func localityConfig(t *testing.T) coordinator.Config {
 	cfg := Config(t.TempDir())
-	cfg.SplitSize, cfg.BlockSize = 3000, 1024
+	cfg.SplitSize = 3000
+	cfg.SetBlockSize(1024)
 	return cfg
 }
 
