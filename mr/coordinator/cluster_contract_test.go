@@ -139,9 +139,7 @@ func TestNewlineInAValueFailsTheJobNamingTheKey(t *testing.T) {
 	if err := cl.Wait(); err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("job ended with %v, want an error saying %q", err, want)
 	}
-	for _, w := range cl.Workers {
-		<-w.Idle() // its last report is in
-	}
+	cl.WaitWorkers() // every report is in
 	for _, w := range cl.C.Summary().Workers {
 		if w.Excluded != "" { // its attempts failed as the app's: no worker is to blame
 			t.Errorf("%s excluded: %s", w.ID, w.Excluded)

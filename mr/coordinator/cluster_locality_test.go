@@ -313,11 +313,15 @@ func TestLocalityHolderKilled(t *testing.T) {
 	cfg.Manifest = writeManifest(t, inputs, 1024)
 	cl := startHolders(t, cfg, inputs, gatedWordCount(gate), spread(t, inputs))
 	cl.waitMapping(3)
-	id := cl.Workers[0].ID()
 	cl.Kill(0)
+	var id string // the only worker that stopped heartbeating
 	cl.WaitFor("the holder declared dead", func(sum protocol.Summary) bool {
-		w, _ := WorkerOf(sum, id)
-		return w.Dead
+		for _, w := range sum.Workers {
+			if w.Dead {
+				id = w.ID
+			}
+		}
+		return id != ""
 	})
 	close(gate)
 	if err := cl.Wait(); err != nil {
@@ -374,8 +378,9 @@ func TestLocalityInputServerTrust(t *testing.T) {
 	cl := startHolders(t, cfg, inputs, gatedWordCount(gate), []string{dir})
 	cl.waitMapping(1)
 	defer close(gate)
+	holder := cl.C.Summary().Workers[0].Addr // its run-file server: no Advertise
 	get := func(key []byte, name string, off, n int64) (int, string) {
-		req, err := http.NewRequest(http.MethodGet, protocol.InputURL(cl.Workers[0].ListenAddr(), name, off, n), nil)
+		req, err := http.NewRequest(http.MethodGet, protocol.InputURL(holder, name, off, n), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
