@@ -322,6 +322,3 @@ func (w *Worker) run(ctx context.Context, t *protocol.GetTaskReply) *protocol.Ge
 func (w *Worker) attemptOf(kind protocol.TaskKind, t *protocol.GetTaskReply) protocol.Attempt {
 	return protocol.Attempt{WorkerID: w.ID(), Kind: kind, Task: t.Task, N: t.Attempt}
 }
-
-// ListenAddr is the address the run-file server listens on.
-func (w *Worker) ListenAddr() string { return w.srv.ln.Addr().String() }
