@@ -142,7 +142,7 @@ func TestWorkerExitsWhenCoordinatorDies(t *testing.T) {
 	go func() { c.Run(ctx); close(ran) }()
 	defer func() { <-ran }() // before its -out is removed
 	wc := WorkerConfig(c.Addr(), cfg, app, t.TempDir())
-	wc.HeartbeatInterval, wc.LostAfter = 20*time.Millisecond, 300*time.Millisecond
+	wc.LostAfter = 300 * time.Millisecond
 	w, err := worker.New(wc)
 	if err != nil {
 		t.Fatal(err)

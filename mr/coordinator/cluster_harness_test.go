@@ -122,8 +122,7 @@ func Config(out string) coordinator.Config {
 // crash; a test of a worker that leaves clears Faults.SilentStop.
 func WorkerConfig(addr string, cfg coordinator.Config, app *mr.App, dir string) worker.Config {
 	return worker.Config{Coordinator: addr, Listen: "127.0.0.1:0", Dir: dir, App: app.Name, WholeFiles: app.WholeFiles,
-		Executor: executor.InProcess{App: app}, HeartbeatInterval: 50 * time.Millisecond,
-		LostAfter: 2 * time.Second, Secret: cfg.Secret, Logger: cfg.Logger, Faults: worker.Faults{SilentStop: true}}
+		Executor: executor.InProcess{App: app}, LostAfter: 2 * time.Second, Secret: cfg.Secret, Logger: cfg.Logger, Faults: worker.Faults{SilentStop: true}}
 }
 
 // Start starts a coordinator with cfg over inputs, and n workers of app.

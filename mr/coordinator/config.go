@@ -125,6 +125,12 @@ type Config struct {
 // fails with a line naming it.
 const appFailureLimit = 12
 
+// heartbeatsPerTimeout is how many heartbeats a worker sends in one
+// HeartbeatTimeout (RegisterReply.HeartbeatEvery): the default timeout of
+// 4 s makes one every 500 ms, and a worker is declared dead only after
+// missing eight in a row.
+const heartbeatsPerTimeout = 8
+
 // DefaultConfig is the coordinator's configuration with every default
 // filled in, but BackupAfter, which follows TaskTimeout.
 func DefaultConfig() Config {

@@ -58,16 +58,15 @@ type Config struct {
 	pool       bool
 	jobsBefore int
 
-	HeartbeatInterval time.Duration // how often to tell the coordinator we are alive
-	LostAfter         time.Duration // coordinator unreachable this long: give up
-	WaitCoordinator   time.Duration // before the coordinator first answers, wait this long for it
-	DialTimeout       time.Duration // connecting to the coordinator or a peer, handshake included
-	RPCTimeout        time.Duration // one RPC; a long poll gets the coordinator's long-poll interval on top
-	FetchTimeout      time.Duration // one HTTP transfer (split, run file, upload) takes at most this plus 1 s per MiB
-	StallTimeout      time.Duration // a peer that sends nothing this long mid-request is given up on
-	FetchRetries      int           // tries per run file (and per upload) before giving up on it
-	FetchParallel     int           // concurrent fetches of one reducer
-	MapBuffer         int64         // map output held in memory before spilling to disk, bytes
+	LostAfter       time.Duration // coordinator unreachable this long: give up
+	WaitCoordinator time.Duration // before the coordinator first answers, wait this long for it
+	DialTimeout     time.Duration // connecting to the coordinator or a peer, handshake included
+	RPCTimeout      time.Duration // one RPC; a long poll gets the coordinator's long-poll interval on top
+	FetchTimeout    time.Duration // one HTTP transfer (split, run file, upload) takes at most this plus 1 s per MiB
+	StallTimeout    time.Duration // a peer that sends nothing this long mid-request is given up on
+	FetchRetries    int           // tries per run file (and per upload) before giving up on it
+	FetchParallel   int           // concurrent fetches of one reducer
+	MapBuffer       int64         // map output held in memory before spilling to disk, bytes
 	// InlineReduce is the largest reduce output sent in its report rather
 	// than uploaded (default protocol.MaxInlineReduce, which bounds it;
 	// negative: every output is uploaded).
@@ -93,21 +92,20 @@ type Config struct {
 // in (but App and Executor, which have none).
 func DefaultConfig() Config {
 	return Config{
-		Coordinator:       protocol.DefaultAddr,
-		Listen:            ":0",
-		HeartbeatInterval: 500 * time.Millisecond,
-		LostAfter:         3 * time.Second,
-		WaitCoordinator:   time.Minute,
-		DialTimeout:       2 * time.Second,
-		RPCTimeout:        2 * time.Second,
-		FetchTimeout:      60 * time.Second,
-		StallTimeout:      5 * time.Second,
-		FetchRetries:      3,
-		FetchParallel:     4,
-		MapBuffer:         16 << 20,
-		InlineReduce:      protocol.MaxInlineReduce,
-		MergeFanIn:        64,
-		MaxConns:          1024,
+		Coordinator:     protocol.DefaultAddr,
+		Listen:          ":0",
+		LostAfter:       3 * time.Second,
+		WaitCoordinator: time.Minute,
+		DialTimeout:     2 * time.Second,
+		RPCTimeout:      2 * time.Second,
+		FetchTimeout:    60 * time.Second,
+		StallTimeout:    5 * time.Second,
+		FetchRetries:    3,
+		FetchParallel:   4,
+		MapBuffer:       16 << 20,
+		InlineReduce:    protocol.MaxInlineReduce,
+		MergeFanIn:      64,
+		MaxConns:        1024,
 	}
 }
 
@@ -124,7 +122,6 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	orDefault(&c.Listen, d.Listen)
-	orDefault(&c.HeartbeatInterval, d.HeartbeatInterval)
 	orDefault(&c.LostAfter, d.LostAfter)
 	orDefault(&c.WaitCoordinator, d.WaitCoordinator)
 	orDefault(&c.DialTimeout, d.DialTimeout)

@@ -69,12 +69,13 @@ type fileServer struct {
 // session is the worker's registration with its job, replaced at each
 // registration.
 type session struct {
-	// mu guards id, job, addr and model.
+	// mu guards id, job, addr, every and model.
 	mu    sync.Mutex
-	id    string   // the worker's id at the coordinator
-	job   string   // the job's id, as the coordinator said at registration
-	addr  string   // advertised host:port of the run-file server
-	model jobModel // the job's parameters and shape (model.go)
+	id    string        // the worker's id at the coordinator
+	job   string        // the job's id, as the coordinator said at registration
+	addr  string        // advertised host:port of the run-file server
+	every time.Duration // how often to heartbeat, as the coordinator said
+	model jobModel      // the job's parameters and shape (model.go)
 }
 
 // attempts is the running attempt, and where the map outputs its
