@@ -67,12 +67,12 @@ type Config struct {
 	FetchRetries    int           // tries per run file (and per upload) before giving up on it
 	FetchParallel   int           // concurrent fetches of one reducer
 	MapBuffer       int64         // map output held in memory before spilling to disk, bytes
-	// InlineReduce is the largest reduce output sent in its report rather
-	// than uploaded (default protocol.MaxInlineReduce, which bounds it;
-	// negative: every output is uploaded).
-	InlineReduce int64
+	// inlineReduce is the largest reduce output sent in its report rather
+	// than uploaded (protocol.MaxInlineReduce, which bounds it; tests set
+	// it negative: every output is uploaded).
+	inlineReduce int64
 	LimitMemory  bool // limit the app's Go heap (GOMEMLIMIT) to what the job needs: split size + MapBuffer + 16 MiB
-	MergeFanIn   int  // runs merged at once by a reducer; more take several passes
+	mergeFanIn   int  // runs merged at once by a reducer (64); more take several passes (tests set 2)
 	MaxConns     int  // connections to the run-file server open at once
 
 	// AppMemoryLimit kills the app's process (an *executor.Child) when its
@@ -103,8 +103,8 @@ func DefaultConfig() Config {
 		FetchRetries:    3,
 		FetchParallel:   4,
 		MapBuffer:       16 << 20,
-		InlineReduce:    protocol.MaxInlineReduce,
-		MergeFanIn:      64,
+		inlineReduce:    protocol.MaxInlineReduce,
+		mergeFanIn:      64,
 		MaxConns:        1024,
 	}
 }
@@ -131,13 +131,13 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.FetchRetries, d.FetchRetries)
 	orDefault(&c.FetchParallel, d.FetchParallel)
 	orDefault(&c.MapBuffer, d.MapBuffer)
-	if c.InlineReduce == 0 {
-		c.InlineReduce = d.InlineReduce
+	if c.inlineReduce == 0 {
+		c.inlineReduce = d.inlineReduce
 	}
-	c.InlineReduce = min(c.InlineReduce, protocol.MaxInlineReduce)
+	c.inlineReduce = min(c.inlineReduce, protocol.MaxInlineReduce)
 	orDefault(&c.MaxConns, d.MaxConns)
-	if c.MergeFanIn < 2 {
-		c.MergeFanIn = d.MergeFanIn
+	if c.mergeFanIn < 2 {
+		c.mergeFanIn = d.mergeFanIn
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
