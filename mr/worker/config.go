@@ -46,13 +46,13 @@ type Config struct {
 	// WholeFiles = true): a job that cut an input into splits refuses
 	// the worker at registration, rather than computing a wrong answer.
 	WholeFiles bool
-	// Streams says the worker runs a streaming job's commands, which its
-	// coordinator names (a pool worker, or a test's): a worker without
-	// it refuses a streaming job. StreamFiles are the job's shipped files
+	// streams says the worker runs a streaming job's commands, which its
+	// coordinator names (a pool worker: Pool sets it): a worker without
+	// it refuses a streaming job. streamFiles are the job's shipped files
 	// on this machine, by name; Build must then be the job's
 	// (protocol.Stream.Build).
-	Streams     bool
-	StreamFiles map[string]string
+	streams     bool
+	streamFiles map[string]string
 	// pool and jobsBefore say, at registration, that the worker is a pool
 	// member (Pool sets them) that served jobsBefore jobs before this one.
 	pool       bool
