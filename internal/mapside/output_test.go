@@ -77,12 +77,12 @@ func readSection(path string, r int) ([]KeyValue, error) {
 	if err != nil {
 		return nil, err
 	}
-	rr := runfile.NewReader(io.NewSectionReader(f, off, size), size)
+	m := runfile.NewMerger([]*runfile.Reader{runfile.NewReader(io.NewSectionReader(f, off, size), size)})
 	var kvs []KeyValue
-	for rr.Next() {
-		kvs = append(kvs, KeyValue{string(rr.Key()), string(rr.Value())})
+	for m.Next() {
+		kvs = append(kvs, KeyValue{string(m.Key()), string(m.Value())})
 	}
-	return kvs, rr.Err()
+	return kvs, m.Err()
 }
 
 func mapSideRecords() []KeyValue {
@@ -428,20 +428,21 @@ func TestSpillRun(t *testing.T) {
 
 // readRun returns the records of the run file at path.
 func readRun(path string) ([]KeyValue, error) {
-	seg, err := runfile.WholeFile(path)
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	runs, closeAll, err := runfile.OpenSegments([]runfile.Segment{seg})
+	runs, closeAll, err := runfile.OpenSegments([]runfile.Segment{{Path: path, Size: st.Size()}})
 	if err != nil {
 		return nil, err
 	}
 	defer closeAll()
+	m := runfile.NewMerger(runs)
 	var kvs []KeyValue
-	for runs[0].Next() {
-		kvs = append(kvs, KeyValue{string(runs[0].Key()), string(runs[0].Value())})
+	for m.Next() {
+		kvs = append(kvs, KeyValue{string(m.Key()), string(m.Value())})
 	}
-	return kvs, runs[0].Err()
+	return kvs, m.Err()
 }
 
 // Keys of every length around what an entry holds itself, and keys long

@@ -224,7 +224,7 @@ func TestStreamMapperRunsOncePerInputOfItsTask(t *testing.T) {
 		t.Fatal(res.Err)
 	}
 	var got []string
-	r := runfile.NewReader(bytes.NewReader(res.Out.Data), int64(len(res.Out.Data)))
+	r := runfile.NewMerger([]*runfile.Reader{runfile.NewReader(bytes.NewReader(res.Out.Data), int64(len(res.Out.Data)))})
 	for r.Next() {
 		got = append(got, string(r.Key())+"="+string(r.Value()))
 	}
