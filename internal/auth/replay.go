@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// Seen is what VerifyRequest asks of a replay cache: a *Replay, or one
-// source's part of it (Replay.From).
+// Seen is what VerifyRequest asks of a replay cache: one source's part
+// of a *Replay (Replay.From).
 type Seen interface {
 	// Check accepts a request made at t, seen at now, with this nonce,
 	// once, or says why not (ErrStale, ErrReplayed, ErrBusy).
