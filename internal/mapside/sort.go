@@ -13,7 +13,7 @@ import (
 // writing them reads a stretch of memory a tenth of the index (with 10
 // reduce tasks) instead of jumping all over it.
 
-// partitions deals the keys out by p, or Partition(key, nReduce) if p
+// partitions deals the keys out by p, or partition(key, nReduce) if p
 // is nil, as the indexes of their entries, each partition sorted by key.
 // It moves the entries: the index holds the keys of partition 0, then
 // those of partition 1, and so on, and can no longer find a key. It

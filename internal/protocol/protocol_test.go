@@ -1,5 +1,5 @@
 // Tests of names, the /runs request and frames (with a fuzzer of the
-// request decoder), and SplitAddr.
+// request decoder), SplitAddr, and the bounds of parameters and cut points.
 
 package protocol
 
@@ -108,5 +108,33 @@ func TestRunsQueryBatch(t *testing.T) {
 		if _, err := ParseRunsQuery(url.Values{"reduce": {q}}); err == nil {
 			t.Errorf("reduce=%q accepted", q)
 		}
+	}
+}
+
+// A parameter's value may be maxParamValue bytes, not one more.
+func TestParamValueBound(t *testing.T) {
+	if _, _, err := ParseParam("p=" + strings.Repeat("v", maxParamValue)); err != nil {
+		t.Errorf("a value of %d bytes refused: %v", maxParamValue, err)
+	}
+	if _, _, err := ParseParam("p=" + strings.Repeat("v", maxParamValue+1)); err == nil {
+		t.Errorf("a value of %d bytes accepted", maxParamValue+1)
+	}
+}
+
+// CutKeyLimit keeps a job's R-1 cut points within maxCutBytes in all, one
+// within maxCutKey, and CheckCuts holds them to it.
+func TestCutKeyLimitBoundsAllCuts(t *testing.T) {
+	if CutKeyLimit(2) != maxCutKey {
+		t.Errorf("CutKeyLimit(2) = %d, want %d", CutKeyLimit(2), maxCutKey)
+	}
+	for _, n := range []int{2, 3, 1000, 16385, 100_000, 1 << 20} {
+		limit := CutKeyLimit(n)
+		if limit < 1 || limit > maxCutKey || (limit > 1 && limit*(n-1) > maxCutBytes) {
+			t.Errorf("CutKeyLimit(%d) = %d: %d bytes in all", n, limit, limit*(n-1))
+		}
+	}
+	cuts := []string{strings.Repeat("k", CutKeyLimit(3)+1), "z"}
+	if CheckCuts(cuts, 3) == nil {
+		t.Errorf("CheckCuts accepted a cut point of %d bytes", len(cuts[0]))
 	}
 }

@@ -126,8 +126,9 @@ func checkRegistration(args *protocol.RegisterArgs) error {
 // registeredLocked fills the reply to a registration.
 func (c *Coordinator) registeredLocked(reply *protocol.RegisterReply, id string, public []byte, now time.Time) {
 	reply.WorkerID, reply.Public, reply.NReduce = id, public, c.cfg.NReduce
-	reply.SplitSize, reply.LongPoll, reply.Now = c.cfg.SplitSize, int64(c.cfg.LongPoll), now.UnixNano()
+	reply.SplitSize, reply.LongPoll, reply.Now = c.cfg.SplitSize, int64(c.cfg.longPoll), now.UnixNano()
 	reply.AttemptLimit, reply.Job = int64(c.cfg.AttemptLimit), c.job
+	reply.HeartbeatEvery = int64(c.cfg.HeartbeatTimeout / heartbeatsPerTimeout)
 	if c.jr.journal != nil {
 		reply.Journaled, reply.RestartWindow = true, int64(c.cfg.RestartWindow)
 	}
@@ -411,7 +412,7 @@ func (r *coordRPC) Locate(args *protocol.LocateArgs, reply *protocol.LocateReply
 // done, trying again after every change, for at most the long-poll
 // interval or until the coordinator stops.
 func (c *Coordinator) longPoll(f func(s *scheduler.Scheduler, now time.Time) (done bool)) {
-	timeout := time.NewTimer(c.cfg.LongPoll)
+	timeout := time.NewTimer(c.cfg.longPoll)
 	defer timeout.Stop()
 	for {
 		c.mu.Lock()

@@ -58,7 +58,7 @@ func (w *Worker) runBatch(ctx context.Context, t *protocol.GetTaskReply) *protoc
 		case ctx.Err() != nil:
 			return nil
 		case !ok:
-		case out.Path == "" && inline+int64(len(out.Data)) <= w.cfg.InlineReduce:
+		case out.Path == "" && inline+int64(len(out.Data)) <= w.cfg.inlineReduce:
 			inline += int64(len(out.Data))
 			reports = append(reports, reduceReport(a, out.Data, runs[i].read, cnt))
 		default:

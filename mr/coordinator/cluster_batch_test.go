@@ -1,10 +1,11 @@
-// A job of many reduce tasks hands them out in batches: its outputs are
-// the same, file for file, as when they go one by one, its summary still
-// lists every task with its own attempt, and a worker killed while
-// batches run costs only its attempts and outputs; a coordinator
-// restarted with its journal keeps the reduces committed before.
+// cluster_batch_test.go: a job of many reduce tasks hands them out in
+// batches: its outputs are the same, file for file, as when they go one
+// by one, its summary still lists every task with its own attempt, a
+// worker killed while batches run costs only its attempts and outputs,
+// and a coordinator restarted with its journal keeps the reduces
+// committed before.
 
-package cluster
+package coordinator_test
 
 import (
 	"os"
@@ -26,7 +27,8 @@ func TestBatchedReducesEqualOneByOne(t *testing.T) {
 	outs := map[int]string{}
 	for _, batch := range []int{0, 1} { // 0: the default, batches; 1: one by one
 		cfg := Config(t.TempDir())
-		cfg.NReduce, cfg.ReduceBatch = 300, batch
+		cfg.NReduce = 300
+		cfg.SetReduceBatch(batch)
 		cl := Start(t, cfg, inputs, WordCount(), 2)
 		if err := cl.Wait(); err != nil {
 			t.Fatal(err)

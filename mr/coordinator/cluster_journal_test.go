@@ -1,7 +1,7 @@
 // Journaled jobs in a cluster: a job survives its coordinator's restart
 // without running Map again, and a journal of another job is refused.
 
-package cluster
+package coordinator_test
 
 import (
 	"context"
