@@ -112,8 +112,8 @@ type RegisterReply struct {
 	LongPoll  int64 // nanoseconds
 	Now       int64 // the coordinator's clock, unix nanoseconds
 	// HeartbeatEvery is how often the worker says it is alive,
-	// nanoseconds: a fraction of the coordinator's heartbeat timeout, so
-	// that no timeout is too short for the workers' heartbeats.
+	// nanoseconds: a fraction of the coordinator's heartbeat timeout (at
+	// most 500 ms), so that no timeout is too short for the heartbeats.
 	HeartbeatEvery int64
 	// AttemptLimit is how long an attempt's app code may make no progress
 	// before the worker kills it, nanoseconds.

@@ -132,13 +132,15 @@ func simulateWorker(addr string) error {
 }
 
 func uploadEmpty(addr, worker string, key []byte, t protocol.GetTaskReply) error {
-	run, info, err := runfile.WriteSpill("empty.run", 1<<10, func(*runfile.Writer) error { return nil }) // in memory
+	run, _, err := runfile.WriteSpill("empty.run", 1<<10, func(*runfile.Writer) error { return nil }) // in memory
 	if err != nil {
 		return err
 	}
+	h := runfile.NewHash()
+	h.Write(run.Data)
 	a := protocol.Attempt{WorkerID: worker, Kind: protocol.ReduceTask, Task: t.Task, N: t.Attempt}
 	req, _ := http.NewRequest(http.MethodPost, wire.ReduceURL(addr, a), bytes.NewReader(run.Data))
-	req.Header.Set(protocol.HeaderCRC, strconv.FormatUint(uint64(info.CRC), 10))
+	req.Header.Set(protocol.HeaderCRC, strconv.FormatUint(uint64(h.Sum32()), 10))
 	auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), time.Now(), wire.Covered(req.Header, req.ContentLength)...)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -126,11 +126,15 @@ type Config struct {
 // fails with a line naming it.
 const appFailureLimit = 12
 
-// heartbeatsPerTimeout is how many heartbeats a worker sends in one
-// HeartbeatTimeout (RegisterReply.HeartbeatEvery): the default timeout of
-// 4 s makes one every 500 ms, and a worker is declared dead only after
-// missing eight in a row.
-const heartbeatsPerTimeout = 8
+// heartbeatEvery is how often a worker heartbeats
+// (RegisterReply.HeartbeatEvery): eight times per HeartbeatTimeout, so
+// that a worker is declared dead only after missing eight in a row, and
+// at least every 500 ms (the default timeout of 4 s gives that), as
+// heartbeats also carry the attempt's progress and the coordinator's
+// answers (drop or verify outputs, exit).
+func heartbeatEvery(timeout time.Duration) time.Duration {
+	return min(timeout/8, 500*time.Millisecond)
+}
 
 // DefaultConfig is the coordinator's configuration with every default
 // filled in, but BackupAfter, which follows TaskTimeout.

@@ -128,7 +128,7 @@ func (c *Coordinator) registeredLocked(reply *protocol.RegisterReply, id string,
 	reply.WorkerID, reply.Public, reply.NReduce = id, public, c.cfg.NReduce
 	reply.SplitSize, reply.LongPoll, reply.Now = c.cfg.SplitSize, int64(c.cfg.longPoll), now.UnixNano()
 	reply.AttemptLimit, reply.Job = int64(c.cfg.AttemptLimit), c.job
-	reply.HeartbeatEvery = int64(c.cfg.HeartbeatTimeout / heartbeatsPerTimeout)
+	reply.HeartbeatEvery = int64(heartbeatEvery(c.cfg.HeartbeatTimeout))
 	if c.jr.journal != nil {
 		reply.Journaled, reply.RestartWindow = true, int64(c.cfg.RestartWindow)
 	}
