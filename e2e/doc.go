@@ -8,7 +8,7 @@
 //
 // It sits at the top of the repository, beside main/ and mrapps/, because
 // what it tests is those commands and apps as a user runs them, not a
-// package of the engine; mr/internal/cluster runs the engine in process.
+// package of the engine; mr/coordinator's cluster tests run the engine in process.
 // go test -short skips it. test-mr.sh runs three of its tests apart from
 // the others: TestFlood (with -v, for its figures: peak RSS, the floods'
 // CPU), TestStatusPage (headless chromium) and TestLAN (the multi-host

@@ -75,13 +75,13 @@
 //	mr/coordinator        the coordinator process: listener, RPC and HTTP
 //	                      handlers, sessions, splits, where the inputs live,
 //	                      commits, final merge, status page, the job's
-//	                      journal, shipping the app
+//	                      journal, shipping the app; its tests run whole
+//	                      clusters in process
 //	mr/worker             the worker process: one typed client to the
 //	                      coordinator, map and reduce attempts, inputs read
 //	                      where they live (its -data copies, peers, the
 //	                      coordinator) and served to peers, the run-file
 //	                      server and the verified fetch, the pool
-//	mr/internal/cluster   in-process clusters for tests
 //
 // The commands in main/ (mrcoordinator, mrworker, mrsequential, ...) are
 // thin: flags, then one of these packages.

@@ -24,6 +24,7 @@ type File struct {
 	*os.File
 	path   string
 	noSync bool // scratch data: visibility matters, durability does not
+	done   bool // committed: Abort leaves it be
 }
 
 // CreateScratch is Create for files that die with the process (run
@@ -104,6 +105,7 @@ func (f *File) Commit() error {
 	if err == nil {
 		err = os.Rename(f.Name(), f.path)
 	}
+	f.done = true
 	if err != nil {
 		os.Remove(f.Name())
 		return fmt.Errorf("atomicfile: writing %s: %w", f.path, err)
@@ -111,8 +113,12 @@ func (f *File) Commit() error {
 	return nil
 }
 
-// Abort drops the temp file. It is a no-op after Commit.
+// Abort drops the temp file. It is a no-op after Commit: no failing
+// unlink, which takes the directory's lock as a create does.
 func (f *File) Abort() {
+	if f.done {
+		return
+	}
 	f.Close()
 	os.Remove(f.Name())
 }

@@ -1,5 +1,5 @@
 // Tests of atomic files: permissions of published and scratch files,
-// Abort, and spare files published and cleaned up.
+// Abort (before and after Commit), and spare files published and cleaned up.
 
 package atomicfile
 
@@ -57,6 +57,28 @@ func TestScratchIsPrivateAndAbortRemoves(t *testing.T) {
 	f.Abort()
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Fatalf("Abort left %d files", len(left))
+	}
+}
+
+// Abort after Commit (a deferred one) touches nothing: not the
+// published file, nor a file made since under the temp name.
+func TestAbortAfterCommitTouchesNothing(t *testing.T) {
+	dir := t.TempDir()
+	f, err := CreateScratch(filepath.Join(dir, "mr-out-0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.Name(), nil, 0o600); err != nil { // a later temp file of the same name
+		t.Fatal(err)
+	}
+	f.Abort()
+	for _, p := range []string{f.Name(), filepath.Join(dir, "mr-out-0")} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("Abort after Commit removed %s: %v", filepath.Base(p), err)
+		}
 	}
 }
 

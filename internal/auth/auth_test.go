@@ -55,7 +55,7 @@ func TestSignedRequests(t *testing.T) {
 		SignRequest(h, key, "POST", "/reduce?worker=w1&task=0&attempt=1", now, covered...)
 		return h
 	}
-	seen := NewReplayQuota(time.Minute, 100, 100)
+	seen := NewReplayQuota(time.Minute, 100, 100).From("")
 	h := sign(t0, "10", "crc")
 	if err := VerifyRequest(h, key, "POST", "/reduce?worker=w1&task=0&attempt=1", t0, seen, "10", "crc"); err != nil {
 		t.Fatalf("good request refused: %v", err)
@@ -86,14 +86,14 @@ func TestSignedRequests(t *testing.T) {
 
 func TestReplayIsBounded(t *testing.T) {
 	r := NewReplayQuota(time.Minute, 2, 2)
-	if r.Check(Nonce(), t0, t0) != nil || r.Check(Nonce(), t0, t0) != nil {
+	if r.From("").Check(Nonce(), t0, t0) != nil || r.From("").Check(Nonce(), t0, t0) != nil {
 		t.Fatal("first two refused")
 	}
-	if r.Check(Nonce(), t0, t0) == nil {
+	if r.From("").Check(Nonce(), t0, t0) == nil {
 		t.Fatal("a third nonce fit in a cache of two")
 	}
 	later := t0.Add(3 * time.Minute)
-	if err := r.Check(Nonce(), later, later); err != nil {
+	if err := r.From("").Check(Nonce(), later, later); err != nil {
 		t.Fatalf("old nonces were not forgotten: %v", err)
 	}
 }

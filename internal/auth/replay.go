@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// Seen is what VerifyRequest asks of a replay cache: a *Replay, or one
-// source's part of it (Replay.From).
+// Seen is what VerifyRequest asks of a replay cache: one source's part
+// of a *Replay (Replay.From).
 type Seen interface {
 	// Check accepts a request made at t, seen at now, with this nonce,
 	// once, or says why not (ErrStale, ErrReplayed, ErrBusy).
@@ -58,17 +58,13 @@ type seenAt struct {
 // NewReplayQuota remembers requests up to window old, at most limit of
 // them, each source (From) holding at most perSource nonces at once. With
 // perSource equal to limit there is no quota: the cache of a receiver that
-// checks every request as from one source (Check), or that trusts its
+// checks every request as from one source (From("")), or that trusts its
 // sources alike.
 func NewReplayQuota(window time.Duration, limit, perSource int) *Replay {
 	limit = max(limit, 1)
 	return &Replay{window: window, max: limit, perSource: max(min(perSource, limit), 1),
 		seen: make(map[[nonceSize]byte]struct{}), sources: make(map[string]int), floor: math.MinInt64}
 }
-
-// Check accepts a request made at t, seen at now, with this nonce, once,
-// counting it against the source "" (for receivers with one source).
-func (r *Replay) Check(nonce []byte, t, now time.Time) error { return r.check("", nonce, t, now) }
 
 // From is the part of the cache of one source: the host a request came
 // from, or the worker whose session key signed it.
@@ -83,8 +79,8 @@ func (s replaySource) Check(nonce []byte, t, now time.Time) error {
 	return s.r.check(s.source, nonce, t, now)
 }
 
-// Len is the number of nonces remembered.
-func (r *Replay) Len() int {
+// size is the number of nonces remembered.
+func (r *Replay) size() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.seen)

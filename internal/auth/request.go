@@ -41,7 +41,7 @@ func SignRequest(h http.Header, key []byte, method, uri string, now time.Time, c
 
 // VerifyRequest checks a request's signature, then its freshness against
 // now (the receiver's reading of the coordinator's clock) and replay:
-// seen is a *Replay, or one source's part of it (Replay.From). Nothing
+// seen is one source's part of a *Replay (Replay.From). Nothing
 // of the request should be used before it returns nil; with covered
 // values that include the body's length and digest, that means the body
 // is read only after it returned nil.

@@ -33,12 +33,6 @@ import (
 // the output (Finish returns it).
 type Combiner func(key string, values []string) ([]string, error)
 
-// Partition is the reduce task of a key among n: the 32-bit FNV-1a hash of
-// the key (hash/fnv's New32a) with its top bit cleared, modulo n. It is
-// written out so that it allocates nothing; it must never change, or map
-// outputs of two builds would disagree.
-func Partition(key string, n int) int { return partition(key, n) }
-
 // Partitioner is the partition of a key among n, in [0, n), or why it
 // has none: an app's Partition, or a total order's ranges (Ranges). It is
 // called once per distinct key of a buffer, as the key is first emitted.
@@ -62,7 +56,10 @@ func Ranges(cuts []string) Partitioner {
 	}
 }
 
-// partition is Partition for keys of either type.
+// partition is the reduce task of a key among n: the 32-bit FNV-1a hash
+// of the key (hash/fnv's New32a) with its top bit cleared, modulo n. It is
+// written out so that it allocates nothing; it must never change, or map
+// outputs of two builds would disagree.
 func partition[S string | []byte](key S, n int) int {
 	h := uint32(2166136261)
 	for i := 0; i < len(key); i++ {
@@ -98,7 +95,7 @@ type Output struct {
 	limit   int64 // spill when the estimated size exceeds this
 	combine Combiner
 	spillTo func(spill int) string // path of a spill, a sections file
-	part    Partitioner            // nil: Partition
+	part    Partitioner            // nil: partition
 
 	seed   hashSeed
 	gs     groups
@@ -146,7 +143,7 @@ func (o *Output) Reserve(keys int) {
 	o.size = int64(n) * slotBytes
 }
 
-// SetPartitioner sends keys to partitions by p rather than by Partition:
+// SetPartitioner sends keys to partitions by p rather than by FNV-1a (partition):
 // set it before the first Emit. An error of p stops the output (Finish
 // returns it).
 func (o *Output) SetPartitioner(p Partitioner) { o.part = p }

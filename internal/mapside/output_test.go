@@ -77,12 +77,12 @@ func readSection(path string, r int) ([]KeyValue, error) {
 	if err != nil {
 		return nil, err
 	}
-	rr := runfile.NewReader(io.NewSectionReader(f, off, size), size)
+	m := runfile.NewMerger([]*runfile.Reader{runfile.NewReader(io.NewSectionReader(f, off, size), size)})
 	var kvs []KeyValue
-	for rr.Next() {
-		kvs = append(kvs, KeyValue{string(rr.Key()), string(rr.Value())})
+	for m.Next() {
+		kvs = append(kvs, KeyValue{string(m.Key()), string(m.Value())})
 	}
-	return kvs, rr.Err()
+	return kvs, m.Err()
 }
 
 func mapSideRecords() []KeyValue {
@@ -99,7 +99,7 @@ func TestMapOutputIsStableSortWithOrWithoutSpills(t *testing.T) {
 	kvs := mapSideRecords()
 	want := make([][]KeyValue, 3)
 	for _, kv := range kvs {
-		r := Partition(kv.Key, 3)
+		r := partition(kv.Key, 3)
 		want[r] = append(want[r], kv)
 	}
 	for _, w := range want {
@@ -163,12 +163,12 @@ func TestCombineErrorStopsTheOutput(t *testing.T) {
 	}
 }
 
-// Partition is FNV-1a: the partition of every key stays what it always was.
+// partition is FNV-1a: the partition of every key stays what it always was.
 func TestPartitionIsFNV1a(t *testing.T) {
 	for _, k := range []string{"", "a", "the", "straße", "\x00\xff", strings.Repeat("xyz", 100)} {
 		h := fnv.New32a()
 		h.Write([]byte(k))
-		if got, want := Partition(k, 1000003), int(h.Sum32()&0x7fffffff)%1000003; got != want {
+		if got, want := partition(k, 1000003), int(h.Sum32()&0x7fffffff)%1000003; got != want {
 			t.Errorf("Partition(%q) = %d, want %d", k, got, want)
 		}
 	}
@@ -199,7 +199,7 @@ func randomRecords(rng *rand.Rand, n int) []KeyValue {
 func stableSortByPartition(kvs []KeyValue, nReduce int) [][]KeyValue {
 	want := make([][]KeyValue, nReduce)
 	for _, kv := range kvs {
-		r := Partition(kv.Key, nReduce)
+		r := partition(kv.Key, nReduce)
 		want[r] = append(want[r], kv)
 	}
 	for _, w := range want {

@@ -24,6 +24,8 @@
 //	ReportMap(ReportMapArgs) ReportReply       a map attempt's run files are written
 //	ReportReduce(ReportReduceArgs) ReportReply a small reduce output (at most MaxInlineReduce), in
 //	                                           the report: committed as POST /reduce commits it
+//	ReportReduces(ReportReducesArgs) ReportReducesReply a batch's small reduce outputs (GetTaskReply.Batch,
+//	                                           at most MaxReduceBatch, MaxInlineReduce bytes in all)
 //	ReportFailure(ReportFailureArgs) ReportReply an attempt could not complete
 //	Sources(SourcesArgs) SourcesReply          where every map task's output is (once per version)
 //	Locate(LocateArgs) LocateReply             long poll: where one map's output lives now
@@ -52,13 +54,14 @@
 //
 // HTTP on every worker's run-file server:
 //
-//	POST /runs?reduce=Y                the body lists map attempts (RunsRequest; with a
+//	POST /runs?reduce=Y[,Y2...]        the body lists map attempts (RunsRequest; with a
 //	                                   secret, its SHA-256 in X-Mr-Sha256, signed); the
-//	                                   answer streams, for each, its run for reduce task
-//	                                   Y (RunsFrame), served once that attempt's report
+//	                                   answer streams, for each reduce task Y named (a
+//	                                   batch: at most MaxReduceBatch) and each attempt, its
+//	                                   run (RunsFrame), served once that attempt's report
 //	                                   was accepted; each run verifies itself by the
 //	                                   CRC-32C of its own trailer. One request per owner
-//	                                   and reducer, whatever M is.
+//	                                   and batch of reduce tasks, whatever M is.
 //	GET  /input?name&off&len           bytes of an input this worker holds (PathInput),
 //	                                   signed as /runs is; the reader checks them block
 //	                                   by block against its assignment's InputSource

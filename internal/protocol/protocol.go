@@ -111,6 +111,10 @@ type RegisterReply struct {
 	SplitSize int64
 	LongPoll  int64 // nanoseconds
 	Now       int64 // the coordinator's clock, unix nanoseconds
+	// HeartbeatEvery is how often the worker says it is alive,
+	// nanoseconds: a fraction of the coordinator's heartbeat timeout (at
+	// most 500 ms), so that no timeout is too short for the heartbeats.
+	HeartbeatEvery int64
 	// AttemptLimit is how long an attempt's app code may make no progress
 	// before the worker kills it, nanoseconds.
 	AttemptLimit int64
@@ -190,7 +194,8 @@ type GetTaskArgs struct {
 	WorkerID string
 }
 
-// GetTaskReply describes one attempt of one task.
+// GetTaskReply describes one attempt of one task, and for a reduce
+// perhaps a batch of further ones (Batch).
 type GetTaskReply struct {
 	Action  Action
 	Task    int
@@ -209,7 +214,25 @@ type GetTaskReply struct {
 	// every reduce task until a map output moves, so a worker asks once,
 	// and an assignment's size does not grow with M.
 	SourcesVersion int
+	// Batch (ActReduce only, at most MaxReduceBatch) names further reduce
+	// attempts assigned with this one: the worker fetches their runs with
+	// one request per owner and reports them in one ReportReduces.
+	Batch []BatchTask
 }
+
+// BatchTask is one further reduce attempt of a batched assignment.
+type BatchTask struct{ Task, Attempt int }
+
+// MaxReduceBatch bounds the reduce attempts of one assignment, of one
+// POST /runs and of one ReportReduces: with MaxInlineReduce bytes of
+// output in all and MaxUserCounters per attempt, a report stays well
+// under wire.MaxRequest. MaxBatchRuns bounds the runs a batch fetches,
+// its attempts times the map tasks, so that a worker's record of them
+// stays small whatever M is: with M over MaxBatchRuns/2, no batch.
+const (
+	MaxReduceBatch = 32
+	MaxBatchRuns   = 1 << 16
+)
 
 // SourcesArgs asks where every map task's output is, as of Version or
 // newer.
@@ -321,8 +344,24 @@ type ReportReduceArgs struct {
 }
 
 // MaxInlineReduce is the largest reduce output sent in its report rather
-// than by POST /reduce: well under MaxRequest.
+// than by POST /reduce: well under MaxRequest. It bounds the outputs of
+// one ReportReduces too, all together.
 const MaxInlineReduce = 256 << 10
+
+// ReportReducesArgs reports several finished reduce attempts of one
+// worker (a batch, at most MaxReduceBatch), their outputs together at
+// most MaxInlineReduce bytes: each is applied as its ReportReduce would
+// be, and the reply may carry the next assignment.
+type ReportReducesArgs struct {
+	Reports []ReportReduceArgs
+}
+
+// ReportReducesReply says which reports were accepted, in order, and may
+// carry the worker's next assignment.
+type ReportReducesReply struct {
+	Accepted []bool
+	Next     *GetTaskReply
+}
 
 // FailureClass says whose fault a failed attempt was.
 type FailureClass uint8

@@ -1,5 +1,5 @@
 // Tests of names, the /runs request and frames (with a fuzzer of the
-// request decoder), and SplitAddr.
+// request decoder), SplitAddr, and the bounds of parameters and cut points.
 
 package protocol
 
@@ -8,7 +8,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -89,5 +91,50 @@ func TestSplitAddrAsNet(t *testing.T) {
 		if (err == nil) != (nerr == nil) || h != nh || p != np {
 			t.Errorf("SplitAddr(%q) = %q, %q, %v; net.SplitHostPort: %q, %q, %v", addr, h, p, err, nh, np, nerr)
 		}
+	}
+}
+
+func TestRunsQueryBatch(t *testing.T) {
+	u, err := url.Parse(RunsURL("10.0.0.2:7100", []int{4, 9, 5}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseRunsQuery(u.Query())
+	if err != nil || !slices.Equal(got, []int{4, 9, 5}) {
+		t.Fatalf("got %v, %v; want [4 9 5]", got, err)
+	}
+	tooMany := strings.Repeat("1,", MaxReduceBatch) + "1"
+	for _, q := range []string{"", "1,", ",1", "1,x", "-1", tooMany} {
+		if _, err := ParseRunsQuery(url.Values{"reduce": {q}}); err == nil {
+			t.Errorf("reduce=%q accepted", q)
+		}
+	}
+}
+
+// A parameter's value may be maxParamValue bytes, not one more.
+func TestParamValueBound(t *testing.T) {
+	if _, _, err := ParseParam("p=" + strings.Repeat("v", maxParamValue)); err != nil {
+		t.Errorf("a value of %d bytes refused: %v", maxParamValue, err)
+	}
+	if _, _, err := ParseParam("p=" + strings.Repeat("v", maxParamValue+1)); err == nil {
+		t.Errorf("a value of %d bytes accepted", maxParamValue+1)
+	}
+}
+
+// CutKeyLimit keeps a job's R-1 cut points within maxCutBytes in all, one
+// within maxCutKey, and CheckCuts holds them to it.
+func TestCutKeyLimitBoundsAllCuts(t *testing.T) {
+	if CutKeyLimit(2) != maxCutKey {
+		t.Errorf("CutKeyLimit(2) = %d, want %d", CutKeyLimit(2), maxCutKey)
+	}
+	for _, n := range []int{2, 3, 1000, 16385, 100_000, 1 << 20} {
+		limit := CutKeyLimit(n)
+		if limit < 1 || limit > maxCutKey || (limit > 1 && limit*(n-1) > maxCutBytes) {
+			t.Errorf("CutKeyLimit(%d) = %d: %d bytes in all", n, limit, limit*(n-1))
+		}
+	}
+	cuts := []string{strings.Repeat("k", CutKeyLimit(3)+1), "z"}
+	if CheckCuts(cuts, 3) == nil {
+		t.Errorf("CheckCuts accepted a cut point of %d bytes", len(cuts[0]))
 	}
 }

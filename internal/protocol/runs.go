@@ -1,9 +1,10 @@
 // The batched fetch of runs, POST /runs?reduce=Y on a worker's run-file
-// server. The body is RunsRequest's encoding: a uvarint count, then each
-// map attempt as uvarints map, attempt. The answer streams one frame per
-// map attempt asked for, in order: uvarints map and attempt, a varint
-// size (-1: this worker does not serve that attempt), then size bytes of
-// the run.
+// server, or ?reduce=Y1,Y2,... (at most MaxReduceBatch) for a batch of
+// reduce tasks. The body is RunsRequest's encoding: a uvarint count, then
+// each map attempt as uvarints map, attempt. The answer streams, for each
+// reduce task named in order, one frame per map attempt asked for, in
+// order: uvarints map and attempt, a varint size (-1: this worker does
+// not serve that attempt), then size bytes of the run.
 
 package protocol
 
@@ -15,13 +16,19 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // PathRuns is the run-file server's one endpoint.
 const PathRuns = "/runs"
 
-// maxRunsRequest bounds how many map attempts one request may ask for.
-const maxRunsRequest = 1 << 20
+// maxRunsRequest bounds how many map attempts one request may ask for,
+// and MaxRunsFrames how many frames (reduce tasks times map attempts)
+// one answer may stream.
+const (
+	maxRunsRequest = 1 << 20
+	MaxRunsFrames  = maxRunsRequest
+)
 
 // MaxRunsBody bounds a /runs request's body: maxRunsRequest map attempts
 // of up to 16 bytes each. With a secret it is read only once its signed
@@ -32,18 +39,36 @@ const MaxRunsBody = 16 << 20
 // MapAttempt names one map attempt's output.
 type MapAttempt struct{ Map, Attempt int }
 
-// RunsURL is where reduce task r asks owner for its runs.
-func RunsURL(owner string, r int) string {
-	return "http://" + owner + PathRuns + "?reduce=" + strconv.Itoa(r)
+// RunsURL is where reduce tasks rs (one, or a batch) ask owner for
+// their runs.
+func RunsURL(owner string, rs []int) string {
+	b := []byte("http://" + owner + PathRuns + "?reduce=")
+	for i, r := range rs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(r), 10)
+	}
+	return string(b)
 }
 
-// ParseRunsQuery reads the reduce task of a /runs request.
-func ParseRunsQuery(q url.Values) (int, error) {
-	r, ok := parseIndex(q.Get("reduce"))
-	if !ok {
-		return 0, errors.New("want ?reduce=N")
+// ParseRunsQuery reads the reduce tasks of a /runs request: one to
+// MaxReduceBatch indexes.
+func ParseRunsQuery(q url.Values) ([]int, error) {
+	s := q.Get("reduce")
+	if n := strings.Count(s, ",") + 1; n > MaxReduceBatch {
+		return nil, fmt.Errorf("%d reduce tasks, at most %d", n, MaxReduceBatch)
 	}
-	return r, nil
+	fields := strings.Split(s, ",")
+	rs := make([]int, len(fields))
+	for i, f := range fields {
+		r, ok := parseIndex(f)
+		if !ok {
+			return nil, errors.New("want ?reduce=N[,N...]")
+		}
+		rs[i] = r
+	}
+	return rs, nil
 }
 
 // EncodeRunsRequest is the body asking for these map attempts.

@@ -83,10 +83,10 @@ func Truncate(s string, n int) string {
 }
 
 // Bounds of a job's parameters (mrcoordinator -param NAME=VALUE): at most
-// MaxParams, each value at most MaxParamValue bytes, names as app names.
+// MaxParams, each value at most maxParamValue bytes, names as app names.
 const (
 	MaxParams     = 64
-	MaxParamValue = 4 << 10
+	maxParamValue = 4 << 10
 )
 
 // ParseParam splits a -param flag's NAME=VALUE and checks both.
@@ -98,8 +98,8 @@ func ParseParam(s string) (name, value string, err error) {
 	if !appNamePattern.MatchString(name) {
 		return "", "", fmt.Errorf("mr: -param %q: names are 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit", Truncate(name, 80))
 	}
-	if len(value) > MaxParamValue {
-		return "", "", fmt.Errorf("mr: -param %s: %d bytes exceed the limit of %d", name, len(value), MaxParamValue)
+	if len(value) > maxParamValue {
+		return "", "", fmt.Errorf("mr: -param %s: %d bytes exceed the limit of %d", name, len(value), maxParamValue)
 	}
 	return name, value, nil
 }
@@ -117,16 +117,16 @@ func CheckParams(p map[string]string) error {
 	return nil
 }
 
-// MaxCutKey and MaxCutBytes bound the cut points of a total-order job
+// maxCutKey and maxCutBytes bound the cut points of a total-order job
 // (Cuts): one, and all of them. A sampled key longer than CutKeyLimit
 // allows is cut to its first bytes, which still splits the keys in order.
 const (
-	MaxCutKey   = 1 << 10
-	MaxCutBytes = 16 << 20
+	maxCutKey   = 1 << 10
+	maxCutBytes = 16 << 20
 )
 
 // CutKeyLimit is the longest cut point of a job of nReduce reduce tasks.
-func CutKeyLimit(nReduce int) int { return max(min(MaxCutKey, MaxCutBytes/max(nReduce-1, 1)), 1) }
+func CutKeyLimit(nReduce int) int { return max(min(maxCutKey, maxCutBytes/max(nReduce-1, 1)), 1) }
 
 // CheckCuts accepts the cut points of a total-order job of nReduce
 // reduce tasks: nReduce-1 keys, of at most CutKeyLimit bytes, in

@@ -178,7 +178,7 @@ func TestReduceMerged(t *testing.T) {
 		manyRuns(5, 200),
 	} {
 		var buf bytes.Buffer
-		out := NewWriter(&buf)
+		out := newWriter(&buf)
 		if err := reduceGroups(NewMerger(runsOf(t, runs...)), joinReduce, out); err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +202,7 @@ func TestReduceMergedKeepsStrings(t *testing.T) {
 		kept[key] = values // kept as is: the slice and strings are fresh
 		return strconv.Itoa(len(values))
 	}
-	if err := reduceGroups(NewMerger(runsOf(t, runs...)), keep, NewWriter(&bytes.Buffer{})); err != nil {
+	if err := reduceGroups(NewMerger(runsOf(t, runs...)), keep, newWriter(&bytes.Buffer{})); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range reduceReference(runs, joinReduce) {
@@ -216,11 +216,11 @@ func TestReduceMergedErrors(t *testing.T) {
 	data := encodeRun(t, []KeyValue{mkKV("a", "1"), mkKV("b", "1")})
 	data[len(data)-1] ^= 1
 	runs := []*Reader{NewReader(bytes.NewReader(data), int64(len(data)))}
-	err := reduceGroups(NewMerger(runs), joinReduce, NewWriter(&bytes.Buffer{}))
+	err := reduceGroups(NewMerger(runs), joinReduce, newWriter(&bytes.Buffer{}))
 	if !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("corrupt run: err = %v", err)
 	}
-	out := NewWriter(&failWriter{})
+	out := newWriter(&failWriter{})
 	out.Close() // fails; the writer's error is sticky
 	err = reduceGroups(NewMerger(runsOf(t, []KeyValue{mkKV("a", "1")})), joinReduce, out)
 	if !errors.Is(err, errDiskFull) {
@@ -273,7 +273,7 @@ func BenchmarkReduceMerged(b *testing.B) {
 	b.SetBytes(total)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := reduceGroups(NewMerger(readersOf(datas)), count, NewWriter(io.Discard)); err != nil {
+		if err := reduceGroups(NewMerger(readersOf(datas)), count, newWriter(io.Discard)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -301,7 +301,7 @@ func TestMergeSegmentsKeepOrder(t *testing.T) {
 	slices.SortStableFunc(all, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
 	var segs []Segment
 	for _, p := range paths {
-		s, err := WholeFile(p)
+		s, err := wholeFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}

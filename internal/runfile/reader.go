@@ -77,8 +77,8 @@ func (r *Reader) Value() []byte { return r.val }
 // error, if any).
 func (r *Reader) Err() error { return r.err }
 
-// Count returns the number of records read so far.
-func (r *Reader) Count() int64 { return r.count }
+// records returns the number of records read so far.
+func (r *Reader) records() int64 { return r.count }
 
 // next reads one record, or the end marker and trailer.
 func (r *Reader) next() error {

@@ -147,8 +147,8 @@ func TestRunReaderStopsAfterEnd(t *testing.T) {
 	for range 3 {
 		rr.Next()
 	}
-	if rr.Next() || rr.Err() != nil || rr.Count() != 1 {
-		t.Fatalf("after end: Err = %v, Count = %d", rr.Err(), rr.Count())
+	if rr.Next() || rr.Err() != nil || rr.records() != 1 {
+		t.Fatalf("after end: Err = %v, Count = %d", rr.Err(), rr.records())
 	}
 }
 

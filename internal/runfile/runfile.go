@@ -95,7 +95,7 @@ func WriteFile(path string, fill func(*Writer) error) (Info, error) {
 		return Info{}, err
 	}
 	defer f.Abort()
-	w := NewWriter(f)
+	w := newWriter(f)
 	if err := fill(w); err != nil {
 		return Info{}, fmt.Errorf("runfile: writing run %s: %w", path, err)
 	}
@@ -105,7 +105,7 @@ func WriteFile(path string, fill func(*Writer) error) (Info, error) {
 	if err := f.Commit(); err != nil {
 		return Info{}, err
 	}
-	size, crc := w.Written()
+	size, crc := w.written()
 	return Info{Size: size, CRC: crc, Records: w.Count()}, nil
 }
 

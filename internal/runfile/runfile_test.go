@@ -43,7 +43,7 @@ func writeRecords(kvs []KeyValue) func(*Writer) error {
 func encodeRun(t testing.TB, kvs []KeyValue) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w := NewWriter(&buf)
+	w := newWriter(&buf)
 	for _, kv := range kvs {
 		if err := w.Write(kv.Key, kv.Value); err != nil {
 			t.Fatalf("Write: %v", err)
@@ -68,8 +68,8 @@ func decodeRun(r io.Reader, size int64) ([]KeyValue, error) {
 	if err := rr.Err(); err != nil {
 		return kvs, err
 	}
-	if rr.Count() != int64(len(kvs)) {
-		return kvs, fmt.Errorf("Count = %d, read %d", rr.Count(), len(kvs))
+	if rr.records() != int64(len(kvs)) {
+		return kvs, fmt.Errorf("Count = %d, read %d", rr.records(), len(kvs))
 	}
 	return kvs, nil
 }
@@ -148,7 +148,7 @@ func TestRunRoundTrip(t *testing.T) {
 func checkWriteBytes(t *testing.T, kvs []KeyValue, want []byte) {
 	t.Helper()
 	var buf bytes.Buffer
-	w := NewWriter(&buf)
+	w := newWriter(&buf)
 	for _, kv := range kvs {
 		if err := w.WriteBytes([]byte(kv.Key), []byte(kv.Value)); err != nil {
 			t.Fatal(err)
@@ -203,7 +203,7 @@ func TestRunWriterBuffering(t *testing.T) {
 	}
 	checkWriteBytes(t, kvs, want)
 	var buf bytes.Buffer
-	w := NewWriter(&buf)
+	w := newWriter(&buf)
 	for i := 0; i < len(kvs); i += 3 {
 		if err := w.WriteRepeat(kvs[i].Key, kvs[i].Value, 1); err != nil {
 			t.Fatal(err)
@@ -221,7 +221,7 @@ func TestRunWriterBuffering(t *testing.T) {
 		t.Fatal("WriteRepeat differs from the reference encoding")
 	}
 	buf.Reset()
-	w = NewWriter(&buf)
+	w = newWriter(&buf)
 	for i := 0; i < len(kvs); i += 3 {
 		w.WriteRepeatBytes([]byte(kvs[i].Key), []byte(kvs[i].Value), 1)
 		w.WriteRepeatBytes([]byte(kvs[i+1].Key), []byte(kvs[i+1].Value), 2)
@@ -236,7 +236,7 @@ func TestRunWriterBuffering(t *testing.T) {
 func TestRunWriteRepeat(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 100000} {
 		var buf bytes.Buffer
-		w := NewWriter(&buf)
+		w := newWriter(&buf)
 		w.Write("a", "x")
 		if err := w.WriteRepeat("the", "1", n); err != nil {
 			t.Fatal(err)
@@ -254,7 +254,7 @@ func TestRunWriteRepeat(t *testing.T) {
 			t.Fatalf("n=%d: WriteRepeat differs from n Writes (count %d)", n, w.Count())
 		}
 	}
-	w := NewWriter(&failWriter{n: 100})
+	w := newWriter(&failWriter{n: 100})
 	if err := w.WriteRepeat("k", "v", 100000); !errors.Is(err, errDiskFull) {
 		t.Fatalf("WriteRepeat on a failing writer: %v", err)
 	}
@@ -277,7 +277,7 @@ func (f *failWriter) Write(p []byte) (int, error) {
 
 func TestRunWriterErrors(t *testing.T) {
 	for _, tt := range []struct{ limit, records int }{{0, 20000}, {10, 20000}, {70 << 10, 20000}, {5, 10}, {110, 10}, {115, 10}} {
-		w := NewWriter(&failWriter{n: tt.limit})
+		w := newWriter(&failWriter{n: tt.limit})
 		var err error
 		for i := 0; i < tt.records && err == nil; i++ {
 			err = w.Write("key", "value")
@@ -286,7 +286,7 @@ func TestRunWriterErrors(t *testing.T) {
 			t.Errorf("%+v: Write err = %v, Close err = %v, want %v", tt, err, cerr, errDiskFull)
 		}
 	}
-	w := NewWriter(io.Discard)
+	w := newWriter(io.Discard)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +302,7 @@ func TestRunWriterRecordTooLarge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocates 64 MiB")
 	}
-	w := NewWriter(io.Discard)
+	w := newWriter(io.Discard)
 	big := make([]byte, maxRecord+1)
 	if err := w.WriteBytes([]byte("k"), big); err == nil {
 		t.Fatal("oversized value accepted")
@@ -406,7 +406,7 @@ func BenchmarkRunWrite(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf.Reset()
-		w := NewWriter(&buf)
+		w := newWriter(&buf)
 		for _, kv := range kvs {
 			w.Write(kv.Key, kv.Value)
 		}
@@ -424,8 +424,8 @@ func BenchmarkRunRead(b *testing.B) {
 		rr := NewReader(bytes.NewReader(data), int64(len(data)))
 		for rr.Next() {
 		}
-		if err := rr.Err(); err != nil || rr.Count() != int64(len(benchRecords())) {
-			b.Fatalf("read %d records: %v", rr.Count(), err)
+		if err := rr.Err(); err != nil || rr.records() != int64(len(benchRecords())) {
+			b.Fatalf("read %d records: %v", rr.records(), err)
 		}
 	}
 }

@@ -37,14 +37,14 @@ func WriteSections(path string, n int, fill func(r int, w *Writer) error) ([]Inf
 	index := make([]byte, 0, 8*n+8)
 	var end int64
 	for r := range infos {
-		w := NewWriter(f)
+		w := newWriter(f)
 		if err := fill(r, w); err != nil {
 			return nil, fmt.Errorf("runfile: writing section %d of %s: %w", r, path, err)
 		}
 		if err := w.Close(); err != nil {
 			return nil, fmt.Errorf("runfile: writing section %d of %s: %w", r, path, err)
 		}
-		size, crc := w.Written()
+		size, crc := w.written()
 		infos[r] = Info{Size: size, CRC: crc, Records: w.Count()}
 		end += size
 		index = binary.LittleEndian.AppendUint64(index, uint64(end))

@@ -24,8 +24,8 @@ type Segment struct {
 	Data      []byte
 }
 
-// WholeFile is the segment of a run file that holds just one run.
-func WholeFile(path string) (Segment, error) {
+// wholeFile is the segment of a run file that holds just one run.
+func wholeFile(path string) (Segment, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return Segment{}, err
@@ -164,7 +164,7 @@ func (s *Spill) Abort() {
 func WriteSpill(path string, limit int, fill func(*Writer) error) (Segment, Info, error) {
 	sp := NewSpill(path, limit)
 	defer sp.Abort()
-	w := NewWriter(sp)
+	w := newWriter(sp)
 	if err := fill(w); err != nil {
 		return Segment{}, Info{}, fmt.Errorf("runfile: writing run %s: %w", path, err)
 	}
@@ -176,7 +176,7 @@ func WriteSpill(path string, limit int, fill func(*Writer) error) (Segment, Info
 		return Segment{}, Info{}, err
 	}
 	sp.buf = nil // kept by seg
-	size, crc := w.Written()
+	size, crc := w.written()
 	seg.Size = size
 	return seg, Info{Size: size, CRC: crc, Records: w.Count()}, nil
 }

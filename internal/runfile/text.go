@@ -24,7 +24,7 @@ func WriteTextSegment(seg Segment, w io.Writer) error {
 func MergeTextSegments(segs []Segment, w io.Writer) error {
 	for i, s := range segs {
 		if s.Path != "" && s.Size < 0 {
-			whole, err := WholeFile(s.Path)
+			whole, err := wholeFile(s.Path)
 			if err != nil {
 				return err
 			}

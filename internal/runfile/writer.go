@@ -41,9 +41,9 @@ type Writer struct {
 	err    error // sticky: first error of Write or Close
 }
 
-// NewWriter returns a Writer that writes the header and records to w
+// newWriter returns a Writer that writes the header and records to w
 // through a 64 KiB buffer. Nothing reaches w before a buffer fills or Close.
-func NewWriter(w io.Writer) *Writer {
+func newWriter(w io.Writer) *Writer {
 	buf := make([]byte, 0, bufSize)
 	return &Writer{cw: &crcWriter{w: w}, buf: append(buf, magic...)}
 }
@@ -199,6 +199,6 @@ func (w *Writer) Close() error {
 // Count returns the number of records written so far.
 func (w *Writer) Count() int64 { return w.count }
 
-// Written returns the number and CRC-32C of the bytes the underlying writer
+// written returns the number and CRC-32C of the bytes the underlying writer
 // has accepted. After a successful Close they describe the whole run.
-func (w *Writer) Written() (size int64, crc uint32) { return w.cw.n, w.cw.crc }
+func (w *Writer) written() (size int64, crc uint32) { return w.cw.n, w.cw.crc }

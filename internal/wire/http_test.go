@@ -26,7 +26,7 @@ func TestSignedBodyHeadersVerifyBeforeTheBody(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	body := protocol.EncodeRunsRequest([]protocol.MapAttempt{{Map: 1, Attempt: 1}, {Map: 2, Attempt: 3}})
 	signed := func() *http.Request {
-		out, _ := http.NewRequest("POST", protocol.RunsURL("10.0.0.2:7100", 4), bytes.NewReader(body))
+		out, _ := http.NewRequest("POST", protocol.RunsURL("10.0.0.2:7100", []int{4}), bytes.NewReader(body))
 		SignBody(out, key, now, body)
 		in := httptest.NewRequest("POST", out.URL.RequestURI(), untouchable{t})
 		in.Header, in.ContentLength = out.Header, out.ContentLength

@@ -123,7 +123,7 @@ func workerAttacks(w string) []attack {
 	base := "http://" + w
 	// Maps 0, 1 and 2, attempt 1.
 	body := protocol.EncodeRunsRequest([]protocol.MapAttempt{{Map: 0, Attempt: 1}, {Map: 1, Attempt: 1}, {Map: 2, Attempt: 1}})
-	runs := protocol.RunsURL(w, 0)
+	runs := protocol.RunsURL(w, []int{0})
 	return []attack{
 		{"fetch runs from " + w, func() result { return request("POST", runs, body, nil) }},
 		{"forged fetch of runs from " + w, func() result { return request("POST", runs, body, forged()) }},

@@ -55,7 +55,7 @@ func main() {
 	var pc worker.PoolConfig
 	flag.BoolVar(&pc.InsecureAcceptCode, "insecure-accept-code", false,
 		"a pool worker without a job secret: run the code a coordinator on this machine ships, which lets any local user run code as this user")
-	faults := flag.String("inject-faults", "", "for tests: failures to inject, comma-separated (`drop-report-reply,full-reduce-disk`)")
+	faults := flag.String("inject-faults", "", "for tests: failures to inject, comma-separated (`drop-report-reply,full-reduce-disk,silent-stop`)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mrworker [flags] app.so   run one job with this app, then exit\n"+
 			"       mrworker [flags]          a pool worker: run job after job, each with the app its coordinator ships (a plugin, or a streaming job's commands and files)\n")

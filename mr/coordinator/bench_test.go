@@ -74,7 +74,8 @@ func benchCoordinator(b *testing.B, tasks, reduces, workers int) {
 }
 
 // simulateWorker registers and runs whatever it is given in no time: a
-// map reports one empty run, a reduce uploads an empty output.
+// map reports one empty run, a reduce (each of a batch) uploads an empty
+// output.
 func simulateWorker(addr string) error {
 	conn, err := wire.DialRPC(addr, 5*time.Second, nil)
 	if err != nil {
@@ -120,21 +121,26 @@ func simulateWorker(addr string) error {
 				}
 				version = src.Version
 			}
-			if err := uploadEmpty(addr, reg.WorkerID, key, t); err != nil {
-				return err
+			for _, b := range append([]protocol.BatchTask{{Task: t.Task, Attempt: t.Attempt}}, t.Batch...) {
+				t.Task, t.Attempt = b.Task, b.Attempt // each attempt of a batch, as a worker does
+				if err := uploadEmpty(addr, reg.WorkerID, key, t); err != nil {
+					return err
+				}
 			}
 		}
 	}
 }
 
 func uploadEmpty(addr, worker string, key []byte, t protocol.GetTaskReply) error {
-	var buf bytes.Buffer
-	w := runfile.NewWriter(&buf)
-	w.Close()
-	_, crc := w.Written()
+	run, _, err := runfile.WriteSpill("empty.run", 1<<10, func(*runfile.Writer) error { return nil }) // in memory
+	if err != nil {
+		return err
+	}
+	h := runfile.NewHash()
+	h.Write(run.Data)
 	a := protocol.Attempt{WorkerID: worker, Kind: protocol.ReduceTask, Task: t.Task, N: t.Attempt}
-	req, _ := http.NewRequest(http.MethodPost, wire.ReduceURL(addr, a), bytes.NewReader(buf.Bytes()))
-	req.Header.Set(protocol.HeaderCRC, strconv.FormatUint(uint64(crc), 10))
+	req, _ := http.NewRequest(http.MethodPost, wire.ReduceURL(addr, a), bytes.NewReader(run.Data))
+	req.Header.Set(protocol.HeaderCRC, strconv.FormatUint(uint64(h.Sum32()), 10))
 	auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), time.Now(), wire.Covered(req.Header, req.ContentLength)...)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -53,11 +53,11 @@ type Config struct {
 	// the reduce tasks by ranges, so that mr-out-0 .. mr-out-(R-1) hold
 	// increasing, disjoint ranges of keys and mr-<app>-all is their
 	// concatenation. The sample runs the app's Map over a few splits in
-	// the coordinator's process: it needs Sampler, or AppPlugin to load.
+	// the coordinator's process: it needs AppPlugin to load.
 	TotalOrder bool
-	// Sampler is the app whose Map the total-order sample runs, when it
-	// is given as a Go value; nil loads AppPlugin.
-	Sampler *mr.App
+	// sampler is the app whose Map the total-order sample runs, when a
+	// test gives it as a Go value; nil loads AppPlugin.
+	sampler *mr.App
 
 	// Stream makes a streaming job: its Map, Combine and Reduce are these
 	// commands (Hadoop Streaming's contract, executor/stream.go), run by
@@ -69,28 +69,30 @@ type Config struct {
 
 	// Manifest plans the job from a manifest (bin/mrmanifest) instead of
 	// inputs the coordinator holds: the workers' -data directories hold
-	// them. BlockSize is the block of the checksums the coordinator
-	// computes of inputs it holds (default manifest.DefaultBlockSize).
+	// them. blockSize is the block of the checksums the coordinator
+	// computes of inputs it holds (manifest.DefaultBlockSize; tests set a
+	// smaller one).
 	// HolderWait is how long a manifest job waits for a worker holding an
 	// input nobody live holds before it fails, naming it.
 	Manifest   string
-	BlockSize  int64
+	blockSize  int64
 	HolderWait time.Duration
 
 	HeartbeatTimeout  time.Duration // a worker silent this long is dead
 	TaskTimeout       time.Duration // an attempt running this long gets a backup
 	BackupAfter       time.Duration // at a phase's end, a straggler running this long may get a backup; 0: TaskTimeout/2
-	MaxFailures       int           // the app's failures of one task that fail the job
+	maxFailures       int           // the app's failures of one task that fail the job (tests lower it)
 	AttemptLimit      time.Duration // an attempt's app code making no progress this long is killed
 	MaxWorkerFailures int           // a worker's own failures in a row (no win between) that exclude it
 	MaxLostOutputs    int           // a worker's map outputs reducers could not fetch that exclude it
-	LongPoll          time.Duration // how long GetTask and Locate wait for news before answering
-	ExitGrace         time.Duration // after the job, how long to wait for workers to hear Exit
-	ProgressEvery     time.Duration // period of the progress log line
+	longPoll          time.Duration // how long GetTask and Locate wait for news before answering (tests shorten it)
+	exitGrace         time.Duration // after the job, how long to wait for workers to hear Exit (tests shorten it)
+	progressEvery     time.Duration // period of the progress log line
 	MaxUpload         int64         // largest reduce output accepted, bytes
 	MaxWorkers        int           // registrations accepted over the job's life
 	WaitWorkers       int           // hand out no task until this many workers have joined (0: start with the first)
 	MaxConns          int           // connections open at once; more are closed at once
+	reduceBatch       int           // most reduce tasks one assignment carries (1 to protocol.MaxReduceBatch; 0: the most; tests set it)
 
 	// Secret is the job secret, the same on every host; nil means none.
 	// With it, every connection and request is authenticated (see
@@ -124,6 +126,16 @@ type Config struct {
 // fails with a line naming it.
 const appFailureLimit = 12
 
+// heartbeatEvery is how often a worker heartbeats
+// (RegisterReply.HeartbeatEvery): eight times per HeartbeatTimeout, so
+// that a worker is declared dead only after missing eight in a row, and
+// at least every 500 ms (the default timeout of 4 s gives that), as
+// heartbeats also carry the attempt's progress and the coordinator's
+// answers (drop or verify outputs, exit).
+func heartbeatEvery(timeout time.Duration) time.Duration {
+	return min(timeout/8, 500*time.Millisecond)
+}
+
 // DefaultConfig is the coordinator's configuration with every default
 // filled in, but BackupAfter, which follows TaskTimeout.
 func DefaultConfig() Config {
@@ -134,19 +146,19 @@ func DefaultConfig() Config {
 		SplitSize:         input.DefaultSplit,
 		HeartbeatTimeout:  4 * time.Second,
 		TaskTimeout:       10 * time.Second,
-		MaxFailures:       appFailureLimit,
+		maxFailures:       appFailureLimit,
 		MaxWorkerFailures: 3,
 		MaxLostOutputs:    3,
 		AttemptLimit:      10 * time.Minute,
-		LongPoll:          time.Second,
-		ExitGrace:         2 * time.Second,
-		ProgressEvery:     2 * time.Second,
+		longPoll:          time.Second,
+		exitGrace:         2 * time.Second,
+		progressEvery:     2 * time.Second,
 		MaxUpload:         64 << 30,
 		MaxWorkers:        10000,
 		MaxConns:          2048,
 		HintAfter:         5 * time.Second,
 		RestartWindow:     2 * time.Minute,
-		BlockSize:         manifest.DefaultBlockSize,
+		blockSize:         manifest.DefaultBlockSize,
 		HolderWait:        30 * time.Second,
 	}
 }
@@ -160,11 +172,13 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("mr: nReduce %d must be positive", c.NReduce)
 	case c.MapOnly && c.TotalOrder:
 		return c, errors.New("mr: -total-order with -nreduce 0: a map-only job has no reduce tasks to put in order")
-	case c.TotalOrder && c.Sampler == nil && c.AppPlugin == "":
+	case c.TotalOrder && c.sampler == nil && c.AppPlugin == "":
 		return c, errors.New("mr: -total-order needs the app's plugin (-app path/app.so): the coordinator samples the keys by running its Map")
 	case c.SplitSize < 0 || c.PackSize < 0:
 		return c, fmt.Errorf("mr: split size %d and pack size %d must be positive", c.SplitSize, c.PackSize)
-	case c.HeartbeatTimeout < 0 || c.TaskTimeout < 0 || c.BackupAfter < 0 || c.LongPoll < 0 || c.ExitGrace < 0 || c.ProgressEvery < 0:
+	case c.reduceBatch < 0 || c.reduceBatch > protocol.MaxReduceBatch:
+		return c, fmt.Errorf("mr: reduce batch %d: want 1 to %d", c.reduceBatch, protocol.MaxReduceBatch)
+	case c.HeartbeatTimeout < 0 || c.TaskTimeout < 0 || c.BackupAfter < 0 || c.longPoll < 0 || c.exitGrace < 0 || c.progressEvery < 0:
 		return c, fmt.Errorf("mr: timeouts must be positive")
 	}
 	if err := protocol.CheckParams(c.Params); err != nil {
@@ -185,23 +199,24 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.SmallFile, c.SplitSize)
 	orDefault(&c.HeartbeatTimeout, d.HeartbeatTimeout)
 	orDefault(&c.TaskTimeout, d.TaskTimeout)
-	orDefault(&c.MaxFailures, d.MaxFailures)
+	orDefault(&c.maxFailures, d.maxFailures)
 	orDefault(&c.AttemptLimit, d.AttemptLimit)
 	orDefault(&c.MaxWorkerFailures, d.MaxWorkerFailures)
 	orDefault(&c.MaxLostOutputs, d.MaxLostOutputs)
 	orDefault(&c.BackupAfter, c.TaskTimeout/2)
-	orDefault(&c.LongPoll, d.LongPoll)
-	orDefault(&c.ExitGrace, d.ExitGrace)
-	orDefault(&c.ProgressEvery, d.ProgressEvery)
+	orDefault(&c.longPoll, d.longPoll)
+	orDefault(&c.exitGrace, d.exitGrace)
+	orDefault(&c.progressEvery, d.progressEvery)
 	orDefault(&c.MaxUpload, d.MaxUpload)
 	orDefault(&c.MaxWorkers, d.MaxWorkers)
 	orDefault(&c.MaxConns, d.MaxConns)
+	orDefault(&c.reduceBatch, protocol.MaxReduceBatch)
 	orDefault(&c.HintAfter, d.HintAfter)
 	orDefault(&c.RestartWindow, d.RestartWindow)
-	orDefault(&c.BlockSize, d.BlockSize)
+	orDefault(&c.blockSize, d.blockSize)
 	orDefault(&c.HolderWait, d.HolderWait)
-	if c.BlockSize < manifest.MinBlockSize || c.BlockSize > manifest.MaxBlockSize {
-		return c, fmt.Errorf("mr: block size %d: want %d to %d", c.BlockSize, manifest.MinBlockSize, manifest.MaxBlockSize)
+	if c.blockSize < manifest.MinBlockSize || c.blockSize > manifest.MaxBlockSize {
+		return c, fmt.Errorf("mr: block size %d: want %d to %d", c.blockSize, manifest.MinBlockSize, manifest.MaxBlockSize)
 	}
 	if c.Manifest != "" && (c.Journal || c.MapOnly || c.TotalOrder) {
 		return c, errors.New("mr: -manifest does not yet work with -journal, -nreduce 0 or -total-order " +

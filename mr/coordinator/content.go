@@ -102,6 +102,11 @@ func (c *Coordinator) describeInputs() {
 	case <-in.described:
 		return
 	}
+	select {
+	case <-in.described: // a manifest job's are described from the start: select may still have picked want
+		return
+	default:
+	}
 	start := time.Now()
 	for i, path := range in.paths {
 		select {

@@ -211,8 +211,9 @@ func (c *Coordinator) newScheduler(app string) *scheduler.Scheduler {
 	return scheduler.New(scheduler.Config{NMap: nMap, NReduce: cfg.NReduce, App: app, MapOnly: cfg.MapOnly,
 		MapInputs: descs, MapSizes: sizes, InputNames: c.in.names, MapHome: homes, MapReads: reads,
 		NoCopy: !c.in.own, HolderWait: cfg.HolderWait, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
-		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.MaxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
-		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers, WaitWorkers: cfg.WaitWorkers})
+		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.maxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
+		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers, WaitWorkers: cfg.WaitWorkers,
+		ReduceBatch: cfg.reduceBatch})
 }
 
 // newServer is the HTTP server of the coordinator's port.

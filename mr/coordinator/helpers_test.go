@@ -2,7 +2,7 @@ package coordinator
 
 // helpers_test.go: what the coordinator's own tests share. They drive
 // its handlers directly, and its scheduler through the scheduler's API;
-// whole clusters are tested in mr/internal/cluster.
+// whole clusters run in process in cluster_*_test.go.
 
 import (
 	"bytes"
@@ -28,8 +28,8 @@ import (
 
 func testConfig(out string) Config {
 	return Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, PackSize: 1, HeartbeatTimeout: 1500 * time.Millisecond,
-		TaskTimeout: 5 * time.Second, LongPoll: 100 * time.Millisecond, ExitGrace: 500 * time.Millisecond,
-		ProgressEvery: time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		TaskTimeout: 5 * time.Second, longPoll: 100 * time.Millisecond, exitGrace: 500 * time.Millisecond,
+		progressEvery: time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
 // testInputs writes n small inputs and returns their paths.

@@ -57,7 +57,7 @@ func planJob(cfg Config, inputs []string) ([][]protocol.Split, map[string]input.
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return tasks, files, newJobInputs(inputs, files, cfg.BlockSize, cfg.Logger), nil
+	return tasks, files, newJobInputs(inputs, files, cfg.blockSize, cfg.Logger), nil
 }
 
 // readManifest reads and checks the manifest file at path.

@@ -41,7 +41,7 @@ func TestSendPieceOnlyFromTheFileListed(t *testing.T) {
 			os.WriteFile(decoy, []byte("ordinary words!!\n\n"), 0o644)
 			os.Chtimes(decoy, st.ModTime(), st.ModTime())
 			cfg := testConfig(t.TempDir())
-			cfg.BlockSize = 512
+			cfg.blockSize = 512
 			c, err := New(cfg, []string{decoy})
 			if err != nil {
 				t.Fatal(err)

@@ -117,13 +117,14 @@ type jobJournal struct {
 	dropped int64 // bytes of a torn or corrupt tail
 }
 
-// FinishedError is New's answer to a journaled job that is already done.
+// FinishedError is New's answer to a journaled job that is already done:
+// it names the job's final output and its journal.
 type FinishedError struct {
-	Final, Journal string
+	final, journal string
 }
 
 func (e *FinishedError) Error() string {
-	return "the job is already finished: " + e.Final + "; to run it again, remove " + e.Journal
+	return "the job is already finished: " + e.final + "; to run it again, remove " + e.journal
 }
 
 // journalPath and runsDir name a journaled job's files in -out.
@@ -427,7 +428,7 @@ func (j *jobJournal) finished(outDir string) error {
 		return nil // the final output is gone: make it again
 	}
 	os.RemoveAll(j.runs) // a coordinator killed as it ended may have left them
-	return &FinishedError{Final: final, Journal: j.path}
+	return &FinishedError{final: final, journal: j.path}
 }
 
 // newJobID is a job's id, for a job without a journal.

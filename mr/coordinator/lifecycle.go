@@ -107,7 +107,7 @@ func (c *Coordinator) fail(err error) {
 	c.logEvents(events)
 }
 
-// waitForExits gives live workers up to ExitGrace to be told to exit and
+// waitForExits gives live workers up to exitGrace to be told to exit and
 // to hang up, so they leave cleanly instead of finding us gone. A worker
 // closes its connection only after reading the answer, so waiting for
 // the connections to close is what makes sure every Exit was delivered.
@@ -118,7 +118,7 @@ func (c *Coordinator) fail(err error) {
 // that they hear Exit instead of waiting minutes for a coordinator that
 // is gone.
 func (c *Coordinator) waitForExits() {
-	grace := c.cfg.ExitGrace
+	grace := c.cfg.exitGrace
 	c.mu.Lock()
 	if len(c.jr.earlier) > 0 {
 		grace = max(grace, 2*c.cfg.HeartbeatTimeout)

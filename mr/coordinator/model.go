@@ -31,13 +31,13 @@ type model struct {
 
 // newModel is the model cfg describes for a job of these map tasks: a
 // total-order job's keys are sampled now, running the app's Map
-// (cfg.Sampler, or the plugin cfg.AppPlugin loaded).
+// (cfg.sampler, or the plugin cfg.AppPlugin loaded).
 func newModel(cfg Config, tasks [][]protocol.Split) (model, error) {
 	m := model{params: maps.Clone(cfg.Params), mapOnly: cfg.MapOnly}
 	if !cfg.TotalOrder {
 		return m, nil
 	}
-	app := cfg.Sampler
+	app := cfg.sampler
 	if app == nil {
 		var err error
 		if app, err = mr.LoadPlugin(cfg.AppPlugin); err != nil {

@@ -29,7 +29,7 @@ func TestJournalRefusesOtherParams(t *testing.T) {
 		{"none", func(c *Config) { c.Params = nil }, "[pattern=fish], are none"},
 		{"map-only", func(c *Config) { c.MapOnly = true }, "map-only false"},
 		{"total order", func(c *Config) {
-			c.TotalOrder, c.Sampler = true, &mr.App{Map: func(string, string) []mr.KeyValue { return nil }}
+			c.TotalOrder, c.sampler = true, &mr.App{Map: func(string, string) []mr.KeyValue { return nil }}
 		}, "total-order false"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -57,7 +57,7 @@ func TestParamsAreBounded(t *testing.T) {
 	for i := range protocol.MaxParams + 1 {
 		many[fmt.Sprintf("p%d", i)] = "v"
 	}
-	for _, p := range []map[string]string{many, {"x": strings.Repeat("v", protocol.MaxParamValue+1)}, {"../x": "v"}, {"": "v"}} {
+	for _, p := range []map[string]string{many, {"x": strings.Repeat("v", 1<<20)}, {"../x": "v"}, {"": "v"}} {
 		cfg := testConfig(t.TempDir())
 		cfg.Params = p
 		if _, err := New(cfg, testInputs(t, 1)); err == nil || strings.Contains(err.Error(), "\n") {
@@ -120,13 +120,15 @@ func TestKeySampleAndCutPoints(t *testing.T) {
 	if got := cutPoints(nil, 3); !slices.Equal(got, []string{"", ""}) {
 		t.Errorf("cut points of an empty sample = %q", got)
 	}
-	long := strings.Repeat("z", protocol.MaxCutKey+10)
-	if got := cutPoints([]string{long, long}, 2); len(got[0]) != protocol.MaxCutKey || protocol.CheckCuts(got, 2) != nil {
+	long := strings.Repeat("z", protocol.CutKeyLimit(2)+10)
+	if got := cutPoints([]string{long, long}, 2); len(got[0]) != protocol.CutKeyLimit(2) || protocol.CheckCuts(got, 2) != nil {
 		t.Errorf("a long cut point is %d bytes", len(got[0]))
 	}
-	many := cutPoints([]string{long}, 100_000) // R-1 cut points stay within MaxCutBytes in all
-	if n := len(many[0]) * len(many); n > protocol.MaxCutBytes || protocol.CheckCuts(many, 100_000) != nil {
-		t.Errorf("100,000 reduce tasks: cut points of %d bytes in all", n)
+	// R-1 cut points stay within CutKeyLimit(R) each, which keeps them
+	// within the protocol's bound in all (TestCutKeyLimitBoundsAllCuts).
+	many := cutPoints([]string{long}, 100_000)
+	if n := len(many[0]); n > protocol.CutKeyLimit(100_000) || protocol.CheckCuts(many, 100_000) != nil {
+		t.Errorf("100,000 reduce tasks: cut points of %d bytes each", n)
 	}
 }
 
@@ -149,7 +151,7 @@ func TestSampleRunsMapWithParams(t *testing.T) {
 		return []mr.KeyValue{{Key: text[:1]}}
 	}}
 	cfg := testConfig(t.TempDir())
-	cfg.TotalOrder, cfg.Sampler, cfg.NReduce, cfg.Params = true, app, 2, map[string]string{"p": "yes"}
+	cfg.TotalOrder, cfg.sampler, cfg.NReduce, cfg.Params = true, app, 2, map[string]string{"p": "yes"}
 	c, err := New(cfg, inputs)
 	if err != nil {
 		t.Fatal(err)

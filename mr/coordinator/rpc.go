@@ -126,8 +126,9 @@ func checkRegistration(args *protocol.RegisterArgs) error {
 // registeredLocked fills the reply to a registration.
 func (c *Coordinator) registeredLocked(reply *protocol.RegisterReply, id string, public []byte, now time.Time) {
 	reply.WorkerID, reply.Public, reply.NReduce = id, public, c.cfg.NReduce
-	reply.SplitSize, reply.LongPoll, reply.Now = c.cfg.SplitSize, int64(c.cfg.LongPoll), now.UnixNano()
+	reply.SplitSize, reply.LongPoll, reply.Now = c.cfg.SplitSize, int64(c.cfg.longPoll), now.UnixNano()
 	reply.AttemptLimit, reply.Job = int64(c.cfg.AttemptLimit), c.job
+	reply.HeartbeatEvery = int64(heartbeatEvery(c.cfg.HeartbeatTimeout))
 	if c.jr.journal != nil {
 		reply.Journaled, reply.RestartWindow = true, int64(c.cfg.RestartWindow)
 	}
@@ -269,26 +270,7 @@ func (r *coordRPC) ReportReduce(args *protocol.ReportReduceArgs, reply *protocol
 		return nil
 	}
 	defer c.up.inflight.Done()
-	var outcome uploadOutcome
-	switch size := int64(len(args.Run)); {
-	case !c.running(a) && c.won(a):
-		c.log.Info("upload repeated", "attempt", a.String(), "worker", a.WorkerID)
-		outcome = uploadRepeated
-	case !c.running(a):
-		c.log.Info("stale report ignored", "attempt", a.String(), "worker", a.WorkerID)
-		return nil
-	case size > protocol.MaxInlineReduce || size > c.cfg.MaxUpload:
-		outcome, _ = c.settleUpload(runfile.Segment{}, &badUpload{fmt.Errorf("%d bytes in a report, at most %d",
-			size, min(protocol.MaxInlineReduce, c.cfg.MaxUpload))}, size, args.CRC, args.Read, &args.Counters, a)
-	default:
-		var err error
-		h := runfile.NewHash()
-		h.Write(args.Run)
-		if got := h.Sum32(); got != args.CRC {
-			err = &badUpload{fmt.Errorf("%d bytes with crc %08x announced, got crc %08x", size, args.CRC, got)}
-		}
-		outcome, _ = c.settleUpload(runfile.Segment{Data: args.Run, Size: size}, err, size, args.CRC, args.Read, &args.Counters, a)
-	}
+	outcome := c.reportReduce(args)
 	if outcome != uploadCommitted && outcome != uploadRepeated {
 		return nil
 	}
@@ -297,6 +279,80 @@ func (r *coordRPC) ReportReduce(args *protocol.ReportReduceArgs, reply *protocol
 		reply.Next = c.nextLocked(s, a.WorkerID, outcome == uploadRepeated, now)
 	})
 	return nil
+}
+
+// ReportReduces applies a batch's reports, each as ReportReduce would,
+// all of the caller's reduce attempts, at most protocol.MaxReduceBatch
+// of them and protocol.MaxInlineReduce bytes of output together (else
+// none is applied). If any was accepted, the reply may carry the
+// worker's next assignment; a repeated one if every accepted report was
+// repeated.
+func (r *coordRPC) ReportReduces(args *protocol.ReportReducesArgs, reply *protocol.ReportReducesReply) error {
+	c := r.c
+	if !r.checkBatch(args.Reports) || !c.beginUpload() {
+		return nil
+	}
+	defer c.up.inflight.Done()
+	reply.Accepted = make([]bool, len(args.Reports))
+	accepted, repeated := false, true
+	for i := range args.Reports {
+		outcome := c.reportReduce(&args.Reports[i])
+		reply.Accepted[i] = outcome == uploadCommitted || outcome == uploadRepeated
+		accepted = accepted || reply.Accepted[i]
+		repeated = repeated && (!reply.Accepted[i] || outcome == uploadRepeated)
+	}
+	if accepted {
+		id := args.Reports[0].Attempt.WorkerID
+		c.update(func(s *scheduler.Scheduler, now time.Time) { reply.Next = c.nextLocked(s, id, repeated, now) })
+	}
+	return nil
+}
+
+// checkBatch reports whether a batch's reports are all the caller's
+// reduce attempts, within the batch's bounds.
+func (r *coordRPC) checkBatch(reports []protocol.ReportReduceArgs) bool {
+	if len(reports) == 0 || len(reports) > protocol.MaxReduceBatch || !r.as(reports[0].Attempt.WorkerID) {
+		return false
+	}
+	var size int
+	for _, rep := range reports {
+		size += len(rep.Run)
+		if rep.Attempt.WorkerID != reports[0].Attempt.WorkerID || rep.Attempt.Kind != protocol.ReduceTask {
+			return false
+		}
+	}
+	if size > protocol.MaxInlineReduce {
+		r.c.front.refused(r.peer, "report", fmt.Errorf("%d bytes of outputs in a batch, at most %d", size, protocol.MaxInlineReduce))
+		return false
+	}
+	return true
+}
+
+// reportReduce commits the small reduce output a report carries, or
+// says what else became of it.
+func (c *Coordinator) reportReduce(args *protocol.ReportReduceArgs) uploadOutcome {
+	a := args.Attempt
+	switch size := int64(len(args.Run)); {
+	case !c.running(a) && c.won(a):
+		c.log.Info("upload repeated", "attempt", a.String(), "worker", a.WorkerID)
+		return uploadRepeated
+	case !c.running(a):
+		c.log.Info("stale report ignored", "attempt", a.String(), "worker", a.WorkerID)
+		return uploadStale
+	case size > protocol.MaxInlineReduce || size > c.cfg.MaxUpload:
+		outcome, _ := c.settleUpload(runfile.Segment{}, &badUpload{fmt.Errorf("%d bytes in a report, at most %d",
+			size, min(protocol.MaxInlineReduce, c.cfg.MaxUpload))}, size, args.CRC, args.Read, &args.Counters, a)
+		return outcome
+	default:
+		var err error
+		h := runfile.NewHash()
+		h.Write(args.Run)
+		if got := h.Sum32(); got != args.CRC {
+			err = &badUpload{fmt.Errorf("%d bytes with crc %08x announced, got crc %08x", size, args.CRC, got)}
+		}
+		outcome, _ := c.settleUpload(runfile.Segment{Data: args.Run, Size: size}, err, size, args.CRC, args.Read, &args.Counters, a)
+		return outcome
+	}
 }
 
 // Leave declares a worker that stops gone at once, uncharged: its
@@ -356,7 +412,7 @@ func (r *coordRPC) Locate(args *protocol.LocateArgs, reply *protocol.LocateReply
 // done, trying again after every change, for at most the long-poll
 // interval or until the coordinator stops.
 func (c *Coordinator) longPoll(f func(s *scheduler.Scheduler, now time.Time) (done bool)) {
-	timeout := time.NewTimer(c.cfg.LongPoll)
+	timeout := time.NewTimer(c.cfg.longPoll)
 	defer timeout.Stop()
 	for {
 		c.mu.Lock()

@@ -37,7 +37,7 @@ func (c *Coordinator) handleRPC(w http.ResponseWriter, r *http.Request) {
 	}
 	c.front.track(conn.Conn)
 	codec := wire.NewServerCodecWith(conn, wire.ServerOptions{MaxInFlight: 16, WriteTimeout: 10 * time.Second,
-		Idle: c.cfg.HeartbeatTimeout + c.cfg.LongPoll + 10*time.Second})
+		Idle: c.cfg.HeartbeatTimeout + c.cfg.longPoll + 10*time.Second})
 	srv.ServeCodec(&loggedCodec{ServerCodec: codec, c: c, peer: r.RemoteAddr})
 	c.front.untrack(conn.Conn)
 	c.mu.Lock()

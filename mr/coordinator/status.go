@@ -136,11 +136,11 @@ func (c *Coordinator) handleStatus(w http.ResponseWriter, r *http.Request) {
 // statusEvery is how often statusTick runs: often enough for the rate
 // samples and a terminal's line, and for the progress log line.
 func (c *Coordinator) statusEvery() time.Duration {
-	return min(c.cfg.ProgressEvery, firstRateInterval)
+	return min(c.cfg.progressEvery, firstRateInterval)
 }
 
 // statusTick samples the throughput, reports progress when due (every
-// ProgressEvery as a log line, or at each tick through Config.Progress;
+// progressEvery as a log line, or at each tick through Config.Progress;
 // once more when the job is over) and says how to start a worker if none
 // came.
 func (c *Coordinator) statusTick(now time.Time) {
@@ -152,7 +152,7 @@ func (c *Coordinator) statusTick(now time.Time) {
 	wc, over := p.WorkerCounts, c.sched.Job().Over
 	hint := !c.status.hinted && p.Workers == 0 && now.Sub(c.start) >= c.cfg.HintAfter
 	c.status.hinted = c.status.hinted || hint
-	due := (c.cfg.Progress != nil || now.Sub(c.status.reported) >= c.cfg.ProgressEvery) && !c.status.final
+	due := (c.cfg.Progress != nil || now.Sub(c.status.reported) >= c.cfg.progressEvery) && !c.status.final
 	if due {
 		c.status.reported, c.status.final = now, over
 	}
@@ -238,18 +238,6 @@ func (c *Coordinator) linger(ctx context.Context) {
 	}
 }
 
-// Summary is the job's record as it stands; once Run has returned, the
-// record it wrote.
-func (c *Coordinator) Summary() protocol.Summary {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	end := c.life.ended
-	if end.IsZero() {
-		end = time.Now()
-	}
-	return c.summaryLocked(end)
-}
-
 // summaryLocked is the scheduler's summary at now, with the journal's
 // story: its file and the restarts.
 func (c *Coordinator) summaryLocked(now time.Time) protocol.Summary {
@@ -259,13 +247,4 @@ func (c *Coordinator) summaryLocked(now time.Time) protocol.Summary {
 		sum.Journal, sum.Restarts = c.jr.journal.path, c.jr.restarts
 	}
 	return sum
-}
-
-// Changed returns a channel that is closed at the job's next change
-// (an attempt started or ended, a worker joined or died, ...): with Status
-// or Summary, a caller waits for a state without polling.
-func (c *Coordinator) Changed() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.changed
 }

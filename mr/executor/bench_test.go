@@ -105,7 +105,7 @@ func BenchmarkMapTask(b *testing.B) {
 					b.Fatal(err)
 				}
 				e := NewChild([]string{exe}, io.Discard)
-				e.SetEnv([]string{"MR_TEST_EXECUTOR=bench"})
+				e.setEnv([]string{"MR_TEST_EXECUTOR=bench"})
 				defer e.Close()
 				if err := e.Start(); err != nil {
 					b.Fatal(err)

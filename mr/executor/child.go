@@ -68,9 +68,9 @@ type child struct {
 	err   error         // Wait's error, once exit is closed
 }
 
-// SetEnv sets the environment of children started from now on, on top of
+// setEnv sets the environment of children started from now on, on top of
 // this process's.
-func (e *Child) SetEnv(env []string) {
+func (e *Child) setEnv(env []string) {
 	e.mu.Lock()
 	e.env = env
 	e.mu.Unlock()

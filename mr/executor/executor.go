@@ -98,8 +98,8 @@ type Result struct {
 	Dropped  int               // the app's counter Adds dropped past the limit of names
 }
 
-// Failed reports whether the attempt failed.
-func (r *Result) Failed() bool { return r.Err != "" }
+// failed reports whether the attempt failed.
+func (r *Result) failed() bool { return r.Err != "" }
 
 // InProcess computes attempts in the caller's own process: for tests, and
 // for apps given as Go values rather than plugins. An app that hangs or

@@ -91,7 +91,7 @@ func childForTest(t *testing.T) *Child {
 		t.Fatal(err)
 	}
 	e := NewChild([]string{exe}, io.Discard)
-	e.SetEnv([]string{"MR_TEST_EXECUTOR=1"})
+	e.setEnv([]string{"MR_TEST_EXECUTOR=1"})
 	e.SetLimits(0, 256<<20)
 	t.Cleanup(e.Close)
 	return e
@@ -163,12 +163,12 @@ func TestExecutorSaysWhyTheAppDidNotLoad(t *testing.T) {
 		t.Skip("starts child processes")
 	}
 	e := childForTest(t)
-	e.SetEnv([]string{"MR_TEST_EXECUTOR=unloadable"})
+	e.setEnv([]string{"MR_TEST_EXECUTOR=unloadable"})
 	if err := e.Start(); err == nil || err.Error() != "mr: plugin app.so: built with another toolchain" {
 		t.Fatalf("Start = %v", err)
 	}
 	res := e.Run(context.Background(), mapTaskFor(t, t.TempDir(), "good.txt", "x\n"), func(int64) {})
-	if !res.Failed() || res.App {
+	if !res.failed() || res.App {
 		t.Fatalf("an attempt without the app: %+v, want the worker's failure", res)
 	}
 }
@@ -191,14 +191,14 @@ func TestMapCalledPerInput(t *testing.T) {
 		Inputs: []Input{{"one.txt", 6}, {"two.txt", 0}, {"three.txt", 5}},
 		Out:    filepath.Join(dir, "out"), Spill: filepath.Join(dir, "spill"), MapBuffer: 1 << 20}
 	res := InProcess{App: app}.Run(context.Background(), task, func(int64) {})
-	if res.Failed() || strings.Join(calls, "|") != "one.txt=a b\nc\n|two.txt=|three.txt=d e f" {
+	if res.failed() || strings.Join(calls, "|") != "one.txt=a b\nc\n|two.txt=|three.txt=d e f" {
 		t.Fatalf("result %+v, calls %q", res, calls)
 	}
 	if res.Counters.MapInputRecords != 3 || res.Counters.MapOutputRecords != 3 {
 		t.Fatalf("counters %+v", res.Counters)
 	}
 	task.Inputs[2].Length = 4 // the split is longer than its inputs
-	if res := (InProcess{App: app}).Run(context.Background(), task, func(int64) {}); !res.Failed() {
+	if res := (InProcess{App: app}).Run(context.Background(), task, func(int64) {}); !res.failed() {
 		t.Fatal("a split longer than its inputs was mapped")
 	}
 }
@@ -211,7 +211,7 @@ func TestTaskSetsTheHeapLimit(t *testing.T) {
 	dir := t.TempDir()
 	task := mapTaskFor(t, dir, "good.txt", "some words\n")
 	task.HeapLimit = 123 << 20
-	if res := (InProcess{App: poisonApp()}).Run(context.Background(), task, func(int64) {}); res.Failed() {
+	if res := (InProcess{App: poisonApp()}).Run(context.Background(), task, func(int64) {}); res.failed() {
 		t.Fatalf("%+v", res)
 	}
 	if got := debug.SetMemoryLimit(-1); got != 123<<20 {

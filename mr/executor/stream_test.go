@@ -75,7 +75,7 @@ func TestStreamCountersFromStderr(t *testing.T) {
 	log := captureStreamLog(t)
 	task := streamMapTask(t, `echo reporter:counter:Words,long,5 >&2; echo reporter:counter:Words,long,2 >&2; echo said >&2; cat`, "in.txt", "a\n")
 	res := InProcess{}.Run(context.Background(), task, func(int64) {})
-	if res.Failed() {
+	if res.failed() {
 		t.Fatal(res.Err)
 	}
 	if got := res.Counters.User["Words.long"]; got != 7 {
@@ -90,7 +90,7 @@ func TestStreamNonZeroExitFailsWithItsLastStderr(t *testing.T) {
 	captureStreamLog(t)
 	task := streamMapTask(t, `cat >/dev/null; echo first >&2; echo "bad record 7" >&2; exit 3`, "poison.txt", "a\n")
 	res := InProcess{}.Run(context.Background(), task, func(int64) {})
-	if !res.Failed() || !res.App {
+	if !res.failed() || !res.App {
 		t.Fatalf("result %+v: want the app's failure", res)
 	}
 	for _, want := range []string{"mapper `cat", "input poison.txt", "exited with status 3", "bad record 7"} {
@@ -107,7 +107,7 @@ func TestStreamHugeStderrIsBounded(t *testing.T) {
 	log := captureStreamLog(t)
 	task := streamMapTask(t, `yes 'noise noise noise noise' | head -c 50000000 >&2; cat`, "in.txt", "a\n")
 	res := InProcess{}.Run(context.Background(), task, func(int64) {})
-	if res.Failed() {
+	if res.failed() {
 		t.Fatal(res.Err)
 	}
 	if log.Len() > stderrLogged+4096 || !strings.Contains(log.String(), "more bytes on stderr, not logged") {
@@ -157,7 +157,7 @@ func streamChildForTest(t *testing.T, limit time.Duration) *Child {
 		t.Fatal(err)
 	}
 	e := NewChild([]string{exe}, io.Discard)
-	e.SetEnv([]string{"MR_TEST_EXECUTOR=stream"})
+	e.setEnv([]string{"MR_TEST_EXECUTOR=stream"})
 	e.SetLimits(limit, 0)
 	t.Cleanup(e.Close)
 	return e
@@ -185,7 +185,7 @@ func TestStreamHangIsKilledByTheAttemptLimit(t *testing.T) {
 	// machine may take a second to start it).
 	e.SetLimits(0, 0)
 	task = streamMapTask(t, "cat", "in.txt", "b\n")
-	if res := e.Run(context.Background(), task, func(int64) {}); res.Failed() {
+	if res := e.Run(context.Background(), task, func(int64) {}); res.failed() {
 		t.Fatalf("the next attempt failed: %s", res.Err)
 	}
 }
@@ -203,7 +203,7 @@ func TestStreamCombinerRunsOverTheMapsRecordsSorted(t *testing.T) {
 	task := streamMapTask(t, "cat", "in.txt", "b\t1\na\t1\nb\t1\nb\t1\n")
 	task.Stream.Combiner = `awk -F'\t' '$1 != k { if (NR > 1) print k "\t" n; k = $1; n = 0 } { n += $2 } END { if (NR) print k "\t" n }'`
 	res := InProcess{}.Run(context.Background(), task, func(int64) {})
-	if res.Failed() {
+	if res.failed() {
 		t.Fatal(res.Err)
 	}
 	if c := res.Counters; c.MapOutputRecords != 4 || c.CombinedAway != 2 {
@@ -220,11 +220,11 @@ func TestStreamMapperRunsOncePerInputOfItsTask(t *testing.T) {
 		Inputs: []Input{{Name: "one.txt", Length: 2}, {Name: "two.txt", Length: 3}},
 		Stream: &protocol.Stream{Mapper: `printf '%s\t%s\n' "$mapreduce_map_input_file" "$(cat)"`}}
 	res := InProcess{}.Run(context.Background(), task, func(int64) {})
-	if res.Failed() {
+	if res.failed() {
 		t.Fatal(res.Err)
 	}
 	var got []string
-	r := runfile.NewReader(bytes.NewReader(res.Out.Data), int64(len(res.Out.Data)))
+	r := runfile.NewMerger([]*runfile.Reader{runfile.NewReader(bytes.NewReader(res.Out.Data), int64(len(res.Out.Data)))})
 	for r.Next() {
 		got = append(got, string(r.Key())+"="+string(r.Value()))
 	}

@@ -14,10 +14,12 @@
 // Sources, Holders, Status and Summary.
 //
 // A job is M map tasks and R reduce tasks. Every assignment is a numbered
-// attempt ("map-3.a2", protocol.Attempt); a report is applied only while
-// its attempt runs for a live worker, so late, superseded and dead
-// workers' reports change nothing, and the winner's own report sent again
-// is answered as the first was.
+// attempt ("map-3.a2", protocol.Attempt), or, while many reduce tasks are
+// left for each worker, a batch of reduce attempts that the worker
+// fetches together and reports in one call, each still an attempt of its
+// own. A report is applied only while its attempt runs for a live worker,
+// so late, superseded and dead workers' reports change nothing, and the
+// winner's own report sent again is answered as the first was.
 //
 // Failures come in two classes (protocol.FailureClass): the app's count
 // against the task, the worker's own against the worker, which is

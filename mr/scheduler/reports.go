@@ -156,7 +156,7 @@ func (s *Scheduler) win(a *attempt, now time.Time) {
 	s.endAttempt(a, outcomeWon, now)
 	a.worker.failRun = 0
 	a.worker.wins++
-	s.wonTime[t.kind-1] += now.Sub(a.start)
+	s.wonTime[t.kind-1] += now.Sub(a.start) / time.Duration(max(a.share, 1)) // a batch's tasks share its time
 	s.wonCount[t.kind-1]++
 	for len(t.running) > 0 {
 		s.note(AttemptSuperseded, t.running[0], t.running[0].worker, "winner", a.ID())

@@ -36,6 +36,9 @@ type Config struct {
 	// MapOnly is a map-only job: NMap is 0 and each reduce task reads the
 	// split MapInputs names (its attempts map, their output is the job's).
 	MapOnly bool
+	// ReduceBatch is the most reduce tasks one assignment may carry
+	// (batch.go); 0 or 1 hands them out one by one.
+	ReduceBatch int
 
 	// Locality: the job's inputs by name, each map task's
 	// home (the input giving it the most bytes; -1 for none) and every
@@ -73,6 +76,7 @@ type attempt struct {
 	end       time.Time
 	outcome   outcome
 	committed bool                     // a map attempt whose output was accepted (it won)
+	share     int                      // the tasks of the batch it was assigned in; 0 alone
 	read      int64                    // bytes of input (map) or run files (reduce) read
 	written   int64                    // bytes written
 	counters  *protocol.Counters       // what it counted, once it won
@@ -99,7 +103,8 @@ type worker struct {
 	lastSeen  time.Time
 	dead      bool
 	exitSent  bool
-	current   *attempt              // the attempt it was last given
+	current   *attempt              // the attempt it was last given (a batch's first)
+	batch     []*attempt            // the rest of the batch current was given in, if any
 	owned     map[int]*task         // done map tasks whose output lives only here
 	attempts  []*attempt            // every attempt it was given
 	excluded  string                // why it was excluded from the job; "" while it takes part
@@ -306,37 +311,51 @@ func (s *Scheduler) assign(id string, now time.Time) protocol.GetTaskReply {
 		return reply
 	}
 	w.lastSeen = now
-	if a := w.current; a != nil && a.outcome == outcomeRunning {
-		s.note(AttemptAbandoned, a, w)
-		s.endAttempt(a, outcomeAbandoned, now)
-	}
+	s.endBatch(w, outcomeAbandoned, now)
 	t := s.nextTask(w, now)
 	if t == nil {
 		return reply
 	}
+	idle := t.state == taskIdle
 	a := s.startAttempt(t, w, now)
 	reply.Task, reply.Attempt = t.index, a.n
 	if t.kind == protocol.MapTask {
 		reply.Action = protocol.ActMap
 	} else {
 		reply.Action, reply.SourcesVersion = protocol.ActReduce, s.srcVersion
+		if idle { // a backup goes alone
+			reply.Batch = s.startBatch(w, s.batchSize(), now)
+		}
 	}
 	return reply
 }
 
-// current is the assignment of the attempt worker id is running, if any:
-// a report sent again, whose first answer (carrying that assignment) was
-// lost, gets the same one back rather than a new one.
+// current is the assignment of the attempts worker id is running, if
+// any (a batch's still running): a report sent again, whose first answer
+// (carrying that assignment) was lost, gets the same one back rather than
+// a new one.
 func (s *Scheduler) current(id string) (protocol.GetTaskReply, bool) {
 	w := s.live(id)
-	if w == nil || w.current == nil || w.current.outcome != outcomeRunning {
+	if w == nil {
 		return protocol.GetTaskReply{}, false
 	}
-	a := w.current
+	var run []*attempt
+	for _, a := range assigned(w) {
+		if a != nil && a.outcome == outcomeRunning {
+			run = append(run, a)
+		}
+	}
+	if len(run) == 0 {
+		return protocol.GetTaskReply{}, false
+	}
+	a := run[0]
 	reply := protocol.GetTaskReply{Action: protocol.ActMap, Task: a.task.index, Attempt: a.n,
 		NMap: len(s.maps), NReduce: len(s.reduces)}
 	if a.task.kind == protocol.ReduceTask {
 		reply.Action, reply.SourcesVersion = protocol.ActReduce, s.srcVersion
+		for _, b := range run[1:] {
+			reply.Batch = append(reply.Batch, protocol.BatchTask{Task: b.task.index, Attempt: b.n})
+		}
 	}
 	return reply, true
 }

@@ -40,9 +40,7 @@ func (s *Scheduler) expireWorkers(now time.Time) {
 func (s *Scheduler) kill(w *worker, now time.Time, why string) {
 	w.dead = true
 	s.note(WorkerDied, nil, w, "why", why)
-	if a := w.current; a != nil && a.outcome == outcomeRunning {
-		s.endAttempt(a, outcomeDied, now)
-	}
+	s.endBatch(w, outcomeDied, now)
 	s.loseOutputs(w, now)
 }
 

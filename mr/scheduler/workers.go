@@ -138,9 +138,7 @@ func (s *Scheduler) exclude(w *worker, why string, now time.Time) {
 	}
 	w.excluded = why
 	s.note(WorkerExcluded, nil, w, "why", why)
-	if a := w.current; a != nil && a.outcome == outcomeRunning {
-		s.endAttempt(a, outcomeExcluded, now)
-	}
+	s.endBatch(w, outcomeExcluded, now)
 	s.loseOutputs(w, now)
 	if s.allExcluded() && !s.over() && s.allOut.IsZero() {
 		s.allOut, s.allOutWhy = now, fmt.Sprintf("the last, %s: %s", w.id, why)

@@ -42,6 +42,7 @@ type coordinator interface {
 	GetTask(args *protocol.GetTaskArgs) (*protocol.GetTaskReply, error)
 	ReportMap(args *protocol.ReportMapArgs) (*protocol.ReportReply, error)
 	ReportReduce(args *protocol.ReportReduceArgs) (*protocol.ReportReply, error)
+	ReportReduces(args *protocol.ReportReducesArgs) (*protocol.ReportReducesReply, error)
 	ReportFailure(args *protocol.ReportFailureArgs) (*protocol.ReportReply, error)
 	// Leave says the worker id stops: its work is to be redone now.
 	Leave(id string) error
@@ -142,6 +143,17 @@ func (c *client) ReportMap(args *protocol.ReportMapArgs) (*protocol.ReportReply,
 func (c *client) ReportReduce(args *protocol.ReportReduceArgs) (*protocol.ReportReply, error) {
 	var reply protocol.ReportReply
 	return &reply, c.call("ReportReduce", args, &reply, c.rpcTimeout+time.Duration(len(args.Run)>>10)*time.Microsecond)
+}
+
+// ReportReduces allows the reports' bytes a microsecond per KiB on top of
+// the call's deadline, as ReportReduce does.
+func (c *client) ReportReduces(args *protocol.ReportReducesArgs) (*protocol.ReportReducesReply, error) {
+	var reply protocol.ReportReducesReply
+	var size int
+	for _, r := range args.Reports {
+		size += len(r.Run)
+	}
+	return &reply, c.call("ReportReduces", args, &reply, c.rpcTimeout+time.Duration(size>>10)*time.Microsecond)
 }
 
 // Hold allows a microsecond per file listed on top of the call's deadline.

@@ -46,34 +46,33 @@ type Config struct {
 	// WholeFiles = true): a job that cut an input into splits refuses
 	// the worker at registration, rather than computing a wrong answer.
 	WholeFiles bool
-	// Streams says the worker runs a streaming job's commands, which its
-	// coordinator names (a pool worker, or a test's): a worker without
-	// it refuses a streaming job. StreamFiles are the job's shipped files
+	// streams says the worker runs a streaming job's commands, which its
+	// coordinator names (a pool worker: Pool sets it): a worker without
+	// it refuses a streaming job. streamFiles are the job's shipped files
 	// on this machine, by name; Build must then be the job's
 	// (protocol.Stream.Build).
-	Streams     bool
-	StreamFiles map[string]string
+	streams     bool
+	streamFiles map[string]string
 	// pool and jobsBefore say, at registration, that the worker is a pool
 	// member (Pool sets them) that served jobsBefore jobs before this one.
 	pool       bool
 	jobsBefore int
 
-	HeartbeatInterval time.Duration // how often to tell the coordinator we are alive
-	LostAfter         time.Duration // coordinator unreachable this long: give up
-	WaitCoordinator   time.Duration // before the coordinator first answers, wait this long for it
-	DialTimeout       time.Duration // connecting to the coordinator or a peer, handshake included
-	RPCTimeout        time.Duration // one RPC; a long poll gets the coordinator's long-poll interval on top
-	FetchTimeout      time.Duration // one HTTP transfer (split, run file, upload) takes at most this plus 1 s per MiB
-	StallTimeout      time.Duration // a peer that sends nothing this long mid-request is given up on
-	FetchRetries      int           // tries per run file (and per upload) before giving up on it
-	FetchParallel     int           // concurrent fetches of one reducer
-	MapBuffer         int64         // map output held in memory before spilling to disk, bytes
-	// InlineReduce is the largest reduce output sent in its report rather
-	// than uploaded (default protocol.MaxInlineReduce, which bounds it;
-	// negative: every output is uploaded).
-	InlineReduce int64
+	LostAfter       time.Duration // coordinator unreachable this long: give up
+	WaitCoordinator time.Duration // before the coordinator first answers, wait this long for it
+	DialTimeout     time.Duration // connecting to the coordinator or a peer, handshake included
+	RPCTimeout      time.Duration // one RPC; a long poll gets the coordinator's long-poll interval on top
+	FetchTimeout    time.Duration // one HTTP transfer (split, run file, upload) takes at most this plus 1 s per MiB
+	StallTimeout    time.Duration // a peer that sends nothing this long mid-request is given up on
+	FetchRetries    int           // tries per run file (and per upload) before giving up on it
+	FetchParallel   int           // concurrent fetches of one reducer
+	MapBuffer       int64         // map output held in memory before spilling to disk, bytes
+	// inlineReduce is the largest reduce output sent in its report rather
+	// than uploaded (protocol.MaxInlineReduce, which bounds it; tests set
+	// it negative: every output is uploaded).
+	inlineReduce int64
 	LimitMemory  bool // limit the app's Go heap (GOMEMLIMIT) to what the job needs: split size + MapBuffer + 16 MiB
-	MergeFanIn   int  // runs merged at once by a reducer; more take several passes
+	mergeFanIn   int  // runs merged at once by a reducer (64); more take several passes (tests set 2)
 	MaxConns     int  // connections to the run-file server open at once
 
 	// AppMemoryLimit kills the app's process (an *executor.Child) when its
@@ -93,21 +92,20 @@ type Config struct {
 // in (but App and Executor, which have none).
 func DefaultConfig() Config {
 	return Config{
-		Coordinator:       protocol.DefaultAddr,
-		Listen:            ":0",
-		HeartbeatInterval: 500 * time.Millisecond,
-		LostAfter:         3 * time.Second,
-		WaitCoordinator:   time.Minute,
-		DialTimeout:       2 * time.Second,
-		RPCTimeout:        2 * time.Second,
-		FetchTimeout:      60 * time.Second,
-		StallTimeout:      5 * time.Second,
-		FetchRetries:      3,
-		FetchParallel:     4,
-		MapBuffer:         16 << 20,
-		InlineReduce:      protocol.MaxInlineReduce,
-		MergeFanIn:        64,
-		MaxConns:          1024,
+		Coordinator:     protocol.DefaultAddr,
+		Listen:          ":0",
+		LostAfter:       3 * time.Second,
+		WaitCoordinator: time.Minute,
+		DialTimeout:     2 * time.Second,
+		RPCTimeout:      2 * time.Second,
+		FetchTimeout:    60 * time.Second,
+		StallTimeout:    5 * time.Second,
+		FetchRetries:    3,
+		FetchParallel:   4,
+		MapBuffer:       16 << 20,
+		inlineReduce:    protocol.MaxInlineReduce,
+		mergeFanIn:      64,
+		MaxConns:        1024,
 	}
 }
 
@@ -124,7 +122,6 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	orDefault(&c.Listen, d.Listen)
-	orDefault(&c.HeartbeatInterval, d.HeartbeatInterval)
 	orDefault(&c.LostAfter, d.LostAfter)
 	orDefault(&c.WaitCoordinator, d.WaitCoordinator)
 	orDefault(&c.DialTimeout, d.DialTimeout)
@@ -134,13 +131,13 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.FetchRetries, d.FetchRetries)
 	orDefault(&c.FetchParallel, d.FetchParallel)
 	orDefault(&c.MapBuffer, d.MapBuffer)
-	if c.InlineReduce == 0 {
-		c.InlineReduce = d.InlineReduce
+	if c.inlineReduce == 0 {
+		c.inlineReduce = d.inlineReduce
 	}
-	c.InlineReduce = min(c.InlineReduce, protocol.MaxInlineReduce)
+	c.inlineReduce = min(c.inlineReduce, protocol.MaxInlineReduce)
 	orDefault(&c.MaxConns, d.MaxConns)
-	if c.MergeFanIn < 2 {
-		c.MergeFanIn = d.MergeFanIn
+	if c.mergeFanIn < 2 {
+		c.mergeFanIn = d.mergeFanIn
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

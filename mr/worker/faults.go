@@ -22,10 +22,15 @@ type Faults struct {
 	// FullReduceDisk makes every write of a fetched run fail with ENOSPC,
 	// as on a full disk: the reducer's own failure.
 	FullReduceDisk bool
+	// SilentStop makes the worker stop, when Run's context ends, as a
+	// crashed one would: without telling the coordinator that it leaves,
+	// which learns it from its silence (the heartbeat timeout), and with
+	// its run-file server closed at once.
+	SilentStop bool
 }
 
 // ParseFaults reads a comma-separated list of fault names:
-// drop-report-reply, full-reduce-disk.
+// drop-report-reply, full-reduce-disk, silent-stop.
 func ParseFaults(list string) (Faults, error) {
 	var f Faults
 	for _, name := range strings.Split(list, ",") {
@@ -35,8 +40,10 @@ func ParseFaults(list string) (Faults, error) {
 			f.DropReportReply = true
 		case "full-reduce-disk":
 			f.FullReduceDisk = true
+		case "silent-stop":
+			f.SilentStop = true
 		default:
-			return f, fmt.Errorf("mr: unknown fault %q (known: drop-report-reply, full-reduce-disk)", name)
+			return f, fmt.Errorf("mr: unknown fault %q (known: drop-report-reply, full-reduce-disk, silent-stop)", name)
 		}
 	}
 	return f, nil
@@ -46,10 +53,11 @@ func ParseFaults(list string) (Faults, error) {
 type faults struct {
 	dropReportReply atomic.Bool // still to do
 	fullReduceDisk  bool
+	silentStop      bool
 }
 
 func newFaults(f Faults) *faults {
-	fs := &faults{fullReduceDisk: f.FullReduceDisk}
+	fs := &faults{fullReduceDisk: f.FullReduceDisk, silentStop: f.SilentStop}
 	fs.dropReportReply.Store(f.DropReportReply)
 	return fs
 }

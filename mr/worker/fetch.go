@@ -81,8 +81,8 @@ func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.G
 				return
 			}
 		}
-		path := batchPath(dir, "owner-"+strconv.Itoa(o))
-		if err := w.fetchBatch(ctx, src.owners[o], a.Task, maps, path, inlineBudget/len(src.owners), done); err != nil {
+		part := runsPart{r: a.Task, path: batchPath(dir, "owner-"+strconv.Itoa(o)), done: done}
+		if err := w.fetchBatch(ctx, src.owners[o], []runsPart{part}, maps, inlineBudget/len(src.owners)); err != nil {
 			var local *localError
 			if errors.As(err, &local) {
 				cancel(err)
@@ -91,7 +91,24 @@ func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.G
 			w.log.Info("fetch failed", "attempt", a.String(), "from", src.owners[o], "err", err)
 		}
 	})
-	w.parallel(ctx, t.NMap, func(m int) {
+	if err := w.fillIn(ctx, a, src, got, dir, done); err != nil {
+		cancel(err)
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, 0, err
+	}
+	return segs, total, nil
+}
+
+// fillIn fetches, each alone, the runs of reduce attempt a that its
+// batch did not bring (got), retrying and locating them again as need
+// be; done hears of each. The first failure stops the others and is
+// returned.
+func (w *Worker) fillIn(ctx context.Context, a protocol.Attempt, src *sourceMap, got []bool, dir string,
+	done func(protocol.MapAttempt, runfile.Segment, error)) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	w.parallel(ctx, len(got), func(m int) {
 		if got[m] {
 			return
 		}
@@ -105,10 +122,7 @@ func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.G
 			cancel(err)
 		}
 	})
-	if err := context.Cause(ctx); err != nil {
-		return nil, 0, err
-	}
-	return segs, total, nil
+	return context.Cause(ctx)
 }
 
 // isSelf reports whether owner is this worker's advertised address.
@@ -220,10 +234,11 @@ func (w *Worker) fetchOne(ctx context.Context, a protocol.Attempt, loc protocol.
 	return b.retry(ctx, func() (bool, error) {
 		try++
 		var missing error
-		err := w.fetchBatch(ctx, loc.Addr, a.Task, []protocol.MapAttempt{m}, path, 0, func(m protocol.MapAttempt, seg runfile.Segment, err error) {
+		part := runsPart{r: a.Task, path: path, done: func(m protocol.MapAttempt, seg runfile.Segment, err error) {
 			missing = err
 			done(m, seg, err)
-		})
+		}}
+		err := w.fetchBatch(ctx, loc.Addr, []runsPart{part}, []protocol.MapAttempt{m}, 0)
 		if err == nil {
 			err = missing
 		}
@@ -266,13 +281,26 @@ func (w *Worker) sources(ctx context.Context, version, nMap int) (*sourceMap, er
 	return src, nil
 }
 
-// fetchBatch fetches reduce task r's runs of maps from owner into the one
-// file path, each verified as it is written, and reports each map
-// attempt's outcome to done: where its run is, or why it is not there. A
-// failure of this worker's own disk ends the batch with a *localError.
-func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []protocol.MapAttempt, path string, inline int,
-	done func(m protocol.MapAttempt, seg runfile.Segment, err error)) error {
-	stream, err := w.openRuns(ctx, owner, r, maps)
+// runsPart is one reduce task's part of a fetch: its runs go into the
+// one file path, and done hears of each map attempt's.
+type runsPart struct {
+	r    int
+	path string
+	done func(m protocol.MapAttempt, seg runfile.Segment, err error)
+}
+
+// fetchBatch fetches from owner, in one request, each part's reduce
+// task's runs of maps, into the part's file (or memory, up to inline
+// bytes), each verified as it is written, and reports each map attempt's
+// outcome to the part's done: where its run is, or why it is not there.
+// A broken stream leaves the rest to be fetched again. A failure of this
+// worker's own disk ends the batch with a *localError.
+func (w *Worker) fetchBatch(ctx context.Context, owner string, parts []runsPart, maps []protocol.MapAttempt, inline int) error {
+	rs := make([]int, len(parts))
+	for i, p := range parts {
+		rs[i] = p.r
+	}
+	stream, err := w.openRuns(ctx, owner, rs, maps)
 	if err != nil {
 		return err
 	}
@@ -280,21 +308,31 @@ func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []pro
 	if err := w.faults.diskFull(); err != nil {
 		return &localError{err}
 	}
-	out := runfile.NewSpill(path, inline)
+	br := runsReaders.Get().(*bufio.Reader)
+	br.Reset(stream)
+	defer func() { br.Reset(nil); runsReaders.Put(br) }()
+	for _, p := range parts {
+		if err := readRuns(br, owner, maps, p, inline); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readRuns reads one part's frames of maps' runs from br into its file.
+func readRuns(br *bufio.Reader, owner string, maps []protocol.MapAttempt, p runsPart, inline int) error {
+	out := runfile.NewSpill(p.path, inline)
 	defer out.Abort()
 	var saved []protocol.MapAttempt
 	var segs []runfile.Segment
 	var off int64
-	br := runsReaders.Get().(*bufio.Reader)
-	br.Reset(stream)
-	defer func() { br.Reset(nil); runsReaders.Put(br) }()
 	for _, want := range maps {
 		got, size, err := protocol.ReadRunsFrame(br)
 		switch {
 		case err == nil && got != want:
 			err = fmt.Errorf("%s sent map-%d.a%d for map-%d.a%d", owner, got.Map, got.Attempt, want.Map, want.Attempt)
 		case err == nil && size < 0:
-			done(want, runfile.Segment{}, fmt.Errorf("%s does not serve map-%d.a%d", owner, want.Map, want.Attempt))
+			p.done(want, runfile.Segment{}, fmt.Errorf("%s does not serve map-%d.a%d", owner, want.Map, want.Attempt))
 			continue
 		case err == nil:
 			if err = runfile.VerifyCopy(localWriter{out}, br, size); err != nil {
@@ -302,12 +340,12 @@ func (w *Worker) fetchBatch(ctx context.Context, owner string, r int, maps []pro
 			}
 		}
 		if err != nil { // keep what was verified; the rest is fetched again
-			return commitBatch(out, saved, segs, done, err)
+			return commitBatch(out, saved, segs, p.done, err)
 		}
-		saved, segs = append(saved, want), append(segs, runfile.Segment{Path: path, Off: off, Size: size})
+		saved, segs = append(saved, want), append(segs, runfile.Segment{Path: p.path, Off: off, Size: size})
 		off += size
 	}
-	return commitBatch(out, saved, segs, done, nil)
+	return commitBatch(out, saved, segs, p.done, nil)
 }
 
 // commitBatch publishes a batch (a file, or memory if it stayed small)
@@ -340,18 +378,18 @@ const inlineBudget = 4 << 20
 // after their owner ("owner-3") or, fetched alone, their map ("map-7").
 func batchPath(dir, name string) string { return filepath.Join(dir, name+".runs") }
 
-// openRuns opens the stream of frames of maps' runs for reduce task r
+// openRuns opens the stream of frames of maps' runs for reduce tasks rs
 // from owner: over HTTP (POST /runs), or, when the owner is this worker,
 // straight from its own files, so that a worker always reaches its own
 // outputs however busy its server is.
-func (w *Worker) openRuns(ctx context.Context, owner string, r int, maps []protocol.MapAttempt) (io.ReadCloser, error) {
+func (w *Worker) openRuns(ctx context.Context, owner string, rs []int, maps []protocol.MapAttempt) (io.ReadCloser, error) {
 	if w.isSelf(owner) {
 		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(w.writeRuns(pw, maps, r, func() {})) }()
+		go func() { pw.CloseWithError(w.writeRuns(pw, maps, rs, func() {})) }()
 		return pr, nil
 	}
 	body := protocol.EncodeRunsRequest(maps)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, protocol.RunsURL(owner, r), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, protocol.RunsURL(owner, rs), bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ func (f *silentCoordinator) now() time.Time {
 
 func (f *silentCoordinator) Register(string, string, *protocol.Offer) (*protocol.RegisterReply, error) {
 	r := f.register
+	r.HeartbeatEvery = testHeartbeat
 	return &r, nil
 }
 
@@ -250,7 +251,7 @@ func (f *restartingCoordinator) Register(_, _ string, offer *protocol.Offer) (*p
 	defer f.mu.Unlock()
 	f.registered = append(f.registered, offer)
 	r := &protocol.RegisterReply{WorkerID: "w1", Job: "job1", NReduce: 2, SplitSize: 1 << 20, Journaled: true,
-		RestartWindow: int64(time.Minute)}
+		RestartWindow: int64(time.Minute), HeartbeatEvery: testHeartbeat}
 	if offer != nil {
 		r.WorkerID, r.Adopted = "w2", offer.Maps
 	}

@@ -76,7 +76,7 @@ func (w *Worker) runMapOnly(ctx context.Context, t *protocol.GetTaskReply) *prot
 	}
 	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", size,
 		"written", out.Size, "elapsed", time.Since(start).Round(time.Millisecond).String())
-	if out.Path == "" && int64(len(out.Data)) <= w.cfg.InlineReduce {
+	if out.Path == "" && int64(len(out.Data)) <= w.cfg.inlineReduce {
 		return w.reportReduce(ctx, a, out.Data, size, &cnt)
 	}
 	if err := w.upload(ctx, a, out, size, &cnt); err != nil {

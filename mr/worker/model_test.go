@@ -16,9 +16,9 @@ func TestCheckModelRefusesBadShapes(t *testing.T) {
 	for _, r := range []protocol.RegisterReply{
 		{NReduce: 3, Cuts: []string{"b", "a"}},
 		{NReduce: 3, Cuts: []string{"a"}},
-		{NReduce: 2, Cuts: []string{strings.Repeat("k", protocol.MaxCutKey+1)}},
+		{NReduce: 2, Cuts: []string{strings.Repeat("k", protocol.CutKeyLimit(2)+1)}},
 		{NReduce: 2, Cuts: []string{"a"}, MapOnly: true},
-		{NReduce: 2, Params: map[string]string{"x": strings.Repeat("v", protocol.MaxParamValue+1)}},
+		{NReduce: 2, Params: map[string]string{"x": strings.Repeat("v", 1<<20)}},
 		{NReduce: 2, Params: map[string]string{"a/b": "v"}},
 	} {
 		if _, err := checkModel(&r); err == nil {

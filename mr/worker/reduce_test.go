@@ -38,6 +38,7 @@ type tableCoordinator struct {
 	mu      sync.Mutex
 	locates []protocol.LocateArgs
 	reduces []protocol.ReportReduceArgs
+	batches int // ReportReduces calls
 	uploads [][]byte
 }
 
@@ -57,6 +58,18 @@ func (f *tableCoordinator) ReportReduce(args *protocol.ReportReduceArgs) (*proto
 	defer f.mu.Unlock()
 	f.reduces = append(f.reduces, *args)
 	return &protocol.ReportReply{Accepted: true}, nil
+}
+
+func (f *tableCoordinator) ReportReduces(args *protocol.ReportReducesArgs) (*protocol.ReportReducesReply, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reduces = append(f.reduces, args.Reports...)
+	f.batches++
+	reply := &protocol.ReportReducesReply{Accepted: make([]bool, len(args.Reports))}
+	for i := range reply.Accepted {
+		reply.Accepted[i] = true
+	}
+	return reply, nil
 }
 
 // Upload records the output sent, checked against the size and CRC
@@ -305,7 +318,7 @@ func TestReducerUploadsItsOutput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rt := rt
 			rt.status = tt.status
-			rt.opts = []func(*Config){func(c *Config) { c.InlineReduce, c.FetchRetries = -1, 2 }}
+			rt.opts = []func(*Config){func(c *Config) { c.inlineReduce, c.FetchRetries = -1, 2 }}
 			fake := rt.run(t, rt.good)
 			if len(fake.uploads) != tt.uploads || len(fake.reduces) != 0 || len(fake.failures) != 0 {
 				t.Fatalf("%d uploads, %d reports, %d failures; want %d uploads only", len(fake.uploads), len(fake.reduces),
@@ -392,5 +405,49 @@ func TestReducerReadsItsOwnRunsInPlace(t *testing.T) {
 	}
 	if rest := w.ownRuns(maps[:2], 0, func(protocol.MapAttempt, runfile.Segment, error) {}); len(rest) != 1 || rest[0].Map != 1 {
 		t.Fatalf("with map 1's run damaged, %v left to fetch, want map 1", rest)
+	}
+}
+
+// Merge passes change nothing: a reducer merging its runs two at a time
+// (several passes over five map outputs) reports what one merging them
+// all at once reports, values still in map order.
+func TestReducerMergePasses(t *testing.T) {
+	splits := map[string]string{"a.txt": "x y x\nz\n", "b.txt": "y z q\n", "c.txt": "q q x\n", "d.txt": "z\n", "e.txt": "x y\n"}
+	names := []string{"a.txt", "b.txt", "c.txt", "d.txt", "e.txt"}
+	app := &mr.App{Name: "where",
+		Map: func(name, contents string) []mr.KeyValue {
+			var kvs []mr.KeyValue
+			for _, w := range strings.Fields(contents) {
+				kvs = append(kvs, mr.KeyValue{Key: w, Value: name})
+			}
+			return kvs
+		},
+		Reduce: func(_ string, vs []string) string { return strings.Join(vs, ",") }}
+	reduce := func(fanIn int) []byte {
+		fake := &fakeCoordinator{splits: splits}
+		w := newTestWorker(t, app, fake, func(c *Config) { c.mergeFanIn = fanIn })
+		var maps []protocol.MapSource
+		for i, f := range names {
+			task := fake.splitTask(i, f)
+			task.NMap = len(names)
+			w.run(context.Background(), &task)
+			maps = append(maps, protocol.MapSource{Map: i, Attempt: 1, Owner: 0})
+		}
+		self := "127.0.0.1:1" // it reads its own runs
+		w.sess.addr = self
+		table := &tableCoordinator{fakeCoordinator: fake, owners: []string{self}, maps: maps,
+			locate: func(protocol.LocateArgs) *protocol.LocateReply { return &protocol.LocateReply{Abort: true} }}
+		w.coord = table
+		task := reduceTask()
+		task.NMap = len(names)
+		w.run(context.Background(), &task)
+		if len(table.reduces) != 1 || len(table.failures) != 0 {
+			t.Fatalf("fan-in %d: %d reports, failures %+v", fanIn, len(table.reduces), table.failures)
+		}
+		return table.reduces[0].Run
+	}
+	want, got := reduce(64), reduce(2)
+	if !bytes.Equal(got, want) || len(want) == 0 {
+		t.Fatalf("merged two at a time: %q, want %q", got, want)
 	}
 }

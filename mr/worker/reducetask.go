@@ -24,6 +24,9 @@ var errAborted = errors.New("mr: attempt no longer wanted")
 // coordinator: in its report if small, whose reply may carry the next
 // assignment (returned), else by POST /reduce.
 func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) *protocol.GetTaskReply {
+	if len(t.Batch) > 0 {
+		return w.runBatch(ctx, t)
+	}
 	a := w.attemptOf(protocol.ReduceTask, t)
 	start := time.Now()
 	w.log.Info("attempt started", "attempt", a.String(), "worker", a.WorkerID, "maps", t.NMap)
@@ -51,7 +54,7 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) *proto
 	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", read,
 		"written", out.Size, "elapsed", time.Since(start).Round(time.Millisecond).String(),
 		"fetching", fetched.Sub(start).Round(time.Millisecond).String())
-	if out.Path == "" && int64(len(out.Data)) <= w.cfg.InlineReduce {
+	if out.Path == "" && int64(len(out.Data)) <= w.cfg.inlineReduce {
 		return w.reportReduce(ctx, a, out.Data, read, &cnt)
 	}
 	if err := w.upload(ctx, a, out, read, &cnt); err != nil {
@@ -89,7 +92,7 @@ func (w *Worker) reportReduce(ctx context.Context, a protocol.Attempt, run []byt
 func (w *Worker) reduce(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, segs []runfile.Segment, dir string,
 	read int64, cnt *protocol.Counters) (runfile.Segment, error) {
 	task := &executor.Task{Kind: protocol.ReduceTask, Name: a.String(), NReduce: t.NReduce, Params: w.shape().params,
-		Runs: segs, Scratch: dir, MergeFanIn: w.cfg.MergeFanIn, HeapLimit: w.heapLimit.Load()}
+		Runs: segs, Scratch: dir, MergeFanIn: w.cfg.mergeFanIn, HeapLimit: w.heapLimit.Load()}
 	defer w.streamTask(task, a)()
 	res := w.exec.Run(ctx, task, func(n int64) { w.progress.set(0.5 + 0.5*float64(n)/float64(max(read, 1))) })
 	w.takeCounters(&res, cnt, a)

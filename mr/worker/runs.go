@@ -55,27 +55,29 @@ func (w *Worker) serveRuns(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	red, err1 := protocol.ParseRunsQuery(r.URL.Query())
+	reds, err1 := protocol.ParseRunsQuery(r.URL.Query())
 	maps, err2 := protocol.DecodeRunsRequest(body)
-	if err1 != nil || err2 != nil {
+	if err1 != nil || err2 != nil || len(reds)*len(maps) > protocol.MaxRunsFrames {
 		http.Error(rw, "bad runs request", http.StatusBadRequest)
 		return
 	}
 	rc := http.NewResponseController(rw)
-	w.writeRuns(rw, maps, red, func() { rc.SetWriteDeadline(time.Now().Add(time.Minute)) })
+	w.writeRuns(rw, maps, reds, func() { rc.SetWriteDeadline(time.Now().Add(time.Minute)) })
 }
 
-// writeRuns writes the frames of maps' runs for reduce task red to out,
-// calling each before each frame; a failure truncates the stream, and the
-// reducer fetches the rest again.
-func (w *Worker) writeRuns(out io.Writer, maps []protocol.MapAttempt, red int, each func()) error {
+// writeRuns writes the frames of maps' runs for each reduce task of reds
+// in turn to out, calling each before each frame; a failure truncates the
+// stream, and the reducer fetches the rest again.
+func (w *Worker) writeRuns(out io.Writer, maps []protocol.MapAttempt, reds []int, each func()) error {
 	bw := runsWriters.Get().(*bufio.Writer)
 	bw.Reset(out)
 	defer func() { bw.Reset(nil); runsWriters.Put(bw) }()
-	for _, m := range maps {
-		each()
-		if err := w.writeRun(bw, m, red); err != nil {
-			return err
+	for _, red := range reds {
+		for _, m := range maps {
+			each()
+			if err := w.writeRun(bw, m, red); err != nil {
+				return err
+			}
 		}
 	}
 	return bw.Flush()

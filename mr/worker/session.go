@@ -75,6 +75,10 @@ func (w *Worker) register(ctx context.Context) error {
 	}
 	w.sess.mu.Lock()
 	w.sess.id, w.sess.addr, w.sess.job, w.sess.model = reply.WorkerID, addr, reply.Job, model
+	w.sess.every = time.Duration(reply.HeartbeatEvery)
+	if w.sess.every <= 0 {
+		w.sess.every = defaultHeartbeat
+	}
 	w.sess.mu.Unlock()
 	w.keepAdopted(reply.Adopted)
 	w.live.registered(reply.Journaled, time.Duration(reply.RestartWindow))
@@ -206,16 +210,34 @@ func (w *Worker) refused(peer, what string, err error) {
 	}
 }
 
-// heartbeat tells the coordinator every interval that we are alive, and
-// cancels the run when the coordinator is lost or says the job is over.
+// defaultHeartbeat is how often a worker heartbeats when its coordinator
+// does not say (RegisterReply.HeartbeatEvery).
+const defaultHeartbeat = 500 * time.Millisecond
+
+// heartbeatEvery is how often to heartbeat, as the coordinator said at
+// the last registration.
+func (w *Worker) heartbeatEvery() time.Duration {
+	w.sess.mu.Lock()
+	defer w.sess.mu.Unlock()
+	return w.sess.every
+}
+
+// heartbeat tells the coordinator, as often as it asked, that we are
+// alive, and cancels the run when the coordinator is lost or says the job
+// is over.
 func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) {
-	t := time.NewTicker(w.cfg.HeartbeatInterval)
+	every := w.heartbeatEvery()
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if e := w.heartbeatEvery(); e != every { // registered again, with a restarted coordinator
+			every = e
+			t.Reset(every)
 		}
 		args := &protocol.HeartbeatArgs{WorkerID: w.ID(), Verified: w.outs.takeVerified()}
 		args.Attempt, args.Progress = w.progress.get()

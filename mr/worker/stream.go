@@ -1,7 +1,7 @@
 package worker
 
 // stream.go is a worker's side of a streaming job: it runs the commands
-// its coordinator names only if it was made to (Config.Streams: a pool
+// its coordinator names only if it was made to (Config.streams: a pool
 // worker, which trusts the coordinator as it trusts one shipping a
 // plugin), each attempt in a working directory of its own.
 
@@ -18,10 +18,10 @@ import (
 // when it runs a plugin, or a plugin job when it runs commands.
 func (w *Worker) checkStream(s *protocol.Stream, job string) error {
 	switch {
-	case s != nil && !w.cfg.Streams:
+	case s != nil && !w.cfg.streams:
 		return fmt.Errorf("mr: job %s is a streaming job (-mapper %s): this worker runs the app %s; "+
 			"start mrworker without a plugin (a pool worker) to run it", protocol.Truncate(job, 64), quote(s.Mapper), w.cfg.App)
-	case s == nil && w.cfg.Streams:
+	case s == nil && w.cfg.streams:
 		return fmt.Errorf("mr: job %s runs a plugin, not a streaming job's commands", protocol.Truncate(job, 64))
 	case s != nil:
 		if err := s.Check(); err != nil {
@@ -42,7 +42,7 @@ func (w *Worker) streamTask(t *executor.Task, a protocol.Attempt) func() {
 	if s == nil {
 		return func() {}
 	}
-	t.Stream, t.Files = s, w.cfg.StreamFiles
+	t.Stream, t.Files = s, w.cfg.streamFiles
 	t.WorkDir = workDir(w.dir, a)
 	return func() { os.RemoveAll(t.WorkDir) }
 }
@@ -70,7 +70,7 @@ func (p *Pool) joinStream(cl jobSource, info *protocol.JobInfo) (*executor.Child
 	}
 	p.apps.useAll(sums)
 	cfg := p.cfg
-	cfg.App, cfg.Build, cfg.Executor, cfg.Streams, cfg.StreamFiles = info.App, s.Build(), ch, true, files
+	cfg.App, cfg.Build, cfg.Executor, cfg.streams, cfg.streamFiles = info.App, s.Build(), ch, true, files
 	return p.worker(ch, cfg, info)
 }
 

@@ -21,11 +21,31 @@ func checkAssignment(t *protocol.GetTaskReply) error {
 		return fmt.Errorf("mr: bad assignment: map task %d of %d", t.Task, t.NMap)
 	case t.Action == protocol.ActReduce && (t.Task < 0 || t.Task >= t.NReduce):
 		return fmt.Errorf("mr: bad assignment: reduce task %d of %d", t.Task, t.NReduce)
+	case len(t.Batch) > 0:
+		return checkBatch(t)
 	case t.Action == protocol.ActMap || len(t.Inputs) > 0: // a map-only job's tasks read splits too
 		if err := checkInputs(t.Inputs); err != nil {
 			return err
 		}
 		return checkSources(t)
+	}
+	return nil
+}
+
+// checkBatch checks a batch of reduce attempts: at most
+// protocol.MaxReduceBatch in all and protocol.MaxBatchRuns runs to
+// fetch, each a distinct task in range.
+func checkBatch(t *protocol.GetTaskReply) error {
+	n := len(t.Batch) + 1
+	if t.Action != protocol.ActReduce || len(t.Inputs) > 0 || n > protocol.MaxReduceBatch || n*t.NMap > protocol.MaxBatchRuns {
+		return fmt.Errorf("mr: bad assignment: a batch of %d %s tasks over %d maps", n, t.Action, t.NMap)
+	}
+	seen := map[int]bool{t.Task: true}
+	for _, b := range t.Batch {
+		if b.Task < 0 || b.Task >= t.NReduce || b.Attempt < 1 || seen[b.Task] {
+			return fmt.Errorf("mr: bad assignment: batch names reduce task %d (attempt %d) of %d", b.Task, b.Attempt, t.NReduce)
+		}
+		seen[b.Task] = true
 	}
 	return nil
 }

@@ -39,12 +39,10 @@ type Worker struct {
 	data   *dataDir          // the inputs this worker holds (Config.Data); nil if none
 	sec    security          // the run-file server's keys, replay cache and refusal log
 	srv    fileServer        // the run-file server
-	idle   chan struct{}     // closed when the task loop has returned
 	wg     sync.WaitGroup
 	closed atomic.Bool
 
 	heapLimit atomic.Int64 // the app's Go heap limit, for its tasks (0: none)
-	crashed   atomic.Bool  // stop as a crash would: without a word to the coordinator (Crash)
 	progress  progressMeter
 
 	sess session  // the registration
@@ -71,12 +69,13 @@ type fileServer struct {
 // session is the worker's registration with its job, replaced at each
 // registration.
 type session struct {
-	// mu guards id, job, addr and model.
+	// mu guards id, job, addr, every and model.
 	mu    sync.Mutex
-	id    string   // the worker's id at the coordinator
-	job   string   // the job's id, as the coordinator said at registration
-	addr  string   // advertised host:port of the run-file server
-	model jobModel // the job's parameters and shape (model.go)
+	id    string        // the worker's id at the coordinator
+	job   string        // the job's id, as the coordinator said at registration
+	addr  string        // advertised host:port of the run-file server
+	every time.Duration // how often to heartbeat, as the coordinator said
+	model jobModel      // the job's parameters and shape (model.go)
 }
 
 // attempts is the running attempt, and where the map outputs its
@@ -95,7 +94,7 @@ func New(cfg Config) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Worker{cfg: cfg, log: cfg.Logger, dir: cfg.Dir, exec: cfg.Executor, idle: make(chan struct{}),
+	w := &Worker{cfg: cfg, log: cfg.Logger, dir: cfg.Dir, exec: cfg.Executor,
 		live: newLiveness(cfg, time.Now), outs: outputs{served: make(map[runKey]bool)}}
 	if w.dir == "" {
 		d, err := os.MkdirTemp("", "mrworker-")
@@ -148,10 +147,7 @@ func (w *Worker) Run(outer context.Context) error {
 	w.wg.Go(func() { w.heartbeat(ctx, cancel) })
 	w.announceHeld(ctx)
 	loop := make(chan error, 1)
-	go func() { // not waited for: an app call may never return
-		defer close(w.idle)
-		loop <- w.loop(ctx)
-	}()
+	w.wg.Go(func() { loop <- w.loop(ctx) }) // Run does not wait for it: an app call may never return; Close does
 	var err error
 	select {
 	case err = <-loop:
@@ -159,12 +155,8 @@ func (w *Worker) Run(outer context.Context) error {
 		err = context.Cause(ctx)
 	}
 	cancel(err)
-	if outer.Err() != nil && w.ID() != "" && !w.crashed.Load() {
-		// Stopped from outside (a signal): say so, so that the job redoes
-		// our work now rather than after the heartbeat timeout.
-		if lerr := w.coord.Leave(w.ID()); lerr == nil {
-			w.log.Info("left the job", "worker", w.ID())
-		}
+	if outer.Err() != nil && w.ID() != "" {
+		w.stopped()
 	}
 	if errors.Is(err, errExit) {
 		w.log.Info("job over, worker exiting", "worker", w.ID())
@@ -173,18 +165,25 @@ func (w *Worker) Run(outer context.Context) error {
 	return err
 }
 
-// Crash makes the worker stop, when its Run's context ends, as a crashed
-// worker would: without telling the coordinator that it leaves, which
-// then learns it from its silence. For tests of failures.
-func (w *Worker) Crash() { w.crashed.Store(true) }
+// stopped tells the coordinator that the worker, stopped from outside (a
+// signal), leaves, so that the job redoes its work now rather than after
+// the heartbeat timeout; or, with the silent-stop fault, vanishes as a
+// crashed worker would: no word, and its file server closed at once.
+func (w *Worker) stopped() {
+	if w.faults.silentStop {
+		w.srv.files.Close()
+		return
+	}
+	if err := w.coord.Leave(w.ID()); err == nil {
+		w.log.Info("left the job", "worker", w.ID())
+	}
+}
 
-// Idle is closed once the worker's task loop has returned. Run may
-// return before it: an app called in process (executor.InProcess) cannot
-// be stopped, and its attempt ends when the call returns.
-func (w *Worker) Idle() <-chan struct{} { return w.idle }
-
-// Close stops the file server and removes the worker's temp directory.
-// It may be called more than once.
+// Close stops the file server and the app's process, waits for the task
+// loop, and removes the worker's temp directory. It may be called more
+// than once, after Run has returned. An app called in process
+// (executor.InProcess) cannot be stopped: Close waits for its call to
+// return, and for the attempt to end.
 func (w *Worker) Close() error {
 	if !w.closed.CompareAndSwap(false, true) {
 		return nil
@@ -324,6 +323,3 @@ func (w *Worker) run(ctx context.Context, t *protocol.GetTaskReply) *protocol.Ge
 func (w *Worker) attemptOf(kind protocol.TaskKind, t *protocol.GetTaskReply) protocol.Attempt {
 	return protocol.Attempt{WorkerID: w.ID(), Kind: kind, Task: t.Task, N: t.Attempt}
 }
-
-// ListenAddr is the address the run-file server listens on.
-func (w *Worker) ListenAddr() string { return w.srv.ln.Addr().String() }

@@ -43,7 +43,7 @@ func (f *fakeCoordinator) Now() time.Time  { return time.Now() }
 func (f *fakeCoordinator) Close()          {}
 
 func (f *fakeCoordinator) Register(app, addr string, offer *protocol.Offer) (*protocol.RegisterReply, error) {
-	return &protocol.RegisterReply{WorkerID: "w1", NReduce: 2, SplitSize: 1 << 20}, nil
+	return &protocol.RegisterReply{WorkerID: "w1", NReduce: 2, SplitSize: 1 << 20, HeartbeatEvery: testHeartbeat}, nil
 }
 
 func (f *fakeCoordinator) Heartbeat(args *protocol.HeartbeatArgs) (*protocol.HeartbeatReply, error) {
@@ -108,6 +108,10 @@ func (f *fakeCoordinator) ReportReduce(*protocol.ReportReduceArgs) (*protocol.Re
 	return &protocol.ReportReply{}, nil // stale, as Upload's 409
 }
 
+func (f *fakeCoordinator) ReportReduces(args *protocol.ReportReducesArgs) (*protocol.ReportReducesReply, error) {
+	return &protocol.ReportReducesReply{Accepted: make([]bool, len(args.Reports))}, nil // stale
+}
+
 // newTestWorker is a worker of app talking to fake, configured as
 // testConfig and then by opts.
 func newTestWorker(t *testing.T, app *mr.App, fake coordinator, opts ...func(*Config)) *Worker {
@@ -126,12 +130,15 @@ func newTestWorker(t *testing.T, app *mr.App, fake coordinator, opts ...func(*Co
 	return w
 }
 
-// testConfig is a worker's configuration in tests: heartbeats every 10
-// ms, no log.
+// testConfig is a worker's configuration in tests: no log. (The fake
+// coordinators ask for a heartbeat every testHeartbeat.)
 func testConfig(t *testing.T) Config {
-	return Config{Coordinator: "127.0.0.1:1", Listen: "127.0.0.1:0", Dir: t.TempDir(), HeartbeatInterval: 10 * time.Millisecond,
+	return Config{Coordinator: "127.0.0.1:1", Listen: "127.0.0.1:0", Dir: t.TempDir(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
+
+// testHeartbeat is how often the fake coordinators ask for heartbeats.
+const testHeartbeat = int64(10 * time.Millisecond)
 
 func (f *fakeCoordinator) splitTask(task int, file string) protocol.GetTaskReply {
 	if f.files == nil {

@@ -1,7 +1,7 @@
 // Workers started before their coordinator: they wait for it, and give
 // up when it never comes.
 
-package cluster
+package coordinator_test
 
 import (
 	"bytes"

@@ -1,7 +1,7 @@
 // The paper's model in a cluster: parameters, the app's Partition,
 // map-only jobs and total order, each checked against mrsequential.
 
-package cluster
+package coordinator_test
 
 import (
 	"fmt"
@@ -123,7 +123,7 @@ func TestPartitionOutOfRangeFailsTheJobNamingTheKey(t *testing.T) {
 			app := WordCount()
 			app.Partition = part
 			cfg := Config(t.TempDir())
-			cfg.MaxFailures = 2
+			cfg.SetMaxFailures(2)
 			cl := Start(t, cfg, Inputs(t, 2), app, 2)
 			err := cl.Wait()
 			if err == nil || !strings.Contains(err.Error(), "Partition(") || !strings.Contains(err.Error(), `"`) {
@@ -183,7 +183,8 @@ func TestMapOnlyOutputsAreMapRecordsInOrder(t *testing.T) {
 func TestTotalOrderOutputsHoldIncreasingRanges(t *testing.T) {
 	inputs := Inputs(t, 6)
 	cfg := Config(t.TempDir())
-	cfg.TotalOrder, cfg.Sampler, cfg.NReduce, cfg.SplitSize = true, WordCount(), 3, 2000
+	cfg.TotalOrder, cfg.NReduce, cfg.SplitSize = true, 3, 2000
+	cfg.SetSampler(WordCount())
 	cl := Start(t, cfg, inputs, WordCount(), 3)
 	if err := cl.Wait(); err != nil {
 		t.Fatal(err)
@@ -228,7 +229,8 @@ func TestTotalOrderOutputsHoldIncreasingRanges(t *testing.T) {
 
 func TestTotalOrderRefusesMapOnly(t *testing.T) {
 	cfg := Config(t.TempDir())
-	cfg.TotalOrder, cfg.MapOnly, cfg.Sampler = true, true, WordCount()
+	cfg.TotalOrder, cfg.MapOnly = true, true
+	cfg.SetSampler(WordCount())
 	if _, err := coordinator.New(cfg, Inputs(t, 1)); err == nil || !strings.Contains(err.Error(), "-total-order with -nreduce 0") {
 		t.Fatalf("New = %v, want a refusal of -total-order with -nreduce 0", err)
 	}
@@ -274,7 +276,8 @@ func TestTotalOrderSortEqualsSortingTheLines(t *testing.T) {
 	}
 	slices.Sort(lines)
 	cfg := Config(t.TempDir())
-	cfg.TotalOrder, cfg.Sampler, cfg.NReduce, cfg.SplitSize = true, sortApp(), 5, 50_000
+	cfg.TotalOrder, cfg.NReduce, cfg.SplitSize = true, 5, 50_000
+	cfg.SetSampler(sortApp())
 	cl := Start(t, cfg, inputs, sortApp(), 3)
 	if err := cl.Wait(); err != nil {
 		t.Fatal(err)
@@ -298,7 +301,8 @@ func TestMapOnlyNewlineFailsNamingTheKeyAndInput(t *testing.T) {
 		return []mr.KeyValue{{Key: "k1", Value: "fine"}, {Key: "broken", Value: "two\nlines"}}
 	}
 	cfg := Config(t.TempDir())
-	cfg.MapOnly, cfg.MaxFailures = true, 2
+	cfg.MapOnly = true
+	cfg.SetMaxFailures(2)
 	cl := Start(t, cfg, inputs, app, 2)
 	err := cl.Wait()
 	if err == nil || !strings.Contains(err.Error(), `the key "broken" with a newline`) || !strings.Contains(err.Error(), "(input ") {
@@ -333,7 +337,8 @@ func TestTotalOrderJobResumes(t *testing.T) {
 		return reduceFn(key, values)
 	}
 	cfg := Config(t.TempDir())
-	cfg.TotalOrder, cfg.Sampler, cfg.NReduce = true, WordCount(), 3
+	cfg.TotalOrder, cfg.NReduce = true, 3
+	cfg.SetSampler(WordCount())
 	cl, stop := startJournaled(t, &cfg, inputs, app)
 	for range 2 {
 		cl.AddWorker(WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir()))

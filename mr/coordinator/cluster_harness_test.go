@@ -1,8 +1,14 @@
-// The harness: word count and its inputs, a coordinator and workers
-// started in this process on loopback, waiting on the job's summary,
-// killing a worker, and checking the output against mrsequential.
+// cluster_harness_test.go: the harness of the in-process cluster tests
+// (cluster_*_test.go, package coordinator_test): a coordinator and workers
+// as goroutines on loopback, with Go functions as the app
+// (executor.InProcess); word count and its inputs, waiting on the job's
+// summary, killing a worker, and checking the output against
+// mrsequential. Tests see the job through the coordinator's views (its
+// Summary and Changed, which export_test.go shows tests only, /status and
+// the summary file), never on sleeps or on another package's fields; the
+// bounds here only limit how long a broken run can take.
 
-package cluster
+package coordinator_test
 
 import (
 	"context"
@@ -36,6 +42,7 @@ type Cluster struct {
 	Out     string             // the coordinator's output directory
 	Ref     executor.Reference // the job's parameters and shape, for Sequential
 	cancels []context.CancelFunc
+	runs    []chan error // each worker's Run's result, once it returned
 	result  chan error
 }
 
@@ -103,17 +110,19 @@ func QuietLogger() *slog.Logger {
 // one map task per input (no packing), short timeouts (but a heartbeat
 // timeout that a loaded machine does not miss).
 func Config(out string) coordinator.Config {
-	return coordinator.Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, PackSize: 1, HeartbeatTimeout: 1500 * time.Millisecond,
-		TaskTimeout: 5 * time.Second, LongPoll: 100 * time.Millisecond, ExitGrace: 500 * time.Millisecond,
-		ProgressEvery: time.Second, Logger: QuietLogger()}
+	cfg := coordinator.Config{Addr: "127.0.0.1:0", NReduce: 4, OutDir: out, PackSize: 1, HeartbeatTimeout: 1500 * time.Millisecond,
+		TaskTimeout: 5 * time.Second, Logger: QuietLogger()}
+	cfg.SetTimings(100*time.Millisecond, 500*time.Millisecond, time.Second)
+	return cfg
 }
 
 // WorkerConfig is a worker of a test cluster at addr, with the job's
-// secret, running app in its own process, in dir.
+// secret, running app in its own process, in dir. Stopped, it vanishes
+// as a crashed worker would (the silent-stop fault), so that Kill is a
+// crash; a test of a worker that leaves clears Faults.SilentStop.
 func WorkerConfig(addr string, cfg coordinator.Config, app *mr.App, dir string) worker.Config {
 	return worker.Config{Coordinator: addr, Listen: "127.0.0.1:0", Dir: dir, App: app.Name, WholeFiles: app.WholeFiles,
-		Executor: executor.InProcess{App: app}, HeartbeatInterval: 50 * time.Millisecond,
-		LostAfter: 2 * time.Second, Secret: cfg.Secret, Logger: cfg.Logger}
+		Executor: executor.InProcess{App: app}, LostAfter: 2 * time.Second, Secret: cfg.Secret, Logger: cfg.Logger, Faults: worker.Faults{SilentStop: true}}
 }
 
 // Start starts a coordinator with cfg over inputs, and n workers of app.
@@ -141,9 +150,59 @@ func (cl *Cluster) AddWorker(wc worker.Config) *worker.Worker {
 		cl.T.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	run := make(chan error, 1)
 	cl.Workers, cl.cancels, cl.Dirs = append(cl.Workers, w), append(cl.cancels, cancel), append(cl.Dirs, wc.Dir)
-	go w.Run(ctx)
+	cl.runs = append(cl.runs, run)
+	go func() { run <- w.Run(ctx) }()
 	return w
+}
+
+// Join starts one more worker with wc, as AddWorker, and waits until the
+// job's summary lists it: it returns the worker as the summary has it,
+// with its id and its address (its run-file server's, but for an
+// Advertise). No other worker may be joining meanwhile.
+func (cl *Cluster) Join(wc worker.Config) protocol.WorkerSummary {
+	cl.T.Helper()
+	known := map[string]bool{}
+	for _, w := range cl.C.Summary().Workers {
+		known[w.ID] = true
+	}
+	cl.AddWorker(wc)
+	var joined protocol.WorkerSummary
+	cl.WaitFor("the worker joined", func(sum protocol.Summary) bool {
+		for _, w := range sum.Workers {
+			if !known[w.ID] {
+				joined = w
+				return true
+			}
+		}
+		return false
+	})
+	return joined
+}
+
+// waitRun waits until worker i's Run has returned, and returns its result.
+func (cl *Cluster) waitRun(i int) error {
+	cl.T.Helper()
+	select {
+	case err := <-cl.runs[i]:
+		cl.runs[i] <- err // for the next caller
+		return err
+	case <-time.After(60 * time.Second):
+		cl.T.Fatalf("worker %d still running after 60 s", i)
+		return nil
+	}
+}
+
+// WaitWorkers waits until every worker has stopped by itself (told that
+// the job is over, or its coordinator lost), and its task loop too: then
+// every report it sent is in.
+func (cl *Cluster) WaitWorkers() {
+	cl.T.Helper()
+	for i, w := range cl.Workers {
+		cl.waitRun(i)
+		w.Close()
+	}
 }
 
 func (cl *Cluster) stopWorkers() {
@@ -182,11 +241,12 @@ func (cl *Cluster) WaitFor(what string, cond func(sum protocol.Summary) bool) {
 	}
 }
 
-// Kill stops worker i as a crash would: no more heartbeats, no file server.
+// Kill stops worker i as a crash would: no more heartbeats, no file
+// server, no word to the coordinator (its silent-stop fault).
 func (cl *Cluster) Kill(i int) {
-	cl.Workers[i].Crash()
+	cl.T.Helper()
 	cl.cancels[i]()
-	cl.Workers[i].Close()
+	cl.waitRun(i)
 }
 
 // SummaryFile reads the job summary the coordinator wrote.

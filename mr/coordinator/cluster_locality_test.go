@@ -4,7 +4,7 @@
 // manifest alone, a worker's copy with one byte changed, a holder killed
 // mid-job, and an input swapped for a link once the job listed it.
 
-package cluster
+package coordinator_test
 
 import (
 	"context"
@@ -64,7 +64,8 @@ func startHolders(t *testing.T, cfg coordinator.Config, inputs []string, app *mr
 // blocks, so that splits begin and end mid-block.
 func localityConfig(t *testing.T) coordinator.Config {
 	cfg := Config(t.TempDir())
-	cfg.SplitSize, cfg.BlockSize = 3000, 1024
+	cfg.SplitSize = 3000
+	cfg.SetBlockSize(1024)
 	return cfg
 }
 
@@ -312,11 +313,15 @@ func TestLocalityHolderKilled(t *testing.T) {
 	cfg.Manifest = writeManifest(t, inputs, 1024)
 	cl := startHolders(t, cfg, inputs, gatedWordCount(gate), spread(t, inputs))
 	cl.waitMapping(3)
-	id := cl.Workers[0].ID()
 	cl.Kill(0)
+	var id string // the only worker that stopped heartbeating
 	cl.WaitFor("the holder declared dead", func(sum protocol.Summary) bool {
-		w, _ := WorkerOf(sum, id)
-		return w.Dead
+		for _, w := range sum.Workers {
+			if w.Dead {
+				id = w.ID
+			}
+		}
+		return id != ""
 	})
 	close(gate)
 	if err := cl.Wait(); err != nil {
@@ -373,8 +378,9 @@ func TestLocalityInputServerTrust(t *testing.T) {
 	cl := startHolders(t, cfg, inputs, gatedWordCount(gate), []string{dir})
 	cl.waitMapping(1)
 	defer close(gate)
+	holder := cl.C.Summary().Workers[0].Addr // its run-file server: no Advertise
 	get := func(key []byte, name string, off, n int64) (int, string) {
-		req, err := http.NewRequest(http.MethodGet, protocol.InputURL(cl.Workers[0].ListenAddr(), name, off, n), nil)
+		req, err := http.NewRequest(http.MethodGet, protocol.InputURL(holder, name, off, n), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,7 @@
 // In-process clusters with faults injected: a killed output holder, a
 // corrupt run file, a dead coordinator, a bad disk, an input gone.
 
-package cluster
+package coordinator_test
 
 import (
 	"context"
@@ -32,12 +32,17 @@ func TestClusterKillOutputHolderDuringReduce(t *testing.T) {
 		once.Do(func() { close(started); <-gate })
 		return reduce(k, vs)
 	}
-	cl := Start(t, Config(t.TempDir()), inputs, app, 3)
+	cfg := Config(t.TempDir())
+	cl := Start(t, cfg, inputs, app, 0)
+	var ids []string
+	for range 3 {
+		ids = append(ids, cl.Join(WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir())).ID)
+	}
 	<-started
 	victim := -1
 	owners := mapOwners(cl.C.Summary())
-	for i, w := range cl.Workers {
-		if owners[w.ID()] > 0 {
+	for i, id := range ids {
+		if owners[id] > 0 {
 			victim = i
 			break
 		}
@@ -45,7 +50,7 @@ func TestClusterKillOutputHolderDuringReduce(t *testing.T) {
 	if victim < 0 {
 		t.Fatal("no worker holds map output in the reduce phase")
 	}
-	id := cl.Workers[victim].ID()
+	id := ids[victim]
 	cl.Kill(victim)
 	cl.WaitFor("the victim declared dead", func(sum protocol.Summary) bool {
 		w, _ := WorkerOf(sum, id)
@@ -137,7 +142,7 @@ func TestWorkerExitsWhenCoordinatorDies(t *testing.T) {
 	go func() { c.Run(ctx); close(ran) }()
 	defer func() { <-ran }() // before its -out is removed
 	wc := WorkerConfig(c.Addr(), cfg, app, t.TempDir())
-	wc.HeartbeatInterval, wc.LostAfter = 20*time.Millisecond, 300*time.Millisecond
+	wc.LostAfter = 300 * time.Millisecond
 	w, err := worker.New(wc)
 	if err != nil {
 		t.Fatal(err)
@@ -156,8 +161,7 @@ func TestWorkerExitsWhenCoordinatorDies(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("worker still running 10 s after the coordinator died")
 	}
-	close(block) // the blocked Map returns; its attempt ends before the worker's directory goes
-	<-w.Idle()
+	close(block) // the blocked Map returns; Close waits for its attempt to end before the worker's directory goes
 }
 
 // One bad disk never sinks the job: a worker whose directory cannot hold
@@ -239,9 +243,7 @@ func jobFailsBlamingNone(t *testing.T, cl *Cluster, want string) {
 	if err := cl.Wait(); err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("job ended with %v, want an error saying %q", err, want)
 	}
-	for _, w := range cl.Workers {
-		<-w.Idle() // its last report is in
-	}
+	cl.WaitWorkers() // every report is in
 	sum := cl.C.Summary()
 	for _, w := range sum.Workers {
 		if w.Excluded != "" || w.Outcomes["failed"] != 0 {
@@ -294,9 +296,11 @@ func TestStoppedWorkerLeaves(t *testing.T) {
 	}
 	cfg := Config(t.TempDir())
 	cfg.HeartbeatTimeout, cfg.TaskTimeout = time.Hour, time.Hour
-	cl := Start(t, cfg, inputs, app, 1)
+	cl := Start(t, cfg, inputs, app, 0)
+	wc := WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir())
+	wc.Faults.SilentStop = false // it leaves
+	leaver := cl.Join(wc).ID
 	<-started
-	leaver := cl.Workers[0].ID()
 	cl.AddWorker(WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir()))
 	cl.cancels[0]() // stopped, not crashed
 	cl.WaitFor("the stopped worker gone", func(sum protocol.Summary) bool {

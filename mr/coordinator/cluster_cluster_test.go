@@ -2,7 +2,7 @@
 // attempts counted, spills and merge passes, ReduceSeq, user counters,
 // small inputs packed.
 
-package cluster
+package coordinator_test
 
 import (
 	"iter"
@@ -62,8 +62,8 @@ func TestSummaryCountsAttempts(t *testing.T) {
 	}
 }
 
-// A tiny map buffer forces spills and a tiny fan-in forces merge passes:
-// the output must not change.
+// A tiny map buffer forces spills: the output must not change. (Merge
+// passes at the reducer: mr/worker's TestReducerMergePasses.)
 func TestClusterSpillsAndMergePasses(t *testing.T) {
 	inputs := Inputs(t, 5)
 	app := WordCount()
@@ -71,7 +71,7 @@ func TestClusterSpillsAndMergePasses(t *testing.T) {
 	cfg := Config(t.TempDir())
 	cl := Start(t, cfg, inputs, app, 0)
 	wc := WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir())
-	wc.MapBuffer, wc.MergeFanIn = 2<<10, 2
+	wc.MapBuffer = 2 << 10
 	cl.AddWorker(wc)
 	if err := cl.Wait(); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,6 @@
 // TestMain: the test binary is also the pool workers' app process.
 
-package cluster
+package coordinator_test
 
 import (
 	"os"

@@ -3,7 +3,7 @@
 // the job, a pool running shipped scripts, a journaled job. They run sh
 // and awk, which every Linux machine has.
 
-package cluster
+package coordinator_test
 
 import (
 	"context"
@@ -52,21 +52,20 @@ func asciiInputs(t *testing.T, n int) []string {
 	return inputs
 }
 
-// startStream starts a streaming job of cfg over inputs with n workers
-// that run its commands in their own process.
+// streamSecret is the secret of the streaming jobs here: pool workers,
+// which run a job's commands, need one.
+var streamSecret = []byte("stream-test-secret")
+
+// startStream starts a streaming job of cfg over inputs (with
+// streamSecret) and n pool workers, which run its commands in an app's
+// process of their own, as mrworker without a plugin does.
 func startStream(t *testing.T, cfg coordinator.Config, inputs []string, n int) *Cluster {
+	cfg.Secret = streamSecret
 	cl := Start(t, cfg, inputs, &mr.App{Name: cfg.App}, 0)
-	for range n {
-		cl.AddWorker(streamWorker(cl, cfg))
+	for i := range n {
+		startPool(t, fmt.Sprintf("p%d", i+1), cl.C.Addr(), cfg.Secret, t.TempDir())
 	}
 	return cl
-}
-
-// streamWorker is a worker that runs the job's commands.
-func streamWorker(cl *Cluster, cfg coordinator.Config) worker.Config {
-	wc := WorkerConfig(cl.C.Addr(), cfg, cl.App, cl.T.TempDir())
-	wc.Streams, wc.Build = true, cfg.Stream.Build()
-	return wc
 }
 
 // sequentialStream is what mrsequential -mapper ... writes.
@@ -125,7 +124,8 @@ func TestStreamingMapOnlyJobReadsParams(t *testing.T) {
 func TestStreamingMapperThatFailsFailsTheJobNamingIt(t *testing.T) {
 	inputs := asciiInputs(t, 2)
 	cfg := Config(t.TempDir())
-	cfg.App, cfg.MaxFailures = "failing", 3
+	cfg.App = "failing"
+	cfg.SetMaxFailures(3)
 	cfg.Stream = &protocol.Stream{Mapper: `cat >/dev/null; echo "cannot parse line 7" >&2; exit 1`, Reducer: "cat"}
 	cl := startStream(t, cfg, inputs, 2)
 	err := cl.Wait()
@@ -217,7 +217,7 @@ func TestJournaledStreamingJobSurvivesItsCoordinator(t *testing.T) {
 	gate := filepath.Join(t.TempDir(), "gate")
 	sum := `$1 != k { if (NR > 1) print k "\t" n; k = $1; n = 0 } { n += $2 } END { if (NR) print k "\t" n }`
 	cfg := Config(t.TempDir())
-	cfg.App, cfg.Journal, cfg.HeartbeatTimeout = "jwc", true, 5*time.Second
+	cfg.App, cfg.Journal, cfg.HeartbeatTimeout, cfg.Secret = "jwc", true, 5*time.Second, streamSecret
 	cfg.Params = map[string]string{"gate": gate}
 	cfg.Stream = &protocol.Stream{Mapper: awkWordCount().Mapper,
 		// the reduce task holding "alpha" waits for the gate, which opens
@@ -232,9 +232,8 @@ func TestJournaledStreamingJobSurvivesItsCoordinator(t *testing.T) {
 	first := make(chan error, 1)
 	go func() { first <- c1.Run(ctx) }()
 	cl := &Cluster{T: t, C: c1, App: &mr.App{Name: "jwc"}, Out: cfg.OutDir, result: make(chan error, 1)}
-	t.Cleanup(cl.stopWorkers)
-	for range 2 {
-		cl.AddWorker(streamWorker(cl, cfg))
+	for i := range 2 {
+		startPool(t, fmt.Sprintf("p%d", i+1), c1.Addr(), cfg.Secret, t.TempDir())
 	}
 	cl.WaitFor("a reduce committed", func(sum protocol.Summary) bool {
 		for _, ts := range sum.Tasks {

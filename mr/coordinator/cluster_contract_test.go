@@ -2,7 +2,7 @@
 // in a value, ReduceEmit, a whole-files worker refused by a cut job,
 // a coordinator host that does not resolve, packing.
 
-package cluster
+package coordinator_test
 
 import (
 	"context"
@@ -133,15 +133,13 @@ func TestNewlineInAValueFailsTheJobNamingTheKey(t *testing.T) {
 		return reduce(key, values)
 	}
 	cfg := Config(t.TempDir())
-	cfg.MaxFailures = 2
+	cfg.SetMaxFailures(2)
 	cl := Start(t, cfg, inputs, app, 2)
 	want := `Reduce("gamma") returned a value holding a newline`
 	if err := cl.Wait(); err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("job ended with %v, want an error saying %q", err, want)
 	}
-	for _, w := range cl.Workers {
-		<-w.Idle() // its last report is in
-	}
+	cl.WaitWorkers() // every report is in
 	for _, w := range cl.C.Summary().Workers {
 		if w.Excluded != "" { // its attempts failed as the app's: no worker is to blame
 			t.Errorf("%s excluded: %s", w.ID, w.Excluded)

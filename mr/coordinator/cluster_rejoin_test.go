@@ -1,7 +1,7 @@
 // A journaled job's worker, its coordinator gone, joins no other job at
 // that address and offers its outputs back when its own returns.
 
-package cluster
+package coordinator_test
 
 import (
 	"context"

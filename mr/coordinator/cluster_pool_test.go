@@ -6,7 +6,7 @@
 // SHA-256, by which the pool keeps it; a file that does not describe one
 // is loaded as a real plugin, as mrworker -executor does.
 
-package cluster
+package coordinator_test
 
 import (
 	"bytes"
@@ -289,8 +289,7 @@ func startPoolListening(t *testing.T, name, addr string, secret []byte, dir, lis
 	if testing.Verbose() {
 		w = io.MultiWriter(tp.log, prefixed{name + ": ", os.Stderr})
 	}
-	cfg := worker.Config{Coordinator: addr, Listen: listen, Dir: dir, HeartbeatInterval: 50 * time.Millisecond,
-		LostAfter: 2 * time.Second, Secret: secret, Logger: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	cfg := worker.Config{Coordinator: addr, Listen: listen, Dir: dir, LostAfter: 2 * time.Second, Secret: secret, Logger: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	p, err := worker.NewPool(cfg, worker.PoolConfig{}, func(plugin string) []string {
 		tp.commands.Add(1)
 		return []string{exe, poolChildArg, plugin}

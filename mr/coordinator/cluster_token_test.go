@@ -1,7 +1,7 @@
 // The status page's read-only token under attack: its holder may read,
 // and nothing more.
 
-package cluster
+package coordinator_test
 
 import (
 	"bufio"

@@ -1,13 +1,14 @@
 // Clusters with a job secret: the job runs, the secret never crosses the
 // wire, and a session cannot act for another worker.
 
-package cluster
+package coordinator_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -48,7 +49,12 @@ type relay struct {
 }
 
 func newRelay(t *testing.T, target string) *relay {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return newRelayOn(t, "127.0.0.1:0", target)
+}
+
+// newRelayOn is a relay listening on addr.
+func newRelayOn(t *testing.T, addr, target string) *relay {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,10 +116,30 @@ func (r *relay) bytes() []byte {
 
 // Every byte of a whole job, between the workers and the coordinator and
 // between the workers, passes through relays; the secret appears in none
-// of them, in any common encoding.
+// of them, in any common encoding. Worker i advertises the loopback host
+// 127.0.0.1i, where a relay listens on its run-file server's port and
+// forwards to it.
 func TestSecretNeverOnTheWire(t *testing.T) {
 	inputs := Inputs(t, 4)
 	app := WordCount()
+	ready, mapFn, reduceFn := make(chan struct{}), app.Map, app.Reduce
+	app.Map = func(name, contents string) []mr.KeyValue {
+		<-ready // no peer fetches before the relays are up
+		return mapFn(name, contents)
+	}
+	app.Reduce = func(k string, vs []string) string {
+		if k == "alpha" { // its task's output is too large for a report: it goes by POST /reduce, the others' in reports
+			return strings.Repeat("a", protocol.MaxInlineReduce+1)
+		}
+		return reduceFn(k, vs)
+	}
+	defer func() { // a test failed early: let the maps end, which Close waits for
+		select {
+		case <-ready:
+		default:
+			close(ready)
+		}
+	}()
 	secret := []byte("Tr0ub4dor&3-the-job-secret")
 	cfg := Config(t.TempDir())
 	cfg.Secret = secret
@@ -124,23 +150,27 @@ func TestSecretNeverOnTheWire(t *testing.T) {
 	result := make(chan error, 1)
 	go func() { result <- c.Run(context.Background()) }()
 	relays := []*relay{newRelay(t, c.Addr())}
+	cl := &Cluster{T: t, C: c, App: app}
 	for i := range 2 {
-		r := newRelay(t, "")
-		relays = append(relays, r)
 		wc := WorkerConfig(relays[0].ln.Addr().String(), cfg, app, t.TempDir())
-		wc.Advertise = r.ln.Addr().String() // peers fetch through the relay
-		if i == 1 {
-			wc.InlineReduce = -1 // its outputs go by POST /reduce, the other's in its reports
-		}
+		wc.Advertise = fmt.Sprintf("127.0.0.1%d", i) // peers fetch through the relay there
 		w, err := worker.New(wc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.to(w.ListenAddr())
 		ctx, cancel := context.WithCancel(context.Background())
 		go w.Run(ctx)
 		t.Cleanup(func() { cancel(); w.Close() })
 	}
+	cl.WaitFor("both workers joined", func(sum protocol.Summary) bool { return len(sum.Workers) == 2 })
+	for _, w := range cl.C.Summary().Workers {
+		_, port, err := net.SplitHostPort(w.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		relays = append(relays, newRelayOn(t, w.Addr, net.JoinHostPort("127.0.0.1", port)))
+	}
+	close(ready)
 	select {
 	case err := <-result:
 		if err != nil {

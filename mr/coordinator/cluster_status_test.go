@@ -1,6 +1,6 @@
 // A finished job's status served while it lingers.
 
-package cluster
+package coordinator_test
 
 import (
 	"context"

@@ -1,0 +1,35 @@
+package coordinator
+
+// config_test.go: what the configuration decides for the workers: how
+// often they heartbeat.
+
+import (
+	"testing"
+	"time"
+
+	"mapreduce/internal/protocol"
+)
+
+// Workers heartbeat eight times per heartbeat timeout, and at least every
+// 500 ms; the registration tells them.
+func TestWorkersHeartbeatAsTheTimeoutAllows(t *testing.T) {
+	for _, tt := range []struct{ timeout, every time.Duration }{
+		{4 * time.Second, 500 * time.Millisecond}, // the default: as workers always did
+		{400 * time.Millisecond, 50 * time.Millisecond},
+		{time.Hour, 500 * time.Millisecond},
+	} {
+		if got := heartbeatEvery(tt.timeout); got != tt.every {
+			t.Errorf("heartbeat timeout %s: heartbeats every %s, want %s", tt.timeout, got, tt.every)
+		}
+	}
+	cfg := testConfig(t.TempDir())
+	cfg.HeartbeatTimeout = 800 * time.Millisecond
+	c := newTestCoordinator(t, cfg)
+	var reply protocol.RegisterReply
+	c.mu.Lock()
+	c.registeredLocked(&reply, "w1", nil, time.Now())
+	c.mu.Unlock()
+	if reply.HeartbeatEvery != int64(100*time.Millisecond) {
+		t.Errorf("a registration says to heartbeat every %s, want 100ms", time.Duration(reply.HeartbeatEvery))
+	}
+}
