@@ -588,3 +588,25 @@ func TestReserve(t *testing.T) {
 		}
 	}
 }
+
+// Keys that each have one value, as uniq's lines, come out of the merge
+// of the spills as they went in, Combine or not, beside keys with many.
+func TestMapOutputLoneValuesThroughSpills(t *testing.T) {
+	var kvs []KeyValue
+	for i := range 3000 {
+		kvs = append(kvs, KeyValue{fmt.Sprintf("line %d of a text", i), "1"})
+		if i%10 == 0 {
+			kvs = append(kvs, KeyValue{"common", strconv.Itoa(i)})
+		}
+	}
+	got, spills := runMapOutput(t, kvs, 32<<10, joinValues)
+	if spills < 2 {
+		t.Fatalf("%d spills, want several", spills)
+	}
+	want := stableSortByPartition(kvs, 3)
+	for r := range want {
+		if !slices.Equal(splitJoined(got[r]), want[r]) {
+			t.Fatalf("partition %d differs from a stable sort", r)
+		}
+	}
+}

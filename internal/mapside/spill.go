@@ -193,6 +193,13 @@ func (o *Output) combineKey(m *runfile.Merger, s sink, b *memKeys) (bool, error)
 		g.buf = append(g.buf, m.Value()...)
 		g.ends = append(g.ends, len(g.buf))
 	}
+	if len(g.ends) == 1 && !b.has(g.buf[:klen]) {
+		if n, v, err := spillRun(g.buf[klen:]); err == nil && n == 1 {
+			// A lone value goes as it is (combineEnd): no copy of it, nor
+			// of its key, as a line of uniq's, whose keys all are.
+			return ok, s.w.WriteBytes(g.buf[:klen], v)
+		}
+	}
 	text := string(g.buf) // the key and its spilled values: one allocation
 	key := text[:klen]
 	var err error
