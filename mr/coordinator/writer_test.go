@@ -1,5 +1,8 @@
 package coordinator
 
+// writer_test.go: the asyncWriter writes every byte in order and reports
+// its writer's first error.
+
 import (
 	"bytes"
 	"errors"
