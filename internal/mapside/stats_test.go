@@ -1,3 +1,5 @@
+// Tests of a map task's statistics: records, bytes, distinct keys and spills.
+
 package mapside
 
 import (

@@ -1,3 +1,5 @@
+// Tests of failures by class: the app's, the worker's, the input's, and their limits.
+
 package scheduler
 
 import (
