@@ -1,4 +1,4 @@
-// Tests of partitioning: hashed, by ranges, and by the app's partitioner, with its errors.
+// Tests of partitioning by ranges and by the app's partitioner, with its errors.
 
 package mapside
 

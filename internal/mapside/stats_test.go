@@ -1,4 +1,4 @@
-// Tests of a map task's statistics: records, bytes, distinct keys and spills.
+// Tests of a map task's statistics: records emitted and written, bytes, spills.
 
 package mapside
 

@@ -1,4 +1,4 @@
-// Tests of failures by class: the app's, the worker's, the input's, and their limits.
+// Tests of failures by class: the app's count against the task, the worker's against the worker, and exclusion.
 
 package scheduler
 
