@@ -1,7 +1,7 @@
-package e2e
-
 // counters_test.go: the job's counters are exact despite failed and
 // superseded attempts.
+
+package e2e
 
 import (
 	"bytes"

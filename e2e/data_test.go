@@ -1,8 +1,8 @@
-package e2e
-
 // data_test.go: inputs where they live, on real processes: a coordinator
 // holding only the inputs' manifest (bin/mrmanifest), and workers whose
 // -data directories hold each input on 2 of 3 of them.
+
+package e2e
 
 import (
 	"fmt"

@@ -1,7 +1,7 @@
-package e2e
-
 // faults_test.go: bad input, poisoned input, a bad worker among healthy
 // ones, and a hostile peer.
+
+package e2e
 
 import (
 	"bufio"

@@ -1,7 +1,7 @@
-package e2e
-
 // flood_test.go: a secured job under floods of outsiders' connections,
 // with the processes' peak RSS (VmHWM) and the flood's CPU as figures.
+
+package e2e
 
 import (
 	"crypto/rand"

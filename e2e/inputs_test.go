@@ -1,3 +1,5 @@
+// Tests that every command takes the same inputs by the same rule: files, folders, skipped entries and refusals.
+
 package e2e
 
 import (

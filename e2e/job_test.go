@@ -1,9 +1,9 @@
-package e2e
-
 // job_test.go runs a job: a coordinator in coord/ (holding a copy of the
 // inputs, passed by relative names), its -out in out/, workers in w1/,
 // w2/, ..., the markers the test apps share in markers/; it reads /status
 // and the summary, and checks the outputs.
+
+package e2e
 
 import (
 	"bytes"

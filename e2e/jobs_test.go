@@ -1,8 +1,8 @@
-package e2e
-
 // jobs_test.go: the classic MapReduce cases (MIT 6.5840's test-mr.sh):
 // word count, the indexer, map and reduce parallelism, the job count,
 // early exit and crashing workers.
+
+package e2e
 
 import (
 	"bytes"

@@ -1,7 +1,7 @@
-package e2e
-
 // journal_test.go: a journaled job survives its coordinator, killed at
 // four moments.
+
+package e2e
 
 import (
 	"fmt"

@@ -1,5 +1,3 @@
-package e2e
-
 // lan_test.go: the multi-host scenarios' harness. Each scenario builds a
 // LAN of its own with internal/lan (a coordinator on host 0, three worker
 // hosts, each process in its own network namespace and private tmpfs),
@@ -7,6 +5,8 @@ package e2e
 // that nothing of it is left. What happens during the job is read from
 // the coordinator's GET /status, reached from host 0's namespace; what
 // happened, from the job summary collected from host 0.
+
+package e2e
 
 import (
 	"bytes"

@@ -1,5 +1,3 @@
-package e2e
-
 // lanscenarios_test.go: the multi-host scenarios, each on a LAN of its own
 // (lan_test.go). The app is mostly mrapps/straggler, word count whose
 // output equals wc's, slowed by marker files put in one host's private
@@ -9,6 +7,8 @@ package e2e
 // seconds, so that a worker can be killed, cut or frozen while reducers
 // are at work and later reduce tasks still need its map output; different
 // delays on different hosts order the late reports before the job's end.
+
+package e2e
 
 import (
 	"bytes"

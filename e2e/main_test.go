@@ -1,7 +1,7 @@
-package e2e
-
 // main_test.go builds the binaries and plugins once, generates the
 // inputs once, and keeps mrsequential's reference outputs.
+
+package e2e
 
 import (
 	"bytes"

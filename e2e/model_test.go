@@ -1,7 +1,7 @@
-package e2e
-
 // model_test.go: the paper's two benchmarks as real jobs: grep (map-only,
 // its pattern a job parameter) and sort (total order).
+
+package e2e
 
 import (
 	"bytes"

@@ -1,7 +1,7 @@
-package e2e
-
 // plugins_test.go: plugins and binaries built apart, and a pool of
 // workers that get their app from each job's coordinator.
+
+package e2e
 
 import (
 	"bytes"

@@ -1,7 +1,7 @@
-package e2e
-
 // proc_test.go starts the processes of a job, each in a directory of its
 // own with its output in a log file, and waits for them.
+
+package e2e
 
 import (
 	"bytes"

@@ -1,7 +1,7 @@
-package e2e
-
 // statuspage_test.go: a real browser (headless chromium) reads the
 // status page of a running job and of the finished one.
+
+package e2e
 
 import (
 	"bytes"

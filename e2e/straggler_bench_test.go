@@ -1,7 +1,7 @@
-package e2e
-
 // straggler_bench_test.go: what one slow machine costs a job, healthy
 // workers against one slowed by SIGSTOP and SIGCONT.
+
+package e2e
 
 import (
 	"fmt"

@@ -1,7 +1,7 @@
-package e2e
-
 // stream_test.go: a streaming job (mrcoordinator -mapper, -reducer,
 // -file) on real processes.
+
+package e2e
 
 import (
 	"bytes"

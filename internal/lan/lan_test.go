@@ -1,7 +1,7 @@
-package lan
-
 // lan_test.go: the pure parts; the namespaces are tested by the
 // multi-host scenarios (e2e.TestLAN).
+
+package lan
 
 import (
 	"fmt"

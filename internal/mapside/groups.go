@@ -1,8 +1,8 @@
-package mapside
-
 // The map output's groups: the values of each distinct key, held in its
 // entry of the key index while they are all the buffer's common value,
 // else in a group of its own, allocated chunkSize at a time.
+
+package mapside
 
 // group is the values of one key in emission order, as runs of equal
 // values: the earlier runs in groups.runs, the current one in last and n.

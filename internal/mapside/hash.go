@@ -1,3 +1,5 @@
+// The key index's hash: a seeded wyhash-style mix of every byte of a key.
+
 package mapside
 
 import (

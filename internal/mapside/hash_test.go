@@ -1,3 +1,5 @@
+// Tests of the key hash: every byte counts, and close keys spread.
+
 package mapside
 
 import (

@@ -1,3 +1,5 @@
+// The key index: an open-addressing table from each distinct key to its values in the buffer.
+
 package mapside
 
 import (

@@ -1,3 +1,5 @@
+// Tests of a map task's output: records in, sorted and combined runs per partition out, spilled or not.
+
 package mapside
 
 import (

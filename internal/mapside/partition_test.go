@@ -1,3 +1,5 @@
+// Tests of partitioning by ranges and by the app's partitioner, with its errors.
+
 package mapside
 
 import (

@@ -1,3 +1,5 @@
+// Sorting a buffer's keys: dealt out by partition, then sorted within each.
+
 package mapside
 
 import (

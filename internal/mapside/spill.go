@@ -1,3 +1,5 @@
+// Spills: a full buffer written as sorted runs, and the runs merged into the task's output.
+
 package mapside
 
 import (

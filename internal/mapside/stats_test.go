@@ -1,3 +1,5 @@
+// Tests of a map task's statistics: records emitted and written, bytes, spills.
+
 package mapside
 
 import (

@@ -1,3 +1,5 @@
+// The RPC codec: gob messages in length-prefixed frames, bounded and MAC-checked before decoding.
+
 package wire
 
 import (

@@ -1,3 +1,5 @@
+// Tests of the RPC codec over real loopback connections: frames, keys, limits.
+
 package wire
 
 import (

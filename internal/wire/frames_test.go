@@ -1,3 +1,5 @@
+// Tests that frames are bounded in size and time: slow or oversized peers are closed.
+
 package wire
 
 import (

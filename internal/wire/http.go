@@ -1,3 +1,5 @@
+// The engine's HTTP addresses (splits, runs, uploads) and the signed requests that use them.
+
 package wire
 
 import (

@@ -1,3 +1,5 @@
+// Tests of signed HTTP requests and the attempt in their query.
+
 package wire
 
 import (

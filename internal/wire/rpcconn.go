@@ -1,3 +1,5 @@
+// The RPC handshake: a connection opened, the secret proven both ways, and a session resumed.
+
 package wire
 
 import (

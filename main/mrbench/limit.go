@@ -1,3 +1,5 @@
+// mrbench limit: the fused word count, the fastest a job over these bytes could be on this machine.
+
 package main
 
 import (

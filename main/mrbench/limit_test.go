@@ -1,3 +1,5 @@
+// Tests that the fused word count equals the reference count on random texts, however it is cut.
+
 package main
 
 import (

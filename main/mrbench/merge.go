@@ -1,3 +1,5 @@
+// The fused word count's merge: the tables' words by their first two bytes, written in order.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The fused word count's scan: words (runs of Unicode letters) counted into a table.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// Sorting the fused count's words: packed entries ordered by their bytes.
+
 package main
 
 import (

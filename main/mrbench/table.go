@@ -1,3 +1,5 @@
+// The fused word count's table: an open-addressing map from word to count.
+
 package main
 
 import (

@@ -1,7 +1,7 @@
-package main
-
 // main_test.go: mrcluster's pure parts: names, durations, flags, and what
 // it says of the coordinator's log lines.
+
+package main
 
 import (
 	"io"

@@ -1,7 +1,7 @@
-package coordinator
-
 // ReportReduces: a batch's reports are applied each as ReportReduce's
 // would be, sent again are accepted again, and out of bounds none is.
+
+package coordinator
 
 import (
 	"os"

@@ -1,7 +1,7 @@
-package coordinator
-
 // bench_test.go: the coordinator's cost per task, at the paper's scale,
 // with simulated workers over real connections.
+
+package coordinator
 
 import (
 	"bytes"

@@ -1,7 +1,7 @@
-package coordinator
-
 // config.go: the coordinator's configuration, its defaults and their
 // checks.
+
+package coordinator
 
 import (
 	"cmp"

@@ -1,7 +1,7 @@
-package coordinator
-
 // config_test.go: what the configuration decides for the workers: how
 // often they heartbeat.
+
+package coordinator
 
 import (
 	"testing"

@@ -1,5 +1,3 @@
-package coordinator
-
 // content.go: the job's inputs by content: each input's name (its file
 // name, what a worker's data directory holds it as), its size and, once
 // known, its description in blocks (manifest.File: a CRC-32C and a line
@@ -8,6 +6,8 @@ package coordinator
 // worker first says it holds one (Hold): a job whose workers hold no
 // data costs not a byte more to read than before. Until an input is
 // described, its map tasks read it from the coordinator, as before.
+
+package coordinator
 
 import (
 	"errors"

@@ -1,7 +1,7 @@
-package coordinator
-
 // coordinator.go: the Coordinator, New and its steps, Run, the tickers
 // and the scheduler's events.
+
+package coordinator
 
 import (
 	"cmp"

@@ -1,8 +1,8 @@
-package coordinator
-
 // dirs.go: the directories the coordinator writes in: -out, which it
 // locks for the job, a temp directory in -out where outputs are written
 // before their rename, and the work directory of committed runs.
+
+package coordinator
 
 import (
 	"fmt"

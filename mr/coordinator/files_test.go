@@ -1,8 +1,8 @@
-package coordinator
-
 // files_test.go: the coordinator's files: a repeated upload rewrites
 // nothing, an earlier job's outputs go at start, and a stopped
 // coordinator leaves no temp file.
+
+package coordinator
 
 import (
 	"context"

@@ -1,8 +1,8 @@
-package coordinator
-
 // front.go: the coordinator's network front: one listener for net/rpc
 // and HTTP, the keys and limits that decide who comes in, and the RPC
 // connections being served.
+
+package coordinator
 
 import (
 	"context"

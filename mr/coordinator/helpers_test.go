@@ -1,8 +1,8 @@
-package coordinator
-
 // helpers_test.go: what the coordinator's own tests share. They drive
 // its handlers directly, and its scheduler through the scheduler's API;
 // whole clusters run in process in cluster_*_test.go.
+
+package coordinator
 
 import (
 	"bytes"

@@ -1,7 +1,7 @@
-package coordinator
-
 // http.go: the coordinator's HTTP routes, and POST /reduce, where
 // reduce attempts upload their outputs.
+
+package coordinator
 
 import (
 	"errors"

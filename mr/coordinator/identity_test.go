@@ -1,7 +1,7 @@
-package coordinator
-
 // identity_test.go: a journal is taken back only by the job whose map
 // tasks it recorded.
+
+package coordinator
 
 import (
 	"bytes"

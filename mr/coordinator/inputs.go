@@ -1,5 +1,3 @@
-package coordinator
-
 // inputs.go: inputs where they live: the job planned from inputs the
 // coordinator holds or from a manifest alone (planJob), workers saying
 // which inputs they hold (Hold), each map assignment telling where each
@@ -8,6 +6,8 @@ package coordinator
 // from the file the job listed, every block checked against its
 // description first once it is described (sendPiece). content.go holds
 // the inputs by content.
+
+package coordinator
 
 import (
 	"errors"

@@ -1,8 +1,8 @@
-package coordinator
-
 // inputs_test.go: inputs where they live: GET /split serves only the
 // files the job listed, inputs are described when wanted, Hold takes
 // only the job's inputs.
+
+package coordinator
 
 import (
 	"bytes"

@@ -1,5 +1,3 @@
-package coordinator
-
 // journal.go: a journaled job (Config.Journal): the coordinator keeps
 // an append-only journal in -out (internal/journal: checksummed
 // records, group-committed, a torn tail ignored) holding the job's
@@ -13,6 +11,8 @@ package coordinator
 // committed maps wait a while for their owners, which outlive the
 // coordinator of a journaled job, to offer them back (mr/scheduler's
 // recover.go); only what is missing runs again.
+
+package coordinator
 
 import (
 	"cmp"

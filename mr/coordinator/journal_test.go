@@ -1,6 +1,6 @@
-package coordinator
-
 // journal_test.go: a journaled job restarted during its final merge.
+
+package coordinator
 
 import (
 	"context"

@@ -1,5 +1,3 @@
-package coordinator
-
 // layout.go: the coordinator's file names, all defined here (a worker's
 // are in mr/worker's layout.go). Nothing is ever named after a string a
 // peer sent: every name is built from numbers and the job's app name.
@@ -19,6 +17,8 @@ package coordinator
 //
 //	.upload-Y.aN.*.tmp       a large reduce upload being received
 //	reduce-Y.run             reduce task Y's committed output in run format
+
+package coordinator
 
 import (
 	"fmt"

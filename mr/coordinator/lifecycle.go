@@ -1,8 +1,8 @@
-package coordinator
-
 // lifecycle.go: a coordinator's life, running → over → stopping: the job
 // ends (finished, failed or stopped), the workers hear Exit, then Run
 // stops serving and waits for what is in flight.
+
+package coordinator
 
 import (
 	"errors"

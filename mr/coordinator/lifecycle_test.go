@@ -1,7 +1,7 @@
-package coordinator
-
 // lifecycle_test.go: a job becomes over once, keeps the first reason it
 // failed, and stops once.
+
+package coordinator
 
 import (
 	"errors"

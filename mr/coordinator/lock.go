@@ -1,5 +1,3 @@
-package coordinator
-
 // lock.go: the lock on -out: one coordinator at a time writes into an
 // output directory. It is flock(2) on a file in -out, so a coordinator
 // that is killed leaves nothing that blocks the next: the kernel drops
@@ -8,6 +6,8 @@ package coordinator
 // that the file it locked is still the one the name gives (else it
 // locked a file just removed, and tries again): -out holds no lock file
 // after a job.
+
+package coordinator
 
 import (
 	"bytes"

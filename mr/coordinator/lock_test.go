@@ -1,7 +1,7 @@
-package coordinator
-
 // lock_test.go: the lock on -out: one coordinator at a time, and none
 // left behind by one killed or one that failed to start.
+
+package coordinator
 
 import (
 	"bufio"

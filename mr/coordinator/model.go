@@ -1,10 +1,10 @@
-package coordinator
-
 // model.go: the job's model beyond one map and one reduce phase: its
 // parameters, map-only jobs (each map task's records are its output, no
 // shuffle) and total order (keys sent to the reduce tasks by ranges
 // that a sample of the keys picks, so that the outputs are in order end
 // to end).
+
+package coordinator
 
 import (
 	"fmt"

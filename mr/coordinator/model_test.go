@@ -1,7 +1,7 @@
-package coordinator
-
 // model_test.go: parameters and shape as part of a job's identity; the
 // total order's sample and cut points; a concatenated final output.
+
+package coordinator
 
 import (
 	"fmt"

@@ -1,9 +1,9 @@
-package coordinator
-
 // output.go: the coordinator's outputs: each reduce task's verified
 // upload becomes mr-out-Y (text) and is kept in run format in the work
 // directory; the last one starts the merge of all of them into
 // mr-<app>-all.
+
+package coordinator
 
 import (
 	"bufio"

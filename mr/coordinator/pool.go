@@ -1,5 +1,3 @@
-package coordinator
-
 // pool.go: the app a job runs, and pool workers, to which the
 // coordinator ships it: mrworker without a plugin waits for whatever
 // job appears at its coordinator's address, asks what it runs (Job),
@@ -8,6 +6,8 @@ package coordinator
 // secret: the bytes are authenticated, and checked against the build's
 // SHA-256), and registers as any worker does. A pool worker that cannot
 // run the app says why (Decline), once, and waits for the next job.
+
+package coordinator
 
 import (
 	"crypto/sha256"

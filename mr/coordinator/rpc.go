@@ -1,8 +1,8 @@
-package coordinator
-
 // rpc.go: the coordinator's RPC methods, one set per connection: each
 // checks whom the connection acts for, then locks, calls the scheduler
 // and copies the answer out.
+
+package coordinator
 
 import (
 	"errors"

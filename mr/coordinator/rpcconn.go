@@ -1,8 +1,8 @@
-package coordinator
-
 // rpcconn.go: a worker's RPC connection: the CONNECT, the handshake and
 // its first frame, then one rpc.Server per connection over the MACed
 // frames.
+
+package coordinator
 
 import (
 	"errors"

@@ -1,11 +1,11 @@
-package coordinator
-
 // sample.go: a total-order job's sample of its keys, taken before the
 // map phase as Hadoop's InputSampler and TeraSort take theirs on the
 // client: the app's Map runs over the first sampleBytes of up to
 // sampleSplits evenly spaced map tasks, every stride-th key is kept
 // (about sampleKeys in all), and the keys at every R-th of the sorted
 // sample are the cut points.
+
+package coordinator
 
 import (
 	"fmt"

@@ -1,10 +1,10 @@
-package coordinator
-
 // sessions.go: who may act for which worker. A worker agrees a session
 // key at registration (X25519; it never crosses the wire); later
 // connections bind themselves to the worker by proving the key
 // (Resume), and its signed HTTP requests are checked against it. The
 // scheduler knows nothing of keys: it sees worker ids only.
+
+package coordinator
 
 import (
 	"errors"

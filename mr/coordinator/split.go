@@ -1,7 +1,7 @@
-package coordinator
-
 // split.go: a map task's input, as the status page and the summary name
 // it, and its size. The cutting itself is internal/input's.
+
+package coordinator
 
 import (
 	"fmt"

@@ -1,10 +1,10 @@
-package coordinator
-
 // status.go: the coordinator's view of itself: the status page at /,
 // its JSON at /status, who may read them, the progress report (a log
 // line, or a terminal's line through Config.Progress), the hint when no
 // worker comes, and lingering after the job so the page can still be
 // read.
+
+package coordinator
 
 import (
 	"bytes"

@@ -1,7 +1,7 @@
-package coordinator
-
 // status_test.go: who may read the status page and /status, what they
 // show, and the link and hints the coordinator prints.
+
+package coordinator
 
 import (
 	"bufio"

@@ -1,9 +1,9 @@
-package coordinator
-
 // stream.go is a streaming job's side of the coordinator: its commands
 // (Config.Stream) and the files it ships with them (Config.StreamFiles),
 // read once, kept by their SHA-256 and sent to pool workers as a plugin
 // is (App), under the same rules.
+
+package coordinator
 
 import (
 	"crypto/sha256"

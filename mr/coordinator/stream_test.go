@@ -1,6 +1,6 @@
-package coordinator
-
 // stream_test.go: what a streaming job refuses, and the hint it gives.
+
+package coordinator
 
 import (
 	"context"

@@ -1,7 +1,7 @@
-package coordinator
-
 // summary_test.go: the summary file, encoded one task at a time, is
 // what encoding/json writes.
+
+package coordinator
 
 import (
 	"bytes"

@@ -1,6 +1,6 @@
-package coordinator
-
 // summarylog_test.go pins the counters of the "job summary" log line.
+
+package coordinator
 
 import (
 	"bytes"

@@ -1,7 +1,7 @@
-package coordinator
-
 // throughput.go: the job's throughput over time, and its progress in
 // one line.
+
+package coordinator
 
 import (
 	"fmt"

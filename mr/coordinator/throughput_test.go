@@ -1,7 +1,7 @@
-package coordinator
-
 // throughput_test.go: throughput samples, mean rates and the progress
 // line.
+
+package coordinator
 
 import (
 	"testing"

@@ -1,8 +1,8 @@
-package coordinator
-
 // uploads.go: the reduce outputs in flight and those committed: how many
 // are being received (shutdown waits for them), how many are in place,
 // and the committed runs kept in memory for the final merge.
+
+package coordinator
 
 import (
 	"sync"

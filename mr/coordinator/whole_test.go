@@ -1,6 +1,6 @@
-package coordinator
-
 // whole_test.go: an app that needs whole files gets them.
+
+package coordinator
 
 import (
 	"os"

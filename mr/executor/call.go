@@ -1,3 +1,5 @@
+// Calls into the app's Map, Combine and Reduce, with its panics turned into errors.
+
 package executor
 
 import (

@@ -1,10 +1,10 @@
-package executor
-
 // Child: the worker's side of the app's process. It hands each attempt's
 // computation to the child and watches it. A child that exits, crashes,
 // makes no progress for the attempt limit or outgrows its memory limit is
 // killed and its attempt is an app failure with the reason; the next
 // attempt gets a fresh child.
+
+package executor
 
 import (
 	"bufio"

@@ -1,3 +1,5 @@
+// Tests of the executor on real child processes: the test binary run again as the app's process.
+
 package executor
 
 import (

@@ -1,3 +1,5 @@
+// Tests of the line contract: keys and values holding newlines refused, ReduceEmit's lines.
+
 package executor
 
 import (

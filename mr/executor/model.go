@@ -1,8 +1,8 @@
-package executor
-
 // What the job's shape adds to an attempt: the app's Partition or a total
 // order's ranges on the map side, and the map attempt of a map-only job,
 // whose records, in the order Map emitted them, are its output.
+
+package executor
 
 import (
 	"path/filepath"

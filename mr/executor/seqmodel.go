@@ -1,7 +1,7 @@
-package executor
-
 // The reference's side of the job's shape: parameters, the app's
 // Partition, map-only jobs.
+
+package executor
 
 import (
 	"bufio"

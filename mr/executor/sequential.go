@@ -1,3 +1,5 @@
+// The sequential reference: an app run over its inputs in one process, as mrsequential does.
+
 package executor
 
 import (

@@ -1,10 +1,10 @@
-package executor
-
 // The child's side of Child: mrworker -executor app.so loads the plugin
 // and serves the attempts its worker hands it, one at a time, on two
 // pipes (file descriptors 3 and 4). The first message says whether the
 // plugin loaded; then, per attempt, progress ticks while it runs and its
 // result.
+
+package executor
 
 import (
 	"encoding/gob"

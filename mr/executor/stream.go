@@ -1,5 +1,3 @@
-package executor
-
 // stream.go runs a streaming job's commands (Hadoop Streaming's
 // contract): each is `sh -c CMD` in the attempt's working directory,
 // holding the shipped files, with the job's parameters in its
@@ -10,6 +8,8 @@ package executor
 // "reporter:counter:GROUP,NAME,AMOUNT" adds AMOUNT to the counter
 // "GROUP.NAME"; other stderr goes to the log, bounded. A non-zero exit is
 // the app's failure, quoting the last lines of its stderr.
+
+package executor
 
 import (
 	"bufio"

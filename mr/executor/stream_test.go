@@ -1,3 +1,5 @@
+// Tests of the streaming runner (a mapper and reducer as shell commands).
+
 package executor
 
 import (

@@ -1,10 +1,10 @@
-package executor
-
 // streamtask.go is a streaming job's attempt: the mapper run once per
 // input of the split, its records then handled as Map's are (grouped,
 // partitioned, spilled, sorted); the combiner run over batches of the
 // map's records sorted by key; the reducer run once per reduce attempt
 // over the merged records.
+
+package executor
 
 import (
 	"bufio"

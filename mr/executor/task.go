@@ -1,6 +1,6 @@
-package executor
-
 // The computation of one attempt, in whichever process runs it.
+
+package executor
 
 import (
 	"errors"

@@ -1,5 +1,3 @@
-package scheduler
-
 // Backup attempts (paper §3.6): "when a MapReduce operation is close to
 // completion, the master schedules backup executions of the remaining
 // in-progress tasks". Two rules give a running attempt its one backup:
@@ -13,6 +11,8 @@ package scheduler
 //
 // Either way an attempt gets one backup at most, never on its own worker,
 // and a reduce is backed up only once every map is done.
+
+package scheduler
 
 import (
 	"time"

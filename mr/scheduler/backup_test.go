@@ -1,3 +1,5 @@
+// Tests of backup attempts: when a slow attempt gets a backup, and which progress counts.
+
 package scheduler
 
 import (

@@ -1,5 +1,3 @@
-package scheduler
-
 // Batches of reduce tasks: while many reduce tasks remain for each
 // worker, one assignment carries several (protocol.GetTaskReply.Batch),
 // whose runs the worker fetches with one request per owner and reports
@@ -9,6 +7,8 @@ package scheduler
 // the batch is only how they were handed out. Batches shrink to one task
 // as the phase nears its end, so backups and stragglers are judged as
 // before.
+
+package scheduler
 
 import (
 	"time"

@@ -1,7 +1,7 @@
-package scheduler
-
 // Batches of reduce tasks: their sizes over a phase, and each task of a
 // batch failing, winning or being redone on its own.
+
+package scheduler
 
 import (
 	"testing"

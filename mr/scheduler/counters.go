@@ -1,7 +1,7 @@
-package scheduler
-
 // The app's counters (OSDI'04 §4.9): each winner's kept, checked
 // against protocol's bounds, and added up for the views.
+
+package scheduler
 
 import "mapreduce/internal/protocol"
 

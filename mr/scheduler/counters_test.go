@@ -1,7 +1,7 @@
-package scheduler
-
 // Counters: only winners count, and counters past protocol's bounds are
 // ignored with an event.
+
+package scheduler
 
 import (
 	"testing"

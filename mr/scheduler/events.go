@@ -1,9 +1,9 @@
-package scheduler
-
 // The scheduler's events: what happened, as a typed kind with its one log
 // message, for the coordinator to log and for tests to wait on. The
 // messages are a contract: the coordinator logs them as they are, scripts
 // and people grep for some (events_test.go pins every one).
+
+package scheduler
 
 import "strconv"
 

@@ -1,7 +1,7 @@
-package scheduler
-
 // The events' contract: every kind's log message, pinned, and the keys of
 // the events that scripts read.
+
+package scheduler
 
 import (
 	"slices"

@@ -1,3 +1,5 @@
+// Tests of failures by class: the app's count against the task, the worker's against the worker, and exclusion.
+
 package scheduler
 
 import (

@@ -1,5 +1,3 @@
-package scheduler
-
 // Locality (OSDI'04 §3.4): workers say which of the job's inputs they
 // hold (Hold), and a worker asking for work gets first an idle map task
 // whose input it holds, from a queue of its own; only when it has none
@@ -12,6 +10,8 @@ package scheduler
 // of it: its own or a live holder's. An input that no live worker holds
 // is waited for up to HolderWait, then fails the job in one line naming
 // it.
+
+package scheduler
 
 import (
 	"fmt"

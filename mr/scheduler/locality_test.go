@@ -1,7 +1,7 @@
-package scheduler
-
 // Locality: local tasks first, the cluster never idle for it, holders
 // spread, and a manifest job waiting for (or failing without) a holder.
+
+package scheduler
 
 import (
 	"strings"

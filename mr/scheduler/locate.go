@@ -1,5 +1,3 @@
-package scheduler
-
 // Locate: where a map task's output lives now, and what a reducer's word
 // that it could not fetch it is worth. A committed map is re-run only on
 // evidence:
@@ -33,6 +31,8 @@ package scheduler
 // owner is asked, as for two hosts. So a cluster whose workers share one
 // host (one machine, or one NAT) still re-runs an output nobody can
 // fetch rather than blaming every reducer in turn.
+
+package scheduler
 
 import (
 	"fmt"

@@ -1,3 +1,5 @@
+// Tests of Locate: fetch failures, the evidence for re-running a map, and who is blamed.
+
 package scheduler
 
 import (

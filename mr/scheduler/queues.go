@@ -1,7 +1,7 @@
-package scheduler
-
 // The scheduler's queues: idle tasks in FIFO order, and running
 // attempts by the time they become slow.
+
+package scheduler
 
 import (
 	"container/heap"

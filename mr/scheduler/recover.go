@@ -1,5 +1,3 @@
-package scheduler
-
 // Recovery after a restart of the coordinator. A journaled job's
 // coordinator, run again, hands its journal's state to a fresh scheduler
 // before any worker joins (Restore): reduce tasks whose outputs it still
@@ -10,6 +8,8 @@ package scheduler
 // whose owner does not come back within its grace goes back to idle and
 // runs again. Attempt numbers go on from the journal's, so that no new
 // attempt takes the name of an output a worker still holds.
+
+package scheduler
 
 import (
 	"strconv"

@@ -1,7 +1,7 @@
-package scheduler
-
 // Recovery after a restart (Restore, Offer): what the journal names is
 // taken back, and nothing else.
+
+package scheduler
 
 import (
 	"testing"

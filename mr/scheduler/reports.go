@@ -1,11 +1,11 @@
-package scheduler
-
 // The scheduler's reports of completed attempts (Done), and how a report
 // is fenced and what an attempt's standing is (Attempt). Every report names its protocol.Attempt and is
 // applied only while that attempt runs for a live worker (running), which
 // is what fences late, superseded and dead workers' reports. The one
 // exception is the winner's own report sent again (its first reply was
 // lost): it is answered as the first was, and changes nothing.
+
+package scheduler
 
 import (
 	"time"

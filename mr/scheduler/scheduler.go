@@ -1,7 +1,7 @@
-package scheduler
-
 // The scheduler's state, its constructor, and the inputs of a worker's
 // life: registering, leaving, and asking for work.
+
+package scheduler
 
 import (
 	"errors"

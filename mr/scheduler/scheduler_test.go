@@ -1,3 +1,5 @@
+// The scheduler's table tests and their harness on a fake clock.
+
 package scheduler
 
 import (

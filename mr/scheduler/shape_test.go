@@ -1,6 +1,6 @@
-package scheduler
-
 // The scheduler's shape: what it may link.
+
+package scheduler
 
 import (
 	"os/exec"

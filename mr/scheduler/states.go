@@ -1,7 +1,7 @@
-package scheduler
-
 // The enums of the scheduler: where a task and the job stand, and how an
 // attempt ended. Each prints.
+
+package scheduler
 
 type taskState uint8
 

@@ -1,11 +1,11 @@
-package scheduler
-
 // The job as the status page and GET /status show it: a pure view of the
 // scheduler at a given now, bounded in size whatever the number of
 // tasks: counts per state, then the most telling tasks (failed, running,
 // stragglers, the slowest), capped; workers by state; how much work is
 // done and the ETA. The throughput over time is the
 // coordinator's to add.
+
+package scheduler
 
 import (
 	"container/heap"

@@ -1,3 +1,5 @@
+// Tests of the status view: tasks, attempts and workers, bounded for large jobs.
+
 package scheduler
 
 import (

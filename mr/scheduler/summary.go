@@ -1,7 +1,7 @@
-package scheduler
-
 // The job's record (protocol.Summary): every task's attempts and every
 // worker's, for the summary file and the tests that read it.
+
+package scheduler
 
 import (
 	"fmt"

@@ -1,8 +1,8 @@
-package scheduler
-
 // The scheduler's clock (Tick: the heartbeat monitor, slow attempts,
 // pending maps and unheld inputs), the end of the job (End), and its
 // progress.
+
+package scheduler
 
 import (
 	"fmt"

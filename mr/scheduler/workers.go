@@ -1,5 +1,3 @@
-package scheduler
-
 // The scheduler's view of workers: heartbeats and what they carry back,
 // failed attempts by class (Failed), and exclusion.
 //
@@ -17,6 +15,8 @@ package scheduler
 // reason (its heartbeats are answered "wait" until then: an Exit there
 // would read as the job's end), and if every worker that ever joined is
 // excluded, the job fails.
+
+package scheduler
 
 import (
 	"fmt"

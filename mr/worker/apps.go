@@ -1,5 +1,3 @@
-package worker
-
 // apps.go is a pool worker's cache of app plugins, apps/ of its
 // directory (and of a streaming job's shipped files, each one a build
 // of its own, kept under the same name whatever it holds): each plugin
@@ -8,6 +6,8 @@ package worker
 // least recently used evicted; a plugin larger than maxSize refused
 // before a byte of it is written; a plugin that was declined removed at
 // once, evicting nothing; anything else found there removed.
+
+package worker
 
 import (
 	"crypto/sha256"

@@ -1,7 +1,7 @@
-package worker
-
 // apps_test.go: a pool worker's cache of plugins stays bounded, refuses
 // what a coordinator names before writing it, and drops junk.
+
+package worker
 
 import (
 	"context"

@@ -1,5 +1,3 @@
-package worker
-
 // A batch of reduce attempts (protocol.GetTaskReply.Batch): their runs
 // come with one request per owner for all of them, each is reduced on its
 // own, and their small outputs go back in one ReportReduces, whose reply
@@ -9,6 +7,8 @@ package worker
 // coordinator's abort of one attempt stops the batch. An attempt that
 // fails, is stale, or whose output is large is reported or uploaded on
 // its own, as a lone attempt would be.
+
+package worker
 
 import (
 	"context"

@@ -1,8 +1,8 @@
-package worker
-
 // A batch of reduce attempts reports what the same attempts report one
 // by one, fetching with one request per owner, and each attempt of it
 // survives a bad owner or goes stale on its own.
+
+package worker
 
 import (
 	"bytes"

@@ -1,10 +1,10 @@
-package worker
-
 // The worker's one seam to its coordinator: the coordinator interface, one
 // method per call, and client, the real one. The worker holds no keys of
 // the coordinator's: client agrees the session at registration, binds
 // every new connection to it (Resume) and signs the HTTP requests with it.
 // Tests hand the worker a fake coordinator instead.
+
+package worker
 
 import (
 	"bytes"

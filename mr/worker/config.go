@@ -1,7 +1,7 @@
-package worker
-
 // config.go: a worker's configuration, its documented defaults, and
 // their checks.
+
+package worker
 
 import (
 	"cmp"

@@ -1,7 +1,7 @@
-package worker
-
 // counters.go: an attempt's counters, taken from the executor and sent
 // with its report or upload.
+
+package worker
 
 import (
 	"mapreduce/internal/protocol"

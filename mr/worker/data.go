@@ -1,5 +1,3 @@
-package worker
-
 // The worker's data directory (Config.Data, mrworker -data DIR): copies of
 // some or all of the job's inputs under the names the job's manifest
 // gives them, as regular files (links are not taken). The worker lists it
@@ -13,6 +11,8 @@ package worker
 // tells the coordinator it no longer holds it, and reads the input from
 // a peer or the coordinator. No name from a peer or the coordinator
 // reaches the file system: names are looked up in what the worker listed.
+
+package worker
 
 import (
 	"context"

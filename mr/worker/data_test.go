@@ -1,6 +1,6 @@
-package worker
-
 // data_test.go: a worker's data directory holds its copies by identity.
+
+package worker
 
 import (
 	"os"

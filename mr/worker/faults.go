@@ -1,7 +1,7 @@
-package worker
-
 // faults.go: the failures a test may ask a worker to inject
 // (mrworker -faults).
+
+package worker
 
 import (
 	"fmt"

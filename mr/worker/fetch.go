@@ -1,10 +1,10 @@
-package worker
-
 // A reducer's fetch: where the map outputs are (Sources, Locate), and
 // their runs for its reduce task, one batch per owner, each run verified
 // by its own trailer as it is written; a run a batch did not bring is
 // fetched alone, and, if its owner keeps failing, located again, which
 // re-runs a map whose output is lost (on evidence: see mr/scheduler).
+
+package worker
 
 import (
 	"bufio"

@@ -1,5 +1,3 @@
-package worker
-
 // A map attempt's input, read from where it lives: each piece from this
 // worker's own copy first (data.go), else from a peer holding it (GET
 // /input on its run-file server), else from the coordinator (GET /split,
@@ -7,6 +5,8 @@ package worker
 // block against the assignment's checksums before any is used, and a
 // source that fails or differs mid-piece leaves the rest to the next.
 // serveInput is the peer side.
+
+package worker
 
 import (
 	"context"

@@ -1,5 +1,3 @@
-package worker
-
 // A worker's file names, all defined here. Nothing is ever named after a
 // string a peer sent: every name is built from numbers.
 //
@@ -12,6 +10,8 @@ package worker
 //	reduce-Y.aN/             a reduce attempt's fetched runs (owner-O.runs, map-X.runs),
 //	                         merge passes, output
 //	.NAME.*.tmp              any of them being written (atomicfile)
+
+package worker
 
 import (
 	"fmt"

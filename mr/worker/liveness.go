@@ -1,10 +1,10 @@
-package worker
-
 // liveness.go: the worker's view of its coordinator, one small state
 // machine driven by events (answered, failed, forgotUs, ...) on a clock
 // it is given: not reached yet, answering, an outage of a journaled job
 // being waited out, or lost; and whether the coordinator forgot this
 // worker, which must then register again.
+
+package worker
 
 import (
 	"errors"

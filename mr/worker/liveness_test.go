@@ -1,8 +1,8 @@
-package worker
-
 // liveness_test.go: the worker's view of its coordinator, every
 // transition on a clock the test moves; and a worker giving up on a
 // silent coordinator, or rejoining one back within its restart window.
+
+package worker
 
 import (
 	"context"

@@ -1,7 +1,7 @@
-package worker
-
 // maptask.go: a map attempt, from its input to its sections file and
 // its report.
+
+package worker
 
 import (
 	"context"

@@ -1,9 +1,9 @@
-package worker
-
 // A job's shape as its coordinator says at registration: its parameters,
 // total order's cut points, map-only; and the map-only attempt, which
 // maps a split and uploads its records as a reduce attempt uploads its
 // output.
+
+package worker
 
 import (
 	"cmp"

@@ -1,6 +1,6 @@
-package worker
-
 // model_test.go: a registration's shape is checked before use.
+
+package worker
 
 import (
 	"strings"

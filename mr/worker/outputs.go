@@ -1,8 +1,8 @@
-package worker
-
 // outputs.go: the map outputs a worker serves, from its commit to its
 // drop, and its answers to the coordinator's Verify until a heartbeat
 // takes them.
+
+package worker
 
 import (
 	"os"

@@ -1,5 +1,3 @@
-package worker
-
 // A pool worker stays: it waits, quietly and without end, for a
 // coordinator at its address, asks what job it runs, fetches the app's
 // plugin from it (kept by its SHA-256 in apps/ of the pool's directory,
@@ -13,6 +11,8 @@ package worker
 // job it cannot join (its -listen port taken), is declined in one line,
 // once, and the pool waits for the next job. What the coordinator names
 // (the job's id, the build) is checked before it names a file.
+
+package worker
 
 import (
 	"context"

@@ -1,9 +1,9 @@
-package worker
-
 // pool_test.go: a pool worker against a fake coordinator that offers job
 // after job: it runs each job whose plugin loads, in an app's process
 // that is this test binary run again (TestMain, childArg), and declines
 // the others in one line each, keeping apps/ bounded.
+
+package worker
 
 import (
 	"bytes"

@@ -1,6 +1,6 @@
-package worker
-
 // progress.go: how far the running attempt has got, for heartbeats.
+
+package worker
 
 import (
 	"sync"

@@ -1,8 +1,8 @@
-package worker
-
 // reduce_test.go: the reduce side against a fake coordinator whose
 // sources, locations and uploads come from a table, with httptest
 // servers as the map outputs' owners, good and bad.
+
+package worker
 
 import (
 	"bytes"

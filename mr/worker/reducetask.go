@@ -1,7 +1,7 @@
-package worker
-
 // reducetask.go: a reduce attempt, from its fetched runs to its output,
 // reported or uploaded.
+
+package worker
 
 import (
 	"context"

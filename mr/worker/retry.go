@@ -1,6 +1,6 @@
-package worker
-
 // retry.go: the one retry policy, capped exponential backoff.
+
+package worker
 
 import (
 	"context"

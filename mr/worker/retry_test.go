@@ -1,6 +1,6 @@
-package worker
-
 // retry_test.go: the retry policy, on waits of zero.
+
+package worker
 
 import (
 	"context"

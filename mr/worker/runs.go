@@ -1,9 +1,9 @@
-package worker
-
 // The run-file server: each worker serves the runs of its committed map
 // attempts, and reducers fetch them in batches, one request per owner
 // (POST /runs, see internal/protocol's runs.go), verifying each run by
 // its own trailer (fetch.go).
+
+package worker
 
 import (
 	"bufio"

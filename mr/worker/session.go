@@ -1,8 +1,8 @@
-package worker
-
 // The worker's dealings with the coordinator, through its one client:
 // calls retried until the coordinator is lost, registration, heartbeats
 // (with progress and drop lists) and reports.
+
+package worker
 
 import (
 	"context"

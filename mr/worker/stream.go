@@ -1,9 +1,9 @@
-package worker
-
 // stream.go is a worker's side of a streaming job: it runs the commands
 // its coordinator names only if it was made to (Config.streams: a pool
 // worker, which trusts the coordinator as it trusts one shipping a
 // plugin), each attempt in a working directory of its own.
+
+package worker
 
 import (
 	"fmt"

@@ -1,8 +1,8 @@
-package worker
-
 // Checks of what the coordinator sends, applied before anything of it is
 // used: a broken or hostile coordinator must not make a worker panic or
 // misbehave.
+
+package worker
 
 import (
 	"fmt"

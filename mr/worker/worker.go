@@ -1,8 +1,8 @@
-package worker
-
 // worker.go: the Worker, its state grouped by concern, and its run: the
 // task loop, each assignment run under a context that a coordinator
 // forgetting the worker cancels.
+
+package worker
 
 import (
 	"context"

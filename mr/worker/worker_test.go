@@ -1,7 +1,7 @@
-package worker
-
 // worker_test.go: the fake coordinator the worker tests share, and a
 // worker running, reporting and dropping its map attempts.
+
+package worker
 
 import (
 	"context"
