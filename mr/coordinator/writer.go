@@ -1,9 +1,9 @@
-package coordinator
-
 // writer.go: a writer that hands its bytes to a goroutine of its own, a
 // buffer at a time, so that producing them and writing them (copying them
 // into the page cache, which on some machines costs as much as a merge)
 // run on two cores.
+
+package coordinator
 
 import "io"
 

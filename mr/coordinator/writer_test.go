@@ -1,7 +1,7 @@
-package coordinator
-
 // writer_test.go: the asyncWriter writes every byte in order and reports
 // its writer's first error.
+
+package coordinator
 
 import (
 	"bytes"

@@ -1,8 +1,8 @@
-package executor
-
 // bench_test.go: BenchmarkMapTask, one map attempt as a worker's
 // executor runs it, on text of a Zipf vocabulary, in the caller's process
 // and in a child, to tell a map task's fixed cost from its cost per byte.
+
+package executor
 
 import (
 	"context"
