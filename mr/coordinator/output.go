@@ -161,7 +161,7 @@ func (c *Coordinator) mergeOutputs(app string) (string, error) {
 }
 
 // mergeRuns merges the committed runs, in memory or in the work
-// directory, by key into w as text, written by a goroutine of its own.
+// directory, by key into w as text.
 func (c *Coordinator) mergeRuns(w io.Writer) error {
 	segs := make([]runfile.Segment, c.cfg.NReduce)
 	for r := range segs {
@@ -170,12 +170,7 @@ func (c *Coordinator) mergeRuns(w io.Writer) error {
 			segs[r] = runfile.Segment{Data: data, Size: int64(len(data))}
 		}
 	}
-	aw := newAsyncWriter(w, 1<<20, 4) // the merge on one core, the writes on the other
-	err := runfile.MergeTextSegments(segs, aw)
-	if cerr := aw.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := runfile.MergeTextSegments(segs, w); err != nil {
 		return fmt.Errorf("mr: final merge: %w", err)
 	}
 	return nil
