@@ -78,12 +78,13 @@ func TestBatchesSurviveAKilledOutputHolder(t *testing.T) {
 		}
 		return kvs
 	}
-	gate, started := make(chan struct{}), make(chan struct{})
-	var calls atomic.Int32
-	var once sync.Once
+	// Once armed (after a reduce has won, so that assignments carry
+	// batches), every Reduce call waits at the gate: each reducer stops
+	// inside its assignment, and the victim is a worker holding a batch.
+	gate := make(chan struct{})
+	var armed atomic.Bool
 	app.Reduce = func(k string, vs []string) string {
-		if calls.Add(1) >= 150 { // well into the batches: every reducer stops inside one
-			once.Do(func() { close(started) })
+		if armed.Load() {
 			<-gate
 		}
 		return reduce(k, vs)
@@ -91,13 +92,18 @@ func TestBatchesSurviveAKilledOutputHolder(t *testing.T) {
 	cfg := Config(t.TempDir())
 	cfg.NReduce = 200
 	cl := Start(t, cfg, inputs, app, 3)
-	<-started
-	owners := mapOwners(cl.C.Summary())
-	victim := slices.IndexFunc(cl.Workers, func(w *worker.Worker) bool { return owners[w.ID()] > 0 })
-	if victim < 0 {
-		t.Fatal("no worker holds map output in the reduce phase")
-	}
-	id := cl.Workers[victim].ID()
+	cl.WaitFor("a reduce won", func(sum protocol.Summary) bool {
+		return slices.ContainsFunc(sum.Tasks, func(ts protocol.TaskSummary) bool {
+			return strings.HasPrefix(ts.Task, "reduce-") && ts.Winner != ""
+		})
+	})
+	armed.Store(true)
+	var id string
+	cl.WaitFor("a worker holds a batch", func(sum protocol.Summary) bool {
+		id = batchHolder(sum, mapOwners(sum))
+		return id != ""
+	})
+	victim := slices.IndexFunc(cl.Workers, func(w *worker.Worker) bool { return w.ID() == id })
 	cl.Kill(victim)
 	cl.WaitFor("the victim declared dead", func(sum protocol.Summary) bool {
 		w, _ := WorkerOf(sum, id)
@@ -128,6 +134,26 @@ func TestBatchesSurviveAKilledOutputHolder(t *testing.T) {
 	if died < 2 {
 		t.Errorf("%d reduce attempts died with the victim, want its batch's", died)
 	}
+}
+
+// batchHolder is a worker running two reduce attempts or more (a batch),
+// one that holds map output if any does; "" if none runs a batch.
+func batchHolder(sum protocol.Summary, owners map[string]int) string {
+	running := make(map[string]int)
+	for _, ts := range sum.Tasks {
+		for _, a := range ts.Attempts {
+			if strings.HasPrefix(ts.Task, "reduce-") && a.Outcome == "running" {
+				running[a.Worker]++
+			}
+		}
+	}
+	holder := ""
+	for w, n := range running {
+		if n >= 2 && (holder == "" || owners[w] > owners[holder]) {
+			holder = w
+		}
+	}
+	return holder
 }
 
 // A journaled job whose coordinator stops while batches run resumes: the
