@@ -169,13 +169,13 @@ type unauthorized string
 
 func (u unauthorized) Error() string { return "GET /status: 401 for job " + string(u) }
 
-// getStatus is GET /status's body, with token if not "".
-func (j *job) getStatus(token string) ([]byte, error) {
-	url := "http://" + j.addr + protocol.PathStatus
+// statusBody is GET /status's body from the coordinator at addr through
+// c, with token if not "".
+func statusBody(c *http.Client, addr, token string) ([]byte, error) {
+	url := "http://" + addr + protocol.PathStatus
 	if token != "" {
 		url += "?" + protocol.TokenParam + "=" + token
 	}
-	c := http.Client{Timeout: 10 * time.Second}
 	resp, err := c.Get(url)
 	if err != nil {
 		return nil, err
@@ -193,13 +193,13 @@ func (j *job) getStatus(token string) ([]byte, error) {
 	return b, nil
 }
 
-// status is GET /status of the running coordinator (with the read-only
-// token when the job has a secret).
-func (j *job) status() (*protocol.Status, error) {
-	b, err := j.getStatus("")
+// statusOf is GET /status of the coordinator at addr through c, with the
+// read-only token derived from secret when the job has one.
+func statusOf(c *http.Client, addr, secret string) (*protocol.Status, error) {
+	b, err := statusBody(c, addr, "")
 	var ue unauthorized
-	if errors.As(err, &ue) && j.secret != "" {
-		b, err = j.getStatus(protocol.StatusToken([]byte(j.secret), string(ue)))
+	if errors.As(err, &ue) && secret != "" {
+		b, err = statusBody(c, addr, protocol.StatusToken([]byte(secret), string(ue)))
 	}
 	if err != nil {
 		return nil, err
@@ -209,6 +209,11 @@ func (j *job) status() (*protocol.Status, error) {
 		return nil, fmt.Errorf("GET /status: %v", err)
 	}
 	return &st, nil
+}
+
+// status is GET /status of the running coordinator.
+func (j *job) status() (*protocol.Status, error) {
+	return statusOf(&http.Client{Timeout: 10 * time.Second}, j.addr, j.secret)
 }
 
 // waitStatus polls /status every 10 ms until ok holds, and returns that

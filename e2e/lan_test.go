@@ -11,9 +11,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -260,46 +258,10 @@ func (j *lanJob) expectCounts(s *protocol.Summary, mapAttempts, reduceAttempts, 
 	}
 }
 
-// getStatus is GET /status's body from host 0's namespace, with token if
-// not "".
-func (j *lanJob) getStatus(token string) ([]byte, error) {
-	url := "http://" + j.net.Coord() + protocol.PathStatus
-	if token != "" {
-		url += "?" + protocol.TokenParam + "=" + token
-	}
-	resp, err := j.client.Get(url)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	switch {
-	case err != nil:
-		return nil, err
-	case resp.StatusCode == http.StatusUnauthorized:
-		return nil, unauthorized(resp.Header.Get(protocol.JobHeader))
-	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("GET /status: %s", resp.Status)
-	}
-	return b, nil
-}
-
-// status is the running coordinator's GET /status (with the read-only
-// token when the job has a secret).
+// status is the running coordinator's GET /status, read from host 0's
+// namespace.
 func (j *lanJob) status() (*protocol.Status, error) {
-	b, err := j.getStatus("")
-	var ue unauthorized
-	if errors.As(err, &ue) && j.secret != "" {
-		b, err = j.getStatus(protocol.StatusToken([]byte(j.secret), string(ue)))
-	}
-	if err != nil {
-		return nil, err
-	}
-	var st protocol.Status
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("GET /status: %v", err)
-	}
-	return &st, nil
+	return statusOf(j.client, j.net.Coord(), j.secret)
 }
 
 // waitStatus polls /status until ok holds and returns that status; it

@@ -103,7 +103,7 @@ func lanSecret(j *lanJob) {
 	// Before any worker joins: GET /status without the token is refused.
 	j.client.Timeout = 5 * time.Second
 	for deadline := time.Now().Add(quickExit); ; {
-		_, err := j.getStatus("")
+		_, err := statusBody(j.client, j.net.Coord(), "")
 		var ue unauthorized
 		if errors.As(err, &ue) && ue != "" {
 			break
