@@ -177,11 +177,12 @@ step_build() {
 # binaries (MR_E2E_BIN), reported as TITLE and counted as NAME; a failure
 # names the tests that failed ("go test (TestCrash, TestPool)"), and a
 # test that skipped (go test -v) makes the case skipped, with its reason.
+# -count=1: every run tests afresh, never go test's cached results.
 go_test() {
 	local title=$1 name=$2 secs=$3 start=$EPOCHREALTIME log=$SCRATCH/$2.log rc failed
 	shift 3
 	REASON=
-	run_streamed "$log" "$secs" env MR_E2E_BIN="$BIN" go test "${GO_FLAGS[@]}" "$@"
+	run_streamed "$log" "$secs" env MR_E2E_BIN="$BIN" go test "${GO_FLAGS[@]}" -count=1 "$@"
 	rc=$?
 	failed=$(grep -oE '^--- FAIL: Test[^ ]*' "$log" | cut -d' ' -f3 | sort -u | paste -sd, | sed 's/,/, /g')
 	if timed_out "$rc"; then
@@ -200,7 +201,7 @@ go_test() {
 # they finish), but for the three run apart; with MR_SKIP_GO_TESTS=1, the
 # job cases alone.
 step_go_test() {
-	local pkgs=(-count=1 ./e2e/)
+	local pkgs=(./e2e/)
 	if [[ $MR_SKIP_GO_TESTS != 1 ]]; then
 		mapfile -t pkgs < <(cd "$ROOT" && go list ./... | grep -v '/e2e$')
 		pkgs+=(./e2e/)
@@ -213,7 +214,7 @@ step_go_test() {
 # step_flood: e2e.TestFlood, with its figures (-v).
 step_flood() {
 	echo "*** Starting flood test (e2e.TestFlood)."
-	go_test "flood test" flood "${STEP_SECS[flood]}" -count=1 -v -run '^TestFlood$' ./e2e/
+	go_test "flood test" flood "${STEP_SECS[flood]}" -v -run '^TestFlood$' ./e2e/
 }
 
 # step_status_page: e2e.TestStatusPage, with chromium installed first if
@@ -233,7 +234,7 @@ step_status_page() {
 			return
 		fi
 	fi
-	go_test "status page test" "status page" "${STEP_SECS[page]}" -count=1 -v -run '^TestStatusPage$' ./e2e/
+	go_test "status page test" "status page" "${STEP_SECS[page]}" -v -run '^TestStatusPage$' ./e2e/
 }
 
 # step_lan: e2e.TestLAN (-v) on this suite's binaries. Its scenarios run
