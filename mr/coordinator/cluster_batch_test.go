@@ -104,16 +104,7 @@ func TestBatchesSurviveAKilledOutputHolder(t *testing.T) {
 		return id != ""
 	})
 	victim := slices.IndexFunc(cl.Workers, func(w *worker.Worker) bool { return w.ID() == id })
-	cl.Kill(victim)
-	cl.WaitFor("the victim declared dead", func(sum protocol.Summary) bool {
-		w, _ := WorkerOf(sum, id)
-		return w.Dead
-	})
-	close(gate)
-	if err := cl.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	cl.CheckOutput(inputs)
+	cl.KillAndFinish(victim, id, gate, inputs)
 	died := 0
 	for _, ts := range cl.C.Summary().Tasks {
 		won := 0

@@ -51,16 +51,7 @@ func TestClusterKillOutputHolderDuringReduce(t *testing.T) {
 		t.Fatal("no worker holds map output in the reduce phase")
 	}
 	id := ids[victim]
-	cl.Kill(victim)
-	cl.WaitFor("the victim declared dead", func(sum protocol.Summary) bool {
-		w, _ := WorkerOf(sum, id)
-		return w.Dead
-	})
-	close(gate)
-	if err := cl.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	cl.CheckOutput(inputs)
+	cl.KillAndFinish(victim, id, gate, inputs)
 	reran := 0
 	for _, ts := range cl.C.Summary().Tasks {
 		if strings.HasPrefix(ts.Task, "map-") && len(ts.Attempts) > 1 {

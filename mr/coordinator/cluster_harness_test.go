@@ -249,6 +249,23 @@ func (cl *Cluster) Kill(i int) {
 	cl.waitRun(i)
 }
 
+// KillAndFinish kills worker i (id) while the app waits at gate, waits
+// until the coordinator declares it dead, opens the gate and waits for the
+// job to end with the sequential output over inputs.
+func (cl *Cluster) KillAndFinish(i int, id string, gate chan struct{}, inputs []string) {
+	cl.T.Helper()
+	cl.Kill(i)
+	cl.WaitFor("the victim declared dead", func(sum protocol.Summary) bool {
+		w, _ := WorkerOf(sum, id)
+		return w.Dead
+	})
+	close(gate)
+	if err := cl.Wait(); err != nil {
+		cl.T.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+}
+
 // SummaryFile reads the job summary the coordinator wrote.
 func (cl *Cluster) SummaryFile() protocol.Summary {
 	cl.T.Helper()
