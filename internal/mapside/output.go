@@ -25,6 +25,7 @@ package mapside
 import (
 	"math"
 	"math/bits"
+	"sync/atomic"
 
 	"mapreduce/internal/runfile"
 )
@@ -113,7 +114,12 @@ type Output struct {
 	spillValue []byte
 
 	emitted, spilled, written int64 // records: given to emit, written to spills, written to the final runs
-	keys                      int64 // the most distinct keys a spilled buffer held
+
+	// progress, if set, counts the bytes emitted (a key, a value and one
+	// more each); unpublished are those not added to it yet.
+	progress    *atomic.Int64
+	unpublished int64
+	keys        int64 // the most distinct keys a spilled buffer held
 }
 
 // New makes an empty output for nReduce partitions that spills past about
@@ -143,6 +149,24 @@ func (o *Output) Reserve(keys int) {
 	o.size = int64(n) * slotBytes
 }
 
+// publishEvery is how many bytes emitted are published to the progress
+// counter at once: an atomic add per record costs a map task a few per
+// cent.
+const publishEvery = 64 << 10
+
+// CountProgress has Emit add the bytes of every record (the key, the
+// value and one more) to p, 64 KiB at a time; Flush adds the rest. Set it
+// before the first Emit.
+func (o *Output) CountProgress(p *atomic.Int64) { o.progress = p }
+
+// Flush adds the emitted bytes not yet counted to the progress counter.
+func (o *Output) Flush() {
+	if o.progress != nil {
+		o.progress.Add(o.unpublished)
+		o.unpublished = 0
+	}
+}
+
 // SetPartitioner sends keys to partitions by p rather than by FNV-1a (partition):
 // set it before the first Emit. An error of p stops the output (Finish
 // returns it).
@@ -166,6 +190,12 @@ func (o *Output) empty() {
 // are dropped: Finish returns the error.
 func (o *Output) Emit(key, value string) {
 	o.emitted++
+	if o.progress != nil {
+		if o.unpublished += int64(len(key) + len(value) + 1); o.unpublished >= publishEvery {
+			o.progress.Add(o.unpublished)
+			o.unpublished = 0
+		}
+	}
 	if o.err != nil {
 		return
 	}

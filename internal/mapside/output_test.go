@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 
@@ -150,6 +151,35 @@ func TestMapOutputCombines(t *testing.T) {
 		if seen != len(want) {
 			t.Fatalf("limit %d: %d records, want one per key (%d)", limit, seen, len(want))
 		}
+	}
+}
+
+// CountProgress counts every record's key, value and one more byte,
+// publishing along the way, and Flush publishes the rest.
+func TestOutputCountsProgress(t *testing.T) {
+	var progress atomic.Int64
+	o := New(3, 64<<20, nil, spillTo(t.TempDir()))
+	o.CountProgress(&progress)
+	var want int64
+	seenEarly := false
+	for i := range 20000 {
+		k, v := fmt.Sprintf("key%d", i%777), "value"
+		o.Emit(k, v)
+		want += int64(len(k) + len(v) + 1)
+		seenEarly = seenEarly || progress.Load() > 0 && want < 100<<10
+	}
+	if !seenEarly {
+		t.Error("nothing published in the first 100 KiB emitted")
+	}
+	if progress.Load() > want || progress.Load() < want-publishEvery {
+		t.Fatalf("progress %d before Flush, want within %d of %d", progress.Load(), publishEvery, want)
+	}
+	o.Flush()
+	if progress.Load() != want {
+		t.Fatalf("progress %d after Flush, want %d", progress.Load(), want)
+	}
+	if _, err := o.Finish(filepath.Join(t.TempDir(), "out")); err != nil {
+		t.Fatal(err)
 	}
 }
 

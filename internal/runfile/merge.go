@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"iter"
+	"sync/atomic"
 )
 
 // Merger yields the records of several sorted runs in key order (bytewise,
@@ -154,6 +155,38 @@ func GroupByKey(m *Merger, f func(key string, values []string) error) error {
 // key has. The iterator may be ranged over once, only during f; values f
 // does not read are skipped.
 func GroupByKeySeq(m *Merger, f func(key string, values iter.Seq[string]) error) error {
+	var c SeqCounts
+	return c.GroupByKeySeq(m, f)
+}
+
+// SeqCounts counts what GroupByKeySeq's iterators yield: the values and
+// their bytes (a value's text and one more), added to Progress, if set,
+// 64 KiB at a time and once GroupByKeySeq returns.
+type SeqCounts struct {
+	Values, Bytes int64
+	Progress      *atomic.Int64
+	published     int64
+}
+
+// count counts one value of n bytes.
+func (c *SeqCounts) count(n int) {
+	c.Values++
+	if c.Bytes += int64(n) + 1; c.Progress != nil && c.Bytes-c.published >= 64<<10 {
+		c.publish()
+	}
+}
+
+// publish adds the bytes counted since the last time to Progress.
+func (c *SeqCounts) publish() {
+	if c.Progress != nil {
+		c.Progress.Add(c.Bytes - c.published)
+		c.published = c.Bytes
+	}
+}
+
+// GroupByKeySeq is the function GroupByKeySeq, counting into c.
+func (c *SeqCounts) GroupByKeySeq(m *Merger, f func(key string, values iter.Seq[string]) error) error {
+	defer c.publish()
 	ok := m.Next()
 	for ok {
 		key := string(m.Key())
@@ -166,6 +199,7 @@ func GroupByKeySeq(m *Merger, f func(key string, values iter.Seq[string]) error)
 			for ok && string(m.Key()) == key {
 				v := string(m.Value())
 				ok = m.Next()
+				c.count(len(v))
 				if !yield(v) {
 					return
 				}

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -366,6 +367,37 @@ func TestGroupByKeySeq(t *testing.T) {
 				t.Fatalf("limit %d: group %d = %v, want %v", limit, i, got[i], want[i][:n])
 			}
 		}
+	}
+}
+
+// SeqCounts counts the values the iterators yielded and their bytes, not
+// those f skipped, and its progress counter ends at the bytes counted,
+// having been fed along the way, not only at the end.
+func TestSeqCountsCountsWhatWasRead(t *testing.T) {
+	long := strings.Repeat("v", 40<<10)
+	runs := [][]KeyValue{{mkKV("a", long), mkKV("a", long), mkKV("a", long), mkKV("b", "x"), mkKV("c", "yz")}}
+	var progress atomic.Int64
+	c := SeqCounts{Progress: &progress}
+	var during []int64
+	err := c.GroupByKeySeq(NewMerger(runsOf(t, runs...)), func(key string, values iter.Seq[string]) error {
+		for range values {
+			during = append(during, progress.Load())
+			if key == "c" {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a's three values, b's one, c's first (of one): 5 values.
+	wantBytes := int64(3*(len(long)+1) + 2 + 3)
+	if c.Values != 5 || c.Bytes != wantBytes || progress.Load() != wantBytes {
+		t.Fatalf("counted %d values, %d bytes, progress %d; want 5, %d, %d", c.Values, c.Bytes, progress.Load(), wantBytes, wantBytes)
+	}
+	if during[2] == 0 {
+		t.Fatalf("no progress published while 120 KiB of values were read: %v", during)
 	}
 }
 

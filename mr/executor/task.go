@@ -98,17 +98,8 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 	if p := partitioner(app, t.Cuts); p != nil {
 		out.SetPartitioner(p)
 	}
-	// Progress is published every 64 KiB emitted, not per record: an
-	// atomic add per record costs a map task a few per cent.
-	var pending int64
-	emit := func(key, value string) {
-		pending += int64(len(key) + len(value) + 1)
-		if pending >= 64<<10 {
-			m.bytes.Add(pending)
-			pending = 0
-		}
-		out.Emit(key, value)
-	}
+	out.CountProgress(&m.bytes)
+	emit := out.Emit // the app calls the output itself
 	flush := func() error { return nil }
 	var mapped int64 // a streaming combiner's input: the mapper's records
 	if t.Stream != nil && t.Stream.Combiner != "" {
@@ -118,7 +109,7 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 	if err == nil {
 		err = flush()
 	}
-	m.bytes.Add(pending)
+	out.Flush()
 	if err != nil {
 		out.RemoveSpills()
 		return 0, err
@@ -177,9 +168,11 @@ func reduceTask(app *mr.App, t *Task, progress *atomic.Int64, cnt *protocol.Coun
 			return streamReduce(t, m, out.WriteBytes, progress, cnt) // its lines hold no newline
 		}
 		if app.ReduceEmit != nil || app.ReduceSeq != nil {
-			return runfile.GroupByKeySeq(m, func(key string, values iter.Seq[string]) error {
+			seen := runfile.SeqCounts{Progress: progress}
+			defer func() { cnt.ReduceInputRecords += seen.Values }()
+			return seen.GroupByKeySeq(m, func(key string, values iter.Seq[string]) error {
 				cnt.ReduceInputGroups++
-				return reduceSeq(app, key, counted(values, progress, cnt), write)
+				return reduceSeq(app, key, values, write)
 			})
 		}
 		return runfile.GroupByKey(m, func(key string, values []string) error {
@@ -201,19 +194,6 @@ func reduceTask(app *mr.App, t *Task, progress *atomic.Int64, cnt *protocol.Coun
 // than in a file: most tasks of a job of many reduce tasks are small, and
 // a file each costs more than their work.
 const inlineOutput = 1 << 20
-
-// counted passes values through, counting them and their bytes.
-func counted(values iter.Seq[string], progress *atomic.Int64, cnt *protocol.Counters) iter.Seq[string] {
-	return func(yield func(string) bool) {
-		for v := range values {
-			cnt.ReduceInputRecords++
-			progress.Add(int64(len(v)) + 1)
-			if !yield(v) {
-				return
-			}
-		}
-	}
-}
 
 // textSize is the bytes of text in values.
 func textSize(values []string) int64 {
