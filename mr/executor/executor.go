@@ -17,8 +17,9 @@
 // Streaming's contract, stream.go): the same process runs them, with the
 // same limits, kills and failure classes.
 //
-// The executor reads and writes files only where its Task says, and does
-// no network I/O. Sequential, the reference mrsequential runs, is here
+// The executor reads and writes files only where its Task says, and its
+// only network I/O is the one request for a split that its Task may carry
+// (Fetch), which the worker prepared and signed. Sequential, the reference mrsequential runs, is here
 // too: it calls the app the same way.
 package executor
 
@@ -52,9 +53,12 @@ type Task struct {
 
 	// Map: the split file holds Inputs' bytes back to back; Map is called
 	// once per input, with its name. Out is the sections file to write;
-	// spills are Spill-K, each one run per reduce task.
+	// spills are Spill-K, each one run per reduce task. A split that
+	// comes whole from the coordinator is read from it by Fetch instead
+	// of from a file.
 	Inputs    []Input
 	SplitPath string
+	Fetch     *Fetch
 	Out       string
 	Spill     string
 	MapBuffer int64

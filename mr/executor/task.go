@@ -75,7 +75,7 @@ func runTask(app *mr.App, t *Task, m *meter) Result {
 // sorted run per reduce task, all in one sections file; it returns that
 // file's size.
 func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, error) {
-	if st, err := os.Stat(t.SplitPath); err == nil && st.Size() >= largeSplit {
+	if splitSize(t) >= largeSplit {
 		// The last task's split and buffer are garbage now, but the
 		// collector may not have run since: without this, this task's
 		// split would be allocated beside them and the process would
@@ -84,7 +84,7 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 		// hundreds.
 		runtime.GC()
 	}
-	contents, err := readString(t.SplitPath)
+	contents, err := readSplit(t)
 	if err != nil {
 		return 0, err
 	}

@@ -24,6 +24,7 @@ import (
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
 	"mapreduce/internal/wire"
+	"mapreduce/mr/executor"
 )
 
 // coordinator is everything a worker asks of its coordinator. An error
@@ -53,6 +54,11 @@ type coordinator interface {
 	// Split copies map attempt a's input, size bytes, into w: all of it,
 	// or the pieces query (protocol.SplitPieceQuery) names.
 	Split(ctx context.Context, a protocol.Attempt, query string, size int64, w io.Writer) error
+	// SplitFetch is the request for all of map attempt a's input, size
+	// bytes, for the executor to send itself (Split without the worker's
+	// copy), bounded by timeout and stall; nil if the input is to come
+	// through Split.
+	SplitFetch(a protocol.Attempt, size int64, timeout, stall time.Duration) *executor.Fetch
 	// Hold says which files of the data directory this worker holds.
 	Hold(args *protocol.HoldArgs) (*protocol.HoldReply, error)
 	// Upload sends reduce attempt a's output, a run in a file or in
@@ -303,6 +309,17 @@ func (c *client) sign(req *http.Request) {
 	c.mu.Unlock()
 	auth.SignRequest(req.Header, key, req.Method, req.URL.RequestURI(), c.Now(),
 		wire.Covered(req.Header, req.ContentLength)...)
+}
+
+// SplitFetch signs a GET /split for the executor to send: the split then
+// goes from the coordinator straight into the process that maps it.
+func (c *client) SplitFetch(a protocol.Attempt, size int64, timeout, stall time.Duration) *executor.Fetch {
+	req, err := http.NewRequest(http.MethodGet, wire.SplitURL(c.addr, a), nil)
+	if err != nil {
+		return nil // Split will say why
+	}
+	c.sign(req)
+	return &executor.Fetch{URL: req.URL.String(), Header: req.Header, Size: size, Timeout: timeout, Stall: stall}
 }
 
 // Split copies the input of map attempt a, or the pieces query names,

@@ -23,6 +23,7 @@ import (
 	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/wire"
+	"mapreduce/mr/executor"
 )
 
 // sourced counts where a map attempt's input bytes came from.
@@ -63,6 +64,23 @@ func (w *Worker) fetchSplit(ctx context.Context, a protocol.Attempt, t *protocol
 		return sourced{}, fmt.Errorf("mr: reading split of %s: %w", describe(t.Inputs), err)
 	}
 	return src, out.Commit()
+}
+
+// splitTask points task at the attempt's input: when all of it comes
+// from the coordinator, a request the executor sends itself (Fetch), the
+// split then copied once, from the socket into the memory of the process
+// that maps it; else the split file at path, which it fills from
+// wherever the input lives.
+func (w *Worker) splitTask(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, task *executor.Task, path string) (sourced, error) {
+	size := inputSize(t.Inputs)
+	if w.allFromCoordinator(t) {
+		if f := w.coord.SplitFetch(a, size, w.transferTimeout(size), w.cfg.StallTimeout); f != nil {
+			task.Fetch = f
+			return sourced{coord: size}, nil
+		}
+	}
+	task.SplitPath = path
+	return w.fetchSplit(ctx, a, t, size, path)
 }
 
 // allFromCoordinator reports whether nothing of the input can come from

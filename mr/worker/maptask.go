@@ -63,18 +63,18 @@ func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetT
 	split := splitPath(w.dir, t.Task, t.Attempt)
 	defer removeFile(split)
 	size := inputSize(t.Inputs)
-	src, err := w.fetchSplit(ctx, a, t, size, split)
+	var emitted int64
+	model := w.shape()
+	task := &executor.Task{Kind: protocol.MapTask, Name: a.String(), NReduce: t.NReduce, Params: model.params, Cuts: model.cuts,
+		Inputs: executorInputs(t.Inputs),
+		Out:    runPath(w.dir, t.Task, t.Attempt), Spill: spillPrefix(w.dir, t.Task, t.Attempt), MapBuffer: w.cfg.MapBuffer,
+		HeapLimit: w.heapLimit.Load()}
+	src, err := w.splitTask(ctx, a, t, task, split)
 	if err != nil {
 		return 0, err
 	}
 	src.count(cnt)
 	w.progress.set(0.1)
-	var emitted int64
-	model := w.shape()
-	task := &executor.Task{Kind: protocol.MapTask, Name: a.String(), NReduce: t.NReduce, Params: model.params, Cuts: model.cuts,
-		Inputs: executorInputs(t.Inputs), SplitPath: split,
-		Out: runPath(w.dir, t.Task, t.Attempt), Spill: spillPrefix(w.dir, t.Task, t.Attempt), MapBuffer: w.cfg.MapBuffer,
-		HeapLimit: w.heapLimit.Load()}
 	defer w.streamTask(task, a)()
 	res := w.exec.Run(ctx, task, func(n int64) { emitted = n; w.progress.mapEmitted(size, n) })
 	w.takeCounters(&res, cnt, a)

@@ -91,14 +91,14 @@ func (w *Worker) mapOnly(ctx context.Context, a protocol.Attempt, t *protocol.Ge
 	split := splitPath(w.dir, t.Task, t.Attempt)
 	defer removeFile(split)
 	size := inputSize(t.Inputs)
-	src, err := w.fetchSplit(ctx, a, t, size, split)
+	task := &executor.Task{Kind: protocol.MapTask, Name: a.String(), NReduce: 0, Params: w.shape().params,
+		Inputs: executorInputs(t.Inputs), Scratch: dir, HeapLimit: w.heapLimit.Load()}
+	src, err := w.splitTask(ctx, a, t, task, split)
 	if err != nil {
 		return runfile.Segment{}, err
 	}
 	src.count(cnt)
 	w.progress.set(0.1)
-	task := &executor.Task{Kind: protocol.MapTask, Name: a.String(), NReduce: 0, Params: w.shape().params,
-		Inputs: executorInputs(t.Inputs), SplitPath: split, Scratch: dir, HeapLimit: w.heapLimit.Load()}
 	defer w.streamTask(task, a)()
 	res := w.exec.Run(ctx, task, func(n int64) { w.progress.mapEmitted(size, n) })
 	w.takeCounters(&res, cnt, a)

@@ -97,6 +97,10 @@ func (f *fakeCoordinator) Split(_ context.Context, a protocol.Attempt, _ string,
 	return err
 }
 
+func (f *fakeCoordinator) SplitFetch(protocol.Attempt, int64, time.Duration, time.Duration) *executor.Fetch {
+	return nil // splits come through Split
+}
+
 func (f *fakeCoordinator) Upload(context.Context, protocol.Attempt, runfile.Segment, upload) (int, error) {
 	return 409, nil
 }

@@ -1,0 +1,109 @@
+// Tests of a split read straight from the coordinator (Fetch), against
+// an HTTP server standing in for it.
+
+package executor
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"mapreduce/internal/protocol"
+)
+
+// fetchTaskFor describes a map attempt whose split, size bytes, comes
+// from a GET of url.
+func fetchTaskFor(dir, url, input string, size int64) *Task {
+	return &Task{Kind: protocol.MapTask, Name: "map-0.a1", NReduce: 2,
+		Inputs: []Input{{Name: input, Length: size}},
+		Fetch: &Fetch{URL: url, Header: http.Header{"X-Signature": {"sig-of-map-0"}},
+			Size: size, Timeout: time.Minute, Stall: time.Minute},
+		Out: filepath.Join(dir, "out-"+input), Spill: filepath.Join(dir, "spill-"+input), MapBuffer: 1 << 20}
+}
+
+// The app's process sends the request as the worker signed it and maps
+// the body: the same output as from a split file.
+func TestSplitFetchedByTheAppsProcess(t *testing.T) {
+	const contents = "the quick fox\njumps over the lazy dog\nthe end\n"
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		if r.URL.RequestURI() != "/split?attempt=map-0.a1" || r.Method != http.MethodGet {
+			http.Error(w, "wrong request "+r.Method+" "+r.URL.RequestURI(), http.StatusBadRequest)
+			return
+		}
+		w.Write([]byte(contents))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	res := childForTest(t).Run(context.Background(), fetchTaskFor(dir, srv.URL+"/split?attempt=map-0.a1", "fox.txt", int64(len(contents))), func(int64) {})
+	if res.failed() {
+		t.Fatalf("fetched split failed: %+v", res)
+	}
+	if got.Get("X-Signature") != "sig-of-map-0" {
+		t.Fatalf("the request carried %v, not the worker's signature", got)
+	}
+	want := InProcess{App: poisonApp()}.Run(context.Background(), mapTaskFor(t, dir, "fox.txt", contents), func(int64) {})
+	if res.Written != want.Written || res.Counters.MapInputBytes != int64(len(contents)) ||
+		res.Counters.MapOutputRecords != want.Counters.MapOutputRecords {
+		t.Fatalf("fetched: written %d, counters %+v; from a file: written %d, counters %+v",
+			res.Written, res.Counters, want.Written, want.Counters)
+	}
+}
+
+// A split that does not come as asked fails the attempt, as the worker's
+// failure (not the app's), naming the coordinator and what was wrong.
+func TestSplitFetchFailures(t *testing.T) {
+	const size = 100
+	stall := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/refused":
+			http.Error(w, "no such running map attempt", http.StatusConflict)
+		case "/short":
+			w.Write([]byte(strings.Repeat("a ", size/2-1)))
+		case "/long":
+			w.Write([]byte(strings.Repeat("a ", size/2+1)))
+		default: // "/stall"
+			w.Header().Set("Content-Length", "100")
+			w.WriteHeader(http.StatusOK)
+			w.Write([]byte("a b "))
+			w.(http.Flusher).Flush()
+			<-stall
+		}
+	}))
+	defer srv.Close()
+	defer close(stall) // before Close, which waits for the handler
+	for _, tc := range []struct{ path, want string }{
+		{"/refused", "409 Conflict"},
+		{"/short", "got 98 bytes, want 100"},
+		{"/long", "got 101 bytes, want 100"},
+		{"/stall", "timeout"},
+		{"/unreachable", "connection refused"},
+	} {
+		task := fetchTaskFor(t.TempDir(), srv.URL+tc.path, "in.txt", size)
+		if tc.path == "/stall" {
+			task.Fetch.Stall = 200 * time.Millisecond // the others must not time out
+		}
+		if tc.path == "/unreachable" {
+			task.Fetch.URL = "http://" + closedAddr(t) + "/split"
+		}
+		res := InProcess{App: poisonApp()}.Run(context.Background(), task, func(int64) {})
+		if !res.failed() || res.App || !strings.Contains(res.Err, "reading the split from the coordinator") ||
+			!strings.Contains(res.Err, tc.want) {
+			t.Errorf("%s: result %+v, want a failure of the worker's saying %q", tc.path, res, tc.want)
+		}
+	}
+}
+
+// closedAddr is a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.Listener.Addr().String()
+	srv.Close()
+	return addr
+}
