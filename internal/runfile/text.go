@@ -42,13 +42,20 @@ func MergeTextSegments(segs []Segment, w io.Writer) error {
 // writeText merges runs by key and writes the records to w as text,
 // through a buffer of up to 256 KiB, less for runs of size bytes (-1:
 // unknown): a job of thousands of small outputs would spend more on
-// clearing buffers than on its records.
+// clearing buffers than on its records. Past aheadFrom bytes (or of an
+// unknown size) the buffers are written by a goroutine of their own
+// while the next is filled (aheadWriter).
 func writeText(runs []*Reader, w io.Writer, size int64) error {
 	buf := 256 << 10
 	if size >= 0 && size < int64(buf) {
 		buf = max(int(size)+64, 512)
 	}
-	bw := bufio.NewWriterSize(w, buf)
+	var bw textWriter
+	if size < 0 || size >= aheadFrom {
+		bw = newAheadWriter(w, buf)
+	} else {
+		bw = bufio.NewWriterSize(w, buf)
+	}
 	m := NewMerger(runs)
 	for m.Next() {
 		bw.Write(m.Key())
@@ -56,8 +63,19 @@ func writeText(runs []*Reader, w io.Writer, size int64) error {
 		bw.Write(m.Value())
 		bw.WriteByte('\n')
 	}
-	if err := m.Err(); err != nil {
-		return err
+	err := bw.Flush()
+	if merr := m.Err(); merr != nil {
+		return merr
 	}
-	return bw.Flush()
+	return err
+}
+
+// aheadFrom is the size of runs from which writeText writes ahead.
+const aheadFrom = 4 << 20
+
+// textWriter is what writeText writes through.
+type textWriter interface {
+	io.Writer
+	io.ByteWriter
+	Flush() error
 }
