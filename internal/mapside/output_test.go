@@ -579,21 +579,21 @@ func TestSpillIsOneFile(t *testing.T) {
 }
 
 // Reserve sizes the index for a number of keys, once, before any record,
-// within half the buffer; the output is the same with or without it.
+// within the buffer; the output is the same with or without it.
 func TestReserve(t *testing.T) {
 	kvs := make([]KeyValue, 5000)
 	for i := range kvs {
 		kvs[i] = KeyValue{fmt.Sprintf("k%d", i%3000), "1"}
 	}
 	var want [][]KeyValue
-	for _, keys := range []int{0, 3000, 1 << 20} {
+	for _, keys := range []int{0, 3000, 15000, 1 << 20} { // 15000: an index of 4/5 of the buffer
 		dir := t.TempDir()
 		o := New(3, 1<<20, nil, spillTo(dir))
 		o.Reserve(keys)
 		switch n := len(o.gs.entries); {
-		case keys == 3000 && (n/4*3 < 3000 || n > 3000*2):
-			t.Fatalf("Reserve(3000): %d entries", n)
-		case keys != 3000 && n != minIndex:
+		case (keys == 3000 || keys == 15000) && (n/4*3 < keys || n > keys*2):
+			t.Fatalf("Reserve(%d): %d entries", keys, n)
+		case keys != 3000 && keys != 15000 && n != minIndex:
 			t.Fatalf("Reserve(%d): %d entries, want none reserved", keys, n)
 		}
 		for _, kv := range kvs {
