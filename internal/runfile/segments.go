@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"mapreduce/internal/atomicfile"
 )
@@ -120,14 +119,6 @@ type Spill struct {
 // NewSpill makes a Spill that keeps up to limit bytes in memory, and
 // writes to a scratch file at path past that.
 func NewSpill(path string, limit int) *Spill { return &Spill{path: path, limit: limit} }
-
-// Grow makes room in memory for n more bytes, when they are known to
-// come and to fit.
-func (s *Spill) Grow(n int) {
-	if s.f == nil && len(s.buf)+n <= s.limit {
-		s.buf = slices.Grow(s.buf, n)
-	}
-}
 
 func (s *Spill) Write(p []byte) (int, error) {
 	if s.f == nil && len(s.buf)+len(p) <= s.limit {

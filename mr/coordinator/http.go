@@ -73,14 +73,7 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > c.cfg.MaxUpload {
 		err = &badUpload{fmt.Errorf("%d bytes exceed the limit of %d (mrcoordinator -max-upload)", r.ContentLength, c.cfg.MaxUpload)}
 	} else {
-		// A large output is received in memory if the final merge has
-		// room to keep it there (uploads.reserve), else in a file.
-		inline := int64(inlineUpload)
-		if r.ContentLength > inline && c.jr.journal == nil && c.up.reserve(r.ContentLength) {
-			defer c.up.release(r.ContentLength)
-			inline = r.ContentLength
-		}
-		run, err = c.receiveRun(r.Body, r.ContentLength, inline, uint32(crc), a)
+		run, err = c.receiveRun(r.Body, r.ContentLength, uint32(crc), a)
 	}
 	switch outcome, why := c.settleUpload(run, err, r.ContentLength, uint32(crc), read, &counters, a); outcome {
 	case uploadRejected:
@@ -159,16 +152,12 @@ type badUpload struct{ err error }
 
 func (e *badUpload) Error() string { return "mr: bad upload: " + e.err.Error() }
 
-// receiveRun stores an upload of size bytes, in memory if it is at most
-// inline bytes, else in the work directory, and checks its length and
-// CRC. Errors of the body are *badUpload; others are the coordinator's
-// own.
-func (c *Coordinator) receiveRun(body io.Reader, size, inline int64, want uint32, a protocol.Attempt) (runfile.Segment, error) {
-	sp := runfile.NewSpill(filepath.Join(c.dirs.workDir, uploadName(a, c.up.seq.Add(1))), int(inline))
+// receiveRun stores an upload of size bytes in the work directory and
+// checks its length and CRC. Errors of the body are *badUpload; others
+// are the coordinator's own.
+func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a protocol.Attempt) (runfile.Segment, error) {
+	sp := runfile.NewSpill(filepath.Join(c.dirs.workDir, uploadName(a, c.up.seq.Add(1))), inlineUpload)
 	defer sp.Abort()
-	if size <= inline {
-		sp.Grow(int(size))
-	}
 	h := runfile.NewHash()
 	n, err := io.Copy(io.MultiWriter(sp, h), io.LimitReader(bodyErrors{body}, size))
 	var bad *badUpload
@@ -186,8 +175,8 @@ func (c *Coordinator) receiveRun(body io.Reader, size, inline int64, want uint32
 	return seg, err
 }
 
-// inlineUpload is the largest upload always received in memory rather
-// than in a file: a job of many reduce tasks makes many small ones.
+// inlineUpload is the largest upload received in memory rather than in a
+// file: a job of many reduce tasks makes many small ones.
 const inlineUpload = 1 << 20
 
 // bodyErrors marks errors reading a request body as the uploader's.

@@ -18,12 +18,11 @@ type uploads struct {
 	// so that shutdown's Wait, once it is stopping, waits for all.
 	inflight sync.WaitGroup
 
-	// mu guards committed, kept, keptBytes and reserved.
+	// mu guards committed, kept and keptBytes.
 	mu        sync.Mutex
 	committed int            // reduce outputs renamed into place
 	kept      map[int][]byte // committed runs held in memory, by reduce task
 	keptBytes int64
-	reserved  int64 // bytes of large uploads being received in memory, to be kept
 }
 
 func newUploads() uploads { return uploads{kept: make(map[int][]byte)} }
@@ -67,27 +66,6 @@ func (u *uploads) keep(r int, run []byte) bool {
 	u.kept[r] = run
 	u.keptBytes += int64(len(run))
 	return true
-}
-
-// reserve makes room for an upload of n bytes to be received in memory
-// and kept, if the kept runs and those reserved leave it; release gives
-// it back once the upload is kept or dropped. Kept and reserved bytes
-// together stay within maxKeptRuns.
-func (u *uploads) reserve(n int64) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.keptBytes+u.reserved+n > maxKeptRuns {
-		return false
-	}
-	u.reserved += n
-	return true
-}
-
-// release gives back what reserve reserved.
-func (u *uploads) release(n int64) {
-	u.mu.Lock()
-	u.reserved -= n
-	u.mu.Unlock()
 }
 
 // keptRun is reduce task r's committed run, if it is held in memory.
