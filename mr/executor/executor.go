@@ -1,5 +1,6 @@
 // Package executor runs the app's code for a worker. An attempt's
-// computation is a Task: for a map, a split file to call Map on, with the
+// computation is a Task: for a map, a split to call Map on (a file, or
+// the coordinator's answer to a request the worker signed), with the
 // map side (internal/mapside) grouping, combining, spilling and writing
 // one sorted run per reduce task; for a reduce, fetched runs to merge and
 // call Reduce (or ReduceSeq) on once per key. Its Result says what it

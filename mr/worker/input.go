@@ -4,7 +4,8 @@
 // the pieces left). Bytes from a copy or a peer are checked block by
 // block against the assignment's checksums before any is used, and a
 // source that fails or differs mid-piece leaves the rest to the next.
-// serveInput is the peer side.
+// An input that comes whole from the coordinator is read by the
+// executor itself (splitTask). serveInput is the peer side.
 
 package worker
 

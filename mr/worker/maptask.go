@@ -13,9 +13,9 @@ import (
 	"mapreduce/mr/executor"
 )
 
-// runMap runs one map attempt and reports it: the worker reads the split
-// into a file, the executor runs Map over it and writes one run per reduce
-// task. Its output is served from the moment it is reported: a reducer
+// runMap runs one map attempt and reports it: the executor reads the
+// split (from the coordinator itself, or from a file the worker filled),
+// runs Map over it and writes one run per reduce task. Its output is served from the moment it is reported: a reducer
 // asks for it only once the coordinator says it won, possibly before this
 // worker has the answer, and a refused one is deleted (one whose report
 // was cut short is offered back at the next registration).
@@ -57,7 +57,8 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) *protocol
 	return reply.Next
 }
 
-// doMap reads the split and has the executor map it, counting into cnt.
+// doMap points the executor at the split and has it map it, counting
+// into cnt.
 // It returns the size of the output, one sections file.
 func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, cnt *protocol.Counters) (int64, error) {
 	split := splitPath(w.dir, t.Task, t.Attempt)

@@ -85,8 +85,8 @@ func (w *Worker) runMapOnly(ctx context.Context, t *protocol.GetTaskReply) *prot
 	return nil
 }
 
-// mapOnly reads the split and has the executor map it into one run, in
-// the scratch directory dir if large.
+// mapOnly points the executor at the split and has it map it into one
+// run, in the scratch directory dir if large.
 func (w *Worker) mapOnly(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, dir string, cnt *protocol.Counters) (runfile.Segment, error) {
 	split := splitPath(w.dir, t.Task, t.Attempt)
 	defer removeFile(split)
