@@ -22,9 +22,11 @@
 package netx
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"time"
 )
@@ -90,3 +92,24 @@ func (c IdleConn) Read(p []byte) (int, error) {
 
 // NetConn is the connection underneath.
 func (c IdleConn) NetConn() net.Conn { return c.Conn }
+
+// HTTPClient returns a client whose connections are dialled within dial
+// and dropped when a read makes no progress within stall (IdleConn), as
+// is a wait for a response's header; it keeps up to perHost idle
+// connections a host, stall long.
+func HTTPClient(dial, stall time.Duration, perHost int) *http.Client {
+	dialer := &net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return IdleConn{Conn: conn, Idle: stall}, nil
+		},
+		MaxIdleConnsPerHost:   perHost,
+		IdleConnTimeout:       stall,
+		ResponseHeaderTimeout: stall,
+		DisableCompression:    true,
+	}}
+}

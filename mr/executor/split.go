@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -27,8 +26,8 @@ type Fetch struct {
 	URL    string      // the coordinator's GET /split for the attempt
 	Header http.Header // its signature
 	Size   int64       // the split's bytes: exactly this many are read
-	// Timeout bounds the whole transfer; Stall, each read and write of
-	// it (and the wait for the response's header).
+	// Timeout bounds the whole transfer; Stall, each read of it, the
+	// wait for the response's header and the dial.
 	Timeout, Stall time.Duration
 }
 
@@ -101,28 +100,15 @@ var splitClients = struct {
 	by map[time.Duration]*http.Client
 }{by: map[time.Duration]*http.Client{}}
 
-// splitClient returns the client whose every read and write, and wait for
-// a response's header, is bounded by stall.
+// splitClient returns the client whose every read, and wait for a
+// response's header, is bounded by stall (its dials too).
 func splitClient(stall time.Duration) *http.Client {
 	splitClients.Lock()
 	defer splitClients.Unlock()
 	if c := splitClients.by[stall]; c != nil {
 		return c
 	}
-	dialer := &net.Dialer{Timeout: stall, KeepAlive: 30 * time.Second}
-	c := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			conn, err := dialer.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return netx.IdleConn{Conn: conn, Idle: stall}, nil
-		},
-		MaxIdleConnsPerHost:   1,
-		IdleConnTimeout:       stall,
-		ResponseHeaderTimeout: stall,
-		DisableCompression:    true,
-	}}
+	c := netx.HTTPClient(stall, stall, 1)
 	splitClients.by[stall] = c
 	return c
 }

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -31,21 +30,7 @@ import (
 // so a hung or frozen peer (which still completes TCP handshakes) costs
 // seconds, not the whole FetchTimeout.
 func newHTTPClient(cfg Config) *http.Client {
-	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := dialer.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return netx.IdleConn{Conn: conn, Idle: cfg.StallTimeout}, nil
-	}
-	return &http.Client{Transport: &http.Transport{
-		DialContext:           dial,
-		MaxIdleConnsPerHost:   cfg.FetchParallel,
-		IdleConnTimeout:       cfg.StallTimeout,
-		ResponseHeaderTimeout: cfg.StallTimeout,
-		DisableCompression:    true,
-	}}
+	return netx.HTTPClient(cfg.DialTimeout, cfg.StallTimeout, cfg.FetchParallel)
 }
 
 // fetchAll brings every map task's run for this reduce attempt into dir:
