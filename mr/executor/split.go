@@ -7,10 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -62,9 +60,6 @@ func fetchSplit(f *Fetch) (string, error) {
 }
 
 func fetchBody(f *Fetch) (string, error) {
-	if f.Size < 0 {
-		return "", errors.New("negative split size")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
@@ -80,16 +75,7 @@ func fetchBody(f *Fetch) (string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return "", errors.New(resp.Status)
 	}
-	var b strings.Builder
-	b.Grow(int(f.Size))
-	n, err := io.Copy(&b, io.LimitReader(resp.Body, f.Size+1))
-	if err == nil && n != f.Size {
-		err = fmt.Errorf("got %d bytes, want %d", n, f.Size)
-	}
-	if err != nil {
-		return "", err
-	}
-	return b.String(), nil
+	return readExactly(resp.Body, f.Size)
 }
 
 // splitClients are the HTTP clients of fetchSplit, by stall timeout: a

@@ -81,7 +81,7 @@ func TestSplitFetchFailures(t *testing.T) {
 	for _, tc := range []struct{ path, want string }{
 		{"/refused", "409 Conflict"},
 		{"/short", "got 98 bytes, want 100"},
-		{"/long", "got 101 bytes, want 100"},
+		{"/long", "got more than 100 bytes"},
 		{"/stall", "timeout"},
 		{"/unreachable", "connection refused"},
 	} {
@@ -106,4 +106,30 @@ func closedAddr(t *testing.T) string {
 	addr := srv.Listener.Addr().String()
 	srv.Close()
 	return addr
+}
+
+// readExactly takes exactly the bytes announced, and says so when there
+// are fewer or more.
+func TestReadExactly(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		size int64
+		want string // the error, or "" for in itself
+	}{
+		{"abc", 3, ""},
+		{"", 0, ""},
+		{"ab", 3, "got 2 bytes, want 3"},
+		{"", 3, "got 0 bytes, want 3"},
+		{"abcd", 3, "got more than 3 bytes"},
+		{"a", 0, "got more than 0 bytes"},
+		{"abc", -1, "a split of -1 bytes"},
+	} {
+		got, err := readExactly(strings.NewReader(tc.in), tc.size)
+		switch {
+		case tc.want == "" && (err != nil || got != tc.in):
+			t.Errorf("readExactly(%q, %d) = %q, %v", tc.in, tc.size, got, err)
+		case tc.want != "" && (err == nil || err.Error() != tc.want):
+			t.Errorf("readExactly(%q, %d): error %v, want %q", tc.in, tc.size, err, tc.want)
+		}
+	}
 }

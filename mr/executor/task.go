@@ -4,6 +4,7 @@ package executor
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"unsafe"
 
 	"mapreduce/internal/mapside"
 	"mapreduce/internal/protocol"
@@ -218,8 +220,7 @@ func countLines(s string) int64 {
 // garbage of the tasks before it.
 const largeSplit = 8 << 20
 
-// readString reads a whole file into one string, without the copy that
-// converting a byte slice would make: a 64 MiB split costs 64 MiB.
+// readString reads a whole file into one string (readExactly).
 func readString(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -230,10 +231,42 @@ func readString(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	b.Grow(int(st.Size()))
-	if _, err := io.Copy(&b, f); err != nil {
+	return readExactly(f, st.Size())
+}
+
+// readExactly reads size bytes from r, and checks that r ends there,
+// into one string: the bytes are read straight into the string's memory,
+// neither through a buffer nor converted from a byte slice, so that a
+// 64 MiB split is copied once and costs 64 MiB.
+func readExactly(r io.Reader, size int64) (string, error) {
+	if size < 0 || int64(int(size)) != size {
+		return "", fmt.Errorf("a split of %d bytes", size)
+	}
+	if size == 0 {
+		return "", checkEnd(r, 0)
+	}
+	b := make([]byte, size)
+	if n, err := io.ReadFull(r, b); err != nil {
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			return "", fmt.Errorf("got %d bytes, want %d", n, size)
+		}
 		return "", err
 	}
-	return b.String(), nil
+	if err := checkEnd(r, size); err != nil {
+		return "", err
+	}
+	return unsafe.String(&b[0], len(b)), nil // b is never written again
+}
+
+// checkEnd checks that r, of which size bytes were read, has no more.
+func checkEnd(r io.Reader, size int64) error {
+	var one [1]byte
+	n, err := io.ReadFull(r, one[:])
+	switch {
+	case n > 0:
+		return fmt.Errorf("got more than %d bytes", size)
+	case err == io.EOF:
+		return nil
+	}
+	return err
 }
