@@ -71,7 +71,9 @@ func (w *Worker) fetchSplit(ctx context.Context, a protocol.Attempt, t *protocol
 // from the coordinator, a request the executor sends itself (Fetch), the
 // split then copied once, from the socket into the memory of the process
 // that maps it; else the split file at path, which it fills from
-// wherever the input lives.
+// wherever the input lives. The request is signed now and sent at once: an
+// app's process that must be started first has its hello timeout, 30 s,
+// well within the signature's minute (wire.FreshWindow).
 func (w *Worker) splitTask(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, task *executor.Task, path string) (sourced, error) {
 	size := inputSize(t.Inputs)
 	if w.allFromCoordinator(t) {

@@ -15,10 +15,11 @@ import (
 
 // runMap runs one map attempt and reports it: the executor reads the
 // split (from the coordinator itself, or from a file the worker filled),
-// runs Map over it and writes one run per reduce task. Its output is served from the moment it is reported: a reducer
-// asks for it only once the coordinator says it won, possibly before this
-// worker has the answer, and a refused one is deleted (one whose report
-// was cut short is offered back at the next registration).
+// runs Map over it and writes one run per reduce task. Its output is
+// served from the moment it is reported: a reducer asks for it only once
+// the coordinator says it won, possibly before this worker has the
+// answer, and a refused one is deleted (one whose report was cut short is
+// offered back at the next registration).
 func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) *protocol.GetTaskReply {
 	a := w.attemptOf(protocol.MapTask, t)
 	start := time.Now()
