@@ -72,12 +72,17 @@ func WordCount() *mr.App {
 // Inputs writes n small input files, some of them non-ASCII, and returns
 // their paths.
 func Inputs(t testing.TB, n int) []string {
+	return wordInputs(t, n, []string{"alpha", "beta", "gamma", "delta", "épée", "straße", "кот", "λόγος", "x", "Alpha"}, 400)
+}
+
+// wordInputs writes n input files of pairs of words ("w1, w2."), five
+// pairs a line, input i of base+97*i pairs, and returns their paths.
+func wordInputs(t testing.TB, n int, words []string, base int) []string {
 	dir := t.TempDir()
-	words := []string{"alpha", "beta", "gamma", "delta", "épée", "straße", "кот", "λόγος", "x", "Alpha"}
 	var inputs []string
 	for i := 0; i < n; i++ {
 		var b strings.Builder
-		for j := 0; j < 400+97*i; j++ {
+		for j := 0; j < base+97*i; j++ {
 			fmt.Fprintf(&b, "%s, %s.", words[(i*7+j*j)%len(words)], words[j%len(words)])
 			if j%5 == 4 {
 				b.WriteString("\n")

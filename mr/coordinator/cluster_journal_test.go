@@ -36,6 +36,16 @@ func (c *callCounter) get(name string) int {
 	return c.calls[name]
 }
 
+// ranOnce checks that Map ran once on each input.
+func (c *callCounter) ranOnce(t *testing.T, inputs []string) {
+	t.Helper()
+	for _, in := range inputs {
+		if n := c.get(in); n != 1 {
+			t.Errorf("Map(%s) ran %d times", in, n)
+		}
+	}
+}
+
 // A journaled job whose coordinator stops after some reduces are
 // committed resumes when the same coordinator is started again: the
 // workers wait for it, offer back the map outputs they hold, no Map runs
@@ -79,11 +89,7 @@ func TestJournaledJobSurvivesItsCoordinator(t *testing.T) {
 	if err := cl.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	for _, in := range inputs {
-		if n := calls.get(in); n != 1 {
-			t.Errorf("Map(%s) ran %d times", in, n)
-		}
-	}
+	calls.ranOnce(t, inputs)
 	cl.CheckOutput(inputs)
 	after := cl.SummaryFile()
 	if len(after.Restarts) != 1 || after.Journal != filepath.Join(cfg.OutDir, "mr-job.journal") {

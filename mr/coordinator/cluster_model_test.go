@@ -352,11 +352,7 @@ func TestTotalOrderJobResumes(t *testing.T) {
 	if err := cl.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	for _, in := range inputs {
-		if n := calls.get(in); n != 1 {
-			t.Errorf("Map(%s) ran %d times", in, n)
-		}
-	}
+	calls.ranOnce(t, inputs)
 	cl.CheckOutput(inputs)
 	sum := cl.SummaryFile()
 	all, _ := os.ReadFile(filepath.Join(cl.Out, "mr-wc-all"))

@@ -85,11 +85,7 @@ func TestJournaledWorkerJoinsNoOtherJob(t *testing.T) {
 	if err := cl.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	for _, in := range inputs {
-		if n := calls.get(in); n != 1 {
-			t.Errorf("Map(%s) ran %d times", in, n)
-		}
-	}
+	calls.ranOnce(t, inputs)
 	cl.CheckOutput(inputs)
 	if n := log.count("serves another job"); n != 1 {
 		t.Errorf("the worker said %d times that another job runs there", n)

@@ -36,20 +36,7 @@ func awkWordCount() *protocol.Stream {
 
 // asciiInputs writes n ASCII inputs of some thousands of words.
 func asciiInputs(t *testing.T, n int) []string {
-	dir := t.TempDir()
-	words := []string{"alpha", "beta", "gamma", "delta", "Alpha", "x", "epsilon", "zeta"}
-	var inputs []string
-	for i := range n {
-		var b strings.Builder
-		for j := 0; j < 3000+97*i; j++ {
-			fmt.Fprintf(&b, "%s, %s.", words[(i*7+j*j)%len(words)], words[j%len(words)])
-			if j%5 == 4 {
-				b.WriteString("\n")
-			}
-		}
-		inputs = append(inputs, WriteFile(t, dir, fmt.Sprintf("in-%d.txt", i), b.String()))
-	}
-	return inputs
+	return wordInputs(t, n, []string{"alpha", "beta", "gamma", "delta", "Alpha", "x", "epsilon", "zeta"}, 3000)
 }
 
 // streamSecret is the secret of the streaming jobs here: pool workers,
