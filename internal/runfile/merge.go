@@ -27,6 +27,7 @@ type Merger struct {
 	// len(runs)+i; the parent of node t is t/2.
 	tree    []int
 	started bool
+	primed  bool // the runs hold their first records already, as live says
 	err     error
 }
 
@@ -63,6 +64,9 @@ func (m *Merger) Next() bool {
 // init reads every run's first record and plays the tree's matches.
 func (m *Merger) init() bool {
 	for i := range m.runs {
+		if m.primed {
+			break
+		}
 		if m.live[i] = m.advance(i); m.err != nil {
 			return false
 		}

@@ -17,6 +17,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -152,7 +153,7 @@ func (c *Coordinator) mergeOutputs(app string) (string, error) {
 	if c.model.concatenated() {
 		err = concatOutputs(c.cfg.OutDir, c.cfg.NReduce, out.File)
 	} else {
-		err = c.mergeRuns(out.File)
+		err = c.mergeRuns(out.File, runtime.GOMAXPROCS(0))
 	}
 	if err != nil {
 		return "", err
@@ -161,8 +162,10 @@ func (c *Coordinator) mergeOutputs(app string) (string, error) {
 }
 
 // mergeRuns merges the committed runs, in memory or in the work
-// directory, by key into w as text.
-func (c *Coordinator) mergeRuns(w io.Writer) error {
+// directory, by key into w as text, in up to pieces ranges of keys at
+// once (runfile.MergeTextRanges): a large final merge is otherwise the
+// one part of a job that runs on one core.
+func (c *Coordinator) mergeRuns(w io.WriterAt, pieces int) error {
 	segs := make([]runfile.Segment, c.cfg.NReduce)
 	for r := range segs {
 		segs[r] = runfile.Segment{Path: committedRunPath(c.dirs.workDir, r), Size: -1}
@@ -170,7 +173,7 @@ func (c *Coordinator) mergeRuns(w io.Writer) error {
 			segs[r] = runfile.Segment{Data: data, Size: int64(len(data))}
 		}
 	}
-	if err := runfile.MergeTextSegments(segs, w); err != nil {
+	if err := runfile.MergeTextRanges(segs, w, pieces); err != nil {
 		return fmt.Errorf("mr: final merge: %w", err)
 	}
 	return nil
