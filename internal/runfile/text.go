@@ -19,6 +19,14 @@ func WriteTextSegment(seg Segment, w io.Writer) error {
 	return writeText(runs, w, seg.Size)
 }
 
+// WriteTextStream writes the run read from src, of size bytes, to w as
+// text as it reads it; the run is verified as it goes (its structure,
+// count, CRC and size), so an error wrapping ErrCorrupt may come after
+// some of its text was written.
+func WriteTextStream(src io.Reader, size int64, w io.Writer) error {
+	return writeText([]*Reader{NewReader(src, size)}, w, size)
+}
+
 // MergeTextSegments merges runs, in files (Size -1: the whole file) or
 // in memory, by key and writes the records to w as text.
 func MergeTextSegments(segs []Segment, w io.Writer) error {

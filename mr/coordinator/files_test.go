@@ -6,6 +6,7 @@ package coordinator
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -149,6 +150,39 @@ func TestBadUploadFailsOnlyItsAttempt(t *testing.T) {
 				t.Fatalf("the attempt is %s, want failed", o)
 			}
 		})
+	}
+}
+
+// An upload the coordinator cannot store (its work directory a file) is the
+// coordinator's failure, not the worker's: the upload is stored as it is
+// read, so a failure to write it reaches the coordinator as a failure to
+// read the body, which alone would blame the worker.
+func TestUploadTheCoordinatorCannotStoreEndsTheJob(t *testing.T) {
+	c, a, key := coordinatorWithReduce(t)
+	var kv []string
+	for i := 0; i < 50000; i++ {
+		kv = append(kv, fmt.Sprintf("key%07d", i), "a value of some length")
+	}
+	body := runBytes(t, kv...)
+	if len(body) <= inlineUpload {
+		t.Fatalf("a run of %d bytes is kept in memory: the test needs one stored in a file", len(body))
+	}
+	os.RemoveAll(c.dirs.workDir)
+	os.WriteFile(c.dirs.workDir, nil, 0o644)
+	if code := upload(c, a, key, body, crcOf(body)); code != http.StatusInternalServerError {
+		t.Fatalf("answered %d, want 500", code)
+	}
+	c.mu.Lock()
+	err := c.life.err
+	c.mu.Unlock()
+	if err == nil || !strings.Contains(err.Error(), "cannot write the output") {
+		t.Fatalf("the job's error: %v, want the coordinator's failure to write", err)
+	}
+	if o := attemptOutcome(c, a); o == "failed" {
+		t.Fatal("the worker's attempt was failed for the coordinator's trouble")
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(c.cfg.OutDir, ".*tmp")); len(tmp) > 0 {
+		t.Fatalf("temp files left: %v", tmp)
 	}
 }
 

@@ -70,12 +70,13 @@ func (c *Coordinator) handleReduce(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var run runfile.Segment
+	var text *outputText
 	if r.ContentLength > c.cfg.MaxUpload {
 		err = &badUpload{fmt.Errorf("%d bytes exceed the limit of %d (mrcoordinator -max-upload)", r.ContentLength, c.cfg.MaxUpload)}
 	} else {
-		run, err = c.receiveRun(r.Body, r.ContentLength, uint32(crc), a)
+		run, text, err = c.receiveRun(r.Body, r.ContentLength, uint32(crc), a)
 	}
-	switch outcome, why := c.settleUpload(run, err, r.ContentLength, uint32(crc), read, &counters, a); outcome {
+	switch outcome, why := c.settleUpload(run, text, err, r.ContentLength, uint32(crc), read, &counters, a); outcome {
 	case uploadRejected:
 		http.Error(w, protocol.Truncate(why, protocol.MaxErrText), http.StatusBadRequest)
 	case uploadFailed:
@@ -97,13 +98,14 @@ const (
 )
 
 // settleUpload commits a reduce output received intact (err: why it was
-// not), and records and logs whatever else became of it: how POST /reduce
-// and ReportReduce end alike. A rejection comes with its reason.
-func (c *Coordinator) settleUpload(run runfile.Segment, err error, size int64, crc uint32, read int64,
+// not), with its text if already written (else nil), and records and logs
+// whatever else became of it: how POST /reduce and ReportReduce end
+// alike. A rejection comes with its reason.
+func (c *Coordinator) settleUpload(run runfile.Segment, text *outputText, err error, size int64, crc uint32, read int64,
 	counters *protocol.Counters, a protocol.Attempt) (uploadOutcome, string) {
 	ok := false
 	if err == nil {
-		ok, err = c.commitRun(run, size, crc, read, counters, a)
+		ok, err = c.commitRun(run, text, size, crc, read, counters, a)
 	}
 	var bad *badUpload
 	switch {
@@ -152,28 +154,64 @@ type badUpload struct{ err error }
 
 func (e *badUpload) Error() string { return "mr: bad upload: " + e.err.Error() }
 
-// receiveRun stores an upload of size bytes in the work directory and
-// checks its length and CRC. Errors of the body are *badUpload; others
-// are the coordinator's own.
-func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a protocol.Attempt) (runfile.Segment, error) {
+// receiveRun stores an upload of size bytes in the work directory, checks
+// its length, its CRC and its structure, and writes it as text to mr-out-Y's
+// temp file as it arrives: by the last byte the output is written, so the
+// reducer's wait for its commit is hardly longer than the transfer.
+// Errors of the body or of the run are *badUpload; others are the
+// coordinator's own.
+func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a protocol.Attempt) (runfile.Segment, *outputText, error) {
 	sp := runfile.NewSpill(filepath.Join(c.dirs.workDir, uploadName(a, c.up.seq.Add(1))), inlineUpload)
 	defer sp.Abort()
+	text, err := c.newOutputText(a.Task)
+	if err != nil {
+		return runfile.Segment{}, nil, err
+	}
 	h := runfile.NewHash()
-	n, err := io.Copy(io.MultiWriter(sp, h), io.LimitReader(bodyErrors{body}, size))
+	src := io.TeeReader(io.LimitReader(bodyErrors{body}, size), ownWrites{io.MultiWriter(sp, h)})
+	err = runfile.WriteTextStream(src, size, text.writer())
+	var own *ownWrite
 	var bad *badUpload
 	switch {
-	case errors.As(err, &bad):
-	case err != nil:
-	case n != size || h.Sum32() != want:
-		err = &badUpload{fmt.Errorf("%d bytes with crc %08x announced, got %d bytes with crc %08x", size, want, n, h.Sum32())}
+	case errors.As(err, &own): // the coordinator's copy of the run could not be written
+		err = own.err
+	case errors.As(err, &bad): // the body: the Reader's error wraps it
+	case errors.Is(err, runfile.ErrCorrupt):
+		err = &badUpload{err}
+	case err != nil: // writing the text
+	case h.Sum32() != want:
+		err = &badUpload{fmt.Errorf("%d bytes with crc %08x announced, got crc %08x", size, want, h.Sum32())}
 	}
 	if err != nil {
-		return runfile.Segment{}, err
+		text.out.Abort()
+		return runfile.Segment{}, nil, err
 	}
 	seg, err := sp.Commit()
+	if err != nil {
+		text.out.Abort()
+		return runfile.Segment{}, nil, err
+	}
 	seg.Size = size
-	return seg, err
+	return seg, text, nil
 }
+
+// ownWrites marks the errors of writing to w, the coordinator's own
+// files, so that a failure to store an upload, seen by its reader as a
+// failure to read, is never taken for the uploader's.
+type ownWrites struct{ w io.Writer }
+
+func (o ownWrites) Write(p []byte) (int, error) {
+	n, err := o.w.Write(p)
+	if err != nil {
+		err = &ownWrite{err}
+	}
+	return n, err
+}
+
+// ownWrite is a failure to write the coordinator's own files.
+type ownWrite struct{ err error }
+
+func (e *ownWrite) Error() string { return e.err.Error() }
 
 // inlineUpload is the largest upload received in memory rather than in a
 // file: a job of many reduce tasks makes many small ones.

@@ -31,25 +31,27 @@ import (
 // commitRun turns a verified upload, a run file of size bytes with the
 // CRC crc, into mr-out-Y if the scheduler accepts the attempt as the
 // task's winner; a journaled job journals it before it is acknowledged.
-func (c *Coordinator) commitRun(run runfile.Segment, size int64, crc uint32, read int64, counters *protocol.Counters, a protocol.Attempt) (bool, error) {
+// text is mr-out-Y already written from the upload as it arrived, or nil:
+// then it is written from run now.
+func (c *Coordinator) commitRun(run runfile.Segment, text *outputText, size int64, crc uint32, read int64, counters *protocol.Counters, a protocol.Attempt) (bool, error) {
 	if run.Path != "" {
 		defer os.Remove(run.Path)
 	}
-	// Not synced one by one: a sync each costs more than a small reduce
-	// task; syncOutputs makes them durable at the job's end, and a journal
-	// checks them by CRC when a coordinator starts again.
-	out, err := c.dirs.create(filepath.Join(c.cfg.OutDir, outputName(a.Task)))
-	if err != nil {
-		return false, err
-	}
-	defer out.Abort()
-	text := &countingHash{h: runfile.NewHash()}
-	if err := runfile.WriteTextSegment(run, io.MultiWriter(out.File, text)); err != nil {
-		if errors.Is(err, runfile.ErrCorrupt) {
-			return false, &badUpload{err}
+	if text == nil {
+		var err error
+		if text, err = c.newOutputText(a.Task); err != nil {
+			return false, err
 		}
-		return false, err
+		if err := runfile.WriteTextSegment(run, text.writer()); err != nil {
+			text.out.Abort()
+			if errors.Is(err, runfile.ErrCorrupt) {
+				return false, &badUpload{err}
+			}
+			return false, err
+		}
 	}
+	out := text.out
+	defer out.Abort()
 	var ok bool
 	done := scheduler.Output{Read: read, Written: size, Counters: counters}
 	c.update(func(s *scheduler.Scheduler, now time.Time) { ok = s.Done(a, done, now) })
@@ -62,15 +64,37 @@ func (c *Coordinator) commitRun(run runfile.Segment, size int64, crc uint32, rea
 	if err := c.keepRun(run, a.Task); err != nil {
 		return true, err
 	}
-	c.noteShare(a.Task, text.n)
+	c.noteShare(a.Task, text.hash.n)
 	rec := commitRecord{Task: a.Task, Attempt: a.N, Worker: a.WorkerID, Read: read, Written: size, Counters: counters,
-		TextCRC: text.h.Sum32(), TextSize: text.n, RunCRC: crc}
+		TextCRC: text.hash.h.Sum32(), TextSize: text.hash.n, RunCRC: crc}
 	if !c.journalCommit(recReduce, rec) {
 		return true, errors.New("journal not written")
 	}
 	c.commitReduce()
 	return true, nil
 }
+
+// outputText is a reduce task's mr-out-Y being written, and the CRC and
+// size of its text so far.
+type outputText struct {
+	out  *atomicfile.File
+	hash countingHash
+}
+
+// newOutputText starts task's mr-out-Y, not synced one by one: a sync each
+// costs more than a small reduce task; syncOutputs makes them durable at
+// the job's end, and a journal checks them by CRC when a coordinator
+// starts again.
+func (c *Coordinator) newOutputText(task int) (*outputText, error) {
+	out, err := c.dirs.create(filepath.Join(c.cfg.OutDir, outputName(task)))
+	if err != nil {
+		return nil, err
+	}
+	return &outputText{out: out, hash: countingHash{h: runfile.NewHash()}}, nil
+}
+
+// writer writes the text to the file and its hash.
+func (t *outputText) writer() io.Writer { return io.MultiWriter(t.out.File, &t.hash) }
 
 // keepRun puts reduce task r's committed run where the final merge reads
 // it: in memory while it is small and there is room (a job without a

@@ -340,7 +340,7 @@ func (c *Coordinator) reportReduce(args *protocol.ReportReduceArgs) uploadOutcom
 		c.log.Info("stale report ignored", "attempt", a.String(), "worker", a.WorkerID)
 		return uploadStale
 	case size > protocol.MaxInlineReduce || size > c.cfg.MaxUpload:
-		outcome, _ := c.settleUpload(runfile.Segment{}, &badUpload{fmt.Errorf("%d bytes in a report, at most %d",
+		outcome, _ := c.settleUpload(runfile.Segment{}, nil, &badUpload{fmt.Errorf("%d bytes in a report, at most %d",
 			size, min(protocol.MaxInlineReduce, c.cfg.MaxUpload))}, size, args.CRC, args.Read, &args.Counters, a)
 		return outcome
 	default:
@@ -350,7 +350,7 @@ func (c *Coordinator) reportReduce(args *protocol.ReportReduceArgs) uploadOutcom
 		if got := h.Sum32(); got != args.CRC {
 			err = &badUpload{fmt.Errorf("%d bytes with crc %08x announced, got crc %08x", size, args.CRC, got)}
 		}
-		outcome, _ := c.settleUpload(runfile.Segment{Data: args.Run, Size: size}, err, size, args.CRC, args.Read, &args.Counters, a)
+		outcome, _ := c.settleUpload(runfile.Segment{Data: args.Run, Size: size}, nil, err, size, args.CRC, args.Read, &args.Counters, a)
 		return outcome
 	}
 }
