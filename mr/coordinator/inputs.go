@@ -197,7 +197,7 @@ func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
 	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(transferDeadline(size)))
 	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 	for _, p := range pieces {
-		if err := c.sendPiece(markWrites{w}, p); err != nil {
+		if err := c.sendPiece(w, p); err != nil {
 			// The coordinator's own input: no worker is to blame, and
 			// no other attempt could do better. The worker sees a short
 			// body; the job is over by then.
@@ -257,7 +257,7 @@ func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
 		return copyPiece(w, f, p)
 	}
 	bs := c.in.bs
-	cp := manifest.NewCopier(manifest.PieceOf(mf, bs, p.Offset, p.Length), w)
+	cp := manifest.NewCopier(manifest.PieceOf(mf, bs, p.Offset, p.Length), markWrites{w})
 	first, n := cp.Next()
 	_, err = cp.ReadBlocks(io.NewSectionReader(f, int64(first)*bs, int64(n)*bs))
 	var werr *writeError
@@ -274,16 +274,30 @@ func (c *Coordinator) sendPiece(w io.Writer, p protocol.Split) error {
 	return nil
 }
 
-// copyPiece sends piece p of input f, not described yet, as it is.
+// copyPiece sends piece p of input f, not described yet, as it is: from
+// the file to the socket by the kernel (sendfile) when w is an HTTP
+// response, so that the coordinator neither reads the bytes nor copies
+// them again. A failure there may be either side's: if f still reads where
+// the copy stopped, it was the worker's (it went away or stalled: its
+// attempt, not the job).
 func copyPiece(w io.Writer, f *os.File, p protocol.Split) error {
-	n, err := io.Copy(w, io.NewSectionReader(f, p.Offset, p.Length))
-	var werr *writeError
-	switch {
-	case errors.As(err, &werr):
-		return nil // the worker went away or stalled: its attempt, not the job
-	case err != nil:
+	if _, err := f.Seek(p.Offset, io.SeekStart); err != nil {
 		return fmt.Errorf("mr: coordinator cannot read its input %s: %w", p.File, err)
-	case n != p.Length:
+	}
+	n, err := io.Copy(w, io.LimitReader(f, p.Length))
+	if err != nil {
+		if n == p.Length {
+			return nil // all read: the write failed
+		}
+		var b [1]byte
+		switch _, rerr := f.ReadAt(b[:], p.Offset+n); {
+		case rerr == nil:
+			return nil // the file reads on: the write failed
+		case rerr != io.EOF:
+			return fmt.Errorf("mr: coordinator cannot read its input %s: %w", p.File, rerr)
+		}
+	}
+	if n != p.Length {
 		return fmt.Errorf("mr: input %s is shorter than when the job started (%d bytes at %d missing): "+
 			"run the job again on inputs that stay put", p.File, p.Length-n, p.Offset+n)
 	}

@@ -6,9 +6,12 @@ package coordinator
 
 import (
 	"bytes"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,4 +156,63 @@ func TestHoldTakesInputsOnly(t *testing.T) {
 		t.Fatal("a batch over the limit accepted")
 	}
 	close(c.life.stop)
+}
+
+// copyPiece sends a piece through a real HTTP response (by sendfile) as it
+// is; a worker that hangs up part way is its own trouble (nil: the job
+// goes on), and a file shorter than the piece is the job's.
+func TestCopyPiece(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.txt")
+	data := bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog\n"), 200_000) // 8.8 MB: more than the socket buffers hold
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := protocol.Split{File: path, Offset: 1000, Length: int64(len(data)) - 2000}
+	served := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := os.Open(path)
+		if err != nil {
+			served <- err
+			return
+		}
+		defer f.Close()
+		w.Header().Set("Content-Length", strconv.FormatInt(p.Length, 10))
+		served <- copyPiece(w, f, p)
+	}))
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !bytes.Equal(got, data[p.Offset:p.Offset+p.Length]) {
+		t.Fatalf("read %d bytes (%v), want the %d of the piece", len(got), err, p.Length)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("a whole piece sent: %v", err)
+	}
+
+	resp, err = http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadFull(resp.Body, make([]byte, 4096))
+	resp.Body.Close() // the worker goes away
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("a worker that went away failed the job: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("copyPiece did not return after the worker went away")
+	}
+
+	f, _ := os.Open(path)
+	defer f.Close()
+	long := protocol.Split{File: path, Offset: 1000, Length: int64(len(data))}
+	if err := copyPiece(io.Discard, f, long); err == nil || !strings.Contains(err.Error(), "shorter than when the job started") {
+		t.Fatalf("a piece past the end of its file: %v", err)
+	}
 }
