@@ -37,6 +37,12 @@ func NewMerger(runs []*Reader) *Merger {
 	return &Merger{runs: runs, live: make([]bool, len(runs)), tree: make([]int, len(runs))}
 }
 
+// primedMerger returns a Merger over runs that were advanced already:
+// run i holds its first record to merge if live[i], else it is exhausted.
+func primedMerger(runs []*Reader, live []bool) *Merger {
+	return &Merger{runs: runs, live: live, tree: make([]int, len(runs)), primed: true}
+}
+
 // Next advances to the next record in merge order. It returns false when
 // every run is exhausted and verified, or on the first error of any run.
 func (m *Merger) Next() bool {
@@ -65,7 +71,7 @@ func (m *Merger) Next() bool {
 func (m *Merger) init() bool {
 	for i := range m.runs {
 		if m.primed {
-			break
+			break // live says which runs hold a record
 		}
 		if m.live[i] = m.advance(i); m.err != nil {
 			return false

@@ -5,7 +5,6 @@ package runfile
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -17,11 +16,9 @@ import (
 // variable for the tests.)
 var rangesFrom int64 = 1 << 20
 
-const (
-	// rangesMaxRuns is the most runs MergeTextRanges opens once per range:
-	// each range holds a buffer and a file per run.
-	rangesMaxRuns = 256
-)
+// rangesMaxRuns is the most runs MergeTextRanges opens once per range:
+// each range holds a buffer and a file per run.
+const rangesMaxRuns = 256
 
 // MergeTextRanges is MergeTextSegments into w from offset 0, in up to
 // pieces ranges of keys merged at once. The cut points are keys of the
@@ -67,7 +64,12 @@ func MergeTextRanges(segs []Segment, w io.WriterAt, pieces int) error {
 		wg.Go(func() { errs[i] = mergeRange(segs, lo, hi, w) })
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	for _, err := range errs {
+		if err != nil {
+			return err // the first range's: one line, as every error of a merge
+		}
+	}
+	return nil
 }
 
 // skipCost is what skipping a record costs a range, as a share of what
@@ -127,10 +129,11 @@ func mergeRange(segs []Segment, lo, hi []byte, w io.WriterAt) error {
 	m := NewMerger(runs)
 	var off int64
 	if lo != nil {
+		live := make([]bool, len(runs))
 		for i, r := range runs {
 			for r.Next() {
 				if bytes.Compare(r.Key(), lo) >= 0 {
-					m.live[i] = true
+					live[i] = true
 					break
 				}
 				off += int64(len(r.Key()) + len(r.Value()) + 2)
@@ -139,21 +142,7 @@ func mergeRange(segs []Segment, lo, hi []byte, w io.WriterAt) error {
 				return fmt.Errorf("runfile: merging run %d: %w", i, err)
 			}
 		}
-		m.primed = true
+		m = primedMerger(runs, live)
 	}
-	bw := newAheadWriter(io.NewOffsetWriter(w, off), 256<<10)
-	for m.Next() {
-		if hi != nil && bytes.Compare(m.Key(), hi) >= 0 {
-			break
-		}
-		bw.Write(m.Key())
-		bw.WriteByte(' ')
-		bw.Write(m.Value())
-		bw.WriteByte('\n')
-	}
-	err = bw.Flush()
-	if merr := m.Err(); merr != nil {
-		return merr
-	}
-	return err
+	return writeLines(m, newAheadWriter(io.NewOffsetWriter(w, off), 256<<10), hi)
 }

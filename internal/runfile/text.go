@@ -5,6 +5,7 @@ package runfile
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 )
 
@@ -64,8 +65,16 @@ func writeText(runs []*Reader, w io.Writer, size int64) error {
 	} else {
 		bw = bufio.NewWriterSize(w, buf)
 	}
-	m := NewMerger(runs)
+	return writeLines(NewMerger(runs), bw, nil)
+}
+
+// writeLines writes the records of m, up to the first whose key is hi or
+// more (nil: all), to bw as text, and flushes it.
+func writeLines(m *Merger, bw textWriter, hi []byte) error {
 	for m.Next() {
+		if hi != nil && bytes.Compare(m.Key(), hi) >= 0 {
+			break
+		}
 		bw.Write(m.Key())
 		bw.WriteByte(' ')
 		bw.Write(m.Value())
