@@ -30,20 +30,12 @@ const rangesMaxRuns = 256
 // to its end, so every run's count and CRC are still verified. Fewer than
 // two pieces, little data or very many runs merge as MergeTextSegments.
 func MergeTextRanges(segs []Segment, w io.WriterAt, pieces int) error {
-	var total int64
-	for i, s := range segs {
-		if s.Path != "" && s.Size < 0 {
-			whole, err := wholeFile(s.Path)
-			if err != nil {
-				return err
-			}
-			segs[i] = whole
-		}
-		total += segs[i].Size
+	total, err := sizeSegments(segs)
+	if err != nil {
+		return err
 	}
 	var cuts [][]byte
 	if pieces >= 2 && total >= rangesFrom && len(segs) <= rangesMaxRuns {
-		var err error
 		if cuts, err = cutKeys(segs, pieces); err != nil {
 			return err
 		}

@@ -58,13 +58,8 @@ func segmentsOf(t *testing.T, dir string, runs [][]KeyValue) []Segment {
 // them to cutKeys.
 func sized(t *testing.T, segs []Segment) []Segment {
 	out := slices.Clone(segs)
-	for i, s := range out {
-		if s.Size < 0 {
-			var err error
-			if out[i], err = wholeFile(s.Path); err != nil {
-				t.Fatal(err)
-			}
-		}
+	if _, err := sizeSegments(out); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

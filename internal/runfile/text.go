@@ -31,14 +31,8 @@ func WriteTextStream(src io.Reader, size int64, w io.Writer) error {
 // MergeTextSegments merges runs, in files (Size -1: the whole file) or
 // in memory, by key and writes the records to w as text.
 func MergeTextSegments(segs []Segment, w io.Writer) error {
-	for i, s := range segs {
-		if s.Path != "" && s.Size < 0 {
-			whole, err := wholeFile(s.Path)
-			if err != nil {
-				return err
-			}
-			segs[i] = whole
-		}
+	if _, err := sizeSegments(segs); err != nil {
+		return err
 	}
 	runs, closeAll, err := OpenSegments(segs)
 	if err != nil {
@@ -46,6 +40,23 @@ func MergeTextSegments(segs []Segment, w io.Writer) error {
 	}
 	defer closeAll()
 	return writeText(runs, w, -1)
+}
+
+// sizeSegments gives the segments of whole files (Size -1) their files'
+// sizes, in place, and returns the sizes' sum.
+func sizeSegments(segs []Segment) (int64, error) {
+	var total int64
+	for i, s := range segs {
+		if s.Path != "" && s.Size < 0 {
+			whole, err := wholeFile(s.Path)
+			if err != nil {
+				return 0, err
+			}
+			segs[i] = whole
+		}
+		total += segs[i].Size
+	}
+	return total, nil
 }
 
 // writeText merges runs by key and writes the records to w as text,
