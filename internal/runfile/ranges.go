@@ -97,7 +97,9 @@ func cutKeys(segs []Segment, pieces int) ([][]byte, error) {
 		if float64(r.offset()) < at(k) {
 			continue
 		}
-		if len(cuts) == 0 || bytes.Compare(r.Key(), cuts[len(cuts)-1]) > 0 {
+		// No key is below the empty key: it cuts nothing (and nil is no
+		// bound at all).
+		if len(r.Key()) > 0 && (len(cuts) == 0 || bytes.Compare(r.Key(), cuts[len(cuts)-1]) > 0) {
 			cuts = append(cuts, bytes.Clone(r.Key()))
 		}
 		for k++; k < pieces && float64(r.offset()) >= at(k); k++ {

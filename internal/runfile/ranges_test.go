@@ -100,19 +100,24 @@ func TestMergeTextRangesIsOneMerge(t *testing.T) {
 		name string
 		runs int
 		key  func() string
+		size int64 // of all runs
+		cuts int   // how many of 2 to 6 pieces must be cut at least
 	}{
-		{"too little to cut", 3, word}, // below rangesFrom: one merge
-		{"hashed words", 10, word},
-		{"one run", 1, word},
-		{"few keys", 7, few},
-		{"skewed, keys with spaces", 5, skewed},
-		{"many runs", 40, word},
+		{"too little to cut", 3, word, rangesFrom / 2, 0}, // one merge
+		{"hashed words", 10, word, 3 * rangesFrom, 5},
+		{"one run", 1, word, 3 * rangesFrom, 5},
+		{"few keys", 7, few, 3 * rangesFrom, 5},
+		{"mostly the empty key", 4, func() string { // where most cuts would fall: it cuts nothing
+			if rng.IntN(10) > 0 {
+				return ""
+			}
+			return word()
+		}, 3 * rangesFrom, 1},
+		{"skewed, keys with spaces", 5, skewed, 3 * rangesFrom, 5},
+		{"many runs", 40, word, 3 * rangesFrom, 5},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			size := int(3 * rangesFrom)
-			if c.name == "too little to cut" {
-				size = int(rangesFrom / 2)
-			}
+			size := int(c.size)
 			runs := rangesCase(rng, c.runs, size, c.key)
 			if c.runs > 2 {
 				runs[1] = nil // an empty run
@@ -122,9 +127,14 @@ func TestMergeTextRangesIsOneMerge(t *testing.T) {
 			for _, kv := range referenceMerge(runs) {
 				fmt.Fprintf(&want, "%s %s\n", kv.Key, kv.Value)
 			}
+			cut := 0
 			for pieces := 1; pieces <= 6; pieces++ {
-				if cuts, err := cutKeys(sized(t, segs), pieces); err != nil || pieces > 1 && size >= int(rangesFrom) && len(cuts) == 0 {
-					t.Fatalf("%d pieces: no cut (%v): the case tests one merge only", pieces, err)
+				cuts, err := cutKeys(sized(t, segs), pieces)
+				if err != nil || len(cuts) > 0 && len(cuts[0]) == 0 {
+					t.Fatalf("%d pieces: cut at %q (%v)", pieces, cuts, err)
+				}
+				if len(cuts) > 0 && c.size >= rangesFrom {
+					cut++
 				}
 				got, err := mergedInRanges(t, segs, pieces)
 				if err != nil {
@@ -133,6 +143,9 @@ func TestMergeTextRangesIsOneMerge(t *testing.T) {
 				if !bytes.Equal(got, want.Bytes()) {
 					t.Fatalf("%d pieces: %d bytes differ from one merge's %d", pieces, len(got), want.Len())
 				}
+			}
+			if cut < c.cuts {
+				t.Fatalf("cut in ranges for %d of 2 to 6 pieces, want %d: the case tests one merge only", cut, c.cuts)
 			}
 		})
 	}
