@@ -1,12 +1,14 @@
 // In-process clusters against mrsequential: word count, large inputs split,
-// attempts counted, spills and merge passes, ReduceSeq, user counters,
-// small inputs packed.
+// attempts counted, spills and merge passes, large outputs merged in
+// ranges, ReduceSeq, user counters, small inputs packed.
 
 package coordinator_test
 
 import (
+	"fmt"
 	"iter"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,6 +79,40 @@ func TestClusterSpillsAndMergePasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.CheckOutput(inputs)
+}
+
+// A job of large outputs (every line a key: 1.6 MB of them) is merged
+// in ranges of keys at once (runfile.MergeTextRanges, on a machine of two
+// cores or more): its mr-<app>-all is still mrsequential's, byte for byte.
+func TestClusterMergesLargeOutputs(t *testing.T) {
+	dir := t.TempDir()
+	var inputs []string
+	for i := 0; i < 3; i++ {
+		var b strings.Builder
+		for j := 0; j < 12_000; j++ {
+			fmt.Fprintf(&b, "line %d of input %d, with some words: %x\n", j%9_000, i, (j*7919+i)%4_001)
+		}
+		inputs = append(inputs, WriteFile(t, dir, fmt.Sprintf("in-%d.txt", i), b.String()))
+	}
+	app := &mr.App{
+		Name: "lines",
+		Map: func(_, contents string) []mr.KeyValue {
+			var kvs []mr.KeyValue
+			for line := range strings.Lines(contents) {
+				kvs = append(kvs, mr.KeyValue{Key: strings.TrimSuffix(line, "\n"), Value: "1"})
+			}
+			return kvs
+		},
+		Reduce: func(_ string, values []string) string { return strconv.Itoa(len(values)) },
+	}
+	cl := Start(t, Config(t.TempDir()), inputs, app, 2)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	if st, err := os.Stat(filepath.Join(cl.Out, "mr-lines-all")); err != nil || st.Size() < 3<<19 {
+		t.Fatalf("mr-lines-all: %v: want 1.5 MiB or more, past the 1 MiB from which the merge goes in ranges", err)
+	}
 }
 
 // An app that exports only ReduceSeq gets the same output.
