@@ -81,9 +81,11 @@ func TestClusterSpillsAndMergePasses(t *testing.T) {
 	cl.CheckOutput(inputs)
 }
 
-// A job of large outputs (every line a key: 1.6 MB of them) is merged
-// in ranges of keys at once (runfile.MergeTextRanges, on a machine of two
-// cores or more): its mr-<app>-all is still mrsequential's, byte for byte.
+// A job of large outputs (every line a key: 1.6 MB of them), uploaded
+// over HTTP and written as text as they arrive (one of them past the 1 MiB
+// that a coordinator keeps in memory), then merged in ranges of keys at
+// once (runfile.MergeTextRanges, on a machine of two cores or more): its
+// mr-<app>-all is still mrsequential's, byte for byte.
 func TestClusterMergesLargeOutputs(t *testing.T) {
 	dir := t.TempDir()
 	var inputs []string
@@ -105,13 +107,17 @@ func TestClusterMergesLargeOutputs(t *testing.T) {
 		},
 		Reduce: func(_ string, values []string) string { return strconv.Itoa(len(values)) },
 	}
-	cl := Start(t, Config(t.TempDir()), inputs, app, 2)
-	if err := cl.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	cl.CheckOutput(inputs)
-	if st, err := os.Stat(filepath.Join(cl.Out, "mr-lines-all")); err != nil || st.Size() < 3<<19 {
-		t.Fatalf("mr-lines-all: %v: want 1.5 MiB or more, past the 1 MiB from which the merge goes in ranges", err)
+	for _, nReduce := range []int{1, 3} { // one output of 1.6 MB, or three of 530 KB: all uploaded over HTTP
+		cfg := Config(t.TempDir())
+		cfg.NReduce = nReduce
+		cl := Start(t, cfg, inputs, app, 2)
+		if err := cl.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		cl.CheckOutput(inputs)
+		if st, err := os.Stat(filepath.Join(cl.Out, "mr-lines-all")); err != nil || st.Size() < 3<<19 {
+			t.Fatalf("mr-lines-all: %v: want 1.5 MiB or more, past the 1 MiB from which the merge goes in ranges", err)
+		}
 	}
 }
 
