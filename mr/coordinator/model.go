@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"mapreduce/internal/atomicfile"
 	"mapreduce/internal/protocol"
 	"mapreduce/mr"
 )
@@ -105,11 +106,15 @@ func (c *Coordinator) noteShare(r int, text int64) {
 // concatOutputs copies the n committed outputs mr-out-Y of outDir, in
 // task order, to w: the text the merge would write from their runs, byte
 // for byte, copied by the kernel (copy_file_range) when w is a file on
-// the same file system, without decoding a record.
+// the same file system, without decoding a record; the disk write-out of
+// a file starts after each output.
 func concatOutputs(outDir string, n int, w io.Writer) error {
 	for r := range n {
 		if err := copyOutput(filepath.Join(outDir, outputName(r)), w); err != nil {
 			return fmt.Errorf("mr: final output, mr-out-%d: %w", r, err)
+		}
+		if f, ok := w.(*os.File); ok {
+			atomicfile.StartWriteback(f, 0, 0)
 		}
 	}
 	return nil

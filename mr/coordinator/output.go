@@ -58,6 +58,7 @@ func (c *Coordinator) commitRun(run runfile.Segment, text *outputText, size int6
 	if !ok {
 		return false, nil
 	}
+	atomicfile.StartWriteback(out.File, 0, 0) // synced at the job's end: by then on disk
 	if err := out.Commit(); err != nil {
 		return true, err
 	}
@@ -166,7 +167,9 @@ func (c *Coordinator) writeFinal() {
 // mergeOutputs merges the R reduce outputs, each sorted, into
 // mr-<app>-all in the output directory. Keys are unique across outputs.
 // Outputs in order already (total order, map-only) are concatenated: the
-// committed mr-out-Y files copied one after the other.
+// committed mr-out-Y files copied one after the other. The file's
+// write-out to disk starts as it is written, so that its fsync at the end
+// waits for little.
 func (c *Coordinator) mergeOutputs(app string) (string, error) {
 	name := filepath.Join(c.cfg.OutDir, finalName(app))
 	out, err := atomicfile.Create(name)
@@ -177,7 +180,7 @@ func (c *Coordinator) mergeOutputs(app string) (string, error) {
 	if c.model.concatenated() {
 		err = concatOutputs(c.cfg.OutDir, c.cfg.NReduce, out.File)
 	} else {
-		err = c.mergeRuns(out.File, runtime.GOMAXPROCS(0))
+		err = c.mergeRuns(atomicfile.WritingBack(out.File), runtime.GOMAXPROCS(0))
 	}
 	if err != nil {
 		return "", err
