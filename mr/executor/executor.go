@@ -73,8 +73,9 @@ type Task struct {
 
 	// HeapLimit, if positive, is the soft limit of the Go heap of the
 	// process that computes the attempt (debug.SetMemoryLimit): enough
-	// for the split and the map buffer. An app's process is started
-	// before its worker knows the job, so the limit travels with tasks.
+	// for the split and the map buffer. The process then collects only
+	// near it (GOGC off). An app's process is started before its worker
+	// knows the job, so the limit travels with tasks.
 	HeapLimit int64
 
 	// Stream, for a streaming job, is its commands, run instead of the
