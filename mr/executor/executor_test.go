@@ -220,3 +220,20 @@ func TestTaskSetsTheHeapLimit(t *testing.T) {
 		t.Fatalf("heap limit %d after the task, want %d", got, 123<<20)
 	}
 }
+
+// Under a heap limit a reduce task collects only near it (GOGC off), and
+// a map task after it has the process's GOGC back.
+func TestCollectorByTaskKind(t *testing.T) {
+	start := debug.SetGCPercent(137)
+	defer debug.SetGCPercent(start)
+	gcPercent() // the process's GOGC, taken once: 137 if not taken before
+	want := gcPercent()
+	collectFor(protocol.ReduceTask)
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Fatalf("GOGC %d during a reduce task, want -1 (off)", got)
+	}
+	collectFor(protocol.MapTask)
+	if got := debug.SetGCPercent(want); got != want {
+		t.Fatalf("GOGC %d during a map task after a reduce task, want %d", got, want)
+	}
+}
