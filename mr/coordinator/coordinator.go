@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -42,6 +43,7 @@ type Coordinator struct {
 	ship  shipping   // the app, shipped to pool workers, and its build
 	jr    journaling // the journal, and what earlier runs left
 	life  lifecycle  // running, over, stopping, and the goroutines Run started
+	final *appender  // a concatenated job's final output, written as outputs commit; nil otherwise
 
 	// mu guards sched, sessions, changed and status; the comments of
 	// life, jr, ship and model name what else it guards. It is taken
@@ -98,6 +100,9 @@ func New(cfg Config, args []string) (_ *Coordinator, err error) {
 	}
 	c.sched = c.newScheduler(app)
 	keep := removeStaleOutputs(cfg.OutDir, inputs, c.jr.journal, cfg.Logger)
+	if c.model.concatenated() {
+		c.final = newAppender(c.cfg.OutDir, c.finalPath, c.cfg.NReduce)
+	}
 	if c.jr.journal != nil {
 		if err := c.resume(keep); err != nil {
 			return nil, err
@@ -105,6 +110,13 @@ func New(cfg Config, args []string) (_ *Coordinator, err error) {
 	}
 	c.front.http = c.newServer()
 	return c, nil
+}
+
+// finalPath is the path of mr-<app>-all.
+func (c *Coordinator) finalPath() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return filepath.Join(c.cfg.OutDir, finalName(c.sched.Job().App))
 }
 
 // listInputs lists the job's input files, and warns of entries skipped.

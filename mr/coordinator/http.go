@@ -154,21 +154,27 @@ type badUpload struct{ err error }
 
 func (e *badUpload) Error() string { return "mr: bad upload: " + e.err.Error() }
 
-// receiveRun stores an upload of size bytes in the work directory, checks
-// its length, its CRC and its structure, and writes it as text to mr-out-Y's
-// temp file as it arrives: by the last byte the output is written, so the
-// reducer's wait for its commit is hardly longer than the transfer.
-// Errors of the body or of the run are *badUpload; others are the
-// coordinator's own.
+// receiveRun checks an upload of size bytes (its length, its CRC and its
+// structure), and writes it as text to mr-out-Y's temp file as it
+// arrives: by the last byte the output is written, so the reducer's wait
+// for its commit is hardly longer than the transfer. The run itself is
+// stored in the work directory for the final merge, unless the job keeps
+// none (keepsRuns). Errors of the body or of the run are *badUpload;
+// others are the coordinator's own.
 func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a protocol.Attempt) (runfile.Segment, *outputText, error) {
-	sp := runfile.NewSpill(filepath.Join(c.dirs.workDir, uploadName(a, c.up.seq.Add(1))), inlineUpload)
-	defer sp.Abort()
 	text, err := c.newOutputText(a.Task)
 	if err != nil {
 		return runfile.Segment{}, nil, err
 	}
 	h := runfile.NewHash()
-	src := io.TeeReader(io.LimitReader(bodyErrors{body}, size), ownWrites{io.MultiWriter(sp, h)})
+	var store io.Writer = h
+	var sp *runfile.Spill
+	if c.keepsRuns() {
+		sp = runfile.NewSpill(filepath.Join(c.dirs.workDir, uploadName(a, c.up.seq.Add(1))), inlineUpload)
+		defer sp.Abort()
+		store = io.MultiWriter(sp, h)
+	}
+	src := io.TeeReader(io.LimitReader(bodyErrors{body}, size), ownWrites{store})
 	err = runfile.WriteTextStream(src, size, text.writer())
 	var own *ownWrite
 	var bad *badUpload
@@ -185,6 +191,9 @@ func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a prot
 	if err != nil {
 		text.out.Abort()
 		return runfile.Segment{}, nil, err
+	}
+	if sp == nil {
+		return runfile.Segment{Size: size}, text, nil
 	}
 	seg, err := sp.Commit()
 	if err != nil {

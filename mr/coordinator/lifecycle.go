@@ -152,7 +152,13 @@ func (c *Coordinator) shutdown() {
 	c.mu.Unlock()
 	c.front.close()
 	c.up.inflight.Wait() // before wg.Wait: the last commit may start the final merge on wg
+	if c.final != nil {
+		c.final.halt()
+	}
 	c.life.wg.Wait()
+	if c.final != nil {
+		c.final.abort()
+	}
 	c.dirs.remove(c.jr.journal != nil)
 	if c.jr.journal != nil {
 		c.jr.journal.log.Close()

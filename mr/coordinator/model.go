@@ -8,13 +8,9 @@ package coordinator
 
 import (
 	"fmt"
-	"io"
 	"maps"
-	"os"
-	"path/filepath"
 	"time"
 
-	"mapreduce/internal/atomicfile"
 	"mapreduce/internal/protocol"
 	"mapreduce/mr"
 )
@@ -101,32 +97,4 @@ func (c *Coordinator) noteShare(r int, text int64) {
 	if r >= 0 && r < len(c.model.shares) {
 		c.model.shares[r] = text
 	}
-}
-
-// concatOutputs copies the n committed outputs mr-out-Y of outDir, in
-// task order, to w: the text the merge would write from their runs, byte
-// for byte, copied by the kernel (copy_file_range) when w is a file on
-// the same file system, without decoding a record; the disk write-out of
-// a file starts after each output.
-func concatOutputs(outDir string, n int, w io.Writer) error {
-	for r := range n {
-		if err := copyOutput(filepath.Join(outDir, outputName(r)), w); err != nil {
-			return fmt.Errorf("mr: final output, mr-out-%d: %w", r, err)
-		}
-		if f, ok := w.(*os.File); ok {
-			atomicfile.StartWriteback(f, 0, 0)
-		}
-	}
-	return nil
-}
-
-// copyOutput appends the file at path to w.
-func copyOutput(path string, w io.Writer) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(w, f)
-	return err
 }

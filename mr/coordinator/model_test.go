@@ -5,7 +5,6 @@ package coordinator
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,32 +166,79 @@ func TestSampleRunsMapWithParams(t *testing.T) {
 }
 
 // A concatenated job's final output is its mr-out-Y files copied in task
-// order, byte for byte; a missing one fails it, naming the output.
-func TestConcatOutputsCopiesTheOutputsInOrder(t *testing.T) {
+// order, byte for byte, whatever the order they are committed in: each
+// is appended once all before it are in, the rest at the end.
+func TestAppenderCopiesTheOutputsInOrder(t *testing.T) {
 	dir := t.TempDir()
-	texts := []string{"a 1\nb 2\n", "", "c 3\n" + strings.Repeat("d 4\n", 50_000)}
+	texts := []string{"a 1\nb 2\n", "", "c 3\n" + strings.Repeat("d 4\n", 50_000), "e 5\n"}
 	for r, s := range texts {
 		if err := os.WriteFile(filepath.Join(dir, outputName(r)), []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	out, err := os.Create(filepath.Join(dir, "all"))
-	if err != nil {
+	name := filepath.Join(dir, "all")
+	a := newAppender(dir, func() string { return name }, len(texts))
+	for _, r := range []int{2, 0, 3} { // 1 last: 0 is appended, 2 and 3 wait
+		if a.committed(r) {
+			a.copyReady()
+		}
+	}
+	if a.next != 1 {
+		t.Fatalf("with 0, 2 and 3 in, %d outputs appended, want 1", a.next)
+	}
+	if a.committed(1) {
+		a.copyReady()
+	}
+	if _, err := os.Stat(name); err == nil {
+		t.Fatal("the final output is visible before finish")
+	}
+	if err := a.finish(); err != nil {
 		t.Fatal(err)
 	}
-	defer out.Close()
-	if err := concatOutputs(dir, len(texts), out); err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(out.Name())
+	a.abort() // after finish: keeps the final output
+	got, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := strings.Join(texts, ""); string(got) != want {
 		t.Errorf("final output of %d bytes, want %d bytes", len(got), len(want))
 	}
-	os.Remove(filepath.Join(dir, outputName(1)))
-	if err := concatOutputs(dir, len(texts), io.Discard); err == nil || !strings.Contains(err.Error(), "mr-out-1") {
-		t.Errorf("with mr-out-1 missing: %v, want an error naming it", err)
+}
+
+// A missing output fails the final output, naming it; a job that ends
+// otherwise leaves no temp file of it.
+func TestAppenderFailsOrHaltsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	for r := range 2 {
+		if err := os.WriteFile(filepath.Join(dir, outputName(r)), []byte("k v\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := func() string { return filepath.Join(dir, "all") }
+	a := newAppender(dir, all, 3)
+	for r := range 3 {
+		if a.committed(r) {
+			a.copyReady()
+		}
+	}
+	if err := a.finish(); err == nil || !strings.Contains(err.Error(), "mr-out-2") {
+		t.Errorf("with mr-out-2 missing: %v, want an error naming it", err)
+	}
+	a.abort()
+
+	b := newAppender(dir, all, 2)
+	if b.committed(0) {
+		b.copyReady()
+	}
+	b.halt()
+	if b.committed(1) {
+		t.Error("a halted appender copies again")
+	}
+	if err := b.finish(); err == nil {
+		t.Error("a halted appender finished")
+	}
+	b.abort()
+	if left, _ := filepath.Glob(filepath.Join(dir, "*all*")); len(left) > 0 {
+		t.Errorf("left behind: %q", left)
 	}
 }

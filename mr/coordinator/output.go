@@ -71,7 +71,7 @@ func (c *Coordinator) commitRun(run runfile.Segment, text *outputText, size int6
 	if !c.journalCommit(recReduce, rec) {
 		return true, errors.New("journal not written")
 	}
-	c.commitReduce()
+	c.commitReduce(a.Task)
 	return true, nil
 }
 
@@ -97,10 +97,18 @@ func (c *Coordinator) newOutputText(task int) (*outputText, error) {
 // writer writes the text to the file and its hash.
 func (t *outputText) writer() io.Writer { return io.MultiWriter(t.out.File, &t.hash) }
 
+// keepsRuns reports whether the job keeps its reduce tasks' runs for the
+// final merge: a concatenated job's final output is its mr-out-Y files,
+// and it never reads them.
+func (c *Coordinator) keepsRuns() bool { return c.final == nil }
+
 // keepRun puts reduce task r's committed run where the final merge reads
 // it: in memory while it is small and there is room (a job without a
-// journal), else in the work directory.
+// journal), else in the work directory; a job that keeps none drops it.
 func (c *Coordinator) keepRun(run runfile.Segment, r int) error {
+	if !c.keepsRuns() {
+		return nil
+	}
 	path := committedRunPath(c.dirs.workDir, r)
 	if run.Path != "" {
 		return os.Rename(run.Path, path)
@@ -133,9 +141,13 @@ func (c *countingHash) Write(p []byte) (int, error) {
 	return c.h.Write(p)
 }
 
-// commitReduce is called once a reduce output is renamed into place; the
-// last one starts the final merge.
-func (c *Coordinator) commitReduce() {
+// commitReduce is called once reduce output r is renamed into place: a
+// concatenated job appends it to the final output if all before it are
+// in; the last one starts the final merge.
+func (c *Coordinator) commitReduce(r int) {
+	if c.final != nil && c.final.committed(r) {
+		c.life.wg.Go(c.final.copyReady)
+	}
 	if c.up.commit(c.cfg.NReduce) {
 		c.life.wg.Go(c.writeFinal)
 	}
@@ -167,22 +179,20 @@ func (c *Coordinator) writeFinal() {
 // mergeOutputs merges the R reduce outputs, each sorted, into
 // mr-<app>-all in the output directory. Keys are unique across outputs.
 // Outputs in order already (total order, map-only) are concatenated: the
-// committed mr-out-Y files copied one after the other. The file's
-// write-out to disk starts as it is written, so that its fsync at the end
-// waits for little.
+// committed mr-out-Y files copied one after the other, most of them as
+// they were committed (concat.go). The file's write-out to disk starts as
+// it is written, so that its fsync at the end waits for little.
 func (c *Coordinator) mergeOutputs(app string) (string, error) {
 	name := filepath.Join(c.cfg.OutDir, finalName(app))
+	if c.final != nil {
+		return name, c.final.finish()
+	}
 	out, err := atomicfile.Create(name)
 	if err != nil {
 		return "", err
 	}
 	defer out.Abort()
-	if c.model.concatenated() {
-		err = concatOutputs(c.cfg.OutDir, c.cfg.NReduce, out.File)
-	} else {
-		err = c.mergeRuns(atomicfile.WritingBack(out.File), runtime.GOMAXPROCS(0))
-	}
-	if err != nil {
+	if err := c.mergeRuns(atomicfile.WritingBack(out.File), runtime.GOMAXPROCS(0)); err != nil {
 		return "", err
 	}
 	return name, out.Commit()
