@@ -138,5 +138,5 @@ func mergeRange(segs []Segment, lo, hi []byte, w io.WriterAt) error {
 		}
 		m = primedMerger(runs, live)
 	}
-	return writeLines(m, newAheadWriter(io.NewOffsetWriter(w, off), 256<<10), hi)
+	return writeLines(m, newAheadWriter(io.NewOffsetWriter(w, off), 256<<10), hi, nil)
 }

@@ -35,6 +35,8 @@ type Reader struct {
 	ended    bool // end marker read
 	done     bool // trailer verified
 	err      error
+
+	lens *lensReader // a text run's lengths (textrun.go); nil for a run
 }
 
 // NewReader returns a reader of a run of total length size bytes, as the
@@ -82,6 +84,9 @@ func (r *Reader) records() int64 { return r.count }
 
 // next reads one record, or the end marker and trailer.
 func (r *Reader) next() error {
+	if r.lens != nil {
+		return r.nextLine()
+	}
 	if !r.started {
 		if err := r.readHeader(); err != nil {
 			return err
@@ -227,8 +232,11 @@ func (r *Reader) readKey(n uint64) error {
 
 // limit returns the largest key or value length the rest of the run allows.
 func (r *Reader) limit() int64 {
-	if r.size < 0 {
+	switch {
+	case r.size < 0:
 		return maxRecord
+	case r.lens != nil: // a text run: no trailer
+		return min(maxRecord, r.size-r.offset())
 	}
 	return min(maxRecord, r.size-r.offset()-trailerLen)
 }

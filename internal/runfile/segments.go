@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -17,11 +18,13 @@ import (
 // Path: a whole run file (Off 0), or one run of several in a file, as a
 // reducer stores the runs one batch from one owner brought. A small one
 // may be held in memory instead: then Data holds the bytes Off is into,
-// and Path is "".
+// and Path is "". A text run (textrun.go) is the text at Path, whole,
+// with its lengths file at Lens.
 type Segment struct {
 	Path      string
 	Off, Size int64
 	Data      []byte
+	Lens      string
 }
 
 // wholeFile is the segment of a run file that holds just one run.
@@ -42,6 +45,17 @@ func OpenSegments(segs []Segment) (runs []*Reader, closeAll func(), err error) {
 			f.Close()
 		}
 	}
+	open := func(path string) (*os.File, error) {
+		f := files[path]
+		if f == nil {
+			var err error
+			if f, err = os.Open(path); err != nil {
+				return nil, err
+			}
+			files[path] = f
+		}
+		return f, nil
+	}
 	for _, s := range segs {
 		if s.Path == "" {
 			if s.Off < 0 || s.Size < 0 || s.Off+s.Size > int64(len(s.Data)) {
@@ -51,15 +65,21 @@ func OpenSegments(segs []Segment) (runs []*Reader, closeAll func(), err error) {
 			runs = append(runs, NewReader(bytes.NewReader(s.Data[s.Off:s.Off+s.Size]), s.Size))
 			continue
 		}
-		f := files[s.Path]
-		if f == nil {
-			if f, err = os.Open(s.Path); err != nil {
-				closeAll()
-				return nil, nil, err
-			}
-			files[s.Path] = f
+		f, err := open(s.Path)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
 		}
-		runs = append(runs, NewReader(io.NewSectionReader(f, s.Off, s.Size), s.Size))
+		if s.Lens == "" {
+			runs = append(runs, NewReader(io.NewSectionReader(f, s.Off, s.Size), s.Size))
+			continue
+		}
+		lens, err := open(s.Lens)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		runs = append(runs, NewTextReader(io.NewSectionReader(f, s.Off, s.Size), s.Size, io.NewSectionReader(lens, 0, math.MaxInt64)))
 	}
 	return runs, closeAll, nil
 }

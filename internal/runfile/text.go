@@ -17,15 +17,16 @@ func WriteTextSegment(seg Segment, w io.Writer) error {
 		return err
 	}
 	defer closeAll()
-	return writeText(runs, w, seg.Size)
+	return writeText(runs, w, seg.Size, nil)
 }
 
 // WriteTextStream writes the run read from src, of size bytes, to w as
-// text as it reads it; the run is verified as it goes (its structure,
-// count, CRC and size), so an error wrapping ErrCorrupt may come after
-// some of its text was written.
-func WriteTextStream(src io.Reader, size int64, w io.Writer) error {
-	return writeText([]*Reader{NewReader(src, size)}, w, size)
+// text as it reads it, and its records' lengths to lens unless it is nil
+// (the caller then Finishes lens); the run is verified as it goes (its
+// structure, count, CRC and size), so an error wrapping ErrCorrupt may
+// come after some of its text was written.
+func WriteTextStream(src io.Reader, size int64, w io.Writer, lens *LensWriter) error {
+	return writeText([]*Reader{NewReader(src, size)}, w, size, lens)
 }
 
 // MergeTextSegments merges runs, in files (Size -1: the whole file) or
@@ -39,7 +40,7 @@ func MergeTextSegments(segs []Segment, w io.Writer) error {
 		return err
 	}
 	defer closeAll()
-	return writeText(runs, w, -1)
+	return writeText(runs, w, -1, nil)
 }
 
 // sizeSegments gives the segments of whole files (Size -1) their files'
@@ -52,7 +53,7 @@ func sizeSegments(segs []Segment) (int64, error) {
 			if err != nil {
 				return 0, err
 			}
-			segs[i] = whole
+			segs[i].Off, segs[i].Size = 0, whole.Size
 		}
 		total += segs[i].Size
 	}
@@ -65,7 +66,7 @@ func sizeSegments(segs []Segment) (int64, error) {
 // clearing buffers than on its records. Past aheadFrom bytes (or of an
 // unknown size) the buffers are written by a goroutine of their own
 // while the next is filled (aheadWriter).
-func writeText(runs []*Reader, w io.Writer, size int64) error {
+func writeText(runs []*Reader, w io.Writer, size int64, lens *LensWriter) error {
 	buf := 256 << 10
 	if size >= 0 && size < int64(buf) {
 		buf = max(int(size)+64, 512)
@@ -76,12 +77,13 @@ func writeText(runs []*Reader, w io.Writer, size int64) error {
 	} else {
 		bw = bufio.NewWriterSize(w, buf)
 	}
-	return writeLines(NewMerger(runs), bw, nil)
+	return writeLines(NewMerger(runs), bw, nil, lens)
 }
 
 // writeLines writes the records of m, up to the first whose key is hi or
-// more (nil: all), to bw as text, and flushes it.
-func writeLines(m *Merger, bw textWriter, hi []byte) error {
+// more (nil: all), to bw as text, and flushes it; and their lengths to
+// lens unless it is nil.
+func writeLines(m *Merger, bw textWriter, hi []byte, lens *LensWriter) error {
 	for m.Next() {
 		if hi != nil && bytes.Compare(m.Key(), hi) >= 0 {
 			break
@@ -90,6 +92,12 @@ func writeLines(m *Merger, bw textWriter, hi []byte) error {
 		bw.WriteByte(' ')
 		bw.Write(m.Value())
 		bw.WriteByte('\n')
+		if lens != nil {
+			lens.add(len(m.Key()), len(m.Value()))
+		}
+	}
+	if lens != nil {
+		lens.flush()
 	}
 	err := bw.Flush()
 	if merr := m.Err(); merr != nil {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"mapreduce/internal/atomicfile"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
 	"mapreduce/internal/wire"
@@ -157,10 +158,12 @@ func (e *badUpload) Error() string { return "mr: bad upload: " + e.err.Error() }
 // receiveRun checks an upload of size bytes (its length, its CRC and its
 // structure), and writes it as text to mr-out-Y's temp file as it
 // arrives: by the last byte the output is written, so the reducer's wait
-// for its commit is hardly longer than the transfer. The run itself is
-// stored in the work directory for the final merge, unless the job keeps
-// none (keepsRuns). Errors of the body or of the run are *badUpload;
-// others are the coordinator's own.
+// for its commit is hardly longer than the transfer. For the final merge,
+// unless the job needs none (keepsRuns), a small run is kept in memory,
+// and a large one as its text: the lengths of its records are written to
+// a file of the work directory (a text run, runfile.NewTextReader), not
+// the run again. Errors of the body or of the run are *badUpload; others
+// are the coordinator's own.
 func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a protocol.Attempt) (runfile.Segment, *outputText, error) {
 	text, err := c.newOutputText(a.Task)
 	if err != nil {
@@ -169,13 +172,27 @@ func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a prot
 	h := runfile.NewHash()
 	var store io.Writer = h
 	var sp *runfile.Spill
-	if c.keepsRuns() {
+	var lens *runfile.LensWriter
+	switch {
+	case !c.keepsRuns():
+	case size > inlineUpload:
+		if text.lens, err = atomicfile.CreateScratch(committedLensPath(c.dirs.workDir, a.Task)); err != nil {
+			text.abort()
+			return runfile.Segment{}, nil, err
+		}
+		lens = runfile.NewLensWriter(text.lens.File)
+	default:
 		sp = runfile.NewSpill(filepath.Join(c.dirs.workDir, uploadName(a, c.up.seq.Add(1))), inlineUpload)
 		defer sp.Abort()
 		store = io.MultiWriter(sp, h)
 	}
 	src := io.TeeReader(io.LimitReader(bodyErrors{body}, size), ownWrites{store})
-	err = runfile.WriteTextStream(src, size, text.writer())
+	err = runfile.WriteTextStream(src, size, text.writer(), lens)
+	if err == nil && lens != nil {
+		if err = lens.Finish(text.hash.h.Sum32()); err != nil {
+			err = &ownWrite{err}
+		}
+	}
 	var own *ownWrite
 	var bad *badUpload
 	switch {
@@ -189,7 +206,7 @@ func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a prot
 		err = &badUpload{fmt.Errorf("%d bytes with crc %08x announced, got crc %08x", size, want, h.Sum32())}
 	}
 	if err != nil {
-		text.out.Abort()
+		text.abort()
 		return runfile.Segment{}, nil, err
 	}
 	if sp == nil {
@@ -197,7 +214,7 @@ func (c *Coordinator) receiveRun(body io.Reader, size int64, want uint32, a prot
 	}
 	seg, err := sp.Commit()
 	if err != nil {
-		text.out.Abort()
+		text.abort()
 		return runfile.Segment{}, nil, err
 	}
 	seg.Size = size

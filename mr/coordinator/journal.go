@@ -394,8 +394,9 @@ func (j *jobJournal) recover(s *scheduler.Scheduler, intact map[int]bool, now, u
 }
 
 // reduceIntact reports whether reduce r's outputs are as committed: its
-// mr-out-Y and its run file, by their CRCs. A concatenated job keeps no
-// run files (keepsRuns).
+// mr-out-Y and its run file, by their CRCs, or for a large output the
+// lengths file that makes mr-out-Y a text run, by its own CRC and the
+// text's it holds. A concatenated job keeps neither (keepsRuns).
 func (j *jobJournal) reduceIntact(outDir string, r commitRecord) bool {
 	size, crc, err := runfile.Checksum(filepath.Join(outDir, outputName(r.Task)))
 	if err != nil || size != r.TextSize || crc != r.TextCRC {
@@ -403,6 +404,10 @@ func (j *jobJournal) reduceIntact(outDir string, r commitRecord) bool {
 	}
 	if j.id.MapOnly || j.id.TotalOrder {
 		return true
+	}
+	if lens := committedLensPath(j.runs, r.Task); fileExists(lens) {
+		textCRC, err := runfile.CheckLens(lens)
+		return err == nil && textCRC == r.TextCRC
 	}
 	size, crc, err = runfile.Checksum(committedRunPath(j.runs, r.Task))
 	return err == nil && size == r.Written && crc == r.RunCRC

@@ -3,7 +3,9 @@
 package coordinator
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,7 +18,8 @@ import (
 
 // A coordinator killed during the final merge, after its last reduce was
 // journaled and before the job's end: run again, it finds every reduce
-// output intact, merges them at once with no worker at all, and ends the
+// output intact (one kept as a run file, one, as a large output is, as
+// its text and a lengths file), merges them at once with no worker at all, and ends the
 // job; it waits for the worker the journal names to come back and hear
 // Exit (that worker waits out its restart window otherwise); run once
 // more, it says the job is finished.
@@ -50,6 +53,10 @@ func TestRestartDuringTheFinalMerge(t *testing.T) {
 		}
 		size, crc, _ := runfile.Checksum(run)
 		tsize, tcrc, _ := runfile.Checksum(text)
+		if r == 1 {
+			writeLens(t, committedLensPath(jr.runs, r), runBytes(t, kv...), tcrc)
+			os.Remove(run)
+		}
 		rec := commitRecord{Task: r, Attempt: 1, Worker: "w1", Written: size, RunCRC: crc, TextSize: tsize, TextCRC: tcrc}
 		if err := jr.append(recReduce, rec); err != nil {
 			t.Fatal(err)
@@ -97,5 +104,22 @@ func TestRestartDuringTheFinalMerge(t *testing.T) {
 	}
 	if _, err := New(cfg, inputs); err == nil {
 		t.Fatal("a finished job ran again")
+	}
+}
+
+// writeLens writes at path the lengths file of the text of run, whose
+// CRC is textCRC.
+func writeLens(t *testing.T, path string, run []byte, textCRC uint32) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lens := runfile.NewLensWriter(f)
+	if err := runfile.WriteTextStream(bytes.NewReader(run), int64(len(run)), io.Discard, lens); err != nil {
+		t.Fatal(err)
+	}
+	if err := lens.Finish(textCRC); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -51,6 +51,13 @@ func committedRunPath(workDir string, r int) string {
 	return filepath.Join(workDir, fmt.Sprintf("reduce-%d.run", r))
 }
 
+// committedLensPath is the lengths file of reduce task r's committed
+// output, a large one, which the final merge reads as a text run (its
+// mr-out-Y and this file) rather than from a run file.
+func committedLensPath(workDir string, r int) string {
+	return filepath.Join(workDir, fmt.Sprintf("reduce-%d.lens", r))
+}
+
 // outputIndex is Y for the name mr-out-Y.
 func outputIndex(name string) (int, bool) {
 	rest, ok := strings.CutPrefix(name, "mr-out-")

@@ -43,7 +43,7 @@ func (c *Coordinator) commitRun(run runfile.Segment, text *outputText, size int6
 			return false, err
 		}
 		if err := runfile.WriteTextSegment(run, text.writer()); err != nil {
-			text.out.Abort()
+			text.abort()
 			if errors.Is(err, runfile.ErrCorrupt) {
 				return false, &badUpload{err}
 			}
@@ -51,7 +51,7 @@ func (c *Coordinator) commitRun(run runfile.Segment, text *outputText, size int6
 		}
 	}
 	out := text.out
-	defer out.Abort()
+	defer text.abort()
 	var ok bool
 	done := scheduler.Output{Read: read, Written: size, Counters: counters}
 	c.update(func(s *scheduler.Scheduler, now time.Time) { ok = s.Done(a, done, now) })
@@ -62,7 +62,7 @@ func (c *Coordinator) commitRun(run runfile.Segment, text *outputText, size int6
 	if err := out.Commit(); err != nil {
 		return true, err
 	}
-	if err := c.keepRun(run, a.Task); err != nil {
+	if err := c.keepRun(run, text, a.Task); err != nil {
 		return true, err
 	}
 	c.noteShare(a.Task, text.hash.n)
@@ -76,10 +76,20 @@ func (c *Coordinator) commitRun(run runfile.Segment, text *outputText, size int6
 }
 
 // outputText is a reduce task's mr-out-Y being written, and the CRC and
-// size of its text so far.
+// size of its text so far; and for a large output the lengths file that
+// makes it a text run for the final merge (receiveRun), nil otherwise.
 type outputText struct {
 	out  *atomicfile.File
 	hash countingHash
+	lens *atomicfile.File
+}
+
+// abort removes the files not committed.
+func (t *outputText) abort() {
+	t.out.Abort()
+	if t.lens != nil {
+		t.lens.Abort()
+	}
 }
 
 // newOutputText starts task's mr-out-Y, not synced one by one: a sync each
@@ -103,12 +113,18 @@ func (t *outputText) writer() io.Writer { return io.MultiWriter(t.out.File, &t.h
 func (c *Coordinator) keepsRuns() bool { return c.final == nil }
 
 // keepRun puts reduce task r's committed run where the final merge reads
-// it: in memory while it is small and there is room (a job without a
+// it: a large one is its text, mr-out-Y, with its lengths file committed
+// now; a small one in memory while there is room (a job without a
 // journal), else in the work directory; a job that keeps none drops it.
-func (c *Coordinator) keepRun(run runfile.Segment, r int) error {
-	if !c.keepsRuns() {
+func (c *Coordinator) keepRun(run runfile.Segment, text *outputText, r int) error {
+	switch {
+	case !c.keepsRuns():
 		return nil
+	case text.lens != nil:
+		os.Remove(committedRunPath(c.dirs.workDir, r)) // a journaled job's, of before a restart
+		return text.lens.Commit()
 	}
+	os.Remove(committedLensPath(c.dirs.workDir, r))
 	path := committedRunPath(c.dirs.workDir, r)
 	if run.Path != "" {
 		return os.Rename(run.Path, path)
@@ -208,12 +224,20 @@ func (c *Coordinator) mergeRuns(w io.WriterAt, pieces int) error {
 		segs[r] = runfile.Segment{Path: committedRunPath(c.dirs.workDir, r), Size: -1}
 		if data, ok := c.up.keptRun(r); ok {
 			segs[r] = runfile.Segment{Data: data, Size: int64(len(data))}
+		} else if lens := committedLensPath(c.dirs.workDir, r); fileExists(lens) {
+			segs[r] = runfile.Segment{Path: filepath.Join(c.cfg.OutDir, outputName(r)), Size: -1, Lens: lens}
 		}
 	}
 	if err := runfile.MergeTextRanges(segs, w, pieces); err != nil {
 		return fmt.Errorf("mr: final merge: %w", err)
 	}
 	return nil
+}
+
+// fileExists reports whether path names a file.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // removeStaleOutputs removes from dir the outputs and temp files an

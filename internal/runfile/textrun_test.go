@@ -1,0 +1,161 @@
+// Tests of text runs: a run's text and its lengths file read back as its
+// records, merged with runs, and corruption of either found.
+
+package runfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// textSegment writes kvs, sorted, as the coordinator keeps a large output:
+// its text at dir/text-i and its lengths file beside it.
+func textSegment(t *testing.T, dir string, i int, kvs []KeyValue) Segment {
+	t.Helper()
+	data := encodeRun(t, kvs)
+	text, lens := filepath.Join(dir, fmt.Sprintf("text-%d", i)), filepath.Join(dir, fmt.Sprintf("lens-%d", i))
+	tf, err := os.Create(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tf.Close()
+	lf, err := os.Create(lens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	h := NewHash()
+	lw := NewLensWriter(lf)
+	if err := WriteTextStream(bytes.NewReader(data), int64(len(data)), io.MultiWriter(tf, h), lw); err != nil {
+		t.Fatal(err)
+	}
+	if err := lw.Finish(h.Sum32()); err != nil {
+		t.Fatal(err)
+	}
+	return Segment{Path: text, Size: -1, Lens: lens}
+}
+
+// awkwardRecords are sorted records whose text alone could not be split:
+// spaces in keys, newlines in values, empty keys and values, a value
+// larger than a buffer.
+func awkwardRecords(rng *rand.Rand, n int) []KeyValue {
+	kvs := []KeyValue{{"", ""}, {"", "v"}, {" ", "\n"}, {"a b", "c d\ne"}, {"a b", ""}, {"big", strings.Repeat("x\n ", 40_000)}}
+	for range n {
+		kvs = append(kvs, KeyValue{fmt.Sprintf("k %d\n", rng.IntN(n)), fmt.Sprint(rng.IntN(100))})
+	}
+	return referenceMerge([][]KeyValue{kvs})
+}
+
+func TestTextRunReadsBackItsRecords(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, n := range []int{0, 1, 5000} {
+		kvs := awkwardRecords(rng, n)
+		if n == 0 {
+			kvs = nil
+		}
+		seg := textSegment(t, t.TempDir(), 0, kvs)
+		runs, closeAll, err := OpenSegments([]Segment{sized(t, []Segment{seg})[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := drain(NewMerger(runs))
+		closeAll()
+		if err != nil || len(got) != len(kvs) {
+			t.Fatalf("%d records: read %d (%v)", len(kvs), len(got), err)
+		}
+		for i := range got {
+			if got[i] != kvs[i] {
+				t.Fatalf("record %d: %q, want %q", i, got[i], kvs[i])
+			}
+		}
+	}
+}
+
+// The final merge over text runs, runs in files and runs in memory writes
+// what one merge of the runs writes, in ranges or not.
+func TestMergeTextRangesOverTextRuns(t *testing.T) {
+	smallRanges(t)
+	rng := rand.New(rand.NewPCG(23, 24))
+	runs := rangesCase(rng, 6, int(3*rangesFrom), func() string { return fmt.Sprintf("k %x", rng.Uint32()) })
+	dir := t.TempDir()
+	segs := segmentsOf(t, dir, runs)
+	for i := 0; i < len(segs); i += 3 {
+		segs[i] = textSegment(t, dir, i, runs[i])
+	}
+	var want bytes.Buffer
+	for _, kv := range referenceMerge(runs) {
+		fmt.Fprintf(&want, "%s %s\n", kv.Key, kv.Value)
+	}
+	for pieces := 1; pieces <= 4; pieces++ {
+		got, err := mergedInRanges(t, segs, pieces)
+		if err != nil || !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("%d pieces: %d bytes (%v), want one merge's %d", pieces, len(got), err, want.Len())
+		}
+	}
+}
+
+// A text run whose text or lengths changed, lost their end or gained a
+// byte fails the merge as corrupt.
+func TestTextRunCorruption(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	kvs := awkwardRecords(rng, 2000)
+	for _, c := range []struct {
+		name string
+		file func(Segment) string
+		edit func([]byte) []byte
+	}{
+		{"text byte", text, func(b []byte) []byte { b[len(b)/2] ^= 0x01; return b }},
+		{"text separator", text, func(b []byte) []byte { b[bytes.IndexByte(b, ' ')] = '_'; return b }},
+		{"text truncated", text, func(b []byte) []byte { return b[:len(b)-1] }},
+		{"text trailing byte", text, func(b []byte) []byte { return append(b, 'x') }},
+		{"lengths byte", lens, func(b []byte) []byte { b[len(b)/2] ^= 0x01; return b }},
+		{"lengths truncated", lens, func(b []byte) []byte { return b[:len(b)-3] }},
+		{"lengths trailing byte", lens, func(b []byte) []byte { return append(b, 0) }},
+		{"lengths crc", lens, func(b []byte) []byte { b[len(b)-1] ^= 0x80; return b }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			seg := textSegment(t, t.TempDir(), 0, kvs)
+			p := c.file(seg)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, c.edit(b), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := mergedInRanges(t, []Segment{seg}, 1); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("err = %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+func text(s Segment) string { return s.Path }
+func lens(s Segment) string { return s.Lens }
+
+// CheckLens returns the text's CRC from an intact lengths file, and fails
+// on a damaged one.
+func TestCheckLens(t *testing.T) {
+	kvs := awkwardRecords(rand.New(rand.NewPCG(27, 28)), 100)
+	seg := textSegment(t, t.TempDir(), 0, kvs)
+	_, want, err := Checksum(seg.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := CheckLens(seg.Lens); err != nil || got != want {
+		t.Fatalf("CheckLens = %08x, %v; want the text's crc %08x", got, err, want)
+	}
+	b, _ := os.ReadFile(seg.Lens)
+	b[3] ^= 1
+	os.WriteFile(seg.Lens, b, 0o644)
+	if _, err := CheckLens(seg.Lens); err == nil {
+		t.Fatal("CheckLens of a damaged file: no error")
+	}
+}
