@@ -83,9 +83,11 @@ func TestClusterSpillsAndMergePasses(t *testing.T) {
 
 // A job of large outputs (every line a key: 1.6 MB of them), uploaded
 // over HTTP and written as text as they arrive (one of them past the 1 MiB
-// that a coordinator keeps in memory), then merged in ranges of keys at
-// once (runfile.MergeTextRanges, on a machine of two cores or more): its
-// mr-<app>-all is still mrsequential's, byte for byte.
+// that a coordinator keeps in memory: kept as its text and a file of its
+// records' lengths, and read back from the text, keys with spaces), then
+// merged in ranges of keys at once (runfile.MergeTextRanges, on a machine
+// of two cores or more): its mr-<app>-all is still mrsequential's, byte
+// for byte.
 func TestClusterMergesLargeOutputs(t *testing.T) {
 	dir := t.TempDir()
 	var inputs []string

@@ -6,7 +6,6 @@ package coordinator_test
 import (
 	"fmt"
 	"iter"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -364,54 +363,5 @@ func TestTotalOrderJobResumes(t *testing.T) {
 	if !Task(t, sum, "reduce-0").Recovered || shares != int64(len(all)) {
 		t.Fatalf("reduce-0 %+v; shares %v add up to %d, the output is %d bytes", Task(t, sum, "reduce-0"),
 			sum.Model.TotalOrder.Shares, shares, len(all))
-	}
-}
-
-// Outputs too large to keep in memory are kept as their text, mr-out-Y,
-// and a file of their records' lengths, not as a run as well: the final
-// merge reads keys and values with spaces back from the
-// text, and writes what the runs would.
-func TestLargeOutputsMergeFromTheirText(t *testing.T) {
-	dir := t.TempDir()
-	var lines []string
-	var b strings.Builder
-	for i := range 90_000 {
-		line := fmt.Sprintf("line %d of %x", i*7919%90_000, i%3)
-		lines = append(lines, line)
-		b.WriteString(line + "\n")
-	}
-	app := &mr.App{
-		Name: "lines",
-		Map: func(_, contents string) []mr.KeyValue {
-			var kvs []mr.KeyValue
-			for line := range strings.Lines(contents) {
-				kvs = append(kvs, mr.KeyValue{Key: strings.TrimSuffix(line, "\n"), Value: "1"})
-			}
-			return kvs
-		},
-		Reduce: func(key string, values []string) string { return fmt.Sprintf("%d of %q", len(values), key) },
-	}
-	counts := map[string]int{}
-	for _, l := range lines {
-		counts[l]++
-	}
-	var want strings.Builder
-	for _, k := range slices.Sorted(maps.Keys(counts)) {
-		fmt.Fprintf(&want, "%s %d of %q\n", k, counts[k], k)
-	}
-	cfg := Config(t.TempDir())
-	cfg.NReduce = 2
-	cl := Start(t, cfg, []string{WriteFile(t, dir, "in.txt", b.String())}, app, 2)
-	if err := cl.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	for r := range 2 {
-		if st, err := os.Stat(filepath.Join(cl.Out, fmt.Sprint("mr-out-", r))); err != nil || st.Size() < 3<<19 {
-			t.Fatalf("mr-out-%d: %v, want over 1.5 MiB (kept as text, not in memory)", r, err)
-		}
-	}
-	all, _ := os.ReadFile(filepath.Join(cl.Out, "mr-lines-all"))
-	if string(all) != want.String() {
-		t.Fatalf("mr-lines-all: %d bytes, want %d: not the lines and their counts in order", len(all), want.Len())
 	}
 }
