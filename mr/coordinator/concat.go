@@ -120,15 +120,13 @@ func (a *appender) append(r int) error {
 	for {
 		// (*os.File).ReadFrom copies a file's chunk in the kernel
 		// (copy_file_range) where it can.
-		n, err := io.CopyN(a.out.File, f, copyChunk)
+		_, err := io.CopyN(a.out.File, f, copyChunk)
 		atomicfile.StartWriteback(a.out.File, 0, 0)
 		switch {
-		case errors.Is(err, io.EOF):
+		case errors.Is(err, io.EOF): // less than a chunk was left
 			return nil
 		case err != nil:
 			return err
-		case n < copyChunk:
-			return nil
 		}
 		a.mu.Lock()
 		halted := a.halted
