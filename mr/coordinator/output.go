@@ -117,14 +117,19 @@ func (c *Coordinator) keepsRuns() bool { return c.final == nil }
 // now; a small one in memory while there is room (a job without a
 // journal), else in the work directory; a job that keeps none drops it.
 func (c *Coordinator) keepRun(run runfile.Segment, text *outputText, r int) error {
-	switch {
-	case !c.keepsRuns():
+	if !c.keepsRuns() {
 		return nil
-	case text.lens != nil:
-		os.Remove(committedRunPath(c.dirs.workDir, r)) // a journaled job's, of before a restart
+	}
+	if c.jr.journal != nil { // the other form may be left of before a restart
+		if text.lens != nil {
+			os.Remove(committedRunPath(c.dirs.workDir, r))
+		} else {
+			os.Remove(committedLensPath(c.dirs.workDir, r))
+		}
+	}
+	if text.lens != nil {
 		return text.lens.Commit()
 	}
-	os.Remove(committedLensPath(c.dirs.workDir, r))
 	path := committedRunPath(c.dirs.workDir, r)
 	if run.Path != "" {
 		return os.Rename(run.Path, path)
