@@ -32,6 +32,7 @@ type groups struct {
 	chunks    [][]group
 	ngroups   int32  // groups in use
 	runs      []runs // earlier runs of groups; runs[0] is unused
+	keyBuf    []byte // keyText's, kept from one buffer to the next
 }
 
 func newGroups(seed *hashSeed) groups {

@@ -26,6 +26,7 @@ import (
 	"math"
 	"math/bits"
 	"sync/atomic"
+	"unsafe"
 
 	"mapreduce/internal/runfile"
 )
@@ -110,6 +111,7 @@ type Output struct {
 	combined   []string // what combineGroup gets back
 	sorter     keySorter
 	spillKey   []byte // the record putSpill writes; the key expandKey writes
+	appKeys    []byte // appKey's block, filled and never reused
 	spillGroup spillGroup
 	spillValue []byte
 
@@ -180,8 +182,9 @@ func (o *Output) SetPartitioner(p Partitioner) { o.part = p }
 // most likely grow a new one as large again, which costs more than
 // clearing it.
 func (o *Output) empty() {
-	old, parts := o.gs.entries, o.gs.parts
+	old, parts, keyBuf := o.gs.entries, o.gs.parts, o.gs.keyBuf
 	o.gs = newGroups(&o.seed)
+	o.gs.keyBuf = keyBuf
 	if len(old) > len(o.gs.entries) && int64(len(old))*slotBytes <= o.limit/4*3 {
 		clear(old)
 		o.gs.entries, o.gs.parts = old, parts
@@ -480,6 +483,7 @@ func (o *Output) writeKey(s sink, key string, e *entry) error {
 		if o.combine == nil || e.n <= 1 || s.spill {
 			return o.put(s, key, o.gs.common, int(e.n))
 		}
+		key = o.appKey(key)
 		return o.combineEnd(s, key, o.combineAdd(s, key, o.gs.common, int(e.n)))
 	}
 	g := o.gs.get(int32(e.id - 1))
@@ -489,7 +493,21 @@ func (o *Output) writeKey(s sink, key string, e *entry) error {
 	case o.combine == nil:
 		return o.gs.each(g, func(v string, n int) error { return o.put(s, key, v, n) })
 	}
-	return o.combineGroupTo(s, key, g)
+	return o.combineGroupTo(s, o.appKey(key), g)
+}
+
+// appKey returns a copy of key, from keyText, that Combine may keep: a
+// string of its own, in blocks of keysChunk never written again.
+func (o *Output) appKey(key string) string {
+	if len(key) == 0 {
+		return ""
+	}
+	if cap(o.appKeys)-len(o.appKeys) < len(key) {
+		o.appKeys = make([]byte, 0, max(len(key), keysChunk))
+	}
+	start := len(o.appKeys)
+	o.appKeys = append(o.appKeys, key...)
+	return unsafe.String(&o.appKeys[start], len(key))
 }
 
 // eachRun calls f with every run of the values of the key whose entry is

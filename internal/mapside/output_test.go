@@ -642,3 +642,36 @@ func TestMapOutputLoneValuesThroughSpills(t *testing.T) {
 		}
 	}
 }
+
+// TestCombineMayKeepItsKeys: the keys Combine gets are strings of their
+// own, never written again, even those the output writes from a buffer
+// it reuses (keyText): a Combine that keeps them (in a map, say) still
+// reads them as they were, with and without spills.
+func TestCombineMayKeepItsKeys(t *testing.T) {
+	for _, limit := range []int64{1 << 30, 24 << 10} {
+		type kept struct{ key, copy string }
+		var keys []kept
+		combine := func(key string, vs []string) []string {
+			keys = append(keys, kept{key, strings.Clone(key)})
+			return []string{strings.Join(vs, "+")}
+		}
+		var kvs []KeyValue
+		for i := range 2000 {
+			for range 2 { // two values: written through Combine
+				kvs = append(kvs, KeyValue{fmt.Sprintf("key number %d, a long one", i), "v"})
+			}
+		}
+		_, spills := runMapOutput(t, kvs, limit, combine)
+		if limit < 1<<30 && spills < 2 {
+			t.Fatalf("%d spills, want several", spills)
+		}
+		if len(keys) < 2000 {
+			t.Fatalf("Combine saw %d keys, want every key's", len(keys))
+		}
+		for _, k := range keys {
+			if k.key != k.copy {
+				t.Fatalf("limit %d: a key Combine kept changed from %q to %q", limit, k.copy, k.key)
+			}
+		}
+	}
+}
