@@ -4,6 +4,7 @@ package mapside
 
 import (
 	"encoding/binary"
+	"math"
 	"unsafe"
 )
 
@@ -45,11 +46,22 @@ type index struct {
 	used    int
 	long    [][]byte // keys longer than inlineKey, in blocks of keysChunk or alone
 	filling int      // 1 + the index in long of the block being filled, or 0
+	// nReduce is the number of partitions; the long keys added with
+	// laterPart (up to 4, and their slots) get their partitions at once
+	// (partitions4), before any slot moves or a partition is read.
+	nReduce int
+	later   [4]string
+	laterAt [4]int
+	nLater  int
 }
 
+// laterPart is insert's part for a long key whose partition, by
+// partition, is to be found with the next ones (deferPart).
+const laterPart = math.MaxUint32
+
 // newIndex returns an empty index whose hash has seed.
-func newIndex(seed *hashSeed) index {
-	return index{seed: seed, entries: make([]entry, minIndex), parts: make([]uint32, minIndex)}
+func newIndex(seed *hashSeed, nReduce int) index {
+	return index{seed: seed, entries: make([]entry, minIndex), parts: make([]uint32, minIndex), nReduce: nReduce}
 }
 
 // tag returns key's hash for the index.
@@ -101,6 +113,9 @@ func (x *index) findLong(key string, tag uint32) (*entry, bool) {
 func (x *index) insert(e *entry, key string, tag, part uint32) (*entry, int64) {
 	*e = entry{tag: tag, klen: uint32(len(key)) + 1}
 	x.parts[x.slot(e)] = part
+	if part == laterPart {
+		x.deferPart(x.slot(e), key)
+	}
 	var size int64
 	if len(key) <= inlineKey {
 		copy(e.key[:], key)
@@ -116,6 +131,29 @@ func (x *index) insert(e *entry, key string, tag, part uint32) (*entry, int64) {
 		e, _, _ = x.lookup(key)
 	}
 	return e, size
+}
+
+// deferPart has the partition of key, a long key just inserted at slot,
+// found with the next ones.
+func (x *index) deferPart(slot int, key string) {
+	x.later[x.nLater], x.laterAt[x.nLater] = key, slot
+	if x.nLater++; x.nLater == len(x.later) {
+		x.findParts()
+	}
+}
+
+// findParts finds the partitions deferPart deferred.
+func (x *index) findParts() {
+	if x.nLater == 0 {
+		return
+	}
+	var parts [4]uint32
+	partitions4(&x.later, x.nLater, x.nReduce, &parts)
+	for i := range x.nLater {
+		x.parts[x.laterAt[i]] = parts[i]
+		x.later[i] = ""
+	}
+	x.nLater = 0
 }
 
 // slot is the place of e in the index.
@@ -179,6 +217,7 @@ func (x *index) next(i int) int {
 // Growing by half, not double, wastes less room: at a buffer's limit it is
 // the difference between a spill and none.
 func (x *index) grow() int64 {
+	x.findParts()
 	old, oldParts := x.entries, x.parts
 	x.entries = make([]entry, len(old)+len(old)/2) // growth() bytes more
 	x.parts = make([]uint32, len(x.entries))

@@ -341,7 +341,7 @@ func TestKeySorter(t *testing.T) {
 	}{{0, ""}, {1, ""}, {2, ""}, {33, ""}, {1000, ""}, {20000, ""}, {2000, "the sea, "}, {5000, "and the whale of the sea"}} {
 		n := c.n
 		seed := newHashSeed()
-		gs := newGroups(&seed)
+		gs := newGroups(&seed, 1)
 		var ids []int32
 		seen := map[string]bool{}
 		for range n {

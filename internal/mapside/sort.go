@@ -21,6 +21,7 @@ import (
 // It moves the entries: the index holds the keys of partition 0, then
 // those of partition 1, and so on, and can no longer find a key.
 func (gs *groups) partitions(nReduce int, s *keySorter) [][]int32 {
+	gs.findParts()
 	used, parts := gs.compact()
 	counts := make([]int, nReduce)
 	for i := range used {
