@@ -55,8 +55,8 @@ type index struct {
 	nLater  int
 }
 
-// laterPart is insert's part for a long key whose partition, by
-// partition, is to be found with the next ones (deferPart).
+// laterPart is insert's part for a long key of the default partitioning:
+// its partition is found later, with the next long keys' (deferPart).
 const laterPart = math.MaxUint32
 
 // newIndex returns an empty index whose hash has seed.

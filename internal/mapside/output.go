@@ -77,10 +77,10 @@ const (
 )
 
 // partitions4 is partition of the first k of keys, k at most 4, into
-// parts: their hashes are computed side by side, each byte's multiply
-// of one key beside the others', where one key's bytes wait each for the
-// one before (about 3 cycles a byte: a long key, as each line of uniq's
-// is, is hashed in a third of the time).
+// parts. FNV-1a's multiply for a byte waits for the one before (about 3
+// cycles a byte); the keys' multiplies run side by side, filling those
+// cycles, and the keys that end first leave the loop: uniq's lines of
+// about 90 bytes are partitioned in a little over half the time.
 func partitions4(keys *[4]string, k, n int, parts *[4]uint32) {
 	var h [4]uint32
 	var rest [4]string
