@@ -113,6 +113,13 @@ func (f *File) Commit() error {
 	return nil
 }
 
+// CommitAt is Commit to path rather than the path the file was created
+// for: path must be on the same file system.
+func (f *File) CommitAt(path string) error {
+	f.path = path
+	return f.Commit()
+}
+
 // Abort drops the temp file. It is a no-op after Commit: no failing
 // unlink, which takes the directory's lock as a create does.
 func (f *File) Abort() {

@@ -1,7 +1,8 @@
 // Package mapside is the map side of a map attempt: it takes the records
 // Map emits, groups them by key as they come, combines them with the app's
 // Combine when it has one, spills past a memory limit, and writes one
-// sorted run per reduce task, all in one sections file (see runfile).
+// sorted run per reduce task, all in one sections file (see runfile); or,
+// when it spilled with nothing to combine, its spills' runs as they are.
 //
 // Records are grouped by key as they are emitted, with one hash lookup
 // each: most keys repeat, so grouping costs n lookups plus a sort of the
@@ -15,14 +16,16 @@
 // combineBatch values at a time (a long run of n equal values a batch of
 // about sqrt(n) of them, once), so a buffer holds little more than the
 // distinct keys. When the buffer outgrows its limit it is spilled as one
-// sorted run per partition, and the spills are merged with the last
-// buffer into the final runs at the end (spill.go).
+// sorted run per partition; at the end the spills are merged with the last
+// buffer into the final runs when there is something to combine, and
+// otherwise published with it as they are (spill.go).
 //
 // It imports nothing of the engine and knows nothing of apps: the caller
 // hands it a Combiner that turns an app's panic into an error.
 package mapside
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 	"sync/atomic"
@@ -167,21 +170,26 @@ type Output struct {
 	nReduce int
 	limit   int64 // spill when the estimated size exceeds this
 	combine Combiner
-	spillTo func(spill int) string // path of a spill, a sections file
+	spillTo func(spill int) string // spillTo(0): where the spills are written (a scratch file)
 	part    Partitioner            // nil: partition
 
-	seed   hashSeed
-	gs     groups
-	size   int64 // estimated bytes held by gs
-	spills int
-	err    error // first spill or Combine error; later emits are dropped
+	seed        hashSeed
+	gs          groups
+	size        int64 // estimated bytes held by gs
+	spills      int
+	groups      *runfile.Groups // the spills, once there is one
+	compactions int             // how many times the spills were merged into one (compact)
+	ship        bool            // the spills are final runs, to be published as they are (spill.go)
+	runs        []runfile.Info  // the spills' runs, group by group
+	file        int64           // the final output's size
+	err         error           // first spill or Combine error; later emits are dropped
 
 	batch      []string // values on their way to Combine
 	fresh      int      // values in batch not yet combined
 	same       []string // combineRun's batch of equal values
 	combined   []string // what combineGroup gets back
 	sorter     keySorter
-	spillKey   []byte // the record putSpill writes; the key expandKey writes
+	spillKey   []byte // the record putSpill writes
 	appKeys    []byte // appKey's block, filled and never reused
 	spillGroup spillGroup
 	spillValue []byte
@@ -484,34 +492,54 @@ func (o *Output) combineBatch(s sink, key string) error {
 
 // Finish writes the attempt's output at path: one sections file holding
 // every partition's final run, straight from memory if nothing was
-// spilled, else by merging the spills and what is still in memory. It
-// returns each run's Info.
+// spilled; else, by merging the spills and what is still in memory, or
+// with the spills and the last buffer as they are, a grouped sections
+// file (shipSpills: see spill.go). It returns each run's Info.
 func (o *Output) Finish(path string) ([]runfile.Info, error) {
 	if o.err != nil {
 		o.RemoveSpills()
 		return nil, o.err
 	}
 	parts := o.gs.partitions(o.nReduce, &o.sorter)
-	if o.spills == 0 {
+	switch {
+	case o.spills == 0:
 		return o.writeSections(path, func(r int, w *runfile.Writer) error { return o.writeGroups(parts[r], false)(w) })
+	case o.ship:
+		return o.shipSpills(path, parts)
 	}
 	defer o.RemoveSpills()
-	spills, closeAll, err := o.openSpills()
-	if err != nil {
-		return nil, err
-	}
-	defer closeAll()
-	return o.writeSections(path, func(r int, w *runfile.Writer) error { return o.mergeSpills(spills, r, w, parts[r]) })
+	return o.writeSections(path, func(r int, w *runfile.Writer) error { return o.mergeSpills(r, w, parts[r]) })
 }
 
 // writeSections writes the final runs as one sections file, counting the
 // records written.
 func (o *Output) writeSections(path string, fill func(r int, w *runfile.Writer) error) ([]runfile.Info, error) {
 	infos, err := runfile.WriteSections(path, o.nReduce, fill)
+	o.file = int64(8*len(infos) + 8)
 	for _, in := range infos {
 		o.written += in.Records
+		o.file += in.Size
 	}
 	return infos, err
+}
+
+// shipSpills writes the last buffer, parts, as one more group of the
+// spills and publishes them at path as the final output: a grouped
+// sections file, each partition one run per group.
+func (o *Output) shipSpills(path string, parts [][]int32) ([]runfile.Info, error) {
+	defer o.RemoveSpills() // a no-op once committed
+	last, err := o.groups.Add(func(r int, w *runfile.Writer) error { return o.writeGroups(parts[r], false)(w) })
+	if err != nil {
+		return nil, fmt.Errorf("mapside: the last buffer: %w", err)
+	}
+	if o.file, err = o.groups.CommitAt(path); err != nil {
+		return nil, err
+	}
+	runs := append(o.runs, last...)
+	for _, in := range runs {
+		o.written += in.Records
+	}
+	return runs, nil
 }
 
 // Stats are what an output did, for the engine's counters: every record
@@ -519,12 +547,13 @@ func (o *Output) writeSections(path string, fill func(r int, w *runfile.Writer) 
 type Stats struct {
 	Emitted, Spilled, Written int64 // records given to Emit, written to spills, written to the final runs
 	Bytes                     int64 // bytes of the final runs
+	File                      int64 // bytes of the final output, its runs and index
 	Keys                      int64 // the most distinct keys one buffer held (a hint for Reserve)
 }
 
 // Stats says what the output did; runs are Finish's result.
 func (o *Output) Stats(runs []runfile.Info) Stats {
-	st := Stats{Emitted: o.emitted, Spilled: o.spilled, Written: o.written, Keys: max(o.keys, int64(o.gs.used))}
+	st := Stats{Emitted: o.emitted, Spilled: o.spilled, Written: o.written, File: o.file, Keys: max(o.keys, int64(o.gs.used))}
 	for _, r := range runs {
 		st.Bytes += r.Size
 	}

@@ -39,8 +39,12 @@ func runMapOutput(t *testing.T, kvs []KeyValue, limit int64, combine func(string
 	}
 	out := make([][]KeyValue, 3)
 	for r := range out {
-		if out[r], err = readSection(final, r); err != nil || int64(len(out[r])) != runs[r].Records {
-			t.Fatalf("partition %d: %d records (%v), info says %+v", r, len(out[r]), err, runs[r])
+		var records int64 // runs are group by group, 3 to a group
+		for k := r; k < len(runs); k += 3 {
+			records += runs[k].Records
+		}
+		if out[r], err = readSection(final, r); err != nil || int64(len(out[r])) != records {
+			t.Fatalf("partition %d: %d records (%v), infos say %d", r, len(out[r]), err, records)
 		}
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "*spill*")); len(left) > 0 {
@@ -65,7 +69,8 @@ func spillTo(dir string) func(k int) string {
 	return func(k int) string { return filepath.Join(dir, fmt.Sprintf("spill-%d", k)) }
 }
 
-// readSection returns the records of run r of the sections file at path.
+// readSection returns the records of partition r of the sections file at
+// path, its runs merged as a reducer merges them.
 func readSection(path string, r int) ([]KeyValue, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -76,11 +81,20 @@ func readSection(path string, r int) ([]KeyValue, error) {
 	if err != nil {
 		return nil, err
 	}
-	off, size, err := runfile.Section(f, st.Size(), r)
+	runs, err := runfile.Runs(f, st.Size(), r)
 	if err != nil {
 		return nil, err
 	}
-	m := runfile.NewMerger([]*runfile.Reader{runfile.NewReader(io.NewSectionReader(f, off, size), size)})
+	return mergeRuns(f, runs)
+}
+
+// mergeRuns returns the records of runs of f, merged.
+func mergeRuns(f io.ReaderAt, runs []runfile.Extent) ([]KeyValue, error) {
+	var readers []*runfile.Reader
+	for _, e := range runs {
+		readers = append(readers, runfile.NewReader(io.NewSectionReader(f, e.Off, e.Size), e.Size))
+	}
+	m := runfile.NewMerger(readers)
 	var kvs []KeyValue
 	for m.Next() {
 		kvs = append(kvs, KeyValue{string(m.Key()), string(m.Value())})
@@ -424,26 +438,99 @@ func TestMapOutputSizeEstimate(t *testing.T) {
 	}
 }
 
-// A spill holds a run of equal values as one record, its value prefixed
-// with the count.
+// With a combiner, a spill holds a run of equal values as one record, its
+// value prefixed with the count; without, the records themselves, as a
+// final run does.
 func TestSpillHoldsRuns(t *testing.T) {
-	dir := t.TempDir()
-	o := New(1, 64<<20, nil, spillTo(dir))
-	for i := 0; i < 1000; i++ {
-		o.Emit("the", "1")
+	for _, combine := range []Combiner{nil, plain(joinValues)} {
+		o := New(1, 64<<20, combine, spillTo(t.TempDir()))
+		for range 1000 {
+			o.Emit("the", "1")
+		}
+		o.Emit("word", "2")
+		if err := o.spill(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := mergeRuns(o.groups.File(), []runfile.Extent{o.groups.Run(0, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []KeyValue{{"the", "\xe8\x071"}, {"word", "\x012"}}
+		if combine == nil {
+			want = append(slices.Repeat([]KeyValue{{"the", "1"}}, 1000), KeyValue{"word", "2"})
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("combine %v: spill = %q, want %q", combine != nil, got, want)
+		}
+		o.RemoveSpills()
 	}
-	o.Emit("the", "2")
-	if err := o.spill(); err != nil {
-		t.Fatal(err)
+}
+
+// Without a combiner, or with one and keys nearly all distinct, the
+// spills are the output: each partition holds a run per spill and one for
+// the last buffer, merged by the reducer, at most maxGroups (more spills
+// are merged into one as they come). With a combiner and keys that
+// repeat, they are merged into one run per partition. No spill is left.
+func TestSpillsShippedWithoutCombiner(t *testing.T) {
+	repeated := mapSideRecords()
+	var distinct []KeyValue
+	for i := range 20000 {
+		distinct = append(distinct, KeyValue{fmt.Sprintf("line %d", i), "1"})
 	}
-	got, err := readSection(o.spillTo(0), 0)
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		limit   int64
+		kvs     []KeyValue
+		combine Combiner
+		ship    bool
+	}{
+		{32 << 10, repeated, nil, true}, {2 << 10, repeated, nil, true},
+		{32 << 10, repeated, plain(joinValues), false}, {2 << 10, repeated, plain(joinValues), false},
+		{128 << 10, distinct, plain(joinValues), true}, {32 << 10, distinct, plain(joinValues), false}, // too few keys to tell
+	} {
+		kvs := tt.kvs
+		dir := t.TempDir()
+		o := New(3, tt.limit, tt.combine, spillTo(dir))
+		for _, kv := range kvs {
+			o.Emit(kv.Key, kv.Value)
+		}
+		final := filepath.Join(dir, "final")
+		infos, err := o.Finish(final)
+		name := fmt.Sprintf("limit %d, %d records, combine %v, %d spills", tt.limit, len(kvs), tt.combine != nil, o.spills)
+		if err != nil || o.spills < 2 {
+			t.Fatalf("%s: %v", name, err)
+		}
+		st := o.Stats(infos)
+		if fi, err := os.Stat(final); err != nil || fi.Size() != st.File {
+			t.Fatalf("%s: Stats.File %d, the file %v (%v)", name, st.File, fi, err)
+		}
+		f, err := os.Open(final)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r := range 3 {
+			runs, err := runfile.Runs(f, st.File, r)
+			switch {
+			case err != nil:
+				t.Errorf("%s, partition %d: %v", name, r, err)
+			case !tt.ship && len(runs) != 1,
+				tt.ship && o.spills < maxGroups && len(runs) != o.spills+1,
+				tt.ship && (len(runs) < 2 || len(runs) > maxGroups):
+				t.Errorf("%s, partition %d: %d runs", name, r, len(runs))
+			}
+		}
+		f.Close()
+		if left, _ := filepath.Glob(filepath.Join(dir, "*spill*")); len(left) > 0 {
+			t.Fatalf("%s: spill files left: %v", name, left)
+		}
+		if tt.combine == nil || len(kvs) == len(distinct) { // one value a key: nothing combined
+			want := stableSortByPartition(kvs, 3)
+			for r := range want {
+				if got, err := readSection(final, r); err != nil || !slices.Equal(got, want[r]) {
+					t.Fatalf("%s: partition %d differs from a stable sort (%v)", name, r, err)
+				}
+			}
+		}
 	}
-	if want := []KeyValue{{"the", "\xe8\x071"}, {"the", "\x012"}}; !slices.Equal(got, want) {
-		t.Fatalf("spill = %q, want %q", got, want)
-	}
-	o.RemoveSpills()
 }
 
 func TestSpillRun(t *testing.T) {
@@ -558,8 +645,8 @@ func TestDealOut(t *testing.T) {
 	}
 }
 
-// A spill is one file, however many partitions: creating a file costs
-// more than a small run's records.
+// The spills are one file, however many partitions and spills: creating
+// a file costs more than a small run's records.
 func TestSpillIsOneFile(t *testing.T) {
 	dir := t.TempDir()
 	o := New(7, 4<<10, nil, spillTo(dir))
@@ -567,8 +654,8 @@ func TestSpillIsOneFile(t *testing.T) {
 		o.Emit(fmt.Sprintf("key-%d", i), "v")
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
-	if o.spills < 2 || len(files) != o.spills {
-		t.Fatalf("%d spills in %d files (%v), want several, one file each", o.spills, len(files), files)
+	if o.spills < 2 || len(files) != 1 {
+		t.Fatalf("%d spills in %d files (%v), want several in one", o.spills, len(files), files)
 	}
 	if _, err := o.Finish(filepath.Join(dir, "final")); err != nil {
 		t.Fatal(err)

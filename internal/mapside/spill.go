@@ -9,40 +9,100 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"mapreduce/internal/runfile"
 )
 
 // Spills. A map output that outgrows its buffer writes it as one sorted
-// run per partition, all in one sections file (a file per partition
-// would cost a file's creation each, which on some file systems costs
-// more than its records), and at the end merges the spills, and the last
-// buffer straight from memory, into the final runs. A spill is a run file
-// of its own kind: each record holds a run of n equal values of its key,
+// run per partition, a group of a grouped sections file (runfile's
+// Groups: one file for all the spills, as creating a file costs on some
+// file systems more than a small run's records).
+//
+// Without a combiner, or when Combine found almost nothing to combine in
+// the first buffer (its records at most a tenth more than its keys, of
+// at least shipSample: a line count's lines),
+// the spills are final runs, and at the end the last buffer joins them as
+// one more group: the file becomes the output as it is, each partition
+// several runs that the reducer merges with the other maps' (merging them
+// here cost a quarter of a map task of every line a key, to combine
+// nothing). Otherwise, the spills and the last buffer, straight from
+// memory, are merged into the final runs, combining each key's values
+// once more; such a spill's records hold runs of n equal values of a key,
 // as the value uvarint(n) followed by the value, so that a word count
-// without a combiner spills one record per key instead of one per
-// occurrence.
+// spills one record per key instead of one per occurrence.
 
 // errBadSpill is a spill record whose count does not decode.
 var errBadSpill = errors.New("mapside: spill record without a valid count")
 
 // spill writes the buffer as one sorted run per partition and empties it.
 func (o *Output) spill() error {
+	if o.groups == nil {
+		g, err := runfile.CreateGroups(o.spillTo(0), o.nReduce)
+		if err != nil {
+			return err
+		}
+		o.groups = g
+		o.ship = o.combine == nil || o.gs.used >= shipSample && o.emitted*10 <= int64(o.gs.used)*11
+	}
 	parts := o.gs.partitions(o.nReduce, &o.sorter)
-	infos, err := runfile.WriteSections(o.spillTo(o.spills), o.nReduce, func(r int, w *runfile.Writer) error {
-		return o.writeGroups(parts[r], true)(w)
+	infos, err := o.groups.Add(func(r int, w *runfile.Writer) error {
+		return o.writeGroups(parts[r], !o.ship)(w)
 	})
 	if err != nil {
-		os.Remove(o.spillTo(o.spills)) // not counted yet
-		return err
+		return fmt.Errorf("mapside: spill %d: %w", o.spills, err)
 	}
 	for _, in := range infos {
 		o.spilled += in.Records
 	}
+	o.runs = append(o.runs, infos...)
 	o.spills++
 	o.keys = max(o.keys, int64(o.gs.used))
 	o.empty()
+	if o.groups.Len() >= maxGroups {
+		return o.compact()
+	}
+	return nil
+}
+
+// shipSample is the fewest keys a first buffer must hold for their being
+// nearly all distinct to say that Combine has nothing to do.
+const shipSample = 1024
+
+// maxGroups is the most spills an output keeps apart: past it they are
+// merged into one, so that a reducer merges at most this many runs and
+// one more (the last buffer's) of each map task, and a merge at the end
+// reads as many at once.
+const maxGroups = 16
+
+// compact merges the spills into one group of a new file, each partition
+// one run, its records as they were (a combiner's spill records stay
+// such), equal keys in the order they were spilled.
+func (o *Output) compact() error {
+	o.compactions++
+	g, err := runfile.CreateGroups(o.spillTo(o.compactions), o.nReduce)
+	if err != nil {
+		return err
+	}
+	old := o.groups
+	defer old.Abort()
+	o.groups, o.runs = g, nil
+	o.runs, err = g.Add(func(r int, w *runfile.Writer) error {
+		readers := make([]*runfile.Reader, old.Len())
+		for k := range readers {
+			run := old.Run(k, r)
+			readers[k] = runfile.NewReader(io.NewSectionReader(old.File(), run.Off, run.Size), run.Size)
+		}
+		m := runfile.NewMerger(readers)
+		for m.Next() {
+			if err := w.WriteBytes(m.Key(), m.Value()); err != nil {
+				return err
+			}
+		}
+		return m.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("mapside: merging %d spills: %w", old.Len(), err)
+	}
 	return nil
 }
 
@@ -78,14 +138,11 @@ func spillRun[S string | []byte](value S) (n int, v S, err error) {
 // after those in the spills, which come in the order they were spilled:
 // the merge is stable. The last buffer is not spilled for this: it is one
 // more sorted source of the merge.
-func (o *Output) mergeSpills(spills []spillFile, r int, w *runfile.Writer, mem []int32) error {
-	readers := make([]*runfile.Reader, len(spills))
-	for k, sp := range spills {
-		off, size, err := runfile.Section(sp.f, sp.size, r)
-		if err != nil {
-			return fmt.Errorf("mapside: spill %d: %w", k, err)
-		}
-		readers[k] = runfile.NewReader(io.NewSectionReader(sp.f, off, size), size)
+func (o *Output) mergeSpills(r int, w *runfile.Writer, mem []int32) error {
+	readers := make([]*runfile.Reader, o.groups.Len())
+	for k := range readers {
+		run := o.groups.Run(k, r)
+		readers[k] = runfile.NewReader(io.NewSectionReader(o.groups.File(), run.Off, run.Size), run.Size)
 	}
 	m := runfile.NewMerger(readers)
 	b := memKeys{ids: mem, keys: o.gs.keyText(mem), gs: &o.gs}
@@ -97,12 +154,7 @@ func (o *Output) mergeSpills(spills []spillFile, r int, w *runfile.Writer, mem [
 			}
 		}
 		var err error
-		if o.combine == nil {
-			ok, err = o.expandKey(m, w, &b)
-		} else {
-			ok, err = o.combineKey(m, s, &b)
-		}
-		if err != nil {
+		if ok, err = o.combineKey(m, s, &b); err != nil {
 			return err
 		}
 	}
@@ -117,37 +169,6 @@ func (o *Output) mergeSpills(spills []spillFile, r int, w *runfile.Writer, mem [
 	return nil
 }
 
-// spillFile is an open spill: a sections file of size bytes.
-type spillFile struct {
-	f    *os.File
-	size int64
-}
-
-// openSpills opens the spills; closeAll closes them. On error nothing is
-// left open.
-func (o *Output) openSpills() (spills []spillFile, closeAll func(), err error) {
-	closeAll = func() {
-		for _, sp := range spills {
-			sp.f.Close()
-		}
-	}
-	for k := range o.spills {
-		f, err := os.Open(o.spillTo(k))
-		if err != nil {
-			closeAll()
-			return nil, nil, err
-		}
-		st, err := f.Stat()
-		if err != nil {
-			f.Close()
-			closeAll()
-			return nil, nil, err
-		}
-		spills = append(spills, spillFile{f, st.Size()})
-	}
-	return spills, closeAll, nil
-}
-
 // memKeys walks the sorted keys of a partition still in memory.
 type memKeys struct {
 	ids  []int32
@@ -160,28 +181,6 @@ func (b *memKeys) entry() *entry       { return &b.gs.entries[b.ids[0]] }
 func (b *memKeys) key() string         { return b.keys[:b.entry().klen-1] }
 func (b *memKeys) next()               { b.keys, b.ids = b.keys[b.entry().klen-1:], b.ids[1:] }
 func (b *memKeys) has(key []byte) bool { return b.more() && b.key() == string(key) }
-
-// expandKey writes the records of the merge's current key, then the
-// key's values in memory (b's first key, if it is the same), as records;
-// it reports whether the merge has a record left.
-func (o *Output) expandKey(m *runfile.Merger, w *runfile.Writer, b *memKeys) (bool, error) {
-	o.spillKey = append(o.spillKey[:0], m.Key()...)
-	ok := true
-	for ; ok && bytes.Equal(m.Key(), o.spillKey); ok = m.Next() {
-		n, v, err := spillRun(m.Value())
-		if err != nil {
-			return false, err
-		}
-		if err := w.WriteRepeatBytes(o.spillKey, v, n); err != nil {
-			return false, err
-		}
-	}
-	if !b.has(o.spillKey) {
-		return ok, nil
-	}
-	defer b.next()
-	return ok, o.writeKey(sink{w: w}, b.key(), b.entry())
-}
 
 // combineKey passes the values of the merge's current key, then the key's
 // values in memory (b's first key, if it is the same), through Combine to
@@ -227,10 +226,10 @@ type spillGroup struct {
 	ends []int
 }
 
-// RemoveSpills removes the spill files, after a failure; Finish removes
+// RemoveSpills removes the spills, after a failure; Finish removes
 // them itself.
 func (o *Output) RemoveSpills() {
-	for k := 0; k < o.spills; k++ {
-		os.Remove(o.spillTo(k))
+	if o.groups != nil {
+		o.groups.Abort()
 	}
 }

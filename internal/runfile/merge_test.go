@@ -11,6 +11,7 @@ import (
 	"iter"
 	"maps"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -281,10 +282,11 @@ func BenchmarkReduceMerged(b *testing.B) {
 }
 
 // Several merge passes give the same stream as one merge: same keys, and
-// equal keys still in run order.
+// equal keys still in run order, whatever the fan-in, with runs given as
+// segments of several (Runs) too; a pass merges only the runs it must.
 func TestMergeSegmentsKeepOrder(t *testing.T) {
 	dir := t.TempDir()
-	var paths []string
+	var datas [][]byte
 	var all []KeyValue
 	for i := 0; i < 11; i++ {
 		var kvs []KeyValue
@@ -293,40 +295,52 @@ func TestMergeSegmentsKeepOrder(t *testing.T) {
 		}
 		slices.SortStableFunc(kvs, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
 		all = append(all, kvs...)
-		p := filepath.Join(dir, fmt.Sprintf("in-%d", i))
-		if _, err := WriteFile(p, writeRecords(kvs)); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, p)
+		datas = append(datas, encodeRun(t, kvs))
 	}
 	slices.SortStableFunc(all, func(a, b KeyValue) int { return strings.Compare(a.Key, b.Key) })
-	var segs []Segment
-	for _, p := range paths {
-		s, err := wholeFile(p)
+	// Runs 0-2 are one segment of three runs in one file, the others a file each.
+	multi := Segment{Path: filepath.Join(dir, "multi")}
+	var text []byte
+	for _, d := range datas[:3] {
+		multi.Runs = append(multi.Runs, Extent{int64(len(text)), int64(len(d))})
+		text = append(text, d...)
+	}
+	multi.Size = int64(len(text))
+	if err := os.WriteFile(multi.Path, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	segs := []Segment{multi}
+	for i, d := range datas[3:] {
+		p := filepath.Join(dir, fmt.Sprintf("in-%d", i+3))
+		if err := os.WriteFile(p, d, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		segs = append(segs, Segment{Path: p, Size: int64(len(d))})
+	}
+	for _, fanIn := range []int{2, 3, 8, 11} {
+		out, err := MergeSegments(segs, fanIn, filepath.Join(dir, fmt.Sprint(fanIn)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		segs = append(segs, s)
-	}
-	out, err := MergeSegments(segs, 3, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out) > 3 {
-		t.Fatalf("%d runs left, want at most 3", len(out))
-	}
-	runs, closeAll, err := OpenSegments(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeAll()
-	m := NewMerger(runs)
-	var got []KeyValue
-	for m.Next() {
-		got = append(got, KeyValue{string(m.Key()), string(m.Value())})
-	}
-	if m.Err() != nil || !slices.Equal(got, all) {
-		t.Fatalf("multi-pass merge differs from one stable sort (err %v)", m.Err())
+		if len(out) > fanIn {
+			t.Fatalf("fan-in %d: %d runs left", fanIn, len(out))
+		}
+		if fanIn == 8 && (len(out) != 8 || out[1].Path != segs[2].Path) { // runs 0-3 merged, 4-10 as they were
+			t.Fatalf("fan-in 8: %d runs left, the second %s", len(out), out[1].Path)
+		}
+		runs, closeAll, err := OpenSegments(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := NewMerger(runs)
+		var got []KeyValue
+		for m.Next() {
+			got = append(got, KeyValue{string(m.Key()), string(m.Value())})
+		}
+		closeAll()
+		if m.Err() != nil || !slices.Equal(got, all) {
+			t.Fatalf("fan-in %d: multi-pass merge differs from one stable sort (err %v)", fanIn, m.Err())
+		}
 	}
 }
 

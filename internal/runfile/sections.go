@@ -56,18 +56,39 @@ func WriteSections(path string, n int, fill func(r int, w *Writer) error) ([]Inf
 	return infos, f.Commit()
 }
 
-// Section finds run r of the sections file f of fileSize bytes: where it
-// starts and how long it is.
-func Section(f io.ReaderAt, fileSize int64, r int) (off, size int64, err error) {
-	var tail [8]byte
+// An Extent is where one run lies in a file: Size bytes at Off.
+type Extent struct{ Off, Size int64 }
+
+// Runs finds partition r's runs in the sections file f of fileSize bytes:
+// its one run in a sections file, one per group in a grouped one
+// (groups.go), in group order.
+func Runs(f io.ReaderAt, fileSize int64, r int) ([]Extent, error) {
+	var tail [12]byte
 	if fileSize < 8 {
-		return 0, 0, fmt.Errorf("%w: %d bytes is no sections file", errNoSection, fileSize)
+		return nil, fmt.Errorf("%w: %d bytes is no sections file", errNoSection, fileSize)
 	}
-	if _, err := f.ReadAt(tail[:], fileSize-8); err != nil {
-		return 0, 0, err
+	tailAt := max(fileSize-12, 0)
+	if _, err := f.ReadAt(tail[12-(fileSize-tailAt):], tailAt); err != nil {
+		return nil, err
 	}
-	n := int64(binary.LittleEndian.Uint32(tail[:4]))
-	if string(tail[4:]) != sectionsMagic || 8*n+8 > fileSize {
+	switch string(tail[8:]) {
+	case sectionsMagic:
+		off, size, err := section(f, fileSize, int64(binary.LittleEndian.Uint32(tail[4:8])), r)
+		if err != nil {
+			return nil, err
+		}
+		return []Extent{{off, size}}, nil
+	case groupsMagic:
+		n, g := int64(binary.LittleEndian.Uint32(tail[:4])), int64(binary.LittleEndian.Uint32(tail[4:8]))
+		return groupRuns(f, fileSize, n, g, r)
+	}
+	return nil, fmt.Errorf("%w: bad index", errNoSection)
+}
+
+// section finds run r of the sections file f of fileSize bytes, which
+// says it holds n: where it starts and how long it is.
+func section(f io.ReaderAt, fileSize, n int64, r int) (off, size int64, err error) {
+	if 8*n+8 > fileSize {
 		return 0, 0, fmt.Errorf("%w: bad index", errNoSection)
 	}
 	if r < 0 || int64(r) >= n {
@@ -92,29 +113,42 @@ func Section(f io.ReaderAt, fileSize int64, r int) (off, size int64, err error) 
 	return off, end - off, nil
 }
 
-// VerifyCopy copies a run of size bytes from src to dst and checks, as it
-// goes, that it is one: the magic, at least the smallest run's length, and
-// the CRC-32C its trailer holds over every byte before it. It does not
-// decode the records (the merge does, and checks them again).
-func VerifyCopy(dst io.Writer, src io.Reader, size int64) error {
+// VerifyCopy copies a run, or a run list (groups.go), of size bytes from
+// src to dst and checks, as it goes, that it is one: for each run, the
+// magic, at least the smallest run's length, and the CRC-32C its trailer
+// holds over every byte before it. It does not decode the records (the
+// merge does, and checks them again). It returns where each run lies in
+// what it copied: one extent, or the list's.
+func VerifyCopy(dst io.Writer, src io.Reader, size int64) ([]Extent, error) {
 	if size < minLen {
-		return &CorruptError{Where: "header", Reason: fmt.Sprintf("size %d is below the minimum %d", size, minLen)}
+		return nil, &CorruptError{Where: "header", Reason: fmt.Sprintf("size %d is below the minimum %d", size, minLen)}
 	}
-	body := size - 4
+	var head [len(magic)]byte
+	if _, err := io.ReadFull(src, head[:]); err != nil {
+		return nil, &CorruptError{Where: "header", Reason: "reading magic: " + err.Error(), Err: err}
+	}
+	if string(head[:]) == listMagic {
+		return verifyList(dst, src, size)
+	}
+	if err := verifyRun(dst, src, size, head); err != nil {
+		return nil, err
+	}
+	return []Extent{{0, size}}, nil
+}
+
+// verifyRun is VerifyCopy for one run whose first bytes, head, were read.
+func verifyRun(dst io.Writer, src io.Reader, size int64, head [len(magic)]byte) error {
+	if string(head[:]) != magic {
+		return &CorruptError{Where: "header", Reason: fmt.Sprintf("bad magic %q", head[:])}
+	}
 	h := crc32.New(table)
-	var magicBuf [len(magic)]byte
-	head := io.TeeReader(io.LimitReader(src, body), h)
-	if _, err := io.ReadFull(head, magicBuf[:]); err != nil {
-		return &CorruptError{Where: "header", Reason: "reading magic: " + err.Error(), Err: err}
-	}
-	if string(magicBuf[:]) != magic {
-		return &CorruptError{Where: "header", Reason: fmt.Sprintf("bad magic %q", magicBuf[:])}
-	}
-	if _, err := dst.Write(magicBuf[:]); err != nil {
+	h.Write(head[:])
+	if _, err := dst.Write(head[:]); err != nil {
 		return err
 	}
-	n, err := io.Copy(dst, head)
-	if err == nil && n != body-int64(len(magic)) {
+	body := size - 4 - int64(len(magic))
+	n, err := io.Copy(dst, io.TeeReader(io.LimitReader(src, body), h))
+	if err == nil && n != body {
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {

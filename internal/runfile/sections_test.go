@@ -31,15 +31,17 @@ func TestSectionsRoundTrip(t *testing.T) {
 	defer f.Close()
 	st, _ := f.Stat()
 	for r, kvs := range parts {
-		off, size, err := Section(f, st.Size(), r)
-		if err != nil || size != infos[r].Size {
-			t.Fatalf("section %d: off %d size %d (%v), info %+v", r, off, size, err, infos[r])
+		runs, err := Runs(f, st.Size(), r)
+		if err != nil || len(runs) != 1 || runs[0].Size != infos[r].Size {
+			t.Fatalf("section %d: %+v (%v), info %+v", r, runs, err, infos[r])
 		}
+		off, size := runs[0].Off, runs[0].Size
 		raw := make([]byte, size)
 		f.ReadAt(raw, off)
 		var copied bytes.Buffer
-		if err := VerifyCopy(&copied, bytes.NewReader(raw), size); err != nil || !bytes.Equal(copied.Bytes(), raw) {
-			t.Fatalf("section %d: VerifyCopy: %v", r, err)
+		if ext, err := VerifyCopy(&copied, bytes.NewReader(raw), size); err != nil || !bytes.Equal(copied.Bytes(), raw) ||
+			len(ext) != 1 || ext[0] != (Extent{0, size}) {
+			t.Fatalf("section %d: VerifyCopy: %+v, %v", r, ext, err)
 		}
 		got, err := decodeRun(bytes.NewReader(raw), size)
 		if err != nil || !kvsEqual(got, kvs) {
@@ -47,8 +49,8 @@ func TestSectionsRoundTrip(t *testing.T) {
 		}
 	}
 	for _, r := range []int{-1, len(parts)} {
-		if _, _, err := Section(f, st.Size(), r); !errors.Is(err, errNoSection) {
-			t.Errorf("Section(%d): %v, want errNoSection", r, err)
+		if _, err := Runs(f, st.Size(), r); !errors.Is(err, errNoSection) {
+			t.Errorf("Runs(%d): %v, want errNoSection", r, err)
 		}
 	}
 }
@@ -67,7 +69,7 @@ func TestVerifyCopyRefusesBrokenRuns(t *testing.T) {
 		"another's crc": {append(append([]byte{}, good[:len(good)-4]...), 1, 2, 3, 4), int64(len(good))},
 	}
 	for name, tt := range tests {
-		if err := VerifyCopy(&bytes.Buffer{}, bytes.NewReader(tt.data), tt.size); !errors.Is(err, ErrCorrupt) {
+		if _, err := VerifyCopy(&bytes.Buffer{}, bytes.NewReader(tt.data), tt.size); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: err = %v, want ErrCorrupt", name, err)
 		}
 	}
@@ -75,7 +77,7 @@ func TestVerifyCopyRefusesBrokenRuns(t *testing.T) {
 
 func TestSectionRefusesNonSectionFiles(t *testing.T) {
 	for _, data := range [][]byte{nil, []byte("short"), []byte("0123456789abcdef"), append(make([]byte, 8), 0xff, 0xff, 0, 0, 'M', 'R', 'S', '1')} {
-		if _, _, err := Section(bytes.NewReader(data), int64(len(data)), 0); !errors.Is(err, errNoSection) {
+		if _, err := Runs(bytes.NewReader(data), int64(len(data)), 0); !errors.Is(err, errNoSection) {
 			t.Errorf("%q: err = %v, want errNoSection", fmt.Sprint(data), err)
 		}
 	}

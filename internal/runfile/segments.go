@@ -19,12 +19,38 @@ import (
 // reducer stores the runs one batch from one owner brought. A small one
 // may be held in memory instead: then Data holds the bytes Off is into,
 // and Path is "". A text run (textrun.go) is the text at Path, whole,
-// with its lengths file at Lens.
+// with its lengths file at Lens. A segment may also be several runs of
+// one map task's partition (groups.go), each at its extent in Runs; then
+// Size is their bytes in all, and Off says nothing.
 type Segment struct {
 	Path      string
 	Off, Size int64
 	Data      []byte
 	Lens      string
+	Runs      []Extent
+}
+
+// Expand returns segs with each segment of several runs replaced by one
+// per run, in order.
+func Expand(segs []Segment) []Segment {
+	n := 0
+	for _, s := range segs {
+		n += max(len(s.Runs), 1)
+	}
+	if n == len(segs) {
+		return segs
+	}
+	out := make([]Segment, 0, n)
+	for _, s := range segs {
+		if len(s.Runs) == 0 {
+			out = append(out, s)
+			continue
+		}
+		for _, e := range s.Runs {
+			out = append(out, Segment{Path: s.Path, Off: e.Off, Size: e.Size, Data: s.Data})
+		}
+	}
+	return out
 }
 
 // wholeFile is the segment of a run file that holds just one run.
@@ -39,6 +65,7 @@ func wholeFile(path string) (Segment, error) {
 // OpenSegments opens runs for reading, each file once however many runs
 // it holds; closeAll closes them. On error nothing is left open.
 func OpenSegments(segs []Segment) (runs []*Reader, closeAll func(), err error) {
+	segs = Expand(segs)
 	files := make(map[string]*os.File)
 	closeAll = func() {
 		for _, f := range files {
@@ -84,11 +111,14 @@ func OpenSegments(segs []Segment) (runs []*Reader, closeAll func(), err error) {
 	return runs, closeAll, nil
 }
 
-// MergeSegments merges runs, fanIn at a time and in order, into fewer
-// runs in dir until at most fanIn are left, so that the final merge never
-// reads more than fanIn runs at once. Order is kept: equal keys stay in
-// run order. It returns the runs left, some of them the inputs.
+// MergeSegments merges runs, up to fanIn at a time and in order, into
+// fewer runs in dir until at most fanIn are left, so that the final merge
+// never reads more than fanIn runs at once. A pass merges only as many
+// runs as it must (85 runs at a fan-in of 64: the first 22 into one), not
+// all of them. Order is kept: equal keys stay in run order. It returns
+// the runs left, some of them the inputs.
 func MergeSegments(segs []Segment, fanIn int, dir string) ([]Segment, error) {
+	segs = Expand(segs)
 	if len(segs) > fanIn {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
@@ -96,15 +126,19 @@ func MergeSegments(segs []Segment, fanIn int, dir string) ([]Segment, error) {
 	}
 	for pass := 0; len(segs) > fanIn; pass++ {
 		var next []Segment
-		for i := 0; i < len(segs); i += fanIn {
+		excess, i := len(segs)-fanIn, 0 // merging k runs into one removes k-1
+		for excess > 0 && len(segs)-i >= 2 {
+			k := min(fanIn, excess+1, len(segs)-i)
 			out := filepath.Join(dir, fmt.Sprintf("pass-%d-%d.run", pass, len(next)))
-			info, err := mergeSegmentsInto(segs[i:min(i+fanIn, len(segs))], out)
+			info, err := mergeSegmentsInto(segs[i:i+k], out)
 			if err != nil {
 				return nil, err
 			}
 			next = append(next, Segment{Path: out, Size: info.Size})
+			i += k
+			excess -= k - 1
 		}
-		segs = next
+		segs = append(next, segs[i:]...)
 	}
 	return segs, nil
 }

@@ -150,7 +150,7 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 		cnt.MapOutputRecords, cnt.CombinedAway = mapped, mapped-st.Written
 	}
 	cnt.MapOutputBytes = st.Bytes
-	return st.Bytes + int64(8*len(runs)+8), err
+	return st.File, err
 }
 
 // mapInputs calls Map on each input's part of contents, in order,

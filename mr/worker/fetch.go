@@ -131,16 +131,21 @@ func (w *Worker) ownRuns(maps []protocol.MapAttempt, r int, done func(protocol.M
 			rest = append(rest, m)
 			continue
 		}
-		f, off, size, err := openSection(path, r)
+		f, runs, err := openRuns(path, r)
+		var size int64
 		if err == nil {
-			err = runfile.VerifyCopy(io.Discard, io.NewSectionReader(f, off, size), size)
+			size, err = verifyRuns(f, runs)
 			f.Close()
 		}
 		if err != nil { // fetched as any other: a damaged output is then located again
 			rest = append(rest, m)
 			continue
 		}
-		done(m, runfile.Segment{Path: path, Off: off, Size: size}, nil)
+		seg := runfile.Segment{Path: path, Off: runs[0].Off, Size: size}
+		if len(runs) > 1 {
+			seg.Runs = runs
+		}
+		done(m, seg, nil)
 	}
 	return rest
 }
@@ -310,6 +315,7 @@ func readRuns(br *bufio.Reader, owner string, maps []protocol.MapAttempt, p runs
 	defer out.Abort()
 	var saved []protocol.MapAttempt
 	var segs []runfile.Segment
+	var runs []runfile.Extent
 	var off int64
 	for _, want := range maps {
 		got, size, err := protocol.ReadRunsFrame(br)
@@ -320,14 +326,20 @@ func readRuns(br *bufio.Reader, owner string, maps []protocol.MapAttempt, p runs
 			p.done(want, runfile.Segment{}, fmt.Errorf("%s does not serve map-%d.a%d", owner, want.Map, want.Attempt))
 			continue
 		case err == nil:
-			if err = runfile.VerifyCopy(localWriter{out}, br, size); err != nil {
+			if runs, err = runfile.VerifyCopy(localWriter{out}, br, size); err != nil {
 				err = fmt.Errorf("run of map-%d.a%d from %s: %w", want.Map, want.Attempt, owner, err)
 			}
 		}
 		if err != nil { // keep what was verified; the rest is fetched again
 			return commitBatch(out, saved, segs, p.done, err)
 		}
-		saved, segs = append(saved, want), append(segs, runfile.Segment{Path: p.path, Off: off, Size: size})
+		seg := runfile.Segment{Path: p.path, Off: off, Size: size}
+		if len(runs) > 1 { // a run list: its runs, where they are in the batch
+			for _, e := range runs {
+				seg.Runs = append(seg.Runs, runfile.Extent{Off: off + e.Off, Size: e.Size})
+			}
+		}
+		saved, segs = append(saved, want), append(segs, seg)
 		off += size
 	}
 	return commitBatch(out, saved, segs, p.done, nil)

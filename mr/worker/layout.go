@@ -4,9 +4,11 @@
 // A worker's directory (-dir):
 //
 //	mr-X.aN                  map attempt N of task X's output: a sections file of
-//	                         R runs, served (POST /runs) once the report is accepted
+//	                         R runs (or R per spill, runfile's groups.go), served
+//	                         (POST /runs) once the report is accepted
 //	split-X.aN               map attempt N of task X's input, for its executor
-//	spill-X.aN-K             spill K of that attempt (one run per partition)
+//	spill-X.aN-K             that attempt's spills, one run per partition each (K
+//	                         counts the times they were merged into one)
 //	reduce-Y.aN/             a reduce attempt's fetched runs (owner-O.runs, map-X.runs),
 //	                         merge passes, output
 //	.NAME.*.tmp              any of them being written (atomicfile)
@@ -32,8 +34,8 @@ func splitPath(dir string, task, n int) string {
 	return filepath.Join(dir, fmt.Sprintf("split-%d.a%d", task, n))
 }
 
-// spillPrefix is where a map attempt's spills go: spill K, a sections
-// file of one run per partition, is the prefix followed by "-K".
+// spillPrefix is where a map attempt's spills go: the prefix followed by
+// "-K", a grouped sections file, K counting the times they were merged.
 func spillPrefix(dir string, task, n int) string {
 	return filepath.Join(dir, fmt.Sprintf("spill-%d.a%d", task, n))
 }

@@ -95,12 +95,12 @@ func (f *tableCoordinator) Upload(_ context.Context, _ protocol.Attempt, out run
 
 const testSecret = "the job secret"
 
-// owner is a worker with secret that ran map tasks 0 and 1 (of 2
-// reduces) and serves their runs from an httptest server; it returns
-// that server's address.
-func owner(t *testing.T, app *mr.App, secret string) string {
+// owner is a worker with secret, configured by opts too, that ran map
+// tasks 0 and 1 (of 2 reduces) and serves their runs from an httptest
+// server; it returns that server's address.
+func owner(t *testing.T, app *mr.App, secret string, opts ...func(*Config)) string {
 	fake := &fakeCoordinator{splits: map[string]string{"a.txt": "x y x\nz\n", "b.txt": "y z q\n"}}
-	w := newTestWorker(t, app, fake, func(c *Config) { c.Secret = []byte(secret) })
+	w := newTestWorker(t, app, fake, append([]func(*Config){func(c *Config) { c.Secret = []byte(secret) }}, opts...)...)
 	for i, f := range []string{"a.txt", "b.txt"} {
 		task := fake.splitTask(i, f)
 		task.NMap = 2
@@ -330,6 +330,48 @@ func TestReducerUploadsItsOutput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Map outputs that spilled, each partition several runs (a run list on
+// the wire), give the reducer the output of outputs that did not, fetched
+// from their owner or read in place by a reducer that owns them, and a
+// list damaged on the way is refused and fetched again elsewhere.
+func TestReducerFetchesSpilledOutputs(t *testing.T) {
+	rt := newReducerTest(t)
+	want := rt.run(t, rt.good).reduces[0]
+	spilled := owner(t, rt.app, testSecret, func(c *Config) { c.MapBuffer = 1 }) // a spill per record
+	rt.good = spilled
+	bad := badOwners(t, rt.app, spilled)
+	for _, second := range []string{spilled, bad["corrupt"], bad["truncated"]} {
+		if got := rt.run(t, second); len(got.reduces) != 1 || !bytes.Equal(got.reduces[0].Run, want.Run) {
+			t.Fatalf("from %s: reports %+v, want %q", second, got.reduces, want.Run)
+		}
+	}
+	fake := &fakeCoordinator{splits: map[string]string{"a.txt": "x y x\nz\n", "b.txt": "y z q\n"}}
+	w := newTestWorker(t, rt.app, fake, func(c *Config) { c.MapBuffer = 1 })
+	for i, f := range []string{"a.txt", "b.txt"} {
+		task := fake.splitTask(i, f)
+		task.NMap = 2
+		w.run(context.Background(), &task)
+	}
+	var runs int
+	w.ownRuns([]protocol.MapAttempt{{Map: 0, Attempt: 1}}, 0, func(_ protocol.MapAttempt, seg runfile.Segment, _ error) {
+		runs = len(seg.Runs)
+	})
+	if runs < 2 {
+		t.Fatalf("map 0's partition 0 in %d runs, want several", runs)
+	}
+	self := "127.0.0.1:1"
+	w.sess.addr = self
+	table := &tableCoordinator{fakeCoordinator: fake, owners: []string{self},
+		maps:   []protocol.MapSource{{Map: 0, Attempt: 1, Owner: 0}, {Map: 1, Attempt: 1, Owner: 0}},
+		locate: func(protocol.LocateArgs) *protocol.LocateReply { return &protocol.LocateReply{Abort: true} }}
+	w.coord = table
+	task := reduceTask()
+	w.run(context.Background(), &task)
+	if len(table.reduces) != 1 || !bytes.Equal(table.reduces[0].Run, want.Run) {
+		t.Fatalf("in place: reports %+v, want %q", table.reduces, want.Run)
 	}
 }
 

@@ -90,42 +90,70 @@ var (
 	runsReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 )
 
-// writeRun writes the frame of map attempt m's run for reduce task red.
+// writeRun writes the frame of map attempt m's run for reduce task red:
+// its partition's one run, or its runs as a run list (runfile's groups.go).
 func (w *Worker) writeRun(bw *bufio.Writer, m protocol.MapAttempt, red int) error {
-	served := w.outs.serves(runKey{m.Map, m.Attempt})
 	var f *os.File
-	var off, size int64 = 0, -1
-	if served {
+	var runs []runfile.Extent
+	if w.outs.serves(runKey{m.Map, m.Attempt}) {
 		var err error
-		if f, off, size, err = openSection(runPath(w.dir, m.Map, m.Attempt), red); err != nil {
-			size = -1
-		} else {
+		if f, runs, err = openRuns(runPath(w.dir, m.Map, m.Attempt), red); err == nil {
 			defer f.Close()
 		}
 	}
-	bw.Write(protocol.AppendRunsFrame(nil, m, size))
-	if size < 0 {
+	if runs == nil {
+		bw.Write(protocol.AppendRunsFrame(nil, m, -1))
 		return nil
 	}
-	_, err := io.Copy(bw, io.NewSectionReader(f, off, size))
-	return err
+	sizes := make([]int64, len(runs))
+	for i, e := range runs {
+		sizes[i] = e.Size
+	}
+	size := sizes[0]
+	if len(runs) > 1 {
+		size = runfile.ListSize(sizes)
+	}
+	bw.Write(protocol.AppendRunsFrame(nil, m, size))
+	if len(runs) > 1 {
+		bw.Write(runfile.ListHeader(sizes))
+	}
+	for _, e := range runs {
+		if _, err := io.Copy(bw, io.NewSectionReader(f, e.Off, e.Size)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// openSection opens the sections file at path and finds run r in it.
-func openSection(path string, r int) (*os.File, int64, int64, error) {
+// openRuns opens the sections file at path and finds partition r's runs
+// in it.
+func openRuns(path string, r int) (*os.File, []runfile.Extent, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, nil, err
 	}
 	st, err := f.Stat()
 	if err == nil {
-		var off, size int64
-		if off, size, err = runfile.Section(f, st.Size(), r); err == nil {
-			return f, off, size, nil
+		var runs []runfile.Extent
+		if runs, err = runfile.Runs(f, st.Size(), r); err == nil {
+			return f, runs, nil
 		}
 	}
 	f.Close()
-	return nil, 0, 0, err
+	return nil, nil, err
+}
+
+// verifyRuns checks each of runs of f by its trailer; it returns their
+// bytes in all.
+func verifyRuns(f *os.File, runs []runfile.Extent) (int64, error) {
+	var total int64
+	for _, e := range runs {
+		if _, err := runfile.VerifyCopy(io.Discard, io.NewSectionReader(f, e.Off, e.Size), e.Size); err != nil {
+			return 0, err
+		}
+		total += e.Size
+	}
+	return total, nil
 }
 
 // verifyOutputs checks whether this worker still holds each output intact
@@ -149,11 +177,11 @@ func (w *Worker) intact(m protocol.MapAttempt, nReduce int) bool {
 		return false
 	}
 	for r := range nReduce {
-		f, off, size, err := openSection(runPath(w.dir, m.Map, m.Attempt), r)
+		f, runs, err := openRuns(runPath(w.dir, m.Map, m.Attempt), r)
 		if err != nil {
 			return false
 		}
-		err = runfile.VerifyCopy(io.Discard, io.NewSectionReader(f, off, size), size)
+		_, err = verifyRuns(f, runs)
 		f.Close()
 		if err != nil {
 			return false
