@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"mapreduce/mr"
 )
@@ -64,21 +65,42 @@ func TestSummaryCountsAttempts(t *testing.T) {
 	}
 }
 
-// A tiny map buffer forces spills: the output must not change. (Merge
-// passes at the reducer: mr/worker's TestReducerMergePasses.)
+// A tiny map buffer forces spills: the output must not change, whether
+// they are merged (a Combine that combines) or shipped as they are, each
+// partition a list of runs fetched from the other worker (no Combine).
+// (Merge passes at the reducer: mr/worker's TestReducerMergePasses.)
 func TestClusterSpillsAndMergePasses(t *testing.T) {
 	inputs := Inputs(t, 5)
-	app := WordCount()
-	app.Combine = func(k string, vs []string) []string { return []string{app.Reduce(k, vs)} }
-	cfg := Config(t.TempDir())
-	cl := Start(t, cfg, inputs, app, 0)
-	wc := WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir())
-	wc.MapBuffer = 2 << 10
-	cl.AddWorker(wc)
-	if err := cl.Wait(); err != nil {
-		t.Fatal(err)
+	for _, combine := range []bool{true, false} {
+		app := WordCount() // with each word's places, in order: values that differ, so a buffer fills
+		app.Map = func(name, contents string) []mr.KeyValue {
+			var kvs []mr.KeyValue
+			for i, line := range strings.Split(contents, "\n") {
+				for _, w := range strings.FieldsFunc(line, func(r rune) bool { return !unicode.IsLetter(r) }) {
+					kvs = append(kvs, mr.KeyValue{Key: w, Value: filepath.Base(name) + ":" + strconv.Itoa(i)})
+				}
+			}
+			return kvs
+		}
+		app.Reduce = func(_ string, vs []string) string { return strings.Join(vs, ",") }
+		if combine {
+			app.Combine = func(k string, vs []string) []string { return []string{app.Reduce(k, vs)} }
+		}
+		cfg := Config(t.TempDir())
+		cl := Start(t, cfg, inputs, app, 0)
+		for range 2 {
+			wc := WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir())
+			wc.MapBuffer = 2 << 10
+			cl.AddWorker(wc)
+		}
+		if err := cl.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		cl.CheckOutput(inputs)
+		if sum := cl.SummaryFile(); sum.Counters.SpilledRecords == 0 {
+			t.Fatalf("combine %v: nothing spilled", combine)
+		}
 	}
-	cl.CheckOutput(inputs)
 }
 
 // A job of large outputs (every line a key: 1.6 MB of them), uploaded
