@@ -21,7 +21,8 @@ import (
 // and Path is "". A text run (textrun.go) is the text at Path, whole,
 // with its lengths file at Lens. A segment may also be several runs of
 // one map task's partition (groups.go), each at its extent in Runs; then
-// Size is their bytes in all, and Off says nothing.
+// Size counts their bytes (and a fetched run list's header), for the
+// bytes read, and Off says nothing.
 type Segment struct {
 	Path      string
 	Off, Size int64

@@ -348,13 +348,7 @@ func TestReducerFetchesSpilledOutputs(t *testing.T) {
 			t.Fatalf("from %s: reports %+v, want %q", second, got.reduces, want.Run)
 		}
 	}
-	fake := &fakeCoordinator{splits: map[string]string{"a.txt": "x y x\nz\n", "b.txt": "y z q\n"}}
-	w := newTestWorker(t, rt.app, fake, func(c *Config) { c.MapBuffer = 1 })
-	for i, f := range []string{"a.txt", "b.txt"} {
-		task := fake.splitTask(i, f)
-		task.NMap = 2
-		w.run(context.Background(), &task)
-	}
+	w, table := ownerReducer(t, rt.app, func(c *Config) { c.MapBuffer = 1 })
 	var runs int
 	w.ownRuns([]protocol.MapAttempt{{Map: 0, Attempt: 1}}, 0, func(_ protocol.MapAttempt, seg runfile.Segment, _ error) {
 		runs = len(seg.Runs)
@@ -362,17 +356,32 @@ func TestReducerFetchesSpilledOutputs(t *testing.T) {
 	if runs < 2 {
 		t.Fatalf("map 0's partition 0 in %d runs, want several", runs)
 	}
+	task := reduceTask()
+	w.run(context.Background(), &task)
+	if len(table.reduces) != 1 || !bytes.Equal(table.reduces[0].Run, want.Run) {
+		t.Fatalf("in place: reports %+v, want %q", table.reduces, want.Run)
+	}
+}
+
+// ownerReducer is a worker, configured by opts, that ran map tasks 0 and
+// 1 (of 2 reduces) and reduces against its own outputs: its sources name
+// its own advertised address, which nothing listens on, and a locate is
+// answered with an abort.
+func ownerReducer(t *testing.T, app *mr.App, opts ...func(*Config)) (*Worker, *tableCoordinator) {
+	fake := &fakeCoordinator{splits: map[string]string{"a.txt": "x y x\nz\n", "b.txt": "y z q\n"}}
+	w := newTestWorker(t, app, fake, opts...)
+	for i, f := range []string{"a.txt", "b.txt"} {
+		task := fake.splitTask(i, f)
+		task.NMap = 2
+		w.run(context.Background(), &task)
+	}
 	self := "127.0.0.1:1"
 	w.sess.addr = self
 	table := &tableCoordinator{fakeCoordinator: fake, owners: []string{self},
 		maps:   []protocol.MapSource{{Map: 0, Attempt: 1, Owner: 0}, {Map: 1, Attempt: 1, Owner: 0}},
 		locate: func(protocol.LocateArgs) *protocol.LocateReply { return &protocol.LocateReply{Abort: true} }}
 	w.coord = table
-	task := reduceTask()
-	w.run(context.Background(), &task)
-	if len(table.reduces) != 1 || !bytes.Equal(table.reduces[0].Run, want.Run) {
-		t.Fatalf("in place: reports %+v, want %q", table.reduces, want.Run)
-	}
+	return w, table
 }
 
 // A reducer that is itself an owner reads its own runs from its files,
@@ -381,19 +390,7 @@ func TestReducerFetchesSpilledOutputs(t *testing.T) {
 func TestReducerReadsItsOwnRuns(t *testing.T) {
 	rt := newReducerTest(t)
 	want := rt.run(t, rt.good).reduces[0]
-	fake := &fakeCoordinator{splits: map[string]string{"a.txt": "x y x\nz\n", "b.txt": "y z q\n"}}
-	w := newTestWorker(t, rt.app, fake)
-	for i, f := range []string{"a.txt", "b.txt"} {
-		task := fake.splitTask(i, f)
-		task.NMap = 2
-		w.run(context.Background(), &task)
-	}
-	self := "127.0.0.1:1" // our advertised address: nothing there
-	w.sess.addr = self
-	table := &tableCoordinator{fakeCoordinator: fake, owners: []string{self},
-		maps:   []protocol.MapSource{{Map: 0, Attempt: 1, Owner: 0}, {Map: 1, Attempt: 1, Owner: 0}},
-		locate: func(protocol.LocateArgs) *protocol.LocateReply { return &protocol.LocateReply{Abort: true} }}
-	w.coord = table
+	w, table := ownerReducer(t, rt.app)
 	task := reduceTask()
 	w.run(context.Background(), &task)
 	if len(table.reduces) != 1 || !bytes.Equal(table.reduces[0].Run, want.Run) || len(table.locates) != 0 {
