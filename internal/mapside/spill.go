@@ -20,12 +20,11 @@ import (
 //
 // Without a combiner, or when Combine found almost nothing to combine in
 // the first buffer (its records at most a tenth more than its keys, of
-// at least shipSample: a line count's lines),
-// the spills are final runs, and at the end the last buffer joins them as
-// one more group: the file becomes the output as it is, each partition
-// several runs that the reducer merges with the other maps' (merging them
-// here cost a quarter of a map task of every line a key, to combine
-// nothing). Otherwise, the spills and the last buffer, straight from
+// at least shipSample: a line count's lines), the spills are final runs,
+// and at the end the last buffer joins them as one more group: the file
+// becomes the output as it is, each partition several runs that the
+// reducer merges with the other maps' (merging them here cost a quarter
+// of a map task of every line a key, to combine nothing). Otherwise, the spills and the last buffer, straight from
 // memory, are merged into the final runs, combining each key's values
 // once more; such a spill's records hold runs of n equal values of a key,
 // as the value uvarint(n) followed by the value, so that a word count
