@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,28 +59,46 @@ func (b *bench) grepRow() error {
 }
 
 // grepMatches writes grep -Hn's matches as the grep app writes them
-// ("file:line text") to dir/matches.
+// ("file:line text") to dir/matches, line by line: read whole, they would
+// raise this process's peak RSS by hundreds of MiB, which every process it
+// starts afterwards would report as its own (Linux's ru_maxrss counts the
+// peak of the process a child was forked from).
 func grepMatches(dir string, inputs []string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	cmd := exec.Command("grep", append([]string{"-HnE", grepPattern}, inputs...)...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	out, err := cmd.Output()
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", fmt.Errorf("grep -Hn: %w", err)
+		return "", err
 	}
 	want := filepath.Join(dir, "matches")
 	f, err := os.Create(want)
 	if err != nil {
 		return "", err
 	}
+	defer f.Close()
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("grep -Hn: %w", err)
+	}
 	w := bufio.NewWriter(f)
-	for _, l := range strings.SplitAfter(string(out), "\n") {
+	r := bufio.NewReader(stdout)
+	for {
+		l, rerr := r.ReadString('\n')
 		w.WriteString(grepLine(l))
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			cmd.Wait()
+			return "", fmt.Errorf("grep -Hn: %w", rerr)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return "", fmt.Errorf("grep -Hn: %w", err)
 	}
 	if err := w.Flush(); err != nil {
-		f.Close()
 		return "", err
 	}
 	return want, f.Close()

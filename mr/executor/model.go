@@ -30,6 +30,7 @@ func partitioner(app *mr.App, cuts []string) mapside.Partitioner {
 // order emitted, as one run: in memory if small, else in the scratch
 // directory.
 func mapOnlyTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (runfile.Segment, error) {
+	collectBeforeSplit(t)
 	contents, err := readSplit(t)
 	if err != nil {
 		return runfile.Segment{}, err
