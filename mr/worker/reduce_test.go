@@ -159,6 +159,11 @@ func badOwners(t *testing.T, app *mr.App, good string) map[string]string {
 			w.Write(protocol.AppendRunsFrame(nil, protocol.MapAttempt{Map: 1, Attempt: 1}, 2<<40))
 			w.Write(make([]byte, 4096))
 		})),
+		"a list of 4 billion runs": serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Write(protocol.AppendRunsFrame(nil, protocol.MapAttempt{Map: 1, Attempt: 1}, 1<<20))
+			w.Write(append([]byte("MRL1"), 0xff, 0xff, 0xff, 0xff))
+			w.Write(make([]byte, 1<<20-8))
+		})),
 		"another map's run": serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Write(protocol.AppendRunsFrame(nil, protocol.MapAttempt{Map: 0, Attempt: 1}, 0))
 		})),
@@ -242,8 +247,8 @@ func newReducerTest(t *testing.T) reducerTest {
 
 // A reducer whose sources name an owner that fails (cannot be reached,
 // refuses, has another secret, answers garbage, hangs up, sends a
-// truncated, corrupt, oversized or another map's run, answers nothing,
-// stalls mid-run) asks the coordinator where that map output is, saying
+// truncated, corrupt, oversized or another map's run, or a run list of
+// absurdly many runs, answers nothing, stalls mid-run) asks the coordinator where that map output is, saying
 // which attempt failed, fetches it from there and reports the same
 // output as when every owner serves; when the coordinator says the
 // attempt is no longer wanted, it reports nothing, and no failure.
