@@ -17,8 +17,9 @@
 // Merger merges several stably; GroupByKey walks a merge one key at a
 // time; MergeSegments bounds how many runs a merge reads at once (a
 // Segment is a run inside a file); WriteSections packs one run per reduce
-// task into one file; WriteTextSegment and MergeTextSegments turn runs
-// into the "key value" text of outputs.
+// task into one file, Groups one per reduce task and spill (groups.go);
+// WriteTextSegment and MergeTextSegments turn runs into the "key value"
+// text of outputs.
 package runfile
 
 import (
