@@ -192,6 +192,9 @@ type HeartbeatReply struct {
 // after the coordinator's long-poll interval passed with nothing to hand out.
 type GetTaskArgs struct {
 	WorkerID string
+	// Committing are the worker's reduce attempts whose outputs it is
+	// still uploading: they stay running while it runs the next one.
+	Committing []Attempt
 }
 
 // GetTaskReply describes one attempt of one task, and for a reduce

@@ -205,6 +205,7 @@ func (r *coordRPC) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskRe
 		return nil
 	}
 	r.c.longPoll(func(s *scheduler.Scheduler, now time.Time) bool {
+		s.Committing(args.WorkerID, args.Committing, now)
 		*reply = s.Assign(args.WorkerID, scheduler.AskIdle, now)
 		r.c.assignLocked(s, reply, args.WorkerID)
 		return reply.Action != protocol.ActWait

@@ -87,6 +87,66 @@ func (s *Scheduler) endBatch(w *worker, o outcome, now time.Time) {
 	w.batch = nil
 }
 
+// endAll ends every attempt w still runs, its batch's and those it is
+// committing, with outcome o: w is gone.
+func (s *Scheduler) endAll(w *worker, o outcome, now time.Time) {
+	s.endBatch(w, o, now)
+	for _, a := range w.committing {
+		s.endAttempt(a, o, now)
+	}
+	w.committing = nil
+}
+
+// Committing notes, as worker id asks for its next attempt, the reduce
+// attempts of its own whose outputs it is still sending (at most
+// maxCommitting): they stay running, for their upload to commit them,
+// while it runs the next one, where the attempts of a worker that asks
+// are otherwise abandoned. One it named before and no longer names is
+// abandoned.
+func (s *Scheduler) Committing(id string, refs []protocol.Attempt, now time.Time) {
+	w := s.live(id)
+	if w == nil {
+		return
+	}
+	refs = refs[:min(len(refs), maxCommitting)]
+	named := func(a *attempt) bool {
+		if a == nil || a.outcome != outcomeRunning || a.task.kind != protocol.ReduceTask {
+			return false
+		}
+		for _, r := range refs {
+			if r.Kind == protocol.ReduceTask && r.Task == a.task.index && r.N == a.n {
+				return true
+			}
+		}
+		return false
+	}
+	var keep []*attempt
+	for _, a := range w.committing {
+		switch {
+		case named(a):
+			keep = append(keep, a)
+		case a.outcome == outcomeRunning:
+			s.note(AttemptAbandoned, a, w)
+			s.endAttempt(a, outcomeAbandoned, now)
+		}
+	}
+	if named(w.current) {
+		keep, w.current = append(keep, w.current), nil
+	}
+	rest := w.batch[:0]
+	for _, a := range w.batch {
+		if named(a) {
+			keep = append(keep, a)
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	w.batch, w.committing = rest, keep
+}
+
+// maxCommitting is the most attempts a worker may say it is committing.
+const maxCommitting = 4
+
 // assigned is w's last assignment: its current attempt (nil if none) and
 // the rest of its batch.
 func assigned(w *worker) []*attempt { return append([]*attempt{w.current}, w.batch...) }

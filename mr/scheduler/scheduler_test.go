@@ -397,3 +397,42 @@ func TestWaitForWorkers(t *testing.T) {
 	h.get(w1, protocol.ActMap)
 	h.get(w2, protocol.ActMap)
 }
+
+// A worker that asks for its next attempt while sending a reduce
+// output keeps that attempt running, for the upload to commit it; once
+// it stops naming it, or dies, the attempt ends and its task is redone.
+func TestCommittingKeepsAnUploadingAttempt(t *testing.T) {
+	h := newHarness(t, 1, 3)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	h.mapDone(w1, h.get(w1, protocol.ActMap))
+	r0 := h.get(w1, protocol.ActReduce)
+	h.s.Committing(w1, []protocol.Attempt{ref(w1, r0)}, h.now)
+	r1 := h.get(w1, protocol.ActReduce)
+	if r0.outcome != outcomeRunning || r1.task == r0.task {
+		t.Fatalf("committing %s: %s, then given %s", r0.ID(), r0.outcome, r1.ID())
+	}
+	if !h.reduceDone(w1, r0) || r0.task.winner != r0 {
+		t.Fatal("the committing attempt's upload did not commit it")
+	}
+	// Named again once won: nothing to keep. r1 committing, then not named: abandoned.
+	h.s.Committing(w1, []protocol.Attempt{ref(w1, r0), ref(w1, r1)}, h.now)
+	if len(h.s.workers[w1].committing) != 1 {
+		t.Fatalf("committing %d attempts, want r1 alone", len(h.s.workers[w1].committing))
+	}
+	h.s.Committing(w1, nil, h.now)
+	r2 := h.get(w1, protocol.ActReduce)
+	if r1.outcome != outcomeAbandoned || r1.task.state == taskDone {
+		t.Fatalf("r1 %s, task %s: want abandoned and redone", r1.outcome, r1.task.state)
+	}
+	// Another worker's attempt, or a map attempt, is never kept.
+	r3 := h.get(w2, protocol.ActReduce)
+	h.s.Committing(w1, []protocol.Attempt{ref(w1, r3), ref(w1, r2)}, h.now)
+	if got := h.s.workers[w1].committing; len(got) != 1 || got[0] != r2 {
+		t.Fatalf("committing %v, want r2 alone", got)
+	}
+	// A worker that dies ends what it was committing.
+	h.run(5*time.Second, w2)
+	if !h.s.workers[w1].dead || r2.outcome != outcomeDied || r2.task.state == taskDone {
+		t.Fatalf("dead %v: r2 %s, task %s", h.s.workers[w1].dead, r2.outcome, r2.task.state)
+	}
+}

@@ -40,7 +40,7 @@ func (s *Scheduler) expireWorkers(now time.Time) {
 func (s *Scheduler) kill(w *worker, now time.Time, why string) {
 	w.dead = true
 	s.note(WorkerDied, nil, w, "why", why)
-	s.endBatch(w, outcomeDied, now)
+	s.endAll(w, outcomeDied, now)
 	s.loseOutputs(w, now)
 }
 

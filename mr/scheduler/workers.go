@@ -138,7 +138,7 @@ func (s *Scheduler) exclude(w *worker, why string, now time.Time) {
 	}
 	w.excluded = why
 	s.note(WorkerExcluded, nil, w, "why", why)
-	s.endBatch(w, outcomeExcluded, now)
+	s.endAll(w, outcomeExcluded, now)
 	s.loseOutputs(w, now)
 	if s.allExcluded() && !s.over() && s.allOut.IsZero() {
 		s.allOut, s.allOutWhy = now, fmt.Sprintf("the last, %s: %s", w.id, why)

@@ -230,6 +230,7 @@ func (r reducerTest) run(t *testing.T, second string, opts ...func(*Config)) *ta
 	w := newTestWorker(t, r.app, fake, opts...)
 	task := reduceTask()
 	w.run(context.Background(), &task)
+	w.waitUpload()
 	return fake
 }
 
@@ -387,6 +388,63 @@ func ownerReducer(t *testing.T, app *mr.App, opts ...func(*Config)) (*Worker, *t
 		locate: func(protocol.LocateArgs) *protocol.LocateReply { return &protocol.LocateReply{Abort: true} }}
 	w.coord = table
 	return w, table
+}
+
+// pipeCoordinator is a tableCoordinator that hands out tasks in turn,
+// records what each GetTask says the worker is committing, and holds the
+// first upload until release is closed.
+type pipeCoordinator struct {
+	*tableCoordinator
+	release   chan struct{}
+	asked     chan []protocol.Attempt // each GetTask's Committing
+	heldFirst sync.Once
+}
+
+func (p *pipeCoordinator) GetTask(args *protocol.GetTaskArgs) (*protocol.GetTaskReply, error) {
+	p.asked <- args.Committing
+	return p.fakeCoordinator.GetTask(args)
+}
+
+func (p *pipeCoordinator) Upload(ctx context.Context, a protocol.Attempt, out runfile.Segment, up upload) (int, error) {
+	p.heldFirst.Do(func() { <-p.release })
+	return p.tableCoordinator.Upload(ctx, a, out, up)
+}
+
+// A large reduce output is uploaded while the worker asks for, and runs,
+// its next attempt, saying which output is on its way; the next upload
+// waits for the first, and both arrive.
+func TestReducerUploadsWhileItGoesOn(t *testing.T) {
+	rt := newReducerTest(t)
+	second := reduceTask()
+	second.Task = 1
+	fake := &pipeCoordinator{release: make(chan struct{}), asked: make(chan []protocol.Attempt, 8),
+		tableCoordinator: &tableCoordinator{fakeCoordinator: &fakeCoordinator{tasks: []protocol.GetTaskReply{reduceTask(), second}},
+			owners: []string{rt.good}, maps: []protocol.MapSource{{Map: 0, Attempt: 1, Owner: 0}, {Map: 1, Attempt: 1, Owner: 0}},
+			locate: rt.locate, status: []int{http.StatusOK}}}
+	w := newTestWorker(t, rt.app, fake, func(c *Config) { c.Secret, c.inlineReduce = []byte(testSecret), -1 })
+	ran := make(chan error, 1)
+	go func() { ran <- w.Run(context.Background()) }()
+	release := sync.OnceFunc(func() { close(fake.release) })
+	defer release() // on a failure too, so that the worker ends
+	if got := <-fake.asked; len(got) != 0 {
+		t.Fatalf("the first GetTask says %v is committing", got)
+	}
+	var got []protocol.Attempt
+	select {
+	case got = <-fake.asked: // asked while the first upload is held
+	case <-time.After(time.Minute):
+		t.Fatal("no second GetTask while the first upload was held")
+	}
+	release()
+	if len(got) != 1 || got[0].Kind != protocol.ReduceTask || got[0].Task != 0 || got[0].N != 1 {
+		t.Fatalf("the second GetTask says %v is committing, want reduce-0.a1", got)
+	}
+	if err := <-ran; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if len(fake.uploads) != 2 || len(fake.failures) != 0 {
+		t.Fatalf("%d uploads, failures %+v; want 2", len(fake.uploads), fake.failures)
+	}
 }
 
 // A reducer that is itself an owner reads its own runs from its files,

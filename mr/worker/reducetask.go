@@ -22,7 +22,8 @@ var errAborted = errors.New("mr: attempt no longer wanted")
 // runReduce fetches the reduce task's partition from every map owner, has
 // the executor merge and reduce it, and uploads the result to the
 // coordinator: in its report if small, whose reply may carry the next
-// assignment (returned), else by POST /reduce.
+// assignment (returned), else by POST /reduce while the worker goes on
+// (uploadAhead).
 func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) *protocol.GetTaskReply {
 	if len(t.Batch) > 0 {
 		return w.runBatch(ctx, t)
@@ -33,7 +34,12 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) *proto
 	w.progress.start(a)
 	defer w.progress.stop()
 	dir := reduceDir(w.dir, a) // made only if a run is too large to keep in memory
-	defer os.RemoveAll(dir)
+	uploading := false
+	defer func() {
+		if !uploading { // else the upload removes it, once sent
+			os.RemoveAll(dir)
+		}
+	}()
 	segs, read, err := w.fetchAll(ctx, a, t, dir)
 	fetched := time.Now()
 	var out runfile.Segment
@@ -57,9 +63,8 @@ func (w *Worker) runReduce(ctx context.Context, t *protocol.GetTaskReply) *proto
 	if out.Path == "" && int64(len(out.Data)) <= w.cfg.inlineReduce {
 		return w.reportReduce(ctx, a, out.Data, read, &cnt)
 	}
-	if err := w.upload(ctx, a, out, read, &cnt); err != nil {
-		w.log.Warn("upload failed", "attempt", a.String(), "err", err)
-	}
+	uploading = true
+	w.uploadAhead(a, out, read, cnt, dir)
 	return nil
 }
 

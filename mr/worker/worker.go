@@ -48,6 +48,7 @@ type Worker struct {
 	sess session  // the registration
 	outs outputs  // the map outputs served
 	att  attempts // the running attempt
+	up   uploads  // the reduce output being uploaded while the next attempt runs
 }
 
 // security is what guards the run-file server and signs this worker's
@@ -217,6 +218,7 @@ func (w *Worker) ID() string {
 
 // loop asks for attempts and runs them until told to exit.
 func (w *Worker) loop(ctx context.Context) error {
+	defer w.startUploads(ctx)()
 	var next *protocol.GetTaskReply // handed out with the last report
 	for ctx.Err() == nil {
 		if w.live.mustRegister() {
@@ -232,7 +234,7 @@ func (w *Worker) loop(ctx context.Context) error {
 		if next != nil {
 			t, next = *next, nil
 		} else if err := w.retry(ctx, func() error {
-			reply, err := w.coord.GetTask(&protocol.GetTaskArgs{WorkerID: id})
+			reply, err := w.coord.GetTask(&protocol.GetTaskArgs{WorkerID: id, Committing: w.committing()})
 			if err == nil {
 				t = *reply
 			}
