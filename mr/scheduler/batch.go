@@ -91,10 +91,10 @@ func (s *Scheduler) endBatch(w *worker, o outcome, now time.Time) {
 // committing, with outcome o: w is gone.
 func (s *Scheduler) endAll(w *worker, o outcome, now time.Time) {
 	s.endBatch(w, o, now)
-	for _, a := range w.committing {
+	for _, a := range w.sending {
 		s.endAttempt(a, o, now)
 	}
-	w.committing = nil
+	w.sending = nil
 }
 
 // Committing notes, as worker id asks for its next attempt, the reduce
@@ -121,7 +121,7 @@ func (s *Scheduler) Committing(id string, refs []protocol.Attempt, now time.Time
 		return false
 	}
 	var keep []*attempt
-	for _, a := range w.committing {
+	for _, a := range w.sending {
 		switch {
 		case named(a):
 			keep = append(keep, a)
@@ -141,7 +141,7 @@ func (s *Scheduler) Committing(id string, refs []protocol.Attempt, now time.Time
 			rest = append(rest, a)
 		}
 	}
-	w.batch, w.committing = rest, keep
+	w.batch, w.sending = rest, keep
 }
 
 // maxCommitting is the most attempts a worker may say it is committing.

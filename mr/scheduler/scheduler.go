@@ -103,24 +103,22 @@ type worker struct {
 	lastSeen  time.Time
 	dead      bool
 	exitSent  bool
-	current   *attempt   // the attempt it was last given (a batch's first)
-	batch     []*attempt // the rest of the batch current was given in, if any
-	// committing are reduce attempts of its whose outputs it is still
-	// sending while it runs its next attempt (Committing).
-	committing []*attempt
-	owned      map[int]*task         // done map tasks whose output lives only here
-	attempts   []*attempt            // every attempt it was given
-	excluded   string                // why it was excluded from the job; "" while it takes part
-	failRun    int                   // its own failures since its last win
-	lost       int                   // its map outputs re-run because reducers could not fetch them
-	drop       []int                 // map tasks whose output it holds and nobody needs: for its next heartbeat
-	verify     []protocol.MapAttempt // outputs it is asked whether it holds: for its next heartbeat
-	earlier    bool                  // it registered with the coordinator before a restart (dead since)
-	pool       bool                  // a pool member
-	jobs       int                   // jobs it served before this one
-	holds      map[int]bool          // the inputs it holds (Hold)
-	differ     []string              // inputs whose copy it found to differ (Holding.Differs)
-	local      localQueue            // idle map tasks whose home it holds
+	current   *attempt              // the attempt it was last given (a batch's first)
+	batch     []*attempt            // the rest of the batch current was given in, if any
+	sending   []*attempt            // reduce attempts whose outputs it still uploads as it runs the next (Committing)
+	owned     map[int]*task         // done map tasks whose output lives only here
+	attempts  []*attempt            // every attempt it was given
+	excluded  string                // why it was excluded from the job; "" while it takes part
+	failRun   int                   // its own failures since its last win
+	lost      int                   // its map outputs re-run because reducers could not fetch them
+	drop      []int                 // map tasks whose output it holds and nobody needs: for its next heartbeat
+	verify    []protocol.MapAttempt // outputs it is asked whether it holds: for its next heartbeat
+	earlier   bool                  // it registered with the coordinator before a restart (dead since)
+	pool      bool                  // a pool member
+	jobs      int                   // jobs it served before this one
+	holds     map[int]bool          // the inputs it holds (Hold)
+	differ    []string              // inputs whose copy it found to differ (Holding.Differs)
+	local     localQueue            // idle map tasks whose home it holds
 }
 
 // Scheduler is one job's state machine. It is not safe for concurrent

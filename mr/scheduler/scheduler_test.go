@@ -416,18 +416,18 @@ func TestCommittingKeepsAnUploadingAttempt(t *testing.T) {
 	}
 	// Named again once won: nothing to keep. r1 committing, then not named: abandoned.
 	h.s.Committing(w1, []protocol.Attempt{ref(w1, r0), ref(w1, r1)}, h.now)
-	if len(h.s.workers[w1].committing) != 1 {
-		t.Fatalf("committing %d attempts, want r1 alone", len(h.s.workers[w1].committing))
+	if len(h.s.workers[w1].sending) != 1 {
+		t.Fatalf("committing %d attempts, want r1 alone", len(h.s.workers[w1].sending))
 	}
 	h.s.Committing(w1, nil, h.now)
 	r2 := h.get(w1, protocol.ActReduce)
 	if r1.outcome != outcomeAbandoned || r1.task.state == taskDone {
 		t.Fatalf("r1 %s, task %s: want abandoned and redone", r1.outcome, r1.task.state)
 	}
-	// Another worker's attempt, or a map attempt, is never kept.
+	// Another worker's attempt is never kept.
 	r3 := h.get(w2, protocol.ActReduce)
 	h.s.Committing(w1, []protocol.Attempt{ref(w1, r3), ref(w1, r2)}, h.now)
-	if got := h.s.workers[w1].committing; len(got) != 1 || got[0] != r2 {
+	if got := h.s.workers[w1].sending; len(got) != 1 || got[0] != r2 {
 		t.Fatalf("committing %v, want r2 alone", got)
 	}
 	// A worker that dies ends what it was committing.
