@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 
 	"mapreduce/internal/runfile"
@@ -84,21 +83,8 @@ func (o *Output) compact() error {
 	}
 	old := o.groups
 	defer old.Abort()
-	o.groups, o.runs = g, nil
-	o.runs, err = g.Add(func(r int, w *runfile.Writer) error {
-		readers := make([]*runfile.Reader, old.Len())
-		for k := range readers {
-			run := old.Run(k, r)
-			readers[k] = runfile.NewReader(io.NewSectionReader(old.File(), run.Off, run.Size), run.Size)
-		}
-		m := runfile.NewMerger(readers)
-		for m.Next() {
-			if err := w.WriteBytes(m.Key(), m.Value()); err != nil {
-				return err
-			}
-		}
-		return m.Err()
-	})
+	o.groups = g
+	o.runs, err = g.Add(func(r int, w *runfile.Writer) error { return runfile.WriteMerged(w, old.Readers(r)) })
 	if err != nil {
 		return fmt.Errorf("mapside: merging %d spills: %w", old.Len(), err)
 	}
@@ -138,12 +124,7 @@ func spillRun[S string | []byte](value S) (n int, v S, err error) {
 // the merge is stable. The last buffer is not spilled for this: it is one
 // more sorted source of the merge.
 func (o *Output) mergeSpills(r int, w *runfile.Writer, mem []int32) error {
-	readers := make([]*runfile.Reader, o.groups.Len())
-	for k := range readers {
-		run := o.groups.Run(k, r)
-		readers[k] = runfile.NewReader(io.NewSectionReader(o.groups.File(), run.Off, run.Size), run.Size)
-	}
-	m := runfile.NewMerger(readers)
+	m := runfile.NewMerger(o.groups.Readers(r))
 	b := memKeys{ids: mem, keys: o.gs.keyText(mem), gs: &o.gs}
 	s := sink{w: w}
 	for ok := m.Next(); ok; {

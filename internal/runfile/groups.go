@@ -112,6 +112,16 @@ func (g *Groups) Run(k, r int) Extent {
 // File is the file being written, to read its runs back (ReadAt).
 func (g *Groups) File() *os.File { return g.f.File }
 
+// Readers returns a reader of run r of each group written, in order.
+func (g *Groups) Readers(r int) []*Reader {
+	readers := make([]*Reader, g.Len())
+	for k := range readers {
+		run := g.Run(k, r)
+		readers[k] = NewReader(io.NewSectionReader(g.f.File, run.Off, run.Size), run.Size)
+	}
+	return readers
+}
+
 // CommitAt writes the index and publishes the file at path, which must be
 // on the same file system as the path it was created for; it returns the
 // file's size.

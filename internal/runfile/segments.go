@@ -150,15 +150,18 @@ func mergeSegmentsInto(segs []Segment, out string) (Info, error) {
 		return Info{}, err
 	}
 	defer closeAll()
-	return WriteFile(out, func(w *Writer) error {
-		m := NewMerger(runs)
-		for m.Next() {
-			if err := w.WriteBytes(m.Key(), m.Value()); err != nil {
-				return err
-			}
+	return WriteFile(out, func(w *Writer) error { return WriteMerged(w, runs) })
+}
+
+// WriteMerged writes the stable merge of runs to w, record by record.
+func WriteMerged(w *Writer, runs []*Reader) error {
+	m := NewMerger(runs)
+	for m.Next() {
+		if err := w.WriteBytes(m.Key(), m.Value()); err != nil {
+			return err
 		}
-		return m.Err()
-	})
+	}
+	return m.Err()
 }
 
 // Spill holds what is written to it in memory while it stays within a
