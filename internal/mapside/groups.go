@@ -53,13 +53,18 @@ func (gs *groups) get(id int32) *group { return &gs.chunks[id/chunkSize][id%chun
 // entry find returned, and tells how many bytes that took beyond the
 // entry itself.
 func (gs *groups) add(e *entry, key, value string, tag, part uint32) int64 {
+	e, size := gs.insert(e, key, tag, part)
+	return size + gs.firstValue(e, value)
+}
+
+// firstValue gives the new entry e its first value, and tells how many
+// bytes that took beyond the entry itself.
+func (gs *groups) firstValue(e *entry, value string) int64 {
 	var size int64
 	if !gs.hasCommon {
 		gs.common, gs.hasCommon = value, true
 		size += int64(len(value))
 	}
-	e, n := gs.insert(e, key, tag, part)
-	size += n
 	if gs.isCommon(value) {
 		e.n = 1
 		return size

@@ -53,6 +53,9 @@ type index struct {
 	later   [4]string
 	laterAt [4]int
 	nLater  int
+	// inOrder: the entries are in order of emission, not placed by
+	// their tags, and never looked up (inorder.go).
+	inOrder bool
 }
 
 // laterPart is insert's part for a long key of the default partitioning:
@@ -112,25 +115,31 @@ func (x *index) findLong(key string, tag uint32) (*entry, bool) {
 // grows: insert returns the key's entry.
 func (x *index) insert(e *entry, key string, tag, part uint32) (*entry, int64) {
 	*e = entry{tag: tag, klen: uint32(len(key)) + 1}
-	x.parts[x.slot(e)] = part
-	if part == laterPart {
-		x.deferPart(x.slot(e), key)
-	}
-	var size int64
-	if len(key) <= inlineKey {
-		copy(e.key[:], key)
-	} else {
-		block, off := x.keep(key)
-		copy(e.key[:8], key)
-		binary.LittleEndian.PutUint32(e.key[8:], block)
-		binary.LittleEndian.PutUint32(e.key[12:], off)
-		size = int64(len(key))
-	}
+	size := x.place(x.slot(e), key, part)
 	if x.used++; x.used > len(x.entries)/4*3 {
 		size += x.grow()
 		e, _, _ = x.lookup(key)
 	}
 	return e, size
+}
+
+// place fills in the key, of partition part, of the entry at slot, whose
+// tag and klen are set, and tells how many bytes its copy took.
+func (x *index) place(slot int, key string, part uint32) int64 {
+	x.parts[slot] = part
+	if part == laterPart {
+		x.deferPart(slot, key)
+	}
+	e := &x.entries[slot]
+	if len(key) <= inlineKey {
+		copy(e.key[:], key)
+		return 0
+	}
+	block, off := x.keep(key)
+	copy(e.key[:8], key)
+	binary.LittleEndian.PutUint32(e.key[8:], block)
+	binary.LittleEndian.PutUint32(e.key[12:], off)
+	return int64(len(key))
 }
 
 // deferPart has the partition of key, a long key just inserted at slot,

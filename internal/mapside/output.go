@@ -180,6 +180,9 @@ type Output struct {
 	groups      *runfile.Groups // the spills, once there is one
 	compactions int             // how many times the spills were merged into one (compact)
 	ship        bool            // the spills are final runs, to be published as they are (spill.go)
+	distinct    bool            // the last buffer spilled held nearly distinct keys: the next is held in order (inorder.go)
+	repeats     int64           // keys of a buffer held in order written right after the same key
+	bufferFrom  int64           // records emitted before the buffer's first
 	runs        []runfile.Info  // the spills' runs, group by group
 	file        int64           // the final output's size
 	err         error           // first spill or Combine error; later emits are dropped
@@ -260,12 +263,18 @@ func (o *Output) SetPartitioner(p Partitioner) { o.part = p }
 // cleared, if that takes at most 3/4 of the limit: the next buffer would
 // most likely grow a new one as large again, which costs more than
 // clearing it.
+// A buffer held in order follows a spill of nearly distinct keys
+// (inorder.go); it keeps the entries of one held in order as they are,
+// and starts anew after an index, whose entries hold a quarter empty.
 func (o *Output) empty() {
-	old, parts, keyBuf := o.gs.entries, o.gs.parts, o.gs.keyBuf
+	old, parts, keyBuf, wasInOrder := o.gs.entries, o.gs.parts, o.gs.keyBuf, o.gs.inOrder
 	o.gs = newGroups(&o.seed, o.nReduce)
-	o.gs.keyBuf = keyBuf
-	if len(old) > len(o.gs.entries) && int64(len(old))*slotBytes <= o.limit/4*3 {
-		clear(old)
+	o.gs.keyBuf, o.gs.inOrder = keyBuf, o.distinct
+	o.repeats, o.bufferFrom = 0, o.emitted
+	if len(old) > len(o.gs.entries) && int64(len(old))*slotBytes <= o.limit/4*3 && wasInOrder == o.distinct {
+		if !o.distinct {
+			clear(old)
+		}
 		o.gs.entries, o.gs.parts = old, parts
 	}
 	o.size = int64(len(o.gs.entries)) * slotBytes
@@ -284,6 +293,15 @@ func (o *Output) Emit(key, value string) {
 	if o.err != nil {
 		return
 	}
+	if o.gs.inOrder {
+		o.appendRecord(key, value)
+		return
+	}
+	o.group(key, value)
+}
+
+// group adds one record to a buffer grouped by key, through the index.
+func (o *Output) group(key, value string) {
 	e, found, tag := o.gs.lookup(key)
 	if found && e.id == 0 && e.n < math.MaxUint32 && o.gs.isCommon(value) {
 		e.n++ // the common case, in one entry
@@ -305,6 +323,10 @@ func (o *Output) add(e *entry, found bool, key, value string, tag uint32) {
 			// Growing the index would pass the limit: spill instead, and
 			// keep the index for the next buffer.
 			if o.err = o.spill(); o.err != nil {
+				return
+			}
+			if o.gs.inOrder {
+				o.appendRecord(key, value)
 				return
 			}
 			e, _, _ = o.gs.lookup(key)
@@ -553,7 +575,7 @@ type Stats struct {
 
 // Stats says what the output did; runs are Finish's result.
 func (o *Output) Stats(runs []runfile.Info) Stats {
-	st := Stats{Emitted: o.emitted, Spilled: o.spilled, Written: o.written, File: o.file, Keys: max(o.keys, int64(o.gs.used))}
+	st := Stats{Emitted: o.emitted, Spilled: o.spilled, Written: o.written, File: o.file, Keys: o.mostKeys()}
 	for _, r := range runs {
 		st.Bytes += r.Size
 	}
@@ -567,10 +589,15 @@ func (o *Output) writeGroups(part []int32, spill bool) func(*runfile.Writer) err
 	return func(w *runfile.Writer) error {
 		s := sink{w, spill}
 		keys := o.gs.keyText(part)
-		for _, id := range part {
+		prev := ""
+		for i, id := range part {
 			e := &o.gs.entries[id]
 			key := keys[:e.klen-1]
 			keys = keys[len(key):]
+			if o.gs.inOrder && i > 0 && key == prev {
+				o.repeats++
+			}
+			prev = key
 			if err := o.writeKey(s, key, e); err != nil {
 				return err
 			}

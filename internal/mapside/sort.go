@@ -22,6 +22,9 @@ import (
 // those of partition 1, and so on, and can no longer find a key.
 func (gs *groups) partitions(nReduce int, s *keySorter) [][]int32 {
 	gs.findParts()
+	if gs.inOrder {
+		return gs.partitionsInOrder(nReduce, s)
+	}
 	used, parts := gs.compact()
 	counts := make([]int, nReduce)
 	for i := range used {
@@ -33,7 +36,13 @@ func (gs *groups) partitions(nReduce int, s *keySorter) [][]int32 {
 	for i := range ids {
 		ids[i] = int32(i)
 	}
-	out := make([][]int32, nReduce)
+	return sortParts(ids, counts, s, gs)
+}
+
+// sortParts cuts ids into partitions of counts[r] ids each, in order,
+// and sorts each by key.
+func sortParts(ids []int32, counts []int, s *keySorter, gs *groups) [][]int32 {
+	out := make([][]int32, len(counts))
 	start := 0
 	for r, n := range counts {
 		out[r] = ids[start : start+n : start+n]
@@ -90,7 +99,8 @@ type sortEntry struct {
 	id     int32
 }
 
-// sort sorts ids of entries by their keys.
+// sort sorts ids of entries by their keys, and equal keys (a buffer held
+// in order has them) by their ids.
 func (s *keySorter) sort(ids []int32, gs *groups) {
 	if len(ids) < 2 {
 		return
@@ -104,7 +114,10 @@ func (s *keySorter) sort(ids []int32, gs *groups) {
 		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
 			return c
 		}
-		return bytes.Compare(gs.keyBytes(&gs.entries[a.id]), gs.keyBytes(&gs.entries[b.id]))
+		if c := bytes.Compare(gs.keyBytes(&gs.entries[a.id]), gs.keyBytes(&gs.entries[b.id])); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
 	}
 	key := func(id int32) []byte { return gs.keyBytes(&gs.entries[id]) }
 	radixSort(es, s.scratch, 0, 0, key, byKey)

@@ -40,7 +40,7 @@ func (o *Output) spill() error {
 			return err
 		}
 		o.groups = g
-		o.ship = o.combine == nil || o.gs.used >= shipSample && o.emitted*10 <= int64(o.gs.used)*11
+		o.ship = o.combine == nil || o.heldDistinct()
 	}
 	parts := o.gs.partitions(o.nReduce, &o.sorter)
 	infos, err := o.groups.Add(func(r int, w *runfile.Writer) error {
@@ -54,12 +54,22 @@ func (o *Output) spill() error {
 	}
 	o.runs = append(o.runs, infos...)
 	o.spills++
-	o.keys = max(o.keys, int64(o.gs.used))
+	o.keys = o.mostKeys()
+	o.distinct = o.ship && o.heldDistinct()
 	o.empty()
 	if o.groups.Len() >= maxGroups {
 		return o.compact()
 	}
 	return nil
+}
+
+// mostKeys is the most distinct keys a buffer of the output's grouped by
+// key has held, so far.
+func (o *Output) mostKeys() int64 {
+	if o.gs.inOrder {
+		return o.keys
+	}
+	return max(o.keys, int64(o.gs.used))
 }
 
 // shipSample is the fewest keys a first buffer must hold for their being
