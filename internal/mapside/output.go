@@ -18,7 +18,10 @@
 // distinct keys. When the buffer outgrows its limit it is spilled as one
 // sorted run per partition; at the end the spills are merged with the last
 // buffer into the final runs when there is something to combine, and
-// otherwise published with it as they are (spill.go).
+// otherwise published with it as they are (spill.go). When a spill shows
+// the keys nearly all distinct (every line a key), the next buffer skips
+// the index: its records are appended in order and sorted stably
+// (inorder.go).
 //
 // It imports nothing of the engine and knows nothing of apps: the caller
 // hands it a Combiner that turns an app's panic into an error.
