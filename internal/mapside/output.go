@@ -266,6 +266,7 @@ func (o *Output) SetPartitioner(p Partitioner) { o.part = p }
 // cleared, if that takes at most 3/4 of the limit: the next buffer would
 // most likely grow a new one as large again, which costs more than
 // clearing it.
+//
 // A buffer held in order follows a spill of nearly distinct keys
 // (inorder.go); it keeps the entries of one held in order as they are,
 // and starts anew after an index, whose entries hold a quarter empty.
