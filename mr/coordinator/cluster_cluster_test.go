@@ -103,6 +103,67 @@ func TestClusterSpillsAndMergePasses(t *testing.T) {
 	}
 }
 
+// Every line a key, short and long, a few of them repeated, over map
+// buffers small enough that each task spills some 20 times with its keys
+// nearly all distinct: its later buffers are held in order (mapside's
+// inorder.go), where a line repeated in one buffer is two records, and
+// past 16 spills they are merged into one as they come. Each value is the
+// line's place, and Reduce joins them: mr-<app>-all is still
+// mrsequential's, so every line's places arrive complete and in order,
+// with a combiner (which joins them too) and without.
+func TestClusterBuffersHeldInOrder(t *testing.T) {
+	dir := t.TempDir()
+	var inputs []string
+	for i := range 2 {
+		var b strings.Builder
+		for j := range 50_000 {
+			switch {
+			case j%3 == 0:
+				fmt.Fprintf(&b, "%d-%d\n", i, j) // a key the index holds in its entry
+			default:
+				fmt.Fprintf(&b, "line %d of input %d\n", j, i)
+			}
+			if j%25 == 0 { // 4 % of the lines come again, some in the same buffer
+				fmt.Fprintf(&b, "line %d of input %d\n", j-j%50, i)
+			}
+			if j%5000 == 0 {
+				b.WriteString("a line of every input\n")
+			}
+		}
+		inputs = append(inputs, WriteFile(t, dir, fmt.Sprintf("in-%d.txt", i), b.String()))
+	}
+	for _, combine := range []bool{true, false} {
+		app := &mr.App{
+			Name: "places",
+			Map: func(name, contents string) []mr.KeyValue {
+				var kvs []mr.KeyValue
+				for j, line := range strings.Split(strings.TrimSuffix(contents, "\n"), "\n") {
+					kvs = append(kvs, mr.KeyValue{Key: line, Value: filepath.Base(name) + ":" + strconv.Itoa(j)})
+				}
+				return kvs
+			},
+			Reduce: func(_ string, vs []string) string { return strings.Join(vs, ",") },
+		}
+		if combine {
+			app.Combine = func(k string, vs []string) []string { return []string{app.Reduce(k, vs)} }
+		}
+		cfg := Config(t.TempDir())
+		cl := Start(t, cfg, inputs, app, 0)
+		for range 2 {
+			wc := WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir())
+			wc.MapBuffer = 256 << 10 // about 2,000 keys: enough to tell they are distinct
+			cl.AddWorker(wc)
+		}
+		if err := cl.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		cl.CheckOutput(inputs)
+		if sum := cl.SummaryFile(); sum.Counters.SpilledRecords < sum.Counters.MapOutputRecords/2 {
+			t.Fatalf("combine %v: %d of %d records spilled", combine, sum.Counters.SpilledRecords, sum.Counters.MapOutputRecords)
+		}
+	}
+}
+
 // A job of large outputs (every line a key: 1.6 MB of them), uploaded
 // over HTTP and written as text as they arrive (one of them past the 1 MiB
 // that a coordinator keeps in memory: kept as its text and a file of its
