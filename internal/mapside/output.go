@@ -43,7 +43,8 @@ type Combiner func(key string, values []string) ([]string, error)
 
 // Partitioner is the partition of a key among n, in [0, n), or why it
 // has none: an app's Partition, or a total order's ranges (Ranges). It is
-// called once per distinct key of a buffer, as the key is first emitted.
+// called once per distinct key of a buffer, as the key is first emitted;
+// in a buffer held in order (inorder.go), once per record.
 type Partitioner func(key string, n int) (int, error)
 
 // Ranges is the Partitioner of a total order: key goes to the partition
