@@ -15,6 +15,7 @@ import (
 	"testing"
 	"unicode"
 
+	"mapreduce/internal/protocol"
 	"mapreduce/mr"
 )
 
@@ -82,25 +83,34 @@ func TestClusterSpillsAndMergePasses(t *testing.T) {
 			}
 			return kvs
 		}
-		app.Reduce = func(_ string, vs []string) string { return strings.Join(vs, ",") }
-		if combine {
-			app.Combine = func(k string, vs []string) []string { return []string{app.Reduce(k, vs)} }
-		}
-		cfg := Config(t.TempDir())
-		cl := Start(t, cfg, inputs, app, 0)
-		for range 2 {
-			wc := WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir())
-			wc.MapBuffer = 2 << 10
-			cl.AddWorker(wc)
-		}
-		if err := cl.Wait(); err != nil {
-			t.Fatal(err)
-		}
-		cl.CheckOutput(inputs)
-		if sum := cl.SummaryFile(); sum.Counters.SpilledRecords == 0 {
+		if sum := joinSpilling(t, inputs, app, combine, 2<<10); sum.Counters.SpilledRecords == 0 {
 			t.Fatalf("combine %v: nothing spilled", combine)
 		}
 	}
+}
+
+// joinSpilling gives app a Reduce that joins a key's values, in order,
+// and with combine a Combine that does too; runs it over inputs on 2
+// workers whose map buffers hold mapBuffer bytes; checks mr-<app>-all
+// against mrsequential's; and returns the job's summary.
+func joinSpilling(t *testing.T, inputs []string, app *mr.App, combine bool, mapBuffer int64) protocol.Summary {
+	t.Helper()
+	app.Reduce = func(_ string, vs []string) string { return strings.Join(vs, ",") }
+	if combine {
+		app.Combine = func(k string, vs []string) []string { return []string{app.Reduce(k, vs)} }
+	}
+	cfg := Config(t.TempDir())
+	cl := Start(t, cfg, inputs, app, 0)
+	for range 2 {
+		wc := WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir())
+		wc.MapBuffer = mapBuffer
+		cl.AddWorker(wc)
+	}
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	return cl.SummaryFile()
 }
 
 // Every line a key, short and long, a few of them repeated, over map
@@ -142,23 +152,9 @@ func TestClusterBuffersHeldInOrder(t *testing.T) {
 				}
 				return kvs
 			},
-			Reduce: func(_ string, vs []string) string { return strings.Join(vs, ",") },
 		}
-		if combine {
-			app.Combine = func(k string, vs []string) []string { return []string{app.Reduce(k, vs)} }
-		}
-		cfg := Config(t.TempDir())
-		cl := Start(t, cfg, inputs, app, 0)
-		for range 2 {
-			wc := WorkerConfig(cl.C.Addr(), cfg, app, t.TempDir())
-			wc.MapBuffer = 256 << 10 // about 2,000 keys: enough to tell they are distinct
-			cl.AddWorker(wc)
-		}
-		if err := cl.Wait(); err != nil {
-			t.Fatal(err)
-		}
-		cl.CheckOutput(inputs)
-		if sum := cl.SummaryFile(); sum.Counters.SpilledRecords < sum.Counters.MapOutputRecords/2 {
+		// A map buffer of about 2,000 keys: enough to tell they are distinct.
+		if sum := joinSpilling(t, inputs, app, combine, 256<<10); sum.Counters.SpilledRecords < sum.Counters.MapOutputRecords/2 {
 			t.Fatalf("combine %v: %d of %d records spilled", combine, sum.Counters.SpilledRecords, sum.Counters.MapOutputRecords)
 		}
 	}
