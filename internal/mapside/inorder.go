@@ -2,6 +2,8 @@
 
 package mapside
 
+import "slices"
+
 // A buffer held in order. Once a spilled buffer has shown a task's keys
 // to be nearly all distinct (its records at most a tenth more than its
 // keys, of at least shipSample: uniq's lines) and the spills are shipped
@@ -47,11 +49,12 @@ func (o *Output) appendRecord(key, value string) {
 }
 
 // extend makes a full index held in order half as long again, its
-// entries where they are, and tells how many bytes that added.
+// entries where they are, and tells how many bytes that added. The new
+// entries and partitions are written as records take them.
 func (x *index) extend() int64 {
 	more := len(x.entries) / 2
-	x.entries = append(x.entries, make([]entry, more)...)
-	x.parts = append(x.parts, make([]uint32, more)...)
+	x.entries = slices.Grow(x.entries, more)[:len(x.entries)+more]
+	x.parts = slices.Grow(x.parts, more)[:len(x.parts)+more]
 	return int64(more) * slotBytes
 }
 
