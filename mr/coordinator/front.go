@@ -28,9 +28,12 @@ type front struct {
 	log    *slog.Logger
 
 	// mu guards conns, the RPC connections being served (hijacked from
-	// the HTTP server, which no longer sees them): shutdown closes them.
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
+	// the HTTP server, which no longer sees them), which close closes,
+	// and closing, set by close: a connection tracked after it is closed
+	// at once.
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+	closing bool
 }
 
 func newFront(cfg Config) front {
@@ -56,8 +59,12 @@ func (f *front) refused(peer, what string, err error) {
 // track and untrack count an RPC connection in and out.
 func (f *front) track(conn net.Conn) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closing {
+		conn.Close() // its server's first read fails
+		return
+	}
 	f.conns[conn] = struct{}{}
-	f.mu.Unlock()
 }
 
 func (f *front) untrack(conn net.Conn) {
@@ -73,18 +80,23 @@ func (f *front) openConns() int {
 	return len(f.conns)
 }
 
-// close stops serving: HTTP requests get a second to end, then reads
-// fail and handlers return; RPC connections are closed.
+// close stops serving: first the RPC connections, then HTTP requests get
+// a second to end, then reads fail and handlers return. A coordinator
+// that stops assigns nothing more once its listener is closed: a worker
+// still connected would get attempts that fail on it (their split cannot
+// be read) and be excluded for them, while its coordinator waits for a
+// request in flight.
 func (f *front) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	f.http.Shutdown(ctx)
-	f.http.Close() // what Shutdown left after a second: reads fail, handlers return
 	f.mu.Lock()
+	f.closing = true
 	for conn := range f.conns {
 		conn.Close()
 	}
 	f.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	f.http.Shutdown(ctx)
+	f.http.Close() // what Shutdown left after a second: reads fail, handlers return
 }
 
 // reachableAddr is the listen address as other hosts dial it: an
