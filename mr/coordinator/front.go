@@ -81,11 +81,10 @@ func (f *front) openConns() int {
 }
 
 // close stops serving: first the RPC connections, then HTTP requests get
-// a second to end, then reads fail and handlers return. A coordinator
-// that stops assigns nothing more once its listener is closed: a worker
-// still connected would get attempts that fail on it (their split cannot
-// be read) and be excluded for them, while its coordinator waits for a
-// request in flight.
+// a second to end, then reads fail and handlers return. RPC goes first so
+// that a coordinator hands out nothing once its listener is closed: a
+// worker still connected would get attempts whose split it can no longer
+// fetch, and be excluded for failing them.
 func (f *front) close() {
 	f.mu.Lock()
 	f.closing = true
