@@ -5,6 +5,7 @@ package runfile
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"iter"
 	"sync/atomic"
@@ -25,7 +26,11 @@ type Merger struct {
 	// tree[1:] holds the loser of the match at each inner node, tree[0]
 	// the winner: the run holding the current record. Run i is leaf
 	// len(runs)+i; the parent of node t is t/2.
-	tree    []int
+	tree []int
+	// pre[i] is the first 8 bytes of run i's current key, big-endian,
+	// padded with zeros: keys whose prefixes differ compare as their
+	// prefixes do, without reading the keys.
+	pre     []uint64
 	started bool
 	primed  bool // the runs hold their first records already, as live says
 	err     error
@@ -34,13 +39,19 @@ type Merger struct {
 // NewMerger returns a Merger over runs. The runs must not have been
 // advanced yet; the Merger owns them from now on.
 func NewMerger(runs []*Reader) *Merger {
-	return &Merger{runs: runs, live: make([]bool, len(runs)), tree: make([]int, len(runs))}
+	return &Merger{runs: runs, live: make([]bool, len(runs)), tree: make([]int, len(runs)), pre: make([]uint64, len(runs))}
 }
 
 // primedMerger returns a Merger over runs that were advanced already:
 // run i holds its first record to merge if live[i], else it is exhausted.
 func primedMerger(runs []*Reader, live []bool) *Merger {
-	return &Merger{runs: runs, live: live, tree: make([]int, len(runs)), primed: true}
+	m := &Merger{runs: runs, live: live, tree: make([]int, len(runs)), pre: make([]uint64, len(runs)), primed: true}
+	for i, r := range runs {
+		if live[i] {
+			m.pre[i] = keyPrefix(r.Key())
+		}
+	}
+	return m
 }
 
 // Next advances to the next record in merge order. It returns false when
@@ -111,16 +122,35 @@ func (m *Merger) beats(a, b int) bool {
 	case !m.live[b]:
 		return true
 	}
+	if m.pre[a] != m.pre[b] {
+		return m.pre[a] < m.pre[b]
+	}
 	if c := bytes.Compare(m.runs[a].Key(), m.runs[b].Key()); c != 0 {
 		return c < 0
 	}
 	return a < b
 }
 
+// keyPrefix is the first 8 bytes of key, big-endian, padded with zeros. Two
+// keys whose prefixes differ are in the order of their prefixes: a key
+// shorter than 8 bytes is padded below every byte that could extend it,
+// or equal to a zero byte, where the prefixes then tie.
+func keyPrefix(key []byte) uint64 {
+	if len(key) >= 8 {
+		return binary.BigEndian.Uint64(key)
+	}
+	var p uint64
+	for i, c := range key {
+		p |= uint64(c) << (56 - 8*i)
+	}
+	return p
+}
+
 // advance moves run i to its next record and reports whether it has one.
 func (m *Merger) advance(i int) bool {
 	r := m.runs[i]
 	if r.Next() {
+		m.pre[i] = keyPrefix(r.Key())
 		return true
 	}
 	if err := r.Err(); err != nil {

@@ -69,6 +69,7 @@ func TestMerger(t *testing.T) {
 		{"empty and binary keys", [][]KeyValue{{mkKV("", "0"), mkKV("\x00", "0")}, {mkKV("", "1"), mkKV("\xff", "1")}}},
 		{"prefix keys", [][]KeyValue{{mkKV("ab", "0"), mkKV("abc", "0")}, {mkKV("a", "1"), mkKV("abc", "1")}}},
 		{"many runs", manyRuns(9, 300)},
+		{"keys around 8 bytes", prefixRuns(7, 400)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +86,26 @@ func TestMerger(t *testing.T) {
 			}
 		})
 	}
+}
+
+// prefixRuns returns n sorted runs of about size records whose keys, 0
+// to 12 bytes of 0x00, 'a' and 0xff, often share their first 8 bytes or
+// differ only in their length: the merge compares the keys' 8-byte
+// prefixes before their bytes.
+func prefixRuns(n, size int) [][]KeyValue {
+	rng := rand.New(rand.NewPCG(uint64(n), uint64(size)))
+	runs := make([][]KeyValue, n)
+	for i := range runs {
+		for j := range size {
+			key := make([]byte, rng.IntN(13))
+			for k := range key {
+				key[k] = "\x00a\xff"[rng.IntN(3)]
+			}
+			runs[i] = append(runs[i], mkKV(string(key), fmt.Sprintf("%d.%d", i, j)))
+		}
+		runs[i] = referenceMerge(runs[i : i+1])
+	}
+	return runs
 }
 
 // manyRuns returns n sorted runs of about size records over a small key

@@ -122,6 +122,16 @@ func (l *lensReader) hash() {
 // next returns the next record's key and value lengths, or ok false at
 // the end marker.
 func (l *lensReader) next() (klen, vlen uint64, ok bool, err error) {
+	if l.w-l.r >= 2*binary.MaxVarintLen64 { // fast path: both buffered
+		k, n := binary.Uvarint(l.buf[l.r:l.w])
+		if n > 0 && k > 0 {
+			v, m := binary.Uvarint(l.buf[l.r+n : l.w])
+			if m > 0 {
+				l.r += n + m
+				return k - 1, v, true, nil
+			}
+		}
+	}
 	k, err := binary.ReadUvarint(l)
 	if err != nil || k == 0 {
 		return 0, 0, false, err
