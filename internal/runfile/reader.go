@@ -28,13 +28,18 @@ type Reader struct {
 	base   int64  // stream offset of buf[0]
 	crc    uint32
 
-	key, val []byte
-	sameKey  bool // key is the previous record's
-	count    int64
-	started  bool // header read
-	ended    bool // end marker read
-	done     bool // trailer verified
-	err      error
+	// key and val are the current record's, in buf where they were read
+	// whole from it, else in keyBuf and valBuf; compact moves a key out of
+	// buf before buf's bytes move, for the next readKey to compare with.
+	key, val       []byte
+	keyBuf, valBuf []byte
+	keyInBuf       bool
+	sameKey        bool // key is the previous record's
+	count          int64
+	started        bool // header read
+	ended          bool // end marker read
+	done           bool // trailer verified
+	err            error
 
 	lens *lensReader // a text run's lengths (textrun.go); nil for a run
 }
@@ -107,7 +112,7 @@ func (r *Reader) next() error {
 	if err != nil {
 		return err
 	}
-	if r.val, err = r.field(r.val, "value", vlen); err != nil {
+	if r.val, err = r.field(&r.valBuf, "value", vlen); err != nil {
 		return err
 	}
 	r.count++
@@ -195,38 +200,40 @@ func (r *Reader) uvarint(what string) (uint64, error) {
 	return v, nil
 }
 
-// field reads n bytes into dst[:0], after checking n against the bytes that
-// can remain before the trailer.
-func (r *Reader) field(dst []byte, what string, n uint64) ([]byte, error) {
+// field reads a field of n bytes, after checking n against the bytes that
+// can remain before the trailer: in place in the buffer if it is all
+// there, else into *own. It is valid until the buffer's bytes move.
+func (r *Reader) field(own *[]byte, what string, n uint64) ([]byte, error) {
 	if limit := r.limit(); n > uint64(max(limit, 0)) {
-		return dst, r.corrupt("%s length %d exceeds remaining %d bytes", what, n, limit)
+		return nil, r.corrupt("%s length %d exceeds remaining %d bytes", what, n, limit)
 	}
 	if n <= uint64(r.w-r.r) { // fast path: all buffered
 		end := r.r + int(n)
-		dst = append(dst[:0], r.buf[r.r:end]...)
+		f := r.buf[r.r:end:end]
 		r.r = end
-		return dst, nil
+		return f, nil
 	}
-	return r.fieldSlow(dst[:0], what, int(n))
+	var err error
+	*own, err = r.fieldSlow((*own)[:0], what, int(n))
+	return *own, err
 }
 
 // readKey reads a key of n bytes, as field does, noting whether it is the
-// previous record's key; then it is not copied.
+// previous record's key: only when it was all buffered, since reading the
+// rest moves the buffer's bytes and keyBuf is then where the key goes.
 func (r *Reader) readKey(n uint64) error {
-	if n > uint64(r.w-r.r) || n != uint64(len(r.key)) || r.count == 0 {
-		r.sameKey = false
+	if n > uint64(r.w-r.r) {
+		r.sameKey, r.keyInBuf = false, false
 		var err error
-		r.key, err = r.field(r.key, "key", n)
+		r.key, err = r.field(&r.keyBuf, "key", n)
 		return err
 	}
-	if limit := r.limit(); n > uint64(max(limit, 0)) {
-		return r.corrupt("key length %d exceeds remaining %d bytes", n, limit)
+	key, err := r.field(&r.keyBuf, "key", n)
+	if err != nil {
+		return err
 	}
-	end := r.r + int(n)
-	if r.sameKey = bytes.Equal(r.buf[r.r:end], r.key); !r.sameKey {
-		copy(r.key, r.buf[r.r:end])
-	}
-	r.r = end
+	r.sameKey = r.count > 0 && bytes.Equal(key, r.key)
+	r.key, r.keyInBuf = key, true
 	return nil
 }
 
@@ -289,6 +296,10 @@ func (r *Reader) fill(need int) error {
 
 // compact hashes the consumed bytes and moves the unread ones to the front.
 func (r *Reader) compact() {
+	if r.keyInBuf { // the next readKey compares with it
+		r.keyBuf = append(r.keyBuf[:0], r.key...)
+		r.key, r.keyInBuf = r.keyBuf, false
+	}
 	r.hash()
 	copy(r.buf, r.buf[r.r:r.w])
 	r.base += int64(r.r)

@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
@@ -202,5 +204,51 @@ func TestRunReaderNoProgress(t *testing.T) {
 	_, err := decodeRun(stuckReader{}, -1)
 	if !errors.Is(err, ErrCorrupt) || !errors.Is(err, io.ErrNoProgress) {
 		t.Fatalf("err = %v, want ErrCorrupt wrapping io.ErrNoProgress", err)
+	}
+}
+
+// chunkReader returns at most n bytes per Read.
+type chunkReader struct {
+	r io.Reader
+	n int
+}
+
+func (c chunkReader) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }
+
+// A key read in place in the buffer is kept, when the buffer's bytes
+// move, for SameKey to compare the next key with: SameKey is never true
+// for a key that differs from the last, whatever the reads' sizes, and
+// true for a repeat read whole from the buffer.
+func TestReaderSameKeyAcrossRefills(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var kvs []KeyValue
+	for i := 0; len(kvs) < 3000; i++ {
+		key := fmt.Sprintf("key%05d", i)
+		for range 1 + rng.IntN(3) {
+			kvs = append(kvs, KeyValue{key, "v"})
+		}
+	}
+	data := encodeRun(t, kvs)
+	for n := 1; n <= 40; n++ {
+		r := NewReader(chunkReader{bytes.NewReader(data), n}, int64(len(data)))
+		same := 0
+		for j := 0; r.Next(); j++ {
+			if string(r.Key()) != kvs[j].Key || string(r.Value()) != kvs[j].Value {
+				t.Fatalf("reads of %d bytes: record %d = %q %q, want %q %q", n, j, r.Key(), r.Value(), kvs[j].Key, kvs[j].Value)
+			}
+			repeat := j > 0 && kvs[j].Key == kvs[j-1].Key
+			if r.SameKey() && !repeat {
+				t.Fatalf("reads of %d bytes: record %d, key %q after %q: SameKey", n, j, kvs[j].Key, kvs[j-1].Key)
+			}
+			if r.SameKey() {
+				same++
+			}
+		}
+		if r.Err() != nil {
+			t.Fatalf("reads of %d bytes: %v", n, r.Err())
+		}
+		if n >= 20 && same == 0 {
+			t.Fatalf("reads of %d bytes: no repeat seen as one", n)
+		}
 	}
 }
