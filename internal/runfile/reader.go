@@ -29,11 +29,14 @@ type Reader struct {
 	crc    uint32
 
 	// key and val are the current record's, in buf where they were read
-	// whole from it, else in keyBuf and valBuf; compact moves a key out of
-	// buf before buf's bytes move, for the next readKey to compare with.
+	// whole from it, else in keyBuf and valBuf. Before buf's bytes move,
+	// compact copies out the key, for the next readKey to compare with,
+	// and the value of the record being read (a text run's value is
+	// followed by its newline, which may need a refill).
 	key, val       []byte
 	keyBuf, valBuf []byte
 	keyInBuf       bool
+	valInBuf       bool
 	sameKey        bool // key is the previous record's
 	count          int64
 	started        bool // header read
@@ -89,6 +92,7 @@ func (r *Reader) records() int64 { return r.count }
 
 // next reads one record, or the end marker and trailer.
 func (r *Reader) next() error {
+	r.valInBuf = false // the last record's value is no longer needed
 	if r.lens != nil {
 		return r.nextLine()
 	}
@@ -112,7 +116,7 @@ func (r *Reader) next() error {
 	if err != nil {
 		return err
 	}
-	if r.val, err = r.field(&r.valBuf, "value", vlen); err != nil {
+	if err = r.readValue(vlen); err != nil {
 		return err
 	}
 	r.count++
@@ -237,6 +241,14 @@ func (r *Reader) readKey(n uint64) error {
 	return nil
 }
 
+// readValue reads a value of n bytes, as field does.
+func (r *Reader) readValue(n uint64) error {
+	inBuf := n <= uint64(r.w-r.r)
+	v, err := r.field(&r.valBuf, "value", n)
+	r.val, r.valInBuf = v, inBuf && err == nil
+	return err
+}
+
 // limit returns the largest key or value length the rest of the run allows.
 func (r *Reader) limit() int64 {
 	switch {
@@ -299,6 +311,10 @@ func (r *Reader) compact() {
 	if r.keyInBuf { // the next readKey compares with it
 		r.keyBuf = append(r.keyBuf[:0], r.key...)
 		r.key, r.keyInBuf = r.keyBuf, false
+	}
+	if r.valInBuf {
+		r.valBuf = append(r.valBuf[:0], r.val...)
+		r.val, r.valInBuf = r.valBuf, false
 	}
 	r.hash()
 	copy(r.buf, r.buf[r.r:r.w])

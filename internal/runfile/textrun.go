@@ -225,7 +225,7 @@ func (r *Reader) nextLine() error {
 	if err := r.expect(' ', "space after the key"); err != nil {
 		return err
 	}
-	if r.val, err = r.field(&r.valBuf, "value", vlen); err != nil {
+	if err = r.readValue(vlen); err != nil {
 		return err
 	}
 	if err := r.expect('\n', "newline after the value"); err != nil {

@@ -79,6 +79,36 @@ func TestTextRunReadsBackItsRecords(t *testing.T) {
 	}
 }
 
+// A text run read in pieces of 1 to 40 bytes, so that its buffer is
+// refilled anywhere in a record (between a value and its newline too),
+// gives back its records: the fields read in place in the buffer are
+// kept when its bytes move.
+func TestTextRunReadInPieces(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	kvs := awkwardRecords(rng, 200) // one value larger than a buffer
+	seg := textSegment(t, t.TempDir(), 0, kvs)
+	text, err := os.ReadFile(seg.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lens, err := os.ReadFile(seg.Lens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n <= 40; n++ {
+		r := NewTextReader(chunkReader{bytes.NewReader(text), n}, int64(len(text)), bytes.NewReader(lens))
+		j := 0
+		for ; r.Next(); j++ {
+			if j >= len(kvs) || string(r.Key()) != kvs[j].Key || string(r.Value()) != kvs[j].Value {
+				t.Fatalf("reads of %d bytes: record %d = %q %q", n, j, r.Key(), r.Value())
+			}
+		}
+		if r.Err() != nil || j != len(kvs) {
+			t.Fatalf("reads of %d bytes: %d records of %d: %v", n, j, len(kvs), r.Err())
+		}
+	}
+}
+
 // The final merge over text runs, runs in files and runs in memory writes
 // what one merge of the runs writes, in ranges or not.
 func TestMergeTextRangesOverTextRuns(t *testing.T) {
