@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"math"
 	"unsafe"
+
+	"mapreduce/internal/prefault"
 )
 
 // The key index: an open-addressing table with linear probing whose
@@ -230,6 +232,7 @@ func (x *index) grow() int64 {
 	old, oldParts := x.entries, x.parts
 	x.entries = make([]entry, len(old)+len(old)/2) // growth() bytes more
 	x.parts = make([]uint32, len(x.entries))
+	prefault.Slice(x.entries)
 	for i := range old {
 		if old[i].klen == 0 {
 			continue

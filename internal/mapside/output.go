@@ -34,6 +34,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"mapreduce/internal/prefault"
 	"mapreduce/internal/runfile"
 )
 
@@ -237,6 +238,7 @@ func (o *Output) Reserve(keys int) {
 		return
 	}
 	o.gs.entries, o.gs.parts = make([]entry, n), make([]uint32, n)
+	prefault.Slice(o.gs.entries)
 	o.size = int64(n) * slotBytes
 }
 

@@ -18,6 +18,7 @@ import (
 	"unsafe"
 
 	"mapreduce/internal/mapside"
+	"mapreduce/internal/prefault"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
 	"mapreduce/mr"
@@ -277,6 +278,7 @@ func readExactly(r io.Reader, size int64) (string, error) {
 		return "", checkEnd(r, 0)
 	}
 	b := make([]byte, size)
+	prefault.Bytes(b)
 	if n, err := io.ReadFull(r, b); err != nil {
 		if err == io.ErrUnexpectedEOF || err == io.EOF {
 			return "", fmt.Errorf("got %d bytes, want %d", n, size)
