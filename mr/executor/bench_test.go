@@ -11,12 +11,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/runfile"
 	"mapreduce/mr"
 )
 
@@ -182,4 +184,48 @@ func cpuTime(b *testing.B, pid int) int64 {
 	utime, _ := strconv.ParseInt(f[11], 10, 64) // fields 14 and 15 of proc(5), in clock ticks
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return n + (utime+stime)*10_000_000 // 100 ticks a second
+}
+
+// BenchmarkReduceTaskLines runs a reduce attempt of uniq's shape: 4 runs
+// (as from 4 maps) of 75,000 distinct lines each of BenchmarkMapTask's
+// text, every value "1", reduced to "line count" by a Reduce that sums.
+func BenchmarkReduceTaskLines(b *testing.B) {
+	dir := b.TempDir()
+	lines := strings.Split(zipfText(24<<20, 200_000), "\n")
+	slices.Sort(lines)
+	lines = slices.Compact(lines)
+	var runs []runfile.Segment
+	var size int64
+	for m := range 4 {
+		seg, _, err := runfile.WriteSpill(filepath.Join(dir, fmt.Sprintf("run-%d", m)), 0, func(w *runfile.Writer) error {
+			for i := m; i < len(lines); i += 4 {
+				if err := w.Write(lines[i], "1"); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runs = append(runs, seg)
+		size += seg.Size
+	}
+	app := benchApp()
+	task := &Task{Kind: protocol.ReduceTask, Name: "reduce-0.a1", NReduce: 10, Runs: runs,
+		Scratch: filepath.Join(dir, "scratch"), MergeFanIn: 64, HeapLimit: 256 << 20}
+	b.SetBytes(size)
+	e := InProcess{App: app}
+	cpu0 := cpuTime(b, 0)
+	for b.Loop() {
+		res := e.Run(context.Background(), task, func(int64) {})
+		if res.Err != "" {
+			b.Fatal(res.Err)
+		}
+		if res.Counters.ReduceOutputRecords != int64(len(lines)) {
+			b.Fatalf("%d records out, want %d", res.Counters.ReduceOutputRecords, len(lines))
+		}
+		os.RemoveAll(task.Scratch)
+	}
+	b.ReportMetric(float64(cpuTime(b, 0)-cpu0)/float64(b.N), "cpu-ns/op")
 }
