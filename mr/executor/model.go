@@ -31,11 +31,12 @@ func partitioner(app *mr.App, cuts []string) mapside.Partitioner {
 // directory.
 func mapOnlyTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (runfile.Segment, error) {
 	collectBeforeSplit(t)
-	contents, err := readSplit(t)
+	sp, err := readSplit(t)
 	if err != nil {
 		return runfile.Segment{}, err
 	}
-	cnt.MapInputBytes = int64(len(contents))
+	defer sp.close() // mapInputs closes it; this, if it is not called
+	cnt.MapInputBytes = int64(len(sp.text))
 	path := filepath.Join(t.Scratch, "out.run")
 	seg, info, err := runfile.WriteSpill(path, inlineOutput, func(out *runfile.Writer) error {
 		var werr error
@@ -45,7 +46,7 @@ func mapOnlyTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (runfil
 				werr = mapLineChecked(t.Inputs[m.input.Load()].Name, out.Write)(key, value)
 			}
 		}
-		if err := mapInputs(mapperOf(app, t, m), t.Inputs, contents, m, cnt, emit); err != nil {
+		if err := mapInputs(mapperOf(app, t, m), t.Inputs, sp, m, cnt, emit); err != nil {
 			return err
 		}
 		return werr

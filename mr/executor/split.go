@@ -7,12 +7,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"sync"
 	"time"
+	"unsafe"
 
 	"mapreduce/internal/netx"
+	"mapreduce/internal/prefault"
 )
 
 // Fetch is the one HTTP request that brings a split from the coordinator
@@ -29,13 +32,130 @@ type Fetch struct {
 	Timeout, Stall time.Duration
 }
 
+// split is a map attempt's split: its text, which may still be arriving
+// (streamSplit), until wait says that a prefix of it is there.
+type split struct {
+	text string
+	// For a split still arriving: arrived bytes of text are there, and
+	// once done, err says how the transfer ended.
+	mu      sync.Mutex
+	cond    sync.Cond
+	arrived int64
+	done    bool
+	err     error
+	cancel  context.CancelFunc
+}
+
 // readSplit reads the split of t: from the coordinator if t says so,
-// else from its split file.
-func readSplit(t *Task) (string, error) {
-	if t.Fetch != nil {
-		return fetchSplit(t.Fetch)
+// else from its split file. A split of several inputs from the
+// coordinator is streamed: Map is called on each input as soon as its
+// bytes are there, while the next ones arrive (streamSplit).
+func readSplit(t *Task) (*split, error) {
+	if t.Fetch != nil && len(t.Inputs) > 1 {
+		return streamSplit(t.Fetch)
 	}
-	return readString(t.SplitPath)
+	var text string
+	var err error
+	if t.Fetch != nil {
+		text, err = fetchSplit(t.Fetch)
+	} else {
+		text, err = readString(t.SplitPath)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &split{text: text, arrived: int64(len(text)), done: true}, nil
+}
+
+// wait waits until the split's first end bytes are there, and returns
+// the transfer's error if they never will be.
+func (s *split) wait(end int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.arrived < end && !s.done {
+		s.cond.Wait()
+	}
+	if s.arrived < end {
+		return s.failed()
+	}
+	return nil
+}
+
+// close stops the transfer if it is still going, and returns how it
+// ended: nil if the whole split arrived, and nothing after it.
+func (s *split) close() error {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for !s.done {
+		s.cond.Wait()
+	}
+	if s.err != nil {
+		return s.failed()
+	}
+	return nil
+}
+
+// failed is the transfer's error, as a map attempt reports it; s.mu is
+// held.
+func (s *split) failed() error {
+	err := s.err
+	if err == nil {
+		err = fmt.Errorf("got %d bytes, want %d", s.arrived, len(s.text))
+	}
+	return fmt.Errorf("mr: reading the split from the coordinator: %w", err)
+}
+
+// streamChunk is the most bytes of a streamed split read at once.
+const streamChunk = 1 << 20
+
+// streamSplit sends f and returns its split at once, its bytes arriving
+// behind it from a goroutine of its own into the split's memory, the
+// Map side waiting for each input's (wait).
+func streamSplit(f *Fetch) (*split, error) {
+	if f.Size <= 0 || int64(int(f.Size)) != f.Size {
+		return nil, fmt.Errorf("mr: reading the split from the coordinator: a split of %d bytes", f.Size)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), f.Timeout)
+	resp, err := sendFetch(ctx, f)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("mr: reading the split from the coordinator: %w", err)
+	}
+	b := make([]byte, f.Size)
+	prefault.Bytes(b)
+	s := &split{text: unsafe.String(&b[0], len(b)), cancel: cancel} // b's bytes are written once, before wait hands them out
+	s.cond.L = &s.mu
+	go func() {
+		defer cancel()
+		defer resp.Body.Close()
+		var got int64
+		var err error
+		for got < f.Size && err == nil {
+			var n int
+			n, err = resp.Body.Read(b[got:min(got+streamChunk, f.Size)])
+			got += int64(n)
+			s.mu.Lock()
+			s.arrived = got
+			s.mu.Unlock()
+			s.cond.Broadcast()
+		}
+		switch {
+		case got == f.Size && err == io.EOF: // the body ended there
+			err = nil
+		case err == io.EOF:
+			err = fmt.Errorf("got %d bytes, want %d", got, f.Size)
+		case err == nil:
+			err = checkEnd(resp.Body, f.Size)
+		}
+		s.mu.Lock()
+		s.done, s.err = true, err
+		s.mu.Unlock()
+		s.cond.Broadcast()
+	}()
+	return s, nil
 }
 
 // splitSize is the size of t's split, or -1 if it cannot be told.
@@ -62,20 +182,30 @@ func fetchSplit(f *Fetch) (string, error) {
 func fetchBody(f *Fetch) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), f.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
-	if err != nil {
-		return "", err
-	}
-	req.Header = f.Header.Clone()
-	resp, err := splitClient(f.Stall).Do(req)
+	resp, err := sendFetch(ctx, f)
 	if err != nil {
 		return "", err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", errors.New(resp.Status)
-	}
 	return readExactly(resp.Body, f.Size)
+}
+
+// sendFetch sends f's request and returns its response, if 200 OK.
+func sendFetch(ctx context.Context, f *Fetch) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header = f.Header.Clone()
+	resp, err := splitClient(f.Stall).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, errors.New(resp.Status)
+	}
+	return resp, nil
 }
 
 // splitClients are the HTTP clients of fetchSplit, by stall timeout: a

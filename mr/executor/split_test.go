@@ -8,11 +8,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"mapreduce/internal/protocol"
+	"mapreduce/mr"
 )
 
 // fetchTaskFor describes a map attempt whose split, size bytes, comes
@@ -85,19 +88,103 @@ func TestSplitFetchFailures(t *testing.T) {
 		{"/stall", "timeout"},
 		{"/unreachable", "connection refused"},
 	} {
-		task := fetchTaskFor(t.TempDir(), srv.URL+tc.path, "in.txt", size)
-		if tc.path == "/stall" {
-			task.Fetch.Stall = 200 * time.Millisecond // the others must not time out
-		}
-		if tc.path == "/unreachable" {
-			task.Fetch.URL = "http://" + closedAddr(t) + "/split"
-		}
-		res := InProcess{App: poisonApp()}.Run(context.Background(), task, func(int64) {})
-		if !res.failed() || res.App || !strings.Contains(res.Err, "reading the split from the coordinator") ||
-			!strings.Contains(res.Err, tc.want) {
-			t.Errorf("%s: result %+v, want a failure of the worker's saying %q", tc.path, res, tc.want)
+		for _, inputs := range []int{1, 2} { // 2: streamed
+			task := fetchTaskFor(t.TempDir(), srv.URL+tc.path, "in.txt", size)
+			if inputs == 2 {
+				task.Inputs = []Input{{Name: "a.txt", Length: 60}, {Name: "b.txt", Length: size - 60}}
+			}
+			if tc.path == "/stall" {
+				task.Fetch.Stall = 200 * time.Millisecond // the others must not time out
+			}
+			if tc.path == "/unreachable" {
+				task.Fetch.URL = "http://" + closedAddr(t) + "/split"
+			}
+			res := InProcess{App: poisonApp()}.Run(context.Background(), task, func(int64) {})
+			if !res.failed() || res.App || !strings.Contains(res.Err, "reading the split from the coordinator") ||
+				!strings.Contains(res.Err, tc.want) {
+				t.Errorf("%s, %d inputs: result %+v, want a failure of the worker's saying %q", tc.path, inputs, res, tc.want)
+			}
 		}
 	}
+}
+
+// recordingApp is a word count whose Map sends each call's input name and
+// contents to calls.
+func recordingApp(calls chan<- [2]string) *mr.App {
+	return &mr.App{Name: "recording",
+		Map: func(name, contents string) []mr.KeyValue {
+			calls <- [2]string{name, contents}
+			var kvs []mr.KeyValue
+			for _, w := range strings.Fields(contents) {
+				kvs = append(kvs, mr.KeyValue{Key: w, Value: "1"})
+			}
+			return kvs
+		},
+		Reduce: func(_ string, vs []string) string { return strconv.Itoa(len(vs)) }}
+}
+
+// A split of several inputs from the coordinator is mapped as it comes:
+// Map is called on the first input while the second has not been sent
+// (the server waits for that call), and each call gets its input whole.
+func TestSplitStreamedMapsInputsAsTheyArrive(t *testing.T) {
+	first, second := strings.Repeat("alpha beta\n", 20_000), strings.Repeat("gamma\n", 30_000)
+	calls := make(chan [2]string, 2)
+	mapped := make(chan struct{})
+	var early atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(first)+len(second)))
+		w.Write([]byte(first))
+		w.(http.Flusher).Flush()
+		select {
+		case <-mapped:
+			early.Store(true)
+		case <-time.After(time.Minute): // a split read whole first never maps before this
+		}
+		w.Write([]byte(second))
+	}))
+	defer srv.Close()
+	task := fetchTaskFor(t.TempDir(), srv.URL+"/split", "in.txt", int64(len(first)+len(second)))
+	task.Inputs = []Input{{Name: "first.txt", Length: int64(len(first))}, {Name: "second.txt", Length: int64(len(second))}}
+	var got [][2]string
+	done := make(chan Result)
+	go func() { done <- InProcess{App: recordingApp(calls)}.Run(context.Background(), task, func(int64) {}) }()
+	got = append(got, <-calls)
+	close(mapped)
+	got = append(got, <-calls)
+	res := <-done
+	if res.failed() || !early.Load() {
+		t.Fatalf("result %+v; Map called on the first input before the second was sent: %v", res, early.Load())
+	}
+	if got[0] != [2]string{"first.txt", first} || got[1] != [2]string{"second.txt", second} {
+		t.Fatalf("Map called with %q (%d bytes), %q (%d bytes)", got[0][0], len(got[0][1]), got[1][0], len(got[1][1]))
+	}
+	if res.Counters.MapInputBytes != int64(len(first)+len(second)) || res.Counters.MapOutputRecords != 70_000 {
+		t.Fatalf("counters %+v", res.Counters)
+	}
+}
+
+// When Map fails on an input while the rest of a streamed split is still
+// coming, the attempt fails as the app's, at once, and the transfer is
+// stopped (the server sees its request's end).
+func TestSplitStreamStoppedByMapsFailure(t *testing.T) {
+	stopped := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "200")
+		w.Write([]byte(strings.Repeat("x\n", 50)))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		close(stopped)
+	}))
+	defer srv.Close()
+	task := fetchTaskFor(t.TempDir(), srv.URL+"/split", "in.txt", 200)
+	task.Inputs = []Input{{Name: "first.txt", Length: 100}, {Name: "second.txt", Length: 100}}
+	app := &mr.App{Name: "failing", Map: func(string, string) []mr.KeyValue { panic("no good") },
+		Reduce: func(string, []string) string { return "" }}
+	res := InProcess{App: app}.Run(context.Background(), task, func(int64) {})
+	if !res.failed() || !res.App || !strings.Contains(res.Err, "no good") {
+		t.Fatalf("result %+v, want the app's failure", res)
+	}
+	<-stopped
 }
 
 // closedAddr is a loopback address nothing listens on.

@@ -105,11 +105,12 @@ func collectFor(kind protocol.TaskKind) {
 // file's size.
 func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, error) {
 	collectBeforeSplit(t)
-	contents, err := readSplit(t)
+	sp, err := readSplit(t)
 	if err != nil {
 		return 0, err
 	}
-	cnt.MapInputBytes = int64(len(contents))
+	defer sp.close() // mapInputs closes it; this, if it is not called
+	cnt.MapInputBytes = int64(len(sp.text))
 	var combine mapside.Combiner
 	if app.Combine != nil {
 		combine = func(key string, values []string) ([]string, error) { return callCombine(app.Combine, key, values) }
@@ -126,7 +127,7 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 	if t.Stream != nil && t.Stream.Combiner != "" {
 		emit, flush = streamCombine(t, emit, &mapped)
 	}
-	err = mapInputs(mapperOf(app, t, m), t.Inputs, contents, m, cnt, emit)
+	err = mapInputs(mapperOf(app, t, m), t.Inputs, sp, m, cnt, emit)
 	if err == nil {
 		err = flush()
 	}
@@ -161,11 +162,24 @@ func collectBeforeSplit(t *Task) {
 
 // mapInputs calls Map on each input's part of contents, in order,
 // counting their lines.
-func mapInputs(mapper mapFunc, inputs []Input, contents string, m *meter, cnt *protocol.Counters, emit func(k, v string)) error {
+func mapInputs(mapper mapFunc, inputs []Input, sp *split, m *meter, cnt *protocol.Counters, emit func(k, v string)) error {
+	err := mapParts(mapper, inputs, sp, m, cnt, emit)
+	if cerr := sp.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// mapParts is mapInputs but for the end of the split's transfer.
+func mapParts(mapper mapFunc, inputs []Input, sp *split, m *meter, cnt *protocol.Counters, emit func(k, v string)) error {
+	contents := sp.text
 	var off int64
 	for i, in := range inputs {
 		if in.Length < 0 || off+in.Length > int64(len(contents)) {
 			return errors.New("executor: the split is shorter than its inputs")
+		}
+		if err := sp.wait(off + in.Length); err != nil {
+			return err
 		}
 		part := contents[off : off+in.Length]
 		cnt.MapInputRecords += countLines(part)
