@@ -18,7 +18,7 @@ func TestEachFindsTheWordsOfFieldsFunc(t *testing.T) {
 	} {
 		want := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
 		var got []string
-		each(s, func(w string) { got = append(got, w) })
+		each(s, func(w, _ string) { got = append(got, w) }, "")
 		if strings.Join(got, "|") != strings.Join(want, "|") || len(got) != len(want) {
 			t.Errorf("each(%q) = %q, want %q", s, got, want)
 		}
@@ -38,7 +38,7 @@ func TestEachOnRandomText(t *testing.T) {
 		s := b.String()
 		want := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
 		var got []string
-		each(s, func(w string) { got = append(got, w) })
+		each(s, func(w, _ string) { got = append(got, w) }, "")
 		if !slices.Equal(got, want) {
 			t.Fatalf("each(%q) = %q, want %q", s, got, want)
 		}
@@ -50,7 +50,7 @@ func FuzzEach(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		want := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
 		var got []string
-		each(s, func(w string) { got = append(got, w) })
+		each(s, func(w, _ string) { got = append(got, w) }, "")
 		if !slices.Equal(got, want) {
 			t.Fatalf("each(%q) = %q, want %q", s, got, want)
 		}
@@ -75,6 +75,6 @@ func BenchmarkEach(b *testing.B) {
 	b.SetBytes(int64(len(s)))
 	for b.Loop() {
 		n := 0
-		each(s, func(string) { n++ })
+		each(s, func(string, string) { n++ }, "")
 	}
 }
