@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"iter"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Merger yields the records of several sorted runs in key order (bytewise,
@@ -174,12 +175,13 @@ func (m *Merger) Err() error { return m.err }
 // returns the first error of the Merger or of f.
 //
 // The key, the value strings and the values slice passed to f are fresh
-// and may be kept; the strings of one key share a single allocation.
+// and may be kept; the strings are carved from blocks shared by many keys
+// and never written again.
 func GroupByKey(m *Merger, f func(key string, values []string) error) error {
 	var g keyGroup
 	for ok := m.Next(); ok; {
 		g.reset(m.Key())
-		for ; ok && bytes.Equal(m.Key(), g.buf[:g.klen]); ok = m.Next() {
+		for ; ok && bytes.Equal(m.Key(), g.key()); ok = m.Next() {
 			g.add(m.Value())
 		}
 		if err := f(g.strings()); err != nil {
@@ -255,31 +257,56 @@ func (c *SeqCounts) GroupByKeySeq(m *Merger, f func(key string, values iter.Seq[
 	return m.Err()
 }
 
-// keyGroup accumulates one key and its values as bytes, so that turning them
-// into strings costs a single allocation.
+// keyGroup accumulates one key and its values as bytes, in blocks that
+// the strings handed out are carved from: a group costs no allocation of
+// its own, and its bytes are copied once, from the runs. A block's bytes
+// are never written again once handed out (a string kept by Reduce pins
+// its block, as a kept key of the map side's does).
 type keyGroup struct {
-	buf  []byte // key, then the values back to back
+	buf  []byte // the block being filled: buf[from:] is the group, its key and then its values back to back
+	from int
 	klen int
-	ends []int // end offset in buf of each value
+	ends []int // end offset in the group of each value
 }
 
-// reset starts a group for key.
+// groupBlock is the size of a keyGroup's blocks; a larger group gets one
+// of its own.
+const groupBlock = 64 << 10
+
+// reset starts a group for key, after the bytes handed out.
 func (g *keyGroup) reset(key []byte) {
-	g.buf = append(g.buf[:0], key...)
-	g.klen = len(key)
-	g.ends = g.ends[:0]
+	g.from, g.klen, g.ends = len(g.buf), len(key), g.ends[:0]
+	g.put(key)
 }
+
+// key is the group's key.
+func (g *keyGroup) key() []byte { return g.buf[g.from : g.from+g.klen] }
 
 // add appends one value to the group.
 func (g *keyGroup) add(value []byte) {
-	g.buf = append(g.buf, value...)
-	g.ends = append(g.ends, len(g.buf))
+	g.put(value)
+	g.ends = append(g.ends, len(g.buf)-g.from)
 }
 
-// strings returns the group's key and values as fresh strings in a fresh
-// slice.
+// put appends b to the group, moving the group to a new block if it does
+// not fit this one.
+func (g *keyGroup) put(b []byte) {
+	if cap(g.buf)-len(g.buf) < len(b) {
+		n := len(g.buf) - g.from + len(b)
+		block := append(make([]byte, 0, max(groupBlock, 2*n)), g.buf[g.from:]...)
+		g.buf, g.from = block, 0
+	}
+	g.buf = append(g.buf, b...)
+}
+
+// strings returns the group's key and values as strings that are never
+// written again, in a fresh slice.
 func (g *keyGroup) strings() (string, []string) {
-	s := string(g.buf)
+	var s string
+	if grp := g.buf[g.from:]; len(grp) > 0 {
+		s = unsafe.String(&grp[0], len(grp))
+	}
+	g.from = len(g.buf)
 	values := make([]string, len(g.ends))
 	start := g.klen
 	for i, end := range g.ends {

@@ -219,18 +219,30 @@ func TestReduceMerged(t *testing.T) {
 }
 
 func TestReduceMergedKeepsStrings(t *testing.T) {
-	runs := manyRuns(3, 100)
-	kept := map[string][]string{}
-	keep := func(key string, values []string) string {
-		kept[key] = values // kept as is: the slice and strings are fresh
-		return strconv.Itoa(len(values))
+	// Groups of many values, and values larger than a block of the
+	// groups' strings, so that groups cross from block to block.
+	var big [][]KeyValue
+	for i := range 3 {
+		var run []KeyValue
+		for k := range 40 {
+			v := strings.Repeat(fmt.Sprintf("%d.%d|", i, k), 1+k*k*k%9000)
+			run = append(run, mkKV(fmt.Sprintf("k%03d", k/3), v))
+		}
+		big = append(big, run)
 	}
-	if err := reduceGroups(NewMerger(runsOf(t, runs...)), keep, newWriter(&bytes.Buffer{})); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range reduceReference(runs, joinReduce) {
-		if got := r.Key + "=" + strings.Join(kept[r.Key], ","); got != r.Value {
-			t.Fatalf("kept strings changed: %q, want %q", got, r.Value)
+	for _, runs := range [][][]KeyValue{manyRuns(3, 100), big} {
+		kept := map[string][]string{}
+		keep := func(key string, values []string) string {
+			kept[key] = values // kept as is: the slice and strings are fresh
+			return strconv.Itoa(len(values))
+		}
+		if err := reduceGroups(NewMerger(runsOf(t, runs...)), keep, newWriter(&bytes.Buffer{})); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range reduceReference(runs, joinReduce) {
+			if got := r.Key + "=" + strings.Join(kept[r.Key], ","); got != r.Value {
+				t.Fatalf("kept strings changed: %.80q, want %.80q", got, r.Value)
+			}
 		}
 	}
 }
