@@ -429,3 +429,38 @@ func BenchmarkRunRead(b *testing.B) {
 		}
 	}
 }
+
+// WriteSpill's segment carries the CRC-32C of its bytes, in memory or in
+// a file, for the upload to send without summing them again.
+func TestWriteSpillSumsItsBytes(t *testing.T) {
+	dir := t.TempDir()
+	kvs := wcRecords(5000, 3)
+	for _, limit := range []int{1 << 20, 0} { // in memory, then in a file
+		seg, info, err := WriteSpill(filepath.Join(dir, fmt.Sprintf("out-%d", limit)), limit, func(w *Writer) error {
+			for _, kv := range kvs {
+				if err := w.Write(kv.Key, kv.Value); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (limit > 0) != (seg.Path == "") {
+			t.Fatalf("limit %d: segment at %q", limit, seg.Path)
+		}
+		data := seg.Data
+		if seg.Path != "" {
+			if data, err = os.ReadFile(seg.Path); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h := NewHash()
+		h.Write(data)
+		if !seg.Summed || seg.CRC != h.Sum32() || seg.Size != int64(len(data)) || info.CRC != seg.CRC {
+			t.Fatalf("limit %d: segment summed %v, crc %08x, size %d; its %d bytes' crc %08x",
+				limit, seg.Summed, seg.CRC, seg.Size, len(data), h.Sum32())
+		}
+	}
+}

@@ -29,6 +29,11 @@ type Segment struct {
 	Data      []byte
 	Lens      string
 	Runs      []Extent
+	// Summed: CRC is the CRC-32C of the segment's Size bytes, known as
+	// they were written (WriteSpill), so that sending them needs no pass
+	// to sum them.
+	CRC    uint32
+	Summed bool
 }
 
 // Expand returns segs with each segment of several runs replaced by one
@@ -235,6 +240,6 @@ func WriteSpill(path string, limit int, fill func(*Writer) error) (Segment, Info
 	}
 	sp.buf = nil // kept by seg
 	size, crc := w.written()
-	seg.Size = size
+	seg.Size, seg.CRC, seg.Summed = size, crc, true
 	return seg, Info{Size: size, CRC: crc, Records: w.Count()}, nil
 }

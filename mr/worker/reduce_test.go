@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -551,5 +552,18 @@ func TestReducerMergePasses(t *testing.T) {
 	want, got := reduce(64), reduce(2)
 	if !bytes.Equal(got, want) || len(want) == 0 {
 		t.Fatalf("merged two at a time: %q, want %q", got, want)
+	}
+}
+
+// An output the executor summed as it wrote it is uploaded with that sum,
+// without reading it again; one it did not is read.
+func TestChecksumTakesTheExecutorsSum(t *testing.T) {
+	gone := filepath.Join(t.TempDir(), "gone")
+	size, crc, err := checksum(runfile.Segment{Path: gone, Size: 10, CRC: 0x1234, Summed: true})
+	if err != nil || size != 10 || crc != 0x1234 {
+		t.Fatalf("summed output: %d bytes, crc %08x, %v", size, crc, err)
+	}
+	if _, _, err := checksum(runfile.Segment{Path: gone, Size: 10}); err == nil {
+		t.Fatal("an output not summed, and gone, was not read")
 	}
 }

@@ -131,8 +131,13 @@ func (w *Worker) upload(ctx context.Context, a protocol.Attempt, out runfile.Seg
 	})
 }
 
-// checksum is the size and CRC-32C of a run, in a file or in memory.
+// checksum is the size and CRC-32C of a run, in a file or in memory: as
+// the executor summed it while writing it, if it did (a wrong sum fails
+// the upload, which the coordinator checks).
 func checksum(s runfile.Segment) (int64, uint32, error) {
+	if s.Summed {
+		return s.Size, s.CRC, nil
+	}
 	if s.Path != "" {
 		return runfile.Checksum(s.Path)
 	}
