@@ -56,6 +56,7 @@
 //	internal/statuspage   the status page (html/template + embed)
 //	internal/mapside      a map attempt's output: grouping, combining,
 //	                      spilling, one sorted run per reduce task
+//	internal/prefault     large fresh allocations faulted in at once
 //	internal/input        the job's inputs: files and folders by one
 //	                      rule, text or not, cut into map tasks for the
 //	                      coordinator and mrsequential alike; a plugin's
