@@ -51,7 +51,7 @@ type split struct {
 // coordinator is streamed: Map is called on each input as soon as its
 // bytes are there, while the next ones arrive (streamSplit).
 func readSplit(t *Task) (*split, error) {
-	if t.Fetch != nil && len(t.Inputs) > 1 {
+	if t.Fetch != nil && len(t.Inputs) > 1 && t.Fetch.Size > 0 {
 		return streamSplit(t.Fetch)
 	}
 	var text string
@@ -64,7 +64,16 @@ func readSplit(t *Task) (*split, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &split{text: text, arrived: int64(len(text)), done: true}, nil
+	s := newSplit(text, nil)
+	s.arrived, s.done = int64(len(text)), true
+	return s, nil
+}
+
+// newSplit returns a split of text whose transfer cancel stops (nil: none).
+func newSplit(text string, cancel context.CancelFunc) *split {
+	s := &split{text: text, cancel: cancel}
+	s.cond.L = &s.mu
+	return s
 }
 
 // wait waits until the split's first end bytes are there, and returns
@@ -126,8 +135,7 @@ func streamSplit(f *Fetch) (*split, error) {
 	}
 	b := make([]byte, f.Size)
 	prefault.Bytes(b)
-	s := &split{text: unsafe.String(&b[0], len(b)), cancel: cancel} // b's bytes are written once, before wait hands them out
-	s.cond.L = &s.mu
+	s := newSplit(unsafe.String(&b[0], len(b)), cancel) // b's bytes are written once, before wait hands them out
 	go func() {
 		defer cancel()
 		defer resp.Body.Close()

@@ -220,3 +220,17 @@ func TestReadExactly(t *testing.T) {
 		}
 	}
 }
+
+// A split of several empty inputs is read as an empty split: nothing to
+// stream, and Map is called on each.
+func TestSplitOfEmptyInputs(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	task := fetchTaskFor(t.TempDir(), srv.URL+"/split", "in.txt", 0)
+	task.Inputs = []Input{{Name: "a.txt"}, {Name: "b.txt"}}
+	calls := make(chan [2]string, 2)
+	res := InProcess{App: recordingApp(calls)}.Run(context.Background(), task, func(int64) {})
+	if res.failed() || len(calls) != 2 || res.Counters.MapInputBytes != 0 {
+		t.Fatalf("result %+v, %d calls of Map", res, len(calls))
+	}
+}
