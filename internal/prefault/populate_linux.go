@@ -1,6 +1,7 @@
 package prefault
 
 import (
+	"os"
 	"syscall"
 	"unsafe"
 )
@@ -13,7 +14,7 @@ const madvPopulateWrite = 23
 // madvise wants a page-aligned start: the first partial page is left to
 // fault as it is written.
 func populate(b []byte) error {
-	const page = 4096
+	page := uintptr(os.Getpagesize())
 	off := int(-uintptr(unsafe.Pointer(&b[0])) & (page - 1))
 	if off >= len(b) {
 		return nil

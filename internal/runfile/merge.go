@@ -304,9 +304,8 @@ func (g *keyGroup) put(b []byte) {
 func (g *keyGroup) strings() (string, []string) {
 	var s string
 	if grp := g.buf[g.from:]; len(grp) > 0 {
-		s = unsafe.String(&grp[0], len(grp))
+		s = unsafe.String(&grp[0], len(grp)) // the next reset starts after it
 	}
-	g.from = len(g.buf)
 	values := make([]string, len(g.ends))
 	start := g.klen
 	for i, end := range g.ends {
