@@ -84,8 +84,8 @@ func (s *split) wait(end int64) error {
 	for s.arrived < end && !s.done {
 		s.cond.Wait()
 	}
-	if s.arrived < end {
-		return s.failed()
+	if s.arrived < end { // done, so err says why
+		return splitError(s.err)
 	}
 	return nil
 }
@@ -102,18 +102,14 @@ func (s *split) close() error {
 		s.cond.Wait()
 	}
 	if s.err != nil {
-		return s.failed()
+		return splitError(s.err)
 	}
 	return nil
 }
 
-// failed is the transfer's error, as a map attempt reports it; s.mu is
-// held.
-func (s *split) failed() error {
-	err := s.err
-	if err == nil {
-		err = fmt.Errorf("got %d bytes, want %d", s.arrived, len(s.text))
-	}
+// splitError is a failure to read the split from the coordinator, as a
+// map attempt reports it.
+func splitError(err error) error {
 	return fmt.Errorf("mr: reading the split from the coordinator: %w", err)
 }
 
@@ -125,13 +121,13 @@ const streamChunk = 1 << 20
 // Map side waiting for each input's (wait).
 func streamSplit(f *Fetch) (*split, error) {
 	if f.Size <= 0 || int64(int(f.Size)) != f.Size {
-		return nil, fmt.Errorf("mr: reading the split from the coordinator: a split of %d bytes", f.Size)
+		return nil, splitError(fmt.Errorf("a split of %d bytes", f.Size))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.Timeout)
 	resp, err := sendFetch(ctx, f)
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("mr: reading the split from the coordinator: %w", err)
+		return nil, splitError(err)
 	}
 	b := make([]byte, f.Size)
 	prefault.Bytes(b)
@@ -182,7 +178,7 @@ func splitSize(t *Task) int64 {
 func fetchSplit(f *Fetch) (string, error) {
 	s, err := fetchBody(f)
 	if err != nil {
-		return "", fmt.Errorf("mr: reading the split from the coordinator: %w", err)
+		return "", splitError(err)
 	}
 	return s, nil
 }
