@@ -195,7 +195,8 @@ func GroupByKey(m *Merger, f func(key string, values []string) error) error {
 // an iterator over the key's values in merge order that reads them from
 // the runs as it goes: only one value is held at a time, however many the
 // key has. The iterator may be ranged over once, only during f; values f
-// does not read are skipped.
+// does not read are skipped. The key and the values may be kept: they are
+// carved from shared blocks, never written again (carver).
 func GroupByKeySeq(m *Merger, f func(key string, values iter.Seq[string]) error) error {
 	var c SeqCounts
 	return c.GroupByKeySeq(m, f)
@@ -229,32 +230,70 @@ func (c *SeqCounts) publish() {
 // GroupByKeySeq is the function GroupByKeySeq, counting into c.
 func (c *SeqCounts) GroupByKeySeq(m *Merger, f func(key string, values iter.Seq[string]) error) error {
 	defer c.publish()
-	ok := m.Next()
-	for ok {
-		key := string(m.Key())
-		used := false
-		values := func(yield func(string) bool) {
-			if used {
-				return
-			}
-			used = true
-			for ok && string(m.Key()) == key {
-				v := string(m.Value())
-				ok = m.Next()
-				c.count(len(v))
-				if !yield(v) {
-					return
-				}
-			}
-		}
-		if err := f(key, values); err != nil {
+	g := seqGroup{m: m, c: c, ok: m.Next()}
+	values := g.values // one iterator serves every key: none is allocated per key
+	for g.ok {
+		g.key, g.used = g.strs.carve(m.Key()), false
+		err := f(g.key, values)
+		g.used = true // ranging over it after f yields nothing
+		if err != nil {
 			return err
 		}
-		for ok && string(m.Key()) == key {
-			ok = m.Next()
+		for g.ok && string(m.Key()) == g.key {
+			g.ok = m.Next()
 		}
 	}
 	return m.Err()
+}
+
+// seqGroup is GroupByKeySeq's state: the key being reduced and the
+// merge's place, which the iterator reads and moves.
+type seqGroup struct {
+	m    *Merger
+	c    *SeqCounts
+	ok   bool // m is at a record
+	key  string
+	used bool // the iterator was ranged over for key, or f returned
+	strs carver
+}
+
+// values yields the values of g.key, once.
+func (g *seqGroup) values(yield func(string) bool) {
+	if g.used {
+		return
+	}
+	g.used = true
+	for g.ok && string(g.m.Key()) == g.key {
+		v := g.strs.carve(g.m.Value())
+		g.ok = g.m.Next()
+		g.c.count(len(v))
+		if !yield(v) {
+			return
+		}
+	}
+}
+
+// carver copies byte slices into strings carved from shared blocks,
+// without an allocation each. A block is never written again where it
+// was handed out, so the strings stay valid however long they are kept;
+// a kept string pins its block, and a block no string holds is garbage,
+// so the memory held stays bounded however many strings are carved.
+type carver struct{ block []byte }
+
+// carve returns b as a string.
+func (a *carver) carve(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(a.block)-len(a.block) < len(b) {
+		if len(b) > groupBlock/8 {
+			return string(b)
+		}
+		a.block = make([]byte, 0, groupBlock)
+	}
+	at := len(a.block)
+	a.block = append(a.block, b...)
+	return unsafe.String(&a.block[at], len(b))
 }
 
 // keyGroup accumulates one key and its values as bytes, in blocks that

@@ -218,9 +218,10 @@ func TestReduceMerged(t *testing.T) {
 	}
 }
 
-func TestReduceMergedKeepsStrings(t *testing.T) {
-	// Groups of many values, and values larger than a block of the
-	// groups' strings, so that groups cross from block to block.
+// bigGroups returns 3 runs of groups of many values, some of them larger
+// than a block of the groups' strings, so that groups cross from block
+// to block.
+func bigGroups() [][]KeyValue {
 	var big [][]KeyValue
 	for i := range 3 {
 		var run []KeyValue
@@ -230,7 +231,11 @@ func TestReduceMergedKeepsStrings(t *testing.T) {
 		}
 		big = append(big, run)
 	}
-	for _, runs := range [][][]KeyValue{manyRuns(3, 100), big} {
+	return big
+}
+
+func TestReduceMergedKeepsStrings(t *testing.T) {
+	for _, runs := range [][][]KeyValue{manyRuns(3, 100), bigGroups()} {
 		kept := map[string][]string{}
 		keep := func(key string, values []string) string {
 			kept[key] = values // kept as is: the slice and strings are fresh
@@ -378,9 +383,15 @@ func TestMergeSegmentsKeepOrder(t *testing.T) {
 }
 
 // GroupByKeySeq gives the same groups as GroupByKey, whether f reads all,
-// some or none of a key's values.
+// some or none of a key's values; the keys and values it gives may be
+// kept.
 func TestGroupByKeySeq(t *testing.T) {
-	runs := manyRuns(5, 200)
+	for _, runs := range [][][]KeyValue{manyRuns(5, 200), bigGroups()} {
+		testGroupByKeySeq(t, runs)
+	}
+}
+
+func testGroupByKeySeq(t *testing.T, runs [][]KeyValue) {
 	var want [][]string
 	GroupByKey(NewMerger(runsOf(t, runs...)), func(key string, values []string) error {
 		want = append(want, append([]string{key}, values...))
@@ -411,9 +422,26 @@ func TestGroupByKeySeq(t *testing.T) {
 				n = min(n, limit+1)
 			}
 			if !slices.Equal(got[i], want[i][:n]) {
-				t.Fatalf("limit %d: group %d = %v, want %v", limit, i, got[i], want[i][:n])
+				t.Fatalf("limit %d: group %.80q, want %.80q", limit, got[i], want[i][:n])
 			}
 		}
+	}
+}
+
+// An iterator kept past its f yields nothing, even where the merge has
+// stopped at its key's values (f failed without reading them).
+func TestGroupByKeySeqIteratorEndsWithF(t *testing.T) {
+	var kept iter.Seq[string]
+	failed := errors.New("f failed")
+	err := GroupByKeySeq(NewMerger(runsOf(t, manyRuns(3, 50)...)), func(key string, values iter.Seq[string]) error {
+		kept = values
+		return failed
+	})
+	if err != failed {
+		t.Fatalf("GroupByKeySeq returned %v, want f's error", err)
+	}
+	for v := range kept {
+		t.Fatalf("an iterator ranged after its f yielded %q", v)
 	}
 }
 

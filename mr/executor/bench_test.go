@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -228,4 +229,71 @@ func BenchmarkReduceTaskLines(b *testing.B) {
 		os.RemoveAll(task.Scratch)
 	}
 	b.ReportMetric(float64(cpuTime(b, 0)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkReduceTaskCounts runs a reduce attempt of a word count's
+// shape: 4 runs (as from 4 maps) of the words of a 200,000-word Zipf
+// vocabulary, all in the first run and a quarter in each other one, with
+// combined counts as values, reduced by a ReduceSeq that sums, as
+// mrapps/wc's (seq), or by a Reduce that does (slice).
+func BenchmarkReduceTaskCounts(b *testing.B) {
+	dir := b.TempDir()
+	vocab := strings.Fields(zipfText(8<<20, 200_000))
+	slices.Sort(vocab)
+	vocab = slices.Compact(vocab)
+	r := rand.New(rand.NewPCG(3, 4))
+	var runs []runfile.Segment
+	var size int64
+	for m := range 4 {
+		seg, _, err := runfile.WriteSpill(filepath.Join(dir, fmt.Sprintf("run-%d", m)), 0, func(w *runfile.Writer) error {
+			for _, word := range vocab {
+				if m > 0 && r.IntN(4) != 0 {
+					continue
+				}
+				if err := w.Write(word, strconv.Itoa(1+r.IntN(40))); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runs = append(runs, seg)
+		size += seg.Size
+	}
+	seq := benchApp()
+	seq.Reduce = nil
+	seq.ReduceSeq = func(_ string, values iter.Seq[string]) string {
+		n := 0
+		for v := range values {
+			k, _ := strconv.Atoi(v)
+			n += k
+		}
+		return strconv.Itoa(n)
+	}
+	for _, app := range []*mr.App{seq, benchApp()} {
+		name := "slice"
+		if app.ReduceSeq != nil {
+			name = "seq"
+		}
+		b.Run(name, func(b *testing.B) {
+			task := &Task{Kind: protocol.ReduceTask, Name: "reduce-0.a1", NReduce: 10, Runs: runs,
+				Scratch: filepath.Join(dir, "scratch"), MergeFanIn: 64, HeapLimit: 256 << 20}
+			b.SetBytes(size)
+			e := InProcess{App: app}
+			cpu0 := cpuTime(b, 0)
+			for b.Loop() {
+				res := e.Run(context.Background(), task, func(int64) {})
+				if res.Err != "" {
+					b.Fatal(res.Err)
+				}
+				if res.Counters.ReduceOutputRecords != int64(len(vocab)) {
+					b.Fatalf("%d records out, want %d", res.Counters.ReduceOutputRecords, len(vocab))
+				}
+				os.RemoveAll(task.Scratch)
+			}
+			b.ReportMetric(float64(cpuTime(b, 0)-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
 }
