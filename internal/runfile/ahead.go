@@ -58,6 +58,18 @@ func (a *aheadWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteLine adds "key value\n" to the buffer.
+func (a *aheadWriter) WriteLine(key, value []byte) {
+	if n := len(key) + len(value) + 2; a.size-len(a.buf) > n { // the buffer is not left full
+		a.buf = append(append(append(append(a.buf, key...), ' '), value...), '\n')
+		return
+	}
+	a.Write(key)
+	a.WriteByte(' ')
+	a.Write(value)
+	a.WriteByte('\n')
+}
+
 // WriteByte adds c to the buffer.
 func (a *aheadWriter) WriteByte(c byte) error {
 	a.buf = append(a.buf, c)

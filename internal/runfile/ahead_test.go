@@ -3,6 +3,7 @@
 package runfile
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"math/rand/v2"
@@ -31,6 +32,40 @@ func TestAheadWriterKeepsOrder(t *testing.T) {
 		}
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
 			t.Fatalf("buffers of %d: %d bytes written, want %d, or not the same", size, got.Len(), want.Len())
+		}
+	}
+}
+
+// Both of writeText's writers write each line whole and in order, lines
+// that fit what is left of a buffer and lines that do not.
+func TestTextWritersWriteLines(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	pool := make([]byte, 64<<10)
+	rand.NewChaCha8([32]byte{1}).Read(pool)
+	piece := func(max int) []byte {
+		off := rng.IntN(len(pool) / 2)
+		return pool[off : off+rng.IntN(min(max, len(pool)/2))]
+	}
+	for _, size := range []int{16, 512, 4096} {
+		var gotAhead, gotBuffered, want bytes.Buffer
+		writers := []textWriter{newAheadWriter(&gotAhead, size), bufferedLines{bufio.NewWriterSize(&gotBuffered, size)}}
+		for range 500 {
+			key, value := piece(2*size), piece(size/2+2)
+			for _, w := range writers {
+				w.WriteLine(key, value)
+			}
+			want.Write(key)
+			want.WriteByte(' ')
+			want.Write(value)
+			want.WriteByte('\n')
+		}
+		for i, w := range writers {
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if got := []*bytes.Buffer{&gotAhead, &gotBuffered}[i]; !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Fatalf("writer %d, buffers of %d: %d bytes written, want %d, or not the same", i, size, got.Len(), want.Len())
+			}
 		}
 	}
 }

@@ -75,23 +75,32 @@ func writeText(runs []*Reader, w io.Writer, size int64, lens *LensWriter) error 
 	if size < 0 || size >= aheadFrom {
 		bw = newAheadWriter(w, buf)
 	} else {
-		bw = bufio.NewWriterSize(w, buf)
+		bw = bufferedLines{bufio.NewWriterSize(w, buf)}
 	}
-	return writeLines(NewMerger(runs), bw, nil, lens)
+	var m records = NewMerger(runs)
+	if len(runs) == 1 {
+		m = runs[0] // a lone run, as a reduce output taken in: nothing to merge
+	}
+	return writeLines(m, bw, nil, lens)
+}
+
+// records is what writeLines reads: a Merger, or one run's Reader.
+type records interface {
+	Next() bool
+	Key() []byte
+	Value() []byte
+	Err() error
 }
 
 // writeLines writes the records of m, up to the first whose key is hi or
 // more (nil: all), to bw as text, and flushes it; and their lengths to
 // lens unless it is nil.
-func writeLines(m *Merger, bw textWriter, hi []byte, lens *LensWriter) error {
+func writeLines(m records, bw textWriter, hi []byte, lens *LensWriter) error {
 	for m.Next() {
 		if hi != nil && bytes.Compare(m.Key(), hi) >= 0 {
 			break
 		}
-		bw.Write(m.Key())
-		bw.WriteByte(' ')
-		bw.Write(m.Value())
-		bw.WriteByte('\n')
+		bw.WriteLine(m.Key(), m.Value())
 		if lens != nil {
 			lens.add(len(m.Key()), len(m.Value()))
 		}
@@ -111,7 +120,22 @@ const aheadFrom = 4 << 20
 
 // textWriter is what writeText writes through.
 type textWriter interface {
-	io.Writer
-	io.ByteWriter
+	// WriteLine writes "key value\n".
+	WriteLine(key, value []byte)
 	Flush() error
+}
+
+// bufferedLines is a bufio.Writer as a textWriter.
+type bufferedLines struct{ *bufio.Writer }
+
+func (b bufferedLines) WriteLine(key, value []byte) {
+	if n := len(key) + len(value) + 2; b.Available() >= n {
+		line := append(append(append(append(b.AvailableBuffer(), key...), ' '), value...), '\n')
+		b.Write(line) // AvailableBuffer's idiom: it lies where it is written
+		return
+	}
+	b.Write(key)
+	b.WriteByte(' ')
+	b.Write(value)
+	b.WriteByte('\n')
 }
