@@ -191,6 +191,20 @@ func TestCheckLens(t *testing.T) {
 	}
 }
 
+// countedLines returns n records of random lines of 20 to 100 bytes
+// (spaces among them), each with the value "1", as uniq's.
+func countedLines(rng *rand.Rand, n int) []KeyValue {
+	kvs := make([]KeyValue, n)
+	for j := range kvs {
+		line := make([]byte, 20+rng.IntN(81))
+		for k := range line {
+			line[k] = "abcdefghij klmnopqrst uvwxyz ,.ABC"[rng.IntN(34)]
+		}
+		kvs[j] = KeyValue{string(line), "1"}
+	}
+	return kvs
+}
+
 // BenchmarkMergeText is the coordinator's final merge of a job whose keys
 // are lines (uniq's): 10 text runs of 20,000 distinct lines of 20 to 100
 // bytes each, counted once, merged into their text.
@@ -200,15 +214,7 @@ func BenchmarkMergeText(b *testing.B) {
 	var segs []Segment
 	var total int64
 	for i := range 10 {
-		kvs := make([]KeyValue, 20_000)
-		for j := range kvs {
-			line := make([]byte, 20+rng.IntN(81))
-			for k := range line {
-				line[k] = "abcdefghij klmnopqrst uvwxyz ,.ABC"[rng.IntN(34)]
-			}
-			kvs[j] = KeyValue{string(line), "1"}
-		}
-		segs = append(segs, textSegment(b, dir, i, referenceMerge([][]KeyValue{kvs})))
+		segs = append(segs, textSegment(b, dir, i, referenceMerge([][]KeyValue{countedLines(rng, 20_000)})))
 		st, err := os.Stat(segs[i].Path)
 		if err != nil {
 			b.Fatal(err)
@@ -229,16 +235,7 @@ func BenchmarkMergeText(b *testing.B) {
 // lines of 20 to 100 bytes, each counted once, turned into its text and
 // lengths as it is read.
 func BenchmarkWriteTextStream(b *testing.B) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	kvs := make([]KeyValue, 200_000)
-	for j := range kvs {
-		line := make([]byte, 20+rng.IntN(81))
-		for k := range line {
-			line[k] = "abcdefghij klmnopqrst uvwxyz ,.ABC"[rng.IntN(34)]
-		}
-		kvs[j] = KeyValue{string(line), "1"}
-	}
-	data := encodeRun(b, referenceMerge([][]KeyValue{kvs}))
+	data := encodeRun(b, referenceMerge([][]KeyValue{countedLines(rand.New(rand.NewPCG(7, 8)), 200_000)}))
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -191,30 +191,43 @@ func cpuTime(b *testing.B, pid int) int64 {
 // (as from 4 maps) of 75,000 distinct lines each of BenchmarkMapTask's
 // text, every value "1", reduced to "line count" by a Reduce that sums.
 func BenchmarkReduceTaskLines(b *testing.B) {
-	dir := b.TempDir()
 	lines := strings.Split(zipfText(24<<20, 200_000), "\n")
 	slices.Sort(lines)
 	lines = slices.Compact(lines)
+	runs, size := benchRuns(b, func(m int, w *runfile.Writer) error {
+		for i := m; i < len(lines); i += 4 {
+			if err := w.Write(lines[i], "1"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	benchReduceTask(b, benchApp(), runs, size, len(lines))
+}
+
+// benchRuns writes 4 runs (as from 4 maps), run m by fill(m, w), and
+// returns them and their size.
+func benchRuns(b *testing.B, fill func(m int, w *runfile.Writer) error) ([]runfile.Segment, int64) {
+	dir := b.TempDir()
 	var runs []runfile.Segment
 	var size int64
 	for m := range 4 {
-		seg, _, err := runfile.WriteSpill(filepath.Join(dir, fmt.Sprintf("run-%d", m)), 0, func(w *runfile.Writer) error {
-			for i := m; i < len(lines); i += 4 {
-				if err := w.Write(lines[i], "1"); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		seg, _, err := runfile.WriteSpill(filepath.Join(dir, fmt.Sprintf("run-%d", m)), 0, func(w *runfile.Writer) error { return fill(m, w) })
 		if err != nil {
 			b.Fatal(err)
 		}
 		runs = append(runs, seg)
 		size += seg.Size
 	}
-	app := benchApp()
+	return runs, size
+}
+
+// benchReduceTask runs a reduce attempt of app over runs, of size bytes,
+// b.N times, checking that it writes records records, and reports its
+// CPU time per attempt.
+func benchReduceTask(b *testing.B, app *mr.App, runs []runfile.Segment, size int64, records int) {
 	task := &Task{Kind: protocol.ReduceTask, Name: "reduce-0.a1", NReduce: 10, Runs: runs,
-		Scratch: filepath.Join(dir, "scratch"), MergeFanIn: 64, HeapLimit: 256 << 20}
+		Scratch: filepath.Join(b.TempDir(), "scratch"), MergeFanIn: 64, HeapLimit: 256 << 20}
 	b.SetBytes(size)
 	e := InProcess{App: app}
 	cpu0 := cpuTime(b, 0)
@@ -223,8 +236,8 @@ func BenchmarkReduceTaskLines(b *testing.B) {
 		if res.Err != "" {
 			b.Fatal(res.Err)
 		}
-		if res.Counters.ReduceOutputRecords != int64(len(lines)) {
-			b.Fatalf("%d records out, want %d", res.Counters.ReduceOutputRecords, len(lines))
+		if res.Counters.ReduceOutputRecords != int64(records) {
+			b.Fatalf("%d records out, want %d", res.Counters.ReduceOutputRecords, records)
 		}
 		os.RemoveAll(task.Scratch)
 	}
@@ -237,31 +250,21 @@ func BenchmarkReduceTaskLines(b *testing.B) {
 // combined counts as values, reduced by a ReduceSeq that sums, as
 // mrapps/wc's (seq), or by a Reduce that does (slice).
 func BenchmarkReduceTaskCounts(b *testing.B) {
-	dir := b.TempDir()
 	vocab := strings.Fields(zipfText(8<<20, 200_000))
 	slices.Sort(vocab)
 	vocab = slices.Compact(vocab)
 	r := rand.New(rand.NewPCG(3, 4))
-	var runs []runfile.Segment
-	var size int64
-	for m := range 4 {
-		seg, _, err := runfile.WriteSpill(filepath.Join(dir, fmt.Sprintf("run-%d", m)), 0, func(w *runfile.Writer) error {
-			for _, word := range vocab {
-				if m > 0 && r.IntN(4) != 0 {
-					continue
-				}
-				if err := w.Write(word, strconv.Itoa(1+r.IntN(40))); err != nil {
-					return err
-				}
+	runs, size := benchRuns(b, func(m int, w *runfile.Writer) error {
+		for _, word := range vocab {
+			if m > 0 && r.IntN(4) != 0 {
+				continue
 			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
+			if err := w.Write(word, strconv.Itoa(1+r.IntN(40))); err != nil {
+				return err
+			}
 		}
-		runs = append(runs, seg)
-		size += seg.Size
-	}
+		return nil
+	})
 	seq := benchApp()
 	seq.Reduce = nil
 	seq.ReduceSeq = func(_ string, values iter.Seq[string]) string {
@@ -272,28 +275,6 @@ func BenchmarkReduceTaskCounts(b *testing.B) {
 		}
 		return strconv.Itoa(n)
 	}
-	for _, app := range []*mr.App{seq, benchApp()} {
-		name := "slice"
-		if app.ReduceSeq != nil {
-			name = "seq"
-		}
-		b.Run(name, func(b *testing.B) {
-			task := &Task{Kind: protocol.ReduceTask, Name: "reduce-0.a1", NReduce: 10, Runs: runs,
-				Scratch: filepath.Join(dir, "scratch"), MergeFanIn: 64, HeapLimit: 256 << 20}
-			b.SetBytes(size)
-			e := InProcess{App: app}
-			cpu0 := cpuTime(b, 0)
-			for b.Loop() {
-				res := e.Run(context.Background(), task, func(int64) {})
-				if res.Err != "" {
-					b.Fatal(res.Err)
-				}
-				if res.Counters.ReduceOutputRecords != int64(len(vocab)) {
-					b.Fatalf("%d records out, want %d", res.Counters.ReduceOutputRecords, len(vocab))
-				}
-				os.RemoveAll(task.Scratch)
-			}
-			b.ReportMetric(float64(cpuTime(b, 0)-cpu0)/float64(b.N), "cpu-ns/op")
-		})
-	}
+	b.Run("seq", func(b *testing.B) { benchReduceTask(b, seq, runs, size, len(vocab)) })
+	b.Run("slice", func(b *testing.B) { benchReduceTask(b, benchApp(), runs, size, len(vocab)) })
 }
