@@ -60,14 +60,11 @@ func (a *aheadWriter) Write(p []byte) (int, error) {
 
 // WriteLine adds "key value\n" to the buffer.
 func (a *aheadWriter) WriteLine(key, value []byte) {
-	if n := len(key) + len(value) + 2; a.size-len(a.buf) > n { // the buffer is not left full
-		a.buf = append(append(append(append(a.buf, key...), ' '), value...), '\n')
+	if len(key)+len(value)+2 < a.size-len(a.buf) { // the buffer is not left full
+		a.buf = appendLine(a.buf, key, value)
 		return
 	}
-	a.Write(key)
-	a.WriteByte(' ')
-	a.Write(value)
-	a.WriteByte('\n')
+	writePieces(a, key, value)
 }
 
 // WriteByte adds c to the buffer.

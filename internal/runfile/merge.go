@@ -61,6 +61,9 @@ func (m *Merger) Next() bool {
 	if m.err != nil || len(m.runs) == 0 {
 		return false
 	}
+	if len(m.runs) == 1 {
+		return m.nextOfOne()
+	}
 	if !m.started {
 		m.started = true
 		return m.init()
@@ -77,6 +80,22 @@ func (m *Merger) Next() bool {
 		m.replay(top)
 	}
 	return m.live[m.tree[0]]
+}
+
+// nextOfOne is Next for a lone run (a reduce output taken in as text, a
+// reduce task of one map): nothing to compare, so no tree and no prefix.
+func (m *Merger) nextOfOne() bool {
+	switch {
+	case !m.started:
+		m.started = true
+		if m.primed {
+			return m.live[0]
+		}
+	case !m.live[0]:
+		return false
+	}
+	m.live[0] = m.advance(0)
+	return m.live[0]
 }
 
 // init reads every run's first record and plays the tree's matches.
@@ -151,7 +170,9 @@ func keyPrefix(key []byte) uint64 {
 func (m *Merger) advance(i int) bool {
 	r := m.runs[i]
 	if r.Next() {
-		m.pre[i] = keyPrefix(r.Key())
+		if len(m.runs) > 1 {
+			m.pre[i] = keyPrefix(r.Key())
+		}
 		return true
 	}
 	if err := r.Err(); err != nil {

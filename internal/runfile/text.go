@@ -77,25 +77,13 @@ func writeText(runs []*Reader, w io.Writer, size int64, lens *LensWriter) error 
 	} else {
 		bw = bufferedLines{bufio.NewWriterSize(w, buf)}
 	}
-	var m records = NewMerger(runs)
-	if len(runs) == 1 {
-		m = runs[0] // a lone run, as a reduce output taken in: nothing to merge
-	}
-	return writeLines(m, bw, nil, lens)
-}
-
-// records is what writeLines reads: a Merger, or one run's Reader.
-type records interface {
-	Next() bool
-	Key() []byte
-	Value() []byte
-	Err() error
+	return writeLines(NewMerger(runs), bw, nil, lens)
 }
 
 // writeLines writes the records of m, up to the first whose key is hi or
 // more (nil: all), to bw as text, and flushes it; and their lengths to
 // lens unless it is nil.
-func writeLines(m records, bw textWriter, hi []byte, lens *LensWriter) error {
+func writeLines(m *Merger, bw textWriter, hi []byte, lens *LensWriter) error {
 	for m.Next() {
 		if hi != nil && bytes.Compare(m.Key(), hi) >= 0 {
 			break
@@ -129,13 +117,26 @@ type textWriter interface {
 type bufferedLines struct{ *bufio.Writer }
 
 func (b bufferedLines) WriteLine(key, value []byte) {
-	if n := len(key) + len(value) + 2; b.Available() >= n {
-		line := append(append(append(append(b.AvailableBuffer(), key...), ' '), value...), '\n')
-		b.Write(line) // AvailableBuffer's idiom: it lies where it is written
+	if len(key)+len(value)+2 <= b.Available() {
+		b.Write(appendLine(b.AvailableBuffer(), key, value)) // AvailableBuffer's idiom: it lies where it is written
 		return
 	}
-	b.Write(key)
-	b.WriteByte(' ')
-	b.Write(value)
-	b.WriteByte('\n')
+	writePieces(b, key, value)
+}
+
+// appendLine appends "key value\n" to b.
+func appendLine(b, key, value []byte) []byte {
+	return append(append(append(append(b, key...), ' '), value...), '\n')
+}
+
+// writePieces writes "key value\n" to w piece by piece: a line longer than
+// what is left of a buffer.
+func writePieces(w interface {
+	io.Writer
+	io.ByteWriter
+}, key, value []byte) {
+	w.Write(key)
+	w.WriteByte(' ')
+	w.Write(value)
+	w.WriteByte('\n')
 }
