@@ -327,7 +327,14 @@ type keyGroup struct {
 	from int
 	klen int
 	ends []int // end offset in the group of each value
+	// slab is where the values slices of groups of few values are
+	// carved from, each once: a slice costs no allocation of its own.
+	slab []string
 }
+
+// valuesSlab is how many strings a keyGroup's slab holds; a group of
+// more than valuesSlab/16 values gets a slice of its own.
+const valuesSlab = 512
 
 // groupBlock is the size of a keyGroup's blocks; a larger group gets one
 // of its own.
@@ -359,6 +366,20 @@ func (g *keyGroup) put(b []byte) {
 	g.buf = append(g.buf, b...)
 }
 
+// valuesSlice returns a fresh slice of n strings: carved from the slab,
+// its capacity n, so that an append to it never reaches the next one's.
+func (g *keyGroup) valuesSlice(n int) []string {
+	if n > valuesSlab/16 {
+		return make([]string, n)
+	}
+	if len(g.slab) < n {
+		g.slab = make([]string, valuesSlab)
+	}
+	v := g.slab[:n:n]
+	g.slab = g.slab[n:]
+	return v
+}
+
 // strings returns the group's key and values as strings that are never
 // written again, in a fresh slice.
 func (g *keyGroup) strings() (string, []string) {
@@ -366,7 +387,7 @@ func (g *keyGroup) strings() (string, []string) {
 	if grp := g.buf[g.from:]; len(grp) > 0 {
 		s = unsafe.String(&grp[0], len(grp)) // the next reset starts after it
 	}
-	values := make([]string, len(g.ends))
+	values := g.valuesSlice(len(g.ends))
 	start := g.klen
 	for i, end := range g.ends {
 		values[i] = s[start:end]
