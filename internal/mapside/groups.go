@@ -35,8 +35,8 @@ type groups struct {
 	keyBuf    []byte // keyText's, kept from one buffer to the next
 }
 
-func newGroups(seed *hashSeed, nReduce int) groups {
-	return groups{index: newIndex(seed, nReduce), runs: make([]runs, 1)}
+func newGroups(seed *hashSeed) groups {
+	return groups{index: newIndex(seed), runs: make([]runs, 1)}
 }
 
 // isCommon reports whether v is the common value, comparing a first byte

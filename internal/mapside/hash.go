@@ -2,10 +2,7 @@
 
 package mapside
 
-import (
-	"math/bits"
-	"math/rand/v2"
-)
+import "math/bits"
 
 // The key index's hash: wyhash's mixing (a 64x64->128-bit multiply whose
 // halves are xored) over the key read 8 bytes at a time, inlined where
@@ -15,10 +12,40 @@ import (
 // Both factors of every multiply are xored with secret random words, so
 // keys chosen to collide cannot be made without knowing them.
 
-// hashSeed is the secret of one output's hash.
+// The same hash, its low half, partitions the keys by default
+// (partOf): every map task of a job hashes with the job's seed, so that
+// they all send a key to the same reduce task, and a key is hashed once
+// for both. The seed is drawn when the job starts, after its inputs are
+// fixed: an input cannot be made of keys that collide for it.
+
+// hashSeed is the secret of a job's hash, three words expanded from one.
 type hashSeed [3]uint64
 
-func newHashSeed() hashSeed { return hashSeed{rand.Uint64(), rand.Uint64(), rand.Uint64()} }
+// seedOf expands seed into a hashSeed (SplitMix64's steps).
+func seedOf(seed uint64) hashSeed {
+	var s hashSeed
+	for i := range s {
+		seed += 0x9e3779b97f4a7c15
+		z := seed
+		z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+		z = (z ^ z>>27) * 0x94d049bb133111eb
+		s[i] = z ^ z>>31
+	}
+	return s
+}
+
+// partOf is the partition among n of a key whose hash is h: the hash's
+// low half scaled to n, the high half being the index's tag. It must
+// never change, or map outputs of two builds would disagree
+// (protocol.Partitioning names it).
+func partOf(h uint64, n int) uint32 { return uint32(uint64(uint32(h)) * uint64(n) >> 32) }
+
+// Partition is the default partition among n of key in a job whose seed
+// is seed, as every map task of the job finds it.
+func Partition(seed uint64, key string, n int) int {
+	s := seedOf(seed)
+	return int(partOf(hashKey(&s, key), n))
+}
 
 // hashKey returns the hash of key.
 func hashKey(s *hashSeed, key string) uint64 {

@@ -4,7 +4,6 @@ package mapside
 
 import (
 	"encoding/binary"
-	"math"
 	"unsafe"
 
 	"mapreduce/internal/prefault"
@@ -48,51 +47,38 @@ type index struct {
 	used    int
 	long    [][]byte // keys longer than inlineKey, in blocks of keysChunk or alone
 	filling int      // 1 + the index in long of the block being filled, or 0
-	// nReduce is the number of partitions; the long keys added with
-	// laterPart (up to 4, and their slots) get their partitions at once
-	// (partitions4), before any slot moves or a partition is read.
-	nReduce int
-	later   [4]string
-	laterAt [4]int
-	nLater  int
 	// inOrder: the entries are in order of emission, not placed by
 	// their tags, and never looked up (inorder.go).
 	inOrder bool
 }
 
-// laterPart is insert's part for a long key of the default partitioning:
-// its partition is found later, with the next long keys' (deferPart).
-const laterPart = math.MaxUint32
-
 // newIndex returns an empty index whose hash has seed.
-func newIndex(seed *hashSeed, nReduce int) index {
-	return index{seed: seed, entries: make([]entry, minIndex), parts: make([]uint32, minIndex), nReduce: nReduce}
+func newIndex(seed *hashSeed) index {
+	return index{seed: seed, entries: make([]entry, minIndex), parts: make([]uint32, minIndex)}
 }
 
-// tag returns key's hash for the index.
-func (x *index) tag(key string) uint32 { return uint32(hashKey(x.seed, key) >> 32) }
-
 // lookup returns the entry of key and true, or the empty entry where it
-// goes and false; and key's tag. A key of at most inlineKey bytes is read
-// once, into the two words an entry holds: they serve for its hash and
-// for comparing it with entries, two word compares.
-func (x *index) lookup(key string) (*entry, bool, uint32) {
+// goes and false; and key's hash, whose high half is its tag. A key of at
+// most inlineKey bytes is read once, into the two words an entry holds:
+// they serve for its hash and for comparing it with entries, two word
+// compares.
+func (x *index) lookup(key string) (*entry, bool, uint64) {
 	if len(key) > inlineKey {
-		tag := x.tag(key)
-		e, found := x.findLong(key, tag)
-		return e, found, tag
+		h := hashKey(x.seed, key)
+		e, found := x.findLong(key, uint32(h>>32))
+		return e, found, h
 	}
 	w0, w1 := shortKey(key)
-	tag := uint32(hashShort(x.seed, w0, w1, len(key)) >> 32)
-	klen := uint32(len(key)) + 1
+	h := hashShort(x.seed, w0, w1, len(key))
+	tag, klen := uint32(h>>32), uint32(len(key))+1
 	for i := x.home(tag); ; i = x.next(i) {
 		e := &x.entries[i]
 		if e.klen == 0 {
-			return e, false, tag
+			return e, false, h
 		}
 		if e.tag == tag && e.klen == klen &&
 			binary.LittleEndian.Uint64(e.key[:8]) == w0 && binary.LittleEndian.Uint64(e.key[8:]) == w1 {
-			return e, true, tag
+			return e, true, h
 		}
 	}
 }
@@ -129,9 +115,6 @@ func (x *index) insert(e *entry, key string, tag, part uint32) (*entry, int64) {
 // tag and klen are set, and tells how many bytes its copy took.
 func (x *index) place(slot int, key string, part uint32) int64 {
 	x.parts[slot] = part
-	if part == laterPart {
-		x.deferPart(slot, key)
-	}
 	e := &x.entries[slot]
 	if len(key) <= inlineKey {
 		copy(e.key[:], key)
@@ -142,29 +125,6 @@ func (x *index) place(slot int, key string, part uint32) int64 {
 	binary.LittleEndian.PutUint32(e.key[8:], block)
 	binary.LittleEndian.PutUint32(e.key[12:], off)
 	return int64(len(key))
-}
-
-// deferPart has the partition of key, a long key just inserted at slot,
-// found with the next ones.
-func (x *index) deferPart(slot int, key string) {
-	x.later[x.nLater], x.laterAt[x.nLater] = key, slot
-	if x.nLater++; x.nLater == len(x.later) {
-		x.findParts()
-	}
-}
-
-// findParts finds the partitions deferPart deferred.
-func (x *index) findParts() {
-	if x.nLater == 0 {
-		return
-	}
-	var parts [4]uint32
-	partitions4(&x.later, x.nLater, x.nReduce, &parts)
-	for i := range x.nLater {
-		x.parts[x.laterAt[i]] = parts[i]
-		x.later[i] = ""
-	}
-	x.nLater = 0
 }
 
 // slot is the place of e in the index.
@@ -228,7 +188,6 @@ func (x *index) next(i int) int {
 // Growing by half, not double, wastes less room: at a buffer's limit it is
 // the difference between a spill and none.
 func (x *index) grow() int64 {
-	x.findParts()
 	old, oldParts := x.entries, x.parts
 	x.entries = make([]entry, len(old)+len(old)/2) // growth() bytes more
 	x.parts = make([]uint32, len(x.entries))

@@ -33,7 +33,11 @@ func (o *Output) appendRecord(key, value string) {
 			o.size += o.gs.extend()
 		}
 	}
-	part, err := o.partition(key)
+	var h uint64 // no index: the key is hashed only for its partition
+	if o.part == nil {
+		h = hashKey(&o.seed, key)
+	}
+	part, err := o.partition(key, h)
 	if err != nil {
 		o.err = err
 		return

@@ -66,90 +66,6 @@ func Ranges(cuts []string) Partitioner {
 	}
 }
 
-// partition is the reduce task of a key among n: the 32-bit FNV-1a hash
-// of the key (hash/fnv's New32a) with its top bit cleared, modulo n. It is
-// written out so that it allocates nothing; it must never change, or map
-// outputs of two builds would disagree.
-func partition[S string | []byte](key S, n int) int {
-	h := uint32(fnvOffset)
-	for i := 0; i < len(key); i++ {
-		h ^= uint32(key[i])
-		h *= fnvPrime
-	}
-	return int(h&0x7fffffff) % n
-}
-
-const (
-	fnvOffset = 2166136261
-	fnvPrime  = 16777619
-)
-
-// partitions4 is partition of the first k of keys, k at most 4, into
-// parts. FNV-1a's multiply for a byte waits for the one before (about 3
-// cycles a byte); the keys' multiplies run side by side, filling those
-// cycles, and the keys that end first leave the loop: uniq's lines of
-// about 90 bytes are partitioned in a little over half the time.
-func partitions4(keys *[4]string, k, n int, parts *[4]uint32) {
-	var h [4]uint32
-	var rest [4]string
-	var at [4]int // the place in keys of rest[i]
-	for i := range k {
-		h[i], rest[i], at[i] = fnvOffset, keys[i], i
-	}
-	for k > 0 {
-		m := len(rest[0])
-		for i := 1; i < k; i++ {
-			m = min(m, len(rest[i]))
-		}
-		switch k {
-		case 4:
-			a, b, c, d := rest[0][:m], rest[1][:m], rest[2][:m], rest[3][:m]
-			ha, hb, hc, hd := h[0], h[1], h[2], h[3]
-			for j := 0; j < len(a); j++ {
-				ha = (ha ^ uint32(a[j])) * fnvPrime
-				hb = (hb ^ uint32(b[j])) * fnvPrime
-				hc = (hc ^ uint32(c[j])) * fnvPrime
-				hd = (hd ^ uint32(d[j])) * fnvPrime
-			}
-			h[0], h[1], h[2], h[3] = ha, hb, hc, hd
-		case 3:
-			a, b, c := rest[0][:m], rest[1][:m], rest[2][:m]
-			ha, hb, hc := h[0], h[1], h[2]
-			for j := 0; j < len(a); j++ {
-				ha = (ha ^ uint32(a[j])) * fnvPrime
-				hb = (hb ^ uint32(b[j])) * fnvPrime
-				hc = (hc ^ uint32(c[j])) * fnvPrime
-			}
-			h[0], h[1], h[2] = ha, hb, hc
-		case 2:
-			a, b := rest[0][:m], rest[1][:m]
-			ha, hb := h[0], h[1]
-			for j := 0; j < len(a); j++ {
-				ha = (ha ^ uint32(a[j])) * fnvPrime
-				hb = (hb ^ uint32(b[j])) * fnvPrime
-			}
-			h[0], h[1] = ha, hb
-		default:
-			a, ha := rest[0], h[0]
-			for j := 0; j < len(a); j++ {
-				ha = (ha ^ uint32(a[j])) * fnvPrime
-			}
-			h[0] = ha
-		}
-		// The keys hashed to their end are done; the others go on.
-		live := 0
-		for i := range k {
-			if len(rest[i]) == m {
-				parts[at[i]] = uint32(int(h[i]&0x7fffffff) % n)
-				continue
-			}
-			rest[live], h[live], at[live] = rest[i][m:], h[i], at[i]
-			live++
-		}
-		k = live
-	}
-}
-
 const (
 	// combineRuns is how many runs of values one key holds before they
 	// are combined.
@@ -213,10 +129,10 @@ type Output struct {
 
 // New makes an empty output for nReduce partitions that spills past about
 // limit bytes held, to the files spillTo names (spill k, each a sections
-// file of nReduce runs).
+// file of nReduce runs). Its keys are hashed with seed 0 until SetSeed.
 // combine may be nil.
 func New(nReduce int, limit int64, combine Combiner, spillTo func(k int) string) *Output {
-	o := &Output{nReduce: nReduce, limit: limit, combine: combine, spillTo: spillTo, seed: newHashSeed()}
+	o := &Output{nReduce: nReduce, limit: limit, combine: combine, spillTo: spillTo, seed: seedOf(0)}
 	o.empty()
 	return o
 }
@@ -260,8 +176,13 @@ func (o *Output) Flush() {
 	}
 }
 
-// SetPartitioner sends keys to partitions by p rather than by FNV-1a (partition):
-// set it before the first Emit. An error of p stops the output (Finish
+// SetSeed has the output hash its keys, for its index and for their
+// default partitions, with the job's seed: set it before the first Emit.
+// Every map task of a job must have the same seed (Partition).
+func (o *Output) SetSeed(seed uint64) { o.seed = seedOf(seed) }
+
+// SetPartitioner sends keys to partitions by p rather than by their hash
+// (Partition): set it before the first Emit. An error of p stops the output (Finish
 // returns it).
 func (o *Output) SetPartitioner(p Partitioner) { o.part = p }
 
@@ -275,7 +196,7 @@ func (o *Output) SetPartitioner(p Partitioner) { o.part = p }
 // and starts anew after an index, whose entries hold a quarter empty.
 func (o *Output) empty() {
 	old, parts, keyBuf, wasInOrder := o.gs.entries, o.gs.parts, o.gs.keyBuf, o.gs.inOrder
-	o.gs = newGroups(&o.seed, o.nReduce)
+	o.gs = newGroups(&o.seed)
 	o.gs.keyBuf, o.gs.inOrder = keyBuf, o.distinct
 	o.repeats, o.bufferFrom = 0, o.emitted
 	if len(old) > len(o.gs.entries) && int64(len(old))*slotBytes <= o.limit/4*3 && wasInOrder == o.distinct {
@@ -309,19 +230,19 @@ func (o *Output) Emit(key, value string) {
 
 // group adds one record to a buffer grouped by key, through the index.
 func (o *Output) group(key, value string) {
-	e, found, tag := o.gs.lookup(key)
+	e, found, h := o.gs.lookup(key)
 	if found && e.id == 0 && e.n < math.MaxUint32 && o.gs.isCommon(value) {
 		e.n++ // the common case, in one entry
 		return
 	}
-	o.add(e, found, key, value, tag)
+	o.add(e, found, key, value, h)
 }
 
-// add adds one record, whose key has tag tag, at e, as lookup found it.
-func (o *Output) add(e *entry, found bool, key, value string, tag uint32) {
+// add adds one record, whose key has hash h, at e, as lookup found it.
+func (o *Output) add(e *entry, found bool, key, value string, h uint64) {
 	switch {
 	case !found:
-		part, err := o.partition(key)
+		part, err := o.partition(key, h)
 		if err != nil {
 			o.err = err
 			return
@@ -338,7 +259,7 @@ func (o *Output) add(e *entry, found bool, key, value string, tag uint32) {
 			}
 			e, _, _ = o.gs.lookup(key)
 		}
-		o.size += o.gs.add(e, key, value, tag, part)
+		o.size += o.gs.add(e, key, value, uint32(h>>32), part)
 	default:
 		g, size := o.gs.group(e)
 		if o.size += size; value == g.last && g.n < math.MaxUint32 {
@@ -352,14 +273,11 @@ func (o *Output) add(e *entry, found bool, key, value string, tag uint32) {
 	}
 }
 
-// partition is the partition of key, a key new to the buffer: laterPart
-// for a long one of the default partitioning, found with the next ones.
-func (o *Output) partition(key string) (uint32, error) {
+// partition is the partition of key, whose hash is h, a key new to the
+// buffer.
+func (o *Output) partition(key string, h uint64) (uint32, error) {
 	if o.part == nil {
-		if len(key) > inlineKey {
-			return laterPart, nil
-		}
-		return uint32(partition(key, o.nReduce)), nil
+		return partOf(h, o.nReduce), nil
 	}
 	r, err := o.part(key, o.nReduce)
 	return uint32(r), err

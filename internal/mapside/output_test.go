@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -116,7 +115,7 @@ func TestMapOutputIsStableSortWithOrWithoutSpills(t *testing.T) {
 	kvs := mapSideRecords()
 	want := make([][]KeyValue, 3)
 	for _, kv := range kvs {
-		r := partition(kv.Key, 3)
+		r := Partition(0, kv.Key, 3)
 		want[r] = append(want[r], kv)
 	}
 	for _, w := range want {
@@ -209,17 +208,6 @@ func TestCombineErrorStopsTheOutput(t *testing.T) {
 	}
 }
 
-// partition is FNV-1a: the partition of every key stays what it always was.
-func TestPartitionIsFNV1a(t *testing.T) {
-	for _, k := range []string{"", "a", "the", "straße", "\x00\xff", strings.Repeat("xyz", 100)} {
-		h := fnv.New32a()
-		h.Write([]byte(k))
-		if got, want := partition(k, 1000003), int(h.Sum32()&0x7fffffff)%1000003; got != want {
-			t.Errorf("Partition(%q) = %d, want %d", k, got, want)
-		}
-	}
-}
-
 // randomRecords makes n records over a few keys chosen to stress the
 // grouping and the sort (empty keys, zero bytes, long shared prefixes)
 // and few distinct values, so that a key's values come in runs.
@@ -245,7 +233,7 @@ func randomRecords(rng *rand.Rand, n int) []KeyValue {
 func stableSortByPartition(kvs []KeyValue, nReduce int) [][]KeyValue {
 	want := make([][]KeyValue, nReduce)
 	for _, kv := range kvs {
-		r := partition(kv.Key, nReduce)
+		r := Partition(0, kv.Key, nReduce)
 		want[r] = append(want[r], kv)
 	}
 	for _, w := range want {
@@ -354,8 +342,8 @@ func TestKeySorter(t *testing.T) {
 		prefix string
 	}{{0, ""}, {1, ""}, {2, ""}, {33, ""}, {1000, ""}, {20000, ""}, {2000, "the sea, "}, {5000, "and the whale of the sea"}} {
 		n := c.n
-		seed := newHashSeed()
-		gs := newGroups(&seed, 1)
+		seed := seedOf(rng.Uint64())
+		gs := newGroups(&seed)
 		var ids []int32
 		seen := map[string]bool{}
 		for range n {
@@ -368,8 +356,8 @@ func TestKeySorter(t *testing.T) {
 				k = c.prefix[:rng.IntN(len(c.prefix)+1)] + string(b) + strconv.Itoa(rng.IntN(3))
 			}
 			seen[k] = true
-			e, _, tag := gs.lookup(k)
-			gs.add(e, k, "", tag, 0)
+			e, _, h := gs.lookup(k)
+			gs.add(e, k, "", uint32(h>>32), 0)
 		}
 		for i := range gs.entries {
 			if gs.entries[i].klen != 0 {

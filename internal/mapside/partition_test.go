@@ -5,7 +5,6 @@ package mapside
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,33 +71,6 @@ func TestPartitionerErrorStopsTheOutput(t *testing.T) {
 		}
 		if left, _ := filepath.Glob(filepath.Join(dir, "*spill*")); len(left) > 0 {
 			t.Fatalf("spill files left: %v", left)
-		}
-	}
-}
-
-// partitions4 is partition, for any lengths, any number of keys up to 4.
-func TestPartitions4IsPartition(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for range 2000 {
-		var keys [4]string
-		k := 1 + rng.IntN(4)
-		for i := range k {
-			b := make([]byte, rng.IntN(40))
-			for j := range b {
-				b[j] = byte(rng.Uint32())
-			}
-			keys[i] = string(b)
-		}
-		if rng.IntN(4) == 0 {
-			keys[rng.IntN(k)] = keys[0] // the same key twice
-		}
-		n := 1 + rng.IntN(20)
-		var got [4]uint32
-		partitions4(&keys, k, n, &got)
-		for i := range k {
-			if want := partition(keys[i], n); int(got[i]) != want {
-				t.Fatalf("keys %q: partitions4 gives %d for key %d, partition %d", keys[:k], got[i], i, want)
-			}
 		}
 	}
 }

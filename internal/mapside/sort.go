@@ -21,7 +21,6 @@ import (
 // It moves the entries: the index holds the keys of partition 0, then
 // those of partition 1, and so on, and can no longer find a key.
 func (gs *groups) partitions(nReduce int, s *keySorter) [][]int32 {
-	gs.findParts()
 	if gs.inOrder {
 		return gs.partitionsInOrder(nReduce, s)
 	}

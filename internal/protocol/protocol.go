@@ -87,7 +87,18 @@ type RegisterArgs struct {
 	// journaled job whose coordinator restarted: the coordinator takes
 	// back those its journal names (RegisterReply.Adopted).
 	Offer *Offer
+	// Partitioning is how the worker sends keys to reduce tasks by
+	// default: Partitioning for this build, 0 for a build before it.
+	Partitioning int
 }
+
+// Partitioning names the default partitioning of this build's workers:
+// a key's reduce task is mapside.Partition(PartitionSeed, key, R), the
+// low half of the key's seeded hash scaled to R. (0, unsaid, was FNV-1a
+// of the key modulo R.) Every map task of a job must partition alike, or
+// a key would reach two reduce tasks: a coordinator refuses a worker that
+// does not say this, and a worker a coordinator.
+const Partitioning = 2
 
 // Offer is what a worker held for a journaled job before its
 // coordinator restarted: the job's id, the worker's id then, and the map
@@ -128,6 +139,11 @@ type RegisterReply struct {
 	// Adopted lists the offered map outputs taken back: the worker serves
 	// them again; it deletes the others.
 	Adopted []MapAttempt
+	// Partitioning is the coordinator's (the constant Partitioning), and
+	// PartitionSeed the job's seed of the keys' hash: drawn with the job,
+	// after its inputs were fixed, and the same for every worker.
+	Partitioning  int
+	PartitionSeed uint64
 	// Params are the job's parameters (mr.Param), at most MaxParams.
 	Params map[string]string
 	// Cuts, for a total-order job, are NReduce-1 increasing keys: key k

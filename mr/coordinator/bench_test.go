@@ -86,7 +86,7 @@ func simulateWorker(addr string) error {
 	call := func(method string, args, reply any) error { return rc.Call("Coordinator."+method, args, reply) }
 	var reg protocol.RegisterReply
 	ex := auth.NewExchange()
-	if err := call("Register", &protocol.RegisterArgs{App: "bench", Addr: "127.0.0.1:1", Public: ex.Public()}, &reg); err != nil {
+	if err := call("Register", &protocol.RegisterArgs{App: "bench", Addr: "127.0.0.1:1", Public: ex.Public(), Partitioning: protocol.Partitioning}, &reg); err != nil {
 		return err
 	}
 	key, err := ex.SessionKey(nil, reg.Public, reg.WorkerID, ex.Public(), reg.Public)

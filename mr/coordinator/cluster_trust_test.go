@@ -224,7 +224,7 @@ func TestSessionCannotActForAnotherWorker(t *testing.T) {
 	defer rc.Close()
 	ex := auth.NewExchange()
 	var reg protocol.RegisterReply
-	if err := rc.Call("Coordinator.Register", &protocol.RegisterArgs{App: "wc", Addr: "127.0.0.1:9", Public: ex.Public()}, &reg); err != nil {
+	if err := rc.Call("Coordinator.Register", &protocol.RegisterArgs{App: "wc", Addr: "127.0.0.1:9", Public: ex.Public(), Partitioning: protocol.Partitioning}, &reg); err != nil {
 		t.Fatal(err)
 	}
 	own, _ := ex.SessionKey(keys, reg.Public, reg.WorkerID, ex.Public(), reg.Public)

@@ -93,6 +93,7 @@ type Config struct {
 	WaitWorkers       int           // hand out no task until this many workers have joined (0: start with the first)
 	MaxConns          int           // connections open at once; more are closed at once
 	reduceBatch       int           // most reduce tasks one assignment carries (1 to protocol.MaxReduceBatch; 0: the most; tests set it)
+	partitionSeed     *uint64       // the seed of the keys' hash, if not the job id's (tests compare two jobs' outputs file by file)
 
 	// Secret is the job secret, the same on every host; nil means none.
 	// With it, every connection and request is authenticated (see

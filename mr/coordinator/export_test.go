@@ -50,6 +50,11 @@ func (cfg *Config) SetBlockSize(n int64) { cfg.blockSize = n }
 // one by one), so that a test compares batches with single tasks.
 func (cfg *Config) SetReduceBatch(n int) { cfg.reduceBatch = n }
 
+// SetPartitionSeed fixes the seed of the keys' hash, which otherwise
+// comes with the job's id, so that two jobs send each key to the same
+// reduce task and a test can compare their outputs file by file.
+func (cfg *Config) SetPartitionSeed(seed uint64) { cfg.partitionSeed = &seed }
+
 // SetTimings sets the long poll, the grace after the job and the period
 // of the progress line: shorter than a program's, so that a test cluster
 // answers and ends at once.

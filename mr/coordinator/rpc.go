@@ -5,6 +5,8 @@
 package coordinator
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -95,6 +97,14 @@ func (r *coordRPC) Register(args *protocol.RegisterArgs, reply *protocol.Registe
 	return nil
 }
 
+// partitionSeed is the seed of the keys' hash for the job job: drawn
+// with the job id, when the job started (and the same when a journaled
+// job starts again), after its inputs were fixed.
+func partitionSeed(job string) uint64 {
+	sum := sha256.Sum256([]byte("mapreduce partition seed\x00" + job))
+	return binary.LittleEndian.Uint64(sum[:8])
+}
+
 // checkWholeFiles refuses a worker whose app needs whole files when the
 // job cut an input into splits: its Map would see parts of files.
 func (c *Coordinator) checkWholeFiles(args *protocol.RegisterArgs) error {
@@ -120,6 +130,10 @@ func checkRegistration(args *protocol.RegisterArgs) error {
 	if o := args.Offer; o != nil && (len(o.Job) > 64 || len(o.Worker) > 16 || len(o.Maps) > 1<<20) {
 		return errors.New("mr: bad offer")
 	}
+	if args.Partitioning != protocol.Partitioning {
+		return fmt.Errorf("mr: the worker partitions keys as another build does (partitioning %d, this coordinator's %d): "+
+			"run the coordinator and the workers of one build", args.Partitioning, protocol.Partitioning)
+	}
 	return nil
 }
 
@@ -128,6 +142,10 @@ func (c *Coordinator) registeredLocked(reply *protocol.RegisterReply, id string,
 	reply.WorkerID, reply.Public, reply.NReduce = id, public, c.cfg.NReduce
 	reply.SplitSize, reply.LongPoll, reply.Now = c.cfg.SplitSize, int64(c.cfg.longPoll), now.UnixNano()
 	reply.AttemptLimit, reply.Job = int64(c.cfg.AttemptLimit), c.job
+	reply.Partitioning, reply.PartitionSeed = protocol.Partitioning, partitionSeed(c.job)
+	if c.cfg.partitionSeed != nil {
+		reply.PartitionSeed = *c.cfg.partitionSeed
+	}
 	reply.HeartbeatEvery = int64(heartbeatEvery(c.cfg.HeartbeatTimeout))
 	if c.jr.journal != nil {
 		reply.Journaled, reply.RestartWindow = true, int64(c.cfg.RestartWindow)

@@ -51,6 +51,10 @@ type Task struct {
 	// that send keys to reduce tasks by ranges (the app's Partition is
 	// then not called).
 	Cuts []string
+	// Seed is the job's seed of the keys' hash, which sends each key to
+	// its reduce task by default (mapside.Partition): every map task of
+	// a job has the same.
+	Seed uint64
 
 	// Map: the split file holds Inputs' bytes back to back; Map is called
 	// once per input, with its name. Out is the sections file to write;

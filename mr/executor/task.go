@@ -116,6 +116,7 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 		combine = func(key string, values []string) ([]string, error) { return callCombine(app.Combine, key, values) }
 	}
 	out := mapside.New(t.NReduce, t.MapBuffer, combine, func(k int) string { return t.Spill + "-" + strconv.Itoa(k) })
+	out.SetSeed(t.Seed)
 	out.Reserve(int(mapKeys.Load()))
 	if p := partitioner(app, t.Cuts); p != nil {
 		out.SetPartitioner(p)

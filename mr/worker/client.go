@@ -114,7 +114,7 @@ func (c *client) Register(app, addr string, offer *protocol.Offer) (*protocol.Re
 	ex := auth.NewExchange()
 	var reply protocol.RegisterReply
 	args := &protocol.RegisterArgs{App: app, Addr: addr, Public: ex.Public(), Build: c.build, Offer: offer,
-		Pool: c.pool, Jobs: c.jobs, WholeFiles: c.whole}
+		Pool: c.pool, Jobs: c.jobs, WholeFiles: c.whole, Partitioning: protocol.Partitioning}
 	if err := c.call("Register", args, &reply, c.rpcTimeout); err != nil {
 		return nil, err
 	}

@@ -61,8 +61,8 @@ func TestWorkerGivesUpOnSilentCoordinator(t *testing.T) {
 		limit    time.Duration // when it gives up
 		says     string
 	}{
-		{"plain job", protocol.RegisterReply{WorkerID: "w1", NReduce: 2}, 3 * time.Second, "stopped answering (nothing for 3s)"},
-		{"journaled job", protocol.RegisterReply{WorkerID: "w1", NReduce: 2, Journaled: true, RestartWindow: int64(time.Minute)},
+		{"plain job", protocol.RegisterReply{WorkerID: "w1", Partitioning: protocol.Partitioning, NReduce: 2}, 3 * time.Second, "stopped answering (nothing for 3s)"},
+		{"journaled job", protocol.RegisterReply{WorkerID: "w1", Partitioning: protocol.Partitioning, NReduce: 2, Journaled: true, RestartWindow: int64(time.Minute)},
 			time.Minute, "did not come back within its restart window (1m0s)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,7 +250,7 @@ func (f *restartingCoordinator) Register(_, _ string, offer *protocol.Offer) (*p
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.registered = append(f.registered, offer)
-	r := &protocol.RegisterReply{WorkerID: "w1", Job: "job1", NReduce: 2, SplitSize: 1 << 20, Journaled: true,
+	r := &protocol.RegisterReply{WorkerID: "w1", Partitioning: protocol.Partitioning, Job: "job1", NReduce: 2, SplitSize: 1 << 20, Journaled: true,
 		RestartWindow: int64(time.Minute), HeartbeatEvery: testHeartbeat}
 	if offer != nil {
 		r.WorkerID, r.Adopted = "w2", offer.Maps

@@ -68,8 +68,8 @@ func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetT
 	var emitted int64
 	model := w.shape()
 	task := &executor.Task{Kind: protocol.MapTask, Name: a.String(), NReduce: t.NReduce, Params: model.params, Cuts: model.cuts,
-		Inputs: executorInputs(t.Inputs),
-		Out:    runPath(w.dir, t.Task, t.Attempt), Spill: spillPrefix(w.dir, t.Task, t.Attempt), MapBuffer: w.cfg.MapBuffer,
+		Seed: model.seed, Inputs: executorInputs(t.Inputs),
+		Out: runPath(w.dir, t.Task, t.Attempt), Spill: spillPrefix(w.dir, t.Task, t.Attempt), MapBuffer: w.cfg.MapBuffer,
 		HeapLimit: w.heapLimit.Load()}
 	src, err := w.splitTask(ctx, a, t, task, split)
 	if err != nil {

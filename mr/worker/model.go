@@ -25,11 +25,17 @@ type jobModel struct {
 	cuts    []string
 	mapOnly bool
 	stream  *protocol.Stream // a streaming job's commands; nil for a plugin job
+	seed    uint64           // the job's seed of the keys' hash, for their default partitions
 }
 
 // checkModel checks the shape a registration reply gives the job.
 func checkModel(reply *protocol.RegisterReply) (jobModel, error) {
-	m := jobModel{nReduce: reply.NReduce, params: reply.Params, cuts: reply.Cuts, mapOnly: reply.MapOnly, stream: reply.Stream}
+	m := jobModel{nReduce: reply.NReduce, params: reply.Params, cuts: reply.Cuts, mapOnly: reply.MapOnly, stream: reply.Stream,
+		seed: reply.PartitionSeed}
+	if reply.Partitioning != protocol.Partitioning {
+		return m, fmt.Errorf("mr: the coordinator partitions keys as another build does (partitioning %d, this worker's %d): "+
+			"run the coordinator and the workers of one build", reply.Partitioning, protocol.Partitioning)
+	}
 	if err := protocol.CheckParams(m.params); err != nil {
 		return m, fmt.Errorf("mr: bad registration: %w", err)
 	}

@@ -43,7 +43,7 @@ func (f *fakeCoordinator) Now() time.Time  { return time.Now() }
 func (f *fakeCoordinator) Close()          {}
 
 func (f *fakeCoordinator) Register(app, addr string, offer *protocol.Offer) (*protocol.RegisterReply, error) {
-	return &protocol.RegisterReply{WorkerID: "w1", NReduce: 2, SplitSize: 1 << 20, HeartbeatEvery: testHeartbeat}, nil
+	return &protocol.RegisterReply{WorkerID: "w1", Partitioning: protocol.Partitioning, NReduce: 2, SplitSize: 1 << 20, HeartbeatEvery: testHeartbeat}, nil
 }
 
 func (f *fakeCoordinator) Heartbeat(args *protocol.HeartbeatArgs) (*protocol.HeartbeatReply, error) {
