@@ -750,3 +750,20 @@ func TestCombineMayKeepItsKeys(t *testing.T) {
 		}
 	}
 }
+
+// prefixAt reads the 8 bytes from off, zero-padded, whatever the key's
+// length around off.
+func TestPrefixAt(t *testing.T) {
+	k := []byte("abcdefghijklmnopqrstuvwxyz")
+	for n := range len(k) + 1 {
+		for off := 0; off <= n+1; off++ {
+			var want [8]byte
+			if off < n {
+				copy(want[:], k[off:n])
+			}
+			if got := prefixAt(k[:n], off); got != binary.BigEndian.Uint64(want[:]) {
+				t.Fatalf("prefixAt(%q, %d) = %x, want %x", k[:n], off, got, want)
+			}
+		}
+	}
+}

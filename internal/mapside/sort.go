@@ -182,13 +182,23 @@ func nextPrefixes(es []sortEntry, off int, key func(id int32) []byte) bool {
 		return false
 	}
 	for i := range es {
-		var p [8]byte
-		if k := key(es[i].id); len(k) > off {
-			copy(p[:], k[off:])
-		}
-		es[i].prefix = binary.BigEndian.Uint64(p[:])
+		es[i].prefix = prefixAt(key(es[i].id), off)
 	}
 	return true
+}
+
+// prefixAt is the 8 bytes of k from off, big-endian, padded with zeros:
+// one load where k has them all (a copy for each key was about 4 % of
+// uniq's map task).
+func prefixAt(k []byte, off int) uint64 {
+	if len(k) >= off+8 {
+		return binary.BigEndian.Uint64(k[off:])
+	}
+	var p [8]byte
+	if len(k) > off {
+		copy(p[:], k[off:])
+	}
+	return binary.BigEndian.Uint64(p[:])
 }
 
 // keyText returns the keys of the entries ids, in order, as one string,
