@@ -162,11 +162,26 @@ func TestBatchesSurviveTheirCoordinator(t *testing.T) {
 		}
 		return kvs
 	}
+	// Every reducer stops inside a batch until the restart, once 3/5 of
+	// the job's keys are reduced: a share of the keys, not a count, so
+	// that how the keys' hash spreads them over the reduce tasks (a seed
+	// of the job's) cannot leave fewer than batches' worth won before.
+	distinct := map[string]bool{}
+	for _, in := range inputs { // Map is called once per file
+		b, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range app.Map(in, string(b)) {
+			distinct[kv.Key] = true
+		}
+	}
+	stopAt := int32(len(distinct) * 3 / 5)
 	gate, started := make(chan struct{}), make(chan struct{})
 	var calls atomic.Int32
 	var once sync.Once
 	app.Reduce = func(k string, vs []string) string {
-		if calls.Add(1) >= 200 { // every reducer stops inside a batch until the restart
+		if calls.Add(1) >= stopAt {
 			once.Do(func() { close(started) })
 			<-gate
 		}
