@@ -182,8 +182,8 @@ func (o *Output) Flush() {
 func (o *Output) SetSeed(seed uint64) { o.seed = seedOf(seed) }
 
 // SetPartitioner sends keys to partitions by p rather than by their hash
-// (Partition): set it before the first Emit. An error of p stops the output (Finish
-// returns it).
+// (Partition): set it before the first Emit. An error of p stops the
+// output (Finish returns it).
 func (o *Output) SetPartitioner(p Partitioner) { o.part = p }
 
 // empty starts an empty buffer. After a spill it keeps the key index,
