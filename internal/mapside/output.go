@@ -51,12 +51,21 @@ type Partitioner func(key string, n int) (int, error)
 // Ranges is the Partitioner of a total order: key goes to the partition
 // of how many cut points are <= key, so that partition r holds keys in
 // [cuts[r-1], cuts[r]). cuts must be sorted, n-1 of them.
+//
+// Each comparison looks at the keys' first 8 bytes as one number first
+// (prefix8): a key and a cut point that differ there compare as those
+// do, and only a tie compares the strings.
 func Ranges(cuts []string) Partitioner {
+	pre := make([]uint64, len(cuts))
+	for i, c := range cuts {
+		pre[i] = prefix8(c)
+	}
 	return func(key string, n int) (int, error) {
+		pk := prefix8(key)
 		lo, hi := 0, len(cuts)
 		for lo < hi { // the first cut point > key
 			mid := int(uint(lo+hi) >> 1)
-			if cuts[mid] <= key {
+			if pre[mid] < pk || pre[mid] == pk && cuts[mid] <= key {
 				lo = mid + 1
 			} else {
 				hi = mid
@@ -65,6 +74,12 @@ func Ranges(cuts []string) Partitioner {
 		return min(lo, n-1), nil
 	}
 }
+
+// prefix8 is the first 8 bytes of s, big-endian, padded with zeros: two
+// strings whose prefixes differ are in the order of their prefixes (a
+// shorter string's padding sorts below any byte that could extend it, or
+// ties with a zero byte, and ties compare the strings).
+func prefix8(s string) uint64 { return prefixAt(unsafe.Slice(unsafe.StringData(s), len(s)), 0) }
 
 const (
 	// combineRuns is how many runs of values one key holds before they

@@ -5,7 +5,9 @@ package mapside
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -20,6 +22,42 @@ func TestRangesSendKeysToTheirRange(t *testing.T) {
 	}
 	if got, _ := Ranges(nil)("any", 1); got != 0 {
 		t.Errorf("one range: %d", got)
+	}
+}
+
+// Ranges sends every key where comparing it with the cut points as
+// strings does, whatever their lengths and shared prefixes, zero bytes
+// included: its 8-byte prefixes only ever decide what the strings would.
+func TestRangesAgreeWithStringOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	alphabet := "\x00\x01ab\xff"
+	str := func() string {
+		b := make([]byte, rng.IntN(12))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	for range 300 {
+		cuts := make([]string, rng.IntN(9))
+		for i := range cuts {
+			cuts[i] = str()
+		}
+		slices.Sort(cuts)
+		p := Ranges(cuts)
+		for range 100 {
+			key := str()
+			want := 0
+			for _, c := range cuts {
+				if c <= key {
+					want++
+				}
+			}
+			want = min(want, len(cuts))
+			if got, _ := p(key, len(cuts)+1); got != want {
+				t.Fatalf("cuts %q: key %q in range %d, want %d", cuts, key, got, want)
+			}
+		}
 	}
 }
 
