@@ -1,9 +1,9 @@
 // cluster_batch_test.go: a job of many reduce tasks hands them out in
 // batches: its outputs are the same, file for file, as when they go one
-// by one (the two jobs' keys hashed alike), its summary still lists every task with its own attempt, a
-// worker killed while batches run costs only its attempts and outputs,
-// and a coordinator restarted with its journal keeps the reduces
-// committed before.
+// by one (the two jobs' keys hashed alike), its summary still lists
+// every task with its own attempt, a worker killed while batches run
+// costs only its attempts and outputs, and a coordinator restarted with
+// its journal keeps the reduces committed before.
 
 package coordinator_test
 
