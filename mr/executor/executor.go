@@ -27,6 +27,7 @@ package executor
 import (
 	"context"
 
+	"mapreduce/internal/manifest"
 	"mapreduce/internal/protocol"
 	"mapreduce/internal/runfile"
 	"mapreduce/mr"
@@ -60,10 +61,12 @@ type Task struct {
 	// once per input, with its name. Out is the sections file to write;
 	// spills are Spill-K, each one run per reduce task. A split that
 	// comes whole from the coordinator is read from it by Fetch instead
-	// of from a file.
+	// of from a file, and one that the worker holds whole from its own
+	// copies of the inputs, one Copy per input, by Copies.
 	Inputs    []Input
 	SplitPath string
 	Fetch     *Fetch
+	Copies    []Copy
 	Out       string
 	Spill     string
 	MapBuffer int64
@@ -98,14 +101,35 @@ type Input struct {
 	Length int64
 }
 
+// Copy is an input's piece read from the worker's own copy of the input:
+// the file at Path, used only while it has the Key it was listed with,
+// every block covering the piece checked against the job's checksums
+// before a byte of it counts (manifest.ReadInto), and the piece read
+// straight into the split's memory, as a split from the coordinator is.
+type Copy struct {
+	Path  string
+	Key   manifest.FileKey
+	Piece manifest.Piece
+}
+
 // Result is how an attempt's computation ended.
 type Result struct {
 	Written  int64             // map: bytes of its sections file
 	Out      runfile.Segment   // reduce, map-only: the output run, in a file or in memory
 	Err      string            // "" on success
 	App      bool              // the failure was the app's, not the disk's
+	Copy     *CopyFailure      // the attempt failed on one of its Copies, before Map was called
 	Counters protocol.Counters // the engine's and the app's counts
 	Dropped  int               // the app's counter Adds dropped past the limit of names
+}
+
+// CopyFailure says which of a map Task's Copies could not be used: its
+// bytes differ from the job's checksums (or could not be read), or the
+// file is no longer the one listed, or could not be opened.
+type CopyFailure struct {
+	Piece   int    // the index in Copies
+	Differs bool   // its bytes: the copy is bad, not merely changed or gone
+	Cause   string // what was wrong, without the attempt's words around it
 }
 
 // failed reports whether the attempt failed.

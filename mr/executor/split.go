@@ -14,6 +14,7 @@ import (
 	"time"
 	"unsafe"
 
+	"mapreduce/internal/manifest"
 	"mapreduce/internal/netx"
 	"mapreduce/internal/prefault"
 )
@@ -56,9 +57,12 @@ func readSplit(t *Task) (*split, error) {
 	}
 	var text string
 	var err error
-	if t.Fetch != nil {
+	switch {
+	case len(t.Copies) > 0:
+		text, err = readCopies(t.Copies)
+	case t.Fetch != nil:
 		text, err = fetchSplit(t.Fetch)
-	} else {
+	default:
 		text, err = readString(t.SplitPath)
 	}
 	if err != nil {
@@ -167,6 +171,9 @@ func splitSize(t *Task) int64 {
 	if t.Fetch != nil {
 		return t.Fetch.Size
 	}
+	if len(t.Copies) > 0 {
+		return copiesSize(t.Copies)
+	}
 	if st, err := os.Stat(t.SplitPath); err == nil {
 		return st.Size()
 	}
@@ -232,3 +239,60 @@ func splitClient(stall time.Duration) *http.Client {
 	splitClients.by[stall] = c
 	return c
 }
+
+// readCopies reads a split from the worker's own copies of its inputs,
+// back to back into one string, each piece checked block by block as it
+// is read (manifest.ReadInto). A copy that cannot be used is a
+// *copyError, and nothing is mapped.
+func readCopies(cs []Copy) (string, error) {
+	size := copiesSize(cs)
+	if size < 0 || int64(int(size)) != size {
+		return "", fmt.Errorf("a split of %d bytes", size)
+	}
+	if size == 0 {
+		return "", nil
+	}
+	b := make([]byte, size)
+	prefault.Bytes(b)
+	var off int64
+	for i, c := range cs {
+		f, err := manifest.OpenCopy(c.Path, c.Key)
+		if err != nil {
+			return "", &copyError{path: c.Path, piece: i, err: err}
+		}
+		err = manifest.ReadInto(b[off:off+c.Piece.Len], f, c.Piece)
+		f.Close()
+		if err != nil {
+			return "", &copyError{path: c.Path, piece: i, differs: true, err: err}
+		}
+		off += c.Piece.Len
+	}
+	return unsafe.String(&b[0], len(b)), nil // b is never written again
+}
+
+// copiesSize is the bytes of a split read from copies, or -1 if a piece
+// says it has fewer than none.
+func copiesSize(cs []Copy) int64 {
+	var n int64
+	for _, c := range cs {
+		if c.Piece.Len < 0 {
+			return -1
+		}
+		n += c.Piece.Len
+	}
+	return n
+}
+
+// copyError is a copy of an input that a split could not be read from:
+// Result.Copy says which, for its worker to stop using it.
+type copyError struct {
+	path    string
+	piece   int
+	differs bool
+	err     error
+}
+
+func (e *copyError) Error() string {
+	return fmt.Sprintf("mr: reading the split from the worker's copy %s: %v", e.path, e.err)
+}
+func (e *copyError) Unwrap() error { return e.err }

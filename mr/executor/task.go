@@ -71,6 +71,9 @@ func runTask(app *mr.App, t *Task, m *meter) Result {
 	if err != nil {
 		var ae *AppError
 		res.Err, res.App = err.Error(), errors.As(err, &ae)
+		if ce := (*copyError)(nil); errors.As(err, &ce) {
+			res.Copy = &CopyFailure{Piece: ce.piece, Differs: ce.differs, Cause: ce.err.Error()}
+		}
 		if res.App && ae == err {
 			res.Err = ae.Msg // Result.App says whose fault; the worker's AppError says "app: "
 		}

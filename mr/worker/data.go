@@ -21,8 +21,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
-	"time"
 
 	"mapreduce/internal/manifest"
 	"mapreduce/internal/protocol"
@@ -31,32 +29,14 @@ import (
 // maxDataFiles bounds the files of a data directory announced.
 const maxDataFiles = 1 << 20
 
-// fileKey is a file's identity as stat shows it: a copy that keeps its key
-// is the file that was listed, unchanged (ctime moves with every write
-// and every chmod, whatever mtime is set to).
-type fileKey struct {
-	dev, ino     uint64
-	size         int64
-	mtime, ctime int64
-}
-
-func keyOf(st fs.FileInfo) fileKey {
-	k := fileKey{size: st.Size(), mtime: st.ModTime().UnixNano()}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		k.dev, k.ino = uint64(sys.Dev), sys.Ino
-		k.ctime = time.Unix(int64(sys.Ctim.Sec), int64(sys.Ctim.Nsec)).UnixNano()
-	}
-	return k
-}
-
 // dataDir is a worker's data directory.
 type dataDir struct {
 	dir string
 
 	// mu guards held and bad.
 	mu   sync.Mutex
-	held map[string]fileKey // inputs of the job held here, by manifest name, as listed
-	bad  map[fileKey]string // copies found to differ from their job's checksums (kept across jobs), and why
+	held map[string]manifest.FileKey // inputs of the job held here, by manifest name, as listed
+	bad  map[manifest.FileKey]string // copies found to differ from their job's checksums (kept across jobs), and why
 }
 
 func newDataDir(dir string) (*dataDir, error) {
@@ -67,7 +47,7 @@ func newDataDir(dir string) (*dataDir, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("mr: data directory %s is not a directory", dir)
 	}
-	return &dataDir{dir: dir, held: map[string]fileKey{}, bad: map[fileKey]string{}}, nil
+	return &dataDir{dir: dir, held: map[string]manifest.FileKey{}, bad: map[manifest.FileKey]string{}}, nil
 }
 
 func unwrapPathErr(err error) error {
@@ -81,13 +61,13 @@ func unwrapPathErr(err error) error {
 // their keys; a link is not taken (whoever can write the directory could
 // otherwise point an input's name at a file they cannot read), nor a copy
 // known to differ.
-func (d *dataDir) list() ([]protocol.HeldFile, map[string]fileKey, error) {
+func (d *dataDir) list() ([]protocol.HeldFile, map[string]manifest.FileKey, error) {
 	entries, err := os.ReadDir(d.dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mr: data directory %s: %w", d.dir, unwrapPathErr(err))
 	}
 	var files []protocol.HeldFile
-	keys := make(map[string]fileKey)
+	keys := make(map[string]manifest.FileKey)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, e := range entries {
@@ -98,7 +78,7 @@ func (d *dataDir) list() ([]protocol.HeldFile, map[string]fileKey, error) {
 		if err != nil || !st.Mode().IsRegular() {
 			continue
 		}
-		k := keyOf(st)
+		k := manifest.KeyOf(st)
 		if _, isBad := d.bad[k]; isBad {
 			continue
 		}
@@ -109,10 +89,10 @@ func (d *dataDir) list() ([]protocol.HeldFile, map[string]fileKey, error) {
 }
 
 // keep records the names the coordinator took as inputs of its job.
-func (d *dataDir) keep(names []string, keys map[string]fileKey) {
+func (d *dataDir) keep(names []string, keys map[string]manifest.FileKey) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.held = make(map[string]fileKey, len(names))
+	d.held = make(map[string]manifest.FileKey, len(names))
 	for _, n := range names {
 		if k, ok := keys[n]; ok {
 			d.held[n] = k
@@ -121,30 +101,23 @@ func (d *dataDir) keep(names []string, keys map[string]fileKey) {
 }
 
 // open opens the copy of input name, if it is held here and still the
-// file that was listed; nil if not (a copy that changed since is
-// forgotten, once, with a line saying so).
+// file that was listed; nil if not.
 func (d *dataDir) open(name string) (*os.File, error) {
-	d.mu.Lock()
-	want, ok := d.held[name]
-	d.mu.Unlock()
+	path, want, ok := d.copyOf(name)
 	if !ok {
 		return nil, nil
 	}
-	// name is a key of held, our own listing; a link put in its place is refused
-	f, err := os.OpenFile(filepath.Join(d.dir, name), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err == nil && keyOf(st) != want {
-		err = fmt.Errorf("mr: %s changed since the worker listed it (another file, or a link to one, or written to)",
-			filepath.Join(d.dir, name))
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	return manifest.OpenCopy(path, want)
+}
+
+// copyOf is where the copy of input name is, and its key as it was
+// listed, if it is held here. name is a key of held, our own listing: no
+// name from elsewhere reaches the file system.
+func (d *dataDir) copyOf(name string) (path string, key manifest.FileKey, ok bool) {
+	d.mu.Lock()
+	key, ok = d.held[name]
+	d.mu.Unlock()
+	return filepath.Join(d.dir, name), key, ok
 }
 
 // forget marks input name's copy as not to be used: it differs from the

@@ -67,15 +67,23 @@ func (w *Worker) fetchSplit(ctx context.Context, a protocol.Attempt, t *protocol
 	return src, out.Commit()
 }
 
-// splitTask points task at the attempt's input: when all of it comes
+// splitTask points task at the attempt's input. When this worker holds
+// all of it in its own copies, the executor reads them itself (Copies):
+// each piece copied once, from the file into the memory of the process
+// that maps it, and checked block by block there. When all of it comes
 // from the coordinator, a request the executor sends itself (Fetch), the
-// split then copied once, from the socket into the memory of the process
-// that maps it; else the split file at path, which it fills from
-// wherever the input lives. The request is signed now and sent at once: an
-// app's process that must be started first has its hello timeout, 30 s,
-// well within the signature's minute (wire.FreshWindow).
+// split then copied once, from the socket into that memory. Else the
+// split file at path, which the worker fills from wherever the input
+// lives. The request is signed now and sent at once: an app's process
+// that must be started first has its hello timeout, 30 s, well within the
+// signature's minute (wire.FreshWindow).
 func (w *Worker) splitTask(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, task *executor.Task, path string) (sourced, error) {
 	size := inputSize(t.Inputs)
+	task.Copies, task.Fetch, task.SplitPath = nil, nil, ""
+	if copies := w.localCopies(t); copies != nil {
+		task.Copies = copies
+		return sourced{local: size}, nil
+	}
 	if w.allFromCoordinator(t) {
 		if f := w.coord.SplitFetch(a, size, w.transferTimeout(size), w.cfg.StallTimeout); f != nil {
 			task.Fetch = f
@@ -84,6 +92,27 @@ func (w *Worker) splitTask(ctx context.Context, a protocol.Attempt, t *protocol.
 	}
 	task.SplitPath = path
 	return w.fetchSplit(ctx, a, t, size, path)
+}
+
+// localCopies is the attempt's input as pieces of this worker's own
+// copies, if it holds every input the task reads and the assignment
+// describes every piece by its checksums; nil if not.
+func (w *Worker) localCopies(t *protocol.GetTaskReply) []executor.Copy {
+	if w.data == nil || len(t.Sources) != len(t.Inputs) || t.BlockSize <= 0 {
+		return nil
+	}
+	copies := make([]executor.Copy, len(t.Inputs))
+	for k, p := range t.Inputs {
+		s := &t.Sources[k]
+		path, key, held := w.data.copyOf(s.Name)
+		_, n := manifest.Cover(p.Offset, p.Length, t.BlockSize)
+		if !held || key.Size != s.Size || p.Offset < 0 || p.Length <= 0 || p.Offset+p.Length > s.Size || len(s.Sums) != n {
+			return nil
+		}
+		copies[k] = executor.Copy{Path: path, Key: key,
+			Piece: manifest.Piece{Size: s.Size, Sums: s.Sums, BS: t.BlockSize, Off: p.Offset, Len: p.Length}}
+	}
+	return copies
 }
 
 // allFromCoordinator reports whether nothing of the input can come from

@@ -75,16 +75,35 @@ func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetT
 	if err != nil {
 		return 0, err
 	}
-	src.count(cnt)
 	w.progress.set(0.1)
 	defer w.streamTask(task, a)()
-	res := w.exec.Run(ctx, task, func(n int64) { emitted = n; w.progress.mapEmitted(size, n) })
+	progress := func(n int64) { emitted = n; w.progress.mapEmitted(size, n) }
+	res := w.exec.Run(ctx, task, progress)
+	if f := res.Copy; f != nil && f.Piece >= 0 && f.Piece < len(task.Copies) && ctx.Err() == nil {
+		// A copy of ours could not be used, and nothing was mapped: the
+		// input comes from elsewhere, once, without it.
+		w.dropCopy(ctx, t.Sources[f.Piece].Name, copyFailure(f), f.Differs)
+		if src, err = w.splitTask(ctx, a, t, task, split); err != nil {
+			return 0, err
+		}
+		res = w.exec.Run(ctx, task, progress)
+	}
+	src.count(cnt)
 	w.takeCounters(&res, cnt, a)
 	if err := resultError(&res); err != nil {
 		return 0, err
 	}
 	w.progress.mapDone(size, emitted)
 	return res.Written, nil
+}
+
+// copyFailure is why a copy of ours could not be used, as the executor
+// said.
+func copyFailure(f *executor.CopyFailure) error {
+	if f.Differs {
+		return fmt.Errorf("%w: its %s", errCopyDiffers, f.Cause)
+	}
+	return errors.New(f.Cause)
 }
 
 // resultError turns a failed result into an error: an
