@@ -66,6 +66,7 @@ type config struct {
 	workers, rounds, warmup   int
 	sequential, manyReduces   bool
 	coordinator, uniq, python bool
+	workerData                bool // a row of wc with the inputs on the workers, per layout
 	model, stream             int64
 	bin, work, root           string
 }
@@ -87,6 +88,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&r.size, "size", "", "total `bytes` of every corpus (with K, M, G), e.g. 16M for a quick check (default 256M, 96M for small)")
 	fs.StringVar(&r.small, "small-file", "48K", "file `size` of the small layout")
 	fs.StringVar(&r.apps, "apps", "wc", "`apps` run on each layout: wc (with a combiner), wcraw (none: every record shuffled)")
+	fs.BoolVar(&c.workerData, "worker-data", false, "also wc with every input on every worker (-data), the coordinator planning from a manifest, per layout")
 	fs.IntVar(&c.workers, "workers", 2, "workers of the cluster (one per core)")
 	fs.IntVar(&c.rounds, "rounds", 5, "recorded pairs per row")
 	fs.IntVar(&c.warmup, "warmup", 1, "unrecorded pairs before them")

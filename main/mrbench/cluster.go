@@ -24,6 +24,7 @@ type job struct {
 	workers int      // how many
 	flags   []string // the coordinator's, before the inputs
 	inputs  []string
+	data    string // the workers' -data directory, if any
 }
 
 // proc is a process started by start.
@@ -158,7 +159,11 @@ func startWorkers(bin string, j job, dir, addr string) []*proc {
 			arg = "-insecure-accept-code" // a pool worker on loopback, no secret
 		}
 		wd := filepath.Join(dir, fmt.Sprintf("w%d", i))
-		cmd := exec.Command(filepath.Join(bin, "mrworker"), arg)
+		args := []string{arg}
+		if j.data != "" {
+			args = []string{"-data", j.data, arg}
+		}
+		cmd := exec.Command(filepath.Join(bin, "mrworker"), args...)
 		cmd.Env = append(os.Environ(), "COORDINATOR_HOST="+addr)
 		os.MkdirAll(wd, 0o755) // a failure shows as start's
 		ps = append(ps, start(cmd, wd, "worker.log"))

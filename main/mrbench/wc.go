@@ -91,11 +91,48 @@ func (b *bench) layoutRows(layout string, vocab int) error {
 			}
 			b.printRow("wc -journal", as, "wc", rs)
 		}
+		if app == "wc" && b.cfg.workerData {
+			jd, err := b.heldJob(j, filepath.Join(dir, "corpus.manifest"))
+			if err != nil {
+				return err
+			}
+			as, rs, _, err := b.pair(filepath.Join(dir, "held"), b.clusterSide("wc, inputs held", jd), b.limitSide(inputs), want)
+			if err != nil {
+				return err
+			}
+			b.printRow("wc, inputs held", as, "limit (fused wc)", rs)
+		}
 	}
 	if b.cfg.sequential {
 		return b.sequentialRuns(dir, inputs, want, medians)
 	}
 	return nil
+}
+
+// heldJob is j with every input held by every worker (-data, the
+// inputs' directory) and the coordinator planning the job from a manifest
+// of them, written to manifest, alone: every map reads its split from its
+// worker's copy.
+func (b *bench) heldJob(j job, manifest string) (job, error) {
+	dir := filepath.Dir(j.inputs[0])
+	for _, in := range j.inputs {
+		if filepath.Dir(in) != dir {
+			return job{}, fmt.Errorf("-worker-data: the inputs are in more than one directory (%s, %s)", dir, filepath.Dir(in))
+		}
+	}
+	dir, err := filepath.Abs(dir) // the workers run in directories of their own
+	if err == nil {
+		manifest, err = filepath.Abs(manifest)
+	}
+	if err != nil {
+		return job{}, err
+	}
+	cmd := exec.Command(filepath.Join(b.bin, "mrmanifest"), append([]string{"-o", manifest}, j.inputs...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return job{}, fmt.Errorf("mrmanifest: %v: %s", err, bytes.TrimSpace(out))
+	}
+	j.flags, j.inputs, j.data = append(j.flags, "-manifest", manifest), nil, dir
+	return j, nil
 }
 
 // sequentialRuns runs mrsequential once per app, checks its output and
