@@ -39,14 +39,17 @@ func copiesTask(dir string, inputs []Input, copies []Copy) *Task {
 		Out: filepath.Join(dir, "out"), Spill: filepath.Join(dir, "spill"), MapBuffer: 1 << 20}
 }
 
-// Pieces of two copies, one from mid-block to mid-block, are read by the
-// app's process and mapped as the same bytes from a split file are.
+// Pieces of copies, one from mid-block to mid-block and one empty, are
+// read by the app's process and mapped as the same bytes from a split
+// file are.
 func TestSplitReadFromCopies(t *testing.T) {
 	dir := t.TempDir()
 	a := strings.Repeat("alpha beta gamma\n", 200) // 3,400 bytes: 4 blocks of 1,024
 	b := "delta epsilon\n"
-	copies := []Copy{copyOf(t, dir, "a.txt", a, 1024, 17, 3000), copyOf(t, dir, "b.txt", b, 1024, 0, int64(len(b)))}
-	inputs := []Input{{Name: "a.txt", Length: 3000}, {Name: "b.txt", Length: int64(len(b))}}
+	empty := copyOf(t, dir, "empty.txt", "", 1024, 0, 0)
+	os.Remove(empty.Path) // an empty piece reads nothing, so opens nothing
+	copies := []Copy{copyOf(t, dir, "a.txt", a, 1024, 17, 3000), empty, copyOf(t, dir, "b.txt", b, 1024, 0, int64(len(b)))}
+	inputs := []Input{{Name: "a.txt", Length: 3000}, {Name: "empty.txt"}, {Name: "b.txt", Length: int64(len(b))}}
 	res := childForTest(t).Run(context.Background(), copiesTask(dir, inputs, copies), func(int64) {})
 	if res.failed() || res.Copy != nil {
 		t.Fatalf("split from copies: %+v", res)

@@ -256,6 +256,9 @@ func readCopies(cs []Copy) (string, error) {
 	prefault.Bytes(b)
 	var off int64
 	for i, c := range cs {
+		if c.Piece.Len == 0 {
+			continue // an empty input: nothing to read
+		}
 		f, err := manifest.OpenCopy(c.Path, c.Key)
 		if err != nil {
 			return "", &copyError{path: c.Path, piece: i, err: err}

@@ -106,7 +106,7 @@ func (w *Worker) localCopies(t *protocol.GetTaskReply) []executor.Copy {
 		s := &t.Sources[k]
 		path, key, held := w.data.copyOf(s.Name)
 		_, n := manifest.Cover(p.Offset, p.Length, t.BlockSize)
-		if !held || key.Size != s.Size || p.Offset < 0 || p.Length <= 0 || p.Offset+p.Length > s.Size || len(s.Sums) != n {
+		if !held || key.Size != s.Size || p.Offset < 0 || p.Length < 0 || p.Offset+p.Length > s.Size || len(s.Sums) != n {
 			return nil
 		}
 		copies[k] = executor.Copy{Path: path, Key: key,
