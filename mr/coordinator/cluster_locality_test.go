@@ -304,6 +304,42 @@ func TestLocalityCorruptCopy(t *testing.T) {
 	}
 }
 
+// A copy removed after its worker listed it, while the worker maps
+// another input: the app's process cannot open it, so the worker names
+// the file once, reads that input from the coordinator, and the job's
+// output is whole; the copy is gone, not bad, so no copy is said to differ.
+func TestLocalityCopyRemovedAfterListing(t *testing.T) {
+	inputs := Inputs(t, 4)
+	dir := copyInputs(t, inputs, func(int) bool { return true })
+	gone := filepath.Join(dir, filepath.Base(inputs[3]))
+	gate := make(chan struct{})
+	cfg := localityConfig(t)
+	rec := &records{Handler: cfg.Logger.Handler(), msg: "input copy not used"}
+	cfg.Logger = slog.New(rec)
+	cl := startHolders(t, cfg, inputs, gatedWordCount(gate), []string{dir})
+	cl.waitMapping(1) // its split read: the first input's, not the last's
+	if err := os.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+	close(gate)
+	if err := cl.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	cl.CheckOutput(inputs)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.got) != 1 || attr(rec.got[0], "file") != gone {
+		t.Fatalf("%d warnings about copies, want one naming %s", len(rec.got), gone)
+	}
+	sum := cl.SummaryFile()
+	if local, _, coord := sources(t, sum); coord == 0 || local == 0 {
+		t.Fatalf("map input %d bytes from the copies, %d from the coordinator: want both", local, coord)
+	}
+	if w := sum.Workers[0]; len(w.Differ) != 0 {
+		t.Fatalf("the job's summary names %v as differing copies, want none: the copy is gone, not bad", w.Differ)
+	}
+}
+
 // A holder killed mid-job (a manifest job: the coordinator cannot stand
 // in) costs only its tasks: the others read from the other holder.
 func TestLocalityHolderKilled(t *testing.T) {
