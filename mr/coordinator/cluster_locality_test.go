@@ -304,39 +304,67 @@ func TestLocalityCorruptCopy(t *testing.T) {
 	}
 }
 
-// A copy removed after its worker listed it, while the worker maps
-// another input: the app's process cannot open it, so the worker names
-// the file once, reads that input from the coordinator, and the job's
-// output is whole; the copy is gone, not bad, so no copy is said to differ.
-func TestLocalityCopyRemovedAfterListing(t *testing.T) {
-	inputs := Inputs(t, 4)
-	dir := copyInputs(t, inputs, func(int) bool { return true })
-	gone := filepath.Join(dir, filepath.Base(inputs[3]))
-	gate := make(chan struct{})
-	cfg := localityConfig(t)
-	rec := &records{Handler: cfg.Logger.Handler(), msg: "input copy not used"}
-	cfg.Logger = slog.New(rec)
-	cl := startHolders(t, cfg, inputs, gatedWordCount(gate), []string{dir})
-	cl.waitMapping(1) // its split read: the first input's, not the last's
-	if err := os.Remove(gone); err != nil {
-		t.Fatal(err)
-	}
-	close(gate)
-	if err := cl.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	cl.CheckOutput(inputs)
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if len(rec.got) != 1 || attr(rec.got[0], "file") != gone {
-		t.Fatalf("%d warnings about copies, want one naming %s", len(rec.got), gone)
-	}
-	sum := cl.SummaryFile()
-	if local, _, coord := sources(t, sum); coord == 0 || local == 0 {
-		t.Fatalf("map input %d bytes from the copies, %d from the coordinator: want both", local, coord)
-	}
-	if w := sum.Workers[0]; len(w.Differ) != 0 {
-		t.Fatalf("the job's summary names %v as differing copies, want none: the copy is gone, not bad", w.Differ)
+// A copy removed, or replaced by other bytes of the same size, after its
+// worker listed it, while the worker maps another input: the app's
+// process cannot use it, so the worker drops it and reads that split
+// again, once, without it; no attempt fails and the output is whole. A
+// removed copy is gone, not bad: named once, and no copy is said to
+// differ. A replaced one is listed again (same name, same size), then
+// found to differ when the worker reads it: the summary names it.
+func TestLocalityCopyChangedAfterListing(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		change  func(path string) error
+		differs bool
+	}{
+		{"removed", os.Remove, false},
+		{"replaced", func(path string) error {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for i := 0; i < len(b); i += 512 {
+				b[i] ^= 0x20 // in every block, so in every piece
+			}
+			os.Remove(path) // a new file in its place
+			return os.WriteFile(path, b, 0o644)
+		}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			inputs := Inputs(t, 4)
+			dir := copyInputs(t, inputs, func(int) bool { return true })
+			changed := filepath.Join(dir, filepath.Base(inputs[3]))
+			gate := make(chan struct{})
+			cfg := localityConfig(t)
+			rec := &records{Handler: cfg.Logger.Handler(), msg: "input copy not used"}
+			cfg.Logger = slog.New(rec)
+			cl := startHolders(t, cfg, inputs, gatedWordCount(gate), []string{dir})
+			cl.waitMapping(1) // its split read: the first input's, not the last's
+			if err := c.change(changed); err != nil {
+				t.Fatal(err)
+			}
+			close(gate)
+			if err := cl.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			cl.CheckOutput(inputs)
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if len(rec.got) == 0 || (!c.differs && len(rec.got) != 1) || attr(rec.got[0], "file") != changed {
+				t.Fatalf("%d warnings about copies, want one naming %s (two if it differs)", len(rec.got), changed)
+			}
+			sum := cl.SummaryFile()
+			if local, _, coord := sources(t, sum); coord == 0 || local == 0 {
+				t.Fatalf("map input %d bytes from the copies, %d from the coordinator: want both", local, coord)
+			}
+			w := sum.Workers[0]
+			if w.Outcomes["failed"] != 0 {
+				t.Fatalf("the worker failed %d attempts", w.Outcomes["failed"])
+			}
+			if differ := len(w.Differ) == 1 && w.Differ[0] == filepath.Base(changed); differ != c.differs || (!c.differs && len(w.Differ) != 0) {
+				t.Fatalf("the job's summary names %v as differing copies", w.Differ)
+			}
+		})
 	}
 }
 

@@ -76,12 +76,14 @@ func (w *Worker) fetchSplit(ctx context.Context, a protocol.Attempt, t *protocol
 // split file at path, which the worker fills from wherever the input
 // lives. The request is signed now and sent at once: an app's process
 // that must be started first has its hello timeout, 30 s, well within the
-// signature's minute (wire.FreshWindow).
-func (w *Worker) splitTask(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, task *executor.Task, path string) (sourced, error) {
+// signature's minute (wire.FreshWindow). Without copies, the executor
+// reads no copy itself: the worker does, piece by piece, as for a split
+// it holds in part.
+func (w *Worker) splitTask(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, task *executor.Task, path string, copies bool) (sourced, error) {
 	size := inputSize(t.Inputs)
 	task.Copies, task.Fetch, task.SplitPath = nil, nil, ""
-	if copies := w.localCopies(t); copies != nil {
-		task.Copies = copies
+	if cs := w.localCopies(t); copies && cs != nil {
+		task.Copies = cs
 		return sourced{local: size}, nil
 	}
 	if w.allFromCoordinator(t) {

@@ -71,30 +71,43 @@ func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetT
 		Seed: model.seed, Inputs: executorInputs(t.Inputs),
 		Out: runPath(w.dir, t.Task, t.Attempt), Spill: spillPrefix(w.dir, t.Task, t.Attempt), MapBuffer: w.cfg.MapBuffer,
 		HeapLimit: w.heapLimit.Load()}
-	src, err := w.splitTask(ctx, a, t, task, split)
+	res, err := w.runSplit(ctx, a, t, task, split, cnt, func(n int64) { emitted = n; w.progress.mapEmitted(size, n) })
 	if err != nil {
 		return 0, err
 	}
-	w.progress.set(0.1)
-	defer w.streamTask(task, a)()
-	progress := func(n int64) { emitted = n; w.progress.mapEmitted(size, n) }
-	res := w.exec.Run(ctx, task, progress)
-	if f := res.Copy; f != nil && f.Piece >= 0 && f.Piece < len(task.Copies) && ctx.Err() == nil {
-		// A copy of ours could not be used, and nothing was mapped: the
-		// input comes from elsewhere, once, without it.
-		w.dropCopy(ctx, t.Sources[f.Piece].Name, copyFailure(f), f.Differs)
-		if src, err = w.splitTask(ctx, a, t, task, split); err != nil {
-			return 0, err
-		}
-		res = w.exec.Run(ctx, task, progress)
-	}
-	src.count(cnt)
-	w.takeCounters(&res, cnt, a)
 	if err := resultError(&res); err != nil {
 		return 0, err
 	}
 	w.progress.mapDone(size, emitted)
 	return res.Written, nil
+}
+
+// runSplit has the executor run a map task on the attempt's split, read
+// as splitTask says, and counts into cnt where its bytes came from and
+// what the executor counted. A copy of ours that could not be used (and
+// nothing was mapped) is dropped, and the split read again without the
+// executor reading copies, once: piece by piece by the worker, so that a
+// copy relisted under the same name, or another that fails, then costs
+// only its piece.
+func (w *Worker) runSplit(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, task *executor.Task, split string,
+	cnt *protocol.Counters, progress func(int64)) (executor.Result, error) {
+	src, err := w.splitTask(ctx, a, t, task, split, true)
+	if err != nil {
+		return executor.Result{}, err
+	}
+	w.progress.set(0.1)
+	defer w.streamTask(task, a)()
+	res := w.exec.Run(ctx, task, progress)
+	if f := res.Copy; f != nil && f.Piece >= 0 && f.Piece < len(task.Copies) && ctx.Err() == nil {
+		w.dropCopy(ctx, t.Sources[f.Piece].Name, copyFailure(f), f.Differs)
+		if src, err = w.splitTask(ctx, a, t, task, split, false); err != nil {
+			return executor.Result{}, err
+		}
+		res = w.exec.Run(ctx, task, progress)
+	}
+	src.count(cnt)
+	w.takeCounters(&res, cnt, a)
+	return res, nil
 }
 
 // copyFailure is why a copy of ours could not be used, as the executor

@@ -99,14 +99,9 @@ func (w *Worker) mapOnly(ctx context.Context, a protocol.Attempt, t *protocol.Ge
 	size := inputSize(t.Inputs)
 	task := &executor.Task{Kind: protocol.MapTask, Name: a.String(), NReduce: 0, Params: w.shape().params,
 		Inputs: executorInputs(t.Inputs), Scratch: dir, HeapLimit: w.heapLimit.Load()}
-	src, err := w.splitTask(ctx, a, t, task, split)
+	res, err := w.runSplit(ctx, a, t, task, split, cnt, func(n int64) { w.progress.mapEmitted(size, n) })
 	if err != nil {
 		return runfile.Segment{}, err
 	}
-	src.count(cnt)
-	w.progress.set(0.1)
-	defer w.streamTask(task, a)()
-	res := w.exec.Run(ctx, task, func(n int64) { w.progress.mapEmitted(size, n) })
-	w.takeCounters(&res, cnt, a)
 	return res.Out, resultError(&res)
 }
