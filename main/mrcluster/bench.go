@@ -177,7 +177,11 @@ func (b *benchRun) row(name, rate string, runs int, args []string) (float64, boo
 	c := sum.Counters
 	all := ""
 	if runs > 1 {
-		all = fmt.Sprintf(" (runs: %v)", times)
+		each := make([]string, len(times))
+		for i, t := range times {
+			each[i] = strconv.FormatFloat(t, 'f', 3, 64)
+		}
+		all = " (runs: " + strings.Join(each, " ") + ")"
 	}
 	fmt.Printf("%-12s %-10s %9.2f %12d %12d %12d  %s%s\n", name, rate, median, c.LocalBytes, c.PeerBytes, c.CoordinatorBytes, out, all)
 	return median, true
