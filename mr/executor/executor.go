@@ -128,7 +128,7 @@ type Result struct {
 // file is no longer the one listed, or could not be opened.
 type CopyFailure struct {
 	Piece   int    // the index in Copies
-	Differs bool   // its bytes: the copy is bad, not merely changed or gone
+	Differs bool   // the copy's bytes differ: it is bad, not merely changed since listed or gone
 	Cause   string // what was wrong, without the attempt's words around it
 }
 
