@@ -82,9 +82,11 @@ func (w *Worker) fetchSplit(ctx context.Context, a protocol.Attempt, t *protocol
 func (w *Worker) splitTask(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, task *executor.Task, path string, copies bool) (sourced, error) {
 	size := inputSize(t.Inputs)
 	task.Copies, task.Fetch, task.SplitPath = nil, nil, ""
-	if cs := w.localCopies(t); copies && cs != nil {
-		task.Copies = cs
-		return sourced{local: size}, nil
+	if copies {
+		if cs := w.localCopies(t); cs != nil {
+			task.Copies = cs
+			return sourced{local: size}, nil
+		}
 	}
 	if w.allFromCoordinator(t) {
 		if f := w.coord.SplitFetch(a, size, w.transferTimeout(size), w.cfg.StallTimeout); f != nil {

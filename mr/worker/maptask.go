@@ -85,10 +85,10 @@ func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetT
 // runSplit has the executor run a map task on the attempt's split, read
 // as splitTask says, and counts into cnt where its bytes came from and
 // what the executor counted. A copy of ours that could not be used (and
-// nothing was mapped) is dropped, and the split read again without the
-// executor reading copies, once: piece by piece by the worker, so that a
-// copy relisted under the same name, or another that fails, then costs
-// only its piece.
+// nothing was mapped) is dropped, and the split read again, once, without
+// the executor reading copies: from the coordinator, or piece by piece by
+// the worker, so that a copy relisted under the same name, or another
+// that fails, then costs only its piece.
 func (w *Worker) runSplit(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, task *executor.Task, split string,
 	cnt *protocol.Counters, progress func(int64)) (executor.Result, error) {
 	src, err := w.splitTask(ctx, a, t, task, split, true)
