@@ -51,6 +51,19 @@ func OpenCopy(path string, want FileKey) (*os.File, error) {
 	return f, nil
 }
 
+// Check refuses a piece that does not lie within its input, or whose
+// checksums are not one per block covering it.
+func (p Piece) Check() error {
+	if p.BS <= 0 {
+		return fmt.Errorf("mr: a piece in blocks of %d bytes", p.BS)
+	}
+	if _, n := Cover(p.Off, p.Len, p.BS); len(p.Sums) != n || p.Off < 0 || p.Len < 0 || p.Off+p.Len > p.Size {
+		return fmt.Errorf("mr: piece [%d, +%d) of an input of %d bytes, with %d checksums of its %d blocks",
+			p.Off, p.Len, p.Size, len(p.Sums), n)
+	}
+	return nil
+}
+
 // ReadInto reads piece p of the input that src holds whole into dst,
 // exactly p.Len bytes long: every block covering the piece is read whole
 // and checked before any of it counts. A block wholly inside the piece is
@@ -59,14 +72,13 @@ func OpenCopy(path string, want FileKey) (*os.File, error) {
 // A block that does not match is ErrMismatch (wrapped, naming it), a
 // source too short io.ErrUnexpectedEOF; dst's bytes then mean nothing.
 func ReadInto(dst []byte, src io.ReaderAt, p Piece) error {
-	if p.BS <= 0 {
-		return fmt.Errorf("mr: a piece in blocks of %d bytes", p.BS)
+	if err := p.Check(); err != nil {
+		return err
+	}
+	if int64(len(dst)) != p.Len {
+		return fmt.Errorf("mr: a piece of %d bytes read into %d", p.Len, len(dst))
 	}
 	first, n := Cover(p.Off, p.Len, p.BS)
-	if int64(len(dst)) != p.Len || len(p.Sums) != n || p.Off < 0 || p.Len < 0 || p.Off+p.Len > p.Size {
-		return fmt.Errorf("mr: piece [%d, +%d) of an input of %d bytes, with %d checksums of its %d blocks, read into %d bytes",
-			p.Off, p.Len, p.Size, len(p.Sums), n, len(dst))
-	}
 	var buf []byte
 	for k := range n {
 		lo := int64(first+k) * p.BS

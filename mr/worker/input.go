@@ -77,8 +77,7 @@ func (w *Worker) fetchSplit(ctx context.Context, a protocol.Attempt, t *protocol
 // lives. The request is signed now and sent at once: an app's process
 // that must be started first has its hello timeout, 30 s, well within the
 // signature's minute (wire.FreshWindow). Without copies, the executor
-// reads no copy itself: the worker does, piece by piece, as for a split
-// it holds in part.
+// reads no copy itself: the split comes as if the worker held none whole.
 func (w *Worker) splitTask(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, task *executor.Task, path string, copies bool) (sourced, error) {
 	size := inputSize(t.Inputs)
 	task.Copies, task.Fetch, task.SplitPath = nil, nil, ""
@@ -102,19 +101,18 @@ func (w *Worker) splitTask(ctx context.Context, a protocol.Attempt, t *protocol.
 // copies, if it holds every input the task reads and the assignment
 // describes every piece by its checksums; nil if not.
 func (w *Worker) localCopies(t *protocol.GetTaskReply) []executor.Copy {
-	if w.data == nil || len(t.Sources) != len(t.Inputs) || t.BlockSize <= 0 {
+	if w.data == nil || len(t.Sources) != len(t.Inputs) {
 		return nil
 	}
 	copies := make([]executor.Copy, len(t.Inputs))
 	for k, p := range t.Inputs {
 		s := &t.Sources[k]
 		path, key, held := w.data.copyOf(s.Name)
-		_, n := manifest.Cover(p.Offset, p.Length, t.BlockSize)
-		if !held || key.Size != s.Size || p.Offset < 0 || p.Length < 0 || p.Offset+p.Length > s.Size || len(s.Sums) != n {
-			return nil
+		piece := manifest.Piece{Size: s.Size, Sums: s.Sums, BS: t.BlockSize, Off: p.Offset, Len: p.Length}
+		if !held || key.Size != s.Size || piece.Check() != nil {
+			return nil // an assignment that does not fit is no fault of the copy's
 		}
-		copies[k] = executor.Copy{Path: path, Key: key,
-			Piece: manifest.Piece{Size: s.Size, Sums: s.Sums, BS: t.BlockSize, Off: p.Offset, Len: p.Length}}
+		copies[k] = executor.Copy{Path: path, Key: key, Piece: piece}
 	}
 	return copies
 }
