@@ -80,6 +80,7 @@ SUITE_START=$SECONDS
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/mr-test.XXXXXX") || exit 1
 BIN=$SCRATCH/bin
 STEP_PID= # the step running, if any
+PLAIN_PID= # the background build of the flood's plain binaries, if any
 
 # run_streamed LOG SECS CMD...: runs CMD in ROOT under timeout(1), its
 # output to LOG, shown as it comes; returns CMD's status (124 or 137 when
@@ -102,9 +103,11 @@ run_streamed() {
 # timed_out RC: whether an exit status is timeout(1)'s.
 timed_out() { [[ $1 == 124 || $1 == 137 ]]; }
 
-# stop_step: ends the step running, if any (on exit).
+# stop_step: ends the step running, if any, and the background build
+# (on exit).
 stop_step() {
 	[[ -n $STEP_PID ]] && kill "$STEP_PID" 2>/dev/null && wait "$STEP_PID"
+	[[ -n $PLAIN_PID ]] && kill -- -"$PLAIN_PID" 2>/dev/null && wait "$PLAIN_PID"
 	return 0
 }
 
@@ -173,6 +176,38 @@ step_build() {
 	return "$rc"
 }
 
+# start_plain_build: when the suite's binaries are race-built, the flood
+# test runs binaries built without -race (its RSS bounds are a plain
+# build's): they are built here, in the background and at the lowest
+# priority, so that the build takes the cores the tests before the flood
+# leave idle (about 70 % of them while e2e's jobs run) rather than 25 s of
+# the flood's own step. step_flood waits for it; if it failed, the test
+# builds them itself and says why it could not.
+start_plain_build() {
+	local flags=() f
+	[[ " ${GO_FLAGS[*]} " == *" -race "* ]] || return 0
+	for f in "${GO_FLAGS[@]}"; do [[ $f == -race ]] || flags+=("$f"); done
+	mkdir -p "$SCRATCH/plain" || return 0
+	# setsid: a process group of its own, which stop_step ends as a whole.
+	(cd "$ROOT" && exec setsid timeout -k 2 "${STEP_SECS[build]}" nice -n 19 bash -c '
+		go build "${@:2}" -o "$1/" ./main/mrcoordinator ./main/mrworker ./main/mrhostile &&
+			go build "${@:2}" -buildmode=plugin -o "$1/straggler.so" ./mrapps/straggler' \
+		plain-build "$SCRATCH/plain" "${flags[@]}") </dev/null >"$SCRATCH/plain-build.log" 2>&1 &
+	PLAIN_PID=$!
+}
+
+# wait_plain_build: waits for start_plain_build's build and, if it built
+# the binaries, exports MR_E2E_PLAIN_BIN for the flood test.
+wait_plain_build() {
+	[[ -n $PLAIN_PID ]] || return 0
+	if wait "$PLAIN_PID"; then
+		export MR_E2E_PLAIN_BIN=$SCRATCH/plain
+	else
+		echo "    the background build of the flood's binaries failed; the test builds them: $(last_line "$SCRATCH/plain-build.log")"
+	fi
+	PLAIN_PID=
+}
+
 # go_test TITLE NAME SECS ARGS...: go test GO_FLAGS ARGS on the suite's
 # binaries (MR_E2E_BIN), reported as TITLE and counted as NAME; a failure
 # names the tests that failed ("go test (TestCrash, TestPool)"), and a
@@ -214,6 +249,7 @@ step_go_test() {
 # step_flood: e2e.TestFlood, with its figures (-v).
 step_flood() {
 	echo "*** Starting flood test (e2e.TestFlood)."
+	wait_plain_build
 	go_test "flood test" flood "${STEP_SECS[flood]}" -v -run '^TestFlood$' ./e2e/
 }
 
@@ -273,6 +309,7 @@ main() {
 	echo "test-mr.sh: scratch directory $SCRATCH"
 	[[ $MR_SKIP_GO_TESTS != 1 ]] && step_go_vet
 	if step_build; then
+		selected flood "$MR_CASES" && start_plain_build
 		selected go_test "$MR_CASES" && step_go_test
 		selected flood "$MR_CASES" && step_flood
 		selected status_page "$MR_CASES" && step_status_page

@@ -394,11 +394,24 @@ func registered(j *job) string {
 }
 
 // plainBinaries is where the flood's binaries are: binDir, or, when its
-// binaries are race-built, a directory of the test where it builds
-// mrcoordinator, mrworker, mrhostile and straggler.so without -race.
+// binaries are race-built, $MR_E2E_PLAIN_BIN if set (test-mr.sh builds
+// them there while the other tests run), else a directory of the test
+// where it builds mrcoordinator, mrworker, mrhostile and straggler.so
+// without -race.
 func plainBinaries(t testing.TB) string {
 	if !slices.Contains(flagsOf(t, filepath.Join(binDir, "mrcoordinator")), "-race") {
 		return binDir
+	}
+	if dir := os.Getenv("MR_E2E_PLAIN_BIN"); dir != "" {
+		for _, name := range []string{"mrcoordinator", "mrworker", "mrhostile"} {
+			if slices.Contains(flagsOf(t, filepath.Join(dir, name)), "-race") {
+				t.Fatalf("MR_E2E_PLAIN_BIN=%s: %s is race-built", dir, name)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "straggler.so")); err != nil {
+			t.Fatalf("MR_E2E_PLAIN_BIN=%s: %v", dir, err)
+		}
+		return dir
 	}
 	dir, begin := t.TempDir(), time.Now()
 	for _, args := range [][]string{
