@@ -34,7 +34,8 @@ type proc struct {
 // start starts name (a binary of binDir, or a path) with args in dir,
 // with env added to the test's environment, its output to dir/../NAME.log
 // unless logName says otherwise. It is killed, with its process group,
-// when the test ends.
+// when the test ends, and killed (Pdeathsig) if the test's process dies
+// first: a suite stopped by its timeout leaves no job running.
 func start(t testing.TB, logName, dir string, env []string, name string, args ...string) *proc {
 	t.Helper()
 	bin := name
@@ -49,7 +50,7 @@ func start(t testing.TB, logName, dir string, env []string, name string, args ..
 	cmd := exec.Command(bin, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, logFile, logFile
 	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
