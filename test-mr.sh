@@ -50,6 +50,8 @@
 #                       -race -out DIR) rather than build them
 #   MR_CASES="go_test flood" run only these (go_test, flood, status_page, lan)
 #   MR_KEEP=1           keep the scratch directory and print its path
+#   MR_PARALLEL=N       e2e's job cases and LAN scenarios run N at a time
+#                       (go test -parallel; 4 by default)
 #   MR_SCREENSHOT=F     the status page case copies its screenshot of the
 #                       finished job to F (scripts/screenshot.sh uses it)
 #   MR_FLOOD_*          narrow the floods (see e2e/flood_test.go)
@@ -68,6 +70,11 @@ MR_BIN=${MR_BIN:-}
 MR_SKIP_LAN=${MR_SKIP_LAN:-0}
 MR_CASES=${MR_CASES:-}
 MR_KEEP=${MR_KEEP:-0}
+# e2e's cases mostly wait (for a timeout, a heartbeat, a process): 2 at a
+# time, as go test's default on 2 CPUs, they kept 28 % of the cores busy
+# (104 s of wall time for 58 s of CPU); 4 at a time, 51 to 56 s, and 68 s
+# with two busy CPU loops beside them.
+MR_PARALLEL=${MR_PARALLEL:-4}
 
 # Seconds allowed to the steps under timeout(1). On 2 CPUs with an empty
 # Go cache they took 30, 50, 40 and 55 s (go vet, go test, the build, the
@@ -243,7 +250,7 @@ step_go_test() {
 	fi
 	echo "*** go test ${GO_FLAGS[*]} $([[ $MR_SKIP_GO_TESTS == 1 ]] && echo ./e2e/ || echo ./...)"
 	echo "    (e2e/ last: the job cases, on the binaries in $BIN)"
-	go_test "go test" "go test" "${STEP_SECS[test]}" -skip '^(TestFlood|TestStatusPage|TestLAN)$' "${pkgs[@]}"
+	go_test "go test" "go test" "${STEP_SECS[test]}" -parallel "$MR_PARALLEL" -skip '^(TestFlood|TestStatusPage|TestLAN)$' "${pkgs[@]}"
 }
 
 # step_flood: e2e.TestFlood, with its figures (-v).
@@ -281,7 +288,7 @@ step_lan() {
 	local start=$EPOCHREALTIME log=$SCRATCH/lan.log line rc counted=0
 	REASON=
 	echo "*** Starting multi-host (network namespace) scenarios (e2e.TestLAN)."
-	run_streamed "$log" "${STEP_SECS[lan]}" env MR_E2E_BIN="$BIN" go test "${GO_FLAGS[@]}" -count=1 -v -run '^TestLAN$' ./e2e/
+	run_streamed "$log" "${STEP_SECS[lan]}" env MR_E2E_BIN="$BIN" go test "${GO_FLAGS[@]}" -count=1 -v -parallel "$MR_PARALLEL" -run '^TestLAN$' ./e2e/
 	rc=$?
 	while IFS= read -r line; do
 		[[ $line =~ ^\ +---\ (PASS|FAIL|SKIP):\ TestLAN/([^ ]+) ]] || continue
