@@ -242,7 +242,8 @@ go_test() {
 # MR_SKIP_GO_TESTS=1, the job cases of e2e/ alone. e2e/ is listed first:
 # go test then builds and starts it first, and its jobs, which mostly
 # wait, run while the other packages compile (on 2 CPUs with an empty
-# cache the step took 139 s so, 186 to 191 s with e2e/ listed last).
+# cache and a busy CPU loop beside it, the step took 139 and 154 s so,
+# 186 and 191 s with e2e/ listed last).
 step_go_test() {
 	local pkgs=()
 	if [[ $MR_SKIP_GO_TESTS != 1 ]]; then
