@@ -185,21 +185,15 @@ step_build() {
 
 # start_plain_build: when the suite's binaries are race-built, the flood
 # test runs binaries built without -race (its RSS bounds are a plain
-# build's): they are built here, in the background and at the lowest
-# priority, so that the build takes the cores the tests before the flood
-# leave idle (about 70 % of them while e2e's jobs run) rather than 25 s of
-# the flood's own step. step_flood waits for it; if it failed, the test
-# builds them itself and says why it could not.
+# build's): scripts/build.sh builds them here, in the background and at
+# the lowest priority, in what the tests before the flood leave of the
+# cores, rather than in 25 s of the flood's own step. step_flood waits for
+# it; if it failed, the test builds them itself and says why it could not.
 start_plain_build() {
-	local flags=() f
 	[[ " ${GO_FLAGS[*]} " == *" -race "* ]] || return 0
-	for f in "${GO_FLAGS[@]}"; do [[ $f == -race ]] || flags+=("$f"); done
-	mkdir -p "$SCRATCH/plain" || return 0
 	# setsid: a process group of its own, which stop_step ends as a whole.
-	(cd "$ROOT" && exec setsid timeout -k 2 "${STEP_SECS[build]}" nice -n 19 bash -c '
-		go build "${@:2}" -o "$1/" ./main/mrcoordinator ./main/mrworker ./main/mrhostile &&
-			go build "${@:2}" -buildmode=plugin -o "$1/straggler.so" ./mrapps/straggler' \
-		plain-build "$SCRATCH/plain" "${flags[@]}") </dev/null >"$SCRATCH/plain-build.log" 2>&1 &
+	(cd "$ROOT" && exec setsid timeout -k 2 "${STEP_SECS[build]}" nice -n 19 bash scripts/build.sh -out "$SCRATCH/plain") \
+		</dev/null >"$SCRATCH/plain-build.log" 2>&1 &
 	PLAIN_PID=$!
 }
 
@@ -207,6 +201,7 @@ start_plain_build() {
 # the binaries, exports MR_E2E_PLAIN_BIN for the flood test.
 wait_plain_build() {
 	[[ -n $PLAIN_PID ]] || return 0
+	kill -0 "$PLAIN_PID" 2>/dev/null && echo "    waiting for the background build of the flood's binaries"
 	if wait "$PLAIN_PID"; then
 		export MR_E2E_PLAIN_BIN=$SCRATCH/plain
 	else
