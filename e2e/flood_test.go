@@ -397,16 +397,18 @@ func registered(j *job) string {
 // binaries are race-built, $MR_E2E_PLAIN_BIN if set (test-mr.sh builds
 // them there while the other tests run), else a directory of the test
 // where it builds mrcoordinator, mrworker, mrhostile and straggler.so
-// without -race.
+// without -race. A directory's binaries are race-built or not as its
+// mrcoordinator is: scripts/build.sh builds them all with one set of flags.
 func plainBinaries(t testing.TB) string {
-	if !slices.Contains(flagsOf(t, filepath.Join(binDir, "mrcoordinator")), "-race") {
+	raceBuilt := func(dir string) bool {
+		return slices.Contains(flagsOf(t, filepath.Join(dir, "mrcoordinator")), "-race")
+	}
+	if !raceBuilt(binDir) {
 		return binDir
 	}
 	if dir := os.Getenv("MR_E2E_PLAIN_BIN"); dir != "" {
-		for _, name := range []string{"mrcoordinator", "mrworker", "mrhostile"} {
-			if slices.Contains(flagsOf(t, filepath.Join(dir, name)), "-race") {
-				t.Fatalf("MR_E2E_PLAIN_BIN=%s: %s is race-built", dir, name)
-			}
+		if raceBuilt(dir) {
+			t.Fatalf("MR_E2E_PLAIN_BIN=%s: its binaries are race-built", dir)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "straggler.so")); err != nil {
 			t.Fatalf("MR_E2E_PLAIN_BIN=%s: %v", dir, err)
