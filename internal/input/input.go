@@ -30,6 +30,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -78,8 +80,13 @@ func Expand(args []string) (files, notes []string, err error) {
 	if len(args) == 0 {
 		return nil, nil, errors.New("mr: no inputs: name the files (or folders of files) to process")
 	}
-	for _, arg := range args {
-		st, err := os.Stat(arg)
+	sts, errs := make([]fs.FileInfo, len(args)), make([]error, len(args))
+	eachInput(len(args), func(i int) bool {
+		sts[i], errs[i] = os.Stat(args[i])
+		return errs[i] == nil
+	})
+	for i, arg := range args {
+		st, err := sts[i], errs[i]
 		if err != nil {
 			return nil, nil, fmt.Errorf("mr: input %s: %w", arg, unwrapPath(err))
 		}
@@ -173,18 +180,67 @@ func Tasks(inputs []string, opt Options) ([][]protocol.Split, map[string]File, e
 	if opt.WholeFiles {
 		size = math.MaxInt64
 	}
+	type result struct {
+		pieces []protocol.Split
+		st     File
+		err    error
+	}
+	results := make([]result, len(inputs))
+	eachInput(len(inputs), func(i int) bool {
+		r := &results[i]
+		r.pieces, r.st, r.err = cutFile(inputs[i], size, opt.Binary)
+		return r.err == nil
+	})
 	cuts := make([]cut, len(inputs))
 	files := make(map[string]File, len(inputs))
 	for i, name := range inputs {
-		pieces, st, err := cutFile(name, size, opt.Binary)
-		if err != nil {
-			return nil, nil, err
+		r := &results[i]
+		if r.err != nil {
+			return nil, nil, r.err
 		}
-		st.Index = i
-		files[name] = st
-		cuts[i] = cut{pieces, st.Size, len(pieces) == 1 && st.Size < opt.small()}
+		r.st.Index = i
+		files[name] = r.st
+		cuts[i] = cut{r.pieces, r.st.Size, len(r.pieces) == 1 && r.st.Size < opt.small()}
 	}
 	return pack(cuts, opt), files, nil
+}
+
+// cutters is how many inputs eachInput looks at at once: a stat, or
+// opening and reading the first block of a file, is a few system calls,
+// which on a cold disk or a network file system wait on the device, and
+// thousands of small files are common.
+const cutters = 8
+
+// eachInput calls do(i) for i in [0, n), up to cutters at once, taking
+// the indexes in increasing order. Once a call returns false no further
+// index is taken; every index below it has been taken, and completes, so
+// the caller finds the first failure in input order as a loop would.
+func eachInput(n int, do func(i int) bool) {
+	if n < 2*cutters {
+		for i := range n {
+			if !do(i) {
+				return
+			}
+		}
+		return
+	}
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range cutters {
+		wg.Go(func() {
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if !do(i) {
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // ManifestTasks cuts a job's inputs into map tasks from their manifest

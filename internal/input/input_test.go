@@ -395,3 +395,54 @@ func TestTasksDoNotDependOnTheLayout(t *testing.T) {
 		}
 	}
 }
+
+// Inputs are looked at several at once: the tasks are those of one file
+// at a time, each file keeps its place, and of several bad inputs the
+// first in input order is the one named, wherever the others are.
+func TestManyInputsCutAsOneAtATime(t *testing.T) {
+	dir := t.TempDir()
+	var inputs []string
+	for i := range 20 * cutters {
+		inputs = append(inputs, writeInput(t, dir, fmt.Sprintf("f%03d", i), strings.Repeat(fmt.Sprintf("line %d\n", i), 1+i%7)))
+	}
+	opt := Options{Split: 40, Small: 30, Pack: 200}
+	if expanded, _, err := Expand(inputs); err != nil || fmt.Sprint(expanded) != fmt.Sprint(inputs) {
+		t.Fatalf("Expand: %v, %v", expanded, err)
+	}
+	tasks, files, err := Tasks(inputs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serial [][]protocol.Split
+	for i, in := range inputs {
+		one, f, err := Tasks([]string{in}, opt)
+		if err != nil || f[in].Index != 0 || files[in].Index != i || files[in].Size != f[in].Size {
+			t.Fatalf("%s: %v; alone %+v, among all %+v", in, err, f[in], files[in])
+		}
+		serial = append(serial, one...)
+	}
+	var got, want []protocol.Split
+	for _, task := range tasks {
+		got = append(got, task...)
+	}
+	for _, task := range serial {
+		want = append(want, task...)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("pieces differ from one file at a time:\n got %v\nwant %v", got, want)
+	}
+
+	for _, bad := range [][]int{{3}, {2 * cutters, 3 * cutters}, {len(inputs) - 1}, {5, 6, 7, len(inputs) - 2}} {
+		in := append([]string(nil), inputs...)
+		for _, i := range bad {
+			in[i] = filepath.Join(dir, fmt.Sprintf("missing-%d", i))
+		}
+		_, _, err := Tasks(in, opt)
+		if err == nil || !strings.Contains(err.Error(), in[bad[0]]+":") {
+			t.Errorf("inputs %v missing: error %v, want one naming %s", bad, err, in[bad[0]])
+		}
+		if _, _, err := Expand(in); err == nil || !strings.Contains(err.Error(), in[bad[0]]+":") {
+			t.Errorf("inputs %v missing: Expand's error %v, want one naming %s", bad, err, in[bad[0]])
+		}
+	}
+}
