@@ -4,6 +4,8 @@
 
 package mapside
 
+import "unsafe"
+
 // group is the values of one key in emission order, as runs of equal
 // values: the earlier runs in groups.runs, the current one in last and n.
 type group struct {
@@ -163,4 +165,36 @@ func (gs *groups) textBytes(g *group) int64 {
 		}
 	}
 	return n
+}
+
+// detach copies every value the groups hold into one block of their own,
+// so that none points into the memory it was emitted from (a split).
+func (gs *groups) detach() {
+	size := len(gs.common)
+	gs.eachValue(func(v *string) { size += len(*v) })
+	if size == 0 {
+		return
+	}
+	block := make([]byte, 0, size)
+	own := func(v *string) {
+		if len(*v) > 0 {
+			at := len(block)
+			block = append(block, *v...)
+			*v = unsafe.String(&block[at], len(*v)) // block never grows past its capacity: never moved
+		}
+	}
+	own(&gs.common)
+	gs.eachValue(own)
+}
+
+// eachValue calls f with a pointer to every value the groups hold.
+func (gs *groups) eachValue(f func(v *string)) {
+	for id := range gs.ngroups {
+		f(&gs.get(id).last)
+	}
+	for i := range gs.runs {
+		for j := range gs.runs[i].vals {
+			f(&gs.runs[i].vals[j])
+		}
+	}
 }

@@ -243,6 +243,14 @@ func (o *Output) Emit(key, value string) {
 	o.group(key, value)
 }
 
+// Detach makes the buffer hold its own copy of every value, none
+// pointing into the memory the app emitted it from: an output kept open
+// from one split to the next would otherwise keep each split alive
+// through the values taken from it, until Finish. Keys are copies
+// already. A word count's values cost little: its "1"s are counted in
+// the index, and only its combined counts are copied.
+func (o *Output) Detach() { o.gs.detach() }
+
 // group adds one record to a buffer grouped by key, through the index.
 func (o *Output) group(key, value string) {
 	e, found, h := o.gs.lookup(key)
