@@ -271,12 +271,18 @@ func (e *Child) died(c *child, t *Task, input int, why string) Result {
 }
 
 // appCall names the app call an attempt was making: "Map(input-3.txt)"
-// for its input'th input.
+// for its input'th input. A Task that only finishes its group's map
+// output has no input: its calls are Combine's, as the output is written.
 func appCall(t *Task, input int) string {
-	if t.Kind == protocol.MapTask && input >= 0 && input < len(t.Inputs) {
+	switch {
+	case t.Kind != protocol.MapTask:
+		return "Reduce of " + t.Name
+	case input >= 0 && input < len(t.Inputs):
 		return "Map(" + t.Inputs[input].Name + ")"
+	case t.Group != "":
+		return "Finishing map output " + t.Group
 	}
-	return "Reduce of " + t.Name
+	return "Map of " + t.Name
 }
 
 // exitStatus says how a child ended: "exited with status 3", "was killed

@@ -71,6 +71,26 @@ type Task struct {
 	Spill     string
 	MapBuffer int64
 
+	// Keep, Group and Drop let map Tasks run one after another in one
+	// process share one output, finished once: one sections file for
+	// several splits, their keys combined across them (keep.go). A Keep
+	// Task, after Map has run on its inputs, leaves the output open: the
+	// one named Group, or with no Group a new one named Name (in an app's
+	// process, which serves one worker, the one open before is dropped: a
+	// worker that moved on leaves no buffer behind). Its values are then
+	// copies (mapside's Detach), so that the split can go before the next
+	// is read. Its Result counts its split; the output's
+	// counts come with the Task that finishes it: a Task with a Group and
+	// no Keep, which writes it to Out, after mapping its own split if it
+	// has one. A Drop Task drops the output named Group, if it is open,
+	// its spills removed. The spills keep the Spill of the Task that
+	// opened the output. A Group not open in the process (the process
+	// was restarted, or a Task of the group failed) fails the Task, as
+	// the worker's failure: it maps the group's splits again.
+	Keep  bool
+	Group string
+	Drop  bool
+
 	// Reduce: the fetched runs, in map order, merged MergeFanIn at a time
 	// in Scratch (made if need be), where a large output run is written
 	// (Result.Out).
@@ -114,7 +134,7 @@ type Copy struct {
 
 // Result is how an attempt's computation ended.
 type Result struct {
-	Written  int64             // map: bytes of its sections file
+	Written  int64             // map: bytes of its sections file (0 for a Keep Task: none yet)
 	Out      runfile.Segment   // reduce, map-only: the output run, in a file or in memory
 	Err      string            // "" on success
 	App      bool              // the failure was the app's, not the disk's

@@ -65,6 +65,9 @@ func ServeStream(in io.Reader, out io.Writer) error {
 // serve says whether the app loaded (err is why not), then runs the
 // attempts read from in, one at a time, until in ends.
 func serve(app *mr.App, err error, in io.Reader, out io.Writer) error {
+	kept.Lock()
+	kept.one = true // this process serves one worker
+	kept.Unlock()
 	enc := gob.NewEncoder(out)
 	h := &hello{}
 	if err != nil {

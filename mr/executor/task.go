@@ -60,6 +60,8 @@ func runTask(app *mr.App, t *Task, m *meter) Result {
 	counts := mr.StartCounting()
 	mr.SetParams(t.Params)
 	switch {
+	case t.Kind == protocol.MapTask && (t.Keep || t.Drop || t.Group != ""):
+		res.Written, err = groupTask(app, t, m, &res.Counters)
 	case t.Kind == protocol.MapTask && t.NReduce == 0:
 		res.Out, err = mapOnlyTask(app, t, m, &res.Counters)
 	case t.Kind == protocol.MapTask:
@@ -107,24 +109,12 @@ func collectFor(kind protocol.TaskKind) {
 // sorted run per reduce task, all in one sections file; it returns that
 // file's size.
 func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, error) {
-	collectBeforeSplit(t)
-	sp, err := readSplit(t)
+	sp, err := openSplit(t, cnt)
 	if err != nil {
 		return 0, err
 	}
 	defer sp.close() // mapInputs closes it; this, if it is not called
-	cnt.MapInputBytes = int64(len(sp.text))
-	var combine mapside.Combiner
-	if app.Combine != nil {
-		combine = func(key string, values []string) ([]string, error) { return callCombine(app.Combine, key, values) }
-	}
-	out := mapside.New(t.NReduce, t.MapBuffer, combine, func(k int) string { return t.Spill + "-" + strconv.Itoa(k) })
-	out.SetSeed(t.Seed)
-	out.Reserve(int(mapKeys.Load()))
-	if p := partitioner(app, t.Cuts); p != nil {
-		out.SetPartitioner(p)
-	}
-	out.CountProgress(&m.bytes)
+	out := newOutput(app, t, m)
 	emit := out.Emit // the app calls the output itself
 	flush := func() error { return nil }
 	var mapped int64 // a streaming combiner's input: the mapper's records
@@ -140,7 +130,45 @@ func mapTask(app *mr.App, t *Task, m *meter, cnt *protocol.Counters) (int64, err
 		out.RemoveSpills()
 		return 0, err
 	}
-	runs, err := out.Finish(t.Out)
+	return finish(out, t.Out, mapped, cnt)
+}
+
+// openSplit reads t's split, after collecting if it is large, and counts
+// its bytes.
+func openSplit(t *Task, cnt *protocol.Counters) (*split, error) {
+	collectBeforeSplit(t)
+	sp, err := readSplit(t)
+	if err != nil {
+		return nil, err
+	}
+	cnt.MapInputBytes = int64(len(sp.text))
+	return sp, nil
+}
+
+// newOutput makes the map output of t, counting its progress on m, its
+// index as large as the last task's grew.
+func newOutput(app *mr.App, t *Task, m *meter) *mapside.Output {
+	var combine mapside.Combiner
+	if app.Combine != nil {
+		combine = func(key string, values []string) ([]string, error) { return callCombine(app.Combine, key, values) }
+	}
+	spill := t.Spill // not t: an output kept open outlives its Task (keep.go)
+	out := mapside.New(t.NReduce, t.MapBuffer, combine, func(k int) string { return spill + "-" + strconv.Itoa(k) })
+	out.SetSeed(t.Seed)
+	out.Reserve(int(mapKeys.Load()))
+	if p := partitioner(app, t.Cuts); p != nil {
+		out.SetPartitioner(p)
+	}
+	out.CountProgress(&m.bytes)
+	return out
+}
+
+// finish writes out as the sections file at path, counts what it did,
+// and returns the file's size. mapped, if positive, is the records of a
+// streaming mapper, which are the map's output records when a combiner
+// stood between it and out.
+func finish(out *mapside.Output, path string, mapped int64, cnt *protocol.Counters) (int64, error) {
+	runs, err := out.Finish(path)
 	st := out.Stats(runs)
 	mapKeys.Store(st.Keys)
 	cnt.MapOutputRecords, cnt.SpilledRecords, cnt.CombinedAway = st.Emitted, st.Spilled, st.Emitted-st.Written
