@@ -237,6 +237,29 @@ type GetTaskReply struct {
 	// attempts assigned with this one: the worker fetches their runs with
 	// one request per owner and reports them in one ReportReduces.
 	Batch []BatchTask
+	// Extend (ActMap): the attempt keeps its output open once it has
+	// mapped its input, and asks ExtendMap for more before it finishes
+	// it: its task may have absorbed others, or absorb one now.
+	Extend bool
+}
+
+// ExtendMapArgs is a running map attempt, its input mapped and its
+// output open, asking for more: Mapped is how many parts it mapped
+// besides its own input, so that a call sent again (its reply lost) is
+// answered as the first was.
+type ExtendMapArgs struct {
+	Attempt Attempt
+	Mapped  int
+}
+
+// ExtendMapReply: with OK false the attempt no longer runs, and its
+// worker drops what it mapped. Else Part, if not nil, is the next input
+// to map into the same output: a task its task absorbed, read under the
+// name Attempt{Task: Part.Task, N: the attempt's number}; nil says
+// finish the output and report the attempt.
+type ExtendMapReply struct {
+	OK   bool
+	Part *GetTaskReply
 }
 
 // BatchTask is one further reduce attempt of a batched assignment.
@@ -268,6 +291,9 @@ type SourcesReply struct {
 	Version int
 	Owners  []string // host:port of each owner's run-file server
 	Maps    []byte   // per map task, in order: uvarint attempt, uvarint owner
+	// Absorbed lists the map tasks another map task absorbed (its
+	// attempts mapped their input too): their output is empty, always.
+	Absorbed []int
 }
 
 // PackSources packs map outputs for SourcesReply.Maps. A map task whose
@@ -327,6 +353,9 @@ type Location struct {
 	Map     int
 	Attempt int
 	Addr    string // host:port of the owner's run-file server
+	// Absorbed: another map task's attempts map this one's input, and
+	// its output is empty, always (there is nothing to fetch).
+	Absorbed bool
 }
 
 // ReportMapArgs reports a finished map attempt. Its output is one
@@ -335,6 +364,7 @@ type Location struct {
 type ReportMapArgs struct {
 	Attempt  Attempt
 	NReduce  int      // the runs in its sections file
+	Parts    int      // the parts it mapped besides its task's own input (ExtendMap): all of its task's
 	Written  int64    // bytes of its sections file
 	Read     int64    // input bytes read
 	Counters Counters // the attempt's counts, engine's and app's

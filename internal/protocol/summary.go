@@ -64,10 +64,13 @@ type Restart struct {
 
 // TaskSummary lists one task's attempts in order; Winner is the committed one.
 type TaskSummary struct {
-	Task      string           `json:"task"` // "map-3"
-	Winner    string           `json:"winner,omitempty"`
-	Recovered bool             `json:"recovered,omitempty"` // its winner was taken back from before a restart, not run again
-	Attempts  []AttemptSummary `json:"attempts"`
+	Task      string `json:"task"` // "map-3"
+	Winner    string `json:"winner,omitempty"`
+	Recovered bool   `json:"recovered,omitempty"` // its winner was taken back from before a restart, not run again
+	// AbsorbedBy names the map task that absorbed this one ("map-0"):
+	// that task's attempts mapped its input, and it has none of its own.
+	AbsorbedBy string           `json:"absorbed_by,omitempty"`
+	Attempts   []AttemptSummary `json:"attempts"`
 }
 
 // AttemptSummary is one attempt: who ran it, how it ended, what it moved.

@@ -59,6 +59,7 @@ func main() {
 	}
 	flag.Int64Var(&cfg.SmallFile, "small-file", cfg.SmallFile, "inputs smaller than this many `bytes` share map tasks (default: the split size)")
 	flag.Int64Var(&cfg.PackSize, "pack-size", 0, "small inputs share a map task up to this many `bytes` (default: the split size; 1: never)")
+	flag.Int64Var(&cfg.AbsorbSize, "absorb-size", 0, "a map task of at least half the split size absorbs the next, for one output, up to this many `bytes` of input (default: 4 times the split size; 1: never)")
 	flag.BoolVar(&cfg.WholeFiles, "whole-files", false, "never cut an input into splits: the app needs whole files (set by itself when -app's plugin exports WholeFiles = true)")
 	flag.BoolVar(&cfg.Binary, "binary", false, "accept inputs that are not text (a NUL byte in their first 4 KiB): the app reads bytes")
 	flag.IntVar(&cfg.WaitWorkers, "wait-workers", 0, "hand out no task until this many workers have joined (`N`; default: start with the first)")

@@ -97,6 +97,7 @@ func TestClusterCorruptRunFileIsRefetched(t *testing.T) {
 	}
 	cfg := Config(t.TempDir())
 	cfg.NReduce = 1
+	cfg.AbsorbSize = 1 // map 0 commits alone, before map 2 runs
 	cl := Start(t, cfg, inputs, app, 1)
 	cl.WaitFor("map 0 done", func(sum protocol.Summary) bool { return Task(t, sum, "map-0").Winner != "" })
 	path := filepath.Join(cl.Dirs[0], "mr-0.a1") // the worker's layout: mr-X.aN

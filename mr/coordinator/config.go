@@ -34,6 +34,14 @@ type Config struct {
 	// SplitSize; 1: never), so that tasks are sized by bytes, not files.
 	SmallFile int64
 	PackSize  int64
+	// AbsorbSize: a map attempt that has mapped its input asks for more,
+	// and its task absorbs the next map task, for good, if that is idle
+	// and never ran, while its input stays within AbsorbSize bytes (0:
+	// 4 × SplitSize; 1: never), so that a worker writes one map output
+	// where it wrote one per task (scheduler/absorb.go). Only tasks of at
+	// least half the split size absorb or are absorbed, and not in a
+	// journaled or streaming job.
+	AbsorbSize int64
 	// WholeFiles: never cut an input into splits (the app needs each
 	// whole); also set when AppPlugin exports WholeFiles = true.
 	WholeFiles bool
@@ -175,6 +183,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("mr: -total-order with -nreduce 0: a map-only job has no reduce tasks to put in order")
 	case c.TotalOrder && c.sampler == nil && c.AppPlugin == "":
 		return c, errors.New("mr: -total-order needs the app's plugin (-app path/app.so): the coordinator samples the keys by running its Map")
+	case c.AbsorbSize < 0:
+		return c, fmt.Errorf("mr: absorb size %d must be positive (1: never)", c.AbsorbSize)
 	case c.SplitSize < 0 || c.PackSize < 0:
 		return c, fmt.Errorf("mr: split size %d and pack size %d must be positive", c.SplitSize, c.PackSize)
 	case c.reduceBatch < 0 || c.reduceBatch > protocol.MaxReduceBatch:
@@ -198,6 +208,7 @@ func (c Config) withDefaults() (Config, error) {
 	orDefault(&c.SplitSize, d.SplitSize)
 	orDefault(&c.PackSize, c.SplitSize)
 	orDefault(&c.SmallFile, c.SplitSize)
+	orDefault(&c.AbsorbSize, 4*c.SplitSize)
 	orDefault(&c.HeartbeatTimeout, d.HeartbeatTimeout)
 	orDefault(&c.TaskTimeout, d.TaskTimeout)
 	orDefault(&c.maxFailures, d.maxFailures)

@@ -225,7 +225,19 @@ func (c *Coordinator) newScheduler(app string) *scheduler.Scheduler {
 		NoCopy: !c.in.own, HolderWait: cfg.HolderWait, HeartbeatTimeout: cfg.HeartbeatTimeout, TaskTimeout: cfg.TaskTimeout,
 		BackupAfter: cfg.BackupAfter, MaxFailures: cfg.maxFailures, MaxWorkerFailures: cfg.MaxWorkerFailures,
 		MaxLostOutputs: cfg.MaxLostOutputs, MaxWorkers: cfg.MaxWorkers, WaitWorkers: cfg.WaitWorkers,
-		ReduceBatch: cfg.reduceBatch})
+		ReduceBatch: cfg.reduceBatch, AbsorbBytes: c.absorbBytes(), AbsorbMin: cfg.SplitSize / 2})
+}
+
+// absorbBytes is the scheduler's AbsorbBytes: none in a job whose
+// journal records one map output per task, or whose map runs commands
+// (their output is not kept open between inputs), or with -absorb-size 1.
+// Only tasks of at least half the split size absorb or are absorbed
+// (scheduler.Config.AbsorbMin).
+func (c *Coordinator) absorbBytes() int64 {
+	if c.cfg.Journal || c.cfg.Stream != nil || c.cfg.AbsorbSize <= 1 {
+		return 0
+	}
+	return c.cfg.AbsorbSize
 }
 
 // newServer is the HTTP server of the coordinator's port.

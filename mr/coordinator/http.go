@@ -37,6 +37,14 @@ func (c *Coordinator) running(a protocol.Attempt) bool {
 	return running
 }
 
+// readsPart reports whether a names a running map attempt's part: a
+// task its task absorbed, whose input it may read (scheduler.PartRunning).
+func (c *Coordinator) readsPart(a protocol.Attempt) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sched.PartRunning(a)
+}
+
 // transferDeadline bounds one transfer of n bytes on the serving side: a
 // minute plus 1 s per MiB.
 func transferDeadline(n int64) time.Duration {

@@ -180,7 +180,7 @@ func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
 		c.unauthorized(w, r, err)
 		return
 	}
-	if !c.running(a) {
+	if !c.running(a) && (kind != protocol.MapTask || !c.readsPart(a)) {
 		http.Error(w, "no such running map attempt", http.StatusConflict)
 		return
 	}

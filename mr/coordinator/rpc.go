@@ -247,6 +247,26 @@ func (c *Coordinator) nextLocked(s *scheduler.Scheduler, worker string, repeated
 	return &t
 }
 
+// ExtendMap answers a map attempt that has mapped its input, its output
+// open: the next input to map into it, if its task has or takes one more
+// (scheduler.Extend), else nil, and it finishes.
+func (r *coordRPC) ExtendMap(args *protocol.ExtendMapArgs, reply *protocol.ExtendMapReply) error {
+	a := args.Attempt
+	if !r.as(a.WorkerID) || a.Kind != protocol.MapTask {
+		return nil
+	}
+	r.c.update(func(s *scheduler.Scheduler, now time.Time) {
+		part, ok := s.Extend(a, args.Mapped, now)
+		if reply.OK = ok; !ok || part < 0 {
+			return
+		}
+		reply.Part = &protocol.GetTaskReply{Action: protocol.ActMap, Task: part, Attempt: a.N,
+			NMap: len(r.c.tasks), NReduce: r.c.cfg.NReduce}
+		r.c.assignLocked(s, reply.Part, a.WorkerID)
+	})
+	return nil
+}
+
 // ReportMap commits a map attempt's output if it is the first valid
 // report; the winner's report sent again is accepted again.
 func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.ReportReply) error {
@@ -256,7 +276,7 @@ func (r *coordRPC) ReportMap(args *protocol.ReportMapArgs, reply *protocol.Repor
 	var repeated bool
 	r.c.update(func(s *scheduler.Scheduler, now time.Time) {
 		_, repeated = s.Attempt(args.Attempt)
-		out := scheduler.Output{Runs: args.NReduce, Read: args.Read, Written: args.Written, Counters: &args.Counters}
+		out := scheduler.Output{Runs: args.NReduce, Parts: args.Parts, Read: args.Read, Written: args.Written, Counters: &args.Counters}
 		reply.Accepted = s.Done(args.Attempt, out, now)
 		if reply.Accepted {
 			reply.Next = r.c.nextLocked(s, args.Attempt.WorkerID, repeated, now)

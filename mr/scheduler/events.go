@@ -32,6 +32,7 @@ const (
 	AttemptGivenUp    // it reported a failure after the job ended: "class", "err"
 	AttemptSuperseded // another attempt of its task won: "winner"
 	AttemptGivesWay   // a waiting reducer gives way to a map nobody else runs: "waiting_for"
+	TaskAbsorbed      // a map attempt's task absorbed an idle map task, for good: "task"
 
 	ReportStale     // a report of an attempt that is not running for a live worker
 	ReportRepeated  // the winner's report sent again
@@ -67,6 +68,7 @@ var eventMessages = [numEventKinds]string{
 	AttemptGivenUp:    "attempt given up: the job is over",
 	AttemptSuperseded: "attempt superseded",
 	AttemptGivesWay:   "attempt gives way",
+	TaskAbsorbed:      "task absorbed",
 
 	ReportStale:     "stale report ignored",
 	ReportRepeated:  "report repeated",

@@ -33,6 +33,7 @@ var wantMessages = map[EventKind]string{
 	AttemptGivenUp:    "attempt given up: the job is over",
 	AttemptSuperseded: "attempt superseded",
 	AttemptGivesWay:   "attempt gives way",
+	TaskAbsorbed:      "task absorbed",
 
 	ReportStale:     "stale report ignored", // README's failure table; the coordinator logs stale uploads alike
 	ReportRepeated:  "report repeated",

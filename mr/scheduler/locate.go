@@ -74,6 +74,9 @@ func (s *Scheduler) Locate(ref protocol.Attempt, m, failed int, now time.Time) p
 	}
 	r.worker.lastSeen = now
 	t := s.maps[m]
+	if t.absorbedBy != nil { // its output is empty: nothing to fetch
+		return protocol.LocateReply{Ready: true, Source: protocol.Location{Map: m, Absorbed: true}}
+	}
 	if t.state == taskDone && failed != 0 && t.winner.n == failed {
 		if reply, answered := s.fetchFailed(t, r, now); answered {
 			return reply
@@ -286,6 +289,11 @@ func (s *Scheduler) Sources() *protocol.SourcesReply {
 	maps := make([]protocol.MapSource, 0, len(s.maps))
 	owners := make(map[*worker]int)
 	for i, t := range s.maps {
+		if t.absorbedBy != nil {
+			reply.Absorbed = append(reply.Absorbed, i)
+			maps = append(maps, protocol.MapSource{Map: i})
+			continue
+		}
 		if t.state != taskDone { // being re-run: the reducer will Locate it
 			maps = append(maps, protocol.MapSource{Map: i})
 			continue

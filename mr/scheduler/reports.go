@@ -76,6 +76,7 @@ func (s *Scheduler) accept(ref protocol.Attempt, now time.Time) *attempt {
 // Output is what a completed attempt produced.
 type Output struct {
 	Runs          int   // a map attempt's runs, which must be one per reduce task; unused for a reduce
+	Parts         int   // the parts a map attempt mapped besides its task's own input (absorb.go)
 	Read, Written int64 // bytes of input (map) or of fetched runs (reduce) read; bytes written
 	Counters      *protocol.Counters
 }
@@ -106,6 +107,10 @@ func (s *Scheduler) mapDone(ref protocol.Attempt, out Output, now time.Time) boo
 	}
 	if nReduce != s.cfg.NReduce || written < 0 || read < 0 {
 		s.note(ReportRefused, a, a.worker, "runs", nReduce, "want", s.cfg.NReduce)
+		return false
+	}
+	if out.Parts != len(a.task.parts) { // its output lacks some of its task's input
+		s.note(ReportRefused, a, a.worker, "parts", out.Parts, "want", len(a.task.parts))
 		return false
 	}
 	a.committed, a.read, a.written = true, read, written

@@ -39,6 +39,10 @@ type Config struct {
 	// ReduceBatch is the most reduce tasks one assignment may carry
 	// (batch.go); 0 or 1 hands them out one by one.
 	ReduceBatch int
+	// AbsorbBytes, if positive, lets a map task absorb idle ones up to
+	// this many bytes of input in all (absorb.go), each of its own input
+	// at least AbsorbMin bytes, as the task itself; MapSizes must be set.
+	AbsorbBytes, AbsorbMin int64
 
 	// Locality: the job's inputs by name, each map task's
 	// home (the input giving it the most bytes; -1 for none) and every
@@ -53,18 +57,20 @@ type Config struct {
 }
 
 type task struct {
-	kind     protocol.TaskKind
-	index    int
-	state    taskState
-	running  []*attempt // at most two: the original and one backup
-	winner   *attempt   // the committed attempt, while state is done
-	history  []*attempt // every attempt, in assignment order (since the last restart)
-	lastN    int        // the highest attempt number used, before a restart too
-	pending  *recovered // while state is taskPending: the committed attempt the journal names
-	failures int        // the app's failures
-	queued   bool       // in the idle queue
-	idleAt   time.Time  // when it last went back to idle
-	backup   bool       // in the backup queue
+	kind       protocol.TaskKind
+	index      int
+	state      taskState
+	running    []*attempt // at most two: the original and one backup
+	winner     *attempt   // the committed attempt, while state is done
+	history    []*attempt // every attempt, in assignment order (since the last restart)
+	lastN      int        // the highest attempt number used, before a restart too
+	pending    *recovered // while state is taskPending: the committed attempt the journal names
+	failures   int        // the app's failures
+	queued     bool       // in the idle queue
+	idleAt     time.Time  // when it last went back to idle
+	backup     bool       // in the backup queue
+	parts      []*task    // map tasks it absorbed, in the order its attempts map them
+	absorbedBy *task      // the map task that absorbed it: its output is empty
 }
 
 type attempt struct {
@@ -76,6 +82,7 @@ type attempt struct {
 	end       time.Time
 	outcome   outcome
 	committed bool                     // a map attempt whose output was accepted (it won)
+	parts     int                      // a map attempt's parts handed out: its task's parts[:parts]
 	share     int                      // the tasks of the batch it was assigned in; 0 alone
 	read      int64                    // bytes of input (map) or run files (reduce) read
 	written   int64                    // bytes written
@@ -138,6 +145,7 @@ type Scheduler struct {
 	mapsDone    int
 	reducesDone int
 	phase       phase
+	spread      bool   // some map task may absorb the next (absorb.go): spreadMap picks new map attempts
 	failure     string // why the job failed, in phaseFailed
 	events      []Event
 	allOut      time.Time              // since when every worker that joined is excluded; zero if not
@@ -156,6 +164,7 @@ func New(cfg Config) *Scheduler {
 	s.maps = makeTasks(protocol.MapTask, cfg.NMap)
 	s.reduces = makeTasks(protocol.ReduceTask, cfg.NReduce)
 	s.in = newInputs(cfg, s.maps)
+	s.spread = s.mayAbsorb()
 	for _, t := range s.maps {
 		s.enqueue(t, time.Time{})
 	}
@@ -321,7 +330,7 @@ func (s *Scheduler) assign(id string, now time.Time) protocol.GetTaskReply {
 	a := s.startAttempt(t, w, now)
 	reply.Task, reply.Attempt = t.index, a.n
 	if t.kind == protocol.MapTask {
-		reply.Action = protocol.ActMap
+		reply.Action, reply.Extend = protocol.ActMap, s.extends(t)
 	} else {
 		reply.Action, reply.SourcesVersion = protocol.ActReduce, s.srcVersion
 		if idle { // a backup goes alone
@@ -351,7 +360,7 @@ func (s *Scheduler) current(id string) (protocol.GetTaskReply, bool) {
 	}
 	a := run[0]
 	reply := protocol.GetTaskReply{Action: protocol.ActMap, Task: a.task.index, Attempt: a.n,
-		NMap: len(s.maps), NReduce: len(s.reduces)}
+		NMap: len(s.maps), NReduce: len(s.reduces), Extend: s.extends(a.task)}
 	if a.task.kind == protocol.ReduceTask {
 		reply.Action, reply.SourcesVersion = protocol.ActReduce, s.srcVersion
 		for _, b := range run[1:] {
@@ -385,7 +394,7 @@ func (s *Scheduler) nextTask(w *worker, now time.Time) *task {
 	if t := s.localTask(w); t != nil {
 		return t
 	}
-	if t := s.idleMap(w); t != nil {
+	if t := s.spreadMap(w); t != nil {
 		return t
 	}
 	if s.mapsDone == len(s.maps) {

@@ -80,7 +80,7 @@ func ref(id string, a *attempt) protocol.Attempt {
 }
 
 func (h *schedHarness) mapDone(id string, a *attempt) bool {
-	return h.s.Done(ref(id, a), Output{Runs: h.s.cfg.NReduce, Written: int64(10 + a.task.index)}, h.now)
+	return h.s.Done(ref(id, a), Output{Runs: h.s.cfg.NReduce, Parts: a.parts, Written: int64(10 + a.task.index)}, h.now)
 }
 
 func (h *schedHarness) reduceDone(id string, a *attempt) bool {

@@ -414,14 +414,16 @@ func (m *workMeter) add(t *task, weight float64) {
 			m.since = a.start
 		}
 	}
-	switch t.state {
-	case taskDone:
+	switch {
+	case t.absorbedBy != nil && t.absorbedBy.state != taskDone:
+		// mapped with its carrier: done when that is
+	case t.state == taskDone:
 		m.done += weight
-		if !t.winner.recovered {
+		if t.absorbedBy != nil || !t.winner.recovered {
 			m.ran += weight
 			m.won = true
 		}
-	case taskRunning:
+	case t.state == taskRunning:
 		f := 0.0
 		for _, a := range t.running {
 			f = max(f, min(a.frac, 1))

@@ -21,6 +21,9 @@ func (s *Scheduler) Summary(start, now time.Time) protocol.Summary {
 		if t.winner != nil {
 			ts.Winner, ts.Recovered = t.winner.ID(), t.winner.recovered
 		}
+		if u := t.absorbedBy; u != nil {
+			ts.AbsorbedBy = protocol.TaskName(u.kind, u.index)
+		}
 		for _, a := range t.history {
 			ts.Attempts = append(ts.Attempts, a.summary(start, now))
 		}

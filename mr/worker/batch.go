@@ -167,6 +167,9 @@ func (w *Worker) fetchBatchRuns(ctx context.Context, as []protocol.Attempt, t *p
 	ctx, b.cancel = context.WithCancelCause(ctx)
 	defer b.cancel(nil)
 	w.recordRuns(b)
+	for i := range b.as {
+		takeAbsorbed(src, b.done[i])
+	}
 	w.fetchOwners(ctx, b, src)
 	w.fillBatch(ctx, b, src)
 	return b.runs

@@ -42,6 +42,7 @@ type coordinator interface {
 	Heartbeat(args *protocol.HeartbeatArgs) (*protocol.HeartbeatReply, error)
 	GetTask(args *protocol.GetTaskArgs) (*protocol.GetTaskReply, error)
 	ReportMap(args *protocol.ReportMapArgs) (*protocol.ReportReply, error)
+	ExtendMap(args *protocol.ExtendMapArgs) (*protocol.ExtendMapReply, error)
 	ReportReduce(args *protocol.ReportReduceArgs) (*protocol.ReportReply, error)
 	ReportReduces(args *protocol.ReportReducesArgs) (*protocol.ReportReducesReply, error)
 	ReportFailure(args *protocol.ReportFailureArgs) (*protocol.ReportReply, error)
@@ -142,6 +143,11 @@ func (c *client) GetTask(args *protocol.GetTaskArgs) (*protocol.GetTaskReply, er
 func (c *client) ReportMap(args *protocol.ReportMapArgs) (*protocol.ReportReply, error) {
 	var reply protocol.ReportReply
 	return &reply, c.call("ReportMap", args, &reply, c.rpcTimeout)
+}
+
+func (c *client) ExtendMap(args *protocol.ExtendMapArgs) (*protocol.ExtendMapReply, error) {
+	var reply protocol.ExtendMapReply
+	return &reply, c.call("ExtendMap", args, &reply, c.rpcTimeout)
 }
 
 // ReportReduce allows the report's bytes a microsecond per KiB on top of

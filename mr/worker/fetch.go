@@ -59,6 +59,7 @@ func (w *Worker) fetchAll(ctx context.Context, a protocol.Attempt, t *protocol.G
 			mu.Unlock()
 		}
 	}
+	takeAbsorbed(src, done)
 	w.parallel(ctx, len(src.owners), func(o int) {
 		maps := byOwner(src, o)
 		if w.isSelf(src.owners[o]) {
@@ -108,6 +109,27 @@ func (w *Worker) fillIn(ctx context.Context, a protocol.Attempt, src *sourceMap,
 		}
 	})
 	return context.Cause(ctx)
+}
+
+// takeAbsorbed tells done of every map task src says is absorbed: its
+// run is empty, and there is nothing to fetch (fetchedRuns leaves it out).
+func takeAbsorbed(src *sourceMap, done func(protocol.MapAttempt, runfile.Segment, error)) {
+	for _, m := range src.absorbed {
+		done(protocol.MapAttempt{Map: m}, runfile.Segment{}, nil)
+	}
+}
+
+// fetchedRuns are the runs a reduce attempt merges: those fetched, in
+// map order, without the empty places of absorbed maps (a run fetched or
+// read in place has a path or data).
+func fetchedRuns(segs []runfile.Segment) []runfile.Segment {
+	out := make([]runfile.Segment, 0, len(segs))
+	for _, s := range segs {
+		if s.Path != "" || s.Data != nil {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // isSelf reports whether owner is this worker's advertised address.
@@ -201,6 +223,10 @@ func (w *Worker) fetchSource(ctx context.Context, a protocol.Attempt, loc protoc
 			}
 			if rep.Abort {
 				return errAborted
+			}
+			if rep.Ready && rep.Source.Absorbed && rep.Source.Map == loc.Map {
+				done(protocol.MapAttempt{Map: loc.Map}, runfile.Segment{}, nil)
+				return nil
 			}
 			if rep.Ready {
 				if err := checkLocation(rep.Source); err != nil || rep.Source.Map != loc.Map {

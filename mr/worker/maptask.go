@@ -28,18 +28,20 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) *protocol
 	w.progress.start(a)
 	defer w.progress.stop()
 	var cnt protocol.Counters
-	written, err := w.doMap(ctx, a, t, &cnt)
+	written, read, parts, err := w.mapAll(ctx, a, t, &cnt)
 	if err != nil {
 		removeAttemptFiles(w.dir, a)
-		w.reportFailure(ctx, a, err)
+		if !errors.Is(err, errNotRunning) {
+			w.reportFailure(ctx, a, err)
+		}
 		return nil
 	}
 	if ctx.Err() != nil {
 		return nil // we were stopped: a dead worker reports nothing
 	}
-	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", size,
+	w.log.Info("attempt done", "attempt", a.String(), "worker", a.WorkerID, "read", read,
 		"written", cnt.MapOutputBytes, "elapsed", time.Since(start).Round(time.Millisecond).String())
-	args := &protocol.ReportMapArgs{Attempt: a, NReduce: t.NReduce, Written: written, Read: size, Counters: cnt}
+	args := &protocol.ReportMapArgs{Attempt: a, NReduce: t.NReduce, Parts: parts, Written: written, Read: read, Counters: cnt}
 	key := runKey{t.Task, t.Attempt}
 	w.outs.add(key)
 	reply := w.reportMap(ctx, args)
@@ -58,10 +60,101 @@ func (w *Worker) runMap(ctx context.Context, t *protocol.GetTaskReply) *protocol
 	return reply.Next
 }
 
+// errNotRunning: the coordinator says the attempt no longer runs (it
+// answered ExtendMap so); there is nothing to report.
+var errNotRunning = errors.New("mr: the attempt no longer runs")
+
+// mapAll maps the attempt's input and, when the assignment says Extend,
+// every part the coordinator then hands it (the tasks its task absorbed:
+// scheduler/absorb.go), all into one output kept open in the executor,
+// finished once they are mapped. It returns the output's size, the
+// input bytes read and the parts mapped.
+func (w *Worker) mapAll(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, cnt *protocol.Counters) (written, read int64, parts int, err error) {
+	read = inputSize(t.Inputs)
+	if !t.Extend {
+		written, err := w.doMap(ctx, a, t, cnt, keep{})
+		return written, read, 0, err
+	}
+	group := a.String()
+	opened := false
+	defer func() {
+		if opened { // not finished: the executor drops it, and its spills
+			w.exec.Run(context.WithoutCancel(ctx), &executor.Task{Kind: protocol.MapTask, Name: group, Group: group, Drop: true}, func(int64) {})
+		}
+	}()
+	if _, err := w.doMap(ctx, a, t, cnt, keep{open: true}); err != nil {
+		return 0, 0, 0, err
+	}
+	opened = true
+	for {
+		part, err := w.extendMap(ctx, a, t, parts)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if part == nil {
+			break
+		}
+		pa := protocol.Attempt{WorkerID: a.WorkerID, Kind: protocol.MapTask, Task: part.Task, N: a.N}
+		w.log.Info("part started", "attempt", a.String(), "part", protocol.TaskName(protocol.MapTask, part.Task),
+			"input", describe(part.Inputs), "bytes", inputSize(part.Inputs))
+		if _, err := w.doMap(ctx, pa, part, cnt, keep{group: group}); err != nil {
+			return 0, 0, 0, err
+		}
+		read += inputSize(part.Inputs)
+		parts++
+	}
+	model := w.shape() // Combine, called as the output is finished, may read the job's parameters
+	task := &executor.Task{Kind: protocol.MapTask, Name: group, NReduce: t.NReduce, Group: group, Params: model.params,
+		Cuts: model.cuts, Seed: model.seed, Out: runPath(w.dir, t.Task, t.Attempt), HeapLimit: w.heapLimit.Load()}
+	res := w.exec.Run(ctx, task, func(int64) {})
+	opened = false
+	w.takeCounters(&res, cnt, a)
+	if err := resultError(&res); err != nil {
+		return 0, 0, 0, err
+	}
+	return res.Written, read, parts, nil
+}
+
+// extendMap asks the coordinator for the next part of attempt a, whose
+// assignment was t, which has mapped mapped parts: nil when there is none
+// (a finishes its output). An attempt that no longer runs is
+// errNotRunning; a part that does not fit the attempt is an error.
+func (w *Worker) extendMap(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, mapped int) (*protocol.GetTaskReply, error) {
+	var reply *protocol.ExtendMapReply
+	err := w.retry(ctx, func() (err error) {
+		reply, err = w.coord.ExtendMap(&protocol.ExtendMapArgs{Attempt: a, Mapped: mapped})
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case !reply.OK:
+		return nil, errNotRunning
+	case reply.Part == nil:
+		return nil, nil
+	}
+	p := reply.Part
+	if p.Action != protocol.ActMap || p.Attempt != a.N || p.NMap != t.NMap || p.NReduce != t.NReduce || p.Task == a.Task || p.Extend {
+		return nil, fmt.Errorf("mr: bad part of %s: %s of task %d, attempt %d", a, p.Action, p.Task, p.Attempt)
+	}
+	if err := checkAssignment(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// keep is how a map Task uses the executor's open output: open starts
+// one and leaves it open; group adds to the one of that name and leaves
+// it open; neither is a map task of its own, finished at once.
+type keep struct {
+	open  bool
+	group string
+}
+
 // doMap points the executor at the split and has it map it, counting
 // into cnt.
-// It returns the size of the output, one sections file.
-func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, cnt *protocol.Counters) (int64, error) {
+// It returns the size of the output, one sections file (0 for a kept one).
+func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, cnt *protocol.Counters, k keep) (int64, error) {
 	split := splitPath(w.dir, t.Task, t.Attempt)
 	defer removeFile(split)
 	size := inputSize(t.Inputs)
@@ -70,8 +163,10 @@ func (w *Worker) doMap(ctx context.Context, a protocol.Attempt, t *protocol.GetT
 	task := &executor.Task{Kind: protocol.MapTask, Name: a.String(), NReduce: t.NReduce, Params: model.params, Cuts: model.cuts,
 		Seed: model.seed, Inputs: executorInputs(t.Inputs),
 		Out: runPath(w.dir, t.Task, t.Attempt), Spill: spillPrefix(w.dir, t.Task, t.Attempt), MapBuffer: w.cfg.MapBuffer,
-		HeapLimit: w.heapLimit.Load()}
-	res, err := w.runSplit(ctx, a, t, task, split, cnt, func(n int64) { emitted = n; w.progress.mapEmitted(size, n) })
+		HeapLimit: w.heapLimit.Load(), Keep: k.open || k.group != "", Group: k.group}
+	var part protocol.Counters
+	res, err := w.runSplit(ctx, a, t, task, split, &part, func(n int64) { emitted = n; w.progress.mapEmitted(size, n) })
+	cnt.Add(&part)
 	if err != nil {
 		return 0, err
 	}

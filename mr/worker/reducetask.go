@@ -97,7 +97,7 @@ func (w *Worker) reportReduce(ctx context.Context, a protocol.Attempt, run []byt
 func (w *Worker) reduce(ctx context.Context, a protocol.Attempt, t *protocol.GetTaskReply, segs []runfile.Segment, dir string,
 	read int64, cnt *protocol.Counters) (runfile.Segment, error) {
 	task := &executor.Task{Kind: protocol.ReduceTask, Name: a.String(), NReduce: t.NReduce, Params: w.shape().params,
-		Runs: segs, Scratch: dir, MergeFanIn: w.cfg.mergeFanIn, HeapLimit: w.heapLimit.Load()}
+		Runs: fetchedRuns(segs), Scratch: dir, MergeFanIn: w.cfg.mergeFanIn, HeapLimit: w.heapLimit.Load()}
 	defer w.streamTask(task, a)()
 	res := w.exec.Run(ctx, task, func(n int64) { w.progress.set(0.5 + 0.5*float64(n)/float64(max(read, 1))) })
 	w.takeCounters(&res, cnt, a)

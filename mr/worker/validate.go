@@ -79,9 +79,10 @@ func checkSources(t *protocol.GetTaskReply) error {
 
 // sourceMap is where every map output is, as a reducer knows it.
 type sourceMap struct {
-	version int
-	owners  []string
-	maps    []protocol.MapSource
+	version  int
+	owners   []string
+	maps     []protocol.MapSource
+	absorbed []int // maps whose output is empty (SourcesReply.Absorbed)
 }
 
 // unpackSources checks and unpacks where a reducer is told every map
@@ -96,7 +97,14 @@ func unpackSources(src *protocol.SourcesReply, nMap int) (*sourceMap, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mr: bad %w", err)
 	}
-	return &sourceMap{version: src.Version, owners: src.Owners, maps: maps}, nil
+	seen := make(map[int]bool, len(src.Absorbed))
+	for _, m := range src.Absorbed {
+		if m < 0 || m >= nMap || seen[m] || maps[m].Attempt != 0 {
+			return nil, fmt.Errorf("mr: bad sources: map %d absorbed", m)
+		}
+		seen[m] = true
+	}
+	return &sourceMap{version: src.Version, owners: src.Owners, maps: maps, absorbed: src.Absorbed}, nil
 }
 
 // checkLocation checks where a reducer is told one map output is.

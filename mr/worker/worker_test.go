@@ -73,6 +73,11 @@ func (f *fakeCoordinator) ReportMap(args *protocol.ReportMapArgs) (*protocol.Rep
 	return &protocol.ReportReply{Accepted: true}, nil
 }
 
+// ExtendMap hands out no part: the fake's tasks absorb none.
+func (f *fakeCoordinator) ExtendMap(*protocol.ExtendMapArgs) (*protocol.ExtendMapReply, error) {
+	return &protocol.ExtendMapReply{OK: true}, nil
+}
+
 func (f *fakeCoordinator) ReportFailure(args *protocol.ReportFailureArgs) (*protocol.ReportReply, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -1,0 +1,228 @@
+// Absorbed map tasks: a worker that has mapped its split keeps its map
+// output open and asks for more (Extend); an idle map task nobody has
+// run is then absorbed into its task, for good: every attempt of that
+// task, this one and any later (a backup, a re-run after a loss), maps
+// the absorbed task's input too, and the absorbed task's output is
+// empty, always. A worker's map phase then ends in one output, combined,
+// sorted and written once, where each task paid for that again (its
+// index of the same keys, their sort, its runs), and reducers merge
+// fewer, larger runs.
+//
+// Why for good: a reducer may fetch a map output from any committed
+// attempt, and mixes attempts of different tasks. If what a task's
+// output holds changed from one attempt to the next, a reducer could
+// count the same records twice, or miss some. Absorbed once and for all,
+// a task's output is a function of the task, as before. And only a task
+// that never committed an output is absorbed: no reducer can have
+// fetched one.
+
+package scheduler
+
+import (
+	"time"
+
+	"mapreduce/internal/protocol"
+)
+
+// Extend answers map attempt ref, which has mapped its task's input and
+// the first mapped parts handed to it, its output still open, asking for
+// more: the next absorbed task of its task, else an idle map task
+// absorbed now, if its task may grow; else none (part -1), and the
+// attempt finishes its output and reports. Asked again with the same
+// mapped (its reply was lost), it answers the same. ok is false if ref
+// does not run, or says it mapped a part it was not handed: its worker
+// drops what it mapped.
+func (s *Scheduler) Extend(ref protocol.Attempt, mapped int, now time.Time) (part int, ok bool) {
+	a := s.running(ref)
+	if a == nil || ref.Kind != protocol.MapTask || mapped < 0 || mapped > a.parts {
+		return -1, false
+	}
+	a.worker.lastSeen = now
+	a.progress = now
+	t := a.task
+	if mapped < len(t.parts) {
+		a.parts = max(a.parts, mapped+1)
+		return t.parts[mapped].index, true
+	}
+	if u := s.absorbable(a, now); u != nil {
+		s.absorb(t, u, now)
+		a.parts = len(t.parts)
+		return u.index, true
+	}
+	return -1, true
+}
+
+// absorbable is the map task that attempt a's task may absorb now, or
+// nil: the task right after the last one it maps (a task's values reach
+// Reduce in the order of the inputs, each map's after the map before),
+// while the job absorbs, a is its task's one running attempt, the task
+// stays within Config.AbsorbBytes, and that next task is fresh and
+// readable by a's worker.
+func (s *Scheduler) absorbable(a *attempt, now time.Time) *task {
+	t := a.task
+	if len(t.running) != 1 || s.phase != phaseMap {
+		return nil
+	}
+	next := t.index + len(t.parts) + 1
+	if next >= len(s.maps) {
+		return nil
+	}
+	if u := s.maps[next]; s.fresh(u) && s.canGrow(t, u) && s.readable(u, a.worker) {
+		return u
+	}
+	return nil
+}
+
+// fresh reports whether map task u may be absorbed: idle, never
+// committed, absorbing none and absorbed by none.
+func (s *Scheduler) fresh(u *task) bool {
+	return u.kind == protocol.MapTask && u.state == taskIdle && u.absorbedBy == nil && len(u.parts) == 0 && !everCommitted(u)
+}
+
+// canGrow reports whether task t may absorb u: both of at least
+// Config.AbsorbMin bytes, t's input then within Config.AbsorbBytes. A
+// small task's output costs little of its own (its keys' index, their
+// sort and its runs are small), and a task that absorbed others is
+// redone whole: only large ones gain more than they risk.
+func (s *Scheduler) canGrow(t, u *task) bool {
+	min := max(s.cfg.AbsorbMin, 1)
+	return s.cfg.AbsorbBytes > 0 && s.mapSize(t) >= min && s.mapSize(u) >= min &&
+		s.taskBytes(t)+s.mapSize(u) <= s.cfg.AbsorbBytes
+}
+
+// mayAbsorb reports whether some map task may absorb the next one: only
+// then does spreadMap choose where new map attempts start.
+func (s *Scheduler) mayAbsorb() bool {
+	for i := 1; i < len(s.maps) && i <= maxSpread; i++ {
+		if s.canGrow(s.maps[i-1], s.maps[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// spreadMap picks, in a job that absorbs, a worker's next map task among
+// the idle ones: one that cannot be absorbed first (a re-run), in queue
+// order; else the one that leaves each running attempt the most tasks to
+// absorb, and the new one the most after it. A run of fresh tasks right
+// after a running attempt's last is that attempt's to absorb: the new
+// attempt takes the second half of it; a run after no such attempt, it
+// takes from its start. Of M tasks the choice costs O(M): beyond
+// maxSpread tasks, or in a job none of whose tasks may absorb the next,
+// the queue's order.
+func (s *Scheduler) spreadMap(w *worker) *task {
+	if !s.spread || len(s.maps) > maxSpread {
+		return s.idleMap(w)
+	}
+	q := &s.idle[0]
+	for _, u := range q.items[q.head:] {
+		if u != nil && u.state == taskIdle && !s.fresh(u) && s.readable(u, w) {
+			return u
+		}
+	}
+	var best *task
+	bestScore := 0
+	for i := 0; i < len(s.maps); {
+		if !s.fresh(s.maps[i]) || !s.readable(s.maps[i], w) {
+			i++
+			continue
+		}
+		start := i
+		for i < len(s.maps) && s.fresh(s.maps[i]) && s.readable(s.maps[i], w) {
+			i++
+		}
+		n, pick := i-start, start
+		if s.owned(start) {
+			pick = start + n/2
+		}
+		if score := start + n - pick; score > bestScore {
+			best, bestScore = s.maps[pick], score
+		}
+	}
+	return best
+}
+
+// maxSpread is the most map tasks spreadMap looks over.
+const maxSpread = 4096
+
+// owned reports whether the fresh task at index i comes right after the
+// last task of a running attempt that may absorb it.
+func (s *Scheduler) owned(i int) bool {
+	if i == 0 {
+		return false
+	}
+	c := s.maps[i-1]
+	if c.absorbedBy != nil {
+		c = c.absorbedBy
+	}
+	return c.state == taskRunning && len(c.running) == 1 && c.index+len(c.parts) == i-1 && s.canGrow(c, s.maps[i])
+}
+
+// absorb makes u a part of t for good: u is done, with an empty output.
+// Its entries in the idle queues are skipped from now on (not idle).
+func (s *Scheduler) absorb(t, u *task, now time.Time) {
+	t.parts = append(t.parts, u)
+	u.absorbedBy = t
+	u.state = taskDone
+	s.note(TaskAbsorbed, t.running[0], t.running[0].worker, "task", protocol.TaskName(u.kind, u.index))
+	s.srcVersion++
+	s.mapCommitted(now)
+}
+
+// everCommitted reports whether an attempt of t ever committed an output.
+func everCommitted(t *task) bool {
+	for _, a := range t.history {
+		if a.committed || a.recovered {
+			return true
+		}
+	}
+	return t.pending != nil
+}
+
+// taskBytes is map task t's input in bytes, its absorbed tasks' included
+// (0 where the job gave no sizes).
+func (s *Scheduler) taskBytes(t *task) int64 {
+	n := s.mapSize(t)
+	for _, u := range t.parts {
+		n += s.mapSize(u)
+	}
+	return n
+}
+
+// mapSize is map task t's own input in bytes, or 0 if unknown.
+func (s *Scheduler) mapSize(t *task) int64 {
+	if t.index < len(s.cfg.MapSizes) {
+		return s.cfg.MapSizes[t.index]
+	}
+	return 0
+}
+
+// PartRunning reports whether ref names a running map attempt's part:
+// Task is a task absorbed into the attempt's task, N the attempt's
+// number, and the attempt was handed that part (its worker reads the
+// part's input under this name).
+func (s *Scheduler) PartRunning(ref protocol.Attempt) bool {
+	if ref.Kind != protocol.MapTask || ref.Task < 0 || ref.Task >= len(s.maps) {
+		return false
+	}
+	u := s.maps[ref.Task]
+	t := u.absorbedBy
+	if t == nil {
+		return false
+	}
+	a := s.running(protocol.Attempt{WorkerID: ref.WorkerID, Kind: protocol.MapTask, Task: t.index, N: ref.N})
+	if a == nil {
+		return false
+	}
+	for i, p := range t.parts[:a.parts] {
+		if p == u {
+			return i < a.parts
+		}
+	}
+	return false
+}
+
+// extends reports whether attempts of map task t ask to extend their
+// output before they finish it (GetTaskReply.Extend): in a job that
+// absorbs, and always for a task that has absorbed some.
+func (s *Scheduler) extends(t *task) bool { return s.cfg.AbsorbBytes > 0 || len(t.parts) > 0 }

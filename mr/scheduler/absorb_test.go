@@ -1,0 +1,207 @@
+package scheduler
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"mapreduce/internal/protocol"
+)
+
+// newAbsorbJob is a job of nMap map tasks of 64 units each that absorbs
+// up to limit units per task.
+func newAbsorbJob(t *testing.T, nMap, nReduce int, limit int64) *schedHarness {
+	h := newHarness(t, nMap, nReduce)
+	cfg := h.s.cfg
+	cfg.MapSizes = make([]int64, nMap)
+	for i := range cfg.MapSizes {
+		cfg.MapSizes[i] = 64
+	}
+	cfg.AbsorbBytes, cfg.AbsorbMin = limit, 64
+	h.s = New(cfg)
+	return h
+}
+
+// extend asks for attempt a's next part: the part's task, or -1.
+func (h *schedHarness) extend(id string, a *attempt) int {
+	h.t.Helper()
+	part, ok := h.s.Extend(ref(id, a), a.parts, h.now)
+	if !ok {
+		h.t.Fatalf("Extend(%s) refused", a.ID())
+	}
+	return part
+}
+
+func TestAbsorbedTasksAreMappedByEveryAttemptOfTheirTask(t *testing.T) {
+	h := newAbsorbJob(t, 4, 2, 128)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	m0 := h.get(w1, protocol.ActMap)
+	m2 := h.get(w2, protocol.ActMap)
+	if m0.task.index != 0 || m2.task.index != 2 {
+		t.Fatalf("the first attempts are %s and %s, want map-0 and map-2: each leaves the other room to absorb", m0.ID(), m2.ID())
+	}
+	if r := h.s.Assign(w1, AskAfterRepeat, h.now); !r.Extend {
+		t.Fatal("an absorbing job's map assignment does not say Extend")
+	}
+	if p := h.extend(w1, m0); p != 1 {
+		t.Fatalf("w1 absorbed map-%d, want map-1", p)
+	}
+	if p := h.extend(w1, m0); p != -1 {
+		t.Fatalf("w1's task grew past 128 bytes: absorbed map-%d", p)
+	}
+	if p := h.extend(w2, m2); p != 3 {
+		t.Fatalf("w2 absorbed map-%d, want map-3", p)
+	}
+	if !h.s.PartRunning(protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: 1, N: m0.n}) ||
+		h.s.PartRunning(protocol.Attempt{WorkerID: w2, Kind: protocol.MapTask, Task: 1, N: m2.n}) ||
+		h.s.PartRunning(protocol.Attempt{WorkerID: w1, Kind: protocol.MapTask, Task: 3, N: m0.n}) {
+		t.Fatal("a part's input is served to the wrong attempt")
+	}
+	if h.s.phase != phaseMap || h.s.mapsDone != 2 {
+		t.Fatalf("phase %s, %d maps done, with two absorbed and none committed", h.s.phase, h.s.mapsDone)
+	}
+	if !h.mapDone(w1, m0) {
+		t.Fatal("the report of an attempt that mapped every part refused")
+	}
+	again := h.get(w2, protocol.ActMap) // w2 gives its attempt up, and gets map-2 again
+	if again.task != m2.task || h.s.maps[3].state != taskDone {
+		t.Fatalf("w2 got %s, map-3 is %s", again.ID(), h.s.maps[3].state)
+	}
+	if h.mapDone(w2, again) {
+		t.Fatal("an attempt that did not map its absorbed task committed")
+	}
+	again = h.get(w2, protocol.ActMap)
+	if p := h.extend(w2, again); p != 3 {
+		t.Fatalf("map-2's next attempt was handed map-%d, want its part map-3", p)
+	}
+	if p := h.extend(w2, again); p != -1 {
+		t.Fatalf("map-2 absorbed map-%d past the last task", p)
+	}
+	if !h.mapDone(w2, again) || h.s.phase != phaseReduce {
+		t.Fatalf("phase %s after every map task is in", h.s.phase)
+	}
+	src := h.s.Sources()
+	if !slices.Equal(src.Absorbed, []int{1, 3}) {
+		t.Fatalf("Sources says %v absorbed, want [1 3]", src.Absorbed)
+	}
+	r := h.get(w2, protocol.ActReduce)
+	if loc := h.s.Locate(ref(w2, r), 3, 0, h.now); !loc.Ready || !loc.Source.Absorbed {
+		t.Fatalf("Locate(map-3) = %+v, want its empty output", loc)
+	}
+}
+
+// A task absorbs only the task right after its last, so that each key's
+// values keep the inputs' order, and only one that never committed: a
+// reducer may have fetched that one's output.
+func TestOnlyTheNextNeverCommittedTaskIsAbsorbed(t *testing.T) {
+	h := newAbsorbJob(t, 3, 1, 1<<20)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	m0 := h.get(w1, protocol.ActMap)
+	m2 := h.get(w2, protocol.ActMap)
+	if !h.mapDone(w2, m2) {
+		t.Fatal("map-2 refused")
+	}
+	h.run(5*time.Second, w1) // w2 dies: map-2 is redone
+	if !h.s.workers[w2].dead || m2.task.state != taskIdle {
+		t.Fatalf("w2 dead %v, map-2 %s", h.s.workers[w2].dead, m2.task.state)
+	}
+	if p := h.extend(w1, m0); p != 1 {
+		t.Fatalf("map-0 absorbed map-%d, want map-1", p)
+	}
+	if p := h.extend(w1, m0); p != -1 {
+		t.Fatalf("map-0 absorbed map-%d, which had committed", p)
+	}
+	if !h.mapDone(w1, m0) {
+		t.Fatal("map-0 refused")
+	}
+	redo := h.get(w1, protocol.ActMap)
+	if redo.task != m2.task || h.extend(w1, redo) != -1 || !h.mapDone(w1, redo) {
+		t.Fatal("map-2's re-run did not run alone")
+	}
+}
+
+func TestABackupMapsTheAbsorbedTasksToo(t *testing.T) {
+	h := newAbsorbJob(t, 3, 1, 1<<20)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	a := h.get(w1, protocol.ActMap)
+	m2 := h.get(w2, protocol.ActMap)
+	if p := h.extend(w1, a); p != 1 {
+		t.Fatalf("absorbed map-%d, want map-1", p)
+	}
+	if !h.mapDone(w2, m2) {
+		t.Fatal("map-2 refused")
+	}
+	h.run(11*time.Second, w1, w2) // a runs past the task timeout: it gets a backup
+	b := h.get(w2, protocol.ActMap)
+	if b.task != a.task {
+		t.Fatalf("w2 got %s, want a backup of map-0", b.ID())
+	}
+	if p := h.extend(w2, b); p != 1 {
+		t.Fatalf("the backup was handed map-%d, want map-1", p)
+	}
+	if p := h.extend(w2, b); p != -1 {
+		t.Fatalf("the backup absorbed map-%d, which committed", p)
+	}
+	if !h.mapDone(w2, b) || h.mapDone(w1, a) {
+		t.Fatal("the backup did not win alone")
+	}
+}
+
+// Eight fresh tasks and two workers: each takes a task that leaves both
+// room to absorb, and the job ends in two outputs.
+func TestWorkersSpreadOverFreshTasks(t *testing.T) {
+	h := newAbsorbJob(t, 8, 1, 1<<20)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	a := h.get(w1, protocol.ActMap)
+	b := h.get(w2, protocol.ActMap)
+	if a.task.index != 0 || b.task.index != 4 {
+		t.Fatalf("first attempts %s and %s, want map-0 and map-4", a.ID(), b.ID())
+	}
+	for _, x := range []struct {
+		id   string
+		a    *attempt
+		want []int
+	}{{w1, a, []int{1, 2, 3}}, {w2, b, []int{5, 6, 7}}} {
+		var got []int
+		for p := h.extend(x.id, x.a); p >= 0; p = h.extend(x.id, x.a) {
+			got = append(got, p)
+		}
+		if !slices.Equal(got, x.want) || !h.mapDone(x.id, x.a) {
+			t.Fatalf("%s absorbed %v, want %v", x.a.ID(), got, x.want)
+		}
+	}
+	if h.s.phase != phaseReduce {
+		t.Fatalf("phase %s", h.s.phase)
+	}
+}
+
+// Tasks under AbsorbMin neither absorb nor are absorbed, and new attempts
+// start in the queue's order.
+func TestSmallTasksAreNotAbsorbed(t *testing.T) {
+	h := newHarness(t, 4, 1)
+	cfg := h.s.cfg
+	cfg.MapSizes, cfg.AbsorbBytes, cfg.AbsorbMin = []int64{64, 63, 64, 64}, 1<<20, 64
+	h.s = New(cfg)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	a := h.get(w1, protocol.ActMap)
+	b := h.get(w2, protocol.ActMap) // map-0 cannot absorb map-1: nothing to spread
+	if a.task.index != 0 || b.task.index != 1 {
+		t.Fatalf("first attempts %s and %s, want map-0 and map-1", a.ID(), b.ID())
+	}
+	if p := h.extend(w1, a); p != -1 || !h.mapDone(w1, a) {
+		t.Fatalf("map-0 absorbed map-%d, of 63 bytes", p)
+	}
+	if p := h.extend(w2, b); p != -1 {
+		t.Fatalf("map-1, of 63 bytes, absorbed map-%d", p)
+	}
+	c := h.get(w1, protocol.ActMap)
+	if p := h.extend(w1, c); c.task.index != 2 || p != 3 {
+		t.Fatalf("%s absorbed map-%d, want map-2 absorbing map-3", c.ID(), p)
+	}
+	cfg.MapSizes = []int64{63, 64, 63, 64}
+	h.s = New(cfg)
+	w1, w2 = h.join("a:1"), h.join("b:1")
+	if a, b := h.get(w1, protocol.ActMap), h.get(w2, protocol.ActMap); a.task.index != 0 || b.task.index != 1 {
+		t.Fatalf("first attempts %s and %s in a job that absorbs nothing, want map-0 and map-1", a.ID(), b.ID())
+	}
+}
