@@ -38,7 +38,11 @@ func (s *Scheduler) Extend(ref protocol.Attempt, mapped int, now time.Time) (par
 		return -1, false
 	}
 	a.worker.lastSeen = now
-	a.progress = now
+	if mapped == a.parts {
+		// It mapped every part handed to it: progress, which puts off
+		// the task timeout (a call sent again does not).
+		a.progress = now
+	}
 	t := a.task
 	if mapped < len(t.parts) {
 		a.parts = max(a.parts, mapped+1)

@@ -205,3 +205,27 @@ func TestSmallTasksAreNotAbsorbed(t *testing.T) {
 		t.Fatalf("first attempts %s and %s in a job that absorbs nothing, want map-0 and map-1", a.ID(), b.ID())
 	}
 }
+
+// A worker that asks for the same part again and again (a reply lost,
+// or a worker stalling on purpose) does not put off its attempt's task
+// timeout: only mapping every part handed to it does.
+func TestRepeatedExtendDoesNotPutOffTheTimeout(t *testing.T) {
+	h := newAbsorbJob(t, 3, 1, 1<<20)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	a := h.get(w1, protocol.ActMap)
+	if p := h.extend(w1, a); p != 1 {
+		t.Fatalf("absorbed map-%d, want map-1", p)
+	}
+	h.run(time.Second, w1, w2)
+	h.get(w2, protocol.ActMap) // map-2, running on, slow after map-0: no map wins, so only the timeout gives backups
+	w3 := h.join("c:1")
+	for range 22 { // 11 s, asking for map-1 again every half second
+		h.run(500*time.Millisecond, w1, w2, w3)
+		if p, ok := h.s.Extend(ref(w1, a), 0, h.now); !ok || p != 1 {
+			t.Fatalf("asked again, Extend = map-%d, %v; want map-1 again", p, ok)
+		}
+	}
+	if b := h.get(w3, protocol.ActMap); b.task != a.task {
+		t.Fatalf("w3 got %s, want a backup of map-0, past its timeout", b.ID())
+	}
+}
