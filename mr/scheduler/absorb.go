@@ -71,10 +71,30 @@ func (s *Scheduler) absorbable(a *attempt, now time.Time) *task {
 	if next >= len(s.maps) {
 		return nil
 	}
-	if u := s.maps[next]; s.fresh(u) && s.canGrow(t, u) && s.readable(u, a.worker) {
+	if u := s.maps[next]; s.fresh(u) && s.canGrow(t, u) && s.readable(u, a.worker) && !s.homeElsewhere(u, a.worker) {
 		return u
 	}
 	return nil
+}
+
+// homeElsewhere reports whether map task u's home input is held by a
+// live worker other than w, and not by w: u is left for a worker that
+// reads it from its own disk (locality.go), not absorbed by one that
+// would fetch it.
+func (s *Scheduler) homeElsewhere(u *task, w *worker) bool {
+	if u.index >= len(s.cfg.MapHome) {
+		return false
+	}
+	home := s.cfg.MapHome[u.index]
+	if home < 0 || home >= len(s.in.holders) || w.holds[home] {
+		return false
+	}
+	for _, h := range s.in.holders[home] {
+		if h != w && s.live(h.id) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // fresh reports whether map task u may be absorbed: idle, never

@@ -229,3 +229,34 @@ func TestRepeatedExtendDoesNotPutOffTheTimeout(t *testing.T) {
 		t.Fatalf("w3 got %s, want a backup of map-0, past its timeout", b.ID())
 	}
 }
+
+// With copies of the inputs on the workers, a task absorbs the next one
+// only if no other live worker holds that one's input while its own
+// worker does not: a holder maps it from its own disk.
+func TestAbsorbingLeavesATaskToItsHolder(t *testing.T) {
+	h := newHarness(t, 4, 1)
+	cfg := h.s.cfg
+	cfg.InputNames, cfg.MapHome, cfg.MapReads = cfg.MapInputs, []int{0, 1, 2, 3}, [][]int{{0}, {1}, {2}, {3}}
+	cfg.MapSizes, cfg.AbsorbBytes, cfg.AbsorbMin = []int64{64, 64, 64, 64}, 1<<20, 64
+	h.s = New(cfg)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	h.s.Hold(w1, Holding{Inputs: []int{0}, First: true, Commit: true}, h.now)
+	a := h.get(w1, protocol.ActMap)
+	b := h.get(w2, protocol.ActMap)
+	if a.task.index != 0 || b.task.index != 2 {
+		t.Fatalf("first attempts %s and %s, want map-0 (local) and map-2 (spread)", a.ID(), b.ID())
+	}
+	h.s.Hold(w2, Holding{Inputs: []int{1}, First: true, Commit: true}, h.now)
+	if p := h.extend(w1, a); p != -1 {
+		t.Fatalf("w1 absorbed map-%d, whose input w2 holds and w1 does not", p)
+	}
+	if p := h.extend(w2, b); p != 3 {
+		t.Fatalf("w2 absorbed map-%d, want map-3, whose input nobody holds", p)
+	}
+	if !h.mapDone(w1, a) || !h.mapDone(w2, b) {
+		t.Fatal("a report refused")
+	}
+	if c := h.get(w2, protocol.ActMap); c.task.index != 1 {
+		t.Fatalf("w2 got %s, want map-1, its own", c.ID())
+	}
+}
