@@ -139,6 +139,7 @@ type TaskRow struct {
 	Slow            bool         `json:"slow"`  // a straggler: an attempt ran past the task timeout
 	Failed          bool         `json:"failed"`
 	Recovered       bool         `json:"recovered,omitempty"`        // taken back from before a restart, not run again
+	AbsorbedBy      string       `json:"absorbed_by,omitempty"`      // the map task whose attempts map its input: it has none of its own
 	Input           string       `json:"input,omitempty"`            // a map task's input: "a.txt", "big.txt [0, 67108864)", "a.txt … z.txt (40 files)"
 	InputBytes      int64        `json:"input_bytes,omitempty"`      // its size, when known
 	Attempts        []AttemptRow `json:"attempts"`                   // in order, the last few

@@ -28,7 +28,8 @@ func sampleStatus() *protocol.Status {
 		Journal:      "/data/out/mr-journal", AppBuild: strings.Repeat("ab", 32),
 		Restarts: []protocol.Restart{{At: "3.2s"}, {At: "9.1s", ReducesRecovered: 1, MapsPending: 2}},
 		Declined: []string{"10.0.0.9: plugin was built with another toolchain <go1.25>"},
-		Tasks: protocol.TaskList{Limit: 200, Omitted: 2, Rows: []protocol.TaskRow{
+		Tasks: protocol.TaskList{Limit: 200, Omitted: 1, Rows: []protocol.TaskRow{
+			{Task: "map-2", State: "done", AbsorbedBy: "map-0", Input: "big.txt [134217728, 201326592)", Attempts: []protocol.AttemptRow{}},
 			{Task: "map-1", State: "done", Failed: true, Recovered: true, Input: "big.txt [0, 67108864)", InputBytes: 67108864, Attempts: []protocol.AttemptRow{
 				{ID: "map-1.a1", Worker: "w1", Outcome: "failed", DurationMS: 300},
 				{ID: "map-1.a2", Worker: "w2", Outcome: "won", StartMS: 300, DurationMS: 700}}},
@@ -60,6 +61,7 @@ func TestRenderShowsTheJob(t *testing.T) {
 		`data-recovered="true" data-input="big.txt [0, 67108864)">`,
 		`<td>map-1<div class="in">big.txt [0, 67108864) · 67 MB</div></td>`,
 		`<span class="tag" title="taken back from before a restart, not run again">recovered</span>`,
+		`<span class="tag" title="its input is mapped by map-0's attempts, into their output">in map-0</span>`,
 		`data-outcome="running" data-progress="47" style="top:2px;left:25.00%;width:75.00%;--p:47%"`,
 		`reduce-2.a1</span> on w2: running 47%, 3.0 s`,
 		`<span class="muted">reduce-2.a1 47%</span>`,
@@ -77,7 +79,7 @@ func TestRenderShowsTheJob(t *testing.T) {
 		`bad &lt;lines&gt;`,
 		`2.5 MB/s`, `1.2 k records/s`,
 		`0 running · 0 idle · 3 attempts · 1 failed`,
-		`2 shown, 2 more not listed`,
+		`3 shown, 1 more not listed`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %s", want)
@@ -92,7 +94,7 @@ func TestRenderShowsTheJob(t *testing.T) {
 		t.Fatal("no embedded data")
 	}
 	var st protocol.Status
-	if err := json.Unmarshal([]byte(m[1]), &st); err != nil || st.Counters.User["bad <lines>"] != 3 || st.Tasks.Rows[1].Task != "reduce-2" {
+	if err := json.Unmarshal([]byte(m[1]), &st); err != nil || st.Counters.User["bad <lines>"] != 3 || st.Tasks.Rows[2].Task != "reduce-2" || st.Tasks.Rows[0].AbsorbedBy != "map-0" {
 		t.Fatalf("embedded data: %v, %+v", err, st)
 	}
 }

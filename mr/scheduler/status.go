@@ -193,6 +193,9 @@ func (s *Scheduler) taskRow(t *task, start, now time.Time) protocol.TaskRow {
 	if (t.kind == protocol.MapTask || s.cfg.MapOnly) && t.index < len(s.cfg.MapInputs) {
 		row.Input = s.cfg.MapInputs[t.index]
 	}
+	if u := t.absorbedBy; u != nil {
+		row.AbsorbedBy = protocol.TaskName(u.kind, u.index)
+	}
 	shown := t.history
 	if len(shown) > maxAttemptRows {
 		row.AttemptsOmitted = len(shown) - maxAttemptRows
