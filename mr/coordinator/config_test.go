@@ -33,3 +33,30 @@ func TestWorkersHeartbeatAsTheTimeoutAllows(t *testing.T) {
 		t.Errorf("a registration says to heartbeat every %s, want 100ms", time.Duration(reply.HeartbeatEvery))
 	}
 }
+
+// Map tasks absorb others up to 4 × the split size by default, never with
+// -absorb-size 1, nor in a journaled or a streaming job.
+func TestAbsorbingIsOffWithAJournalOrCommands(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		set  func(*Config)
+		want int64
+	}{
+		{"default", func(*Config) {}, 4 * 1000},
+		{"-absorb-size 1", func(c *Config) { c.AbsorbSize = 1 }, 0},
+		{"-absorb-size 5000", func(c *Config) { c.AbsorbSize = 5000 }, 5000},
+		{"-journal", func(c *Config) { c.Journal = true }, 0},
+		{"streaming", func(c *Config) { c.Stream = &protocol.Stream{Mapper: "cat", Reducer: "wc -l"} }, 0},
+	} {
+		cfg := Config{SplitSize: 1000}
+		tt.set(&cfg)
+		cfg, err := cfg.withDefaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &Coordinator{cfg: cfg}
+		if got := c.absorbBytes(); got != tt.want {
+			t.Errorf("%s: absorbs up to %d bytes, want %d", tt.name, got, tt.want)
+		}
+	}
+}
