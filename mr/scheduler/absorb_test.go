@@ -260,3 +260,21 @@ func TestAbsorbingLeavesATaskToItsHolder(t *testing.T) {
 		t.Fatalf("w2 got %s, want map-1, its own", c.ID())
 	}
 }
+
+// A task that fails the job names the inputs of the tasks it absorbed
+// too: the app may have failed on any of them.
+func TestAFailedTaskNamesItsAbsorbedInputs(t *testing.T) {
+	h := newAbsorbJob(t, 2, 1, 1<<20)
+	w1 := h.join("a:1")
+	for i := 1; i <= 3; i++ {
+		a := h.get(w1, protocol.ActMap)
+		if p := h.extend(w1, a); p != 1 {
+			t.Fatalf("attempt %s was handed map-%d, want map-1", a.ID(), p)
+		}
+		h.s.Failed(ref(w1, a), protocol.FailApp, "panic: boom", h.now)
+	}
+	want := "map-0 (input in-0.txt; absorbed map-1, input in-1.txt) failed 3 times; the app's last error: panic: boom"
+	if h.s.phase != phaseFailed || h.s.failure != want {
+		t.Fatalf("phase %s, failure %q; want %q", h.s.phase, h.s.failure, want)
+	}
+}

@@ -112,11 +112,18 @@ func (s *Scheduler) appFailed(t *task, why string) {
 }
 
 // describe names a task and, for a map task, its input: "map-3 (input
-// pg-grimm.txt)".
+// pg-grimm.txt)", and those of the tasks it absorbed: "map-3 (input
+// a.txt [0, 67108864); absorbed map-4, input a.txt [67108864, ...))".
 func (s *Scheduler) describe(t *task) string {
 	name := protocol.TaskName(t.kind, t.index)
 	if (t.kind == protocol.MapTask || s.cfg.MapOnly) && t.index < len(s.cfg.MapInputs) {
-		name += " (input " + s.cfg.MapInputs[t.index] + ")"
+		name += " (input " + s.cfg.MapInputs[t.index]
+		for _, u := range t.parts {
+			if u.index < len(s.cfg.MapInputs) {
+				name += "; absorbed " + protocol.TaskName(u.kind, u.index) + ", input " + s.cfg.MapInputs[u.index]
+			}
+		}
+		name += ")"
 	}
 	return name
 }

@@ -78,8 +78,8 @@ func (w *Worker) mapAll(ctx context.Context, a protocol.Attempt, t *protocol.Get
 	group := a.String()
 	opened := false
 	defer func() {
-		if opened { // not finished: the executor drops it, and its spills
-			w.exec.Run(context.WithoutCancel(ctx), &executor.Task{Kind: protocol.MapTask, Name: group, Group: group, Drop: true}, func(int64) {})
+		if opened && ctx.Err() == nil { // not finished: the executor drops it, and its spills
+			w.exec.Run(ctx, &executor.Task{Kind: protocol.MapTask, Name: group, Group: group, Drop: true}, func(int64) {})
 		}
 	}()
 	if _, err := w.doMap(ctx, a, t, cnt, keep{open: true}); err != nil {
