@@ -97,6 +97,7 @@ func (w *Worker) mapAll(ctx context.Context, a protocol.Attempt, t *protocol.Get
 		pa := protocol.Attempt{WorkerID: a.WorkerID, Kind: protocol.MapTask, Task: part.Task, N: a.N}
 		w.log.Info("part started", "attempt", a.String(), "part", protocol.TaskName(protocol.MapTask, part.Task),
 			"input", describe(part.Inputs), "bytes", inputSize(part.Inputs))
+		w.progress.nextPart(read, inputSize(part.Inputs))
 		if _, err := w.doMap(ctx, pa, part, cnt, keep{group: group}); err != nil {
 			return 0, 0, 0, err
 		}

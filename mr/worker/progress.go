@@ -20,12 +20,26 @@ type progressMeter struct {
 	attempt  protocol.Attempt
 	fraction float64
 	perByte  float64 // bytes emitted per input byte by the last map attempt
+	before   int64   // a map attempt's input bytes mapped before its current part
+	part     int64   // and the current part's, while before > 0
 }
 
 // start begins measuring attempt a.
 func (p *progressMeter) start(a protocol.Attempt) {
 	p.mu.Lock()
-	p.attempt, p.fraction = a, 0
+	p.attempt, p.fraction, p.before, p.part = a, 0, 0, 0
+	p.mu.Unlock()
+}
+
+// nextPart begins a part of the current map attempt, a task its task
+// absorbed (scheduler/absorb.go): before bytes of input are mapped, n
+// more now. The fraction is of them all from now on, so it goes back as
+// the attempt's work grows: an attempt with parts left is not all but
+// done.
+func (p *progressMeter) nextPart(before, n int64) {
+	p.mu.Lock()
+	p.before, p.part = before, n
+	p.fraction = float64(before) / float64(max(before+n, 1))
 	p.mu.Unlock()
 }
 
@@ -40,12 +54,16 @@ func (p *progressMeter) set(f float64) {
 // emitted bytes of records.
 func (p *progressMeter) mapEmitted(n, emitted int64) {
 	p.mu.Lock()
-	perByte := p.perByte
+	perByte, before, part := p.perByte, p.before, p.part
 	p.mu.Unlock()
 	if perByte <= 0 {
 		perByte = 1
 	}
-	p.set(0.1 + 0.9*float64(emitted)/(perByte*float64(max(n, 1))))
+	f := 0.1 + 0.9*float64(emitted)/(perByte*float64(max(n, 1)))
+	if before > 0 {
+		f = (float64(before) + min(f, 1)*float64(part)) / float64(before+part)
+	}
+	p.set(f)
 }
 
 // mapDone learns how much a finished map attempt emitted per input byte.
