@@ -166,6 +166,40 @@ func TestCrash(t *testing.T) {
 	j.checkOutputs("crash", "nocrash")
 }
 
+// The same with map tasks of 32 KiB, which absorb the next ones (up to
+// 128 KiB of input each, scheduler/absorb.go): a worker that crashes or
+// stalls while it maps a task's parts costs that task's whole attempt,
+// and the output is still nocrash's over the same splits.
+func TestCrashAbsorbing(t *testing.T) {
+	t.Parallel()
+	j := newJob(t)
+	j.startCoordinator("-split-size", "32768")
+	loops := make(chan int, 3)
+	for i := 1; i <= 3; i++ {
+		go func() { loops <- j.crashLoop(i) }()
+	}
+	j.coord.mustExit(t, 2*jobTimeout, 0)
+	ran := 0
+	for range 3 {
+		select {
+		case n := <-loops:
+			ran += n
+		case <-time.After(exitTimeout + 15*time.Second):
+			t.Fatalf("crash workers still running %s after the coordinator exited", exitTimeout+15*time.Second)
+		}
+	}
+	all := j.checkFiles("crash")
+	if want := expected(t, "nocrash", "-split-size", "32768", "-pack-size", "1"); !bytes.Equal(all, want) {
+		t.Fatalf("mr-crash-all (%d bytes) differs from mrsequential's output over the same splits (%d bytes)", len(all), len(want))
+	}
+	log, _ := os.ReadFile(j.path("coordinator.log"))
+	n := bytes.Count(log, []byte(`msg="task absorbed"`))
+	if n == 0 {
+		t.Fatal("no map task absorbed another: the case tested nothing new")
+	}
+	t.Logf("%d worker processes ran; %d map tasks absorbed", ran, n)
+}
+
 // crashLoop runs crash.so workers in w<I>.<n>, one after the other (the
 // next a second after one exits), until the coordinator has exited, and
 // returns how many it ran.

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -171,10 +172,11 @@ type reference struct {
 
 // expected is mrsequential's output of app on the inputs, run where they
 // are under the names the coordinator is given (Map sees the same names),
-// once per app.
-func expected(t testing.TB, app string) []byte {
+// once per app and flags (flags: mrsequential's, as -split-size N, for a
+// job whose Map sees splits).
+func expected(t testing.TB, app string, flags ...string) []byte {
 	t.Helper()
-	v, _ := references.LoadOrStore(app, &reference{})
+	v, _ := references.LoadOrStore(strings.Join(append([]string{app}, flags...), " "), &reference{})
 	r := v.(*reference)
 	r.once.Do(func() {
 		dir, err := os.MkdirTemp(tmpDir, "seq-"+app+"-")
@@ -188,7 +190,8 @@ func expected(t testing.TB, app string) []byte {
 				return
 			}
 		}
-		cmd := exec.Command(filepath.Join(binDir, "mrsequential"), append([]string{filepath.Join(binDir, app+".so")}, inputs...)...)
+		args := append(append(slices.Clone(flags), filepath.Join(binDir, app+".so")), inputs...)
+		cmd := exec.Command(filepath.Join(binDir, "mrsequential"), args...)
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
 			r.err = fmt.Errorf("mrsequential %s.so: %v: %s", app, err, lastLine(out))
