@@ -148,46 +148,19 @@ func TestCrash(t *testing.T) {
 	t.Parallel()
 	j := newJob(t)
 	j.startCoordinator()
-	loops := make(chan int, 3)
-	for i := 1; i <= 3; i++ {
-		go func() { loops <- j.crashLoop(i) }()
-	}
-	j.coord.mustExit(t, 2*jobTimeout, 0)
-	ran := 0
-	for range 3 {
-		select {
-		case n := <-loops:
-			ran += n
-		case <-time.After(exitTimeout + 15*time.Second): // a worker may sleep 10 s inside the app
-			t.Fatalf("crash workers still running %s after the coordinator exited", exitTimeout+15*time.Second)
-		}
-	}
-	t.Logf("%d worker processes ran", ran)
+	t.Logf("%d worker processes ran", j.crashWorkers())
 	j.checkOutputs("crash", "nocrash")
 }
 
-// The same with map tasks of 32 KiB, which absorb the next ones (up to
-// 128 KiB of input each, scheduler/absorb.go): a worker that crashes or
+// The same with map tasks of 32 KiB, which absorb the next one (up to
+// about 64 KiB of input each, scheduler/absorb.go): an app that crashes or
 // stalls while it maps a task's parts costs that task's whole attempt,
 // and the output is still nocrash's over the same splits.
 func TestCrashAbsorbing(t *testing.T) {
 	t.Parallel()
 	j := newJob(t)
-	j.startCoordinator("-split-size", "32768")
-	loops := make(chan int, 3)
-	for i := 1; i <= 3; i++ {
-		go func() { loops <- j.crashLoop(i) }()
-	}
-	j.coord.mustExit(t, 2*jobTimeout, 0)
-	ran := 0
-	for range 3 {
-		select {
-		case n := <-loops:
-			ran += n
-		case <-time.After(exitTimeout + 15*time.Second):
-			t.Fatalf("crash workers still running %s after the coordinator exited", exitTimeout+15*time.Second)
-		}
-	}
+	j.startCoordinator("-split-size", "32768", "-absorb-size", "72000")
+	ran := j.crashWorkers()
 	all := j.checkFiles("crash")
 	if want := expected(t, "nocrash", "-split-size", "32768", "-pack-size", "1"); !bytes.Equal(all, want) {
 		t.Fatalf("mr-crash-all (%d bytes) differs from mrsequential's output over the same splits (%d bytes)", len(all), len(want))
@@ -202,6 +175,27 @@ func TestCrashAbsorbing(t *testing.T) {
 		t.Fatal("the summary names no absorbed map task: the case tested nothing new")
 	}
 	t.Logf("%d worker processes ran; %d map tasks absorbed", ran, n)
+}
+
+// crashWorkers runs 3 loops of crash.so workers (crashLoop) until the
+// coordinator has exited, and returns how many worker processes ran.
+func (j *job) crashWorkers() int {
+	t := j.t
+	loops := make(chan int, 3)
+	for i := 1; i <= 3; i++ {
+		go func() { loops <- j.crashLoop(i) }()
+	}
+	j.coord.mustExit(t, 2*jobTimeout, 0)
+	ran := 0
+	for range 3 {
+		select {
+		case n := <-loops:
+			ran += n
+		case <-time.After(exitTimeout + 15*time.Second): // a worker may sleep 10 s inside the app
+			t.Fatalf("crash workers still running %s after the coordinator exited", exitTimeout+15*time.Second)
+		}
+	}
+	return ran
 }
 
 // crashLoop runs crash.so workers in w<I>.<n>, one after the other (the

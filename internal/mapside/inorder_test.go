@@ -2,8 +2,6 @@ package mapside
 
 import (
 	"fmt"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -69,23 +67,7 @@ func TestBuffersHeldInOrder(t *testing.T) {
 		if !o.gs.inOrder {
 			t.Fatalf("combine %v: distinct keys again, and the buffer is not held in order", combine != nil)
 		}
-		final := filepath.Join(dir, "final")
-		if _, err := o.Finish(final); err != nil {
-			t.Fatal(err)
-		}
-		want := stableSortByPartition(kvs, 3)
-		for r := range want {
-			got, err := readSection(final, r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if combine != nil {
-				got = splitJoined(got)
-			}
-			if !slices.Equal(got, want[r]) {
-				t.Fatalf("combine %v: partition %d (%d records) differs from a stable sort (%d)", combine != nil, r, len(got), len(want[r]))
-			}
-		}
+		finishAsSorted(t, o, dir, kvs, combine != nil, fmt.Sprintf("combine %v", combine != nil))
 	}
 }
 

@@ -441,6 +441,11 @@ type ReportFailureArgs struct {
 	Attempt Attempt
 	Class   FailureClass
 	Err     string
+	// Part, for a map attempt that asks for more (GetTaskReply.Extend),
+	// is where it failed: 0 on its task's own input, k on the k-th task
+	// absorbed, -1 finishing its output. An app's failure counts against
+	// that input (scheduler.FailedIn).
+	Part int
 }
 
 // LocateArgs asks where map task Map's output lives now, for the reduce

@@ -414,7 +414,7 @@ func (r *coordRPC) ReportFailure(args *protocol.ReportFailureArgs, reply *protoc
 	}
 	why := protocol.Truncate(args.Err, protocol.MaxErrText)
 	r.c.update(func(s *scheduler.Scheduler, now time.Time) {
-		reply.Accepted = s.Failed(args.Attempt, args.Class, why, now)
+		reply.Accepted = s.FailedIn(args.Attempt, args.Part, args.Class, why, now)
 	})
 	return nil
 }

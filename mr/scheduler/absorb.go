@@ -38,12 +38,16 @@ func (s *Scheduler) Extend(ref protocol.Attempt, mapped int, now time.Time) (par
 		return -1, false
 	}
 	a.worker.lastSeen = now
+	t := a.task
+	t.streak = 0 // it got past its task's own input, and the parts it mapped
+	for _, u := range t.parts[:min(mapped, len(t.parts))] {
+		u.streak = 0
+	}
 	if mapped == a.parts {
 		// It mapped every part handed to it: progress, which puts off
 		// the task timeout (a call sent again does not).
 		a.progress = now
 	}
-	t := a.task
 	if mapped < len(t.parts) {
 		a.parts = max(a.parts, mapped+1)
 		return t.parts[mapped].index, true

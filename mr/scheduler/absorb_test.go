@@ -261,19 +261,48 @@ func TestAbsorbingLeavesATaskToItsHolder(t *testing.T) {
 	}
 }
 
-// A task that fails the job names the inputs of the tasks it absorbed
-// too: the app may have failed on any of them.
+// A task that fails the job finishing its output (Combine) names the
+// inputs of the tasks it absorbed too: the keys may be any of theirs.
 func TestAFailedTaskNamesItsAbsorbedInputs(t *testing.T) {
 	h := newAbsorbJob(t, 2, 1, 1<<20)
 	w1 := h.join("a:1")
 	for i := 1; i <= 3; i++ {
 		a := h.get(w1, protocol.ActMap)
-		if p := h.extend(w1, a); p != 1 {
-			t.Fatalf("attempt %s was handed map-%d, want map-1", a.ID(), p)
+		if p := h.extend(w1, a); p != 1 || h.extend(w1, a) != -1 {
+			t.Fatalf("attempt %s was handed map-%d, want map-1 and no more", a.ID(), p)
 		}
-		h.s.Failed(ref(w1, a), protocol.FailApp, "panic: boom", h.now)
+		h.s.FailedIn(ref(w1, a), -1, protocol.FailApp, "panic: boom", h.now)
 	}
 	want := "map-0 (input in-0.txt; absorbed map-1, input in-1.txt) failed 3 times; the app's last error: panic: boom"
+	if h.s.phase != phaseFailed || h.s.failure != want {
+		t.Fatalf("phase %s, failure %q; want %q", h.s.phase, h.s.failure, want)
+	}
+}
+
+// An app's failure counts against the input it failed on, in a streak
+// that an attempt getting past that input ends: failures at random over
+// the parts do not fail the job however many, and an absorbed input the
+// app always fails on fails it after MaxFailures attempts, named.
+func TestAppFailuresCountAgainstTheirPart(t *testing.T) {
+	h := newAbsorbJob(t, 2, 1, 1<<20)
+	w1 := h.join("a:1")
+	fail := func(part int) { // as a worker reports it: part 0 before it asks for more
+		a := h.get(w1, protocol.ActMap)
+		if part > 0 {
+			if p := h.extend(w1, a); p != 1 {
+				t.Fatalf("attempt %s was handed map-%d, want map-1", a.ID(), p)
+			}
+		}
+		h.s.FailedIn(ref(w1, a), part, protocol.FailApp, "panic: boom", h.now)
+	}
+	for _, part := range []int{0, 0, 1, 0, 0, 1} {
+		fail(part)
+	}
+	if h.s.phase == phaseFailed {
+		t.Fatalf("the job failed with no input failed 3 times in a row: %s", h.s.failure)
+	}
+	fail(1)
+	want := "map-1 (input in-1.txt, mapped by map-0's attempts) failed 3 times; the app's last error: panic: boom"
 	if h.s.phase != phaseFailed || h.s.failure != want {
 		t.Fatalf("phase %s, failure %q; want %q", h.s.phase, h.s.failure, want)
 	}

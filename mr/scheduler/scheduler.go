@@ -66,6 +66,8 @@ type task struct {
 	lastN      int        // the highest attempt number used, before a restart too
 	pending    *recovered // while state is taskPending: the committed attempt the journal names
 	failures   int        // the app's failures
+	streak     int        // the app's failures on its input since an attempt last got past it (absorb.go)
+	finishes   int        // the app's failures finishing a map output (Combine), not on one input
 	queued     bool       // in the idle queue
 	idleAt     time.Time  // when it last went back to idle
 	backup     bool       // in the backup queue

@@ -77,6 +77,18 @@ func (s *Scheduler) takeDrops(w *worker) []int {
 // against the task (class FailApp) or against its worker (anything
 // else). It reports whether the report was accepted (the attempt ran).
 func (s *Scheduler) Failed(ref protocol.Attempt, class protocol.FailureClass, why string, now time.Time) bool {
+	return s.FailedIn(ref, 0, class, why, now)
+}
+
+// FailedIn is Failed for a map attempt that failed in part part of its
+// task's input (ReportFailureArgs.Part; -1 finishing its output): an
+// app's failure counts against the task absorbed as that part, in its
+// streak, which an attempt that gets past that input ends (Extend). So
+// an input the app always fails on fails the job after MaxFailures
+// attempts, as alone, and an app that fails at random is not charged for
+// every part an attempt must get through: with 4 parts and a Map that
+// exits one call in three, an attempt succeeds one time in five.
+func (s *Scheduler) FailedIn(ref protocol.Attempt, part int, class protocol.FailureClass, why string, now time.Time) bool {
 	a := s.accept(ref, now)
 	if a == nil {
 		return false
@@ -95,29 +107,42 @@ func (s *Scheduler) Failed(ref protocol.Attempt, class protocol.FailureClass, wh
 	s.note(AttemptFailed, a, a.worker, "class", class.String(), "err", why)
 	s.endAttempt(a, outcomeFailed, now)
 	switch {
+	case class == protocol.FailApp && part > 0 && part <= min(a.parts, len(a.task.parts)):
+		s.appFailed(a.task.parts[part-1], &a.task.parts[part-1].streak, why)
+	case class == protocol.FailApp && part < 0:
+		s.appFailed(a.task, &a.task.finishes, why)
 	case class == protocol.FailApp:
-		s.appFailed(a.task, why)
+		s.appFailed(a.task, &a.task.streak, why)
 	default:
 		s.workerFailed(a.worker, why, now)
 	}
 	return true
 }
 
-// appFailed counts an app failure of t; the job fails at maxFailures.
-func (s *Scheduler) appFailed(t *task, why string) {
+// appFailed counts an app failure of t in *count: its streak on its
+// input, or its failures finishing an output; the job fails when that
+// reaches maxFailures. A task that is not absorbing or absorbed has no
+// attempt that gets past its input and fails, so its streak is all its
+// failures, as it always was.
+func (s *Scheduler) appFailed(t *task, count *int, why string) {
 	t.failures++
-	if t.failures >= s.cfg.MaxFailures {
+	if *count++; *count >= s.cfg.MaxFailures {
 		s.fail(fmt.Sprintf("%s failed %d times; the app's last error: %s", s.describe(t), t.failures, why))
 	}
 }
 
 // describe names a task and, for a map task, its input: "map-3 (input
 // pg-grimm.txt)", and those of the tasks it absorbed: "map-3 (input
-// a.txt [0, 67108864); absorbed map-4, input a.txt [67108864, ...))".
+// a.txt [0, 67108864); absorbed map-4, input a.txt [67108864, ...))",
+// or the task that absorbed it: "map-4 (input ..., mapped by map-3's
+// attempts)".
 func (s *Scheduler) describe(t *task) string {
 	name := protocol.TaskName(t.kind, t.index)
 	if (t.kind == protocol.MapTask || s.cfg.MapOnly) && t.index < len(s.cfg.MapInputs) {
 		name += " (input " + s.cfg.MapInputs[t.index]
+		if u := t.absorbedBy; u != nil {
+			name += ", mapped by " + protocol.TaskName(u.kind, u.index) + "'s attempts"
+		}
 		for _, u := range t.parts {
 			if u.index < len(s.cfg.MapInputs) {
 				name += "; absorbed " + protocol.TaskName(u.kind, u.index) + ", input " + s.cfg.MapInputs[u.index]

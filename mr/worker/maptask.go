@@ -99,7 +99,7 @@ func (w *Worker) mapAll(ctx context.Context, a protocol.Attempt, t *protocol.Get
 			"input", describe(part.Inputs), "bytes", inputSize(part.Inputs))
 		w.progress.nextPart(read, inputSize(part.Inputs))
 		if _, err := w.doMap(ctx, pa, part, cnt, keep{group: group}); err != nil {
-			return 0, 0, 0, err
+			return 0, 0, 0, &partError{part: parts + 1, err: err}
 		}
 		read += inputSize(part.Inputs)
 		parts++
@@ -111,7 +111,7 @@ func (w *Worker) mapAll(ctx context.Context, a protocol.Attempt, t *protocol.Get
 	opened = false
 	w.takeCounters(&res, cnt, a)
 	if err := resultError(&res); err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, &partError{part: -1, err: err}
 	}
 	return res.Written, read, parts, nil
 }
@@ -142,6 +142,26 @@ func (w *Worker) extendMap(ctx context.Context, a protocol.Attempt, t *protocol.
 		return nil, err
 	}
 	return p, nil
+}
+
+// partError is a map attempt's failure in part part of its input (1:
+// the first task its task absorbed; -1: finishing the output), which the
+// failure's report names (ReportFailureArgs.Part).
+type partError struct {
+	part int
+	err  error
+}
+
+func (e *partError) Error() string { return e.err.Error() }
+func (e *partError) Unwrap() error { return e.err }
+
+// failedPart is the part err names, 0 if none.
+func failedPart(err error) int {
+	var pe *partError
+	if errors.As(err, &pe) {
+		return pe.part
+	}
+	return 0
 }
 
 // keep is how a map Task uses the executor's open output: open starts

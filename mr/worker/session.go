@@ -312,7 +312,7 @@ func (w *Worker) reportFailure(ctx context.Context, a protocol.Attempt, err erro
 	if errors.As(err, &ae) {
 		class = protocol.FailApp
 	}
-	args := &protocol.ReportFailureArgs{Attempt: a, Class: class, Err: err.Error()}
+	args := &protocol.ReportFailureArgs{Attempt: a, Class: class, Err: err.Error(), Part: failedPart(err)}
 	var reply *protocol.ReportReply
 	rerr := w.retry(ctx, func() (err error) {
 		reply, err = w.coord.ReportFailure(args)
