@@ -251,6 +251,9 @@ func (s *Scheduler) PartRunning(ref protocol.Attempt) bool {
 }
 
 // extends reports whether attempts of map task t ask to extend their
-// output before they finish it (GetTaskReply.Extend): in a job that
-// absorbs, and always for a task that has absorbed some.
-func (s *Scheduler) extends(t *task) bool { return s.cfg.AbsorbBytes > 0 || len(t.parts) > 0 }
+// output before they finish it (GetTaskReply.Extend): those of a task
+// that absorbed some, or that may absorb the next (by the tasks' sizes).
+// The others map and finish as before, without the round trip.
+func (s *Scheduler) extends(t *task) bool {
+	return len(t.parts) > 0 || (t.index+1 < len(s.maps) && s.canGrow(t, s.maps[t.index+1]))
+}

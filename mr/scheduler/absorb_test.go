@@ -182,6 +182,9 @@ func TestSmallTasksAreNotAbsorbed(t *testing.T) {
 	cfg := h.s.cfg
 	cfg.MapSizes, cfg.AbsorbBytes, cfg.AbsorbMin = []int64{64, 63, 64, 64}, 1<<20, 64
 	h.s = New(cfg)
+	if h.s.extends(h.s.maps[0]) || !h.s.extends(h.s.maps[2]) || h.s.extends(h.s.maps[3]) {
+		t.Fatal("Extend is said to a task that cannot absorb the next, or not to one that can")
+	}
 	w1, w2 := h.join("a:1"), h.join("b:1")
 	a := h.get(w1, protocol.ActMap)
 	b := h.get(w2, protocol.ActMap) // map-0 cannot absorb map-1: nothing to spread
