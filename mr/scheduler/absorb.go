@@ -1,12 +1,12 @@
 // Absorbed map tasks: a worker that has mapped its split keeps its map
-// output open and asks for more (Extend); an idle map task nobody has
-// run is then absorbed into its task, for good: every attempt of that
-// task, this one and any later (a backup, a re-run after a loss), maps
-// the absorbed task's input too, and the absorbed task's output is
-// empty, always. A worker's map phase then ends in one output, combined,
-// sorted and written once, where each task paid for that again (its
-// index of the same keys, their sort, its runs), and reducers merge
-// fewer, larger runs.
+// output open and asks for more (Extend); the next map task, if it is
+// idle and nobody ran it, is then absorbed into its task, for good (both
+// large: canGrow): every attempt of that task, this one and any later (a
+// backup, a re-run after a loss), maps the absorbed task's input too,
+// and the absorbed task's output is empty, always. A worker's map phase
+// then ends in one output, combined, sorted and written once, where each
+// task paid for that again (its index of the same keys, their sort, its
+// runs), and reducers merge fewer, larger runs.
 //
 // Why for good: a reducer may fetch a map output from any committed
 // attempt, and mixes attempts of different tasks. If what a task's
@@ -52,7 +52,7 @@ func (s *Scheduler) Extend(ref protocol.Attempt, mapped int, now time.Time) (par
 		a.parts = max(a.parts, mapped+1)
 		return t.parts[mapped].index, true
 	}
-	if u := s.absorbable(a, now); u != nil {
+	if u := s.absorbable(a); u != nil {
 		s.absorb(t, u, now)
 		a.parts = len(t.parts)
 		return u.index, true
@@ -66,7 +66,7 @@ func (s *Scheduler) Extend(ref protocol.Attempt, mapped int, now time.Time) (par
 // while the job absorbs, a is its task's one running attempt, the task
 // stays within Config.AbsorbBytes, and that next task is fresh and
 // readable by a's worker.
-func (s *Scheduler) absorbable(a *attempt, now time.Time) *task {
+func (s *Scheduler) absorbable(a *attempt) *task {
 	t := a.task
 	if len(t.running) != 1 || s.phase != phaseMap {
 		return nil
