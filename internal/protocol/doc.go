@@ -21,6 +21,9 @@
 //	Resume(ResumeArgs) ResumeReply             bind a new connection to the session
 //	Heartbeat(HeartbeatArgs) HeartbeatReply    every 500 ms; says go on, re-register or exit
 //	GetTask(GetTaskArgs) GetTaskReply          long poll for the next attempt
+//	ExtendMap(ExtendMapArgs) ExtendMapReply    a map attempt told Extend has mapped its input, its
+//	                                           output open: the next part to map into it (a task
+//	                                           its task absorbed), or none, and it finishes
 //	ReportMap(ReportMapArgs) ReportReply       a map attempt's run files are written
 //	ReportReduce(ReportReduceArgs) ReportReply a small reduce output (at most MaxInlineReduce), in
 //	                                           the report: committed as POST /reduce commits it
@@ -39,7 +42,8 @@
 // HTTP on the coordinator's port (an Attempt in the query, see Query):
 //
 //	GET  /split?worker&task&attempt    the bytes of a running map attempt's split (or,
-//	                                   with SplitPieceQuery, of some of its pieces)
+//	                                   with SplitPieceQuery, of some of its pieces); task
+//	                                   may be a part handed to the attempt by ExtendMap
 //	POST /reduce?worker&task&attempt   a reduce attempt's output, a run file; header
 //	                                   X-Mr-Crc32c: its CRC-32C, X-Mr-Read: bytes it fetched,
 //	                                   X-Mr-Counters: its Counters (optional).
