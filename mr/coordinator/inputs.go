@@ -21,6 +21,7 @@ import (
 	"mapreduce/internal/input"
 	"mapreduce/internal/manifest"
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/readahead"
 	"mapreduce/internal/wire"
 	"mapreduce/mr/scheduler"
 )
@@ -193,6 +194,10 @@ func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
 		refuse(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	go prefetch(pieces)
+	if next := c.nextSplit(a.Task, !r.URL.Query().Has("piece")); next != nil {
+		defer func() { go prefetch(next) }()
+	}
 	size := taskSize(pieces)
 	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(transferDeadline(size)))
 	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
@@ -204,6 +209,29 @@ func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
 			c.fail(err)
 			return
 		}
+	}
+}
+
+// nextSplit is what to read from the device once a GET /split for task's
+// split (all of it if whole) is sent, while it is mapped: the next task's
+// split, most often the next one asked for (the one this attempt may
+// absorb, or the next in the queue); nil for a piece asked for again or
+// the last task. Not sooner: its reads would slow this split's.
+func (c *Coordinator) nextSplit(task int, whole bool) []protocol.Split {
+	if next := task + 1; whole && next < len(c.tasks) {
+		return c.tasks[next]
+	}
+	return nil
+}
+
+// prefetch asks the kernel to read the pieces of a split into the page
+// cache (readahead), without waiting for them: while a split is sent, so
+// that a split partly out of the cache does not wait for each missing
+// stretch in turn (a split cached already costs a walk of the cache); and
+// the next one. Pieces under readahead.From are left to the kernel.
+func prefetch(pieces []protocol.Split) {
+	for _, p := range pieces {
+		readahead.Path(p.File, p.Offset, p.Length)
 	}
 }
 

@@ -128,6 +128,25 @@ func TestSelectPieces(t *testing.T) {
 	}
 }
 
+// Once a GET /split is sent, the coordinator reads the next task's split
+// from the device: for a whole split only, and never past the last task.
+func TestNextSplitIsTheNextTasks(t *testing.T) {
+	c := &Coordinator{tasks: [][]protocol.Split{{{File: "a"}, {File: "b"}}, {{File: "c"}}, {{File: "d"}}}}
+	for _, tc := range []struct {
+		task  int
+		whole bool
+		want  string
+	}{{0, true, "c"}, {1, true, "d"}, {2, true, ""}, {0, false, ""}} {
+		var got string
+		for _, p := range c.nextSplit(tc.task, tc.whole) {
+			got += p.File
+		}
+		if got != tc.want {
+			t.Errorf("task %d, whole %t: next split %q, want %q", tc.task, tc.whole, got, tc.want)
+		}
+	}
+}
+
 // Hold takes the job's inputs only, by name and size, and refuses a
 // batch over the limit; with Commit the scheduler learns who holds what.
 func TestHoldTakesInputsOnly(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"mapreduce/internal/manifest"
 	"mapreduce/internal/netx"
 	"mapreduce/internal/prefault"
+	"mapreduce/internal/readahead"
 )
 
 // Fetch is the one HTTP request that brings a split from the coordinator
@@ -251,6 +252,9 @@ func readCopies(cs []Copy) (string, error) {
 	}
 	if size == 0 {
 		return "", nil
+	}
+	for _, c := range cs { // read from the device while b faults in
+		readahead.Path(c.Path, c.Piece.Off, c.Piece.Len)
 	}
 	b := make([]byte, size)
 	prefault.Bytes(b)

@@ -23,6 +23,7 @@ import (
 	"mapreduce/internal/manifest"
 	"mapreduce/internal/netx"
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/readahead"
 	"mapreduce/internal/wire"
 	"mapreduce/mr/executor"
 )
@@ -195,6 +196,7 @@ func (w *Worker) readLocal(ctx context.Context, cp *manifest.Copier, name string
 	}
 	defer f.Close()
 	first, n := cp.Next()
+	readahead.File(f, int64(first)*bs, int64(n)*bs)
 	got, err := cp.ReadBlocks(io.NewSectionReader(f, int64(first)*bs, int64(n)*bs))
 	var we *manifest.WriteError
 	switch {
@@ -279,6 +281,7 @@ func (w *Worker) serveInput(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "range outside the input", http.StatusBadRequest)
 		return
 	}
+	readahead.File(f, off, n)
 	http.NewResponseController(rw).SetWriteDeadline(time.Now().Add(time.Minute + time.Duration(n>>20)*time.Second))
 	rw.Header().Set("Content-Length", strconv.FormatInt(n, 10))
 	io.Copy(rw, io.NewSectionReader(f, off, n))

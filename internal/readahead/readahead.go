@@ -1,0 +1,41 @@
+// Package readahead asks the kernel to start reading a file's bytes into
+// the page cache before they are read.
+//
+// A map task's split is read whole before Map is called, so a split whose
+// pages are not cached waits for the device: the kernel's own readahead
+// follows the reads, a window at a time, and each page missing in the
+// middle of a cached file costs a read of its own. Asked for the whole
+// range at once (POSIX_FADV_WILLNEED), the kernel queues the reads
+// together and returns; the bytes arrive while the caller goes on, and a
+// range already cached costs a walk of the cache and nothing else.
+package readahead
+
+import "os"
+
+// File asks for n bytes of f from off to be read into the page cache,
+// without waiting for them. It is advice: a kernel or file system that
+// cannot take it ignores it, and so does File.
+func File(f *os.File, off, n int64) {
+	if n > 0 && off >= 0 {
+		advise(f, off, n)
+	}
+}
+
+// From is the smallest range Path asks for: below it, opening the file
+// costs more than the advice saves, since the kernel's own readahead reads
+// a small file whole at its first read.
+const From = 1 << 20
+
+// Path is File for the file at path, opened and closed for the call, if
+// the range is at least From bytes.
+func Path(path string, off, n int64) {
+	if n < From {
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	File(f, off, n)
+	f.Close()
+}
