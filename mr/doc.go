@@ -57,6 +57,7 @@
 //	internal/mapside      a map attempt's output: grouping, combining,
 //	                      spilling, one sorted run per reduce task
 //	internal/prefault     large fresh allocations faulted in at once
+//	internal/readahead    inputs asked of the device ahead of their use
 //	internal/input        the job's inputs: files and folders by one
 //	                      rule, text or not, cut into map tasks for the
 //	                      coordinator and mrsequential alike; a plugin's
