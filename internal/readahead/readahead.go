@@ -39,3 +39,20 @@ func Path(path string, off, n int64) {
 	File(f, off, n)
 	f.Close()
 }
+
+// Cached reports how many of the pages covering n bytes of f from off are
+// in the page cache, read (a page still being read is not counted), and
+// how many pages cover the range; an error where the kernel cannot tell.
+// It maps the range for the call.
+func Cached(f *os.File, off, n int64) (cached, pages int, err error) {
+	return cachedPages(f, off, n)
+}
+
+// Drop asks the kernel to drop the cached pages of n bytes of f from off
+// that are clean (on disk already): a cold read, for tests and
+// benchmarks. Like File, it is advice.
+func Drop(f *os.File, off, n int64) {
+	if n > 0 && off >= 0 {
+		drop(f, off, n)
+	}
+}

@@ -194,8 +194,15 @@ func (c *Coordinator) handleSplit(w http.ResponseWriter, r *http.Request) {
 		refuse(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	c.sendSplit(w, a.Task, pieces, !r.URL.Query().Has("piece"))
+}
+
+// sendSplit sends pieces of task's input (all of it if whole), asking the
+// device for them as it starts and, once they are sent, for the next
+// split (nextSplit).
+func (c *Coordinator) sendSplit(w http.ResponseWriter, task int, pieces []protocol.Split, whole bool) {
 	go prefetch(pieces)
-	if next := c.nextSplit(a.Task, !r.URL.Query().Has("piece")); next != nil {
+	if next := c.nextSplit(task, whole); next != nil {
 		defer func() { go prefetch(next) }()
 	}
 	size := taskSize(pieces)

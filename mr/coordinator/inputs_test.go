@@ -6,6 +6,7 @@ package coordinator
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"mapreduce/internal/protocol"
+	"mapreduce/internal/readahead"
 	"mapreduce/mr/scheduler"
 )
 
@@ -143,6 +145,68 @@ func TestNextSplitIsTheNextTasks(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("task %d, whole %t: next split %q, want %q", tc.task, tc.whole, got, tc.want)
+		}
+	}
+}
+
+// Once a split is sent, the next task's split is asked of the device: it
+// comes into the page cache with nothing reading it (skipped where the
+// file system keeps its files cached, or the cache cannot be asked).
+func TestSentSplitReadsTheNextAhead(t *testing.T) {
+	dir := t.TempDir()
+	line := []byte("alpha beta gamma\n")
+	var inputs []string
+	for i := range 2 {
+		path := filepath.Join(dir, fmt.Sprintf("in-%d.txt", i))
+		if err := os.WriteFile(path, bytes.Repeat(line, (2*readahead.From)/len(line)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, path)
+	}
+	c, err := New(testConfig(t.TempDir()), inputs) // which reads each input's first block
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.front.ln.Close() })
+	if len(c.tasks) != 2 {
+		t.Fatalf("%d map tasks, want 2", len(c.tasks))
+	}
+	next, err := os.Open(inputs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	size := c.tasks[1][0].Length
+	for _, path := range inputs {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Sync()
+		readahead.Drop(f, 0, size)
+		f.Close()
+	}
+	switch n, pages, err := readahead.Cached(next, 0, size); {
+	case err != nil:
+		t.Skip("the page cache cannot be asked here:", err)
+	case n > pages/4:
+		t.Skipf("%d of %d pages still cached once dropped: this file system keeps them (tmpfs?)", n, pages)
+	}
+	rec := httptest.NewRecorder()
+	c.sendSplit(rec, 0, c.tasks[0], true)
+	if int64(rec.Body.Len()) != c.tasks[0][0].Length {
+		t.Fatalf("sent %d bytes of %d", rec.Body.Len(), c.tasks[0][0].Length)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		n, pages, err := readahead.Cached(next, 0, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == pages {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the next split's %d pages in the page cache a minute after the split before it was sent", n, pages)
 		}
 	}
 }
