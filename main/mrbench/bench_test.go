@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mapreduce/internal/readahead"
 )
 
 func TestAlternateRunsPairsInTurnAfterWarmup(t *testing.T) {
@@ -124,12 +126,15 @@ func TestParseConfig(t *testing.T) {
 		c.size != 16<<20 || c.rounds != 3 || c.warmup != 1 || c.sequential || !c.uniq || c.smallFile != 48<<10 {
 		t.Errorf("config %+v", c)
 	}
+	if c, err := parseConfig([]string{"-cold"}, io.Discard); err != nil || !c.cold {
+		t.Errorf("-cold: %v, %v", c.cold, err)
+	}
 	if c, err := parseConfig([]string{"-layout", ""}, io.Discard); err != nil || len(c.layouts) != 0 {
 		t.Errorf("-layout '': layouts %q, %v; want none", c.layouts, err)
 	}
 	for _, args := range [][]string{
 		{"-layout", "3x"}, {"-layout", "1,"}, {"-layout", "0"}, {"-vocab", "many"}, {"-apps", "grep"}, {"-rounds", "0"},
-		{"-warmup", "-1"}, {"-workers", "0"}, {"-model", "1Q"}, {"extra"},
+		{"-warmup", "-1"}, {"-workers", "0"}, {"-model", "1Q"}, {"extra"}, {"-cold=maybe"},
 	} {
 		if _, err := parseConfig(args, io.Discard); err == nil {
 			t.Errorf("%q taken", args)
@@ -259,5 +264,57 @@ func TestCPURatioIsOfMedians(t *testing.T) {
 	}
 	if got := cpuRatio(s(3*time.Second, 9*time.Second, 4*time.Second), s(2*time.Second, 1*time.Second, 2*time.Second)); got != 2 {
 		t.Errorf("cpuRatio %v, want 4 s / 2 s = 2", got)
+	}
+}
+
+// With -cold, each run of a side finds its inputs out of the page cache,
+// though the run before read them; without, they stay cached. (Skipped
+// where the file system keeps its files cached, or the cache cannot be
+// asked.)
+func TestColdRunsFindTheirInputsOnDisk(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "input")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("alpha beta\n"), 200_000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Sync()
+	st, _ := f.Stat()
+	cachedAtRun := func() int {
+		n, _, err := readahead.Cached(f, 0, st.Size())
+		if err != nil {
+			t.Skip("the page cache cannot be asked here:", err)
+		}
+		return n
+	}
+	var seen []int
+	reads := side{"reads", func(dir string) (sample, string, error) {
+		seen = append(seen, cachedAtRun())
+		_, err := os.ReadFile(path) // into the cache, for the next run
+		return sample{}, "", err
+	}}
+	for _, cold := range []bool{true, false} {
+		b := &bench{cfg: config{cold: cold}}
+		seen = nil
+		s := b.onDisk(reads, []string{path})
+		for range 3 {
+			if _, _, err := s.run(t.TempDir()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, pages, _ := readahead.Cached(f, 0, st.Size())
+		for i, n := range seen {
+			switch {
+			case cold && n > pages/4 && i == 0:
+				t.Skipf("%d of %d pages cached after the drop: this file system keeps them (tmpfs?)", n, pages)
+			case cold && n > pages/4:
+				t.Errorf("-cold: run %d found %d of %d pages cached", i, n, pages)
+			case !cold && i > 0 && n < pages:
+				t.Errorf("without -cold: run %d found %d of %d pages cached, after a run that read them", i, n, pages)
+			}
+		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"mapreduce/internal/readahead"
 )
 
 // side is one of a row's two commands: run measures it once in dir
@@ -25,6 +27,27 @@ type side struct {
 // clusterSide runs j on a cluster.
 func (b *bench) clusterSide(name string, j job) side {
 	return side{name, func(dir string) (sample, string, error) { return runCluster(b.bin, j, dir) }}
+}
+
+// onDisk is s, with -cold run on inputs dropped from the page cache first
+// (each run, of either side of a row: both read them from the disk).
+func (b *bench) onDisk(s side, inputs []string) side {
+	if !b.cfg.cold {
+		return s
+	}
+	return side{s.name, func(dir string) (sample, string, error) {
+		for _, path := range inputs {
+			f, err := os.Open(path)
+			if err != nil {
+				return sample{}, "", err
+			}
+			if st, err := f.Stat(); err == nil {
+				readahead.Drop(f, 0, st.Size())
+			}
+			f.Close()
+		}
+		return s.run(dir)
+	}}
 }
 
 // procSide runs the command that mk returns for dir, with LC_ALL=C, its
@@ -140,6 +163,9 @@ const header = "%-30s %5s  %-25s  %-26s %-25s  %-23s  %-9s  %s\n"
 // printHeader starts a table of rows under a title, with the load
 // average as it starts.
 func (b *bench) printHeader(title string) {
+	if b.cfg.cold {
+		title += "; inputs dropped from the page cache before every run (-cold)"
+	}
 	fmt.Fprintf(b.out, "\n== %s\n%d pairs, alternating, after %d unrecorded; load average %s\n",
 		title, b.cfg.rounds, b.cfg.warmup, loadAverage())
 	fmt.Fprintf(b.out, header, "case", "maps", "seconds: median (min–max)", "reference", "seconds: median (min–max)",

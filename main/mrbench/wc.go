@@ -76,7 +76,7 @@ func (b *bench) layoutRows(layout string, vocab int) error {
 	want, medians := "", map[string]float64{}
 	for _, app := range b.cfg.apps {
 		j := job{plugin: b.plugin(app), workers: b.cfg.workers, inputs: inputs}
-		as, rs, w, err := b.pair(filepath.Join(dir, app), b.clusterSide(app+" cluster", j), b.limitSide(inputs), want)
+		as, rs, w, err := b.pair(filepath.Join(dir, app), b.onDisk(b.clusterSide(app+" cluster", j), inputs), b.onDisk(b.limitSide(inputs), inputs), want)
 		if err != nil {
 			return err
 		}
@@ -230,7 +230,8 @@ func (b *bench) uniqRows() error {
 	for _, flags := range [][]string{nil, {"-total-order", "-app", b.plugin("uniq")}} {
 		name := strings.TrimSpace("uniq " + strings.Join(flags[:min(1, len(flags))], ""))
 		j := job{plugin: b.plugin("uniq"), workers: b.cfg.workers, flags: flags, inputs: inputs}
-		as, rs, w, err := b.pair(filepath.Join(dir, strings.ReplaceAll(name, " ", "")), b.clusterSide(name, j), sortUniqSide(inputs), want)
+		as, rs, w, err := b.pair(filepath.Join(dir, strings.ReplaceAll(name, " ", "")), b.onDisk(b.clusterSide(name, j), inputs),
+			b.onDisk(sortUniqSide(inputs), inputs), want)
 		if err != nil {
 			return err
 		}
