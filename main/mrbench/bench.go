@@ -90,7 +90,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&r.small, "small-file", "48K", "file `size` of the small layout")
 	fs.StringVar(&r.apps, "apps", "wc", "`apps` run on each layout: wc (with a combiner), wcraw (none: every record shuffled)")
 	fs.BoolVar(&c.workerData, "worker-data", false, "also wc with every input on every worker (-data), the coordinator planning from a manifest, per layout")
-	fs.BoolVar(&c.cold, "cold", false, "drop the inputs of the wc and uniq rows from the page cache before every run of either side: a job on inputs read from the disk (where the file system drops them)")
+	fs.BoolVar(&c.cold, "cold", false, "drop the inputs of the wc (held too) and uniq rows from the page cache before every run of either side: a job on inputs read from the disk (where the file system drops them)")
 	fs.IntVar(&c.workers, "workers", 2, "workers of the cluster (one per core)")
 	fs.IntVar(&c.rounds, "rounds", 5, "recorded pairs per row")
 	fs.IntVar(&c.warmup, "warmup", 1, "unrecorded pairs before them")

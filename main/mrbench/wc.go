@@ -96,7 +96,8 @@ func (b *bench) layoutRows(layout string, vocab int) error {
 			if err != nil {
 				return err
 			}
-			as, rs, _, err := b.pair(filepath.Join(dir, "held"), b.clusterSide("wc, inputs held", jd), b.limitSide(inputs), want)
+			as, rs, _, err := b.pair(filepath.Join(dir, "held"), b.onDisk(b.clusterSide("wc, inputs held", jd), inputs),
+				b.onDisk(b.limitSide(inputs), inputs), want)
 			if err != nil {
 				return err
 			}
