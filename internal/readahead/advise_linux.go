@@ -15,7 +15,24 @@ const (
 	fadvDontNeed = 4
 )
 
-func advise(f *os.File, off, n int64) { fadvise(f, off, n, fadvWillNeed) }
+// chunk is how much one POSIX_FADV_WILLNEED asks for. The kernel reads
+// at most a readahead window per call (the larger of the device's
+// read_ahead_kb and its largest request, 128 KiB by default) and drops
+// the rest, so a range is asked for a chunk at a time, each within the
+// smallest window a device has by default.
+const chunk = 128 << 10
+
+func advise(f *os.File, off, n int64) {
+	sc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	sc.Control(func(fd uintptr) {
+		for end := off + n; off < end; off += chunk {
+			syscall.Syscall6(syscall.SYS_FADVISE64, fd, uintptr(off), uintptr(min(chunk, end-off)), fadvWillNeed, 0, 0)
+		}
+	})
+}
 
 func drop(f *os.File, off, n int64) { fadvise(f, off, n, fadvDontNeed) }
 
