@@ -256,6 +256,13 @@ func readCopies(cs []Copy) (string, error) {
 	for _, c := range cs { // read from the device while b faults in
 		readahead.Path(c.Path, c.Piece.Off, c.Piece.Len)
 	}
+	if last := cs[len(cs)-1]; last.Piece.Off+last.Piece.Len < last.Piece.Size {
+		// A large input's next piece is most often the next split this
+		// worker maps (the task its attempt absorbs): read it from the
+		// device while this one is mapped.
+		end := last.Piece.Off + last.Piece.Len
+		defer func() { go readahead.Path(last.Path, end, min(last.Piece.Len, last.Piece.Size-end)) }()
+	}
 	b := make([]byte, size)
 	prefault.Bytes(b)
 	var off int64
