@@ -81,6 +81,15 @@ func (s *Scheduler) absorbable(a *attempt) *task {
 	return nil
 }
 
+// homeHeld reports whether w holds map task u's home input.
+func (s *Scheduler) homeHeld(u *task, w *worker) bool {
+	if u.index >= len(s.cfg.MapHome) {
+		return false
+	}
+	home := s.cfg.MapHome[u.index]
+	return home >= 0 && w.holds[home]
+}
+
 // homeElsewhere reports whether map task u's home input is held by a
 // live worker other than w, and not by w: u is left for a worker that
 // reads it from its own disk (locality.go), not absorbed by one that
@@ -132,14 +141,11 @@ func (s *Scheduler) mayAbsorb() bool {
 // spreadMap picks, in a job that absorbs, a worker's next map task among
 // the idle ones: one that cannot be absorbed first (a re-run), in queue
 // order; else the one that leaves each running attempt the most tasks to
-// absorb, and the new one the most after it. A run of fresh tasks right
-// after a running attempt's last is that attempt's to absorb: the new
-// attempt takes the second half of it; a run after no such attempt, it
-// takes from its start. Of M tasks the choice costs O(M): beyond
-// maxSpread tasks, or in a job none of whose tasks may absorb the next,
-// the queue's order.
+// absorb, and the new one the most after it (spreadFresh). Of M tasks the
+// choice costs O(M): beyond maxSpread tasks, or in a job none of whose
+// tasks may absorb the next, the queue's order.
 func (s *Scheduler) spreadMap(w *worker) *task {
-	if !s.spread || len(s.maps) > maxSpread {
+	if !s.spreading() {
 		return s.idleMap(w)
 	}
 	q := &s.idle[0]
@@ -148,15 +154,49 @@ func (s *Scheduler) spreadMap(w *worker) *task {
 			return u
 		}
 	}
+	return s.spreadFresh(func(u *task) bool { return s.readable(u, w) })
+}
+
+// spreadLocal is spreadFresh among the idle map tasks whose home w holds,
+// so that a job whose inputs its workers hold absorbs too: taken in the
+// local queue's order, two workers holding every input would start at
+// map-0 and map-1, and neither could absorb the other's. Nil where
+// spreadMap would keep the queue's order, where w holds none of the fresh
+// tasks' homes, or while its local queue holds a re-run (a task whose
+// output was lost): localTask then, in that queue's order.
+func (s *Scheduler) spreadLocal(w *worker) *task {
+	if !s.spreading() || len(w.holds) == 0 {
+		return nil
+	}
+	q := &w.local
+	for _, u := range q.items[q.head:] {
+		if u != nil && u.state == taskIdle && !s.fresh(u) && s.readable(u, w) {
+			return nil // a re-run: the local queue's order, as ever
+		}
+	}
+	return s.spreadFresh(func(u *task) bool { return s.homeHeld(u, w) && s.readable(u, w) })
+}
+
+// spreading reports whether new map attempts are spread over the fresh
+// tasks (spreadFresh), not taken in a queue's order.
+func (s *Scheduler) spreading() bool { return s.spread && len(s.maps) <= maxSpread }
+
+// spreadFresh picks the fresh map task, of those ok takes, that leaves
+// each running attempt the most tasks to absorb and the new one the most
+// after it: a run of such tasks right after a running attempt's last is
+// that attempt's to absorb, and the new attempt takes the second half of
+// it; a run after no such attempt, it takes from its start. Nil if there
+// is none.
+func (s *Scheduler) spreadFresh(ok func(*task) bool) *task {
 	var best *task
 	bestScore := 0
 	for i := 0; i < len(s.maps); {
-		if !s.fresh(s.maps[i]) || !s.readable(s.maps[i], w) {
+		if !s.fresh(s.maps[i]) || !ok(s.maps[i]) {
 			i++
 			continue
 		}
 		start := i
-		for i < len(s.maps) && s.fresh(s.maps[i]) && s.readable(s.maps[i], w) {
+		for i < len(s.maps) && s.fresh(s.maps[i]) && ok(s.maps[i]) {
 			i++
 		}
 		n, pick := i-start, start

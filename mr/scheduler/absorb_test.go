@@ -264,6 +264,32 @@ func TestAbsorbingLeavesATaskToItsHolder(t *testing.T) {
 	}
 }
 
+// Workers that hold every input spread over them as others do, and each
+// absorbs the tasks after its own: taken in their local queues' order
+// they would start at map-0 and map-1, and neither could absorb.
+func TestHoldersSpreadOverTheirFreshTasks(t *testing.T) {
+	h := newHarness(t, 4, 1)
+	cfg := h.s.cfg
+	cfg.InputNames, cfg.MapHome, cfg.MapReads = cfg.MapInputs, []int{0, 1, 2, 3}, [][]int{{0}, {1}, {2}, {3}}
+	cfg.MapSizes, cfg.AbsorbBytes, cfg.AbsorbMin = []int64{64, 64, 64, 64}, 1<<20, 64
+	h.s = New(cfg)
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	for _, id := range []string{w1, w2} {
+		h.s.Hold(id, Holding{Inputs: []int{0, 1, 2, 3}, First: true, Commit: true}, h.now)
+	}
+	a := h.get(w1, protocol.ActMap)
+	b := h.get(w2, protocol.ActMap)
+	if a.task.index != 0 || b.task.index != 2 {
+		t.Fatalf("first attempts %s and %s, want map-0 and map-2", a.ID(), b.ID())
+	}
+	if p := h.extend(w1, a); p != 1 {
+		t.Fatalf("%s absorbed map-%d, want map-1", a.ID(), p)
+	}
+	if p := h.extend(w2, b); p != 3 {
+		t.Fatalf("%s absorbed map-%d, want map-3", b.ID(), p)
+	}
+}
+
 // A task that fails the job finishing its output (Combine) names the
 // inputs of the tasks it absorbed too: the keys may be any of theirs.
 func TestAFailedTaskNamesItsAbsorbedInputs(t *testing.T) {

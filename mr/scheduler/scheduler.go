@@ -393,6 +393,9 @@ func (s *Scheduler) nextTask(w *worker, now time.Time) *task {
 		}
 		s.started = true
 	}
+	if t := s.spreadLocal(w); t != nil {
+		return t
+	}
 	if t := s.localTask(w); t != nil {
 		return t
 	}
