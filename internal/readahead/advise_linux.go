@@ -4,7 +4,11 @@ package readahead
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -15,14 +19,63 @@ const (
 	fadvDontNeed = 4
 )
 
-// chunk is how much one POSIX_FADV_WILLNEED asks for. The kernel reads
-// at most a readahead window per call (the larger of the device's
-// read_ahead_kb and its largest request, 128 KiB by default) and drops
-// the rest, so a range is asked for a chunk at a time, each within the
-// smallest window a device has by default.
-const chunk = 128 << 10
+// minChunk is how much one POSIX_FADV_WILLNEED asks for where the
+// device's window is not known: the kernel reads at most a readahead
+// window per call (the larger of the device's read_ahead_kb and its
+// largest request) and drops the rest, and 128 KiB is the smallest window
+// a device has by default.
+const minChunk = 128 << 10
+
+// windows caches each device's chunk (windowOf), by its number.
+var windows sync.Map // uint64 -> int64
+
+// windowOf is how much one call of the advice reads of a file on device
+// dev: its read_ahead_kb or largest request, whichever is larger (a
+// partition's are its disk's), at least minChunk. On this project's
+// machine 8 MiB: 8 calls for a 64 MiB split rather than 512.
+func windowOf(dev uint64) int64 {
+	if w, ok := windows.Load(dev); ok {
+		return w.(int64)
+	}
+	w := int64(minChunk)
+	base := fmt.Sprintf("/sys/dev/block/%d:%d", devMajor(dev), devMinor(dev))
+	for _, queue := range []string{base + "/queue", base + "/../queue"} {
+		ra, err1 := readKB(queue + "/read_ahead_kb")
+		io, err2 := readKB(queue + "/max_sectors_kb")
+		if err1 == nil || err2 == nil {
+			w = max(w, ra, io)
+			break
+		}
+	}
+	windows.Store(dev, w)
+	return w
+}
+
+// readKB reads a sysfs number of KiB, in bytes.
+func readKB(path string) (int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	kb, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || kb < 0 || kb > 1<<30 {
+		return 0, errors.New("readahead: not a size")
+	}
+	return kb << 10, nil
+}
+
+// devMajor and devMinor split a Linux device number (glibc's gnu_dev_major
+// and gnu_dev_minor).
+func devMajor(dev uint64) uint64 { return (dev>>8)&0xfff | (dev>>32)&0xfffff000 }
+func devMinor(dev uint64) uint64 { return dev&0xff | (dev>>12)&0xffffff00 }
 
 func advise(f *os.File, off, n int64) {
+	chunk := int64(minChunk)
+	if st, err := f.Stat(); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			chunk = windowOf(uint64(sys.Dev))
+		}
+	}
 	sc, err := f.SyscallConn()
 	if err != nil {
 		return
