@@ -22,6 +22,17 @@ func newAbsorbJob(t *testing.T, nMap, nReduce int, limit int64) *schedHarness {
 	return h
 }
 
+// newHeldAbsorbJob is newAbsorbJob's job of 4 map tasks, each its own
+// input, as the workers' copies of the inputs make it: each task's home
+// is its input.
+func newHeldAbsorbJob(t *testing.T) *schedHarness {
+	h := newAbsorbJob(t, 4, 1, 1<<20)
+	cfg := h.s.cfg
+	cfg.InputNames, cfg.MapHome, cfg.MapReads = cfg.MapInputs, []int{0, 1, 2, 3}, [][]int{{0}, {1}, {2}, {3}}
+	h.s = New(cfg)
+	return h
+}
+
 // extend asks for attempt a's next part: the part's task, or -1.
 func (h *schedHarness) extend(id string, a *attempt) int {
 	h.t.Helper()
@@ -237,11 +248,7 @@ func TestRepeatedExtendDoesNotPutOffTheTimeout(t *testing.T) {
 // only if no other live worker holds that one's input while its own
 // worker does not: a holder maps it from its own disk.
 func TestAbsorbingLeavesATaskToItsHolder(t *testing.T) {
-	h := newHarness(t, 4, 1)
-	cfg := h.s.cfg
-	cfg.InputNames, cfg.MapHome, cfg.MapReads = cfg.MapInputs, []int{0, 1, 2, 3}, [][]int{{0}, {1}, {2}, {3}}
-	cfg.MapSizes, cfg.AbsorbBytes, cfg.AbsorbMin = []int64{64, 64, 64, 64}, 1<<20, 64
-	h.s = New(cfg)
+	h := newHeldAbsorbJob(t)
 	w1, w2 := h.join("a:1"), h.join("b:1")
 	h.s.Hold(w1, Holding{Inputs: []int{0}, First: true, Commit: true}, h.now)
 	a := h.get(w1, protocol.ActMap)
@@ -268,11 +275,7 @@ func TestAbsorbingLeavesATaskToItsHolder(t *testing.T) {
 // absorbs the tasks after its own: taken in their local queues' order
 // they would start at map-0 and map-1, and neither could absorb.
 func TestHoldersSpreadOverTheirFreshTasks(t *testing.T) {
-	h := newHarness(t, 4, 1)
-	cfg := h.s.cfg
-	cfg.InputNames, cfg.MapHome, cfg.MapReads = cfg.MapInputs, []int{0, 1, 2, 3}, [][]int{{0}, {1}, {2}, {3}}
-	cfg.MapSizes, cfg.AbsorbBytes, cfg.AbsorbMin = []int64{64, 64, 64, 64}, 1<<20, 64
-	h.s = New(cfg)
+	h := newHeldAbsorbJob(t)
 	w1, w2 := h.join("a:1"), h.join("b:1")
 	for _, id := range []string{w1, w2} {
 		h.s.Hold(id, Holding{Inputs: []int{0, 1, 2, 3}, First: true, Commit: true}, h.now)
