@@ -5,9 +5,11 @@
 // pages are not cached waits for the device: the kernel's own readahead
 // follows the reads, a window at a time, and each page missing in the
 // middle of a cached file costs a read of its own. Asked for the whole
-// range at once (POSIX_FADV_WILLNEED), the kernel queues the reads
-// together and returns; the bytes arrive while the caller goes on, and a
-// range already cached costs a walk of the cache and nothing else.
+// range (POSIX_FADV_WILLNEED, a device readahead window per call: the
+// kernel reads no more than that of one call and drops the rest), the
+// kernel queues the reads and returns; the bytes arrive while the caller
+// goes on, and a range already cached costs a walk of the cache and
+// nothing else.
 package readahead
 
 import "os"
