@@ -53,6 +53,9 @@ type Coordinator struct {
 	sessions sessions
 	changed  chan struct{} // closed and replaced whenever the scheduler changes
 	status   statusState
+	// readAhead marks the map tasks whose splits were read ahead
+	// (nextSplit), each once; made at the first.
+	readAhead []bool
 }
 
 // undo is what New made, to be undone, last first, if it fails.

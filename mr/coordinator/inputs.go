@@ -220,15 +220,33 @@ func (c *Coordinator) sendSplit(w http.ResponseWriter, task int, pieces []protoc
 }
 
 // nextSplit is what to read from the device once a GET /split for task's
-// split (all of it if whole) is sent, while it is mapped: the next task's
-// split, most often the next one asked for (the one this attempt may
-// absorb, or the next in the queue); nil for a piece asked for again or
-// the last task. Not sooner: its reads would slow this split's.
+// split (all of it if whole) is sent, while it is mapped: the split most
+// likely asked for next (scheduler.NextMap: the one this attempt may
+// absorb, or the next handed out; in a map-only job, the next task's);
+// nil for a piece asked for again, or none to guess (each split is
+// guessed once). Not sooner: its reads would slow this split's.
 func (c *Coordinator) nextSplit(task int, whole bool) []protocol.Split {
-	if next := task + 1; whole && next < len(c.tasks) {
-		return c.tasks[next]
+	if !whole {
+		return nil
 	}
-	return nil
+	next := task + 1
+	if !c.model.mapOnly {
+		c.mu.Lock()
+		if c.readAhead == nil {
+			c.readAhead = make([]bool, len(c.tasks))
+		}
+		// Each guess a split not guessed before: with W workers asking,
+		// the next W splits are read ahead, not the first one W times.
+		next = c.sched.NextMap(task, func(i int) bool { return c.readAhead[i] })
+		if next >= 0 && next < len(c.readAhead) {
+			c.readAhead[next] = true
+		}
+		c.mu.Unlock()
+	}
+	if next < 0 || next >= len(c.tasks) {
+		return nil
+	}
+	return c.tasks[next]
 }
 
 // prefetch asks the kernel to read the pieces of a split into the page

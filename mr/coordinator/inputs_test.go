@@ -130,22 +130,33 @@ func TestSelectPieces(t *testing.T) {
 	}
 }
 
-// Once a GET /split is sent, the coordinator reads the next task's split
-// from the device: for a whole split only, and never past the last task.
-func TestNextSplitIsTheNextTasks(t *testing.T) {
-	c := &Coordinator{tasks: [][]protocol.Split{{{File: "a"}, {File: "b"}}, {{File: "c"}}, {{File: "d"}}}}
+// Once a GET /split is sent, the coordinator reads ahead the split the
+// scheduler guesses is asked for next (scheduler.NextMap), each split
+// once: for a whole split only; in a map-only job, the next task's, never
+// past the last.
+func TestNextSplitIsTheSchedulersGuess(t *testing.T) {
+	c := newTestCoordinator(t, testConfig(t.TempDir())) // 2 small map tasks: none absorbs
+	name := func(s []protocol.Split) string {
+		if len(s) == 0 {
+			return ""
+		}
+		return filepath.Base(s[0].File)
+	}
 	for _, tc := range []struct {
 		task  int
 		whole bool
 		want  string
-	}{{0, true, "c"}, {1, true, "d"}, {2, true, ""}, {0, false, ""}} {
-		var got string
-		for _, p := range c.nextSplit(tc.task, tc.whole) {
-			got += p.File
-		}
-		if got != tc.want {
+	}{{0, true, "in-1.txt"}, {1, true, "in-0.txt"}, {0, false, ""}, {0, true, ""}} { // each guessed once
+		if got := name(c.nextSplit(tc.task, tc.whole)); got != tc.want {
 			t.Errorf("task %d, whole %t: next split %q, want %q", tc.task, tc.whole, got, tc.want)
 		}
+	}
+	c.model.mapOnly = true
+	if got := name(c.nextSplit(0, true)); got != "in-1.txt" {
+		t.Errorf("map-only, task 0: next split %q, want in-1.txt", got)
+	}
+	if got := name(c.nextSplit(1, true)); got != "" {
+		t.Errorf("map-only, the last task: next split %q, want none", got)
 	}
 }
 

@@ -177,6 +177,29 @@ func (s *Scheduler) spreadLocal(w *worker) *task {
 	return s.spreadFresh(func(u *task) bool { return s.homeHeld(u, w) && s.readable(u, w) })
 }
 
+// NextMap is the map task whose input is most likely read next, once map
+// task after's input is, of those taken does not say were guessed before:
+// in a job whose tasks absorb, after+1 (the task after's attempt absorbs,
+// or a new attempt's start); else the first idle map task of the queue,
+// in the order the next workers to ask are handed them. -1 if there is
+// none to guess. The coordinator reads that one's input from the device
+// ahead of its use.
+func (s *Scheduler) NextMap(after int, taken func(int) bool) int {
+	if s.spreading() {
+		if next := after + 1; next < len(s.maps) && !taken(next) {
+			return next
+		}
+		return -1
+	}
+	q := &s.idle[0]
+	for _, u := range q.items[q.head:] {
+		if u != nil && u.state == taskIdle && u.kind == protocol.MapTask && u.index != after && !taken(u.index) {
+			return u.index
+		}
+	}
+	return -1
+}
+
 // spreading reports whether new map attempts are spread over the fresh
 // tasks (spreadFresh), not taken in a queue's order.
 func (s *Scheduler) spreading() bool { return s.spread && len(s.maps) <= maxSpread }

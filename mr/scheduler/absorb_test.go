@@ -271,6 +271,41 @@ func TestAbsorbingLeavesATaskToItsHolder(t *testing.T) {
 	}
 }
 
+// NextMap guesses the map task read next: in a job that absorbs, the one
+// after; else the first idle task of the queue, which the next worker
+// asking gets; each not guessed before.
+func TestNextMapGuessesTheNextRead(t *testing.T) {
+	none := func(int) bool { return false }
+	h := newAbsorbJob(t, 4, 1, 1<<20)
+	if got := h.s.NextMap(0, none); got != 1 {
+		t.Errorf("absorbing, after map-0: %d, want 1", got)
+	}
+	if got := h.s.NextMap(3, none); got != -1 {
+		t.Errorf("absorbing, after the last: %d, want -1", got)
+	}
+	if got := h.s.NextMap(0, func(i int) bool { return i == 1 }); got != -1 {
+		t.Errorf("absorbing, map-1 guessed before: %d, want -1", got)
+	}
+	h = newHarness(t, 4, 1) // tasks that never absorb: the queue's order
+	if got := h.s.NextMap(0, none); got != 1 {
+		t.Errorf("after map-0, nothing started: %d, want 1", got)
+	}
+	w1, w2 := h.join("a:1"), h.join("b:1")
+	a := h.get(w1, protocol.ActMap)
+	b := h.get(w2, protocol.ActMap)
+	if got, want := h.s.NextMap(b.task.index, none), 2; got != want || a.task.index != 0 {
+		t.Errorf("map-0 and map-1 running, after map-1: %d, want %d", got, want)
+	}
+	if got := h.s.NextMap(1, func(i int) bool { return i == 2 }); got != 3 {
+		t.Errorf("after map-1, map-2 guessed before: %d, want 3", got)
+	}
+	h.get(h.join("c:1"), protocol.ActMap)
+	h.get(h.join("d:1"), protocol.ActMap)
+	if got := h.s.NextMap(3, none); got != -1 {
+		t.Errorf("every map running: %d, want -1", got)
+	}
+}
+
 // Workers that hold every input spread over them as others do, and each
 // absorbs the tasks after its own: taken in their local queues' order
 // they would start at map-0 and map-1, and neither could absorb.
