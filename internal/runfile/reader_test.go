@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -250,5 +252,98 @@ func TestReaderSameKeyAcrossRefills(t *testing.T) {
 		if n >= 20 && same == 0 {
 			t.Fatalf("reads of %d bytes: no repeat seen as one", n)
 		}
+	}
+}
+
+// A record read whole from the buffer (nextBuffered, lineBuffered) is read
+// as field by field: runs and text runs with keys and values around the
+// one-byte lengths' bound, damaged at random (a byte or a separator
+// changed, the end cut or lengthened), read in pieces of random sizes with their size known or
+// not, give the same records and the same error either way.
+func TestReadInPlaceAsFieldByField(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	field := func() string { return strings.Repeat(string(rune('a'+rng.IntN(3))), rng.IntN(140)) }
+	var kvs []KeyValue
+	for range 200 {
+		kvs = append(kvs, KeyValue{field(), field()})
+	}
+	kvs = referenceMerge([][]KeyValue{kvs})
+	data := encodeRun(t, kvs)
+	seg := textSegment(t, t.TempDir(), 0, kvs)
+	text, err := os.ReadFile(seg.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lens, err := os.ReadFile(seg.Lens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damage := func(b []byte) []byte {
+		b = slices.Clone(b)
+		switch i := rng.IntN(len(b)); rng.IntN(5) {
+		case 4: // a text's separator, where the lengths say one is
+			if j := bytes.IndexAny(b[i:], " \n"); j >= 0 {
+				b[i+j] = 'a'
+			}
+		case 0:
+			b[i] = []byte{0, 0x7f, 0x80, ' ', '\n', 'a'}[rng.IntN(6)]
+		case 1:
+			b[i] ^= 1 << rng.IntN(8)
+		case 2:
+			b = b[:i]
+		default:
+			b = append(b, 'a')
+		}
+		return b
+	}
+	read := func(inPlace bool, r func() *Reader) (string, int) {
+		readInPlace = inPlace
+		defer func() { readInPlace = true }()
+		rr, n := r(), 0
+		var got []byte
+		for rr.Next() {
+			got = binary.AppendUvarint(append(got, rr.Key()...), uint64(len(rr.Key())))
+			got = binary.AppendUvarint(append(got, rr.Value()...), uint64(len(rr.Value())))
+			got = strconv.AppendBool(got, rr.SameKey())
+			n++
+		}
+		return fmt.Sprintf("%d records, %q: %v", n, got, rr.Err()), n
+	}
+	clean := 0
+	for i := range 100 {
+		d, txt, lns := data, text, lens
+		switch i % 3 {
+		case 1:
+			d, txt = damage(data), damage(text)
+		case 2:
+			lns = damage(lens)
+		}
+		piece := 1 + rng.IntN(200)
+		if rng.IntN(2) == 0 {
+			piece = bufSize // records whole in the buffer, most of them
+		}
+		for _, known := range []bool{true, false} {
+			size, tsize := int64(len(d)), int64(len(txt))
+			if !known {
+				size, tsize = -1, -1
+			}
+			for _, r := range []func() *Reader{
+				func() *Reader { return NewReader(chunkReader{bytes.NewReader(d), piece}, size) },
+				func() *Reader {
+					return NewTextReader(chunkReader{bytes.NewReader(txt), piece}, tsize, bytes.NewReader(lns))
+				},
+			} {
+				want, n := read(false, r)
+				if got, _ := read(true, r); got != want {
+					t.Fatalf("case %d, pieces of %d, size known %v: read in place\n%s\nfield by field\n%s", i, piece, known, got, want)
+				}
+				if n == len(kvs) && strings.HasSuffix(want, ": <nil>") {
+					clean++
+				}
+			}
+		}
+	}
+	if clean < 130 {
+		t.Fatalf("%d clean reads of 400: the damage spared too few", clean)
 	}
 }
