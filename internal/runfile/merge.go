@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"iter"
+	"math"
 	"sync/atomic"
 	"unsafe"
 )
@@ -30,7 +31,8 @@ type Merger struct {
 	tree []int
 	// pre[i] is the first 8 bytes of run i's current key, big-endian,
 	// padded with zeros: keys whose prefixes differ compare as their
-	// prefixes do, without reading the keys.
+	// prefixes do, without reading the keys. An exhausted run's is
+	// the largest there is, math.MaxUint64.
 	pre     []uint64
 	started bool
 	primed  bool // the runs hold their first records already, as live says
@@ -48,6 +50,7 @@ func NewMerger(runs []*Reader) *Merger {
 func primedMerger(runs []*Reader, live []bool) *Merger {
 	m := &Merger{runs: runs, live: live, tree: make([]int, len(runs)), pre: make([]uint64, len(runs)), primed: true}
 	for i, r := range runs {
+		m.pre[i] = math.MaxUint64
 		if live[i] {
 			m.pre[i] = keyPrefix(r.Key())
 		}
@@ -112,18 +115,32 @@ func (m *Merger) init() bool {
 		m.tree[t] = -1 // beats every run: replaced as the runs play
 	}
 	for i := len(m.runs) - 1; i >= 0; i-- {
-		m.replay(i)
+		m.play(i)
 	}
 	return m.live[m.tree[0]]
 }
 
-// replay plays run i's new record up the tree, from its leaf to the top:
-// at each node the loser stays, the winner goes on.
-func (m *Merger) replay(i int) {
+// play plays run i's first record up the tree, as the tree is being
+// filled: at each node the loser stays, the winner goes on.
+func (m *Merger) play(i int) {
 	w := i
 	for t := (i + len(m.runs)) / 2; t > 0; t /= 2 {
 		if m.beats(m.tree[t], w) {
 			m.tree[t], w = w, m.tree[t]
+		}
+	}
+	m.tree[0] = w
+}
+
+// replay plays run i's new record up the full tree, as play does, the
+// prefixes compared inline: an exhausted run's prefix is the largest, so
+// only a tie needs the rest of beats.
+func (m *Merger) replay(i int) {
+	w, pw := i, m.pre[i]
+	for t := (i + len(m.runs)) / 2; t > 0; t /= 2 {
+		o := m.tree[t]
+		if po := m.pre[o]; po < pw || po == pw && m.beats(o, w) {
+			m.tree[t], w, pw = w, o, po
 		}
 	}
 	m.tree[0] = w
@@ -174,6 +191,9 @@ func (m *Merger) advance(i int) bool {
 			m.pre[i] = keyPrefix(r.Key())
 		}
 		return true
+	}
+	if len(m.runs) > 1 {
+		m.pre[i] = math.MaxUint64 // after every live run's (replay)
 	}
 	if err := r.Err(); err != nil {
 		m.err = fmt.Errorf("runfile: merging run %d: %w", i, err)
