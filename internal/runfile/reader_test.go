@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -269,15 +268,7 @@ func TestReadInPlaceAsFieldByField(t *testing.T) {
 	}
 	kvs = referenceMerge([][]KeyValue{kvs})
 	data := encodeRun(t, kvs)
-	seg := textSegment(t, t.TempDir(), 0, kvs)
-	text, err := os.ReadFile(seg.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lens, err := os.ReadFile(seg.Lens)
-	if err != nil {
-		t.Fatal(err)
-	}
+	text, lens := textRunBytes(t, kvs)
 	damage := func(b []byte) []byte {
 		b = slices.Clone(b)
 		switch i := rng.IntN(len(b)); rng.IntN(5) {

@@ -43,6 +43,20 @@ func textSegment(t testing.TB, dir string, i int, kvs []KeyValue) Segment {
 	return Segment{Path: text, Size: -1, Lens: lens}
 }
 
+// textRunBytes returns the text and the lengths file of a text run of kvs.
+func textRunBytes(t testing.TB, kvs []KeyValue) (text, lens []byte) {
+	t.Helper()
+	seg := textSegment(t, t.TempDir(), 0, kvs)
+	text, err := os.ReadFile(seg.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lens, err = os.ReadFile(seg.Lens); err != nil {
+		t.Fatal(err)
+	}
+	return text, lens
+}
+
 // awkwardRecords are sorted records whose text alone could not be split:
 // spaces in keys, newlines in values, empty keys and values, a value
 // larger than a buffer.
@@ -86,15 +100,7 @@ func TestTextRunReadsBackItsRecords(t *testing.T) {
 func TestTextRunReadInPieces(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
 	kvs := awkwardRecords(rng, 200) // one value larger than a buffer
-	seg := textSegment(t, t.TempDir(), 0, kvs)
-	text, err := os.ReadFile(seg.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lens, err := os.ReadFile(seg.Lens)
-	if err != nil {
-		t.Fatal(err)
-	}
+	text, lens := textRunBytes(t, kvs)
 	for n := 1; n <= 40; n++ {
 		r := NewTextReader(chunkReader{bytes.NewReader(text), n}, int64(len(text)), bytes.NewReader(lens))
 		j := 0
