@@ -49,6 +49,11 @@ mr-bench/, keyed by their parameters and mrgen's binary.
   -param pattern) beside grep -c, its matches checked against grep -n;
   sort (100-byte records, -total-order -nreduce 8) beside LC_ALL=C sort
   --parallel=2, checked byte for byte; with MB/s per core.
+-against DIR: a build against another (its bin/, built by scripts/build.sh
+  -out DIR): each wc and uniq row's reference becomes the same job on DIR's
+  binaries and plugins, alternating with this build's, the ratio this
+  build's time over DIR's; every output is still checked against the
+  limit's or sort | uniq -c's, run once first, unrecorded.
 -stream SIZE: only streaming against plugins on SIZE in files of 64 MiB:
   identity (mapper and reducer cat, pool workers) beside identity.so, and
   a Python word count beside wc.so (1 round, no warm-up: it maps about
@@ -70,6 +75,7 @@ type config struct {
 	cold                      bool // the inputs dropped from the page cache before every run
 	model, stream             int64
 	bin, work, root           string
+	against                   string // another build's binaries: the wc and uniq rows' reference
 }
 
 // rawFlags are the flags that config holds parsed.
@@ -102,6 +108,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&r.stream, "stream", "", "only streaming against plugins on `SIZE` of text")
 	fs.BoolVar(&r.noPy, "no-python", false, "with -stream: skip the Python word count")
 	fs.StringVar(&c.bin, "bin", "bin", "`directory` of the built binaries and plugins")
+	fs.StringVar(&c.against, "against", "", "`directory` of another build's binaries and plugins: the wc and uniq rows pair this build with it, not with the limit or sort")
 	fs.StringVar(&c.work, "work", "mr-bench", "`directory` of corpora and runs")
 	fs.StringVar(&c.root, "root", ".", "the repository (for go test -bench)")
 	if err := fs.Parse(args); err != nil {
@@ -219,6 +226,14 @@ func runBench(cfg config) error {
 	corp, err := newCorpora(filepath.Join(bin, "mrgen"), work)
 	if err != nil {
 		return err
+	}
+	if cfg.against != "" {
+		if cfg.against, err = filepath.Abs(cfg.against); err != nil {
+			return err
+		}
+		if _, err := os.Stat(filepath.Join(cfg.against, "mrcoordinator")); err != nil {
+			return fmt.Errorf("-against %s: no build there (scripts/build.sh -out DIR makes one): %w", cfg.against, err)
+		}
 	}
 	b := &bench{cfg: cfg, bin: bin, run: filepath.Join(work, "run"), corp: corp, out: os.Stdout, log: os.Stderr}
 	os.RemoveAll(b.run)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,6 +26,22 @@ type job struct {
 	flags   []string // the coordinator's, before the inputs
 	inputs  []string
 	data    string // the workers' -data directory, if any
+}
+
+// in is j run with bin's binaries: its plugin, and the plugin the
+// coordinator's -app names, are bin's of the same name (a plugin loads
+// only into a binary built alike).
+func (j job) in(bin string) job {
+	if j.plugin != "" {
+		j.plugin = filepath.Join(bin, filepath.Base(j.plugin))
+	}
+	j.flags = slices.Clone(j.flags)
+	for i := 1; i < len(j.flags); i++ {
+		if j.flags[i-1] == "-app" {
+			j.flags[i] = filepath.Join(bin, filepath.Base(j.flags[i]))
+		}
+	}
+	return j
 }
 
 // proc is a process started by start.

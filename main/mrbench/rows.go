@@ -25,8 +25,47 @@ type side struct {
 }
 
 // clusterSide runs j on a cluster.
-func (b *bench) clusterSide(name string, j job) side {
-	return side{name, func(dir string) (sample, string, error) { return runCluster(b.bin, j, dir) }}
+func (b *bench) clusterSide(name string, j job) side { return clusterSideIn(b.bin, name, j) }
+
+// clusterSideIn runs j on a cluster of bin's binaries.
+func clusterSideIn(bin, name string, j job) side {
+	return side{name, func(dir string) (sample, string, error) { return runCluster(bin, j, dir) }}
+}
+
+// versus is what a row's cluster job j is paired with in dir: ref, named
+// refName, or with -against the same job on the other build. want is
+// then made first, if empty, by one unrecorded run of ref, so that both
+// builds' outputs are checked against the reference's.
+func (b *bench) versus(dir string, j job, ref side, refName, want string) (side, string, string, error) {
+	if b.cfg.against == "" {
+		return ref, refName, want, nil
+	}
+	if want == "" {
+		var err error
+		if want, err = b.expected(dir, ref); err != nil {
+			return side{}, "", "", err
+		}
+	}
+	name := "-against " + filepath.Base(b.cfg.against)
+	return clusterSideIn(b.cfg.against, name, j.in(b.cfg.against)), name, want, nil
+}
+
+// expected runs ref once in dir, unrecorded, and keeps its output as
+// dir/want, the output every run of the row is checked against.
+func (b *bench) expected(dir string, ref side) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(b.log, "bench: %s: the expected output\n", ref.name)
+	_, out, err := ref.run(filepath.Join(dir, "ref"))
+	if err == nil && out == "" {
+		err = fmt.Errorf("%s has no output to check against", ref.name)
+	}
+	want := filepath.Join(dir, "want")
+	if err != nil || os.Rename(out, want) != nil {
+		return "", fmt.Errorf("the expected output: %v", err)
+	}
+	return want, nil
 }
 
 // onDisk is s, with -cold run on inputs dropped from the page cache first
@@ -92,14 +131,8 @@ func (b *bench) pair(dir string, a, ref side, want string) (as, rs []sample, _ s
 		return nil, nil, "", err
 	}
 	if want == "" {
-		fmt.Fprintf(b.log, "bench: %s: the expected output\n", ref.name)
-		_, out, err := ref.run(filepath.Join(dir, "ref"))
-		if err == nil && out == "" {
-			err = fmt.Errorf("%s has no output to check against", ref.name)
-		}
-		want = filepath.Join(dir, "want")
-		if err != nil || os.Rename(out, want) != nil {
-			return nil, nil, "", fmt.Errorf("the expected output: %v", err)
+		if want, err = b.expected(dir, ref); err != nil {
+			return nil, nil, "", err
 		}
 	}
 	fmt.Fprintf(b.log, "bench: %s beside %s, %d+%d pairs\n", a.name, ref.name, b.cfg.warmup, b.cfg.rounds)

@@ -76,12 +76,16 @@ func (b *bench) layoutRows(layout string, vocab int) error {
 	want, medians := "", map[string]float64{}
 	for _, app := range b.cfg.apps {
 		j := job{plugin: b.plugin(app), workers: b.cfg.workers, inputs: inputs}
-		as, rs, w, err := b.pair(filepath.Join(dir, app), b.onDisk(b.clusterSide(app+" cluster", j), inputs), b.onDisk(b.limitSide(inputs), inputs), want)
+		ref, refName, w, err := b.versus(filepath.Join(dir, app), j, b.limitSide(inputs), "limit (fused wc)", want)
+		if err != nil {
+			return err
+		}
+		as, rs, w, err := b.pair(filepath.Join(dir, app), b.onDisk(b.clusterSide(app+" cluster", j), inputs), b.onDisk(ref, inputs), w)
 		if err != nil {
 			return err
 		}
 		want, medians[app] = w, spreadOf(seconds(as)).median
-		b.printRow(fmt.Sprintf("%s, %d workers", app, b.cfg.workers), as, "limit (fused wc)", rs)
+		b.printRow(fmt.Sprintf("%s, %d workers", app, b.cfg.workers), as, refName, rs)
 		if app == "wc" && layout == "small" {
 			jj := j
 			jj.flags = []string{"-journal"}
@@ -96,12 +100,16 @@ func (b *bench) layoutRows(layout string, vocab int) error {
 			if err != nil {
 				return err
 			}
-			as, rs, _, err := b.pair(filepath.Join(dir, "held"), b.onDisk(b.clusterSide("wc, inputs held", jd), inputs),
-				b.onDisk(b.limitSide(inputs), inputs), want)
+			ref, refName, _, err := b.versus(filepath.Join(dir, "held"), jd, b.limitSide(inputs), "limit (fused wc)", want)
 			if err != nil {
 				return err
 			}
-			b.printRow("wc, inputs held", as, "limit (fused wc)", rs)
+			as, rs, _, err := b.pair(filepath.Join(dir, "held"), b.onDisk(b.clusterSide("wc, inputs held", jd), inputs),
+				b.onDisk(ref, inputs), want)
+			if err != nil {
+				return err
+			}
+			b.printRow("wc, inputs held", as, refName, rs)
 		}
 	}
 	if b.cfg.sequential {
@@ -231,13 +239,17 @@ func (b *bench) uniqRows() error {
 	for _, flags := range [][]string{nil, {"-total-order", "-app", b.plugin("uniq")}} {
 		name := strings.TrimSpace("uniq " + strings.Join(flags[:min(1, len(flags))], ""))
 		j := job{plugin: b.plugin("uniq"), workers: b.cfg.workers, flags: flags, inputs: inputs}
-		as, rs, w, err := b.pair(filepath.Join(dir, strings.ReplaceAll(name, " ", "")), b.onDisk(b.clusterSide(name, j), inputs),
-			b.onDisk(sortUniqSide(inputs), inputs), want)
+		rowDir := filepath.Join(dir, strings.ReplaceAll(name, " ", ""))
+		ref, refName, w, err := b.versus(rowDir, j, sortUniqSide(inputs), "sort | uniq -c", want)
+		if err != nil {
+			return err
+		}
+		as, rs, w, err := b.pair(rowDir, b.onDisk(b.clusterSide(name, j), inputs), b.onDisk(ref, inputs), w)
 		if err != nil {
 			return err
 		}
 		want = w
-		b.printRow(fmt.Sprintf("%s, %d workers", name, b.cfg.workers), as, "sort | uniq -c", rs)
+		b.printRow(fmt.Sprintf("%s, %d workers", name, b.cfg.workers), as, refName, rs)
 	}
 	lines, err := countLines(want)
 	fmt.Fprintf(b.out, "%d distinct lines\n", lines)
