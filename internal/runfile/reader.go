@@ -148,13 +148,17 @@ func (r *Reader) nextBuffered() bool {
 	if end > len(b) || r.size >= 0 && r.offset()+int64(end) > r.size-trailerLen {
 		return false
 	}
-	key := b[1 : 1+klen : 1+klen]
+	r.r += end
+	r.takeInPlace(b[1:1+klen:1+klen], b[2+klen:end:end])
+	return true
+}
+
+// takeInPlace makes key and val, in the buffer, the record read.
+func (r *Reader) takeInPlace(key, val []byte) {
 	r.sameKey = r.count > 0 && bytes.Equal(key, r.key)
 	r.key, r.keyInBuf = key, true
-	r.val, r.valInBuf = b[2+klen:end:end], true
-	r.r += end
+	r.val, r.valInBuf = val, true
 	r.count++
-	return true
 }
 
 // readHeader allocates the buffer and checks the magic.

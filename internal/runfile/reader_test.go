@@ -257,8 +257,9 @@ func TestReaderSameKeyAcrossRefills(t *testing.T) {
 // A record read whole from the buffer (nextBuffered, lineBuffered) is read
 // as field by field: runs and text runs with keys and values around the
 // one-byte lengths' bound, damaged at random (a byte or a separator
-// changed, the end cut or lengthened), read in pieces of random sizes with their size known or
-// not, give the same records and the same error either way.
+// changed, the end cut or lengthened), read in pieces of random sizes
+// with their size known or not, give the same records and the same error
+// either way.
 func TestReadInPlaceAsFieldByField(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	field := func() string { return strings.Repeat(string(rune('a'+rng.IntN(3))), rng.IntN(140)) }

@@ -4,7 +4,6 @@
 package runfile
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -255,11 +254,8 @@ func (r *Reader) lineBuffered(klen, vlen uint64) bool {
 		return false
 	}
 	key := r.buf[r.r:k:k]
-	r.sameKey = r.count > 0 && bytes.Equal(key, r.key)
-	r.key, r.keyInBuf = key, true
-	r.val, r.valInBuf = r.buf[k+1:end-1:end-1], true
 	r.r = end
-	r.count++
+	r.takeInPlace(key, r.buf[k+1:end-1:end-1])
 	return true
 }
 
