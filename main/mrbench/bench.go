@@ -184,6 +184,8 @@ func (c config) check() error {
 		return errors.New("-rounds: want at least 1")
 	case c.warmup < 0:
 		return errors.New("-warmup: want 0 or more")
+	case c.against != "" && (c.model > 0 || c.stream > 0):
+		return errors.New("-against: the wc and uniq rows only, not -model or -stream")
 	}
 	return nil
 }

@@ -126,6 +126,9 @@ func TestParseConfig(t *testing.T) {
 		c.size != 16<<20 || c.rounds != 3 || c.warmup != 1 || c.sequential || !c.uniq || c.smallFile != 48<<10 {
 		t.Errorf("config %+v", c)
 	}
+	if c, err := parseConfig([]string{"-against", "old"}, io.Discard); err != nil || c.against != "old" {
+		t.Errorf("-against old: %q, %v", c.against, err)
+	}
 	if c, err := parseConfig([]string{"-cold"}, io.Discard); err != nil || !c.cold {
 		t.Errorf("-cold: %v, %v", c.cold, err)
 	}
@@ -135,6 +138,7 @@ func TestParseConfig(t *testing.T) {
 	for _, args := range [][]string{
 		{"-layout", "3x"}, {"-layout", "1,"}, {"-layout", "0"}, {"-vocab", "many"}, {"-apps", "grep"}, {"-rounds", "0"},
 		{"-warmup", "-1"}, {"-workers", "0"}, {"-model", "1Q"}, {"extra"}, {"-cold=maybe"},
+		{"-against", "old", "-model", "1G"}, {"-against", "old", "-stream", "64M"},
 	} {
 		if _, err := parseConfig(args, io.Discard); err == nil {
 			t.Errorf("%q taken", args)
