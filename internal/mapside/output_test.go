@@ -3,6 +3,7 @@
 package mapside
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -368,6 +369,42 @@ func TestKeySorter(t *testing.T) {
 		key := func(id int32) string { return string(gs.keyBytes(&gs.entries[id])) }
 		if len(ids) != n || !slices.IsSortedFunc(ids, func(a, b int32) int { return strings.Compare(key(a), key(b)) }) {
 			t.Fatalf("n=%d: %d keys, sorted %v", n, len(ids), slices.IsSortedFunc(ids, func(a, b int32) int { return strings.Compare(key(a), key(b)) }))
+		}
+	}
+}
+
+// radixSort orders keys as a stable sort by bytes.Compare does, equal
+// keys by id: keys that repeat (a buffer held in order), share long
+// prefixes, hold zero bytes or differ only by trailing zero bytes, in
+// buckets small and large.
+func TestRadixSortIsStable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{2, 3, 31, 32, 33, 100, 5000} {
+		for _, prefix := range []string{"", "and the whale", "\x00\x00\x00\x00\x00\x00\x00\x00\x00"} {
+			keys := make([][]byte, n)
+			for i := range keys {
+				if i > 0 && rng.IntN(4) == 0 { // a repeat
+					keys[i] = keys[rng.IntN(i)]
+					continue
+				}
+				b := make([]byte, rng.IntN(12))
+				for j := range b {
+					b[j] = "\x00ab z"[rng.IntN(5)]
+				}
+				keys[i] = append([]byte(prefix[:rng.IntN(len(prefix)+1)]), b...)
+			}
+			es := make([]sortEntry, n)
+			for i := range es {
+				es[i] = sortEntry{prefixAt(keys[i], 0), int32(i)}
+			}
+			rng.Shuffle(n, func(i, j int) { es[i], es[j] = es[j], es[i] })
+			radixSort(es, make([]sortEntry, n), 0, 0, func(id int32) []byte { return keys[id] })
+			for i := 1; i < n; i++ {
+				a, b := es[i-1].id, es[i].id
+				if c := bytes.Compare(keys[a], keys[b]); c > 0 || c == 0 && a > b {
+					t.Fatalf("n=%d prefix %q: %q (id %d) before %q (id %d)", n, prefix, keys[a], a, keys[b], b)
+				}
+			}
 		}
 	}
 }

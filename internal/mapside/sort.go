@@ -3,7 +3,6 @@
 package mapside
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/binary"
 	"slices"
@@ -109,36 +108,33 @@ func (s *keySorter) sort(ids []int32, gs *groups) {
 		es = append(es, sortEntry{binary.BigEndian.Uint64(gs.entries[id].key[:8]), id})
 	}
 	s.scratch = slices.Grow(s.scratch[:0], len(es))[:len(es)]
-	byKey := func(a, b sortEntry) int {
-		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
-			return c
-		}
-		if c := bytes.Compare(gs.keyBytes(&gs.entries[a.id]), gs.keyBytes(&gs.entries[b.id])); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.id, b.id)
-	}
-	key := func(id int32) []byte { return gs.keyBytes(&gs.entries[id]) }
-	radixSort(es, s.scratch, 0, 0, key, byKey)
+	radixSort(es, s.scratch, 0, 0, func(id int32) []byte { return gs.keyBytes(&gs.entries[id]) })
 	for i := range es {
 		ids[i] = es[i].id
 	}
 	s.es = es
 }
 
-// radixSort sorts es as byKey orders them, using scratch, as long as es:
-// a most-significant-digit radix sort on byte d and the next ones of the
-// prefixes, which hands small buckets to a comparison sort. Entries that
-// share their prefix, the key's 8 bytes from off, get the next 8 bytes
-// of their keys as prefix, read once each (lines that begin alike would
-// otherwise cost a comparison sort that reads each key many times), until
-// no key of them is longer.
-func radixSort(es, scratch []sortEntry, d, off int, key func(id int32) []byte, byKey func(a, b sortEntry) int) {
-	if len(es) > 32 && d == 8 && nextPrefixes(es, off+8, key) {
+// smallSort is the size of bucket radixSort hands to insertionSort.
+const smallSort = 64
+
+// radixSort sorts es by their keys, and equal keys by their ids, using
+// scratch, as long as es: a most-significant-digit radix sort on byte d
+// and the next ones of the prefixes, the key's 8 bytes from off, which
+// hands small buckets to insertionSort. Entries whose prefixes tie get the
+// next 8 bytes of their keys as prefix, read once each (lines that begin
+// alike would otherwise cost a comparison sort that reads each key many
+// times), until no key of them is longer.
+func radixSort(es, scratch []sortEntry, d, off int, key func(id int32) []byte) {
+	if d == 8 {
+		if !nextPrefixes(es, off+8, key) {
+			sortTied(es, key)
+			return
+		}
 		d, off = 0, off+8
 	}
-	if len(es) <= 32 || d == 8 {
-		slices.SortFunc(es, byKey)
+	if len(es) <= smallSort {
+		insertionSort(es, off, key)
 		return
 	}
 	shift := 56 - 8*d
@@ -161,10 +157,51 @@ func radixSort(es, scratch []sortEntry, d, off int, key func(id int32) []byte, b
 	lo := 0
 	for _, n := range count {
 		if n > 1 {
-			radixSort(es[lo:lo+n], scratch[lo:lo+n], d+1, off, key, byKey)
+			radixSort(es[lo:lo+n], scratch[lo:lo+n], d+1, off, key)
 		}
 		lo += n
 	}
+}
+
+// insertionSort sorts a few entries, their prefixes the keys' 8 bytes from
+// off, as radixSort does: by prefix, comparing numbers only; then each run
+// of tied prefixes again, on the next 8 bytes of its keys. Equal keys tie
+// to their ends, where sortTied puts them in order of id.
+func insertionSort(es []sortEntry, off int, key func(id int32) []byte) {
+	for i := 1; i < len(es); i++ {
+		e, j := es[i], i
+		for ; j > 0 && es[j-1].prefix > e.prefix; j-- {
+			es[j] = es[j-1]
+		}
+		es[j] = e
+	}
+	for lo := 0; lo < len(es)-1; {
+		hi := lo + 1
+		for hi < len(es) && es[hi].prefix == es[lo].prefix {
+			hi++
+		}
+		if hi-lo > 1 {
+			if nextPrefixes(es[lo:hi], off+8, key) {
+				insertionSort(es[lo:hi], off+8, key)
+			} else {
+				sortTied(es[lo:hi], key)
+			}
+		}
+		lo = hi
+	}
+}
+
+// sortTied sorts entries whose keys agree byte for byte, padded with
+// zeros, and all end by the bytes read so far: a key that is shorter is
+// the other one cut before zero bytes, and comes first. Equal keys go by
+// id.
+func sortTied(es []sortEntry, key func(id int32) []byte) {
+	slices.SortFunc(es, func(a, b sortEntry) int {
+		if c := cmp.Compare(len(key(a.id)), len(key(b.id))); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
 }
 
 // nextPrefixes sets the prefix of each of es to the 8 bytes of its key
