@@ -259,7 +259,8 @@ func TestReaderSameKeyAcrossRefills(t *testing.T) {
 // one-byte lengths' bound, damaged at random (a byte or a separator
 // changed, the end cut or lengthened), read in pieces of random sizes
 // with their size known or not, give the same records and the same error
-// either way.
+// either way; taken in as text (WriteTextStream), the same text, lengths
+// and error.
 func TestReadInPlaceAsFieldByField(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	field := func() string { return strings.Repeat(string(rune('a'+rng.IntN(3))), rng.IntN(140)) }
@@ -301,6 +302,19 @@ func TestReadInPlaceAsFieldByField(t *testing.T) {
 		}
 		return fmt.Sprintf("%d records, %q: %v", n, got, rr.Err()), n
 	}
+	// The same run taken in as text (WriteTextStream: convertRun, or the
+	// merge of one run field by field): the same text, lengths and error.
+	convert := func(inPlace bool, d []byte, piece int, size int64) string {
+		readInPlace = inPlace
+		defer func() { readInPlace = true }()
+		var txt, lns bytes.Buffer
+		lw := NewLensWriter(&lns)
+		err := WriteTextStream(chunkReader{bytes.NewReader(d), piece}, size, &txt, lw)
+		if err == nil {
+			err = lw.Finish(0)
+		}
+		return fmt.Sprintf("%q, lengths %q: %v", txt.Bytes(), lns.Bytes(), err)
+	}
 	clean := 0
 	for i := range 100 {
 		d, txt, lns := data, text, lens
@@ -318,6 +332,9 @@ func TestReadInPlaceAsFieldByField(t *testing.T) {
 			size, tsize := int64(len(d)), int64(len(txt))
 			if !known {
 				size, tsize = -1, -1
+			}
+			if got, want := convert(true, d, piece, size), convert(false, d, piece, size); got != want {
+				t.Fatalf("case %d, pieces of %d, size known %v: taken in as text in place\n%s\nfield by field\n%s", i, piece, known, got, want)
 			}
 			for _, r := range []func() *Reader{
 				func() *Reader { return NewReader(chunkReader{bytes.NewReader(d), piece}, size) },

@@ -77,7 +77,37 @@ func writeText(runs []*Reader, w io.Writer, size int64, lens *LensWriter) error 
 	} else {
 		bw = bufferedLines{bufio.NewWriterSize(w, buf)}
 	}
+	if len(runs) == 1 {
+		return convertRun(runs[0], bw, lens)
+	}
 	return writeLines(NewMerger(runs), bw, nil, lens)
+}
+
+// convertRun is writeLines for a lone run (an upload taken in, a small
+// output written): the records that lie whole in the reader's buffer are
+// read in place (nextBuffered) and written in one loop, with no merge
+// around them (a record cost the coordinator five calls before its
+// text). Its errors are the Reader's own.
+func convertRun(r *Reader, bw textWriter, lens *LensWriter) error {
+	for r.Next() {
+		for {
+			bw.WriteLine(r.key, r.val)
+			if lens != nil {
+				lens.add(len(r.key), len(r.val))
+			}
+			if r.lens != nil || !readInPlace || !r.nextBuffered() {
+				break
+			}
+		}
+	}
+	if lens != nil {
+		lens.flush()
+	}
+	err := bw.Flush()
+	if rerr := r.Err(); rerr != nil {
+		return rerr
+	}
+	return err
 }
 
 // writeLines writes the records of m, up to the first whose key is hi or
