@@ -100,14 +100,7 @@ func convertRun(r *Reader, bw textWriter, lens *LensWriter) error {
 			}
 		}
 	}
-	if lens != nil {
-		lens.flush()
-	}
-	err := bw.Flush()
-	if rerr := r.Err(); rerr != nil {
-		return rerr
-	}
-	return err
+	return endLines(bw, lens, r.Err())
 }
 
 // writeLines writes the records of m, up to the first whose key is hi or
@@ -123,12 +116,19 @@ func writeLines(m *Merger, bw textWriter, hi []byte, lens *LensWriter) error {
 			lens.add(len(m.Key()), len(m.Value()))
 		}
 	}
+	return endLines(bw, lens, m.Err())
+}
+
+// endLines flushes bw, and lens unless it is nil, after the records read
+// ended with readErr: the error of the records read, if any, else the
+// writes'.
+func endLines(bw textWriter, lens *LensWriter, readErr error) error {
 	if lens != nil {
 		lens.flush()
 	}
 	err := bw.Flush()
-	if merr := m.Err(); merr != nil {
-		return merr
+	if readErr != nil {
+		return readErr
 	}
 	return err
 }
