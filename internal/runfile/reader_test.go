@@ -302,8 +302,8 @@ func TestReadInPlaceAsFieldByField(t *testing.T) {
 		}
 		return fmt.Sprintf("%d records, %q: %v", n, got, rr.Err()), n
 	}
-	// The same run taken in as text (WriteTextStream: convertRun, or the
-	// merge of one run field by field): the same text, lengths and error.
+	// The same run taken in as text (WriteTextStream's convertRun, reading
+	// in place or field by field): the same text, lengths and error.
 	convert := func(inPlace bool, d []byte, piece int, size int64) string {
 		readInPlace = inPlace
 		defer func() { readInPlace = true }()
